@@ -1,0 +1,415 @@
+"""Graph recording and the reverse-mode walk.
+
+A `Function` runs its `forward` on raw arrays and, when gradients are wanted, remembers its
+input Tensors, a generation number (one more than the newest input's creator) and weak
+references to its outputs. `backward` receives the output gradients as Tensors and returns
+the input gradients as Tensors, written with minigrad ops, so the walk itself can be
+recorded: that is all `create_graph=True` (double backward) takes.
+
+The walk (`run_backward`) pops functions from a heap, highest generation first, so every
+consumer of a tensor has passed its gradient on before the tensor's creator runs. It is a
+loop, not a recursion, and frees each function's saved state once used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import threading
+import traceback
+import weakref
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .backend import device_of
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+class _State(threading.local):
+    grad_enabled = True
+    anomaly = False
+
+
+_state = _State()
+
+
+def is_grad_enabled() -> bool:
+    return _state.grad_enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn graph recording on or off inside a `with` block or a decorated function."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._saved: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._saved.append(_state.grad_enabled)
+        _state.grad_enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad_enabled = self._saved.pop()
+
+
+class no_grad(set_grad_enabled):
+    """Record nothing: `with mg.no_grad():` or `@mg.no_grad()`."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Raise at the first op whose forward or backward yields NaN or Inf, naming the op and
+    the line that created it."""
+
+    def __enter__(self) -> None:
+        self._saved = _state.anomaly
+        _state.anomaly = True
+
+    def __exit__(self, *exc: object) -> None:
+        _state.anomaly = self._saved
+
+
+def _creation_site(stack: traceback.StackSummary) -> str:
+    """The innermost frame outside minigrad itself: where the user called the op."""
+    for frame in reversed(stack):
+        if "/minigrad/" not in frame.filename.replace("\\", "/"):
+            return f"{frame.filename}:{frame.lineno} in {frame.name}: {frame.line}"
+    frame = stack[-1]
+    return f"{frame.filename}:{frame.lineno}"
+
+
+def _check_finite(fn: Function, arrays: Sequence[Any], phase: str) -> None:
+    from .backend import get_array_module
+
+    for i, a in enumerate(arrays):
+        if a is None or a.dtype.kind not in "fc":
+            continue
+        xp = get_array_module(a)
+        if not bool(xp.isfinite(a).all()):
+            site = getattr(fn, "_site", None)
+            where = f"; the op was created at {site}" if site else ""
+            raise FloatingPointError(
+                f"detect_anomaly: {type(fn).__name__} {phase} produced NaN or Inf "
+                f"in {'output' if phase == 'forward' else 'gradient'} {i} "
+                f"of shape {tuple(a.shape)}{where}"
+            )
+
+
+class Function:
+    """One differentiable primitive. Subclasses define `forward(*arrays)` and
+    `backward(*grad_output_tensors)`.
+
+    `uses_inputs` / `uses_outputs` say whether backward reads the input / output values;
+    if so, an in-place change to them after the forward is caught at backward.
+    """
+
+    uses_inputs = True
+    uses_outputs = False
+
+    inputs: tuple[Tensor, ...]
+    outputs: list[weakref.ref]
+    generation: int
+    needs_input_grad: tuple[bool, ...]
+
+    def __call__(self, *inputs: Any) -> Any:
+        return self.apply(*inputs)
+
+    def forward(self, *xs: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, *gys: Tensor) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    def apply(self, *inputs: Any) -> Any:
+        from .tensor import Tensor, as_tensor_like
+
+        ref = next((t for t in inputs if isinstance(t, Tensor)), None)
+        if ref is None:
+            raise TypeError(f"{type(self).__name__}: expected at least one Tensor input")
+        tensors = tuple(t if isinstance(t, Tensor) else as_tensor_like(t, ref) for t in inputs)
+        if len(tensors) > 1:
+            dev = ref.device
+            for i, t in enumerate(tensors):
+                if t.device != dev:
+                    raise RuntimeError(
+                        f"{type(self).__name__}: expected all tensors on one device, "
+                        f"got {dev} (input 0) and {t.device} (input {i})"
+                    )
+        ys = self.forward(*[t._data for t in tensors])
+        single = not isinstance(ys, tuple)
+        if single:
+            ys = (ys,)
+        if _state.anomaly:
+            self._site = _creation_site(traceback.extract_stack()[:-1])
+            _check_finite(self, ys, "forward")
+        record = _state.grad_enabled and any(t.requires_grad for t in tensors)
+        outputs = [Tensor._make(y, record) for y in ys]
+        if record:
+            self.inputs = tensors
+            self.generation = max(t.generation for t in tensors)
+            self.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            self._versions = tuple(t._version for t in tensors)
+            self.outputs = [weakref.ref(o) for o in outputs]
+            self._out_meta = [(y.shape, y.dtype) for y in ys]
+            for o in outputs:
+                o.creator = self
+                o.generation = self.generation + 1
+        return outputs[0] if single else tuple(outputs)
+
+    def output(self, i: int = 0) -> Tensor:
+        """Output `i` as a Tensor of this graph (for backwards that reuse it, like exp's)."""
+        y = self.outputs[i]()
+        if y is None:
+            raise RuntimeError(f"{type(self).__name__}: output {i} was freed before backward")
+        return y
+
+    def _check_versions(self) -> None:
+        if self.uses_inputs:
+            for i, (t, v) in enumerate(zip(self.inputs, self._versions, strict=True)):
+                if t._version != v:
+                    raise RuntimeError(
+                        f"{type(self).__name__}: input {i} of shape {t.shape} was modified "
+                        f"in place after the forward (version {v} -> {t._version}); its "
+                        "saved value is needed for the gradient"
+                    )
+        if self.uses_outputs:
+            for i, ref in enumerate(self.outputs):
+                y = ref()
+                if y is not None and y._version != 0:
+                    raise RuntimeError(
+                        f"{type(self).__name__}: output {i} of shape {y.shape} was modified "
+                        "in place after the forward; its value is needed for the gradient"
+                    )
+
+    def release(self) -> None:
+        """Drop inputs and saved arrays once backward has used them."""
+        name = type(self).__name__
+        self.__dict__.clear()
+        self._released = name
+
+
+def _as_tuple(x: Any) -> tuple:
+    if isinstance(x, tuple | list):
+        return tuple(x)
+    return (x,)
+
+
+def _collect(roots: Sequence[Tensor]) -> list[Function]:
+    """Every recorded function reachable from `roots`, found without recursion."""
+    seen: set[int] = set()
+    order: list[Function] = []
+    stack = [t.creator for t in roots if t.creator is not None]
+    while stack:
+        f = stack.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        if hasattr(f, "_released"):
+            raise RuntimeError(
+                f"{f._released}: trying to backward through the graph a second time; its "
+                "saved values were freed by the first backward (use retain_graph=True)"
+            )
+        order.append(f)
+        stack.extend(t.creator for t in f.inputs if t.creator is not None)
+    return order
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Tensor],
+    targets: Sequence[Tensor] | None,
+    retain_graph: bool,
+    create_graph: bool,
+) -> dict[int, tuple[Tensor, Tensor]]:
+    """Propagate `root_grads` from `roots` back through the graph.
+
+    With `targets`, only the paths that reach them are walked and their gradients are
+    returned as {id: (tensor, gradient)}; without, every leaf that requires grad is returned
+    so (the caller accumulates them into `.grad`).
+    """
+    functions = _collect(roots)
+    target_ids = None if targets is None else {id(t) for t in targets}
+    # Which functions lead to a target: inputs are older than outputs, so ascending
+    # generation order settles each function after all of its inputs' creators.
+    needed: set[int] = set()
+    for f in sorted(functions, key=lambda f: f.generation):
+        if any(
+            t.requires_grad
+            and (target_ids is None or id(t) in target_ids or id(t.creator) in needed)
+            for t in f.inputs
+        ):
+            needed.add(id(f))
+
+    grads: dict[int, Tensor] = {}
+    holders: dict[int, Tensor] = {}  # keeps a tensor alive while its gradient waits
+    for t, g in zip(roots, root_grads, strict=True):
+        _accumulate(grads, holders, t, g)
+
+    heap: list[tuple[int, int, Function]] = []
+    pushed: set[int] = set()
+    counter = 0
+    for t in roots:
+        f = t.creator
+        if f is not None and id(f) in needed and id(f) not in pushed:
+            pushed.add(id(f))
+            heapq.heappush(heap, (-f.generation, counter, f))
+            counter += 1
+
+    with set_grad_enabled(create_graph):
+        while heap:
+            _, _, f = heapq.heappop(heap)
+            gys = []
+            for ref, (shape, dtype) in zip(f.outputs, f._out_meta, strict=True):
+                y = ref()
+                g = None
+                if y is not None:
+                    key = id(y)
+                    g = grads.get(key) if target_ids and key in target_ids else grads.pop(key, None)
+                    if not (target_ids and key in target_ids):
+                        holders.pop(key, None)
+                if g is None:
+                    from .tensor import zeros_like_meta
+
+                    g = zeros_like_meta(shape, dtype, f.inputs[0])
+                gys.append(g)
+            f._check_versions()
+            f.needs_input_grad = tuple(
+                t.requires_grad
+                and (target_ids is None or id(t) in target_ids or id(t.creator) in needed)
+                for t in f.inputs
+            )
+            gxs = _as_tuple(f.backward(*gys))
+            if len(gxs) != len(f.inputs):
+                raise RuntimeError(
+                    f"{type(f).__name__}.backward returned {len(gxs)} gradients "
+                    f"for {len(f.inputs)} inputs"
+                )
+            if _state.anomaly:
+                _check_finite(f, [None if g is None else g._data for g in gxs], "backward")
+            for t, gx, need in zip(f.inputs, gxs, f.needs_input_grad, strict=True):
+                if gx is None or not need:
+                    continue
+                if gx.shape != t.shape:
+                    raise RuntimeError(
+                        f"{type(f).__name__}.backward: gradient of shape {gx.shape} "
+                        f"for an input of shape {t.shape}"
+                    )
+                _accumulate(grads, holders, t, gx)
+                c = t.creator
+                if c is not None and id(c) in needed and id(c) not in pushed:
+                    pushed.add(id(c))
+                    heapq.heappush(heap, (-c.generation, counter, c))
+                    counter += 1
+            if not retain_graph:
+                f.release()
+
+    if target_ids is None:
+        return {k: (t, grads[k]) for k, t in holders.items() if t.creator is None}
+    return {k: (holders[k], grads[k]) for k in target_ids if k in grads}
+
+
+def _accumulate(grads: dict[int, Tensor], holders: dict[int, Tensor], t: Tensor, g: Tensor) -> None:
+    key = id(t)
+    if key in grads:
+        grads[key] = grads[key] + g
+    else:
+        grads[key] = g
+        holders[key] = t
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of `outputs` with respect to `inputs`, returned without touching `.grad`.
+
+    With `create_graph=True` the returned gradients are part of the graph and can be
+    differentiated again (a gradient penalty needs this).
+    """
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} of shape {t.shape} does not require grad")
+    root_grads = _root_grads(outputs, grad_outputs, "grad")
+    found = run_backward(outputs, root_grads, inputs, retain_graph, create_graph)
+    result = []
+    for i, t in enumerate(inputs):
+        g = found.get(id(t), (None, None))[1]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} of shape {t.shape} was not used in the graph of the outputs "
+                "(pass allow_unused=True to get None for it)"
+            )
+        if g is not None and not create_graph:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)
+
+
+def _root_grads(outputs: Sequence[Tensor], grad_outputs: Any, who: str) -> list[Tensor]:
+    from .tensor import Tensor, ones_like
+
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    grad_outputs = _as_tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"{who}: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    result = []
+    for i, (y, g) in enumerate(zip(outputs, grad_outputs, strict=True)):
+        if not y.requires_grad:
+            raise RuntimeError(
+                f"{who}: output {i} of shape {y.shape} does not require grad and has no "
+                "creator (was it computed under no_grad or from detached tensors?)"
+            )
+        if g is None:
+            if y.numel() != 1:
+                raise RuntimeError(
+                    f"{who}: gradient can be created implicitly only for scalar outputs; "
+                    f"output {i} has shape {y.shape}: pass `gradient`/`grad_outputs`"
+                )
+            g = ones_like(y)
+        elif not isinstance(g, Tensor):
+            g = Tensor(g, dtype=y.dtype, device=y.device)
+        if g.shape != y.shape:
+            raise RuntimeError(
+                f"{who}: grad_output of shape {g.shape} does not match output {i} of shape "
+                f"{y.shape}"
+            )
+        if device_of(g._data) != y.device:
+            raise RuntimeError(f"{who}: grad_output on {g.device} for an output on {y.device}")
+        result.append(g)
+    return result
+
+
+def backward(
+    tensor: Tensor,
+    gradient: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate d tensor / d leaf into every leaf's `.grad`."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = (tensor,)
+    root_grads = _root_grads(roots, None if gradient is None else (gradient,), "backward")
+    found = run_backward(roots, root_grads, None, retain_graph, create_graph)
+    for leaf, g in found.values():
+        if not create_graph:
+            g = g.detach()
+        leaf.grad = g if leaf.grad is None else leaf.grad + g

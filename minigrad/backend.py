@@ -1,0 +1,95 @@
+"""The one place that knows about array modules: NumPy on the CPU, CuPy on a GPU.
+
+Ops call `get_array_module(array)` and never import CuPy themselves. CuPy is imported the
+first time a GPU is asked for; without it, `cupy_module()` raises an error that says how to
+install the `gpu` extra.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+Array = Any  # numpy.ndarray or cupy.ndarray
+ArrayModule = ModuleType
+
+DEFAULT_DTYPE = np.float32
+
+_INSTALL_HINT = (
+    "CuPy is not installed: install the GPU extra matching your CUDA version, "
+    "`pip install -e .[gpu-cuda12]` or `pip install -e .[gpu-cuda13]`"
+)
+
+_cupy: ModuleType | None = None
+_cupy_error: str | None = None
+
+
+def _load_cupy() -> ModuleType | None:
+    """Import CuPy once; remember why it failed instead of raising."""
+    global _cupy, _cupy_error
+    if _cupy is None and _cupy_error is None:
+        try:
+            import cupy
+
+            cupy.cuda.runtime.getDeviceCount()
+            _cupy = cupy
+        except Exception as exc:  # ImportError, or CUDA present but no device
+            _cupy_error = f"{type(exc).__name__}: {exc}"
+    return _cupy
+
+
+def cuda_available() -> bool:
+    """True when CuPy imports and sees at least one GPU."""
+    return _load_cupy() is not None
+
+
+def cupy_module() -> ModuleType:
+    """CuPy, or a RuntimeError saying why it cannot be used."""
+    cp = _load_cupy()
+    if cp is None:
+        if _cupy_error and _cupy_error.startswith(("ImportError", "ModuleNotFoundError")):
+            raise RuntimeError(f"device 'cuda' requested but {_INSTALL_HINT}")
+        raise RuntimeError(f"device 'cuda' requested but CuPy cannot use a GPU ({_cupy_error})")
+    return cp
+
+
+def is_cupy_array(a: Any) -> bool:
+    # Checking the type's module avoids importing CuPy just to ask.
+    return type(a).__module__.startswith("cupy")
+
+
+def get_array_module(*arrays: Any) -> ArrayModule:
+    """`cupy` if any argument is a CuPy array, else `numpy`."""
+    for a in arrays:
+        if is_cupy_array(a):
+            return _cupy if _cupy is not None else cupy_module()
+    return np
+
+
+def device_of(a: Any) -> str:
+    return "cuda" if is_cupy_array(a) else "cpu"
+
+
+def normalize_device(device: Any) -> str:
+    name = "cpu" if device is None else str(device)
+    base = name.split(":")[0]
+    if base not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+    return base
+
+
+def to_device(a: Any, device: str) -> Array:
+    """Move an array (or anything np.asarray accepts) to `device`."""
+    device = normalize_device(device)
+    if device == "cpu":
+        return as_numpy(a)
+    cp = cupy_module()
+    return cp.asarray(a)
+
+
+def as_numpy(a: Any) -> np.ndarray:
+    if is_cupy_array(a):
+        return a.get()
+    return np.asarray(a)

@@ -1,0 +1,169 @@
+"""Compare analytic gradients with central finite differences in float64.
+
+`gradcheck` contracts every float output with a random weight `gy` to a scalar
+L = sum(y * gy) and compares dL/dx from the graph with (L(x + eps) - L(x - eps)) / 2 eps,
+element by element for small inputs and along random directions for large ones.
+`gradgradcheck` is `gradcheck` applied to the gradient function itself, with `gy` as an
+extra input, so it checks the second derivatives that `create_graph=True` records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .autograd import enable_grad, grad, no_grad
+from .backend import as_numpy, get_array_module
+from .tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """Analytic and numerical gradients disagree."""
+
+
+def _float_outputs(out: Any) -> tuple[Tensor, ...]:
+    outs = out if isinstance(out, tuple | list) else (out,)
+    return tuple(y for y in outs if isinstance(y, Tensor) and y.dtype.kind == "f")
+
+
+def numerical_grad(f: Callable[[], float], arrays: list[Any], eps: float = 1e-6) -> list[np.ndarray]:
+    """dL/da for each array by central differences; `f` recomputes L from the arrays,
+    which are perturbed in place one element at a time and restored."""
+    grads = []
+    for a in arrays:
+        g = np.zeros(a.shape, dtype=np.float64)
+        flat = a.reshape(-1)
+        if flat.base is None and a.size and flat is not a:
+            raise ValueError("numerical_grad: arrays must be contiguous")
+        for i in range(a.size):
+            orig = flat[i].copy()
+            flat[i] = orig + eps
+            fp = f()
+            flat[i] = orig - eps
+            fm = f()
+            flat[i] = orig
+            g.reshape(-1)[i] = (fp - fm) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def _loss_value(fn: Callable, inputs: tuple, gys: tuple[Any, ...]) -> float:
+    with no_grad():
+        ys = _float_outputs(fn(*inputs))
+        return float(sum(float((as_numpy(y._data) * g).sum()) for y, g in zip(ys, gys, strict=True)))
+
+
+def _report(i: int, x: Tensor, analytic: np.ndarray, numeric: np.ndarray, atol: float,
+            rtol: float, what: str) -> None:
+    excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+    if not np.all(excess <= 0) or not np.all(np.isfinite(analytic)):
+        excess = np.where(np.isfinite(excess), excess, np.inf)
+        k = np.unravel_index(int(np.argmax(excess)), excess.shape) if excess.ndim else ()
+        raise GradcheckError(
+            f"gradcheck: {what} of input {i} (shape {x.shape}) disagrees at index "
+            f"{tuple(int(j) for j in k)}: analytic {analytic[k]!r}, numeric {numeric[k]!r} "
+            f"(atol {atol}, rtol {rtol})"
+        )
+
+
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    max_elements: int = 2048,
+    directions: int = 3,
+    seed: int = 0,
+) -> bool:
+    """Check first derivatives of `fn` at `inputs` (float64 tensors). Inputs with at most
+    `max_elements` elements are checked element-wise, larger ones along `directions`
+    random directions. Raises GradcheckError naming the worst element on failure."""
+    inputs = tuple(inputs) if isinstance(inputs, tuple | list) else (inputs,)
+    diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not diff:
+        raise ValueError("gradcheck: no input requires grad")
+    for i in diff:
+        if inputs[i].dtype != np.float64:
+            raise ValueError(
+                f"gradcheck: input {i} is {inputs[i].dtype}; finite differences need float64"
+            )
+    rng = np.random.default_rng(seed)
+    ys = _float_outputs(fn(*inputs))
+    gys = tuple(rng.standard_normal(y.shape) for y in ys)
+    live = [(y, g) for y, g in zip(ys, gys, strict=True) if y.requires_grad]
+    analytic: list[np.ndarray] = [np.zeros(inputs[i].shape) for i in diff]
+    if live:
+        xp = get_array_module(inputs[diff[0]]._data)
+        got = grad(
+            [y for y, _ in live],
+            [inputs[i] for i in diff],
+            grad_outputs=[Tensor(xp.asarray(g), dtype=y.dtype) for y, g in live],
+            allow_unused=True,
+        )
+        analytic = [a if g is None else as_numpy(g._data) for a, g in zip(analytic, got, strict=True)]
+
+    def loss() -> float:
+        return _loss_value(fn, inputs, gys)
+
+    for k, i in enumerate(diff):
+        x = inputs[i]
+        if x.numel() <= max_elements:
+            (numeric,) = numerical_grad(loss, [x._data], eps)
+            _report(i, x, analytic[k], numeric, atol, rtol, "gradient")
+            continue
+        orig = x._data.copy()
+        for d in range(directions):
+            v = rng.standard_normal(x.shape)
+            v /= np.linalg.norm(v)
+            vx = get_array_module(orig).asarray(v)
+            x._data[...] = orig + eps * vx
+            fp = loss()
+            x._data[...] = orig - eps * vx
+            fm = loss()
+            x._data[...] = orig
+            numeric = np.array((fp - fm) / (2 * eps))
+            _report(i, x, np.array(float((analytic[k] * v).sum())), numeric, atol, rtol,
+                    f"directional derivative {d}")
+    return True
+
+
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Any,
+    grad_outputs: Any = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    max_elements: int = 2048,
+    seed: int = 1,
+) -> bool:
+    """Check second derivatives: gradcheck of (x, gy) -> d<fn(x), gy>/dx."""
+    inputs = tuple(inputs) if isinstance(inputs, tuple | list) else (inputs,)
+    diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    ys = _float_outputs(fn(*inputs))
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed)
+        xp = get_array_module(ys[0]._data)
+        grad_outputs = tuple(
+            Tensor(xp.asarray(rng.standard_normal(y.shape)), dtype=y.dtype, requires_grad=True)
+            for y in ys
+        )
+    grad_outputs = tuple(grad_outputs)
+    n = len(inputs)
+
+    def first_grad(*args: Any) -> tuple[Tensor, ...]:
+        xs, gs = args[:n], args[n:]
+        with enable_grad():  # the numerical pass runs under no_grad; this level needs a graph
+            outs = _float_outputs(fn(*xs))
+            live = [(y, g) for y, g in zip(outs, gs, strict=True) if y.requires_grad]
+            if not live:
+                return tuple(Tensor(xs[i]._data * 0) for i in diff)
+            got = grad([y for y, _ in live], [xs[i] for i in diff], [g for _, g in live],
+                       create_graph=True, allow_unused=True)
+        return tuple(Tensor(xs[i]._data * 0) if g is None else g
+                     for i, g in zip(diff, got, strict=True))
+
+    return gradcheck(first_grad, inputs + grad_outputs, eps, atol, rtol, max_elements)

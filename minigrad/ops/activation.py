@@ -1,0 +1,181 @@
+"""Activations and the softmax family."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd import Function
+from ..backend import get_array_module
+from ..tensor import Tensor
+from .elementwise import Scale, exp, scale
+from .reduce import _keep_shape, normalize_dims, reduce_sum
+
+
+class ReLU(Function):
+    uses_inputs = False
+
+    def forward(self, x):
+        self.mask = (x > 0).astype(x.dtype)
+        return x * self.mask
+
+    def backward(self, gy):
+        return scale(gy, self.mask)
+
+
+class LeakyReLU(Function):
+    """max(x, 0) + slope * min(x, 0). The gradient multiplies by a fixed slope map (1 or
+    `slope`), so it is a `Scale` node whose backward is itself."""
+
+    uses_inputs = False
+
+    def __init__(self, slope: float) -> None:
+        self.slope = slope
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.slopes = xp.where(x > 0, x.dtype.type(1), x.dtype.type(self.slope))
+        return x * self.slopes
+
+    def backward(self, gy):
+        return Scale(self.slopes)(gy)
+
+
+class Sigmoid(Function):
+    uses_inputs = False
+    uses_outputs = True
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        # exp of -|x| only: no overflow, and full relative precision on both tails
+        e = xp.exp(-abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    def backward(self, gy):
+        y = self.output()
+        return gy * y * (1 - y)
+
+
+class Tanh(Function):
+    uses_inputs = False
+    uses_outputs = True
+
+    def forward(self, x):
+        return get_array_module(x).tanh(x)
+
+    def backward(self, gy):
+        y = self.output()
+        return gy * (1 - y * y)
+
+
+class Softplus(Function):
+    """log(1 + exp(x)), computed without overflow."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        return xp.logaddexp(x.dtype.type(0), x)
+
+    def backward(self, gy):
+        return gy * sigmoid(self.inputs[0])
+
+
+class LogSumExp(Function):
+    uses_outputs = True
+
+    def __init__(self, dims: tuple[int, ...] | None, keepdim: bool) -> None:
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        m = x.max(axis=self.dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        y = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
+        return y if self.keepdim else y.reshape(
+            tuple(n for i, n in enumerate(x.shape) if self.dims is not None and i not in self.dims)
+        )
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        y = self.output()
+        if not self.keepdim:
+            keep = _keep_shape(x.shape, self.dims)
+            gy, y = gy.reshape(keep), y.reshape(keep)
+        return gy * exp(x - y)
+
+
+class Softmax(Function):
+    uses_inputs = False
+    uses_outputs = True
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        e = xp.exp(x - x.max(axis=self.dim, keepdims=True))
+        return e / e.sum(axis=self.dim, keepdims=True)
+
+    def backward(self, gy):
+        y = self.output()
+        gx = y * gy
+        return gx - y * reduce_sum(gx, self.dim, keepdim=True)
+
+
+class LogSoftmax(Function):
+    uses_inputs = False
+    uses_outputs = True
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        z = x - x.max(axis=self.dim, keepdims=True)
+        return z - xp.log(xp.exp(z).sum(axis=self.dim, keepdims=True))
+
+    def backward(self, gy):
+        y = self.output()
+        return gy - exp(y) * reduce_sum(gy, self.dim, keepdim=True)
+
+
+def relu(x: Tensor) -> Tensor:
+    return ReLU()(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return LeakyReLU(negative_slope)(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return Sigmoid()(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh()(x)
+
+
+def softplus(x: Tensor) -> Tensor:
+    return Softplus()(x)
+
+
+def log_sigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return -softplus(-x)
+
+
+def _one_dim(dim: Any, x: Tensor, op: str) -> int:
+    if dim is None:
+        raise TypeError(f"{op}: dim must be given")
+    (d,) = normalize_dims(dim, x.ndim, op)
+    return d
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    return Softmax(_one_dim(dim, x, "softmax"))(x)
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    return LogSoftmax(_one_dim(dim, x, "log_softmax"))(x)
+
+
+def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return LogSumExp(normalize_dims(dim, x.ndim, "logsumexp"), keepdim)(x)

@@ -1,0 +1,251 @@
+"""Reductions and their duals. `sum_to` and `broadcast_to` are each other's backward."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+from ..autograd import Function
+from ..backend import get_array_module
+from ..tensor import Tensor
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """`dim` as a tuple of non-negative axes (None: all of them)."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"{op}: dim {d} out of range for a tensor with {ndim} dims")
+        out.append(d % max(ndim, 1))
+    return tuple(out)
+
+
+def _keep_shape(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The reduced shape with kept (size-1) dims."""
+    if dims is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+def _sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
+    """Sum the broadcast axes of x away so it has `shape`."""
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
+    )
+    y = x.sum(axis=axes, keepdims=True)
+    if lead:
+        y = y.reshape(shape)
+    return y
+
+
+class SumTo(Function):
+    uses_inputs = False
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return _sum_to_array(x, self.shape)
+
+    def backward(self, gy):
+        return broadcast_to(gy, self.x_shape)
+
+
+class BroadcastTo(Function):
+    uses_inputs = False
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        try:
+            return get_array_module(x).broadcast_to(x, self.shape)
+        except ValueError:
+            raise ValueError(
+                f"broadcast_to: cannot broadcast shape {x.shape} to {self.shape}"
+            ) from None
+
+    def backward(self, gy):
+        return sum_to(gy, self.x_shape)
+
+
+def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    if x.shape == tuple(shape):
+        return x
+    return SumTo(tuple(shape))(x)
+
+
+def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    if x.shape == tuple(shape):
+        return x
+    return BroadcastTo(tuple(shape))(x)
+
+
+def expand(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """PyTorch's expand: -1 keeps a dimension's size."""
+    lead = len(shape) - x.ndim
+    full = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    return broadcast_to(x, full)
+
+
+class Sum(Function):
+    uses_inputs = False
+
+    def __init__(self, dims: tuple[int, ...] | None, keepdim: bool) -> None:
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return x.sum(axis=self.dims, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        if not self.keepdim:
+            gy = gy.reshape(_keep_shape(self.x_shape, self.dims))
+        return broadcast_to(gy, self.x_shape)
+
+
+def reduce_sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return Sum(normalize_dims(dim, x.ndim, "sum"), keepdim)(x)
+
+
+def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
+    n = 1
+    for i, s in enumerate(shape):
+        if dims is None or i in dims:
+            n *= s
+    return n
+
+
+def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    dims = normalize_dims(dim, x.ndim, "mean")
+    return Sum(dims, keepdim)(x) * (1.0 / max(_count(x.shape, dims), 1))
+
+
+def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
+    """Variance with PyTorch's default Bessel correction (unbiased)."""
+    dims = normalize_dims(dim, x.ndim, "var")
+    n = _count(x.shape, dims)
+    d = x - mean(x, dims, keepdim=True)
+    return reduce_sum(d * d, dims, keepdim) * (1.0 / max(n - correction, 0) if n > correction else float("nan"))
+
+
+class Extreme(Function):
+    """max (sign +1) or min (sign -1) over dims; ties share the gradient equally."""
+
+    uses_inputs = False
+
+    def __init__(self, dims: tuple[int, ...] | None, keepdim: bool, sign: int) -> None:
+        self.dims, self.keepdim, self.sign = dims, keepdim, sign
+
+    def forward(self, x):
+        if x.size == 0:
+            raise RuntimeError(f"{'max' if self.sign > 0 else 'min'}: empty tensor of shape {x.shape}")
+        y = (x.max if self.sign > 0 else x.min)(axis=self.dims, keepdims=True)
+        mask = x == y
+        self.weight = mask / mask.sum(axis=self.dims, keepdims=True)
+        self.weight = self.weight.astype(x.dtype, copy=False)
+        self.x_shape = x.shape
+        return y if self.keepdim else y.reshape(_reduced_shape(x.shape, self.dims))
+
+    def backward(self, gy):
+        from .elementwise import scale
+
+        if not self.keepdim:
+            gy = gy.reshape(_keep_shape(self.x_shape, self.dims))
+        return scale(broadcast_to(gy, self.x_shape), self.weight)
+
+
+def _reduced_shape(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ...]:
+    if dims is None:
+        return ()
+    return tuple(n for i, n in enumerate(shape) if i not in dims)
+
+
+def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return Extreme(normalize_dims(dim, x.ndim, "amax"), keepdim, 1)(x)
+
+
+def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return Extreme(normalize_dims(dim, x.ndim, "amin"), keepdim, -1)(x)
+
+
+def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
+    xp = get_array_module(x._data)
+    if dim is None:
+        idx = getattr(xp, name)(x._data)
+        return Tensor._make(idx.reshape((1,) * x.ndim) if keepdim else idx, False)
+    (d,) = normalize_dims(dim, x.ndim, name)
+    return Tensor._make(getattr(xp, name)(x._data, axis=d, keepdims=keepdim), False)
+
+
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg(x, dim, keepdim, "argmax")
+
+
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg(x, dim, keepdim, "argmin")
+
+
+def max_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """PyTorch's Tensor.max: the largest element, or (values, indices) along an int dim."""
+    if dim is None or not isinstance(dim, int):
+        return amax(x, dim, keepdim)
+    return values_indices(amax(x, dim, keepdim), argmax(x, dim, keepdim))
+
+
+def min_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    if dim is None or not isinstance(dim, int):
+        return amin(x, dim, keepdim)
+    return values_indices(amin(x, dim, keepdim), argmin(x, dim, keepdim))
+
+
+class Norm2(Function):
+    """Euclidean norm; the gradient at a zero vector is 0 (a subgradient), not NaN."""
+
+    uses_outputs = True
+
+    def __init__(self, dims: tuple[int, ...] | None, keepdim: bool) -> None:
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        return xp.sqrt((x * x).sum(axis=self.dims, keepdims=self.keepdim))
+
+    def backward(self, gy):
+        from .elementwise import where
+
+        (x,) = self.inputs
+        y = self.output()
+        if not self.keepdim:
+            keep = _keep_shape(x.shape, self.dims)
+            gy, y = gy.reshape(keep), y.reshape(keep)
+        safe = where(y._data == 0, 1.0, y)
+        return x * (gy / safe)
+
+
+def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Vector p-norm over `dim` (all elements when None); p may be a number, 'fro' or inf."""
+    from .elementwise import abs as abs_
+
+    dims = normalize_dims(dim, x.ndim, "norm")
+    if p in (2, "fro", 2.0):
+        return Norm2(dims, keepdim)(x)
+    if p == float("inf"):
+        return amax(abs_(x), dims, keepdim)
+    if p == -float("inf"):
+        return amin(abs_(x), dims, keepdim)
+    if p == 1:
+        return reduce_sum(abs_(x), dims, keepdim)
+    if not isinstance(p, int | float) or p <= 0:
+        raise ValueError(f"norm: unsupported p={p!r}")
+    return reduce_sum(abs_(x) ** p, dims, keepdim) ** (1.0 / p)

@@ -1,0 +1,305 @@
+"""Shape manipulation, indexing, joining, padding, dtype casts and device moves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..backend import get_array_module, to_device
+from ..tensor import Tensor
+from .reduce import expand, normalize_dims
+
+
+class Reshape(Function):
+    uses_inputs = False
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        try:
+            return x.reshape(self.shape)
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot view shape {x.shape} ({x.size} elements) as {self.shape}"
+            ) from None
+
+    def backward(self, gy):
+        return reshape(gy, self.x_shape)
+
+
+def reshape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    if x.shape == tuple(shape):
+        return x
+    return Reshape(tuple(shape))(x)
+
+
+class Permute(Function):
+    uses_inputs = False
+
+    def __init__(self, axes: tuple[int, ...]) -> None:
+        self.axes = axes
+
+    def forward(self, x):
+        return x.transpose(self.axes)
+
+    def backward(self, gy):
+        return permute(gy, tuple(int(i) for i in np.argsort(self.axes)))
+
+
+def permute(x: Tensor, dims: tuple[int, ...]) -> Tensor:
+    axes = normalize_dims(dims, x.ndim, "permute") or ()
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of a {x.ndim}-d tensor's")
+    if axes == tuple(range(x.ndim)):
+        return x
+    return Permute(axes)(x)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions (PyTorch's meaning, not NumPy's full reversal)."""
+    d0, d1 = normalize_dims((dim0, dim1), x.ndim, "transpose")
+    axes = list(range(x.ndim))
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return permute(x, tuple(axes))
+
+
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    if dim is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    dims = normalize_dims(dim, x.ndim, "squeeze")
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    if not -x.ndim - 1 <= dim <= x.ndim:
+        raise IndexError(f"unsqueeze: dim {dim} out of range for a {x.ndim}-d tensor")
+    d = dim % (x.ndim + 1)
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = normalize_dims((start_dim, end_dim), x.ndim, "flatten")
+    n = int(np.prod(x.shape[s : e + 1]))
+    return reshape(x, x.shape[:s] + (n,) + x.shape[e + 1 :])
+
+
+def normalize_index(index: Any) -> Any:
+    """Tensors inside an index become their arrays."""
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, tuple):
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _is_basic(index: Any) -> bool:
+    """Basic indices (ints, slices, None, ...) never select an element twice."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, int | slice | type(None) | type(Ellipsis)) for i in items)
+
+
+class GetItem(Function):
+    uses_inputs = False
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def forward(self, x):
+        self.x_shape, self.x_dtype = x.shape, x.dtype
+        try:
+            return x[self.index]
+        except IndexError as exc:
+            raise IndexError(f"getitem: {exc} (tensor of shape {x.shape})") from None
+
+    def backward(self, gy):
+        return GetItemGrad(self.index, self.x_shape)(gy)
+
+
+class GetItemGrad(Function):
+    """Scatter gy into zeros of the source shape; repeated indices accumulate."""
+
+    uses_inputs = False
+
+    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
+        self.index, self.shape = index, shape
+
+    def forward(self, gy):
+        xp = get_array_module(gy)
+        gx = xp.zeros(self.shape, dtype=gy.dtype)
+        if _is_basic(self.index):
+            gx[self.index] = gy
+        else:
+            # integer or boolean array indices may repeat: accumulate
+            xp.add.at(gx, self.index, gy)
+        return gx
+
+    def backward(self, ggx):
+        return getitem(ggx, self.index)
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    return GetItem(normalize_index(index))(x)
+
+
+class Cat(Function):
+    uses_inputs = False
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def forward(self, *xs):
+        self.sizes = [x.shape[self.dim] for x in xs]
+        return get_array_module(*xs).concatenate(xs, axis=self.dim)
+
+    def backward(self, gy):
+        return split(gy, self.sizes, self.dim)
+
+
+def cat(tensors: Any, dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    ref = next(t for t in tensors if isinstance(t, Tensor))
+    (d,) = normalize_dims(dim, ref.ndim, "cat")
+    for i, t in enumerate(tensors):
+        shape = np.shape(t._data if isinstance(t, Tensor) else t)
+        if len(shape) != ref.ndim or any(
+            a != b for j, (a, b) in enumerate(zip(shape, ref.shape, strict=True)) if j != d
+        ):
+            raise ValueError(
+                f"cat: tensor {i} has shape {tuple(shape)}, which does not match "
+                f"{ref.shape} outside dim {d}"
+            )
+    return Cat(d)(*tensors)
+
+
+def stack(tensors: Any, dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: tensors must share one shape, got {sorted(shapes)}")
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+class Split(Function):
+    uses_inputs = False
+
+    def __init__(self, sizes: list[int], dim: int) -> None:
+        self.sizes, self.dim = sizes, dim
+
+    def forward(self, x):
+        bounds = np.cumsum(self.sizes)[:-1].tolist()
+        return tuple(get_array_module(x).split(x, bounds, axis=self.dim))
+
+    def backward(self, *gys):
+        return cat(list(gys), self.dim)
+
+
+def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """PyTorch's split: an int is the size of each chunk (the last may be smaller), a list
+    gives each chunk's size."""
+    (d,) = normalize_dims(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not add up to dim {d} of size {n}")
+    out = Split(sizes, d)(x)
+    return out if isinstance(out, tuple) else (out,)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    n = x.shape[normalize_dims(dim, x.ndim, "chunk")[0]]
+    return split(x, max(-(-n // chunks), 1), dim)
+
+
+class Pad(Function):
+    uses_inputs = False
+
+    def __init__(self, widths: tuple[tuple[int, int], ...], value: float) -> None:
+        self.widths, self.value = widths, value
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        return xp.pad(x, self.widths, mode="constant", constant_values=self.value)
+
+    def backward(self, gy):
+        index = tuple(slice(lo, gy.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))
+        return getitem(gy, index)
+
+
+def pad(x: Tensor, pad: tuple[int, ...], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """PyTorch's F.pad: `pad` lists (left, right) pairs starting from the last dimension."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: {pad} must hold (left, right) pairs for at most {x.ndim} dims")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {pad} is not supported")
+    widths = [(0, 0)] * x.ndim
+    for k in range(len(pad) // 2):
+        widths[x.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
+    return Pad(tuple(widths), value)(x)
+
+
+class Cast(Function):
+    uses_inputs = False
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.x_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return cast(gy, self.x_dtype)
+
+
+def cast(x: Tensor, dtype: Any) -> Tensor:
+    if x.dtype == dtype:
+        return x
+    return Cast(dtype)(x)
+
+
+class Move(Function):
+    """Copy to another device; the gradient travels back."""
+
+    uses_inputs = False
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+
+    def forward(self, x):
+        self.x_device = "cuda" if type(x).__module__.startswith("cupy") else "cpu"
+        return to_device(x, self.device)
+
+    def backward(self, gy):
+        return move(gy, self.x_device)
+
+
+def move(x: Tensor, device: str) -> Tensor:
+    if x.device == device:
+        return x
+    return Move(device)(x)
+
+
+__all__ = [
+    "cast", "cat", "chunk", "expand", "flatten", "getitem", "move", "normalize_index", "pad",
+    "permute", "reshape", "split", "squeeze", "stack", "transpose", "unsqueeze",
+]

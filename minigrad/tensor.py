@@ -1,0 +1,616 @@
+"""Tensor: an n-d array (NumPy or CuPy) plus what autograd needs to know about it.
+
+`_data` is the array, `grad` the accumulated gradient (a Tensor), `creator` the Function
+that made it (None for leaves), `generation` its depth in the graph, `_version` a counter
+that in-place changes bump so a backward that needs the old value can refuse.
+Operators are one-line calls into `minigrad.ops`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import autograd, random
+from .backend import (
+    DEFAULT_DTYPE,
+    Array,
+    as_numpy,
+    cupy_module,
+    device_of,
+    get_array_module,
+    is_cupy_array,
+    normalize_device,
+    to_device,
+)
+
+float16 = np.float16
+float32 = np.float32
+float64 = np.float64
+int32 = np.int32
+int64 = np.int64
+uint8 = np.uint8
+bool_ = np.bool_
+
+
+def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
+    """Array from data, with PyTorch's dtype rule: Python floats become float32, arrays
+    keep theirs."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if is_cupy_array(data):
+        arr = data
+    else:
+        is_array = isinstance(data, np.ndarray | np.generic)
+        arr = np.asarray(data)
+        if dtype is None and not is_array and arr.dtype == np.float64:
+            arr = arr.astype(DEFAULT_DTYPE)
+    if dtype is not None:
+        arr = arr.astype(np.dtype(dtype), copy=False)
+    if device is not None and device_of(arr) != normalize_device(device):
+        arr = to_device(arr, device)
+    return arr
+
+
+class Tensor:
+    """An n-d array that can record the operations applied to it."""
+
+    __slots__ = ("_data", "grad", "requires_grad", "creator", "generation", "_version",
+                 "__weakref__")
+    # NumPy defers `ndarray * Tensor` to Tensor.__rmul__ when this is higher than its own.
+    __array_priority__ = 1000
+
+    def __init__(
+        self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None
+    ) -> None:
+        self._data = _to_array(data, dtype, device)
+        self.grad: Tensor | None = None
+        self.requires_grad = bool(requires_grad)
+        if self.requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, got {self._data.dtype}"
+            )
+        self.creator: autograd.Function | None = None
+        self.generation = 0
+        self._version = 0
+
+    @classmethod
+    def _make(cls, data: Array, requires_grad: bool) -> Tensor:
+        """Wrap an array without checks (the hot path of every op)."""
+        t = cls.__new__(cls)
+        t._data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t.creator = None
+        t.generation = 0
+        t._version = 0
+        return t
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def data(self) -> Array:
+        """The underlying NumPy/CuPy array (shared, not copied)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        value = value._data if isinstance(value, Tensor) else value
+        self._data = _to_array(value, self._data.dtype, self.device)
+        self._version += 1
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def device(self) -> str:
+        return device_of(self._data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.creator is None
+
+    @property
+    def grad_fn(self) -> autograd.Function | None:
+        return self.creator
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*reversed(range(self.ndim)))
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        extra = ""
+        if self.creator is not None:
+            extra = f", grad_fn=<{type(self.creator).__name__}>"
+        elif self.requires_grad:
+            extra = ", requires_grad=True"
+        dev = "" if self.device == "cpu" else ", device='cuda'"
+        body = np.array2string(as_numpy(self._data), separator=", ", prefix="tensor(")
+        return f"tensor({body}, dtype={self.dtype}{dev}{extra})"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous"
+            )
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    # ------------------------------------------------------------------ conversion
+    def item(self) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(f"item(): tensor of shape {self.shape} has more than one element")
+        return self._data.reshape(()).item()
+
+    def numpy(self) -> np.ndarray:
+        """A NumPy array (copied from the GPU when needed). Refuses tensors in a graph, like
+        PyTorch: call `.detach()` first."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "numpy(): tensor requires grad; call .detach().numpy() to leave the graph"
+            )
+        return as_numpy(self._data)
+
+    def tolist(self) -> Any:
+        return as_numpy(self._data).tolist()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor._make(self._data, False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self.creator is not None and not requires_grad:
+            raise RuntimeError("requires_grad_(False) is only allowed on leaf tensors")
+        if requires_grad and self.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, got {self.dtype}"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def to(self, device: Any = None, dtype: Any = None) -> Tensor:
+        """Move to `device` and/or cast to `dtype`; differentiable like PyTorch's."""
+        from .ops import shape as _shape
+
+        if isinstance(device, type | np.dtype) and dtype is None:
+            device, dtype = None, device
+        out = self
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            out = _shape.cast(out, np.dtype(dtype))
+        if device is not None and normalize_device(device) != self.device:
+            out = _shape.move(out, normalize_device(device))
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def double(self) -> Tensor:
+        return self.to(dtype=np.float64)
+
+    def float(self) -> Tensor:
+        return self.to(dtype=np.float32)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(dtype=other.dtype)
+
+    # ------------------------------------------------------------------ autograd
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate d self / d leaf into every leaf's `.grad`."""
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    # ------------------------------------------------------------------ in place
+    def _inplace(self, what: str) -> None:
+        if self.requires_grad and autograd.is_grad_enabled():
+            kind = "a leaf tensor that requires grad" if self.creator is None else "a tensor in a graph"
+            raise RuntimeError(
+                f"{what}: in-place change of {kind} (shape {self.shape}); wrap it in "
+                "`with mg.no_grad():` or use the out-of-place op"
+            )
+        self._version += 1
+
+    def zero_(self) -> Tensor:
+        self._inplace("zero_")
+        self._data[...] = 0
+        return self
+
+    def fill_(self, value: float) -> Tensor:
+        self._inplace("fill_")
+        self._data[...] = value
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        self._inplace("copy_")
+        src = src._data if isinstance(src, Tensor) else src
+        xp = get_array_module(self._data)
+        if device_of(src) != self.device:
+            src = to_device(src, self.device)
+        if tuple(np.shape(src)) != self.shape and np.broadcast_shapes(np.shape(src), self.shape) != self.shape:
+            raise RuntimeError(f"copy_: source of shape {np.shape(src)} into shape {self.shape}")
+        self._data[...] = xp.asarray(src)
+        return self
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        self._inplace("add_")
+        other = other._data if isinstance(other, Tensor) else other
+        self._data += alpha * other if alpha != 1.0 else other
+        return self
+
+    def sub_(self, other: Any) -> Tensor:
+        return self.add_(other, alpha=-1.0)
+
+    def mul_(self, other: Any) -> Tensor:
+        self._inplace("mul_")
+        self._data *= other._data if isinstance(other, Tensor) else other
+        return self
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        self._inplace("clamp_")
+        xp = get_array_module(self._data)
+        xp.clip(self._data, min, max, out=self._data)
+        return self
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        from .ops.shape import normalize_index
+
+        self._inplace("__setitem__")
+        value = value._data if isinstance(value, Tensor) else value
+        self._data[normalize_index(index)] = value
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other: Any) -> Tensor:
+        return _ops().add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops().add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops().sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops().sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops().mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops().mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops().div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops().div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops().power(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops().power(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops().neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops().abs(self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops().matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops().matmul(other, self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops().getitem(self, index)
+
+    # Comparisons give boolean tensors outside the graph.
+    def _compare(self, other: Any, name: str) -> Tensor:
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._make(getattr(self._data, name)(other), False)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, "__lt__")
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, "__le__")
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, "__gt__")
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, "__ge__")
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, "__eq__")
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, "__ne__")
+
+    def __invert__(self) -> Tensor:
+        return Tensor._make(~self._data, False)
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._compare(other, "__and__")
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._compare(other, "__or__")
+
+    # ------------------------------------------------------------------ methods
+    def exp(self) -> Tensor:
+        return _ops().exp(self)
+
+    def log(self) -> Tensor:
+        return _ops().log(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops().sqrt(self)
+
+    def abs(self) -> Tensor:
+        return _ops().abs(self)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return _ops().clip(self, min, max)
+
+    clamp = clip
+
+    def maximum(self, other: Any) -> Tensor:
+        return _ops().maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return _ops().minimum(self, other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return _ops().power(self, exponent)
+
+    def tanh(self) -> Tensor:
+        return _ops().tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops().sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return _ops().relu(self)
+
+    def softmax(self, dim: int = -1) -> Tensor:
+        return _ops().softmax(self, dim)
+
+    def log_softmax(self, dim: int = -1) -> Tensor:
+        return _ops().log_softmax(self, dim)
+
+    def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops().logsumexp(self, dim, keepdim)
+
+    def sum(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Tensor:
+        dim, keepdim = _dim_args(dim, keepdim, np_kw)
+        return _ops().reduce_sum(self, dim, keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Tensor:
+        dim, keepdim = _dim_args(dim, keepdim, np_kw)
+        return _ops().mean(self, dim, keepdim)
+
+    def var(
+        self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+        correction: int | None = None, **np_kw: Any,
+    ) -> Tensor:
+        dim, keepdim = _dim_args(dim, keepdim, np_kw)
+        if correction is None:
+            correction = 1 if unbiased else 0
+        return _ops().var(self, dim, correction, keepdim)
+
+    def std(
+        self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+        correction: int | None = None, **np_kw: Any,
+    ) -> Tensor:
+        return self.var(dim, unbiased, keepdim, correction=correction, **np_kw).sqrt()
+
+    def max(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Any:
+        """Largest element; with `dim`, PyTorch's (values, indices) pair."""
+        dim, keepdim = _dim_args(dim, keepdim, np_kw)
+        return _ops().max_reduce(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Any:
+        dim, keepdim = _dim_args(dim, keepdim, np_kw)
+        return _ops().min_reduce(self, dim, keepdim)
+
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops().amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops().amin(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _ops().argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _ops().argmin(self, dim, keepdim)
+
+    def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops().norm(self, p, dim, keepdim)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return _ops().reshape(self, _shape_args(shape))
+
+    view = reshape
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _ops().transpose(self, dim0, dim1)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _ops().permute(self, _shape_args(dims))
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return _ops().squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _ops().unsqueeze(self, dim)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _ops().flatten(self, start_dim, end_dim)
+
+    def expand(self, *shape: Any) -> Tensor:
+        return _ops().expand(self, _shape_args(shape))
+
+    def broadcast_to(self, shape: Any) -> Tensor:
+        return _ops().broadcast_to(self, tuple(shape))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return _ops().broadcast_to(self, other.shape)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops().split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops().chunk(self, chunks, dim)
+
+
+def _ops():
+    from . import ops
+
+    return ops
+
+
+def _dim_args(dim: Any, keepdim: bool, np_kw: dict) -> tuple[Any, bool]:
+    """Accept NumPy's `axis`/`keepdims` spellings beside PyTorch's `dim`/`keepdim`."""
+    if "axis" in np_kw:
+        if dim is not None:
+            raise TypeError("pass either dim or axis, not both")
+        dim = np_kw.pop("axis")
+    if "keepdims" in np_kw:
+        keepdim = np_kw.pop("keepdims")
+    if np_kw:
+        raise TypeError(f"unexpected keyword arguments {sorted(np_kw)}")
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    return dim, bool(keepdim)
+
+
+def _shape_args(shape: tuple) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+# ---------------------------------------------------------------------- factories
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = "cpu") -> Tensor:
+    """A new leaf tensor holding a copy of `data` (floats become float32 by default)."""
+    arr = _to_array(data, dtype, device)
+    if arr is data or (isinstance(data, Tensor) and arr is data._data):
+        arr = arr.copy()
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def as_tensor_like(value: Any, like: Tensor) -> Tensor:
+    """A scalar or array as a constant tensor on `like`'s device; Python scalars take
+    `like`'s dtype so `float32_tensor * 2.0` stays float32."""
+    if isinstance(value, int | float | bool):
+        dtype = like.dtype if like.dtype.kind in "fc" or isinstance(value, int | bool) else None
+        arr = get_array_module(like._data).asarray(value, dtype=dtype)
+    else:
+        arr = _to_array(value, None, like.device)
+    return Tensor._make(arr, False)
+
+
+def _shape(shape: tuple) -> tuple[int, ...]:
+    return _shape_args(shape)
+
+
+def _new(arr: Array, requires_grad: bool) -> Tensor:
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def _xp(device: Any):
+    return cupy_module() if normalize_device(device) == "cuda" else np
+
+
+def zeros(*shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
+    return _new(_xp(device).zeros(_shape(shape), dtype=dtype), requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
+    return _new(_xp(device).ones(_shape(shape), dtype=dtype), requires_grad)
+
+
+def full(shape: Any, fill_value: float, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
+    return _new(_xp(device).full(tuple(shape), fill_value, dtype=dtype), requires_grad)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    xp = get_array_module(t._data)
+    return _new(xp.zeros(t.shape, dtype=dtype or t.dtype), requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    xp = get_array_module(t._data)
+    return _new(xp.ones(t.shape, dtype=dtype or t.dtype), requires_grad)
+
+
+def zeros_like_meta(shape: tuple, dtype: Any, like: Tensor) -> Tensor:
+    xp = get_array_module(like._data)
+    return Tensor._make(xp.zeros(shape, dtype=dtype), False)
+
+
+def randn(*shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
+    return _new(random.randn(_shape(shape), dtype, normalize_device(device)), requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
+    return _new(random.rand(_shape(shape), dtype, normalize_device(device)), requires_grad)
+
+
+def randint(low: int, high: int, size: Any, device: Any = "cpu") -> Tensor:
+    return _new(random.randint(low, high, tuple(size), normalize_device(device)), False)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None, device: Any = "cpu") -> Tensor:
+    if end is None:
+        start, end = 0, start
+    arr = np.arange(start, end, step)
+    if dtype is None and arr.dtype == np.float64:
+        arr = arr.astype(DEFAULT_DTYPE)
+    return Tensor(arr, dtype=dtype, device=device)
