@@ -1,0 +1,377 @@
+"""Helpers shared by the training CLIs: seeding, arguments, devices, run folders,
+checkpoints, JSON-lines logs, sample grids, plots, Ctrl-C handling and NaN checks.
+
+Nothing here prints; the CLIs decide what to tell the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import random
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.backend import as_numpy, cupy_module, normalize_device
+
+CHECKPOINT_NAME = "checkpoint.npz"
+
+
+# ---------------------------------------------------------------------- seeds, args, devices
+def seed_everything(seed: int) -> None:
+    """Seed minigrad's generators (CPU and GPU), NumPy's global one and Python's `random`."""
+    mg.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
+def add_common_args(
+    parser: argparse.ArgumentParser, default_out: str | None = None
+) -> argparse.ArgumentParser:
+    """Add --device, --seed, --out, --resume and --dry-run to `parser`."""
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where to train; 'auto' picks cuda when CuPy sees a GPU (default: auto)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument(
+        "--out",
+        metavar="RUN_DIR",
+        default=default_out,
+        help=f"folder for checkpoints, logs and samples (default: {default_out})",
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        default=None,
+        help="continue the run saved in RUN_DIR (its checkpoint, log and samples)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="run a couple of steps on tiny data and exit"
+    )
+    return parser
+
+
+def resolve_device(name: str | None) -> str:
+    """'cpu' or 'cuda' for a --device value; 'cuda' without a usable GPU raises a
+    RuntimeError that says why (e.g. how to install CuPy)."""
+    if name in (None, "auto"):
+        return "cuda" if mg.cuda.is_available() else "cpu"
+    device = normalize_device(name)
+    if device == "cuda":
+        cupy_module()  # raises with the reason when there is no usable GPU
+    return device
+
+
+def prepare_run_dir(args: argparse.Namespace) -> Path:
+    """The run folder (--resume's when given, else --out), created if needed. A new run
+    records its arguments in config.json."""
+    run_dir = args.resume or args.out
+    if run_dir is None:
+        raise ValueError("no run folder: pass --out RUN_DIR or --resume RUN_DIR")
+    run_dir = Path(run_dir)
+    if args.resume and not checkpoint_path(run_dir).is_file():
+        raise FileNotFoundError(f"--resume {run_dir}: no {CHECKPOINT_NAME} in that folder")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not args.resume:
+        config = json.dumps(vars(args), indent=2, sort_keys=True, default=str)
+        with _atomic_path(run_dir / "config.json") as tmp:
+            tmp.write_text(config + "\n", encoding="utf-8")
+    return run_dir
+
+
+# ---------------------------------------------------------------------- files
+@contextlib.contextmanager
+def _atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary sibling of `path` (same suffix) to write; renamed over `path` on
+    success, removed on failure, so readers never see a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform (Windows).
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def checkpoint_path(run_dir: str | Path) -> Path:
+    return Path(run_dir) / CHECKPOINT_NAME
+
+
+def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
+    """Write `state` (nested dicts of Tensors, arrays and plain values) with `mg.save`,
+    which is atomic: a crash mid-write leaves the previous checkpoint intact."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mg.save(dict(state), path)
+    return path
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A checkpoint written by `save_checkpoint`; a run folder means its checkpoint.npz."""
+    path = Path(path)
+    if path.is_dir():
+        path = checkpoint_path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint not found")
+    return mg.load(path)
+
+
+def rng_state() -> dict[str, Any]:
+    """minigrad's and NumPy's global generator states, for a checkpoint."""
+    return {"minigrad": mg.random.get_state(), "numpy": np.random.get_state(legacy=False)}
+
+
+def set_rng_state(state: Mapping[str, Any]) -> None:
+    """Restore what `rng_state` returned, so a resumed run draws the same numbers."""
+    mg.random.set_state(state["minigrad"])
+    np.random.set_state(state["numpy"])
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, mg.Tensor):
+        value = value.detach().data
+    if isinstance(value, np.generic):
+        return value.item()
+    if hasattr(value, "shape"):
+        return as_numpy(value).tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def append_jsonl(path: str | Path, record: Mapping[str, Any]) -> None:
+    """Append one JSON object as a line, flushed and fsynced so a crash loses at most it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(dict(record), default=_json_default, allow_nan=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines file. A broken last line (a write cut off by a crash)
+    is skipped; a broken line elsewhere raises a ValueError naming file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: log file not found")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    records = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            if i == len(lines) - 1:
+                break
+            raise ValueError(f"{path}:{i + 1}: not a JSON object ({exc})") from exc
+    return records
+
+
+# ---------------------------------------------------------------------- images and plots
+def _to_nhwc_uint8(images: Any) -> np.ndarray:
+    """(N, H, W), (N, C, H, W) or (N, H, W, C) with C in (1, 3), uint8 or float in
+    [-1, 1], to uint8 (N, H, W, C)."""
+    if isinstance(images, mg.Tensor):
+        images = images.detach().data
+    x = as_numpy(images)
+    if x.ndim == 3:
+        x = x[..., None]
+    elif x.ndim == 4 and x.shape[1] in (1, 3) and x.shape[-1] not in (1, 3):
+        x = x.transpose(0, 2, 3, 1)
+    elif not (x.ndim == 4 and x.shape[-1] in (1, 3)):
+        raise ValueError(f"expected (N, H, W), (N, C, H, W) or (N, H, W, C) images, got {x.shape}")
+    if x.dtype != np.uint8:
+        x = np.rint((np.clip(x.astype(np.float32), -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+    return x
+
+
+def make_image_grid(images: Any, nrow: int = 8, padding: int = 2, pad_value: int = 0) -> np.ndarray:
+    """Tile images into one picture, `nrow` per row with `padding` pixels around each
+    (as torchvision's make_grid): uint8 (H', W') for grey, (H', W', 3) for colour."""
+    x = _to_nhwc_uint8(images)
+    n, h, w, c = x.shape
+    cols = min(nrow, n)
+    rows = math.ceil(n / cols)
+    grid = np.full(
+        (rows * (h + padding) + padding, cols * (w + padding) + padding, c), pad_value, np.uint8
+    )
+    for i in range(n):
+        top, left = padding + (i // cols) * (h + padding), padding + (i % cols) * (w + padding)
+        grid[top : top + h, left : left + w] = x[i]
+    return grid[..., 0] if c == 1 else grid
+
+
+def write_image_grid(
+    path: str | Path, images: Any, nrow: int = 8, padding: int = 2, pad_value: int = 0
+) -> np.ndarray:
+    """Save `make_image_grid(images, nrow, padding)` as a PNG (atomically); returns it."""
+    from PIL import Image
+
+    grid = make_image_grid(images, nrow, padding, pad_value)
+    with _atomic_path(Path(path)) as tmp:
+        Image.fromarray(grid).save(tmp, format="PNG")
+    return grid
+
+
+def _new_figure(figsize: tuple[float, float]) -> Any:
+    # A Figure with its own Agg canvas: no pyplot, no global backend, no display needed.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save_figure(fig: Any, path: str | Path) -> None:
+    path = Path(path)
+    with _atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
+
+
+def plot_curves(
+    path: str | Path,
+    records: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    x_key: str = "step",
+    title: str | None = None,
+) -> None:
+    """Line plot of `keys` against `x_key` (the record index when absent), one line per
+    key; records lacking a key or holding a non-finite value are skipped for that line."""
+    fig = _new_figure((7, 4))
+    ax = fig.add_subplot()
+    for key in keys:
+        pts = [
+            (r.get(x_key, i), r[key])
+            for i, r in enumerate(records)
+            if isinstance(r.get(key), int | float) and math.isfinite(r[key])
+        ]
+        if pts:
+            xs, ys = zip(*pts, strict=True)
+            ax.plot(xs, ys, label=key, linewidth=1)
+    ax.set_xlabel(x_key)
+    ax.grid(alpha=0.3)
+    if keys:
+        ax.legend()
+    if title:
+        ax.set_title(title)
+    _save_figure(fig, path)
+
+
+def scatter_plot(
+    path: str | Path,
+    real_xy: Any,
+    fake_xy: Any,
+    centres: Any = None,
+    title: str | None = None,
+) -> None:
+    """2-D scatter of real (N, 2) and generated (M, 2) points, with mixture centres (K, 2)
+    marked when given."""
+    real, fake = (
+        as_numpy(a.detach().data if isinstance(a, mg.Tensor) else a) for a in (real_xy, fake_xy)
+    )
+    fig = _new_figure((5, 5))
+    ax = fig.add_subplot()
+    ax.scatter(real[:, 0], real[:, 1], s=3, alpha=0.4, c="tab:blue", label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], s=3, alpha=0.4, c="tab:orange", label="generated")
+    if centres is not None:
+        c = as_numpy(centres)
+        ax.scatter(c[:, 0], c[:, 1], s=40, marker="x", c="black", label="modes")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(loc="upper right", markerscale=3)
+    if title:
+        ax.set_title(title)
+    _save_figure(fig, path)
+
+
+# ---------------------------------------------------------------------- interrupts, NaNs
+class GracefulInterrupt:
+    """Context manager turning the first Ctrl-C (SIGINT, and SIGTERM) into a flag the
+    training loop checks so it can save a checkpoint and stop; a second one raises
+    KeyboardInterrupt. Outside the main thread it installs nothing.
+
+        with GracefulInterrupt() as stop:
+            for step in ...:
+                ...
+                if stop.requested:
+                    break
+    """
+
+    def __init__(self, signals: Sequence[int] | None = None) -> None:
+        if signals is None:
+            signals = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
+        self.signals = tuple(signals)
+        self.requested = False
+        self.signal_name: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        self.signal_name = signal.Signals(signum).name
+
+    def __bool__(self) -> bool:
+        return self.requested
+
+    def __enter__(self) -> GracefulInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.signals:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+
+def check_finite(name: str, value: Any, step: int, checkpoint: str | Path | None = None) -> float:
+    """`value` (a scalar Tensor, array or number) as a float; a FloatingPointError
+    naming `name`, `step` and the last good checkpoint if it is NaN or infinite."""
+    if isinstance(value, mg.Tensor):
+        value = value.detach().data
+    arr = as_numpy(value)
+    if np.all(np.isfinite(arr)):
+        return float(arr.reshape(-1)[0]) if arr.size == 1 else float(arr.mean())
+    kind = "NaN" if np.any(np.isnan(arr)) else "infinite"
+    where = (
+        f"the last good checkpoint is {checkpoint}"
+        if checkpoint is not None and Path(checkpoint).exists()
+        else "no checkpoint has been saved yet"
+    )
+    raise FloatingPointError(f"{name} became {kind} at step {step}; {where}")
