@@ -1,0 +1,61 @@
+"""The fully connected GAN of Goodfellow et al. (2014), for images and for 2-D points."""
+
+from __future__ import annotations
+
+import minigrad as mg
+from minigrad import nn
+
+
+class MLPGenerator(nn.Module):
+    """z (N, nz) -> samples (N, out_dim); Tanh output for images in [-1, 1], linear for
+    points."""
+
+    def __init__(
+        self, nz: int = 100, hidden: tuple[int, ...] = (256, 256), out_dim: int = 784,
+        tanh: bool = True,
+    ) -> None:
+        super().__init__()
+        self.nz = nz
+        layers: list[nn.Module] = []
+        width = nz
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        layers.append(nn.Linear(width, out_dim))
+        if tanh:
+            layers.append(nn.Tanh())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: mg.Tensor) -> mg.Tensor:
+        return self.net(z)
+
+
+class MLPDiscriminator(nn.Module):
+    """samples (N, in_dim) -> logits (N, 1). LeakyReLU(0.2) hidden layers; the loss applies
+    the sigmoid (or none, for a Wasserstein critic)."""
+
+    def __init__(self, in_dim: int = 784, hidden: tuple[int, ...] = (256, 256)) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = in_dim
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
+            width = h
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        return self.net(x.reshape(x.shape[0], -1))
+
+
+class ImageMLPGenerator(MLPGenerator):
+    """MLP generator whose output is reshaped to images (N, C, H, W)."""
+
+    def __init__(self, nz: int = 100, hidden: tuple[int, ...] = (256, 256),
+                 image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
+        c, h, w = image_shape
+        super().__init__(nz, hidden, c * h * w, tanh=True)
+        self.image_shape = image_shape
+
+    def forward(self, z: mg.Tensor) -> mg.Tensor:
+        return self.net(z).reshape((z.shape[0],) + self.image_shape)

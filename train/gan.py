@@ -1,0 +1,421 @@
+"""Train a GAN: python -m train.gan [--model dcgan] [--loss nonsaturating] [--dataset mnist]
+
+The loop is the minibatch algorithm of Goodfellow et al. (2014): for every generator step,
+`--d-steps` discriminator (critic) steps on fresh real and generated minibatches. Every
+epoch it writes a sample grid from fixed noise (a scatter plot for 2-D data), appends to
+metrics.jsonl, redraws the loss curves and checkpoints atomically. `--resume RUN_DIR`
+continues exactly where a run stopped, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+import minigrad as mg
+from minigrad import data as mgdata
+from minigrad import nn
+from models.cgan import ConditionalDiscriminator, ConditionalGenerator
+from models.dcgan import Discriminator, Discriminator28, Generator, Generator28
+from models.losses import OBJECTIVES, Objective
+from models.mlp_gan import ImageMLPGenerator, MLPDiscriminator, MLPGenerator
+from models.wgan import clip_weights_, gradient_penalty
+from train import common
+
+TOY = {"ring": (mgdata.ring_of_gaussians, mgdata.ring_centres),
+       "grid": (mgdata.grid_of_gaussians, mgdata.grid_centres)}
+TOY_STD = 0.02
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m train.gan",
+        description="Train a GAN with minigrad and write samples, metrics and checkpoints.",
+    )
+    p.add_argument("--model", choices=("dcgan", "mlp", "cgan"), default="dcgan",
+                   help="dcgan (Radford 2016), mlp (Goodfellow 2014) or cgan (conditional, "
+                   "MNIST only) (default: dcgan)")
+    p.add_argument("--loss", choices=tuple(OBJECTIVES), default="nonsaturating",
+                   help="GAN objective (default: nonsaturating)")
+    p.add_argument("--dataset", choices=("mnist", "ring", "grid", "folder"), default="mnist",
+                   help="mnist: the bundled 5,000 digits, or IDX/npz files from --data-dir "
+                   "(Fashion-MNIST too); ring/grid: 2-D Gaussian mixtures; folder: your "
+                   "PNG/JPEG images from --data-dir (default: mnist)")
+    p.add_argument("--data-dir", default=None, help="folder with your own data")
+    p.add_argument("--image-size", type=int, choices=(32, 64), default=64,
+                   help="image size for --dataset folder (default: 64)")
+    p.add_argument("--grayscale", action="store_true", help="read folder images as grey")
+    p.add_argument("--epochs", type=int, default=20, help="passes over the data (default: 20)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="stop after this many generator steps instead (2-D data: total steps)")
+    p.add_argument("--steps-per-epoch", type=int, default=1000,
+                   help="generator steps per logged epoch on 2-D data (default: 1000)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="minibatch size (default: 64 for images, 512 for 2-D data)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate of both networks (default: the objective's)")
+    p.add_argument("--d-steps", type=int, default=None,
+                   help="discriminator steps per generator step, k in the 2014 paper "
+                   "(default: 1; 5 for the Wasserstein losses)")
+    p.add_argument("--nz", type=int, default=None,
+                   help="latent size (default: 100 for images, 2 for 2-D data)")
+    p.add_argument("--hidden", type=int, default=None,
+                   help="MLP width (default: 256 for images, 128 for 2-D data)")
+    p.add_argument("--eval-samples", type=int, default=2000,
+                   help="samples scored each epoch (classifier for MNIST, modes for 2-D); "
+                   "0 turns the per-epoch evaluation off (default: 2000)")
+    common.add_common_args(p, default_out=None)
+    return p
+
+
+# ---------------------------------------------------------------------- setup
+def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None]:
+    """Training images in [-1, 1] (N, C, H, W) and labels (or None)."""
+    if args.dataset == "folder":
+        if not args.data_dir:
+            raise ValueError("--dataset folder needs --data-dir FOLDER of PNG/JPEG images")
+        images = mgdata.load_image_folder(args.data_dir, args.image_size, args.grayscale)
+        return mgdata.to_unit_range(images), None
+    # the bundled subset is used whole; a user's IDX/npz files give their training split
+    images, labels = mgdata.load_mnist(args.data_dir, split="all" if args.data_dir is None else "train")
+    return mgdata.to_unit_range(images), labels.astype(np.int64)
+
+
+def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...]) -> tuple:
+    """(G, D) for the run's model, data shape and objective."""
+    batchnorm = obj.gp_weight == 0  # batchnorm couples samples, which the penalty forbids
+    if args.dataset in TOY:
+        h = args.hidden
+        return (MLPGenerator(args.nz, (h, h, h), 2, tanh=False),
+                MLPDiscriminator(2, (h, h, h)))
+    c, hgt, _ = shape
+    if args.model == "mlp":
+        h = args.hidden
+        return (ImageMLPGenerator(args.nz, (h, h), shape),
+                MLPDiscriminator(int(np.prod(shape)), (h, h)))
+    if args.model == "cgan":
+        return (ConditionalGenerator(args.nz, 10, c),
+                ConditionalDiscriminator(10, c, batchnorm=batchnorm))
+    if hgt == 28:
+        return Generator28(args.nz, c), Discriminator28(c, batchnorm=batchnorm)
+    return (Generator(args.nz, c, image_size=hgt),
+            Discriminator(c, image_size=hgt, batchnorm=batchnorm))
+
+
+def make_optimizer(obj: Objective, params: Any, lr: float) -> mg.optim.Optimizer:
+    if obj.optimizer == "rmsprop":
+        return mg.optim.RMSprop(params, lr=lr)
+    return mg.optim.Adam(params, lr=lr, betas=obj.betas)
+
+
+def fill_defaults(args: argparse.Namespace) -> None:
+    toy = args.dataset in TOY
+    if args.dataset in TOY and args.model != "mlp":
+        args.model = "mlp"  # the 2-D mixtures are modelled by MLPs
+    if args.model == "cgan" and args.dataset != "mnist":
+        raise ValueError("--model cgan needs labelled data: --dataset mnist")
+    if args.dataset == "folder" and args.model == "mlp":
+        raise ValueError("--dataset folder trains the DCGAN: use --model dcgan")
+    if args.batch_size is None:
+        args.batch_size = 512 if toy else 64
+    if args.nz is None:
+        args.nz = 2 if toy else 100
+    if args.hidden is None:
+        args.hidden = 128 if toy else 256
+    if args.out is None and not args.resume:
+        args.out = str(Path("runs") / (args.model if not toy else f"{args.model}-{args.dataset}"))
+
+
+# ---------------------------------------------------------------------- one run
+class Run:
+    """Everything a training run holds, and the checkpoint that restores it."""
+
+    def __init__(self, args: argparse.Namespace, device: str) -> None:
+        self.args, self.device = args, device
+        self.obj = OBJECTIVES[args.loss]
+        self.d_steps = args.d_steps or self.obj.d_steps
+        self.toy = args.dataset in TOY
+        if self.toy:
+            sampler, centres = TOY[args.dataset]
+            self.sample_real = sampler
+            self.centres = centres()
+            self.images, self.labels = None, None
+            shape: tuple[int, ...] = (2,)
+        else:
+            self.images, self.labels = load_images(args)
+            if args.dry_run:
+                self.images = self.images[: 4 * args.batch_size]
+                self.labels = None if self.labels is None else self.labels[: 4 * args.batch_size]
+            if len(self.images) < args.batch_size:
+                raise ValueError(
+                    f"--batch-size {args.batch_size} is larger than the data set "
+                    f"({len(self.images)} images)"
+                )
+            shape = self.images.shape[1:]
+        self.G, self.D = build_models(args, self.obj, shape)
+        self.G.to(device)
+        self.D.to(device)
+        lr = args.lr or self.obj.lr
+        self.opt_g = make_optimizer(self.obj, self.G.parameters(), lr)
+        self.opt_d = make_optimizer(self.obj, self.D.parameters(), lr)
+        # Fixed noise for the per-epoch pictures, from its own generator so that drawing
+        # it does not move the training stream.
+        fixed = np.random.default_rng(args.seed + 1)
+        self.fixed_z = fixed.standard_normal((64 if not self.toy else 2500, args.nz))
+        self.fixed_labels = np.arange(64) % 10
+        self.epoch, self.batch, self.step, self.d_step = 0, 0, 0, 0
+        self.perm: np.ndarray | None = None
+        self.sums: dict[str, float] = {}
+
+    @property
+    def batches_per_epoch(self) -> int:
+        if self.toy:
+            return self.args.steps_per_epoch * self.d_steps
+        return len(self.images) // self.args.batch_size
+
+    # -------------------------------------------------------------- checkpoint
+    def state(self) -> dict[str, Any]:
+        return {
+            "G": self.G.state_dict(), "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "rng": common.rng_state(),
+            "epoch": self.epoch, "batch": self.batch, "step": self.step,
+            "d_step": self.d_step,
+            "perm": self.perm if self.perm is not None else np.zeros(0, np.int64),
+            "sums": dict(self.sums),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        common.set_rng_state(state["rng"])
+        self.epoch, self.batch = int(state["epoch"]), int(state["batch"])
+        self.step, self.d_step = int(state["step"]), int(state["d_step"])
+        self.perm = state["perm"] if len(state["perm"]) else None
+        self.sums = {k: float(v) for k, v in state["sums"].items()}
+
+    # -------------------------------------------------------------- data
+    def real_batch(self) -> tuple[mg.Tensor, mg.Tensor | None]:
+        bs = self.args.batch_size
+        if self.toy:
+            return mg.tensor(self.sample_real(bs, std=TOY_STD), device=self.device), None
+        if self.perm is None:
+            self.perm = mg.random.permutation(len(self.images))
+        idx = self.perm[self.batch * bs : (self.batch + 1) * bs]
+        x = mg.tensor(self.images[idx], device=self.device)
+        y = None if self.labels is None else mg.tensor(self.labels[idx], device=self.device)
+        return x, y
+
+    def noise(self, n: int) -> tuple[mg.Tensor, mg.Tensor | None]:
+        z = mg.randn(n, self.args.nz, device=self.device)
+        y = None
+        if self.args.model == "cgan":
+            y = mg.randint(0, 10, (n,), device=self.device)
+        return z, y
+
+    def generate(self, z: mg.Tensor, y: mg.Tensor | None) -> mg.Tensor:
+        return self.G(z) if y is None else self.G(z, y)
+
+    def discriminate(self, x: mg.Tensor, y: mg.Tensor | None) -> mg.Tensor:
+        return self.D(x) if y is None else self.D(x, y)
+
+    # -------------------------------------------------------------- steps
+    def d_step_(self) -> dict[str, float]:
+        real, real_y = self.real_batch()
+        z, fake_y = self.noise(real.shape[0])
+        with mg.no_grad():  # the D step does not train G: no graph through it
+            fake = self.generate(z, fake_y)
+        d_real = self.discriminate(real, real_y)
+        d_fake = self.discriminate(fake, fake_y)
+        loss = self.obj.d_loss(d_real, d_fake)
+        if self.obj.gp_weight:
+            if real_y is None:
+                critic = self.D
+            else:
+                def critic(x: mg.Tensor) -> mg.Tensor:
+                    return self.D(x, real_y)
+
+                fake = self.generate(z, real_y).detach()  # interpolate within one class
+            loss = loss + gradient_penalty(critic, real, fake, self.obj.gp_weight)
+        self.opt_d.zero_grad()
+        loss.backward()
+        self.opt_d.step()
+        if self.obj.clip:
+            clip_weights_(self.D, self.obj.clip)
+        out = {"d_loss": common.check_finite("D loss", loss, self.step, self.ckpt)}
+        if self.obj.probabilities:
+            out["D(x)"] = float(d_real.detach().sigmoid().mean().item())
+            out["D(G(z))"] = float(d_fake.detach().sigmoid().mean().item())
+        else:
+            out["D(x)"] = float(d_real.detach().mean().item())
+            out["D(G(z))"] = float(d_fake.detach().mean().item())
+        return out
+
+    def g_step_(self) -> dict[str, float]:
+        z, y = self.noise(self.args.batch_size)
+        self.D.requires_grad_(False)  # G's step needs dL/dx through D, not D's weight grads
+        try:
+            loss = self.obj.g_loss(self.discriminate(self.generate(z, y), y))
+            self.opt_g.zero_grad()
+            loss.backward()
+        finally:
+            self.D.requires_grad_(True)
+        self.opt_g.step()
+        return {"g_loss": common.check_finite("G loss", loss, self.step, self.ckpt)}
+
+    # -------------------------------------------------------------- outputs
+    @property
+    def ckpt(self) -> Path:
+        return common.checkpoint_path(self.run_dir)
+
+    @mg.no_grad()
+    def sample(self, z: np.ndarray, labels: np.ndarray | None = None, batch: int = 500) -> np.ndarray:
+        """Generator outputs for fixed latents, in eval mode (running batchnorm stats)."""
+        self.G.eval()
+        try:
+            outs = []
+            for i in range(0, len(z), batch):
+                zt = mg.tensor(z[i : i + batch], device=self.device)
+                yt = None
+                if self.args.model == "cgan":
+                    lab = labels[i : i + batch] if labels is not None else np.arange(len(zt)) % 10
+                    yt = mg.tensor(lab, device=self.device)
+                outs.append(self.generate(zt, yt).numpy())
+            return np.concatenate(outs)
+        finally:
+            self.G.train()
+
+    def end_of_epoch(self, record: dict[str, Any]) -> None:
+        run = self.run_dir
+        if self.toy:
+            fake = self.sample(self.fixed_z)
+            real = self.sample_real(2500, std=TOY_STD, generator=np.random.default_rng(0))
+            common.scatter_plot(run / "samples.png", real, fake, self.centres,
+                                title=f"{self.args.loss}, step {self.step}")
+            if self.args.eval_samples:
+                from train.metrics import mode_coverage
+
+                cov = mode_coverage(fake, self.centres, TOY_STD)
+                record["modes"] = int(cov["modes_captured"])
+                record["high_quality"] = float(cov["high_quality_fraction"])
+        else:
+            grid = self.sample(self.fixed_z, self.fixed_labels)
+            common.write_image_grid(run / "samples" / f"epoch_{self.epoch:03d}.png", grid)
+            common.write_image_grid(run / "samples.png", grid)
+            if self.args.eval_samples and self.args.dataset == "mnist" and self.images.shape[1] == 1:
+                from train.evaluate import score_mnist_samples
+
+                z = np.random.default_rng(self.args.seed + 2).standard_normal(
+                    (self.args.eval_samples, self.args.nz))
+                labels = np.arange(len(z)) % 10
+                record.update(score_mnist_samples(self.sample(z, labels), self.device,
+                                                  summary=True))
+        common.append_jsonl(run / "metrics.jsonl", record)
+        records = common.read_jsonl(run / "metrics.jsonl")
+        common.plot_curves(run / "losses.png", records, ["d_loss", "g_loss"], x_key="epoch",
+                           title=f"{self.args.model} / {self.args.loss}")
+
+
+def train(args: argparse.Namespace) -> Path:
+    """Run (or resume) training; returns the run folder."""
+    if args.resume:
+        saved = common.load_checkpoint(args.resume)
+        keep = {"epochs": args.epochs, "steps": args.steps, "device": args.device,
+                "resume": args.resume}
+        args = argparse.Namespace(**{**saved["args"], **{k: v for k, v in keep.items()}})
+        args.dry_run = False
+    fill_defaults(args)
+    common.seed_everything(args.seed)
+    device = common.resolve_device(args.device)
+    run = Run(args, device)
+    run.run_dir = common.prepare_run_dir(args)
+    if args.resume:
+        run.restore(saved["state"])
+        # drop log lines written after the checkpoint (a crash between the two writes)
+        log = run.run_dir / "metrics.jsonl"
+        if log.exists():
+            kept = [r for r in common.read_jsonl(log) if r.get("epoch", 0) <= run.epoch]
+            log.unlink()
+            for r in kept:
+                common.append_jsonl(log, r)
+
+    saved_args = {k: v for k, v in vars(args).items() if k != "resume"}
+    bpe = run.batches_per_epoch
+    total_steps = args.steps
+    epochs = 1 if args.dry_run else args.epochs
+    if args.dry_run:
+        bpe = min(bpe, 2 * run.d_steps)
+
+    def save() -> None:
+        common.save_checkpoint(run.ckpt, {"args": saved_args, "state": run.state()})
+
+    def done() -> bool:
+        return (total_steps is not None and run.step >= total_steps) or (
+            total_steps is None and run.epoch >= epochs)
+
+    stop = common.GracefulInterrupt()
+    with stop:
+        while not done():
+            bar = tqdm(total=bpe, initial=run.batch, desc=f"epoch {run.epoch + 1}",
+                       leave=False, disable=None, dynamic_ncols=True)
+            t0 = time.perf_counter()
+            while run.batch < bpe and not done():
+                stats = run.d_step_()
+                run.batch += 1
+                run.d_step += 1
+                if run.d_step % run.d_steps == 0:
+                    stats.update(run.g_step_())
+                    run.step += 1
+                for k, v in stats.items():
+                    run.sums[k] = run.sums.get(k, 0.0) + v
+                    run.sums["n_" + k] = run.sums.get("n_" + k, 0.0) + 1
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.3f}" for k, v in stats.items()}, refresh=False)
+                if stop.requested:
+                    bar.close()
+                    save()
+                    print(f"\ninterrupted at epoch {run.epoch + 1}, batch {run.batch}; "
+                          f"checkpoint saved: resume with --resume {run.run_dir}",
+                          file=sys.stderr)
+                    return run.run_dir
+            bar.close()
+            if run.batch < bpe:
+                break  # reached --steps inside the epoch
+            run.epoch += 1
+            record = {"epoch": run.epoch, "step": run.step,
+                      "seconds": round(time.perf_counter() - t0, 2)}
+            for k in ("d_loss", "g_loss", "D(x)", "D(G(z))"):
+                if run.sums.get("n_" + k):
+                    record[k] = run.sums[k] / run.sums["n_" + k]
+            run.batch, run.perm, run.sums = 0, None, {}
+            save()
+            run.end_of_epoch(record)
+            shown = {k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in record.items()
+                     if not isinstance(v, list | dict)}
+            tqdm.write(" ".join(f"{k}={v}" for k, v in shown.items()))
+    if run.batch:  # stopped by --steps mid-epoch
+        save()
+    return run.run_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        run_dir = train(args)
+    except (FileNotFoundError, ValueError, FloatingPointError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"run folder: {run_dir} (samples.png, losses.png, metrics.jsonl, checkpoint.npz)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
