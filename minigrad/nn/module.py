@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import as_numpy, normalize_device, to_device
+from ..backend import get_array_module, normalize_device, to_device
 from ..tensor import Tensor
 
 
@@ -46,7 +46,15 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
-        for store in (self._parameters, self._buffers, self._modules):
+        params = self._parameters
+        if name in params and value is not None and not isinstance(value, Parameter):
+            # as PyTorch: silently turning a parameter into a plain attribute would drop it
+            # from parameters(), the optimizer and the state_dict
+            raise TypeError(
+                f"{type(self).__name__}: cannot assign {type(value).__name__} as parameter "
+                f"'{name}' (a Parameter or None is expected)"
+            )
+        for store in (params, self._buffers, self._modules):
             store.pop(name, None)
         if isinstance(value, Parameter):
             self._parameters[name] = value
@@ -160,13 +168,15 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor._make(p.grad._data * 0, False)
+                # zeros_like, not grad * 0, which keeps NaN and Inf
+                xp = get_array_module(p.grad._data)
+                p.grad = Tensor._make(xp.zeros_like(p.grad._data), False)
 
     # ------------------------------------------------------------------ device and dtype
     def _apply(self, fn: Any, floats_only: bool = False) -> Module:
         for m in self.modules():
             for store in (m._parameters, m._buffers):
-                for k, t in store.items():
+                for t in store.values():
                     if t is None or (floats_only and t.dtype.kind != "f"):
                         continue
                     new = fn(t._data)
@@ -239,8 +249,8 @@ class Module:
                     f"{type(self).__name__}.load_state_dict: '{k}' has shape "
                     f"{tuple(np.shape(arr))} in the state but {t.shape} in the model"
                 )
-            arr = as_numpy(arr) if t.device == "cpu" else arr
-            t._data = to_device(np.asarray(as_numpy(arr)), t.device).astype(t.dtype, copy=False)
+            # copy: sharing the state's array would tie this model to the source model
+            t._data = to_device(arr, t.device).astype(t.dtype, copy=True)
             t._version += 1
         return missing, unexpected
 

@@ -1,0 +1,351 @@
+"""Stateless building blocks, as `torch.nn.functional`: activations, dropout, losses and
+distances, composed from `minigrad.ops` so that double backward comes free.
+
+Only binary cross-entropy is its own Function: PyTorch clamps its logs at -100 and divides
+its gradient by max(x (1 - x), 1e-12), which a composition cannot express without a 0/0 at
+probabilities of exactly 0 or 1. Its backward is written with ops, so it is differentiable.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import ops, random
+from ..autograd import Function
+from ..backend import get_array_module
+from ..ops.conv import conv2d, conv_transpose2d
+from ..ops.norm import batch_norm
+from ..ops.pool import avg_pool2d, interpolate, max_pool2d
+from ..tensor import Tensor
+
+__all__ = [
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "conv_transpose2d",
+    "cosine_similarity",
+    "cross_entropy",
+    "dropout",
+    "interpolate",
+    "l1_loss",
+    "leaky_relu",
+    "linear",
+    "log_sigmoid",
+    "log_softmax",
+    "logsigmoid",
+    "max_pool2d",
+    "mse_loss",
+    "nll_loss",
+    "normalize",
+    "one_hot",
+    "pad",
+    "pairwise_distance",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "tanh",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+linear = ops.linear
+relu = ops.relu
+sigmoid = ops.sigmoid
+tanh = ops.tanh
+log_sigmoid = ops.log_sigmoid
+logsigmoid = log_sigmoid  # PyTorch's spelling
+pad = ops.pad
+
+
+def one_hot(labels: Any, num_classes: int, dtype: Any = np.float32) -> Tensor:
+    """Integer labels (N,) -> (N, num_classes) constant rows of the identity; PyTorch
+    returns int64, minigrad the float dtype models consume (float32 by default)."""
+    idx = labels._data if isinstance(labels, Tensor) else labels
+    xp = get_array_module(idx)
+    idx = xp.asarray(idx)
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
+        raise ValueError(
+            f"one_hot: labels must lie in [0, {num_classes}), got "
+            f"{int(idx.min())}..{int(idx.max())}"
+        )
+    return Tensor(xp.eye(num_classes, dtype=dtype)[idx.astype(np.int64)])
+
+
+# ---------------------------------------------------------------------- activations
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return ops.leaky_relu(x, negative_slope)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold (as PyTorch)."""
+    bx = x if beta == 1 else x * beta
+    soft = ops.softplus(bx) if beta == 1 else ops.softplus(bx) * (1.0 / beta)
+    return ops.where(bx._data > threshold, x, soft)
+
+
+def _softmax_dim(x: Tensor, dim: int | None, name: str) -> int:
+    if dim is not None:
+        return dim
+    # PyTorch's legacy rule for an implicit dim, with its warning
+    warnings.warn(
+        f"{name}: implicit dim is deprecated, pass dim explicitly", UserWarning, stacklevel=3
+    )
+    return 0 if x.ndim in (0, 1, 3) else 1
+
+
+def softmax(x: Tensor, dim: int | None = None) -> Tensor:
+    return ops.softmax(x, _softmax_dim(x, dim, "softmax"))
+
+
+def log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
+    return ops.log_softmax(x, _softmax_dim(x, dim, "log_softmax"))
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (training
+    only). The mask comes from `minigrad.random` on x's device."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    xp = get_array_module(x._data)
+    if p == 1.0:
+        return ops.scale(x, xp.zeros((), dtype=x.dtype))
+    # the generators draw float32/float64 only; other dtypes cast the mask afterwards
+    rdtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float32
+    keep = random.rand(x.shape, rdtype, x.device) < (1.0 - p)
+    mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p))
+    return ops.scale(x, mask)
+
+
+# ---------------------------------------------------------------------- helpers
+def _check_reduction(reduction: str, name: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _as_target(target: Any, like: Tensor) -> Tensor:
+    """A target (or weight) as a tensor on `like`'s device in `like`'s float dtype, so a
+    float32 loss stays float32 and each gradient keeps its input's dtype."""
+    if isinstance(target, Tensor):
+        if target.device != like.device:
+            raise RuntimeError(f"target on {target.device} for an input on {like.device}")
+        return target if target.dtype == like.dtype else ops.cast(target, like.dtype)
+    arr = get_array_module(like._data).asarray(target)
+    return Tensor._make(arr.astype(like.dtype, copy=False), False)
+
+
+def _dtype_of(value: Any) -> np.dtype:
+    if isinstance(value, Tensor):
+        return value.dtype
+    return value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
+
+
+def _check_same_shape(x: Tensor, target: Tensor, name: str) -> None:
+    if x.shape != target.shape:
+        raise ValueError(
+            f"{name}: input of shape {x.shape} and target of shape {target.shape} differ; "
+            "they must have the same shape"
+        )
+
+
+def _abs(x: Tensor) -> Tensor:
+    """|x| with gradient sign(x). Stands in for `ops.abs`, which fails on every call
+    (Abs.forward calls the module-level `abs` wrapper instead of the builtin); reported."""
+    return ops.scale(x, get_array_module(x._data).sign(x._data))
+
+
+# ---------------------------------------------------------------------- regression losses
+def mse_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Squared error (x - target)^2. x, target: same shape."""
+    _check_reduction(reduction, "mse_loss")
+    target = _as_target(target, x)
+    _check_same_shape(x, target, "mse_loss")
+    d = x - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Absolute error |x - target|; the gradient at a tie is 0. x, target: same shape."""
+    _check_reduction(reduction, "l1_loss")
+    target = _as_target(target, x)
+    _check_same_shape(x, target, "l1_loss")
+    return _reduce(_abs(x - target), reduction)
+
+
+# ---------------------------------------------------------------------- binary losses
+class BinaryCrossEntropy(Function):
+    """-(y log x + (1 - y) log(1 - x)), each log clamped at -100 as PyTorch does."""
+
+    def forward(self, x, y):
+        xp = get_array_module(x)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
+            log_x = xp.maximum(xp.log(x), -100)
+            log_1mx = xp.maximum(xp.log1p(-x), -100)
+        return (y - 1) * log_1mx - y * log_x
+
+    def backward(self, gy):
+        x, y = self.inputs
+        nx, ny = self.needs_input_grad
+        # PyTorch's rule: the clamp keeps x = 0 or 1 finite
+        gx = gy * (x - y) / ops.clip(x * (1 - x), min=1e-12) if nx else None
+        gt = None
+        if ny:
+            gt = gy * (ops.clip(ops.log(1 - x), min=-100) - ops.clip(ops.log(x), min=-100))
+        return gx, gt
+
+
+def binary_cross_entropy(
+    x: Tensor, target: Any, weight: Any = None, reduction: str = "mean"
+) -> Tensor:
+    """BCE of probabilities x in [0, 1] against targets in [0, 1]; `weight` broadcasts
+    to x. x, target: same shape (N, *)."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    target = _as_target(target, x)
+    _check_same_shape(x, target, "binary_cross_entropy")
+    # a host-side range check would stall the GPU every step, so only the CPU checks
+    if x.device == "cpu" and x.numel() and not ((x._data >= 0) & (x._data <= 1)).all():
+        raise ValueError("binary_cross_entropy: all elements of input must be in [0, 1]")
+    loss = BinaryCrossEntropy()(x, target)
+    if weight is not None:
+        loss = loss * _as_target(weight, x)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    x: Tensor,
+    target: Any,
+    weight: Any = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
+    """BCE of sigmoid(x), computed from logits as (1 - y) x + softplus(-x) so it stays
+    finite for any x; `pos_weight` (C,) scales the positive term. x, target: (N, *)."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    target = _as_target(target, x)
+    _check_same_shape(x, target, "binary_cross_entropy_with_logits")
+    sp = ops.softplus(-x)  # -log sigmoid(x)
+    if pos_weight is not None:
+        sp = ((_as_target(pos_weight, x) - 1) * target + 1) * sp
+    loss = (1 - target) * x + sp
+    if weight is not None:
+        loss = loss * _as_target(weight, x)
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------------- classification
+def nll_loss(
+    x: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of class indices. x: log-probabilities (N, C) or
+    (N, C, d1, ...), or (C,); target: integers (N,) / (N, d1, ...) / (). `weight` (C,)
+    weighs classes; 'mean' divides by the total weight of the non-ignored targets."""
+    _check_reduction(reduction, "nll_loss")
+    if x.ndim == 0:
+        raise ValueError("nll_loss: input must have at least 1 dim (classes), got a scalar")
+    xp = get_array_module(x._data)
+    t = target._data if isinstance(target, Tensor) else xp.asarray(target)
+    expected = () if x.ndim == 1 else x.shape[:1] + x.shape[2:]
+    if tuple(t.shape) != expected:
+        raise ValueError(
+            f"nll_loss: input of shape {x.shape} needs a target of shape {expected}, "
+            f"got target of shape {tuple(t.shape)}"
+        )
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold integer class indices, got {t.dtype}")
+    n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+    flat = x.reshape(1, n_classes) if x.ndim == 1 else x
+    if x.ndim > 2:  # classes last, then one row per target
+        flat = flat.permute(0, *range(2, x.ndim), 1)
+    flat = flat.reshape(-1, n_classes)
+    t = xp.asarray(t).reshape(-1)
+    valid = t != ignore_index
+    safe = xp.where(valid, t, 0)
+    if x.device == "cpu" and safe.size and ((safe < 0) | (safe >= n_classes)).any():
+        bad = int(safe[(safe < 0) | (safe >= n_classes)][0])
+        raise IndexError(f"nll_loss: target {bad} is out of range for {n_classes} classes")
+    coef = valid.astype(x.dtype)
+    if weight is not None:
+        w = weight._data if isinstance(weight, Tensor) else xp.asarray(weight)
+        if tuple(w.shape) != (n_classes,):
+            raise ValueError(f"nll_loss: weight of shape {tuple(w.shape)} for {n_classes} classes")
+        coef = coef * w.astype(x.dtype, copy=False)[safe]
+    picked = ops.getitem(flat, (xp.arange(t.size), safe))
+    loss = ops.scale(picked, -coef)
+    if reduction == "none":
+        return loss.reshape(expected)
+    if reduction == "sum":
+        return loss.sum()
+    # divide by a device array, not a Python float, so the GPU is not synchronised
+    return loss.sum() / Tensor._make(coef.sum(), False)
+
+
+def cross_entropy(
+    x: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Softmax cross-entropy of logits x (N, C) / (N, C, d1, ...) / (C,) against class
+    indices (like `nll_loss`) or, when target is floating with x's shape, class
+    probabilities."""
+    _check_reduction(reduction, "cross_entropy")
+    logp = ops.log_softmax(x, 0 if x.ndim == 1 else 1)
+    if _dtype_of(target).kind != "f":
+        return nll_loss(logp, target, weight, ignore_index, reduction)
+    target = _as_target(target, x)
+    _check_same_shape(x, target, "cross_entropy")
+    prod = logp * target
+    if weight is not None:
+        w = _as_target(weight, x)
+        prod = prod * (w if x.ndim == 1 else w.reshape((-1,) + (1,) * (x.ndim - 2)))
+    loss = -prod.sum(dim=0 if x.ndim == 1 else 1)
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------------- distances
+def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p, eps) along `dim`. A zero vector maps to zero with gradient 1/eps:
+    the clamp stops the gradient through the norm, as in PyTorch."""
+    n = ops.norm(x, p, dim, keepdim=True)
+    return x / ops.clip(n, min=eps)
+
+
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """||x1 - x2 + eps||_p over the last dim (PyTorch adds eps to the difference, which
+    keeps identical inputs away from the norm's kink). x1, x2: (N, D) or broadcastable."""
+    d = x1 - x2 + eps
+    return ops.norm(d, p, max(d.ndim - 1, 0), keepdim)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along `dim`. As in PyTorch the
+    clamp changes the value only: the gradient flows through the unclamped norm."""
+    parts = []
+    for x in (x1, x2):
+        n = ops.norm(x, 2, dim, keepdim=True)
+        xp = get_array_module(n._data)
+        lift = xp.maximum(n._data, eps) - n._data  # 0 unless the norm is below eps
+        parts.append(x / (n + Tensor._make(lift, False)))
+    return (parts[0] * parts[1]).sum(dim=dim)

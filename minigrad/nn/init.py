@@ -1,0 +1,148 @@
+"""Parameter initialisers, as `torch.nn.init`: each fills a tensor in place (outside the
+graph, bumping its version) with numbers from `minigrad.random` on the tensor's device, and
+returns it. DCGAN's N(0, 0.02) is `normal_(w, 0.0, 0.02)`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import random
+from ..tensor import Tensor
+
+__all__ = [
+    "calculate_gain",
+    "constant_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
+]
+
+_LINEAR = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+)
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The gain PyTorch recommends for an activation (e.g. sqrt(2) for relu)."""
+    if nonlinearity in _LINEAR:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, int | float) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def _calculate_fan_in_and_fan_out(t: Tensor) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight: (out, in) for linear, (out, in, k...) for conv."""
+    if t.ndim < 2:
+        raise ValueError(
+            f"fan in and fan out need a tensor with at least 2 dims, got shape {t.shape}"
+        )
+    receptive = int(np.prod(t.shape[2:])) if t.ndim > 2 else 1
+    return t.shape[1] * receptive, t.shape[0] * receptive
+
+
+def _calculate_correct_fan(t: Tensor, mode: str) -> int:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _write(t: Tensor, values: Any) -> Tensor:
+    """Overwrite t's elements outside the graph and bump its version."""
+    t._data[...] = values
+    t._version += 1
+    return t
+
+
+def _draw_dtype(t: Tensor) -> Any:
+    # the generators draw float32/float64 only; half precision is cast on write
+    return t.dtype if t.dtype in (np.float32, np.float64) else np.float32
+
+
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    """Fill with U(a, b)."""
+    return _write(t, random.uniform(a, b, t.shape, _draw_dtype(t), t.device))
+
+
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    """Fill with N(mean, std^2)."""
+    x = random.randn(t.shape, _draw_dtype(t), t.device)
+    if std != 1.0:
+        x *= std
+    if mean != 0.0:
+        x += mean
+    return _write(t, x)
+
+
+def constant_(t: Tensor, val: float) -> Tensor:
+    return _write(t, val)
+
+
+def zeros_(t: Tensor) -> Tensor:
+    return _write(t, 0)
+
+
+def ones_(t: Tensor) -> Tensor:
+    return _write(t, 1)
+
+
+def xavier_uniform_(t: Tensor, gain: float = 1.0) -> Tensor:
+    """U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio, 2010)."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
+    a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    return uniform_(t, -a, a)
+
+
+def xavier_normal_(t: Tensor, gain: float = 1.0) -> Tensor:
+    """N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+
+
+def kaiming_uniform_(
+    t: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> Tensor:
+    """U(-b, b) with b = gain sqrt(3 / fan) (He et al., 2015); `a` is the leaky slope."""
+    if 0 in t.shape:
+        return t
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(t, mode))
+    bound = math.sqrt(3.0) * std
+    return uniform_(t, -bound, bound)
+
+
+def kaiming_normal_(
+    t: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> Tensor:
+    """N(0, std^2) with std = gain / sqrt(fan)."""
+    if 0 in t.shape:
+        return t
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(t, mode))
+    return normal_(t, 0.0, std)

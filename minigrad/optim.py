@@ -1,0 +1,352 @@
+"""Optimizers with PyTorch's update rules: SGD, Adam, RMSprop.
+
+Updates run on the raw arrays, in place and outside the graph (`p._data`, then
+`p._version += 1` so a stale graph that saved the old value refuses to backward). Each step
+allocates at most one temporary per parameter: the loop is Python-bound for small models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .backend import get_array_module, to_device
+from .tensor import Tensor
+
+__all__ = ["SGD", "Adam", "Optimizer", "RMSprop"]
+
+
+class Optimizer:
+    """Holds `param_groups` (dicts of params plus their hyper-parameters, as in PyTorch)
+    and per-parameter `state`. `params` may be tensors or dicts of per-group settings."""
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if not isinstance(params[0], dict):
+            params = [{"params": params}]
+        for group in params:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        group = dict(group)
+        ps = group["params"]
+        group["params"] = [ps] if isinstance(ps, Tensor) else list(ps)
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: can only optimize Tensors, got {type(p)}")
+            if p.creator is not None:
+                raise ValueError(f"{type(self).__name__}: can only optimize leaf tensors")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in group["params"]):
+            raise ValueError(f"{type(self).__name__}: a parameter appears in two groups")
+        for k, v in self.defaults.items():
+            group.setdefault(k, v)
+        self.param_groups.append(group)
+
+    @property
+    def params(self) -> list[Tensor]:
+        return [p for g in self.param_groups for p in g["params"]]
+
+    @property
+    def lr(self) -> float:
+        """The first group's learning rate; setting it sets every group's."""
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        for g in self.param_groups:
+            g["lr"] = value
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                # a fresh array: gradients can be read-only views shared between tensors
+                p.grad = Tensor._make(
+                    get_array_module(p.grad._data).zeros_like(p.grad._data), False
+                )
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """{'state': {index: {name: array copy or step count}}, 'param_groups': [settings
+        with 'params' as indices]}: PyTorch's layout, safe to save with `mg.save`."""
+        index = {id(p): i for i, p in enumerate(self.params)}
+        state = {}
+        for p, s in self.state.items():
+            state[index[id(p)]] = {
+                k: v.copy() if hasattr(v, "copy") and hasattr(v, "dtype") else v
+                for k, v in s.items()
+            }
+        groups = [
+            {
+                **{k: v for k, v in g.items() if k != "params"},
+                "params": [index[id(p)] for p in g["params"]],
+            }
+            for g in self.param_groups
+        ]
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore settings and state exactly (copies onto each parameter's device)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: {len(groups)} parameter groups in "
+                f"the state but {len(self.param_groups)} in the optimizer"
+            )
+        for i, (saved, own) in enumerate(zip(groups, self.param_groups, strict=True)):
+            if len(saved["params"]) != len(own["params"]):
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: group {i} has "
+                    f"{len(saved['params'])} parameters in the state but {len(own['params'])} "
+                    "in the optimizer"
+                )
+        by_index = {}
+        for saved, own in zip(groups, self.param_groups, strict=True):
+            for j, p in zip(saved["params"], own["params"], strict=True):
+                by_index[int(j)] = p
+        new_state: dict[Tensor, dict[str, Any]] = {}
+        for j, s in state_dict["state"].items():
+            p = by_index.get(int(j))
+            if p is None:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: no parameter {j}")
+            entry = {}
+            for k, v in s.items():
+                if isinstance(v, Tensor):
+                    v = v._data
+                if hasattr(v, "dtype") and v.ndim > 0:
+                    if tuple(v.shape) != p.shape:
+                        raise ValueError(
+                            f"{type(self).__name__}.load_state_dict: state '{k}' of parameter "
+                            f"{j} has shape {tuple(v.shape)}, the parameter {p.shape}"
+                        )
+                    v = to_device(v, p.device).astype(p.dtype, copy=True)
+                elif hasattr(v, "item"):
+                    v = v.item()
+                entry[k] = v
+            new_state[p] = entry
+        for saved, own in zip(groups, self.param_groups, strict=True):
+            for k, v in saved.items():
+                if k != "params":
+                    own[k] = tuple(v) if isinstance(v, list) else v
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+def _check(name: str, cond: bool, what: str) -> None:
+    if not cond:
+        raise ValueError(f"{name}: invalid {what}")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, dampening, Nesterov and L2
+    weight decay (PyTorch's rule: the first step seeds the buffer with the gradient)."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        _check("SGD", lr >= 0, f"learning rate {lr}")
+        _check("SGD", momentum >= 0, f"momentum {momentum}")
+        _check("SGD", weight_decay >= 0, f"weight_decay {weight_decay}")
+        _check(
+            "SGD",
+            not nesterov or (momentum > 0 and dampening == 0),
+            "nesterov: it needs momentum > 0 and dampening = 0",
+        )
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                momentum=momentum,
+                dampening=dampening,
+                nesterov=nesterov,
+                weight_decay=weight_decay,
+            ),
+        )
+
+    def step(self) -> None:
+        for g in self.param_groups:
+            lr, mom, damp = g["lr"], g["momentum"], g["dampening"]
+            nesterov, wd = g["nesterov"], g["weight_decay"]
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                d = p.grad._data
+                x = p._data
+                if wd:
+                    d = d + wd * x
+                if mom:
+                    st = self.state.setdefault(p, {})
+                    buf = st.get("momentum_buffer")
+                    if buf is None:
+                        buf = st["momentum_buffer"] = d.copy()
+                    else:
+                        buf *= mom
+                        buf += d if damp == 0 else (1 - damp) * d
+                    d = d + mom * buf if nesterov else buf
+                x -= lr * d
+                p._version += 1
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015) with PyTorch's bias correction and L2 weight decay added
+    to the gradient; `amsgrad` keeps the running maximum of the second moment."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
+        _check("Adam", lr >= 0, f"learning rate {lr}")
+        _check("Adam", eps >= 0, f"epsilon {eps}")
+        _check("Adam", 0 <= betas[0] < 1 and 0 <= betas[1] < 1, f"betas {betas}")
+        _check("Adam", weight_decay >= 0, f"weight_decay {weight_decay}")
+        super().__init__(
+            params,
+            dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad),
+        )
+
+    def step(self) -> None:
+        for g in self.param_groups:
+            lr, (b1, b2), eps = g["lr"], g["betas"], g["eps"]
+            wd, amsgrad = g["weight_decay"], g["amsgrad"]
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                x = p._data
+                d = p.grad._data
+                xp = get_array_module(x)
+                st = self.state.get(p)
+                if st is None:
+                    st = self.state[p] = {
+                        "step": 0,
+                        "exp_avg": xp.zeros_like(x),
+                        "exp_avg_sq": xp.zeros_like(x),
+                    }
+                    if amsgrad:
+                        st["max_exp_avg_sq"] = xp.zeros_like(x)
+                st["step"] = t = st["step"] + 1
+                if wd:
+                    d = d + wd * x
+                m, v = st["exp_avg"], st["exp_avg_sq"]
+                tmp = xp.subtract(d, m)  # the step's one temporary, reused below
+                tmp *= 1 - b1
+                m += tmp  # m.lerp_(d, 1 - b1), PyTorch's formula for weights below 0.5
+                xp.multiply(d, d, out=tmp)
+                tmp *= 1 - b2
+                v *= b2
+                v += tmp
+                if amsgrad:
+                    v = xp.maximum(st["max_exp_avg_sq"], v, out=st["max_exp_avg_sq"])
+                xp.sqrt(v, out=tmp)
+                tmp /= (1 - b2**t) ** 0.5  # PyTorch's spelling; sqrt may round differently
+                tmp += eps
+                xp.divide(m, tmp, out=tmp)
+                tmp *= lr / (1 - b1**t)
+                x -= tmp
+                p._version += 1
+
+
+class RMSprop(Optimizer):
+    """RMSprop with PyTorch's options: momentum buffer, `centered` (divide by the
+    estimated standard deviation instead of the RMS) and L2 weight decay."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        _check("RMSprop", lr >= 0, f"learning rate {lr}")
+        _check("RMSprop", eps >= 0, f"epsilon {eps}")
+        _check("RMSprop", alpha >= 0, f"alpha {alpha}")
+        _check("RMSprop", momentum >= 0, f"momentum {momentum}")
+        _check("RMSprop", weight_decay >= 0, f"weight_decay {weight_decay}")
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                alpha=alpha,
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum=momentum,
+                centered=centered,
+            ),
+        )
+
+    def step(self) -> None:
+        for g in self.param_groups:
+            lr, alpha, eps = g["lr"], g["alpha"], g["eps"]
+            wd, mom, centered = g["weight_decay"], g["momentum"], g["centered"]
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                x = p._data
+                d = p.grad._data
+                xp = get_array_module(x)
+                st = self.state.get(p)
+                if st is None:
+                    st = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(x)}
+                    if mom > 0:
+                        st["momentum_buffer"] = xp.zeros_like(x)
+                    if centered:
+                        st["grad_avg"] = xp.zeros_like(x)
+                st["step"] += 1
+                if wd:
+                    d = d + wd * x
+                sq = st["square_avg"]
+                tmp = xp.multiply(d, d)  # the step's one temporary, reused below
+                tmp *= 1 - alpha
+                sq *= alpha
+                sq += tmp
+                if centered:
+                    ga = st["grad_avg"]
+                    xp.subtract(d, ga, out=tmp)
+                    tmp *= 1 - alpha
+                    ga += tmp  # ga.lerp_(d, 1 - alpha)
+                    xp.multiply(ga, ga, out=tmp)
+                    xp.subtract(sq, tmp, out=tmp)
+                    xp.sqrt(tmp, out=tmp)
+                else:
+                    xp.sqrt(sq, out=tmp)
+                tmp += eps
+                if mom > 0:
+                    buf = st["momentum_buffer"]
+                    buf *= mom
+                    xp.divide(d, tmp, out=tmp)
+                    buf += tmp
+                    x -= lr * buf
+                else:
+                    xp.divide(d, tmp, out=tmp)
+                    tmp *= lr
+                    x -= tmp
+                p._version += 1

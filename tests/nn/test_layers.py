@@ -1,0 +1,256 @@
+"""minigrad.nn layers and init: shapes, default init against PyTorch's bounds, Dropout
+modes, Embedding gradients, containers, reprs."""
+
+import math
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.nn import init
+
+
+def _torch():
+    try:
+        import torch
+    except Exception:
+        pytest.skip("torch is not importable")
+    return torch
+
+
+def test_linear_shapes_and_matches_formula(device):
+    layer = nn.Linear(5, 3).to(device)
+    x = mg.randn(4, 5, device=device)
+    y = layer(x)
+    assert y.shape == (4, 3) and y.device == device
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    np.testing.assert_allclose(y.detach().numpy(), x.numpy() @ w.T + b, rtol=1e-5, atol=1e-6)
+    assert layer(mg.randn(2, 7, 5, device=device)).shape == (2, 7, 3)
+    y.sum().backward()
+    assert layer.weight.grad.shape == (3, 5) and layer.bias.grad.shape == (3,)
+
+
+def test_linear_without_bias_and_dtype():
+    layer = nn.Linear(4, 2, bias=False, dtype=mg.float64)
+    assert layer.bias is None and [n for n, _ in layer.named_parameters()] == ["weight"]
+    assert layer.weight.dtype == np.float64
+    assert repr(layer) == "Linear(in_features=4, out_features=2, bias=False)"
+
+
+def test_linear_default_init_within_pytorch_bounds():
+    fan_in = 400
+    layer = nn.Linear(fan_in, 300)
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    bound = 1 / math.sqrt(fan_in)  # kaiming_uniform(a=sqrt(5)) gives the same bound
+    assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
+    # uniform on [-bound, bound]: mean 0, std bound / sqrt(3), and it fills the range
+    assert abs(w.mean()) < 0.01 * bound
+    assert w.std() == pytest.approx(bound / math.sqrt(3), rel=0.02)
+    assert np.abs(w).max() > 0.99 * bound
+    torch = _torch()
+    tw = torch.nn.Linear(fan_in, 300).weight.detach().numpy()
+    assert w.std() == pytest.approx(tw.std(), rel=0.03)
+
+
+@pytest.mark.parametrize(
+    "fn, kwargs, std",
+    [
+        (init.kaiming_normal_, {"nonlinearity": "relu"}, math.sqrt(2 / 200)),
+        (init.kaiming_normal_, {"mode": "fan_out", "nonlinearity": "relu"}, math.sqrt(2 / 300)),
+        (init.kaiming_uniform_, {"a": 0.2}, math.sqrt(2 / 1.04 / 200)),
+        (init.xavier_uniform_, {"gain": 2.0}, 2 * math.sqrt(2 / 500)),
+        (init.xavier_normal_, {}, math.sqrt(2 / 500)),
+        (init.normal_, {"mean": 0.0, "std": 0.02}, 0.02),
+        (init.uniform_, {"a": -3.0, "b": 3.0}, math.sqrt(3)),
+    ],
+)
+def test_init_statistics(fn, kwargs, std, device):
+    t = mg.zeros(300, 200, device=device)
+    out = fn(t, **kwargs)
+    assert out is t and t._version == 1
+    a = t.numpy()
+    assert a.std() == pytest.approx(std, rel=0.03)
+    assert abs(a.mean()) < 0.02 * std + 1e-4
+
+
+def test_init_conv_fans_and_gains():
+    w = mg.zeros(16, 8, 3, 3)
+    assert init._calculate_fan_in_and_fan_out(w) == (72, 144)
+    with pytest.raises(ValueError, match="at least 2 dims"):
+        init._calculate_fan_in_and_fan_out(mg.zeros(5))
+    assert init.calculate_gain("relu") == math.sqrt(2)
+    assert init.calculate_gain("tanh") == 5 / 3
+    assert init.calculate_gain("conv2d") == 1
+    assert init.calculate_gain("leaky_relu", 0.2) == math.sqrt(2 / 1.04)
+    with pytest.raises(ValueError):
+        init.calculate_gain("gelu")
+    torch = _torch()
+    for name, param in [("leaky_relu", None), ("selu", None), ("sigmoid", None)]:
+        assert init.calculate_gain(name, param) == torch.nn.init.calculate_gain(name, param)
+    assert init._calculate_fan_in_and_fan_out(w) == torch.nn.init._calculate_fan_in_and_fan_out(
+        torch.zeros(16, 8, 3, 3)
+    )
+
+
+def test_init_constants_and_no_graph():
+    p = nn.Parameter(mg.zeros(2, 3))
+    init.constant_(p, 0.5)  # a leaf that requires grad: init writes outside the graph
+    np.testing.assert_array_equal(p.detach().numpy(), 0.5)
+    init.ones_(p)
+    init.zeros_(p)
+    assert p._version == 3 and p.requires_grad and p.grad is None
+    np.testing.assert_array_equal(p.detach().numpy(), 0)
+    h = mg.zeros(50, 50, dtype=mg.float16)
+    init.normal_(h)
+    assert h.dtype == np.float16 and h.numpy().std() > 0.5
+
+
+def test_init_is_seeded():
+    mg.manual_seed(7)
+    a = nn.Linear(3, 3).weight.detach().numpy()
+    mg.manual_seed(7)
+    b = nn.Linear(3, 3).weight.detach().numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+def test_embedding_lookup_and_repeated_index_gradients(device):
+    emb = nn.Embedding(10, 4).to(device)
+    idx = mg.tensor([[1, 2, 1], [1, 9, 0]], device=device)
+    out = emb(idx)
+    assert out.shape == (2, 3, 4)
+    np.testing.assert_array_equal(out.detach().numpy()[0, 0], emb.weight.detach().numpy()[1])
+    (out * 2).sum().backward()
+    g = emb.weight.grad.numpy()
+    np.testing.assert_array_equal(g[1], 6)  # index 1 appears three times
+    np.testing.assert_array_equal(g[[0, 2, 9]], 2)
+    np.testing.assert_array_equal(g[[3, 4, 5, 6, 7, 8]], 0)
+
+
+def test_embedding_init_padding_and_errors():
+    emb = nn.Embedding(1000, 20, padding_idx=0)
+    w = emb.weight.detach().numpy()
+    assert w[1:].std() == pytest.approx(1.0, rel=0.03)
+    np.testing.assert_array_equal(w[0], 0)
+    out = emb(np.array([0, 3, 0]))
+    out.sum().backward()
+    np.testing.assert_array_equal(emb.weight.grad.numpy()[0], 0)
+    np.testing.assert_array_equal(emb.weight.grad.numpy()[3], 1)
+    assert repr(emb) == "Embedding(1000, 20, padding_idx=0)"
+    with pytest.raises(TypeError, match="integers"):
+        emb(mg.tensor([0.0, 1.0]))
+
+
+def test_embedding_double_backward():
+    emb = nn.Embedding(5, 3, dtype=mg.float64)
+    idx = np.array([0, 2, 2, 4])
+    mg.gradgradcheck(lambda w: mg.nn.functional.tanh(w[idx]) ** 2, [emb.weight])
+
+
+def test_dropout_module_train_and_eval():
+    d = nn.Dropout(0.5)
+    x = mg.ones(100, 100)
+    y = d(x).numpy()
+    assert set(np.unique(y)) == {0.0, 2.0}
+    assert 0.45 < (y == 0).mean() < 0.55
+    d.eval()
+    assert d(x) is x
+    assert repr(d) == "Dropout(p=0.5, inplace=False)"
+    with pytest.raises(ValueError):
+        nn.Dropout(-0.1)
+
+
+def test_activation_modules_match_functional():
+    x = mg.tensor(np.linspace(-3, 3, 13))
+    F = nn.functional
+    pairs = [
+        (nn.ReLU(), F.relu(x)),
+        (nn.LeakyReLU(0.2), F.leaky_relu(x, 0.2)),
+        (nn.Tanh(), F.tanh(x)),
+        (nn.Sigmoid(), F.sigmoid(x)),
+        (nn.Softplus(beta=2.0), F.softplus(x, beta=2.0)),
+        (nn.Identity(3, key=1), x),
+    ]
+    for m, want in pairs:
+        np.testing.assert_array_equal(m(x).numpy(), want.numpy())
+    np.testing.assert_array_equal(nn.LeakyReLU()(x).numpy()[0], -0.03)
+    assert repr(nn.LeakyReLU(0.2, inplace=True)) == "LeakyReLU(negative_slope=0.2, inplace=True)"
+    assert repr(nn.ReLU()) == "ReLU()"
+    assert repr(nn.Softplus()) == "Softplus(beta=1.0, threshold=20.0)"
+
+
+def test_flatten():
+    x = mg.randn(2, 3, 4, 5)
+    assert nn.Flatten()(x).shape == (2, 60)
+    assert nn.Flatten(0, 1)(x).shape == (6, 4, 5)
+    assert nn.Flatten(1, 2)(x).shape == (2, 12, 5)
+    assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
+
+
+def test_loss_modules():
+    x = mg.randn(4, 3, requires_grad=True)
+    t = mg.tensor([0, 2, 1, 1])
+    F = nn.functional
+    assert nn.CrossEntropyLoss()(x, t).item() == pytest.approx(F.cross_entropy(x, t).item())
+    y = mg.rand(4, 3)
+    assert nn.MSELoss(reduction="sum")(x, y).item() == pytest.approx(
+        F.mse_loss(x, y, reduction="sum").item()
+    )
+    assert nn.BCEWithLogitsLoss()(x, y).item() == pytest.approx(
+        F.binary_cross_entropy_with_logits(x, y).item()
+    )
+    assert nn.BCELoss()(F.sigmoid(x), y).item() == pytest.approx(
+        F.binary_cross_entropy_with_logits(x, y).item(), rel=1e-5
+    )
+    assert nn.L1Loss(reduction="none")(x, y).shape == (4, 3)
+    assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
+
+
+def test_sequential_indexing_and_forward():
+    seq = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    assert len(seq) == 3 and isinstance(seq[-1], nn.Linear) and isinstance(seq[1], nn.ReLU)
+    x = mg.randn(5, 3)
+    with mg.no_grad():
+        np.testing.assert_allclose(seq(x).numpy(), seq[2](seq[1](seq[0](x))).numpy())
+    head = seq[:2]
+    assert isinstance(head, nn.Sequential) and len(head) == 2 and head[0] is seq[0]
+    assert [type(m).__name__ for m in seq] == ["Linear", "ReLU", "Linear"]
+    assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    with pytest.raises(IndexError):
+        seq[3]
+    seq.append(nn.Tanh())
+    assert len(seq) == 4 and seq(x).shape == (5, 2)
+    with pytest.raises(TypeError):
+        nn.Sequential(lambda x: x)
+    assert repr(nn.Sequential(nn.ReLU())) == "Sequential(\n  (0): ReLU()\n)"
+
+
+def test_sequential_from_ordered_dict():
+    seq = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2)), ("act", nn.Tanh())]))
+    assert seq.fc is seq[0] and seq.act is seq[1]
+    assert list(seq.state_dict()) == ["fc.weight", "fc.bias"]
+
+
+def test_module_list():
+    ml = nn.ModuleList([nn.Linear(2, 2), nn.ReLU()])
+    ml.append(nn.Linear(2, 3))
+    ml.extend([nn.Tanh()])
+    assert len(ml) == 4 and isinstance(ml[-1], nn.Tanh) and isinstance(ml[2], nn.Linear)
+    assert [type(m).__name__ for m in ml] == ["Linear", "ReLU", "Linear", "Tanh"]
+    ml.insert(0, nn.Identity())
+    assert isinstance(ml[0], nn.Identity) and isinstance(ml[1], nn.Linear)
+    del ml[0]
+    assert [n for n, _ in ml.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert isinstance(ml[1:], nn.ModuleList) and len(ml[1:]) == 3
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.ModuleList(nn.Linear(2, 2) for _ in range(3))
+
+    assert len(list(Net().parameters())) == 6
+    with pytest.raises(TypeError):
+        ml.append(3)
+    with pytest.raises(IndexError):
+        ml[10]

@@ -1,0 +1,186 @@
+"""minigrad.nn.Module: registration, traversal order, buffers, modes, state_dict, dtype."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 4)
+        self.scale = nn.Parameter(mg.ones(4))
+        self.register_buffer("running", mg.zeros(4))
+        self.register_buffer("steps", mg.tensor(0))
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.drop(self.fc(x) * self.scale)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w0 = nn.Parameter(mg.zeros(2))
+        self.block = Block()
+        self.head = nn.Linear(4, 1)
+        self.note = "not registered"
+        self.plain = mg.zeros(3)  # a plain Tensor is neither a parameter nor a buffer
+
+
+def test_registration_and_order():
+    net = Net()
+    names = [n for n, _ in net.named_parameters()]
+    assert names == [
+        "w0",
+        "block.scale",
+        "block.fc.weight",
+        "block.fc.bias",
+        "head.weight",
+        "head.bias",
+    ]
+    assert [n for n, _ in net.named_buffers()] == ["block.running", "block.steps"]
+    assert [n for n, _ in net.named_modules()] == ["", "block", "block.fc", "block.drop", "head"]
+    assert [n for n, _ in net.named_children()] == ["block", "head"]
+    assert all(isinstance(p, nn.Parameter) for p in net.parameters())
+    assert net.note == "not registered" and "plain" not in dict(net.named_parameters())
+
+
+def test_shared_parameter_listed_once():
+    net = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    net[1].weight = net[0].weight
+    assert len(list(net.parameters())) == 3
+
+
+def test_reassignment_and_deletion():
+    net = Net()
+    net.head = nn.Identity()
+    assert "head.weight" not in dict(net.named_parameters())
+    del net.w0
+    assert "w0" not in dict(net.named_parameters())
+    with pytest.raises(TypeError, match="cannot assign Tensor as parameter 'scale'"):
+        net.block.scale = mg.ones(4) * 2
+    net.block.scale = None
+    assert "block.scale" not in dict(net.named_parameters())
+
+
+def test_buffer_assignment_stays_a_buffer():
+    b = Block()
+    b.running = mg.ones(4)
+    assert dict(b.named_buffers())["running"] is b.running
+    with pytest.raises(AttributeError):
+        b.missing  # noqa: B018
+
+
+def test_init_must_call_super():
+    class Bad(nn.Module):
+        def __init__(self):
+            self.x = 1
+
+    with pytest.raises(AttributeError, match="super"):
+        Bad()
+
+
+def test_train_eval_propagate():
+    net = Net()
+    assert all(m.training for m in net.modules())
+    assert net.eval() is net
+    assert not any(m.training for m in net.modules())
+    x = mg.ones(64, 3)
+    with mg.no_grad():
+        plain = (net.block.fc(x) * net.block.scale).numpy()
+        np.testing.assert_array_equal(net.block(x).numpy(), plain)  # dropout is off
+        net.train()
+        assert all(m.training for m in net.modules())
+        assert (net.block(x).numpy() == 0).mean() > 0.3  # and on again
+
+
+def test_state_dict_round_trip_copies_values():
+    a, b = Net(), Net()
+    sd = a.state_dict()
+    assert list(sd) == [
+        "w0",
+        "block.scale",
+        "block.running",
+        "block.steps",
+        "block.fc.weight",
+        "block.fc.bias",
+        "head.weight",
+        "head.bias",
+    ]
+    assert not any(t.requires_grad for t in sd.values())
+    b.load_state_dict(sd)
+    for (k, ta), tb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        np.testing.assert_array_equal(ta.numpy(), tb.numpy(), err_msg=k)
+    # loading copies: training one model must not move the other
+    with mg.no_grad():
+        a.head.weight.add_(1.0)
+    assert not np.array_equal(a.head.weight.detach().numpy(), b.head.weight.detach().numpy())
+
+
+def test_load_state_dict_strict_and_shape_errors():
+    net = Net()
+    sd = dict(net.state_dict())
+    extra = dict(sd, bogus=mg.zeros(1))
+    with pytest.raises(KeyError, match="unexpected keys \\['bogus'\\]"):
+        net.load_state_dict(extra)
+    missing = {k: v for k, v in sd.items() if k != "head.bias"}
+    with pytest.raises(KeyError, match="missing keys \\['head.bias'\\]"):
+        net.load_state_dict(missing)
+    assert net.load_state_dict(missing, strict=False) == (["head.bias"], [])
+    bad = dict(sd, **{"head.weight": mg.zeros(2, 4)})
+    with pytest.raises(ValueError, match="head.weight.*\\(2, 4\\).*\\(1, 4\\)"):
+        net.load_state_dict(bad, strict=False)
+
+
+def test_load_state_dict_bumps_version_and_accepts_arrays():
+    net = nn.Linear(2, 2)
+    v = net.weight._version
+    net.load_state_dict({"weight": np.eye(2), "bias": np.zeros(2)})
+    assert net.weight._version == v + 1 and net.weight.dtype == np.float32
+    np.testing.assert_array_equal(net.weight.detach().numpy(), np.eye(2))
+
+
+def test_to_dtype_double_float_keeps_objects_and_ints():
+    net = Net()
+    params = list(net.parameters())
+    net.double()
+    assert all(p.dtype == np.float64 for p in net.parameters())
+    assert [id(p) for p in net.parameters()] == [id(p) for p in params]
+    assert net.block.running.dtype == np.float64
+    assert net.block.steps.dtype.kind == "i"  # integer buffers keep their dtype
+    y = net.head(mg.ones(1, 4, dtype=mg.float64))
+    assert y.dtype == np.float64
+    net.float()
+    assert all(p.dtype == np.float32 for p in net.parameters())
+    assert net.to(mg.float64) is net and net.head.weight.dtype == np.float64
+
+
+def test_to_device(device):
+    net = Net().to(device)
+    assert all(p.device == device for p in net.parameters())
+    assert all(b.device == device for b in net.buffers())
+    net.head(mg.ones(2, 4, device=device)).sum().backward()
+    assert net.head.weight.grad.device == device
+
+
+def test_zero_grad_and_requires_grad():
+    net = nn.Linear(2, 2)
+    net(mg.ones(1, 2)).sum().backward()
+    net.weight.grad = mg.tensor([[np.nan, np.inf], [1.0, 2.0]])
+    net.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(net.weight.grad.numpy(), 0)
+    net.zero_grad()
+    assert net.weight.grad is None and net.bias.grad is None
+    net.requires_grad_(False)
+    assert not any(p.requires_grad for p in net.parameters())
+
+
+def test_repr_nests_children():
+    r = repr(nn.Sequential(nn.Linear(1, 2), nn.Sequential(nn.ReLU())))
+    assert r == (
+        "Sequential(\n  (0): Linear(in_features=1, out_features=2, bias=True)\n"
+        "  (1): Sequential(\n    (0): ReLU()\n  )\n)"
+    )

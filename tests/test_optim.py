@@ -1,0 +1,207 @@
+"""minigrad.optim against hand-computed first steps and torch.optim over several steps
+(float64), plus state_dict round trips that continue bit for bit."""
+
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn, optim
+
+
+def _torch():
+    try:
+        import torch
+    except Exception:
+        pytest.skip("torch is not importable")
+    return torch
+
+
+def _grad_of(p):
+    """A deterministic, nonlinear stand-in for a loss gradient."""
+    return np.sin(3 * p) + 0.1 * p + 0.05
+
+
+def _params(seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((3, 4)), rng.standard_normal(5)]
+
+
+CONFIGS = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.1, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1}),
+    ("Adam", {}),
+    ("Adam", {"lr": 0.01, "betas": (0.8, 0.9), "eps": 1e-6, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.01, "amsgrad": True}),
+    ("RMSprop", {}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "centered": True}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.9, "eps": 1e-4}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", CONFIGS, ids=[f"{n}-{k}" for n, k in CONFIGS])
+def test_matches_torch_for_five_steps(name, kwargs):
+    torch = _torch()
+    arrays = _params()
+    ps = [mg.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    tps = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
+    opt = getattr(optim, name)(ps, **kwargs)
+    topt = getattr(torch.optim, name)(tps, **kwargs)
+    for _ in range(5):
+        for p, tp in zip(ps, tps, strict=True):
+            g = _grad_of(p.detach().numpy())
+            p.grad = mg.Tensor(g)
+            tp.grad = torch.from_numpy(g.copy())
+        opt.step()
+        topt.step()
+        for p, tp in zip(ps, tps, strict=True):
+            np.testing.assert_allclose(
+                p.detach().numpy(), tp.detach().numpy(), rtol=1e-10, atol=1e-12
+            )
+
+
+def _one_step(opt_cls, p0, g, **kw):
+    p = mg.tensor([p0], dtype=mg.float64, requires_grad=True)
+    opt = opt_cls([p], **kw)
+    p.grad = mg.tensor([g], dtype=mg.float64)
+    opt.step()
+    return p.detach().numpy()[0], opt
+
+
+def test_first_steps_by_hand():
+    p0, g = 2.0, 0.5
+    assert _one_step(optim.SGD, p0, g, lr=0.1)[0] == pytest.approx(p0 - 0.1 * g)
+    # momentum: the first step seeds the buffer with the gradient itself
+    assert _one_step(optim.SGD, p0, g, lr=0.1, momentum=0.9)[0] == pytest.approx(p0 - 0.1 * g)
+    # nesterov: g + momentum * buf, with buf = g on the first step
+    got = _one_step(optim.SGD, p0, g, lr=0.1, momentum=0.9, nesterov=True)[0]
+    assert got == pytest.approx(p0 - 0.1 * (g + 0.9 * g))
+    # weight decay adds wd * p to the gradient
+    got = _one_step(optim.SGD, p0, g, lr=0.1, weight_decay=0.2)[0]
+    assert got == pytest.approx(p0 - 0.1 * (g + 0.2 * p0))
+    # Adam: bias-corrected m / sqrt(v) is sign(g) on step 1
+    got, opt = _one_step(optim.Adam, p0, g, lr=0.01)
+    m_hat, v_hat = g, g * g
+    assert got == pytest.approx(p0 - 0.01 * m_hat / (math.sqrt(v_hat) + 1e-8), rel=1e-12)
+    assert opt.state[opt.params[0]]["step"] == 1
+    # RMSprop: v = (1 - alpha) g^2
+    got = _one_step(optim.RMSprop, p0, g, lr=0.01, alpha=0.99)[0]
+    assert got == pytest.approx(p0 - 0.01 * g / (math.sqrt(0.01 * g * g) + 1e-8), rel=1e-12)
+    # centered: divide by sqrt(v - mean^2)
+    got = _one_step(optim.RMSprop, p0, g, lr=0.01, alpha=0.9, centered=True)[0]
+    v, mean = 0.1 * g * g, 0.1 * g
+    assert got == pytest.approx(p0 - 0.01 * g / (math.sqrt(v - mean**2) + 1e-8), rel=1e-12)
+
+
+@pytest.mark.parametrize("opt_cls", [optim.SGD, optim.Adam, optim.RMSprop])
+def test_skips_params_without_grad_and_bumps_version(opt_cls, device):
+    a = mg.ones(3, device=device, requires_grad=True)
+    b = mg.ones(3, device=device, requires_grad=True)
+    opt = opt_cls([a, b], lr=0.1)
+    a.grad = mg.ones(3, device=device)
+    opt.step()
+    assert not np.allclose(a.detach().numpy(), 1) and a._version == 1
+    np.testing.assert_array_equal(b.detach().numpy(), 1)
+    assert b._version == 0 and b not in opt.state
+    assert a.dtype == np.float32 and a.device == device
+
+
+def test_zero_grad_and_lr_attribute():
+    p = mg.ones(2, requires_grad=True)
+    opt = optim.SGD([p], lr=0.5)
+    p.sum().backward()  # p.grad is a read-only broadcast view here
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad.numpy(), 0)
+    opt.zero_grad()
+    assert p.grad is None
+    assert opt.lr == 0.5 and opt.params == [p]
+    opt.lr = 0.1
+    assert opt.param_groups[0]["lr"] == 0.1
+    p.grad = mg.ones(2)
+    opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), 0.9)
+
+
+def test_param_groups_have_their_own_settings():
+    a = mg.ones(2, requires_grad=True)
+    b = mg.ones(2, requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1, momentum=0.5)
+    assert opt.param_groups[1]["momentum"] == 0.5
+    a.grad, b.grad = mg.ones(2), mg.ones(2)
+    opt.step()
+    np.testing.assert_allclose(a.detach().numpy(), 0.9)
+    np.testing.assert_allclose(b.detach().numpy(), 0.0)
+    with pytest.raises(ValueError, match="two groups"):
+        optim.SGD([{"params": [a]}, {"params": [a]}], lr=0.1)
+
+
+def test_invalid_settings():
+    p = [mg.ones(1, requires_grad=True)]
+    with pytest.raises(ValueError):
+        optim.SGD(p, lr=-1)
+    with pytest.raises(ValueError, match="nesterov"):
+        optim.SGD(p, lr=0.1, nesterov=True)
+    with pytest.raises(ValueError):
+        optim.Adam(p, betas=(1.0, 0.9))
+    with pytest.raises(ValueError, match="empty"):
+        optim.Adam([])
+
+
+def _train(model, opt, steps, seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        x = mg.tensor(rng.standard_normal((8, 3)), dtype=mg.float32)
+        loss = (model(x) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+        lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True),
+        lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.9, centered=True),
+    ],
+)
+def test_state_dict_round_trip_through_save_load_resumes_bit_for_bit(make, tmp_path):
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    opt = make(model.parameters())
+    _train(model, opt, 3, seed=1)
+    mg.save({"model": model.state_dict(), "optim": opt.state_dict()}, tmp_path / "ck.npz")
+    _train(model, opt, 3, seed=2)
+
+    ck = mg.load(tmp_path / "ck.npz")
+    mg.manual_seed(5)  # a different init: everything must come from the checkpoint
+    model2 = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    opt2 = make(model2.parameters())
+    opt2.param_groups[0]["lr"] = 123.0  # settings come from the checkpoint too
+    model2.load_state_dict(ck["model"])
+    opt2.load_state_dict(ck["optim"])
+    _train(model2, opt2, 3, seed=2)
+    for p, p2 in zip(model.parameters(), model2.parameters(), strict=True):
+        np.testing.assert_array_equal(p.detach().numpy(), p2.detach().numpy())
+
+
+def test_state_dict_is_a_snapshot_and_load_checks_sizes():
+    p = mg.ones(3, requires_grad=True)
+    opt = optim.Adam([p])
+    p.grad = mg.ones(3)
+    opt.step()
+    sd = opt.state_dict()
+    assert sd["state"][0]["step"] == 1 and sd["param_groups"][0]["params"] == [0]
+    saved = sd["state"][0]["exp_avg"].copy()
+    opt.step()
+    np.testing.assert_array_equal(sd["state"][0]["exp_avg"], saved)  # not aliased
+    other = optim.Adam([mg.ones(3, requires_grad=True), mg.ones(1, requires_grad=True)])
+    with pytest.raises(ValueError, match="group 0 has 1 parameters in the state but 2"):
+        other.load_state_dict(sd)
+    wrong = optim.Adam([mg.ones(4, requires_grad=True)])
+    with pytest.raises(ValueError, match="shape"):
+        wrong.load_state_dict(sd)
