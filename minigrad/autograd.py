@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import os
 import threading
 import traceback
 import weakref
@@ -54,16 +55,32 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _state.grad_enabled = self._saved.pop()
 
 
-class no_grad(set_grad_enabled):
-    """Record nothing: `with mg.no_grad():` or `@mg.no_grad()`."""
+class _ModeDecorator(set_grad_enabled):
+    """A fixed grad mode usable as `with cls():`, `@cls()` and, like PyTorch, bare `@cls`."""
 
-    def __init__(self) -> None:
-        super().__init__(False)
+    _mode = False
+
+    def __new__(cls, func: Any = None) -> Any:
+        self = super().__new__(cls)
+        if func is None:
+            return self
+        self.__init__()
+        return self(func)
+
+    def __init__(self, func: Any = None) -> None:
+        super().__init__(self._mode)
 
 
-class enable_grad(set_grad_enabled):
-    def __init__(self) -> None:
-        super().__init__(True)
+class no_grad(_ModeDecorator):
+    """Record nothing: `with mg.no_grad():`, `@mg.no_grad()` or `@mg.no_grad`."""
+
+    _mode = False
+
+
+class enable_grad(_ModeDecorator):
+    """Record again inside a no_grad region."""
+
+    _mode = True
 
 
 class detect_anomaly(contextlib.ContextDecorator):
@@ -78,10 +95,13 @@ class detect_anomaly(contextlib.ContextDecorator):
         _state.anomaly = self._saved
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def _creation_site(stack: traceback.StackSummary) -> str:
-    """The innermost frame outside minigrad itself: where the user called the op."""
+    """The innermost frame outside the minigrad package: where the user called the op."""
     for frame in reversed(stack):
-        if "/minigrad/" not in frame.filename.replace("\\", "/"):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
             return f"{frame.filename}:{frame.lineno} in {frame.name}: {frame.line}"
     frame = stack[-1]
     return f"{frame.filename}:{frame.lineno}"
@@ -114,6 +134,7 @@ class Function:
 
     uses_inputs = True
     uses_outputs = False
+    op_name = ""  # the name errors use; the lower-cased class name when empty
 
     inputs: tuple[Tensor, ...]
     outputs: list[weakref.ref]
@@ -144,7 +165,14 @@ class Function:
                         f"{type(self).__name__}: expected all tensors on one device, "
                         f"got {dev} (input 0) and {t.device} (input {i})"
                     )
-        ys = self.forward(*[t._data for t in tensors])
+        try:
+            ys = self.forward(*[t._data for t in tensors])
+        except ValueError as exc:  # NumPy's shape errors do not say which op failed
+            name = self.op_name or type(self).__name__.lower()
+            if str(exc).startswith(f"{name}:"):
+                raise
+            shapes = " and ".join(str(t.shape) for t in tensors)
+            raise ValueError(f"{name} of shapes {shapes}: {str(exc).strip()}") from exc
         single = not isinstance(ys, tuple)
         if single:
             ys = (ys,)
@@ -203,10 +231,20 @@ def _as_tuple(x: Any) -> tuple:
     return (x,)
 
 
-def _collect(roots: Sequence[Tensor]) -> list[Function]:
-    """Every recorded function reachable from `roots`, found without recursion."""
+def _second_backward_error(name: str) -> RuntimeError:
+    return RuntimeError(
+        f"{name}: trying to backward through the graph a second time; its saved values "
+        "were freed by the first backward (use retain_graph=True)"
+    )
+
+
+def _collect(roots: Sequence[Tensor], strict: bool) -> tuple[list[Function], bool]:
+    """Every recorded function reachable from `roots`, found without recursion, and whether
+    a function freed by an earlier backward was met. `strict` raises at such a function;
+    otherwise it is a dead end, as PyTorch only fails if it would have to run it."""
     seen: set[int] = set()
     order: list[Function] = []
+    released = False
     stack = [t.creator for t in roots if t.creator is not None]
     while stack:
         f = stack.pop()
@@ -214,13 +252,13 @@ def _collect(roots: Sequence[Tensor]) -> list[Function]:
             continue
         seen.add(id(f))
         if hasattr(f, "_released"):
-            raise RuntimeError(
-                f"{f._released}: trying to backward through the graph a second time; its "
-                "saved values were freed by the first backward (use retain_graph=True)"
-            )
+            if strict:
+                raise _second_backward_error(f._released)
+            released = True
+            continue
         order.append(f)
         stack.extend(t.creator for t in f.inputs if t.creator is not None)
-    return order
+    return order, released
 
 
 def run_backward(
@@ -236,18 +274,21 @@ def run_backward(
     returned as {id: (tensor, gradient)}; without, every leaf that requires grad is returned
     so (the caller accumulates them into `.grad`).
     """
-    functions = _collect(roots)
+    functions, released = _collect(roots, strict=targets is None)
     target_ids = None if targets is None else {id(t) for t in targets}
     # Which functions lead to a target: inputs are older than outputs, so ascending
     # generation order settles each function after all of its inputs' creators.
-    needed: set[int] = set()
-    for f in sorted(functions, key=lambda f: f.generation):
-        if any(
-            t.requires_grad
-            and (target_ids is None or id(t) in target_ids or id(t.creator) in needed)
-            for t in f.inputs
-        ):
-            needed.add(id(f))
+    # Without targets every recorded function has an input that requires grad: all needed.
+    if target_ids is None:
+        needed = {id(f) for f in functions}
+    else:
+        needed = set()
+        for f in sorted(functions, key=lambda f: f.generation):
+            if any(
+                t.requires_grad and (id(t) in target_ids or id(t.creator) in needed)
+                for t in f.inputs
+            ):
+                needed.add(id(f))
 
     grads: dict[int, Tensor] = {}
     holders: dict[int, Tensor] = {}  # keeps a tensor alive while its gradient waits
@@ -282,27 +323,45 @@ def run_backward(
                     g = zeros_like_meta(shape, dtype, f.inputs[0])
                 gys.append(g)
             f._check_versions()
-            f.needs_input_grad = tuple(
-                t.requires_grad
-                and (target_ids is None or id(t) in target_ids or id(t.creator) in needed)
-                for t in f.inputs
-            )
-            gxs = _as_tuple(f.backward(*gys))
+            # apply recorded requires_grad per input; targets prune the paths that miss them
+            recorded = f.needs_input_grad
+            if target_ids is not None:
+                f.needs_input_grad = tuple(
+                    t.requires_grad and (id(t) in target_ids or id(t.creator) in needed)
+                    for t in f.inputs
+                )
+            if _state.anomaly:
+                # check this function's gradients, not the ops its backward is made of
+                _state.anomaly = False
+                try:
+                    gxs = _as_tuple(f.backward(*gys))
+                finally:
+                    _state.anomaly = True
+                _check_finite(f, [None if g is None else g._data for g in gxs], "backward")
+            else:
+                gxs = _as_tuple(f.backward(*gys))
+            need_grads = f.needs_input_grad
+            f.needs_input_grad = recorded  # a retained graph may be walked again in full
             if len(gxs) != len(f.inputs):
                 raise RuntimeError(
                     f"{type(f).__name__}.backward returned {len(gxs)} gradients "
                     f"for {len(f.inputs)} inputs"
                 )
-            if _state.anomaly:
-                _check_finite(f, [None if g is None else g._data for g in gxs], "backward")
-            for t, gx, need in zip(f.inputs, gxs, f.needs_input_grad, strict=True):
+            for t, gx, need in zip(f.inputs, gxs, need_grads, strict=True):
                 if gx is None or not need:
                     continue
-                if gx.shape != t.shape:
+                ga, ta = gx._data, t._data
+                if ga.shape != ta.shape:
                     raise RuntimeError(
                         f"{type(f).__name__}.backward: gradient of shape {gx.shape} "
                         f"for an input of shape {t.shape}"
                     )
+                dt = ta.dtype
+                if ga.dtype is not dt and ga.dtype != dt:
+                    # a gradient has its input's dtype, as in PyTorch
+                    from .ops.shape import cast
+
+                    gx = cast(gx, dt)
                 _accumulate(grads, holders, t, gx)
                 c = t.creator
                 if c is not None and id(c) in needed and id(c) not in pushed:
@@ -314,6 +373,8 @@ def run_backward(
 
     if target_ids is None:
         return {k: (t, grads[k]) for k, t in holders.items() if t.creator is None}
+    if released and any(k not in grads for k in target_ids):
+        raise _second_backward_error("grad")
     return {k: (holders[k], grads[k]) for k in target_ids if k in grads}
 
 
@@ -348,6 +409,7 @@ def grad(
             raise RuntimeError(f"grad: input {i} of shape {t.shape} does not require grad")
     root_grads = _root_grads(outputs, grad_outputs, "grad")
     found = run_backward(outputs, root_grads, inputs, retain_graph, create_graph)
+    seen = {id(g._data) for g in root_grads}
     result = []
     for i, t in enumerate(inputs):
         g = found.get(id(t), (None, None))[1]
@@ -357,7 +419,7 @@ def grad(
                 "(pass allow_unused=True to get None for it)"
             )
         if g is not None and not create_graph:
-            g = g.detach()
+            g = _owned(g, seen)
         result.append(g)
     return tuple(result)
 
@@ -409,7 +471,19 @@ def backward(
     roots = (tensor,)
     root_grads = _root_grads(roots, None if gradient is None else (gradient,), "backward")
     found = run_backward(roots, root_grads, None, retain_graph, create_graph)
+    seen = {id(g._data) for g in root_grads}
     for leaf, g in found.values():
         if not create_graph:
-            g = g.detach()
+            g = _owned(g, seen)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def _owned(g: Tensor, seen: set[int]) -> Tensor:
+    """`g` detached, on an array of its own: the walk passes gradients on without copying, so
+    one array may reach several inputs, be a read-only broadcast view, or be the caller's
+    `gradient`; a `.grad` that optimizers edit in place must not be any of those."""
+    arr = g._data
+    if arr.base is not None or id(arr) in seen:
+        arr = arr.copy()
+    seen.add(id(arr))
+    return type(g)._make(arr, False)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import enable_grad, grad, no_grad
+from .autograd import enable_grad, grad
 from .backend import as_numpy, get_array_module
 from .tensor import Tensor
 
@@ -28,7 +28,9 @@ def _float_outputs(out: Any) -> tuple[Tensor, ...]:
     return tuple(y for y in outs if isinstance(y, Tensor) and y.dtype.kind == "f")
 
 
-def numerical_grad(f: Callable[[], float], arrays: list[Any], eps: float = 1e-6) -> list[np.ndarray]:
+def numerical_grad(
+    f: Callable[[], float], arrays: list[Any], eps: float = 1e-6
+) -> list[np.ndarray]:
     """dL/da for each array by central differences; `f` recomputes L from the arrays,
     which are perturbed in place one element at a time and restored."""
     grads = []
@@ -50,13 +52,20 @@ def numerical_grad(f: Callable[[], float], arrays: list[Any], eps: float = 1e-6)
 
 
 def _loss_value(fn: Callable, inputs: tuple, gys: tuple[Any, ...]) -> float:
-    with no_grad():
-        ys = _float_outputs(fn(*inputs))
-        return float(sum(float((as_numpy(y._data) * g).sum()) for y, g in zip(ys, gys, strict=True)))
+    # Grad mode stays on: `fn` may itself call mg.grad (a gradient penalty does).
+    ys = _float_outputs(fn(*inputs))
+    return float(sum(float((as_numpy(y._data) * g).sum()) for y, g in zip(ys, gys, strict=True)))
 
 
-def _report(i: int, x: Tensor, analytic: np.ndarray, numeric: np.ndarray, atol: float,
-            rtol: float, what: str) -> None:
+def _report(
+    i: int,
+    x: Tensor,
+    analytic: np.ndarray,
+    numeric: np.ndarray,
+    atol: float,
+    rtol: float,
+    what: str,
+) -> None:
     excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
     if not np.all(excess <= 0) or not np.all(np.isfinite(analytic)):
         excess = np.where(np.isfinite(excess), excess, np.inf)
@@ -103,7 +112,9 @@ def gradcheck(
             grad_outputs=[Tensor(xp.asarray(g), dtype=y.dtype) for y, g in live],
             allow_unused=True,
         )
-        analytic = [a if g is None else as_numpy(g._data) for a, g in zip(analytic, got, strict=True)]
+        analytic = [
+            a if g is None else as_numpy(g._data) for a, g in zip(analytic, got, strict=True)
+        ]
 
     def loss() -> float:
         return _loss_value(fn, inputs, gys)
@@ -125,8 +136,15 @@ def gradcheck(
             fm = loss()
             x._data[...] = orig
             numeric = np.array((fp - fm) / (2 * eps))
-            _report(i, x, np.array(float((analytic[k] * v).sum())), numeric, atol, rtol,
-                    f"directional derivative {d}")
+            _report(
+                i,
+                x,
+                np.array(float((analytic[k] * v).sum())),
+                numeric,
+                atol,
+                rtol,
+                f"directional derivative {d}",
+            )
     return True
 
 
@@ -156,14 +174,20 @@ def gradgradcheck(
 
     def first_grad(*args: Any) -> tuple[Tensor, ...]:
         xs, gs = args[:n], args[n:]
-        with enable_grad():  # the numerical pass runs under no_grad; this level needs a graph
+        with enable_grad():  # this level needs a graph even if the caller is in no_grad
             outs = _float_outputs(fn(*xs))
             live = [(y, g) for y, g in zip(outs, gs, strict=True) if y.requires_grad]
             if not live:
                 return tuple(Tensor(xs[i]._data * 0) for i in diff)
-            got = grad([y for y, _ in live], [xs[i] for i in diff], [g for _, g in live],
-                       create_graph=True, allow_unused=True)
-        return tuple(Tensor(xs[i]._data * 0) if g is None else g
-                     for i, g in zip(diff, got, strict=True))
+            got = grad(
+                [y for y, _ in live],
+                [xs[i] for i in diff],
+                [g for _, g in live],
+                create_graph=True,
+                allow_unused=True,
+            )
+        return tuple(
+            Tensor(xs[i]._data * 0) if g is None else g for i, g in zip(diff, got, strict=True)
+        )
 
     return gradcheck(first_grad, inputs + grad_outputs, eps, atol, rtol, max_elements)

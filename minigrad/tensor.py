@@ -56,8 +56,15 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
 class Tensor:
     """An n-d array that can record the operations applied to it."""
 
-    __slots__ = ("_data", "grad", "requires_grad", "creator", "generation", "_version",
-                 "__weakref__")
+    __slots__ = (
+        "_data",
+        "grad",
+        "requires_grad",
+        "creator",
+        "generation",
+        "_version",
+        "__weakref__",
+    )
     # NumPy defers `ndarray * Tensor` to Tensor.__rmul__ when this is higher than its own.
     __array_priority__ = 1000
 
@@ -156,9 +163,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(
-                f"the truth value of a tensor of shape {self.shape} is ambiguous"
-            )
+            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self._data)
 
     def __float__(self) -> float:
@@ -240,13 +245,27 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph, create_graph)
 
     # ------------------------------------------------------------------ in place
-    def _inplace(self, what: str) -> None:
-        if self.requires_grad and autograd.is_grad_enabled():
-            kind = "a leaf tensor that requires grad" if self.creator is None else "a tensor in a graph"
-            raise RuntimeError(
-                f"{what}: in-place change of {kind} (shape {self.shape}); wrap it in "
-                "`with mg.no_grad():` or use the out-of-place op"
-            )
+    def _inplace(self, what: str, other: Any = None) -> None:
+        if autograd.is_grad_enabled():
+            if self.requires_grad:
+                kind = (
+                    "a leaf tensor that requires grad"
+                    if self.creator is None
+                    else "a tensor in a graph"
+                )
+                raise RuntimeError(
+                    f"{what}: in-place change of {kind} (shape {self.shape}); wrap it in "
+                    "`with mg.no_grad():` or use the out-of-place op"
+                )
+            if isinstance(other, Tensor) and other.requires_grad:
+                # in-place ops are not recorded: the gradient to `other` would be lost
+                raise RuntimeError(
+                    f"{what}: the value (shape {other.shape}) requires grad but in-place "
+                    "changes are not recorded; use an out-of-place op (cat, where, +)"
+                )
+        if not hasattr(self._data, "__setitem__"):
+            # ops on 0-d arrays give NumPy scalars, which cannot be written to
+            self._data = get_array_module(self._data).asarray(self._data).copy()
         self._version += 1
 
     def zero_(self) -> Tensor:
@@ -260,18 +279,22 @@ class Tensor:
         return self
 
     def copy_(self, src: Any) -> Tensor:
-        self._inplace("copy_")
-        src = src._data if isinstance(src, Tensor) else src
-        xp = get_array_module(self._data)
-        if device_of(src) != self.device:
-            src = to_device(src, self.device)
-        if tuple(np.shape(src)) != self.shape and np.broadcast_shapes(np.shape(src), self.shape) != self.shape:
-            raise RuntimeError(f"copy_: source of shape {np.shape(src)} into shape {self.shape}")
-        self._data[...] = xp.asarray(src)
+        arr = src._data if isinstance(src, Tensor) else src
+        shape = tuple(np.shape(arr))
+        try:
+            fits = np.broadcast_shapes(shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"copy_: source of shape {shape} into shape {self.shape}")
+        self._inplace("copy_", src)
+        if device_of(arr) != self.device:
+            arr = to_device(arr, self.device)
+        self._data[...] = get_array_module(self._data).asarray(arr)
         return self
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        self._inplace("add_")
+        self._inplace("add_", other)
         other = other._data if isinstance(other, Tensor) else other
         self._data += alpha * other if alpha != 1.0 else other
         return self
@@ -280,7 +303,7 @@ class Tensor:
         return self.add_(other, alpha=-1.0)
 
     def mul_(self, other: Any) -> Tensor:
-        self._inplace("mul_")
+        self._inplace("mul_", other)
         self._data *= other._data if isinstance(other, Tensor) else other
         return self
 
@@ -293,7 +316,7 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         from .ops.shape import normalize_index
 
-        self._inplace("__setitem__")
+        self._inplace("__setitem__", value)
         value = value._data if isinstance(value, Tensor) else value
         self._data[normalize_index(index)] = value
 
@@ -379,6 +402,24 @@ class Tensor:
         return self._compare(other, "__or__")
 
     # ------------------------------------------------------------------ methods
+    def add(self, other: Any) -> Tensor:
+        return _ops().add(self, other)
+
+    def sub(self, other: Any) -> Tensor:
+        return _ops().sub(self, other)
+
+    def mul(self, other: Any) -> Tensor:
+        return _ops().mul(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return _ops().div(self, other)
+
+    def neg(self) -> Tensor:
+        return _ops().neg(self)
+
+    def matmul(self, other: Any) -> Tensor:
+        return _ops().matmul(self, other)
+
     def exp(self) -> Tensor:
         return _ops().exp(self)
 
@@ -432,8 +473,13 @@ class Tensor:
         return _ops().mean(self, dim, keepdim)
 
     def var(
-        self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
-        correction: int | None = None, **np_kw: Any,
+        self,
+        dim: Any = None,
+        unbiased: bool = True,
+        keepdim: bool = False,
+        *,
+        correction: int | None = None,
+        **np_kw: Any,
     ) -> Tensor:
         dim, keepdim = _dim_args(dim, keepdim, np_kw)
         if correction is None:
@@ -441,17 +487,27 @@ class Tensor:
         return _ops().var(self, dim, correction, keepdim)
 
     def std(
-        self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
-        correction: int | None = None, **np_kw: Any,
+        self,
+        dim: Any = None,
+        unbiased: bool = True,
+        keepdim: bool = False,
+        *,
+        correction: int | None = None,
+        **np_kw: Any,
     ) -> Tensor:
         return self.var(dim, unbiased, keepdim, correction=correction, **np_kw).sqrt()
 
     def max(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Any:
-        """Largest element; with `dim`, PyTorch's (values, indices) pair."""
+        """Largest element; with an int `dim`, PyTorch's (values, indices) pair; with a
+        tensor, the element-wise maximum."""
+        if isinstance(dim, Tensor):
+            return _ops().maximum(self, dim)
         dim, keepdim = _dim_args(dim, keepdim, np_kw)
         return _ops().max_reduce(self, dim, keepdim)
 
     def min(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Any:
+        if isinstance(dim, Tensor):
+            return _ops().minimum(self, dim)
         dim, keepdim = _dim_args(dim, keepdim, np_kw)
         return _ops().min_reduce(self, dim, keepdim)
 
@@ -468,7 +524,10 @@ class Tensor:
         return _ops().argmin(self, dim, keepdim)
 
     def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _ops().norm(self, p, dim, keepdim)
+        # not `ops.norm`: importing the submodule minigrad.ops.norm (batch norm) rebinds it
+        from .ops.reduce import norm
+
+        return norm(self, p, dim, keepdim)
 
     def reshape(self, *shape: Any) -> Tensor:
         return _ops().reshape(self, _shape_args(shape))
@@ -537,7 +596,9 @@ def _shape_args(shape: tuple) -> tuple[int, ...]:
 
 
 # ---------------------------------------------------------------------- factories
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = "cpu") -> Tensor:
+def tensor(
+    data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = "cpu"
+) -> Tensor:
     """A new leaf tensor holding a copy of `data` (floats become float32 by default)."""
     arr = _to_array(data, dtype, device)
     if arr is data or (isinstance(data, Tensor) and arr is data._data):
@@ -546,13 +607,17 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
 
 
 def as_tensor_like(value: Any, like: Tensor) -> Tensor:
-    """A scalar or array as a constant tensor on `like`'s device; Python scalars take
-    `like`'s dtype so `float32_tensor * 2.0` stays float32."""
+    """A constant as a tensor on `like`'s device. A 0-d constant (Python or NumPy scalar,
+    0-d array) takes a floating `like`'s dtype, as PyTorch's scalars do, so
+    `float32_tensor * 2.0` and `float32_tensor * np.float64(2)` stay float32."""
+    xp = get_array_module(like._data)
     if isinstance(value, int | float | bool):
-        dtype = like.dtype if like.dtype.kind in "fc" or isinstance(value, int | bool) else None
-        arr = get_array_module(like._data).asarray(value, dtype=dtype)
-    else:
-        arr = _to_array(value, None, like.device)
+        if like.dtype.kind in "fc" or isinstance(value, int | bool):
+            return Tensor._make(xp.asarray(value, dtype=like.dtype), False)
+        return Tensor._make(xp.asarray(value, dtype=DEFAULT_DTYPE), False)
+    arr = _to_array(value, None, like.device)
+    if arr.ndim == 0 and like.dtype.kind in "fc" and arr.dtype.kind in "biuf":
+        arr = arr.astype(like.dtype)
     return Tensor._make(arr, False)
 
 
@@ -568,26 +633,37 @@ def _xp(device: Any):
     return cupy_module() if normalize_device(device) == "cuda" else np
 
 
-def zeros(*shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
+def zeros(
+    *shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False
+) -> Tensor:
     return _new(_xp(device).zeros(_shape(shape), dtype=dtype), requires_grad)
 
 
-def ones(*shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
+def ones(
+    *shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False
+) -> Tensor:
     return _new(_xp(device).ones(_shape(shape), dtype=dtype), requires_grad)
 
 
-def full(shape: Any, fill_value: float, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
-    return _new(_xp(device).full(tuple(shape), fill_value, dtype=dtype), requires_grad)
+def full(
+    shape: Any, fill_value: Any, dtype: Any = None, device: Any = "cpu", requires_grad: bool = False
+) -> Tensor:
+    """A tensor of `fill_value`; its dtype follows the value (bool, int64 or float32) as in
+    PyTorch unless `dtype` is given."""
+    if dtype is None:
+        dtype = _to_array(fill_value).dtype
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return _new(_xp(device).full(shape, fill_value, dtype=dtype), requires_grad)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     xp = get_array_module(t._data)
-    return _new(xp.zeros(t.shape, dtype=dtype or t.dtype), requires_grad)
+    return _new(xp.zeros(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
 
 
 def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     xp = get_array_module(t._data)
-    return _new(xp.ones(t.shape, dtype=dtype or t.dtype), requires_grad)
+    return _new(xp.ones(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
 
 
 def zeros_like_meta(shape: tuple, dtype: Any, like: Tensor) -> Tensor:
@@ -595,11 +671,15 @@ def zeros_like_meta(shape: tuple, dtype: Any, like: Tensor) -> Tensor:
     return Tensor._make(xp.zeros(shape, dtype=dtype), False)
 
 
-def randn(*shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
+def randn(
+    *shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False
+) -> Tensor:
     return _new(random.randn(_shape(shape), dtype, normalize_device(device)), requires_grad)
 
 
-def rand(*shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False) -> Tensor:
+def rand(
+    *shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False
+) -> Tensor:
     return _new(random.rand(_shape(shape), dtype, normalize_device(device)), requires_grad)
 
 
@@ -607,7 +687,9 @@ def randint(low: int, high: int, size: Any, device: Any = "cpu") -> Tensor:
     return _new(random.randint(low, high, tuple(size), normalize_device(device)), False)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None, device: Any = "cpu") -> Tensor:
+def arange(
+    start: float, end: float | None = None, step: float = 1, dtype: Any = None, device: Any = "cpu"
+) -> Tensor:
     if end is None:
         start, end = 0, start
     arr = np.arange(start, end, step)

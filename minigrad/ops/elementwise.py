@@ -8,9 +8,68 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
-from ..backend import get_array_module
-from ..tensor import Tensor
+from ..backend import DEFAULT_DTYPE, get_array_module
+from ..tensor import Tensor, _to_array
 from .reduce import sum_to
+from .shape import cast
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_SCALAR_DTYPE = {
+    0: np.dtype(np.bool_),
+    1: np.dtype(np.int64),
+    2: np.dtype(DEFAULT_DTYPE),
+    3: np.dtype(np.complex64),
+}
+
+
+def result_dtype(*operands: Any) -> np.dtype:
+    """PyTorch's type promotion. The highest category (bool < int < float < complex) among
+    all operands wins; within it, tensors with dims decide over 0-d tensors and arrays,
+    which decide over Python/NumPy scalars (those give bool, int64, float32, complex64).
+    So float32 (N,) with a float64 0-d tensor stays float32, int64 * 2.5 is float32."""
+    ranked = []  # (category, rank, dtype); rank 2: has dims, 1: 0-d, 0: scalar
+    for v in operands:
+        if isinstance(v, Tensor):
+            dt, rank = v._data.dtype, 2 if v._data.ndim else 1
+        elif isinstance(v, bool | int | float | complex | np.generic):
+            dt = np.asarray(v).dtype
+            ranked.append((_CATEGORY[dt.kind], 0, _SCALAR_DTYPE[_CATEGORY[dt.kind]]))
+            continue
+        else:
+            a = _to_array(v)
+            dt, rank = a.dtype, 2 if a.ndim else 1
+        ranked.append((_CATEGORY[dt.kind], rank, dt))
+    top = max(c for c, _, _ in ranked)
+    best = max(r for c, r, _ in ranked if c == top)
+    return np.result_type(*[dt for c, r, dt in ranked if c == top and r == best])
+
+
+def promote(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors of `result_dtype(a, b)` on the tensor operand's device;
+    tensors are cast differentiably, so each gradient comes back in its input's dtype."""
+    dt = result_dtype(a, b)
+    ref = a if isinstance(a, Tensor) else b
+    xp = get_array_module(ref._data)
+
+    def conv(v: Any) -> Tensor:
+        if isinstance(v, Tensor):
+            return cast(v, dt)
+        return Tensor._make(xp.asarray(_to_array(v, dt, ref.device)), False)
+
+    return conv(a), conv(b)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """The fast path, no promotion needed: two tensors of one dtype, or a float tensor and a
+    Python int or float (`Function.apply` gives the number the tensor's dtype)."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            return a._data.dtype == b._data.dtype
+        return type(b) in _NUMBERS and a._data.dtype.kind == "f"
+    return type(a) in _NUMBERS and isinstance(b, Tensor) and b._data.dtype.kind == "f"
+
+
+_NUMBERS = (float, int)
 
 
 class Scale(Function):
@@ -42,8 +101,10 @@ class Add(Function):
 
     def backward(self, gy):
         na, nb = self.needs_input_grad
-        return (sum_to(gy, self.shapes[0]) if na else None,
-                sum_to(gy, self.shapes[1]) if nb else None)
+        return (
+            sum_to(gy, self.shapes[0]) if na else None,
+            sum_to(gy, self.shapes[1]) if nb else None,
+        )
 
 
 class Sub(Function):
@@ -55,8 +116,10 @@ class Sub(Function):
 
     def backward(self, gy):
         na, nb = self.needs_input_grad
-        return (sum_to(gy, self.shapes[0]) if na else None,
-                sum_to(-gy, self.shapes[1]) if nb else None)
+        return (
+            sum_to(gy, self.shapes[0]) if na else None,
+            sum_to(-gy, self.shapes[1]) if nb else None,
+        )
 
 
 class Mul(Function):
@@ -66,8 +129,7 @@ class Mul(Function):
     def backward(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        return (sum_to(gy * b, a.shape) if na else None,
-                sum_to(gy * a, b.shape) if nb else None)
+        return (sum_to(gy * b, a.shape) if na else None, sum_to(gy * a, b.shape) if nb else None)
 
 
 class Div(Function):
@@ -78,8 +140,7 @@ class Div(Function):
         a, b = self.inputs
         na, nb = self.needs_input_grad
         ga = gy / b
-        return (sum_to(ga, a.shape) if na else None,
-                sum_to(-ga * a / b, b.shape) if nb else None)
+        return (sum_to(ga, a.shape) if na else None, sum_to(-ga * a / b, b.shape) if nb else None)
 
 
 class Neg(Function):
@@ -103,6 +164,8 @@ class PowScalar(Function):
 
     def backward(self, gy):
         (x,) = self.inputs
+        if self.c == 0:
+            return gy * 0.0
         if self.c == 2:
             return gy * (2 * x)
         return gy * (self.c * x ** (self.c - 1))
@@ -158,8 +221,9 @@ class Abs(Function):
     uses_inputs = False
 
     def forward(self, x):
-        self.sign = get_array_module(x).sign(x)
-        return abs(x)
+        xp = get_array_module(x)
+        self.sign = xp.sign(x)
+        return xp.abs(x)  # not `abs`: this module's abs() is the op wrapper
 
     def backward(self, gy):
         return scale(gy, self.sign)
@@ -198,12 +262,18 @@ class Maximum(Function):
         d = (a - b) * self.sign
         self.wa = (d > 0) + 0.5 * (d == 0)
         self.wa = self.wa.astype(np.result_type(a, b))
-        return get_array_module(a).maximum(a, b) if self.sign > 0 else get_array_module(a).minimum(a, b)
+        return (
+            get_array_module(a).maximum(a, b)
+            if self.sign > 0
+            else get_array_module(a).minimum(a, b)
+        )
 
     def backward(self, gy):
         na, nb = self.needs_input_grad
-        return (sum_to(scale(gy, self.wa), self.shapes[0]) if na else None,
-                sum_to(scale(gy, 1 - self.wa), self.shapes[1]) if nb else None)
+        return (
+            sum_to(scale(gy, self.wa), self.shapes[0]) if na else None,
+            sum_to(scale(gy, 1 - self.wa), self.shapes[1]) if nb else None,
+        )
 
 
 class Where(Function):
@@ -219,23 +289,36 @@ class Where(Function):
     def backward(self, gy):
         na, nb = self.needs_input_grad
         c = self.cond.astype(gy.dtype)
-        return (sum_to(scale(gy, c), self.shapes[0]) if na else None,
-                sum_to(scale(gy, 1 - c), self.shapes[1]) if nb else None)
+        return (
+            sum_to(scale(gy, c), self.shapes[0]) if na else None,
+            sum_to(scale(gy, 1 - c), self.shapes[1]) if nb else None,
+        )
 
 
 def add(a: Any, b: Any) -> Tensor:
+    if not _same(a, b):
+        a, b = promote(a, b)
     return Add()(a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
+    if not _same(a, b):
+        a, b = promote(a, b)
     return Sub()(a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
+    if not _same(a, b):
+        a, b = promote(a, b)
     return Mul()(a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
+    """True division; integer operands give the default float dtype, as in PyTorch."""
+    if not _same(a, b):
+        a, b = promote(a, b)
+    if isinstance(a, Tensor) and a._data.dtype.kind in "biu":
+        a, b = cast(a, DEFAULT_DTYPE), cast(b, DEFAULT_DTYPE)
     return Div()(a, b)
 
 
@@ -245,12 +328,16 @@ def neg(x: Tensor) -> Tensor:
 
 def power(a: Any, b: Any) -> Tensor:
     """a ** b; a constant exponent takes the cheaper PowScalar path."""
-    if isinstance(a, Tensor) and isinstance(b, int | float):
+    if isinstance(a, Tensor) and isinstance(b, int | float) and not isinstance(b, bool):
+        if isinstance(b, float) and a.dtype.kind in "biu":
+            a = cast(a, DEFAULT_DTYPE)
         return PowScalar(b)(a)
-    if not isinstance(a, Tensor):
-        # c ** x = exp(x log c), for a constant base c > 0
-        if isinstance(a, int | float) and a > 0:
+    if not isinstance(a, Tensor) and isinstance(a, int | float) and a > 0:
+        if b.dtype.kind in "fc":
+            # c ** x = exp(x log c), for a constant base c > 0
             return exp(b * float(np.log(a)))
+    if not _same(a, b):
+        a, b = promote(a, b)
     return Pow()(a, b)
 
 
@@ -271,16 +358,24 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - Tensor.__abs__ and mg.abs, as in P
 
 
 def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Clamp to [min, max]. Tensor bounds broadcast and get gradients, as in PyTorch."""
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        y = x if min is None else maximum(x, min)
+        return y if max is None else minimum(y, max)
     return Clip(min, max)(x)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
+    if not _same(a, b):
+        a, b = promote(a, b)
     return Maximum(1.0)(a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
+    if not _same(a, b):
+        a, b = promote(a, b)
     return Maximum(-1.0)(a, b)
 
 
@@ -291,6 +386,8 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     if not isinstance(ref, Tensor):
         raise TypeError("where: at least one of a and b must be a Tensor")
     xp = get_array_module(ref._data)
+    if not _same(a, b):
+        a, b = promote(a, b)
     return Where(xp.asarray(cond, dtype=bool))(a, b)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..autograd import Function
 from ..tensor import Tensor
+from .elementwise import _same, promote
 from .reduce import reduce_sum, sum_to
 from .shape import reshape, transpose
 
@@ -26,11 +27,10 @@ class MatMul(Function):
 
 
 def matmul(a: Any, b: Any) -> Tensor:
-    """NumPy/PyTorch matmul semantics, including 1-d operands."""
-    if not isinstance(a, Tensor):
-        a = Tensor(a, dtype=b.dtype, device=b.device)
-    if not isinstance(b, Tensor):
-        b = Tensor(b, dtype=a.dtype, device=a.device)
+    """NumPy/PyTorch matmul semantics: 1-d operands (a vector dot gives a 0-d tensor) and
+    broadcast batch dims. Mixed dtypes promote as the element-wise ops do."""
+    if not _same(a, b):
+        a, b = promote(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dim, got {a.shape} @ {b.shape}")
     if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
@@ -41,10 +41,11 @@ def matmul(a: Any, b: Any) -> Tensor:
     a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
     b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
     y = MatMul()(a2, b2)
-    if b.ndim == 1:
-        y = reshape(y, y.shape[:-1])
-    if a.ndim == 1:
-        y = reshape(y, y.shape[:-2] + y.shape[-1:])
+    if a.ndim == 1 or b.ndim == 1:
+        shape = y.shape[:-2]
+        shape += () if a.ndim == 1 else y.shape[-2:-1]
+        shape += () if b.ndim == 1 else y.shape[-1:]
+        y = reshape(y, shape)
     return y
 
 

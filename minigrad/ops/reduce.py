@@ -25,6 +25,13 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     return tuple(out)
 
 
+def reduce_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """`normalize_dims` for a reduction: a 0-d tensor accepts dim 0 / -1, as in PyTorch,
+    and has no axis to reduce."""
+    dims = normalize_dims(dim, ndim, op)
+    return () if ndim == 0 and dims is not None else dims
+
+
 def _keep_shape(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ...]:
     """The reduced shape with kept (size-1) dims."""
     if dims is None:
@@ -48,6 +55,7 @@ def _sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
 
 class SumTo(Function):
     uses_inputs = False
+    op_name = "sum_to"
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -62,6 +70,7 @@ class SumTo(Function):
 
 class BroadcastTo(Function):
     uses_inputs = False
+    op_name = "broadcast_to"
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -94,6 +103,8 @@ def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 def expand(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """PyTorch's expand: -1 keeps a dimension's size."""
     lead = len(shape) - x.ndim
+    if lead < 0 or any(n == -1 for n in shape[:lead]):
+        raise ValueError(f"expand: cannot expand shape {x.shape} to {tuple(shape)}")
     full = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     return broadcast_to(x, full)
 
@@ -115,7 +126,7 @@ class Sum(Function):
 
 
 def reduce_sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return Sum(normalize_dims(dim, x.ndim, "sum"), keepdim)(x)
+    return Sum(reduce_dims(dim, x.ndim, "sum"), keepdim)(x)
 
 
 def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
@@ -127,31 +138,49 @@ def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
 
 
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    dims = normalize_dims(dim, x.ndim, "mean")
+    dims = reduce_dims(dim, x.ndim, "mean")
     return Sum(dims, keepdim)(x) * (1.0 / max(_count(x.shape, dims), 1))
 
 
 def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
     """Variance with PyTorch's default Bessel correction (unbiased)."""
-    dims = normalize_dims(dim, x.ndim, "var")
+    dims = reduce_dims(dim, x.ndim, "var")
     n = _count(x.shape, dims)
     d = x - mean(x, dims, keepdim=True)
-    return reduce_sum(d * d, dims, keepdim) * (1.0 / max(n - correction, 0) if n > correction else float("nan"))
+    return reduce_sum(d * d, dims, keepdim) * (
+        1.0 / max(n - correction, 0) if n > correction else float("nan")
+    )
 
 
 class Extreme(Function):
-    """max (sign +1) or min (sign -1) over dims; ties share the gradient equally."""
+    """max (sign +1) or min (sign -1) over dims. amax/amin share the gradient equally among
+    ties; with `index` (max/min along one dim) it all goes to the returned index, as in
+    PyTorch."""
 
     uses_inputs = False
 
-    def __init__(self, dims: tuple[int, ...] | None, keepdim: bool, sign: int) -> None:
-        self.dims, self.keepdim, self.sign = dims, keepdim, sign
+    def __init__(
+        self, dims: tuple[int, ...] | None, keepdim: bool, sign: int, index: bool = False
+    ) -> None:
+        self.dims, self.keepdim, self.sign, self.index = dims, keepdim, sign, index
+        self.op_name = "max" if sign > 0 else "min"
 
     def forward(self, x):
         if x.size == 0:
-            raise RuntimeError(f"{'max' if self.sign > 0 else 'min'}: empty tensor of shape {x.shape}")
-        y = (x.max if self.sign > 0 else x.min)(axis=self.dims, keepdims=True)
-        mask = x == y
+            raise RuntimeError(
+                f"{'max' if self.sign > 0 else 'min'}: empty tensor of shape {x.shape}"
+            )
+        xp = get_array_module(x)
+        if self.index:
+            (d,) = self.dims
+            self.arg = (x.argmax if self.sign > 0 else x.argmin)(axis=d, keepdims=True)
+            y = xp.take_along_axis(x, self.arg, axis=d)
+            shape = [1] * x.ndim
+            shape[d] = x.shape[d]
+            mask = xp.arange(x.shape[d]).reshape(shape) == self.arg
+        else:
+            y = (x.max if self.sign > 0 else x.min)(axis=self.dims, keepdims=True)
+            mask = x == y
         self.weight = mask / mask.sum(axis=self.dims, keepdims=True)
         self.weight = self.weight.astype(x.dtype, copy=False)
         self.x_shape = x.shape
@@ -172,11 +201,11 @@ def _reduced_shape(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tupl
 
 
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return Extreme(normalize_dims(dim, x.ndim, "amax"), keepdim, 1)(x)
+    return Extreme(reduce_dims(dim, x.ndim, "amax"), keepdim, 1)(x)
 
 
 def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return Extreme(normalize_dims(dim, x.ndim, "amin"), keepdim, -1)(x)
+    return Extreme(reduce_dims(dim, x.ndim, "amin"), keepdim, -1)(x)
 
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
@@ -200,13 +229,23 @@ def max_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """PyTorch's Tensor.max: the largest element, or (values, indices) along an int dim."""
     if dim is None or not isinstance(dim, int):
         return amax(x, dim, keepdim)
-    return values_indices(amax(x, dim, keepdim), argmax(x, dim, keepdim))
+    if x.ndim == 0:
+        return values_indices(amax(x, dim, keepdim), argmax(x))
+    f = Extreme(reduce_dims(dim, x.ndim, "max"), keepdim, 1, index=True)
+    values = f(x)
+    idx = f.arg if keepdim else f.arg.reshape(values.shape)
+    return values_indices(values, Tensor._make(idx, False))
 
 
 def min_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     if dim is None or not isinstance(dim, int):
         return amin(x, dim, keepdim)
-    return values_indices(amin(x, dim, keepdim), argmin(x, dim, keepdim))
+    if x.ndim == 0:
+        return values_indices(amin(x, dim, keepdim), argmax(x))
+    f = Extreme(reduce_dims(dim, x.ndim, "min"), keepdim, -1, index=True)
+    values = f(x)
+    idx = f.arg if keepdim else f.arg.reshape(values.shape)
+    return values_indices(values, Tensor._make(idx, False))
 
 
 class Norm2(Function):
@@ -237,7 +276,7 @@ def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tenso
     """Vector p-norm over `dim` (all elements when None); p may be a number, 'fro' or inf."""
     from .elementwise import abs as abs_
 
-    dims = normalize_dims(dim, x.ndim, "norm")
+    dims = reduce_dims(dim, x.ndim, "norm")
     if p in (2, "fro", 2.0):
         return Norm2(dims, keepdim)(x)
     if p == float("inf"):

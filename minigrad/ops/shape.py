@@ -272,8 +272,13 @@ class Cast(Function):
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
+    """x as `dtype`; differentiable between float dtypes, cut from the graph otherwise (an
+    integer or bool tensor cannot require grad)."""
+    dtype = np.dtype(dtype)
     if x.dtype == dtype:
         return x
+    if dtype.kind not in "fc":
+        return Tensor._make(x._data.astype(dtype), False)
     return Cast(dtype)(x)
 
 
@@ -300,6 +305,20 @@ def move(x: Tensor, device: str) -> Tensor:
 
 
 __all__ = [
-    "cast", "cat", "chunk", "expand", "flatten", "getitem", "move", "normalize_index", "pad",
-    "permute", "reshape", "split", "squeeze", "stack", "transpose", "unsqueeze",
+    "cast",
+    "cat",
+    "chunk",
+    "expand",
+    "flatten",
+    "getitem",
+    "move",
+    "normalize_index",
+    "pad",
+    "permute",
+    "reshape",
+    "split",
+    "squeeze",
+    "stack",
+    "transpose",
+    "unsqueeze",
 ]

@@ -1,0 +1,109 @@
+"""Matrix products (minigrad/ops/linalg.py) through the shared op-case runner."""
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+from op_cases import OpCase, broadcast_shapes, case_test
+
+import minigrad as mg
+from minigrad import ops
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _matmul_draw(a_vec=False, b_vec=False):
+    """Shapes for a @ b: batch dims that broadcast (size 1, missing) and optional 1-d sides."""
+
+    def draw(data, rng):
+        n, k, m = (data.draw(st.integers(1, 3), label=c) for c in "nkm")
+        ba, bb = data.draw(broadcast_shapes(2, max_dims=2), label="batch")
+        sa = (k,) if a_vec else (*ba, n, k)
+        sb = (k,) if b_vec else (*bb, k, m)
+        return [rng.uniform(-2, 2, sa), rng.uniform(-2, 2, sb)], {}
+
+    return draw
+
+
+def _linear_draw(bias, batch_dims):
+    def draw(data, rng):
+        n_in, n_out = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+        lead = tuple(
+            data.draw(st.lists(st.integers(1, 3), min_size=batch_dims, max_size=batch_dims))
+        )
+        arrays = [rng.uniform(-2, 2, (*lead, n_in)), rng.uniform(-1, 1, (n_out, n_in))]
+        if bias:
+            arrays.append(rng.uniform(-1, 1, n_out))
+        return arrays, {}
+
+    return draw
+
+
+def _np_linear(x, w, b=None):
+    return x @ w.T + (0 if b is None else b)
+
+
+CASES = [
+    OpCase("matmul", _matmul_draw(), mg.matmul, np.matmul, lambda a, b: a @ b),
+    OpCase("matmul_operator", _matmul_draw(), lambda a, b: a @ b, np.matmul, lambda a, b: a @ b),
+    OpCase("matmul_vec_mat", _matmul_draw(a_vec=True), mg.matmul, np.matmul, lambda a, b: a @ b),
+    OpCase(
+        "matmul_mat_vec",
+        _matmul_draw(b_vec=True),
+        lambda a, b: a.matmul(b),
+        np.matmul,
+        lambda a, b: a @ b,
+    ),
+    OpCase("matmul_dot", _matmul_draw(True, True), mg.matmul, np.matmul, lambda a, b: a @ b),
+    OpCase(
+        "linear",
+        _linear_draw(True, 1),
+        ops.linear,
+        _np_linear,
+        lambda x, w, b: _torch().nn.functional.linear(x, w, b),
+    ),
+    OpCase(
+        "linear_nobias_3d",
+        _linear_draw(False, 2),
+        ops.linear,
+        _np_linear,
+        lambda x, w: _torch().nn.functional.linear(x, w),
+    ),
+    OpCase(
+        "linear_1d",
+        _linear_draw(True, 0),
+        ops.linear,
+        _np_linear,
+        lambda x, w, b: _torch().nn.functional.linear(x, w, b),
+    ),
+]
+
+test_linalg = case_test(CASES)
+
+
+def test_dot_of_vectors_is_0d():
+    a, b = mg.tensor([1.0, 2.0]), mg.tensor([3.0, 4.0])
+    y = a @ b
+    assert y.shape == () and y.item() == 11.0
+
+
+def test_matmul_errors_name_shapes():
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) do not align"):
+        mg.randn(2, 3) @ mg.randn(4, 5)
+    with pytest.raises(ValueError, match=r"matmul of shapes \(2, 2, 3\) and \(3, 3, 1\)"):
+        mg.randn(2, 2, 3) @ mg.randn(3, 3, 1)  # batch dims that do not broadcast
+    with pytest.raises(ValueError, match="at least 1 dim"):
+        mg.matmul(mg.tensor(1.0), mg.randn(2))
+    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 3\) has 3 features"):
+        ops.linear(mg.randn(2, 3), mg.randn(4, 5))
+
+
+def test_matmul_with_array_operand_keeps_tensor_dtype_for_float32_array():
+    w = mg.randn(3, 2, requires_grad=True)
+    y = np.ones((4, 3), np.float32) @ w
+    assert y.dtype == np.float32 and y.shape == (4, 2)
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), 4.0)

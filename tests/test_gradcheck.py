@@ -1,0 +1,91 @@
+"""The checkers themselves (minigrad/gradcheck.py) must be able to fail."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.autograd import Function
+from minigrad.gradcheck import GradcheckError, numerical_grad
+
+
+class WrongSquare(Function):
+    """x^2 with a backward that is off by a factor at one element."""
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        g = gy * (2 * x)
+        return g * mg.tensor(np.where(np.arange(x.numel()) == 2, 1.5, 1.0).reshape(x.shape))
+
+
+class ArraySquare(Function):
+    """x^2 whose backward is computed on raw arrays: right once, not differentiable again."""
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        return mg.Tensor(gy.data * 2 * x.data)
+
+
+class GoodSquare(Function):
+    def forward(self, x):
+        return x * x
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        return gy * (2 * x)
+
+
+def x64(n=4, seed=0):
+    return mg.tensor(np.random.default_rng(seed).uniform(0.5, 2, n), requires_grad=True)
+
+
+def test_gradcheck_catches_wrong_backward_and_reports_where():
+    with pytest.raises(GradcheckError) as info:
+        mg.gradcheck(lambda x: WrongSquare()(x), [x64()])
+    msg = str(info.value)
+    assert "input 0 (shape (4,))" in msg and "index (2,)" in msg
+    assert "analytic" in msg and "numeric" in msg
+
+
+def test_gradcheck_passes_correct_backward():
+    assert mg.gradcheck(lambda x: GoodSquare()(x), [x64()])
+    assert mg.gradgradcheck(lambda x: GoodSquare()(x), [x64()])
+
+
+def test_gradgradcheck_catches_non_differentiable_backward():
+    assert mg.gradcheck(lambda x: ArraySquare()(x), [x64()])  # first order is right
+    with pytest.raises(GradcheckError):
+        mg.gradgradcheck(lambda x: ArraySquare()(x), [x64()])
+
+
+def test_float32_inputs_are_refused():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match="input 0 is float32; finite differences need float64"):
+        mg.gradcheck(lambda t: t * t, [x])
+    with pytest.raises(ValueError, match="no input requires grad"):
+        mg.gradcheck(lambda t: t * t, [mg.tensor([1.0], dtype=mg.float64)])
+
+
+def test_directional_path_for_large_inputs():
+    x = mg.tensor(np.random.default_rng(1).uniform(0.5, 2, 3000), requires_grad=True)
+    assert mg.gradcheck(lambda t: (t * t.log()).sum(), [x], max_elements=100)
+    with pytest.raises(GradcheckError, match="directional derivative"):
+        mg.gradcheck(lambda t: WrongSquare()(t), [x], max_elements=100)
+
+
+def test_gradcheck_with_non_differentiable_inputs_and_outputs():
+    x = x64(3)
+    idx = mg.tensor([0, 2, 2])
+    assert mg.gradcheck(lambda t, i: (t[i] * 2, i), [x, idx])
+
+
+def test_numerical_grad_central_differences():
+    a = np.array([1.0, 2.0, 3.0])
+    (g,) = numerical_grad(lambda: float((a**3).sum()), [a])
+    np.testing.assert_allclose(g, 3 * np.array([1.0, 2.0, 3.0]) ** 2, rtol=1e-6)
+    np.testing.assert_array_equal(a, [1.0, 2.0, 3.0])  # restored
