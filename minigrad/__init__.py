@@ -5,7 +5,7 @@
     (x * x).sum().backward()
 """
 
-from . import cuda
+from . import cuda, nn, optim, profiler, viz
 from .autograd import (
     Function,
     detect_anomaly,
@@ -30,6 +30,7 @@ from .ops import (
     flatten,
     leaky_relu,
     log,
+    log_sigmoid,
     log_softmax,
     logsumexp,
     matmul,
@@ -37,11 +38,13 @@ from .ops import (
     mean,
     minimum,
     norm,
+    pad,
     permute,
     relu,
     reshape,
     sigmoid,
     softmax,
+    softplus,
     split,
     sqrt,
     squeeze,
@@ -53,6 +56,7 @@ from .ops import (
     where,
 )
 from .random import manual_seed
+from .serialization import load, save
 from .tensor import (
     Tensor,
     arange,

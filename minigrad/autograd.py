@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 class _State(threading.local):
     grad_enabled = True
     anomaly = False
+    profiler = None  # a minigrad.profiler.profile while one is active
 
 
 _state = _State()
@@ -165,6 +166,8 @@ class Function:
                         f"{type(self).__name__}: expected all tensors on one device, "
                         f"got {dev} (input 0) and {t.device} (input {i})"
                     )
+        prof = _state.profiler
+        t0 = prof.start() if prof is not None else None
         try:
             ys = self.forward(*[t._data for t in tensors])
         except ValueError as exc:  # NumPy's shape errors do not say which op failed
@@ -173,6 +176,9 @@ class Function:
                 raise
             shapes = " and ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{name} of shapes {shapes}: {str(exc).strip()}") from exc
+        finally:
+            if prof is not None:
+                prof.stop(t0, type(self).__name__, "forward")
         single = not isinstance(ys, tuple)
         if single:
             ys = (ys,)
@@ -338,6 +344,12 @@ def run_backward(
                 finally:
                     _state.anomaly = True
                 _check_finite(f, [None if g is None else g._data for g in gxs], "backward")
+            elif _state.profiler is not None:
+                t0 = _state.profiler.start()
+                try:
+                    gxs = _as_tuple(f.backward(*gys))
+                finally:
+                    _state.profiler.stop(t0, type(f).__name__, "backward")
             else:
                 gxs = _as_tuple(f.backward(*gys))
             need_grads = f.needs_input_grad

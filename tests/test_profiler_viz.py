@@ -1,0 +1,86 @@
+"""The per-op profiler counts what ran; the DOT graph lists exactly the graph's nodes and
+edges."""
+
+import re
+import shutil
+
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+
+
+def test_profiler_counts_ops_of_a_tiny_graph():
+    x = mg.randn(4, 3, requires_grad=True)
+    w = mg.randn(3, 2, requires_grad=True)
+    with mg.profiler.profile() as prof:
+        y = (x @ w).tanh()
+        loss = (y * y).sum()
+        loss.backward()
+    calls = {(r["op"], r["phase"]): r["calls"] for r in prof.rows()}
+    assert calls == {
+        ("MatMul", "forward"): 1,
+        ("Tanh", "forward"): 1,
+        ("Mul", "forward"): 1,
+        ("Sum", "forward"): 1,
+        ("Sum", "backward"): 1,
+        ("Mul", "backward"): 1,
+        ("Tanh", "backward"): 1,
+        ("MatMul", "backward"): 1,
+        ("Add", "forward"): 1,  # y feeds Mul twice: the walk adds its two gradients
+    }  # the ops each backward runs internally are charged to that backward
+    assert all(r["total_s"] >= 0 for r in prof.rows())
+    table = prof.table()
+    assert table.splitlines()[0].split()[:3] == ["op", "phase", "calls"]
+    assert "ops timed" in table
+
+
+def test_profiler_records_nothing_outside_and_restores():
+    with mg.profiler.profile() as prof:
+        pass
+    (mg.randn(3, requires_grad=True) * 2).sum().backward()
+    assert prof.rows() == []
+
+
+def _parse(dot):
+    nodes = dict(re.findall(r"^\s+(\w+) \[label=\"([^\"]*)\"", dot, re.M))
+    edges = set(re.findall(r"^\s+(\w+) -> (\w+);", dot, re.M))
+    return nodes, edges
+
+
+def test_dot_lists_exactly_nodes_and_edges():
+    lin = nn.Linear(3, 2)
+    x = mg.randn(5, 3)
+    out = lin(x).relu().sum()
+    nodes, edges = _parse(mg.viz.to_dot(out, lin))
+    labels = sorted(v.split("\\n")[0] for v in nodes.values())
+    # output, Sum, ReLU, Linear, the data x and the two named parameters
+    assert labels == sorted(["output", "Sum", "ReLU", "Linear", "(5, 3) float32", "weight", "bias"])
+    by_label = {v.split("\\n")[0]: k for k, v in nodes.items()}
+    expected = {
+        (by_label["output"], by_label["Sum"]),
+        (by_label["Sum"], by_label["ReLU"]),
+        (by_label["ReLU"], by_label["Linear"]),
+        (by_label["Linear"], by_label["(5, 3) float32"]),
+        (by_label["Linear"], by_label["weight"]),
+        (by_label["Linear"], by_label["bias"]),
+    }
+    assert edges == expected
+    assert "(5, 2) float32" in nodes[by_label["ReLU"]]
+
+
+def test_draw_graph_writes_dot_and_refuses_freed_graph(tmp_path):
+    x = mg.randn(2, requires_grad=True)
+    y = (x * x).sum()
+    path = mg.viz.draw_graph(y, tmp_path / "g.dot")
+    assert path.read_text().startswith("digraph minigrad {")
+    y.backward()
+    with pytest.raises(RuntimeError, match="freed"):
+        mg.viz.to_dot(y)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_draw_graph_renders_png(tmp_path):
+    y = (mg.randn(2, requires_grad=True).exp()).sum()
+    out = mg.viz.draw_graph(y, tmp_path / "g.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
