@@ -1,0 +1,530 @@
+"""Every benchmark on every available backend, in one run:
+
+    python -m benchmarks [--backend numpy cupy torch torch-cuda] [--quick] [--out DIR]
+
+Backends: `numpy` (minigrad on the CPU), `cupy` (minigrad on a GPU), `torch` (PyTorch on the
+CPU, same thread count as NumPy's BLAS) and `torch-cuda`; those this machine lacks are
+reported as skipped. Workloads (benchmarks/workloads.py) are timed with warm-up runs and
+interleaved repeats; then come the scaling curves (DCGAN iteration against batch size,
+conv2d against image size, as PNG plots), peak host/GPU memory per model workload (each in
+a fresh subprocess) and a per-op profile of the DCGAN iteration. Writes DIR/results.json
+(every repeat), DIR/results.md (the tables) and the plots; prints the tables.
+
+`--quick` uses tiny sizes and few repeats (well under a minute on a small CPU, for CI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import minigrad as mg
+
+from . import report
+from .workloads import (
+    BACKENDS,
+    BY_NAME,
+    WORKLOADS,
+    Step,
+    build,
+    conv2d_flops,
+    dcgan_flops,
+    torch,
+    unavailable_reason,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# timed repeats / warm-up runs, per mode
+SETTINGS = {
+    "full": dict(
+        warmup=2,
+        repeat=10,
+        curve_warmup=1,
+        curve_repeat=3,
+        peak_n={"cpu": 2048, "cuda": 8192},
+        mem_steps=3,
+        profile_steps=3,
+    ),
+    "quick": dict(
+        warmup=1,
+        repeat=3,
+        curve_warmup=1,
+        curve_repeat=2,
+        peak_n={"cpu": 512, "cuda": 1024},
+        mem_steps=1,
+        profile_steps=1,
+    ),
+}
+
+CURVES = {
+    "dcgan_batch": dict(
+        title="DCGAN 28x28 training iteration against batch size",
+        workload="DCGAN iteration",
+        param="batch",
+        full=[16, 32, 64, 128, 256],
+        quick=[2, 4, 8],
+        flops=dcgan_flops,
+    ),
+    "conv2d_size": dict(
+        title="conv2d k4 s2 p1 forward+backward against image size",
+        workload="conv2d 64->128 14x14 k4s2p1",
+        param="size",
+        full=[7, 14, 28, 56],
+        quick=[7, 14],
+        flops=conv2d_flops,
+    ),
+}
+
+MEMORY_METHOD = (
+    "Host: each (workload, backend) runs in a fresh Python subprocess that imports the same "
+    "modules as every other (numpy, minigrad, models, torch when installed), runs one tiny op "
+    "on the backend (thread pools, CUDA context), builds the workload and runs {steps} "
+    "iteration(s); its peak resident set is `resource.getrusage(RUSAGE_SELF).ru_maxrss`. "
+    "The subprocess is started through a tiny launcher process, because at exec Linux carries "
+    "the spawning process's peak RSS into the new process's ru_maxrss (the JSON also has "
+    "/proc/self/status VmHWM as a cross-check). "
+    "The table shows that peak minus the ru_maxrss of a baseline subprocess that does the "
+    "same imports and tiny op but builds nothing, so it covers parameters, optimiser state, "
+    "inputs and the largest live graph plus temporaries (and allocator caching). GPU: CuPy's "
+    "default memory pool `total_bytes()` after each iteration (the pool keeps freed blocks, "
+    "so this is its high-water mark) and `torch.cuda.max_memory_allocated()`."
+)
+
+
+LAUNCHER = "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------- timing
+def describe(exc: BaseException) -> str:
+    """The error and the innermost frame of this repository that raised it."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if str(ROOT) in f.filename]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" (at {Path(f.filename).relative_to(ROOT)}:{f.lineno} in {f.name})"
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def summary(seconds: list[float], flops: int | None) -> dict[str, Any]:
+    ms = [1e3 * s for s in seconds]
+    out: dict[str, Any] = {
+        "median_ms": float(np.median(ms)),
+        "min_ms": float(min(ms)),
+        "max_ms": float(max(ms)),
+        "repeats_ms": ms,
+    }
+    if flops:
+        out["gflops"] = flops / (out["median_ms"] * 1e6)
+    return out
+
+
+def measure(
+    builders: dict[str, Callable[[], Step]], warmup: int, repeat: int, flops: int | None
+) -> dict[str, Any]:
+    """Build each backend's step, warm them up, then time `repeat` rounds in which every
+    backend runs once (the order rotates each round). A backend that fails is recorded
+    with its error and left out of the remaining rounds."""
+    results: dict[str, Any] = {}
+    steps: dict[str, Step] = {}
+    for name, make in builders.items():
+        try:
+            steps[name] = make()
+        except Exception as exc:
+            results[name] = {"error": describe(exc)}
+
+    def run(name: str) -> float | None:
+        b = BACKENDS[name]
+        try:
+            b.sync()
+            t0 = time.perf_counter()
+            steps[name]()
+            b.sync()
+            return time.perf_counter() - t0
+        except Exception as exc:
+            results[name] = {"error": describe(exc)}
+            del steps[name]
+            return None
+
+    for _ in range(warmup):
+        for name in list(steps):
+            run(name)
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for r in range(repeat):
+        gc.collect()  # outside the clock: a collection inside one run would bias it
+        order = list(steps)
+        k = r % max(len(order), 1)
+        for name in order[k:] + order[:k]:
+            t = run(name)
+            if t is not None:
+                times[name].append(t)
+    for name, ts in times.items():
+        if name in steps and ts:
+            results[name] = summary(ts, flops)
+    steps.clear()
+    gc.collect()
+    return results
+
+
+def matmul_peak(name: str, n: int, repeat: int = 5) -> float:
+    """float32 n x n matmul GFLOP/s (median) on a backend's array library."""
+    b = BACKENDS[name]
+    rng = np.random.default_rng(0)
+    a_np = rng.standard_normal((n, n), dtype=np.float32)
+    b_np = rng.standard_normal((n, n), dtype=np.float32)
+    if name == "numpy":
+        x, y = a_np, b_np
+    elif name == "cupy":
+        from minigrad.backend import cupy_module
+
+        x, y = cupy_module().asarray(a_np), cupy_module().asarray(b_np)
+    else:
+        x, y = torch.from_numpy(a_np).to(b.device), torch.from_numpy(b_np).to(b.device)
+    ts = []
+    for i in range(repeat + 1):
+        b.sync()
+        t0 = time.perf_counter()
+        x @ y
+        b.sync()
+        if i:  # the first is a warm-up
+            ts.append(time.perf_counter() - t0)
+    return 2 * n**3 / float(np.median(ts)) / 1e9
+
+
+# ---------------------------------------------------------------------- memory
+def memory_child(name: str, backend: str, quick: bool, steps: int, threads: int) -> None:
+    """In a fresh subprocess: build workload `name` (or nothing, for 'baseline'), run it,
+    print ru_maxrss and the GPU high-water mark as JSON."""
+    b = BACKENDS[backend]
+    if torch is not None:
+        torch.set_num_threads(threads)
+    pool = None
+    if backend == "cupy":
+        from minigrad.backend import cupy_module
+
+        pool = cupy_module().get_default_memory_pool()
+    t = b.ns
+    x = t.randn(4, 4, device=b.device)
+    (x @ x).sum()  # thread pools, CUDA context, first allocations: in the baseline too
+    b.sync()
+    if backend == "torch-cuda":
+        torch.cuda.reset_peak_memory_stats()
+    gpu_peak = None
+    if name != "baseline":
+        w = BY_NAME[name]
+        step = build(w, backend, w.params(quick))
+        for _ in range(steps):
+            step()
+            b.sync()
+            if pool is not None:
+                gpu_peak = max(gpu_peak or 0, pool.total_bytes())
+        if backend == "torch-cuda":
+            gpu_peak = torch.cuda.max_memory_allocated()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_bytes = rss if sys.platform == "darwin" else rss * 1024  # Linux reports KiB
+    hwm = None  # the kernel's own high-water mark of this address space, as a cross-check
+    if os.path.exists("/proc/self/status"):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1]) * 1024
+    out = {"maxrss_bytes": rss_bytes, "vmhwm_bytes": hwm, "gpu_peak_bytes": gpu_peak}
+    print(json.dumps(out))
+
+
+def run_child(name: str, backend: str, quick: bool, steps: int, threads: int) -> dict[str, Any]:
+    # Through a small launcher: at exec Linux carries the spawning process's peak RSS into
+    # the child's ru_maxrss (vfork shares the parent's memory map), so a child started
+    # from this large process would report at least this process's peak.
+    cmd = [sys.executable, "-c", LAUNCHER, sys.executable, "-m", "benchmarks"]
+    cmd += ["--memory-child", name, backend]
+    cmd += ["--mem-steps", str(steps), "--threads", str(threads)] + (["--quick"] * quick)
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    try:
+        p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out after 600 s"}
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or ["?"])[-1]
+        return {"error": f"subprocess exited with {p.returncode}: {last}"}
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    out["maxrss_mib"] = out["maxrss_bytes"] / 2**20
+    if out["gpu_peak_bytes"] is not None:
+        out["gpu_peak_mib"] = out["gpu_peak_bytes"] / 2**20
+    return out
+
+
+def memory(
+    names: list[str], backends: list[str], quick: bool, steps: int, threads: int, skip: dict
+) -> dict[str, Any]:
+    base = {b: run_child("baseline", b, quick, steps, threads) for b in backends}
+    per: dict[str, dict[str, Any]] = {}
+    for name in names:
+        per[name] = {}
+        for b in backends:
+            if b in skip.get(name, {}):
+                per[name][b] = {"skipped": skip[name][b]}
+                continue
+            log(f"  memory: {name} on {b}")
+            r = run_child(name, b, quick, steps, threads)
+            if "maxrss_bytes" in r and "maxrss_bytes" in base[b]:
+                r["host_peak_mib"] = (r["maxrss_bytes"] - base[b]["maxrss_bytes"]) / 2**20
+            per[name][b] = r
+    return {"method": MEMORY_METHOD.format(steps=steps), "baseline": base, "workloads": per}
+
+
+# ---------------------------------------------------------------------- profile
+def profile_dcgan(backend: str, params: dict[str, Any], steps: int) -> dict[str, Any]:
+    b = BACKENDS[backend]
+    try:
+        step = build(BY_NAME["DCGAN iteration"], backend, params)
+        step()  # warm-up
+        b.sync()
+        with mg.profiler.profile() as prof:
+            for _ in range(steps):
+                step()
+            b.sync()
+        rows = prof.rows()
+    except Exception as exc:
+        return {"note": f"profiling failed: {describe(exc)}"}
+    if not rows:
+        return {
+            "note": "profiler hooks not available (mg.profiler.profile() recorded no ops)",
+            "wall_s": prof.wall,
+            "steps": steps,
+        }
+    return {
+        "steps": steps,
+        "params": params,
+        "wall_s": prof.wall,
+        "timed_s": sum(r["total_s"] for r in rows),
+        "rows": rows[:15],
+        "table": prof.table(15),
+    }
+
+
+# ---------------------------------------------------------------------- main
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0].rstrip(":")
+    )
+    ap.add_argument(
+        "--backend",
+        nargs="+",
+        choices=list(BACKENDS),
+        default=list(BACKENDS),
+        help="backends to run, in this order; ratios are against the first "
+        "(default: all; those unavailable are reported as skipped)",
+    )
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, few repeats (CI)")
+    ap.add_argument("--out", type=Path, default=Path("bench_out"), help="output directory")
+    ap.add_argument("--repeat", type=int, help="timed repeats per workload")
+    ap.add_argument("--warmup", type=int, help="warm-up runs per workload")
+    ap.add_argument("--no-scaling", action="store_true", help="skip the scaling curves")
+    ap.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    # internal: one memory measurement in a fresh process
+    ap.add_argument(
+        "--memory-child", nargs=2, metavar=("WORKLOAD", "BACKEND"), help=argparse.SUPPRESS
+    )
+    ap.add_argument("--mem-steps", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    if args.memory_child:
+        memory_child(*args.memory_child, args.quick, args.mem_steps, args.threads)
+        return {}
+    mode = "quick" if args.quick else "full"
+    cfg = dict(SETTINGS[mode])
+    if args.repeat is not None:
+        cfg["repeat"] = max(1, args.repeat)
+    if args.warmup is not None:
+        cfg["warmup"] = max(0, args.warmup)
+    requested = list(dict.fromkeys(args.backend))
+    skipped = {b: r for b in requested if (r := unavailable_reason(b)) is not None}
+    backends = [b for b in requested if b not in skipped]
+    load_start = os.getloadavg()[0]
+    threads = report.set_threads()
+    t_start = time.perf_counter()
+    res: dict[str, Any] = {
+        "meta": {
+            "command": "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv),
+            "mode": mode,
+            "date": datetime.now().isoformat(timespec="seconds"),
+            "load_start": load_start,
+        },
+        "machine": report.machine(),
+        "versions": report.versions(),
+        "threads": threads,
+        "backends_requested": requested,
+        "backends_run": backends,
+        "backends_skipped": skipped,
+        "notes": [f"backend {b} skipped: {r}" for b, r in skipped.items()],
+    }
+    for b, r in skipped.items():
+        log(f"skipping backend {b}: {r}")
+
+    # the float32 matmul peak of each backend's device
+    gflops = {}
+    for b in backends:
+        n = cfg["peak_n"][BACKENDS[b].device]
+        gflops[b] = matmul_peak(b, n)
+    res["peak"] = {
+        "size": ", ".join(f"{d} {n}x{n}" for d, n in cfg["peak_n"].items()),
+        "gflops": gflops,
+    }
+    # the reference lines on the GFLOP/s plots: NumPy on the CPU, the best GPU library
+    peak_lines = {}
+    if "numpy" in gflops:
+        peak_lines["CPU (numpy)"] = gflops["numpy"]
+    gpu = {b: g for b, g in gflops.items() if BACKENDS[b].device == "cuda"}
+    if gpu:
+        best = max(gpu, key=gpu.get)
+        peak_lines[f"GPU ({best})"] = gpu[best]
+
+    # workloads
+    res["timing"] = {"warmup": cfg["warmup"], "repeat": cfg["repeat"]}
+    rows, model_skips = [], {}
+    for w in WORKLOADS:
+        params = w.params(args.quick)
+        flops = w.flop_count(params)
+        row: dict[str, Any] = {"name": w.name, "kind": w.kind, "params": params, "flops": flops}
+        why = w.available()
+        log(f"{w.name} {params}" + (f": skipped ({why})" if why else ""))
+        if why:
+            row["results"] = {b: {"skipped": why} for b in backends}
+            res["notes"].append(f"{w.name}: skipped: {why}")
+        else:
+            builders = {b: (lambda w=w, b=b, p=params: build(w, b, p)) for b in backends}
+            row["results"] = measure(builders, cfg["warmup"], cfg["repeat"], flops)
+        for b, r in row["results"].items():
+            if "error" in r:
+                res["notes"].append(f"{w.name} on {b} failed, left out: {r['error']}")
+        if w.kind == "model":
+            model_skips[w.name] = {
+                b: r.get("error") or r.get("skipped")
+                for b, r in row["results"].items()
+                if "median_ms" not in r
+            }
+        rows.append(row)
+    res["workloads"] = rows
+
+    # scaling curves
+    if backends and not args.no_scaling:
+        args.out.mkdir(parents=True, exist_ok=True)
+        res["scaling"] = {}
+        for key, c in CURVES.items():
+            w = BY_NAME[c["workload"]]
+            base = w.params(args.quick)
+            points = []
+            for v in c["quick" if args.quick else "full"]:
+                params = dict(base, **{c["param"]: v})
+                log(f"scaling {key}: {c['param']}={v}")
+                builders = {b: (lambda w=w, b=b, p=params: build(w, b, p)) for b in backends}
+                flops = c["flops"](**params)
+                results = measure(builders, cfg["curve_warmup"], cfg["curve_repeat"], flops)
+                points.append(
+                    {
+                        "name": str(v),
+                        "value": v,
+                        "params": params,
+                        "flops": flops,
+                        "results": results,
+                    }
+                )
+            curve = {
+                "title": c["title"],
+                "workload": c["workload"],
+                "param": c["param"],
+                "warmup": cfg["curve_warmup"],
+                "repeat": cfg["curve_repeat"],
+                "points": points,
+                "peak_gflops": peak_lines,
+            }
+            try:
+                report.plot_curve(curve, backends, peak_lines, args.out / f"{key}.png")
+                curve["plot"] = f"{key}.png"
+            except Exception as exc:
+                res["notes"].append(f"plot {key} failed: {describe(exc)}")
+            res["scaling"][key] = curve
+
+    # memory, one subprocess per (workload, backend)
+    if backends and not args.no_memory:
+        log("memory (one subprocess each)")
+        names = [w.name for w in WORKLOADS if w.kind == "model"]
+        res["memory"] = memory(
+            names, backends, args.quick, cfg["mem_steps"], threads["numpy_blas"], model_skips
+        )
+
+    # per-op profile of the DCGAN iteration
+    res["profile"] = {}
+    for b in backends:
+        if BACKENDS[b].lib == "minigrad":
+            log(f"profile DCGAN on {b}")
+            params = BY_NAME["DCGAN iteration"].params(args.quick)
+            p = profile_dcgan(b, params, cfg["profile_steps"])
+            res["profile"][b] = p
+            if "note" in p:
+                res["notes"].append(f"profile on {b}: {p['note']}")
+
+    load_end = os.getloadavg()[0]
+    res["meta"].update(
+        load_end=load_end,
+        loaded=load_start >= 0.5,
+        elapsed_s=time.perf_counter() - t_start,
+    )
+    if res["meta"]["loaded"]:
+        res["notes"].append(
+            f"the machine was not idle: 1-min load average {load_start:.2f} before the run "
+            f"on {threads['cpus']} CPUs, so absolute times are noisy; ratios of interleaved "
+            "runs are the more reliable numbers"
+        )
+        if threads["numpy_blas"] > 1 and load_start + threads["numpy_blas"] > threads["cpus"]:
+            res["notes"].append(
+                f"{threads['numpy_blas']} BLAS/torch threads on a busy {threads['cpus']}-CPU "
+                "machine oversubscribe it: each parallel region waits for a descheduled "
+                "thread, and torch's OpenMP threads spin between regions (also during the "
+                "interleaved minigrad runs); small ops can slow down tenfold or more. For "
+                "stable numbers run with OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 (both "
+                "libraries follow) or OMP_WAIT_POLICY=PASSIVE"
+            )
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    md = report.markdown(res)
+    (args.out / "results.md").write_text(md)
+    with open(args.out / "results.json", "w") as f:
+        json.dump(res, f, indent=1)
+    print(md)
+    for b, p in res["profile"].items():
+        if "table" in p:
+            print(f"DCGAN per-op profile on {b}:\n{p['table']}\n")
+    log(
+        f"wrote {args.out / 'results.json'} and {args.out / 'results.md'} "
+        f"in {res['meta']['elapsed_s']:.0f} s"
+    )
+    return res
+
+
+if __name__ == "__main__":
+    main()

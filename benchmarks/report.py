@@ -1,0 +1,313 @@
+"""What `python -m benchmarks` writes: the machine's description (device, versions, thread
+counts), the markdown tables and the scaling plots (matplotlib's Agg canvas, no pyplot)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import minigrad as mg
+
+from .workloads import BACKENDS, same_device_torch, torch
+
+
+# ---------------------------------------------------------------------- the machine
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def gpu_name() -> str | None:
+    if mg.cuda.is_available():
+        from minigrad.backend import cupy_module
+
+        name = cupy_module().cuda.runtime.getDeviceProperties(0)["name"]
+        return name.decode() if isinstance(name, bytes) else str(name)
+    if torch is not None and torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return None
+
+
+def versions() -> dict[str, str | None]:
+    cupy = None
+    if mg.cuda.is_available():
+        from minigrad.backend import cupy_module
+
+        cupy = cupy_module().__version__
+    import matplotlib
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "minigrad": mg.__version__,
+        "torch": None if torch is None else torch.__version__,
+        "cupy": cupy,
+        "matplotlib": matplotlib.__version__,
+    }
+
+
+def blas_threads() -> tuple[int, str]:
+    """NumPy's BLAS thread count and where it was read: threadpoolctl when installed, else
+    the environment variables OpenBLAS/MKL/OpenMP read at start-up, else the usable cores
+    (OpenBLAS's default)."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+        if blas:
+            return int(blas[0]["num_threads"]), f"threadpoolctl ({blas[0]['internal_api']})"
+    except ImportError:
+        pass
+    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").split(",")[0]
+        if value.isdigit() and int(value) > 0:
+            return int(value), f"${var} (threadpoolctl not installed)"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return int(cores or 1), "usable cores, OpenBLAS's default (threadpoolctl not installed)"
+
+
+def set_threads() -> dict[str, Any]:
+    """Give torch NumPy's BLAS thread count; return both counts and their sources."""
+    n, source = blas_threads()
+    info: dict[str, Any] = {"numpy_blas": n, "numpy_blas_source": source, "cpus": os.cpu_count()}
+    if torch is not None:
+        torch.set_num_threads(n)
+        info["torch"] = torch.get_num_threads()
+        info["torch_interop"] = torch.get_num_interop_threads()
+    info["env"] = {k: os.environ.get(k) for k in THREAD_ENV}
+    info["note"] = (
+        "minigrad's elementwise ops are single-threaded NumPy; only its matmuls (conv via "
+        "im2col) use the BLAS threads"
+    )
+    return info
+
+
+# read by OpenBLAS / MKL / OpenMP (torch) at start-up; recorded with the results
+THREAD_ENV = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY")
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu": cpu_model(),
+        "gpu": gpu_name(),
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "executable": sys.executable,
+    }
+
+
+# ---------------------------------------------------------------------- tables
+def fmt_time(r: dict[str, Any] | None) -> str:
+    if r is None:
+        return "-"
+    if "median_ms" not in r:
+        return "error" if "error" in r else "skipped"
+    return f"{r['median_ms']:.2f} ({r['min_ms']:.2f}-{r['max_ms']:.2f})"
+
+
+def ratio_columns(backends: list[str]) -> list[tuple[str, str, str]]:
+    """(header, numerator, denominator): each backend against the first, then each minigrad
+    backend against torch on its device."""
+    pairs = [(b, backends[0]) for b in backends[1:]]
+    pairs += [(b, same_device_torch(b)) for b in backends if same_device_torch(b) in backends]
+    pairs = list(dict.fromkeys(pairs))  # in order, without repeats
+    return [(f"{n} / {d}", n, d) for n, d in pairs]
+
+
+def ratio(results: dict[str, Any], num: str, den: str) -> str:
+    a, b = results.get(num, {}), results.get(den, {})
+    if "median_ms" in a and "median_ms" in b and b["median_ms"] > 0:
+        return f"{a['median_ms'] / b['median_ms']:.2f}"
+    return "-"
+
+
+def timing_table(rows: list[dict[str, Any]], backends: list[str], label: str = "workload"):
+    cols = ratio_columns(backends)
+    head = [label] + [f"{b} ms" for b in backends] + [c[0] for c in cols]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        res = row["results"]
+        cells = [row["name"]] + [fmt_time(res.get(b)) for b in backends]
+        cells += [ratio(res, n, d) for _, n, d in cols]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def gflops_table(rows: list[dict[str, Any]], backends: list[str], label: str) -> str:
+    head = [label] + [f"{b} GFLOP/s" for b in backends]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [row["name"]]
+        for b in backends:
+            r = row["results"].get(b, {})
+            cells.append(f"{r['gflops']:.1f}" if "gflops" in r else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def memory_table(mem: dict[str, Any], backends: list[str]) -> str:
+    head = ["workload"] + [f"{b} host MiB" for b in backends]
+    gpu = [b for b in backends if BACKENDS[b].device == "cuda"]
+    head += [f"{b} GPU MiB" for b in gpu]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, per in mem["workloads"].items():
+        cells = [name]
+        for b in backends:
+            r = per.get(b, {})
+            cells.append(f"{r['host_peak_mib']:.0f}" if "host_peak_mib" in r else "-")
+        for b in gpu:
+            r = per.get(b, {})
+            cells.append(f"{r['gpu_peak_mib']:.0f}" if r.get("gpu_peak_mib") is not None else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    base = ", ".join(
+        f"{b} {r['maxrss_mib']:.0f} MiB" for b, r in mem["baseline"].items() if "maxrss_mib" in r
+    )
+    lines.append("")
+    lines.append(f"Baseline ru_maxrss subtracted (imports only): {base or '-'}.")
+    return "\n".join(lines)
+
+
+def profile_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| op | phase | calls | total ms | mean ms | share |", "|---|---|---|---|---|---|"]
+    timed = sum(r["total_s"] for r in rows) or 1.0
+    for r in rows:
+        lines.append(
+            f"| {r['op']} | {r['phase']} | {r['calls']} | {1e3 * r['total_s']:.2f} | "
+            f"{r['mean_ms']:.3f} | {r['total_s'] / timed:.1%} |"
+        )
+    return "\n".join(lines)
+
+
+def markdown(res: dict[str, Any]) -> str:
+    meta, backends = res["meta"], res["backends_run"]
+    th = res["threads"]
+    out = [
+        "# minigrad benchmarks",
+        "",
+        f"- command: `{meta['command']}` ({meta['mode']} mode), {meta['date']}",
+        f"- CPU: {res['machine']['cpu']} ({th['cpus']} CPUs); GPU: {res['machine']['gpu'] or '-'}",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in res["versions"].items() if v),
+        f"- threads: NumPy BLAS {th['numpy_blas']} ({th['numpy_blas_source']}), "
+        f"torch {th.get('torch', '-')} (intra-op, set to match); {th['note']}; environment: "
+        + (
+            ", ".join(f"{k}={v}" for k, v in th["env"].items() if v)
+            or "none of " + "/".join(THREAD_ENV) + " set"
+        ),
+        f"- load average (1 min) at start / end: {meta['load_start']:.2f} / "
+        f"{meta['load_end']:.2f}" + (" (the machine was shared)" if meta["loaded"] else ""),
+        "- float32 matmul peak ("
+        + res["peak"]["size"]
+        + "): "
+        + ", ".join(f"{b} {g:.1f} GFLOP/s" for b, g in res["peak"]["gflops"].items()),
+        f"- backends run: {', '.join(backends) or '-'}",
+    ]
+    for b, why in res["backends_skipped"].items():
+        out.append(f"- backend {b} skipped: {why}")
+    t = res["timing"]
+    out += [
+        "",
+        "## Timings",
+        "",
+        f"Median (min-max) in ms over {t['repeat']} timed repeats after {t['warmup']} warm-up "
+        "runs; in each repeat every backend runs once (order rotated), so drift and other "
+        "load hit all alike; GPU work is synchronised before each clock read. Ops: one "
+        "forward+backward; models: one training iteration. Ratios divide median times "
+        "(above 1: the numerator is slower).",
+        "",
+        timing_table(res["workloads"], backends),
+        "",
+        gflops_table([w for w in res["workloads"] if w["flops"]], backends, "workload"),
+    ]
+    sc = res.get("scaling")
+    if sc:
+        out += ["", "## Scaling", ""]
+        for key, curve in sc.items():
+            out += [
+                f"### {curve['title']}",
+                "",
+                f"![{key}]({curve['plot']})" if curve.get("plot") else "(no plot)",
+                "",
+                timing_table(curve["points"], backends, curve["param"]),
+                "",
+                gflops_table(curve["points"], backends, curve["param"]),
+                "",
+            ]
+    mem = res.get("memory")
+    if mem:
+        out += ["## Peak memory", "", mem["method"], "", memory_table(mem, backends), ""]
+    prof = res.get("profile") or {}
+    out += ["## DCGAN iteration, per op (mg.profiler)", ""]
+    if not prof:
+        out.append("not run (no minigrad backend)")
+    for b, p in prof.items():
+        if "rows" in p and p["rows"]:
+            out += [
+                f"{b}: {p['steps']} iterations, {1e3 * p['timed_s']:.1f} ms in ops of "
+                f"{1e3 * p['wall_s']:.1f} ms wall; top {len(p['rows'])} by total time:",
+                "",
+                profile_table(p["rows"]),
+                "",
+            ]
+        else:
+            out += [f"{b}: {p.get('note', 'profiler hooks not available')}", ""]
+    if res["notes"]:
+        out += ["## Notes", ""] + [f"- {n}" for n in res["notes"]]
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------- plots
+def plot_curve(curve: dict[str, Any], backends: list[str], peak: dict[str, float], path: Path):
+    """Time and achieved GFLOP/s against the curve's parameter, one line per backend, with
+    the measured matmul peak of each device as a dashed line."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import ScalarFormatter
+
+    fig = Figure(figsize=(10, 4))
+    FigureCanvasAgg(fig)
+    ax_t, ax_g = fig.subplots(1, 2)
+    xs = [p["value"] for p in curve["points"]]
+    for b in backends:
+        pts = [
+            (p["value"], p["results"][b])
+            for p in curve["points"]
+            if "median_ms" in p["results"].get(b, {})
+        ]
+        if not pts:
+            continue
+        x = [v for v, _ in pts]
+        ax_t.plot(x, [r["median_ms"] for _, r in pts], "o-", label=b)
+        ax_t.fill_between(
+            x, [r["min_ms"] for _, r in pts], [r["max_ms"] for _, r in pts], alpha=0.2
+        )
+        if all("gflops" in r for _, r in pts):
+            ax_g.plot(x, [r["gflops"] for _, r in pts], "o-", label=b)
+    for name, g in peak.items():
+        ax_g.axhline(g, ls="--", lw=1, color="grey")
+        ax_g.annotate(f"{name} matmul peak {g:.0f}", (xs[0], g), va="bottom", fontsize=8)
+    for ax in (ax_t, ax_g):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(xs, [str(v) for v in xs])
+        ax.set_xlabel(curve["param"])
+        ax.grid(True, alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+    ax_t.set_yscale("log")
+    ax_t.yaxis.set_major_formatter(ScalarFormatter())
+    ax_t.set_ylabel("ms (median, min-max band)")
+    ax_g.set_ylabel("achieved GFLOP/s")
+    ax_g.set_ylim(bottom=0)
+    fig.suptitle(curve["title"])
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
