@@ -1,0 +1,198 @@
+"""The metric-learning jobs end to end on tiny runs: train (dry run), resume bit for bit,
+the evaluation protocols and baselines, and train.embed with its errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from minigrad.data import load_mnist
+from train import common, embed, metric
+
+
+def _params(run_dir):
+    state = common.load_checkpoint(run_dir)["state"]
+    return {k: v.numpy() for k, v in state["net"].items()}
+
+
+def _records(run_dir):
+    return [
+        {k: v for k, v in r.items() if k != "train_seconds"}
+        for r in common.read_jsonl(run_dir / "metrics.jsonl")
+    ]
+
+
+METRIC_KEYS = {"recall@1", "recall@2", "recall@4", "recall@8", "map@r", "knn5_acc"}
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--model", "triplet", "--mining", "semi-hard"],
+        ["--model", "siamese", "--loss-form", "squared", "--split", "seen"],
+    ],
+)
+def test_dry_run_writes_logs_eval_and_pictures(tmp_path, extra, capsys):
+    out = tmp_path / "run"
+    assert metric.main(extra + ["--dry-run", "--device", "cpu", "--out", str(out)]) == 0
+    assert "raw_pixels" in capsys.readouterr().out
+    for name in ("checkpoint.npz", "config.json", "pca.png", "retrieval.png", "curves.png"):
+        assert (out / name).is_file(), name
+    (record,) = common.read_jsonl(out / "metrics.jsonl")
+    assert record["epoch"] == 1 and record["step"] == metric.DRY_BATCHES
+    assert METRIC_KEYS | {"loss", "active"} <= record.keys()
+    assert 0.0 <= record["active"] <= 1.0
+    result = json.loads((out / "eval.json").read_text())
+    assert result["embedding"].keys() == result["raw_pixels"].keys() == METRIC_KEYS
+    assert result["embedding"] == {k: record[k] for k in METRIC_KEYS}
+    if "seen" in extra:
+        assert result["eval_classes"] == result["train_classes"] == list(range(10))
+    else:
+        assert result["train_classes"] == [0, 1, 2, 3, 4]
+        assert result["eval_classes"] == [5, 6, 7, 8, 9]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--model", "triplet", "--mining", "random"],  # the miner draws random numbers too
+        ["--model", "siamese"],
+    ],
+)
+def test_resume_mid_epoch_is_bit_for_bit(tmp_path, extra):
+    full, part = tmp_path / "full", tmp_path / "part"
+    base = extra + ["--dry-run", "--device", "cpu", "--embedding-dim", "8"]
+    assert metric.main(base + ["--out", str(full)]) == 0
+    assert metric.main(base + ["--steps", "1", "--out", str(part)]) == 0
+    assert not (part / "eval.json").exists()  # stopped mid-epoch: nothing evaluated yet
+    assert common.load_checkpoint(part)["state"]["batch"] == 1
+    assert metric.main(["--resume", str(part)]) == 0
+    a, b = _params(full), _params(part)
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert _records(full) == _records(part)
+    assert (
+        json.loads((full / "eval.json").read_text())["embedding"]
+        == json.loads((part / "eval.json").read_text())["embedding"]
+    )
+
+
+def test_protocols_split_the_bundled_digits():
+    seen = metric.build_parser().parse_args(["--split", "seen"])
+    metric.fill_defaults(seen)
+    tr_x, tr_y, ev_x, ev_y = metric.split_data(seen)
+    assert len(tr_x) == 4000 and len(ev_x) == 1000
+    assert (np.bincount(tr_y) == 400).all() and (np.bincount(ev_y) == 100).all()
+    images, labels = load_mnist(split="all")
+    first_three = images[np.flatnonzero(labels == 3)]
+    np.testing.assert_array_equal(tr_x[tr_y == 3], first_three[:400])  # file order
+    np.testing.assert_array_equal(ev_x[ev_y == 3], first_three[400:])
+
+    unseen = metric.build_parser().parse_args([])
+    metric.fill_defaults(unseen)
+    tr_x, tr_y, ev_x, ev_y = metric.split_data(unseen)
+    assert set(tr_y) == {0, 1, 2, 3, 4} and set(ev_y) == {5, 6, 7, 8, 9}
+    assert len(tr_x) == len(ev_x) == 2500
+
+
+@pytest.mark.parametrize(
+    ("split", "recall1", "map_r"), [("seen", 0.916, 0.319), ("unseen", 0.962, 0.353)]
+)
+def test_raw_pixel_baselines(split, recall1, map_r):
+    args = metric.build_parser().parse_args(["--split", split])
+    metric.fill_defaults(args)
+    _, _, ev_x, ev_y = metric.split_data(args)
+    got = metric.retrieval_metrics(metric.pixels(ev_x), ev_y)
+    assert got["recall@1"] == pytest.approx(recall1, abs=1e-3)
+    assert got["map@r"] == pytest.approx(map_r, abs=1e-3)
+
+
+def test_parse_classes():
+    assert metric.parse_classes("0-4") == [0, 1, 2, 3, 4]
+    assert metric.parse_classes("0,2,7-9") == [0, 2, 7, 8, 9]
+    for bad in ("a-b", "3-12", ""):
+        with pytest.raises(ValueError, match="--train-classes"):
+            metric.parse_classes(bad)
+
+
+def test_bad_arguments_exit_with_a_message(tmp_path, capsys):
+    out = str(tmp_path / "r")
+    assert metric.main(["--classes-per-batch", "9", "--dry-run", "--out", out]) == 1
+    assert "--classes-per-batch 9" in capsys.readouterr().err
+    assert metric.main(["--resume", str(tmp_path / "missing")]) == 1
+    assert "checkpoint not found" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- train.embed
+@pytest.fixture(scope="module")
+def triplet_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("embed") / "run"
+    args = ["--dry-run", "--device", "cpu", "--embedding-dim", "8", "--out", str(out)]
+    assert metric.main(args) == 0
+    return out
+
+
+def test_embed_writes_float32_embeddings(triplet_run, tmp_path):
+    images = load_mnist(split="test")[0][:7]
+    src, dst = tmp_path / "in.npz", tmp_path / "out.npz"
+    np.savez(src, images=images)
+    assert embed.main([str(triplet_run), "--images", str(src), "--out", str(dst)]) == 0
+    with np.load(dst) as f:
+        assert f.files == ["embeddings"]
+        e = f["embeddings"]
+    assert e.dtype == np.float32 and e.shape == (7, 8)
+    np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1.0, rtol=1e-5)  # triplet: unit
+    # batching does not change the numbers (beyond BLAS round-off)
+    run_dir = triplet_run
+    net = embed.load_net(run_dir, "cpu")
+    np.testing.assert_allclose(embed.embed(net, images, "cpu", batch=3), e, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"imgs": np.zeros((2, 28, 28), np.uint8)}, "no key 'images' (found ['imgs'])"),
+        ({"images": np.zeros((2, 28, 28), np.float32)}, "dtype float32; expected uint8"),
+        ({"images": np.zeros((2, 32, 32), np.uint8)}, "shape (2, 32, 32); expected (N, 28, 28)"),
+        ({"images": np.zeros((28, 28), np.uint8)}, "shape (28, 28); expected (N, 28, 28)"),
+    ],
+)
+def test_embed_rejects_bad_images(triplet_run, tmp_path, capsys, arrays, message):
+    src = tmp_path / "bad.npz"
+    np.savez(src, **arrays)
+    assert embed.main([str(triplet_run), "--images", str(src), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert str(src) in err and message in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_embed_rejects_missing_and_non_npz_files(triplet_run, tmp_path, capsys):
+    missing = tmp_path / "missing.npz"
+    assert embed.main([str(triplet_run), "--images", str(missing), "--out", "x.npz"]) == 1
+    err = capsys.readouterr().err
+    assert str(missing) in err and "file not found" in err
+    npy = tmp_path / "images.npy"
+    np.save(npy, np.zeros((2, 28, 28), np.uint8))
+    assert embed.main([str(triplet_run), "--images", str(npy), "--out", "x.npz"]) == 1
+    assert "not an .npz archive" in capsys.readouterr().err
+    images = tmp_path / "ok.npz"
+    np.savez(images, images=np.zeros((2, 28, 28), np.uint8))
+    assert embed.main([str(tmp_path), "--images", str(images), "--out", "x.npz"]) == 1
+    assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_random_shift_moves_each_image_whole():
+    x = np.random.default_rng(0).uniform(size=(6, 1, 10, 10)).astype(np.float32)
+    assert metric.random_shift(x, 0, np.random.default_rng(1)) is x
+    y = metric.random_shift(x, 2, np.random.default_rng(1))
+    assert y.shape == x.shape and y.dtype == x.dtype
+    for xi, yi in zip(x[:, 0], y[:, 0], strict=True):
+        # some offset in [-2, 2]^2 maps x onto y, with -1 (background) where x had no pixel
+        hits = 0
+        for dy in range(-2, 3):
+            for dx in range(-2, 3):
+                pad = np.pad(xi, 2, constant_values=-1.0)
+                if np.array_equal(pad[2 + dy : 12 + dy, 2 + dx : 12 + dx], yi):
+                    hits += 1
+        assert hits == 1

@@ -1,0 +1,138 @@
+"""Embed images with a trained metric-learning run:
+
+    python -m train.embed RUN_DIR --images FILE.npz --out FILE.npz
+
+FILE.npz must hold `images`, uint8 (N, 28, 28) with 0 = background (MNIST's format); the
+output holds `embeddings`, float32 (N, D), from the run's checkpoint (L2-normalised for a
+triplet run, as in training).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+import minigrad as mg
+from minigrad import data as mgdata
+from models.embedding import EmbeddingNet
+from train import common
+
+IMAGES_KEY, EMBEDDINGS_KEY = "images", "embeddings"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m train.embed",
+        description="Write embeddings of 28x28 images with a run of train.metric.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="folder of a train.metric run")
+    p.add_argument(
+        "--images",
+        required=True,
+        metavar="FILE.npz",
+        help="npz with key 'images': uint8 (N, 28, 28)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE.npz",
+        help="where to write key 'embeddings': float32 (N, D)",
+    )
+    p.add_argument("--batch-size", type=int, default=500, help="images per forward pass")
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where to run (default: auto)",
+    )
+    return p
+
+
+def read_images(path: str | Path) -> np.ndarray:
+    """The `images` array of an npz, checked to be uint8 (N, 28, 28); a ValueError or
+    FileNotFoundError naming the file and what was expected otherwise."""
+    path = Path(path)
+    expected = f"key '{IMAGES_KEY}' holding uint8 images of shape (N, 28, 28)"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file not found (expected an .npz with {expected})")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"{path}: not a readable .npz ({exc}); expected {expected}") from None
+    if not hasattr(loaded, "files"):  # a bare .npy array
+        raise ValueError(f"{path}: a single array, not an .npz archive; expected {expected}")
+    with loaded as f:
+        if IMAGES_KEY not in f.files:
+            raise ValueError(
+                f"{path}: no key '{IMAGES_KEY}' (found {sorted(f.files)}); expected {expected}"
+            )
+        images = f[IMAGES_KEY]
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"{path}: '{IMAGES_KEY}' has shape {images.shape}; expected (N, 28, 28)")
+    if images.dtype != np.uint8:
+        raise ValueError(
+            f"{path}: '{IMAGES_KEY}' has dtype {images.dtype}; expected uint8 (0-255, "
+            "0 = background)"
+        )
+    return images
+
+
+def load_net(run_dir: str | Path, device: str) -> EmbeddingNet:
+    """The embedding network of a train.metric run, in eval mode."""
+    saved = common.load_checkpoint(run_dir)
+    args = saved.get("args", {})
+    if "embedding_dim" not in args or "net" not in saved.get("state", {}):
+        raise ValueError(f"{run_dir}: not a train.metric run (its checkpoint has no embedding net)")
+    net = EmbeddingNet(
+        int(args["embedding_dim"]), int(args["channels"]), normalize=args["model"] == "triplet"
+    )
+    net.load_state_dict(saved["state"]["net"])
+    return net.to(device).eval()
+
+
+@mg.no_grad()
+def embed(net: EmbeddingNet, images: np.ndarray, device: str, batch: int = 500) -> np.ndarray:
+    """float32 embeddings (N, D) of uint8 images (N, 28, 28)."""
+    if len(images) == 0:
+        return np.zeros((0, net.embedding_dim), np.float32)
+    x = mgdata.to_unit_range(images)
+    parts = [
+        net(mg.tensor(x[i : i + batch], device=device)).numpy() for i in range(0, len(x), batch)
+    ]
+    return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def write_embeddings(path: str | Path, embeddings: np.ndarray) -> None:
+    """Save `embeddings` under its key, atomically (a temporary file renamed over path)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
+    try:
+        np.savez(tmp, **{EMBEDDINGS_KEY: embeddings})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        device = common.resolve_device(args.device)
+        images = read_images(args.images)
+        net = load_net(args.run_dir, device)
+        embeddings = embed(net, images, device, args.batch_size)
+        write_embeddings(args.out, embeddings)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out}: '{EMBEDDINGS_KEY}' float32 {embeddings.shape}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,537 @@
+"""Learn an embedding of digits: python -m train.metric [--model triplet] [--mining semi-hard]
+
+Two models share one small CNN (models/embedding.py): a siamese network trained with the
+contrastive loss on balanced same/different pairs, and a FaceNet-style triplet network
+(L2-normalised embeddings) trained on P classes x K images per batch with a miner.
+
+Evaluation is on held-out images. `--split unseen` (default) trains on digits
+`--train-classes` (0-4) of the bundled 5,000 and evaluates on the other digits;
+`--split seen` trains on the first 400 images of every digit and evaluates on the other
+100 of each. Every epoch appends loss, active share and Recall@1/2/4/8, MAP@R and 5-NN
+accuracy to metrics.jsonl and checkpoints atomically; the end writes eval.json (next to
+the same figures for raw pixels), pca.png, retrieval.png and curves.png. `--resume
+RUN_DIR` continues exactly where a run stopped, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+import minigrad as mg
+from minigrad import data as mgdata
+from models.embedding import EmbeddingNet
+from models.mining import MINERS, active_share
+from models.siamese import LOSS_FORMS, contrastive_loss, sample_pairs
+from models.triplet import triplet_loss
+from train import common
+from train.metrics import knn_accuracy, map_at_r, recall_at_k
+
+SEEN_TRAIN_PER_CLASS = 400  # --split seen: the first 400 of each digit train, the rest test
+DRY_TRAIN_PER_CLASS, DRY_EVAL_PER_CLASS, DRY_BATCHES = 48, 20, 3
+RECALL_KS = (1, 2, 4, 8)
+DEFAULT_EPOCHS = 10
+DEFAULT_MARGIN = {"siamese": 1.0, "triplet": 0.2}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m train.metric",
+        description="Train a siamese or triplet embedding of MNIST digits with minigrad and "
+        "evaluate retrieval on held-out images.",
+    )
+    p.add_argument(
+        "--model",
+        choices=("siamese", "triplet"),
+        default="triplet",
+        help="contrastive loss on pairs, or FaceNet triplet loss (default: triplet)",
+    )
+    p.add_argument(
+        "--mining",
+        choices=tuple(MINERS),
+        default="semi-hard",
+        help="triplet miner (triplet model; default: semi-hard)",
+    )
+    p.add_argument(
+        "--loss-form",
+        choices=LOSS_FORMS,
+        default="plain",
+        help="contrastive loss on d (plain) or d^2 as Hadsell et al. 2006 (squared) "
+        "(siamese model; default: plain)",
+    )
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=None,
+        help="margin: alpha on squared distances for triplet (default 0.2), m for "
+        "siamese (default 1.0)",
+    )
+    p.add_argument(
+        "--split",
+        choices=("unseen", "seen"),
+        default="unseen",
+        help="unseen: evaluate on digits not trained on; seen: on held-out images "
+        "of the trained digits (default: unseen)",
+    )
+    p.add_argument(
+        "--train-classes",
+        default=None,
+        help="digits to train on, e.g. 0-4 or 0,2,4 (default: 0-4 for unseen, all "
+        "for seen, where evaluation uses the same digits)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="passes over the data (default: 10; on --resume, the run's own)",
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="stop after this many optimizer steps (mid-epoch is fine; resumable)",
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=64, help="pairs per step (siamese; default: 64)"
+    )
+    p.add_argument(
+        "--classes-per-batch", type=int, default=5, help="P classes per triplet batch (default: 5)"
+    )
+    p.add_argument(
+        "--samples-per-class",
+        type=int,
+        default=16,
+        help="K images per class in a triplet batch (default: 16)",
+    )
+    p.add_argument("--embedding-dim", type=int, default=64, help="embedding size D (default: 64)")
+    p.add_argument(
+        "--channels",
+        type=int,
+        default=32,
+        help="width of the CNN: channels of its first conv layer (default: 32)",
+    )
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3)")
+    p.add_argument(
+        "--shift",
+        type=int,
+        default=2,
+        help="augment training images by random shifts of up to this many pixels, 0 for none "
+        "(default: 2)",
+    )
+    common.add_common_args(p, default_out=None)
+    return p
+
+
+def parse_classes(text: str) -> list[int]:
+    """'0-4' -> [0, 1, 2, 3, 4]; '0,2,7-9' -> [0, 2, 7, 8, 9]."""
+    out: set[int] = set()
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            out.update(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise ValueError(f"--train-classes {text!r}: expected digits like 0-4 or 0,2,4") from None
+    if not out or min(out) < 0 or max(out) > 9:
+        raise ValueError(f"--train-classes {text!r}: digits must lie in 0-9")
+    return sorted(out)
+
+
+def fill_defaults(args: argparse.Namespace) -> None:
+    if args.epochs is None:
+        args.epochs = DEFAULT_EPOCHS
+    if args.margin is None:
+        args.margin = DEFAULT_MARGIN[args.model]
+    if args.train_classes is None:
+        args.train_classes = "0-4" if args.split == "unseen" else "0-9"
+    parse_classes(args.train_classes)  # fail early on a bad value
+    if args.out is None and not args.resume:
+        name = args.model if args.model == "siamese" else f"triplet-{args.mining}"
+        args.out = str(Path("runs") / f"metric-{name}-{args.split}")
+
+
+def first_per_class(labels: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the first n items of every class, in file order."""
+    return np.sort(np.concatenate([np.flatnonzero(labels == c)[:n] for c in np.unique(labels)]))
+
+
+def split_data(args: argparse.Namespace) -> tuple[np.ndarray, ...]:
+    """(train images, train labels, eval images, eval labels): uint8 (N, 28, 28), int64."""
+    images, labels = mgdata.load_mnist(split="all")
+    labels = labels.astype(np.int64)
+    classes = parse_classes(args.train_classes)
+    chosen = np.isin(labels, classes)
+    if args.split == "unseen":
+        train, held = chosen, ~chosen
+        if not held.any():
+            raise ValueError("--split unseen needs some digits left out of --train-classes")
+    else:
+        train = np.zeros(len(labels), dtype=bool)
+        train[first_per_class(np.where(chosen, labels, -1), SEEN_TRAIN_PER_CLASS)] = True
+        train &= chosen
+        held = chosen & ~train
+    tr, ev = np.flatnonzero(train), np.flatnonzero(held)
+    if args.dry_run:  # tiny data: a few images of each class
+        tr = tr[first_per_class(labels[tr], DRY_TRAIN_PER_CLASS)]
+        ev = ev[first_per_class(labels[ev], DRY_EVAL_PER_CLASS)]
+    return images[tr], labels[tr], images[ev], labels[ev]
+
+
+def retrieval_metrics(emb: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Recall@1/2/4/8, MAP@R and leave-one-out 5-NN accuracy of embeddings (N, D)."""
+    out = {f"recall@{k}": v for k, v in recall_at_k(emb, labels, RECALL_KS).items()}
+    out["map@r"] = map_at_r(emb, labels)
+    out["knn5_acc"] = knn_accuracy(emb, labels, k=5)
+    return out
+
+
+def pixels(images: np.ndarray) -> np.ndarray:
+    """The raw-pixel baseline's embedding: uint8 (N, 28, 28) -> float32 (N, 784) in [0, 1]."""
+    return images.reshape(len(images), -1).astype(np.float32) / 255
+
+
+def random_shift(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Each image of x (N, C, H, W) moved by its own whole-pixel offset in
+    [-max_shift, max_shift] on both axes; the background value -1 fills the gap."""
+    if max_shift <= 0:
+        return x
+    n, c, h, w = x.shape
+    s = max_shift
+    padded = np.pad(x, ((0, 0), (0, 0), (s, s), (s, s)), constant_values=-1.0)
+    dy, dx = rng.integers(0, 2 * s + 1, size=(2, n))
+    rows = (dy[:, None] + np.arange(h))[:, None, :, None]  # (N, 1, H, 1)
+    cols = (dx[:, None] + np.arange(w))[:, None, None, :]  # (N, 1, 1, W)
+    return padded[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols]
+
+
+# ---------------------------------------------------------------------- one run
+class Run:
+    """Everything a training run holds, and the checkpoint that restores it."""
+
+    def __init__(self, args: argparse.Namespace, device: str) -> None:
+        self.args, self.device = args, device
+        self.train_images, self.train_labels, self.eval_images, self.eval_labels = split_data(args)
+        self.train_x = mgdata.to_unit_range(self.train_images)
+        self.triplet = args.model == "triplet"
+        if self.triplet:
+            n_classes = len(np.unique(self.train_labels))
+            if not 2 <= args.classes_per_batch <= n_classes:
+                raise ValueError(
+                    f"--classes-per-batch {args.classes_per_batch}: need 2 to {n_classes} "
+                    "(the number of training digits)"
+                )
+            if args.samples_per_class < 2:
+                raise ValueError("--samples-per-class must be at least 2 (anchor + positive)")
+            self.batch_images = args.classes_per_batch * args.samples_per_class
+        else:
+            if args.batch_size < 2:
+                raise ValueError("--batch-size must be at least 2 (a positive and a negative)")
+            self.batch_images = args.batch_size
+        if len(self.train_x) < self.batch_images:
+            raise ValueError(
+                f"a batch of {self.batch_images} is larger than the training set "
+                f"({len(self.train_x)} images)"
+            )
+        # the triplet loss is defined on the unit hypersphere, so that network normalises
+        self.net = EmbeddingNet(args.embedding_dim, args.channels, normalize=self.triplet)
+        self.net.to(device)
+        self.opt = mg.optim.Adam(self.net.parameters(), lr=args.lr)
+        self.epoch, self.batch, self.step = 0, 0, 0
+        self.plan: np.ndarray | None = None  # this epoch's batches, drawn at its start
+        self.sums: dict[str, float] = {}
+
+    @property
+    def batches_per_epoch(self) -> int:
+        n = len(self.train_x) // self.batch_images
+        return min(n, DRY_BATCHES) if self.args.dry_run else n
+
+    # -------------------------------------------------------------- checkpoint
+    def state(self) -> dict[str, Any]:
+        return {
+            "net": self.net.state_dict(),
+            "opt": self.opt.state_dict(),
+            "rng": common.rng_state(),
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "step": self.step,
+            "plan": self.plan if self.plan is not None else np.zeros(0, np.int64),
+            "sums": dict(self.sums),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.net.load_state_dict(state["net"])
+        self.opt.load_state_dict(state["opt"])
+        common.set_rng_state(state["rng"])
+        self.epoch, self.batch, self.step = (int(state[k]) for k in ("epoch", "batch", "step"))
+        self.plan = state["plan"] if len(state["plan"]) else None
+        self.sums = {k: float(v) for k, v in state["sums"].items()}
+
+    # -------------------------------------------------------------- batches
+    def draw_plan(self) -> np.ndarray:
+        """The epoch's batches, drawn up front so a checkpoint can hold them: triplet
+        (n, P * K) image indices; siamese (n, B, 3) anchor, partner, same."""
+        n = self.batches_per_epoch
+        rng = mg.random.generator("cpu")
+        if self.triplet:
+            a = self.args
+            batches = mgdata.balanced_batches(
+                self.train_labels, a.classes_per_batch, a.samples_per_class, n, rng
+            )
+            return np.stack(list(batches))
+        bs = self.args.batch_size
+        anchors = rng.permutation(len(self.train_x))[: n * bs]
+        partners, same = sample_pairs(self.train_labels, anchors, rng)
+        return np.stack([anchors, partners, same.astype(np.int64)], 1).reshape(n, bs, 3)
+
+    def images(self, idx: np.ndarray) -> mg.Tensor:
+        """Training images (B, 1, 28, 28), shifted at random when --shift asks."""
+        x = random_shift(self.train_x[idx], self.args.shift, mg.random.generator("cpu"))
+        return mg.tensor(x, device=self.device)
+
+    def losses(self) -> tuple[mg.Tensor, int]:
+        """Per-triplet (or per-pair) losses of the current batch, and how many."""
+        a = self.args
+        if self.triplet:
+            idx = self.plan[self.batch]
+            emb = self.net(self.images(idx))
+            triplets = MINERS[a.mining](emb, self.train_labels[idx], margin=a.margin)
+            # the network already normalises its output
+            per = triplet_loss(emb, triplets, a.margin, normalize=False, reduction="none")
+            return per, len(triplets[0])
+        anchors, partners, same = self.plan[self.batch].T
+        emb = self.net(self.images(np.concatenate([anchors, partners])))
+        bs = len(anchors)
+        per = contrastive_loss(emb[:bs], emb[bs:], same, a.margin, a.loss_form, reduction="none")
+        return per, bs
+
+    def train_step(self) -> dict[str, float]:
+        per, count = self.losses()
+        loss = per.mean() if count else per.sum()
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return {
+            "loss": common.check_finite("loss", loss, self.step, self.ckpt),
+            "active": active_share(per),
+            "count": float(count),
+        }
+
+    # -------------------------------------------------------------- evaluation
+    @property
+    def ckpt(self) -> Path:
+        return common.checkpoint_path(self.run_dir)
+
+    @mg.no_grad()
+    def embed(self, images: np.ndarray, batch: int = 500) -> np.ndarray:
+        """Embeddings (N, D) of uint8 images (N, 28, 28), in eval mode."""
+        self.net.eval()
+        try:
+            x = mgdata.to_unit_range(images)
+            parts = [
+                self.net(mg.tensor(x[i : i + batch], device=self.device)).numpy()
+                for i in range(0, len(x), batch)
+            ]
+            return np.concatenate(parts)
+        finally:
+            self.net.train()
+
+    def evaluate(self) -> tuple[np.ndarray, dict[str, float]]:
+        emb = self.embed(self.eval_images)
+        return emb, retrieval_metrics(emb, self.eval_labels)
+
+    def finish(self, emb: np.ndarray, metrics: dict[str, float]) -> dict[str, Any]:
+        """eval.json and the pictures; returns what eval.json holds."""
+        run, a = self.run_dir, self.args
+        result = {
+            "model": a.model,
+            "mining": a.mining if self.triplet else None,
+            "loss_form": None if self.triplet else a.loss_form,
+            "margin": a.margin,
+            "split": a.split,
+            "train_classes": parse_classes(a.train_classes),
+            "eval_classes": sorted(int(c) for c in np.unique(self.eval_labels)),
+            "n_train": len(self.train_x),
+            "n_eval": len(self.eval_images),
+            "epochs": self.epoch,
+            "steps": self.step,
+            "embedding": metrics,
+            "raw_pixels": retrieval_metrics(pixels(self.eval_images), self.eval_labels),
+        }
+        with open(run / ".eval.json.tmp", "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2)
+            f.write("\n")
+        Path(run / ".eval.json.tmp").replace(run / "eval.json")
+        title = f"{a.model} ({a.mining if self.triplet else a.loss_form}), {a.split} digits"
+        pca_plot(run / "pca.png", emb, self.eval_labels, title)
+        retrieval_strip(run / "retrieval.png", emb, self.eval_images, self.eval_labels)
+        records = common.read_jsonl(run / "metrics.jsonl")
+        common.plot_curves(
+            run / "curves.png",
+            records,
+            ["loss", "active", "recall@1", "map@r"],
+            x_key="epoch",
+            title=title,
+        )
+        return result
+
+
+# ---------------------------------------------------------------------- pictures
+def pca_project(emb: np.ndarray, dims: int = 2) -> np.ndarray:
+    """The centred embeddings (N, D) on their first `dims` principal axes: (N, dims)."""
+    centred = emb.astype(np.float64) - emb.mean(0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return centred @ vt[:dims].T
+
+
+def pca_plot(path: Path, emb: np.ndarray, labels: np.ndarray, title: str) -> None:
+    """Scatter of the 2-D PCA projection of embeddings (N, D), coloured by label (N,)."""
+    xy = pca_project(emb)
+    fig = common._new_figure((6, 6))
+    ax = fig.add_subplot()
+    for c in np.unique(labels):
+        m = labels == c
+        ax.scatter(xy[m, 0], xy[m, 1], s=4, alpha=0.6, label=str(c))
+    ax.legend(markerscale=4, title="digit")
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    ax.set_title(title)
+    common._save_figure(fig, path)
+
+
+def retrieval_strip(
+    path: Path, emb: np.ndarray, images: np.ndarray, labels: np.ndarray, neighbours: int = 8
+) -> None:
+    """One row per class: its first held-out image, then its nearest other images, framed
+    green when of the query's class and red otherwise."""
+    queries = np.array([np.flatnonzero(labels == c)[0] for c in np.unique(labels)])
+    d = ((emb[queries, None, :] - emb[None, :, :]) ** 2).sum(-1)
+    d[np.arange(len(queries)), queries] = np.inf  # not itself
+    nearest = np.argsort(d, axis=1, kind="stable")[:, :neighbours]
+    tiles = np.repeat(images[np.concatenate([queries[:, None], nearest], 1)][..., None], 3, -1)
+    frame = np.zeros((28, 28), dtype=bool)
+    frame[:2], frame[-2:], frame[:, :2], frame[:, -2:] = True, True, True, True
+    right = labels[nearest] == labels[queries, None]
+    colour = np.where(right[..., None], [0, 200, 0], [230, 0, 0]).astype(np.uint8)
+    tiles[:, 1:][:, :, frame] = colour[:, :, None, :]
+    common.write_image_grid(path, tiles.reshape(-1, 28, 28, 3), nrow=neighbours + 1)
+
+
+# ---------------------------------------------------------------------- the loop
+def train(args: argparse.Namespace) -> tuple[Path, dict[str, Any] | None]:
+    """Run (or resume) training; returns the run folder and eval.json's content (None
+    when the run stopped early)."""
+    if args.resume:
+        saved = common.load_checkpoint(args.resume)
+        # --epochs only when given; --steps always (none: run to the end)
+        keep = {"steps": args.steps, "device": args.device, "resume": args.resume}
+        if args.epochs is not None:
+            keep["epochs"] = args.epochs
+        args = argparse.Namespace(**{**saved["args"], **keep})
+    fill_defaults(args)
+    common.seed_everything(args.seed)
+    device = common.resolve_device(args.device)
+    run = Run(args, device)
+    run.run_dir = common.prepare_run_dir(args)
+    log = run.run_dir / "metrics.jsonl"
+    if args.resume:
+        run.restore(saved["state"])
+        if log.exists():  # drop lines written after the checkpoint (a crash between them)
+            kept = [r for r in common.read_jsonl(log) if r.get("epoch", 0) <= run.epoch]
+            log.unlink()
+            for r in kept:
+                common.append_jsonl(log, r)
+
+    saved_args = {k: v for k, v in vars(args).items() if k != "resume"}
+    bpe = run.batches_per_epoch
+    epochs = 1 if args.dry_run else args.epochs
+
+    def save() -> None:
+        common.save_checkpoint(run.ckpt, {"args": saved_args, "state": run.state()})
+
+    def steps_done() -> bool:
+        return args.steps is not None and run.step >= args.steps
+
+    emb, metrics = None, None
+    stop = common.GracefulInterrupt()
+    with stop:
+        while run.epoch < epochs and not steps_done():
+            if run.plan is None:
+                run.plan = run.draw_plan()
+            bar = tqdm(
+                total=bpe,
+                initial=run.batch,
+                desc=f"epoch {run.epoch + 1}/{epochs}",
+                leave=False,
+                disable=None,
+                dynamic_ncols=True,
+            )
+            t0 = time.perf_counter()
+            while run.batch < bpe and not steps_done():
+                stats = run.train_step()
+                run.batch += 1
+                run.step += 1
+                for k, v in stats.items():
+                    run.sums[k] = run.sums.get(k, 0.0) + v
+                run.sums["n"] = run.sums.get("n", 0.0) + 1
+                bar.update(1)
+                bar.set_postfix(
+                    loss=f"{stats['loss']:.4f}", active=f"{stats['active']:.2f}", refresh=False
+                )
+                if stop.requested:
+                    bar.close()
+                    save()
+                    print(
+                        f"\ninterrupted at epoch {run.epoch + 1}, batch {run.batch}; "
+                        f"checkpoint saved: resume with --resume {run.run_dir}",
+                        file=sys.stderr,
+                    )
+                    return run.run_dir, None
+            bar.close()
+            if run.batch < bpe:
+                break  # reached --steps inside the epoch
+            run.epoch += 1
+            n = run.sums.pop("n")
+            record: dict[str, Any] = {"epoch": run.epoch, "step": run.step}
+            record.update({k: v / n for k, v in run.sums.items()})
+            record["train_seconds"] = round(time.perf_counter() - t0, 2)
+            emb, metrics = run.evaluate()
+            record.update(metrics)
+            run.batch, run.plan, run.sums = 0, None, {}
+            save()
+            common.append_jsonl(log, record)
+            shown = {k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in record.items()}
+            tqdm.write(" ".join(f"{k}={v}" for k, v in shown.items()))
+    if run.batch:  # stopped by --steps mid-epoch
+        save()
+    if run.epoch < epochs or run.batch:
+        return run.run_dir, None
+    if metrics is None:  # resumed a finished run: evaluate what was saved
+        emb, metrics = run.evaluate()
+    return run.run_dir, run.finish(emb, metrics)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        run_dir, result = train(args)
+    except (FileNotFoundError, ValueError, FloatingPointError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if result is not None:
+        print(f"{'':12} " + " ".join(f"{k:>9}" for k in result["embedding"]))
+        for name in ("embedding", "raw_pixels"):
+            print(f"{name:12} " + " ".join(f"{v:9.4f}" for v in result[name].values()))
+    print(
+        f"run folder: {run_dir} (eval.json, metrics.jsonl, pca.png, retrieval.png, checkpoint.npz)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
