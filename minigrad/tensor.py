@@ -524,10 +524,7 @@ class Tensor:
         return _ops().argmin(self, dim, keepdim)
 
     def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
-        # not `ops.norm`: importing the submodule minigrad.ops.norm (batch norm) rebinds it
-        from .ops.reduce import norm
-
-        return norm(self, p, dim, keepdim)
+        return _ops().norm(self, p, dim, keepdim)
 
     def reshape(self, *shape: Any) -> Tensor:
         return _ops().reshape(self, _shape_args(shape))

@@ -7,22 +7,17 @@ from __future__ import annotations
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.backend import get_array_module
+from minigrad.nn.functional import one_hot
 
 from .dcgan import Discriminator28, Generator28
-
-
-def one_hot(labels: mg.Tensor, n_classes: int, dtype=mg.float32) -> mg.Tensor:
-    """Integer labels (N,) -> (N, n_classes) constant tensor on the labels' device."""
-    idx = labels.data if isinstance(labels, mg.Tensor) else labels
-    xp = get_array_module(idx)
-    return mg.Tensor(xp.eye(n_classes, dtype=dtype)[xp.asarray(idx).astype("int64")])
 
 
 class ConditionalGenerator(nn.Module):
     """(z (N, nz), labels (N,)) -> images (N, 1, 28, 28)."""
 
-    def __init__(self, nz: int = 100, n_classes: int = 10, channels: int = 1, ngf: int = 64) -> None:
+    def __init__(
+        self, nz: int = 100, n_classes: int = 10, channels: int = 1, ngf: int = 64
+    ) -> None:
         super().__init__()
         self.nz, self.n_classes = nz, n_classes
         self.body = Generator28(nz + n_classes, channels, ngf)
@@ -34,8 +29,9 @@ class ConditionalGenerator(nn.Module):
 class ConditionalDiscriminator(nn.Module):
     """(images (N, C, 28, 28), labels (N,)) -> logits (N, 1)."""
 
-    def __init__(self, n_classes: int = 10, channels: int = 1, ndf: int = 64,
-                 batchnorm: bool = True) -> None:
+    def __init__(
+        self, n_classes: int = 10, channels: int = 1, ndf: int = 64, batchnorm: bool = True
+    ) -> None:
         super().__init__()
         self.n_classes = n_classes
         self.body = Discriminator28(channels + n_classes, ndf, batchnorm)

@@ -83,7 +83,9 @@ class Discriminator28(nn.Module):
 class Generator(nn.Module):
     """The paper's generator for 32x32 or 64x64 images: z (N, nz) -> (N, channels, S, S)."""
 
-    def __init__(self, nz: int = 100, channels: int = 3, ngf: int = 64, image_size: int = 64) -> None:
+    def __init__(
+        self, nz: int = 100, channels: int = 3, ngf: int = 64, image_size: int = 64
+    ) -> None:
         super().__init__()
         if image_size not in (32, 64):
             raise ValueError(f"DCGAN Generator: image_size must be 32 or 64, got {image_size}")
@@ -113,8 +115,9 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """The paper's discriminator for 32x32 or 64x64 images: (N, C, S, S) -> logits (N, 1)."""
 
-    def __init__(self, channels: int = 3, ndf: int = 64, image_size: int = 64,
-                 batchnorm: bool = True) -> None:
+    def __init__(
+        self, channels: int = 3, ndf: int = 64, image_size: int = 64, batchnorm: bool = True
+    ) -> None:
         super().__init__()
         if image_size not in (32, 64):
             raise ValueError(f"DCGAN Discriminator: image_size must be 32 or 64, got {image_size}")

@@ -11,7 +11,10 @@ class MLPGenerator(nn.Module):
     points."""
 
     def __init__(
-        self, nz: int = 100, hidden: tuple[int, ...] = (256, 256), out_dim: int = 784,
+        self,
+        nz: int = 100,
+        hidden: tuple[int, ...] = (256, 256),
+        out_dim: int = 784,
         tanh: bool = True,
     ) -> None:
         super().__init__()
@@ -51,8 +54,12 @@ class MLPDiscriminator(nn.Module):
 class ImageMLPGenerator(MLPGenerator):
     """MLP generator whose output is reshaped to images (N, C, H, W)."""
 
-    def __init__(self, nz: int = 100, hidden: tuple[int, ...] = (256, 256),
-                 image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
+    def __init__(
+        self,
+        nz: int = 100,
+        hidden: tuple[int, ...] = (256, 256),
+        image_shape: tuple[int, int, int] = (1, 28, 28),
+    ) -> None:
         c, h, w = image_shape
         super().__init__(nz, hidden, c * h * w, tanh=True)
         self.image_shape = image_shape

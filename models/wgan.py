@@ -17,7 +17,9 @@ def clip_weights_(critic: nn.Module, c: float) -> None:
 
 
 def gradient_penalty(
-    critic: Callable[[mg.Tensor], mg.Tensor], real: mg.Tensor, fake: mg.Tensor,
+    critic: Callable[[mg.Tensor], mg.Tensor],
+    real: mg.Tensor,
+    fake: mg.Tensor,
     weight: float = 10.0,
 ) -> mg.Tensor:
     """weight * E[(||grad_x critic(x)||_2 - 1)^2] on random interpolates of real and fake.

@@ -28,8 +28,10 @@ from models.mlp_gan import ImageMLPGenerator, MLPDiscriminator, MLPGenerator
 from models.wgan import clip_weights_, gradient_penalty
 from train import common
 
-TOY = {"ring": (mgdata.ring_of_gaussians, mgdata.ring_centres),
-       "grid": (mgdata.grid_of_gaussians, mgdata.grid_centres)}
+TOY = {
+    "ring": (mgdata.ring_of_gaussians, mgdata.ring_centres),
+    "grid": (mgdata.grid_of_gaussians, mgdata.grid_centres),
+}
 TOY_STD = 0.02
 
 
@@ -38,38 +40,84 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m train.gan",
         description="Train a GAN with minigrad and write samples, metrics and checkpoints.",
     )
-    p.add_argument("--model", choices=("dcgan", "mlp", "cgan"), default="dcgan",
-                   help="dcgan (Radford 2016), mlp (Goodfellow 2014) or cgan (conditional, "
-                   "MNIST only) (default: dcgan)")
-    p.add_argument("--loss", choices=tuple(OBJECTIVES), default="nonsaturating",
-                   help="GAN objective (default: nonsaturating)")
-    p.add_argument("--dataset", choices=("mnist", "ring", "grid", "folder"), default="mnist",
-                   help="mnist: the bundled 5,000 digits, or IDX/npz files from --data-dir "
-                   "(Fashion-MNIST too); ring/grid: 2-D Gaussian mixtures; folder: your "
-                   "PNG/JPEG images from --data-dir (default: mnist)")
+    p.add_argument(
+        "--model",
+        choices=("dcgan", "mlp", "cgan"),
+        default="dcgan",
+        help="dcgan (Radford 2016), mlp (Goodfellow 2014) or cgan (conditional, "
+        "MNIST only) (default: dcgan)",
+    )
+    p.add_argument(
+        "--loss",
+        choices=tuple(OBJECTIVES),
+        default="nonsaturating",
+        help="GAN objective (default: nonsaturating)",
+    )
+    p.add_argument(
+        "--dataset",
+        choices=("mnist", "ring", "grid", "folder"),
+        default="mnist",
+        help="mnist: the bundled 5,000 digits, or IDX/npz files from --data-dir "
+        "(Fashion-MNIST too); ring/grid: 2-D Gaussian mixtures; folder: your "
+        "PNG/JPEG images from --data-dir (default: mnist)",
+    )
     p.add_argument("--data-dir", default=None, help="folder with your own data")
-    p.add_argument("--image-size", type=int, choices=(32, 64), default=64,
-                   help="image size for --dataset folder (default: 64)")
+    p.add_argument(
+        "--image-size",
+        type=int,
+        choices=(32, 64),
+        default=64,
+        help="image size for --dataset folder (default: 64)",
+    )
     p.add_argument("--grayscale", action="store_true", help="read folder images as grey")
     p.add_argument("--epochs", type=int, default=20, help="passes over the data (default: 20)")
-    p.add_argument("--steps", type=int, default=None,
-                   help="stop after this many generator steps instead (2-D data: total steps)")
-    p.add_argument("--steps-per-epoch", type=int, default=1000,
-                   help="generator steps per logged epoch on 2-D data (default: 1000)")
-    p.add_argument("--batch-size", type=int, default=None,
-                   help="minibatch size (default: 64 for images, 512 for 2-D data)")
-    p.add_argument("--lr", type=float, default=None,
-                   help="learning rate of both networks (default: the objective's)")
-    p.add_argument("--d-steps", type=int, default=None,
-                   help="discriminator steps per generator step, k in the 2014 paper "
-                   "(default: 1; 5 for the Wasserstein losses)")
-    p.add_argument("--nz", type=int, default=None,
-                   help="latent size (default: 100 for images, 2 for 2-D data)")
-    p.add_argument("--hidden", type=int, default=None,
-                   help="MLP width (default: 256 for images, 128 for 2-D data)")
-    p.add_argument("--eval-samples", type=int, default=2000,
-                   help="samples scored each epoch (classifier for MNIST, modes for 2-D); "
-                   "0 turns the per-epoch evaluation off (default: 2000)")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="stop after this many generator steps instead (2-D data: total steps)",
+    )
+    p.add_argument(
+        "--steps-per-epoch",
+        type=int,
+        default=1000,
+        help="generator steps per logged epoch on 2-D data (default: 1000)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="minibatch size (default: 64 for images, 512 for 2-D data)",
+    )
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="learning rate of both networks (default: the objective's)",
+    )
+    p.add_argument(
+        "--d-steps",
+        type=int,
+        default=None,
+        help="discriminator steps per generator step, k in the 2014 paper "
+        "(default: 1; 5 for the Wasserstein losses)",
+    )
+    p.add_argument(
+        "--nz", type=int, default=None, help="latent size (default: 100 for images, 2 for 2-D data)"
+    )
+    p.add_argument(
+        "--hidden",
+        type=int,
+        default=None,
+        help="MLP width (default: 256 for images, 128 for 2-D data)",
+    )
+    p.add_argument(
+        "--eval-samples",
+        type=int,
+        default=2000,
+        help="samples scored each epoch (classifier for MNIST, modes for 2-D); "
+        "0 turns the per-epoch evaluation off (default: 2000)",
+    )
     common.add_common_args(p, default_out=None)
     return p
 
@@ -83,7 +131,9 @@ def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
         images = mgdata.load_image_folder(args.data_dir, args.image_size, args.grayscale)
         return mgdata.to_unit_range(images), None
     # the bundled subset is used whole; a user's IDX/npz files give their training split
-    images, labels = mgdata.load_mnist(args.data_dir, split="all" if args.data_dir is None else "train")
+    images, labels = mgdata.load_mnist(
+        args.data_dir, split="all" if args.data_dir is None else "train"
+    )
     return mgdata.to_unit_range(images), labels.astype(np.int64)
 
 
@@ -92,20 +142,25 @@ def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...
     batchnorm = obj.gp_weight == 0  # batchnorm couples samples, which the penalty forbids
     if args.dataset in TOY:
         h = args.hidden
-        return (MLPGenerator(args.nz, (h, h, h), 2, tanh=False),
-                MLPDiscriminator(2, (h, h, h)))
+        return (MLPGenerator(args.nz, (h, h, h), 2, tanh=False), MLPDiscriminator(2, (h, h, h)))
     c, hgt, _ = shape
     if args.model == "mlp":
         h = args.hidden
-        return (ImageMLPGenerator(args.nz, (h, h), shape),
-                MLPDiscriminator(int(np.prod(shape)), (h, h)))
+        return (
+            ImageMLPGenerator(args.nz, (h, h), shape),
+            MLPDiscriminator(int(np.prod(shape)), (h, h)),
+        )
     if args.model == "cgan":
-        return (ConditionalGenerator(args.nz, 10, c),
-                ConditionalDiscriminator(10, c, batchnorm=batchnorm))
+        return (
+            ConditionalGenerator(args.nz, 10, c),
+            ConditionalDiscriminator(10, c, batchnorm=batchnorm),
+        )
     if hgt == 28:
         return Generator28(args.nz, c), Discriminator28(c, batchnorm=batchnorm)
-    return (Generator(args.nz, c, image_size=hgt),
-            Discriminator(c, image_size=hgt, batchnorm=batchnorm))
+    return (
+        Generator(args.nz, c, image_size=hgt),
+        Discriminator(c, image_size=hgt, batchnorm=batchnorm),
+    )
 
 
 def make_optimizer(obj: Objective, params: Any, lr: float) -> mg.optim.Optimizer:
@@ -182,10 +237,14 @@ class Run:
     # -------------------------------------------------------------- checkpoint
     def state(self) -> dict[str, Any]:
         return {
-            "G": self.G.state_dict(), "D": self.D.state_dict(),
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
             "rng": common.rng_state(),
-            "epoch": self.epoch, "batch": self.batch, "step": self.step,
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "step": self.step,
             "d_step": self.d_step,
             "perm": self.perm if self.perm is not None else np.zeros(0, np.int64),
             "sums": dict(self.sums),
@@ -211,7 +270,9 @@ class Run:
             self.perm = mg.random.permutation(len(self.images))
         idx = self.perm[self.batch * bs : (self.batch + 1) * bs]
         x = mg.tensor(self.images[idx], device=self.device)
-        y = None if self.labels is None else mg.tensor(self.labels[idx], device=self.device)
+        y = None
+        if self.args.model == "cgan":
+            y = mg.tensor(self.labels[idx], device=self.device)
         return x, y
 
     def noise(self, n: int) -> tuple[mg.Tensor, mg.Tensor | None]:
@@ -240,6 +301,7 @@ class Run:
             if real_y is None:
                 critic = self.D
             else:
+
                 def critic(x: mg.Tensor) -> mg.Tensor:
                     return self.D(x, real_y)
 
@@ -276,20 +338,11 @@ class Run:
     def ckpt(self) -> Path:
         return common.checkpoint_path(self.run_dir)
 
-    @mg.no_grad()
-    def sample(self, z: np.ndarray, labels: np.ndarray | None = None, batch: int = 500) -> np.ndarray:
+    def sample(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         """Generator outputs for fixed latents, in eval mode (running batchnorm stats)."""
         self.G.eval()
         try:
-            outs = []
-            for i in range(0, len(z), batch):
-                zt = mg.tensor(z[i : i + batch], device=self.device)
-                yt = None
-                if self.args.model == "cgan":
-                    lab = labels[i : i + batch] if labels is not None else np.arange(len(zt)) % 10
-                    yt = mg.tensor(lab, device=self.device)
-                outs.append(self.generate(zt, yt).numpy())
-            return np.concatenate(outs)
+            return sample_generator(self.args, self.G, len(z), self.device, z=z, labels=labels)
         finally:
             self.G.train()
 
@@ -298,8 +351,13 @@ class Run:
         if self.toy:
             fake = self.sample(self.fixed_z)
             real = self.sample_real(2500, std=TOY_STD, generator=np.random.default_rng(0))
-            common.scatter_plot(run / "samples.png", real, fake, self.centres,
-                                title=f"{self.args.loss}, step {self.step}")
+            common.scatter_plot(
+                run / "samples.png",
+                real,
+                fake,
+                self.centres,
+                title=f"{self.args.loss}, step {self.step}",
+            )
             if self.args.eval_samples:
                 from train.metrics import mode_coverage
 
@@ -310,26 +368,87 @@ class Run:
             grid = self.sample(self.fixed_z, self.fixed_labels)
             common.write_image_grid(run / "samples" / f"epoch_{self.epoch:03d}.png", grid)
             common.write_image_grid(run / "samples.png", grid)
-            if self.args.eval_samples and self.args.dataset == "mnist" and self.images.shape[1] == 1:
+            if (
+                self.args.eval_samples
+                and self.args.dataset == "mnist"
+                and self.images.shape[1] == 1
+            ):
                 from train.evaluate import score_mnist_samples
 
                 z = np.random.default_rng(self.args.seed + 2).standard_normal(
-                    (self.args.eval_samples, self.args.nz))
+                    (self.args.eval_samples, self.args.nz)
+                )
                 labels = np.arange(len(z)) % 10
-                record.update(score_mnist_samples(self.sample(z, labels), self.device,
-                                                  summary=True))
+                record.update(
+                    score_mnist_samples(self.sample(z, labels), self.device, summary=True)
+                )
         common.append_jsonl(run / "metrics.jsonl", record)
         records = common.read_jsonl(run / "metrics.jsonl")
-        common.plot_curves(run / "losses.png", records, ["d_loss", "g_loss"], x_key="epoch",
-                           title=f"{self.args.model} / {self.args.loss}")
+        common.plot_curves(
+            run / "losses.png",
+            records,
+            ["d_loss", "g_loss"],
+            x_key="epoch",
+            title=f"{self.args.model} / {self.args.loss}",
+        )
+
+
+def data_shape(args: argparse.Namespace) -> tuple[int, ...]:
+    """The shape of one training example, from a run's arguments."""
+    if args.dataset in TOY:
+        return (2,)
+    if args.dataset == "folder":
+        return (1 if args.grayscale else 3, args.image_size, args.image_size)
+    return (1, 28, 28)
+
+
+def load_generator(run_dir: str | Path, device: str) -> tuple[argparse.Namespace, nn.Module]:
+    """A finished (or interrupted) run's arguments and its generator, in eval mode."""
+    saved = common.load_checkpoint(run_dir)
+    args = argparse.Namespace(**saved["args"])
+    G, _ = build_models(args, OBJECTIVES[args.loss], data_shape(args))
+    G.load_state_dict(saved["state"]["G"])
+    return args, G.to(device).eval()
+
+
+@mg.no_grad()
+def sample_generator(
+    args: argparse.Namespace,
+    G: nn.Module,
+    n: int,
+    device: str,
+    seed: int = 0,
+    z: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    batch: int = 500,
+) -> np.ndarray:
+    """n samples: images (n, C, H, W) in [-1, 1] or points (n, 2). Latents come from
+    `seed` unless given; a conditional model draws labels 0..9 in turn unless given."""
+    if z is None:
+        z = np.random.default_rng(seed).standard_normal((n, args.nz))
+    if args.model == "cgan" and labels is None:
+        labels = np.arange(n) % 10
+    outs = []
+    for i in range(0, n, batch):
+        zt = mg.tensor(z[i : i + batch], dtype=mg.float32, device=device)
+        if args.model == "cgan":
+            yt = mg.tensor(np.asarray(labels[i : i + batch], dtype=np.int64), device=device)
+            outs.append(G(zt, yt).numpy())
+        else:
+            outs.append(G(zt).numpy())
+    return np.concatenate(outs)
 
 
 def train(args: argparse.Namespace) -> Path:
     """Run (or resume) training; returns the run folder."""
     if args.resume:
         saved = common.load_checkpoint(args.resume)
-        keep = {"epochs": args.epochs, "steps": args.steps, "device": args.device,
-                "resume": args.resume}
+        keep = {
+            "epochs": args.epochs,
+            "steps": args.steps,
+            "device": args.device,
+            "resume": args.resume,
+        }
         args = argparse.Namespace(**{**saved["args"], **{k: v for k, v in keep.items()}})
         args.dry_run = False
     fill_defaults(args)
@@ -359,13 +478,20 @@ def train(args: argparse.Namespace) -> Path:
 
     def done() -> bool:
         return (total_steps is not None and run.step >= total_steps) or (
-            total_steps is None and run.epoch >= epochs)
+            total_steps is None and run.epoch >= epochs
+        )
 
     stop = common.GracefulInterrupt()
     with stop:
         while not done():
-            bar = tqdm(total=bpe, initial=run.batch, desc=f"epoch {run.epoch + 1}",
-                       leave=False, disable=None, dynamic_ncols=True)
+            bar = tqdm(
+                total=bpe,
+                initial=run.batch,
+                desc=f"epoch {run.epoch + 1}",
+                leave=False,
+                disable=None,
+                dynamic_ncols=True,
+            )
             t0 = time.perf_counter()
             while run.batch < bpe and not done():
                 stats = run.d_step_()
@@ -382,24 +508,32 @@ def train(args: argparse.Namespace) -> Path:
                 if stop.requested:
                     bar.close()
                     save()
-                    print(f"\ninterrupted at epoch {run.epoch + 1}, batch {run.batch}; "
-                          f"checkpoint saved: resume with --resume {run.run_dir}",
-                          file=sys.stderr)
+                    print(
+                        f"\ninterrupted at epoch {run.epoch + 1}, batch {run.batch}; "
+                        f"checkpoint saved: resume with --resume {run.run_dir}",
+                        file=sys.stderr,
+                    )
                     return run.run_dir
             bar.close()
             if run.batch < bpe:
                 break  # reached --steps inside the epoch
             run.epoch += 1
-            record = {"epoch": run.epoch, "step": run.step,
-                      "seconds": round(time.perf_counter() - t0, 2)}
+            record = {
+                "epoch": run.epoch,
+                "step": run.step,
+                "seconds": round(time.perf_counter() - t0, 2),
+            }
             for k in ("d_loss", "g_loss", "D(x)", "D(G(z))"):
                 if run.sums.get("n_" + k):
                     record[k] = run.sums[k] / run.sums["n_" + k]
             run.batch, run.perm, run.sums = 0, None, {}
             save()
             run.end_of_epoch(record)
-            shown = {k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in record.items()
-                     if not isinstance(v, list | dict)}
+            shown = {
+                k: (f"{v:.4g}" if isinstance(v, float) else v)
+                for k, v in record.items()
+                if not isinstance(v, list | dict)
+            }
             tqdm.write(" ".join(f"{k}={v}" for k, v in shown.items()))
     if run.batch:  # stopped by --steps mid-epoch
         save()

@@ -16,8 +16,8 @@ import numpy as np
 from .. import ops, random
 from ..autograd import Function
 from ..backend import get_array_module
+from ..ops.batchnorm import batch_norm
 from ..ops.conv import conv2d, conv_transpose2d
-from ..ops.norm import batch_norm
 from ..ops.pool import avg_pool2d, interpolate, max_pool2d
 from ..tensor import Tensor
 
@@ -163,12 +163,6 @@ def _check_same_shape(x: Tensor, target: Tensor, name: str) -> None:
         )
 
 
-def _abs(x: Tensor) -> Tensor:
-    """|x| with gradient sign(x). Stands in for `ops.abs`, which fails on every call
-    (Abs.forward calls the module-level `abs` wrapper instead of the builtin); reported."""
-    return ops.scale(x, get_array_module(x._data).sign(x._data))
-
-
 # ---------------------------------------------------------------------- regression losses
 def mse_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Squared error (x - target)^2. x, target: same shape."""
@@ -184,7 +178,7 @@ def l1_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction, "l1_loss")
     target = _as_target(target, x)
     _check_same_shape(x, target, "l1_loss")
-    return _reduce(_abs(x - target), reduction)
+    return _reduce(ops.abs(x - target), reduction)
 
 
 # ---------------------------------------------------------------------- binary losses

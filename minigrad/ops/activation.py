@@ -8,15 +8,16 @@ from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .elementwise import Scale, exp, scale
-from .reduce import _keep_shape, normalize_dims, reduce_sum
+from .reduce import _keep_shape, normalize_dims, reduce_dims, reduce_sum
 
 
 class ReLU(Function):
     uses_inputs = False
 
     def forward(self, x):
-        self.mask = (x > 0).astype(x.dtype)
-        return x * self.mask
+        self.mask = (x > 0).astype(x.dtype)  # float: float * bool needs a slow cast loop
+        # maximum, not x * mask: -inf * 0 is NaN
+        return get_array_module(x).maximum(x, x.dtype.type(0))
 
     def backward(self, gy):
         return scale(gy, self.mask)
@@ -32,9 +33,13 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, x):
-        xp = get_array_module(x)
-        self.slopes = xp.where(x > 0, x.dtype.type(1), x.dtype.type(self.slope))
-        return x * self.slopes
+        # mask * (1 - slope) + slope: three cheap passes; np.where with scalar branches
+        # takes a slow broadcasting path (about 8x slower on a 64x128x14x14 input)
+        slopes = (x > 0).astype(x.dtype)
+        slopes *= 1 - self.slope
+        slopes += self.slope
+        self.slopes = slopes
+        return x * slopes
 
     def backward(self, gy):
         return Scale(self.slopes)(gy)
@@ -89,8 +94,14 @@ class LogSumExp(Function):
         m = x.max(axis=self.dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         y = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
-        return y if self.keepdim else y.reshape(
-            tuple(n for i, n in enumerate(x.shape) if self.dims is not None and i not in self.dims)
+        return (
+            y
+            if self.keepdim
+            else y.reshape(
+                tuple(
+                    n for i, n in enumerate(x.shape) if self.dims is not None and i not in self.dims
+                )
+            )
         )
 
     def backward(self, gy):
@@ -178,4 +189,4 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
 
 
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return LogSumExp(normalize_dims(dim, x.ndim, "logsumexp"), keepdim)(x)
+    return LogSumExp(reduce_dims(dim, x.ndim, "logsumexp"), keepdim)(x)

@@ -144,11 +144,6 @@ def test_gradcheck_gradgradcheck_and_torch(name):
 
 
 @pytest.mark.parametrize("p", [1.0, 3.0])
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: ops.abs raises TypeError (Abs.forward calls the "
-    "ops wrapper `abs`), which norm(p != 2) uses; see report",
-)
 def test_norms_other_than_2(p):
     check(lambda F, T, a, b: F.pairwise_distance(a, b, p=p), X34, R.standard_normal((3, 4)))
 

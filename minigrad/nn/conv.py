@@ -1,0 +1,202 @@
+"""Convolution layers, as in `torch.nn`: Conv2d and ConvTranspose2d (NCHW)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import random
+from ..backend import normalize_device
+from ..ops.conv import conv2d, conv_transpose2d, conv_transpose_out_size
+from ..tensor import Tensor, zeros
+from .module import Module, Parameter
+
+__all__ = ["Conv2d", "ConvTranspose2d"]
+
+
+def _pair(v: Any) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)  # type: ignore[return-value]
+
+
+def _uniform_(t: Tensor, bound: float) -> None:
+    """Fill `t` in place with U(-bound, bound) from minigrad's seeded generator."""
+    t.data = random.uniform(-bound, bound, t.shape, t.dtype, t.device)
+
+
+class _ConvNd(Module):
+    """Shared parameters and PyTorch's default init: kaiming_uniform(a=sqrt(5)) for the
+    weight, i.e. U(+-1/sqrt(fan_in)), and U(+-1/sqrt(fan_in)) for the bias, with fan_in =
+    weight.shape[1] * KH * KW."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any,
+        padding: Any,
+        dilation: Any,
+        groups: int,
+        bias: bool,
+        weight_shape: tuple[int, ...],
+        device: Any,
+        dtype: Any,
+    ) -> None:
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{type(self).__name__}: groups={groups} must divide in_channels={in_channels} "
+                f"and out_channels={out_channels}"
+            )
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
+        self.padding, self.dilation, self.groups = _pair(padding), _pair(dilation), groups
+        dt = np.float32 if dtype is None else np.dtype(dtype)
+        dev = normalize_device(device)
+        self.weight = Parameter(zeros(*weight_shape, dtype=dt, device=dev))
+        if bias:
+            self.bias = Parameter(zeros(out_channels, dtype=dt, device=dev))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # kaiming_uniform with a = sqrt(5): gain sqrt(1/3), bound sqrt(3) * gain / sqrt(fan_in)
+        fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        _uniform_(self.weight, bound)
+        if self.bias is not None:
+            _uniform_(self.bias, bound)
+
+    def extra_repr(self) -> str:
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-d convolution. x `(N, C, H, W)` -> `(N, OC, OH, OW)`; weight
+    `(OC, C/groups, KH, KW)`, bias `(OC,)`."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        k = _pair(kernel_size)
+        super().__init__(
+            in_channels,
+            out_channels,
+            k,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            (out_channels, in_channels // groups) + k,
+            device,
+            dtype,
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv2d(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-d convolution. x `(N, C, H, W)` -> `(N, OC, OH, OW)` with
+    OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1;
+    weight `(C, OC/groups, KH, KW)`, bias `(OC,)`."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        k = _pair(kernel_size)
+        super().__init__(
+            in_channels,
+            out_channels,
+            k,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            (in_channels, out_channels // groups) + k,
+            device,
+            dtype,
+        )
+        self.output_padding = _pair(output_padding)
+
+    def _output_padding(self, x: Tensor, output_size: Any) -> tuple[int, int]:
+        """The output_padding that yields `output_size` (H, W), as PyTorch's forward."""
+        if output_size is None:
+            return self.output_padding
+        size = tuple(output_size)[-2:]
+        pads = []
+        for a in range(2):
+            least = conv_transpose_out_size(
+                x.shape[2 + a],
+                self.kernel_size[a],
+                self.stride[a],
+                self.padding[a],
+                self.dilation[a],
+                0,
+            )
+            if not least <= size[a] < least + self.stride[a]:
+                raise ValueError(
+                    f"ConvTranspose2d: requested output size {size} is not reachable from an "
+                    f"input of shape {x.shape}: each side must lie in [{least}, "
+                    f"{least + self.stride[a] - 1}]"
+                )
+            pads.append(size[a] - least)
+        return tuple(pads)  # type: ignore[return-value]
+
+    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
+        return conv_transpose2d(
+            x,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self._output_padding(x, output_size),
+            self.groups,
+            self.dilation,
+        )
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        return s

@@ -1,0 +1,104 @@
+"""Batch normalisation layers, as in `torch.nn`: BatchNorm1d and BatchNorm2d."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..backend import normalize_device
+from ..ops.batchnorm import batch_norm
+from ..tensor import Tensor, ones, zeros
+from .module import Module, Parameter
+
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
+
+
+class _BatchNorm(Module):
+    """Normalise each channel with batch statistics in training and running statistics in
+    evaluation. weight starts at 1 and bias at 0 (`affine`); running_mean, running_var and
+    num_batches_tracked are buffers (`track_running_stats`), so state_dict holds them."""
+
+    _dims: tuple[int, ...] = ()
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        dt = np.float32 if dtype is None else np.dtype(dtype)
+        dev = normalize_device(device)
+        if affine:
+            self.weight = Parameter(ones(num_features, dtype=dt, device=dev))
+            self.bias = Parameter(zeros(num_features, dtype=dt, device=dev))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", zeros(num_features, dtype=dt, device=dev))
+            self.register_buffer("running_var", ones(num_features, dtype=dt, device=dev))
+            self.register_buffer(
+                "num_batches_tracked", Tensor(np.array(0, dtype=np.int64), device=dev)
+            )
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1.0)
+                self.num_batches_tracked.zero_()
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in self._dims:
+            want = " or ".join(f"{d}-d" for d in self._dims)
+            raise ValueError(f"{type(self).__name__}: expected a {want} input, got shape {x.shape}")
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                # a cumulative moving average, as PyTorch
+                factor = 1.0 / int(self.num_batches_tracked.item())
+        use_batch = self.training or self.running_mean is None
+        track = not self.training or self.track_running_stats
+        return batch_norm(
+            x,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight,
+            self.bias,
+            use_batch,
+            factor,
+            self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over x `(N, C)` or `(N, C, L)`; weight, bias and running stats `(C,)`."""
+
+    _dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over x `(N, C, H, W)`; weight, bias and running stats `(C,)`."""
+
+    _dims = (4,)

@@ -1,0 +1,66 @@
+"""Pooling and upsampling layers, as in `torch.nn`: MaxPool2d, AvgPool2d, Upsample."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ops.pool import avg_pool2d, interpolate, max_pool2d
+from ..tensor import Tensor
+from .module import Module
+
+__all__ = ["AvgPool2d", "MaxPool2d", "Upsample"]
+
+
+class MaxPool2d(Module):
+    """Window maxima: x `(N, C, H, W)` -> `(N, C, OH, OW)`; stride defaults to the kernel."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x: Tensor) -> Tensor:
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        stride = self.kernel_size if self.stride is None else self.stride
+        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+
+
+class AvgPool2d(Module):
+    """Window means: x `(N, C, H, W)` -> `(N, C, OH, OW)`; stride defaults to the kernel."""
+
+    def __init__(
+        self, kernel_size: Any, stride: Any = None, padding: Any = 0, count_include_pad: bool = True
+    ) -> None:
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.count_include_pad = count_include_pad
+
+    def forward(self, x: Tensor) -> Tensor:
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        stride = self.kernel_size if self.stride is None else self.stride
+        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+
+
+class Upsample(Module):
+    """Resize x `(N, C, H, W)` to `size` or by `scale_factor` ('nearest' or 'bilinear')."""
+
+    def __init__(
+        self,
+        size: Any = None,
+        scale_factor: Any = None,
+        mode: str = "nearest",
+        align_corners: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.size, self.scale_factor = size, scale_factor
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x: Tensor) -> Tensor:
+        return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
+
+    def extra_repr(self) -> str:
+        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        return f"{what}, mode='{self.mode}'"

@@ -1,0 +1,185 @@
+"""Batch normalisation over (N, C) and (N, C, ...) inputs, PyTorch semantics.
+
+Training normalises with the biased batch variance and updates the running statistics in
+place (the variance with Bessel's correction, as PyTorch). Evaluation is an affine map with
+the running statistics, composed from ops.
+
+The training forward is one fused node that saves mean, 1/std and x-hat. Its backward is
+written with ops: with nothing recorded (a first-order backward) it reads the saved x-hat
+and 1/std as constants; when the backward itself is recorded (`create_graph=True`), it
+rebuilds them from x with ops, so second derivatives come out right.
+`batch_norm_composite` (mean/var/mul ops only) is the oracle the tests compare against.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd import Function, is_grad_enabled, no_grad
+from ..backend import get_array_module
+from ..tensor import Tensor
+from .reduce import mean, reduce_sum, var
+from .shape import reshape
+
+
+def _axes_and_shape(x_ndim: int, c: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Reduced axes (all but the channel axis 1) and the broadcast shape `(1, C, 1, ...)`."""
+    axes = (0,) + tuple(range(2, x_ndim))
+    return axes, (1, c) + (1,) * (x_ndim - 2)
+
+
+class BatchNormTrain(Function):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias with batch statistics over every axis
+    but 1: x `(N, C, ...)`, weight and bias `(C,)`, each optional (`has_weight`, `has_bias`)."""
+
+    def __init__(self, eps: float, has_weight: bool, has_bias: bool) -> None:
+        self.eps, self.has_weight, self.has_bias = eps, has_weight, has_bias
+
+    def forward(self, x, *affine):
+        xp = get_array_module(x)
+        axes, shape = _axes_and_shape(x.ndim, x.shape[1])
+        self.count = x.size // x.shape[1]
+        mu = x.mean(axis=axes, keepdims=True)
+        xhat = x - mu
+        v = xp.square(xhat).mean(axis=axes, keepdims=True)
+        invstd = 1 / xp.sqrt(v + self.eps)
+        xhat *= invstd
+        self.mean, self.var, self.invstd, self.xhat = mu.reshape(-1), v.reshape(-1), invstd, xhat
+        y = xhat * affine[0].reshape(shape) if self.has_weight else xhat.copy()
+        if self.has_bias:
+            y += affine[-1].reshape(shape)
+        return y
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        axes, shape = _axes_and_shape(x.ndim, x.shape[1])
+        if is_grad_enabled():
+            # recorded backward: x-hat and 1/std must depend on x in the graph
+            xhat, invstd = _normalize(x, axes, self.eps)
+        else:
+            xhat, invstd = Tensor._make(self.xhat, False), Tensor._make(self.invstd, False)
+        needs = self.needs_input_grad
+        gbias = reduce_sum(gy, axes)
+        gweight = reduce_sum(gy * xhat, axes)
+        grads: list[Tensor | None] = [None]
+        if self.has_weight:
+            weight = self.inputs[1]
+            grads.append(gweight if needs[1] else None)
+            scale = reshape(weight, shape) * invstd
+        else:
+            scale = invstd
+        if self.has_bias:
+            grads.append(gbias if needs[-1] else None)
+        if needs[0]:
+            m = 1.0 / self.count
+            grads[0] = (gy - reshape(gbias * m, shape) - xhat * reshape(gweight * m, shape)) * scale
+        return tuple(grads)
+
+
+def _normalize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor]:
+    """(x - mean) / sqrt(var + eps) and 1 / sqrt(var + eps), biased variance, with ops."""
+    xc = x - mean(x, axes, keepdim=True)
+    invstd = (mean(xc * xc, axes, keepdim=True) + eps) ** -0.5
+    return xc * invstd, invstd
+
+
+def _check(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    training: bool,
+) -> None:
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input (N, C, ...), got shape {x.shape}")
+    c = x.shape[1]
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(
+                f"batch_norm: {name} of shape {t.shape} does not match the {c} channels of "
+                f"the input of shape {x.shape}"
+            )
+    if training and x.numel() // max(c, 1) <= 1:
+        raise ValueError(
+            f"batch_norm: expected more than 1 value per channel when training, got input "
+            f"of shape {x.shape}"
+        )
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: evaluation needs running_mean and running_var")
+
+
+def _update_running(running: Tensor | None, batch: Any, momentum: float) -> None:
+    """running = (1 - momentum) * running + momentum * batch, in place."""
+    if running is None:
+        return
+    with no_grad():
+        running.mul_(1 - momentum).add_(batch.astype(running.dtype, copy=False) * momentum)
+
+
+def batch_norm(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation, as torch.nn.functional.batch_norm.
+
+    x `(N, C)` or `(N, C, H, W)` (any `(N, C, ...)`); running stats, weight, bias `(C,)`.
+    """
+    _check(x, running_mean, running_var, weight, bias, training)
+    if training:
+        fn = BatchNormTrain(eps, weight is not None, bias is not None)
+        args = [t for t in (x, weight, bias) if t is not None]
+        y = fn(*args)
+        n = fn.count
+        _update_running(running_mean, fn.mean, momentum)
+        _update_running(running_var, fn.var * (n / (n - 1)), momentum)
+        return y
+    _, shape = _axes_and_shape(x.ndim, x.shape[1])
+    scale = (running_var + eps) ** -0.5
+    if weight is not None:
+        scale = scale * weight
+    shift = -running_mean * scale
+    if bias is not None:
+        shift = shift + bias
+    return x * reshape(scale, shape) + reshape(shift, shape)
+
+
+def batch_norm_composite(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """`batch_norm` from mean/var/mul ops only: slower, kept as the test oracle."""
+    _check(x, running_mean, running_var, weight, bias, training)
+    axes, shape = _axes_and_shape(x.ndim, x.shape[1])
+    if training:
+        y, _ = _normalize(x, axes, eps)
+        with no_grad():
+            _update_running(running_mean, mean(x, axes)._data, momentum)
+            _update_running(running_var, var(x, axes, correction=1)._data, momentum)
+    else:
+        y = (x - reshape(running_mean, shape)) * reshape((running_var + eps) ** -0.5, shape)
+    if weight is not None:
+        y = y * reshape(weight, shape)
+    if bias is not None:
+        y = y + reshape(bias, shape)
+    return y
+
+
+__all__ = ["BatchNormTrain", "batch_norm", "batch_norm_composite"]

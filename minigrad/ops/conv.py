@@ -1,0 +1,361 @@
+"""2-d convolution and its transpose (NCHW) as im2col plus one matrix product per group.
+
+Closed under differentiation: conv2d's input gradient is conv_transpose2d and vice versa;
+both weight gradients are one `Conv2dGradW` node, whose own backward is conv2d and
+conv_transpose2d again, so every order of derivative exists.
+
+Layout: the batch is the innermost (fastest) axis. Columns are `(C, KH, KW, OH, OW, N)`,
+so `weight (OC, C*KH*KW) @ cols` reads both operands contiguously and yields the output as
+`(OC, OH, OW, N)`, returned as an NCHW *view* of that buffer. Element-wise ops keep that
+memory order, so the next layer's im2col, col2im and the reshape of incoming gradients to
+`(OC, OH*OW*N)` all run over long contiguous rows of N values (the strided slice-adds of
+col2im are several times faster than over rows of OW values) and need no transposing copy.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from ..autograd import Function, is_grad_enabled
+from ..backend import Array, get_array_module
+from ..tensor import Tensor
+from .reduce import reduce_sum
+
+
+class ConvGeometry(NamedTuple):
+    """Static settings of a convolution; pairs are (height, width)."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+
+
+def conv_out_size(n: int, k: int, s: int, p: int, d: int) -> int:
+    """Output length of a convolution along one axis (floor division, as PyTorch)."""
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def conv_transpose_out_size(n: int, k: int, s: int, p: int, d: int, output_padding: int) -> int:
+    """Output length of a transposed convolution along one axis, as PyTorch."""
+    return (n - 1) * s - 2 * p + d * (k - 1) + output_padding + 1
+
+
+def _batch_minor(a: Array) -> Array:
+    """`(N, C, H, W)` as `(C, H*W*N)`: a view when `a` keeps the batch innermost in memory
+    (conv outputs and ops on them do), else one copy."""
+    return a.transpose(1, 2, 3, 0).reshape(a.shape[1], -1)
+
+
+def _is_batch_minor(a: Array) -> bool:
+    n, c, h, w = a.shape
+    s_n, s_c, s_h, s_w = a.strides
+    item = a.itemsize
+    return (n == 1 or s_n == item) and s_w == n * item and s_h == w * n * item
+
+
+def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
+    """Columns `(C, KH, KW, OH, OW, N)` (contiguous) of `x (N, C, H, W)`: one strided view
+    copied once, no loop over the batch or pixels."""
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = g.kernel, g.stride, g.padding, g.dilation
+    oh, ow = out_hw
+    if ph or pw or not _is_batch_minor(x):
+        # one copy into a padded batch-minor buffer, so the gather below copies rows of N
+        buf = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+        buf[:, ph : ph + h, pw : pw + w] = x.transpose(1, 2, 3, 0)
+        x = buf.transpose(3, 0, 1, 2)
+    s_n, s_c, s_h, s_w = x.strides
+    view = xp.lib.stride_tricks.as_strided(
+        x,
+        shape=(c, kh, kw, oh, ow, n),
+        strides=(s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n),
+    )
+    return xp.ascontiguousarray(view)
+
+
+def col2im(cols: Array, g: ConvGeometry, x_shape: tuple[int, ...]) -> Array:
+    """Adjoint of `im2col`: add columns `(C, KH, KW, OH, OW, N)` back onto an image
+    `(N, C, H, W)`, one strided slice-add per kernel offset (never `add.at`)."""
+    xp = get_array_module(cols)
+    c, kh, kw, oh, ow, n = cols.shape
+    h, w = x_shape[2:]
+    (sh, sw), (ph, pw), (dh, dw) = g.stride, g.padding, g.dilation
+    # the buffer must reach every position a window touches, even past the cropped image
+    hp = max(h + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1)
+    wp = max(w + 2 * pw, (ow - 1) * sw + (kw - 1) * dw + 1)
+    buf = xp.zeros((c, hp, wp, n), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            y0, x0 = i * dh, j * dw
+            buf[:, y0 : y0 + sh * (oh - 1) + 1 : sh, x0 : x0 + sw * (ow - 1) + 1 : sw] += cols[
+                :, i, j
+            ]
+    return buf[:, ph : ph + h, pw : pw + w].transpose(3, 0, 1, 2)
+
+
+def _conv_cols(W: Array, cols: Array, groups: int) -> Array:
+    """`weight (OC, C/g, KH, KW)` times columns, one product per group: `(OC, P)`."""
+    oc = W.shape[0]
+    p = cols.shape[3] * cols.shape[4] * cols.shape[5]
+    if groups == 1:
+        return W.reshape(oc, -1) @ cols.reshape(-1, p)
+    y = W.reshape(groups, oc // groups, -1) @ cols.reshape(groups, -1, p)
+    return y.reshape(oc, p)
+
+
+class Conv2d(Function):
+    """y = conv(x, W) + b: x `(N, C, H, W)`, W `(OC, C/g, KH, KW)`, b `(OC,)`.
+
+    `cols` may come precomputed (a transposed conv's backward shares them with the weight
+    gradient); with `keep_cols` they are kept for the weight gradient instead of being
+    rebuilt from x.
+    """
+
+    def __init__(
+        self,
+        g: ConvGeometry,
+        out_hw: tuple[int, int],
+        cols: Array | None = None,
+        keep_cols: bool = False,
+    ) -> None:
+        self.g, self.out_hw, self.cols, self.keep_cols = g, out_hw, cols, keep_cols
+
+    def forward(self, x, W, b=None):
+        cols = self.cols if self.cols is not None else im2col(x, self.g, self.out_hw)
+        self.cols = cols if self.keep_cols else None
+        y = _conv_cols(W, cols, self.g.groups).reshape((W.shape[0],) + self.out_hw + x.shape[:1])
+        if b is not None:
+            y += b.reshape(-1, 1, 1, 1)
+        return y.transpose(3, 0, 1, 2)
+
+    def backward(self, gy):
+        x, W = self.inputs[:2]
+        nx, nW = self.needs_input_grad[:2]
+        # both products read gy as (OC, OH*OW*N): a copy unless gy is batch-minor, made once
+        gy2 = _batch_minor(gy._data) if nx and nW else None
+        gx = ConvTranspose2d(self.g, x.shape[2:], gy2)(gy, W) if nx else None
+        gW = Conv2dGradW(self.g, W.shape, self.cols, gy2)(x, gy) if nW else None
+        if len(self.inputs) == 2:
+            return gx, gW
+        gb = reduce_sum(gy, (0, 2, 3)) if self.needs_input_grad[2] else None
+        return gx, gW, gb
+
+
+class ConvTranspose2d(Function):
+    """Adjoint of conv2d in its input: x `(N, C, H, W)`, W `(C, OC/g, KH, KW)`, b `(OC,)`;
+    the output has spatial size `out_hw` (what the matching conv2d would take in). `x2`, x
+    as `(C, H*W*N)`, may come precomputed (conv2d's backward shares it)."""
+
+    def __init__(self, g: ConvGeometry, out_hw: tuple[int, int], x2: Array | None = None):
+        self.g, self.out_hw, self.x2 = g, tuple(out_hw), x2
+
+    def forward(self, x, W, b=None):
+        groups = self.g.groups
+        cin, coutg = W.shape[:2]
+        n, _, h, w = x.shape
+        x2 = _batch_minor(x) if self.x2 is None else self.x2
+        self.x2 = None
+        if groups == 1:
+            cols = W.reshape(cin, -1).T @ x2
+        else:
+            Wg = W.reshape(groups, cin // groups, -1).transpose(0, 2, 1)
+            cols = Wg @ x2.reshape(groups, cin // groups, -1)
+        cols = cols.reshape((coutg * groups,) + self.g.kernel + (h, w, n))
+        y = col2im(cols, self.g, (n, coutg * groups) + self.out_hw)
+        if b is not None:
+            y += b.reshape(1, -1, 1, 1)
+        return y
+
+    def backward(self, gy):
+        x, W = self.inputs[:2]
+        nx, nW = self.needs_input_grad[:2]
+        out_hw = x.shape[2:]
+        # both gradients read im2col(gy): build it once
+        cols = im2col(gy._data, self.g, out_hw) if nx and nW else None
+        keep = is_grad_enabled() and W.requires_grad
+        gx = Conv2d(self.g, out_hw, cols, keep_cols=keep)(gy, W) if nx else None
+        gW = Conv2dGradW(self.g, W.shape, cols)(gy, x) if nW else None
+        if len(self.inputs) == 2:
+            return gx, gW
+        gb = reduce_sum(gy, (0, 2, 3)) if self.needs_input_grad[2] else None
+        return gx, gW, gb
+
+
+class Conv2dGradW(Function):
+    """Weight gradient of conv2d, gW = gy @ im2col(x)^T per group: x `(N, C, H, W)`,
+    gy `(N, OC, OH, OW)` -> `(OC, C/g, KH, KW)`. Bilinear in (x, gy), so its backward is
+    a conv2d and a conv_transpose2d with the incoming gradient as the weight. The columns
+    of x and gy as `(OC, OH*OW*N)` may come precomputed."""
+
+    def __init__(
+        self,
+        g: ConvGeometry,
+        w_shape: tuple[int, ...],
+        cols: Array | None = None,
+        gy2: Array | None = None,
+    ) -> None:
+        self.g, self.w_shape, self.cols, self.gy2 = g, tuple(w_shape), cols, gy2
+
+    def forward(self, x, gy):
+        cols = self.cols if self.cols is not None else im2col(x, self.g, gy.shape[2:])
+        gy2 = _batch_minor(gy) if self.gy2 is None else self.gy2
+        self.cols = self.gy2 = None  # the backward never needs them
+        groups, oc = self.g.groups, gy.shape[1]
+        if groups == 1:
+            gW = gy2 @ cols.reshape(-1, gy2.shape[1]).T
+        else:
+            gW = gy2.reshape(groups, oc // groups, -1) @ cols.reshape(
+                groups, -1, gy2.shape[1]
+            ).transpose(0, 2, 1)
+        return gW.reshape(self.w_shape)
+
+    def backward(self, ggW):
+        x, gy = self.inputs
+        nx, ngy = self.needs_input_grad
+        gx = ConvTranspose2d(self.g, x.shape[2:])(gy, ggW) if nx else None
+        keep = is_grad_enabled() and ggW.requires_grad
+        ggy = Conv2d(self.g, gy.shape[2:], keep_cols=keep)(x, ggW) if ngy else None
+        return gx, ggy
+
+
+# ---------------------------------------------------------------------- wrappers
+def _pair(v: Any, name: str, op: str, minimum: int) -> tuple[int, int]:
+    pair = (v, v) if isinstance(v, int) else tuple(v)
+    if len(pair) != 2 or not all(isinstance(i, int) and i >= minimum for i in pair):
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints >= {minimum}, got {v!r}")
+    return pair  # type: ignore[return-value]
+
+
+def _describe(x: Tensor, weight: Tensor, **params: Any) -> str:
+    settings = ", ".join(f"{k}={v}" for k, v in params.items())
+    return f"input of shape {x.shape}, weight of shape {weight.shape}, {settings}"
+
+
+def _check_common(
+    op: str,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    in_ch: int,
+    out_ch: int,
+    groups: int,
+    detail: str,
+) -> None:
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-d input (N, C, H, W); {detail}")
+    if weight.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-d weight; {detail}")
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int; {detail}")
+    if in_ch % groups or out_ch % groups:
+        raise ValueError(f"{op}: groups must divide the input and output channels; {detail}")
+    if bias is not None and tuple(bias.shape) != (out_ch,):
+        raise ValueError(f"{op}: bias of shape {bias.shape} should be ({out_ch},); {detail}")
+
+
+def conv2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-d cross-correlation, as torch.nn.functional.conv2d.
+
+    x `(N, C, H, W)`, weight `(OC, C/groups, KH, KW)`, bias `(OC,)` -> `(N, OC, OH, OW)`.
+    """
+    op = "conv2d"
+    detail = _describe(x, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    s = _pair(stride, "stride", op, 1)
+    p = _pair(padding, "padding", op, 0)
+    d = _pair(dilation, "dilation", op, 1)
+    out_ch = weight.shape[0] if weight.ndim == 4 else 0
+    _check_common(op, x, weight, bias, x.shape[1] if x.ndim == 4 else 0, out_ch, groups, detail)
+    if weight.shape[1] * groups != x.shape[1]:
+        raise ValueError(
+            f"{op}: the input has {x.shape[1]} channels but the weight expects "
+            f"{weight.shape[1] * groups} ({weight.shape[1]} per group x {groups} groups); {detail}"
+        )
+    k = tuple(weight.shape[2:])
+    out_hw = tuple(conv_out_size(x.shape[2 + a], k[a], s[a], p[a], d[a]) for a in range(2))
+    if min(out_hw) < 1:
+        raise ValueError(
+            f"{op}: the kernel (dilated size {tuple(d[a] * (k[a] - 1) + 1 for a in range(2))}) "
+            f"is larger than the padded input "
+            f"{tuple(x.shape[2 + a] + 2 * p[a] for a in range(2))}; {detail}"
+        )
+    g = ConvGeometry(k, s, p, d, groups)
+    keep = weight.requires_grad and is_grad_enabled()
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return Conv2d(g, out_hw, keep_cols=keep)(*args)
+
+
+def conv_transpose2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """Transposed 2-d convolution (the input gradient of conv2d), as
+    torch.nn.functional.conv_transpose2d.
+
+    x `(N, C, H, W)`, weight `(C, OC/groups, KH, KW)`, bias `(OC,)` -> `(N, OC, OH, OW)` with
+    OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1.
+    """
+    op = "conv_transpose2d"
+    detail = _describe(
+        x,
+        weight,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        groups=groups,
+        dilation=dilation,
+    )
+    s = _pair(stride, "stride", op, 1)
+    p = _pair(padding, "padding", op, 0)
+    d = _pair(dilation, "dilation", op, 1)
+    op_ = _pair(output_padding, "output_padding", op, 0)
+    out_ch = weight.shape[1] * groups if weight.ndim == 4 and isinstance(groups, int) else 0
+    _check_common(op, x, weight, bias, x.shape[1] if x.ndim == 4 else 0, out_ch, groups, detail)
+    if weight.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"{op}: the input has {x.shape[1]} channels but the weight expects "
+            f"{weight.shape[0]}; {detail}"
+        )
+    if any(op_[a] >= s[a] and op_[a] >= d[a] for a in range(2)):
+        raise ValueError(
+            f"{op}: output_padding must be smaller than either stride or dilation; {detail}"
+        )
+    k = tuple(weight.shape[2:])
+    out_hw = tuple(
+        conv_transpose_out_size(x.shape[2 + a], k[a], s[a], p[a], d[a], op_[a]) for a in range(2)
+    )
+    if min(out_hw) < 1:
+        raise ValueError(f"{op}: the output size {out_hw} is not positive; {detail}")
+    g = ConvGeometry(k, s, p, d, groups)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return ConvTranspose2d(g, out_hw)(*args)
+
+
+__all__ = [
+    "Conv2d",
+    "Conv2dGradW",
+    "ConvGeometry",
+    "ConvTranspose2d",
+    "col2im",
+    "conv2d",
+    "conv_out_size",
+    "conv_transpose2d",
+    "conv_transpose_out_size",
+    "im2col",
+]

@@ -1,0 +1,151 @@
+"""GAN models: output shapes, one step of each objective lowers it, and the gradient
+penalty's gradient against finite differences."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+from models.cgan import ConditionalDiscriminator, ConditionalGenerator
+from models.dcgan import Discriminator, Discriminator28, Generator, Generator28
+from models.losses import OBJECTIVES
+from models.mlp_gan import ImageMLPGenerator, MLPDiscriminator, MLPGenerator
+from models.wgan import clip_weights_, gradient_penalty
+
+
+def test_mlp_shapes():
+    z = mg.randn(5, 100)
+    assert ImageMLPGenerator(100, (32, 32))(z).shape == (5, 1, 28, 28)
+    assert MLPDiscriminator(784, (32, 32))(mg.randn(5, 1, 28, 28)).shape == (5, 1)
+    g = MLPGenerator(2, (16, 16, 16), 2, tanh=False)
+    assert g(mg.randn(7, 2)).shape == (7, 2)
+    assert MLPDiscriminator(2, (16,))(mg.randn(7, 2)).shape == (7, 1)
+
+
+def test_dcgan28_shapes_and_init():
+    G, D = Generator28(), Discriminator28()
+    x = G(mg.randn(4, 100))
+    assert x.shape == (4, 1, 28, 28)
+    assert float(x.abs().amax().item()) <= 1.0
+    assert D(x).shape == (4, 1)
+    w = D.net[0].weight.detach().numpy()
+    assert abs(w.std() - 0.02) < 0.004 and abs(w.mean()) < 0.004  # N(0, 0.02)
+    names = [type(m).__name__ for m in D.net]
+    assert names[0] == "Conv2d" and "BatchNorm2d" not in names[:2]  # no BN on D's input
+    assert [type(m).__name__ for m in G.net][-2:] == ["ConvTranspose2d", "Tanh"]
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_dcgan_folder_shapes(size):
+    G = Generator(nz=16, channels=3, ngf=8, image_size=size)
+    D = Discriminator(channels=3, ndf=8, image_size=size)
+    x = G(mg.randn(2, 16))
+    assert x.shape == (2, 3, size, size)
+    assert D(x).shape == (2, 1)
+
+
+def test_dcgan_rejects_other_sizes():
+    with pytest.raises(ValueError, match="image_size must be 32 or 64"):
+        Generator(image_size=48)
+
+
+def test_cgan_shapes_and_conditioning():
+    G, D = ConditionalGenerator(nz=8, ngf=8), ConditionalDiscriminator(ndf=8)
+    G.eval()
+    z = mg.randn(3, 8)
+    with mg.no_grad():
+        a = G(z, mg.tensor([1, 1, 1])).numpy()
+        b = G(z, mg.tensor([7, 7, 7])).numpy()
+    assert a.shape == (3, 1, 28, 28) and not np.allclose(a, b)  # the label matters
+    assert D(mg.tensor(a), mg.tensor([1, 2, 3])).shape == (3, 1)
+
+
+def _toy_nets():
+    mg.manual_seed(1)
+    return MLPGenerator(2, (16, 16), 2, tanh=False), MLPDiscriminator(2, (16, 16))
+
+
+@pytest.mark.parametrize("name", sorted(OBJECTIVES))
+def test_one_step_lowers_each_objective(name):
+    obj = OBJECTIVES[name]
+    G, D = _toy_nets()
+    real = mg.randn(64, 2) * 0.5 + 1.0
+    z = mg.randn(64, 2)
+    opt_cls = mg.optim.RMSprop if obj.optimizer == "rmsprop" else mg.optim.Adam
+    lr = 1e-3
+
+    def d_objective():
+        with mg.no_grad():
+            fake = G(z)
+        loss = obj.d_loss(D(real), D(fake))
+        if obj.gp_weight:
+            mg.manual_seed(5)
+            loss = loss + gradient_penalty(D, real, fake, obj.gp_weight)
+        return loss
+
+    opt = opt_cls(D.parameters(), lr=lr)
+    before = d_objective()
+    opt.zero_grad()
+    before.backward()
+    opt.step()
+    assert d_objective().item() < before.item()
+
+    def g_objective():
+        return obj.g_loss(D(G(z)))
+
+    opt = opt_cls(G.parameters(), lr=lr)
+    before = g_objective()
+    opt.zero_grad()
+    before.backward()
+    opt.step()
+    assert g_objective().item() < before.item()
+
+
+def test_objective_values_by_hand():
+    real, fake = mg.tensor([[2.0]]), mg.tensor([[-1.0]])
+    sp = lambda v: float(np.log1p(np.exp(v)))  # noqa: E731
+    assert OBJECTIVES["nonsaturating"].d_loss(real, fake).item() == pytest.approx(sp(-2) + sp(-1))
+    assert OBJECTIVES["nonsaturating"].g_loss(fake).item() == pytest.approx(sp(1))
+    assert OBJECTIVES["minimax"].g_loss(fake).item() == pytest.approx(-sp(-1))  # log(1 - D)
+    assert OBJECTIVES["lsgan"].d_loss(real, fake).item() == pytest.approx(0.5 * 1 + 0.5 * 1)
+    assert OBJECTIVES["wgan"].d_loss(real, fake).item() == pytest.approx(-3.0)
+    assert OBJECTIVES["wgan-gp"].g_loss(fake).item() == pytest.approx(1.0)
+
+
+def test_weight_clipping():
+    D = MLPDiscriminator(2, (8,))
+    clip_weights_(D, 0.01)
+    assert all(float(p.abs().amax().item()) <= 0.01 for p in D.parameters())
+
+
+def test_gradient_penalty_gradcheck():
+    """The penalty's gradient w.r.t. the critic's weights (a second derivative through
+    the critic) against central finite differences, in float64."""
+    mg.manual_seed(0)
+    critic = nn.Sequential(
+        nn.Linear(3, 4), nn.LeakyReLU(0.2), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 1)
+    ).double()
+    real = mg.randn(5, 3, dtype=mg.float64)
+    fake = mg.randn(5, 3, dtype=mg.float64)
+
+    def penalty(*params):
+        mg.manual_seed(3)  # the same interpolates at every evaluation
+        return gradient_penalty(critic, real, fake)
+
+    assert mg.gradcheck(penalty, list(critic.parameters()), atol=1e-6, rtol=1e-4)
+
+
+def test_gradient_penalty_conv_critic_gradcheck():
+    """Through conv, LeakyReLU and linear layers, as in the DCGAN critic."""
+    mg.manual_seed(0)
+    critic = nn.Sequential(
+        nn.Conv2d(1, 2, 3, 2, 1), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(2 * 3 * 3, 1)
+    ).double()
+    real = mg.randn(2, 1, 6, 6, dtype=mg.float64)
+    fake = mg.randn(2, 1, 6, 6, dtype=mg.float64)
+
+    def penalty(*params):
+        mg.manual_seed(3)
+        return gradient_penalty(critic, real, fake)
+
+    assert mg.gradcheck(penalty, list(critic.parameters()), atol=1e-6, rtol=1e-4)

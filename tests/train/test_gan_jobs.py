@@ -1,0 +1,215 @@
+"""The GAN jobs end to end on tiny runs: train, resume bit for bit, sample, latent,
+evaluate, and the errors promised for bad data."""
+
+import json
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from models.classifier import DigitClassifier
+from train import common, evaluate, gan, latent, sample
+
+
+def _params(run_dir):
+    state = common.load_checkpoint(run_dir)["state"]
+    return {k: v.numpy() for k, v in state["G"].items()} | {
+        "D." + k: v.numpy() for k, v in state["D"].items()
+    }
+
+
+def _same(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+MLP_MNIST = [
+    "--model",
+    "mlp",
+    "--hidden",
+    "16",
+    "--batch-size",
+    "16",
+    "--eval-samples",
+    "0",
+    "--device",
+    "cpu",
+]
+
+
+def test_resume_mid_epoch_is_bit_for_bit(tmp_path):
+    full, part = tmp_path / "full", tmp_path / "part"
+    assert gan.main(MLP_MNIST + ["--steps", "6", "--out", str(full)]) == 0
+    assert gan.main(MLP_MNIST + ["--steps", "3", "--out", str(part)]) == 0
+    assert gan.main(["--resume", str(part), "--steps", "6"]) == 0
+    _same(_params(full), _params(part))
+
+
+def test_resume_across_epochs_toy_wgan_gp(tmp_path):
+    args = [
+        "--dataset",
+        "ring",
+        "--loss",
+        "wgan-gp",
+        "--hidden",
+        "8",
+        "--batch-size",
+        "32",
+        "--steps-per-epoch",
+        "2",
+        "--device",
+        "cpu",
+    ]
+    full, part = tmp_path / "full", tmp_path / "part"
+    assert gan.main(args + ["--steps", "4", "--out", str(full)]) == 0
+    assert gan.main(args + ["--steps", "2", "--out", str(part)]) == 0
+    assert gan.main(["--resume", str(part), "--steps", "4"]) == 0
+    _same(_params(full), _params(part))
+    records = common.read_jsonl(part / "metrics.jsonl")
+    assert [r["epoch"] for r in records] == [1, 2]
+    assert {"modes", "high_quality", "d_loss", "g_loss"} <= records[-1].keys()
+    assert (part / "samples.png").is_file() and (part / "losses.png").is_file()
+
+
+def test_interrupt_saves_checkpoint_and_resumes(tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    real_step = gan.Run.g_step_
+    calls = {"n": 0}
+
+    def step_then_interrupt(self):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            import os
+            import signal
+
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_step(self)
+
+    monkeypatch.setattr(gan.Run, "g_step_", step_then_interrupt)
+    assert gan.main(MLP_MNIST + ["--steps", "5", "--out", str(run)]) == 0
+    state = common.load_checkpoint(run)["state"]
+    assert state["step"] == 2 and state["batch"] == 2
+    monkeypatch.setattr(gan.Run, "g_step_", real_step)
+    full = tmp_path / "full"
+    assert gan.main(MLP_MNIST + ["--steps", "5", "--out", str(full)]) == 0
+    assert gan.main(["--resume", str(run), "--steps", "5"]) == 0
+    _same(_params(full), _params(run))
+
+
+@pytest.fixture
+def classifier_cache(tmp_path, monkeypatch):
+    """An (untrained) cached classifier, so the jobs run without training one."""
+    monkeypatch.setenv("MINIGRAD_CACHE", str(tmp_path / "cache"))
+    evaluate._cache.clear()
+    mg.manual_seed(0)
+    (tmp_path / "cache").mkdir()
+    mg.save(
+        {"model": DigitClassifier().state_dict(), "accuracy": 0.1},
+        tmp_path / "cache" / "digit_classifier.npz",
+    )
+    yield
+    evaluate._cache.clear()
+
+
+def test_dcgan_epoch_sample_latent_evaluate(tmp_path, classifier_cache, capsys):
+    run = tmp_path / "dcgan"
+    assert (
+        gan.main(["--dry-run", "--eval-samples", "50", "--device", "cpu", "--out", str(run)]) == 0
+    )
+    rec = common.read_jsonl(run / "metrics.jsonl")[-1]
+    assert {"frechet_distance", "digits_covered", "class_histogram"} <= rec.keys()
+    assert (run / "samples" / "epoch_001.png").is_file()
+
+    out = tmp_path / "s.npz"
+    assert sample.main([str(run), "--n", "7", "--out", str(out)]) == 0
+    s = np.load(out)["samples"]
+    assert s.dtype == np.uint8 and s.shape == (7, 28, 28)
+
+    assert latent.main([str(run), "--rows", "2", "--steps", "3"]) == 0
+    for name in ("interp_linear.png", "interp_slerp.png", "nearest.png"):
+        assert (run / "latent" / name).is_file()
+
+    assert evaluate.main([str(run), "--n", "40"]) == 0
+    result = json.loads((run / "eval.json").read_text())
+    assert result["n_samples"] == 40 and len(result["class_histogram"]) == 10
+    assert 0 <= result["digits_covered"] <= 10
+
+
+def test_cgan_sample_by_label_and_toy_sample(tmp_path, classifier_cache):
+    run = tmp_path / "cgan"
+    assert (
+        gan.main(
+            [
+                "--model",
+                "cgan",
+                "--dry-run",
+                "--eval-samples",
+                "0",
+                "--device",
+                "cpu",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
+    out = tmp_path / "three.npz"
+    assert sample.main([str(run), "--n", "4", "--label", "3", "--out", str(out)]) == 0
+    assert np.load(out)["samples"].shape == (4, 28, 28)
+    assert sample.main([str(run), "--n", "4", "--label", "12", "--out", str(out)]) == 1
+
+    toy = tmp_path / "grid"
+    assert (
+        gan.main(
+            [
+                "--dataset",
+                "grid",
+                "--steps",
+                "2",
+                "--steps-per-epoch",
+                "2",
+                "--hidden",
+                "8",
+                "--device",
+                "cpu",
+                "--out",
+                str(toy),
+            ]
+        )
+        == 0
+    )
+    out = tmp_path / "pts.npz"
+    assert sample.main([str(toy), "--n", "9", "--out", str(out)]) == 0
+    pts = np.load(out)["samples"]
+    assert pts.dtype == np.float32 and pts.shape == (9, 2)
+    assert evaluate.main([str(toy), "--n", "100"]) == 0
+    assert json.loads((toy / "eval.json").read_text())["modes_total"] == 25
+
+
+def test_bad_data_paths(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    assert gan.main(["--data-dir", str(missing), "--out", str(tmp_path / "r")]) == 1
+    assert str(missing) in capsys.readouterr().err
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    header = np.array([0x803, 10, 28, 28], dtype=">u4").tobytes()  # 10 images, no pixels
+    (bad / "train-images-idx3-ubyte").write_bytes(header + b"\x00" * 100)
+    (bad / "train-labels-idx1-ubyte").write_bytes(
+        np.array([0x801, 10], ">u4").tobytes() + bytes(10)
+    )
+    assert gan.main(["--data-dir", str(bad), "--out", str(tmp_path / "r2")]) == 1
+    assert "train-images-idx3-ubyte" in capsys.readouterr().err
+    assert (
+        gan.main(["--dataset", "folder", "--data-dir", str(bad), "--out", str(tmp_path / "r3")])
+        == 1
+    )
+    assert str(bad) in capsys.readouterr().err
+    assert sample.main([str(tmp_path / "no_run"), "--out", str(tmp_path / "x.npz")]) == 1
+    assert "checkpoint" in capsys.readouterr().err
+
+
+def test_nan_loss_stops_with_clear_message(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(gan.Objective, "g_loss", lambda self, fake: fake.mean() * float("nan"))
+    assert gan.main(MLP_MNIST + ["--steps", "3", "--out", str(tmp_path / "r")]) == 1
+    assert "G loss became NaN at step 0" in capsys.readouterr().err

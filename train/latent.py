@@ -1,0 +1,148 @@
+"""Explore a trained image GAN's latent space: python -m train.latent RUN_DIR [--out DIR]
+
+Writes, as PNGs in DIR (default RUN_DIR/latent):
+- interp_linear.png / interp_slerp.png: rows of images decoded along straight lines and
+  great circles between random latent points;
+- arithmetic.png: latent vector arithmetic as in the DCGAN paper: the mean z of three
+  samples of each of three groups, A - B + C, decoded with small perturbations. The groups
+  are picked with the evaluation classifier and the amount of ink: A = bold digits of
+  --from-digit, B = thin ones of the same digit, C = thin digits of --to-digit, so
+  A - B + C should be a bold --to-digit;
+- nearest.png: generated samples (first column) next to their nearest training images by
+  pixel L2 distance, which shows whether the model copies its data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from minigrad import data as mgdata
+from train import common
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Spherical interpolation between rows a (N, D) and b (N, D) at fractions t (T,):
+    (N, T, D). Falls back to linear for (nearly) parallel vectors."""
+    an = a / np.linalg.norm(a, axis=1, keepdims=True)
+    bn = b / np.linalg.norm(b, axis=1, keepdims=True)
+    omega = np.arccos(np.clip((an * bn).sum(1), -1, 1))[:, None, None]
+    so = np.sin(omega)
+    t = t[None, :, None]
+    lin = (1 - t) * a[:, None] + t * b[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sph = (np.sin((1 - t) * omega) / so) * a[:, None] + (np.sin(t * omega) / so) * b[:, None]
+    return np.where(so > 1e-6, sph, lin)
+
+
+def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    t = t[None, :, None]
+    return (1 - t) * a[:, None] + t * b[:, None]
+
+
+def nearest_training(samples: np.ndarray, train: np.ndarray, k: int) -> np.ndarray:
+    """Indices (N, k) of the k nearest training images to each sample, pixel L2."""
+    s = samples.reshape(len(samples), -1).astype(np.float32)
+    t = train.reshape(len(train), -1).astype(np.float32)
+    d = (s * s).sum(1)[:, None] - 2 * s @ t.T + (t * t).sum(1)[None]
+    return np.argsort(d, axis=1)[:, :k]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from train.evaluate import get_classifier, predict
+    from train.gan import load_generator, sample_generator
+
+    p = argparse.ArgumentParser(prog="python -m train.latent", description=__doc__.split("\n")[0])
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--out", default=None, metavar="DIR", help="default: RUN_DIR/latent")
+    p.add_argument("--rows", type=int, default=8, help="interpolation rows (default: 8)")
+    p.add_argument("--steps", type=int, default=10, help="images per row (default: 10)")
+    p.add_argument("--from-digit", type=int, default=1)
+    p.add_argument("--to-digit", type=int, default=7)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    args = p.parse_args(argv)
+    try:
+        device = common.resolve_device(args.device)
+        run_args, G = load_generator(args.run_dir, device)
+        if run_args.dataset in ("ring", "grid"):
+            raise ValueError(f"{args.run_dir}: latent exploration is for image models")
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    out = Path(args.out or Path(args.run_dir) / "latent")
+    rng = np.random.default_rng(args.seed)
+    nz = run_args.nz
+    cond = run_args.model == "cgan"
+
+    def decode(z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+        return sample_generator(run_args, G, len(z), device, z=z, labels=labels)
+
+    # interpolations
+    a, b = rng.standard_normal((args.rows, nz)), rng.standard_normal((args.rows, nz))
+    t = np.linspace(0, 1, args.steps)
+    row_labels = np.repeat(np.arange(args.rows) % 10, args.steps) if cond else None
+    for name, fn in (("linear", lerp), ("slerp", slerp)):
+        z = fn(a, b, t).reshape(-1, nz)
+        common.write_image_grid(out / f"interp_{name}.png", decode(z, row_labels), nrow=args.steps)
+
+    # vector arithmetic on groups chosen by class and ink
+    written = [str(out / "interp_linear.png"), str(out / "interp_slerp.png")]
+    if run_args.dataset == "mnist" and not cond:
+        clf, _ = get_classifier(device)
+        pool = rng.standard_normal((4000, nz))
+        imgs = decode(pool)
+        probs, _ = predict(clf, imgs, device)
+        cls, conf = probs.argmax(1), probs.max(1)
+        ink = (imgs > 0).mean(axis=(1, 2, 3))
+
+        def pick(digit: int, bold: bool) -> np.ndarray:
+            idx = np.flatnonzero((cls == digit) & (conf > 0.9))
+            if len(idx) < 6:
+                raise ValueError(f"too few confident samples of digit {digit} for arithmetic")
+            order = idx[np.argsort(ink[idx])]
+            return order[-3:] if bold else order[:3]
+
+        try:
+            ga, gb, gc = (
+                pick(args.from_digit, True),
+                pick(args.from_digit, False),
+                pick(args.to_digit, False),
+            )
+            za, zb, zc = (pool[g].mean(0) for g in (ga, gb, gc))
+            zr = za - zb + zc
+            variants = zr[None] + 0.25 * rng.standard_normal((8, nz))
+            # rows: A's three + mean, B's, C's, then the result and 7 perturbed versions
+            rows = [
+                np.concatenate([imgs[g], decode(zm[None]), np.full((4,) + imgs.shape[1:], -1.0)])
+                for g, zm in ((ga, za), (gb, zb), (gc, zc))
+            ]
+            rows.append(decode(np.concatenate([zr[None], variants[:7]])))
+            common.write_image_grid(out / "arithmetic.png", np.concatenate(rows), nrow=8)
+            written.append(str(out / "arithmetic.png"))
+        except ValueError as exc:
+            print(f"skipping vector arithmetic: {exc}", file=sys.stderr)
+
+    # nearest training neighbours
+    if run_args.dataset == "mnist":
+        train_imgs, _ = mgdata.load_mnist(
+            run_args.data_dir, split="all" if run_args.data_dir is None else "train"
+        )
+        samples = mgdata.to_uint8(
+            decode(rng.standard_normal((8, nz)), np.arange(8) % 10 if cond else None)
+        )
+        nn_idx = nearest_training(samples, train_imgs, 7)
+        rows = np.concatenate(
+            [np.concatenate([s[None], train_imgs[i]]) for s, i in zip(samples, nn_idx, strict=True)]
+        )
+        common.write_image_grid(out / "nearest.png", rows, nrow=8)
+        written.append(str(out / "nearest.png"))
+    print("wrote " + ", ".join(written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
