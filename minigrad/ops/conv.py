@@ -14,6 +14,7 @@ col2im are several times faster than over rows of OW values) and need no transpo
 
 from __future__ import annotations
 
+import threading
 from typing import Any, NamedTuple
 
 from ..autograd import Function, is_grad_enabled
@@ -42,6 +43,31 @@ def conv_transpose_out_size(n: int, k: int, s: int, p: int, d: int, output_paddi
     return (n - 1) * s - 2 * p + d * (k - 1) + output_padding + 1
 
 
+class _Workspace(threading.local):
+    """Per-thread scratch arrays for temporaries that die inside one call (the padded input
+    of im2col, the columns of a transposed conv). A fresh 4-13 MB array page-faults on
+    every call, which costs as much as a third of a conv's time on the CPU; a kept array per
+    shape does not. Never used for anything a Function saves or returns."""
+
+    size = 8  # arrays kept per thread, least recently used dropped first
+
+    def __init__(self) -> None:
+        self.arrays: dict[tuple, Array] = {}
+
+    def get(self, role: str, xp: Any, shape: tuple[int, ...], dtype: Any) -> Array:
+        key = (role, xp.__name__, tuple(shape), str(dtype))
+        a = self.arrays.pop(key, None)
+        if a is None:
+            a = xp.empty(shape, dtype=dtype)
+            while len(self.arrays) >= self.size:
+                self.arrays.pop(next(iter(self.arrays)))
+        self.arrays[key] = a
+        return a
+
+
+_workspace = _Workspace()
+
+
 def _batch_minor(a: Array) -> Array:
     """`(N, C, H, W)` as `(C, H*W*N)`: a view when `a` keeps the batch innermost in memory
     (conv outputs and ops on them do), else one copy."""
@@ -62,9 +88,11 @@ def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = g.kernel, g.stride, g.padding, g.dilation
     oh, ow = out_hw
-    if ph or pw or not _is_batch_minor(x):
+    scratch = bool(ph or pw or not _is_batch_minor(x))
+    if scratch:
         # one copy into a padded batch-minor buffer, so the gather below copies rows of N
-        buf = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+        buf = _workspace.get("pad", xp, (c, h + 2 * ph, w + 2 * pw, n), x.dtype)
+        buf[:, :ph], buf[:, ph + h :], buf[:, :, :pw], buf[:, :, pw + w :] = 0, 0, 0, 0
         buf[:, ph : ph + h, pw : pw + w] = x.transpose(1, 2, 3, 0)
         x = buf.transpose(3, 0, 1, 2)
     s_n, s_c, s_h, s_w = x.strides
@@ -73,7 +101,8 @@ def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
         shape=(c, kh, kw, oh, ow, n),
         strides=(s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n),
     )
-    return xp.ascontiguousarray(view)
+    # a copy even when the view is contiguous (1x1 kernels): the workspace gets reused
+    return view.copy() if scratch else xp.ascontiguousarray(view)
 
 
 def col2im(cols: Array, g: ConvGeometry, x_shape: tuple[int, ...]) -> Array:
@@ -158,11 +187,13 @@ class ConvTranspose2d(Function):
         n, _, h, w = x.shape
         x2 = _batch_minor(x) if self.x2 is None else self.x2
         self.x2 = None
-        if groups == 1:
-            cols = W.reshape(cin, -1).T @ x2
-        else:
-            Wg = W.reshape(groups, cin // groups, -1).transpose(0, 2, 1)
-            cols = Wg @ x2.reshape(groups, cin // groups, -1)
+        # the columns only live until col2im below: a reused workspace
+        p = x2.shape[1]
+        xp = get_array_module(x)
+        dtype = xp.result_type(W.dtype, x2.dtype)
+        cols = _workspace.get("cols", xp, (groups, coutg * W[0, 0].size, p), dtype)
+        Wg = W.reshape(groups, cin // groups, -1).transpose(0, 2, 1)
+        xp.matmul(Wg, x2.reshape(groups, cin // groups, p), out=cols)
         cols = cols.reshape((coutg * groups,) + self.g.kernel + (h, w, n))
         y = col2im(cols, self.g, (n, coutg * groups) + self.out_hw)
         if b is not None:

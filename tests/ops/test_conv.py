@@ -418,3 +418,21 @@ def test_output_padding_allowed_by_dilation_matches_torch():
     _compare_with_torch(cfg, True, "cpu")
     xs = [mg.Tensor(a, requires_grad=True) for a in _arrays(cfg, True, bias=False)[:2]]
     assert mg.gradgradcheck(_mg_fn(cfg, True), xs)
+
+
+def test_scratch_buffers_never_alias_saved_columns():
+    """Two padded 1x1 convs of one input shape: the second forward refills the padding
+    scratch buffer, which must not be what the first saved for its weight gradient."""
+    torch = _torch()
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal(s) for s in ((2, 3, 4, 4), (2, 3, 4, 4), (3, 3, 1, 1))]
+    arrays.append(rng.standard_normal((3, 3, 1, 1)))
+    ps = [mg.Tensor(a, requires_grad=True) for a in arrays]
+    y = conv2d(ps[0], ps[2], padding=1) * conv2d(ps[1], ps[3], padding=1)
+    got = mg.grad(y.sum(), ps)
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    F = torch.nn.functional
+    ty = F.conv2d(ts[0], ts[2], padding=1) * F.conv2d(ts[1], ts[3], padding=1)
+    want = torch.autograd.grad(ty.sum(), ts)
+    for g, t in zip(got, want, strict=True):
+        np.testing.assert_allclose(g.numpy(), t.numpy(), rtol=1e-10, atol=1e-12)
