@@ -21,13 +21,24 @@ class Objective:
     gp_weight: float = 0.0  # gradient-penalty weight (WGAN-GP)
     probabilities: bool = True  # D outputs are logits of a probability (sigmoid)
 
-    def d_loss(self, real: mg.Tensor, fake: mg.Tensor) -> mg.Tensor:
-        """Discriminator/critic loss to minimise, from logits on real and fake batches."""
+    def d_loss(self, real: mg.Tensor, fake: mg.Tensor, real_label: float = 1.0) -> mg.Tensor:
+        """Discriminator/critic loss to minimise, from logits on real and fake batches.
+
+        `real_label` < 1 is one-sided label smoothing (Salimans et al. 2016, sec. 3.4):
+        D's target on real data becomes e.g. 0.9 instead of 1, fakes keep target 0, so an
+        overconfident D is penalised without rewarding G for samples near no data. It
+        applies to the probability objectives (minimax, nonsaturating) and to the LSGAN
+        real target; the Wasserstein critics have no labels to smooth."""
+        if real_label != 1.0 and not (self.probabilities or self.name == "lsgan"):
+            raise ValueError(f"label smoothing does not apply to the {self.name} critic")
         if self.name in ("minimax", "nonsaturating"):
-            # -[log D(x) + log(1 - D(G(z)))], with log D = log_sigmoid(logit)
-            return F.softplus(-real).mean() + F.softplus(fake).mean()
+            # -[t log D(x) + (1 - t) log(1 - D(x)) + log(1 - D(G(z)))], log D = log_sigmoid
+            loss_real = F.softplus(-real).mean()
+            if real_label != 1.0:
+                loss_real = real_label * loss_real + (1 - real_label) * F.softplus(real).mean()
+            return loss_real + F.softplus(fake).mean()
         if self.name == "lsgan":
-            return 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake**2).mean()
+            return 0.5 * ((real - real_label) ** 2).mean() + 0.5 * (fake**2).mean()
         return fake.mean() - real.mean()  # wgan, wgan-gp
 
     def g_loss(self, fake: mg.Tensor) -> mg.Tensor:

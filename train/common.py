@@ -35,7 +35,7 @@ def seed_everything(seed: int) -> None:
 
 
 def add_common_args(
-    parser: argparse.ArgumentParser, default_out: str | None = None
+    parser: argparse.ArgumentParser, default_out: str | None = None, out_help: str | None = None
 ) -> argparse.ArgumentParser:
     """Add --device, --seed, --out, --resume and --dry-run to `parser`."""
     parser.add_argument(
@@ -49,7 +49,7 @@ def add_common_args(
         "--out",
         metavar="RUN_DIR",
         default=default_out,
-        help=f"folder for checkpoints, logs and samples (default: {default_out})",
+        help=f"folder for checkpoints, logs and samples (default: {out_help or default_out})",
     )
     parser.add_argument(
         "--resume",

@@ -93,7 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--lr",
         type=float,
         default=None,
-        help="learning rate of both networks (default: the objective's)",
+        help="learning rate of both networks, of G alone with --lr-d (default: the objective's)",
+    )
+    p.add_argument(
+        "--lr-d",
+        type=float,
+        default=None,
+        help="learning rate of the discriminator/critic alone (default: --lr)",
+    )
+    p.add_argument(
+        "--betas",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("B1", "B2"),
+        help="Adam betas of both networks (default: the objective's)",
     )
     p.add_argument(
         "--d-steps",
@@ -101,6 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="discriminator steps per generator step, k in the 2014 paper "
         "(default: 1; 5 for the Wasserstein losses)",
+    )
+    p.add_argument(
+        "--label-smoothing",
+        type=float,
+        default=None,
+        metavar="T",
+        help="one-sided label smoothing (Salimans et al. 2016): D's target on real "
+        "data is T, e.g. 0.9, instead of 1; minimax, nonsaturating and lsgan only "
+        "(default: off)",
     )
     p.add_argument(
         "--nz", type=int, default=None, help="latent size (default: 100 for images, 2 for 2-D data)"
@@ -112,13 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="MLP width (default: 256 for images, 128 for 2-D data)",
     )
     p.add_argument(
+        "--layers",
+        type=int,
+        default=None,
+        help="hidden layers of the 2-D MLPs (default: 3)",
+    )
+    p.add_argument(
         "--eval-samples",
         type=int,
         default=2000,
         help="samples scored each epoch (classifier for MNIST, modes for 2-D); "
         "0 turns the per-epoch evaluation off (default: 2000)",
     )
-    common.add_common_args(p, default_out=None)
+    common.add_common_args(p, out_help="runs/MODEL, or runs/mlp-DATASET for 2-D data")
     return p
 
 
@@ -141,8 +170,8 @@ def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...
     """(G, D) for the run's model, data shape and objective."""
     batchnorm = obj.gp_weight == 0  # batchnorm couples samples, which the penalty forbids
     if args.dataset in TOY:
-        h = args.hidden
-        return (MLPGenerator(args.nz, (h, h, h), 2, tanh=False), MLPDiscriminator(2, (h, h, h)))
+        hidden = (args.hidden,) * (getattr(args, "layers", None) or 3)
+        return (MLPGenerator(args.nz, hidden, 2, tanh=False), MLPDiscriminator(2, hidden))
     c, hgt, _ = shape
     if args.model == "mlp":
         h = args.hidden
@@ -163,10 +192,12 @@ def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...
     )
 
 
-def make_optimizer(obj: Objective, params: Any, lr: float) -> mg.optim.Optimizer:
+def make_optimizer(
+    obj: Objective, params: Any, lr: float, betas: tuple[float, float] | None = None
+) -> mg.optim.Optimizer:
     if obj.optimizer == "rmsprop":
         return mg.optim.RMSprop(params, lr=lr)
-    return mg.optim.Adam(params, lr=lr, betas=obj.betas)
+    return mg.optim.Adam(params, lr=lr, betas=tuple(betas) if betas else obj.betas)
 
 
 def fill_defaults(args: argparse.Namespace) -> None:
@@ -177,6 +208,12 @@ def fill_defaults(args: argparse.Namespace) -> None:
         raise ValueError("--model cgan needs labelled data: --dataset mnist")
     if args.dataset == "folder" and args.model == "mlp":
         raise ValueError("--dataset folder trains the DCGAN: use --model dcgan")
+    smooth = getattr(args, "label_smoothing", None)
+    if smooth is not None:
+        if not 0.0 < smooth <= 1.0:
+            raise ValueError(f"--label-smoothing must be in (0, 1], got {smooth}")
+        if not (OBJECTIVES[args.loss].probabilities or args.loss == "lsgan"):
+            raise ValueError(f"--label-smoothing does not apply to --loss {args.loss}")
     if args.batch_size is None:
         args.batch_size = 512 if toy else 64
     if args.nz is None:
@@ -195,6 +232,7 @@ class Run:
         self.args, self.device = args, device
         self.obj = OBJECTIVES[args.loss]
         self.d_steps = args.d_steps or self.obj.d_steps
+        self.real_label = getattr(args, "label_smoothing", None) or 1.0
         self.toy = args.dataset in TOY
         if self.toy:
             sampler, centres = TOY[args.dataset]
@@ -217,8 +255,10 @@ class Run:
         self.G.to(device)
         self.D.to(device)
         lr = args.lr or self.obj.lr
-        self.opt_g = make_optimizer(self.obj, self.G.parameters(), lr)
-        self.opt_d = make_optimizer(self.obj, self.D.parameters(), lr)
+        lr_d = getattr(args, "lr_d", None) or lr
+        betas = getattr(args, "betas", None)
+        self.opt_g = make_optimizer(self.obj, self.G.parameters(), lr, betas)
+        self.opt_d = make_optimizer(self.obj, self.D.parameters(), lr_d, betas)
         # Fixed noise for the per-epoch pictures, from its own generator so that drawing
         # it does not move the training stream.
         fixed = np.random.default_rng(args.seed + 1)
@@ -296,7 +336,7 @@ class Run:
             fake = self.generate(z, fake_y)
         d_real = self.discriminate(real, real_y)
         d_fake = self.discriminate(fake, fake_y)
-        loss = self.obj.d_loss(d_real, d_fake)
+        loss = self.obj.d_loss(d_real, d_fake, self.real_label)
         if self.obj.gp_weight:
             if real_y is None:
                 critic = self.D

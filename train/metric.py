@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="augment training images by random shifts of up to this many pixels, 0 for none "
         "(default: 2)",
     )
-    common.add_common_args(p, default_out=None)
+    common.add_common_args(p, out_help="runs/metric-MODEL-SPLIT")
     return p
 
 

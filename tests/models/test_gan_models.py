@@ -112,6 +112,25 @@ def test_objective_values_by_hand():
     assert OBJECTIVES["wgan-gp"].g_loss(fake).item() == pytest.approx(1.0)
 
 
+def test_one_sided_label_smoothing_by_hand():
+    real, fake = mg.tensor([[2.0]]), mg.tensor([[-1.0]])
+    sp = lambda v: float(np.log1p(np.exp(v)))  # noqa: E731
+    ns = OBJECTIVES["nonsaturating"]
+    # -[0.9 log D(x) + 0.1 log(1 - D(x))] - log(1 - D(G(z))); fakes keep target 0
+    want = 0.9 * sp(-2) + 0.1 * sp(2) + sp(-1)
+    assert ns.d_loss(real, fake, real_label=0.9).item() == pytest.approx(want)
+    assert ns.d_loss(real, fake, real_label=1.0).item() == pytest.approx(sp(-2) + sp(-1))
+    assert OBJECTIVES["lsgan"].d_loss(real, fake, 0.9).item() == pytest.approx(
+        0.5 * 1.1**2 + 0.5 * 1
+    )
+    # the smoothed loss is minimised at D(x) = 0.9, not at D(x) -> 1
+    logits = mg.tensor(np.log(0.9 / 0.1), requires_grad=True)
+    ns.d_loss(logits.reshape(1, 1), fake, real_label=0.9).backward()
+    assert abs(float(logits.grad.item())) < 1e-6
+    with pytest.raises(ValueError, match="label smoothing"):
+        OBJECTIVES["wgan"].d_loss(real, fake, real_label=0.9)
+
+
 def test_weight_clipping():
     D = MLPDiscriminator(2, (8,))
     clip_weights_(D, 0.01)

@@ -187,6 +187,29 @@ def test_cgan_sample_by_label_and_toy_sample(tmp_path, classifier_cache):
     assert json.loads((toy / "eval.json").read_text())["modes_total"] == 25
 
 
+def test_label_smoothing_flag(tmp_path, capsys, monkeypatch):
+    seen = []
+    d_loss = gan.Objective.d_loss
+
+    def spy(self, real, fake, real_label=1.0):
+        seen.append(real_label)
+        return d_loss(self, real, fake, real_label)
+
+    monkeypatch.setattr(gan.Objective, "d_loss", spy)
+    run = tmp_path / "smooth"
+    argv = MLP_MNIST + ["--steps", "2", "--out", str(run)]
+    assert gan.main(argv + ["--label-smoothing", "0.9"]) == 0
+    assert seen == [0.9, 0.9]
+    assert common.load_checkpoint(run)["args"]["label_smoothing"] == 0.9
+    seen.clear()
+    assert gan.main(MLP_MNIST + ["--steps", "1", "--out", str(tmp_path / "off")]) == 0
+    assert seen == [1.0]  # off by default
+    bad = ["--loss", "wgan", "--label-smoothing", "0.9"]
+    assert gan.main(MLP_MNIST + bad + ["--out", str(tmp_path / "w")]) == 1
+    assert "--label-smoothing" in capsys.readouterr().err
+    assert gan.main(MLP_MNIST + ["--label-smoothing", "1.5", "--out", str(tmp_path / "x")]) == 1
+
+
 def test_bad_data_paths(tmp_path, capsys):
     missing = tmp_path / "nowhere"
     assert gan.main(["--data-dir", str(missing), "--out", str(tmp_path / "r")]) == 1
