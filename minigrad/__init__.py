@@ -1,8 +1,8 @@
 """minigrad: reverse-mode automatic differentiation on NumPy and CuPy.
 
-    import minigrad as mg
-    x = mg.randn(3, requires_grad=True)
-    (x * x).sum().backward()
+import minigrad as mg
+x = mg.randn(3, requires_grad=True)
+(x * x).sum().backward()
 """
 
 from . import cuda, nn, optim, profiler, viz
