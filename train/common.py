@@ -22,6 +22,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.backend import as_numpy, cupy_module, normalize_device
+from minigrad.serialization import fsync_dir
 
 CHECKPOINT_NAME = "checkpoint.npz"
 
@@ -107,21 +108,7 @@ def _atomic_path(path: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform (Windows).
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_dir(str(path.parent))
 
 
 def checkpoint_path(run_dir: str | Path) -> Path:
