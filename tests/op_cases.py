@@ -178,6 +178,15 @@ def check_case(case: OpCase, data: st.DataObject, device: str) -> None:
         _compare_torch(case, arrays, xs, kw, rng)
 
 
+def torch_or_skip():
+    """torch, or skip the calling test where it cannot be imported (absent or broken)."""
+    try:
+        import torch as module
+    except Exception:
+        pytest.skip("torch is not importable")
+    return module
+
+
 def _compare_torch(case: OpCase, arrays, xs, kw, rng) -> None:
     txs = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
     tys = _outputs(case.torch_op(*txs, **kw))

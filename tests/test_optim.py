@@ -5,17 +5,10 @@ import math
 
 import numpy as np
 import pytest
+from op_cases import torch_or_skip
 
 import minigrad as mg
 from minigrad import nn, optim
-
-
-def _torch():
-    try:
-        import torch
-    except Exception:
-        pytest.skip("torch is not importable")
-    return torch
 
 
 def _grad_of(p):
@@ -45,7 +38,7 @@ CONFIGS = [
 
 @pytest.mark.parametrize("name, kwargs", CONFIGS, ids=[f"{n}-{k}" for n, k in CONFIGS])
 def test_matches_torch_for_five_steps(name, kwargs):
-    torch = _torch()
+    torch = torch_or_skip()
     arrays = _params()
     ps = [mg.Tensor(a.copy(), requires_grad=True) for a in arrays]
     tps = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]

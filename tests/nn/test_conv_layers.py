@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from op_cases import torch_or_skip
 
 import minigrad as mg
 from minigrad.backend import as_numpy
@@ -14,14 +15,6 @@ from minigrad.nn.module import Module
 from minigrad.nn.norm import BatchNorm1d, BatchNorm2d
 from minigrad.nn.pooling import AvgPool2d, MaxPool2d, Upsample
 from minigrad.ops.activation import leaky_relu
-
-
-def _torch():
-    try:
-        import torch
-    except Exception:  # not installed, or installed but broken
-        pytest.skip("torch is not importable")
-    return torch
 
 
 @pytest.mark.parametrize(
@@ -49,9 +42,9 @@ def test_default_init_bounds_and_shapes(cls, args, kw, w_shape, fan_in, device):
         assert m.bias is None and [n for n, _ in m.named_parameters()] == ["weight"]
 
 
-def test_init_fan_in_matches_torch():
+def test_init_fan_in_matchestorch_or_skip():
     """The weights' spread (bound 1/sqrt(fan_in)) matches PyTorch's for both layers."""
-    torch = _torch()
+    torch = torch_or_skip()
     torch.manual_seed(0)
     for cls, tcls in ((Conv2d, torch.nn.Conv2d), (ConvTranspose2d, torch.nn.ConvTranspose2d)):
         m, t = cls(16, 4, 3), tcls(16, 4, 3)
@@ -105,7 +98,7 @@ def test_batchnorm_buffers_and_state_dict():
     [("BatchNorm2d", (4, 3, 2, 2)), ("BatchNorm1d", (5, 3)), ("BatchNorm1d", (4, 3, 2))],
 )
 def test_batchnorm_modules_match_torch(cls_name, shape, momentum):
-    torch = _torch()
+    torch = torch_or_skip()
     m = {"BatchNorm1d": BatchNorm1d, "BatchNorm2d": BatchNorm2d}[cls_name](
         3, momentum=momentum, dtype=np.float64
     )
@@ -167,8 +160,8 @@ class _Critic(Module):
         return self.c2(self.up(self.pool(h)))
 
 
-def test_gradient_penalty_through_layers_matches_torch():
-    torch = _torch()
+def test_gradient_penalty_through_layers_matchestorch_or_skip():
+    torch = torch_or_skip()
     tnn = torch.nn
     m = _Critic()
     t = tnn.Sequential(

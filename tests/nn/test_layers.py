@@ -6,18 +6,11 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from op_cases import torch_or_skip
 
 import minigrad as mg
 from minigrad import nn
 from minigrad.nn import init
-
-
-def _torch():
-    try:
-        import torch
-    except Exception:
-        pytest.skip("torch is not importable")
-    return torch
 
 
 def test_linear_shapes_and_matches_formula(device):
@@ -49,7 +42,7 @@ def test_linear_default_init_within_pytorch_bounds():
     assert abs(w.mean()) < 0.01 * bound
     assert w.std() == pytest.approx(bound / math.sqrt(3), rel=0.02)
     assert np.abs(w).max() > 0.99 * bound
-    torch = _torch()
+    torch = torch_or_skip()
     tw = torch.nn.Linear(fan_in, 300).weight.detach().numpy()
     assert w.std() == pytest.approx(tw.std(), rel=0.03)
 
@@ -86,7 +79,7 @@ def test_init_conv_fans_and_gains():
     assert init.calculate_gain("leaky_relu", 0.2) == math.sqrt(2 / 1.04)
     with pytest.raises(ValueError):
         init.calculate_gain("gelu")
-    torch = _torch()
+    torch = torch_or_skip()
     for name, param in [("leaky_relu", None), ("selu", None), ("sigmoid", None)]:
         assert init.calculate_gain(name, param) == torch.nn.init.calculate_gain(name, param)
     assert init._calculate_fan_in_and_fan_out(w) == torch.nn.init._calculate_fan_in_and_fan_out(

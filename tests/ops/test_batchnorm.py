@@ -6,20 +6,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from op_cases import torch_or_skip
 
 import minigrad as mg
 from minigrad.backend import as_numpy
 from minigrad.ops.batchnorm import batch_norm, batch_norm_composite
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
-
-
-def _torch():
-    try:
-        import torch
-    except Exception:  # not installed, or installed but broken
-        pytest.skip("torch is not importable")
-    return torch
 
 
 @st.composite
@@ -62,7 +55,7 @@ def _run(fn, cfg, a, make):
 @settings(max_examples=80, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(cfg=bn_configs())
 def test_batch_norm_matches_torch(cfg, device):
-    torch = _torch()
+    torch = torch_or_skip()
     a = _arrays(cfg)
 
     def mg_make(v, grad):
@@ -135,8 +128,8 @@ def test_batch_norm_gradcheck_gradgradcheck(cfg, device):
     assert mg.gradgradcheck(f, xs)
 
 
-def test_running_stats_over_several_steps_match_torch():
-    torch = _torch()
+def test_running_stats_over_several_steps_matchtorch_or_skip():
+    torch = torch_or_skip()
     rng = np.random.default_rng(5)
     rm, rv = mg.zeros(3, dtype=np.float64), mg.ones(3, dtype=np.float64)
     trm, trv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)

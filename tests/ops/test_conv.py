@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from op_cases import torch_or_skip
 
 import minigrad as mg
 import minigrad.ops.conv as conv_mod
@@ -21,14 +22,6 @@ from minigrad.ops.conv import (
 )
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
-
-
-def _torch():
-    try:
-        import torch
-    except Exception:  # not installed, or installed but broken
-        pytest.skip("torch is not importable")
-    return torch
 
 
 @st.composite
@@ -119,7 +112,7 @@ def _torch_fn(cfg, transposed):
 
 
 def _compare_with_torch(cfg, transposed, device):
-    torch = _torch()
+    torch = torch_or_skip()
     x, w, b = _arrays(cfg, transposed)
     xs = [mg.Tensor(a, requires_grad=True, device=device) for a in (x, w, b)]
     y = _mg_fn(cfg, transposed)(*xs)
@@ -187,7 +180,7 @@ def test_weight_gradient_node_gradgradcheck(device):
 def test_gradient_penalty_matches_torch(device):
     """WGAN-GP: differentiate |d critic / d x|^2 through conv, leaky relu and a transposed
     conv, and compare the weight gradients with torch."""
-    torch = _torch()
+    torch = torch_or_skip()
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 3, 8, 8))
     w1 = rng.standard_normal((4, 3, 4, 4)) * 0.3
@@ -400,7 +393,7 @@ def test_conv_transpose2d_invalid_configurations():
     )
 
 
-def test_output_padding_allowed_by_dilation_matches_torch():
+def test_output_padding_allowed_by_dilation_matchestorch_or_skip():
     """output_padding >= stride is legal when smaller than the dilation; the input gradient
     then comes from a conv2d whose extra output rows are dropped."""
     cfg = dict(
@@ -423,7 +416,7 @@ def test_output_padding_allowed_by_dilation_matches_torch():
 def test_scratch_buffers_never_alias_saved_columns():
     """Two padded 1x1 convs of one input shape: the second forward refills the padding
     scratch buffer, which must not be what the first saved for its weight gradient."""
-    torch = _torch()
+    torch = torch_or_skip()
     rng = np.random.default_rng(6)
     arrays = [rng.standard_normal(s) for s in ((2, 3, 4, 4), (2, 3, 4, 4), (3, 3, 1, 1))]
     arrays.append(rng.standard_normal((3, 3, 1, 1)))

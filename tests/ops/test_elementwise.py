@@ -13,6 +13,7 @@ from op_cases import (
     distinct,
     nonzero,
     positive,
+    torch_or_skip,
     unary,
     uniform,
 )
@@ -33,12 +34,6 @@ def _clip_values(rng, shape):
     for bound in (-0.5, 0.7):
         x = np.where(np.abs(x - bound) < 0.05, x + 0.1, x)
     return x
-
-
-def _torch():
-    import torch
-
-    return torch
 
 
 CASES = [
@@ -148,7 +143,7 @@ CASES = [
         _where_draw,
         lambda a, b, cond: mg.where(cond, a, b),
         lambda a, b, cond: np.where(cond, a, b),
-        lambda a, b, cond: _torch().where(_torch().as_tensor(np.asarray(cond)), a, b),
+        lambda a, b, cond: torch_or_skip().where(torch_or_skip().as_tensor(np.asarray(cond)), a, b),
     ),
 ]
 
@@ -203,7 +198,7 @@ def test_promotion_follows_pytorch():
     assert (f32 ** np.int64(2)).dtype == np.float32
 
 
-def test_promotion_matches_torch():
+def test_promotion_matchestorch_or_skip():
     torch = pytest.importorskip("torch")
     cases = [
         (np.ones(3, np.float32), np.array(2.0)),

@@ -3,16 +3,10 @@
 import numpy as np
 import pytest
 from hypothesis import strategies as st
-from op_cases import OpCase, broadcast_shapes, case_test
+from op_cases import OpCase, broadcast_shapes, case_test, torch_or_skip
 
 import minigrad as mg
 from minigrad import ops
-
-
-def _torch():
-    import torch
-
-    return torch
 
 
 def _matmul_draw(a_vec=False, b_vec=False):
@@ -63,21 +57,21 @@ CASES = [
         _linear_draw(True, 1),
         ops.linear,
         _np_linear,
-        lambda x, w, b: _torch().nn.functional.linear(x, w, b),
+        lambda x, w, b: torch_or_skip().nn.functional.linear(x, w, b),
     ),
     OpCase(
         "linear_nobias_3d",
         _linear_draw(False, 2),
         ops.linear,
         _np_linear,
-        lambda x, w: _torch().nn.functional.linear(x, w),
+        lambda x, w: torch_or_skip().nn.functional.linear(x, w),
     ),
     OpCase(
         "linear_1d",
         _linear_draw(True, 0),
         ops.linear,
         _np_linear,
-        lambda x, w, b: _torch().nn.functional.linear(x, w, b),
+        lambda x, w, b: torch_or_skip().nn.functional.linear(x, w, b),
     ),
 ]
 

@@ -5,20 +5,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from op_cases import torch_or_skip
 
 import minigrad as mg
 from minigrad.backend import as_numpy
 from minigrad.ops.pool import avg_pool2d, interpolate, max_pool2d
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
-
-
-def _torch():
-    try:
-        import torch
-    except Exception:  # not installed, or installed but broken
-        pytest.skip("torch is not importable")
-    return torch
 
 
 @st.composite
@@ -54,7 +47,7 @@ def _ops(cfg):
 
 
 def _compare(fm, ft, x, device):
-    torch = _torch()
+    torch = torch_or_skip()
     X = mg.Tensor(x, requires_grad=True, device=device)
     y = fm(X)
     tx = torch.tensor(x, requires_grad=True)
@@ -84,7 +77,7 @@ def test_pool_gradcheck_gradgradcheck(cfg, which, device):
 
 
 def test_max_pool_ties_route_to_first_and_nan_wins(device):
-    torch = _torch()
+    torch = torch_or_skip()
     x = np.ones((1, 1, 4, 4))
     x[0, 0, 1, 1] = np.nan
     X = mg.Tensor(x, requires_grad=True, device=device)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from op_cases import OpCase, case_test, nonzero, reduction
+from op_cases import OpCase, case_test, nonzero, reduction, torch_or_skip
 
 import minigrad as mg
 from minigrad import ops
@@ -177,17 +177,11 @@ for _p in (2, 1, 3, np.inf):
             reduction(distinct_abs if _p == np.inf else nonzero()),
             lambda x, dim, keepdim, p=_p: x.norm(p, dim, keepdim),
             lambda x, dim, keepdim, p=_p: _np_norm(x, p, dim, keepdim),
-            lambda x, dim, keepdim, p=_p: _torch().linalg.vector_norm(
+            lambda x, dim, keepdim, p=_p: torch_or_skip().linalg.vector_norm(
                 x, ord=p, dim=dim, keepdim=keepdim
             ),
         )
     )
-
-
-def _torch():
-    import torch
-
-    return torch
 
 
 test_reduce = case_test(CASES)

@@ -5,16 +5,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from op_cases import OpCase, case_test, shapes
+from op_cases import OpCase, case_test, shapes, torch_or_skip
 
 import minigrad as mg
 from minigrad import ops
-
-
-def _torch():
-    import torch
-
-    return torch
 
 
 def _with(shape_kw, settings_fn):
@@ -211,7 +205,7 @@ def _np_index(index):
 
 
 def _torch_index(index):
-    torch = _torch()
+    torch = torch_or_skip()
     if isinstance(index, mg.Tensor):
         return torch.from_numpy(index.numpy())
     if isinstance(index, np.ndarray):
@@ -314,14 +308,14 @@ CASES = [
         _join_draw("cat"),
         lambda *xs, dim: mg.cat(xs, dim),
         lambda *xs, dim: np.concatenate(xs, axis=dim),
-        lambda *xs, dim: _torch().cat(xs, dim),
+        lambda *xs, dim: torch_or_skip().cat(xs, dim),
     ),
     OpCase(
         "stack",
         _join_draw("stack"),
         lambda *xs, dim: mg.stack(xs, dim),
         lambda *xs, dim: np.stack(xs, axis=dim),
-        lambda *xs, dim: _torch().stack(xs, dim),
+        lambda *xs, dim: torch_or_skip().stack(xs, dim),
     ),
     OpCase(
         "split",
@@ -342,7 +336,7 @@ CASES = [
         _with({"min_dims": 1}, _pad_settings),
         lambda x, pad, value: ops.pad(x, pad, value=value),
         _np_pad,
-        lambda x, pad, value: _torch().nn.functional.pad(x, pad, value=value),
+        lambda x, pad, value: torch_or_skip().nn.functional.pad(x, pad, value=value),
     ),
     _index_case("int"),
     _index_case("int_tuple"),
