@@ -25,6 +25,7 @@ from models.cgan import ConditionalDiscriminator, ConditionalGenerator
 from models.dcgan import Discriminator, Discriminator28, Generator, Generator28
 from models.losses import OBJECTIVES, Objective
 from models.mlp_gan import ImageMLPGenerator, MLPDiscriminator, MLPGenerator
+from models.pacgan import Packed
 from models.wgan import clip_weights_, gradient_penalty
 from train import common
 
@@ -141,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="hidden layers of the 2-D MLPs (default: 3)",
     )
     p.add_argument(
+        "--pack",
+        type=int,
+        default=1,
+        metavar="M",
+        help="PacGAN packing (Lin et al. 2018): D judges M samples at once, which "
+        "penalises mode collapse; not with --model cgan (default: 1, no packing)",
+    )
+    p.add_argument(
         "--eval-samples",
         type=int,
         default=2000,
@@ -167,29 +176,30 @@ def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
 
 
 def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...]) -> tuple:
-    """(G, D) for the run's model, data shape and objective."""
+    """(G, D) for the run's model, data shape and objective; D wrapped in `Packed` when
+    `--pack` asks for it (its input then has m times the features or channels)."""
     batchnorm = obj.gp_weight == 0  # batchnorm couples samples, which the penalty forbids
+    m = getattr(args, "pack", 1) or 1
     if args.dataset in TOY:
         hidden = (args.hidden,) * (getattr(args, "layers", None) or 3)
-        return (MLPGenerator(args.nz, hidden, 2, tanh=False), MLPDiscriminator(2, hidden))
-    c, hgt, _ = shape
-    if args.model == "mlp":
-        h = args.hidden
-        return (
-            ImageMLPGenerator(args.nz, (h, h), shape),
-            MLPDiscriminator(int(np.prod(shape)), (h, h)),
-        )
-    if args.model == "cgan":
+        G, D = MLPGenerator(args.nz, hidden, 2, tanh=False), MLPDiscriminator(2 * m, hidden)
+    elif args.model == "cgan":
+        c = shape[0]
         return (
             ConditionalGenerator(args.nz, 10, c),
             ConditionalDiscriminator(10, c, batchnorm=batchnorm),
         )
-    if hgt == 28:
-        return Generator28(args.nz, c), Discriminator28(c, batchnorm=batchnorm)
-    return (
-        Generator(args.nz, c, image_size=hgt),
-        Discriminator(c, image_size=hgt, batchnorm=batchnorm),
-    )
+    elif args.model == "mlp":
+        h = args.hidden
+        G = ImageMLPGenerator(args.nz, (h, h), shape)
+        D = MLPDiscriminator(m * int(np.prod(shape)), (h, h))
+    elif shape[1] == 28:
+        G, D = Generator28(args.nz, shape[0]), Discriminator28(m * shape[0], batchnorm=batchnorm)
+    else:
+        c, size = shape[0], shape[1]
+        G = Generator(args.nz, c, image_size=size)
+        D = Discriminator(m * c, image_size=size, batchnorm=batchnorm)
+    return G, (Packed(D, m) if m > 1 else D)
 
 
 def make_optimizer(
@@ -216,6 +226,13 @@ def fill_defaults(args: argparse.Namespace) -> None:
             raise ValueError(f"--label-smoothing does not apply to --loss {args.loss}")
     if args.batch_size is None:
         args.batch_size = 512 if toy else 64
+    pack = getattr(args, "pack", 1) or 1
+    if pack < 1:
+        raise ValueError(f"--pack must be >= 1, got {pack}")
+    if pack > 1 and args.model == "cgan":
+        raise ValueError("--pack does not apply to --model cgan (its D also sees the labels)")
+    if args.batch_size % pack:
+        raise ValueError(f"--batch-size {args.batch_size} is not a multiple of --pack {pack}")
     if args.nz is None:
         args.nz = 2 if toy else 100
     if args.hidden is None:
@@ -346,7 +363,9 @@ class Run:
                     return self.D(x, real_y)
 
                 fake = self.generate(z, real_y).detach()  # interpolate within one class
-            loss = loss + gradient_penalty(critic, real, fake, self.obj.gp_weight)
+            loss = loss + gradient_penalty(
+                critic, real, fake, self.obj.gp_weight, getattr(self.args, "pack", 1) or 1
+            )
         self.opt_d.zero_grad()
         loss.backward()
         self.opt_d.step()
@@ -584,7 +603,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         run_dir = train(args)
-    except (FileNotFoundError, ValueError, FloatingPointError, RuntimeError) as exc:
+    except (
+        FileNotFoundError,
+        FileExistsError,
+        ValueError,
+        FloatingPointError,
+        RuntimeError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"run folder: {run_dir} (samples.png, losses.png, metrics.jsonl, checkpoint.npz)")

@@ -10,6 +10,7 @@ from models.cgan import ConditionalDiscriminator, ConditionalGenerator
 from models.dcgan import Discriminator, Discriminator28, Generator, Generator28
 from models.losses import OBJECTIVES
 from models.mlp_gan import ImageMLPGenerator, MLPDiscriminator, MLPGenerator
+from models.pacgan import Packed
 from models.wgan import clip_weights_, gradient_penalty
 
 
@@ -168,3 +169,36 @@ def test_gradient_penalty_conv_critic_gradcheck():
         return gradient_penalty(critic, real, fake)
 
     assert mg.gradcheck(penalty, list(critic.parameters()), atol=1e-6, rtol=1e-4)
+
+
+def test_packed_discriminator_groups_consecutive_samples():
+    """A pack of m samples is scored as one input: (N, F) -> (N/m, m*F) for points and
+    (N, C, H, W) -> (N/m, m*C, H, W) for images, members in batch order."""
+    mg.manual_seed(0)
+    D = MLPDiscriminator(2 * 3, (8,))
+    x = mg.randn(6, 2)
+    out = Packed(D, 3)(x)
+    assert out.shape == (2, 1)
+    by_hand = D(mg.tensor(x.numpy().reshape(2, 6)))
+    np.testing.assert_allclose(out.detach().numpy(), by_hand.detach().numpy(), rtol=1e-6)
+    conv = Packed(Discriminator28(2), 2)
+    assert conv(mg.randn(4, 1, 28, 28)).shape == (2, 1)
+    assert conv.D.net[0].weight.shape == (64, 2, 4, 4)
+    with pytest.raises(ValueError, match=r"batch of 5 samples.*packs of 3"):
+        Packed(D, 3)(mg.randn(5, 2))
+
+
+def test_gradient_penalty_packed_is_per_pack():
+    """With a packed critic the norm is over each pack's gradient (the critic's input)."""
+    mg.manual_seed(0)
+    D = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1)).double()
+    real = mg.randn(6, 2, dtype=mg.float64)
+    fake = mg.randn(6, 2, dtype=mg.float64)
+    mg.manual_seed(3)
+    got = gradient_penalty(Packed(D, 2), real, fake, 10.0, pack=2)
+    mg.manual_seed(3)  # the same interpolation weights, on the packed inputs by hand
+    eps = mg.rand(6, 1, dtype=mg.float64)
+    x = (eps * real + (1 - eps) * fake).reshape(3, 4).detach().requires_grad_()
+    (g,) = mg.grad(D(x).sum(), x)
+    want = 10.0 * ((np.linalg.norm(g.numpy(), axis=1) - 1) ** 2).mean()
+    np.testing.assert_allclose(float(got.item()), want, rtol=1e-10)

@@ -210,6 +210,22 @@ def test_label_smoothing_flag(tmp_path, capsys, monkeypatch):
     assert gan.main(MLP_MNIST + ["--label-smoothing", "1.5", "--out", str(tmp_path / "x")]) == 1
 
 
+def test_pack_flag(tmp_path, capsys):
+    """--pack M builds a discriminator for M samples at once and trains with it; a batch
+    that does not split into packs, or a conditional model, is refused."""
+    run = tmp_path / "packed"
+    assert gan.main(MLP_MNIST + ["--pack", "4", "--steps", "2", "--out", str(run)]) == 0
+    state = common.load_checkpoint(run)["state"]["D"]
+    assert state["D.net.0.weight"].shape == (16, 4 * 784)
+    toy = ["--dataset", "grid", "--loss", "wgan-gp", "--hidden", "8", "--batch-size", "32"]
+    toy += ["--steps-per-epoch", "2", "--steps", "2", "--pack", "2", "--device", "cpu"]
+    assert gan.main(toy + ["--out", str(tmp_path / "toy")]) == 0
+    assert gan.main(MLP_MNIST + ["--pack", "3", "--out", str(tmp_path / "b")]) == 1
+    assert "not a multiple of --pack 3" in capsys.readouterr().err
+    assert gan.main(["--model", "cgan", "--pack", "2", "--out", str(tmp_path / "c")]) == 1
+    assert "--pack" in capsys.readouterr().err
+
+
 def test_bad_data_paths(tmp_path, capsys):
     missing = tmp_path / "nowhere"
     assert gan.main(["--data-dir", str(missing), "--out", str(tmp_path / "r")]) == 1
