@@ -51,6 +51,14 @@ def test_prepare_run_dir(tmp_path):
         common.prepare_run_dir(args)
     common.save_checkpoint(common.checkpoint_path(run), {"step": 1})
     assert common.prepare_run_dir(args) == run
+    common.append_jsonl(run / "metrics.jsonl", {"epoch": 1})
+    again = parser.parse_args(["--out", str(run)])
+    with pytest.raises(FileExistsError, match="--resume .*--overwrite"):
+        common.prepare_run_dir(again)
+    assert common.checkpoint_path(run).is_file()  # refused: nothing touched
+    again = parser.parse_args(["--out", str(run), "--overwrite"])
+    assert common.prepare_run_dir(again) == run
+    assert not (run / "metrics.jsonl").exists() and not common.checkpoint_path(run).exists()
 
 
 def test_checkpoint_is_atomic(tmp_path):

@@ -38,7 +38,7 @@ def seed_everything(seed: int) -> None:
 def add_common_args(
     parser: argparse.ArgumentParser, default_out: str | None = None, out_help: str | None = None
 ) -> argparse.ArgumentParser:
-    """Add --device, --seed, --out, --resume and --dry-run to `parser`."""
+    """Add --device, --seed, --out, --overwrite, --resume and --dry-run to `parser`."""
     parser.add_argument(
         "--device",
         choices=("auto", "cpu", "cuda"),
@@ -51,6 +51,12 @@ def add_common_args(
         metavar="RUN_DIR",
         default=default_out,
         help=f"folder for checkpoints, logs and samples (default: {out_help or default_out})",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start a new run in an --out folder that already holds one, deleting its "
+        "checkpoint and log (without it, such a folder is refused)",
     )
     parser.add_argument(
         "--resume",
@@ -77,13 +83,23 @@ def resolve_device(name: str | None) -> str:
 
 def prepare_run_dir(args: argparse.Namespace) -> Path:
     """The run folder (--resume's when given, else --out), created if needed. A new run
-    records its arguments in config.json."""
+    records its arguments in config.json; it refuses a folder holding another run's
+    checkpoint or log unless --overwrite, so that no run is lost or mixed with another."""
     run_dir = args.resume or args.out
     if run_dir is None:
         raise ValueError("no run folder: pass --out RUN_DIR or --resume RUN_DIR")
     run_dir = Path(run_dir)
     if args.resume and not checkpoint_path(run_dir).is_file():
         raise FileNotFoundError(f"--resume {run_dir}: no {CHECKPOINT_NAME} in that folder")
+    if not args.resume:
+        old = [p for p in (checkpoint_path(run_dir), run_dir / "metrics.jsonl") if p.exists()]
+        if old and not getattr(args, "overwrite", False):
+            raise FileExistsError(
+                f"--out {run_dir} already holds a run ({old[0].name}): continue it with "
+                f"--resume {run_dir}, start it over with --overwrite, or pick another --out"
+            )
+        for p in old:
+            p.unlink()
     run_dir.mkdir(parents=True, exist_ok=True)
     if not args.resume:
         config = json.dumps(vars(args), indent=2, sort_keys=True, default=str)

@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--embedding-dim", type=int, default=64, help="embedding size D (default: 64)")
     p.add_argument(
+        "--head",
+        choices=("flat", "pool"),
+        default="flat",
+        help="embedding head: a projection of the flattened conv features (flat), or a "
+        "third conv layer, global average pooling and a projection (pool) (default: flat)",
+    )
+    p.add_argument(
         "--channels",
         type=int,
         default=32,
@@ -239,7 +246,12 @@ class Run:
                 f"({len(self.train_x)} images)"
             )
         # the triplet loss is defined on the unit hypersphere, so that network normalises
-        self.net = EmbeddingNet(args.embedding_dim, args.channels, normalize=self.triplet)
+        self.net = EmbeddingNet(
+            args.embedding_dim,
+            args.channels,
+            normalize=self.triplet,
+            head=getattr(args, "head", "flat"),
+        )
         self.net.to(device)
         self.opt = mg.optim.Adam(self.net.parameters(), lr=args.lr)
         self.epoch, self.batch, self.step = 0, 0, 0
@@ -520,7 +532,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         run_dir, result = train(args)
-    except (FileNotFoundError, ValueError, FloatingPointError, RuntimeError) as exc:
+    except (
+        FileNotFoundError,
+        FileExistsError,
+        ValueError,
+        FloatingPointError,
+        RuntimeError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if result is not None:
