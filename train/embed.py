@@ -89,7 +89,10 @@ def load_net(run_dir: str | Path, device: str) -> EmbeddingNet:
     if "embedding_dim" not in args or "net" not in saved.get("state", {}):
         raise ValueError(f"{run_dir}: not a train.metric run (its checkpoint has no embedding net)")
     net = EmbeddingNet(
-        int(args["embedding_dim"]), int(args["channels"]), normalize=args["model"] == "triplet"
+        int(args["embedding_dim"]),
+        int(args["channels"]),
+        normalize=args["model"] == "triplet",
+        head=args.get("head", "flat"),
     )
     net.load_state_dict(saved["state"]["net"])
     return net.to(device).eval()

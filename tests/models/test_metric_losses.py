@@ -164,9 +164,12 @@ def test_sample_pairs_needs_a_partner_for_every_anchor():
 
 
 # ---------------------------------------------------------------------- the network
-@pytest.mark.parametrize(("hidden", "normalize"), [(0, False), (0, True), (16, True)])
-def test_embedding_net_one_step(hidden, normalize):
-    net = EmbeddingNet(embedding_dim=8, channels=4, hidden=hidden, normalize=normalize)
+@pytest.mark.parametrize(
+    ("hidden", "normalize", "head"),
+    [(0, False, "flat"), (0, True, "flat"), (16, True, "flat"), (0, True, "pool")],
+)
+def test_embedding_net_one_step(hidden, normalize, head):
+    net = EmbeddingNet(embedding_dim=8, channels=4, hidden=hidden, normalize=normalize, head=head)
     opt = mg.optim.Adam(net.parameters(), lr=1e-3)
     x = mg.randn(12, 1, 28, 28)
     labels = np.repeat(np.arange(3), 4)
@@ -179,3 +182,8 @@ def test_embedding_net_one_step(hidden, normalize):
     loss.backward()
     opt.step()
     assert all(np.isfinite(p.grad.numpy()).all() for p in net.parameters())
+
+
+def test_embedding_net_rejects_unknown_head():
+    with pytest.raises(ValueError, match="EmbeddingNet: head must be"):
+        EmbeddingNet(head="gap")
