@@ -142,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="hidden layers of the 2-D MLPs (default: 3)",
     )
     p.add_argument(
+        "--lr-decay",
+        choices=("none", "linear"),
+        default="none",
+        help="linear: both learning rates fall linearly to 0 by the last generator step "
+        "of --steps or --epochs (default: none, constant)",
+    )
+    p.add_argument(
         "--pack",
         type=int,
         default=1,
@@ -276,6 +283,7 @@ class Run:
         betas = getattr(args, "betas", None)
         self.opt_g = make_optimizer(self.obj, self.G.parameters(), lr, betas)
         self.opt_d = make_optimizer(self.obj, self.D.parameters(), lr_d, betas)
+        self.base_lr = (lr, lr_d)
         # Fixed noise for the per-epoch pictures, from its own generator so that drawing
         # it does not move the training stream.
         fixed = np.random.default_rng(args.seed + 1)
@@ -317,6 +325,14 @@ class Run:
         self.step, self.d_step = int(state["step"]), int(state["d_step"])
         self.perm = state["perm"] if len(state["perm"]) else None
         self.sums = {k: float(v) for k, v in state["sums"].items()}
+
+    def schedule_lr_(self, total_steps: int) -> None:
+        """--lr-decay linear: each rate is its base times the share of generator steps
+        left, a function of the step alone, so a resumed run follows the same schedule."""
+        if getattr(self.args, "lr_decay", "none") != "linear":
+            return
+        left = max(0.0, 1.0 - self.step / max(1, total_steps))
+        self.opt_g.lr, self.opt_d.lr = self.base_lr[0] * left, self.base_lr[1] * left
 
     # -------------------------------------------------------------- data
     def real_batch(self) -> tuple[mg.Tensor, mg.Tensor | None]:
@@ -535,6 +551,9 @@ def train(args: argparse.Namespace) -> Path:
     def save() -> None:
         common.save_checkpoint(run.ckpt, {"args": saved_args, "state": run.state()})
 
+    # the generator steps the run will take, for --lr-decay
+    planned = total_steps if total_steps is not None else epochs * bpe // run.d_steps
+
     def done() -> bool:
         return (total_steps is not None and run.step >= total_steps) or (
             total_steps is None and run.epoch >= epochs
@@ -553,6 +572,7 @@ def train(args: argparse.Namespace) -> Path:
             )
             t0 = time.perf_counter()
             while run.batch < bpe and not done():
+                run.schedule_lr_(planned)
                 stats = run.d_step_()
                 run.batch += 1
                 run.d_step += 1
