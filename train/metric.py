@@ -132,6 +132,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="augment training images by random shifts of up to this many pixels, 0 for none "
         "(default: 2)",
     )
+    p.add_argument(
+        "--rotate",
+        type=float,
+        default=0.0,
+        metavar="DEG",
+        help="also rotate training images by a random angle in [-DEG, DEG] degrees "
+        "(bilinear; the shift then is continuous) (default: 0, off)",
+    )
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="also scale training images by a random factor in [1-S, 1+S] (default: 0, off)",
+    )
     common.add_common_args(p, out_help="runs/metric-MODEL-SPLIT")
     return p
 
@@ -215,6 +230,37 @@ def random_shift(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.
     rows = (dy[:, None] + np.arange(h))[:, None, :, None]  # (N, 1, H, 1)
     cols = (dx[:, None] + np.arange(w))[:, None, None, :]  # (N, 1, 1, W)
     return padded[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols]
+
+
+def random_affine(
+    x: np.ndarray, degrees: float, scale: float, shift: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Each image of x (N, C, H, W) rotated about its centre by an angle in [-degrees,
+    degrees], scaled by a factor in [1 - scale, 1 + scale] and moved by up to `shift`
+    pixels on each axis, with bilinear interpolation; -1 (the background) fills what
+    comes from outside. One gather for the whole batch, no loop over images."""
+    n, c, h, w = x.shape
+    angle = np.deg2rad(rng.uniform(-degrees, degrees, n))[:, None, None]
+    zoom = rng.uniform(1 - scale, 1 + scale, n)[:, None, None]
+    ty, tx = rng.uniform(-shift, shift, (2, n, 1, 1))
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    # output pixel p reads the input at centre + R(-angle) (p - centre - t) / zoom
+    dy, dx = yy - cy - ty, xx - cx - tx  # (N, H, W)
+    cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom
+    sy, sx = cos * dy + sin * dx + cy, -sin * dy + cos * dx + cx
+    # a one-pixel border of background, so the four neighbours are always indexable
+    padded = np.pad(x.transpose(0, 2, 3, 1), ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=-1)
+    y0 = np.clip(np.floor(sy), -1, h - 1)
+    x0 = np.clip(np.floor(sx), -1, w - 1)
+    wy = np.clip(sy - y0, 0, 1)[..., None]
+    wx = np.clip(sx - x0, 0, 1)[..., None]
+    i, j = y0.astype(np.int64) + 1, x0.astype(np.int64) + 1
+    b = np.arange(n)[:, None, None]
+    out = (1 - wy) * ((1 - wx) * padded[b, i, j] + wx * padded[b, i, j + 1]) + wy * (
+        (1 - wx) * padded[b, i + 1, j] + wx * padded[b, i + 1, j + 1]
+    )
+    return out.transpose(0, 3, 1, 2).astype(x.dtype)
 
 
 # ---------------------------------------------------------------------- one run
@@ -302,8 +348,14 @@ class Run:
         return np.stack([anchors, partners, same.astype(np.int64)], 1).reshape(n, bs, 3)
 
     def images(self, idx: np.ndarray) -> mg.Tensor:
-        """Training images (B, 1, 28, 28), shifted at random when --shift asks."""
-        x = random_shift(self.train_x[idx], self.args.shift, mg.random.generator("cpu"))
+        """Training images (B, 1, 28, 28), moved at random as --shift, --rotate and
+        --scale ask."""
+        a, rng = self.args, mg.random.generator("cpu")
+        rotate, scale = getattr(a, "rotate", 0.0), getattr(a, "scale", 0.0)
+        if rotate or scale:
+            x = random_affine(self.train_x[idx], rotate, scale, a.shift, rng)
+        else:
+            x = random_shift(self.train_x[idx], a.shift, rng)
         return mg.tensor(x, device=self.device)
 
     def losses(self) -> tuple[mg.Tensor, int]:

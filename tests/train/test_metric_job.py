@@ -196,3 +196,34 @@ def test_random_shift_moves_each_image_whole():
                 if np.array_equal(pad[2 + dy : 12 + dy, 2 + dx : 12 + dx], yi):
                     hits += 1
         assert hits == 1
+
+
+class _Extreme:
+    """A generator stand-in whose every uniform draw is the top (or bottom) of its range,
+    so random_affine's transform is known."""
+
+    def __init__(self, top: bool = True) -> None:
+        self.top = top
+
+    def uniform(self, low, high, size):
+        return np.full(size, high if self.top else low, dtype=np.float64)
+
+
+def test_random_affine_rotates_scales_and_shifts():
+    x = np.random.default_rng(0).uniform(size=(2, 3, 7, 7)).astype(np.float32)
+    y = metric.random_affine(x, 0.0, 0.0, 0.0, np.random.default_rng(0))
+    np.testing.assert_array_equal(y, x)  # the identity, bilinear weights exactly 0
+    y = metric.random_affine(x, 90.0, 0.0, 0.0, _Extreme())
+    np.testing.assert_allclose(y, np.rot90(x, 1, axes=(2, 3)), atol=1e-6)
+    y = metric.random_affine(x, 0.0, 0.0, 1.0, _Extreme())  # one pixel down and right
+    np.testing.assert_allclose(y[:, :, 1:, 1:], x[:, :, :-1, :-1], atol=1e-6)
+    assert (y[:, :, 0, :] == -1).all() and (y[:, :, :, 0] == -1).all()
+    y = metric.random_affine(x, 0.0, 0.5, 0.0, _Extreme(top=False))  # half size
+    assert (y[:, :, 0, :] == -1).all() and y.dtype == np.float32
+    np.testing.assert_allclose(y[:, :, 3, 3], x[:, :, 3, 3], atol=1e-6)  # the centre stays
+    # 1.5x: output (0, 0) reads the input at 3 + (0 - 3) / 1.5 = 1 on both axes
+    y = metric.random_affine(x, 0.0, 0.5, 0.0, _Extreme(top=True))
+    np.testing.assert_allclose(y[:, :, 0, 0], x[:, :, 1, 1], atol=1e-6)
+    # output (0, 1) reads column 3 + (1 - 3) / 1.5 = 5/3: a third of column 1, 2/3 of column 2
+    want = x[:, :, 1, 1] / 3 + 2 * x[:, :, 1, 2] / 3
+    np.testing.assert_allclose(y[:, :, 0, 1], want, atol=1e-6)
