@@ -9,6 +9,8 @@ written with ops: with nothing recorded (a first-order backward) it reads the sa
 and 1/std as constants; when the backward itself is recorded (`create_graph=True`), it
 rebuilds them from x with ops, so second derivatives come out right.
 `batch_norm_composite` (mean/var/mul ops only) is the oracle the tests compare against.
+On CuPy, the training forward and the first-order backward are hand-written kernels
+(cuda_kernels.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from ..autograd import Function, is_grad_enabled, no_grad
 from ..backend import get_array_module
 from ..tensor import Tensor
+from . import cuda_kernels
 from .reduce import mean, reduce_sum, var
 from .shape import reshape
 
@@ -39,6 +42,14 @@ class BatchNormTrain(Function):
         xp = get_array_module(x)
         axes, shape = _axes_and_shape(x.ndim, x.shape[1])
         self.count = x.size // x.shape[1]
+        if cuda_kernels.handles(x, *affine):
+            weight = affine[0] if self.has_weight else None
+            bias = affine[-1] if self.has_bias else None
+            y, self.mean, self.var, invstd, self.xhat = cuda_kernels.batch_norm_forward(
+                x, weight, bias, self.eps
+            )
+            self.invstd = invstd.reshape(shape)
+            return y
         mu = x.mean(axis=axes, keepdims=True)
         xhat = x - mu
         v = xp.square(xhat).mean(axis=axes, keepdims=True)
@@ -53,6 +64,9 @@ class BatchNormTrain(Function):
     def backward(self, gy):
         x = self.inputs[0]
         axes, shape = _axes_and_shape(x.ndim, x.shape[1])
+        affine = [t._data for t in self.inputs[1:]]
+        if not is_grad_enabled() and cuda_kernels.handles(gy._data, self.xhat, *affine):
+            return self._backward_kernels(gy)
         if is_grad_enabled():
             # recorded backward: x-hat and 1/std must depend on x in the graph
             xhat, invstd = _normalize(x, axes, self.eps)
@@ -74,6 +88,21 @@ class BatchNormTrain(Function):
             m = 1.0 / self.count
             grads[0] = (gy - reshape(gbias * m, shape) - xhat * reshape(gweight * m, shape)) * scale
         return tuple(grads)
+
+    def _backward_kernels(self, gy: Tensor) -> tuple[Tensor | None, ...]:
+        """The first-order backward on CuPy: two fused kernels read the saved x-hat and
+        1/std."""
+        needs = self.needs_input_grad
+        weight = self.inputs[1]._data if self.has_weight else None
+        gx, gbias, gweight = cuda_kernels.batch_norm_backward(
+            gy._data, self.xhat, self.invstd, weight, needs[0]
+        )
+        grads = [gx]
+        if self.has_weight:
+            grads.append(gweight if needs[1] else None)
+        if self.has_bias:
+            grads.append(gbias if needs[-1] else None)
+        return tuple(None if g is None else Tensor._make(g, False) for g in grads)
 
 
 def _normalize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor]:

@@ -10,6 +10,8 @@ so `weight (OC, C*KH*KW) @ cols` reads both operands contiguously and yields the
 memory order, so the next layer's im2col, col2im and the reshape of incoming gradients to
 `(OC, OH*OW*N)` all run over long contiguous rows of N values (the strided slice-adds of
 col2im are several times faster than over rows of OW values) and need no transposing copy.
+
+On CuPy, im2col and col2im are hand-written kernels (cuda_kernels.py) with the same layouts.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, NamedTuple
 from ..autograd import Function, is_grad_enabled
 from ..backend import Array, get_array_module
 from ..tensor import Tensor
+from . import cuda_kernels
 from .reduce import reduce_sum
 
 
@@ -84,6 +87,8 @@ def _is_batch_minor(a: Array) -> bool:
 def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
     """Columns `(C, KH, KW, OH, OW, N)` (contiguous) of `x (N, C, H, W)`: one strided view
     copied once, no loop over the batch or pixels."""
+    if cuda_kernels.handles(x):
+        return cuda_kernels.im2col(x, g, out_hw)
     xp = get_array_module(x)
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = g.kernel, g.stride, g.padding, g.dilation
@@ -108,6 +113,8 @@ def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
 def col2im(cols: Array, g: ConvGeometry, x_shape: tuple[int, ...]) -> Array:
     """Adjoint of `im2col`: add columns `(C, KH, KW, OH, OW, N)` back onto an image
     `(N, C, H, W)`, one strided slice-add per kernel offset (never `add.at`)."""
+    if cuda_kernels.handles(cols):
+        return cuda_kernels.col2im(cols, g, x_shape)
     xp = get_array_module(cols)
     c, kh, kw, oh, ow, n = cols.shape
     h, w = x_shape[2:]

@@ -6,6 +6,8 @@ adjoints: max pooling gathers at the argmax (`PoolGather`) and its gradient scat
 (`PoolScatter`); average pooling sums windows (`WindowSum`) and its gradient spreads them
 back (`WindowSumT`). Upsampling is composed from reshape/broadcast (nearest, integer
 factors) or two small interpolation matrices (bilinear), so it needs no node of its own.
+
+On CuPy, the forwards of the pooling nodes are hand-written kernels (cuda_kernels.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import Array, get_array_module
 from ..tensor import Tensor
+from . import cuda_kernels
 from .elementwise import scale
 from .linalg import matmul
 from .reduce import broadcast_to
@@ -75,6 +78,9 @@ class MaxPool2d(Function):
         self.g = g
 
     def forward(self, x):
+        if cuda_kernels.handles(x):
+            y, self.idx = cuda_kernels.max_pool_forward(x, self.g)
+            return y
         xp = get_array_module(x)
         xpad = _pad(x, self.g, -math.inf)
         kh, kw = self.g.kernel
@@ -102,6 +108,8 @@ class PoolScatter(Function):
         self.g, self.idx = g, idx
 
     def forward(self, gy):
+        if cuda_kernels.handles(gy):
+            return cuda_kernels.max_pool_backward(gy, self.idx, self.g)
         buf = _padded_zeros(gy, self.g)
         kh, kw = self.g.kernel
         for k in range(kh * kw):
@@ -122,6 +130,8 @@ class PoolGather(Function):
         self.g, self.idx = g, idx
 
     def forward(self, x):
+        if cuda_kernels.handles(x):
+            return cuda_kernels.max_pool_gather(x, self.idx, self.g)
         xp = get_array_module(x)
         xpad = _pad(x, self.g, 0.0)
         kh, kw = self.g.kernel
@@ -144,6 +154,8 @@ class WindowSum(Function):
         self.g = g
 
     def forward(self, x):
+        if cuda_kernels.handles(x):
+            return cuda_kernels.window_sum(x, self.g)
         xpad = _pad(x, self.g, 0.0)
         kh, kw = self.g.kernel
         y = xpad[_window(0, 0, self.g)].copy()
@@ -165,6 +177,8 @@ class WindowSumT(Function):
         self.g = g
 
     def forward(self, gy):
+        if cuda_kernels.handles(gy):
+            return cuda_kernels.window_sum_t(gy, self.g)
         buf = _padded_zeros(gy, self.g)
         kh, kw = self.g.kernel
         for k in range(kh * kw):
