@@ -91,6 +91,7 @@ def prepare_run_dir(args: argparse.Namespace) -> Path:
     run_dir = Path(run_dir)
     if args.resume and not checkpoint_path(run_dir).is_file():
         raise FileNotFoundError(f"--resume {run_dir}: no {CHECKPOINT_NAME} in that folder")
+    run_dir.mkdir(parents=True, exist_ok=True)
     if not args.resume:
         old = [p for p in (checkpoint_path(run_dir), run_dir / "metrics.jsonl") if p.exists()]
         if old and not getattr(args, "overwrite", False):
@@ -100,8 +101,6 @@ def prepare_run_dir(args: argparse.Namespace) -> Path:
             )
         for p in old:
             p.unlink()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if not args.resume:
         config = json.dumps(vars(args), indent=2, sort_keys=True, default=str)
         with _atomic_path(run_dir / "config.json") as tmp:
             tmp.write_text(config + "\n", encoding="utf-8")
