@@ -64,10 +64,11 @@ class BatchNormTrain(Function):
     def backward(self, gy):
         x = self.inputs[0]
         axes, shape = _axes_and_shape(x.ndim, x.shape[1])
+        recorded = is_grad_enabled()
         affine = [t._data for t in self.inputs[1:]]
-        if not is_grad_enabled() and cuda_kernels.handles(gy._data, self.xhat, *affine):
+        if not recorded and cuda_kernels.handles(gy._data, self.xhat, *affine):
             return self._backward_kernels(gy)
-        if is_grad_enabled():
+        if recorded:
             # recorded backward: x-hat and 1/std must depend on x in the graph
             xhat, invstd = _normalize(x, axes, self.eps)
         else:
