@@ -2,6 +2,8 @@
 evaluate, and the errors promised for bad data."""
 
 import json
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -72,21 +74,24 @@ def test_resume_across_epochs_toy_wgan_gp(tmp_path):
     assert (part / "samples.png").is_file() and (part / "losses.png").is_file()
 
 
-def test_interrupt_saves_checkpoint_and_resumes(tmp_path, monkeypatch):
-    run = tmp_path / "run"
+def _interrupt_in_step(monkeypatch, step):
+    """Patch the generator step to send Ctrl-C (SIGINT) from inside generator step `step`
+    (0-based): the job finishes that step, saves a checkpoint and returns. Returns the
+    unpatched step, to put back."""
     real_step = gan.Run.g_step_
-    calls = {"n": 0}
 
     def step_then_interrupt(self):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            import os
-            import signal
-
+        if self.step == step:
             os.kill(os.getpid(), signal.SIGINT)
         return real_step(self)
 
     monkeypatch.setattr(gan.Run, "g_step_", step_then_interrupt)
+    return real_step
+
+
+def test_interrupt_saves_checkpoint_and_resumes(tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    real_step = _interrupt_in_step(monkeypatch, 1)
     assert gan.main(MLP_MNIST + ["--steps", "5", "--out", str(run)]) == 0
     state = common.load_checkpoint(run)["state"]
     assert state["step"] == 2 and state["batch"] == 2
@@ -217,17 +222,7 @@ def test_lr_decay_linear_resumes_bit_for_bit(tmp_path, monkeypatch):
     args = MLP_MNIST + ["--lr-decay", "linear", "--lr", "1e-3", "--steps", "4"]
     full, part = tmp_path / "full", tmp_path / "part"
     assert gan.main(args + ["--out", str(full)]) == 0
-    real_step = gan.Run.g_step_
-
-    def step_then_interrupt(self):
-        if self.step == 1:
-            import os
-            import signal
-
-            os.kill(os.getpid(), signal.SIGINT)
-        return real_step(self)
-
-    monkeypatch.setattr(gan.Run, "g_step_", step_then_interrupt)
+    real_step = _interrupt_in_step(monkeypatch, 1)
     assert gan.main(args + ["--out", str(part)]) == 0
     assert common.load_checkpoint(part)["state"]["step"] == 2
     monkeypatch.setattr(gan.Run, "g_step_", real_step)
