@@ -34,15 +34,20 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """samples (N, in_dim) -> logits (N, 1). LeakyReLU(0.2) hidden layers; the loss applies
-    the sigmoid (or none, for a Wasserstein critic)."""
+    """samples (N, in_dim) -> logits (N, 1). LeakyReLU(0.2) hidden layers, each followed by
+    dropout when `dropout` > 0 (the 2014 paper's discriminator was trained with dropout);
+    the loss applies the sigmoid (or none, for a Wasserstein critic)."""
 
-    def __init__(self, in_dim: int = 784, hidden: tuple[int, ...] = (256, 256)) -> None:
+    def __init__(
+        self, in_dim: int = 784, hidden: tuple[int, ...] = (256, 256), dropout: float = 0.0
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         width = in_dim
         for h in hidden:
             layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
+            if dropout:  # no module at 0, so the layer names of older checkpoints still match
+                layers.append(nn.Dropout(dropout))
             width = h
         layers.append(nn.Linear(width, 1))
         self.net = nn.Sequential(*layers)

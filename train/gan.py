@@ -149,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
         "of --steps or --epochs (default: none, constant)",
     )
     p.add_argument(
+        "--dropout",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="dropout probability after each hidden layer of the MLP discriminator, as "
+        "in the 2014 paper; --model mlp and 2-D data only (default: 0, none)",
+    )
+    p.add_argument(
         "--pack",
         type=int,
         default=1,
@@ -187,9 +195,11 @@ def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...
     `--pack` asks for it (its input then has m times the features or channels)."""
     batchnorm = obj.gp_weight == 0  # batchnorm couples samples, which the penalty forbids
     m = getattr(args, "pack", 1) or 1
+    dropout = getattr(args, "dropout", 0.0) or 0.0
     if args.dataset in TOY:
         hidden = (args.hidden,) * (getattr(args, "layers", None) or 3)
-        G, D = MLPGenerator(args.nz, hidden, 2, tanh=False), MLPDiscriminator(2 * m, hidden)
+        G = MLPGenerator(args.nz, hidden, 2, tanh=False)
+        D = MLPDiscriminator(2 * m, hidden, dropout)
     elif args.model == "cgan":
         c = shape[0]
         return (
@@ -199,7 +209,7 @@ def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...
     elif args.model == "mlp":
         h = args.hidden
         G = ImageMLPGenerator(args.nz, (h, h), shape)
-        D = MLPDiscriminator(m * int(np.prod(shape)), (h, h))
+        D = MLPDiscriminator(m * int(np.prod(shape)), (h, h), dropout)
     elif shape[1] == 28:
         G, D = Generator28(args.nz, shape[0]), Discriminator28(m * shape[0], batchnorm=batchnorm)
     else:
@@ -233,6 +243,11 @@ def fill_defaults(args: argparse.Namespace) -> None:
             raise ValueError(f"--label-smoothing does not apply to --loss {args.loss}")
     if args.batch_size is None:
         args.batch_size = 512 if toy else 64
+    dropout = getattr(args, "dropout", 0.0) or 0.0
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"--dropout must be in [0, 1), got {dropout}")
+    if dropout and args.model != "mlp":
+        raise ValueError("--dropout applies to the MLP discriminator: use it with --model mlp")
     pack = getattr(args, "pack", 1) or 1
     if pack < 1:
         raise ValueError(f"--pack must be >= 1, got {pack}")

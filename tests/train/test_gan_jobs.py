@@ -249,6 +249,30 @@ def test_pack_flag(tmp_path, capsys):
     assert "--pack" in capsys.readouterr().err
 
 
+def test_dropout_flag(tmp_path, capsys):
+    """--dropout P puts dropout after each hidden layer of the MLP discriminator (active
+    in training: two passes of one batch differ), and is refused for the DCGAN or a P
+    outside [0, 1)."""
+    run = tmp_path / "drop"
+    assert gan.main(MLP_MNIST + ["--dropout", "0.5", "--steps", "2", "--out", str(run)]) == 0
+    args, _ = gan.load_generator(run, "cpu")
+    obj = gan.OBJECTIVES[args.loss]
+    _, D = gan.build_models(args, obj, (1, 28, 28))
+    names = [type(m).__name__ for m in D.net]
+    assert names.count("Dropout") == 2 and names[2] == "Dropout"
+    x = mg.randn(8, 1, 28, 28)
+    assert not np.allclose(D(x).detach().numpy(), D(x).detach().numpy())
+    D.eval()
+    np.testing.assert_array_equal(D(x).detach().numpy(), D(x).detach().numpy())
+    args.dropout = 0.0
+    _, plain = gan.build_models(args, obj, (1, 28, 28))
+    assert "Dropout" not in [type(m).__name__ for m in plain.net]  # old layer names
+    assert gan.main(["--dropout", "0.5", "--out", str(tmp_path / "dc")]) == 1
+    assert "--dropout" in capsys.readouterr().err
+    assert gan.main(MLP_MNIST + ["--dropout", "1", "--out", str(tmp_path / "one")]) == 1
+    assert "--dropout must be in [0, 1)" in capsys.readouterr().err
+
+
 def test_bad_data_paths(tmp_path, capsys):
     missing = tmp_path / "nowhere"
     assert gan.main(["--data-dir", str(missing), "--out", str(tmp_path / "r")]) == 1
