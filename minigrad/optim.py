@@ -1,4 +1,5 @@
-"""Optimizers with PyTorch's update rules: SGD, Adam, RMSprop.
+"""Optimizers with PyTorch's update rules: SGD, Adam, RMSprop; and `EMA`, a moving
+average of parameters for evaluation.
 
 Updates run on the raw arrays, in place and outside the graph (`p._data`, then
 `p._version += 1` so a stale graph that saved the old value refuses to backward). Each step
@@ -7,13 +8,14 @@ allocates at most one temporary per parameter: the loop is Python-bound for smal
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .backend import get_array_module, to_device
 from .tensor import Tensor
 
-__all__ = ["SGD", "Adam", "Optimizer", "RMSprop"]
+__all__ = ["EMA", "SGD", "Adam", "Optimizer", "RMSprop"]
 
 
 class Optimizer:
@@ -350,3 +352,83 @@ class RMSprop(Optimizer):
                     tmp *= lr
                     x -= tmp
                 p._version += 1
+
+
+class EMA:
+    """An exponential moving average of parameters (Polyak averaging), for evaluating or
+    sampling with weights smoother than the last step's.
+
+    Call `update()` after each optimizer step: every average a moves to
+    a = d * a + (1 - d) * p with d = min(decay, (1 + t) / (10 + t)) at update t, so the
+    first updates, when the average is still mostly the initial weights, follow the
+    parameters closely (TensorFlow's `num_updates` rule). Inside `with ema.swapped():`
+    the parameters hold the averages and get their own values back on exit, so
+    evaluation code needs no change; `copy_to()` writes the averages in for good.
+    Buffers (batchnorm's running statistics) are not averaged. `state_dict()` saves the
+    averages with `mg.save`; `load_state_dict` restores them onto each parameter's
+    device.
+    """
+
+    def __init__(self, params: Iterable[Tensor], decay: float = 0.999) -> None:
+        _check("EMA", 0.0 <= decay < 1.0, f"decay {decay}")
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("EMA: got an empty parameter list")
+        self.decay, self.num_updates = decay, 0
+        self.averages = [p._data.copy() for p in self.params]
+
+    def update(self) -> None:
+        t = self.num_updates = self.num_updates + 1
+        d = min(self.decay, (1 + t) / (10 + t))
+        for a, p in zip(self.averages, self.params, strict=True):
+            a *= d
+            a += (1 - d) * p._data
+
+    @contextmanager
+    def swapped(self) -> Iterator[None]:
+        """The parameters hold the averages inside the block, their own values after."""
+        own = [p._data for p in self.params]
+        for p, a in zip(self.params, self.averages, strict=True):
+            p._data = a.copy()  # a copy: code in the block may update parameters in place
+            p._version += 1
+        try:
+            yield
+        finally:
+            for p, x in zip(self.params, own, strict=True):
+                p._data = x
+                p._version += 1
+
+    def copy_to(self) -> None:
+        """Write the averages into the parameters for good (a model kept for inference)."""
+        for p, a in zip(self.params, self.averages, strict=True):
+            p._data[...] = a
+            p._version += 1
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "decay": self.decay,
+            "num_updates": self.num_updates,
+            "averages": {i: a.copy() for i, a in enumerate(self.averages)},
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        saved = state_dict["averages"]
+        if len(saved) != len(self.params):
+            raise ValueError(
+                f"EMA.load_state_dict: {len(saved)} averages in the state but "
+                f"{len(self.params)} parameters"
+            )
+        averages = []
+        for i, p in enumerate(self.params):
+            a = saved[i] if i in saved else saved[str(i)]
+            if isinstance(a, Tensor):
+                a = a._data
+            if tuple(a.shape) != p.shape:
+                raise ValueError(
+                    f"EMA.load_state_dict: average {i} has shape {tuple(a.shape)}, the "
+                    f"parameter {p.shape}"
+                )
+            averages.append(to_device(a, p.device).astype(p.dtype, copy=True))
+        self.averages = averages
+        self.decay = float(state_dict["decay"])
+        self.num_updates = int(state_dict["num_updates"])

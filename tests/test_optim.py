@@ -198,3 +198,67 @@ def test_state_dict_is_a_snapshot_and_load_checks_sizes():
     wrong = optim.Adam([mg.ones(4, requires_grad=True)])
     with pytest.raises(ValueError, match="shape"):
         wrong.load_state_dict(sd)
+
+
+# ---------------------------------------------------------------------- EMA
+def test_ema_follows_the_warm_up_rule_then_the_decay(tmp_path):
+    """Each update moves every average to d * a + (1 - d) * p with
+    d = min(decay, (1 + t) / (10 + t)); computed here by hand in float64."""
+    w = mg.tensor(np.zeros((2, 3)), requires_grad=True)
+    b = mg.tensor(np.ones(3), requires_grad=True)
+    ema = optim.EMA([w, b], decay=0.6)
+    expect = [np.zeros((2, 3)), np.ones(3)]
+    rng = np.random.default_rng(0)
+    for t in range(1, 20):  # the warm-up rule until t = 13, the decay 0.6 after
+        for p in (w, b):
+            p._data[...] = rng.standard_normal(p.shape)
+        ema.update()
+        d = min(0.6, (1 + t) / (10 + t))
+        expect = [d * e + (1 - d) * p.detach().numpy() for e, p in zip(expect, (w, b), strict=True)]
+        for a, e in zip(ema.averages, expect, strict=True):
+            np.testing.assert_allclose(a, e, rtol=1e-12)
+    assert ema.num_updates == 19
+
+
+def test_ema_swapped_restores_and_state_round_trips(tmp_path):
+    net = nn.Linear(3, 2)
+    ema = optim.EMA(net.parameters(), decay=0.9)
+    opt = optim.SGD(net.parameters(), lr=0.5)
+    x = mg.randn(4, 3)
+    for _ in range(3):
+        opt.zero_grad()
+        (net(x) ** 2).sum().backward()
+        opt.step()
+        ema.update()
+    own = [p.detach().numpy().copy() for p in net.parameters()]
+    versions = [p._version for p in net.parameters()]
+    with ema.swapped():
+        for p, a in zip(net.parameters(), ema.averages, strict=True):
+            np.testing.assert_array_equal(p.detach().numpy(), a)
+        p._data += 1.0  # an in-place change inside the block leaves the averages alone
+    for p, o, v in zip(net.parameters(), own, versions, strict=True):
+        np.testing.assert_array_equal(p.detach().numpy(), o)
+        assert p._version > v  # a graph saved inside the block cannot backward later
+    assert not np.array_equal(ema.averages[-1], own[-1] + 1.0)
+    mg.save(ema.state_dict(), tmp_path / "ema.npz")
+    other = optim.EMA(nn.Linear(3, 2).parameters(), decay=0.1)
+    other.load_state_dict(mg.load(tmp_path / "ema.npz"))
+    assert other.decay == 0.9 and other.num_updates == 3
+    for a, b in zip(other.averages, ema.averages, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other.copy_to()
+    for p, a in zip(other.params, ema.averages, strict=True):
+        np.testing.assert_array_equal(p.detach().numpy(), a)
+
+
+def test_ema_rejects_bad_settings_and_states():
+    net = nn.Linear(3, 2)
+    with pytest.raises(ValueError, match="EMA: invalid decay 1.0"):
+        optim.EMA(net.parameters(), decay=1.0)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.EMA([])
+    state = optim.EMA(nn.Linear(3, 5).parameters()).state_dict()
+    with pytest.raises(ValueError, match=r"average 0 has shape \(5, 3\), the parameter \(2, 3\)"):
+        optim.EMA(net.parameters()).load_state_dict(state)
+    with pytest.raises(ValueError, match="1 averages in the state but 2 parameters"):
+        optim.EMA(net.parameters()).load_state_dict({**state, "averages": {0: np.zeros((2, 3))}})
