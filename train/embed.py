@@ -95,6 +95,10 @@ def load_net(run_dir: str | Path, device: str) -> EmbeddingNet:
         head=args.get("head", "flat"),
     )
     net.load_state_dict(saved["state"]["net"])
+    if "ema" in saved["state"]:  # trained with --ema: embed with the averaged weights
+        ema = mg.optim.EMA(net.parameters())
+        ema.load_state_dict(saved["state"]["ema"])
+        ema.copy_to()
     return net.to(device).eval()
 
 

@@ -16,6 +16,7 @@ RUN_DIR` continues exactly where a run stopped, Ctrl-C included.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -126,6 +127,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3)")
     p.add_argument(
+        "--lr-decay",
+        choices=("none", "linear"),
+        default="none",
+        help="linear: the learning rate falls linearly to 0 by the last step of --epochs "
+        "(default: none, constant)",
+    )
+    p.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        metavar="DECAY",
+        help="evaluate (and embed with) an exponential moving average of the weights "
+        "with this decay, e.g. 0.9; 0 evaluates the last step's weights (default: 0)",
+    )
+    p.add_argument(
         "--shift",
         type=int,
         default=2,
@@ -173,6 +189,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
     if args.train_classes is None:
         args.train_classes = "0-4" if args.split == "unseen" else "0-9"
     parse_classes(args.train_classes)  # fail early on a bad value
+    if not 0.0 <= (getattr(args, "ema", 0.0) or 0.0) < 1.0:
+        raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
     if args.out is None and not args.resume:
         name = args.model if args.model == "siamese" else f"triplet-{args.mining}"
         args.out = str(Path("runs") / f"metric-{name}-{args.split}")
@@ -300,6 +318,8 @@ class Run:
         )
         self.net.to(device)
         self.opt = mg.optim.Adam(self.net.parameters(), lr=args.lr)
+        decay = getattr(args, "ema", 0.0) or 0.0
+        self.ema = mg.optim.EMA(self.net.parameters(), decay) if decay else None
         self.epoch, self.batch, self.step = 0, 0, 0
         self.plan: np.ndarray | None = None  # this epoch's batches, drawn at its start
         self.sums: dict[str, float] = {}
@@ -320,6 +340,7 @@ class Run:
             "step": self.step,
             "plan": self.plan if self.plan is not None else np.zeros(0, np.int64),
             "sums": dict(self.sums),
+            **({"ema": self.ema.state_dict()} if self.ema else {}),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -329,6 +350,8 @@ class Run:
         self.epoch, self.batch, self.step = (int(state[k]) for k in ("epoch", "batch", "step"))
         self.plan = state["plan"] if len(state["plan"]) else None
         self.sums = {k: float(v) for k, v in state["sums"].items()}
+        if self.ema:
+            self.ema.load_state_dict(state["ema"])
 
     # -------------------------------------------------------------- batches
     def draw_plan(self) -> np.ndarray:
@@ -374,12 +397,20 @@ class Run:
         per = contrastive_loss(emb[:bs], emb[bs:], same, a.margin, a.loss_form, reduction="none")
         return per, bs
 
+    def schedule_lr_(self, total_steps: int) -> None:
+        """--lr-decay linear: the rate is --lr times the share of steps left, a function
+        of the step alone, so a resumed run follows the same schedule."""
+        if getattr(self.args, "lr_decay", "none") == "linear":
+            self.opt.lr = self.args.lr * max(0.0, 1.0 - self.step / max(1, total_steps))
+
     def train_step(self) -> dict[str, float]:
         per, count = self.losses()
         loss = per.mean() if count else per.sum()
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
+        if self.ema:
+            self.ema.update()
         return {
             "loss": common.check_finite("loss", loss, self.step, self.ckpt),
             "active": active_share(per),
@@ -393,14 +424,16 @@ class Run:
 
     @mg.no_grad()
     def embed(self, images: np.ndarray, batch: int = 500) -> np.ndarray:
-        """Embeddings (N, D) of uint8 images (N, 28, 28), in eval mode."""
+        """Embeddings (N, D) of uint8 images (N, 28, 28), in eval mode, with the averaged
+        weights under --ema."""
         self.net.eval()
         try:
-            x = mgdata.to_unit_range(images)
-            parts = [
-                self.net(mg.tensor(x[i : i + batch], device=self.device)).numpy()
-                for i in range(0, len(x), batch)
-            ]
+            with self.ema.swapped() if self.ema else contextlib.nullcontext():
+                x = mgdata.to_unit_range(images)
+                parts = [
+                    self.net(mg.tensor(x[i : i + batch], device=self.device)).numpy()
+                    for i in range(0, len(x), batch)
+                ]
             return np.concatenate(parts)
         finally:
             self.net.train()
@@ -514,6 +547,8 @@ def train(args: argparse.Namespace) -> tuple[Path, dict[str, Any] | None]:
     saved_args = {k: v for k, v in vars(args).items() if k != "resume"}
     bpe = run.batches_per_epoch
     epochs = 1 if args.dry_run else args.epochs
+    planned = epochs * bpe  # --lr-decay's horizon: --steps only stops early, so a run
+    # stopped by --steps and resumed without it follows the same schedule
 
     def save() -> None:
         common.save_checkpoint(run.ckpt, {"args": saved_args, "state": run.state()})
@@ -537,6 +572,7 @@ def train(args: argparse.Namespace) -> tuple[Path, dict[str, Any] | None]:
             )
             t0 = time.perf_counter()
             while run.batch < bpe and not steps_done():
+                run.schedule_lr_(planned)
                 stats = run.train_step()
                 run.batch += 1
                 run.step += 1

@@ -57,6 +57,7 @@ def test_dry_run_writes_logs_eval_and_pictures(tmp_path, extra, capsys):
     [
         ["--model", "triplet", "--mining", "random"],  # the miner draws random numbers too
         ["--model", "siamese"],
+        ["--ema", "0.9", "--lr-decay", "linear"],  # averages and schedule resume too
     ],
 )
 def test_resume_mid_epoch_is_bit_for_bit(tmp_path, extra):
@@ -116,10 +117,40 @@ def test_parse_classes():
             metric.parse_classes(bad)
 
 
+def test_ema_and_lr_decay(tmp_path):
+    """--ema evaluates and embeds with the averaged weights, which the checkpoint keeps
+    next to the last step's; --lr-decay linear ends the last step at lr / batches."""
+    out = tmp_path / "ema"
+    args = ["--dry-run", "--device", "cpu", "--embedding-dim", "8", "--ema", "0.5"]
+    assert metric.main(args + ["--lr-decay", "linear", "--out", str(out)]) == 0
+    state = common.load_checkpoint(out)["state"]
+    assert state["opt"]["param_groups"][0]["lr"] == pytest.approx(1e-3 / metric.DRY_BATCHES)
+    assert int(state["ema"]["num_updates"]) == metric.DRY_BATCHES
+    net = embed.load_net(out, "cpu")
+    averages = state["ema"]["averages"]
+    for i, p in enumerate(net.parameters()):
+        a = averages[i] if i in averages else averages[str(i)]
+        np.testing.assert_array_equal(p.detach().numpy(), a)
+    last, averaged = _params(out), net.state_dict()
+    assert last.keys() == averaged.keys()
+    assert any(not np.array_equal(averaged[k].numpy(), last[k]) for k in last)
+    # the recorded metrics are those of the averaged weights
+    parsed = metric.build_parser().parse_args(args)
+    metric.fill_defaults(parsed)
+    _, _, images, eval_labels = metric.split_data(parsed)
+    emb = embed.embed(net, images, "cpu")
+    expected = metric.retrieval_metrics(emb, eval_labels)
+    (record,) = common.read_jsonl(out / "metrics.jsonl")
+    for k, v in expected.items():
+        assert record[k] == pytest.approx(v, abs=1e-3), k
+
+
 def test_bad_arguments_exit_with_a_message(tmp_path, capsys):
     out = str(tmp_path / "r")
     assert metric.main(["--classes-per-batch", "9", "--dry-run", "--out", out]) == 1
     assert "--classes-per-batch 9" in capsys.readouterr().err
+    assert metric.main(["--ema", "1.0", "--dry-run", "--out", out]) == 1
+    assert "--ema must be in [0, 1), got 1.0" in capsys.readouterr().err
     assert metric.main(["--resume", str(tmp_path / "missing")]) == 1
     assert "checkpoint not found" in capsys.readouterr().err
 
