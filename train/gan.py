@@ -10,6 +10,7 @@ continues exactly where a run stopped, Ctrl-C included.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -157,6 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
         "in the 2014 paper; --model mlp and 2-D data only (default: 0, none)",
     )
     p.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        metavar="DECAY",
+        help="sample, evaluate and save for train.sample an exponential moving average "
+        "of G's weights with this decay, e.g. 0.999 (Yazici et al. 2019); 0 uses the "
+        "last step's weights (default: 0)",
+    )
+    p.add_argument(
         "--pack",
         type=int,
         default=1,
@@ -243,6 +253,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
             raise ValueError(f"--label-smoothing does not apply to --loss {args.loss}")
     if args.batch_size is None:
         args.batch_size = 512 if toy else 64
+    if not 0.0 <= (getattr(args, "ema", 0.0) or 0.0) < 1.0:
+        raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
     dropout = getattr(args, "dropout", 0.0) or 0.0
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"--dropout must be in [0, 1), got {dropout}")
@@ -299,6 +311,8 @@ class Run:
         self.opt_g = make_optimizer(self.obj, self.G.parameters(), lr, betas)
         self.opt_d = make_optimizer(self.obj, self.D.parameters(), lr_d, betas)
         self.base_lr = (lr, lr_d)
+        decay = getattr(args, "ema", 0.0) or 0.0
+        self.ema = mg.optim.EMA(self.G.parameters(), decay) if decay else None
         # Fixed noise for the per-epoch pictures, from its own generator so that drawing
         # it does not move the training stream.
         fixed = np.random.default_rng(args.seed + 1)
@@ -328,6 +342,7 @@ class Run:
             "d_step": self.d_step,
             "perm": self.perm if self.perm is not None else np.zeros(0, np.int64),
             "sums": dict(self.sums),
+            **({"ema_G": self.ema.state_dict()} if self.ema else {}),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -340,6 +355,8 @@ class Run:
         self.step, self.d_step = int(state["step"]), int(state["d_step"])
         self.perm = state["perm"] if len(state["perm"]) else None
         self.sums = {k: float(v) for k, v in state["sums"].items()}
+        if self.ema:
+            self.ema.load_state_dict(state["ema_G"])
 
     def schedule_lr_(self, total_steps: int) -> None:
         """--lr-decay linear: each rate is its base times the share of generator steps
@@ -421,6 +438,8 @@ class Run:
         finally:
             self.D.requires_grad_(True)
         self.opt_g.step()
+        if self.ema:
+            self.ema.update()
         return {"g_loss": common.check_finite("G loss", loss, self.step, self.ckpt)}
 
     # -------------------------------------------------------------- outputs
@@ -429,10 +448,12 @@ class Run:
         return common.checkpoint_path(self.run_dir)
 
     def sample(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
-        """Generator outputs for fixed latents, in eval mode (running batchnorm stats)."""
+        """Generator outputs for fixed latents, in eval mode (running batchnorm stats),
+        with G's averaged weights under --ema."""
         self.G.eval()
         try:
-            return sample_generator(self.args, self.G, len(z), self.device, z=z, labels=labels)
+            with self.ema.swapped() if self.ema else contextlib.nullcontext():
+                return sample_generator(self.args, self.G, len(z), self.device, z=z, labels=labels)
         finally:
             self.G.train()
 
@@ -498,6 +519,10 @@ def load_generator(run_dir: str | Path, device: str) -> tuple[argparse.Namespace
     args = argparse.Namespace(**saved["args"])
     G, _ = build_models(args, OBJECTIVES[args.loss], data_shape(args))
     G.load_state_dict(saved["state"]["G"])
+    if "ema_G" in saved["state"]:  # trained with --ema: the averaged weights
+        ema = mg.optim.EMA(G.parameters())
+        ema.load_state_dict(saved["state"]["ema_G"])
+        ema.copy_to()
     return args, G.to(device).eval()
 
 

@@ -40,12 +40,37 @@ MLP_MNIST = [
 ]
 
 
-def test_resume_mid_epoch_is_bit_for_bit(tmp_path):
+@pytest.mark.parametrize("extra", [[], ["--ema", "0.9"]])
+def test_resume_mid_epoch_is_bit_for_bit(tmp_path, extra):
     full, part = tmp_path / "full", tmp_path / "part"
-    assert gan.main(MLP_MNIST + ["--steps", "6", "--out", str(full)]) == 0
-    assert gan.main(MLP_MNIST + ["--steps", "3", "--out", str(part)]) == 0
+    assert gan.main(MLP_MNIST + extra + ["--steps", "6", "--out", str(full)]) == 0
+    assert gan.main(MLP_MNIST + extra + ["--steps", "3", "--out", str(part)]) == 0
     assert gan.main(["--resume", str(part), "--steps", "6"]) == 0
     _same(_params(full), _params(part))
+    if extra:  # the averages resume too
+        a, b = (common.load_checkpoint(r)["state"]["ema_G"] for r in (full, part))
+        assert int(a["num_updates"]) == int(b["num_updates"]) == 6
+        _same(
+            {str(k): v for k, v in a["averages"].items()},
+            {str(k): v for k, v in b["averages"].items()},
+        )
+
+
+def test_ema_generator_is_what_samples_and_loads(tmp_path, capsys):
+    """--ema: load_generator (train.sample, latent, evaluate) gets G's averaged weights,
+    not the last step's; a decay outside [0, 1) is refused."""
+    run = tmp_path / "ema"
+    assert gan.main(MLP_MNIST + ["--ema", "0.5", "--steps", "4", "--out", str(run)]) == 0
+    state = common.load_checkpoint(run)["state"]
+    _, G = gan.load_generator(run, "cpu")
+    averages = {str(k): v for k, v in state["ema_G"]["averages"].items()}
+    for i, p in enumerate(G.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), averages[str(i)])
+    last = {k: v.numpy() for k, v in state["G"].items()}
+    loaded = {k: v.numpy() for k, v in G.state_dict().items()}
+    assert any(not np.array_equal(last[k], loaded[k]) for k in last)
+    assert gan.main(MLP_MNIST + ["--ema", "1", "--out", str(tmp_path / "bad")]) == 1
+    assert "--ema must be in [0, 1), got 1.0" in capsys.readouterr().err
 
 
 def test_resume_across_epochs_toy_wgan_gp(tmp_path):
