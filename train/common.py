@@ -314,7 +314,8 @@ def scatter_plot(
         c = as_numpy(centres)
         ax.scatter(c[:, 0], c[:, 1], s=40, marker="x", c="black", label="modes")
     ax.set_aspect("equal", adjustable="datalim")
-    ax.legend(loc="upper right", markerscale=3)
+    # the legend goes below the axes: inside, it hid the grid's top-right mode
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, markerscale=3)
     if title:
         ax.set_title(title)
     _save_figure(fig, path)
