@@ -93,6 +93,7 @@ def load_net(run_dir: str | Path, device: str) -> EmbeddingNet:
         int(args["channels"]),
         normalize=args["model"] == "triplet",
         head=args.get("head", "flat"),
+        convs=int(args.get("convs_per_stage", 1)),
     )
     net.load_state_dict(saved["state"]["net"])
     if "ema" in saved["state"]:  # trained with --ema: embed with the averaged weights

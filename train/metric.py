@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=32,
         help="width of the CNN: channels of its first conv layer (default: 32)",
     )
+    p.add_argument(
+        "--convs-per-stage",
+        type=int,
+        default=1,
+        help="3x3 conv layers before each of the CNN's two max-pools (default: 1)",
+    )
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3)")
     p.add_argument(
         "--lr-decay",
@@ -315,6 +321,7 @@ class Run:
             args.channels,
             normalize=self.triplet,
             head=getattr(args, "head", "flat"),
+            convs=getattr(args, "convs_per_stage", 1),
         )
         self.net.to(device)
         self.opt = mg.optim.Adam(self.net.parameters(), lr=args.lr)

@@ -165,11 +165,20 @@ def test_sample_pairs_needs_a_partner_for_every_anchor():
 
 # ---------------------------------------------------------------------- the network
 @pytest.mark.parametrize(
-    ("hidden", "normalize", "head"),
-    [(0, False, "flat"), (0, True, "flat"), (16, True, "flat"), (0, True, "pool")],
+    ("hidden", "normalize", "head", "convs"),
+    [
+        (0, False, "flat", 1),
+        (0, True, "flat", 1),
+        (16, True, "flat", 1),
+        (0, True, "pool", 1),
+        (0, True, "flat", 2),
+    ],
 )
-def test_embedding_net_one_step(hidden, normalize, head):
-    net = EmbeddingNet(embedding_dim=8, channels=4, hidden=hidden, normalize=normalize, head=head)
+def test_embedding_net_one_step(hidden, normalize, head, convs):
+    net = EmbeddingNet(
+        embedding_dim=8, channels=4, hidden=hidden, normalize=normalize, head=head, convs=convs
+    )
+    assert sum(type(m).__name__ == "Conv2d" for m in net.net) == 2 * convs + (head == "pool")
     opt = mg.optim.Adam(net.parameters(), lr=1e-3)
     x = mg.randn(12, 1, 28, 28)
     labels = np.repeat(np.arange(3), 4)
@@ -187,3 +196,5 @@ def test_embedding_net_one_step(hidden, normalize, head):
 def test_embedding_net_rejects_unknown_head():
     with pytest.raises(ValueError, match="EmbeddingNet: head must be"):
         EmbeddingNet(head="gap")
+    with pytest.raises(ValueError, match="convs per stage must be at least 1, got 0"):
+        EmbeddingNet(convs=0)

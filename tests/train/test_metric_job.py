@@ -119,9 +119,11 @@ def test_parse_classes():
 
 def test_ema_and_lr_decay(tmp_path):
     """--ema evaluates and embeds with the averaged weights, which the checkpoint keeps
-    next to the last step's; --lr-decay linear ends the last step at lr / batches."""
+    next to the last step's; --lr-decay linear ends the last step at lr / batches;
+    train.embed rebuilds a --convs-per-stage 2 network."""
     out = tmp_path / "ema"
     args = ["--dry-run", "--device", "cpu", "--embedding-dim", "8", "--ema", "0.5"]
+    args += ["--convs-per-stage", "2"]
     assert metric.main(args + ["--lr-decay", "linear", "--out", str(out)]) == 0
     state = common.load_checkpoint(out)["state"]
     assert state["opt"]["param_groups"][0]["lr"] == pytest.approx(1e-3 / metric.DRY_BATCHES)
