@@ -8,7 +8,8 @@ from minigrad import nn
 
 class MLPGenerator(nn.Module):
     """z (N, nz) -> samples (N, out_dim); Tanh output for images in [-1, 1], linear for
-    points."""
+    points. `batchnorm` puts batch normalisation before each hidden ReLU, as DCGAN does
+    in its generator."""
 
     def __init__(
         self,
@@ -16,13 +17,17 @@ class MLPGenerator(nn.Module):
         hidden: tuple[int, ...] = (256, 256),
         out_dim: int = 784,
         tanh: bool = True,
+        batchnorm: bool = False,
     ) -> None:
         super().__init__()
         self.nz = nz
         layers: list[nn.Module] = []
         width = nz
         for h in hidden:
-            layers += [nn.Linear(width, h), nn.ReLU()]
+            layers.append(nn.Linear(width, h))
+            if batchnorm:
+                layers.append(nn.BatchNorm1d(h))
+            layers.append(nn.ReLU())
             width = h
         layers.append(nn.Linear(width, out_dim))
         if tanh:
@@ -64,9 +69,10 @@ class ImageMLPGenerator(MLPGenerator):
         nz: int = 100,
         hidden: tuple[int, ...] = (256, 256),
         image_shape: tuple[int, int, int] = (1, 28, 28),
+        batchnorm: bool = False,
     ) -> None:
         c, h, w = image_shape
-        super().__init__(nz, hidden, c * h * w, tanh=True)
+        super().__init__(nz, hidden, c * h * w, tanh=True, batchnorm=batchnorm)
         self.image_shape = image_shape
 
     def forward(self, z: mg.Tensor) -> mg.Tensor:

@@ -158,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
         "in the 2014 paper; --model mlp and 2-D data only (default: 0, none)",
     )
     p.add_argument(
+        "--g-batchnorm",
+        action="store_true",
+        help="batch normalisation in the hidden layers of the MLP generator on images, "
+        "as DCGAN's generator has (default: off, the 2014 architecture)",
+    )
+    p.add_argument(
         "--ema",
         type=float,
         default=0.0,
@@ -218,7 +224,7 @@ def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...
         )
     elif args.model == "mlp":
         h = args.hidden
-        G = ImageMLPGenerator(args.nz, (h, h), shape)
+        G = ImageMLPGenerator(args.nz, (h, h), shape, getattr(args, "g_batchnorm", False))
         D = MLPDiscriminator(m * int(np.prod(shape)), (h, h), dropout)
     elif shape[1] == 28:
         G, D = Generator28(args.nz, shape[0]), Discriminator28(m * shape[0], batchnorm=batchnorm)
@@ -258,6 +264,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
     dropout = getattr(args, "dropout", 0.0) or 0.0
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"--dropout must be in [0, 1), got {dropout}")
+    if getattr(args, "g_batchnorm", False) and (args.model != "mlp" or toy):
+        raise ValueError("--g-batchnorm applies to the MLP generator on images: --model mlp")
     if dropout and args.model != "mlp":
         raise ValueError("--dropout applies to the MLP discriminator: use it with --model mlp")
     pack = getattr(args, "pack", 1) or 1

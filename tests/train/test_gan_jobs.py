@@ -298,6 +298,20 @@ def test_dropout_flag(tmp_path, capsys):
     assert "--dropout must be in [0, 1)" in capsys.readouterr().err
 
 
+def test_g_batchnorm_flag(tmp_path, capsys):
+    """--g-batchnorm puts BatchNorm1d before each hidden ReLU of the MLP generator; the
+    saved run reloads with it; refused for the DCGAN and for 2-D data."""
+    run = tmp_path / "bn"
+    assert gan.main(MLP_MNIST + ["--g-batchnorm", "--steps", "2", "--out", str(run)]) == 0
+    _, G = gan.load_generator(run, "cpu")
+    names = [type(m).__name__ for m in G.net]
+    assert names[:3] == ["Linear", "BatchNorm1d", "ReLU"] and names.count("BatchNorm1d") == 2
+    assert gan.main(["--g-batchnorm", "--out", str(tmp_path / "dc")]) == 1
+    assert "--g-batchnorm" in capsys.readouterr().err
+    assert gan.main(["--dataset", "ring", "--g-batchnorm", "--out", str(tmp_path / "t")]) == 1
+    assert "--g-batchnorm" in capsys.readouterr().err
+
+
 def test_bad_data_paths(tmp_path, capsys):
     missing = tmp_path / "nowhere"
     assert gan.main(["--data-dir", str(missing), "--out", str(tmp_path / "r")]) == 1
