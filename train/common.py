@@ -25,6 +25,9 @@ from minigrad.backend import as_numpy, cupy_module, normalize_device
 from minigrad.serialization import fsync_dir
 
 CHECKPOINT_NAME = "checkpoint.npz"
+# what the training jobs' main() reports as "error: ..." with exit status 1 instead of a
+# traceback: missing or refused files, bad arguments or data, a NaN/Inf loss
+TRAINING_ERRORS = (FileNotFoundError, FileExistsError, ValueError, FloatingPointError, RuntimeError)
 
 
 # ---------------------------------------------------------------------- seeds, args, devices

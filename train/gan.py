@@ -671,13 +671,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         run_dir = train(args)
-    except (
-        FileNotFoundError,
-        FileExistsError,
-        ValueError,
-        FloatingPointError,
-        RuntimeError,
-    ) as exc:
+    except common.TRAINING_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"run folder: {run_dir} (samples.png, losses.png, metrics.jsonl, checkpoint.npz)")

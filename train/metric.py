@@ -627,13 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         run_dir, result = train(args)
-    except (
-        FileNotFoundError,
-        FileExistsError,
-        ValueError,
-        FloatingPointError,
-        RuntimeError,
-    ) as exc:
+    except common.TRAINING_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if result is not None:
