@@ -155,13 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="P",
         help="dropout probability after each hidden layer of the MLP discriminator, as "
-        "in the 2014 paper; --model mlp and 2-D data only (default: 0, none)",
+        "in the 2014 paper; the MLP discriminators only: --model mlp and 2-D data "
+        "(default: 0, none)",
     )
     p.add_argument(
         "--g-batchnorm",
         action="store_true",
-        help="batch normalisation in the hidden layers of the MLP generator on images, "
-        "as DCGAN's generator has (default: off, the 2014 architecture)",
+        help="batch normalisation in the hidden layers of the MLP generator (images or "
+        "2-D points), as DCGAN's generator has (default: off, the 2014 architecture)",
     )
     p.add_argument(
         "--ema",
@@ -212,9 +213,10 @@ def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...
     batchnorm = obj.gp_weight == 0  # batchnorm couples samples, which the penalty forbids
     m = getattr(args, "pack", 1) or 1
     dropout = getattr(args, "dropout", 0.0) or 0.0
+    g_bn = getattr(args, "g_batchnorm", False)
     if args.dataset in TOY:
         hidden = (args.hidden,) * (getattr(args, "layers", None) or 3)
-        G = MLPGenerator(args.nz, hidden, 2, tanh=False)
+        G = MLPGenerator(args.nz, hidden, 2, tanh=False, batchnorm=g_bn)
         D = MLPDiscriminator(2 * m, hidden, dropout)
     elif args.model == "cgan":
         c = shape[0]
@@ -224,7 +226,7 @@ def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...
         )
     elif args.model == "mlp":
         h = args.hidden
-        G = ImageMLPGenerator(args.nz, (h, h), shape, getattr(args, "g_batchnorm", False))
+        G = ImageMLPGenerator(args.nz, (h, h), shape, g_bn)
         D = MLPDiscriminator(m * int(np.prod(shape)), (h, h), dropout)
     elif shape[1] == 28:
         G, D = Generator28(args.nz, shape[0]), Discriminator28(m * shape[0], batchnorm=batchnorm)
@@ -264,8 +266,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
     dropout = getattr(args, "dropout", 0.0) or 0.0
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"--dropout must be in [0, 1), got {dropout}")
-    if getattr(args, "g_batchnorm", False) and (args.model != "mlp" or toy):
-        raise ValueError("--g-batchnorm applies to the MLP generator on images: --model mlp")
+    if getattr(args, "g_batchnorm", False) and args.model != "mlp":
+        raise ValueError("--g-batchnorm applies to the MLP generator: use it with --model mlp")
     if dropout and args.model != "mlp":
         raise ValueError("--dropout applies to the MLP discriminator: use it with --model mlp")
     pack = getattr(args, "pack", 1) or 1
