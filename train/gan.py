@@ -165,6 +165,24 @@ def build_parser() -> argparse.ArgumentParser:
         "2-D points), as DCGAN's generator has (default: off, the 2014 architecture)",
     )
     p.add_argument(
+        "--instance-noise",
+        type=float,
+        default=0.0,
+        metavar="SIGMA",
+        help="instance noise (Sonderby et al. 2016): Gaussian noise of this std is added "
+        "to every input of D, real and fake, and falls linearly to 0 by the last "
+        "generator step (or by --instance-noise-steps); in data units, e.g. 0.5 for 2-D "
+        "data (default: 0, none)",
+    )
+    p.add_argument(
+        "--instance-noise-steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the generator step by which the instance noise has fallen to 0 "
+        "(default: the run's last)",
+    )
+    p.add_argument(
         "--ema",
         type=float,
         default=0.0,
@@ -263,6 +281,11 @@ def fill_defaults(args: argparse.Namespace) -> None:
         args.batch_size = 512 if toy else 64
     if not 0.0 <= (getattr(args, "ema", 0.0) or 0.0) < 1.0:
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
+    if (getattr(args, "instance_noise", 0.0) or 0.0) < 0.0:
+        raise ValueError(f"--instance-noise must be >= 0, got {args.instance_noise}")
+    noise_steps = getattr(args, "instance_noise_steps", None)
+    if noise_steps is not None and noise_steps < 1:
+        raise ValueError(f"--instance-noise-steps must be >= 1, got {args.instance_noise_steps}")
     dropout = getattr(args, "dropout", 0.0) or 0.0
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"--dropout must be in [0, 1), got {dropout}")
@@ -330,6 +353,7 @@ class Run:
         self.fixed_labels = np.arange(64) % 10
         self.epoch, self.batch, self.step, self.d_step = 0, 0, 0, 0
         self.perm: np.ndarray | None = None
+        self.noise_std = 0.0  # the instance noise of the current step, set by schedule_
         self.sums: dict[str, float] = {}
 
     @property
@@ -368,13 +392,16 @@ class Run:
         if self.ema:
             self.ema.load_state_dict(state["ema_G"])
 
-    def schedule_lr_(self, total_steps: int) -> None:
-        """--lr-decay linear: each rate is its base times the share of generator steps
-        left, a function of the step alone, so a resumed run follows the same schedule."""
-        if getattr(self.args, "lr_decay", "none") != "linear":
-            return
+    def schedule_(self, total_steps: int) -> None:
+        """The share of generator steps left scales the instance noise and, under
+        --lr-decay linear, each learning rate: a function of the step alone, so a resumed
+        run follows the same schedule."""
         left = max(0.0, 1.0 - self.step / max(1, total_steps))
-        self.opt_g.lr, self.opt_d.lr = self.base_lr[0] * left, self.base_lr[1] * left
+        noise_steps = getattr(self.args, "instance_noise_steps", None) or total_steps
+        noise_left = max(0.0, 1.0 - self.step / max(1, noise_steps))
+        self.noise_std = (getattr(self.args, "instance_noise", 0.0) or 0.0) * noise_left
+        if getattr(self.args, "lr_decay", "none") == "linear":
+            self.opt_g.lr, self.opt_d.lr = self.base_lr[0] * left, self.base_lr[1] * left
 
     # -------------------------------------------------------------- data
     def real_batch(self) -> tuple[mg.Tensor, mg.Tensor | None]:
@@ -401,6 +428,8 @@ class Run:
         return self.G(z) if y is None else self.G(z, y)
 
     def discriminate(self, x: mg.Tensor, y: mg.Tensor | None) -> mg.Tensor:
+        if self.noise_std > 0:  # instance noise: D judges blurred samples, real and fake
+            x = x + mg.randn(*x.shape, device=self.device) * self.noise_std
         return self.D(x) if y is None else self.D(x, y)
 
     # -------------------------------------------------------------- steps
@@ -622,7 +651,7 @@ def train(args: argparse.Namespace) -> Path:
             )
             t0 = time.perf_counter()
             while run.batch < bpe and not done():
-                run.schedule_lr_(planned)
+                run.schedule_(planned)
                 stats = run.d_step_()
                 run.batch += 1
                 run.d_step += 1

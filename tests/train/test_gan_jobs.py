@@ -40,14 +40,16 @@ MLP_MNIST = [
 ]
 
 
-@pytest.mark.parametrize("extra", [[], ["--ema", "0.9"]])
+@pytest.mark.parametrize(
+    "extra", [[], ["--ema", "0.9"], ["--instance-noise", "0.3", "--instance-noise-steps", "6"]]
+)
 def test_resume_mid_epoch_is_bit_for_bit(tmp_path, extra):
     full, part = tmp_path / "full", tmp_path / "part"
     assert gan.main(MLP_MNIST + extra + ["--steps", "6", "--out", str(full)]) == 0
     assert gan.main(MLP_MNIST + extra + ["--steps", "3", "--out", str(part)]) == 0
     assert gan.main(["--resume", str(part), "--steps", "6"]) == 0
     _same(_params(full), _params(part))
-    if extra:  # the averages resume too
+    if "--ema" in extra:  # the averages resume too
         a, b = (common.load_checkpoint(r)["state"]["ema_G"] for r in (full, part))
         assert int(a["num_updates"]) == int(b["num_updates"]) == 6
         _same(
@@ -296,6 +298,41 @@ def test_dropout_flag(tmp_path, capsys):
     assert "--dropout" in capsys.readouterr().err
     assert gan.main(MLP_MNIST + ["--dropout", "1", "--out", str(tmp_path / "one")]) == 1
     assert "--dropout must be in [0, 1)" in capsys.readouterr().err
+
+
+def test_instance_noise_schedule(tmp_path, capsys):
+    """--instance-noise SIGMA: D's inputs get Gaussian noise whose std falls linearly from
+    SIGMA at step 0 to 0 at --instance-noise-steps (default: the last step); without the
+    flag D sees its inputs unchanged. Bad values are refused."""
+    argv = ["--dataset", "ring", "--hidden", "8", "--out", str(tmp_path / "r")]
+    args = gan.build_parser().parse_args(argv + ["--instance-noise", "0.5"])
+    gan.fill_defaults(args)
+    run = gan.Run(args, "cpu")
+    run.D = lambda x: x  # D sees exactly what discriminate() hands it
+    zeros = mg.zeros(20000, 2)
+    for step, total, noise_steps, std in [
+        (0, 100, None, 0.5),
+        (50, 100, None, 0.25),
+        (50, 100, 80, 0.5 * 30 / 80),
+        (90, 100, 80, 0.0),
+    ]:
+        run.step, args.instance_noise_steps = step, noise_steps
+        run.schedule_(total)
+        assert run.noise_std == pytest.approx(std)
+        seen = run.discriminate(zeros, None).numpy()
+        np.testing.assert_allclose(seen.std(), std, rtol=0.03, atol=1e-12)
+        assert abs(seen.mean()) < 0.02
+    plain = gan.build_parser().parse_args(argv)
+    gan.fill_defaults(plain)
+    run = gan.Run(plain, "cpu")
+    run.schedule_(100)
+    x = mg.randn(16, 2)
+    with mg.no_grad():
+        np.testing.assert_array_equal(run.discriminate(x, None).numpy(), run.D(x).numpy())
+    assert gan.main(argv + ["--instance-noise", "-1"]) == 1
+    assert "--instance-noise must be >= 0, got -1.0" in capsys.readouterr().err
+    assert gan.main(argv + ["--instance-noise", "1", "--instance-noise-steps", "0"]) == 1
+    assert "--instance-noise-steps must be >= 1, got 0" in capsys.readouterr().err
 
 
 def test_g_batchnorm_flag(tmp_path, capsys):
