@@ -324,6 +324,49 @@ def scatter_plot(
     _save_figure(fig, path)
 
 
+def latent_map_plot(
+    path: str | Path, modes: np.ndarray, extent: float, n_modes: int, title: str | None = None
+) -> None:
+    """The latent plane coloured by where the generator sends each point: `modes` (H, W)
+    holds the mode index of the grid point z in [-extent, extent]^2 (row 0 at the bottom)
+    or -1 where the sample is not near any mode (drawn white). Circles mark |z| = 1, 2, 3."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Circle
+
+    colours = [
+        *_colormap("tab20b").colors,
+        *_colormap("tab20c").colors,
+        *_colormap("tab20").colors,
+    ]
+    if n_modes > len(colours):
+        raise ValueError(f"latent_map_plot: at most {len(colours)} modes, got {n_modes}")
+    cmap = ListedColormap([(1.0, 1.0, 1.0), *colours[:n_modes]])
+    fig = _new_figure((5, 5))
+    ax = fig.add_subplot()
+    ax.imshow(
+        modes + 1,
+        origin="lower",
+        extent=(-extent, extent, -extent, extent),
+        cmap=cmap,
+        vmin=0,
+        vmax=n_modes,
+        interpolation="nearest",
+    )
+    for r in (1, 2, 3):
+        ax.add_patch(Circle((0, 0), r, fill=False, lw=0.6, ls="--", color="black"))
+    ax.set_xlabel("z[0]")
+    ax.set_ylabel("z[1]")
+    if title:
+        ax.set_title(title)
+    _save_figure(fig, path)
+
+
+def _colormap(name: str) -> Any:
+    import matplotlib
+
+    return matplotlib.colormaps[name]
+
+
 # ---------------------------------------------------------------------- interrupts, NaNs
 class GracefulInterrupt:
     """Context manager turning the first Ctrl-C (SIGINT, and SIGTERM) into a flag the

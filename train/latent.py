@@ -10,12 +10,18 @@ Writes, as PNGs in DIR (default RUN_DIR/latent):
   A - B + C should be a bold --to-digit;
 - nearest.png: generated samples (first column) next to their nearest training images by
   pixel L2 distance, which shows whether the model copies its data.
+
+For a 2-D mixture run (ring, grid) it writes latent_map.png instead: the plane of the
+first two latent coordinates (the others 0), each point coloured by the mode its sample
+lands on, white where the sample is not within 3 std of any mode. It shows how the
+generator cuts its Gaussian latent into one region per mode, and where it folds.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -51,9 +57,47 @@ def nearest_training(samples: np.ndarray, train: np.ndarray, k: int) -> np.ndarr
     return np.argsort(d, axis=1)[:, :k]
 
 
+def latent_mode_map(
+    decode: Callable[[np.ndarray], np.ndarray],
+    centres: np.ndarray,
+    std: float,
+    nz: int,
+    size: int = 256,
+    extent: float = 3.0,
+) -> np.ndarray:
+    """Mode index (size, size) of the sample decoded from each point of a size x size grid
+    over [-extent, extent]^2 in the first two latent coordinates (the others 0); row i has
+    z[1] = the i-th grid value from the bottom. -1 where the sample is further than 3 `std`
+    from its nearest centre (not high quality, as in train.metrics.mode_coverage)."""
+    t = np.linspace(-extent, extent, size)
+    z = np.zeros((size * size, nz))
+    z[:, 0] = np.tile(t, size)
+    z[:, 1] = np.repeat(t, size)
+    x = decode(z)
+    d2 = ((x[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
+    nearest = d2.argmin(1)
+    good = d2[np.arange(len(x)), nearest] <= (3 * std) ** 2
+    return np.where(good, nearest, -1).reshape(size, size)
+
+
+def _point(c: np.ndarray) -> str:
+    return f"({c[0]:g}, {c[1]:g})"
+
+
+def latent_mass(modes: np.ndarray, extent: float, n_modes: int) -> np.ndarray:
+    """Share (n_modes,) of the standard normal's mass over the plane of a
+    `latent_mode_map` grid that lands on each mode: the fraction of latent draws (first
+    two coordinates within the square) whose samples are high quality at that mode."""
+    t = np.linspace(-extent, extent, modes.shape[0])
+    density = np.exp(-0.5 * (t[None, :] ** 2 + t[:, None] ** 2))
+    density /= density.sum()
+    good = modes >= 0
+    return np.bincount(modes[good], weights=density[good], minlength=n_modes)
+
+
 def main(argv: list[str] | None = None) -> int:
     from train.evaluate import get_classifier, predict
-    from train.gan import load_generator, sample_generator
+    from train.gan import TOY, TOY_STD, load_generator, sample_generator
 
     p = argparse.ArgumentParser(prog="python -m train.latent", description=__doc__.split("\n")[0])
     p.add_argument("run_dir", metavar="RUN_DIR")
@@ -68,12 +112,33 @@ def main(argv: list[str] | None = None) -> int:
     try:
         device = common.resolve_device(args.device)
         run_args, G = load_generator(args.run_dir, device)
-        if run_args.dataset in ("ring", "grid"):
-            raise ValueError(f"{args.run_dir}: latent exploration is for image models")
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     out = Path(args.out or Path(args.run_dir) / "latent")
+    if run_args.dataset in TOY:
+        _, centres_of = TOY[run_args.dataset]
+        centres = centres_of()
+        modes = latent_mode_map(
+            lambda z: sample_generator(run_args, G, len(z), device, z=z, batch=4096),
+            centres,
+            TOY_STD,
+            run_args.nz,
+        )
+        share = latent_mass(modes, 3.0, len(centres))
+        k = int(share.argmin())
+        common.latent_map_plot(
+            out / "latent_map.png",
+            modes,
+            3.0,
+            len(centres),
+            title=f"{run_args.dataset}: {int((share > 0).sum())}/{len(centres)} modes; "
+            f"least latent mass {share[k]:.2%}, mode at {_point(centres[k])}",
+        )
+        for i in np.argsort(share)[:5]:
+            print(f"mode at {_point(centres[i])}: {share[i]:.2%} of the latent mass")
+        print(f"wrote {out / 'latent_map.png'}")
+        return 0
     rng = np.random.default_rng(args.seed)
     nz = run_args.nz
     cond = run_args.model == "cgan"

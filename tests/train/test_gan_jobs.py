@@ -217,6 +217,29 @@ def test_cgan_sample_by_label_and_toy_sample(tmp_path, classifier_cache):
     assert pts.dtype == np.float32 and pts.shape == (9, 2)
     assert evaluate.main([str(toy), "--n", "100"]) == 0
     assert json.loads((toy / "eval.json").read_text())["modes_total"] == 25
+    assert latent.main([str(toy)]) == 0  # 2-D runs: the latent map
+    assert (toy / "latent" / "latent_map.png").is_file()
+
+
+def test_latent_mode_map_and_mass():
+    """latent_mode_map labels each latent grid point with the mode its sample lands on
+    (-1 beyond 3 std); latent_mass weighs the labels by the standard normal density."""
+    centres = np.array([[-1.0, 0.0], [1.0, 0.0]])
+
+    def decode(z):  # left half -> mode 0, right half -> mode 1, |z[1]| > 1 -> far away
+        x = np.stack([np.where(z[:, 0] < 0, -1.0, 1.0), np.zeros(len(z))], 1)
+        x[np.abs(z[:, 1]) > 1] = 9.0
+        return x + 0.05 * z[:, :1]  # within 3 std (0.3) of its centre for |z| <= 3
+
+    modes = latent.latent_mode_map(decode, centres, 0.1, nz=5, size=60, extent=3.0)
+    t = np.linspace(-3, 3, 60)
+    expect = np.where(t[None, :] < 0, 0, 1) * np.ones((60, 1), int)
+    expect[np.abs(t) > 1, :] = -1  # rows are z[1]
+    np.testing.assert_array_equal(modes, expect)
+    share = latent.latent_mass(modes, 3.0, 2)
+    inner = 0.6827 / 0.9973  # P(|z1| <= 1) within the square
+    np.testing.assert_allclose(share, [inner / 2, inner / 2], rtol=0.03)
+    np.testing.assert_allclose(latent.latent_mass(np.zeros((60, 60), int), 3.0, 2), [1, 0])
 
 
 def test_label_smoothing_flag(tmp_path, capsys, monkeypatch):
