@@ -28,6 +28,7 @@ import numpy as np
 
 from minigrad import data as mgdata
 from train import common
+from train.metrics import assign_modes
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -73,11 +74,7 @@ def latent_mode_map(
     z = np.zeros((size * size, nz))
     z[:, 0] = np.tile(t, size)
     z[:, 1] = np.repeat(t, size)
-    x = decode(z)
-    d2 = ((x[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
-    nearest = d2.argmin(1)
-    good = d2[np.arange(len(x)), nearest] <= (3 * std) ** 2
-    return np.where(good, nearest, -1).reshape(size, size)
+    return assign_modes(decode(z), centres, std).reshape(size, size)
 
 
 def _point(c: np.ndarray) -> str:
@@ -119,18 +116,20 @@ def main(argv: list[str] | None = None) -> int:
     if run_args.dataset in TOY:
         _, centres_of = TOY[run_args.dataset]
         centres = centres_of()
+        extent = 3.0  # the latent square [-3, 3]^2 holds 99.5% of the normal's mass
         modes = latent_mode_map(
             lambda z: sample_generator(run_args, G, len(z), device, z=z, batch=4096),
             centres,
             TOY_STD,
             run_args.nz,
+            extent=extent,
         )
-        share = latent_mass(modes, 3.0, len(centres))
+        share = latent_mass(modes, extent, len(centres))
         k = int(share.argmin())
         common.latent_map_plot(
             out / "latent_map.png",
             modes,
-            3.0,
+            extent,
             len(centres),
             title=f"{run_args.dataset}: {int((share > 0).sum())}/{len(centres)} modes; "
             f"least latent mass {share[k]:.2%}, mode at {_point(centres[k])}",

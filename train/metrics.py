@@ -51,6 +51,16 @@ def frechet_distance(feats_a: Any, feats_b: Any) -> float:
     )
 
 
+def assign_modes(samples: Any, centres: Any, std: float) -> np.ndarray:
+    """For each 2-D sample (N, 2), the index of its nearest centre (K, 2) if it lies within
+    3 `std` of it (a high-quality sample, VEEGAN protocol), else -1: int64 (N,)."""
+    x, c = _host(samples), _host(centres)
+    d2 = ((x[:, None, :] - c[None, :, :]) ** 2).sum(-1)
+    nearest = d2.argmin(1)
+    good = np.sqrt(d2[np.arange(len(x)), nearest]) <= 3 * std
+    return np.where(good, nearest, -1).astype(np.int64)
+
+
 def mode_coverage(samples: Any, centres: Any, std: float, min_count: int = 1) -> dict[str, Any]:
     """Mode coverage of 2-D GAN samples (N, 2) on a Gaussian mixture with centres (K, 2).
 
@@ -60,14 +70,12 @@ def mode_coverage(samples: Any, centres: Any, std: float, min_count: int = 1) ->
     their nearest centre. Returns modes_captured (int), high_quality_fraction (float) and
     per_mode_counts (int64 (K,), high-quality samples per mode).
     """
-    x, c = _host(samples), _host(centres)
-    d2 = ((x[:, None, :] - c[None, :, :]) ** 2).sum(-1)
-    nearest = d2.argmin(1)
-    good = np.sqrt(d2[np.arange(len(x)), nearest]) <= 3 * std
-    counts = np.bincount(nearest[good], minlength=len(c)).astype(np.int64)
+    modes = assign_modes(samples, centres, std)
+    good = modes >= 0
+    counts = np.bincount(modes[good], minlength=len(_host(centres))).astype(np.int64)
     return {
         "modes_captured": int((counts >= min_count).sum()),
-        "high_quality_fraction": float(good.mean()) if len(x) else 0.0,
+        "high_quality_fraction": float(good.mean()) if len(modes) else 0.0,
         "per_mode_counts": counts,
     }
 
