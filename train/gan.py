@@ -396,12 +396,15 @@ class Run:
         """The share of generator steps left scales the instance noise and, under
         --lr-decay linear, each learning rate: a function of the step alone, so a resumed
         run follows the same schedule."""
-        left = max(0.0, 1.0 - self.step / max(1, total_steps))
+
+        def left(steps: int) -> float:  # share of `steps` not yet taken, in [0, 1]
+            return max(0.0, 1.0 - self.step / max(1, steps))
+
         noise_steps = getattr(self.args, "instance_noise_steps", None) or total_steps
-        noise_left = max(0.0, 1.0 - self.step / max(1, noise_steps))
-        self.noise_std = (getattr(self.args, "instance_noise", 0.0) or 0.0) * noise_left
+        self.noise_std = (getattr(self.args, "instance_noise", 0.0) or 0.0) * left(noise_steps)
         if getattr(self.args, "lr_decay", "none") == "linear":
-            self.opt_g.lr, self.opt_d.lr = self.base_lr[0] * left, self.base_lr[1] * left
+            share = left(total_steps)
+            self.opt_g.lr, self.opt_d.lr = self.base_lr[0] * share, self.base_lr[1] * share
 
     # -------------------------------------------------------------- data
     def real_batch(self) -> tuple[mg.Tensor, mg.Tensor | None]:
