@@ -39,7 +39,7 @@ def pairwise_euclidean(x: Array) -> Array:
 def _values(embeddings: Any) -> Array:
     """The embedding values as an array, whatever carries them (no graph)."""
     if hasattr(embeddings, "detach"):
-        return embeddings.detach().data
+        return embeddings.detach()._data
     return embeddings
 
 

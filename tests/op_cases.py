@@ -164,7 +164,7 @@ def check_case(case: OpCase, data: st.DataObject, device: str) -> None:
         if y.dtype.kind == "f":
             assert y.dtype == np.float64, f"{case.name}: float64 inputs gave {y.dtype}"
         np.testing.assert_allclose(
-            as_numpy(y.detach().data), r, atol=case.atol, rtol=case.rtol, err_msg=case.name
+            as_numpy(y.detach()._data), r, atol=case.atol, rtol=case.rtol, err_msg=case.name
         )
 
     def fn(*ts):
@@ -196,7 +196,7 @@ def _compare_torch(case: OpCase, arrays, xs, kw, rng) -> None:
     for y, ty in zip(ys, tys, strict=True):
         assert tuple(ty.shape) == y.shape, f"{case.name}: torch shape {tuple(ty.shape)}"
         np.testing.assert_allclose(
-            as_numpy(y.detach().data),
+            as_numpy(y.detach()._data),
             ty.detach().numpy(),
             atol=1e-9,
             rtol=1e-7,
@@ -217,7 +217,7 @@ def _compare_torch(case: OpCase, arrays, xs, kw, rng) -> None:
     )
     want = torch.autograd.grad(tlive, txs, [torch.tensor(g) for g in gys], allow_unused=True)
     for i, (g, w) in enumerate(zip(got, want, strict=True)):
-        gv = np.zeros(arrays[i].shape) if g is None else as_numpy(g.data)
+        gv = np.zeros(arrays[i].shape) if g is None else as_numpy(g._data)
         wv = np.zeros(arrays[i].shape) if w is None else w.numpy()
         np.testing.assert_allclose(
             gv, wv, atol=1e-9, rtol=1e-7, err_msg=f"{case.name}: gradient {i} vs torch"

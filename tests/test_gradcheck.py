@@ -28,7 +28,7 @@ class ArraySquare(Function):
 
     def backward(self, gy):
         (x,) = self.inputs
-        return mg.Tensor(gy.data * 2 * x.data)
+        return mg.Tensor(gy._data * 2 * x._data)
 
 
 class GoodSquare(Function):

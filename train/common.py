@@ -165,7 +165,7 @@ def set_rng_state(state: Mapping[str, Any]) -> None:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, mg.Tensor):
-        value = value.detach().data
+        value = value.detach()._data
     if isinstance(value, np.generic):
         return value.item()
     if hasattr(value, "shape"):
@@ -211,7 +211,7 @@ def _to_nhwc_uint8(images: Any) -> np.ndarray:
     """(N, H, W), (N, C, H, W) or (N, H, W, C) with C in (1, 3), uint8 or float in
     [-1, 1], to uint8 (N, H, W, C)."""
     if isinstance(images, mg.Tensor):
-        images = images.detach().data
+        images = images.detach()._data
     x = as_numpy(images)
     if x.ndim == 3:
         x = x[..., None]
@@ -307,7 +307,7 @@ def scatter_plot(
     """2-D scatter of real (N, 2) and generated (M, 2) points, with mixture centres (K, 2)
     marked when given."""
     real, fake = (
-        as_numpy(a.detach().data if isinstance(a, mg.Tensor) else a) for a in (real_xy, fake_xy)
+        as_numpy(a.detach()._data if isinstance(a, mg.Tensor) else a) for a in (real_xy, fake_xy)
     )
     fig = _new_figure((5, 5))
     ax = fig.add_subplot()
@@ -413,7 +413,7 @@ def check_finite(name: str, value: Any, step: int, checkpoint: str | Path | None
     """`value` (a scalar Tensor, array or number) as a float; a FloatingPointError
     naming `name`, `step` and the last good checkpoint if it is NaN or infinite."""
     if isinstance(value, mg.Tensor):
-        value = value.detach().data
+        value = value.detach()._data
     arr = as_numpy(value)
     if np.all(np.isfinite(arr)):
         return float(arr.reshape(-1)[0]) if arr.size == 1 else float(arr.mean())

@@ -13,7 +13,7 @@ from minigrad.backend import as_numpy
 
 def _host(a: Any, dtype: Any = np.float64) -> np.ndarray:
     if hasattr(a, "detach"):  # a minigrad Tensor
-        a = a.detach().data
+        a = a.detach()._data
     return as_numpy(a).astype(dtype, copy=False)
 
 

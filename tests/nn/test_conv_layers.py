@@ -32,11 +32,11 @@ def test_default_init_bounds_and_shapes(cls, args, kw, w_shape, fan_in, device):
     assert m.weight.shape == w_shape and m.weight.dtype == np.float32
     assert m.weight.device == device
     bound = 1 / math.sqrt(fan_in)
-    w = as_numpy(m.weight.data)
+    w = as_numpy(m.weight._data)
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound
     assert abs(w.mean()) < 0.2 * bound  # uniform, centred
     if kw.get("bias", True):
-        b = as_numpy(m.bias.data)
+        b = as_numpy(m.bias._data)
         assert b.shape == (args[1],) and np.abs(b).max() <= bound
     else:
         assert m.bias is None and [n for n, _ in m.named_parameters()] == ["weight"]
@@ -140,7 +140,7 @@ def test_pooling_modules(device):
     assert Upsample(scale_factor=2)(x).shape == (2, 3, 16, 16)
     assert Upsample(size=(5, 9), mode="bilinear", align_corners=True)(x).shape == (2, 3, 5, 9)
     np.testing.assert_allclose(
-        as_numpy(AvgPool2d(8)(x).data)[..., 0, 0], as_numpy(x.data).mean(axis=(2, 3)), rtol=1e-5
+        as_numpy(AvgPool2d(8)(x)._data)[..., 0, 0], as_numpy(x._data).mean(axis=(2, 3)), rtol=1e-5
     )
 
 

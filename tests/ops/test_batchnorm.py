@@ -66,16 +66,16 @@ def test_batch_norm_matches_torch(cfg, device):
 
     y, leaves, rm, rv = _run(batch_norm, cfg, a, mg_make)
     ty, tleaves, trm, trv = _run(torch.nn.functional.batch_norm, cfg, a, torch_make)
-    np.testing.assert_allclose(as_numpy(y.data), ty.detach().numpy(), rtol=1e-5, atol=1e-9)
-    np.testing.assert_allclose(as_numpy(rm.data), trm.numpy(), rtol=1e-5, atol=1e-12)
-    np.testing.assert_allclose(as_numpy(rv.data), trv.numpy(), rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(as_numpy(y._data), ty.detach().numpy(), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(as_numpy(rm._data), trm.numpy(), rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(as_numpy(rv._data), trv.numpy(), rtol=1e-5, atol=1e-12)
     gy = np.random.default_rng(1).standard_normal(y.shape)
     live = [i for i, t in enumerate(leaves) if t is not None]
     got = mg.grad(y, [leaves[i] for i in live], mg.Tensor(gy, device=device))
     want = torch.autograd.grad(ty, [tleaves[i] for i in live], torch.tensor(gy))
     for i, g, t in zip(live, got, want, strict=True):
         np.testing.assert_allclose(
-            as_numpy(g.data),
+            as_numpy(g._data),
             t.numpy(),
             rtol=1e-5,
             atol=1e-9,
@@ -104,9 +104,9 @@ def test_fused_matches_composite_oracle_to_second_order(cfg, device):
         outs.append([y, rm, rv, *g1, *g2])
     for got, want in zip(*outs, strict=True):
         if want is None:
-            assert got is None or np.allclose(as_numpy(got.data), 0)
+            assert got is None or np.allclose(as_numpy(got._data), 0)
             continue
-        np.testing.assert_allclose(as_numpy(got.data), as_numpy(want.data), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(as_numpy(got._data), as_numpy(want._data), rtol=1e-7, atol=1e-9)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=FIXTURE_OK)
@@ -162,7 +162,7 @@ def test_float32_in_float32_out(device):
     y = batch_norm(x, rm, rv, w, None, training=True)
     y.sum().backward()
     assert y.dtype == x.grad.dtype == w.grad.dtype == rm.dtype == rv.dtype == np.float32
-    out = as_numpy(y.data)
+    out = as_numpy(y._data)
     np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-5)
     np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1, atol=1e-3)
 

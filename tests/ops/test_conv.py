@@ -119,13 +119,13 @@ def _compare_with_torch(cfg, transposed, device):
     ts = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
     ty = _torch_fn(cfg, transposed)(*ts)
     assert y.shape == tuple(ty.shape)
-    np.testing.assert_allclose(as_numpy(y.data), ty.detach().numpy(), rtol=1e-5, atol=1e-10)
+    np.testing.assert_allclose(as_numpy(y._data), ty.detach().numpy(), rtol=1e-5, atol=1e-10)
     gy = np.random.default_rng(1).standard_normal(y.shape)
     got = mg.grad(y, xs, grad_outputs=mg.Tensor(gy, device=device))
     want = torch.autograd.grad(ty, ts, grad_outputs=torch.tensor(gy))
     for name, g, t in zip("x w b".split(), got, want, strict=True):
         np.testing.assert_allclose(
-            as_numpy(g.data), t.numpy(), rtol=1e-5, atol=1e-10, err_msg=f"gradient of {name}, {cfg}"
+            as_numpy(g._data), t.numpy(), rtol=1e-5, atol=1e-10, err_msg=f"gradient of {name}, {cfg}"
         )
 
 
@@ -211,7 +211,7 @@ def test_gradient_penalty_matches_torch(device):
     want = torch.autograd.grad(tp, [tps[1], tps[3]])
     np.testing.assert_allclose(float(p.item()), tp.item(), rtol=1e-8)
     for g, t in zip(got, want, strict=True):
-        np.testing.assert_allclose(as_numpy(g.data), t.numpy(), rtol=1e-6, atol=1e-10)
+        np.testing.assert_allclose(as_numpy(g._data), t.numpy(), rtol=1e-6, atol=1e-10)
 
 
 @settings(max_examples=150, deadline=None)
@@ -287,10 +287,10 @@ def test_non_contiguous_inputs(device):
     rng = np.random.default_rng(5)
     x = rng.standard_normal((3, 2, 6, 5))
     w = rng.standard_normal((4, 2, 3, 3))
-    ref = conv2d(mg.Tensor(x, device=device), mg.Tensor(w, device=device), padding=1).data
+    ref = conv2d(mg.Tensor(x, device=device), mg.Tensor(w, device=device), padding=1)._data
     xt = np.asfortranarray(x)
     wt = np.ascontiguousarray(w.transpose(3, 2, 1, 0)).transpose(3, 2, 1, 0)
-    got = conv2d(mg.Tensor(xt, device=device), mg.Tensor(wt, device=device), padding=1).data
+    got = conv2d(mg.Tensor(xt, device=device), mg.Tensor(wt, device=device), padding=1)._data
     np.testing.assert_allclose(as_numpy(got), as_numpy(ref), rtol=1e-12)
 
 

@@ -134,7 +134,7 @@ def _run_op(op, arrays, device="cpu", second_order=False, seed=1):
     if second_order:
         s = sum((g * mg.Tensor(_values(rng, g.shape, g.dtype), device=device)).sum() for g in grads)
         out += [g for g in mg.grad(s, [*xs, gy], allow_unused=True) if g is not None]
-    return [as_numpy(t.data) for t in out]
+    return [as_numpy(t._data) for t in out]
 
 
 def _assert_close(got, want, dtype, what=""):
@@ -523,8 +523,8 @@ def test_gpu_batch_norm_matches_numpy(gpu_launches, dtype, shape, training, seco
     want_stats, got_stats = [], []
     want = _run_op(_bn_op((True, True), want_stats, training), arrays, "cpu", second_order)
     got = _run_op(_bn_op((True, True), got_stats, training, "cuda"), arrays, "cuda", second_order)
-    want += [as_numpy(t.data) for t in want_stats]
-    _assert_gpu_close(got + [as_numpy(t.data) for t in got_stats], want, dtype)
+    want += [as_numpy(t._data) for t in want_stats]
+    _assert_gpu_close(got + [as_numpy(t._data) for t in got_stats], want, dtype)
     if not training:  # evaluation is composed of generic ops
         assert not gpu_launches
     else:
@@ -537,6 +537,6 @@ def test_gpu_batch_norm_and_leaky_relu_keep_the_batch_minor_layout_of_conv(gpu_l
     w = mg.randn(5, 3, 3, 3, device="cuda")
     h = conv2d(x, w, padding=1)
     y = leaky_relu(batch_norm(h, None, None, training=True), 0.2)
-    assert _same_layout(y.data, h.data)
-    ref = leaky_relu(batch_norm(mg.Tensor(as_numpy(h.data)), None, None, training=True), 0.2)
-    np.testing.assert_allclose(as_numpy(y.data), ref.numpy(), rtol=1e-4, atol=1e-5)
+    assert _same_layout(y._data, h._data)
+    ref = leaky_relu(batch_norm(mg.Tensor(as_numpy(h._data)), None, None, training=True), 0.2)
+    np.testing.assert_allclose(as_numpy(y._data), ref.numpy(), rtol=1e-4, atol=1e-5)

@@ -53,11 +53,11 @@ def _compare(fm, ft, x, device):
     tx = torch.tensor(x, requires_grad=True)
     ty = ft(torch.nn.functional, tx)
     assert y.shape == tuple(ty.shape)
-    np.testing.assert_allclose(as_numpy(y.data), ty.detach().numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(as_numpy(y._data), ty.detach().numpy(), rtol=1e-6, atol=1e-12)
     gy = np.random.default_rng(1).standard_normal(y.shape)
     (g,) = mg.grad(y, X, mg.Tensor(gy, device=device))
     (tg,) = torch.autograd.grad(ty, tx, torch.tensor(gy))
-    np.testing.assert_allclose(as_numpy(g.data), tg.numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(as_numpy(g._data), tg.numpy(), rtol=1e-6, atol=1e-12)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=FIXTURE_OK)
@@ -86,10 +86,10 @@ def test_max_pool_ties_route_to_first_and_nan_wins(device):
     tx = torch.tensor(x, requires_grad=True)
     ty = torch.nn.functional.max_pool2d(tx, 2)
     ty.sum().backward()
-    np.testing.assert_array_equal(as_numpy(y.data), ty.detach().numpy())
-    np.testing.assert_array_equal(as_numpy(X.grad.data), tx.grad.numpy())
-    assert np.isnan(as_numpy(y.data)[0, 0, 0, 0])
-    assert as_numpy(X.grad.data)[0, 0, 0, 2] == 1  # first of the tied window
+    np.testing.assert_array_equal(as_numpy(y._data), ty.detach().numpy())
+    np.testing.assert_array_equal(as_numpy(X.grad._data), tx.grad.numpy())
+    assert np.isnan(as_numpy(y._data)[0, 0, 0, 0])
+    assert as_numpy(X.grad._data)[0, 0, 0, 2] == 1  # first of the tied window
 
 
 def test_overlapping_max_windows_accumulate():
