@@ -125,7 +125,11 @@ def _compare_with_torch(cfg, transposed, device):
     want = torch.autograd.grad(ty, ts, grad_outputs=torch.tensor(gy))
     for name, g, t in zip("x w b".split(), got, want, strict=True):
         np.testing.assert_allclose(
-            as_numpy(g._data), t.numpy(), rtol=1e-5, atol=1e-10, err_msg=f"gradient of {name}, {cfg}"
+            as_numpy(g._data),
+            t.numpy(),
+            rtol=1e-5,
+            atol=1e-10,
+            err_msg=f"gradient of {name}, {cfg}",
         )
 
 
