@@ -302,7 +302,7 @@ def to_unit_range(images: Any) -> np.ndarray:
 def to_uint8(x: Any) -> np.ndarray:
     """The inverse of `to_unit_range`: (N, 1, H, W) -> (N, H, W), (N, 3, H, W) ->
     (N, H, W, 3) uint8, clipping values outside [-1, 1]."""
-    a = as_numpy(x.detach().data if isinstance(x, Tensor) else x).astype(np.float32)
+    a = as_numpy(x.detach()._data if isinstance(x, Tensor) else x).astype(np.float32)
     if a.ndim != 4 or a.shape[1] not in (1, 3):
         raise ValueError(f"expected (N, 1, H, W) or (N, 3, H, W), got shape {a.shape}")
     a = np.rint((np.clip(a, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
@@ -388,7 +388,7 @@ class BalancedBatchSampler:
         n_batches: int | None = None,
         generator: np.random.Generator | None = None,
     ) -> None:
-        labels = as_numpy(labels.detach().data if isinstance(labels, Tensor) else labels)
+        labels = as_numpy(labels.detach()._data if isinstance(labels, Tensor) else labels)
         self.classes, inverse = np.unique(labels.ravel(), return_inverse=True)
         if not 0 < classes_per_batch <= len(self.classes):
             raise ValueError(
@@ -438,7 +438,7 @@ class ArrayDataset:
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("ArrayDataset needs at least one array")
-        self.arrays = [a.detach().data if isinstance(a, Tensor) else a for a in arrays]
+        self.arrays = [a.detach()._data if isinstance(a, Tensor) else a for a in arrays]
         sizes = {len(a) for a in self.arrays}
         if len(sizes) != 1:
             raise ValueError(f"arrays must share their first dimension, got sizes {sorted(sizes)}")
