@@ -19,7 +19,8 @@ setup(
         "gpu-cuda12": ["cupy-cuda12x>=13"],
         "gpu-cuda13": ["cupy-cuda13x>=13"],
         "gpu": ["cupy-cuda12x>=13"],
-        "dev": ["pytest>=7", "hypothesis>=6.80", "ruff>=0.4"],
+        # torch is the tests' reference only (CPU build); minigrad never imports it.
+        "dev": ["pytest>=7", "hypothesis>=6.80", "ruff>=0.4", "torch==2.13.0"],
     },
     license="MIT",
 )
