@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .backend import get_array_module, to_device
-from .tensor import Tensor
+from ..backend import get_array_module, to_device
+from ..tensor import Tensor
 
 __all__ = ["EMA", "SGD", "Adam", "Optimizer", "RMSprop"]
 
