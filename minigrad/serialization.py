@@ -3,8 +3,10 @@
 A checkpoint is a NumPy `.npz` archive: every array is an entry `a0`, `a1`, ... and the
 structure around them (dicts, lists, tuples, plain values, which entry is a Tensor) is JSON
 in the entry `__minigrad__`, with a format version. Loading never unpickles, so a file from
-an untrusted source cannot run code. An object saved twice (a tied weight) is stored once
-and comes back as one object.
+an untrusted source cannot run code; it reads only the entries the structure refers to,
+each bounded by the size its header declares, and refuses a FIFO, device or folder before
+opening it. An object saved twice (a tied weight) is stored once and comes back as one
+object.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import tempfile
+import zipfile
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,6 +29,11 @@ from .tensor import Tensor
 FORMAT = "minigrad-checkpoint"
 VERSION = 1
 _META = "__minigrad__"
+MAX_META_BYTES = 64 * 2**20  # the JSON structure; a real one is a few KiB
+MAX_ENTRY_BYTES = 2**36  # 64 GiB: more than any array minigrad trains
+# deflate cannot shrink data by more than about 1032:1, so a compressed entry declaring
+# more than this many times its stored size is a decompression bomb, not a checkpoint
+MAX_DEFLATE_RATIO = 1100
 
 PathLike = str | os.PathLike
 
@@ -135,14 +145,14 @@ def fsync_dir(directory: str) -> None:
 
 
 class _Decoder:
-    def __init__(self, arrays: dict[str, np.ndarray], device: str | None, name: str) -> None:
-        self.arrays, self.device, self.name = arrays, device, name
+    def __init__(self, read: Callable[[str], np.ndarray], device: str | None, name: str) -> None:
+        self.read, self.device, self.name = read, device, name
         self.memo: dict[str, Any] = {}
 
     def array(self, key: str) -> np.ndarray:
-        if key not in self.arrays:
-            raise ValueError(f"{self.name}: corrupt minigrad checkpoint: entry {key!r} is missing")
-        return self.arrays[key]
+        if not isinstance(key, str):
+            raise ValueError(f"load: {self.name} is a corrupt minigrad checkpoint: entry {key!r}")
+        return self.read(key)
 
     def node(self, n: dict) -> Any:
         from .nn.module import Parameter
@@ -176,7 +186,77 @@ class _Decoder:
         if t in ("dict", "odict"):
             pairs = [(self.node(k), self.node(v)) for k, v in zip(n["k"], n["v"], strict=True)]
             return OrderedDict(pairs) if t == "odict" else dict(pairs)
-        raise ValueError(f"{self.name}: corrupt minigrad checkpoint: unknown node type {t!r}")
+        raise ValueError(f"load: {self.name} is a corrupt minigrad checkpoint: node type {t!r}")
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+class _Archive:
+    """The entries of a checkpoint's zip, read one at a time on request, each checked
+    against the size its zip header declares before anything is decompressed."""
+
+    def __init__(self, zf: zipfile.ZipFile, name: str, file_bytes: int | None) -> None:
+        self.zf, self.name, self.file_bytes = zf, name, file_bytes
+
+    def read(self, key: str, limit: int | None = None) -> np.ndarray:
+        limit = MAX_ENTRY_BYTES if limit is None else limit
+        try:
+            info = self.zf.getinfo(key + ".npy")
+        except KeyError:
+            raise ValueError(
+                f"load: {self.name} is a corrupt minigrad checkpoint: entry {key!r} is missing"
+            ) from None
+        where = f"load: {self.name} entry {key!r}"
+        stored = info.compress_type == zipfile.ZIP_STORED
+        if (
+            info.file_size > limit
+            or (self.file_bytes is not None and info.compress_size > self.file_bytes)
+            or (stored and info.file_size != info.compress_size)
+            or info.file_size > MAX_DEFLATE_RATIO * max(info.compress_size, 1)
+        ):
+            raise ValueError(
+                f"{where} declares {info.file_size} bytes from {info.compress_size} stored "
+                f"(the file has {self.file_bytes} bytes, the limit is {limit}): not a "
+                "minigrad checkpoint, or a corrupt one"
+            )
+        with self.zf.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"{where}: unsupported .npy version {version}")
+            if dtype.hasobject:
+                raise ValueError(f"{where} holds Python objects (pickle), which load refuses")
+            nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if nbytes > info.file_size:
+                raise ValueError(
+                    f"{where}: its header declares a {shape} {dtype} array ({nbytes} bytes) "
+                    f"but the entry holds {info.file_size} bytes"
+                )
+            buf = bytearray(nbytes)
+            view, pos = memoryview(buf), 0
+            while pos < nbytes:
+                got = f.readinto(view[pos:])
+                if not got:
+                    raise ValueError(f"{where} is truncated ({pos} of {nbytes} bytes)")
+                pos += got
+            if f.read(1):  # also reaches the end, where the zip checks the CRC
+                raise ValueError(f"{where} holds more bytes than its array header declares")
+        arr = np.frombuffer(buf, dtype=dtype)
+        return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
 
 
 def load(path: PathLike | io.IOBase, map_location: Any = None) -> Any:
@@ -184,40 +264,58 @@ def load(path: PathLike | io.IOBase, map_location: Any = None) -> Any:
     ('cpu'/'cuda'); arrays come back as NumPy arrays."""
     device = None if map_location is None else normalize_device(map_location)
     name = repr(getattr(path, "name", "<stream>") if hasattr(path, "read") else os.fspath(path))
-    if not hasattr(path, "read") and not os.path.exists(path):
-        raise FileNotFoundError(f"load: no such checkpoint file: {name}")
+    file_bytes = None
+    if not hasattr(path, "read"):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"load: no such checkpoint file: {name}") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"load: {name} is {_file_kind(st.st_mode)}, not a checkpoint file")
+        file_bytes = st.st_size
+        with open(path, "rb") as f:
+            head = f.read(6)
+        if head == b"\x93NUMPY":  # a bare .npy array
+            raise ValueError(f"load: {name} is not a minigrad checkpoint (a .npy array)")
     try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):  # a bare .npy array
-            raise _Foreign
-        with archive:
-            if _META not in archive.files:
+        with zipfile.ZipFile(path) as zf:
+            if _META + ".npy" not in zf.namelist():
                 raise _Foreign
-            arrays = {k: archive[k] for k in archive.files}
-    except _Foreign:
-        raise ValueError(
-            f"load: {name} is not a minigrad checkpoint (no {_META!r} entry)"
-        ) from None
+            archive = _Archive(zf, name, file_bytes)
+            meta_bytes = archive.read(_META, MAX_META_BYTES).tobytes()
+            try:
+                meta = json.loads(meta_bytes.decode("utf-8"))
+                if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                    raise ValueError("wrong format tag")
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise _Foreign(str(exc)) from None
+            if not isinstance(meta.get("version", 0), int) or meta.get("version", 0) > VERSION:
+                raise ValueError(
+                    f"load: {name} has checkpoint format version {meta['version']}, newer "
+                    f"than this minigrad's {VERSION}; upgrade minigrad to read it"
+                )
+            try:
+                return _Decoder(archive.read, device, name).node(meta["root"])
+            except (KeyError, TypeError) as exc:
+                raise ValueError(
+                    f"load: {name} is a corrupt minigrad checkpoint ({exc!r})"
+                ) from None
+    except _Foreign as exc:
+        why = f"({exc})" if str(exc) else f"(no {_META!r} entry)"
+        raise ValueError(f"load: {name} is not a minigrad checkpoint {why}") from None
+    except ValueError as exc:
+        if str(exc).startswith("load: "):
+            raise
+        raise _corrupt(name, exc) from None
     except Exception as exc:  # zip, zlib and npy parsers each fail their own way on bad bytes
-        raise ValueError(
-            f"load: {name} is not a minigrad checkpoint, or it is truncated or corrupt "
-            f"({type(exc).__name__}: {exc})"
-        ) from None
-    try:
-        meta = json.loads(arrays.pop(_META).tobytes().decode("utf-8"))
-        if meta.get("format") != FORMAT:
-            raise ValueError("wrong format tag")
-    except (ValueError, AttributeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"load: {name} is not a minigrad checkpoint ({exc})") from None
-    if meta.get("version", 0) > VERSION:
-        raise ValueError(
-            f"load: {name} has checkpoint format version {meta['version']}, newer than "
-            f"this minigrad's {VERSION}; upgrade minigrad to read it"
-        )
-    try:
-        return _Decoder(arrays, device, name).node(meta["root"])
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"load: {name} is a corrupt minigrad checkpoint ({exc!r})") from None
+        raise _corrupt(name, exc) from None
+
+
+def _corrupt(name: str, exc: BaseException) -> ValueError:
+    return ValueError(
+        f"load: {name} is not a minigrad checkpoint, or it is truncated or corrupt "
+        f"({type(exc).__name__}: {exc})"
+    )
 
 
 class _Foreign(Exception):

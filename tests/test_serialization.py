@@ -1,5 +1,6 @@
 """mg.save / mg.load: round trips without pickle, atomic writes, clear errors."""
 
+import io
 import os
 import zipfile
 from collections import OrderedDict
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import nn
+from minigrad import nn, serialization
 
 
 def test_round_trip_nested_structure(tmp_path):
@@ -161,3 +162,112 @@ def test_file_objects(tmp_path):
     mg.save({"a": mg.ones(2)}, buf)
     buf.seek(0)
     np.testing.assert_array_equal(mg.load(buf)["a"].numpy(), 1)
+
+
+# ---------------------------------------------------------------------- hostile files
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_device_and_folder_are_refused_by_name_without_opening(tmp_path):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer came
+    with pytest.raises(ValueError, match=r"pipe\.npz' is a FIFO"):
+        mg.load(fifo)
+    with pytest.raises(ValueError, match="is a folder, not a checkpoint file"):
+        mg.load(tmp_path)
+    if os.path.exists("/dev/null"):
+        with pytest.raises(ValueError, match="/dev/null' is a character device"):
+            mg.load("/dev/null")
+
+
+def _add_entry(path, name, chunks, compress=zipfile.ZIP_DEFLATED):
+    with zipfile.ZipFile(path, "a", compression=compress) as z, z.open(name, "w") as f:
+        for chunk in chunks:
+            f.write(chunk)
+
+
+def test_unused_entries_are_not_read(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "ck.npz"
+    mg.save({"w": mg.ones(3)}, path)
+    # 64 MiB of zeros nothing refers to, deflated to ~64 KiB: it must not be decompressed
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "|u1", "fortran_order": False, "shape": (64 * 2**20,)}
+    )
+    _add_entry(path, "a9.npy", [header.getvalue()] + [bytes(2**20)] * 64)
+    assert path.stat().st_size < 2**20
+    tracemalloc.start()
+    try:
+        out = mg.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(out["w"].numpy(), 1)
+    assert peak < 8 * 2**20
+
+
+def test_entry_sizes_are_bounded_by_their_headers(tmp_path, monkeypatch):
+    path = tmp_path / "ck.npz"
+    mg.save({"w": np.arange(1000.0)}, path)
+    monkeypatch.setattr(serialization, "MAX_ENTRY_BYTES", 1000)
+    with pytest.raises(ValueError, match=r"ck\.npz' entry 'a0' declares 8128 bytes.*limit"):
+        mg.load(path)
+    monkeypatch.undo()
+    # an array header declaring far more than the entry holds: refused before allocating
+    lying = tmp_path / "lying.npz"
+    mg.save({"w": np.zeros(2)}, lying)
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+    )
+    with zipfile.ZipFile(lying) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    entries["a0.npy"] = header.getvalue() + bytes(16)
+    with zipfile.ZipFile(lying, "w") as z:
+        for n, b in entries.items():
+            z.writestr(n, b)
+    with pytest.raises(ValueError, match=r"lying\.npz' entry 'a0'.*declares a \(1000000000000,\)"):
+        mg.load(lying)
+
+
+def test_deflate_bomb_ratio_is_refused(tmp_path):
+    path = tmp_path / "bomb.npz"
+    mg.save({"w": np.zeros(2)}, path)
+    with zipfile.ZipFile(path) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    with zipfile.ZipFile(path, "w") as z:
+        for n, b in entries.items():
+            z.writestr(n, b)
+    raw = bytearray(path.read_bytes())
+    # declare 2 GiB for a0 in its central-directory record (uncompressed size field)
+    cd = raw.rfind(b"PK\x01\x02", 0, raw.rfind(b"a0.npy") + 1)
+    raw[cd + 24 : cd + 28] = (2**31).to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"bomb\.npz' entry 'a0' declares 2147483648 bytes"):
+        mg.load(path)
+
+
+def test_pickled_entry_is_refused(tmp_path):
+    path = tmp_path / "evil.npz"
+    mg.save({"w": np.zeros(2)}, path)
+    with zipfile.ZipFile(path) as z:
+        meta = z.read("__minigrad__.npy")
+    evil = io.BytesIO()
+    np.save(evil, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("__minigrad__.npy", meta)
+        z.writestr("a0.npy", evil.getvalue())
+    with pytest.raises(ValueError, match=r"evil\.npz' entry 'a0' holds Python objects"):
+        mg.load(path)
+
+
+def test_fortran_order_and_big_endian_entries_round_trip(tmp_path):
+    path = tmp_path / "ck.npz"
+    a = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    b = np.arange(5, dtype=">i4")
+    mg.save({"a": a, "b": b, "e": np.zeros((0, 3)), "s": np.float32(2.5)}, path)
+    out = mg.load(path)
+    np.testing.assert_array_equal(out["a"], a)
+    np.testing.assert_array_equal(out["b"], b)
+    assert out["e"].shape == (0, 3) and out["s"] == np.float32(2.5)
+    out["a"][0, 0] = 7  # loaded arrays are writable
