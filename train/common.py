@@ -25,9 +25,13 @@ from minigrad.backend import as_numpy, cupy_module, normalize_device
 from minigrad.serialization import fsync_dir
 
 CHECKPOINT_NAME = "checkpoint.npz"
-# what the training jobs' main() reports as "error: ..." with exit status 1 instead of a
-# traceback: missing or refused files, bad arguments or data, a NaN/Inf loss
-TRAINING_ERRORS = (FileNotFoundError, FileExistsError, ValueError, FloatingPointError, RuntimeError)
+# What every job's main() reports as "<job>: error: <sentence>" with exit status 1 instead
+# of a traceback: missing, refused or unwritable files (OSError: a read-only folder, a full
+# disk), bad data or flag combinations found after parsing, a NaN/Inf loss. A bad flag
+# value is refused by argparse itself, with exit status 2.
+TRAINING_ERRORS = (OSError, ValueError, FloatingPointError, RuntimeError, MemoryError)
+# files of a run folder that no job's output may replace
+RUN_FILES = (CHECKPOINT_NAME, "config.json", "metrics.jsonl")
 
 
 # ---------------------------------------------------------------------- seeds, args, devices
@@ -36,6 +40,95 @@ def seed_everything(seed: int) -> None:
     mg.manual_seed(seed)
     np.random.seed(seed % 2**32)
     random.seed(seed)
+
+
+def _number(text: str, kind: type) -> int | float:
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def int_in(lo: int, hi: int | None = None) -> Any:
+    """An argparse `type=` for an integer in [lo, hi] (no upper bound when hi is None):
+    a bad value is refused as 'argument --x: must be ..., got ...'."""
+
+    def parse(text: str) -> int:
+        value = _number(text, int)
+        if value < lo or (hi is not None and value > hi):
+            span = f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}"
+            raise argparse.ArgumentTypeError(f"must be {span}, got {value}")
+        return value
+
+    parse.__name__ = "int"
+    return parse
+
+
+def float_in(
+    lo: float, hi: float, lo_open: bool = False, hi_open: bool = False, what: str = ""
+) -> Any:
+    """An argparse `type=` for a finite float in the interval from lo to hi, each end open
+    or closed (math.inf for no upper bound); `what` replaces the interval in the message."""
+
+    def parse(text: str) -> float:
+        value = _number(text, float)
+        if (value < lo or (lo_open and value == lo)) or (value > hi or (hi_open and value == hi)):
+            span = what or (
+                f"a finite number in {'(' if lo_open else '['}{lo:g}, "
+                f"{hi:g}{')' if hi_open else ']'}"
+            )
+            raise argparse.ArgumentTypeError(f"must be {span}, got {text}")
+        return value
+
+    parse.__name__ = "float"
+    return parse
+
+
+positive_int = int_in(1)
+nonneg_int = int_in(0)
+positive_float = float_in(0.0, math.inf, lo_open=True, what="a positive finite number")
+nonneg_float = float_in(0.0, math.inf, what="a finite number >= 0")
+prob = float_in(0.0, 1.0)  # a probability or a share, 0 to 1
+SEED = int_in(0, 2**63 - 1)
+
+
+def error_message(exc: BaseException) -> str:
+    """One sentence for an expected failure, for a job's main() to print as
+    '<job>: error: <sentence>' (exit status 1): an OSError names its file and reason
+    (e.g. 'runs/x: Permission denied'), anything else is its own message."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    if isinstance(exc, MemoryError):
+        return f"out of memory ({exc or 'try smaller sizes'})"
+    return str(exc) or type(exc).__name__
+
+
+def check_output(
+    path: str | Path,
+    flag: str,
+    inputs: Sequence[str | Path] = (),
+    run_dir: str | Path | None = None,
+) -> Path:
+    """`path` as an output of `flag`, refused (ValueError) when it is a folder, one of the
+    job's input files, or a run folder's checkpoint, config or log: an output never
+    overwrites what it was made from."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{flag} {path} is a folder; give a file name")
+    protected = [(Path(p), "the input file") for p in inputs]
+    if run_dir is not None and Path(run_dir).is_dir():
+        protected += [(Path(run_dir) / name, f"the run's {name}") for name in RUN_FILES]
+    for other, what in protected:
+        same = path.resolve() == other.resolve()
+        if path.exists() and other.exists():
+            same = same or os.path.samefile(path, other)
+        if same:
+            raise ValueError(f"{flag} {path} is {what}; writing there would destroy it")
+    return path
 
 
 def add_common_args(
@@ -48,7 +141,7 @@ def add_common_args(
         default="auto",
         help="where to train; 'auto' picks cuda when CuPy sees a GPU (default: auto)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=SEED, default=0, help="random seed (default: 0)")
     parser.add_argument(
         "--out",
         metavar="RUN_DIR",
@@ -147,9 +240,27 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if path.is_dir():
         path = checkpoint_path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"{path}: checkpoint not found")
-    return mg.load(path)
+    return mg.load(path)  # refuses a FIFO, device or folder by name
+
+
+JOBS = {"train.gan": "G", "train.metric": "net"}  # a job, and the network its runs hold
+
+
+def load_run(run_dir: str | Path, job: str) -> dict[str, Any]:
+    """The checkpoint of a run of `job` ('train.gan' or 'train.metric'); a ValueError
+    naming the folder when it holds another job's run or no run at all."""
+    saved = load_checkpoint(run_dir)
+    state = saved.get("state") if isinstance(saved, dict) else None
+    made_by = None
+    if isinstance(state, dict) and isinstance(saved.get("args"), dict):
+        made_by = next((j for j, net in JOBS.items() if net in state), None)
+    if made_by is None:
+        raise ValueError(f"{run_dir}: not the checkpoint of a training run (no args and state)")
+    if made_by != job:
+        raise ValueError(f"{run_dir} is a {made_by} run; this needs a {job} run")
+    return saved
 
 
 def rng_state() -> dict[str, Any]:
