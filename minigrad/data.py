@@ -249,8 +249,13 @@ def load_image_folder(
     path: str | Path, size: int = 64, grayscale: bool = False, limit: int | None = None
 ) -> np.ndarray:
     """PNG/JPEG files under `path` (recursively, sorted by path), each resized so its short
-    side is `size` and centre-cropped: uint8 (N, size, size) or (N, size, size, 3)."""
-    from PIL import Image, UnidentifiedImageError
+    side is `size` and centre-cropped: uint8 (N, size, size) or (N, size, size, 3).
+
+    Pixels are scaled by the image's own range: 16-bit greys by 65535, 32-bit integer
+    greys ('I', as some readers give 16-bit PNGs) as 16-bit, refused beyond 0..65535; float
+    greys ('F') in [0, 1] by 1, in [0, 255] as 8-bit, refused otherwise. Images over
+    `MAX_IMAGE_PIXELS` are refused by name before they are decoded."""
+    from PIL import Image
 
     root = Path(path).expanduser()
     if not root.is_dir():
@@ -261,15 +266,45 @@ def load_image_folder(
         raise FileNotFoundError(
             f"{root}: no images found (looked recursively for {', '.join(_IMAGE_SUFFIXES)})"
         )
-    mode = "L" if grayscale else "RGB"
     out = np.empty((len(files), size, size) + (() if grayscale else (3,)), dtype=np.uint8)
     for i, file in enumerate(files):
-        try:
-            with Image.open(file) as img:
-                out[i] = np.asarray(_resize_crop(img.convert(mode), size))
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise ValueError(f"{file}: cannot read image ({exc})") from exc
+        img = _read_image(file)
+        if img.mode in _WIDE_MODES:
+            grey = _resize_crop(Image.fromarray(_wide_to_255(img, file)), size)
+            grey = np.clip(np.rint(np.asarray(grey)), 0, 255).astype(np.uint8)
+            out[i] = grey if grayscale else grey[..., None]
+        else:
+            out[i] = np.asarray(_resize_crop(img.convert("L" if grayscale else "RGB"), size))
     return out
+
+
+MAX_IMAGE_PIXELS = 8192 * 8192  # a larger picture is refused before it is decoded
+_WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")  # greys of more than 8 bits
+
+
+def _read_image(file: Path) -> Any:
+    """The decoded image of `file`, its size checked first; a ValueError naming the file
+    when it cannot be read or is too large."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(file) as img:
+                w, h = img.size
+                if w * h > MAX_IMAGE_PIXELS:
+                    raise ValueError(
+                        f"{file}: {w}x{h} pixels is over the limit of {MAX_IMAGE_PIXELS} "
+                        "(8192x8192); shrink it first"
+                    )
+                img.load()
+                return img.copy()
+    except Image.DecompressionBombError as exc:
+        raise ValueError(f"{file}: image too large to decode ({exc})") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, MemoryError) as exc:
+        raise ValueError(f"{file}: cannot read image ({exc})") from exc
 
 
 def _resize_crop(img: Any, size: int) -> Any:
@@ -281,6 +316,26 @@ def _resize_crop(img: Any, size: int) -> Any:
     img = img.resize((nw, nh), Image.Resampling.LANCZOS)
     left, top = (nw - size) // 2, (nh - size) // 2
     return img.crop((left, top, left + size, top + size))
+
+
+def _wide_to_255(img: Any, file: Path) -> np.ndarray:
+    """A 16-bit, 32-bit integer or float grey image as float32 (H, W) in [0, 255]."""
+    x = np.asarray(img)
+    if img.mode == "F":
+        if not np.isfinite(x).all():
+            raise ValueError(f"{file}: float image holds NaN or infinite pixels")
+        lo, hi = float(x.min()), float(x.max())
+        if lo >= 0 and hi <= 1:
+            return (x * 255).astype(np.float32)
+        if lo >= 0 and hi <= 255:
+            return x.astype(np.float32)
+        raise ValueError(f"{file}: float pixels from {lo:g} to {hi:g}; expected [0, 1] or [0, 255]")
+    lo, hi = int(x.min()), int(x.max())
+    if lo < 0 or hi > 65535:
+        raise ValueError(
+            f"{file}: 32-bit pixels from {lo} to {hi}; expected 16-bit values 0 to 65535"
+        )
+    return (x.astype(np.float32) * np.float32(255 / 65535)).astype(np.float32)
 
 
 # ---------------------------------------------------------------------- pixel ranges

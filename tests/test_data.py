@@ -223,6 +223,54 @@ def test_image_folder_errors(tmp_path):
         data.load_image_folder(tmp_path)
 
 
+def test_16_bit_grey_png_keeps_its_range(tmp_path):
+    # a ramp over the whole 16-bit range: read as 8-bit it must stay a ramp, not go white
+    ramp = np.linspace(0, 65535, 32 * 32).round().astype(np.uint16).reshape(32, 32)
+    Image.fromarray(ramp).save(tmp_path / "deep.png")
+    assert Image.open(tmp_path / "deep.png").mode == "I;16"
+    g = data.load_image_folder(tmp_path, size=32, grayscale=True)[0]
+    np.testing.assert_allclose(g, ramp / 257.0, atol=1.5)
+    assert (g == 255).mean() < 0.02
+    rgb = data.load_image_folder(tmp_path, size=32)[0]
+    assert rgb.shape == (32, 32, 3) and (rgb == g[..., None]).all()
+
+
+def test_32_bit_and_float_grey_images(tmp_path):
+    from PIL import Image as PILImage
+
+    # some readers open 16-bit PNGs as mode 'I'; float images come from TIFFs (named .png
+    # here, as PIL reads by content)
+    arrays = {
+        "i16.png": np.full((8, 8), 32896, np.int32),  # 'I' holding 16-bit values
+        "f1.png": np.full((8, 8), 0.5, np.float32),  # float in [0, 1]
+        "f255.png": np.full((8, 8), 100.0, np.float32),  # float in [0, 255]
+    }
+    for name, a in arrays.items():
+        PILImage.fromarray(a).save(tmp_path / name, format="TIFF")
+    g = data.load_image_folder(tmp_path, size=8, grayscale=True)
+    assert [int(x.mean()) for x in g] == [128, 100, 128]  # sorted: f1, f255, i16
+    for name, a, message in [
+        ("big.png", np.full((8, 8), 70000, np.int32), r"big\.png: 32-bit pixels from 70000"),
+        ("neg.png", np.full((8, 8), -3.0, np.float32), r"neg\.png: float pixels from -3"),
+        ("nan.png", np.full((8, 8), np.nan, np.float32), r"nan\.png: float image holds NaN"),
+    ]:
+        PILImage.fromarray(a).save(tmp_path / name, format="TIFF")
+        with pytest.raises(ValueError, match=message):
+            data.load_image_folder(tmp_path, size=8, grayscale=True)
+        (tmp_path / name).unlink()
+
+
+def test_huge_images_are_refused_by_name_before_decoding(tmp_path, monkeypatch):
+    Image.new("L", (300, 200)).save(tmp_path / "wide.png")
+    monkeypatch.setattr(data, "MAX_IMAGE_PIXELS", 50_000)
+    with pytest.raises(ValueError, match=r"wide\.png: 300x200 pixels is over the limit"):
+        data.load_image_folder(tmp_path, size=8)
+    monkeypatch.undo()
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)  # PIL's own bomb check
+    with pytest.raises(ValueError, match=r"wide\.png: image too large to decode"):
+        data.load_image_folder(tmp_path, size=8)
+
+
 # ---------------------------------------------------------------------- pixel ranges
 def test_unit_range_round_trip():
     grey = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4) * 10
