@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import random
 from ..backend import normalize_device
 from ..ops.conv import conv2d, conv_transpose2d, conv_transpose_out_size
 from ..tensor import Tensor, zeros
+from . import init
 from .module import Module, Parameter
 
 __all__ = ["Conv2d", "ConvTranspose2d"]
@@ -18,11 +18,6 @@ __all__ = ["Conv2d", "ConvTranspose2d"]
 
 def _pair(v: Any) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else tuple(v)  # type: ignore[return-value]
-
-
-def _uniform_(t: Tensor, bound: float) -> None:
-    """Fill `t` in place with U(-bound, bound) from minigrad's seeded generator."""
-    t.data = random.uniform(-bound, bound, t.shape, t.dtype, t.device)
 
 
 class _ConvNd(Module):
@@ -66,9 +61,9 @@ class _ConvNd(Module):
         # kaiming_uniform with a = sqrt(5): gain sqrt(1/3), bound sqrt(3) * gain / sqrt(fan_in)
         fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-        _uniform_(self.weight, bound)
+        init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:
-            _uniform_(self.bias, bound)
+            init.uniform_(self.bias, -bound, bound)
 
     def extra_repr(self) -> str:
         s = (

@@ -1,6 +1,7 @@
 """Parameter initialisers, as `torch.nn.init`: each fills a tensor in place (outside the
 graph, bumping its version) with numbers from `minigrad.random` on the tensor's device, and
-returns it. DCGAN's N(0, 0.02) is `normal_(w, 0.0, 0.02)`."""
+returns it. The tensor may be a Tensor, what `.data` returns, or a NumPy/CuPy array, so
+DCGAN's `normal_(m.weight.data, 0.0, 0.02)` runs as written."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import random
+from ..backend import device_of
 from ..tensor import Tensor
 
 __all__ = [
@@ -60,12 +62,13 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _calculate_fan_in_and_fan_out(t: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight: (out, in) for linear, (out, in, k...) for conv."""
-    if t.ndim < 2:
+    shape = tuple(t.shape)
+    if len(shape) < 2:
         raise ValueError(
-            f"fan in and fan out need a tensor with at least 2 dims, got shape {t.shape}"
+            f"fan in and fan out need a tensor with at least 2 dims, got shape {shape}"
         )
-    receptive = int(np.prod(t.shape[2:])) if t.ndim > 2 else 1
-    return t.shape[1] * receptive, t.shape[0] * receptive
+    receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    return shape[1] * receptive, shape[0] * receptive
 
 
 def _calculate_correct_fan(t: Tensor, mode: str) -> int:
@@ -75,43 +78,58 @@ def _calculate_correct_fan(t: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _write(t: Tensor, values: Any) -> Tensor:
+def _array(t: Any, name: str) -> Any:
+    """The storage an initialiser writes to: a Tensor's array, or the array itself."""
+    if isinstance(t, Tensor):
+        return t._data
+    if hasattr(t, "__array_namespace__") or isinstance(t, np.ndarray):
+        return t
+    raise TypeError(f"init.{name}: expected a Tensor or an array, got {type(t).__name__}")
+
+
+def _write(t: Any, values: Any, name: str) -> Any:
     """Overwrite t's elements outside the graph and bump its version."""
-    t._data[...] = values
-    t._version += 1
+    _array(t, name)[...] = values
+    if isinstance(t, Tensor):
+        t._version += 1
     return t
 
 
-def _draw_dtype(t: Tensor) -> Any:
-    # the generators draw float32/float64 only; half precision is cast on write
-    return t.dtype if t.dtype in (np.float32, np.float64) else np.float32
+def _draw(t: Any, name: str) -> tuple[tuple[int, ...], Any, str]:
+    """Shape, draw dtype and device for filling t. The generators draw float32/float64
+    only; other float dtypes are cast on write."""
+    a = _array(t, name)
+    if a.dtype.kind != "f":
+        raise TypeError(f"init.{name}: random fill needs a float tensor, got {a.dtype}")
+    dtype = a.dtype if a.dtype in (np.float32, np.float64) else np.float32
+    return a.shape, dtype, device_of(a)
 
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with U(a, b)."""
-    return _write(t, random.uniform(a, b, t.shape, _draw_dtype(t), t.device))
+    return _write(t, random.uniform(a, b, *_draw(t, "uniform_")), "uniform_")
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with N(mean, std^2)."""
-    x = random.randn(t.shape, _draw_dtype(t), t.device)
+    x = random.randn(*_draw(t, "normal_"))
     if std != 1.0:
         x *= std
     if mean != 0.0:
         x += mean
-    return _write(t, x)
+    return _write(t, x, "normal_")
 
 
 def constant_(t: Tensor, val: float) -> Tensor:
-    return _write(t, val)
+    return _write(t, val, "constant_")
 
 
 def zeros_(t: Tensor) -> Tensor:
-    return _write(t, 0)
+    return _write(t, 0, "zeros_")
 
 
 def ones_(t: Tensor) -> Tensor:
-    return _write(t, 1)
+    return _write(t, 1, "ones_")
 
 
 def xavier_uniform_(t: Tensor, gain: float = 1.0) -> Tensor:

@@ -30,6 +30,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
     "ReLU",
@@ -299,14 +300,23 @@ class CrossEntropyLoss(NLLLoss):
 
 # ---------------------------------------------------------------------- containers
 def _index(idx: int, n: int, who: str) -> int:
+    if not isinstance(idx, int | np.integer) or isinstance(idx, bool):
+        raise TypeError(f"{who}: indices must be integers or slices, not {type(idx).__name__}")
     if not -n <= idx < n:
         raise IndexError(f"{who}: index {idx} out of range for {n} modules")
-    return idx % n
+    return int(idx) % n
+
+
+def _check_module(module: Any, who: str) -> None:
+    if not isinstance(module, Module):
+        raise TypeError(f"{who}: {type(module).__name__} is not a Module")
 
 
 class Sequential(Module):
     """Calls its modules in order: Sequential(a, b)(x) == b(a(x)). Takes modules or one
-    OrderedDict of name -> module; indexable (a slice gives a Sequential), sized, iterable."""
+    OrderedDict of name -> module. As PyTorch's: indexing, slicing (a Sequential keeping
+    the names), `del`, append, insert, extend, pop, len, iteration; deleting renumbers
+    the modules "0", "1", ... so that a later append does not overwrite one."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__()
@@ -316,11 +326,6 @@ class Sequential(Module):
         else:
             for i, m in enumerate(args):
                 self.add_module(str(i), m)
-
-    def add_module(self, name: str, module: Module | None) -> None:
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(self).__name__}: {type(module).__name__} is not a Module")
-        super().add_module(name, module)
 
     def __getitem__(self, idx: int | slice) -> Any:
         items = list(self._modules.items())
@@ -334,11 +339,14 @@ class Sequential(Module):
 
     def __delitem__(self, idx: int | slice) -> None:
         keys = list(self._modules)
-        targets = (
-            keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "Sequential")]]
-        )
+        who = type(self).__name__
+        targets = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), who)]]
         for k in targets:
             del self._modules[k]
+        mods = list(self._modules.values())
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self._modules[str(i)] = m
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -347,8 +355,32 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module: Module) -> Sequential:
+        _check_module(module, f"{type(self).__name__}.append")
         self.add_module(str(len(self)), module)
         return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        who = f"{type(self).__name__}.insert"
+        _check_module(module, who)
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"{who}: index {index} out of range for {n} modules")
+        if index < 0:
+            index += n
+        for i in range(n, index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def pop(self, idx: int | slice = -1) -> Any:
+        out = self[idx]
+        del self[idx]
+        return out
 
     def forward(self, x: Any) -> Any:
         for m in self._modules.values():
@@ -357,7 +389,8 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    """A list of modules whose parameters the parent registers; it has no forward."""
+    """A list of modules whose parameters the parent registers; it has no forward. Keys
+    are always "0".."n-1" (renumbered after del, insert and pop), as PyTorch's."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
@@ -366,24 +399,33 @@ class ModuleList(Module):
 
     def _renumber(self, mods: list[Module]) -> None:
         self._modules.clear()
-        for m in mods:
-            self.append(m)
+        for i, m in enumerate(mods):
+            self._modules[str(i)] = m
 
     def append(self, module: Module) -> ModuleList:
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: {type(module).__name__} is not a Module")
+        _check_module(module, "ModuleList.append")
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for m in modules:
+        if isinstance(modules, Module) and not isinstance(modules, ModuleList | Sequential):
+            raise TypeError(
+                f"ModuleList.extend: expected an iterable, got {type(modules).__name__}"
+            )
+        for m in list(modules):
             self.append(m)
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        _check_module(module, "ModuleList.insert")
         mods = list(self._modules.values())
         mods.insert(index, module)
         self._renumber(mods)
+
+    def pop(self, idx: int | slice = -1) -> Any:
+        out = self[idx]
+        del self[idx]
+        return out
 
     def __getitem__(self, idx: int | slice) -> Any:
         mods = list(self._modules.values())
@@ -392,8 +434,7 @@ class ModuleList(Module):
         return mods[_index(idx, len(mods), "ModuleList")]
 
     def __setitem__(self, idx: int, module: Module) -> None:
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: {type(module).__name__} is not a Module")
+        _check_module(module, "ModuleList")
         self.add_module(str(_index(idx, len(self), "ModuleList")), module)
 
     def __delitem__(self, idx: int | slice) -> None:
@@ -406,3 +447,69 @@ class ModuleList(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+
+class ModuleDict(Module):
+    """An ordered dict of name -> module whose parameters the parent registers; it has no
+    forward. Takes a mapping or an iterable of (name, module) pairs."""
+
+    def __init__(self, modules: Any = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict: no module named {key!r}")
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        _check_module(module, f"ModuleDict[{key!r}]")
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict: no module named {key!r}")
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def pop(self, key: str) -> Module:
+        out = self[key]
+        del self[key]
+        return out
+
+    def keys(self) -> Any:
+        return self._modules.keys()
+
+    def items(self) -> Any:
+        return self._modules.items()
+
+    def values(self) -> Any:
+        return self._modules.values()
+
+    def update(self, modules: Any) -> None:
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise ValueError(
+                    f"ModuleDict.update: element {i} should be a (name, module) pair, got "
+                    f"{type(pair).__name__}"
+                )
+            self[pair[0]] = pair[1]

@@ -247,3 +247,132 @@ def test_module_list():
         ml.append(3)
     with pytest.raises(IndexError):
         ml[10]
+
+
+# ---------------------------------------------------------------------- containers vs PyTorch
+def _tags(seq):
+    """(key, in_features) per child, to compare minigrad and PyTorch containers."""
+    return [(k, m.in_features) for k, m in seq.named_children()]
+
+
+def _sequential_script(nn_mod):
+    s = nn_mod.Sequential(*[nn_mod.Linear(i + 1, 1) for i in range(4)])
+    log = []
+    del s[0]
+    s.append(nn_mod.Linear(10, 1))  # old code overwrote key "3"
+    log.append(_tags(s))
+    s.insert(1, nn_mod.Linear(20, 1))
+    s.insert(-1, nn_mod.Linear(21, 1))
+    s.insert(len(s), nn_mod.Linear(22, 1))
+    log.append(_tags(s))
+    log.append(s.pop(2).in_features)
+    log.append(_tags(s))
+    del s[1:3]
+    log.append(_tags(s))
+    s.extend([nn_mod.Linear(30, 1), nn_mod.Linear(31, 1)])
+    log.append(_tags(s))
+    log.append(_tags(s[1:3]))
+    log.append(type(s[::2]).__name__)
+    log.append([m.in_features for m in s] + [len(s), s[-1].in_features])
+    return log
+
+
+def test_sequential_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    assert _sequential_script(nn) == _sequential_script(torch.nn)
+
+
+def test_sequential_delete_then_append_keeps_every_layer():
+    s = nn.Sequential(nn.Linear(1, 1), nn.Linear(2, 1), nn.Linear(3, 1))
+    del s[0]
+    s.append(nn.Linear(4, 1))
+    assert [k for k, _ in s.named_children()] == ["0", "1", "2"]
+    assert [m.in_features for m in s] == [2, 3, 4]
+    assert len(list(s.parameters())) == 6
+    named = nn.Sequential(OrderedDict(a=nn.Linear(1, 1), b=nn.Linear(2, 1)))
+    assert [k for k, _ in named[1:].named_children()] == ["b"]  # slicing keeps names
+    with pytest.raises(IndexError, match="insert: index 5"):
+        s.insert(5, nn.Identity())
+    with pytest.raises(TypeError, match="append: int is not a Module"):
+        s.append(3)
+    with pytest.raises(TypeError, match="indices must be integers"):
+        s["0"]
+    with pytest.raises(IndexError, match="index -4 out of range for 3"):
+        del s[-4]
+
+
+def _modulelist_script(nn_mod):
+    ml = nn_mod.ModuleList([nn_mod.Linear(i + 1, 1) for i in range(3)])
+    log = []
+    del ml[0]
+    ml.append(nn_mod.Linear(10, 1))
+    log.append(_tags(ml))
+    ml.insert(0, nn_mod.Linear(20, 1))
+    ml.insert(2, nn_mod.Linear(21, 1))  # PyTorch's insert breaks on negative indices
+    log.append(_tags(ml))
+    log.append(ml.pop(1).in_features)
+    log.append(_tags(ml))
+    ml[-1] = nn_mod.Linear(30, 1)
+    ml += [nn_mod.Linear(31, 1)]
+    log.append(_tags(ml))
+    log.append(_tags(ml[1:3]) + _tags(ml + nn_mod.ModuleList([nn_mod.Linear(40, 1)])))
+    del ml[::2]
+    log.append(_tags(ml))
+    return log
+
+
+def test_module_list_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    assert _modulelist_script(nn) == _modulelist_script(torch.nn)
+
+
+def _moduledict_script(nn_mod):
+    md = nn_mod.ModuleDict({"b": nn_mod.Linear(1, 1), "a": nn_mod.Linear(2, 1)})
+    md.update([("c", nn_mod.Linear(3, 1))])
+    md["b"] = nn_mod.Linear(4, 1)
+    log = [_tags(md), list(md), list(md.keys()), "a" in md, len(md)]
+    log.append(md.pop("a").in_features)
+    del md["c"]
+    log.append([m.in_features for m in md.values()] + [k for k, _ in md.items()])
+    md.clear()
+    log.append(len(md))
+    return log
+
+
+def test_module_list_negative_insert_is_list_insert():
+    ml = nn.ModuleList([nn.Linear(1, 1), nn.Linear(2, 1)])
+    ml.insert(-1, nn.Linear(3, 1))
+    assert [(k, m.in_features) for k, m in ml.named_children()] == [("0", 1), ("1", 3), ("2", 2)]
+
+
+def test_module_dict_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    assert _moduledict_script(nn) == _moduledict_script(torch.nn)
+    md = nn.ModuleDict({"x": nn.Linear(2, 3)})
+    assert [n for n, _ in md.named_parameters()] == ["x.weight", "x.bias"]
+    with pytest.raises(KeyError, match="no module named 'y'"):
+        md["y"]
+    with pytest.raises(TypeError, match="str is not a Module"):
+        md["y"] = "relu"
+    with pytest.raises(ValueError, match="element 0 should be a \\(name, module\\) pair"):
+        md.update([nn.Linear(1, 1)])
+    with pytest.raises(KeyError, match="without '.'"):
+        md["a.b"] = nn.Identity()
+
+
+def test_init_accepts_data_views_and_arrays():
+    w = nn.Parameter(mg.zeros(4, 6))
+    out = init.normal_(w.data, 1.0, 0.5)
+    assert isinstance(out, mg.Tensor) and w.requires_grad
+    assert w.detach().numpy().std() > 0.1  # written through to the parameter
+    raw = np.zeros((3, 4), dtype=np.float64)
+    assert init.constant_(raw, 2.5) is raw and (raw == 2.5).all()
+    assert init.xavier_uniform_(raw) is raw and raw.dtype == np.float64 and raw.std() > 0
+    strided = np.zeros((4, 6), dtype=np.float32)
+    init.ones_(strided[:, ::2])  # a non-contiguous view is filled in place
+    assert strided.sum() == 12 and (strided[:, 1::2] == 0).all()
+    init.kaiming_normal_(w.data, mode="fan_out", nonlinearity="relu")
+    with pytest.raises(TypeError, match="init.normal_: random fill needs a float tensor"):
+        init.normal_(mg.zeros(3, dtype=mg.int64))
+    with pytest.raises(TypeError, match="init.uniform_: expected a Tensor or an array, got list"):
+        init.uniform_([1.0, 2.0])
