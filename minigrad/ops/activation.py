@@ -8,20 +8,23 @@ from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from . import cuda_kernels
-from .elementwise import Scale, exp, scale
+from .elementwise import Mask, Scale, exp, keep_bits, to_float
 from .reduce import _keep_shape, normalize_dims, reduce_dims, reduce_sum
 
 
 class ReLU(Function):
+    """max(x, 0). The gradient is gy where x > 0 or x is NaN, else 0 even where gy is inf or
+    NaN (PyTorch's threshold_backward)."""
+
     uses_inputs = False
 
     def forward(self, x):
-        self.mask = (x > 0).astype(x.dtype)  # float: float * bool needs a slow cast loop
+        self.bits = keep_bits(x <= 0, x.dtype, invert=True)
         # maximum, not x * mask: -inf * 0 is NaN
         return get_array_module(x).maximum(x, x.dtype.type(0))
 
     def backward(self, gy):
-        return scale(gy, self.mask)
+        return Mask(self.bits)(gy)
 
 
 class LeakyReLU(Function):
@@ -173,15 +176,15 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return Sigmoid()(x)
+    return Sigmoid()(to_float(x))
 
 
 def tanh(x: Tensor) -> Tensor:
-    return Tanh()(x)
+    return Tanh()(to_float(x))
 
 
 def softplus(x: Tensor) -> Tensor:
-    return Softplus()(x)
+    return Softplus()(to_float(x))
 
 
 def log_sigmoid(x: Tensor) -> Tensor:
@@ -197,12 +200,12 @@ def _one_dim(dim: Any, x: Tensor, op: str) -> int:
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    return Softmax(_one_dim(dim, x, "softmax"))(x)
+    return Softmax(_one_dim(dim, x, "softmax"))(to_float(x))
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    return LogSoftmax(_one_dim(dim, x, "log_softmax"))(x)
+    return LogSoftmax(_one_dim(dim, x, "log_softmax"))(to_float(x))
 
 
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return LogSumExp(reduce_dims(dim, x.ndim, "logsumexp"), keepdim)(x)
+    return LogSumExp(reduce_dims(dim, x.ndim, "logsumexp"), keepdim)(to_float(x))

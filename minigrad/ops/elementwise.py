@@ -92,6 +92,44 @@ def scale(x: Tensor, c: Any) -> Tensor:
     return Scale(c)(x)
 
 
+_UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def keep_bits(keep: Any, dtype: Any, invert: bool = False) -> Any:
+    """A boolean mask (or its negation) as all-ones/all-zeros words of `dtype`'s width."""
+    xp = get_array_module(keep)
+    bits = xp.asarray(keep).astype(_UINT[np.dtype(dtype).itemsize])
+    if invert:
+        bits -= 1  # True -> 0, False -> all ones (unsigned wrap-around)
+    else:
+        xp.negative(bits, out=bits)
+    return bits
+
+
+class Mask(Function):
+    """gy (times an optional weight map c) where the mask holds, +0 elsewhere: the gradient
+    gate of relu, clamp, where and max. A select, not a product, so an inf or NaN gradient
+    at a dropped element gives 0 as in PyTorch (inf * 0 is NaN). `bits` comes from
+    `keep_bits`; the select is a bitwise and, as fast as a product. Its own adjoint."""
+
+    uses_inputs = False
+
+    def __init__(self, bits: Any, c: Any = None) -> None:
+        self.bits, self.c = bits, c
+
+    def forward(self, gy):
+        if self.c is not None:
+            gy = gy * self.c
+        xp = get_array_module(gy)
+        if self.bits.dtype.itemsize != gy.dtype.itemsize:
+            return xp.where(self.bits != 0, gy, gy.dtype.type(0))
+        out = xp.bitwise_and(gy.view(self.bits.dtype), self.bits)
+        return out.view(gy.dtype)
+
+    def backward(self, ggx):
+        return Mask(self.bits, self.c)(ggx)
+
+
 class Add(Function):
     uses_inputs = False
 
@@ -164,15 +202,16 @@ class PowScalar(Function):
 
     def backward(self, gy):
         (x,) = self.inputs
-        if self.c == 0:
-            return gy * 0.0
+        if self.c == 0:  # zero even where gy is inf or NaN, as PyTorch
+            return Tensor._make(get_array_module(gy._data).zeros_like(gy._data), False)
         if self.c == 2:
             return gy * (2 * x)
         return gy * (self.c * x ** (self.c - 1))
 
 
 class Pow(Function):
-    """a ** b for two tensors."""
+    """a ** b for two tensors. PyTorch's conventions: the gradient wrt a is 0 where b = 0,
+    and the gradient wrt b is 0 where a = 0 and b >= 0 (not 0 * log 0 = NaN)."""
 
     uses_outputs = True
 
@@ -182,8 +221,13 @@ class Pow(Function):
     def backward(self, gy):
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        ga = sum_to(gy * b * a ** (b - 1), a.shape) if na else None
-        gb = sum_to(gy * self.output() * log(a), b.shape) if nb else None
+        ga = gb = None
+        if na:
+            ga = where(b._data == 0, 0.0, gy * b * a ** (b - 1))
+            ga = sum_to(ga, a.shape)
+        if nb:
+            at_zero = (a._data == 0) & (b._data >= 0)
+            gb = sum_to(gy * where(at_zero, 0.0, self.output() * log(a)), b.shape)
         return ga, gb
 
 
@@ -218,11 +262,14 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    """|x|; the gradient is gy * sign(x), 0 at x = 0 and at NaN, as in PyTorch."""
+
     uses_inputs = False
 
     def forward(self, x):
         xp = get_array_module(x)
-        self.sign = xp.sign(x)
+        self.sign = (x > 0).astype(x.dtype)
+        self.sign -= x < 0  # sign, but 0 (not NaN) at NaN
         return xp.abs(x)  # not `abs`: this module's abs() is the op wrapper
 
     def backward(self, gy):
@@ -237,20 +284,57 @@ class Clip(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        inside = xp.ones(x.shape, dtype=bool)
-        if self.lo is not None:
-            inside &= x >= self.lo
-        if self.hi is not None:
-            inside &= x <= self.hi
-        self.mask = inside.astype(x.dtype)
+        # PyTorch passes the gradient where lo <= x <= hi (bounds included), 0 elsewhere
+        # (NaN included)
+        if self.lo is None:
+            inside = x <= self.hi
+        else:
+            inside = x >= self.lo
+            if self.hi is not None:
+                inside &= x <= self.hi
+        self.bits = keep_bits(inside, x.dtype)
         return xp.clip(x, self.lo, self.hi)
 
     def backward(self, gy):
-        return scale(gy, self.mask)
+        return Mask(self.bits)(gy)
+
+
+class ClampTensor(Function):
+    """clamp with tensor bounds (either may be absent). PyTorch's gradient rule: x gets gy
+    where lo <= x <= hi, lo where x < lo (and lo < hi), hi where x > hi (or hi < lo);
+    no split at ties."""
+
+    uses_inputs = False
+
+    def __init__(self, has_lo: bool, has_hi: bool) -> None:
+        self.has_lo, self.has_hi = has_lo, has_hi
+
+    def forward(self, x, *bounds):
+        xp = get_array_module(x)
+        lo = bounds[0] if self.has_lo else None
+        hi = bounds[-1] if self.has_hi else None
+        y = x if lo is None else xp.maximum(x, lo)
+        y = y if hi is None else xp.minimum(y, hi)
+        if lo is not None and hi is not None:
+            keep = [(x >= lo) & (x <= hi), (x < lo) & (lo < hi), (x > hi) | (hi < lo)]
+        elif lo is not None:
+            keep = [x >= lo, x < lo]
+        else:
+            keep = [x <= hi, x > hi]
+        self.bits = [keep_bits(xp.broadcast_to(k, y.shape), y.dtype) for k in keep]
+        self.shapes = [x.shape] + [b.shape for b in bounds]
+        return y
+
+    def backward(self, gy):
+        return tuple(
+            sum_to(Mask(bits)(gy), shape) if need else None
+            for bits, shape, need in zip(self.bits, self.shapes, self.needs_input_grad, strict=True)
+        )
 
 
 class Maximum(Function):
-    """Element-wise max; at ties each side gets half the gradient."""
+    """Element-wise max (sign +1) or min (sign -1). PyTorch's gradient rule: each side gets
+    half at ties, 0 where it loses, all of it otherwise (so both at a NaN)."""
 
     uses_inputs = False
 
@@ -258,22 +342,52 @@ class Maximum(Function):
         self.sign = sign  # +1 for maximum, -1 for minimum
 
     def forward(self, a, b):
+        xp = get_array_module(a)
+        y = xp.maximum(a, b) if self.sign > 0 else xp.minimum(a, b)
         self.shapes = (a.shape, b.shape)
-        d = (a - b) * self.sign
-        self.wa = (d > 0) + 0.5 * (d == 0)
-        self.wa = self.wa.astype(np.result_type(a, b))
-        return (
-            get_array_module(a).maximum(a, b)
-            if self.sign > 0
-            else get_array_module(a).minimum(a, b)
-        )
+        a_loses, b_loses = (a < b, a > b) if self.sign > 0 else (a > b, a < b)
+        self.half = xp.where(a == b, y.dtype.type(0.5), y.dtype.type(1))
+        self.bits = [
+            keep_bits(xp.broadcast_to(m, y.shape), y.dtype, invert=True) for m in (a_loses, b_loses)
+        ]
+        return y
 
     def backward(self, gy):
-        na, nb = self.needs_input_grad
-        return (
-            sum_to(scale(gy, self.wa), self.shapes[0]) if na else None,
-            sum_to(scale(gy, 1 - self.wa), self.shapes[1]) if nb else None,
+        return tuple(
+            sum_to(Mask(bits, self.half)(gy), shape) if need else None
+            for bits, shape, need in zip(self.bits, self.shapes, self.needs_input_grad, strict=True)
         )
+
+
+class FloorDivide(Function):
+    """floor(a / b), rounding toward -inf. Not differentiable, as in PyTorch."""
+
+    uses_inputs = False
+    op_name = "floor_divide"
+
+    def forward(self, a, b):
+        return get_array_module(a).floor_divide(a, b)
+
+    def backward(self, gy):
+        raise RuntimeError("floor_divide: the derivative is not defined (as in PyTorch)")
+
+
+class Remainder(Function):
+    """a - b * floor(a / b): the sign of the divisor. d/da = 1, d/db = -floor(a / b)."""
+
+    op_name = "remainder"
+
+    def forward(self, a, b):
+        return get_array_module(a).remainder(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        gb = None
+        if nb:
+            q = get_array_module(a._data).floor_divide(a._data, b._data)
+            gb = sum_to(scale(gy, -q), b.shape)
+        return sum_to(gy, a.shape) if na else None, gb
 
 
 class Where(Function):
@@ -287,11 +401,11 @@ class Where(Function):
         return get_array_module(a).where(self.cond, a, b)
 
     def backward(self, gy):
-        na, nb = self.needs_input_grad
-        c = self.cond.astype(gy.dtype)
-        return (
-            sum_to(scale(gy, c), self.shapes[0]) if na else None,
-            sum_to(scale(gy, 1 - c), self.shapes[1]) if nb else None,
+        cond = get_array_module(gy._data).broadcast_to(self.cond, gy.shape)
+        bits = (keep_bits(cond, gy.dtype), keep_bits(cond, gy.dtype, invert=True))
+        return tuple(
+            sum_to(Mask(b)(gy), shape) if need else None
+            for b, shape, need in zip(bits, self.shapes, self.needs_input_grad, strict=True)
         )
 
 
@@ -329,8 +443,8 @@ def neg(x: Tensor) -> Tensor:
 def power(a: Any, b: Any) -> Tensor:
     """a ** b; a constant exponent takes the cheaper PowScalar path."""
     if isinstance(a, Tensor) and isinstance(b, int | float) and not isinstance(b, bool):
-        if isinstance(b, float) and a.dtype.kind in "biu":
-            a = cast(a, DEFAULT_DTYPE)
+        if a.dtype.kind in "biu":  # int ** 0.5 is float32, bool ** 2 is int64
+            a = cast(a, result_dtype(a, b))
         return PowScalar(b)(a)
     if not isinstance(a, Tensor) and isinstance(a, int | float) and a > 0:
         if b.dtype.kind in "fc":
@@ -341,16 +455,22 @@ def power(a: Any, b: Any) -> Tensor:
     return Pow()(a, b)
 
 
+def to_float(x: Tensor) -> Tensor:
+    """x, or for an integer or bool x its cast to the default float (float32): PyTorch's
+    rule for float-valued ops (sqrt, exp, mean, softmax...)."""
+    return x if x._data.dtype.kind in "fc" else cast(x, DEFAULT_DTYPE)
+
+
 def exp(x: Tensor) -> Tensor:
-    return Exp()(x)
+    return Exp()(to_float(x))
 
 
 def log(x: Tensor) -> Tensor:
-    return Log()(x)
+    return Log()(to_float(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return Sqrt()(x)
+    return Sqrt()(to_float(x))
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - Tensor.__abs__ and mg.abs, as in PyTorch
@@ -361,10 +481,21 @@ def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Clamp to [min, max]. Tensor bounds broadcast and get gradients, as in PyTorch."""
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
+    bounds = [b for b in (min, max) if b is not None]
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        y = x if min is None else maximum(x, min)
-        return y if max is None else minimum(y, max)
+        dt = result_dtype(x, *bounds)
+        x, *bounds = [_as_dtype(v, dt, x) for v in (x, *bounds)]
+        return ClampTensor(min is not None, max is not None)(x, *bounds)
+    if x._data.dtype.kind in "biu":  # an int tensor clamped to 0.5 is float32
+        x = cast(x, result_dtype(x, *bounds))
     return Clip(min, max)(x)
+
+
+def _as_dtype(v: Any, dt: np.dtype, like: Tensor) -> Tensor:
+    """v as a tensor of dtype dt on `like`'s device (tensors cast differentiably)."""
+    if isinstance(v, Tensor):
+        return cast(v, dt)
+    return Tensor._make(_to_array(v, dt, like.device), False)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -380,15 +511,42 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """Pick a where cond is true, else b; cond is a boolean array or tensor (no gradient)."""
+    """Pick a where cond is true, else b; cond is a boolean array or tensor (no gradient).
+    a and b may be Python scalars; the dtype follows PyTorch's promotion."""
     cond = cond._data if isinstance(cond, Tensor) else cond
     ref = a if isinstance(a, Tensor) else b
-    if not isinstance(ref, Tensor):
-        raise TypeError("where: at least one of a and b must be a Tensor")
+    if not isinstance(ref, Tensor):  # two constants: a constant result on cond's device
+        xp = get_array_module(cond)
+        dt = result_dtype(a, b)
+        y = xp.where(xp.asarray(cond, dtype=bool), xp.asarray(a, dt), xp.asarray(b, dt))
+        return Tensor._make(y, False)
     xp = get_array_module(ref._data)
     if not _same(a, b):
         a, b = promote(a, b)
     return Where(xp.asarray(cond, dtype=bool))(a, b)
+
+
+def _integer_operands(a: Tensor, b: Tensor, op: str) -> None:
+    """PyTorch's checks for integer floor division: no bool, no division by zero."""
+    if a._data.dtype.kind == "b":
+        raise TypeError(f"{op}: not defined for bool tensors, as in PyTorch")
+    if a._data.dtype.kind in "iu" and bool((b._data == 0).any()):
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """a // b rounded toward -inf (PyTorch's floor_divide). Integer division by zero raises
+    ZeroDivisionError; float division by zero gives inf or NaN. No gradient."""
+    a, b = promote(a, b)
+    _integer_operands(a, b, "floor_divide")
+    return FloorDivide()(a, b)
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    """a % b with the sign of the divisor (PyTorch's remainder, Python's %)."""
+    a, b = promote(a, b)
+    _integer_operands(a, b, "remainder")
+    return Remainder()(a, b)
 
 
 def sign(x: Tensor) -> Tensor:

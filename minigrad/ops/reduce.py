@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Any
 
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -26,10 +28,10 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
 
 
 def reduce_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
-    """`normalize_dims` for a reduction: a 0-d tensor accepts dim 0 / -1, as in PyTorch,
-    and has no axis to reduce."""
+    """`normalize_dims` for a reduction: an empty `dim` reduces every axis, as in PyTorch;
+    a 0-d tensor accepts dim 0 / -1."""
     dims = normalize_dims(dim, ndim, op)
-    return () if ndim == 0 and dims is not None else dims
+    return None if ndim == 0 or dims == () else dims
 
 
 def _keep_shape(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -117,7 +119,9 @@ class Sum(Function):
 
     def forward(self, x):
         self.x_shape = x.shape
-        return x.sum(axis=self.dims, keepdims=self.keepdim)
+        # PyTorch sums bool and every integer dtype in int64
+        dtype = np.int64 if x.dtype.kind in "biu" else None
+        return x.sum(axis=self.dims, keepdims=self.keepdim, dtype=dtype)
 
     def backward(self, gy):
         if not self.keepdim:
@@ -153,16 +157,19 @@ def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) 
 
 
 class Extreme(Function):
-    """max (sign +1) or min (sign -1) over dims. amax/amin share the gradient equally among
-    ties; with `index` (max/min along one dim) it all goes to the returned index, as in
-    PyTorch."""
+    """max (sign +1) or min (sign -1) over dims, with PyTorch's three gradient rules.
+    mode "share" (amax/amin): gy / (number of ties) times the tie mask, a product as in
+    PyTorch. "even" (max()/min() of everything): the same shares, selected (0 off the ties
+    even for an inf gy), and at a NaN result the NaN elements share. "index" (max/min along
+    a dim): all of gy, selected, at the returned index."""
 
     uses_inputs = False
 
     def __init__(
-        self, dims: tuple[int, ...] | None, keepdim: bool, sign: int, index: bool = False
+        self, dims: tuple[int, ...] | None, keepdim: bool, sign: int, mode: str = "share"
     ) -> None:
-        self.dims, self.keepdim, self.sign, self.index = dims, keepdim, sign, index
+        self.dims, self.keepdim, self.sign, self.mode = dims, keepdim, sign, mode
+        self.index = mode == "index"
         self.op_name = "max" if sign > 0 else "min"
 
     def forward(self, x):
@@ -181,17 +188,28 @@ class Extreme(Function):
         else:
             y = (x.max if self.sign > 0 else x.min)(axis=self.dims, keepdims=True)
             mask = x == y
-        self.weight = mask / mask.sum(axis=self.dims, keepdims=True)
-        self.weight = self.weight.astype(x.dtype, copy=False)
+            if self.mode == "even":
+                mask |= xp.isnan(x) & xp.isnan(y)
         self.x_shape = x.shape
+        share = None if self.index else (1 / mask.sum(axis=self.dims, keepdims=True))
+        if self.mode == "share":
+            self.weight = (mask * share).astype(x.dtype, copy=False)
+        else:
+            from .elementwise import keep_bits
+
+            self.bits = keep_bits(mask, x.dtype)
+            self.weight = None if self.index else share.astype(x.dtype)
         return y if self.keepdim else y.reshape(_reduced_shape(x.shape, self.dims))
 
     def backward(self, gy):
-        from .elementwise import scale
+        from .elementwise import Mask, scale
 
         if not self.keepdim:
             gy = gy.reshape(_keep_shape(self.x_shape, self.dims))
-        return scale(broadcast_to(gy, self.x_shape), self.weight)
+        gy = broadcast_to(gy, self.x_shape)
+        if self.mode == "share":
+            return scale(gy, self.weight)
+        return Mask(self.bits, self.weight)(gy)
 
 
 def _reduced_shape(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -227,22 +245,26 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 def max_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """PyTorch's Tensor.max: the largest element, or (values, indices) along an int dim."""
-    if dim is None or not isinstance(dim, int):
+    if dim is None:
+        return Extreme(None, keepdim, 1, "even")(x)
+    if not isinstance(dim, int):
         return amax(x, dim, keepdim)
     if x.ndim == 0:
         return values_indices(amax(x, dim, keepdim), argmax(x))
-    f = Extreme(reduce_dims(dim, x.ndim, "max"), keepdim, 1, index=True)
+    f = Extreme(reduce_dims(dim, x.ndim, "max"), keepdim, 1, "index")
     values = f(x)
     idx = f.arg if keepdim else f.arg.reshape(values.shape)
     return values_indices(values, Tensor._make(idx, False))
 
 
 def min_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
-    if dim is None or not isinstance(dim, int):
+    if dim is None:
+        return Extreme(None, keepdim, -1, "even")(x)
+    if not isinstance(dim, int):
         return amin(x, dim, keepdim)
     if x.ndim == 0:
         return values_indices(amin(x, dim, keepdim), argmax(x))
-    f = Extreme(reduce_dims(dim, x.ndim, "min"), keepdim, -1, index=True)
+    f = Extreme(reduce_dims(dim, x.ndim, "min"), keepdim, -1, "index")
     values = f(x)
     idx = f.arg if keepdim else f.arg.reshape(values.shape)
     return values_indices(values, Tensor._make(idx, False))
