@@ -12,12 +12,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import data as mgdata
@@ -29,6 +27,7 @@ from models.mlp_gan import ImageMLPGenerator, MLPDiscriminator, MLPGenerator
 from models.pacgan import Packed
 from models.wgan import clip_weights_, gradient_penalty
 from train import common
+from train import run as scaffold
 
 TOY = {
     "ring": (mgdata.ring_of_gaussians, mgdata.ring_centres),
@@ -359,11 +358,54 @@ class Run:
     @property
     def batches_per_epoch(self) -> int:
         if self.toy:
-            return self.args.steps_per_epoch * self.d_steps
-        return len(self.images) // self.args.batch_size
+            bpe = self.args.steps_per_epoch * self.d_steps
+        else:
+            bpe = len(self.images) // self.args.batch_size
+        return min(bpe, 2 * self.d_steps) if self.args.dry_run else bpe
+
+    # -------------------------------------------------------------- the loop's hooks
+    def finished(self) -> bool:
+        if self.args.steps is not None:
+            return self.step >= self.args.steps
+        return self.epoch >= self.epochs
+
+    def start_epoch_(self) -> None:
+        pass  # the image order is drawn at the epoch's first batch
+
+    def train_batch_(self) -> dict[str, float]:
+        """One D step and, every --d-steps of them, one G step."""
+        self.schedule_(self.planned)
+        stats = self.d_step_()
+        self.batch += 1
+        self.d_step += 1
+        if self.d_step % self.d_steps == 0:
+            stats.update(self.g_step_())
+            self.step += 1
+        for k, v in stats.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v
+            self.sums["n_" + k] = self.sums.get("n_" + k, 0.0) + 1
+        return stats
+
+    def end_epoch_(self, seconds: float) -> dict[str, Any]:
+        """The epoch's record; its pictures and evaluation written."""
+        record: dict[str, Any] = {"seconds": round(seconds, 2)}
+        for k in ("d_loss", "g_loss", "D(x)", "D(G(z))"):
+            if self.sums.get("n_" + k):
+                record[k] = self.sums[k] / self.sums["n_" + k]
+        self.batch, self.perm, self.sums = 0, None, {}
+        self.end_of_epoch(record)
+        return record
 
     # -------------------------------------------------------------- checkpoint
     def state(self) -> dict[str, Any]:
+        self.run_dir = Path(args.resume or args.out or ".")
+        # the run's length: --steps generator steps, else --epochs passes
+        self.epochs = 1 if args.dry_run else args.epochs
+        if args.steps is not None:
+            self.planned = args.steps
+        else:
+            self.planned = self.epochs * self.batches_per_epoch // self.d_steps
+        self.folder: scaffold.RunFolder | None = None  # set by train()
         return {
             "G": self.G.state_dict(),
             "D": self.D.state_dict(),
@@ -535,11 +577,9 @@ class Run:
                 record.update(
                     score_mnist_samples(self.sample(z, labels), self.device, summary=True)
                 )
-        common.append_jsonl(run / "metrics.jsonl", record)
-        records = common.read_jsonl(run / "metrics.jsonl")
         common.plot_curves(
             run / "losses.png",
-            records,
+            [*(self.folder.log if self.folder else []), {"epoch": self.epoch, **record}],
             ["d_loss", "g_loss"],
             x_key="epoch",
             title=f"{self.args.model} / {self.args.loss}",
@@ -596,115 +636,31 @@ def sample_generator(
     return np.concatenate(outs)
 
 
-def train(args: argparse.Namespace) -> Path:
-    """Run (or resume) training; returns the run folder."""
-    if args.resume:
-        saved = common.load_checkpoint(args.resume)
-        keep = {
-            "epochs": args.epochs,
-            "steps": args.steps,
-            "device": args.device,
-            "resume": args.resume,
-        }
-        args = argparse.Namespace(**{**saved["args"], **{k: v for k, v in keep.items()}})
-        args.dry_run = False
-    fill_defaults(args)
+# what a run writes besides its checkpoint, config and log (moved aside by --overwrite)
+OUTPUTS = ("samples.png", "samples", "losses.png")
+
+
+def train(args: argparse.Namespace, given: set[str] | None = None) -> Path:
+    """Run (or resume) training; returns the run folder. `given`: the flags written on
+    the command line, which a resume checks against the run's settings."""
+    args, changes = scaffold.resolve_args(build_parser(), args, given, fill_defaults)
     common.seed_everything(args.seed)
     device = common.resolve_device(args.device)
     run = Run(args, device)
-    run.run_dir = common.prepare_run_dir(args)
-    if args.resume:
-        run.restore(saved["state"])
-        # drop log lines written after the checkpoint (a crash between the two writes)
-        log = run.run_dir / "metrics.jsonl"
-        if log.exists():
-            kept = [r for r in common.read_jsonl(log) if r.get("epoch", 0) <= run.epoch]
-            log.unlink()
-            for r in kept:
-                common.append_jsonl(log, r)
-
-    saved_args = {k: v for k, v in vars(args).items() if k != "resume"}
-    bpe = run.batches_per_epoch
-    total_steps = args.steps
-    epochs = 1 if args.dry_run else args.epochs
-    if args.dry_run:
-        bpe = min(bpe, 2 * run.d_steps)
-
-    def save() -> None:
-        common.save_checkpoint(run.ckpt, {"args": saved_args, "state": run.state()})
-
-    # the generator steps the run will take, for --lr-decay
-    planned = total_steps if total_steps is not None else epochs * bpe // run.d_steps
-
-    def done() -> bool:
-        return (total_steps is not None and run.step >= total_steps) or (
-            total_steps is None and run.epoch >= epochs
-        )
-
-    stop = common.GracefulInterrupt()
-    with stop:
-        while not done():
-            bar = tqdm(
-                total=bpe,
-                initial=run.batch,
-                desc=f"epoch {run.epoch + 1}",
-                leave=False,
-                disable=None,
-                dynamic_ncols=True,
-            )
-            t0 = time.perf_counter()
-            while run.batch < bpe and not done():
-                run.schedule_(planned)
-                stats = run.d_step_()
-                run.batch += 1
-                run.d_step += 1
-                if run.d_step % run.d_steps == 0:
-                    stats.update(run.g_step_())
-                    run.step += 1
-                for k, v in stats.items():
-                    run.sums[k] = run.sums.get(k, 0.0) + v
-                    run.sums["n_" + k] = run.sums.get("n_" + k, 0.0) + 1
-                bar.update(1)
-                bar.set_postfix({k: f"{v:.3f}" for k, v in stats.items()}, refresh=False)
-                if stop.requested:
-                    bar.close()
-                    save()
-                    print(
-                        f"\ninterrupted at epoch {run.epoch + 1}, batch {run.batch}; "
-                        f"checkpoint saved: resume with --resume {run.run_dir}",
-                        file=sys.stderr,
-                    )
-                    return run.run_dir
-            bar.close()
-            if run.batch < bpe:
-                break  # reached --steps inside the epoch
-            run.epoch += 1
-            record = {
-                "epoch": run.epoch,
-                "step": run.step,
-                "seconds": round(time.perf_counter() - t0, 2),
-            }
-            for k in ("d_loss", "g_loss", "D(x)", "D(G(z))"):
-                if run.sums.get("n_" + k):
-                    record[k] = run.sums[k] / run.sums["n_" + k]
-            run.batch, run.perm, run.sums = 0, None, {}
-            save()
-            run.end_of_epoch(record)
-            shown = {
-                k: (f"{v:.4g}" if isinstance(v, float) else v)
-                for k, v in record.items()
-                if not isinstance(v, list | dict)
-            }
-            tqdm.write(" ".join(f"{k}={v}" for k, v in shown.items()))
-    if run.batch:  # stopped by --steps mid-epoch
-        save()
+    with scaffold.RunFolder(args, OUTPUTS, changes) as folder:
+        run.folder, run.run_dir = folder, folder.path
+        if folder.saved is not None:
+            run.restore(folder.saved["state"])
+            folder.remove_samples_after(run.epoch)
+        scaffold.fit(run, folder)
     return run.run_dir
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
-        run_dir = train(args)
+        run_dir = train(args, scaffold.given_flags(parser, argv))
     except common.TRAINING_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

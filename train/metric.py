@@ -19,12 +19,10 @@ import argparse
 import contextlib
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import data as mgdata
@@ -33,6 +31,7 @@ from models.mining import MINERS, active_share
 from models.siamese import LOSS_FORMS, contrastive_loss, sample_pairs
 from models.triplet import triplet_loss
 from train import common
+from train import run as scaffold
 from train.metrics import knn_accuracy, map_at_r, recall_at_k
 
 SEEN_TRAIN_PER_CLASS = 400  # --split seen: the first 400 of each digit train, the rest test
@@ -375,12 +374,47 @@ class Run:
         bs = self.args.batch_size
         anchors = rng.permutation(len(self.train_x))[: n * bs]
         partners, same = sample_pairs(self.train_labels, anchors, rng)
+        self.run_dir = Path(args.resume or args.out or ".")
+        self.epochs = 1 if args.dry_run else args.epochs
+        # --lr-decay's horizon: --steps only stops early, so a run stopped by --steps and
+        # extended follows the same schedule
+        self.planned = self.epochs * self.batches_per_epoch
+        self.last_eval: tuple[np.ndarray, dict[str, float]] | None = None
         return np.stack([anchors, partners, same.astype(np.int64)], 1).reshape(n, bs, 3)
 
     def images(self, idx: np.ndarray) -> mg.Tensor:
         """Training images (B, 1, 28, 28), moved at random as --shift, --rotate and
         --scale ask."""
         a, rng = self.args, mg.random.generator("cpu")
+    # -------------------------------------------------------------- the loop's hooks
+    def finished(self) -> bool:
+        steps = self.args.steps
+        return self.epoch >= self.epochs or (steps is not None and self.step >= steps)
+
+    def start_epoch_(self) -> None:
+        if self.plan is None:
+            self.plan = self.draw_plan()
+
+    def train_batch_(self) -> dict[str, float]:
+        self.schedule_lr_(self.planned)
+        stats = self.train_step()
+        self.batch += 1
+        self.step += 1
+        for k, v in stats.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v
+        self.sums["n"] = self.sums.get("n", 0.0) + 1
+        return {"loss": stats["loss"], "active": stats["active"]}
+
+    def end_epoch_(self, seconds: float) -> dict[str, Any]:
+        """The epoch's record: mean training figures, then the held-out evaluation."""
+        n = self.sums.pop("n")
+        record: dict[str, Any] = {k: v / n for k, v in self.sums.items()}
+        record["train_seconds"] = round(seconds, 2)
+        self.last_eval = self.evaluate()
+        record.update(self.last_eval[1])
+        self.batch, self.plan, self.sums = 0, None, {}
+        return record
+
         rotate, scale = getattr(a, "rotate", 0.0), getattr(a, "scale", 0.0)
         if rotate or scale:
             x = random_affine(self.train_x[idx], rotate, scale, a.shift, rng)
@@ -527,106 +561,35 @@ def retrieval_strip(
 
 
 # ---------------------------------------------------------------------- the loop
-def train(args: argparse.Namespace) -> tuple[Path, dict[str, Any] | None]:
+# what a run writes besides its checkpoint, config and log (moved aside by --overwrite)
+OUTPUTS = ("eval.json", "pca.png", "retrieval.png", "curves.png")
+
+
+def train(
+    args: argparse.Namespace, given: set[str] | None = None
+) -> tuple[Path, dict[str, Any] | None]:
     """Run (or resume) training; returns the run folder and eval.json's content (None
-    when the run stopped early)."""
-    if args.resume:
-        saved = common.load_checkpoint(args.resume)
-        # --epochs only when given; --steps always (none: run to the end)
-        keep = {"steps": args.steps, "device": args.device, "resume": args.resume}
-        if args.epochs is not None:
-            keep["epochs"] = args.epochs
-        args = argparse.Namespace(**{**saved["args"], **keep})
-    fill_defaults(args)
+    when the run stopped early). `given`: the flags written on the command line, which a
+    resume checks against the run's settings."""
+    args, changes = scaffold.resolve_args(build_parser(), args, given, fill_defaults)
     common.seed_everything(args.seed)
     device = common.resolve_device(args.device)
     run = Run(args, device)
-    run.run_dir = common.prepare_run_dir(args)
-    log = run.run_dir / "metrics.jsonl"
-    if args.resume:
-        run.restore(saved["state"])
-        if log.exists():  # drop lines written after the checkpoint (a crash between them)
-            kept = [r for r in common.read_jsonl(log) if r.get("epoch", 0) <= run.epoch]
-            log.unlink()
-            for r in kept:
-                common.append_jsonl(log, r)
-
-    saved_args = {k: v for k, v in vars(args).items() if k != "resume"}
-    bpe = run.batches_per_epoch
-    epochs = 1 if args.dry_run else args.epochs
-    planned = epochs * bpe  # --lr-decay's horizon: --steps only stops early, so a run
-    # stopped by --steps and resumed without it follows the same schedule
-
-    def save() -> None:
-        common.save_checkpoint(run.ckpt, {"args": saved_args, "state": run.state()})
-
-    def steps_done() -> bool:
-        return args.steps is not None and run.step >= args.steps
-
-    emb, metrics = None, None
-    stop = common.GracefulInterrupt()
-    with stop:
-        while run.epoch < epochs and not steps_done():
-            if run.plan is None:
-                run.plan = run.draw_plan()
-            bar = tqdm(
-                total=bpe,
-                initial=run.batch,
-                desc=f"epoch {run.epoch + 1}/{epochs}",
-                leave=False,
-                disable=None,
-                dynamic_ncols=True,
-            )
-            t0 = time.perf_counter()
-            while run.batch < bpe and not steps_done():
-                run.schedule_lr_(planned)
-                stats = run.train_step()
-                run.batch += 1
-                run.step += 1
-                for k, v in stats.items():
-                    run.sums[k] = run.sums.get(k, 0.0) + v
-                run.sums["n"] = run.sums.get("n", 0.0) + 1
-                bar.update(1)
-                bar.set_postfix(
-                    loss=f"{stats['loss']:.4f}", active=f"{stats['active']:.2f}", refresh=False
-                )
-                if stop.requested:
-                    bar.close()
-                    save()
-                    print(
-                        f"\ninterrupted at epoch {run.epoch + 1}, batch {run.batch}; "
-                        f"checkpoint saved: resume with --resume {run.run_dir}",
-                        file=sys.stderr,
-                    )
-                    return run.run_dir, None
-            bar.close()
-            if run.batch < bpe:
-                break  # reached --steps inside the epoch
-            run.epoch += 1
-            n = run.sums.pop("n")
-            record: dict[str, Any] = {"epoch": run.epoch, "step": run.step}
-            record.update({k: v / n for k, v in run.sums.items()})
-            record["train_seconds"] = round(time.perf_counter() - t0, 2)
-            emb, metrics = run.evaluate()
-            record.update(metrics)
-            run.batch, run.plan, run.sums = 0, None, {}
-            save()
-            common.append_jsonl(log, record)
-            shown = {k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in record.items()}
-            tqdm.write(" ".join(f"{k}={v}" for k, v in shown.items()))
-    if run.batch:  # stopped by --steps mid-epoch
-        save()
-    if run.epoch < epochs or run.batch:
-        return run.run_dir, None
-    if metrics is None:  # resumed a finished run: evaluate what was saved
-        emb, metrics = run.evaluate()
-    return run.run_dir, run.finish(emb, metrics)
+    with scaffold.RunFolder(args, OUTPUTS, changes) as folder:
+        run.run_dir = folder.path
+        if folder.saved is not None:
+            run.restore(folder.saved["state"])
+        if not scaffold.fit(run, folder, run.epochs) or run.epoch < run.epochs or run.batch:
+            return run.run_dir, None
+        emb, metrics = run.last_eval or run.evaluate()  # a finished run resumed: its weights
+        return run.run_dir, run.finish(emb, metrics)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
-        run_dir, result = train(args)
+        run_dir, result = train(args, scaffold.given_flags(parser, argv))
     except common.TRAINING_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -67,7 +67,9 @@ def test_resume_mid_epoch_is_bit_for_bit(tmp_path, extra):
     assert metric.main(base + ["--steps", "1", "--out", str(part)]) == 0
     assert not (part / "eval.json").exists()  # stopped mid-epoch: nothing evaluated yet
     assert common.load_checkpoint(part)["state"]["batch"] == 1
-    assert metric.main(["--resume", str(part)]) == 0
+    assert metric.main(["--resume", str(part)]) == 0  # the run's own --steps 1: done
+    assert common.load_checkpoint(part)["state"]["step"] == 1
+    assert metric.main(["--resume", str(part), "--steps", str(metric.DRY_BATCHES)]) == 0
     a, b = _params(full), _params(part)
     assert a.keys() == b.keys()
     for k in a:

@@ -1,0 +1,489 @@
+"""The run folder and the training loop every job uses.
+
+A job (train.gan, train.metric) describes its model's training step; this module holds
+what every run needs around it:
+
+- `resolve_args`: a resumed run takes its settings from the folder's config.json and
+  refuses a flag that contradicts them (a longer --epochs/--steps and --device may change);
+- `RunFolder`: one writer per folder (a lock file with pid, host and start time, released
+  by the kernel if the process dies), stale temporary files removed, --overwrite moving the
+  old run aside until the new one has committed, and `commit`, which checks the whole state
+  for NaN/inf and writes the checkpoint with the full metrics history inside, so that an
+  epoch's checkpoint and its metrics.jsonl record commit together;
+- `fit`: the epoch loop with progress bars, Ctrl-C/SIGTERM (checkpoint, then stop) and
+  one log line per epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import fcntl
+import json
+import os
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from tqdm import tqdm
+
+import minigrad as mg
+from minigrad.backend import as_numpy
+from train import common
+
+CONFIG_NAME = "config.json"
+LOG_NAME = "metrics.jsonl"
+LOCK_NAME = ".lock"
+REPLACED_NAME = ".replaced"  # --overwrite: the old run, kept until the new one commits
+# flags that may differ from the stored run on --resume (checked by `_may_change`)
+MAY_CHANGE = ("epochs", "steps", "device")
+# flags about where to write, not settings of the run
+NOT_SETTINGS = ("resume", "out", "overwrite")
+_UNSET = object()
+
+
+def note(message: str) -> None:
+    """One line for the user on stderr (the progress bars' stream)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------- settings
+def given_flags(parser: argparse.ArgumentParser, argv: list[str] | None) -> set[str]:
+    """The destinations of the flags written on the command line `argv` (defaults left
+    out): parsed once more into a namespace whose every attribute is pre-set to a marker,
+    which argparse then leaves alone unless the flag is given."""
+    marked = argparse.Namespace(
+        **{a.dest: _UNSET for a in parser._actions if a.dest != argparse.SUPPRESS}
+    )
+    parsed = parser.parse_args(sys.argv[1:] if argv is None else argv, namespace=marked)
+    return {k for k, v in vars(parsed).items() if v is not _UNSET}
+
+
+def _plain(value: Any) -> Any:
+    """`value` as it reads back from config.json (tuples become lists)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _flag(parser: argparse.ArgumentParser, dest: str) -> str:
+    for action in parser._actions:
+        if action.dest == dest and action.option_strings:
+            return action.option_strings[-1]
+    return "--" + dest.replace("_", "-")
+
+
+def _may_change(dest: str, stored: Any, given: Any) -> bool:
+    if dest == "device":
+        return True
+    # a run may be extended, never cut short below what it was set to reach
+    return dest in MAY_CHANGE and stored is not None and given is not None and given > stored
+
+
+def read_config(run_dir: Path) -> dict[str, Any]:
+    """The settings stored in a run folder: config.json, else the checkpoint's copy."""
+    path = run_dir / CONFIG_NAME
+    if path.is_file():
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: not a JSON settings file ({exc})") from exc
+        if not isinstance(config, dict):
+            raise ValueError(f"{path}: expected a JSON object of settings")
+        return config
+    return dict(common.load_checkpoint(run_dir)["args"])
+
+
+def resolve_args(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    given: Iterable[str] | None,
+    fill_defaults: Callable[[argparse.Namespace], None],
+) -> tuple[argparse.Namespace, dict[str, tuple[Any, Any]]]:
+    """The run's settings and the changes a resume makes to them ({dest: (old, new)}).
+
+    A new run: `args` with the job's defaults filled in. A resume: the settings stored in
+    the folder, where a flag of `given` (the destinations written on the command line;
+    None: those that differ from the parser's defaults) must agree with the stored value,
+    except a longer --epochs/--steps and --device, which are said and recorded."""
+    if given is None:
+        given = {k for k, v in vars(args).items() if v != parser.get_default(k)}
+    given = set(given)
+    if not args.resume:
+        fill_defaults(args)
+        return args, {}
+    run_dir = Path(args.resume)
+    if "out" in given and Path(args.out).resolve() != run_dir.resolve():
+        raise ValueError(
+            f"--resume {run_dir} --out {args.out}: a resumed run writes into its own folder; "
+            "drop --out (or start a new run there without --resume)"
+        )
+    if "overwrite" in given:
+        raise ValueError(
+            f"--resume {run_dir} --overwrite: choose one (continue the run, or start over "
+            f"with --out {run_dir} --overwrite)"
+        )
+    if not common.checkpoint_path(run_dir).is_file():
+        raise FileNotFoundError(
+            f"--resume {run_dir}: checkpoint not found (no {common.CHECKPOINT_NAME} there)"
+        )
+    stored = read_config(run_dir)
+    foreign = sorted(set(stored) - set(vars(args)))
+    if foreign:  # e.g. a train.metric run given to train.gan
+        raise ValueError(
+            f"--resume {run_dir}: not a run of {parser.prog} (its settings hold "
+            f"{', '.join(foreign[:4])}, which are not flags of this job)"
+        )
+    settings = {**vars(args), **stored}  # settings newer than the run keep their defaults
+    changes: dict[str, tuple[Any, Any]] = {}
+    for dest in sorted(given - set(NOT_SETTINGS)):
+        old, new = stored.get(dest, parser.get_default(dest)), getattr(args, dest)
+        if _plain(old) == _plain(new):
+            continue
+        flag = _flag(parser, dest)
+        if not _may_change(dest, old, new):
+            hint = f"; {flag} may only grow" if dest in MAY_CHANGE and old is not None else ""
+            raise ValueError(
+                f"{flag} {_plain(new)}: the run in {run_dir} has {flag} {_plain(old)} "
+                f"(its {CONFIG_NAME}); a resumed run keeps its settings{hint}. Drop the flag, "
+                "or start a new run with --out"
+            )
+        changes[dest] = (old, new)
+        settings[dest] = new
+    settings["resume"] = str(run_dir)
+    settings["overwrite"] = False
+    resolved = argparse.Namespace(**settings)
+    fill_defaults(resolved)
+    return resolved, changes
+
+
+# ---------------------------------------------------------------------- the lock
+class RunFolderInUse(RuntimeError):
+    """Another live process holds the run folder's lock."""
+
+
+class RunLock:
+    """An exclusive `flock` on RUN/.lock, which holds the holder's pid, host and start
+    time for the messages. The kernel drops the lock when its process dies (kill -9
+    included), so a lock file whose lock can be taken is stale."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = Path(run_dir) / LOCK_NAME
+        self.fd: int | None = None
+
+    def acquire(self) -> str | None:
+        """Take the lock; returns the stale holder's description when there was one."""
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _describe(os.pread(fd, 4096, 0))
+                os.close(fd)
+                raise RunFolderInUse(
+                    f"{self.path.parent} is in use by another run ({holder}); wait for it "
+                    "to finish or stop it, or pick another folder"
+                ) from None
+            try:  # a releasing holder may have removed the file between open and flock
+                current = os.stat(self.path).st_ino
+            except FileNotFoundError:
+                current = None
+            if current == os.fstat(fd).st_ino:
+                break
+            os.close(fd)
+        stale = os.pread(fd, 4096, 0)
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(me) + "\n").encode(), 0)
+        os.fsync(fd)
+        self.fd = fd
+        return _describe(stale) if stale.strip() else None
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        os.close(self.fd)  # closing drops the flock
+        self.fd = None
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _describe(raw: bytes) -> str:
+    try:
+        h = json.loads(raw.decode())
+        return f"pid {h['pid']} on {h['host']}, started {h['started']}"
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return "holder unknown: unreadable lock file"
+
+
+# ---------------------------------------------------------------------- non-finite state
+def non_finite(tree: Any, name: str = "") -> list[tuple[str, int, int, int]]:
+    """(name, NaN count, inf count, size) of every floating array or Tensor in a nested
+    dict/list state holding a NaN or an infinity."""
+    if isinstance(tree, Mapping):
+        return [
+            bad for k, v in tree.items() for bad in non_finite(v, f"{name}.{k}" if name else str(k))
+        ]
+    if isinstance(tree, list | tuple):
+        return [bad for i, v in enumerate(tree) for bad in non_finite(v, f"{name}[{i}]")]
+    if isinstance(tree, mg.Tensor):
+        tree = tree.detach()._data
+    if isinstance(tree, float):
+        tree = np.float64(tree)
+    if not hasattr(tree, "dtype") or not np.issubdtype(tree.dtype, np.floating):
+        return []
+    a = as_numpy(tree)
+    n_nan = int(np.isnan(a).sum())
+    n_inf = int(np.isinf(a).sum())
+    return [(name, n_nan, n_inf, int(a.size))] if n_nan or n_inf else []
+
+
+def _count(n_nan: int, n_inf: int) -> str:
+    parts = [f"{n_nan} NaN"] * bool(n_nan) + [f"{n_inf} infinite"] * bool(n_inf)
+    return " and ".join(parts)
+
+
+# ---------------------------------------------------------------------- the folder
+class RunFolder:
+    """A run folder held by this process, from `__enter__` to `__exit__`.
+
+    On entry: the lock, stale temporary files removed, then for a new run the folder
+    checked (a folder holding a run needs --overwrite, which moves that run's `outputs`
+    aside into .replaced/ until the new run's first checkpoint) and config.json written;
+    for a resume the checkpoint loaded into `saved`, config.json updated with the allowed
+    changes and metrics.jsonl rewritten from the checkpoint's history."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        outputs: Iterable[str] = (),
+        changes: Mapping[str, tuple[Any, Any]] | None = None,
+    ) -> None:
+        self.args = args
+        self.path = Path(args.resume or args.out)
+        self.outputs = (common.CHECKPOINT_NAME, LOG_NAME, CONFIG_NAME, *outputs)
+        self.changes = dict(changes or {})
+        self.lock = RunLock(self.path)
+        self.saved: dict[str, Any] | None = None
+        self.log: list[dict[str, Any]] = []
+        self.last_good: int | None = None  # the step of the last checkpoint written or read
+
+    @property
+    def checkpoint(self) -> Path:
+        return common.checkpoint_path(self.path)
+
+    def __enter__(self) -> RunFolder:
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RuntimeError(f"cannot create the run folder {self.path}: {exc}") from exc
+        stale = self.lock.acquire()
+        try:
+            if stale:
+                note(f"{self.path}: took over the lock of a run no longer running ({stale})")
+            self._remove_temporaries()
+            if self.args.resume:
+                self._resume()
+            else:
+                self._start()
+        except BaseException:
+            self.lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.lock.release()
+
+    def _remove_temporaries(self) -> None:
+        # what an atomic write killed midway leaves: `.NAME.*.tmp` / `.NAME.tmp-PID.ext`
+        for folder in (self.path, self.path / "samples"):
+            if folder.is_dir():
+                for p in folder.glob(".*.tmp*"):
+                    if p.is_file():
+                        p.unlink()
+
+    def _start(self) -> None:
+        old = [p for p in (self.checkpoint, self.path / LOG_NAME) if p.exists()]
+        if old and not self.args.overwrite:
+            raise FileExistsError(
+                f"--out {self.path} already holds a run ({old[0].name}): continue it with "
+                f"--resume {self.path}, start it over with --overwrite, or pick another --out"
+            )
+        if old:
+            replaced = self.path / REPLACED_NAME
+            shutil.rmtree(replaced, ignore_errors=True)
+            replaced.mkdir()
+            for name in self.outputs:
+                if (self.path / name).exists():
+                    os.replace(self.path / name, replaced / name)
+            common.fsync_dir(str(self.path))
+        self._write_config(vars(self.args))
+
+    def _resume(self) -> None:
+        self.saved = common.load_checkpoint(self.checkpoint)
+        self.last_good = int(self.saved["state"]["step"])
+        if "log" in self.saved:
+            self.log = [dict(r) for r in self.saved["log"]]
+        elif (self.path / LOG_NAME).exists():  # a checkpoint older than the history inside
+            epoch = int(self.saved["state"]["epoch"])
+            self.log = [r for r in common.read_jsonl(self.path / LOG_NAME) if r["epoch"] <= epoch]
+        if self.changes:
+            config = read_config(self.path)
+            for dest, (old, new) in self.changes.items():
+                config[dest] = new
+                note(f"{self.path}: {dest.replace('_', '-')} changed from {old} to {new}")
+            self._write_config(config)
+        self._write_log()
+
+    def remove_samples_after(self, epoch: int) -> None:
+        """Delete samples/epoch_NNN.png grids of epochs past `epoch`: drawn by a run that
+        died before it could checkpoint them, they are redrawn when the epoch is redone."""
+        for p in (self.path / "samples").glob("epoch_*.png"):
+            if p.stem[len("epoch_") :].isdigit() and int(p.stem[len("epoch_") :]) > epoch:
+                p.unlink()
+
+    def _write_config(self, config: Mapping[str, Any]) -> None:
+        text = json.dumps(dict(config), indent=2, sort_keys=True, default=str) + "\n"
+        with _disk_errors(self.path / CONFIG_NAME, self):
+            with common._atomic_path(self.path / CONFIG_NAME) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+
+    def _write_log(self) -> None:
+        with _disk_errors(self.path / LOG_NAME, self):
+            text = "".join(json.dumps(r, allow_nan=True) + "\n" for r in self.log)
+            with common._atomic_path(self.path / LOG_NAME) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+
+    def commit(self, state: Mapping[str, Any], record: Mapping[str, Any] | None = None) -> None:
+        """Checkpoint `state` (and `record`, the epoch just finished, appended to the run's
+        history) in one atomic write, then rewrite metrics.jsonl from that history. A state
+        holding NaN or inf is refused with a FloatingPointError naming the tensors."""
+        bad = non_finite(state)
+        if bad:
+            shown = ", ".join(f"{n} has {_count(a, b)} of {s} values" for n, a, b, s in bad[:4])
+            more = f" and {len(bad) - 4} more tensors" if len(bad) > 4 else ""
+            where = (
+                f"the last good checkpoint is {self.checkpoint} (step {self.last_good})"
+                if self.last_good is not None
+                else "no checkpoint has been saved yet"
+            )
+            raise FloatingPointError(
+                f"the training state went non-finite by step {state['step']}: {shown}{more}; "
+                f"not saved: {where}"
+            )
+        log = self.log + ([_plain_record(record)] if record is not None else [])
+        args = {k: v for k, v in vars(self.args).items() if k != "resume"}
+        with _disk_errors(self.checkpoint, self):
+            common.save_checkpoint(self.checkpoint, {"args": args, "state": state, "log": log})
+        self.log, self.last_good = log, int(state["step"])
+        shutil.rmtree(self.path / REPLACED_NAME, ignore_errors=True)
+        if record is not None:
+            self._write_log()
+
+
+def _plain_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """`record` as plain JSON values (NumPy scalars and arrays to numbers and lists)."""
+    return json.loads(json.dumps(dict(record), default=common._json_default))
+
+
+class _disk_errors:
+    """Turns an OSError while writing `path` (a full disk, a read-only folder) into a
+    RuntimeError that names the file and says the previous checkpoint is intact."""
+
+    def __init__(self, path: Path, folder: RunFolder) -> None:
+        self.path, self.folder = path, folder
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if not isinstance(exc, OSError):
+            return
+        reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+        if self.folder.last_good is None:
+            kept = "no checkpoint had been saved yet"
+        else:
+            kept = (
+                f"{self.folder.checkpoint} (step {self.folder.last_good}) is intact: "
+                f"make room and continue with --resume {self.folder.path}"
+            )
+        raise RuntimeError(f"cannot write {self.path}: {reason}; {kept}") from exc
+
+
+# ---------------------------------------------------------------------- the loop
+class Job(Protocol):
+    """What `fit` needs of a job's run: counters, a checkpointable state and its steps."""
+
+    epoch: int
+    batch: int
+    step: int
+
+    @property
+    def batches_per_epoch(self) -> int: ...
+
+    def finished(self) -> bool: ...
+
+    def start_epoch_(self) -> None: ...
+
+    def train_batch_(self) -> dict[str, float]: ...
+
+    def end_epoch_(self, seconds: float) -> dict[str, Any]: ...
+
+    def state(self) -> dict[str, Any]: ...
+
+
+def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
+    """Train `job` until `job.finished()`, committing a checkpoint and a record per epoch
+    (`job.end_epoch_` returns the record's fields after epoch and step, and writes the
+    epoch's pictures first). Ctrl-C or SIGTERM saves a checkpoint and stops: returns
+    False then, True when the run reached its end."""
+    with common.GracefulInterrupt() as stop:
+        while not job.finished():
+            job.start_epoch_()
+            bpe = job.batches_per_epoch
+            bar = tqdm(
+                total=bpe,
+                initial=job.batch,
+                desc=f"epoch {job.epoch + 1}" + (f"/{epochs}" if epochs else ""),
+                leave=False,
+                disable=None,
+                dynamic_ncols=True,
+            )
+            t0 = time.perf_counter()
+            while job.batch < bpe and not job.finished():
+                stats = job.train_batch_()
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.3f}" for k, v in stats.items()}, refresh=False)
+                if stop.requested:
+                    bar.close()
+                    folder.commit(job.state())
+                    note(
+                        f"\ninterrupted at epoch {job.epoch + 1}, batch {job.batch}; "
+                        f"checkpoint saved: resume with --resume {folder.path}"
+                    )
+                    return False
+            bar.close()
+            if job.batch < bpe:
+                break  # reached --steps inside the epoch
+            job.epoch += 1
+            record = {"epoch": job.epoch, "step": job.step}
+            record.update(job.end_epoch_(time.perf_counter() - t0))
+            folder.commit(job.state(), record)
+            shown = {
+                k: (f"{v:.4g}" if isinstance(v, float) else v)
+                for k, v in record.items()
+                if not isinstance(v, list | dict)
+            }
+            tqdm.write(" ".join(f"{k}={v}" for k, v in shown.items()))
+    if job.batch:  # stopped by --steps mid-epoch
+        folder.commit(job.state())
+    return True
