@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import inspect
 import os
 import threading
 import traceback
@@ -22,7 +23,7 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .backend import device_of
+from .backend import device_of, get_array_module
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -109,8 +110,6 @@ def _creation_site(stack: traceback.StackSummary) -> str:
 
 
 def _check_finite(fn: Function, arrays: Sequence[Any], phase: str) -> None:
-    from .backend import get_array_module
-
     for i, a in enumerate(arrays):
         if a is None or a.dtype.kind not in "fc":
             continue
@@ -125,25 +124,61 @@ def _check_finite(fn: Function, arrays: Sequence[Any], phase: str) -> None:
             )
 
 
-class Function:
-    """One differentiable primitive. Subclasses define `forward(*arrays)` and
-    `backward(*grad_output_tensors)`.
+class _Apply:
+    """`Function.apply`, which serves both styles: bound to an instance for minigrad's
+    primitives (`Exp()(x)` runs `forward` on arrays), and called on the class for
+    PyTorch-style functions with a static `forward(ctx, ...)` (`MyReLU.apply(x)`)."""
 
+    def __get__(self, obj: Function | None, cls: type[Function]) -> Any:
+        if obj is not None:
+            return obj._apply_arrays
+        if cls._ctx_style:
+            return lambda *args: cls()._apply_ctx(*args)
+        return _class_apply_error(cls)
+
+
+def _class_apply_error(cls: type) -> Any:
+    def refuse(*args: Any) -> Any:
+        raise TypeError(
+            f"{cls.__name__}.apply: a minigrad primitive is applied through an instance, "
+            f"{cls.__name__}(...)(x); class-level apply needs a static forward(ctx, ...)"
+        )
+
+    return refuse
+
+
+class Function:
+    """One differentiable node, in either of two styles.
+
+    minigrad's primitives subclass it with instance methods `forward(*arrays)` (arrays
+    in, arrays out) and `backward(*grad_output_tensors)`, and run as `Exp()(x)`.
     `uses_inputs` / `uses_outputs` say whether backward reads the input / output values;
     if so, an in-place change to them after the forward is caught at backward.
+
+    PyTorch's style also works: static `forward(ctx, *args)` on Tensors (run without
+    recording), static `backward(ctx, *grad_outputs)` returning one gradient (or None) per
+    forward argument, `ctx.save_for_backward` / `ctx.saved_tensors`,
+    `ctx.needs_input_grad`, `ctx.mark_non_differentiable`, and `MyFn.apply(*args)`. The
+    ctx is the graph node itself; only the saved tensors' versions are checked.
     """
 
     uses_inputs = True
     uses_outputs = False
     op_name = ""  # the name errors use; the lower-cased class name when empty
+    _ctx_style = False  # set for subclasses whose forward is a staticmethod
+    apply = _Apply()
 
     inputs: tuple[Tensor, ...]
     outputs: list[weakref.ref]
     generation: int
     needs_input_grad: tuple[bool, ...]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._ctx_style = isinstance(inspect.getattr_static(cls, "forward"), staticmethod)
+
     def __call__(self, *inputs: Any) -> Any:
-        return self.apply(*inputs)
+        return self._apply_arrays(*inputs)
 
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError
@@ -151,7 +186,99 @@ class Function:
     def backward(self, *gys: Tensor) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
-    def apply(self, *inputs: Any) -> Any:
+    # ------------------------------------------------------------------ PyTorch's ctx
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        if hasattr(self, "_released"):
+            raise _second_backward_error(self._released)
+        return getattr(self, "_saved", ())
+
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
+        """These outputs get no gradient and do not require grad (e.g. argmax indices)."""
+        self._non_diff = {id(t) for t in tensors}
+
+    def _apply_ctx(self, *args: Any) -> Any:
+        from .tensor import Tensor
+
+        name = type(self).__name__
+        positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        if not positions:
+            raise TypeError(f"{name}.apply: expected at least one Tensor argument")
+        inputs = tuple(args[i] for i in positions)
+        self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with set_grad_enabled(False):
+            out = type(self).forward(self, *args)
+        single = not isinstance(out, tuple)
+        outs = list((out,) if single else out)
+        input_ids = {id(t) for t in inputs}
+        for k, o in enumerate(outs):
+            if isinstance(o, Tensor) and (id(o) in input_ids or o.creator is not None):
+                # an input returned as is, or a tensor with a history: a new tensor on the
+                # same storage, so no existing node's record is changed
+                alias = Tensor._make(o._data, False)
+                alias._vc = o._vc
+                outs[k] = alias
+        slots = tuple(k for k, o in enumerate(outs) if isinstance(o, Tensor))
+        non_diff = getattr(self, "_non_diff", set())
+        diff = [outs[k] for k in slots if id(outs[k]) not in non_diff]
+        if _state.grad_enabled and any(t.requires_grad for t in inputs) and diff:
+            self.inputs = inputs
+            self._arg_positions, self._n_args = positions, len(args)
+            self._out_slots, self._n_outs = slots, len(outs)
+            self.generation = max(t.generation for t in inputs)
+            self.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            saved = getattr(self, "_saved", ())
+            self._saved_versions = tuple(None if t is None else t._version for t in saved)
+            self.outputs = [weakref.ref(outs[k]) for k in slots]
+            self._out_meta = [(outs[k].shape, outs[k].dtype) for k in slots]
+            for o in diff:
+                o.requires_grad = o.dtype.kind in "fc"
+                o.creator = self
+                o.generation = self.generation + 1
+        return outs[0] if single else tuple(outs)
+
+    def _call_backward(self, gys: Sequence[Tensor]) -> tuple:
+        """Input gradients from `backward`, one per recorded input Tensor."""
+        if not self._ctx_style:
+            return _as_tuple(self.backward(*gys))
+        name = type(self).__name__
+        grad_outputs: list[Tensor | None] = [None] * self._n_outs
+        for k, g in zip(self._out_slots, gys, strict=True):
+            grad_outputs[k] = g
+        per_tensor = self.needs_input_grad
+        flags = [False] * self._n_args
+        for i, need in zip(self._arg_positions, per_tensor, strict=True):
+            flags[i] = need
+        self.needs_input_grad = tuple(flags)  # the user's backward sees one per argument
+        try:
+            gxs = _as_tuple(type(self).backward(self, *grad_outputs))
+        finally:
+            self.needs_input_grad = per_tensor
+        if len(gxs) != self._n_args:
+            raise RuntimeError(
+                f"{name}.backward returned {len(gxs)} gradients for {self._n_args} "
+                "forward arguments (return None for those that need none)"
+            )
+        for i, g in enumerate(gxs):
+            if g is None:
+                continue
+            if i not in self._arg_positions:
+                raise RuntimeError(
+                    f"{name}.backward returned a gradient for argument {i}, which is not a "
+                    "Tensor; return None for it"
+                )
+            if not hasattr(g, "_data"):
+                raise TypeError(
+                    f"{name}.backward returned {type(g).__name__} for argument {i}; "
+                    "expected a Tensor or None"
+                )
+        return tuple(gxs[i] for i in self._arg_positions)
+
+    def _apply_arrays(self, *inputs: Any) -> Any:
+        """Run `forward` on the inputs' arrays; record the node if a gradient is wanted."""
         from .tensor import Tensor, as_tensor_like
 
         ref = next((t for t in inputs if isinstance(t, Tensor)), None)
@@ -187,11 +314,13 @@ class Function:
             _check_finite(self, ys, "forward")
         record = _state.grad_enabled and any(t.requires_grad for t in tensors)
         outputs = [Tensor._make(y, record) for y in ys]
+        share_version_counters(tensors, outputs)
         if record:
             self.inputs = tensors
             self.generation = max(t.generation for t in tensors)
             self.needs_input_grad = tuple(t.requires_grad for t in tensors)
             self._versions = tuple(t._version for t in tensors)
+            self._out_versions = tuple(o._version for o in outputs)
             self.outputs = [weakref.ref(o) for o in outputs]
             self._out_meta = [(y.shape, y.dtype) for y in ys]
             for o in outputs:
@@ -207,6 +336,16 @@ class Function:
         return y
 
     def _check_versions(self) -> None:
+        if self._ctx_style:
+            for i, (t, v) in enumerate(
+                zip(getattr(self, "_saved", ()), self._saved_versions, strict=True)
+            ):
+                if t is not None and t._version != v:
+                    raise RuntimeError(
+                        f"{type(self).__name__}: saved tensor {i} of shape {t.shape} was "
+                        f"modified in place after the forward (version {v} -> {t._version})"
+                    )
+            return
         if self.uses_inputs:
             for i, (t, v) in enumerate(zip(self.inputs, self._versions, strict=True)):
                 if t._version != v:
@@ -216,9 +355,9 @@ class Function:
                         "saved value is needed for the gradient"
                     )
         if self.uses_outputs:
-            for i, ref in enumerate(self.outputs):
+            for i, (ref, v) in enumerate(zip(self.outputs, self._out_versions, strict=True)):
                 y = ref()
-                if y is not None and y._version != 0:
+                if y is not None and y._version != v:
                     raise RuntimeError(
                         f"{type(self).__name__}: output {i} of shape {y.shape} was modified "
                         "in place after the forward; its value is needed for the gradient"
@@ -229,6 +368,20 @@ class Function:
         name = type(self).__name__
         self.__dict__.clear()
         self._released = name
+
+
+def share_version_counters(inputs: Sequence[Tensor], outputs: Sequence[Tensor]) -> None:
+    """An output whose array aliases an input's memory (a view: reshape, basic indexing,
+    transpose, expand, split, ...) shares that input's version counter, so an in-place
+    change through either is seen by a backward that saved the other. A copy does not."""
+    for o in outputs:
+        y = o._data
+        base = getattr(y, "base", None)
+        for t in inputs:
+            x = t._data
+            if y is x or (base is not None and get_array_module(y).may_share_memory(y, x)):
+                o._vc = t._vc
+                break
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -303,6 +456,7 @@ def run_backward(
 
     heap: list[tuple[int, int, Function]] = []
     pushed: set[int] = set()
+    hooked: set[int] = set()  # tensors whose hooks have run
     counter = 0
     for t in roots:
         f = t.creator
@@ -320,9 +474,16 @@ def run_backward(
                 g = None
                 if y is not None:
                     key = id(y)
-                    g = grads.get(key) if target_ids and key in target_ids else grads.pop(key, None)
-                    if not (target_ids and key in target_ids):
+                    is_target = target_ids is not None and key in target_ids
+                    g = grads.get(key) if is_target else grads.pop(key, None)
+                    if not is_target:
                         holders.pop(key, None)
+                    if g is not None and (y._hooks or y._retains_grad):
+                        # y's gradient is complete: every consumer has run
+                        g = _run_hooks(y, g, create_graph)
+                        hooked.add(key)
+                        if is_target:
+                            grads[key] = g
                 if g is None:
                     from .tensor import zeros_like_meta
 
@@ -340,18 +501,18 @@ def run_backward(
                 # check this function's gradients, not the ops its backward is made of
                 _state.anomaly = False
                 try:
-                    gxs = _as_tuple(f.backward(*gys))
+                    gxs = f._call_backward(gys)
                 finally:
                     _state.anomaly = True
                 _check_finite(f, [None if g is None else g._data for g in gxs], "backward")
             elif _state.profiler is not None:
                 t0 = _state.profiler.start()
                 try:
-                    gxs = _as_tuple(f.backward(*gys))
+                    gxs = f._call_backward(gys)
                 finally:
                     _state.profiler.stop(t0, type(f).__name__, "backward")
             else:
-                gxs = _as_tuple(f.backward(*gys))
+                gxs = f._call_backward(gys)
             need_grads = f.needs_input_grad
             f.needs_input_grad = recorded  # a retained graph may be walked again in full
             if len(gxs) != len(f.inputs):
@@ -382,12 +543,37 @@ def run_backward(
                     counter += 1
             if not retain_graph:
                 f.release()
+        # leaves (or, for grad(), the inputs asked for) are complete only now
+        for key, t in holders.items():
+            wanted = t.creator is None if target_ids is None else key in target_ids
+            if wanted and key not in hooked and t._hooks:
+                grads[key] = _run_hooks(t, grads[key], create_graph)
 
     if target_ids is None:
         return {k: (t, grads[k]) for k, t in holders.items() if t.creator is None}
     if released and any(k not in grads for k in target_ids):
         raise _second_backward_error("grad")
     return {k: (holders[k], grads[k]) for k in target_ids if k in grads}
+
+
+def _run_hooks(t: Tensor, g: Tensor, create_graph: bool) -> Tensor:
+    """Pass t's finished gradient through its hooks (a returned Tensor replaces it), then
+    keep it in `t.grad` if t retains grad."""
+    for hook in list((t._hooks or {}).values()):
+        out = hook(g)
+        if out is None:
+            continue
+        if not hasattr(out, "_data") or out.shape != t.shape:
+            raise RuntimeError(
+                f"hook {getattr(hook, '__name__', hook)!r} on a tensor of shape {t.shape} "
+                f"returned {type(out).__name__} {getattr(out, 'shape', '')}; expected a "
+                "Tensor of the same shape or None"
+            )
+        g = out
+    if t._retains_grad:
+        kept = g if create_graph else type(g)._make(g._data.copy(), False)
+        t.grad = kept if t.grad is None else t.grad + kept
+    return g
 
 
 def _accumulate(grads: dict[int, Tensor], holders: dict[int, Tensor], t: Tensor, g: Tensor) -> None:
@@ -472,17 +658,30 @@ def _root_grads(outputs: Sequence[Tensor], grad_outputs: Any, who: str) -> list[
 
 
 def backward(
-    tensor: Tensor,
-    gradient: Any = None,
+    tensors: Any,
+    grad_tensors: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    inputs: Any = None,
 ) -> None:
-    """Accumulate d tensor / d leaf into every leaf's `.grad`."""
+    """Accumulate d tensors / d leaf into every leaf's `.grad` (only into `inputs`' when
+    given), as `torch.autograd.backward`; `tensors` is one Tensor or a sequence."""
+    from .tensor import Tensor
+
     if retain_graph is None:
         retain_graph = create_graph
-    roots = (tensor,)
-    root_grads = _root_grads(roots, None if gradient is None else (gradient,), "backward")
-    found = run_backward(roots, root_grads, None, retain_graph, create_graph)
+    single = isinstance(tensors, Tensor)
+    roots = (tensors,) if single else tuple(tensors)
+    if single and grad_tensors is not None:
+        grad_tensors = (grad_tensors,)
+    root_grads = _root_grads(roots, grad_tensors, "backward")
+    targets = None
+    if inputs is not None:
+        targets = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        for i, t in enumerate(targets):
+            if not t.requires_grad:
+                raise RuntimeError(f"backward: input {i} of shape {t.shape} does not require grad")
+    found = run_backward(roots, root_grads, targets, retain_graph, create_graph)
     seen = {id(g._data) for g in root_grads}
     for leaf, g in found.values():
         if not create_graph:

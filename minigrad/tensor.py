@@ -2,7 +2,8 @@
 
 `_data` is the array, `grad` the accumulated gradient (a Tensor), `creator` the Function
 that made it (None for leaves), `generation` its depth in the graph, `_version` a counter
-that in-place changes bump so a backward that needs the old value can refuse.
+that in-place changes bump so a backward that needs the old value can refuse. Views and
+`detach()` share their base's counter (`_vc`), so a change through any alias is seen.
 Operators are one-line calls into `minigrad.ops`.
 """
 
@@ -53,6 +54,29 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
     return arr
 
 
+class VersionCounter:
+    """How many in-place changes a storage has seen; shared by a tensor and its views."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int = 0) -> None:
+        self.value = value
+
+
+class RemovableHandle:
+    """Returned by `register_hook`; `remove()` drops the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, Any]) -> None:
+        self.hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+
 class Tensor:
     """An n-d array that can record the operations applied to it."""
 
@@ -62,7 +86,9 @@ class Tensor:
         "requires_grad",
         "creator",
         "generation",
-        "_version",
+        "_vc",
+        "_hooks",
+        "_retains_grad",
         "__weakref__",
     )
     # NumPy defers `ndarray * Tensor` to Tensor.__rmul__ when this is higher than its own.
@@ -80,7 +106,9 @@ class Tensor:
             )
         self.creator: autograd.Function | None = None
         self.generation = 0
-        self._version = 0
+        self._vc = VersionCounter()
+        self._hooks: dict[int, Any] | None = None
+        self._retains_grad = False
 
     @classmethod
     def _make(cls, data: Array, requires_grad: bool) -> Tensor:
@@ -91,20 +119,33 @@ class Tensor:
         t.requires_grad = requires_grad
         t.creator = None
         t.generation = 0
-        t._version = 0
+        t._vc = VersionCounter()
+        t._hooks = None
+        t._retains_grad = False
         return t
+
+    @property
+    def _version(self) -> int:
+        return self._vc.value
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        self._vc.value = value
 
     # ------------------------------------------------------------------ properties
     @property
-    def data(self) -> Array:
-        """The underlying NumPy/CuPy array (shared, not copied)."""
-        return self._data
+    def data(self) -> Tensor:
+        """A tensor on the same storage, outside the graph, as PyTorch's `.data`: changes
+        through it reach this tensor but, unlike `detach()`, bump only its own version
+        counter, so autograd does not see them. The raw array is `._data`."""
+        return Tensor._make(self._data, False)
 
     @data.setter
     def data(self, value: Any) -> None:
         value = value._data if isinstance(value, Tensor) else value
         self._data = _to_array(value, self._data.dtype, self.device)
-        self._version += 1
+        # new storage: former views no longer alias this tensor
+        self._vc = VersionCounter(self._version + 1)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -121,6 +162,10 @@ class Tensor:
     @property
     def device(self) -> str:
         return device_of(self._data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device == "cuda"
 
     @property
     def is_leaf(self) -> bool:
@@ -196,8 +241,11 @@ class Tensor:
         return as_numpy(self._data).tolist()
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph."""
-        return Tensor._make(self._data, False)
+        """The same data, cut from the graph; it shares the version counter, so an in-place
+        change through it is caught by a backward that saved the old value."""
+        t = Tensor._make(self._data, False)
+        t._vc = self._vc
+        return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if self.creator is not None and not requires_grad:
@@ -234,18 +282,64 @@ class Tensor:
     def float(self) -> Tensor:
         return self.to(dtype=np.float32)
 
+    def half(self) -> Tensor:
+        return self.to(dtype=np.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtype=np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtype=np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtype=np.bool_)
+
+    def type(self, dtype: Any = None) -> Any:
+        """The dtype's name without an argument; else the tensor cast to `dtype`."""
+        if dtype is None:
+            return str(self.dtype)
+        return self.to(dtype=dtype)
+
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(dtype=other.dtype)
 
     # ------------------------------------------------------------------ autograd
     def backward(
-        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
     ) -> None:
-        """Accumulate d self / d leaf into every leaf's `.grad`."""
-        autograd.backward(self, gradient, retain_graph, create_graph)
+        """Accumulate d self / d leaf into every leaf's `.grad` (only `inputs`' if given)."""
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def register_hook(self, hook: Any) -> RemovableHandle:
+        """Call `hook(grad)` when this tensor's gradient has been computed; a Tensor it
+        returns replaces the gradient. Returns a handle whose `remove()` undoes this."""
+        if not self.requires_grad:
+            raise RuntimeError(f"register_hook: tensor of shape {self.shape} does not require grad")
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError(f"retain_grad: tensor of shape {self.shape} does not require grad")
+        if self.creator is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
 
     # ------------------------------------------------------------------ in place
     def _inplace(self, what: str, other: Any = None) -> None:
+        """Refuse an in-place change autograd could not follow, as PyTorch does; make a 0-d
+        NumPy scalar writable. Callers bump the version once the write has succeeded."""
         if autograd.is_grad_enabled():
             if self.requires_grad:
                 kind = (
@@ -266,16 +360,113 @@ class Tensor:
         if not hasattr(self._data, "__setitem__"):
             # ops on 0-d arrays give NumPy scalars, which cannot be written to
             self._data = get_array_module(self._data).asarray(self._data).copy()
-        self._version += 1
+        if not getattr(self._data.flags, "writeable", True):
+            raise RuntimeError(
+                f"{what}: tensor of shape {self.shape} is an expanded view whose elements "
+                "share memory; clone() it before changing it in place"
+            )
 
-    def zero_(self) -> Tensor:
-        self._inplace("zero_")
-        self._data[...] = 0
+    def _check_float(self, what: str) -> None:
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"{what}: expects a floating-point tensor, got {self.dtype}")
+
+    def _operand(self, what: str, other: Any) -> Any:
+        """`other` as an array on self's device, or a Python scalar kept as is (it takes
+        self's dtype). A 0-d float operand takes a float self's dtype, as PyTorch's
+        0-d tensors do in type promotion."""
+        if isinstance(other, int | float | bool):
+            return other
+        if isinstance(other, Tensor):
+            if other.device != self.device:
+                raise RuntimeError(f"{what}: tensor on {self.device} and operand on {other.device}")
+            arr = other._data
+        else:
+            arr = _to_array(other, device=self.device)
+        if arr.ndim == 0 and arr.dtype.kind == "f" and self.dtype.kind == "f":
+            arr = arr.astype(self.dtype)
+        return arr
+
+    def _ufunc_(self, what: str, name: str, other: Any) -> Tensor:
+        """self = xp.<name>(self, other), written into self's memory. As in PyTorch, the
+        result type must cast to self's dtype: `int_tensor += 1.5` is an error, a float32
+        tensor += a float64 one stays float32."""
+        self._inplace(what, other)
+        arr = self._operand(what, other)
+        ufunc = getattr(get_array_module(self._data), name)
+        try:
+            ufunc(self._data, arr, out=self._data, casting="same_kind")
+        except TypeError:
+            theirs = f"{type(arr).__name__} {arr!r}" if np.ndim(arr) == 0 else arr.dtype
+            why = " (true division gives floats)" if name == "true_divide" else ""
+            raise RuntimeError(
+                f"{what}: the result of {self.dtype} and {theirs} can't be cast to the "
+                f"tensor's dtype {self.dtype}{why}; in-place ops keep the dtype"
+            ) from None
+        except ValueError as exc:
+            raise RuntimeError(
+                f"{what}: operand of shape {np.shape(arr)} does not broadcast to the "
+                f"tensor's shape {self.shape} ({exc})"
+            ) from None
+        self._version += 1
         return self
 
-    def fill_(self, value: float) -> Tensor:
-        self._inplace("fill_")
-        self._data[...] = value
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        if alpha != 1.0:
+            other = (other if isinstance(other, Tensor) else Tensor(other)) * alpha
+        return self._ufunc_("add_", "add", other)
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        if alpha != 1.0:
+            other = (other if isinstance(other, Tensor) else Tensor(other)) * alpha
+        return self._ufunc_("sub_", "subtract", other)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._ufunc_("mul_", "multiply", other)
+
+    def div_(self, other: Any) -> Tensor:
+        return self._ufunc_("div_", "true_divide", other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._ufunc_("pow_", "power", exponent)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._ufunc_("+=", "add", other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._ufunc_("-=", "subtract", other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._ufunc_("*=", "multiply", other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._ufunc_("/=", "true_divide", other)
+
+    def __imatmul__(self, other: Any) -> Tensor:
+        """`a @= b`, allowed as in PyTorch when the product has a's shape."""
+        self._inplace("@=", other)
+        arr = self._operand("@=", other)
+        res = get_array_module(self._data).matmul(self._data, arr)
+        if res.shape != self.shape:
+            raise RuntimeError(
+                f"@=: the product of shapes {self.shape} and {np.shape(arr)} has shape "
+                f"{res.shape}, not the tensor's shape {self.shape}"
+            )
+        if not np.can_cast(res.dtype, self.dtype, "same_kind"):
+            raise RuntimeError(
+                f"@=: the result of {self.dtype} and {arr.dtype} can't be cast to the "
+                f"tensor's dtype {self.dtype}; in-place ops keep the dtype"
+            )
+        self._data[...] = res
+        self._version += 1
+        return self
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        self._inplace("fill_", value)
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self._version += 1
         return self
 
     def copy_(self, src: Any) -> Tensor:
@@ -291,26 +482,31 @@ class Tensor:
         if device_of(arr) != self.device:
             arr = to_device(arr, self.device)
         self._data[...] = get_array_module(self._data).asarray(arr)
-        return self
-
-    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        self._inplace("add_", other)
-        other = other._data if isinstance(other, Tensor) else other
-        self._data += alpha * other if alpha != 1.0 else other
-        return self
-
-    def sub_(self, other: Any) -> Tensor:
-        return self.add_(other, alpha=-1.0)
-
-    def mul_(self, other: Any) -> Tensor:
-        self._inplace("mul_", other)
-        self._data *= other._data if isinstance(other, Tensor) else other
+        self._version += 1
         return self
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
         self._inplace("clamp_")
         xp = get_array_module(self._data)
         xp.clip(self._data, min, max, out=self._data)
+        self._version += 1
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with N(mean, std^2) from `minigrad.random` (so `manual_seed` governs it)."""
+        self._inplace("normal_")
+        self._check_float("normal_")
+        x = random.randn(self.shape, _draw_dtype(self.dtype), self.device)
+        self._data[...] = x * std + mean
+        self._version += 1
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill with U(a, b) from `minigrad.random`."""
+        self._inplace("uniform_")
+        self._check_float("uniform_")
+        self._data[...] = random.uniform(a, b, self.shape, _draw_dtype(self.dtype), self.device)
+        self._version += 1
         return self
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -319,6 +515,7 @@ class Tensor:
         self._inplace("__setitem__", value)
         value = value._data if isinstance(value, Tensor) else value
         self._data[normalize_index(index)] = value
+        self._version += 1
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other: Any) -> Tensor:
@@ -392,6 +589,36 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, "__ne__")
 
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _ops().floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _ops().floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _ops().remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _ops().remainder(other, self)
+
+    def eq(self, other: Any) -> Tensor:
+        return self._compare(other, "__eq__")
+
+    def ne(self, other: Any) -> Tensor:
+        return self._compare(other, "__ne__")
+
+    def lt(self, other: Any) -> Tensor:
+        return self._compare(other, "__lt__")
+
+    def le(self, other: Any) -> Tensor:
+        return self._compare(other, "__le__")
+
+    def gt(self, other: Any) -> Tensor:
+        return self._compare(other, "__gt__")
+
+    def ge(self, other: Any) -> Tensor:
+        return self._compare(other, "__ge__")
+
     def __invert__(self) -> Tensor:
         return Tensor._make(~self._data, False)
 
@@ -419,6 +646,21 @@ class Tensor:
 
     def matmul(self, other: Any) -> Tensor:
         return _ops().matmul(self, other)
+
+    def mm(self, other: Any) -> Tensor:
+        return mm(self, other)
+
+    def clone(self) -> Tensor:
+        """A differentiable copy on its own storage."""
+        from .ops.shape import clone
+
+        return clone(self)
+
+    def t(self) -> Tensor:
+        """Transpose of a tensor with at most 2 dims, as PyTorch's `t()`."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.ndim}")
+        return self.T
 
     def exp(self) -> Tensor:
         return _ops().exp(self)
@@ -565,6 +807,11 @@ class Tensor:
         return _ops().chunk(self, chunks, dim)
 
 
+def _draw_dtype(dtype: Any) -> Any:
+    # the generators draw float32/float64 only; other dtypes are cast on write
+    return dtype if dtype in (np.float32, np.float64) else np.float32
+
+
 def _ops():
     from . import ops
 
@@ -693,3 +940,62 @@ def arange(
     if dtype is None and arr.dtype == np.float64:
         arr = arr.astype(DEFAULT_DTYPE)
     return Tensor(arr, dtype=dtype, device=device)
+
+
+def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    dtype = t.dtype if dtype is None else dtype
+    return _new(random.randn(t.shape, dtype, t.device), requires_grad)
+
+
+def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    dtype = t.dtype if dtype is None else dtype
+    return _new(random.rand(t.shape, dtype, t.device), requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing `array`'s memory (and dtype), as `torch.from_numpy`."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._make(array, False)
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(t: Tensor) -> int:
+    return t.numel()
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product of two 2-D tensors (use `matmul` for batches or vectors)."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm: expects two 2-D tensors, got shapes {a.shape} and {b.shape}")
+    return _ops().matmul(a, b)
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """`mg.device("cuda")`: a device name usable wherever a device string is."""
+
+    def __init__(self, type: str, index: int | None = None) -> None:  # noqa: A002
+        name = str(type)
+        if ":" in name:
+            name, idx = name.split(":", 1)
+            index = int(idx)
+        self.type = normalize_device(name)
+        self.index = index
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        idx = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{idx})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))

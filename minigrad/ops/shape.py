@@ -103,7 +103,18 @@ def normalize_index(index: Any) -> Any:
 def _is_basic(index: Any) -> bool:
     """Basic indices (ints, slices, None, ...) never select an element twice."""
     items = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(i, int | slice | type(None) | type(Ellipsis)) for i in items)
+    return all(isinstance(i, int | np.integer | slice | type(None) | type(Ellipsis)) for i in items)
+
+
+def _view_index(index: Any) -> Any:
+    """A basic index ending in `...`, so that selecting single elements gives a 0-d view
+    (as PyTorch's `t[0]`) rather than NumPy's scalar copy; other indices unchanged."""
+    if not _is_basic(index):
+        return index
+    items = index if isinstance(index, tuple) else (index,)
+    if any(i is Ellipsis for i in items):
+        return index
+    return (*items, Ellipsis)
 
 
 class GetItem(Function):
@@ -146,7 +157,8 @@ class GetItemGrad(Function):
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
-    return GetItem(normalize_index(index))(x)
+    """x[index]; basic indices (ints, slices, None, ...) give views, as in PyTorch."""
+    return GetItem(_view_index(normalize_index(index)))(x)
 
 
 class Cat(Function):
@@ -257,6 +269,21 @@ def pad(x: Tensor, pad: tuple[int, ...], mode: str = "constant", value: float = 
     return Pad(tuple(widths), value)(x)
 
 
+class Clone(Function):
+    uses_inputs = False
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy of x on its own storage; the gradient passes through unchanged."""
+    return Clone()(x)
+
+
 class Cast(Function):
     uses_inputs = False
 
@@ -308,6 +335,7 @@ __all__ = [
     "cast",
     "cat",
     "chunk",
+    "clone",
     "expand",
     "flatten",
     "getitem",

@@ -1,0 +1,366 @@
+"""In-place ops with PyTorch's rules: real in-place operators, version counters shared by
+views and detach(), integer indexing as views, and `.data` as a tensor on the same storage."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+
+torch = pytest.importorskip("torch")
+
+
+# ---------------------------------------------------------------------- operators
+def test_isub_under_no_grad_updates_the_parameter_in_place():
+    mg.manual_seed(0)
+    model = nn.Linear(3, 1)
+    x, y = mg.randn(8, 3), mg.randn(8, 1)
+    losses = []
+    for _ in range(5):
+        loss = ((model(x) - y) ** 2).mean()
+        losses.append(loss.item())
+        for p in model.parameters():
+            p.grad = None
+        loss.backward()
+        with mg.no_grad():
+            for p in model.parameters():
+                before = p
+                p -= 0.1 * p.grad
+                assert p is before
+    assert losses[-1] < losses[0]
+    # the module holds the updated objects
+    assert all(p.is_leaf for p in model.parameters())
+
+
+@pytest.mark.parametrize(
+    "op", ["__iadd__", "__isub__", "__imul__", "__itruediv__", "add_", "sub_", "mul_", "div_"]
+)
+@pytest.mark.parametrize("other", [2.5, "tensor", "tensor64", "row"])
+def test_inplace_arithmetic_matches_torch(op, other):
+    a = np.arange(1, 7, dtype=np.float32).reshape(2, 3)
+    if other == "tensor":
+        b = np.array([[2.0, -1.0, 0.5], [3.0, 4.0, -2.0]], dtype=np.float32)
+    elif other == "tensor64":
+        b = np.array([[2.0, -1.0, 0.5], [3.0, 4.0, -2.0]], dtype=np.float64)
+    elif other == "row":
+        b = np.array([1.5, -2.0, 4.0], dtype=np.float32)
+    else:
+        b = other
+    t, tt = mg.tensor(a), torch.tensor(a)
+    mb = mg.tensor(b) if isinstance(b, np.ndarray) else b
+    tb = torch.tensor(b) if isinstance(b, np.ndarray) else b
+    alias, talias = t, tt
+    got, want = getattr(t, op)(mb), getattr(tt, op)(tb)
+    assert got is alias and want is talias
+    assert t.dtype == np.float32
+    np.testing.assert_allclose(t.numpy(), want.numpy(), rtol=1e-6)
+    assert t._version == 1
+
+
+def test_python_inplace_statements_keep_identity():
+    t = mg.tensor([1.0, 2.0])
+    same = t
+    t += 1
+    t -= 0.5
+    t *= 4
+    t /= 2
+    assert same is t
+    np.testing.assert_allclose(t.numpy(), [3.0, 5.0])
+    assert t._version == 4
+
+
+def test_int_tensor_rejects_float_results_like_torch():
+    t = mg.tensor([1, 2, 3])
+    tt = torch.tensor([1, 2, 3])
+    for stmt in ("t += 1.5", "t /= 2", "t *= f", "t.add_(1, alpha=0.5)"):
+        with pytest.raises(RuntimeError):
+            exec(stmt, {"t": tt, "f": torch.ones(3)})
+        with pytest.raises(RuntimeError, match="can't be cast to the tensor's dtype int64"):
+            exec(stmt, {"t": t, "f": mg.ones(3)})
+    np.testing.assert_array_equal(t.numpy(), [1, 2, 3])
+    assert t._version == 0  # a refused change does not count
+    t += 2
+    t *= mg.tensor([1, 2, 3])
+    np.testing.assert_array_equal(t.numpy(), [3, 8, 15])
+    assert t.dtype == np.int64
+
+
+def test_bool_tensor_rejects_int_result():
+    with pytest.raises(RuntimeError, match="bool"):
+        b = mg.tensor([True, False])
+        b += 1
+
+
+def test_float32_plus_float64_tensor_stays_float32():
+    t = mg.zeros(3)
+    t += mg.tensor(np.full(3, 1 / 3))
+    t += mg.tensor(np.float64(1 / 3))
+    assert t.dtype == np.float32
+    want = torch.zeros(3)
+    want += torch.tensor(np.full(3, 1 / 3))
+    want += torch.tensor(np.float64(1 / 3))
+    np.testing.assert_array_equal(t.numpy(), want.numpy())
+
+
+def test_inplace_broadcast_errors_name_the_shapes():
+    t = mg.zeros(3)
+    with pytest.raises(RuntimeError, match=r"\+=: operand of shape \(2,\).*\(3,\)"):
+        t += mg.ones(2)
+    with pytest.raises(RuntimeError, match=r"\(2, 3\)"):
+        t += mg.ones(2, 3)  # would need to grow t
+
+
+def test_inplace_on_expanded_view_is_refused():
+    e = mg.zeros(3).expand(2, 3)
+    with pytest.raises(RuntimeError, match="expanded view"):
+        e += 1
+
+
+def test_leaf_requiring_grad_refused_in_grad_mode_allowed_under_no_grad():
+    w = mg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w += 1
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w.mul_(2)
+    with mg.no_grad():
+        w += 1
+        w.mul_(2)
+    np.testing.assert_allclose(w.detach().numpy(), [4.0, 4.0])
+    assert w.requires_grad and w.is_leaf
+
+
+def test_inplace_on_graph_tensor_is_refused():
+    w = mg.ones(2, requires_grad=True)
+    h = w * 2
+    with pytest.raises(RuntimeError, match="tensor in a graph"):
+        h += 1
+    with pytest.raises(RuntimeError, match="requires grad but in-place"):
+        mg.zeros(2).add_(w)
+
+
+def test_imatmul_same_shape_and_mismatch():
+    a = np.arange(4, dtype=np.float32).reshape(2, 2)
+    b = np.array([[1.0, 2.0], [-1.0, 0.5]], dtype=np.float32)
+    t, tt = mg.tensor(a), torch.tensor(a)
+    same = t
+    t @= mg.tensor(b)
+    tt @= torch.tensor(b)
+    assert same is t
+    np.testing.assert_allclose(t.numpy(), tt.numpy())
+    with pytest.raises(RuntimeError, match=r"@=.*\(2, 3\)"):
+        t @= mg.ones(2, 3)
+
+
+def test_pow_and_div_in_place():
+    t = mg.tensor([1.0, 2.0, 3.0])
+    t.pow_(2).div_(2)
+    np.testing.assert_allclose(t.numpy(), [0.5, 2.0, 4.5])
+
+
+def test_inplace_on_zero_dim_and_empty():
+    s = mg.tensor(2.0)
+    s += 1
+    s *= mg.tensor(3.0)
+    assert s.item() == 9.0 and s.shape == ()
+    e = mg.zeros(0, 3)
+    e += 1
+    e.mul_(mg.ones(3))
+    assert e.shape == (0, 3) and e._version == 2
+
+
+def test_inplace_with_nan_and_inf():
+    t = mg.tensor([1.0, np.inf, np.nan])
+    t *= 0
+    want = torch.tensor([1.0, np.inf, np.nan]) * 0
+    np.testing.assert_array_equal(t.numpy(), want.numpy())
+
+
+def test_version_check_catches_inplace_change_of_saved_input():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    x = mg.tensor([3.0, 4.0])
+    y = (w * x).sum()
+    x += 1
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+def test_version_check_on_saved_output():
+    w = mg.tensor([0.5, 1.0], requires_grad=True)
+    e = w.exp()
+    y = e.sum()
+    with mg.no_grad():
+        e *= 2
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+# ---------------------------------------------------------------------- shared versions
+def _torch_raises(build):
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = build(torch, w)
+    with pytest.raises(RuntimeError):
+        y.backward()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda t, w: (lambda x: [(w * x).sum(), x.detach().mul_(10)][0])(t.tensor([3.0, 4.0])),
+        lambda t, w: (lambda x: [(w * x[0:2]).sum(), x[0:2].fill_(7)][0])(
+            t.tensor([3.0, 4.0, 5.0])
+        ),
+        lambda t, w: (lambda e: [(w * e).sum(), e.reshape(2, 1).mul_(0)][0])(t.tensor([3.0, 4.0])),
+        lambda t, w: (lambda x: [(w * x[0]).sum(), x[0].add_(1)][0])(
+            t.tensor([[3.0, 4.0], [5.0, 6.0]])
+        ),
+        lambda t, w: (lambda x: [(w * x.T[0]).sum(), x.t().mul_(2)][0])(
+            t.tensor([[3.0, 4.0], [5.0, 6.0]])
+        ),
+        lambda t, w: (lambda x: [(w * x).sum(), x.unsqueeze(0).squeeze(0).add_(1)][0])(
+            t.tensor([3.0, 4.0])
+        ),
+        lambda t, w: (lambda x: [(w * x.flatten()[:2]).sum(), x.view(-1).add_(1)][0])(
+            t.tensor([[3.0, 4.0], [5.0, 6.0]])
+        ),
+        lambda t, w: (lambda x: [(w * x.split(2)[1]).sum(), x.chunk(2)[1].add_(1)][0])(
+            t.tensor([3.0, 4.0, 5.0, 6.0])
+        ),
+        lambda t, w: (lambda x: [(w * x).sum(), x.permute(1, 0).add_(1)][0])(
+            t.tensor([[3.0, 4.0]])
+        ),
+    ],
+    ids=[
+        "detach",
+        "slice",
+        "reshape",
+        "int-index",
+        "transpose",
+        "squeeze",
+        "flatten",
+        "split",
+        "permute",
+    ],
+)
+def test_inplace_through_alias_is_caught_like_torch(build):
+    _torch_raises(build)
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = build(mg, w)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+def test_views_share_version_copies_do_not():
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    views = [x.detach(), x[0], x[:, 1], x.T, x.reshape(4), x.unsqueeze(0), x.expand(3, 2, 2)]
+    copies = [x[[0, 1]], x[x > 1], x.clone(), x * 1, x.to(mg.float64), x.T.reshape(4)]
+    x.add_(1)
+    assert all(v._version == 1 for v in views)
+    assert all(c._version == 0 for c in copies)
+    views[1].mul_(2)
+    assert x._version == 2
+    assert x.tolist() == [[4.0, 6.0], [4.0, 5.0]]
+
+
+def test_version_attribute_stays_writable():
+    x = mg.zeros(2)
+    v = x[0:1]
+    x._version += 1
+    assert v._version == 1
+
+
+# ---------------------------------------------------------------------- integer indexing
+def test_integer_index_is_a_view_like_torch():
+    t, tt = mg.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.0, 3.0])
+    t[0].add_(1)
+    tt[0].add_(1)
+    t[-1].fill_(9)
+    tt[-1].fill_(9)
+    np.testing.assert_array_equal(t.numpy(), tt.numpy())
+    m = mg.zeros(2, 3)
+    m[1, 2].fill_(5)
+    m[0][1].add_(2)
+    m[np.int64(1)][0].fill_(-1)
+    assert m.tolist() == [[0.0, 2.0, 0.0], [-1.0, 0.0, 5.0]]
+    assert t[0].shape == () and m[1, 2].shape == ()
+
+
+def test_integer_index_gradient_is_unchanged():
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=mg.float64, requires_grad=True)
+    y = x[1, 0] * 3 + x[0][1] * 2 + x[..., 1].sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 3.0], [3.0, 1.0]])
+    mg.gradcheck(lambda a: a[1] * a[0, 1], [x])
+
+
+def test_getitem_of_0d_and_empty():
+    s = mg.tensor(3.0)
+    s[()].add_(1)
+    s[...].mul_(2)
+    assert s.item() == 8.0
+    e = mg.zeros(0, 2)
+    assert e[:, 0].shape == (0,)
+
+
+# ---------------------------------------------------------------------- .data
+def test_data_is_a_tensor_on_the_same_storage():
+    w = mg.ones(2, 3, requires_grad=True)
+    d = w.data
+    assert isinstance(d, mg.Tensor) and not d.requires_grad and d.is_leaf
+    d.normal_(0, 0.02)
+    assert float(np.abs(w.detach().numpy() - 1).min()) > 0.5
+    assert w._version == 0  # .data changes are invisible to autograd, as in PyTorch
+    d.fill_(2.0)
+    assert w.tolist() == [[2.0] * 3] * 2
+
+
+def test_data_changes_are_not_seen_by_version_check_like_torch():
+    tw = torch.tensor([1.0, 2.0], requires_grad=True)
+    tx = torch.tensor([3.0, 4.0], requires_grad=True)
+    (tw * tx).sum().backward()  # warm-up so both runs are alike
+    ty = (tw * tx).sum()
+    tx.data.mul_(10)
+    ty.backward()
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    x = mg.tensor([3.0, 4.0], requires_grad=True)
+    y = (w * x).sum()
+    x.data.mul_(10)
+    y.backward()
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy() - [3.0, 4.0])
+
+
+def test_dcgan_init_through_data():
+    mg.manual_seed(0)
+    conv = nn.Conv2d(3, 8, 4)
+    before = conv.weight.detach().numpy().copy()
+    nn.init.normal_(conv.weight.data, 0.0, 0.02)
+    after = conv.weight.detach().numpy()
+    assert not np.allclose(before, after)
+    assert abs(after.std() - 0.02) < 0.005
+    conv.weight.data.normal_(1.0, 0.02)
+    assert abs(conv.weight.detach().numpy().mean() - 1.0) < 0.01
+    conv.bias.data.fill_(0)
+    assert not conv.bias.detach().numpy().any()
+
+
+def test_normal_and_uniform_follow_manual_seed():
+    mg.manual_seed(3)
+    a = mg.zeros(100).normal_(2.0, 0.5)
+    b = mg.zeros(100).uniform_(-1, 1)
+    mg.manual_seed(3)
+    assert mg.zeros(100).normal_(2.0, 0.5).tolist() == a.tolist()
+    assert mg.zeros(100).uniform_(-1, 1).tolist() == b.tolist()
+    assert -1 <= b.numpy().min() and b.numpy().max() < 1
+    assert abs(a.numpy().mean() - 2.0) < 0.2
+    with pytest.raises(RuntimeError, match="normal_.*int64"):
+        mg.zeros(3, dtype=mg.int64).normal_()
+
+
+def test_data_setter_still_replaces_storage():
+    w = mg.zeros(2, requires_grad=True)
+    view = w.detach()
+    w.data = mg.ones(2)
+    assert w.tolist() == [1.0, 1.0] and view.tolist() == [0.0, 0.0]
+    w.data = np.full(2, 3.0)
+    assert w.tolist() == [3.0, 3.0] and w.dtype == np.float32
+    view.add_(1)  # the old storage no longer belongs to w
+    assert w.tolist() == [3.0, 3.0]
