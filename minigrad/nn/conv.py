@@ -35,6 +35,7 @@ class _ConvNd(Module):
         dilation: Any,
         groups: int,
         bias: bool,
+        padding_mode: str,
         weight_shape: tuple[int, ...],
         device: Any,
         dtype: Any,
@@ -45,9 +46,16 @@ class _ConvNd(Module):
                 f"{type(self).__name__}: groups={groups} must divide in_channels={in_channels} "
                 f"and out_channels={out_channels}"
             )
+        if padding_mode != "zeros":
+            raise NotImplementedError(
+                f"{type(self).__name__}: padding_mode={padding_mode!r} is not supported by "
+                "minigrad (only 'zeros')"
+            )
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation, self.groups = _pair(padding), _pair(dilation), groups
+        self.dilation, self.groups = _pair(dilation), groups
+        self.padding = self._padding(padding)
+        self.padding_mode = padding_mode
         dt = np.float32 if dtype is None else np.dtype(dtype)
         dev = normalize_device(device)
         self.weight = Parameter(zeros(*weight_shape, dtype=dt, device=dev))
@@ -56,6 +64,26 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def _padding(self, padding: Any) -> tuple[int, int]:
+        """PyTorch's padding: ints, or 'valid' (none) or 'same' (stride 1, and then only
+        when the padding is symmetric: dilation * (kernel - 1) even)."""
+        if not isinstance(padding, str):
+            return _pair(padding)
+        who = type(self).__name__
+        if padding == "valid":
+            return (0, 0)
+        if padding != "same" or isinstance(self, ConvTranspose2d):
+            raise ValueError(f"{who}: invalid padding string {padding!r}")
+        if self.stride != (1, 1):
+            raise ValueError(f"{who}: padding='same' is not supported for strided convolutions")
+        total = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size, strict=True)]
+        if any(t % 2 for t in total):
+            raise NotImplementedError(
+                f"{who}: padding='same' with kernel_size={self.kernel_size} and dilation="
+                f"{self.dilation} needs uneven padding, which minigrad does not support"
+            )
+        return (total[0] // 2, total[1] // 2)
 
     def reset_parameters(self) -> None:
         # kaiming_uniform with a = sqrt(5): gain sqrt(1/3), bound sqrt(3) * gain / sqrt(fan_in)
@@ -95,6 +123,7 @@ class Conv2d(_ConvNd):
         dilation: Any = 1,
         groups: int = 1,
         bias: bool = True,
+        padding_mode: str = "zeros",
         device: Any = None,
         dtype: Any = None,
     ) -> None:
@@ -108,6 +137,7 @@ class Conv2d(_ConvNd):
             dilation,
             groups,
             bias,
+            padding_mode,
             (out_channels, in_channels // groups) + k,
             device,
             dtype,
@@ -135,6 +165,7 @@ class ConvTranspose2d(_ConvNd):
         groups: int = 1,
         bias: bool = True,
         dilation: Any = 1,
+        padding_mode: str = "zeros",
         device: Any = None,
         dtype: Any = None,
     ) -> None:
@@ -148,6 +179,7 @@ class ConvTranspose2d(_ConvNd):
             dilation,
             groups,
             bias,
+            padding_mode,
             (in_channels, out_channels // groups) + k,
             device,
             dtype,

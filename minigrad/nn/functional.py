@@ -31,6 +31,7 @@ __all__ = [
     "cosine_similarity",
     "cross_entropy",
     "dropout",
+    "dropout2d",
     "interpolate",
     "l1_loss",
     "leaky_relu",
@@ -45,11 +46,13 @@ __all__ = [
     "one_hot",
     "pad",
     "pairwise_distance",
+    "prelu",
     "relu",
     "sigmoid",
     "softmax",
     "softplus",
     "tanh",
+    "triplet_margin_loss",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -99,6 +102,23 @@ def _softmax_dim(x: Tensor, dim: int | None, name: str) -> int:
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, else weight * x; weight (C,) runs along dim 1 (a single weight
+    applies everywhere). Differentiable in x and weight, as PyTorch's."""
+    n = weight.shape[0] if weight.ndim else 1
+    if n != 1:
+        channels = x.shape[1] if x.ndim >= 2 else 1
+        if channels != n:
+            raise RuntimeError(
+                "prelu: mismatch of parameter numbers and input channel size. Found parameter "
+                f"numbers = {n} and channel size = {channels}."
+            )
+        weight = weight.reshape((n,) + (1,) * (x.ndim - 2))
+    elif x.ndim == 0:
+        weight = weight.reshape(())
+    return ops.where(x._data > 0, x, weight * x)
+
+
 def softmax(x: Tensor, dim: int | None = None) -> Tensor:
     return ops.softmax(x, _softmax_dim(x, dim, "softmax"))
 
@@ -107,11 +127,31 @@ def log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
     return ops.log_softmax(x, _softmax_dim(x, dim, "log_softmax"))
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (training
-    only). The mask comes from `minigrad.random` on x's device."""
+    only). The mask comes from `minigrad.random` on x's device. `inplace` is accepted for
+    PyTorch compatibility; the result is always a new tensor."""
+    return _dropout(x, p, training, x.shape, "dropout")
+
+
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels: one draw per (N, C) of x `(N, C, H, W)`. As PyTorch, a 3-d
+    input is read as (N, C, L) and a 2-d one as (N, C), with PyTorch's warnings."""
+    if x.ndim not in (2, 3, 4):
+        raise ValueError(f"dropout2d: expected a 2-d, 3-d or 4-d input, got shape {x.shape}")
+    if x.ndim < 4 and training:
+        warnings.warn(
+            f"dropout2d: received a {x.ndim}-d input; as PyTorch, its dims are read as "
+            f"(N, C{', L' if x.ndim == 3 else ''}) and each (N, C) entry is dropped together",
+            UserWarning,
+            stacklevel=2,
+        )
+    return _dropout(x, p, training, x.shape[:2] + (1,) * (x.ndim - 2), "dropout2d")
+
+
+def _dropout(x: Tensor, p: float, training: bool, mask_shape: tuple, name: str) -> Tensor:
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: probability must be in [0, 1], got {p}")
+        raise ValueError(f"{name}: probability must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
     xp = get_array_module(x._data)
@@ -119,7 +159,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return ops.scale(x, xp.zeros((), dtype=x.dtype))
     # the generators draw float32/float64 only; other dtypes cast the mask afterwards
     rdtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float32
-    keep = random.rand(x.shape, rdtype, x.device) < (1.0 - p)
+    keep = random.rand(mask_shape, rdtype, x.device) < (1.0 - p)
     mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p))
     return ops.scale(x, mask)
 
@@ -331,6 +371,36 @@ def pairwise_distance(
     keeps identical inputs away from the norm's kink). x1, x2: (N, D) or broadcastable."""
     d = x1 - x2 + eps
     return ops.norm(d, p, max(d.ndim - 1, 0), keepdim)
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-6,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0) with d = pairwise_distance(p, eps), as PyTorch;
+    `swap` uses min(d(a, n), d(p, n)) as the negative distance. Inputs (N, D) or (D,)."""
+    _check_reduction(reduction, "triplet_margin_loss")
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise RuntimeError(
+            "triplet_margin_loss: the anchor, positive, and negative tensors are expected to "
+            f"have the same number of dimensions, but got: anchor {dims[0]}D, positive "
+            f"{dims[1]}D, and negative {dims[2]}D inputs"
+        )
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    # clamp_min, not relu: PyTorch passes the gradient at exactly zero
+    return _reduce(ops.clip(margin + d_pos - d_neg, min=0.0), reduction)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:

@@ -20,8 +20,10 @@ from .module import Module, Parameter
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Embedding",
     "Flatten",
     "Identity",
@@ -33,12 +35,15 @@ __all__ = [
     "ModuleDict",
     "ModuleList",
     "NLLLoss",
+    "PReLU",
+    "PairwiseDistance",
     "ReLU",
     "Sequential",
     "Sigmoid",
     "Softmax",
     "Softplus",
     "Tanh",
+    "TripletMarginLoss",
 ]
 
 
@@ -151,6 +156,14 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
+class Dropout2d(Dropout):
+    """Zero whole channels of x `(N, C, H, W)` with probability p in training (one draw
+    per (N, C)) and scale the rest by 1 / (1 - p); the identity in eval mode."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training)
+
+
 class Flatten(Module):
     """Merge dims start_dim..end_dim: (N, C, H, W) -> (N, C*H*W) by default."""
 
@@ -201,6 +214,29 @@ class LeakyReLU(Module):
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class PReLU(Module):
+    """x where x > 0, else a * x with a learned slope: one shared (num_parameters=1) or one
+    per channel (dim 1) of the input; weight `(num_parameters,)` starts at `init`."""
+
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None
+    ) -> None:
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(
+            zeros(num_parameters, dtype=_dtype(dtype), device=device or "cpu") + init
+        )
+
+    def reset_parameters(self) -> None:
+        init.constant_(self.weight, self.init)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
 
 
 class Tanh(Module):
@@ -296,6 +332,50 @@ class NLLLoss(_Loss):
 class CrossEntropyLoss(NLLLoss):
     def forward(self, x: Tensor, target: Any) -> Tensor:
         return F.cross_entropy(x, target, self.weight, self.ignore_index, self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """max(d(a, p) - d(a, n) + margin, 0) averaged (or summed) over the batch, with
+    d = pairwise_distance(p, eps); see `F.triplet_margin_loss`."""
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        p: float = 2.0,
+        eps: float = 1e-6,
+        swap: bool = False,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(reduction)
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_loss(
+            anchor, positive, negative, self.margin, self.p, self.eps, self.swap, self.reduction
+        )
+
+
+# ---------------------------------------------------------------------- distances
+class PairwiseDistance(Module):
+    """||x1 - x2 + eps||_p over the last dim; see `F.pairwise_distance`."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class CosineSimilarity(Module):
+    """Cosine of the angle between x1 and x2 along `dim`; see `F.cosine_similarity`."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
 
 
 # ---------------------------------------------------------------------- containers

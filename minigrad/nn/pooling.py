@@ -11,11 +11,37 @@ from .module import Module
 __all__ = ["AvgPool2d", "MaxPool2d", "Upsample"]
 
 
-class MaxPool2d(Module):
-    """Window maxima: x `(N, C, H, W)` -> `(N, C, OH, OW)`; stride defaults to the kernel."""
+def _unsupported(who: str, **given: Any) -> None:
+    """PyTorch's pooling options minigrad does not implement, refused by name."""
+    for name, (value, default) in given.items():
+        if value != default:
+            raise NotImplementedError(
+                f"{who}: {name}={value!r} is not supported by minigrad (only {default!r})"
+            )
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+
+class MaxPool2d(Module):
+    """Window maxima: x `(N, C, H, W)` -> `(N, C, OH, OW)`; stride defaults to the kernel.
+    PyTorch's arguments in its order; dilation, return_indices and ceil_mode only at their
+    defaults."""
+
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
         super().__init__()
+        dil = (dilation, dilation) if isinstance(dilation, int) else tuple(dilation)
+        _unsupported(
+            "MaxPool2d",
+            dilation=(dil, (1, 1)),
+            return_indices=(return_indices, False),
+            ceil_mode=(ceil_mode, False),
+        )
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x: Tensor) -> Tensor:
@@ -27,12 +53,25 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    """Window means: x `(N, C, H, W)` -> `(N, C, OH, OW)`; stride defaults to the kernel."""
+    """Window means: x `(N, C, H, W)` -> `(N, C, OH, OW)`; stride defaults to the kernel.
+    PyTorch's arguments in its order; ceil_mode and divisor_override only at their
+    defaults."""
 
     def __init__(
-        self, kernel_size: Any, stride: Any = None, padding: Any = 0, count_include_pad: bool = True
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
     ) -> None:
         super().__init__()
+        _unsupported(
+            "AvgPool2d",
+            ceil_mode=(ceil_mode, False),
+            divisor_override=(divisor_override, None),
+        )
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.count_include_pad = count_include_pad
 

@@ -376,3 +376,162 @@ def test_init_accepts_data_views_and_arrays():
         init.normal_(mg.zeros(3, dtype=mg.int64))
     with pytest.raises(TypeError, match="init.uniform_: expected a Tensor or an array, got list"):
         init.uniform_([1.0, 2.0])
+
+
+# ---------------------------------------------------------------------- PReLU, triplet, distances
+@pytest.mark.parametrize(
+    ("shape", "n"), [((4, 3, 2, 2), 3), ((5, 3), 3), ((4, 3, 2), 1), ((), 1), ((6,), 1)]
+)
+def test_prelu_matches_pytorch(shape, n):
+    torch = torch_or_skip()
+    x = np.random.default_rng(1).standard_normal(shape)
+    if x.size:
+        x.flat[0] = 0.0  # PyTorch's gradient at 0 takes the slope
+    w = np.linspace(0.1, 0.4, n)
+    mx, mw = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    out, ref = nn.functional.prelu(mx, mw), torch.nn.functional.prelu(tx, tw)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-12)
+    gy = np.random.default_rng(2).standard_normal(shape)
+    out.backward(mg.tensor(gy))
+    ref.backward(torch.tensor(gy))
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(mw.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
+
+
+def test_prelu_module_init_gradcheck_and_errors():
+    m = nn.PReLU(3, init=0.1)
+    assert [n for n, _ in m.named_parameters()] == ["weight"] and m.weight.shape == (3,)
+    np.testing.assert_allclose(m.weight.detach().numpy(), 0.1)
+    assert nn.PReLU().weight.detach().numpy().tolist() == [0.25]
+    assert repr(nn.PReLU(3)) == "PReLU(num_parameters=3)"
+    x = mg.tensor(np.random.default_rng(0).standard_normal((2, 3, 4)) + 0.05, requires_grad=True)
+    w = mg.tensor([0.2, -0.3, 0.5], dtype=mg.float64, requires_grad=True)
+    mg.gradcheck(nn.functional.prelu, (x, w))
+    mg.gradgradcheck(nn.functional.prelu, (x, w))
+    with pytest.raises(RuntimeError, match="parameter numbers = 3 and channel size = 4"):
+        m(mg.ones(2, 4))
+    with pytest.raises(RuntimeError, match="parameter numbers = 3 and channel size = 1"):
+        m(mg.ones(3))
+
+
+def _triplets(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(shape) for _ in range(3)]
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (4,), (2, 3, 4)])
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("p", [1.0, 2.0, 3.0])
+def test_triplet_margin_loss_matches_pytorch(shape, swap, p):
+    torch = torch_or_skip()
+    arrays = _triplets(shape)
+    for reduction in ("mean", "sum", "none"):
+        ours = nn.TripletMarginLoss(margin=0.7, p=p, swap=swap, reduction=reduction)
+        theirs = torch.nn.TripletMarginLoss(margin=0.7, p=p, swap=swap, reduction=reduction)
+        mts = [mg.tensor(a, requires_grad=True) for a in arrays]
+        tts = [torch.tensor(a, requires_grad=True) for a in arrays]
+        out, ref = ours(*mts), theirs(*tts)
+        np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10)
+        out.sum().backward()
+        ref.sum().backward()
+        for m, t in zip(mts, tts, strict=True):
+            np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_triplet_margin_loss_identical_inputs_eps_and_errors():
+    torch = torch_or_skip()
+    z = np.zeros((3, 2))  # identical points: eps keeps the norm off its kink, as PyTorch
+    mts = [mg.tensor(z, requires_grad=True) for _ in range(3)]
+    tts = [torch.tensor(z, requires_grad=True) for _ in range(3)]
+    nn.functional.triplet_margin_loss(*mts, swap=True).backward()
+    torch.nn.functional.triplet_margin_loss(*tts, swap=True).backward()
+    for m, t in zip(mts, tts, strict=True):
+        assert np.isfinite(m.grad.numpy()).all()
+        np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-9)
+    a = mg.ones(2, 3)
+    with pytest.raises(RuntimeError, match="anchor 2D, positive 1D, and negative 2D"):
+        nn.functional.triplet_margin_loss(a, mg.ones(3), a)
+    with pytest.raises(ValueError, match="margin must be greater than 0, got 0"):
+        nn.functional.triplet_margin_loss(a, a, a, margin=0)
+    with pytest.raises(ValueError, match="triplet_margin_loss: reduction"):
+        nn.functional.triplet_margin_loss(a, a, a, reduction="avg")
+
+
+def test_distance_modules_match_pytorch():
+    torch = torch_or_skip()
+    x1, x2, _ = _triplets((5, 4), seed=3)
+    for ours, theirs in [
+        (nn.PairwiseDistance(), torch.nn.PairwiseDistance()),
+        (nn.PairwiseDistance(p=1.0, keepdim=True), torch.nn.PairwiseDistance(p=1.0, keepdim=True)),
+        (nn.CosineSimilarity(), torch.nn.CosineSimilarity()),
+        (nn.CosineSimilarity(dim=0), torch.nn.CosineSimilarity(dim=0)),
+    ]:
+        out = ours(mg.tensor(x1), mg.tensor(x2)).numpy()
+        ref = theirs(torch.tensor(x1), torch.tensor(x2)).numpy()
+        assert out.shape == ref.shape
+        np.testing.assert_allclose(out, ref, rtol=1e-12)
+    # broadcasting and 1-d/0-d inputs, as torch
+    for s1, s2 in [((1, 4), (5, 4)), ((4,), (4,)), ((), ())]:
+        a, b = np.ones(s1), np.zeros(s2) + 0.5
+        out = nn.functional.pairwise_distance(mg.tensor(a), mg.tensor(b)).numpy()
+        ref = torch.nn.functional.pairwise_distance(torch.tensor(a), torch.tensor(b)).numpy()
+        assert out.shape == ref.shape
+        np.testing.assert_allclose(out, ref, rtol=1e-12)
+
+
+def test_dropout2d_zeros_whole_channels():
+    x = mg.ones(8, 16, 3, 3)
+    m = nn.Dropout2d(0.5)
+    y = m(x).numpy()
+    per_channel = y.reshape(8, 16, 9)
+    assert ((per_channel == 0).all(-1) | (per_channel == 2.0).all(-1)).all()
+    assert 0.3 < (per_channel[..., 0] == 0).mean() < 0.7
+    assert m.eval()(x) is x
+    with pytest.warns(UserWarning, match="dropout2d: received a 3-d input"):
+        y3 = nn.Dropout2d(0.5)(mg.ones(4, 8, 5)).numpy()
+    assert ((y3 == 0).all(-1) | (y3 == 2.0).all(-1)).all()
+    with pytest.raises(ValueError, match="dropout2d: expected a 2-d, 3-d or 4-d input"):
+        nn.Dropout2d()(mg.ones(3))
+    with pytest.raises(ValueError, match="dropout2d: probability"):
+        nn.functional.dropout2d(x, 1.5)
+
+
+def test_pytorch_constructor_arguments():
+    torch = torch_or_skip()
+    # positional order as in PyTorch: AvgPool2d's 4th is ceil_mode, 5th count_include_pad
+    x = np.arange(2 * 3 * 5 * 5, dtype=np.float32).reshape(2, 3, 5, 5)
+    ours = nn.AvgPool2d(3, 2, 1, False, False)(mg.tensor(x)).numpy()
+    ref = torch.nn.AvgPool2d(3, 2, 1, False, False)(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, ref, rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="AvgPool2d: ceil_mode=True is not supported"):
+        nn.AvgPool2d(2, ceil_mode=True)
+    with pytest.raises(NotImplementedError, match="MaxPool2d: return_indices=True"):
+        nn.MaxPool2d(2, return_indices=True)
+    with pytest.raises(NotImplementedError, match="MaxPool2d: dilation=\\(2, 2\\)"):
+        nn.MaxPool2d(2, 2, 0, 2)
+    assert nn.MaxPool2d(2, 2, 0, 1, False, False)(mg.tensor(x)).shape == (2, 3, 2, 2)
+    # Conv2d: padding_mode sits before device, and 'same'/'valid' padding
+    conv = nn.Conv2d(3, 4, 3, 1, "same", 1, 1, False, "zeros", "cpu", mg.float64)
+    assert conv.bias is None and conv.padding == (1, 1) and conv.weight.dtype == np.float64
+    assert conv(mg.tensor(x, dtype=mg.float64)).shape == (2, 4, 5, 5)
+    assert nn.Conv2d(3, 4, 3, padding="valid").padding == (0, 0)
+    assert nn.Conv2d(3, 4, 5, padding="same", dilation=2).padding == (4, 4)
+    with pytest.raises(NotImplementedError, match="padding_mode='reflect' is not supported"):
+        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
+        nn.Conv2d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(NotImplementedError, match="needs uneven padding"):
+        nn.Conv2d(3, 4, 4, padding="same")
+    with pytest.raises(ValueError, match="invalid padding string 'full'"):
+        nn.Conv2d(3, 4, 3, padding="full")
+    t = nn.ConvTranspose2d(3, 4, 4, 2, 1, 0, 1, False, 1, "zeros", "cpu", None)
+    assert t.bias is None and t(mg.tensor(x)).shape == (2, 4, 10, 10)
+    # PyTorch's inplace= flags and bias=False everywhere they exist
+    for layer in (nn.ReLU(True), nn.LeakyReLU(0.2, True), nn.Dropout(0.0, True)):
+        np.testing.assert_array_equal(layer(mg.tensor(x)).numpy(), np.maximum(x, 0))
+    assert nn.Dropout2d(0.0, inplace=True)(mg.tensor(x)).shape == x.shape
+    assert nn.Linear(3, 2, bias=False).bias is None
+    assert nn.functional.dropout(mg.tensor(x), 0.0, True, True).shape == x.shape
+    bn = nn.BatchNorm2d(3, eps=1e-3, momentum=0.2, affine=False, track_running_stats=False)
+    assert bn.weight is None and bn.running_mean is None
