@@ -18,8 +18,9 @@ from ..autograd import Function
 from ..backend import get_array_module
 from ..ops.batchnorm import batch_norm
 from ..ops.conv import conv2d, conv_transpose2d
+from ..ops.elementwise import Mask, keep_bits, result_dtype
 from ..ops.pool import avg_pool2d, interpolate, max_pool2d
-from ..tensor import Tensor
+from ..tensor import Tensor, _to_array
 
 __all__ = [
     "avg_pool2d",
@@ -189,6 +190,40 @@ def _as_target(target: Any, like: Tensor) -> Tensor:
     return Tensor._make(arr.astype(like.dtype, copy=False), False)
 
 
+def _as_tensor(target: Any, like: Tensor) -> Tensor:
+    """A target as a tensor on `like`'s device, its dtype as `minigrad.tensor` gives it
+    (Python floats float32, arrays their own)."""
+    if isinstance(target, Tensor):
+        if target.device != like.device:
+            raise RuntimeError(f"target on {target.device} for an input on {like.device}")
+        return target
+    return Tensor._make(_to_array(target, None, like.device), False)
+
+
+def _promoted(x: Tensor, target: Any) -> tuple[Tensor, Tensor]:
+    """x and target in PyTorch's promoted dtype (mse_loss, l1_loss, soft cross_entropy):
+    a float64 target makes a float64 loss, an integer one a float32 loss."""
+    target = _as_tensor(target, x)
+    dt = result_dtype(x, target)
+    if dt.kind not in "fc":
+        dt = np.dtype(np.float32)
+    return ops.cast(x, dt), ops.cast(target, dt)
+
+
+def _float_target(target: Any, x: Tensor, name: str, same: bool) -> Tensor:
+    """A floating target as PyTorch takes it: `same` (binary_cross_entropy) requires x's
+    dtype; otherwise (with logits) a float target is cast to x's dtype. An integer or bool
+    target is refused, as in PyTorch."""
+    t = _as_tensor(target, x)
+    if t.dtype.kind != "f" or (same and t.dtype != x.dtype):
+        raise TypeError(
+            f"{name}: target of dtype {t.dtype} for an input of dtype {x.dtype}; PyTorch "
+            f"requires a {'target of the same dtype' if same else 'floating target'} "
+            "(cast it with .to(dtype))"
+        )
+    return ops.cast(t, x.dtype)
+
+
 def _dtype_of(value: Any) -> np.dtype:
     if isinstance(value, Tensor):
         return value.dtype
@@ -207,7 +242,7 @@ def _check_same_shape(x: Tensor, target: Tensor, name: str) -> None:
 def mse_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Squared error (x - target)^2. x, target: same shape."""
     _check_reduction(reduction, "mse_loss")
-    target = _as_target(target, x)
+    x, target = _promoted(x, target)
     _check_same_shape(x, target, "mse_loss")
     d = x - target
     return _reduce(d * d, reduction)
@@ -216,7 +251,7 @@ def mse_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 def l1_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Absolute error |x - target|; the gradient at a tie is 0. x, target: same shape."""
     _check_reduction(reduction, "l1_loss")
-    target = _as_target(target, x)
+    x, target = _promoted(x, target)
     _check_same_shape(x, target, "l1_loss")
     return _reduce(ops.abs(x - target), reduction)
 
@@ -249,7 +284,7 @@ def binary_cross_entropy(
     """BCE of probabilities x in [0, 1] against targets in [0, 1]; `weight` broadcasts
     to x. x, target: same shape (N, *)."""
     _check_reduction(reduction, "binary_cross_entropy")
-    target = _as_target(target, x)
+    target = _float_target(target, x, "binary_cross_entropy", same=True)
     _check_same_shape(x, target, "binary_cross_entropy")
     # a host-side range check would stall the GPU every step, so only the CPU checks
     if x.device == "cpu" and x.numel() and not ((x._data >= 0) & (x._data <= 1)).all():
@@ -270,7 +305,7 @@ def binary_cross_entropy_with_logits(
     """BCE of sigmoid(x), computed from logits as (1 - y) x + softplus(-x) so it stays
     finite for any x; `pos_weight` (C,) scales the positive term. x, target: (N, *)."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    target = _as_target(target, x)
+    target = _float_target(target, x, "binary_cross_entropy_with_logits", same=False)
     _check_same_shape(x, target, "binary_cross_entropy_with_logits")
     sp = ops.softplus(-x)  # -log sigmoid(x)
     if pos_weight is not None:
@@ -303,8 +338,11 @@ def nll_loss(
             f"nll_loss: input of shape {x.shape} needs a target of shape {expected}, "
             f"got target of shape {tuple(t.shape)}"
         )
-    if t.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: target must hold integer class indices, got {t.dtype}")
+    if t.dtype not in (np.int64, np.uint8):
+        raise TypeError(
+            f"nll_loss: target must hold int64 (or uint8) class indices, as in PyTorch; "
+            f"got {t.dtype} (cast it with .long())"
+        )
     n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
     flat = x.reshape(1, n_classes) if x.ndim == 1 else x
     if x.ndim > 2:  # classes last, then one row per target
@@ -323,7 +361,9 @@ def nll_loss(
             raise ValueError(f"nll_loss: weight of shape {tuple(w.shape)} for {n_classes} classes")
         coef = coef * w.astype(x.dtype, copy=False)[safe]
     picked = ops.getitem(flat, (xp.arange(t.size), safe))
-    loss = ops.scale(picked, -coef)
+    # a select, not a product: an ignored target's gradient is 0 even when every target is
+    # ignored and 'mean' divides by a total weight of 0 (PyTorch gives a NaN loss, 0 grad)
+    loss = Mask(keep_bits(valid, x.dtype), -coef)(picked)
     if reduction == "none":
         return loss.reshape(expected)
     if reduction == "sum":
@@ -346,7 +386,7 @@ def cross_entropy(
     logp = ops.log_softmax(x, 0 if x.ndim == 1 else 1)
     if _dtype_of(target).kind != "f":
         return nll_loss(logp, target, weight, ignore_index, reduction)
-    target = _as_target(target, x)
+    logp, target = _promoted(logp, target)
     _check_same_shape(x, target, "cross_entropy")
     prod = logp * target
     if weight is not None:

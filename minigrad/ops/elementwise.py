@@ -118,9 +118,10 @@ class Mask(Function):
         self.bits, self.c = bits, c
 
     def forward(self, gy):
-        if self.c is not None:
-            gy = gy * self.c
         xp = get_array_module(gy)
+        if self.c is not None:
+            with np.errstate(invalid="ignore"):  # inf * 0 at dropped elements: selected away
+                gy = gy * self.c
         if self.bits.dtype.itemsize != gy.dtype.itemsize:
             return xp.where(self.bits != 0, gy, gy.dtype.type(0))
         out = xp.bitwise_and(gy.view(self.bits.dtype), self.bits)

@@ -148,12 +148,38 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
     """Variance with PyTorch's default Bessel correction (unbiased)."""
+    from .elementwise import to_float
+
+    x = to_float(x)
     dims = reduce_dims(dim, x.ndim, "var")
     n = _count(x.shape, dims)
     d = x - mean(x, dims, keepdim=True)
     return reduce_sum(d * d, dims, keepdim) * (
         1.0 / max(n - correction, 0) if n > correction else float("nan")
     )
+
+
+class StdFromVar(Function):
+    """sqrt of a variance, with PyTorch's gradient: 0 where the std is 0 (a constant input),
+    not inf * 0."""
+
+    uses_inputs = False
+    uses_outputs = True
+
+    def forward(self, v):
+        return get_array_module(v).sqrt(v)
+
+    def backward(self, gy):
+        from .elementwise import where
+
+        y = self.output()
+        return where(y._data == 0, 0.0, gy / (2 * y))
+
+
+def std(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
+    """Standard deviation with PyTorch's default Bessel correction; a finite (zero)
+    gradient for a constant input."""
+    return StdFromVar()(var(x, dim, correction, keepdim))
 
 
 class Extreme(Function):
@@ -294,10 +320,48 @@ class Norm2(Function):
         return x * (gy / safe)
 
 
-def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Vector p-norm over `dim` (all elements when None); p may be a number, 'fro' or inf."""
-    from .elementwise import abs as abs_
+class NormP(Function):
+    """(sum |x|^p)^(1/p) for a finite p > 0 other than 1 and 2, or the count of non-zeros
+    for p = 0. PyTorch's gradient: 0 at a zero vector, 0 at zero elements for p < 1, and
+    0 everywhere for p = 0 (not the NaN of 0 * inf)."""
 
+    uses_outputs = True
+
+    def __init__(self, p: float, dims: tuple[int, ...] | None, keepdim: bool) -> None:
+        self.p, self.dims, self.keepdim = p, dims, keepdim
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        if self.p == 0:
+            return (x != 0).sum(axis=self.dims, keepdims=self.keepdim).astype(x.dtype)
+        s = (xp.abs(x) ** self.p).sum(axis=self.dims, keepdims=self.keepdim)
+        return s ** (1.0 / self.p)
+
+    def backward(self, gy):
+        from .elementwise import abs as abs_
+        from .elementwise import sign, where
+
+        (x,) = self.inputs
+        if self.p == 0:
+            return Tensor._make(get_array_module(x._data).zeros_like(x._data), False)
+        p, y = self.p, self.output()
+        if not self.keepdim:
+            keep = _keep_shape(x.shape, self.dims)
+            gy, y = gy.reshape(keep), y.reshape(keep)
+        if p < 1:
+            scaled = sign(x) * where(x._data == 0, 0.0, abs_(x) ** (p - 1))
+            return scaled * gy * y ** (1 - p)
+        scaled = sign(x) * abs_(x) ** (p - 1) if p < 2 else x * abs_(x) ** (p - 2)
+        return scaled * where(y._data == 0, 0.0, gy / y ** (p - 1))
+
+
+def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Vector p-norm over `dim` (all elements when None); p may be a number >= 0, 'fro' or
+    +-inf. p = 0 counts the non-zero elements, as in PyTorch."""
+    from .elementwise import abs as abs_
+    from .elementwise import to_float
+
+    x = to_float(x)
     dims = reduce_dims(dim, x.ndim, "norm")
     if p in (2, "fro", 2.0):
         return Norm2(dims, keepdim)(x)
@@ -307,6 +371,6 @@ def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tenso
         return amin(abs_(x), dims, keepdim)
     if p == 1:
         return reduce_sum(abs_(x), dims, keepdim)
-    if not isinstance(p, int | float) or p <= 0:
-        raise ValueError(f"norm: unsupported p={p!r}")
-    return reduce_sum(abs_(x) ** p, dims, keepdim) ** (1.0 / p)
+    if not isinstance(p, int | float) or isinstance(p, bool) or not p >= 0:
+        raise ValueError(f"norm: unsupported p={p!r}; expected a number >= 0, 'fro' or +-inf")
+    return NormP(float(p), dims, keepdim)(x)

@@ -294,7 +294,7 @@ def test_losses_keep_float32_on_device(device):
         F.binary_cross_entropy_with_logits(x, mg.ones(4, 3, device=device)),
         F.binary_cross_entropy(F.sigmoid(x), mg.ones(4, 3, device=device)),
         F.cross_entropy(x, mg.tensor([0, 1, 2, 0], device=device)),
-        F.mse_loss(x, mg.zeros(4, 3, dtype=mg.float64, device=device)),  # target cast
+        F.mse_loss(x, mg.zeros(4, 3, dtype=mg.int64, device=device)),  # int target: float32
     ):
         assert loss.dtype == np.float32 and loss.device == device and loss.shape == ()
         loss.backward()
