@@ -5,7 +5,7 @@ x = mg.randn(3, requires_grad=True)
 (x * x).sum().backward()
 """
 
-from . import cuda, nn, optim, profiler, viz
+from . import autograd, cuda, nn, ops, optim, profiler, viz
 from .autograd import (
     Function,
     detect_anomaly,
@@ -55,23 +55,31 @@ from .ops import (
     var,
     where,
 )
+from .ops.shape import clone
 from .random import manual_seed
 from .serialization import load, save
 from .tensor import (
     Tensor,
     arange,
     bool_,
+    device,
     float16,
     float32,
     float64,
+    from_numpy,
     full,
     int32,
     int64,
+    is_tensor,
+    mm,
+    numel,
     ones,
     ones_like,
     rand,
+    rand_like,
     randint,
     randn,
+    randn_like,
     tensor,
     uint8,
     zeros,
@@ -79,5 +87,68 @@ from .tensor import (
 )
 
 clamp = clip
+
+
+# PyTorch's function forms of Tensor methods; the names shadow builtins on purpose.
+def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return x.sum(dim, keepdim)
+
+
+def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    return x.max(dim, keepdim)
+
+
+def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    return x.min(dim, keepdim)
+
+
+def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False) -> Tensor:
+    return x.std(dim, unbiased, keepdim)
+
+
+def pow(x, exponent) -> Tensor:  # noqa: A001
+    return ops.power(x, exponent)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix product of (B, N, M) and (B, M, P) tensors."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise RuntimeError(
+            f"bmm: expects two 3-D tensors with one batch size, got {a.shape} and {b.shape}"
+        )
+    return ops.matmul(a, b)
+
+
+def eq(x: Tensor, other) -> Tensor:
+    return x.eq(other)
+
+
+def ne(x: Tensor, other) -> Tensor:
+    return x.ne(other)
+
+
+def lt(x: Tensor, other) -> Tensor:
+    return x.lt(other)
+
+
+def le(x: Tensor, other) -> Tensor:
+    return x.le(other)
+
+
+def gt(x: Tensor, other) -> Tensor:
+    return x.gt(other)
+
+
+def ge(x: Tensor, other) -> Tensor:
+    return x.ge(other)
+
+
+# PyTorch's dtype names, so `t.to(mg.long)` works (last: they shadow builtins here).
+half = float16
+double = float64
+long = int64
+float = float32  # noqa: A001
+int = int32  # noqa: A001
+bool = bool_  # noqa: A001
 
 __version__ = "0.1.0"

@@ -32,21 +32,19 @@ def numerical_grad(
     f: Callable[[], float], arrays: list[Any], eps: float = 1e-6
 ) -> list[np.ndarray]:
     """dL/da for each array by central differences; `f` recomputes L from the arrays,
-    which are perturbed in place one element at a time and restored."""
+    which are perturbed in place one element at a time and restored. Any memory layout
+    works (transposed, strided): elements are addressed by index, not through a flat copy."""
     grads = []
     for a in arrays:
         g = np.zeros(a.shape, dtype=np.float64)
-        flat = a.reshape(-1)
-        if flat.base is None and a.size and flat is not a:
-            raise ValueError("numerical_grad: arrays must be contiguous")
-        for i in range(a.size):
-            orig = flat[i].copy()
-            flat[i] = orig + eps
+        for i in np.ndindex(*a.shape):
+            orig = a[i].copy()
+            a[i] = orig + eps
             fp = f()
-            flat[i] = orig - eps
+            a[i] = orig - eps
             fm = f()
-            flat[i] = orig
-            g.reshape(-1)[i] = (fp - fm) / (2 * eps)
+            a[i] = orig
+            g[i] = (fp - fm) / (2 * eps)
         grads.append(g)
     return grads
 

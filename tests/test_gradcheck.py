@@ -89,3 +89,32 @@ def test_numerical_grad_central_differences():
     (g,) = numerical_grad(lambda: float((a**3).sum()), [a])
     np.testing.assert_allclose(g, 3 * np.array([1.0, 2.0, 3.0]) ** 2, rtol=1e-6)
     np.testing.assert_array_equal(a, [1.0, 2.0, 3.0])  # restored
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: mg.randn(4, 3, dtype=mg.float64).T.requires_grad_(),
+        lambda: mg.Tensor(np.random.default_rng(0).standard_normal((4, 3)).T, requires_grad=True),
+        lambda: mg.Tensor(np.arange(12.0).reshape(3, 4)[:, ::2], requires_grad=True),
+    ],
+    ids=["transposed-tensor", "transposed-array", "strided"],
+)
+def test_gradcheck_on_non_contiguous_inputs(make):
+    mg.manual_seed(0)
+    x = make()
+    assert not x._data.flags.c_contiguous
+    w = mg.randn(*x.shape, dtype=mg.float64)
+    assert mg.gradcheck(lambda a: (a * a * w).sum(0), [x])
+    assert mg.gradgradcheck(lambda a: (a * a * w).sum(0), [x])
+    with pytest.raises(GradcheckError):
+        mg.gradcheck(lambda a: WrongSquare()(a), [x])
+
+
+def test_numerical_grad_on_transposed_and_0d_arrays():
+    a = np.arange(6.0).reshape(2, 3).T
+    (g,) = numerical_grad(lambda: float((a**2).sum()), [a])
+    np.testing.assert_allclose(g, 2 * a, atol=1e-6)
+    s = np.array(3.0)
+    (gs,) = numerical_grad(lambda: float(s**3), [s])
+    np.testing.assert_allclose(gs, 27.0, rtol=1e-6)

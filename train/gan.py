@@ -354,6 +354,14 @@ class Run:
         self.perm: np.ndarray | None = None
         self.noise_std = 0.0  # the instance noise of the current step, set by schedule_
         self.sums: dict[str, float] = {}
+        self.run_dir = Path(args.resume or args.out or ".")
+        # the run's length: --steps generator steps, else --epochs passes
+        self.epochs = 1 if args.dry_run else args.epochs
+        if args.steps is not None:
+            self.planned = args.steps
+        else:
+            self.planned = self.epochs * self.batches_per_epoch // self.d_steps
+        self.folder: scaffold.RunFolder | None = None  # set by train()
 
     @property
     def batches_per_epoch(self) -> int:
@@ -398,14 +406,6 @@ class Run:
 
     # -------------------------------------------------------------- checkpoint
     def state(self) -> dict[str, Any]:
-        self.run_dir = Path(args.resume or args.out or ".")
-        # the run's length: --steps generator steps, else --epochs passes
-        self.epochs = 1 if args.dry_run else args.epochs
-        if args.steps is not None:
-            self.planned = args.steps
-        else:
-            self.planned = self.epochs * self.batches_per_epoch // self.d_steps
-        self.folder: scaffold.RunFolder | None = None  # set by train()
         return {
             "G": self.G.state_dict(),
             "D": self.D.state_dict(),

@@ -329,11 +329,46 @@ class Run:
         self.epoch, self.batch, self.step = 0, 0, 0
         self.plan: np.ndarray | None = None  # this epoch's batches, drawn at its start
         self.sums: dict[str, float] = {}
+        self.run_dir = Path(args.resume or args.out or ".")
+        self.epochs = 1 if args.dry_run else args.epochs
+        # --lr-decay's horizon: --steps only stops early, so a run stopped by --steps and
+        # extended follows the same schedule
+        self.planned = self.epochs * self.batches_per_epoch
+        self.last_eval: tuple[np.ndarray, dict[str, float]] | None = None
 
     @property
     def batches_per_epoch(self) -> int:
         n = len(self.train_x) // self.batch_images
         return min(n, DRY_BATCHES) if self.args.dry_run else n
+
+    # -------------------------------------------------------------- the loop's hooks
+    def finished(self) -> bool:
+        steps = self.args.steps
+        return self.epoch >= self.epochs or (steps is not None and self.step >= steps)
+
+    def start_epoch_(self) -> None:
+        if self.plan is None:
+            self.plan = self.draw_plan()
+
+    def train_batch_(self) -> dict[str, float]:
+        self.schedule_lr_(self.planned)
+        stats = self.train_step()
+        self.batch += 1
+        self.step += 1
+        for k, v in stats.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v
+        self.sums["n"] = self.sums.get("n", 0.0) + 1
+        return {"loss": stats["loss"], "active": stats["active"]}
+
+    def end_epoch_(self, seconds: float) -> dict[str, Any]:
+        """The epoch's record: mean training figures, then the held-out evaluation."""
+        n = self.sums.pop("n")
+        record: dict[str, Any] = {k: v / n for k, v in self.sums.items()}
+        record["train_seconds"] = round(seconds, 2)
+        self.last_eval = self.evaluate()
+        record.update(self.last_eval[1])
+        self.batch, self.plan, self.sums = 0, None, {}
+        return record
 
     # -------------------------------------------------------------- checkpoint
     def state(self) -> dict[str, Any]:
@@ -374,47 +409,12 @@ class Run:
         bs = self.args.batch_size
         anchors = rng.permutation(len(self.train_x))[: n * bs]
         partners, same = sample_pairs(self.train_labels, anchors, rng)
-        self.run_dir = Path(args.resume or args.out or ".")
-        self.epochs = 1 if args.dry_run else args.epochs
-        # --lr-decay's horizon: --steps only stops early, so a run stopped by --steps and
-        # extended follows the same schedule
-        self.planned = self.epochs * self.batches_per_epoch
-        self.last_eval: tuple[np.ndarray, dict[str, float]] | None = None
         return np.stack([anchors, partners, same.astype(np.int64)], 1).reshape(n, bs, 3)
 
     def images(self, idx: np.ndarray) -> mg.Tensor:
         """Training images (B, 1, 28, 28), moved at random as --shift, --rotate and
         --scale ask."""
         a, rng = self.args, mg.random.generator("cpu")
-    # -------------------------------------------------------------- the loop's hooks
-    def finished(self) -> bool:
-        steps = self.args.steps
-        return self.epoch >= self.epochs or (steps is not None and self.step >= steps)
-
-    def start_epoch_(self) -> None:
-        if self.plan is None:
-            self.plan = self.draw_plan()
-
-    def train_batch_(self) -> dict[str, float]:
-        self.schedule_lr_(self.planned)
-        stats = self.train_step()
-        self.batch += 1
-        self.step += 1
-        for k, v in stats.items():
-            self.sums[k] = self.sums.get(k, 0.0) + v
-        self.sums["n"] = self.sums.get("n", 0.0) + 1
-        return {"loss": stats["loss"], "active": stats["active"]}
-
-    def end_epoch_(self, seconds: float) -> dict[str, Any]:
-        """The epoch's record: mean training figures, then the held-out evaluation."""
-        n = self.sums.pop("n")
-        record: dict[str, Any] = {k: v / n for k, v in self.sums.items()}
-        record["train_seconds"] = round(seconds, 2)
-        self.last_eval = self.evaluate()
-        record.update(self.last_eval[1])
-        self.batch, self.plan, self.sums = 0, None, {}
-        return record
-
         rotate, scale = getattr(a, "rotate", 0.0), getattr(a, "scale", 0.0)
         if rotate or scale:
             x = random_affine(self.train_x[idx], rotate, scale, a.shift, rng)
