@@ -5,7 +5,7 @@ x = mg.randn(3, requires_grad=True)
 (x * x).sum().backward()
 """
 
-from . import autograd, cuda, nn, ops, optim, profiler, viz
+from . import autograd, backends, cuda, nn, ops, optim, profiler, utils, viz
 from .autograd import (
     Function,
     detect_anomaly,

@@ -1,10 +1,39 @@
-"""`mg.cuda.is_available()`, as in PyTorch."""
+"""`mg.cuda`, as `torch.cuda`: whether CuPy sees a GPU, how many, GPU seeding and sync.
+Without a GPU they answer as PyTorch does on a CPU-only machine (False, 0, seeding does
+nothing)."""
 
+from . import random
 from .backend import cuda_available
 
 
 def is_available() -> bool:
     return cuda_available()
+
+
+def device_count() -> int:
+    """Number of GPUs CuPy sees (0 without CuPy)."""
+    if not cuda_available():
+        return 0
+    from .backend import cupy_module
+
+    return int(cupy_module().cuda.runtime.getDeviceCount())
+
+
+def current_device() -> int:
+    """The index of the GPU CuPy uses; an error without one, as PyTorch."""
+    from .backend import cupy_module
+
+    return int(cupy_module().cuda.Device().id)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the GPU generator only (`mg.manual_seed` seeds CPU and GPU)."""
+    random.manual_seed_gpu(seed)
+
+
+def manual_seed_all(seed: int) -> None:
+    """As `manual_seed`: minigrad drives one GPU."""
+    random.manual_seed_gpu(seed)
 
 
 def synchronize() -> None:

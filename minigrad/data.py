@@ -487,13 +487,23 @@ def balanced_batches(
     )
 
 
+def _as_array(a: Any) -> Any:
+    """A Tensor's array, an array as it is, anything else (a list) through np.asarray."""
+    if isinstance(a, Tensor):
+        return a.detach()._data
+    return a if hasattr(a, "shape") else np.asarray(a)
+
+
 class ArrayDataset:
     """Arrays sharing their first dimension, indexed together (like TensorDataset)."""
 
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("ArrayDataset needs at least one array")
-        self.arrays = [a.detach()._data if isinstance(a, Tensor) else a for a in arrays]
+        self.arrays = [_as_array(a) for a in arrays]
+        flat = [i for i, a in enumerate(self.arrays) if a.ndim == 0]
+        if flat:
+            raise ValueError(f"ArrayDataset: array {flat[0]} is 0-d; each needs a first dimension")
         sizes = {len(a) for a in self.arrays}
         if len(sizes) != 1:
             raise ValueError(f"arrays must share their first dimension, got sizes {sorted(sizes)}")
@@ -510,23 +520,35 @@ class ArrayDataset:
 
 
 class DataLoader:
-    """Batches of a dataset as tuples of Tensors on `device`, in the main thread.
+    """Batches of in-memory arrays as tuples of Tensors on `device`, in the main thread,
+    indexing all rows of a batch at once.
 
+    `dataset` is an `ArrayDataset`, a tuple of arrays/Tensors sharing their first dim
+    (`DataLoader((x, y))`), anything with a `.tensors` tuple (a `TensorDataset`) or one
+    array. Defaults are PyTorch's: batch_size=1, no shuffling, the short last batch kept.
     Batches come from `iterate_minibatches` or, if given, from `batch_sampler` (an
     iterable of index arrays, re-iterated each epoch, e.g. a `BalancedBatchSampler`).
+    For per-sample datasets use `minigrad.utils.data.DataLoader`.
     """
 
     def __init__(
         self,
-        dataset: ArrayDataset | Sequence[Any],
-        batch_size: int = 64,
-        shuffle: bool = True,
-        drop_last: bool = True,
+        dataset: ArrayDataset | tuple[Any, ...] | Sequence[Any],
+        batch_size: int = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
         device: str = "cpu",
         batch_sampler: Any = None,
         generator: np.random.Generator | None = None,
     ) -> None:
-        self.dataset = dataset if isinstance(dataset, ArrayDataset) else ArrayDataset(dataset)
+        if isinstance(dataset, ArrayDataset):
+            self.dataset = dataset
+        elif isinstance(dataset, tuple):
+            self.dataset = ArrayDataset(*dataset)
+        elif isinstance(getattr(dataset, "tensors", None), tuple):
+            self.dataset = ArrayDataset(*dataset.tensors)
+        else:
+            self.dataset = ArrayDataset(dataset)
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.device, self.batch_sampler, self.generator = device, batch_sampler, generator
 

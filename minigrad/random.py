@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import DEFAULT_DTYPE, Array, cupy_module, normalize_device
+from .backend import DEFAULT_DTYPE, Array, cuda_available, cupy_module, normalize_device
 
 _seed: int | None = None
 _cpu = np.random.default_rng()
@@ -19,6 +19,14 @@ def manual_seed(seed: int) -> None:
     _seed = int(seed)
     _cpu = np.random.default_rng(_seed)
     _gpu = None  # re-created from the seed on first GPU use
+
+
+def manual_seed_gpu(seed: int) -> None:
+    """Seed only the GPU generator (`torch.cuda.manual_seed`); without CuPy, nothing."""
+    global _gpu
+    _gpu = None
+    if cuda_available():
+        _gpu = cupy_module().random.default_rng(int(seed))
 
 
 def get_state() -> dict:

@@ -369,7 +369,9 @@ def test_balanced_batches_p_by_k():
 def test_dataloader_yields_tensors(device):
     x = np.arange(20, dtype=np.float32).reshape(10, 2)
     y = np.arange(10, dtype=np.int64)
-    loader = data.DataLoader(data.ArrayDataset(x, y), batch_size=4, device=device)
+    loader = data.DataLoader(
+        data.ArrayDataset(x, y), batch_size=4, shuffle=True, drop_last=True, device=device
+    )
     assert len(loader) == 2
     seen = []
     for xb, yb in loader:
@@ -384,3 +386,27 @@ def test_dataloader_yields_tensors(device):
     assert len(data.DataLoader(x, batch_size=4, drop_last=False)) == 3
     with pytest.raises(ValueError, match="first dimension"):
         data.ArrayDataset(x, y[:3])
+
+
+def test_dataloader_pytorch_defaults_and_tuple_of_arrays():
+    torch = pytest.importorskip("torch")
+    x = np.arange(20, dtype=np.float32).reshape(10, 2)
+    y = np.arange(10, dtype=np.int64)
+    loader = data.DataLoader((x, y), batch_size=4)  # yielded nothing before
+    batches = list(loader)
+    assert len(loader) == 3 and [b[1].numpy().tolist() for b in batches] == [
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+        [8, 9],
+    ]
+    ref = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.tensor(x)), 4)
+    assert [b[0].shape[0] for b in batches] == [len(r[0]) for r in ref]
+    assert len(data.DataLoader(x)) == 10  # batch_size=1, as PyTorch
+    assert len(list(data.DataLoader((x, y), batch_size=4, drop_last=True))) == 2
+    xb, yb = next(iter(data.DataLoader((mg.tensor(x), y.tolist()), batch_size=10)))
+    np.testing.assert_array_equal(xb.numpy(), x)
+    assert yb.numpy().tolist() == list(range(10))
+    empty = data.DataLoader((x[:0], y[:0]), batch_size=4)
+    assert len(empty) == 0 and list(empty) == []
+    with pytest.raises(ValueError, match="ArrayDataset: array 1 is 0-d"):
+        data.DataLoader((x, np.float32(1.0)))

@@ -1,6 +1,6 @@
 """Neural-network building blocks."""
 
-from . import functional, init
+from . import functional, init, parallel
 from .conv import Conv2d, ConvTranspose2d
 from .layers import (
     BCELoss,
@@ -32,6 +32,7 @@ from .layers import (
 )
 from .module import Module, Parameter
 from .norm import BatchNorm1d, BatchNorm2d
+from .parallel import DataParallel
 from .pooling import AvgPool2d, MaxPool2d, Upsample
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "BatchNorm2d",
     "Conv2d",
     "ConvTranspose2d",
+    "DataParallel",
     "MaxPool2d",
     "Upsample",
     "BCELoss",
@@ -72,4 +74,5 @@ __all__ = [
     "TripletMarginLoss",
     "functional",
     "init",
+    "parallel",
 ]

@@ -190,3 +190,62 @@ def test_repr_nests_children():
         "Sequential(\n  (0): Linear(in_features=1, out_features=2, bias=True)\n"
         "  (1): Sequential(\n    (0): ReLU()\n  )\n)"
     )
+
+
+def test_data_parallel_wraps_and_forwards():
+    torch = pytest.importorskip("torch")
+    net = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    wrapped = nn.DataParallel(net, device_ids=[0])
+    x = mg.tensor(np.arange(12, dtype=np.float32).reshape(4, 3))
+    np.testing.assert_array_equal(wrapped(x).detach().numpy(), net(x).detach().numpy())
+    out = nn.parallel.data_parallel(net, x, device_ids=[0, 1])
+    np.testing.assert_array_equal(out.detach().numpy(), net(x).detach().numpy())
+    assert wrapped.module is net
+    ref = torch.nn.DataParallel(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2)))
+    assert list(wrapped.state_dict()) == list(ref.state_dict())
+    with pytest.raises(TypeError, match="DataParallel: int is not a Module"):
+        nn.DataParallel(3)
+
+
+def test_backend_and_cuda_shims_run_unchanged():
+    import minigrad.backends.cudnn as cudnn
+
+    cudnn.benchmark = True
+    cudnn.deterministic = True
+    assert mg.backends.cudnn.benchmark and mg.backends.cudnn.enabled
+    cudnn.benchmark = cudnn.deterministic = False
+    assert not mg.backends.mps.is_available()
+    assert (mg.cuda.device_count() > 0) == mg.cuda.is_available()
+    mg.manual_seed(0)
+    a = mg.randn(3).numpy()
+    mg.manual_seed(0)
+    mg.cuda.manual_seed_all(123)  # the GPU generator only: CPU draws are unchanged
+    mg.cuda.manual_seed(123)
+    np.testing.assert_array_equal(mg.randn(3).numpy(), a)
+
+
+def test_pytorch_imports_resolve_on_minigrad():
+    """The import lines of the PyTorch examples, with the package renamed."""
+    import subprocess
+    import sys
+
+    code = (
+        "import minigrad as torch\n"
+        "import minigrad.nn as nn\n"
+        "import minigrad.nn.functional as F\n"
+        "import minigrad.nn.parallel\n"
+        "import minigrad.backends.cudnn as cudnn\n"
+        "import minigrad.utils.data\n"
+        "from minigrad.utils.data import DataLoader, Dataset, TensorDataset\n"
+        "cudnn.benchmark = True\n"
+        "assert torch.utils.data.DataLoader is DataLoader\n"
+        "assert torch.nn.parallel.DataParallel is nn.DataParallel\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    res = subprocess.run(
+        [sys.executable, "-c", "import minigrad as t; t.utils.data.Dataset; t.backends.cudnn"],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr

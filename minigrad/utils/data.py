@@ -1,0 +1,392 @@
+"""Datasets, samplers and the DataLoader with `torch.utils.data`'s names and behaviour.
+
+A map-style dataset returns one sample per index; the DataLoader draws indices from a
+sampler, groups them into batches and merges each batch with `default_collate`, as in
+PyTorch. Everything runs in the main thread: `num_workers` and `pin_memory` are accepted
+and change nothing. Shuffling draws from `minigrad.random` (so `mg.manual_seed` repeats
+it) or from a `numpy.random.Generator` passed as `generator`. Batches are CPU Tensors.
+
+For whole arrays in memory, `minigrad.data.DataLoader` batches by fancy indexing instead
+of per-sample calls, which is much faster.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import ops
+from .. import random as mg_random
+from ..tensor import Tensor
+
+__all__ = [
+    "BatchSampler",
+    "DataLoader",
+    "Dataset",
+    "IterableDataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "Subset",
+    "SubsetRandomSampler",
+    "TensorDataset",
+    "default_collate",
+    "default_convert",
+    "random_split",
+]
+
+
+def _rng(generator: Any, who: str) -> np.random.Generator:
+    if generator is None:
+        return mg_random.generator("cpu")
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(
+            f"{who}: generator must be a numpy.random.Generator or None (minigrad's seeded "
+            f"generator), got {type(generator).__name__}"
+        )
+    return generator
+
+
+# ---------------------------------------------------------------------- datasets
+class Dataset:
+    """A map-style dataset: subclasses define `__getitem__(index)` and `__len__`."""
+
+    def __getitem__(self, index: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define `__iter__`; the DataLoader batches it in
+    order (no sampler, no shuffle)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+class TensorDataset(Dataset):
+    """Tensors (or arrays) sharing their first dimension; sample i is the tuple of their
+    i-th rows."""
+
+    def __init__(self, *tensors: Any) -> None:
+        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
+        sizes = [t.shape[0] if t.ndim else None for t in self.tensors]
+        if not sizes or None in sizes or len(set(sizes)) != 1:
+            shapes = [t.shape for t in self.tensors]
+            raise ValueError(f"TensorDataset: size mismatch between tensors, shapes {shapes}")
+
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        self.dataset, self.indices = dataset, indices
+
+    def __getitem__(self, idx: Any) -> Any:
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def random_split(
+    dataset: Any, lengths: Sequence[int | float], generator: Any = None
+) -> list[Subset]:
+    """Split into non-overlapping random Subsets of the given lengths, or of fractions
+    summing to 1 (remainders go one each to the first splits, as PyTorch)."""
+    n = len(dataset)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        if any(not 0 <= f <= 1 for f in lengths):
+            raise ValueError(f"random_split: fractions must lie in [0, 1], got {list(lengths)}")
+        sizes = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        lengths = sizes
+    if sum(lengths) != n:
+        raise ValueError(
+            f"random_split: sum of input lengths {sum(lengths)} does not equal the length of "
+            f"the input dataset {n}"
+        )
+    order = _rng(generator, "random_split").permutation(n).tolist()
+    out, start = [], 0
+    for length in lengths:
+        out.append(Subset(dataset, order[start : start + length]))
+        start += length
+    return out
+
+
+# ---------------------------------------------------------------------- samplers
+class Sampler:
+    """Yields dataset indices; subclasses define `__iter__` (and `__len__`)."""
+
+    def __iter__(self) -> Iterator[int]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1."""
+
+    def __init__(self, data_source: Any) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A fresh random permutation each epoch, or `num_samples` draws with `replacement`."""
+
+    def __init__(
+        self,
+        data_source: Any,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: Any = None,
+    ) -> None:
+        self.data_source, self.replacement = data_source, replacement
+        self._num_samples, self.generator = num_samples, generator
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(
+                "RandomSampler: num_samples should be a positive integer value, but got "
+                f"num_samples={self.num_samples}"
+            )
+        _rng(generator, "RandomSampler")
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        rng, n = _rng(self.generator, "RandomSampler"), len(self.data_source)
+        if self.replacement:
+            return iter(rng.integers(0, n, size=self.num_samples).tolist())
+        full, rest = divmod(self.num_samples, n)
+        parts = [rng.permutation(n) for _ in range(full)] + [rng.permutation(n)[:rest]]
+        return iter(np.concatenate(parts).tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a fresh random order each epoch."""
+
+    def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
+        self.indices, self.generator = indices, generator
+
+    def __iter__(self) -> Iterator[int]:
+        order = _rng(self.generator, "SubsetRandomSampler").permutation(len(self.indices))
+        return (self.indices[i] for i in order.tolist())
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class BatchSampler(Sampler):
+    """Lists of `batch_size` indices from `sampler`; a short last one unless `drop_last`."""
+
+    def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(
+                f"BatchSampler: batch_size should be a positive integer value, but got "
+                f"batch_size={batch_size}"
+            )
+        if not isinstance(drop_last, bool):
+            raise ValueError(
+                f"BatchSampler: drop_last should be a boolean value, but got drop_last={drop_last}"
+            )
+        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batch: list[int] = []
+        for idx in self.sampler:
+            batch.append(idx)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self) -> int:
+        n = len(self.sampler)  # type: ignore[arg-type]
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+# ---------------------------------------------------------------------- collation
+def _is_namedtuple(x: Any) -> bool:
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
+def default_convert(data: Any) -> Any:
+    """Arrays and NumPy scalars to Tensors, recursing into dicts and sequences (the
+    per-sample conversion when `batch_size=None`)."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray | np.number | np.bool_) and data.dtype.kind not in "OSU":
+        return Tensor(np.asarray(data))
+    if isinstance(data, Mapping):
+        return type(data)({k: default_convert(v) for k, v in data.items()})
+    if _is_namedtuple(data):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, list):
+        return [default_convert(d) for d in data]
+    return data
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """Merge a list of samples into a batch, as PyTorch: Tensors and arrays are stacked on
+    a new first dim (dtype kept), Python floats become float64, ints int64, bools bool;
+    dicts, tuples and lists are collated field by field (a tuple sample gives a list);
+    strings stay a list."""
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return ops.stack(list(batch), 0)
+    if isinstance(elem, np.ndarray | np.number | np.bool_):
+        if elem.dtype.kind in "OSU":
+            raise TypeError(
+                f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
+                f"or lists; found arrays of dtype {elem.dtype}"
+            )
+        return Tensor(np.stack([np.asarray(b) for b in batch]))
+    if isinstance(elem, bool):
+        return Tensor(np.array(batch, dtype=np.bool_))
+    if isinstance(elem, float):
+        return Tensor(np.array(batch, dtype=np.float64))
+    if isinstance(elem, int):
+        return Tensor(np.array(batch, dtype=np.int64))
+    if isinstance(elem, str | bytes):
+        return list(batch)
+    if isinstance(elem, Mapping):
+        return type(elem)({k: default_collate([d[k] for d in batch]) for k in elem})
+    if isinstance(elem, Sequence):
+        if len({len(b) for b in batch}) != 1:
+            raise RuntimeError(
+                "default_collate: each element in list of batch should be of equal size"
+            )
+        columns = [default_collate(list(s)) for s in zip(*batch, strict=True)]
+        return type(elem)(*columns) if _is_namedtuple(elem) else columns
+    raise TypeError(
+        "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
+        f"found {type(elem).__name__}"
+    )
+
+
+# ---------------------------------------------------------------------- loader
+class DataLoader:
+    """Batches of a dataset, as `torch.utils.data.DataLoader` with the same arguments and
+    defaults. Runs in the main thread: `num_workers`, `pin_memory`, `timeout`,
+    `prefetch_factor` and `persistent_workers` are accepted for compatibility and have no
+    effect (`worker_init_fn` is never called, as in PyTorch with num_workers=0).
+    `generator` is a numpy.random.Generator or None for minigrad's seeded generator."""
+
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Any = None,
+        batch_sampler: Any = None,
+        num_workers: int = 0,
+        collate_fn: Callable[[list], Any] | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable | None = None,
+        multiprocessing_context: Any = None,
+        generator: Any = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
+    ) -> None:
+        if num_workers < 0:
+            raise ValueError(
+                "DataLoader: num_workers option should be non-negative; use num_workers=0 to "
+                "disable multiprocessing"
+            )
+        if timeout < 0:
+            raise ValueError("DataLoader: timeout option should be non-negative")
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable and (shuffle or sampler is not None or batch_sampler is not None):
+            raise ValueError(
+                "DataLoader with IterableDataset: expected unspecified shuffle, sampler and "
+                f"batch_sampler, got shuffle={shuffle}, sampler={sampler}, "
+                f"batch_sampler={batch_sampler}"
+            )
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "DataLoader: batch_sampler option is mutually exclusive with batch_size, "
+                    "shuffle, sampler, and drop_last"
+                )
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError(
+                "DataLoader: batch_size=None option disables auto-batching and is mutually "
+                "exclusive with drop_last"
+            )
+        if sampler is None and not iterable:
+            sampler = (
+                RandomSampler(dataset, generator=generator)
+                if shuffle
+                else SequentialSampler(dataset)
+            )
+        if batch_size is not None and batch_sampler is None and not iterable:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
+        self.sampler, self.batch_sampler, self.generator = sampler, batch_sampler, generator
+        self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
+        self.worker_init_fn, self.prefetch_factor = worker_init_fn, prefetch_factor
+        self.persistent_workers = persistent_workers
+        auto = batch_size is not None or batch_sampler is not None
+        self.collate_fn = collate_fn or (default_collate if auto else default_convert)
+
+    def __len__(self) -> int:
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # TypeError if the stream has no length, as PyTorch
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+
+    def __iter__(self) -> Iterator[Any]:
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._iter_stream()
+        elif self.batch_sampler is not None:
+            for indices in self.batch_sampler:
+                yield self.collate_fn([self.dataset[i] for i in indices])
+        else:
+            for i in self.sampler:
+                yield self.collate_fn(self.dataset[i])
+
+    def _iter_stream(self) -> Iterator[Any]:
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield self.collate_fn(sample)
+            return
+        batch: list[Any] = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
