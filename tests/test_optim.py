@@ -33,6 +33,16 @@ CONFIGS = [
     ("RMSprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "weight_decay": 0.1}),
     ("RMSprop", {"lr": 0.01, "centered": True}),
     ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.9, "eps": 1e-4}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1, "maximize": True}),
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1, "maximize": True, "amsgrad": True}),
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("AdamW", {}),
+    ("AdamW", {"lr": 0.01, "betas": (0.8, 0.9), "weight_decay": 0.5, "amsgrad": True}),
+    ("AdamW", {"lr": 0.01, "maximize": True}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "weight_decay": 0.1, "maximize": True}),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1}),
+    ("Adadelta", {"maximize": True, "weight_decay": 0.1}),
 ]
 
 
@@ -55,6 +65,134 @@ def test_matches_torch_for_five_steps(name, kwargs):
             np.testing.assert_allclose(
                 p.detach().numpy(), tp.detach().numpy(), rtol=1e-10, atol=1e-12
             )
+
+
+ZERO_D = [
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.5, "dampening": 0.2, "maximize": True}),
+    ("Adam", {"lr": 0.1}),
+    ("Adam", {"lr": 0.1, "amsgrad": True, "weight_decay": 0.1}),
+    ("AdamW", {"lr": 0.1, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9, "centered": True, "weight_decay": 0.1}),
+    ("Adadelta", {"lr": 0.5}),
+]
+
+
+def _loss_steps(opt, ps, torch_opt, tps, steps):
+    """`steps` steps of both optimizers on f(p) = p^3 / 3 - 2 p summed, gradients from
+    each library's own backward (minigrad's are NumPy scalars for 0-d parameters)."""
+    for _ in range(steps):
+        opt.zero_grad()
+        sum(((p * p * p) * (1 / 3) - p * 2).sum() for p in ps).backward()
+        opt.step()
+        torch_opt.zero_grad()
+        sum(((p * p * p) * (1 / 3) - p * 2).sum() for p in tps).backward()
+        torch_opt.step()
+
+
+def _assert_close_to_torch(ps, tps, dtype):
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    for p, tp in zip(ps, tps, strict=True):
+        assert p.dtype == dtype and p.shape == tuple(tp.shape)
+        np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, kwargs", ZERO_D, ids=[f"{n}-{k}" for n, k in ZERO_D])
+def test_zero_dim_parameters_match_torch_through_a_state_dict_round_trip(
+    name, kwargs, dtype, tmp_path
+):
+    """A 0-d parameter next to a vector: several steps, then a checkpoint through
+    `mg.save`/`mg.load` into a fresh optimizer that continues exactly like torch's."""
+    torch = torch_or_skip()
+    values = [np.array(0.7, dtype=dtype), np.array([-1.3, 0.4, 2.0], dtype=dtype)]
+    ps = [mg.tensor(v.copy(), requires_grad=True) for v in values]
+    tps = [torch.tensor(v.copy(), requires_grad=True) for v in values]
+    opt = getattr(optim, name)(ps, **kwargs)
+    topt = getattr(torch.optim, name)(tps, **kwargs)
+    _loss_steps(opt, ps, topt, tps, 4)
+    _assert_close_to_torch(ps, tps, dtype)
+
+    mg.save(opt.state_dict(), tmp_path / "opt.npz")
+    opt2 = getattr(optim, name)(ps, lr=123.0)
+    opt2.load_state_dict(mg.load(tmp_path / "opt.npz"))
+    assert opt2.param_groups[0]["lr"] == kwargs.get("lr", opt.defaults["lr"])
+    for p in ps:
+        for k, v in opt2.state[p].items():
+            if k == "step":
+                assert type(v) is int and v == 4
+            else:
+                assert type(v) is np.ndarray, k
+                assert v.shape == p.shape and v.dtype == dtype, k
+                assert v is not opt.state[p][k]
+                np.testing.assert_array_equal(v, opt.state[p][k])
+    _loss_steps(opt2, ps, topt, tps, 4)
+    _assert_close_to_torch(ps, tps, dtype)
+
+
+def test_zero_dim_state_loaded_from_python_numbers_becomes_arrays():
+    """A state dict holding plain numbers for a 0-d parameter's buffers (a hand-written or
+    converted checkpoint) loads as arrays the updates can change in place."""
+    p = mg.tensor(1.0, requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    state = {
+        "state": {0: {"momentum_buffer": 0.5}},
+        "param_groups": [{**opt.param_groups[0], "params": [0]}],
+    }
+    opt.load_state_dict(state)
+    buf = opt.state[p]["momentum_buffer"]
+    assert isinstance(buf, np.ndarray) and buf.shape == () and buf.dtype == np.float32
+    p.grad = mg.tensor(1.0)
+    opt.step()
+    assert opt.state[p]["momentum_buffer"] is buf
+    assert buf == pytest.approx(0.9 * 0.5 + 1.0)
+    assert p.detach().numpy() == pytest.approx(1.0 - 0.1 * 1.45)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta"])
+def test_defaults_are_torchs(name):
+    torch = torch_or_skip()
+    p = mg.ones(2, requires_grad=True)
+    ours = getattr(optim, name)([p]).defaults
+    theirs = getattr(torch.optim, name)([torch.ones(2, requires_grad=True)]).defaults
+    assert ours == {k: theirs[k] for k in ours}
+    if name == "AdamW":
+        assert ours["weight_decay"] == 1e-2 and ours["decoupled_weight_decay"]
+
+
+def test_torch_only_switches_and_unknown_options():
+    p = [mg.ones(1, requires_grad=True)]
+    optim.Adam(p, foreach=True, fused=None, capturable=False, differentiable=False)
+    with pytest.raises(TypeError, match="SGD: unknown option 'betas'"):
+        optim.SGD(p, lr=0.1, betas=(0.9, 0.99))
+    with pytest.raises(TypeError, match="AdamW: unknown option 'momentum'"):
+        optim.AdamW(p, momentum=0.9)
+    with pytest.raises(ValueError, match="Adam: fused=True is not supported"):
+        optim.Adam(p, fused=True)
+    with pytest.raises(ValueError, match="RMSprop: differentiable=True is not supported"):
+        optim.RMSprop(p, differentiable=True)
+    with pytest.raises(ValueError, match="Adadelta: invalid rho 1.5"):
+        optim.Adadelta(p, rho=1.5)
+    with pytest.raises(ValueError, match="AdamW: invalid weight_decay -1"):
+        optim.AdamW(p, weight_decay=-1)
+
+
+def test_loading_a_state_dict_without_newer_settings_keeps_their_defaults():
+    """Checkpoints written before `maximize` existed still load and resume."""
+    p = mg.ones(2, requires_grad=True)
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = mg.ones(2)
+    opt.step()
+    sd = opt.state_dict()
+    for key in ("maximize", "decoupled_weight_decay"):
+        del sd["param_groups"][0][key]
+    opt2 = optim.Adam([p])
+    opt2.load_state_dict(sd)
+    assert opt2.param_groups[0]["lr"] == 0.1 and opt2.param_groups[0]["maximize"] is False
+    opt2.step()
+    assert opt2.state[p]["step"] == 2
 
 
 def _one_step(opt_cls, p0, g, **kw):

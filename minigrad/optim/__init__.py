@@ -1,6 +1,6 @@
-"""Optimizers (`SGD`, `Adam`, `RMSprop`, ...) with PyTorch's update rules, `EMA`, and
-learning-rate schedulers in `minigrad.optim.lr_scheduler`."""
+"""Optimizers (`SGD`, `Adam`, `AdamW`, `RMSprop`, `Adadelta`) with PyTorch's update rules,
+`EMA`, and learning-rate schedulers in `minigrad.optim.lr_scheduler`."""
 
-from .optimizer import EMA, SGD, Adam, Optimizer, RMSprop
+from .optimizer import EMA, SGD, Adadelta, Adam, AdamW, Optimizer, RMSprop
 
-__all__ = ["EMA", "SGD", "Adam", "Optimizer", "RMSprop"]
+__all__ = ["EMA", "SGD", "Adadelta", "Adam", "AdamW", "Optimizer", "RMSprop"]

@@ -1,4 +1,4 @@
-"""Optimizers with PyTorch's update rules: SGD, Adam, RMSprop; and `EMA`, a moving
+"""Optimizers with PyTorch's update rules: SGD, Adam, AdamW, RMSprop, Adadelta; and `EMA`, a moving
 average of parameters for evaluation.
 
 Updates run on the raw arrays, in place and outside the graph (`p._data`, then
@@ -12,10 +12,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..backend import get_array_module, to_device
+from ..backend import Array, ArrayModule, get_array_module, to_device
 from ..tensor import Tensor
 
-__all__ = ["EMA", "SGD", "Adam", "Optimizer", "RMSprop"]
+__all__ = ["EMA", "SGD", "Adadelta", "Adam", "AdamW", "Optimizer", "RMSprop"]
 
 
 class Optimizer:
@@ -125,15 +125,16 @@ class Optimizer:
             for k, v in s.items():
                 if isinstance(v, Tensor):
                     v = v._data
-                if hasattr(v, "dtype") and v.ndim > 0:
-                    if tuple(v.shape) != p.shape:
+                if k == "step":
+                    v = int(v)
+                elif v is not None:  # a buffer shaped like the parameter, 0-d ones too
+                    v = to_device(v, p.device)
+                    if v.shape != p.shape:
                         raise ValueError(
                             f"{type(self).__name__}.load_state_dict: state '{k}' of parameter "
-                            f"{j} has shape {tuple(v.shape)}, the parameter {p.shape}"
+                            f"{j} has shape {v.shape}, the parameter {p.shape}"
                         )
-                    v = to_device(v, p.device).astype(p.dtype, copy=True)
-                elif hasattr(v, "item"):
-                    v = v.item()
+                    v = v.astype(p.dtype, copy=True)
                 entry[k] = v
             new_state[p] = entry
         for saved, own in zip(groups, self.param_groups, strict=True):
@@ -155,6 +156,41 @@ def _check(name: str, cond: bool, what: str) -> None:
         raise ValueError(f"{name}: invalid {what}")
 
 
+# PyTorch's switches between implementations of the same update: `foreach` (any value) and
+# the others at their defaults change nothing here; other values have no equivalent.
+_TORCH_SWITCHES = {"foreach": None, "fused": None, "capturable": False, "differentiable": False}
+
+
+def _check_switches(name: str, switches: dict[str, Any]) -> None:
+    for k, v in switches.items():
+        if k not in _TORCH_SWITCHES:
+            raise TypeError(f"{name}: unknown option '{k}'")
+        if k != "foreach" and v not in (None, False):
+            raise ValueError(
+                f"{name}: {k}={v!r} is not supported (minigrad updates each parameter's array "
+                "in place, outside the graph)"
+            )
+
+
+def _grad(p: Tensor, xp: ArrayModule, maximize: bool, weight_decay: float) -> Array:
+    """The gradient an update uses: -grad when maximizing, plus weight_decay * p (L2).
+    `p.grad` itself (maybe a read-only view or a NumPy scalar) when neither applies, else a
+    fresh array shaped like `p`, so that 0-d parameters get an array too."""
+    x, d = p._data, p.grad._data
+    if not (maximize or weight_decay):
+        return d
+    out = xp.empty_like(x)
+    if weight_decay:
+        xp.multiply(x, weight_decay, out=out)
+        if maximize:
+            xp.subtract(out, d, out=out)
+        else:
+            out += d
+    else:
+        xp.negative(d, out=out)
+    return out
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, dampening, Nesterov and L2
     weight decay (PyTorch's rule: the first step seeds the buffer with the gradient)."""
@@ -165,9 +201,13 @@ class SGD(Optimizer):
         lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
-        nesterov: bool = False,
         weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        **switches: Any,
     ) -> None:
+        _check_switches("SGD", switches)
         _check("SGD", lr >= 0, f"learning rate {lr}")
         _check("SGD", momentum >= 0, f"momentum {momentum}")
         _check("SGD", weight_decay >= 0, f"weight_decay {weight_decay}")
@@ -182,27 +222,28 @@ class SGD(Optimizer):
                 lr=lr,
                 momentum=momentum,
                 dampening=dampening,
-                nesterov=nesterov,
                 weight_decay=weight_decay,
+                nesterov=nesterov,
+                maximize=maximize,
             ),
         )
 
     def step(self) -> None:
         for g in self.param_groups:
             lr, mom, damp = g["lr"], g["momentum"], g["dampening"]
-            nesterov, wd = g["nesterov"], g["weight_decay"]
+            nesterov, wd, maximize = g["nesterov"], g["weight_decay"], g["maximize"]
             for p in g["params"]:
                 if p.grad is None:
                     continue
-                d = p.grad._data
                 x = p._data
-                if wd:
-                    d = d + wd * x
+                # the array module only when needed: plain SGD is the cheapest update
+                d = _grad(p, get_array_module(x), maximize, wd) if wd or maximize else p.grad._data
                 if mom:
                     st = self.state.setdefault(p, {})
                     buf = st.get("momentum_buffer")
                     if buf is None:
-                        buf = st["momentum_buffer"] = d.copy()
+                        buf = st["momentum_buffer"] = get_array_module(x).empty_like(x)
+                        buf[...] = d
                     else:
                         buf *= mom
                         buf += d if damp == 0 else (1 - damp) * d
@@ -212,8 +253,10 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma and Ba, 2015) with PyTorch's bias correction and L2 weight decay added
-    to the gradient; `amsgrad` keeps the running maximum of the second moment."""
+    """Adam (Kingma and Ba, 2015) with PyTorch's bias correction. `weight_decay` adds
+    weight_decay * p to the gradient (L2), or with `decoupled_weight_decay` shrinks p by
+    lr * weight_decay before the update (AdamW); `amsgrad` keeps the running maximum of the
+    second moment."""
 
     def __init__(
         self,
@@ -223,25 +266,39 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+        **switches: Any,
     ) -> None:
-        _check("Adam", lr >= 0, f"learning rate {lr}")
-        _check("Adam", eps >= 0, f"epsilon {eps}")
-        _check("Adam", 0 <= betas[0] < 1 and 0 <= betas[1] < 1, f"betas {betas}")
-        _check("Adam", weight_decay >= 0, f"weight_decay {weight_decay}")
+        name = type(self).__name__
+        _check_switches(name, switches)
+        _check(name, lr >= 0, f"learning rate {lr}")
+        _check(name, eps >= 0, f"epsilon {eps}")
+        _check(name, 0 <= betas[0] < 1 and 0 <= betas[1] < 1, f"betas {betas}")
+        _check(name, weight_decay >= 0, f"weight_decay {weight_decay}")
         super().__init__(
             params,
-            dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad),
+            dict(
+                lr=lr,
+                betas=tuple(betas),
+                eps=eps,
+                weight_decay=weight_decay,
+                amsgrad=amsgrad,
+                maximize=maximize,
+                decoupled_weight_decay=decoupled_weight_decay,
+            ),
         )
 
     def step(self) -> None:
         for g in self.param_groups:
             lr, (b1, b2), eps = g["lr"], g["betas"], g["eps"]
-            wd, amsgrad = g["weight_decay"], g["amsgrad"]
+            wd, amsgrad, maximize = g["weight_decay"], g["amsgrad"], g["maximize"]
+            decoupled = g["decoupled_weight_decay"]
             for p in g["params"]:
                 if p.grad is None:
                     continue
                 x = p._data
-                d = p.grad._data
                 xp = get_array_module(x)
                 st = self.state.get(p)
                 if st is None:
@@ -253,10 +310,12 @@ class Adam(Optimizer):
                     if amsgrad:
                         st["max_exp_avg_sq"] = xp.zeros_like(x)
                 st["step"] = t = st["step"] + 1
-                if wd:
-                    d = d + wd * x
+                if wd and decoupled:
+                    x *= 1 - lr * wd
+                d = _grad(p, xp, maximize, 0.0 if decoupled else wd)
                 m, v = st["exp_avg"], st["exp_avg_sq"]
-                tmp = xp.subtract(d, m)  # the step's one temporary, reused below
+                # the step's one temporary (an array, also for 0-d parameters), reused below
+                tmp = xp.subtract(d, m, out=xp.empty_like(x))
                 tmp *= 1 - b1
                 m += tmp  # m.lerp_(d, 1 - b1), PyTorch's formula for weights below 0.5
                 xp.multiply(d, d, out=tmp)
@@ -274,6 +333,35 @@ class Adam(Optimizer):
                 p._version += 1
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter, 2019): each step first
+    shrinks p by lr * weight_decay; PyTorch's defaults, weight_decay=1e-2."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        **switches: Any,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+            **switches,
+        )
+
+
 class RMSprop(Optimizer):
     """RMSprop with PyTorch's options: momentum buffer, `centered` (divide by the
     estimated standard deviation instead of the RMS) and L2 weight decay."""
@@ -287,7 +375,11 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
+        *,
+        maximize: bool = False,
+        **switches: Any,
     ) -> None:
+        _check_switches("RMSprop", switches)
         _check("RMSprop", lr >= 0, f"learning rate {lr}")
         _check("RMSprop", eps >= 0, f"epsilon {eps}")
         _check("RMSprop", alpha >= 0, f"alpha {alpha}")
@@ -302,6 +394,7 @@ class RMSprop(Optimizer):
                 weight_decay=weight_decay,
                 momentum=momentum,
                 centered=centered,
+                maximize=maximize,
             ),
         )
 
@@ -309,11 +402,11 @@ class RMSprop(Optimizer):
         for g in self.param_groups:
             lr, alpha, eps = g["lr"], g["alpha"], g["eps"]
             wd, mom, centered = g["weight_decay"], g["momentum"], g["centered"]
+            maximize = g["maximize"]
             for p in g["params"]:
                 if p.grad is None:
                     continue
                 x = p._data
-                d = p.grad._data
                 xp = get_array_module(x)
                 st = self.state.get(p)
                 if st is None:
@@ -323,10 +416,10 @@ class RMSprop(Optimizer):
                     if centered:
                         st["grad_avg"] = xp.zeros_like(x)
                 st["step"] += 1
-                if wd:
-                    d = d + wd * x
+                d = _grad(p, xp, maximize, wd)
                 sq = st["square_avg"]
-                tmp = xp.multiply(d, d)  # the step's one temporary, reused below
+                # the step's one temporary (an array, also for 0-d parameters), reused below
+                tmp = xp.multiply(d, d, out=xp.empty_like(x))
                 tmp *= 1 - alpha
                 sq *= alpha
                 sq += tmp
@@ -341,16 +434,78 @@ class RMSprop(Optimizer):
                 else:
                     xp.sqrt(sq, out=tmp)
                 tmp += eps
+                xp.divide(d, tmp, out=tmp)
                 if mom > 0:
                     buf = st["momentum_buffer"]
                     buf *= mom
-                    xp.divide(d, tmp, out=tmp)
                     buf += tmp
-                    x -= lr * buf
+                    xp.multiply(buf, lr, out=tmp)
                 else:
-                    xp.divide(d, tmp, out=tmp)
                     tmp *= lr
-                    x -= tmp
+                x -= tmp
+                p._version += 1
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012): steps scaled by the RMS of past updates over the RMS of
+    past gradients, both running averages with factor `rho`; PyTorch's defaults."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+        **switches: Any,
+    ) -> None:
+        _check_switches("Adadelta", switches)
+        _check("Adadelta", lr >= 0, f"learning rate {lr}")
+        _check("Adadelta", 0 <= rho <= 1, f"rho {rho}")
+        _check("Adadelta", eps >= 0, f"epsilon {eps}")
+        _check("Adadelta", weight_decay >= 0, f"weight_decay {weight_decay}")
+        super().__init__(
+            params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        )
+
+    def step(self) -> None:
+        for g in self.param_groups:
+            lr, rho, eps = g["lr"], g["rho"], g["eps"]
+            wd, maximize = g["weight_decay"], g["maximize"]
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                x = p._data
+                xp = get_array_module(x)
+                st = self.state.get(p)
+                if st is None:
+                    st = self.state[p] = {
+                        "step": 0,
+                        "square_avg": xp.zeros_like(x),
+                        "acc_delta": xp.zeros_like(x),
+                    }
+                st["step"] += 1
+                d = _grad(p, xp, maximize, wd)
+                sq, acc = st["square_avg"], st["acc_delta"]
+                tmp = xp.multiply(d, d, out=xp.empty_like(x))
+                tmp *= 1 - rho
+                sq *= rho
+                sq += tmp
+                std = xp.add(sq, eps, out=tmp)
+                xp.sqrt(std, out=std)
+                # the update needs a second array: sqrt(acc + eps) / std * d
+                delta = xp.add(acc, eps, out=xp.empty_like(x))
+                xp.sqrt(delta, out=delta)
+                delta /= std
+                delta *= d
+                xp.multiply(delta, delta, out=tmp)
+                tmp *= 1 - rho
+                acc *= rho
+                acc += tmp
+                delta *= lr
+                x -= delta
                 p._version += 1
 
 
