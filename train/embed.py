@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -22,7 +23,9 @@ from minigrad import data as mgdata
 from models.embedding import EmbeddingNet
 from train import common
 
+JOB = "train.embed"
 IMAGES_KEY, EMBEDDINGS_KEY = "images", "embeddings"
+MAX_BATCH = 65536
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.npz",
         help="where to write key 'embeddings': float32 (N, D)",
     )
-    p.add_argument("--batch-size", type=int, default=500, help="images per forward pass")
+    p.add_argument(
+        "--batch-size",
+        type=common.int_in(1, MAX_BATCH),
+        default=500,
+        help="images per forward pass (default: 500)",
+    )
     p.add_argument(
         "--device",
         choices=("auto", "cpu", "cuda"),
@@ -58,11 +66,13 @@ def read_images(path: str | Path) -> np.ndarray:
     FileNotFoundError naming the file and what was expected otherwise."""
     path = Path(path)
     expected = f"key '{IMAGES_KEY}' holding uint8 images of shape (N, 28, 28)"
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"{path}: file not found (expected an .npz with {expected})")
+    if not path.is_file():  # a folder, FIFO or device: opening one could block
+        raise ValueError(f"--images {path} is not a regular file; expected an .npz with {expected}")
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zlib.error) as exc:
+    except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path}: not a readable .npz ({exc}); expected {expected}") from None
     if not hasattr(loaded, "files"):  # a bare .npy array
         raise ValueError(f"{path}: a single array, not an .npz archive; expected {expected}")
@@ -71,7 +81,10 @@ def read_images(path: str | Path) -> np.ndarray:
             raise ValueError(
                 f"{path}: no key '{IMAGES_KEY}' (found {sorted(f.files)}); expected {expected}"
             )
-        images = f[IMAGES_KEY]
+        try:
+            images = f[IMAGES_KEY]
+        except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile, MemoryError) as exc:
+            raise ValueError(f"{path}: '{IMAGES_KEY}' is unreadable or truncated ({exc})") from None
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(f"{path}: '{IMAGES_KEY}' has shape {images.shape}; expected (N, 28, 28)")
     if images.dtype != np.uint8:
@@ -84,10 +97,8 @@ def read_images(path: str | Path) -> np.ndarray:
 
 def load_net(run_dir: str | Path, device: str) -> EmbeddingNet:
     """The embedding network of a train.metric run, in eval mode."""
-    saved = common.load_checkpoint(run_dir)
-    args = saved.get("args", {})
-    if "embedding_dim" not in args or "net" not in saved.get("state", {}):
-        raise ValueError(f"{run_dir}: not a train.metric run (its checkpoint has no embedding net)")
+    saved = common.load_run(run_dir, "train.metric")
+    args = saved["args"]
     net = EmbeddingNet(
         int(args["embedding_dim"]),
         int(args["channels"]),
@@ -130,13 +141,14 @@ def write_embeddings(path: str | Path, embeddings: np.ndarray) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        out = common.check_output(args.out, "--out", inputs=[args.images], run_dir=args.run_dir)
         device = common.resolve_device(args.device)
         images = read_images(args.images)
         net = load_net(args.run_dir, device)
         embeddings = embed(net, images, device, args.batch_size)
-        write_embeddings(args.out, embeddings)
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        write_embeddings(out, embeddings)
+    except common.TRAINING_ERRORS as exc:
+        print(f"{JOB}: error: {common.error_message(exc)}", file=sys.stderr)
         return 1
     print(f"wrote {args.out}: '{EMBEDDINGS_KEY}' float32 {embeddings.shape}")
     return 0

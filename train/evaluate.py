@@ -25,7 +25,9 @@ from models.classifier import DigitClassifier
 from train import common
 from train.metrics import class_histogram, frechet_distance, mode_coverage
 
+JOB = "train.evaluate"
 CLASSIFIER_EPOCHS = 3
+MAX_SAMPLES = 100_000
 _cache: dict[str, Any] = {}
 
 
@@ -138,39 +140,59 @@ def score_toy_samples(samples: np.ndarray, dataset: str) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    from train.gan import load_generator, sample_generator
-
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n")[0])
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="folder of a train.gan run")
     p.add_argument(
         "--n",
-        type=int,
+        type=common.int_in(2, MAX_SAMPLES),
         default=None,
         help="samples to score (default: 10000 for images, 2500 for 2-D data)",
     )
-    p.add_argument("--seed", type=int, default=123)
+    p.add_argument("--seed", type=common.SEED, default=123, help="latent seed (default: 123)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    args = p.parse_args(argv)
-    try:
-        device = common.resolve_device(args.device)
-        run_args, G = load_generator(args.run_dir, device)
-        toy = run_args.dataset in ("ring", "grid")
-        n = args.n or (2500 if toy else 10000)
-        samples = sample_generator(run_args, G, n, device, seed=args.seed)
-        if toy:
-            result = score_toy_samples(samples, run_args.dataset)
-        elif run_args.dataset == "mnist" and samples.shape[1:] == (1, 28, 28):
-            result = score_mnist_samples(samples, device)
-        else:
-            raise ValueError(f"{args.run_dir}: no evaluation for --dataset {run_args.dataset}")
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return p
+
+
+def evaluate_run(args: argparse.Namespace) -> dict[str, Any]:
+    """Score the run as `args` say and write RUN_DIR/eval.json; returns what it holds."""
+    from train.gan import TOY, load_generator, sample_generator
+
+    device = common.resolve_device(args.device)
+    run_args, G = load_generator(args.run_dir, device)
+    toy = run_args.dataset in TOY
+    if not toy and run_args.dataset != "mnist":
+        raise ValueError(
+            f"{args.run_dir}: no evaluation for --dataset {run_args.dataset} (only mnist, "
+            "ring and grid runs are scored)"
+        )
+    n = args.n or (2500 if toy else 10000)
+    samples = sample_generator(run_args, G, n, device, seed=args.seed)
+    if toy:
+        result = score_toy_samples(samples, run_args.dataset)
+    elif samples.shape[1:] == (1, 28, 28):
+        result = score_mnist_samples(samples, device)
+    else:
+        raise ValueError(f"{args.run_dir}: no evaluation for samples of shape {samples.shape[1:]}")
     result = {"model": run_args.model, "loss": run_args.loss, "dataset": run_args.dataset, **result}
-    text = json.dumps(result, indent=2)
-    (Path(args.run_dir) / "eval.json").write_text(text + "\n", encoding="utf-8")
-    print(text)
+    path = Path(args.run_dir) / "eval.json"
+    tmp = path.with_name(f".eval.json.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = evaluate_run(args)
+    except common.TRAINING_ERRORS as exc:
+        print(f"{JOB}: error: {common.error_message(exc)}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
     return 0
 
 

@@ -34,6 +34,10 @@ TOY = {
     "grid": (mgdata.grid_of_gaussians, mgdata.grid_centres),
 }
 TOY_STD = 0.02
+# upper bounds of the size flags, far above any useful value, so that a typo such as
+# --nz 100000000 is refused by name instead of exhausting memory
+MAX_BATCH, MAX_NZ, MAX_HIDDEN, MAX_LAYERS, MAX_PACK = 65536, 1024, 2048, 16, 64
+MAX_EVAL_SAMPLES = 100_000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,40 +75,42 @@ def build_parser() -> argparse.ArgumentParser:
         help="image size for --dataset folder (default: 64)",
     )
     p.add_argument("--grayscale", action="store_true", help="read folder images as grey")
-    p.add_argument("--epochs", type=int, default=20, help="passes over the data (default: 20)")
+    p.add_argument(
+        "--epochs", type=common.positive_int, default=20, help="passes over the data (default: 20)"
+    )
     p.add_argument(
         "--steps",
-        type=int,
+        type=common.positive_int,
         default=None,
         help="stop after this many generator steps instead (2-D data: total steps)",
     )
     p.add_argument(
         "--steps-per-epoch",
-        type=int,
+        type=common.positive_int,
         default=1000,
         help="generator steps per logged epoch on 2-D data (default: 1000)",
     )
     p.add_argument(
         "--batch-size",
-        type=int,
+        type=common.int_in(1, MAX_BATCH),
         default=None,
         help="minibatch size (default: 64 for images, 512 for 2-D data)",
     )
     p.add_argument(
         "--lr",
-        type=float,
+        type=common.positive_float,
         default=None,
         help="learning rate of both networks, of G alone with --lr-d (default: the objective's)",
     )
     p.add_argument(
         "--lr-d",
-        type=float,
+        type=common.positive_float,
         default=None,
         help="learning rate of the discriminator/critic alone (default: --lr)",
     )
     p.add_argument(
         "--betas",
-        type=float,
+        type=common.float_in(0.0, 1.0, hi_open=True),
         nargs=2,
         default=None,
         metavar=("B1", "B2"),
@@ -112,14 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--d-steps",
-        type=int,
+        type=common.int_in(1, 100),
         default=None,
         help="discriminator steps per generator step, k in the 2014 paper "
         "(default: 1; 5 for the Wasserstein losses)",
     )
     p.add_argument(
         "--label-smoothing",
-        type=float,
+        type=common.float_in(0.0, 1.0, lo_open=True),
         default=None,
         metavar="T",
         help="one-sided label smoothing (Salimans et al. 2016): D's target on real "
@@ -127,17 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: off)",
     )
     p.add_argument(
-        "--nz", type=int, default=None, help="latent size (default: 100 for images, 2 for 2-D data)"
+        "--nz",
+        type=common.int_in(1, MAX_NZ),
+        default=None,
+        help="latent size (default: 100 for images, 2 for 2-D data)",
     )
     p.add_argument(
         "--hidden",
-        type=int,
+        type=common.int_in(1, MAX_HIDDEN),
         default=None,
         help="MLP width (default: 256 for images, 128 for 2-D data)",
     )
     p.add_argument(
         "--layers",
-        type=int,
+        type=common.int_in(1, MAX_LAYERS),
         default=None,
         help="hidden layers of the 2-D MLPs (default: 3)",
     )
@@ -150,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--dropout",
-        type=float,
+        type=common.float_in(0.0, 1.0, hi_open=True),
         default=0.0,
         metavar="P",
         help="dropout probability after each hidden layer of the MLP discriminator, as "
@@ -165,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--instance-noise",
-        type=float,
+        type=common.nonneg_float,
         default=0.0,
         metavar="SIGMA",
         help="instance noise (Sonderby et al. 2016): Gaussian noise of this std is added "
@@ -175,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--instance-noise-steps",
-        type=int,
+        type=common.positive_int,
         default=None,
         metavar="N",
         help="the generator step by which the instance noise has fallen to 0 "
@@ -183,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--ema",
-        type=float,
+        type=common.float_in(0.0, 1.0, hi_open=True),
         default=0.0,
         metavar="DECAY",
         help="sample, evaluate and save for train.sample an exponential moving average "
@@ -192,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--pack",
-        type=int,
+        type=common.int_in(1, MAX_PACK),
         default=1,
         metavar="M",
         help="PacGAN packing (Lin et al. 2018): D judges M samples at once, which "
@@ -200,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--eval-samples",
-        type=int,
+        type=common.int_in(0, MAX_EVAL_SAMPLES),
         default=2000,
         help="samples scored each epoch (classifier for MNIST, modes for 2-D); "
         "0 turns the per-epoch evaluation off (default: 2000)",
@@ -597,7 +606,7 @@ def data_shape(args: argparse.Namespace) -> tuple[int, ...]:
 
 def load_generator(run_dir: str | Path, device: str) -> tuple[argparse.Namespace, nn.Module]:
     """A finished (or interrupted) run's arguments and its generator, in eval mode."""
-    saved = common.load_checkpoint(run_dir)
+    saved = common.load_run(run_dir, "train.gan")
     args = argparse.Namespace(**saved["args"])
     G, _ = build_models(args, OBJECTIVES[args.loss], data_shape(args))
     G.load_state_dict(saved["state"]["G"])
@@ -662,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run_dir = train(args, scaffold.given_flags(parser, argv))
     except common.TRAINING_ERRORS as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"train.gan: error: {common.error_message(exc)}", file=sys.stderr)
         return 1
     print(f"run folder: {run_dir} (samples.png, losses.png, metrics.jsonl, checkpoint.npz)")
     return 0

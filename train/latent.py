@@ -30,6 +30,9 @@ from minigrad import data as mgdata
 from train import common
 from train.metrics import assign_modes
 
+JOB = "train.latent"
+MAX_GRID = 64  # rows and images per row of the interpolation pictures
+
 
 def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Spherical interpolation between rows a (N, D) and b (N, D) at fractions t (T,):
@@ -92,27 +95,45 @@ def latent_mass(modes: np.ndarray, extent: float, n_modes: int) -> np.ndarray:
     return np.bincount(modes[good], weights=density[good], minlength=n_modes)
 
 
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m train.latent", description=__doc__.split("\n")[0])
+    p.add_argument("run_dir", metavar="RUN_DIR", help="folder of a train.gan run")
+    p.add_argument("--out", default=None, metavar="DIR", help="default: RUN_DIR/latent")
+    p.add_argument(
+        "--rows", type=common.int_in(1, MAX_GRID), default=8, help="interpolation rows (default: 8)"
+    )
+    p.add_argument(
+        "--steps", type=common.int_in(2, MAX_GRID), default=10, help="images per row (default: 10)"
+    )
+    p.add_argument(
+        "--from-digit", type=common.int_in(0, 9), default=1, help="arithmetic's A and B digit"
+    )
+    p.add_argument("--to-digit", type=common.int_in(0, 9), default=7, help="arithmetic's C digit")
+    p.add_argument("--seed", type=common.SEED, default=0, help="latent seed (default: 0)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        print(explore(args))
+    except common.TRAINING_ERRORS as exc:
+        print(f"{JOB}: error: {common.error_message(exc)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def explore(args: argparse.Namespace) -> str:
+    """Write the pictures `args` ask for; returns what was written, in words."""
     from train.evaluate import get_classifier, predict
     from train.gan import TOY, TOY_STD, load_generator, sample_generator
 
-    p = argparse.ArgumentParser(prog="python -m train.latent", description=__doc__.split("\n")[0])
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--out", default=None, metavar="DIR", help="default: RUN_DIR/latent")
-    p.add_argument("--rows", type=int, default=8, help="interpolation rows (default: 8)")
-    p.add_argument("--steps", type=int, default=10, help="images per row (default: 10)")
-    p.add_argument("--from-digit", type=int, default=1)
-    p.add_argument("--to-digit", type=int, default=7)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    args = p.parse_args(argv)
-    try:
-        device = common.resolve_device(args.device)
-        run_args, G = load_generator(args.run_dir, device)
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     out = Path(args.out or Path(args.run_dir) / "latent")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a folder for the pictures")
+    device = common.resolve_device(args.device)
+    run_args, G = load_generator(args.run_dir, device)
     if run_args.dataset in TOY:
         _, centres_of = TOY[run_args.dataset]
         centres = centres_of()
@@ -134,10 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             title=f"{run_args.dataset}: {int((share > 0).sum())}/{len(centres)} modes; "
             f"least latent mass {share[k]:.2%}, mode at {_point(centres[k])}",
         )
-        for i in np.argsort(share)[:5]:
-            print(f"mode at {_point(centres[i])}: {share[i]:.2%} of the latent mass")
-        print(f"wrote {out / 'latent_map.png'}")
-        return 0
+        lines = [
+            f"mode at {_point(centres[i])}: {share[i]:.2%} of the latent mass"
+            for i in np.argsort(share)[:5]
+        ]
+        return "\n".join([*lines, f"wrote {out / 'latent_map.png'}"])
     rng = np.random.default_rng(args.seed)
     nz = run_args.nz
     cond = run_args.model == "cgan"
@@ -204,8 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         common.write_image_grid(out / "nearest.png", rows, nrow=8)
         written.append(str(out / "nearest.png"))
-    print("wrote " + ", ".join(written))
-    return 0
+    return "wrote " + ", ".join(written)
 
 
 if __name__ == "__main__":

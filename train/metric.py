@@ -39,6 +39,9 @@ DRY_TRAIN_PER_CLASS, DRY_EVAL_PER_CLASS, DRY_BATCHES = 48, 20, 3
 RECALL_KS = (1, 2, 4, 8)
 DEFAULT_EPOCHS = 10
 DEFAULT_MARGIN = {"siamese": 1.0, "triplet": 0.2}
+# upper bounds of the size flags, far above any useful value, so that a typo is refused by
+# name instead of exhausting memory; a shift of 14 moves a 28-pixel digit half out of view
+MAX_BATCH, MAX_EMBEDDING, MAX_CHANNELS, MAX_CONVS, MAX_SHIFT = 4096, 1024, 256, 4, 14
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--margin",
-        type=float,
+        type=common.positive_float,
         default=None,
         help="margin: alpha on squared distances for triplet (default 0.2), m for "
         "siamese (default 1.0)",
@@ -82,35 +85,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--train-classes",
+        type=classes_arg,
         default=None,
         help="digits to train on, e.g. 0-4 or 0,2,4 (default: 0-4 for unseen, all "
         "for seen, where evaluation uses the same digits)",
     )
     p.add_argument(
         "--epochs",
-        type=int,
+        type=common.positive_int,
         default=None,
         help="passes over the data (default: 10; on --resume, the run's own)",
     )
     p.add_argument(
         "--steps",
-        type=int,
+        type=common.positive_int,
         default=None,
         help="stop after this many optimizer steps (mid-epoch is fine; resumable)",
     )
     p.add_argument(
-        "--batch-size", type=int, default=64, help="pairs per step (siamese; default: 64)"
+        "--batch-size",
+        type=common.int_in(2, MAX_BATCH),
+        default=64,
+        help="pairs per step (siamese; default: 64)",
     )
     p.add_argument(
-        "--classes-per-batch", type=int, default=5, help="P classes per triplet batch (default: 5)"
+        "--classes-per-batch",
+        type=common.int_in(2, 10),
+        default=5,
+        help="P classes per triplet batch (default: 5)",
     )
     p.add_argument(
         "--samples-per-class",
-        type=int,
+        type=common.int_in(2, MAX_BATCH),
         default=16,
         help="K images per class in a triplet batch (default: 16)",
     )
-    p.add_argument("--embedding-dim", type=int, default=64, help="embedding size D (default: 64)")
+    p.add_argument(
+        "--embedding-dim",
+        type=common.int_in(1, MAX_EMBEDDING),
+        default=64,
+        help="embedding size D (default: 64)",
+    )
     p.add_argument(
         "--head",
         choices=("flat", "pool"),
@@ -120,17 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--channels",
-        type=int,
+        type=common.int_in(1, MAX_CHANNELS),
         default=32,
         help="width of the CNN: channels of its first conv layer (default: 32)",
     )
     p.add_argument(
         "--convs-per-stage",
-        type=int,
+        type=common.int_in(1, MAX_CONVS),
         default=1,
         help="3x3 conv layers before each of the CNN's two max-pools (default: 1)",
     )
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3)")
+    p.add_argument(
+        "--lr", type=common.positive_float, default=1e-3, help="Adam learning rate (default: 1e-3)"
+    )
     p.add_argument(
         "--lr-decay",
         choices=("none", "linear"),
@@ -140,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--ema",
-        type=float,
+        type=common.float_in(0.0, 1.0, hi_open=True),
         default=0.0,
         metavar="DECAY",
         help="evaluate (and embed with) an exponential moving average of the weights "
@@ -148,14 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--shift",
-        type=int,
+        type=common.int_in(0, MAX_SHIFT),
         default=2,
         help="augment training images by random shifts of up to this many pixels, 0 for none "
         "(default: 2)",
     )
     p.add_argument(
         "--rotate",
-        type=float,
+        type=common.float_in(0.0, 180.0),
         default=0.0,
         metavar="DEG",
         help="also rotate training images by a random angle in [-DEG, DEG] degrees "
@@ -163,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--scale",
-        type=float,
+        type=common.float_in(0.0, 1.0, hi_open=True),
         default=0.0,
         metavar="S",
         help="also scale training images by a random factor in [1-S, 1+S] (default: 0, off)",
@@ -184,6 +201,15 @@ def parse_classes(text: str) -> list[int]:
     if not out or min(out) < 0 or max(out) > 9:
         raise ValueError(f"--train-classes {text!r}: digits must lie in 0-9")
     return sorted(out)
+
+
+def classes_arg(text: str) -> str:
+    """argparse `type=` for --train-classes: the text, once `parse_classes` accepts it."""
+    try:
+        parse_classes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).partition(": ")[2]) from None
+    return text
 
 
 def fill_defaults(args: argparse.Namespace) -> None:
@@ -304,15 +330,34 @@ class Run:
                 )
             if args.samples_per_class < 2:
                 raise ValueError("--samples-per-class must be at least 2 (anchor + positive)")
+            digits, counts = np.unique(self.train_labels, return_counts=True)
+            if args.samples_per_class > counts.min():
+                raise ValueError(
+                    f"--samples-per-class {args.samples_per_class} is more than the "
+                    f"{counts.min()} training images of digit {digits[counts.argmin()]} "
+                    f"(--split {args.split}, --train-classes {args.train_classes}); a batch "
+                    "would repeat images"
+                )
             self.batch_images = args.classes_per_batch * args.samples_per_class
         else:
             if args.batch_size < 2:
                 raise ValueError("--batch-size must be at least 2 (a positive and a negative)")
+            if len(np.unique(self.train_labels)) < 2:
+                raise ValueError(
+                    f"--model siamese needs at least two training digits for its negative "
+                    f"pairs; --train-classes {args.train_classes} gives one"
+                )
             self.batch_images = args.batch_size
         if len(self.train_x) < self.batch_images:
+            flags = (
+                f"--classes-per-batch {args.classes_per_batch} x --samples-per-class "
+                f"{args.samples_per_class}"
+                if self.triplet
+                else f"--batch-size {args.batch_size}"
+            )
             raise ValueError(
-                f"a batch of {self.batch_images} is larger than the training set "
-                f"({len(self.train_x)} images)"
+                f"{flags}: a batch of {self.batch_images} images is larger than the training "
+                f"set ({len(self.train_x)} images)"
             )
         # the triplet loss is defined on the unit hypersphere, so that network normalises
         self.net = EmbeddingNet(
@@ -591,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run_dir, result = train(args, scaffold.given_flags(parser, argv))
     except common.TRAINING_ERRORS as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"train.metric: error: {common.error_message(exc)}", file=sys.stderr)
         return 1
     if result is not None:
         print(f"{'':12} " + " ".join(f"{k:>9}" for k in result["embedding"]))

@@ -2,7 +2,8 @@
 
 Writes key `samples`: uint8 (N, 28, 28) for the MNIST models (0 background, 255 ink, like
 the data; (N, H, W, 3) for colour folder runs), float32 (N, 2) for the 2-D models. With
-`--label D`, the conditional model's samples of digit D.
+`--label D`, the conditional model's samples of digit D. The output is written atomically
+and never over the run's own files.
 """
 
 from __future__ import annotations
@@ -17,45 +18,78 @@ import numpy as np
 from minigrad import data as mgdata
 from train import common
 
+JOB = "train.sample"
+MAX_SAMPLES = 100_000
 
-def main(argv: list[str] | None = None) -> int:
-    from train.gan import load_generator, sample_generator
 
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m train.sample", description=__doc__.split("\n")[0])
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
-    p.add_argument("--out", required=True, metavar="FILE.npz")
-    p.add_argument("--label", type=int, default=None, help="digit for a conditional model")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("run_dir", metavar="RUN_DIR", help="folder of a train.gan run")
+    p.add_argument(
+        "--n",
+        type=common.int_in(1, MAX_SAMPLES),
+        default=64,
+        help="number of samples (default: 64)",
+    )
+    p.add_argument("--out", required=True, metavar="FILE.npz", help="where to write the samples")
+    p.add_argument(
+        "--label", type=common.int_in(0, 9), default=None, help="digit for a conditional model"
+    )
+    p.add_argument("--seed", type=common.SEED, default=0, help="latent seed (default: 0)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--png", metavar="FILE.png", default=None, help="also write a picture")
-    args = p.parse_args(argv)
-    try:
-        device = common.resolve_device(args.device)
-        run_args, G = load_generator(args.run_dir, device)
-        labels = None
-        if args.label is not None:
-            if run_args.model != "cgan":
-                raise ValueError(
-                    f"--label needs a conditional run (--model cgan); "
-                    f"{args.run_dir} is --model {run_args.model}"
-                )
-            if not 0 <= args.label <= 9:
-                raise ValueError(f"--label must be a digit 0-9, got {args.label}")
-            labels = np.full(args.n, args.label)
-        out = sample_generator(run_args, G, args.n, device, seed=args.seed, labels=labels)
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    samples = out.astype(np.float32) if out.ndim == 2 else mgdata.to_uint8(out)
-    path = Path(args.out)
+    return p
+
+
+def write_samples(path: Path, samples: np.ndarray) -> None:
+    """Save `samples` under its key, atomically (a temporary file renamed over path)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.npz")
-    np.savez(tmp, samples=samples)
-    os.replace(tmp, path)
-    if args.png and out.ndim == 4:
-        common.write_image_grid(args.png, samples)
-    print(f"wrote {args.n} samples {samples.dtype} {samples.shape} to {path}")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
+    try:
+        np.savez(tmp, samples=samples)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def run(args: argparse.Namespace) -> str:
+    """Sample as `args` say; returns what was written, in words."""
+    from train.gan import load_generator, sample_generator
+
+    out = common.check_output(args.out, "--out", run_dir=args.run_dir)
+    png = None
+    if args.png:
+        png = common.check_output(args.png, "--png", inputs=[out], run_dir=args.run_dir)
+    device = common.resolve_device(args.device)
+    run_args, G = load_generator(args.run_dir, device)
+    labels = None
+    if args.label is not None:
+        if run_args.model != "cgan":
+            raise ValueError(
+                f"--label needs a conditional run (--model cgan); "
+                f"{args.run_dir} is --model {run_args.model}"
+            )
+        labels = np.full(args.n, args.label)
+    if png is not None and run_args.dataset in ("ring", "grid"):
+        raise ValueError(
+            f"--png draws images; {args.run_dir} is a 2-D --dataset {run_args.dataset}"
+        )
+    x = sample_generator(run_args, G, args.n, device, seed=args.seed, labels=labels)
+    samples = x.astype(np.float32) if x.ndim == 2 else mgdata.to_uint8(x)
+    write_samples(out, samples)
+    if png is not None:
+        common.write_image_grid(png, samples)
+    return f"{args.n} samples {samples.dtype} {samples.shape} to {out}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        written = run(args)
+    except common.TRAINING_ERRORS as exc:
+        print(f"{JOB}: error: {common.error_message(exc)}", file=sys.stderr)
+        return 1
+    print(f"wrote {written}")
     return 0
 
 
