@@ -153,8 +153,9 @@ def test_bad_arguments_exit_with_a_message(tmp_path, capsys):
     out = str(tmp_path / "r")
     assert metric.main(["--classes-per-batch", "9", "--dry-run", "--out", out]) == 1
     assert "--classes-per-batch 9" in capsys.readouterr().err
-    assert metric.main(["--ema", "1.0", "--dry-run", "--out", out]) == 1
-    assert "--ema must be in [0, 1), got 1.0" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="2"):  # refused by the parser
+        metric.main(["--ema", "1.0", "--dry-run", "--out", out])
+    assert "argument --ema: must be a finite number in [0, 1), got 1.0" in capsys.readouterr().err
     assert metric.main(["--resume", str(tmp_path / "missing")]) == 1
     assert "checkpoint not found" in capsys.readouterr().err
 
