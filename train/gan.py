@@ -439,6 +439,12 @@ class Run:
         self.epoch, self.batch = int(state["epoch"]), int(state["batch"])
         self.step, self.d_step = int(state["step"]), int(state["d_step"])
         self.perm = state["perm"] if len(state["perm"]) else None
+        if self.perm is not None and len(self.perm) != len(self.images):
+            where = f" in --data-dir {self.args.data_dir}" if self.args.data_dir else ""
+            raise ValueError(
+                f"the training data changed since the checkpoint: {len(self.perm)} images "
+                f"then, {len(self.images)} now{where}; restore them or start a new run"
+            )
         self.sums = {k: float(v) for k, v in state["sums"].items()}
         if self.ema:
             self.ema.load_state_dict(state["ema_G"])

@@ -300,7 +300,7 @@ def test_sample_and_embed_outputs_are_written_atomically_beside_inputs(files, ca
     assert not [p for p in os.listdir(files["tmp"]) if ".tmp" in p]
 
 
-def test_a_16_bit_folder_trains(tmp_path):
+def test_a_16_bit_folder_trains_and_a_changed_folder_is_named(tmp_path, capsys):
     ramp = np.linspace(0, 65535, 32 * 32).round().astype(np.uint16).reshape(32, 32)
     (tmp_path / "img").mkdir()
     for i in range(4):
@@ -308,6 +308,10 @@ def test_a_16_bit_folder_trains(tmp_path):
     argv = ["--dataset", "folder", "--data-dir", str(tmp_path / "img"), "--image-size", "32"]
     argv += ["--grayscale", "--batch-size", "2", "--steps", "1", "--eval-samples", "0"]
     assert gan.main(argv + ["--device", "cpu", "--out", str(tmp_path / "run")]) == 0
+    (tmp_path / "img" / "3.png").unlink()  # mid-epoch: the checkpoint holds the order
+    code, err = run_in_process("train.gan", ["--resume", str(tmp_path / "run")], capsys)
+    assert code == 1 and "Traceback" not in err
+    assert f"4 images then, 3 now in --data-dir {tmp_path / 'img'}" in err
 
 
 def test_load_refuses_a_lying_checkpoint_quickly(tmp_path):
