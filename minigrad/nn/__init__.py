@@ -1,6 +1,6 @@
 """Neural-network building blocks."""
 
-from . import functional, init, parallel
+from . import functional, init, parallel, utils
 from .conv import Conv2d, ConvTranspose2d
 from .layers import (
     BCELoss,

@@ -1,0 +1,120 @@
+"""Gradient clipping with PyTorch's semantics: `clip_grad_norm_` scales every gradient by
+min(1, max_norm / (total_norm + 1e-6)), `clip_grad_value_` clamps each element.
+
+Both change the gradients' arrays in place (the `.grad` Tensors stay the same objects) and
+skip parameters without a gradient. A gradient that cannot be written (a NumPy scalar from
+a 0-d op, a read-only broadcast view, or an array another gradient shares) gets an array of
+its own first.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+
+from ...backend import Array, get_array_module, to_device
+from ...tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
+        return [] if parameters.grad is None else [parameters.grad]
+    is_generator = isinstance(parameters, types.GeneratorType)
+    parameters = list(parameters)
+    if is_generator and not parameters:
+        warnings.warn(
+            "`parameters` is an empty generator, no gradient clipping will occur.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def _writable(grads: list[Tensor]) -> list[tuple[Tensor, Array]]:
+    """Each distinct gradient Tensor with its array, ready to be written in place once."""
+    out, seen_tensors, seen_arrays = [], set(), set()
+    for g in grads:
+        if id(g) in seen_tensors:  # create_graph can give two parameters one grad Tensor
+            continue
+        seen_tensors.add(id(g))
+        a = g._data
+        writable = hasattr(a, "__setitem__") and getattr(a.flags, "writeable", True)
+        if not writable or a.base is not None or id(a) in seen_arrays:
+            a = g._data = get_array_module(a).array(a, copy=True)
+        seen_arrays.add(id(a))
+        out.append((g, a))
+    return out
+
+
+def _vector_norm(a: Array, p: float) -> Array:
+    """The p-norm of `a` flattened, as a 0-d array of its dtype (torch.linalg.vector_norm)."""
+    xp = get_array_module(a)
+    a = xp.asarray(a)
+    if p in (math.inf, -math.inf):
+        if a.size == 0:
+            raise RuntimeError(
+                f"clip_grad_norm_: the {p} norm of an empty gradient is undefined (no identity)"
+            )
+        r = xp.abs(a).max() if p > 0 else xp.abs(a).min()
+    elif p == 0:
+        r = xp.count_nonzero(a)
+    elif p == 1:
+        r = xp.abs(a).sum()
+    elif p == 2:
+        r = xp.sqrt((a * a).sum())
+    else:
+        r = (xp.abs(a) ** p).sum() ** (1 / p)
+    return xp.asarray(r, dtype=a.dtype)
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """Scale the gradients so that their total `norm_type`-norm (the norm of all of them
+    as one vector; `float('inf')` for the largest magnitude) is at most about `max_norm`.
+    Returns the total norm before clipping as a 0-d Tensor. `foreach` is accepted for
+    PyTorch compatibility and changes nothing."""
+    grads = _grads(parameters)
+    norm_type = float(norm_type)
+    if not grads:
+        return Tensor(0.0)
+    device = grads[0].device
+    xp = get_array_module(grads[0]._data)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # silent, as torch
+        norms = [to_device(_vector_norm(g._data, norm_type), device) for g in grads]
+        dtype = xp.result_type(*norms)
+        total = _vector_norm(xp.stack([n.astype(dtype) for n in norms]), norm_type)
+        if error_if_nonfinite and not bool(xp.isfinite(total)):
+            raise RuntimeError(
+                f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
+                f"{float(total)}, so it cannot be clipped; pass error_if_nonfinite=False to "
+                "scale the gradients by it anyway"
+            )
+        # PyTorch's arithmetic in the norm's dtype, and the scaling even when the factor is 1
+        coef = xp.minimum(xp.asarray(max_norm / (total + 1e-6), dtype=dtype), 1.0)
+        for g, a in _writable(grads):
+            a *= to_device(coef, g.device).astype(a.dtype)
+            g._version += 1
+    return Tensor(total)
+
+
+def clip_grad_value_(
+    parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
+) -> None:
+    """Clamp every gradient element into [-clip_value, clip_value] (NaN stays NaN).
+    `foreach` is accepted for PyTorch compatibility and changes nothing."""
+    clip_value = float(clip_value)
+    grads = _grads(parameters)
+    for g, a in _writable(grads):
+        get_array_module(a).clip(a, -clip_value, clip_value, out=a)
+        g._version += 1
