@@ -88,7 +88,8 @@ def make_models(device="cpu"):
 
 def main(images, noises, fixed_noise, niter=1, batch_size=16, checkpoint=None):
     """Train `niter` passes over `images` (N, 1, 16, 16); `noises[k]` is step k's noise.
-    Returns the per-step numbers the example prints and netG(fixed_noise)."""
+    Returns the per-step numbers the example prints, netG(fixed_noise) and both
+    state_dicts."""
     torch.backends.cudnn.benchmark = True
     device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
     dataset = torch.utils.data.TensorDataset(images)
@@ -151,4 +152,5 @@ def main(images, noises, fixed_noise, niter=1, batch_size=16, checkpoint=None):
 
     with torch.no_grad():
         fake = netG(fixed_noise)
-    return log, fake.detach()
+    # what the example checkpoints each epoch (torch.save(netG.state_dict(), ...))
+    return log, fake.detach(), netG.state_dict(), netD.state_dict()

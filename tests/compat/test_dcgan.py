@@ -28,12 +28,17 @@ def test_weights_init_through_data_reaches_the_parameters():
 
 def test_dcgan_trains_on_minigrad():
     prog = load("dcgan", "minigrad")
-    log, fake = prog.main(*_inputs(prog.torch), niter=NITER, batch_size=BATCH)
+    log, fake, g_state, d_state = prog.main(*_inputs(prog.torch), niter=NITER, batch_size=BATCH)
     log = np.array(log)
     assert log.shape == (NITER * N // BATCH, 5) and np.isfinite(log).all()
     assert fake.shape == (8, 1, 16, 16)
     # D learns to tell the digits from the first fakes: its loss falls
     assert log[-1, 0] < log[0, 0]
+    # D sees real, detached fake and fake each step; G runs once a step and once for the
+    # fixed-noise samples, still in train mode as in the example
+    steps = NITER * N // BATCH
+    assert int(d_state["main.3.num_batches_tracked"]) == 3 * steps
+    assert int(g_state["main.1.num_batches_tracked"]) == steps + 1
 
 
 def test_dcgan_matches_pytorch():
@@ -49,4 +54,5 @@ def test_dcgan_matches_pytorch():
         return prog.main(*_inputs(fw), niter=NITER, batch_size=BATCH, checkpoint=ckpt)
 
     want, got_ = run(ref), run(got)
-    assert_same(got_, want, where="dcgan (log, fixed-noise samples)")
+    # the state_dicts carry BatchNorm's running statistics and num_batches_tracked (int64)
+    assert_same(got_, want, where="dcgan (log, fixed-noise samples, netG and netD states)")
