@@ -280,6 +280,8 @@ def test_invalid_settings():
         optim.Adam(p, betas=(1.0, 0.9))
     with pytest.raises(ValueError, match="empty"):
         optim.Adam([])
+    with pytest.raises(TypeError, match=r"SGD: params should be an iterable.*shape \(3,\)"):
+        optim.SGD(mg.ones(3, requires_grad=True), lr=0.1)
 
 
 def _train(model, opt, steps, seed):
