@@ -70,9 +70,12 @@ def test(model, device, test_loader):
     return test_loss, correct
 
 
-def main(train_data, test_data, epochs=2, batch_size=64, p=(0.25, 0.5), checkpoint=None):
+def main(
+    train_data, test_data, epochs=2, batch_size=64, p=(0.25, 0.5), checkpoint=None, save_model=None
+):
     """`train_data`, `test_data`: (images (N, 1, 28, 28), int64 labels (N,)). Returns the
-    training losses, test losses, correct counts and learning rates per epoch."""
+    training losses, test losses, correct counts and learning rates per epoch.
+    `save_model`: a path to save the trained weights to, as the example's --save-model."""
     use_cuda = torch.cuda.is_available()
     device = torch.device("cuda" if use_cuda else "cpu")
 
@@ -93,4 +96,7 @@ def main(train_data, test_data, epochs=2, batch_size=64, p=(0.25, 0.5), checkpoi
         history["correct"].append(correct)
         history["lr"].append(optimizer.param_groups[0]["lr"])
         scheduler.step()
+
+    if save_model is not None:
+        torch.save(model.state_dict(), save_model)
     return history

@@ -22,9 +22,11 @@ def _data(fw):
     return train, test
 
 
-def test_mnist_trains_on_minigrad_with_dropout():
+def test_mnist_trains_on_minigrad_with_dropout(tmp_path):
     prog = load("mnist", "minigrad")
-    h = prog.main(*_data(prog.torch), epochs=3, batch_size=BATCH)
+    torch = prog.torch
+    path = tmp_path / "mnist_cnn.pt"
+    h = prog.main(*_data(torch), epochs=3, batch_size=BATCH, save_model=path)
     train = np.array(h["train"])
     assert train.shape == (3 * 4, 3) and np.isfinite(train).all()
     assert train[:4, :2].tolist() == [[1, 0], [1, 32], [1, 64], [1, 12]]
@@ -32,6 +34,33 @@ def test_mnist_trains_on_minigrad_with_dropout():
     # PyTorch with dropout (seed 1): 2.29, 2.26, 2.23
     assert h["test_loss"][-1] < h["test_loss"][0] - 0.02
     assert all(isinstance(c, int) and 0 <= c <= N_TEST for c in h["correct"])
+
+    # the saved weights, loaded into a fresh Net, score what the last test() did; eval()
+    # turns dropout off, so two passes agree
+    model = prog.Net()
+    model.load_state_dict(torch.load(path))
+    loader = prog.DataLoader(prog.TensorDataset(*_data(torch)[1]), batch_size=1000)
+    again = prog.test(model, "cpu", loader)
+    assert again == prog.test(model, "cpu", loader)
+    assert again[0] == pytest.approx(h["test_loss"][-1], rel=1e-6)
+    assert again[1] == h["correct"][-1]
+
+
+def test_mnist_eval_with_dropout_matches_pytorch():
+    """eval() turns the example's dropout (p = 0.25 / 0.5) off: the same weights score the
+    same in both frameworks."""
+    torch = pytest.importorskip("torch")
+    ref, got = load("mnist", "torch"), load("mnist", "minigrad")
+    torch.manual_seed(0)
+    init = state_as_numpy(ref.Net())
+
+    def run(prog):
+        model = prog.Net()
+        model.load_state_dict(state_as_tensors(prog.torch, init))
+        loader = prog.DataLoader(prog.TensorDataset(*_data(prog.torch)[1]), batch_size=1000)
+        return list(prog.test(model, "cpu", loader))
+
+    assert_same(run(got), run(ref), where="mnist test() in eval mode")
 
 
 def test_mnist_matches_pytorch():
