@@ -323,6 +323,11 @@ class Run:
         self.triplet = args.model == "triplet"
         if self.triplet:
             n_classes = len(np.unique(self.train_labels))
+            if n_classes < 2:
+                raise ValueError(
+                    f"--model triplet needs at least two training digits for its negatives; "
+                    f"--train-classes {args.train_classes} gives one"
+                )
             if not 2 <= args.classes_per_batch <= n_classes:
                 raise ValueError(
                     f"--classes-per-batch {args.classes_per_batch}: need 2 to {n_classes} "

@@ -96,6 +96,7 @@ TABLE = {
             TINY_METRIC + ["--model", "siamese", "--train-classes", "3"],
             "--train-classes 3",
         ),
+        ("--train-classes", TINY_METRIC + ["--split", "seen", "--train-classes", "3"], "gives one"),
         *bad("--epochs", "0", "-1", "x"),
         *bad("--steps", "0", "-1"),
         *bad("--batch-size", "0", "1", "-5", "100000000"),
