@@ -16,7 +16,8 @@ import torch
 
 def polynomial_nn(x, y, state, clear, steps=20, learning_rate=1e-5):
     """Fit y ~ a + b x + c x^2 + d x^3 with nn.Linear(3, 1); `clear` is how gradients are
-    cleared: "model.zero_grad", "grad.zero_" or "grad = None"."""
+    cleared: "model.zero_grad", "grad.zero_", "grad = None", or "never" (the classic bug:
+    .grad then sums the gradients of every step so far)."""
     p = torch.tensor([1, 2, 3])
     xx = x.unsqueeze(-1).pow(p)
     model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1))
