@@ -195,6 +195,42 @@ def test_loading_a_state_dict_without_newer_settings_keeps_their_defaults():
     assert opt2.state[p]["step"] == 2
 
 
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1}),
+        ("Adam", {"lr": 0.1, "amsgrad": True}),
+        ("AdamW", {"lr": 0.1}),
+        ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
+        ("Adadelta", {"weight_decay": 0.1}),
+    ],
+)
+def test_empty_non_contiguous_and_nan_parameters_match_torch(name, kwargs):
+    """A (0, 3) parameter, a transposed (non-contiguous) one updated in place through its
+    view, and a NaN gradient that poisons only its own parameter."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((4, 3))
+    values = [np.zeros((0, 3)), base.T, np.array([1.0, 2.0])]
+    ps = [mg.Tensor(v, requires_grad=True) for v in values]  # no copy: ps[1] is a view
+    assert not ps[1]._data.flags.c_contiguous
+    tps = [torch.tensor(v.copy(), requires_grad=True) for v in values]
+    opt = getattr(optim, name)(ps, **kwargs)
+    topt = getattr(torch.optim, name)(tps, **kwargs)
+    for step in range(3):
+        for p, tp in zip(ps, tps, strict=True):
+            g = _grad_of(tp.detach().numpy())
+            if step == 1 and p.shape == (2,):
+                g[0] = np.nan
+            p.grad = mg.Tensor(g)
+            tp.grad = torch.from_numpy(g.copy())
+        opt.step()
+        topt.step()
+    for p, tp in zip(ps, tps, strict=True):
+        np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-10)
+    assert np.isnan(ps[2].detach().numpy()[0]) and np.isfinite(ps[1].detach().numpy()).all()
+
+
 def _one_step(opt_cls, p0, g, **kw):
     p = mg.tensor([p0], dtype=mg.float64, requires_grad=True)
     opt = opt_cls([p], **kw)
