@@ -193,3 +193,18 @@ def test_clip_grad_value_matches_torch(clip_value, dtype):
     clip_grad_value_(p[0], clip_value, foreach=True)
     torch.nn.utils.clip_grad_value_(tp[0], clip_value)
     _assert_grads_match(p, tp, 0)
+
+
+def test_empty_gradients_count_as_zero_but_have_no_inf_norm():
+    torch = torch_or_skip()
+    grads = [np.zeros((0, 3)), np.full(2, 3.0)]
+    ps, tps = _pairs(torch, grads)
+    total = clip_grad_norm_(ps, 1.0)
+    expected = torch.nn.utils.clip_grad_norm_(tps, 1.0)
+    np.testing.assert_allclose(total.numpy(), expected.numpy(), rtol=1e-12)
+    _assert_grads_match(ps, tps, 1e-12)
+    assert ps[0].grad.shape == (0, 3)
+    with pytest.raises(RuntimeError, match="clip_grad_norm_: the inf norm of an empty gradient"):
+        clip_grad_norm_(ps, 1.0, norm_type="inf")
+    with pytest.raises(RuntimeError, match="infinity norm on an empty tensor"):
+        torch.nn.utils.clip_grad_norm_(tps, 1.0, norm_type="inf")
