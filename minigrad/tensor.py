@@ -9,6 +9,7 @@ Operators are one-line calls into `minigrad.ops`.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -429,17 +430,57 @@ class Tensor:
     def pow_(self, exponent: Any) -> Tensor:
         return self._ufunc_("pow_", "power", exponent)
 
+    def _recorded_iop(self, other: Any) -> bool:
+        """Whether `self op= other` must be recorded in the graph: in grad mode, self is a
+        non-leaf that requires grad, or other requires grad. PyTorch records such an
+        in-place op on the tensor; minigrad's graph holds Tensor objects, so it computes
+        the op out of place and Python rebinds the name, which gives PyTorch's numbers
+        as long as no other tensor shares self's memory (checked: then it is an error)."""
+        if not autograd.is_grad_enabled():
+            return False
+        other_grad = isinstance(other, Tensor) and other.requires_grad
+        if not (other_grad or (self.requires_grad and self.creator is not None)):
+            return False
+        # refs to the counter: self's slot and getrefcount's argument; more are aliases
+        if sys.getrefcount(self._vc) > 2:
+            raise RuntimeError(
+                f"in-place change of a tensor of shape {self.shape} that shares memory with "
+                "another tensor (a view or detach()), in grad mode: minigrad does not record "
+                "in-place ops through views; use the out-of-place op"
+            )
+        return True
+
+    def _augmented(self, what: str, name: str, other: Any, op: Any) -> Tensor:
+        """`self op= other`: in place (PyTorch's rules), or recorded out of place when the
+        graph must see it (`loss += term`, `h *= mask` inside a forward)."""
+        if not self._recorded_iop(other):
+            return self._ufunc_(what, name, other)
+        out = op(self, other)
+        if out.shape != self.shape:
+            raise RuntimeError(
+                f"{what}: operand of shape {tuple(np.shape(other))} does not broadcast to "
+                f"the tensor's shape {self.shape}"
+            )
+        if out.dtype != self.dtype:
+            if not np.can_cast(out.dtype, self.dtype, "same_kind"):
+                raise RuntimeError(
+                    f"{what}: the result of {self.dtype} and {out.dtype} can't be cast to "
+                    f"the tensor's dtype {self.dtype}; in-place ops keep the dtype"
+                )
+            out = out.to(dtype=self.dtype)
+        return out
+
     def __iadd__(self, other: Any) -> Tensor:
-        return self._ufunc_("+=", "add", other)
+        return self._augmented("+=", "add", other, _ops().add)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._ufunc_("-=", "subtract", other)
+        return self._augmented("-=", "subtract", other, _ops().sub)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._ufunc_("*=", "multiply", other)
+        return self._augmented("*=", "multiply", other, _ops().mul)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._ufunc_("/=", "true_divide", other)
+        return self._augmented("/=", "true_divide", other, _ops().div)
 
     def __imatmul__(self, other: Any) -> Tensor:
         """`a @= b`, allowed as in PyTorch when the product has a's shape."""

@@ -129,13 +129,50 @@ def test_leaf_requiring_grad_refused_in_grad_mode_allowed_under_no_grad():
     assert w.requires_grad and w.is_leaf
 
 
-def test_inplace_on_graph_tensor_is_refused():
+def test_explicit_inplace_method_on_graph_tensor_is_refused():
     w = mg.ones(2, requires_grad=True)
     h = w * 2
     with pytest.raises(RuntimeError, match="tensor in a graph"):
-        h += 1
+        h.add_(1)
     with pytest.raises(RuntimeError, match="requires grad but in-place"):
         mg.zeros(2).add_(w)
+
+
+def test_augmented_assignment_in_graph_matches_torch():
+    """`loss += term`, `h *= mask`, `acc += w * 2` in grad mode: PyTorch records them in
+    place; minigrad records them out of place, with the same values and gradients."""
+    x = np.array([0.5, -1.0, 2.0])
+
+    def run(lib):
+        w = lib.tensor(x, requires_grad=True)
+        loss = (w * w).sum()
+        loss += (w * 3).sum()
+        h = w.exp() + 1  # a fresh tensor: exp's own output is read by its backward
+        h *= lib.tensor([1.0, 0.0, 2.0], dtype=h.dtype)
+        h /= 2
+        h -= w
+        acc = lib.zeros(3, dtype=w.dtype)
+        acc += w * 2
+        total = loss + h.sum() + acc.pow(2).sum()
+        total.backward()
+        return total.item(), w.grad.numpy()
+
+    got, want = run(mg), run(torch)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+
+
+def test_augmented_assignment_through_alias_in_graph_is_refused():
+    w = mg.ones(4, requires_grad=True)
+    h = w * 2
+    v = h[0:2]
+    with pytest.raises(RuntimeError, match="shares memory with another tensor"):
+        h += 1
+    del v
+    h += 1  # no alias left: recorded out of place
+    np.testing.assert_allclose(h.detach().numpy(), [3.0] * 4)
+    with pytest.raises(RuntimeError, match="does not broadcast"):
+        h += mg.ones(3, 4)
 
 
 def test_imatmul_same_shape_and_mismatch():
