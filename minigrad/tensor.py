@@ -778,7 +778,10 @@ class Tensor:
         correction: int | None = None,
         **np_kw: Any,
     ) -> Tensor:
-        return self.var(dim, unbiased, keepdim, correction=correction, **np_kw).sqrt()
+        dim, keepdim = _dim_args(dim, keepdim, np_kw)
+        if correction is None:
+            correction = 1 if unbiased else 0
+        return _ops().std(self, dim, correction, keepdim)
 
     def max(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Any:
         """Largest element; with an int `dim`, PyTorch's (values, indices) pair; with a

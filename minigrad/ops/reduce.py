@@ -173,7 +173,9 @@ class StdFromVar(Function):
         from .elementwise import where
 
         y = self.output()
-        return where(y._data == 0, 0.0, gy / (2 * y))
+        zero = y._data == 0
+        # a safe divisor where the std is 0, so no inf (and no warning) is ever formed
+        return where(zero, 0.0, gy / (2 * where(zero, 1.0, y)))
 
 
 def std(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:

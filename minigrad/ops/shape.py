@@ -190,6 +190,11 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
                 f"cat: tensor {i} has shape {tuple(shape)}, which does not match "
                 f"{ref.shape} outside dim {d}"
             )
+    # PyTorch's type promotion: float32 with int64 gives float32, not NumPy's float64
+    from .elementwise import result_dtype  # elementwise imports this module
+
+    dt = result_dtype(*[t if isinstance(t, Tensor) else np.asarray(t) for t in tensors])
+    tensors = [cast(t if isinstance(t, Tensor) else Tensor(t, dtype=dt), dt) for t in tensors]
     return Cat(d)(*tensors)
 
 

@@ -183,6 +183,38 @@ def test_std_of_constant_has_zero_gradient():
     for v, dim in (([3.0, 3.0, 3.0], None), ([[1.0, 1.0], [1.0, 2.0]], 1), ([5.0], None)):
         _assert_like_torch(lambda x, d=dim: ops.std(x, d), lambda t, d=dim: t.std(d), v)
 
+    # the method, as PyTorch programs call it, and the function form
+    for v, kw in (
+        ([3.0, 3.0, 3.0], {}),
+        ([[1.0, 1.0], [1.0, 2.0]], {"dim": 1}),
+        ([2.0, 2.0], {"unbiased": False}),
+        ([[4.0, 4.0]], {"dim": 1, "keepdim": True}),
+    ):
+        _assert_like_torch(lambda x, k=kw: x.std(**k), lambda t, k=kw: t.std(**k), v)
+        _assert_like_torch(lambda x, k=kw: mg.std(x, **k), lambda t, k=kw: torch.std(t, **k), v)
+
+
+DTYPES = ["bool", "uint8", "int32", "int64", "float32", "float64"]
+
+
+@pytest.mark.parametrize("da", DTYPES)
+@pytest.mark.parametrize("db", DTYPES)
+def test_cat_and_stack_promote_like_torch(da, db):
+    a, b = np.array([1, 0, 1]).astype(da), np.array([0, 1, 1]).astype(db)
+    for fm, ft in ((mg.cat, torch.cat), (mg.stack, torch.stack)):
+        got = fm([mg.tensor(a), mg.tensor(b)])
+        want = ft([torch.tensor(a), torch.tensor(b)])
+        assert str(got.dtype) == str(want.dtype).removeprefix("torch."), (fm, da, db)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_cat_of_float32_and_int64_keeps_the_gradient():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = mg.cat([x, mg.arange(3)])
+    assert y.dtype == np.float32
+    (y * mg.arange(5).float()).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0])
+
 
 @pytest.mark.parametrize("a", [0.0, -2.0, 2.0])
 @pytest.mark.parametrize("b", [0.0, 2.0, 3.0, 0.5, -1.0, 1.0])
