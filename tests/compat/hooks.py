@@ -1,6 +1,7 @@
 """Hooks as PyTorch's docs and forum answers use them: a gradient hook on a tensor
-(`register_hook`, removed through its handle), `retain_grad()` on an intermediate, a
-forward hook that captures activations, a forward pre-hook that rescales a module's
+(`register_hook`, removed through its handle), gradient hooks on parameters that clamp
+their gradients, `retain_grad()` on an intermediate, a forward hook that captures
+activations and one that replaces an output, a forward pre-hook that rescales a module's
 input, and `nn.utils.clip_grad_norm_` before the step.
 
 Unchanged PyTorch code except that the data and start weights arrive as tensors and the
@@ -39,7 +40,12 @@ def halve_input(module, args):
     return (args[0] * 0.5,)
 
 
-def main(inputs, targets, checkpoint, steps=6, max_norm=1.0):
+def temperature(module, input, output):  # noqa: A002
+    # a forward hook that returns a value replaces the module's output
+    return output / 2.0
+
+
+def main(inputs, targets, checkpoint, steps=6, max_norm=0.25):
     """`inputs[k]` (B, 6), `targets[k]` (B,) int64 for step k. Returns a dict of per-step
     numbers: losses, the captured activation, the retained and hooked gradients and the
     gradient norms clip_grad_norm_ reports."""
@@ -49,6 +55,10 @@ def main(inputs, targets, checkpoint, steps=6, max_norm=1.0):
 
     h1 = model.fc2.register_forward_hook(get_activation("fc2"))
     h2 = model.fc1.register_forward_pre_hook(halve_input)
+    h3 = model.fc3.register_forward_hook(temperature)
+    # clip every gradient element as it is computed (the forum's per-parameter clipping)
+    for p in model.parameters():
+        p.register_hook(lambda grad: torch.clamp(grad, -0.05, 0.05))
 
     out = {"loss": [], "fc2": [], "logit_grad": [], "norm": []}
     for k in range(steps):
@@ -72,6 +82,7 @@ def main(inputs, targets, checkpoint, steps=6, max_norm=1.0):
         out["norm"].append(total_norm.item())
     h1.remove()
     h2.remove()
+    h3.remove()
 
     # a leaf with a hook: the hook sees the gradient and may replace it
     w = torch.ones(3, requires_grad=True)
