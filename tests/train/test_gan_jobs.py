@@ -356,10 +356,16 @@ def test_instance_noise_schedule(tmp_path, capsys):
     x = mg.randn(16, 2)
     with mg.no_grad():
         np.testing.assert_array_equal(run.discriminate(x, None).numpy(), run.D(x).numpy())
-    assert gan.main(argv + ["--instance-noise", "-1"]) == 1
-    assert "--instance-noise must be >= 0, got -1.0" in capsys.readouterr().err
-    assert gan.main(argv + ["--instance-noise", "1", "--instance-noise-steps", "0"]) == 1
-    assert "--instance-noise-steps must be >= 1, got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="2"):  # refused by the parser
+        gan.main(argv + ["--instance-noise", "-1"])
+    assert "argument --instance-noise: must be a finite number >= 0, got -1" in (
+        capsys.readouterr().err
+    )
+    with pytest.raises(SystemExit, match="2"):
+        gan.main(argv + ["--instance-noise", "1", "--instance-noise-steps", "0"])
+    assert "argument --instance-noise-steps: must be an integer >= 1, got 0" in (
+        capsys.readouterr().err
+    )
 
 
 def test_g_batchnorm_flag(tmp_path, capsys):
