@@ -71,6 +71,7 @@ from .tensor import (
     int32,
     int64,
     is_tensor,
+    linspace,
     mm,
     numel,
     ones,

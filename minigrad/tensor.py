@@ -986,6 +986,30 @@ def arange(
     return Tensor(arr, dtype=dtype, device=device)
 
 
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    dtype: Any = None,
+    device: Any = "cpu",
+    requires_grad: bool = False,
+) -> Tensor:
+    """`steps` evenly spaced values from `start` to `end`, float32 by default. Computed in
+    the result's dtype with PyTorch's rule (the first half counted up from `start`, the
+    second half down from `end`), so both ends are exact; values agree with PyTorch's to
+    within one rounding."""
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    dt = np.dtype(DEFAULT_DTYPE if dtype is None else dtype)
+    calc = dt if dt.kind in "fc" else np.dtype(np.float64)
+    i = np.arange(steps, dtype=calc)
+    step = (calc.type(end) - calc.type(start)) / calc.type(max(steps - 1, 1))
+    arr = np.where(
+        i < steps // 2, calc.type(start) + i * step, calc.type(end) - (steps - 1 - i) * step
+    )
+    return Tensor(arr.astype(dt), dtype=dt, device=device, requires_grad=requires_grad)
+
+
 def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     dtype = t.dtype if dtype is None else dtype
     return _new(random.randn(t.shape, dtype, t.device), requires_grad)

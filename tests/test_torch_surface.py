@@ -374,3 +374,34 @@ def test_autograd_module_functions_match_torch():
     (g,) = mg.autograd.grad((x**3).sum(), [x])
     (tg,) = torch.autograd.grad((tx**3).sum(), [tx])
     assert g.tolist() == tg.tolist()
+
+
+@pytest.mark.parametrize(
+    "start,end,steps,dtype",
+    [
+        (-np.pi, np.pi, 2000, None),
+        (0, 1, 5, None),
+        (2, -3, 7, "float64"),
+        (0, 10, 11, "int64"),
+        (1.5, 1.5, 1, None),
+        (0, 1, 0, None),
+        (0, 1, 2, None),
+    ],
+)
+def test_linspace_like_torch(start, end, steps, dtype):
+    got = mg.linspace(start, end, steps, dtype=dtype)
+    want = torch.linspace(start, end, steps, dtype=None if dtype is None else getattr(torch, dtype))
+    assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
+    assert got.shape == tuple(want.shape)
+    if steps:
+        assert got.numpy()[0] == want.numpy()[0] and got.numpy()[-1] == want.numpy()[-1]
+    # one rounding of the ends' magnitude (near 0 the values' own ulps are far finer)
+    eps = np.finfo(got.dtype).eps if got.dtype.kind == "f" else 0
+    tol = 2 * eps * max(abs(start), abs(end))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=0, atol=tol)
+
+
+def test_linspace_refuses_bad_steps():
+    for steps in (-1, 2.5, True):
+        with pytest.raises(ValueError, match="linspace: steps"):
+            mg.linspace(0, 1, steps)
