@@ -88,6 +88,7 @@ from .tensor import (
 )
 
 clamp = clip
+t = Tensor.t  # torch.t(x): the 2-D transpose
 
 
 # PyTorch's function forms of Tensor methods; the names shadow builtins on purpose.

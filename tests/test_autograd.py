@@ -493,3 +493,25 @@ def test_mixing_devices_on_a_real_gpu(device):
     a, b = mg.randn(2), mg.randn(2, device=device)
     with pytest.raises(RuntimeError, match="cpu.*cuda"):
         a + b
+
+
+def test_create_graph_gives_each_leaf_its_own_grad():
+    """With create_graph=True two leaves may receive the very same gradient tensor (the
+    walk passes gradients on without copying); `.grad`s edited in place must not alias,
+    as in PyTorch, and must keep their history."""
+    w = mg.ones(2, requires_grad=True)
+    b = mg.ones(2, requires_grad=True)
+    s = mg.tensor([2.0, 3.0], requires_grad=True)
+    ((w + b) * s).sum().backward(create_graph=True)
+    assert w.grad is not b.grad and not np.shares_memory(w.grad._data, b.grad._data)
+    assert w.grad.requires_grad
+    g = mg.grad(w.grad.sum(), s)[0]  # the history survives the copy
+    np.testing.assert_array_equal(g.numpy(), [1.0, 1.0])
+    with mg.no_grad():
+        w.grad.mul_(0.5)
+    np.testing.assert_array_equal(b.grad.detach().numpy(), [2.0, 3.0])
+    x = mg.ones(3, requires_grad=True)
+    x.sum().backward(create_graph=True)  # a broadcast (read-only) gradient
+    with mg.no_grad():
+        x.grad.mul_(2)
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])

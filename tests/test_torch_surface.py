@@ -168,6 +168,7 @@ def test_function_forms_match_torch():
     assert mg.numel(x) == torch.numel(tx) == 6
     assert mg.is_tensor(x) and not mg.is_tensor(a)
     assert mg.zeros_like(x).tolist() == torch.zeros_like(tx).tolist()
+    assert mg.t(x).tolist() == torch.t(tx).tolist()
     b = np.arange(12.0).reshape(2, 3, 2)
     (p, tp), (q, tq) = both(b), both(b.transpose(0, 2, 1))
     assert mg.bmm(p, q).tolist() == torch.bmm(tp, tq).tolist()
