@@ -704,3 +704,13 @@ def _owned(g: Tensor, seen: set[int]) -> Tensor:
         arr = arr.copy()
     seen.add(id(arr))
     return type(g)._make(arr, False)
+
+
+def __getattr__(name: str) -> Any:
+    """`torch.autograd.gradcheck` / `gradgradcheck`, which live in `minigrad.gradcheck`
+    (imported on first use: that module imports this one)."""
+    if name in ("gradcheck", "gradgradcheck"):
+        import importlib
+
+        return getattr(importlib.import_module(f"{__package__}.gradcheck"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -406,3 +406,13 @@ def test_linspace_refuses_bad_steps():
     for steps in (-1, 2.5, True):
         with pytest.raises(ValueError, match="linspace: steps"):
             mg.linspace(0, 1, steps)
+
+
+def test_autograd_module_has_gradcheck_as_torch():
+    from minigrad.autograd import gradcheck, gradgradcheck
+
+    x = mg.tensor([0.5, -1.5, 2.0], dtype=mg.float64, requires_grad=True)
+    assert gradcheck(lambda a: (a * a.exp()).sum(), (x,))
+    assert gradgradcheck(lambda a: (a * a.exp()).sum(), (x,))
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        mg.autograd.nothing_here  # noqa: B018
