@@ -127,6 +127,12 @@ def resolve_args(
             f"with --out {run_dir} --overwrite)"
         )
     if not common.checkpoint_path(run_dir).is_file():
+        holder = RunLock(run_dir).holder()
+        if holder is not None:  # a live run that has not committed its first checkpoint
+            raise RunFolderInUse(
+                f"--resume {run_dir}: the folder is in use by a live run ({holder}) that has "
+                "not written its first checkpoint yet; wait for it to finish or stop it"
+            )
         raise FileNotFoundError(
             f"--resume {run_dir}: checkpoint not found (no {common.CHECKPOINT_NAME} there)"
         )
@@ -146,9 +152,10 @@ def resolve_args(
         flag = _flag(parser, dest)
         if not _may_change(dest, old, new):
             hint = f"; {flag} may only grow" if dest in MAY_CHANGE and old is not None else ""
+            was = f"without {flag}, at its default" if old is None else f"with {flag} {_plain(old)}"
             raise ValueError(
-                f"{flag} {_plain(new)}: the run in {run_dir} has {flag} {_plain(old)} "
-                f"(its {CONFIG_NAME}); a resumed run keeps its settings{hint}. Drop the flag, "
+                f"{flag} {_plain(new)}: the run in {run_dir} was started {was}"
+                f" (its {CONFIG_NAME}); a resumed run keeps its settings{hint}. Drop the flag, "
                 "or start a new run with --out"
             )
         changes[dest] = (old, new)
@@ -201,6 +208,21 @@ class RunLock:
         os.fsync(fd)
         self.fd = fd
         return _describe(stale) if stale.strip() else None
+
+    def holder(self) -> str | None:
+        """The live holder's description, or None when nobody holds the lock (checked
+        without creating the file or keeping the lock)."""
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _describe(os.pread(fd, 4096, 0))
+        finally:
+            os.close(fd)  # closing drops a lock taken here
+        return None
 
     def release(self) -> None:
         if self.fd is None:

@@ -82,7 +82,8 @@ def test_resume_refuses_a_contradicting_flag(tmp_path, capsys, flag, value, stor
     capsys.readouterr()
     assert gan.main(["--resume", str(run), flag, value]) == 1
     err = capsys.readouterr().err
-    assert f"{flag} {value}: the run in {run} has {flag} {stored}" in err
+    was = f"without {flag}, at its default" if stored == "None" else f"with {flag} {stored}"
+    assert f"{flag} {value}: the run in {run} was started {was}" in err
     assert before == ((run / "config.json").read_text(), (run / "checkpoint.npz").read_bytes())
     if stored != "None":  # the stored value itself is no contradiction
         assert gan.main(["--resume", str(run), flag, stored]) == 0
@@ -126,6 +127,24 @@ def test_one_writer_per_folder(tmp_path, capsys):
     finally:
         held.release()
     assert gan.main(["--resume", str(run), "--steps", "2"]) == 0
+
+
+def test_resume_of_a_live_run_before_its_first_checkpoint_names_the_holder(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    held = scaffold.RunLock(run)  # a new run holds the folder but has no checkpoint yet
+    assert held.acquire() is None
+    try:
+        assert scaffold.RunLock(run).holder() is not None
+        assert gan.main(["--resume", str(run)]) == 1
+        err = capsys.readouterr().err
+        assert f"in use by a live run (pid {os.getpid()} on " in err
+        assert "Traceback" not in err
+    finally:
+        held.release()
+    assert scaffold.RunLock(run).holder() is None
+    assert gan.main(["--resume", str(run)]) == 1  # no holder now: the missing checkpoint
+    assert "checkpoint not found" in capsys.readouterr().err
 
 
 def test_stale_lock_file_is_taken_over(tmp_path, capsys):
