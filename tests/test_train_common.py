@@ -1,6 +1,7 @@
 """train/common.py: checkpoints, logs, images, plots, interrupts and NaN checks."""
 
 import argparse
+import json
 import os
 import signal
 import time
@@ -41,26 +42,6 @@ def test_common_args_and_device():
             common.resolve_device("cuda")
 
 
-def test_prepare_run_dir(tmp_path):
-    parser = common.add_common_args(argparse.ArgumentParser())
-    args = parser.parse_args(["--out", str(tmp_path / "run")])
-    run = common.prepare_run_dir(args)
-    assert (run / "config.json").is_file()
-    args = parser.parse_args(["--resume", str(run)])
-    with pytest.raises(FileNotFoundError, match="checkpoint.npz"):
-        common.prepare_run_dir(args)
-    common.save_checkpoint(common.checkpoint_path(run), {"step": 1})
-    assert common.prepare_run_dir(args) == run
-    common.append_jsonl(run / "metrics.jsonl", {"epoch": 1})
-    again = parser.parse_args(["--out", str(run)])
-    with pytest.raises(FileExistsError, match="--resume .*--overwrite"):
-        common.prepare_run_dir(again)
-    assert common.checkpoint_path(run).is_file()  # refused: nothing touched
-    again = parser.parse_args(["--out", str(run), "--overwrite"])
-    assert common.prepare_run_dir(again) == run
-    assert not (run / "metrics.jsonl").exists() and not common.checkpoint_path(run).exists()
-
-
 def test_checkpoint_is_atomic(tmp_path):
     path = tmp_path / "run" / "checkpoint.npz"
     state = {"step": 5, "model": {"w": mg.tensor(np.arange(3.0))}, "lr": 0.1}
@@ -89,10 +70,13 @@ def test_rng_state_round_trips_through_a_checkpoint(tmp_path):
     np.testing.assert_array_equal(np.random.rand(2), expected[1])
 
 
-def test_jsonl_append_and_read(tmp_path):
-    path = tmp_path / "log" / "metrics.jsonl"
-    common.append_jsonl(path, {"step": 1, "loss": np.float32(0.5), "t": mg.tensor(2.0)})
-    common.append_jsonl(path, {"step": 2, "loss": float("nan")})
+def test_jsonl_write_and_read(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    records = [
+        {"step": 1, "loss": np.float32(0.5), "t": mg.tensor(2.0)},
+        {"step": 2, "loss": float("nan")},
+    ]
+    path.write_text("".join(json.dumps(r, default=common.json_default) + "\n" for r in records))
     records = common.read_jsonl(path)
     assert records[0] == {"step": 1, "loss": 0.5, "t": 2.0}
     assert records[1]["step"] == 2 and np.isnan(records[1]["loss"])

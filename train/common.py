@@ -177,35 +177,9 @@ def resolve_device(name: str | None) -> str:
     return device
 
 
-def prepare_run_dir(args: argparse.Namespace) -> Path:
-    """The run folder (--resume's when given, else --out), created if needed. A new run
-    records its arguments in config.json; it refuses a folder holding another run's
-    checkpoint or log unless --overwrite, so that no run is lost or mixed with another."""
-    run_dir = args.resume or args.out
-    if run_dir is None:
-        raise ValueError("no run folder: pass --out RUN_DIR or --resume RUN_DIR")
-    run_dir = Path(run_dir)
-    if args.resume and not checkpoint_path(run_dir).is_file():
-        raise FileNotFoundError(f"--resume {run_dir}: no {CHECKPOINT_NAME} in that folder")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if not args.resume:
-        old = [p for p in (checkpoint_path(run_dir), run_dir / "metrics.jsonl") if p.exists()]
-        if old and not getattr(args, "overwrite", False):
-            raise FileExistsError(
-                f"--out {run_dir} already holds a run ({old[0].name}): continue it with "
-                f"--resume {run_dir}, start it over with --overwrite, or pick another --out"
-            )
-        for p in old:
-            p.unlink()
-        config = json.dumps(vars(args), indent=2, sort_keys=True, default=str)
-        with _atomic_path(run_dir / "config.json") as tmp:
-            tmp.write_text(config + "\n", encoding="utf-8")
-    return run_dir
-
-
 # ---------------------------------------------------------------------- files
 @contextlib.contextmanager
-def _atomic_path(path: Path) -> Iterator[Path]:
+def atomic_path(path: Path) -> Iterator[Path]:
     """A temporary sibling of `path` (same suffix) to write; renamed over `path` on
     success, removed on failure, so readers never see a half-written file."""
     path = Path(path)
@@ -274,7 +248,7 @@ def set_rng_state(state: Mapping[str, Any]) -> None:
     np.random.set_state(state["numpy"])
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, mg.Tensor):
         value = value.detach()._data
     if isinstance(value, np.generic):
@@ -284,17 +258,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
-
-
-def append_jsonl(path: str | Path, record: Mapping[str, Any]) -> None:
-    """Append one JSON object as a line, flushed and fsynced so a crash loses at most it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(dict(record), default=_json_default, allow_nan=True)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(line + "\n")
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
@@ -358,7 +321,7 @@ def write_image_grid(
     from PIL import Image
 
     grid = make_image_grid(images, nrow, padding, pad_value)
-    with _atomic_path(Path(path)) as tmp:
+    with atomic_path(Path(path)) as tmp:
         Image.fromarray(grid).save(tmp, format="PNG")
     return grid
 
@@ -375,7 +338,7 @@ def _new_figure(figsize: tuple[float, float]) -> Any:
 
 def _save_figure(fig: Any, path: str | Path) -> None:
     path = Path(path)
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
 
 

@@ -376,13 +376,13 @@ class RunFolder:
     def _write_config(self, config: Mapping[str, Any]) -> None:
         text = json.dumps(dict(config), indent=2, sort_keys=True, default=str) + "\n"
         with _disk_errors(self.path / CONFIG_NAME, self):
-            with common._atomic_path(self.path / CONFIG_NAME) as tmp:
+            with common.atomic_path(self.path / CONFIG_NAME) as tmp:
                 tmp.write_text(text, encoding="utf-8")
 
     def _write_log(self) -> None:
         with _disk_errors(self.path / LOG_NAME, self):
             text = "".join(json.dumps(r, allow_nan=True) + "\n" for r in self.log)
-            with common._atomic_path(self.path / LOG_NAME) as tmp:
+            with common.atomic_path(self.path / LOG_NAME) as tmp:
                 tmp.write_text(text, encoding="utf-8")
 
     def commit(self, state: Mapping[str, Any], record: Mapping[str, Any] | None = None) -> None:
@@ -414,7 +414,7 @@ class RunFolder:
 
 def _plain_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """`record` as plain JSON values (NumPy scalars and arrays to numbers and lists)."""
-    return json.loads(json.dumps(dict(record), default=common._json_default))
+    return json.loads(json.dumps(dict(record), default=common.json_default))
 
 
 class _disk_errors:

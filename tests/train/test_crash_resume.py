@@ -28,7 +28,7 @@ SECONDS = ("seconds", "train_seconds")
 @pytest.fixture(autouse=True)
 def quick_pictures(monkeypatch):
     def picture(path, *args, **kwargs):
-        with common._atomic_path(path) as tmp:
+        with common.atomic_path(path) as tmp:
             tmp.write_bytes(b"picture")
 
     for name in ("scatter_plot", "plot_curves", "write_image_grid"):
