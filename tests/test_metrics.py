@@ -131,3 +131,26 @@ def test_class_histogram():
     np.testing.assert_array_equal(metrics.class_histogram([0, 2, 2, 3], 5), [1, 0, 2, 1, 0])
     with pytest.raises(ValueError):
         metrics.class_histogram([0, 5], 5)
+
+
+def test_kl_to_uniform_by_hand():
+    assert metrics.kl_to_uniform(np.full(10, 0.1)) == pytest.approx(0.0, abs=1e-12)
+    assert metrics.kl_to_uniform(np.eye(10)[3]) == pytest.approx(np.log(10))
+    # counts are normalised; 0 log 0 = 0: p = (1/2, 1/2, 0, 0) -> log 2
+    assert metrics.kl_to_uniform(np.array([5, 5, 0, 0], np.int64)) == pytest.approx(np.log(2))
+    p = np.array([0.7, 0.2, 0.1])
+    assert metrics.kl_to_uniform(p) == pytest.approx((p * np.log(3 * p)).sum())
+    for bad in (np.zeros(4), np.array([1.0, -1.0, 1.0]), np.array([1.0, np.nan]), np.zeros(0)):
+        with pytest.raises(ValueError, match="kl_to_uniform"):
+            metrics.kl_to_uniform(bad)
+
+
+def test_confident_share_counts_ties_at_the_threshold():
+    probs = np.array([[0.9, 0.1], [0.5, 0.5], [0.05, 0.95], [0.89, 0.11]], np.float64)
+    assert metrics.confident_share(probs, 0.9) == pytest.approx(2 / 4)
+    assert metrics.confident_share(probs[::2], 0.9) == 1.0  # a non-contiguous view
+    assert metrics.confident_share(probs[::2, ::-1], 0.95) == 0.5
+    assert metrics.confident_share(np.zeros((0, 10))) == 0.0
+    assert metrics.confident_share(probs.astype(np.float32), 0.5) == 1.0
+    with pytest.raises(ValueError, match=r"\(N, K\)"):
+        metrics.confident_share(np.ones(3))

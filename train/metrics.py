@@ -89,6 +89,28 @@ def class_histogram(pred_labels: Any, n_classes: int) -> np.ndarray:
     return np.bincount(y, minlength=n_classes).astype(np.int64)
 
 
+def kl_to_uniform(shares: Any) -> float:
+    """KL(p || uniform) in nats of a histogram (K,) of counts or shares: 0 for a uniform
+    one, log K for all mass on one class (0 log 0 = 0)."""
+    p = _host(shares).ravel()
+    if p.size == 0 or not np.isfinite(p).all() or (p < 0).any() or p.sum() <= 0:
+        raise ValueError(
+            f"kl_to_uniform needs non-negative finite counts with a positive sum, got {p}"
+        )
+    p = p / p.sum()
+    nz = p > 0
+    return float((p[nz] * np.log(p[nz] * p.size)).sum())
+
+
+def confident_share(probs: Any, threshold: float = 0.9) -> float:
+    """The share of rows of class probabilities (N, K) whose largest is >= threshold (0.0
+    for no rows)."""
+    p = _host(probs)
+    if p.ndim != 2:
+        raise ValueError(f"expected probabilities (N, K), got shape {p.shape}")
+    return float((p.max(1) >= threshold).mean()) if len(p) else 0.0
+
+
 # ---------------------------------------------------------------------- retrieval
 def _neighbours(emb: np.ndarray, k: int, chunk: int = 512) -> Iterator[tuple[slice, np.ndarray]]:
     """For each chunk of queries, the indices (chunk, k) of their k nearest other items by
