@@ -26,8 +26,14 @@ from .ops import (
     cat,
     chunk,
     clip,
+    cos,
+    einsum,
+    erf,
     exp,
     flatten,
+    isfinite,
+    isinf,
+    isnan,
     leaky_relu,
     log,
     log_sigmoid,
@@ -43,13 +49,16 @@ from .ops import (
     relu,
     reshape,
     sigmoid,
+    sin,
     softmax,
     softplus,
+    sort,
     split,
     sqrt,
     squeeze,
     stack,
     tanh,
+    topk,
     transpose,
     unsqueeze,
     var,
@@ -63,6 +72,7 @@ from .tensor import (
     arange,
     bool_,
     device,
+    eye,
     float16,
     float32,
     float64,
@@ -81,6 +91,7 @@ from .tensor import (
     randint,
     randn,
     randn_like,
+    randperm,
     tensor,
     uint8,
     zeros,
@@ -110,6 +121,14 @@ def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False) -> Te
 
 def pow(x, exponent) -> Tensor:  # noqa: A001
     return ops.power(x, exponent)
+
+
+def div(x, other, *, rounding_mode: str | None = None) -> Tensor:
+    """x / other; rounding_mode 'trunc' or 'floor' rounds the quotient (dtype kept)."""
+    return ops.div_rounded(x, other, rounding_mode)
+
+
+divide = div
 
 
 def bmm(a: Tensor, b: Tensor) -> Tensor:

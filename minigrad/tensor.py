@@ -430,6 +430,33 @@ class Tensor:
     def pow_(self, exponent: Any) -> Tensor:
         return self._ufunc_("pow_", "power", exponent)
 
+    def _unary_(self, what: str, name: str, float_only: bool) -> Tensor:
+        """self = xp.<name>(self) in self's memory, with the rules of the other in-place ops;
+        a float-valued op (exp_, sqrt_) refuses an integer or bool tensor, as PyTorch."""
+        if float_only and self.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"{what}: the result is floating-point and can't be written into a "
+                f"{self.dtype} tensor; in-place ops keep the dtype"
+            )
+        if name == "negative" and self.dtype.kind == "b":
+            raise RuntimeError(f"{what}: negation of a bool tensor; use `~` for a mask")
+        self._inplace(what)
+        getattr(get_array_module(self._data), name)(self._data, out=self._data)
+        self._version += 1
+        return self
+
+    def exp_(self) -> Tensor:
+        return self._unary_("exp_", "exp", True)
+
+    def sqrt_(self) -> Tensor:
+        return self._unary_("sqrt_", "sqrt", True)
+
+    def abs_(self) -> Tensor:
+        return self._unary_("abs_", "absolute", False)
+
+    def neg_(self) -> Tensor:
+        return self._unary_("neg_", "negative", False)
+
     def _recorded_iop(self, other: Any) -> bool:
         """Whether `self op= other` must be recorded in the graph: in grad mode, self is a
         non-leaf that requires grad, or other requires grad. PyTorch records such an
@@ -679,8 +706,10 @@ class Tensor:
     def mul(self, other: Any) -> Tensor:
         return _ops().mul(self, other)
 
-    def div(self, other: Any) -> Tensor:
-        return _ops().div(self, other)
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return _ops().div_rounded(self, other, rounding_mode)
+
+    divide = div
 
     def neg(self) -> Tensor:
         return _ops().neg(self)
@@ -696,6 +725,16 @@ class Tensor:
         from .ops.shape import clone
 
         return clone(self)
+
+    def contiguous(self) -> Tensor:
+        """self when its array is C-contiguous, else a contiguous copy (differentiable,
+        with its own storage and version counter), as PyTorch's `contiguous()`."""
+        if self._data.flags.c_contiguous:
+            return self
+        return self.clone()
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
 
     def t(self) -> Tensor:
         """Transpose of a tensor with at most 2 dims, as PyTorch's `t()`."""
@@ -714,6 +753,24 @@ class Tensor:
 
     def abs(self) -> Tensor:
         return _ops().abs(self)
+
+    def sin(self) -> Tensor:
+        return _ops().sin(self)
+
+    def cos(self) -> Tensor:
+        return _ops().cos(self)
+
+    def erf(self) -> Tensor:
+        return _ops().erf(self)
+
+    def isnan(self) -> Tensor:
+        return _ops().isnan(self)
+
+    def isinf(self) -> Tensor:
+        return _ops().isinf(self)
+
+    def isfinite(self) -> Tensor:
+        return _ops().isfinite(self)
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return _ops().clip(self, min, max)
@@ -849,6 +906,21 @@ class Tensor:
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return _ops().chunk(self, chunks, dim)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return _ops().repeat(self, _shape_args(sizes))
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return _ops().sort(self, dim, descending, stable)
+
+    def topk(
+        self,
+        k: int,
+        dim: int = -1,
+        largest: bool = True,
+        sorted: bool = True,  # noqa: A002
+    ) -> Any:
+        return _ops().topk(self, k, dim, largest, sorted)
 
 
 def _draw_dtype(dtype: Any) -> Any:
@@ -1018,6 +1090,29 @@ def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Ten
 def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     dtype = t.dtype if dtype is None else dtype
     return _new(random.rand(t.shape, dtype, t.device), requires_grad)
+
+
+def eye(
+    n: int,
+    m: int | None = None,
+    dtype: Any = DEFAULT_DTYPE,
+    device: Any = "cpu",
+    requires_grad: bool = False,
+) -> Tensor:
+    """An n x m identity matrix (m defaults to n), float32 unless `dtype` says otherwise."""
+    m = n if m is None else m
+    if n < 0 or m < 0:
+        raise RuntimeError(f"eye: n and m must be non-negative, got n={n}, m={m}")
+    return _new(_xp(device).eye(n, m, dtype=dtype), requires_grad)
+
+
+def randperm(n: int, dtype: Any = np.int64, device: Any = "cpu") -> Tensor:
+    """A random permutation of 0..n-1 (int64) from minigrad's generator, so `manual_seed`
+    makes it repeatable."""
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+    arr = random.permutation(int(n), normalize_device(device))
+    return _new(arr.astype(dtype, copy=False), False)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

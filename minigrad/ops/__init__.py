@@ -17,9 +17,15 @@ from .elementwise import (
     abs,  # noqa: A004
     add,
     clip,
+    cos,
     div,
+    div_rounded,
+    erf,
     exp,
     floor_divide,
+    isfinite,
+    isinf,
+    isnan,
     log,
     maximum,
     minimum,
@@ -29,12 +35,13 @@ from .elementwise import (
     remainder,
     scale,
     sign,
+    sin,
     sqrt,
     sub,
     to_float,
     where,
 )
-from .linalg import linear, matmul
+from .linalg import einsum, linear, matmul
 from .pool import avg_pool2d, interpolate, max_pool2d
 from .reduce import (
     amax,
@@ -61,15 +68,29 @@ from .shape import (
     move,
     pad,
     permute,
+    repeat,
     reshape,
+    sort,
     split,
     squeeze,
     stack,
+    topk,
     transpose,
     unsqueeze,
 )
 
 __all__ = [
+    "topk",
+    "sort",
+    "sin",
+    "repeat",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "erf",
+    "einsum",
+    "div_rounded",
+    "cos",
     "avg_pool2d",
     "batch_norm",
     "conv2d",

@@ -552,3 +552,141 @@ def remainder(a: Any, b: Any) -> Tensor:
 
 def sign(x: Tensor) -> Tensor:
     return Tensor._make(get_array_module(x._data).sign(x._data), False)
+
+
+class Sin(Function):
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):  # sin(inf) is NaN, as in PyTorch, silently
+            return get_array_module(x).sin(x)
+
+    def backward(self, gy):
+        return gy * cos(self.inputs[0])
+
+
+class Cos(Function):
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):  # cos(inf) is NaN, as in PyTorch, silently
+            return get_array_module(x).cos(x)
+
+    def backward(self, gy):
+        return gy * -sin(self.inputs[0])
+
+
+def sin(x: Tensor) -> Tensor:
+    return Sin()(to_float(x))
+
+
+def cos(x: Tensor) -> Tensor:
+    return Cos()(to_float(x))
+
+
+_ERF_TERMS = 40  # enough for both series below to reach float64 rounding (~1e-15)
+
+
+def erf_array(x: Any) -> Any:
+    """erf(x) element-wise, NumPy or CuPy, without SciPy. Computed in float64 and returned in
+    x's dtype; absolute error about 1e-15 against `math.erf`. For |x| < 2 the series
+    2/sqrt(pi) exp(-x^2) sum 2^n x^(2n+1) / (2n+1)!! (all terms positive, no cancellation);
+    above, 1 - erfc(x) with erfc's continued fraction; erf is 1 in float64 beyond 6."""
+    xp = get_array_module(x)
+    x64 = x.astype(np.float64)
+    a = xp.minimum(xp.abs(x64), 6.0)  # NaN stays NaN
+    small = a < 2.0
+    s = xp.where(small, a, 0.0)
+    s2, term = 2 * s * s, s
+    total = s
+    for n in range(1, _ERF_TERMS):
+        term = term * s2 / (2 * n + 1)
+        total = total + term
+    series = (2 / np.sqrt(np.pi)) * xp.exp(-s * s) * total
+    c = xp.where(small, 2.0, a)
+    f = c  # erfc(c) = exp(-c^2) / sqrt(pi) / (c + (1/2) / (c + 1 / (c + (3/2) / (c + ...))))
+    for k in range(_ERF_TERMS, 0, -1):
+        f = c + (k / 2) / f
+    tail = 1 - xp.exp(-c * c) / np.sqrt(np.pi) / f
+    return xp.copysign(xp.where(small, series, tail), x64).astype(x.dtype)
+
+
+class Erf(Function):
+    """The error function; d erf(x)/dx = 2/sqrt(pi) exp(-x^2)."""
+
+    def forward(self, x):
+        return erf_array(x)
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        return gy * (exp(-(x * x)) * (2 / np.sqrt(np.pi)))
+
+
+def erf(x: Tensor) -> Tensor:
+    return Erf()(to_float(x))
+
+
+def _trunc_divide(xp: Any, a: Any, b: Any) -> Any:
+    """a / b rounded toward zero; integers without a float round trip."""
+    if a.dtype.kind == "f":
+        return xp.trunc(a / b)
+    q = xp.floor_divide(a, b)
+    # floor and trunc differ where the division is inexact and the signs differ
+    return q + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+
+
+class RoundedDiv(Function):
+    """a / b rounded toward zero ('trunc') or -inf ('floor'). Piecewise constant: its
+    gradient is zero, as PyTorch's `div(..., rounding_mode=...)` defines it."""
+
+    uses_inputs = False
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.op_name = f"div(rounding_mode={mode!r})"
+
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        self.shapes = (a.shape, b.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # float x / 0: inf or NaN
+            if self.mode == "floor":
+                return xp.floor_divide(a, b)
+            return _trunc_divide(xp, a, b)
+
+    def backward(self, gy):
+        xp = get_array_module(gy._data)
+        return tuple(
+            Tensor._make(xp.zeros(shape, dtype=gy.dtype), False) if need else None
+            for shape, need in zip(self.shapes, self.needs_input_grad, strict=True)
+        )
+
+
+_ROUNDING_MODES = (None, "trunc", "floor")
+
+
+def div_rounded(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
+    """PyTorch's `div(a, b, rounding_mode=)`: None is true division; 'trunc' and 'floor'
+    round the quotient and keep the promoted dtype (integers stay integers)."""
+    if rounding_mode not in _ROUNDING_MODES:
+        raise ValueError(
+            f"div: rounding_mode must be one of {_ROUNDING_MODES}, got {rounding_mode!r}"
+        )
+    if rounding_mode is None:
+        return div(a, b)
+    a, b = promote(a, b)
+    _integer_operands(a, b, f"div(rounding_mode={rounding_mode!r})")
+    return RoundedDiv(rounding_mode)(a, b)
+
+
+def _test(x: Tensor, name: str) -> Tensor:
+    xp = get_array_module(x._data)
+    return Tensor._make(xp.asarray(getattr(xp, name)(x._data)), False)
+
+
+def isnan(x: Tensor) -> Tensor:
+    """A bool tensor: True where x is NaN (never for integer or bool x)."""
+    return _test(x, "isnan")
+
+
+def isinf(x: Tensor) -> Tensor:
+    return _test(x, "isinf")
+
+
+def isfinite(x: Tensor) -> Tensor:
+    return _test(x, "isfinite")

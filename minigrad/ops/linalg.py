@@ -3,13 +3,16 @@ differentiable."""
 
 from __future__ import annotations
 
+import string
+from collections import Counter
 from typing import Any
 
 from ..autograd import Function
+from ..backend import get_array_module
 from ..tensor import Tensor
-from .elementwise import _same, promote
-from .reduce import reduce_sum, sum_to
-from .shape import reshape, transpose
+from .elementwise import _same, promote, result_dtype
+from .reduce import broadcast_to, reduce_sum, sum_to
+from .shape import cast, reshape, transpose
 
 
 class MatMul(Function):
@@ -81,3 +84,126 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     args = (x2, weight) if bias is None else (x2, weight, bias)
     y = Linear()(*args)
     return reshape(y, lead + (weight.shape[0],)) if x.ndim != 2 else y
+
+
+class Einsum(Function):
+    """einsum with explicit subscripts, each operand's letters distinct and every letter's
+    size equal across operands (`einsum` arranges both). The gradient of operand k is the
+    einsum of gy with the other operands into k's letters; letters summed over in k alone
+    come back by broadcasting."""
+
+    def __init__(self, ins: tuple[str, ...], out: str) -> None:
+        self.ins, self.out = ins, out
+
+    def forward(self, *arrays):
+        xp = get_array_module(*arrays)
+        return xp.einsum(f"{','.join(self.ins)}->{self.out}", *arrays, optimize=True)
+
+    def backward(self, gy):
+        grads = []
+        for k, need in enumerate(self.needs_input_grad):
+            if not need:
+                grads.append(None)
+                continue
+            x = self.inputs[k]
+            others = [s for i, s in enumerate(self.ins) if i != k]
+            seen = self.out + "".join(others)
+            kept = "".join(c for c in self.ins[k] if c in seen)
+            ops = [gy] + [t for i, t in enumerate(self.inputs) if i != k]
+            g = Einsum((self.out, *others), kept)(*ops)
+            if kept != self.ins[k]:
+                kept_shape = [
+                    n if c in kept else 1 for c, n in zip(self.ins[k], x.shape, strict=True)
+                ]
+                g = reshape(g, tuple(kept_shape))
+                g = broadcast_to(g, x.shape)
+            grads.append(g)
+        return tuple(grads)
+
+
+_LETTERS = string.ascii_uppercase + string.ascii_lowercase
+
+
+def _einsum_subscripts(equation: str, shapes: list) -> tuple[list[str], str]:
+    """Operand and output letters with '...' spelled out in letters the equation does not
+    use (right-aligned across operands, as broadcasting aligns dims)."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(
+            f"einsum: equation {equation!r} names {len(ins)} operands, got {len(shapes)}"
+        )
+    for part in (*ins, rhs):
+        bad = set(part.replace("...", "")) - set(_LETTERS)
+        if bad or part.count("...") > 1:
+            raise ValueError(
+                f"einsum: invalid subscripts {part!r} in {equation!r} (letters a-z, A-Z and "
+                "at most one '...' per operand)"
+            )
+    free = [c for c in _LETTERS if c not in eq]
+    n_ell = 0
+    for s, shape in zip(ins, shapes, strict=True):
+        named = len(s.replace("...", ""))
+        if ("..." in s and named > len(shape)) or ("..." not in s and named != len(shape)):
+            raise ValueError(
+                f"einsum: subscripts {s!r} in {equation!r} do not fit an operand of shape "
+                f"{tuple(shape)}"
+            )
+        if "..." in s:
+            n_ell = max(n_ell, len(shape) - named)
+    ell = "".join(free[:n_ell])
+    ins = [
+        s.replace("...", ell[n_ell - (len(shape) - len(s) + 3) :] if "..." in s else "")
+        for s, shape in zip(ins, shapes, strict=True)
+    ]
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:  # implicit output: the ellipsis dims, then letters used once, sorted
+        counts = Counter("".join(ins))
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    return ins, out
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """PyTorch's einsum (`torch.einsum("ij,jk->ik", a, b)` or with a list of operands),
+    differentiable to any order. Size-1 dims broadcast against a letter's size. Repeated
+    letters within one operand (diagonals, traces) are not supported."""
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    if not operands or not all(isinstance(t, Tensor) for t in operands):
+        raise TypeError(f"einsum: operands must be tensors, got {[type(t) for t in operands]}")
+    ins, out = _einsum_subscripts(equation, [t.shape for t in operands])
+    for s in ins:
+        twice = sorted(c for c, n in Counter(s).items() if n > 1)
+        if twice:
+            raise ValueError(
+                f"einsum: {equation!r} repeats index {twice[0]!r} within one operand "
+                "(a diagonal or trace); minigrad's einsum does not support that, take the "
+                "diagonal first"
+            )
+    sizes: dict[str, int] = {}
+    for s, t in zip(ins, operands, strict=True):
+        for c, n in zip(s, t.shape, strict=True):
+            have = sizes.get(c)
+            if have is None or have == 1:
+                sizes[c] = n
+            elif n not in (1, have):
+                raise ValueError(
+                    f"einsum: index {c!r} in {equation!r} has sizes {have} and {n}, which "
+                    "do not broadcast"
+                )
+    bad = sorted(set(out) - set("".join(ins))) or sorted(
+        c for c, n in Counter(out).items() if n > 1
+    )
+    if bad:
+        raise ValueError(
+            f"einsum: output index {bad[0]!r} in {equation!r} must appear once in the output "
+            "and in some operand"
+        )
+    dt = result_dtype(*operands)
+    operands = [
+        broadcast_to(cast(t, dt), tuple(sizes[c] for c in s))
+        for s, t in zip(ins, operands, strict=True)
+    ]
+    return Einsum(tuple(ins), out)(*operands)

@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module, to_device
 from ..tensor import Tensor
-from .reduce import expand, normalize_dims
+from .reduce import expand, normalize_dims, values_indices
 
 
 class Reshape(Function):
@@ -336,6 +336,128 @@ def move(x: Tensor, device: str) -> Tensor:
     return Move(device)(x)
 
 
+class Repeat(Function):
+    """Tile x `reps` times along each dim (x already has len(reps) dims). The gradient sums
+    the tiles: gy viewed as (r0, n0, r1, n1, ...) summed over the r axes."""
+
+    uses_inputs = False
+
+    def __init__(self, reps: tuple[int, ...]) -> None:
+        self.reps = reps
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return get_array_module(x).tile(x, self.reps)
+
+    def backward(self, gy):
+        split_shape = tuple(v for r, n in zip(self.reps, self.x_shape, strict=True) for v in (r, n))
+        tiles = tuple(range(0, 2 * len(self.reps), 2))
+        return reshape(gy, split_shape).sum(dim=tiles) if tiles else gy
+
+
+def repeat(x: Tensor, sizes: tuple[int, ...]) -> Tensor:
+    """PyTorch's Tensor.repeat: a copy tiled `sizes[i]` times along dim i; extra leading
+    sizes add new dims."""
+    sizes = tuple(int(s) for s in sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError(
+            f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the "
+            f"number of dims of the tensor ({x.ndim}, shape {x.shape})"
+        )
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"repeat: repeats must be non-negative, got {sizes}")
+    x = reshape(x, (1,) * (len(sizes) - x.ndim) + x.shape)
+    return Repeat(sizes)(x)
+
+
+class TakeAlong(Function):
+    """x's elements at `index` along one dim (take_along_axis). Each index appears once per
+    slice (a sort order), so the gradient is a plain scatter, and vice versa."""
+
+    uses_inputs = False
+
+    def __init__(self, index: Any, dim: int, shape: tuple[int, ...]) -> None:
+        self.index, self.dim, self.shape = index, dim, shape
+
+    def forward(self, x):
+        return get_array_module(x).take_along_axis(x, self.index, axis=self.dim)
+
+    def backward(self, gy):
+        return PutAlong(self.index, self.dim, self.shape)(gy)
+
+
+class PutAlong(Function):
+    """gy scattered into zeros of `shape` at `index` along one dim: TakeAlong's adjoint."""
+
+    uses_inputs = False
+
+    def __init__(self, index: Any, dim: int, shape: tuple[int, ...]) -> None:
+        self.index, self.dim, self.shape = index, dim, shape
+
+    def forward(self, gy):
+        xp = get_array_module(gy)
+        gx = xp.zeros(self.shape, dtype=gy.dtype)
+        xp.put_along_axis(gx, self.index, gy, axis=self.dim)
+        return gx
+
+    def backward(self, ggx):
+        return TakeAlong(self.index, self.dim, self.shape)(ggx)
+
+
+def _sort_order(a: Any, d: int, descending: bool) -> Any:
+    """Stable argsort along d. NaN sorts above everything, as in PyTorch: last ascending,
+    first descending. Descending order is a stable ascending sort of the reversed array,
+    read backwards, so ties keep their original order."""
+    xp = get_array_module(a)
+    if not descending:
+        return xp.argsort(a, axis=d, kind="stable")
+    n = a.shape[d]
+    rev = xp.flip(a, axis=d)
+    order = xp.flip(xp.argsort(rev, axis=d, kind="stable"), axis=d)
+    return n - 1 - order
+
+
+def _sorted_pair(x: Tensor, order: Any, d: int) -> values_indices:
+    order = order.astype(np.int64, copy=False)
+    values = TakeAlong(order, d, x.shape)(x)
+    return values_indices(values, Tensor._make(order, False))
+
+
+def sort(
+    x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+) -> values_indices:
+    """PyTorch's sort: (values, indices) along `dim`, differentiable in values. Always
+    stable (PyTorch allows any order of ties when stable=False); NaN counts as largest."""
+    if x.ndim == 0:
+        normalize_dims(dim, 0, "sort")
+        zero = get_array_module(x._data).zeros((), np.int64)
+        return values_indices(clone(x), Tensor._make(zero, False))
+    (d,) = normalize_dims(dim, x.ndim, "sort")
+    return _sorted_pair(x, _sort_order(x._data, d, descending), d)
+
+
+def topk(
+    x: Tensor,
+    k: int,
+    dim: int = -1,
+    largest: bool = True,
+    sorted: bool = True,  # noqa: A002
+) -> values_indices:
+    """PyTorch's topk: the k largest (or smallest) elements along `dim` and their indices,
+    differentiable in values. Always returned sorted (`sorted=False` allows any order);
+    NaN counts as largest; among ties the order differs from PyTorch's unspecified one."""
+    n = x.shape[normalize_dims(dim, x.ndim, "topk")[0]] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: selected index k={k} out of range for a dim of size {n}")
+    if x.ndim == 0:
+        return sort(x, dim)
+    (d,) = normalize_dims(dim, x.ndim, "topk")
+    order = _sort_order(x._data, d, largest)
+    index = [slice(None)] * x.ndim
+    index[d] = slice(0, k)
+    return _sorted_pair(x, order[tuple(index)], d)
+
+
 __all__ = [
     "cast",
     "cat",
@@ -348,10 +470,13 @@ __all__ = [
     "normalize_index",
     "pad",
     "permute",
+    "repeat",
     "reshape",
+    "sort",
     "split",
     "squeeze",
     "stack",
+    "topk",
     "transpose",
     "unsqueeze",
 ]
