@@ -97,9 +97,9 @@ extern "C" __global__ void col2im(
 // any strides (in elements); outputs and argmax are C-contiguous (N, C, OH, OW) or
 // (N, C, H, W).
 
-// One thread per output y[n, c, oy, ox]: the window maximum and its offset k. The NumPy
-// code's rule: a later value replaces the best one if it is larger or NaN; padding reads
-// as pad (-inf).
+// One thread per output y[n, c, oy, ox]: the window maximum and its offset k. PyTorch's
+// rule, as the NumPy code: start at the first unpadded value; a later unpadded value
+// replaces the best one if it is larger or NaN. Padding counts as pad (-inf).
 extern "C" __global__ void max_pool_forward(
     const T* x, T* y, int* argmax, long long N, long long C, long long H, long long W,
     long long xs_n, long long xs_c, long long xs_h, long long xs_w,
@@ -113,13 +113,14 @@ extern "C" __global__ void max_pool_forward(
         long long n = r / C;
         const T* plane = x + n * xs_n + c * xs_c;
         T best = pad;
-        int best_k = 0;
+        int best_k = -1;
         for (long long i = 0; i < KH; ++i) {
             for (long long j = 0; j < KW; ++j) {
                 long long yy = oy * SH - PH + i, xx = ox * SW - PW + j;
                 bool inside = yy >= 0 && yy < H && xx >= 0 && xx < W;
-                T v = inside ? plane[yy * xs_h + xx * xs_w] : pad;
-                if ((i == 0 && j == 0) || v > best || isnan(v)) {
+                if (!inside) continue;
+                T v = plane[yy * xs_h + xx * xs_w];
+                if (best_k < 0 || v > best || isnan(v)) {
                     best = v;
                     best_k = (int)(i * KW + j);
                 }

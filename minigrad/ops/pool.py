@@ -21,7 +21,7 @@ from ..autograd import Function
 from ..backend import Array, get_array_module
 from ..tensor import Tensor
 from . import cuda_kernels
-from .elementwise import scale
+from .elementwise import _UINT, scale
 from .linalg import matmul
 from .reduce import broadcast_to
 from .shape import getitem, reshape
@@ -69,8 +69,9 @@ def _crop(buf: Array, g: PoolGeometry) -> Array:
 
 
 class MaxPool2d(Function):
-    """Window maxima of x `(N, C, H, W)` -> `(N, C, OH, OW)`; the first maximum of a window
-    wins (a NaN wins over numbers), as PyTorch."""
+    """Window maxima of x `(N, C, H, W)` -> `(N, C, OH, OW)`, as PyTorch: the gradient goes
+    to the first maximum of a window, never to padding; a NaN makes the window NaN and its
+    last NaN takes the gradient. `idx` is the kernel offset of each window's argmax."""
 
     uses_inputs = False
 
@@ -81,21 +82,93 @@ class MaxPool2d(Function):
         if cuda_kernels.handles(x):
             y, self.idx = cuda_kernels.max_pool_forward(x, self.g)
             return y
-        xp = get_array_module(x)
-        xpad = _pad(x, self.g, -math.inf)
-        kh, kw = self.g.kernel
-        y = xpad[_window(0, 0, self.g)].copy()
-        idx = xp.zeros(y.shape, dtype=np.int32)
-        for k in range(1, kh * kw):
-            v = xpad[_window(k // kw, k % kw, self.g)]
-            better = (v > y) | xp.isnan(v)
-            xp.copyto(y, v, where=better)
-            idx[better] = k
-        self.idx = idx
+        y, self.idx = _max_pool(_pad(x, self.g, -math.inf), self.g)
         return y
 
     def backward(self, gy):
         return PoolScatter(self.g, self.idx)(gy)
+
+
+def _running_max(views: list[Array]) -> tuple[Array, Array]:
+    """Elementwise maximum of equal-shape `views` and the index of the first view reaching
+    it (uint8), ignoring NaN."""
+    xp = get_array_module(views[0])
+    if len(views) == 1:
+        return views[0].copy(), xp.zeros(views[0].shape, dtype=np.uint8)
+    arg = xp.greater(views[1], views[0]).view(np.uint8)
+    y = xp.maximum(views[0], views[1])
+    for k, v in enumerate(views[2:], 2):
+        better = xp.greater(v, y).view(np.uint8)
+        xp.maximum(y, v, out=y)
+        better *= k  # 0 or k, and k exceeds every earlier index: a maximum selects it
+        xp.maximum(arg, better, out=arg)
+    return y, arg
+
+
+def _max_pool(xpad: Array, g: PoolGeometry) -> tuple[Array, Array]:
+    """Window maxima of the padded input and their kernel offsets (uint8 up to 256 offsets).
+
+    A window is a (rows x columns) block, so the maximum is taken along each row first
+    (strided views that NumPy walks as one flat loop), then down the columns: a few passes
+    at memory speed. Ties go to the first row holding the maximum, then its first column,
+    which is the first in row-major order. Windows with a NaN, or all -inf beside padding,
+    are rare and redone by `_exact_argmax`.
+    """
+    xp = get_array_module(xpad)
+    (kh, kw), (sh, sw), (oh, ow) = g.kernel, g.stride, g.out_hw
+    cols = [xpad[..., j : j + sw * (ow - 1) + 1 : sw] for j in range(kw)]
+    rowmax, col_arg = _running_max(cols)  # (N, C, Hp, OW)
+    row_views = [slice(i, i + sh * (oh - 1) + 1, sh) for i in range(kh)]
+    y, row_arg = _running_max([rowmax[:, :, r] for r in row_views])
+    if kh * kw > 256:
+        row_arg = row_arg.astype(np.int32)
+    idx = row_arg * np.uint8(kw) if kw > 1 else row_arg
+    if kw > 1:
+        for i, r in enumerate(row_views):
+            idx += col_arg[:, :, r] * (row_arg == i) if kh > 1 else col_arg[:, :, r]
+    if xp.isnan(y).any() or (any(g.padding) and (y == -math.inf).any()):
+        idx = _exact_argmax(xpad, y, g, idx.dtype)
+    return y, idx
+
+
+def _exact_argmax(xpad: Array, y: Array, g: PoolGeometry, dtype: Any) -> Array:
+    """PyTorch's argmax rule offset by offset: start at the window's first unpadded value,
+    move on to a larger value or a NaN."""
+    xp = get_array_module(xpad)
+    kw = g.kernel[1]
+    first = [np.maximum(g.padding[a] - np.arange(g.out_hw[a]) * g.stride[a], 0) for a in (0, 1)]
+    idx = xp.empty(y.shape, dtype=dtype)
+    idx[...] = xp.asarray(first[0][:, None] * kw + first[1][None, :])
+    best = xp.full(y.shape, -math.inf, dtype=y.dtype)
+    for k in range(g.kernel[0] * kw):
+        v = xpad[_window(k // kw, k % kw, g)]
+        with np.errstate(invalid="ignore"):
+            better = (v > best) | xp.isnan(v)
+        if any(g.padding):
+            better &= _unpadded(k, g, xp)
+        xp.copyto(best, v, where=better)
+        xp.copyto(idx, k, where=better, casting="unsafe")
+    return idx
+
+
+def _unpadded(k: int, g: PoolGeometry, xp: Any) -> Array:
+    """`(OH, OW)` map: True where kernel offset k of each window reads the input, not
+    padding."""
+    inside = []
+    for a, off in enumerate(divmod(k, g.kernel[1])):
+        pos = np.arange(g.out_hw[a]) * g.stride[a] + off - g.padding[a]
+        inside.append((pos >= 0) & (pos < g.in_hw[a]))
+    return xp.asarray(np.outer(inside[0], inside[1]))
+
+
+def _select(v: Array, keep: Array, out: Array | None = None) -> Array:
+    """v where `keep` (bool) holds, +0 elsewhere, in one pass: a bitwise and, so an inf or
+    NaN in v at a dropped place never leaks out (as it would through v * keep)."""
+    xp = get_array_module(v)
+    u = _UINT[v.dtype.itemsize]
+    bits = xp.negative(keep.view(np.uint8), dtype=u)  # True -> all ones
+    r = xp.bitwise_and(v.view(u), bits, out=None if out is None else out.view(u))
+    return r.view(v.dtype)
 
 
 class PoolScatter(Function):
@@ -112,8 +185,14 @@ class PoolScatter(Function):
             return cuda_kernels.max_pool_backward(gy, self.idx, self.g)
         buf = _padded_zeros(gy, self.g)
         kh, kw = self.g.kernel
+        # windows that cannot overlap are written straight into the buffer
+        apart = all(s >= k for s, k in zip(self.g.stride, self.g.kernel, strict=True))
         for k in range(kh * kw):
-            buf[_window(k // kw, k % kw, self.g)] += gy * (self.idx == k).astype(gy.dtype)
+            view = buf[_window(k // kw, k % kw, self.g)]
+            if apart:
+                _select(gy, self.idx == k, out=view)
+            else:
+                view += _select(gy, self.idx == k)
         return _crop(buf, self.g)
 
     def backward(self, ggx):
@@ -137,8 +216,7 @@ class PoolGather(Function):
         kh, kw = self.g.kernel
         y = xp.zeros(self.idx.shape, dtype=x.dtype)
         for k in range(kh * kw):
-            sel = self.idx == k
-            y[sel] = xpad[_window(k // kw, k % kw, self.g)][sel]
+            xp.copyto(y, xpad[_window(k // kw, k % kw, self.g)], where=self.idx == k)
         return y
 
     def backward(self, gy):

@@ -92,6 +92,81 @@ def test_max_pool_ties_route_to_first_and_nan_wins(device):
     assert as_numpy(X.grad._data)[0, 0, 0, 2] == 1  # first of the tied window
 
 
+def _tied_values(rng, shape, dtype, specials):
+    """Few distinct values (ties in most windows); with `specials`, NaN and -inf too."""
+    x = rng.integers(-2, 3, shape).astype(dtype)
+    if specials:
+        x[rng.random(shape) < 0.15] = np.nan
+        x[rng.random(shape) < 0.3] = -np.inf
+    return x
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    cfg=pool_configs(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    specials=st.booleans(),
+    layout=st.sampled_from(["contiguous", "transposed", "strided"]),
+    seed=st.integers(0, 2**16),
+)
+def test_max_pool_ties_nan_inf_and_layouts_route_as_torch(cfg, dtype, specials, layout, seed):
+    """Values and gradients equal torch's exactly: ties go to the window's first maximum,
+    NaN windows to their last NaN, all -inf windows to their first unpadded value; inputs
+    and incoming gradients may be non-contiguous views."""
+    torch = torch_or_skip()
+    k, s, p = cfg["k"], cfg["stride"], cfg["padding"]
+    rng = np.random.default_rng(seed)
+    shape = cfg["shape"]
+    if layout == "contiguous":
+        x = _tied_values(rng, shape, dtype, specials)
+    elif layout == "transposed":
+        x = _tied_values(rng, shape[:2] + shape[:1:-1], dtype, specials).transpose(0, 1, 3, 2)
+    else:
+        x = _tied_values(rng, shape[:3] + (2 * shape[3],), dtype, specials)[..., ::2]
+    X = mg.Tensor(x, requires_grad=True)
+    y = max_pool2d(X, k, s, p)
+    tx = torch.tensor(np.ascontiguousarray(x), requires_grad=True)
+    ty = torch.nn.functional.max_pool2d(tx, k, s, p)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    assert y.dtype == dtype
+    gy = rng.permutation(int(np.prod(y.shape))).reshape(y.shape).astype(dtype) + 1
+    gy = np.ascontiguousarray(gy.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)  # a view
+    (g,) = mg.grad(y, X, mg.Tensor(gy))
+    (tg,) = torch.autograd.grad(ty, tx, torch.tensor(gy))
+    np.testing.assert_array_equal(g.numpy(), tg.numpy())
+
+
+def test_max_pool_inf_gradient_stays_in_its_window():
+    """An inf gradient reaches only its window's argmax; the other inputs get 0, not NaN."""
+    x = mg.Tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
+    y = max_pool2d(x, 2)
+    (g,) = mg.grad(y, x, mg.Tensor(np.array([[[[np.inf, 1.0], [-np.inf, 2.0]]]])))
+    want = np.zeros((4, 4))
+    want[1, 1], want[1, 3], want[3, 1], want[3, 3] = np.inf, 1, -np.inf, 2
+    np.testing.assert_array_equal(g.numpy()[0, 0], want)
+    for k, s, p in ((3, 1, 1), (3, 2, 1)):
+        (g,) = mg.grad(max_pool2d(x, k, s, p).sum(), x)
+        assert np.isfinite(g.numpy()).all()
+
+
+@pytest.mark.parametrize("k,s,p", [(2, 2, 0), (3, 2, 1), ((1, 3), (2, 1), (0, 1)), (4, 4, 2)])
+def test_max_pool_odd_sizes_gradgradcheck(k, s, p):
+    x = mg.Tensor(_distinct((2, 3, 7, 9), seed=5), requires_grad=True)
+    assert mg.gradcheck(lambda t: max_pool2d(t, k, s, p), x)
+    assert mg.gradgradcheck(lambda t: max_pool2d(t, k, s, p), x)
+
+
+def test_max_pool_many_offsets():
+    """A 17x17 window has more offsets than a uint8 index holds."""
+    torch = torch_or_skip()
+    x = _distinct((1, 2, 20, 19), seed=6)
+    X = mg.Tensor(x, requires_grad=True)
+    max_pool2d(X, 17, 1, 8).sum().backward()
+    tx = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(tx, 17, 1, 8).sum().backward()
+    np.testing.assert_array_equal(X.grad.numpy(), tx.grad.numpy())
+
+
 def test_overlapping_max_windows_accumulate():
     x = mg.Tensor(np.array([[[[0.0, 5.0, 1.0, 0.5]]]]), requires_grad=True)
     max_pool2d(x, (1, 3), stride=1).sum().backward()
