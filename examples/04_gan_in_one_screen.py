@@ -49,17 +49,17 @@ def main(argv=None) -> dict:
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--nz", type=int, default=64)
-    parser.add_argument("--tiny", action="store_true", help="50 steps")
+    parser.add_argument("--tiny", action="store_true", help="30 steps of 64 points")
     args = parser.parse_args(argv)
-    steps = 50 if args.tiny else args.steps
+    steps, batch = (30, 64) if args.tiny else (args.steps, args.batch)
     mg.manual_seed(0)
     G, D = mlp(args.nz, 2), mlp(2, 1)
     opt_g = mg.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
     opt_d = mg.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.999))
     history = []
     for step in range(1, steps + 1):
-        real = mg.tensor(ring_of_gaussians(args.batch, std=STD))
-        fake = G(mg.randn(args.batch, args.nz))
+        real = mg.tensor(ring_of_gaussians(batch, std=STD))
+        fake = G(mg.randn(batch, args.nz))
 
         # D step: real -> 1, fake -> 0; detach() keeps this step's gradients out of G
         d_loss = F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean()

@@ -1,14 +1,16 @@
 """06: a triplet network with batch-hard mining.
 
-A small MLP maps each digit to a 32-d embedding. A P x K batch (P classes, K digits each,
-`minigrad.data.BalancedBatchSampler`) goes through it; `batch_hard_triplets` picks, for
-every anchor, its farthest same-class digit and its nearest other-class digit, reading the
-embedding values only (no graph). The FaceNet triplet loss
+An MLP maps digits to 32-d embeddings. On each P x K batch (10 digits x 8 images,
+`BalancedBatchSampler`) `batch_hard_triplets` picks, for every anchor, its farthest
+same-class and its nearest other-class image, from the values only (no graph). The loss
     mean over triplets of [ ||f(a) - f(p)||^2 - ||f(a) - f(n)||^2 + 0.2 ]_+
 on unit-length embeddings then trains the net. A triplet is active while its loss is > 0.
-Prints, on a fixed batch of held-out digits, the active batch-hard triplets and the
-nearest-neighbour accuracy (Recall@1) before training, the training loss as it goes, and
-the same two figures after.
+Prints, on 200 held-out digits, before and after training: the share of all their valid
+triplets that are active, how many batch-hard ones are (the hardest triplet of an anchor
+stays active long after most are easy, which is why mining matters), and Recall@1 (is the
+nearest other digit of the same class?); and the training loss as it goes. In the first
+steps batch-hard mining tends to pull every embedding together (all triplets active, loss
+near the margin) before the classes spread apart.
 
 Read next: models/mining.py (the miners), models/triplet.py (`triplet_loss`),
 models/embedding.py (the CNN the metric job uses), train/metric.py.
@@ -30,9 +32,9 @@ from models.mining import batch_hard_triplets  # noqa: E402
 from models.triplet import triplet_loss  # noqa: E402
 
 
-def evaluate(net: nn.Module, x: mg.Tensor, y: np.ndarray) -> dict[str, float]:
-    """On one fixed batch: the share of all valid triplets that are active, the active
-    batch-hard triplets, and Recall@1 (is the nearest other digit of the same class?)."""
+def evaluate(when: str, net: nn.Module, x: mg.Tensor, y: np.ndarray) -> dict[str, float]:
+    """Prints and returns the active share of all valid triplets, the active batch-hard
+    triplets and Recall@1."""
     with mg.no_grad():
         e = F.normalize(net(x), dim=1)
     hard = batch_hard_triplets(e, y)
@@ -42,19 +44,17 @@ def evaluate(net: nn.Module, x: mg.Tensor, y: np.ndarray) -> dict[str, float]:
     valid = (same & ~np.eye(len(y), dtype=bool))[:, :, None] & ~same[:, None, :]  # (a, p, n)
     active = valid & (d[:, :, None] - d[:, None, :] + 0.2 > 0)
     np.fill_diagonal(d, np.inf)
-    return {
+    r = {
         "all_active": float(active.sum() / valid.sum()),
         "hard_active": hard_active,
         "hard_total": len(hard[0]),
         "recall_at_1": float((y[d.argmin(1)] == y).mean()),
     }
-
-
-def report(when: str, r: dict[str, float]) -> None:
     print(
         f"{when:<7} active: {r['all_active']:.1%} of all triplets, {r['hard_active']}/"
         f"{r['hard_total']} batch-hard ones; Recall@1 {r['recall_at_1']:.1%}"
     )
+    return r
 
 
 def main(argv=None) -> dict:
@@ -72,26 +72,20 @@ def main(argv=None) -> dict:
 
     net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 32))  # (N, 32)
     opt = mg.optim.Adam(net.parameters(), lr=1e-3)
-    before = evaluate(net, x_eval, y_eval)
-    report("before:", before)
-    sampler = BalancedBatchSampler(y_train, classes_per_batch=10, samples_per_class=8)
-    losses, step = [], 0
-    while step < steps:
-        for idx in sampler:  # (80,) indices, 8 of each of the 10 digits
-            x, y = mg.tensor(x_train[idx]), y_train[idx].astype(np.int64)
-            emb = net(x)
-            loss = triplet_loss(emb, batch_hard_triplets(emb, y), margin=0.2)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-            step += 1
-            if step % max(1, steps // 5) == 0:
-                print(f"step {step:4d}  triplet loss {np.mean(losses[-20:]):.4f}")
-            if step == steps:
-                break
-    after = evaluate(net, x_eval, y_eval)
-    report("after:", after)
+    before = evaluate("before:", net, x_eval, y_eval)
+    sampler = BalancedBatchSampler(y_train, 10, 8, n_batches=steps)  # 10 digits x 8 each
+    losses = []
+    for step, idx in enumerate(sampler, 1):
+        x, y = mg.tensor(x_train[idx]), y_train[idx].astype(np.int64)
+        emb = net(x)  # (80, 32)
+        loss = triplet_loss(emb, batch_hard_triplets(emb, y), margin=0.2)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if step % max(1, steps // 5) == 0:
+            print(f"step {step:4d}  triplet loss {np.mean(losses[-20:]):.4f}")
+    after = evaluate("after:", net, x_eval, y_eval)
     return {"before": before, "after": after, "losses": losses}
 
 
