@@ -72,6 +72,8 @@ def main(argv=None) -> dict[str, dict[str, float | bool]]:
     parser.add_argument("--n", type=int, default=50, help="number of points checked")
     parser.add_argument("--tiny", action="store_true", help="check 7 points only")
     args = parser.parse_args(argv)
+    if args.n < 1:
+        parser.error(f"--n must be at least 1, got {args.n}")
     mg.manual_seed(0)
     n = 7 if args.tiny else args.n
     # float64: finite differences in float32 would drown the check in round-off

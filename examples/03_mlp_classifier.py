@@ -31,6 +31,9 @@ def main(argv=None) -> dict[str, float]:
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--tiny", action="store_true", help="1 epoch on 1,000 digits")
     args = parser.parse_args(argv)
+    for flag in ("epochs", "hidden"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
     mg.manual_seed(0)
     x_train, y_train = load_mnist(split="train")
     x_test, y_test = load_mnist(split="test")

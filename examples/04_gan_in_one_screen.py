@@ -51,6 +51,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--nz", type=int, default=64)
     parser.add_argument("--tiny", action="store_true", help="30 steps of 64 points")
     args = parser.parse_args(argv)
+    for flag in ("steps", "batch", "nz"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
     steps, batch = (30, 64) if args.tiny else (args.steps, args.batch)
     mg.manual_seed(0)
     G, D = mlp(args.nz, 2), mlp(2, 1)

@@ -59,6 +59,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--tiny", action="store_true", help="20 critic steps")
     args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error(f"--steps must be at least 1, got {args.steps}")
     rows = check_against_finite_differences()
     print(f"{'weight':<16}{'backward':>14}{'finite diff':>14}")
     for name, analytic, numeric in rows:

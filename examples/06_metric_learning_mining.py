@@ -62,6 +62,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--tiny", action="store_true", help="20 steps")
     args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error(f"--steps must be at least 1, got {args.steps}")
     steps = 20 if args.tiny else args.steps
     mg.manual_seed(0)
     x_train, y_train = load_mnist(split="train")

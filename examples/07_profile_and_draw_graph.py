@@ -30,6 +30,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, default=Path("graph.dot"), help="the DOT file")
     parser.add_argument("--tiny", action="store_true", help="2 steps on 16 digits")
     args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error(f"--steps must be at least 1, got {args.steps}")
     steps, batch = (2, 16) if args.tiny else (args.steps, 64)
     mg.manual_seed(0)
     images, labels = load_mnist(split="train")

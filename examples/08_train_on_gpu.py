@@ -47,6 +47,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--tiny", action="store_true", help="5 steps")
     args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error(f"--steps must be at least 1, got {args.steps}")
     steps = 5 if args.tiny else args.steps
     images, labels = load_mnist(split="train")
     order = np.random.default_rng(0).permutation(len(images))  # the file is sorted by digit

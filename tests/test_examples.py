@@ -132,3 +132,26 @@ def test_08_gpu_example_skips_cleanly_or_matches_cpu(capsys):
     else:
         assert "GPU run skipped: mg.cuda.is_available() is False" in out
         assert "cuda" not in r["losses"]
+
+
+@pytest.mark.parametrize(
+    "stem, flag",
+    [
+        ("02_write_an_op", "--n"),
+        ("03_mlp_classifier", "--epochs"),
+        ("03_mlp_classifier", "--hidden"),
+        ("04_gan_in_one_screen", "--steps"),
+        ("04_gan_in_one_screen", "--batch"),
+        ("04_gan_in_one_screen", "--nz"),
+        ("05_wgan_gp_second_derivative", "--steps"),
+        ("06_metric_learning_mining", "--steps"),
+        ("07_profile_and_draw_graph", "--steps"),
+        ("08_train_on_gpu", "--steps"),
+    ],
+)
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_sizes_below_one_are_refused_naming_the_flag(stem, flag, value, capsys):
+    with pytest.raises(SystemExit) as exc:
+        load(stem).main([flag, value])
+    assert exc.value.code == 2
+    assert f"{flag} must be at least 1, got {value}" in capsys.readouterr().err
