@@ -3,6 +3,7 @@ docstring says; each stays short, and examples/README.md lists them all in order
 
 import importlib.util
 import math
+import os
 import re
 import subprocess
 import sys
@@ -102,11 +103,18 @@ def test_06_mining_counts_active_triplets_and_training_helps(capsys):
     assert "before: active:" in out and "after:  active:" in out
 
 
-def test_06_runs_from_another_folder(tmp_path):
+def test_06_runs_from_another_folder_with_its_own_models(tmp_path):
+    """A user's own `models` package, first on the path, must not replace the repository's."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models/__init__.py").write_text("raise ImportError('the user models')\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
     script = ROOT / "examples/06_metric_learning_mining.py"
-    (tmp_path / "models").mkdir()  # a user's own models/ must not shadow ours
     res = subprocess.run(
-        [sys.executable, str(script), "--steps", "2"], cwd=tmp_path, capture_output=True, text=True
+        [sys.executable, str(script), "--steps", "2"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert res.returncode == 0, res.stderr
     assert "after:  active:" in res.stdout
