@@ -384,3 +384,255 @@ def test_einsum_dtypes_and_errors():
         mg.einsum("ij,jk->ik", f, mg.tensor(rng_array(3, 2)))
     with pytest.raises(ValueError, match="invalid subscripts"):
         mg.einsum("i1->i", f)
+
+
+# ---------------------------------------------------------------------- nn: activations
+F = mg.nn.functional
+TF = torch.nn.functional
+
+
+@pytest.mark.parametrize(
+    "ours,theirs",
+    [
+        (lambda x: F.gelu(x), lambda x: TF.gelu(x)),
+        (lambda x: F.gelu(x, approximate="tanh"), lambda x: TF.gelu(x, approximate="tanh")),
+        (lambda x: F.silu(x), lambda x: TF.silu(x)),
+        (mg.nn.GELU(), torch.nn.GELU()),
+        (mg.nn.GELU("tanh"), torch.nn.GELU("tanh")),
+        (mg.nn.SiLU(), torch.nn.SiLU()),
+    ],
+)
+def test_activations_match_torch(ours, theirs):
+    data = np.concatenate([rng_array(20) * 3, [0.0, -0.0, 30.0, -30.0, np.inf, -np.inf, np.nan]])
+    x, tx = both(data, requires_grad=True)
+    y, ty = ours(x), theirs(tx)
+    same(y, ty, atol=1e-15, rtol=1e-14)
+    gy = np.where(np.isfinite(data), 1.0, 0.0)
+    y.backward(mg.tensor(gy))
+    ty.backward(torch.tensor(gy))
+    finite = np.isfinite(data)
+    np.testing.assert_allclose(x.grad.numpy()[finite], tx.grad.numpy()[finite], atol=1e-14)
+    x32, tx32 = both(rng_array(2, 3), dtype="float32")
+    same(ours(x32), theirs(tx32), atol=1e-6)
+    xg = mg.tensor(rng_array(3, 4), requires_grad=True)
+    assert mg.gradcheck(ours, (xg,))
+    assert mg.gradgradcheck(ours, (xg,))
+
+
+def test_gelu_bad_approximate():
+    with pytest.raises(ValueError, match="gelu: approximate must be 'none' or 'tanh'"):
+        F.gelu(mg.tensor([1.0]), approximate="fast")
+    with pytest.raises(ValueError, match="GELU"):
+        mg.nn.GELU("fast")
+
+
+# ---------------------------------------------------------------------- nn: layer norm
+@pytest.mark.parametrize("shape,norm", [((4, 5), 5), ((2, 3, 4), (3, 4)), ((6,), [6])])
+@pytest.mark.parametrize("affine,bias", [(True, True), (True, False), (False, True)])
+def test_layer_norm_matches_torch(shape, norm, affine, bias):
+    mg.manual_seed(0)
+    m = mg.nn.LayerNorm(norm, eps=1e-4, elementwise_affine=affine, bias=bias, dtype=mg.float64)
+    tm = torch.nn.LayerNorm(
+        norm, eps=1e-4, elementwise_affine=affine, bias=bias, dtype=torch.float64
+    )
+    assert [n for n, _ in m.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    with torch.no_grad():
+        for (_, p), (_, tp) in zip(m.named_parameters(), tm.named_parameters(), strict=True):
+            v = rng_array(*p.shape, seed=4)
+            p.data = mg.tensor(v)
+            tp.copy_(torch.tensor(v))
+    x, tx = both(rng_array(*shape) * 3 + 1, requires_grad=True)
+    y, ty = m(x), tm(tx)
+    same(y, ty, atol=1e-13)
+    gy = rng_array(*shape, seed=5)
+    y.backward(mg.tensor(gy))
+    ty.backward(torch.tensor(gy))
+    same(x.grad, tx.grad, atol=1e-12)
+    for (_, p), (_, tp) in zip(m.named_parameters(), tm.named_parameters(), strict=True):
+        same(p.grad, tp.grad, atol=1e-12)
+
+
+def test_layer_norm_gradgradcheck_float32_and_errors():
+    x = mg.tensor(rng_array(3, 4), requires_grad=True)
+    w = mg.tensor(rng_array(4, seed=1), requires_grad=True)
+    b = mg.tensor(rng_array(4, seed=2), requires_grad=True)
+    f = lambda x, w, b: F.layer_norm(x, (4,), w, b)  # noqa: E731
+    assert mg.gradcheck(f, (x, w, b))
+    assert mg.gradgradcheck(f, (x, w, b))
+    x32, tx32 = both(rng_array(2, 5), dtype="float32")
+    same(mg.nn.LayerNorm(5)(x32), torch.nn.LayerNorm(5)(tx32), atol=1e-6)
+    const, tconst = both(np.full((2, 3), 7.0))  # zero variance: 0 / sqrt(eps)
+    same(F.layer_norm(const, (3,)), TF.layer_norm(tconst, (3,)))
+    with pytest.raises(ValueError, match=r"layer_norm: normalized_shape \[3\] must match"):
+        F.layer_norm(mg.zeros(2, 4), 3)
+    with pytest.raises(ValueError, match="layer_norm: weight of shape"):
+        F.layer_norm(mg.zeros(2, 4), 4, mg.ones(3))
+
+
+# ---------------------------------------------------------------------- nn: regression losses
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(
+    "ours,theirs,kw",
+    [
+        (F.smooth_l1_loss, TF.smooth_l1_loss, {}),
+        (F.smooth_l1_loss, TF.smooth_l1_loss, {"beta": 0.5}),
+        (F.smooth_l1_loss, TF.smooth_l1_loss, {"beta": 0.0}),
+        (F.huber_loss, TF.huber_loss, {}),
+        (F.huber_loss, TF.huber_loss, {"delta": 2.0}),
+    ],
+)
+def test_smooth_l1_and_huber_match_torch(ours, theirs, kw, reduction):
+    a = np.array([0.0, 0.3, -0.5, 0.5, 1.0, -1.0, 2.0, -3.0, 2.5])
+    b = np.zeros_like(a)
+    b[0] = 0.0  # a tie: d = 0
+    x, tx = both(a, requires_grad=True)
+    t, tt = both(b, requires_grad=True)
+    y, ty = ours(x, t, reduction=reduction, **kw), theirs(tx, tt, reduction=reduction, **kw)
+    same(y, ty, atol=1e-15)
+    gy = np.ones(ty.shape)
+    y.backward(mg.tensor(gy))
+    ty.backward(torch.tensor(gy))
+    same(x.grad, tx.grad)
+    same(t.grad, tt.grad)
+    x32, tx32 = both(rng_array(3, 2), dtype="float32")
+    t64, tt64 = both(rng_array(3, 2, seed=1))
+    if ours is F.smooth_l1_loss:  # promoted to float64 (PyTorch's huber_loss keeps the
+        # input's float32 and then fails in backward; minigrad promotes both the same way)
+        same(ours(x32, t64, **kw), theirs(tx32, tt64, **kw), atol=1e-7)
+    t32, tt32 = both(rng_array(3, 2, seed=1), dtype="float32")
+    same(ours(x32, t32, **kw), theirs(tx32, tt32, **kw), atol=1e-7)
+    xg = mg.tensor(rng_array(2, 3) * 2, requires_grad=True)
+    tg = mg.tensor(rng_array(2, 3, seed=1), requires_grad=True)
+    assert mg.gradcheck(lambda x, t: ours(x, t, reduction=reduction, **kw), (xg, tg))
+    assert mg.gradgradcheck(lambda x, t: ours(x, t, reduction=reduction, **kw), (xg, tg))
+
+
+def test_regression_loss_modules_and_errors():
+    x, tx = both(rng_array(4, 3), requires_grad=True)
+    t, tt = both(rng_array(4, 3, seed=1))
+    same(mg.nn.SmoothL1Loss(beta=0.3)(x, t), torch.nn.SmoothL1Loss(beta=0.3)(tx, tt), atol=1e-15)
+    same(
+        mg.nn.HuberLoss(reduction="sum", delta=0.7)(x, t),
+        torch.nn.HuberLoss(reduction="sum", delta=0.7)(tx, tt),
+        atol=1e-14,
+    )
+    with pytest.raises(ValueError, match="smooth_l1_loss: beta must be non-negative"):
+        F.smooth_l1_loss(x, t, beta=-1.0)
+    with pytest.raises(ValueError, match="huber_loss: delta must be positive"):
+        F.huber_loss(x, t, delta=0.0)
+    with pytest.raises(ValueError, match="smooth_l1_loss: input of shape"):
+        F.smooth_l1_loss(x, mg.zeros(3))
+
+
+# ---------------------------------------------------------------------- nn: kl_div
+@pytest.mark.parametrize("reduction", ["mean", "batchmean", "sum", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_torch(reduction, log_target):
+    logq = np.log(np.random.default_rng(0).dirichlet(np.ones(4), size=3))
+    p = np.random.default_rng(1).dirichlet(np.ones(4), size=3)
+    p[0, 1] = 0.0  # a zero target: contributes 0
+    with np.errstate(divide="ignore"):  # log 0 = -inf, a log target of probability 0
+        target = np.log(p) if log_target else p
+    x, tx = both(logq, requires_grad=True)
+    t, tt = both(target)
+    with pytest.warns(UserWarning, match="batchmean") if reduction == "mean" else _nothing():
+        y = F.kl_div(x, t, reduction=reduction, log_target=log_target)
+    ty = TF.kl_div(tx, tt, reduction=reduction, log_target=log_target)
+    same(y, ty, atol=1e-15)
+    gy = np.ones(ty.shape)
+    y.backward(mg.tensor(gy))
+    ty.backward(torch.tensor(gy))
+    same(x.grad, tx.grad, atol=1e-15)
+    m = mg.nn.KLDivLoss(reduction="batchmean", log_target=log_target)
+    tm = torch.nn.KLDivLoss(reduction="batchmean", log_target=log_target)
+    same(m(x, t), tm(tx, tt), atol=1e-15)
+    xg = mg.tensor(logq, requires_grad=True)
+    tg = mg.tensor(np.log(p[1:]) if log_target else p[1:], requires_grad=True)
+    f = lambda x, t: F.kl_div(x[1:], t, reduction="sum", log_target=log_target)  # noqa: E731
+    assert mg.gradcheck(f, (xg, tg))
+    assert mg.gradgradcheck(f, (xg, tg))
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_kl_div_0d_and_errors():
+    x, tx = both(-1.2)
+    t, tt = both(0.4)
+    same(F.kl_div(x, t, reduction="batchmean"), TF.kl_div(tx, tt, reduction="batchmean"))
+    with pytest.raises(ValueError, match="kl_div: reduction must be one of"):
+        F.kl_div(x, t, reduction="avg")
+
+
+# ---------------------------------------------------------------------- nn: label smoothing
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ls", [0.0, 0.1, 1.0])
+def test_cross_entropy_label_smoothing_matches_torch(reduction, weighted, ls):
+    logits = rng_array(5, 4) * 2
+    target = np.array([1, -100, 3, 0, 3])
+    w = np.array([0.5, 2.0, 1.0, 0.25]) if weighted else None
+    x, tx = both(logits, requires_grad=True)
+    kw = {"reduction": reduction, "label_smoothing": ls}
+    y = F.cross_entropy(x, mg.tensor(target), None if w is None else mg.tensor(w), **kw)
+    ty = TF.cross_entropy(tx, torch.tensor(target), None if w is None else torch.tensor(w), **kw)
+    same(y, ty, atol=1e-14)
+    gy = rng_array(*ty.shape, seed=3)
+    y.backward(mg.tensor(gy))
+    ty.backward(torch.tensor(gy))
+    same(x.grad, tx.grad, atol=1e-14)
+    xg = mg.tensor(logits, requires_grad=True)
+    f = lambda x: F.cross_entropy(x, mg.tensor(target), None, **kw)  # noqa: E731
+    assert mg.gradcheck(f, (xg,))
+    assert mg.gradgradcheck(f, (xg,))
+
+
+def test_cross_entropy_label_smoothing_shapes_and_soft_targets():
+    ls = 0.2
+    # (N, C, d) with weight and ignore_index
+    logits, target = rng_array(2, 3, 4), np.array([[0, 2, 1, 7], [7, 1, 1, 0]])
+    w = np.array([1.0, 0.2, 3.0])
+    x, tx = both(logits, requires_grad=True)
+    y = F.cross_entropy(x, mg.tensor(target), mg.tensor(w), ignore_index=7, label_smoothing=ls)
+    ty = TF.cross_entropy(
+        tx, torch.tensor(target), torch.tensor(w), ignore_index=7, label_smoothing=ls
+    )
+    same(y, ty, atol=1e-14)
+    y.backward()
+    ty.backward()
+    same(x.grad, tx.grad, atol=1e-14)
+    # (C,) input with a 0-d target
+    v, tv = both(rng_array(4))
+    same(
+        F.cross_entropy(v, mg.tensor(2), label_smoothing=ls),
+        TF.cross_entropy(tv, torch.tensor(2), label_smoothing=ls),
+        atol=1e-15,
+    )
+    # probability targets
+    p = np.random.default_rng(2).dirichlet(np.ones(3), size=2)
+    x2, tx2 = both(rng_array(2, 3), requires_grad=True)
+    for red in ("mean", "none"):
+        same(
+            F.cross_entropy(x2, mg.tensor(p), mg.tensor(w), reduction=red, label_smoothing=ls),
+            TF.cross_entropy(
+                tx2, torch.tensor(p), torch.tensor(w), reduction=red, label_smoothing=ls
+            ),
+            atol=1e-14,
+        )
+    # every target ignored: NaN for 'mean', as PyTorch
+    allign = np.array([-100, -100])
+    same(
+        F.cross_entropy(x2, mg.tensor(allign), label_smoothing=ls),
+        TF.cross_entropy(tx2, torch.tensor(allign), label_smoothing=ls),
+    )
+    m = mg.nn.CrossEntropyLoss(mg.tensor(w), label_smoothing=ls)
+    tm = torch.nn.CrossEntropyLoss(torch.tensor(w), label_smoothing=ls)
+    t = np.array([0, 2])
+    same(m(x2, mg.tensor(t)), tm(tx2, torch.tensor(t)), atol=1e-15)
+    with pytest.raises(ValueError, match="label_smoothing must be between 0.0 and 1.0, got 1.5"):
+        F.cross_entropy(x2, mg.tensor(t), label_smoothing=1.5)

@@ -3,6 +3,7 @@
 from . import functional, init, parallel, utils
 from .conv import Conv2d, ConvTranspose2d
 from .layers import (
+    GELU,
     BCELoss,
     BCEWithLogitsLoss,
     CosineSimilarity,
@@ -11,7 +12,9 @@ from .layers import (
     Dropout2d,
     Embedding,
     Flatten,
+    HuberLoss,
     Identity,
+    KLDivLoss,
     L1Loss,
     LeakyReLU,
     Linear,
@@ -25,17 +28,25 @@ from .layers import (
     ReLU,
     Sequential,
     Sigmoid,
+    SiLU,
+    SmoothL1Loss,
     Softmax,
     Softplus,
     Tanh,
     TripletMarginLoss,
 )
 from .module import Module, Parameter
-from .norm import BatchNorm1d, BatchNorm2d
+from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parallel import DataParallel
 from .pooling import AvgPool2d, MaxPool2d, Upsample
 
 __all__ = [
+    "SmoothL1Loss",
+    "SiLU",
+    "LayerNorm",
+    "KLDivLoss",
+    "HuberLoss",
+    "GELU",
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",

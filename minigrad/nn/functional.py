@@ -23,6 +23,12 @@ from ..ops.pool import avg_pool2d, interpolate, max_pool2d
 from ..tensor import Tensor, _to_array
 
 __all__ = [
+    "smooth_l1_loss",
+    "silu",
+    "layer_norm",
+    "kl_div",
+    "huber_loss",
+    "gelu",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
@@ -91,6 +97,22 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     bx = x if beta == 1 else x * beta
     soft = ops.softplus(bx) if beta == 1 else ops.softplus(bx) * (1.0 / beta)
     return ops.where(bx._data > threshold, x, soft)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt 2)); with
+    approximate='tanh', 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    if approximate == "none":
+        return x * 0.5 * (1 + ops.erf(x * (1 / np.sqrt(2.0))))
+    if approximate == "tanh":
+        inner = (x + 0.044715 * x * x * x) * np.sqrt(2 / np.pi)
+        return x * 0.5 * (1 + ops.tanh(inner))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (swish); `inplace` is accepted, the result is always a new tensor."""
+    return x * ops.sigmoid(x)
 
 
 def _softmax_dim(x: Tensor, dim: int | None, name: str) -> int:
@@ -256,6 +278,69 @@ def l1_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(ops.abs(x - target), reduction)
 
 
+def _difference(x: Tensor, target: Any, name: str) -> tuple[Tensor, Tensor]:
+    """d = x - target in the promoted dtype, and |d|."""
+    x, target = _promoted(x, target)
+    _check_same_shape(x, target, name)
+    d = x - target
+    return d, ops.abs(d)
+
+
+def smooth_l1_loss(x: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (d = x - target); beta = 0
+    is the L1 loss. x, target: same shape."""
+    _check_reduction(reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    if beta == 0:
+        return l1_loss(x, target, reduction)
+    d, ad = _difference(x, target, "smooth_l1_loss")
+    loss = ops.where((ad < beta)._data, 0.5 * d * d / beta, ad - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(x: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere (d = x - target):
+    smooth_l1_loss times beta. x, target: same shape."""
+    _check_reduction(reduction, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    d, ad = _difference(x, target, "huber_loss")
+    loss = ops.where((ad < delta)._data, 0.5 * d * d, delta * (ad - 0.5 * delta))
+    return _reduce(loss, reduction)
+
+
+_KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+
+
+def kl_div(x: Tensor, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL(target || q) with x = log q, pointwise target (log target - x), 0 where target is
+    0 (`log_target`: target holds log-probabilities). 'batchmean' divides the sum by the
+    batch size, the true KL divergence per sample; 'mean' divides by every element and
+    warns, as PyTorch does."""
+    if reduction not in _KL_REDUCTIONS:
+        raise ValueError(f"kl_div: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
+    x, target = _promoted(x, target)
+    if log_target:
+        loss = ops.exp(target) * (target - x)
+    else:
+        zero = (target == 0)._data
+        # where, not t * log t: 0 * log 0 would be NaN in the value and in the gradient
+        loss = target * ops.log(ops.where(zero, 1.0, target)) - target * x
+    if reduction == "mean":
+        warnings.warn(
+            "kl_div: reduction='mean' divides the total loss by both the batch size and the "
+            "support size; 'batchmean' divides only by the batch size and matches the math "
+            "definition of the KL divergence",
+            UserWarning,
+            stacklevel=2,
+        )
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / loss.shape[0] if loss.ndim else total
+    return _reduce(loss, reduction)
+
+
 # ---------------------------------------------------------------------- binary losses
 class BinaryCrossEntropy(Function):
     """-(y log x + (1 - y) log(1 - x)), each log clamped at -100 as PyTorch does."""
@@ -378,15 +463,29 @@ def cross_entropy(
     weight: Any = None,
     ignore_index: int = -100,
     reduction: str = "mean",
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     """Softmax cross-entropy of logits x (N, C) / (N, C, d1, ...) / (C,) against class
     indices (like `nll_loss`) or, when target is floating with x's shape, class
-    probabilities."""
+    probabilities. `label_smoothing` e mixes in the uniform distribution with PyTorch's
+    formula: (1 - e) * nll + e / C * (the loss against uniform targets), weighted and
+    ignoring targets as the nll part does."""
     _check_reduction(reduction, "cross_entropy")
-    logp = ops.log_softmax(x, 0 if x.ndim == 1 else 1)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
+        )
+    cdim = 0 if x.ndim == 1 else 1
+    logp = ops.log_softmax(x, cdim)
     if _dtype_of(target).kind != "f":
-        return nll_loss(logp, target, weight, ignore_index, reduction)
+        nll = nll_loss(logp, target, weight, ignore_index, reduction)
+        if label_smoothing == 0:
+            return nll
+        smooth = _uniform_target_loss(logp, target, weight, ignore_index, reduction)
+        return (1 - label_smoothing) * nll + smooth * (label_smoothing / x.shape[cdim])
     logp, target = _promoted(logp, target)
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / x.shape[cdim]
     _check_same_shape(x, target, "cross_entropy")
     prod = logp * target
     if weight is not None:
@@ -394,6 +493,65 @@ def cross_entropy(
         prod = prod * (w if x.ndim == 1 else w.reshape((-1,) + (1,) * (x.ndim - 2)))
     loss = -prod.sum(dim=0 if x.ndim == 1 else 1)
     return _reduce(loss, reduction)
+
+
+def _uniform_target_loss(
+    logp: Tensor, target: Any, weight: Any, ignore_index: int, reduction: str
+) -> Tensor:
+    """PyTorch's smoothing term: -sum_c w_c logp_c per target, 0 at ignored targets; 'mean'
+    divides by the weight of the kept targets (their count without weights)."""
+    xp = get_array_module(logp._data)
+    cdim = 0 if logp.ndim == 1 else 1
+    t = target._data if isinstance(target, Tensor) else xp.asarray(target)
+    valid = t != ignore_index
+    if weight is not None:
+        w = _as_target(weight, logp)
+        if logp.ndim > 2:  # classes on dim 1 of (N, C, d1, ...)
+            w = w.reshape((-1,) + (1,) * (logp.ndim - 2))
+        logp = logp * w
+    loss = ops.where(valid, -logp.sum(dim=cdim), 0.0)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if weight is None:
+        denom = valid.sum().astype(logp.dtype)
+    else:
+        w = weight._data if isinstance(weight, Tensor) else xp.asarray(weight)
+        picked = w.astype(logp.dtype, copy=False)[xp.where(valid, t, 0)]
+        denom = (picked * valid).sum()
+    return loss.sum() / Tensor._make(xp.asarray(denom), False)
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) over the trailing `normalized_shape` dims (biased
+    variance), then * weight + bias (both of `normalized_shape`). Composed of ops, so
+    double backward comes free."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
+        raise ValueError(
+            f"layer_norm: normalized_shape {list(shape)} must match the trailing dims of the "
+            f"input of shape {x.shape}"
+        )
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise ValueError(f"layer_norm: {name} of shape {p.shape}, expected {shape}")
+    dims = tuple(range(x.ndim - k, x.ndim))
+    mean = x.mean(dim=dims, keepdim=True)
+    var = ops.var(x, dims, 0, True)
+    y = (x - mean) / ops.sqrt(var + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
 
 
 # ---------------------------------------------------------------------- distances

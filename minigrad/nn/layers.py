@@ -239,6 +239,36 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
+class GELU(Module):
+    """x * Phi(x); approximate='tanh' uses the tanh approximation (see `F.gelu`)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x * sigmoid(x); `inplace` as for ReLU."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.silu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
 class Tanh(Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.tanh(x)
@@ -298,6 +328,35 @@ class L1Loss(_Loss):
         return F.l1_loss(x, target, self.reduction)
 
 
+class SmoothL1Loss(_Loss):
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, x: Tensor, target: Any) -> Tensor:
+        return F.smooth_l1_loss(x, target, self.reduction, self.beta)
+
+
+class HuberLoss(_Loss):
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, x: Tensor, target: Any) -> Tensor:
+        return F.huber_loss(x, target, self.reduction, self.delta)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of log-probabilities x from target; use reduction='batchmean'."""
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__(reduction)
+        self.log_target = log_target
+
+    def forward(self, x: Tensor, target: Any) -> Tensor:
+        return F.kl_div(x, target, self.reduction, self.log_target)
+
+
 class BCELoss(_Loss):
     def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -330,8 +389,20 @@ class NLLLoss(_Loss):
 
 
 class CrossEntropyLoss(NLLLoss):
+    def __init__(
+        self,
+        weight: Any = None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(weight, ignore_index, reduction)
+        self.label_smoothing = label_smoothing
+
     def forward(self, x: Tensor, target: Any) -> Tensor:
-        return F.cross_entropy(x, target, self.weight, self.ignore_index, self.reduction)
+        return F.cross_entropy(
+            x, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing
+        )
 
 
 class TripletMarginLoss(_Loss):

@@ -1,4 +1,4 @@
-"""Batch normalisation layers, as in `torch.nn`: BatchNorm1d and BatchNorm2d."""
+"""Normalisation layers, as in `torch.nn`: BatchNorm1d, BatchNorm2d and LayerNorm."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from ..autograd import no_grad
 from ..backend import normalize_device
 from ..ops.batchnorm import batch_norm
 from ..tensor import Tensor, ones, zeros
+from . import functional as F
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 class _BatchNorm(Module):
@@ -102,3 +103,50 @@ class BatchNorm2d(_BatchNorm):
     """Batch norm over x `(N, C, H, W)`; weight, bias and running stats `(C,)`."""
 
     _dims = (4,)
+
+
+class LayerNorm(Module):
+    """Normalise over the trailing `normalized_shape` dims of each sample, then scale and
+    shift: weight starts at 1, bias at 0, both of `normalized_shape` (`elementwise_affine`,
+    `bias`). The same in training and evaluation."""
+
+    def __init__(
+        self,
+        normalized_shape: Any,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        dt = np.float32 if dtype is None else np.dtype(dtype)
+        dev = normalize_device(device)
+        if elementwise_affine:
+            self.weight = Parameter(ones(self.normalized_shape, dtype=dt, device=dev))
+            if bias:
+                self.bias = Parameter(zeros(self.normalized_shape, dtype=dt, device=dev))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        with no_grad():
+            if self.weight is not None:
+                self.weight.fill_(1.0)
+            if self.bias is not None:
+                self.bias.zero_()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
