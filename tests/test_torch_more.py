@@ -561,6 +561,14 @@ class _nothing:
         return False
 
 
+def test_kl_div_target_gradient_at_zero_target():
+    x = mg.tensor([-1.0, -2.0], dtype=mg.float64)
+    t = mg.tensor([0.0, 0.5], dtype=mg.float64, requires_grad=True)
+    F.kl_div(x, t, reduction="sum").backward()
+    # -x at t = 0 (PyTorch: NaN); log t + 1 - x elsewhere
+    np.testing.assert_allclose(t.grad.numpy(), [1.0, np.log(0.5) + 1 + 2.0])
+
+
 def test_kl_div_0d_and_errors():
     x, tx = both(-1.2)
     t, tt = both(0.4)
@@ -636,3 +644,24 @@ def test_cross_entropy_label_smoothing_shapes_and_soft_targets():
     same(m(x2, mg.tensor(t)), tm(tx2, torch.tensor(t)), atol=1e-15)
     with pytest.raises(ValueError, match="label_smoothing must be between 0.0 and 1.0, got 1.5"):
         F.cross_entropy(x2, mg.tensor(t), label_smoothing=1.5)
+
+
+def test_non_contiguous_inputs_match_torch():
+    base = rng_array(4, 6)
+    x, tx = both(base, requires_grad=True)
+    v, tv = x.T[::2], tx.T[::2]  # (3, 4), strided
+    for f in (
+        lambda a: a.sort(dim=0, descending=True).values,
+        lambda a: a.topk(2, dim=1).values,
+        lambda a: a.repeat(2, 1),
+        lambda a: a.contiguous() * 1,
+    ):
+        same(f(v), f(tv), atol=1e-13)
+    same(F.layer_norm(v, (4,)), TF.layer_norm(tv, (4,)), atol=1e-13)
+    same(mg.einsum("ij,kj->ik", v, v), torch.einsum("ij,kj->ik", tv, tv), atol=1e-13)
+    y = mg.einsum("ij,kj->ik", v, v).sum() + v.sort(dim=0).values.sum() + v.repeat(1, 2).sum()
+    ty = torch.einsum("ij,kj->ik", tv, tv).sum() + tv.sort(dim=0).values.sum()
+    ty = ty + tv.repeat(1, 2).sum()
+    y.backward()
+    ty.backward()
+    same(x.grad, tx.grad, atol=1e-13)

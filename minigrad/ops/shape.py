@@ -397,7 +397,13 @@ class PutAlong(Function):
     def forward(self, gy):
         xp = get_array_module(gy)
         gx = xp.zeros(self.shape, dtype=gy.dtype)
-        xp.put_along_axis(gx, self.index, gy, axis=self.dim)
+        # put_along_axis spelled as a fancy index (CuPy lacks it): aranges on the other dims
+        where = [
+            xp.arange(n).reshape([-1 if i == j else 1 for j in range(gy.ndim)])
+            for i, n in enumerate(gy.shape)
+        ]
+        where[self.dim] = self.index
+        gx[tuple(where)] = gy
         return gx
 
     def backward(self, ggx):
