@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from . import cuda_kernels
-from .elementwise import Mask, Scale, exp, keep_bits, to_float
+from .elementwise import _UINT, Mask, Scale, exp, to_float
 from .reduce import _keep_shape, normalize_dims, reduce_dims, reduce_sum
 
 
@@ -19,12 +21,21 @@ class ReLU(Function):
     uses_inputs = False
 
     def forward(self, x):
-        self.bits = keep_bits(x <= 0, x.dtype, invert=True)
+        xp = get_array_module(x)
+        zero = x.dtype.type(0)
+        self.drop = xp.less_equal(x, zero)  # one byte per value until the backward
         # maximum, not x * mask: -inf * 0 is NaN
-        return get_array_module(x).maximum(x, x.dtype.type(0))
+        return xp.maximum(x, zero)
 
     def backward(self, gy):
-        return Mask(self.bits)(gy)
+        return Mask(_keep_bits(self.drop, gy.dtype))(gy)
+
+
+def _keep_bits(drop: Any, dtype: Any) -> Any:
+    """All-ones words of `dtype`'s width where `drop` (bool) is False, zeros where True: one
+    pass (False - 1 wraps around to all ones)."""
+    xp = get_array_module(drop)
+    return xp.subtract(drop.view(np.uint8), 1, dtype=_UINT[np.dtype(dtype).itemsize])
 
 
 class LeakyReLU(Function):
@@ -168,10 +179,14 @@ class LogSoftmax(Function):
 
 
 def relu(x: Tensor) -> Tensor:
+    if x.dtype == np.bool_:
+        raise TypeError("relu: boolean inputs are not supported (as in PyTorch)")
     return ReLU()(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"leaky_relu: expected a floating-point input, got {x.dtype}")
     return LeakyReLU(negative_slope)(x)
 
 

@@ -108,3 +108,62 @@ def test_large_inputs_stay_finite(dtype):
 def test_softmax_needs_dim():
     with pytest.raises(TypeError, match="softmax: dim must be given"):
         mg.softmax(mg.randn(3), None)
+
+
+SPECIALS = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, 2.0, -3.0]
+
+
+@pytest.mark.parametrize("slope", [0.01, 0.2, 1.0, 1.5, 0.0, -0.5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_leaky_relu_edges_equal_torch(slope, dtype):
+    """Values and gradients bit-equal to torch at NaN, +-inf, +-0 and denormals, for
+    slopes below, at and above 1, zero and negative; through a non-contiguous view."""
+    torch = torch_or_skip()
+    base = np.array(SPECIALS * 2, dtype=dtype).reshape(2, 9)
+    for x in (base, base.T, base[:, ::2], np.asarray(base[0, 7])):
+        X = mg.Tensor(x, requires_grad=True)
+        y = mg.leaky_relu(X, slope)
+        tx = torch.tensor(x.copy(), requires_grad=True)
+        ty = torch.nn.functional.leaky_relu(tx, slope)
+        assert y.dtype == dtype and y.shape == tuple(ty.shape)
+        np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+        gy = np.array(SPECIALS[::-1] * 2, dtype=dtype)[: x.size].reshape(x.shape)
+        (g,) = mg.grad(y, X, mg.Tensor(gy))
+        (tg,) = torch.autograd.grad(ty, tx, torch.tensor(gy))
+        np.testing.assert_array_equal(g.numpy(), tg.numpy())
+        assert not np.shares_memory(y.detach().numpy(), x)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_edges_equal_torch(dtype):
+    torch = torch_or_skip()
+    base = np.array(SPECIALS * 2, dtype=dtype).reshape(2, 9)
+    for x in (base, base.T, base[:, ::2], np.asarray(base[0, 0])):
+        X = mg.Tensor(x, requires_grad=True)
+        y = mg.relu(X)
+        tx = torch.tensor(x.copy(), requires_grad=True)
+        ty = torch.relu(tx)
+        np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+        gy = np.array(SPECIALS[::-1] * 2, dtype=dtype)[: x.size].reshape(x.shape)
+        (g,) = mg.grad(y, X, mg.Tensor(gy))
+        (tg,) = torch.autograd.grad(ty, tx, torch.tensor(gy))
+        np.testing.assert_array_equal(g.numpy(), tg.numpy())
+
+
+def test_relu_leaky_relu_keep_inputs_and_double_backward():
+    x0 = np.array([[-1.5, 0.5, 2.0], [3.0, -0.25, -4.0]])
+    for f in (mg.relu, lambda t: mg.leaky_relu(t, 0.2), lambda t: mg.leaky_relu(t, 1.5)):
+        x = mg.Tensor(x0.copy(), requires_grad=True)
+        y = f(x)
+        y.sum().backward()
+        np.testing.assert_array_equal(x.detach().numpy(), x0)  # input untouched
+        assert mg.gradcheck(f, mg.Tensor(x0, requires_grad=True))
+        assert mg.gradgradcheck(f, mg.Tensor(x0, requires_grad=True))
+
+
+def test_relu_leaky_relu_refuse_bool_and_int():
+    with pytest.raises(TypeError, match="relu: boolean"):
+        mg.relu(mg.tensor([True, False]))
+    with pytest.raises(TypeError, match="leaky_relu: expected a floating-point input, got int64"):
+        mg.leaky_relu(mg.tensor([1, -2, 0]), 0.2)
+    np.testing.assert_array_equal(mg.relu(mg.tensor([1, -2, 0])).numpy(), [1, 0, 0])
