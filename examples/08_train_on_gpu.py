@@ -12,7 +12,7 @@ losses (round-off in float32 only).
 
 Install: `pip install -e .[gpu-cuda12]` (or `gpu-cuda13`) on a machine with an NVIDIA GPU.
 Read next: minigrad/backend.py (`get_array_module`, the one place that picks NumPy or
-CuPy), minigrad/cuda.py, minigrad/nn/module.py (`Module.to`).
+CuPy), minigrad/cuda.py, minigrad/nn/module.py (`Module.to`), docs/gpu.md.
 """
 
 import argparse
@@ -32,7 +32,8 @@ def train(device: str, x_all: np.ndarray, y_all: np.ndarray, steps: int) -> list
     opt = mg.optim.Adam(model.parameters(), lr=1e-3)
     losses = []
     for step in range(steps):
-        idx = slice(64 * step % len(x_all), 64 * step % len(x_all) + 64)
+        start = 64 * step % (len(x_all) - 64)
+        idx = slice(start, start + 64)
         x, y = mg.tensor(x_all[idx]).to(device), mg.tensor(y_all[idx]).to(device)
         loss = F.cross_entropy(model(x), y)
         opt.zero_grad()

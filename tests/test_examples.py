@@ -36,7 +36,7 @@ def test_the_path_is_numbered_short_and_listed():
         doc = text.split('"""')[1]
         assert "Prints" in doc and "Read next" in doc, path.name
         assert '"--tiny"' in text and 'if __name__ == "__main__":\n    main()' in text
-        for name in re.findall(r"\b((?:minigrad|models|train)/[\w/]+\.py)\b", doc):
+        for name in re.findall(r"\b((?:minigrad|models|train)/[\w/]+\.py|docs/[\w-]+\.md)\b", doc):
             assert (ROOT / name).is_file(), f"{path.name} points readers to missing {name}"
 
 
