@@ -5,7 +5,7 @@ table lists the ops by total time, largest first, with calls, mean time and shar
 wraps a few training steps of a small conv net on the bundled digits. Then
 `mg.viz.draw_graph` writes the graph behind a small loss to a Graphviz DOT file: a box per
 op, an ellipse per leaf (parameters shaded and named), arrows the way gradients flow.
-Render it with `dot -Tpng graph.dot -o graph.png`.
+Render it with `dot -Tpng runs/graph.dot -o runs/graph.png`.
 
 Prints the profiler's table (top ops), then the DOT file's path and its number of op and
 leaf nodes.
@@ -27,7 +27,7 @@ from minigrad.data import load_mnist
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--out", type=Path, default=Path("graph.dot"), help="the DOT file")
+    parser.add_argument("--out", type=Path, default=Path("runs/graph.dot"), help="the DOT file")
     parser.add_argument("--tiny", action="store_true", help="2 steps on 16 digits")
     args = parser.parse_args(argv)
     if args.steps < 1:
