@@ -60,6 +60,7 @@ class Backend:
                 no_grad=mg.no_grad,
                 grad=mg.grad,
                 softplus=mg.nn.functional.softplus,
+                F=mg.nn.functional,
                 Adam=mg.optim.Adam,
             )
         return SimpleNamespace(
@@ -70,6 +71,7 @@ class Backend:
             no_grad=torch.no_grad,
             grad=torch.autograd.grad,
             softplus=TF.softplus,
+            F=TF,
             Adam=torch.optim.Adam,
         )
 
@@ -331,6 +333,53 @@ def build_wgan_gp(b: Backend, batch: int = 64) -> Step:
     return _gan_step(b, g, d, real, 100, 1e-4, (0.0, 0.9), losses, gp_weight=10.0)
 
 
+def build_dcgan_example(b: Backend, batch: int = 64) -> Step:
+    """The iteration of pytorch/examples dcgan/main.py on the 28x28 models: D on a real batch,
+    then on `fake.detach()` of one G forward made with grad; then G's loss through D on the
+    same fake, D's parameters still requiring grad (their gradients are computed, as in the
+    example, and cleared by the next D step). BCE on logits, Adam(2e-4, (0.5, 0.999))."""
+    seed(b)
+    t = b.ns
+    g, d = (_module(b, m) for m in _dcgan_models(b, batchnorm=True))
+    real = t.randn(batch, 1, 28, 28, device=b.device).tanh()
+    criterion = t.nn.BCEWithLogitsLoss()
+    opt_d = t.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = t.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real_label = t.lib.ones(batch, 1, device=b.device)
+    fake_label = t.lib.zeros(batch, 1, device=b.device)
+
+    def step() -> None:
+        # (1) update D: maximize log(D(x)) + log(1 - D(G(z)))
+        d.zero_grad()
+        err_d_real = criterion(d(real), real_label)
+        err_d_real.backward()
+        fake = g(t.randn(batch, 100, device=b.device))
+        err_d_fake = criterion(d(fake.detach()), fake_label)
+        err_d_fake.backward()
+        opt_d.step()
+        # (2) update G: maximize log(D(G(z)))
+        g.zero_grad()
+        err_g = criterion(d(fake), real_label)
+        err_g.backward()
+        opt_g.step()
+
+    return step
+
+
+def dcgan_example_flops(batch: int, nz: int = 100, ngf: int = 64, ndf: int = 64) -> int:
+    """Matmul FLOPs of `build_dcgan_example`'s iteration, counted as in `dcgan_flops`: one
+    G forward; D forward+backward on the real and the detached fake batch (no input
+    gradient at D's first layer); D forward+backward on the fake with weight and input
+    gradients; G's backward without the input gradient of its first layer."""
+    n = batch
+    g = [nz * 2 * ngf * 49, 2 * ngf * 49 * ngf * 16, ngf * 196 * 1 * 16]  # per sample
+    d = [1 * 16 * ndf * 196, ndf * 16 * 2 * ndf * 49, 2 * ndf * 49]
+    fg, fd = 2 * n * sum(g), 2 * n * sum(d)
+    d_step = 2 * (3 * fd - 2 * n * d[0])
+    g_step = 3 * fg - 2 * n * g[0] + 3 * fd
+    return d_step + g_step
+
+
 def dcgan_flops(batch: int, nz: int = 100, ngf: int = 64, ndf: int = 64) -> int:
     """Matmul FLOPs of one DCGAN iteration (models/dcgan.py, 28x28), elementwise ops and
     batchnorm left out. Per layer forward F = 2*N*(products per sample); a trained layer's
@@ -421,6 +470,58 @@ def build_triplet(b: Backend, classes: int = 8, per_class: int = 8) -> Step:
     return step
 
 
+def _triplet_convnet(nn: Any, c1: int, c2: int, hidden: int, dim: int) -> Any:
+    """(Conv3x3-ReLU-MaxPool2) x 2 -> Linear-ReLU-Linear on 28x28 images, in either library."""
+    return nn.Sequential(
+        nn.Conv2d(1, c1, 3, padding=1),  # (N, c1, 28, 28)
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, c1, 14, 14)
+        nn.Conv2d(c1, c2, 3, padding=1),  # (N, c2, 14, 14)
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, c2, 7, 7)
+        nn.Flatten(),
+        nn.Linear(c2 * 7 * 7, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, dim),
+    )
+
+
+def build_triplet_example(
+    b: Backend, triplets: int = 64, c1: int = 32, c2: int = 64, hidden: int = 128, dim: int = 64
+) -> Step:
+    """A triplet step as a PyTorch user writes it: anchors, positives and negatives through
+    the net in one batch of 3 x `triplets` images, L2-normalised embeddings,
+    `triplet_margin_loss` (margin 0.2), Adam(1e-3). The same lines run on both libraries."""
+    seed(b)
+    t = b.ns
+    net = _module(b, _triplet_convnet(t.nn, c1, c2, hidden, dim))
+    opt = t.Adam(net.parameters(), lr=1e-3)
+    anchor, positive, negative = (
+        t.randn(triplets, 1, 28, 28, device=b.device).tanh() for _ in range(3)
+    )
+
+    def step() -> None:
+        emb = t.F.normalize(net(t.lib.cat([anchor, positive, negative])), dim=1)
+        a, p, n = emb.chunk(3)
+        loss = t.F.triplet_margin_loss(a, p, n, margin=0.2)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def triplet_example_flops(
+    triplets: int, c1: int = 32, c2: int = 64, hidden: int = 128, dim: int = 64
+) -> int:
+    """Matmul FLOPs of `build_triplet_example`'s step: forward, weight gradients, and input
+    gradients of every layer but the first."""
+    n = 3 * triplets
+    per = [1 * 9 * c1 * 784, c1 * 9 * c2 * 196, c2 * 49 * hidden, hidden * dim]  # per image
+    f = 2 * n * sum(per)
+    return 3 * f - 2 * n * per[0]
+
+
 # ---------------------------------------------------------------------- the list
 @dataclass
 class Workload:
@@ -478,6 +579,14 @@ WORKLOADS = [
     Workload("matmul 1024^2", "op", build_matmul, dict(n=1024), dict(n=128), _matmul_flops),
     Workload("MLP GAN iteration", "model", build_mlp_gan, dict(batch=64), dict(batch=8)),
     Workload("DCGAN iteration", "model", build_dcgan, dict(batch=64), dict(batch=4), dcgan_flops),
+    Workload(
+        "DCGAN iteration, example form",
+        "model",
+        build_dcgan_example,
+        dict(batch=64),
+        dict(batch=4),
+        dcgan_example_flops,
+    ),
     Workload("WGAN-GP iteration", "model", build_wgan_gp, dict(batch=64), dict(batch=4)),
     Workload(
         "triplet iteration",
@@ -486,6 +595,14 @@ WORKLOADS = [
         dict(classes=8, per_class=8),
         dict(classes=2, per_class=4),
         available=triplet_available,
+    ),
+    Workload(
+        "triplet step, 192 images",
+        "model",
+        build_triplet_example,
+        dict(triplets=64),
+        dict(triplets=2, c1=4, c2=8, hidden=16, dim=8),
+        triplet_example_flops,
     ),
 ]
 

@@ -84,3 +84,30 @@ def test_unavailable_backend_is_skipped(run):
     assert "cupy" in res["backends_skipped"]
     assert all("cupy" not in w["results"] for w in res["workloads"])
     assert "backend cupy skipped" in (out / "results.md").read_text()
+
+
+NEW_MODEL_STEPS = ["DCGAN iteration, example form", "triplet step, 192 images"]
+
+
+def test_example_form_steps_are_timed(run):
+    out, res, _ = run
+    by_name = {w["name"]: w for w in res["workloads"]}
+    for name in NEW_MODEL_STEPS:
+        r = by_name[name]["results"]["numpy"]
+        assert r["median_ms"] > 0 and r["gflops"] > 0, (name, r)
+        assert f"| {name} |" in (out / "results.md").read_text()
+
+
+@pytest.mark.parametrize("name", NEW_MODEL_STEPS)
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_example_form_steps_train(name, backend):
+    """Two tiny steps run on each library (the second with the optimiser state the first
+    made), outside the CLI's error capture, so a failure shows its traceback."""
+    from benchmarks.workloads import BY_NAME, build, unavailable_reason
+
+    if unavailable_reason(backend):
+        pytest.skip(unavailable_reason(backend))
+    w = BY_NAME[name]
+    step = build(w, backend, w.params(quick=True))
+    step()  # builds Adam state
+    step()
