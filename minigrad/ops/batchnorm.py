@@ -50,9 +50,9 @@ class BatchNormTrain(Function):
             )
             self.invstd = invstd.reshape(shape)
             return y
-        mu = x.mean(axis=axes, keepdims=True)
+        mu = _channel_sum(x).reshape(shape) / self.count
         xhat = x - mu
-        v = xp.square(xhat).mean(axis=axes, keepdims=True)
+        v = _channel_sum(xhat, xhat).reshape(shape) / self.count
         invstd = 1 / xp.sqrt(v + self.eps)
         xhat *= invstd
         self.mean, self.var, self.invstd, self.xhat = mu.reshape(-1), v.reshape(-1), invstd, xhat
@@ -74,8 +74,12 @@ class BatchNormTrain(Function):
         else:
             xhat, invstd = Tensor._make(self.xhat, False), Tensor._make(self.invstd, False)
         needs = self.needs_input_grad
-        gbias = reduce_sum(gy, axes)
-        gweight = reduce_sum(gy * xhat, axes)
+        if recorded:
+            gbias = reduce_sum(gy, axes)
+            gweight = reduce_sum(gy * xhat, axes)
+        else:
+            gbias = Tensor._make(_channel_sum(gy._data), False)
+            gweight = Tensor._make(_channel_sum(gy._data, self.xhat), False)
         grads: list[Tensor | None] = [None]
         if self.has_weight:
             weight = self.inputs[1]
@@ -104,6 +108,16 @@ class BatchNormTrain(Function):
         if self.has_bias:
             grads.append(gbias if needs[-1] else None)
         return tuple(None if g is None else Tensor._make(g, False) for g in grads)
+
+
+def _channel_sum(a: Any, b: Any = None) -> Any:
+    """Per-channel sum of a `(N, C, ...)` (or of a * b) -> `(C,)`: einsum's SIMD loop, about
+    3x faster than `sum` over axes (0, 2, 3) and with no temporary for the product."""
+    xp = get_array_module(a)
+    a3 = a.reshape(a.shape[0], a.shape[1], -1)
+    if b is None:
+        return xp.einsum("nck->c", a3)
+    return xp.einsum("nck,nck->c", a3, b.reshape(a3.shape))
 
 
 def _normalize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor]:

@@ -193,3 +193,30 @@ def test_invalid_inputs():
         batch_norm(mg.randn(2, 3), None, None, training=False)
     with pytest.raises(ValueError, match=r"\(N, C, ...\)"):
         batch_norm(mg.randn(3), None, None, training=True)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "strided"])
+def test_float32_views_and_offset_match_torch(layout):
+    """Per-channel sums in float32 on non-contiguous inputs and gradients, with a large
+    mean (where a naive float32 sum would lose digits), agree with torch's float32."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(7)
+    base = (rng.standard_normal((16, 6, 10, 12)) * 3 + 100).astype(np.float32)
+    x = {
+        "contiguous": base,
+        "channels_last": np.ascontiguousarray(base.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2),
+        "strided": base[:, :, ::2, 1::2],
+    }[layout]
+    w = rng.standard_normal(6).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    gy = rng.standard_normal(x.shape[::-1]).astype(np.float32).T  # a transposed view
+    X, W, B = (mg.Tensor(a, requires_grad=True) for a in (x, w, b))
+    y = batch_norm(X, None, None, W, B, training=True)
+    gx, gw, gb = mg.grad(y, [X, W, B], mg.Tensor(gy))
+    tx, tw, tb = (torch.tensor(np.ascontiguousarray(a), requires_grad=True) for a in (x, w, b))
+    ty = torch.nn.functional.batch_norm(tx, None, None, tw, tb, training=True)
+    tgx, tgw, tgb = torch.autograd.grad(ty, [tx, tw, tb], torch.tensor(np.ascontiguousarray(gy)))
+    assert y.dtype == gx.dtype == np.float32
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=2e-4)
+    for m, t in ((gx, tgx), (gw, tgw), (gb, tgb)):
+        np.testing.assert_allclose(m.numpy(), t.numpy(), rtol=1e-3, atol=2e-3)
