@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -175,6 +176,32 @@ def resolve_device(name: str | None) -> str:
     if device == "cuda":
         cupy_module()  # raises with the reason when there is no usable GPU
     return device
+
+
+def data_fingerprint(*arrays: Any) -> str:
+    """sha256 of the training data (shapes, dtypes and bytes; None for a missing array).
+    A checkpoint keeps it, so a resume on changed data is refused instead of silently
+    training on other images."""
+    h = hashlib.sha256()
+    for a in arrays:
+        if a is None:
+            h.update(b"none;")
+            continue
+        a = np.ascontiguousarray(as_numpy(a))
+        h.update(f"{a.shape}{a.dtype.str};".encode())
+        h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
+
+
+def check_fingerprint(state: Mapping[str, Any], now: str, where: str) -> None:
+    """Refuse a resume whose data differ from the checkpoint's (older checkpoints hold
+    no fingerprint and are let through)."""
+    then = state.get("data_sha256")
+    if then is not None and str(then) != now:
+        raise ValueError(
+            f"the training data changed since the checkpoint{where}: the images' sha256 "
+            f"was {str(then)[:12]}..., now {now[:12]}...; restore them or start a new run"
+        )
 
 
 # ---------------------------------------------------------------------- files

@@ -343,6 +343,7 @@ class Run:
                     f"({len(self.images)} images)"
                 )
             shape = self.images.shape[1:]
+        self.data_sha256 = None if self.toy else common.data_fingerprint(self.images, self.labels)
         self.G, self.D = build_models(args, self.obj, shape)
         self.G.to(device)
         self.D.to(device)
@@ -428,6 +429,7 @@ class Run:
             "perm": self.perm if self.perm is not None else np.zeros(0, np.int64),
             "sums": dict(self.sums),
             **({"ema_G": self.ema.state_dict()} if self.ema else {}),
+            **({"data_sha256": self.data_sha256} if self.data_sha256 else {}),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -445,6 +447,9 @@ class Run:
                 f"the training data changed since the checkpoint: {len(self.perm)} images "
                 f"then, {len(self.images)} now{where}; restore them or start a new run"
             )
+        if self.data_sha256:
+            where = f" in --data-dir {self.args.data_dir}" if self.args.data_dir else ""
+            common.check_fingerprint(state, self.data_sha256, where)
         self.sums = {k: float(v) for k, v in state["sums"].items()}
         if self.ema:
             self.ema.load_state_dict(state["ema_G"])

@@ -319,6 +319,9 @@ class Run:
     def __init__(self, args: argparse.Namespace, device: str) -> None:
         self.args, self.device = args, device
         self.train_images, self.train_labels, self.eval_images, self.eval_labels = split_data(args)
+        self.data_sha256 = common.data_fingerprint(
+            self.train_images, self.train_labels, self.eval_images, self.eval_labels
+        )
         self.train_x = mgdata.to_unit_range(self.train_images)
         self.triplet = args.model == "triplet"
         if self.triplet:
@@ -432,6 +435,7 @@ class Run:
             "plan": self.plan if self.plan is not None else np.zeros(0, np.int64),
             "sums": dict(self.sums),
             **({"ema": self.ema.state_dict()} if self.ema else {}),
+            "data_sha256": self.data_sha256,
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -443,6 +447,7 @@ class Run:
         self.sums = {k: float(v) for k, v in state["sums"].items()}
         if self.ema:
             self.ema.load_state_dict(state["ema"])
+        common.check_fingerprint(state, self.data_sha256, " (the bundled digits)")
 
     # -------------------------------------------------------------- batches
     def draw_plan(self) -> np.ndarray:

@@ -313,6 +313,15 @@ def test_a_16_bit_folder_trains_and_a_changed_folder_is_named(tmp_path, capsys):
     code, err = run_in_process("train.gan", ["--resume", str(tmp_path / "run")], capsys)
     assert code == 1 and "Traceback" not in err
     assert f"4 images then, 3 now in --data-dir {tmp_path / 'img'}" in err
+    # the same number of images, one of them changed: refused too
+    Image.fromarray(255 - ramp).save(tmp_path / "img" / "3.png")
+    code, err = run_in_process("train.gan", ["--resume", str(tmp_path / "run")], capsys)
+    assert code == 1 and "Traceback" not in err, err
+    assert f"the training data changed since the checkpoint in --data-dir {tmp_path / 'img'}" in err
+    assert "images' sha256 was" in err
+    Image.fromarray(np.roll(ramp, 3, 1)).save(tmp_path / "img" / "3.png")  # restored
+    code, err = run_in_process("train.gan", ["--resume", str(tmp_path / "run")], capsys)
+    assert code == 0, err
 
 
 def test_load_refuses_a_lying_checkpoint_quickly(tmp_path):

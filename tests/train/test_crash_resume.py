@@ -2,9 +2,14 @@
 each time, or stopped by a full disk at checkpoint time and resumed, ends with the same
 weights and the same metrics.jsonl, record for record, as a run never interrupted.
 
-The job runs in a forked child of the test process (the imports are paid once), which
-the parent kills with SIGKILL. The pictures are replaced by tiny files: they are not
-what is checked here, and drawing them would make each epoch a second long."""
+The job runs in a forked child of the test process (the imports are paid once). The
+moment of each kill is drawn as a count of "ticks": the child SIGKILLs itself at the
+n-th of these points, which are where a crash can lose or tear data: the start of every
+training batch, and before and after every array-file write (`np.savez`) and every rename
+(`os.replace`, the commit of a checkpoint, config or log). Counting ticks instead of
+seconds makes the kills land the same way on a loaded machine as on an idle one. The
+pictures are replaced by tiny files: they are not what is checked here, and drawing them
+would make each epoch a second long."""
 
 import errno
 import os
@@ -37,16 +42,45 @@ def quick_pictures(monkeypatch):
     monkeypatch.setattr(metric, "retrieval_strip", picture)
 
 
-def _child(job, argv):
-    """Fork a child running job.main(argv) with its output silenced; returns its pid."""
+def _child(job, argv, kill_at=None, count_file=None):
+    """Fork a child running job.main(argv) with its output silenced; returns its pid. The
+    child SIGKILLs itself at tick `kill_at` (None: never) and, given `count_file`, writes
+    how many ticks it passed there when it ends."""
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
         code = 1
+        ticks = [0]
+
+        def tick():
+            ticks[0] += 1
+            if ticks[0] == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        def around(real):
+            def wrapped(*args, **kwargs):
+                tick()
+                out = real(*args, **kwargs)
+                tick()
+                return out
+
+            return wrapped
+
+        def before(real):
+            def wrapped(*args, **kwargs):
+                tick()
+                return real(*args, **kwargs)
+
+            return wrapped
+
         try:
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, 1)
             os.dup2(null, 2)
+            np.savez, os.replace = around(np.savez), around(os.replace)
+            job.Run.train_batch_ = before(job.Run.train_batch_)
             code = job.main(argv)
+            if count_file is not None:
+                count_file.write_text(str(ticks[0]))
         finally:
             os._exit(code)
     return pid
@@ -59,28 +93,25 @@ def _argv(args, run_dir):
 
 
 def _kill_and_resume(job, args, run_dir, kills, seed):
-    """Start the run, SIGKILL it after a random delay, resume (or restart, when it died
-    before its first checkpoint) and repeat until `kills` kills landed; then let it end.
-    Returns how many kills hit a live process."""
+    """Start the run, SIGKILL it at a random tick, resume (or restart, when it died before
+    its first checkpoint) and repeat until `kills` kills landed or the run ended; then let
+    it end. Returns how many kills hit a live process."""
     rng = random.Random(seed)
-    t0 = time.perf_counter()
-    pid = _child(job, args.split() + ["--out", str(run_dir / "probe")])
-    assert os.waitpid(pid, 0)[1] == 0
-    length = time.perf_counter() - t0  # an uninterrupted run, for the kill delays
+    count = run_dir / "ticks"
+    run_dir.mkdir()
+    pid = _child(job, args.split() + ["--out", str(run_dir / "probe")], count_file=count)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    total = int(count.read_text())  # the ticks of an uninterrupted run
     landed = 0
-    for _ in range(4 * kills):
-        if landed == kills:
-            break
-        pid = _child(job, _argv(args, run_dir))
-        time.sleep(rng.uniform(0.0, length / 3))
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:  # the run had already ended
+    while landed < kills:
+        pid = _child(job, _argv(args, run_dir / "run"), kill_at=rng.randint(1, total // 3))
+        status = os.waitpid(pid, 0)[1]
+        if os.WIFEXITED(status):  # the run ended before the tick came
             assert os.waitstatus_to_exitcode(status) == 0
             break
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        assert os.WTERMSIG(status) == signal.SIGKILL
         landed += 1
-    pid = _child(job, _argv(args, run_dir))
+    pid = _child(job, _argv(args, run_dir / "run"))
     assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     return landed
 
@@ -146,9 +177,9 @@ def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(
     _reference(job, args, full)
     landed = _kill_and_resume(job, args, crashed, kills, seed=kills)
     assert landed >= kills // 2, f"only {landed} kills landed before the run ended"
-    _assert_same_run(full, crashed)
+    _assert_same_run(full, crashed / "run")
     if job is metric:
-        assert (full / "eval.json").read_text() == (crashed / "eval.json").read_text()
+        assert (full / "eval.json").read_text() == (crashed / "run" / "eval.json").read_text()
 
 
 def test_full_disk_at_checkpoint_then_resume(tmp_path, monkeypatch, capsys):
