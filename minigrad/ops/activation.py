@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..backend import get_array_module
 from ..tensor import Tensor
 from . import cuda_kernels
@@ -28,7 +28,13 @@ class ReLU(Function):
         return xp.maximum(x, zero)
 
     def backward(self, gy):
-        return Mask(_keep_bits(self.drop, gy.dtype))(gy)
+        bits = _keep_bits(self.drop, gy.dtype)
+        if is_grad_enabled() or bits.ndim == 0:  # recorded (or a 0-d scalar): the node
+            return Mask(bits)(gy)
+        # first order: the select in place into the fresh bits, saving an allocation
+        xp = get_array_module(bits)
+        xp.bitwise_and(gy._data.view(bits.dtype), bits, out=bits)
+        return Tensor._make(bits.view(gy.dtype), False)
 
 
 def _keep_bits(drop: Any, dtype: Any) -> Any:
