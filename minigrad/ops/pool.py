@@ -109,9 +109,10 @@ def _max_pool(xpad: Array, g: PoolGeometry) -> tuple[Array, Array]:
     """Window maxima of the padded input and their kernel offsets (uint8 up to 256 offsets).
 
     A window is a (rows x columns) block, so the maximum is taken along each row first
-    (strided views that NumPy walks as one flat loop), then down the columns: a few passes
-    at memory speed. Ties go to the first row holding the maximum, then its first column,
-    which is the first in row-major order. Windows with a NaN, or all -inf beside padding,
+    (column views; where the width is a multiple of the stride NumPy walks them as one flat
+    loop), then down the columns: a few passes over the data instead of one strided pass
+    per kernel offset. Ties go to the first row holding the maximum, then its first
+    column: the first in row-major order. Windows with a NaN, or all -inf beside padding,
     are rare and redone by `_exact_argmax`.
     """
     xp = get_array_module(xpad)
