@@ -1,0 +1,212 @@
+"""The evaluation's digit classifier: training it once (with augmentation), and loading the
+shipped weights only when their version and sha256 match the recorded ones.
+
+The weights file `minigrad/data/digit_classifier.npz` (written by `mg.save`) holds the
+classifier's state in float16, its held-out accuracy, how it was trained, and the
+statistics of its 128-d features on the real digits (mean and covariance of the training
+split, the features of the held-out split), so every user scores against the same numbers
+without a forward pass over the data. Retrain it with
+`python -m train.evaluate --train-classifier PATH --seed 0` and record the new sha256 below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import data as mgdata
+from models.classifier import DigitClassifier
+
+FORMAT = "minigrad-digit-classifier"
+VERSION = 1
+WEIGHTS = "digit_classifier.npz"
+# sha256 of the shipped WEIGHTS file; a file that does not match is never used
+SHA256 = "c767aabd5c2d765d519d61f449a9f3e756ec8bc9210053c43dce4c10b30929dd"
+EPOCHS = 25
+WIDTH = 16  # channels of the first block; the second has twice as many
+BATCH = 64
+OUTLIERS = 16  # no-digit images added to each batch
+OUTLIER_WEIGHT = 0.5
+LR = 2e-3
+
+
+def shipped_path() -> Path:
+    """Where the package keeps the weights file."""
+    return Path(str(resources.files("minigrad").joinpath("data", WEIGHTS)))
+
+
+def sha256_of(path: str | Path) -> str:
+    """sha256 of a file, as `sha256sum` prints it (`mg.save` writes fixed zip timestamps,
+    so retraining to the same weights gives the same hash)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def augment(
+    images: np.ndarray,
+    rng: np.random.Generator,
+    shift: float = 2.0,
+    degrees: float = 10.0,
+    scale: float = 0.1,
+) -> np.ndarray:
+    """Random affine copies of images (N, 1, H, W) in [-1, 1]: each one rotated by up to
+    `degrees`, scaled by 1 +- `scale` and shifted by up to `shift` pixels about its centre,
+    by bilinear sampling; pixels from outside the image are background (-1)."""
+    n, _, h, w = images.shape
+    angle = np.deg2rad(rng.uniform(-degrees, degrees, n))[:, None, None]
+    zoom = rng.uniform(1 - scale, 1 + scale, n)[:, None, None]
+    ty, tx = (rng.uniform(-shift, shift, (2, n))[:, :, None, None]).astype(np.float64)
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    yy, xx = np.meshgrid(np.arange(h) - cy, np.arange(w) - cx, indexing="ij")
+    # inverse map: output pixel p comes from R(-angle) (p - t) / zoom in the source
+    py, px = yy - ty, xx - tx
+    cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom
+    sy = np.clip(cos * py + sin * px + cy, -1, h)
+    sx = np.clip(-sin * py + cos * px + cx, -1, w)
+    y0, x0 = np.floor(sy), np.floor(sx)
+    fy, fx = (sy - y0).astype(np.float32), (sx - x0).astype(np.float32)
+    pad = 2  # clipped coordinates reach -1 and h; their neighbours must be background too
+    src = np.pad(images[:, 0], ((0, 0), (pad, pad), (pad, pad)), constant_values=-1.0)
+    stride = w + 2 * pad
+    base = (np.arange(n) * (h + 2 * pad) * stride)[:, None, None]
+    top = base + (y0.astype(np.int64) + pad) * stride + x0.astype(np.int64) + pad
+    flat = src.reshape(-1)
+    a, b = flat[top], flat[top + 1]
+    c, d = flat[top + stride], flat[top + stride + 1]
+    out = (1 - fy) * ((1 - fx) * a + fx * b) + fy * ((1 - fx) * c + fx * d)
+    return out[:, None].astype(np.float32)
+
+
+def outliers(n: int, rng: np.random.Generator, size: int = 28) -> np.ndarray:
+    """n images (n, 1, size, size) in [-1, 1] that are no digit: uniform noise, and ink
+    blots (box-blurred noise, thresholded), half each. Trained towards a uniform prediction
+    so that noise and blots are not scored as confident digits."""
+    noise = rng.uniform(-1, 1, (n, 1, size, size)).astype(np.float32)
+    blots = rng.uniform(-1, 1, (n, size + 6, size + 6))
+    for _ in range(3):  # three 3x3 box blurs: blobs a few pixels wide
+        k = blots.shape[1] - 2
+        blots = sum(blots[:, i : i + k, j : j + k] for i in range(3) for j in range(3)) / 9
+    blots = np.where(blots > rng.uniform(0.05, 0.2, (n, 1, 1)), 1.0, -1.0).astype(np.float32)
+    return np.where((np.arange(n) % 2 == 0)[:, None, None, None], noise, blots[:, None])
+
+
+@mg.no_grad()
+def predict(
+    model: DigitClassifier, images: np.ndarray, device: str = "cpu", batch: int = 500
+) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities (N, 10), features (N, 128)) for images (N, 1, 28, 28) in [-1, 1]."""
+    model.eval()
+    probs, feats = [np.zeros((0, 10), np.float32)], [np.zeros((0, 128), np.float32)]
+    for i in range(0, len(images), batch):
+        x = mg.tensor(np.asarray(images[i : i + batch], dtype=np.float32), device=device)
+        f = model.features(x)
+        probs.append(F.softmax(model.head(f), dim=1).numpy())
+        feats.append(f.numpy())
+    return np.concatenate(probs), np.concatenate(feats)
+
+
+def _float16_state(model: DigitClassifier) -> dict[str, np.ndarray]:
+    """The model's state with floating arrays rounded to float16 (what is shipped)."""
+    out = {}
+    for k, v in model.state_dict().items():
+        a = v.numpy() if hasattr(v, "numpy") else np.asarray(v)
+        out[k] = a.astype(np.float16) if a.dtype.kind == "f" else a
+    return out
+
+
+def train_classifier(
+    seed: int = 0,
+    epochs: int = EPOCHS,
+    width: int = WIDTH,
+    device: str = "cpu",
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Train the classifier on the bundled training split (Adam, cosine learning-rate
+    decay, augmented batches) and return what the weights file holds, the held-out
+    accuracy measured with the float16 weights that are shipped."""
+    mg.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x_tr, y_tr = mgdata.load_mnist(split="train")
+    x_te, y_te = mgdata.load_mnist(split="test")
+    x_tr, x_te = mgdata.to_unit_range(x_tr), mgdata.to_unit_range(x_te)
+    model = DigitClassifier(width=width).to(device)
+    opt = mg.optim.Adam(model.parameters(), lr=LR)
+    total = epochs * (len(x_tr) // BATCH)
+    step = 0
+    for epoch in range(epochs):
+        model.train()
+        for idx in mgdata.iterate_minibatches(len(x_tr), BATCH, generator=rng):
+            opt.lr = LR * 0.5 * (1 + math.cos(math.pi * step / total))
+            x = np.concatenate([augment(x_tr[idx], rng), outliers(OUTLIERS, rng)])
+            logits = model(mg.tensor(x, device=device))
+            y = mg.tensor(y_tr[idx].astype(np.int64), device=device)
+            # digits: cross-entropy; outliers: cross-entropy to the uniform distribution
+            logp = F.log_softmax(logits[BATCH:], dim=1)
+            loss = F.cross_entropy(logits[:BATCH], y) - OUTLIER_WEIGHT * logp.mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+        if log is not None:
+            log(f"classifier epoch {epoch + 1}/{epochs}: last batch loss {loss.item():.4f}")
+    state = _float16_state(model)
+    model.load_state_dict(state)
+    probs, feats_te = predict(model, x_te, device)
+    _, feats_tr = predict(model, x_tr, device)
+    accuracy = float((probs.argmax(1) == y_te).mean())
+    if log is not None:
+        log(f"held-out accuracy {accuracy:.4f} ({len(y_te)} digits)")
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "seed": seed,
+        "epochs": epochs,
+        "width": width,
+        "heldout_accuracy": accuracy,
+        "model": state,
+        "real_mean": feats_tr.astype(np.float64).mean(0),
+        "real_cov": np.cov(feats_tr.astype(np.float64), rowvar=False),
+        "heldout_features": feats_te.astype(np.float32),
+        "heldout_labels": y_te.astype(np.uint8),
+    }
+
+
+def load_classifier(
+    path: str | Path | None = None, sha256: str | None = None, device: str = "cpu"
+) -> tuple[DigitClassifier, dict[str, Any]]:
+    """The classifier and the rest of its weights file (accuracy, real-feature statistics).
+    The file must have the recorded sha256 (default: the shipped file and SHA256) and
+    this VERSION; anything else is refused with a ValueError naming the file."""
+    path = Path(path) if path is not None else shipped_path()
+    sha256 = SHA256 if sha256 is None else sha256
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the digit classifier's weights file is missing")
+    got = sha256_of(path)
+    if got != sha256:
+        raise ValueError(
+            f"{path}: sha256 {got} is not the recorded {sha256}; the weights file is stale "
+            "or corrupt and is not used (reinstall minigrad, or retrain it with `python -m "
+            "train.evaluate --train-classifier PATH --seed 0` and record its sha256)"
+        )
+    saved = mg.load(path)
+    if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a digit classifier weights file")
+    if saved.get("version") != VERSION:
+        raise ValueError(
+            f"{path}: digit classifier version {saved.get('version')}, this minigrad reads "
+            f"version {VERSION}"
+        )
+    model = DigitClassifier(width=int(saved["width"]))
+    model.load_state_dict(saved.pop("model"))
+    return model.to(device).eval(), saved
