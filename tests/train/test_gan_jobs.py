@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from models.classifier import DigitClassifier
 from train import common, evaluate, gan, latent, sample
 
 
@@ -131,16 +130,9 @@ def test_interrupt_saves_checkpoint_and_resumes(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def classifier_cache(tmp_path, monkeypatch):
-    """An (untrained) cached classifier, so the jobs run without training one."""
-    monkeypatch.setenv("MINIGRAD_CACHE", str(tmp_path / "cache"))
+def classifier_cache():
+    """A fresh process-wide classifier cache: the jobs load the shipped weights."""
     evaluate._cache.clear()
-    mg.manual_seed(0)
-    (tmp_path / "cache").mkdir()
-    mg.save(
-        {"model": DigitClassifier().state_dict(), "accuracy": 0.1},
-        tmp_path / "cache" / "digit_classifier.npz",
-    )
     yield
     evaluate._cache.clear()
 
