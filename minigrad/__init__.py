@@ -140,28 +140,7 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     return ops.matmul(a, b)
 
 
-def eq(x: Tensor, other) -> Tensor:
-    return x.eq(other)
-
-
-def ne(x: Tensor, other) -> Tensor:
-    return x.ne(other)
-
-
-def lt(x: Tensor, other) -> Tensor:
-    return x.lt(other)
-
-
-def le(x: Tensor, other) -> Tensor:
-    return x.le(other)
-
-
-def gt(x: Tensor, other) -> Tensor:
-    return x.gt(other)
-
-
-def ge(x: Tensor, other) -> Tensor:
-    return x.ge(other)
+eq, ne, lt, le, gt, ge = Tensor.eq, Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge
 
 
 # PyTorch's dtype names, so `t.to(mg.long)` works (last: they shadow builtins here).

@@ -686,12 +686,13 @@ def backward(
     for leaf, g in found.values():
         if not create_graph:
             g = _owned(g, seen)
-        elif g._data.base is not None or id(g._data) in seen:
-            # keep the history, but give each leaf a `.grad` of its own (as `_owned` does)
-            from .ops.shape import clone
+        else:
+            if g._data.base is not None or id(g._data) in seen:
+                # keep the history, but give each leaf a `.grad` of its own, as `_owned` does
+                from .ops.shape import clone
 
-            g = clone(g)
-        seen.add(id(g._data))
+                g = clone(g)
+            seen.add(id(g._data))
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
