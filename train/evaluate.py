@@ -25,6 +25,7 @@ import numpy as np
 import minigrad as mg
 from train import classifier, common
 from train.classifier import predict
+from train.generators import TOY, TOY_STD, load_generator, sample_generator
 from train.metrics import (
     class_histogram,
     confident_share,
@@ -97,8 +98,6 @@ def _fd_to_real(mu: np.ndarray, cov: np.ndarray, feats: np.ndarray) -> float:
 
 
 def score_toy_samples(samples: np.ndarray, dataset: str) -> dict[str, Any]:
-    from train.gan import TOY, TOY_STD
-
     cov = mode_coverage(samples, TOY[dataset][1](), TOY_STD)
     return {
         "modes_captured": int(cov["modes_captured"]),
@@ -137,8 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
 def evaluate_runs(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
     """Score every run as `args` say and write each RUN_DIR/eval.json; returns (run,
     figures) pairs. Every run is loaded and checked before any is scored."""
-    from train.gan import TOY, load_generator, sample_generator
-
     device = common.resolve_device(args.device)
     loaded = []
     for run_dir in args.run_dir:

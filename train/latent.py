@@ -28,6 +28,8 @@ import numpy as np
 
 from minigrad import data as mgdata
 from train import common
+from train.evaluate import get_classifier, predict
+from train.generators import TOY, TOY_STD, load_generator, sample_generator
 from train.metrics import assign_modes
 
 JOB = "train.latent"
@@ -126,9 +128,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def explore(args: argparse.Namespace) -> str:
     """Write the pictures `args` ask for; returns what was written, in words."""
-    from train.evaluate import get_classifier, predict
-    from train.gan import TOY, TOY_STD, load_generator, sample_generator
-
     out = Path(args.out or Path(args.run_dir) / "latent")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; give a folder for the pictures")

@@ -17,6 +17,7 @@ import numpy as np
 
 from minigrad import data as mgdata
 from train import common
+from train.generators import TOY, load_generator, sample_generator
 
 JOB = "train.sample"
 MAX_SAMPLES = 100_000
@@ -54,8 +55,6 @@ def write_samples(path: Path, samples: np.ndarray) -> None:
 
 def run(args: argparse.Namespace) -> str:
     """Sample as `args` say; returns what was written, in words."""
-    from train.gan import load_generator, sample_generator
-
     out = common.check_output(args.out, "--out", run_dir=args.run_dir)
     png = None
     if args.png:
@@ -70,7 +69,7 @@ def run(args: argparse.Namespace) -> str:
                 f"{args.run_dir} is --model {run_args.model}"
             )
         labels = np.full(args.n, args.label)
-    if png is not None and run_args.dataset in ("ring", "grid"):
+    if png is not None and run_args.dataset in TOY:
         raise ValueError(
             f"--png draws images; {args.run_dir} is a 2-D --dataset {run_args.dataset}"
         )

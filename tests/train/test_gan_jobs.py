@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from train import common, evaluate, gan, latent, sample
+from train import common, evaluate, gan, generators, latent, sample
 
 
 def _params(run_dir):
@@ -63,7 +63,7 @@ def test_ema_generator_is_what_samples_and_loads(tmp_path, capsys):
     run = tmp_path / "ema"
     assert gan.main(MLP_MNIST + ["--ema", "0.5", "--steps", "4", "--out", str(run)]) == 0
     state = common.load_checkpoint(run)["state"]
-    _, G = gan.load_generator(run, "cpu")
+    _, G = generators.load_generator(run, "cpu")
     averages = {str(k): v for k, v in state["ema_G"]["averages"].items()}
     for i, p in enumerate(G.parameters()):
         np.testing.assert_array_equal(p.detach().numpy(), averages[str(i)])
@@ -300,9 +300,9 @@ def test_dropout_flag(tmp_path, capsys):
     outside [0, 1)."""
     run = tmp_path / "drop"
     assert gan.main(MLP_MNIST + ["--dropout", "0.5", "--steps", "2", "--out", str(run)]) == 0
-    args, _ = gan.load_generator(run, "cpu")
+    args, _ = generators.load_generator(run, "cpu")
     obj = gan.OBJECTIVES[args.loss]
-    _, D = gan.build_models(args, obj, (1, 28, 28))
+    _, D = generators.build_models(args, obj, (1, 28, 28))
     names = [type(m).__name__ for m in D.net]
     assert names.count("Dropout") == 2 and names[2] == "Dropout"
     x = mg.randn(8, 1, 28, 28)
@@ -310,7 +310,7 @@ def test_dropout_flag(tmp_path, capsys):
     D.eval()
     np.testing.assert_array_equal(D(x).detach().numpy(), D(x).detach().numpy())
     args.dropout = 0.0
-    _, plain = gan.build_models(args, obj, (1, 28, 28))
+    _, plain = generators.build_models(args, obj, (1, 28, 28))
     assert "Dropout" not in [type(m).__name__ for m in plain.net]  # old layer names
     assert gan.main(["--dropout", "0.5", "--out", str(tmp_path / "dc")]) == 1
     assert "--dropout" in capsys.readouterr().err
@@ -365,13 +365,13 @@ def test_g_batchnorm_flag(tmp_path, capsys):
     saved run reloads with it, on images and on 2-D data; refused for the DCGAN."""
     run = tmp_path / "bn"
     assert gan.main(MLP_MNIST + ["--g-batchnorm", "--steps", "2", "--out", str(run)]) == 0
-    _, G = gan.load_generator(run, "cpu")
+    _, G = generators.load_generator(run, "cpu")
     names = [type(m).__name__ for m in G.net]
     assert names[:3] == ["Linear", "BatchNorm1d", "ReLU"] and names.count("BatchNorm1d") == 2
     toy = tmp_path / "toy"
     argv = ["--dataset", "ring", "--g-batchnorm", "--layers", "2", "--steps", "2"]
     assert gan.main(argv + ["--eval-samples", "0", "--out", str(toy)]) == 0
-    _, G = gan.load_generator(toy, "cpu")
+    _, G = generators.load_generator(toy, "cpu")
     names = [type(m).__name__ for m in G.net]
     assert names == ["Linear", "BatchNorm1d", "ReLU"] * 2 + ["Linear"]  # linear output
     assert gan.main(["--g-batchnorm", "--out", str(tmp_path / "dc")]) == 1

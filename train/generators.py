@@ -1,0 +1,109 @@
+"""A GAN run's networks and data shapes, and a trained generator loaded and sampled.
+
+train.gan builds its networks here; train.sample, train.latent and train.evaluate load a
+finished run's generator from here, so none of them imports the training job.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+import minigrad as mg
+from minigrad import data as mgdata
+from minigrad import nn
+from models.cgan import ConditionalDiscriminator, ConditionalGenerator
+from models.dcgan import Discriminator, Discriminator28, Generator, Generator28
+from models.losses import OBJECTIVES, Objective
+from models.mlp_gan import ImageMLPGenerator, MLPDiscriminator, MLPGenerator
+from models.pacgan import Packed
+from train import common
+
+# the 2-D Gaussian mixtures: --dataset name -> (sampler, centres)
+TOY = {
+    "ring": (mgdata.ring_of_gaussians, mgdata.ring_centres),
+    "grid": (mgdata.grid_of_gaussians, mgdata.grid_centres),
+}
+TOY_STD = 0.02  # the std of every mode of the 2-D mixtures
+
+
+def data_shape(args: argparse.Namespace) -> tuple[int, ...]:
+    """The shape of one training example, from a run's arguments."""
+    if args.dataset in TOY:
+        return (2,)
+    if args.dataset == "folder":
+        return (1 if args.grayscale else 3, args.image_size, args.image_size)
+    return (1, 28, 28)
+
+
+def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...]) -> tuple:
+    """(G, D) for the run's model, data shape and objective; D wrapped in `Packed` when
+    `--pack` asks for it (its input then has m times the features or channels)."""
+    batchnorm = obj.gp_weight == 0  # batchnorm couples samples, which the penalty forbids
+    m = getattr(args, "pack", 1) or 1
+    dropout = getattr(args, "dropout", 0.0) or 0.0
+    g_bn = getattr(args, "g_batchnorm", False)
+    if args.dataset in TOY:
+        hidden = (args.hidden,) * (getattr(args, "layers", None) or 3)
+        G = MLPGenerator(args.nz, hidden, 2, tanh=False, batchnorm=g_bn)
+        D = MLPDiscriminator(2 * m, hidden, dropout)
+    elif args.model == "cgan":
+        c = shape[0]
+        return (
+            ConditionalGenerator(args.nz, 10, c),
+            ConditionalDiscriminator(10, c, batchnorm=batchnorm),
+        )
+    elif args.model == "mlp":
+        h = args.hidden
+        G = ImageMLPGenerator(args.nz, (h, h), shape, g_bn)
+        D = MLPDiscriminator(m * int(np.prod(shape)), (h, h), dropout)
+    elif shape[1] == 28:
+        G, D = Generator28(args.nz, shape[0]), Discriminator28(m * shape[0], batchnorm=batchnorm)
+    else:
+        c, size = shape[0], shape[1]
+        G = Generator(args.nz, c, image_size=size)
+        D = Discriminator(m * c, image_size=size, batchnorm=batchnorm)
+    return G, (Packed(D, m) if m > 1 else D)
+
+
+def load_generator(run_dir: str | Path, device: str) -> tuple[argparse.Namespace, nn.Module]:
+    """A finished (or interrupted) run's arguments and its generator, in eval mode."""
+    saved = common.load_run(run_dir, "train.gan")
+    args = argparse.Namespace(**saved["args"])
+    G, _ = build_models(args, OBJECTIVES[args.loss], data_shape(args))
+    G.load_state_dict(saved["state"]["G"])
+    if "ema_G" in saved["state"]:  # trained with --ema: the averaged weights
+        ema = mg.optim.EMA(G.parameters())
+        ema.load_state_dict(saved["state"]["ema_G"])
+        ema.copy_to()
+    return args, G.to(device).eval()
+
+
+@mg.no_grad()
+def sample_generator(
+    args: argparse.Namespace,
+    G: nn.Module,
+    n: int,
+    device: str,
+    seed: int = 0,
+    z: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    batch: int = 500,
+) -> np.ndarray:
+    """n samples: images (n, C, H, W) in [-1, 1] or points (n, 2). Latents come from
+    `seed` unless given; a conditional model draws labels 0..9 in turn unless given."""
+    if z is None:
+        z = np.random.default_rng(seed).standard_normal((n, args.nz))
+    if args.model == "cgan" and labels is None:
+        labels = np.arange(n) % 10
+    outs = []
+    for i in range(0, n, batch):
+        zt = mg.tensor(z[i : i + batch], dtype=mg.float32, device=device)
+        if args.model == "cgan":
+            yt = mg.tensor(np.asarray(labels[i : i + batch], dtype=np.int64), device=device)
+            outs.append(G(zt, yt).numpy())
+        else:
+            outs.append(G(zt).numpy())
+    return np.concatenate(outs)
