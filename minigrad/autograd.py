@@ -33,6 +33,7 @@ class _State(threading.local):
     grad_enabled = True
     anomaly = False
     profiler = None  # a minigrad.profiler.profile while one is active
+    callbacks = None  # the running backward()'s queue_callback list
 
 
 _state = _State()
@@ -426,14 +427,24 @@ def run_backward(
     targets: Sequence[Tensor] | None,
     retain_graph: bool,
     create_graph: bool,
+    on_leaf: Any = None,
 ) -> dict[int, tuple[Tensor, Tensor]]:
     """Propagate `root_grads` from `roots` back through the graph.
 
     With `targets`, only the paths that reach them are walked and their gradients are
     returned as {id: (tensor, gradient)}; without, every leaf that requires grad is returned
-    so (the caller accumulates them into `.grad`).
+    so (the caller accumulates them into `.grad`). Without targets, a leaf with post-
+    accumulate hooks goes to `on_leaf(leaf, gradient)` as soon as its last consumer has run,
+    instead of being returned.
     """
     functions, released = _collect(roots, strict=targets is None)
+    # consumers still to run, per leaf with post-accumulate hooks
+    pending: dict[int, int] = {}
+    if on_leaf is not None and targets is None:
+        for f in functions:
+            for t in f.inputs:
+                if t._post_hooks and t.creator is None:
+                    pending[id(t)] = pending.get(id(t), 0) + 1
     target_ids = None if targets is None else {id(t) for t in targets}
     # Which functions lead to a target: inputs are older than outputs, so ascending
     # generation order settles each function after all of its inputs' creators.
@@ -541,6 +552,8 @@ def run_backward(
                     pushed.add(id(c))
                     heapq.heappush(heap, (-c.generation, counter, c))
                     counter += 1
+            if pending:
+                _deliver_finished(f.inputs, pending, grads, holders, on_leaf, create_graph)
             if not retain_graph:
                 f.release()
         # leaves (or, for grad(), the inputs asked for) are complete only now
@@ -554,6 +567,37 @@ def run_backward(
     if released and any(k not in grads for k in target_ids):
         raise _second_backward_error("grad")
     return {k: (holders[k], grads[k]) for k in target_ids if k in grads}
+
+
+def _deliver_finished(
+    inputs: Sequence[Tensor],
+    pending: dict[int, int],
+    grads: dict[int, Tensor],
+    holders: dict[int, Tensor],
+    on_leaf: Any,
+    create_graph: bool,
+) -> None:
+    """Count down the consumers of these inputs; hand each leaf whose gradient is now
+    complete to `on_leaf` and drop it from the walk's results."""
+    for t in inputs:
+        key = id(t)
+        if key not in pending:
+            continue
+        pending[key] -= 1
+        if pending[key] == 0 and key in grads:
+            g = grads.pop(key)
+            holders.pop(key)
+            if t._hooks:
+                g = _run_hooks(t, g, create_graph)
+            on_leaf(t, g)
+
+
+def queue_callback(fn: Any) -> None:
+    """Run `fn()` once the running `backward()` has stored every gradient (PyTorch's
+    `Variable._execution_engine.queue_callback`); called from a hook during the walk."""
+    if _state.callbacks is None:
+        raise RuntimeError("queue_callback: no backward() is running")
+    _state.callbacks.append(fn)
 
 
 def _run_hooks(t: Tensor, g: Tensor, create_graph: bool) -> Tensor:
@@ -681,9 +725,9 @@ def backward(
         for i, t in enumerate(targets):
             if not t.requires_grad:
                 raise RuntimeError(f"backward: input {i} of shape {t.shape} does not require grad")
-    found = run_backward(roots, root_grads, targets, retain_graph, create_graph)
     seen = {id(g._data) for g in root_grads}
-    for leaf, g in found.values():
+
+    def store(leaf: Tensor, g: Tensor) -> None:
         if not create_graph:
             g = _owned(g, seen)
         else:
@@ -694,6 +738,19 @@ def backward(
                 g = clone(g)
             seen.add(id(g._data))
         leaf.grad = g if leaf.grad is None else leaf.grad + g
+        for hook in list((leaf._post_hooks or {}).values()):
+            hook(leaf)
+
+    outer, _state.callbacks = _state.callbacks, []
+    try:
+        found = run_backward(roots, root_grads, targets, retain_graph, create_graph, store)
+        for leaf, g in found.values():
+            store(leaf, g)
+        callbacks = _state.callbacks
+        while callbacks:
+            callbacks.pop(0)()
+    finally:
+        _state.callbacks = outer
 
 
 def _owned(g: Tensor, seen: set[int]) -> Tensor:

@@ -89,6 +89,7 @@ class Tensor:
         "generation",
         "_vc",
         "_hooks",
+        "_post_hooks",
         "_retains_grad",
         "__weakref__",
     )
@@ -109,6 +110,7 @@ class Tensor:
         self.generation = 0
         self._vc = VersionCounter()
         self._hooks: dict[int, Any] | None = None
+        self._post_hooks: dict[int, Any] | None = None
         self._retains_grad = False
 
     @classmethod
@@ -122,6 +124,7 @@ class Tensor:
         t.generation = 0
         t._vc = VersionCounter()
         t._hooks = None
+        t._post_hooks = None
         t._retains_grad = False
         return t
 
@@ -324,6 +327,21 @@ class Tensor:
             self._hooks = {}
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = hook
+        return handle
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> RemovableHandle:
+        """Call `hook(self)` on a leaf once `backward()` has added its finished gradient to
+        `.grad`, while the rest of the graph is still being walked (as PyTorch; data-parallel
+        training starts its gradient all-reduce there). Returns a removable handle."""
+        if not self.requires_grad or self.creator is not None:
+            raise RuntimeError(
+                f"register_post_accumulate_grad_hook: tensor of shape {self.shape} is not a "
+                "leaf that requires grad"
+            )
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        handle = RemovableHandle(self._post_hooks)
+        self._post_hooks[handle.id] = hook
         return handle
 
     def retain_grad(self) -> None:
