@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 import minigrad as mg
+from minigrad import jobs
 
 from . import report
 from .workloads import (
@@ -325,7 +326,7 @@ def profile_dcgan(backend: str, params: dict[str, Any], steps: int) -> dict[str,
 # ---------------------------------------------------------------------- main
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
-        prog="python -m benchmarks", description=__doc__.split("\n\n")[0].rstrip(":")
+        prog=jobs.prog("benchmarks"), description=__doc__.split("\n\n")[0].rstrip(":")
     )
     ap.add_argument(
         "--backend",

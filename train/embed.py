@@ -20,6 +20,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import data as mgdata
+from minigrad import jobs
 from models.embedding import EmbeddingNet
 from train import common
 
@@ -30,7 +31,7 @@ MAX_BATCH = 65536
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m train.embed",
+        prog=jobs.prog("train.embed"),
         description="Write embeddings of 28x28 images with a run of train.metric.",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="folder of a train.metric run")

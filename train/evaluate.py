@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 import minigrad as mg
+from minigrad import jobs
 from train import classifier, common
 from train.classifier import predict
 from train.generators import TOY, TOY_STD, load_generator, sample_generator
@@ -108,7 +109,9 @@ def score_toy_samples(samples: np.ndarray, dataset: str) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog=jobs.prog("train.evaluate"), description=__doc__.split("\n")[0]
+    )
     p.add_argument("run_dir", metavar="RUN_DIR", nargs="*", help="folders of train.gan runs")
     p.add_argument(
         "--n",

@@ -19,6 +19,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import data as mgdata
+from minigrad import jobs
 from models.losses import OBJECTIVES, Objective
 from models.wgan import clip_weights_, gradient_penalty
 from train import common
@@ -35,7 +36,7 @@ MAX_EVAL_SAMPLES = 100_000
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m train.gan",
+        prog=jobs.prog("train.gan"),
         description="Train a GAN with minigrad and write samples, metrics and checkpoints.",
     )
     p.add_argument(

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from minigrad import data as mgdata
+from minigrad import jobs
 from train import common
 from train.evaluate import get_classifier, predict
 from train.generators import TOY, TOY_STD, load_generator, sample_generator
@@ -98,7 +99,7 @@ def latent_mass(modes: np.ndarray, extent: float, n_modes: int) -> np.ndarray:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m train.latent", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog=jobs.prog("train.latent"), description=__doc__.split("\n")[0])
     p.add_argument("run_dir", metavar="RUN_DIR", help="folder of a train.gan run")
     p.add_argument("--out", default=None, metavar="DIR", help="default: RUN_DIR/latent")
     p.add_argument(

@@ -26,6 +26,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import data as mgdata
+from minigrad import jobs
 from models.embedding import EmbeddingNet
 from models.mining import MINERS, active_share
 from models.siamese import LOSS_FORMS, contrastive_loss, sample_pairs
@@ -46,7 +47,7 @@ MAX_BATCH, MAX_EMBEDDING, MAX_CHANNELS, MAX_CONVS, MAX_SHIFT = 4096, 1024, 256, 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m train.metric",
+        prog=jobs.prog("train.metric"),
         description="Train a siamese or triplet embedding of MNIST digits with minigrad and "
         "evaluate retrieval on held-out images.",
     )

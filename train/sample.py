@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from minigrad import data as mgdata
+from minigrad import jobs
 from train import common
 from train.generators import TOY, load_generator, sample_generator
 
@@ -24,7 +25,7 @@ MAX_SAMPLES = 100_000
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m train.sample", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog=jobs.prog("train.sample"), description=__doc__.split("\n")[0])
     p.add_argument("run_dir", metavar="RUN_DIR", help="folder of a train.gan run")
     p.add_argument(
         "--n",
