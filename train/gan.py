@@ -5,6 +5,10 @@ The loop is the minibatch algorithm of Goodfellow et al. (2014): for every gener
 epoch it writes a sample grid from fixed noise (a scatter plot for 2-D data), appends to
 metrics.jsonl, redraws the loss curves and checkpoints atomically. `--resume RUN_DIR`
 continues exactly where a run stopped, Ctrl-C included.
+
+`d_step` and `g_step` below are the algorithm, for every objective of models/losses.py;
+`Run` feeds them minibatches and holds the rest (schedules, EMA, pictures, checkpoints),
+and train/run.py the run folder, resume and the epoch loop.
 """
 
 from __future__ import annotations
@@ -32,6 +36,85 @@ from train.metrics import mode_coverage
 # --nz 100000000 is refused by name instead of exhausting memory
 MAX_BATCH, MAX_NZ, MAX_HIDDEN, MAX_LAYERS, MAX_PACK = 65536, 1024, 2048, 16, 64
 MAX_EVAL_SAMPLES = 100_000
+
+
+# ---------------------------------------------------------------------- the GAN step
+# Each objective of models/losses.py is a pair of losses on D's raw scores: `obj.d_loss`
+# (real scores, fake scores, the target on real data) and `obj.g_loss` (fake scores).
+def generate(G: mg.nn.Module, z: mg.Tensor, y: mg.Tensor | None = None) -> mg.Tensor:
+    """G's samples from latents z (N, nz); a conditional G also takes labels y (N,)."""
+    return G(z) if y is None else G(z, y)
+
+
+def discriminate(
+    D: mg.nn.Module, x: mg.Tensor, y: mg.Tensor | None = None, noise_std: float = 0.0
+) -> mg.Tensor:
+    """D's raw scores (logits or critic values) of samples x (N, ...); under instance
+    noise D judges x blurred."""
+    if noise_std > 0:
+        x = x + mg.randn(*x.shape, device=x.device) * noise_std
+    return D(x) if y is None else D(x, y)
+
+
+def d_step(
+    G: mg.nn.Module,
+    D: mg.nn.Module,
+    opt_d: mg.optim.Optimizer,
+    obj: Objective,
+    real: mg.Tensor,
+    z: mg.Tensor,
+    y_real: mg.Tensor | None = None,
+    y_fake: mg.Tensor | None = None,
+    *,
+    real_label: float = 1.0,
+    noise_std: float = 0.0,
+    pack: int = 1,
+) -> tuple[mg.Tensor, mg.Tensor, mg.Tensor]:
+    """One discriminator (critic) step: D learns to score the real minibatch above G's
+    samples from z. Returns (loss, D(x), D(G(z)))."""
+    with mg.no_grad():  # the D step does not train G: no graph through it
+        fake = generate(G, z, y_fake)
+    d_real = discriminate(D, real, y_real, noise_std)
+    d_fake = discriminate(D, fake, y_fake, noise_std)
+    loss = obj.d_loss(d_real, d_fake, real_label)
+    if obj.gp_weight:  # WGAN-GP: the critic's gradient norm pulled to 1 between real and fake
+        critic = D
+        if y_real is not None:  # a conditional critic: interpolate within one class
+
+            def critic(x: mg.Tensor) -> mg.Tensor:
+                return D(x, y_real)
+
+            fake = generate(G, z, y_real).detach()
+        loss = loss + gradient_penalty(critic, real, fake, obj.gp_weight, pack)
+    opt_d.zero_grad()
+    loss.backward()
+    opt_d.step()
+    if obj.clip:  # WGAN: clipped weights keep the critic Lipschitz
+        clip_weights_(D, obj.clip)
+    return loss, d_real, d_fake
+
+
+def g_step(
+    G: mg.nn.Module,
+    D: mg.nn.Module,
+    opt_g: mg.optim.Optimizer,
+    obj: Objective,
+    z: mg.Tensor,
+    y: mg.Tensor | None = None,
+    *,
+    noise_std: float = 0.0,
+) -> mg.Tensor:
+    """One generator step: G learns to make D score its samples from z as real. Returns
+    the loss."""
+    D.requires_grad_(False)  # G's step needs dL/dx through D, not D's weight grads
+    try:
+        loss = obj.g_loss(discriminate(D, generate(G, z, y), y, noise_std))
+        opt_g.zero_grad()
+        loss.backward()
+    finally:
+        D.requires_grad_(True)
+    opt_g.step()
+    return loss
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -453,40 +536,26 @@ class Run:
             y = mg.randint(0, 10, (n,), device=self.device)
         return z, y
 
-    def generate(self, z: mg.Tensor, y: mg.Tensor | None) -> mg.Tensor:
-        return self.G(z) if y is None else self.G(z, y)
-
     def discriminate(self, x: mg.Tensor, y: mg.Tensor | None) -> mg.Tensor:
-        if self.noise_std > 0:  # instance noise: D judges blurred samples, real and fake
-            x = x + mg.randn(*x.shape, device=self.device) * self.noise_std
-        return self.D(x) if y is None else self.D(x, y)
+        return discriminate(self.D, x, y, self.noise_std)
 
     # -------------------------------------------------------------- steps
     def d_step_(self) -> dict[str, float]:
-        real, real_y = self.real_batch()
-        z, fake_y = self.noise(real.shape[0])
-        with mg.no_grad():  # the D step does not train G: no graph through it
-            fake = self.generate(z, fake_y)
-        d_real = self.discriminate(real, real_y)
-        d_fake = self.discriminate(fake, fake_y)
-        loss = self.obj.d_loss(d_real, d_fake, self.real_label)
-        if self.obj.gp_weight:
-            if real_y is None:
-                critic = self.D
-            else:
-
-                def critic(x: mg.Tensor) -> mg.Tensor:
-                    return self.D(x, real_y)
-
-                fake = self.generate(z, real_y).detach()  # interpolate within one class
-            loss = loss + gradient_penalty(
-                critic, real, fake, self.obj.gp_weight, getattr(self.args, "pack", 1) or 1
-            )
-        self.opt_d.zero_grad()
-        loss.backward()
-        self.opt_d.step()
-        if self.obj.clip:
-            clip_weights_(self.D, self.obj.clip)
+        real, y_real = self.real_batch()
+        z, y_fake = self.noise(real.shape[0])
+        loss, d_real, d_fake = d_step(
+            self.G,
+            self.D,
+            self.opt_d,
+            self.obj,
+            real,
+            z,
+            y_real,
+            y_fake,
+            real_label=self.real_label,
+            noise_std=self.noise_std,
+            pack=getattr(self.args, "pack", 1) or 1,
+        )
         out = {"d_loss": common.check_finite("D loss", loss, self.step, self.ckpt)}
         if self.obj.probabilities:
             out["D(x)"] = float(d_real.detach().sigmoid().mean().item())
@@ -498,14 +567,7 @@ class Run:
 
     def g_step_(self) -> dict[str, float]:
         z, y = self.noise(self.args.batch_size)
-        self.D.requires_grad_(False)  # G's step needs dL/dx through D, not D's weight grads
-        try:
-            loss = self.obj.g_loss(self.discriminate(self.generate(z, y), y))
-            self.opt_g.zero_grad()
-            loss.backward()
-        finally:
-            self.D.requires_grad_(True)
-        self.opt_g.step()
+        loss = g_step(self.G, self.D, self.opt_g, self.obj, z, y, noise_std=self.noise_std)
         if self.ema:
             self.ema.update()
         return {"g_loss": common.check_finite("G loss", loss, self.step, self.ckpt)}
