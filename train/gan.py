@@ -632,10 +632,16 @@ class Run:
 OUTPUTS = ("samples.png", "samples", "losses.png")
 
 
-def train(args: argparse.Namespace, given: set[str] | None = None) -> Path:
+def train(
+    args: argparse.Namespace,
+    given: set[str] | None = None,
+    parser: argparse.ArgumentParser | None = None,
+) -> Path:
     """Run (or resume) training; returns the run folder. `given`: the flags written on
-    the command line, which a resume checks against the run's settings."""
-    args, changes = scaffold.resolve_args(build_parser(), args, given, fill_defaults)
+    the command line, which a resume checks against the run's settings; `parser`: the one
+    that parsed `args` (built here when not given)."""
+    parser = parser or build_parser()
+    args, changes = scaffold.resolve_args(parser, args, given, fill_defaults)
     common.seed_everything(args.seed)
     device = common.resolve_device(args.device)
     run = Run(args, device)
@@ -652,7 +658,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        run_dir = train(args, scaffold.given_flags(parser, argv))
+        run_dir = train(args, scaffold.given_flags(parser, argv), parser)
     except common.TRAINING_ERRORS as exc:
         print(f"train.gan: error: {common.error_message(exc)}", file=sys.stderr)
         return 1

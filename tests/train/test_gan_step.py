@@ -1,5 +1,6 @@
 """train.gan's d_step and g_step on tiny MLPs, for every objective: each trains its own
-network only, and returns what the objective computes on D's scores."""
+network only, and returns what the objective computes on D's scores. And the job builds
+its argument parser once."""
 
 import numpy as np
 import pytest
@@ -95,3 +96,26 @@ def test_instance_noise_reaches_both_steps():
     assert seen[0].std() == pytest.approx(0.5, rel=0.05)  # zeros, blurred
     for x in seen[1:]:
         assert (x - fake).std() == pytest.approx(0.5, rel=0.05)
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_main_builds_its_parser_once(tmp_path, monkeypatch, resume):
+    built = []
+    real = gan.build_parser
+
+    def counted():
+        built.append(1)
+        return real()
+
+    monkeypatch.setattr(gan, "build_parser", counted)
+    monkeypatch.setattr(gan.common, "scatter_plot", lambda *a, **k: None)
+    monkeypatch.setattr(gan.common, "plot_curves", lambda *a, **k: None)
+    run = str(tmp_path / "run")
+    argv = ["--dataset", "ring", "--hidden", "8", "--layers", "1", "--batch-size", "16"]
+    argv += ["--steps-per-epoch", "2", "--epochs", "1", "--eval-samples", "0", "--out", run]
+    if resume:
+        assert gan.main(argv) == 0
+        built.clear()
+        argv = ["--resume", run, "--epochs", "2"]
+    assert gan.main(argv) == 0
+    assert len(built) == 1
