@@ -38,8 +38,32 @@ from train.metrics import knn_accuracy, map_at_r, recall_at_k
 SEEN_TRAIN_PER_CLASS = 400  # --split seen: the first 400 of each digit train, the rest test
 DRY_TRAIN_PER_CLASS, DRY_EVAL_PER_CLASS, DRY_BATCHES = 48, 20, 3
 RECALL_KS = (1, 2, 4, 8)
-DEFAULT_EPOCHS = 10
-DEFAULT_MARGIN = {"siamese": 1.0, "triplet": 0.2}
+# the defaults of the flags below where no recipe sets them (siamese, --split seen), and
+# of settings that a resumed run's config.json predates
+DEFAULTS = {
+    "epochs": 10,
+    "samples_per_class": 16,
+    "embedding_dim": 64,
+    "convs_per_stage": 1,
+    "lr_decay": "none",
+    "ema": 0.0,
+    "shift": 2,
+}
+DEFAULT_MARGIN = {"siamese": 1.0, "triplet": 0.5}
+# the triplet model's defaults per --split, each measured on three training seeds
+# (docs/results.md); a flag given on the command line wins
+RECIPES = {
+    "unseen": {
+        "samples_per_class": 100,
+        "shift": 3,
+        "ema": 0.9,
+        "lr_decay": "linear",
+        "convs_per_stage": 2,
+        "embedding_dim": 128,
+        "epochs": 15,
+    },
+    "seen": {},
+}
 # upper bounds of the size flags, far above any useful value, so that a typo is refused by
 # name instead of exhausting memory; a shift of 14 moves a 28-pixel digit half out of view
 MAX_BATCH, MAX_EMBEDDING, MAX_CHANNELS, MAX_CONVS, MAX_SHIFT = 4096, 1024, 256, 4, 14
@@ -74,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--margin",
         type=common.positive_float,
         default=None,
-        help="margin: alpha on squared distances for triplet (default 0.2), m for "
+        help="margin: alpha on squared distances for triplet (default 0.5), m for "
         "siamese (default 1.0)",
     )
     p.add_argument(
@@ -95,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=common.positive_int,
         default=None,
-        help="passes over the data (default: 10; on --resume, the run's own)",
+        help="passes over the data (default: 15 for triplet on --split unseen, else 10; on "
+        "--resume, the run's own)",
     )
     p.add_argument(
         "--steps",
@@ -118,14 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--samples-per-class",
         type=common.int_in(2, MAX_BATCH),
-        default=16,
-        help="K images per class in a triplet batch (default: 16)",
+        default=None,
+        help="K images per class in a triplet batch (default: 100 on --split unseen, 16 on "
+        "seen and under --dry-run)",
     )
     p.add_argument(
         "--embedding-dim",
         type=common.int_in(1, MAX_EMBEDDING),
-        default=64,
-        help="embedding size D (default: 64)",
+        default=None,
+        help="embedding size D (default: 128 for triplet on --split unseen, else 64)",
     )
     p.add_argument(
         "--head",
@@ -143,8 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--convs-per-stage",
         type=common.int_in(1, MAX_CONVS),
-        default=1,
-        help="3x3 conv layers before each of the CNN's two max-pools (default: 1)",
+        default=None,
+        help="3x3 conv layers before each of the CNN's two max-pools (default: 2 for "
+        "triplet on --split unseen, else 1)",
     )
     p.add_argument(
         "--lr", type=common.positive_float, default=1e-3, help="Adam learning rate (default: 1e-3)"
@@ -152,24 +179,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--lr-decay",
         choices=("none", "linear"),
-        default="none",
-        help="linear: the learning rate falls linearly to 0 by the last step of --epochs "
-        "(default: none, constant)",
+        default=None,
+        help="linear: the learning rate falls linearly to 0 by the last step of --epochs; "
+        "none: constant (default: linear for triplet on --split unseen, else none)",
     )
     p.add_argument(
         "--ema",
         type=common.float_in(0.0, 1.0, hi_open=True),
-        default=0.0,
+        default=None,
         metavar="DECAY",
         help="evaluate (and embed with) an exponential moving average of the weights "
-        "with this decay, e.g. 0.9; 0 evaluates the last step's weights (default: 0)",
+        "with this decay, e.g. 0.9; 0 evaluates the last step's weights (default: 0.9 for "
+        "triplet on --split unseen, else 0)",
     )
     p.add_argument(
         "--shift",
         type=common.int_in(0, MAX_SHIFT),
-        default=2,
+        default=None,
         help="augment training images by random shifts of up to this many pixels, 0 for none "
-        "(default: 2)",
+        "(default: 3 for triplet on --split unseen, else 2)",
     )
     p.add_argument(
         "--rotate",
@@ -214,10 +242,15 @@ def classes_arg(text: str) -> str:
 
 
 def fill_defaults(args: argparse.Namespace) -> None:
-    if args.epochs is None:
-        args.epochs = DEFAULT_EPOCHS
-    if args.margin is None:
-        args.margin = DEFAULT_MARGIN[args.model]
+    """The flags left at None take the triplet recipe of --split (RECIPES), else DEFAULTS;
+    under --dry-run a triplet batch keeps K = 16, which its tiny data holds. A resumed run
+    holds its settings, and one it lacks predates its flag: DEFAULTS, what ran then."""
+    recipe = RECIPES[args.split] if args.model == "triplet" and not args.resume else {}
+    if args.dry_run:
+        recipe = {k: v for k, v in recipe.items() if k != "samples_per_class"}
+    for dest, value in {**DEFAULTS, "margin": DEFAULT_MARGIN[args.model], **recipe}.items():
+        if getattr(args, dest, None) is None:
+            setattr(args, dest, value)
     if args.train_classes is None:
         args.train_classes = "0-4" if args.split == "unseen" else "0-9"
     parse_classes(args.train_classes)  # fail early on a bad value

@@ -111,6 +111,91 @@ def test_raw_pixel_baselines(split, recall1, map_r):
     assert got["map@r"] == pytest.approx(map_r, abs=1e-3)
 
 
+UNSEEN_RECIPE = {
+    "margin": 0.5,
+    "samples_per_class": 100,
+    "shift": 3,
+    "ema": 0.9,
+    "lr_decay": "linear",
+    "convs_per_stage": 2,
+    "embedding_dim": 128,
+    "epochs": 15,
+}
+SEEN_RECIPE = {
+    "margin": 0.5,
+    "samples_per_class": 16,
+    "shift": 2,
+    "ema": 0.0,
+    "lr_decay": "none",
+    "convs_per_stage": 1,
+    "embedding_dim": 64,
+    "epochs": 10,
+}
+
+
+def _defaults(argv):
+    args = metric.build_parser().parse_args(argv)
+    metric.fill_defaults(args)
+    return {k: getattr(args, k) for k in UNSEEN_RECIPE}
+
+
+def test_defaults_are_each_splits_recipe():
+    """No flags: the triplet recipe of --split; a flag given wins, 0 and "none" included;
+    the siamese model keeps the plain defaults, and a dry run a K its tiny data holds."""
+    assert _defaults([]) == UNSEEN_RECIPE
+    assert _defaults(["--split", "unseen"]) == UNSEEN_RECIPE
+    assert _defaults(["--split", "seen"]) == SEEN_RECIPE
+    given = ["--ema", "0", "--shift", "0", "--lr-decay", "none", "--embedding-dim", "32"]
+    given += ["--convs-per-stage", "1", "--samples-per-class", "20", "--epochs", "3"]
+    given += ["--margin", "0.2"]
+    assert _defaults(given) == {
+        "margin": 0.2,
+        "samples_per_class": 20,
+        "shift": 0,
+        "ema": 0.0,
+        "lr_decay": "none",
+        "convs_per_stage": 1,
+        "embedding_dim": 32,
+        "epochs": 3,
+    }
+    assert _defaults(["--split", "seen", "--ema", "0.5"]) == {**SEEN_RECIPE, "ema": 0.5}
+    siamese = {**SEEN_RECIPE, "margin": 1.0}
+    assert _defaults(["--model", "siamese"]) == _defaults(["--model", "siamese", "--split", "seen"])
+    assert _defaults(["--model", "siamese"]) == siamese
+    assert _defaults(["--dry-run"]) == {**UNSEEN_RECIPE, "samples_per_class": 16}
+    assert _defaults(["--dry-run", "--samples-per-class", "48"])["samples_per_class"] == 48
+
+
+def test_config_records_the_resolved_recipe(tmp_path):
+    out = tmp_path / "run"
+    assert metric.main(["--dry-run", "--device", "cpu", "--channels", "4", "--out", str(out)]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert {k: config[k] for k in UNSEEN_RECIPE} == {**UNSEEN_RECIPE, "samples_per_class": 16}
+    state = common.load_checkpoint(out)["state"]
+    assert "ema" in state  # trained with the recipe's averaged weights
+    shapes = [v.shape for k, v in state["net"].items() if k.endswith("weight")]
+    assert len(shapes) == 2 * 2 + 1  # two convs per stage, then the projection to D = 128
+    assert shapes[-1] == (128, 2 * 4 * 7 * 7)
+
+
+def test_resume_of_a_run_older_than_a_setting_uses_what_ran_then(tmp_path):
+    """A config.json without a setting predates its flag: the run trained without it (one
+    conv per stage, no averaging), so a resume must not bring in the recipe's values."""
+    out = tmp_path / "old"
+    argv = ["--dry-run", "--device", "cpu", "--channels", "4", "--embedding-dim", "8"]
+    argv += ["--convs-per-stage", "1", "--ema", "0", "--lr-decay", "none", "--steps", "1"]
+    assert metric.main(argv + ["--out", str(out)]) == 0
+    path = out / "config.json"
+    config = json.loads(path.read_text())
+    for key in ("convs_per_stage", "ema", "lr_decay"):
+        del config[key]
+    path.write_text(json.dumps(config))
+    assert metric.main(["--resume", str(out), "--steps", "2"]) == 0
+    state = common.load_checkpoint(out)["state"]
+    assert state["step"] == 2 and "ema" not in state
+    assert state["opt"]["param_groups"][0]["lr"] == pytest.approx(1e-3)
+
+
 def test_parse_classes():
     assert metric.parse_classes("0-4") == [0, 1, 2, 3, 4]
     assert metric.parse_classes("0,2,7-9") == [0, 2, 7, 8, 9]
