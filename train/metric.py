@@ -346,6 +346,41 @@ def random_affine(
     return out.transpose(0, 3, 1, 2).astype(x.dtype)
 
 
+# ---------------------------------------------------------------------- the step
+def triplet_losses(
+    net: EmbeddingNet, x: mg.Tensor, labels: np.ndarray, mining: str, margin: float
+) -> tuple[mg.Tensor, int]:
+    """Per-triplet losses of one P x K batch of images x (N, 1, 28, 28) with labels (N,),
+    and how many triplets: the miner picks (anchor, positive, negative) indices among the
+    batch's embeddings, without grad."""
+    emb = net(x)
+    triplets = MINERS[mining](emb, labels, margin=margin)
+    # the network already normalises its output
+    per = triplet_loss(emb, triplets, margin, normalize=False, reduction="none")
+    return per, len(triplets[0])
+
+
+def pair_losses(
+    net: EmbeddingNet, x: mg.Tensor, same: np.ndarray, margin: float, form: str
+) -> tuple[mg.Tensor, int]:
+    """Per-pair contrastive losses and how many pairs: x (2N, 1, 28, 28) holds the pairs'
+    first images, then their second ones (one forward pass for both); same (N,) is 1
+    where a pair shows one class."""
+    emb = net(x)
+    n = len(same)
+    return contrastive_loss(emb[:n], emb[n:], same, margin, form, reduction="none"), n
+
+
+def step(opt: mg.optim.Optimizer, per: mg.Tensor, count: int) -> mg.Tensor:
+    """One optimiser step on the mean of the per-triplet (or per-pair) losses; a batch
+    without a triplet still steps, on the empty sum 0."""
+    loss = per.mean() if count else per.sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+
 # ---------------------------------------------------------------------- one run
 class Run:
     """Everything a training run holds, and the checkpoint that restores it."""
@@ -516,16 +551,12 @@ class Run:
         a = self.args
         if self.triplet:
             idx = self.plan[self.batch]
-            emb = self.net(self.images(idx))
-            triplets = MINERS[a.mining](emb, self.train_labels[idx], margin=a.margin)
-            # the network already normalises its output
-            per = triplet_loss(emb, triplets, a.margin, normalize=False, reduction="none")
-            return per, len(triplets[0])
+            return triplet_losses(
+                self.net, self.images(idx), self.train_labels[idx], a.mining, a.margin
+            )
         anchors, partners, same = self.plan[self.batch].T
-        emb = self.net(self.images(np.concatenate([anchors, partners])))
-        bs = len(anchors)
-        per = contrastive_loss(emb[:bs], emb[bs:], same, a.margin, a.loss_form, reduction="none")
-        return per, bs
+        x = self.images(np.concatenate([anchors, partners]))
+        return pair_losses(self.net, x, same, a.margin, a.loss_form)
 
     def schedule_lr_(self, total_steps: int) -> None:
         """--lr-decay linear: the rate is --lr times the share of steps left, a function
@@ -535,10 +566,7 @@ class Run:
 
     def train_step(self) -> dict[str, float]:
         per, count = self.losses()
-        loss = per.mean() if count else per.sum()
-        self.opt.zero_grad()
-        loss.backward()
-        self.opt.step()
+        loss = step(self.opt, per, count)
         if self.ema:
             self.ema.update()
         return {
@@ -655,12 +683,16 @@ OUTPUTS = ("eval.json", "pca.png", "retrieval.png", "curves.png")
 
 
 def train(
-    args: argparse.Namespace, given: set[str] | None = None
+    args: argparse.Namespace,
+    given: set[str] | None = None,
+    parser: argparse.ArgumentParser | None = None,
 ) -> tuple[Path, dict[str, Any] | None]:
     """Run (or resume) training; returns the run folder and eval.json's content (None
     when the run stopped early). `given`: the flags written on the command line, which a
-    resume checks against the run's settings."""
-    args, changes = scaffold.resolve_args(build_parser(), args, given, fill_defaults)
+    resume checks against the run's settings; `parser`: the one that parsed `args` (built
+    here when not given)."""
+    parser = parser or build_parser()
+    args, changes = scaffold.resolve_args(parser, args, given, fill_defaults)
     common.seed_everything(args.seed)
     device = common.resolve_device(args.device)
     run = Run(args, device)
@@ -678,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        run_dir, result = train(args, scaffold.given_flags(parser, argv))
+        run_dir, result = train(args, scaffold.given_flags(parser, argv), parser)
     except common.TRAINING_ERRORS as exc:
         print(f"train.metric: error: {common.error_message(exc)}", file=sys.stderr)
         return 1

@@ -1,14 +1,19 @@
-"""train.gan's d_step and g_step on tiny MLPs, for every objective: each trains its own
-network only, and returns what the objective computes on D's scores. And the job builds
-its argument parser once."""
+"""The training steps at the top of the jobs: train.gan's d_step and g_step on tiny MLPs,
+for every objective (each trains its own network only, and returns what the objective
+computes on D's scores), and train.metric's triplet and pair losses and step. And each
+job builds its argument parser once."""
 
 import numpy as np
 import pytest
 
 import minigrad as mg
+from models.embedding import EmbeddingNet
 from models.losses import OBJECTIVES
+from models.mining import MINERS
 from models.mlp_gan import MLPDiscriminator, MLPGenerator
-from train import gan
+from models.siamese import contrastive_loss
+from models.triplet import triplet_loss
+from train import gan, metric
 
 
 def _nets(obj):
@@ -98,8 +103,49 @@ def test_instance_noise_reaches_both_steps():
         assert (x - fake).std() == pytest.approx(0.5, rel=0.05)
 
 
+def _digits(n):
+    mg.manual_seed(1)
+    return mg.randn(n, 1, 28, 28), np.repeat(np.arange(n // 4), 4)
+
+
+@pytest.mark.parametrize("mining", list(MINERS))
+def test_triplet_losses_are_the_mined_triplets_losses(mining):
+    net = EmbeddingNet(embedding_dim=8, channels=4, normalize=True).eval()
+    x, labels = _digits(16)
+    mg.manual_seed(2)  # the random miner draws the same triplets twice
+    per, count = metric.triplet_losses(net, x, labels, mining, 0.5)
+    emb = net(x)
+    mg.manual_seed(2)
+    triplets = MINERS[mining](emb, labels, margin=0.5)
+    want = triplet_loss(emb, triplets, 0.5, normalize=False, reduction="none")
+    assert count == len(triplets[0]) == per.shape[0]
+    np.testing.assert_allclose(per.detach().numpy(), want.detach().numpy(), rtol=1e-6)
+
+
+def test_pair_losses_embed_both_halves_in_one_pass():
+    """x holds the pairs' first images, then their second: in eval mode one pass over x
+    gives the losses of the halves embedded apart."""
+    net = EmbeddingNet(embedding_dim=8, channels=4).eval()
+    x, _ = _digits(12)
+    same = np.array([1, 0, 1, 1, 0, 0])
+    per, count = metric.pair_losses(net, x, same, 1.0, "squared")
+    want = contrastive_loss(net(x[:6]), net(x[6:]), same, 1.0, "squared", reduction="none")
+    assert count == 6
+    np.testing.assert_allclose(per.detach().numpy(), want.detach().numpy(), rtol=1e-5)
+
+
+def test_metric_step_on_no_triplets_is_zero():
+    net = EmbeddingNet(embedding_dim=8, channels=4)
+    opt = mg.optim.SGD(net.parameters(), lr=0.1)
+    before = _values(net)
+    x = net(_digits(4)[0])
+    loss = metric.step(opt, (x * 0).sum(1)[:0], 0)  # an empty batch of losses
+    assert loss.item() == 0.0
+    assert not any(_changed(before, net))
+
+
 @pytest.mark.parametrize("resume", [False, True])
-def test_main_builds_its_parser_once(tmp_path, monkeypatch, resume):
+def test_gan_builds_its_parser_once(tmp_path, monkeypatch, resume):
     built = []
     real = gan.build_parser
 
@@ -118,4 +164,18 @@ def test_main_builds_its_parser_once(tmp_path, monkeypatch, resume):
         built.clear()
         argv = ["--resume", run, "--epochs", "2"]
     assert gan.main(argv) == 0
+    assert len(built) == 1
+
+
+def test_metric_builds_its_parser_once(tmp_path, monkeypatch):
+    built = []
+    real = metric.build_parser
+
+    def counted():
+        built.append(1)
+        return real()
+
+    monkeypatch.setattr(metric, "build_parser", counted)
+    argv = ["--model", "siamese", "--dry-run", "--device", "cpu", "--out", str(tmp_path / "r")]
+    assert metric.main(argv) == 0
     assert len(built) == 1
