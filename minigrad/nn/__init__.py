@@ -39,6 +39,7 @@ from .module import Module, Parameter
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parallel import DataParallel
 from .pooling import AvgPool2d, MaxPool2d, Upsample
+from .syncbn import SyncBatchNorm, convert_sync_batchnorm
 
 __all__ = [
     "AvgPool2d",
@@ -81,8 +82,10 @@ __all__ = [
     "SmoothL1Loss",
     "Softmax",
     "Softplus",
+    "SyncBatchNorm",
     "Tanh",
     "TripletMarginLoss",
+    "convert_sync_batchnorm",
     "functional",
     "init",
     "parallel",

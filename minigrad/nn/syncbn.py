@@ -1,0 +1,106 @@
+"""SyncBatchNorm: batch norm whose training statistics cover the global batch, the union of
+every process's shard, as `torch.nn.SyncBatchNorm`.
+
+Built from differentiable ops and one differentiable all-reduce (its backward is again an
+all-reduce), so autograd derives the backward, and the double backward a gradient penalty
+takes, with no hand-written rule: per channel, the global mean is the all-reduced sum of x
+over the all-reduced count, and the global (biased) variance the all-reduced sum of squared
+deviations from it over that count. The backward then all-reduces the gradients of those two
+per-channel sums. In evaluation, or in a world of one process, it is BatchNorm itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import distributed as dist
+from ..autograd import no_grad
+from ..backend import get_array_module
+from ..ops.batchnorm import _axes_and_shape
+from ..ops.reduce import reduce_sum
+from ..ops.shape import cat, reshape
+from ..tensor import Tensor
+from .module import Module
+from .norm import _BatchNorm
+
+__all__ = ["SyncBatchNorm", "convert_sync_batchnorm", "sync_batch_norm"]
+
+
+def sync_batch_norm(
+    x: Tensor, weight: Tensor | None, bias: Tensor | None, eps: float
+) -> tuple[Tensor, Any, Any]:
+    """Normalise x `(N, C, ...)` with the statistics of every process's x together.
+    Returns y, the global mean `(C,)` and the unbiased global variance `(C,)` (arrays)."""
+    axes, shape = _axes_and_shape(x.ndim, x.shape[1])
+    xp = get_array_module(x._data)
+    count = Tensor._make(xp.full(1, x.numel() // x.shape[1], dtype=x.dtype), False)
+    sums = dist.all_reduce_sum(cat([reduce_sum(x, axes), count]))
+    n = float(sums._data[-1])
+    if n <= 1:
+        raise ValueError(
+            f"SyncBatchNorm: expected more than 1 value per channel over all processes when "
+            f"training, got {int(n)} (input of shape {x.shape} here)"
+        )
+    mean = sums[:-1] / n
+    xc = x - reshape(mean, shape)
+    var = dist.all_reduce_sum(reduce_sum(xc * xc, axes)) / n
+    scale = (var + eps) ** -0.5
+    if weight is not None:
+        scale = scale * weight
+    y = xc * reshape(scale, shape)
+    if bias is not None:
+        y = y + reshape(bias, shape)
+    return y, mean._data, var._data * (n / (n - 1))
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch norm over x `(N, C)`, `(N, C, L)` or `(N, C, H, W)` with statistics synchronised
+    across processes in training; weight, bias and running stats `(C,)`."""
+
+    _dims = (2, 3, 4)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or dist.world_size() == 1:
+            return super().forward(x)
+        if x.ndim not in self._dims:
+            raise ValueError(f"SyncBatchNorm: expected a 2-d to 4-d input, got shape {x.shape}")
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.track_running_stats:
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                factor = 1.0 / int(self.num_batches_tracked.item())
+        y, mean, var = sync_batch_norm(x, self.weight, self.bias, self.eps)
+        if self.track_running_stats:
+            with no_grad():
+                for running, batch in ((self.running_mean, mean), (self.running_var, var)):
+                    running.mul_(1 - factor).add_(batch.astype(running.dtype) * factor)
+        return y
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
+        """`module` with every BatchNorm1d/2d replaced by a SyncBatchNorm that keeps its
+        parameters, running statistics, settings and mode (the module itself if it is one)."""
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            new = cls(
+                module.num_features,
+                module.eps,
+                module.momentum,
+                module.affine,
+                module.track_running_stats,
+            )
+            if module.affine:
+                new.weight, new.bias = module.weight, module.bias
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                new._buffers[name] = module._buffers[name]
+            new.train(module.training)
+            return new
+        for name, child in list(module._modules.items()):
+            if child is not None:
+                module._modules[name] = cls.convert_sync_batchnorm(child)
+        return module
+
+
+def convert_sync_batchnorm(module: Module) -> Module:
+    """`SyncBatchNorm.convert_sync_batchnorm(module)`."""
+    return SyncBatchNorm.convert_sync_batchnorm(module)
