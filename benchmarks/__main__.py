@@ -342,6 +342,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--warmup", type=int, help="warm-up runs per workload")
     ap.add_argument("--no-scaling", action="store_true", help="skip the scaling curves")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    ap.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel scaling instead, under mpiexec -n N (benchmarks/distributed.py)",
+    )
     # internal: one memory measurement in a fresh process
     ap.add_argument(
         "--memory-child", nargs=2, metavar=("WORKLOAD", "BACKEND"), help=argparse.SUPPRESS
@@ -356,6 +361,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.memory_child:
         memory_child(*args.memory_child, args.quick, args.mem_steps, args.threads)
         return {}
+    if args.distributed:
+        from benchmarks import distributed
+
+        return distributed.main(args.quick, args.out, args.repeat)
     mode = "quick" if args.quick else "full"
     cfg = dict(SETTINGS[mode])
     if args.repeat is not None:
