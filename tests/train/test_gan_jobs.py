@@ -404,3 +404,62 @@ def test_nan_loss_stops_with_clear_message(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(gan.Objective, "g_loss", lambda self, fake: fake.mean() * float("nan"))
     assert gan.main(MLP_MNIST + ["--steps", "3", "--out", str(tmp_path / "r")]) == 1
     assert "G loss became NaN at step 0" in capsys.readouterr().err
+
+
+def _resolved(argv):
+    args = gan.build_parser().parse_args(argv)
+    gan.fill_defaults(args)
+    return {k: getattr(args, k) for k in ("batch_size", "pack", "ema", "epochs", "dropout")} | {
+        "g_batchnorm": args.g_batchnorm
+    }
+
+
+def test_mnist_defaults_are_the_recipes_and_the_papers_one_flag_away():
+    """On MNIST the DCGAN packs pairs for D, samples with averaged weights and steps on 32
+    images; the MLP GAN has dropout in D and batchnorm in G for 60 epochs. Each setting
+    comes back to the paper's with its own flag, and other data keeps the plain ones."""
+    plain = {"pack": 1, "ema": 0.0, "epochs": 20, "dropout": 0.0, "g_batchnorm": False}
+    assert _resolved([]) == plain | {"batch_size": 32, "pack": 2, "ema": 0.999}
+    assert _resolved(["--pack", "1", "--ema", "0", "--batch-size", "64"]) == plain | {
+        "batch_size": 64
+    }
+    assert _resolved(["--pack", "4"])["pack"] == 4
+    mlp = ["--model", "mlp"]
+    assert _resolved(mlp) == plain | {
+        "batch_size": 64,
+        "dropout": 0.5,
+        "g_batchnorm": True,
+        "epochs": 60,
+    }
+    assert _resolved(mlp + ["--no-g-batchnorm", "--dropout", "0", "--epochs", "20"]) == plain | {
+        "batch_size": 64
+    }
+    for other in (["--model", "cgan"], ["--dataset", "folder", "--data-dir", "x"]):
+        assert _resolved(other) == plain | {"batch_size": 64}
+
+
+def test_default_dcgan_run_records_its_settings(tmp_path):
+    """config.json holds the resolved recipe, and D judges pairs (two channels)."""
+    run = tmp_path / "dcgan"
+    argv = ["--dry-run", "--eval-samples", "0", "--device", "cpu", "--out", str(run)]
+    assert gan.main(argv) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert (config["pack"], config["ema"], config["batch_size"]) == (2, 0.999, 32)
+    state = common.load_checkpoint(run)["state"]
+    assert state["D"]["D.net.0.weight"].shape[1] == 2 and "ema_G" in state
+
+
+def test_resume_of_a_run_older_than_the_recipe_keeps_its_settings(tmp_path):
+    """A run saved before --pack/--ema/--dropout/--g-batchnorm existed ran without them:
+    its resume keeps them off instead of taking today's MNIST defaults (whose networks
+    would not load its checkpoint)."""
+    run = tmp_path / "old"
+    old = ["--no-g-batchnorm", "--dropout", "0", "--steps", "2", "--out", str(run)]
+    assert gan.main(MLP_MNIST + old) == 0
+    config = json.loads((run / "config.json").read_text())
+    for key in ("pack", "ema", "dropout", "g_batchnorm"):
+        del config[key]
+    (run / "config.json").write_text(json.dumps(config))
+    assert gan.main(["--resume", str(run), "--steps", "4"]) == 0  # today's would not load
+    state = common.load_checkpoint(run)["state"]
+    assert state["D"]["net.0.weight"].shape == (16, 784) and "ema_G" not in state
