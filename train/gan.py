@@ -27,6 +27,7 @@ from minigrad import jobs
 from models.losses import OBJECTIVES, Objective
 from models.wgan import clip_weights_, gradient_penalty
 from train import common
+from train import distributed as tdist
 from train import run as scaffold
 from train.evaluate import score_mnist_samples
 from train.generators import TOY, TOY_STD, build_models, sample_generator
@@ -314,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
         "0 turns the per-epoch evaluation off (default: 2000)",
     )
     common.add_common_args(p, out_help="runs/MODEL, or runs/mlp-DATASET for 2-D data")
+    tdist.add_flag(p, "python -m train.gan")
     return p
 
 
@@ -452,6 +454,7 @@ class Run:
         else:
             self.planned = self.epochs * self.batches_per_epoch // self.d_steps
         self.folder: scaffold.RunFolder | None = None  # set by train()
+        self.session: tdist.Session | None = None  # set by train() under --distributed
 
     @property
     def batches_per_epoch(self) -> int:
@@ -462,6 +465,12 @@ class Run:
         return min(bpe, 2 * self.d_steps) if self.args.dry_run else bpe
 
     # -------------------------------------------------------------- the loop's hooks
+    @property
+    def local_batch(self) -> int:
+        """This process's share of --batch-size (all of it without --distributed)."""
+        bs = self.args.batch_size
+        return bs // self.session.world if self.session else bs
+
     def finished(self) -> bool:
         if self.args.steps is not None:
             return self.step >= self.args.steps
@@ -502,6 +511,7 @@ class Run:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "rng": common.rng_state(),
+            **(self.session.rng_states() if self.session else {}),
             "epoch": self.epoch,
             "batch": self.batch,
             "step": self.step,
@@ -518,6 +528,8 @@ class Run:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         common.set_rng_state(state["rng"])
+        if self.session:
+            self.session.set_rng_states(state)
         self.epoch, self.batch = int(state["epoch"]), int(state["batch"])
         self.step, self.d_step = int(state["step"]), int(state["d_step"])
         self.perm = state["perm"] if len(state["perm"]) else None
@@ -552,10 +564,16 @@ class Run:
     def real_batch(self) -> tuple[mg.Tensor, mg.Tensor | None]:
         bs = self.args.batch_size
         if self.toy:
-            return mg.tensor(self.sample_real(bs, std=TOY_STD), device=self.device), None
-        if self.perm is None:
-            self.perm = mg.random.permutation(len(self.images))
-        idx = self.perm[self.batch * bs : (self.batch + 1) * bs]
+            real = self.sample_real(self.local_batch, std=TOY_STD)
+            return mg.tensor(real, device=self.device), None
+        if self.session:  # this process's block of the global batch
+            idx = self.session.batch_indices(
+                len(self.images), bs, self.args.seed, self.epoch, self.batch
+            )
+        else:
+            if self.perm is None:
+                self.perm = mg.random.permutation(len(self.images))
+            idx = self.perm[self.batch * bs : (self.batch + 1) * bs]
         x = mg.tensor(self.images[idx], device=self.device)
         y = None
         if self.args.model == "cgan":
@@ -599,7 +617,7 @@ class Run:
         return out
 
     def g_step_(self) -> dict[str, float]:
-        z, y = self.noise(self.args.batch_size)
+        z, y = self.noise(self.local_batch)
         loss = g_step(self.G, self.D, self.opt_g, self.obj, z, y, noise_std=self.noise_std)
         if self.ema:
             self.ema.update()
@@ -621,6 +639,8 @@ class Run:
             self.G.train()
 
     def end_of_epoch(self, record: dict[str, Any]) -> None:
+        if self.session and not self.session.writer:
+            return  # rank 0 draws and scores
         run = self.run_dir
         if self.toy:
             fake = self.sample(self.fixed_z)
@@ -675,15 +695,24 @@ def train(
     that parsed `args` (built here when not given)."""
     parser = parser or build_parser()
     args, changes = scaffold.resolve_args(parser, args, given, fill_defaults)
-    common.seed_everything(args.seed)
-    device = common.resolve_device(args.device)
-    run = Run(args, device)
-    with scaffold.RunFolder(args, OUTPUTS, changes) as folder:
-        run.folder, run.run_dir = folder, folder.path
-        if folder.saved is not None:
-            run.restore(folder.saved["state"])
-            folder.remove_samples_after(run.epoch)
-        scaffold.fit(run, folder)
+    session = tdist.start(args)  # None without --distributed
+    with session or contextlib.nullcontext():
+        common.seed_everything(args.seed)
+        device = common.resolve_device(args.device)
+        run = Run(args, device)
+        if session:  # a noise stream per process; G and D averaged over processes
+            session.share(args.batch_size)
+            session.seed(args.seed)
+            run.session, run.G, run.D = session, session.wrap(run.G), session.wrap(run.D)
+            folder_cm = session.folder(args, OUTPUTS, changes)
+        else:
+            folder_cm = scaffold.RunFolder(args, OUTPUTS, changes)
+        with folder_cm as folder:
+            run.folder, run.run_dir = folder, folder.path
+            if folder.saved is not None:
+                run.restore(folder.saved["state"])
+                folder.remove_samples_after(run.epoch)
+            (session.fit if session else scaffold.fit)(run, folder)
     return run.run_dir
 
 

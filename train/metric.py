@@ -32,6 +32,7 @@ from models.mining import MINERS, active_share
 from models.siamese import LOSS_FORMS, contrastive_loss, sample_pairs
 from models.triplet import triplet_loss
 from train import common
+from train import distributed as tdist
 from train import run as scaffold
 from train.metrics import knn_accuracy, map_at_r, recall_at_k
 
@@ -215,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also scale training images by a random factor in [1-S, 1+S] (default: 0, off)",
     )
     common.add_common_args(p, out_help="runs/metric-MODEL-SPLIT")
+    tdist.add_flag(p, "python -m train.metric")
     return p
 
 
@@ -457,6 +459,7 @@ class Run:
         # extended follows the same schedule
         self.planned = self.epochs * self.batches_per_epoch
         self.last_eval: tuple[np.ndarray, dict[str, float]] | None = None
+        self.session: tdist.Session | None = None  # set by train() under --distributed
 
     @property
     def batches_per_epoch(self) -> int:
@@ -471,6 +474,8 @@ class Run:
     def start_epoch_(self) -> None:
         if self.plan is None:
             self.plan = self.draw_plan()
+            if self.session:  # rank 0's plan: every process takes its share of each batch
+                self.plan = self.session.from_rank0(self.plan)
 
     def train_batch_(self) -> dict[str, float]:
         self.schedule_lr_(self.planned)
@@ -498,6 +503,7 @@ class Run:
             "net": self.net.state_dict(),
             "opt": self.opt.state_dict(),
             "rng": common.rng_state(),
+            **(self.session.rng_states() if self.session else {}),
             "epoch": self.epoch,
             "batch": self.batch,
             "step": self.step,
@@ -511,6 +517,8 @@ class Run:
         self.net.load_state_dict(state["net"])
         self.opt.load_state_dict(state["opt"])
         common.set_rng_state(state["rng"])
+        if self.session:
+            self.session.set_rng_states(state)
         self.epoch, self.batch, self.step = (int(state[k]) for k in ("epoch", "batch", "step"))
         self.plan = state["plan"] if len(state["plan"]) else None
         self.sums = {k: float(v) for k, v in state["sums"].items()}
@@ -551,10 +559,13 @@ class Run:
         a = self.args
         if self.triplet:
             idx = self.plan[self.batch]
+            if self.session:
+                idx = self.session.class_share(idx, a.classes_per_batch)
             return triplet_losses(
                 self.net, self.images(idx), self.train_labels[idx], a.mining, a.margin
             )
-        anchors, partners, same = self.plan[self.batch].T
+        pairs = self.plan[self.batch]
+        anchors, partners, same = (self.session.block(pairs) if self.session else pairs).T
         x = self.images(np.concatenate([anchors, partners]))
         return pair_losses(self.net, x, same, a.margin, a.loss_form)
 
@@ -693,17 +704,32 @@ def train(
     here when not given)."""
     parser = parser or build_parser()
     args, changes = scaffold.resolve_args(parser, args, given, fill_defaults)
-    common.seed_everything(args.seed)
-    device = common.resolve_device(args.device)
-    run = Run(args, device)
-    with scaffold.RunFolder(args, OUTPUTS, changes) as folder:
-        run.run_dir = folder.path
-        if folder.saved is not None:
-            run.restore(folder.saved["state"])
-        if not scaffold.fit(run, folder, run.epochs) or run.epoch < run.epochs or run.batch:
-            return run.run_dir, None
-        emb, metrics = run.last_eval or run.evaluate()  # a finished run resumed: its weights
-        return run.run_dir, run.finish(emb, metrics)
+    session = tdist.start(args)  # None without --distributed
+    with session or contextlib.nullcontext():
+        common.seed_everything(args.seed)
+        device = common.resolve_device(args.device)
+        run = Run(args, device)
+        if session:  # a stream per process; the network averaged over processes
+            if run.triplet:
+                session.share(args.samples_per_class, "--samples-per-class", minimum=2)
+            else:
+                session.share(args.batch_size)
+            session.seed(args.seed)
+            run.session, run.net = session, session.wrap(run.net)
+            folder_cm = session.folder(args, OUTPUTS, changes)
+        else:
+            folder_cm = scaffold.RunFolder(args, OUTPUTS, changes)
+        with folder_cm as folder:
+            run.run_dir = folder.path
+            if folder.saved is not None:
+                run.restore(folder.saved["state"])
+            fit = session.fit if session else scaffold.fit
+            if not fit(run, folder, run.epochs) or run.epoch < run.epochs or run.batch:
+                return run.run_dir, None
+            if session and not session.writer:
+                return run.run_dir, None  # rank 0 writes the results
+            emb, metrics = run.last_eval or run.evaluate()  # a finished run resumed
+            return run.run_dir, run.finish(emb, metrics)
 
 
 def main(argv: list[str] | None = None) -> int:

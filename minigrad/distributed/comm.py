@@ -180,6 +180,13 @@ def broadcast_object(obj: Any, src: int = 0) -> Any:
     return obj if world_size() == 1 else _world.comm.bcast(obj, root=src)
 
 
+def gather_object(obj: Any, dst: int = 0) -> list[Any] | None:
+    """Every process's `obj` (picklable), as a list by rank on process `dst`; None elsewhere."""
+    if world_size() == 1:
+        return [obj]
+    return _world.comm.gather(obj, root=dst)
+
+
 class AllReduceSum(Function):
     """y = x summed over all processes (each gets the same y). The gradient of the total
     loss with respect to one process's x is the sum of every process's gy, so the backward

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from ..autograd import queue_callback
+from ..autograd import is_grad_enabled, queue_callback
 from ..backend import get_array_module
 from ..nn.module import Module
 from ..tensor import Tensor
@@ -72,7 +72,8 @@ class DistributedDataParallel(Module):
 
     bucket_cap_mb: the most gradient megabytes per all-reduce. overlap: start each bucket's
     all-reduce during the backward (False: all of them after it). broadcast_buffers: copy
-    rank 0's buffers (batch-norm running statistics) to every process before each forward.
+    rank 0's buffers (batch-norm running statistics) to every process before each training
+    forward with grad enabled and outside no_sync.
     """
 
     def __init__(
@@ -116,11 +117,16 @@ class DistributedDataParallel(Module):
         if self._queued:  # the last backward failed before its end: drop its reduction
             self._queued, self._ready = False, set()
             self._reset()
-        if self.world > 1 and self.broadcast_buffers:
+        # rank 0's buffers before each training forward that will be synchronised, as
+        # PyTorch; so an evaluation on one process alone communicates nothing
+        if self.world > 1 and self.broadcast_buffers and self.training and self._will_sync():
             for b in self.module.buffers():
                 if b is not None:
                     C.broadcast_array(b._data, 0, self.comm)
         return self.module(*args, **kwargs)
+
+    def _will_sync(self) -> bool:
+        return self._sync and is_grad_enabled()
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:

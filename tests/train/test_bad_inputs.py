@@ -85,6 +85,9 @@ TABLE = {
         ("--resume", ["--resume", "{metric}"], "--resume {metric}: not a run of"),
         ("--resume", ["--resume", "{gan}", "--lr", "0.1"], "--lr"),
         *bad("--dry-run", "--dry-run=1"),
+        *bad("--distributed", "--distributed=1"),
+        # without mpiexec (or without mpi4py): refused by name before any file is written
+        ("--distributed", TOY + ["--distributed"], "--distributed"),
     ],
     "train.metric": [
         *bad("--model", "pairs"),
@@ -124,6 +127,8 @@ TABLE = {
         ("--resume", ["--resume", "{gan}"], "--resume {gan}: not a run of"),
         ("--resume", ["--resume", "{tmp}"], "{tmp}"),
         *bad("--dry-run", "--dry-run=1"),
+        *bad("--distributed", "--distributed=1"),
+        ("--distributed", TINY_METRIC + ["--distributed"], "--distributed"),
     ],
     "train.sample": [
         ("RUN_DIR", ["{tmp}/none", "--out", "{tmp}/s.npz"], "{tmp}/none"),

@@ -1,0 +1,241 @@
+"""`--distributed` for the training jobs: `mpiexec -n N python -m train.gan --distributed ...`
+
+Every process builds the same run; the models train wrapped in DistributedDataParallel
+(batch norm made SyncBatchNorm), each process on its block of every global batch
+(`--batch-size` is the global batch, split evenly). Data order: the DistributedSampler's
+rules, a permutation of seed + epoch dealt round-robin, so it needs no saved state. Each
+process draws its own noise from its own stream (seeded seed + rank), and a checkpoint holds
+every process's stream, so `--resume` with the same N continues bit for bit.
+
+Rank 0 alone owns the run folder (lock, config, log, checkpoints, samples) and prints; the
+others follow its folder's decisions (`Follower`). A process that fails ends them all:
+an exception aborts the job (MPI_Abort) instead of leaving the others waiting in a
+collective, a killed process is noticed by mpiexec, and a watchdog aborts a process that has
+made no progress for MINIGRAD_DIST_TIMEOUT seconds (default 600: longer than rank 0's
+longest epoch-end evaluation). Ctrl-C (SIGINT/SIGTERM) on any process is agreed on at the
+next batch, so all stop at the same step and rank 0 saves the checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import minigrad.distributed as dist
+from minigrad import Tensor, nn
+from train import common
+from train import run as scaffold
+
+DEFAULT_TIMEOUT = 600.0
+SEED_STRIDE = 1_000_003  # rank r draws from seed + r * SEED_STRIDE
+
+
+def add_flag(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help=f"data-parallel training over MPI: `mpiexec -n N {command} --distributed ...`; "
+        "--batch-size is the global batch (docs/distributed.md)",
+    )
+
+
+def start(args: argparse.Namespace) -> Session | None:
+    """The session of a `--distributed` run (None without the flag); a ValueError naming
+    the flag when mpi4py or the MPI launcher is missing."""
+    if not getattr(args, "distributed", False):
+        return None
+    if importlib.util.find_spec("mpi4py") is None:
+        raise ValueError(
+            "--distributed needs the package mpi4py: pip install mpi4py mpich "
+            '(or pip install -e ".[mpi]")'
+        )
+    if dist.launcher_size() == 0:
+        raise ValueError(
+            "--distributed: start the job under an MPI launcher, e.g. `mpiexec -n 2 python "
+            "-m train.gan --distributed ...` (no mpiexec/srun environment found)"
+        )
+    return Session()
+
+
+class Session:
+    """This process's place in a distributed run, and the run's failure handling."""
+
+    def __init__(self) -> None:
+        dist.init()
+        self.rank, self.world = dist.rank(), dist.world_size()
+        self.writer = self.rank == 0
+        self.timeout = float(os.environ.get("MINIGRAD_DIST_TIMEOUT", DEFAULT_TIMEOUT))
+        self.last_beat = time.monotonic()
+
+    # -------------------------------------------------------------- failure handling
+    def __enter__(self) -> Session:
+        if not self.writer:  # rank 0 alone reports progress, to the end of the process
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        threading.Thread(target=self._watch, daemon=True).start()
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        self.timeout = 0.0  # the watchdog stops
+        if exc is not None and self.world > 1:
+            text = "".join(traceback.format_exception(kind, exc, tb))
+            sys.stderr.write(
+                f"{text}rank {self.rank} of {self.world} failed ({type(exc).__name__}: {exc}); "
+                "stopping every process of the job\n"
+            )
+            sys.stderr.flush()
+            dist.abort(1)
+
+    def beat(self) -> None:
+        self.last_beat = time.monotonic()
+
+    def _watch(self) -> None:
+        while self.timeout > 0:
+            time.sleep(min(5.0, self.timeout / 4))
+            idle = time.monotonic() - self.last_beat
+            if self.timeout > 0 and idle > self.timeout:
+                sys.stderr.write(
+                    f"rank {self.rank} of {self.world}: no progress for {idle:.0f} s "
+                    f"(MINIGRAD_DIST_TIMEOUT={self.timeout:g}); another process has probably "
+                    "failed: stopping every process of the job\n"
+                )
+                sys.stderr.flush()
+                dist.abort(1)
+
+    # -------------------------------------------------------------- the run
+    def seed(self, seed: int) -> None:
+        """A stream of its own for each process (rank 0 keeps `seed`)."""
+        common.seed_everything(seed + self.rank * SEED_STRIDE)
+
+    def share(self, n: int, flag: str = "--batch-size", minimum: int = 1) -> int:
+        """This process's share of `n` (a global batch size given by `flag`)."""
+        if n % self.world or n // self.world < minimum:
+            raise ValueError(
+                f"{flag} {n} does not split into {self.world} equal shares of at least "
+                f"{minimum}, one per process"
+            )
+        return n // self.world
+
+    def block(self, rows: Any) -> Any:
+        """This process's consecutive block of a global batch's rows."""
+        b = self.share(len(rows))
+        return rows[self.rank * b : (self.rank + 1) * b]
+
+    def class_share(self, idx: Any, classes: int) -> Any:
+        """This process's share of a P x K batch grouped by class: K / N images of each of
+        the P classes, so that every process still has positives and negatives to mine."""
+        return idx.reshape(classes, -1)[:, self.rank :: self.world].reshape(-1)
+
+    def wrap(self, module: nn.Module) -> dist.DistributedDataParallel:
+        return dist.DistributedDataParallel(nn.convert_sync_batchnorm(module))
+
+    def batch_indices(self, n: int, batch_size: int, seed: int, epoch: int, batch: int) -> Any:
+        """This process's indices of global batch `batch` of `epoch`."""
+        sampler = dist.DistributedSampler(n, self.world, self.rank, seed=seed)
+        sampler.set_epoch(epoch)
+        b = self.share(batch_size)
+        return sampler.indices()[batch * b : (batch + 1) * b]
+
+    def rng_states(self) -> dict[str, Any]:
+        """Every process's generator states, for rank 0's checkpoint (all must call)."""
+        every = dist.gather_object(common.rng_state())
+        out: dict[str, Any] = {"world": np.int64(self.world)}
+        if self.writer:
+            out.update({f"rng_rank{r}": s for r, s in enumerate(every) if r})
+        return out
+
+    def set_rng_states(self, state: dict[str, Any]) -> None:
+        """Restore this process's stream from a checkpoint of a run with as many processes."""
+        saved = int(state.get("world", 1))
+        if saved != self.world:
+            raise ValueError(
+                f"--resume: the run was trained by {saved} process(es), this is {self.world}: "
+                f"resume it with mpiexec -n {saved} so that it continues as it would have"
+            )
+        if self.rank:
+            common.set_rng_state(state[f"rng_rank{self.rank}"])
+
+    def folder(self, args: argparse.Namespace, outputs: Any, changes: Any) -> Any:
+        """Rank 0's RunFolder; elsewhere a Follower of it."""
+        if self.writer:
+            return _Leader(args, outputs, changes)
+        return Follower()
+
+    def from_rank0(self, obj: Any) -> Any:
+        """Rank 0's `obj` (e.g. a batch plan drawn from its stream), on every process."""
+        return dist.broadcast_object(obj)
+
+    def fit(self, job: Any, folder: Any, epochs: int | None = None) -> bool:
+        return scaffold.fit(_Synced(job, self), folder, epochs)
+
+
+class _Leader(scaffold.RunFolder):
+    """Rank 0's RunFolder, which tells the followers where the run is and what it resumes."""
+
+    def __enter__(self) -> _Leader:
+        super().__enter__()
+        dist.broadcast_object((str(self.path), self.saved))
+        return self
+
+
+class Follower:
+    """What a rank other than 0 has of the run folder: its path and the resumed state;
+    commits write nothing (rank 0 writes)."""
+
+    def __init__(self) -> None:
+        self.log: list[dict[str, Any]] = []
+        path, self.saved = dist.broadcast_object(None)
+        self.path = Path(path)
+
+    def __enter__(self) -> Follower:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+    def commit(self, state: Any, record: Any = None) -> None:
+        pass
+
+    def remove_samples_after(self, epoch: int) -> None:
+        pass
+
+
+class _Synced:
+    """The job as `scaffold.fit` drives it, plus, after each batch, a heartbeat for the
+    watchdog and one agreement on Ctrl-C: if any process was asked to stop, all stop here."""
+
+    def __init__(self, job: Any, session: Session) -> None:
+        object.__setattr__(self, "_job", job)
+        object.__setattr__(self, "_session", session)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._job, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._job, name, value)
+
+    def train_batch_(self) -> dict[str, float]:
+        stats = self._job.train_batch_()
+        self._session.beat()
+        # the loop's GracefulInterrupt is the object whose method handles SIGINT now
+        stop = getattr(signal.getsignal(signal.SIGINT), "__self__", None)
+        if stop is not None and hasattr(stop, "requested"):
+            flag = Tensor(np.array([int(stop.requested)]))
+            dist.all_reduce(flag, "max")
+            if flag.item() and not stop.requested:
+                stop.requested, stop.signal_name = True, "another process's"
+        return stats
+
+    def end_epoch_(self, seconds: float) -> dict[str, Any]:
+        record = self._job.end_epoch_(seconds)
+        self._session.beat()
+        return record
