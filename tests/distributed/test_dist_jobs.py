@@ -1,0 +1,139 @@
+"""The jobs under `mpiexec -n 2 ... --distributed`: a resumed 2-process run continues bit for
+bit, a resume with another process count is refused, and a process that dies, raises or
+stalls ends the whole job with a non-zero status instead of a hang."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mpi_helpers import ROOT, mpi_env, mpi_skip_reason
+
+from train import common
+
+pytestmark = pytest.mark.skipif(mpi_skip_reason() is not None, reason=str(mpi_skip_reason()))
+
+MLP = ["--model", "mlp", "--hidden", "16", "--batch-size", "16", "--eval-samples", "0"]
+MLP += ["--device", "cpu", "--distributed"]  # MNIST's MLP recipe: dropout, batch norm in G
+
+
+def job(n: int, *args: str, timeout: float = 180, **env: str) -> subprocess.CompletedProcess:
+    cmd = ["mpiexec", "-n", str(n), sys.executable, "-m", *args]
+    return subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=mpi_env() | env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def params(run_dir: Path) -> dict[str, np.ndarray]:
+    state = common.load_checkpoint(run_dir)["state"]
+    return {f"{m}.{k}": v.numpy() for m in ("G", "D") for k, v in state[m].items()}
+
+
+def test_gan_resume_of_a_two_process_run_is_bit_for_bit(tmp_path):
+    full, part = tmp_path / "full", tmp_path / "part"
+    for out, steps in ((full, "6"), (part, "3")):
+        p = job(2, "train.gan", *MLP, "--steps", steps, "--out", str(out))
+        assert p.returncode == 0, p.stderr[-3000:]
+    state = common.load_checkpoint(part)["state"]
+    assert int(state["world"]) == 2 and "rng_rank1" in state
+    p = job(2, "train.gan", "--resume", str(part), "--steps", "6")
+    assert p.returncode == 0, p.stderr[-3000:]
+    a, b = params(full), params(part)
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    p = job(1, "train.gan", "--resume", str(part), "--steps", "8")
+    assert p.returncode == 1
+    assert "--resume: the run was trained by 2 process(es), this is 1" in p.stderr
+
+
+def _rank_pid(marker: str, rank: int) -> int | None:
+    """The pid of the process of `rank` whose command line holds `marker`."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if marker.encode() in cmd and b"mpiexec" not in cmd.split(b"\0")[0]:
+            if f"PMI_RANK={rank}".encode() in environ:
+                return int(pid)
+    return None
+
+
+def _started_then(tmp_path: Path, action: signal.Signals, **env: str) -> tuple[int, float, str]:
+    """Start a long 2-process run, wait for its first checkpoint, send `action` to rank 1;
+    the job's exit status, the seconds it took to end after, and its stderr."""
+    out = tmp_path / "long"
+    argv = ["train.gan", "--dataset", "ring", "--steps-per-epoch", "5", "--steps", "100000"]
+    argv += ["--hidden", "8", "--layers", "1", "--eval-samples", "0", "--device", "cpu"]
+    argv += ["--distributed", "--out", str(out)]
+    cmd = ["mpiexec", "-n", "2", sys.executable, "-m", *argv]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=mpi_env() | env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "checkpoint.npz").exists():
+            assert proc.poll() is None, proc.stderr.read().decode()[-3000:]
+            assert time.monotonic() < deadline, "no checkpoint within 120 s"
+            time.sleep(0.2)
+        pid = _rank_pid(str(out), 1)
+        assert pid is not None
+        os.kill(pid, action)
+        t0 = time.monotonic()
+        code = proc.wait(timeout=60)
+        return code, time.monotonic() - t0, proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_killed_process_ends_the_job_within_a_minute(tmp_path):
+    code, seconds, _ = _started_then(tmp_path, signal.SIGKILL)
+    assert code != 0 and seconds < 60
+
+
+def test_a_stalled_process_ends_the_job_through_the_watchdog(tmp_path):
+    code, seconds, err = _started_then(tmp_path, signal.SIGSTOP, MINIGRAD_DIST_TIMEOUT="4")
+    assert code != 0 and seconds < 60
+    assert "no progress for" in err and "MINIGRAD_DIST_TIMEOUT=4" in err
+
+
+FAILING = """
+import sys
+sys.path.insert(0, {root!r})
+import minigrad.distributed as dist
+from train.distributed import Session
+with Session() as s:
+    if s.rank == 1:
+        raise ValueError("bad shard")
+    dist.barrier()  # rank 0 would wait here forever
+"""
+
+
+def test_an_exception_on_one_process_aborts_the_others(tmp_path):
+    script = tmp_path / "fail.py"
+    script.write_text(FAILING.format(root=str(ROOT)))
+    t0 = time.monotonic()
+    p = subprocess.run(
+        ["mpiexec", "-n", "2", sys.executable, str(script)],
+        env=mpi_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert p.returncode != 0 and time.monotonic() - t0 < 60
+    assert "rank 1 of 2 failed (ValueError: bad shard); stopping every process" in p.stderr
