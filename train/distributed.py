@@ -87,13 +87,17 @@ class Session:
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         self.timeout = 0.0  # the watchdog stops
         if exc is not None and self.world > 1:
-            text = "".join(traceback.format_exception(kind, exc, tb))
+            # an expected failure (bad input, a full disk) in a sentence, others in full
+            expected = isinstance(exc, common.TRAINING_ERRORS)
+            text = "" if expected else "".join(traceback.format_exception(kind, exc, tb))
             sys.stderr.write(
-                f"{text}rank {self.rank} of {self.world} failed ({type(exc).__name__}: {exc}); "
-                "stopping every process of the job\n"
+                f"{text}{sys.argv[0]}: error: rank {self.rank} of {self.world} failed "
+                f"({type(exc).__name__}: {common.error_message(exc)}); stopping every "
+                "process of the job\n"
             )
             sys.stderr.flush()
             dist.abort(1)
+            os._exit(1)  # MPI_Abort may return before the launcher ends this process
 
     def beat(self) -> None:
         self.last_beat = time.monotonic()
@@ -110,6 +114,7 @@ class Session:
                 )
                 sys.stderr.flush()
                 dist.abort(1)
+                os._exit(1)
 
     # -------------------------------------------------------------- the run
     def seed(self, seed: int) -> None:

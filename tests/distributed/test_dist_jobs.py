@@ -137,3 +137,17 @@ def test_an_exception_on_one_process_aborts_the_others(tmp_path):
     )
     assert p.returncode != 0 and time.monotonic() - t0 < 60
     assert "rank 1 of 2 failed (ValueError: bad shard); stopping every process" in p.stderr
+    assert "Traceback" not in p.stderr  # an expected failure, told in a sentence
+
+
+def test_metric_job_on_two_processes_writes_its_results_once(tmp_path):
+    out = tmp_path / "metric"
+    argv = ["train.metric", "--dry-run", "--device", "cpu", "--channels", "4"]
+    p = job(2, *argv, "--embedding-dim", "8", "--distributed", "--out", str(out))
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert p.stdout.count("raw_pixels") == 1  # rank 0 alone prints
+    assert (out / "eval.json").is_file() and (out / "checkpoint.npz").is_file()
+    p = job(2, *argv, "--samples-per-class", "3", "--distributed", "--out", str(tmp_path / "x"))
+    assert p.returncode != 0
+    assert "--samples-per-class 3 does not split into 2 equal shares of at least 2" in p.stderr
+    assert "Traceback" not in p.stderr
