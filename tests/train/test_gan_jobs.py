@@ -87,6 +87,8 @@ def test_resume_across_epochs_toy_wgan_gp(tmp_path):
         "32",
         "--steps-per-epoch",
         "2",
+        "--lr-decay",
+        "none",  # the linear decay's end moves with a longer --steps
         "--device",
         "cpu",
     ]
@@ -463,3 +465,52 @@ def test_resume_of_a_run_older_than_the_recipe_keeps_its_settings(tmp_path):
     assert gan.main(["--resume", str(run), "--steps", "4"]) == 0  # today's would not load
     state = common.load_checkpoint(run)["state"]
     assert state["D"]["net.0.weight"].shape == (16, 784) and "ema_G" not in state
+
+
+def _resolved_toy(argv):
+    args = gan.build_parser().parse_args(argv)
+    gan.fill_defaults(args)
+    keys = ("pack", "lr_decay", "ema", "steps_per_epoch", "epochs", "batch_size", "nz", "hidden")
+    return {k: getattr(args, k) for k in keys}
+
+
+def test_ring_defaults_are_the_packed_recipe_and_the_plain_gan_one_flag_away():
+    """--dataset ring packs 4 samples for D, decays both rates linearly to 0 over 20 epochs
+    of 2,000 steps and averages G's weights; each setting has its own flag back to the
+    plain GAN, and the grid and MNIST keep the plain 2-D settings."""
+    plain = {"pack": 1, "lr_decay": "none", "ema": 0.0, "steps_per_epoch": 1000, "epochs": 20}
+    small = {"batch_size": 512, "nz": 2, "hidden": 128}
+    recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "steps_per_epoch": 2000}
+    ring = ["--dataset", "ring"]
+    assert _resolved_toy(ring) == plain | small | recipe
+    back = ["--pack", "1", "--lr-decay", "none", "--ema", "0", "--steps-per-epoch", "1000"]
+    assert _resolved_toy(ring + back) == plain | small
+    assert _resolved_toy(ring + ["--pack", "1"]) == plain | small | recipe | {"pack": 1}
+    assert _resolved_toy(ring + ["--pack", "8", "--epochs", "3"])["pack"] == 8
+    assert _resolved_toy(["--dataset", "grid"]) == plain | small
+    assert {k: v for k, v in _resolved_toy([]).items() if k in ("lr_decay", "steps_per_epoch")} == {
+        "lr_decay": "none",
+        "steps_per_epoch": 1000,
+    }
+    with pytest.raises(ValueError, match=r"--batch-size 30 .* --pack 4 \(the default for "):
+        gan.fill_defaults(gan.build_parser().parse_args(ring + ["--batch-size", "30"]))
+
+
+def test_default_ring_run_records_its_settings_and_decays(tmp_path):
+    """config.json holds the resolved ring recipe; D judges packs of 4 points (8 inputs),
+    G's averaged weights are saved, and the rate has fallen linearly by the last step."""
+    run = tmp_path / "ring"
+    argv = ["--dataset", "ring", "--hidden", "8", "--epochs", "2", "--steps-per-epoch", "3"]
+    assert gan.main(argv + ["--eval-samples", "0", "--device", "cpu", "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert (config["pack"], config["lr_decay"], config["ema"]) == (4, "linear", 0.999)
+    assert (config["steps_per_epoch"], config["epochs"]) == (3, 2)
+    state = common.load_checkpoint(run)["state"]
+    assert state["D"]["D.net.0.weight"].shape[1] == 8 and "ema_G" in state
+    assert state["step"] == 6
+    args = gan.build_parser().parse_args(["--dataset", "ring", "--hidden", "8"])
+    gan.fill_defaults(args)
+    r = gan.Run(args, "cpu")
+    r.step = 30000
+    r.schedule_(r.planned)
+    assert r.planned == 40000 and r.opt_g.lr == pytest.approx(2e-4 * 0.25)
