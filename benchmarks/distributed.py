@@ -124,13 +124,16 @@ def run(workload: str, cfg: dict[str, Any]) -> dict[str, Any]:
     if dist.rank() != 0:
         return {}
     sps = {k: [r["steps_per_s"] for r in v] for k, v in seen.items()}
-    n_params = sum(p.numel() for m in on[:2] for p in m.parameters())
+    g_params, d_params = (sum(p.numel() for p in m.parameters()) for m in on[:2])
+    n_params = g_params + d_params
     out: dict[str, Any] = {
         "workload": workload,
         "global_batch": batch,
         "processes": world,
         "parameters": n_params,
-        "gradient_mb_per_step": 2 * 4 * n_params / 2**20,  # D step and G step, float32
+        # all-reduced per iteration: D's gradients in the D step, G's and again D's (the G
+        # step's backward passes through D) in the G step; float32
+        "gradient_mb_per_step": 4 * (g_params + 2 * d_params) / 2**20,
         "buckets": [len(m._buckets) for m in on[:2]],
         "steps_per_s_1": stats(sps["1"]),
     }

@@ -112,6 +112,14 @@ def test_a_stalled_process_ends_the_job_through_the_watchdog(tmp_path):
     assert "no progress for" in err and "MINIGRAD_DIST_TIMEOUT=4" in err
 
 
+def test_ctrl_c_on_one_process_stops_all_at_the_same_step(tmp_path):
+    code, seconds, err = _started_then(tmp_path, signal.SIGINT)
+    assert code == 0 and seconds < 60, err[-3000:]
+    state = common.load_checkpoint(tmp_path / "long")["state"]
+    assert int(state["step"]) > 0 and int(state["world"]) == 2
+    assert "checkpoint saved: resume with --resume" in err
+
+
 FAILING = """
 import sys
 sys.path.insert(0, {root!r})
