@@ -185,8 +185,8 @@ class DistributedDataParallel(Module):
             raise RuntimeError(
                 f"DistributedDataParallel: {len(lost)} parameter(s) got no gradient in this "
                 f"backward ({', '.join(lost[:5])}); every parameter that requires grad must "
-                "take part in each synchronised loss (backward(inputs=...) or no_sync() "
-                "otherwise)"
+                "take part in each synchronised loss (freeze the others with "
+                "requires_grad_(False) before wrapping, or run that backward in no_sync())"
             )
         MPI = C.mpi()
         t0 = time.perf_counter()

@@ -35,6 +35,7 @@ def verdicts(tmp_path_factory) -> dict:
         "overlap_on_off",
         "no_sync",
         "sampler",
+        "unused_parameter",
     ],
 )
 def test_two_processes(verdicts, check):

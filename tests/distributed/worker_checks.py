@@ -253,6 +253,24 @@ def check_collectives():
     assert list(net.state_dict()) == ["weight", "bias"]
 
 
+def check_unused_parameter():
+    """A parameter left out of the loss is named, after the buckets already started have
+    finished; the next step works again."""
+    mg.manual_seed(3)
+    net = DDP(nn.ModuleList([nn.Linear(3, 1), nn.Linear(3, 1)]).double(), bucket_cap_mb=1e-5)
+    x = mg.Tensor(np.ones((2, 3)))
+    try:
+        net.module[1](x).sum().backward()  # layer 1's buckets come first and start
+    except RuntimeError as exc:
+        assert "2 parameter(s) got no gradient in this backward (0.weight, 0.bias)" in str(exc)
+    else:
+        raise AssertionError("no error for parameters without a gradient")
+    net.zero_grad()
+    (net.module[0](x) + net.module[1](x)).sum().backward()
+    assert np.allclose(net.module[1].weight.grad.numpy(), 2.0)
+    assert np.allclose(net.module[0].bias.grad.numpy(), 2.0)
+
+
 CHECKS = {
     "collectives": check_collectives,
     "mlp_gan": check_mlp_gan,
@@ -262,6 +280,7 @@ CHECKS = {
     "overlap_on_off": check_overlap_on_off,
     "no_sync": check_no_sync,
     "sampler": check_sampler,
+    "unused_parameter": check_unused_parameter,
 }
 
 
