@@ -4,6 +4,7 @@ stalls ends the whole job with a non-zero status instead of a hang."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -159,3 +160,16 @@ def test_metric_job_on_two_processes_writes_its_results_once(tmp_path):
     assert p.returncode != 0
     assert "--samples-per-class 3 does not split into 2 equal shares of at least 2" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+@pytest.mark.slow
+def test_benchmark_reports_one_and_two_processes(tmp_path):
+    p = job(2, "benchmarks", "--distributed", "--quick", "--repeat", "1", "--out", str(tmp_path))
+    assert p.returncode == 0, p.stderr[-3000:]
+    res = json.loads((tmp_path / "distributed.json").read_text())
+    assert [r["workload"] for r in res["results"]] == ["dcgan", "mlp"]
+    for r in res["results"]:
+        assert r["processes"] == 2 and r["steps_per_s_1"]["mean"] > 0
+        for k in ("overlap_on", "overlap_off"):
+            assert 0 < r[k]["efficiency"]["mean"] and 0 <= r[k]["comm_share"]["mean"] < 1
+    assert p.stdout.count("| dcgan |") == 2  # rank 0 alone prints the table
