@@ -74,7 +74,7 @@ class Session:
         dist.init()
         self.rank, self.world = dist.rank(), dist.world_size()
         self.writer = self.rank == 0
-        self.timeout = float(os.environ.get("MINIGRAD_DIST_TIMEOUT", DEFAULT_TIMEOUT))
+        self.timeout = _timeout()
         self.last_beat = time.monotonic()
 
     # -------------------------------------------------------------- failure handling
@@ -91,7 +91,7 @@ class Session:
             expected = isinstance(exc, common.TRAINING_ERRORS)
             text = "" if expected else "".join(traceback.format_exception(kind, exc, tb))
             sys.stderr.write(
-                f"{text}{sys.argv[0]}: error: rank {self.rank} of {self.world} failed "
+                f"{text}{_job_name()}: error: rank {self.rank} of {self.world} failed "
                 f"({type(exc).__name__}: {common.error_message(exc)}); stopping every "
                 "process of the job\n"
             )
@@ -181,6 +181,24 @@ class Session:
 
     def fit(self, job: Any, folder: Any, epochs: int | None = None) -> bool:
         return scaffold.fit(_Synced(job, self), folder, epochs)
+
+
+def _timeout() -> float:
+    """MINIGRAD_DIST_TIMEOUT in seconds (0 turns the watchdog off)."""
+    text = os.environ.get("MINIGRAD_DIST_TIMEOUT", str(DEFAULT_TIMEOUT))
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"MINIGRAD_DIST_TIMEOUT must be a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def _job_name() -> str:
+    """train.gan for `python -m train.gan`, else the script's name."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return spec.name if spec is not None else os.path.basename(sys.argv[0])
 
 
 class _Leader(scaffold.RunFolder):

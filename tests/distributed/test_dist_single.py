@@ -250,3 +250,37 @@ def test_sync_batchnorm_of_one_process_is_batchnorm():
     np.testing.assert_allclose(a(x).detach().numpy(), b(x).detach().numpy(), atol=1e-12)
     with pytest.raises(ValueError, match="SyncBatchNorm: expected a 2-d or 3-d or 4-d input"):
         b(mg.Tensor(np.ones(3)))
+
+
+# ---------------------------------------------------------------------- the jobs' session
+@pytest.mark.parametrize("text", ["x", "-1", "nan", "inf"])
+def test_a_bad_watchdog_timeout_is_named(monkeypatch, text):
+    from train import distributed as tdist
+
+    monkeypatch.setenv("MINIGRAD_DIST_TIMEOUT", text)
+    with pytest.raises(ValueError, match=f"MINIGRAD_DIST_TIMEOUT must be .* got '{text}'"):
+        tdist._timeout()
+    monkeypatch.setenv("MINIGRAD_DIST_TIMEOUT", "0")
+    assert tdist._timeout() == 0.0  # the watchdog off
+    monkeypatch.delenv("MINIGRAD_DIST_TIMEOUT")
+    assert tdist._timeout() == tdist.DEFAULT_TIMEOUT
+
+
+def test_a_session_splits_batches_and_classes(monkeypatch):
+    from train import distributed as tdist
+
+    s = object.__new__(tdist.Session)
+    s.rank, s.world = 1, 2
+    assert s.share(16) == 8
+    with pytest.raises(ValueError, match="--batch-size 15 does not split into 2 equal shares"):
+        s.share(15)
+    np.testing.assert_array_equal(s.block(np.arange(8)), [4, 5, 6, 7])
+    # P = 2 classes x K = 4 images, grouped by class: two of each class here
+    np.testing.assert_array_equal(s.class_share(np.arange(8), 2), [1, 3, 5, 7])
+    sampler_rows = [s.batch_indices(10, 4, 0, 0, b) for b in range(2)]
+    s.rank = 0
+    other = [s.batch_indices(10, 4, 0, 0, b) for b in range(2)]
+    order = np.random.default_rng(0).permutation(10)
+    for b, (mine, theirs) in enumerate(zip(other, sampler_rows, strict=True)):
+        # global batch b of the two processes is batch b of one process on that order
+        assert sorted([*mine, *theirs]) == sorted(order[4 * b : 4 * b + 4])
