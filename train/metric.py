@@ -60,7 +60,7 @@ RECIPES = {
         "ema": 0.9,
         "lr_decay": "linear",
         "convs_per_stage": 2,
-        "embedding_dim": 256,
+        "embedding_dim": 128,
         "epochs": 15,
     },
     "seen": {},
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--embedding-dim",
         type=common.int_in(1, MAX_EMBEDDING),
         default=None,
-        help="embedding size D (default: 256 for triplet on --split unseen, else 64)",
+        help="embedding size D (default: 128 for triplet on --split unseen, else 64)",
     )
     p.add_argument(
         "--head",

@@ -118,7 +118,7 @@ UNSEEN_RECIPE = {
     "ema": 0.9,
     "lr_decay": "linear",
     "convs_per_stage": 2,
-    "embedding_dim": 256,
+    "embedding_dim": 128,
     "epochs": 15,
 }
 SEEN_RECIPE = {
@@ -174,8 +174,8 @@ def test_config_records_the_resolved_recipe(tmp_path):
     state = common.load_checkpoint(out)["state"]
     assert "ema" in state  # trained with the recipe's averaged weights
     shapes = [v.shape for k, v in state["net"].items() if k.endswith("weight")]
-    assert len(shapes) == 2 * 2 + 1  # two convs per stage, then the projection to D = 256
-    assert shapes[-1] == (256, 2 * 4 * 7 * 7)
+    assert len(shapes) == 2 * 2 + 1  # two convs per stage, then the projection to D = 128
+    assert shapes[-1] == (128, 2 * 4 * 7 * 7)
 
 
 def test_resume_of_a_run_older_than_a_setting_uses_what_ran_then(tmp_path):
