@@ -45,3 +45,27 @@ class DigitClassifier(nn.Module):
 
     def forward(self, x: mg.Tensor) -> mg.Tensor:
         return self.head(self.drop(self.trunk(x)))
+
+
+class DigitEnsemble(nn.Module):
+    """Several DigitClassifiers judged together: the class probabilities are the mean of the
+    members' softmax outputs, the features the members' 128-d features side by side."""
+
+    def __init__(self, widths: tuple[int, ...] = (16, 32), n_classes: int = 10) -> None:
+        super().__init__()
+        self.widths = tuple(int(w) for w in widths)
+        self.members = nn.ModuleList([DigitClassifier(n_classes, w) for w in self.widths])
+
+    def features(self, x: mg.Tensor) -> mg.Tensor:
+        return mg.cat([m.features(x) for m in self.members], dim=1)
+
+    def probabilities(self, x: mg.Tensor) -> tuple[mg.Tensor, mg.Tensor]:
+        """(mean class probabilities (N, 10), features (N, 128 * members)) in one pass."""
+        feats = [m.features(x) for m in self.members]
+        heads = zip(self.members, feats, strict=True)
+        probs = sum(mg.nn.functional.softmax(m.head(f), dim=1) for m, f in heads)
+        return probs / len(self.members), mg.cat(feats, dim=1)
+
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        """Log of the mean probabilities (N, 10): what `cross_entropy`'s argmax agrees with."""
+        return mg.log(self.probabilities(x)[0])

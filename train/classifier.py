@@ -1,11 +1,12 @@
-"""The evaluation's digit classifier: training it once (with augmentation), and loading the
-shipped weights only when their version and sha256 match the recorded ones.
+"""The evaluation's digit classifier, an ensemble of two CNNs of different widths: training
+it once (with augmentation), and loading the shipped weights only when their version and
+sha256 match the recorded ones.
 
 The weights file `minigrad/data/digit_classifier.npz` (written by `mg.save`) holds the
-classifier's state in float16, its held-out accuracy, how it was trained, and the
-statistics of its 128-d features on the real digits (mean and covariance of the training
-split, the features of the held-out split), so every user scores against the same numbers
-without a forward pass over the data. Retrain it with
+members' state in float16, its held-out accuracy, how it was trained, and the statistics
+of its features (128-d per member, side by side) on the real digits (mean and covariance of
+the training split, the features of the held-out split), so every user scores against the
+same numbers without a forward pass over the data. Retrain it with
 `python -m train.evaluate --train-classifier PATH --seed 0` and record the new sha256 below.
 """
 
@@ -23,15 +24,15 @@ import numpy as np
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import data as mgdata
-from models.classifier import DigitClassifier
+from models.classifier import DigitClassifier, DigitEnsemble
 
 FORMAT = "minigrad-digit-classifier"
-VERSION = 1
+VERSION = 2
 WEIGHTS = "digit_classifier.npz"
 # sha256 of the shipped WEIGHTS file; a file that does not match is never used
-SHA256 = "c767aabd5c2d765d519d61f449a9f3e756ec8bc9210053c43dce4c10b30929dd"
-EPOCHS = 25
-WIDTH = 16  # channels of the first block; the second has twice as many
+SHA256 = "645aaa8fe26a0f44bc1f8b842cb145da71d6ab60eedb333b5d7e3c7506141f2a"
+# the ensemble's members: (channels of the first block, the second has twice as many; epochs)
+MEMBERS = ((16, 25), (32, 30))
 BATCH = 64
 OUTLIERS = 16  # no-digit images added to each batch
 OUTLIER_WEIGHT = 0.5
@@ -103,20 +104,29 @@ def outliers(n: int, rng: np.random.Generator, size: int = 28) -> np.ndarray:
 
 @mg.no_grad()
 def predict(
-    model: DigitClassifier, images: np.ndarray, device: str = "cpu", batch: int = 500
+    model: DigitClassifier | DigitEnsemble,
+    images: np.ndarray,
+    device: str = "cpu",
+    batch: int = 500,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(probabilities (N, 10), features (N, 128)) for images (N, 1, 28, 28) in [-1, 1]."""
+    """(probabilities (N, 10), features (N, 128 per member)) for images (N, 1, 28, 28) in
+    [-1, 1]."""
     model.eval()
-    probs, feats = [np.zeros((0, 10), np.float32)], [np.zeros((0, 128), np.float32)]
+    dim = 128 * len(model.members) if isinstance(model, DigitEnsemble) else 128
+    probs, feats = [np.zeros((0, 10), np.float32)], [np.zeros((0, dim), np.float32)]
     for i in range(0, len(images), batch):
         x = mg.tensor(np.asarray(images[i : i + batch], dtype=np.float32), device=device)
-        f = model.features(x)
-        probs.append(F.softmax(model.head(f), dim=1).numpy())
+        if isinstance(model, DigitEnsemble):
+            p, f = model.probabilities(x)
+        else:
+            f = model.features(x)
+            p = F.softmax(model.head(f), dim=1)
+        probs.append(p.numpy())
         feats.append(f.numpy())
     return np.concatenate(probs), np.concatenate(feats)
 
 
-def _float16_state(model: DigitClassifier) -> dict[str, np.ndarray]:
+def _float16_state(model: mg.nn.Module) -> dict[str, np.ndarray]:
     """The model's state with floating arrays rounded to float16 (what is shipped)."""
     out = {}
     for k, v in model.state_dict().items():
@@ -125,21 +135,19 @@ def _float16_state(model: DigitClassifier) -> dict[str, np.ndarray]:
     return out
 
 
-def train_classifier(
-    seed: int = 0,
-    epochs: int = EPOCHS,
-    width: int = WIDTH,
+def train_member(
+    seed: int,
+    epochs: int,
+    width: int,
     device: str = "cpu",
     log: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
-    """Train the classifier on the bundled training split (Adam, cosine learning-rate
-    decay, augmented batches) and return what the weights file holds, the held-out
-    accuracy measured with the float16 weights that are shipped."""
+) -> DigitClassifier:
+    """One member trained on the bundled training split (Adam, cosine learning-rate decay,
+    augmented batches with no-digit images trained towards a uniform prediction)."""
     mg.manual_seed(seed)
     rng = np.random.default_rng(seed)
     x_tr, y_tr = mgdata.load_mnist(split="train")
-    x_te, y_te = mgdata.load_mnist(split="test")
-    x_tr, x_te = mgdata.to_unit_range(x_tr), mgdata.to_unit_range(x_te)
+    x_tr = mgdata.to_unit_range(x_tr)
     model = DigitClassifier(width=width).to(device)
     opt = mg.optim.Adam(model.parameters(), lr=LR)
     total = epochs * (len(x_tr) // BATCH)
@@ -159,21 +167,33 @@ def train_classifier(
             opt.step()
             step += 1
         if log is not None:
-            log(f"classifier epoch {epoch + 1}/{epochs}: last batch loss {loss.item():.4f}")
+            log(
+                f"classifier (width {width}) epoch {epoch + 1}/{epochs}: "
+                f"last batch loss {loss.item():.4f}"
+            )
+    return model
+
+
+def assemble(members: list[DigitClassifier], seed: int, device: str = "cpu") -> dict[str, Any]:
+    """What the weights file holds for an ensemble of trained members: their float16 state,
+    the held-out accuracy measured with those float16 weights, and the real digits' feature
+    statistics."""
+    model = DigitEnsemble(tuple(m.trunk[0].out_channels for m in members)).to(device)
+    for slot, member in zip(model.members, members, strict=True):
+        slot.load_state_dict(member.state_dict())
     state = _float16_state(model)
     model.load_state_dict(state)
-    probs, feats_te = predict(model, x_te, device)
-    _, feats_tr = predict(model, x_tr, device)
-    accuracy = float((probs.argmax(1) == y_te).mean())
-    if log is not None:
-        log(f"held-out accuracy {accuracy:.4f} ({len(y_te)} digits)")
+    x_tr, _ = mgdata.load_mnist(split="train")
+    x_te, y_te = mgdata.load_mnist(split="test")
+    probs, feats_te = predict(model, mgdata.to_unit_range(x_te), device)
+    _, feats_tr = predict(model, mgdata.to_unit_range(x_tr), device)
     return {
         "format": FORMAT,
         "version": VERSION,
         "seed": seed,
-        "epochs": epochs,
-        "width": width,
-        "heldout_accuracy": accuracy,
+        "members": [[w, e] for w, e in MEMBERS],
+        "epochs": sum(e for _, e in MEMBERS),
+        "heldout_accuracy": float((probs.argmax(1) == y_te).mean()),
         "model": state,
         "real_mean": feats_tr.astype(np.float64).mean(0),
         "real_cov": np.cov(feats_tr.astype(np.float64), rowvar=False),
@@ -182,9 +202,20 @@ def train_classifier(
     }
 
 
+def train_classifier(
+    seed: int = 0, device: str = "cpu", log: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Train every member of MEMBERS with `seed` and return what the weights file holds."""
+    members = [train_member(seed, e, w, device, log) for w, e in MEMBERS]
+    saved = assemble(members, seed, device)
+    if log is not None:
+        log(f"held-out accuracy {saved['heldout_accuracy']:.4f} ({len(saved['heldout_labels'])})")
+    return saved
+
+
 def load_classifier(
     path: str | Path | None = None, sha256: str | None = None, device: str = "cpu"
-) -> tuple[DigitClassifier, dict[str, Any]]:
+) -> tuple[DigitEnsemble, dict[str, Any]]:
     """The classifier and the rest of its weights file (accuracy, real-feature statistics).
     The file must have the recorded sha256 (default: the shipped file and SHA256) and
     this VERSION; anything else is refused with a ValueError naming the file."""
@@ -207,6 +238,6 @@ def load_classifier(
             f"{path}: digit classifier version {saved.get('version')}, this minigrad reads "
             f"version {VERSION}"
         )
-    model = DigitClassifier(width=int(saved["width"]))
+    model = DigitEnsemble(tuple(int(w) for w, _ in saved["members"]))
     model.load_state_dict(saved.pop("model"))
     return model.to(device).eval(), saved

@@ -1,9 +1,9 @@
 """Score GAN runs: python -m train.evaluate RUN_DIR [RUN_DIR ...] [--n N]
 
-MNIST runs: the shipped digit classifier (train/classifier.py, 98.9% on held-out digits)
+MNIST runs: the shipped digit classifier (train/classifier.py, 99.1% on held-out digits)
 labels the samples. Per run: the digit histogram, digits covered (share >= 2%), the share
 of confident samples (top probability >= 0.9), KL(histogram || uniform), and the Frechet
-distance between the classifier's 128-d features of the samples and of the real training
+distance between the classifier's features (2 x 128-d) of the samples and of the real training
 digits, printed beside its real-data floor (the same distance for as many held-out real
 digits, up to 1,000). 2-D runs: modes captured and the share of high-quality samples
 (within 3 std of a mode), the VEEGAN protocol. Each run's figures go to RUN_DIR/eval.json;
@@ -245,7 +245,7 @@ def train_classifier_to(args: argparse.Namespace) -> str:
     mg.save(saved, out)
     return (
         f"wrote {out}: held-out accuracy {saved['heldout_accuracy']:.4f}, seed {seed}, "
-        f"{saved['epochs']} epochs, sha256 {classifier.sha256_of(out)}"
+        f"members (width, epochs) {saved['members']}, sha256 {classifier.sha256_of(out)}"
     )
 
 
