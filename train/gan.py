@@ -42,7 +42,7 @@ MAX_EVAL_SAMPLES = 100_000
 # papers' settings stay one flag away (--pack 1, --ema 0, --batch-size 64; --no-g-batchnorm).
 MNIST_RECIPES: dict[str, dict[str, Any]] = {
     "dcgan": {"batch_size": 32, "pack": 2, "ema": 0.999},
-    "mlp": {"dropout": 0.5, "g_batchnorm": True, "epochs": 60},
+    "mlp": {"dropout": 0.5, "g_batchnorm": True, "epochs": 100},
 }
 # Defaults on the 2-D mixtures where the flag is not given (docs/results.md): D judges packs
 # of 4, both rates fall linearly to 0 over the run (20 epochs of 2,000 steps) and G's
@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=common.positive_int,
         default=None,
-        help="passes over the data (default: 60 for --model mlp on MNIST, else 20)",
+        help="passes over the data (default: 100 for --model mlp on MNIST, else 20)",
     )
     p.add_argument(
         "--steps",

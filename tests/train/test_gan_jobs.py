@@ -418,7 +418,7 @@ def _resolved(argv):
 
 def test_mnist_defaults_are_the_recipes_and_the_papers_one_flag_away():
     """On MNIST the DCGAN packs pairs for D, samples with averaged weights and steps on 32
-    images; the MLP GAN has dropout in D and batchnorm in G for 60 epochs. Each setting
+    images; the MLP GAN has dropout in D and batchnorm in G for 100 epochs. Each setting
     comes back to the paper's with its own flag, and other data keeps the plain ones."""
     plain = {"pack": 1, "ema": 0.0, "epochs": 20, "dropout": 0.0, "g_batchnorm": False}
     assert _resolved([]) == plain | {"batch_size": 32, "pack": 2, "ema": 0.999}
@@ -431,7 +431,7 @@ def test_mnist_defaults_are_the_recipes_and_the_papers_one_flag_away():
         "batch_size": 64,
         "dropout": 0.5,
         "g_batchnorm": True,
-        "epochs": 60,
+        "epochs": 100,
     }
     assert _resolved(mlp + ["--no-g-batchnorm", "--dropout", "0", "--epochs", "20"]) == plain | {
         "batch_size": 64
