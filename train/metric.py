@@ -11,6 +11,9 @@ Evaluation is on held-out images. `--split unseen` (default) trains on digits
 accuracy to metrics.jsonl and checkpoints atomically; the end writes eval.json (next to
 the same figures for raw pixels), pca.png, retrieval.png and curves.png. `--resume
 RUN_DIR` continues exactly where a run stopped, Ctrl-C included.
+
+The training step comes first (`triplet_losses`, `pair_losses`, `step`); settings, data and
+the run's bookkeeping (`Run`) follow.
 """
 
 from __future__ import annotations
@@ -70,6 +73,42 @@ RECIPES = {
 MAX_BATCH, MAX_EMBEDDING, MAX_CHANNELS, MAX_CONVS, MAX_SHIFT = 4096, 1024, 256, 4, 14
 
 
+# ---------------------------------------------------------------------- the step
+def triplet_losses(
+    net: EmbeddingNet, x: mg.Tensor, labels: np.ndarray, mining: str, margin: float
+) -> tuple[mg.Tensor, int]:
+    """Per-triplet losses of one P x K batch of images x (N, 1, 28, 28) with labels (N,),
+    and how many triplets: the miner picks (anchor, positive, negative) indices among the
+    batch's embeddings, without grad."""
+    emb = net(x)
+    triplets = MINERS[mining](emb, labels, margin=margin)
+    # the network already normalises its output
+    per = triplet_loss(emb, triplets, margin, normalize=False, reduction="none")
+    return per, len(triplets[0])
+
+
+def pair_losses(
+    net: EmbeddingNet, x: mg.Tensor, same: np.ndarray, margin: float, form: str
+) -> tuple[mg.Tensor, int]:
+    """Per-pair contrastive losses and how many pairs: x (2N, 1, 28, 28) holds the pairs'
+    first images, then their second ones (one forward pass for both); same (N,) is 1
+    where a pair shows one class."""
+    emb = net(x)
+    n = len(same)
+    return contrastive_loss(emb[:n], emb[n:], same, margin, form, reduction="none"), n
+
+
+def step(opt: mg.optim.Optimizer, per: mg.Tensor, count: int) -> mg.Tensor:
+    """One optimiser step on the mean of the per-triplet (or per-pair) losses; a batch
+    without a triplet still steps, on the empty sum 0."""
+    loss = per.mean() if count else per.sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+
+# ---------------------------------------------------------------------- settings
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=jobs.prog("train.metric"),
@@ -346,41 +385,6 @@ def random_affine(
         (1 - wx) * padded[b, i + 1, j] + wx * padded[b, i + 1, j + 1]
     )
     return out.transpose(0, 3, 1, 2).astype(x.dtype)
-
-
-# ---------------------------------------------------------------------- the step
-def triplet_losses(
-    net: EmbeddingNet, x: mg.Tensor, labels: np.ndarray, mining: str, margin: float
-) -> tuple[mg.Tensor, int]:
-    """Per-triplet losses of one P x K batch of images x (N, 1, 28, 28) with labels (N,),
-    and how many triplets: the miner picks (anchor, positive, negative) indices among the
-    batch's embeddings, without grad."""
-    emb = net(x)
-    triplets = MINERS[mining](emb, labels, margin=margin)
-    # the network already normalises its output
-    per = triplet_loss(emb, triplets, margin, normalize=False, reduction="none")
-    return per, len(triplets[0])
-
-
-def pair_losses(
-    net: EmbeddingNet, x: mg.Tensor, same: np.ndarray, margin: float, form: str
-) -> tuple[mg.Tensor, int]:
-    """Per-pair contrastive losses and how many pairs: x (2N, 1, 28, 28) holds the pairs'
-    first images, then their second ones (one forward pass for both); same (N,) is 1
-    where a pair shows one class."""
-    emb = net(x)
-    n = len(same)
-    return contrastive_loss(emb[:n], emb[n:], same, margin, form, reduction="none"), n
-
-
-def step(opt: mg.optim.Optimizer, per: mg.Tensor, count: int) -> mg.Tensor:
-    """One optimiser step on the mean of the per-triplet (or per-pair) losses; a batch
-    without a triplet still steps, on the empty sum 0."""
-    loss = per.mean() if count else per.sum()
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss
 
 
 # ---------------------------------------------------------------------- one run
