@@ -25,6 +25,8 @@ def _block(c_in: int, c_out: int) -> list[nn.Module]:
 class DigitClassifier(nn.Module):
     """images (N, 1, 28, 28) in [-1, 1] -> logits (N, 10); `features` gives (N, 128)."""
 
+    feature_dim = 128
+
     def __init__(self, n_classes: int = 10, width: int = 16, dropout: float = 0.25) -> None:
         super().__init__()
         self.trunk = nn.Sequential(
@@ -43,6 +45,11 @@ class DigitClassifier(nn.Module):
     def features(self, x: mg.Tensor) -> mg.Tensor:
         return self.trunk(x)
 
+    def probabilities(self, x: mg.Tensor) -> tuple[mg.Tensor, mg.Tensor]:
+        """(class probabilities (N, 10), features (N, 128)) in one pass."""
+        f = self.trunk(x)
+        return mg.nn.functional.softmax(self.head(f), dim=1), f
+
     def forward(self, x: mg.Tensor) -> mg.Tensor:
         return self.head(self.drop(self.trunk(x)))
 
@@ -55,16 +62,15 @@ class DigitEnsemble(nn.Module):
         super().__init__()
         self.widths = tuple(int(w) for w in widths)
         self.members = nn.ModuleList([DigitClassifier(n_classes, w) for w in self.widths])
+        self.feature_dim = DigitClassifier.feature_dim * len(self.widths)
 
     def features(self, x: mg.Tensor) -> mg.Tensor:
         return mg.cat([m.features(x) for m in self.members], dim=1)
 
     def probabilities(self, x: mg.Tensor) -> tuple[mg.Tensor, mg.Tensor]:
         """(mean class probabilities (N, 10), features (N, 128 * members)) in one pass."""
-        feats = [m.features(x) for m in self.members]
-        heads = zip(self.members, feats, strict=True)
-        probs = sum(mg.nn.functional.softmax(m.head(f), dim=1) for m, f in heads)
-        return probs / len(self.members), mg.cat(feats, dim=1)
+        probs, feats = zip(*(m.probabilities(x) for m in self.members), strict=True)
+        return sum(probs) / len(self.members), mg.cat(list(feats), dim=1)
 
     def forward(self, x: mg.Tensor) -> mg.Tensor:
         """Log of the mean probabilities (N, 10): what `cross_entropy`'s argmax agrees with."""

@@ -112,15 +112,10 @@ def predict(
     """(probabilities (N, 10), features (N, 128 per member)) for images (N, 1, 28, 28) in
     [-1, 1]."""
     model.eval()
-    dim = 128 * len(model.members) if isinstance(model, DigitEnsemble) else 128
-    probs, feats = [np.zeros((0, 10), np.float32)], [np.zeros((0, dim), np.float32)]
+    probs, feats = [np.zeros((0, 10), np.float32)], [np.zeros((0, model.feature_dim), np.float32)]
     for i in range(0, len(images), batch):
         x = mg.tensor(np.asarray(images[i : i + batch], dtype=np.float32), device=device)
-        if isinstance(model, DigitEnsemble):
-            p, f = model.probabilities(x)
-        else:
-            f = model.features(x)
-            p = F.softmax(model.head(f), dim=1)
+        p, f = model.probabilities(x)
         probs.append(p.numpy())
         feats.append(f.numpy())
     return np.concatenate(probs), np.concatenate(feats)
