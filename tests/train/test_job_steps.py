@@ -144,16 +144,22 @@ def test_metric_step_on_no_triplets_is_zero():
     assert not any(_changed(before, net))
 
 
-@pytest.mark.parametrize("resume", [False, True])
-def test_gan_builds_its_parser_once(tmp_path, monkeypatch, resume):
+def count_parsers(monkeypatch, job):
+    """A list that gains an item each time `job.build_parser` is called."""
     built = []
-    real = gan.build_parser
+    real = job.build_parser
 
     def counted():
         built.append(1)
         return real()
 
-    monkeypatch.setattr(gan, "build_parser", counted)
+    monkeypatch.setattr(job, "build_parser", counted)
+    return built
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_gan_builds_its_parser_once(tmp_path, monkeypatch, resume):
+    built = count_parsers(monkeypatch, gan)
     monkeypatch.setattr(gan.common, "scatter_plot", lambda *a, **k: None)
     monkeypatch.setattr(gan.common, "plot_curves", lambda *a, **k: None)
     run = str(tmp_path / "run")
@@ -168,14 +174,7 @@ def test_gan_builds_its_parser_once(tmp_path, monkeypatch, resume):
 
 
 def test_metric_builds_its_parser_once(tmp_path, monkeypatch):
-    built = []
-    real = metric.build_parser
-
-    def counted():
-        built.append(1)
-        return real()
-
-    monkeypatch.setattr(metric, "build_parser", counted)
+    built = count_parsers(monkeypatch, metric)
     argv = ["--model", "siamese", "--dry-run", "--device", "cpu", "--out", str(tmp_path / "r")]
     assert metric.main(argv) == 0
     assert len(built) == 1
