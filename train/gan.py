@@ -372,11 +372,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
     else:
         recipe = TOY_RECIPES.get(args.dataset, {})
     recipe = {} if getattr(args, "resume", None) else recipe
-    filled = {name for name in PLAIN_DEFAULTS if getattr(args, name, None) is None}
-    for name in filled:
-        setattr(args, name, recipe.get(name, PLAIN_DEFAULTS[name]))
-    if args.batch_size is None:
-        args.batch_size = recipe.get("batch_size", 512 if toy else 64)
+    pack_default = getattr(args, "pack", None) is None  # named in the batch-size error
+    scaffold.fill_unset(args, {**PLAIN_DEFAULTS, "batch_size": 512 if toy else 64, **recipe})
     if not 0.0 <= (getattr(args, "ema", 0.0) or 0.0) < 1.0:
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
     if (getattr(args, "instance_noise", 0.0) or 0.0) < 0.0:
@@ -400,7 +397,7 @@ def fill_defaults(args: argparse.Namespace) -> None:
         whose = f"MNIST's default for --model {args.model}"
         if args.dataset != "mnist":
             whose = f"the default for --dataset {args.dataset}"
-        why = f" ({whose}; --pack 1: none)" if "pack" in filled else ""
+        why = f" ({whose}; --pack 1: none)" if pack_default else ""
         raise ValueError(f"--batch-size {args.batch_size} is not a multiple of --pack {pack}{why}")
     if args.nz is None:
         args.nz = 2 if toy else 100

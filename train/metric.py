@@ -289,9 +289,7 @@ def fill_defaults(args: argparse.Namespace) -> None:
     recipe = RECIPES[args.split] if args.model == "triplet" and not args.resume else {}
     if args.dry_run:
         recipe = {k: v for k, v in recipe.items() if k != "samples_per_class"}
-    for dest, value in {**DEFAULTS, "margin": DEFAULT_MARGIN[args.model], **recipe}.items():
-        if getattr(args, dest, None) is None:
-            setattr(args, dest, value)
+    scaffold.fill_unset(args, {**DEFAULTS, "margin": DEFAULT_MARGIN[args.model], **recipe})
     if args.train_classes is None:
         args.train_classes = "0-4" if args.split == "unseen" else "0-9"
     parse_classes(args.train_classes)  # fail early on a bad value

@@ -97,6 +97,14 @@ def read_config(run_dir: Path) -> dict[str, Any]:
     return dict(common.load_checkpoint(run_dir)["args"])
 
 
+def fill_unset(args: argparse.Namespace, values: Mapping[str, Any]) -> None:
+    """Set each setting of `values` that `args` holds as None (a flag not given): how a
+    job's recipe and plain defaults fill in what the command line left open."""
+    for dest, value in values.items():
+        if getattr(args, dest, None) is None:
+            setattr(args, dest, value)
+
+
 def resolve_args(
     parser: argparse.ArgumentParser,
     args: argparse.Namespace,
