@@ -479,20 +479,30 @@ class GracefulInterrupt:
                 ...
                 if stop.requested:
                     break
+
+    `signalled` is what the handler saw; `requested` is the decision the loop acts on. They
+    are the same unless a distributed run sets `agreed` (every process's decision, taken at
+    one point of the loop): then a signal that lands after the agreement waits for the
+    next one, so no process stops alone while the others go on.
     """
 
     def __init__(self, signals: Sequence[int] | None = None) -> None:
         if signals is None:
             signals = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
         self.signals = tuple(signals)
-        self.requested = False
+        self.signalled = False
+        self.agreed: bool | None = None
         self.signal_name: str | None = None
         self._previous: dict[int, Any] = {}
 
+    @property
+    def requested(self) -> bool:
+        return self.signalled if self.agreed is None else self.agreed
+
     def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
+        if self.signalled:
             raise KeyboardInterrupt
-        self.requested = True
+        self.signalled = True
         self.signal_name = signal.Signals(signum).name
 
     def __bool__(self) -> bool:

@@ -251,11 +251,14 @@ class _Synced:
         self._session.beat()
         # the loop's GracefulInterrupt is the object whose method handles SIGINT now
         stop = getattr(signal.getsignal(signal.SIGINT), "__self__", None)
-        if stop is not None and hasattr(stop, "requested"):
-            flag = Tensor(np.array([int(stop.requested)]))
+        if isinstance(stop, common.GracefulInterrupt):
+            flag = Tensor(np.array([int(stop.signalled)]))
             dist.all_reduce(flag, "max")
-            if flag.item() and not stop.requested:
-                stop.requested, stop.signal_name = True, "another process's"
+            # the loop acts on this agreement alone: a signal that lands from here on
+            # waits for the next batch's, on every process alike
+            stop.agreed = bool(flag.item())
+            if stop.agreed and not stop.signalled:
+                stop.signal_name = "another process's"
         return stats
 
     def end_epoch_(self, seconds: float) -> dict[str, Any]:

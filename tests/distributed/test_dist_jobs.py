@@ -122,6 +122,47 @@ def test_ctrl_c_on_one_process_stops_all_at_the_same_step(tmp_path):
     assert "checkpoint saved: resume with --resume" in err
 
 
+LATE_SIGNAL = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+import minigrad.distributed as dist
+from train import gan
+
+real, calls = dist.all_reduce, []
+
+def all_reduce(tensor, op="sum"):
+    real(tensor, op)
+    if op == "max" and tensor.shape == (1,):  # the per-batch agreement on Ctrl-C
+        calls.append(1)
+        if len(calls) == 3 and dist.rank() == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # lands just after the agreement
+
+dist.all_reduce = all_reduce
+sys.exit(gan.main({argv!r}))
+"""
+
+
+def test_ctrl_c_just_after_the_agreement_stops_all_at_the_next_batch(tmp_path):
+    # a signal that lands between a batch's agreement and the loop's check must wait for
+    # the next agreement: acting on it at once, rank 1 alone would save and leave
+    out = tmp_path / "late"
+    argv = ["--dataset", "ring", "--steps-per-epoch", "50", "--steps", "100000"]
+    argv += ["--hidden", "8", "--layers", "1", "--eval-samples", "0", "--device", "cpu"]
+    argv += ["--distributed", "--out", str(out)]
+    script = tmp_path / "late.py"
+    script.write_text(LATE_SIGNAL.format(root=str(ROOT), argv=argv))
+    p = subprocess.run(
+        ["mpiexec", "-n", "2", sys.executable, str(script)],
+        env=mpi_env() | {"MINIGRAD_DIST_TIMEOUT": "20"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "interrupted at epoch 1, batch 4; checkpoint saved" in p.stderr, p.stderr[-3000:]
+    assert int(common.load_checkpoint(out)["state"]["step"]) == 4
+
+
 FAILING = """
 import sys
 sys.path.insert(0, {root!r})
