@@ -24,6 +24,7 @@ import numpy as np
 import minigrad as mg
 from minigrad import data as mgdata
 from minigrad import jobs
+from models.diffaugment import diff_augment, parse_policy
 from models.losses import OBJECTIVES, Objective
 from models.wgan import clip_weights_, gradient_penalty
 from train import common
@@ -59,6 +60,7 @@ PLAIN_DEFAULTS: dict[str, Any] = {
     "g_batchnorm": False,
     "lr_decay": "none",
     "steps_per_epoch": 1000,
+    "augment": "none",
 }
 
 
@@ -71,10 +73,15 @@ def generate(G: mg.nn.Module, z: mg.Tensor, y: mg.Tensor | None = None) -> mg.Te
 
 
 def discriminate(
-    D: mg.nn.Module, x: mg.Tensor, y: mg.Tensor | None = None, noise_std: float = 0.0
+    D: mg.nn.Module,
+    x: mg.Tensor,
+    y: mg.Tensor | None = None,
+    noise_std: float = 0.0,
+    augment: tuple[str, ...] = (),
 ) -> mg.Tensor:
-    """D's raw scores (logits or critic values) of samples x (N, ...); under instance
-    noise D judges x blurred."""
+    """D's raw scores (logits or critic values) of samples x (N, ...); under --augment D
+    judges x randomly moved (and cut), under instance noise blurred."""
+    x = diff_augment(x, augment)
     if noise_std > 0:
         x = x + mg.randn(*x.shape, device=x.device) * noise_std
     return D(x) if y is None else D(x, y)
@@ -93,13 +100,14 @@ def d_step(
     real_label: float = 1.0,
     noise_std: float = 0.0,
     pack: int = 1,
+    augment: tuple[str, ...] = (),
 ) -> tuple[mg.Tensor, mg.Tensor, mg.Tensor]:
     """One discriminator (critic) step: D learns to score the real minibatch above G's
     samples from z. Returns (loss, D(x), D(G(z)))."""
     with mg.no_grad():  # the D step does not train G: no graph through it
         fake = generate(G, z, y_fake)
-    d_real = discriminate(D, real, y_real, noise_std)
-    d_fake = discriminate(D, fake, y_fake, noise_std)
+    d_real = discriminate(D, real, y_real, noise_std, augment)
+    d_fake = discriminate(D, fake, y_fake, noise_std, augment)
     loss = obj.d_loss(d_real, d_fake, real_label)
     if obj.gp_weight:  # WGAN-GP: the critic's gradient norm pulled to 1 between real and fake
         critic = D
@@ -127,12 +135,13 @@ def g_step(
     y: mg.Tensor | None = None,
     *,
     noise_std: float = 0.0,
+    augment: tuple[str, ...] = (),
 ) -> mg.Tensor:
     """One generator step: G learns to make D score its samples from z as real. Returns
     the loss."""
     D.requires_grad_(False)  # G's step needs dL/dx through D, not D's weight grads
     try:
-        loss = obj.g_loss(discriminate(D, generate(G, z, y), y, noise_std))
+        loss = obj.g_loss(discriminate(D, generate(G, z, y), y, noise_std, augment))
         opt_g.zero_grad()
         loss.backward()
     finally:
@@ -299,6 +308,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the run's last)",
     )
     p.add_argument(
+        "--augment",
+        default=None,
+        metavar="POLICY",
+        help="differentiable augmentation (Zhao et al. 2020) of every image D sees, real "
+        "and fake, so that D cannot memorise a small data set: translation, cutout, "
+        "translation,cutout or none; images only (default: none)",
+    )
+    p.add_argument(
         "--ema",
         type=common.float_in(0.0, 1.0, hi_open=True),
         default=None,
@@ -381,6 +398,11 @@ def fill_defaults(args: argparse.Namespace) -> None:
     noise_steps = getattr(args, "instance_noise_steps", None)
     if noise_steps is not None and noise_steps < 1:
         raise ValueError(f"--instance-noise-steps must be >= 1, got {args.instance_noise_steps}")
+    policy = parse_policy(getattr(args, "augment", "none") or "none")
+    if policy and toy:
+        raise ValueError(
+            f"--augment {args.augment} applies to images, not --dataset {args.dataset}"
+        )
     dropout = getattr(args, "dropout", 0.0) or 0.0
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"--dropout must be in [0, 1), got {dropout}")
@@ -453,6 +475,7 @@ class Run:
         self.fixed_labels = np.arange(64) % 10
         self.epoch, self.batch, self.step, self.d_step = 0, 0, 0, 0
         self.perm: np.ndarray | None = None
+        self.augment = parse_policy(getattr(args, "augment", "none") or "none")
         self.noise_std = 0.0  # the instance noise of the current step, set by schedule_
         self.sums: dict[str, float] = {}
         self.run_dir = Path(args.resume or args.out or ".")
@@ -597,7 +620,7 @@ class Run:
         return z, y
 
     def discriminate(self, x: mg.Tensor, y: mg.Tensor | None) -> mg.Tensor:
-        return discriminate(self.D, x, y, self.noise_std)
+        return discriminate(self.D, x, y, self.noise_std, self.augment)
 
     # -------------------------------------------------------------- steps
     def d_step_(self) -> dict[str, float]:
@@ -615,6 +638,7 @@ class Run:
             real_label=self.real_label,
             noise_std=self.noise_std,
             pack=getattr(self.args, "pack", 1) or 1,
+            augment=self.augment,
         )
         out = {"d_loss": common.check_finite("D loss", loss, self.step, self.ckpt)}
         if self.obj.probabilities:
@@ -627,7 +651,16 @@ class Run:
 
     def g_step_(self) -> dict[str, float]:
         z, y = self.noise(self.local_batch)
-        loss = g_step(self.G, self.D, self.opt_g, self.obj, z, y, noise_std=self.noise_std)
+        loss = g_step(
+            self.G,
+            self.D,
+            self.opt_g,
+            self.obj,
+            z,
+            y,
+            noise_std=self.noise_std,
+            augment=self.augment,
+        )
         if self.ema:
             self.ema.update()
         return {"g_loss": common.check_finite("G loss", loss, self.step, self.ckpt)}

@@ -40,7 +40,13 @@ MLP_MNIST = [
 
 
 @pytest.mark.parametrize(
-    "extra", [[], ["--ema", "0.9"], ["--instance-noise", "0.3", "--instance-noise-steps", "6"]]
+    "extra",
+    [
+        [],
+        ["--ema", "0.9"],
+        ["--instance-noise", "0.3", "--instance-noise-steps", "6"],
+        ["--augment", "translation,cutout"],
+    ],
 )
 def test_resume_mid_epoch_is_bit_for_bit(tmp_path, extra):
     full, part = tmp_path / "full", tmp_path / "part"
