@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import threads
 from ..autograd import Function
 from ..backend import DEFAULT_DTYPE, get_array_module
 from ..tensor import Tensor, _to_array
@@ -82,7 +83,16 @@ class Scale(Function):
         self.c = c
 
     def forward(self, x):
-        return x * self.c
+        c = self.c
+        if isinstance(c, np.ndarray) and c.shape == x.shape and c.dtype == x.dtype:
+            if threads.parallel(x, c):
+                out = np.empty_like(x)
+                xf, cf, of = threads.flat(x, c, out)
+                threads.split(
+                    x.size, lambda lo, hi: np.multiply(xf[lo:hi], cf[lo:hi], out=of[lo:hi])
+                )
+                return out
+        return x * c
 
     def backward(self, gy):
         return scale(gy, self.c)

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import threads
 from ..autograd import Function
 from ..backend import Array, get_array_module
 from ..tensor import Tensor
@@ -82,7 +83,19 @@ class MaxPool2d(Function):
         if cuda_kernels.handles(x):
             y, self.idx = cuda_kernels.max_pool_forward(x, self.g)
             return y
-        y, self.idx = _max_pool(_pad(x, self.g, -math.inf), self.g)
+        xpad = _pad(x, self.g, -math.inf)
+        parts: dict[int, tuple[Array, Array]] = {}
+
+        def work(lo: int, hi: int) -> None:  # a share of the images per thread
+            parts[lo] = _max_pool(xpad[lo:hi], self.g)
+
+        threads.split(x.shape[0], work, unit=xpad[:1].size)
+        shares = [parts[lo] for lo in sorted(parts)]
+        if len(shares) == 1:
+            y, self.idx = shares[0]
+        else:
+            y = np.concatenate([p[0] for p in shares])
+            self.idx = np.concatenate([p[1] for p in shares])
         return y
 
     def backward(self, gy):
@@ -188,12 +201,17 @@ class PoolScatter(Function):
         kh, kw = self.g.kernel
         # windows that cannot overlap are written straight into the buffer
         apart = all(s >= k for s, k in zip(self.g.stride, self.g.kernel, strict=True))
-        for k in range(kh * kw):
-            view = buf[_window(k // kw, k % kw, self.g)]
-            if apart:
-                _select(gy, self.idx == k, out=view)
-            else:
-                view += _select(gy, self.idx == k)
+
+        def work(lo: int, hi: int) -> None:  # a share of the images per thread
+            part, g, idx = buf[lo:hi], gy[lo:hi], self.idx[lo:hi]
+            for k in range(kh * kw):
+                view = part[_window(k // kw, k % kw, self.g)]
+                if apart:
+                    _select(g, idx == k, out=view)
+                else:
+                    view += _select(g, idx == k)
+
+        threads.split(gy.shape[0], work, unit=buf[0].size)
         return _crop(buf, self.g)
 
     def backward(self, ggx):

@@ -1,0 +1,148 @@
+"""minigrad.threads: blocks cover every element once, over several threads for large
+arrays; the threaded kernels give the same bits as one thread, on the edges that matter."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import threads
+from minigrad.nn import functional as F
+
+
+@pytest.fixture
+def two_threads():
+    before = threads.get_num_threads()
+    threads.set_num_threads(2)
+    yield
+    threads.set_num_threads(before)
+
+
+@pytest.mark.parametrize(
+    "n, unit",
+    [(0, 1), (1, 1), (7, 100), (threads.MIN_PARALLEL + 7, 1), (3, threads.MIN_PARALLEL)],
+)
+def test_split_covers_each_index_once(two_threads, n, unit):
+    seen = np.zeros(n, np.int64)
+    names = []
+
+    def work(lo, hi):
+        assert 0 <= lo <= hi <= n
+        seen[lo:hi] += 1
+        names.append(threading.current_thread().name)
+
+    threads.split(n, work, unit)
+    assert (seen == 1).all()
+    if n * unit >= threads.MIN_PARALLEL:
+        assert len(names) == 2 and len(set(names)) == 2  # the caller and one pool thread
+    else:
+        assert names == [threading.current_thread().name]  # one call, on this thread
+
+
+def test_an_exception_in_the_pool_thread_is_raised_by_the_caller(two_threads):
+    n = threads.MIN_PARALLEL * 2
+
+    def work(lo, hi):
+        if hi == n:  # the last range, run by the pool thread
+            raise ValueError("bad range")
+
+    with pytest.raises(ValueError, match="bad range"):
+        threads.split(n, work)
+    threads.split(n, lambda lo, hi: None)  # the pool still works afterwards
+
+
+def test_a_nested_split_runs_inline(two_threads):
+    n = threads.MIN_PARALLEL * 2
+    me = threading.current_thread().name
+    inner = []
+
+    def work(lo, hi):
+        threads.split(n, lambda a, b: inner.append((threading.current_thread().name, a, b)))
+
+    threads.split(n, work)
+    # the pool thread's inner split runs whole, on that thread; the caller's splits again
+    from_pool = sorted(c[1:] for c in inner if c[0] != me)
+    assert from_pool == [(0, n), (n // 2, n)]
+    assert [c[1:] for c in inner if c[0] == me] == [(0, n // 2)]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_set_num_threads_refuses_bad_counts(bad):
+    with pytest.raises(ValueError, match="set_num_threads: n must be an int >= 1"):
+        threads.set_num_threads(bad)
+
+
+def test_thread_count_from_the_environment(monkeypatch):
+    for var in threads._ENV:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert threads._from_environment() == 3
+    monkeypatch.setenv("MINIGRAD_NUM_THREADS", "1")  # the more specific wins
+    assert threads._from_environment() == 1
+    monkeypatch.setenv("MINIGRAD_NUM_THREADS", "four")
+    with pytest.raises(ValueError, match="MINIGRAD_NUM_THREADS must be a whole number"):
+        threads._from_environment()
+
+
+def _edges(shape, dtype):
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    flat[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45]
+    flat[-3:] = [0.0, np.nan, -np.inf]  # in the last block, run by the pool thread
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ["relu", "leaky_relu"])
+def test_threaded_activations_match_one_thread_bit_for_bit(two_threads, op, dtype):
+    x = _edges((4, 8, 64, 80), dtype)  # 163,840 elements: over MIN_PARALLEL
+    gy = np.random.default_rng(1).standard_normal(x.shape).astype(dtype)
+    gy.reshape(-1)[:3] = [np.inf, np.nan, -np.inf]
+    out = {}
+    for n in (2, 1):
+        threads.set_num_threads(n)
+        t = mg.tensor(x, requires_grad=True)
+        y = getattr(F, op)(t)
+        y.backward(mg.tensor(gy))
+        out[n] = (y.detach().numpy(), t.grad.numpy())
+    for a, b in zip(out[2], out[1], strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == dtype
+
+
+def test_non_contiguous_and_small_inputs_take_the_plain_path(two_threads):
+    x = _edges((4, 8, 80, 128), np.float32)[..., ::2]  # a strided view
+    assert not threads.parallel(x) and not threads.parallel(np.ones(10, np.float32))
+    t = mg.tensor(x, requires_grad=True)
+    y = F.leaky_relu(t, 0.1)
+    expect = np.where(x > 0, x, x * np.float32(0.1))
+    np.testing.assert_array_equal(y.detach().numpy(), expect)
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
+def test_threaded_max_pool_matches_one_thread_bit_for_bit(two_threads, kernel, stride, padding):
+    x = np.round(_edges((6, 16, 40, 36), np.float32), 1)  # rounding makes ties in windows
+    x[-1, -1, :3, :3] = -np.inf  # an all -inf window in the last image (the pool thread's)
+    x[-1, -2, 5, 5] = np.nan
+    gy_shape = None
+    out = {}
+    for n in (2, 1):
+        threads.set_num_threads(n)
+        t = mg.tensor(x, requires_grad=True)
+        y = F.max_pool2d(t, kernel, stride, padding)
+        gy_shape = y.shape
+        gy = np.random.default_rng(2).standard_normal(gy_shape).astype(np.float32)
+        y.backward(mg.tensor(gy))
+        out[n] = (y.detach().numpy(), t.grad.numpy())
+    for a, b in zip(out[2], out[1], strict=True):
+        np.testing.assert_array_equal(a, b)
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(x, requires_grad=True)
+    y = torch.nn.functional.max_pool2d(t, kernel, stride, padding)
+    y.backward(torch.tensor(gy))
+    np.testing.assert_array_equal(out[2][0], y.detach().numpy())
+    # overlapping windows add their gradients in another order than PyTorch's
+    np.testing.assert_allclose(out[2][1], t.grad.numpy(), rtol=1e-6, atol=1e-6)
+    if stride >= kernel:
+        np.testing.assert_array_equal(out[2][1], t.grad.numpy())
