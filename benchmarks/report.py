@@ -85,10 +85,13 @@ def set_threads() -> dict[str, Any]:
         torch.set_num_threads(n)
         info["torch"] = torch.get_num_threads()
         info["torch_interop"] = torch.get_num_interop_threads()
+    mg.set_num_threads(n)
+    info["minigrad_elementwise"] = mg.get_num_threads()
     info["env"] = {k: os.environ.get(k) for k in THREAD_ENV}
     info["note"] = (
-        "minigrad's elementwise ops are single-threaded NumPy; only its matmuls (conv via "
-        "im2col) use the BLAS threads"
+        "minigrad's matmuls (conv via im2col) use the BLAS threads; ReLU, LeakyReLU and max "
+        "pooling split large arrays over as many threads (minigrad.threads); its other "
+        "elementwise ops run on one"
     )
     return info
 

@@ -97,6 +97,7 @@ from .tensor import (
     zeros,
     zeros_like,
 )
+from .threads import get_num_threads, set_num_threads
 
 clamp = clip
 t = Tensor.t  # torch.t(x): the 2-D transpose
