@@ -97,14 +97,16 @@ def _in_pool(lo: int, hi: int, work: Callable[[int, int], None]) -> None:
         _inside.active = False
 
 
-def split(n: int, work: Callable[[int, int], None], unit: int = 1) -> None:
+def split(n: int, work: Callable[[int, int], None], unit: int = 1, xp: Any = np) -> None:
     """Call `work(lo, hi)` on consecutive ranges that cover [0, n) once each: one range per
     thread when the n items (of `unit` elements each: an image, say) hold at least
-    MIN_PARALLEL elements and get_num_threads() > 1, else `work(0, n)` on this thread.
+    MIN_PARALLEL elements and get_num_threads() > 1, else `work(0, n)` on this thread
+    (always for arrays of another module `xp` than NumPy: CuPy queues its own kernels).
     `work` must touch only its own range of its outputs. An exception in any range is
     raised here."""
     threads = min(get_num_threads(), n)
-    if threads < 2 or n * unit < MIN_PARALLEL or getattr(_inside, "active", False):
+    small = n * unit < MIN_PARALLEL
+    if threads < 2 or small or xp is not np or getattr(_inside, "active", False):
         work(0, n)
         return
     share = -(-n // threads)

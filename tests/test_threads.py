@@ -146,3 +146,29 @@ def test_threaded_max_pool_matches_one_thread_bit_for_bit(two_threads, kernel, s
     np.testing.assert_allclose(out[2][1], t.grad.numpy(), rtol=1e-6, atol=1e-6)
     if stride >= kernel:
         np.testing.assert_array_equal(out[2][1], t.grad.numpy())
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf * 0
+@pytest.mark.parametrize("transpose", [False, True])
+def test_threaded_convolutions_match_one_thread_bit_for_bit(two_threads, transpose):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((32, 16, 20, 20)).astype(np.float32)  # im2col: 409,600 values
+    x[-1, -1, -1, -1] = np.inf  # in the last channels' share: the pool thread's
+    shape = (16, 8, 4, 4) if transpose else (8, 16, 4, 4)
+    w = (rng.standard_normal(shape) * 0.1).astype(np.float32)
+    op = F.conv_transpose2d if transpose else F.conv2d
+    out = {}
+    for n in (2, 1):
+        threads.set_num_threads(n)
+        tx, tw = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+        y = op(tx, tw, stride=2, padding=1)
+        gy = np.random.default_rng(4).standard_normal(y.shape).astype(np.float32)
+        y.backward(mg.tensor(gy))
+        out[n] = (y.detach().numpy(), tx.grad.numpy(), tw.grad.numpy())
+    for a, b in zip(out[2], out[1], strict=True):
+        np.testing.assert_array_equal(a, b)
+    torch = pytest.importorskip("torch")
+    ty = getattr(torch.nn.functional, op.__name__)(
+        torch.tensor(x), torch.tensor(w), stride=2, padding=1
+    )
+    np.testing.assert_allclose(out[2][0], ty.numpy(), rtol=1e-4, atol=1e-4)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from typing import Any, NamedTuple
 
+from .. import threads
 from ..autograd import Function, is_grad_enabled
 from ..backend import Array, get_array_module
 from ..tensor import Tensor
@@ -98,7 +99,12 @@ def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
         # one copy into a padded batch-minor buffer, so the gather below copies rows of N
         buf = _workspace.get("pad", xp, (c, h + 2 * ph, w + 2 * pw, n), x.dtype)
         buf[:, :ph], buf[:, ph + h :], buf[:, :, :pw], buf[:, :, pw + w :] = 0, 0, 0, 0
-        buf[:, ph : ph + h, pw : pw + w] = x.transpose(1, 2, 3, 0)
+        xt = x.transpose(1, 2, 3, 0)
+
+        def pad(lo: int, hi: int) -> None:  # a share of the channels per thread
+            buf[lo:hi, ph : ph + h, pw : pw + w] = xt[lo:hi]
+
+        threads.split(c, pad, unit=h * w * n, xp=xp)
         x = buf.transpose(3, 0, 1, 2)
     s_n, s_c, s_h, s_w = x.strides
     view = xp.lib.stride_tricks.as_strided(
@@ -106,8 +112,16 @@ def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
         shape=(c, kh, kw, oh, ow, n),
         strides=(s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n),
     )
+    if not scratch and view.flags.c_contiguous:
+        return view  # 1x1 kernels on a batch-minor input: the columns are x itself
     # a copy even when the view is contiguous (1x1 kernels): the workspace gets reused
-    return view.copy() if scratch else xp.ascontiguousarray(view)
+    cols = xp.empty(view.shape, dtype=view.dtype)
+
+    def gather(lo: int, hi: int) -> None:  # a share of the channels per thread
+        cols[lo:hi] = view[lo:hi]
+
+    threads.split(c, gather, unit=cols[:1].size, xp=xp)
+    return cols
 
 
 def col2im(cols: Array, g: ConvGeometry, x_shape: tuple[int, ...]) -> Array:
@@ -123,12 +137,15 @@ def col2im(cols: Array, g: ConvGeometry, x_shape: tuple[int, ...]) -> Array:
     hp = max(h + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1)
     wp = max(w + 2 * pw, (ow - 1) * sw + (kw - 1) * dw + 1)
     buf = xp.zeros((c, hp, wp, n), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            y0, x0 = i * dh, j * dw
-            buf[:, y0 : y0 + sh * (oh - 1) + 1 : sh, x0 : x0 + sw * (ow - 1) + 1 : sw] += cols[
-                :, i, j
-            ]
+
+    def add(lo: int, hi: int) -> None:  # a share of the channels per thread
+        for i in range(kh):
+            for j in range(kw):
+                y0, x0 = i * dh, j * dw
+                rows = slice(y0, y0 + sh * (oh - 1) + 1, sh)
+                buf[lo:hi, rows, x0 : x0 + sw * (ow - 1) + 1 : sw] += cols[lo:hi, i, j]
+
+    threads.split(c, add, unit=buf[:1].size, xp=xp)
     return buf[:, ph : ph + h, pw : pw + w].transpose(3, 0, 1, 2)
 
 

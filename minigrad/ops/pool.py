@@ -89,13 +89,14 @@ class MaxPool2d(Function):
         def work(lo: int, hi: int) -> None:  # a share of the images per thread
             parts[lo] = _max_pool(xpad[lo:hi], self.g)
 
-        threads.split(x.shape[0], work, unit=xpad[:1].size)
+        xp = get_array_module(x)
+        threads.split(x.shape[0], work, unit=xpad[:1].size, xp=xp)
         shares = [parts[lo] for lo in sorted(parts)]
         if len(shares) == 1:
             y, self.idx = shares[0]
         else:
-            y = np.concatenate([p[0] for p in shares])
-            self.idx = np.concatenate([p[1] for p in shares])
+            y = xp.concatenate([p[0] for p in shares])
+            self.idx = xp.concatenate([p[1] for p in shares])
         return y
 
     def backward(self, gy):
@@ -189,15 +190,16 @@ def _argmax_places(idx: Array, padded: tuple[int, ...], g: PoolGeometry) -> Arra
     """Flat index, in a padded buffer of shape `padded` (N, C, Hp, Wp), of the value each
     window's argmax `idx` (N, C, OH, OW) points at: the window's first value plus the
     kernel offset's place, a table lookup and two broadcast adds."""
+    xp = get_array_module(idx)
     n, c, oh, ow = idx.shape
     plane = padded[2] * padded[3]  # values per (padded) plane
     (kh, kw), (sh, sw) = g.kernel, g.stride
-    k = np.arange(kh * kw)
+    k = xp.arange(kh * kw)
     offsets = k // kw * padded[3] + k % kw  # place of each kernel offset in the window
-    starts = np.arange(oh).reshape(oh, 1) * (sh * padded[3]) + np.arange(ow) * sw  # (OH, OW)
+    starts = xp.arange(oh).reshape(oh, 1) * (sh * padded[3]) + xp.arange(ow) * sw  # (OH, OW)
     places = offsets[idx]  # (N, C, OH, OW), intp; indexing beats take() 3x here
     places += starts  # broadcast over whole planes: long inner loops
-    places += np.arange(n * c).reshape(n, c, 1, 1) * plane
+    places += xp.arange(n * c).reshape(n, c, 1, 1) * plane
     return places
 
 
@@ -226,7 +228,7 @@ class PoolScatter(Function):
             for k in range(kh * kw):
                 part[_window(k // kw, k % kw, self.g)] += _select(g, idx == k)
 
-        threads.split(gy.shape[0], work, unit=buf[0].size)
+        threads.split(gy.shape[0], work, unit=buf[0].size, xp=get_array_module(gy))
         return _crop(buf, self.g)
 
     def backward(self, ggx):
