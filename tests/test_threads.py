@@ -172,3 +172,29 @@ def test_threaded_convolutions_match_one_thread_bit_for_bit(two_threads, transpo
         torch.tensor(x), torch.tensor(w), stride=2, padding=1
     )
     np.testing.assert_allclose(out[2][0], ty.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("batch_minor", [False, True])
+def test_threaded_batch_norm_matches_one_thread_and_torch(two_threads, batch_minor):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((64, 32, 14, 14)) * 3 + 1).astype(np.float32)
+    if batch_minor:  # the layout conv outputs have: the batch innermost in memory
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    w = rng.uniform(0.5, 1.5, 32).astype(np.float32)
+    b = rng.standard_normal(32).astype(np.float32)
+    gy = rng.standard_normal(x.shape).astype(np.float32)
+    out = {}
+    for n in (2, 1):
+        threads.set_num_threads(n)
+        tx, tw, tb = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = F.batch_norm(tx, None, None, tw, tb, training=True)
+        y.backward(mg.tensor(gy))
+        out[n] = [y.detach().numpy(), tx.grad.numpy(), tw.grad.numpy(), tb.grad.numpy()]
+    for a, c in zip(out[2], out[1], strict=True):
+        np.testing.assert_array_equal(a, c)
+    torch = pytest.importorskip("torch")
+    tx, tw, tb = (torch.tensor(np.ascontiguousarray(a), requires_grad=True) for a in (x, w, b))
+    y = torch.nn.functional.batch_norm(tx, None, None, tw, tb, training=True)
+    y.backward(torch.tensor(np.ascontiguousarray(gy)))
+    for a, t in zip(out[2], [y, tx.grad, tw.grad, tb.grad], strict=True):
+        np.testing.assert_allclose(a, t.detach().numpy(), rtol=1e-4, atol=1e-4)

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from .. import threads
 from ..autograd import Function, is_grad_enabled, no_grad
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -50,15 +53,29 @@ class BatchNormTrain(Function):
             )
             self.invstd = invstd.reshape(shape)
             return y
-        mu = _channel_sum(x).reshape(shape) / self.count
-        xhat = x - mu
-        v = _channel_sum(xhat, xhat).reshape(shape) / self.count
-        invstd = 1 / xp.sqrt(v + self.eps)
-        xhat *= invstd
-        self.mean, self.var, self.invstd, self.xhat = mu.reshape(-1), v.reshape(-1), invstd, xhat
-        y = xhat * affine[0].reshape(shape) if self.has_weight else xhat.copy()
-        if self.has_bias:
-            y += affine[-1].reshape(shape)
+        c = x.shape[1]
+        xhat, y = xp.empty_like(x), xp.empty_like(x)  # x's memory order (batch-minor too)
+        mu, v, inv = (xp.empty(shape, x.dtype) for _ in range(3))
+        weight = affine[0].reshape(shape) if self.has_weight else None
+        bias = affine[-1].reshape(shape) if self.has_bias else None
+
+        def work(lo: int, hi: int) -> None:  # each channel is independent: a share per thread
+            part, xh, out = x[:, lo:hi], xhat[:, lo:hi], y[:, lo:hi]
+            m = mu[:, lo:hi]
+            m[...] = _channel_sum(part).reshape(m.shape) / self.count
+            xp.subtract(part, m, out=xh)
+            v[:, lo:hi] = _channel_sum(xh, xh).reshape(m.shape) / self.count
+            inv[:, lo:hi] = 1 / xp.sqrt(v[:, lo:hi] + self.eps)
+            xh *= inv[:, lo:hi]
+            if weight is None:
+                out[...] = xh
+            else:
+                xp.multiply(xh, weight[:, lo:hi], out=out)
+            if bias is not None:
+                out += bias[:, lo:hi]
+
+        threads.split(c, work, unit=self.count, xp=xp)
+        self.mean, self.var, self.invstd, self.xhat = mu.reshape(-1), v.reshape(-1), inv, xhat
         return y
 
     def backward(self, gy):
@@ -68,6 +85,8 @@ class BatchNormTrain(Function):
         affine = [t._data for t in self.inputs[1:]]
         if not recorded and cuda_kernels.handles(gy._data, self.xhat, *affine):
             return self._backward_kernels(gy)
+        if not recorded and isinstance(gy._data, np.ndarray):
+            return self._backward_numpy(gy._data)
         if recorded:
             # recorded backward: x-hat and 1/std must depend on x in the graph
             xhat, invstd = _normalize(x, axes, self.eps)
@@ -92,6 +111,39 @@ class BatchNormTrain(Function):
         if needs[0]:
             m = 1.0 / self.count
             grads[0] = (gy - reshape(gbias * m, shape) - xhat * reshape(gweight * m, shape)) * scale
+        return tuple(grads)
+
+    def _backward_numpy(self, gy: Any) -> tuple[Tensor | None, ...]:
+        """The first-order backward on NumPy, channel by channel (a share of the channels
+        per thread): the two sums, then gx = (gy - x-hat * gweight / n - gbias / n) * scale
+        in place in one buffer, from the saved x-hat and 1/std."""
+        needs = self.needs_input_grad
+        c = gy.shape[1]
+        shape = self.invstd.shape
+        gbias, gweight = np.empty(c, gy.dtype), np.empty(c, gy.dtype)
+        scale = self.invstd
+        if self.has_weight:
+            scale = self.inputs[1]._data.reshape(shape) * self.invstd
+        gx = np.empty_like(gy) if needs[0] else None
+        m = 1.0 / self.count
+
+        def work(lo: int, hi: int) -> None:
+            g, xh = gy[:, lo:hi], self.xhat[:, lo:hi]
+            gb, gw = _channel_sum(g), _channel_sum(g, xh)
+            gbias[lo:hi], gweight[lo:hi] = gb, gw
+            if gx is not None:
+                out = gx[:, lo:hi]
+                np.multiply(xh, (gw * m).reshape(shape[:1] + (hi - lo,) + shape[2:]), out=out)
+                np.subtract(g, out, out=out)
+                out -= (gb * m).reshape(shape[:1] + (hi - lo,) + shape[2:])
+                out *= scale[:, lo:hi]
+
+        threads.split(c, work, unit=self.count)
+        grads: list[Tensor | None] = [None if gx is None else Tensor._make(gx, False)]
+        if self.has_weight:
+            grads.append(Tensor._make(gweight, False) if needs[1] else None)
+        if self.has_bias:
+            grads.append(Tensor._make(gbias, False) if needs[-1] else None)
         return tuple(grads)
 
     def _backward_kernels(self, gy: Tensor) -> tuple[Tensor | None, ...]:
