@@ -256,7 +256,7 @@ def run_child(name: str, backend: str, quick: bool, steps: int, threads: int) ->
     # from this large process would report at least this process's peak.
     cmd = [sys.executable, "-c", LAUNCHER, sys.executable, "-m", "benchmarks"]
     cmd += ["--memory-child", name, backend]
-    cmd += ["--mem-steps", str(steps), "--threads", str(threads)] + (["--quick"] * quick)
+    cmd += ["--mem-steps", str(steps), "--mem-threads", str(threads)] + (["--quick"] * quick)
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     )
@@ -352,15 +352,69 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--memory-child", nargs=2, metavar=("WORKLOAD", "BACKEND"), help=argparse.SUPPRESS
     )
     ap.add_argument("--mem-steps", type=int, default=1, help=argparse.SUPPRESS)
-    ap.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--mem-threads", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--threads",
+        nargs="+",
+        type=positive_int,
+        metavar="N",
+        help="run everything once per thread count, each in a fresh process with "
+        "OPENBLAS/OMP/MKL/MINIGRAD_NUM_THREADS=N (the BLAS reads them at start-up), into "
+        "OUT/threads-N, and write the ratios side by side in OUT/results.md (default: one "
+        "run with the thread counts of the environment)",
+    )
     return ap.parse_args(argv)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MINIGRAD_NUM_THREADS")
+
+
+def thread_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    """The whole benchmark once per `--threads` count, each in a fresh process; the runs'
+    ratios side by side."""
+    rest = ["--backend", *args.backend]
+    rest += ["--quick"] * args.quick + ["--no-scaling"] * args.no_scaling
+    rest += ["--no-memory"] * args.no_memory
+    rest += [] if args.repeat is None else ["--repeat", str(args.repeat)]
+    rest += [] if args.warmup is None else ["--warmup", str(args.warmup)]
+    runs: dict[int, dict[str, Any]] = {}
+    for n in dict.fromkeys(args.threads):
+        sub = args.out / f"threads-{n}"
+        log(f"--threads: the run with {n} thread(s), into {sub}")
+        env = os.environ | {v: str(n) for v in THREAD_VARS}
+        cmd = [sys.executable, "-m", "benchmarks", *rest, "--out", str(sub)]
+        p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL)
+        if p.returncode:
+            raise SystemExit(
+                f"benchmarks --threads: the {n}-thread run failed (exit {p.returncode})"
+            )
+        runs[n] = json.loads((sub / "results.json").read_text())
+    md = report.sweep_markdown(runs)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.md").write_text(md)
+    summary = {"threads": {str(n): str(args.out / f"threads-{n}") for n in runs}}
+    (args.out / "results.json").write_text(json.dumps(summary, indent=1))
+    print(md)
+    return {"runs": runs}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     if args.memory_child:
-        memory_child(*args.memory_child, args.quick, args.mem_steps, args.threads)
+        memory_child(*args.memory_child, args.quick, args.mem_steps, args.mem_threads)
         return {}
+    if args.threads:
+        return thread_sweep(args)
     if args.distributed:
         from benchmarks import distributed
 

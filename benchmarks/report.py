@@ -147,14 +147,26 @@ def timing_table(rows: list[dict[str, Any]], backends: list[str], label: str = "
     return "\n".join(lines)
 
 
-def gflops_table(rows: list[dict[str, Any]], backends: list[str], label: str) -> str:
-    head = [label] + [f"{b} GFLOP/s" for b in backends]
+def gflops_table(
+    rows: list[dict[str, Any]],
+    backends: list[str],
+    label: str,
+    peak: dict[str, float] | None = None,
+) -> str:
+    """GFLOP/s per backend; with `peak` (each backend's matmul GFLOP/s in the same run),
+    also the share of that peak."""
+    head = [label] + [
+        f"{b} GFLOP/s" + (" (% of its matmul peak)" if peak else "") for b in backends
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         cells = [row["name"]]
         for b in backends:
             r = row["results"].get(b, {})
-            cells.append(f"{r['gflops']:.1f}" if "gflops" in r else "-")
+            cell = f"{r['gflops']:.1f}" if "gflops" in r else "-"
+            if "gflops" in r and peak and peak.get(b):
+                cell += f" ({r['gflops'] / peak[b]:.0%})"
+            cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -230,7 +242,12 @@ def markdown(res: dict[str, Any]) -> str:
         "",
         timing_table(res["workloads"], backends),
         "",
-        gflops_table([w for w in res["workloads"] if w["flops"]], backends, "workload"),
+        gflops_table(
+            [w for w in res["workloads"] if w["flops"]],
+            backends,
+            "workload",
+            res.get("peak", {}).get("gflops"),
+        ),
     ]
     sc = res.get("scaling")
     if sc:
@@ -314,3 +331,45 @@ def plot_curve(curve: dict[str, Any], backends: list[str], peak: dict[str, float
     fig.suptitle(curve["title"])
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+
+
+def sweep_markdown(runs: dict[int, dict[str, Any]]) -> str:
+    """`--threads`: each minigrad backend against PyTorch on its device, one column per
+    thread count, and each model step's share of the matmul peak of its own run."""
+    first = next(iter(runs.values()))
+    backends = first["backends_run"]
+    pairs = [(b, same_device_torch(b)) for b in backends if same_device_torch(b) in backends]
+    counts = list(runs)
+    out = [
+        "# minigrad benchmarks, by thread count",
+        "",
+        "- commands: one `python -m benchmarks` run per count, each in a fresh process with "
+        "OPENBLAS/OMP/MKL/MINIGRAD_NUM_THREADS set; the full tables are in threads-N/",
+        f"- CPU: {first['machine']['cpu']}; load average (1 min) at the start of each run: "
+        + ", ".join(f"{n} thread(s) {r['meta']['load_start']:.2f}" for n, r in runs.items()),
+        "",
+        "Ratios of interleaved medians (above 1: minigrad is slower).",
+        "",
+    ]
+    head = ["workload"] + [f"{n} / {d}, {k} thr" for n, d in pairs for k in counts]
+    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, w in enumerate(first["workloads"]):
+        cells = [w["name"]]
+        for num, den in pairs:
+            cells += [ratio(runs[k]["workloads"][i]["results"], num, den) for k in counts]
+        out.append("| " + " | ".join(cells) + " |")
+    out += ["", "Model steps' GFLOP/s as a share of the float32 matmul peak of the same run:", ""]
+    head = ["workload"] + [f"{b}, {k} thr" for b in backends for k in counts]
+    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, w in enumerate(first["workloads"]):
+        if w["kind"] != "model" or not w["flops"]:
+            continue
+        cells = [w["name"]]
+        for b in backends:
+            for k in counts:
+                r = runs[k]["workloads"][i]["results"].get(b, {})
+                peak = runs[k]["peak"]["gflops"].get(b)
+                ok = "gflops" in r and peak
+                cells.append(f"{r['gflops']:.1f} ({r['gflops'] / peak:.0%})" if ok else "-")
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"

@@ -111,3 +111,27 @@ def test_example_form_steps_train(name, backend):
     step = build(w, backend, w.params(quick=True))
     step()  # builds Adam state
     step()
+
+
+def test_thread_sweep_runs_each_count_in_its_own_process(tmp_path):
+    pytest.importorskip("torch")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    cmd = [sys.executable, "-m", "benchmarks", "--backend", "numpy", "torch", "--quick"]
+    cmd += ["--no-scaling", "--no-memory", "--repeat", "1", "--warmup", "0"]
+    cmd += ["--threads", "1", "2", "--out", str(tmp_path)]
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    for n in (1, 2):
+        res = json.loads((tmp_path / f"threads-{n}" / "results.json").read_text())
+        th = res["threads"]
+        assert th["numpy_blas"] == th["torch"] == th["minigrad_elementwise"] == n
+    md = (tmp_path / "results.md").read_text()
+    assert "| workload | numpy / torch, 1 thr | numpy / torch, 2 thr |" in md
+    assert "| DCGAN iteration |" in md and "share of the float32 matmul peak" in md
+    row = next(r for r in md.splitlines() if r.startswith("| DCGAN iteration |"))
+    assert all(float(c) > 0 for c in row.strip("|").split("|")[1:])
+    bad = subprocess.run(
+        cmd[:3] + ["--threads", "0"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "--threads: expected a number >= 1, got 0" in bad.stderr
