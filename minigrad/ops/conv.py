@@ -74,8 +74,18 @@ _workspace = _Workspace()
 
 def _batch_minor(a: Array) -> Array:
     """`(N, C, H, W)` as `(C, H*W*N)`: a view when `a` keeps the batch innermost in memory
-    (conv outputs and ops on them do), else one copy."""
-    return a.transpose(1, 2, 3, 0).reshape(a.shape[1], -1)
+    (conv outputs and ops on them do), else one copy, a share of the channels per thread."""
+    at = a.transpose(1, 2, 3, 0)
+    if _is_batch_minor(a):
+        return at.reshape(a.shape[1], -1)
+    xp = get_array_module(a)
+    out = xp.empty(at.shape, dtype=a.dtype)
+
+    def copy(lo: int, hi: int) -> None:
+        out[lo:hi] = at[lo:hi]
+
+    threads.split(a.shape[1], copy, unit=out[:1].size, xp=xp)
+    return out.reshape(a.shape[1], -1)
 
 
 def _is_batch_minor(a: Array) -> bool:
