@@ -359,7 +359,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=positive_int,
         metavar="N",
         help="run everything once per thread count, each in a fresh process with "
-        "OPENBLAS/OMP/MKL/MINIGRAD_NUM_THREADS=N (the BLAS reads them at start-up), into "
+        "OPENBLAS/OMP/MKL_NUM_THREADS=N (the BLAS reads them at start-up), into "
         "OUT/threads-N, and write the ratios side by side in OUT/results.md (default: one "
         "run with the thread counts of the environment)",
     )
@@ -376,7 +376,7 @@ def positive_int(text: str) -> int:
     return value
 
 
-THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MINIGRAD_NUM_THREADS")
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def thread_sweep(args: argparse.Namespace) -> dict[str, Any]:

@@ -85,13 +85,12 @@ def set_threads() -> dict[str, Any]:
         torch.set_num_threads(n)
         info["torch"] = torch.get_num_threads()
         info["torch_interop"] = torch.get_num_interop_threads()
-    mg.set_num_threads(n)
-    info["minigrad_elementwise"] = mg.get_num_threads()
+    info["minigrad_elementwise"] = mg.get_num_threads()  # 1 unless MINIGRAD_NUM_THREADS
     info["env"] = {k: os.environ.get(k) for k in THREAD_ENV}
     info["note"] = (
-        "minigrad's matmuls (conv via im2col) use the BLAS threads; ReLU, LeakyReLU and max "
-        "pooling split large arrays over as many threads (minigrad.threads); its other "
-        "elementwise ops run on one"
+        "minigrad's matmuls (conv via im2col) use the BLAS threads; its elementwise work "
+        "runs on minigrad_elementwise threads (minigrad.threads; 1 unless "
+        "MINIGRAD_NUM_THREADS is set)"
     )
     return info
 
@@ -344,7 +343,8 @@ def sweep_markdown(runs: dict[int, dict[str, Any]]) -> str:
         "# minigrad benchmarks, by thread count",
         "",
         "- commands: one `python -m benchmarks` run per count, each in a fresh process with "
-        "OPENBLAS/OMP/MKL/MINIGRAD_NUM_THREADS set; the full tables are in threads-N/",
+        "OPENBLAS/OMP/MKL_NUM_THREADS set (minigrad's elementwise threads as the environment "
+        "says); the full tables are in threads-N/",
         f"- CPU: {first['machine']['cpu']}; load average (1 min) at the start of each run: "
         + ", ".join(f"{n} thread(s) {r['meta']['load_start']:.2f}" for n, r in runs.items()),
         "",

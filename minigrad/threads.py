@@ -1,20 +1,26 @@
-"""Elementwise NumPy work on every core the BLAS uses.
+"""Elementwise NumPy work on several cores, when asked for.
 
 A NumPy ufunc on a large array runs on one core, while the matrix products around it use
-them all. NumPy releases the GIL inside a ufunc's loop, so the same ufunc on disjoint
-slices of the array runs in parallel from a few Python threads. `split(n, work)` calls
-`work(lo, hi)` on one range of [0, n) per thread. One range each, not many small blocks:
-every NumPy call holds the GIL while Python sets it up, so many short calls from two
+the BLAS's threads. NumPy releases the GIL inside a ufunc's loop, so the same ufunc on
+disjoint slices of the array runs in parallel from a few Python threads. `split(n, work)`
+calls `work(lo, hi)` on one range of [0, n) per thread. One range each, not many small
+blocks: every NumPy call holds the GIL while Python sets it up, so many short calls from two
 threads queue for it (measured: max pooling in 64 KiB blocks on two threads ran at half
 the speed of one thread).
 
-The thread count follows PyTorch's rule: `set_num_threads(n)`, else the first of
-MINIGRAD_NUM_THREADS, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS that is set,
-else the cores this process may run on. Small arrays stay on the calling thread: handing a
-block to another thread costs about 10 microseconds.
+The count is 1 unless `set_num_threads(n)` or MINIGRAD_NUM_THREADS says otherwise. Not the
+BLAS's count, as PyTorch does, because it did not pay on the 2-core machine this was
+measured on: alone, two threads made ReLU 1.7x, max pooling 1.5x and LeakyReLU 1.4x faster,
+but inside a training step, after each matrix product OpenBLAS's worker thread keeps
+spinning on the second core for a while, the second elementwise thread fights it for the
+core, and the DCGAN and triplet steps ran 7-10% slower with two than with one
+(`OPENBLAS_THREAD_TIMEOUT=4`, which makes OpenBLAS's workers sleep at once, turned that
+into a 12% gain on the triplet step). Arrays under MIN_PARALLEL values stay on the calling
+thread: handing a range to another thread costs about 10 microseconds.
 
-Kernels that use it (NumPy only; CuPy has its own kernels): ReLU and LeakyReLU, forward and
-backward.
+Kernels that use it (NumPy only; CuPy has its own kernels): ReLU and LeakyReLU forward and
+backward, max pooling forward and backward, batch norm's training forward and first-order
+backward, im2col, col2im and the batch-minor copy of conv's gradient.
 """
 
 from __future__ import annotations
@@ -29,27 +35,20 @@ import numpy as np
 
 MIN_PARALLEL = 1 << 17  # elements below which one thread does all the work
 
-_ENV = ("MINIGRAD_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+_ENV = "MINIGRAD_NUM_THREADS"
 
 
 def _from_environment() -> int:
-    for var in _ENV:
-        text = os.environ.get(var, "").split(",")[0].strip()
-        if text:
-            try:
-                value = int(text)
-            except ValueError:
-                raise ValueError(f"{var} must be a whole number of threads, got {text!r}") from None
-            if value < 1:
-                raise ValueError(f"{var} must be >= 1, got {value}")
-            return value
-    return _cores()
+    text = os.environ.get(_ENV, "").strip()
+    if not text:
+        return 1
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{_ENV} must be a whole number of threads, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"{_ENV} must be >= 1, got {value}")
+    return value
 
 
 _threads: int | None = None  # read from the environment on first use
@@ -59,7 +58,7 @@ _inside = threading.local()  # set in pool threads: a nested split() runs inline
 
 
 def get_num_threads() -> int:
-    """The threads elementwise kernels use (torch.get_num_threads)."""
+    """The threads elementwise kernels use (1 unless set; cf. torch.get_num_threads)."""
     global _threads
     if _threads is None:
         _threads = _from_environment()

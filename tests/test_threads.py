@@ -74,15 +74,15 @@ def test_set_num_threads_refuses_bad_counts(bad):
 
 
 def test_thread_count_from_the_environment(monkeypatch):
-    for var in threads._ENV:
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    assert threads._from_environment() == 3
-    monkeypatch.setenv("MINIGRAD_NUM_THREADS", "1")  # the more specific wins
+    monkeypatch.delenv("MINIGRAD_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the BLAS's count is not taken
     assert threads._from_environment() == 1
-    monkeypatch.setenv("MINIGRAD_NUM_THREADS", "four")
-    with pytest.raises(ValueError, match="MINIGRAD_NUM_THREADS must be a whole number"):
-        threads._from_environment()
+    monkeypatch.setenv("MINIGRAD_NUM_THREADS", "2")
+    assert threads._from_environment() == 2
+    for bad, said in (("four", "a whole number"), ("0", ">= 1, got 0")):
+        monkeypatch.setenv("MINIGRAD_NUM_THREADS", bad)
+        with pytest.raises(ValueError, match=f"MINIGRAD_NUM_THREADS must be {said}"):
+            threads._from_environment()
 
 
 def _edges(shape, dtype):
