@@ -40,7 +40,8 @@ MAX_BATCH, MAX_NZ, MAX_HIDDEN, MAX_LAYERS, MAX_PACK = 65536, 1024, 2048, 16, 64
 MAX_EVAL_SAMPLES = 100_000
 # Defaults on MNIST (the bundled digits or --data-dir files) where the flag is not given:
 # the recipes measured on several training seeds in docs/results.md. The
-# papers' settings stay one flag away (--pack 1, --ema 0, --batch-size 64; --no-g-batchnorm).
+# papers' settings stay one flag away (--pack 1, --ema 0, --batch-size 64, --lr 2e-4;
+# --no-g-batchnorm).
 MNIST_RECIPES: dict[str, dict[str, Any]] = {
     "dcgan": {"batch_size": 32, "pack": 2, "ema": 0.999},
     "mlp": {"dropout": 0.5, "g_batchnorm": True, "epochs": 100},
