@@ -10,7 +10,7 @@ the speed of one thread).
 
 The count is 1 unless `set_num_threads(n)` or MINIGRAD_NUM_THREADS says otherwise. Not the
 BLAS's count, as PyTorch does, because it did not pay on the 2-core machine this was
-measured on: alone, two threads made ReLU 1.7x, max pooling 1.5x and LeakyReLU 1.4x faster,
+measured on: alone, two threads made ReLU and max pooling 1.3-2x and LeakyReLU 1.4x faster,
 but inside a training step, after each matrix product OpenBLAS's worker thread keeps
 spinning on the second core for a while, the second elementwise thread fights it for the
 core, and the DCGAN and triplet steps ran 7-10% slower with two than with one
