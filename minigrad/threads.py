@@ -135,6 +135,12 @@ def parallel(*arrays: Any) -> bool:
     )
 
 
-def flat(*arrays: Any) -> list[Any]:
-    """1-D views of C-contiguous arrays (no copies), for slicing into ranges."""
-    return [a.reshape(-1) for a in arrays]
+def elementwise(kernel: Callable[..., Any], *arrays: Any) -> None:
+    """Run `kernel(*arrays)`, which writes its outputs (some of `arrays`) in place with
+    `out=`: on a share of the elements per thread when `parallel(*arrays)` (as 1-D views,
+    no copies), else once on the whole arrays, whatever their layout or module."""
+    if not parallel(*arrays):
+        kernel(*arrays)
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    split(flat[0].size, lambda lo, hi: kernel(*(f[lo:hi] for f in flat)))

@@ -84,15 +84,11 @@ class Scale(Function):
 
     def forward(self, x):
         c = self.c
-        if isinstance(c, np.ndarray) and c.shape == x.shape and c.dtype == x.dtype:
-            if threads.parallel(x, c):
-                out = np.empty_like(x)
-                xf, cf, of = threads.flat(x, c, out)
-                threads.split(
-                    x.size, lambda lo, hi: np.multiply(xf[lo:hi], cf[lo:hi], out=of[lo:hi])
-                )
-                return out
-        return x * c
+        if threads.parallel(x, c) and c.shape == x.shape and c.dtype == x.dtype:
+            out = np.empty_like(x)
+            threads.elementwise(lambda x, c, out: np.multiply(x, c, out=out), x, c, out)
+            return out
+        return x * c  # broadcasting, promoting, or on one thread
 
     def backward(self, gy):
         return scale(gy, self.c)
