@@ -132,11 +132,11 @@ class BatchNormTrain(Function):
             gb, gw = _channel_sum(g), _channel_sum(g, xh)
             gbias[lo:hi], gweight[lo:hi] = gb, gw
             if gx is not None:
-                out = gx[:, lo:hi]
-                np.multiply(xh, (gw * m).reshape(shape[:1] + (hi - lo,) + shape[2:]), out=out)
+                out, s = gx[:, lo:hi], scale[:, lo:hi]  # s: (1, hi - lo, 1, ...)
+                np.multiply(xh, (gw * m).reshape(s.shape), out=out)
                 np.subtract(g, out, out=out)
-                out -= (gb * m).reshape(shape[:1] + (hi - lo,) + shape[2:])
-                out *= scale[:, lo:hi]
+                out -= (gb * m).reshape(s.shape)
+                out *= s
 
         threads.split(c, work, unit=self.count)
         grads: list[Tensor | None] = [None if gx is None else Tensor._make(gx, False)]
