@@ -58,7 +58,7 @@ class DigitEnsemble(nn.Module):
     """Several DigitClassifiers judged together: the class probabilities are the mean of the
     members' softmax outputs, the features the members' 128-d features side by side."""
 
-    def __init__(self, widths: tuple[int, ...] = (16, 32), n_classes: int = 10) -> None:
+    def __init__(self, widths: tuple[int, ...] = (24, 32), n_classes: int = 10) -> None:
         super().__init__()
         self.widths = tuple(int(w) for w in widths)
         self.members = nn.ModuleList([DigitClassifier(n_classes, w) for w in self.widths])
