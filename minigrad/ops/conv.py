@@ -199,8 +199,12 @@ class Conv2d(Function):
         nx, nW = self.needs_input_grad[:2]
         # both products read gy as (OC, OH*OW*N): a copy unless gy is batch-minor, made once
         gy2 = _batch_minor(gy._data) if nx and nW else None
-        gx = ConvTranspose2d(self.g, x.shape[2:], gy2)(gy, W) if nx else None
+        # the weight gradient first: the kept columns are then freed before the input
+        # gradient makes columns of its own (as large), so the two never live at once; a
+        # second backward through a retained graph rebuilds them from x
         gW = Conv2dGradW(self.g, W.shape, self.cols, gy2)(x, gy) if nW else None
+        self.cols = None
+        gx = ConvTranspose2d(self.g, x.shape[2:], gy2)(gy, W) if nx else None
         if len(self.inputs) == 2:
             return gx, gW
         gb = reduce_sum(gy, (0, 2, 3)) if self.needs_input_grad[2] else None

@@ -337,6 +337,37 @@ def test_saved_columns_only_when_needed_and_freed():
         assert conv2d(x, w).creator is None
 
 
+def test_kept_columns_freed_before_the_input_gradient_and_rebuilt_for_a_second_pass(
+    monkeypatch,
+):
+    """conv2d's backward computes the weight gradient from the kept columns and drops them
+    before the input gradient makes columns of its own; a second backward through the
+    retained graph rebuilds them from x and gives the same bits."""
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.standard_normal((3, 4, 7, 7)).astype(np.float32), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((5, 4, 3, 3)).astype(np.float32), requires_grad=True)
+    y = conv2d(x, w, stride=2, padding=1)
+    fn = y.creator
+    gy = mg.tensor(rng.standard_normal(y.shape).astype(np.float32))
+    alive_at_input_grad = []
+    orig = conv_mod.ConvTranspose2d.forward
+
+    def spy(self, *args):
+        alive_at_input_grad.append(fn.cols is not None)
+        return orig(self, *args)
+
+    monkeypatch.setattr(conv_mod.ConvTranspose2d, "forward", spy)
+    calls = _count_im2col(monkeypatch)
+    y.backward(gy, retain_graph=True)
+    assert alive_at_input_grad == [False] and calls == []  # no rebuild on the first pass
+    gx1, gw1 = x.grad.numpy().copy(), w.grad.numpy().copy()
+    x.grad = w.grad = None
+    y.backward(gy)
+    assert len(calls) == 1  # rebuilt from x for the second pass
+    np.testing.assert_array_equal(x.grad.numpy(), gx1)
+    np.testing.assert_array_equal(w.grad.numpy(), gw1)
+
+
 def _expect_error(fn, *needles):
     with pytest.raises(ValueError) as info:
         fn()
