@@ -6,7 +6,8 @@ of confident samples (top probability >= 0.9), KL(histogram || uniform), and the
 distance between the classifier's features (2 x 128-d) of the samples and of the real training
 digits, printed beside its real-data floor (the same distance for as many held-out real
 digits, up to 1,000). 2-D runs: modes captured and the share of high-quality samples
-(within 3 std of a mode), the VEEGAN protocol. Each run's figures go to RUN_DIR/eval.json;
+(within 3 std of a mode), the VEEGAN protocol. Each run's figures (and, for digits, the
+classifier version that scored them) go to RUN_DIR/eval.json;
 stdout shows them per run and, for several runs, their mean +- std (sample std).
 `--train-classifier PATH --seed 0` retrains the classifier into PATH instead.
 """
@@ -89,6 +90,7 @@ def score_mnist_samples(
         out["frechet_floor"] = _fd_to_real(mu, cov, held)
         out["frechet_floor_n"] = len(held)
         out["classifier_heldout_accuracy"] = acc
+        out["classifier_version"] = classifier.VERSION  # which evaluator scored these
         out["n_samples"] = len(samples)
     return out
 
@@ -214,6 +216,12 @@ def report(results: list[tuple[str, dict[str, Any]]]) -> str:
                 if key == "modes_captured":
                     extra = f" of {r['modes_total']}"
                 lines.append(f"  {key:<22} {fmt.format(r[key])}{extra}")
+        if "classifier_version" in r:
+            acc = r["classifier_heldout_accuracy"]
+            lines.append(
+                f"  {'scored by':<22} digit classifier version {r['classifier_version']} "
+                f"({acc:.4f} on held-out digits)"
+            )
     if len(results) >= 2:
         lines.append(f"mean +- std over {len(results)} runs")
         for key, fmt in FIGURES.items():

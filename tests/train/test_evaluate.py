@@ -162,6 +162,7 @@ def test_real_heldout_digits_score_at_the_floor(heldout):
     assert r["frechet_floor_n"] == 500
     assert r["frechet_distance"] < 1.3 * r["frechet_floor"]
     assert r["classifier_heldout_accuracy"] >= 0.99 and r["n_samples"] == 500
+    assert r["classifier_version"] == classifier.VERSION == 3
 
 
 def test_blurred_digits_are_less_confident_and_further(heldout):
@@ -228,6 +229,7 @@ def test_several_runs_print_each_and_mean_std(tmp_path, capsys):
     for run, fig in zip(runs, figures, strict=True):
         assert f"{run} (mlp, " in out and fig["n_samples"] == 60
     assert "mean +- std over 2 runs" in out
+    assert out.count("scored by              digit classifier version 3 (0.9910") == 2
     tail = out.split("mean +- std over 2 runs")[1]
     for key in ("confident_share", "kl_to_uniform", "frechet_distance"):
         v = np.array([f[key] for f in figures])
