@@ -146,6 +146,15 @@ def timing_table(rows: list[dict[str, Any]], backends: list[str], label: str = "
     return "\n".join(lines)
 
 
+def gflops_cell(result: dict[str, Any], peak: float | None) -> str:
+    """A result's GFLOP/s, with its share of `peak` (the matmul GFLOP/s of the same run)
+    when given; "-" when the result has none."""
+    if "gflops" not in result:
+        return "-"
+    cell = f"{result['gflops']:.1f}"
+    return cell + f" ({result['gflops'] / peak:.0%})" if peak else cell
+
+
 def gflops_table(
     rows: list[dict[str, Any]],
     backends: list[str],
@@ -161,11 +170,7 @@ def gflops_table(
     for row in rows:
         cells = [row["name"]]
         for b in backends:
-            r = row["results"].get(b, {})
-            cell = f"{r['gflops']:.1f}" if "gflops" in r else "-"
-            if "gflops" in r and peak and peak.get(b):
-                cell += f" ({r['gflops'] / peak[b]:.0%})"
-            cells.append(cell)
+            cells.append(gflops_cell(row["results"].get(b, {}), (peak or {}).get(b)))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -369,7 +374,6 @@ def sweep_markdown(runs: dict[int, dict[str, Any]]) -> str:
             for k in counts:
                 r = runs[k]["workloads"][i]["results"].get(b, {})
                 peak = runs[k]["peak"]["gflops"].get(b)
-                ok = "gflops" in r and peak
-                cells.append(f"{r['gflops']:.1f} ({r['gflops'] / peak:.0%})" if ok else "-")
+                cells.append(gflops_cell(r, peak) if peak else "-")
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"

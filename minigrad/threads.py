@@ -120,6 +120,17 @@ def split(n: int, work: Callable[[int, int], None], unit: int = 1, xp: Any = np)
         f.result()  # a worker's exception, raised here
 
 
+def copy(out: Any, src: Any) -> None:
+    """`out[...] = src` (same shape, any layout, either module), a share of the leading axis
+    per thread."""
+    xp = np if isinstance(out, np.ndarray) else None
+
+    def work(lo: int, hi: int) -> None:
+        out[lo:hi] = src[lo:hi]
+
+    split(len(out), work, unit=out[:1].size, xp=xp)
+
+
 def parallel(*arrays: Any) -> bool:
     """Whether a one-pass kernel over these NumPy arrays is worth splitting over threads:
     all C-contiguous, of one size >= MIN_PARALLEL, and more than one thread."""

@@ -97,7 +97,7 @@ def ink(images: np.ndarray, rng: np.random.Generator, share: float = INK_SHARE) 
     shape stays; only the stroke's edge profile changes, so that the classifier does not
     learn "soft edges" as what makes a digit: a generator's strokes are often sharper
     than MNIST's anti-aliased ones, and a binary real digit is still a digit."""
-    out = np.array(images, dtype=np.float32, copy=True)
+    out = np.asarray(images, dtype=np.float32)  # read only: np.where below makes the copy
     n = len(out)
     which = rng.uniform(0, 1, n) < share
     binary = rng.uniform(0, 1, n) < 0.5
@@ -106,7 +106,7 @@ def ink(images: np.ndarray, rng: np.random.Generator, share: float = INK_SHARE) 
     sharp = np.tanh(k * out) / np.tanh(k)
     hard = np.where(out > t, np.float32(1), np.float32(-1))
     pen = np.where(binary[:, None, None, None], hard, sharp)
-    return np.where(which[:, None, None, None], pen, out).astype(np.float32)
+    return np.where(which[:, None, None, None], pen, out)
 
 
 def outliers(n: int, rng: np.random.Generator, size: int = 28) -> np.ndarray:

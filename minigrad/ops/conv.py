@@ -78,13 +78,8 @@ def _batch_minor(a: Array) -> Array:
     at = a.transpose(1, 2, 3, 0)
     if _is_batch_minor(a):
         return at.reshape(a.shape[1], -1)
-    xp = get_array_module(a)
-    out = xp.empty(at.shape, dtype=a.dtype)
-
-    def copy(lo: int, hi: int) -> None:
-        out[lo:hi] = at[lo:hi]
-
-    threads.split(a.shape[1], copy, unit=out[:1].size, xp=xp)
+    out = get_array_module(a).empty(at.shape, dtype=a.dtype)
+    threads.copy(out, at)  # a share of the channels per thread
     return out.reshape(a.shape[1], -1)
 
 
@@ -109,12 +104,7 @@ def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
         # one copy into a padded batch-minor buffer, so the gather below copies rows of N
         buf = _workspace.get("pad", xp, (c, h + 2 * ph, w + 2 * pw, n), x.dtype)
         buf[:, :ph], buf[:, ph + h :], buf[:, :, :pw], buf[:, :, pw + w :] = 0, 0, 0, 0
-        xt = x.transpose(1, 2, 3, 0)
-
-        def pad(lo: int, hi: int) -> None:  # a share of the channels per thread
-            buf[lo:hi, ph : ph + h, pw : pw + w] = xt[lo:hi]
-
-        threads.split(c, pad, unit=h * w * n, xp=xp)
+        threads.copy(buf[:, ph : ph + h, pw : pw + w], x.transpose(1, 2, 3, 0))
         x = buf.transpose(3, 0, 1, 2)
     s_n, s_c, s_h, s_w = x.strides
     view = xp.lib.stride_tricks.as_strided(
@@ -126,11 +116,7 @@ def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
         return view  # 1x1 kernels on a batch-minor input: the columns are x itself
     # a copy even when the view is contiguous (1x1 kernels): the workspace gets reused
     cols = xp.empty(view.shape, dtype=view.dtype)
-
-    def gather(lo: int, hi: int) -> None:  # a share of the channels per thread
-        cols[lo:hi] = view[lo:hi]
-
-    threads.split(c, gather, unit=cols[:1].size, xp=xp)
+    threads.copy(cols, view)  # a share of the channels per thread
     return cols
 
 
