@@ -1,12 +1,21 @@
 """The embedding network shared by the siamese and triplet models: a small CNN mapping
 28 x 28 grey images to D-dimensional vectors, optionally L2-normalised (FaceNet puts its
-embeddings on the unit hypersphere)."""
+embeddings on the unit hypersphere).
+
+The loss trains the network's output, but retrieval may use the layer beneath it: the
+features that the final projection reads (`features`). The projection learns to keep what
+tells the training classes apart and to drop the rest; for classes it never saw, that rest
+matters, and the features beneath it retrieve them better (SimCLR, Chen et al. 2020,
+section 4.2, finds the same for its projection head). `retrieve` says which of the two a
+network's `embed` returns."""
 
 from __future__ import annotations
 
 import minigrad as mg
 from minigrad import nn
 from minigrad.nn import functional as F
+
+RETRIEVE = ("output", "features")  # what `EmbeddingNet.embed` returns
 
 
 class GlobalAvgPool(nn.Module):
@@ -29,8 +38,13 @@ class EmbeddingNet(nn.Module):
         normalize: bool = False,
         head: str = "flat",
         convs: int = 1,
+        retrieve: str = "output",
     ) -> None:
         super().__init__()
+        if retrieve not in RETRIEVE:
+            raise ValueError(
+                f"EmbeddingNet: retrieve must be one of {', '.join(RETRIEVE)}, got {retrieve!r}"
+            )
         c = channels
         flat = 2 * c * 7 * 7
         if head not in ("flat", "pool"):
@@ -56,7 +70,9 @@ class EmbeddingNet(nn.Module):
             ]
         else:
             layers = [nn.Flatten(), nn.Linear(flat, embedding_dim)]  # (N, D)
-        self.embedding_dim, self.normalize = embedding_dim, normalize
+        self.embedding_dim, self.normalize, self.retrieve = embedding_dim, normalize, retrieve
+        # the width of the final projection's input: (N, feature_dim) features
+        self.feature_dim = {"pool": 4 * c, "flat": hidden or flat}[head]
         stages: list[nn.Module] = []
         width = 1
         for out in (c, 2 * c):  # (N, c, 28, 28) -> (N, c, 14, 14) -> (N, 2c, 7, 7)
@@ -69,3 +85,19 @@ class EmbeddingNet(nn.Module):
     def forward(self, x: mg.Tensor) -> mg.Tensor:
         e = self.net(x)
         return F.normalize(e, dim=1) if self.normalize else e
+
+    def features(self, x: mg.Tensor) -> mg.Tensor:
+        """(N, feature_dim): what the final projection reads, L2-normalised."""
+        h = x
+        for layer in list(self.net)[:-1]:
+            h = layer(h)
+        return F.normalize(h, dim=1)
+
+    def embed(self, x: mg.Tensor) -> mg.Tensor:
+        """The vectors retrieval uses: the output, or the features under `retrieve`."""
+        return self.features(x) if self.retrieve == "features" else self(x)
+
+    @property
+    def embed_dim(self) -> int:
+        """The width of `embed`'s vectors."""
+        return self.feature_dim if self.retrieve == "features" else self.embedding_dim

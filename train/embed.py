@@ -3,8 +3,10 @@
     python -m train.embed RUN_DIR --images FILE.npz --out FILE.npz
 
 FILE.npz must hold `images`, uint8 (N, 28, 28) with 0 = background (MNIST's format); the
-output holds `embeddings`, float32 (N, D), from the run's checkpoint (L2-normalised for a
-triplet run, as in training).
+output holds `embeddings`, float32 (N, D), from the run's checkpoint: the run's embedding,
+the one its retrieval figures were measured on (`--retrieve-from` of train.metric: the
+network's output, L2-normalised for a triplet run as in training, or the L2-normalised
+features its final projection reads).
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ def load_net(run_dir: str | Path, device: str) -> EmbeddingNet:
         normalize=args["model"] == "triplet",
         head=args.get("head", "flat"),
         convs=int(args.get("convs_per_stage", 1)),
+        retrieve=args.get("retrieve_from", "output"),  # runs from before the flag: output
     )
     net.load_state_dict(saved["state"]["net"])
     if "ema" in saved["state"]:  # trained with --ema: embed with the averaged weights
@@ -117,12 +120,13 @@ def load_net(run_dir: str | Path, device: str) -> EmbeddingNet:
 
 @mg.no_grad()
 def embed(net: EmbeddingNet, images: np.ndarray, device: str, batch: int = 500) -> np.ndarray:
-    """float32 embeddings (N, D) of uint8 images (N, 28, 28)."""
+    """float32 embeddings (N, D) of uint8 images (N, 28, 28): `net.embed`'s vectors."""
     if len(images) == 0:
-        return np.zeros((0, net.embedding_dim), np.float32)
+        return np.zeros((0, net.embed_dim), np.float32)
     x = mgdata.to_unit_range(images)
     parts = [
-        net(mg.tensor(x[i : i + batch], device=device)).numpy() for i in range(0, len(x), batch)
+        net.embed(mg.tensor(x[i : i + batch], device=device)).numpy()
+        for i in range(0, len(x), batch)
     ]
     return np.concatenate(parts).astype(np.float32, copy=False)
 

@@ -30,7 +30,7 @@ import numpy as np
 import minigrad as mg
 from minigrad import data as mgdata
 from minigrad import jobs
-from models.embedding import EmbeddingNet
+from models.embedding import RETRIEVE, EmbeddingNet
 from models.mining import MINERS, active_share
 from models.siamese import LOSS_FORMS, contrastive_loss, sample_pairs
 from models.triplet import triplet_loss
@@ -52,6 +52,7 @@ DEFAULTS = {
     "lr_decay": "none",
     "ema": 0.0,
     "shift": 2,
+    "retrieve_from": "output",
 }
 DEFAULT_MARGIN = {"siamese": 1.0, "triplet": 0.5}
 # the triplet model's defaults per --split, each measured on three training seeds
@@ -65,6 +66,7 @@ RECIPES = {
         "convs_per_stage": 2,
         "embedding_dim": 128,
         "epochs": 15,
+        "retrieve_from": "features",
     },
     "seen": {},
 }
@@ -199,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="flat",
         help="embedding head: a projection of the flattened conv features (flat), or a "
         "third conv layer, global average pooling and a projection (pool) (default: flat)",
+    )
+    p.add_argument(
+        "--retrieve-from",
+        choices=RETRIEVE,
+        default=None,
+        help="the run's embedding, which retrieval, its figures and train.embed use: the "
+        "network's output (the space the loss trains) or the L2-normalised features its final "
+        "projection reads, which hold more of what tells unseen digits apart (default: "
+        "features for a triplet run on --split unseen, else output)",
     )
     p.add_argument(
         "--channels",
@@ -447,6 +458,7 @@ class Run:
             normalize=self.triplet,
             head=getattr(args, "head", "flat"),
             convs=getattr(args, "convs_per_stage", 1),
+            retrieve=args.retrieve_from,
         )
         self.net.to(device)
         self.opt = mg.optim.Adam(self.net.parameters(), lr=args.lr)
@@ -594,17 +606,19 @@ class Run:
         return common.checkpoint_path(self.run_dir)
 
     @mg.no_grad()
-    def embed(self, images: np.ndarray, batch: int = 500) -> np.ndarray:
+    def embed(self, images: np.ndarray, batch: int = 500, layer: str | None = None) -> np.ndarray:
         """Embeddings (N, D) of uint8 images (N, 28, 28), in eval mode, with the averaged
-        weights under --ema."""
+        weights under --ema: of --retrieve-from's layer, or of `layer` when given."""
+        net = self.net.module if self.session else self.net  # the model under the wrapper
+        layer = layer or net.retrieve
         self.net.eval()
         try:
             with self.ema.swapped() if self.ema else contextlib.nullcontext():
                 x = mgdata.to_unit_range(images)
-                parts = [
-                    self.net(mg.tensor(x[i : i + batch], device=self.device)).numpy()
-                    for i in range(0, len(x), batch)
-                ]
+                parts = []
+                for i in range(0, len(x), batch):
+                    xt = mg.tensor(x[i : i + batch], device=self.device)
+                    parts.append((net.features(xt) if layer == "features" else net(xt)).numpy())
             return np.concatenate(parts)
         finally:
             self.net.train()
@@ -612,6 +626,13 @@ class Run:
     def evaluate(self) -> tuple[np.ndarray, dict[str, float]]:
         emb = self.embed(self.eval_images)
         return emb, retrieval_metrics(emb, self.eval_labels)
+
+    def layer_metrics(self) -> dict[str, dict[str, float]]:
+        """The retrieval figures of both layers, output and features, side by side."""
+        return {
+            layer: retrieval_metrics(self.embed(self.eval_images, layer=layer), self.eval_labels)
+            for layer in RETRIEVE
+        }
 
     def finish(self, emb: np.ndarray, metrics: dict[str, float]) -> dict[str, Any]:
         """eval.json and the pictures; returns what eval.json holds."""
@@ -628,7 +649,9 @@ class Run:
             "n_eval": len(self.eval_images),
             "epochs": self.epoch,
             "steps": self.step,
-            "embedding": metrics,
+            "retrieve_from": a.retrieve_from,
+            "embedding": metrics,  # of --retrieve-from's layer, as the per-epoch figures
+            "layers": self.layer_metrics(),
             "raw_pixels": retrieval_metrics(pixels(self.eval_images), self.eval_labels),
         }
         with open(run / ".eval.json.tmp", "w", encoding="utf-8") as f:
@@ -744,8 +767,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if result is not None:
         print(f"{'':12} " + " ".join(f"{k:>9}" for k in result["embedding"]))
-        for name in ("embedding", "raw_pixels"):
-            print(f"{name:12} " + " ".join(f"{v:9.4f}" for v in result[name].values()))
+        rows = [*result["layers"].items(), ("raw_pixels", result["raw_pixels"])]
+        for name, figures in rows:
+            mark = "*" if name == result["retrieve_from"] else " "
+            print(f"{name:11}{mark} " + " ".join(f"{v:9.4f}" for v in figures.values()))
+        print(f"* the run's embedding (--retrieve-from {result['retrieve_from']})")
     print(
         f"run folder: {run_dir} (eval.json, metrics.jsonl, pca.png, retrieval.png, checkpoint.npz)"
     )

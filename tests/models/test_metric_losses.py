@@ -198,3 +198,48 @@ def test_embedding_net_rejects_unknown_head():
         EmbeddingNet(head="gap")
     with pytest.raises(ValueError, match="convs per stage must be at least 1, got 0"):
         EmbeddingNet(convs=0)
+    with pytest.raises(ValueError, match="retrieve must be one of output, features, got 'pool'"):
+        EmbeddingNet(retrieve="pool")
+
+
+@pytest.mark.parametrize(
+    ("hidden", "head", "convs", "width"),
+    [
+        (0, "flat", 1, 2 * 4 * 7 * 7),
+        (0, "flat", 2, 2 * 4 * 7 * 7),
+        (16, "flat", 1, 16),
+        (0, "pool", 1, 16),
+    ],
+)
+def test_embedding_net_features_are_the_projections_input(hidden, head, convs, width):
+    """`features` is the input of the last Linear, L2-normalised, for every head; `embed`
+    returns it or the output as `retrieve` says."""
+    mg.manual_seed(0)
+    kw = {"embedding_dim": 8, "channels": 4, "hidden": hidden, "head": head, "convs": convs}
+    net = EmbeddingNet(normalize=True, retrieve="features", **kw)
+    assert net.feature_dim == width == net.embed_dim
+    x = mg.randn(5, 1, 28, 28)
+    seen = []
+    last = list(net.net)[-1]
+    assert type(last).__name__ == "Linear" and last.in_features == width
+    handle = last.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().numpy()))
+    out = net(x).detach().numpy()
+    handle.remove()
+    (h,) = seen
+    expected = h / np.linalg.norm(h, axis=1, keepdims=True)
+    np.testing.assert_allclose(net.features(x).detach().numpy(), expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(net.embed(x).detach().numpy(), expected, rtol=1e-5, atol=1e-7)
+    net.retrieve = "output"
+    assert net.embed_dim == 8
+    np.testing.assert_array_equal(net.embed(x).detach().numpy(), out)
+
+
+def test_embedding_net_features_of_a_dead_network_are_zero_not_nan():
+    """Every ReLU off (all weights and biases zero): the features are the zero vector, which
+    normalises to zero (the eps of F.normalize), not to NaN."""
+    net = EmbeddingNet(embedding_dim=4, channels=2, retrieve="features")
+    for p in net.parameters():
+        p.data[...] = 0.0
+    f = net.embed(mg.randn(3, 1, 28, 28)).detach().numpy()
+    assert f.shape == (3, 2 * 2 * 7 * 7)
+    assert np.isfinite(f).all() and not f.any()

@@ -45,11 +45,17 @@ def test_dry_run_writes_logs_eval_and_pictures(tmp_path, extra, capsys):
     result = json.loads((out / "eval.json").read_text())
     assert result["embedding"].keys() == result["raw_pixels"].keys() == METRIC_KEYS
     assert result["embedding"] == {k: record[k] for k in METRIC_KEYS}
+    # both layers are scored; the run's embedding is the one --retrieve-from names
+    assert result["layers"].keys() == {"output", "features"}
+    assert all(m.keys() == METRIC_KEYS for m in result["layers"].values())
+    assert result["layers"][result["retrieve_from"]] == result["embedding"]
     if "seen" in extra:
         assert result["eval_classes"] == result["train_classes"] == list(range(10))
+        assert result["retrieve_from"] == "output"
     else:
         assert result["train_classes"] == [0, 1, 2, 3, 4]
         assert result["eval_classes"] == [5, 6, 7, 8, 9]
+        assert result["retrieve_from"] == "features"
 
 
 @pytest.mark.parametrize(
@@ -120,6 +126,7 @@ UNSEEN_RECIPE = {
     "convs_per_stage": 2,
     "embedding_dim": 128,
     "epochs": 15,
+    "retrieve_from": "features",
 }
 SEEN_RECIPE = {
     "margin": 0.5,
@@ -130,6 +137,7 @@ SEEN_RECIPE = {
     "convs_per_stage": 1,
     "embedding_dim": 64,
     "epochs": 10,
+    "retrieve_from": "output",
 }
 
 
@@ -147,7 +155,7 @@ def test_defaults_are_each_splits_recipe():
     assert _defaults(["--split", "seen"]) == SEEN_RECIPE
     given = ["--ema", "0", "--shift", "0", "--lr-decay", "none", "--embedding-dim", "32"]
     given += ["--convs-per-stage", "1", "--samples-per-class", "20", "--epochs", "3"]
-    given += ["--margin", "0.2"]
+    given += ["--margin", "0.2", "--retrieve-from", "output"]
     assert _defaults(given) == {
         "margin": 0.2,
         "samples_per_class": 20,
@@ -157,6 +165,7 @@ def test_defaults_are_each_splits_recipe():
         "convs_per_stage": 1,
         "embedding_dim": 32,
         "epochs": 3,
+        "retrieve_from": "output",
     }
     assert _defaults(["--split", "seen", "--ema", "0.5"]) == {**SEEN_RECIPE, "ema": 0.5}
     siamese = {**SEEN_RECIPE, "margin": 1.0}
@@ -187,13 +196,17 @@ def test_resume_of_a_run_older_than_a_setting_uses_what_ran_then(tmp_path):
     assert metric.main(argv + ["--out", str(out)]) == 0
     path = out / "config.json"
     config = json.loads(path.read_text())
-    for key in ("convs_per_stage", "ema", "lr_decay"):
+    for key in ("convs_per_stage", "ema", "lr_decay", "retrieve_from"):
         del config[key]
     path.write_text(json.dumps(config))
     assert metric.main(["--resume", str(out), "--steps", "2"]) == 0
     state = common.load_checkpoint(out)["state"]
     assert state["step"] == 2 and "ema" not in state
     assert state["opt"]["param_groups"][0]["lr"] == pytest.approx(1e-3)
+    # finished, it is scored and embedded as it was before the flag: by its output
+    assert metric.main(["--resume", str(out), "--steps", str(metric.DRY_BATCHES)]) == 0
+    assert json.loads((out / "eval.json").read_text())["retrieve_from"] == "output"
+    assert embed.load_net(out, "cpu").retrieve == "output"
 
 
 def test_parse_classes():
@@ -250,6 +263,7 @@ def test_bad_arguments_exit_with_a_message(tmp_path, capsys):
 def triplet_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("embed") / "run"
     args = ["--dry-run", "--device", "cpu", "--embedding-dim", "8", "--out", str(out)]
+    args += ["--retrieve-from", "output"]
     assert metric.main(args) == 0
     return out
 
@@ -268,6 +282,37 @@ def test_embed_writes_float32_embeddings(triplet_run, tmp_path):
     run_dir = triplet_run
     net = embed.load_net(run_dir, "cpu")
     np.testing.assert_allclose(embed.embed(net, images, "cpu", batch=3), e, atol=1e-6)
+
+
+def test_embed_writes_the_runs_features_and_its_figures_are_theirs(tmp_path):
+    """A run on --split unseen retrieves with the features under the projection by
+    default: train.embed writes those (unit length, feature_dim wide), and the run's
+    recorded figures are theirs; the output's figures sit beside them in eval.json."""
+    out = tmp_path / "run"
+    argv = ["--dry-run", "--device", "cpu", "--channels", "4", "--embedding-dim", "8"]
+    assert metric.main(argv + ["--out", str(out)]) == 0
+    net = embed.load_net(out, "cpu")
+    assert net.retrieve == "features" and net.embed_dim == 2 * 4 * 7 * 7
+    parsed = metric.build_parser().parse_args(argv)
+    metric.fill_defaults(parsed)
+    _, _, images, labels = metric.split_data(parsed)
+    src, dst = tmp_path / "in.npz", tmp_path / "out.npz"
+    np.savez(src, images=images)
+    assert embed.main([str(out), "--images", str(src), "--out", str(dst)]) == 0
+    with np.load(dst) as f:
+        e = f["embeddings"]
+    assert e.dtype == np.float32 and e.shape == (len(images), 2 * 4 * 7 * 7)
+    np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1.0, rtol=1e-5)
+    result = json.loads((out / "eval.json").read_text())
+    got = metric.retrieval_metrics(e, labels)
+    for k, v in got.items():
+        assert result["embedding"][k] == pytest.approx(v, abs=1e-3), k
+    out_emb = embed.embed(embed.load_net(out, "cpu"), images[:0], "cpu")
+    assert out_emb.shape == (0, 2 * 4 * 7 * 7)  # no images: an empty array as wide
+    net.retrieve = "output"
+    o = metric.retrieval_metrics(embed.embed(net, images, "cpu"), labels)
+    for k, v in o.items():
+        assert result["layers"]["output"][k] == pytest.approx(v, abs=1e-3), k
 
 
 @pytest.mark.parametrize(
