@@ -115,6 +115,7 @@ TABLE = {
         ("--samples-per-class", TINY_METRIC + ["--samples-per-class", "49"], "--samples-per-cl"),
         *bad("--embedding-dim", "0", "-1", "100000000"),
         *bad("--head", "mean"),
+        *bad("--retrieve-from", "input", "Features"),
         *bad("--channels", "0", "-1", "100000"),
         *bad("--convs-per-stage", "0", "100"),
         *bad("--lr", "0", "-0.1", "nan", "inf"),
@@ -313,7 +314,8 @@ def test_sample_and_embed_outputs_are_written_atomically_beside_inputs(files, ca
     emb = os.path.join(files["tmp"], "emb.npz")
     argv = [files["metric"], "--images", files["images"], "--out", emb, "--device", "cpu"]
     assert embed.main(argv) == 0
-    assert np.load(emb)["embeddings"].shape == (3, 8)
+    # the unseen split's run embeds with the features under its projection (2 x 4 x 7 x 7)
+    assert np.load(emb)["embeddings"].shape == (3, 2 * 4 * 7 * 7)
     assert not [p for p in os.listdir(files["tmp"]) if ".tmp" in p]
 
 
