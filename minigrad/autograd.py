@@ -1,10 +1,14 @@
 """Graph recording and the reverse-mode walk.
 
-A `Function` runs its `forward` on raw arrays and, when gradients are wanted, remembers its
-input Tensors, a generation number (one more than the newest input's creator) and weak
-references to its outputs. `backward` receives the output gradients as Tensors and returns
-the input gradients as Tensors, written with minigrad ops, so the walk itself can be
-recorded: that is all `create_graph=True` (double backward) takes.
+A `Function` runs its `forward` on raw arrays and, when gradients are wanted, remembers an
+edge per input (the input's creator and which of its outputs it is, or the input itself
+for a leaf), a generation number (one more than the newest input's creator) and weak
+references to its outputs. It keeps the input Tensors themselves only when its backward
+reads their values (`uses_inputs`), and its output arrays only when it reads those
+(`uses_outputs`): an activation that no backward reads is freed as soon as the forward
+pass no longer needs it, as PyTorch frees it. `backward` receives the output gradients as
+Tensors and returns the input gradients as Tensors, written with minigrad ops, so the walk
+itself can be recorded: that is all `create_graph=True` (double backward) takes.
 
 The walk (`run_backward`) pops functions from a heap, highest generation first, so every
 consumer of a tensor has passed its gradient on before the tensor's creator runs. It is a
@@ -226,19 +230,22 @@ class Function:
         non_diff = getattr(self, "_non_diff", set())
         diff = [outs[k] for k in slots if id(outs[k]) not in non_diff]
         if _state.grad_enabled and any(t.requires_grad for t in inputs) and diff:
-            self.inputs = inputs
+            self._record_inputs(inputs)  # the values it reads are the saved tensors
             self._arg_positions, self._n_args = positions, len(args)
             self._out_slots, self._n_outs = slots, len(outs)
-            self.generation = max(t.generation for t in inputs)
-            self.needs_input_grad = tuple(t.requires_grad for t in inputs)
             saved = getattr(self, "_saved", ())
             self._saved_versions = tuple(None if t is None else t._version for t in saved)
             self.outputs = [weakref.ref(outs[k]) for k in slots]
             self._out_meta = [(outs[k].shape, outs[k].dtype) for k in slots]
-            for o in diff:
+            self._xp = get_array_module(outs[slots[0]]._data)
+            for j, k in enumerate(slots):
+                o = outs[k]
+                if id(o) in non_diff:
+                    continue
                 o.requires_grad = o.dtype.kind in "fc"
                 o.creator = self
                 o.generation = self.generation + 1
+                o._out_index = j
         return outs[0] if single else tuple(outs)
 
     def _call_backward(self, gys: Sequence[Tensor]) -> tuple:
@@ -317,23 +324,51 @@ class Function:
         outputs = [Tensor._make(y, record) for y in ys]
         share_version_counters(tensors, outputs)
         if record:
-            self.inputs = tensors
-            self.generation = max(t.generation for t in tensors)
-            self.needs_input_grad = tuple(t.requires_grad for t in tensors)
-            self._versions = tuple(t._version for t in tensors)
-            self._out_versions = tuple(o._version for o in outputs)
+            self._record_inputs(tensors)
+            if self.uses_inputs:  # backward reads them: keep them, and their versions
+                self.inputs = tensors
+                self._versions = tuple(t._version for t in tensors)
+            if self.uses_outputs:  # keep the arrays, not the Tensors (which point here)
+                self._saved_outputs = ys
+                self._out_versions = tuple(o._version for o in outputs)
+                self._out_counters = [weakref.ref(o._vc) for o in outputs]
             self.outputs = [weakref.ref(o) for o in outputs]
             self._out_meta = [(y.shape, y.dtype) for y in ys]
-            for o in outputs:
+            self._xp = get_array_module(ys[0])
+            for k, o in enumerate(outputs):
                 o.creator = self
                 o.generation = self.generation + 1
+                o._out_index = k
         return outputs[0] if single else tuple(outputs)
 
+    def _record_inputs(self, tensors: Sequence[Tensor]) -> None:
+        """The graph's links to the inputs: an edge each (`edge`), their shapes and dtypes
+        (a gradient must match them), which need a gradient, and the generation."""
+        self.edges = tuple(edge(t) for t in tensors)
+        self._in_meta = tuple((t._data.shape, t._data.dtype) for t in tensors)
+        self.generation = max(t.generation for t in tensors)
+        self.needs_input_grad = tuple(t.requires_grad for t in tensors)
+
     def output(self, i: int = 0) -> Tensor:
-        """Output `i` as a Tensor of this graph (for backwards that reuse it, like exp's)."""
+        """Output `i` as a Tensor of this graph (for backwards that reuse it, like exp's):
+        the output itself while it lives, else a new Tensor on its saved array with this
+        function as creator, so a gradient through it (create_graph) still reaches here."""
         y = self.outputs[i]()
-        if y is None:
-            raise RuntimeError(f"{type(self).__name__}: output {i} was freed before backward")
+        if y is not None:
+            return y
+        saved = getattr(self, "_saved_outputs", None)
+        if saved is None:
+            raise RuntimeError(
+                f"{type(self).__name__}: output {i} was freed before backward and the function "
+                "does not save its outputs (set uses_outputs = True)"
+            )
+        from .tensor import Tensor, VersionCounter
+
+        y = Tensor._make(saved[i], True)
+        y.creator, y.generation, y._out_index = self, self.generation + 1, i
+        counter = self._out_counters[i]()  # a view of the output may still share it
+        y._vc = counter if counter is not None else VersionCounter(self._out_versions[i])
+        self.outputs[i] = weakref.ref(y)
         return y
 
     def _check_versions(self) -> None:
@@ -356,13 +391,18 @@ class Function:
                         "saved value is needed for the gradient"
                     )
         if self.uses_outputs:
-            for i, (ref, v) in enumerate(zip(self.outputs, self._out_versions, strict=True)):
-                y = ref()
-                if y is not None and y._version != v:
+            for i, (ref, v) in enumerate(zip(self._out_counters, self._out_versions, strict=True)):
+                counter = ref()  # gone: no tensor on the output's storage is left to change it
+                if counter is not None and counter.value != v:
                     raise RuntimeError(
-                        f"{type(self).__name__}: output {i} of shape {y.shape} was modified "
-                        "in place after the forward; its value is needed for the gradient"
+                        f"{type(self).__name__}: output {i} of shape {self._out_meta[i][0]} was "
+                        "modified in place after the forward; its value is needed for the "
+                        "gradient"
                     )
+
+    def _keep_alive(self, t: Tensor) -> None:
+        """Hold output t (one with hooks) until this function is released."""
+        self.__dict__.setdefault("_kept", []).append(t)
 
     def release(self) -> None:
         """Drop inputs and saved arrays once backward has used them."""
@@ -398,6 +438,24 @@ def _second_backward_error(name: str) -> RuntimeError:
     )
 
 
+def edge(t: Tensor) -> Any:
+    """The graph's link to an input: a leaf itself (its gradient is accumulated into it),
+    or (creator, output index) for a computed tensor, which the link does not keep alive."""
+    c = t.creator
+    return t if c is None else (c, t._out_index)
+
+
+def _edge_key(e: Any) -> Any:
+    """The key a gradient waits under: id of a leaf, (id of creator, index) otherwise."""
+    return (id(e[0]), e[1]) if type(e) is tuple else id(e)
+
+
+def grad_key(t: Tensor) -> Any:
+    """`_edge_key` of the tensor's edge."""
+    c = t.creator
+    return id(t) if c is None else (id(c), t._out_index)
+
+
 def _collect(roots: Sequence[Tensor], strict: bool) -> tuple[list[Function], bool]:
     """Every recorded function reachable from `roots`, found without recursion, and whether
     a function freed by an earlier backward was met. `strict` raises at such a function;
@@ -417,7 +475,7 @@ def _collect(roots: Sequence[Tensor], strict: bool) -> tuple[list[Function], boo
             released = True
             continue
         order.append(f)
-        stack.extend(t.creator for t in f.inputs if t.creator is not None)
+        stack.extend(e[0] for e in f.edges if type(e) is tuple)
     return order, released
 
 
@@ -428,46 +486,44 @@ def run_backward(
     retain_graph: bool,
     create_graph: bool,
     on_leaf: Any = None,
-) -> dict[int, tuple[Tensor, Tensor]]:
+) -> dict[Any, tuple[Tensor, Tensor]]:
     """Propagate `root_grads` from `roots` back through the graph.
 
-    With `targets`, only the paths that reach them are walked and their gradients are
-    returned as {id: (tensor, gradient)}; without, every leaf that requires grad is returned
-    so (the caller accumulates them into `.grad`). Without targets, a leaf with post-
-    accumulate hooks goes to `on_leaf(leaf, gradient)` as soon as its last consumer has run,
-    instead of being returned.
+    Gradients wait under their tensor's `grad_key`. With `targets`, only the paths that
+    reach them are walked and their gradients are returned as {key: (tensor, gradient)};
+    without, every leaf that requires grad is returned so (the caller accumulates them
+    into `.grad`). Without targets, a leaf with post-accumulate hooks goes to
+    `on_leaf(leaf, gradient)` as soon as its last consumer has run, instead of being
+    returned.
     """
     functions, released = _collect(roots, strict=targets is None)
     # consumers still to run, per leaf with post-accumulate hooks
     pending: dict[int, int] = {}
     if on_leaf is not None and targets is None:
         for f in functions:
-            for t in f.inputs:
-                if t._post_hooks and t.creator is None:
-                    pending[id(t)] = pending.get(id(t), 0) + 1
-    target_ids = None if targets is None else {id(t) for t in targets}
+            for e in f.edges:
+                if type(e) is not tuple and e._post_hooks:
+                    pending[id(e)] = pending.get(id(e), 0) + 1
+    wanted: dict[Any, Tensor] = {} if targets is None else {grad_key(t): t for t in targets}
     # Which functions lead to a target: inputs are older than outputs, so ascending
     # generation order settles each function after all of its inputs' creators.
     # Without targets every recorded function has an input that requires grad: all needed.
-    if target_ids is None:
+    if targets is None:
         needed = {id(f) for f in functions}
     else:
         needed = set()
         for f in sorted(functions, key=lambda f: f.generation):
-            if any(
-                t.requires_grad and (id(t) in target_ids or id(t.creator) in needed)
-                for t in f.inputs
-            ):
+            if any(_leads_to(e, need, wanted, needed) for e, need in _grad_edges(f)):
                 needed.add(id(f))
 
-    grads: dict[int, Tensor] = {}
-    holders: dict[int, Tensor] = {}  # keeps a tensor alive while its gradient waits
+    grads: dict[Any, Tensor] = {}
+    leaves: dict[int, Tensor] = {}  # the leaves whose gradients wait, by id
     for t, g in zip(roots, root_grads, strict=True):
-        _accumulate(grads, holders, t, g)
+        _accumulate(grads, leaves, edge(t), g)
 
     heap: list[tuple[int, int, Function]] = []
     pushed: set[int] = set()
-    hooked: set[int] = set()  # tensors whose hooks have run
+    hooked: set[Any] = set()  # keys whose tensor's hooks have run
     counter = 0
     for t in roots:
         f = t.creator
@@ -480,33 +536,28 @@ def run_backward(
         while heap:
             _, _, f = heapq.heappop(heap)
             gys = []
-            for ref, (shape, dtype) in zip(f.outputs, f._out_meta, strict=True):
-                y = ref()
-                g = None
-                if y is not None:
-                    key = id(y)
-                    is_target = target_ids is not None and key in target_ids
-                    g = grads.get(key) if is_target else grads.pop(key, None)
-                    if not is_target:
-                        holders.pop(key, None)
-                    if g is not None and (y._hooks or y._retains_grad):
-                        # y's gradient is complete: every consumer has run
-                        g = _run_hooks(y, g, create_graph)
-                        hooked.add(key)
-                        if is_target:
-                            grads[key] = g
+            for k, (ref, (shape, dtype)) in enumerate(zip(f.outputs, f._out_meta, strict=True)):
+                key = (id(f), k)
+                is_target = key in wanted
+                g = grads.get(key) if is_target else grads.pop(key, None)
+                y = ref()  # alive while held by the caller (or by a hook it registered)
+                if g is not None and y is not None and (y._hooks or y._retains_grad):
+                    # y's gradient is complete: every consumer has run
+                    g = _run_hooks(y, g, create_graph)
+                    hooked.add(key)
+                    if is_target:
+                        grads[key] = g
                 if g is None:
-                    from .tensor import zeros_like_meta
+                    from .tensor import Tensor
 
-                    g = zeros_like_meta(shape, dtype, f.inputs[0])
+                    g = Tensor._make(f._xp.zeros(shape, dtype=dtype), False)
                 gys.append(g)
             f._check_versions()
             # apply recorded requires_grad per input; targets prune the paths that miss them
             recorded = f.needs_input_grad
-            if target_ids is not None:
+            if targets is not None:
                 f.needs_input_grad = tuple(
-                    t.requires_grad and (id(t) in target_ids or id(t.creator) in needed)
-                    for t in f.inputs
+                    _leads_to(e, need, wanted, needed) for e, need in _grad_edges(f)
                 )
             if _state.anomaly:
                 # check this function's gradients, not the ops its backward is made of
@@ -526,70 +577,87 @@ def run_backward(
                 gxs = f._call_backward(gys)
             need_grads = f.needs_input_grad
             f.needs_input_grad = recorded  # a retained graph may be walked again in full
-            if len(gxs) != len(f.inputs):
+            if len(gxs) != len(f.edges):
                 raise RuntimeError(
                     f"{type(f).__name__}.backward returned {len(gxs)} gradients "
-                    f"for {len(f.inputs)} inputs"
+                    f"for {len(f.edges)} inputs"
                 )
-            for t, gx, need in zip(f.inputs, gxs, need_grads, strict=True):
+            for e, (shape, dt), gx, need in zip(f.edges, f._in_meta, gxs, need_grads, strict=True):
                 if gx is None or not need:
                     continue
-                ga, ta = gx._data, t._data
-                if ga.shape != ta.shape:
+                ga = gx._data
+                if ga.shape != shape:
                     raise RuntimeError(
                         f"{type(f).__name__}.backward: gradient of shape {gx.shape} "
-                        f"for an input of shape {t.shape}"
+                        f"for an input of shape {tuple(shape)}"
                     )
-                dt = ta.dtype
                 if ga.dtype is not dt and ga.dtype != dt:
                     # a gradient has its input's dtype, as in PyTorch
                     from .ops.shape import cast
 
                     gx = cast(gx, dt)
-                _accumulate(grads, holders, t, gx)
-                c = t.creator
-                if c is not None and id(c) in needed and id(c) not in pushed:
-                    pushed.add(id(c))
-                    heapq.heappush(heap, (-c.generation, counter, c))
-                    counter += 1
+                _accumulate(grads, leaves, e, gx)
+                if type(e) is tuple:
+                    c = e[0]
+                    if id(c) in needed and id(c) not in pushed:
+                        pushed.add(id(c))
+                        heapq.heappush(heap, (-c.generation, counter, c))
+                        counter += 1
             if pending:
-                _deliver_finished(f.inputs, pending, grads, holders, on_leaf, create_graph)
+                _deliver_finished(f.edges, pending, grads, leaves, on_leaf, create_graph)
             if not retain_graph:
                 f.release()
         # leaves (or, for grad(), the inputs asked for) are complete only now
-        for key, t in holders.items():
-            wanted = t.creator is None if target_ids is None else key in target_ids
-            if wanted and key not in hooked and t._hooks:
+        finished = leaves if targets is None else wanted
+        for key, t in finished.items():
+            if key in grads and key not in hooked and t._hooks:
                 grads[key] = _run_hooks(t, grads[key], create_graph)
 
-    if target_ids is None:
-        return {k: (t, grads[k]) for k, t in holders.items() if t.creator is None}
-    if released and any(k not in grads for k in target_ids):
+    if targets is None:
+        return {k: (t, grads[k]) for k, t in leaves.items() if k in grads}
+    if released and any(k not in grads for k in wanted):
         raise _second_backward_error("grad")
-    return {k: (holders[k], grads[k]) for k in target_ids if k in grads}
+    return {k: (t, grads[k]) for k, t in wanted.items() if k in grads}
+
+
+def _grad_edges(f: Function) -> Any:
+    """(edge, recorded requires-grad) per input of f."""
+    return zip(f.edges, f.needs_input_grad, strict=True)
+
+
+def _leads_to(e: Any, need: bool, wanted: dict[Any, Tensor], needed: set[int]) -> bool:
+    """Whether a gradient along edge e reaches a target: e is one, or its creator leads
+    to one."""
+    if not need:
+        return False
+    if _edge_key(e) in wanted:
+        return True
+    return type(e) is tuple and id(e[0]) in needed
 
 
 def _deliver_finished(
-    inputs: Sequence[Tensor],
+    edges: Sequence[Any],
     pending: dict[int, int],
-    grads: dict[int, Tensor],
-    holders: dict[int, Tensor],
+    grads: dict[Any, Tensor],
+    leaves: dict[int, Tensor],
     on_leaf: Any,
     create_graph: bool,
 ) -> None:
     """Count down the consumers of these inputs; hand each leaf whose gradient is now
     complete to `on_leaf` and drop it from the walk's results."""
-    for t in inputs:
-        key = id(t)
+    for e in edges:
+        if type(e) is tuple:
+            continue
+        key = id(e)
         if key not in pending:
             continue
         pending[key] -= 1
         if pending[key] == 0 and key in grads:
             g = grads.pop(key)
-            holders.pop(key)
-            if t._hooks:
-                g = _run_hooks(t, g, create_graph)
-            on_leaf(t, g)
+            leaves.pop(key)
+            if e._hooks:
+                g = _run_hooks(e, g, create_graph)
+            on_leaf(e, g)
 
 
 def queue_callback(fn: Any) -> None:
@@ -620,13 +688,15 @@ def _run_hooks(t: Tensor, g: Tensor, create_graph: bool) -> Tensor:
     return g
 
 
-def _accumulate(grads: dict[int, Tensor], holders: dict[int, Tensor], t: Tensor, g: Tensor) -> None:
-    key = id(t)
+def _accumulate(grads: dict[Any, Tensor], leaves: dict[int, Tensor], e: Any, g: Tensor) -> None:
+    """Add g to the gradient waiting along edge e; a leaf is kept for the caller."""
+    key = _edge_key(e)
     if key in grads:
         grads[key] = grads[key] + g
     else:
         grads[key] = g
-        holders[key] = t
+        if type(e) is not tuple:
+            leaves[key] = e
 
 
 def grad(
@@ -654,7 +724,7 @@ def grad(
     seen = {id(g._data) for g in root_grads}
     result = []
     for i, t in enumerate(inputs):
-        g = found.get(id(t), (None, None))[1]
+        g = found.get(grad_key(t), (None, None))[1]
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"grad: input {i} of shape {t.shape} was not used in the graph of the outputs "

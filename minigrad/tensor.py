@@ -58,7 +58,7 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
 class VersionCounter:
     """How many in-place changes a storage has seen; shared by a tensor and its views."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "__weakref__")  # a graph node checks it through a weak reference
 
     def __init__(self, value: int = 0) -> None:
         self.value = value
@@ -87,6 +87,7 @@ class Tensor:
         "requires_grad",
         "creator",
         "generation",
+        "_out_index",
         "_vc",
         "_hooks",
         "_post_hooks",
@@ -108,6 +109,7 @@ class Tensor:
             )
         self.creator: autograd.Function | None = None
         self.generation = 0
+        self._out_index = 0  # which of its creator's outputs it is
         self._vc = VersionCounter()
         self._hooks: dict[int, Any] | None = None
         self._post_hooks: dict[int, Any] | None = None
@@ -122,6 +124,7 @@ class Tensor:
         t.requires_grad = requires_grad
         t.creator = None
         t.generation = 0
+        t._out_index = 0
         t._vc = VersionCounter()
         t._hooks = None
         t._post_hooks = None
@@ -325,6 +328,11 @@ class Tensor:
             raise RuntimeError(f"register_hook: tensor of shape {self.shape} does not require grad")
         if self._hooks is None:
             self._hooks = {}
+            if self.creator is not None:
+                # the graph links to a computed tensor without keeping it alive; one with
+                # hooks must outlive the caller's reference to run them: its creator keeps
+                # it until backward frees the creator
+                self.creator._keep_alive(self)
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = hook
         return handle

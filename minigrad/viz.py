@@ -69,12 +69,12 @@ def to_dot(root: Tensor, params: dict[str, Tensor] | Any = None, name: str = "mi
         lines.append(
             f'  f{id(f)} [label="{type(f).__name__}\\n{shapes} {dtype}", shape=box, style=rounded];'
         )
-        for t in f.inputs:
-            if t.creator is not None:
-                lines.append(f"  f{id(f)} -> f{id(t.creator)};")
-                stack.append(t.creator)
+        for e in f.edges:  # a leaf, or (creator, output index)
+            if type(e) is tuple:
+                lines.append(f"  f{id(f)} -> f{id(e[0])};")
+                stack.append(e[0])
             else:
-                lines.append(f"  f{id(f)} -> {leaf_node(t)};")
+                lines.append(f"  f{id(f)} -> {leaf_node(e)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -332,7 +332,7 @@ def test_saved_state_is_freed_after_backward():
     f = h.creator
     href = weakref.ref(h)
     y = (h * h).sum()
-    mul = y.creator.inputs[0].creator
+    mul = y.creator.edges[0][0]  # (creator, output index)
     del h
     gc.collect()
     assert href() is not None  # the graph holds the intermediate until backward
@@ -353,6 +353,90 @@ def test_retain_graph_keeps_saved_state():
     assert href() is not None
     y.backward()
     np.testing.assert_allclose(x.grad.numpy(), 4 * np.exp(2 * np.array([1.0, 2.0])))
+
+
+def test_activations_no_backward_reads_are_freed_before_backward():
+    """The graph links to a computed input by its creator, not by the Tensor: conv and ReLU
+    outputs that only a ReLU (mask) or a max pool (offsets) consumes are freed as soon as
+    the caller drops them, before backward; the gradients are unchanged."""
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.standard_normal((2, 3, 8, 8)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+
+    def run(keep):
+        c = mg.nn.functional.conv2d(x, w, padding=1)
+        r = c.relu()
+        p = mg.nn.functional.max_pool2d(r, 2)
+        e = p.exp()  # exp's backward reads its output: it keeps the array, not the Tensor
+        loss = e.relu().sum()
+        refs = [weakref.ref(t) for t in (c, r, p, e)]
+        kept = (c, r, p, e) if keep else ()
+        del c, r, p, e
+        gc.collect()
+        alive = [ref() is not None for ref in refs]
+        x.grad = w.grad = None
+        loss.backward()
+        del kept
+        return alive, x.grad.numpy(), w.grad.numpy()
+
+    alive, gx, gw = run(keep=False)
+    assert alive == [False, False, False, False]
+    alive, gx_kept, gw_kept = run(keep=True)
+    assert alive == [True, True, True, True]
+    np.testing.assert_array_equal(gx, gx_kept)
+    np.testing.assert_array_equal(gw, gw_kept)
+
+
+def test_freed_output_is_rebuilt_in_the_graph_for_double_backward():
+    """exp's output, dropped by the caller and read by exp's backward under create_graph,
+    is rebuilt on the saved array with exp as creator: the second derivative still flows
+    through it. d/dx of (d/dx sum(relu(exp x))) summed = sum(exp x)'s gradient = exp x."""
+    x = t64(-1.0, 0.5, 2.0)
+    y = x.exp()
+    yref = weakref.ref(y)
+    z = y.relu().sum()
+    del y
+    gc.collect()
+    assert yref() is None
+    (g,) = mg.autograd.grad(z, x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), np.exp([-1.0, 0.5, 2.0]))
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([-1.0, 0.5, 2.0]))
+
+
+def test_hooks_of_a_dropped_intermediate_still_run():
+    """A hook is a side effect the caller asked for: its tensor is kept until backward even
+    when the caller drops it, and freed with the graph after."""
+    x = t64(1.0, -2.0)
+    h = x * 3
+    seen = []
+    h.register_hook(lambda g: seen.append(g.numpy().copy()))
+    href = weakref.ref(h)
+    y = h.relu().sum()
+    del h
+    gc.collect()
+    assert href() is not None
+    y.backward()
+    (g,) = seen
+    np.testing.assert_array_equal(g, [1.0, 0.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 0.0])
+    gc.collect()
+    assert href() is None
+
+
+def test_inplace_change_through_a_view_of_a_freed_output_is_detected():
+    """exp saves its output's array; the output Tensor is gone but a view of it shares its
+    version counter, so an in-place change through the view is still caught."""
+    x = t64(1.0, 2.0)
+    y = x.exp()
+    v = y[:]
+    z = y.relu().sum()
+    del y
+    gc.collect()
+    with mg.no_grad():
+        v.mul_(2.0)
+    with pytest.raises(RuntimeError, match="Exp: output 0 of shape \\(2,\\) was modified"):
+        z.backward()
 
 
 # ------------------------------------------------------------------ in-place
