@@ -353,10 +353,10 @@ class Function:
         """Output `i` as a Tensor of this graph (for backwards that reuse it, like exp's):
         the output itself while it lives, else a new Tensor on its saved array with this
         function as creator, so a gradient through it (create_graph) still reaches here."""
-        y = self.outputs[i]()
-        if y is not None:
-            return y
+        live = self.outputs[i]()
         saved = getattr(self, "_saved_outputs", None)
+        if live is not None and (saved is None or live._data is saved[i]):
+            return live
         if saved is None:
             raise RuntimeError(
                 f"{type(self).__name__}: output {i} was freed before backward and the function "
@@ -364,11 +364,13 @@ class Function:
             )
         from .tensor import Tensor, VersionCounter
 
+        # freed, or given another array by `.data =` (the forward's value is what counts)
         y = Tensor._make(saved[i], True)
         y.creator, y.generation, y._out_index = self, self.generation + 1, i
         counter = self._out_counters[i]()  # a view of the output may still share it
         y._vc = counter if counter is not None else VersionCounter(self._out_versions[i])
-        self.outputs[i] = weakref.ref(y)
+        if live is None:
+            self.outputs[i] = weakref.ref(y)
         return y
 
     def _check_versions(self) -> None:
@@ -610,7 +612,7 @@ def run_backward(
         # leaves (or, for grad(), the inputs asked for) are complete only now
         finished = leaves if targets is None else wanted
         for key, t in finished.items():
-            if key in grads and key not in hooked and t._hooks:
+            if key in grads and key not in hooked and (t._hooks or t._retains_grad):
                 grads[key] = _run_hooks(t, grads[key], create_graph)
 
     if targets is None:
