@@ -59,9 +59,29 @@ def _window(i: int, j: int, g: PoolGeometry) -> tuple[slice, ...]:
     )
 
 
-def _padded_zeros(gy: Array, g: PoolGeometry) -> Array:
+def _padded_zeros(gy: Array, g: PoolGeometry, order: tuple[int, ...] = (0, 1, 2, 3)) -> Array:
+    """Zeros of the padded input's shape (N, C, Hp, Wp), laid out in memory with axis
+    `order[0]` slowest and `order[-1]` fastest (the pooled input's own order)."""
     (ph, pw), (h, w) = g.padding, g.in_hw
-    return get_array_module(gy).zeros(gy.shape[:2] + (h + 2 * ph, w + 2 * pw), dtype=gy.dtype)
+    shape = gy.shape[:2] + (h + 2 * ph, w + 2 * pw)
+    buf = get_array_module(gy).zeros(tuple(shape[a] for a in order), dtype=gy.dtype)
+    return buf.transpose(tuple(np.argsort(order)))
+
+
+def memory_order(x: Array) -> tuple[int, ...]:
+    """x's axes from the slowest-varying in memory to the fastest, when x is dense (a
+    permutation of a C-ordered array, as a convolution's batch-minor output is); C order
+    otherwise."""
+    c_order = tuple(range(x.ndim))
+    if x.ndim == 0 or x.size <= 1:
+        return c_order
+    order = tuple(sorted(range(x.ndim), key=lambda a: -abs(x.strides[a])))
+    step = x.itemsize
+    for a in reversed(order):
+        if x.strides[a] != step and x.shape[a] > 1:
+            return c_order
+        step *= x.shape[a]
+    return order
 
 
 def _crop(buf: Array, g: PoolGeometry) -> Array:
@@ -83,6 +103,7 @@ class MaxPool2d(Function):
         if cuda_kernels.handles(x):
             y, self.idx = cuda_kernels.max_pool_forward(x, self.g)
             return y
+        self.order = memory_order(x)  # the gradient comes back in x's layout
         xpad = _pad(x, self.g, -math.inf)
         parts: dict[int, tuple[Array, Array]] = {}
 
@@ -100,7 +121,7 @@ class MaxPool2d(Function):
         return y
 
     def backward(self, gy):
-        return PoolScatter(self.g, self.idx)(gy)
+        return PoolScatter(self.g, self.idx, getattr(self, "order", (0, 1, 2, 3)))(gy)
 
 
 def _running_max(views: list[Array]) -> tuple[Array, Array]:
@@ -186,20 +207,20 @@ def _select(v: Array, keep: Array, out: Array | None = None) -> Array:
     return r.view(v.dtype)
 
 
-def _argmax_places(idx: Array, padded: tuple[int, ...], g: PoolGeometry) -> Array:
-    """Flat index, in a padded buffer of shape `padded` (N, C, Hp, Wp), of the value each
-    window's argmax `idx` (N, C, OH, OW) points at: the window's first value plus the
-    kernel offset's place, a table lookup and two broadcast adds."""
+def _argmax_places(idx: Array, steps: tuple[int, ...], first: int, g: PoolGeometry) -> Array:
+    """Where, in the memory of a padded buffer (N, C, Hp, Wp) whose axes advance by
+    `steps` elements, the value each window's argmax `idx` (N, C, OH, OW) points at lies,
+    for images `first`, `first` + 1, ...: the kernel offset's place (a table lookup) plus
+    the window's start and the image's and channel's (broadcast adds)."""
     xp = get_array_module(idx)
     n, c, oh, ow = idx.shape
-    plane = padded[2] * padded[3]  # values per (padded) plane
     (kh, kw), (sh, sw) = g.kernel, g.stride
     k = xp.arange(kh * kw)
-    offsets = k // kw * padded[3] + k % kw  # place of each kernel offset in the window
-    starts = xp.arange(oh).reshape(oh, 1) * (sh * padded[3]) + xp.arange(ow) * sw  # (OH, OW)
+    offsets = k // kw * steps[2] + k % kw * steps[3]  # each kernel offset in the window
     places = offsets[idx]  # (N, C, OH, OW), intp; indexing beats take() 3x here
-    places += starts  # broadcast over whole planes: long inner loops
-    places += xp.arange(n * c).reshape(n, c, 1, 1) * plane
+    places += (xp.arange(oh) * (sh * steps[2])).reshape(oh, 1) + xp.arange(ow) * (sw * steps[3])
+    places += (xp.arange(first, first + n) * steps[0]).reshape(n, 1, 1, 1)
+    places += (xp.arange(c) * steps[1]).reshape(c, 1, 1)
     return places
 
 
@@ -209,21 +230,26 @@ class PoolScatter(Function):
 
     uses_inputs = False
 
-    def __init__(self, g: PoolGeometry, idx: Array) -> None:
-        self.g, self.idx = g, idx
+    def __init__(self, g: PoolGeometry, idx: Array, order: tuple[int, ...] = (0, 1, 2, 3)) -> None:
+        self.g, self.idx, self.order = g, idx, order
 
     def forward(self, gy):
         if cuda_kernels.handles(gy):
             return cuda_kernels.max_pool_backward(gy, self.idx, self.g)
-        buf = _padded_zeros(gy, self.g)
+        buf = _padded_zeros(gy, self.g, self.order)  # in the pooled input's layout
+        flat = buf.transpose(self.order).reshape(-1)  # its memory, as one view
+        steps = tuple(s // buf.itemsize for s in buf.strides)
+        order = self.order
         kh, kw = self.g.kernel
         # windows that cannot overlap are written straight into the buffer
         apart = all(s >= k for s, k in zip(self.g.stride, self.g.kernel, strict=True))
 
         def work(lo: int, hi: int) -> None:  # a share of the images per thread
             part, g, idx = buf[lo:hi], gy[lo:hi], self.idx[lo:hi]
-            if apart:  # each value lands in a place of its own: one scatter
-                part.reshape(-1)[_argmax_places(idx, part.shape, self.g)] = g
+            if apart:  # each value lands in a place of its own: one scatter, walked in
+                # the buffer's memory order
+                places = _argmax_places(idx, steps, lo, self.g)
+                flat[places.transpose(order)] = g.transpose(order)
                 return
             for k in range(kh * kw):
                 part[_window(k // kw, k % kw, self.g)] += _select(g, idx == k)

@@ -150,6 +150,37 @@ def test_relu_edges_equal_torch(dtype):
         np.testing.assert_array_equal(g.numpy(), tg.numpy())
 
 
+def test_relu_keeps_a_batch_minor_layout_and_its_gradients():
+    """A convolution's output is batch-minor (N varies fastest): ReLU's output and mask
+    follow that order (a C-ordered mask made the forward a strided walk), and its
+    gradient, first order and recorded, is the same whatever order gy comes in."""
+    rng = np.random.default_rng(0)
+    c = rng.standard_normal((3, 4, 5, 6)).astype(np.float32)
+    c[0, 0, 0, :3] = [0.0, -0.0, np.nan]
+    x_bm = c.transpose(3, 0, 1, 2)  # (6, 3, 4, 5), batch-minor
+    gy_c = rng.standard_normal(x_bm.shape).astype(np.float32)
+    gy_c[0, 0, 0, 0] = np.inf  # at a dropped place (x = 0): the gradient is 0, not NaN
+    expected = None
+    for x in (x_bm, np.ascontiguousarray(x_bm)):
+        X = mg.Tensor(x, requires_grad=True)
+        y = mg.relu(X)
+        assert y._data.strides == x.strides
+        assert y.creator.drop.strides == tuple(s // 4 for s in x.strides)  # 1-byte mask
+        got = []
+        for gy in (gy_c, np.asfortranarray(gy_c), gy_c.transpose(3, 2, 1, 0).copy().T):
+            (g,) = mg.grad(y, X, mg.Tensor(gy), retain_graph=True)
+            (gg,) = mg.grad(y, X, mg.Tensor(gy), retain_graph=True, create_graph=True)
+            np.testing.assert_array_equal(g.numpy(), gg.detach().numpy())
+            got.append(g.numpy())
+        for g in got[1:]:
+            np.testing.assert_array_equal(g, got[0])
+        if expected is None:
+            expected = got[0]
+        np.testing.assert_array_equal(got[0], expected)
+    keep = (x_bm > 0) | np.isnan(x_bm)  # PyTorch's threshold_backward
+    np.testing.assert_array_equal(expected, np.where(keep, gy_c, 0).astype(np.float32))
+
+
 def test_relu_leaky_relu_keep_inputs_and_double_backward():
     x0 = np.array([[-1.5, 0.5, 2.0], [3.0, -0.25, -4.0]])
     for f in (mg.relu, lambda t: mg.leaky_relu(t, 0.2), lambda t: mg.leaky_relu(t, 1.5)):
