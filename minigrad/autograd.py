@@ -326,7 +326,8 @@ class Function:
         if record:
             self._record_inputs(tensors)
             if self.uses_inputs:  # backward reads them: keep them, and their versions
-                self.inputs = tensors
+                read = self.inputs_read(self.needs_input_grad)
+                self.inputs = tuple(t if r else None for t, r in zip(tensors, read, strict=True))
                 self._versions = tuple(t._version for t in tensors)
             if self.uses_outputs:  # keep the arrays, not the Tensors (which point here)
                 self._saved_outputs = ys
@@ -348,6 +349,12 @@ class Function:
         self._in_meta = tuple((t._data.shape, t._data.dtype) for t in tensors)
         self.generation = max(t.generation for t in tensors)
         self.needs_input_grad = tuple(t.requires_grad for t in tensors)
+
+    def inputs_read(self, needs: tuple[bool, ...]) -> tuple[bool, ...]:
+        """Which inputs a backward with these `needs_input_grad` reads (under
+        `uses_inputs`); the others are kept as None in `inputs`, so that `h * 2.0` does
+        not keep h alive. All of them unless a primitive says otherwise."""
+        return (True,) * len(needs)
 
     def output(self, i: int = 0) -> Tensor:
         """Output `i` as a Tensor of this graph (for backwards that reuse it, like exp's):
@@ -386,7 +393,7 @@ class Function:
             return
         if self.uses_inputs:
             for i, (t, v) in enumerate(zip(self.inputs, self._versions, strict=True)):
-                if t._version != v:
+                if t is not None and t._version != v:
                     raise RuntimeError(
                         f"{type(self).__name__}: input {i} of shape {t.shape} was modified "
                         f"in place after the forward (version {v} -> {t._version}); its "

@@ -1193,19 +1193,43 @@ def test_retain_grad_on_grad_target_matches_torch():
     close(*res)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (memory, pre-existing): Mul/Div keep both input Tensors (uses_inputs) even "
-    "when the other operand needs no gradient, so `h * 2.0` pins h; PyTorch saves "
-    "only what the needed gradient reads",
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda h: h * 2.0,
+        lambda h: 2.0 * h,
+        lambda h: h / 4.0,
+        lambda h: h * mg.tensor(np.full(3, 2.0)),
+        lambda h: mg.nn.functional.dropout(h, 0.5),
+    ],
 )
-def test_mul_by_constant_does_not_pin_the_tensor():
+def test_mul_by_constant_does_not_pin_the_tensor(op):
+    """Mul and Div keep an input only when a gradient reads it: h * 2.0 (and dropout's
+    mask product) does not keep h alive, as PyTorch saves only what it needs."""
+    mg.manual_seed(0)
     x = mg.tensor(rand(3), requires_grad=True)
     h = x * x
     ref = weakref.ref(h)
-    y = h * 2.0
+    y = op(h)
+    g = 2 * rand(3) * (y.detach().numpy() / (rand(3) ** 2))  # d(op(x^2))/dx = 2x op'(.)
     del h
     collect()
     assert ref() is None
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 4 * rand(3))
+    np.testing.assert_allclose(x.grad.numpy(), g, rtol=1e-12)
+
+
+def test_mul_and_div_keep_what_the_other_gradient_reads():
+    """Both need a gradient: both inputs are kept, and an in-place change of either after
+    the forward is caught; a constant divisor is kept (a's gradient is gy / b)."""
+    a, b = mg.tensor(rand(3), requires_grad=True), mg.tensor(rand(3) + 1, requires_grad=True)
+    for f in (lambda a, b: a * b, lambda a, b: a / b):
+        y = f(a, b)
+        assert all(t is not None for t in y.creator.inputs)
+        with mg.no_grad():
+            b.add_(1.0)
+        with pytest.raises(RuntimeError, match="modified in place"):
+            y.sum().backward()
+    c = mg.tensor(rand(3) + 1)
+    y = a / c
+    assert y.creator.inputs[0] is None and y.creator.inputs[1] is c

@@ -171,21 +171,30 @@ class Mul(Function):
     def forward(self, a, b):
         return a * b
 
+    def inputs_read(self, needs):
+        na, nb = needs
+        return nb, na  # a's gradient reads b, b's reads a
+
     def backward(self, gy):
-        a, b = self.inputs
+        a, b = self.inputs  # None where no gradient reads it
         na, nb = self.needs_input_grad
-        return (sum_to(gy * b, a.shape) if na else None, sum_to(gy * a, b.shape) if nb else None)
+        (sa, _), (sb, _) = self._in_meta
+        return (sum_to(gy * b, sa) if na else None, sum_to(gy * a, sb) if nb else None)
 
 
 class Div(Function):
     def forward(self, a, b):
         return a / b
 
+    def inputs_read(self, needs):
+        return needs[1], True  # a only for b's gradient
+
     def backward(self, gy):
-        a, b = self.inputs
+        a, b = self.inputs  # a is None when b needs no gradient
         na, nb = self.needs_input_grad
+        (sa, _), (sb, _) = self._in_meta
         ga = gy / b
-        return (sum_to(ga, a.shape) if na else None, sum_to(-ga * a / b, b.shape) if nb else None)
+        return (sum_to(ga, sa) if na else None, sum_to(-ga * a / b, sb) if nb else None)
 
 
 class Neg(Function):
