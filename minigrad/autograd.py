@@ -460,9 +460,8 @@ def _edge_key(e: Any) -> Any:
 
 
 def grad_key(t: Tensor) -> Any:
-    """`_edge_key` of the tensor's edge."""
-    c = t.creator
-    return id(t) if c is None else (id(c), t._out_index)
+    """The key t's gradient waits under: that of its edge."""
+    return _edge_key(edge(t))
 
 
 def _collect(roots: Sequence[Tensor], strict: bool) -> tuple[list[Function], bool]:

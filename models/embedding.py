@@ -93,11 +93,16 @@ class EmbeddingNet(nn.Module):
             h = layer(h)
         return F.normalize(h, dim=1)
 
-    def embed(self, x: mg.Tensor) -> mg.Tensor:
-        """The vectors retrieval uses: the output, or the features under `retrieve`."""
-        return self.features(x) if self.retrieve == "features" else self(x)
+    def embed(self, x: mg.Tensor, layer: str | None = None) -> mg.Tensor:
+        """The vectors retrieval uses: the output, or the features, as `layer` (default:
+        `retrieve`) says."""
+        return self.features(x) if (layer or self.retrieve) == "features" else self(x)
+
+    def embed_width(self, layer: str | None = None) -> int:
+        """The width of `embed`'s vectors of `layer` (default: `retrieve`)."""
+        return self.feature_dim if (layer or self.retrieve) == "features" else self.embedding_dim
 
     @property
     def embed_dim(self) -> int:
         """The width of `embed`'s vectors."""
-        return self.feature_dim if self.retrieve == "features" else self.embedding_dim
+        return self.embed_width()

@@ -119,13 +119,16 @@ def load_net(run_dir: str | Path, device: str) -> EmbeddingNet:
 
 
 @mg.no_grad()
-def embed(net: EmbeddingNet, images: np.ndarray, device: str, batch: int = 500) -> np.ndarray:
-    """float32 embeddings (N, D) of uint8 images (N, 28, 28): `net.embed`'s vectors."""
+def embed(
+    net: EmbeddingNet, images: np.ndarray, device: str, batch: int = 500, layer: str | None = None
+) -> np.ndarray:
+    """float32 embeddings (N, D) of uint8 images (N, 28, 28): `net.embed`'s vectors (of
+    `layer`, default: the net's `retrieve`)."""
     if len(images) == 0:
-        return np.zeros((0, net.embed_dim), np.float32)
+        return np.zeros((0, net.embed_width(layer)), np.float32)
     x = mgdata.to_unit_range(images)
     parts = [
-        net.embed(mg.tensor(x[i : i + batch], device=device)).numpy()
+        net.embed(mg.tensor(x[i : i + batch], device=device), layer).numpy()
         for i in range(0, len(x), batch)
     ]
     return np.concatenate(parts).astype(np.float32, copy=False)

@@ -36,6 +36,7 @@ from models.siamese import LOSS_FORMS, contrastive_loss, sample_pairs
 from models.triplet import triplet_loss
 from train import common
 from train import distributed as tdist
+from train import embed as embed_job
 from train import run as scaffold
 from train.metrics import knn_accuracy, map_at_r, recall_at_k
 
@@ -610,16 +611,10 @@ class Run:
         """Embeddings (N, D) of uint8 images (N, 28, 28), in eval mode, with the averaged
         weights under --ema: of --retrieve-from's layer, or of `layer` when given."""
         net = self.net.module if self.session else self.net  # the model under the wrapper
-        layer = layer or net.retrieve
         self.net.eval()
         try:
             with self.ema.swapped() if self.ema else contextlib.nullcontext():
-                x = mgdata.to_unit_range(images)
-                parts = []
-                for i in range(0, len(x), batch):
-                    xt = mg.tensor(x[i : i + batch], device=self.device)
-                    parts.append((net.features(xt) if layer == "features" else net(xt)).numpy())
-            return np.concatenate(parts)
+                return embed_job.embed(net, images, self.device, batch, layer)
         finally:
             self.net.train()
 

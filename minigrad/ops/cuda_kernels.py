@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import Array, cupy_module, get_array_module, is_cupy_array
+from .layout import is_dense, memory_order, new_in_order, strides_in_elements
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -412,38 +413,15 @@ def handles(*arrays: Array) -> bool:
 
 
 # ------------------------------------------------------------------------------- layouts
-def _strides(a: Array) -> tuple[int, ...]:
-    """Strides in elements, as the kernels index."""
-    return tuple(s // a.itemsize for s in a.strides)
-
-
-def _memory_order(a: Array) -> list[int]:
-    """Axes of `a` from the slowest to the fastest in memory."""
-    return sorted(range(a.ndim), key=lambda d: -abs(a.strides[d]))
-
-
-def _is_dense(a: Array) -> bool:
-    """No gaps, no overlap, no negative strides: the flat index m reaches every element."""
-    expected = a.itemsize
-    for d in reversed(_memory_order(a)):
-        if a.shape[d] != 1:
-            if a.strides[d] != expected:
-                return False
-            expected *= a.shape[d]
-    return True
-
-
 def _empty_like(a: Array) -> Array:
     """An uninitialised dense array shaped as `a` with its axes in the same memory order
     (NumPy's order='K'); when `a` is dense, one flat index is the same element in both."""
-    order = _memory_order(a)
-    buf = get_array_module(a).empty([a.shape[d] for d in order], dtype=a.dtype)
-    return buf.transpose(tuple(int(d) for d in np.argsort(order)))
+    return new_in_order(get_array_module(a).empty, a.shape, memory_order(a), a.dtype)
 
 
 def _dense(a: Array) -> Array:
     """`a` itself if dense, else a dense copy in its memory order."""
-    if _is_dense(a):
+    if is_dense(a):
         return a
     b = _empty_like(a)
     b[...] = a
@@ -473,7 +451,7 @@ def im2col(x: Array, g: Any, out_hw: tuple[int, int]) -> Array:
     oh, ow = out_hw
     cols = get_array_module(x).empty((c, kh, kw, oh, ow, n), dtype=x.dtype)
     geometry = (kh, kw, oh, ow, sh, sw, ph, pw, dh, dw)
-    _run("im2col", cols.size, x, cols, n, c, h, w, *_strides(x), *geometry)
+    _run("im2col", cols.size, x, cols, n, c, h, w, *strides_in_elements(x), *geometry)
     return cols
 
 
@@ -504,7 +482,18 @@ def max_pool_forward(x: Array, g: Any) -> tuple[Array, Array]:
     n, c, h, w = x.shape
     y = xp.empty((n, c) + tuple(g.out_hw), dtype=x.dtype)
     argmax = xp.empty(y.shape, dtype=np.int32)
-    args = (x, y, argmax, n, c, h, w, *_strides(x), *_pool_geometry(g), x.dtype.type(-np.inf))
+    args = (
+        x,
+        y,
+        argmax,
+        n,
+        c,
+        h,
+        w,
+        *strides_in_elements(x),
+        *_pool_geometry(g),
+        x.dtype.type(-np.inf),
+    )
     _run("max_pool_forward", y.size, *args)
     return y, argmax
 
@@ -516,7 +505,7 @@ def max_pool_backward(gy: Array, argmax: Array, g: Any) -> Array:
     h, w = g.in_hw
     gx = xp.empty((n, c, h, w), dtype=gy.dtype)
     argmax = xp.ascontiguousarray(argmax)
-    args = (gy, argmax, gx, n, c, h, w, *_strides(gy), *_pool_geometry(g))
+    args = (gy, argmax, gx, n, c, h, w, *strides_in_elements(gy), *_pool_geometry(g))
     _run("max_pool_backward", gx.size, *args)
     return gx
 
@@ -527,7 +516,19 @@ def max_pool_gather(x: Array, argmax: Array, g: Any) -> Array:
     n, c, h, w = x.shape
     y = xp.empty(argmax.shape, dtype=x.dtype)
     argmax = xp.ascontiguousarray(argmax)
-    _run("max_pool_gather", y.size, x, argmax, y, n, c, h, w, *_strides(x), *_pool_geometry(g))
+    _run(
+        "max_pool_gather",
+        y.size,
+        x,
+        argmax,
+        y,
+        n,
+        c,
+        h,
+        w,
+        *strides_in_elements(x),
+        *_pool_geometry(g),
+    )
     return y
 
 
@@ -535,7 +536,7 @@ def window_sum(x: Array, g: Any) -> Array:
     """Sum of each window of x `(N, C, H, W)` (zero padding): `(N, C, OH, OW)`."""
     n, c, h, w = x.shape
     y = get_array_module(x).empty((n, c) + tuple(g.out_hw), dtype=x.dtype)
-    _run("window_sum", y.size, x, y, n, c, h, w, *_strides(x), *_pool_geometry(g))
+    _run("window_sum", y.size, x, y, n, c, h, w, *strides_in_elements(x), *_pool_geometry(g))
     return y
 
 
@@ -545,7 +546,7 @@ def window_sum_t(gy: Array, g: Any) -> Array:
     n, c = gy.shape[:2]
     h, w = g.in_hw
     gx = get_array_module(gy).empty((n, c, h, w), dtype=gy.dtype)
-    _run("window_sum_t", gx.size, gy, gx, n, c, h, w, *_strides(gy), *_pool_geometry(g))
+    _run("window_sum_t", gx.size, gy, gx, n, c, h, w, *strides_in_elements(gy), *_pool_geometry(g))
     return gx
 
 

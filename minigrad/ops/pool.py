@@ -23,6 +23,7 @@ from ..backend import Array, get_array_module
 from ..tensor import Tensor
 from . import cuda_kernels
 from .elementwise import _UINT, scale
+from .layout import is_dense, memory_order, new_in_order, strides_in_elements
 from .linalg import matmul
 from .reduce import broadcast_to
 from .shape import getitem, reshape
@@ -60,28 +61,11 @@ def _window(i: int, j: int, g: PoolGeometry) -> tuple[slice, ...]:
 
 
 def _padded_zeros(gy: Array, g: PoolGeometry, order: tuple[int, ...] = (0, 1, 2, 3)) -> Array:
-    """Zeros of the padded input's shape (N, C, Hp, Wp), laid out in memory with axis
-    `order[0]` slowest and `order[-1]` fastest (the pooled input's own order)."""
+    """Zeros of the padded input's shape (N, C, Hp, Wp), its axes in memory in `order` (the
+    pooled input's own)."""
     (ph, pw), (h, w) = g.padding, g.in_hw
     shape = gy.shape[:2] + (h + 2 * ph, w + 2 * pw)
-    buf = get_array_module(gy).zeros(tuple(shape[a] for a in order), dtype=gy.dtype)
-    return buf.transpose(tuple(np.argsort(order)))
-
-
-def memory_order(x: Array) -> tuple[int, ...]:
-    """x's axes from the slowest-varying in memory to the fastest, when x is dense (a
-    permutation of a C-ordered array, as a convolution's batch-minor output is); C order
-    otherwise."""
-    c_order = tuple(range(x.ndim))
-    if x.ndim == 0 or x.size <= 1:
-        return c_order
-    order = tuple(sorted(range(x.ndim), key=lambda a: -abs(x.strides[a])))
-    step = x.itemsize
-    for a in reversed(order):
-        if x.strides[a] != step and x.shape[a] > 1:
-            return c_order
-        step *= x.shape[a]
-    return order
+    return new_in_order(get_array_module(gy).zeros, shape, order, gy.dtype)
 
 
 def _crop(buf: Array, g: PoolGeometry) -> Array:
@@ -100,10 +84,11 @@ class MaxPool2d(Function):
         self.g = g
 
     def forward(self, x):
+        # the gradient comes back in x's memory order when x is dense, else in C order
+        self.order = tuple(memory_order(x)) if is_dense(x) else (0, 1, 2, 3)
         if cuda_kernels.handles(x):
             y, self.idx = cuda_kernels.max_pool_forward(x, self.g)
             return y
-        self.order = memory_order(x)  # the gradient comes back in x's layout
         xpad = _pad(x, self.g, -math.inf)
         parts: dict[int, tuple[Array, Array]] = {}
 
@@ -121,7 +106,7 @@ class MaxPool2d(Function):
         return y
 
     def backward(self, gy):
-        return PoolScatter(self.g, self.idx, getattr(self, "order", (0, 1, 2, 3)))(gy)
+        return PoolScatter(self.g, self.idx, self.order)(gy)
 
 
 def _running_max(views: list[Array]) -> tuple[Array, Array]:
@@ -237,9 +222,9 @@ class PoolScatter(Function):
         if cuda_kernels.handles(gy):
             return cuda_kernels.max_pool_backward(gy, self.idx, self.g)
         buf = _padded_zeros(gy, self.g, self.order)  # in the pooled input's layout
-        flat = buf.transpose(self.order).reshape(-1)  # its memory, as one view
-        steps = tuple(s // buf.itemsize for s in buf.strides)
         order = self.order
+        flat = buf.transpose(order).reshape(-1)  # its memory, as one view
+        steps = strides_in_elements(buf)
         kh, kw = self.g.kernel
         # windows that cannot overlap are written straight into the buffer
         apart = all(s >= k for s, k in zip(self.g.stride, self.g.kernel, strict=True))

@@ -9,7 +9,8 @@ from op_cases import torch_or_skip
 
 import minigrad as mg
 from minigrad.backend import as_numpy
-from minigrad.ops.pool import avg_pool2d, interpolate, max_pool2d, memory_order
+from minigrad.ops.layout import memory_order
+from minigrad.ops.pool import avg_pool2d, interpolate, max_pool2d
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 
