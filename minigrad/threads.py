@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from .ops import layout
+
 MIN_PARALLEL = 1 << 17  # elements below which one thread does all the work
 
 _ENV = "MINIGRAD_NUM_THREADS"
@@ -131,27 +133,43 @@ def copy(out: Any, src: Any) -> None:
     split(len(out), work, unit=out[:1].size, xp=xp)
 
 
+def _layout(a: np.ndarray) -> tuple[int, ...] | None:
+    """The strides in elements of a dense array's axes longer than 1 (its memory order, in
+    effect), or None for an array with gaps, overlaps or negative strides."""
+    if not layout.is_dense(a):
+        return None
+    return tuple(s // a.itemsize for s, n in zip(a.strides, a.shape, strict=True) if n != 1)
+
+
 def parallel(*arrays: Any) -> bool:
     """Whether a one-pass kernel over these NumPy arrays is worth splitting over threads:
-    all C-contiguous, of one size >= MIN_PARALLEL, and more than one thread."""
+    of one shape with >= MIN_PARALLEL elements, all dense in one memory order (C order, or
+    a convolution's batch-minor order, ...), and more than one thread."""
     first = arrays[0]
-    return (
+    if not (
         isinstance(first, np.ndarray)
         and first.size >= MIN_PARALLEL
         and get_num_threads() > 1
-        and all(
-            isinstance(a, np.ndarray) and a.flags.c_contiguous and a.size == first.size
-            for a in arrays
-        )
-    )
+        and all(isinstance(a, np.ndarray) and a.shape == first.shape for a in arrays)
+    ):
+        return False
+    order = _layout(first)
+    return order is not None and all(_layout(a) == order for a in arrays[1:])
+
+
+def _flat(a: np.ndarray) -> np.ndarray:
+    """A dense array as a 1-D view in its memory order (a view: the axes in memory order
+    are C-contiguous)."""
+    return a.transpose(layout.memory_order(a)).reshape(-1)
 
 
 def elementwise(kernel: Callable[..., Any], *arrays: Any) -> None:
     """Run `kernel(*arrays)`, which writes its outputs (some of `arrays`) in place with
-    `out=`: on a share of the elements per thread when `parallel(*arrays)` (as 1-D views,
-    no copies), else once on the whole arrays, whatever their layout or module."""
+    `out=`: on a share of the elements per thread when `parallel(*arrays)` (as 1-D views in
+    their common memory order, no copies), else once on the whole arrays, whatever their
+    layout or module."""
     if not parallel(*arrays):
         kernel(*arrays)
         return
-    flat = [a.reshape(-1) for a in arrays]
+    flat = [_flat(a) for a in arrays]
     split(flat[0].size, lambda lo, hi: kernel(*(f[lo:hi] for f in flat)))

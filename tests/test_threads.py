@@ -111,6 +111,63 @@ def test_threaded_activations_match_one_thread_bit_for_bit(two_threads, op, dtyp
         assert a.dtype == dtype
 
 
+def _in_order(x, order):
+    """x's values in a dense array whose axes lie in memory in `order` (slowest first)."""
+    return np.ascontiguousarray(x.transpose(order)).transpose(np.argsort(order))
+
+
+@pytest.mark.parametrize("order", [(1, 2, 3, 0), (0, 2, 3, 1)], ids=["batch_minor", "nhwc"])
+@pytest.mark.parametrize("op", ["relu", "leaky_relu"])
+def test_dense_non_c_order_inputs_split_too_and_match_one_thread(two_threads, order, op):
+    x = _in_order(_edges((4, 8, 64, 80), np.float32), order)  # a convolution's layout
+    assert not x.flags.c_contiguous and threads.parallel(x, np.empty_like(x))
+    gy = _in_order(np.random.default_rng(1).standard_normal(x.shape).astype(np.float32), order)
+    gy[0, 0, 0, :3] = [np.inf, np.nan, -np.inf]
+    out = {}
+    for n in (2, 1):
+        threads.set_num_threads(n)
+        t = mg.from_numpy(x).requires_grad_()  # shares x: its layout kept
+        y = getattr(F, op)(t)
+        y.backward(mg.from_numpy(gy))
+        out[n] = (y.detach().numpy(), t.grad.numpy())
+    for a, b in zip(out[2], out[1], strict=True):
+        np.testing.assert_array_equal(a, b)
+    # and the values of the same op on a C-ordered copy, by the plain path
+    threads.set_num_threads(1)
+    t = mg.tensor(np.ascontiguousarray(x), requires_grad=True)
+    y = getattr(F, op)(t)
+    y.backward(mg.tensor(np.ascontiguousarray(gy)))
+    np.testing.assert_array_equal(out[2][0], y.detach().numpy())
+    np.testing.assert_array_equal(out[2][1], t.grad.numpy())
+    assert out[2][0].strides == x.strides  # the layout kept, as by one thread
+
+
+def test_elementwise_writes_every_element_of_a_batch_minor_output(two_threads):
+    x = _in_order(
+        np.arange(threads.MIN_PARALLEL * 2, dtype=np.float32).reshape(8, 4, 128, 64), (1, 2, 3, 0)
+    )
+    out = np.full_like(x, np.nan)  # empty_like keeps the layout; NaN marks an unwritten place
+    seen = set()
+
+    def kernel(a, o):
+        seen.add(threading.get_ident())
+        np.multiply(a, 2, out=o)
+
+    threads.elementwise(kernel, x, out)
+    np.testing.assert_array_equal(out, 2 * x)
+    assert len(seen) == 2
+
+
+def test_mixed_layouts_and_shapes_take_the_plain_path(two_threads):
+    c = np.zeros((4, 8, 64, 80), np.float32)
+    bm = _in_order(c, (1, 2, 3, 0))
+    assert threads.parallel(c, np.zeros_like(c)) and threads.parallel(bm, np.empty_like(bm))
+    assert not threads.parallel(c, bm)  # one flat index would mean two different elements
+    assert not threads.parallel(c, c[:2])
+    assert not threads.parallel(c, c.astype(np.uint8)[..., ::-1])  # negative stride
+    assert threads.parallel(c, c.astype(np.uint8))  # same order, other item size
+
+
 def test_non_contiguous_and_small_inputs_take_the_plain_path(two_threads):
     x = _edges((4, 8, 80, 128), np.float32)[..., ::2]  # a strided view
     assert not threads.parallel(x) and not threads.parallel(np.ones(10, np.float32))
