@@ -37,13 +37,14 @@ from train.metrics import mode_coverage
 # upper bounds of the size flags, far above any useful value, so that a typo such as
 # --nz 100000000 is refused by name instead of exhausting memory
 MAX_BATCH, MAX_NZ, MAX_HIDDEN, MAX_LAYERS, MAX_PACK = 65536, 1024, 2048, 16, 64
+MAX_COMPONENTS, MAX_SPREAD = 100_000, 100.0
 MAX_EVAL_SAMPLES = 100_000
 # Defaults on MNIST (the bundled digits or --data-dir files) where the flag is not given:
 # the recipes measured on several training seeds in docs/results.md. The
 # papers' settings stay one flag away (--pack 1, --ema 0, --batch-size 64, --lr 2e-4;
 # --no-g-batchnorm).
 MNIST_RECIPES: dict[str, dict[str, Any]] = {
-    "dcgan": {"batch_size": 32, "pack": 2, "ema": 0.999},
+    "dcgan": {"batch_size": 32, "pack": 2, "ema": 0.999, "latent_components": 50},
     "mlp": {"dropout": 0.5, "g_batchnorm": True, "epochs": 100},
 }
 # learning rates measured with one objective only: the other objectives keep their own
@@ -64,6 +65,8 @@ PLAIN_DEFAULTS: dict[str, Any] = {
     "lr_decay": "none",
     "steps_per_epoch": 1000,
     "augment": "none",
+    "latent_components": 0,
+    "latent_spread": 1.0,
 }
 
 
@@ -259,6 +262,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="latent size (default: 100 for images, 2 for 2-D data)",
     )
     p.add_argument(
+        "--latent-components",
+        type=common.int_in(0, MAX_COMPONENTS),
+        default=None,
+        metavar="K",
+        help="a Gaussian-mixture latent (after DeLiGAN, Gurumurthy et al. 2017): G sees "
+        "z + mu_k, one of K learnt means, with z's first coordinate picking k; 0: the plain "
+        "N(0, I) latent; not with --model cgan (default: 50 for the DCGAN on MNIST, else 0)",
+    )
+    p.add_argument(
+        "--latent-spread",
+        type=common.float_in(0.0, MAX_SPREAD, lo_open=True),
+        default=None,
+        metavar="S",
+        help="standard deviation of the mixture's initial means, per latent coordinate; "
+        "with --latent-components (default: 1.0)",
+    )
+    p.add_argument(
         "--hidden",
         type=common.int_in(1, MAX_HIDDEN),
         default=None,
@@ -397,6 +417,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
         recipe = TOY_RECIPES.get(args.dataset, {})
     recipe = {} if getattr(args, "resume", None) else recipe
     pack_default = getattr(args, "pack", None) is None  # named in the batch-size error
+    # a resumed run's config holds the default spread with no mixture: not a user's flag
+    spread_given = getattr(args, "latent_spread", None) is not None and not args.resume
     scaffold.fill_unset(args, {**PLAIN_DEFAULTS, "batch_size": 512 if toy else 64, **recipe})
     if not 0.0 <= (getattr(args, "ema", 0.0) or 0.0) < 1.0:
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
@@ -428,6 +450,19 @@ def fill_defaults(args: argparse.Namespace) -> None:
             whose = f"the default for --dataset {args.dataset}"
         why = f" ({whose}; --pack 1: none)" if pack_default else ""
         raise ValueError(f"--batch-size {args.batch_size} is not a multiple of --pack {pack}{why}")
+    components = getattr(args, "latent_components", 0) or 0
+    if components == 1:
+        raise ValueError("--latent-components must be 0 (the plain Gaussian latent) or >= 2, got 1")
+    if spread_given and not components:
+        raise ValueError(
+            f"--latent-spread {args.latent_spread} needs a mixture latent: add "
+            "--latent-components K (K >= 2)"
+        )
+    if components and args.model == "cgan":
+        raise ValueError(
+            "--latent-components does not apply to --model cgan (its labels already pick "
+            "what to draw)"
+        )
     if args.nz is None:
         args.nz = 2 if toy else 100
     if args.hidden is None:

@@ -17,6 +17,7 @@ from minigrad import nn
 from models.cgan import ConditionalDiscriminator, ConditionalGenerator
 from models.dcgan import Discriminator, Discriminator28, Generator, Generator28
 from models.losses import OBJECTIVES, Objective
+from models.mixture import MixtureLatent
 from models.mlp_gan import ImageMLPGenerator, MLPDiscriminator, MLPGenerator
 from models.pacgan import Packed
 from train import common
@@ -65,6 +66,9 @@ def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...
         c, size = shape[0], shape[1]
         G = Generator(args.nz, c, image_size=size)
         D = Discriminator(m * c, image_size=size, batchnorm=batchnorm)
+    components = getattr(args, "latent_components", 0) or 0
+    if components:
+        G = MixtureLatent(G, args.nz, components, getattr(args, "latent_spread", 1.0) or 1.0)
     return G, (Packed(D, m) if m > 1 else D)
 
 

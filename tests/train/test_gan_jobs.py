@@ -417,9 +417,8 @@ def test_nan_loss_stops_with_clear_message(tmp_path, monkeypatch, capsys):
 def _resolved(argv):
     args = gan.build_parser().parse_args(argv)
     gan.fill_defaults(args)
-    return {k: getattr(args, k) for k in ("batch_size", "pack", "ema", "epochs", "dropout")} | {
-        "g_batchnorm": args.g_batchnorm
-    }
+    keys = ("batch_size", "pack", "ema", "epochs", "dropout", "latent_components")
+    return {k: getattr(args, k) for k in keys} | {"g_batchnorm": args.g_batchnorm}
 
 
 def _lr(argv):
@@ -429,15 +428,17 @@ def _lr(argv):
 
 
 def test_mnist_defaults_are_the_recipes_and_the_papers_one_flag_away():
-    """On MNIST the DCGAN packs pairs for D, samples with averaged weights and steps on 32
-    images at a rate of 2e-3; the MLP GAN has dropout in D and batchnorm in G for 100
-    epochs. Each setting comes back to the paper's with its own flag, and other data keeps
-    the plain ones."""
+    """On MNIST the DCGAN packs pairs for D, samples with averaged weights, steps on 32
+    images at a rate of 2e-3 and draws its latents from a mixture of 50; the MLP GAN has
+    dropout in D and batchnorm in G for 100 epochs. Each setting comes back to the paper's
+    with its own flag, and other data keeps the plain ones."""
     plain = {"pack": 1, "ema": 0.0, "epochs": 20, "dropout": 0.0, "g_batchnorm": False}
-    assert _resolved([]) == plain | {"batch_size": 32, "pack": 2, "ema": 0.999}
-    assert _resolved(["--pack", "1", "--ema", "0", "--batch-size", "64"]) == plain | {
-        "batch_size": 64
-    }
+    plain |= {"latent_components": 0}
+    dcgan = {"batch_size": 32, "pack": 2, "ema": 0.999, "latent_components": 50}
+    assert _resolved([]) == plain | dcgan
+    paper = ["--pack", "1", "--ema", "0", "--batch-size", "64", "--latent-components", "0"]
+    assert _resolved(paper) == plain | {"batch_size": 64}
+    assert _resolved(["--latent-components", "0"]) == plain | dcgan | {"latent_components": 0}
     assert _resolved(["--pack", "4"])["pack"] == 4
     # the DCGAN's rate was measured with the nonsaturating objective; others keep theirs
     assert _lr([]) == 2e-3 and _lr(["--lr", "2e-4"]) == 2e-4
@@ -464,8 +465,10 @@ def test_default_dcgan_run_records_its_settings(tmp_path):
     assert gan.main(argv) == 0
     config = json.loads((run / "config.json").read_text())
     assert (config["pack"], config["ema"], config["batch_size"]) == (2, 0.999, 32)
+    assert (config["latent_components"], config["latent_spread"]) == (50, 1.0)
     state = common.load_checkpoint(run)["state"]
     assert state["D"]["D.net.0.weight"].shape[1] == 2 and "ema_G" in state
+    assert state["G"]["means"].shape == (50, 100)
 
 
 def test_resume_of_a_run_older_than_the_recipe_keeps_its_settings(tmp_path):
@@ -476,12 +479,48 @@ def test_resume_of_a_run_older_than_the_recipe_keeps_its_settings(tmp_path):
     old = ["--no-g-batchnorm", "--dropout", "0", "--steps", "2", "--out", str(run)]
     assert gan.main(MLP_MNIST + old) == 0
     config = json.loads((run / "config.json").read_text())
-    for key in ("pack", "ema", "dropout", "g_batchnorm"):
+    for key in ("pack", "ema", "dropout", "g_batchnorm", "latent_components", "latent_spread"):
         del config[key]
     (run / "config.json").write_text(json.dumps(config))
     assert gan.main(["--resume", str(run), "--steps", "4"]) == 0  # today's would not load
     state = common.load_checkpoint(run)["state"]
     assert state["D"]["net.0.weight"].shape == (16, 784) and "ema_G" not in state
+
+
+def test_a_dcgan_run_older_than_the_mixture_latent_resumes_and_samples_plain(tmp_path):
+    """A DCGAN run saved before --latent-components existed drew plain N(0, I) latents: its
+    resume, train.sample and train.evaluate rebuild that generator (no means), where
+    today's default would not load its checkpoint."""
+    run = tmp_path / "old"
+    argv = ["--dry-run", "--eval-samples", "0", "--device", "cpu", "--out", str(run)]
+    assert gan.main(argv + ["--latent-components", "0", "--steps", "1"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    for key in ("latent_components", "latent_spread"):
+        del config[key]
+    (run / "config.json").write_text(json.dumps(config))
+    assert gan.main(["--resume", str(run), "--steps", "2"]) == 0
+    state = common.load_checkpoint(run)["state"]
+    assert "means" not in state["G"] and "net.0.weight" in state["G"]
+    args, G = generators.load_generator(run, "cpu")
+    assert not hasattr(G, "means")
+    assert generators.sample_generator(args, G, 3, "cpu").shape == (3, 1, 28, 28)
+
+
+def test_mixture_run_samples_through_its_means(tmp_path):
+    """A run with the mixture latent saves its means with G, and train.sample's generator
+    applies them: its samples are the inner generator's at z + mu_k."""
+    run = tmp_path / "mix"
+    argv = ["--dry-run", "--eval-samples", "0", "--device", "cpu", "--out", str(run)]
+    assert gan.main(argv + ["--latent-components", "7", "--latent-spread", "3"]) == 0
+    args, G = generators.load_generator(run, "cpu")
+    assert (G.components, G.spread) == (7, 3.0)
+    z = np.random.default_rng(0).standard_normal((5, args.nz))
+    zt = mg.tensor(z, dtype=mg.float32)
+    shifted = zt + G.means[G.component(zt)]
+    with mg.no_grad():
+        expect = G.generator(shifted).numpy()
+    got = generators.sample_generator(args, G, 5, "cpu", z=z)
+    np.testing.assert_allclose(got, expect, rtol=1e-5, atol=1e-6)
 
 
 def _resolved_toy(argv):
