@@ -235,17 +235,9 @@ class Function:
             self._out_slots, self._n_outs = slots, len(outs)
             saved = getattr(self, "_saved", ())
             self._saved_versions = tuple(None if t is None else t._version for t in saved)
-            self.outputs = [weakref.ref(outs[k]) for k in slots]
-            self._out_meta = [(outs[k].shape, outs[k].dtype) for k in slots]
-            self._xp = get_array_module(outs[slots[0]]._data)
-            for j, k in enumerate(slots):
-                o = outs[k]
-                if id(o) in non_diff:
-                    continue
+            self._record_outputs([outs[k] for k in slots], skip=non_diff)
+            for o in diff:
                 o.requires_grad = o.dtype.kind in "fc"
-                o.creator = self
-                o.generation = self.generation + 1
-                o._out_index = j
         return outs[0] if single else tuple(outs)
 
     def _call_backward(self, gys: Sequence[Tensor]) -> tuple:
@@ -333,13 +325,7 @@ class Function:
                 self._saved_outputs = ys
                 self._out_versions = tuple(o._version for o in outputs)
                 self._out_counters = [weakref.ref(o._vc) for o in outputs]
-            self.outputs = [weakref.ref(o) for o in outputs]
-            self._out_meta = [(y.shape, y.dtype) for y in ys]
-            self._xp = get_array_module(ys[0])
-            for k, o in enumerate(outputs):
-                o.creator = self
-                o.generation = self.generation + 1
-                o._out_index = k
+            self._record_outputs(outputs)
         return outputs[0] if single else tuple(outputs)
 
     def _record_inputs(self, tensors: Sequence[Tensor]) -> None:
@@ -349,6 +335,20 @@ class Function:
         self._in_meta = tuple((t._data.shape, t._data.dtype) for t in tensors)
         self.generation = max(t.generation for t in tensors)
         self.needs_input_grad = tuple(t.requires_grad for t in tensors)
+
+    def _record_outputs(self, outputs: Sequence[Tensor], skip: Any = ()) -> None:
+        """Weak links to the outputs, their shapes and dtypes, and each output (but those
+        whose ids are in `skip`, a custom Function's non-differentiable ones) made a
+        tensor of this graph: its creator, generation and place among the outputs."""
+        self.outputs = [weakref.ref(o) for o in outputs]
+        self._out_meta = [(o.shape, o.dtype) for o in outputs]
+        self._xp = get_array_module(outputs[0]._data)
+        for k, o in enumerate(outputs):
+            if id(o) in skip:
+                continue
+            o.creator = self
+            o.generation = self.generation + 1
+            o._out_index = k
 
     def inputs_read(self, needs: tuple[bool, ...]) -> tuple[bool, ...]:
         """Which inputs a backward with these `needs_input_grad` reads (under

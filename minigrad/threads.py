@@ -138,7 +138,8 @@ def _layout(a: np.ndarray) -> tuple[int, ...] | None:
     effect), or None for an array with gaps, overlaps or negative strides."""
     if not layout.is_dense(a):
         return None
-    return tuple(s // a.itemsize for s, n in zip(a.strides, a.shape, strict=True) if n != 1)
+    steps = layout.strides_in_elements(a)
+    return tuple(s for s, n in zip(steps, a.shape, strict=True) if n != 1)
 
 
 def parallel(*arrays: Any) -> bool:
@@ -157,12 +158,6 @@ def parallel(*arrays: Any) -> bool:
     return order is not None and all(_layout(a) == order for a in arrays[1:])
 
 
-def _flat(a: np.ndarray) -> np.ndarray:
-    """A dense array as a 1-D view in its memory order (a view: the axes in memory order
-    are C-contiguous)."""
-    return a.transpose(layout.memory_order(a)).reshape(-1)
-
-
 def elementwise(kernel: Callable[..., Any], *arrays: Any) -> None:
     """Run `kernel(*arrays)`, which writes its outputs (some of `arrays`) in place with
     `out=`: on a share of the elements per thread when `parallel(*arrays)` (as 1-D views in
@@ -171,5 +166,5 @@ def elementwise(kernel: Callable[..., Any], *arrays: Any) -> None:
     if not parallel(*arrays):
         kernel(*arrays)
         return
-    flat = [_flat(a) for a in arrays]
+    flat = [layout.flat_view(a) for a in arrays]
     split(flat[0].size, lambda lo, hi: kernel(*(f[lo:hi] for f in flat)))

@@ -34,6 +34,12 @@ def is_dense(a: Array) -> bool:
     return True
 
 
+def flat_view(a: Array) -> Array:
+    """A dense array as a 1-D view of its memory (its axes in memory order are
+    C-contiguous, so the reshape copies nothing)."""
+    return a.transpose(memory_order(a)).reshape(-1)
+
+
 def new_in_order(
     make: Callable[..., Array], shape: Sequence[int], order: Sequence[int], dtype: Any
 ) -> Array:

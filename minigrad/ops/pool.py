@@ -23,7 +23,7 @@ from ..backend import Array, get_array_module
 from ..tensor import Tensor
 from . import cuda_kernels
 from .elementwise import _UINT, scale
-from .layout import is_dense, memory_order, new_in_order, strides_in_elements
+from .layout import flat_view, is_dense, memory_order, new_in_order, strides_in_elements
 from .linalg import matmul
 from .reduce import broadcast_to
 from .shape import getitem, reshape
@@ -223,7 +223,7 @@ class PoolScatter(Function):
             return cuda_kernels.max_pool_backward(gy, self.idx, self.g)
         buf = _padded_zeros(gy, self.g, self.order)  # in the pooled input's layout
         order = self.order
-        flat = buf.transpose(order).reshape(-1)  # its memory, as one view
+        flat = flat_view(buf)  # its memory, as one view
         steps = strides_in_elements(buf)
         kh, kw = self.g.kernel
         # windows that cannot overlap are written straight into the buffer
