@@ -52,6 +52,21 @@ class Objective:
         return -fake.mean()
 
 
+def r1_penalty(real: mg.Tensor, d_real: mg.Tensor, gamma: float, pack: int = 1) -> mg.Tensor:
+    """R1 (Mescheder et al. 2018): gamma / 2 * E ||grad_x D(x)||^2 over D's real inputs, a
+    zero-centred gradient penalty that stops D from growing steep around the data.
+
+    `real` (N, ...) must require grad and `d_real` be D's scores on it. With a packed D
+    (`models.pacgan.Packed`) each D input is `pack` consecutive samples, so the squared
+    norm is summed over each pack. `create_graph=True` keeps the gradient in the graph:
+    the penalty's own gradient reaches D's weights through a second derivative."""
+    n = real.shape[0]
+    if n % pack:
+        raise ValueError(f"r1_penalty: batch {n} is not a multiple of the pack {pack}")
+    (g,) = mg.grad(d_real.sum(), real, create_graph=True)
+    return gamma / 2 * (g * g).reshape(n // pack, -1).sum(1).mean()
+
+
 OBJECTIVES = {
     "minimax": Objective("minimax", "adam", 2e-4),
     "nonsaturating": Objective("nonsaturating", "adam", 2e-4),

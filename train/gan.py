@@ -25,7 +25,7 @@ import minigrad as mg
 from minigrad import data as mgdata
 from minigrad import jobs
 from models.diffaugment import diff_augment, parse_policy
-from models.losses import OBJECTIVES, Objective
+from models.losses import OBJECTIVES, Objective, r1_penalty
 from models.wgan import clip_weights_, gradient_penalty
 from train import common
 from train import distributed as tdist
@@ -38,6 +38,7 @@ from train.metrics import mode_coverage
 # --nz 100000000 is refused by name instead of exhausting memory
 MAX_BATCH, MAX_NZ, MAX_HIDDEN, MAX_LAYERS, MAX_PACK = 65536, 1024, 2048, 16, 64
 MAX_COMPONENTS, MAX_SPREAD = 100_000, 100.0
+MAX_R1, MAX_R1_EVERY = 1e6, 1_000_000
 MAX_EVAL_SAMPLES = 100_000
 # Defaults on MNIST (the bundled digits or --data-dir files) where the flag is not given:
 # the recipes measured on several training seeds in docs/results.md. The
@@ -67,6 +68,8 @@ PLAIN_DEFAULTS: dict[str, Any] = {
     "augment": "none",
     "latent_components": 0,
     "latent_spread": 1.0,
+    "r1": 0.0,
+    "r1_every": 4,
 }
 
 
@@ -107,14 +110,20 @@ def d_step(
     noise_std: float = 0.0,
     pack: int = 1,
     augment: tuple[str, ...] = (),
+    r1: float = 0.0,
 ) -> tuple[mg.Tensor, mg.Tensor, mg.Tensor]:
     """One discriminator (critic) step: D learns to score the real minibatch above G's
-    samples from z. Returns (loss, D(x), D(G(z)))."""
+    samples from z; `r1` > 0 adds the R1 penalty of that weight on the real inputs.
+    Returns (loss, D(x), D(G(z)))."""
     with mg.no_grad():  # the D step does not train G: no graph through it
         fake = generate(G, z, y_fake)
+    if r1:  # the penalty differentiates D's scores with respect to the real batch
+        real = real.detach().requires_grad_()
     d_real = discriminate(D, real, y_real, noise_std, augment)
     d_fake = discriminate(D, fake, y_fake, noise_std, augment)
     loss = obj.d_loss(d_real, d_fake, real_label)
+    if r1:
+        loss = loss + r1_penalty(real, d_real, r1, pack)
     if obj.gp_weight:  # WGAN-GP: the critic's gradient norm pulled to 1 between real and fake
         critic = D
         if y_real is not None:  # a conditional critic: interpolate within one class
@@ -291,6 +300,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="hidden layers of the 2-D MLPs (default: 3)",
     )
     p.add_argument(
+        "--r1",
+        type=common.float_in(0.0, MAX_R1, what=f"a number in [0, {MAX_R1:g}]"),
+        default=None,
+        help="weight gamma of R1, gamma/2 E||grad_x D(x)||^2 on real inputs (Mescheder et "
+        "al. 2018), added to D's loss; not with --loss wgan or wgan-gp (default: 0, none)",
+    )
+    p.add_argument(
+        "--r1-every",
+        type=common.int_in(1, MAX_R1_EVERY),
+        default=None,
+        help="apply R1 on every N-th D step only, at N times the weight (lazy "
+        "regularization, as StyleGAN2); needs --r1 (default: 4)",
+    )
+    p.add_argument(
         "--lr-decay",
         choices=("none", "linear"),
         default=None,
@@ -419,6 +442,7 @@ def fill_defaults(args: argparse.Namespace) -> None:
     pack_default = getattr(args, "pack", None) is None  # named in the batch-size error
     # a resumed run's config holds the default spread with no mixture: not a user's flag
     spread_given = getattr(args, "latent_spread", None) is not None and not args.resume
+    every_given = getattr(args, "r1_every", None) is not None and not args.resume
     scaffold.fill_unset(args, {**PLAIN_DEFAULTS, "batch_size": 512 if toy else 64, **recipe})
     if not 0.0 <= (getattr(args, "ema", 0.0) or 0.0) < 1.0:
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
@@ -462,6 +486,14 @@ def fill_defaults(args: argparse.Namespace) -> None:
         raise ValueError(
             "--latent-components does not apply to --model cgan (its labels already pick "
             "what to draw)"
+        )
+    r1 = getattr(args, "r1", 0.0) or 0.0
+    if every_given and not r1:
+        raise ValueError(f"--r1-every {args.r1_every} needs R1: add --r1 GAMMA (GAMMA > 0)")
+    if r1 and not (OBJECTIVES[args.loss].probabilities or args.loss == "lsgan"):
+        raise ValueError(
+            f"--r1 does not apply to --loss {args.loss} (its critic has its own Lipschitz "
+            "constraint); use it with nonsaturating, minimax or lsgan"
         )
     if args.nz is None:
         args.nz = 2 if toy else 100
@@ -681,6 +713,7 @@ class Run:
             noise_std=self.noise_std,
             pack=getattr(self.args, "pack", 1) or 1,
             augment=self.augment,
+            r1=self.r1_weight(),
         )
         out = {"d_loss": common.check_finite("D loss", loss, self.step, self.ckpt)}
         if self.obj.probabilities:
@@ -690,6 +723,12 @@ class Run:
             out["D(x)"] = float(d_real.detach().mean().item())
             out["D(G(z))"] = float(d_fake.detach().mean().item())
         return out
+
+    def r1_weight(self) -> float:
+        """The R1 weight of this D step: lazily (Karras et al. 2020), every --r1-every'th
+        D step carries --r1 times that many, so the mean weight per step is --r1."""
+        gamma, every = getattr(self.args, "r1", 0.0) or 0.0, getattr(self.args, "r1_every", 1)
+        return gamma * every if gamma and self.d_step % every == every - 1 else 0.0
 
     def g_step_(self) -> dict[str, float]:
         z, y = self.noise(self.local_batch)

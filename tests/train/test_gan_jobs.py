@@ -46,6 +46,7 @@ MLP_MNIST = [
         ["--ema", "0.9"],
         ["--instance-noise", "0.3", "--instance-noise-steps", "6"],
         ["--augment", "translation,cutout"],
+        ["--r1", "1", "--r1-every", "2"],
     ],
 )
 def test_resume_mid_epoch_is_bit_for_bit(tmp_path, extra):
@@ -284,6 +285,34 @@ def test_lr_decay_linear_resumes_bit_for_bit(tmp_path, monkeypatch):
     state = common.load_checkpoint(full)["state"]
     for opt in ("opt_g", "opt_d"):
         assert state[opt]["param_groups"][0]["lr"] == pytest.approx(0.25e-3)
+
+
+def test_r1_flag_is_lazy_and_changes_training(tmp_path):
+    """--r1 G with --r1-every N: every N-th D step (the N-th, 2N-th, ...) carries the
+    penalty at N * G, the others none, so the first N - 1 steps train as without it; the
+    config records both and a plain run has R1 off."""
+    run = gan.Run.__new__(gan.Run)
+    run.args = gan.build_parser().parse_args(["--r1", "0.5", "--r1-every", "3"])
+    weights = []
+    for run.d_step in range(7):
+        weights.append(run.r1_weight())
+    assert weights == [0, 0, 1.5, 0, 0, 1.5, 0]
+    base = MLP_MNIST + ["--pack", "2"]
+    plain, r1 = tmp_path / "plain", tmp_path / "r1"
+    early = tmp_path / "early"
+    assert gan.main(base + ["--steps", "3", "--out", str(plain)]) == 0
+    lazy = ["--r1", "10", "--r1-every", "3"]
+    assert gan.main(base + lazy + ["--steps", "3", "--out", str(r1)]) == 0
+    assert gan.main(base + lazy + ["--steps", "2", "--out", str(early)]) == 0
+    plain2 = tmp_path / "plain2"
+    assert gan.main(base + ["--steps", "2", "--out", str(plain2)]) == 0
+    _same(_params(plain2), _params(early))  # no penalty yet in D steps 1 and 2
+    a, b = _params(plain), _params(r1)
+    assert any(not np.array_equal(a[k], b[k]) for k in a if k.startswith("D."))
+    cfg = json.loads((r1 / "config.json").read_text())
+    assert (cfg["r1"], cfg["r1_every"]) == (10.0, 3)
+    cfg = json.loads((plain / "config.json").read_text())
+    assert (cfg["r1"], cfg["r1_every"]) == (0.0, 4)
 
 
 def test_pack_flag(tmp_path, capsys):
