@@ -396,6 +396,31 @@ def test_ema_follows_the_warm_up_rule_then_the_decay(tmp_path):
     assert ema.num_updates == 19
 
 
+def test_ema_bias_correction_is_the_zero_started_average_divided_by_1_minus_d_t(tmp_path):
+    """bias_correction=True: the average equals r_t / (1 - d^t) with r_t = d r_{t-1} +
+    (1 - d) p_t from r_0 = 0 (Adam's moments), by hand in float64: the first update copies
+    the parameters and the initial weights leave no trace. The option survives a save and
+    load; a state saved before it existed loads as the warm-up rule."""
+    w = mg.tensor(np.full((2, 3), 5.0), requires_grad=True)
+    ema = optim.EMA([w], decay=0.9, bias_correction=True)
+    raw = np.zeros((2, 3))
+    rng = np.random.default_rng(1)
+    for t in range(1, 40):
+        w._data[...] = rng.standard_normal(w.shape)
+        ema.update()
+        raw = 0.9 * raw + 0.1 * w.detach().numpy()
+        np.testing.assert_allclose(ema.averages[0], raw / (1 - 0.9**t), rtol=1e-12)
+        if t == 1:
+            np.testing.assert_array_equal(ema.averages[0], w.detach().numpy())
+    mg.save(ema.state_dict(), tmp_path / "ema.npz")
+    other = optim.EMA([mg.tensor(np.zeros((2, 3)))])
+    other.load_state_dict(mg.load(tmp_path / "ema.npz"))
+    assert other.bias_correction is True and other.num_updates == 39
+    old = {k: v for k, v in ema.state_dict().items() if k != "bias_correction"}
+    other.load_state_dict(old)
+    assert other.bias_correction is False
+
+
 def test_ema_swapped_restores_and_state_round_trips(tmp_path):
     net = nn.Linear(3, 2)
     ema = optim.EMA(net.parameters(), decay=0.9)

@@ -70,6 +70,7 @@ PLAIN_DEFAULTS: dict[str, Any] = {
     "latent_spread": 1.0,
     "r1": 0.0,
     "r1_every": 4,
+    "ema_bias_correction": False,
 }
 
 
@@ -374,6 +375,14 @@ def build_parser() -> argparse.ArgumentParser:
         "ring, else 0)",
     )
     p.add_argument(
+        "--ema-bias-correction",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --ema: average from zero and divide by 1 - DECAY^t, as Adam's moments, "
+        "instead of the warm-up rule min(DECAY, (1 + t) / (10 + t)), which keeps the "
+        "average to about the last t/9 steps (default: off)",
+    )
+    p.add_argument(
         "--pack",
         type=common.int_in(1, MAX_PACK),
         default=None,
@@ -446,6 +455,11 @@ def fill_defaults(args: argparse.Namespace) -> None:
     scaffold.fill_unset(args, {**PLAIN_DEFAULTS, "batch_size": 512 if toy else 64, **recipe})
     if not 0.0 <= (getattr(args, "ema", 0.0) or 0.0) < 1.0:
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
+    if getattr(args, "ema_bias_correction", False) and not args.ema:
+        raise ValueError(
+            "--ema-bias-correction corrects an average of G's weights: add --ema DECAY "
+            f"(DECAY in (0, 1)), got --ema {args.ema}"
+        )
     if (getattr(args, "instance_noise", 0.0) or 0.0) < 0.0:
         raise ValueError(f"--instance-noise must be >= 0, got {args.instance_noise}")
     noise_steps = getattr(args, "instance_noise_steps", None)
@@ -541,7 +555,8 @@ class Run:
         self.opt_d = make_optimizer(self.obj, self.D.parameters(), lr_d, betas)
         self.base_lr = (lr, lr_d)
         decay = getattr(args, "ema", 0.0) or 0.0
-        self.ema = mg.optim.EMA(self.G.parameters(), decay) if decay else None
+        corrected = bool(getattr(args, "ema_bias_correction", False))
+        self.ema = mg.optim.EMA(self.G.parameters(), decay, corrected) if decay else None
         # Fixed noise for the per-epoch pictures, from its own generator so that drawing
         # it does not move the training stream.
         fixed = np.random.default_rng(args.seed + 1)

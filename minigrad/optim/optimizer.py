@@ -521,7 +521,11 @@ class EMA:
     Call `update()` after each optimizer step: every average a moves to
     a = d * a + (1 - d) * p with d = min(decay, (1 + t) / (10 + t)) at update t, so the
     first updates, when the average is still mostly the initial weights, follow the
-    parameters closely (TensorFlow's `num_updates` rule). Inside `with ema.swapped():`
+    parameters closely (TensorFlow's `num_updates` rule). With `bias_correction=True` the
+    average is instead the one that starts from zero and is divided by 1 - decay^t, as
+    Adam's moments are: d = 1 - (1 - decay) / (1 - decay^t), so the first update copies
+    the parameters and the horizon grows to 1 / (1 - decay) updates without the warm-up
+    rule's cap of about t / 9. Inside `with ema.swapped():`
     the parameters hold the averages and get their own values back on exit, so
     evaluation code needs no change; `copy_to()` writes the averages in for good.
     Buffers (batchnorm's running statistics) are not averaged. `state_dict()` saves the
@@ -529,17 +533,23 @@ class EMA:
     device.
     """
 
-    def __init__(self, params: Iterable[Tensor], decay: float = 0.999) -> None:
+    def __init__(
+        self, params: Iterable[Tensor], decay: float = 0.999, bias_correction: bool = False
+    ) -> None:
         _check("EMA", 0.0 <= decay < 1.0, f"decay {decay}")
         self.params = list(params)
         if not self.params:
             raise ValueError("EMA: got an empty parameter list")
         self.decay, self.num_updates = decay, 0
+        self.bias_correction = bool(bias_correction)
         self.averages = [p._data.copy() for p in self.params]
 
     def update(self) -> None:
         t = self.num_updates = self.num_updates + 1
-        d = min(self.decay, (1 + t) / (10 + t))
+        if self.bias_correction:
+            d = 1 - (1 - self.decay) / (1 - self.decay**t)
+        else:
+            d = min(self.decay, (1 + t) / (10 + t))
         for a, p in zip(self.averages, self.params, strict=True):
             a *= d
             a += (1 - d) * p._data
@@ -568,6 +578,7 @@ class EMA:
         return {
             "decay": self.decay,
             "num_updates": self.num_updates,
+            "bias_correction": self.bias_correction,
             "averages": {i: a.copy() for i, a in enumerate(self.averages)},
         }
 
@@ -592,3 +603,5 @@ class EMA:
         self.averages = averages
         self.decay = float(state_dict["decay"])
         self.num_updates = int(state_dict["num_updates"])
+        # a state saved before the option existed used the warm-up rule
+        self.bias_correction = bool(state_dict.get("bias_correction", False))

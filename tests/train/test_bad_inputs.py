@@ -70,6 +70,14 @@ TABLE = {
         *bad("--instance-noise", "-1", "nan", "inf"),
         *bad("--instance-noise-steps", "0", "-1"),
         *bad("--ema", "1", "-0.5", "nan"),
+        # one flag, keyed by its last spelling as --g-batchnorm's rows are
+        ("--no-ema-bias-correction", ["--ema", "0", "--ema-bias-correction"], "add --ema DECAY"),
+        ("--no-ema-bias-correction", ["--model", "mlp", "--ema-bias-correction"], "--ema 0.0"),
+        (
+            "--no-ema-bias-correction",
+            ["--ema-bias-correction=1"],
+            "argument --ema-bias-correction/--no-ema-bias-correction:",
+        ),
         ("--augment", ["--augment", "flip"], "--augment: unknown transformation 'flip'"),
         ("--augment", ["--augment", "translation,"], "unknown transformation ''"),
         ("--augment", TOY + ["--augment", "translation"], "applies to images, not --dataset"),

@@ -44,6 +44,7 @@ MLP_MNIST = [
     [
         [],
         ["--ema", "0.9"],
+        ["--ema", "0.9", "--ema-bias-correction"],
         ["--instance-noise", "0.3", "--instance-noise-steps", "6"],
         ["--augment", "translation,cutout"],
         ["--r1", "1", "--r1-every", "2"],
@@ -55,9 +56,11 @@ def test_resume_mid_epoch_is_bit_for_bit(tmp_path, extra):
     assert gan.main(MLP_MNIST + extra + ["--steps", "3", "--out", str(part)]) == 0
     assert gan.main(["--resume", str(part), "--steps", "6"]) == 0
     _same(_params(full), _params(part))
-    if "--ema" in extra:  # the averages resume too
+    if "--ema" in extra:  # the averages resume too, with their rule
         a, b = (common.load_checkpoint(r)["state"]["ema_G"] for r in (full, part))
         assert int(a["num_updates"]) == int(b["num_updates"]) == 6
+        corrected = "--ema-bias-correction" in extra
+        assert bool(a["bias_correction"]) == bool(b["bias_correction"]) == corrected
         _same(
             {str(k): v for k, v in a["averages"].items()},
             {str(k): v for k, v in b["averages"].items()},
