@@ -84,7 +84,7 @@ TABLE = {
         *bad("--pack", "0", "-1", "1000"),
         ("--pack", TOY + ["--pack", "3"], "--pack 3"),
         ("--pack", ["--model", "cgan", "--pack", "2"], "--pack"),
-        ("--pack", ["--batch-size", "33"], "--pack 2 (MNIST's default for --model dcgan"),
+        ("--pack", TOY + ["--batch-size", "30"], "--pack 4 (the default for --dataset ring"),
         *bad("--latent-components", "-1", "x", "1.5", "1000000"),
         ("--latent-components", ["--latent-components", "1"], "0 (the plain Gaussian latent)"),
         ("--latent-components", ["--model", "cgan", "--latent-components", "9"], "--model cgan"),

@@ -449,8 +449,9 @@ def test_nan_loss_stops_with_clear_message(tmp_path, monkeypatch, capsys):
 def _resolved(argv):
     args = gan.build_parser().parse_args(argv)
     gan.fill_defaults(args)
-    keys = ("batch_size", "pack", "ema", "epochs", "dropout", "latent_components")
-    return {k: getattr(args, k) for k in keys} | {"g_batchnorm": args.g_batchnorm}
+    keys = ("batch_size", "pack", "ema", "epochs", "dropout", "latent_components", "r1")
+    keys += ("ema_bias_correction", "g_batchnorm")
+    return {k: getattr(args, k) for k in keys}
 
 
 def _lr(argv):
@@ -460,18 +461,22 @@ def _lr(argv):
 
 
 def test_mnist_defaults_are_the_recipes_and_the_papers_one_flag_away():
-    """On MNIST the DCGAN packs pairs for D, samples with averaged weights, steps on 32
-    images at a rate of 2e-3 and draws its latents from a mixture of 50; the MLP GAN has
-    dropout in D and batchnorm in G for 100 epochs. Each setting comes back to the paper's
-    with its own flag, and other data keeps the plain ones."""
+    """On MNIST the DCGAN samples with bias-corrected averaged weights, penalises D's
+    gradient on real digits (R1), steps on 32 images at a rate of 2e-3 and draws its
+    latents from a mixture of 50; the MLP GAN has dropout in D and batchnorm in G for 100
+    epochs. Each setting comes back to the paper's with its own flag, and other data keeps
+    the plain ones."""
     plain = {"pack": 1, "ema": 0.0, "epochs": 20, "dropout": 0.0, "g_batchnorm": False}
-    plain |= {"latent_components": 0}
-    dcgan = {"batch_size": 32, "pack": 2, "ema": 0.999, "latent_components": 50}
+    plain |= {"latent_components": 0, "r1": 0.0, "ema_bias_correction": False}
+    dcgan = {"batch_size": 32, "ema": 0.999, "latent_components": 50, "r1": 1.0}
+    dcgan |= {"ema_bias_correction": True}
     assert _resolved([]) == plain | dcgan
-    paper = ["--pack", "1", "--ema", "0", "--batch-size", "64", "--latent-components", "0"]
+    paper = ["--ema", "0", "--no-ema-bias-correction", "--batch-size", "64"]
+    paper += ["--latent-components", "0", "--r1", "0"]
     assert _resolved(paper) == plain | {"batch_size": 64}
     assert _resolved(["--latent-components", "0"]) == plain | dcgan | {"latent_components": 0}
-    assert _resolved(["--pack", "4"])["pack"] == 4
+    assert _resolved(["--pack", "2"]) == plain | dcgan | {"pack": 2}  # the last default
+    assert _resolved(["--no-ema-bias-correction"])["ema_bias_correction"] is False
     # the DCGAN's rate was measured with the nonsaturating objective; others keep theirs
     assert _lr([]) == 2e-3 and _lr(["--lr", "2e-4"]) == 2e-4
     assert _lr(["--loss", "wgan-gp"]) is None and _lr(["--model", "mlp"]) is None
@@ -491,15 +496,17 @@ def test_mnist_defaults_are_the_recipes_and_the_papers_one_flag_away():
 
 
 def test_default_dcgan_run_records_its_settings(tmp_path):
-    """config.json holds the resolved recipe, and D judges pairs (two channels)."""
+    """config.json holds the resolved recipe; D judges single images (one channel) and
+    G's average is the bias-corrected one."""
     run = tmp_path / "dcgan"
     argv = ["--dry-run", "--eval-samples", "0", "--device", "cpu", "--out", str(run)]
     assert gan.main(argv) == 0
     config = json.loads((run / "config.json").read_text())
-    assert (config["pack"], config["ema"], config["batch_size"]) == (2, 0.999, 32)
+    assert (config["pack"], config["ema"], config["batch_size"]) == (1, 0.999, 32)
     assert (config["latent_components"], config["latent_spread"]) == (50, 1.0)
+    assert (config["r1"], config["r1_every"], config["ema_bias_correction"]) == (1.0, 4, True)
     state = common.load_checkpoint(run)["state"]
-    assert state["D"]["D.net.0.weight"].shape[1] == 2 and "ema_G" in state
+    assert state["D"]["net.0.weight"].shape[1] == 1 and bool(state["ema_G"]["bias_correction"])
     assert state["G"]["means"].shape == (50, 100)
 
 
@@ -512,6 +519,8 @@ def test_resume_of_a_run_older_than_the_recipe_keeps_its_settings(tmp_path):
     assert gan.main(MLP_MNIST + old) == 0
     config = json.loads((run / "config.json").read_text())
     for key in ("pack", "ema", "dropout", "g_batchnorm", "latent_components", "latent_spread"):
+        del config[key]
+    for key in ("r1", "r1_every", "ema_bias_correction"):
         del config[key]
     (run / "config.json").write_text(json.dumps(config))
     assert gan.main(["--resume", str(run), "--steps", "4"]) == 0  # today's would not load
