@@ -95,7 +95,7 @@ TABLE = {
         ("--r1", ["--loss", "wgan-gp", "--r1", "1"], "--r1 does not apply to --loss wgan-gp"),
         ("--r1", ["--loss", "wgan", "--r1", "1"], "--r1 does not apply to --loss wgan"),
         *bad("--r1-every", "0", "-1", "1.5", "10000000"),
-        ("--r1-every", ["--r1-every", "2"], "--r1-every 2 needs R1: add --r1 GAMMA"),
+        ("--r1-every", ["--model", "mlp", "--r1-every", "2"], "--r1-every 2 needs R1: add --r1"),
         ("--r1-every", ["--r1", "0", "--r1-every", "2"], "--r1-every 2 needs R1"),
         *bad("--eval-samples", "-1", "1000000000"),
         *bad("--device", "tpu"),
