@@ -453,6 +453,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
             recipe["lr"] = MNIST_LR[args.model, args.loss]
     else:
         recipe = TOY_RECIPES.get(args.dataset, {})
+    if not (OBJECTIVES[args.loss].probabilities or args.loss == "lsgan"):
+        recipe = {k: v for k, v in recipe.items() if k != "r1"}  # the critics take no R1
     recipe = {} if getattr(args, "resume", None) else recipe
     pack_default = getattr(args, "pack", None) is None  # named in the batch-size error
     # a resumed run's config holds the default spread with no mixture: not a user's flag
