@@ -21,6 +21,12 @@ class Objective:
     gp_weight: float = 0.0  # gradient-penalty weight (WGAN-GP)
     probabilities: bool = True  # D outputs are logits of a probability (sigmoid)
 
+    @property
+    def has_labels(self) -> bool:
+        """D learns real/fake targets (minimax, nonsaturating, LSGAN), not a Wasserstein
+        critic's scores: label smoothing and R1 apply to it."""
+        return self.probabilities or self.name == "lsgan"
+
     def d_loss(self, real: mg.Tensor, fake: mg.Tensor, real_label: float = 1.0) -> mg.Tensor:
         """Discriminator/critic loss to minimise, from logits on real and fake batches.
 
@@ -29,7 +35,7 @@ class Objective:
         overconfident D is penalised without rewarding G for samples near no data. It
         applies to the probability objectives (minimax, nonsaturating) and to the LSGAN
         real target; the Wasserstein critics have no labels to smooth."""
-        if real_label != 1.0 and not (self.probabilities or self.name == "lsgan"):
+        if real_label != 1.0 and not self.has_labels:
             raise ValueError(f"label smoothing does not apply to the {self.name} critic")
         if self.name in ("minimax", "nonsaturating"):
             # -[t log D(x) + (1 - t) log(1 - D(x)) + log(1 - D(G(z)))], log D = log_sigmoid

@@ -444,7 +444,7 @@ def fill_defaults(args: argparse.Namespace) -> None:
     if smooth is not None:
         if not 0.0 < smooth <= 1.0:
             raise ValueError(f"--label-smoothing must be in (0, 1], got {smooth}")
-        if not (OBJECTIVES[args.loss].probabilities or args.loss == "lsgan"):
+        if not OBJECTIVES[args.loss].has_labels:
             raise ValueError(f"--label-smoothing does not apply to --loss {args.loss}")
     # a resumed run saved before a flag existed ran at the flag's plain default
     if args.dataset == "mnist":
@@ -453,7 +453,7 @@ def fill_defaults(args: argparse.Namespace) -> None:
             recipe["lr"] = MNIST_LR[args.model, args.loss]
     else:
         recipe = TOY_RECIPES.get(args.dataset, {})
-    if not (OBJECTIVES[args.loss].probabilities or args.loss == "lsgan"):
+    if not OBJECTIVES[args.loss].has_labels:
         recipe = {k: v for k, v in recipe.items() if k != "r1"}  # the critics take no R1
     recipe = {} if getattr(args, "resume", None) else recipe
     pack_default = getattr(args, "pack", None) is None  # named in the batch-size error
@@ -491,10 +491,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
     if pack > 1 and args.model == "cgan":
         raise ValueError("--pack does not apply to --model cgan (its D also sees the labels)")
     if args.batch_size % pack:
-        whose = f"MNIST's default for --model {args.model}"
-        if args.dataset != "mnist":
-            whose = f"the default for --dataset {args.dataset}"
-        why = f" ({whose}; --pack 1: none)" if pack_default else ""
+        # only the 2-D mixtures' recipes pack by default
+        why = f" (the default for --dataset {args.dataset}; --pack 1: none)" if pack_default else ""
         raise ValueError(f"--batch-size {args.batch_size} is not a multiple of --pack {pack}{why}")
     components = getattr(args, "latent_components", 0) or 0
     if components == 1:
@@ -512,7 +510,7 @@ def fill_defaults(args: argparse.Namespace) -> None:
     r1 = getattr(args, "r1", 0.0) or 0.0
     if every_given and not r1:
         raise ValueError(f"--r1-every {args.r1_every} needs R1: add --r1 GAMMA (GAMMA > 0)")
-    if r1 and not (OBJECTIVES[args.loss].probabilities or args.loss == "lsgan"):
+    if r1 and not OBJECTIVES[args.loss].has_labels:
         raise ValueError(
             f"--r1 does not apply to --loss {args.loss} (its critic has its own Lipschitz "
             "constraint); use it with nonsaturating, minimax or lsgan"
