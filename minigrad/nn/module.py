@@ -422,8 +422,13 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        for k, c in self.named_children():
-            body = repr(c).replace("\n", "\n  ")
-            lines.append(f"  ({k}): {body}")
-        return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"
+        """As PyTorch prints a module: the extra repr alone on one line when there are no
+        children, otherwise the extra repr's lines then each child's, indented by two."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({k}): " + repr(c).replace("\n", "\n  ") for k, c in self.named_children()]
+        name = type(self).__name__
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{name}({extra_lines[0]})"
+        lines = extra_lines + child_lines
+        return f"{name}(" + ("\n  " + "\n  ".join(lines) + "\n" if lines else "") + ")"

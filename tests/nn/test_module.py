@@ -192,6 +192,32 @@ def test_repr_nests_children():
     )
 
 
+@pytest.mark.parametrize("extra", ["", "depth=3", "a=1\nb=2"])
+@pytest.mark.parametrize("children", [0, 1, 2])
+def test_repr_with_extra_repr_and_children_is_pytorchs(extra, children):
+    # the extra repr on the module's first line alone only without children; with them it
+    # is the first indented line, as PyTorch prints it
+    torch = pytest.importorskip("torch")
+
+    def build(lib, linear, relu):
+        class Block(lib.Module):
+            def __init__(self):
+                super().__init__()
+                if children:
+                    self.fc = linear(1, 2)
+                if children > 1:
+                    self.act = lib.Sequential(relu())
+
+            def extra_repr(self):
+                return extra
+
+        return Block()
+
+    ours = build(nn, nn.Linear, nn.ReLU)
+    theirs = build(torch.nn, torch.nn.Linear, torch.nn.ReLU)
+    assert repr(ours) == repr(theirs)
+
+
 def test_data_parallel_wraps_and_forwards():
     torch = pytest.importorskip("torch")
     net = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
