@@ -61,20 +61,36 @@ class Generator28(nn.Module):
 
 class Discriminator28(nn.Module):
     """images (N, channels, 28, 28) -> logits (N, 1). `batchnorm=False` gives the critic the
-    gradient penalty wants (batchnorm couples the samples of a batch)."""
+    gradient penalty wants (batchnorm couples the samples of a batch). `depth=3` adds a
+    third strided convolution (3x3, 7x7x128 -> 4x4x256) before the linear layer."""
 
-    def __init__(self, channels: int = 1, ndf: int = 64, batchnorm: bool = True) -> None:
+    def __init__(
+        self, channels: int = 1, ndf: int = 64, batchnorm: bool = True, depth: int = 2
+    ) -> None:
         super().__init__()
-        self.net = nn.Sequential(
+        if depth not in (2, 3):
+            raise ValueError(f"Discriminator28: depth must be 2 or 3, got {depth}")
+        self.depth = depth
+
+        def norm(c: int) -> nn.Module:
+            return nn.BatchNorm2d(c) if batchnorm else nn.Identity()
+
+        layers: list[nn.Module] = [
             nn.Conv2d(channels, ndf, 4, 2, 1),  # (N, 64, 14, 14)
             nn.LeakyReLU(0.2),
             nn.Conv2d(ndf, 2 * ndf, 4, 2, 1),  # (N, 128, 7, 7)
-            nn.BatchNorm2d(2 * ndf) if batchnorm else nn.Identity(),
+            norm(2 * ndf),
             nn.LeakyReLU(0.2),
-            nn.Flatten(),  # (N, 6272)
-            nn.Linear(2 * ndf * 7 * 7, 1),  # (N, 1)
-        )
+        ]
+        features = 2 * ndf * 7 * 7
+        if depth == 3:
+            layers += [nn.Conv2d(2 * ndf, 4 * ndf, 3, 2, 1), norm(4 * ndf), nn.LeakyReLU(0.2)]
+            features = 4 * ndf * 4 * 4  # (N, 256, 4, 4)
+        self.net = nn.Sequential(*layers, nn.Flatten(), nn.Linear(features, 1))
         dcgan_init_(self)
+
+    def extra_repr(self) -> str:
+        return f"depth={self.depth}"
 
     def forward(self, x: mg.Tensor) -> mg.Tensor:
         return self.net(x)

@@ -51,6 +51,7 @@ MNIST_RECIPES: dict[str, dict[str, Any]] = {
         "ema_bias_correction": True,
         "latent_components": 50,
         "r1": 1.0,
+        "d_depth": 3,
     },
     "mlp": {"dropout": 0.5, "g_batchnorm": True, "epochs": 100},
 }
@@ -77,6 +78,7 @@ PLAIN_DEFAULTS: dict[str, Any] = {
     "r1": 0.0,
     "r1_every": 4,
     "ema_bias_correction": False,
+    "d_depth": 2,
 }
 
 
@@ -307,6 +309,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="hidden layers of the 2-D MLPs (default: 3)",
     )
     p.add_argument(
+        "--d-depth",
+        type=int,
+        choices=(2, 3),
+        default=None,
+        help="strided convolutions in the 28x28 DCGAN's discriminator: 2, the paper's size "
+        "(64 and 128 channels, then a linear layer on 7x7x128); 3 adds a 3x3 one to 4x4x256 "
+        "(default: 3 for --model dcgan on MNIST with nonsaturating, minimax or lsgan, else 2)",
+    )
+    p.add_argument(
         "--r1",
         type=common.float_in(0.0, MAX_R1, what=f"a number in [0, {MAX_R1:g}]"),
         default=None,
@@ -454,7 +465,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
     else:
         recipe = TOY_RECIPES.get(args.dataset, {})
     if not OBJECTIVES[args.loss].has_labels:
-        recipe = {k: v for k, v in recipe.items() if k != "r1"}  # the critics take no R1
+        # the critics take no R1, and keep the D they were measured with
+        recipe = {k: v for k, v in recipe.items() if k not in ("r1", "d_depth")}
     recipe = {} if getattr(args, "resume", None) else recipe
     pack_default = getattr(args, "pack", None) is None  # named in the batch-size error
     # a resumed run's config holds the default spread with no mixture: not a user's flag
@@ -506,6 +518,11 @@ def fill_defaults(args: argparse.Namespace) -> None:
         raise ValueError(
             "--latent-components does not apply to --model cgan (its labels already pick "
             "what to draw)"
+        )
+    if (getattr(args, "d_depth", 2) or 2) != 2 and (args.model, args.dataset) != ("dcgan", "mnist"):
+        raise ValueError(
+            f"--d-depth {args.d_depth} applies to the 28x28 DCGAN's discriminator: use it with "
+            f"--model dcgan --dataset mnist (got --model {args.model} --dataset {args.dataset})"
         )
     r1 = getattr(args, "r1", 0.0) or 0.0
     if every_given and not r1:

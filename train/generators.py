@@ -61,7 +61,9 @@ def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...
         G = ImageMLPGenerator(args.nz, (h, h), shape, g_bn)
         D = MLPDiscriminator(m * int(np.prod(shape)), (h, h), dropout)
     elif shape[1] == 28:
-        G, D = Generator28(args.nz, shape[0]), Discriminator28(m * shape[0], batchnorm=batchnorm)
+        depth = getattr(args, "d_depth", 2) or 2
+        G = Generator28(args.nz, shape[0])
+        D = Discriminator28(m * shape[0], batchnorm=batchnorm, depth=depth)
     else:
         c, size = shape[0], shape[1]
         G = Generator(args.nz, c, image_size=size)

@@ -36,6 +36,47 @@ def test_dcgan28_shapes_and_init():
     assert [type(m).__name__ for m in G.net][-2:] == ["ConvTranspose2d", "Tanh"]
 
 
+@pytest.mark.parametrize("batchnorm", [True, False])
+def test_discriminator28_depth3_equals_the_same_torch_network(batchnorm):
+    """depth=3: a third strided conv (3x3, 128 -> 256 channels, 7x7 -> 4x4) before the
+    linear layer; the same layers in PyTorch with the same weights give the same scores
+    and input gradients (batch norm in train mode)."""
+    torch = pytest.importorskip("torch")
+    mg.manual_seed(0)
+    D = Discriminator28(channels=2, ndf=4, batchnorm=batchnorm, depth=3)
+    T = torch.nn
+    norm = (lambda c: T.BatchNorm2d(c)) if batchnorm else (lambda c: T.Identity())
+    Dt = T.Sequential(
+        T.Conv2d(2, 4, 4, 2, 1), T.LeakyReLU(0.2),
+        T.Conv2d(4, 8, 4, 2, 1), norm(8), T.LeakyReLU(0.2),
+        T.Conv2d(8, 16, 3, 2, 1), norm(16), T.LeakyReLU(0.2),
+        T.Flatten(), T.Linear(16 * 4 * 4, 1),
+    )  # fmt: skip
+    ours = dict(D.named_parameters())
+    theirs = dict(Dt.named_parameters())
+    assert sorted(k.removeprefix("net.") for k in ours) == sorted(theirs)
+    with torch.no_grad():
+        for k, pt in theirs.items():
+            pt.copy_(torch.from_numpy(ours["net." + k].detach().numpy()))
+    x = np.random.default_rng(0).standard_normal((5, 2, 28, 28)).astype(np.float32)
+    xm = mg.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    y, yt = D(xm), Dt(xt)
+    assert y.shape == (5, 1)
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-6)
+    y.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-7)
+    assert "depth=3" in repr(D)
+
+
+def test_discriminator28_depth_is_2_or_3():
+    assert Discriminator28().depth == 2 and len(Discriminator28().net) == 7
+    for depth in (0, 1, 4):
+        with pytest.raises(ValueError, match=f"Discriminator28: depth must be 2 or 3, got {depth}"):
+            Discriminator28(depth=depth)
+
+
 @pytest.mark.parametrize("size", [32, 64])
 def test_dcgan_folder_shapes(size):
     G = Generator(nz=16, channels=3, ngf=8, image_size=size)

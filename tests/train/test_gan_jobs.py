@@ -450,7 +450,7 @@ def _resolved(argv):
     args = gan.build_parser().parse_args(argv)
     gan.fill_defaults(args)
     keys = ("batch_size", "pack", "ema", "epochs", "dropout", "latent_components", "r1")
-    keys += ("ema_bias_correction", "g_batchnorm")
+    keys += ("ema_bias_correction", "g_batchnorm", "d_depth")
     return {k: getattr(args, k) for k in keys}
 
 
@@ -462,21 +462,27 @@ def _lr(argv):
 
 def test_mnist_defaults_are_the_recipes_and_the_papers_one_flag_away():
     """On MNIST the DCGAN samples with bias-corrected averaged weights, penalises D's
-    gradient on real digits (R1), steps on 32 images at a rate of 2e-3 and draws its
-    latents from a mixture of 50; the MLP GAN has dropout in D and batchnorm in G for 100
-    epochs. Each setting comes back to the paper's with its own flag, and other data keeps
-    the plain ones."""
+    gradient on real digits (R1), judges them with a 3-conv D, steps on 32 images at a
+    rate of 2e-3 and draws its latents from a mixture of 50; the MLP GAN has dropout in D
+    and batchnorm in G for 100 epochs. Each setting comes back to the paper's with its own
+    flag, and other data keeps the plain ones."""
     plain = {"pack": 1, "ema": 0.0, "epochs": 20, "dropout": 0.0, "g_batchnorm": False}
-    plain |= {"latent_components": 0, "r1": 0.0, "ema_bias_correction": False}
+    plain |= {"latent_components": 0, "r1": 0.0, "ema_bias_correction": False, "d_depth": 2}
     dcgan = {"batch_size": 32, "ema": 0.999, "latent_components": 50, "r1": 1.0}
-    dcgan |= {"ema_bias_correction": True}
+    dcgan |= {"ema_bias_correction": True, "d_depth": 3}
     assert _resolved([]) == plain | dcgan
     paper = ["--ema", "0", "--no-ema-bias-correction", "--batch-size", "64"]
-    paper += ["--latent-components", "0", "--r1", "0"]
+    paper += ["--latent-components", "0", "--r1", "0", "--d-depth", "2"]
     assert _resolved(paper) == plain | {"batch_size": 64}
     assert _resolved(["--latent-components", "0"]) == plain | dcgan | {"latent_components": 0}
     assert _resolved(["--pack", "2"]) == plain | dcgan | {"pack": 2}  # the last default
     assert _resolved(["--no-ema-bias-correction"])["ema_bias_correction"] is False
+    # the critics keep the 2-conv D and take no R1; the other probability objectives
+    # take the whole recipe
+    for loss in ("wgan", "wgan-gp"):
+        assert _resolved(["--loss", loss]) == plain | dcgan | {"r1": 0.0, "d_depth": 2}
+    for loss in ("minimax", "lsgan"):
+        assert _resolved(["--loss", loss]) == plain | dcgan
     # the DCGAN's rate was measured with the nonsaturating objective; others keep theirs
     assert _lr([]) == 2e-3 and _lr(["--lr", "2e-4"]) == 2e-4
     assert _lr(["--loss", "wgan-gp"]) is None and _lr(["--model", "mlp"]) is None
@@ -505,8 +511,11 @@ def test_default_dcgan_run_records_its_settings(tmp_path):
     assert (config["pack"], config["ema"], config["batch_size"]) == (1, 0.999, 32)
     assert (config["latent_components"], config["latent_spread"]) == (50, 1.0)
     assert (config["r1"], config["r1_every"], config["ema_bias_correction"]) == (1.0, 4, True)
+    assert config["d_depth"] == 3
     state = common.load_checkpoint(run)["state"]
     assert state["D"]["net.0.weight"].shape[1] == 1 and bool(state["ema_G"]["bias_correction"])
+    assert state["D"]["net.5.weight"].shape == (256, 128, 3, 3)
+    assert state["D"]["net.9.weight"].shape == (1, 256 * 4 * 4)
     assert state["G"]["means"].shape == (50, 100)
 
 
@@ -520,7 +529,7 @@ def test_resume_of_a_run_older_than_the_recipe_keeps_its_settings(tmp_path):
     config = json.loads((run / "config.json").read_text())
     for key in ("pack", "ema", "dropout", "g_batchnorm", "latent_components", "latent_spread"):
         del config[key]
-    for key in ("r1", "r1_every", "ema_bias_correction"):
+    for key in ("r1", "r1_every", "ema_bias_correction", "d_depth"):
         del config[key]
     (run / "config.json").write_text(json.dumps(config))
     assert gan.main(["--resume", str(run), "--steps", "4"]) == 0  # today's would not load
@@ -545,6 +554,20 @@ def test_a_dcgan_run_older_than_the_mixture_latent_resumes_and_samples_plain(tmp
     args, G = generators.load_generator(run, "cpu")
     assert not hasattr(G, "means")
     assert generators.sample_generator(args, G, 3, "cpu").shape == (3, 1, 28, 28)
+
+
+def test_a_dcgan_run_older_than_d_depth_resumes_with_the_2_conv_discriminator(tmp_path):
+    """A DCGAN run saved before --d-depth existed had the 2-conv D: its resume rebuilds
+    that D: today's default, 3 convs, would not load its checkpoint."""
+    run = tmp_path / "old"
+    argv = ["--dry-run", "--eval-samples", "0", "--device", "cpu", "--out", str(run)]
+    assert gan.main(argv + ["--d-depth", "2", "--steps", "1"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    del config["d_depth"]
+    (run / "config.json").write_text(json.dumps(config))
+    assert gan.main(["--resume", str(run), "--steps", "2"]) == 0
+    state = common.load_checkpoint(run)["state"]
+    assert int(state["step"]) == 2 and state["D"]["net.6.weight"].shape == (1, 128 * 7 * 7)
 
 
 def test_mixture_run_samples_through_its_means(tmp_path):
