@@ -58,11 +58,22 @@ MNIST_RECIPES: dict[str, dict[str, Any]] = {
 # learning rates measured with one objective only: the other objectives keep their own
 MNIST_LR: dict[tuple[str, str], float] = {("dcgan", "nonsaturating"): 2e-3}
 # Defaults on the 2-D mixtures where the flag is not given (docs/results.md): D judges packs
-# of 4, both rates fall linearly to 0 over the run (20 epochs of 2,000 steps) and G's
-# weights are averaged. The plain GAN is one flag away (--pack 1).
+# of 4, both rates fall linearly to 0 over the run and G's weights are averaged; the grid's
+# G draws from a mixture of 50 in 8 dimensions and D takes R1. The plain GAN is one flag
+# away (--pack 1).
 TOY_RECIPES: dict[str, dict[str, Any]] = {
     "ring": {"pack": 4, "lr_decay": "linear", "ema": 0.999, "steps_per_epoch": 2000},
+    "grid": {
+        "pack": 4,
+        "lr_decay": "linear",
+        "ema": 0.999,
+        "epochs": 40,
+        "latent_components": 50,
+        "nz": 8,
+        "r1": 1e-3,
+    },
 }
+TOY_LR: dict[tuple[str, str], float] = {("grid", "nonsaturating"): 1e-3}
 # the defaults everywhere else (and of a resumed run saved before the flag existed)
 PLAIN_DEFAULTS: dict[str, Any] = {
     "epochs": 20,
@@ -213,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=common.positive_int,
         default=None,
-        help="passes over the data (default: 100 for --model mlp on MNIST, else 20)",
+        help="passes over the data (default: 100 for --model mlp on MNIST, 40 for --dataset "
+        "grid, else 20)",
     )
     p.add_argument(
         "--steps",
@@ -240,8 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=common.positive_float,
         default=None,
         help="learning rate of both networks, of G alone with --lr-d (default: 2e-3 for the "
-        "nonsaturating DCGAN on MNIST, else the objective's: 2e-4, 1e-4 for wgan-gp, 5e-5 "
-        "for wgan)",
+        "nonsaturating DCGAN on MNIST, 1e-3 for the nonsaturating GAN on --dataset grid, else "
+        "the objective's: 2e-4, 1e-4 for wgan-gp, 5e-5 for wgan)",
     )
     p.add_argument(
         "--lr-d",
@@ -277,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--nz",
         type=common.int_in(1, MAX_NZ),
         default=None,
-        help="latent size (default: 100 for images, 2 for 2-D data)",
+        help="latent size (default: 100 for images, 8 for --dataset grid, 2 for the ring)",
     )
     p.add_argument(
         "--latent-components",
@@ -286,7 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="a Gaussian-mixture latent (after DeLiGAN, Gurumurthy et al. 2017): G sees "
         "z + mu_k, one of K learnt means, with z's first coordinate picking k; 0: the plain "
-        "N(0, I) latent; not with --model cgan (default: 50 for the DCGAN on MNIST, else 0)",
+        "N(0, I) latent; not with --model cgan (default: 50 for the DCGAN on MNIST and for "
+        "--dataset grid, else 0)",
     )
     p.add_argument(
         "--latent-spread",
@@ -322,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=common.float_in(0.0, MAX_R1, what=f"a number in [0, {MAX_R1:g}]"),
         default=None,
         help="weight gamma of R1, gamma/2 E||grad_x D(x)||^2 on real inputs (Mescheder et "
-        "al. 2018), added to D's loss; not with --loss wgan or wgan-gp (default: 0, none)",
+        "al. 2018), added to D's loss; not with --loss wgan or wgan-gp (default: 1 for the "
+        "DCGAN on MNIST, 1e-3 for --dataset grid, else 0, none)",
     )
     p.add_argument(
         "--r1-every",
@@ -336,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("none", "linear"),
         default=None,
         help="linear: both learning rates fall linearly to 0 by the last generator step "
-        "of --steps or --epochs (default: linear for --dataset ring, else none, constant)",
+        "of --steps or --epochs (default: linear for --dataset ring and grid, else none, "
+        "constant)",
     )
     p.add_argument(
         "--dropout",
@@ -389,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="sample, evaluate and save for train.sample an exponential moving average "
         "of G's weights with this decay, e.g. 0.999 (Yazici et al. 2019); 0 uses the "
         "last step's weights (default: 0.999 for the DCGAN on MNIST and for --dataset "
-        "ring, else 0)",
+        "ring and grid, else 0)",
     )
     p.add_argument(
         "--ema-bias-correction",
@@ -397,7 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="with --ema: average from zero and divide by 1 - DECAY^t, as Adam's moments, "
         "instead of the warm-up rule min(DECAY, (1 + t) / (10 + t)), which keeps the "
-        "average to about the last t/9 steps (default: off)",
+        "average to about the last t/9 steps (default: on for the DCGAN on MNIST, else "
+        "off)",
     )
     p.add_argument(
         "--pack",
@@ -405,8 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="M",
         help="PacGAN packing (Lin et al. 2018): D judges M samples at once, which "
-        "penalises mode collapse; not with --model cgan (default: 2 for the DCGAN on "
-        "MNIST, 4 for --dataset ring, else 1, no packing)",
+        "penalises mode collapse; not with --model cgan (default: 4 for --dataset ring "
+        "and grid, else 1, no packing)",
     )
     p.add_argument(
         "--eval-samples",
@@ -463,7 +479,9 @@ def fill_defaults(args: argparse.Namespace) -> None:
         if (args.model, args.loss) in MNIST_LR:
             recipe["lr"] = MNIST_LR[args.model, args.loss]
     else:
-        recipe = TOY_RECIPES.get(args.dataset, {})
+        recipe = dict(TOY_RECIPES.get(args.dataset, {}))
+        if (args.dataset, args.loss) in TOY_LR:
+            recipe["lr"] = TOY_LR[args.dataset, args.loss]
     if not OBJECTIVES[args.loss].has_labels:
         # the critics take no R1, and keep the D they were measured with
         recipe = {k: v for k, v in recipe.items() if k not in ("r1", "d_depth")}

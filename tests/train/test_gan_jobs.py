@@ -591,14 +591,16 @@ def _resolved_toy(argv):
     args = gan.build_parser().parse_args(argv)
     gan.fill_defaults(args)
     keys = ("pack", "lr_decay", "ema", "steps_per_epoch", "epochs", "batch_size", "nz", "hidden")
+    keys += ("latent_components", "r1", "lr")
     return {k: getattr(args, k) for k in keys}
 
 
 def test_ring_defaults_are_the_packed_recipe_and_the_plain_gan_one_flag_away():
     """--dataset ring packs 4 samples for D, decays both rates linearly to 0 over 20 epochs
     of 2,000 steps and averages G's weights; each setting has its own flag back to the
-    plain GAN, and the grid and MNIST keep the plain 2-D settings."""
+    plain GAN, and MNIST keeps the plain 2-D settings."""
     plain = {"pack": 1, "lr_decay": "none", "ema": 0.0, "steps_per_epoch": 1000, "epochs": 20}
+    plain |= {"latent_components": 0, "r1": 0.0, "lr": None}
     small = {"batch_size": 512, "nz": 2, "hidden": 128}
     recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "steps_per_epoch": 2000}
     ring = ["--dataset", "ring"]
@@ -607,13 +609,45 @@ def test_ring_defaults_are_the_packed_recipe_and_the_plain_gan_one_flag_away():
     assert _resolved_toy(ring + back) == plain | small
     assert _resolved_toy(ring + ["--pack", "1"]) == plain | small | recipe | {"pack": 1}
     assert _resolved_toy(ring + ["--pack", "8", "--epochs", "3"])["pack"] == 8
-    assert _resolved_toy(["--dataset", "grid"]) == plain | small
     assert {k: v for k, v in _resolved_toy([]).items() if k in ("lr_decay", "steps_per_epoch")} == {
         "lr_decay": "none",
         "steps_per_epoch": 1000,
     }
     with pytest.raises(ValueError, match=r"--batch-size 30 .* --pack 4 \(the default for "):
         gan.fill_defaults(gan.build_parser().parse_args(ring + ["--batch-size", "30"]))
+
+
+def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
+    """--dataset grid: D judges packs of 4 and takes R1 (gamma 1e-3), G draws from a mixture
+    of 50 in 8 dimensions, both rates start at 1e-3 and fall linearly to 0 over 40 epochs of
+    1,000 steps, and G's weights are averaged; the critics take neither R1 nor the rate."""
+    plain = {"pack": 1, "lr_decay": "none", "ema": 0.0, "steps_per_epoch": 1000, "epochs": 20}
+    plain |= {"latent_components": 0, "r1": 0.0, "lr": None}
+    small = {"batch_size": 512, "nz": 2, "hidden": 128}
+    recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "epochs": 40}
+    recipe |= {"latent_components": 50, "nz": 8, "r1": 1e-3, "lr": 1e-3}
+    grid = ["--dataset", "grid"]
+    assert _resolved_toy(grid) == plain | small | recipe
+    back = ["--pack", "1", "--lr-decay", "none", "--ema", "0", "--epochs", "20"]
+    back += ["--latent-components", "0", "--nz", "2", "--r1", "0", "--lr", "2e-4"]
+    assert _resolved_toy(grid + back) == plain | small | {"lr": 2e-4}
+    critic = _resolved_toy(grid + ["--loss", "wgan-gp"])
+    assert critic == plain | small | recipe | {"r1": 0.0, "lr": None}
+    assert _resolved_toy(grid + ["--loss", "lsgan"]) == plain | small | recipe | {"lr": None}
+
+
+def test_default_grid_run_records_its_settings(tmp_path):
+    """config.json holds the grid recipe; G carries 50 means in 8 dimensions and D judges
+    packs of 4 points."""
+    run = tmp_path / "grid"
+    argv = ["--dataset", "grid", "--hidden", "8", "--epochs", "1", "--steps-per-epoch", "5"]
+    assert gan.main(argv + ["--eval-samples", "0", "--device", "cpu", "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert (config["pack"], config["nz"], config["latent_components"]) == (4, 8, 50)
+    assert (config["r1"], config["r1_every"], config["lr"]) == (1e-3, 4, 1e-3)
+    state = common.load_checkpoint(run)["state"]
+    assert state["G"]["means"].shape == (50, 8) and "ema_G" in state
+    assert state["D"]["D.net.0.weight"].shape[1] == 8 and int(state["step"]) == 5
 
 
 def test_default_ring_run_records_its_settings_and_decays(tmp_path):
