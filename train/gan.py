@@ -70,7 +70,7 @@ TOY_RECIPES: dict[str, dict[str, Any]] = {
         "epochs": 40,
         "latent_components": 50,
         "nz": 8,
-        "r1": 1e-3,
+        "r1": 3e-3,
     },
 }
 TOY_LR: dict[tuple[str, str], float] = {("grid", "nonsaturating"): 1e-3}
@@ -336,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="weight gamma of R1, gamma/2 E||grad_x D(x)||^2 on real inputs (Mescheder et "
         "al. 2018), added to D's loss; not with --loss wgan or wgan-gp (default: 1 for the "
-        "DCGAN on MNIST, 1e-3 for --dataset grid, else 0, none)",
+        "DCGAN on MNIST, 3e-3 for --dataset grid, else 0, none)",
     )
     p.add_argument(
         "--r1-every",

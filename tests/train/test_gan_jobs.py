@@ -618,14 +618,14 @@ def test_ring_defaults_are_the_packed_recipe_and_the_plain_gan_one_flag_away():
 
 
 def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
-    """--dataset grid: D judges packs of 4 and takes R1 (gamma 1e-3), G draws from a mixture
+    """--dataset grid: D judges packs of 4 and takes R1 (gamma 3e-3), G draws from a mixture
     of 50 in 8 dimensions, both rates start at 1e-3 and fall linearly to 0 over 40 epochs of
     1,000 steps, and G's weights are averaged; the critics take neither R1 nor the rate."""
     plain = {"pack": 1, "lr_decay": "none", "ema": 0.0, "steps_per_epoch": 1000, "epochs": 20}
     plain |= {"latent_components": 0, "r1": 0.0, "lr": None}
     small = {"batch_size": 512, "nz": 2, "hidden": 128}
     recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "epochs": 40}
-    recipe |= {"latent_components": 50, "nz": 8, "r1": 1e-3, "lr": 1e-3}
+    recipe |= {"latent_components": 50, "nz": 8, "r1": 3e-3, "lr": 1e-3}
     grid = ["--dataset", "grid"]
     assert _resolved_toy(grid) == plain | small | recipe
     back = ["--pack", "1", "--lr-decay", "none", "--ema", "0", "--epochs", "20"]
@@ -644,7 +644,7 @@ def test_default_grid_run_records_its_settings(tmp_path):
     assert gan.main(argv + ["--eval-samples", "0", "--device", "cpu", "--out", str(run)]) == 0
     config = json.loads((run / "config.json").read_text())
     assert (config["pack"], config["nz"], config["latent_components"]) == (4, 8, 50)
-    assert (config["r1"], config["r1_every"], config["lr"]) == (1e-3, 4, 1e-3)
+    assert (config["r1"], config["r1_every"], config["lr"]) == (3e-3, 4, 1e-3)
     state = common.load_checkpoint(run)["state"]
     assert state["G"]["means"].shape == (50, 8) and "ema_G" in state
     assert state["D"]["D.net.0.weight"].shape[1] == 8 and int(state["step"]) == 5
