@@ -55,12 +55,10 @@ MNIST_RECIPES: dict[str, dict[str, Any]] = {
     },
     "mlp": {"dropout": 0.5, "g_batchnorm": True, "epochs": 100},
 }
-# learning rates measured with one objective only: the other objectives keep their own
-MNIST_LR: dict[tuple[str, str], float] = {("dcgan", "nonsaturating"): 2e-3}
 # Defaults on the 2-D mixtures where the flag is not given (docs/results.md): D judges packs
 # of 4, both rates fall linearly to 0 over the run and G's weights are averaged; the grid's
-# G draws from a mixture of 50 in 8 dimensions and D takes R1. The plain GAN is one flag
-# away (--pack 1).
+# G draws from a mixture of 50 in 8 dimensions and D takes R1. The ring's plain GAN is one
+# flag away (--pack 1).
 TOY_RECIPES: dict[str, dict[str, Any]] = {
     "ring": {"pack": 4, "lr_decay": "linear", "ema": 0.999, "steps_per_epoch": 2000},
     "grid": {
@@ -73,7 +71,12 @@ TOY_RECIPES: dict[str, dict[str, Any]] = {
         "r1": 3e-3,
     },
 }
-TOY_LR: dict[tuple[str, str], float] = {("grid", "nonsaturating"): 1e-3}
+# learning rates measured with one objective only, keyed as the recipes are (the model on
+# MNIST, the data set elsewhere) and by the objective: the other objectives keep their own
+RECIPE_LR: dict[tuple[str, str], float] = {
+    ("dcgan", "nonsaturating"): 2e-3,
+    ("grid", "nonsaturating"): 1e-3,
+}
 # the defaults everywhere else (and of a resumed run saved before the flag existed)
 PLAIN_DEFAULTS: dict[str, Any] = {
     "epochs": 20,
@@ -474,14 +477,12 @@ def fill_defaults(args: argparse.Namespace) -> None:
         if not OBJECTIVES[args.loss].has_labels:
             raise ValueError(f"--label-smoothing does not apply to --loss {args.loss}")
     # a resumed run saved before a flag existed ran at the flag's plain default
-    if args.dataset == "mnist":
-        recipe = dict(MNIST_RECIPES.get(args.model, {}))
-        if (args.model, args.loss) in MNIST_LR:
-            recipe["lr"] = MNIST_LR[args.model, args.loss]
-    else:
-        recipe = dict(TOY_RECIPES.get(args.dataset, {}))
-        if (args.dataset, args.loss) in TOY_LR:
-            recipe["lr"] = TOY_LR[args.dataset, args.loss]
+    key, recipes = (
+        (args.model, MNIST_RECIPES) if args.dataset == "mnist" else (args.dataset, TOY_RECIPES)
+    )
+    recipe = dict(recipes.get(key, {}))
+    if (key, args.loss) in RECIPE_LR:
+        recipe["lr"] = RECIPE_LR[key, args.loss]
     if not OBJECTIVES[args.loss].has_labels:
         # the critics take no R1, and keep the D they were measured with
         recipe = {k: v for k, v in recipe.items() if k not in ("r1", "d_depth")}

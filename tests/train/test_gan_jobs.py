@@ -587,6 +587,12 @@ def test_mixture_run_samples_through_its_means(tmp_path):
     np.testing.assert_allclose(got, expect, rtol=1e-5, atol=1e-6)
 
 
+# the plain 2-D settings _resolved_toy reports, and the sizes of the 2-D networks
+TOY_PLAIN = {"pack": 1, "lr_decay": "none", "ema": 0.0, "steps_per_epoch": 1000, "epochs": 20}
+TOY_PLAIN |= {"latent_components": 0, "r1": 0.0, "lr": None}
+TOY_SMALL = {"batch_size": 512, "nz": 2, "hidden": 128}
+
+
 def _resolved_toy(argv):
     args = gan.build_parser().parse_args(argv)
     gan.fill_defaults(args)
@@ -599,9 +605,7 @@ def test_ring_defaults_are_the_packed_recipe_and_the_plain_gan_one_flag_away():
     """--dataset ring packs 4 samples for D, decays both rates linearly to 0 over 20 epochs
     of 2,000 steps and averages G's weights; each setting has its own flag back to the
     plain GAN, and MNIST keeps the plain 2-D settings."""
-    plain = {"pack": 1, "lr_decay": "none", "ema": 0.0, "steps_per_epoch": 1000, "epochs": 20}
-    plain |= {"latent_components": 0, "r1": 0.0, "lr": None}
-    small = {"batch_size": 512, "nz": 2, "hidden": 128}
+    plain, small = TOY_PLAIN, TOY_SMALL
     recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "steps_per_epoch": 2000}
     ring = ["--dataset", "ring"]
     assert _resolved_toy(ring) == plain | small | recipe
@@ -621,9 +625,7 @@ def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
     """--dataset grid: D judges packs of 4 and takes R1 (gamma 3e-3), G draws from a mixture
     of 50 in 8 dimensions, both rates start at 1e-3 and fall linearly to 0 over 40 epochs of
     1,000 steps, and G's weights are averaged; the critics take neither R1 nor the rate."""
-    plain = {"pack": 1, "lr_decay": "none", "ema": 0.0, "steps_per_epoch": 1000, "epochs": 20}
-    plain |= {"latent_components": 0, "r1": 0.0, "lr": None}
-    small = {"batch_size": 512, "nz": 2, "hidden": 128}
+    plain, small = TOY_PLAIN, TOY_SMALL
     recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "epochs": 40}
     recipe |= {"latent_components": 50, "nz": 8, "r1": 3e-3, "lr": 1e-3}
     grid = ["--dataset", "grid"]
