@@ -57,16 +57,17 @@ MNIST_RECIPES: dict[str, dict[str, Any]] = {
 }
 # Defaults on the 2-D mixtures where the flag is not given (docs/results.md): D judges packs
 # of 4, both rates fall linearly to 0 over the run and G's weights are averaged; the grid's
-# G draws from a mixture of 50 in 8 dimensions and D takes R1. The ring's plain GAN is one
-# flag away (--pack 1).
+# G draws from a mixture of 50 in 8 dimensions, its means spread 3 apart, and D takes R1.
+# The ring's plain GAN is one flag away (--pack 1).
 TOY_RECIPES: dict[str, dict[str, Any]] = {
     "ring": {"pack": 4, "lr_decay": "linear", "ema": 0.999, "steps_per_epoch": 2000},
     "grid": {
         "pack": 4,
         "lr_decay": "linear",
         "ema": 0.999,
-        "epochs": 40,
+        "epochs": 50,
         "latent_components": 50,
+        "latent_spread": 3.0,
         "nz": 8,
         "r1": 3e-3,
     },
@@ -227,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=common.positive_int,
         default=None,
-        help="passes over the data (default: 100 for --model mlp on MNIST, 40 for --dataset "
+        help="passes over the data (default: 100 for --model mlp on MNIST, 50 for --dataset "
         "grid, else 20)",
     )
     p.add_argument(
@@ -310,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="S",
         help="standard deviation of the mixture's initial means, per latent coordinate; "
-        "with --latent-components (default: 1.0)",
+        "with --latent-components (default: 3.0 for --dataset grid, else 1.0)",
     )
     p.add_argument(
         "--hidden",
@@ -528,6 +529,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
     components = getattr(args, "latent_components", 0) or 0
     if components == 1:
         raise ValueError("--latent-components must be 0 (the plain Gaussian latent) or >= 2, got 1")
+    if not components and not spread_given:  # a recipe's spread means nothing without one
+        args.latent_spread = PLAIN_DEFAULTS["latent_spread"]
     if spread_given and not components:
         raise ValueError(
             f"--latent-spread {args.latent_spread} needs a mixture latent: add "

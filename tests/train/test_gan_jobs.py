@@ -589,7 +589,7 @@ def test_mixture_run_samples_through_its_means(tmp_path):
 
 # the plain 2-D settings _resolved_toy reports, and the sizes of the 2-D networks
 TOY_PLAIN = {"pack": 1, "lr_decay": "none", "ema": 0.0, "steps_per_epoch": 1000, "epochs": 20}
-TOY_PLAIN |= {"latent_components": 0, "r1": 0.0, "lr": None}
+TOY_PLAIN |= {"latent_components": 0, "latent_spread": 1.0, "r1": 0.0, "lr": None}
 TOY_SMALL = {"batch_size": 512, "nz": 2, "hidden": 128}
 
 
@@ -597,7 +597,7 @@ def _resolved_toy(argv):
     args = gan.build_parser().parse_args(argv)
     gan.fill_defaults(args)
     keys = ("pack", "lr_decay", "ema", "steps_per_epoch", "epochs", "batch_size", "nz", "hidden")
-    keys += ("latent_components", "r1", "lr")
+    keys += ("latent_components", "latent_spread", "r1", "lr")
     return {k: getattr(args, k) for k in keys}
 
 
@@ -623,16 +623,20 @@ def test_ring_defaults_are_the_packed_recipe_and_the_plain_gan_one_flag_away():
 
 def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
     """--dataset grid: D judges packs of 4 and takes R1 (gamma 3e-3), G draws from a mixture
-    of 50 in 8 dimensions, both rates start at 1e-3 and fall linearly to 0 over 40 epochs of
-    1,000 steps, and G's weights are averaged; the critics take neither R1 nor the rate."""
+    of 50 in 8 dimensions with means spread 3 apart, both rates start at 1e-3 and fall
+    linearly to 0 over 50 epochs of 1,000 steps, and G's weights are averaged; the critics
+    take neither R1 nor the rate."""
     plain, small = TOY_PLAIN, TOY_SMALL
-    recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "epochs": 40}
-    recipe |= {"latent_components": 50, "nz": 8, "r1": 3e-3, "lr": 1e-3}
+    recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "epochs": 50}
+    recipe |= {"latent_components": 50, "latent_spread": 3.0, "nz": 8, "r1": 3e-3, "lr": 1e-3}
     grid = ["--dataset", "grid"]
     assert _resolved_toy(grid) == plain | small | recipe
     back = ["--pack", "1", "--lr-decay", "none", "--ema", "0", "--epochs", "20"]
     back += ["--latent-components", "0", "--nz", "2", "--r1", "0", "--lr", "2e-4"]
     assert _resolved_toy(grid + back) == plain | small | {"lr": 2e-4}
+    assert _resolved_toy(grid + ["--latent-components", "20"])["latent_spread"] == 3.0
+    assert _resolved_toy(grid + ["--latent-spread", "0.5"])["latent_spread"] == 0.5
+    assert _resolved_toy(["--model", "dcgan"])["latent_spread"] == 1.0  # MNIST's mixture
     critic = _resolved_toy(grid + ["--loss", "wgan-gp"])
     assert critic == plain | small | recipe | {"r1": 0.0, "lr": None}
     assert _resolved_toy(grid + ["--loss", "lsgan"]) == plain | small | recipe | {"lr": None}
@@ -646,6 +650,7 @@ def test_default_grid_run_records_its_settings(tmp_path):
     assert gan.main(argv + ["--eval-samples", "0", "--device", "cpu", "--out", str(run)]) == 0
     config = json.loads((run / "config.json").read_text())
     assert (config["pack"], config["nz"], config["latent_components"]) == (4, 8, 50)
+    assert (config["latent_spread"], config["epochs"]) == (3.0, 1)
     assert (config["r1"], config["r1_every"], config["lr"]) == (3e-3, 4, 1e-3)
     state = common.load_checkpoint(run)["state"]
     assert state["G"]["means"].shape == (50, 8) and "ema_G" in state
