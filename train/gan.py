@@ -529,13 +529,13 @@ def fill_defaults(args: argparse.Namespace) -> None:
     components = getattr(args, "latent_components", 0) or 0
     if components == 1:
         raise ValueError("--latent-components must be 0 (the plain Gaussian latent) or >= 2, got 1")
-    if not components and not spread_given:  # a recipe's spread means nothing without one
-        args.latent_spread = PLAIN_DEFAULTS["latent_spread"]
-    if spread_given and not components:
-        raise ValueError(
-            f"--latent-spread {args.latent_spread} needs a mixture latent: add "
-            "--latent-components K (K >= 2)"
-        )
+    if not components:
+        if spread_given:
+            raise ValueError(
+                f"--latent-spread {args.latent_spread} needs a mixture latent: add "
+                "--latent-components K (K >= 2)"
+            )
+        args.latent_spread = PLAIN_DEFAULTS["latent_spread"]  # a recipe's means nothing here
     if components and args.model == "cgan":
         raise ValueError(
             "--latent-components does not apply to --model cgan (its labels already pick "

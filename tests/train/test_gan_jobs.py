@@ -643,8 +643,8 @@ def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
 
 
 def test_default_grid_run_records_its_settings(tmp_path):
-    """config.json holds the grid recipe; G carries 50 means in 8 dimensions and D judges
-    packs of 4 points."""
+    """config.json holds the grid recipe; G carries 50 means in 8 dimensions (spread 3) and
+    D judges packs of 4 points."""
     run = tmp_path / "grid"
     argv = ["--dataset", "grid", "--hidden", "8", "--epochs", "1", "--steps-per-epoch", "5"]
     assert gan.main(argv + ["--eval-samples", "0", "--device", "cpu", "--out", str(run)]) == 0
