@@ -57,7 +57,8 @@ MNIST_RECIPES: dict[str, dict[str, Any]] = {
 }
 # Defaults on the 2-D mixtures where the flag is not given (docs/results.md): D judges packs
 # of 4, both rates fall linearly to 0 over the run and G's weights are averaged; the grid's
-# G draws from a mixture of 50 in 8 dimensions, its means spread 3 apart, and D takes R1.
+# G draws from a mixture of 50 in 8 dimensions, its means spread 3 apart, and D takes R1,
+# its weight rising from 0 over the first 20,000 steps.
 # The ring's plain GAN is one flag away (--pack 1).
 TOY_RECIPES: dict[str, dict[str, Any]] = {
     "ring": {"pack": 4, "lr_decay": "linear", "ema": 0.999, "steps_per_epoch": 2000},
@@ -70,6 +71,7 @@ TOY_RECIPES: dict[str, dict[str, Any]] = {
         "latent_spread": 3.0,
         "nz": 8,
         "r1": 3e-3,
+        "r1_ramp": 20_000,
     },
 }
 # learning rates measured with one objective only, keyed as the recipes are (the model on
@@ -92,6 +94,7 @@ PLAIN_DEFAULTS: dict[str, Any] = {
     "latent_spread": 1.0,
     "r1": 0.0,
     "r1_every": 4,
+    "r1_ramp": 0,
     "ema_bias_correction": False,
     "d_depth": 2,
 }
@@ -350,6 +353,14 @@ def build_parser() -> argparse.ArgumentParser:
         "regularization, as StyleGAN2); needs --r1 (default: 4)",
     )
     p.add_argument(
+        "--r1-ramp",
+        type=common.nonneg_int,
+        default=None,
+        help="R1's weight rises linearly from 0 to --r1 over the first N generator steps, "
+        "leaving D free to find the data's fine structure early on; needs --r1 (default: "
+        "20000 for --dataset grid, else 0, the full weight from the first step)",
+    )
+    p.add_argument(
         "--lr-decay",
         choices=("none", "linear"),
         default=None,
@@ -486,12 +497,13 @@ def fill_defaults(args: argparse.Namespace) -> None:
         recipe["lr"] = RECIPE_LR[key, args.loss]
     if not OBJECTIVES[args.loss].has_labels:
         # the critics take no R1, and keep the D they were measured with
-        recipe = {k: v for k, v in recipe.items() if k not in ("r1", "d_depth")}
+        recipe = {k: v for k, v in recipe.items() if k not in ("r1", "r1_ramp", "d_depth")}
     recipe = {} if getattr(args, "resume", None) else recipe
     pack_default = getattr(args, "pack", None) is None  # named in the batch-size error
     # a resumed run's config holds the default spread with no mixture: not a user's flag
     spread_given = getattr(args, "latent_spread", None) is not None and not args.resume
     every_given = getattr(args, "r1_every", None) is not None and not args.resume
+    ramp_given = getattr(args, "r1_ramp", None) is not None and not args.resume
     scaffold.fill_unset(args, {**PLAIN_DEFAULTS, "batch_size": 512 if toy else 64, **recipe})
     if not 0.0 <= (getattr(args, "ema", 0.0) or 0.0) < 1.0:
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
@@ -549,6 +561,10 @@ def fill_defaults(args: argparse.Namespace) -> None:
     r1 = getattr(args, "r1", 0.0) or 0.0
     if every_given and not r1:
         raise ValueError(f"--r1-every {args.r1_every} needs R1: add --r1 GAMMA (GAMMA > 0)")
+    if not r1:
+        if ramp_given and args.r1_ramp:
+            raise ValueError(f"--r1-ramp {args.r1_ramp} needs R1: add --r1 GAMMA (GAMMA > 0)")
+        args.r1_ramp = PLAIN_DEFAULTS["r1_ramp"]  # a recipe's ramps nothing here
     if r1 and not OBJECTIVES[args.loss].has_labels:
         raise ValueError(
             f"--r1 does not apply to --loss {args.loss} (its critic has its own Lipschitz "
@@ -786,8 +802,12 @@ class Run:
 
     def r1_weight(self) -> float:
         """The R1 weight of this D step: lazily (Karras et al. 2020), every --r1-every'th
-        D step carries --r1 times that many, so the mean weight per step is --r1."""
+        D step carries --r1 times that many, so the mean weight per step is --r1; under
+        --r1-ramp N that weight is scaled by step / N until generator step N."""
         gamma, every = getattr(self.args, "r1", 0.0) or 0.0, getattr(self.args, "r1_every", 1)
+        ramp = getattr(self.args, "r1_ramp", 0) or 0
+        if ramp:
+            gamma *= min(1.0, self.step / ramp)
         return gamma * every if gamma and self.d_step % every == every - 1 else 0.0
 
     def g_step_(self) -> dict[str, float]:

@@ -318,6 +318,32 @@ def test_r1_flag_is_lazy_and_changes_training(tmp_path):
     assert (cfg["r1"], cfg["r1_every"]) == (0.0, 4)
 
 
+def test_r1_ramp_raises_the_weight_linearly_over_generator_steps(tmp_path):
+    """--r1-ramp N scales R1 by step / N (generator steps) until step N, then holds it at
+    --r1; the lazy schedule stays every --r1-every'th D step, and a run resumed mid-ramp
+    ends with the parameters of an uninterrupted one."""
+    run = gan.Run.__new__(gan.Run)
+    run.args = gan.build_parser().parse_args(["--r1", "0.5", "--r1-every", "2", "--r1-ramp", "4"])
+    weights = []
+    for run.step in (0, 1, 2, 4, 9):
+        weights.append([run.r1_weight() for run.d_step in (0, 1)])
+    assert weights == [[0, 0], [0, 0.25], [0, 0.5], [0, 1.0], [0, 1.0]]
+    run.args = gan.build_parser().parse_args(["--r1", "0.5", "--r1-every", "1"])
+    run.step, run.d_step = 0, 0
+    assert run.r1_weight() == 0.5  # no ramp: the full weight from the first step
+    base = MLP_MNIST + ["--pack", "2", "--r1", "10", "--r1-every", "1"]
+    ramped, flat = tmp_path / "ramped", tmp_path / "flat"
+    assert gan.main(base + ["--r1-ramp", "3", "--steps", "3", "--out", str(ramped)]) == 0
+    assert gan.main(base + ["--steps", "3", "--out", str(flat)]) == 0
+    a, b = _params(ramped), _params(flat)
+    assert any(not np.array_equal(a[k], b[k]) for k in a if k.startswith("D."))
+    assert json.loads((ramped / "config.json").read_text())["r1_ramp"] == 3
+    part = tmp_path / "part"
+    assert gan.main(base + ["--r1-ramp", "3", "--steps", "2", "--out", str(part)]) == 0
+    assert gan.main(["--resume", str(part), "--steps", "3"]) == 0
+    _same(_params(ramped), _params(part))
+
+
 def test_pack_flag(tmp_path, capsys):
     """--pack M builds a discriminator for M samples at once and trains with it; a batch
     that does not split into packs, or a conditional model, is refused."""
@@ -589,7 +615,7 @@ def test_mixture_run_samples_through_its_means(tmp_path):
 
 # the plain 2-D settings _resolved_toy reports, and the sizes of the 2-D networks
 TOY_PLAIN = {"pack": 1, "lr_decay": "none", "ema": 0.0, "steps_per_epoch": 1000, "epochs": 20}
-TOY_PLAIN |= {"latent_components": 0, "latent_spread": 1.0, "r1": 0.0, "lr": None}
+TOY_PLAIN |= {"latent_components": 0, "latent_spread": 1.0, "r1": 0.0, "r1_ramp": 0, "lr": None}
 TOY_SMALL = {"batch_size": 512, "nz": 2, "hidden": 128}
 
 
@@ -597,7 +623,7 @@ def _resolved_toy(argv):
     args = gan.build_parser().parse_args(argv)
     gan.fill_defaults(args)
     keys = ("pack", "lr_decay", "ema", "steps_per_epoch", "epochs", "batch_size", "nz", "hidden")
-    keys += ("latent_components", "latent_spread", "r1", "lr")
+    keys += ("latent_components", "latent_spread", "r1", "r1_ramp", "lr")
     return {k: getattr(args, k) for k in keys}
 
 
@@ -622,13 +648,15 @@ def test_ring_defaults_are_the_packed_recipe_and_the_plain_gan_one_flag_away():
 
 
 def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
-    """--dataset grid: D judges packs of 4 and takes R1 (gamma 3e-3), G draws from a mixture
-    of 50 in 8 dimensions with means spread 3 apart, both rates start at 1e-3 and fall
-    linearly to 0 over 50 epochs of 1,000 steps, and G's weights are averaged; the critics
-    take neither R1 nor the rate."""
+    """--dataset grid: D judges packs of 4 and takes R1 (gamma 3e-3, reached linearly over
+    the first 20,000 steps), G draws from a mixture of 50 in 8 dimensions with means spread
+    3 apart, both rates start at 1e-3 and fall linearly to 0 over 50 epochs of 1,000 steps,
+    and G's weights are averaged; the critics take neither R1 nor the rate, and without R1
+    there is nothing to ramp."""
     plain, small = TOY_PLAIN, TOY_SMALL
     recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "epochs": 50}
     recipe |= {"latent_components": 50, "latent_spread": 3.0, "nz": 8, "r1": 3e-3, "lr": 1e-3}
+    recipe |= {"r1_ramp": 20_000}
     grid = ["--dataset", "grid"]
     assert _resolved_toy(grid) == plain | small | recipe
     back = ["--pack", "1", "--lr-decay", "none", "--ema", "0", "--epochs", "20"]
@@ -637,8 +665,10 @@ def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
     assert _resolved_toy(grid + ["--latent-components", "20"])["latent_spread"] == 3.0
     assert _resolved_toy(grid + ["--latent-spread", "0.5"])["latent_spread"] == 0.5
     assert _resolved_toy(["--model", "dcgan"])["latent_spread"] == 1.0  # MNIST's mixture
+    assert _resolved_toy(grid + ["--r1-ramp", "0"]) == plain | small | recipe | {"r1_ramp": 0}
+    assert _resolved_toy(grid + ["--r1", "1e-2"]) == plain | small | recipe | {"r1": 1e-2}
     critic = _resolved_toy(grid + ["--loss", "wgan-gp"])
-    assert critic == plain | small | recipe | {"r1": 0.0, "lr": None}
+    assert critic == plain | small | recipe | {"r1": 0.0, "r1_ramp": 0, "lr": None}
     assert _resolved_toy(grid + ["--loss", "lsgan"]) == plain | small | recipe | {"lr": None}
 
 
@@ -652,6 +682,7 @@ def test_default_grid_run_records_its_settings(tmp_path):
     assert (config["pack"], config["nz"], config["latent_components"]) == (4, 8, 50)
     assert (config["latent_spread"], config["epochs"]) == (3.0, 1)
     assert (config["r1"], config["r1_every"], config["lr"]) == (3e-3, 4, 1e-3)
+    assert config["r1_ramp"] == 20_000
     state = common.load_checkpoint(run)["state"]
     assert state["G"]["means"].shape == (50, 8) and "ema_G" in state
     assert state["D"]["D.net.0.weight"].shape[1] == 8 and int(state["step"]) == 5
