@@ -5,7 +5,7 @@ x = mg.randn(3, requires_grad=True)
 (x * x).sum().backward()
 """
 
-from . import _memory, autograd, backends, cuda, nn, ops, optim, profiler, utils, viz
+from . import _blas, _memory, autograd, backends, cuda, nn, ops, optim, profiler, utils, viz
 from .autograd import (
     Function,
     detect_anomaly,
@@ -155,3 +155,4 @@ bool = bool_  # noqa: A001
 __version__ = "0.1.0"
 
 _memory.keep_freed_memory()  # freed arrays stay in the process for the next step's
+_blas.prime()  # one mid-sized product: NumPy's OpenBLAS runs some shapes at full speed after it

@@ -135,3 +135,18 @@ def test_thread_sweep_runs_each_count_in_its_own_process(tmp_path):
         cmd[:3] + ["--threads", "0"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert bad.returncode == 2 and "--threads: expected a number >= 1, got 0" in bad.stderr
+
+
+def test_blas_prime_measures_both_states_in_fresh_processes(capsys):
+    """`python -m benchmarks.blas_prime --quick`: one process each way (the children check
+    that MINIGRAD_PRIME_BLAS was honoured), a time for every product and the grid step."""
+    from benchmarks import blas_prime
+
+    table = blas_prime.main(["--quick"])
+    assert list(table) == [f"({m}, {k}) @ ({k}, {n})" for m, k, n in blas_prime.PRODUCTS] + [
+        "grid GAN step (default settings)"
+    ]
+    assert all(off > 0 and on > 0 for off, on in table.values())
+    assert "unprimed" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        blas_prime.main(["--rounds", "0"])
