@@ -357,8 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=common.nonneg_int,
         default=None,
         help="R1's weight rises linearly from 0 to --r1 over the first N generator steps, "
-        "leaving D free to find the data's fine structure early on; needs --r1 (default: "
-        "20000 for --dataset grid, else 0, the full weight from the first step)",
+        "then holds; needs --r1 (default: 20000 for --dataset grid, else 0, the full weight "
+        "from the first step)",
     )
     p.add_argument(
         "--lr-decay",
