@@ -57,8 +57,7 @@ MNIST_RECIPES: dict[str, dict[str, Any]] = {
 }
 # Defaults on the 2-D mixtures where the flag is not given (docs/results.md): D judges packs
 # of 4, both rates fall linearly to 0 over the run and G's weights are averaged; the grid's
-# G draws from a mixture of 50 in 8 dimensions, its means spread 3 apart, and D takes R1,
-# its weight rising from 0 over the first 20,000 steps.
+# G draws from a mixture of 50 in 8 dimensions, its means spread 3 apart, and D takes R1.
 # The ring's plain GAN is one flag away (--pack 1).
 TOY_RECIPES: dict[str, dict[str, Any]] = {
     "ring": {"pack": 4, "lr_decay": "linear", "ema": 0.999, "steps_per_epoch": 2000},
@@ -71,7 +70,6 @@ TOY_RECIPES: dict[str, dict[str, Any]] = {
         "latent_spread": 3.0,
         "nz": 8,
         "r1": 3e-3,
-        "r1_ramp": 20_000,
     },
 }
 # learning rates measured with one objective only, keyed as the recipes are (the model on
@@ -357,8 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=common.nonneg_int,
         default=None,
         help="R1's weight rises linearly from 0 to --r1 over the first N generator steps, "
-        "then holds; needs --r1 (default: 20000 for --dataset grid, else 0, the full weight "
-        "from the first step)",
+        "then holds; needs --r1 (default: 0, the full weight from the first step)",
     )
     p.add_argument(
         "--lr-decay",

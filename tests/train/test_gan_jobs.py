@@ -648,15 +648,13 @@ def test_ring_defaults_are_the_packed_recipe_and_the_plain_gan_one_flag_away():
 
 
 def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
-    """--dataset grid: D judges packs of 4 and takes R1 (gamma 3e-3, reached linearly over
-    the first 20,000 steps), G draws from a mixture of 50 in 8 dimensions with means spread
-    3 apart, both rates start at 1e-3 and fall linearly to 0 over 50 epochs of 1,000 steps,
-    and G's weights are averaged; the critics take neither R1 nor the rate, and without R1
-    there is nothing to ramp."""
+    """--dataset grid: D judges packs of 4 and takes R1 (gamma 3e-3, no ramp), G draws from
+    a mixture of 50 in 8 dimensions with means spread 3 apart, both rates start at 1e-3 and
+    fall linearly to 0 over 50 epochs of 1,000 steps, and G's weights are averaged; the
+    critics take neither R1 nor the rate; a user's --r1-ramp is kept."""
     plain, small = TOY_PLAIN, TOY_SMALL
     recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "epochs": 50}
     recipe |= {"latent_components": 50, "latent_spread": 3.0, "nz": 8, "r1": 3e-3, "lr": 1e-3}
-    recipe |= {"r1_ramp": 20_000}
     grid = ["--dataset", "grid"]
     assert _resolved_toy(grid) == plain | small | recipe
     back = ["--pack", "1", "--lr-decay", "none", "--ema", "0", "--epochs", "20"]
@@ -665,7 +663,7 @@ def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
     assert _resolved_toy(grid + ["--latent-components", "20"])["latent_spread"] == 3.0
     assert _resolved_toy(grid + ["--latent-spread", "0.5"])["latent_spread"] == 0.5
     assert _resolved_toy(["--model", "dcgan"])["latent_spread"] == 1.0  # MNIST's mixture
-    assert _resolved_toy(grid + ["--r1-ramp", "0"]) == plain | small | recipe | {"r1_ramp": 0}
+    assert _resolved_toy(grid + ["--r1-ramp", "9"]) == plain | small | recipe | {"r1_ramp": 9}
     assert _resolved_toy(grid + ["--r1", "1e-2"]) == plain | small | recipe | {"r1": 1e-2}
     critic = _resolved_toy(grid + ["--loss", "wgan-gp"])
     assert critic == plain | small | recipe | {"r1": 0.0, "r1_ramp": 0, "lr": None}
@@ -682,7 +680,7 @@ def test_default_grid_run_records_its_settings(tmp_path):
     assert (config["pack"], config["nz"], config["latent_components"]) == (4, 8, 50)
     assert (config["latent_spread"], config["epochs"]) == (3.0, 1)
     assert (config["r1"], config["r1_every"], config["lr"]) == (3e-3, 4, 1e-3)
-    assert config["r1_ramp"] == 20_000
+    assert config["r1_ramp"] == 0
     state = common.load_checkpoint(run)["state"]
     assert state["G"]["means"].shape == (50, 8) and "ema_G" in state
     assert state["D"]["D.net.0.weight"].shape[1] == 8 and int(state["step"]) == 5
