@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from train.common import positive_int
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # (M, K, N): A (M, K) @ B (K, N)
@@ -74,13 +76,13 @@ def run_child(primed: bool, steps: int, quick: bool) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.blas_prime", description=__doc__)
-    ap.add_argument("--rounds", type=int, default=3, help="process pairs (default: 3)")
-    ap.add_argument("--steps", type=int, default=100, help="timed grid steps (default: 100)")
+    ap.add_argument("--rounds", type=positive_int, default=3, help="process pairs (default: 3)")
+    ap.add_argument(
+        "--steps", type=positive_int, default=100, help="timed grid steps (default: 100)"
+    )
     ap.add_argument("--quick", action="store_true", help="one round, a tiny grid GAN (for CI)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.rounds < 1 or args.steps < 1:
-        ap.error(f"--rounds and --steps must be >= 1, got {args.rounds} and {args.steps}")
     if args.child:
         print(json.dumps(child(args.steps, args.quick)))
         return {}

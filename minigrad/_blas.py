@@ -5,7 +5,7 @@ OpenBLAS 0.3.31, which picks its Haswell kernels there), one thread: until a pro
 run one float32 product whose sides are all about 384 or more, some mid-sized products
 run at a third of the speed they reach afterwards, for as long as the process lives.
 (128, 512) @ (512, 128), the weight gradient of a 128-unit layer on a batch of 512, takes
-1.6 ms (10 GFLOP/s) before and 0.45 ms (37 GFLOP/s) after; (128, 128) @ (128, 128) runs at
+1.69 ms (10 GFLOP/s) before and 0.48 ms (35 GFLOP/s) after; (128, 128) @ (128, 128) runs at
 full speed either way. The 2-D grid GAN never multiplies anything that large, so all of
 its 50,000 steps ran in the slow state (22.8 ms a step, 19.8 ms primed); the DCGAN job's
 steps were 7-12% slower than with the product primed.

@@ -494,7 +494,7 @@ def fill_defaults(args: argparse.Namespace) -> None:
         recipe["lr"] = RECIPE_LR[key, args.loss]
     if not OBJECTIVES[args.loss].has_labels:
         # the critics take no R1, and keep the D they were measured with
-        recipe = {k: v for k, v in recipe.items() if k not in ("r1", "r1_ramp", "d_depth")}
+        recipe = {k: v for k, v in recipe.items() if k not in ("r1", "d_depth")}
     recipe = {} if getattr(args, "resume", None) else recipe
     pack_default = getattr(args, "pack", None) is None  # named in the batch-size error
     # a resumed run's config holds the default spread with no mixture: not a user's flag
@@ -558,10 +558,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
     r1 = getattr(args, "r1", 0.0) or 0.0
     if every_given and not r1:
         raise ValueError(f"--r1-every {args.r1_every} needs R1: add --r1 GAMMA (GAMMA > 0)")
-    if not r1:
-        if ramp_given and args.r1_ramp:
-            raise ValueError(f"--r1-ramp {args.r1_ramp} needs R1: add --r1 GAMMA (GAMMA > 0)")
-        args.r1_ramp = PLAIN_DEFAULTS["r1_ramp"]  # a recipe's ramps nothing here
+    if ramp_given and args.r1_ramp and not r1:
+        raise ValueError(f"--r1-ramp {args.r1_ramp} needs R1: add --r1 GAMMA (GAMMA > 0)")
     if r1 and not OBJECTIVES[args.loss].has_labels:
         raise ValueError(
             f"--r1 does not apply to --loss {args.loss} (its critic has its own Lipschitz "
