@@ -279,19 +279,30 @@ class Function:
 
     def _apply_arrays(self, *inputs: Any) -> Any:
         """Run `forward` on the inputs' arrays; record the node if a gradient is wanted."""
-        from .tensor import Tensor, as_tensor_like
-
-        ref = next((t for t in inputs if isinstance(t, Tensor)), None)
+        T = _tensor_module()
+        Tensor = T.Tensor
+        ref = None
+        for t in inputs:
+            if isinstance(t, Tensor):
+                ref = t
+                break
         if ref is None:
             raise TypeError(f"{type(self).__name__}: expected at least one Tensor input")
-        tensors = tuple(t if isinstance(t, Tensor) else as_tensor_like(t, ref) for t in inputs)
+        tensors = inputs
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                tensors = tuple(
+                    t if isinstance(t, Tensor) else T.as_tensor_like(t, ref) for t in inputs
+                )
+                break
         if len(tensors) > 1:
-            dev = ref.device
+            kind = type(ref._data)
             for i, t in enumerate(tensors):
-                if t.device != dev:
+                # one array type is one device; only a mixture needs the devices named
+                if type(t._data) is not kind and t.device != ref.device:
                     raise RuntimeError(
                         f"{type(self).__name__}: expected all tensors on one device, "
-                        f"got {dev} (input 0) and {t.device} (input {i})"
+                        f"got {ref.device} (input 0) and {t.device} (input {i})"
                     )
         prof = _state.profiler
         t0 = prof.start() if prof is not None else None
@@ -312,18 +323,24 @@ class Function:
         if _state.anomaly:
             self._site = _creation_site(traceback.extract_stack()[:-1])
             _check_finite(self, ys, "forward")
-        record = _state.grad_enabled and any(t.requires_grad for t in tensors)
-        outputs = [Tensor._make(y, record) for y in ys]
+        record = False
+        if _state.grad_enabled:
+            for t in tensors:
+                if t.requires_grad:
+                    record = True
+                    break
+        make = Tensor._make
+        outputs = [make(y, record) for y in ys]
         share_version_counters(tensors, outputs)
         if record:
             self._record_inputs(tensors)
             if self.uses_inputs:  # backward reads them: keep them, and their versions
                 read = self.inputs_read(self.needs_input_grad)
                 self.inputs = tuple(t if r else None for t, r in zip(tensors, read, strict=True))
-                self._versions = tuple(t._version for t in tensors)
+                self._versions = tuple(t._vc.value for t in tensors)
             if self.uses_outputs:  # keep the arrays, not the Tensors (which point here)
                 self._saved_outputs = ys
-                self._out_versions = tuple(o._version for o in outputs)
+                self._out_versions = tuple(o._vc.value for o in outputs)
                 self._out_counters = [weakref.ref(o._vc) for o in outputs]
             self._record_outputs(outputs)
         return outputs[0] if single else tuple(outputs)
@@ -331,23 +348,32 @@ class Function:
     def _record_inputs(self, tensors: Sequence[Tensor]) -> None:
         """The graph's links to the inputs: an edge each (`edge`), their shapes and dtypes
         (a gradient must match them), which need a gradient, and the generation."""
-        self.edges = tuple(edge(t) for t in tensors)
-        self._in_meta = tuple((t._data.shape, t._data.dtype) for t in tensors)
-        self.generation = max(t.generation for t in tensors)
-        self.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        edges, meta, needs = [], [], []
+        generation = 0
+        for t in tensors:
+            c = t.creator
+            edges.append(t if c is None else (c, t._out_index))
+            a = t._data
+            meta.append((a.shape, a.dtype))
+            needs.append(t.requires_grad)
+            if t.generation > generation:
+                generation = t.generation
+        self.edges, self._in_meta = tuple(edges), tuple(meta)
+        self.generation, self.needs_input_grad = generation, tuple(needs)
 
     def _record_outputs(self, outputs: Sequence[Tensor], skip: Any = ()) -> None:
         """Weak links to the outputs, their shapes and dtypes, and each output (but those
         whose ids are in `skip`, a custom Function's non-differentiable ones) made a
         tensor of this graph: its creator, generation and place among the outputs."""
         self.outputs = [weakref.ref(o) for o in outputs]
-        self._out_meta = [(o.shape, o.dtype) for o in outputs]
+        self._out_meta = [(o._data.shape, o._data.dtype) for o in outputs]
         self._xp = get_array_module(outputs[0]._data)
+        generation = self.generation + 1
         for k, o in enumerate(outputs):
-            if id(o) in skip:
+            if skip and id(o) in skip:
                 continue
             o.creator = self
-            o.generation = self.generation + 1
+            o.generation = generation
             o._out_index = k
 
     def inputs_read(self, needs: tuple[bool, ...]) -> tuple[bool, ...]:
@@ -418,6 +444,22 @@ class Function:
         name = type(self).__name__
         self.__dict__.clear()
         self._released = name
+
+
+_TENSOR: Any = None
+
+
+def _tensor_module() -> Any:
+    """The module minigrad.tensor, imported on first use (it imports this module) and
+    kept. (`minigrad.tensor` the attribute is the factory function.)"""
+    global _TENSOR
+    if _TENSOR is None:
+        import sys
+
+        from . import tensor  # noqa: F401  (the import puts the module in sys.modules)
+
+        _TENSOR = sys.modules[__package__ + ".tensor"]
+    return _TENSOR
 
 
 def share_version_counters(inputs: Sequence[Tensor], outputs: Sequence[Tensor]) -> None:
@@ -540,12 +582,15 @@ def run_backward(
             heapq.heappush(heap, (-f.generation, counter, f))
             counter += 1
 
+    Tensor = _tensor_module().Tensor
+    heappush, heappop = heapq.heappush, heapq.heappop
     with set_grad_enabled(create_graph):
         while heap:
-            _, _, f = heapq.heappop(heap)
+            f = heappop(heap)[2]
             gys = []
-            for k, (ref, (shape, dtype)) in enumerate(zip(f.outputs, f._out_meta, strict=True)):
-                key = (id(f), k)
+            fid = id(f)
+            for k, ref in enumerate(f.outputs):
+                key = (fid, k)
                 is_target = key in wanted
                 g = grads.get(key) if is_target else grads.pop(key, None)
                 y = ref()  # alive while held by the caller (or by a hook it registered)
@@ -556,8 +601,7 @@ def run_backward(
                     if is_target:
                         grads[key] = g
                 if g is None:
-                    from .tensor import Tensor
-
+                    shape, dtype = f._out_meta[k]
                     g = Tensor._make(f._xp.zeros(shape, dtype=dtype), False)
                 gys.append(g)
             f._check_versions()
@@ -585,12 +629,13 @@ def run_backward(
                 gxs = f._call_backward(gys)
             need_grads = f.needs_input_grad
             f.needs_input_grad = recorded  # a retained graph may be walked again in full
-            if len(gxs) != len(f.edges):
+            edges = f.edges
+            if len(gxs) != len(edges):
                 raise RuntimeError(
                     f"{type(f).__name__}.backward returned {len(gxs)} gradients "
-                    f"for {len(f.edges)} inputs"
+                    f"for {len(edges)} inputs"
                 )
-            for e, (shape, dt), gx, need in zip(f.edges, f._in_meta, gxs, need_grads, strict=True):
+            for e, (shape, dt), gx, need in zip(edges, f._in_meta, gxs, need_grads, strict=True):
                 if gx is None or not need:
                     continue
                 ga = gx._data
@@ -604,15 +649,31 @@ def run_backward(
                     from .ops.shape import cast
 
                     gx = cast(gx, dt)
-                _accumulate(grads, leaves, e, gx)
+                # _accumulate, inlined: the walk's innermost loop
                 if type(e) is tuple:
                     c = e[0]
-                    if id(c) in needed and id(c) not in pushed:
-                        pushed.add(id(c))
-                        heapq.heappush(heap, (-c.generation, counter, c))
+                    key = (id(c), e[1])
+                    cid = id(c)
+                    if cid in needed and cid not in pushed:
+                        pushed.add(cid)
+                        heappush(heap, (-c.generation, counter, c))
                         counter += 1
+                else:
+                    key = id(e)
+                    if key not in grads:
+                        leaves[key] = e
+                if key not in grads:
+                    grads[key] = gx
+                elif create_graph:
+                    grads[key] = grads[key] + gx
+                else:  # both of the input's shape and dtype: the sum of the arrays, no node
+                    prof = _state.profiler
+                    t0 = prof.start() if prof is not None else None
+                    grads[key] = Tensor._make(grads[key]._data + gx._data, False)
+                    if prof is not None:
+                        prof.stop(t0, "AccumulateGrad", "backward")
             if pending:
-                _deliver_finished(f.edges, pending, grads, leaves, on_leaf, create_graph)
+                _deliver_finished(edges, pending, grads, leaves, on_leaf, create_graph)
             if not retain_graph:
                 f.release()
         # leaves (or, for grad(), the inputs asked for) are complete only now

@@ -56,8 +56,10 @@ def cupy_module() -> ModuleType:
 
 
 def is_cupy_array(a: Any) -> bool:
-    # Checking the type's module avoids importing CuPy just to ask.
-    return type(a).__module__.startswith("cupy")
+    # Checking the type's module avoids importing CuPy just to ask; a NumPy array, the
+    # common case on every op, is answered first.
+    cls = type(a)
+    return cls is not np.ndarray and cls.__module__.startswith("cupy")
 
 
 def get_array_module(*arrays: Any) -> ArrayModule:

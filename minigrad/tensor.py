@@ -954,10 +954,17 @@ def _draw_dtype(dtype: Any) -> Any:
     return dtype if dtype in (np.float32, np.float64) else np.float32
 
 
-def _ops():
-    from . import ops
+_OPS: Any = None
 
-    return ops
+
+def _ops():
+    """minigrad.ops, imported on first use (it imports this module) and kept."""
+    global _OPS
+    if _OPS is None:
+        from . import ops
+
+        _OPS = ops
+    return _OPS
 
 
 def _dim_args(dim: Any, keepdim: bool, np_kw: dict) -> tuple[Any, bool]:

@@ -1,0 +1,120 @@
+"""The first-order shortcuts of the backward walk give what the recorded graph gives.
+
+Without create_graph nothing in a backward is recorded, so a few hot spots skip the node
+they would make: Linear's gradients are products of arrays, the walk sums two gradients of
+one input as arrays, ReLU's forward takes maximum against a zeros array. Each must agree bit
+for bit with the recorded route (create_graph=True), which second derivatives still use.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.ops.activation import ReLU
+
+
+def _grads(fn, tensors, create_graph):
+    for t in tensors:
+        t.grad = None
+    fn().backward(create_graph=create_graph)
+    return [None if t.grad is None else t.grad for t in tensors]
+
+
+def _same_bits(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [0, 1, 7])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("x_grad", [True, False])
+def test_linear_backward_of_arrays_matches_the_recorded_one(dtype, rows, bias, x_grad):
+    rng = np.random.default_rng(rows)
+    # x a transposed (non-contiguous) view, as a batch-minor activation would be
+    x = mg.tensor(rng.standard_normal((5, rows)).astype(dtype).T, requires_grad=x_grad)
+    w = mg.tensor(rng.standard_normal((3, 5)).astype(dtype), requires_grad=True)
+    b = mg.tensor(rng.standard_normal(3).astype(dtype), requires_grad=True) if bias else None
+    leaves = [t for t in (x, w, b) if t is not None]
+
+    def loss():
+        y = mg.nn.functional.linear(x, w, b)
+        return (y * y).sum() + y.sum()
+
+    first = _grads(loss, leaves, create_graph=False)
+    recorded = _grads(loss, leaves, create_graph=True)
+    for t, g1, g2 in zip(leaves, first, recorded, strict=True):
+        if not t.requires_grad:
+            assert g1 is None and g2 is None
+            continue
+        assert g1.creator is None and not g1.requires_grad
+        assert g2.requires_grad  # the recorded route stays differentiable
+        assert _same_bits(g1._data, g2._data)
+        assert g1.dtype == t.dtype and g1.shape == t.shape
+    if rows == 0:
+        (gw,) = [g for t, g in zip(leaves, first, strict=True) if t is w]
+        assert not np.asarray(gw._data).any()  # no rows: a zero weight gradient
+
+
+def test_linear_second_derivative_still_uses_the_graph():
+    x = mg.randn(4, 3, requires_grad=True, dtype=mg.float64)
+    w = mg.randn(2, 3, requires_grad=True, dtype=mg.float64)
+    assert mg.autograd.gradgradcheck(lambda x, w: mg.nn.functional.linear(x, w).tanh(), (x, w))
+
+
+def test_the_walk_sums_two_gradients_of_one_input_as_the_graph_does():
+    rng = np.random.default_rng(1)
+    x = mg.tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+
+    def loss():
+        h = x * 3.0  # h feeds three consumers: its gradient is summed twice
+        return (h.sin() + h * h + h.exp()).sum()
+
+    (g1,) = _grads(loss, [x], create_graph=False)
+    (g2,) = _grads(loss, [x], create_graph=True)
+    assert _same_bits(g1._data, g2._data)
+    # the recorded sum is differentiable: d/dx of sum(dL/dx) against a finite difference
+    (gg,) = mg.autograd.grad(g2.sum(), [x])
+    h = 3.0 * x._data.astype(np.float64)
+    expected = 9.0 * (-np.sin(h) + 2.0 + np.exp(h))
+    np.testing.assert_allclose(gg._data, expected, rtol=1e-5)
+
+
+def test_a_leaf_used_twice_gets_the_sum_in_grad_without_aliasing():
+    w = mg.tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    (w * 2.0 + w).sum().backward()
+    np.testing.assert_array_equal(w.grad._data, np.full((2, 3), 3.0, np.float32))
+    w.grad._data[0, 0] = 99.0  # the optimizer edits .grad in place: it is w's own
+    (w * 2.0 + w).sum().backward()
+    assert w.grad._data[0, 0] == 102.0 and w.grad._data[1, 2] == 6.0
+
+
+def test_a_zero_dim_gradient_is_summed_like_any_other():
+    a = mg.tensor(2.0, requires_grad=True)
+    y = a * a + a * 3.0  # two paths into a 0-d leaf
+    y.backward()
+    assert float(a.grad.item()) == 7.0 and a.grad.shape == ()
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (7,), (3, 0), (6, 4), (2, 3, 4, 5)])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_relu_forward_is_maximum_with_zero_bit_for_bit(shape, order):
+    rng = np.random.default_rng(0)
+    x = np.asarray(rng.standard_normal(shape), dtype=np.float32, order=order)
+    if x.size >= 5:
+        x.reshape(-1, order="A")[:5] = [np.nan, -np.inf, -0.0, np.inf, 0.0]
+    y = ReLU().forward(x)
+    expected = np.maximum(x, np.float32(0))
+    assert y.shape == expected.shape and y.dtype == np.float32
+    assert np.asarray(y).tobytes(order="A") == np.asarray(expected).tobytes(order="A")
+    if x.ndim > 1 and x.size and order == "F":
+        assert y.flags.f_contiguous  # the output keeps the input's memory order
+
+
+def test_an_op_mixing_a_zero_dim_result_with_an_array_runs():
+    # a 0-d op result holds a NumPy scalar, not an ndarray: one device all the same
+    s = mg.tensor(2.0) * mg.tensor(3.0)
+    v = mg.ones(3)
+    np.testing.assert_array_equal((s + v)._data, np.full(3, 7.0, np.float32))
