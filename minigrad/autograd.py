@@ -664,9 +664,11 @@ def run_backward(
                         leaves[key] = e
                 if key not in grads:
                     grads[key] = gx
-                elif create_graph:
+                elif create_graph or _state.anomaly or grads[key]._data.dtype != gx._data.dtype:
+                    # recorded, checked by detect_anomaly, or a caller's grad_output of
+                    # another dtype: the Add op, with minigrad's (PyTorch's) promotion
                     grads[key] = grads[key] + gx
-                else:  # both of the input's shape and dtype: the sum of the arrays, no node
+                else:  # one shape and dtype: the sum of the arrays, no node
                     prof = _state.profiler
                     t0 = prof.start() if prof is not None else None
                     grads[key] = Tensor._make(grads[key]._data + gx._data, False)

@@ -118,3 +118,35 @@ def test_an_op_mixing_a_zero_dim_result_with_an_array_runs():
     s = mg.tensor(2.0) * mg.tensor(3.0)
     v = mg.ones(3)
     np.testing.assert_array_equal((s + v)._data, np.full(3, 7.0, np.float32))
+
+
+def test_a_grad_output_of_another_dtype_is_summed_with_minigrads_promotion():
+    # an int64 grad_output for w and a float32 gradient through w * w: PyTorch (and the Add
+    # op) keep float32; NumPy's own promotion would make w.grad float64
+    w = mg.tensor(np.array([0.1, 0.2, 0.3], np.float32), requires_grad=True)
+    mg.autograd.backward(
+        [w, w * w], [mg.tensor(np.array([1, 2, 3])), mg.tensor(np.ones(3, np.float32))]
+    )
+    assert w.grad.dtype == np.float32
+    np.testing.assert_allclose(w.grad._data, [1.2, 2.4, 3.6], rtol=1e-6)
+
+
+def test_linear_with_an_integer_grad_output_takes_the_ops():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    w = rng.standard_normal((3, 5)).astype(np.float32)
+    gy = rng.integers(-(10**6), 10**6, (4, 3))
+    grads = []
+    for create_graph in (False, True):
+        xt, wt = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+        mg.nn.functional.linear(xt, wt).backward(mg.tensor(gy), create_graph=create_graph)
+        grads.append((xt.grad._data, wt.grad._data))
+    for a, b in zip(*grads, strict=True):  # int64 @ float32 promotes to float32, as the op
+        assert a.dtype == np.float32 and a.tobytes() == b.tobytes()
+
+
+def test_detect_anomaly_still_sees_a_sum_of_gradients_that_overflows():
+    x = mg.tensor(np.array([1e-30, 1e-30], np.float32), requires_grad=True)
+    with pytest.raises(FloatingPointError, match="Add forward produced NaN or Inf"):
+        with np.errstate(over="ignore"), mg.autograd.detect_anomaly():
+            (x * 2e38 + x * 2e38).sum().backward()

@@ -64,8 +64,11 @@ class Linear(Function):
     def backward(self, gy):
         x, W = self.inputs[:2]
         nx, nW = self.needs_input_grad[:2]
-        if not is_grad_enabled():  # first order: no graph to record, so products of arrays
-            return self._backward_arrays(gy._data, x._data, W._data)
+        g, xa, Wa = gy._data, x._data, W._data
+        if not is_grad_enabled() and xa.ndim == 2 and g.dtype == xa.dtype == Wa.dtype:
+            # first order, one dtype: no graph to record, so the same products of arrays
+            # (mixed dtypes take the ops, which promote as PyTorch does, not as NumPy)
+            return self._backward_arrays(g, xa, Wa)
         gx = matmul(gy, W) if nx else None
         gW = matmul(transpose(gy, 0, 1), x) if nW else None
         if len(self.inputs) == 2:
