@@ -649,31 +649,13 @@ def run_backward(
                     from .ops.shape import cast
 
                     gx = cast(gx, dt)
-                # _accumulate, inlined: the walk's innermost loop
+                _accumulate(grads, leaves, e, gx)
                 if type(e) is tuple:
                     c = e[0]
-                    key = (id(c), e[1])
-                    cid = id(c)
-                    if cid in needed and cid not in pushed:
-                        pushed.add(cid)
+                    if id(c) in needed and id(c) not in pushed:
+                        pushed.add(id(c))
                         heappush(heap, (-c.generation, counter, c))
                         counter += 1
-                else:
-                    key = id(e)
-                    if key not in grads:
-                        leaves[key] = e
-                if key not in grads:
-                    grads[key] = gx
-                elif create_graph or _state.anomaly or grads[key]._data.dtype != gx._data.dtype:
-                    # recorded, checked by detect_anomaly, or a caller's grad_output of
-                    # another dtype: the Add op, with minigrad's (PyTorch's) promotion
-                    grads[key] = grads[key] + gx
-                else:  # one shape and dtype: the sum of the arrays, no node
-                    prof = _state.profiler
-                    t0 = prof.start() if prof is not None else None
-                    grads[key] = Tensor._make(grads[key]._data + gx._data, False)
-                    if prof is not None:
-                        prof.stop(t0, "AccumulateGrad", "backward")
             if pending:
                 _deliver_finished(edges, pending, grads, leaves, on_leaf, create_graph)
             if not retain_graph:
@@ -763,11 +745,26 @@ def _accumulate(grads: dict[Any, Tensor], leaves: dict[int, Tensor], e: Any, g: 
     """Add g to the gradient waiting along edge e; a leaf is kept for the caller."""
     key = _edge_key(e)
     if key in grads:
-        grads[key] = grads[key] + g
+        grads[key] = _sum_grads(grads[key], g)
     else:
         grads[key] = g
         if type(e) is not tuple:
             leaves[key] = e
+
+
+def _sum_grads(a: Tensor, b: Tensor) -> Tensor:
+    """a + b, two gradients of one input. With grad mode off (inside the walk: no
+    create_graph) nothing would record the sum, so two arrays of one dtype are added as
+    arrays, no node (the profiler's AccumulateGrad); the Add op otherwise: recorded,
+    checked by detect_anomaly, or promoting a caller's grad_output as PyTorch does."""
+    if _state.grad_enabled or _state.anomaly or a._data.dtype != b._data.dtype:
+        return a + b
+    prof = _state.profiler
+    t0 = prof.start() if prof is not None else None
+    out = _tensor_module().Tensor._make(a._data + b._data, False)
+    if prof is not None:
+        prof.stop(t0, "AccumulateGrad", "backward")
+    return out
 
 
 def grad(
