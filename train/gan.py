@@ -1,10 +1,11 @@
 """Train a GAN: python -m train.gan [--model dcgan] [--loss nonsaturating] [--dataset mnist]
 
 The loop is the minibatch algorithm of Goodfellow et al. (2014): for every generator step,
-`--d-steps` discriminator (critic) steps on fresh real and generated minibatches. Every
-epoch it writes a sample grid from fixed noise (a scatter plot for 2-D data), appends to
-metrics.jsonl, redraws the loss curves and checkpoints atomically. `--resume RUN_DIR`
-continues exactly where a run stopped, Ctrl-C included.
+`--d-steps` discriminator (critic) steps on fresh real and generated minibatches (under
+`--fakes shared`, the grid's default, the one D step judges the samples the G step then
+trains on, drawn once). Every epoch it writes a sample grid from fixed noise (a scatter
+plot for 2-D data), appends to metrics.jsonl, redraws the loss curves and checkpoints
+atomically. `--resume RUN_DIR` continues exactly where a run stopped, Ctrl-C included.
 
 `d_step` and `g_step` below are the algorithm, for every objective of models/losses.py;
 `Run` feeds them minibatches and holds the rest (schedules, EMA, pictures, checkpoints),
@@ -70,6 +71,7 @@ TOY_RECIPES: dict[str, dict[str, Any]] = {
         "latent_spread": 3.0,
         "nz": 8,
         "r1": 3e-3,
+        "fakes": "shared",
     },
 }
 # learning rates measured with one objective only, keyed as the recipes are (the model on
@@ -95,6 +97,7 @@ PLAIN_DEFAULTS: dict[str, Any] = {
     "r1_ramp": 0,
     "ema_bias_correction": False,
     "d_depth": 2,
+    "fakes": "fresh",
 }
 
 
@@ -136,12 +139,17 @@ def d_step(
     pack: int = 1,
     augment: tuple[str, ...] = (),
     r1: float = 0.0,
+    fake: mg.Tensor | None = None,
 ) -> tuple[mg.Tensor, mg.Tensor, mg.Tensor]:
     """One discriminator (critic) step: D learns to score the real minibatch above G's
     samples from z; `r1` > 0 adds the R1 penalty of that weight on the real inputs.
-    Returns (loss, D(x), D(G(z)))."""
-    with mg.no_grad():  # the D step does not train G: no graph through it
-        fake = generate(G, z, y_fake)
+    `fake` is G(z) already drawn (--fakes shared), judged detached. Returns (loss, D(x),
+    D(G(z)))."""
+    if fake is not None:
+        fake = fake.detach()  # the D step does not train G
+    else:
+        with mg.no_grad():  # the D step does not train G: no graph through it
+            fake = generate(G, z, y_fake)
     if r1:  # the penalty differentiates D's scores with respect to the real batch
         real = real.detach().requires_grad_()
     d_real = discriminate(D, real, y_real, noise_std, augment)
@@ -176,12 +184,15 @@ def g_step(
     *,
     noise_std: float = 0.0,
     augment: tuple[str, ...] = (),
+    fake: mg.Tensor | None = None,
 ) -> mg.Tensor:
-    """One generator step: G learns to make D score its samples from z as real. Returns
-    the loss."""
+    """One generator step: G learns to make D score its samples from z as real; `fake` is
+    G(z) already drawn with its graph (--fakes shared). Returns the loss."""
     D.requires_grad_(False)  # G's step needs dL/dx through D, not D's weight grads
     try:
-        loss = obj.g_loss(discriminate(D, generate(G, z, y), y, noise_std, augment))
+        if fake is None:
+            fake = generate(G, z, y)
+        loss = obj.g_loss(discriminate(D, fake, y, noise_std, augment))
         opt_g.zero_grad()
         loss.backward()
     finally:
@@ -280,6 +291,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="discriminator steps per generator step, k in the 2014 paper "
         "(default: 1; 5 for the Wasserstein losses)",
+    )
+    p.add_argument(
+        "--fakes",
+        choices=("fresh", "shared"),
+        default=None,
+        help="fresh: the D step and the G step each draw their own samples from G, as in "
+        "the 2014 paper; shared: the D step judges the samples the G step then trains on, "
+        "one G forward per iteration as PyTorch's DCGAN example does (--d-steps 1 only) "
+        "(default: shared for --dataset grid with one D step per G step, else fresh)",
     )
     p.add_argument(
         "--label-smoothing",
@@ -495,6 +515,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
     if not OBJECTIVES[args.loss].has_labels:
         # the critics take no R1, and keep the D they were measured with
         recipe = {k: v for k, v in recipe.items() if k not in ("r1", "d_depth")}
+    if (args.d_steps or OBJECTIVES[args.loss].d_steps) != 1:
+        recipe.pop("fakes", None)  # several D steps per G step: each draws its own
     recipe = {} if getattr(args, "resume", None) else recipe
     pack_default = getattr(args, "pack", None) is None  # named in the batch-size error
     # a resumed run's config holds the default spread with no mixture: not a user's flag
@@ -564,6 +586,14 @@ def fill_defaults(args: argparse.Namespace) -> None:
         raise ValueError(
             f"--r1 does not apply to --loss {args.loss} (its critic has its own Lipschitz "
             "constraint); use it with nonsaturating, minimax or lsgan"
+        )
+    d_steps = args.d_steps or OBJECTIVES[args.loss].d_steps
+    if getattr(args, "fakes", "fresh") == "shared" and d_steps != 1:
+        # a G step follows every --d-steps D steps: only with one is there one batch to share
+        why = f"--d-steps {args.d_steps}" if args.d_steps else f"--loss {args.loss}'s default"
+        raise ValueError(
+            f"--fakes shared needs one D step per G step, got {d_steps} ({why}): use "
+            "--fakes fresh, or --d-steps 1"
         )
     if args.nz is None:
         args.nz = 2 if toy else 100
@@ -657,13 +687,18 @@ class Run:
         pass  # the image order is drawn at the epoch's first batch
 
     def train_batch_(self) -> dict[str, float]:
-        """One D step and, every --d-steps of them, one G step."""
+        """One D step and, every --d-steps of them, one G step; under --fakes shared both
+        on one batch of G's samples, drawn once with its graph."""
         self.schedule_(self.planned)
-        stats = self.d_step_()
+        shared = None
+        if getattr(self.args, "fakes", "fresh") == "shared":
+            z, y = self.noise(self.local_batch)
+            shared = (z, y, generate(self.G, z, y))
+        stats = self.d_step_(shared)
         self.batch += 1
         self.d_step += 1
         if self.d_step % self.d_steps == 0:
-            stats.update(self.g_step_())
+            stats.update(self.g_step_(shared))
             self.step += 1
         for k, v in stats.items():
             self.sums[k] = self.sums.get(k, 0.0) + v
@@ -768,9 +803,9 @@ class Run:
         return discriminate(self.D, x, y, self.noise_std, self.augment)
 
     # -------------------------------------------------------------- steps
-    def d_step_(self) -> dict[str, float]:
+    def d_step_(self, shared: tuple | None = None) -> dict[str, float]:
         real, y_real = self.real_batch()
-        z, y_fake = self.noise(real.shape[0])
+        z, y_fake, fake = shared if shared else (*self.noise(real.shape[0]), None)
         loss, d_real, d_fake = d_step(
             self.G,
             self.D,
@@ -785,6 +820,7 @@ class Run:
             pack=getattr(self.args, "pack", 1) or 1,
             augment=self.augment,
             r1=self.r1_weight(),
+            fake=fake,
         )
         out = {"d_loss": common.check_finite("D loss", loss, self.step, self.ckpt)}
         if self.obj.probabilities:
@@ -805,8 +841,8 @@ class Run:
             gamma *= min(1.0, self.step / ramp)
         return gamma * every if gamma and self.d_step % every == every - 1 else 0.0
 
-    def g_step_(self) -> dict[str, float]:
-        z, y = self.noise(self.local_batch)
+    def g_step_(self, shared: tuple | None = None) -> dict[str, float]:
+        z, y, fake = shared if shared else (*self.noise(self.local_batch), None)
         loss = g_step(
             self.G,
             self.D,
@@ -816,6 +852,7 @@ class Run:
             y,
             noise_std=self.noise_std,
             augment=self.augment,
+            fake=fake,
         )
         if self.ema:
             self.ema.update()

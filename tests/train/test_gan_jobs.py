@@ -119,10 +119,10 @@ def _interrupt_in_step(monkeypatch, step):
     unpatched step, to put back."""
     real_step = gan.Run.g_step_
 
-    def step_then_interrupt(self):
+    def step_then_interrupt(self, *shared):
         if self.step == step:
             os.kill(os.getpid(), signal.SIGINT)
-        return real_step(self)
+        return real_step(self, *shared)
 
     monkeypatch.setattr(gan.Run, "g_step_", step_then_interrupt)
     return real_step
@@ -616,6 +616,7 @@ def test_mixture_run_samples_through_its_means(tmp_path):
 # the plain 2-D settings _resolved_toy reports, and the sizes of the 2-D networks
 TOY_PLAIN = {"pack": 1, "lr_decay": "none", "ema": 0.0, "steps_per_epoch": 1000, "epochs": 20}
 TOY_PLAIN |= {"latent_components": 0, "latent_spread": 1.0, "r1": 0.0, "r1_ramp": 0, "lr": None}
+TOY_PLAIN |= {"fakes": "fresh"}
 TOY_SMALL = {"batch_size": 512, "nz": 2, "hidden": 128}
 
 
@@ -623,7 +624,7 @@ def _resolved_toy(argv):
     args = gan.build_parser().parse_args(argv)
     gan.fill_defaults(args)
     keys = ("pack", "lr_decay", "ema", "steps_per_epoch", "epochs", "batch_size", "nz", "hidden")
-    keys += ("latent_components", "latent_spread", "r1", "r1_ramp", "lr")
+    keys += ("latent_components", "latent_spread", "r1", "r1_ramp", "lr", "fakes")
     return {k: getattr(args, k) for k in keys}
 
 
@@ -650,15 +651,18 @@ def test_ring_defaults_are_the_packed_recipe_and_the_plain_gan_one_flag_away():
 def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
     """--dataset grid: D judges packs of 4 and takes R1 (gamma 3e-3, no ramp), G draws from
     a mixture of 50 in 8 dimensions with means spread 3 apart, both rates start at 1e-3 and
-    fall linearly to 0 over 50 epochs of 1,000 steps, and G's weights are averaged; the
-    critics take neither R1 nor the rate; a user's --r1-ramp is kept."""
+    fall linearly to 0 over 50 epochs of 1,000 steps, G's weights are averaged and the D
+    and G steps share one batch of samples; the critics take neither R1 nor the rate, and
+    their 5 D steps per G step draw their own; a user's --r1-ramp is kept."""
     plain, small = TOY_PLAIN, TOY_SMALL
     recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "epochs": 50}
     recipe |= {"latent_components": 50, "latent_spread": 3.0, "nz": 8, "r1": 3e-3, "lr": 1e-3}
+    recipe |= {"fakes": "shared"}
     grid = ["--dataset", "grid"]
     assert _resolved_toy(grid) == plain | small | recipe
     back = ["--pack", "1", "--lr-decay", "none", "--ema", "0", "--epochs", "20"]
     back += ["--latent-components", "0", "--nz", "2", "--r1", "0", "--lr", "2e-4"]
+    back += ["--fakes", "fresh"]
     assert _resolved_toy(grid + back) == plain | small | {"lr": 2e-4}
     assert _resolved_toy(grid + ["--latent-components", "20"])["latent_spread"] == 3.0
     assert _resolved_toy(grid + ["--latent-spread", "0.5"])["latent_spread"] == 0.5
@@ -666,7 +670,12 @@ def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
     assert _resolved_toy(grid + ["--r1-ramp", "9"]) == plain | small | recipe | {"r1_ramp": 9}
     assert _resolved_toy(grid + ["--r1", "1e-2"]) == plain | small | recipe | {"r1": 1e-2}
     critic = _resolved_toy(grid + ["--loss", "wgan-gp"])
-    assert critic == plain | small | recipe | {"r1": 0.0, "r1_ramp": 0, "lr": None}
+    critic_recipe = {"r1": 0.0, "r1_ramp": 0, "lr": None, "fakes": "fresh"}
+    assert critic == plain | small | recipe | critic_recipe
+    one_step = _resolved_toy(grid + ["--loss", "wgan-gp", "--d-steps", "1"])
+    assert one_step == critic | {"fakes": "shared"}
+    assert _resolved_toy(grid + ["--d-steps", "2"])["fakes"] == "fresh"
+    assert _resolved_toy(["--dataset", "ring"])["fakes"] == "fresh"
     assert _resolved_toy(grid + ["--loss", "lsgan"]) == plain | small | recipe | {"lr": None}
 
 
@@ -704,3 +713,108 @@ def test_default_ring_run_records_its_settings_and_decays(tmp_path):
     r.step = 30000
     r.schedule_(r.planned)
     assert r.planned == 40000 and r.opt_g.lr == pytest.approx(2e-4 * 0.25)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--d-steps", "2"], r"--fakes shared needs one D step per G step, got 2 \(--d-steps 2\)"),
+        (["--loss", "wgan"], r"got 5 \(--loss wgan's default\): use --fakes fresh, or --d-steps 1"),
+    ],
+)
+def test_shared_fakes_refuse_several_d_steps(argv, message):
+    args = gan.build_parser().parse_args(["--dataset", "grid", "--fakes", "shared", *argv])
+    with pytest.raises(ValueError, match=message):
+        gan.fill_defaults(args)
+
+
+def _counting_run(tmp_path, fakes, extra=()):
+    """A tiny grid Run whose generator counts its forward passes."""
+    argv = ["--dataset", "grid", "--hidden", "8", "--batch-size", "16", "--fakes", fakes]
+    argv += ["--eval-samples", "0", "--out", str(tmp_path / fakes), *extra]
+    args = gan.build_parser().parse_args(argv)
+    gan.fill_defaults(args)
+    run = gan.Run(args, "cpu")
+    calls = []
+    forward = run.G.forward
+    run.G.forward = lambda z: calls.append(z.shape) or forward(z)
+    return run, calls
+
+
+def test_shared_fakes_draw_once_and_train_g_as_a_fresh_forward_would(tmp_path):
+    """--fakes shared runs G once per iteration (fresh: twice, the D step's without a
+    graph); the G step's gradients through the batch drawn before the D step equal those
+    of G run again on the same latents after it (the D step changes D only), and the D
+    step judges exactly that batch."""
+    mg.manual_seed(3)
+    fresh, fresh_calls = _counting_run(tmp_path, "fresh")
+    fresh.train_batch_()
+    assert len(fresh_calls) == 2
+    mg.manual_seed(3)
+    run, calls = _counting_run(tmp_path, "shared", ["--r1", "0"])
+    seen = {}
+    d_step, g_step = gan.d_step, gan.g_step
+
+    def spy_d(*a, fake=None, **k):
+        seen["d_fake"] = fake.detach().numpy().copy()
+        return d_step(*a, fake=fake, **k)
+
+    def spy_g(G, D, opt_g, obj, z, y=None, *, fake=None, **k):
+        seen["z"], seen["g_fake"] = z, fake.detach().numpy().copy()
+        loss = g_step(G, D, opt_g, obj, z, y, fake=fake, **k)
+        seen["grads"] = {n: p.grad.numpy().copy() for n, p in G.named_parameters()}
+        return loss
+
+    gan.d_step, gan.g_step = spy_d, spy_g
+    try:
+        before = {n: p.detach().numpy().copy() for n, p in run.G.named_parameters()}
+        run.train_batch_()
+    finally:
+        gan.d_step, gan.g_step = d_step, g_step
+    assert len(calls) == 1 and calls[0] == (16, 8)
+    np.testing.assert_array_equal(seen["d_fake"], seen["g_fake"])
+    # G again on the same latents, from G's weights before its step, through today's D
+    for n, p in run.G.named_parameters():
+        p.data = mg.tensor(before[n])
+    run.G.zero_grad()
+    run.D.requires_grad_(False)
+    loss = run.obj.g_loss(run.discriminate(run.G(seen["z"]), None))
+    loss.backward()
+    run.D.requires_grad_(True)
+    for n, p in run.G.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), seen["grads"][n], rtol=1e-5, atol=1e-7)
+
+
+def test_shared_fakes_resume_bit_for_bit(tmp_path, monkeypatch):
+    """The grid's default (--fakes shared): a run interrupted in its 4th of 8 steps and
+    resumed with a bare --resume equals the uninterrupted run."""
+    base = ["--dataset", "grid", "--hidden", "8", "--batch-size", "16", "--eval-samples", "0"]
+    base += ["--steps-per-epoch", "4", "--epochs", "2", "--device", "cpu", "--seed", "5"]
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert gan.main(base + ["--out", str(whole)]) == 0
+    real_step = _interrupt_in_step(monkeypatch, 3)
+    assert gan.main(base + ["--out", str(split)]) == 0
+    assert common.load_checkpoint(split)["state"]["step"] == 4
+    monkeypatch.setattr(gan.Run, "g_step_", real_step)
+    assert gan.main(["--resume", str(split)]) == 0
+    assert json.loads((split / "config.json").read_text())["fakes"] == "shared"
+    _same(_params(whole), _params(split))
+
+
+def test_a_grid_run_older_than_shared_fakes_resumes_fresh(tmp_path, monkeypatch):
+    """A grid run saved before --fakes existed drew fresh samples for each step: its resume
+    keeps doing so (two G forwards per iteration, where today's default runs one)."""
+    run = tmp_path / "old"
+    argv = ["--dataset", "grid", "--hidden", "8", "--batch-size", "16", "--eval-samples", "0"]
+    assert gan.main(argv + ["--steps", "2", "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config.pop("fakes") == "shared"
+    (run / "config.json").write_text(json.dumps(config))
+    calls = []
+    generate = gan.generate
+    monkeypatch.setattr(gan, "generate", lambda *a: calls.append(1) or generate(*a))
+    assert gan.main(["--resume", str(run), "--steps", "3"]) == 0
+    assert len(calls) == 2 and common.load_checkpoint(run)["state"]["step"] == 3
+    calls.clear()
+    assert gan.main(argv + ["--steps", "1", "--out", str(tmp_path / "new")]) == 0
+    assert len(calls) == 1

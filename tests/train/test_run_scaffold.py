@@ -27,10 +27,10 @@ def _interrupt_at(monkeypatch, step):
     """Ctrl-C from inside generator step `step`: the job saves and returns."""
     real = gan.Run.g_step_
 
-    def step_then_interrupt(self):
+    def step_then_interrupt(self, *shared):
         if self.step == step:
             os.kill(os.getpid(), signal.SIGINT)
-        return real(self)
+        return real(self, *shared)
 
     monkeypatch.setattr(gan.Run, "g_step_", step_then_interrupt)
     return real
@@ -161,8 +161,8 @@ def test_stale_lock_file_is_taken_over(tmp_path, capsys):
 def _poison(monkeypatch, step, where):
     real = gan.Run.g_step_
 
-    def step_then_poison(self):
-        out = real(self)
+    def step_then_poison(self, *shared):
+        out = real(self, *shared)
         if self.step == step:
             if where == "opt":
                 state = self.opt_d.state[next(self.D.parameters())]
@@ -236,7 +236,7 @@ def test_overwrite_moves_the_old_run_aside_until_the_new_one_commits(tmp_path, m
     (run / "notes.txt").write_text("mine")  # not the job's: left alone
     old = (run / "checkpoint.npz").read_bytes()
 
-    def fail(self):
+    def fail(self, *shared):
         raise FloatingPointError("stopped before the first checkpoint")
 
     monkeypatch.setattr(gan.Run, "d_step_", fail)
