@@ -58,7 +58,8 @@ MNIST_RECIPES: dict[str, dict[str, Any]] = {
 }
 # Defaults on the 2-D mixtures where the flag is not given (docs/results.md): D judges packs
 # of 4, both rates fall linearly to 0 over the run and G's weights are averaged; the grid's
-# G draws from a mixture of 50 in 8 dimensions, its means spread 3 apart, and D takes R1.
+# G draws from a mixture of 50 in 8 dimensions, its means spread 3 apart, D takes R1, and
+# the D and G steps share one batch of G's samples (--fakes shared: one G forward a step).
 # The ring's plain GAN is one flag away (--pack 1).
 TOY_RECIPES: dict[str, dict[str, Any]] = {
     "ring": {"pack": 4, "lr_decay": "linear", "ema": 0.999, "steps_per_epoch": 2000},
