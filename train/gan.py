@@ -516,7 +516,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
     if not OBJECTIVES[args.loss].has_labels:
         # the critics take no R1, and keep the D they were measured with
         recipe = {k: v for k, v in recipe.items() if k not in ("r1", "d_depth")}
-    if (args.d_steps or OBJECTIVES[args.loss].d_steps) != 1:
+    d_steps = args.d_steps or OBJECTIVES[args.loss].d_steps
+    if d_steps != 1:
         recipe.pop("fakes", None)  # several D steps per G step: each draws its own
     recipe = {} if getattr(args, "resume", None) else recipe
     pack_default = getattr(args, "pack", None) is None  # named in the batch-size error
@@ -588,7 +589,6 @@ def fill_defaults(args: argparse.Namespace) -> None:
             f"--r1 does not apply to --loss {args.loss} (its critic has its own Lipschitz "
             "constraint); use it with nonsaturating, minimax or lsgan"
         )
-    d_steps = args.d_steps or OBJECTIVES[args.loss].d_steps
     if getattr(args, "fakes", "fresh") == "shared" and d_steps != 1:
         # a G step follows every --d-steps D steps: only with one is there one batch to share
         why = f"--d-steps {args.d_steps}" if args.d_steps else f"--loss {args.loss}'s default"
