@@ -128,16 +128,25 @@ def _interrupt_in_step(monkeypatch, step):
     return real_step
 
 
-def test_interrupt_saves_checkpoint_and_resumes(tmp_path, monkeypatch):
-    run = tmp_path / "run"
-    real_step = _interrupt_in_step(monkeypatch, 1)
-    assert gan.main(MLP_MNIST + ["--steps", "5", "--out", str(run)]) == 0
+def _interrupt_then_resume(monkeypatch, argv, run, step, resume=()):
+    """Train `argv` into `run` with Ctrl-C inside generator step `step` (0-based), check
+    that the checkpoint holds `step` + 1 steps, then `--resume run` (plus `resume`).
+    Returns the checkpoint's state as the interruption left it."""
+    real_step = _interrupt_in_step(monkeypatch, step)
+    assert gan.main(argv + ["--out", str(run)]) == 0
     state = common.load_checkpoint(run)["state"]
-    assert state["step"] == 2 and state["batch"] == 2
+    assert state["step"] == step + 1
     monkeypatch.setattr(gan.Run, "g_step_", real_step)
-    full = tmp_path / "full"
-    assert gan.main(MLP_MNIST + ["--steps", "5", "--out", str(full)]) == 0
-    assert gan.main(["--resume", str(run), "--steps", "5"]) == 0
+    assert gan.main(["--resume", str(run), *resume]) == 0
+    return state
+
+
+def test_interrupt_saves_checkpoint_and_resumes(tmp_path, monkeypatch):
+    run, full = tmp_path / "run", tmp_path / "full"
+    argv = MLP_MNIST + ["--steps", "5"]
+    state = _interrupt_then_resume(monkeypatch, argv, run, 1, ["--steps", "5"])
+    assert state["batch"] == 2
+    assert gan.main(argv + ["--out", str(full)]) == 0
     _same(_params(full), _params(run))
 
 
@@ -279,11 +288,7 @@ def test_lr_decay_linear_resumes_bit_for_bit(tmp_path, monkeypatch):
     args = MLP_MNIST + ["--lr-decay", "linear", "--lr", "1e-3", "--steps", "4"]
     full, part = tmp_path / "full", tmp_path / "part"
     assert gan.main(args + ["--out", str(full)]) == 0
-    real_step = _interrupt_in_step(monkeypatch, 1)
-    assert gan.main(args + ["--out", str(part)]) == 0
-    assert common.load_checkpoint(part)["state"]["step"] == 2
-    monkeypatch.setattr(gan.Run, "g_step_", real_step)
-    assert gan.main(["--resume", str(part), "--steps", "4"]) == 0
+    _interrupt_then_resume(monkeypatch, args, part, 1, ["--steps", "4"])
     _same(_params(full), _params(part))
     state = common.load_checkpoint(full)["state"]
     for opt in ("opt_g", "opt_d"):
@@ -792,11 +797,7 @@ def test_shared_fakes_resume_bit_for_bit(tmp_path, monkeypatch):
     base += ["--steps-per-epoch", "4", "--epochs", "2", "--device", "cpu", "--seed", "5"]
     whole, split = tmp_path / "whole", tmp_path / "split"
     assert gan.main(base + ["--out", str(whole)]) == 0
-    real_step = _interrupt_in_step(monkeypatch, 3)
-    assert gan.main(base + ["--out", str(split)]) == 0
-    assert common.load_checkpoint(split)["state"]["step"] == 4
-    monkeypatch.setattr(gan.Run, "g_step_", real_step)
-    assert gan.main(["--resume", str(split)]) == 0
+    _interrupt_then_resume(monkeypatch, base, split, 3)
     assert json.loads((split / "config.json").read_text())["fakes"] == "shared"
     _same(_params(whole), _params(split))
 
