@@ -58,7 +58,7 @@ MNIST_RECIPES: dict[str, dict[str, Any]] = {
 }
 # Defaults on the 2-D mixtures where the flag is not given (docs/results.md): D judges packs
 # of 4, both rates fall linearly to 0 over the run and G's weights are averaged; the grid's
-# G draws from a mixture of 50 in 8 dimensions, its means spread 3 apart, D takes R1, and
+# G draws from a mixture of 100 in 8 dimensions, its means spread 3 apart, D takes R1, and
 # the D and G steps share one batch of G's samples (--fakes shared: one G forward a step).
 # The ring's plain GAN is one flag away (--pack 1).
 TOY_RECIPES: dict[str, dict[str, Any]] = {
@@ -68,7 +68,7 @@ TOY_RECIPES: dict[str, dict[str, Any]] = {
         "lr_decay": "linear",
         "ema": 0.999,
         "epochs": 50,
-        "latent_components": 50,
+        "latent_components": 100,
         "latent_spread": 3.0,
         "nz": 8,
         "r1": 3e-3,
@@ -324,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="a Gaussian-mixture latent (after DeLiGAN, Gurumurthy et al. 2017): G sees "
         "z + mu_k, one of K learnt means, with z's first coordinate picking k; 0: the plain "
-        "N(0, I) latent; not with --model cgan (default: 50 for the DCGAN on MNIST and for "
+        "N(0, I) latent; not with --model cgan (default: 50 for the DCGAN on MNIST, 100 for "
         "--dataset grid, else 0)",
     )
     p.add_argument(

@@ -655,13 +655,13 @@ def test_ring_defaults_are_the_packed_recipe_and_the_plain_gan_one_flag_away():
 
 def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
     """--dataset grid: D judges packs of 4 and takes R1 (gamma 3e-3, no ramp), G draws from
-    a mixture of 50 in 8 dimensions with means spread 3 apart, both rates start at 1e-3 and
+    a mixture of 100 in 8 dimensions with means spread 3 apart, both rates start at 1e-3 and
     fall linearly to 0 over 50 epochs of 1,000 steps, G's weights are averaged and the D
     and G steps share one batch of samples; the critics take neither R1 nor the rate, and
     their 5 D steps per G step draw their own; a user's --r1-ramp is kept."""
     plain, small = TOY_PLAIN, TOY_SMALL
     recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "epochs": 50}
-    recipe |= {"latent_components": 50, "latent_spread": 3.0, "nz": 8, "r1": 3e-3, "lr": 1e-3}
+    recipe |= {"latent_components": 100, "latent_spread": 3.0, "nz": 8, "r1": 3e-3, "lr": 1e-3}
     recipe |= {"fakes": "shared"}
     grid = ["--dataset", "grid"]
     assert _resolved_toy(grid) == plain | small | recipe
@@ -685,18 +685,18 @@ def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
 
 
 def test_default_grid_run_records_its_settings(tmp_path):
-    """config.json holds the grid recipe; G carries 50 means in 8 dimensions (spread 3) and
+    """config.json holds the grid recipe; G carries 100 means in 8 dimensions (spread 3) and
     D judges packs of 4 points."""
     run = tmp_path / "grid"
     argv = ["--dataset", "grid", "--hidden", "8", "--epochs", "1", "--steps-per-epoch", "5"]
     assert gan.main(argv + ["--eval-samples", "0", "--device", "cpu", "--out", str(run)]) == 0
     config = json.loads((run / "config.json").read_text())
-    assert (config["pack"], config["nz"], config["latent_components"]) == (4, 8, 50)
+    assert (config["pack"], config["nz"], config["latent_components"]) == (4, 8, 100)
     assert (config["latent_spread"], config["epochs"]) == (3.0, 1)
     assert (config["r1"], config["r1_every"], config["lr"]) == (3e-3, 4, 1e-3)
     assert config["r1_ramp"] == 0
     state = common.load_checkpoint(run)["state"]
-    assert state["G"]["means"].shape == (50, 8) and "ema_G" in state
+    assert state["G"]["means"].shape == (100, 8) and "ema_G" in state
     assert state["D"]["D.net.0.weight"].shape[1] == 8 and int(state["step"]) == 5
 
 
