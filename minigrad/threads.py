@@ -36,6 +36,7 @@ import numpy as np
 from .ops import layout
 
 MIN_PARALLEL = 1 << 17  # elements below which one thread does all the work
+BLOCK = 1 << 16  # elements per block of a blocked kernel (256 KiB of float32 per array)
 
 _ENV = "MINIGRAD_NUM_THREADS"
 
@@ -142,15 +143,12 @@ def _layout(a: np.ndarray) -> tuple[int, ...] | None:
     return tuple(s for s, n in zip(steps, a.shape, strict=True) if n != 1)
 
 
-def parallel(*arrays: Any) -> bool:
-    """Whether a one-pass kernel over these NumPy arrays is worth splitting over threads:
-    of one shape with >= MIN_PARALLEL elements, all dense in one memory order (C order, or
-    a convolution's batch-minor order, ...), and more than one thread."""
+def _uniform(arrays: tuple[Any, ...], min_size: int) -> bool:
+    """NumPy arrays of one shape with >= min_size elements, all dense in one memory order."""
     first = arrays[0]
     if not (
         isinstance(first, np.ndarray)
-        and first.size >= MIN_PARALLEL
-        and get_num_threads() > 1
+        and first.size >= min_size
         and all(isinstance(a, np.ndarray) and a.shape == first.shape for a in arrays)
     ):
         return False
@@ -158,11 +156,33 @@ def parallel(*arrays: Any) -> bool:
     return order is not None and all(_layout(a) == order for a in arrays[1:])
 
 
-def elementwise(kernel: Callable[..., Any], *arrays: Any) -> None:
+def parallel(*arrays: Any) -> bool:
+    """Whether a one-pass kernel over these NumPy arrays is worth splitting over threads:
+    of one shape with >= MIN_PARALLEL elements, all dense in one memory order (C order, or
+    a convolution's batch-minor order, ...), and more than one thread."""
+    return get_num_threads() > 1 and _uniform(arrays, MIN_PARALLEL)
+
+
+def elementwise(kernel: Callable[..., Any], *arrays: Any, blocked: bool = False) -> None:
     """Run `kernel(*arrays)`, which writes its outputs (some of `arrays`) in place with
     `out=`: on a share of the elements per thread when `parallel(*arrays)` (as 1-D views in
     their common memory order, no copies), else once on the whole arrays, whatever their
-    layout or module."""
+    layout or module.
+
+    `blocked=True` is for a kernel of several passes (LeakyReLU's forward makes four): each
+    share then goes through the kernel BLOCK elements at a time, so that the second and
+    later passes find their operands in the cache the first pass filled instead of reading
+    them from memory again, on one thread as on several."""
+    if blocked and _uniform(arrays, 2 * BLOCK):
+        flat = [layout.flat_view(a) for a in arrays]
+
+        def work(lo: int, hi: int) -> None:
+            for start in range(lo, hi, BLOCK):  # a few dozen blocks, not a loop per value
+                stop = min(start + BLOCK, hi)
+                kernel(*(f[start:stop] for f in flat))
+
+        split(flat[0].size, work)
+        return
     if not parallel(*arrays):
         kernel(*arrays)
         return

@@ -255,3 +255,94 @@ def test_threaded_batch_norm_matches_one_thread_and_torch(two_threads, batch_min
     y.backward(torch.tensor(np.ascontiguousarray(gy)))
     for a, t in zip(out[2], [y, tx.grad, tw.grad, tb.grad], strict=True):
         np.testing.assert_allclose(a, t.detach().numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (1, 2, 3, 0)], ids=["c", "batch_minor"])
+def test_blocked_elementwise_writes_every_element_once_in_blocks(n_threads, order):
+    """blocked=True: the kernel sees slices of at most BLOCK elements (the last one short),
+    on one thread as on two, and every element of the output is written exactly once."""
+    before = threads.get_num_threads()
+    threads.set_num_threads(n_threads)
+    try:
+        shape = (5, 3, 7, threads.BLOCK // 32 + 1)  # 105 * (BLOCK/32 + 1): not a multiple
+        x = _in_order(np.arange(np.prod(shape), dtype=np.float32).reshape(shape), order)
+        out = np.full_like(x, np.nan)
+        count = np.zeros_like(x, dtype=np.int8)  # in x's layout, as the kernel needs
+        sizes = []
+
+        def kernel(a, o, c):
+            sizes.append(a.size)
+            np.multiply(a, 2, out=o)
+            c += 1
+
+        threads.elementwise(kernel, x, out, count, blocked=True)
+        np.testing.assert_array_equal(out, 2 * x)
+        assert (count == 1).all()
+        assert max(sizes) == threads.BLOCK and len(sizes) >= x.size // threads.BLOCK
+        assert sum(sizes) == x.size
+    finally:
+        threads.set_num_threads(before)
+
+
+def test_blocked_elementwise_small_or_mixed_inputs_run_whole():
+    """Under 2 * BLOCK elements, or layouts that differ, the kernel runs once on the whole
+    arrays, whatever their layout."""
+    calls = []
+
+    def kernel(a, o):
+        calls.append(a.shape)
+        np.negative(a, out=o)
+
+    small = np.ones((2, threads.BLOCK - 1), np.float32)
+    threads.elementwise(kernel, small, np.empty_like(small), blocked=True)
+    big = np.ones((4, threads.BLOCK), np.float32)
+    other = np.empty_like(big, order="F")
+    threads.elementwise(kernel, big, other, blocked=True)
+    assert calls == [small.shape, big.shape]
+    np.testing.assert_array_equal(other, -big)
+
+
+@pytest.mark.parametrize("slope", [0.2, 0.0, 1.0, -0.5, 2.0])
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (1, 2, 3, 0)], ids=["c", "batch_minor"])
+def test_blocked_leaky_relu_matches_its_definition_at_the_edges(slope, order):
+    """LeakyReLU's blocked forward over several blocks, with NaN, infinities, signed zeros and
+    a subnormal in the first and the last block: x > 0 ? x : slope * x, and the gradient
+    gy where x > 0, else slope * gy (NaN takes the slope, as in PyTorch)."""
+    x = _in_order(_edges((4, 8, 64, 80), np.float32), order)  # 163,840: 3 blocks or more
+    assert x.size > 2 * threads.BLOCK
+    gy = np.random.default_rng(2).standard_normal(x.shape).astype(np.float32)
+    t = mg.from_numpy(x).requires_grad_()
+    y = F.leaky_relu(t, slope)
+    y.backward(mg.tensor(gy))
+    s = np.float32(slope)
+    with np.errstate(invalid="ignore"):
+        expect_y = np.where(x > 0, x, x * s)
+    np.testing.assert_array_equal(y.detach().numpy(), expect_y)
+    np.testing.assert_array_equal(t.grad.numpy(), np.where(x > 0, gy, gy * s))
+    # signed zeros kept: -0.0 * 0.2 is -0.0
+    zeros = x == 0
+    assert np.array_equal(np.signbit(y.detach().numpy()[zeros]), np.signbit(x[zeros] * s))
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_relu_first_order_backward_across_layouts_and_blocks(n_threads):
+    """ReLU's first-order backward, blocked, with x batch-minor and gy in C order (the
+    whole-array path) or in x's order (the blocked one): gy where x > 0 or x is NaN, +0 where
+    x <= 0 even where gy is inf or NaN; the leaf's .grad is an array of its own."""
+    before = threads.get_num_threads()
+    threads.set_num_threads(n_threads)
+    try:
+        x = _in_order(_edges((4, 8, 64, 80), np.float32), (1, 2, 3, 0))
+        gy = np.random.default_rng(3).standard_normal(x.shape).astype(np.float32)
+        gy.reshape(-1)[:8] = [np.inf, np.nan, -np.inf, np.nan, 1.0, np.inf, -1.0, np.nan]
+        for g in (gy, _in_order(gy, (1, 2, 3, 0))):
+            t = mg.from_numpy(x).requires_grad_()
+            F.relu(t).backward(mg.from_numpy(g))
+            grad = t.grad.numpy()
+            expect = np.where((x > 0) | np.isnan(x), gy, np.float32(0))
+            np.testing.assert_array_equal(grad, expect)
+            assert not np.signbit(grad[~((x > 0) | np.isnan(x))]).any()  # +0, not -0
+            assert t.grad._data.base is None and t.grad._data.flags.writeable
+    finally:
+        threads.set_num_threads(before)

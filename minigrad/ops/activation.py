@@ -26,36 +26,44 @@ class ReLU(Function):
         zero = x.dtype.type(0)
         # both in x's memory order: a convolution's output is batch-minor (N varies
         # fastest), and a C-ordered mask made this a strided walk (4x slower)
-        y, self.drop = xp.zeros_like(x), xp.empty_like(x, dtype=np.bool_)
+        y, self.drop = xp.empty_like(x), xp.empty_like(x, dtype=np.bool_)
 
         def kernel(x: Any, y: Any, drop: Any) -> None:
             xp.less_equal(x, zero, out=drop)  # one byte per value until the backward
-            # maximum, not x * mask (-inf * 0 is NaN), against y's zeros in place: NumPy's
-            # maximum with a scalar zero takes an unvectorised path, 2.6x slower on
-            # (512, 128), where the zeros array costs one memset
+            # maximum, not x * mask (-inf * 0 is NaN), against zeros in y: NumPy's maximum
+            # with a scalar zero takes an unvectorised path, 2.6x slower on (512, 128).
+            # The zeros are written block by block (blocked=True), so that maximum finds
+            # them, and x, in the cache
+            y.fill(zero)
             xp.maximum(x, y, out=y)
 
-        threads.elementwise(kernel, x, y, self.drop)
+        threads.elementwise(kernel, x, y, self.drop, blocked=True)
         return y
 
     def backward(self, gy):
-        bits = _keep_bits(self.drop, gy._data)
-        if is_grad_enabled() or bits.ndim == 0:  # recorded (or a 0-d scalar): the node
-            return Mask(bits)(gy)
-        # first order: the select in place into the fresh bits, saving an allocation
-        xp = get_array_module(bits)
-        g = gy._data.view(bits.dtype)
-        threads.elementwise(lambda g, bits: xp.bitwise_and(g, bits, out=bits), g, bits)
-        return Tensor._make(bits.view(gy.dtype), False)
+        if is_grad_enabled() or gy.ndim == 0:  # recorded (or a 0-d scalar): the node
+            return Mask(_keep_bits(self.drop, gy._data))(gy)
+        # first order: the select in place, into a gradient array of its own (not a view
+        # of the bits, which a leaf's .grad would have to copy)
+        xp = get_array_module(gy._data)
+        out = xp.empty_like(gy._data)
+        bits = out.view(_UINT[out.itemsize])
+
+        def kernel(drop: Any, g: Any, bits: Any) -> None:  # two passes, block by block
+            _keep_bits(drop, g, bits)
+            xp.bitwise_and(g, bits, out=bits)
+
+        threads.elementwise(kernel, self.drop, gy._data.view(bits.dtype), bits, blocked=True)
+        return Tensor._make(out, False)
 
 
-def _keep_bits(drop: Any, like: Any) -> Any:
+def _keep_bits(drop: Any, like: Any, out: Any = None) -> Any:
     """All-ones words of `like`'s width where `drop` (bool) is False, zeros where True, in
     `like`'s memory order (the select that follows then runs in one order; a 1-byte mask
     read across orders costs less than a 4-byte pass): one pass (False - 1 wraps around
-    to all ones)."""
+    to all ones), into `out` when given."""
     xp = get_array_module(drop)
-    bits = xp.empty_like(like, dtype=_UINT[like.dtype.itemsize])
+    bits = xp.empty_like(like, dtype=_UINT[like.dtype.itemsize]) if out is None else out
     return xp.subtract(drop.view(np.uint8), 1, out=bits, dtype=bits.dtype)
 
 
@@ -84,7 +92,7 @@ class LeakyReLU(Function):
             slopes += b
             xp.multiply(x, slopes, out=y)
 
-        threads.elementwise(kernel, x, y, self.slopes)
+        threads.elementwise(kernel, x, y, self.slopes, blocked=True)
         return y
 
     def backward(self, gy):
