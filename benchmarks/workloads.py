@@ -159,6 +159,15 @@ def build_leaky_relu(b: Backend, n: int = 64, c: int = 128, size: int = 14) -> S
     return _op_step(b, b.ns.nn.LeakyReLU(0.2), (n, c, size, size))
 
 
+def build_max_pool2d(b: Backend, n: int = 192, c: int = 32, size: int = 28) -> Step:
+    """k2 s2, on the triplet step's first pooling input (192 images, 32 channels)."""
+    return _op_step(b, b.ns.nn.MaxPool2d(2), (n, c, size, size))
+
+
+def build_avg_pool2d(b: Backend, n: int = 192, c: int = 32, size: int = 28) -> Step:
+    return _op_step(b, b.ns.nn.AvgPool2d(2), (n, c, size, size))
+
+
 def build_matmul(b: Backend, n: int = 1024) -> Step:
     t = b.ns
     x = t.randn(n, n, device=b.device, requires_grad=True)
@@ -575,6 +584,20 @@ WORKLOADS = [
         build_leaky_relu,
         dict(n=64, c=128, size=14),
         dict(n=8, c=32, size=14),
+    ),
+    Workload(
+        "max_pool2d 192x32x28x28 k2",
+        "op",
+        build_max_pool2d,
+        dict(n=192, c=32, size=28),
+        dict(n=8, c=4, size=28),
+    ),
+    Workload(
+        "avg_pool2d 192x32x28x28 k2",
+        "op",
+        build_avg_pool2d,
+        dict(n=192, c=32, size=28),
+        dict(n=8, c=4, size=28),
     ),
     Workload("matmul 1024^2", "op", build_matmul, dict(n=1024), dict(n=128), _matmul_flops),
     Workload("MLP GAN iteration", "model", build_mlp_gan, dict(batch=64), dict(batch=8)),
