@@ -9,7 +9,8 @@ from minigrad import nn
 class MLPGenerator(nn.Module):
     """z (N, nz) -> samples (N, out_dim); Tanh output for images in [-1, 1], linear for
     points. `batchnorm` puts batch normalisation before each hidden ReLU, as DCGAN does
-    in its generator."""
+    in its generator. `out_scale` multiplies the output (points in the data's units when
+    the network works in units of the data's spread)."""
 
     def __init__(
         self,
@@ -18,9 +19,11 @@ class MLPGenerator(nn.Module):
         out_dim: int = 784,
         tanh: bool = True,
         batchnorm: bool = False,
+        out_scale: float = 1.0,
     ) -> None:
         super().__init__()
         self.nz = nz
+        self.out_scale = out_scale
         layers: list[nn.Module] = []
         width = nz
         for h in hidden:
@@ -35,18 +38,26 @@ class MLPGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: mg.Tensor) -> mg.Tensor:
-        return self.net(z)
+        y = self.net(z)
+        return y if self.out_scale == 1.0 else y * self.out_scale
 
 
 class MLPDiscriminator(nn.Module):
     """samples (N, in_dim) -> logits (N, 1). LeakyReLU(0.2) hidden layers, each followed by
     dropout when `dropout` > 0 (the 2014 paper's discriminator was trained with dropout);
-    the loss applies the sigmoid (or none, for a Wasserstein critic)."""
+    the loss applies the sigmoid (or none, for a Wasserstein critic). `in_scale` multiplies
+    the input first (1 / the data's spread: the first layer's kinks, which start within
+    about 1 of the origin, then span the data)."""
 
     def __init__(
-        self, in_dim: int = 784, hidden: tuple[int, ...] = (256, 256), dropout: float = 0.0
+        self,
+        in_dim: int = 784,
+        hidden: tuple[int, ...] = (256, 256),
+        dropout: float = 0.0,
+        in_scale: float = 1.0,
     ) -> None:
         super().__init__()
+        self.in_scale = in_scale
         layers: list[nn.Module] = []
         width = in_dim
         for h in hidden:
@@ -58,7 +69,8 @@ class MLPDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return self.net(x.reshape(x.shape[0], -1))
+        x = x.reshape(x.shape[0], -1)
+        return self.net(x if self.in_scale == 1.0 else x * self.in_scale)
 
 
 class ImageMLPGenerator(MLPGenerator):

@@ -38,7 +38,8 @@ from train.metrics import mode_coverage
 # upper bounds of the size flags, far above any useful value, so that a typo such as
 # --nz 100000000 is refused by name instead of exhausting memory
 MAX_BATCH, MAX_NZ, MAX_HIDDEN, MAX_LAYERS, MAX_PACK = 65536, 1024, 2048, 16, 64
-MAX_COMPONENTS, MAX_SPREAD = 100_000, 100.0
+MAX_COMPONENTS, MAX_SPREAD, MAX_TOY_SCALE = 100_000, 100.0, 1000.0
+GRID_STD = 2.83  # the std of the grid's coordinates, sqrt(8): modes at -4, -2, 0, 2, 4
 MAX_R1, MAX_R1_EVERY = 1e6, 1_000_000
 MAX_EVAL_SAMPLES = 100_000
 # Defaults on MNIST (the bundled digits or --data-dir files) where the flag is not given:
@@ -70,6 +71,7 @@ TOY_RECIPES: dict[str, dict[str, Any]] = {
         "epochs": 50,
         "latent_components": 100,
         "latent_spread": 3.0,
+        "toy_scale": GRID_STD,
         "nz": 8,
         "r1": 3e-3,
         "fakes": "shared",
@@ -93,6 +95,7 @@ PLAIN_DEFAULTS: dict[str, Any] = {
     "augment": "none",
     "latent_components": 0,
     "latent_spread": 1.0,
+    "toy_scale": 1.0,
     "r1": 0.0,
     "r1_every": 4,
     "r1_ramp": 0,
@@ -336,6 +339,16 @@ def build_parser() -> argparse.ArgumentParser:
         "with --latent-components (default: 3.0 for --dataset grid, else 1.0)",
     )
     p.add_argument(
+        "--toy-scale",
+        type=common.float_in(0.0, MAX_TOY_SCALE, lo_open=True),
+        default=None,
+        metavar="S",
+        help="the 2-D networks work in units of S: D sees x / S and G's output is "
+        "multiplied by S, so that D's first-layer kinks at initialisation span the data, "
+        "not just the origin (default: 2.83 for --dataset grid, the std of its "
+        "coordinates; else 1)",
+    )
+    p.add_argument(
         "--hidden",
         type=common.int_in(1, MAX_HIDDEN),
         default=None,
@@ -525,6 +538,7 @@ def fill_defaults(args: argparse.Namespace) -> None:
     spread_given = getattr(args, "latent_spread", None) is not None and not args.resume
     every_given = getattr(args, "r1_every", None) is not None and not args.resume
     ramp_given = getattr(args, "r1_ramp", None) is not None and not args.resume
+    scale_given = getattr(args, "toy_scale", None) is not None and not args.resume
     scaffold.fill_unset(args, {**PLAIN_DEFAULTS, "batch_size": 512 if toy else 64, **recipe})
     if not 0.0 <= (getattr(args, "ema", 0.0) or 0.0) < 1.0:
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
@@ -559,6 +573,11 @@ def fill_defaults(args: argparse.Namespace) -> None:
         # only the 2-D mixtures' recipes pack by default
         why = f" (the default for --dataset {args.dataset}; --pack 1: none)" if pack_default else ""
         raise ValueError(f"--batch-size {args.batch_size} is not a multiple of --pack {pack}{why}")
+    if scale_given and not toy and args.toy_scale != 1.0:
+        raise ValueError(
+            f"--toy-scale {args.toy_scale} applies to the 2-D networks of --dataset ring and "
+            f"grid, not --dataset {args.dataset}"
+        )
     components = getattr(args, "latent_components", 0) or 0
     if components == 1:
         raise ValueError("--latent-components must be 0 (the plain Gaussian latent) or >= 2, got 1")

@@ -48,8 +48,9 @@ def build_models(args: argparse.Namespace, obj: Objective, shape: tuple[int, ...
     g_bn = getattr(args, "g_batchnorm", False)
     if args.dataset in TOY:
         hidden = (args.hidden,) * (getattr(args, "layers", None) or 3)
-        G = MLPGenerator(args.nz, hidden, 2, tanh=False, batchnorm=g_bn)
-        D = MLPDiscriminator(2 * m, hidden, dropout)
+        scale = getattr(args, "toy_scale", 1.0) or 1.0  # runs saved before the flag: 1
+        G = MLPGenerator(args.nz, hidden, 2, tanh=False, batchnorm=g_bn, out_scale=scale)
+        D = MLPDiscriminator(2 * m, hidden, dropout, in_scale=1.0 / scale)
     elif args.model == "cgan":
         c = shape[0]
         return (

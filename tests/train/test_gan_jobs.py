@@ -1,6 +1,7 @@
 """The GAN jobs end to end on tiny runs: train, resume bit for bit, sample, latent,
 evaluate, and the errors promised for bad data."""
 
+import argparse
 import json
 import os
 import signal
@@ -621,7 +622,7 @@ def test_mixture_run_samples_through_its_means(tmp_path):
 # the plain 2-D settings _resolved_toy reports, and the sizes of the 2-D networks
 TOY_PLAIN = {"pack": 1, "lr_decay": "none", "ema": 0.0, "steps_per_epoch": 1000, "epochs": 20}
 TOY_PLAIN |= {"latent_components": 0, "latent_spread": 1.0, "r1": 0.0, "r1_ramp": 0, "lr": None}
-TOY_PLAIN |= {"fakes": "fresh"}
+TOY_PLAIN |= {"fakes": "fresh", "toy_scale": 1.0}
 TOY_SMALL = {"batch_size": 512, "nz": 2, "hidden": 128}
 
 
@@ -629,7 +630,7 @@ def _resolved_toy(argv):
     args = gan.build_parser().parse_args(argv)
     gan.fill_defaults(args)
     keys = ("pack", "lr_decay", "ema", "steps_per_epoch", "epochs", "batch_size", "nz", "hidden")
-    keys += ("latent_components", "latent_spread", "r1", "r1_ramp", "lr", "fakes")
+    keys += ("latent_components", "latent_spread", "r1", "r1_ramp", "lr", "fakes", "toy_scale")
     return {k: getattr(args, k) for k in keys}
 
 
@@ -656,18 +657,19 @@ def test_ring_defaults_are_the_packed_recipe_and_the_plain_gan_one_flag_away():
 def test_grid_defaults_are_its_recipe_and_the_plain_gan_one_flag_away():
     """--dataset grid: D judges packs of 4 and takes R1 (gamma 3e-3, no ramp), G draws from
     a mixture of 100 in 8 dimensions with means spread 3 apart, both rates start at 1e-3 and
-    fall linearly to 0 over 50 epochs of 1,000 steps, G's weights are averaged and the D
-    and G steps share one batch of samples; the critics take neither R1 nor the rate, and
-    their 5 D steps per G step draw their own; a user's --r1-ramp is kept."""
+    fall linearly to 0 over 50 epochs of 1,000 steps, G's weights are averaged, the D
+    and G steps share one batch of samples and both networks work in units of 2.83 (the
+    coordinates' std); the critics take neither R1 nor the rate, and their 5 D steps per G
+    step draw their own; a user's --r1-ramp is kept."""
     plain, small = TOY_PLAIN, TOY_SMALL
     recipe = {"pack": 4, "lr_decay": "linear", "ema": 0.999, "epochs": 50}
     recipe |= {"latent_components": 100, "latent_spread": 3.0, "nz": 8, "r1": 3e-3, "lr": 1e-3}
-    recipe |= {"fakes": "shared"}
+    recipe |= {"fakes": "shared", "toy_scale": 2.83}
     grid = ["--dataset", "grid"]
     assert _resolved_toy(grid) == plain | small | recipe
     back = ["--pack", "1", "--lr-decay", "none", "--ema", "0", "--epochs", "20"]
     back += ["--latent-components", "0", "--nz", "2", "--r1", "0", "--lr", "2e-4"]
-    back += ["--fakes", "fresh"]
+    back += ["--fakes", "fresh", "--toy-scale", "1"]
     assert _resolved_toy(grid + back) == plain | small | {"lr": 2e-4}
     assert _resolved_toy(grid + ["--latent-components", "20"])["latent_spread"] == 3.0
     assert _resolved_toy(grid + ["--latent-spread", "0.5"])["latent_spread"] == 0.5
@@ -694,10 +696,43 @@ def test_default_grid_run_records_its_settings(tmp_path):
     assert (config["pack"], config["nz"], config["latent_components"]) == (4, 8, 100)
     assert (config["latent_spread"], config["epochs"]) == (3.0, 1)
     assert (config["r1"], config["r1_every"], config["lr"]) == (3e-3, 4, 1e-3)
-    assert config["r1_ramp"] == 0
+    assert config["r1_ramp"] == 0 and config["toy_scale"] == 2.83
     state = common.load_checkpoint(run)["state"]
     assert state["G"]["means"].shape == (100, 8) and "ema_G" in state
     assert state["D"]["D.net.0.weight"].shape[1] == 8 and int(state["step"]) == 5
+
+
+def test_toy_scale_multiplies_g_output_and_divides_d_input():
+    """--toy-scale S: G's points are S times its network's output, and D's first layer sees
+    x / S (so D(S x) with the scale equals D(x) without it, for the same weights); a run
+    saved before the flag existed loads at scale 1; the flag is refused off the 2-D data."""
+    from models.losses import OBJECTIVES
+    from train.generators import build_models
+
+    base = gan.build_parser().parse_args(["--dataset", "grid", "--hidden", "8"])
+    gan.fill_defaults(base)
+    scaled = argparse.Namespace(**vars(base))
+    plain = argparse.Namespace(**vars(base) | {"toy_scale": 1.0})
+    obj = OBJECTIVES["nonsaturating"]
+    mg.manual_seed(0)
+    G1, D1 = build_models(plain, obj, (2,))
+    G2, D2 = build_models(scaled, obj, (2,))
+    G2.load_state_dict(G1.state_dict())
+    D2.load_state_dict(D1.state_dict())
+    z = mg.randn(16, base.nz)
+    with mg.no_grad():
+        np.testing.assert_allclose(G2(z).numpy(), 2.83 * G1(z).numpy(), rtol=1e-6)
+        x = mg.randn(16, 2)
+        np.testing.assert_allclose(D2(x * 2.83).numpy(), D1(x).numpy(), rtol=1e-5, atol=1e-6)
+    # a run saved before the flag: no toy_scale among its arguments
+    old = argparse.Namespace(**{k: v for k, v in vars(base).items() if k != "toy_scale"})
+    G3, D3 = build_models(old, obj, (2,))
+    assert G3.generator.out_scale == 1.0 and D3.D.in_scale == 1.0
+    with pytest.raises(ValueError, match=r"--toy-scale 2.0 applies to .* not --dataset mnist"):
+        gan.fill_defaults(gan.build_parser().parse_args(["--toy-scale", "2"]))
+    for bad in ("0", "-1", "nan"):
+        with pytest.raises(SystemExit):
+            gan.build_parser().parse_args(["--dataset", "grid", "--toy-scale", bad])
 
 
 def test_default_ring_run_records_its_settings_and_decays(tmp_path):
