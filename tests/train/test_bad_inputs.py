@@ -94,6 +94,8 @@ TABLE = {
         *bad("--latent-spread", "0", "-1", "nan", "inf", "1000"),
         ("--latent-spread", ["--latent-components", "0", "--latent-spread", "2"], "needs a"),
         ("--latent-spread", ["--model", "mlp", "--latent-spread", "2"], "--latent-components K"),
+        *bad("--toy-scale", "0", "-1", "nan", "inf", "10000"),
+        ("--toy-scale", ["--toy-scale", "2"], "2-D networks of --dataset ring and grid, not --da"),
         *bad("--d-depth", "1", "4", "x", "2.5"),
         ("--d-depth", ["--model", "mlp", "--d-depth", "3"], "--d-depth 3 applies to the 28x28"),
         ("--d-depth", TOY + ["--d-depth", "3"], "(got --model mlp --dataset ring)"),
