@@ -173,18 +173,16 @@ def elementwise(kernel: Callable[..., Any], *arrays: Any, blocked: bool = False)
     share then goes through the kernel BLOCK elements at a time, so that the second and
     later passes find their operands in the cache the first pass filled instead of reading
     them from memory again, on one thread as on several."""
-    if blocked and _uniform(arrays, 2 * BLOCK):
-        flat = [layout.flat_view(a) for a in arrays]
-
-        def work(lo: int, hi: int) -> None:
-            for start in range(lo, hi, BLOCK):  # a few dozen blocks, not a loop per value
-                stop = min(start + BLOCK, hi)
-                kernel(*(f[start:stop] for f in flat))
-
-        split(flat[0].size, work)
-        return
-    if not parallel(*arrays):
+    blocks = blocked and _uniform(arrays, 2 * BLOCK)
+    if not (blocks or parallel(*arrays)):
         kernel(*arrays)
         return
     flat = [layout.flat_view(a) for a in arrays]
-    split(flat[0].size, lambda lo, hi: kernel(*(f[lo:hi] for f in flat)))
+    step = BLOCK if blocks else flat[0].size  # unblocked: each share in one call
+
+    def work(lo: int, hi: int) -> None:
+        for start in range(lo, hi, step):  # a few dozen blocks, not a loop per value
+            stop = min(start + step, hi)
+            kernel(*(f[start:stop] for f in flat))
+
+    split(flat[0].size, work)
