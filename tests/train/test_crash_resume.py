@@ -15,10 +15,12 @@ import errno
 import os
 import random
 import signal
+import threading
 import time
 
 import numpy as np
 import pytest
+from tqdm import tqdm
 
 from train import common, gan, metric
 from train import run as scaffold
@@ -73,6 +75,9 @@ def _child(job, argv, kill_at=None, count_file=None):
             return wrapped
 
         try:
+            # tqdm's write lock is shared with the parent across fork (a multiprocessing
+            # lock): a child killed while holding it would hang the parent's next bar
+            tqdm.set_lock(threading.RLock())
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, 1)
             os.dup2(null, 2)
