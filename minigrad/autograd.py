@@ -169,6 +169,10 @@ class Function:
 
     uses_inputs = True
     uses_outputs = False
+    # True while the engine runs this node's backward for the last time (no retain_graph):
+    # the node is released right after, so its backward may write its gradient into an
+    # array it saved (LeakyReLU's slope map), saving an allocation and a pass of memory
+    last_use = False
     op_name = ""  # the name errors use; the lower-cased class name when empty
     _ctx_style = False  # set for subclasses whose forward is a staticmethod
     apply = _Apply()
@@ -605,6 +609,7 @@ def run_backward(
                     g = Tensor._make(f._xp.zeros(shape, dtype=dtype), False)
                 gys.append(g)
             f._check_versions()
+            f.last_use = not retain_graph
             # apply recorded requires_grad per input; targets prune the paths that miss them
             recorded = f.needs_input_grad
             if targets is not None:

@@ -150,3 +150,86 @@ def test_detect_anomaly_still_sees_a_sum_of_gradients_that_overflows():
     with pytest.raises(FloatingPointError, match="Add forward produced NaN or Inf"):
         with np.errstate(over="ignore"), mg.autograd.detect_anomaly():
             (x * 2e38 + x * 2e38).sum().backward()
+
+
+# ------------------------------------------------- LeakyReLU: the gradient into its slopes
+def _leaky_case(shape, order, slope, dtype=np.float32):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(shape).astype(dtype)
+    a.flat[:6] = [0.0, -0.0, np.nan, np.inf, -np.inf, 1e-42]  # kinks, NaN, inf, subnormal
+    if order == "batch-minor":  # a convolution's layout: N varies fastest
+        a = np.ascontiguousarray(np.moveaxis(a, 0, -1)).transpose(3, 0, 1, 2)
+    g = rng.standard_normal(shape).astype(dtype)
+    g.flat[6:9] = [np.inf, np.nan, -0.0]
+    want = np.where(a > 0, g, g * dtype(slope))  # torch's leaky_relu_backward
+    return a, g, want
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (64, 32, 12, 12)])  # one block; several
+@pytest.mark.parametrize("order", ["C", "batch-minor"])
+@pytest.mark.parametrize("slope", [0.2, 0.0, -0.5, 2.0])
+def test_leaky_relu_last_backward_writes_into_its_slope_map(shape, order, slope):
+    """The last backward (no retain_graph, no create_graph) multiplies into the slope map
+    it saved: the same bits as the recorded route, in its own array, the caller's
+    gradient untouched."""
+    a, g, want = _leaky_case(shape, order, slope)
+    g_before = g.copy()
+    grads = []
+    for create_graph in (False, True):
+        x = mg.tensor(a, requires_grad=True)
+        y = mg.nn.functional.leaky_relu(x, slope)
+        slopes = y.creator.slopes
+        y.backward(mg.tensor(g), create_graph=create_graph)
+        grads.append(x.grad)
+        # the first-order route hands back the map itself; the recorded one a new array
+        assert (x.grad._data is slopes) != create_graph
+    first, recorded = grads
+    assert first.creator is None and not first.requires_grad
+    assert _same_bits(first._data, recorded._data)
+    assert _same_bits(first._data, want)
+    assert _same_bits(g, g_before)  # the gradient passed in is not written
+
+
+def test_leaky_relu_with_retain_graph_keeps_its_slope_map_for_the_next_backward():
+    a, g, want = _leaky_case((4, 3, 8, 8), "C", 0.2)
+    x = mg.tensor(a, requires_grad=True)
+    y = mg.nn.functional.leaky_relu(x, 0.2)
+    y.backward(mg.tensor(g), retain_graph=True)
+    first = x.grad._data.copy()
+    x.grad = None
+    y.backward(mg.tensor(g))  # the last use: into the map
+    assert _same_bits(first, want) and _same_bits(x.grad._data, want)
+    x.grad = None
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward(mg.tensor(g))
+
+
+def test_leaky_relu_map_spent_by_a_backward_that_failed_later_is_not_reused():
+    """A hook that raises after LeakyReLU's backward has written into its map stops the
+    walk before the node is released; running backward again is refused, never computed
+    from the overwritten map."""
+    a, g, _ = _leaky_case((2, 3, 4, 4), "C", 0.2)
+    x = mg.tensor(a, requires_grad=True)
+    calls = []
+
+    def hook(t):
+        calls.append(1)
+        raise ValueError("hook failed")
+
+    x.register_post_accumulate_grad_hook(hook)
+    y = mg.nn.functional.leaky_relu(x, 0.2)
+    with pytest.raises(ValueError, match="hook failed"):
+        y.backward(mg.tensor(g))
+    with pytest.raises(RuntimeError, match="LeakyReLU: trying to backward through the graph"):
+        y.backward(mg.tensor(g))
+    assert len(calls) == 1
+
+
+def test_leaky_relu_gradient_through_a_broadcast_grad_output():
+    """sum()'s gradient reaches LeakyReLU as a broadcast (stride 0) view: the slope map is
+    then multiplied by it, not the view written."""
+    a, _, _ = _leaky_case((3, 4, 5, 6), "batch-minor", 0.2)
+    x = mg.tensor(a, requires_grad=True)
+    mg.nn.functional.leaky_relu(x, 0.2).sum().backward()
+    want = np.where(a > 0, np.float32(1), np.float32(0.2))
+    assert _same_bits(x.grad._data, want)

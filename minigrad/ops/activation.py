@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import threads
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function, _second_backward_error, is_grad_enabled
 from ..backend import get_array_module
 from ..tensor import Tensor
 from . import cuda_kernels
@@ -96,7 +96,23 @@ class LeakyReLU(Function):
         return y
 
     def backward(self, gy):
-        return LeakyReLUGrad(self.slopes)(gy)
+        slopes = self.slopes
+        if slopes is None:  # consumed by a last backward that then failed further on
+            raise _second_backward_error(type(self).__name__)
+        g = gy._data
+        if (
+            is_grad_enabled()  # recorded: the node keeps the map for the double backward
+            or not self.last_use  # retain_graph: the map is read again
+            or not isinstance(g, np.ndarray)
+            or g.shape != slopes.shape
+            or g.dtype != slopes.dtype
+        ):
+            return LeakyReLUGrad(slopes)(gy)
+        # the last use of the slope map: the gradient goes into it, in place (no new
+        # array, and no pass of memory reads that writing a fresh one costs)
+        self.slopes = None
+        threads.elementwise(lambda g, c: np.multiply(g, c, out=c), g, slopes)
+        return Tensor._make(slopes, False)
 
 
 class LeakyReLUGrad(Scale):
