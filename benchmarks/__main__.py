@@ -4,9 +4,10 @@
 
 Backends: `numpy` (minigrad on the CPU), `cupy` (minigrad on a GPU), `torch` (PyTorch on the
 CPU, same thread count as NumPy's BLAS) and `torch-cuda`; those this machine lacks are
-reported as skipped. Workloads (benchmarks/workloads.py) are timed with warm-up runs and
-interleaved repeats; then come the scaling curves (DCGAN iteration against batch size,
-conv2d against image size, as PNG plots), peak host/GPU memory per model workload (each in
+reported as skipped. Workloads (benchmarks/workloads.py) are timed after warm-up runs, in
+blocks of back-to-back steps that alternate between the backends (see `measure`); then
+come the scaling curves (DCGAN iteration against batch size, conv2d against image size, as
+PNG plots), peak host/GPU memory per model workload (each in
 a fresh subprocess) and a per-op profile of the DCGAN iteration. Writes DIR/results.json
 (every repeat), DIR/results.md (the tables) and the plots; prints the tables.
 
@@ -137,12 +138,24 @@ def summary(seconds: list[float], flops: int | None) -> dict[str, Any]:
     return out
 
 
+# Each backend's steps run back to back in blocks of BLOCK, as in a training loop, and the
+# blocks alternate between backends so that a change in the machine's load reaches both.
+# Not step by step: after a product, OpenBLAS's idle worker threads keep spinning on their
+# cores for about 0.14 s here (measured with /proc/self/task CPU times), so a torch step
+# run right after a minigrad step shared a core with them. At 2 threads that made torch's
+# DCGAN iteration 305 ms interleaved against 220 ms alone, and minigrad looked faster than
+# it is. Before each block the clock waits SETTLE_S for such threads to go to sleep, and the
+# block's first step (caches, thread wake-up) is not timed.
+BLOCK = 5
+SETTLE_S = 0.25
+
+
 def measure(
     builders: dict[str, Callable[[], Step]], warmup: int, repeat: int, flops: int | None
 ) -> dict[str, Any]:
-    """Build each backend's step, warm them up, then time `repeat` rounds in which every
-    backend runs once (the order rotates each round). A backend that fails is recorded
-    with its error and left out of the remaining rounds."""
+    """Build each backend's step, warm them up, then time `repeat` runs of each, in blocks
+    of up to BLOCK back-to-back steps per backend, the backends' order rotating block by
+    block. A backend that fails is recorded with its error and left out of the rest."""
     results: dict[str, Any] = {}
     steps: dict[str, Step] = {}
     for name, make in builders.items():
@@ -164,18 +177,30 @@ def measure(
             del steps[name]
             return None
 
-    for _ in range(warmup):
-        for name in list(steps):
-            run(name)
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for r in range(repeat):
+    def block(name: str, n: int) -> list[float]:
+        """One untimed step, then n timed ones, after the other backends' threads settle."""
         gc.collect()  # outside the clock: a collection inside one run would bias it
+        if len(steps) > 1:
+            time.sleep(SETTLE_S)
+        times: list[float] = []
+        for i in range(n + 1):
+            if name not in steps:  # it failed: its error is in results
+                break
+            t = run(name)
+            if i and t is not None:
+                times.append(t)
+        return times
+
+    for name in list(steps):  # warm-up, each backend on its own
+        for _ in range(warmup):
+            if name in steps:
+                run(name)
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for r in range(-(-repeat // BLOCK)):
         order = list(steps)
         k = r % max(len(order), 1)
         for name in order[k:] + order[:k]:
-            t = run(name)
-            if t is not None:
-                times[name].append(t)
+            times[name] += block(name, min(BLOCK, repeat - r * BLOCK))
     for name, ts in times.items():
         if name in steps and ts:
             results[name] = summary(ts, flops)

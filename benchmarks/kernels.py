@@ -160,7 +160,7 @@ def gemm_floor_ms(repeat: int) -> dict[str, float]:
     return {"median_ms": float(np.median(ms)), "min_ms": float(ms.min()), "max_ms": float(ms.max())}
 
 
-def run(repeat: int, warmup: int, threads: int, pause: float = 0.05) -> dict[str, Any]:
+def run(repeat: int, warmup: int, threads: int, pause: float = 0.25) -> dict[str, Any]:
     if torch is not None:
         torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
@@ -253,7 +253,11 @@ def main(argv: list[str] | None = None) -> None:
         help="torch threads; defaults to OPENBLAS_NUM_THREADS so both libraries match",
     )
     ap.add_argument(
-        "--pause", type=float, default=0.05, help="seconds of idle before each timed run"
+        "--pause",
+        type=float,
+        default=0.25,
+        help="seconds of idle before each timed run (OpenBLAS's idle workers spin for about "
+        "0.14 s after a product)",
     )
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = ap.parse_args(argv)

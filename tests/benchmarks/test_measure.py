@@ -1,0 +1,53 @@
+"""benchmarks.measure: each backend's steps run back to back in blocks, the blocks rotate
+between backends, the first step of each block is not timed, and a failing backend is
+recorded and dropped without stopping the others."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import benchmarks.__main__ as bench  # noqa: E402
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    monkeypatch.setattr(bench, "SETTLE_S", 0.0)
+    monkeypatch.setattr(bench, "BLOCK", 3)
+    log: list[str] = []
+
+    def builder(name, fail_at=None):
+        count = [0]
+
+        def step():
+            count[0] += 1
+            log.append(name)
+            if fail_at is not None and count[0] >= fail_at:
+                raise ValueError(f"{name} broke")
+
+        return lambda: step
+
+    return log, builder
+
+
+def test_blocks_alternate_and_the_first_step_of_each_is_untimed(calls):
+    log, builder = calls
+    res = bench.measure({"numpy": builder("numpy"), "torch": builder("torch")}, 2, 7, None)
+    # warm-up 2 each; then rounds of blocks (1 untimed + up to 3 timed), order rotating
+    want = ["numpy"] * 2 + ["torch"] * 2
+    want += ["numpy"] * 4 + ["torch"] * 4  # round 0: 3 timed each
+    want += ["torch"] * 4 + ["numpy"] * 4  # round 1: rotated
+    want += ["numpy"] * 2 + ["torch"] * 2  # round 2: the 7th repeat
+    assert log == want
+    assert len(res["numpy"]["repeats_ms"]) == 7 and len(res["torch"]["repeats_ms"]) == 7
+
+
+def test_a_failing_backend_is_recorded_and_the_other_still_timed(calls):
+    log, builder = calls
+    res = bench.measure({"numpy": builder("numpy", fail_at=4), "torch": builder("torch")}, 1, 5, 10)
+    assert "numpy broke" in res["numpy"]["error"]
+    assert len(res["torch"]["repeats_ms"]) == 5 and res["torch"]["gflops"] > 0
+    assert log.count("numpy") == 4  # nothing after the failure
