@@ -5,6 +5,9 @@ x = mg.randn(3, requires_grad=True)
 (x * x).sum().backward()
 """
 
+from . import _openblas  # first of all, before NumPy is imported: see _openblas.py
+
+# isort: split
 from . import _blas, _memory, autograd, backends, cuda, nn, ops, optim, profiler, utils, viz
 from .autograd import (
     Function,

@@ -8,15 +8,22 @@ blocks: every NumPy call holds the GIL while Python sets it up, so many short ca
 threads queue for it (measured: max pooling in 64 KiB blocks on two threads ran at half
 the speed of one thread).
 
-The count is 1 unless `set_num_threads(n)` or MINIGRAD_NUM_THREADS says otherwise. Not the
-BLAS's count, as PyTorch does, because it did not pay on the 2-core machine this was
-measured on: alone, two threads made ReLU and max pooling 1.3-2x and LeakyReLU 1.4x faster,
-but inside a training step, after each matrix product OpenBLAS's worker thread keeps
-spinning on the second core for a while, the second elementwise thread fights it for the
-core, and the DCGAN and triplet steps ran 7-10% slower with two than with one
-(`OPENBLAS_THREAD_TIMEOUT=4`, which makes OpenBLAS's workers sleep at once, turned that
-into a 12% gain on the triplet step). Arrays under MIN_PARALLEL values stay on the calling
-thread: handing a range to another thread costs about 10 microseconds.
+The count: `set_num_threads(n)`, else MINIGRAD_NUM_THREADS, else the BLAS's own count
+(OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS, OMP_NUM_THREADS, else the usable cores, the order
+OpenBLAS reads them in), but that only where NumPy's BLAS is OpenBLAS and its idle workers go
+to sleep soon after a product (`openblas_parks()`), else 1. The reason, measured on the
+2-core machine this was written on: after a product, OpenBLAS's worker threads keep
+spinning on their cores for about 0.14 s (2^28 cycles, its default), so inside a training
+step every elementwise thread fights one of them for a core. With that default the DCGAN
+and triplet steps ran 7-10% slower on two elementwise threads than on one. With
+OPENBLAS_THREAD_TIMEOUT=16 (2^16 cycles, some 30 microseconds, still longer than the gaps
+between the products of one layer) the same two threads made the DCGAN step 1.32 -> 1.17x
+PyTorch's time and the triplet step 1.26 -> 1.05x (docs/benchmarks.md). `import minigrad`
+sets OPENBLAS_THREAD_TIMEOUT=16 when it runs before NumPy is first imported and the variable
+is not set (minigrad/_openblas.py); a program that imports NumPy first keeps OpenBLAS's
+default and one elementwise thread, unless it sets either variable itself.
+Arrays under MIN_PARALLEL values stay on the calling thread: handing a range to another
+thread costs about 10 microseconds.
 
 Kernels that use it (NumPy only; CuPy has its own kernels): ReLU and LeakyReLU forward and
 backward, max pooling forward and backward, batch norm's training forward and first-order
@@ -39,12 +46,16 @@ MIN_PARALLEL = 1 << 17  # elements below which one thread does all the work
 BLOCK = 1 << 16  # elements per block of a blocked kernel (256 KiB of float32 per array)
 
 _ENV = "MINIGRAD_NUM_THREADS"
+PARK_ENV = "OPENBLAS_THREAD_TIMEOUT"  # log2 of the cycles an idle OpenBLAS worker spins
+PARK_MAX = 20  # up to 2^20 cycles (about 0.4 ms) counts as parking soon
+# the order OpenBLAS reads its thread count in (then it takes the usable cores)
+BLAS_ENV = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 
 
 def _from_environment() -> int:
     text = os.environ.get(_ENV, "").strip()
     if not text:
-        return 1
+        return blas_threads() if openblas_parks() else 1
     try:
         value = int(text)
     except ValueError:
@@ -54,6 +65,39 @@ def _from_environment() -> int:
     return value
 
 
+def _positive_int(text: str | None) -> int | None:
+    try:
+        value = int((text or "").strip())
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def blas_threads() -> int:
+    """The threads OpenBLAS uses for a product, as it reads them from the environment."""
+    for var in BLAS_ENV:
+        value = _positive_int(os.environ.get(var))
+        if value is not None:
+            return value
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def openblas_parks() -> bool:
+    """Whether NumPy's BLAS is OpenBLAS and OPENBLAS_THREAD_TIMEOUT makes its idle workers
+    sleep within 2^PARK_MAX cycles of their last product (instead of spinning for 2^28)."""
+    timeout = _positive_int(os.environ.get(PARK_ENV))
+    if timeout is None or timeout > PARK_MAX:
+        return False
+    try:
+        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]["name"]
+    except (AttributeError, KeyError, TypeError):
+        return False
+    return "openblas" in str(blas).lower()
+
+
 _threads: int | None = None  # read from the environment on first use
 _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
@@ -61,7 +105,8 @@ _inside = threading.local()  # set in pool threads: a nested split() runs inline
 
 
 def get_num_threads() -> int:
-    """The threads elementwise kernels use (1 unless set; cf. torch.get_num_threads)."""
+    """The threads elementwise kernels use (cf. torch.get_num_threads); see the module's
+    docstring for the default."""
     global _threads
     if _threads is None:
         _threads = _from_environment()

@@ -75,8 +75,16 @@ def test_set_num_threads_refuses_bad_counts(bad):
 
 def test_thread_count_from_the_environment(monkeypatch):
     monkeypatch.delenv("MINIGRAD_NUM_THREADS", raising=False)
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the BLAS's count is not taken
+    for var in ("OPENBLAS_THREAD_TIMEOUT", "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    # OpenBLAS's workers spin 2^28 cycles after a product: the BLAS's count is not taken
     assert threads._from_environment() == 1
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "16")  # they sleep soon: it is
+    assert threads._from_environment() == (3 if threads.openblas_parks() else 1)
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "21")  # 2^21 cycles: too long a spin
+    assert threads._from_environment() == 1
+    monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT")
     monkeypatch.setenv("MINIGRAD_NUM_THREADS", "2")
     assert threads._from_environment() == 2
     for bad, said in (("four", "a whole number"), ("0", ">= 1, got 0")):
