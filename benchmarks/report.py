@@ -85,18 +85,27 @@ def set_threads() -> dict[str, Any]:
         torch.set_num_threads(n)
         info["torch"] = torch.get_num_threads()
         info["torch_interop"] = torch.get_num_interop_threads()
-    info["minigrad_elementwise"] = mg.get_num_threads()  # 1 unless MINIGRAD_NUM_THREADS
+    info["minigrad_elementwise"] = mg.get_num_threads()
+    info["openblas_parks"] = mg.threads.openblas_parks()
     info["env"] = {k: os.environ.get(k) for k in THREAD_ENV}
     info["note"] = (
         "minigrad's matmuls (conv via im2col) use the BLAS threads; its elementwise work "
-        "runs on minigrad_elementwise threads (minigrad.threads; 1 unless "
-        "MINIGRAD_NUM_THREADS is set)"
+        "runs on minigrad_elementwise threads (minigrad.threads: MINIGRAD_NUM_THREADS when "
+        "set, else the BLAS's count where OpenBLAS's idle workers sleep soon after a "
+        "product (openblas_parks, OPENBLAS_THREAD_TIMEOUT <= 20), else 1)"
     )
     return info
 
 
 # read by OpenBLAS / MKL / OpenMP (torch) at start-up; recorded with the results
-THREAD_ENV = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY")
+THREAD_ENV = (
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "OMP_WAIT_POLICY",
+    "OPENBLAS_THREAD_TIMEOUT",
+    "MINIGRAD_NUM_THREADS",
+)
 
 
 def machine() -> dict[str, Any]:
@@ -239,8 +248,9 @@ def markdown(res: dict[str, Any]) -> str:
         "## Timings",
         "",
         f"Median (min-max) in ms over {t['repeat']} timed repeats after {t['warmup']} warm-up "
-        "runs; in each repeat every backend runs once (order rotated), so drift and other "
-        "load hit all alike; GPU work is synchronised before each clock read. Ops: one "
+        "runs, in blocks of back-to-back steps (the first of each untimed, after a 0.25 s "
+        "pause for idle BLAS threads to sleep) that rotate between the backends, so drift "
+        "and other load hit all alike; GPU work is synchronised before each clock read. Ops: one "
         "forward+backward; models: one training iteration. Ratios divide median times "
         "(above 1: the numerator is slower).",
         "",
@@ -348,12 +358,18 @@ def sweep_markdown(runs: dict[int, dict[str, Any]]) -> str:
         "# minigrad benchmarks, by thread count",
         "",
         "- commands: one `python -m benchmarks` run per count, each in a fresh process with "
-        "OPENBLAS/OMP/MKL_NUM_THREADS set (minigrad's elementwise threads as the environment "
-        "says); the full tables are in threads-N/",
+        "OPENBLAS/OMP/MKL_NUM_THREADS set (minigrad's elementwise threads as minigrad.threads "
+        "decides: "
+        + ", ".join(
+            f"{n} thread(s) {r['threads'].get('minigrad_elementwise', '?')}"
+            for n, r in runs.items()
+        )
+        + "); the full tables are in threads-N/",
         f"- CPU: {first['machine']['cpu']}; load average (1 min) at the start of each run: "
         + ", ".join(f"{n} thread(s) {r['meta']['load_start']:.2f}" for n, r in runs.items()),
         "",
-        "Ratios of interleaved medians (above 1: minigrad is slower).",
+        "Ratios of medians, the backends timed in alternating blocks of steps (above 1: "
+        "minigrad is slower).",
         "",
     ]
     head = ["workload"] + [f"{n} / {d}, {k} thr" for n, d in pairs for k in counts]
