@@ -283,9 +283,16 @@ class WindowSum(Function):
             return cuda_kernels.window_sum(x, self.g)
         xpad = _pad(x, self.g, 0.0)
         kh, kw = self.g.kernel
-        y = xpad[_window(0, 0, self.g)].copy()
-        for k in range(1, kh * kw):
-            y += xpad[_window(k // kw, k % kw, self.g)]
+        xp = get_array_module(x)
+        y = xp.empty(xpad.shape[:2] + self.g.out_hw, dtype=x.dtype)
+
+        def work(lo: int, hi: int) -> None:  # a share of the images per thread
+            part, out = xpad[lo:hi], y[lo:hi]
+            out[...] = part[_window(0, 0, self.g)]
+            for k in range(1, kh * kw):
+                out += part[_window(k // kw, k % kw, self.g)]
+
+        threads.split(x.shape[0], work, unit=xpad[:1].size, xp=xp)
         return y
 
     def backward(self, gy):
@@ -306,8 +313,13 @@ class WindowSumT(Function):
             return cuda_kernels.window_sum_t(gy, self.g)
         buf = _padded_zeros(gy, self.g)
         kh, kw = self.g.kernel
-        for k in range(kh * kw):
-            buf[_window(k // kw, k % kw, self.g)] += gy
+
+        def work(lo: int, hi: int) -> None:  # a share of the images per thread
+            part, g = buf[lo:hi], gy[lo:hi]
+            for k in range(kh * kw):
+                part[_window(k // kw, k % kw, self.g)] += g
+
+        threads.split(gy.shape[0], work, unit=buf[0].size, xp=get_array_module(gy))
         return _crop(buf, self.g)
 
     def backward(self, ggx):
