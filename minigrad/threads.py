@@ -23,8 +23,9 @@ PyTorch's time to 1.18x and the triplet step from 1.32x to 1.08x (docs/benchmark
 imported and the variable is not set (minigrad/_openblas.py); a program that imports NumPy
 first keeps OpenBLAS's default and one elementwise thread, unless it sets either variable
 itself.
-Arrays under MIN_PARALLEL values stay on the calling thread: handing a range to another
-thread costs about 10 microseconds.
+Arrays under MIN_PARALLEL values stay on the calling thread (MIN_PARALLEL_ELEMENTWISE for
+the one-pass elementwise kernels, which are bound by memory): handing a range to a sleeping
+thread cost about 0.1 ms on the 2-core virtual machine of these measurements.
 
 Kernels that use it (NumPy only; CuPy has its own kernels): ReLU and LeakyReLU forward and
 backward, max pooling forward and backward, batch norm's training forward and first-order
@@ -44,6 +45,12 @@ import numpy as np
 from .ops import layout
 
 MIN_PARALLEL = 1 << 17  # elements below which one thread does all the work
+# elements below which an elementwise kernel (ReLU, LeakyReLU, a Scale) stays on one
+# thread: these passes are bound by memory, which a second thread barely widens here. On
+# two threads against one, forward and backward: LeakyReLU 4.6-4.7 against 4.6 ms on
+# 1.6 M values, 16.3 against 16.1 on 6.4 M; ReLU 5.3-5.5 against 4.6-4.7 on 1.6 M, 14.2
+# against 16.2-19.4 on 6.4 M and 26-27 against 31 on 12.8 M
+MIN_PARALLEL_ELEMENTWISE = 1 << 22
 BLOCK = 1 << 16  # elements per block of a blocked kernel (256 KiB of float32 per array)
 
 _ENV = "MINIGRAD_NUM_THREADS"
@@ -210,9 +217,9 @@ def _uniform(arrays: tuple[Any, ...], min_size: int) -> bool:
 
 def parallel(*arrays: Any) -> bool:
     """Whether a one-pass kernel over these NumPy arrays is worth splitting over threads:
-    of one shape with >= MIN_PARALLEL elements, all dense in one memory order (C order, or
-    a convolution's batch-minor order, ...), and more than one thread."""
-    return get_num_threads() > 1 and _uniform(arrays, MIN_PARALLEL)
+    of one shape with >= MIN_PARALLEL_ELEMENTWISE elements, all dense in one memory order
+    (C order, or a convolution's batch-minor order, ...), and more than one thread."""
+    return get_num_threads() > 1 and _uniform(arrays, MIN_PARALLEL_ELEMENTWISE)
 
 
 def elementwise(kernel: Callable[..., Any], *arrays: Any, blocked: bool = False) -> None:

@@ -12,7 +12,10 @@ from minigrad.nn import functional as F
 
 
 @pytest.fixture
-def two_threads():
+def two_threads(monkeypatch):
+    """Two threads, and elementwise kernels split from MIN_PARALLEL values as the other
+    kernels are (their own threshold is far above these tests' arrays)."""
+    monkeypatch.setattr(threads, "MIN_PARALLEL_ELEMENTWISE", threads.MIN_PARALLEL)
     before = threads.get_num_threads()
     threads.set_num_threads(2)
     yield
@@ -302,10 +305,11 @@ def test_threaded_batch_norm_matches_one_thread_and_torch(two_threads, batch_min
 
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("order", [(0, 1, 2, 3), (1, 2, 3, 0)], ids=["c", "batch_minor"])
-def test_blocked_elementwise_writes_every_element_once_in_blocks(n_threads, order):
+def test_blocked_elementwise_writes_every_element_once_in_blocks(monkeypatch, n_threads, order):
     """blocked=True: on one thread the kernel sees slices of at most BLOCK elements (the
     last one short); on two, one share per thread, unblocked; either way every element of
     the output is written exactly once."""
+    monkeypatch.setattr(threads, "MIN_PARALLEL_ELEMENTWISE", threads.MIN_PARALLEL)
     before = threads.get_num_threads()
     threads.set_num_threads(n_threads)
     try:
@@ -373,10 +377,11 @@ def test_blocked_leaky_relu_matches_its_definition_at_the_edges(slope, order):
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
-def test_relu_first_order_backward_across_layouts_and_blocks(n_threads):
+def test_relu_first_order_backward_across_layouts_and_blocks(monkeypatch, n_threads):
     """ReLU's first-order backward, blocked, with x batch-minor and gy in C order (the
     whole-array path) or in x's order (the blocked one): gy where x > 0 or x is NaN, +0 where
     x <= 0 even where gy is inf or NaN; the leaf's .grad is an array of its own."""
+    monkeypatch.setattr(threads, "MIN_PARALLEL_ELEMENTWISE", threads.MIN_PARALLEL)
     before = threads.get_num_threads()
     threads.set_num_threads(n_threads)
     try:
