@@ -493,7 +493,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         peak_lines[f"GPU ({best})"] = gpu[best]
 
     # workloads
-    res["timing"] = {"warmup": cfg["warmup"], "repeat": cfg["repeat"]}
+    res["timing"] = {
+        "warmup": cfg["warmup"],
+        "repeat": cfg["repeat"],
+        "block": BLOCK,
+        "settle_s": SETTLE_S,
+    }
     rows, model_skips = [], {}
     for w in WORKLOADS:
         params = w.params(args.quick)

@@ -248,9 +248,9 @@ def markdown(res: dict[str, Any]) -> str:
         "## Timings",
         "",
         f"Median (min-max) in ms over {t['repeat']} timed repeats after {t['warmup']} warm-up "
-        "runs, in blocks of back-to-back steps (the first of each untimed, after a 0.25 s "
-        "pause for idle BLAS threads to sleep) that rotate between the backends, so drift "
-        "and other load hit all alike; GPU work is synchronised before each clock read. Ops: one "
+        f"runs, in blocks of up to {t.get('block', '?')} back-to-back steps (the first of each "
+        f"untimed, after a {t.get('settle_s', '?')} s pause for idle BLAS threads to sleep) "
+        "that rotate between the backends, so drift and other load hit all alike; GPU work is synchronised before each clock read. Ops: one "
         "forward+backward; models: one training iteration. Ratios divide median times "
         "(above 1: the numerator is slower).",
         "",

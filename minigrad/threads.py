@@ -83,14 +83,15 @@ def _positive_int(text: str | None) -> int | None:
 
 def blas_threads() -> int:
     """The threads OpenBLAS uses for a product, as it reads them from the environment."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
     for var in BLAS_ENV:
         value = _positive_int(os.environ.get(var))
         if value is not None:
-            return value
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+            return min(value, cores)  # OpenBLAS takes no more than the usable cores
+    return cores
 
 
 def openblas_parks() -> bool:
@@ -241,11 +242,12 @@ def elementwise(kernel: Callable[..., Any], *arrays: Any, blocked: bool = False)
         kernel(*arrays)
         return
     flat = [layout.flat_view(a) for a in arrays]
-    step = BLOCK if blocks else flat[0].size  # unblocked: each share in one call
-
-    def work(lo: int, hi: int) -> None:
-        for start in range(lo, hi, step):  # a few dozen blocks, not a loop per value
-            stop = min(start + step, hi)
-            kernel(*(f[start:stop] for f in flat))
-
-    split(flat[0].size, work)
+    if split_it:  # a share per thread, each in one call
+        split(
+            flat[0].size,
+            lambda lo, hi: kernel(*(f[lo:hi] for f in flat)),
+            min_size=MIN_PARALLEL_ELEMENTWISE,
+        )
+        return
+    for start in range(0, flat[0].size, BLOCK):  # a few dozen blocks, on this thread
+        kernel(*(f[start : start + BLOCK] for f in flat))

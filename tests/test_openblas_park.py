@@ -41,7 +41,15 @@ def _probe(first: str = "", **env: str) -> dict:
 def _is_openblas() -> bool:
     import numpy as np
 
-    return "openblas" in str(np.__config__.CONFIG["Build Dependencies"]["blas"]["name"]).lower()
+    try:  # np.__config__.CONFIG: NumPy 1.26 and later
+        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]["name"]
+    except (AttributeError, KeyError, TypeError):
+        return False
+    return "openblas" in str(blas).lower()
+
+
+def _usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 needs_openblas = pytest.mark.skipif(not _is_openblas(), reason="NumPy's BLAS is not OpenBLAS")
@@ -49,13 +57,15 @@ needs_openblas = pytest.mark.skipif(not _is_openblas(), reason="NumPy's BLAS is 
 
 @needs_openblas
 def test_minigrad_first_sets_the_timeout_and_takes_the_blas_thread_count():
-    got = _probe(OPENBLAS_NUM_THREADS="3")
-    assert got == {"threads": 3, "timeout": "16", "set_here": True}
-    assert _probe(OMP_NUM_THREADS="2")["threads"] == 2  # OpenBLAS's own order
-    assert _probe(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="3")["threads"] == 1
-    assert _probe(OPENBLAS_NUM_THREADS="none", OMP_NUM_THREADS="2")["threads"] == 2
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert _probe()["threads"] == cores
+    n = min(2, _usable_cores())
+    got = _probe(OPENBLAS_NUM_THREADS=str(n))
+    assert got == {"threads": n, "timeout": "16", "set_here": True}
+    assert _probe(OMP_NUM_THREADS=str(n))["threads"] == n  # OpenBLAS's own order
+    assert _probe(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS=str(n))["threads"] == 1
+    assert _probe(OPENBLAS_NUM_THREADS="none", OMP_NUM_THREADS=str(n))["threads"] == n
+    assert _probe()["threads"] == _usable_cores()
+    # no more than the usable cores, as OpenBLAS
+    assert _probe(OPENBLAS_NUM_THREADS=str(_usable_cores() + 3))["threads"] == _usable_cores()
 
 
 def test_numpy_first_keeps_openblas_default_and_one_thread():
@@ -67,8 +77,9 @@ def test_numpy_first_keeps_openblas_default_and_one_thread():
 def test_a_timeout_set_by_the_user_is_kept_and_decides():
     long_spin = _probe(OPENBLAS_THREAD_TIMEOUT="28", OPENBLAS_NUM_THREADS="2")
     assert long_spin == {"threads": 1, "timeout": "28", "set_here": False}
+    n = min(2, _usable_cores())
     short = _probe(first="import numpy", OPENBLAS_THREAD_TIMEOUT="4", OPENBLAS_NUM_THREADS="2")
-    assert short == {"threads": 2, "timeout": "4", "set_here": False}
+    assert short == {"threads": n, "timeout": "4", "set_here": False}
     bad = _probe(OPENBLAS_THREAD_TIMEOUT="soon", OPENBLAS_NUM_THREADS="2")
     assert bad["threads"] == 1 and bad["timeout"] == "soon"
 
@@ -105,8 +116,8 @@ print(other_threads_cpu() - before)
 
 @needs_openblas
 @pytest.mark.skipif(
-    not os.path.isdir("/proc/self/task") or (os.cpu_count() or 1) < 2,
-    reason="needs Linux /proc and two cores",
+    not os.path.isdir("/proc/self/task") or _usable_cores() < 2,
+    reason="needs Linux /proc and two usable cores",
 )
 def test_openblas_workers_stop_spinning_after_a_product():
     """CPU time of the non-main threads in the 0.1 s after a product: OpenBLAS's worker

@@ -1,6 +1,7 @@
 """minigrad.threads: blocks cover every element once, over several threads for large
 arrays; the threaded kernels give the same bits as one thread, on the edges that matter."""
 
+import os
 import threading
 
 import numpy as np
@@ -83,8 +84,10 @@ def test_thread_count_from_the_environment(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     # OpenBLAS's workers spin 2^28 cycles after a product: the BLAS's count is not taken
     assert threads._from_environment() == 1
-    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "16")  # they sleep soon: it is
-    assert threads._from_environment() == (3 if threads.openblas_parks() else 1)
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "16")  # they sleep soon: it is, up to
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    want = min(3, cores)  # the usable cores, as OpenBLAS
+    assert threads._from_environment() == (want if threads.openblas_parks() else 1)
     monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "21")  # 2^21 cycles: too long a spin
     assert threads._from_environment() == 1
     monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT")
@@ -332,6 +335,29 @@ def test_blocked_elementwise_writes_every_element_once_in_blocks(monkeypatch, n_
         else:
             assert sorted(sizes) == [x.size // 2, x.size - x.size // 2]
         assert sum(sizes) == x.size
+    finally:
+        threads.set_num_threads(before)
+
+
+def test_blocked_kernel_below_the_elementwise_threshold_stays_on_the_calling_thread():
+    """Two threads, an input over MIN_PARALLEL but under MIN_PARALLEL_ELEMENTWISE (a DCGAN
+    activation's size): the blocked kernel runs in blocks, every one on this thread."""
+    before = threads.get_num_threads()
+    threads.set_num_threads(2)
+    try:
+        x = np.ones(threads.MIN_PARALLEL * 4, np.float32)
+        assert threads.MIN_PARALLEL <= x.size < threads.MIN_PARALLEL_ELEMENTWISE
+        out = np.empty_like(x)
+        callers, sizes = set(), []
+
+        def kernel(a, o):
+            callers.add(threading.get_ident())
+            sizes.append(a.size)
+            np.multiply(a, 3, out=o)
+
+        threads.elementwise(kernel, x, out, blocked=True)
+        assert callers == {threading.get_ident()} and max(sizes) == threads.BLOCK
+        np.testing.assert_array_equal(out, 3 * x)
     finally:
         threads.set_num_threads(before)
 

@@ -72,6 +72,7 @@ class LeakyReLU(Function):
     `slope`), so it is a `Scale` node (`LeakyReLUGrad`) whose backward is itself."""
 
     uses_inputs = False
+    shared = False  # whether a recorded LeakyReLUGrad holds the slope map too
 
     def __init__(self, slope: float) -> None:
         self.slope = slope
@@ -99,9 +100,15 @@ class LeakyReLU(Function):
         slopes = self.slopes
         if slopes is None:  # consumed by a last backward that then failed further on
             raise _second_backward_error(type(self).__name__)
+        if is_grad_enabled():
+            # recorded: the LeakyReLUGrad node keeps the map for a double backward, and a
+            # later walk (R1's or WGAN-GP's penalty, backed through with the loss) reads it
+            # after this node's last use: never write into it from now on
+            self.shared = True
+            return LeakyReLUGrad(slopes)(gy)
         g = gy._data
         if (
-            is_grad_enabled()  # recorded: the node keeps the map for the double backward
+            self.shared
             or not self.last_use  # retain_graph: the map is read again
             or not isinstance(g, np.ndarray)
             or g.shape != slopes.shape
