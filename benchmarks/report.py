@@ -250,8 +250,9 @@ def markdown(res: dict[str, Any]) -> str:
         f"Median (min-max) in ms over {t['repeat']} timed repeats after {t['warmup']} warm-up "
         f"runs, in blocks of up to {t.get('block', '?')} back-to-back steps (the first of each "
         f"untimed, after a {t.get('settle_s', '?')} s pause for idle BLAS threads to sleep) "
-        "that rotate between the backends, so drift and other load hit all alike; GPU work is synchronised before each clock read. Ops: one "
-        "forward+backward; models: one training iteration. Ratios divide median times "
+        "that rotate between the backends, so drift and other load hit all alike; GPU work "
+        "is synchronised before each clock read. Ops: one forward+backward; models: one "
+        "training iteration. Ratios divide median times "
         "(above 1: the numerator is slower).",
         "",
         timing_table(res["workloads"], backends),
