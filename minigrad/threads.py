@@ -18,7 +18,8 @@ step every elementwise thread fights one of them for a core. With that default t
 and triplet steps ran 7-10% slower on two elementwise threads than on one. With
 OPENBLAS_THREAD_TIMEOUT=16 (2^16 cycles, some 30 microseconds, still longer than the gaps
 between the products of one layer) the same two threads took the DCGAN step from 1.27x
-PyTorch's time to 1.18x and the triplet step from 1.32x to 1.08x (docs/benchmarks.md).
+PyTorch's time to 1.18-1.20x and the triplet step from 1.32x to 1.12-1.15x
+(docs/benchmarks.md).
 `import minigrad` sets OPENBLAS_THREAD_TIMEOUT=16 when it runs before NumPy is first
 imported and the variable is not set (minigrad/_openblas.py); a program that imports NumPy
 first keeps OpenBLAS's default and one elementwise thread, unless it sets either variable
