@@ -73,8 +73,8 @@ def blas_threads() -> tuple[int, str]:
         value = os.environ.get(var, "").split(",")[0]
         if value.isdigit() and int(value) > 0:
             return int(value), f"${var} (threadpoolctl not installed)"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return int(cores or 1), "usable cores, OpenBLAS's default (threadpoolctl not installed)"
+    cores = mg.threads.usable_cores()
+    return cores, "usable cores, OpenBLAS's default (threadpoolctl not installed)"
 
 
 def set_threads() -> dict[str, Any]:

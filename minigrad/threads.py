@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _openblas
 from .ops import layout
 
 MIN_PARALLEL = 1 << 17  # elements below which one thread does all the work
@@ -55,7 +56,7 @@ MIN_PARALLEL_ELEMENTWISE = 1 << 22
 BLOCK = 1 << 16  # elements per block of a blocked kernel (256 KiB of float32 per array)
 
 _ENV = "MINIGRAD_NUM_THREADS"
-PARK_ENV = "OPENBLAS_THREAD_TIMEOUT"  # log2 of the cycles an idle OpenBLAS worker spins
+PARK_ENV = _openblas.VAR  # log2 of the cycles an idle OpenBLAS worker spins
 PARK_MAX = 20  # up to 2^20 cycles (about 0.4 ms) counts as parking soon
 # the order OpenBLAS reads its thread count in (then it takes the usable cores)
 BLAS_ENV = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
@@ -82,12 +83,26 @@ def _positive_int(text: str | None) -> int | None:
     return value if value > 0 else None
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity on Linux, else every core)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def numpy_blas_is_openblas() -> bool:
+    """Whether NumPy was built with OpenBLAS (False where NumPy, before 1.26, does not say)."""
+    try:
+        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]["name"]
+    except (AttributeError, KeyError, TypeError):
+        return False
+    return "openblas" in str(blas).lower()
+
+
 def blas_threads() -> int:
     """The threads OpenBLAS uses for a product, as it reads them from the environment."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
+    cores = usable_cores()
     for var in BLAS_ENV:
         value = _positive_int(os.environ.get(var))
         if value is not None:
@@ -99,13 +114,7 @@ def openblas_parks() -> bool:
     """Whether NumPy's BLAS is OpenBLAS and OPENBLAS_THREAD_TIMEOUT makes its idle workers
     sleep within 2^PARK_MAX cycles of their last product (instead of spinning for 2^28)."""
     timeout = _positive_int(os.environ.get(PARK_ENV))
-    if timeout is None or timeout > PARK_MAX:
-        return False
-    try:
-        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]["name"]
-    except (AttributeError, KeyError, TypeError):
-        return False
-    return "openblas" in str(blas).lower()
+    return timeout is not None and timeout <= PARK_MAX and numpy_blas_is_openblas()
 
 
 _threads: int | None = None  # read from the environment on first use

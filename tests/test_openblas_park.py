@@ -25,34 +25,25 @@ print(json.dumps({{"threads": mg.get_num_threads(),
 CLEAN = ("OPENBLAS_THREAD_TIMEOUT", "MINIGRAD_NUM_THREADS", "GOTO_NUM_THREADS") + threads.BLAS_ENV
 
 
-def _probe(first: str = "", **env: str) -> dict:
+def _last_line(code: str, **env: str) -> str:
+    """The last line `code` prints in a fresh interpreter, in this environment without the
+    thread variables, plus `env`."""
     e = {k: v for k, v in os.environ.items() if k not in CLEAN} | env
     p = subprocess.run(
-        [sys.executable, "-c", PROBE.format(first=first)],
-        env=e,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [sys.executable, "-c", code], env=e, capture_output=True, text=True, timeout=120
     )
     assert p.returncode == 0, p.stderr[-2000:]
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return p.stdout.strip().splitlines()[-1]
 
 
-def _is_openblas() -> bool:
-    import numpy as np
-
-    try:  # np.__config__.CONFIG: NumPy 1.26 and later
-        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]["name"]
-    except (AttributeError, KeyError, TypeError):
-        return False
-    return "openblas" in str(blas).lower()
+def _probe(first: str = "", **env: str) -> dict:
+    return json.loads(_last_line(PROBE.format(first=first), **env))
 
 
-def _usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
-needs_openblas = pytest.mark.skipif(not _is_openblas(), reason="NumPy's BLAS is not OpenBLAS")
+_usable_cores = threads.usable_cores
+needs_openblas = pytest.mark.skipif(
+    not threads.numpy_blas_is_openblas(), reason="NumPy's BLAS is not OpenBLAS"
+)
 
 
 @needs_openblas
@@ -123,18 +114,9 @@ def test_openblas_workers_stop_spinning_after_a_product():
     """CPU time of the non-main threads in the 0.1 s after a product: OpenBLAS's worker
     spins through all of it by default (10 ticks of 10 ms measured), and sleeps at once
     with minigrad imported first."""
-    e = {k: v for k, v in os.environ.items() if k not in CLEAN} | {"OPENBLAS_NUM_THREADS": "2"}
 
     def ticks(first: str) -> int:
-        p = subprocess.run(
-            [sys.executable, "-c", SPIN.format(first=first)],
-            env=e,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert p.returncode == 0, p.stderr[-2000:]
-        return int(p.stdout.strip().splitlines()[-1])
+        return int(_last_line(SPIN.format(first=first), OPENBLAS_NUM_THREADS="2"))
 
     assert ticks(first="") <= 2
     assert ticks(first="import numpy") >= 3

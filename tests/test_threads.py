@@ -1,7 +1,6 @@
 """minigrad.threads: blocks cover every element once, over several threads for large
 arrays; the threaded kernels give the same bits as one thread, on the edges that matter."""
 
-import os
 import threading
 
 import numpy as np
@@ -85,8 +84,7 @@ def test_thread_count_from_the_environment(monkeypatch):
     # OpenBLAS's workers spin 2^28 cycles after a product: the BLAS's count is not taken
     assert threads._from_environment() == 1
     monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "16")  # they sleep soon: it is, up to
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    want = min(3, cores)  # the usable cores, as OpenBLAS
+    want = min(3, threads.usable_cores())  # as OpenBLAS
     assert threads._from_environment() == (want if threads.openblas_parks() else 1)
     monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "21")  # 2^21 cycles: too long a spin
     assert threads._from_environment() == 1
@@ -191,23 +189,28 @@ def test_non_contiguous_and_small_inputs_take_the_plain_path(two_threads):
     np.testing.assert_array_equal(y.detach().numpy(), expect)
 
 
+def _on_two_threads_and_one(op, x):
+    """op's output and input gradient (against a fixed random output gradient) on two
+    threads, then on one: {threads: (y, gx)}, checked equal bit for bit; and that gradient."""
+    out = {}
+    for n in (2, 1):
+        threads.set_num_threads(n)
+        t = mg.tensor(x, requires_grad=True)
+        y = op(t)
+        gy = np.random.default_rng(2).standard_normal(y.shape).astype(np.float32)
+        y.backward(mg.tensor(gy))
+        out[n] = (y.detach().numpy(), t.grad.numpy())
+    for a, b in zip(out[2], out[1], strict=True):
+        np.testing.assert_array_equal(a, b)
+    return out, gy
+
+
 @pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
 def test_threaded_max_pool_matches_one_thread_bit_for_bit(two_threads, kernel, stride, padding):
     x = np.round(_edges((6, 16, 40, 36), np.float32), 1)  # rounding makes ties in windows
     x[-1, -1, :3, :3] = -np.inf  # an all -inf window in the last image (the pool thread's)
     x[-1, -2, 5, 5] = np.nan
-    gy_shape = None
-    out = {}
-    for n in (2, 1):
-        threads.set_num_threads(n)
-        t = mg.tensor(x, requires_grad=True)
-        y = F.max_pool2d(t, kernel, stride, padding)
-        gy_shape = y.shape
-        gy = np.random.default_rng(2).standard_normal(gy_shape).astype(np.float32)
-        y.backward(mg.tensor(gy))
-        out[n] = (y.detach().numpy(), t.grad.numpy())
-    for a, b in zip(out[2], out[1], strict=True):
-        np.testing.assert_array_equal(a, b)
+    out, gy = _on_two_threads_and_one(lambda t: F.max_pool2d(t, kernel, stride, padding), x)
     torch = pytest.importorskip("torch")
     t = torch.tensor(x, requires_grad=True)
     y = torch.nn.functional.max_pool2d(t, kernel, stride, padding)
@@ -232,16 +235,9 @@ def test_threaded_avg_pool_matches_one_thread_and_torch(
     x[-1, -2, 5, 5] = np.nan
     if batch_minor:
         x = np.ascontiguousarray(np.moveaxis(x, 0, -1)).transpose(3, 0, 1, 2)
-    out = {}
-    for n in (2, 1):
-        threads.set_num_threads(n)
-        t = mg.tensor(x, requires_grad=True)
-        y = F.avg_pool2d(t, kernel, stride, padding, count_include_pad=include)
-        gy = np.random.default_rng(2).standard_normal(y.shape).astype(np.float32)
-        y.backward(mg.tensor(gy))
-        out[n] = (y.detach().numpy(), t.grad.numpy())
-    for a, b in zip(out[2], out[1], strict=True):
-        np.testing.assert_array_equal(a, b)
+    out, gy = _on_two_threads_and_one(
+        lambda t: F.avg_pool2d(t, kernel, stride, padding, count_include_pad=include), x
+    )
     torch = pytest.importorskip("torch")
     t = torch.tensor(x, requires_grad=True)
     y = torch.nn.functional.avg_pool2d(t, kernel, stride, padding, count_include_pad=include)

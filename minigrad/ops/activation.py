@@ -105,7 +105,6 @@ class LeakyReLU(Function):
             # later walk (R1's or WGAN-GP's penalty, backed through with the loss) reads it
             # after this node's last use: never write into it from now on
             self.shared = True
-            return LeakyReLUGrad(slopes)(gy)
         g = gy._data
         if (
             self.shared

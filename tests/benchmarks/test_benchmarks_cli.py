@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import minigrad as mg
@@ -114,14 +113,6 @@ def test_example_form_steps_train(name, backend):
     step()
 
 
-def _numpy_blas_is_openblas() -> bool:
-    try:  # np.__config__.CONFIG: NumPy 1.26 and later
-        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]["name"]
-    except (AttributeError, KeyError, TypeError):
-        return False
-    return "openblas" in str(blas).lower()
-
-
 def test_thread_sweep_runs_each_count_in_its_own_process(tmp_path):
     pytest.importorskip("torch")
     unset = ("MINIGRAD_NUM_THREADS", "OPENBLAS_THREAD_TIMEOUT")
@@ -129,7 +120,7 @@ def test_thread_sweep_runs_each_count_in_its_own_process(tmp_path):
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     cmd = [sys.executable, "-m", "benchmarks", "--backend", "numpy", "torch", "--quick"]
     cmd += ["--no-scaling", "--no-memory", "--repeat", "1", "--warmup", "0"]
-    openblas = _numpy_blas_is_openblas()
+    openblas = mg.threads.numpy_blas_is_openblas()
     cmd += ["--threads", "1", "2", "--out", str(tmp_path)]
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
@@ -140,7 +131,7 @@ def test_thread_sweep_runs_each_count_in_its_own_process(tmp_path):
         # the benchmarks import minigrad before NumPy: OpenBLAS's workers park soon, and
         # the elementwise threads follow the BLAS's count
         assert th["openblas_parks"] == openblas and th["env"]["OPENBLAS_THREAD_TIMEOUT"] == "16"
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else n
+        cores = mg.threads.usable_cores()
         assert th["minigrad_elementwise"] == (min(n, cores) if openblas else 1)
     md = (tmp_path / "results.md").read_text()
     assert "| workload | numpy / torch, 1 thr | numpy / torch, 2 thr |" in md
