@@ -17,9 +17,11 @@ Read next: models/losses.py (every GAN objective), models/mlp_gan.py, train/gan.
 
 import argparse
 
+# minigrad before NumPy: it sets how long NumPy's idle OpenBLAS threads spin, which
+# OpenBLAS reads when NumPy loads it (docs/kernels.md, "Several cores")
+import minigrad as mg  # isort: skip
 import numpy as np
 
-import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.data import ring_centres, ring_of_gaussians

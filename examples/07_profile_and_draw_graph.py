@@ -16,9 +16,11 @@ Read next: minigrad/profiler.py, minigrad/viz.py, minigrad/ops/conv.py (im2col).
 import argparse
 from pathlib import Path
 
+# minigrad before NumPy: it sets how long NumPy's idle OpenBLAS threads spin, which
+# OpenBLAS reads when NumPy loads it (docs/kernels.md, "Several cores")
+import minigrad as mg  # isort: skip
 import numpy as np
 
-import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.data import load_mnist

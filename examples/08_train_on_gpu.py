@@ -18,9 +18,11 @@ CuPy), minigrad/cuda.py, minigrad/nn/module.py (`Module.to`), docs/gpu.md.
 import argparse
 import time
 
+# minigrad before NumPy: it sets how long NumPy's idle OpenBLAS threads spin, which
+# OpenBLAS reads when NumPy loads it (docs/kernels.md, "Several cores")
+import minigrad as mg  # isort: skip
 import numpy as np
 
-import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.data import load_mnist

@@ -163,3 +163,40 @@ def test_sizes_below_one_are_refused_naming_the_flag(stem, flag, value, capsys):
         load(stem).main([flag, value])
     assert exc.value.code == 2
     assert f"{flag} must be at least 1, got {value}" in capsys.readouterr().err
+
+
+def _first_import_line(text: str, module: str) -> int | None:
+    pattern = rf"^(?:import {module}\b|from {module}\b)"
+    lines = [i for i, line in enumerate(text.splitlines()) if re.match(pattern, line)]
+    return lines[0] if lines else None
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name[:2])
+def test_each_example_imports_minigrad_before_numpy(path):
+    """minigrad sets how long NumPy's idle OpenBLAS threads spin before NumPy loads
+    OpenBLAS; an example that imports NumPy first keeps the long spin and one elementwise
+    thread (minigrad/_openblas.py)."""
+    text = path.read_text()
+    numpy_at = _first_import_line(text, "numpy")
+    if numpy_at is not None:
+        minigrad_at = _first_import_line(text, "minigrad")
+        assert minigrad_at is not None and minigrad_at < numpy_at, path.name
+
+
+def test_an_example_run_as_a_script_gets_the_short_openblas_spin():
+    """The order holds when Python runs the file (ruff's import sorting leaves it)."""
+    code = (
+        "import os, runpy, sys\n"
+        f"sys.argv = ['03', '--help']\n"
+        "try:\n"
+        f"    runpy.run_path({str(ROOT / 'examples/03_mlp_classifier.py')!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "from minigrad import _openblas\n"
+        "print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'), _openblas.set_here)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "16 True"
