@@ -125,7 +125,9 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def summary(seconds: list[float], flops: int | None) -> dict[str, Any]:
+def summary(
+    seconds: list[float], flops: int | None, block_medians: list[float] | None = None
+) -> dict[str, Any]:
     ms = [1e3 * s for s in seconds]
     out: dict[str, Any] = {
         "median_ms": float(np.median(ms)),
@@ -133,6 +135,8 @@ def summary(seconds: list[float], flops: int | None) -> dict[str, Any]:
         "max_ms": float(max(ms)),
         "repeats_ms": ms,
     }
+    if block_medians:  # one per round of blocks: the report's ratio range comes from them
+        out["block_medians_ms"] = [1e3 * s for s in block_medians]
     if flops:
         out["gflops"] = flops / (out["median_ms"] * 1e6)
     return out
@@ -196,14 +200,18 @@ def measure(
             if name in steps:
                 run(name)
     times: dict[str, list[float]] = {name: [] for name in steps}
+    medians: dict[str, list[float]] = {name: [] for name in steps}
     for r in range(-(-repeat // BLOCK)):
         order = list(steps)
         k = r % max(len(order), 1)
         for name in order[k:] + order[:k]:
-            times[name] += block(name, min(BLOCK, repeat - r * BLOCK))
+            ts = block(name, min(BLOCK, repeat - r * BLOCK))
+            times[name] += ts
+            if ts:
+                medians[name].append(float(np.median(ts)))
     for name, ts in times.items():
         if name in steps and ts:
-            results[name] = summary(ts, flops)
+            results[name] = summary(ts, flops, medians[name])
     steps.clear()
     gc.collect()
     return results

@@ -137,10 +137,18 @@ def ratio_columns(backends: list[str]) -> list[tuple[str, str, str]]:
 
 
 def ratio(results: dict[str, Any], num: str, den: str) -> str:
+    """The ratio of the two medians, then, where both ran more than one round of blocks,
+    the lowest and highest ratio of one round's block medians: how far the machine's noise
+    moved it within this run."""
     a, b = results.get(num, {}), results.get(den, {})
-    if "median_ms" in a and "median_ms" in b and b["median_ms"] > 0:
-        return f"{a['median_ms'] / b['median_ms']:.2f}"
-    return "-"
+    if not ("median_ms" in a and "median_ms" in b and b["median_ms"] > 0):
+        return "-"
+    text = f"{a['median_ms'] / b['median_ms']:.2f}"
+    na, nb = a.get("block_medians_ms", []), b.get("block_medians_ms", [])
+    if len(na) == len(nb) > 1 and min(nb) > 0:
+        per_round = [n / d for n, d in zip(na, nb, strict=True)]
+        text += f" ({min(per_round):.2f}-{max(per_round):.2f})"
+    return text
 
 
 def timing_table(rows: list[dict[str, Any]], backends: list[str], label: str = "workload"):
@@ -253,7 +261,8 @@ def markdown(res: dict[str, Any]) -> str:
         "that rotate between the backends, so drift and other load hit all alike; GPU work "
         "is synchronised before each clock read. Ops: one forward+backward; models: one "
         "training iteration. Ratios divide median times "
-        "(above 1: the numerator is slower).",
+        "(above 1: the numerator is slower); in brackets, the lowest and highest ratio of "
+        "one round's block medians, where there was more than one round.",
         "",
         timing_table(res["workloads"], backends),
         "",
@@ -370,7 +379,8 @@ def sweep_markdown(runs: dict[int, dict[str, Any]]) -> str:
         + ", ".join(f"{n} thread(s) {r['meta']['load_start']:.2f}" for n, r in runs.items()),
         "",
         "Ratios of medians, the backends timed in alternating blocks of steps (above 1: "
-        "minigrad is slower).",
+        "minigrad is slower); in brackets, the lowest and highest ratio of one round's "
+        "block medians.",
         "",
     ]
     head = ["workload"] + [f"{n} / {d}, {k} thr" for n, d in pairs for k in counts]

@@ -5,6 +5,7 @@ recorded and dropped without stopping the others."""
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,3 +52,31 @@ def test_a_failing_backend_is_recorded_and_the_other_still_timed(calls):
     assert "numpy broke" in res["numpy"]["error"]
     assert len(res["torch"]["repeats_ms"]) == 5 and res["torch"]["gflops"] > 0
     assert log.count("numpy") == 4  # nothing after the failure
+
+
+def test_each_round_of_blocks_leaves_its_median(calls):
+    log, builder = calls
+    res = bench.measure({"numpy": builder("numpy"), "torch": builder("torch")}, 0, 7, None)
+    for r in res.values():
+        ms = r["repeats_ms"]
+        # rounds of 3, 3 and 1 timed steps, in the order they ran
+        want = [float(np.median(ms[0:3])), float(np.median(ms[3:6])), ms[6]]
+        assert r["block_medians_ms"] == pytest.approx(want)
+
+
+def test_the_ratio_shows_its_range_over_rounds():
+    from benchmarks.report import ratio
+
+    def result(medians):
+        return {"median_ms": float(np.median(medians)), "block_medians_ms": medians}
+
+    res = {"numpy": result([12.0, 10.0, 11.0]), "torch": result([10.0, 10.0, 10.0])}
+    assert ratio(res, "numpy", "torch") == "1.10 (1.00-1.20)"
+    one_round = {"numpy": result([12.0]), "torch": result([10.0])}
+    assert ratio(one_round, "numpy", "torch") == "1.20"
+    older = {"numpy": {"median_ms": 3.0}, "torch": {"median_ms": 2.0}}  # a run without them
+    assert ratio(older, "numpy", "torch") == "1.50"
+    failed = {"numpy": {"error": "x"}, "torch": result([10.0, 10.0])}
+    assert ratio(failed, "numpy", "torch") == "-"
+    uneven = {"numpy": result([12.0, 10.0]), "torch": result([10.0, 10.0, 10.0])}
+    assert ratio(uneven, "numpy", "torch") == f"{11.0 / 10.0:.2f}"
