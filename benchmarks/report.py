@@ -262,7 +262,9 @@ def markdown(res: dict[str, Any]) -> str:
         "is synchronised before each clock read. Ops: one forward+backward; models: one "
         "training iteration. Ratios divide median times "
         "(above 1: the numerator is slower); in brackets, the lowest and highest ratio of "
-        "one round's block medians, where there was more than one round.",
+        "one round's block medians, where there was more than one round (the ratio of the "
+        "medians over all rounds can fall outside it when the times also moved within "
+        "rounds).",
         "",
         timing_table(res["workloads"], backends),
         "",
@@ -380,7 +382,8 @@ def sweep_markdown(runs: dict[int, dict[str, Any]]) -> str:
         "",
         "Ratios of medians, the backends timed in alternating blocks of steps (above 1: "
         "minigrad is slower); in brackets, the lowest and highest ratio of one round's "
-        "block medians.",
+        "block medians (the ratio of the medians over all rounds can fall outside it when "
+        "the times also moved within rounds).",
         "",
     ]
     head = ["workload"] + [f"{n} / {d}, {k} thr" for n, d in pairs for k in counts]
