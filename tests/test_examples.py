@@ -185,9 +185,11 @@ def test_each_example_imports_minigrad_before_numpy(path):
 
 def test_an_example_run_as_a_script_gets_the_short_openblas_spin():
     """The order holds when Python runs the file (ruff's import sorting leaves it)."""
+    from test_openblas_park import _last_line  # a fresh interpreter, thread variables unset
+
     code = (
         "import os, runpy, sys\n"
-        f"sys.argv = ['03', '--help']\n"
+        "sys.argv = ['03', '--help']\n"
         "try:\n"
         f"    runpy.run_path({str(ROOT / 'examples/03_mlp_classifier.py')!r})\n"
         "except SystemExit:\n"
@@ -195,8 +197,4 @@ def test_an_example_run_as_a_script_gets_the_short_openblas_spin():
         "from minigrad import _openblas\n"
         "print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'), _openblas.set_here)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip().splitlines()[-1] == "16 True"
+    assert _last_line(code) == "16 True"
