@@ -27,6 +27,8 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .backend import device_of, get_array_module
 
 if TYPE_CHECKING:
@@ -741,7 +743,7 @@ def _run_hooks(t: Tensor, g: Tensor, create_graph: bool) -> Tensor:
             )
         g = out
     if t._retains_grad:
-        kept = g if create_graph else type(g)._make(g._data.copy(), False)
+        kept = g if create_graph else type(g)._make(_copy(g._data), False)
         t.grad = kept if t.grad is None else t.grad + kept
     return g
 
@@ -902,9 +904,19 @@ def _owned(g: Tensor, seen: set[int]) -> Tensor:
     `gradient`; a `.grad` that optimizers edit in place must not be any of those."""
     arr = g._data
     if arr.base is not None or id(arr) in seen:
-        arr = arr.copy()
+        arr = _copy(arr)
     seen.add(id(arr))
     return type(g)._make(arr, False)
+
+
+def _copy(arr: Any) -> Any:
+    """A C-ordered copy: for a NumPy array in another order (a convolution's input gradient
+    is batch-minor) a blocked copy, several times faster than `arr.copy()` there."""
+    if isinstance(arr, np.ndarray) and not arr.flags.c_contiguous:
+        from .ops import layout
+
+        return layout.c_order_copy(arr)
+    return arr.copy()
 
 
 def __getattr__(name: str) -> Any:

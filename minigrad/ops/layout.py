@@ -5,6 +5,7 @@ order so that their passes do not walk memory with large strides."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -47,3 +48,61 @@ def new_in_order(
     slowest in memory and `order[-1]` fastest (NumPy's order='K' for a chosen order)."""
     buf = make([shape[d] for d in order], dtype=dtype)
     return buf.transpose(tuple(int(d) for d in np.argsort(order)))
+
+
+# elements per block of a transposing copy: 64 KiB of float32, so that the block of the
+# source a copy reads stays in the L2 cache while the destination's rows are written
+COPY_BLOCK = 1 << 14
+
+
+def copy(out: np.ndarray, src: np.ndarray) -> None:
+    """`out[...] = src` for NumPy arrays of one shape, in blocks when their fastest axes
+    differ. NumPy walks such a copy in `out`'s order and then reads `src` with a large
+    stride: a batch-minor (N, C, H, W) array (a convolution's gradient or output) copied
+    into C order reads one value per cache line, 7-12x slower than this (on a 2-core Xeon,
+    one thread: (64, 64, 14, 14) 4.6 ms against 0.65-0.74, (192, 32, 28, 28) 32 ms against
+    2.7). Here the axes that are slow in `src` (its channels, then its rows) are cut into
+    ranges, each holding about COPY_BLOCK elements, and each block is one NumPy copy whose
+    reads stay in the cache. Arrays whose fastest axes agree, or small ones, take one copy."""
+    if out.size <= COPY_BLOCK:  # 0-d and empty arrays too
+        out[...] = src
+        return
+    f_out, f_src = memory_order(out)[-1], memory_order(src)[-1]
+    if f_out == f_src or out.shape[f_out] == 1:
+        out[...] = src
+        return
+    # the axes to cut, slowest in `src` first: cut each one whole while a single index of
+    # it still holds a block or more, then the next one into ranges of a block in all
+    cuts: list[tuple[int, int]] = []
+    block = out.size
+    for d in memory_order(src):
+        if block <= COPY_BLOCK:
+            break
+        if d in (f_out, f_src) or out.shape[d] == 1:
+            continue
+        inner = block // out.shape[d]
+        step = 1 if inner >= COPY_BLOCK else max(1, COPY_BLOCK // inner)
+        cuts.append((d, step))
+        block = inner * step
+    if not cuts:
+        out[...] = src
+        return
+    # every combination of the cut ranges, one copy each (a loop, not a recursive closure:
+    # a closure that calls itself is a reference cycle, which would keep `src` alive until
+    # the garbage collector runs)
+    axes = [d for d, _ in cuts]
+    ranges = [[slice(lo, lo + step) for lo in range(0, out.shape[d], step)] for d, step in cuts]
+    index = [slice(None)] * out.ndim
+    for combo in itertools.product(*ranges):
+        for d, r in zip(axes, combo, strict=True):
+            index[d] = r
+        block_index = tuple(index)
+        out[block_index] = src[block_index]
+
+
+def c_order_copy(a: np.ndarray) -> np.ndarray:
+    """A C-ordered copy of a NumPy array, through `copy` (blocked when `a`'s fastest axis
+    is another one)."""
+    out = np.empty(a.shape, dtype=a.dtype)
+    copy(out, a)
+    return out
