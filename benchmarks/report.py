@@ -57,10 +57,19 @@ def versions() -> dict[str, str | None]:
     }
 
 
+def _positive(text: str | None) -> bool:
+    """Whether an environment value is a thread count OpenBLAS takes (an integer >= 1)."""
+    try:
+        return int((text or "").strip()) > 0
+    except ValueError:
+        return False
+
+
 def blas_threads() -> tuple[int, str]:
-    """NumPy's BLAS thread count and where it was read: threadpoolctl when installed, else
-    the environment variables OpenBLAS/MKL/OpenMP read at start-up, else the usable cores
-    (OpenBLAS's default)."""
+    """NumPy's BLAS thread count and where it was read: threadpoolctl when installed; else,
+    for OpenBLAS, the count `minigrad.threads.blas_threads` reads (the variables in the
+    order OpenBLAS reads them, no more than the usable cores), the count minigrad's own
+    thread default follows; else the variables MKL/OpenMP read, else the usable cores."""
     try:
         from threadpoolctl import threadpool_info
 
@@ -69,12 +78,22 @@ def blas_threads() -> tuple[int, str]:
             return int(blas[0]["num_threads"]), f"threadpoolctl ({blas[0]['internal_api']})"
     except ImportError:
         pass
-    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    if mg.threads.numpy_blas_is_openblas():
+        n = mg.threads.blas_threads()
+        for var in mg.threads.BLAS_ENV:
+            if _positive(os.environ.get(var)):
+                capped = int(os.environ[var].strip()) > n
+                where = f"${var}" + (f", capped at the {n} usable cores" if capped else "")
+                break
+        else:
+            where = "usable cores"
+        return n, f"{where}, as OpenBLAS reads it (threadpoolctl not installed)"
+    for var in ("MKL_NUM_THREADS", "OMP_NUM_THREADS"):
         value = os.environ.get(var, "").split(",")[0]
         if value.isdigit() and int(value) > 0:
             return int(value), f"${var} (threadpoolctl not installed)"
     cores = mg.threads.usable_cores()
-    return cores, "usable cores, OpenBLAS's default (threadpoolctl not installed)"
+    return cores, "usable cores (threadpoolctl not installed)"
 
 
 def set_threads() -> dict[str, Any]:
