@@ -155,11 +155,17 @@ SETTLE_S = 0.25
 
 
 def measure(
-    builders: dict[str, Callable[[], Step]], warmup: int, repeat: int, flops: int | None
+    builders: dict[str, Callable[[], Step]],
+    warmup: int,
+    repeat: int,
+    flops: int | None,
+    settle_s: float | None = None,
 ) -> dict[str, Any]:
     """Build each backend's step, warm them up, then time `repeat` runs of each, in blocks
     of up to BLOCK back-to-back steps per backend, the backends' order rotating block by
-    block. A backend that fails is recorded with its error and left out of the rest."""
+    block, with `settle_s` (SETTLE_S unless given) of rest before each block. A backend
+    that fails is recorded with its error and left out of the rest."""
+    settle = SETTLE_S if settle_s is None else settle_s
     results: dict[str, Any] = {}
     steps: dict[str, Step] = {}
     for name, make in builders.items():
@@ -185,7 +191,7 @@ def measure(
         """One untimed step, then n timed ones, after the other backends' threads settle."""
         gc.collect()  # outside the clock: a collection inside one run would bias it
         if len(steps) > 1:
-            time.sleep(SETTLE_S)
+            time.sleep(settle)
         times: list[float] = []
         for i in range(n + 1):
             if name not in steps:  # it failed: its error is in results

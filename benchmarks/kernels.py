@@ -3,14 +3,19 @@ PyTorch (CPU) with the same thread count.
 
     python -m benchmarks.kernels [--repeat 20] [--warmup 3] [--threads N] [--json PATH]
 
-Each case runs forward and backward on fixed float32 inputs; minigrad and torch runs are
-interleaved so that a noisy neighbour slows both alike, with a short pause before each run
-so that neither library's spinning worker threads steal cores from the other, and the
-median (min-max) over the repeats is reported. The convolutions' achieved GFLOP/s (three
-products: forward, input gradient, weight gradient) is printed next to the machine's
-float32 matmul GFLOP/s measured in the same run, and the conv2d case's three NumPy products
-alone give the floor of any im2col convolution on this BLAS. Without torch the minigrad
-column is still measured.
+Each case runs forward and backward on fixed float32 inputs, timed as `python -m
+benchmarks` times its workloads (`measure` there): each library's runs back to back in
+blocks of five, the blocks alternating between the libraries so that a noisy neighbour
+slows both alike, a pause before each block so that neither library's spinning worker
+threads steal cores from the other, and the block's first run untimed. The median
+(min-max) over the repeats is reported. (Until 2026-12-03 each run was timed alone after
+its pause: every figure was a first run after rest, which on a 2-core Xeon virtual machine
+put PyTorch's two-thread batch norm at 12 ms against 1 ms in a loop.)
+
+The convolutions' achieved GFLOP/s (three products: forward, input gradient, weight
+gradient) is printed next to the machine's float32 matmul GFLOP/s measured in the same run,
+and the conv2d case's three NumPy products alone give the floor of any im2col convolution
+on this BLAS. Without torch the minigrad column is still measured.
 """
 
 from __future__ import annotations
@@ -161,34 +166,24 @@ def gemm_floor_ms(repeat: int) -> dict[str, float]:
 
 
 def run(repeat: int, warmup: int, threads: int, pause: float = 0.25) -> dict[str, Any]:
+    from .__main__ import measure  # the same block timing as the workloads'
+
     if torch is not None:
         torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
     results = []
     for case in _cases(rng):
         gy = rng.standard_normal(case["out"]).astype(np.float32)
-        runners = {"minigrad": _mg_runner(case["arrays"], gy, case["mg"])}
+        builders = {"numpy": lambda c=case, g=gy: _mg_runner(c["arrays"], g, c["mg"])}
         if torch is not None:
-            runners["torch"] = _torch_runner(case["arrays"], gy, case["torch"])
-        for _ in range(warmup):
-            for f in runners.values():
-                f()
-        times: dict[str, list[float]] = {k: [] for k in runners}
-        for _ in range(repeat):
-            for k, f in runners.items():  # interleaved: both see the same machine load
-                # let the other library's spinning worker threads go idle first
-                time.sleep(pause)
-                times[k].append(_time(f))
+            builders["torch"] = lambda c=case, g=gy: _torch_runner(c["arrays"], g, c["torch"])
+        timed = measure(builders, warmup, repeat, case["flops"], settle_s=pause)
         row: dict[str, Any] = {"name": case["name"], "flops": case["flops"]}
-        for k, ts in times.items():
-            ms = np.array(ts) * 1e3
-            row[k] = {
-                "median_ms": float(np.median(ms)),
-                "min_ms": float(ms.min()),
-                "max_ms": float(ms.max()),
-            }
-            if case["flops"]:
-                row[k]["gflops"] = case["flops"] / (row[k]["median_ms"] * 1e6)
+        for backend, key in (("numpy", "minigrad"), ("torch", "torch")):
+            if backend in timed:
+                if "error" in timed[backend]:
+                    raise RuntimeError(f"{case['name']} on {key}: {timed[backend]['error']}")
+                row[key] = timed[backend]
         if "torch" in row:
             row["ratio"] = row["minigrad"]["median_ms"] / row["torch"]["median_ms"]
         results.append(row)
@@ -256,8 +251,8 @@ def main(argv: list[str] | None = None) -> None:
         "--pause",
         type=float,
         default=0.25,
-        help="seconds of idle before each timed run (OpenBLAS's idle workers spin for about "
-        "0.14 s after a product)",
+        help="seconds of idle before each block of runs (OpenBLAS's idle workers spin for "
+        "about 0.14 s after a product)",
     )
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = ap.parse_args(argv)
