@@ -402,7 +402,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "OUT/threads-N, and write the ratios side by side in OUT/results.md (default: one "
         "run with the thread counts of the environment)",
     )
-    return ap.parse_args(argv)
+    ap.add_argument(
+        "--runs",
+        type=positive_int,
+        default=1,
+        metavar="R",
+        help="with --threads: the whole sweep R times, into OUT/run-K/threads-N, and the "
+        "ratios in OUT/results.md as mean +- std over the runs (one run is an anecdote on "
+        "a shared machine; default 1: OUT/threads-N, each ratio with its range of rounds)",
+    )
+    args = ap.parse_args(argv)
+    if args.runs > 1 and not args.threads:
+        ap.error(f"--runs {args.runs} repeats a --threads sweep: give --threads too")
+    return args
 
 
 def positive_int(text: str) -> int:
@@ -419,32 +431,47 @@ THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def thread_sweep(args: argparse.Namespace) -> dict[str, Any]:
-    """The whole benchmark once per `--threads` count, each in a fresh process; the runs'
-    ratios side by side."""
+    """The whole benchmark once per `--threads` count, each in a fresh process, `--runs`
+    times (the counts alternating within each run, so that a drift of the machine reaches
+    every count); the ratios side by side, as mean +- std over the runs when there are
+    several."""
     rest = ["--backend", *args.backend]
     rest += ["--quick"] * args.quick + ["--no-scaling"] * args.no_scaling
     rest += ["--no-memory"] * args.no_memory
     rest += [] if args.repeat is None else ["--repeat", str(args.repeat)]
     rest += [] if args.warmup is None else ["--warmup", str(args.warmup)]
-    runs: dict[int, dict[str, Any]] = {}
-    for n in dict.fromkeys(args.threads):
-        sub = args.out / f"threads-{n}"
-        log(f"--threads: the run with {n} thread(s), into {sub}")
-        env = os.environ | {v: str(n) for v in THREAD_VARS}
-        cmd = [sys.executable, "-m", "benchmarks", *rest, "--out", str(sub)]
-        p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL)
-        if p.returncode:
-            raise SystemExit(
-                f"benchmarks --threads: the {n}-thread run failed (exit {p.returncode})"
-            )
-        runs[n] = json.loads((sub / "results.json").read_text())
-    md = report.sweep_markdown(runs)
+    counts = list(dict.fromkeys(args.threads))
+    repeats: list[dict[int, dict[str, Any]]] = []
+    dirs: list[dict[str, str]] = []
+    for k in range(1, args.runs + 1):
+        base = args.out if args.runs == 1 else args.out / f"run-{k}"
+        runs: dict[int, dict[str, Any]] = {}
+        for n in counts:
+            sub = base / f"threads-{n}"
+            where = f"run {k} of {args.runs}, " if args.runs > 1 else ""
+            log(f"--threads: {where}the run with {n} thread(s), into {sub}")
+            env = os.environ | {v: str(n) for v in THREAD_VARS}
+            cmd = [sys.executable, "-m", "benchmarks", *rest, "--out", str(sub)]
+            p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL)
+            if p.returncode:
+                raise SystemExit(
+                    f"benchmarks --threads: the {n}-thread run{f' (run {k})' if where else ''}"
+                    f" failed (exit {p.returncode})"
+                )
+            runs[n] = json.loads((sub / "results.json").read_text())
+        repeats.append(runs)
+        dirs.append({str(n): str(base / f"threads-{n}") for n in runs})
+    if args.runs == 1:
+        md = report.sweep_markdown(repeats[0])
+        summary: dict[str, Any] = {"threads": dirs[0]}
+    else:
+        md = report.sweep_runs_markdown(repeats)
+        summary = {"runs": dirs}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(md)
-    summary = {"threads": {str(n): str(args.out / f"threads-{n}") for n in runs}}
     (args.out / "results.json").write_text(json.dumps(summary, indent=1))
     print(md)
-    return {"runs": runs}
+    return {"runs": repeats[0] if args.runs == 1 else repeats}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

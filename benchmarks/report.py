@@ -426,3 +426,82 @@ def sweep_markdown(runs: dict[int, dict[str, Any]]) -> str:
                 cells.append(gflops_cell(r, peak) if peak else "-")
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
+
+
+def mean_std(values: list[float], digits: int = 2) -> str:
+    """`mean +- std (min-max)` of several runs' values (the sample std), or the one value."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    v = np.asarray(values, dtype=float)
+    f = f".{digits}f"
+    return f"{v.mean():{f}} +- {v.std(ddof=1):{f}} ({v.min():{f}}-{v.max():{f}})"
+
+
+def sweep_runs_markdown(repeats: list[dict[int, dict[str, Any]]]) -> str:
+    """`--threads` with `--runs R`: each minigrad backend against PyTorch on its device, one
+    column per thread count, as mean +- std (min-max) over the runs of each run's ratio of
+    medians; then each model step's share of the matmul peak of its own run, the same way.
+    A cell that some runs lack says over how many runs it was taken."""
+    first = next(iter(repeats[0].values()))
+    backends = first["backends_run"]
+    pairs = [(b, same_device_torch(b)) for b in backends if same_device_torch(b) in backends]
+    counts = list(repeats[0])
+    loads = [f"{r['meta']['load_start']:.2f}" for runs in repeats for r in runs.values()]
+    out = [
+        "# minigrad benchmarks, by thread count, over several runs",
+        "",
+        f"- commands: {len(repeats)} runs of one `python -m benchmarks` per thread count "
+        f"({', '.join(str(n) for n in counts)}), each in a fresh process with "
+        "OPENBLAS/OMP/MKL_NUM_THREADS set, the counts alternating within each run; the full "
+        "tables are in run-K/threads-N/",
+        f"- CPU: {first['machine']['cpu']}; load average (1 min) at the start of each "
+        f"process: {', '.join(loads)}",
+        "",
+        "Each run's ratio of medians (above 1: minigrad is slower), the backends timed in "
+        "alternating blocks of steps; here the mean +- sample standard deviation over the "
+        "runs, and in brackets the lowest and highest run.",
+        "",
+    ]
+
+    def cell(values: list[float], digits: int = 2) -> str:
+        if not values:
+            return "-"
+        text = mean_std(values, digits)
+        return text if len(values) == len(repeats) else f"{text} ({len(values)} runs)"
+
+    head = ["workload"] + [f"{n} / {d}, {k} thr" for n, d in pairs for k in counts]
+    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, w in enumerate(first["workloads"]):
+        cells = [w["name"]]
+        for num, den in pairs:
+            for k in counts:
+                vals = []
+                for runs in repeats:
+                    res = runs[k]["workloads"][i]["results"]
+                    a, b = res.get(num, {}), res.get(den, {})
+                    if "median_ms" in a and b.get("median_ms", 0) > 0:
+                        vals.append(a["median_ms"] / b["median_ms"])
+                cells.append(cell(vals))
+        out.append("| " + " | ".join(cells) + " |")
+    out += [
+        "",
+        "Model steps' GFLOP/s as a share (%) of the float32 matmul peak of the same run:",
+        "",
+    ]
+    head = ["workload"] + [f"{b}, {k} thr" for b in backends for k in counts]
+    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, w in enumerate(first["workloads"]):
+        if w["kind"] != "model" or not w["flops"]:
+            continue
+        cells = [w["name"]]
+        for b in backends:
+            for k in counts:
+                vals = []
+                for runs in repeats:
+                    r = runs[k]["workloads"][i]["results"].get(b, {})
+                    peak = runs[k]["peak"]["gflops"].get(b)
+                    if "gflops" in r and peak:
+                        vals.append(100 * r["gflops"] / peak)
+                cells.append(cell(vals, digits=0))
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"

@@ -144,6 +144,38 @@ def test_thread_sweep_runs_each_count_in_its_own_process(tmp_path):
     assert bad.returncode == 2 and "--threads: expected a number >= 1, got 0" in bad.stderr
 
 
+def test_runs_repeat_the_sweep_and_report_mean_and_std(tmp_path):
+    """`--runs 2 --threads 1`: two fresh processes, into run-1/ and run-2/, and results.md
+    with each ratio as mean +- std (min-max) over the two; `--runs` alone is refused."""
+    pytest.importorskip("torch")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    cmd = [sys.executable, "-m", "benchmarks", "--backend", "numpy", "torch", "--quick"]
+    cmd += ["--no-scaling", "--no-memory", "--repeat", "1", "--warmup", "0"]
+    p = subprocess.run(
+        cmd + ["--threads", "1", "--runs", "2", "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert p.returncode == 0, p.stderr[-3000:]
+    for k in (1, 2):
+        res = json.loads((tmp_path / f"run-{k}" / "threads-1" / "results.json").read_text())
+        assert res["threads"]["numpy_blas"] == 1
+    summary = json.loads((tmp_path / "results.json").read_text())
+    assert summary == {"runs": [{"1": str(tmp_path / f"run-{k}" / "threads-1")} for k in (1, 2)]}
+    md = (tmp_path / "results.md").read_text()
+    assert "2 runs of one `python -m benchmarks` per thread count (1)" in md
+    row = next(r for r in md.splitlines() if r.startswith("| DCGAN iteration |"))
+    assert " +- " in row and row.count("(") == 1
+    bad = subprocess.run(
+        cmd + ["--runs", "2"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2 and "--runs 2 repeats a --threads sweep" in bad.stderr
+
+
 def test_blas_prime_measures_both_states_in_fresh_processes(capsys):
     """`python -m benchmarks.blas_prime --quick`: one process each way (the children check
     that MINIGRAD_PRIME_BLAS was honoured), a time for every product and the grid step."""

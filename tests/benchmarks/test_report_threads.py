@@ -62,3 +62,45 @@ def test_another_blas_reads_mkl_and_openmp_variables(no_threadpoolctl):
     assert report.blas_threads() == (1, "$MKL_NUM_THREADS (threadpoolctl not installed)")
     no_threadpoolctl.delenv("MKL_NUM_THREADS")
     assert report.blas_threads() == (2, "usable cores (threadpoolctl not installed)")
+
+
+# ------------------------------------------------------------ --runs: mean +- std over runs
+def _run(ratios_by_workload, peak=100.0, load=0.5):
+    """A results.json-like dict: one workload per entry of `ratios_by_workload`, each with
+    numpy's and torch's medians (torch at 10 ms, numpy at ratio * 10; None: numpy failed)."""
+    workloads = []
+    for name, r in ratios_by_workload.items():
+        res = {"torch": {"median_ms": 10.0, "gflops": 50.0}}
+        if r is not None:
+            res["numpy"] = {"median_ms": 10.0 * r, "gflops": 50.0 / r}
+        workloads.append({"name": name, "kind": "model", "flops": 1, "results": res})
+    return {
+        "backends_run": ["numpy", "torch"],
+        "machine": {"cpu": "test CPU"},
+        "meta": {"load_start": load},
+        "peak": {"gflops": {"numpy": peak, "torch": peak}},
+        "workloads": workloads,
+    }
+
+
+def test_runs_markdown_gives_mean_std_and_range_per_thread_count():
+    repeats = [
+        {1: _run({"step": 1.0, "op": 2.0}), 2: _run({"step": 1.5, "op": None})},
+        {1: _run({"step": 2.0, "op": 2.0}), 2: _run({"step": 2.5, "op": 3.0})},
+    ]
+    md = report.sweep_runs_markdown(repeats)
+    assert "| workload | numpy / torch, 1 thr | numpy / torch, 2 thr |" in md
+    # step: 1 thread runs 1.0 and 2.0, 2 threads 1.5 and 2.5 (sample std 0.71)
+    assert "| step | 1.50 +- 0.71 (1.00-2.00) | 2.00 +- 0.71 (1.50-2.50) |" in md
+    # op: numpy failed in one 2-thread run: that cell is the one run's value, said so
+    assert "| op | 2.00 +- 0.00 (2.00-2.00) | 3.00 (1 runs) |" in md
+    # shares of the peak: numpy at 50 / ratio GFLOP/s of a 100 GFLOP/s peak
+    # (1 thread: 50 and 25; 2 threads: 33.3 and 20)
+    assert "| step | 38 +- 18 (25-50) | 27 +- 9 (20-33) | 50 +- 0 (50-50) | 50 +- 0 (50-50) |" in md
+    assert "| op | 25 +- 0 (25-25) | 17 (1 runs) |" in md
+    assert "2 runs of one `python -m benchmarks` per thread count (1, 2)" in md
+
+
+def test_runs_markdown_with_one_value_prints_it_plainly():
+    assert report.mean_std([1.234]) == "1.23"
+    assert report.mean_std([1.0, 3.0], digits=1) == "2.0 +- 1.4 (1.0-3.0)"
