@@ -444,19 +444,19 @@ def thread_sweep(args: argparse.Namespace) -> dict[str, Any]:
     repeats: list[dict[int, dict[str, Any]]] = []
     dirs: list[dict[str, str]] = []
     for k in range(1, args.runs + 1):
-        base = args.out if args.runs == 1 else args.out / f"run-{k}"
+        several = args.runs > 1
+        base = args.out / f"run-{k}" if several else args.out
+        where, which = (f"run {k} of {args.runs}, ", f" (run {k})") if several else ("", "")
         runs: dict[int, dict[str, Any]] = {}
         for n in counts:
             sub = base / f"threads-{n}"
-            where = f"run {k} of {args.runs}, " if args.runs > 1 else ""
             log(f"--threads: {where}the run with {n} thread(s), into {sub}")
             env = os.environ | {v: str(n) for v in THREAD_VARS}
             cmd = [sys.executable, "-m", "benchmarks", *rest, "--out", str(sub)]
             p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL)
             if p.returncode:
                 raise SystemExit(
-                    f"benchmarks --threads: the {n}-thread run{f' (run {k})' if where else ''}"
-                    f" failed (exit {p.returncode})"
+                    f"benchmarks --threads: the {n}-thread run{which} failed (exit {p.returncode})"
                 )
             runs[n] = json.loads((sub / "results.json").read_text())
         repeats.append(runs)

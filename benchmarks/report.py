@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +58,6 @@ def versions() -> dict[str, str | None]:
     }
 
 
-def _positive(text: str | None) -> bool:
-    """Whether an environment value is a thread count OpenBLAS takes (an integer >= 1)."""
-    try:
-        return int((text or "").strip()) > 0
-    except ValueError:
-        return False
-
-
 def blas_threads() -> tuple[int, str]:
     """NumPy's BLAS thread count and where it was read: threadpoolctl when installed; else,
     for OpenBLAS, the count `minigrad.threads.blas_threads` reads (the variables in the
@@ -80,13 +73,10 @@ def blas_threads() -> tuple[int, str]:
         pass
     if mg.threads.numpy_blas_is_openblas():
         n = mg.threads.blas_threads()
-        for var in mg.threads.BLAS_ENV:
-            if _positive(os.environ.get(var)):
-                capped = int(os.environ[var].strip()) > n
-                where = f"${var}" + (f", capped at the {n} usable cores" if capped else "")
-                break
-        else:
-            where = "usable cores"
+        var, asked = mg.threads.blas_thread_setting()
+        where = "usable cores" if var is None else f"${var}"
+        if asked is not None and asked > n:
+            where += f", capped at the {n} usable cores"
         return n, f"{where}, as OpenBLAS reads it (threadpoolctl not installed)"
     for var in ("MKL_NUM_THREADS", "OMP_NUM_THREADS"):
         value = os.environ.get(var, "").split(",")[0]
@@ -155,14 +145,23 @@ def ratio_columns(backends: list[str]) -> list[tuple[str, str, str]]:
     return [(f"{n} / {d}", n, d) for n, d in pairs]
 
 
+def median_ratio(results: dict[str, Any], num: str, den: str) -> float | None:
+    """`num`'s median time over `den`'s, or None where either has none."""
+    a, b = results.get(num, {}), results.get(den, {})
+    if not ("median_ms" in a and "median_ms" in b and b["median_ms"] > 0):
+        return None
+    return a["median_ms"] / b["median_ms"]
+
+
 def ratio(results: dict[str, Any], num: str, den: str) -> str:
     """The ratio of the two medians, then, where both ran more than one round of blocks,
     the lowest and highest ratio of one round's block medians: how far the machine's noise
     moved it within this run."""
-    a, b = results.get(num, {}), results.get(den, {})
-    if not ("median_ms" in a and "median_ms" in b and b["median_ms"] > 0):
+    r = median_ratio(results, num, den)
+    if r is None:
         return "-"
-    text = f"{a['median_ms'] / b['median_ms']:.2f}"
+    a, b = results[num], results[den]
+    text = f"{r:.2f}"
     na, nb = a.get("block_medians_ms", []), b.get("block_medians_ms", [])
     if len(na) == len(nb) > 1 and min(nb) > 0:
         per_round = [n / d for n, d in zip(na, nb, strict=True)]
@@ -382,8 +381,6 @@ def sweep_markdown(runs: dict[int, dict[str, Any]]) -> str:
     """`--threads`: each minigrad backend against PyTorch on its device, one column per
     thread count, and each model step's share of the matmul peak of its own run."""
     first = next(iter(runs.values()))
-    backends = first["backends_run"]
-    pairs = [(b, same_device_torch(b)) for b in backends if same_device_torch(b) in backends]
     counts = list(runs)
     out = [
         "# minigrad benchmarks, by thread count",
@@ -405,27 +402,45 @@ def sweep_markdown(runs: dict[int, dict[str, Any]]) -> str:
         "the times also moved within rounds).",
         "",
     ]
+
+    def ratio_cell(i: int, num: str, den: str, k: int) -> str:
+        return ratio(runs[k]["workloads"][i]["results"], num, den)
+
+    def share_cell(i: int, b: str, k: int) -> str:
+        peak = runs[k]["peak"]["gflops"].get(b)
+        return gflops_cell(runs[k]["workloads"][i]["results"].get(b, {}), peak) if peak else "-"
+
+    caption = "Model steps' GFLOP/s as a share of the float32 matmul peak of the same run:"
+    return "\n".join(out + _sweep_tables(first, counts, ratio_cell, share_cell, caption)) + "\n"
+
+
+def _sweep_tables(
+    first: dict[str, Any],
+    counts: list[int],
+    ratio_cell: Callable[[int, str, str, int], str],
+    share_cell: Callable[[int, str, int], str],
+    caption: str,
+) -> list[str]:
+    """The two tables of a `--threads` sweep, as markdown lines: each minigrad backend
+    against PyTorch on its device per workload (`ratio_cell(i, num, den, count)`), then each
+    model step's share of the matmul peak per backend (`share_cell(i, backend, count)`), one
+    column per thread count. `first` is a run's results, for the workloads and backends."""
+    backends = first["backends_run"]
+    pairs = [(b, same_device_torch(b)) for b in backends if same_device_torch(b) in backends]
     head = ["workload"] + [f"{n} / {d}, {k} thr" for n, d in pairs for k in counts]
-    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for i, w in enumerate(first["workloads"]):
-        cells = [w["name"]]
-        for num, den in pairs:
-            cells += [ratio(runs[k]["workloads"][i]["results"], num, den) for k in counts]
+        cells = [w["name"]] + [ratio_cell(i, n, d, k) for n, d in pairs for k in counts]
         out.append("| " + " | ".join(cells) + " |")
-    out += ["", "Model steps' GFLOP/s as a share of the float32 matmul peak of the same run:", ""]
+    out += ["", caption, ""]
     head = ["workload"] + [f"{b}, {k} thr" for b in backends for k in counts]
     out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for i, w in enumerate(first["workloads"]):
         if w["kind"] != "model" or not w["flops"]:
             continue
-        cells = [w["name"]]
-        for b in backends:
-            for k in counts:
-                r = runs[k]["workloads"][i]["results"].get(b, {})
-                peak = runs[k]["peak"]["gflops"].get(b)
-                cells.append(gflops_cell(r, peak) if peak else "-")
+        cells = [w["name"]] + [share_cell(i, b, k) for b in backends for k in counts]
         out.append("| " + " | ".join(cells) + " |")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def mean_std(values: list[float], digits: int = 2) -> str:
@@ -443,8 +458,6 @@ def sweep_runs_markdown(repeats: list[dict[int, dict[str, Any]]]) -> str:
     medians; then each model step's share of the matmul peak of its own run, the same way.
     A cell that some runs lack says over how many runs it was taken."""
     first = next(iter(repeats[0].values()))
-    backends = first["backends_run"]
-    pairs = [(b, same_device_torch(b)) for b in backends if same_device_torch(b) in backends]
     counts = list(repeats[0])
     loads = [f"{r['meta']['load_start']:.2f}" for runs in repeats for r in runs.values()]
     out = [
@@ -469,39 +482,18 @@ def sweep_runs_markdown(repeats: list[dict[int, dict[str, Any]]]) -> str:
         text = mean_std(values, digits)
         return text if len(values) == len(repeats) else f"{text} ({len(values)} runs)"
 
-    head = ["workload"] + [f"{n} / {d}, {k} thr" for n, d in pairs for k in counts]
-    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for i, w in enumerate(first["workloads"]):
-        cells = [w["name"]]
-        for num, den in pairs:
-            for k in counts:
-                vals = []
-                for runs in repeats:
-                    res = runs[k]["workloads"][i]["results"]
-                    a, b = res.get(num, {}), res.get(den, {})
-                    if "median_ms" in a and b.get("median_ms", 0) > 0:
-                        vals.append(a["median_ms"] / b["median_ms"])
-                cells.append(cell(vals))
-        out.append("| " + " | ".join(cells) + " |")
-    out += [
-        "",
-        "Model steps' GFLOP/s as a share (%) of the float32 matmul peak of the same run:",
-        "",
-    ]
-    head = ["workload"] + [f"{b}, {k} thr" for b in backends for k in counts]
-    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for i, w in enumerate(first["workloads"]):
-        if w["kind"] != "model" or not w["flops"]:
-            continue
-        cells = [w["name"]]
-        for b in backends:
-            for k in counts:
-                vals = []
-                for runs in repeats:
-                    r = runs[k]["workloads"][i]["results"].get(b, {})
-                    peak = runs[k]["peak"]["gflops"].get(b)
-                    if "gflops" in r and peak:
-                        vals.append(100 * r["gflops"] / peak)
-                cells.append(cell(vals, digits=0))
-        out.append("| " + " | ".join(cells) + " |")
-    return "\n".join(out) + "\n"
+    def ratio_cell(i: int, num: str, den: str, k: int) -> str:
+        found = (median_ratio(runs[k]["workloads"][i]["results"], num, den) for runs in repeats)
+        return cell([r for r in found if r is not None])
+
+    def share_cell(i: int, b: str, k: int) -> str:
+        shares = []
+        for runs in repeats:
+            r = runs[k]["workloads"][i]["results"].get(b, {})
+            peak = runs[k]["peak"]["gflops"].get(b)
+            if "gflops" in r and peak:
+                shares.append(100 * r["gflops"] / peak)
+        return cell(shares, digits=0)
+
+    caption = "Model steps' GFLOP/s as a share (%) of the float32 matmul peak of the same run:"
+    return "\n".join(out + _sweep_tables(first, counts, ratio_cell, share_cell, caption)) + "\n"

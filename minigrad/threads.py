@@ -100,14 +100,21 @@ def numpy_blas_is_openblas() -> bool:
     return "openblas" in str(blas).lower()
 
 
-def blas_threads() -> int:
-    """The threads OpenBLAS uses for a product, as it reads them from the environment."""
-    cores = usable_cores()
+def blas_thread_setting() -> tuple[str | None, int | None]:
+    """The variable OpenBLAS takes its thread count from and the count it asks for: the
+    first of BLAS_ENV that holds an integer >= 1, else (None, None) (the usable cores)."""
     for var in BLAS_ENV:
         value = _positive_int(os.environ.get(var))
         if value is not None:
-            return min(value, cores)  # OpenBLAS takes no more than the usable cores
-    return cores
+            return var, value
+    return None, None
+
+
+def blas_threads() -> int:
+    """The threads OpenBLAS uses for a product, as it reads them from the environment."""
+    cores = usable_cores()
+    _, value = blas_thread_setting()
+    return cores if value is None else min(value, cores)  # no more than the usable cores
 
 
 def openblas_parks() -> bool:
