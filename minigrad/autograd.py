@@ -49,8 +49,8 @@ def is_grad_enabled() -> bool:
     return _state.grad_enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Turn graph recording on or off inside a `with` block or a decorated function."""
+class _GradMode(contextlib.ContextDecorator):
+    """A grad mode for a `with` block or a decorated function; nestable, re-entrant."""
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
@@ -64,8 +64,34 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _state.grad_enabled = self._saved.pop()
 
 
-class _ModeDecorator(set_grad_enabled):
-    """A fixed grad mode usable as `with cls():`, `@cls()` and, like PyTorch, bare `@cls`."""
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn graph recording on or off, as PyTorch's: called alone,
+    `mg.set_grad_enabled(False)` switches it from then on; as `with set_grad_enabled(m):`
+    it holds for the block and the mode from before the call comes back after it; as a
+    decorator, it holds inside each call of the function only."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._prev = _state.grad_enabled
+        _state.grad_enabled = self.mode
+
+    def __enter__(self) -> None:
+        _state.grad_enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad_enabled = self._prev
+
+    def __call__(self, func: Any) -> Any:
+        _state.grad_enabled = self._prev  # decorating leaves the mode as it was
+        return super().__call__(func)
+
+    def _recreate_cm(self) -> set_grad_enabled:
+        return type(self)(self.mode)  # each call of a decorated function: its own prev
+
+
+class _ModeDecorator(_GradMode):
+    """A fixed grad mode usable as `with cls():`, `@cls()` and, like PyTorch, bare `@cls`;
+    making one changes nothing until it is entered."""
 
     _mode = False
 

@@ -535,24 +535,45 @@ class Tensor:
     def __itruediv__(self, other: Any) -> Tensor:
         return self._augmented("/=", "true_divide", other, _ops().div)
 
-    def __imatmul__(self, other: Any) -> Tensor:
-        """`a @= b`, allowed as in PyTorch when the product has a's shape."""
-        self._inplace("@=", other)
-        arr = self._operand("@=", other)
-        res = get_array_module(self._data).matmul(self._data, arr)
-        if res.shape != self.shape:
-            raise RuntimeError(
-                f"@=: the product of shapes {self.shape} and {np.shape(arr)} has shape "
-                f"{res.shape}, not the tensor's shape {self.shape}"
-            )
-        if not np.can_cast(res.dtype, self.dtype, "same_kind"):
-            raise RuntimeError(
-                f"@=: the result of {self.dtype} and {arr.dtype} can't be cast to the "
-                f"tensor's dtype {self.dtype}; in-place ops keep the dtype"
-            )
-        self._data[...] = res
-        self._version += 1
-        return self
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._augmented("**=", "power", other, _ops().power)
+
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        self._integer_division("//=", other)
+        return self._augmented("//=", "floor_divide", other, _ops().floor_divide)
+
+    def __imod__(self, other: Any) -> Tensor:
+        self._integer_division("%=", other)
+        return self._augmented("%=", "remainder", other, _ops().remainder)
+
+    def __iand__(self, other: Any) -> Tensor:
+        return self._bitwise_("&=", "bitwise_and", other)
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self._bitwise_("|=", "bitwise_or", other)
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._bitwise_("^=", "bitwise_xor", other)
+
+    # No __imatmul__, as in PyTorch: `a @= b` is `a = a @ b`, a new tensor.
+
+    def _integer_division(self, what: str, other: Any) -> None:
+        """PyTorch's checks before an in-place `//=` or `%=`: a bool tensor is refused and
+        an integer division by zero raises ZeroDivisionError (NumPy would write 0)."""
+        if self.dtype.kind == "b":
+            raise TypeError(f"{what}: not defined for bool tensors, as in PyTorch")
+        if self.dtype.kind in "iu":
+            arr = other._data if isinstance(other, Tensor) else np.asarray(other)
+            if arr.dtype.kind in "iub" and bool((arr == 0).any()):
+                raise ZeroDivisionError(f"{what}: integer division by zero")
+
+    def _bitwise_(self, what: str, name: str, other: Any) -> Tensor:
+        """`self &= other` (|=, ^=) in place, for bool and integer tensors only."""
+        theirs = other.dtype if isinstance(other, Tensor) else np.asarray(other).dtype
+        for dtype in (self.dtype, theirs):
+            if dtype.kind not in "biu":
+                raise RuntimeError(f"{what}: bitwise ops take bool or integer tensors, got {dtype}")
+        return self._ufunc_(what, name, other)
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
@@ -721,6 +742,18 @@ class Tensor:
 
     def __or__(self, other: Any) -> Tensor:
         return self._compare(other, "__or__")
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._compare(other, "__xor__")
+
+    def __rand__(self, other: Any) -> Tensor:
+        return self._compare(other, "__rand__")
+
+    def __ror__(self, other: Any) -> Tensor:
+        return self._compare(other, "__ror__")
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return self._compare(other, "__rxor__")
 
     # ------------------------------------------------------------------ methods
     def add(self, other: Any) -> Tensor:

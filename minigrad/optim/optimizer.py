@@ -82,6 +82,15 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    def _groups(self) -> Iterator[dict[str, Any]]:
+        """The param groups as `step` reads them: a hyper-parameter given as a one-element
+        Tensor (PyTorch accepts `lr=torch.tensor(0.01)`) is read as its number, each step,
+        so that changing the tensor changes the rate."""
+        for g in self.param_groups:
+            if any(isinstance(v, Tensor) for k, v in g.items() if k != "params"):
+                g = {k: v if k == "params" else _number(self, k, v) for k, v in g.items()}
+            yield g
+
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
         """{'state': {index: {name: array copy or step count}}, 'param_groups': [settings
@@ -154,6 +163,17 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _number(opt: Optimizer, key: str, value: Any) -> Any:
+    if not isinstance(value, Tensor):
+        return value
+    if value.numel() != 1 or value.dtype.kind not in "fiu":
+        raise TypeError(
+            f"{type(opt).__name__}: '{key}' must be a number or a one-element real tensor, "
+            f"got a tensor of shape {value.shape} and dtype {value.dtype}"
+        )
+    return float(value.item())
 
 
 def _check(name: str, cond: bool, what: str) -> None:
@@ -234,7 +254,7 @@ class SGD(Optimizer):
         )
 
     def step(self) -> None:
-        for g in self.param_groups:
+        for g in self._groups():
             lr, mom, damp = g["lr"], g["momentum"], g["dampening"]
             nesterov, wd, maximize = g["nesterov"], g["weight_decay"], g["maximize"]
             for p in g["params"]:
@@ -296,7 +316,7 @@ class Adam(Optimizer):
         )
 
     def step(self) -> None:
-        for g in self.param_groups:
+        for g in self._groups():
             lr, (b1, b2), eps = g["lr"], g["betas"], g["eps"]
             wd, amsgrad, maximize = g["weight_decay"], g["amsgrad"], g["maximize"]
             decoupled = g["decoupled_weight_decay"]
@@ -404,7 +424,7 @@ class RMSprop(Optimizer):
         )
 
     def step(self) -> None:
-        for g in self.param_groups:
+        for g in self._groups():
             lr, alpha, eps = g["lr"], g["alpha"], g["eps"]
             wd, mom, centered = g["weight_decay"], g["momentum"], g["centered"]
             maximize = g["maximize"]
@@ -476,7 +496,7 @@ class Adadelta(Optimizer):
         )
 
     def step(self) -> None:
-        for g in self.param_groups:
+        for g in self._groups():
             lr, rho, eps = g["lr"], g["rho"], g["eps"]
             wd, maximize = g["weight_decay"], g["maximize"]
             for p in g["params"]:
