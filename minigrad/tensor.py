@@ -625,11 +625,15 @@ class Tensor:
         return self
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        from .ops.shape import normalize_index
+        from .ops.shape import TwoStep, normalize_index
 
         self._inplace("__setitem__", value)
         value = value._data if isinstance(value, Tensor) else value
-        self._data[normalize_index(index)] = value
+        index = normalize_index(index)
+        if isinstance(index, TwoStep):
+            index.set(self._data, value)
+        else:
+            self._data[index] = value
         self._version += 1
 
     # ------------------------------------------------------------------ operators

@@ -89,15 +89,83 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, x.shape[:s] + (n,) + x.shape[e + 1 :])
 
 
+class TwoStep:
+    """An index PyTorch applies in two steps: its integers first (each removes its
+    dimension, a view), then the rest. NumPy instead treats integers next to array indices
+    as array indices, so `x[0, :, [0, 1, 2]]` would put the list's dimension first."""
+
+    __slots__ = ("first", "rest")
+
+    def __init__(self, first: tuple, rest: tuple) -> None:
+        self.first, self.rest = first, rest
+
+    def get(self, a: Any) -> Any:
+        return a[self.first][self.rest]
+
+    def set(self, a: Any, value: Any) -> None:
+        a[self.first][self.rest] = value  # a[first] is a view: the write reaches a
+
+    def add_at(self, xp: Any, a: Any, value: Any) -> None:
+        xp.add.at(a[self.first], self.rest, value)
+
+
+def _is_int(i: Any) -> bool:
+    return isinstance(i, int | np.integer) and not isinstance(i, bool | np.bool_)
+
+
+def _index_item(i: Any) -> Any:
+    """One entry of an index as NumPy should see it: a Tensor's array (a 0-d integer one
+    becomes an int, a view as in PyTorch; a uint8 one a mask, PyTorch's deprecated
+    rule), an empty list an empty integer array, other arrays copied (a later change to
+    the index tensor must not change the gradient)."""
+    if isinstance(i, Tensor):
+        i = i._data
+        if i.dtype == np.uint8:
+            return i.astype(bool)
+    elif isinstance(i, list):
+        i = np.asarray(i) if i else np.zeros(0, dtype=np.intp)
+    if not hasattr(i, "dtype") or isinstance(i, np.generic):
+        return i
+    if i.ndim == 0 and i.dtype.kind in "iu":
+        return int(i)
+    return i.copy()
+
+
+def _sequence_as_tuple(index: list) -> bool:
+    """PyTorch's rule: a short list holding a sequence, tensor, slice, None or `...` is a
+    tuple of indices (`x[[[0, 1], [1, 0]]]` is `x[[0, 1], [1, 0]]`), else an array."""
+    return len(index) < 32 and any(
+        isinstance(i, list | tuple | Tensor | np.ndarray | slice) or i is None or i is Ellipsis
+        for i in index
+    )
+
+
 def normalize_index(index: Any) -> Any:
-    """Tensors inside an index become their arrays."""
-    if isinstance(index, Tensor):
-        return index._data
-    if isinstance(index, tuple):
-        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
+    """An index with PyTorch's meaning, for NumPy: Tensors become their arrays, and a
+    tuple mixing integers with array indices becomes a `TwoStep`."""
+    if isinstance(index, TwoStep):
+        return index
+    if isinstance(index, list) and _sequence_as_tuple(index):
+        index = tuple(index)
+    if not isinstance(index, tuple):
+        return _index_item(index)
+    items = tuple(_index_item(i) for i in index)
+    if not any(_is_int(i) for i in items) or not any(hasattr(i, "ndim") for i in items):
+        return items
+    first, rest = [], []
+    for i in items:
+        if _is_int(i):
+            first.append(i)
+        elif i is None:
+            rest.append(i)
+        elif i is Ellipsis:
+            first.append(i)
+            rest.append(i)
+        else:
+            # a mask spans as many dimensions as it has
+            first += [slice(None)] * (i.ndim if getattr(i, "dtype", None) == bool else 1)
+            rest.append(i)
+    return TwoStep(tuple(first), tuple(rest))
 
 
 def _is_basic(index: Any) -> bool:
@@ -126,6 +194,8 @@ class GetItem(Function):
     def forward(self, x):
         self.x_shape, self.x_dtype = x.shape, x.dtype
         try:
+            if isinstance(self.index, TwoStep):
+                return self.index.get(x)
             return x[self.index]
         except IndexError as exc:
             raise IndexError(f"getitem: {exc} (tensor of shape {x.shape})") from None
@@ -145,7 +215,9 @@ class GetItemGrad(Function):
     def forward(self, gy):
         xp = get_array_module(gy)
         gx = xp.zeros(self.shape, dtype=gy.dtype)
-        if _is_basic(self.index):
+        if isinstance(self.index, TwoStep):
+            self.index.add_at(xp, gx, gy)
+        elif _is_basic(self.index):
             gx[self.index] = gy
         else:
             # integer or boolean array indices may repeat: accumulate

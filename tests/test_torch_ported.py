@@ -163,3 +163,76 @@ def test_lr_tensor_with_many_elements_is_refused_naming_the_key():
     w.grad = mg.ones(2)
     with pytest.raises(TypeError, match=r"SGD: 'lr' must be a number.*\(2,\)"):
         opt.step()
+
+
+# ---------------------------------------------------------------- indexing
+# PyTorch applies integer indices first (a view), then array indices; NumPy would treat an
+# integer beside an array index as an array index and move the dimensions around.
+INDICES = [
+    "0, :, [0, 1, 2]",
+    "1, :, [2, 0]",
+    "0, :, lib.tensor([True, False, True, False])",
+    "lib.tensor(1), :, [0, 1]",
+    "None, 0, :, [1, 2]",
+    "0, None, :, [1, 2]",
+    "0, ..., [1, 2]",
+    "..., 0, [1, 2]",
+    "[0, 1], :, 0",
+    "0, [0, 1], [1, 2]",
+    "1, [[0, 1], [2, 2]], :",
+    "-1, lib.tensor([[True, False, True, True], [False] * 4, [True] * 4])",
+    "[[0, 1], [1, 0]]",
+    "[]",
+    "lib.tensor([1, 0], dtype=lib.uint8)",
+    "lib.tensor(1)",
+    "[0, 1, 1]",
+    "lib.tensor([[1, 0], [0, 0]])",
+]
+
+
+class _Key:
+    def __getitem__(self, key):
+        return key
+
+
+def _index(lib, text):
+    return eval(f"key[{text}]", {"lib": lib, "key": _Key()})
+
+
+@pytest.mark.parametrize("text", INDICES)
+def test_getitem_values_and_gradients_match_torch(text):
+    data = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    out = []
+    for lib in (mg, torch):
+        x = lib.tensor(data, requires_grad=True)
+        y = x[_index(lib, text)]
+        w = lib.tensor(np.arange(y.numel(), dtype=np.float32).reshape(tuple(y.shape)) + 1)
+        (y * w).sum().backward()
+        out.append((y, x.grad))
+    (y, gx), (ty, tgx) = out
+    same(y, ty)
+    same(gx, tgx)
+
+
+@pytest.mark.parametrize("text", INDICES)
+def test_setitem_matches_torch(text):
+    data = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    x, tx = mg.tensor(data), torch.tensor(data)
+    shape = tuple(tx[_index(torch, text)].shape)
+    value = -np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape) - 1
+    x[_index(mg, text)] = mg.tensor(value)
+    tx[_index(torch, text)] = torch.tensor(value)
+    same(x, tx)
+
+
+def test_integer_tensor_index_is_a_view_and_index_changes_do_not_reach_backward():
+    x = mg.arange(6.0).reshape(2, 3)
+    row = x[mg.tensor(1)]
+    row.add_(100)  # a view, as x[1] is in PyTorch
+    np.testing.assert_array_equal(x.numpy()[1], [103.0, 104.0, 105.0])
+    w = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    idx = mg.tensor([0, 2])
+    y = w[idx]
+    idx.fill_(1)  # PyTorch raises at backward; minigrad kept the index the forward used
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 0.0, 1.0])
