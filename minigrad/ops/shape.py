@@ -163,7 +163,7 @@ def normalize_index(index: Any) -> Any:
             rest.append(i)
         else:
             # a mask spans as many dimensions as it has
-            first += [slice(None)] * (i.ndim if i.dtype.kind == "b" else 1)
+            first += [slice(None)] * (i.ndim if hasattr(i, "dtype") and i.dtype.kind == "b" else 1)
             rest.append(i)
     return TwoStep(tuple(first), tuple(rest))
 
