@@ -107,8 +107,8 @@ t = Tensor.t  # torch.t(x): the 2-D transpose
 
 
 # PyTorch's function forms of Tensor methods; the names shadow builtins on purpose.
-def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    return x.sum(dim, keepdim)
+def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+    return x.sum(dim, keepdim, dtype=dtype)
 
 
 def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001

@@ -908,7 +908,11 @@ def backward(
 
                 g = clone(g)
             seen.add(id(g._data))
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        old = leaf.grad
+        if old is None:
+            leaf.grad = g
+        elif create_graph or not _add_into(old, g):
+            leaf.grad = old + g
         for hook in list((leaf._post_hooks or {}).values()):
             hook(leaf)
 
@@ -922,6 +926,21 @@ def backward(
             callbacks.pop(0)()
     finally:
         _state.callbacks = outer
+
+
+def _add_into(grad: Tensor, g: Tensor) -> bool:
+    """`grad += g` in grad's memory, as PyTorch accumulates a second backward into a leaf's
+    `.grad` (a reference to it taken before sees the sum); False where that is not
+    possible (a read-only or 0-d NumPy scalar `.grad`, or a dtype it can't hold)."""
+    arr = grad._data
+    if not getattr(getattr(arr, "flags", None), "writeable", False):
+        return False
+    xp = get_array_module(arr)
+    if not xp.can_cast(g._data.dtype, arr.dtype, "same_kind"):
+        return False
+    xp.add(arr, g._data, out=arr)
+    grad._version += 1
+    return True
 
 
 def _owned(g: Tensor, seen: set[int]) -> Tensor:

@@ -45,14 +45,41 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
         arr = data
     else:
         is_array = isinstance(data, np.ndarray | np.generic)
+        wide = False
+        if isinstance(data, list | tuple):
+            data, wide = _scan(data)
         arr = np.asarray(data)
-        if dtype is None and not is_array and arr.dtype == np.float64:
+        if dtype is None and not is_array and arr.dtype == np.float64 and not wide:
             arr = arr.astype(DEFAULT_DTYPE)
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype), copy=False)
     if device is not None and device_of(arr) != normalize_device(device):
         arr = to_device(arr, device)
     return arr
+
+
+_PLAIN = frozenset((float, int, bool))
+
+
+def _scan(data: list | tuple) -> tuple[Any, bool]:
+    """A nested list as NumPy should read it: each Tensor replaced by its (CPU) array, so
+    `tensor([t1, t2])` of 0-d tensors gives their values, as in PyTorch; and whether it
+    holds a float64 array or scalar, which makes PyTorch's result float64 where Python
+    floats alone give float32. Lists of plain numbers are passed over at C speed."""
+    if set(map(type, data)) <= _PLAIN:
+        return data, False
+    out, changed, wide = [], False, False
+    for x in data:
+        if isinstance(x, Tensor):
+            x, changed = as_numpy(x._data), True
+        elif isinstance(x, list | tuple):
+            y, w = _scan(x)
+            changed, wide = changed or y is not x, wide or w
+            x = y
+        if getattr(x, "dtype", None) == np.float64:
+            wide = True
+        out.append(x)
+    return (out if changed else data), wide
 
 
 class VersionCounter:
@@ -83,7 +110,7 @@ class Tensor:
 
     __slots__ = (
         "_data",
-        "grad",
+        "_grad",
         "requires_grad",
         "creator",
         "generation",
@@ -101,7 +128,7 @@ class Tensor:
         self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None
     ) -> None:
         self._data = _to_array(data, dtype, device)
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         if self.requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
@@ -120,7 +147,7 @@ class Tensor:
         """Wrap an array without checks (the hot path of every op)."""
         t = cls.__new__(cls)
         t._data = data
-        t.grad = None
+        t._grad = None
         t.requires_grad = requires_grad
         t.creator = None
         t.generation = 0
@@ -130,6 +157,30 @@ class Tensor:
         t._post_hooks = None
         t._retains_grad = False
         return t
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward accumulated here (leaves, and tensors that retain grad)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad must be a Tensor or None, got {type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of shape {value.shape} to a tensor of "
+                    f"shape {self.shape}; they must be the same"
+                )
+            if value.device != self.device:
+                raise RuntimeError(
+                    f"attempting to assign a gradient on {value.device} to a tensor on "
+                    f"{self.device}"
+                )
+        self._grad = value
 
     @property
     def _version(self) -> int:
@@ -220,6 +271,36 @@ class Tensor:
 
     def __float__(self) -> float:
         return float(self.item())
+
+    def __index__(self) -> int:
+        """An integer tensor of one element as an index (`xs[t]`, `range(t)`), as in
+        PyTorch."""
+        if self.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError(
+                "only integer tensors of a single element can be converted to an index, "
+                f"got shape {self.shape} and dtype {self.dtype}"
+            )
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its number (`f"{loss:.4f}"`), as in PyTorch."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """`np.asarray(t)`: the CPU array itself (no copy), as PyTorch's `__array__`;
+        refused for a tensor that requires grad or lives on the GPU."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "can't convert a tensor that requires grad to a NumPy array; use t.detach().numpy()"
+            )
+        if self.device != "cpu":
+            raise TypeError(f"can't convert a {self.device} tensor to a NumPy array; use .cpu()")
+        arr = np.asarray(self._data)
+        if dtype is not None and arr.dtype != np.dtype(dtype):
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
 
     def __int__(self) -> int:
         return int(self.item())
@@ -867,13 +948,20 @@ class Tensor:
     def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _ops().logsumexp(self, dim, keepdim)
 
-    def sum(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Tensor:
+    def sum(
+        self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, **np_kw: Any
+    ) -> Tensor:
+        """The sum over `dim`; `dtype` casts the input first, as PyTorch's."""
         dim, keepdim = _dim_args(dim, keepdim, np_kw)
-        return _ops().reduce_sum(self, dim, keepdim)
+        return _ops().reduce_sum(self, dim, keepdim, dtype)
 
-    def mean(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Tensor:
+    def mean(
+        self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, **np_kw: Any
+    ) -> Tensor:
+        """The mean over `dim`; `dtype` casts the input first, as PyTorch's."""
         dim, keepdim = _dim_args(dim, keepdim, np_kw)
-        return _ops().mean(self, dim, keepdim)
+        x = self if dtype is None else self.to(dtype=dtype)
+        return _ops().mean(x, dim, keepdim)
 
     def var(
         self,
@@ -1012,6 +1100,8 @@ def _dim_args(dim: Any, keepdim: bool, np_kw: dict) -> tuple[Any, bool]:
         dim = np_kw.pop("axis")
     if "keepdims" in np_kw:
         keepdim = np_kw.pop("keepdims")
+    if np_kw.get("out", 0) is None:  # NumPy's functions (np.mean(t)) pass out=None
+        del np_kw["out"]
     if np_kw:
         raise TypeError(f"unexpected keyword arguments {sorted(np_kw)}")
     if isinstance(dim, list):
@@ -1149,6 +1239,8 @@ def linspace(
     arr = np.where(
         i < steps // 2, calc.type(start) + i * step, calc.type(end) - (steps - 1 - i) * step
     )
+    if steps == 1:
+        arr[...] = start  # one step is `start`, as in PyTorch
     return Tensor(arr.astype(dt), dtype=dt, device=device, requires_grad=requires_grad)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.nn.functional as F
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -236,3 +237,135 @@ def test_integer_tensor_index_is_a_view_and_index_changes_do_not_reach_backward(
     idx.fill_(1)  # PyTorch raises at backward; minigrad kept the index the forward used
     y.sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), [1.0, 0.0, 1.0])
+
+
+# ---------------------------------------------------------------- values and conversions
+def test_one_hot_is_int64_and_infers_num_classes():
+    labels = [[0, 2], [1, 2]]
+    got, want = F.one_hot(mg.tensor(labels)), TF.one_hot(torch.tensor(labels))
+    same(got, want)
+    same(F.one_hot(mg.tensor(labels), 4), TF.one_hot(torch.tensor(labels), 4))
+    assert F.one_hot(mg.tensor([1, 0]), 2, dtype=mg.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="empty"):
+        F.one_hot(mg.tensor(np.zeros(0, dtype=np.int64)))
+    with pytest.raises(TypeError, match="integer"):
+        F.one_hot(mg.tensor([0.0, 1.0]), 2)
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2, 5])
+def test_linspace_few_steps(steps):
+    same(mg.linspace(2.5, 7, steps), torch.linspace(2.5, 7, steps))
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "lib.zeros(0, 3).mean(0)",
+        "lib.zeros(0, 3).mean()",
+        "lib.zeros(0, 3).mean(1)",
+        "lib.zeros(2, 0).mean(1, keepdim=True)",
+        "F.mse_loss(lib.zeros(0), lib.zeros(0))",
+        "F.l1_loss(lib.zeros(0), lib.zeros(0))",
+        "F.binary_cross_entropy(lib.zeros(0), lib.zeros(0))",
+        "lib.tensor([60000.0, 60000.0], dtype=lib.float16).mean()",
+        "lib.tensor([[6e4, 6e4], [1.0, 2.0]], dtype=lib.float16).mean(1)",
+        "lib.ones(3, dtype=lib.int64).sum(dtype=lib.float32)",
+        "lib.ones(2, 3).mean(dim=1, dtype=lib.float64)",
+        "lib.sum(lib.ones(2, 3, dtype=lib.bool), 0, dtype=lib.int32)",
+    ],
+)
+def test_reductions_over_nothing_halves_and_dtypes_match_torch(expr):
+    got = eval(expr, {"lib": mg, "F": F})
+    want = eval(expr, {"lib": torch, "F": TF})
+    same(got, want)
+
+
+def test_mean_of_halves_backward_keeps_the_dtype():
+    x = mg.tensor([1.0, 2.0], dtype=mg.float16, requires_grad=True)
+    x.mean().backward()
+    assert x.grad.dtype == np.float16
+    np.testing.assert_array_equal(x.grad.numpy(), [0.5, 0.5])
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "lib.tensor([lib.tensor(1.0), lib.tensor(2.0)])",
+        "lib.tensor([[lib.tensor(1)], [lib.tensor(3)]])",
+        "lib.tensor([lib.tensor(1.0, dtype=lib.float64), 2.0])",
+        "lib.tensor([np.array([1.0, 2.0]), np.array([3.0, 4.0])])",
+        "lib.tensor([np.float64(1.0), 2.0])",
+        "lib.tensor([np.float32(1.0), 2.0])",
+        "lib.tensor([[1.0, 2.0], [3.0, 4.0]])",
+        "lib.tensor([1, 2])",
+        "lib.tensor([True, False])",
+        "lib.tensor([])",
+    ],
+)
+def test_tensor_from_nested_lists_of_tensors_and_arrays_matches_torch(expr):
+    got = eval(expr, {"lib": mg, "np": np})
+    want = eval(expr, {"lib": torch, "np": np})
+    same(got, want)
+
+
+def test_numpy_protocols_format_and_index():
+    t = mg.tensor([1.0, 2.5])
+    arr = np.asarray(t)
+    assert arr.dtype == np.float32 and np.shares_memory(arr, t._data)
+    assert np.array(t, dtype=np.float64).dtype == np.float64
+    assert float(np.mean(t)) == 1.75
+    np.testing.assert_array_equal(np.stack([t, t]), [[1.0, 2.5], [1.0, 2.5]])
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.asarray(mg.ones(2, requires_grad=True))
+    for lib in (mg, torch):
+        s = lib.tensor(0.123456)
+        assert f"{s:.4f}" == "0.1235"
+        assert f"{lib.tensor(0.5)}" == "0.5"
+        assert [10, 20, 30][lib.tensor(1)] == 20
+        assert list(range(lib.tensor(3))) == [0, 1, 2]
+        with pytest.raises(TypeError):
+            [1, 2][lib.tensor(1.0)]
+        with pytest.raises(TypeError):
+            f"{lib.ones(2):.2f}"
+
+
+def test_replaced_parameter_buffer_and_module_keep_their_place():
+    for lib in (mg, torch):
+        m = lib.nn.Linear(2, 3)
+        m.weight = lib.nn.Parameter(lib.zeros(3, 2))
+        assert [n for n, _ in m.named_parameters()] == ["weight", "bias"]
+        seq = lib.nn.Sequential(lib.nn.Linear(1, 1), lib.nn.ReLU(), lib.nn.Linear(1, 1))
+        seq[0] = lib.nn.Linear(1, 1)
+        assert list(seq.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+        bn = lib.nn.BatchNorm1d(3)
+        bn.running_mean = lib.ones(3)
+        assert list(bn.state_dict())[:4] == ["weight", "bias", "running_mean", "running_var"]
+
+
+def test_second_backward_adds_into_the_same_grad_tensor():
+    for lib in (mg, torch):
+        x = lib.ones(2, requires_grad=True)
+        (x * 2).sum().backward()
+        g = x.grad
+        (x * 3).sum().backward()
+        assert x.grad is g
+        np.testing.assert_array_equal(g.numpy(), [5.0, 5.0])
+    x = mg.ones(2, requires_grad=True)
+    (x * 2).sum().backward(create_graph=True)  # with a graph: a new tensor, as in PyTorch
+    g = x.grad
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [5.0, 5.0])
+    x = mg.tensor(1.0, requires_grad=True)
+    (x * 2).backward()
+    (x * 3).backward()
+    assert x.grad.item() == 5.0
+
+
+def test_assigning_a_grad_of_another_shape_is_refused():
+    x = mg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"shape \(3,\).*shape \(2,\)"):
+        x.grad = mg.ones(3)
+    with pytest.raises(TypeError, match="Tensor or None"):
+        x.grad = np.ones(2)
+    x.grad = mg.ones(2)
+    x.grad = None

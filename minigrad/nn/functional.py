@@ -73,17 +73,26 @@ logsigmoid = log_sigmoid  # PyTorch's spelling
 pad = ops.pad
 
 
-def one_hot(labels: Any, num_classes: int, dtype: Any = np.float32) -> Tensor:
-    """Integer labels (N,) -> (N, num_classes) constant rows of the identity; PyTorch
-    returns int64, minigrad the float dtype models consume (float32 by default)."""
+def one_hot(labels: Any, num_classes: int = -1, dtype: Any = None) -> Tensor:
+    """Integer labels (any shape) -> one more dimension of `num_classes`, as PyTorch's:
+    int64 rows of the identity, with `num_classes=-1` meaning the largest label + 1.
+    `dtype` (minigrad's addition) gives the rows another dtype, e.g. the float dtype a
+    model consumes."""
     idx = labels._data if isinstance(labels, Tensor) else labels
     xp = get_array_module(idx)
     idx = xp.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integer class indices, got {idx.dtype}")
+    if num_classes == -1:
+        if not idx.size:
+            raise ValueError("one_hot: can't infer num_classes from an empty tensor; pass it")
+        num_classes = int(idx.max()) + 1
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
         raise ValueError(
             f"one_hot: labels must lie in [0, {num_classes}), got "
             f"{int(idx.min())}..{int(idx.max())}"
         )
+    dtype = np.int64 if dtype is None else dtype
     return Tensor(xp.eye(num_classes, dtype=dtype)[idx.astype(np.int64)])
 
 

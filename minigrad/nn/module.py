@@ -88,19 +88,23 @@ class Module:
                 f"{type(self).__name__}: cannot assign {type(value).__name__} as parameter "
                 f"'{name}' (a Parameter or None is expected)"
             )
-        for store in (params, self._buffers, self._modules):
-            store.pop(name, None)
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            target = params
         elif isinstance(value, Module):
-            self._modules[name] = value
+            target = self._modules
         elif name in self.__dict__.get("_buffer_names", ()) and (
             value is None or isinstance(value, Tensor)
         ):
-            self._buffers[name] = value
+            target = self._buffers
         else:
+            target = None
+        for store in (params, self._buffers, self._modules):
+            if store is not target:
+                store.pop(name, None)
+        if target is None:
             object.__setattr__(self, name, value)
             return
+        target[name] = value  # a replaced entry keeps its place, as in PyTorch
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name: str) -> Any:

@@ -114,13 +114,15 @@ def expand(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 class Sum(Function):
     uses_inputs = False
 
-    def __init__(self, dims: tuple[int, ...] | None, keepdim: bool) -> None:
-        self.dims, self.keepdim = dims, keepdim
+    def __init__(self, dims: tuple[int, ...] | None, keepdim: bool, dtype: Any = None) -> None:
+        self.dims, self.keepdim, self.dtype = dims, keepdim, dtype
 
     def forward(self, x):
         self.x_shape = x.shape
-        # PyTorch sums bool and every integer dtype in int64
-        dtype = np.int64 if x.dtype.kind in "biu" else None
+        # PyTorch sums bool and every integer dtype in int64 unless told a dtype
+        dtype = self.dtype
+        if dtype is None and x.dtype.kind in "biu":
+            dtype = np.int64
         return x.sum(axis=self.dims, keepdims=self.keepdim, dtype=dtype)
 
     def backward(self, gy):
@@ -129,8 +131,15 @@ class Sum(Function):
         return broadcast_to(gy, self.x_shape)
 
 
-def reduce_sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return Sum(reduce_dims(dim, x.ndim, "sum"), keepdim)(x)
+def reduce_sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """The sum over `dim`; with `dtype`, the input is cast to it first (PyTorch's)."""
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if x.dtype != dtype and (dtype.kind in "fc" or x.dtype.kind in "fc"):
+            from .shape import cast  # shape imports this module
+
+            x = cast(x, dtype)
+    return Sum(reduce_dims(dim, x.ndim, "sum"), keepdim, dtype)(x)
 
 
 def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
@@ -142,8 +151,15 @@ def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
 
 
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The mean over `dim`; NaN over no elements, as in PyTorch. float16 is summed in
+    float32 (PyTorch's accumulation), so a mean of large halves does not overflow."""
     dims = reduce_dims(dim, x.ndim, "mean")
-    return Sum(dims, keepdim)(x) * (1.0 / max(_count(x.shape, dims), 1))
+    n = _count(x.shape, dims)
+    if x.dtype == np.float16:
+        from .shape import cast  # shape imports this module
+
+        return cast(mean(cast(x, np.float32), dims, keepdim), np.float16)
+    return Sum(dims, keepdim)(x) * (1.0 / n if n else float("nan"))
 
 
 def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
