@@ -784,9 +784,13 @@ class Tensor:
         return self._compare(other, "__ge__")
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if other is None:  # `t == None` is False, as in PyTorch
+            return False
         return self._compare(other, "__eq__")
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if other is None:
+            return True
         return self._compare(other, "__ne__")
 
     def __floordiv__(self, other: Any) -> Tensor:

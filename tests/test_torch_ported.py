@@ -369,3 +369,51 @@ def test_assigning_a_grad_of_another_shape_is_refused():
         x.grad = np.ones(2)
     x.grad = mg.ones(2)
     x.grad = None
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "lib.tensor([True, False]).max()",
+        "lib.tensor([True, False]).min()",
+        "lib.tensor([[True, False]]).amax(1)",
+        "lib.tensor([[1, 5], [7, 2]]).max(1).values",
+        "lib.tensor([[1, 5], [7, 2]]).min(0).indices",
+        "lib.zeros(0, 3).amax(1)",
+        "lib.zeros(0, 3).amin(1, keepdim=True)",
+        "lib.zeros(0, 3).max(dim=1).values",
+        "lib.zeros(0, 3).max(dim=1).indices",
+        "lib.zeros(2, 0, 3).amax((0, 2))",
+        "lib.tensor([1.0, 3.0]).var(correction=2)",
+        "lib.tensor([1.0, 1.0]).var(correction=3)",
+        "lib.tensor([2.0]).std()",
+    ],
+)
+def test_extremes_of_bools_ints_and_empties_match_torch(expr):
+    same(eval(expr, {"lib": mg}), eval(expr, {"lib": torch}))
+
+
+@pytest.mark.parametrize("expr", ["lib.zeros(0, 3).max()", "lib.zeros(0, 3).amax(0)"])
+def test_extremes_over_an_empty_dim_are_refused(expr):
+    with pytest.raises((RuntimeError, IndexError)):
+        eval(expr, {"lib": torch})
+    with pytest.raises(RuntimeError, match=r"max: the reduced dims of a tensor of shape \(0, 3\)"):
+        eval(expr, {"lib": mg})
+
+
+def test_gradient_through_max_of_an_empty_batch():
+    x = mg.zeros(0, 3, requires_grad=True)
+    x.max(1).values.sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
+def test_compare_with_none_and_embedding_range():
+    for lib in (mg, torch):
+        t = lib.tensor([1, 2])
+        assert (t == None) is False  # noqa: E711
+        assert (t != None) is True  # noqa: E711
+    emb = mg.nn.Embedding(3, 2)
+    for bad in (-1, 3):
+        with pytest.raises(IndexError, match=f"index {bad} is out of range for 3"):
+            emb(mg.tensor([0, bad]))
+    assert emb(mg.tensor(np.zeros((0,), dtype=np.int64))).shape == (0, 2)

@@ -127,6 +127,10 @@ class Embedding(Module):
         arr = xp.asarray(idx._data if isinstance(idx, Tensor) else idx)
         if arr.dtype.kind not in "iu":
             raise TypeError(f"Embedding: indices must be integers, got {arr.dtype}")
+        n = self.weight.shape[0]
+        if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= n):
+            bad = int(arr.min()) if int(arr.min()) < 0 else int(arr.max())
+            raise IndexError(f"Embedding: index {bad} is out of range for {n} embeddings")
         out = ops.getitem(self.weight, arr)
         if self.padding_idx is not None:
             # same values, but the padding row's copies are cut from the graph

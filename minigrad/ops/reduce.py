@@ -170,9 +170,11 @@ def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) 
     dims = reduce_dims(dim, x.ndim, "var")
     n = _count(x.shape, dims)
     d = x - mean(x, dims, keepdim=True)
-    return reduce_sum(d * d, dims, keepdim) * (
-        1.0 / max(n - correction, 0) if n > correction else float("nan")
-    )
+    if n > correction:
+        return reduce_sum(d * d, dims, keepdim) * (1.0 / (n - correction))
+    # no degrees of freedom left: a division by zero, as PyTorch's (inf, NaN for a zero sum)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return reduce_sum(d * d, dims, keepdim) * float("inf")
 
 
 class StdFromVar(Function):
@@ -217,11 +219,18 @@ class Extreme(Function):
         self.op_name = "max" if sign > 0 else "min"
 
     def forward(self, x):
-        if x.size == 0:
+        dims = range(x.ndim) if self.dims is None else self.dims
+        if x.size == 0 and (x.ndim == 0 or any(x.shape[d] == 0 for d in dims)):
             raise RuntimeError(
-                f"{'max' if self.sign > 0 else 'min'}: empty tensor of shape {x.shape}"
+                f"{self.op_name}: the reduced dims of a tensor of shape {x.shape} are empty"
             )
         xp = get_array_module(x)
+        if x.size == 0:  # nothing reduced over an empty remaining dim: an empty result
+            y = (x.max if self.sign > 0 else x.min)(axis=self.dims, keepdims=True)
+            if self.index:
+                self.arg = xp.zeros(y.shape, dtype=np.int64)
+            self.x_shape, self.weight, self.bits = x.shape, None, None
+            return y if self.keepdim else y.reshape(_reduced_shape(x.shape, self.dims))
         if self.index:
             (d,) = self.dims
             self.arg = (x.argmax if self.sign > 0 else x.argmin)(axis=d, keepdims=True)
@@ -235,6 +244,8 @@ class Extreme(Function):
             if self.mode == "even":
                 mask |= xp.isnan(x) & xp.isnan(y)
         self.x_shape = x.shape
+        if x.dtype.kind not in "fc":  # bool and integer tensors get no gradient
+            return y if self.keepdim else y.reshape(_reduced_shape(x.shape, self.dims))
         share = None if self.index else (1 / mask.sum(axis=self.dims, keepdims=True))
         if self.mode == "share":
             self.weight = (mask * share).astype(x.dtype, copy=False)
@@ -251,6 +262,8 @@ class Extreme(Function):
         if not self.keepdim:
             gy = gy.reshape(_keep_shape(self.x_shape, self.dims))
         gy = broadcast_to(gy, self.x_shape)
+        if not gy.numel():
+            return gy
         if self.mode == "share":
             return scale(gy, self.weight)
         return Mask(self.bits, self.weight)(gy)
