@@ -14,6 +14,7 @@ from .autograd import (
     detect_anomaly,
     enable_grad,
     grad,
+    inference_mode,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
@@ -21,48 +22,86 @@ from .autograd import (
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import (
     abs,  # noqa: A004
+    all,  # noqa: A004
+    allclose,
     amax,
     amin,
+    any,  # noqa: A004
     argmax,
     argmin,
+    argsort,
+    argwhere,
     broadcast_to,
     cat,
+    ceil,
     chunk,
     clip,
     cos,
+    cumsum,
+    diag,
     einsum,
+    equal,
     erf,
     exp,
+    expm1,
     flatten,
+    flip,
+    floor,
+    gather,
+    index_select,
+    isclose,
     isfinite,
     isinf,
     isnan,
     leaky_relu,
+    lerp,
     log,
+    log1p,
     log_sigmoid,
     log_softmax,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
     logsumexp,
+    masked_fill,
+    masked_select,
     matmul,
     maximum,
     mean,
     minimum,
+    narrow,
+    nonzero,
     norm,
+    outer,
     pad,
     permute,
+    prod,
     relu,
     reshape,
+    roll,
+    round,  # noqa: A004
+    rsqrt,
+    scatter,
+    scatter_add,
     sigmoid,
+    sign,
     sin,
     softmax,
     softplus,
     sort,
     split,
     sqrt,
+    square,
     squeeze,
     stack,
     tanh,
     topk,
     transpose,
+    tril,
+    triu,
+    trunc,
+    unbind,
     unsqueeze,
     var,
     where,
@@ -73,16 +112,24 @@ from .serialization import load, save
 from .tensor import (
     Tensor,
     arange,
+    as_tensor,
     bool_,
     device,
+    empty,
+    empty_like,
     eye,
     float16,
     float32,
     float64,
     from_numpy,
     full,
+    full_like,
+    get_default_dtype,
+    int8,
+    int16,
     int32,
     int64,
+    is_floating_point,
     is_tensor,
     linspace,
     mm,
@@ -103,6 +150,31 @@ from .tensor import (
 from .threads import get_num_threads, set_num_threads
 
 clamp = clip
+fix = trunc
+
+
+def clamp_min(x: Tensor, min) -> Tensor:  # noqa: A002
+    return clip(x, min, None)
+
+
+def clamp_max(x: Tensor, max) -> Tensor:  # noqa: A002
+    return clip(x, None, max)
+
+
+def addcmul(x: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
+    return x.addcmul(tensor1, tensor2, value=value)
+
+
+def addcdiv(x: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
+    return x.addcdiv(tensor1, tensor2, value=value)
+
+
+def is_nonzero(x: Tensor) -> bool:
+    if x.numel() != 1:
+        raise RuntimeError(f"is_nonzero: expects a tensor of one element, got shape {x.shape}")
+    return bool(x.item())
+
+
 t = Tensor.t  # torch.t(x): the 2-D transpose
 
 
@@ -151,6 +223,7 @@ eq, ne, lt, le, gt, ge = Tensor.eq, Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, 
 half = float16
 double = float64
 long = int64
+short = int16
 float = float32  # noqa: A001
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001

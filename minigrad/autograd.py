@@ -118,6 +118,32 @@ class enable_grad(_ModeDecorator):
     _mode = True
 
 
+class inference_mode(_GradMode):
+    """PyTorch's inference_mode: `with mg.inference_mode():`, `@mg.inference_mode()` or bare
+    `@mg.inference_mode` record nothing, as no_grad; `inference_mode(False)` leaves the grad
+    mode as it is. minigrad has no separate inference tensors: the results are ordinary
+    tensors that do not require grad."""
+
+    def __new__(cls, mode: Any = True) -> Any:
+        self = super().__new__(cls)
+        if callable(mode):  # bare @mg.inference_mode
+            self.__init__()
+            return self(mode)
+        return self
+
+    def __init__(self, mode: Any = True) -> None:
+        super().__init__(False)
+        self.enabled = bool(mode) if not callable(mode) else True
+
+    def __enter__(self) -> None:
+        self._saved.append(_state.grad_enabled)
+        if self.enabled:
+            _state.grad_enabled = False
+
+    def clone(self) -> inference_mode:
+        return type(self)(self.enabled)
+
+
 class detect_anomaly(contextlib.ContextDecorator):
     """Raise at the first op whose forward or backward yields NaN or Inf, naming the op and
     the line that created it."""

@@ -30,6 +30,8 @@ from .backend import (
 float16 = np.float16
 float32 = np.float32
 float64 = np.float64
+int8 = np.int8
+int16 = np.int16
 int32 = np.int32
 int64 = np.int64
 uint8 = np.uint8
@@ -1077,6 +1079,316 @@ class Tensor:
     ) -> Any:
         return _ops().topk(self, k, dim, largest, sorted)
 
+    # ------------------------------------------------------------------ more PyTorch ops
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return _ops().masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """Write `value` where the bool mask (broadcast to self's shape) is True."""
+        from .ops import indexing
+
+        m = indexing._mask_array(mask, self, "masked_fill_")
+        try:
+            fits = np.broadcast_shapes(tuple(m.shape), self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(
+                f"masked_fill_: mask of shape {tuple(m.shape)} does not broadcast to the "
+                f"tensor's shape {self.shape}"
+            )
+        self._inplace("masked_fill_", value)
+        fill = indexing.fill_value(value, self, "masked_fill_")
+        get_array_module(self._data).copyto(self._data, fill, where=m)
+        self._version += 1
+        return self
+
+    def masked_select(self, mask: Any) -> Tensor:
+        return _ops().masked_select(self, mask)
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops().all(self, dim, keepdim)
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops().any(self, dim, keepdim)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        return _ops().gather(self, dim, index)
+
+    def scatter(
+        self, dim: int, index: Any, src: Any = None, value: Any = None, reduce: Any = None
+    ) -> Tensor:
+        return _ops().scatter(self, dim, index, src, value, reduce)
+
+    def scatter_add(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        return _ops().scatter_add(self, dim, index, src)
+
+    def scatter_(
+        self, dim: int, index: Any, src: Any = None, value: Any = None, reduce: Any = None
+    ) -> Tensor:
+        others = [v for v in (src, value) if isinstance(v, Tensor)]
+        with autograd.no_grad():
+            out = _ops().scatter(self.detach(), dim, index, src, value, reduce)
+        return self._write_("scatter_", out, *others)
+
+    def scatter_add_(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        with autograd.no_grad():
+            out = _ops().scatter_add(self.detach(), dim, index, src)
+        return self._write_("scatter_add_", out, src)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        return _ops().index_select(self, dim, index)
+
+    def nonzero(self, as_tuple: bool = False) -> Any:
+        return _ops().nonzero(self, as_tuple)
+
+    def argwhere(self) -> Tensor:
+        return _ops().nonzero(self)
+
+    def cumsum(self, dim: int, dtype: Any = None) -> Tensor:
+        return _ops().cumsum(self, dim, dtype)
+
+    def prod(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        return _ops().prod(self, dim, keepdim, dtype)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        return _ops().argsort(self, dim, descending, stable)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return _ops().tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return _ops().triu(self, diagonal)
+
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        return self._write_("tril_", _ops().tril(self.detach(), diagonal))
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        return self._write_("triu_", _ops().triu(self.detach(), diagonal))
+
+    def floor(self) -> Tensor:
+        return _ops().floor(self)
+
+    def ceil(self) -> Tensor:
+        return _ops().ceil(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        return _ops().round(self, decimals)
+
+    def trunc(self) -> Tensor:
+        return _ops().trunc(self)
+
+    fix = trunc
+
+    def sign(self) -> Tensor:
+        return _ops().sign(self)
+
+    def square(self) -> Tensor:
+        return _ops().square(self)
+
+    def rsqrt(self) -> Tensor:
+        return _ops().rsqrt(self)
+
+    def log1p(self) -> Tensor:
+        return _ops().log1p(self)
+
+    def expm1(self) -> Tensor:
+        return _ops().expm1(self)
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002
+        return _ops().clip(self, min, None)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002
+        return _ops().clip(self, None, max)
+
+    def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002
+        return self.clamp_(min, None)
+
+    def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002
+        return self.clamp_(None, max)
+
+    def flip(self, *dims: Any) -> Tensor:
+        return _ops().flip(self, _shape_args(dims))
+
+    def fliplr(self) -> Tensor:
+        return _ops().flip(self, (1,))
+
+    def flipud(self) -> Tensor:
+        return _ops().flip(self, (0,))
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return _ops().roll(self, shifts, dims)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops().unbind(self, dim)
+
+    def narrow(self, dim: int, start: Any, length: int) -> Tensor:
+        return _ops().narrow(self, dim, start, length)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        return _ops().diag(self, diagonal)
+
+    def outer(self, other: Tensor) -> Tensor:
+        return _ops().outer(self, other)
+
+    def logical_and(self, other: Any) -> Tensor:
+        return _ops().logical_and(self, other)
+
+    def logical_or(self, other: Any) -> Tensor:
+        return _ops().logical_or(self, other)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        return _ops().logical_xor(self, other)
+
+    def logical_not(self) -> Tensor:
+        return _ops().logical_not(self)
+
+    def isclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> Tensor:
+        return _ops().isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> bool:
+        return _ops().allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other: Tensor) -> bool:
+        return _ops().equal(self, other)
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        return _ops().lerp(self, end, weight)
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        """self + value * tensor1 * tensor2 (PyTorch's order of rounding)."""
+        return self + (tensor1 * value) * tensor2
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        """self + value * tensor1 / tensor2 (PyTorch's order of rounding)."""
+        return self + (tensor1 * value) / tensor2
+
+    # in place, with the rules of the other in-place methods
+    def _write_(self, what: str, result: Tensor, *operands: Any) -> Tensor:
+        """Write `result` (computed from self's values) into self's memory: the checks of
+        `_inplace` for self and each operand, PyTorch's casting rule, shapes kept."""
+        self._inplace(what)
+        for other in operands:
+            self._inplace(what, other)
+        arr = result._data
+        if tuple(arr.shape) != self.shape:
+            raise RuntimeError(
+                f"{what}: the result of shape {tuple(arr.shape)} does not match the tensor's "
+                f"shape {self.shape}"
+            )
+        if not np.can_cast(arr.dtype, self.dtype, "same_kind"):
+            raise RuntimeError(
+                f"{what}: the result type {arr.dtype} can't be cast to the tensor's dtype "
+                f"{self.dtype}; in-place ops keep the dtype"
+            )
+        self._data[...] = arr
+        self._version += 1
+        return self
+
+    def addcmul_(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        self._inplace("addcmul_", tensor1)
+        self._inplace("addcmul_", tensor2)
+        with autograd.no_grad():
+            other = _ops().mul(tensor1, value) * tensor2
+        return self._ufunc_("addcmul_", "add", other)
+
+    def addcdiv_(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        self._inplace("addcdiv_", tensor1)
+        self._inplace("addcdiv_", tensor2)
+        with autograd.no_grad():
+            other = _ops().mul(tensor1, value) / tensor2
+        return self._ufunc_("addcdiv_", "add", other)
+
+    def lerp_(self, end: Any, weight: Any) -> Tensor:
+        with autograd.no_grad():
+            out = _ops().lerp(self.detach(), end, weight)
+        return self._write_("lerp_", out, end, weight)
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from its graph in place: it becomes a leaf that does not
+        require grad."""
+        self.creator = None
+        self.generation = 0
+        self._out_index = 0
+        self.requires_grad = False
+        return self
+
+    # ------------------------------------------------------------------ creation, layout
+    def new_zeros(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """zeros of `size` with self's dtype and device unless given."""
+        return self.new_full(_shape_args(size), 0, dtype, device, requires_grad)
+
+    def new_ones(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        return self.new_full(_shape_args(size), 1, dtype, device, requires_grad)
+
+    def new_empty(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """Like new_zeros (minigrad's empty tensors hold zeros)."""
+        return self.new_full(_shape_args(size), 0, dtype, device, requires_grad)
+
+    def new_full(
+        self,
+        size: Any,
+        fill_value: Any,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
+        dtype = self.dtype if dtype is None else dtype
+        return full(size, fill_value, dtype, device or self.device, requires_grad)
+
+    def new_tensor(
+        self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """A copy of `data` with self's dtype and device unless given (as PyTorch)."""
+        dtype = self.dtype if dtype is None else dtype
+        return tensor(data, dtype, requires_grad, device or self.device)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self.dtype.kind == "c"
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return int(self._data.itemsize)
+
+    @property
+    def itemsize(self) -> int:
+        return int(self._data.itemsize)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the elements take (numel * element_size)."""
+        return int(self._data.size * self._data.itemsize)
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Steps between neighbours along each dim, in elements (0 along an expanded dim)."""
+        item = self._data.itemsize
+        st = tuple(int(s) // item for s in getattr(self._data, "strides", ()))
+        if dim is None:
+            return st
+        if not -max(self.ndim, 1) <= dim < max(self.ndim, 1) or self.ndim == 0:
+            raise IndexError(f"stride: dim {dim} out of range for a tensor with {self.ndim} dims")
+        return st[dim]
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The last two dims swapped (a batch of matrices transposed)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"mT: expects a tensor with at least 2 dims, got shape {self.shape}")
+        return self.transpose(-2, -1)
+
 
 def _draw_dtype(dtype: Any) -> Any:
     # the generators draw float32/float64 only; other dtypes are cast on write
@@ -1188,6 +1500,47 @@ def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Ten
 def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     xp = get_array_module(t._data)
     return _new(xp.ones(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
+
+
+def full_like(
+    t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of t's shape (and dtype and device unless given) filled with fill_value."""
+    return full(
+        t.shape, fill_value, t.dtype if dtype is None else dtype, device or t.device, requires_grad
+    )
+
+
+def empty(
+    *shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False
+) -> Tensor:
+    """An uninitialised tensor in PyTorch; here it holds zeros."""
+    return zeros(*shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(
+    t: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """Like t (shape, dtype, device); holds zeros."""
+    return full_like(t, 0, dtype, device, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """`data` as a tensor without a copy where it can be one: a Tensor of the asked dtype
+    and device is returned itself, a NumPy array of that dtype is shared; lists are
+    copied (floats become float32)."""
+    if isinstance(data, Tensor):
+        return data.to(device, dtype)
+    return Tensor._make(_to_array(data, dtype, device), False)
+
+
+def get_default_dtype() -> Any:
+    """The dtype Python floats become: float32 (minigrad has no set_default_dtype)."""
+    return DEFAULT_DTYPE
+
+
+def is_floating_point(t: Tensor) -> bool:
+    return t.dtype.kind == "f"
 
 
 def zeros_like_meta(shape: tuple, dtype: Any, like: Tensor) -> Tensor:

@@ -3,6 +3,7 @@
 from . import functional, init, parallel, utils
 from .conv import Conv2d, ConvTranspose2d
 from .layers import (
+    ELU,
     GELU,
     BCELoss,
     BCEWithLogitsLoss,
@@ -12,6 +13,7 @@ from .layers import (
     Dropout2d,
     Embedding,
     Flatten,
+    Hardtanh,
     HuberLoss,
     Identity,
     KLDivLoss,
@@ -24,8 +26,11 @@ from .layers import (
     MSELoss,
     NLLLoss,
     PairwiseDistance,
+    ParameterDict,
+    ParameterList,
     PReLU,
     ReLU,
+    ReLU6,
     Sequential,
     Sigmoid,
     SiLU,
@@ -34,14 +39,22 @@ from .layers import (
     Softplus,
     Tanh,
     TripletMarginLoss,
+    Unflatten,
 )
 from .module import Module, Parameter
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parallel import DataParallel
-from .pooling import AvgPool2d, MaxPool2d, Upsample
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample
 from .syncbn import SyncBatchNorm, convert_sync_batchnorm
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "ELU",
+    "Hardtanh",
+    "ParameterDict",
+    "ParameterList",
+    "ReLU6",
+    "Unflatten",
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",

@@ -20,9 +20,11 @@ from ..ops.batchnorm import batch_norm
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.elementwise import Mask, keep_bits, result_dtype
 from ..ops.pool import avg_pool2d, interpolate, max_pool2d
+from ..ops.shape import clone
 from ..tensor import Tensor, _to_array
 
 __all__ = [
+    "adaptive_avg_pool2d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
@@ -33,7 +35,10 @@ __all__ = [
     "cross_entropy",
     "dropout",
     "dropout2d",
+    "elu",
+    "embedding",
     "gelu",
+    "hardtanh",
     "huber_loss",
     "interpolate",
     "kl_div",
@@ -53,6 +58,7 @@ __all__ = [
     "pairwise_distance",
     "prelu",
     "relu",
+    "relu6",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
@@ -149,6 +155,107 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     elif x.ndim == 0:
         weight = weight.reshape(())
     return ops.where(x._data > 0, x, weight * x)
+
+
+def hardtanh(
+    x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """clamp(x, min_val, max_val); the gradient is 0 at the bounds (PyTorch's). `inplace`
+    is accepted; the result is always a new tensor."""
+    return ops.hardtanh(x, min_val, max_val)
+
+
+def relu6(x: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6), hardtanh(x, 0, 6) as PyTorch's (gradient 0 at 0 and 6)."""
+    return ops.hardtanh(x, 0.0, 6.0)
+
+
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha (exp(x) - 1). The negative branch sees min(x, 0), so a
+    large positive x cannot overflow it into a NaN gradient."""
+    neg = ops.expm1(ops.clip(x, None, 0.0))
+    # x <= 0 takes the exponential branch (its slope alpha at 0); NaN passes gy on, as torch
+    return ops.where(x._data <= 0, neg * alpha if alpha != 1.0 else neg, x)
+
+
+def embedding(
+    input: Any,  # noqa: A002 - PyTorch's name
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of `weight` at the integer indices `input`: shape (*input.shape, dim).
+    Repeated indices accumulate their gradients; the `padding_idx` row gets none."""
+    for name, value, default in (
+        ("max_norm", max_norm, None),
+        ("scale_grad_by_freq", scale_grad_by_freq, False),
+        ("sparse", sparse, False),
+    ):
+        if value != default:
+            raise NotImplementedError(f"embedding: {name}={value!r} is not supported")
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: weight must be 2-D, got shape {weight.shape}")
+    n = weight.shape[0]
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(f"embedding: padding_idx {padding_idx} out of range for {n} rows")
+        padding_idx %= n
+    xp = get_array_module(weight._data)
+    arr = xp.asarray(input._data if isinstance(input, Tensor) else input)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got {arr.dtype}")
+    if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= n):
+        bad = int(arr.min()) if int(arr.min()) < 0 else int(arr.max())
+        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings")
+    out = ops.getitem(weight, arr)
+    if padding_idx is not None:
+        # same values, but the padding row's copies are cut from the graph
+        keep = (arr != padding_idx)[..., None]
+        out = ops.where(keep, out, out.detach())
+    return out
+
+
+def _pool_matrix(n: int, out: int, dtype: Any, xp: Any) -> Any:
+    """(out, n) averaging weights of adaptive pooling: row i averages
+    [floor(i n / out), ceil((i + 1) n / out))."""
+    i = np.arange(out)
+    start = (i * n) // out
+    end = -((-(i + 1) * n) // out)
+    j = np.arange(n)
+    inside = (j >= start[:, None]) & (j < end[:, None])
+    return xp.asarray((inside / (end - start)[:, None]).astype(dtype))
+
+
+def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
+    """Average pooling to a fixed (OH, OW) for (N, C, H, W) or (C, H, W) input; window i
+    spans [floor(i H / OH), ceil((i + 1) H / OH)). `None` in output_size keeps that size.
+    Computed as A_h @ x @ A_w^T with the averaging matrices, so it is differentiable to any
+    order."""
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d: expects a 3-D or 4-D input, got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"adaptive_avg_pool2d: expects a float tensor, got {x.dtype}")
+    size = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    if len(size) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be 2 ints, got {output_size}")
+    h, w = x.shape[-2:]
+    oh, ow = (h if size[0] is None else int(size[0])), (w if size[1] is None else int(size[1]))
+    if oh < 0 or ow < 0 or (0 in (h, w) and oh * ow):
+        raise RuntimeError(
+            f"adaptive_avg_pool2d: can't pool an input of shape {x.shape} to {(oh, ow)}"
+        )
+    if (oh, ow) == (h, w):
+        return clone(x)
+    xp = get_array_module(x._data)
+    y = x
+    if oh != h:
+        y = ops.matmul(Tensor._make(_pool_matrix(h, oh, x.dtype, xp), False), y)
+    if ow != w:
+        y = ops.matmul(y, Tensor._make(_pool_matrix(w, ow, x.dtype, xp).T.copy(), False))
+    return y
 
 
 def softmax(x: Tensor, dim: int | None = None) -> Tensor:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import random
-from ..backend import device_of
+from ..backend import as_numpy, device_of, get_array_module
 from ..tensor import Tensor
 
 __all__ = [
@@ -21,6 +21,8 @@ __all__ = [
     "kaiming_uniform_",
     "normal_",
     "ones_",
+    "orthogonal_",
+    "trunc_normal_",
     "uniform_",
     "xavier_normal_",
     "xavier_uniform_",
@@ -164,3 +166,45 @@ def kaiming_normal_(
         return t
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(t, mode))
     return normal_(t, 0.0, std)
+
+
+def trunc_normal_(
+    t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> Tensor:
+    """Fill with N(mean, std^2) truncated to [a, b]: draws outside are redrawn (a few rounds
+    over the remaining elements, not a loop over elements), then clamped to [a, b] as
+    PyTorch's."""
+    if a >= b:
+        raise ValueError(f"init.trunc_normal_: a ({a}) must be below b ({b})")
+    shape, dtype, device = _draw(t, "trunc_normal_")
+    x = random.randn(shape, dtype, device) * std + mean
+    xp = get_array_module(x)
+    for _ in range(100):
+        bad = (x < a) | (x > b)
+        k = int(bad.sum())
+        if not k:
+            break
+        x[bad] = random.randn((k,), dtype, device) * std + mean
+    return _write(t, xp.clip(x, a, b), "trunc_normal_")
+
+
+def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix (rows, numel / rows) from the QR decomposition of
+    a normal draw, signs fixed by R's diagonal, times `gain` (Saxe et al., 2013)."""
+    a = _array(t, "orthogonal_")
+    if a.ndim < 2:
+        raise ValueError("init.orthogonal_: only tensors with 2 or more dimensions are supported")
+    if a.size == 0:
+        return t
+    rows = a.shape[0]
+    cols = a.size // rows
+    shape, dtype, device = _draw(t, "orthogonal_")
+    flat = as_numpy(random.randn((rows, cols), dtype, device)).astype(np.float64)
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    q = get_array_module(a).asarray((q * gain).reshape(shape).astype(a.dtype))
+    return _write(t, q, "orthogonal_")

@@ -11,13 +11,18 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..backend import get_array_module
 from ..tensor import Tensor, zeros
 from . import functional as F
 from . import init
 from .module import Module, Parameter
 
 __all__ = [
+    "Unflatten",
+    "ReLU6",
+    "ParameterList",
+    "ParameterDict",
+    "Hardtanh",
+    "ELU",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CosineSimilarity",
@@ -123,20 +128,7 @@ class Embedding(Module):
             self.weight._data[self.padding_idx] = 0
 
     def forward(self, idx: Any) -> Tensor:
-        xp = get_array_module(self.weight._data)
-        arr = xp.asarray(idx._data if isinstance(idx, Tensor) else idx)
-        if arr.dtype.kind not in "iu":
-            raise TypeError(f"Embedding: indices must be integers, got {arr.dtype}")
-        n = self.weight.shape[0]
-        if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= n):
-            bad = int(arr.min()) if int(arr.min()) < 0 else int(arr.max())
-            raise IndexError(f"Embedding: index {bad} is out of range for {n} embeddings")
-        out = ops.getitem(self.weight, arr)
-        if self.padding_idx is not None:
-            # same values, but the padding row's copies are cut from the graph
-            keep = (arr != self.padding_idx)[..., None]
-            out = ops.where(keep, out, out.detach())
-        return out
+        return F.embedding(idx, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -271,6 +263,70 @@ class SiLU(Module):
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
+
+
+class ELU(Module):
+    """x where x > 0, else alpha (exp(x) - 1); `inplace` as for ReLU."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Hardtanh(Module):
+    """clamp(x, min_val, max_val), gradient 0 at the bounds; `inplace` as for ReLU."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val {min_val} must not exceed max_val {max_val}")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        extra = ", inplace=True" if self.inplace else ""
+        return f"min_val={self.min_val}, max_val={self.max_val}{extra}"
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Unflatten(Module):
+    """Split dim `dim` into `unflattened_size` (one entry may be -1)."""
+
+    def __init__(self, dim: int, unflattened_size: Any) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        d = self.dim % x.ndim if -x.ndim <= self.dim < x.ndim else None
+        if d is None:
+            raise IndexError(f"Unflatten: dim {self.dim} out of range for shape {x.shape}")
+        sizes = self.unflattened_size
+        known = int(np.prod([n for n in sizes if n != -1]))
+        if (-1 not in sizes and known != x.shape[d]) or (known and x.shape[d] % known):
+            raise RuntimeError(
+                f"Unflatten: sizes {sizes} do not multiply to dim {d} of shape {x.shape}"
+            )
+        return x.reshape(x.shape[:d] + sizes + x.shape[d + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Tanh(Module):
@@ -668,3 +724,95 @@ class ModuleDict(Module):
                     f"{type(pair).__name__}"
                 )
             self[pair[0]] = pair[1]
+
+
+class ParameterList(Module):
+    """A list of Parameters the parent registers (named "0".."n-1"); plain tensors are
+    wrapped in a Parameter, as PyTorch's."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    @staticmethod
+    def _param(value: Any) -> Any:
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
+            return Parameter(value)
+        return value
+
+    def append(self, value: Any) -> ParameterList:
+        self.register_parameter(str(len(self)), self._param(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        for v in list(values):
+            self.append(v)
+        return self
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        vals = list(self._parameters.values())
+        if isinstance(idx, slice):
+            return ParameterList(vals[idx])
+        return vals[_index(idx, len(vals), "ParameterList")]
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        self.register_parameter(str(_index(idx, len(self), "ParameterList")), self._param(value))
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._parameters.values())
+
+    def __iadd__(self, values: Iterable[Any]) -> ParameterList:
+        return self.extend(values)
+
+    def extra_repr(self) -> str:
+        return "\n".join(
+            f"({i}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+            for i, p in enumerate(self)
+        )
+
+
+class ParameterDict(Module):
+    """An ordered dict of name -> Parameter the parent registers."""
+
+    def __init__(self, parameters: Any = None) -> None:
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def update(self, parameters: Any) -> None:
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for k, v in items:
+            self[k] = v
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._parameters:
+            raise KeyError(f"ParameterDict: no parameter named {key!r}")
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.register_parameter(key, ParameterList._param(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._parameters
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def keys(self) -> Any:
+        return self._parameters.keys()
+
+    def values(self) -> Any:
+        return self._parameters.values()
+
+    def items(self) -> Any:
+        return self._parameters.items()

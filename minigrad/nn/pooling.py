@@ -6,9 +6,10 @@ from typing import Any
 
 from ..ops.pool import avg_pool2d, interpolate, max_pool2d
 from ..tensor import Tensor
+from . import functional as F
 from .module import Module
 
-__all__ = ["AvgPool2d", "MaxPool2d", "Upsample"]
+__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool2d", "Upsample"]
 
 
 def _unsupported(who: str, **given: Any) -> None:
@@ -103,3 +104,18 @@ class Upsample(Module):
     def extra_repr(self) -> str:
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
         return f"{what}, mode='{self.mode}'"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size (an int, or a pair whose None entries keep
+    the input's size): (N, C, H, W) or (C, H, W) -> (..., OH, OW)."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"

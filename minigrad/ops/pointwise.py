@@ -1,0 +1,276 @@
+"""More element-wise ops, as PyTorch names them: rounding (floor, ceil, round, trunc,
+sign: piecewise constant, zero gradient), square, rsqrt, log1p, expm1, lerp, hardtanh,
+the logical ops and isclose / allclose / equal (bool results outside the graph)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..backend import get_array_module
+from ..tensor import Tensor, _to_array
+from .elementwise import Mask, keep_bits, power, result_dtype, to_float, where
+
+
+class Rounding(Function):
+    """A piecewise-constant op (floor, ceil, round, trunc, sign): its gradient is zero
+    everywhere, as PyTorch defines it, and so are all higher ones."""
+
+    uses_inputs = False
+
+    def __init__(self, name: str, decimals: int = 0) -> None:
+        self.op_name, self.decimals = name, decimals
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        if self.op_name == "sign":
+            if x.dtype.kind == "b":
+                return x.copy()
+            # (x > 0) - (x < 0): 0 at NaN, as PyTorch (NumPy's sign gives NaN)
+            return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
+        if x.dtype.kind in "biu":
+            return x.copy()  # integers are already whole (PyTorch returns a copy)
+        if self.op_name == "round" and self.decimals:
+            return xp.round(x, self.decimals)
+        return getattr(xp, {"round": "rint"}.get(self.op_name, self.op_name))(x)
+
+    def backward(self, gy):
+        xp = get_array_module(gy._data)
+        return Tensor._make(xp.zeros_like(gy._data), False)
+
+
+def _rounding(x: Tensor, name: str, decimals: int = 0) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
+    return Rounding(name, decimals)(x)
+
+
+def floor(x: Tensor) -> Tensor:
+    return _rounding(x, "floor")
+
+
+def ceil(x: Tensor) -> Tensor:
+    return _rounding(x, "ceil")
+
+
+def trunc(x: Tensor) -> Tensor:
+    return _rounding(x, "trunc")
+
+
+def round(x: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Round half to even (as PyTorch); `decimals` rounds to that many decimal places."""
+    if x.dtype.kind in "biu" and decimals:
+        raise RuntimeError(f"round: decimals={decimals} is not supported for {x.dtype} tensors")
+    return _rounding(x, "round", int(decimals))
+
+
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or +1 (0 at NaN, as in PyTorch); bool stays bool. Zero gradient."""
+    return _rounding(x, "sign")
+
+
+def square(x: Tensor) -> Tensor:
+    """x * x; bool gives int64, as in PyTorch."""
+    return power(x, 2)
+
+
+class Rsqrt(Function):
+    uses_inputs = False
+    uses_outputs = True
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 -> inf, < 0 -> NaN
+            return 1 / xp.sqrt(x)
+
+    def backward(self, gy):
+        y = self.output()
+        return gy * (y * y * y * -0.5)
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    return Rsqrt()(to_float(x))
+
+
+class Log1p(Function):
+    def forward(self, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return get_array_module(x).log1p(x)
+
+    def backward(self, gy):
+        return gy / (self.inputs[0] + 1)
+
+
+def log1p(x: Tensor) -> Tensor:
+    return Log1p()(to_float(x))
+
+
+class Expm1(Function):
+    uses_inputs = False
+    uses_outputs = True
+
+    def forward(self, x):
+        with np.errstate(over="ignore"):
+            return get_array_module(x).expm1(x)
+
+    def backward(self, gy):
+        return gy * (self.output() + 1)
+
+
+def expm1(x: Tensor) -> Tensor:
+    return Expm1()(to_float(x))
+
+
+def lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
+    """start + weight * (end - start), with PyTorch's two formulas (the one from `end` for
+    |weight| >= 0.5), so the values match to the bit. start and end share one float
+    dtype, as PyTorch requires."""
+    if not isinstance(start, Tensor):
+        raise TypeError(f"lerp: expected a Tensor input, got {type(start).__name__}")
+    end_dt = end.dtype if isinstance(end, Tensor) else _to_array(end).dtype
+    if start.dtype.kind not in "fc" or end_dt != start.dtype:
+        raise RuntimeError(
+            f"lerp: expected start and end of one floating-point dtype, got {start.dtype} "
+            f"and {end_dt}"
+        )
+    if not isinstance(end, Tensor):
+        end = Tensor._make(_to_array(end, start.dtype, start.device), False)
+    diff = end - start
+    if isinstance(weight, Tensor):
+        if weight.dtype != start.dtype:
+            raise RuntimeError(f"lerp: expected weight of dtype {start.dtype}, got {weight.dtype}")
+        small = get_array_module(weight._data).abs(weight._data) < 0.5
+        return where(small, start + weight * diff, end - diff * (1 - weight))
+    w = float(weight)
+    return start + w * diff if abs(w) < 0.5 else end - diff * (1 - w)
+
+
+class Hardtanh(Function):
+    """clamp(x, lo, hi) with PyTorch's hardtanh gradient: 0 at and beyond the bounds (clamp
+    passes it at the bounds), gy elsewhere, NaN included."""
+
+    uses_inputs = False
+    op_name = "hardtanh"
+
+    def __init__(self, lo: float, hi: float) -> None:
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.bits = keep_bits((x <= self.lo) | (x >= self.hi), x.dtype, invert=True)
+        return xp.clip(x, self.lo, self.hi)
+
+    def backward(self, gy):
+        return Mask(self.bits)(gy)
+
+
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(f"hardtanh: expects a floating-point tensor, got {x.dtype}")
+    return Hardtanh(min_val, max_val)(x)
+
+
+# ---------------------------------------------------------------------- logical
+def _array(v: Any, like: Any = None) -> Any:
+    if isinstance(v, Tensor):
+        return v._data
+    if like is not None:
+        return get_array_module(like).asarray(_to_array(v))
+    return _to_array(v)
+
+
+def _bool(arr: Any) -> Tensor:
+    return Tensor._make(get_array_module(arr).asarray(arr, dtype=np.bool_), False)
+
+
+def logical_not(x: Tensor) -> Tensor:
+    """True where x is zero (NaN counts as nonzero), a bool tensor."""
+    a = _array(x)
+    return _bool(get_array_module(a).logical_not(a))
+
+
+def _logical(name: str, a: Any, b: Any) -> Tensor:
+    x = _array(a)
+    y = _array(b, x)
+    xp = get_array_module(x)
+    try:
+        return _bool(getattr(xp, name)(x, y))
+    except ValueError:
+        raise RuntimeError(
+            f"{name}: shapes {tuple(np.shape(x))} and {tuple(np.shape(y))} do not broadcast"
+        ) from None
+
+
+def logical_and(a: Tensor, b: Any) -> Tensor:
+    return _logical("logical_and", a, b)
+
+
+def logical_or(a: Tensor, b: Any) -> Tensor:
+    return _logical("logical_or", a, b)
+
+
+def logical_xor(a: Tensor, b: Any) -> Tensor:
+    return _logical("logical_xor", a, b)
+
+
+def isclose(
+    a: Tensor, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> Tensor:
+    """|a - b| <= atol + rtol * |b| (or a == b), a bool tensor. As in PyTorch, a and b must
+    share one dtype."""
+    x, y = _array(a), _array(b, _array(a))
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"isclose: expected a and b of one dtype, got {x.dtype} and {y.dtype}")
+    xp = get_array_module(x)
+    if x.dtype.kind == "b":
+        return _bool(x == y)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if x.dtype.kind in "iu":
+            x, y = x.astype(np.float64), y.astype(np.float64)
+        close = x == y
+        diff = xp.abs(x - y)
+        close |= xp.isfinite(diff) & (diff <= atol + rtol * xp.abs(y))
+        if equal_nan:
+            close |= xp.isnan(x) & xp.isnan(y)
+    return _bool(close)
+
+
+def allclose(
+    a: Tensor, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
+    return bool(isclose(a, b, rtol, atol, equal_nan)._data.all())
+
+
+def equal(a: Tensor, b: Tensor) -> bool:
+    """True when a and b have one shape and equal elements (NaN is never equal)."""
+    x, y = _array(a), _array(b)
+    if tuple(x.shape) != tuple(y.shape):
+        return False
+    dt = result_dtype(a, b)
+    return bool(get_array_module(x).array_equal(x.astype(dt), y.astype(dt)))
+
+
+__all__ = [
+    "allclose",
+    "ceil",
+    "equal",
+    "expm1",
+    "floor",
+    "hardtanh",
+    "isclose",
+    "lerp",
+    "log1p",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
+    "round",
+    "rsqrt",
+    "sign",
+    "square",
+    "trunc",
+]
