@@ -97,6 +97,17 @@ prob = float_in(0.0, 1.0)  # a probability or a share, 0 to 1
 SEED = int_in(0, 2**63 - 1)
 
 
+def path_arg(text: str) -> str:
+    """An argparse `type=` for a file or folder name: an empty one (an unset shell
+    variable, `--out ""`) is refused instead of meaning the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must name a file or folder, got {text!r}")
+    return text
+
+
+path_arg.__name__ = "path"
+
+
 def error_message(exc: BaseException) -> str:
     """One sentence for an expected failure, for a job's main() to print as
     '<job>: error: <sentence>' (exit status 1): an OSError names its file and reason
@@ -114,9 +125,12 @@ def check_output(
     inputs: Sequence[str | Path] = (),
     run_dir: str | Path | None = None,
 ) -> Path:
-    """`path` as an output of `flag`, refused (ValueError) when it is a folder, one of the
-    job's input files, or a run folder's checkpoint, config or log: an output never
-    overwrites what it was made from."""
+    """`path` as an output of `flag`, refused (ValueError) when it is empty, a folder, one
+    of the job's input files, the checkpoint, config or log of any run folder (a folder
+    holding one of those files), or a file already in `run_dir` (its pictures, its
+    evaluation): an output never overwrites a run or what it was made from."""
+    if not str(path).strip():
+        raise ValueError(f"{flag} {str(path)!r}: give a file name")
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{flag} {path} is a folder; give a file name")
@@ -129,6 +143,22 @@ def check_output(
             same = same or os.path.samefile(path, other)
         if same:
             raise ValueError(f"{flag} {path} is {what}; writing there would destroy it")
+    # the path as written (a link itself is replaced) and where it leads
+    targets = {path.parent.resolve() / path.name, path.resolve()}
+    for target in targets:
+        folder = target.parent
+        if target.name in RUN_FILES and any((folder / name).is_file() for name in RUN_FILES):
+            raise ValueError(
+                f"{flag} {path} is the {target.name} of the run folder {folder}; writing "
+                "there would destroy that run: give another file name"
+            )
+    if run_dir is not None and (path.exists() or path.is_symlink()):
+        inside = Path(run_dir).resolve()
+        if any(t == inside or inside in t.parents for t in targets):
+            raise ValueError(
+                f"{flag} {path} is a file of the run {run_dir}; writing there would replace "
+                "it: give a new file name"
+            )
     return path
 
 
@@ -145,6 +175,7 @@ def add_common_args(
     parser.add_argument("--seed", type=SEED, default=0, help="random seed (default: 0)")
     parser.add_argument(
         "--out",
+        type=path_arg,
         metavar="RUN_DIR",
         default=default_out,
         help=f"folder for checkpoints, logs and samples (default: {out_help or default_out})",
@@ -157,6 +188,7 @@ def add_common_args(
     )
     parser.add_argument(
         "--resume",
+        type=path_arg,
         metavar="RUN_DIR",
         default=None,
         help="continue the run saved in RUN_DIR (its checkpoint, log and samples)",

@@ -243,6 +243,9 @@ class Follower:
     def remove_samples_after(self, epoch: int) -> None:
         pass
 
+    def restored(self) -> None:
+        pass  # rank 0 records the resume's changes
+
 
 class _Synced:
     """The job as `scaffold.fit` drives it, plus, after each batch, a heartbeat for the

@@ -36,15 +36,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog=jobs.prog("train.embed"),
         description="Write embeddings of 28x28 images with a run of train.metric.",
     )
-    p.add_argument("run_dir", metavar="RUN_DIR", help="folder of a train.metric run")
+    p.add_argument(
+        "run_dir", type=common.path_arg, metavar="RUN_DIR", help="folder of a train.metric run"
+    )
     p.add_argument(
         "--images",
+        type=common.path_arg,
         required=True,
         metavar="FILE.npz",
         help="npz with key 'images': uint8 (N, 28, 28)",
     )
     p.add_argument(
         "--out",
+        type=common.path_arg,
         required=True,
         metavar="FILE.npz",
         help="where to write key 'embeddings': float32 (N, D)",

@@ -114,7 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=jobs.prog("train.evaluate"), description=__doc__.split("\n")[0]
     )
-    p.add_argument("run_dir", metavar="RUN_DIR", nargs="*", help="folders of train.gan runs")
+    p.add_argument(
+        "run_dir",
+        type=common.path_arg,
+        metavar="RUN_DIR",
+        nargs="*",
+        help="folders of train.gan runs",
+    )
     p.add_argument(
         "--n",
         type=common.int_in(2, MAX_SAMPLES),
@@ -265,9 +271,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not args.run_dir:
             raise ValueError("give one or more RUN_DIR to score (or --train-classifier PATH)")
-        repeated = sorted({r for r in args.run_dir if args.run_dir.count(r) > 1})
+        seen: dict[Path, list[str]] = {}
+        for r in args.run_dir:  # r1, ./r1 and r1/ are one run
+            seen.setdefault(Path(r).resolve(), []).append(r)
+        repeated = [names for names in seen.values() if len(names) > 1]
         if repeated:
-            raise ValueError(f"RUN_DIR {', '.join(repeated)} given more than once")
+            shown = "; ".join(
+                names[0] + (f" (as {', '.join(names)})" if len(set(names)) > 1 else "")
+                for names in repeated
+            )
+            raise ValueError(f"RUN_DIR {shown} given more than once: score each run once")
         results = evaluate_runs(args)
     except common.TRAINING_ERRORS as exc:
         print(f"{JOB}: error: {common.error_message(exc)}", file=sys.stderr)

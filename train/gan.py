@@ -213,9 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model",
         choices=("dcgan", "mlp", "cgan"),
-        default="dcgan",
+        default=None,
         help="dcgan (Radford 2016), mlp (Goodfellow 2014) or cgan (conditional, "
-        "MNIST only) (default: dcgan)",
+        "MNIST only) (default: dcgan; mlp for --dataset ring and grid)",
     )
     p.add_argument(
         "--loss",
@@ -507,10 +507,39 @@ def make_optimizer(
 
 def fill_defaults(args: argparse.Namespace) -> None:
     toy = args.dataset in TOY
-    if args.dataset in TOY and args.model != "mlp":
-        args.model = "mlp"  # the 2-D mixtures are modelled by MLPs
+    if args.model is None:
+        args.model = "mlp" if toy else "dcgan"  # the 2-D mixtures are modelled by MLPs
+    if toy and args.model != "mlp":
+        raise ValueError(
+            f"--model {args.model} draws images; --dataset {args.dataset} is 2-D points, "
+            "modelled by MLPs: use --model mlp (or leave --model out)"
+        )
     if args.model == "cgan" and args.dataset != "mnist":
         raise ValueError("--model cgan needs labelled data: --dataset mnist")
+    # flags that would change nothing for this model or data: refused when given (a
+    # resumed run's config holds every setting, given or not)
+    new = not args.resume
+    if new and getattr(args, "data_dir", None) is not None and toy:
+        raise ValueError(
+            f"--data-dir {args.data_dir} has no use with --dataset {args.dataset} (its points "
+            "are drawn, not read); drop it, or use --dataset mnist or folder"
+        )
+    if new and getattr(args, "hidden", None) is not None and args.model in ("dcgan", "cgan"):
+        raise ValueError(
+            f"--hidden {args.hidden} sets the width of the MLPs: use it with --model mlp or "
+            f"--dataset ring/grid, not --model {args.model}"
+        )
+    if new and getattr(args, "layers", None) is not None and not toy:
+        raise ValueError(
+            f"--layers {args.layers} sets the depth of the 2-D MLPs: use it with --dataset ring "
+            f"or grid, not --dataset {args.dataset}"
+        )
+    noise_steps = getattr(args, "instance_noise_steps", None)
+    if new and noise_steps is not None and not (getattr(args, "instance_noise", 0.0) or 0.0):
+        raise ValueError(
+            f"--instance-noise-steps {noise_steps} schedules the instance noise: add "
+            "--instance-noise SIGMA (SIGMA > 0)"
+        )
     if args.dataset == "folder" and args.model == "mlp":
         raise ValueError("--dataset folder trains the DCGAN: use --model dcgan")
     smooth = getattr(args, "label_smoothing", None)
@@ -539,6 +568,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
     every_given = getattr(args, "r1_every", None) is not None and not args.resume
     ramp_given = getattr(args, "r1_ramp", None) is not None and not args.resume
     scale_given = getattr(args, "toy_scale", None) is not None and not args.resume
+    if getattr(args, "ema", None) == 0 and getattr(args, "ema_bias_correction", None) is None:
+        recipe.pop("ema_bias_correction", None)  # --ema 0: no average to correct
     scaffold.fill_unset(args, {**PLAIN_DEFAULTS, "batch_size": 512 if toy else 64, **recipe})
     if not 0.0 <= (getattr(args, "ema", 0.0) or 0.0) < 1.0:
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
@@ -965,9 +996,10 @@ def train(
         with folder_cm as folder:
             run.folder, run.run_dir = folder, folder.path
             if folder.saved is not None:
-                run.restore(folder.saved["state"])
+                scaffold.restore(run, folder, "train.gan")
                 folder.remove_samples_after(run.epoch)
-            (session.fit if session else scaffold.fit)(run, folder)
+            finished = (session.fit if session else scaffold.fit)(run, folder)
+    scaffold.stop_if_interrupted(finished, folder)
     return run.run_dir
 
 
@@ -976,6 +1008,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         run_dir = train(args, scaffold.given_flags(parser, argv), parser)
+    except scaffold.Interrupted as exc:
+        print(f"train.gan: {exc}", file=sys.stderr)
+        return exc.exit_status
     except common.TRAINING_ERRORS as exc:
         print(f"train.gan: error: {common.error_message(exc)}", file=sys.stderr)
         return 1

@@ -100,8 +100,12 @@ def latent_mass(modes: np.ndarray, extent: float, n_modes: int) -> np.ndarray:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=jobs.prog("train.latent"), description=__doc__.split("\n")[0])
-    p.add_argument("run_dir", metavar="RUN_DIR", help="folder of a train.gan run")
-    p.add_argument("--out", default=None, metavar="DIR", help="default: RUN_DIR/latent")
+    p.add_argument(
+        "run_dir", type=common.path_arg, metavar="RUN_DIR", help="folder of a train.gan run"
+    )
+    p.add_argument(
+        "--out", type=common.path_arg, default=None, metavar="DIR", help="default: RUN_DIR/latent"
+    )
     p.add_argument(
         "--rows", type=common.int_in(1, MAX_GRID), default=8, help="interpolation rows (default: 8)"
     )

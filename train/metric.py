@@ -46,6 +46,8 @@ RECALL_KS = (1, 2, 4, 8)
 # the defaults of the flags below where no recipe sets them (siamese, --split seen), and
 # of settings that a resumed run's config.json predates
 DEFAULTS = {
+    "mining": "semi-hard",
+    "classes_per_batch": 5,
     "epochs": 10,
     "samples_per_class": 16,
     "embedding_dim": 64,
@@ -127,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--mining",
         choices=tuple(MINERS),
-        default="semi-hard",
+        default=None,
         help="triplet miner (triplet model; default: semi-hard)",
     )
     p.add_argument(
@@ -180,15 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--classes-per-batch",
         type=common.int_in(2, 10),
-        default=5,
-        help="P classes per triplet batch (default: 5)",
+        default=None,
+        help="P classes per triplet batch (triplet model; default: 5)",
     )
     p.add_argument(
         "--samples-per-class",
         type=common.int_in(2, MAX_BATCH),
         default=None,
-        help="K images per class in a triplet batch (default: 100 on --split unseen, 16 on "
-        "seen and under --dry-run)",
+        help="K images per class in a triplet batch (triplet model; default: 100 on --split "
+        "unseen, 16 on seen and under --dry-run)",
     )
     p.add_argument(
         "--embedding-dim",
@@ -298,6 +300,14 @@ def fill_defaults(args: argparse.Namespace) -> None:
     """The flags left at None take the triplet recipe of --split (RECIPES), else DEFAULTS;
     under --dry-run a triplet batch keeps K = 16, which its tiny data holds. A resumed run
     holds its settings, and one it lacks predates its flag: DEFAULTS, what ran then."""
+    if args.model == "siamese" and not args.resume:  # flags of the triplet batch: no use here
+        for dest in ("mining", "classes_per_batch", "samples_per_class"):
+            if getattr(args, dest, None) is not None:
+                flag = "--" + dest.replace("_", "-")
+                raise ValueError(
+                    f"{flag} {getattr(args, dest)} applies to --model triplet's batches; "
+                    "--model siamese trains on --batch-size pairs: drop it"
+                )
     recipe = RECIPES[args.split] if args.model == "triplet" and not args.resume else {}
     if args.dry_run:
         recipe = {k: v for k, v in recipe.items() if k != "samples_per_class"}
@@ -742,14 +752,16 @@ def train(
         with folder_cm as folder:
             run.run_dir = folder.path
             if folder.saved is not None:
-                run.restore(folder.saved["state"])
+                scaffold.restore(run, folder, "train.metric")
             fit = session.fit if session else scaffold.fit
-            if not fit(run, folder, run.epochs) or run.epoch < run.epochs or run.batch:
-                return run.run_dir, None
-            if session and not session.writer:
-                return run.run_dir, None  # rank 0 writes the results
-            emb, metrics = run.last_eval or run.evaluate()  # a finished run resumed
-            return run.run_dir, run.finish(emb, metrics)
+            finished = fit(run, folder, run.epochs)
+            result = None
+            if finished and run.epoch >= run.epochs and not run.batch:
+                if not session or session.writer:  # rank 0 writes the results
+                    emb, metrics = run.last_eval or run.evaluate()  # a finished run resumed
+                    result = run.finish(emb, metrics)
+    scaffold.stop_if_interrupted(finished, folder)
+    return run.run_dir, result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -757,6 +769,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         run_dir, result = train(args, scaffold.given_flags(parser, argv), parser)
+    except scaffold.Interrupted as exc:
+        print(f"train.metric: {exc}", file=sys.stderr)
+        return exc.exit_status
     except common.TRAINING_ERRORS as exc:
         print(f"train.metric: error: {common.error_message(exc)}", file=sys.stderr)
         return 1

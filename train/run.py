@@ -22,6 +22,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import socket
 import sys
 import time
@@ -40,6 +41,22 @@ CONFIG_NAME = "config.json"
 LOG_NAME = "metrics.jsonl"
 LOCK_NAME = ".lock"
 REPLACED_NAME = ".replaced"  # --overwrite: the old run, kept until the new one commits
+# every file or folder any job writes into a run folder: the training jobs' checkpoint,
+# config, log and pictures, train.evaluate's eval.json, train.latent's latent/. A new run
+# refuses a folder holding one of them (without --overwrite, which moves them all aside).
+RUN_OUTPUTS = (
+    common.CHECKPOINT_NAME,
+    LOG_NAME,
+    CONFIG_NAME,
+    "samples.png",
+    "samples",
+    "losses.png",
+    "eval.json",
+    "latent",
+    "pca.png",
+    "retrieval.png",
+    "curves.png",
+)
 # flags that may differ from the stored run on --resume (checked by `_may_change`)
 MAY_CHANGE = ("epochs", "steps", "device")
 # flags about where to write, not settings of the run
@@ -120,7 +137,11 @@ def resolve_args(
     if given is None:
         given = {k for k, v in vars(args).items() if v != parser.get_default(k)}
     given = set(given)
-    if not args.resume:
+    for dest in ("resume", "out"):  # "" would mean the current folder, or no resume at all
+        value = getattr(args, dest, None)
+        if value is not None and not str(value).strip():
+            raise ValueError(f"{_flag(parser, dest)} {value!r}: give a folder name")
+    if args.resume is None:
         fill_defaults(args)
         return args, {}
     run_dir = Path(args.resume)
@@ -141,16 +162,31 @@ def resolve_args(
                 f"--resume {run_dir}: the folder is in use by a live run ({holder}) that has "
                 "not written its first checkpoint yet; wait for it to finish or stop it"
             )
+        if (run_dir / REPLACED_NAME).is_dir():  # an --overwrite that never committed
+            lock = RunLock(run_dir)
+            lock.acquire()
+            try:
+                recover_replaced(run_dir)
+            finally:
+                lock.release()
+    if not common.checkpoint_path(run_dir).is_file() and not (run_dir / CONFIG_NAME).is_file():
         raise FileNotFoundError(
-            f"--resume {run_dir}: checkpoint not found (no {common.CHECKPOINT_NAME} there)"
+            f"--resume {run_dir}: checkpoint not found (no {common.CHECKPOINT_NAME} there, "
+            f"and no {CONFIG_NAME} of a run that stopped before its first checkpoint)"
         )
     stored = read_config(run_dir)
+    where = (
+        run_dir / CONFIG_NAME
+        if (run_dir / CONFIG_NAME).is_file()
+        else f"the settings inside {common.checkpoint_path(run_dir)}"
+    )
     foreign = sorted(set(stored) - set(vars(args)))
     if foreign:  # e.g. a train.metric run given to train.gan
         raise ValueError(
             f"--resume {run_dir}: not a run of {parser.prog} (its settings hold "
             f"{', '.join(foreign[:4])}, which are not flags of this job)"
         )
+    check_settings(parser, stored, where)
     settings = {**vars(args), **stored}  # settings newer than the run keep their defaults
     changes: dict[str, tuple[Any, Any]] = {}
     for dest in sorted(given - set(NOT_SETTINGS)):
@@ -171,8 +207,146 @@ def resolve_args(
     settings["resume"] = str(run_dir)
     settings["overwrite"] = False
     resolved = argparse.Namespace(**settings)
-    fill_defaults(resolved)
+    try:
+        fill_defaults(resolved)
+    except ValueError as exc:  # settings that pass one by one but not together
+        raise ValueError(f"{where}: {exc}; fix it or start a new run with --out") from None
     return resolved, changes
+
+
+def check_settings(parser: argparse.ArgumentParser, stored: Mapping[str, Any], where: Any) -> None:
+    """Refuse a stored setting its flag would refuse (a ValueError naming `where`, the
+    key and the value): of the wrong JSON type ("epochs": "3"), not one of the flag's
+    choices ("loss": "bogus") or out of its range ("lr": -5). None (a flag left unset) is
+    let through, and keys that are not flags of the job."""
+    for action in parser._actions:
+        dest = action.dest
+        if not action.option_strings or dest in NOT_SETTINGS or stored.get(dest) is None:
+            continue
+        value, flag = stored[dest], _flag(parser, dest)
+
+        def bad(why: str, value: Any = value, dest: str = dest, flag: str = flag) -> ValueError:
+            return ValueError(
+                f'{where}: "{dest}" is {json.dumps(value)}, which {flag} refuses: {why}; '
+                "fix the file or start a new run with --out"
+            )
+
+        if action.nargs == 0:  # store_true, --flag/--no-flag
+            if not isinstance(value, bool):
+                raise bad("expected true or false")
+            continue
+        items = [value]
+        if isinstance(action.nargs, int):
+            if not isinstance(value, list) or len(value) != action.nargs:
+                raise bad(f"expected a list of {action.nargs} values")
+            items = value
+        kind = getattr(action.type, "__name__", "str") if action.type else "str"
+        for item in items:
+            if kind == "int" and (isinstance(item, bool) or not isinstance(item, int)):
+                raise bad("expected an integer")
+            if kind == "float" and (isinstance(item, bool) or not isinstance(item, int | float)):
+                raise bad("expected a number")
+            if kind not in ("int", "float") and not isinstance(item, str):
+                raise bad("expected a string")
+            if action.choices is not None and item not in action.choices:
+                raise bad(f"expected one of {', '.join(map(str, action.choices))}")
+            if action.type is not None:
+                try:
+                    action.type(str(item))
+                except (argparse.ArgumentTypeError, ValueError, TypeError) as exc:
+                    raise bad(str(exc)) from None
+
+
+def recover_replaced(run_dir: Path) -> bool:
+    """Put back the run an --overwrite moved into RUN/.replaced/ when the new run stopped
+    before its first checkpoint (it failed, or was killed): the old run is only given up
+    once the new one has committed. The new run's own files (a config.json, pictures) are
+    removed. The caller holds the folder's lock. True when a run was restored."""
+    run_dir = Path(run_dir)
+    replaced = run_dir / REPLACED_NAME
+    if not replaced.is_dir() or common.checkpoint_path(run_dir).exists():
+        return False  # none, or the new run committed (the old one is no longer needed)
+    entries = {p.name: p for p in replaced.iterdir()}
+    if not entries:
+        replaced.rmdir()
+        return False
+    for name in {*RUN_OUTPUTS, *entries}:
+        _remove(run_dir / name)  # what the run that stopped wrote
+    for name, p in entries.items():
+        os.replace(p, run_dir / name)
+    replaced.rmdir()
+    common.fsync_dir(str(run_dir))
+    note(
+        f"{run_dir}: the --overwrite run started there stopped before its first "
+        f"checkpoint; the run it replaced is back from {replaced}/"
+    )
+    return True
+
+
+def _is_run_config(path: Path) -> bool:
+    """Whether `path` is the config.json a job wrote (it records where the run writes)."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and {"out", "resume", "overwrite"} <= set(config)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+class Interrupted(Exception):
+    """A run stopped by SIGINT or SIGTERM after saving its checkpoint: the job's main()
+    says so and exits with 128 + the signal's number (130, 143), as shells expect."""
+
+    def __init__(self, run_dir: Path, signal_name: str | None) -> None:
+        self.run_dir, self.signal_name = Path(run_dir), signal_name or "SIGINT"
+        try:
+            self.exit_status = 128 + int(signal.Signals[self.signal_name])
+        except KeyError:
+            self.exit_status = 130
+        by = (
+            self.signal_name if self.signal_name.startswith("SIG") else f"{self.signal_name} signal"
+        )
+        super().__init__(
+            f"interrupted by {by}; the checkpoint is saved: continue with --resume {self.run_dir}"
+        )
+
+
+def stop_if_interrupted(finished: bool, folder: Any) -> None:
+    """Raise `Interrupted` when `fit` returned False (called once the folder and any
+    distributed session are closed)."""
+    if not finished:
+        raise Interrupted(folder.path, getattr(folder, "interrupted_by", None))
+
+
+def restore(job: Any, folder: Any, job_name: str) -> None:
+    """Restore `job` from the checkpoint `folder` resumed, checked to be one of
+    `job_name`'s runs with every key the job reads (a ValueError naming the checkpoint and
+    the key otherwise), then record the resume's flag changes in config.json: a refused
+    resume changes nothing."""
+    path = getattr(folder, "checkpoint", None) or common.checkpoint_path(folder.path)
+    state = folder.saved["state"]
+    made_by = next((j for j, net in common.JOBS.items() if net in state), None)
+    if made_by != job_name:
+        what = f"a {made_by} checkpoint" if made_by else "not the checkpoint of a training run"
+        raise ValueError(
+            f"{path}: {what}, but --resume {folder.path} is a {job_name} run (its "
+            f"{CONFIG_NAME}); put its own checkpoint back or start a new run with --out"
+        )
+    try:
+        job.restore(state)
+    except KeyError as exc:
+        key = exc.args[0] if exc.args else "?"
+        raise ValueError(
+            f"{path}: the checkpoint's state has no {key!r}; not a complete {job_name} "
+            "checkpoint (put the run's own back or start a new run with --out)"
+        ) from None
+    folder.restored()
 
 
 # ---------------------------------------------------------------------- the lock
@@ -286,11 +460,15 @@ def _count(n_nan: int, n_inf: int) -> str:
 class RunFolder:
     """A run folder held by this process, from `__enter__` to `__exit__`.
 
-    On entry: the lock, stale temporary files removed, then for a new run the folder
-    checked (a folder holding a run needs --overwrite, which moves that run's `outputs`
-    aside into .replaced/ until the new run's first checkpoint) and config.json written;
-    for a resume the checkpoint loaded into `saved`, config.json updated with the allowed
-    changes and metrics.jsonl rewritten from the checkpoint's history."""
+    On entry: the lock, stale temporary files removed, a run that an --overwrite set
+    aside and whose replacement never committed put back (`recover_replaced`), then for a
+    new run the folder checked (a folder holding any file a run writes needs --overwrite,
+    which moves all of them aside into .replaced/ until the new run's first checkpoint;
+    a new run that fails before it puts them back) and config.json written; for a resume
+    the checkpoint loaded into `saved` and metrics.jsonl rewritten from its history. The
+    allowed flag changes go into config.json by `restored()`, once the job has restored
+    the checkpoint. A resumed run that stopped before its first checkpoint starts over
+    from its config.json (`saved` stays None)."""
 
     def __init__(
         self,
@@ -306,6 +484,9 @@ class RunFolder:
         self.saved: dict[str, Any] | None = None
         self.log: list[dict[str, Any]] = []
         self.last_good: int | None = None  # the step of the last checkpoint written or read
+        self.moved_aside = False  # this --overwrite moved an old run into .replaced/
+        self.pending_changes = False  # flag changes not yet written to config.json
+        self.interrupted_by: str | None = None  # the signal that stopped `fit`
 
     @property
     def checkpoint(self) -> Path:
@@ -321,17 +502,31 @@ class RunFolder:
             if stale:
                 note(f"{self.path}: took over the lock of a run no longer running ({stale})")
             self._remove_temporaries()
+            recover_replaced(self.path)
             if self.args.resume:
                 self._resume()
             else:
                 self._start()
         except BaseException:
+            self._give_back()
             self.lock.release()
             raise
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        if kind is not None:
+            self._give_back()
         self.lock.release()
+
+    def _give_back(self) -> None:
+        """A new run that stopped before its first checkpoint: put back the run it was
+        to replace (the lock is still held)."""
+        if self.moved_aside and self.last_good is None:
+            try:
+                recover_replaced(self.path)
+            except OSError as exc:
+                kept = self.path / REPLACED_NAME
+                note(f"{self.path}: the replaced run is kept in {kept}/ ({exc})")
 
     def _remove_temporaries(self) -> None:
         # what an atomic write killed midway leaves: `.NAME.*.tmp` / `.NAME.tmp-PID.ext`
@@ -342,37 +537,110 @@ class RunFolder:
                         p.unlink()
 
     def _start(self) -> None:
-        old = [p for p in (self.checkpoint, self.path / LOG_NAME) if p.exists()]
-        if old and not self.args.overwrite:
+        names = dict.fromkeys([*self.outputs, *RUN_OUTPUTS])
+        present = [n for n in names if (self.path / n).exists() or (self.path / n).is_symlink()]
+        replaced = self.path / REPLACED_NAME
+        if present and not self.args.overwrite and self._same_run_unsaved(present):
+            # the same command again after its run stopped before a checkpoint: start over
+            note(f"{self.path}: starting over the run that stopped before its first checkpoint")
+            self.remove_samples_after(0)
+            present = []
+        if present and not self.args.overwrite:
+            if self.checkpoint.exists() or (self.path / LOG_NAME).exists():
+                what = f"already holds a run ({present[0]})"
+                hint = f"continue it with --resume {self.path}, start it over with --overwrite"
+            elif _is_run_config(self.path / CONFIG_NAME):
+                what = f"holds a run that stopped before its first checkpoint ({CONFIG_NAME})"
+                hint = (
+                    f"start it over with --resume {self.path} (its own settings), or with "
+                    "--overwrite (these settings)"
+                )
+            else:
+                what = f"holds files a run writes ({', '.join(present[:5])})"
+                hint = "replace them with --overwrite"
+            raise FileExistsError(f"--out {self.path} {what}: {hint}, or pick another --out")
+        if replaced.exists() and not self.args.overwrite:
             raise FileExistsError(
-                f"--out {self.path} already holds a run ({old[0].name}): continue it with "
-                f"--resume {self.path}, start it over with --overwrite, or pick another --out"
+                f"--out {self.path} holds a replaced run in {replaced}/ (an --overwrite that "
+                "did not finish); move it out, or start over with --overwrite, which deletes it"
             )
-        if old:
-            replaced = self.path / REPLACED_NAME
-            shutil.rmtree(replaced, ignore_errors=True)
+        if replaced.exists():  # left by a run that did commit: no longer needed
+            shutil.rmtree(replaced)
+        if present:
             replaced.mkdir()
-            for name in self.outputs:
-                if (self.path / name).exists():
-                    os.replace(self.path / name, replaced / name)
+            self.moved_aside = True
+            for name in present:
+                os.replace(self.path / name, replaced / name)
             common.fsync_dir(str(self.path))
         self._write_config(vars(self.args))
 
+    def _same_run_unsaved(self, present: list[str]) -> bool:
+        """Whether the folder holds only what a run with these very settings wrote
+        before its first checkpoint: its config.json and the job's pictures."""
+        if not set(present) <= {CONFIG_NAME, *self.outputs} or CONFIG_NAME not in present:
+            return False
+        if self.checkpoint.exists() or (self.path / LOG_NAME).exists():
+            return False
+        if not _is_run_config(self.path / CONFIG_NAME):
+            return False
+        stored = read_config(self.path)
+        mine = _plain(vars(self.args))
+        return {k: v for k, v in stored.items() if k not in NOT_SETTINGS} == {
+            k: v for k, v in mine.items() if k not in NOT_SETTINGS
+        }
+
     def _resume(self) -> None:
+        if not self.checkpoint.exists():  # killed before its first checkpoint: start over
+            if (self.path / LOG_NAME).exists():
+                raise FileNotFoundError(
+                    f"--resume {self.path}: checkpoint not found, though its {LOG_NAME} is "
+                    f"there; put {common.CHECKPOINT_NAME} back, or start over with --out "
+                    f"{self.path} --overwrite"
+                )
+            note(
+                f"{self.path}: no checkpoint was written before the run stopped; starting it "
+                f"over with the settings of its {CONFIG_NAME}"
+            )
+            self.remove_samples_after(0)
+            for name in ("samples.png", "losses.png"):
+                _remove(self.path / name)
+            self.pending_changes = bool(self.changes)
+            self.restored()
+            return
         self.saved = common.load_checkpoint(self.checkpoint)
-        self.last_good = int(self.saved["state"]["step"])
+        state = self.saved.get("state") if isinstance(self.saved, dict) else None
+        if not isinstance(state, Mapping):
+            raise ValueError(
+                f"{self.checkpoint}: not the checkpoint of a training run (no 'state'); "
+                "put the run's own back or start a new run with --out"
+            )
+        for key in ("step", "epoch"):
+            if key not in state:
+                raise ValueError(
+                    f"{self.checkpoint}: the checkpoint's state has no {key!r}; not a complete "
+                    "checkpoint (put the run's own back or start a new run with --out)"
+                )
+        self.last_good = int(state["step"])
         if "log" in self.saved:
             self.log = [dict(r) for r in self.saved["log"]]
         elif (self.path / LOG_NAME).exists():  # a checkpoint older than the history inside
-            epoch = int(self.saved["state"]["epoch"])
+            epoch = int(state["epoch"])
             self.log = [r for r in common.read_jsonl(self.path / LOG_NAME) if r["epoch"] <= epoch]
-        if self.changes:
-            config = read_config(self.path)
-            for dest, (old, new) in self.changes.items():
-                config[dest] = new
-                note(f"{self.path}: {dest.replace('_', '-')} changed from {old} to {new}")
-            self._write_config(config)
+        self.pending_changes = bool(self.changes)
         self._write_log()
+
+    def restored(self) -> None:
+        """Write the resume's allowed flag changes into config.json: called once the job
+        has restored the checkpoint, so that a resume refused on the way (changed data, a
+        broken checkpoint) leaves the run's settings as they were."""
+        if not self.pending_changes:
+            return
+        config = read_config(self.path)
+        for dest, (old, new) in self.changes.items():
+            config[dest] = new
+            note(f"{self.path}: {dest.replace('_', '-')} changed from {old} to {new}")
+        self._write_config(config)
+        self.pending_changes = False
 
     def remove_samples_after(self, epoch: int) -> None:
         """Delete samples/epoch_NNN.png grids of epochs past `epoch`: drawn by a run that
@@ -410,6 +678,7 @@ class RunFolder:
                 f"the training state went non-finite by step {state['step']}: {shown}{more}; "
                 f"not saved: {where}"
             )
+        self.restored()  # a job that did not say so: its state is restored by now
         log = self.log + ([_plain_record(record)] if record is not None else [])
         args = {k: v for k, v in vars(self.args).items() if k != "resume"}
         with _disk_errors(self.checkpoint, self):
@@ -496,6 +765,7 @@ def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
                 if stop.requested:
                     bar.close()
                     folder.commit(job.state())
+                    folder.interrupted_by = stop.signal_name
                     note(
                         f"\ninterrupted at epoch {job.epoch + 1}, batch {job.batch}; "
                         f"checkpoint saved: resume with --resume {folder.path}"

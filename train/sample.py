@@ -26,20 +26,30 @@ MAX_SAMPLES = 100_000
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=jobs.prog("train.sample"), description=__doc__.split("\n")[0])
-    p.add_argument("run_dir", metavar="RUN_DIR", help="folder of a train.gan run")
+    p.add_argument(
+        "run_dir", type=common.path_arg, metavar="RUN_DIR", help="folder of a train.gan run"
+    )
     p.add_argument(
         "--n",
         type=common.int_in(1, MAX_SAMPLES),
         default=64,
         help="number of samples (default: 64)",
     )
-    p.add_argument("--out", required=True, metavar="FILE.npz", help="where to write the samples")
+    p.add_argument(
+        "--out",
+        type=common.path_arg,
+        required=True,
+        metavar="FILE.npz",
+        help="where to write the samples",
+    )
     p.add_argument(
         "--label", type=common.int_in(0, 9), default=None, help="digit for a conditional model"
     )
     p.add_argument("--seed", type=common.SEED, default=0, help="latent seed (default: 0)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--png", metavar="FILE.png", default=None, help="also write a picture")
+    p.add_argument(
+        "--png", type=common.path_arg, metavar="FILE.png", default=None, help="also write a picture"
+    )
     return p
 
 

@@ -134,7 +134,7 @@ def _interrupt_then_resume(monkeypatch, argv, run, step, resume=()):
     that the checkpoint holds `step` + 1 steps, then `--resume run` (plus `resume`).
     Returns the checkpoint's state as the interruption left it."""
     real_step = _interrupt_in_step(monkeypatch, step)
-    assert gan.main(argv + ["--out", str(run)]) == 0
+    assert gan.main(argv + ["--out", str(run)]) == 130  # 128 + SIGINT, as shells expect
     state = common.load_checkpoint(run)["state"]
     assert state["step"] == step + 1
     monkeypatch.setattr(gan.Run, "g_step_", real_step)

@@ -53,7 +53,7 @@ def test_resume_keeps_the_runs_length(tmp_path, monkeypatch, limit):
     the default 20 epochs, not where the interruption was)."""
     run = tmp_path / "run"
     real = _interrupt_at(monkeypatch, 1)
-    assert gan.main(RING + limit + ["--out", str(run)]) == 0
+    assert gan.main(RING + limit + ["--out", str(run)]) == 130
     assert common.load_checkpoint(run)["state"]["step"] == 2
     monkeypatch.setattr(gan.Run, "g_step_", real)
     assert gan.main(["--resume", str(run)]) == 0
@@ -240,9 +240,13 @@ def test_overwrite_moves_the_old_run_aside_until_the_new_one_commits(tmp_path, m
         raise FloatingPointError("stopped before the first checkpoint")
 
     monkeypatch.setattr(gan.Run, "d_step_", fail)
+    config = (run / "config.json").read_text()
     assert gan.main(RING + ["--epochs", "1", "--out", str(run), "--overwrite"]) == 1
-    assert (run / scaffold.REPLACED_NAME / "checkpoint.npz").read_bytes() == old
-    assert not (run / "checkpoint.npz").exists()
+    # the new run failed before its first checkpoint: the old run is back, whole
+    assert (run / "checkpoint.npz").read_bytes() == old
+    assert (run / "config.json").read_text() == config
+    assert (run / "samples" / "epoch_007.png").read_bytes() == b"old"
+    assert not (run / scaffold.REPLACED_NAME).exists()
     monkeypatch.undo()
     monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
     monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
