@@ -587,11 +587,17 @@ class Tensor:
         return True
 
     def _augmented(self, what: str, name: str, other: Any, op: Any) -> Tensor:
-        """`self op= other`: in place (PyTorch's rules), or recorded out of place when the
-        graph must see it (`loss += term`, `h *= mask` inside a forward)."""
+        """`self op= other`: in place (PyTorch's rules), or, when the graph must see it
+        (`loss += term`, `h *= mask` inside a forward), recorded: the op runs on a stand-in
+        for self's old value and self becomes its result, so every name bound to self sees
+        the new value, as in PyTorch."""
         if not self._recorded_iop(other):
             return self._ufunc_(what, name, other)
-        out = op(self, other)
+        before = Tensor._make(self._data, self.requires_grad)
+        before.creator, before.generation = self.creator, self.generation
+        before._out_index = self._out_index
+        before._vc = VersionCounter(self._vc.value)
+        out = op(before, other)
         if out.shape != self.shape:
             raise RuntimeError(
                 f"{what}: operand of shape {tuple(np.shape(other))} does not broadcast to "
@@ -604,7 +610,40 @@ class Tensor:
                     f"the tensor's dtype {self.dtype}; in-place ops keep the dtype"
                 )
             out = out.to(dtype=self.dtype)
-        return out
+        self._become(out, before)
+        return self
+
+    def _become(self, out: Tensor, before: Tensor) -> None:
+        """Take over `out`'s value and place in the graph; `before` takes self's old place
+        (its creator's output, and hooks registered so far, which PyTorch fires with the
+        gradient of the value before the change). self's version counter is bumped, so a
+        backward that saved self (the old value) refuses to run, as PyTorch's does."""
+        import weakref
+
+        old = self.creator
+        if old is not None and hasattr(old, "outputs"):
+            k = self._out_index
+            old.outputs[k] = weakref.ref(before)
+            if getattr(old, "_out_counters", None) is not None:
+                # its saved output array is unchanged (self gets a new one): still good
+                old._out_counters[k] = weakref.ref(before._vc)
+            kept = old.__dict__.get("_kept")
+            if kept:  # the hooks' tensor, held until backward: now `before`
+                old._kept = [before if t is self else t for t in kept]
+        before._hooks, self._hooks = self._hooks, None
+        self._data, self.requires_grad = out._data, out.requires_grad
+        self.creator, self.generation = out.creator, out.generation
+        self._out_index = out._out_index
+        self._version += 1
+        new = out.creator
+        if new is not None:
+            k = out._out_index
+            new.outputs[k] = weakref.ref(self)
+            if getattr(new, "_out_counters", None) is not None:
+                new._out_counters[k] = weakref.ref(self._vc)
+                versions = list(new._out_versions)
+                versions[k] = self._vc.value
+                new._out_versions = tuple(versions)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._augmented("+=", "add", other, _ops().add)

@@ -417,3 +417,66 @@ def test_compare_with_none_and_embedding_range():
         with pytest.raises(IndexError, match=f"index {bad} is out of range for 3"):
             emb(mg.tensor([0, bad]))
     assert emb(mg.tensor(np.zeros((0,), dtype=np.int64))).shape == (0, 2)
+
+
+# ---------------------------------------------------------------- augmented assignment in a graph
+def _aug_in_graph(lib, case):
+    x = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    w = lib.tensor([0.5, 2.0, -1.0], requires_grad=True)
+    seen = []
+    if case == "alias":
+        h = x * 2
+        alias = h
+        h += w
+        out = (alias * alias).sum()
+    elif case == "argument":
+
+        def bump(t):
+            t += 1
+
+        h = x * w
+        bump(h)
+        out = (h**2).sum()
+    elif case == "list":
+        h = x * 2
+        kept = [h]
+        h *= w
+        out = kept[0].sum() * 3
+    elif case == "hook":
+        h = x * 2
+        h.register_hook(lambda g: seen.append(g.clone()))
+        h *= w
+        out = (h * h).sum()
+    elif case == "retain_grad":
+        h = x * 2
+        h.retain_grad()
+        h += w
+        out = (h * h).sum()
+        out.backward()
+        return [h, x.grad, w.grad, h.grad]
+    elif case == "loop":
+        h = x.sum() * 0
+        for k in range(3):
+            h += (x * (k + 1)).sum() * w[k]
+        out = h
+    out.backward()
+    return [out, x.grad, w.grad, *seen]
+
+
+@pytest.mark.parametrize("case", ["alias", "argument", "list", "hook", "retain_grad", "loop"])
+def test_augmented_assignment_in_a_graph_changes_every_reference(case):
+    got, want = _aug_in_graph(mg, case), _aug_in_graph(torch, case)
+    assert len(got) == len(want)
+    for a, b in zip(got, want, strict=True):
+        same(a, b, rtol=1e-6)
+
+
+def test_augmented_assignment_after_a_consumer_saved_the_value_is_refused_at_backward():
+    for lib, error in ((mg, "modified in place"), (torch, "modified by an inplace")):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        h = x * 2
+        y = h * w  # saves h to give w its gradient
+        h += 1
+        with pytest.raises(RuntimeError, match=error):
+            (y.sum() + h.sum()).backward()
