@@ -499,7 +499,9 @@ class Tensor:
     def _ufunc_(self, what: str, name: str, other: Any) -> Tensor:
         """self = xp.<name>(self, other), written into self's memory. As in PyTorch, the
         result type must cast to self's dtype: `int_tensor += 1.5` is an error, a float32
-        tensor += a float64 one stays float32."""
+        tensor += a float64 one stays float32. In a graph, recorded as `_augmented` does."""
+        if name in _RECORDED_BINARY and self._recorded_iop(other):
+            return self._augmented(what, name, other, getattr(_ops(), _RECORDED_BINARY[name]))
         self._inplace(what, other)
         arr = self._operand(what, other)
         ufunc = getattr(get_array_module(self._data), name)
@@ -549,6 +551,9 @@ class Tensor:
             )
         if name == "negative" and self.dtype.kind == "b":
             raise RuntimeError(f"{what}: negation of a bool tensor; use `~` for a mask")
+        if name in _RECORDED_UNARY and self._recorded_iop(None):
+            op = getattr(_ops(), _RECORDED_UNARY[name])
+            return self._record_change(lambda before: op(before))
         self._inplace(what)
         getattr(get_array_module(self._data), name)(self._data, out=self._data)
         self._version += 1
@@ -593,11 +598,24 @@ class Tensor:
         the new value, as in PyTorch."""
         if not self._recorded_iop(other):
             return self._ufunc_(what, name, other)
+
+        def compute(before: Tensor) -> Tensor:
+            return self._checked_result(what, op(before, other), other)
+
+        return self._record_change(compute)
+
+    def _record_change(self, compute: Any) -> Tensor:
+        """An in-place change in a graph: `compute(before)` runs on a stand-in for self's
+        old value, and self takes over its result (`_become`)."""
         before = Tensor._make(self._data, self.requires_grad)
         before.creator, before.generation = self.creator, self.generation
         before._out_index = self._out_index
         before._vc = VersionCounter(self._vc.value)
-        out = op(before, other)
+        self._become(compute(before), before)
+        return self
+
+    def _checked_result(self, what: str, out: Tensor, other: Any) -> Tensor:
+        """`out` as the new value of self: same shape, self's dtype (same-kind cast)."""
         if out.shape != self.shape:
             raise RuntimeError(
                 f"{what}: operand of shape {tuple(np.shape(other))} does not broadcast to "
@@ -610,8 +628,7 @@ class Tensor:
                     f"the tensor's dtype {self.dtype}; in-place ops keep the dtype"
                 )
             out = out.to(dtype=self.dtype)
-        self._become(out, before)
-        return self
+        return out
 
     def _become(self, out: Tensor, before: Tensor) -> None:
         """Take over `out`'s value and place in the graph; `before` takes self's old place
@@ -749,6 +766,9 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         from .ops.shape import TwoStep, normalize_index
 
+        if self._recorded_iop(value):
+            self._record_setitem(index, value)
+            return
         self._inplace("__setitem__", value)
         value = value._data if isinstance(value, Tensor) else value
         index = normalize_index(index)
@@ -757,6 +777,38 @@ class Tensor:
         else:
             self._data[index] = value
         self._version += 1
+
+    def _record_setitem(self, index: Any, value: Any) -> None:
+        """`h[index] = value` in a graph, as PyTorch records it: the new value is
+        where(selected, value placed there, old value), so the old value's gradient is cut
+        at the written positions and `value` gets the gradient read from them."""
+        from .ops.shape import GetItemGrad, TwoStep, _view_index, normalize_index
+
+        ops = _ops()
+        idx = _view_index(normalize_index(index))
+        xp = get_array_module(self._data)
+        mask = xp.zeros(self.shape, dtype=bool)
+        picked = idx.get(mask) if isinstance(idx, TwoStep) else mask[idx]
+        if isinstance(idx, TwoStep):
+            idx.set(mask, True)
+        else:
+            mask[idx] = True
+        v = value if isinstance(value, Tensor) else Tensor(value, device=self.device)
+        if v.dtype != self.dtype:
+            if not np.can_cast(v.dtype, self.dtype, "same_kind"):
+                raise RuntimeError(
+                    f"__setitem__: a value of {v.dtype} can't be written into a {self.dtype} tensor"
+                )
+            v = v.to(dtype=self.dtype)
+        try:
+            v = ops.broadcast_to(v, picked.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"__setitem__: value of shape {v.shape} does not broadcast to the selected "
+                f"shape {picked.shape}"
+            ) from None
+        placed = GetItemGrad(idx, self.shape)(v)
+        self._record_change(lambda before: ops.where(mask, placed, before))
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other: Any) -> Tensor:
@@ -1435,6 +1487,17 @@ def _draw_dtype(dtype: Any) -> Any:
 
 
 _OPS: Any = None
+
+
+# in-place ops recorded in a graph (`h.mul_(m)`, `h.exp_()`): NumPy name -> minigrad.ops op
+_RECORDED_BINARY = {
+    "add": "add",
+    "subtract": "sub",
+    "multiply": "mul",
+    "true_divide": "div",
+    "power": "power",
+}
+_RECORDED_UNARY = {"exp": "exp", "sqrt": "sqrt", "absolute": "abs", "negative": "neg"}
 
 
 def _ops():

@@ -494,7 +494,9 @@ def test_inplace_on_graph_tensors_is_refused_in_grad_mode():
     np.testing.assert_allclose(x.detach().numpy(), [2.0, 3.0])
     plain = mg.zeros(2, dtype=mg.float64)
     with pytest.raises(RuntimeError, match="requires grad but in-place changes are not recorded"):
-        plain[0] = x[0]
+        plain.copy_(x)  # not one of the recorded in-place ops
+    plain[0] = x[0]  # recorded, as PyTorch's index_put
+    assert plain.requires_grad and plain.creator is not None
 
 
 # ------------------------------------------------------------------ anomaly detection
