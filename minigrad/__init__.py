@@ -106,7 +106,52 @@ from .ops import (
     var,
     where,
 )
+from .ops.moremath import (
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cosh,
+    exp2,
+    fmod,
+    log2,
+    log10,
+    nan_to_num,
+    reciprocal,
+    sinh,
+    tan,
+)
+from .ops.sampling import bernoulli, multinomial, normal
 from .ops.shape import clone
+from .ops.structural import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    column_stack,
+    count_nonzero,
+    cumprod,
+    diagonal,
+    diff,
+    dot,
+    dstack,
+    hstack,
+    median,
+    meshgrid,
+    movedim,
+    mv,
+    repeat_interleave,
+    row_stack,
+    std_mean,
+    tensor_split,
+    tile,
+    trace,
+    unique,
+    var_mean,
+    vstack,
+)
 from .random import manual_seed
 from .serialization import load, save
 from .tensor import (
@@ -217,6 +262,15 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
 
 
 eq, ne, lt, le, gt, ge = Tensor.eq, Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge
+
+# more of PyTorch's aliases and function forms
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+moveaxis = movedim
+swapaxes = swapdims = transpose
+true_divide = ops.div
+floor_divide = ops.floor_divide
+remainder = ops.remainder
 
 
 # PyTorch's dtype names, so `t.to(mg.long)` works (last: they shadow builtins here).

@@ -1358,6 +1358,246 @@ class Tensor:
         """self + value * tensor1 / tensor2 (PyTorch's order of rounding)."""
         return self + (tensor1 * value) / tensor2
 
+    # ------------------------------------------------------------------ batch 2 of PyTorch ops
+    def bmm(self, other: Tensor) -> Tensor:
+        if self.ndim != 3 or other.ndim != 3 or self.shape[0] != other.shape[0]:
+            raise RuntimeError(
+                f"bmm: expects two 3-D tensors with one batch size, got {self.shape} and "
+                f"{other.shape}"
+            )
+        return _ops().matmul(self, other)
+
+    def dot(self, other: Tensor) -> Tensor:
+        return _ops().dot(self, other)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        return _ops().mv(self, vec)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _ops().diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        return _ops().trace(self)
+
+    def cumprod(self, dim: int, dtype: Any = None) -> Tensor:
+        return _ops().cumprod(self, dim, dtype)
+
+    def reciprocal(self) -> Tensor:
+        return _ops().reciprocal(self)
+
+    def exp2(self) -> Tensor:
+        return _ops().exp2(self)
+
+    def log2(self) -> Tensor:
+        return _ops().log2(self)
+
+    def log10(self) -> Tensor:
+        return _ops().log10(self)
+
+    def tan(self) -> Tensor:
+        return _ops().tan(self)
+
+    def atan(self) -> Tensor:
+        return _ops().atan(self)
+
+    def asin(self) -> Tensor:
+        return _ops().asin(self)
+
+    def acos(self) -> Tensor:
+        return _ops().acos(self)
+
+    def sinh(self) -> Tensor:
+        return _ops().sinh(self)
+
+    def cosh(self) -> Tensor:
+        return _ops().cosh(self)
+
+    def asinh(self) -> Tensor:
+        return _ops().asinh(self)
+
+    def acosh(self) -> Tensor:
+        return _ops().acosh(self)
+
+    def atanh(self) -> Tensor:
+        return _ops().atanh(self)
+
+    arctan, arcsin, arccos = atan, asin, acos
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def atan2(self, other: Any) -> Tensor:
+        return _ops().atan2(self, other)
+
+    arctan2 = atan2
+
+    def fmod(self, other: Any) -> Tensor:
+        return _ops().fmod(self, other)
+
+    def remainder(self, other: Any) -> Tensor:
+        return _ops().remainder(self, other)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        return _ops().floor_divide(self, other)
+
+    def true_divide(self, other: Any) -> Tensor:
+        return _ops().div(self, other)
+
+    def nan_to_num(
+        self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+    ) -> Tensor:
+        return _ops().nan_to_num(self, nan, posinf, neginf)
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return _ops().movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        return _ops().transpose(self, axis0, axis1)
+
+    swapdims = swapaxes
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def ndimension(self) -> int:
+        return self.ndim
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        return _ops().count_nonzero(self, dim)
+
+    def median(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _ops().median(self, dim, keepdim)
+
+    def unique(
+        self,
+        sorted: bool = True,  # noqa: A002
+        return_inverse: bool = False,
+        return_counts: bool = False,
+        dim: int | None = None,
+    ) -> Any:
+        return _ops().unique(self, sorted, return_inverse, return_counts, dim)
+
+    def tile(self, *dims: Any) -> Tensor:
+        return _ops().tile(self, _shape_args(dims))
+
+    def repeat_interleave(
+        self, repeats: Any = None, dim: int | None = None, *, output_size: int | None = None
+    ) -> Tensor:
+        return _ops().repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops().tensor_split(self, indices_or_sections, dim)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
+        return _ops().diff(self, n, dim, prepend, append)
+
+    def bernoulli(self, p: Any = None, *, generator: Any = None) -> Tensor:
+        return _ops().bernoulli(self, p, generator=generator)
+
+    def multinomial(
+        self, num_samples: int, replacement: bool = False, *, generator: Any = None
+    ) -> Tensor:
+        return _ops().multinomial(self, num_samples, replacement, generator=generator)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        """Fill with 0/1 draws, 1 with probability p (a number or a broadcast tensor)."""
+        from .ops import sampling
+
+        self._inplace("bernoulli_", p)
+        sampling.bernoulli_fill(self, p, generator, "bernoulli_")
+        self._version += 1
+        return self
+
+    def random_(self, *args: Any, to: Any = None, generator: Any = None) -> Tensor:
+        """Fill with integers uniform on [from, to) (`random_(to)`, `random_(from, to)`)."""
+        from .ops import sampling
+
+        self._inplace("random_")
+        sampling.random_fill(self, args, to, generator)
+        self._version += 1
+        return self
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with draws from the exponential distribution of rate `lambd`."""
+        from .ops import sampling
+
+        self._inplace("exponential_")
+        sampling.exponential_fill(self, lambd, generator)
+        self._version += 1
+        return self
+
+    # in-place changes of shape: the same memory seen with other dims
+    def _restride_(self, what: str, arr: Any) -> Tensor:
+        if autograd.is_grad_enabled() and self.requires_grad:
+            kind = (
+                "a leaf tensor that requires grad"
+                if self.creator is None
+                else "a tensor in a graph"
+            )
+            raise RuntimeError(
+                f"{what}: in-place change of {kind} (shape {self.shape}); wrap it in "
+                "`with mg.no_grad():` or use the out-of-place op"
+            )
+        self._data = arr
+        self._version += 1
+        return self
+
+    def squeeze_(self, dim: Any = None) -> Tensor:
+        xp = get_array_module(self._data)
+        if dim is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        else:
+            from .ops.reduce import normalize_dims
+
+            dims = normalize_dims(dim, self.ndim, "squeeze_") or ()
+            axes = tuple(i for i in dims if self.ndim and self.shape[i] == 1)
+        return self._restride_("squeeze_", xp.squeeze(self._data, axis=axes))
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        if not -self.ndim - 1 <= dim <= self.ndim:
+            raise IndexError(f"unsqueeze_: dim {dim} out of range for a {self.ndim}-d tensor")
+        xp = get_array_module(self._data)
+        return self._restride_("unsqueeze_", xp.expand_dims(self._data, dim % (self.ndim + 1)))
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        from .ops.reduce import normalize_dims
+
+        if self.ndim == 0:
+            normalize_dims((dim0, dim1), 0, "transpose_")
+            return self._restride_("transpose_", self._data)
+        d0, d1 = normalize_dims((dim0, dim1), self.ndim, "transpose_")
+        xp = get_array_module(self._data)
+        return self._restride_("transpose_", xp.swapaxes(self._data, d0, d1))
+
+    def t_(self) -> Tensor:
+        if self.ndim > 2:
+            raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, got {self.ndim}")
+        return self._restride_("t_", self._data.T)
+
+    def relu_(self) -> Tensor:
+        with autograd.no_grad():
+            out = _ops().relu(self.detach())
+        return self._write_("relu_", out)
+
+    def _float_write_(self, what: str, fn: Any) -> Tensor:
+        if self.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"{what}: the result is floating-point and can't be written into a "
+                f"{self.dtype} tensor; in-place ops keep the dtype"
+            )
+        with autograd.no_grad():
+            out = fn(self.detach())
+        return self._write_(what, out)
+
+    def sigmoid_(self) -> Tensor:
+        return self._float_write_("sigmoid_", _ops().sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return self._float_write_("tanh_", _ops().tanh)
+
+    def clip_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return self.clamp_(min, max)
+
     # in place, with the rules of the other in-place methods
     def _write_(self, what: str, result: Tensor, *operands: Any) -> Tensor:
         """Write `result` (computed from self's values) into self's memory: the checks of

@@ -727,3 +727,228 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         lift = xp.maximum(n._data, eps) - n._data  # 0 unless the norm is below eps
         parts.append(x / (n + Tensor._make(lift, False)))
     return (parts[0] * parts[1]).sum(dim=dim)
+
+
+# ---------------------------------------------------------------------- batch 2
+def softmin(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """softmax(-x) along `dim`; `dtype` casts the input first."""
+    if dtype is not None:
+        x = x.to(dtype=dtype)
+    return ops.softmax(-x, _softmax_dim(x, dim, "softmin"))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Tensor, inplace: bool = False) -> Tensor:
+    """scale * (x if x > 0 else alpha (exp(x) - 1)) with PyTorch's constants; the slope at
+    0 is the exponential branch's, as PyTorch's."""
+    a = x._data
+    neg = ops.expm1(ops.clip(x, None, 0.0)) * (_SELU_ALPHA * _SELU_SCALE)
+    # at 0 exactly: the exponential branch's slope, but PyTorch's second derivative 0
+    pos = ops.where(a == 0, x * (_SELU_ALPHA * _SELU_SCALE), x * _SELU_SCALE)
+    return ops.where(a < 0, neg, pos)
+
+
+def mish(x: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x))."""
+    return x * ops.tanh(ops.softplus(x))
+
+
+class Hardswish(Function):
+    """x * relu6(x + 3) / 6 with PyTorch's gradient: 0 up to -3, x / 3 + 1/2 strictly
+    inside (-3, 3), 1 from 3 on; the second derivative 1/3 inside, 0 elsewhere."""
+
+    op_name = "hardswish"
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        with np.errstate(invalid="ignore"):  # inf * 6: NaN-free, but -inf * 0 is NaN
+            return x * xp.minimum(xp.maximum(x + 3, 0), 6) / 6
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        a = x._data
+        xp = get_array_module(a)
+        inside = (a > -3) & (a < 3)
+        ends = xp.where(a >= 3, 1, 0).astype(a.dtype)
+        slope = ops.where(inside, x / 3 + 0.5, Tensor._make(ends, False))
+        return gy * slope
+
+
+def hardswish(x: Tensor, inplace: bool = False) -> Tensor:
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"hardswish: expects a floating-point tensor, got {x.dtype}")
+    return Hardswish()(x)
+
+
+class Hardsigmoid(Function):
+    """relu6(x + 3) / 6; the gradient strictly inside (-3, 3) is gy times PyTorch's
+    float32 constant 1/6 (so float64 gradients match it to the bit), 0 elsewhere."""
+
+    uses_inputs = False
+    op_name = "hardsigmoid"
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.bits = keep_bits((x > -3) & (x < 3), x.dtype)
+        return xp.minimum(xp.maximum(x + 3, 0), 6) / 6
+
+    def backward(self, gy):
+        return Mask(self.bits, float(np.float32(1 / 6)))(gy)
+
+
+def hardsigmoid(x: Tensor, inplace: bool = False) -> Tensor:
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"hardsigmoid: expects a floating-point tensor, got {x.dtype}")
+    return Hardsigmoid()(x)
+
+
+def glu(x: Tensor, dim: int = -1) -> Tensor:
+    """a * sigmoid(b), a and b the two halves of x along `dim` (of even size)."""
+    if x.ndim == 0:
+        raise RuntimeError("glu: does not support scalars because halving size must be even")
+    (d,) = ops.reduce.normalize_dims(dim, x.ndim, "glu")
+    if x.shape[d] % 2:
+        raise RuntimeError(
+            f"glu: halving dimension must be even, but dimension {d} is size {x.shape[d]}"
+        )
+    a, b = ops.chunk(x, 2, d)
+    return a * ops.sigmoid(b)
+
+
+def _channel_shape(p: Tensor, x: Tensor) -> Tensor:
+    return p.reshape((1, -1) + (1,) * (x.ndim - 2))
+
+
+def group_norm(
+    x: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each sample over the channels of each of `num_groups` groups (and all
+    spatial dims) with the biased variance, then * weight + bias per channel (C,)."""
+    if x.ndim < 2:
+        raise RuntimeError(f"group_norm: expected an input with at least 2 dims, got {x.shape}")
+    n, c = x.shape[:2]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(
+            "group_norm: expected number of channels in input to be divisible by num_groups, "
+            f"but got input of shape {list(x.shape)} and num_groups={num_groups}"
+        )
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != (c,):
+            raise RuntimeError(f"group_norm: expected {name} of shape ({c},), got {p.shape}")
+    g = x.reshape(n, num_groups, -1)
+    mean = g.mean(dim=-1, keepdim=True)
+    var = ops.var(g, -1, 0, True)
+    y = ((g - mean) / ops.sqrt(var + eps)).reshape(x.shape)
+    if weight is not None:
+        y = y * _channel_shape(weight, x)
+    if bias is not None:
+        y = y + _channel_shape(bias, x)
+    return y
+
+
+def instance_norm(
+    x: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel of each sample over its spatial dims (biased variance), then
+    * weight + bias per channel. With `use_input_stats` the running stats, when given, move
+    toward the batch average of the per-sample means and unbiased variances; without, they
+    normalise instead."""
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input (N, C, *), got shape {x.shape}")
+    dims = tuple(range(2, x.ndim))
+    if use_input_stats:
+        count = int(np.prod(x.shape[2:]))
+        if count <= 1:
+            raise ValueError(
+                f"instance_norm: expected more than 1 spatial element when training, got "
+                f"input size {list(x.shape)}"
+            )
+        mean = x.mean(dim=dims, keepdim=True)
+        var = ops.var(x, dims, 0, True)
+        if running_mean is not None or running_var is not None:
+            from ..autograd import no_grad
+
+            with no_grad():
+                if running_mean is not None:
+                    m = mean.detach().reshape(x.shape[:2]).mean(0)
+                    new = running_mean * (1 - momentum) + m.to(dtype=running_mean.dtype) * momentum
+                    running_mean.copy_(new)
+                if running_var is not None:
+                    v = var.detach().reshape(x.shape[:2]) * (count / (count - 1))
+                    v = v.mean(0).to(dtype=running_var.dtype)
+                    running_var.copy_(running_var * (1 - momentum) + v * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(
+                "instance_norm: running_mean and running_var are needed without use_input_stats"
+            )
+        mean = _channel_shape(running_mean, x)
+        var = _channel_shape(running_var, x)
+    y = (x - mean) / ops.sqrt(var + eps)
+    if weight is not None:
+        y = y * _channel_shape(weight, x)
+    if bias is not None:
+        y = y + _channel_shape(bias, x)
+    return y
+
+
+def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C r^2, H, W) -> (*, C, H r, W r), as PyTorch's sub-pixel rearrangement."""
+    r = int(upscale_factor)
+    if x.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle: expects input to have at least 3 dims, got {x.shape}")
+    *lead, c, h, w = x.shape
+    if r <= 0 or c % (r * r):
+        raise RuntimeError(
+            f"pixel_shuffle: expects its input's 'channel' dimension ({c}) to be divisible by "
+            f"the square of upscale_factor ({r})"
+        )
+    k = len(lead)
+    y = x.reshape(*lead, c // (r * r), r, r, h, w)
+    y = y.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return y.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(x: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of pixel_shuffle."""
+    r = int(downscale_factor)
+    if x.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle: expects input to have at least 3 dims, got {x.shape}")
+    *lead, c, h, w = x.shape
+    if r <= 0 or h % r or w % r:
+        raise RuntimeError(
+            f"pixel_unshuffle: expects height ({h}) and width ({w}) to be divisible by "
+            f"downscale_factor ({r})"
+        )
+    k = len(lead)
+    y = x.reshape(*lead, c, h // r, r, w // r, r)
+    y = y.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return y.reshape(*lead, c * r * r, h // r, w // r)
+
+
+__all__ += [
+    "glu",
+    "group_norm",
+    "hardsigmoid",
+    "hardswish",
+    "instance_norm",
+    "mish",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "selu",
+    "softmin",
+]

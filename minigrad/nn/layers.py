@@ -816,3 +816,149 @@ class ParameterDict(Module):
 
     def items(self) -> Any:
         return self._parameters.items()
+
+
+# ---------------------------------------------------------------------- batch 2
+class LogSigmoid(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.logsigmoid(x)
+
+
+class Softmin(Softmax):
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmin(x, self.dim)
+
+
+class _InplaceActivation(Module):
+    """An activation with PyTorch's `inplace` flag (accepted; computes out of place)."""
+
+    _fn: Any = None
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return type(self)._fn(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class SELU(_InplaceActivation):
+    _fn = staticmethod(F.selu)
+
+
+class Mish(_InplaceActivation):
+    _fn = staticmethod(F.mish)
+
+
+class Hardswish(_InplaceActivation):
+    _fn = staticmethod(F.hardswish)
+
+
+class Hardsigmoid(_InplaceActivation):
+    _fn = staticmethod(F.hardsigmoid)
+
+
+class GLU(Module):
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.glu(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class _ConstantPadNd(Module):
+    _n = 2
+
+    def __init__(self, padding: Any, value: float) -> None:
+        super().__init__()
+        if isinstance(padding, int):
+            padding = (padding,) * (2 * self._n)
+        padding = tuple(int(p) for p in padding)
+        if len(padding) != 2 * self._n:
+            raise ValueError(
+                f"{type(self).__name__}: padding must be an int or {2 * self._n} ints, "
+                f"got {padding}"
+            )
+        self.padding, self.value = padding, value
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pad(x, self.padding, "constant", self.value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ConstantPad1d(_ConstantPadNd):
+    """Pad the last dim by (left, right) with `value`."""
+
+    _n = 1
+
+
+class ConstantPad2d(_ConstantPadNd):
+    """Pad the last two dims by (left, right, top, bottom) with `value`."""
+
+    _n = 2
+
+
+class ZeroPad1d(ConstantPad1d):
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}"
+
+
+class ZeroPad2d(ConstantPad2d):
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}"
+
+
+class PixelShuffle(Module):
+    def __init__(self, upscale_factor: int) -> None:
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    def __init__(self, downscale_factor: int) -> None:
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
+
+
+__all__ += [
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "GLU",
+    "Hardsigmoid",
+    "Hardswish",
+    "LogSigmoid",
+    "Mish",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "SELU",
+    "Softmin",
+    "ZeroPad1d",
+    "ZeroPad2d",
+]

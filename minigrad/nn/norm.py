@@ -150,3 +150,106 @@ class LayerNorm(Module):
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
         )
+
+
+class GroupNorm(Module):
+    """Normalise each sample over groups of `num_channels // num_groups` channels (and all
+    spatial dims); weight (1s) and bias (0s) per channel when `affine`."""
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError("num_channels must be divisible by num_groups")
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = eps, affine
+        dt = np.float32 if dtype is None else np.dtype(dtype)
+        dev = normalize_device(device)
+        if affine:
+            self.weight = Parameter(ones(num_channels, dtype=dt, device=dev))
+            self.bias = Parameter(zeros(num_channels, dtype=dt, device=dev))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            with no_grad():
+                self.weight.fill_(1.0)
+                self.bias.zero_()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Normalise each channel of each sample over its spatial dims. PyTorch's defaults:
+    affine=False, track_running_stats=False; with running stats, evaluation mode uses
+    them. An unbatched input (one dim fewer) is accepted."""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        batched = self._dims[0] + 1
+        if x.ndim not in (batched - 1, batched):
+            raise ValueError(
+                f"{type(self).__name__}: expected a {batched - 1}-d or {batched}-d input, got "
+                f"shape {x.shape}"
+            )
+        if x.ndim == batched - 1:
+            return self.forward(x.unsqueeze(0)).squeeze(0)
+        # as PyTorch's: momentum=None keeps the running stats (a factor of 0), and
+        # num_batches_tracked stays 0
+        factor = 0.0 if self.momentum is None else self.momentum
+        use_input = self.training or not self.track_running_stats
+        return F.instance_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            use_input,
+            factor,
+            self.eps,
+        )
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm over x `(N, C, L)` (or `(C, L)`)."""
+
+    _dims = (2,)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm over x `(N, C, H, W)` (or `(C, H, W)`)."""
+
+    _dims = (3,)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over x `(N, C, D, H, W)` (or `(C, D, H, W)`)."""
+
+    _dims = (4,)
+
+
+__all__ += ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]

@@ -415,7 +415,11 @@ class CumSum(Function):
         self.dim = dim
 
     def forward(self, x):
-        return get_array_module(x).cumsum(x, axis=self.dim)
+        xp = get_array_module(x)
+        if x.dtype in (np.float32, np.float16):  # PyTorch's CPU kernel accumulates wider
+            wide = np.float64 if x.dtype == np.float32 else np.float32
+            return xp.cumsum(x, axis=self.dim, dtype=wide).astype(x.dtype)
+        return xp.cumsum(x, axis=self.dim)
 
     def backward(self, gy):
         f = Flip((self.dim,))

@@ -1,5 +1,12 @@
-"""Utilities on parameters, as in `torch.nn.utils`: gradient clipping."""
+"""Utilities on parameters, as in `torch.nn.utils`: gradient clipping and conversion to
+and from one flat vector."""
 
 from .clip_grad import clip_grad_norm_, clip_grad_value_
+from .convert_parameters import parameters_to_vector, vector_to_parameters
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "parameters_to_vector",
+    "vector_to_parameters",
+]

@@ -1,0 +1,598 @@
+"""Structural and statistical ops, as PyTorch names them: dot, mv, diagonal, trace,
+cumprod, movedim, count_nonzero, median, unique, meshgrid, tile, repeat_interleave,
+hstack / vstack / column_stack / dstack, atleast_1d/2d/3d, tensor_split, diff and
+var_mean / std_mean.
+
+The differentiable ones are compositions of existing ops (index, slice, permute, cat,
+mul), or Functions whose backward is written with ops, so higher derivatives come free.
+"""
+
+from __future__ import annotations
+
+import builtins
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..backend import get_array_module
+from ..tensor import Tensor, _to_array
+from .elementwise import scale
+from .indexing import Flip, _dim, index_select, narrow
+from .linalg import matmul
+from .pointwise import logical_xor
+from .reduce import (
+    broadcast_to,
+    mean,
+    normalize_dims,
+    reduce_dims,
+    reduce_sum,
+    std,
+    values_indices,
+    var,
+)
+from .shape import GetItem, TakeAlong, cast, cat, clone, getitem, permute, repeat, reshape
+
+
+def _tensor(x: Any, op: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    return x
+
+
+# ---------------------------------------------------------------------- products
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """The inner product of two 1-D tensors of one size and dtype, a 0-d tensor."""
+    if _tensor(a, "dot").ndim != 1 or _tensor(b, "dot").ndim != 1:
+        raise RuntimeError(f"dot: expects two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    if a.shape != b.shape:
+        raise RuntimeError(
+            f"dot: inconsistent tensor size, expected tensors of one size, got {a.shape[0]} "
+            f"and {b.shape[0]} elements"
+        )
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"dot: expected both vectors to have one dtype, got {a.dtype} and {b.dtype}"
+        )
+    return matmul(a, b)
+
+
+def mv(a: Tensor, v: Tensor) -> Tensor:
+    """The product of a 2-D matrix (n, m) and a 1-D vector (m,), a vector (n,)."""
+    if _tensor(a, "mv").ndim != 2 or _tensor(v, "mv").ndim != 1:
+        raise RuntimeError(
+            f"mv: expects a 2-D matrix and a 1-D vector, got shapes {a.shape} and {v.shape}"
+        )
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(
+            f"mv: size mismatch, matrix of shape {a.shape} and vector of shape {v.shape}"
+        )
+    if a.dtype != v.dtype:
+        raise RuntimeError(
+            f"mv: expected matrix and vector of one dtype, got {a.dtype} and {v.dtype}"
+        )
+    return matmul(a, v)
+
+
+# ---------------------------------------------------------------------- diagonal, trace
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The `offset`-th diagonal of the (dim1, dim2) planes, as a last dim (a copy here;
+    PyTorch returns a view)."""
+    x = _tensor(x, "diagonal")
+    if x.ndim < 2:
+        raise RuntimeError(f"diagonal: expects a tensor with at least 2 dims, got shape {x.shape}")
+    d1, d2 = normalize_dims((dim1, dim2), x.ndim, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal: dim1 and dim2 can't be the same dim ({dim1}, {dim2})")
+    k = int(offset)
+    r, c = x.shape[d1], x.shape[d2]
+    size = builtins.max(builtins.min(r, c - k) if k >= 0 else builtins.min(r + k, c), 0)
+    xp = get_array_module(x._data)
+    ar = xp.arange(size)
+    rows, cols = (ar, ar + k) if k >= 0 else (ar - k, ar)
+    order = tuple(i for i in range(x.ndim) if i not in (d1, d2)) + (d1, d2)
+    return GetItem((Ellipsis, rows, cols))(permute(x, order))
+
+
+def trace(x: Tensor) -> Tensor:
+    """The sum of a matrix's main diagonal; integer matrices sum in int64."""
+    if _tensor(x, "trace").ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix (2-D tensor), got shape {x.shape}")
+    if x.dtype.kind == "b":
+        raise RuntimeError("trace: not implemented for bool tensors (as in PyTorch)")
+    d = diagonal(x)
+    return reduce_sum(cast(d, np.int64) if d.dtype.kind in "iu" else d)
+
+
+# ---------------------------------------------------------------------- cumprod
+def _shift(t: Tensor, s: int, d: int, fill: float) -> Tensor:
+    """t moved `s` places up along dim d, the first s places filled with `fill`."""
+    n = t.shape[d]
+    xp = get_array_module(t._data)
+    pad_shape = list(t.shape)
+    pad_shape[d] = builtins.min(s, n)
+    pad = Tensor._make(xp.full(tuple(pad_shape), fill, dtype=t.dtype), False)
+    if s >= n:
+        return pad
+    return cat([pad, narrow(t, d, 0, n - s)], d)
+
+
+def _scan_prod(x: Tensor, d: int) -> Tensor:
+    """Inclusive running product by doubling (log2 n products), no division."""
+    n, s = x.shape[d], 1
+    while s < n:
+        x = x * _shift(x, s, d, 1)
+        s *= 2
+    return x
+
+
+class CumProd(Function):
+    """Running product along a dim (PyTorch's order and accumulation type). The gradient,
+    exact where x has zeros: gx_i = E_i R_i with E the exclusive running product and
+    R_i = gy_i + x_(i+1) R_(i+1) a linear recurrence, both computed as log-depth scans of
+    products and sums, so the backward is differentiable to every order."""
+
+    op_name = "cumprod"
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def forward(self, x):
+        # PyTorch's CPU accumulation types: float32 multiplies in float64, float16 in float32
+        acc = {np.dtype(np.float32): np.float64, np.dtype(np.float16): np.float32}.get(x.dtype)
+        if acc is not None:
+            return get_array_module(x).cumprod(x.astype(acc), axis=self.dim).astype(x.dtype)
+        return get_array_module(x).cumprod(x, axis=self.dim)
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        d, n = self.dim, x.shape[self.dim]
+        excl = _shift(_scan_prod(x, d), 1, d, 1)
+        flip = Flip((d,))
+        b = flip(gy)
+        a = _shift(Flip((d,))(x), 1, d, 0)
+        s = 1
+        while s < n:
+            b = b + a * _shift(b, s, d, 0)
+            if 2 * s < n:
+                a = a * _shift(a, s, d, 0)
+            s *= 2
+        return excl * Flip((d,))(b)
+
+
+def cumprod(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """Running product along `dim`; bool and integer input multiply in int64 unless
+    `dtype`. Gradients are exact at zeros, at every order."""
+    x = _tensor(x, "cumprod")
+    if dtype is not None:
+        x = cast(x, dtype)
+    elif x.dtype.kind in "biu":
+        x = cast(x, np.int64)
+    if x.ndim == 0:
+        normalize_dims(dim, 0, "cumprod")
+        return clone(x)
+    return CumProd(_dim(dim, x, "cumprod"))(x)
+
+
+# ---------------------------------------------------------------------- layout
+def _int_tuple(v: Any) -> tuple[int, ...]:
+    if isinstance(v, int | np.integer):
+        return (int(v),)
+    return tuple(int(i) for i in v)
+
+
+def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
+    """x with the dims at `source` moved to `destination` (ints or sequences of one
+    length), the other dims keeping their order."""
+    x = _tensor(x, "movedim")
+    src, dst = _int_tuple(source), _int_tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: invalid source or destination dims: source ({list(src)} dims) should "
+            f"contain the same number of dims as destination ({list(dst)} dims)"
+        )
+    if x.ndim == 0:
+        normalize_dims(src, 0, "movedim")
+        normalize_dims(dst, 0, "movedim")
+        return x
+    s = normalize_dims(src, x.ndim, "movedim") or ()
+    t = normalize_dims(dst, x.ndim, "movedim") or ()
+    if len(set(s)) != len(s) or len(set(t)) != len(t):
+        raise RuntimeError(
+            f"movedim: repeated dim in source {list(src)} or destination {list(dst)}"
+        )
+    order = [i for i in range(x.ndim) if i not in s]
+    for dest, so in sorted(zip(t, s, strict=True)):
+        order.insert(dest, so)
+    return permute(x, tuple(order))
+
+
+def count_nonzero(x: Tensor, dim: Any = None) -> Tensor:
+    """How many elements (along `dim`, an int or a tuple) are nonzero; int64."""
+    a = _tensor(x, "count_nonzero")._data
+    xp = get_array_module(a)
+    dims = reduce_dims(dim, a.ndim, "count_nonzero") if dim is not None else None
+    out = (a != 0).sum(axis=dims) if a.ndim else (a != 0)
+    return Tensor._make(xp.asarray(out, dtype=np.int64), False)
+
+
+# ---------------------------------------------------------------------- median
+class MedianAll(Function):
+    """The lower median of all elements (NaN if any is NaN). Its gradient is spread evenly
+    over the elements equal to the median, as PyTorch's."""
+
+    uses_inputs = False
+    op_name = "median"
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        flat = x.reshape(-1)
+        self.shape = x.shape
+        if flat.size == 0:
+            self.share = xp.zeros(x.shape, dtype=x.dtype)
+            return xp.asarray(np.nan, dtype=x.dtype)
+        nan = xp.isnan(flat) if x.dtype.kind == "f" else xp.zeros(flat.shape, dtype=bool)
+        if bool(nan.any()):
+            m = xp.asarray(np.nan, dtype=x.dtype)
+            hit = xp.isnan(x)
+        else:
+            m = xp.sort(flat)[(flat.size - 1) // 2]
+            hit = x == m
+        self.share = (hit / hit.sum()).astype(x.dtype)
+        return xp.asarray(m, dtype=x.dtype)
+
+    def backward(self, gy):
+        return scale(broadcast_to(gy, self.shape), self.share)
+
+
+def median(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The lower of the two middle values. Without `dim`, of all elements, a 0-d tensor;
+    with an int `dim`, PyTorch's (values, indices) pair along it (ties: the first in the
+    input's order). NaN counts as the largest value but is the result wherever present."""
+    x = _tensor(x, "median")
+    if x.dtype.kind == "b":
+        raise RuntimeError("median: not implemented for bool tensors (as in PyTorch)")
+    if dim is None:
+        return MedianAll()(x)
+    if x.ndim == 0:
+        normalize_dims(dim, 0, "median")
+        zero = get_array_module(x._data).zeros((), np.int64)
+        return values_indices(clone(x), Tensor._make(zero, False))
+    d = _dim(dim, x, "median")
+    n = x.shape[d]
+    if n == 0:
+        raise IndexError(f"median: dim {dim} of the input of shape {x.shape} has no elements")
+    xp = get_array_module(x._data)
+    order = xp.argsort(x._data, axis=d, kind="stable")  # NaN last, in input order
+    if x.dtype.kind == "f":
+        nans = xp.isnan(x._data).sum(axis=d, keepdims=True)
+        pos = xp.where(nans > 0, n - nans, (n - 1) // 2)
+    else:
+        pos = xp.full(x.shape[:d] + (1,) + x.shape[d + 1 :], (n - 1) // 2)
+    idx = xp.take_along_axis(order, pos, axis=d).astype(np.int64)
+    values = TakeAlong(idx, d, x.shape)(x)
+    if not keepdim:
+        values = reshape(values, x.shape[:d] + x.shape[d + 1 :])
+        idx = idx.reshape(values.shape)
+    return values_indices(values, Tensor._make(idx, False))
+
+
+# ---------------------------------------------------------------------- unique
+def unique(
+    x: Tensor,
+    sorted: bool = True,  # noqa: A002 - PyTorch's name
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
+    """The distinct elements (or slices along `dim`), in ascending order, with PyTorch's
+    optional int64 `inverse` (where each input element went) and `counts`. Every NaN is
+    distinct from every other, as in PyTorch. Not differentiable; always sorted."""
+    a = _tensor(x, "unique")._data
+    xp = get_array_module(a)
+    if dim is None:
+        out, inv, cnt = xp.unique(
+            a.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
+        )
+        inv = inv.reshape(a.shape)
+    else:
+        if a.ndim == 0:
+            raise IndexError(f"unique: dim {dim} out of range for a 0-d tensor")
+        d = normalize_dims(dim, a.ndim, "unique")[0]
+        if a.shape[d] == 0:
+            out, inv, cnt = a, xp.zeros(0, np.int64), xp.zeros(0, np.int64)
+        else:
+            out, inv, cnt = xp.unique(a, return_inverse=True, return_counts=True, axis=d)
+            inv = inv.reshape(-1)
+    result = [Tensor._make(xp.ascontiguousarray(out), False)]
+    if return_inverse:
+        result.append(Tensor._make(inv.astype(np.int64), False))
+    if return_counts:
+        result.append(Tensor._make(cnt.astype(np.int64), False))
+    return result[0] if len(result) == 1 else tuple(result)
+
+
+# ---------------------------------------------------------------------- grids, tiles
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids from 0-d or 1-d tensors: with indexing='ij' (the default, with
+    PyTorch's warning when not given) output i varies along dim i; 'xy' swaps the first
+    two dims. Each grid is an expanded (read-only) view; gradients sum back."""
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tuple(tensors[0])
+    if not tensors:
+        raise RuntimeError("meshgrid: expects a non-empty list of tensors")
+    if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the "
+            "indexing argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for i, t in enumerate(tensors):
+        if _tensor(t, "meshgrid").ndim > 1:
+            raise RuntimeError(f"meshgrid: tensor {i} must be 0-d or 1-d, got shape {t.shape}")
+        if t.dtype != tensors[0].dtype or t.device != tensors[0].device:
+            raise RuntimeError(
+                f"meshgrid: expects all tensors to have one dtype and device, got "
+                f"{tensors[0].dtype} and {t.dtype}"
+            )
+    sizes = [t.numel() for t in tensors]
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        axes[0], axes[1] = 1, 0
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for t, ax in zip(tensors, axes, strict=True):
+        shape = [1] * len(tensors)
+        shape[ax] = t.numel()
+        out.append(broadcast_to(reshape(t, tuple(shape)), tuple(sizes)))
+    return tuple(out)
+
+
+def tile(x: Tensor, dims: Any) -> Tensor:
+    """x repeated `dims[i]` times along dim i; a shorter `dims` is padded with leading 1s
+    (unlike `repeat`)."""
+    x = _tensor(x, "tile")
+    reps = _int_tuple(dims)
+    reps = (1,) * (x.ndim - len(reps)) + reps
+    return repeat(x, reps)
+
+
+def repeat_interleave(
+    x: Tensor, repeats: Any = None, dim: int | None = None, *, output_size: int | None = None
+) -> Tensor:
+    """Each element (or slice along `dim`) repeated `repeats` times in place: an int, or a
+    tensor with one count per slice. Without `dim` x is flattened first. Called with a
+    1-D int tensor alone, the indices 0..n-1 each repeated that many times."""
+    x = _tensor(x, "repeat_interleave")
+    if repeats is None:
+        counts = x._data
+        if counts.ndim > 1 or counts.dtype.kind not in "iu":
+            raise RuntimeError(
+                f"repeat_interleave: repeats must be a 0-d or 1-d integer tensor, got shape "
+                f"{x.shape} and dtype {x.dtype}"
+            )
+        xp = get_array_module(counts)
+        if counts.size and int(counts.min()) < 0:
+            raise RuntimeError("repeat_interleave: repeats can not be negative")
+        return Tensor._make(xp.repeat(xp.arange(counts.size), counts.reshape(-1)), False)
+    if dim is None:
+        x, d = reshape(x, (-1,)), 0
+    elif x.ndim == 0:
+        normalize_dims(dim, 0, "repeat_interleave")
+        x, d = reshape(x, (1,)), 0
+    else:
+        d = _dim(dim, x, "repeat_interleave")
+    n = x.shape[d]
+    xp = get_array_module(x._data)
+    r = repeats._data if isinstance(repeats, Tensor) else _to_array(repeats)
+    r = xp.asarray(r)
+    if r.dtype.kind not in "iu":
+        raise RuntimeError(f"repeat_interleave: repeats must be integers, got dtype {r.dtype}")
+    if r.ndim > 1 or (r.size != 1 and r.size != n):
+        raise RuntimeError(
+            f"repeat_interleave: repeats of shape {tuple(r.shape)} must have one element or "
+            f"{n} (the size of dim {d})"
+        )
+    if r.size and int(r.min()) < 0:
+        raise RuntimeError("repeat_interleave: repeats can not be negative")
+    r = xp.broadcast_to(r.reshape(-1), (n,))
+    index = xp.repeat(xp.arange(n), r)
+    if output_size is not None and int(output_size) != index.size:
+        raise RuntimeError(
+            f"repeat_interleave: output_size {output_size} does not match the {index.size} "
+            "elements the repeats give"
+        )
+    return index_select(x, d, Tensor._make(index, False))
+
+
+# ---------------------------------------------------------------------- stacking
+def _atleast(nd: int, tensors: tuple, name: str) -> Any:
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        return tuple(_atleast(nd, (t,), name) for t in tensors[0])
+    out = []
+    for t in tensors:
+        _tensor(t, name)
+        if t.ndim >= nd:
+            out.append(t)
+        elif nd == 3 and t.ndim == 2:
+            out.append(reshape(t, t.shape + (1,)))
+        elif nd == 3 and t.ndim == 1:
+            out.append(reshape(t, (1,) + t.shape + (1,)))
+        else:
+            out.append(reshape(t, (1,) * (nd - t.ndim) + t.shape))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    return _atleast(1, tensors, "atleast_1d")
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """0-d -> (1, 1), (n,) -> (1, n); more dims as they are."""
+    return _atleast(2, tensors, "atleast_2d")
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """0-d -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1), as PyTorch's."""
+    return _atleast(3, tensors, "atleast_3d")
+
+
+def _list(tensors: Any, name: str) -> list[Tensor]:
+    ts = list(tensors)
+    if not ts:
+        raise RuntimeError(f"{name}: expects a non-empty sequence of tensors")
+    return [_tensor(t, name) for t in ts]
+
+
+def hstack(tensors: Any) -> Tensor:
+    """1-D tensors joined end to end; others along dim 1."""
+    ts = [atleast_1d(t) for t in _list(tensors, "hstack")]
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Any) -> Tensor:
+    """Rows stacked: each tensor made at least 2-D, joined along dim 0."""
+    return cat([atleast_2d(t) for t in _list(tensors, "vstack")], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Any) -> Tensor:
+    return cat([atleast_3d(t) for t in _list(tensors, "dstack")], 2)
+
+
+def column_stack(tensors: Any) -> Tensor:
+    """0-d and 1-d tensors as columns (n, 1), others as they are, joined along dim 1."""
+    ts = _list(tensors, "column_stack")
+    return cat([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in ts], 1)
+
+
+def tensor_split(x: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """x split along `dim` into `n` near-equal parts (the first `size % n` one longer), or
+    at the given indices (clamped, as Python slices). Each part is a view."""
+    x = _tensor(x, "tensor_split")
+    if x.ndim == 0:
+        raise RuntimeError("tensor_split: expected at least a 1-dimensional tensor")
+    d = _dim(dim, x, "tensor_split")
+    n = x.shape[d]
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        if ios.dtype.kind not in "iu" or ios.ndim > 1:
+            raise RuntimeError(
+                "tensor_split: indices_or_sections must be a 0-d or 1-d int64 tensor, got "
+                f"shape {ios.shape} and dtype {ios.dtype}"
+            )
+        ios = int(ios.item()) if ios.ndim == 0 else [int(i) for i in ios.tolist()]
+    if isinstance(ios, int | np.integer):
+        k = int(ios)
+        if k <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {k}")
+        q, rem = divmod(n, k)
+        sizes = [q + 1] * rem + [q] * (k - rem)
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    else:
+        idx = [builtins.min(builtins.max(int(i) + (n if int(i) < 0 else 0), 0), n) for i in ios]
+        bounds = [0, *idx, n]
+    parts = []
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        hi = builtins.max(lo, hi)
+        parts.append(getitem(x, (slice(None),) * d + (slice(lo, hi),)))
+    return tuple(parts)
+
+
+# ---------------------------------------------------------------------- diff, statistics
+def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
+    """The n-th forward difference along `dim` (x[1:] - x[:-1], n times), after joining
+    `prepend` and `append`; bool tensors give logical xor, as in PyTorch."""
+    x = _tensor(x, "diff")
+    if x.ndim == 0:
+        raise RuntimeError("diff: expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative but got {n}")
+    d = _dim(dim, x, "diff")
+    parts = [t for t in (prepend, x, append) if t is not None]
+    if len(parts) > 1:
+        parts = [t if isinstance(t, Tensor) else Tensor(_to_array(t)) for t in parts]
+        x = cat(parts, d)
+    for _ in range(n):
+        m = x.shape[d]
+        if m == 0:
+            break
+        hi, lo = narrow(x, d, 1, m - 1), narrow(x, d, 0, m - 1)
+        x = logical_xor(hi, lo) if x.dtype.kind == "b" else hi - lo
+    return x
+
+
+def _correction(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, int]:
+    if isinstance(dim, bool):  # var_mean(x, False): PyTorch's `unbiased` overload
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased else 0
+    return dim, correction
+
+
+def var_mean(
+    x: Tensor,
+    dim: Any = None,
+    unbiased: bool = True,
+    keepdim: bool = False,
+    *,
+    correction: Any = None,
+) -> tuple[Tensor, Tensor]:
+    """(variance, mean) over `dim`, Bessel-corrected unless `unbiased=False` or
+    `correction=0`."""
+    from .elementwise import to_float
+
+    dim, c = _correction(dim, unbiased, correction)
+    x = to_float(_tensor(x, "var_mean"))
+    return var(x, dim, c, keepdim), mean(x, dim, keepdim)
+
+
+def std_mean(
+    x: Tensor,
+    dim: Any = None,
+    unbiased: bool = True,
+    keepdim: bool = False,
+    *,
+    correction: Any = None,
+) -> tuple[Tensor, Tensor]:
+    """(standard deviation, mean) over `dim`."""
+    from .elementwise import to_float
+
+    dim, c = _correction(dim, unbiased, correction)
+    x = to_float(_tensor(x, "std_mean"))
+    return std(x, dim, c, keepdim), mean(x, dim, keepdim)
+
+
+__all__ = [
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "column_stack",
+    "count_nonzero",
+    "cumprod",
+    "diagonal",
+    "diff",
+    "dot",
+    "dstack",
+    "hstack",
+    "median",
+    "meshgrid",
+    "movedim",
+    "mv",
+    "repeat_interleave",
+    "row_stack",
+    "std_mean",
+    "tensor_split",
+    "tile",
+    "trace",
+    "unique",
+    "var_mean",
+    "vstack",
+]
