@@ -252,6 +252,27 @@ def div(x, other, *, rounding_mode: str | None = None) -> Tensor:
 divide = div
 
 
+def add(x, other, *, alpha=1) -> Tensor:
+    """x + alpha * other."""
+    return ops.add(x, other, alpha=alpha)
+
+
+def sub(x, other, *, alpha=1) -> Tensor:
+    """x - alpha * other."""
+    return ops.sub(x, other, alpha=alpha)
+
+
+def mul(x, other) -> Tensor:
+    return ops.mul(x, other)
+
+
+def neg(x) -> Tensor:
+    return ops.neg(x)
+
+
+subtract, multiply, negative = sub, mul, neg
+
+
 def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batched matrix product of (B, N, M) and (B, M, P) tensors."""
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:

@@ -318,10 +318,10 @@ class Tensor:
             raise RuntimeError(f"item(): tensor of shape {self.shape} has more than one element")
         return self._data.reshape(()).item()
 
-    def numpy(self) -> np.ndarray:
+    def numpy(self, *, force: bool = False) -> np.ndarray:
         """A NumPy array (copied from the GPU when needed). Refuses tensors in a graph, like
-        PyTorch: call `.detach()` first."""
-        if self.requires_grad:
+        PyTorch: call `.detach()` first, or pass `force=True` (detaches, as PyTorch's)."""
+        if self.requires_grad and not force:
             raise RuntimeError(
                 "numpy(): tensor requires grad; call .detach().numpy() to leave the graph"
             )
@@ -347,12 +347,25 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def to(self, device: Any = None, dtype: Any = None) -> Tensor:
-        """Move to `device` and/or cast to `dtype`; differentiable like PyTorch's."""
+    def to(
+        self,
+        device: Any = None,
+        dtype: Any = None,
+        non_blocking: bool = False,
+        copy: bool = False,
+    ) -> Tensor:
+        """Move to `device` and/or cast to `dtype`, or to another tensor's device and dtype
+        (`x.to(y)`); differentiable like PyTorch's. `copy=True` always gives a new tensor;
+        `non_blocking` changes nothing here."""
         from .ops import shape as _shape
 
+        if isinstance(device, Tensor):
+            device, dtype = device.device, device.dtype if dtype is None else dtype
         if isinstance(device, type | np.dtype) and dtype is None:
             device, dtype = None, device
+        if copy:
+            out = self.to(device, dtype)
+            return out.clone() if out is self else out
         out = self
         if dtype is not None and np.dtype(dtype) != self.dtype:
             out = _shape.cast(out, np.dtype(dtype))
@@ -938,11 +951,13 @@ class Tensor:
         return self._compare(other, "__rxor__")
 
     # ------------------------------------------------------------------ methods
-    def add(self, other: Any) -> Tensor:
-        return _ops().add(self, other)
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self + alpha * other, as PyTorch's."""
+        return _ops().add(self, other, alpha=alpha)
 
-    def sub(self, other: Any) -> Tensor:
-        return _ops().sub(self, other)
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self - alpha * other, as PyTorch's."""
+        return _ops().sub(self, other, alpha=alpha)
 
     def mul(self, other: Any) -> Tensor:
         return _ops().mul(self, other)
@@ -1902,8 +1917,25 @@ def rand(
     return _new(random.rand(_shape(shape), dtype, normalize_device(device)), requires_grad)
 
 
-def randint(low: int, high: int, size: Any, device: Any = "cpu") -> Tensor:
-    return _new(random.randint(low, high, tuple(size), normalize_device(device)), False)
+def randint(
+    low: int,
+    high: Any = None,
+    size: Any = None,
+    *,
+    dtype: Any = None,
+    device: Any = "cpu",
+    requires_grad: bool = False,
+) -> Tensor:
+    """Integers drawn uniformly from [low, high), int64 unless `dtype`; as PyTorch's,
+    `randint(high, size)` draws from [0, high)."""
+    if size is None:
+        if high is None or not isinstance(high, tuple | list):
+            raise TypeError("randint: give the size, as randint(high, size) or (low, high, size)")
+        low, high, size = 0, low, high
+    arr = random.randint(low, high, tuple(size), normalize_device(device))
+    if dtype is not None:
+        arr = arr.astype(np.dtype(dtype))
+    return _new(arr, requires_grad)
 
 
 def arange(

@@ -480,3 +480,48 @@ def test_augmented_assignment_after_a_consumer_saved_the_value_is_refused_at_bac
         h += 1
         with pytest.raises(RuntimeError, match=error):
             (y.sum() + h.sum()).backward()
+
+
+# ---------------------------------------------------------------- small signatures
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "lib.ones(2, 3).to(lib.zeros(1, dtype=lib.float64))",
+        "lib.ones(2).to(lib.float64, copy=True)",
+        "lib.ones(2).to('cpu', lib.int64)",
+        "lib.ones(2, requires_grad=True).numpy(force=True)",
+        "lib.add(lib.ones(3), lib.arange(3.0), alpha=2)",
+        "lib.ones(3).sub(lib.arange(3.0), alpha=0.5)",
+        "lib.ones(3).add(2, alpha=3)",
+        "lib.subtract(lib.mul(lib.ones(2), 3), lib.neg(lib.ones(2)))",
+        "F.softmax(lib.tensor([1, 2, 3]), 0, dtype=lib.float64)",
+        "F.log_softmax(lib.tensor([[1.0, 2.0]]), dim=1, dtype=lib.float64)",
+        "lib.where(lib.tensor([[True, False], [False, True]]))[1]",
+        "lib.nn.Linear(2, 3).half().weight.dtype == lib.float16",
+        "lib.nn.Linear(2, 3).to(lib.zeros(1, dtype=lib.float64)).bias.dtype == lib.float64",
+        "lib.randint(5, (3, 4)).shape",
+        "lib.randint(2, 5, (6,), dtype=lib.int32).dtype",
+    ],
+)
+def test_signatures_ported_programs_use(expr):
+    got = eval(expr, {"lib": mg, "F": F})
+    want = eval(expr, {"lib": torch, "F": TF})
+    if isinstance(want, torch.Tensor):
+        same(got, want, rtol=1e-6)
+    elif isinstance(want, np.ndarray):
+        np.testing.assert_array_equal(got, want)
+    elif isinstance(want, torch.dtype):
+        assert str(np.dtype(got)) == str(want).replace("torch.", "")
+    else:
+        assert tuple(got) == tuple(want) if isinstance(want, tuple) else got == want
+
+
+def test_randint_draws_in_range_and_repeats_with_the_seed():
+    mg.manual_seed(3)
+    a = mg.randint(5, (1000,))
+    mg.manual_seed(3)
+    b = mg.randint(0, 5, (1000,))
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert a.dtype == np.int64 and set(np.unique(a.numpy())) == {0, 1, 2, 3, 4}
+    with pytest.raises(TypeError, match="give the size"):
+        mg.randint(5)

@@ -258,11 +258,19 @@ def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
     return y
 
 
-def softmax(x: Tensor, dim: int | None = None) -> Tensor:
+def softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """softmax along `dim`; `dtype` casts the input first, as PyTorch's."""
+    if dtype is not None:
+        x = x.to(dtype=dtype)
     return ops.softmax(x, _softmax_dim(x, dim, "softmax"))
 
 
-def log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
+def log_softmax(
+    x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
+    """log_softmax along `dim`; `dtype` casts the input first, as PyTorch's."""
+    if dtype is not None:
+        x = x.to(dtype=dtype)
     return ops.log_softmax(x, _softmax_dim(x, dim, "log_softmax"))
 
 

@@ -311,6 +311,8 @@ class Module:
     def to(self, device: Any = None, dtype: Any = None) -> Module:
         """Move parameters and buffers in place (the objects stay the same, so an optimizer
         made before the move keeps working)."""
+        if isinstance(device, Tensor):  # m.to(tensor): its device and dtype
+            device, dtype = device.device, device.dtype if dtype is None else dtype
         if isinstance(device, type | np.dtype) and dtype is None:
             device, dtype = None, device
         if dtype is not None:
@@ -332,6 +334,9 @@ class Module:
 
     def float(self) -> Module:
         return self.to(dtype=np.float32)
+
+    def half(self) -> Module:
+        return self.to(dtype=np.float16)
 
     # ------------------------------------------------------------------ state
     def _state_items(self) -> Iterator[tuple[str, Tensor]]:

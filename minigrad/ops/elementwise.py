@@ -425,13 +425,19 @@ class Where(Function):
         )
 
 
-def add(a: Any, b: Any) -> Tensor:
+def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
+    """a + alpha * b (PyTorch's `add`)."""
+    if alpha != 1:
+        b = b * alpha
     if not _same(a, b):
         a, b = promote(a, b)
     return Add()(a, b)
 
 
-def sub(a: Any, b: Any) -> Tensor:
+def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
+    """a - alpha * b (PyTorch's `sub`)."""
+    if alpha != 1:
+        b = b * alpha
     if not _same(a, b):
         a, b = promote(a, b)
     return Sub()(a, b)
@@ -526,9 +532,16 @@ def minimum(a: Any, b: Any) -> Tensor:
     return Maximum(-1.0)(a, b)
 
 
-def where(cond: Any, a: Any, b: Any) -> Tensor:
+def where(cond: Any, a: Any = None, b: Any = None) -> Any:
     """Pick a where cond is true, else b; cond is a boolean array or tensor (no gradient).
-    a and b may be Python scalars; the dtype follows PyTorch's promotion."""
+    a and b may be Python scalars; the dtype follows PyTorch's promotion. `where(cond)`
+    alone is `nonzero(cond, as_tuple=True)`, as in PyTorch."""
+    if a is None and b is None:
+        from .indexing import nonzero
+
+        return nonzero(cond if isinstance(cond, Tensor) else Tensor(cond), as_tuple=True)
+    if a is None or b is None:
+        raise TypeError("where: give both values, where(cond, a, b), or neither")
     cond = cond._data if isinstance(cond, Tensor) else cond
     ref = a if isinstance(a, Tensor) else b
     if not isinstance(ref, Tensor):  # two constants: a constant result on cond's device
