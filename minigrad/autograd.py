@@ -832,13 +832,22 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    allow_unused: bool = False,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """Gradients of `outputs` with respect to `inputs`, returned without touching `.grad`.
 
     With `create_graph=True` the returned gradients are part of the graph and can be
-    differentiated again (a gradient penalty needs this).
+    differentiated again (a gradient penalty needs this). An input the outputs do not
+    depend on is an error, or None with `allow_unused=True`, or zeros with
+    `materialize_grads=True` (which implies `allow_unused`), as in PyTorch.
     """
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched=True (vmap over grad_outputs)")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad: materialize_grads=True needs allow_unused to be True or None")
+    allow_unused = bool(allow_unused) or materialize_grads
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     if retain_graph is None:
@@ -857,7 +866,9 @@ def grad(
                 f"grad: input {i} of shape {t.shape} was not used in the graph of the outputs "
                 "(pass allow_unused=True to get None for it)"
             )
-        if g is not None and not create_graph:
+        if g is None and materialize_grads:
+            g = _tensor_module().zeros_like(t)
+        elif g is not None and not create_graph:
             g = _owned(g, seen)
         result.append(g)
     return tuple(result)

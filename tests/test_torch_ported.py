@@ -525,3 +525,51 @@ def test_randint_draws_in_range_and_repeats_with_the_seed():
     assert a.dtype == np.int64 and set(np.unique(a.numpy())) == {0, 1, 2, 3, 4}
     with pytest.raises(TypeError, match="give the size"):
         mg.randint(5)
+
+
+@pytest.mark.parametrize(
+    "build, shape",
+    [
+        ("lib.nn.Conv2d(2, 3, 3, padding=1)", (2, 5, 5)),
+        ("lib.nn.Conv2d(2, 4, 3, padding='same', dilation=2)", (2, 7, 6)),
+        ("lib.nn.ConvTranspose2d(2, 3, 4, 2, 1)", (2, 5, 5)),
+        ("lib.nn.MaxPool2d(2)", (2, 6, 4)),
+        ("lib.nn.AvgPool2d(3, 2, 1, count_include_pad=False)", (2, 5, 5)),
+    ],
+)
+def test_unbatched_inputs_match_torch(build, shape):
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    mg.manual_seed(0)
+    m = eval(build, {"lib": mg})
+    t = eval(build, {"lib": torch})
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            dict(t.named_parameters())[name].copy_(torch.tensor(p.detach().numpy()))
+    mx, tx = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = m(mx), t(tx)
+    same(y, ty, rtol=1e-5, atol=1e-6)
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    same(mx.grad, tx.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_functional_conv2d_string_padding():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    for padding in ("same", "valid"):
+        got = F.conv2d(mg.tensor(x), mg.tensor(w), padding=padding)
+        want = TF.conv2d(torch.tensor(x), torch.tensor(w), padding=padding)
+        same(got, want, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="conv2d: padding='same' is not supported for strided"):
+        F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding="same")
+    with pytest.raises(ValueError, match="invalid padding string 'full'"):
+        F.conv2d(mg.tensor(x), mg.tensor(w), padding="full")
+
+
+def test_grad_materialize_grads_gives_zeros_for_unused_inputs():
+    for lib in (mg, torch):
+        x, y = lib.ones(2, requires_grad=True), lib.ones(3, requires_grad=True)
+        gx, gy = lib.autograd.grad((x * 2).sum(), (x, y), materialize_grads=True)
+        np.testing.assert_array_equal(gy.detach().numpy(), np.zeros(3))
+        np.testing.assert_array_equal(gx.detach().numpy(), [2.0, 2.0])

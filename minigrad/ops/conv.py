@@ -322,7 +322,9 @@ def _check_common(
     detail: str,
 ) -> None:
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-d input (N, C, H, W); {detail}")
+        raise ValueError(
+            f"{op}: expected a 4-d input (N, C, H, W) or an unbatched 3-d one (C, H, W); {detail}"
+        )
     if weight.ndim != 4:
         raise ValueError(f"{op}: expected a 4-d weight; {detail}")
     if not isinstance(groups, int) or groups < 1:
@@ -331,6 +333,25 @@ def _check_common(
         raise ValueError(f"{op}: groups must divide the input and output channels; {detail}")
     if bias is not None and tuple(bias.shape) != (out_ch,):
         raise ValueError(f"{op}: bias of shape {bias.shape} should be ({out_ch},); {detail}")
+
+
+def same_padding(op: str, padding: str, kernel: Any, stride: Any, dilation: Any) -> tuple:
+    """PyTorch's string paddings: 'valid' is none; 'same' keeps the size, for stride 1 and
+    symmetric padding (dilation * (kernel - 1) even)."""
+    if padding == "valid":
+        return (0, 0)
+    if padding != "same":
+        raise ValueError(f"{op}: invalid padding string {padding!r} (use 'valid' or 'same')")
+    if _pair(stride, "stride", op, 1) != (1, 1):
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+    d = _pair(dilation, "dilation", op, 1)
+    total = [di * (int(k) - 1) for di, k in zip(d, kernel, strict=True)]
+    if any(t % 2 for t in total):
+        raise NotImplementedError(
+            f"{op}: padding='same' with kernel {tuple(kernel)} and dilation {d} needs uneven "
+            "padding, which minigrad does not support"
+        )
+    return (total[0] // 2, total[1] // 2)
 
 
 def conv2d(
@@ -344,8 +365,13 @@ def conv2d(
 ) -> Tensor:
     """2-d cross-correlation, as torch.nn.functional.conv2d.
 
-    x `(N, C, H, W)`, weight `(OC, C/groups, KH, KW)`, bias `(OC,)` -> `(N, OC, OH, OW)`.
+    x `(N, C, H, W)`, weight `(OC, C/groups, KH, KW)`, bias `(OC,)` -> `(N, OC, OH, OW)`;
+    an unbatched `(C, H, W)` gives `(OC, OH, OW)`. `padding` may be 'valid' or 'same'.
     """
+    if isinstance(x, Tensor) and x.ndim == 3 and weight.ndim == 4:
+        return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if isinstance(padding, str):
+        padding = same_padding("conv2d", padding, weight.shape[2:], stride, dilation)
     op = "conv2d"
     detail = _describe(x, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
     s = _pair(stride, "stride", op, 1)
@@ -388,6 +414,11 @@ def conv_transpose2d(
     x `(N, C, H, W)`, weight `(C, OC/groups, KH, KW)`, bias `(OC,)` -> `(N, OC, OH, OW)` with
     OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1.
     """
+    if isinstance(x, Tensor) and x.ndim == 3 and weight.ndim == 4:
+        out = conv_transpose2d(
+            x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation
+        )
+        return out.squeeze(0)
     op = "conv_transpose2d"
     detail = _describe(
         x,

@@ -339,7 +339,9 @@ def _geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -
         f"input of shape {x.shape}, kernel_size={kernel_size}, stride={stride}, padding={padding}"
     )
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-d input (N, C, H, W); {detail}")
+        raise ValueError(
+            f"{op}: expected a 4-d input (N, C, H, W) or an unbatched 3-d one (C, H, W); {detail}"
+        )
     k = _pair(kernel_size, "kernel_size", op, 1)
     s = k if stride is None else _pair(stride, "stride", op, 1)
     p = _pair(padding, "padding", op, 0)
@@ -355,8 +357,11 @@ def _geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -
 def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
     """Max pooling (padding counts as -inf), as torch.nn.functional.max_pool2d.
 
-    x `(N, C, H, W)` -> `(N, C, OH, OW)`, OH = (H + 2 * padding - KH) // stride + 1.
+    x `(N, C, H, W)` -> `(N, C, OH, OW)`, OH = (H + 2 * padding - KH) // stride + 1; an
+    unbatched `(C, H, W)` gives `(C, OH, OW)`.
     """
+    if x.ndim == 3:
+        return max_pool2d(x.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
     return MaxPool2d(_geometry("max_pool2d", x, kernel_size, stride, padding))(x)
 
 
@@ -370,8 +375,11 @@ def avg_pool2d(
     """Average pooling, as torch.nn.functional.avg_pool2d: zero padding, divided by the
     window size or, without `count_include_pad`, by the number of unpadded values.
 
-    x `(N, C, H, W)` -> `(N, C, OH, OW)`.
+    x `(N, C, H, W)` -> `(N, C, OH, OW)`; an unbatched `(C, H, W)` gives `(C, OH, OW)`.
     """
+    if x.ndim == 3:
+        out = avg_pool2d(x.unsqueeze(0), kernel_size, stride, padding, count_include_pad)
+        return out.squeeze(0)
     g = _geometry("avg_pool2d", x, kernel_size, stride, padding)
     xp = get_array_module(x._data)
     if count_include_pad or not any(g.padding):

@@ -443,7 +443,7 @@ def test_conv2d_invalid_configurations():
     _expect_error(lambda: conv2d(x, mg.zeros(3, 2, 3, 3), groups=2), "conv2d", "groups=2", "divide")
     _expect_error(lambda: conv2d(x, mg.zeros(4, 4, 3, 3), groups=3), "conv2d", "groups=3")
     _expect_error(
-        lambda: conv2d(mg.zeros(4, 5, 5), mg.zeros(3, 4, 3, 3)), "conv2d", "4-d input", "(4, 5, 5)"
+        lambda: conv2d(mg.zeros(4, 5), mg.zeros(3, 4, 3, 3)), "conv2d", "4-d input", "(4, 5)"
     )
     _expect_error(lambda: conv2d(x, mg.zeros(3, 4, 3, 3), stride=0), "conv2d", "stride")
     _expect_error(lambda: conv2d(x, mg.zeros(3, 4, 3, 3), mg.zeros(4)), "conv2d", "bias")
@@ -470,7 +470,7 @@ def test_conv_transpose2d_invalid_configurations():
         lambda: conv_transpose2d(x, mg.zeros(4, 3, 3, 3), groups=3), "conv_transpose2d", "groups=3"
     )
     _expect_error(
-        lambda: conv_transpose2d(mg.zeros(2, 4, 5), mg.zeros(4, 3, 3, 3)),
+        lambda: conv_transpose2d(mg.zeros(1, 2, 4, 5, 1), mg.zeros(4, 3, 3, 3)),
         "conv_transpose2d",
         "4-d input",
     )
