@@ -573,3 +573,25 @@ def test_grad_materialize_grads_gives_zeros_for_unused_inputs():
         gx, gy = lib.autograd.grad((x * 2).sum(), (x, y), materialize_grads=True)
         np.testing.assert_array_equal(gy.detach().numpy(), np.zeros(3))
         np.testing.assert_array_equal(gx.detach().numpy(), [2.0, 2.0])
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_optimizers_take_named_parameters(name):
+    results = []
+    for lib in (mg, torch):
+        lib.manual_seed(0)
+        m = lib.nn.Linear(2, 3)
+        with lib.no_grad():
+            m.weight.copy_(lib.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]))
+            m.bias.copy_(lib.tensor([0.01, 0.02, 0.03]))
+        opt = getattr(lib.optim, name)(m.named_parameters(), lr=0.1)
+        grouped = getattr(lib.optim, name)([{"params": m.named_parameters(), "lr": 0.2}])
+        assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+        assert grouped.param_groups[0]["param_names"] == ["weight", "bias"]
+        assert opt.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+        m(lib.ones(4, 2)).pow(2).sum().backward()
+        opt.step()
+        results.append(m.weight)
+    same(results[0], results[1], rtol=1e-6)
+    with pytest.raises(TypeError, match="all as \\(name, tensor\\) pairs"):
+        mg.optim.SGD([("w", mg.ones(2, requires_grad=True)), mg.ones(2, requires_grad=True)], lr=1)

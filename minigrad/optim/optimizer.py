@@ -35,7 +35,7 @@ class Optimizer:
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
         if not isinstance(params[0], dict):
-            params = [{"params": params}]
+            params = [{"params": params}]  # tensors, or (name, tensor) pairs
         for group in params:
             self.add_param_group(group)
 
@@ -43,6 +43,15 @@ class Optimizer:
         group = dict(group)
         ps = group["params"]
         group["params"] = [ps] if isinstance(ps, Tensor) else list(ps)
+        named = [isinstance(p, tuple) for p in group["params"]]
+        if any(named):  # PyTorch's named parameters: (name, tensor) pairs
+            if not all(named) or any(len(p) != 2 for p in group["params"]):
+                raise TypeError(
+                    f"{type(self).__name__}: give all parameters of a group as tensors or all "
+                    "as (name, tensor) pairs, as model.named_parameters() does"
+                )
+            group["param_names"] = [name for name, _ in group["params"]]
+            group["params"] = [p for _, p in group["params"]]
         for p in group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{type(self).__name__}: can only optimize Tensors, got {type(p)}")
