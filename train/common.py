@@ -525,6 +525,7 @@ class GracefulInterrupt:
         self.signalled = False
         self.agreed: bool | None = None
         self.signal_name: str | None = None
+        self.saving = False  # inside `hold()`: a second signal does not raise
         self._previous: dict[int, Any] = {}
 
     @property
@@ -532,10 +533,21 @@ class GracefulInterrupt:
         return self.signalled if self.agreed is None else self.agreed
 
     def _handle(self, signum: int, frame: Any) -> None:
-        if self.signalled:
+        if self.signalled and not self.saving:
             raise KeyboardInterrupt
+        if not self.signalled:
+            self.signal_name = signal.Signals(signum).name
         self.signalled = True
-        self.signal_name = signal.Signals(signum).name
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """While a checkpoint is written: a further signal is only noted (the save
+        completes and the loop then stops), instead of raising KeyboardInterrupt midway."""
+        saving, self.saving = self.saving, True
+        try:
+            yield
+        finally:
+            self.saving = saving
 
     def __bool__(self) -> bool:
         return self.requested

@@ -25,6 +25,7 @@ from minigrad import data as mgdata
 from minigrad import jobs
 from models.embedding import EmbeddingNet
 from train import common
+from train import run as scaffold
 
 JOB = "train.embed"
 IMAGES_KEY, EMBEDDINGS_KEY = "images", "embeddings"
@@ -153,6 +154,7 @@ def write_embeddings(path: str | Path, embeddings: np.ndarray) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        args.run_dir = scaffold.open_run(args.run_dir)
         out = common.check_output(args.out, "--out", inputs=[args.images], run_dir=args.run_dir)
         device = common.resolve_device(args.device)
         images = read_images(args.images)

@@ -26,6 +26,7 @@ import numpy as np
 import minigrad as mg
 from minigrad import jobs
 from train import classifier, common
+from train import run as scaffold
 from train.classifier import predict
 from train.generators import TOY, TOY_STD, load_generator, sample_generator
 from train.metrics import (
@@ -149,7 +150,9 @@ def evaluate_runs(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
     figures) pairs. Every run is loaded and checked before any is scored."""
     device = common.resolve_device(args.device)
     loaded = []
+    scored: dict[str, dict[str, Any]] = {}
     for run_dir in args.run_dir:
+        scored[run_dir] = _checkpoint_identity(run_dir)
         run_args, G = load_generator(run_dir, device)
         if run_args.dataset not in TOY and run_args.dataset != "mnist":
             raise ValueError(
@@ -178,9 +181,27 @@ def evaluate_runs(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
             raise ValueError(f"{run_dir}: no evaluation for samples of shape {samples.shape[1:]}")
         meta = {"model": run_args.model, "loss": run_args.loss, "dataset": run_args.dataset}
         results.append((run_dir, {**meta, **result}))
+    for run_dir, _ in results:  # a run that wrote a new checkpoint meanwhile
+        if _checkpoint_identity(run_dir) != scored[run_dir]:
+            raise ValueError(
+                f"{common.checkpoint_path(run_dir)} changed while it was scored (a run "
+                "wrote a new one there); no eval.json written: score it again"
+            )
     for run_dir, result in results:
+        result["checkpoint"] = scored[run_dir]
         _write_json(Path(run_dir) / "eval.json", result)
     return results
+
+
+def _checkpoint_identity(run_dir: str) -> dict[str, Any]:
+    """Which checkpoint file a score is of: its size and modification time (in ns),
+    and its inode, which a new checkpoint (written aside, then renamed over) changes."""
+    path = common.checkpoint_path(run_dir)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return {}  # load_generator says so by name
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
 
 
 def _write_json(path: Path, obj: Any) -> None:
@@ -271,9 +292,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not args.run_dir:
             raise ValueError("give one or more RUN_DIR to score (or --train-classifier PATH)")
+        given, args.run_dir = args.run_dir, [scaffold.open_run(r) for r in args.run_dir]
         seen: dict[Path, list[str]] = {}
-        for r in args.run_dir:  # r1, ./r1 and r1/ are one run
-            seen.setdefault(Path(r).resolve(), []).append(r)
+        for r, name in zip(args.run_dir, given, strict=True):  # r1, ./r1/, its checkpoint: one run
+            seen.setdefault(Path(r).resolve(), []).append(name)
         repeated = [names for names in seen.values() if len(names) > 1]
         if repeated:
             shown = "; ".join(

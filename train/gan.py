@@ -236,10 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--image-size",
         type=int,
         choices=(32, 64),
-        default=64,
+        default=None,
         help="image size for --dataset folder (default: 64)",
     )
-    p.add_argument("--grayscale", action="store_true", help="read folder images as grey")
+    p.add_argument(
+        "--grayscale", action="store_true", default=None, help="read folder images as grey"
+    )
     p.add_argument(
         "--epochs",
         type=common.positive_int,
@@ -534,6 +536,19 @@ def fill_defaults(args: argparse.Namespace) -> None:
             f"--layers {args.layers} sets the depth of the 2-D MLPs: use it with --dataset ring "
             f"or grid, not --dataset {args.dataset}"
         )
+    for dest, flag in (("image_size", "--image-size"), ("grayscale", "--grayscale")):
+        value = getattr(args, dest, None)
+        if new and value is not None and args.dataset != "folder":
+            shown = flag if value is True else f"{flag} {value}"
+            raise ValueError(
+                f"{shown} sets how --dataset folder reads its images; --dataset "
+                f"{args.dataset} reads none: drop it"
+            )
+    if args.dataset == "folder":  # the only data they apply to (null otherwise)
+        if getattr(args, "image_size", None) is None:
+            args.image_size = 64
+        if getattr(args, "grayscale", None) is None:
+            args.grayscale = False
     noise_steps = getattr(args, "instance_noise_steps", None)
     if new and noise_steps is not None and not (getattr(args, "instance_noise", 0.0) or 0.0):
         raise ValueError(
@@ -580,6 +595,19 @@ def fill_defaults(args: argparse.Namespace) -> None:
         )
     if (getattr(args, "instance_noise", 0.0) or 0.0) < 0.0:
         raise ValueError(f"--instance-noise must be >= 0, got {args.instance_noise}")
+    for dest, flag in (("image_size", "--image-size"), ("grayscale", "--grayscale")):
+        value = getattr(args, dest, None)
+        if new and value is not None and args.dataset != "folder":
+            shown = flag if value is True else f"{flag} {value}"
+            raise ValueError(
+                f"{shown} sets how --dataset folder reads its images; --dataset "
+                f"{args.dataset} reads none: drop it"
+            )
+    if args.dataset == "folder":  # the only data they apply to (null otherwise)
+        if getattr(args, "image_size", None) is None:
+            args.image_size = 64
+        if getattr(args, "grayscale", None) is None:
+            args.grayscale = False
     noise_steps = getattr(args, "instance_noise_steps", None)
     if noise_steps is not None and noise_steps < 1:
         raise ValueError(f"--instance-noise-steps must be >= 1, got {args.instance_noise_steps}")
@@ -1014,7 +1042,8 @@ def main(argv: list[str] | None = None) -> int:
     except common.TRAINING_ERRORS as exc:
         print(f"train.gan: error: {common.error_message(exc)}", file=sys.stderr)
         return 1
-    print(f"run folder: {run_dir} (samples.png, losses.png, metrics.jsonl, checkpoint.npz)")
+    names = ("samples.png", "losses.png", "metrics.jsonl", "checkpoint.npz")
+    print(scaffold.folder_line(run_dir, names))
     return 0
 
 

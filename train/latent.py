@@ -29,6 +29,7 @@ import numpy as np
 from minigrad import data as mgdata
 from minigrad import jobs
 from train import common
+from train import run as scaffold
 from train.evaluate import get_classifier, predict
 from train.generators import TOY, TOY_STD, load_generator, sample_generator
 from train.metrics import assign_modes
@@ -133,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def explore(args: argparse.Namespace) -> str:
     """Write the pictures `args` ask for; returns what was written, in words."""
+    args.run_dir = scaffold.open_run(args.run_dir)
     out = Path(args.out or Path(args.run_dir) / "latent")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; give a folder for the pictures")

@@ -308,13 +308,16 @@ def fill_defaults(args: argparse.Namespace) -> None:
                     f"{flag} {getattr(args, dest)} applies to --model triplet's batches; "
                     "--model siamese trains on --batch-size pairs: drop it"
                 )
+    cpb_open = getattr(args, "classes_per_batch", None) is None and not args.resume
     recipe = RECIPES[args.split] if args.model == "triplet" and not args.resume else {}
     if args.dry_run:
         recipe = {k: v for k, v in recipe.items() if k != "samples_per_class"}
     scaffold.fill_unset(args, {**DEFAULTS, "margin": DEFAULT_MARGIN[args.model], **recipe})
     if args.train_classes is None:
         args.train_classes = "0-4" if args.split == "unseen" else "0-9"
-    parse_classes(args.train_classes)  # fail early on a bad value
+    classes = parse_classes(args.train_classes)  # fail early on a bad value
+    if cpb_open and args.model == "triplet" and 2 <= len(classes) < args.classes_per_batch:
+        args.classes_per_batch = len(classes)  # the default adapts to fewer training digits
     if not 0.0 <= (getattr(args, "ema", 0.0) or 0.0) < 1.0:
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
     if args.out is None and not args.resume:
@@ -782,9 +785,8 @@ def main(argv: list[str] | None = None) -> int:
             mark = "*" if name == result["retrieve_from"] else " "
             print(f"{name:11}{mark} " + " ".join(f"{v:9.4f}" for v in figures.values()))
         print(f"* the run's embedding (--retrieve-from {result['retrieve_from']})")
-    print(
-        f"run folder: {run_dir} (eval.json, metrics.jsonl, pca.png, retrieval.png, checkpoint.npz)"
-    )
+    names = ("eval.json", "metrics.jsonl", "pca.png", "retrieval.png", "checkpoint.npz")
+    print(scaffold.folder_line(run_dir, names))
     return 0
 
 

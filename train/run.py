@@ -180,12 +180,26 @@ def resolve_args(
         if (run_dir / CONFIG_NAME).is_file()
         else f"the settings inside {common.checkpoint_path(run_dir)}"
     )
+    flags = {
+        a.dest: a
+        for a in parser._actions
+        if a.option_strings and a.dest in vars(args) and a.dest not in NOT_SETTINGS
+    }
     foreign = sorted(set(stored) - set(vars(args)))
-    if foreign:  # e.g. a train.metric run given to train.gan
-        raise ValueError(
+    if foreign:
+        lacking = [d for d in flags if d not in stored]
+        if len(foreign) <= 2 and len(lacking) <= 2:  # the rest is a run of this job
+            keys = ", ".join(json.dumps(k) for k in foreign)
+            raise ValueError(
+                f"{where}: unknown key{'s' * (len(foreign) > 1)} {keys} (not a setting of "
+                f"{parser.prog}); remove {'them' if len(foreign) > 1 else 'it'} from the file, "
+                "or start a new run with --out"
+            )
+        raise ValueError(  # e.g. a train.metric run given to train.gan
             f"--resume {run_dir}: not a run of {parser.prog} (its settings hold "
             f"{', '.join(foreign[:4])}, which are not flags of this job)"
         )
+    _fill_open_settings(run_dir, stored, flags, where)
     check_settings(parser, stored, where)
     settings = {**vars(args), **stored}  # settings newer than the run keep their defaults
     changes: dict[str, tuple[Any, Any]] = {}
@@ -212,6 +226,56 @@ def resolve_args(
     except ValueError as exc:  # settings that pass one by one but not together
         raise ValueError(f"{where}: {exc}; fix it or start a new run with --out") from None
     return resolved, changes
+
+
+def _fill_open_settings(
+    run_dir: Path, stored: dict[str, Any], flags: Mapping[str, argparse.Action], where: Any
+) -> None:
+    """A config.json lacking a setting or holding null for it (edited, or cut short):
+    the value is taken from the settings the checkpoint holds, and said. Left open
+    without a checkpoint to take it from, a null whose flag has a default is refused
+    (naming the file and the key), and a missing key keeps its default, said."""
+    if not isinstance(where, Path):  # the settings are the checkpoint's own
+        return
+    open_keys = [d for d in flags if stored.get(d) is None]
+    if not open_keys:
+        return
+    inside: Mapping[str, Any] = {}
+    if common.checkpoint_path(run_dir).is_file():
+        try:
+            saved = common.load_checkpoint(run_dir)
+        except (OSError, ValueError, KeyError):  # refused by name when the run opens it
+            saved = {}
+        if isinstance(saved, Mapping) and isinstance(saved.get("args"), Mapping):
+            inside = saved["args"]
+    filled = [d for d in open_keys if inside.get(d) is not None]
+    for dest in filled:
+        stored[dest] = _plain(inside[dest])
+    if filled:
+        shown = ", ".join(f'"{d}" ({json.dumps(stored[d])})' for d in filled)
+        note(
+            f"{where}: missing or null {shown}: taken from the settings inside "
+            f"{common.checkpoint_path(run_dir)}"
+        )
+    for dest in open_keys:
+        if dest in filled or inside.get(dest, _UNSET) is None:
+            continue  # the run itself left the flag unset
+        default = flags[dest].default
+        if dest in stored and default is not None:
+            raise ValueError(
+                f'{where}: "{dest}" is null, which {_flag_of(flags[dest])} refuses (it takes '
+                f"a value; its default is {json.dumps(_plain(default))}); set the run's own "
+                "value in the file or start a new run with --out"
+            )
+        if dest not in stored:
+            note(
+                f'{where}: no "{dest}"; the run keeps {_flag_of(flags[dest])} at its default '
+                f"({json.dumps(_plain(default))})"
+            )
+
+
+def _flag_of(action: argparse.Action) -> str:
+    return action.option_strings[-1]
 
 
 def check_settings(parser: argparse.ArgumentParser, stored: Mapping[str, Any], where: Any) -> None:
@@ -257,30 +321,95 @@ def check_settings(parser: argparse.ArgumentParser, stored: Mapping[str, Any], w
                     raise bad(str(exc)) from None
 
 
+MOVED_NAME = ".moved.json"  # in .replaced/: the names --overwrite sets aside, written first
+
+
+def _moved_names(replaced: Path) -> list[str] | None:
+    """The names an --overwrite listed in RUN/.replaced/.moved.json before it moved any
+    of them (None: no list, from an older version; [] : a list cut short by a kill, written
+    before anything was moved)."""
+    path = replaced / MOVED_NAME
+    if not path.is_file():
+        return None
+    try:
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return []
+    return names
+
+
 def recover_replaced(run_dir: Path) -> bool:
     """Put back the run an --overwrite moved into RUN/.replaced/ when the new run stopped
     before its first checkpoint (it failed, or was killed): the old run is only given up
     once the new one has committed. The new run's own files (a config.json, pictures) are
-    removed. The caller holds the folder's lock. True when a run was restored."""
+    removed; a file of the old run the --overwrite had not yet moved (it lists the names
+    in .replaced/.moved.json before moving the checkpoint first) stays. The checkpoint
+    goes back last, so that a recovery killed midway is redone by the next open. The
+    caller holds the folder's lock. True when a run was restored."""
     run_dir = Path(run_dir)
     replaced = run_dir / REPLACED_NAME
-    if not replaced.is_dir() or common.checkpoint_path(run_dir).exists():
-        return False  # none, or the new run committed (the old one is no longer needed)
-    entries = {p.name: p for p in replaced.iterdir()}
-    if not entries:
-        replaced.rmdir()
+    if not replaced.is_dir():
         return False
+    if common.checkpoint_path(run_dir).exists():
+        if not [p for p in replaced.iterdir() if p.name != MOVED_NAME]:
+            shutil.rmtree(replaced)  # a recovery killed after putting the checkpoint back
+        return False  # or the new run committed (the old one is no longer needed)
+    moved = _moved_names(replaced)
+    entries = {p.name: p for p in replaced.iterdir() if p.name != MOVED_NAME}
+    if not entries:
+        shutil.rmtree(replaced)
+        return False
+    if moved is None:  # no list: everything of the old run was moved
+        old = set(entries)
+    else:
+        old = {*moved, *entries}
     for name in {*RUN_OUTPUTS, *entries}:
-        _remove(run_dir / name)  # what the run that stopped wrote
-    for name, p in entries.items():
-        os.replace(p, run_dir / name)
-    replaced.rmdir()
+        if name in entries or name not in old:
+            _remove(run_dir / name)  # what the run that stopped wrote
+    last = [common.CHECKPOINT_NAME] if common.CHECKPOINT_NAME in entries else []
+    for name in [*(n for n in entries if n not in last), *last]:
+        os.replace(entries[name], run_dir / name)
+    common.fsync_dir(str(run_dir))
+    shutil.rmtree(replaced)
     common.fsync_dir(str(run_dir))
     note(
         f"{run_dir}: the --overwrite run started there stopped before its first "
         f"checkpoint; the run it replaced is back from {replaced}/"
     )
     return True
+
+
+def open_run(run_dir: str) -> str:
+    """RUN_DIR of train.sample/evaluate/latent/embed as the run folder to read: a run's
+    checkpoint.npz given in its place means its folder (so that the checks on what may
+    be written there apply, and outputs go beside it), and a folder whose --overwrite run
+    stopped before its first checkpoint gets its old run back first, under the folder's
+    lock (refused, naming the holder, while that run is still going)."""
+    path = Path(run_dir)
+    if path.name == common.CHECKPOINT_NAME and path.is_file():
+        run_dir = str(path.parent)
+        path = path.parent
+    if (
+        path.is_dir()
+        and (path / REPLACED_NAME).is_dir()
+        and not common.checkpoint_path(path).exists()
+    ):
+        lock = RunLock(path)
+        lock.acquire()
+        try:
+            recover_replaced(path)
+        finally:
+            lock.release()
+    return run_dir
+
+
+def folder_line(run_dir: str | Path, names: Iterable[str]) -> str:
+    """The last line of a training job: its run folder and which of `names` it holds (a
+    run stopped by --steps mid-epoch has drawn no epoch's pictures)."""
+    held = [n for n in names if (Path(run_dir) / n).exists()]
+    return f"run folder: {run_dir}" + (f" ({', '.join(held)})" if held else "")
 
 
 def _is_run_config(path: Path) -> bool:
@@ -567,8 +696,16 @@ class RunFolder:
         if replaced.exists():  # left by a run that did commit: no longer needed
             shutil.rmtree(replaced)
         if present:
+            # the checkpoint first (the folder then reads as uncommitted), after the list
+            # of what is moved, so that a kill midway is undone without losing a file
+            present.sort(key=lambda n: n != common.CHECKPOINT_NAME)
             replaced.mkdir()
             self.moved_aside = True
+            with open(replaced / MOVED_NAME, "w", encoding="utf-8") as f:
+                f.write(json.dumps(present) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            common.fsync_dir(str(replaced))
             for name in present:
                 os.replace(self.path / name, replaced / name)
             common.fsync_dir(str(self.path))
@@ -764,7 +901,8 @@ def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
                 bar.set_postfix({k: f"{v:.3f}" for k, v in stats.items()}, refresh=False)
                 if stop.requested:
                     bar.close()
-                    folder.commit(job.state())
+                    with stop.hold():
+                        folder.commit(job.state())
                     folder.interrupted_by = stop.signal_name
                     note(
                         f"\ninterrupted at epoch {job.epoch + 1}, batch {job.batch}; "
@@ -777,13 +915,15 @@ def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
             job.epoch += 1
             record = {"epoch": job.epoch, "step": job.step}
             record.update(job.end_epoch_(time.perf_counter() - t0))
-            folder.commit(job.state(), record)
+            with stop.hold():
+                folder.commit(job.state(), record)
             shown = {
                 k: (f"{v:.4g}" if isinstance(v, float) else v)
                 for k, v in record.items()
                 if not isinstance(v, list | dict)
             }
             tqdm.write(" ".join(f"{k}={v}" for k, v in shown.items()))
-    if job.batch:  # stopped by --steps mid-epoch
-        folder.commit(job.state())
+        if job.batch:  # stopped by --steps mid-epoch
+            with stop.hold():
+                folder.commit(job.state())
     return True

@@ -18,6 +18,7 @@ import numpy as np
 from minigrad import data as mgdata
 from minigrad import jobs
 from train import common
+from train import run as scaffold
 from train.generators import TOY, load_generator, sample_generator
 
 JOB = "train.sample"
@@ -66,6 +67,7 @@ def write_samples(path: Path, samples: np.ndarray) -> None:
 
 def run(args: argparse.Namespace) -> str:
     """Sample as `args` say; returns what was written, in words."""
+    args.run_dir = scaffold.open_run(args.run_dir)
     out = common.check_output(args.out, "--out", run_dir=args.run_dir)
     png = None
     if args.png:

@@ -846,6 +846,9 @@ def test_a_grid_run_older_than_shared_fakes_resumes_fresh(tmp_path, monkeypatch)
     config = json.loads((run / "config.json").read_text())
     assert config.pop("fakes") == "shared"
     (run / "config.json").write_text(json.dumps(config))
+    saved = common.load_checkpoint(run)  # the checkpoint's copy of the settings too
+    del saved["args"]["fakes"]
+    common.save_checkpoint(run / "checkpoint.npz", saved)
     calls = []
     generate = gan.generate
     monkeypatch.setattr(gan, "generate", lambda *a: calls.append(1) or generate(*a))

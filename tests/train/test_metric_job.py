@@ -196,9 +196,12 @@ def test_resume_of_a_run_older_than_a_setting_uses_what_ran_then(tmp_path):
     assert metric.main(argv + ["--out", str(out)]) == 0
     path = out / "config.json"
     config = json.loads(path.read_text())
+    saved = common.load_checkpoint(out)  # the checkpoint's copy of the settings too
     for key in ("convs_per_stage", "ema", "lr_decay", "retrieve_from"):
         del config[key]
+        del saved["args"][key]
     path.write_text(json.dumps(config))
+    common.save_checkpoint(out / "checkpoint.npz", saved)
     assert metric.main(["--resume", str(out), "--steps", "2"]) == 0
     state = common.load_checkpoint(out)["state"]
     assert state["step"] == 2 and "ema" not in state
