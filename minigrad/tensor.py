@@ -564,9 +564,10 @@ class Tensor:
             )
         if name == "negative" and self.dtype.kind == "b":
             raise RuntimeError(f"{what}: negation of a bool tensor; use `~` for a mask")
-        if name in _RECORDED_UNARY and self._recorded_iop(None):
+        mode = self._recorded_iop(None) if name in _RECORDED_UNARY else False
+        if mode:
             op = getattr(_ops(), _RECORDED_UNARY[name])
-            return self._record_change(lambda before: op(before))
+            return self._record_change(op, mode if type(mode) is tuple else None)
         self._inplace(what)
         getattr(get_array_module(self._data), name)(self._data, out=self._data)
         self._version += 1
@@ -584,47 +585,77 @@ class Tensor:
     def neg_(self) -> Tensor:
         return self._unary_("neg_", "negative", False)
 
-    def _recorded_iop(self, other: Any) -> bool:
+    def _recorded_iop(self, other: Any, through_view: bool = True) -> Any:
         """Whether `self op= other` must be recorded in the graph: in grad mode, self is a
         non-leaf that requires grad, or other requires grad. PyTorch records such an
-        in-place op on the tensor; minigrad's graph holds Tensor objects, so it computes
-        the op out of place and Python rebinds the name, which gives PyTorch's numbers
-        as long as no other tensor shares self's memory (checked: then it is an error)."""
+        in-place op on the tensor; minigrad records it on a stand-in and self takes over
+        the result in a new array (`_record_change`), which gives PyTorch's numbers as long
+        as no other tensor shares self's memory. One exception: self is a view `h[i]` (basic
+        index) of a tensor h it alone shares memory with, as in `h[:, 2] += w`; then
+        (h, index) is returned and the change is written into h as `h[index] = new`.
+        Any other sharing is an error."""
         if not autograd.is_grad_enabled():
             return False
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if not (other_grad or (self.requires_grad and self.creator is not None)):
             return False
         # refs to the counter: self's slot and getrefcount's argument; more are aliases
-        if sys.getrefcount(self._vc) > 2:
+        refs = sys.getrefcount(self._vc)
+        if refs > 2:
+            view = self._view_base() if through_view and refs == 3 else None
+            if view is not None:
+                return view
             raise RuntimeError(
                 f"in-place change of a tensor of shape {self.shape} that shares memory with "
-                "another tensor (a view or detach()), in grad mode: minigrad does not record "
-                "in-place ops through views; use the out-of-place op"
+                "another tensor (a view or detach()), in grad mode: minigrad records in-place "
+                "ops through a view only for one view h[index] of h; use the out-of-place op"
             )
         return True
+
+    def _view_base(self) -> tuple[Tensor, Any] | None:
+        """(h, index) when self is `h[index]` for a basic index and h is alive, else None."""
+        from .ops.shape import GetItem, _is_basic
+
+        node = self.creator
+        if type(node) is not GetItem or not hasattr(node, "edges"):
+            return None
+        if not _is_basic(node.index):
+            return None
+        e = node.edges[0]
+        base = e if type(e) is not tuple else e[0].outputs[e[1]]()
+        if base is None or base._vc is not self._vc:
+            return None
+        return base, node.index
 
     def _augmented(self, what: str, name: str, other: Any, op: Any) -> Tensor:
         """`self op= other`: in place (PyTorch's rules), or, when the graph must see it
         (`loss += term`, `h *= mask` inside a forward), recorded: the op runs on a stand-in
         for self's old value and self becomes its result, so every name bound to self sees
         the new value, as in PyTorch."""
-        if not self._recorded_iop(other):
+        mode = self._recorded_iop(other)
+        if not mode:
             return self._ufunc_(what, name, other)
 
         def compute(before: Tensor) -> Tensor:
             return self._checked_result(what, op(before, other), other)
 
-        return self._record_change(compute)
+        return self._record_change(compute, mode if type(mode) is tuple else None)
 
-    def _record_change(self, compute: Any) -> Tensor:
+    def _record_change(self, compute: Any, view: Any = None) -> Tensor:
         """An in-place change in a graph: `compute(before)` runs on a stand-in for self's
-        old value, and self takes over its result (`_become`)."""
+        old value, and self takes over its result (`_become`). For a view `h[index]`
+        (`view` is (h, index)) the result is also written into h as `h[index] = new`;
+        self then holds the new values in an array of its own."""
         before = Tensor._make(self._data, self.requires_grad)
         before.creator, before.generation = self.creator, self.generation
         before._out_index = self._out_index
         before._vc = VersionCounter(self._vc.value)
-        self._become(compute(before), before)
+        out = compute(before)
+        if view is not None:
+            base, index = view
+            base._record_setitem(index, out)
+            self._vc = VersionCounter(self._vc.value)  # no longer base's memory
+        self._become(out, before)
         return self
 
     def _checked_result(self, what: str, out: Tensor, other: Any) -> Tensor:
@@ -779,7 +810,7 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         from .ops.shape import TwoStep, normalize_index
 
-        if self._recorded_iop(value):
+        if self._recorded_iop(value, through_view=False):
             self._record_setitem(index, value)
             return
         self._inplace("__setitem__", value)
@@ -795,7 +826,7 @@ class Tensor:
         """`h[index] = value` in a graph, as PyTorch records it: the new value is
         where(selected, value placed there, old value), so the old value's gradient is cut
         at the written positions and `value` gets the gradient read from them."""
-        from .ops.shape import GetItemGrad, TwoStep, _view_index, normalize_index
+        from .ops.shape import IndexPut, TwoStep, _view_index, normalize_index
 
         ops = _ops()
         idx = _view_index(normalize_index(index))
@@ -820,7 +851,7 @@ class Tensor:
                 f"__setitem__: value of shape {v.shape} does not broadcast to the selected "
                 f"shape {picked.shape}"
             ) from None
-        placed = GetItemGrad(idx, self.shape)(v)
+        placed = IndexPut(idx, self.shape)(v)
         self._record_change(lambda before: ops.where(mask, placed, before))
 
     # ------------------------------------------------------------------ operators

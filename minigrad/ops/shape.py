@@ -228,6 +228,28 @@ class GetItemGrad(Function):
         return getitem(ggx, self.index)
 
 
+class IndexPut(Function):
+    """`v` written into zeros of `shape` at `index`, as PyTorch's index_put: with a repeated
+    index one write wins (NumPy's assignment, the last); the gradient of `v` reads every
+    written position, as PyTorch's."""
+
+    uses_inputs = False
+
+    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
+        self.index, self.shape = index, shape
+
+    def forward(self, v):
+        out = get_array_module(v).zeros(self.shape, dtype=v.dtype)
+        if isinstance(self.index, TwoStep):
+            self.index.set(out, v)
+        else:
+            out[self.index] = v
+        return out
+
+    def backward(self, gy):
+        return getitem(gy, self.index)
+
+
 def getitem(x: Tensor, index: Any) -> Tensor:
     """x[index]; basic indices (ints, slices, None, ...) give views, as in PyTorch."""
     return GetItem(_view_index(normalize_index(index)))(x)
