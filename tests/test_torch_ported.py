@@ -595,3 +595,12 @@ def test_optimizers_take_named_parameters(name):
     same(results[0], results[1], rtol=1e-6)
     with pytest.raises(TypeError, match="all as \\(name, tensor\\) pairs"):
         mg.optim.SGD([("w", mg.ones(2, requires_grad=True)), mg.ones(2, requires_grad=True)], lr=1)
+
+
+def test_adaptive_avg_pool_keeps_inf_and_nan_in_their_windows():
+    x = np.arange(16.0, dtype=np.float32).reshape(1, 1, 4, 4)
+    x[0, 0, 0, 0], x[0, 0, 3, 2] = np.inf, np.nan
+    for size in (2, (3, 2), (1, 4)):
+        got = F.adaptive_avg_pool2d(mg.tensor(x), size)
+        want = TF.adaptive_avg_pool2d(torch.tensor(x), size)
+        same(got, want, rtol=1e-6)

@@ -218,22 +218,35 @@ def embedding(
     return out
 
 
-def _pool_matrix(n: int, out: int, dtype: Any, xp: Any) -> Any:
-    """(out, n) averaging weights of adaptive pooling: row i averages
-    [floor(i n / out), ceil((i + 1) n / out))."""
+def _adaptive_mean(x: Tensor, axis: int, out: int) -> Tensor:
+    """Adaptive average along `axis` (-2 or -1) of x to `out` windows; window i spans
+    [floor(i n / out), ceil((i + 1) n / out)). Each window's values are gathered (padded
+    to the longest window, the padding masked out by `where`, so an inf or NaN stays in
+    its own window), summed and divided by the window's length."""
+    n = x.shape[axis]
     i = np.arange(out)
     start = (i * n) // out
-    end = -((-(i + 1) * n) // out)
-    j = np.arange(n)
-    inside = (j >= start[:, None]) & (j < end[:, None])
-    return xp.asarray((inside / (end - start)[:, None]).astype(dtype))
+    length = -((-(i + 1) * n) // out) - start
+    span = int(length.max()) if out else 0
+    k = np.arange(span)
+    idx = np.minimum(start[:, None] + k, n - 1)  # (out, span)
+    valid = k < length[:, None]
+    xp = get_array_module(x._data)
+    inv = (1.0 / length).astype(x.dtype)
+    if axis == -2:
+        g = ops.getitem(x, (Ellipsis, idx, slice(None)))  # (..., out, span, W)
+        g = ops.where(xp.asarray(valid[:, :, None]), g, 0.0)
+        return ops.reduce_sum(g, -2) * Tensor._make(xp.asarray(inv[:, None]), False)
+    g = ops.getitem(x, (Ellipsis, idx))  # (..., H, out, span)
+    g = ops.where(xp.asarray(valid), g, 0.0)
+    return ops.reduce_sum(g, -1) * Tensor._make(xp.asarray(inv), False)
 
 
 def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
     """Average pooling to a fixed (OH, OW) for (N, C, H, W) or (C, H, W) input; window i
     spans [floor(i H / OH), ceil((i + 1) H / OH)). `None` in output_size keeps that size.
-    Computed as A_h @ x @ A_w^T with the averaging matrices, so it is differentiable to any
-    order."""
+    Built from gathers, masked sums and scales, so it is differentiable to any order, and
+    an inf or NaN reaches only the windows that hold it."""
     if x.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d: expects a 3-D or 4-D input, got shape {x.shape}")
     if x.dtype.kind != "f":
@@ -249,12 +262,11 @@ def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
         )
     if (oh, ow) == (h, w):
         return clone(x)
-    xp = get_array_module(x._data)
     y = x
     if oh != h:
-        y = ops.matmul(Tensor._make(_pool_matrix(h, oh, x.dtype, xp), False), y)
+        y = _adaptive_mean(y, -2, oh)
     if ow != w:
-        y = ops.matmul(y, Tensor._make(_pool_matrix(w, ow, x.dtype, xp).T.copy(), False))
+        y = _adaptive_mean(y, -1, ow)
     return y
 
 
