@@ -1621,25 +1621,87 @@ class Tensor:
         return self._restride_("t_", self._data.T)
 
     def relu_(self) -> Tensor:
-        with autograd.no_grad():
-            out = _ops().relu(self.detach())
-        return self._write_("relu_", out)
+        return self._apply_("relu_", _ops().relu)
 
-    def _float_write_(self, what: str, fn: Any) -> Tensor:
-        if self.dtype.kind not in "fc":
+    def _apply_(self, what: str, fn: Any, float_only: bool = False) -> Tensor:
+        """self = fn(self) in place: outside a graph written into self's memory (the
+        rules of `_write_`); on a tensor in a graph recorded, as PyTorch records it
+        (`_record_change`)."""
+        if float_only and self.dtype.kind not in "fc":
             raise RuntimeError(
                 f"{what}: the result is floating-point and can't be written into a "
                 f"{self.dtype} tensor; in-place ops keep the dtype"
             )
+        mode = self._recorded_iop(None)
+        if mode:
+            view = mode if type(mode) is tuple else None
+            return self._record_change(lambda b: self._checked_result(what, fn(b), None), view)
         with autograd.no_grad():
             out = fn(self.detach())
         return self._write_(what, out)
+
+    def _float_write_(self, what: str, fn: Any) -> Tensor:
+        return self._apply_(what, fn, float_only=True)
 
     def sigmoid_(self) -> Tensor:
         return self._float_write_("sigmoid_", _ops().sigmoid)
 
     def tanh_(self) -> Tensor:
         return self._float_write_("tanh_", _ops().tanh)
+
+    # the other element-wise functions in place (floor_, log1p_, ...), as PyTorch's
+    def floor_(self) -> Tensor:
+        return self._apply_("floor_", _ops().floor)
+
+    def ceil_(self) -> Tensor:
+        return self._apply_("ceil_", _ops().ceil)
+
+    def trunc_(self) -> Tensor:
+        return self._apply_("trunc_", _ops().trunc)
+
+    fix_ = trunc_
+
+    def round_(self, decimals: int = 0) -> Tensor:
+        return self._apply_("round_", lambda t: _ops().round(t, decimals=decimals))
+
+    def sign_(self) -> Tensor:
+        return self._apply_("sign_", _ops().sign)
+
+    def square_(self) -> Tensor:
+        return self._apply_("square_", _ops().square)
+
+    def rsqrt_(self) -> Tensor:
+        return self._float_write_("rsqrt_", _ops().rsqrt)
+
+    def log1p_(self) -> Tensor:
+        return self._float_write_("log1p_", _ops().log1p)
+
+    def expm1_(self) -> Tensor:
+        return self._float_write_("expm1_", _ops().expm1)
+
+    def reciprocal_(self) -> Tensor:
+        return self._float_write_("reciprocal_", _ops().reciprocal)
+
+    def log_(self) -> Tensor:
+        return self._float_write_("log_", _ops().log)
+
+    def log2_(self) -> Tensor:
+        return self._float_write_("log2_", _ops().log2)
+
+    def log10_(self) -> Tensor:
+        return self._float_write_("log10_", _ops().log10)
+
+    def exp2_(self) -> Tensor:
+        return self._float_write_("exp2_", _ops().exp2)
+
+    def sin_(self) -> Tensor:
+        return self._float_write_("sin_", _ops().sin)
+
+    def cos_(self) -> Tensor:
+        return self._float_write_("cos_", _ops().cos)
+
+    def tan_(self) -> Tensor:
+        return self._float_write_("tan_", _ops().tan)
 
     def clip_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return self.clamp_(min, max)

@@ -513,3 +513,30 @@ def test_inplace_through_a_view_with_another_alias_is_refused():
     with pytest.raises(RuntimeError, match="one view h\\[index\\]"):
         row += 1
     del other
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "floor_", "ceil_", "round_", "trunc_", "sign_", "rsqrt_", "log1p_", "expm1_",
+        "square_", "reciprocal_", "log_", "log2_", "log10_", "exp2_", "sin_", "cos_",
+        "tan_", "relu_", "sigmoid_", "tanh_",
+    ],
+)  # fmt: skip
+def test_elementwise_inplace_methods_match_torch_in_and_out_of_a_graph(name):
+    values = np.array([0.3, 1.7, 2.5, 0.9, -0.0], dtype=np.float32)
+    if name in ("rsqrt_", "log_", "log2_", "log10_", "reciprocal_"):
+        values = np.abs(values) + 0.5
+    got = []
+    for lib in (mg, torch):
+        t = lib.tensor(values.copy())
+        alias = t
+        getattr(t, name)()
+        x = lib.tensor(values.copy(), requires_grad=True)
+        h = x * 1
+        kept = h
+        getattr(h, name)()
+        (kept * kept).sum().backward()
+        got.append([alias, kept, x.grad])
+    for a, b in zip(*got, strict=True):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, err_msg=name)

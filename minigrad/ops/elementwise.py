@@ -361,6 +361,8 @@ class Maximum(Function):
         xp = get_array_module(a)
         y = xp.maximum(a, b) if self.sign > 0 else xp.minimum(a, b)
         self.shapes = (a.shape, b.shape)
+        if y.dtype.kind not in "fc":  # bool and integer tensors get no gradient
+            return y
         a_loses, b_loses = (a < b, a > b) if self.sign > 0 else (a > b, a < b)
         self.half = xp.where(a == b, y.dtype.type(0.5), y.dtype.type(1))
         self.bits = [
