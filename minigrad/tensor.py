@@ -1728,24 +1728,61 @@ class Tensor:
         self._version += 1
         return self
 
+    def _record_with(self, what: str, fn: Any, *operands: Any) -> Tensor | None:
+        """Record `self = fn(self)` on a tensor in a graph, or when an operand requires
+        grad (as PyTorch records addcmul_, lerp_, ...); None when nothing is recorded."""
+        grad_operand = next(
+            (o for o in operands if isinstance(o, Tensor) and o.requires_grad), None
+        )
+        mode = self._recorded_iop(grad_operand)
+        if not mode:
+            return None
+        view = mode if type(mode) is tuple else None
+        return self._record_change(lambda b: self._checked_result(what, fn(b), None), view)
+
     def addcmul_(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        ops = _ops()
+        done = self._record_with(
+            "addcmul_", lambda b: b + ops.mul(tensor1, value) * tensor2, tensor1, tensor2
+        )
+        if done is not None:
+            return done
         self._inplace("addcmul_", tensor1)
         self._inplace("addcmul_", tensor2)
         with autograd.no_grad():
-            other = _ops().mul(tensor1, value) * tensor2
+            other = ops.mul(tensor1, value) * tensor2
         return self._ufunc_("addcmul_", "add", other)
 
     def addcdiv_(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        ops = _ops()
+        done = self._record_with(
+            "addcdiv_", lambda b: b + ops.mul(tensor1, value) / tensor2, tensor1, tensor2
+        )
+        if done is not None:
+            return done
         self._inplace("addcdiv_", tensor1)
         self._inplace("addcdiv_", tensor2)
         with autograd.no_grad():
-            other = _ops().mul(tensor1, value) / tensor2
+            other = ops.mul(tensor1, value) / tensor2
         return self._ufunc_("addcdiv_", "add", other)
 
     def lerp_(self, end: Any, weight: Any) -> Tensor:
+        ops = _ops()
+        done = self._record_with("lerp_", lambda b: ops.lerp(b, end, weight), end, weight)
+        if done is not None:
+            return done
         with autograd.no_grad():
-            out = _ops().lerp(self.detach(), end, weight)
+            out = ops.lerp(self.detach(), end, weight)
         return self._write_("lerp_", out, end, weight)
+
+    def fmod_(self, other: Any) -> Tensor:
+        ops = _ops()
+        done = self._record_with("fmod_", lambda b: ops.fmod(b, other), other)
+        if done is not None:
+            return done
+        with autograd.no_grad():
+            out = ops.fmod(self.detach(), other)
+        return self._write_("fmod_", out, other)
 
     def detach_(self) -> Tensor:
         """Cut this tensor from its graph in place: it becomes a leaf that does not

@@ -540,3 +540,31 @@ def test_elementwise_inplace_methods_match_torch_in_and_out_of_a_graph(name):
         got.append([alias, kept, x.grad])
     for a, b in zip(*got, strict=True):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "h.addcmul_(w, w, value=0.5)",
+        "h.addcdiv_(w, w + 1)",
+        "h.lerp_(w, 0.3)",
+        "h.fmod_(0.7)",
+        "h[1].addcmul_(w[0], w[1])",
+        "z = lib.zeros(3, 4); z.addcmul_(w, w); h.add_(z)",
+    ],
+)
+def test_fused_inplace_methods_in_a_graph_match_torch(code):
+    got = []
+    for lib in (mg, torch):
+        x = lib.tensor(np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32), requires_grad=True)
+        w = lib.tensor(np.linspace(2, 3, 12).reshape(3, 4).astype(np.float32), requires_grad=True)
+        h = x.sin()
+        kept = h
+        exec(code, {"h": h, "w": w, "lib": lib})
+        (kept * kept).sum().backward()
+        got.append([kept, x.grad, w.grad])
+    for a, b in zip(*got, strict=True):
+        if a is None or b is None:
+            assert a is None and b is None
+            continue
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5)
