@@ -596,6 +596,8 @@ class Tensor:
         Any other sharing is an error."""
         if not autograd.is_grad_enabled():
             return False
+        if self.requires_grad and self.creator is None:
+            return False  # a leaf that requires grad: `_inplace` refuses, as PyTorch
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if not (other_grad or (self.requires_grad and self.creator is not None)):
             return False
@@ -762,6 +764,10 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
+        everywhere = get_array_module(self._data).ones(self.shape, dtype=bool)
+        done = self._record_with("fill_", lambda b: _ops().where(everywhere, value, b), value)
+        if done is not None:
+            return done
         self._inplace("fill_", value)
         self._data[...] = value._data if isinstance(value, Tensor) else value
         self._version += 1
@@ -784,6 +790,9 @@ class Tensor:
         return self
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        done = self._record_with("clamp_", lambda b: _ops().clip(b, min, max), min, max)
+        if done is not None:
+            return done
         self._inplace("clamp_")
         xp = get_array_module(self._data)
         xp.clip(self._data, min, max, out=self._data)
@@ -1223,6 +1232,12 @@ class Tensor:
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """Write `value` where the bool mask (broadcast to self's shape) is True."""
         from .ops import indexing
+
+        done = self._record_with(
+            "masked_fill_", lambda b: indexing.masked_fill(b, mask, value), value
+        )
+        if done is not None:
+            return done
 
         m = indexing._mask_array(mask, self, "masked_fill_")
         try:

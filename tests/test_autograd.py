@@ -485,7 +485,7 @@ def test_inplace_on_graph_tensors_is_refused_in_grad_mode():
         lambda: x.mul_(2),
         lambda: x.zero_(),
         lambda: x.__setitem__(0, 5.0),
-        lambda: (x * 2).fill_(0),
+        lambda: x.fill_(0),
     ):
         with pytest.raises(RuntimeError, match="in-place change of a (leaf|tensor in a graph)"):
             fn()
@@ -497,6 +497,9 @@ def test_inplace_on_graph_tensors_is_refused_in_grad_mode():
         plain.copy_(x)  # not one of the recorded in-place ops
     plain[0] = x[0]  # recorded, as PyTorch's index_put
     assert plain.requires_grad and plain.creator is not None
+    h = x * 2
+    h.fill_(0)  # a tensor in a graph: recorded, as PyTorch
+    assert h.creator is not None and h.tolist() == [0.0, 0.0]
 
 
 # ------------------------------------------------------------------ anomaly detection

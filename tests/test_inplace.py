@@ -551,6 +551,13 @@ def test_elementwise_inplace_methods_match_torch_in_and_out_of_a_graph(name):
         "h.fmod_(0.7)",
         "h[1].addcmul_(w[0], w[1])",
         "z = lib.zeros(3, 4); z.addcmul_(w, w); h.add_(z)",
+        "h.clamp_(-0.3, 0.5)",
+        "h.clamp_(min=0.1)",
+        "h.masked_fill_(h > 0, 2.0)",
+        "h.masked_fill_(h < 0, w.sum())",
+        "h.fill_(3.0)",
+        "h[0].fill_(w[0, 0])",
+        "h.zero_()",
     ],
 )
 def test_fused_inplace_methods_in_a_graph_match_torch(code):
@@ -568,3 +575,15 @@ def test_fused_inplace_methods_in_a_graph_match_torch(code):
             assert a is None and b is None
             continue
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5)
+
+
+def test_inplace_on_a_leaf_that_requires_grad_is_refused_even_with_a_grad_operand():
+    w, v = mg.ones(2, requires_grad=True), mg.ones(2, requires_grad=True)
+    for change in (
+        lambda: w.__iadd__(v),
+        lambda: w.fill_(v[0]),
+        lambda: w.addcmul_(v, v),
+        lambda: w.__setitem__(0, v[0]),
+    ):
+        with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+            change()
