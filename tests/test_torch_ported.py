@@ -604,3 +604,23 @@ def test_adaptive_avg_pool_keeps_inf_and_nan_in_their_windows():
         got = F.adaptive_avg_pool2d(mg.tensor(x), size)
         want = TF.adaptive_avg_pool2d(torch.tensor(x), size)
         same(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("pad", [(1, 2), (-1, 1, 0, -1), (-2, -1), (2, -3, 1, 1), (0, 0, -1, -2)])
+def test_pad_with_negative_widths_crops_as_torch(pad):
+    x = np.arange(24.0, dtype=np.float32).reshape(1, 2, 3, 4)
+    mx, tx = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    got, want = F.pad(mx, pad, value=5.0), TF.pad(tx, pad, value=5.0)
+    same(got, want)
+    (got * got).sum().backward()
+    (want * want).sum().backward()
+    same(mx.grad, tx.grad)
+
+
+def test_padding_layers_take_short_and_negative_paddings():
+    for lib in (mg, torch):
+        assert tuple(lib.nn.ZeroPad2d((1, 2))(lib.ones(1, 1, 2, 2)).shape) == (1, 1, 2, 5)
+        out = lib.nn.ConstantPad2d((-1, 0, 1, 0), 3.0)(lib.ones(1, 1, 2, 2))
+        assert tuple(out.shape) == (1, 1, 3, 1)
+    with pytest.raises(ValueError, match="crops dim 3"):
+        F.pad(mg.ones(1, 1, 2, 2), (-2, -1))

@@ -881,10 +881,10 @@ class _ConstantPadNd(Module):
         if isinstance(padding, int):
             padding = (padding,) * (2 * self._n)
         padding = tuple(int(p) for p in padding)
-        if len(padding) != 2 * self._n:
+        if not padding or len(padding) % 2 or len(padding) > 2 * self._n:
             raise ValueError(
-                f"{type(self).__name__}: padding must be an int or {2 * self._n} ints, "
-                f"got {padding}"
+                f"{type(self).__name__}: padding must be an int or (left, right) pairs for up "
+                f"to {self._n} dims, got {padding}"
             )
         self.padding, self.value = padding, value
 

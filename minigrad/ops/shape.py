@@ -360,11 +360,20 @@ def pad(x: Tensor, pad: tuple[int, ...], mode: str = "constant", value: float = 
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: {pad} must hold (left, right) pairs for at most {x.ndim} dims")
-    if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {pad} is not supported")
     widths = [(0, 0)] * x.ndim
     for k in range(len(pad) // 2):
         widths[x.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
+    if any(lo < 0 or hi < 0 for lo, hi in widths):
+        # a negative width crops, as in PyTorch: pad the positive part, then slice
+        crop = []
+        for d, (lo, hi) in enumerate(widths):
+            n = x.shape[d] + max(lo, 0) + max(hi, 0)
+            start, stop = -min(lo, 0), n + min(hi, 0)
+            if stop < start:
+                raise ValueError(f"pad: {pad} crops dim {d} of shape {x.shape} below 0")
+            crop.append(slice(start, stop))
+        grown = Pad(tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths), value)(x)
+        return getitem(grown, tuple(crop))
     return Pad(tuple(widths), value)(x)
 
 
