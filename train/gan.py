@@ -595,19 +595,6 @@ def fill_defaults(args: argparse.Namespace) -> None:
         )
     if (getattr(args, "instance_noise", 0.0) or 0.0) < 0.0:
         raise ValueError(f"--instance-noise must be >= 0, got {args.instance_noise}")
-    for dest, flag in (("image_size", "--image-size"), ("grayscale", "--grayscale")):
-        value = getattr(args, dest, None)
-        if new and value is not None and args.dataset != "folder":
-            shown = flag if value is True else f"{flag} {value}"
-            raise ValueError(
-                f"{shown} sets how --dataset folder reads its images; --dataset "
-                f"{args.dataset} reads none: drop it"
-            )
-    if args.dataset == "folder":  # the only data they apply to (null otherwise)
-        if getattr(args, "image_size", None) is None:
-            args.image_size = 64
-        if getattr(args, "grayscale", None) is None:
-            args.grayscale = False
     noise_steps = getattr(args, "instance_noise_steps", None)
     if noise_steps is not None and noise_steps < 1:
         raise ValueError(f"--instance-noise-steps must be >= 1, got {args.instance_noise_steps}")

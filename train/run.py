@@ -163,12 +163,7 @@ def resolve_args(
                 "not written its first checkpoint yet; wait for it to finish or stop it"
             )
         if (run_dir / REPLACED_NAME).is_dir():  # an --overwrite that never committed
-            lock = RunLock(run_dir)
-            lock.acquire()
-            try:
-                recover_replaced(run_dir)
-            finally:
-                lock.release()
+            recover_locked(run_dir)
     if not common.checkpoint_path(run_dir).is_file() and not (run_dir / CONFIG_NAME).is_file():
         raise FileNotFoundError(
             f"--resume {run_dir}: checkpoint not found (no {common.CHECKPOINT_NAME} there, "
@@ -340,6 +335,16 @@ def _moved_names(replaced: Path) -> list[str] | None:
     return names
 
 
+def recover_locked(run_dir: Path) -> bool:
+    """`recover_replaced` for a job that does not hold the folder's lock: taken for it."""
+    lock = RunLock(run_dir)
+    lock.acquire()
+    try:
+        return recover_replaced(run_dir)
+    finally:
+        lock.release()
+
+
 def recover_replaced(run_dir: Path) -> bool:
     """Put back the run an --overwrite moved into RUN/.replaced/ when the new run stopped
     before its first checkpoint (it failed, or was killed): the old run is only given up
@@ -396,12 +401,7 @@ def open_run(run_dir: str) -> str:
         and (path / REPLACED_NAME).is_dir()
         and not common.checkpoint_path(path).exists()
     ):
-        lock = RunLock(path)
-        lock.acquire()
-        try:
-            recover_replaced(path)
-        finally:
-            lock.release()
+        recover_locked(path)
     return run_dir
 
 
