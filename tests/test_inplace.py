@@ -150,13 +150,7 @@ def test_explicit_inplace_methods_in_a_graph_are_recorded_as_in_torch():
             exec(chain, {"h": h, "w": w, "z": z})
             (alias * alias).sum().backward()
             got.append([alias, x.grad, w.grad])
-        for a, b in zip(*got, strict=True):
-            if a is None or b is None:
-                assert a is None and b is None, chain
-                continue
-            np.testing.assert_allclose(
-                a.detach().numpy(), b.detach().numpy(), rtol=1e-6, err_msg=chain
-            )
+        _same_runs(got, rtol=1e-6, msg=chain)
 
 
 def test_inplace_on_a_leaf_that_requires_grad_is_refused():
@@ -435,6 +429,27 @@ def test_data_setter_still_replaces_storage():
     assert w.tolist() == [3.0, 3.0]
 
 
+def _same_runs(got, rtol, msg=""):
+    """The [value, grads...] lists of a minigrad run and a torch run agree (None in both
+    where a gradient was not computed)."""
+    for a, b in zip(*got, strict=True):
+        if a is None or b is None:
+            assert a is None and b is None, msg
+            continue
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=rtol, err_msg=msg)
+
+
+def _changed_in_a_graph(lib, code):
+    """Run `code` on h = sin(x) (w a second leaf), then backward through h * h: h's new
+    value and the gradients of x and w."""
+    x = lib.tensor(np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32), requires_grad=True)
+    w = lib.tensor(np.linspace(2, 3, 12).reshape(3, 4).astype(np.float32), requires_grad=True)
+    h = x.sin()
+    exec(code, {"h": h, "w": w, "lib": lib})
+    (h * h).sum().backward()
+    return [h, x.grad, w.grad]
+
+
 @pytest.mark.parametrize(
     "code",
     [
@@ -461,11 +476,7 @@ def test_setitem_in_a_graph_is_recorded_as_in_torch(code):
         exec(code, {"h": h, "w": w, "z": z, "lib": lib})
         (alias * alias).sum().backward()
         got.append([alias, x.grad, w.grad])
-    for a, b in zip(*got, strict=True):
-        if a is None or b is None:
-            assert a is None and b is None
-            continue
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6)
+    _same_runs(got, rtol=1e-6)
 
 
 def test_setitem_in_a_graph_refuses_bad_values():
@@ -492,19 +503,7 @@ def test_setitem_in_a_graph_refuses_bad_values():
     ],
 )
 def test_inplace_through_one_view_in_a_graph_is_recorded_as_in_torch(code):
-    got = []
-    for lib in (mg, torch):
-        x = lib.tensor(np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32), requires_grad=True)
-        w = lib.tensor(np.linspace(2, 3, 12).reshape(3, 4).astype(np.float32), requires_grad=True)
-        h = x.sin()
-        exec(code, {"h": h, "w": w, "lib": lib})
-        (h * h).sum().backward()
-        got.append([h, x.grad, w.grad])
-    for a, b in zip(*got, strict=True):
-        if a is None or b is None:
-            assert a is None and b is None
-            continue
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5)
+    _same_runs([_changed_in_a_graph(lib, code) for lib in (mg, torch)], rtol=1e-5)
 
 
 def test_inplace_through_a_view_with_another_alias_is_refused():
@@ -538,8 +537,7 @@ def test_elementwise_inplace_methods_match_torch_in_and_out_of_a_graph(name):
         getattr(h, name)()
         (kept * kept).sum().backward()
         got.append([alias, kept, x.grad])
-    for a, b in zip(*got, strict=True):
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, err_msg=name)
+    _same_runs(got, rtol=1e-5, msg=name)
 
 
 @pytest.mark.parametrize(
@@ -561,20 +559,7 @@ def test_elementwise_inplace_methods_match_torch_in_and_out_of_a_graph(name):
     ],
 )
 def test_fused_inplace_methods_in_a_graph_match_torch(code):
-    got = []
-    for lib in (mg, torch):
-        x = lib.tensor(np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32), requires_grad=True)
-        w = lib.tensor(np.linspace(2, 3, 12).reshape(3, 4).astype(np.float32), requires_grad=True)
-        h = x.sin()
-        kept = h
-        exec(code, {"h": h, "w": w, "lib": lib})
-        (kept * kept).sum().backward()
-        got.append([kept, x.grad, w.grad])
-    for a, b in zip(*got, strict=True):
-        if a is None or b is None:
-            assert a is None and b is None
-            continue
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5)
+    _same_runs([_changed_in_a_graph(lib, code) for lib in (mg, torch)], rtol=1e-5)
 
 
 def test_inplace_on_a_leaf_that_requires_grad_is_refused_even_with_a_grad_operand():

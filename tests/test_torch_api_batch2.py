@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+from torch_ref import both, same
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -19,23 +20,6 @@ import minigrad.nn.functional as F
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
-
-
-def both(arr, dtype="float64", requires_grad=False):
-    arr = np.asarray(arr, dtype=dtype)
-    return (
-        mg.tensor(arr, requires_grad=requires_grad),
-        torch.tensor(arr, requires_grad=requires_grad),
-    )
-
-
-def same(got, want, atol=0.0, rtol=0.0):
-    """Same dtype, shape and values (NaN where PyTorch has NaN)."""
-    want = want.detach().numpy()
-    got = got.detach().numpy()
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    np.testing.assert_allclose(got, want, atol=atol, rtol=rtol, equal_nan=True)
 
 
 def grads_match(fn_mg, fn_torch, arrays, atol=1e-12, rtol=1e-12, seed=0):

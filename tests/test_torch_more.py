@@ -6,26 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from torch_ref import both, same
 
 import minigrad as mg
 
 torch = pytest.importorskip("torch")
-
-
-def both(arr, dtype="float64", requires_grad=False):
-    arr = np.asarray(arr, dtype=dtype)
-    return (
-        mg.tensor(arr, requires_grad=requires_grad),
-        torch.tensor(arr, requires_grad=requires_grad),
-    )
-
-
-def same(got, want, atol=0.0, rtol=0.0):
-    want = want.detach().numpy()
-    got = got.detach().numpy()
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    np.testing.assert_allclose(got, want, atol=atol, rtol=rtol, equal_nan=True)
 
 
 def rng_array(*shape, seed=0):
