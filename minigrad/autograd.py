@@ -140,9 +140,6 @@ class inference_mode(_GradMode):
         if self.enabled:
             _state.grad_enabled = False
 
-    def clone(self) -> inference_mode:
-        return type(self)(self.enabled)
-
 
 class detect_anomaly(contextlib.ContextDecorator):
     """Raise at the first op whose forward or backward yields NaN or Inf, naming the op and

@@ -512,9 +512,15 @@ class Tensor:
     def _ufunc_(self, what: str, name: str, other: Any) -> Tensor:
         """self = xp.<name>(self, other), written into self's memory. As in PyTorch, the
         result type must cast to self's dtype: `int_tensor += 1.5` is an error, a float32
-        tensor += a float64 one stays float32. In a graph, recorded as `_augmented` does."""
-        if name in _RECORDED_BINARY and self._recorded_iop(other):
-            return self._augmented(what, name, other, getattr(_ops(), _RECORDED_BINARY[name]))
+        tensor += a float64 one stays float32. In a graph (`loss += term`, `h.mul_(m)`
+        inside a forward), recorded on a stand-in for self's old value (`_record_with`), so
+        every name bound to self sees the new value, as in PyTorch."""
+        op_name = _RECORDED_BINARY.get(name)
+        if op_name is not None:
+            op = getattr(_ops(), op_name)
+            done = self._record_with(what, lambda before: op(before, other), other)
+            if done is not None:
+                return done
         self._inplace(what, other)
         arr = self._operand(what, other)
         ufunc = getattr(get_array_module(self._data), name)
@@ -564,10 +570,10 @@ class Tensor:
             )
         if name == "negative" and self.dtype.kind == "b":
             raise RuntimeError(f"{what}: negation of a bool tensor; use `~` for a mask")
-        mode = self._recorded_iop(None) if name in _RECORDED_UNARY else False
-        if mode:
-            op = getattr(_ops(), _RECORDED_UNARY[name])
-            return self._record_change(op, mode if type(mode) is tuple else None)
+        if name in _RECORDED_UNARY:
+            done = self._record_with(what, getattr(_ops(), _RECORDED_UNARY[name]))
+            if done is not None:
+                return done
         self._inplace(what)
         getattr(get_array_module(self._data), name)(self._data, out=self._data)
         self._version += 1
@@ -629,19 +635,21 @@ class Tensor:
             return None
         return base, node.index
 
-    def _augmented(self, what: str, name: str, other: Any, op: Any) -> Tensor:
-        """`self op= other`: in place (PyTorch's rules), or, when the graph must see it
-        (`loss += term`, `h *= mask` inside a forward), recorded: the op runs on a stand-in
-        for self's old value and self becomes its result, so every name bound to self sees
-        the new value, as in PyTorch."""
-        mode = self._recorded_iop(other)
+    def _record_with(self, what: str, fn: Any, *operands: Any) -> Tensor | None:
+        """Record `self = fn(self)` on a tensor in a graph, or when an operand requires
+        grad, as PyTorch records `h += w`, `h.exp_()`, `h.addcmul_(a, b)`: on a stand-in for
+        self's old value (`_record_change`). None when nothing is recorded."""
+        if not autograd.is_grad_enabled():  # the common case (no_grad updates): no search
+            return None
+        grad_operand = next(
+            (o for o in operands if isinstance(o, Tensor) and o.requires_grad), None
+        )
+        mode = self._recorded_iop(grad_operand)
         if not mode:
-            return self._ufunc_(what, name, other)
-
-        def compute(before: Tensor) -> Tensor:
-            return self._checked_result(what, op(before, other), other)
-
-        return self._record_change(compute, mode if type(mode) is tuple else None)
+            return None
+        view = mode if type(mode) is tuple else None
+        first = operands[0] if operands else None  # named in a shape error
+        return self._record_change(lambda b: self._checked_result(what, fn(b), first), view)
 
     def _record_change(self, compute: Any, view: Any = None) -> Tensor:
         """An in-place change in a graph: `compute(before)` runs on a stand-in for self's
@@ -709,27 +717,27 @@ class Tensor:
                 new._out_versions = tuple(versions)
 
     def __iadd__(self, other: Any) -> Tensor:
-        return self._augmented("+=", "add", other, _ops().add)
+        return self._ufunc_("+=", "add", other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._augmented("-=", "subtract", other, _ops().sub)
+        return self._ufunc_("-=", "subtract", other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._augmented("*=", "multiply", other, _ops().mul)
+        return self._ufunc_("*=", "multiply", other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._augmented("/=", "true_divide", other, _ops().div)
+        return self._ufunc_("/=", "true_divide", other)
 
     def __ipow__(self, other: Any) -> Tensor:
-        return self._augmented("**=", "power", other, _ops().power)
+        return self._ufunc_("**=", "power", other)
 
     def __ifloordiv__(self, other: Any) -> Tensor:
         self._integer_division("//=", other)
-        return self._augmented("//=", "floor_divide", other, _ops().floor_divide)
+        return self._ufunc_("//=", "floor_divide", other)
 
     def __imod__(self, other: Any) -> Tensor:
         self._integer_division("%=", other)
-        return self._augmented("%=", "remainder", other, _ops().remainder)
+        return self._ufunc_("%=", "remainder", other)
 
     def __iand__(self, other: Any) -> Tensor:
         return self._bitwise_("&=", "bitwise_and", other)
@@ -1647,10 +1655,9 @@ class Tensor:
                 f"{what}: the result is floating-point and can't be written into a "
                 f"{self.dtype} tensor; in-place ops keep the dtype"
             )
-        mode = self._recorded_iop(None)
-        if mode:
-            view = mode if type(mode) is tuple else None
-            return self._record_change(lambda b: self._checked_result(what, fn(b), None), view)
+        done = self._record_with(what, fn)
+        if done is not None:
+            return done
         with autograd.no_grad():
             out = fn(self.detach())
         return self._write_(what, out)
@@ -1742,18 +1749,6 @@ class Tensor:
         self._data[...] = arr
         self._version += 1
         return self
-
-    def _record_with(self, what: str, fn: Any, *operands: Any) -> Tensor | None:
-        """Record `self = fn(self)` on a tensor in a graph, or when an operand requires
-        grad (as PyTorch records addcmul_, lerp_, ...); None when nothing is recorded."""
-        grad_operand = next(
-            (o for o in operands if isinstance(o, Tensor) and o.requires_grad), None
-        )
-        mode = self._recorded_iop(grad_operand)
-        if not mode:
-            return None
-        view = mode if type(mode) is tuple else None
-        return self._record_change(lambda b: self._checked_result(what, fn(b), None), view)
 
     def addcmul_(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
         ops = _ops()
@@ -1896,6 +1891,8 @@ _RECORDED_BINARY = {
     "multiply": "mul",
     "true_divide": "div",
     "power": "power",
+    "floor_divide": "floor_divide",
+    "remainder": "remainder",
 }
 _RECORDED_UNARY = {"exp": "exp", "sqrt": "sqrt", "absolute": "abs", "negative": "neg"}
 

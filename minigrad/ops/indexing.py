@@ -426,16 +426,22 @@ class CumSum(Function):
         return Flip((self.dim,))(CumSum(self.dim)(f(gy)))
 
 
-def cumsum(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    """Running sum along `dim`; bool and integer input sums in int64 unless `dtype`."""
+def scan(fn: Any, x: Tensor, dim: int, dtype: Any, op: str) -> Tensor:
+    """A running op (cumsum, cumprod) along `dim`, as PyTorch's: bool and integer input
+    in int64 unless `dtype`; a 0-d tensor is its own scan. `fn(d)` is the Function."""
     if dtype is not None:
         x = cast(x, dtype)
     elif x.dtype.kind in "biu":
         x = cast(x, np.int64)
     if x.ndim == 0:
-        normalize_dims(dim, 0, "cumsum")
+        normalize_dims(dim, 0, op)
         return clone(x)
-    return CumSum(_dim(dim, x, "cumsum"))(x)
+    return fn(_dim(dim, x, op))(x)
+
+
+def cumsum(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """Running sum along `dim`; bool and integer input sums in int64 unless `dtype`."""
+    return scan(CumSum, x, dim, dtype, "cumsum")
 
 
 def _prod_last(x: Tensor) -> Tensor:

@@ -19,7 +19,7 @@ from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _to_array
 from .elementwise import scale
-from .indexing import Flip, _dim, index_select, narrow
+from .indexing import Flip, _dim, index_select, narrow, scan
 from .linalg import matmul
 from .pointwise import logical_xor
 from .reduce import (
@@ -164,15 +164,7 @@ class CumProd(Function):
 def cumprod(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """Running product along `dim`; bool and integer input multiply in int64 unless
     `dtype`. Gradients are exact at zeros, at every order."""
-    x = _tensor(x, "cumprod")
-    if dtype is not None:
-        x = cast(x, dtype)
-    elif x.dtype.kind in "biu":
-        x = cast(x, np.int64)
-    if x.ndim == 0:
-        normalize_dims(dim, 0, "cumprod")
-        return clone(x)
-    return CumProd(_dim(dim, x, "cumprod"))(x)
+    return scan(CumProd, _tensor(x, "cumprod"), dim, dtype, "cumprod")
 
 
 # ---------------------------------------------------------------------- layout
