@@ -739,8 +739,10 @@ def test_elu_relu6_hardtanh_match_torch_at_kinks():
     assert mg.gradcheck(F.elu, [x]) and mg.gradgradcheck(lambda x: F.elu(x, 1.5), [x])
     assert mg.gradgradcheck(lambda x: F.relu6(x) * x, [x])
     assert repr(nn.ReLU6()) == repr(torch.nn.ReLU6()) == "ReLU6()"
+    # integers clamp to the truncated bounds, as PyTorch's; bool is refused
+    same(F.hardtanh(mg.tensor([-3, 1, 2])), TF.hardtanh(torch.tensor([-3, 1, 2])))
     with pytest.raises(RuntimeError, match="hardtanh"):
-        F.hardtanh(mg.tensor([1, 2]))
+        F.hardtanh(mg.tensor([True, False]))
 
 
 def test_unflatten_and_parameter_list_dict():

@@ -485,7 +485,8 @@ def test_smooth_l1_and_huber_match_torch(ours, theirs, kw, reduction):
         # input's float32 and then fails in backward; minigrad promotes both the same way)
         same(ours(x32, t64, **kw), theirs(tx32, tt64, **kw), atol=1e-7)
     t32, tt32 = both(rng_array(3, 2, seed=1), dtype="float32")
-    same(ours(x32, t32, **kw), theirs(tx32, tt32, **kw), atol=1e-7)
+    # float32 sums: NumPy's pairwise order and PyTorch's cascade can differ by an ulp or two
+    same(ours(x32, t32, **kw), theirs(tx32, tt32, **kw), rtol=1e-6)
     xg = mg.tensor(rng_array(2, 3) * 2, requires_grad=True)
     tg = mg.tensor(rng_array(2, 3, seed=1), requires_grad=True)
     assert mg.gradcheck(lambda x, t: ours(x, t, reduction=reduction, **kw), (xg, tg))
@@ -505,8 +506,8 @@ def test_regression_loss_modules_and_errors():
         F.smooth_l1_loss(x, t, beta=-1.0)
     with pytest.raises(ValueError, match="huber_loss: delta must be positive"):
         F.huber_loss(x, t, delta=0.0)
-    with pytest.raises(ValueError, match="smooth_l1_loss: input of shape"):
-        F.smooth_l1_loss(x, mg.zeros(3))
+    with pytest.raises(RuntimeError, match=r"smooth_l1_loss: .*do not broadcast"):
+        F.smooth_l1_loss(mg.zeros(2, 3), mg.zeros(4))
 
 
 # ---------------------------------------------------------------------- nn: kl_div

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..backend import normalize_device
-from ..ops.conv import conv2d, conv_transpose2d, conv_transpose_out_size
+from ..ops.conv import conv2d, conv_transpose2d, conv_transpose_out_size, same_padding
+from ..ops.shape import pad
 from ..tensor import Tensor, zeros
 from . import init
 from .module import Module, Parameter
@@ -46,16 +47,24 @@ class _ConvNd(Module):
                 f"{type(self).__name__}: groups={groups} must divide in_channels={in_channels} "
                 f"and out_channels={out_channels}"
             )
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"{type(self).__name__}: padding_mode={padding_mode!r} is not supported by "
-                "minigrad (only 'zeros')"
+        modes = ("zeros",) if isinstance(self, ConvTranspose2d) else _PADDING_MODES
+        if padding_mode not in modes:
+            raise ValueError(
+                f"{type(self).__name__}: padding_mode must be one of {modes}, got {padding_mode!r}"
             )
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
         self.dilation, self.groups = _pair(dilation), groups
         self.padding = self._padding(padding)
         self.padding_mode = padding_mode
+        # (left, right, top, bottom) for F.pad, as PyTorch's _reversed_padding_repeated_twice
+        if isinstance(self.padding, str):
+            start, end = same_padding(
+                type(self).__name__, self.padding, self.kernel_size, 1, self.dilation
+            )
+        else:
+            start = end = self.padding
+        self._pad_widths = (start[1], end[1], start[0], end[0])
         dt = np.float32 if dtype is None else np.dtype(dtype)
         dev = normalize_device(device)
         self.weight = Parameter(zeros(*weight_shape, dtype=dt, device=dev))
@@ -65,25 +74,18 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def _padding(self, padding: Any) -> tuple[int, int]:
-        """PyTorch's padding: ints, or 'valid' (none) or 'same' (stride 1, and then only
-        when the padding is symmetric: dilation * (kernel - 1) even)."""
+    def _padding(self, padding: Any) -> Any:
+        """PyTorch's padding: an int or pair, or the string 'valid' (none) or 'same' (stride
+        1; an odd total padding puts the extra row and column at the bottom and right), kept
+        as the string, as PyTorch keeps it."""
         if not isinstance(padding, str):
             return _pair(padding)
         who = type(self).__name__
-        if padding == "valid":
-            return (0, 0)
-        if padding != "same" or isinstance(self, ConvTranspose2d):
+        if padding not in ("valid", "same") or isinstance(self, ConvTranspose2d):
             raise ValueError(f"{who}: invalid padding string {padding!r}")
-        if self.stride != (1, 1):
+        if padding == "same" and self.stride != (1, 1):
             raise ValueError(f"{who}: padding='same' is not supported for strided convolutions")
-        total = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size, strict=True)]
-        if any(t % 2 for t in total):
-            raise NotImplementedError(
-                f"{who}: padding='same' with kernel_size={self.kernel_size} and dilation="
-                f"{self.dilation} needs uneven padding, which minigrad does not support"
-            )
-        return (total[0] // 2, total[1] // 2)
+        return padding
 
     def reset_parameters(self) -> None:
         # kaiming_uniform with a = sqrt(5): gain sqrt(1/3), bound sqrt(3) * gain / sqrt(fan_in)
@@ -106,7 +108,12 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
+
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class Conv2d(_ConvNd):
@@ -144,6 +151,9 @@ class Conv2d(_ConvNd):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.padding_mode != "zeros":  # pad by the mode first, then no zero padding
+            x = pad(x, self._pad_widths, self.padding_mode)
+            return conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
         return conv2d(
             x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
         )

@@ -36,15 +36,18 @@ __all__ = [
     "dropout",
     "dropout2d",
     "elu",
+    "elu_",
     "embedding",
     "gelu",
     "hardtanh",
+    "hardtanh_",
     "huber_loss",
     "interpolate",
     "kl_div",
     "l1_loss",
     "layer_norm",
     "leaky_relu",
+    "leaky_relu_",
     "linear",
     "log_sigmoid",
     "log_softmax",
@@ -58,6 +61,7 @@ __all__ = [
     "pairwise_distance",
     "prelu",
     "relu",
+    "relu_",
     "relu6",
     "sigmoid",
     "silu",
@@ -71,7 +75,6 @@ __all__ = [
 _REDUCTIONS = ("mean", "sum", "none")
 
 linear = ops.linear
-relu = ops.relu
 sigmoid = ops.sigmoid
 tanh = ops.tanh
 log_sigmoid = ops.log_sigmoid
@@ -103,20 +106,47 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = None) -> Tensor:
 
 
 # ---------------------------------------------------------------------- activations
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return ops.leaky_relu(x, negative_slope)
+def _in_place(x: Tensor, what: str, fn: Any) -> Tensor:
+    """`inplace=True`, as PyTorch's: x itself takes fn(x)'s values and is returned, so its
+    aliases see them. On a tensor in a graph the change is recorded (on a stand-in for the
+    old value); a leaf that requires grad is refused, as in PyTorch."""
+    return x._apply_(what, fn)
 
 
-def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0); the gradient at 0 is 0, as PyTorch's."""
+    if inplace:
+        return _in_place(input, "relu_", ops.relu)
+    return ops.relu(input)
+
+
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, inplace=True)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope * x."""
+    if inplace:
+        return _in_place(input, "leaky_relu_", lambda t: ops.leaky_relu(t, negative_slope))
+    return ops.leaky_relu(input, negative_slope)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold (as PyTorch)."""
+    x = input
     bx = x if beta == 1 else x * beta
     soft = ops.softplus(bx) if beta == 1 else ops.softplus(bx) * (1.0 / beta)
     return ops.where(bx._data > threshold, x, soft)
 
 
-def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt 2)); with
     approximate='tanh', 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    x = input
     if approximate == "none":
         return x * 0.5 * (1 + ops.erf(x * (1 / np.sqrt(2.0))))
     if approximate == "tanh":
@@ -125,8 +155,11 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def silu(x: Tensor, inplace: bool = False) -> Tensor:
-    """x * sigmoid(x) (swish); `inplace` is accepted, the result is always a new tensor."""
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (swish)."""
+    if inplace:
+        return _in_place(input, "silu_", silu)
+    x = input
     return x * ops.sigmoid(x)
 
 
@@ -140,9 +173,10 @@ def _softmax_dim(x: Tensor, dim: int | None, name: str) -> int:
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
-def prelu(x: Tensor, weight: Tensor) -> Tensor:
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x where x > 0, else weight * x; weight (C,) runs along dim 1 (a single weight
     applies everywhere). Differentiable in x and weight, as PyTorch's."""
+    x = input
     n = weight.shape[0] if weight.ndim else 1
     if n != 1:
         channels = x.shape[1] if x.ndim >= 2 else 1
@@ -158,24 +192,39 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
 
 
 def hardtanh(
-    x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
 ) -> Tensor:
-    """clamp(x, min_val, max_val); the gradient is 0 at the bounds (PyTorch's). `inplace`
-    is accepted; the result is always a new tensor."""
-    return ops.hardtanh(x, min_val, max_val)
+    """clamp(x, min_val, max_val); the gradient is 0 at the bounds (PyTorch's)."""
+    if inplace:
+        return _in_place(input, "hardtanh_", lambda t: ops.hardtanh(t, min_val, max_val))
+    return ops.hardtanh(input, min_val, max_val)
 
 
-def relu6(x: Tensor, inplace: bool = False) -> Tensor:
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6), hardtanh(x, 0, 6) as PyTorch's (gradient 0 at 0 and 6)."""
-    return ops.hardtanh(x, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha (exp(x) - 1). The negative branch sees min(x, 0), so a
     large positive x cannot overflow it into a NaN gradient."""
+    if inplace:
+        return _in_place(input, "elu_", lambda t: elu(t, alpha))
+    x = input
+    a = x._data
     neg = ops.expm1(ops.clip(x, None, 0.0))
-    # x <= 0 takes the exponential branch (its slope alpha at 0); NaN passes gy on, as torch
-    return ops.where(x._data <= 0, neg * alpha if alpha != 1.0 else neg, x)
+    # at 0 exactly: the exponential branch's slope alpha, but PyTorch's second derivative 0
+    # (its double backward tests x < 0 where its backward tests x <= 0); NaN passes gy on
+    pos = ops.where(a == 0, x * alpha, x) if alpha != 1.0 else x
+    return ops.where(a < 0, neg * alpha if alpha != 1.0 else neg, pos)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
 
 
 def embedding(
@@ -242,11 +291,12 @@ def _adaptive_mean(x: Tensor, axis: int, out: int) -> Tensor:
     return ops.reduce_sum(g, -1) * Tensor._make(xp.asarray(inv), False)
 
 
-def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling to a fixed (OH, OW) for (N, C, H, W) or (C, H, W) input; window i
     spans [floor(i H / OH), ceil((i + 1) H / OH)). `None` in output_size keeps that size.
     Built from gathers, masked sums and scales, so it is differentiable to any order, and
     an inf or NaN reaches only the windows that hold it."""
+    x = input
     if x.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d: expects a 3-D or 4-D input, got shape {x.shape}")
     if x.dtype.kind != "f":
@@ -270,32 +320,42 @@ def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
     return y
 
 
-def softmax(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+def softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
     """softmax along `dim`; `dtype` casts the input first, as PyTorch's."""
+    x = input
     if dtype is not None:
         x = x.to(dtype=dtype)
     return ops.softmax(x, _softmax_dim(x, dim, "softmax"))
 
 
 def log_softmax(
-    x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
 ) -> Tensor:
     """log_softmax along `dim`; `dtype` casts the input first, as PyTorch's."""
+    x = input
     if dtype is not None:
         x = x.to(dtype=dtype)
     return ops.log_softmax(x, _softmax_dim(x, dim, "log_softmax"))
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (training
-    only). The mask comes from `minigrad.random` on x's device. `inplace` is accepted for
-    PyTorch compatibility; the result is always a new tensor."""
-    return _dropout(x, p, training, x.shape, "dropout")
+    only). The mask comes from `minigrad.random` on x's device."""
+    if inplace:
+        return _in_place(input, "dropout_", lambda t: dropout(t, p, training))
+    return _dropout(input, p, training, input.shape, "dropout")
 
 
-def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+def dropout2d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
     """Zero whole channels: one draw per (N, C) of x `(N, C, H, W)`. As PyTorch, a 3-d
     input is read as (N, C, L) and a 2-d one as (N, C), with PyTorch's warnings."""
+    if inplace:
+        return _in_place(input, "dropout2d_", lambda t: dropout2d(t, p, training))
+    x = input
     if x.ndim not in (2, 3, 4):
         raise ValueError(f"dropout2d: expected a 2-d, 3-d or 4-d input, got shape {x.shape}")
     if x.ndim < 4 and training:
@@ -327,6 +387,39 @@ def _dropout(x: Tensor, p: float, training: bool, mask_shape: tuple, name: str) 
 def _check_reduction(reduction: str, name: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """`reduction` from PyTorch's deprecated `size_average` and `reduce` when either is
+    given (each defaults to True: both -> 'mean', only reduce -> 'sum', else 'none'), with
+    PyTorch's warning; otherwise `reduction` itself."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    legacy = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{legacy}' "
+        "instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return legacy
+
+
+def _weighted(loss: Tensor, weight: Any, x: Tensor, reduction: str, name: str) -> Tensor:
+    """PyTorch's element weights of mse_loss and l1_loss: 'mean' divides the weighted sum
+    by the sum of the weights."""
+    w = _as_target(weight, x)
+    if w.shape != x.shape:
+        raise ValueError(
+            f"{name}: weight of shape {w.shape} for an input of shape {x.shape}; they must "
+            "have the same size"
+        )
+    loss = loss * w
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction)
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -396,64 +489,142 @@ def _check_same_shape(x: Tensor, target: Tensor, name: str) -> None:
         )
 
 
+def _broadcast_target(x: Tensor, target: Tensor, name: str) -> tuple[Tensor, Tensor]:
+    """x and target broadcast together, with PyTorch's warning when their shapes differ
+    (an (N, 1) prediction against an (N,) target gives an (N, N) loss: usually a bug)."""
+    if x.shape == target.shape:
+        return x, target
+    warnings.warn(
+        f"{name}: using a target size ({target.shape}) that is different to the input size "
+        f"({x.shape}). This will likely lead to incorrect results due to broadcasting. "
+        "Please ensure they have the same size.",
+        UserWarning,
+        stacklevel=3,
+    )
+    try:
+        shape = tuple(np.broadcast_shapes(x.shape, target.shape))
+    except ValueError:
+        raise RuntimeError(
+            f"{name}: the input of shape {x.shape} and the target of shape {target.shape} "
+            "do not broadcast"
+        ) from None
+    return ops.broadcast_to(x, shape), ops.broadcast_to(target, shape)
+
+
 # ---------------------------------------------------------------------- regression losses
-def mse_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Squared error (x - target)^2. x, target: same shape."""
+def mse_loss(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Any = None,
+) -> Tensor:
+    """Squared error (x - target)^2. x, target: same shape; `weight` (x's shape) scales
+    each element, and 'mean' then divides by the sum of the weights (PyTorch's)."""
+    x = input
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "mse_loss")
-    x, target = _promoted(x, target)
-    _check_same_shape(x, target, "mse_loss")
+    x, target = _broadcast_target(*_promoted(x, target), "mse_loss")
     d = x - target
+    if weight is not None:
+        return _weighted(d * d, weight, input, reduction, "mse_loss")
     return _reduce(d * d, reduction)
 
 
-def l1_loss(x: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Absolute error |x - target|; the gradient at a tie is 0. x, target: same shape."""
+def l1_loss(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Any = None,
+) -> Tensor:
+    """Absolute error |x - target|; the gradient at a tie is 0. x, target: same shape;
+    `weight` as in `mse_loss`."""
+    x = input
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "l1_loss")
-    x, target = _promoted(x, target)
-    _check_same_shape(x, target, "l1_loss")
+    x, target = _broadcast_target(*_promoted(x, target), "l1_loss")
+    if weight is not None:
+        return _weighted(ops.abs(x - target), weight, input, reduction, "l1_loss")
     return _reduce(ops.abs(x - target), reduction)
 
 
 def _difference(x: Tensor, target: Any, name: str) -> tuple[Tensor, Tensor]:
     """d = x - target in the promoted dtype, and |d|."""
-    x, target = _promoted(x, target)
-    _check_same_shape(x, target, name)
+    x, target = _broadcast_target(*_promoted(x, target), name)
     d = x - target
     return d, ops.abs(d)
 
 
-def smooth_l1_loss(x: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (d = x - target); beta = 0
     is the L1 loss. x, target: same shape."""
+    x = input
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0:
-        return l1_loss(x, target, reduction)
+        return l1_loss(x, target, reduction=reduction)
     d, ad = _difference(x, target, "smooth_l1_loss")
     loss = ops.where((ad < beta)._data, 0.5 * d * d / beta, ad - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
-def huber_loss(x: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(
+    input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None
+) -> Tensor:
     """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere (d = x - target):
-    smooth_l1_loss times beta. x, target: same shape."""
+    smooth_l1_loss times beta. x, target: same shape; `weight` (x's shape) scales each
+    element before the reduction (a plain mean, PyTorch's)."""
+    x = input
     _check_reduction(reduction, "huber_loss")
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     d, ad = _difference(x, target, "huber_loss")
     loss = ops.where((ad < delta)._data, 0.5 * d * d, delta * (ad - 0.5 * delta))
+    if weight is not None:
+        w = _as_target(weight, d)
+        if w.shape != input.shape:
+            raise ValueError(
+                f"huber_loss: weight of shape {w.shape} for an input of shape {input.shape}; they "
+                "must have the same size"
+            )
+        loss = loss * w
     return _reduce(loss, reduction)
 
 
 _KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 
 
-def kl_div(x: Tensor, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:
+def kl_div(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
     """KL(target || q) with x = log q, pointwise target (log target - x), 0 where target is
     0 (`log_target`: target holds log-probabilities). 'batchmean' divides the sum by the
     batch size, the true KL divergence per sample; 'mean' divides by every element and
     warns, as PyTorch does."""
+    x = input
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if _dtype_of(x).kind in "biu" or _dtype_of(target).kind in "biu":
+        raise RuntimeError(
+            f"kl_div: integral inputs are not supported (input {_dtype_of(x)}, target "
+            f"{_dtype_of(target)}), as in PyTorch"
+        )
     if reduction not in _KL_REDUCTIONS:
         raise ValueError(f"kl_div: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
     x, target = _promoted(x, target)
@@ -500,10 +671,17 @@ class BinaryCrossEntropy(Function):
 
 
 def binary_cross_entropy(
-    x: Tensor, target: Any, weight: Any = None, reduction: str = "mean"
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
 ) -> Tensor:
     """BCE of probabilities x in [0, 1] against targets in [0, 1]; `weight` broadcasts
     to x. x, target: same shape (N, *)."""
+    x = input
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy")
     target = _float_target(target, x, "binary_cross_entropy", same=True)
     _check_same_shape(x, target, "binary_cross_entropy")
@@ -517,14 +695,18 @@ def binary_cross_entropy(
 
 
 def binary_cross_entropy_with_logits(
-    x: Tensor,
+    input: Tensor,
     target: Any,
     weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     pos_weight: Any = None,
 ) -> Tensor:
     """BCE of sigmoid(x), computed from logits as (1 - y) x + softplus(-x) so it stays
     finite for any x; `pos_weight` (C,) scales the positive term. x, target: (N, *)."""
+    x = input
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     target = _float_target(target, x, "binary_cross_entropy_with_logits", same=False)
     _check_same_shape(x, target, "binary_cross_entropy_with_logits")
@@ -539,15 +721,19 @@ def binary_cross_entropy_with_logits(
 
 # ---------------------------------------------------------------------- classification
 def nll_loss(
-    x: Tensor,
+    input: Tensor,
     target: Any,
     weight: Any = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood of class indices. x: log-probabilities (N, C) or
     (N, C, d1, ...), or (C,); target: integers (N,) / (N, d1, ...) / (). `weight` (C,)
     weighs classes; 'mean' divides by the total weight of the non-ignored targets."""
+    x = input
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "nll_loss")
     if x.ndim == 0:
         raise ValueError("nll_loss: input must have at least 1 dim (classes), got a scalar")
@@ -594,10 +780,12 @@ def nll_loss(
 
 
 def cross_entropy(
-    x: Tensor,
+    input: Tensor,
     target: Any,
     weight: Any = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
@@ -606,6 +794,8 @@ def cross_entropy(
     probabilities. `label_smoothing` e mixes in the uniform distribution with PyTorch's
     formula: (1 - e) * nll + e / C * (the loss against uniform targets), weighted and
     ignoring targets as the nll part does."""
+    x = input
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
@@ -614,7 +804,7 @@ def cross_entropy(
     cdim = 0 if x.ndim == 1 else 1
     logp = ops.log_softmax(x, cdim)
     if _dtype_of(target).kind != "f":
-        nll = nll_loss(logp, target, weight, ignore_index, reduction)
+        nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
         if label_smoothing == 0:
             return nll
         smooth = _uniform_target_loss(logp, target, weight, ignore_index, reduction)
@@ -660,7 +850,7 @@ def _uniform_target_loss(
 
 
 def layer_norm(
-    x: Tensor,
+    input: Tensor,
     normalized_shape: Any,
     weight: Tensor | None = None,
     bias: Tensor | None = None,
@@ -669,6 +859,7 @@ def layer_norm(
     """(x - mean) / sqrt(var + eps) over the trailing `normalized_shape` dims (biased
     variance), then * weight + bias (both of `normalized_shape`). Composed of ops, so
     double backward comes free."""
+    x = input
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
@@ -681,7 +872,7 @@ def layer_norm(
             raise ValueError(f"layer_norm: {name} of shape {p.shape}, expected {shape}")
     dims = tuple(range(x.ndim - k, x.ndim))
     mean = x.mean(dim=dims, keepdim=True)
-    var = ops.var(x, dims, 0, True)
+    var = ops.var_same_dtype(x, dims, 0, True)
     y = (x - mean) / ops.sqrt(var + eps)
     if weight is not None:
         y = y * weight
@@ -691,9 +882,10 @@ def layer_norm(
 
 
 # ---------------------------------------------------------------------- distances
-def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """x / max(||x||_p, eps) along `dim`. A zero vector maps to zero with gradient 1/eps:
     the clamp stops the gradient through the norm, as in PyTorch."""
+    x = input
     n = ops.norm(x, p, dim, keepdim=True)
     return x / ops.clip(n, min=eps)
 
@@ -715,10 +907,13 @@ def triplet_margin_loss(
     p: float = 2.0,
     eps: float = 1e-6,
     swap: bool = False,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
     """max(d(a, p) - d(a, n) + margin, 0) with d = pairwise_distance(p, eps), as PyTorch;
     `swap` uses min(d(a, n), d(p, n)) as the negative distance. Inputs (N, D) or (D,)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "triplet_margin_loss")
     if margin <= 0:
         raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
@@ -750,8 +945,11 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
 
 # ---------------------------------------------------------------------- batch 2
-def softmin(x: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+def softmin(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
     """softmax(-x) along `dim`; `dtype` casts the input first."""
+    x = input
     if dtype is not None:
         x = x.to(dtype=dtype)
     return ops.softmax(-x, _softmax_dim(x, dim, "softmin"))
@@ -761,9 +959,12 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(x: Tensor, inplace: bool = False) -> Tensor:
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * (x if x > 0 else alpha (exp(x) - 1)) with PyTorch's constants; the slope at
     0 is the exponential branch's, as PyTorch's."""
+    if inplace:
+        return _in_place(input, "selu_", selu)
+    x = input
     a = x._data
     neg = ops.expm1(ops.clip(x, None, 0.0)) * (_SELU_ALPHA * _SELU_SCALE)
     # at 0 exactly: the exponential branch's slope, but PyTorch's second derivative 0
@@ -771,8 +972,11 @@ def selu(x: Tensor, inplace: bool = False) -> Tensor:
     return ops.where(a < 0, neg, pos)
 
 
-def mish(x: Tensor, inplace: bool = False) -> Tensor:
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
+    if inplace:
+        return _in_place(input, "mish_", mish)
+    x = input
     return x * ops.tanh(ops.softplus(x))
 
 
@@ -797,7 +1001,10 @@ class Hardswish(Function):
         return gy * slope
 
 
-def hardswish(x: Tensor, inplace: bool = False) -> Tensor:
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _in_place(input, "hardswish_", hardswish)
+    x = input
     if x.dtype.kind != "f":
         raise RuntimeError(f"hardswish: expects a floating-point tensor, got {x.dtype}")
     return Hardswish()(x)
@@ -819,14 +1026,18 @@ class Hardsigmoid(Function):
         return Mask(self.bits, float(np.float32(1 / 6)))(gy)
 
 
-def hardsigmoid(x: Tensor, inplace: bool = False) -> Tensor:
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _in_place(input, "hardsigmoid_", hardsigmoid)
+    x = input
     if x.dtype.kind != "f":
         raise RuntimeError(f"hardsigmoid: expects a floating-point tensor, got {x.dtype}")
     return Hardsigmoid()(x)
 
 
-def glu(x: Tensor, dim: int = -1) -> Tensor:
+def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), a and b the two halves of x along `dim` (of even size)."""
+    x = input
     if x.ndim == 0:
         raise RuntimeError("glu: does not support scalars because halving size must be even")
     (d,) = ops.reduce.normalize_dims(dim, x.ndim, "glu")
@@ -843,7 +1054,7 @@ def _channel_shape(p: Tensor, x: Tensor) -> Tensor:
 
 
 def group_norm(
-    x: Tensor,
+    input: Tensor,
     num_groups: int,
     weight: Tensor | None = None,
     bias: Tensor | None = None,
@@ -851,6 +1062,7 @@ def group_norm(
 ) -> Tensor:
     """Normalise each sample over the channels of each of `num_groups` groups (and all
     spatial dims) with the biased variance, then * weight + bias per channel (C,)."""
+    x = input
     if x.ndim < 2:
         raise RuntimeError(f"group_norm: expected an input with at least 2 dims, got {x.shape}")
     n, c = x.shape[:2]
@@ -864,7 +1076,7 @@ def group_norm(
             raise RuntimeError(f"group_norm: expected {name} of shape ({c},), got {p.shape}")
     g = x.reshape(n, num_groups, -1)
     mean = g.mean(dim=-1, keepdim=True)
-    var = ops.var(g, -1, 0, True)
+    var = ops.var_same_dtype(g, -1, 0, True)
     y = ((g - mean) / ops.sqrt(var + eps)).reshape(x.shape)
     if weight is not None:
         y = y * _channel_shape(weight, x)
@@ -874,7 +1086,7 @@ def group_norm(
 
 
 def instance_norm(
-    x: Tensor,
+    input: Tensor,
     running_mean: Tensor | None = None,
     running_var: Tensor | None = None,
     weight: Tensor | None = None,
@@ -887,6 +1099,7 @@ def instance_norm(
     * weight + bias per channel. With `use_input_stats` the running stats, when given, move
     toward the batch average of the per-sample means and unbiased variances; without, they
     normalise instead."""
+    x = input
     if x.ndim < 3:
         raise ValueError(f"instance_norm: expected an input (N, C, *), got shape {x.shape}")
     dims = tuple(range(2, x.ndim))
@@ -898,7 +1111,7 @@ def instance_norm(
                 f"input size {list(x.shape)}"
             )
         mean = x.mean(dim=dims, keepdim=True)
-        var = ops.var(x, dims, 0, True)
+        var = ops.var_same_dtype(x, dims, 0, True)
         if running_mean is not None or running_var is not None:
             from ..autograd import no_grad
 
@@ -926,8 +1139,9 @@ def instance_norm(
     return y
 
 
-def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r^2, H, W) -> (*, C, H r, W r), as PyTorch's sub-pixel rearrangement."""
+    x = input
     r = int(upscale_factor)
     if x.ndim < 3:
         raise RuntimeError(f"pixel_shuffle: expects input to have at least 3 dims, got {x.shape}")
@@ -943,8 +1157,9 @@ def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
     return y.reshape(*lead, c // (r * r), h * r, w * r)
 
 
-def pixel_unshuffle(x: Tensor, downscale_factor: int) -> Tensor:
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of pixel_shuffle."""
+    x = input
     r = int(downscale_factor)
     if x.ndim < 3:
         raise RuntimeError(f"pixel_unshuffle: expects input to have at least 3 dims, got {x.shape}")
@@ -971,4 +1186,226 @@ __all__ += [
     "pixel_unshuffle",
     "selu",
     "softmin",
+]
+
+
+# ---------------------------------------------------------------------- margin and count losses
+def _float_pair(x: Tensor, target: Any, name: str) -> tuple[Tensor, Tensor]:
+    """x and a target of its shape (broadcast as PyTorch's) in their promoted float dtype."""
+    return _broadcast_target(*_promoted(x, target), name)
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Any,
+    margin: float = 0.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, -y (x1 - x2) + margin) for y in {1, -1}: x1 should rank above x2 where y = 1."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "margin_ranking_loss")
+    if not (input1.ndim == input2.ndim == np.ndim(_as_tensor(target, input1)._data)):
+        raise RuntimeError(
+            f"margin_ranking_loss: all inputs should have the same dimension, got "
+            f"{input1.shape}, {input2.shape} and target {_as_tensor(target, input1).shape}"
+        )
+    y = _as_tensor(target, input1)
+    return _reduce(ops.clip(-y * (input1 - input2) + margin, min=0.0), reduction)
+
+
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Any,
+    margin: float = 1.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """x where y = 1, max(0, margin - x) where y = -1 (x usually a distance), PyTorch's
+    composition: a target that is neither 1 nor -1 adds both terms."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "hinge_embedding_loss")
+    y = _as_tensor(target, input)._data
+    clamped = ops.clip(margin - input, min=0.0)
+    loss = ops.where(y != 1, clamped, 0.0) + ops.where(y != -1, input, 0.0)
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Any,
+    margin: float = 0.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1, along the
+    last dim of (N, D) or (D,) inputs; PyTorch's 1e-12 keeps a zero vector finite."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "cosine_embedding_loss")
+    if input1.shape != input2.shape or input1.ndim not in (1, 2):
+        raise RuntimeError(
+            f"cosine_embedding_loss: expected two inputs of one shape, (N, D) or (D,), got "
+            f"{input1.shape} and {input2.shape}"
+        )
+    dim = input1.ndim - 1
+    prod = (input1 * input2).sum(dim)
+    mag1 = (input1 * input1).sum(dim) + 1e-12
+    mag2 = (input2 * input2).sum(dim) + 1e-12
+    cos = prod / ops.sqrt(mag1 * mag2)
+    y = _as_tensor(target, input1)._data
+    loss = ops.where(y == 1, 1 - cos, 0.0) + ops.where(
+        y == -1, ops.clip(cos - margin, min=0.0), 0.0
+    )
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """log(1 + exp(-y x)) for y in {1, -1}: the two-class logistic loss."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "soft_margin_loss")
+    x, y = _float_pair(input, target, "soft_margin_loss")
+    return _reduce(ops.log1p(ops.exp(-y * x)), reduction)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Binary cross-entropy of sigmoid(x) against 0/1 labels (N, C), averaged over the C
+    classes of each sample; `weight` (C,) weighs the classes."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "multilabel_soft_margin_loss")
+    x, y = _float_pair(input, target, "multilabel_soft_margin_loss")
+    loss = -(y * ops.log_sigmoid(x) + (1 - y) * ops.log_sigmoid(-x))
+    if weight is not None:
+        loss = loss * _as_target(weight, x)
+    loss = loss.sum(dim=x.ndim - 1) / x.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(
+    input: Tensor,
+    target: Any,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-class hinge loss of scores x (N, C) or (C,) and class indices y:
+    sum over j != y of max(0, margin - x[y] + x[j])^p, divided by C; `weight` (C,) scales
+    each sample's terms by its class's weight."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    xp = get_array_module(x._data)
+    y = xp.asarray(_as_tensor(target, input)._data).reshape(-1)
+    n, c = x.shape
+    if y.shape != (n,) or y.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"multi_margin_loss: expected {n} integer class indices for an input of shape "
+            f"{input.shape}, got a target of shape {tuple(y.shape)} and dtype {y.dtype}"
+        )
+    if n and ((y < 0) | (y >= c)).any():
+        raise IndexError(f"multi_margin_loss: target out of range for {c} classes")
+    rows = xp.arange(n)
+    picked = ops.getitem(x, (rows, y)).reshape(n, 1)
+    terms = ops.relu(margin - picked + x)  # gradient 0 at the kink, as PyTorch's
+    if p == 2:
+        terms = terms * terms
+    if weight is not None:
+        terms = terms * ops.getitem(_as_target(weight, x), y).reshape(n, 1)
+    other = xp.ones((n, c), dtype=bool)
+    other[rows, y] = False  # the target's own class does not count
+    loss = ops.where(other, terms, 0.0).sum(dim=1) / c
+    if input.ndim != 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(
+    input: Tensor,
+    target: Any,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: bool | None = None,
+    eps: float = 1e-8,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of counts under Poisson(rate): exp(x) - y x with `log_input`
+    (x = log rate), else x - y log(x + eps); `full` adds Stirling's term for y > 1."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "poisson_nll_loss")
+    x, y = _promoted(input, target)
+    if log_input:
+        loss = ops.exp(x) - y * x
+    else:
+        loss = x - y * ops.log(x + eps)
+    if full:
+        yd = y._data
+        safe = Tensor._make(get_array_module(yd).where(yd > 1, yd, 1).astype(yd.dtype), False)
+        stirling = safe * ops.log(safe) - safe + 0.5 * ops.log(2 * np.pi * safe)
+        loss = loss + ops.where(yd > 1, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Any,
+    var: Any,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """0.5 (log var + (x - y)^2 / var) per element, var clamped at `eps` (the clamp does
+    not change the gradient, as PyTorch's); `full` adds 0.5 log(2 pi). var has x's shape,
+    or one dim fewer, or a last dim of 1 (one variance per sample)."""
+    _check_reduction(reduction, "gaussian_nll_loss")
+    x, y = _promoted(input, target)
+    v = var if isinstance(var, Tensor) else _as_target(var, x)
+    if v.shape != x.shape:
+        if x.shape[:-1] == v.shape:  # one dim fewer: a trailing 1
+            v = v.unsqueeze(-1)
+        elif not (x.shape[:-1] == v.shape[:-1] and v.shape[-1:] == (1,)):
+            raise ValueError(f"gaussian_nll_loss: var of shape {v.shape} for input {x.shape}")
+    if (v._data < 0).any():
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    xp = get_array_module(v._data)
+    lift = xp.maximum(v._data, eps) - v._data  # the clamp, outside the graph
+    v = v + Tensor._make(lift, False)
+    d = x - y
+    loss = 0.5 * (ops.log(v) + d * d / v)
+    if full:
+        loss = loss + 0.5 * float(np.log(2 * np.pi))
+    return _reduce(loss, reduction)
+
+
+__all__ += [
+    "cosine_embedding_loss",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_soft_margin_loss",
+    "poisson_nll_loss",
+    "soft_margin_loss",
 ]

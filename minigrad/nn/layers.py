@@ -17,20 +17,28 @@ from . import init
 from .module import Module, Parameter
 
 __all__ = [
-    "Unflatten",
-    "ReLU6",
-    "ParameterList",
-    "ParameterDict",
-    "Hardtanh",
-    "ELU",
+    "CosineEmbeddingLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "MarginRankingLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "PoissonNLLLoss",
+    "SoftMarginLoss",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ConstantPad3d",
     "CosineSimilarity",
     "CrossEntropyLoss",
     "Dropout",
     "Dropout2d",
+    "ELU",
     "Embedding",
     "Flatten",
+    "Hardtanh",
     "Identity",
     "L1Loss",
     "LeakyReLU",
@@ -42,13 +50,24 @@ __all__ = [
     "NLLLoss",
     "PReLU",
     "PairwiseDistance",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
+    "ReLU6",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
     "Sequential",
     "Sigmoid",
     "Softmax",
     "Softplus",
     "Tanh",
     "TripletMarginLoss",
+    "Unflatten",
+    "ZeroPad3d",
 ]
 
 
@@ -146,7 +165,7 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -157,7 +176,7 @@ class Dropout2d(Dropout):
     per (N, C)) and scale the rest by 1 / (1 - p); the identity in eval mode."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout2d(x, self.p, self.training)
+        return F.dropout2d(x, self.p, self.training, self.inplace)
 
 
 class Flatten(Module):
@@ -185,14 +204,14 @@ class Identity(Module):
 
 
 class ReLU(Module):
-    """`inplace` is accepted for PyTorch compatibility; the result is always a new tensor."""
+    """max(x, 0). With `inplace`, the input itself takes the result (PyTorch's relu_)."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.relu(x)
+        return F.relu(x, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -206,7 +225,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -259,7 +278,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.silu(x)
+        return F.silu(x, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -273,7 +292,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -289,7 +308,7 @@ class Hardtanh(Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.hardtanh(x, self.min_val, self.max_val)
+        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         extra = ", inplace=True" if self.inplace else ""
@@ -370,98 +389,154 @@ class LogSoftmax(Softmax):
 
 # ---------------------------------------------------------------------- losses
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean") -> None:
+    """A loss module. `size_average` and `reduce` are PyTorch's deprecated spelling of
+    `reduction`; given, they override it (with PyTorch's warning)."""
+
+    def __init__(
+        self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
+    ) -> None:
         super().__init__()
-        self.reduction = reduction
+        self.reduction = F.legacy_reduction(size_average, reduce, reduction)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
 
 
+class _WeightedLoss(_Loss):
+    """A loss with per-class (or per-element) weights, kept as a buffer as in PyTorch: in
+    `state_dict()`, moved by `.to()`."""
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _buffer(weight, "weight"))
+
+
+def _buffer(value: Any, name: str) -> Tensor | None:
+    if value is None or isinstance(value, Tensor):
+        return value
+    raise TypeError(f"{name} must be a Tensor or None, got {type(value).__name__}")
+
+
 class MSELoss(_Loss):
-    def forward(self, x: Tensor, target: Any) -> Tensor:
-        return F.mse_loss(x, target, self.reduction)
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
-    def forward(self, x: Tensor, target: Any) -> Tensor:
-        return F.l1_loss(x, target, self.reduction)
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
-        super().__init__(reduction)
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        beta: float = 1.0,
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
-    def forward(self, x: Tensor, target: Any) -> Tensor:
-        return F.smooth_l1_loss(x, target, self.reduction, self.beta)
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class HuberLoss(_Loss):
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.delta = delta
 
-    def forward(self, x: Tensor, target: Any) -> Tensor:
-        return F.huber_loss(x, target, self.reduction, self.delta)
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
 class KLDivLoss(_Loss):
     """KL divergence of log-probabilities x from target; use reduction='batchmean'."""
 
-    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
-        super().__init__(reduction)
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        log_target: bool = False,
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
-    def forward(self, x: Tensor, target: Any) -> Tensor:
-        return F.kl_div(x, target, self.reduction, self.log_target)
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
-class BCELoss(_Loss):
-    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.weight = weight
-
-    def forward(self, x: Tensor, target: Any) -> Tensor:
-        return F.binary_cross_entropy(x, target, self.weight, self.reduction)
+class BCELoss(_WeightedLoss):
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None) -> None:
-        super().__init__(reduction)
-        self.weight, self.pos_weight = weight, pos_weight
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        pos_weight: Tensor | None = None,
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _buffer(weight, "weight"))
+        self.register_buffer("pos_weight", _buffer(pos_weight, "pos_weight"))
 
-    def forward(self, x: Tensor, target: Any) -> Tensor:
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.binary_cross_entropy_with_logits(
-            x, target, self.weight, self.reduction, self.pos_weight
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
         )
 
 
-class NLLLoss(_Loss):
-    def __init__(
-        self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
-    ) -> None:
-        super().__init__(reduction)
-        self.weight, self.ignore_index = weight, ignore_index
-
-    def forward(self, x: Tensor, target: Any) -> Tensor:
-        return F.nll_loss(x, target, self.weight, self.ignore_index, self.reduction)
-
-
-class CrossEntropyLoss(NLLLoss):
+class NLLLoss(_WeightedLoss):
     def __init__(
         self,
-        weight: Any = None,
+        weight: Tensor | None = None,
+        size_average: bool | None = None,
         ignore_index: int = -100,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.nll_loss(
+            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+        )
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        size_average: bool | None = None,
+        ignore_index: int = -100,
+        reduce: bool | None = None,
         reduction: str = "mean",
         label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(weight, ignore_index, reduction)
-        self.label_smoothing = label_smoothing
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
-    def forward(self, x: Tensor, target: Any) -> Tensor:
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.cross_entropy(
-            x, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
         )
 
 
@@ -475,15 +550,130 @@ class TripletMarginLoss(_Loss):
         p: float = 2.0,
         eps: float = 1e-6,
         swap: bool = False,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
         reduction: str = "mean",
     ) -> None:
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
 
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return F.triplet_margin_loss(
-            anchor, positive, negative, self.margin, self.p, self.eps, self.swap, self.reduction
+            anchor,
+            positive,
+            negative,
+            self.margin,
+            self.p,
+            self.eps,
+            self.swap,
+            reduction=self.reduction,
         )
+
+
+class MarginRankingLoss(_Loss):
+    def __init__(
+        self,
+        margin: float = 0.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Any) -> Tensor:
+        return F.margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    def __init__(
+        self,
+        margin: float = 1.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    def __init__(
+        self,
+        margin: float = 0.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Any) -> Tensor:
+        return F.cosine_embedding_loss(
+            input1, input2, target, self.margin, reduction=self.reduction
+        )
+
+
+class SoftMarginLoss(_Loss):
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    def __init__(
+        self,
+        p: int = 1,
+        margin: float = 1.0,
+        weight: Tensor | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p}")
+        self.p, self.margin = p, margin
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.multi_margin_loss(
+            input, target, self.p, self.margin, self.weight, reduction=self.reduction
+        )
+
+
+class PoissonNLLLoss(_Loss):
+    def __init__(
+        self,
+        log_input: bool = True,
+        full: bool = False,
+        size_average: bool | None = None,
+        eps: float = 1e-8,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input: Tensor, target: Any) -> Tensor:
+        return F.poisson_nll_loss(
+            log_input, target, self.log_input, self.full, eps=self.eps, reduction=self.reduction
+        )
+
+
+class GaussianNLLLoss(_Loss):
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target: Any, var: Any) -> Tensor:  # noqa: A002
+        return F.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
 
 
 # ---------------------------------------------------------------------- distances
@@ -830,7 +1020,7 @@ class Softmin(Softmax):
 
 
 class _InplaceActivation(Module):
-    """An activation with PyTorch's `inplace` flag (accepted; computes out of place)."""
+    """An activation with PyTorch's `inplace` flag (the input itself takes the result)."""
 
     _fn: Any = None
 
@@ -839,7 +1029,7 @@ class _InplaceActivation(Module):
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return type(self)._fn(x)
+        return type(self)._fn(x, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -873,26 +1063,94 @@ class GLU(Module):
         return f"dim={self.dim}"
 
 
+def _pad_widths(layer: Module, padding: Any, n: int) -> tuple[int, ...]:
+    if isinstance(padding, int):
+        padding = (padding,) * (2 * n)
+    padding = tuple(int(p) for p in padding)
+    if not padding or len(padding) % 2 or len(padding) > 2 * n:
+        raise ValueError(
+            f"{type(layer).__name__}: padding must be an int or (left, right) pairs for up "
+            f"to {n} dims, got {padding}"
+        )
+    return padding
+
+
 class _ConstantPadNd(Module):
     _n = 2
 
     def __init__(self, padding: Any, value: float) -> None:
         super().__init__()
-        if isinstance(padding, int):
-            padding = (padding,) * (2 * self._n)
-        padding = tuple(int(p) for p in padding)
-        if not padding or len(padding) % 2 or len(padding) > 2 * self._n:
-            raise ValueError(
-                f"{type(self).__name__}: padding must be an int or (left, right) pairs for up "
-                f"to {self._n} dims, got {padding}"
-            )
-        self.padding, self.value = padding, value
+        self.padding, self.value = _pad_widths(self, padding, self._n), value
 
     def forward(self, x: Tensor) -> Tensor:
         return F.pad(x, self.padding, "constant", self.value)
 
     def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
+
+
+class _IndexPadNd(Module):
+    """Reflection, replication or circular padding of the last `_n` dims."""
+
+    _n = 2
+    _mode = "reflect"
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__()
+        self.padding = _pad_widths(self, padding, self._n)
+        if len(self.padding) != 2 * self._n:
+            raise ValueError(
+                f"{type(self).__name__}: padding must be an int or {2 * self._n} values, got "
+                f"{self.padding}"
+            )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pad(x, self.padding, self._mode)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ReflectionPad1d(_IndexPadNd):
+    """Pad the last dim by (left, right) with its mirror image (the edge not repeated)."""
+
+    _n, _mode = 1, "reflect"
+
+
+class ReflectionPad2d(_IndexPadNd):
+    _n, _mode = 2, "reflect"
+
+
+class ReflectionPad3d(_IndexPadNd):
+    _n, _mode = 3, "reflect"
+
+
+class ReplicationPad1d(_IndexPadNd):
+    """Pad the last dim by (left, right) with copies of its edge values."""
+
+    _n, _mode = 1, "replicate"
+
+
+class ReplicationPad2d(_IndexPadNd):
+    _n, _mode = 2, "replicate"
+
+
+class ReplicationPad3d(_IndexPadNd):
+    _n, _mode = 3, "replicate"
+
+
+class CircularPad1d(_IndexPadNd):
+    """Pad the last dim by (left, right) with the values from its other end."""
+
+    _n, _mode = 1, "circular"
+
+
+class CircularPad2d(_IndexPadNd):
+    _n, _mode = 2, "circular"
+
+
+class CircularPad3d(_IndexPadNd):
+    _n, _mode = 3, "circular"
 
 
 class ConstantPad1d(_ConstantPadNd):
@@ -907,6 +1165,12 @@ class ConstantPad2d(_ConstantPadNd):
     _n = 2
 
 
+class ConstantPad3d(_ConstantPadNd):
+    """Pad the last three dims by (left, right, top, bottom, front, back) with `value`."""
+
+    _n = 3
+
+
 class ZeroPad1d(ConstantPad1d):
     def __init__(self, padding: Any) -> None:
         super().__init__(padding, 0.0)
@@ -916,6 +1180,14 @@ class ZeroPad1d(ConstantPad1d):
 
 
 class ZeroPad2d(ConstantPad2d):
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}"
+
+
+class ZeroPad3d(ConstantPad3d):
     def __init__(self, padding: Any) -> None:
         super().__init__(padding, 0.0)
 

@@ -85,7 +85,8 @@ class AvgPool2d(Module):
 
 
 class Upsample(Module):
-    """Resize x `(N, C, H, W)` to `size` or by `scale_factor` ('nearest' or 'bilinear')."""
+    """Resize the spatial dims of x to `size` or by `scale_factor`, as
+    `F.interpolate` (modes nearest, nearest-exact, linear, bilinear, bicubic, trilinear)."""
 
     def __init__(
         self,
@@ -93,13 +94,22 @@ class Upsample(Module):
         scale_factor: Any = None,
         mode: str = "nearest",
         align_corners: bool | None = None,
+        recompute_scale_factor: bool | None = None,
     ) -> None:
         super().__init__()
         self.size, self.scale_factor = size, scale_factor
         self.mode, self.align_corners = mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, x: Tensor) -> Tensor:
-        return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
+        return interpolate(
+            x,
+            self.size,
+            self.scale_factor,
+            self.mode,
+            self.align_corners,
+            self.recompute_scale_factor,
+        )
 
     def extra_repr(self) -> str:
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"

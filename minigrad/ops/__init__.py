@@ -118,6 +118,7 @@ from .reduce import (
     std,
     sum_to,
     var,
+    var_same_dtype,
 )
 from .sampling import bernoulli, multinomial, normal
 from .shape import (
@@ -279,6 +280,7 @@ __all__ = [
     "transpose",
     "unsqueeze",
     "var",
+    "var_same_dtype",
     "where",
     "acos",
     "acosh",

@@ -236,7 +236,8 @@ class LogSoftmax(Function):
         return gy - exp(y) * reduce_sum(gy, self.dim, keepdim=True)
 
 
-def relu(x: Tensor) -> Tensor:
+def relu(input: Tensor) -> Tensor:
+    x = input
     if x.dtype == np.bool_:
         raise TypeError("relu: boolean inputs are not supported (as in PyTorch)")
     return ReLU()(x)
@@ -248,11 +249,13 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     return LeakyReLU(negative_slope)(x)
 
 
-def sigmoid(x: Tensor) -> Tensor:
+def sigmoid(input: Tensor) -> Tensor:
+    x = input
     return Sigmoid()(to_float(x))
 
 
-def tanh(x: Tensor) -> Tensor:
+def tanh(input: Tensor) -> Tensor:
+    x = input
     return Tanh()(to_float(x))
 
 
@@ -260,8 +263,9 @@ def softplus(x: Tensor) -> Tensor:
     return Softplus()(to_float(x))
 
 
-def log_sigmoid(x: Tensor) -> Tensor:
+def log_sigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    x = input
     return -softplus(-x)
 
 

@@ -232,7 +232,7 @@ def _update_running(running: Tensor | None, batch: Any, momentum: float) -> None
 
 
 def batch_norm(
-    x: Tensor,
+    input: Tensor,
     running_mean: Tensor | None,
     running_var: Tensor | None,
     weight: Tensor | None = None,
@@ -245,6 +245,7 @@ def batch_norm(
 
     x `(N, C)` or `(N, C, H, W)` (any `(N, C, ...)`); running stats, weight, bias `(C,)`.
     """
+    x = input
     _check(x, running_mean, running_var, weight, bias, training)
     if training:
         fn = BatchNormTrain(eps, weight is not None, bias is not None)

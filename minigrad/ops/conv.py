@@ -335,27 +335,25 @@ def _check_common(
         raise ValueError(f"{op}: bias of shape {bias.shape} should be ({out_ch},); {detail}")
 
 
-def same_padding(op: str, padding: str, kernel: Any, stride: Any, dilation: Any) -> tuple:
-    """PyTorch's string paddings: 'valid' is none; 'same' keeps the size, for stride 1 and
-    symmetric padding (dilation * (kernel - 1) even)."""
+def same_padding(
+    op: str, padding: str, kernel: Any, stride: Any, dilation: Any
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """PyTorch's string paddings, as ((top, left), (bottom, right)): 'valid' is none;
+    'same' keeps the size (stride 1 only) with dilation * (kernel - 1) split in two, the
+    odd one out at the bottom and right, as PyTorch pads."""
     if padding == "valid":
-        return (0, 0)
+        return (0, 0), (0, 0)
     if padding != "same":
         raise ValueError(f"{op}: invalid padding string {padding!r} (use 'valid' or 'same')")
     if _pair(stride, "stride", op, 1) != (1, 1):
         raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
     d = _pair(dilation, "dilation", op, 1)
     total = [di * (int(k) - 1) for di, k in zip(d, kernel, strict=True)]
-    if any(t % 2 for t in total):
-        raise NotImplementedError(
-            f"{op}: padding='same' with kernel {tuple(kernel)} and dilation {d} needs uneven "
-            "padding, which minigrad does not support"
-        )
-    return (total[0] // 2, total[1] // 2)
+    return (total[0] // 2, total[1] // 2), (total[0] - total[0] // 2, total[1] - total[1] // 2)
 
 
 def conv2d(
-    x: Tensor,
+    input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
     stride: Any = 1,
@@ -368,10 +366,16 @@ def conv2d(
     x `(N, C, H, W)`, weight `(OC, C/groups, KH, KW)`, bias `(OC,)` -> `(N, OC, OH, OW)`;
     an unbatched `(C, H, W)` gives `(OC, OH, OW)`. `padding` may be 'valid' or 'same'.
     """
+    x = input
     if isinstance(x, Tensor) and x.ndim == 3 and weight.ndim == 4:
         return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     if isinstance(padding, str):
-        padding = same_padding("conv2d", padding, weight.shape[2:], stride, dilation)
+        start, end = same_padding("conv2d", padding, weight.shape[2:], stride, dilation)
+        if start != end:  # uneven: the extra row and column first, then symmetric
+            from .shape import pad  # shape imports the ops this module needs first
+
+            x = pad(x, (0, end[1] - start[1], 0, end[0] - start[0]))
+        padding = start
     op = "conv2d"
     detail = _describe(x, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
     s = _pair(stride, "stride", op, 1)
@@ -399,7 +403,7 @@ def conv2d(
 
 
 def conv_transpose2d(
-    x: Tensor,
+    input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
     stride: Any = 1,
@@ -414,6 +418,7 @@ def conv_transpose2d(
     x `(N, C, H, W)`, weight `(C, OC/groups, KH, KW)`, bias `(OC,)` -> `(N, OC, OH, OW)` with
     OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1.
     """
+    x = input
     if isinstance(x, Tensor) and x.ndim == 3 and weight.ndim == 4:
         out = conv_transpose2d(
             x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups, dilation

@@ -102,11 +102,20 @@ def _same_dtype(x: Tensor, src: Tensor, op: str) -> None:
 def scatter_add(x: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     """x plus src's elements added at `index` along `dim` (repeats accumulate)."""
     if x.ndim == 0:
-        return reshape(scatter_add(reshape(x, (1,)), dim, index, reshape(src, (-1,))), ())
+        flat = reshape(x, (1,))
+        return reshape(scatter_add(flat, dim, _flat(index), reshape(src, (-1,))), ())
     where_, _ = _along(x, index, dim, "scatter_add")
     _same_dtype(x, src, "scatter_add")
     part = _src_part(src, _index_shape(where_), "scatter_add")
     return x + GetItemGrad(where_, x.shape)(part)
+
+
+def _flat(index: Any) -> Any:
+    """A 0-d index as 1-d, for a 0-d input handled as one of shape (1,)."""
+    if isinstance(index, Tensor):
+        return reshape(index, (-1,)) if index.ndim == 0 else index
+    arr = _to_array(index)
+    return arr.reshape(-1) if arr.ndim == 0 else index
 
 
 def _index_shape(where_: tuple) -> tuple[int, ...]:
@@ -153,7 +162,7 @@ def scatter(
     if x.ndim == 0:
         flat = reshape(x, (1,))
         s = None if src is None else reshape(src, (-1,))
-        return reshape(scatter(flat, dim, index, s, value), ())
+        return reshape(scatter(flat, dim, _flat(index), s, value), ())
     where_, _ = _along(x, index, dim, "scatter")
     if src is None:
         mask = get_array_module(x._data).zeros(x.shape, dtype=bool)

@@ -88,8 +88,9 @@ class Linear(Function):
         return gx, gW, gb
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x (..., in) @ weight.T (in, out) + bias (out,)."""
+    x = input
     if x.shape[-1] != weight.shape[-1]:
         raise ValueError(
             f"linear: input of shape {x.shape} has {x.shape[-1]} features but the weight "

@@ -169,8 +169,16 @@ class Hardtanh(Function):
 def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
-    if x.dtype.kind not in "fc":
-        raise RuntimeError(f"hardtanh: expects a floating-point tensor, got {x.dtype}")
+    if x.dtype.kind == "b":
+        raise RuntimeError("hardtanh: bool inputs are not supported (as in PyTorch)")
+    if x.dtype.kind in "iu":
+        # PyTorch truncates the bounds to the integer dtype: hardtanh(ints, -0.5, 1.5)
+        # clamps to [0, 1]; an integer tensor has no gradient
+        info = np.iinfo(x.dtype)
+        lo = min(max(int(min_val), info.min), info.max)
+        hi = min(max(int(max_val), info.min), info.max)
+        xp = get_array_module(x._data)
+        return Tensor._make(xp.clip(x._data, lo, hi).astype(x.dtype), False)
     return Hardtanh(min_val, max_val)(x)
 
 

@@ -4,8 +4,9 @@ Windows are strided slices of the padded input, one per kernel offset, so every 
 over at most KH x KW offsets and never over pixels. The pairs of nodes are each other's
 adjoints: max pooling gathers at the argmax (`PoolGather`) and its gradient scatters there
 (`PoolScatter`); average pooling sums windows (`WindowSum`) and its gradient spreads them
-back (`WindowSumT`). Upsampling is composed from reshape/broadcast (nearest, integer
-factors) or two small interpolation matrices (bilinear), so it needs no node of its own.
+back (`WindowSumT`). Resizing is composed from reshape/broadcast (nearest, integer factors),
+a gather per axis (nearest) or one small weight matrix per axis (linear, bicubic, area),
+so it needs no node of its own.
 
 On CuPy, the forwards of the pooling nodes are hand-written kernels (cuda_kernels.py).
 """
@@ -26,7 +27,7 @@ from .elementwise import _UINT, scale
 from .layout import flat_view, is_dense, memory_order, new_in_order, strides_in_elements
 from .linalg import matmul
 from .reduce import broadcast_to
-from .shape import getitem, reshape
+from .shape import getitem, permute, reshape
 
 
 class PoolGeometry(NamedTuple):
@@ -354,19 +355,20 @@ def _geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -
     return PoolGeometry(k, s, p, in_hw, out_hw)  # type: ignore[arg-type]
 
 
-def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
     """Max pooling (padding counts as -inf), as torch.nn.functional.max_pool2d.
 
     x `(N, C, H, W)` -> `(N, C, OH, OW)`, OH = (H + 2 * padding - KH) // stride + 1; an
     unbatched `(C, H, W)` gives `(C, OH, OW)`.
     """
+    x = input
     if x.ndim == 3:
         return max_pool2d(x.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
     return MaxPool2d(_geometry("max_pool2d", x, kernel_size, stride, padding))(x)
 
 
 def avg_pool2d(
-    x: Tensor,
+    input: Tensor,
     kernel_size: Any,
     stride: Any = None,
     padding: Any = 0,
@@ -377,6 +379,7 @@ def avg_pool2d(
 
     x `(N, C, H, W)` -> `(N, C, OH, OW)`; an unbatched `(C, H, W)` gives `(C, OH, OW)`.
     """
+    x = input
     if x.ndim == 3:
         out = avg_pool2d(x.unsqueeze(0), kernel_size, stride, padding, count_include_pad)
         return out.squeeze(0)
@@ -394,99 +397,188 @@ def avg_pool2d(
     return scale(WindowSum(g)(x), inv)
 
 
-def _source_index(
+_LINEAR = {3: "linear", 4: "bilinear", 5: "trilinear"}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+
+
+def _nearest_index(
+    out_n: int, in_n: int, scale_factor: float | None, exact: bool, shortcut: bool
+) -> np.ndarray:
+    """Source position of each output position, computed as PyTorch does: in float32, from
+    the pixel's start ('nearest') or centre ('nearest-exact'). With `shortcut` (PyTorch's
+    4-d forward), 'nearest' takes its exact paths for equal and doubled sizes even when a
+    scale_factor such as 2.3 says otherwise; PyTorch's 3-d and 5-d forwards do not."""
+    dst = np.arange(out_n)
+    ratio = np.float32(1.0 / scale_factor if scale_factor else in_n / out_n)
+    if exact:
+        src = np.floor((dst.astype(np.float32) + np.float32(0.5)) * ratio).astype(np.int64)
+        return np.minimum(src, in_n - 1)
+    if shortcut and out_n == in_n:
+        return dst
+    if shortcut and out_n == 2 * in_n:
+        return dst >> 1
+    src = np.floor(dst.astype(np.float32) * ratio).astype(np.int64)
+    return np.minimum(src, in_n - 1)
+
+
+def _cubic_weights(t: np.ndarray) -> np.ndarray:
+    """Keys' cubic convolution weights (A = -0.75, PyTorch's) of the four taps at offsets
+    -1, 0, 1, 2 from floor(src), for the fractional parts t; shape (len(t), 4)."""
+    a = -0.75
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], axis=1)
+
+
+def _resize_matrix(
     out_n: int, in_n: int, scale_factor: float | None, align_corners: bool, mode: str
 ) -> np.ndarray:
-    """Source coordinate of each output position along one axis, computed as PyTorch does
-    (nearest: in float32, with its exact paths for equal and doubled sizes)."""
-    dst = np.arange(out_n)
-    ratio = 1.0 / scale_factor if scale_factor else in_n / out_n
-    if mode == "nearest":
-        if out_n == in_n:
-            return dst
-        if out_n == 2 * in_n:
-            return dst >> 1
-        src = np.floor(dst.astype(np.float32) * np.float32(ratio)).astype(np.int64)
-        return np.minimum(src, in_n - 1)
+    """`(out, in)` matrix whose row i holds the weights output position i gives the input
+    positions along one axis (linear, cubic or area)."""
+    m = np.zeros((out_n, in_n))
+    rows = np.arange(out_n)
+    dst = rows.astype(np.float64)
+    if mode == "area":  # adaptive average pooling: PyTorch's integer window bounds
+        start = (rows * in_n) // out_n
+        end = -((-(rows + 1) * in_n) // out_n)
+        for k in range(int((end - start).max())):  # over the window's width, not pixels
+            inside = start + k < end
+            m[rows[inside], (start + k)[inside]] = 1.0 / (end - start)[inside]
+        return m
     if align_corners:
-        return dst * ((in_n - 1) / (out_n - 1) if out_n > 1 else 0.0)
-    return np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
-
-
-def _interp_matrix(src: np.ndarray, in_n: int) -> np.ndarray:
-    """`(out, in)` matrix of linear-interpolation weights for source coordinates `src`."""
-    i0 = np.floor(src).astype(np.int64)
+        src = dst * ((in_n - 1) / (out_n - 1) if out_n > 1 else 0.0)
+    else:
+        ratio = 1.0 / scale_factor if scale_factor else in_n / out_n
+        src = (dst + 0.5) * ratio - 0.5
+    if mode == "bicubic":  # four taps, clamped to the edge (PyTorch's bounded access)
+        i0 = np.floor(src).astype(np.int64)
+        w = _cubic_weights(src - i0)
+        for k in range(4):
+            np.add.at(m, (rows, np.clip(i0 - 1 + k, 0, in_n - 1)), w[:, k])
+        return m
+    src = np.maximum(src, 0.0)  # linear
+    i0 = np.minimum(np.floor(src).astype(np.int64), in_n - 1)
     i1 = np.minimum(i0 + 1, in_n - 1)
-    lam = src - i0
-    m = np.zeros((src.size, in_n))
-    rows = np.arange(src.size)
+    lam = np.clip(src - i0, 0.0, 1.0)
     m[rows, i0] += 1 - lam
     m[rows, i1] += lam
     return m
 
 
+def _apply_along(x: Tensor, m: Tensor, axis: int) -> Tensor:
+    """m `(out, in)` applied to x's `axis` (of size in), a matrix product."""
+    last = x.ndim - 1
+    if axis == last:
+        return matmul(x, m.T)
+    if axis == last - 1:
+        return matmul(m, x)
+    order = [d for d in range(x.ndim) if d != axis]
+    order.insert(last - 1, axis)  # axis just before the last
+    back = [order.index(d) for d in range(x.ndim)]
+    return permute(matmul(m, permute(x, order)), back)
+
+
+def _check_interpolate(x: Tensor, mode: str, align_corners: Any, antialias: bool) -> None:
+    op = "interpolate"
+    if mode not in _MODES:
+        raise ValueError(f"{op}: mode must be one of {', '.join(_MODES)}; got {mode!r}")
+    if x.ndim not in (3, 4, 5):
+        raise ValueError(
+            f"{op}: expected a 3-d (N, C, W), 4-d (N, C, H, W) or 5-d (N, C, D, H, W) input, "
+            f"got shape {x.shape}"
+        )
+    needs = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}.get(mode)
+    if needs is not None and x.ndim != needs:
+        raise ValueError(
+            f"{op}: got a {x.ndim}-d input of shape {x.shape}, but mode={mode!r} needs a "
+            f"{needs}-d input" + (f" (use {_LINEAR[x.ndim]!r})" if mode in _LINEAR.values() else "")
+        )
+    if align_corners is not None and needs is None:
+        raise ValueError(
+            f"{op}: align_corners only applies to the modes linear, bilinear, bicubic and "
+            f"trilinear, not {mode!r}"
+        )
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: expects a floating-point input, got {x.dtype}")
+
+
 def interpolate(
-    x: Tensor,
+    input: Tensor,
     size: Any = None,
     scale_factor: Any = None,
     mode: str = "nearest",
     align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
 ) -> Tensor:
-    """Resize x `(N, C, H, W)` to `size` or by `scale_factor`, as
-    torch.nn.functional.interpolate with mode 'nearest' or 'bilinear'.
+    """Resize the spatial dims of x `(N, C, W)`, `(N, C, H, W)` or `(N, C, D, H, W)` to
+    `size` or by `scale_factor`, as torch.nn.functional.interpolate: modes 'nearest',
+    'nearest-exact', 'linear' (3-d), 'bilinear' and 'bicubic' (4-d), 'trilinear' (5-d) and
+    'area' (adaptive average pooling).
+
+    Every mode but nearest is separable: each spatial axis is multiplied by a small
+    `(out, in)` weight matrix, so the gradient is the transposed products.
     """
+    x = input
     op = "interpolate"
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-d input (N, C, H, W), got shape {x.shape}")
-    if mode not in ("nearest", "bilinear"):
-        raise ValueError(f"{op}: mode must be 'nearest' or 'bilinear', got {mode!r}")
-    if mode == "nearest" and align_corners is not None:
-        raise ValueError(f"{op}: align_corners only applies to mode='bilinear'")
+    _check_interpolate(x, mode, align_corners, antialias)
+    k = x.ndim - 2
+    in_sizes = tuple(x.shape[2:])
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor")
-    in_hw = x.shape[2:]
     if size is not None:
-        out_hw = (size, size) if isinstance(size, int) else tuple(int(s) for s in size)
-        factors: tuple[Any, Any] = (None, None)
+        out_sizes = (size,) * k if isinstance(size, int) else tuple(int(s) for s in size)
+        factors: tuple[Any, ...] = (None,) * k
     else:
         factors = (
-            (scale_factor, scale_factor)
+            (float(scale_factor),) * k
             if isinstance(scale_factor, int | float)
-            else tuple(scale_factor)
+            else tuple(float(f) for f in scale_factor)
         )
-        out_hw = tuple(int(math.floor(in_hw[a] * factors[a])) for a in range(2))
-    if len(out_hw) != 2 or min(out_hw) < 1:
-        raise ValueError(f"{op}: output size {out_hw} for an input of shape {x.shape}")
-    n, c, h, w = x.shape
-    if mode == "nearest":
-        idx = [_source_index(out_hw[a], in_hw[a], factors[a], False, mode) for a in range(2)]
-        sh, sw = out_hw[0] // h, out_hw[1] // w
-        if (
-            sh
-            and sw
-            and all((i == np.arange(i.size) // r).all() for i, r in zip(idx, (sh, sw), strict=True))
-        ):
-            # integer factors: each value repeated in an (sh, sw) block, a broadcast
-            y = broadcast_to(reshape(x, (n, c, h, 1, w, 1)), (n, c, h, sh, w, sw))
-            return reshape(y, (n, c) + out_hw)
-        xp = get_array_module(x._data)
-        ih, iw = (xp.asarray(i, dtype=np.int64) for i in idx)
-        return getitem(x, (slice(None), slice(None), ih[:, None], iw[None, :]))
+        if len(factors) != k:
+            raise ValueError(
+                f"{op}: scale_factor {scale_factor} must give one factor per spatial dim of "
+                f"the input of shape {x.shape}"
+            )
+        out_sizes = tuple(int(math.floor(in_sizes[a] * factors[a])) for a in range(k))
+        if recompute_scale_factor or mode == "area":
+            factors = (None,) * k  # the output size alone sets the source positions
+    if len(out_sizes) != k or min(out_sizes) < 1:
+        raise ValueError(f"{op}: output size {out_sizes} for an input of shape {x.shape}")
     xp = get_array_module(x._data)
-    mats = [
-        Tensor._make(
-            xp.asarray(
-                _interp_matrix(
-                    _source_index(out_hw[a], in_hw[a], factors[a], bool(align_corners), mode),
-                    in_hw[a],
-                ),
-                dtype=x.dtype,
-            ),
-            False,
-        )
-        for a in range(2)
-    ]
-    return matmul(matmul(mats[0], x), mats[1].T)
+    if mode in ("nearest", "nearest-exact"):
+        exact = mode == "nearest-exact"
+        idx = [
+            _nearest_index(out_sizes[a], in_sizes[a], factors[a], exact, k == 2) for a in range(k)
+        ]
+        reps = [out_sizes[a] // in_sizes[a] for a in range(k)]
+        if all(reps) and all(
+            (i == np.arange(i.size) // r).all() for i, r in zip(idx, reps, strict=True)
+        ):
+            # integer factors: each value repeated in a block, a broadcast
+            lead = x.shape[:2]
+            split = sum(((n, 1) for n in in_sizes), ())
+            block = sum(((n, r) for n, r in zip(in_sizes, reps, strict=True)), ())
+            y = broadcast_to(reshape(x, lead + split), lead + block)
+            return reshape(y, lead + out_sizes)
+        for a in range(k):
+            if not (idx[a].size == in_sizes[a] and (idx[a] == np.arange(in_sizes[a])).all()):
+                index = (slice(None),) * (2 + a) + (xp.asarray(idx[a], dtype=np.int64),)
+                x = getitem(x, index)
+        return x
+    for a in range(k):
+        if out_sizes[a] == in_sizes[a] and factors[a] in (None, 1.0):
+            continue  # the identity (PyTorch copies equal sizes too)
+        m = _resize_matrix(out_sizes[a], in_sizes[a], factors[a], bool(align_corners), mode)
+        x = _apply_along(x, Tensor._make(xp.asarray(m, dtype=x.dtype), False), 2 + a)
+    return x
 
 
 __all__ = [

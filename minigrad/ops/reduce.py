@@ -159,14 +159,37 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
         from .shape import cast  # shape imports this module
 
         return cast(mean(cast(x, np.float32), dims, keepdim), np.float16)
-    return Sum(dims, keepdim)(x) * (1.0 / n if n else float("nan"))
+    if not n:
+        return Sum(dims, keepdim)(x) * float("nan")
+    # divided by n, as PyTorch: a multiplication by 1/n rounds twice (7 / 3 in float32 is
+    # 2.3333333, 7 * (1 / 3) is 2.3333335)
+    return Sum(dims, keepdim)(x) / n
+
+
+def _wide(x: Tensor) -> bool:
+    """Whether x's variance is accumulated in float64: float16 and float32 are, as in
+    PyTorch's CPU kernel, so that no square overflows (float32 values above 1.8e19) and
+    the result is the correctly rounded one."""
+    return x.dtype in (np.float16, np.float32)
 
 
 def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
-    """Variance with PyTorch's default Bessel correction (unbiased)."""
+    """Variance with PyTorch's default Bessel correction (unbiased), accumulated in float64
+    for float16 and float32 and rounded once to x's dtype, as PyTorch's."""
     from .elementwise import to_float
+    from .shape import cast  # shape imports this module
 
     x = to_float(x)
+    if _wide(x):
+        return cast(var_same_dtype(cast(x, np.float64), dim, correction, keepdim), x.dtype)
+    return var_same_dtype(x, dim, correction, keepdim)
+
+
+def var_same_dtype(
+    x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False
+) -> Tensor:
+    """The variance computed in x's own float dtype, two passes (mean, then the squared
+    deviations): what the normalisation layers use, as PyTorch's do."""
     dims = reduce_dims(dim, x.ndim, "var")
     n = _count(x.shape, dims)
     d = x - mean(x, dims, keepdim=True)
@@ -198,8 +221,16 @@ class StdFromVar(Function):
 
 def std(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
     """Standard deviation with PyTorch's default Bessel correction; a finite (zero)
-    gradient for a constant input."""
-    return StdFromVar()(var(x, dim, correction, keepdim))
+    gradient for a constant input. Accumulated, and its square root taken, in float64 for
+    float16 and float32, then rounded once, as PyTorch's."""
+    from .elementwise import to_float
+    from .shape import cast  # shape imports this module
+
+    x = to_float(x)
+    if _wide(x):
+        wide = var_same_dtype(cast(x, np.float64), dim, correction, keepdim)
+        return cast(StdFromVar()(wide), x.dtype)
+    return StdFromVar()(var_same_dtype(x, dim, correction, keepdim))
 
 
 class Extreme(Function):

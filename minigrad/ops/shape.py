@@ -62,6 +62,8 @@ def permute(x: Tensor, dims: tuple[int, ...]) -> Tensor:
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions (PyTorch's meaning, not NumPy's full reversal)."""
     d0, d1 = normalize_dims((dim0, dim1), x.ndim, "transpose")
+    if x.ndim == 0:  # dims 0 and -1 name the 0-d tensor's one place, as in PyTorch
+        return permute(x, ())
     axes = list(range(x.ndim))
     axes[d0], axes[d1] = axes[d1], axes[d0]
     return permute(x, tuple(axes))
@@ -354,15 +356,68 @@ class Pad(Function):
         return getitem(gy, index)
 
 
-def pad(x: Tensor, pad: tuple[int, ...], mode: str = "constant", value: float = 0.0) -> Tensor:
-    """PyTorch's F.pad: `pad` lists (left, right) pairs starting from the last dimension."""
-    if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+def _pad_source(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
+    """The source position of each of the n + lo + hi positions of a padded axis."""
+    j = np.arange(-lo, n + hi)
+    if mode == "reflect":  # the edge value is not repeated: 2 1 | 0 1 2 3 | 2 1
+        j = np.abs(j)
+        return np.where(j >= n, 2 * (n - 1) - j, j)
+    if mode == "replicate":  # 0 0 | 0 1 2 3 | 3 3
+        return np.clip(j, 0, n - 1)
+    return j % n  # circular: 2 3 | 0 1 2 3 | 0 1
+
+
+def _pad_by_index(x: Tensor, widths: list[tuple[int, int]], mode: str, pad: Any) -> Tensor:
+    """reflect, replicate or circular padding: negative widths crop first (as PyTorch),
+    then each padded axis is gathered from source positions (the gradient adds back)."""
+    crop = tuple(slice(-min(lo, 0), x.shape[d] + min(hi, 0)) for d, (lo, hi) in enumerate(widths))
+    if any(lo < 0 or hi < 0 for lo, hi in widths):
+        x = getitem(x, crop)
+    xp = get_array_module(x._data)
+    for d, (lo, hi) in enumerate(widths):
+        lo, hi = max(lo, 0), max(hi, 0)
+        if not (lo or hi):
+            continue
+        n = x.shape[d]
+        if n == 0 or (mode == "reflect" and max(lo, hi) >= n) or max(lo, hi) > n:
+            rule = "less than" if mode == "reflect" else "at most"
+            raise RuntimeError(
+                f"pad: mode={mode!r} needs each padding {rule} the size of its dim, got "
+                f"padding {pad} for dim {d} of size {n} (input shape {x.shape})"
+            )
+        idx = xp.asarray(_pad_source(n, lo, hi, mode))
+        x = GetItem((slice(None),) * d + (idx,))(x)
+    return x
+
+
+def pad(
+    input: Tensor, pad: tuple[int, ...], mode: str = "constant", value: float | None = None
+) -> Tensor:
+    """PyTorch's F.pad: `pad` lists (left, right) pairs starting from the last dimension.
+    mode 'constant' pads with `value` (any number of dims); 'reflect', 'replicate' and
+    'circular' pad the last 1, 2 or 3 dims of an input with one or two dims more (an
+    unbatched (C, ...) or a batch (N, C, ...)), as PyTorch's."""
+    x = input
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise ValueError(
+            f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
+        )
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: {pad} must hold (left, right) pairs for at most {x.ndim} dims")
     widths = [(0, 0)] * x.ndim
     for k in range(len(pad) // 2):
         widths[x.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
+    if mode != "constant":
+        k = len(pad) // 2
+        if k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
+            raise NotImplementedError(
+                f"pad: mode={mode!r} pads the last 1, 2 or 3 dims of an input with one or two "
+                f"dims more; got {len(pad)} padding values for an input of shape {x.shape}"
+            )
+        if value:
+            raise RuntimeError(f"pad: mode {mode!r} takes no value argument, got value={value}")
+        return _pad_by_index(x, widths, mode, tuple(pad))
+    value = 0.0 if value is None else value
     if any(lo < 0 or hi < 0 for lo, hi in widths):
         # a negative width crops, as in PyTorch: pad the positive part, then slice
         crop = []
@@ -400,7 +455,8 @@ class Cast(Function):
 
     def forward(self, x):
         self.x_dtype = x.dtype
-        return x.astype(self.dtype)
+        with np.errstate(over="ignore"):  # float64 -> float32 beyond its range is inf
+            return x.astype(self.dtype)
 
     def backward(self, gy):
         return cast(gy, self.x_dtype)

@@ -23,6 +23,7 @@ from .indexing import Flip, _dim, index_select, narrow, scan
 from .linalg import matmul
 from .pointwise import logical_xor
 from .reduce import (
+    _wide,
     broadcast_to,
     mean,
     normalize_dims,
@@ -222,6 +223,9 @@ class MedianAll(Function):
         flat = x.reshape(-1)
         self.shape = x.shape
         if flat.size == 0:
+            if x.dtype.kind != "f":
+                # PyTorch returns NaN cast to the integer dtype there, an undefined value
+                raise RuntimeError(f"median: an empty {x.dtype} tensor has no median")
             self.share = xp.zeros(x.shape, dtype=x.dtype)
             return xp.asarray(np.nan, dtype=x.dtype)
         nan = xp.isnan(flat) if x.dtype.kind == "f" else xp.zeros(flat.shape, dtype=bool)
@@ -543,7 +547,11 @@ def var_mean(
 
     dim, c = _correction(dim, unbiased, correction)
     x = to_float(_tensor(x, "var_mean"))
-    return var(x, dim, c, keepdim), mean(x, dim, keepdim)
+    if not _wide(x):
+        return var(x, dim, c, keepdim), mean(x, dim, keepdim)
+    # both from one float64 copy, each rounded once, as PyTorch's Welford pass gives them
+    wide = cast(x, np.float64)
+    return cast(var(wide, dim, c, keepdim), x.dtype), cast(mean(wide, dim, keepdim), x.dtype)
 
 
 def std_mean(
@@ -559,7 +567,10 @@ def std_mean(
 
     dim, c = _correction(dim, unbiased, correction)
     x = to_float(_tensor(x, "std_mean"))
-    return std(x, dim, c, keepdim), mean(x, dim, keepdim)
+    if not _wide(x):
+        return std(x, dim, c, keepdim), mean(x, dim, keepdim)
+    wide = cast(x, np.float64)
+    return cast(std(wide, dim, c, keepdim), x.dtype), cast(mean(wide, dim, keepdim), x.dtype)
 
 
 __all__ = [

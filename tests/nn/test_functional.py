@@ -259,13 +259,24 @@ def test_cosine_similarity_of_zero_vectors_finite_to_second_order():
     np.testing.assert_array_equal(out.detach().numpy(), 0)
 
 
-@pytest.mark.parametrize(
-    "loss", ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"]
-)
+@pytest.mark.parametrize("loss", ["binary_cross_entropy", "binary_cross_entropy_with_logits"])
 def test_shape_mismatch_names_loss_and_shapes(loss):
     x = mg.full((4, 1), 0.5, requires_grad=True)
     with pytest.raises(ValueError, match=rf"{loss}.*\(4, 1\).*\(4,\)"):
         getattr(F, loss)(x, mg.full((4,), 0.5))
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_shape_mismatch_of_regression_losses_warns_and_broadcasts(loss):
+    """As PyTorch: an (N, 1) prediction against an (N,) target broadcasts to (N, N), with a
+    warning that names the loss and both shapes."""
+    torch = pytest.importorskip("torch")
+    a, b = np.arange(4.0).reshape(4, 1), np.arange(4.0) * 0.5
+    with pytest.warns(UserWarning, match=rf"{loss}.*\(4,\).*\(4, 1\)"):
+        got = getattr(F, loss)(mg.tensor(a), mg.tensor(b))
+    with pytest.warns(UserWarning):
+        want = getattr(torch.nn.functional, loss)(torch.tensor(a), torch.tensor(b))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
 
 
 def test_nll_and_cross_entropy_target_shape_errors():

@@ -513,16 +513,18 @@ def test_pytorch_constructor_arguments():
     assert nn.MaxPool2d(2, 2, 0, 1, False, False)(mg.tensor(x)).shape == (2, 3, 2, 2)
     # Conv2d: padding_mode sits before device, and 'same'/'valid' padding
     conv = nn.Conv2d(3, 4, 3, 1, "same", 1, 1, False, "zeros", "cpu", mg.float64)
-    assert conv.bias is None and conv.padding == (1, 1) and conv.weight.dtype == np.float64
+    assert conv.bias is None and conv.padding == "same" and conv.weight.dtype == np.float64
     assert conv(mg.tensor(x, dtype=mg.float64)).shape == (2, 4, 5, 5)
-    assert nn.Conv2d(3, 4, 3, padding="valid").padding == (0, 0)
-    assert nn.Conv2d(3, 4, 5, padding="same", dilation=2).padding == (4, 4)
-    with pytest.raises(NotImplementedError, match="padding_mode='reflect' is not supported"):
-        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+    assert nn.Conv2d(3, 4, 3, padding="valid").padding == "valid"
+    assert nn.Conv2d(3, 4, 5, padding="same", dilation=2)(mg.tensor(x)).shape == (2, 4, 5, 5)
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        nn.Conv2d(3, 4, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect")
     with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
         nn.Conv2d(3, 4, 3, stride=2, padding="same")
-    with pytest.raises(NotImplementedError, match="needs uneven padding"):
-        nn.Conv2d(3, 4, 4, padding="same")
+    # an even kernel pads one more at the bottom and right, as PyTorch
+    assert nn.Conv2d(3, 4, 4, padding="same")(mg.tensor(x)).shape == (2, 4, 5, 5)
     with pytest.raises(ValueError, match="invalid padding string 'full'"):
         nn.Conv2d(3, 4, 3, padding="full")
     t = nn.ConvTranspose2d(3, 4, 4, 2, 1, 0, 1, False, 1, "zeros", "cpu", None)

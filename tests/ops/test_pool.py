@@ -257,7 +257,7 @@ def test_invalid_pool_arguments():
     with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
         interpolate(x)
     with pytest.raises(ValueError, match="mode"):
-        interpolate(x, scale_factor=2, mode="bicubic")
+        interpolate(x, scale_factor=2, mode="bicubical")
     with pytest.raises(ValueError, match="align_corners"):
         interpolate(x, scale_factor=2, align_corners=True)
 
