@@ -631,3 +631,38 @@ def test_more_loss_modules():
         nn.MultiMarginLoss(3)
     with pytest.raises(RuntimeError, match="integral"):
         F.kl_div(mg.zeros(3), mg.tensor([1, 0, 0]))
+
+
+# ---------------------------------------------------------------------- embedding options
+@pytest.mark.parametrize("norm_type", [2.0, 1.0])
+def test_embedding_max_norm_and_scale_grad_by_freq(norm_type):
+    rng = np.random.default_rng(17)
+    w = (rng.standard_normal((6, 3)) * 2).astype(np.float32)
+    idx = np.array([[0, 2, 2], [5, 0, 2]])
+    m = nn.Embedding(6, 3, None, 1.5, norm_type, True)
+    tm = torch.nn.Embedding(6, 3, None, 1.5, norm_type, True)
+    m.weight.data = mg.tensor(w.copy())
+    with torch.no_grad():
+        tm.weight.copy_(torch.tensor(w))
+    y, ty = m(mg.tensor(idx)), tm(torch.tensor(idx))
+    same(y, ty, rtol=1e-6)
+    same(m.weight, tm.weight, rtol=1e-6)  # the used rows renormalised in place
+    g = rng.standard_normal(ty.shape).astype(np.float32)
+    y.backward(mg.tensor(g))
+    ty.backward(torch.tensor(g))
+    same(m.weight.grad, tm.weight.grad, rtol=1e-6)
+    assert repr(m) == repr(tm)
+
+
+def test_embedding_from_pretrained_and_positions():
+    w = mg.tensor(np.arange(12.0, dtype=np.float32).reshape(4, 3))
+    e = nn.Embedding.from_pretrained(w)
+    te = torch.nn.Embedding.from_pretrained(torch.tensor(w.numpy()))
+    assert e.weight.requires_grad == te.weight.requires_grad is False
+    same(e(mg.tensor([3, 1])), te(torch.tensor([3, 1])))
+    e = nn.Embedding.from_pretrained(w, freeze=False, padding_idx=1)
+    assert e.weight.requires_grad and e.padding_idx == 1
+    with pytest.raises(ValueError, match="2-D"):
+        nn.Embedding.from_pretrained(mg.zeros(3))
+    with pytest.raises(NotImplementedError, match="sparse"):
+        nn.Embedding(3, 2, sparse=True)

@@ -237,14 +237,14 @@ def embedding(
     sparse: bool = False,
 ) -> Tensor:
     """Rows of `weight` at the integer indices `input`: shape (*input.shape, dim).
-    Repeated indices accumulate their gradients; the `padding_idx` row gets none."""
-    for name, value, default in (
-        ("max_norm", max_norm, None),
-        ("scale_grad_by_freq", scale_grad_by_freq, False),
-        ("sparse", sparse, False),
-    ):
-        if value != default:
-            raise NotImplementedError(f"embedding: {name}={value!r} is not supported")
+    Repeated indices accumulate their gradients; the `padding_idx` row gets none. With
+    `max_norm`, the looked-up rows whose `norm_type`-norm exceeds it are first rescaled in
+    `weight` itself (PyTorch's embedding_renorm_); `scale_grad_by_freq` divides each row's
+    gradient by the number of times the batch uses it."""
+    if sparse:
+        raise NotImplementedError(
+            "embedding: sparse=True is not supported (minigrad has no sparse gradients)"
+        )
     if weight.ndim != 2:
         raise RuntimeError(f"embedding: weight must be 2-D, got shape {weight.shape}")
     n = weight.shape[0]
@@ -259,12 +259,47 @@ def embedding(
     if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= n):
         bad = int(arr.min()) if int(arr.min()) < 0 else int(arr.max())
         raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings")
+    if max_norm is not None:
+        _renorm_rows(weight, xp.unique(arr), max_norm, norm_type)
     out = ops.getitem(weight, arr)
+    if scale_grad_by_freq and arr.size:
+        _, where_, counts = xp.unique(arr.reshape(-1), return_inverse=True, return_counts=True)
+        share = (1.0 / counts[where_]).astype(weight.dtype).reshape(arr.shape + (1,))
+        out = _GradScale(share)(out)
     if padding_idx is not None:
         # same values, but the padding row's copies are cut from the graph
         keep = (arr != padding_idx)[..., None]
         out = ops.where(keep, out, out.detach())
     return out
+
+
+def _renorm_rows(weight: Tensor, rows: Any, max_norm: float, norm_type: float) -> None:
+    """Rescale the given rows of `weight` in place, outside the graph, to a norm of at
+    most max_norm: row * max_norm / (norm + 1e-7) where the norm is larger (PyTorch's)."""
+    xp = get_array_module(weight._data)
+    block = weight._data[rows]
+    norms = xp.linalg.norm(block.astype(np.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    if bool(big.any()):
+        scale_ = (max_norm / (norms[big] + 1e-7)).astype(weight.dtype)
+        weight._data[rows[big]] = block[big] * scale_[:, None]
+        weight._version += 1
+
+
+class _GradScale(Function):
+    """The identity, whose gradient is multiplied by `share` (embedding's
+    scale_grad_by_freq)."""
+
+    uses_inputs = False
+
+    def __init__(self, share: Any) -> None:
+        self.share = share
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return ops.scale(gy, self.share)
 
 
 def _adaptive_mean(x: Tensor, axis: int, out: int) -> Tensor:

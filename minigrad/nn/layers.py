@@ -117,13 +117,19 @@ class Linear(Module):
 class Embedding(Module):
     """A lookup table: integer indices (*) -> rows (*, embedding_dim). Rows start N(0, 1);
     repeated indices accumulate their gradients. The `padding_idx` row starts at zero and
-    gets no gradient."""
+    gets no gradient; `max_norm` and `scale_grad_by_freq` as in `F.embedding`."""
 
     def __init__(
         self,
         num_embeddings: int,
         embedding_dim: int,
         padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        _freeze: bool = False,
         device: Any = None,
         dtype: Any = None,
     ) -> None:
@@ -134,12 +140,56 @@ class Embedding(Module):
                     f"Embedding: padding_idx {padding_idx} out of range for {num_embeddings} rows"
                 )
             padding_idx %= num_embeddings
+        if sparse:
+            raise NotImplementedError(
+                "Embedding: sparse=True is not supported (minigrad has no sparse gradients)"
+            )
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.padding_idx = padding_idx
-        self.weight = Parameter(
-            zeros(num_embeddings, embedding_dim, dtype=_dtype(dtype), device=device or "cpu")
+        self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            self.weight = Parameter(
+                zeros(num_embeddings, embedding_dim, dtype=_dtype(dtype), device=device or "cpu"),
+                requires_grad=not _freeze,
+            )
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(
+                    f"Embedding: _weight of shape {tuple(_weight.shape)}, expected "
+                    f"({num_embeddings}, {embedding_dim})"
+                )
+            self.weight = Parameter(_weight.detach(), requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ) -> Embedding:
+        """An Embedding whose weight is `embeddings` (2-D, shared, not copied, as
+        PyTorch's); frozen (no gradient) unless `freeze=False`."""
+        if embeddings.ndim != 2:
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must be 2-D, got shape {embeddings.shape}"
+            )
+        rows, cols = embeddings.shape
+        return cls(
+            rows,
+            cols,
+            padding_idx,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            sparse,
+            _weight=embeddings,
+            _freeze=freeze,
         )
-        self.reset_parameters()
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
@@ -147,11 +197,26 @@ class Embedding(Module):
             self.weight._data[self.padding_idx] = 0
 
     def forward(self, idx: Any) -> Tensor:
-        return F.embedding(idx, self.weight, self.padding_idx)
+        return F.embedding(
+            idx,
+            self.weight,
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+        )
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
-        return s if self.padding_idx is None else s + f", padding_idx={self.padding_idx}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
+        return s
 
 
 class Dropout(Module):
