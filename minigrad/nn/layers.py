@@ -848,6 +848,38 @@ class Sequential(Module):
         del self[idx]
         return out
 
+    def __add__(self, other: Sequential) -> Sequential:
+        """A new Sequential of self's modules then other's (the same objects)."""
+        return Sequential().__iadd__(self).__iadd__(other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
+        for m in list(other):
+            self.add_module(str(len(self)), m)
+        return self
+
+    def __mul__(self, n: int) -> Sequential:
+        """A new Sequential repeating self's modules n times; the copies share parameters."""
+        return Sequential().__iadd__(self).__imul__(n)
+
+    def __rmul__(self, n: int) -> Sequential:
+        return self.__mul__(n)
+
+    def __imul__(self, n: int) -> Sequential:
+        if not isinstance(n, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(n)}")
+        if n <= 0:
+            raise ValueError(f"Non-positive multiplication factor {n} for {type(self)}")
+        mods = list(self)
+        for _ in range(n - 1):
+            for m in mods:
+                self.add_module(str(len(self)), m)
+        return self
+
     def forward(self, x: Any) -> Any:
         for m in self._modules.values():
             x = m(x)
@@ -1056,6 +1088,19 @@ class ParameterDict(Module):
 
     def __contains__(self, key: str) -> bool:
         return key in self._parameters
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def pop(self, key: str) -> Any:
+        out = self[key]
+        del self[key]
+        return out
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
 
     def __len__(self) -> int:
         return len(self._parameters)

@@ -7,13 +7,15 @@ statistics). `state_dict` flattens all of it to dotted names.
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..backend import get_array_module, normalize_device, to_device
+from ..autograd import no_grad
+from ..backend import normalize_device, to_device
 from ..tensor import Tensor
 
 
@@ -22,10 +24,18 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        if data is None:  # as PyTorch: an empty parameter of the default dtype
+            data = []
         if isinstance(data, Tensor):
             data = data._data
         super().__init__(data, requires_grad=requires_grad)
+
+    def __deepcopy__(self, memo: dict) -> Parameter:
+        """A copy of the data with the same requires_grad, and no `.grad` (PyTorch's)."""
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self._data.copy(), self.requires_grad)
+        return memo[id(self)]
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -44,10 +54,10 @@ class RemovableHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks: OrderedDict, extra: OrderedDict | None = None) -> None:
+    def __init__(self, hooks: OrderedDict, *extra: OrderedDict) -> None:
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
-        self._stores = (hooks,) if extra is None else (hooks, extra)
+        self._stores = (hooks, *extra)
 
     def remove(self) -> None:
         for store in self._stores:
@@ -72,6 +82,7 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_hooks_with_kwargs", OrderedDict())
+        object.__setattr__(self, "_hooks_always_called", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -80,32 +91,46 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
-        params = self._parameters
-        if name in params and value is not None and not isinstance(value, Parameter):
-            # as PyTorch: silently turning a parameter into a plain attribute would drop it
-            # from parameters(), the optimizer and the state_dict
-            raise TypeError(
-                f"{type(self).__name__}: cannot assign {type(value).__name__} as parameter "
-                f"'{name}' (a Parameter or None is expected)"
-            )
+        # As PyTorch: a registered name only takes a value of its kind or None, since a
+        # silent change of kind would drop it from parameters(), the optimizer or the
+        # state_dict. None keeps the slot, and a replaced entry keeps its place.
+        params, modules, buffers = self._parameters, self._modules, self._buffers
         if isinstance(value, Parameter):
-            target = params
+            self._forget(name, self.__dict__, buffers, modules)
+            self.register_parameter(name, value)
+        elif name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter '{name}' "
+                    "(a Parameter or None is expected)"
+                )
+            params[name] = None
         elif isinstance(value, Module):
-            target = self._modules
-        elif name in self.__dict__.get("_buffer_names", ()) and (
-            value is None or isinstance(value, Tensor)
-        ):
-            target = self._buffers
+            self._forget(name, self.__dict__, params, buffers)
+            modules[name] = value
+        elif name in modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as child module '{name}' "
+                    "(a Module or None is expected)"
+                )
+            modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as buffer '{name}' "
+                    "(a Tensor or None is expected)"
+                )
+            buffers[name] = value
         else:
-            target = None
-        for store in (params, self._buffers, self._modules):
-            if store is not target:
-                store.pop(name, None)
-        if target is None:
             object.__setattr__(self, name, value)
-            return
-        target[name] = value  # a replaced entry keeps its place, as in PyTorch
-        self.__dict__.pop(name, None)
+
+    def _forget(self, name: str, *stores: dict) -> None:
+        """Drop `name` from each store (and from the non-persistent set with the buffers)."""
+        for store in stores:
+            store.pop(name, None)
+            if store is self._buffers:
+                self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
@@ -117,38 +142,58 @@ class Module:
     def __delattr__(self, name: str) -> None:
         for store in (self._parameters, self._buffers, self._modules):
             if name in store:
-                del store[name]
+                self._forget(name, store)
                 return
         object.__delattr__(self, name)
 
+    def _check_name(self, name: Any, kind: str, store: dict) -> None:
+        """PyTorch's checks of a new entry's name: a string, without '.', not empty, and not
+        already an attribute of another kind (a method, a plain attribute, another store)."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f"{kind} name can't contain '.' (a name without '.'), got {name!r}")
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in store:
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """State moved by to() but not trained; saved in state_dict when `persistent`."""
-        self.__dict__.setdefault("_buffer_names", set()).add(name)
+        self._check_name(name, "buffer", self.__dict__.get("_buffers", {}))
         if tensor is not None and not isinstance(tensor, Tensor):
-            tensor = Tensor(tensor)
+            raise TypeError(
+                f"cannot assign {type(tensor).__name__} object to buffer '{name}' "
+                "(a Tensor or None is required)"
+            )
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
             self._non_persistent_buffers.add(name)
-        self.__dict__.pop(name, None)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        if param is None:
-            self._parameters[name] = None
-        else:
-            setattr(self, name, param)
+        """Add `param` (a Parameter, or None for an empty slot that keeps its place)."""
+        self._check_name(name, "parameter", self.__dict__.get("_parameters", {}))
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign {type(param).__name__} object to parameter '{name}' "
+                "(a Parameter or None is required)"
+            )
+        if param is not None and param.creator is not None:
+            raise ValueError(
+                f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must "
+                f"be created explicitly. To express '{name}' as a function of another Tensor, "
+                "compute the value in the forward() method."
+            )
+        self._parameters[name] = param
 
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
-            raise TypeError(
-                f"{type(self).__name__}.add_module: {type(module).__name__} is not a Module"
-            )
-        if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(
-                f"{type(self).__name__}.add_module: module name must be a non-empty string "
-                f"without '.', got {name!r}"
-            )
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._check_name(name, "module", self.__dict__.get("_modules", {}))
         self._modules[name] = module
 
     def register_module(self, name: str, module: Module | None) -> None:
@@ -165,6 +210,23 @@ class Module:
             m = m._modules[part]
         return m
 
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path `target` ("block.fc.weight")."""
+        path, _, name = target.rpartition(".")
+        m = self.get_submodule(path)
+        if not isinstance(m._parameters.get(name), Parameter):
+            raise AttributeError(f"{type(m).__name__} has no parameter {name!r} ({target!r})")
+        return m._parameters[name]
+
+    def get_buffer(self, target: str) -> Tensor | None:
+        """The buffer at dotted path `target` ("block.bn.running_mean"); None for a slot
+        registered as None."""
+        path, _, name = target.rpartition(".")
+        m = self.get_submodule(path)
+        if name not in m._buffers:
+            raise AttributeError(f"{type(m).__name__} has no buffer {name!r} ({target!r})")
+        return m._buffers[name]
+
     # ------------------------------------------------------------------ hooks
     def register_forward_pre_hook(
         self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
@@ -174,18 +236,27 @@ class Module:
         return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
 
     def register_forward_hook(
-        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+        self,
+        hook: Callable,
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
     ) -> RemovableHandle:
         """hook(module, args, output) -> None or a replacement output; with `with_kwargs`,
-        hook(module, args, kwargs, output)."""
-        return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+        hook(module, args, kwargs, output). With `always_call` it also runs, with output
+        None, when forward or a hook raises (then its own errors become warnings)."""
+        handle = self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+        if always_call:
+            self._hooks_always_called[handle.id] = True
+        return handle
 
     def _add_hook(
         self, store: OrderedDict, hook: Callable, prepend: bool, with_kwargs: bool
     ) -> RemovableHandle:
         if not callable(hook):
             raise TypeError(f"{type(self).__name__}: hook {hook!r} is not callable")
-        handle = RemovableHandle(store, self._hooks_with_kwargs)
+        handle = RemovableHandle(store, self._hooks_with_kwargs, self._hooks_always_called)
         store[handle.id] = hook
         if prepend:
             store.move_to_end(handle.id, last=False)
@@ -270,10 +341,13 @@ class Module:
 
     # ------------------------------------------------------------------ modes
     def train(self, mode: bool = True) -> Module:
+        """Set the training flag here, then through each child's own train(), as PyTorch,
+        so that a subclass overriding train() (a frozen BatchNorm) is honoured."""
         if not isinstance(mode, bool):
             raise ValueError(f"{type(self).__name__}.train: mode must be a bool, got {mode!r}")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for c in self.children():
+            c.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -285,13 +359,19 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop each parameter's grad, or with `set_to_none=False` zero it in place (cut
+        from any graph), so that references to the grad see the zeros, as PyTorch."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
+            g = p.grad
+            if set_to_none or g is None:
                 p.grad = None
+                continue
+            if g.creator is not None:
+                g.detach_()
             else:
-                # zeros_like, not grad * 0, which keeps NaN and Inf
-                xp = get_array_module(p.grad._data)
-                p.grad = Tensor._make(xp.zeros_like(p.grad._data), False)
+                g.requires_grad_(False)
+            with no_grad():
+                g.zero_()  # fill, not grad * 0, which keeps NaN and Inf
 
     # ------------------------------------------------------------------ device and dtype
     def _apply(self, fn: Any, floats_only: bool = False) -> Module:
@@ -308,9 +388,12 @@ class Module:
                             t.grad = Tensor._make(fn(t.grad._data), False)
         return self
 
-    def to(self, device: Any = None, dtype: Any = None) -> Module:
+    def to(self, device: Any = None, dtype: Any = None, non_blocking: bool = False) -> Module:
         """Move parameters and buffers in place (the objects stay the same, so an optimizer
-        made before the move keeps working)."""
+        made before the move keeps working). `non_blocking` is accepted; copies are
+        synchronous."""
+        if isinstance(dtype, bool):  # m.to(tensor, True), m.to(dtype, True): non_blocking
+            dtype = None
         if isinstance(device, Tensor):  # m.to(tensor): its device and dtype
             device, dtype = device.device, device.dtype if dtype is None else dtype
         if isinstance(device, type | np.dtype) and dtype is None:
@@ -338,33 +421,65 @@ class Module:
     def half(self) -> Module:
         return self.to(dtype=np.float16)
 
+    def bfloat16(self) -> Module:
+        raise TypeError(f"{type(self).__name__}.bfloat16: minigrad has no bfloat16 dtype")
+
+    def type(self, dst_type: Any) -> Module:
+        """Cast every parameter and buffer to `dst_type`, integer ones too (PyTorch's)."""
+        dt = np.dtype(dst_type)
+        return self._apply(lambda a: a if a.dtype == dt else a.astype(dt))
+
     # ------------------------------------------------------------------ state
-    def _state_items(self) -> Iterator[tuple[str, Tensor]]:
+    def get_extra_state(self) -> Any:
+        """Override, with set_extra_state, to save non-tensor state under the key
+        "_extra_state" of the state_dict."""
+        raise RuntimeError(
+            f"{type(self).__name__}.get_extra_state() is only called when a subclass overrides it"
+        )
+
+    def set_extra_state(self, state: Any) -> None:
+        """Override to restore what get_extra_state returned."""
+        raise RuntimeError(
+            f"{type(self).__name__}.set_extra_state() is only called when a subclass overrides it"
+        )
+
+    def _state_items(self, extra: str) -> Iterator[tuple[str, Any]]:
+        """(dotted name, tensor) for each parameter and persistent buffer, each module's own
+        before its children's, then (prefix + "_extra_state", module) when the module
+        overrides the method `extra` (get_extra_state or set_extra_state), as PyTorch."""
         # a module shared under two names is saved under both, as in PyTorch
         for mname, m in self.named_modules(remove_duplicate=False):
+            pre = f"{mname}." if mname else ""
             for k, t in m._parameters.items():
                 if t is not None:
-                    yield (f"{mname}.{k}" if mname else k), t
+                    yield pre + k, t
             for k, t in m._buffers.items():
                 if t is not None and k not in m._non_persistent_buffers:
-                    yield (f"{mname}.{k}" if mname else k), t
+                    yield pre + k, t
+            if getattr(type(m), extra) is not getattr(Module, extra):
+                yield pre + "_extra_state", m
 
     def state_dict(
         self, destination: Any = None, prefix: str = "", keep_vars: bool = False
-    ) -> OrderedDict[str, Tensor]:
+    ) -> OrderedDict[str, Any]:
         """Parameters and persistent buffers by dotted name, each module's own before its
         children's, each key preceded by `prefix` (e.g. "net."); detached tensors sharing
-        storage unless `keep_vars`."""
+        storage unless `keep_vars`. A module overriding get_extra_state adds its result
+        under "_extra_state"."""
         out = OrderedDict() if destination is None else destination
-        for k, t in self._state_items():
-            out[prefix + k] = t if keep_vars else t.detach()
+        for k, v in self._state_items("get_extra_state"):
+            if isinstance(v, Module):
+                out[prefix + k] = v.get_extra_state()
+            else:
+                out[prefix + k] = v if keep_vars else v.detach()
         return out
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy values in place, as PyTorch: with `strict`, missing or unexpected keys are a
-        RuntimeError; a shape mismatch always is. Nothing is copied when it raises.
-        Returns (missing_keys, unexpected_keys)."""
-        own = dict(self._state_items())
+        """Copy values into the existing tensors, cast to their dtype (PyTorch's `copy_`), so
+        that detached aliases see them; call set_extra_state where a module overrides it.
+        With `strict`, missing or unexpected keys are a RuntimeError; a shape mismatch always
+        is. Nothing is copied when it raises. Returns (missing_keys, unexpected_keys)."""
+        own = dict(self._state_items("set_extra_state"))
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         errors = []
@@ -374,28 +489,30 @@ class Module:
             errors.append(
                 "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
             )
-        arrays = {}
         for k, t in own.items():
-            if k not in state:
+            if k not in state or isinstance(t, Module):
                 continue
             v = state[k]
-            arr = v._data if isinstance(v, Tensor) else v
-            if tuple(np.shape(arr)) != t.shape:
+            shape = tuple(np.shape(v._data if isinstance(v, Tensor) else v))
+            if shape != t.shape:
                 errors.append(
-                    f"size mismatch for {k}: copying a param with shape {tuple(np.shape(arr))} "
+                    f"size mismatch for {k}: copying a param with shape {shape} "
                     f"from checkpoint, the shape in current model is {t.shape}"
                 )
-            arrays[k] = arr
         if errors:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
             )
-        for k, arr in arrays.items():
-            t = own[k]
-            # copy: sharing the state's array would tie this model to the source model
-            t._data = to_device(arr, t.device).astype(t.dtype, copy=True)
-            t._version += 1
+        for k, t in own.items():
+            if k not in state:
+                continue
+            v = state[k]
+            if isinstance(t, Module):
+                t.set_extra_state(v)
+                continue
+            with no_grad():
+                t.copy_(to_device(v._data if isinstance(v, Tensor) else v, t.device))
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ calling
@@ -405,27 +522,51 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)
-        with_kwargs = self._hooks_with_kwargs
-        for hid, hook in list(self._forward_pre_hooks.items()):
-            if hid in with_kwargs:
-                res = hook(self, args, kwargs)
+        with_kwargs, always = self._hooks_with_kwargs, self._hooks_always_called
+        out, called = None, set()
+        try:
+            for hid, hook in list(self._forward_pre_hooks.items()):
+                if hid in with_kwargs:
+                    res = hook(self, args, kwargs)
+                    if res is not None:
+                        if not (isinstance(res, tuple) and len(res) == 2):
+                            raise RuntimeError(
+                                f"{type(self).__name__}: a forward pre-hook with kwargs must "
+                                f"return None or (args, kwargs), got {type(res).__name__}"
+                            )
+                        args, kwargs = res
+                else:
+                    res = hook(self, args)
+                    if res is not None:
+                        args = res if isinstance(res, tuple) else (res,)
+            out = self.forward(*args, **kwargs)
+            for hid, hook in list(self._forward_hooks.items()):
+                called.add(hid)
+                res = hook(self, args, kwargs, out) if hid in with_kwargs else hook(self, args, out)
                 if res is not None:
-                    if not (isinstance(res, tuple) and len(res) == 2):
-                        raise RuntimeError(
-                            f"{type(self).__name__}: a forward pre-hook with kwargs must return "
-                            f"None or (args, kwargs), got {type(res).__name__}"
-                        )
-                    args, kwargs = res
-            else:
-                res = hook(self, args)
-                if res is not None:
-                    args = res if isinstance(res, tuple) else (res,)
-        out = self.forward(*args, **kwargs)
-        for hid, hook in list(self._forward_hooks.items()):
-            res = hook(self, args, kwargs, out) if hid in with_kwargs else hook(self, args, out)
-            if res is not None:
-                out = res
-        return out
+                    out = res
+            return out
+        except Exception:
+            # as PyTorch: the always-call hooks not yet run see the output so far (None when
+            # forward failed), and their own errors only warn, so the first error propagates
+            for hid, hook in list(self._forward_hooks.items()):
+                if hid not in always or hid in called:
+                    continue
+                try:
+                    res = (
+                        hook(self, args, kwargs, out)
+                        if hid in with_kwargs
+                        else hook(self, args, out)
+                    )
+                    if res is not None:
+                        out = res
+                except Exception as e:
+                    warnings.warn(
+                        "module forward hook with ``always_call=True`` raised an exception "
+                        f"that was silenced as another error was raised in forward: {e}",
+                        stacklevel=2,
+                    )
+            raise
 
     def extra_repr(self) -> str:
         return ""
