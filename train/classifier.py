@@ -270,6 +270,13 @@ def load_classifier(
             f"{path}: digit classifier version {saved.get('version')}, this minigrad reads "
             f"version {VERSION}"
         )
-    model = DigitEnsemble(tuple(int(w) for w, _ in saved["members"]))
+    # building the members draws initial weights, overwritten just after: leave the global
+    # generator where it was, so that loading the classifier mid-run (the first per-epoch
+    # evaluation of a fresh or a resumed process) never shifts a training run's draws
+    state = mg.random.get_state()
+    try:
+        model = DigitEnsemble(tuple(int(w) for w, _ in saved["members"]))
+    finally:
+        mg.random.set_state(state)
     model.load_state_dict(saved.pop("model"))
     return model.to(device).eval(), saved
