@@ -15,6 +15,7 @@ from .autograd import (
     enable_grad,
     grad,
     inference_mode,
+    is_anomaly_enabled,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
@@ -152,7 +153,7 @@ from .ops.structural import (
     var_mean,
     vstack,
 )
-from .random import manual_seed
+from .random import Generator, manual_seed
 from .serialization import load, save
 from .tensor import (
     Tensor,

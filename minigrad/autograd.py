@@ -18,11 +18,14 @@ loop, not a recursion, and frees each function's saved state once used.
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import inspect
 import os
+import sys
 import threading
 import traceback
+import types
 import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -49,7 +52,49 @@ def is_grad_enabled() -> bool:
     return _state.grad_enabled
 
 
-class _GradMode(contextlib.ContextDecorator):
+class _ModeContext(contextlib.ContextDecorator):
+    """A context manager that also decorates, as PyTorch's `_DecoratorContextManager`: a
+    decorated function runs inside the context, and a decorated generator function runs
+    each step of its body inside it (entered on each resume, left on each yield), so the
+    caller's mode holds between the steps."""
+
+    def __call__(self, func: Any) -> Any:
+        if not inspect.isgeneratorfunction(func):
+            return super().__call__(func)
+        make = self._recreate_cm
+
+        @functools.wraps(func)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            gen = func(*args, **kwargs)
+            with make():
+                try:
+                    item = gen.send(None)
+                except StopIteration as stop:
+                    return stop.value
+            while True:
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    with make():
+                        gen.close()
+                    raise
+                except BaseException as exc:
+                    with make():
+                        try:
+                            item = gen.throw(exc)
+                        except StopIteration as stop:
+                            return stop.value
+                else:
+                    with make():
+                        try:
+                            item = gen.send(sent)
+                        except StopIteration as stop:
+                            return stop.value
+
+        return generator
+
+
+class _GradMode(_ModeContext):
     """A grad mode for a `with` block or a decorated function; nestable, re-entrant."""
 
     def __init__(self, mode: bool) -> None:
@@ -64,7 +109,7 @@ class _GradMode(contextlib.ContextDecorator):
         _state.grad_enabled = self._saved.pop()
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
+class set_grad_enabled(_ModeContext):
     """Turn graph recording on or off, as PyTorch's: called alone,
     `mg.set_grad_enabled(False)` switches it from then on; as `with set_grad_enabled(m):`
     it holds for the block and the mode from before the call comes back after it; as a
@@ -141,16 +186,41 @@ class inference_mode(_GradMode):
             _state.grad_enabled = False
 
 
-class detect_anomaly(contextlib.ContextDecorator):
-    """Raise at the first op whose forward or backward yields NaN or Inf, naming the op and
-    the line that created it."""
+class detect_anomaly(_ModeContext):
+    """Raise at the first backward function whose gradients hold NaN or Inf, naming the op
+    and the line that created it, as PyTorch's anomaly mode. Forward values are not
+    checked (a NaN that `where` later drops is fine, as in PyTorch). With
+    `check_nan=False` nothing is checked."""
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.check_nan = bool(check_nan)
+        self._saved: list[bool] = []
 
     def __enter__(self) -> None:
-        self._saved = _state.anomaly
-        _state.anomaly = True
+        self._saved.append(_state.anomaly)
+        _state.anomaly = self.check_nan
 
     def __exit__(self, *exc: object) -> None:
-        _state.anomaly = self._saved
+        _state.anomaly = self._saved.pop()
+
+
+class set_detect_anomaly:
+    """Anomaly mode on or off, as PyTorch's: called alone it switches from then on; as
+    `with set_detect_anomaly(mode):` the mode from before comes back after the block."""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self._prev = _state.anomaly
+        _state.anomaly = bool(mode) and bool(check_nan)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        _state.anomaly = self._prev
+
+
+def is_anomaly_enabled() -> bool:
+    return _state.anomaly
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -165,7 +235,8 @@ def _creation_site(stack: traceback.StackSummary) -> str:
     return f"{frame.filename}:{frame.lineno}"
 
 
-def _check_finite(fn: Function, arrays: Sequence[Any], phase: str) -> None:
+def _check_finite(fn: Function, arrays: Sequence[Any]) -> None:
+    """Anomaly mode's check of the gradients fn's backward returned."""
     for i, a in enumerate(arrays):
         if a is None or a.dtype.kind not in "fc":
             continue
@@ -174,8 +245,8 @@ def _check_finite(fn: Function, arrays: Sequence[Any], phase: str) -> None:
             site = getattr(fn, "_site", None)
             where = f"; the op was created at {site}" if site else ""
             raise FloatingPointError(
-                f"detect_anomaly: {type(fn).__name__} {phase} produced NaN or Inf "
-                f"in {'output' if phase == 'forward' else 'gradient'} {i} "
+                f"detect_anomaly: {type(fn).__name__} backward produced NaN or Inf "
+                f"in gradient {i} "
                 f"of shape {tuple(a.shape)}{where}"
             )
 
@@ -236,6 +307,8 @@ class Function:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._ctx_style = isinstance(inspect.getattr_static(cls, "forward"), staticmethod)
+        # PyTorch's other style: forward(*args) without ctx, then setup_context fills it
+        cls._setup_style = cls._ctx_style and cls.setup_context is not Function.setup_context
 
     def __call__(self, *inputs: Any) -> Any:
         return self._apply_arrays(*inputs)
@@ -260,6 +333,17 @@ class Function:
         """These outputs get no gradient and do not require grad (e.g. argmax indices)."""
         self._non_diff = {id(t) for t in tensors}
 
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        """These inputs were changed in place by forward and are returned as outputs: the
+        returned tensor is the input itself, now with this function as its creator."""
+        self._dirty = {id(t) for t in tensors}
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple, output: Any) -> None:
+        """PyTorch's second style: a static `forward(*args)` without ctx, and this fills
+        ctx from the arguments and the output (`ctx.save_for_backward(*inputs)`)."""
+        raise NotImplementedError("setup_context is overridden by a Function that uses it")
+
     def _apply_ctx(self, *args: Any) -> Any:
         from .tensor import Tensor
 
@@ -270,10 +354,15 @@ class Function:
         inputs = tuple(args[i] for i in positions)
         self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with set_grad_enabled(False):
-            out = type(self).forward(self, *args)
+            if self._setup_style:
+                out = type(self).forward(*args)
+                type(self).setup_context(self, args, out)
+            else:
+                out = type(self).forward(self, *args)
         single = not isinstance(out, tuple)
         outs = list((out,) if single else out)
         input_ids = {id(t) for t in inputs}
+        dirty = self._dirty_outputs(outs)
         for k, o in enumerate(outs):
             if isinstance(o, Tensor) and (id(o) in input_ids or o.creator is not None):
                 # an input returned as is, or a tensor with a history: a new tensor on the
@@ -288,12 +377,38 @@ class Function:
             self._record_inputs(inputs)  # the values it reads are the saved tensors
             self._arg_positions, self._n_args = positions, len(args)
             self._out_slots, self._n_outs = slots, len(outs)
-            saved = getattr(self, "_saved", ())
-            self._saved_versions = tuple(None if t is None else t._version for t in saved)
             self._record_outputs([outs[k] for k in slots], skip=non_diff)
             for o in diff:
                 o.requires_grad = o.dtype.kind in "fc"
+            for k, t in dirty.items():  # the changed input takes over its output's place
+                before = Tensor._make(t._data, t.requires_grad)
+                before.creator, before.generation = t.creator, t.generation
+                before._out_index, before._vc = t._out_index, t._vc
+                t._become(outs[k], before)
+            saved = getattr(self, "_saved", ())
+            self._saved_versions = tuple(None if t is None else t._version for t in saved)
+        for k, t in dirty.items():
+            outs[k] = t
         return outs[0] if single else tuple(outs)
+
+    def _dirty_outputs(self, outs: list[Any]) -> dict[int, Tensor]:
+        """{output slot: input} for the inputs `mark_dirty` named, which must be returned,
+        and must not be leaves that require grad (as in PyTorch)."""
+        marked = getattr(self, "_dirty", None)
+        if not marked:
+            return {}
+        dirty = {k: o for k, o in enumerate(outs) if id(o) in marked}
+        if len({id(o) for o in dirty.values()}) != len(marked):
+            raise RuntimeError(
+                f"{type(self).__name__}: some tensors marked dirty in forward were not returned "
+                "as outputs; the inputs that are modified in place must all be outputs"
+            )
+        for t in dirty.values():
+            if _state.grad_enabled and t.requires_grad and t.creator is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad has been used in an in-place operation."
+                )
+        return dirty
 
     def _call_backward(self, gys: Sequence[Tensor]) -> tuple:
         """Input gradients from `backward`, one per recorded input Tensor."""
@@ -312,6 +427,8 @@ class Function:
             gxs = _as_tuple(type(self).backward(self, *grad_outputs))
         finally:
             self.needs_input_grad = per_tensor
+        if len(gxs) > self._n_args and all(g is None for g in gxs[self._n_args :]):
+            gxs = gxs[: self._n_args]  # Nones for optional arguments not passed: PyTorch's too
         if len(gxs) != self._n_args:
             raise RuntimeError(
                 f"{name}.backward returned {len(gxs)} gradients for {self._n_args} "
@@ -375,9 +492,8 @@ class Function:
         single = not isinstance(ys, tuple)
         if single:
             ys = (ys,)
-        if _state.anomaly:
+        if _state.anomaly:  # named if its backward yields NaN (forward NaNs pass, as PyTorch)
             self._site = _creation_site(traceback.extract_stack()[:-1])
-            _check_finite(self, ys, "forward")
         record = False
         if _state.grad_enabled:
             for t in tensors:
@@ -386,8 +502,10 @@ class Function:
                     break
         make = Tensor._make
         outputs = [make(y, record) for y in ys]
-        share_version_counters(tensors, outputs)
+        views = share_version_counters(tensors, outputs)
         if record:
+            if views:
+                self._view_outputs = views  # which outputs are views (detach_ refuses them)
             self._record_inputs(tensors)
             if self.uses_inputs:  # backward reads them: keep them, and their versions
                 read = self.inputs_read(self.needs_input_grad)
@@ -501,6 +619,71 @@ class Function:
         self._released = name
 
 
+class _DelayedError(Function):
+    """Identity whose backward refuses: put on the results of a `once_differentiable`
+    backward run with create_graph=True, so only differentiating them again fails."""
+
+    uses_inputs = False
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+    def backward(self, gy: Tensor) -> Any:
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with @once_differentiable"
+        )
+
+
+def once_differentiable(backward: Any) -> Any:
+    """Decorate a custom Function's static backward that is not itself differentiable (it
+    may compute on arrays): it runs without recording, and with create_graph=True its
+    gradients raise if something differentiates through them, as PyTorch's."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        with no_grad():
+            outputs = backward(ctx, *args)
+        Tensor = _tensor_module().Tensor
+        if not _state.grad_enabled or not any(
+            isinstance(a, Tensor) and a.requires_grad for a in args
+        ):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        wrapped = []
+        for g in (outputs,) if single else outputs:
+            if isinstance(g, Tensor):
+                g = Tensor._make(g._data, True)  # a leaf that requires grad, to be recorded
+                g = _DelayedError()(g)
+            wrapped.append(g)
+        return wrapped[0] if single else tuple(wrapped)
+
+    return wrapper
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, _tensor_module().Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """PyTorch's legacy `Variable(t, requires_grad=False)`: a new leaf Tensor on t's
+    memory (t itself is unchanged); every Tensor is an instance, as in PyTorch."""
+
+    def __new__(cls, data: Any, requires_grad: bool = False) -> Any:
+        if not isinstance(data, _tensor_module().Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        return data.detach().requires_grad_(requires_grad)
+
+
+# `torch.autograd.function`, which programs import from (`from torch.autograd.function
+# import once_differentiable`); minigrad.autograd is one file, so it is registered by name
+function = types.ModuleType(f"{__name__}.function", "PyTorch's torch.autograd.function names.")
+function.Function = Function
+function.FunctionCtx = Function
+function.once_differentiable = once_differentiable
+sys.modules[function.__name__] = function
+
+
 _TENSOR: Any = None
 
 
@@ -509,26 +692,28 @@ def _tensor_module() -> Any:
     kept. (`minigrad.tensor` the attribute is the factory function.)"""
     global _TENSOR
     if _TENSOR is None:
-        import sys
-
         from . import tensor  # noqa: F401  (the import puts the module in sys.modules)
 
         _TENSOR = sys.modules[__package__ + ".tensor"]
     return _TENSOR
 
 
-def share_version_counters(inputs: Sequence[Tensor], outputs: Sequence[Tensor]) -> None:
+def share_version_counters(inputs: Sequence[Tensor], outputs: Sequence[Tensor]) -> tuple:
     """An output whose array aliases an input's memory (a view: reshape, basic indexing,
     transpose, expand, split, ...) shares that input's version counter, so an in-place
-    change through either is seen by a backward that saved the other. A copy does not."""
-    for o in outputs:
+    change through either is seen by a backward that saved the other. A copy does not.
+    Returns the indices of the outputs that are views."""
+    views: tuple = ()
+    for k, o in enumerate(outputs):
         y = o._data
         base = getattr(y, "base", None)
         for t in inputs:
             x = t._data
             if y is x or (base is not None and get_array_module(y).may_share_memory(y, x)):
                 o._vc = t._vc
+                views += (k,)
                 break
+    return views
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -674,7 +859,7 @@ def run_backward(
                     gxs = f._call_backward(gys)
                 finally:
                     _state.anomaly = True
-                _check_finite(f, [None if g is None else g._data for g in gxs], "backward")
+                _check_finite(f, [None if g is None else g._data for g in gxs])
             elif _state.profiler is not None:
                 t0 = _state.profiler.start()
                 try:
@@ -811,9 +996,10 @@ def _accumulate(grads: dict[Any, Tensor], leaves: dict[int, Tensor], e: Any, g: 
 def _sum_grads(a: Tensor, b: Tensor) -> Tensor:
     """a + b, two gradients of one input. With grad mode off (inside the walk: no
     create_graph) nothing would record the sum, so two arrays of one dtype are added as
-    arrays, no node (the profiler's AccumulateGrad); the Add op otherwise: recorded,
-    checked by detect_anomaly, or promoting a caller's grad_output as PyTorch does."""
-    if _state.grad_enabled or _state.anomaly or a._data.dtype != b._data.dtype:
+    arrays, no node (the profiler's AccumulateGrad); the Add op otherwise: recorded, or
+    promoting a caller's grad_output as PyTorch does. Anomaly mode does not check the sum
+    (PyTorch's checks what each backward function returns, not their accumulation)."""
+    if _state.grad_enabled or a._data.dtype != b._data.dtype:
         return a + b
     prof = _state.profiler
     t0 = prof.start() if prof is not None else None
@@ -841,7 +1027,15 @@ def grad(
     `materialize_grads=True` (which implies `allow_unused`), as in PyTorch.
     """
     if is_grads_batched:
-        raise NotImplementedError("grad: is_grads_batched=True (vmap over grad_outputs)")
+        return _grad_batched(
+            outputs,
+            inputs,
+            grad_outputs,
+            retain_graph,
+            create_graph,
+            allow_unused,
+            materialize_grads,
+        )
     if materialize_grads and allow_unused is False:
         raise ValueError("grad: materialize_grads=True needs allow_unused to be True or None")
     allow_unused = bool(allow_unused) or materialize_grads
@@ -868,6 +1062,57 @@ def grad(
         elif g is not None and not create_graph:
             g = _owned(g, seen)
         result.append(g)
+    return tuple(result)
+
+
+def _grad_batched(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any,
+    retain_graph: bool | None,
+    create_graph: bool,
+    allow_unused: bool | None,
+    materialize_grads: bool,
+) -> tuple[Tensor | None, ...]:
+    """`grad` with `is_grads_batched=True`: the first dim of every grad_output is a batch,
+    and each input's result stacks the gradients of the batch's entries. PyTorch vmaps
+    one backward over the batch; here the graph is walked once per entry (same numbers)."""
+    from .ops import stack
+
+    if grad_outputs is None:
+        raise RuntimeError("grad: is_grads_batched=True needs grad_outputs")
+    grad_outputs = _as_tuple(grad_outputs)
+    sizes = {g.shape[0] if g.ndim else None for g in grad_outputs}
+    if len(sizes) != 1 or None in sizes:
+        shapes = [g.shape for g in grad_outputs]
+        raise RuntimeError(
+            f"grad: is_grads_batched=True needs grad_outputs of one batch size in their "
+            f"first dim, got shapes {shapes}"
+        )
+    (n,) = sizes
+    if retain_graph is None:
+        retain_graph = create_graph
+    per_entry = [
+        grad(
+            outputs,
+            inputs,
+            [g[i] for g in grad_outputs],
+            retain_graph=retain_graph or i < n - 1,
+            create_graph=create_graph,
+            allow_unused=allow_unused,
+            materialize_grads=materialize_grads,
+        )
+        for i in range(n)
+    ]
+    result = []
+    for k, t in enumerate(_as_tuple(inputs)):
+        gs = [entry[k] for entry in per_entry]
+        if n == 0:
+            result.append(_tensor_module().zeros((0, *t.shape), dtype=t.dtype, device=t.device))
+        elif gs[0] is None:
+            result.append(None)  # unused (allow_unused): None for the whole batch
+        else:
+            result.append(stack(gs, 0))
     return tuple(result)
 
 
@@ -948,7 +1193,8 @@ def backward(
         elif create_graph or not _add_into(old, g):
             leaf.grad = old + g
         for hook in list((leaf._post_hooks or {}).values()):
-            hook(leaf)
+            if hook(leaf) is not None:
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
     outer, _state.callbacks = _state.callbacks, []
     try:

@@ -75,19 +75,87 @@ def _report(
         )
 
 
+def _unsupported(who: str, **flags: bool) -> None:
+    """Refuse PyTorch's checks that minigrad cannot run (it has no forward-mode AD)."""
+    for name, on in flags.items():
+        if on:
+            raise NotImplementedError(f"{who}: {name}=True (minigrad has no forward-mode AD)")
+
+
 def gradcheck(
     fn: Callable[..., Any],
     inputs: Any,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
+    *,
+    raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_batched_forward_grad: bool = False,
+    check_forward_ad: bool = False,
+    check_backward_ad: bool = True,
+    fast_mode: bool = False,
+    masked: bool | None = None,
     max_elements: int = 2048,
     directions: int = 3,
     seed: int = 0,
 ) -> bool:
     """Check first derivatives of `fn` at `inputs` (float64 tensors). Inputs with at most
     `max_elements` elements are checked element-wise, larger ones along `directions`
-    random directions. Raises GradcheckError naming the worst element on failure."""
+    random directions. Raises GradcheckError naming the worst element on failure, or
+    returns False with `raise_exception=False`, as PyTorch's.
+
+    The backward is run twice and the two results must agree within `nondet_tol`
+    (PyTorch's reentrancy check). `fast_mode` runs this full check; gradient dtypes always
+    match their inputs' here and output gradients that are not computed reach a backward as
+    zeros, so `check_grad_dtypes`, `check_undefined_grad`, `check_batched_grad` and `masked`
+    are accepted and need nothing more. `check_backward_ad=False` checks nothing."""
+    _unsupported(
+        "gradcheck",
+        check_forward_ad=check_forward_ad,
+        check_batched_forward_grad=check_batched_forward_grad,
+    )
+    if not check_backward_ad:
+        return True
+    try:
+        return _gradcheck(fn, inputs, eps, atol, rtol, nondet_tol, max_elements, directions, seed)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+
+
+def _analytic(fn: Callable, inputs: tuple, diff: list[int], gys: tuple) -> list[np.ndarray]:
+    """d sum(y * gy) / dx for each input in `diff`, from the graph (zeros if unused)."""
+    ys = _float_outputs(fn(*inputs))
+    live = [(y, g) for y, g in zip(ys, gys, strict=True) if y.requires_grad]
+    analytic: list[np.ndarray] = [np.zeros(inputs[i].shape) for i in diff]
+    if not live:
+        return analytic
+    xp = get_array_module(inputs[diff[0]]._data)
+    got = grad(
+        [y for y, _ in live],
+        [inputs[i] for i in diff],
+        grad_outputs=[Tensor(xp.asarray(g), dtype=y.dtype) for y, g in live],
+        allow_unused=True,
+    )
+    return [a if g is None else as_numpy(g._data) for a, g in zip(analytic, got, strict=True)]
+
+
+def _gradcheck(
+    fn: Callable[..., Any],
+    inputs: Any,
+    eps: float,
+    atol: float,
+    rtol: float,
+    nondet_tol: float,
+    max_elements: int,
+    directions: int,
+    seed: int,
+) -> bool:
     inputs = tuple(inputs) if isinstance(inputs, tuple | list) else (inputs,)
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not diff:
@@ -98,21 +166,14 @@ def gradcheck(
                 f"gradcheck: input {i} is {inputs[i].dtype}; finite differences need float64"
             )
     rng = np.random.default_rng(seed)
-    ys = _float_outputs(fn(*inputs))
-    gys = tuple(rng.standard_normal(y.shape) for y in ys)
-    live = [(y, g) for y, g in zip(ys, gys, strict=True) if y.requires_grad]
-    analytic: list[np.ndarray] = [np.zeros(inputs[i].shape) for i in diff]
-    if live:
-        xp = get_array_module(inputs[diff[0]]._data)
-        got = grad(
-            [y for y, _ in live],
-            [inputs[i] for i in diff],
-            grad_outputs=[Tensor(xp.asarray(g), dtype=y.dtype) for y, g in live],
-            allow_unused=True,
-        )
-        analytic = [
-            a if g is None else as_numpy(g._data) for a, g in zip(analytic, got, strict=True)
-        ]
+    gys = tuple(rng.standard_normal(y.shape) for y in _float_outputs(fn(*inputs)))
+    analytic = _analytic(fn, inputs, diff, gys)
+    for i, a, again in zip(diff, analytic, _analytic(fn, inputs, diff, gys), strict=True):
+        if not np.all(np.abs(a - again) <= nondet_tol):
+            raise GradcheckError(
+                f"gradcheck: backward is not reentrant for input {i}: two runs differ by "
+                f"more than nondet_tol={nondet_tol}"
+            )
 
     def loss() -> float:
         return _loss_value(fn, inputs, gys)
@@ -150,13 +211,29 @@ def gradgradcheck(
     fn: Callable[..., Any],
     inputs: Any,
     grad_outputs: Any = None,
+    *,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
+    gen_non_contig_grad_outputs: bool = False,
+    raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_fwd_over_rev: bool = False,
+    check_rev_over_rev: bool = True,
+    fast_mode: bool = False,
+    masked: bool = False,
     max_elements: int = 2048,
     seed: int = 1,
 ) -> bool:
-    """Check second derivatives: gradcheck of (x, gy) -> d<fn(x), gy>/dx."""
+    """Check second derivatives: gradcheck of (x, gy) -> d<fn(x), gy>/dx. The keywords
+    are PyTorch's, as in `gradcheck` (`gen_non_contig_grad_outputs` is accepted: any
+    layout works here); `check_rev_over_rev=False` checks nothing."""
+    _unsupported("gradgradcheck", check_fwd_over_rev=check_fwd_over_rev)
+    if not check_rev_over_rev:
+        return True
     inputs = tuple(inputs) if isinstance(inputs, tuple | list) else (inputs,)
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     ys = _float_outputs(fn(*inputs))
@@ -188,4 +265,13 @@ def gradgradcheck(
             Tensor(xs[i]._data * 0) if g is None else g for i, g in zip(diff, got, strict=True)
         )
 
-    return gradcheck(first_grad, inputs + grad_outputs, eps, atol, rtol, max_elements)
+    return gradcheck(
+        first_grad,
+        inputs + grad_outputs,
+        eps,
+        atol,
+        rtol,
+        raise_exception=raise_exception,
+        nondet_tol=nondet_tol,
+        max_elements=max_elements,
+    )

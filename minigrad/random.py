@@ -1,7 +1,13 @@
-"""Seeded random arrays on either device: `manual_seed` makes runs repeatable."""
+"""Seeded random arrays on either device: `manual_seed` makes runs repeatable.
+
+Draws come from one global generator per device, or from a `Generator` passed as
+`generator=` (PyTorch's `torch.Generator`: its own seed and stream, untouched by
+`manual_seed`). The numbers are NumPy's (CuPy's on the GPU), not PyTorch's.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -11,6 +17,59 @@ from .backend import DEFAULT_DTYPE, Array, cuda_available, cupy_module, normaliz
 _seed: int | None = None
 _cpu = np.random.default_rng()
 _gpu: Any = None
+
+DEFAULT_SEED = 67280421310721  # PyTorch's seed of a new Generator
+
+
+class Generator:
+    """PyTorch's `torch.Generator`: an independent, seedable stream of random numbers for
+    `generator=` (in `mg.randn`, `rand`, `randint`, `randperm`, `normal_`, `bernoulli`, the
+    samplers, `DataLoader` and `random_split`). A new one starts from PyTorch's default
+    seed, so two new generators draw the same numbers; `manual_seed` and `set_state`
+    return the generator, as PyTorch's, so `Generator().manual_seed(0)` chains."""
+
+    def __init__(self, device: Any = "cpu") -> None:
+        self.device = normalize_device(device)
+        self.manual_seed(DEFAULT_SEED)
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = int(seed) % 2**64  # PyTorch takes negative seeds modulo 2**64 too
+        xp = np if self.device == "cpu" else cupy_module()
+        self._rng = xp.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        """Seed from the operating system's entropy; returns the seed."""
+        seed = int(np.random.SeedSequence().entropy) % 2**64
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Any:
+        """The state as a uint8 Tensor (as PyTorch's), for `set_state` and checkpoints."""
+        from .tensor import Tensor
+
+        text = json.dumps({"seed": self._seed, "bit_generator": self._bit_generator().state})
+        return Tensor(np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy())
+
+    def set_state(self, new_state: Any) -> Generator:
+        data = np.asarray(getattr(new_state, "_data", new_state))
+        if data.dtype != np.uint8 or data.ndim != 1:
+            raise TypeError("Generator.set_state: expected the uint8 tensor of get_state()")
+        state = json.loads(data.tobytes().decode("utf-8"))
+        self._seed = state["seed"]
+        self._bit_generator().state = state["bit_generator"]
+        return self
+
+    def _bit_generator(self) -> Any:
+        if self.device != "cpu":
+            raise NotImplementedError("Generator: get_state/set_state of a CUDA generator")
+        return self._rng.bit_generator
+
+    def __repr__(self) -> str:
+        return f"minigrad.Generator(device={self.device!r})"
 
 
 def manual_seed(seed: int) -> None:
@@ -38,10 +97,27 @@ def set_state(state: dict) -> None:
     _cpu.bit_generator.state = state["bit_generator"]
 
 
-def generator(device: str = "cpu") -> Any:
-    """The generator for `device`: numpy.random.Generator or cupy.random.Generator."""
+def generator(device: str = "cpu", gen: Any = None) -> Any:
+    """The array-level generator to draw from on `device`: that of `gen` (a `Generator`,
+    or a numpy.random.Generator for the CPU), or the global one when `gen` is None."""
     global _gpu
-    if normalize_device(device) == "cpu":
+    device = normalize_device(device)
+    if gen is not None:
+        if isinstance(gen, Generator):
+            if gen.device != device:
+                raise RuntimeError(
+                    f"Expected a '{device}' device type for generator but found '{gen.device}'"
+                )
+            return gen._rng
+        if isinstance(gen, np.random.Generator):
+            if device != "cpu":
+                raise RuntimeError("generator=: a numpy.random.Generator draws on the CPU only")
+            return gen
+        raise TypeError(
+            "generator must be a numpy.random.Generator, a minigrad.Generator or None, got "
+            f"{type(gen).__name__}"
+        )
+    if device == "cpu":
         return _cpu
     if _gpu is None:
         cp = cupy_module()
@@ -49,23 +125,34 @@ def generator(device: str = "cpu") -> Any:
     return _gpu
 
 
-def randn(shape: tuple[int, ...], dtype: Any = DEFAULT_DTYPE, device: str = "cpu") -> Array:
-    return generator(device).standard_normal(shape, dtype=np.dtype(dtype))
+def randn(
+    shape: tuple[int, ...], dtype: Any = DEFAULT_DTYPE, device: str = "cpu", gen: Any = None
+) -> Array:
+    return generator(device, gen).standard_normal(shape, dtype=np.dtype(dtype))
 
 
-def rand(shape: tuple[int, ...], dtype: Any = DEFAULT_DTYPE, device: str = "cpu") -> Array:
-    return generator(device).random(shape, dtype=np.dtype(dtype))
+def rand(
+    shape: tuple[int, ...], dtype: Any = DEFAULT_DTYPE, device: str = "cpu", gen: Any = None
+) -> Array:
+    return generator(device, gen).random(shape, dtype=np.dtype(dtype))
 
 
 def uniform(
-    low: float, high: float, shape: tuple[int, ...], dtype: Any = DEFAULT_DTYPE, device: str = "cpu"
+    low: float,
+    high: float,
+    shape: tuple[int, ...],
+    dtype: Any = DEFAULT_DTYPE,
+    device: str = "cpu",
+    gen: Any = None,
 ) -> Array:
-    return (rand(shape, dtype, device) * (high - low) + low).astype(dtype, copy=False)
+    return (rand(shape, dtype, device, gen) * (high - low) + low).astype(dtype, copy=False)
 
 
-def randint(low: int, high: int, shape: tuple[int, ...], device: str = "cpu") -> Array:
-    return generator(device).integers(low, high, size=shape)
+def randint(
+    low: int, high: int, shape: tuple[int, ...], device: str = "cpu", gen: Any = None
+) -> Array:
+    return generator(device, gen).integers(low, high, size=shape)
 
 
-def permutation(n: int, device: str = "cpu") -> Array:
-    return generator(device).permutation(n)
+def permutation(n: int, device: str = "cpu", gen: Any = None) -> Array:
+    return generator(device, gen).permutation(n)

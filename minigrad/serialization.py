@@ -77,6 +77,7 @@ class _Encoder:
                 "t": kind,
                 "a": self.array(obj, obj._data),
                 "grad": bool(obj.requires_grad and obj.creator is None),
+                "dev": obj.device,  # the saved location, for a dict or callable map_location
             }
         if isinstance(obj, np.ndarray) or is_cupy_array(obj):
             return {"t": "ndarray", "a": self.array(obj, obj)}
@@ -85,12 +86,15 @@ class _Encoder:
         if isinstance(obj, list | tuple):
             items = [self.node(v, f"{where}[{i}]") for i, v in enumerate(obj)]
             return {"t": "list" if isinstance(obj, list) else "tuple", "v": items}
+        if isinstance(obj, set | frozenset):
+            items = [self.node(v, f"{where} item") for v in obj]
+            return {"t": "set" if isinstance(obj, set) else "frozenset", "v": items}
         if isinstance(obj, dict):
             for k in obj:
-                if k is not None and not isinstance(k, str | int | float):
+                if not _plain_key(k):
                     raise TypeError(
-                        f"save: {where} has a key of type {type(k).__name__}; "
-                        "keys must be str, int, float, bool or None"
+                        f"save: {where} has a key of type {type(k).__name__}; keys must be "
+                        "str, int, float, bool, None, or tuples and frozensets of those"
                     )
             return {
                 "t": "odict" if isinstance(obj, OrderedDict) else "dict",
@@ -99,8 +103,15 @@ class _Encoder:
             }
         raise TypeError(
             f"save: cannot store {type(obj).__name__} at {where}: only Tensors, arrays, "
-            "dicts, lists, tuples, int, float, str, bool and None are supported"
+            "dicts, lists, tuples, sets, int, float, str, bool and None are supported"
         )
+
+
+def _plain_key(k: Any) -> bool:
+    """Whether save can store k as a dict key (a value that comes back equal)."""
+    if k is None or isinstance(k, str | int | float):
+        return True
+    return isinstance(k, tuple | frozenset) and all(_plain_key(v) for v in k)
 
 
 def save(obj: Any, path: PathLike | io.IOBase) -> None:
@@ -145,9 +156,33 @@ def fsync_dir(directory: str) -> None:
 
 
 class _Decoder:
-    def __init__(self, read: Callable[[str], np.ndarray], device: str | None, name: str) -> None:
-        self.read, self.device, self.name = read, device, name
+    def __init__(self, read: Callable[[str], np.ndarray], where: Any, name: str) -> None:
+        """`where` places each tensor: None (the CPU), a device, a {saved: new} dict or
+        PyTorch's callable `where(tensor_on_cpu, saved_location)` (see `load`)."""
+        self.read, self.where, self.name = read, where, name
         self.memo: dict[str, Any] = {}
+
+    def place(self, arr: np.ndarray, saved: str) -> Any:
+        """The array on the device `load`'s map_location asks for."""
+        where = self.where
+        if callable(where):
+            try:
+                got = where(Tensor._make(arr, False), saved)
+            except Exception as exc:  # the caller's error, not a corrupt file: passed on
+                raise _CallerError(exc) from exc
+            if got is None:
+                return to_device(arr, saved)  # PyTorch: None keeps the saved location
+            if not isinstance(got, Tensor):
+                raise _CallerError(
+                    TypeError(
+                        f"load: map_location returned {type(got).__name__}; expected a "
+                        "Tensor (the storage it was given, moved) or None"
+                    )
+                )
+            return got._data
+        if isinstance(where, dict):
+            return to_device(arr, where.get(saved, saved))
+        return arr if where is None or where == "cpu" else to_device(arr, where)
 
     def array(self, key: str) -> np.ndarray:
         if not isinstance(key, str):
@@ -173,16 +208,16 @@ class _Decoder:
                 if t == "ndarray":
                     self.memo[key] = arr
                 else:
-                    if self.device is not None and self.device != "cpu":
-                        arr = to_device(arr, self.device)
+                    arr = self.place(arr, normalize_device(n.get("dev", "cpu")))
                     cls = Parameter if t == "parameter" else Tensor
                     self.memo[key] = cls(arr, requires_grad=n["grad"])
             return self.memo[key]
         if t == "scalar":
             return self.array(n["a"])[()]
-        if t in ("list", "tuple"):
+        if t in ("list", "tuple", "set", "frozenset"):
             items = [self.node(v) for v in n["v"]]
-            return items if t == "list" else tuple(items)
+            kinds = {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}
+            return kinds[t](items)
         if t in ("dict", "odict"):
             pairs = [(self.node(k), self.node(v)) for k, v in zip(n["k"], n["v"], strict=True)]
             return OrderedDict(pairs) if t == "odict" else dict(pairs)
@@ -259,10 +294,30 @@ class _Archive:
         return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
 
 
-def load(path: PathLike | io.IOBase, map_location: Any = None) -> Any:
-    """Read what `save` wrote. Tensors come back on the CPU, or on `map_location`
-    ('cpu'/'cuda'); arrays come back as NumPy arrays."""
-    device = None if map_location is None else normalize_device(map_location)
+def load(
+    path: PathLike | io.IOBase,
+    map_location: Any = None,
+    pickle_module: Any = None,
+    *,
+    weights_only: bool | None = None,
+    mmap: bool | None = None,
+    **pickle_load_args: Any,
+) -> Any:
+    """Read what `save` wrote. Tensors come back on the CPU, or where `map_location` says:
+    a device ('cpu'/'cuda'); a dict from saved location to new one ({'cuda:0': 'cpu'};
+    a tensor saved elsewhere stays there); or PyTorch's callable, called as
+    `map_location(tensor_on_cpu, saved_location)` per tensor, which returns the tensor
+    moved (`lambda s, loc: s` keeps it on the CPU) or None for its saved location.
+    Arrays come back as NumPy arrays.
+
+    The file never holds pickled objects, so loading runs no code whatever
+    `weights_only` says (PyTorch's safe mode is the only mode here); `pickle_module`,
+    `mmap` and `pickle_load_args` are accepted and have nothing to do."""
+    where = map_location
+    if isinstance(map_location, dict):  # PyTorch's 'cuda:0' is minigrad's 'cuda'
+        where = {normalize_device(k): normalize_device(v) for k, v in map_location.items()}
+    elif map_location is not None and not callable(map_location):
+        where = normalize_device(map_location)
     name = repr(getattr(path, "name", "<stream>") if hasattr(path, "read") else os.fspath(path))
     file_bytes = None
     if not hasattr(path, "read"):
@@ -295,11 +350,13 @@ def load(path: PathLike | io.IOBase, map_location: Any = None) -> Any:
                     f"than this minigrad's {VERSION}; upgrade minigrad to read it"
                 )
             try:
-                return _Decoder(archive.read, device, name).node(meta["root"])
+                return _Decoder(archive.read, where, name).node(meta["root"])
             except (KeyError, TypeError) as exc:
                 raise ValueError(
                     f"load: {name} is a corrupt minigrad checkpoint ({exc!r})"
                 ) from None
+    except _CallerError as err:
+        raise err.args[0] from None
     except _Foreign as exc:
         why = f"({exc})" if str(exc) else f"(no {_META!r} entry)"
         raise ValueError(f"load: {name} is not a minigrad checkpoint {why}") from None
@@ -320,3 +377,7 @@ def _corrupt(name: str, exc: BaseException) -> ValueError:
 
 class _Foreign(Exception):
     pass
+
+
+class _CallerError(Exception):
+    """Carries an error of the caller's map_location past load's corrupt-file handlers."""

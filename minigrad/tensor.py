@@ -807,20 +807,22 @@ class Tensor:
         self._version += 1
         return self
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        """Fill with N(mean, std^2) from `minigrad.random` (so `manual_seed` governs it)."""
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with N(mean, std^2) from `minigrad.random` (so `manual_seed` governs it),
+        or from `generator`."""
         self._inplace("normal_")
         self._check_float("normal_")
-        x = random.randn(self.shape, _draw_dtype(self.dtype), self.device)
+        x = random.randn(self.shape, _draw_dtype(self.dtype), self.device, generator)
         self._data[...] = x * std + mean
         self._version += 1
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        """Fill with U(a, b) from `minigrad.random`."""
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with U(a, b) from `minigrad.random`, or from `generator`."""
         self._inplace("uniform_")
         self._check_float("uniform_")
-        self._data[...] = random.uniform(a, b, self.shape, _draw_dtype(self.dtype), self.device)
+        dt = _draw_dtype(self.dtype)
+        self._data[...] = random.uniform(a, b, self.shape, dt, self.device, generator)
         self._version += 1
         return self
 
@@ -1796,12 +1798,25 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Cut this tensor from its graph in place: it becomes a leaf that does not
-        require grad."""
+        require grad. A view made in the graph (`(x * 1)[:2]`, `x.view(...)`) is refused,
+        as PyTorch's; use detach()."""
+        if self._is_graph_view():
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.creator = None
         self.generation = 0
         self._out_index = 0
         self.requires_grad = False
         return self
+
+    def _is_graph_view(self) -> bool:
+        """Whether self was made in a graph as a view of its creator's input (its array
+        shares the input's memory)."""
+        node = self.creator
+        return node is not None and self._out_index in node.__dict__.get("_view_outputs", ())
+
+    def is_inference(self) -> bool:
+        """False: minigrad has no inference tensors (`inference_mode` is `no_grad`)."""
+        return False
 
     # ------------------------------------------------------------------ creation, layout
     def new_zeros(
@@ -2048,15 +2063,25 @@ def zeros_like_meta(shape: tuple, dtype: Any, like: Tensor) -> Tensor:
 
 
 def randn(
-    *shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False
+    *shape: Any,
+    generator: Any = None,
+    dtype: Any = DEFAULT_DTYPE,
+    device: Any = "cpu",
+    requires_grad: bool = False,
 ) -> Tensor:
-    return _new(random.randn(_shape(shape), dtype, normalize_device(device)), requires_grad)
+    arr = random.randn(_shape(shape), dtype, normalize_device(device), generator)
+    return _new(arr, requires_grad)
 
 
 def rand(
-    *shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False
+    *shape: Any,
+    generator: Any = None,
+    dtype: Any = DEFAULT_DTYPE,
+    device: Any = "cpu",
+    requires_grad: bool = False,
 ) -> Tensor:
-    return _new(random.rand(_shape(shape), dtype, normalize_device(device)), requires_grad)
+    arr = random.rand(_shape(shape), dtype, normalize_device(device), generator)
+    return _new(arr, requires_grad)
 
 
 def randint(
@@ -2064,6 +2089,7 @@ def randint(
     high: Any = None,
     size: Any = None,
     *,
+    generator: Any = None,
     dtype: Any = None,
     device: Any = "cpu",
     requires_grad: bool = False,
@@ -2074,7 +2100,7 @@ def randint(
         if high is None or not isinstance(high, tuple | list):
             raise TypeError("randint: give the size, as randint(high, size) or (low, high, size)")
         low, high, size = 0, low, high
-    arr = random.randint(low, high, tuple(size), normalize_device(device))
+    arr = random.randint(low, high, tuple(size), normalize_device(device), generator)
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype))
     return _new(arr, requires_grad)
@@ -2141,12 +2167,14 @@ def eye(
     return _new(_xp(device).eye(n, m, dtype=dtype), requires_grad)
 
 
-def randperm(n: int, dtype: Any = np.int64, device: Any = "cpu") -> Tensor:
+def randperm(
+    n: int, *, generator: Any = None, dtype: Any = np.int64, device: Any = "cpu"
+) -> Tensor:
     """A random permutation of 0..n-1 (int64) from minigrad's generator, so `manual_seed`
     makes it repeatable."""
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-    arr = random.permutation(int(n), normalize_device(device))
+    arr = random.permutation(int(n), normalize_device(device), generator)
     return _new(arr.astype(dtype, copy=False), False)
 
 

@@ -503,12 +503,11 @@ def test_inplace_on_graph_tensors_is_refused_in_grad_mode():
 
 
 # ------------------------------------------------------------------ anomaly detection
-def test_detect_anomaly_names_forward_op_and_line():
+def test_detect_anomaly_lets_a_forward_nan_pass():
     x = t64(-1.0, 1.0)
-    with mg.detect_anomaly():
-        with pytest.raises(FloatingPointError, match=r"Log forward.*test_autograd\.py:\d+"):
-            with np.errstate(invalid="ignore"):
-                x.log()
+    with mg.detect_anomaly(), np.errstate(invalid="ignore"):
+        y = x.log()  # PyTorch's anomaly mode checks only the backward's gradients
+    assert np.isnan(y.detach().numpy()[0])
 
 
 def test_detect_anomaly_names_backward_op():

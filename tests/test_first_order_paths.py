@@ -145,11 +145,12 @@ def test_linear_with_an_integer_grad_output_takes_the_ops():
         assert a.dtype == np.float32 and a.tobytes() == b.tobytes()
 
 
-def test_detect_anomaly_still_sees_a_sum_of_gradients_that_overflows():
+def test_detect_anomaly_does_not_check_a_sum_of_gradients():
+    # PyTorch's anomaly mode checks each backward function's gradients, not their sum
     x = mg.tensor(np.array([1e-30, 1e-30], np.float32), requires_grad=True)
-    with pytest.raises(FloatingPointError, match="Add forward produced NaN or Inf"):
-        with np.errstate(over="ignore"), mg.autograd.detect_anomaly():
-            (x * 2e38 + x * 2e38).sum().backward()
+    with np.errstate(over="ignore"), mg.autograd.detect_anomaly():
+        (x * 2e38 + x * 2e38).sum().backward()
+    assert np.isinf(x.grad.numpy()).all()
 
 
 # ------------------------------------------------- LeakyReLU: the gradient into its slopes

@@ -1,8 +1,8 @@
 """Random draws shaped by tensors, as PyTorch names them: normal, bernoulli, multinomial
 and the in-place fills bernoulli_, random_ and exponential_. Every draw comes from
 `minigrad.random`'s generator (so `mg.manual_seed` repeats it), or from `generator=` when
-one is given (a numpy.random.Generator). The results are outside the graph; the numbers
-are not PyTorch's for the same seed."""
+one is given (a minigrad.Generator or a numpy.random.Generator). The results are outside
+the graph; the numbers are not PyTorch's for the same seed."""
 
 from __future__ import annotations
 
@@ -16,11 +16,7 @@ from ..tensor import Tensor, _to_array
 
 
 def _gen(generator: Any, device: str) -> Any:
-    if generator is None:
-        return random.generator(device)
-    if device != "cpu":
-        raise RuntimeError("generator=: a numpy.random.Generator draws on the CPU only")
-    return generator
+    return random.generator(device, generator)
 
 
 def _float_draw(gen: Any, shape: tuple, dtype: Any, kind: str) -> Any:

@@ -12,6 +12,8 @@ of per-sample calls, which is much faster.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -24,46 +26,56 @@ from ..tensor import Tensor
 
 __all__ = [
     "BatchSampler",
+    "ChainDataset",
+    "ConcatDataset",
     "DataLoader",
     "Dataset",
     "IterableDataset",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
+    "StackDataset",
     "Subset",
     "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
     "default_collate",
     "default_convert",
+    "get_worker_info",
     "random_split",
 ]
 
 
 def _rng(generator: Any, who: str) -> np.random.Generator:
-    if generator is None:
-        return mg_random.generator("cpu")
-    if not isinstance(generator, np.random.Generator):
-        raise TypeError(
-            f"{who}: generator must be a numpy.random.Generator or None (minigrad's seeded "
-            f"generator), got {type(generator).__name__}"
-        )
-    return generator
+    """What to draw from: a `minigrad.Generator`'s stream, a numpy.random.Generator, or
+    minigrad's global generator for None."""
+    try:
+        return mg_random.generator("cpu", generator)
+    except TypeError as exc:
+        raise TypeError(f"{who}: {exc}") from None
 
 
 # ---------------------------------------------------------------------- datasets
 class Dataset:
-    """A map-style dataset: subclasses define `__getitem__(index)` and `__len__`."""
+    """A map-style dataset: subclasses define `__getitem__(index)` and `__len__`;
+    `a + b` is `ConcatDataset([a, b])`."""
 
     def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
 
 class IterableDataset(Dataset):
     """A stream of samples: subclasses define `__iter__`; the DataLoader batches it in
-    order (no sampler, no shuffle)."""
+    order (no sampler, no shuffle). `a + b` is `ChainDataset([a, b])`."""
 
     def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -82,6 +94,85 @@ class TensorDataset(Dataset):
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
+
+
+class ConcatDataset(Dataset):
+    """Map-style datasets one after another: index i runs through the first, then the
+    second, ... (`cumulative_sizes` holds the running lengths)."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise AssertionError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx: int) -> Any:
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx += len(self)
+        k = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = self.cumulative_sizes[k - 1] if k > 0 else 0
+        return self.datasets[k][idx - start]
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets streamed one after another."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total
+
+
+class StackDataset(Dataset):
+    """Datasets of one length side by side: sample i is the tuple of their i-th samples
+    (`StackDataset(a, b)`) or a dict of them (`StackDataset(x=a, y=b)`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                "input/output, but both types are given."
+            )
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        self.datasets: Any = args or kwargs
+        sizes = {len(d) for d in (args or kwargs.values())}
+        if len(sizes) != 1:
+            raise ValueError("Size mismatch between datasets")
+        (self._length,) = sizes
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def get_worker_info() -> None:
+    """None: minigrad loads every batch in the main process, where PyTorch's is None too."""
+    return None
 
 
 class Subset(Dataset):
@@ -176,6 +267,61 @@ class RandomSampler(Sampler):
         full, rest = divmod(self.num_samples, n)
         parts = [rng.permutation(n) for _ in range(full)] + [rng.permutation(n)[:rest]]
         return iter(np.concatenate(parts).tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class WeightedRandomSampler(Sampler):
+    """`num_samples` indices drawn with probability proportional to `weights`, with
+    replacement unless `replacement=False` (then each index at most once)."""
+
+    def __init__(
+        self,
+        weights: Sequence[float],
+        num_samples: int,
+        replacement: bool = True,
+        generator: Any = None,
+    ) -> None:
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError(
+                f"num_samples should be a positive integer value, but got num_samples={num_samples}"
+            )
+        if not isinstance(replacement, bool):
+            raise ValueError(
+                f"replacement should be a boolean value, but got replacement={replacement}"
+            )
+        w = np.asarray(getattr(weights, "_data", weights), dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(
+                f"weights should be a 1d sequence but given weights have shape {w.shape}"
+            )
+        self.weights = Tensor(w)
+        self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
+        _rng(generator, "WeightedRandomSampler")
+
+    def __iter__(self) -> Iterator[int]:
+        w = self.weights.numpy()
+        if not np.isfinite(w).all():
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if (w < 0).any():
+            raise RuntimeError(
+                "invalid multinomial distribution (encountering probability entry < 0)"
+            )
+        if w.sum() <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        rng = _rng(self.generator, "WeightedRandomSampler")
+        if self.replacement:
+            return iter(rng.choice(len(w), self.num_samples, p=w / w.sum()).tolist())
+        if self.num_samples > len(w):
+            raise RuntimeError(
+                "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+            )
+        # an exponential race: index i finishes at E_i / w_i, and the first num_samples to
+        # finish are a weighted draw without replacement; zero weights come last, in order
+        with np.errstate(divide="ignore"):
+            finish = rng.standard_exponential(len(w)) / w
+        return iter(np.argsort(finish, kind="stable")[: self.num_samples].tolist())
 
     def __len__(self) -> int:
         return self.num_samples
