@@ -1,7 +1,37 @@
-"""Optimizers (`SGD`, `Adam`, `AdamW`, `RMSprop`, `Adadelta`) with PyTorch's update rules,
-`EMA`, and learning-rate schedulers in `minigrad.optim.lr_scheduler`."""
+"""Optimizers (`SGD`, `Adam`, `AdamW`, `RMSprop`, `Adadelta`, `Adagrad`, `Adamax`, `NAdam`,
+`RAdam`, `Rprop`, `ASGD`) with PyTorch's update rules, `EMA`, and learning-rate schedulers in
+`minigrad.optim.lr_scheduler`."""
 
 from . import lr_scheduler
-from .optimizer import EMA, SGD, Adadelta, Adam, AdamW, Optimizer, RMSprop
+from .optimizer import (
+    ASGD,
+    EMA,
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    NAdam,
+    Optimizer,
+    RAdam,
+    RMSprop,
+    Rprop,
+)
 
-__all__ = ["EMA", "SGD", "Adadelta", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = [
+    "ASGD",
+    "EMA",
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "Rprop",
+    "lr_scheduler",
+]

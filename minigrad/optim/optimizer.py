@@ -1,30 +1,55 @@
-"""Optimizers with PyTorch's update rules: SGD, Adam, AdamW, RMSprop, Adadelta; and `EMA`, a moving
-average of parameters for evaluation.
+"""Optimizers with PyTorch's update rules: SGD, Adam, AdamW, RMSprop, Adadelta, Adagrad,
+Adamax, NAdam, RAdam, Rprop, ASGD; and `EMA`, a moving average of parameters for evaluation.
 
 Updates run on the raw arrays, in place and outside the graph (`p._data`, then
 `p._version += 1` so a stale graph that saved the old value refuses to backward). Each step
 allocates at most one temporary per parameter: the loop is Python-bound for small models.
+The state holds Tensors, as PyTorch's does ('step' a 0-d float32 tensor); the updates write
+into their arrays.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..backend import Array, ArrayModule, get_array_module, to_device
-from ..tensor import Tensor
+import numpy as np
 
-__all__ = ["EMA", "SGD", "Adadelta", "Adam", "AdamW", "Optimizer", "RMSprop"]
+from ..autograd import enable_grad
+from ..backend import Array, ArrayModule, get_array_module, to_device
+from ..tensor import Tensor, get_default_dtype
+
+__all__ = [
+    "ASGD",
+    "EMA",
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "Rprop",
+]
 
 
 class Optimizer:
     """Holds `param_groups` (dicts of params plus their hyper-parameters, as in PyTorch)
-    and per-parameter `state`. `params` may be tensors or dicts of per-group settings."""
+    and per-parameter `state`, a defaultdict(dict) keyed by parameter. `params` may be
+    tensors or dicts of per-group settings."""
+
+    # 0-d state entries of parameters of any shape; 'step' keeps its dtype when loaded
+    _scalar_state: tuple[str, ...] = ("step",)
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
             raise TypeError(
@@ -40,8 +65,17 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group: dict[str, Any]) -> None:
-        group = dict(group)
+        """Append a group (PyTorch's checks); the dict itself becomes the group."""
+        name = type(self).__name__
+        if not isinstance(group, dict):
+            raise TypeError(f"{name}: param_group must be a dict, but got {type(group)}")
         ps = group["params"]
+        if isinstance(ps, set):
+            raise TypeError(
+                f"{name}: optimizer parameters need to be organized in ordered collections, "
+                "but the ordering of tensors in sets will change between runs. Please use a "
+                "list instead."
+            )
         group["params"] = [ps] if isinstance(ps, Tensor) else list(ps)
         named = [isinstance(p, tuple) for p in group["params"]]
         if any(named):  # PyTorch's named parameters: (name, tensor) pairs
@@ -57,11 +91,28 @@ class Optimizer:
                 raise TypeError(f"{type(self).__name__}: can only optimize Tensors, got {type(p)}")
             if p.creator is not None:
                 raise ValueError(f"{type(self).__name__}: can only optimize leaf tensors")
-        seen = {id(p) for g in self.param_groups for p in g["params"]}
-        if any(id(p) in seen for p in group["params"]):
-            raise ValueError(f"{type(self).__name__}: a parameter appears in two groups")
         for k, v in self.defaults.items():
             group.setdefault(k, v)
+        if len({id(p) for p in group["params"]}) != len(group["params"]):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; "
+                "in future, this will cause an error; "
+                "see github.com/pytorch/pytorch/issues/40967 for more information",
+                UserWarning,
+                stacklevel=3,
+            )
+        for g in self.param_groups:
+            if ("param_names" in g) != ("param_names" in group):
+                raise ValueError(
+                    f"{name}: all optimizer param groups should be with/without names; cannot "
+                    f"add a param group {'with' if 'param_names' in group else 'without'} names"
+                )
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in group["params"]):
+            raise ValueError(
+                f"{name}: some parameters appear in more than one parameter group (a parameter "
+                "in two groups)"
+            )
         self.param_groups.append(group)
 
     @property
@@ -88,7 +139,7 @@ class Optimizer:
                     get_array_module(p.grad._data).zeros_like(p.grad._data), False
                 )
 
-    def step(self) -> None:
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         raise NotImplementedError
 
     def _groups(self) -> Iterator[dict[str, Any]]:
@@ -102,15 +153,11 @@ class Optimizer:
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
-        """{'state': {index: {name: array copy or step count}}, 'param_groups': [settings
-        with 'params' as indices]}: PyTorch's layout, safe to save with `mg.save`."""
+        """{'state': {index: {name: Tensor}}, 'param_groups': [settings with 'params' as
+        indices]}: PyTorch's layout, safe to save with `mg.save`. As in PyTorch the state
+        entries are the live ones, not copies: save it (or deep-copy it) before stepping on."""
         index = {id(p): i for i, p in enumerate(self.params)}
-        state = {}
-        for p, s in self.state.items():
-            state[index[id(p)]] = {
-                k: v.copy() if hasattr(v, "copy") and hasattr(v, "dtype") else v
-                for k, v in s.items()
-            }
+        state = {index[id(p)] if isinstance(p, Tensor) else p: s for p, s in self.state.items()}
         groups = [
             {
                 **{k: v for k, v in g.items() if k != "params"},
@@ -121,7 +168,9 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore settings and state exactly (copies onto each parameter's device)."""
+        """Restore settings and state exactly: Tensor copies on each parameter's device, in
+        its dtype ('step' keeps its own). Arrays and plain numbers (minigrad's earlier
+        format: NumPy buffers, an int step) load as Tensors too."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(
@@ -139,32 +188,38 @@ class Optimizer:
         for saved, own in zip(groups, self.param_groups, strict=True):
             for j, p in zip(saved["params"], own["params"], strict=True):
                 by_index[int(j)] = p
-        new_state: dict[Tensor, dict[str, Any]] = {}
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for j, s in state_dict["state"].items():
             p = by_index.get(int(j))
             if p is None:
                 raise ValueError(f"{type(self).__name__}.load_state_dict: no parameter {j}")
-            entry = {}
-            for k, v in s.items():
-                if isinstance(v, Tensor):
-                    v = v._data
-                if k == "step":
-                    v = int(v)
-                elif v is not None:  # a buffer shaped like the parameter, 0-d ones too
-                    v = to_device(v, p.device)
-                    if v.shape != p.shape:
-                        raise ValueError(
-                            f"{type(self).__name__}.load_state_dict: state '{k}' of parameter "
-                            f"{j} has shape {v.shape}, the parameter {p.shape}"
-                        )
-                    v = v.astype(p.dtype, copy=True)
-                entry[k] = v
-            new_state[p] = entry
+            new_state[p] = {k: self._load_entry(p, j, k, v) for k, v in s.items()}
         for saved, own in zip(groups, self.param_groups, strict=True):
             for k, v in saved.items():
                 if k != "params":
                     own[k] = tuple(v) if isinstance(v, list) else v
         self.state = new_state
+
+    def _load_entry(self, p: Tensor, j: Any, key: str, v: Any) -> Any:
+        if key == "step" and isinstance(v, Tensor | int | float | np.ndarray | np.generic):
+            # PyTorch leaves its dtype alone; an int from an older checkpoint becomes a Tensor
+            a = v._data if isinstance(v, Tensor) else np.asarray(v, dtype=_scalar_dtype())
+            return Tensor._make(np.array(to_device(a, "cpu"), copy=True), False)
+        if isinstance(v, Tensor):
+            a = v._data
+        elif hasattr(v, "dtype") and hasattr(v, "shape"):  # an array: the earlier format
+            a = v
+        elif isinstance(v, int | float) and not isinstance(v, bool) and p.ndim == 0:
+            a = np.asarray(v)  # a hand-written number for a 0-d parameter's buffer
+        else:
+            return v  # other values stay as they are, as in PyTorch
+        a = to_device(a, p.device)
+        if a.shape != p.shape and not (a.ndim == 0 and key in self._scalar_state):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: state '{key}' of parameter {j} has "
+                f"shape {a.shape}, the parameter {p.shape}"
+            )
+        return Tensor._make(a.astype(p.dtype, copy=True), False)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -190,20 +245,65 @@ def _check(name: str, cond: bool, what: str) -> None:
         raise ValueError(f"{name}: invalid {what}")
 
 
-# PyTorch's switches between implementations of the same update: `foreach` (any value) and
-# the others at their defaults change nothing here; other values have no equivalent.
+# PyTorch's switches between implementations of the same update, with their defaults:
+# `foreach` (any value) and the others at their defaults change nothing here; other values
+# have no equivalent. Each optimizer accepts the ones its PyTorch namesake has, and keeps
+# them in its groups as PyTorch does.
 _TORCH_SWITCHES = {"foreach": None, "fused": None, "capturable": False, "differentiable": False}
 
 
-def _check_switches(name: str, switches: dict[str, Any]) -> None:
+def _check_switches(name: str, switches: dict[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
+    """The switches `allowed` (in that order) at their given or default values."""
+    allowed = tuple(allowed)
     for k, v in switches.items():
-        if k not in _TORCH_SWITCHES:
+        if k not in allowed:
             raise TypeError(f"{name}: unknown option '{k}'")
         if k != "foreach" and v not in (None, False):
             raise ValueError(
                 f"{name}: {k}={v!r} is not supported (minigrad updates each parameter's array "
                 "in place, outside the graph)"
             )
+    return {k: switches.get(k, _TORCH_SWITCHES[k]) for k in allowed}
+
+
+def _closure_loss(closure: Callable[[], Any] | None) -> Any:
+    """PyTorch's `step(closure)`: the closure re-evaluates the loss (and its gradients)
+    with grad recording on, before the update; `step` returns what it returns."""
+    if closure is None:
+        return None
+    with enable_grad():
+        return closure()
+
+
+def _scalar_dtype() -> Any:
+    """PyTorch's dtype for 0-d state ('step'): float64 if that is the default, else float32."""
+    return np.float64 if np.dtype(get_default_dtype()) == np.float64 else np.float32
+
+
+def _scalar(value: float) -> Tensor:
+    """A 0-d state Tensor on the CPU, as PyTorch keeps 'step'."""
+    return Tensor._make(np.array(value, dtype=_scalar_dtype()), False)
+
+
+def _zeros(x: Array) -> Tensor:
+    """A state buffer shaped like the parameter's array `x`."""
+    return Tensor._make(get_array_module(x).zeros_like(x), False)
+
+
+def _advance(step: Tensor) -> float:
+    """Add one to a 'step' state in place and return the new count. The sum is exact in
+    float64 and rounds once on the store, as PyTorch's float32 `step += 1` does; a 0-d
+    `+=` would cost more than the rest of a small parameter's update."""
+    a = step._data
+    a[()] = a.item() + 1.0
+    return a.item()
+
+
+def _check_adam_like(name: str, lr: float, betas: Any, eps: float, weight_decay: float) -> None:
+    _check(name, lr >= 0, f"learning rate {lr}")
+    _check(name, eps >= 0, f"epsilon {eps}")
+    _check(name, 0 <= betas[0] < 1 and 0 <= betas[1] < 1, f"betas {betas}")
+    _check(name, weight_decay >= 0, f"weight_decay {weight_decay}")
 
 
 def _grad(p: Tensor, xp: ArrayModule, maximize: bool, weight_decay: float) -> Array:
@@ -241,7 +341,7 @@ class SGD(Optimizer):
         maximize: bool = False,
         **switches: Any,
     ) -> None:
-        _check_switches("SGD", switches)
+        switches = _check_switches("SGD", switches, ("foreach", "differentiable", "fused"))
         _check("SGD", lr >= 0, f"learning rate {lr}")
         _check("SGD", momentum >= 0, f"momentum {momentum}")
         _check("SGD", weight_decay >= 0, f"weight_decay {weight_decay}")
@@ -259,10 +359,12 @@ class SGD(Optimizer):
                 weight_decay=weight_decay,
                 nesterov=nesterov,
                 maximize=maximize,
+                **switches,
             ),
         )
 
-    def step(self) -> None:
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = _closure_loss(closure)
         for g in self._groups():
             lr, mom, damp = g["lr"], g["momentum"], g["dampening"]
             nesterov, wd, maximize = g["nesterov"], g["weight_decay"], g["maximize"]
@@ -273,17 +375,20 @@ class SGD(Optimizer):
                 # the array module only when needed: plain SGD is the cheapest update
                 d = _grad(p, get_array_module(x), maximize, wd) if wd or maximize else p.grad._data
                 if mom:
-                    st = self.state.setdefault(p, {})
+                    st = self.state[p]
                     buf = st.get("momentum_buffer")
                     if buf is None:
-                        buf = st["momentum_buffer"] = get_array_module(x).empty_like(x)
+                        buf = get_array_module(x).empty_like(x)
                         buf[...] = d
+                        st["momentum_buffer"] = Tensor._make(buf, False)
                     else:
+                        buf = buf._data
                         buf *= mom
                         buf += d if damp == 0 else (1 - damp) * d
                     d = d + mom * buf if nesterov else buf
                 x -= lr * d
                 p._version += 1
+        return loss
 
 
 class Adam(Optimizer):
@@ -306,7 +411,9 @@ class Adam(Optimizer):
         **switches: Any,
     ) -> None:
         name = type(self).__name__
-        _check_switches(name, switches)
+        switches = _check_switches(
+            name, switches, ("foreach", "capturable", "differentiable", "fused")
+        )
         _check(name, lr >= 0, f"learning rate {lr}")
         _check(name, eps >= 0, f"epsilon {eps}")
         _check(name, 0 <= betas[0] < 1 and 0 <= betas[1] < 1, f"betas {betas}")
@@ -320,11 +427,13 @@ class Adam(Optimizer):
                 weight_decay=weight_decay,
                 amsgrad=amsgrad,
                 maximize=maximize,
+                **switches,
                 decoupled_weight_decay=decoupled_weight_decay,
             ),
         )
 
-    def step(self) -> None:
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = _closure_loss(closure)
         for g in self._groups():
             lr, (b1, b2), eps = g["lr"], g["betas"], g["eps"]
             wd, amsgrad, maximize = g["weight_decay"], g["amsgrad"], g["maximize"]
@@ -334,20 +443,18 @@ class Adam(Optimizer):
                     continue
                 x = p._data
                 xp = get_array_module(x)
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = {
-                        "step": 0,
-                        "exp_avg": xp.zeros_like(x),
-                        "exp_avg_sq": xp.zeros_like(x),
-                    }
+                st = self.state[p]
+                if not st:
+                    st["step"] = _scalar(0.0)
+                    st["exp_avg"] = _zeros(x)
+                    st["exp_avg_sq"] = _zeros(x)
                     if amsgrad:
-                        st["max_exp_avg_sq"] = xp.zeros_like(x)
-                st["step"] = t = st["step"] + 1
+                        st["max_exp_avg_sq"] = _zeros(x)
+                t = _advance(st["step"])
                 if wd and decoupled:
                     x *= 1 - lr * wd
                 d = _grad(p, xp, maximize, 0.0 if decoupled else wd)
-                m, v = st["exp_avg"], st["exp_avg_sq"]
+                m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
                 # the step's one temporary (an array, also for 0-d parameters), reused below
                 tmp = xp.subtract(d, m, out=xp.empty_like(x))
                 tmp *= 1 - b1
@@ -357,7 +464,8 @@ class Adam(Optimizer):
                 v *= b2
                 v += tmp
                 if amsgrad:
-                    v = xp.maximum(st["max_exp_avg_sq"], v, out=st["max_exp_avg_sq"])
+                    vmax = st["max_exp_avg_sq"]._data
+                    v = xp.maximum(vmax, v, out=vmax)
                 xp.sqrt(v, out=tmp)
                 tmp /= (1 - b2**t) ** 0.5  # PyTorch's spelling; sqrt may round differently
                 tmp += eps
@@ -365,6 +473,7 @@ class Adam(Optimizer):
                 tmp *= lr / (1 - b1**t)
                 x -= tmp
                 p._version += 1
+        return loss
 
 
 class AdamW(Adam):
@@ -413,7 +522,7 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         **switches: Any,
     ) -> None:
-        _check_switches("RMSprop", switches)
+        switches = _check_switches("RMSprop", switches, ("capturable", "foreach", "differentiable"))
         _check("RMSprop", lr >= 0, f"learning rate {lr}")
         _check("RMSprop", eps >= 0, f"epsilon {eps}")
         _check("RMSprop", alpha >= 0, f"alpha {alpha}")
@@ -429,10 +538,12 @@ class RMSprop(Optimizer):
                 momentum=momentum,
                 centered=centered,
                 maximize=maximize,
+                **switches,
             ),
         )
 
-    def step(self) -> None:
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = _closure_loss(closure)
         for g in self._groups():
             lr, alpha, eps = g["lr"], g["alpha"], g["eps"]
             wd, mom, centered = g["weight_decay"], g["momentum"], g["centered"]
@@ -442,23 +553,24 @@ class RMSprop(Optimizer):
                     continue
                 x = p._data
                 xp = get_array_module(x)
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(x)}
+                st = self.state[p]
+                if not st:
+                    st["step"] = _scalar(0.0)
+                    st["square_avg"] = _zeros(x)
                     if mom > 0:
-                        st["momentum_buffer"] = xp.zeros_like(x)
+                        st["momentum_buffer"] = _zeros(x)
                     if centered:
-                        st["grad_avg"] = xp.zeros_like(x)
-                st["step"] += 1
+                        st["grad_avg"] = _zeros(x)
+                _advance(st["step"])
                 d = _grad(p, xp, maximize, wd)
-                sq = st["square_avg"]
+                sq = st["square_avg"]._data
                 # the step's one temporary (an array, also for 0-d parameters), reused below
                 tmp = xp.multiply(d, d, out=xp.empty_like(x))
                 tmp *= 1 - alpha
                 sq *= alpha
                 sq += tmp
                 if centered:
-                    ga = st["grad_avg"]
+                    ga = st["grad_avg"]._data
                     xp.subtract(d, ga, out=tmp)
                     tmp *= 1 - alpha
                     ga += tmp  # ga.lerp_(d, 1 - alpha)
@@ -470,7 +582,7 @@ class RMSprop(Optimizer):
                 tmp += eps
                 xp.divide(d, tmp, out=tmp)
                 if mom > 0:
-                    buf = st["momentum_buffer"]
+                    buf = st["momentum_buffer"]._data
                     buf *= mom
                     buf += tmp
                     xp.multiply(buf, lr, out=tmp)
@@ -478,6 +590,7 @@ class RMSprop(Optimizer):
                     tmp *= lr
                 x -= tmp
                 p._version += 1
+        return loss
 
 
 class Adadelta(Optimizer):
@@ -495,16 +608,20 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         **switches: Any,
     ) -> None:
-        _check_switches("Adadelta", switches)
+        switches = _check_switches(
+            "Adadelta", switches, ("capturable", "foreach", "differentiable")
+        )
         _check("Adadelta", lr >= 0, f"learning rate {lr}")
         _check("Adadelta", 0 <= rho <= 1, f"rho {rho}")
         _check("Adadelta", eps >= 0, f"epsilon {eps}")
         _check("Adadelta", weight_decay >= 0, f"weight_decay {weight_decay}")
         super().__init__(
-            params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+            params,
+            dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize, **switches),
         )
 
-    def step(self) -> None:
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = _closure_loss(closure)
         for g in self._groups():
             lr, rho, eps = g["lr"], g["rho"], g["eps"]
             wd, maximize = g["weight_decay"], g["maximize"]
@@ -513,16 +630,14 @@ class Adadelta(Optimizer):
                     continue
                 x = p._data
                 xp = get_array_module(x)
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = {
-                        "step": 0,
-                        "square_avg": xp.zeros_like(x),
-                        "acc_delta": xp.zeros_like(x),
-                    }
-                st["step"] += 1
+                st = self.state[p]
+                if not st:
+                    st["step"] = _scalar(0.0)
+                    st["square_avg"] = _zeros(x)
+                    st["acc_delta"] = _zeros(x)
+                _advance(st["step"])
                 d = _grad(p, xp, maximize, wd)
-                sq, acc = st["square_avg"], st["acc_delta"]
+                sq, acc = st["square_avg"]._data, st["acc_delta"]._data
                 tmp = xp.multiply(d, d, out=xp.empty_like(x))
                 tmp *= 1 - rho
                 sq *= rho
@@ -541,6 +656,447 @@ class Adadelta(Optimizer):
                 delta *= lr
                 x -= delta
                 p._version += 1
+        return loss
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011): steps scaled by the root of the sum of all past squared
+    gradients; `lr_decay` divides the rate by 1 + (t - 1) * lr_decay. As in PyTorch the
+    state of every parameter is made at construction, the sum filled with
+    `initial_accumulator_value`."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        **switches: Any,
+    ) -> None:
+        switches = _check_switches(
+            "Adagrad", {"foreach": foreach, **switches}, ("foreach", "differentiable", "fused")
+        )
+        _check("Adagrad", lr >= 0, f"learning rate {lr}")
+        _check("Adagrad", lr_decay >= 0, f"lr_decay {lr_decay}")
+        _check("Adagrad", weight_decay >= 0, f"weight_decay {weight_decay}")
+        _check(
+            "Adagrad",
+            initial_accumulator_value >= 0,
+            f"initial_accumulator_value {initial_accumulator_value}",
+        )
+        _check("Adagrad", eps >= 0, f"epsilon {eps}")
+        switches["maximize"] = maximize
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                lr_decay=lr_decay,
+                eps=eps,
+                weight_decay=weight_decay,
+                initial_accumulator_value=initial_accumulator_value,
+                **switches,
+            ),
+        )
+        for g in self.param_groups:
+            for p in g["params"]:
+                self._init_state(p, initial_accumulator_value)
+
+    def _init_state(self, p: Tensor, value: float) -> dict[str, Any]:
+        st = self.state[p]
+        st["step"] = _scalar(0.0)
+        st["sum"] = Tensor._make(get_array_module(p._data).full_like(p._data, value), False)
+        return st
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = _closure_loss(closure)
+        for g in self._groups():
+            lr, lr_decay, eps = g["lr"], g["lr_decay"], g["eps"]
+            wd, maximize = g["weight_decay"], g["maximize"]
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                x = p._data
+                xp = get_array_module(x)
+                st = self.state[p]
+                if not st:  # a group added later: PyTorch reads the optimizer's default
+                    st = self._init_state(p, self.defaults["initial_accumulator_value"])
+                t = _advance(st["step"])
+                d = _grad(p, xp, maximize, wd)
+                clr = lr / (1 + (t - 1) * lr_decay)
+                s = st["sum"]._data
+                tmp = xp.multiply(d, d, out=xp.empty_like(x))
+                s += tmp
+                xp.sqrt(s, out=tmp)
+                tmp += eps
+                xp.divide(d, tmp, out=tmp)
+                tmp *= clr
+                x -= tmp
+                p._version += 1
+        return loss
+
+
+class Adamax(Optimizer):
+    """Adamax (Kingma and Ba, 2015, section 7): Adam with the infinity norm, u =
+    max(beta2 * u, |g| + eps) in place of the second moment; PyTorch's defaults (lr 2e-3)."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        **switches: Any,
+    ) -> None:
+        switches = _check_switches(
+            "Adamax", {"foreach": foreach, **switches}, ("foreach", "differentiable", "capturable")
+        )
+        _check_adam_like("Adamax", lr, betas, eps, weight_decay)
+        switches["maximize"] = maximize
+        super().__init__(
+            params,
+            dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, **switches),
+        )
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = _closure_loss(closure)
+        for g in self._groups():
+            lr, (b1, b2), eps = g["lr"], g["betas"], g["eps"]
+            wd, maximize = g["weight_decay"], g["maximize"]
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                x = p._data
+                xp = get_array_module(x)
+                st = self.state[p]
+                if not st:
+                    st["step"] = _scalar(0.0)
+                    st["exp_avg"] = _zeros(x)
+                    st["exp_inf"] = _zeros(x)
+                t = _advance(st["step"])
+                d = _grad(p, xp, maximize, wd)
+                m, u = st["exp_avg"]._data, st["exp_inf"]._data
+                tmp = xp.subtract(d, m, out=xp.empty_like(x))
+                tmp *= 1 - b1
+                m += tmp  # m.lerp_(d, 1 - b1)
+                xp.abs(d, out=tmp)
+                tmp += eps
+                u *= b2
+                xp.maximum(u, tmp, out=u)
+                xp.divide(m, u, out=tmp)
+                tmp *= lr / (1 - b1**t)
+                x -= tmp
+                p._version += 1
+        return loss
+
+
+class NAdam(Optimizer):
+    """NAdam (Dozat, 2016): Adam with Nesterov momentum, whose momentum coefficient
+    mu_t = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay)) warms up; the state keeps their
+    running product. `decoupled_weight_decay` shrinks p by lr * weight_decay instead of
+    adding weight_decay * p to the gradient."""
+
+    _scalar_state = ("step", "mu_product")
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
+        **switches: Any,
+    ) -> None:
+        switches = _check_switches("NAdam", switches, ("foreach", "capturable", "differentiable"))
+        _check_adam_like("NAdam", lr, betas, eps, weight_decay)
+        _check("NAdam", momentum_decay >= 0, f"momentum_decay {momentum_decay}")
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=tuple(betas),
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum_decay=momentum_decay,
+                decoupled_weight_decay=decoupled_weight_decay,
+                maximize=maximize,
+                **switches,
+            ),
+        )
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = _closure_loss(closure)
+        for g in self._groups():
+            lr, (b1, b2), eps = g["lr"], g["betas"], g["eps"]
+            wd, maximize, decay = g["weight_decay"], g["maximize"], g["momentum_decay"]
+            decoupled = g["decoupled_weight_decay"]
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                x = p._data
+                xp = get_array_module(x)
+                st = self.state[p]
+                if not st:
+                    st["step"] = _scalar(0.0)
+                    st["mu_product"] = _scalar(1.0)
+                    st["exp_avg"] = _zeros(x)
+                    st["exp_avg_sq"] = _zeros(x)
+                t = _advance(st["step"])
+                if wd and decoupled:
+                    x *= 1 - lr * wd
+                d = _grad(p, xp, maximize, 0.0 if decoupled else wd)
+                mu = b1 * (1.0 - 0.5 * 0.96 ** (t * decay))
+                mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * decay))
+                mp = st["mu_product"]._data
+                mp *= mu  # in the state's own dtype, as PyTorch's 0-d tensor
+                mu_product = float(mp)
+                m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
+                tmp = xp.subtract(d, m, out=xp.empty_like(x))
+                tmp *= 1 - b1
+                m += tmp  # m.lerp_(d, 1 - b1)
+                xp.multiply(d, d, out=tmp)
+                tmp *= 1 - b2
+                v *= b2
+                v += tmp
+                # the update needs a second array: two addcdivs over the same denominator
+                denom = xp.divide(v, 1 - b2**t, out=tmp)
+                xp.sqrt(denom, out=denom)
+                denom += eps
+                q = xp.divide(d, denom, out=xp.empty_like(x))
+                q *= -lr * (1.0 - mu) / (1.0 - mu_product)
+                x += q
+                xp.divide(m, denom, out=q)
+                q *= (-lr * mu_next) / (1.0 - mu_product * mu_next)
+                x += q
+                p._version += 1
+        return loss
+
+
+class RAdam(Optimizer):
+    """RAdam (Liu et al., 2020): Adam whose adaptive step is switched on, rectified, once
+    the variance of the adaptive rate is tractable (rho_t > 5); before that a plain
+    bias-corrected momentum step. `decoupled_weight_decay` as in NAdam."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
+        **switches: Any,
+    ) -> None:
+        switches = _check_switches("RAdam", switches, ("foreach", "capturable", "differentiable"))
+        _check_adam_like("RAdam", lr, betas, eps, weight_decay)
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=tuple(betas),
+                eps=eps,
+                weight_decay=weight_decay,
+                maximize=maximize,
+                decoupled_weight_decay=decoupled_weight_decay,
+                **switches,
+            ),
+        )
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = _closure_loss(closure)
+        for g in self._groups():
+            lr, (b1, b2), eps = g["lr"], g["betas"], g["eps"]
+            wd, maximize = g["weight_decay"], g["maximize"]
+            decoupled = g["decoupled_weight_decay"]
+            rho_inf = 2 / (1 - b2) - 1
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                x = p._data
+                xp = get_array_module(x)
+                st = self.state[p]
+                if not st:
+                    st["step"] = _scalar(0.0)
+                    st["exp_avg"] = _zeros(x)
+                    st["exp_avg_sq"] = _zeros(x)
+                t = _advance(st["step"])
+                if wd and decoupled:
+                    x *= 1 - lr * wd
+                d = _grad(p, xp, maximize, 0.0 if decoupled else wd)
+                m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
+                tmp = xp.subtract(d, m, out=xp.empty_like(x))
+                tmp *= 1 - b1
+                m += tmp  # m.lerp_(d, 1 - b1)
+                xp.multiply(d, d, out=tmp)
+                tmp *= 1 - b2
+                v *= b2
+                v += tmp
+                bc1, bc2 = 1 - b1**t, 1 - b2**t
+                rho_t = rho_inf - 2 * t * (b2**t) / bc2
+                # PyTorch's order: (m / bc1) * lr * adaptive_lr * rect
+                upd = xp.divide(m, bc1, out=tmp)
+                upd *= lr
+                if rho_t > 5.0:
+                    rect = (
+                        (rho_t - 4)
+                        * (rho_t - 2)
+                        * rho_inf
+                        / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+                    ) ** 0.5
+                    adaptive = xp.sqrt(
+                        v, out=xp.empty_like(x)
+                    )  # a second array: sqrt(v) + eps, then bc2^0.5 / it
+                    adaptive += eps
+                    xp.divide(bc2**0.5, adaptive, out=adaptive)
+                    upd *= adaptive
+                    upd *= rect
+                x -= upd
+                p._version += 1
+        return loss
+
+
+class Rprop(Optimizer):
+    """Rprop (Riedmiller and Braun, 1993): each weight moves by its own step size against
+    the gradient's sign; the size grows by etas[1] while the sign holds and shrinks by
+    etas[0] when it flips (that step is skipped), clamped to `step_sizes`."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        etas: tuple[float, float] = (0.5, 1.2),
+        step_sizes: tuple[float, float] = (1e-6, 50),
+        *,
+        maximize: bool = False,
+        **switches: Any,
+    ) -> None:
+        switches = _check_switches("Rprop", switches, ("foreach", "differentiable", "capturable"))
+        _check("Rprop", lr >= 0, f"learning rate {lr}")
+        _check("Rprop", 0.0 < etas[0] < 1.0 < etas[1], f"eta values {etas}")
+        switches["maximize"] = maximize
+        super().__init__(
+            params,
+            dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), **switches),
+        )
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = _closure_loss(closure)
+        for g in self._groups():
+            (eta_minus, eta_plus), (lo, hi) = g["etas"], g["step_sizes"]
+            maximize = g["maximize"]
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                x = p._data
+                xp = get_array_module(x)
+                st = self.state[p]
+                if not st:
+                    st["step"] = _scalar(0.0)
+                    st["prev"] = _zeros(x)
+                    st["step_size"] = Tensor._make(xp.full_like(x, g["lr"]), False)
+                _advance(st["step"])
+                d = p.grad._data
+                prev, size = st["prev"]._data, st["step_size"]._data
+                tmp = xp.multiply(d, prev, out=xp.empty_like(x))
+                if maximize:
+                    xp.negative(tmp, out=tmp)
+                flipped, same = tmp < 0, tmp > 0
+                tmp[...] = 1
+                tmp[same] = eta_plus  # the factors in the parameter's dtype, as PyTorch's
+                tmp[flipped] = eta_minus
+                size *= tmp
+                xp.clip(size, lo, hi, out=size)
+                # the gradient, zero where its sign flipped, is the next step's `prev`
+                if maximize:
+                    xp.negative(d, out=prev)
+                else:
+                    prev[...] = d
+                prev[flipped] = 0
+                xp.sign(prev, out=tmp)
+                tmp *= size
+                x -= tmp
+                p._version += 1
+        return loss
+
+
+class ASGD(Optimizer):
+    """Averaged SGD (Polyak and Juditsky, 1992): SGD with a decaying rate
+    eta_t = lr / (1 + lambd * lr * t)^alpha that also keeps `ax`, the running average of
+    the parameters from step `t0` on (before it, ax follows p)."""
+
+    _scalar_state = ("step", "eta", "mu")
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        lambd: float = 1e-4,
+        alpha: float = 0.75,
+        t0: float = 1e6,
+        weight_decay: float = 0.0,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        **switches: Any,
+    ) -> None:
+        switches = _check_switches(
+            "ASGD", {"foreach": foreach, **switches}, ("foreach", "differentiable", "capturable")
+        )
+        _check("ASGD", lr >= 0, f"learning rate {lr}")
+        _check("ASGD", weight_decay >= 0, f"weight_decay {weight_decay}")
+        switches["maximize"] = maximize
+        super().__init__(
+            params,
+            dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, **switches),
+        )
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = _closure_loss(closure)
+        for g in self._groups():
+            lr, lambd, alpha, t0 = g["lr"], g["lambd"], g["alpha"], g["t0"]
+            wd, maximize = g["weight_decay"], g["maximize"]
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                x = p._data
+                xp = get_array_module(x)
+                st = self.state[p]
+                if not st:
+                    st["step"] = _scalar(0.0)
+                    st["eta"] = _scalar(lr)
+                    st["mu"] = _scalar(1.0)
+                    st["ax"] = _zeros(x)
+                t = _advance(st["step"])
+                d = _grad(p, xp, maximize, wd)
+                eta, mu = st["eta"]._data, st["mu"]._data
+                eta_value, mu_value = float(eta), float(mu)
+                x *= 1 - lambd * eta_value
+                tmp = xp.multiply(d, eta_value, out=xp.empty_like(x))
+                x -= tmp
+                ax = st["ax"]._data
+                if mu_value != 1:
+                    xp.subtract(x, ax, out=tmp)
+                    tmp *= mu_value
+                    ax += tmp
+                else:
+                    ax[...] = x
+                eta[...] = lr / ((1 + lambd * lr * t) ** alpha)
+                mu[...] = 1 / max(1, t - t0)
+                p._version += 1
+        return loss
 
 
 class EMA:
