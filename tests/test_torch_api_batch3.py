@@ -666,3 +666,37 @@ def test_embedding_from_pretrained_and_positions():
         nn.Embedding.from_pretrained(mg.zeros(3))
     with pytest.raises(NotImplementedError, match="sparse"):
         nn.Embedding(3, 2, sparse=True)
+
+
+def test_module_forward_takes_input_keyword():
+    """PyTorch's layers name their argument `input`: layer(input=x) works in both."""
+    x = np.random.default_rng(18).standard_normal((2, 3, 4, 4)).astype(np.float32)
+    for layer in (
+        nn.Conv2d(3, 2, 3),
+        nn.ReLU(),
+        nn.LeakyReLU(0.2),
+        nn.BatchNorm2d(3),
+        nn.MaxPool2d(2),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.0),
+        nn.Identity(),
+        nn.Upsample(scale_factor=2),
+        nn.Sequential(nn.ReLU()),
+    ):
+        assert layer(input=mg.tensor(x)).shape == layer(mg.tensor(x)).shape
+    assert nn.Linear(4, 2)(input=mg.tensor(x)).shape == (2, 3, 4, 2)
+
+
+def test_pool_functions_take_pytorch_positions():
+    """avg_pool2d's 5th argument is ceil_mode, its 6th count_include_pad."""
+    a = np.random.default_rng(19).standard_normal((1, 2, 5, 5)).astype(np.float32)
+    x, tx = both(a, "float32")
+    same(
+        F.avg_pool2d(x, 3, 2, 1, False, False), TF.avg_pool2d(tx, 3, 2, 1, False, False), rtol=1e-6
+    )
+    same(F.max_pool2d(x, 3, 2, 1, 1, False, False), TF.max_pool2d(tx, 3, 2, 1, 1, False, False))
+    with pytest.raises(NotImplementedError, match="ceil_mode"):
+        F.avg_pool2d(x, 3, 2, 1, True)
+    with pytest.raises(NotImplementedError, match="return_indices"):
+        F.max_pool2d(x, 2, return_indices=True)

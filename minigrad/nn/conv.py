@@ -150,7 +150,8 @@ class Conv2d(_ConvNd):
             dtype,
         )
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
+        x = input
         if self.padding_mode != "zeros":  # pad by the mode first, then no zero padding
             x = pad(x, self._pad_widths, self.padding_mode)
             return conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
@@ -220,7 +221,8 @@ class ConvTranspose2d(_ConvNd):
             pads.append(size[a] - least)
         return tuple(pads)  # type: ignore[return-value]
 
-    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        x = input
         return conv_transpose2d(
             x,
             self.weight,

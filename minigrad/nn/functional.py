@@ -16,10 +16,11 @@ import numpy as np
 from .. import ops, random
 from ..autograd import Function
 from ..backend import get_array_module
+from ..ops import pool
 from ..ops.batchnorm import batch_norm
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.elementwise import Mask, keep_bits, result_dtype
-from ..ops.pool import avg_pool2d, interpolate, max_pool2d
+from ..ops.pool import interpolate
 from ..ops.shape import clone
 from ..tensor import Tensor, _to_array
 
@@ -300,6 +301,55 @@ class _GradScale(Function):
 
     def backward(self, gy):
         return ops.scale(gy, self.share)
+
+
+def _unsupported(op: str, **given: Any) -> None:
+    """PyTorch's pooling options minigrad does not implement, refused by name."""
+    for name, (value, default) in given.items():
+        if value != default:
+            raise NotImplementedError(
+                f"{op}: {name}={value!r} is not supported by minigrad (only {default!r})"
+            )
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor:
+    """Window maxima (padding counts as -inf), PyTorch's arguments in its order; dilation,
+    ceil_mode and return_indices only at their defaults."""
+    dil = (dilation, dilation) if isinstance(dilation, int) else tuple(dilation)
+    _unsupported(
+        "max_pool2d",
+        dilation=(dil, (1, 1)),
+        ceil_mode=(ceil_mode, False),
+        return_indices=(return_indices, False),
+    )
+    return pool.max_pool2d(input, kernel_size, stride, padding)
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """Window means, PyTorch's arguments in its order (count_include_pad is the 6th);
+    ceil_mode and divisor_override only at their defaults."""
+    _unsupported(
+        "avg_pool2d",
+        ceil_mode=(ceil_mode, False),
+        divisor_override=(divisor_override, None),
+    )
+    return pool.avg_pool2d(input, kernel_size, stride, padding, count_include_pad)
 
 
 def _adaptive_mean(x: Tensor, axis: int, out: int) -> Tensor:

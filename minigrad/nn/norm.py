@@ -62,7 +62,8 @@ class _BatchNorm(Module):
                 self.running_var.fill_(1.0)
                 self.num_batches_tracked.zero_()
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
+        x = input
         if x.ndim not in self._dims:
             want = " or ".join(f"{d}-d" for d in self._dims)
             raise ValueError(f"{type(self).__name__}: expected a {want} input, got shape {x.shape}")
@@ -143,8 +144,8 @@ class LayerNorm(Module):
             if self.bias is not None:
                 self.bias.zero_()
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (
@@ -185,8 +186,8 @@ class GroupNorm(Module):
                 self.weight.fill_(1.0)
                 self.bias.zero_()
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
@@ -209,7 +210,8 @@ class _InstanceNorm(_BatchNorm):
     ) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
+        x = input
         batched = self._dims[0] + 1
         if x.ndim not in (batched - 1, batched):
             raise ValueError(

@@ -12,15 +12,6 @@ from .module import Module
 __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool2d", "Upsample"]
 
 
-def _unsupported(who: str, **given: Any) -> None:
-    """PyTorch's pooling options minigrad does not implement, refused by name."""
-    for name, (value, default) in given.items():
-        if value != default:
-            raise NotImplementedError(
-                f"{who}: {name}={value!r} is not supported by minigrad (only {default!r})"
-            )
-
-
 class MaxPool2d(Module):
     """Window maxima: x `(N, C, H, W)` -> `(N, C, OH, OW)`; stride defaults to the kernel.
     PyTorch's arguments in its order; dilation, return_indices and ceil_mode only at their
@@ -37,7 +28,7 @@ class MaxPool2d(Module):
     ) -> None:
         super().__init__()
         dil = (dilation, dilation) if isinstance(dilation, int) else tuple(dilation)
-        _unsupported(
+        F._unsupported(
             "MaxPool2d",
             dilation=(dil, (1, 1)),
             return_indices=(return_indices, False),
@@ -45,8 +36,8 @@ class MaxPool2d(Module):
         )
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
-    def forward(self, x: Tensor) -> Tensor:
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding)
+    def forward(self, input: Tensor) -> Tensor:
+        return max_pool2d(input, self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self) -> str:
         stride = self.kernel_size if self.stride is None else self.stride
@@ -68,7 +59,7 @@ class AvgPool2d(Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
-        _unsupported(
+        F._unsupported(
             "AvgPool2d",
             ceil_mode=(ceil_mode, False),
             divisor_override=(divisor_override, None),
@@ -76,8 +67,10 @@ class AvgPool2d(Module):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.count_include_pad = count_include_pad
 
-    def forward(self, x: Tensor) -> Tensor:
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+    def forward(self, input: Tensor) -> Tensor:
+        return avg_pool2d(
+            input, self.kernel_size, self.stride, self.padding, self.count_include_pad
+        )
 
     def extra_repr(self) -> str:
         stride = self.kernel_size if self.stride is None else self.stride
@@ -101,7 +94,8 @@ class Upsample(Module):
         self.mode, self.align_corners = mode, align_corners
         self.recompute_scale_factor = recompute_scale_factor
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
+        x = input
         return interpolate(
             x,
             self.size,
@@ -124,8 +118,8 @@ class AdaptiveAvgPool2d(Module):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.adaptive_avg_pool2d(x, self.output_size)
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

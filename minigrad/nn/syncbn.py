@@ -59,7 +59,8 @@ class SyncBatchNorm(_BatchNorm):
 
     _dims = (2, 3, 4)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:
+        x = input
         if not self.training or dist.world_size() == 1:
             return super().forward(x)
         if x.ndim not in self._dims:
