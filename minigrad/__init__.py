@@ -17,6 +17,7 @@ from .autograd import (
     inference_mode,
     is_anomaly_enabled,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
 )
@@ -69,7 +70,6 @@ from .ops import (
     masked_select,
     matmul,
     maximum,
-    mean,
     minimum,
     narrow,
     nonzero,
@@ -104,7 +104,6 @@ from .ops import (
     trunc,
     unbind,
     unsqueeze,
-    var,
     where,
 )
 from .ops.moremath import (
@@ -185,6 +184,7 @@ from .tensor import (
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -237,8 +237,30 @@ def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     return x.min(dim, keepdim)
 
 
-def std(x: Tensor, dim=None, unbiased: bool = True, keepdim: bool = False) -> Tensor:
-    return x.std(dim, unbiased, keepdim)
+def std(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    dim=None,
+    unbiased: bool = True,
+    keepdim: bool = False,
+    *,
+    correction=None,
+) -> Tensor:
+    return input.std(dim, unbiased, keepdim, correction=correction)
+
+
+def var(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    dim=None,
+    unbiased: bool = True,
+    keepdim: bool = False,
+    *,
+    correction=None,
+) -> Tensor:
+    return input.var(dim, unbiased, keepdim, correction=correction)
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
+    return input.mean(dim, keepdim, dtype=dtype)
 
 
 def pow(x, exponent) -> Tensor:  # noqa: A001

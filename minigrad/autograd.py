@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 class _State(threading.local):
     grad_enabled = True
+    inference = False  # inside an enabled inference_mode block
     anomaly = False
     profiler = None  # a minigrad.profiler.profile while one is active
     callbacks = None  # the running backward()'s queue_callback list
@@ -179,11 +180,23 @@ class inference_mode(_GradMode):
     def __init__(self, mode: Any = True) -> None:
         super().__init__(False)
         self.enabled = bool(mode) if not callable(mode) else True
+        self._inference: list[bool] = []
 
     def __enter__(self) -> None:
         self._saved.append(_state.grad_enabled)
+        self._inference.append(_state.inference)
+        _state.inference = self.enabled
         if self.enabled:
             _state.grad_enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        _state.inference = self._inference.pop()
+        super().__exit__(*exc)
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an enabled inference_mode block is active (PyTorch's)."""
+    return _state.inference
 
 
 class detect_anomaly(_ModeContext):
@@ -332,6 +345,15 @@ class Function:
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
         """These outputs get no gradient and do not require grad (e.g. argmax indices)."""
         self._non_diff = {id(t) for t in tensors}
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """PyTorch's switch for gradients of unused outputs: with True (the default and
+        minigrad's only behaviour) they reach backward as zeros."""
+        if not value:
+            raise NotImplementedError(
+                "set_materialize_grads(False): minigrad always passes zeros for the "
+                "gradients of unused outputs (PyTorch's default)"
+            )
 
     def mark_dirty(self, *tensors: Tensor) -> None:
         """These inputs were changed in place by forward and are returned as outputs: the

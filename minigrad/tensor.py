@@ -1120,9 +1120,11 @@ class Tensor:
     def mean(
         self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, **np_kw: Any
     ) -> Tensor:
-        """The mean over `dim`; `dtype` casts the input first, as PyTorch's."""
+        """The mean over `dim`; `dtype` casts the input first, as PyTorch's. An integer or
+        bool tensor needs a float `dtype` (PyTorch raises too)."""
         dim, keepdim = _dim_args(dim, keepdim, np_kw)
         x = self if dtype is None else self.to(dtype=dtype)
+        _float_statistic("mean", x)
         return _ops().mean(x, dim, keepdim)
 
     def var(
@@ -1134,9 +1136,12 @@ class Tensor:
         correction: int | None = None,
         **np_kw: Any,
     ) -> Tensor:
+        if isinstance(dim, bool):  # var(False): PyTorch's var(unbiased) overload
+            dim, unbiased = None, dim
         dim, keepdim = _dim_args(dim, keepdim, np_kw)
         if correction is None:
             correction = 1 if unbiased else 0
+        _float_statistic("var", self)
         return _ops().var(self, dim, correction, keepdim)
 
     def std(
@@ -1148,9 +1153,12 @@ class Tensor:
         correction: int | None = None,
         **np_kw: Any,
     ) -> Tensor:
+        if isinstance(dim, bool):  # std(False): PyTorch's std(unbiased) overload
+            dim, unbiased = None, dim
         dim, keepdim = _dim_args(dim, keepdim, np_kw)
         if correction is None:
             correction = 1 if unbiased else 0
+        _float_statistic("std", self)
         return _ops().std(self, dim, correction, keepdim)
 
     def max(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Any:
@@ -1922,6 +1930,19 @@ def _ops():
     return _OPS
 
 
+def _float_statistic(op: str, x: Tensor) -> None:
+    """mean, var and std of an integer or bool tensor are refused, as in PyTorch (the
+    result's float dtype would be a guess); a complex var or std is not supported."""
+    kind = x.dtype.kind
+    if kind in "biu":
+        raise RuntimeError(
+            f"{op}(): could not infer the output dtype: the input must be a floating point "
+            f"tensor, got {x.dtype} (cast it first, e.g. x.float().{op}())"
+        )
+    if kind == "c" and op != "mean":
+        raise NotImplementedError(f"{op}(): complex tensors are not supported")
+
+
 def _dim_args(dim: Any, keepdim: bool, np_kw: dict) -> tuple[Any, bool]:
     """Accept NumPy's `axis`/`keepdims` spellings beside PyTorch's `dim`/`keepdim`."""
     if "axis" in np_kw:
@@ -2143,14 +2164,35 @@ def linspace(
     return Tensor(arr.astype(dt), dtype=dt, device=device, requires_grad=requires_grad)
 
 
-def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn_like(
+    t: Tensor, dtype: Any = None, requires_grad: bool = False, *, generator: Any = None
+) -> Tensor:
     dtype = t.dtype if dtype is None else dtype
-    return _new(random.randn(t.shape, dtype, t.device), requires_grad)
+    return _new(random.randn(t.shape, dtype, t.device, generator), requires_grad)
 
 
-def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand_like(
+    t: Tensor, dtype: Any = None, requires_grad: bool = False, *, generator: Any = None
+) -> Tensor:
     dtype = t.dtype if dtype is None else dtype
-    return _new(random.rand(t.shape, dtype, t.device), requires_grad)
+    return _new(random.rand(t.shape, dtype, t.device, generator), requires_grad)
+
+
+def randint_like(
+    t: Tensor,
+    low: int = 0,
+    high: int | None = None,
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Integers from [low, high) shaped like t, in t's dtype unless `dtype`; as PyTorch's,
+    randint_like(t, high) draws from [0, high)."""
+    if high is None:
+        low, high = 0, low
+    arr = random.randint(low, high, t.shape, t.device, generator)
+    return _new(arr.astype(np.dtype(t.dtype if dtype is None else dtype)), requires_grad)
 
 
 def eye(

@@ -84,7 +84,14 @@ from .norm import (
     LayerNorm,
 )
 from .parallel import DataParallel
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample
+from .pooling import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    MaxPool2d,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
 from .syncbn import SyncBatchNorm, convert_sync_batchnorm
 
 __all__ = [
@@ -122,6 +129,8 @@ __all__ = [
     "DataParallel",
     "MaxPool2d",
     "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CosineSimilarity",

@@ -289,7 +289,8 @@ def _renorm_rows(weight: Tensor, rows: Any, max_norm: float, norm_type: float) -
 
 class _GradScale(Function):
     """The identity, whose gradient is multiplied by `share` (embedding's
-    scale_grad_by_freq)."""
+    scale_grad_by_freq). As in PyTorch, the scaling is not differentiated again: a second
+    derivative sees the gradient's scatter unscaled (`_Rescale`)."""
 
     uses_inputs = False
 
@@ -300,7 +301,23 @@ class _GradScale(Function):
         return x.copy()
 
     def backward(self, gy):
-        return ops.scale(gy, self.share)
+        return _Rescale(self.share)(gy)
+
+
+class _Rescale(Function):
+    """gy * share forward, the identity backward: PyTorch's double backward of an
+    embedding with scale_grad_by_freq ignores the scaling."""
+
+    uses_inputs = False
+
+    def __init__(self, share: Any) -> None:
+        self.share = share
+
+    def forward(self, gy):
+        return gy * self.share
+
+    def backward(self, g):
+        return g
 
 
 def _unsupported(op: str, **given: Any) -> None:
@@ -428,7 +445,7 @@ def log_softmax(
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (training
     only). The mask comes from `minigrad.random` on x's device."""
-    if inplace:
+    if inplace and training and p != 0:  # otherwise the identity, nothing written
         return _in_place(input, "dropout_", lambda t: dropout(t, p, training))
     return _dropout(input, p, training, input.shape, "dropout")
 
@@ -438,7 +455,7 @@ def dropout2d(
 ) -> Tensor:
     """Zero whole channels: one draw per (N, C) of x `(N, C, H, W)`. As PyTorch, a 3-d
     input is read as (N, C, L) and a 2-d one as (N, C), with PyTorch's warnings."""
-    if inplace:
+    if inplace and training and p != 0:
         return _in_place(input, "dropout2d_", lambda t: dropout2d(t, p, training))
     x = input
     if x.ndim not in (2, 3, 4):
@@ -1081,7 +1098,7 @@ class Hardswish(Function):
         a = x._data
         xp = get_array_module(a)
         inside = (a > -3) & (a < 3)
-        ends = xp.where(a >= 3, 1, 0).astype(a.dtype)
+        ends = xp.where((a >= 3) | xp.isnan(a), 1, 0).astype(a.dtype)  # NaN: gy, as PyTorch
         slope = ops.where(inside, x / 3 + 0.5, Tensor._make(ends, False))
         return gy * slope
 
@@ -1338,6 +1355,12 @@ def cosine_embedding_loss(
             f"{input1.shape} and {input2.shape}"
         )
     dim = input1.ndim - 1
+    shape = tuple(_as_tensor(target, input1).shape)
+    if shape != input1.shape[:1] * dim:
+        raise RuntimeError(
+            f"cosine_embedding_loss: expected a target of shape {input1.shape[:1] * dim} "
+            f"for inputs of shape {input1.shape}, got {shape}"
+        )
     prod = (input1 * input2).sum(dim)
     mag1 = (input1 * input1).sum(dim) + 1e-12
     mag2 = (input2 * input2).sum(dim) + 1e-12
@@ -1402,13 +1425,14 @@ def multi_margin_loss(
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
     x = input if input.ndim == 2 else input.reshape(1, -1)
     xp = get_array_module(x._data)
-    y = xp.asarray(_as_tensor(target, input)._data).reshape(-1)
+    y = xp.asarray(_as_tensor(target, input)._data)
     n, c = x.shape
-    if y.shape != (n,) or y.dtype.kind not in "iu":
+    if y.shape != input.shape[:-1] or y.dtype.kind not in "iu":
         raise RuntimeError(
             f"multi_margin_loss: expected {n} integer class indices for an input of shape "
             f"{input.shape}, got a target of shape {tuple(y.shape)} and dtype {y.dtype}"
         )
+    y = y.reshape(-1)
     if n and ((y < 0) | (y >= c)).any():
         raise IndexError(f"multi_margin_loss: target out of range for {c} classes")
     rows = xp.arange(n)
@@ -1468,10 +1492,17 @@ def gaussian_nll_loss(
     x, y = _promoted(input, target)
     v = var if isinstance(var, Tensor) else _as_target(var, x)
     if v.shape != x.shape:
-        if x.shape[:-1] == v.shape:  # one dim fewer: a trailing 1
+        if x.shape[:-1] == v.shape:  # one dim fewer: one variance per sample
             v = v.unsqueeze(-1)
-        elif not (x.shape[:-1] == v.shape[:-1] and v.shape[-1:] == (1,)):
-            raise ValueError(f"gaussian_nll_loss: var of shape {v.shape} for input {x.shape}")
+        # PyTorch's rule: same rank, the var's sizes on the mismatched dims summing to 1
+        # (one dim of size 1 that broadcasts, e.g. var (1, D) for input (N, D))
+        elif (
+            v.ndim != x.ndim or sum(b for a, b in zip(x.shape, v.shape, strict=True) if a != b) != 1
+        ):
+            raise ValueError(
+                f"gaussian_nll_loss: var of shape {v.shape} is of incorrect size for an input "
+                f"of shape {x.shape}"
+            )
     if (v._data < 0).any():
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     xp = get_array_module(v._data)

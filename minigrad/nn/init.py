@@ -107,14 +107,14 @@ def _draw(t: Any, name: str) -> tuple[tuple[int, ...], Any, str]:
     return a.shape, dtype, device_of(a)
 
 
-def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    """Fill with U(a, b)."""
-    return _write(t, random.uniform(a, b, *_draw(t, "uniform_")), "uniform_")
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+    """Fill with U(a, b) (from `generator` when given: an mg.Generator)."""
+    return _write(t, random.uniform(a, b, *_draw(t, "uniform_"), generator), "uniform_")
 
 
-def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with N(mean, std^2)."""
-    x = random.randn(*_draw(t, "normal_"))
+    x = random.randn(*_draw(t, "normal_"), generator)
     if std != 1.0:
         x *= std
     if mean != 0.0:
@@ -134,42 +134,55 @@ def ones_(t: Tensor) -> Tensor:
     return _write(t, 1, "ones_")
 
 
-def xavier_uniform_(t: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_uniform_(t: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio, 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
     a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return uniform_(t, -a, a)
+    return uniform_(t, -a, a, generator)
 
 
-def xavier_normal_(t: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_normal_(t: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
-    return normal_(t, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(
-    t: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+    t: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Any = None,
 ) -> Tensor:
     """U(-b, b) with b = gain sqrt(3 / fan) (He et al., 2015); `a` is the leaky slope."""
     if 0 in t.shape:
         return t
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(t, mode))
     bound = math.sqrt(3.0) * std
-    return uniform_(t, -bound, bound)
+    return uniform_(t, -bound, bound, generator)
 
 
 def kaiming_normal_(
-    t: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+    t: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Any = None,
 ) -> Tensor:
     """N(0, std^2) with std = gain / sqrt(fan)."""
     if 0 in t.shape:
         return t
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(t, mode))
-    return normal_(t, 0.0, std)
+    return normal_(t, 0.0, std, generator)
 
 
 def trunc_normal_(
-    t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+    t: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: Any = None,
 ) -> Tensor:
     """Fill with N(mean, std^2) truncated to [a, b]: draws outside are redrawn (a few rounds
     over the remaining elements, not a loop over elements), then clamped to [a, b] as
@@ -177,18 +190,18 @@ def trunc_normal_(
     if a >= b:
         raise ValueError(f"init.trunc_normal_: a ({a}) must be below b ({b})")
     shape, dtype, device = _draw(t, "trunc_normal_")
-    x = random.randn(shape, dtype, device) * std + mean
+    x = random.randn(shape, dtype, device, generator) * std + mean
     xp = get_array_module(x)
     for _ in range(100):
         bad = (x < a) | (x > b)
         k = int(bad.sum())
         if not k:
             break
-        x[bad] = random.randn((k,), dtype, device) * std + mean
+        x[bad] = random.randn((k,), dtype, device, generator) * std + mean
     return _write(t, xp.clip(x, a, b), "trunc_normal_")
 
 
-def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
+def orthogonal_(t: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with a (semi-)orthogonal matrix (rows, numel / rows) from the QR decomposition of
     a normal draw, signs fixed by R's diagonal, times `gain` (Saxe et al., 2013)."""
     a = _array(t, "orthogonal_")
@@ -199,7 +212,7 @@ def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
     rows = a.shape[0]
     cols = a.size // rows
     shape, dtype, device = _draw(t, "orthogonal_")
-    flat = as_numpy(random.randn((rows, cols), dtype, device)).astype(np.float64)
+    flat = as_numpy(random.randn((rows, cols), dtype, device, generator)).astype(np.float64)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

@@ -474,11 +474,15 @@ class Module:
                 out[prefix + k] = v if keep_vars else v.detach()
         return out
 
-    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(
+        self, state: dict[str, Any], strict: bool = True, assign: bool = False
+    ) -> IncompatibleKeys:
         """Copy values into the existing tensors, cast to their dtype (PyTorch's `copy_`), so
         that detached aliases see them; call set_extra_state where a module overrides it.
-        With `strict`, missing or unexpected keys are a RuntimeError; a shape mismatch always
-        is. Nothing is copied when it raises. Returns (missing_keys, unexpected_keys)."""
+        With `assign`, the state's tensors themselves take the places (a parameter keeps its
+        requires_grad), as PyTorch's assign=True. With `strict`, missing or unexpected keys
+        are a RuntimeError; a shape mismatch always is. Nothing is copied when it raises.
+        Returns (missing_keys, unexpected_keys)."""
         own = dict(self._state_items("set_extra_state"))
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
@@ -511,9 +515,21 @@ class Module:
             if isinstance(t, Module):
                 t.set_extra_state(v)
                 continue
+            if assign:
+                self._assign(k, v if isinstance(v, Tensor) else Tensor(v), t)
+                continue
             with no_grad():
                 t.copy_(to_device(v._data if isinstance(v, Tensor) else v, t.device))
         return IncompatibleKeys(missing, unexpected)
+
+    def _assign(self, key: str, value: Tensor, current: Tensor) -> None:
+        """Put `value` itself at dotted `key` (load_state_dict(assign=True))."""
+        path, _, name = key.rpartition(".")
+        owner = self.get_submodule(path)
+        if name in owner._parameters:
+            owner._parameters[name] = Parameter(value, requires_grad=current.requires_grad)
+        else:
+            owner._buffers[name] = value
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:

@@ -175,6 +175,11 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
         # PyTorch truncates the bounds to the integer dtype: hardtanh(ints, -0.5, 1.5)
         # clamps to [0, 1]; an integer tensor has no gradient
         info = np.iinfo(x.dtype)
+        if info.min == 0 and (int(min_val) < 0 or int(max_val) < 0):  # truncated first
+            raise RuntimeError(
+                f"hardtanh: cannot clamp an unsigned {x.dtype} tensor to negative limits "
+                f"({min_val}, {max_val}), as in PyTorch"
+            )
         lo = min(max(int(min_val), info.min), info.max)
         hi = min(max(int(max_val), info.min), info.max)
         xp = get_array_module(x._data)

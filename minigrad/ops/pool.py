@@ -14,6 +14,7 @@ On CuPy, the forwards of the pooling nodes are hand-written kernels (cuda_kernel
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -25,9 +26,8 @@ from ..tensor import Tensor
 from . import cuda_kernels
 from .elementwise import _UINT, scale
 from .layout import flat_view, is_dense, memory_order, new_in_order, strides_in_elements
-from .linalg import matmul
 from .reduce import broadcast_to
-from .shape import getitem, permute, reshape
+from .shape import getitem, reshape
 
 
 class PoolGeometry(NamedTuple):
@@ -435,21 +435,23 @@ def _cubic_weights(t: np.ndarray) -> np.ndarray:
     return np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], axis=1)
 
 
-def _resize_matrix(
+def _resize_taps(
     out_n: int, in_n: int, scale_factor: float | None, align_corners: bool, mode: str
-) -> np.ndarray:
-    """`(out, in)` matrix whose row i holds the weights output position i gives the input
-    positions along one axis (linear, cubic or area)."""
-    m = np.zeros((out_n, in_n))
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The taps of one axis: pairs (index, weight), each of length out_n, such that output
+    position i is the sum over taps of weight[i] * input[index[i]] (2 taps for linear, 4
+    for cubic, the widest window for area). A tap of weight 0 points inside the window, so
+    a NaN or inf input reaches only the outputs that read it, as in PyTorch."""
     rows = np.arange(out_n)
     dst = rows.astype(np.float64)
     if mode == "area":  # adaptive average pooling: PyTorch's integer window bounds
         start = (rows * in_n) // out_n
         end = -((-(rows + 1) * in_n) // out_n)
-        for k in range(int((end - start).max())):  # over the window's width, not pixels
-            inside = start + k < end
-            m[rows[inside], (start + k)[inside]] = 1.0 / (end - start)[inside]
-        return m
+        width = end - start
+        return [
+            (np.minimum(start + k, end - 1), np.where(start + k < end, 1.0 / width, 0.0))
+            for k in range(int(width.max()))  # over the window's width, not pixels
+        ]
     if align_corners:
         src = dst * ((in_n - 1) / (out_n - 1) if out_n > 1 else 0.0)
     else:
@@ -458,29 +460,25 @@ def _resize_matrix(
     if mode == "bicubic":  # four taps, clamped to the edge (PyTorch's bounded access)
         i0 = np.floor(src).astype(np.int64)
         w = _cubic_weights(src - i0)
-        for k in range(4):
-            np.add.at(m, (rows, np.clip(i0 - 1 + k, 0, in_n - 1)), w[:, k])
-        return m
+        return [(np.clip(i0 - 1 + k, 0, in_n - 1), w[:, k]) for k in range(4)]
     src = np.maximum(src, 0.0)  # linear
     i0 = np.minimum(np.floor(src).astype(np.int64), in_n - 1)
     i1 = np.minimum(i0 + 1, in_n - 1)
     lam = np.clip(src - i0, 0.0, 1.0)
-    m[rows, i0] += 1 - lam
-    m[rows, i1] += lam
-    return m
+    return [(i0, 1 - lam), (i1, lam)]
 
 
-def _apply_along(x: Tensor, m: Tensor, axis: int) -> Tensor:
-    """m `(out, in)` applied to x's `axis` (of size in), a matrix product."""
-    last = x.ndim - 1
-    if axis == last:
-        return matmul(x, m.T)
-    if axis == last - 1:
-        return matmul(m, x)
-    order = [d for d in range(x.ndim) if d != axis]
-    order.insert(last - 1, axis)  # axis just before the last
-    back = [order.index(d) for d in range(x.ndim)]
-    return permute(matmul(m, permute(x, order)), back)
+def _resample_axis(x: Tensor, taps: list, axis: int) -> Tensor:
+    """Sum over taps of weight * x gathered at index, along `axis`."""
+    xp = get_array_module(x._data)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    out = None
+    for index, weight in taps:
+        picked = getitem(x, (slice(None),) * axis + (xp.asarray(index, dtype=np.int64),))
+        term = scale(picked, xp.asarray(weight.reshape(shape), dtype=x.dtype))
+        out = term if out is None else out + term
+    return out
 
 
 def _check_interpolate(x: Tensor, mode: str, align_corners: Any, antialias: bool) -> None:
@@ -505,8 +503,13 @@ def _check_interpolate(x: Tensor, mode: str, align_corners: Any, antialias: bool
         )
     if antialias:
         raise NotImplementedError(f"{op}: antialias=True is not supported")
+    if x.dtype == np.uint8 and mode in ("nearest", "nearest-exact"):
+        return  # images as bytes: nearest only copies values
     if x.dtype.kind not in "fc":
-        raise RuntimeError(f"{op}: expects a floating-point input, got {x.dtype}")
+        raise RuntimeError(
+            f"{op}: mode={mode!r} expects a floating-point input, got {x.dtype} (uint8 "
+            "images are resized by the nearest modes only; cast to float first)"
+        )
 
 
 def interpolate(
@@ -534,7 +537,10 @@ def interpolate(
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor")
     if size is not None:
-        out_sizes = (size,) * k if isinstance(size, int) else tuple(int(s) for s in size)
+        sizes = (size,) * k if isinstance(size, numbers.Integral) else tuple(size)
+        if not all(isinstance(n, numbers.Integral) for n in sizes):
+            raise TypeError(f"{op}: size must be an int or a tuple of ints, got {size!r}")
+        out_sizes = tuple(int(n) for n in sizes)
         factors: tuple[Any, ...] = (None,) * k
     else:
         factors = (
@@ -574,10 +580,12 @@ def interpolate(
                 x = getitem(x, index)
         return x
     for a in range(k):
-        if out_sizes[a] == in_sizes[a] and factors[a] in (None, 1.0):
-            continue  # the identity (PyTorch copies equal sizes too)
-        m = _resize_matrix(out_sizes[a], in_sizes[a], factors[a], bool(align_corners), mode)
-        x = _apply_along(x, Tensor._make(xp.asarray(m, dtype=x.dtype), False), 2 + a)
+        # PyTorch copies an axis whose size does not change (for bicubic, only when no
+        # scale_factor says otherwise)
+        if out_sizes[a] == in_sizes[a] and (mode != "bicubic" or factors[a] in (None, 1.0)):
+            continue
+        taps = _resize_taps(out_sizes[a], in_sizes[a], factors[a], bool(align_corners), mode)
+        x = _resample_axis(x, taps, 2 + a)
     return x
 
 

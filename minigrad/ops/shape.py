@@ -404,6 +404,8 @@ def pad(
         )
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: {pad} must hold (left, right) pairs for at most {x.ndim} dims")
+    if not len(pad):
+        return clone(x)
     widths = [(0, 0)] * x.ndim
     for k in range(len(pad) // 2):
         widths[x.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))

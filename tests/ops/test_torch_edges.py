@@ -306,8 +306,7 @@ UNARY = {
     "clamp_half": (lambda x: x.clip(0.5, 2), lambda t: t.clamp(0.5, 2)),
     "sum": (lambda x: x.sum(), lambda t: t.sum()),
     "sum_dim": (lambda x: x.sum(0), lambda t: t.sum(0)),
-    "mean": (lambda x: x.mean(), lambda t: t.float().mean()),
-    "var": (lambda x: x.var(), lambda t: t.float().var()),
+    "mean_float": (lambda x: x.mean(dtype=mg.float32), lambda t: t.mean(dtype=torch.float32)),
 }
 
 
@@ -319,6 +318,16 @@ def test_float_ops_on_integers_like_torch(name, dtype):
     y, ty = fm(mg.tensor(v)), ft(torch.tensor(v))
     assert str(ty.dtype) == f"torch.{y.dtype}"
     np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int32", "int64"])
+@pytest.mark.parametrize("name", ["mean", "var", "std"])
+def test_mean_var_std_of_integers_are_refused_as_in_torch(name, dtype):
+    v = np.array([1, 0, 3]).astype(dtype)
+    with pytest.raises(RuntimeError):
+        getattr(torch.tensor(v), name)()
+    with pytest.raises(RuntimeError, match=f"{name}.*floating point.*{dtype}"):
+        getattr(mg.tensor(v), name)()
 
 
 @pytest.mark.parametrize("dtype", ["bool", "int64"])
