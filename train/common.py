@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import hashlib
 import json
 import math
@@ -33,6 +34,23 @@ CHECKPOINT_NAME = "checkpoint.npz"
 TRAINING_ERRORS = (OSError, ValueError, FloatingPointError, RuntimeError, MemoryError)
 # files of a run folder that no job's output may replace
 RUN_FILES = (CHECKPOINT_NAME, "config.json", "metrics.jsonl")
+# every file or folder any job writes into a run folder: the training jobs' checkpoint,
+# config, log and pictures, train.evaluate's eval.json, train.latent's latent/. A new run
+# refuses a folder holding one of them (without --overwrite, which moves them all aside),
+# and no output of train.sample/latent/embed may land on one of another run's.
+RUN_OUTPUTS = (
+    CHECKPOINT_NAME,
+    "metrics.jsonl",
+    "config.json",
+    "samples.png",
+    "samples",
+    "losses.png",
+    "eval.json",
+    "latent",
+    "pca.png",
+    "retrieval.png",
+    "curves.png",
+)
 
 
 # ---------------------------------------------------------------------- seeds, args, devices
@@ -119,16 +137,51 @@ def error_message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _is_run_folder(folder: Path) -> bool:
+    """Whether `folder` holds a run: its checkpoint or log, or the config.json a training
+    job wrote (it records where the run writes)."""
+    if (folder / CHECKPOINT_NAME).is_file() or (folder / "metrics.jsonl").is_file():
+        return True
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and {"out", "resume", "overwrite"} <= set(config)
+
+
+def run_folder_of(path: str | Path) -> tuple[Path, Path] | None:
+    """(run folder, path relative to it) when `path` lies inside a run folder (the
+    nearest one up its parents), else None."""
+    path = Path(path).resolve()
+    for folder in path.parents:
+        if _is_run_folder(folder):
+            return folder, path.relative_to(folder)
+    return None
+
+
+def _job_output(relative: Path) -> bool:
+    """Whether a path inside a run folder is one of the files the jobs write there (its
+    checkpoint, config, log, pictures, eval.json, samples/, latent/) or the folder's own
+    bookkeeping (.lock, .replaced/)."""
+    first = relative.parts[0]
+    return first in RUN_OUTPUTS or first in RUN_FILES or first.startswith(".")
+
+
 def check_output(
     path: str | Path,
     flag: str,
     inputs: Sequence[str | Path] = (),
     run_dir: str | Path | None = None,
+    ours: Any = None,
+    data: Sequence[str | Path] = (),
 ) -> Path:
     """`path` as an output of `flag`, refused (ValueError) when it is empty, a folder, one
-    of the job's input files, the checkpoint, config or log of any run folder (a folder
-    holding one of those files), or a file already in `run_dir` (its pictures, its
-    evaluation): an output never overwrites a run or what it was made from."""
+    of the job's input files (`inputs`), inside the training data of the run it reads
+    (`data`: its --data-dir file or folder), any file a job wrote into a run folder (a
+    checkpoint, config, log, picture, eval.json, or anything under samples/ or latent/)
+    or a file already in `run_dir`; and any other existing file unless `ours(path)` says
+    this job wrote it (None: any existing file is refused): an output replaces only an
+    earlier output of the same job, never a run, its data or a file of the user's."""
     if not str(path).strip():
         raise ValueError(f"{flag} {str(path)!r}: give a file name")
     path = Path(path)
@@ -145,6 +198,19 @@ def check_output(
             raise ValueError(f"{flag} {path} is {what}; writing there would destroy it")
     # the path as written (a link itself is replaced) and where it leads
     targets = {path.parent.resolve() / path.name, path.resolve()}
+    for source in data:
+        source = Path(source).expanduser()
+        if not str(source).strip() or not source.exists():
+            continue
+        src = source.resolve()
+        for target in targets:
+            if target == src or (source.is_dir() and src in target.parents):
+                what = "is" if target == src else "is inside"
+                raise ValueError(
+                    f"{flag} {path} {what} the training data of the run it reads (--data-dir "
+                    f"{source}); writing there would destroy or change that data: give "
+                    "another file name"
+                )
     for target in targets:
         folder = target.parent
         if target.name in RUN_FILES and any((folder / name).is_file() for name in RUN_FILES):
@@ -159,7 +225,65 @@ def check_output(
                 f"{flag} {path} is a file of the run {run_dir}; writing there would replace "
                 "it: give a new file name"
             )
+    for target in targets:
+        found = run_folder_of(target)
+        if found is not None and _job_output(found[1]):
+            raise ValueError(
+                f"{flag} {path} is a file a job writes in the run folder {found[0]} "
+                f"({found[1].as_posix()}); writing there would replace that run's output: "
+                "give a file name outside it, or a new name"
+            )
+    if (path.exists() or path.is_symlink()) and not (ours is not None and ours(path)):
+        raise ValueError(
+            f"{flag} {path} already exists and is not an earlier output of this job; "
+            "writing there would replace it: delete or move it first, or give a new file name"
+        )
     return path
+
+
+SOFTWARE = "minigrad"  # the PNG 'Software' text of every picture the jobs write
+
+
+def npz_of(path: Path, key: str) -> bool:
+    """Whether `path` is an .npz holding `key` alone (what train.sample or train.embed
+    writes), so that writing there again replaces only that job's earlier output."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.namelist() == [f"{key}.npy"]
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+
+
+def png_of_a_job(path: Path) -> bool:
+    """Whether `path` is a PNG one of the jobs wrote (its 'Software' text says so)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return img.format == "PNG" and img.info.get("Software") == SOFTWARE
+    except Exception:  # not an image at all: not ours
+        return False
+
+
+def naming_errors(path: str | Path) -> contextlib.AbstractContextManager[None]:
+    """A context in which an OSError that names no file (a full disk while writing) is
+    raised again naming `path`, so the job's one-line error says which file failed."""
+    return _NamingErrors(Path(path))
+
+
+class _NamingErrors:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if isinstance(exc, OSError) and (exc.filename is None or exc.errno == errno.ENOSPC):
+            reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+            raise OSError(exc.errno, f"cannot write it: {reason}", str(self.path)) from exc
 
 
 def add_common_args(
@@ -245,10 +369,11 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
-        yield tmp
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        with naming_errors(path):  # a full disk names the file, not only its errno
+            yield tmp
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -380,8 +505,12 @@ def write_image_grid(
     from PIL import Image
 
     grid = make_image_grid(images, nrow, padding, pad_value)
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Software", SOFTWARE)  # marks the file as a job's output (png_of_a_job)
     with atomic_path(Path(path)) as tmp:
-        Image.fromarray(grid).save(tmp, format="PNG")
+        Image.fromarray(grid).save(tmp, format="PNG", pnginfo=info)
     return grid
 
 
@@ -398,7 +527,9 @@ def _new_figure(figsize: tuple[float, float]) -> Any:
 def _save_figure(fig: Any, path: str | Path) -> None:
     path = Path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
+        fmt = path.suffix.lstrip(".") or "png"
+        meta = {"Software": SOFTWARE} if fmt == "png" else None
+        fig.savefig(tmp, dpi=100, bbox_inches="tight", format=fmt, metadata=meta)
 
 
 def plot_curves(
@@ -562,6 +693,52 @@ class GracefulInterrupt:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._previous.clear()
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM while a job runs, raised where the job is, as Ctrl-C raises
+    KeyboardInterrupt (see `signals_raise`)."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def signals_raise() -> Iterator[None]:
+    """While a job's main() runs: SIGINT raises KeyboardInterrupt and SIGTERM
+    `Terminated`, for main() to answer with one line and exit status 130 or 143 instead
+    of a traceback (or, for SIGTERM, a silent exit). The training loop's
+    `GracefulInterrupt` takes them over while it runs. Outside the main thread: nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_terminated),
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
+def interrupt_status(exc: BaseException) -> tuple[str, int]:
+    """The signal's name and the exit status (128 + its number) of an interruption."""
+    sig = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+    return sig.name, 128 + int(sig)
+
+
+def interrupted(job: str, exc: BaseException, written: str) -> int:
+    """Say in one line on stderr that `job` was interrupted and what was (not) written;
+    returns the exit status."""
+    import sys
+
+    name, status = interrupt_status(exc)
+    print(f"{job}: interrupted by {name}; {written}", file=sys.stderr, flush=True)
+    return status
 
 
 def check_finite(name: str, value: Any, step: int, checkpoint: str | Path | None = None) -> float:

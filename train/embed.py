@@ -106,6 +106,8 @@ def read_images(path: str | Path) -> np.ndarray:
 def load_net(run_dir: str | Path, device: str) -> EmbeddingNet:
     """The embedding network of a train.metric run, in eval mode."""
     saved = common.load_run(run_dir, "train.metric")
+    path = common.checkpoint_path(run_dir) if Path(run_dir).is_dir() else Path(run_dir)
+    scaffold.check_weights({k: saved["state"].get(k) for k in ("net", "ema")}, path, "")
     args = saved["args"]
     net = EmbeddingNet(
         int(args["embedding_dim"]),
@@ -145,8 +147,9 @@ def write_embeddings(path: str | Path, embeddings: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
     try:
-        np.savez(tmp, **{EMBEDDINGS_KEY: embeddings})
-        os.replace(tmp, path)
+        with common.naming_errors(path):
+            np.savez(tmp, **{EMBEDDINGS_KEY: embeddings})
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -154,13 +157,22 @@ def write_embeddings(path: str | Path, embeddings: np.ndarray) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.run_dir = scaffold.open_run(args.run_dir)
-        out = common.check_output(args.out, "--out", inputs=[args.images], run_dir=args.run_dir)
-        device = common.resolve_device(args.device)
-        images = read_images(args.images)
-        net = load_net(args.run_dir, device)
-        embeddings = embed(net, images, device, args.batch_size)
-        write_embeddings(out, embeddings)
+        with common.signals_raise():
+            args.run_dir = scaffold.open_run(args.run_dir)
+            out = common.check_output(
+                args.out,
+                "--out",
+                inputs=[args.images],
+                run_dir=args.run_dir,
+                ours=lambda p: common.npz_of(p, EMBEDDINGS_KEY),
+            )
+            device = common.resolve_device(args.device)
+            images = read_images(args.images)
+            net = load_net(args.run_dir, device)
+            embeddings = embed(net, images, device, args.batch_size)
+            write_embeddings(out, embeddings)
+    except KeyboardInterrupt as exc:
+        return common.interrupted(JOB, exc, f"{args.out} was not written")
     except common.TRAINING_ERRORS as exc:
         print(f"{JOB}: error: {common.error_message(exc)}", file=sys.stderr)
         return 1

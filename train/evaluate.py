@@ -179,7 +179,15 @@ def evaluate_runs(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
             result = score_mnist_samples(samples, device)
         else:
             raise ValueError(f"{run_dir}: no evaluation for samples of shape {samples.shape[1:]}")
-        meta = {"model": run_args.model, "loss": run_args.loss, "dataset": run_args.dataset}
+        meta = {
+            "model": run_args.model,
+            "loss": run_args.loss,
+            "dataset": run_args.dataset,
+            # the point of the run scored; a run that resumes and commits a newer
+            # checkpoint removes this eval.json (train/run.py RESULTS)
+            "step": run_args.checkpoint_step,
+            "epoch": run_args.checkpoint_epoch,
+        }
         results.append((run_dir, {**meta, **result}))
     for run_dir, _ in results:  # a run that wrote a new checkpoint meanwhile
         if _checkpoint_identity(run_dir) != scored[run_dir]:
@@ -207,8 +215,9 @@ def _checkpoint_identity(run_dir: str) -> dict[str, Any]:
 def _write_json(path: Path, obj: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        with common.naming_errors(path):
+            tmp.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -263,7 +272,12 @@ def report(results: list[tuple[str, dict[str, Any]]]) -> str:
 
 def train_classifier_to(args: argparse.Namespace) -> str:
     """Train the classifier as `args` say and write its weights file; returns a summary."""
-    out = common.check_output(args.train_classifier, "--train-classifier")
+    out = common.check_output(args.train_classifier, "--train-classifier", ours=lambda p: True)
+    if out.resolve() == Path(classifier.shipped_path()).resolve():
+        raise ValueError(
+            f"--train-classifier {out} is the shipped classifier, whose sha256 the evaluation "
+            "checks; write the new weights to another file"
+        )
     if args.run_dir:
         raise ValueError(
             f"--train-classifier trains the classifier and scores no runs; drop RUN_DIR "
@@ -286,6 +300,14 @@ def train_classifier_to(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        with common.signals_raise():
+            return _main(args)
+    except KeyboardInterrupt as exc:
+        return common.interrupted(JOB, exc, "each eval.json is written whole or not at all")
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         if args.train_classifier is not None:
             print(train_classifier_to(args))

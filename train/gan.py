@@ -205,6 +205,21 @@ def g_step(
     return loss
 
 
+def eval_samples_arg(text: str) -> int:
+    """argparse `type=` for --eval-samples: 0 (off) or 2 to MAX_EVAL_SAMPLES (a score
+    needs two samples at least)."""
+    value = common.int_in(0, MAX_EVAL_SAMPLES)(text)
+    if value == 1:
+        raise argparse.ArgumentTypeError(
+            f"must be 0 (no per-epoch evaluation) or an integer from 2 to {MAX_EVAL_SAMPLES} "
+            "(a score needs at least 2 samples), got 1"
+        )
+    return value
+
+
+eval_samples_arg.__name__ = "int"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=jobs.prog("train.gan"),
@@ -231,7 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(Fashion-MNIST too); ring/grid: 2-D Gaussian mixtures; folder: your "
         "PNG/JPEG images from --data-dir (default: mnist)",
     )
-    p.add_argument("--data-dir", default=None, help="folder with your own data")
+    p.add_argument(
+        "--data-dir",
+        type=common.path_arg,
+        default=None,
+        help="your own data: a folder or an .npz file (--dataset mnist: 28x28 images)",
+    )
     p.add_argument(
         "--image-size",
         type=int,
@@ -253,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps",
         type=common.positive_int,
         default=None,
-        help="stop after this many generator steps instead (2-D data: total steps)",
+        help="the run's length in generator steps, instead of --epochs (2-D data: total "
+        "steps; --lr-decay falls to 0 by this step)",
     )
     p.add_argument(
         "--steps-per-epoch",
@@ -474,10 +495,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--eval-samples",
-        type=common.int_in(0, MAX_EVAL_SAMPLES),
-        default=2000,
-        help="samples scored each epoch (classifier for MNIST, modes for 2-D); "
-        "0 turns the per-epoch evaluation off (default: 2000)",
+        type=eval_samples_arg,
+        default=None,
+        help="samples scored each epoch (classifier for MNIST, modes for 2-D), at least 2; "
+        "0 turns the per-epoch evaluation off; --dataset folder runs are not scored "
+        "(default: 2000)",
     )
     common.add_common_args(p, out_help="runs/MODEL, or runs/mlp-DATASET for 2-D data")
     tdist.add_flag(p, "python -m train.gan")
@@ -490,13 +512,77 @@ def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
     if args.dataset == "folder":
         if not args.data_dir:
             raise ValueError("--dataset folder needs --data-dir FOLDER of PNG/JPEG images")
+        path = Path(args.data_dir).expanduser()
+        if path.exists() and not path.is_dir():
+            raise ValueError(
+                f"--data-dir {args.data_dir} is a file; --dataset folder reads a folder of "
+                "PNG/JPEG images"
+            )
         images = mgdata.load_image_folder(args.data_dir, args.image_size, args.grayscale)
         return mgdata.to_unit_range(images), None
+    if args.data_dir is not None:
+        check_label_files(args.data_dir)
     # the bundled subset is used whole; a user's IDX/npz files give their training split
     images, labels = mgdata.load_mnist(
         args.data_dir, split="all" if args.data_dir is None else "train"
     )
+    if args.data_dir is not None:
+        if images.shape[1:] != (28, 28):
+            h, w = images.shape[1:]
+            raise ValueError(
+                f"--data-dir {args.data_dir}: the images are {h}x{w}; --dataset mnist trains "
+                "on 28x28 images (MNIST's format), which every job that reads the run "
+                "(train.sample, latent, evaluate) builds its generator for. Resize them to "
+                "28x28, or save them as PNG/JPEG and use --dataset folder --image-size 32 or 64"
+            )
+        if len(images) == 0:
+            raise ValueError(f"--data-dir {args.data_dir} holds no images (its training split)")
+        bad = labels[labels > 9]
+        if len(bad):  # IDX labels are bytes: 0-255
+            raise ValueError(
+                f"--data-dir {args.data_dir}: label {int(bad[0])} is not a digit 0-9 "
+                f"({len(bad)} such labels)"
+            )
     return mgdata.to_unit_range(images), labels.astype(np.int64)
+
+
+LABEL_KEYS = ("labels", "y_train", "y_test")
+
+
+def check_label_files(data_dir: str) -> None:
+    """Refuse the labels of an .npz that --data-dir names (or the one npz of its folder)
+    unless they are integers 0-9, naming the file, the key and a bad value: the loader
+    stores them as bytes, which would turn 265 into 9 and -1 into 255."""
+    import zipfile
+    import zlib
+
+    root = Path(data_dir).expanduser()
+    if root.is_dir():
+        if any(root.glob("train-images*")):
+            return  # IDX files: their labels are bytes, checked once loaded
+        npzs = sorted(root.glob("*.npz"))
+        named = [p for p in npzs if p.name == "mnist.npz"]
+        candidates = named or (npzs if len(npzs) == 1 else [])
+    else:
+        candidates = [root] if root.is_file() else []
+    for path in candidates:
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                keys = [k for k in LABEL_KEYS if k in getattr(f, "files", ())]
+                arrays = {k: f[k] for k in keys}
+        except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile):
+            return  # the loader refuses it by name
+        for key, y in arrays.items():
+            if y.dtype.kind not in "ui":
+                raise ValueError(
+                    f"{path}: '{key}' must hold integer labels 0-9, got dtype {y.dtype}"
+                )
+            bad = y[(y < 0) | (y > 9)]
+            if len(bad):
+                raise ValueError(
+                    f"{path}: '{key}' holds label {int(bad[0])}, not a digit 0-9 "
+                    f"({len(bad)} of {len(y)} labels out of range)"
+                )
 
 
 def make_optimizer(
@@ -549,6 +635,29 @@ def fill_defaults(args: argparse.Namespace) -> None:
             args.image_size = 64
         if getattr(args, "grayscale", None) is None:
             args.grayscale = False
+    if (
+        new
+        and getattr(args, "betas", None) is not None
+        and OBJECTIVES[args.loss].optimizer != "adam"
+    ):
+        b1, b2 = args.betas
+        raise ValueError(
+            f"--betas {b1:g} {b2:g} sets Adam's betas; --loss {args.loss} trains with "
+            f"{OBJECTIVES[args.loss].optimizer}, which has none: drop it"
+        )
+    if new and getattr(args, "steps_per_epoch", None) is not None and not toy:
+        raise ValueError(
+            f"--steps-per-epoch {args.steps_per_epoch} sets the epoch of the 2-D data; an "
+            f"epoch of --dataset {args.dataset} is one pass over its images: drop it"
+        )
+    eval_samples = getattr(args, "eval_samples", None)
+    if new and eval_samples and args.dataset == "folder":
+        raise ValueError(
+            f"--eval-samples {eval_samples}: --dataset folder runs are not scored (only "
+            "digits and the 2-D mixtures are): drop it"
+        )
+    if getattr(args, "eval_samples", None) is None:
+        args.eval_samples = 2000
     noise_steps = getattr(args, "instance_noise_steps", None)
     if new and noise_steps is not None and not (getattr(args, "instance_noise", 0.0) or 0.0):
         raise ValueError(
@@ -1022,10 +1131,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        run_dir = train(args, scaffold.given_flags(parser, argv), parser)
+        with common.signals_raise():
+            run_dir = train(args, scaffold.given_flags(parser, argv), parser)
     except scaffold.Interrupted as exc:
         print(f"train.gan: {exc}", file=sys.stderr)
         return exc.exit_status
+    except KeyboardInterrupt as exc:  # outside the training loop: start-up, the end
+        return scaffold.interrupted_outside_loop("train.gan", exc, args)
     except common.TRAINING_ERRORS as exc:
         print(f"train.gan: error: {common.error_message(exc)}", file=sys.stderr)
         return 1

@@ -21,6 +21,7 @@ from models.mixture import MixtureLatent
 from models.mlp_gan import ImageMLPGenerator, MLPDiscriminator, MLPGenerator
 from models.pacgan import Packed
 from train import common
+from train.run import check_weights
 
 # the 2-D Gaussian mixtures: --dataset name -> (sampler, centres)
 TOY = {
@@ -79,8 +80,22 @@ def load_generator(run_dir: str | Path, device: str) -> tuple[argparse.Namespace
     """A finished (or interrupted) run's arguments and its generator, in eval mode."""
     saved = common.load_run(run_dir, "train.gan")
     args = argparse.Namespace(**saved["args"])
-    G, _ = build_models(args, OBJECTIVES[args.loss], data_shape(args))
-    G.load_state_dict(saved["state"]["G"])
+    path = common.checkpoint_path(run_dir) if Path(run_dir).is_dir() else Path(run_dir)
+    check_weights({k: saved["state"].get(k) for k in ("G", "ema_G")}, path, "")
+    shape = data_shape(args)
+    G, _ = build_models(args, OBJECTIVES[args.loss], shape)
+    try:
+        G.load_state_dict(saved["state"]["G"])
+    except (RuntimeError, KeyError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(
+            f"{path}: the generator's weights do not fit the --model {args.model} network its "
+            f"settings build for {'x'.join(map(str, shape))} data ({first}); the run's "
+            "settings or data do not match its checkpoint"
+        ) from None
+    # which point of the run the weights are from, for the figures that describe them
+    args.checkpoint_step = int(saved["state"].get("step", -1))
+    args.checkpoint_epoch = int(saved["state"].get("epoch", -1))
     if "ema_G" in saved["state"]:  # trained with --ema: the averaged weights
         ema = mg.optim.EMA(G.parameters())
         ema.load_state_dict(saved["state"]["ema_G"])

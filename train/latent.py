@@ -99,6 +99,50 @@ def latent_mass(modes: np.ndarray, extent: float, n_modes: int) -> np.ndarray:
     return np.bincount(modes[good], weights=density[good], minlength=n_modes)
 
 
+def _check_out_folder(
+    out: Path, run_dir: Path, names: list[str], run_args: argparse.Namespace
+) -> None:
+    """Refuse an --out folder that is a run folder, lies inside another run's folder (or
+    in a folder a job writes in this run's), or inside the run's training data; and one
+    already holding a file of these `names` that no job wrote (earlier pictures of the
+    jobs are replaced)."""
+    target = out.resolve()
+    if common._is_run_folder(target):
+        raise ValueError(
+            f"--out {out} is a run folder; its pictures would mix with that run's files: give "
+            f"a folder of their own (default: {run_dir / 'latent'})"
+        )
+    own = (run_dir / "latent").resolve()
+    found = common.run_folder_of(target / "_")
+    if found is not None and target != own:
+        folder, rel = found
+        if folder != run_dir.resolve():
+            raise ValueError(
+                f"--out {out} is inside the run folder {folder}; the pictures would mix with "
+                "that run's files: give a folder outside it"
+            )
+        if common._job_output(rel):
+            raise ValueError(
+                f"--out {out} is a folder a job writes in the run {run_dir} "
+                f"({rel.parts[0]}); give another folder (default: {run_dir / 'latent'})"
+            )
+    data = getattr(run_args, "data_dir", None)
+    if isinstance(data, str) and data.strip() and Path(data).expanduser().is_dir():
+        src = Path(data).expanduser().resolve()
+        if target == src or src in target.parents:
+            raise ValueError(
+                f"--out {out} is inside the training data of the run (--data-dir {data}); "
+                "give another folder"
+            )
+    held = [n for n in names if (out / n).exists() and not common.png_of_a_job(out / n)]
+    held = [] if target == own else held  # the run's own latent/: this job's pictures
+    if held:
+        raise ValueError(
+            f"--out {out} already holds {', '.join(held)}, not pictures of this job; writing "
+            "there would replace them: move them first, or give another folder"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=jobs.prog("train.latent"), description=__doc__.split("\n")[0])
     p.add_argument(
@@ -108,15 +152,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=common.path_arg, default=None, metavar="DIR", help="default: RUN_DIR/latent"
     )
     p.add_argument(
-        "--rows", type=common.int_in(1, MAX_GRID), default=8, help="interpolation rows (default: 8)"
+        "--rows",
+        type=common.int_in(1, MAX_GRID),
+        default=None,
+        help="interpolation rows; image runs (default: 8)",
     )
     p.add_argument(
-        "--steps", type=common.int_in(2, MAX_GRID), default=10, help="images per row (default: 10)"
+        "--steps",
+        type=common.int_in(2, MAX_GRID),
+        default=None,
+        help="images per row; image runs (default: 10)",
     )
     p.add_argument(
-        "--from-digit", type=common.int_in(0, 9), default=1, help="arithmetic's A and B digit"
+        "--from-digit",
+        type=common.int_in(0, 9),
+        default=None,
+        help="arithmetic's A and B digit; unconditional digit runs (default: 1)",
     )
-    p.add_argument("--to-digit", type=common.int_in(0, 9), default=7, help="arithmetic's C digit")
+    p.add_argument(
+        "--to-digit",
+        type=common.int_in(0, 9),
+        default=None,
+        help="arithmetic's C digit; unconditional digit runs (default: 7)",
+    )
+
     p.add_argument("--seed", type=common.SEED, default=0, help="latent seed (default: 0)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     return p
@@ -125,7 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        print(explore(args))
+        with common.signals_raise():
+            print(explore(args))
+    except KeyboardInterrupt as exc:
+        return common.interrupted(JOB, exc, "each picture is written whole or not at all")
     except common.TRAINING_ERRORS as exc:
         print(f"{JOB}: error: {common.error_message(exc)}", file=sys.stderr)
         return 1
@@ -140,6 +202,24 @@ def explore(args: argparse.Namespace) -> str:
         raise ValueError(f"--out {out} is a file; give a folder for the pictures")
     device = common.resolve_device(args.device)
     run_args, G = load_generator(args.run_dir, device)
+    toy = run_args.dataset in TOY
+    arithmetic = run_args.dataset == "mnist" and run_args.model != "cgan"
+    for dest, default in (("rows", 8), ("steps", 10), ("from_digit", 1), ("to_digit", 7)):
+        value = getattr(args, dest)
+        if value is not None and (toy or (dest.endswith("digit") and not arithmetic)):
+            what = (
+                f"the 2-D run {args.run_dir} (--dataset {run_args.dataset}) gets latent_map.png "
+                "only"
+                if toy
+                else f"the vector arithmetic is drawn for unconditional digit runs only, and "
+                f"{args.run_dir} is --model {run_args.model} --dataset {run_args.dataset}"
+            )
+            raise ValueError(f"--{dest.replace('_', '-')} {value} has no use: {what}; drop it")
+        if value is None:
+            setattr(args, dest, default)
+    names = ["latent_map.png"] if toy else ["interp_linear.png", "interp_slerp.png"]
+    names += ["arithmetic.png"] * arithmetic + ["nearest.png"] * (run_args.dataset == "mnist")
+    _check_out_folder(out, Path(args.run_dir), names, run_args)
     if run_args.dataset in TOY:
         _, centres_of = TOY[run_args.dataset]
         centres = centres_of()

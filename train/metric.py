@@ -56,6 +56,8 @@ DEFAULTS = {
     "ema": 0.0,
     "shift": 2,
     "retrieve_from": "output",
+    "batch_size": 64,
+    "loss_form": "plain",
 }
 DEFAULT_MARGIN = {"siamese": 1.0, "triplet": 0.5}
 # the triplet model's defaults per --split, each measured on three training seeds
@@ -135,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--loss-form",
         choices=LOSS_FORMS,
-        default="plain",
+        default=None,
         help="contrastive loss on d (plain) or d^2 as Hadsell et al. 2006 (squared) "
         "(siamese model; default: plain)",
     )
@@ -171,12 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps",
         type=common.positive_int,
         default=None,
-        help="stop after this many optimizer steps (mid-epoch is fine; resumable)",
+        help="stop after this many optimizer steps (mid-epoch is fine; resumable); the run "
+        "also ends at --epochs, so a --steps past its last epoch is refused",
     )
     p.add_argument(
         "--batch-size",
         type=common.int_in(2, MAX_BATCH),
-        default=64,
+        default=None,
         help="pairs per step (siamese; default: 64)",
     )
     p.add_argument(
@@ -279,9 +282,20 @@ def parse_classes(text: str) -> list[int]:
     try:
         for part in text.split(","):
             lo, _, hi = part.strip().partition("-")
+            if int(hi or lo) < int(lo):
+                reversed_range = part.strip()
+                break
             out.update(range(int(lo), int(hi or lo) + 1))
+        else:
+            reversed_range = None
     except ValueError:
         raise ValueError(f"--train-classes {text!r}: expected digits like 0-4 or 0,2,4") from None
+    if reversed_range is not None:
+        lo, _, hi = reversed_range.partition("-")
+        raise ValueError(
+            f"--train-classes {text!r}: the range {reversed_range} is empty (it runs "
+            f"backwards); write {hi.strip()}-{lo.strip()}"
+        )
     if not out or min(out) < 0 or max(out) > 9:
         raise ValueError(f"--train-classes {text!r}: digits must lie in 0-9")
     return sorted(out)
@@ -300,6 +314,14 @@ def fill_defaults(args: argparse.Namespace) -> None:
     """The flags left at None take the triplet recipe of --split (RECIPES), else DEFAULTS;
     under --dry-run a triplet batch keeps K = 16, which its tiny data holds. A resumed run
     holds its settings, and one it lacks predates its flag: DEFAULTS, what ran then."""
+    if args.model == "triplet" and not args.resume:  # flags of the siamese pairs: no use here
+        for dest in ("batch_size", "loss_form"):
+            if getattr(args, dest, None) is not None:
+                flag = "--" + dest.replace("_", "-")
+                raise ValueError(
+                    f"{flag} {getattr(args, dest)} applies to --model siamese; --model triplet "
+                    "trains on --classes-per-batch x --samples-per-class images: drop it"
+                )
     if args.model == "siamese" and not args.resume:  # flags of the triplet batch: no use here
         for dest in ("mining", "classes_per_batch", "samples_per_class"):
             if getattr(args, dest, None) is not None:
@@ -486,6 +508,12 @@ class Run:
         # --lr-decay's horizon: --steps only stops early, so a run stopped by --steps and
         # extended follows the same schedule
         self.planned = self.epochs * self.batches_per_epoch
+        if args.steps is not None and args.steps > self.planned and not args.dry_run:
+            raise ValueError(
+                f"--steps {args.steps} is past the end of the run: --epochs {self.epochs} is "
+                f"{self.planned} steps; a run ends at whichever comes first, so raise --epochs "
+                "too (or drop --steps)"
+            )
         self.last_eval: tuple[np.ndarray, dict[str, float]] | None = None
         self.session: tdist.Session | None = None  # set by train() under --distributed
 
@@ -771,10 +799,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        run_dir, result = train(args, scaffold.given_flags(parser, argv), parser)
+        with common.signals_raise():
+            run_dir, result = train(args, scaffold.given_flags(parser, argv), parser)
     except scaffold.Interrupted as exc:
         print(f"train.metric: {exc}", file=sys.stderr)
         return exc.exit_status
+    except KeyboardInterrupt as exc:  # outside the training loop: start-up, the final figures
+        return scaffold.interrupted_outside_loop("train.metric", exc, args)
     except common.TRAINING_ERRORS as exc:
         print(f"train.metric: error: {common.error_message(exc)}", file=sys.stderr)
         return 1

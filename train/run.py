@@ -41,22 +41,15 @@ CONFIG_NAME = "config.json"
 LOG_NAME = "metrics.jsonl"
 LOCK_NAME = ".lock"
 REPLACED_NAME = ".replaced"  # --overwrite: the old run, kept until the new one commits
-# every file or folder any job writes into a run folder: the training jobs' checkpoint,
-# config, log and pictures, train.evaluate's eval.json, train.latent's latent/. A new run
+# every file or folder any job writes into a run folder (see train/common.py). A new run
 # refuses a folder holding one of them (without --overwrite, which moves them all aside).
-RUN_OUTPUTS = (
-    common.CHECKPOINT_NAME,
-    LOG_NAME,
-    CONFIG_NAME,
-    "samples.png",
-    "samples",
-    "losses.png",
-    "eval.json",
-    "latent",
-    "pca.png",
-    "retrieval.png",
-    "curves.png",
-)
+RUN_OUTPUTS = common.RUN_OUTPUTS
+# the files that describe one checkpoint: eval.json (train.evaluate's scores, which record
+# the step and the checkpoint file they are of; train.metric's final figures, which record
+# its steps) and the pictures train.metric draws with it. A resumed run that commits a newer
+# checkpoint removes them (`_remove_stale_results`), so that no score sits beside a
+# checkpoint it does not describe; the per-epoch figures stay in the log.
+RESULTS = ("eval.json", "pca.png", "retrieval.png", "curves.png")
 # flags that may differ from the stored run on --resume (checked by `_may_change`)
 MAY_CHANGE = ("epochs", "steps", "device")
 # flags about where to write, not settings of the run
@@ -155,6 +148,13 @@ def resolve_args(
             f"--resume {run_dir} --overwrite: choose one (continue the run, or start over "
             f"with --out {run_dir} --overwrite)"
         )
+    if run_dir.exists() and not run_dir.is_dir():
+        hint = (
+            f"; give its folder: --resume {run_dir.parent}"
+            if run_dir.name in (common.CHECKPOINT_NAME, CONFIG_NAME)
+            else ""
+        )
+        raise ValueError(f"--resume {run_dir} is a file, not a run folder{hint}")
     if not common.checkpoint_path(run_dir).is_file():
         holder = RunLock(run_dir).holder()
         if holder is not None:  # a live run that has not committed its first checkpoint
@@ -580,6 +580,48 @@ def non_finite(tree: Any, name: str = "") -> list[tuple[str, int, int, int]]:
     return [(name, n_nan, n_inf, int(a.size))] if n_nan or n_inf else []
 
 
+def describe_non_finite(bad: list[tuple[str, int, int, int]]) -> str:
+    """`non_finite`'s findings in words: 'G.w has 3 NaN of 64 values, ...'."""
+    shown = ", ".join(f"{n} has {_count(a, b)} of {s} values" for n, a, b, s in bad[:4])
+    return shown + (f" and {len(bad) - 4} more tensors" if len(bad) > 4 else "")
+
+
+def check_weights(tree: Any, path: str | Path, what: str) -> None:
+    """Refuse (ValueError naming the file and the tensors) weights holding NaN or inf:
+    a corrupt or hand-edited checkpoint, which no run saves."""
+    bad = non_finite(tree, what)
+    if bad:
+        raise ValueError(
+            f"{path}: the checkpoint is corrupt: {describe_non_finite(bad)} (a run never saves "
+            "non-finite weights); put a good copy back, or train the run again"
+        )
+
+
+def run_data(run_dir: str | Path) -> list[str]:
+    """The training data a run reads (its --data-dir), for the output checks of the jobs
+    that read the run: no output may land on it."""
+    try:
+        config = read_config(Path(run_dir))
+    except (OSError, ValueError, KeyError):
+        return []
+    data = config.get("data_dir") if isinstance(config, dict) else None
+    return [data] if isinstance(data, str) and data.strip() else []
+
+
+def interrupted_outside_loop(job: str, exc: BaseException, args: argparse.Namespace) -> int:
+    """A training job's answer to Ctrl-C/SIGTERM outside its training loop (start-up, the
+    final evaluation): one line saying what the run folder holds; the exit status."""
+    folder = getattr(args, "resume", None) or getattr(args, "out", None)
+    if folder and common.checkpoint_path(folder).is_file():
+        written = (
+            f"{common.checkpoint_path(folder)} is intact: continue (or finish) the run with "
+            f"--resume {folder}"
+        )
+    else:
+        written = "no checkpoint was written"
+    return common.interrupted(job, exc, written)
+
+
 def _count(n_nan: int, n_inf: int) -> str:
     parts = [f"{n_nan} NaN"] * bool(n_nan) + [f"{n_inf} infinite"] * bool(n_inf)
     return " and ".join(parts)
@@ -757,6 +799,12 @@ class RunFolder:
                     f"{self.checkpoint}: the checkpoint's state has no {key!r}; not a complete "
                     "checkpoint (put the run's own back or start a new run with --out)"
                 )
+        bad = non_finite(state)
+        if bad:
+            raise ValueError(
+                f"{self.checkpoint} is corrupt: {describe_non_finite(bad)} (a run never saves "
+                "such a checkpoint); put a good copy back or start a new run with --out"
+            )
         self.last_good = int(state["step"])
         if "log" in self.saved:
             self.log = [dict(r) for r in self.saved["log"]]
@@ -804,15 +852,14 @@ class RunFolder:
         holding NaN or inf is refused with a FloatingPointError naming the tensors."""
         bad = non_finite(state)
         if bad:
-            shown = ", ".join(f"{n} has {_count(a, b)} of {s} values" for n, a, b, s in bad[:4])
-            more = f" and {len(bad) - 4} more tensors" if len(bad) > 4 else ""
+            shown = describe_non_finite(bad)
             where = (
                 f"the last good checkpoint is {self.checkpoint} (step {self.last_good})"
                 if self.last_good is not None
                 else "no checkpoint has been saved yet"
             )
             raise FloatingPointError(
-                f"the training state went non-finite by step {state['step']}: {shown}{more}; "
+                f"the training state went non-finite by step {state['step']}: {shown}; "
                 f"not saved: {where}"
             )
         self.restored()  # a job that did not say so: its state is restored by now
@@ -820,10 +867,33 @@ class RunFolder:
         args = {k: v for k, v in vars(self.args).items() if k != "resume"}
         with _disk_errors(self.checkpoint, self):
             common.save_checkpoint(self.checkpoint, {"args": args, "state": state, "log": log})
+        if self.last_good is not None and int(state["step"]) != self.last_good:
+            _remove_stale_results(self.path, int(state["step"]))
         self.log, self.last_good = log, int(state["step"])
         shutil.rmtree(self.path / REPLACED_NAME, ignore_errors=True)
         if record is not None:
             self._write_log()
+
+
+def _remove_stale_results(run_dir: Path, step: int) -> None:
+    """Remove the results that describe an older checkpoint than the one of `step` just
+    committed: an eval.json recording another step (train.evaluate's "step" and
+    "checkpoint", train.metric's "steps"), with train.metric's pictures drawn beside it.
+    An eval.json that records neither is left alone: nothing says what it describes."""
+    path = run_dir / "eval.json"
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return
+    if not isinstance(result, dict):
+        return
+    of = result.get("step", result.get("steps"))
+    if of == step or (of is None and not isinstance(result.get("checkpoint"), dict)):
+        return
+    names = RESULTS if "steps" in result else ("eval.json",)
+    for name in names:
+        _remove(run_dir / name)
+    note(f"{run_dir}: removed {', '.join(n for n in names)}: they described step {of}")
 
 
 def _plain_record(record: Mapping[str, Any]) -> dict[str, Any]:

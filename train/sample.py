@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--png", type=common.path_arg, metavar="FILE.png", default=None, help="also write a picture"
     )
+
     return p
 
 
@@ -59,8 +60,9 @@ def write_samples(path: Path, samples: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
     try:
-        np.savez(tmp, samples=samples)
-        os.replace(tmp, path)
+        with common.naming_errors(path):
+            np.savez(tmp, samples=samples)
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -68,10 +70,24 @@ def write_samples(path: Path, samples: np.ndarray) -> None:
 def run(args: argparse.Namespace) -> str:
     """Sample as `args` say; returns what was written, in words."""
     args.run_dir = scaffold.open_run(args.run_dir)
-    out = common.check_output(args.out, "--out", run_dir=args.run_dir)
+    data = scaffold.run_data(args.run_dir)
+    out = common.check_output(
+        args.out,
+        "--out",
+        run_dir=args.run_dir,
+        ours=lambda p: common.npz_of(p, "samples"),
+        data=data,
+    )
     png = None
     if args.png:
-        png = common.check_output(args.png, "--png", inputs=[out], run_dir=args.run_dir)
+        if Path(args.png).resolve() == out.resolve():
+            raise ValueError(
+                f"--png {args.png} is also the --out file; give the picture and the samples "
+                "two different names"
+            )
+        png = common.check_output(
+            args.png, "--png", run_dir=args.run_dir, ours=common.png_of_a_job, data=data
+        )
     device = common.resolve_device(args.device)
     run_args, G = load_generator(args.run_dir, device)
     labels = None
@@ -97,7 +113,10 @@ def run(args: argparse.Namespace) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        written = run(args)
+        with common.signals_raise():
+            written = run(args)
+    except KeyboardInterrupt as exc:
+        return common.interrupted(JOB, exc, "no file was left half-written")
     except common.TRAINING_ERRORS as exc:
         print(f"{JOB}: error: {common.error_message(exc)}", file=sys.stderr)
         return 1
