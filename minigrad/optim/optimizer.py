@@ -140,6 +140,35 @@ class Optimizer:
                 )
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient, as PyTorch's `step`: the
+        closure, if given, first re-evaluates the loss, and `step` returns what it returns.
+        Each optimizer's rule is its `_update`; the loop over groups and parameters is here."""
+        loss = _closure_loss(closure)
+        state, update = self.state, self._update
+        for group in self._groups():
+            has_state = self._has_state(group)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                st = None
+                if has_state:
+                    st = state[p]
+                    if not st:
+                        self._init_state(p, group, st)
+                update(p, group, st)
+                p._vc.value += 1  # p._version += 1, without the cost of its property
+        return loss
+
+    def _has_state(self, group: dict[str, Any]) -> bool:
+        """Whether the parameters of `group` keep state (all but plain SGD's do)."""
+        return True
+
+    def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        """Fill `state`, p's empty state, before its first update."""
+
+    def _update(self, p: Tensor, group: dict[str, Any], state: dict[str, Any] | None) -> None:
+        """Update `p._data` in place from `p.grad` with the settings of `group` (numbers,
+        as `_groups` gives them) and p's `state`."""
         raise NotImplementedError
 
     def _groups(self) -> Iterator[dict[str, Any]]:
@@ -363,32 +392,27 @@ class SGD(Optimizer):
             ),
         )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = _closure_loss(closure)
-        for g in self._groups():
-            lr, mom, damp = g["lr"], g["momentum"], g["dampening"]
-            nesterov, wd, maximize = g["nesterov"], g["weight_decay"], g["maximize"]
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                # the array module only when needed: plain SGD is the cheapest update
-                d = _grad(p, get_array_module(x), maximize, wd) if wd or maximize else p.grad._data
-                if mom:
-                    st = self.state[p]
-                    buf = st.get("momentum_buffer")
-                    if buf is None:
-                        buf = get_array_module(x).empty_like(x)
-                        buf[...] = d
-                        st["momentum_buffer"] = Tensor._make(buf, False)
-                    else:
-                        buf = buf._data
-                        buf *= mom
-                        buf += d if damp == 0 else (1 - damp) * d
-                    d = d + mom * buf if nesterov else buf
-                x -= lr * d
-                p._version += 1
-        return loss
+    def _has_state(self, group: dict[str, Any]) -> bool:
+        return bool(group["momentum"])  # plain SGD keeps no state, as in PyTorch
+
+    def _update(self, p: Tensor, group: dict[str, Any], state: dict[str, Any] | None) -> None:
+        x = p._data
+        wd, maximize, mom = group["weight_decay"], group["maximize"], group["momentum"]
+        # the array module only when needed: plain SGD is the cheapest update
+        d = _grad(p, get_array_module(x), maximize, wd) if wd or maximize else p.grad._data
+        if mom:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = get_array_module(x).empty_like(x)
+                buf[...] = d
+                state["momentum_buffer"] = Tensor._make(buf, False)
+            else:
+                buf = buf._data
+                buf *= mom
+                damp = group["dampening"]
+                buf += d if damp == 0 else (1 - damp) * d
+            d = d + mom * buf if group["nesterov"] else buf
+        x -= group["lr"] * d
 
 
 class Adam(Optimizer):
@@ -432,48 +456,40 @@ class Adam(Optimizer):
             ),
         )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = _closure_loss(closure)
-        for g in self._groups():
-            lr, (b1, b2), eps = g["lr"], g["betas"], g["eps"]
-            wd, amsgrad, maximize = g["weight_decay"], g["amsgrad"], g["maximize"]
-            decoupled = g["decoupled_weight_decay"]
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self.state[p]
-                if not st:
-                    st["step"] = _scalar(0.0)
-                    st["exp_avg"] = _zeros(x)
-                    st["exp_avg_sq"] = _zeros(x)
-                    if amsgrad:
-                        st["max_exp_avg_sq"] = _zeros(x)
-                t = _advance(st["step"])
-                if wd and decoupled:
-                    x *= 1 - lr * wd
-                d = _grad(p, xp, maximize, 0.0 if decoupled else wd)
-                m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-                # the step's one temporary (an array, also for 0-d parameters), reused below
-                tmp = xp.subtract(d, m, out=xp.empty_like(x))
-                tmp *= 1 - b1
-                m += tmp  # m.lerp_(d, 1 - b1), PyTorch's formula for weights below 0.5
-                xp.multiply(d, d, out=tmp)
-                tmp *= 1 - b2
-                v *= b2
-                v += tmp
-                if amsgrad:
-                    vmax = st["max_exp_avg_sq"]._data
-                    v = xp.maximum(vmax, v, out=vmax)
-                xp.sqrt(v, out=tmp)
-                tmp /= (1 - b2**t) ** 0.5  # PyTorch's spelling; sqrt may round differently
-                tmp += eps
-                xp.divide(m, tmp, out=tmp)
-                tmp *= lr / (1 - b1**t)
-                x -= tmp
-                p._version += 1
-        return loss
+    def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar(0.0)
+        state["exp_avg"] = _zeros(p._data)
+        state["exp_avg_sq"] = _zeros(p._data)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _zeros(p._data)
+
+    def _update(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
+        x = p._data
+        xp = get_array_module(x)
+        t = _advance(state["step"])
+        if wd and decoupled:
+            x *= 1 - lr * wd
+        d = _grad(p, xp, group["maximize"], 0.0 if decoupled else wd)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        # the step's one temporary (an array, also for 0-d parameters), reused below
+        tmp = xp.subtract(d, m, out=xp.empty_like(x))
+        tmp *= 1 - b1
+        m += tmp  # m.lerp_(d, 1 - b1), PyTorch's formula for weights below 0.5
+        xp.multiply(d, d, out=tmp)
+        tmp *= 1 - b2
+        v *= b2
+        v += tmp
+        if group["amsgrad"]:
+            vmax = state["max_exp_avg_sq"]._data
+            v = xp.maximum(vmax, v, out=vmax)
+        xp.sqrt(v, out=tmp)
+        tmp /= (1 - b2**t) ** 0.5  # PyTorch's spelling; sqrt may round differently
+        tmp += eps
+        xp.divide(m, tmp, out=tmp)
+        tmp *= lr / (1 - b1**t)
+        x -= tmp
 
 
 class AdamW(Adam):
@@ -542,55 +558,46 @@ class RMSprop(Optimizer):
             ),
         )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = _closure_loss(closure)
-        for g in self._groups():
-            lr, alpha, eps = g["lr"], g["alpha"], g["eps"]
-            wd, mom, centered = g["weight_decay"], g["momentum"], g["centered"]
-            maximize = g["maximize"]
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self.state[p]
-                if not st:
-                    st["step"] = _scalar(0.0)
-                    st["square_avg"] = _zeros(x)
-                    if mom > 0:
-                        st["momentum_buffer"] = _zeros(x)
-                    if centered:
-                        st["grad_avg"] = _zeros(x)
-                _advance(st["step"])
-                d = _grad(p, xp, maximize, wd)
-                sq = st["square_avg"]._data
-                # the step's one temporary (an array, also for 0-d parameters), reused below
-                tmp = xp.multiply(d, d, out=xp.empty_like(x))
-                tmp *= 1 - alpha
-                sq *= alpha
-                sq += tmp
-                if centered:
-                    ga = st["grad_avg"]._data
-                    xp.subtract(d, ga, out=tmp)
-                    tmp *= 1 - alpha
-                    ga += tmp  # ga.lerp_(d, 1 - alpha)
-                    xp.multiply(ga, ga, out=tmp)
-                    xp.subtract(sq, tmp, out=tmp)
-                    xp.sqrt(tmp, out=tmp)
-                else:
-                    xp.sqrt(sq, out=tmp)
-                tmp += eps
-                xp.divide(d, tmp, out=tmp)
-                if mom > 0:
-                    buf = st["momentum_buffer"]._data
-                    buf *= mom
-                    buf += tmp
-                    xp.multiply(buf, lr, out=tmp)
-                else:
-                    tmp *= lr
-                x -= tmp
-                p._version += 1
-        return loss
+    def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar(0.0)
+        state["square_avg"] = _zeros(p._data)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = _zeros(p._data)
+        if group["centered"]:
+            state["grad_avg"] = _zeros(p._data)
+
+    def _update(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        lr, alpha, eps, mom = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        x = p._data
+        xp = get_array_module(x)
+        _advance(state["step"])
+        d = _grad(p, xp, group["maximize"], group["weight_decay"])
+        sq = state["square_avg"]._data
+        # the step's one temporary (an array, also for 0-d parameters), reused below
+        tmp = xp.multiply(d, d, out=xp.empty_like(x))
+        tmp *= 1 - alpha
+        sq *= alpha
+        sq += tmp
+        if group["centered"]:
+            ga = state["grad_avg"]._data
+            xp.subtract(d, ga, out=tmp)
+            tmp *= 1 - alpha
+            ga += tmp  # ga.lerp_(d, 1 - alpha)
+            xp.multiply(ga, ga, out=tmp)
+            xp.subtract(sq, tmp, out=tmp)
+            xp.sqrt(tmp, out=tmp)
+        else:
+            xp.sqrt(sq, out=tmp)
+        tmp += eps
+        xp.divide(d, tmp, out=tmp)
+        if mom > 0:
+            buf = state["momentum_buffer"]._data
+            buf *= mom
+            buf += tmp
+            xp.multiply(buf, lr, out=tmp)
+        else:
+            tmp *= lr
+        x -= tmp
 
 
 class Adadelta(Optimizer):
@@ -620,43 +627,35 @@ class Adadelta(Optimizer):
             dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize, **switches),
         )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = _closure_loss(closure)
-        for g in self._groups():
-            lr, rho, eps = g["lr"], g["rho"], g["eps"]
-            wd, maximize = g["weight_decay"], g["maximize"]
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self.state[p]
-                if not st:
-                    st["step"] = _scalar(0.0)
-                    st["square_avg"] = _zeros(x)
-                    st["acc_delta"] = _zeros(x)
-                _advance(st["step"])
-                d = _grad(p, xp, maximize, wd)
-                sq, acc = st["square_avg"]._data, st["acc_delta"]._data
-                tmp = xp.multiply(d, d, out=xp.empty_like(x))
-                tmp *= 1 - rho
-                sq *= rho
-                sq += tmp
-                std = xp.add(sq, eps, out=tmp)
-                xp.sqrt(std, out=std)
-                # the update needs a second array: sqrt(acc + eps) / std * d
-                delta = xp.add(acc, eps, out=xp.empty_like(x))
-                xp.sqrt(delta, out=delta)
-                delta /= std
-                delta *= d
-                xp.multiply(delta, delta, out=tmp)
-                tmp *= 1 - rho
-                acc *= rho
-                acc += tmp
-                delta *= lr
-                x -= delta
-                p._version += 1
-        return loss
+    def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar(0.0)
+        state["square_avg"] = _zeros(p._data)
+        state["acc_delta"] = _zeros(p._data)
+
+    def _update(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        lr, rho, eps = group["lr"], group["rho"], group["eps"]
+        x = p._data
+        xp = get_array_module(x)
+        _advance(state["step"])
+        d = _grad(p, xp, group["maximize"], group["weight_decay"])
+        sq, acc = state["square_avg"]._data, state["acc_delta"]._data
+        tmp = xp.multiply(d, d, out=xp.empty_like(x))
+        tmp *= 1 - rho
+        sq *= rho
+        sq += tmp
+        std = xp.add(sq, eps, out=tmp)
+        xp.sqrt(std, out=std)
+        # the update needs a second array: sqrt(acc + eps) / std * d
+        delta = xp.add(acc, eps, out=xp.empty_like(x))
+        xp.sqrt(delta, out=delta)
+        delta /= std
+        delta *= d
+        xp.multiply(delta, delta, out=tmp)
+        tmp *= 1 - rho
+        acc *= rho
+        acc += tmp
+        delta *= lr
+        x -= delta
 
 
 class Adagrad(Optimizer):
@@ -704,40 +703,29 @@ class Adagrad(Optimizer):
         )
         for g in self.param_groups:
             for p in g["params"]:
-                self._init_state(p, initial_accumulator_value)
+                self._init_state(p, g, self.state[p])
 
-    def _init_state(self, p: Tensor, value: float) -> dict[str, Any]:
-        st = self.state[p]
-        st["step"] = _scalar(0.0)
-        st["sum"] = Tensor._make(get_array_module(p._data).full_like(p._data, value), False)
-        return st
+    def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        # also for a group added later: PyTorch reads the optimizer's default, not the group's
+        value = self.defaults["initial_accumulator_value"]
+        state["step"] = _scalar(0.0)
+        state["sum"] = Tensor._make(get_array_module(p._data).full_like(p._data, value), False)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = _closure_loss(closure)
-        for g in self._groups():
-            lr, lr_decay, eps = g["lr"], g["lr_decay"], g["eps"]
-            wd, maximize = g["weight_decay"], g["maximize"]
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self.state[p]
-                if not st:  # a group added later: PyTorch reads the optimizer's default
-                    st = self._init_state(p, self.defaults["initial_accumulator_value"])
-                t = _advance(st["step"])
-                d = _grad(p, xp, maximize, wd)
-                clr = lr / (1 + (t - 1) * lr_decay)
-                s = st["sum"]._data
-                tmp = xp.multiply(d, d, out=xp.empty_like(x))
-                s += tmp
-                xp.sqrt(s, out=tmp)
-                tmp += eps
-                xp.divide(d, tmp, out=tmp)
-                tmp *= clr
-                x -= tmp
-                p._version += 1
-        return loss
+    def _update(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+        x = p._data
+        xp = get_array_module(x)
+        t = _advance(state["step"])
+        d = _grad(p, xp, group["maximize"], group["weight_decay"])
+        clr = lr / (1 + (t - 1) * lr_decay)
+        s = state["sum"]._data
+        tmp = xp.multiply(d, d, out=xp.empty_like(x))
+        s += tmp
+        xp.sqrt(s, out=tmp)
+        tmp += eps
+        xp.divide(d, tmp, out=tmp)
+        tmp *= clr
+        x -= tmp
 
 
 class Adamax(Optimizer):
@@ -766,36 +754,28 @@ class Adamax(Optimizer):
             dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, **switches),
         )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = _closure_loss(closure)
-        for g in self._groups():
-            lr, (b1, b2), eps = g["lr"], g["betas"], g["eps"]
-            wd, maximize = g["weight_decay"], g["maximize"]
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self.state[p]
-                if not st:
-                    st["step"] = _scalar(0.0)
-                    st["exp_avg"] = _zeros(x)
-                    st["exp_inf"] = _zeros(x)
-                t = _advance(st["step"])
-                d = _grad(p, xp, maximize, wd)
-                m, u = st["exp_avg"]._data, st["exp_inf"]._data
-                tmp = xp.subtract(d, m, out=xp.empty_like(x))
-                tmp *= 1 - b1
-                m += tmp  # m.lerp_(d, 1 - b1)
-                xp.abs(d, out=tmp)
-                tmp += eps
-                u *= b2
-                xp.maximum(u, tmp, out=u)
-                xp.divide(m, u, out=tmp)
-                tmp *= lr / (1 - b1**t)
-                x -= tmp
-                p._version += 1
-        return loss
+    def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar(0.0)
+        state["exp_avg"] = _zeros(p._data)
+        state["exp_inf"] = _zeros(p._data)
+
+    def _update(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        x = p._data
+        xp = get_array_module(x)
+        t = _advance(state["step"])
+        d = _grad(p, xp, group["maximize"], group["weight_decay"])
+        m, u = state["exp_avg"]._data, state["exp_inf"]._data
+        tmp = xp.subtract(d, m, out=xp.empty_like(x))
+        tmp *= 1 - b1
+        m += tmp  # m.lerp_(d, 1 - b1)
+        xp.abs(d, out=tmp)
+        tmp += eps
+        u *= b2
+        xp.maximum(u, tmp, out=u)
+        xp.divide(m, u, out=tmp)
+        tmp *= lr / (1 - b1**t)
+        x -= tmp
 
 
 class NAdam(Optimizer):
@@ -836,52 +816,45 @@ class NAdam(Optimizer):
             ),
         )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = _closure_loss(closure)
-        for g in self._groups():
-            lr, (b1, b2), eps = g["lr"], g["betas"], g["eps"]
-            wd, maximize, decay = g["weight_decay"], g["maximize"], g["momentum_decay"]
-            decoupled = g["decoupled_weight_decay"]
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self.state[p]
-                if not st:
-                    st["step"] = _scalar(0.0)
-                    st["mu_product"] = _scalar(1.0)
-                    st["exp_avg"] = _zeros(x)
-                    st["exp_avg_sq"] = _zeros(x)
-                t = _advance(st["step"])
-                if wd and decoupled:
-                    x *= 1 - lr * wd
-                d = _grad(p, xp, maximize, 0.0 if decoupled else wd)
-                mu = b1 * (1.0 - 0.5 * 0.96 ** (t * decay))
-                mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * decay))
-                mp = st["mu_product"]._data
-                mp *= mu  # in the state's own dtype, as PyTorch's 0-d tensor
-                mu_product = float(mp)
-                m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-                tmp = xp.subtract(d, m, out=xp.empty_like(x))
-                tmp *= 1 - b1
-                m += tmp  # m.lerp_(d, 1 - b1)
-                xp.multiply(d, d, out=tmp)
-                tmp *= 1 - b2
-                v *= b2
-                v += tmp
-                # the update needs a second array: two addcdivs over the same denominator
-                denom = xp.divide(v, 1 - b2**t, out=tmp)
-                xp.sqrt(denom, out=denom)
-                denom += eps
-                q = xp.divide(d, denom, out=xp.empty_like(x))
-                q *= -lr * (1.0 - mu) / (1.0 - mu_product)
-                x += q
-                xp.divide(m, denom, out=q)
-                q *= (-lr * mu_next) / (1.0 - mu_product * mu_next)
-                x += q
-                p._version += 1
-        return loss
+    def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar(0.0)
+        state["mu_product"] = _scalar(1.0)
+        state["exp_avg"] = _zeros(p._data)
+        state["exp_avg_sq"] = _zeros(p._data)
+
+    def _update(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
+        decay = group["momentum_decay"]
+        x = p._data
+        xp = get_array_module(x)
+        t = _advance(state["step"])
+        if wd and decoupled:
+            x *= 1 - lr * wd
+        d = _grad(p, xp, group["maximize"], 0.0 if decoupled else wd)
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * decay))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * decay))
+        mp = state["mu_product"]._data
+        mp *= mu  # in the state's own dtype, as PyTorch's 0-d tensor
+        mu_product = float(mp)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        tmp = xp.subtract(d, m, out=xp.empty_like(x))
+        tmp *= 1 - b1
+        m += tmp  # m.lerp_(d, 1 - b1)
+        xp.multiply(d, d, out=tmp)
+        tmp *= 1 - b2
+        v *= b2
+        v += tmp
+        # the update needs a second array: two addcdivs over the same denominator
+        denom = xp.divide(v, 1 - b2**t, out=tmp)
+        xp.sqrt(denom, out=denom)
+        denom += eps
+        q = xp.divide(d, denom, out=xp.empty_like(x))
+        q *= -lr * (1.0 - mu) / (1.0 - mu_product)
+        x += q
+        xp.divide(m, denom, out=q)
+        q *= (-lr * mu_next) / (1.0 - mu_product * mu_next)
+        x += q
 
 
 class RAdam(Optimizer):
@@ -916,57 +889,45 @@ class RAdam(Optimizer):
             ),
         )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = _closure_loss(closure)
-        for g in self._groups():
-            lr, (b1, b2), eps = g["lr"], g["betas"], g["eps"]
-            wd, maximize = g["weight_decay"], g["maximize"]
-            decoupled = g["decoupled_weight_decay"]
-            rho_inf = 2 / (1 - b2) - 1
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self.state[p]
-                if not st:
-                    st["step"] = _scalar(0.0)
-                    st["exp_avg"] = _zeros(x)
-                    st["exp_avg_sq"] = _zeros(x)
-                t = _advance(st["step"])
-                if wd and decoupled:
-                    x *= 1 - lr * wd
-                d = _grad(p, xp, maximize, 0.0 if decoupled else wd)
-                m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-                tmp = xp.subtract(d, m, out=xp.empty_like(x))
-                tmp *= 1 - b1
-                m += tmp  # m.lerp_(d, 1 - b1)
-                xp.multiply(d, d, out=tmp)
-                tmp *= 1 - b2
-                v *= b2
-                v += tmp
-                bc1, bc2 = 1 - b1**t, 1 - b2**t
-                rho_t = rho_inf - 2 * t * (b2**t) / bc2
-                # PyTorch's order: (m / bc1) * lr * adaptive_lr * rect
-                upd = xp.divide(m, bc1, out=tmp)
-                upd *= lr
-                if rho_t > 5.0:
-                    rect = (
-                        (rho_t - 4)
-                        * (rho_t - 2)
-                        * rho_inf
-                        / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
-                    ) ** 0.5
-                    adaptive = xp.sqrt(
-                        v, out=xp.empty_like(x)
-                    )  # a second array: sqrt(v) + eps, then bc2^0.5 / it
-                    adaptive += eps
-                    xp.divide(bc2**0.5, adaptive, out=adaptive)
-                    upd *= adaptive
-                    upd *= rect
-                x -= upd
-                p._version += 1
-        return loss
+    def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar(0.0)
+        state["exp_avg"] = _zeros(p._data)
+        state["exp_avg_sq"] = _zeros(p._data)
+
+    def _update(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
+        rho_inf = 2 / (1 - b2) - 1
+        x = p._data
+        xp = get_array_module(x)
+        t = _advance(state["step"])
+        if wd and decoupled:
+            x *= 1 - lr * wd
+        d = _grad(p, xp, group["maximize"], 0.0 if decoupled else wd)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        tmp = xp.subtract(d, m, out=xp.empty_like(x))
+        tmp *= 1 - b1
+        m += tmp  # m.lerp_(d, 1 - b1)
+        xp.multiply(d, d, out=tmp)
+        tmp *= 1 - b2
+        v *= b2
+        v += tmp
+        bc1, bc2 = 1 - b1**t, 1 - b2**t
+        rho_t = rho_inf - 2 * t * (b2**t) / bc2
+        # PyTorch's order: (m / bc1) * lr * adaptive_lr * rect
+        upd = xp.divide(m, bc1, out=tmp)
+        upd *= lr
+        if rho_t > 5.0:
+            rect = (
+                (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+            ) ** 0.5
+            # a second array: sqrt(v) + eps, then bc2^0.5 / it
+            adaptive = xp.sqrt(v, out=xp.empty_like(x))
+            adaptive += eps
+            xp.divide(bc2**0.5, adaptive, out=adaptive)
+            upd *= adaptive
+            upd *= rect
+        x -= upd
 
 
 class Rprop(Optimizer):
@@ -993,44 +954,38 @@ class Rprop(Optimizer):
             dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), **switches),
         )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = _closure_loss(closure)
-        for g in self._groups():
-            (eta_minus, eta_plus), (lo, hi) = g["etas"], g["step_sizes"]
-            maximize = g["maximize"]
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self.state[p]
-                if not st:
-                    st["step"] = _scalar(0.0)
-                    st["prev"] = _zeros(x)
-                    st["step_size"] = Tensor._make(xp.full_like(x, g["lr"]), False)
-                _advance(st["step"])
-                d = p.grad._data
-                prev, size = st["prev"]._data, st["step_size"]._data
-                tmp = xp.multiply(d, prev, out=xp.empty_like(x))
-                if maximize:
-                    xp.negative(tmp, out=tmp)
-                flipped, same = tmp < 0, tmp > 0
-                tmp[...] = 1
-                tmp[same] = eta_plus  # the factors in the parameter's dtype, as PyTorch's
-                tmp[flipped] = eta_minus
-                size *= tmp
-                xp.clip(size, lo, hi, out=size)
-                # the gradient, zero where its sign flipped, is the next step's `prev`
-                if maximize:
-                    xp.negative(d, out=prev)
-                else:
-                    prev[...] = d
-                prev[flipped] = 0
-                xp.sign(prev, out=tmp)
-                tmp *= size
-                x -= tmp
-                p._version += 1
-        return loss
+    def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        x = p._data
+        state["step"] = _scalar(0.0)
+        state["prev"] = _zeros(x)
+        state["step_size"] = Tensor._make(get_array_module(x).full_like(x, group["lr"]), False)
+
+    def _update(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        (eta_minus, eta_plus), (lo, hi) = group["etas"], group["step_sizes"]
+        maximize = group["maximize"]
+        x = p._data
+        xp = get_array_module(x)
+        _advance(state["step"])
+        d = p.grad._data
+        prev, size = state["prev"]._data, state["step_size"]._data
+        tmp = xp.multiply(d, prev, out=xp.empty_like(x))
+        if maximize:
+            xp.negative(tmp, out=tmp)
+        flipped, same = tmp < 0, tmp > 0
+        tmp[...] = 1
+        tmp[same] = eta_plus  # the factors in the parameter's dtype, as PyTorch's
+        tmp[flipped] = eta_minus
+        size *= tmp
+        xp.clip(size, lo, hi, out=size)
+        # the gradient, zero where its sign flipped, is the next step's `prev`
+        if maximize:
+            xp.negative(d, out=prev)
+        else:
+            prev[...] = d
+        prev[flipped] = 0
+        xp.sign(prev, out=tmp)
+        tmp *= size
+        x -= tmp
 
 
 class ASGD(Optimizer):
@@ -1063,40 +1018,32 @@ class ASGD(Optimizer):
             dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, **switches),
         )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = _closure_loss(closure)
-        for g in self._groups():
-            lr, lambd, alpha, t0 = g["lr"], g["lambd"], g["alpha"], g["t0"]
-            wd, maximize = g["weight_decay"], g["maximize"]
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = get_array_module(x)
-                st = self.state[p]
-                if not st:
-                    st["step"] = _scalar(0.0)
-                    st["eta"] = _scalar(lr)
-                    st["mu"] = _scalar(1.0)
-                    st["ax"] = _zeros(x)
-                t = _advance(st["step"])
-                d = _grad(p, xp, maximize, wd)
-                eta, mu = st["eta"]._data, st["mu"]._data
-                eta_value, mu_value = float(eta), float(mu)
-                x *= 1 - lambd * eta_value
-                tmp = xp.multiply(d, eta_value, out=xp.empty_like(x))
-                x -= tmp
-                ax = st["ax"]._data
-                if mu_value != 1:
-                    xp.subtract(x, ax, out=tmp)
-                    tmp *= mu_value
-                    ax += tmp
-                else:
-                    ax[...] = x
-                eta[...] = lr / ((1 + lambd * lr * t) ** alpha)
-                mu[...] = 1 / max(1, t - t0)
-                p._version += 1
-        return loss
+    def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        state["step"] = _scalar(0.0)
+        state["eta"] = _scalar(group["lr"])
+        state["mu"] = _scalar(1.0)
+        state["ax"] = _zeros(p._data)
+
+    def _update(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
+        x = p._data
+        xp = get_array_module(x)
+        t = _advance(state["step"])
+        d = _grad(p, xp, group["maximize"], group["weight_decay"])
+        eta, mu = state["eta"]._data, state["mu"]._data
+        eta_value, mu_value = float(eta), float(mu)
+        x *= 1 - lambd * eta_value
+        tmp = xp.multiply(d, eta_value, out=xp.empty_like(x))
+        x -= tmp
+        ax = state["ax"]._data
+        if mu_value != 1:
+            xp.subtract(x, ax, out=tmp)
+            tmp *= mu_value
+            ax += tmp
+        else:
+            ax[...] = x
+        eta[...] = lr / ((1 + lambd * lr * t) ** alpha)
+        mu[...] = 1 / max(1, t - t0)
 
 
 class EMA:
