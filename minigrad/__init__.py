@@ -8,7 +8,7 @@ x = mg.randn(3, requires_grad=True)
 from . import _openblas  # first of all, before NumPy is imported: see _openblas.py
 
 # isort: split
-from . import _blas, _memory, autograd, backends, cuda, nn, ops, optim, profiler, utils, viz
+from . import _blas, _memory, autograd, backends, cuda, linalg, nn, ops, optim, profiler, utils, viz
 from .autograd import (
     Function,
     detect_anomaly,
@@ -155,6 +155,7 @@ from .ops.structural import (
 from .random import Generator, manual_seed
 from .serialization import load, save
 from .tensor import (
+    Size,
     Tensor,
     arange,
     as_tensor,
@@ -196,6 +197,7 @@ from .tensor import (
 from .threads import get_num_threads, set_num_threads
 
 clamp = clip
+cdist = nn.functional.cdist
 fix = trunc
 
 

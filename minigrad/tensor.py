@@ -107,6 +107,20 @@ class RemovableHandle:
         self.hooks.pop(self.id, None)
 
 
+class Size(tuple):
+    """A shape, as torch.Size: a tuple of ints with `numel()`. `Tensor.shape` is a plain
+    tuple, which compares equal to a Size of the same ints."""
+
+    def numel(self) -> int:
+        n = 1
+        for k in self:
+            n *= int(k)
+        return n
+
+    def __repr__(self) -> str:
+        return f"minigrad.Size({list(self)})"
+
+
 class Tensor:
     """An n-d array that can record the operations applied to it."""
 
@@ -265,6 +279,15 @@ class Tensor:
 
     def __hash__(self) -> int:
         return id(self)
+
+    def __contains__(self, element: Any) -> bool:
+        """`v in t`: whether any entry equals v, as PyTorch's."""
+        if not isinstance(element, Tensor | int | float | bool):
+            raise RuntimeError(
+                f"Tensor.__contains__ only supports Tensor or scalar, got {type(element).__name__}"
+            )
+        other = element._data if isinstance(element, Tensor) else element
+        return bool((self._data == other).any())
 
     def __bool__(self) -> bool:
         if self._data.size != 1:

@@ -176,3 +176,66 @@ def test_inference_mode_flag_and_generators():
         np.testing.assert_array_equal(got, again)
     assert not np.array_equal(draws(7)[0], draws(8)[0])
     assert mg.randint_like(mg.zeros(2, 2), 3, 6).numpy().min() >= 3
+
+
+# ---------------------------------------------------------------------- whole programs (r5)
+def test_batchnorm_loads_a_state_dict_without_num_batches_tracked():
+    """Old PyTorch checkpoints have no counter; PyTorch's BatchNorm loads them."""
+    m = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
+    tm = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.BatchNorm1d(3))
+    m.train()
+    m(mg.randn(4, 3))  # the counter is now 1
+    sd = {k: v for k, v in m.state_dict().items() if "num_batches" not in k}
+    tsd = {k: v for k, v in tm.state_dict().items() if "num_batches" not in k}
+    got, want = m.load_state_dict(sd), tm.load_state_dict(tsd)
+    assert got.missing_keys == want.missing_keys == []
+    assert m.load_state_dict(sd, strict=False).missing_keys == []
+    assert m[1].num_batches_tracked.item() == 1  # kept, as PyTorch keeps it
+    with pytest.raises(RuntimeError, match="running_mean"):
+        m.load_state_dict({k: v for k, v in sd.items() if "running_mean" not in k})
+
+
+def test_shape_and_dtype_errors_are_runtime_errors_as_in_pytorch():
+    """`except RuntimeError` (PyTorch's type) and `except ValueError`/`TypeError`
+    (minigrad's earlier ones) both catch them."""
+    with pytest.raises(RuntimeError):
+        nn.Linear(6, 2)(mg.ones(2, 5))
+    with pytest.raises(ValueError):
+        nn.Linear(6, 2)(mg.ones(2, 5))
+    with pytest.raises(RuntimeError):
+        mg.ones(2, 3) @ mg.ones(2, 3)
+    with pytest.raises(RuntimeError):
+        F.nll_loss(mg.zeros(2, 3), mg.tensor([0.0, 1.0]))
+    with pytest.raises(TypeError):
+        F.nll_loss(mg.zeros(2, 3), mg.tensor([0.0, 1.0]))
+
+
+def test_contains_size_cdist_linalg_and_pad_sequence():
+    t = mg.tensor([1.0, 2.0])
+    assert (2.0 in t) and (3 not in t) and (mg.tensor(1.0) in t)
+    assert t.shape == mg.Size([2]) and mg.Size([2, 3]).numel() == 6
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((5, 3))
+    b[0] = a[0]  # a zero distance: PyTorch's gradient there is 0
+    for p in (1.0, 2.0, 3.0):
+        x, tx = both(a, requires_grad=True)
+        y, ty = both(b, requires_grad=True)
+        d, td = mg.cdist(x, y, p), torch.cdist(tx, ty, p)
+        same(d, td, atol=1e-12)
+        d.sum().backward()
+        td.sum().backward()
+        same(x.grad, tx.grad, atol=1e-12)
+        same(y.grad, ty.grad, atol=1e-12)
+    A, tA = both(rng.standard_normal((3, 4)))
+    for kw in ({}, {"dim": 1}, {"ord": 1, "dim": 0}, {"ord": "fro"}, {"dim": (0, 1)}):
+        same(mg.linalg.norm(A, **kw), torch.linalg.norm(tA, **kw), atol=1e-12)
+    same(mg.linalg.vector_norm(A, 3), torch.linalg.vector_norm(tA, 3), atol=1e-12)
+    seqs = [np.ones((3, 2)), np.full((1, 2), 2.0)]
+    for batch_first in (False, True):
+        for side in ("right", "left"):
+            same(
+                nn.utils.rnn.pad_sequence([mg.tensor(s) for s in seqs], batch_first, -1.0, side),
+                torch.nn.utils.rnn.pad_sequence(
+                    [torch.tensor(s) for s in seqs], batch_first, -1.0, side
+                ),
+            )

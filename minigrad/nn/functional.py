@@ -16,6 +16,7 @@ import numpy as np
 from .. import ops, random
 from ..autograd import Function
 from ..backend import get_array_module
+from ..errors import DtypeError
 from ..ops import pool
 from ..ops.batchnorm import batch_norm
 from ..ops.conv import conv2d, conv_transpose2d
@@ -32,6 +33,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "conv2d",
     "conv_transpose2d",
+    "cdist",
     "cosine_similarity",
     "cross_entropy",
     "dropout",
@@ -848,7 +850,7 @@ def nll_loss(
             f"got target of shape {tuple(t.shape)}"
         )
     if t.dtype not in (np.int64, np.uint8):
-        raise TypeError(
+        raise DtypeError(
             f"nll_loss: target must hold int64 (or uint8) class indices, as in PyTorch; "
             f"got {t.dtype} (cast it with .long())"
         )
@@ -1032,6 +1034,19 @@ def triplet_margin_loss(
         d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     # clamp_min, not relu: PyTorch passes the gradient at exactly zero
     return _reduce(ops.clip(margin + d_pos - d_neg, min=0.0), reduction)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> Tensor:
+    """The p-norm distance between every row of x1 (..., P, M) and of x2 (..., R, M):
+    (..., P, R), as torch.cdist. Computed from the differences, so a zero distance has
+    PyTorch's zero gradient and no cancellation (PyTorch's matrix-product shortcut for
+    large inputs rounds differently)."""
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(
+            f"cdist: expected (..., P, M) and (..., R, M) with one M, got {x1.shape} and {x2.shape}"
+        )
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, R, M)
+    return ops.norm(diff, p, -1)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:

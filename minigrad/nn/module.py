@@ -74,6 +74,8 @@ class Module:
     """Base class of every layer and model. Calling a module runs its forward pre-hooks,
     `forward` and its forward hooks, in PyTorch's order."""
 
+    _optional_state: tuple[str, ...] = ()  # state_dict keys load_state_dict may miss
+
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
@@ -484,7 +486,12 @@ class Module:
         are a RuntimeError; a shape mismatch always is. Nothing is copied when it raises.
         Returns (missing_keys, unexpected_keys)."""
         own = dict(self._state_items("set_extra_state"))
-        missing = [k for k in own if k not in state]
+        optional = {
+            f"{name}.{k}" if name else k
+            for name, m in self.named_modules(remove_duplicate=False)
+            for k in m._optional_state
+        }
+        missing = [k for k in own if k not in state and k not in optional]
         unexpected = [k for k in state if k not in own]
         errors = []
         if strict and missing:

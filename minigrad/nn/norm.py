@@ -21,6 +21,10 @@ class _BatchNorm(Module):
     evaluation. weight starts at 1 and bias at 0 (`affine`); running_mean, running_var and
     num_batches_tracked are buffers (`track_running_stats`), so state_dict holds them."""
 
+    # a checkpoint without the counter (PyTorch's before 0.4.1, or hand-made) still loads:
+    # the counter keeps its value, as PyTorch's BatchNorm fills it in
+    _optional_state = ("num_batches_tracked",)
+
     _dims: tuple[int, ...] = ()
 
     def __init__(

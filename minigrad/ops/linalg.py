@@ -9,6 +9,7 @@ from typing import Any
 
 from ..autograd import Function, is_grad_enabled
 from ..backend import get_array_module
+from ..errors import ShapeError
 from ..tensor import Tensor
 from .elementwise import _same, promote, result_dtype
 from .reduce import broadcast_to, reduce_sum, sum_to
@@ -37,7 +38,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dim, got {a.shape} @ {b.shape}")
     if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {a.shape} and {b.shape} do not align "
             f"({a.shape[-1]} != {b.shape[0 if b.ndim == 1 else -2]})"
         )
@@ -92,7 +93,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x (..., in) @ weight.T (in, out) + bias (out,)."""
     x = input
     if x.shape[-1] != weight.shape[-1]:
-        raise ValueError(
+        raise ShapeError(
             f"linear: input of shape {x.shape} has {x.shape[-1]} features but the weight "
             f"{weight.shape} expects {weight.shape[-1]}"
         )

@@ -414,7 +414,8 @@ class NormP(Function):
             scaled = sign(x) * where(x._data == 0, 0.0, abs_(x) ** (p - 1))
             return scaled * gy * y ** (1 - p)
         scaled = sign(x) * abs_(x) ** (p - 1) if p < 2 else x * abs_(x) ** (p - 2)
-        return scaled * where(y._data == 0, 0.0, gy / y ** (p - 1))
+        zero = y._data == 0  # a zero vector: gradient 0, with a safe divisor (no inf formed)
+        return scaled * where(zero, 0.0, gy / where(zero, 1.0, y) ** (p - 1))
 
 
 def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:

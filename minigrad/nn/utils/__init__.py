@@ -1,6 +1,7 @@
 """Utilities on parameters, as in `torch.nn.utils`: gradient clipping and conversion to
 and from one flat vector."""
 
+from . import rnn
 from .clip_grad import clip_grad_norm_, clip_grad_value_
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 
@@ -8,5 +9,6 @@ __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "parameters_to_vector",
+    "rnn",
     "vector_to_parameters",
 ]

@@ -1,0 +1,19 @@
+"""Exception types that are both what PyTorch raises and what minigrad raised before.
+
+PyTorch reports a shape or dtype mismatch as a RuntimeError; minigrad first raised
+ValueError and TypeError there. These classes are both, so `except RuntimeError` (code
+written for PyTorch) and `except ValueError` (code written for minigrad) catch them."""
+
+from __future__ import annotations
+
+
+class ShapeError(RuntimeError, ValueError):
+    """Operand shapes that do not fit (PyTorch's "mat1 and mat2 shapes cannot be
+    multiplied")."""
+
+
+class DtypeError(RuntimeError, TypeError):
+    """An operand of a dtype the op does not take (PyTorch's "expected scalar type Long")."""
+
+
+__all__ = ["DtypeError", "ShapeError"]
