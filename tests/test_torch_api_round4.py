@@ -239,3 +239,49 @@ def test_contains_size_cdist_linalg_and_pad_sequence():
                     [torch.tensor(s) for s in seqs], batch_first, -1.0, side
                 ),
             )
+
+
+def _bag_cases():
+    rng = np.random.default_rng(5)
+    return [
+        (np.array([1, 2, 0, 3, 5, 5]), np.array([0, 2, 2, 4]), {}),  # an empty bag
+        (np.array([1, 2, 0, 3]), np.array([0, 2, 2, 4]), {"include_last_offset": True}),
+        (rng.integers(0, 6, (3, 4)), None, {}),
+        (np.array([1, 2, 0, 3, 2]), np.array([0, 2, 3]), {"padding_idx": 2}),
+    ]
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("inp,offsets,kw", _bag_cases())
+def test_embedding_bag_matches_pytorch(mode, inp, offsets, kw):
+    w = np.random.default_rng(6).standard_normal((6, 3))
+    x, tx = both(w, requires_grad=True)
+    off = (None, None) if offsets is None else (mg.tensor(offsets), torch.tensor(offsets))
+    y = F.embedding_bag(mg.tensor(inp), x, off[0], mode=mode, **kw)
+    ty = TF.embedding_bag(torch.tensor(inp), tx, off[1], mode=mode, **kw)
+    same(y, ty, atol=1e-12)
+    g = np.random.default_rng(7).standard_normal(tuple(ty.shape))
+    y.backward(mg.tensor(g))
+    ty.backward(torch.tensor(g))
+    same(x.grad, tx.grad, atol=1e-12)
+
+
+def test_embedding_bag_weights_and_module():
+    inp, offsets = np.array([1, 2, 0, 3, 5, 5]), np.array([0, 2, 2, 4])
+    psw = np.random.default_rng(8).random(6)
+    w, tw = both(np.random.default_rng(9).standard_normal((6, 3)), requires_grad=True)
+    p, tp = both(psw, requires_grad=True)
+    y = F.embedding_bag(mg.tensor(inp), w, mg.tensor(offsets), mode="sum", per_sample_weights=p)
+    ty = TF.embedding_bag(
+        torch.tensor(inp), tw, torch.tensor(offsets), mode="sum", per_sample_weights=tp
+    )
+    same(y, ty, atol=1e-12)
+    y.sum().backward()
+    ty.sum().backward()
+    same(p.grad, tp.grad, atol=1e-12)
+    m, tm = nn.EmbeddingBag(6, 3, mode="max"), torch.nn.EmbeddingBag(6, 3, mode="max")
+    m.load_state_dict({"weight": mg.tensor(tm.weight.detach().numpy())})
+    same(m(mg.tensor(inp), mg.tensor(offsets)), tm(torch.tensor(inp), torch.tensor(offsets)))
+    assert repr(m) == repr(tm)
+    with pytest.raises(NotImplementedError, match="per_sample_weights"):
+        F.embedding_bag(mg.tensor(inp), w, mg.tensor(offsets), mode="mean", per_sample_weights=p)

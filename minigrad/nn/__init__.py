@@ -21,6 +21,7 @@ from .layers import (
     Dropout,
     Dropout2d,
     Embedding,
+    EmbeddingBag,
     Flatten,
     GaussianNLLLoss,
     Hardsigmoid,
@@ -95,6 +96,7 @@ from .pooling import (
 from .syncbn import SyncBatchNorm, convert_sync_batchnorm
 
 __all__ = [
+    "EmbeddingBag",
     "CosineEmbeddingLoss",
     "GaussianNLLLoss",
     "HingeEmbeddingLoss",

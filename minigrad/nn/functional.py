@@ -41,6 +41,7 @@ __all__ = [
     "elu",
     "elu_",
     "embedding",
+    "embedding_bag",
     "gelu",
     "hardtanh",
     "hardtanh_",
@@ -274,6 +275,84 @@ def embedding(
         keep = (arr != padding_idx)[..., None]
         out = ops.where(keep, out, out.detach())
     return out
+
+
+def embedding_bag(
+    input: Any,
+    weight: Tensor,
+    offsets: Any = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """Sums, means or maxima of bags of embedding rows, as torch's embedding_bag: bags are
+    the rows of a 2-d `input`, or the runs of a 1-d `input` starting at `offsets`. Entries
+    equal to `padding_idx` are left out (of the count too); an empty bag gives zeros.
+    `per_sample_weights` (input's shape) scales each row in mode 'sum'. The bags are laid
+    out as a (bags, longest, dim) block with a mask, so no loop runs over them."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    for name, value in (("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
+        if value:
+            raise NotImplementedError(f"embedding_bag: {name}=True is not supported")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights is only supported for mode='sum', got {mode!r}"
+        )
+    xp = get_array_module(weight._data)
+    idx = xp.asarray(input._data if isinstance(input, Tensor) else input)
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("embedding_bag: offsets must be None for a 2-d input")
+        n_bags, longest = idx.shape
+        table = idx
+        valid = xp.ones(idx.shape, dtype=bool)
+        order = xp.arange(idx.size).reshape(idx.shape)
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("embedding_bag: a 1-d input needs offsets")
+        starts = np.asarray(offsets._data if isinstance(offsets, Tensor) else offsets)
+        starts = starts.astype(np.int64).reshape(-1)
+        ends = starts[1:] if include_last_offset else np.append(starts[1:], idx.size)
+        starts = starts[:-1] if include_last_offset else starts
+        if starts.size and (starts[0] != 0 or (np.diff(np.append(starts, ends[-1])) < 0).any()):
+            raise ValueError(
+                f"embedding_bag: offsets must start at 0 and not decrease, got {starts.tolist()}"
+            )
+        n_bags = starts.size
+        lengths = ends - starts
+        longest = max(int(lengths.max()) if n_bags else 0, 1)
+        position = starts[:, None] + np.arange(longest)[None, :]  # (bags, longest)
+        inside = np.arange(longest)[None, :] < lengths[:, None]
+        order = xp.asarray(np.where(inside, position, 0))
+        valid = xp.asarray(inside)
+        table = xp.where(valid, idx[order] if idx.size else 0, 0)
+    else:
+        raise ValueError(f"embedding_bag: input must be 1-d or 2-d, got shape {idx.shape}")
+    if padding_idx is not None:
+        padding_idx %= weight.shape[0]
+        valid = valid & (table != padding_idx)
+    rows = embedding(Tensor._make(table, False), weight, None, max_norm, norm_type)
+    keep = valid[..., None]
+    if mode == "max":
+        masked = ops.where(keep, rows, float("-inf"))
+        best = masked.max(dim=1).values if longest else masked.sum(1)
+        return ops.where(valid.any(axis=1)[:, None], best, 0.0)
+    terms = ops.where(keep, rows, 0.0)
+    if per_sample_weights is not None:
+        w = per_sample_weights.reshape(-1) if idx.ndim == 1 else per_sample_weights
+        picked = ops.getitem(w, order) if idx.ndim == 1 else w
+        terms = terms * picked.unsqueeze(-1)
+    total = terms.sum(dim=1)
+    if mode == "sum":
+        return total
+    count = valid.sum(axis=1).astype(weight.dtype)
+    return total / Tensor._make(xp.maximum(count, 1)[:, None], False)
 
 
 def _renorm_rows(weight: Tensor, rows: Any, max_norm: float, norm_type: float) -> None:

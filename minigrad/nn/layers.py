@@ -17,6 +17,7 @@ from . import init
 from .module import Module, Parameter
 
 __all__ = [
+    "EmbeddingBag",
     "CosineEmbeddingLoss",
     "GaussianNLLLoss",
     "HingeEmbeddingLoss",
@@ -217,6 +218,76 @@ class Embedding(Module):
         if self.scale_grad_by_freq:
             s += ", scale_grad_by_freq=True"
         return s
+
+
+class EmbeddingBag(Module):
+    """Bags of embedding rows reduced by `mode` ('sum', 'mean' or 'max'): forward(input,
+    offsets=None, per_sample_weights=None), as torch.nn.EmbeddingBag (see
+    `F.embedding_bag`). Rows start N(0, 1); the `padding_idx` row starts at zero and is
+    left out of every bag."""
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(
+                    f"EmbeddingBag: padding_idx {padding_idx} out of range for "
+                    f"{num_embeddings} rows"
+                )
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.max_norm, self.norm_type, self.mode = max_norm, norm_type, mode
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        self.include_last_offset, self.padding_idx = include_last_offset, padding_idx
+        if _weight is None:
+            self.weight = Parameter(
+                zeros(num_embeddings, embedding_dim, dtype=_dtype(dtype), device=device or "cpu")
+            )
+            self.reset_parameters()
+        else:
+            self.weight = Parameter(_weight.detach())
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight._data[self.padding_idx] = 0
+
+    def forward(
+        self, input: Any, offsets: Any = None, per_sample_weights: Tensor | None = None
+    ) -> Tensor:
+        return F.embedding_bag(
+            input,
+            self.weight,
+            offsets,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.mode,
+            self.sparse,
+            per_sample_weights,
+            self.include_last_offset,
+            self.padding_idx,
+        )
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+        return s if self.padding_idx is None else s + f", padding_idx={self.padding_idx}"
 
 
 class Dropout(Module):
