@@ -138,9 +138,10 @@ def error_message(exc: BaseException) -> str:
 
 
 def _is_run_folder(folder: Path) -> bool:
-    """Whether `folder` holds a run: its checkpoint or log, or the config.json a training
-    job wrote (it records where the run writes)."""
-    if (folder / CHECKPOINT_NAME).is_file() or (folder / "metrics.jsonl").is_file():
+    """Whether `folder` holds a run: its checkpoint and log together, or the config.json a
+    training job wrote (it records where the run writes). One file of those names alone
+    (another tool's metrics.jsonl) does not make a folder a run."""
+    if (folder / CHECKPOINT_NAME).is_file() and (folder / "metrics.jsonl").is_file():
         return True
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
@@ -164,7 +165,8 @@ def _job_output(relative: Path) -> bool:
     checkpoint, config, log, pictures, eval.json, samples/, latent/) or the folder's own
     bookkeeping (.lock, .replaced/)."""
     first = relative.parts[0]
-    return first in RUN_OUTPUTS or first in RUN_FILES or first.startswith(".")
+    bookkeeping = first in (".lock", ".replaced") or (first.startswith(".") and "tmp" in first)
+    return first in RUN_OUTPUTS or first in RUN_FILES or bookkeeping
 
 
 def check_output(
@@ -218,7 +220,11 @@ def check_output(
                 f"{flag} {path} is the {target.name} of the run folder {folder}; writing "
                 "there would destroy that run: give another file name"
             )
-    if run_dir is not None and (path.exists() or path.is_symlink()):
+    if (path.exists() or path.is_symlink()) and not path.is_file():
+        # a FIFO, a socket or a device: opening it to look inside could block forever
+        raise ValueError(f"{flag} {path} exists and is not a regular file; give a file name")
+    mine = path.exists() and ours is not None and ours(path)
+    if run_dir is not None and (path.exists() or path.is_symlink()) and not mine:
         inside = Path(run_dir).resolve()
         if any(t == inside or inside in t.parents for t in targets):
             raise ValueError(
@@ -233,7 +239,7 @@ def check_output(
                 f"({found[1].as_posix()}); writing there would replace that run's output: "
                 "give a file name outside it, or a new name"
             )
-    if (path.exists() or path.is_symlink()) and not (ours is not None and ours(path)):
+    if (path.exists() or path.is_symlink()) and not mine:
         raise ValueError(
             f"{flag} {path} already exists and is not an earlier output of this job; "
             "writing there would replace it: delete or move it first, or give a new file name"

@@ -2,11 +2,11 @@
 
     python -m train.embed RUN_DIR --images FILE.npz --out FILE.npz
 
-FILE.npz must hold `images`, uint8 (N, 28, 28) with 0 = background (MNIST's format); the
-output holds `embeddings`, float32 (N, D), from the run's checkpoint: the run's embedding,
-the one its retrieval figures were measured on (`--retrieve-from` of train.metric: the
-network's output, L2-normalised for a triplet run as in training, or the L2-normalised
-features its final projection reads).
+FILE.npz must hold `images` (or `samples`, as train.sample writes), uint8 (N, 28, 28) with
+0 = background (MNIST's format); the output holds `embeddings`, float32 (N, D), from the
+run's checkpoint: the run's embedding, the one its retrieval figures were measured on
+(`--retrieve-from` of train.metric: the network's output, L2-normalised for a triplet run
+as in training, or the L2-normalised features its final projection reads).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from train import run as scaffold
 
 JOB = "train.embed"
 IMAGES_KEY, EMBEDDINGS_KEY = "images", "embeddings"
+SAMPLES_KEY = "samples"  # what train.sample writes, also read as the images
 MAX_BATCH = 65536
 
 
@@ -45,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=common.path_arg,
         required=True,
         metavar="FILE.npz",
-        help="npz with key 'images': uint8 (N, 28, 28)",
+        help="npz with key 'images' (or 'samples', train.sample's output): uint8 (N, 28, 28)",
     )
     p.add_argument(
         "--out",
@@ -85,20 +86,22 @@ def read_images(path: str | Path) -> np.ndarray:
     if not hasattr(loaded, "files"):  # a bare .npy array
         raise ValueError(f"{path}: a single array, not an .npz archive; expected {expected}")
     with loaded as f:
-        if IMAGES_KEY not in f.files:
+        # train.sample's output names its digits `samples`
+        key = next((k for k in (IMAGES_KEY, SAMPLES_KEY) if k in f.files), None)
+        if key is None:
             raise ValueError(
-                f"{path}: no key '{IMAGES_KEY}' (found {sorted(f.files)}); expected {expected}"
+                f"{path}: no key '{IMAGES_KEY}' (found {sorted(f.files)}); expected {expected} "
+                f"(or '{SAMPLES_KEY}', as train.sample writes)"
             )
         try:
-            images = f[IMAGES_KEY]
+            images = f[key]
         except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile, MemoryError) as exc:
-            raise ValueError(f"{path}: '{IMAGES_KEY}' is unreadable or truncated ({exc})") from None
+            raise ValueError(f"{path}: '{key}' is unreadable or truncated ({exc})") from None
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"{path}: '{IMAGES_KEY}' has shape {images.shape}; expected (N, 28, 28)")
+        raise ValueError(f"{path}: '{key}' has shape {images.shape}; expected (N, 28, 28)")
     if images.dtype != np.uint8:
         raise ValueError(
-            f"{path}: '{IMAGES_KEY}' has dtype {images.dtype}; expected uint8 (0-255, "
-            "0 = background)"
+            f"{path}: '{key}' has dtype {images.dtype}; expected uint8 (0-255, 0 = background)"
         )
     return images
 
@@ -181,4 +184,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    scaffold.say_late_sigterm("train.embed")
     sys.exit(main())

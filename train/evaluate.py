@@ -270,9 +270,21 @@ def report(results: list[tuple[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def _classifier_file(path: Path) -> bool:
+    """Whether `path` holds digit-classifier weights (an earlier --train-classifier run's),
+    the only existing file --train-classifier may replace."""
+    if not path.is_file():
+        return False
+    try:
+        saved = mg.load(path)
+    except Exception:  # not a minigrad file at all: not ours
+        return False
+    return isinstance(saved, dict) and saved.get("format") == classifier.FORMAT
+
+
 def train_classifier_to(args: argparse.Namespace) -> str:
     """Train the classifier as `args` say and write its weights file; returns a summary."""
-    out = common.check_output(args.train_classifier, "--train-classifier", ours=lambda p: True)
+    out = common.check_output(args.train_classifier, "--train-classifier", ours=_classifier_file)
     if out.resolve() == Path(classifier.shipped_path()).resolve():
         raise ValueError(
             f"--train-classifier {out} is the shipped classifier, whose sha256 the evaluation "
@@ -334,4 +346,5 @@ def _main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
+    scaffold.say_late_sigterm("train.evaluate")
     sys.exit(main())

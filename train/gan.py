@@ -509,6 +509,8 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------- setup
 def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None]:
     """Training images in [-1, 1] (N, C, H, W) and labels (or None)."""
+    if args.data_dir and not Path(args.data_dir).exists():
+        raise FileNotFoundError(f"--data-dir {args.data_dir}: no such file or folder")
     if args.dataset == "folder":
         if not args.data_dir:
             raise ValueError("--dataset folder needs --data-dir FOLDER of PNG/JPEG images")
@@ -1095,6 +1097,24 @@ class Run:
 OUTPUTS = ("samples.png", "samples", "losses.png")
 
 
+def check_epochs_of_steps_run(args: argparse.Namespace) -> None:
+    """--resume RUN --epochs N on a run whose length is --steps: --epochs has no effect
+    there, so a resume with a longer one would train nothing; refused naming --steps (a
+    shorter one is refused by `resolve_args`, as a run may only grow)."""
+    run_dir = scaffold.resume_folder(args.resume)
+    try:
+        stored = scaffold.read_config(run_dir)
+    except (OSError, ValueError, KeyError):
+        return  # said by resolve_args
+    steps, epochs = stored.get("steps"), stored.get("epochs")
+    if isinstance(steps, int) and args.epochs > (epochs if isinstance(epochs, int) else 0):
+        raise ValueError(
+            f"--epochs {args.epochs}: the run in {run_dir} is {steps} generator steps long "
+            f"(--steps {steps}), which --epochs does not change; extend it with --steps N "
+            f"(N > {steps})"
+        )
+
+
 def train(
     args: argparse.Namespace,
     given: set[str] | None = None,
@@ -1104,6 +1124,8 @@ def train(
     the command line, which a resume checks against the run's settings; `parser`: the one
     that parsed `args` (built here when not given)."""
     parser = parser or build_parser()
+    if args.resume and args.epochs is not None:
+        check_epochs_of_steps_run(args)
     args, changes = scaffold.resolve_args(parser, args, given, fill_defaults)
     session = tdist.start(args)  # None without --distributed
     with session or contextlib.nullcontext():
@@ -1147,4 +1169,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    scaffold.say_late_sigterm("train.gan")
     sys.exit(main())

@@ -202,6 +202,11 @@ def explore(args: argparse.Namespace) -> str:
         raise ValueError(f"--out {out} is a file; give a folder for the pictures")
     device = common.resolve_device(args.device)
     run_args, G = load_generator(args.run_dir, device)
+    if isinstance(getattr(run_args, "data_dir", None), str) and run_args.data_dir.strip():
+        # read for the nearest neighbours of digit runs; a guard for the output elsewhere
+        where = f"the settings inside {common.checkpoint_path(args.run_dir)}"
+        mnist = run_args.dataset == "mnist"
+        run_args.data_dir = scaffold.absolute_data(run_args.data_dir, where if mnist else None)
     toy = run_args.dataset in TOY
     arithmetic = run_args.dataset == "mnist" and run_args.model != "cgan"
     for dest, default in (("rows", 8), ("steps", 10), ("from_digit", 1), ("to_digit", 7)):
@@ -316,4 +321,5 @@ def explore(args: argparse.Namespace) -> str:
 
 
 if __name__ == "__main__":
+    scaffold.say_late_sigterm("train.latent")
     sys.exit(main())

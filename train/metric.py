@@ -764,7 +764,12 @@ def train(
     resume checks against the run's settings; `parser`: the one that parsed `args` (built
     here when not given)."""
     parser = parser or build_parser()
+    steps_given = "steps" in given if given is not None else args.steps is not None
     args, changes = scaffold.resolve_args(parser, args, given, fill_defaults)
+    if "epochs" in changes and args.steps is not None and not steps_given:
+        # a longer --epochs asks the run to go on to its new end: the old early stop goes
+        changes["steps"] = (args.steps, None)
+        args.steps = None
     session = tdist.start(args)  # None without --distributed
     with session or contextlib.nullcontext():
         common.seed_everything(args.seed)
@@ -782,6 +787,13 @@ def train(
             folder_cm = scaffold.RunFolder(args, OUTPUTS, changes)
         with folder_cm as folder:
             run.run_dir = folder.path
+            stopped = folder.last_good is not None and args.steps is not None
+            if changes and stopped and folder.last_good >= args.steps:
+                raise ValueError(
+                    f"--resume {folder.path}: the run already stopped at --steps {args.steps}, "
+                    "so this resume would train nothing; extend it with --steps N (N > "
+                    f"{args.steps}), or drop --steps to train on to --epochs {args.epochs}"
+                )
             if folder.saved is not None:
                 scaffold.restore(run, folder, "train.metric")
             fit = session.fit if session else scaffold.fit
@@ -822,4 +834,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    scaffold.say_late_sigterm("train.metric")
     sys.exit(main())

@@ -21,6 +21,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -136,8 +137,10 @@ def resolve_args(
             raise ValueError(f"{_flag(parser, dest)} {value!r}: give a folder name")
     if args.resume is None:
         fill_defaults(args)
+        if isinstance(getattr(args, "data_dir", None), str) and args.data_dir.strip():
+            args.data_dir = absolute_data(args.data_dir)  # later jobs may run elsewhere
         return args, {}
-    run_dir = Path(args.resume)
+    run_dir = resume_folder(args.resume)
     if "out" in given and Path(args.out).resolve() != run_dir.resolve():
         raise ValueError(
             f"--resume {run_dir} --out {args.out}: a resumed run writes into its own folder; "
@@ -220,7 +223,34 @@ def resolve_args(
         fill_defaults(resolved)
     except ValueError as exc:  # settings that pass one by one but not together
         raise ValueError(f"{where}: {exc}; fix it or start a new run with --out") from None
+    if isinstance(getattr(resolved, "data_dir", None), str) and resolved.data_dir.strip():
+        resolved.data_dir = absolute_data(resolved.data_dir, where)
     return resolved, changes
+
+
+def resume_folder(resume: str) -> Path:
+    """The folder of --resume: a run's checkpoint.npz given in its place means its folder."""
+    path = Path(resume)
+    return path.parent if path.name == common.CHECKPOINT_NAME and path.is_file() else path
+
+
+def absolute_data(data: str, where: Any = None) -> str:
+    """A run's --data-dir as an absolute path. A new run records it so, as the jobs that
+    read the run later (and its resume) may run in another folder; a relative path that an
+    older run recorded in `where` (its config.json) is taken from the current folder, and
+    a FileNotFoundError names both when nothing is there."""
+    path = os.path.abspath(os.path.expanduser(data))
+    if where is not None and not os.path.exists(path):
+        tried = (
+            f" (tried {path}, from the current folder); put it back, or run from the folder "
+            "the run was started in"
+            if path != data
+            else "; put it back there"
+        )
+        raise FileNotFoundError(
+            f"the run's training data --data-dir {data} (recorded in {where}) does not exist{tried}"
+        )
+    return path
 
 
 def _fill_open_settings(
@@ -316,6 +346,15 @@ def check_settings(parser: argparse.ArgumentParser, stored: Mapping[str, Any], w
                     raise bad(str(exc)) from None
 
 
+# the files a job writes into a run's subfolders, by name: samples/epoch_NNN.png (the
+# training jobs) and latent/'s pictures (train.latent), with their temporary files
+JOB_PICTURES = {
+    "samples": lambda name: re.fullmatch(r"epoch_\d+\.png.*", name.lstrip(".")) is not None,
+    "latent": lambda name: (
+        name.lstrip(".").split(".")[0]
+        in ("latent_map", "interp_linear", "interp_slerp", "arithmetic", "nearest")
+    ),
+}
 MOVED_NAME = ".moved.json"  # in .replaced/: the names --overwrite sets aside, written first
 
 
@@ -605,7 +644,28 @@ def run_data(run_dir: str | Path) -> list[str]:
     except (OSError, ValueError, KeyError):
         return []
     data = config.get("data_dir") if isinstance(config, dict) else None
-    return [data] if isinstance(data, str) and data.strip() else []
+    return [absolute_data(data)] if isinstance(data, str) and data.strip() else []
+
+
+def say_late_sigterm(job: str) -> None:
+    """For `python -m train.JOB`: a SIGTERM before the job's main() takes the signals or
+    after it gives them back (its last line printed, the process still ending) says so in
+    one line and exits 143, instead of ending the process silently. `common.signals_raise`
+    puts this handler back when main() is done."""
+
+    def said(signum: int, frame: Any) -> None:
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError, RuntimeError):
+            pass
+        os.write(
+            2,
+            f"{job}: interrupted by SIGTERM before it began or after it ended; nothing was "
+            "left half-written\n".encode(),
+        )
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, said)
 
 
 def interrupted_outside_loop(job: str, exc: BaseException, args: argparse.Namespace) -> int:
@@ -664,6 +724,7 @@ class RunFolder:
         return common.checkpoint_path(self.path)
 
     def __enter__(self) -> RunFolder:
+        self._check_out_beside_data()  # before the folder is made: nothing left behind
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -707,6 +768,19 @@ class RunFolder:
                     if p.is_file():
                         p.unlink()
 
+    def _check_out_beside_data(self) -> None:
+        """A new run's folder must not lie inside its --data-dir folder: its pictures would
+        become training data, and the run could not resume (its data having changed)."""
+        data = getattr(self.args, "data_dir", None)
+        if self.args.resume or not data or not Path(data).expanduser().is_dir():
+            return
+        source, out = Path(data).expanduser().resolve(), self.path.resolve()
+        if out == source or source in out.parents:
+            raise ValueError(
+                f"--out {self.path} is inside --data-dir {data}: the run's pictures would "
+                "become training data; pick an --out outside it"
+            )
+
     def _start(self) -> None:
         names = dict.fromkeys([*self.outputs, *RUN_OUTPUTS])
         present = [n for n in names if (self.path / n).exists() or (self.path / n).is_symlink()]
@@ -727,8 +801,8 @@ class RunFolder:
                     "--overwrite (these settings)"
                 )
             else:
-                what = f"holds files a run writes ({', '.join(present[:5])})"
-                hint = "replace them with --overwrite"
+                what = f"holds files with the names a run writes ({', '.join(present[:5])})"
+                hint = "but no run, so --overwrite would not replace them: move them out"
             raise FileExistsError(f"--out {self.path} {what}: {hint}, or pick another --out")
         if replaced.exists() and not self.args.overwrite:
             raise FileExistsError(
@@ -738,6 +812,7 @@ class RunFolder:
         if replaced.exists():  # left by a run that did commit: no longer needed
             shutil.rmtree(replaced)
         if present:
+            self._check_only_job_files(present)
             # the checkpoint first (the folder then reads as uncommitted), after the list
             # of what is moved, so that a kill midway is undone without losing a file
             present.sort(key=lambda n: n != common.CHECKPOINT_NAME)
@@ -752,6 +827,33 @@ class RunFolder:
                 os.replace(self.path / name, replaced / name)
             common.fsync_dir(str(self.path))
         self._write_config(vars(self.args))
+
+    def _check_only_job_files(self, present: list[str]) -> None:
+        """--overwrite replaces a run, never a user's files: the folder must hold a run (a
+        checkpoint, a log or a run's config.json), and its samples/ and latent/ folders only
+        the pictures the jobs name there. Anything else is refused by name, before a file
+        is moved."""
+        is_run = (
+            self.checkpoint.exists()
+            or (self.path / LOG_NAME).exists()
+            or _is_run_config(self.path / CONFIG_NAME)
+        )
+        if not is_run:
+            raise FileExistsError(
+                f"--out {self.path} holds {', '.join(present[:5])} but no run (no checkpoint, "
+                f"log or run {CONFIG_NAME}), so they were not written by a job and "
+                "--overwrite does not replace them: move them out or pick another --out"
+            )
+        for folder, allowed in JOB_PICTURES.items():
+            if not (self.path / folder).is_dir():
+                continue
+            for p in sorted((self.path / folder).rglob("*")):
+                if p.is_file() and not allowed(p.name):
+                    raise FileExistsError(
+                        f"--out {self.path} --overwrite: {p} was not written by a job, and "
+                        f"--overwrite would delete it with the old run's {folder}/: move it "
+                        "out first"
+                    )
 
     def _same_run_unsaved(self, present: list[str]) -> bool:
         """Whether the folder holds only what a run with these very settings wrote
@@ -823,7 +925,9 @@ class RunFolder:
         config = read_config(self.path)
         for dest, (old, new) in self.changes.items():
             config[dest] = new
-            note(f"{self.path}: {dest.replace('_', '-')} changed from {old} to {new}")
+            name = dest.replace("_", "-")
+            said = f"{name} {old} dropped" if new is None else f"{name} changed from {old} to {new}"
+            note(f"{self.path}: {said}")
         self._write_config(config)
         self.pending_changes = False
 

@@ -105,9 +105,11 @@ def run(args: argparse.Namespace) -> str:
     x = sample_generator(run_args, G, args.n, device, seed=args.seed, labels=labels)
     samples = x.astype(np.float32) if x.ndim == 2 else mgdata.to_uint8(x)
     write_samples(out, samples)
+    written = f"{args.n} samples {samples.dtype} {samples.shape} to {out}"
     if png is not None:
         common.write_image_grid(png, samples)
-    return f"{args.n} samples {samples.dtype} {samples.shape} to {out}"
+        written += f" and their grid to {png}"
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,4 +127,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    scaffold.say_late_sigterm("train.sample")
     sys.exit(main())

@@ -185,10 +185,12 @@ def test_a_new_run_refuses_a_folder_holding_files_it_would_write(tmp_path, capsy
     (proj / name).write_text("x")
     assert gan.main(RING + ["--steps", "1", "--out", str(proj)]) == 1
     err = capsys.readouterr().err
-    assert f"--out {proj}" in err and name in err and "--overwrite" in err
+    assert f"--out {proj}" in err and name in err and "no run" in err
     assert (proj / name).read_text() == "x"
-    assert gan.main(RING + ["--steps", "1", "--out", str(proj), "--overwrite"]) == 0
-    assert common.load_checkpoint(proj)["state"]["step"] == 1
+    # not a run's file (the folder holds no run), so --overwrite does not replace it either
+    assert gan.main(RING + ["--steps", "1", "--out", str(proj), "--overwrite"]) == 1
+    assert "no run" in capsys.readouterr().err
+    assert (proj / name).read_text() == "x"
 
 
 # ---------------------------------------------------------------------- 6. --overwrite, all of it

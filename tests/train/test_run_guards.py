@@ -1,0 +1,95 @@
+"""The output guards of the jobs, after round 4 of hostile testing: --overwrite replaces a
+run and never a user's files; --train-classifier replaces only classifier weights; a run
+may not write into its own --data-dir; the same output written twice inside a run folder
+is allowed; a FIFO is refused instead of blocking; another tool's metrics.jsonl does not
+make a folder a run."""
+
+import os
+
+import numpy as np
+import pytest
+
+from train import classifier, common, evaluate, gan, sample
+
+RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
+RING = RING.split() + ["--device", "cpu"]
+
+
+@pytest.fixture(autouse=True)
+def quick_pictures(monkeypatch):
+    monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
+    monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
+
+
+@pytest.fixture
+def ring(tmp_path):
+    run = tmp_path / "ring"
+    assert gan.main(RING + ["--steps", "2", "--out", str(run)]) == 0
+    return run
+
+
+def test_overwrite_refuses_a_folder_that_holds_no_run(tmp_path, capsys):
+    home = tmp_path / "home"
+    (home / "samples").mkdir(parents=True)
+    (home / "config.json").write_text('{"editor": "vim"}')
+    (home / "samples" / "wedding.png").write_bytes(b"photo")
+    for extra in ([], ["--overwrite"]):
+        assert gan.main(RING + ["--steps", "2", "--out", str(home), *extra]) == 1
+        assert "no run" in capsys.readouterr().err
+    assert (home / "samples" / "wedding.png").read_bytes() == b"photo"
+    assert (home / "config.json").read_text() == '{"editor": "vim"}'
+
+
+def test_overwrite_refuses_a_users_file_inside_a_runs_samples(ring, capsys):
+    (ring / "samples").mkdir(exist_ok=True)
+    (ring / "samples" / "wedding.png").write_bytes(b"photo")
+    assert gan.main(RING + ["--steps", "2", "--out", str(ring), "--overwrite"]) == 1
+    assert "wedding.png was not written by a job" in capsys.readouterr().err
+    assert (ring / "samples" / "wedding.png").read_bytes() == b"photo"
+    (ring / "samples" / "wedding.png").unlink()
+    assert gan.main(RING + ["--steps", "2", "--out", str(ring), "--overwrite"]) == 0
+
+
+def test_train_classifier_replaces_only_classifier_weights(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(classifier, "train_classifier", lambda *a, **k: pytest.fail("trained"))
+    thesis = tmp_path / "thesis.txt"
+    thesis.write_text("my thesis")
+    assert evaluate.main(["--train-classifier", str(thesis)]) != 0
+    assert "already exists and is not an earlier output" in capsys.readouterr().err
+    assert thesis.read_text() == "my thesis"
+    assert evaluate._classifier_file(classifier.shipped_path())
+    assert not evaluate._classifier_file(thesis)
+
+
+def test_a_run_may_not_write_into_its_data_folder(tmp_path, capsys):
+    from PIL import Image
+
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(pics / f"{i}.png")
+    argv = ["--dataset", "folder", "--data-dir", str(pics), "--out", str(pics / "runs" / "x")]
+    argv += ["--image-size", "32", "--batch-size", "4", "--steps", "1", "--device", "cpu"]
+    assert gan.main(argv) == 1
+    assert "is inside --data-dir" in capsys.readouterr().err
+    assert not (pics / "runs").exists()  # refused before the folder was made
+
+
+def test_sampling_twice_into_the_same_file_in_the_run_folder(ring):
+    out = ring / "mine.npz"
+    for _ in range(2):
+        assert sample.main([str(ring), "--n", "4", "--device", "cpu", "--out", str(out)]) == 0
+
+
+def test_a_fifo_is_refused_not_opened(ring, tmp_path, capsys):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    assert sample.main([str(ring), "--n", "4", "--device", "cpu", "--out", str(fifo)]) == 1
+    assert "not a regular file" in capsys.readouterr().err
+
+
+def test_another_tools_log_does_not_make_a_run_folder(tmp_path):
+    (tmp_path / "metrics.jsonl").write_text("{}\n")
+    target = tmp_path / "plots" / "out.png"
+    assert common.run_folder_of(target) is None
