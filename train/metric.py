@@ -787,8 +787,15 @@ def train(
             folder_cm = scaffold.RunFolder(args, OUTPUTS, changes)
         with folder_cm as folder:
             run.run_dir = folder.path
-            stopped = folder.last_good is not None and args.steps is not None
-            if changes and stopped and folder.last_good >= args.steps:
+            # rank 0's folder knows the last committed step (a follower's does not: rank 0
+            # refuses for the job)
+            last_good = getattr(folder, "last_good", None)
+            if (
+                changes
+                and last_good is not None
+                and args.steps is not None
+                and last_good >= args.steps
+            ):
                 raise ValueError(
                     f"--resume {folder.path}: the run already stopped at --steps {args.steps}, "
                     "so this resume would train nothing; extend it with --steps N (N > "
