@@ -255,6 +255,9 @@ def npz_of(path: Path, key: str) -> bool:
     writes), so that writing there again replaces only that job's earlier output."""
     import zipfile
 
+    if not Path(path).is_file():  # a FIFO would block the read forever
+        return False
+
     try:
         with zipfile.ZipFile(path) as z:
             return z.namelist() == [f"{key}.npy"]
@@ -263,8 +266,12 @@ def npz_of(path: Path, key: str) -> bool:
 
 
 def png_of_a_job(path: Path) -> bool:
-    """Whether `path` is a PNG one of the jobs wrote (its 'Software' text says so)."""
+    """Whether `path` is a PNG one of the jobs wrote (its 'Software' text says so). Only a
+    regular file is opened: a FIFO would block the read forever."""
     from PIL import Image
+
+    if not Path(path).is_file():
+        return False
 
     try:
         with Image.open(path) as img:

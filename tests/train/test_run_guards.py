@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from train import classifier, common, evaluate, gan, sample
+from train import classifier, common, evaluate, gan, latent, sample
 
 RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
 RING = RING.split() + ["--device", "cpu"]
@@ -87,6 +87,11 @@ def test_a_fifo_is_refused_not_opened(ring, tmp_path, capsys):
     os.mkfifo(fifo)
     assert sample.main([str(ring), "--n", "4", "--device", "cpu", "--out", str(fifo)]) == 1
     assert "not a regular file" in capsys.readouterr().err
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    os.mkfifo(pictures / "latent_map.png")  # a picture name of train.latent's
+    assert latent.main([str(ring), "--out", str(pictures), "--device", "cpu"]) == 1
+    assert "latent_map.png" in capsys.readouterr().err
 
 
 def test_another_tools_log_does_not_make_a_run_folder(tmp_path):
