@@ -287,6 +287,22 @@ def _class_apply_error(cls: type) -> Any:
     return refuse
 
 
+class AccumulateGrad:
+    """Where a leaf's gradient lands, as it appears in `next_functions` (PyTorch's node
+    of that name): `variable` is the leaf; it has no inputs."""
+
+    next_functions: tuple = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad of a leaf of shape {self.variable.shape}>"
+
+
 class Function:
     """One differentiable node, in either of two styles.
 
@@ -576,6 +592,27 @@ class Function:
         `uses_inputs`); the others are kept as None in `inputs`, so that `h * 2.0` does
         not keep h alive. All of them unless a primitive says otherwise."""
         return (True,) * len(needs)
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """PyTorch's view of the graph below this node: for each input, (the node that made
+        it, its output index) for a computed tensor, (AccumulateGrad, 0) for a leaf that
+        requires grad (its `.variable` is the leaf), (None, 0) for a constant. Follow it to
+        walk the graph backward from `loss.grad_fn`."""
+        nodes = []
+        for edge in getattr(self, "edges", ()):
+            if isinstance(edge, tuple):
+                nodes.append(edge)
+            else:
+                nodes.append((AccumulateGrad(edge) if edge.requires_grad else None, 0))
+        return tuple(nodes)
+
+    def name(self) -> str:
+        """The node's name (PyTorch's grad_fn.name(); minigrad's are the op's class names)."""
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
 
     def output(self, i: int = 0) -> Tensor:
         """Output `i` as a Tensor of this graph (for backwards that reuse it, like exp's):

@@ -365,3 +365,21 @@ def test_variable_and_is_inference():
         assert a.tolist() == [5.0, 2.0]
         with pytest.raises(TypeError, match="Variable data has to be a tensor"):
             lib.autograd.Variable([1.0])
+
+
+def test_next_functions_walk_the_graph_as_pytorchs():
+    """loss.grad_fn.next_functions: (node, index) per input, AccumulateGrad for a leaf that
+    requires grad (its .variable is the leaf), None for a constant."""
+    x = mg.ones(2, requires_grad=True)
+    y = (x * mg.ones(2) + x.exp()).sum()
+    ((add, k),) = y.grad_fn.next_functions
+    assert k == 0 and add.name() == "Add" and repr(add) == "<Add>"
+    (mul, _), (exp, _) = add.next_functions
+    (acc, _), (const, _) = mul.next_functions
+    assert acc.variable is x and acc.name() == "AccumulateGrad" and const is None
+    assert acc.next_functions == ()
+    assert exp.next_functions[0][0].variable is x
+    tx = torch.ones(2, requires_grad=True)
+    ty = (tx * torch.ones(2) + tx.exp()).sum()
+    tmul = ty.grad_fn.next_functions[0][0].next_functions[0][0]
+    assert tmul.next_functions[0][0].variable is tx and tmul.next_functions[1][0] is None
