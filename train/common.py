@@ -265,9 +265,11 @@ def npz_of(path: Path, key: str) -> bool:
         return False
 
 
-def png_of_a_job(path: Path) -> bool:
-    """Whether `path` is a PNG one of the jobs wrote (its 'Software' text says so). Only a
-    regular file is opened: a FIFO would block the read forever."""
+def png_of_a_job(path: Path, job: str | None = None) -> bool:
+    """Whether `path` is a PNG one of the jobs wrote (its 'Software' text says so), or with
+    `job`, one that job wrote ("minigrad train.sample"): train.sample replaces only its
+    own grids, never a figure or grid another job made. Only a regular file is opened: a
+    FIFO would block the read forever."""
     from PIL import Image
 
     if not Path(path).is_file():
@@ -275,9 +277,14 @@ def png_of_a_job(path: Path) -> bool:
 
     try:
         with Image.open(path) as img:
-            return img.format == "PNG" and img.info.get("Software") == SOFTWARE
+            if img.format != "PNG":
+                return False
+            mark = img.info.get("Software", "")
     except Exception:  # not an image at all: not ours
         return False
+    if job is not None:
+        return mark == f"{SOFTWARE} {job}"
+    return mark == SOFTWARE or mark.startswith(SOFTWARE + " ")
 
 
 def naming_errors(path: str | Path) -> contextlib.AbstractContextManager[None]:
@@ -512,16 +519,23 @@ def make_image_grid(images: Any, nrow: int = 8, padding: int = 2, pad_value: int
 
 
 def write_image_grid(
-    path: str | Path, images: Any, nrow: int = 8, padding: int = 2, pad_value: int = 0
+    path: str | Path,
+    images: Any,
+    nrow: int = 8,
+    padding: int = 2,
+    pad_value: int = 0,
+    job: str | None = None,
 ) -> np.ndarray:
-    """Save `make_image_grid(images, nrow, padding)` as a PNG (atomically); returns it."""
+    """Save `make_image_grid(images, nrow, padding)` as a PNG (atomically), marked as a
+    job's picture (`job`: which job's); returns it."""
     from PIL import Image
 
     grid = make_image_grid(images, nrow, padding, pad_value)
     from PIL.PngImagePlugin import PngInfo
 
     info = PngInfo()
-    info.add_text("Software", SOFTWARE)  # marks the file as a job's output (png_of_a_job)
+    # marks the file as a job's output, and whose (png_of_a_job)
+    info.add_text("Software", SOFTWARE if job is None else f"{SOFTWARE} {job}")
     with atomic_path(Path(path)) as tmp:
         Image.fromarray(grid).save(tmp, format="PNG", pnginfo=info)
     return grid

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> str:
                 "two different names"
             )
         png = common.check_output(
-            args.png, "--png", run_dir=args.run_dir, ours=common.png_of_a_job, data=data
+            args.png, "--png", run_dir=args.run_dir, ours=_own_grid, data=data
         )
     device = common.resolve_device(args.device)
     run_args, G = load_generator(args.run_dir, device)
@@ -107,9 +107,14 @@ def run(args: argparse.Namespace) -> str:
     write_samples(out, samples)
     written = f"{args.n} samples {samples.dtype} {samples.shape} to {out}"
     if png is not None:
-        common.write_image_grid(png, samples)
+        common.write_image_grid(png, samples, job="train.sample")
         written += f" and their grid to {png}"
     return written
+
+
+def _own_grid(path: Path) -> bool:
+    """An earlier --png of train.sample's: the only picture --png may replace."""
+    return common.png_of_a_job(path, "train.sample")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -98,3 +98,28 @@ def test_another_tools_log_does_not_make_a_run_folder(tmp_path):
     (tmp_path / "metrics.jsonl").write_text("{}\n")
     target = tmp_path / "plots" / "out.png"
     assert common.run_folder_of(target) is None
+
+
+def test_sample_png_replaces_only_its_own_grid(tmp_path, capsys):
+    """--png may replace an earlier --png of train.sample's, never another job's picture
+    (a GAN run's samples.png or a figure copied into a paper folder)."""
+    data = tmp_path / "digits.npz"
+    rng = np.random.default_rng(0)
+    np.savez(
+        data, images=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), labels=np.arange(40) % 10
+    )
+    run = tmp_path / "d"
+    digits = ["--model", "mlp", "--hidden", "8", "--batch-size", "8", "--latent-components", "0"]
+    digits += ["--eval-samples", "0", "--device", "cpu", "--data-dir", str(data)]
+    assert gan.main(digits + ["--steps", "1", "--out", str(run)]) == 0
+    out, png = tmp_path / "s.npz", tmp_path / "grid.png"
+    argv = [str(run), "--n", "4", "--device", "cpu", "--out", str(out), "--png", str(png)]
+    assert sample.main(argv) == 0
+    assert sample.main(argv) == 0  # its own grid: replaced
+    assert common.png_of_a_job(png, "train.sample") and common.png_of_a_job(png)
+    paper = tmp_path / "figure3.png"
+    common.write_image_grid(paper, np.zeros((4, 28, 28), np.uint8))  # another job's grid
+    assert common.png_of_a_job(paper) and not common.png_of_a_job(paper, "train.sample")
+    argv[-1] = str(paper)
+    assert sample.main(argv) == 1
+    assert "not an earlier output of this job" in capsys.readouterr().err
