@@ -12,7 +12,8 @@ if _sys.argv[:1] == ["-m"]:  # python -m train.<job>, while the job loads (impor
         _sys.exit(128 + signum)
 
     for _sig in (_signal.SIGINT, _signal.SIGTERM):
-        _signal.signal(_sig, _stop)
+        if _signal.getsignal(_sig) is not _signal.SIG_IGN:  # ignored: stays ignored
+            _signal.signal(_sig, _stop)
 
 # minigrad before anything imports NumPy: it sets how long NumPy's idle OpenBLAS workers
 # spin, which OpenBLAS reads when NumPy loads it (minigrad/_openblas.py)

@@ -713,13 +713,21 @@ class GracefulInterrupt:
     def __enter__(self) -> GracefulInterrupt:
         if threading.current_thread() is threading.main_thread():
             for sig in self.signals:
-                self._previous[sig] = signal.signal(sig, self._handle)
+                if not ignored(sig):
+                    self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._previous.clear()
+
+
+def ignored(sig: int) -> bool:
+    """Whether `sig` is ignored in this process, as a shell ignores SIGINT for a command it
+    starts in the background (`job &` in a script): a job then keeps ignoring it, so a
+    Ctrl-C meant for the script does not stop the job."""
+    return signal.getsignal(sig) is signal.SIG_IGN
 
 
 class Terminated(KeyboardInterrupt):
@@ -741,8 +749,12 @@ def signals_raise() -> Iterator[None]:
         yield
         return
     previous = {
-        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
-        signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_terminated),
+        sig: signal.signal(sig, handler)
+        for sig, handler in (
+            (signal.SIGINT, signal.default_int_handler),
+            (signal.SIGTERM, _raise_terminated),
+        )
+        if not ignored(sig)
     }
     try:
         yield

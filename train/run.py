@@ -665,7 +665,8 @@ def say_late_sigterm(job: str) -> None:
         )
         os._exit(128 + signum)
 
-    signal.signal(signal.SIGTERM, said)
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:  # ignored: stays ignored
+        signal.signal(signal.SIGTERM, said)
 
 
 def interrupted_outside_loop(job: str, exc: BaseException, args: argparse.Namespace) -> int:

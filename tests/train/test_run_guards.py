@@ -123,3 +123,31 @@ def test_sample_png_replaces_only_its_own_grid(tmp_path, capsys):
     argv[-1] = str(paper)
     assert sample.main(argv) == 1
     assert "not an earlier output of this job" in capsys.readouterr().err
+
+
+def test_an_ignored_sigint_stays_ignored(tmp_path):
+    """A shell starts a script's `job &` with SIGINT ignored; a Ctrl-C meant for the
+    script must not stop the job (it used to install its own handler and stop)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "bg"
+    argv = [sys.executable, "-m", "train.gan", *RING, "--steps", "100", "--out", str(out)]
+    proc = subprocess.Popen(
+        argv,
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=240)
+    assert proc.returncode == 0, err.decode()
+    assert common.load_checkpoint(out)["state"]["step"] == 100
