@@ -335,6 +335,20 @@ def _check_adam_like(name: str, lr: float, betas: Any, eps: float, weight_decay:
     _check(name, weight_decay >= 0, f"weight_decay {weight_decay}")
 
 
+def _adam_moments(xp: ArrayModule, d: Array, m: Array, v: Array, b1: float, b2: float) -> Array:
+    """The Adam family's moments, in place: m.lerp_(d, 1 - b1) (PyTorch's formula for
+    weights below 0.5) and v = b2 v + (1 - b2) d^2. Returns the one temporary they used,
+    an array shaped like d (also for 0-d parameters), for the caller's update to reuse."""
+    tmp = xp.subtract(d, m, out=xp.empty_like(m))
+    tmp *= 1 - b1
+    m += tmp
+    xp.multiply(d, d, out=tmp)
+    tmp *= 1 - b2
+    v *= b2
+    v += tmp
+    return tmp
+
+
 def _grad(p: Tensor, xp: ArrayModule, maximize: bool, weight_decay: float) -> Array:
     """The gradient an update uses: -grad when maximizing, plus weight_decay * p (L2).
     `p.grad` itself (maybe a read-only view or a NumPy scalar) when neither applies, else a
@@ -438,10 +452,7 @@ class Adam(Optimizer):
         switches = _check_switches(
             name, switches, ("foreach", "capturable", "differentiable", "fused")
         )
-        _check(name, lr >= 0, f"learning rate {lr}")
-        _check(name, eps >= 0, f"epsilon {eps}")
-        _check(name, 0 <= betas[0] < 1 and 0 <= betas[1] < 1, f"betas {betas}")
-        _check(name, weight_decay >= 0, f"weight_decay {weight_decay}")
+        _check_adam_like(name, lr, betas, eps, weight_decay)
         super().__init__(
             params,
             dict(
@@ -473,14 +484,7 @@ class Adam(Optimizer):
             x *= 1 - lr * wd
         d = _grad(p, xp, group["maximize"], 0.0 if decoupled else wd)
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        # the step's one temporary (an array, also for 0-d parameters), reused below
-        tmp = xp.subtract(d, m, out=xp.empty_like(x))
-        tmp *= 1 - b1
-        m += tmp  # m.lerp_(d, 1 - b1), PyTorch's formula for weights below 0.5
-        xp.multiply(d, d, out=tmp)
-        tmp *= 1 - b2
-        v *= b2
-        v += tmp
+        tmp = _adam_moments(xp, d, m, v, b1, b2)  # the step's one temporary, reused below
         if group["amsgrad"]:
             vmax = state["max_exp_avg_sq"]._data
             v = xp.maximum(vmax, v, out=vmax)
@@ -838,13 +842,7 @@ class NAdam(Optimizer):
         mp *= mu  # in the state's own dtype, as PyTorch's 0-d tensor
         mu_product = float(mp)
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        tmp = xp.subtract(d, m, out=xp.empty_like(x))
-        tmp *= 1 - b1
-        m += tmp  # m.lerp_(d, 1 - b1)
-        xp.multiply(d, d, out=tmp)
-        tmp *= 1 - b2
-        v *= b2
-        v += tmp
+        tmp = _adam_moments(xp, d, m, v, b1, b2)
         # the update needs a second array: two addcdivs over the same denominator
         denom = xp.divide(v, 1 - b2**t, out=tmp)
         xp.sqrt(denom, out=denom)
@@ -905,13 +903,7 @@ class RAdam(Optimizer):
             x *= 1 - lr * wd
         d = _grad(p, xp, group["maximize"], 0.0 if decoupled else wd)
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        tmp = xp.subtract(d, m, out=xp.empty_like(x))
-        tmp *= 1 - b1
-        m += tmp  # m.lerp_(d, 1 - b1)
-        xp.multiply(d, d, out=tmp)
-        tmp *= 1 - b2
-        v *= b2
-        v += tmp
+        tmp = _adam_moments(xp, d, m, v, b1, b2)
         bc1, bc2 = 1 - b1**t, 1 - b2**t
         rho_t = rho_inf - 2 * t * (b2**t) / bc2
         # PyTorch's order: (m / bc1) * lr * adaptive_lr * rect
