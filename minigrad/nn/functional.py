@@ -421,14 +421,20 @@ def max_pool2d(
 ) -> Tensor:
     """Window maxima (padding counts as -inf), PyTorch's arguments in its order; dilation,
     ceil_mode and return_indices only at their defaults."""
+    check_max_pool_options("max_pool2d", dilation, ceil_mode, return_indices)
+    return pool.max_pool2d(input, kernel_size, stride, padding)
+
+
+def check_max_pool_options(op: str, dilation: Any, ceil_mode: bool, return_indices: bool) -> None:
+    """max pooling's PyTorch options minigrad has only at their defaults (F.max_pool2d and
+    nn.MaxPool2d)."""
     dil = (dilation, dilation) if isinstance(dilation, int) else tuple(dilation)
     _unsupported(
-        "max_pool2d",
+        op,
         dilation=(dil, (1, 1)),
         ceil_mode=(ceil_mode, False),
         return_indices=(return_indices, False),
     )
-    return pool.max_pool2d(input, kernel_size, stride, padding)
 
 
 def avg_pool2d(
@@ -442,12 +448,13 @@ def avg_pool2d(
 ) -> Tensor:
     """Window means, PyTorch's arguments in its order (count_include_pad is the 6th);
     ceil_mode and divisor_override only at their defaults."""
-    _unsupported(
-        "avg_pool2d",
-        ceil_mode=(ceil_mode, False),
-        divisor_override=(divisor_override, None),
-    )
+    check_avg_pool_options("avg_pool2d", ceil_mode, divisor_override)
     return pool.avg_pool2d(input, kernel_size, stride, padding, count_include_pad)
+
+
+def check_avg_pool_options(op: str, ceil_mode: bool, divisor_override: int | None) -> None:
+    """average pooling's PyTorch options minigrad has only at their defaults."""
+    _unsupported(op, ceil_mode=(ceil_mode, False), divisor_override=(divisor_override, None))
 
 
 def _adaptive_mean(x: Tensor, axis: int, out: int) -> Tensor:

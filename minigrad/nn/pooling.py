@@ -34,13 +34,7 @@ class MaxPool2d(Module):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__()
-        dil = (dilation, dilation) if isinstance(dilation, int) else tuple(dilation)
-        F._unsupported(
-            "MaxPool2d",
-            dilation=(dil, (1, 1)),
-            return_indices=(return_indices, False),
-            ceil_mode=(ceil_mode, False),
-        )
+        F.check_max_pool_options("MaxPool2d", dilation, ceil_mode, return_indices)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, input: Tensor) -> Tensor:
@@ -66,11 +60,7 @@ class AvgPool2d(Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
-        F._unsupported(
-            "AvgPool2d",
-            ceil_mode=(ceil_mode, False),
-            divisor_override=(divisor_override, None),
-        )
+        F.check_avg_pool_options("AvgPool2d", ceil_mode, divisor_override)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.count_include_pad = count_include_pad
 
