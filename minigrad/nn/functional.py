@@ -1410,12 +1410,12 @@ def margin_ranking_loss(
     """max(0, -y (x1 - x2) + margin) for y in {1, -1}: x1 should rank above x2 where y = 1."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "margin_ranking_loss")
-    if not (input1.ndim == input2.ndim == np.ndim(_as_tensor(target, input1)._data)):
+    y = _as_tensor(target, input1)
+    if not (input1.ndim == input2.ndim == y.ndim):
         raise RuntimeError(
             f"margin_ranking_loss: all inputs should have the same dimension, got "
-            f"{input1.shape}, {input2.shape} and target {_as_tensor(target, input1).shape}"
+            f"{input1.shape}, {input2.shape} and target {y.shape}"
         )
-    y = _as_tensor(target, input1)
     return _reduce(ops.clip(-y * (input1 - input2) + margin, min=0.0), reduction)
 
 
@@ -1456,17 +1456,16 @@ def cosine_embedding_loss(
             f"{input1.shape} and {input2.shape}"
         )
     dim = input1.ndim - 1
-    shape = tuple(_as_tensor(target, input1).shape)
-    if shape != input1.shape[:1] * dim:
+    y = _as_tensor(target, input1)._data
+    if tuple(y.shape) != input1.shape[:1] * dim:
         raise RuntimeError(
             f"cosine_embedding_loss: expected a target of shape {input1.shape[:1] * dim} "
-            f"for inputs of shape {input1.shape}, got {shape}"
+            f"for inputs of shape {input1.shape}, got {tuple(y.shape)}"
         )
     prod = (input1 * input2).sum(dim)
     mag1 = (input1 * input1).sum(dim) + 1e-12
     mag2 = (input2 * input2).sum(dim) + 1e-12
     cos = prod / ops.sqrt(mag1 * mag2)
-    y = _as_tensor(target, input1)._data
     loss = ops.where(y == 1, 1 - cos, 0.0) + ops.where(
         y == -1, ops.clip(cos - margin, min=0.0), 0.0
     )

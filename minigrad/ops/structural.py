@@ -533,6 +533,22 @@ def _correction(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, int]:
     return dim, correction
 
 
+def _spread_and_mean(
+    spread: Any, op: str, x: Any, dim: Any, unbiased: bool, keepdim: bool, correction: Any
+) -> tuple[Tensor, Tensor]:
+    """(spread(x), mean(x)) over `dim`, spread being var or std. float16/float32 inputs are
+    computed from one float64 copy, each result rounded once, as PyTorch's Welford pass
+    gives them."""
+    from .elementwise import to_float
+
+    dim, c = _correction(dim, unbiased, correction)
+    x = to_float(_tensor(x, op))
+    if not _wide(x):
+        return spread(x, dim, c, keepdim), mean(x, dim, keepdim)
+    wide = cast(x, np.float64)
+    return cast(spread(wide, dim, c, keepdim), x.dtype), cast(mean(wide, dim, keepdim), x.dtype)
+
+
 def var_mean(
     x: Tensor,
     dim: Any = None,
@@ -543,15 +559,7 @@ def var_mean(
 ) -> tuple[Tensor, Tensor]:
     """(variance, mean) over `dim`, Bessel-corrected unless `unbiased=False` or
     `correction=0`."""
-    from .elementwise import to_float
-
-    dim, c = _correction(dim, unbiased, correction)
-    x = to_float(_tensor(x, "var_mean"))
-    if not _wide(x):
-        return var(x, dim, c, keepdim), mean(x, dim, keepdim)
-    # both from one float64 copy, each rounded once, as PyTorch's Welford pass gives them
-    wide = cast(x, np.float64)
-    return cast(var(wide, dim, c, keepdim), x.dtype), cast(mean(wide, dim, keepdim), x.dtype)
+    return _spread_and_mean(var, "var_mean", x, dim, unbiased, keepdim, correction)
 
 
 def std_mean(
@@ -563,14 +571,7 @@ def std_mean(
     correction: Any = None,
 ) -> tuple[Tensor, Tensor]:
     """(standard deviation, mean) over `dim`."""
-    from .elementwise import to_float
-
-    dim, c = _correction(dim, unbiased, correction)
-    x = to_float(_tensor(x, "std_mean"))
-    if not _wide(x):
-        return std(x, dim, c, keepdim), mean(x, dim, keepdim)
-    wide = cast(x, np.float64)
-    return cast(std(wide, dim, c, keepdim), x.dtype), cast(mean(wide, dim, keepdim), x.dtype)
+    return _spread_and_mean(std, "std_mean", x, dim, unbiased, keepdim, correction)
 
 
 __all__ = [
