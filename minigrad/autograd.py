@@ -693,6 +693,51 @@ class _DelayedError(Function):
         )
 
 
+class _Zero:
+    """The marker a backward returns for an input whose gradient is zero by construction
+    (`ZeroLink`): the walk hands zeros to whatever only it reaches (`_fill_zero_reached`)
+    instead of computing with them."""
+
+    def __repr__(self) -> str:
+        return "ZERO"
+
+
+ZERO = _Zero()
+
+
+class ZeroLink(Function):
+    """The gradient g of a piecewise-linear op (relu, leaky_relu, hardtanh, abs, pooling),
+    recorded (create_graph=True) as depending on the op's input x with derivative zero,
+    as PyTorch records it: g requires grad even where no weight enters it, and
+    differentiating it again gives zeros for x, not an error. Made by `zero_link`."""
+
+    uses_inputs = False
+
+    def forward(self, g: Any, x: Any) -> Any:
+        return g
+
+    def backward(self, gg: Tensor) -> Any:
+        return gg, ZERO
+
+
+def zero_link(g: Tensor, f: Function, i: int = 0) -> Tensor:
+    """g, the gradient that f's backward computed for its input i, linked to that input by
+    a `ZeroLink` while the walk records (create_graph=True); g itself otherwise."""
+    if not _state.grad_enabled:
+        return g
+    e = f.edges[i]
+    if type(e) is not tuple and not e.requires_grad:
+        return g
+    link = ZeroLink()
+    link.edges = (edge(g), e)
+    link._in_meta = ((g._data.shape, g._data.dtype), f._in_meta[i])
+    link.needs_input_grad = (g.requires_grad, True)
+    link.generation = max(g.generation, e[0].generation + 1 if type(e) is tuple else 0)
+    out = _tensor_module().Tensor._make(g._data, True)
+    link._record_outputs([out])
+    return out
+
+
 def once_differentiable(backward: Any) -> Any:
     """Decorate a custom Function's static backward that is not itself differentiable (it
     may compute on arrays): it runs without recording, and with create_graph=True its
@@ -809,22 +854,29 @@ def _collect(roots: Sequence[Tensor], strict: bool) -> tuple[list[Function], boo
     """Every recorded function reachable from `roots`, found without recursion, and whether
     a function freed by an earlier backward was met. `strict` raises at such a function;
     otherwise it is a dead end, as PyTorch only fails if it would have to run it."""
-    seen: set[int] = set()
+    seen: dict[int, bool] = {}  # id -> reached by ZERO gradients only (so far)
     order: list[Function] = []
     released = False
-    stack = [t.creator for t in roots if t.creator is not None]
+    # (function, whether only ZERO gradients lead there: if it was freed, a dead end and
+    # no error, since nothing has to run it; PyTorch's walk runs it with zeros, and fails)
+    stack = [(t.creator, False) for t in roots if t.creator is not None]
     while stack:
-        f = stack.pop()
-        if id(f) in seen:
+        f, zero_only = stack.pop()
+        before = seen.get(id(f))
+        if before is not None and (zero_only or not before):
             continue
-        seen.add(id(f))
+        seen[id(f)] = zero_only
         if hasattr(f, "_released"):
+            if zero_only:
+                continue
             if strict:
                 raise _second_backward_error(f._released)
             released = True
             continue
-        order.append(f)
-        stack.extend(e[0] for e in f.edges if type(e) is tuple)
+        if before is None:
+            order.append(f)
+        zero_edge = f.edges[1] if type(f) is ZeroLink else None
+        stack.extend((e[0], zero_only or e is zero_edge) for e in f.edges if type(e) is tuple)
     return order, released
 
 
@@ -872,6 +924,7 @@ def run_backward(
 
     heap: list[tuple[int, int, Function]] = []
     pushed: set[int] = set()
+    zero_edges: list[Any] = []  # where a ZERO gradient arrived
     hooked: set[Any] = set()  # keys whose tensor's hooks have run
     counter = 0
     for t in roots:
@@ -918,7 +971,7 @@ def run_backward(
                     gxs = f._call_backward(gys)
                 finally:
                     _state.anomaly = True
-                _check_finite(f, [None if g is None else g._data for g in gxs])
+                _check_finite(f, [None if g is None or g is ZERO else g._data for g in gxs])
             elif _state.profiler is not None:
                 t0 = _state.profiler.start()
                 try:
@@ -937,6 +990,9 @@ def run_backward(
                 )
             for e, (shape, dt), gx, need in zip(edges, f._in_meta, gxs, need_grads, strict=True):
                 if gx is None or not need:
+                    continue
+                if gx is ZERO:  # kept aside, not walked through the graph
+                    zero_edges.append(e)
                     continue
                 ga = gx._data
                 if ga.shape != shape:
@@ -960,6 +1016,8 @@ def run_backward(
                 _deliver_finished(edges, pending, grads, leaves, on_leaf, create_graph)
             if not retain_graph:
                 f.release()
+        if zero_edges:
+            _fill_zero_reached(zero_edges, grads, leaves, wanted, targets is None, needed, pushed)
         # leaves (or, for grad(), the inputs asked for) are complete only now
         finished = leaves if targets is None else wanted
         for key, t in finished.items():
@@ -971,6 +1029,39 @@ def run_backward(
     if released and any(k not in grads for k in wanted):
         raise _second_backward_error("grad")
     return {k: (t, grads[k]) for k, t in wanted.items() if k in grads}
+
+
+def _fill_zero_reached(
+    edges: list[Any],
+    grads: dict[Any, Tensor],
+    leaves: dict[int, Tensor],
+    wanted: dict[Any, Tensor],
+    all_leaves: bool,
+    needed: set[int],
+    pushed: set[int],
+) -> None:
+    """Give a zero gradient to what only ZERO gradients reached (through `zero_link`) and
+    no real one did: the leaves that require grad (or, for grad(), the inputs asked for)
+    below `edges`, through the functions that never ran. PyTorch gets the same zeros by
+    walking them through the graph, which costs a backward pass."""
+    zeros_like = _tensor_module().zeros_like
+    seen: set[Any] = set()
+    stack = list(edges)
+    while stack:
+        e = stack.pop()
+        key = _edge_key(e)
+        if key in seen:
+            continue
+        seen.add(key)
+        if key in wanted or (all_leaves and type(e) is not tuple):
+            if key not in grads:
+                grads[key] = zeros_like(wanted.get(key, e))
+                if type(e) is not tuple:
+                    leaves[key] = e
+        if type(e) is tuple:
+            f = e[0]
+            if id(f) in needed and id(f) not in pushed:  # it ran: its inputs were served
+                stack.extend(x for x, need in _grad_edges(f) if need)
 
 
 def _grad_edges(f: Function) -> Any:

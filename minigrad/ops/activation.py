@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import threads
-from ..autograd import Function, _second_backward_error, is_grad_enabled
+from ..autograd import Function, _second_backward_error, is_grad_enabled, zero_link
 from ..backend import get_array_module
 from ..tensor import Tensor
 from . import cuda_kernels
@@ -42,7 +42,7 @@ class ReLU(Function):
 
     def backward(self, gy):
         if is_grad_enabled() or gy.ndim == 0:  # recorded (or a 0-d scalar): the node
-            return Mask(_keep_bits(self.drop, gy._data))(gy)
+            return zero_link(Mask(_keep_bits(self.drop, gy._data))(gy), self)
         # first order: the select in place, into a gradient array of its own (not a view
         # of the bits, which a leaf's .grad would have to copy)
         xp = get_array_module(gy._data)
@@ -113,7 +113,7 @@ class LeakyReLU(Function):
             or g.shape != slopes.shape
             or g.dtype != slopes.dtype
         ):
-            return LeakyReLUGrad(slopes)(gy)
+            return zero_link(LeakyReLUGrad(slopes)(gy), self)
         # the last use of the slope map: the gradient goes into it, in place (no new
         # array, and no pass of memory reads that writing a fresh one costs)
         self.slopes = None

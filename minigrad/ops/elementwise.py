@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import threads
-from ..autograd import Function
+from ..autograd import Function, zero_link
 from ..backend import DEFAULT_DTYPE, get_array_module
 from ..tensor import Tensor, _to_array
 from .reduce import sum_to
@@ -289,7 +289,7 @@ class Abs(Function):
         return xp.abs(x)  # not `abs`: this module's abs() is the op wrapper
 
     def backward(self, gy):
-        return scale(gy, self.sign)
+        return zero_link(scale(gy, self.sign), self)
 
 
 class Clip(Function):

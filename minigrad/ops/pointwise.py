@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, zero_link
 from ..backend import get_array_module
 from ..tensor import Tensor, _to_array
 from .elementwise import Mask, keep_bits, power, result_dtype, to_float, where
@@ -163,7 +163,7 @@ class Hardtanh(Function):
         return xp.clip(x, self.lo, self.hi)
 
     def backward(self, gy):
-        return Mask(self.bits)(gy)
+        return zero_link(Mask(self.bits)(gy), self)
 
 
 def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:

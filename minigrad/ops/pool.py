@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import threads
-from ..autograd import Function
+from ..autograd import Function, zero_link
 from ..backend import Array, get_array_module
 from ..tensor import Tensor
 from . import cuda_kernels
@@ -107,7 +107,7 @@ class MaxPool2d(Function):
         return y
 
     def backward(self, gy):
-        return PoolScatter(self.g, self.idx, self.order)(gy)
+        return zero_link(PoolScatter(self.g, self.idx, self.order)(gy), self)
 
 
 def _running_max(views: list[Array]) -> tuple[Array, Array]:
@@ -297,7 +297,7 @@ class WindowSum(Function):
         return y
 
     def backward(self, gy):
-        return WindowSumT(self.g)(gy)
+        return zero_link(WindowSumT(self.g)(gy), self)
 
 
 class WindowSumT(Function):
