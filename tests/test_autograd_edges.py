@@ -1149,13 +1149,35 @@ def test_gradgradcheck_through_rebuilt_outputs():
 
 
 def test_optimizer_like_update_of_parameter_after_forward_raises():
+    """Only where the backward reads the weight: for the input's gradient."""
     lin = mg.nn.Linear(3, 2).double()
-    x = mg.tensor(rand(4, 3))
+    x = mg.tensor(rand(4, 3), requires_grad=True)
     loss = lin(x).tanh().sum()
     with mg.no_grad():
         lin.weight.sub_(0.1)
     with pytest.raises(RuntimeError, match="modified"):
         loss.backward()
+
+
+@pytest.mark.parametrize("op", ["linear", "matmul"])
+def test_weight_changed_in_place_when_the_input_needs_no_gradient_as_pytorch(op):
+    """The weight's gradient reads the input, not the weight: PyTorch saves the weight only
+    for the input's gradient, so changing it in place (an optimizer step between forward
+    and backward) is no error, and the gradient is that of the forward's values."""
+    torch = pytest.importorskip("torch")
+    x0, w0 = rand(4, 3), rand(2, 3)
+
+    def run(T):
+        x = T.tensor(x0)
+        w = T.tensor(w0, requires_grad=True)
+        y = T.nn.functional.linear(x, w) if op == "linear" else x @ w.T
+        loss = y.tanh().sum()
+        with T.no_grad():
+            w.sub_(0.1)
+        loss.backward()
+        return w.grad.numpy()
+
+    np.testing.assert_allclose(run(mg), run(torch), rtol=1e-12)
 
 
 def test_custom_function_saved_output_changed_through_view_raises():

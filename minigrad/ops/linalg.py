@@ -22,11 +22,17 @@ class MatMul(Function):
     def forward(self, a, b):
         return a @ b
 
+    def inputs_read(self, needs):
+        na, nb = needs
+        return nb, na  # a's gradient reads b, b's reads a (a weight changed in place
+        # after the forward is no error when the input needs no gradient, as in PyTorch)
+
     def backward(self, gy):
-        a, b = self.inputs
+        a, b = self.inputs  # None where no gradient reads it
         na, nb = self.needs_input_grad
-        ga = sum_to(matmul(gy, transpose(b, -1, -2)), a.shape) if na else None
-        gb = sum_to(matmul(transpose(a, -1, -2), gy), b.shape) if nb else None
+        (sa, _), (sb, _) = self._in_meta
+        ga = sum_to(matmul(gy, transpose(b, -1, -2)), sa) if na else None
+        gb = sum_to(matmul(transpose(a, -1, -2), gy), sb) if nb else None
         return ga, gb
 
 
@@ -62,14 +68,18 @@ class Linear(Function):
             y += b
         return y
 
+    def inputs_read(self, needs):
+        return (needs[1], needs[0], False)[: len(needs)]  # x for W's gradient, W for x's
+
     def backward(self, gy):
-        x, W = self.inputs[:2]
+        x, W = self.inputs[:2]  # None where no gradient reads it
         nx, nW = self.needs_input_grad[:2]
-        g, xa, Wa = gy._data, x._data, W._data
-        if not is_grad_enabled() and xa.ndim == 2 and g.dtype == xa.dtype == Wa.dtype:
+        g = gy._data
+        (sx, dx), (_, dW) = self._in_meta[:2]
+        if not is_grad_enabled() and len(sx) == 2 and g.dtype == dx == dW:
             # first order, one dtype: no graph to record, so the same products of arrays
             # (mixed dtypes take the ops, which promote as PyTorch does, not as NumPy)
-            return self._backward_arrays(g, xa, Wa)
+            return self._backward_arrays(g, x, W)
         gx = matmul(gy, W) if nx else None
         gW = matmul(transpose(gy, 0, 1), x) if nW else None
         if len(self.inputs) == 2:
@@ -81,8 +91,8 @@ class Linear(Function):
         """The same three gradients as `backward`'s ops compute, without a node each: the
         hottest backward of an MLP, where the nodes cost more than the products."""
         needs = self.needs_input_grad
-        gx = Tensor._make(gy @ W, False) if needs[0] else None
-        gW = Tensor._make(gy.T @ x, False) if needs[1] else None
+        gx = Tensor._make(gy @ W._data, False) if needs[0] else None
+        gW = Tensor._make(gy.T @ x._data, False) if needs[1] else None
         if len(self.inputs) == 2:
             return gx, gW
         gb = Tensor._make(gy.sum(axis=0), False) if needs[2] else None
