@@ -17,6 +17,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..backend import normalize_device, to_device
 from ..tensor import Tensor
+from .backward_hooks import BackwardHook
 
 
 class Parameter(Tensor):
@@ -85,6 +86,8 @@ class Module:
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_hooks_with_kwargs", OrderedDict())
         object.__setattr__(self, "_hooks_always_called", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -252,6 +255,27 @@ class Module:
         if always_call:
             self._hooks_always_called[handle.id] = True
         return handle
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """hook(module, grad_input, grad_output) -> None or a replacement grad_input, run
+        once the gradients of the module's tensor arguments are computed; grad_input has
+        one entry per positional argument (None for those that get no gradient),
+        grad_output one per output. See `minigrad.nn.backward_hooks`."""
+        return self._add_hook(self._backward_hooks, hook, prepend, False)
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """hook(module, grad_output) -> None or a replacement grad_output, run when the
+        gradients of the module's outputs are computed, before they flow into it."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend, False)
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        raise NotImplementedError(
+            f"{type(self).__name__}.register_backward_hook: PyTorch's deprecated hook, whose "
+            "grad_input is that of the module's last operation, is not implemented; use "
+            "register_full_backward_hook (grad_input of the module's own inputs)"
+        )
 
     def _add_hook(
         self, store: OrderedDict, hook: Callable, prepend: bool, with_kwargs: bool
@@ -543,10 +567,15 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+        ):
             return self.forward(*args, **kwargs)
         with_kwargs, always = self._hooks_with_kwargs, self._hooks_always_called
-        out, called = None, set()
+        out, called, backward_hook = None, set(), None
         try:
             for hid, hook in list(self._forward_pre_hooks.items()):
                 if hid in with_kwargs:
@@ -562,12 +591,28 @@ class Module:
                     res = hook(self, args)
                     if res is not None:
                         args = res if isinstance(res, tuple) else (res,)
+            if self._backward_hooks or self._backward_pre_hooks:
+                backward_hook = BackwardHook(
+                    self,
+                    list(self._backward_hooks.values()),
+                    list(self._backward_pre_hooks.values()),
+                )
+                args = backward_hook.inputs(args)
             out = self.forward(*args, **kwargs)
             for hid, hook in list(self._forward_hooks.items()):
                 called.add(hid)
                 res = hook(self, args, kwargs, out) if hid in with_kwargs else hook(self, args, out)
                 if res is not None:
                     out = res
+            if backward_hook is not None:
+                if not isinstance(out, Tensor | tuple):
+                    warnings.warn(
+                        f"{type(self).__name__}: for backward hooks to be called, the module's "
+                        f"output should be a Tensor or a tuple of Tensors, got "
+                        f"{type(out).__name__}",
+                        stacklevel=2,
+                    )
+                out = backward_hook.outputs(out)
             return out
         except Exception:
             # as PyTorch: the always-call hooks not yet run see the output so far (None when
