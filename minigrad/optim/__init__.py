@@ -3,6 +3,7 @@
 `minigrad.optim.lr_scheduler`."""
 
 from . import lr_scheduler
+from .lbfgs import LBFGS
 from .optimizer import (
     ASGD,
     EMA,
@@ -22,6 +23,7 @@ from .optimizer import (
 __all__ = [
     "ASGD",
     "EMA",
+    "LBFGS",
     "SGD",
     "Adadelta",
     "Adagrad",
