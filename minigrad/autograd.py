@@ -326,6 +326,7 @@ class Function:
     last_use = False
     op_name = ""  # the name errors use; the lower-cased class name when empty
     _ctx_style = False  # set for subclasses whose forward is a staticmethod
+    _materialize = True  # missing output gradients reach backward as zeros (else None)
     apply = _Apply()
 
     inputs: tuple[Tensor, ...]
@@ -363,13 +364,9 @@ class Function:
         self._non_diff = {id(t) for t in tensors}
 
     def set_materialize_grads(self, value: bool) -> None:
-        """PyTorch's switch for gradients of unused outputs: with True (the default and
-        minigrad's only behaviour) they reach backward as zeros."""
-        if not value:
-            raise NotImplementedError(
-                "set_materialize_grads(False): minigrad always passes zeros for the "
-                "gradients of unused outputs (PyTorch's default)"
-            )
+        """PyTorch's switch for the gradients of outputs that got none (unused outputs):
+        with True (the default) they reach backward as zeros, with False as None."""
+        self._materialize = bool(value)
 
     def mark_dirty(self, *tensors: Tensor) -> None:
         """These inputs were changed in place by forward and are returned as outputs: the
@@ -952,7 +949,7 @@ def run_backward(
                     hooked.add(key)
                     if is_target:
                         grads[key] = g
-                if g is None:
+                if g is None and f._materialize:
                     shape, dtype = f._out_meta[k]
                     g = Tensor._make(f._xp.zeros(shape, dtype=dtype), False)
                 gys.append(g)

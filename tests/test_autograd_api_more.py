@@ -383,3 +383,38 @@ def test_next_functions_walk_the_graph_as_pytorchs():
     ty = (tx * torch.ones(2) + tx.exp()).sum()
     tmul = ty.grad_fn.next_functions[0][0].next_functions[0][0]
     assert tmul.next_functions[0][0].variable is tx and tmul.next_functions[1][0] is None
+
+
+@pytest.mark.parametrize("materialize", [True, False])
+def test_set_materialize_grads_as_pytorch(materialize):
+    """With False, the gradient of an unused output reaches backward as None (True: zeros),
+    and a backward that handles None gives PyTorch's input gradients."""
+    torch = pytest.importorskip("torch")
+
+    def run(T):
+        seen = []
+
+        class Split(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.set_materialize_grads(materialize)
+                return x * 2, x * 3
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                seen.append((ga is None, gb is None))
+                g = 0
+                if ga is not None:
+                    g = g + ga * 2
+                if gb is not None:
+                    g = g + gb * 3
+                return g
+
+        x = T.tensor([1.0, -2.0], requires_grad=True)
+        a, _ = Split.apply(x)
+        a.sum().backward()
+        return seen, x.grad.numpy()
+
+    (seen, g), (tseen, tg) = run(mg), run(torch)
+    assert seen == tseen == [(False, not materialize)]
+    np.testing.assert_array_equal(g, tg)
