@@ -600,6 +600,8 @@ class Function:
         for edge in getattr(self, "edges", ()):
             if isinstance(edge, tuple):
                 nodes.append(edge)
+            elif edge is None:  # a constant, after release
+                nodes.append((None, 0))
             else:
                 nodes.append((AccumulateGrad(edge) if edge.requires_grad else None, 0))
         return tuple(nodes)
@@ -669,10 +671,19 @@ class Function:
         self.__dict__.setdefault("_kept", []).append(t)
 
     def release(self) -> None:
-        """Drop inputs and saved arrays once backward has used them."""
+        """Drop inputs and saved arrays once backward has used them. The graph's shape
+        stays (edges to creators and to leaves that require grad; None for constants, so
+        no data batch is kept alive), as PyTorch keeps it: a later walk that would have to
+        run this function again can then tell, and raise."""
         name = type(self).__name__
+        edges = tuple(
+            e if type(e) is tuple or e.requires_grad else None
+            for e in self.__dict__.get("edges", ())
+        )
+        needs, generation = self.__dict__.get("needs_input_grad", ()), self.generation
         self.__dict__.clear()
         self._released = name
+        self.edges, self.needs_input_grad, self.generation = edges, needs, generation
 
 
 class _DelayedError(Function):
@@ -868,8 +879,8 @@ def _collect(roots: Sequence[Tensor], strict: bool) -> tuple[list[Function], boo
                 continue
             if strict:
                 raise _second_backward_error(f._released)
+            # kept: the walk raises if it has to run it (a target lies beyond it)
             released = True
-            continue
         if before is None:
             order.append(f)
         zero_edge = f.edges[1] if type(f) is ZeroLink else None
@@ -900,7 +911,7 @@ def run_backward(
     if on_leaf is not None and targets is None:
         for f in functions:
             for e in f.edges:
-                if type(e) is not tuple and e._post_hooks:
+                if type(e) is not tuple and e is not None and e._post_hooks:
                     pending[id(e)] = pending.get(id(e), 0) + 1
     wanted: dict[Any, Tensor] = {} if targets is None else {grad_key(t): t for t in targets}
     # Which functions lead to a target: inputs are older than outputs, so ascending
@@ -936,6 +947,8 @@ def run_backward(
     with set_grad_enabled(create_graph):
         while heap:
             f = heappop(heap)[2]
+            if hasattr(f, "_released"):
+                raise _second_backward_error(f._released)
             gys = []
             fid = id(f)
             for k, ref in enumerate(f.outputs):

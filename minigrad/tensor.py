@@ -648,7 +648,7 @@ class Tensor:
         from .ops.shape import GetItem, _is_basic
 
         node = self.creator
-        if type(node) is not GetItem or not hasattr(node, "edges"):
+        if type(node) is not GetItem or not hasattr(node, "index"):  # unrecorded, or freed
             return None
         if not _is_basic(node.index):
             return None

@@ -339,7 +339,31 @@ def test_saved_state_is_freed_after_backward():
     y.backward()
     gc.collect()
     assert href() is None, "backward must drop the saved intermediate"
-    assert set(vars(f)) == {"_released"} and set(vars(mul)) == {"_released"}
+    shape = {"_released", "edges", "needs_input_grad", "generation"}  # the graph's shape only
+    assert set(vars(f)) == shape and set(vars(mul)) == shape
+
+
+def test_a_freed_function_keeps_no_constant_input_alive():
+    data = mg.tensor(np.ones((3, 2)))  # a batch: needs no gradient
+    dref = weakref.ref(data)
+    w = mg.tensor(np.ones((2, 2)), requires_grad=True)
+    loss = (data @ w).sum()
+    del data
+    loss.backward()
+    gc.collect()
+    assert dref() is None
+    assert loss.creator.edges[0][0].edges[0] is None  # MatMul's constant input
+
+
+def test_second_walk_through_a_partly_freed_graph_raises_instead_of_dropping_a_branch():
+    """grad(g.sum(), x) frees expm1's node (g's graph reads its output); walking y's graph
+    again must raise, as PyTorch does, not return the gradient of the other branch only."""
+    x = mg.tensor([-1.0, 0.5, -2.0], requires_grad=True)
+    y = mg.where(x._data < 0, mg.expm1(x), x)
+    (g,) = mg.grad(y.sum(), x, create_graph=True)
+    mg.grad(g.sum(), x)
+    with pytest.raises(RuntimeError, match="second time"):
+        mg.grad(y.sum(), x)
 
 
 def test_retain_graph_keeps_saved_state():
