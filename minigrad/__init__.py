@@ -36,9 +36,12 @@ from .ops import (
     broadcast_to,
     cat,
     ceil,
+    celu,
     chunk,
     clip,
     cos,
+    cummax,
+    cummin,
     cumsum,
     diag,
     einsum,
@@ -50,11 +53,13 @@ from .ops import (
     flip,
     floor,
     gather,
+    hardshrink,
     index_select,
     isclose,
     isfinite,
     isinf,
     isnan,
+    kthvalue,
     leaky_relu,
     lerp,
     log,
@@ -82,6 +87,7 @@ from .ops import (
     reshape,
     roll,
     round,  # noqa: A004
+    rrelu,
     rsqrt,
     scatter,
     scatter_add,
@@ -97,6 +103,7 @@ from .ops import (
     squeeze,
     stack,
     tanh,
+    threshold,
     topk,
     transpose,
     tril,
@@ -207,6 +214,10 @@ def clamp_min(x: Tensor, min) -> Tensor:  # noqa: A002
 
 def clamp_max(x: Tensor, max) -> Tensor:  # noqa: A002
     return clip(x, None, max)
+
+
+# PyTorch's in-place function forms of the activations in torch's namespace
+celu_, rrelu_, threshold_ = nn.functional.celu_, nn.functional.rrelu_, nn.functional.threshold_
 
 
 def addcmul(x: Tensor, tensor1, tensor2, *, value=1) -> Tensor:

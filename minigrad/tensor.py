@@ -1124,6 +1124,9 @@ class Tensor:
     def relu(self) -> Tensor:
         return _ops().relu(self)
 
+    def hardshrink(self, lambd: float = 0.5) -> Tensor:
+        return _ops().hardshrink(self, lambd)
+
     def softmax(self, dim: int = -1) -> Tensor:
         return _ops().softmax(self, dim)
 
@@ -1265,6 +1268,15 @@ class Tensor:
         sorted: bool = True,  # noqa: A002
     ) -> Any:
         return _ops().topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        return _ops().kthvalue(self, k, dim, keepdim)
+
+    def cummax(self, dim: int) -> Any:
+        return _ops().cummax(self, dim)
+
+    def cummin(self, dim: int) -> Any:
+        return _ops().cummin(self, dim)
 
     # ------------------------------------------------------------------ more PyTorch ops
     def masked_fill(self, mask: Any, value: Any) -> Tensor:

@@ -1,7 +1,8 @@
 """The gradient of a piecewise-linear op (relu, leaky_relu, hardtanh, relu6, abs, l1_loss,
-max and average pooling), recorded with create_graph=True, depends on the op's input with
-derivative zero, as PyTorch records it: it requires grad even where no weight enters it, and
-differentiating it again gives zeros (not an error). Each case is compared with PyTorch."""
+hardshrink, softshrink, threshold, rrelu, max and average pooling), recorded with
+create_graph=True, depends on the op's input with derivative zero, as PyTorch records it: it
+requires grad even where no weight enters it, and differentiating it again gives zeros (not
+an error). Each case is compared with PyTorch."""
 
 import numpy as np
 import pytest
@@ -34,6 +35,10 @@ OPS = {
     "max_pool2d": lambda F, T, t: F.max_pool2d(t, 2),
     "max_pool2d overlapping": lambda F, T, t: F.max_pool2d(t, 3, 1, 1),
     "avg_pool2d": lambda F, T, t: F.avg_pool2d(t, 2),
+    "hardshrink": lambda F, T, t: F.hardshrink(t, 0.6),
+    "softshrink": lambda F, T, t: F.softshrink(t, 0.6),
+    "threshold": lambda F, T, t: F.threshold(t, 0.1, 2.0),
+    "rrelu eval": lambda F, T, t: F.rrelu(t, training=False),
     "ReLU layer": lambda F, T, t: T.nn.ReLU()(t),
     "LeakyReLU inplace": lambda F, T, t: T.nn.LeakyReLU(0.2, inplace=True)(t * 1),
     # ops whose gradient PyTorch does not tie to the input: they stay unlinked

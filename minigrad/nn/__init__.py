@@ -3,6 +3,7 @@
 from . import functional, init, parallel, utils
 from .conv import Conv2d, ConvTranspose2d
 from .layers import (
+    CELU,
     ELU,
     GELU,
     GLU,
@@ -24,6 +25,7 @@ from .layers import (
     EmbeddingBag,
     Flatten,
     GaussianNLLLoss,
+    Hardshrink,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -59,6 +61,7 @@ from .layers import (
     ReplicationPad1d,
     ReplicationPad2d,
     ReplicationPad3d,
+    RReLU,
     Sequential,
     Sigmoid,
     SiLU,
@@ -67,7 +70,11 @@ from .layers import (
     Softmax,
     Softmin,
     Softplus,
+    Softshrink,
+    Softsign,
     Tanh,
+    Tanhshrink,
+    Threshold,
     TripletMarginLoss,
     Unflatten,
     ZeroPad1d,
@@ -189,4 +196,11 @@ __all__ = [
     "Softmin",
     "ZeroPad1d",
     "ZeroPad2d",
+    "CELU",
+    "Hardshrink",
+    "RReLU",
+    "Softshrink",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
 ]

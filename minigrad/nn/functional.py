@@ -1625,3 +1625,70 @@ __all__ += [
     "poisson_nll_loss",
     "soft_margin_loss",
 ]
+
+
+# ---------------------------------------------------------------------- shrinkage and thresholds
+hardshrink = ops.hardshrink
+softshrink = ops.softshrink
+tanhshrink = ops.tanhshrink
+softsign = ops.softsign
+
+
+def _threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value (integer tensors too, the scalars truncated)."""
+    if inplace:
+        return _in_place(input, "threshold_", lambda t: ops.threshold(t, threshold, value))
+    return ops.threshold(input, threshold, value)
+
+
+threshold = _threshold  # PyTorch's layout: inside, the argument `threshold` hides the name
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _threshold(input, threshold, value, inplace=True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
+    if inplace:
+        return _in_place(input, "celu_", lambda t: ops.celu(t, alpha))
+    return ops.celu(input, alpha)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Randomized leaky ReLU: in training each x <= 0 is scaled by its own slope drawn
+    uniformly from [lower, upper] (minigrad's generator: `manual_seed` repeats it); in eval
+    by (lower + upper) / 2."""
+    if inplace:
+        return _in_place(input, "rrelu_", lambda t: ops.rrelu(t, lower, upper, training))
+    return ops.rrelu(input, lower, upper, training)
+
+
+def rrelu_(
+    input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False
+) -> Tensor:
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+__all__ += [
+    "celu",
+    "celu_",
+    "hardshrink",
+    "rrelu",
+    "rrelu_",
+    "softshrink",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+    "threshold_",
+]

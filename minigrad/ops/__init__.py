@@ -13,6 +13,7 @@ from .activation import (
 )
 from .batchnorm import batch_norm
 from .conv import conv2d, conv_transpose2d
+from .cumulative import cummax, cummin, kthvalue
 from .elementwise import (
     abs,  # noqa: A004
     add,
@@ -140,6 +141,7 @@ from .shape import (
     transpose,
     unsqueeze,
 )
+from .shrink import celu, hardshrink, rrelu, softshrink, softsign, tanhshrink, threshold
 from .structural import (
     atleast_1d,
     atleast_2d,
@@ -325,4 +327,14 @@ __all__ = [
     "unique",
     "var_mean",
     "vstack",
+    "celu",
+    "cummax",
+    "cummin",
+    "hardshrink",
+    "kthvalue",
+    "rrelu",
+    "softshrink",
+    "softsign",
+    "tanhshrink",
+    "threshold",
 ]
