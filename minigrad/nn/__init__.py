@@ -100,9 +100,18 @@ from .pooling import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .syncbn import SyncBatchNorm, convert_sync_batchnorm
 
 __all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "GRUCell",
+    "LSTMCell",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "EmbeddingBag",
     "CosineEmbeddingLoss",
     "GaussianNLLLoss",
