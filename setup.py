@@ -3,13 +3,60 @@ metric-learning models written on top of it.
 
 The repository keeps the jobs' packages `models/`, `train/` and `benchmarks/` at its top
 level (`python -m train.gan` runs from a checkout). An install puts them under
-`minigrad/_jobs/` instead, so that they take no generic names in site-packages; the console
+`minigrad/_jobs/` instead, so that they take no generic names in site-packages; the
 scripts (`minigrad-gan`, ...) and `python -m minigrad JOB` find them there (minigrad/jobs.py).
 """
+
+from pathlib import Path
 
 from setuptools import find_packages, setup
 
 JOB_PACKAGES = ("models", "train", "benchmarks")
+JOBS = ("gan", "metric", "sample", "latent", "evaluate", "embed", "benchmarks")
+# The command `minigrad-JOB`: a script, not a console_scripts entry point, because an entry
+# point's wrapper first imports minigrad (NumPy and all, most of its start-up), where a
+# Ctrl-C would print a traceback. The script takes SIGINT/SIGTERM before that import, then
+# runs minigrad.jobs.JOB(); the jobs need a POSIX system (fcntl), so no .exe wrapper is lost.
+LAUNCHER = """\
+#!python
+\"\"\"minigrad-{job}: minigrad's {job} job, from any folder (see minigrad/jobs.py).\"\"\"
+
+import signal
+import sys
+
+
+def _stop(signum, frame):
+    name = signal.Signals(signum).name
+    print(f"minigrad-{job}: interrupted by {{name}} while starting; nothing was written",
+          file=sys.stderr)
+    sys.exit(128 + signum)
+
+
+# before minigrad and NumPy load; a signal the shell left ignored stays ignored
+for _sig in (signal.SIGINT, signal.SIGTERM):
+    if signal.getsignal(_sig) is not signal.SIG_IGN:
+        signal.signal(_sig, _stop)
+
+from minigrad.jobs import {job}  # noqa: E402
+
+sys.exit({job}())
+"""
+
+
+def launchers() -> list[str]:
+    """The `minigrad-JOB` scripts, written into build/launchers/ (relative paths)."""
+    here = Path(__file__).resolve().parent
+    folder = here / "build" / "launchers"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for job in JOBS:
+        path = folder / f"minigrad-{job}"
+        text = LAUNCHER.format(job=job)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        paths.append(path.relative_to(here).as_posix())
+    return paths
+
 
 LONG_DESCRIPTION = """\
 # minigrad
@@ -53,12 +100,7 @@ setup(
         # mpi4py with the MPICH wheel, for jobs run under mpiexec
         "mpi": ["mpi4py>=3.1", "mpich"],
     },
-    entry_points={
-        "console_scripts": [
-            f"minigrad-{job} = minigrad.jobs:{job}"
-            for job in ("gan", "metric", "sample", "latent", "evaluate", "embed", "benchmarks")
-        ]
-    },
+    scripts=launchers(),
     classifiers=[
         "Development Status :: 3 - Alpha",
         "Intended Audience :: Education",

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import runpy
+import signal
 import sys
 from pathlib import Path
 
-# job name -> module; each has a console script `minigrad-<job>` (see setup.py)
+# job name -> module; each has a script `minigrad-<job>` (setup.py's LAUNCHER)
 JOBS = {
     "gan": "train.gan",
     "metric": "train.metric",
@@ -54,7 +55,38 @@ def run(job: str, argv: list[str], command: str) -> None:
     sys.path[:] = [root, *(p for p in sys.path if p != root)]
     _launched_as[module] = command
     sys.argv = [command, *argv]
-    runpy.run_module(module, run_name="__main__", alter_sys=True)
+    starting = _say_interrupted_while_starting(command)
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    finally:
+        for sig, previous in starting.items():
+            if signal.getsignal(sig) is _starting_handlers.get(command):  # not the job's own
+                signal.signal(sig, previous)
+
+
+_starting_handlers: dict[str, object] = {}  # command -> its handler while the job loads
+
+
+def _say_interrupted_while_starting(command: str) -> dict[int, object]:
+    """While the job's modules load (train/, models/ and their imports), Ctrl-C or SIGTERM
+    prints one line and exits 130/143, as `python -m train.JOB` does (train/__init__.py),
+    instead of a traceback from inside an import; the job's main() then installs its own
+    handlers. A signal the shell left ignored stays ignored. Returns the handlers
+    replaced, {signal: previous}."""
+
+    def stop(signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        print(
+            f"{command}: interrupted by {name} while starting; nothing was written", file=sys.stderr
+        )
+        sys.exit(128 + signum)
+
+    _starting_handlers[command] = stop
+    replaced = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            replaced[sig] = signal.signal(sig, stop)
+    return replaced
 
 
 def main(argv: list[str] | None = None) -> None:

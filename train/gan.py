@@ -696,7 +696,12 @@ def fill_defaults(args: argparse.Namespace) -> None:
     scale_given = getattr(args, "toy_scale", None) is not None and not args.resume
     if getattr(args, "ema", None) == 0 and getattr(args, "ema_bias_correction", None) is None:
         recipe.pop("ema_bias_correction", None)  # --ema 0: no average to correct
-    scaffold.fill_unset(args, {**PLAIN_DEFAULTS, "batch_size": 512 if toy else 64, **recipe})
+    fills = {**PLAIN_DEFAULTS, "batch_size": 512 if toy else 64, **recipe}
+    if getattr(args, "steps", None) is not None:
+        # the run's length is --steps: no default --epochs is recorded as if it were its
+        # length (config.json keeps null unless --epochs was given)
+        del fills["epochs"]
+    scaffold.fill_unset(args, fills)
     if not 0.0 <= (getattr(args, "ema", 0.0) or 0.0) < 1.0:
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
     if getattr(args, "ema_bias_correction", False) and not args.ema:

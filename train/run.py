@@ -197,7 +197,8 @@ def resolve_args(
             f"--resume {run_dir}: not a run of {parser.prog} (its settings hold "
             f"{', '.join(foreign[:4])}, which are not flags of this job)"
         )
-    _fill_open_settings(run_dir, stored, flags, where)
+    inside = _checkpoint_args(run_dir) if isinstance(where, Path) else {}
+    _fill_open_settings(run_dir, stored, flags, where, inside)
     check_settings(parser, stored, where)
     settings = {**vars(args), **stored}  # settings newer than the run keep their defaults
     changes: dict[str, tuple[Any, Any]] = {}
@@ -223,6 +224,7 @@ def resolve_args(
         fill_defaults(resolved)
     except ValueError as exc:  # settings that pass one by one but not together
         raise ValueError(f"{where}: {exc}; fix it or start a new run with --out") from None
+    _check_against_checkpoint(run_dir, stored, inside, flags, where)
     if isinstance(getattr(resolved, "data_dir", None), str) and resolved.data_dir.strip():
         resolved.data_dir = absolute_data(resolved.data_dir, where)
     return resolved, changes
@@ -253,26 +255,79 @@ def absolute_data(data: str, where: Any = None) -> str:
     return path
 
 
+def _checkpoint_args(run_dir: Path) -> Mapping[str, Any]:
+    """The settings saved inside the run's checkpoint ({} when there is none, or it cannot
+    be read: the run refuses such a checkpoint by name when it opens it)."""
+    if not common.checkpoint_path(run_dir).is_file():
+        return {}
+    try:
+        saved = common.load_checkpoint(run_dir)
+    except (OSError, ValueError, KeyError):
+        return {}
+    args = saved.get("args") if isinstance(saved, Mapping) else None
+    return args if isinstance(args, Mapping) else {}
+
+
+# settings config.json may hold otherwise than the checkpoint: --device may change on any
+# resume, and --data-dir may be pointed at the same data moved elsewhere (the checkpoint's
+# sha256 of the data refuses other data)
+MAY_DIFFER_FROM_CHECKPOINT = ("device", "data_dir")
+
+
+def _check_against_checkpoint(
+    run_dir: Path,
+    stored: Mapping[str, Any],
+    inside: Mapping[str, Any],
+    flags: Mapping[str, argparse.Action],
+    where: Any,
+) -> None:
+    """Refuse a config.json whose settings disagree with those saved inside the checkpoint
+    (an edited file): the weights were trained with the checkpoint's, and a resume would
+    otherwise go on with other ones unsaid. The ValueError names each key and both values.
+    A longer --epochs/--steps that config.json records ahead of the checkpoint is a resume's
+    allowed change (written before the next checkpoint commits it)."""
+    if not isinstance(where, Path) or not inside:
+        return
+
+    def grew(dest: str) -> bool:
+        return _may_change(dest, inside.get(dest), stored.get(dest))
+
+    differ = []
+    for dest in flags:
+        if dest in MAY_DIFFER_FROM_CHECKPOINT or dest not in stored or dest not in inside:
+            continue
+        then, now = _plain(inside[dest]), _plain(stored[dest])
+        if then == now or (dest in MAY_CHANGE and grew(dest)):
+            continue
+        if dest == "steps" and now is None and grew("epochs"):
+            continue  # a longer --epochs dropped train.metric's early stop
+        differ.append(f'"{dest}" is {json.dumps(now)} there, {json.dumps(then)} in the checkpoint')
+    if differ:
+        raise ValueError(
+            f"{where} disagrees with the settings inside {common.checkpoint_path(run_dir)}, "
+            f"which the run was trained with: {'; '.join(differ)}. A resumed run keeps its "
+            f"settings: put the checkpoint's values back into {CONFIG_NAME} (a longer "
+            "--epochs/--steps or another --device is given as a flag), or start a new run "
+            "with --out"
+        )
+
+
 def _fill_open_settings(
-    run_dir: Path, stored: dict[str, Any], flags: Mapping[str, argparse.Action], where: Any
+    run_dir: Path,
+    stored: dict[str, Any],
+    flags: Mapping[str, argparse.Action],
+    where: Any,
+    inside: Mapping[str, Any],
 ) -> None:
     """A config.json lacking a setting or holding null for it (edited, or cut short):
-    the value is taken from the settings the checkpoint holds, and said. Left open
-    without a checkpoint to take it from, a null whose flag has a default is refused
+    the value is taken from `inside`, the settings the checkpoint holds, and said. Left
+    open without a checkpoint to take it from, a null whose flag has a default is refused
     (naming the file and the key), and a missing key keeps its default, said."""
     if not isinstance(where, Path):  # the settings are the checkpoint's own
         return
     open_keys = [d for d in flags if stored.get(d) is None]
     if not open_keys:
         return
-    inside: Mapping[str, Any] = {}
-    if common.checkpoint_path(run_dir).is_file():
-        try:
-            saved = common.load_checkpoint(run_dir)
-        except (OSError, ValueError, KeyError):  # refused by name when the run opens it
-            saved = {}
-        if isinstance(saved, Mapping) and isinstance(saved.get("args"), Mapping):
-            inside = saved["args"]
     filled = [d for d in open_keys if inside.get(d) is not None]
     for dest in filled:
         stored[dest] = _plain(inside[dest])
@@ -1052,13 +1107,20 @@ class Job(Protocol):
     def state(self) -> dict[str, Any]: ...
 
 
+def _epoch_pending(job: Job) -> bool:
+    """Whether the job's epoch has run all its batches but is not yet closed: a run
+    interrupted right after an epoch's last batch saves that state, and its resume owes
+    the epoch's record (and pictures) even when that batch was the run's last --steps."""
+    return 0 < job.batches_per_epoch <= job.batch
+
+
 def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
     """Train `job` until `job.finished()`, committing a checkpoint and a record per epoch
     (`job.end_epoch_` returns the record's fields after epoch and step, and writes the
     epoch's pictures first). Ctrl-C or SIGTERM saves a checkpoint and stops: returns
     False then, True when the run reached its end."""
     with common.GracefulInterrupt() as stop:
-        while not job.finished():
+        while not job.finished() or _epoch_pending(job):
             job.start_epoch_()
             bpe = job.batches_per_epoch
             bar = tqdm(

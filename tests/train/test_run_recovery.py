@@ -115,7 +115,7 @@ def test_a_recovery_killed_midway_is_redone_by_the_next_open(r1, capsys, n):
         lambda c: c.pop("pack"),
         lambda c: c.update(seed=None),
         lambda c: c.update(loss=None),
-        lambda c: c.update(epochs=None),
+        lambda c: c.update(steps=None),
     ],
 )
 def test_a_setting_missing_or_null_in_config_is_taken_from_the_checkpoint(r1, capsys, edit):
