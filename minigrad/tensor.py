@@ -64,8 +64,9 @@ _PLAIN = frozenset((float, int, bool))
 
 
 def _scan(data: list | tuple) -> tuple[Any, bool]:
-    """A nested list as NumPy should read it: each Tensor replaced by its (CPU) array, so
-    `tensor([t1, t2])` of 0-d tensors gives their values, as in PyTorch; and whether it
+    """A nested list as NumPy should read it: each Tensor, which must hold one element,
+    replaced by its (CPU) 0-d array, so `tensor([t1, t2])` gives their values, as in
+    PyTorch (a (1,) tensor too); and whether it
     holds a float64 array or scalar, which makes PyTorch's result float64 where Python
     floats alone give float32. Lists of plain numbers are passed over at C speed."""
     if set(map(type, data)) <= _PLAIN:
@@ -73,7 +74,12 @@ def _scan(data: list | tuple) -> tuple[Any, bool]:
     out, changed, wide = [], False, False
     for x in data:
         if isinstance(x, Tensor):
-            x, changed = as_numpy(x._data), True
+            if x._data.size != 1:  # PyTorch reads each as a Python scalar
+                raise ValueError(
+                    f"tensor(): a list may hold only one-element tensors (read as numbers), "
+                    f"got one of shape {x.shape}; use stack() or cat() to join tensors"
+                )
+            x, changed = as_numpy(x._data).reshape(()), True
         elif isinstance(x, list | tuple):
             y, w = _scan(x)
             changed, wide = changed or y is not x, wide or w
@@ -121,6 +127,26 @@ class Size(tuple):
         return f"minigrad.Size({list(self)})"
 
 
+def _legacy_data(args: tuple, dtype: Any) -> Any:
+    """What `Tensor(*args)` holds (see Tensor.__init__)."""
+    if len(args) == 1:
+        data = args[0]
+        if isinstance(data, Size) or type(data) is int:
+            return np.zeros(tuple(data) if isinstance(data, Size) else (data,), DEFAULT_DTYPE)
+        if isinstance(data, list | tuple) and dtype is None:
+            return _to_array(data, DEFAULT_DTYPE)
+        return data
+    if not args:
+        return np.zeros((0,), DEFAULT_DTYPE)
+    if all(type(a) is int for a in args):
+        return np.zeros(args, DEFAULT_DTYPE)
+    got = ", ".join(type(a).__name__ for a in args)
+    raise TypeError(
+        f"Tensor(): expected one data argument (a list, an array, a tensor) or a shape of "
+        f"ints, got ({got})"
+    )
+
+
 class Tensor:
     """An n-d array that can record the operations applied to it."""
 
@@ -141,9 +167,14 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(
-        self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None
+        self, *data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None
     ) -> None:
-        self._data = _to_array(data, dtype, device)
+        """`Tensor(data)` wraps an array, a tensor's array or a scalar, keeping its dtype
+        (the array is not copied). PyTorch's legacy constructor forms work too: a Python
+        list or tuple becomes the default float dtype (`Tensor([1, 2])` is float32),
+        `Tensor()` is empty, and `Tensor(2, 3)` or `Tensor(mg.Size([2, 3]))` is a float32
+        tensor of that shape (of zeros; PyTorch leaves it uninitialised)."""
+        self._data = _to_array(_legacy_data(data, dtype), dtype, device)
         self._grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         if self.requires_grad and self._data.dtype.kind not in "fc":
@@ -566,12 +597,16 @@ class Tensor:
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         if alpha != 1.0:
-            other = (other if isinstance(other, Tensor) else Tensor(other)) * alpha
+            other = (
+                other if isinstance(other, Tensor) else Tensor._make(_to_array(other), False)
+            ) * alpha
         return self._ufunc_("add_", "add", other)
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
         if alpha != 1.0:
-            other = (other if isinstance(other, Tensor) else Tensor(other)) * alpha
+            other = (
+                other if isinstance(other, Tensor) else Tensor._make(_to_array(other), False)
+            ) * alpha
         return self._ufunc_("sub_", "subtract", other)
 
     def mul_(self, other: Any) -> Tensor:
@@ -879,7 +914,7 @@ class Tensor:
             idx.set(mask, True)
         else:
             mask[idx] = True
-        v = value if isinstance(value, Tensor) else Tensor(value, device=self.device)
+        v = value if isinstance(value, Tensor) else as_tensor(value, device=self.device)
         if v.dtype != self.dtype:
             if not np.can_cast(v.dtype, self.dtype, "same_kind"):
                 raise RuntimeError(

@@ -541,7 +541,10 @@ def where(cond: Any, a: Any = None, b: Any = None) -> Any:
     if a is None and b is None:
         from .indexing import nonzero
 
-        return nonzero(cond if isinstance(cond, Tensor) else Tensor(cond), as_tuple=True)
+        return nonzero(
+            cond if isinstance(cond, Tensor) else Tensor._make(_to_array(cond), False),
+            as_tuple=True,
+        )
     if a is None or b is None:
         raise TypeError("where: give both values, where(cond, a, b), or neither")
     cond = cond._data if isinstance(cond, Tensor) else cond
