@@ -2,6 +2,7 @@
 
 from . import functional, init, parallel, utils
 from .conv import Conv2d, ConvTranspose2d
+from .conv1d import Conv1d, ConvTranspose1d
 from .layers import (
     CELU,
     ELU,
@@ -100,10 +101,24 @@ from .pooling import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from .pooling1d import (
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    MaxPool1d,
+)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .syncbn import SyncBatchNorm, convert_sync_batchnorm
 
 __all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "Conv1d",
+    "ConvTranspose1d",
+    "MaxPool1d",
     "GRU",
     "LSTM",
     "RNN",

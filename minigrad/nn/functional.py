@@ -20,12 +20,27 @@ from ..errors import DtypeError
 from ..ops import pool
 from ..ops.batchnorm import batch_norm
 from ..ops.conv import conv2d, conv_transpose2d
+from ..ops.conv1d import conv1d, conv_transpose1d
 from ..ops.elementwise import Mask, keep_bits, result_dtype
 from ..ops.pool import interpolate
+from ..ops.pool1d import (
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    max_pool1d,
+)
 from ..ops.shape import clone
 from ..tensor import Tensor, _to_array
 
 __all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
+    "conv1d",
+    "conv_transpose1d",
+    "max_pool1d",
     "adaptive_avg_pool2d",
     "avg_pool2d",
     "batch_norm",

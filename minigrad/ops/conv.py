@@ -171,9 +171,10 @@ def _conv_cols(W: Array, cols: Array, groups: int) -> Array:
     """`weight (OC, C/g, KH, KW)` times columns, one product per group: `(OC, P)`."""
     oc = W.shape[0]
     p = cols.shape[3] * cols.shape[4] * cols.shape[5]
+    rows = cols.shape[0] * cols.shape[1] * cols.shape[2]  # not -1: P is 0 for an empty batch
     if groups == 1:
-        return W.reshape(oc, -1) @ cols.reshape(-1, p)
-    y = W.reshape(groups, oc // groups, -1) @ cols.reshape(groups, -1, p)
+        return W.reshape(oc, -1) @ cols.reshape(rows, p)
+    y = W.reshape(groups, oc // groups, -1) @ cols.reshape(groups, rows // groups, p)
     return y.reshape(oc, p)
 
 
@@ -281,11 +282,12 @@ class Conv2dGradW(Function):
         gy2 = _batch_minor(gy) if self.gy2 is None else self.gy2
         self.cols = self.gy2 = None  # the backward never needs them
         groups, oc = self.g.groups, gy.shape[1]
+        rows = cols.shape[0] * cols.shape[1] * cols.shape[2]  # not -1: empty batches
         if groups == 1:
-            gW = gy2 @ cols.reshape(-1, gy2.shape[1]).T
+            gW = gy2 @ cols.reshape(rows, gy2.shape[1]).T
         else:
             gW = gy2.reshape(groups, oc // groups, -1) @ cols.reshape(
-                groups, -1, gy2.shape[1]
+                groups, rows // groups, gy2.shape[1]
             ).transpose(0, 2, 1)
         return gW.reshape(self.w_shape)
 

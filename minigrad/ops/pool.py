@@ -240,7 +240,7 @@ class PoolScatter(Function):
             for k in range(kh * kw):
                 part[_window(k // kw, k % kw, self.g)] += _select(g, idx == k)
 
-        threads.split(gy.shape[0], work, unit=buf[0].size, xp=get_array_module(gy))
+        threads.split(gy.shape[0], work, unit=buf[:1].size, xp=get_array_module(gy))
         return _crop(buf, self.g)
 
     def backward(self, ggx):
@@ -320,7 +320,7 @@ class WindowSumT(Function):
             for k in range(kh * kw):
                 part[_window(k // kw, k % kw, self.g)] += g
 
-        threads.split(gy.shape[0], work, unit=buf[0].size, xp=get_array_module(gy))
+        threads.split(gy.shape[0], work, unit=buf[:1].size, xp=get_array_module(gy))
         return _crop(buf, self.g)
 
     def backward(self, ggx):
