@@ -32,6 +32,7 @@ from ..ops.pool1d import (
 )
 from ..ops.shape import clone
 from ..tensor import Tensor, _to_array
+from .sdpa import multi_head_attention_forward, scaled_dot_product_attention
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -73,6 +74,7 @@ __all__ = [
     "logsigmoid",
     "max_pool2d",
     "mse_loss",
+    "multi_head_attention_forward",
     "nll_loss",
     "normalize",
     "one_hot",
@@ -82,6 +84,7 @@ __all__ = [
     "relu",
     "relu_",
     "relu6",
+    "scaled_dot_product_attention",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
