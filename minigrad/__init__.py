@@ -22,6 +22,7 @@ from .autograd import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .info import finfo, iinfo
 from .legacy import (
     BoolTensor,
     ByteTensor,
@@ -124,6 +125,7 @@ from .ops import (
     unsqueeze,
     where,
 )
+from .ops.index_update import index_add, index_put, take_along_dim
 from .ops.moremath import (
     acos,
     acosh,
@@ -143,6 +145,7 @@ from .ops.moremath import (
     tan,
 )
 from .ops.sampling import bernoulli, multinomial, normal
+from .ops.search import bincount, bucketize, searchsorted
 from .ops.shape import clone
 from .ops.structural import (
     atleast_1d,
@@ -170,7 +173,9 @@ from .ops.structural import (
     var_mean,
     vstack,
 )
-from .random import Generator, manual_seed
+from .ops.views import unflatten
+from .random import Generator, get_rng_state, manual_seed, set_rng_state
+from .ranges import logspace, tril_indices, triu_indices
 from .serialization import load, save
 from .tensor import (
     Size,

@@ -97,6 +97,33 @@ def set_state(state: dict) -> None:
     _cpu.bit_generator.state = state["bit_generator"]
 
 
+def get_rng_state() -> Any:
+    """The global CPU generator's state as a uint8 Tensor (PyTorch's `get_rng_state`):
+    after `set_rng_state` of it, the draws repeat exactly. The bytes are minigrad's (the
+    NumPy bit generator's state as JSON), not PyTorch's."""
+    from .tensor import Tensor
+
+    text = json.dumps({"bit_generator": _cpu.bit_generator.state})
+    return Tensor(np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy())
+
+
+def set_rng_state(new_state: Any) -> None:
+    """Restore the global CPU generator from a `get_rng_state()` tensor."""
+    from .tensor import Tensor
+
+    if not isinstance(new_state, Tensor):
+        raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+    if new_state.dtype != np.uint8:
+        raise TypeError("RNG state must be a torch.ByteTensor")
+    try:
+        state = json.loads(np.asarray(new_state._data).tobytes().decode("utf-8"))
+        _cpu.bit_generator.state = state["bit_generator"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise RuntimeError(
+            f"set_rng_state: the {new_state.numel()} bytes are not a state from get_rng_state()"
+        ) from None
+
+
 def generator(device: str = "cpu", gen: Any = None) -> Any:
     """The array-level generator to draw from on `device`: that of `gen` (a `Generator`,
     or a numpy.random.Generator for the CPU), or the global one when `gen` is None."""

@@ -1259,6 +1259,17 @@ class Tensor:
     def view_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
 
+    def reshape_as(self, other: Tensor) -> Tensor:
+        if not isinstance(other, Tensor):
+            raise TypeError(
+                "reshape_as(): argument 'other' (position 1) must be Tensor, not "
+                f"{type(other).__name__}"
+            )
+        return self.reshape(other.shape)
+
+    def unflatten(self, dim: int, sizes: Any) -> Tensor:
+        return _ops().unflatten(self, dim, sizes)
+
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         return _ops().transpose(self, dim0, dim1)
 
@@ -1378,6 +1389,46 @@ class Tensor:
 
     def index_select(self, dim: int, index: Any) -> Tensor:
         return _ops().index_select(self, dim, index)
+
+    def index_add(self, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        return _ops().index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        """Add alpha * source along `dim` at `index` (recorded in a graph, as `add_`)."""
+        ops = _ops()
+        done = self._record_with(
+            "index_add_", lambda b: ops.index_add(b, dim, index, source, alpha=alpha), source
+        )
+        if done is not None:
+            return done
+        with autograd.no_grad():
+            out = ops.index_add(self.detach(), dim, index, source, alpha=alpha)
+        return self._write_("index_add_", out, source)
+
+    def index_put(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+        return _ops().index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+        """Write (or add) `values` at `self[indices]` (recorded in a graph, as `add_`)."""
+        ops = _ops()
+        done = self._record_with(
+            "index_put_", lambda b: ops.index_put(b, indices, values, accumulate), values
+        )
+        if done is not None:
+            return done
+        with autograd.no_grad():
+            out = ops.index_put(self.detach(), indices, values, accumulate)
+        return self._write_("index_put_", out, values)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
+        return _ops().take_along_dim(self, indices, dim)
+
+    def bincount(self, weights: Any = None, minlength: int = 0) -> Tensor:
+        return _ops().bincount(self, weights, minlength)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """`where(condition, self, other)`."""
+        return _ops().where(condition, self, other)
 
     def nonzero(self, as_tuple: bool = False) -> Any:
         return _ops().nonzero(self, as_tuple)

@@ -92,6 +92,8 @@ __all__ = [
     "softplus",
     "tanh",
     "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "gumbel_softmax",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -1138,6 +1140,55 @@ def triplet_margin_loss(
         d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     # clamp_min, not relu: PyTorch passes the gradient at exactly zero
     return _reduce(ops.clip(margin + d_pos - d_neg, min=0.0), reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Any = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0) for any distance `d(x1, x2)` (pairwise_distance
+    when None); `swap` uses min(d(a, n), d(p, n)) as the negative distance."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative "
+            f"{dims[2]}D inputs"
+        )
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = ops.minimum(d_neg, dist(positive, negative))
+    return _reduce(ops.clip(margin + d_pos - d_neg, min=0.0), reduction)
+
+
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Tensor:
+    """softmax((logits + g) / tau) along `dim`, g ~ Gumbel(0, 1) drawn from minigrad's
+    generator (Jang et al., 2016). `hard` returns the one-hot of each sample's argmax with
+    the soft sample's gradient (straight-through). `eps` is deprecated and unused, as in
+    PyTorch."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -ops.log(logits.new_zeros(logits.shape).exponential_())
+    y_soft = ops.softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = ops.argmax(y_soft, dim, keepdim=True)
+    y_hard = ops.scatter(logits.new_zeros(logits.shape), dim, index, value=1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> Tensor:

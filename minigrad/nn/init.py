@@ -17,6 +17,8 @@ from ..tensor import Tensor
 __all__ = [
     "calculate_gain",
     "constant_",
+    "dirac_",
+    "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
@@ -221,3 +223,31 @@ def orthogonal_(t: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
         q = q.T
     q = get_array_module(a).asarray((q * gain).reshape(shape).astype(a.dtype))
     return _write(t, q, "orthogonal_")
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity (ones on the diagonal of a rectangle too), so a
+    Linear layer passes as many inputs through as it can."""
+    a = _array(tensor, "eye_")
+    if a.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _write(tensor, get_array_module(a).eye(*a.shape, dtype=a.dtype), "eye_")
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D conv weight (OC, C, *K) with the Dirac delta: output channel
+    d of each of `groups` groups is input channel d at the kernel's centre, so the conv
+    passes its input through (as many channels as fit)."""
+    a = _array(tensor, "dirac_")
+    if a.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if a.shape[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    xp = get_array_module(a)
+    per_group = a.shape[0] // groups
+    d = xp.arange(min(per_group, a.shape[1]))
+    out = (xp.arange(groups).reshape(-1, 1) * per_group + d).reshape(-1)
+    centre = tuple(n // 2 for n in a.shape[2:])
+    values = xp.zeros(a.shape, dtype=a.dtype)
+    values[(out, xp.tile(d, groups)) + centre] = 1
+    return _write(tensor, values, "dirac_")

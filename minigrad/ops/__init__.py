@@ -41,6 +41,7 @@ from .elementwise import (
     to_float,
     where,
 )
+from .index_update import index_add, index_put, take_along_dim
 from .indexing import (
     all,  # noqa: A004
     any,  # noqa: A004
@@ -122,6 +123,7 @@ from .reduce import (
     var_same_dtype,
 )
 from .sampling import bernoulli, multinomial, normal
+from .search import bincount, bucketize, searchsorted
 from .shape import (
     cast,
     cat,
@@ -168,6 +170,7 @@ from .structural import (
     var_mean,
     vstack,
 )
+from .views import unflatten
 
 __all__ = [
     "all",
@@ -337,4 +340,11 @@ __all__ = [
     "softsign",
     "tanhshrink",
     "threshold",
+    "bincount",
+    "bucketize",
+    "index_add",
+    "index_put",
+    "searchsorted",
+    "take_along_dim",
+    "unflatten",
 ]
