@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .backend import device_of, get_array_module
+from .backend import device_of, fp_ignored, get_array_module, loud_fp, quiet_fp
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -513,6 +513,7 @@ class Function:
                     )
         prof = _state.profiler
         t0 = prof.start() if prof is not None else None
+        fp = quiet_fp()
         try:
             ys = self.forward(*[t._data for t in tensors])
         except ValueError as exc:  # NumPy's shape errors do not say which op failed
@@ -520,8 +521,11 @@ class Function:
             if str(exc).startswith(f"{name}:"):
                 raise
             shapes = " and ".join(str(t.shape) for t in tensors)
-            raise ValueError(f"{name} of shapes {shapes}: {str(exc).strip()}") from exc
+            from .errors import ShapeError
+
+            raise ShapeError(f"{name} of shapes {shapes}: {str(exc).strip()}") from exc
         finally:
+            loud_fp(fp)
             if prof is not None:
                 prof.stop(t0, type(self).__name__, "forward")
         single = not isinstance(ys, tuple)
@@ -944,7 +948,8 @@ def run_backward(
 
     Tensor = _tensor_module().Tensor
     heappush, heappop = heapq.heappush, heapq.heappop
-    with set_grad_enabled(create_graph):
+    # fp_ignored: the walk also computes on arrays outside ops (first-order backwards)
+    with set_grad_enabled(create_graph), fp_ignored():
         while heap:
             f = heappop(heap)[2]
             if hasattr(f, "_released"):

@@ -12,6 +12,46 @@ from typing import Any
 
 import numpy as np
 
+# ---------------------------------------------------------------------- floating point
+# IEEE results (1/0 = inf, 0/0 = NaN, exp overflow) are values, as in PyTorch, not NumPy
+# RuntimeWarnings: every op runs with NumPy's floating-point errors ignored. That state is a
+# context variable (NumPy 2); setting it directly costs 0.1 us, np.errstate's 0.7 us.
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _FP_STATE
+
+    with np.errstate(all="ignore"):
+        _FP_QUIET = _FP_STATE.get()
+except (ImportError, AttributeError):  # another NumPy: the public, slower way
+    _FP_STATE = None
+
+
+def quiet_fp() -> Any:
+    """Start ignoring NumPy's floating-point errors here; pass the result to `loud_fp`."""
+    if _FP_STATE is not None:
+        return _FP_STATE.set(_FP_QUIET)
+    state = np.errstate(all="ignore")
+    state.__enter__()
+    return state
+
+
+def loud_fp(token: Any) -> None:
+    """Undo the matching `quiet_fp`."""
+    if _FP_STATE is not None:
+        _FP_STATE.reset(token)
+    else:
+        token.__exit__(None, None, None)
+
+
+class fp_ignored:
+    """`quiet_fp`/`loud_fp` around a block: `with fp_ignored(): ...`."""
+
+    def __enter__(self) -> None:
+        self.token = quiet_fp()
+
+    def __exit__(self, *exc: object) -> None:
+        loud_fp(self.token)
+
+
 Array = Any  # numpy.ndarray or cupy.ndarray
 ArrayModule = ModuleType
 

@@ -16,4 +16,23 @@ class DtypeError(RuntimeError, TypeError):
     """An operand of a dtype the op does not take (PyTorch's "expected scalar type Long")."""
 
 
-__all__ = ["DtypeError", "ShapeError"]
+class IndexOutOfRange(RuntimeError, IndexError):
+    """An index outside the dim it indexes (PyTorch's "index 3 is out of bounds")."""
+
+
+class ValueRangeError(RuntimeError, ValueError):
+    """An argument's value outside what the op takes (PyTorch's "Class values must be
+    non-negative")."""
+
+
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """An integer division or remainder by zero (PyTorch's "ZeroDivisionError")."""
+
+
+__all__ = [
+    "DtypeError",
+    "IndexOutOfRange",
+    "IntegerDivisionByZero",
+    "ShapeError",
+    "ValueRangeError",
+]

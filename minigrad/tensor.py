@@ -26,6 +26,7 @@ from .backend import (
     normalize_device,
     to_device,
 )
+from .errors import IntegerDivisionByZero, ShapeError
 
 float16 = np.float16
 float32 = np.float32
@@ -369,7 +370,10 @@ class Tensor:
     # ------------------------------------------------------------------ conversion
     def item(self) -> Any:
         if self._data.size != 1:
-            raise RuntimeError(f"item(): tensor of shape {self.shape} has more than one element")
+            raise ShapeError(
+                "item(): only one element tensors can be converted to Python scalars, got "
+                f"shape {self.shape}"
+            )
         return self._data.reshape(()).item()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
@@ -816,7 +820,7 @@ class Tensor:
         if self.dtype.kind in "iu":
             arr = other._data if isinstance(other, Tensor) else np.asarray(other)
             if arr.dtype.kind in "iub" and bool((arr == 0).any()):
-                raise ZeroDivisionError(f"{what}: integer division by zero")
+                raise IntegerDivisionByZero(f"{what}: integer division by zero")
 
     def _bitwise_(self, what: str, name: str, other: Any) -> Tensor:
         """`self &= other` (|=, ^=) in place, for bool and integer tensors only."""

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from . import _openblas
+from .backend import loud_fp, quiet_fp
 from .ops import layout
 
 MIN_PARALLEL = 1 << 17  # elements below which one thread does all the work
@@ -164,9 +165,11 @@ def _get_pool(workers: int) -> ThreadPoolExecutor:
 
 def _in_pool(lo: int, hi: int, work: Callable[[int, int], None]) -> None:
     _inside.active = True
+    fp = quiet_fp()  # as the calling op: IEEE results, no NumPy warnings
     try:
         work(lo, hi)
     finally:
+        loud_fp(fp)
         _inside.active = False
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from .. import ops, random
 from ..autograd import Function
 from ..backend import get_array_module
-from ..errors import DtypeError
+from ..errors import DtypeError, ShapeError, ValueRangeError
 from ..ops import pool
 from ..ops.batchnorm import batch_norm
 from ..ops.conv import conv2d, conv_transpose2d
@@ -121,7 +121,7 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = None) -> Tensor:
             raise ValueError("one_hot: can't infer num_classes from an empty tensor; pass it")
         num_classes = int(idx.max()) + 1
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
-        raise ValueError(
+        raise ValueRangeError(
             f"one_hot: labels must lie in [0, {num_classes}), got "
             f"{int(idx.min())}..{int(idx.max())}"
         )
@@ -328,14 +328,14 @@ def embedding_bag(
     idx = xp.asarray(input._data if isinstance(input, Tensor) else input)
     if idx.ndim == 2:
         if offsets is not None:
-            raise ValueError("embedding_bag: offsets must be None for a 2-d input")
+            raise ShapeError("embedding_bag: offsets must be None for a 2-d input")
         n_bags, longest = idx.shape
         table = idx
         valid = xp.ones(idx.shape, dtype=bool)
         order = xp.arange(idx.size).reshape(idx.shape)
     elif idx.ndim == 1:
         if offsets is None:
-            raise ValueError("embedding_bag: a 1-d input needs offsets")
+            raise ShapeError("embedding_bag: a 1-d input needs offsets")
         starts = np.asarray(offsets._data if isinstance(offsets, Tensor) else offsets)
         starts = starts.astype(np.int64).reshape(-1)
         ends = starts[1:] if include_last_offset else np.append(starts[1:], idx.size)
@@ -353,7 +353,7 @@ def embedding_bag(
         valid = xp.asarray(inside)
         table = xp.where(valid, idx[order] if idx.size else 0, 0)
     else:
-        raise ValueError(f"embedding_bag: input must be 1-d or 2-d, got shape {idx.shape}")
+        raise ShapeError(f"embedding_bag: input must be 1-d or 2-d, got shape {idx.shape}")
     if padding_idx is not None:
         padding_idx %= weight.shape[0]
         valid = valid & (table != padding_idx)
@@ -513,7 +513,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
         raise RuntimeError(f"adaptive_avg_pool2d: expects a float tensor, got {x.dtype}")
     size = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
     if len(size) != 2:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be 2 ints, got {output_size}")
+        raise ShapeError(f"adaptive_avg_pool2d: output_size must be 2 ints, got {output_size}")
     h, w = x.shape[-2:]
     oh, ow = (h if size[0] is None else int(size[0])), (w if size[1] is None else int(size[1]))
     if oh < 0 or ow < 0 or (0 in (h, w) and oh * ow):
@@ -567,7 +567,7 @@ def dropout2d(
         return _in_place(input, "dropout2d_", lambda t: dropout2d(t, p, training))
     x = input
     if x.ndim not in (2, 3, 4):
-        raise ValueError(f"dropout2d: expected a 2-d, 3-d or 4-d input, got shape {x.shape}")
+        raise ShapeError(f"dropout2d: expected a 2-d, 3-d or 4-d input, got shape {x.shape}")
     if x.ndim < 4 and training:
         warnings.warn(
             f"dropout2d: received a {x.ndim}-d input; as PyTorch, its dims are read as "
@@ -622,7 +622,7 @@ def _weighted(loss: Tensor, weight: Any, x: Tensor, reduction: str, name: str) -
     by the sum of the weights."""
     w = _as_target(weight, x)
     if w.shape != x.shape:
-        raise ValueError(
+        raise ShapeError(
             f"{name}: weight of shape {w.shape} for an input of shape {x.shape}; they must "
             "have the same size"
         )
@@ -693,7 +693,7 @@ def _dtype_of(value: Any) -> np.dtype:
 
 def _check_same_shape(x: Tensor, target: Tensor, name: str) -> None:
     if x.shape != target.shape:
-        raise ValueError(
+        raise ShapeError(
             f"{name}: input of shape {x.shape} and target of shape {target.shape} differ; "
             "they must have the same shape"
         )
@@ -805,7 +805,7 @@ def huber_loss(
     if weight is not None:
         w = _as_target(weight, d)
         if w.shape != input.shape:
-            raise ValueError(
+            raise ShapeError(
                 f"huber_loss: weight of shape {w.shape} for an input of shape {input.shape}; they "
                 "must have the same size"
             )
@@ -946,12 +946,12 @@ def nll_loss(
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "nll_loss")
     if x.ndim == 0:
-        raise ValueError("nll_loss: input must have at least 1 dim (classes), got a scalar")
+        raise ShapeError("nll_loss: input must have at least 1 dim (classes), got a scalar")
     xp = get_array_module(x._data)
     t = target._data if isinstance(target, Tensor) else xp.asarray(target)
     expected = () if x.ndim == 1 else x.shape[:1] + x.shape[2:]
     if tuple(t.shape) != expected:
-        raise ValueError(
+        raise ShapeError(
             f"nll_loss: input of shape {x.shape} needs a target of shape {expected}, "
             f"got target of shape {tuple(t.shape)}"
         )
@@ -975,7 +975,7 @@ def nll_loss(
     if weight is not None:
         w = weight._data if isinstance(weight, Tensor) else xp.asarray(weight)
         if tuple(w.shape) != (n_classes,):
-            raise ValueError(f"nll_loss: weight of shape {tuple(w.shape)} for {n_classes} classes")
+            raise ShapeError(f"nll_loss: weight of shape {tuple(w.shape)} for {n_classes} classes")
         coef = coef * w.astype(x.dtype, copy=False)[safe]
     picked = ops.getitem(flat, (xp.arange(t.size), safe))
     # a select, not a product: an ignored target's gradient is 0 even when every target is
@@ -1073,13 +1073,13 @@ def layer_norm(
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
-        raise ValueError(
+        raise ShapeError(
             f"layer_norm: normalized_shape {list(shape)} must match the trailing dims of the "
             f"input of shape {x.shape}"
         )
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and tuple(p.shape) != shape:
-            raise ValueError(f"layer_norm: {name} of shape {p.shape}, expected {shape}")
+            raise ShapeError(f"layer_norm: {name} of shape {p.shape}, expected {shape}")
     dims = tuple(range(x.ndim - k, x.ndim))
     mean = x.mean(dim=dims, keepdim=True)
     var = ops.var_same_dtype(x, dims, 0, True)
@@ -1373,12 +1373,12 @@ def instance_norm(
     normalise instead."""
     x = input
     if x.ndim < 3:
-        raise ValueError(f"instance_norm: expected an input (N, C, *), got shape {x.shape}")
+        raise ShapeError(f"instance_norm: expected an input (N, C, *), got shape {x.shape}")
     dims = tuple(range(2, x.ndim))
     if use_input_stats:
         count = int(np.prod(x.shape[2:]))
         if count <= 1:
-            raise ValueError(
+            raise ShapeError(
                 f"instance_norm: expected more than 1 spatial element when training, got "
                 f"input size {list(x.shape)}"
             )
@@ -1398,7 +1398,7 @@ def instance_norm(
                     running_var.copy_(running_var * (1 - momentum) + v * momentum)
     else:
         if running_mean is None or running_var is None:
-            raise ValueError(
+            raise ShapeError(
                 "instance_norm: running_mean and running_var are needed without use_input_stats"
             )
         mean = _channel_shape(running_mean, x)
@@ -1668,7 +1668,7 @@ def gaussian_nll_loss(
         elif (
             v.ndim != x.ndim or sum(b for a, b in zip(x.shape, v.shape, strict=True) if a != b) != 1
         ):
-            raise ValueError(
+            raise ShapeError(
                 f"gaussian_nll_loss: var of shape {v.shape} is of incorrect size for an input "
                 f"of shape {x.shape}"
             )

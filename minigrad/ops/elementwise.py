@@ -10,6 +10,7 @@ import numpy as np
 from .. import threads
 from ..autograd import Function, zero_link
 from ..backend import DEFAULT_DTYPE, get_array_module
+from ..errors import IntegerDivisionByZero
 from ..tensor import Tensor, _to_array
 from .reduce import sum_to
 from .shape import cast
@@ -565,7 +566,7 @@ def _integer_operands(a: Tensor, b: Tensor, op: str) -> None:
     if a._data.dtype.kind == "b":
         raise TypeError(f"{op}: not defined for bool tensors, as in PyTorch")
     if a._data.dtype.kind in "iu" and bool((b._data == 0).any()):
-        raise ZeroDivisionError(f"{op}: integer division by zero")
+        raise IntegerDivisionByZero(f"{op}: integer division by zero")
 
 
 def floor_divide(a: Any, b: Any) -> Tensor:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
+from ..errors import IndexOutOfRange
 from ..tensor import Tensor, _to_array
 from .elementwise import Mask, keep_bits, mul, where
 from .reduce import normalize_dims, reduce_dims, reduce_sum
@@ -43,7 +44,7 @@ def _index_array(index: Any, like: Tensor, op: str) -> Any:
 def _check_range(idx: Any, n: int, op: str, d: int) -> None:
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
         bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
-        raise IndexError(f"{op}: index {bad} is out of bounds for dimension {d} with size {n}")
+        raise IndexOutOfRange(f"{op}: index {bad} is out of bounds for dimension {d} with size {n}")
 
 
 def _along(x: Tensor, index: Any, dim: int, op: str) -> tuple[Any, int]:

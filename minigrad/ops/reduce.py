@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import namedtuple
 from typing import Any
 
@@ -173,6 +174,18 @@ def _wide(x: Tensor) -> bool:
     return x.dtype in (np.float16, np.float32)
 
 
+def _warn_without_freedom(x: Tensor, dim: Any, correction: int, name: str) -> None:
+    """PyTorch's warning when `correction` leaves no degrees of freedom (the result is inf
+    or NaN): the variance of one value, unbiased."""
+    if _count(x.shape, reduce_dims(dim, x.ndim, name)) - correction <= 0:
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
+            "the reduction factor (input numel divided by output numel).",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
     """Variance with PyTorch's default Bessel correction (unbiased), accumulated in float64
     for float16 and float32 and rounded once to x's dtype, as PyTorch's."""
@@ -180,6 +193,7 @@ def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) 
     from .shape import cast  # shape imports this module
 
     x = to_float(x)
+    _warn_without_freedom(x, dim, correction, "var")
     if _wide(x):
         return cast(var_same_dtype(cast(x, np.float64), dim, correction, keepdim), x.dtype)
     return var_same_dtype(x, dim, correction, keepdim)
@@ -227,6 +241,7 @@ def std(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) 
     from .shape import cast  # shape imports this module
 
     x = to_float(x)
+    _warn_without_freedom(x, dim, correction, "std")
     if _wide(x):
         wide = var_same_dtype(cast(x, np.float64), dim, correction, keepdim)
         return cast(StdFromVar()(wide), x.dtype)

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module, to_device
+from ..errors import ShapeError
 from ..tensor import Tensor
 from .reduce import expand, normalize_dims, values_indices
 
@@ -23,7 +24,7 @@ class Reshape(Function):
         try:
             return x.reshape(self.shape)
         except ValueError:
-            raise ValueError(
+            raise ShapeError(
                 f"reshape: cannot view shape {x.shape} ({x.size} elements) as {self.shape}"
             ) from None
 
@@ -272,9 +273,20 @@ class Cat(Function):
 
 
 def cat(tensors: Any, dim: int = 0) -> Tensor:
+    """Join tensors along `dim`. As PyTorch, a 1-d empty tensor (`tensor([])`, the start of
+    an accumulation) is skipped whatever the others' shape, though its dtype still counts
+    in the promotion."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    if len(tensors) > 1:
+        legacy_empty = [np.shape(t._data if isinstance(t, Tensor) else t) == (0,) for t in tensors]
+        if any(legacy_empty) and not all(legacy_empty):
+            from .elementwise import result_dtype  # elementwise imports this module
+
+            kept = [t for t, e in zip(tensors, legacy_empty, strict=True) if not e]
+            dt = result_dtype(*[t if isinstance(t, Tensor) else np.asarray(t) for t in tensors])
+            return cat([cast(t, dt) if isinstance(t, Tensor) else t for t in kept], dim)
     ref = next(t for t in tensors if isinstance(t, Tensor))
     (d,) = normalize_dims(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
@@ -282,7 +294,7 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
         if len(shape) != ref.ndim or any(
             a != b for j, (a, b) in enumerate(zip(shape, ref.shape, strict=True)) if j != d
         ):
-            raise ValueError(
+            raise ShapeError(
                 f"cat: tensor {i} has shape {tuple(shape)}, which does not match "
                 f"{ref.shape} outside dim {d}"
             )
@@ -300,7 +312,7 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
-        raise ValueError(f"stack: tensors must share one shape, got {sorted(shapes)}")
+        raise ShapeError(f"stack: tensors must share one shape, got {sorted(shapes)}")
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
