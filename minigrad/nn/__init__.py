@@ -2,8 +2,7 @@
 
 from . import functional, init, parallel, utils
 from .attention import MultiheadAttention
-from .conv import Conv2d, ConvTranspose2d
-from .conv1d import Conv1d, ConvTranspose1d
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .layers import (
     CELU,
     ELU,

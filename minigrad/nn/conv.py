@@ -1,4 +1,7 @@
-"""Convolution layers, as in `torch.nn`: Conv2d and ConvTranspose2d (NCHW)."""
+"""Convolution layers, as in `torch.nn`: Conv1d, Conv2d, ConvTranspose1d and
+ConvTranspose2d ((N, C, L) and (N, C, H, W)), with PyTorch's parameter names and shapes,
+default init, padding modes and reprs. One base class serves both ranks; the 1-d layers run
+the 2-d ops on a unit height (minigrad/ops/conv1d.py)."""
 
 from __future__ import annotations
 
@@ -8,23 +11,26 @@ from typing import Any
 import numpy as np
 
 from ..backend import normalize_device
-from ..ops.conv import conv2d, conv_transpose2d, conv_transpose_out_size, same_padding
+from ..ops.conv import conv2d, conv_transpose2d, conv_transpose_out_size
+from ..ops.conv1d import conv1d, conv_transpose1d
 from ..ops.shape import pad
 from ..tensor import Tensor, zeros
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 
-
-def _pair(v: Any) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)  # type: ignore[return-value]
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _ConvNd(Module):
-    """Shared parameters and PyTorch's default init: kaiming_uniform(a=sqrt(5)) for the
-    weight, i.e. U(+-1/sqrt(fan_in)), and U(+-1/sqrt(fan_in)) for the bias, with fan_in =
-    weight.shape[1] * KH * KW."""
+    """Settings kept as n-tuples (PyTorch keeps them so), the weight `(OC, C/groups, *K)`
+    (transposed: `(C, OC/groups, *K)`), the bias `(OC,)` and PyTorch's default init:
+    kaiming_uniform(a=sqrt(5)) for the weight, i.e. U(+-1/sqrt(fan_in)), and the same bound
+    for the bias, with fan_in = weight.shape[1] * prod(K)."""
+
+    n = 2  # spatial dims
+    transposed = False
 
     def __init__(
         self,
@@ -37,73 +43,100 @@ class _ConvNd(Module):
         groups: int,
         bias: bool,
         padding_mode: str,
-        weight_shape: tuple[int, ...],
         device: Any,
         dtype: Any,
     ) -> None:
         super().__init__()
-        if in_channels % groups or out_channels % groups:
+        who = type(self).__name__
+        if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
+            raise ValueError(f"{who}: groups must be a positive integer, got {groups!r}")
+        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if channels % groups:
+                raise ValueError(
+                    f"{who}: {name} must be divisible by groups ({name}={channels}, "
+                    f"groups={groups})"
+                )
+        if padding_mode not in _PADDING_MODES:
             raise ValueError(
-                f"{type(self).__name__}: groups={groups} must divide in_channels={in_channels} "
-                f"and out_channels={out_channels}"
+                f"{who}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
             )
-        modes = ("zeros",) if isinstance(self, ConvTranspose2d) else _PADDING_MODES
-        if padding_mode not in modes:
-            raise ValueError(
-                f"{type(self).__name__}: padding_mode must be one of {modes}, got {padding_mode!r}"
-            )
+        if self.transposed and padding_mode != "zeros":
+            raise ValueError(f'{who}: Only "zeros" padding mode is supported for {who}')
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.dilation, self.groups = _pair(dilation), groups
+        self.kernel_size = self._tuple(kernel_size, "kernel_size", 1)
+        self.stride = self._tuple(stride, "stride", 1)
+        self.dilation, self.groups = self._tuple(dilation, "dilation", 1), groups
         self.padding = self._padding(padding)
         self.padding_mode = padding_mode
-        # (left, right, top, bottom) for F.pad, as PyTorch's _reversed_padding_repeated_twice
+        # the widths for F.pad, last dim first (PyTorch's _reversed_padding_repeated_twice);
+        # 'same' splits dilation * (K - 1), the odd one out at the end
         if isinstance(self.padding, str):
-            start, end = same_padding(
-                type(self).__name__, self.padding, self.kernel_size, 1, self.dilation
-            )
+            total = [
+                0 if self.padding == "valid" else d * (k - 1)
+                for d, k in zip(self.dilation, self.kernel_size, strict=True)
+            ]
+            start, end = [t // 2 for t in total], [t - t // 2 for t in total]
         else:
-            start = end = self.padding
-        self._pad_widths = (start[1], end[1], start[0], end[0])
+            start = end = list(self.padding)
+        self._pad_widths = tuple(w for a in reversed(range(self.n)) for w in (start[a], end[a]))
+        channels = (in_channels, out_channels) if self.transposed else (out_channels, in_channels)
+        shape = (channels[0], channels[1] // groups) + self.kernel_size
         dt = np.float32 if dtype is None else np.dtype(dtype)
         dev = normalize_device(device)
-        self.weight = Parameter(zeros(*weight_shape, dtype=dt, device=dev))
+        self.weight = Parameter(zeros(*shape, dtype=dt, device=dev))
         if bias:
             self.bias = Parameter(zeros(out_channels, dtype=dt, device=dev))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
+    def _tuple(self, v: Any, name: str, minimum: int) -> tuple[int, ...]:
+        """An int, or a sequence of n ints, as an n-tuple (PyTorch's _single/_pair)."""
+        t = (v,) * self.n if isinstance(v, int) else tuple(v) if isinstance(v, list | tuple) else ()
+        if len(t) != self.n or not all(
+            isinstance(i, int) and not isinstance(i, bool) and i >= minimum for i in t
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: {name} must be an int or {self.n} ints >= {minimum}, "
+                f"got {v!r}"
+            )
+        return t
+
     def _padding(self, padding: Any) -> Any:
-        """PyTorch's padding: an int or pair, or the string 'valid' (none) or 'same' (stride
-        1; an odd total padding puts the extra row and column at the bottom and right), kept
-        as the string, as PyTorch keeps it."""
+        """An int or n ints, or the string 'valid' (none) or 'same' (stride 1 only), kept as
+        the string, as PyTorch keeps it."""
         if not isinstance(padding, str):
-            return _pair(padding)
+            return self._tuple(padding, "padding", 0)
         who = type(self).__name__
-        if padding not in ("valid", "same") or isinstance(self, ConvTranspose2d):
-            raise ValueError(f"{who}: invalid padding string {padding!r}")
-        if padding == "same" and self.stride != (1, 1):
+        if self.transposed or padding not in ("valid", "same"):
+            raise ValueError(
+                f"{who}: Invalid padding string {padding!r}, should be one of ('valid', 'same')"
+            )
+        if padding == "same" and self.stride != (1,) * self.n:
             raise ValueError(f"{who}: padding='same' is not supported for strided convolutions")
         return padding
 
     def reset_parameters(self) -> None:
         # kaiming_uniform with a = sqrt(5): gain sqrt(1/3), bound sqrt(3) * gain / sqrt(fan_in)
-        fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
+        fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)
 
     def extra_repr(self) -> str:
+        # PyTorch's order: padding, dilation, output_padding, groups, bias, padding_mode
+        zeros_, ones = (0,) * self.n, (1,) * self.n
         s = (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}"
         )
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.padding != zeros_:
+            s += f", padding={self.padding}"  # a string shows bare, as PyTorch's
+        if self.dilation != ones:
             s += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", zeros_) != zeros_:
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
@@ -113,12 +146,10 @@ class _ConvNd(Module):
         return s
 
 
-_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+class _Conv(_ConvNd):
+    """A convolution; `conv` is the functional op of its rank."""
 
-
-class Conv2d(_ConvNd):
-    """2-d convolution. x `(N, C, H, W)` -> `(N, OC, OH, OW)`; weight
-    `(OC, C/groups, KH, KW)`, bias `(OC,)`."""
+    conv: Any = None
 
     def __init__(
         self,
@@ -134,36 +165,34 @@ class Conv2d(_ConvNd):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
-        k = _pair(kernel_size)
         super().__init__(
             in_channels,
             out_channels,
-            k,
+            kernel_size,
             stride,
             padding,
             dilation,
             groups,
             bias,
             padding_mode,
-            (out_channels, in_channels // groups) + k,
             device,
             dtype,
         )
 
     def forward(self, input: Tensor) -> Tensor:
-        x = input
+        x, padding = input, self.padding
         if self.padding_mode != "zeros":  # pad by the mode first, then no zero padding
-            x = pad(x, self._pad_widths, self.padding_mode)
-            return conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-        return conv2d(
-            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            x, padding = pad(x, self._pad_widths, self.padding_mode), 0
+        return type(self).conv(
+            x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
 
-class ConvTranspose2d(_ConvNd):
-    """Transposed 2-d convolution. x `(N, C, H, W)` -> `(N, OC, OH, OW)` with
-    OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1;
-    weight `(C, OC/groups, KH, KW)`, bias `(OC,)`."""
+class _ConvTranspose(_ConvNd):
+    """A transposed convolution; `conv_t` is the functional op of its rank."""
+
+    transposed = True
+    conv_t: Any = None
 
     def __init__(
         self,
@@ -180,50 +209,56 @@ class ConvTranspose2d(_ConvNd):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
-        k = _pair(kernel_size)
         super().__init__(
             in_channels,
             out_channels,
-            k,
+            kernel_size,
             stride,
             padding,
             dilation,
             groups,
             bias,
             padding_mode,
-            (in_channels, out_channels // groups) + k,
             device,
             dtype,
         )
-        self.output_padding = _pair(output_padding)
+        self.output_padding = self._tuple(output_padding, "output_padding", 0)
 
-    def _output_padding(self, x: Tensor, output_size: Any) -> tuple[int, int]:
-        """The output_padding that yields `output_size` (H, W), as PyTorch's forward."""
+    def _output_padding(self, x: Tensor, output_size: Any) -> tuple[int, ...]:
+        """The output_padding that yields `output_size` (the spatial sizes, or all of the
+        output's), as PyTorch's forward finds it."""
         if output_size is None:
             return self.output_padding
-        size = tuple(output_size)[-2:]
-        pads = []
-        for a in range(2):
-            least = conv_transpose_out_size(
-                x.shape[2 + a],
+        who, n = type(self).__name__, self.n
+        size = tuple(output_size)
+        if len(size) == x.ndim:
+            size = size[-n:]
+        if len(size) != n:
+            raise ValueError(
+                f"{who}: output_size must have {n} or {x.ndim} elements, got {len(size)}"
+            )
+        least = tuple(
+            conv_transpose_out_size(
+                x.shape[x.ndim - n + a],
                 self.kernel_size[a],
                 self.stride[a],
                 self.padding[a],
                 self.dilation[a],
                 0,
             )
-            if not least <= size[a] < least + self.stride[a]:
-                raise ValueError(
-                    f"ConvTranspose2d: requested output size {size} is not reachable from an "
-                    f"input of shape {x.shape}: each side must lie in [{least}, "
-                    f"{least + self.stride[a] - 1}]"
-                )
-            pads.append(size[a] - least)
-        return tuple(pads)  # type: ignore[return-value]
+            for a in range(n)
+        )
+        most = tuple(lo + s - 1 for lo, s in zip(least, self.stride, strict=True))
+        if not all(lo <= k <= hi for lo, k, hi in zip(least, size, most, strict=True)):
+            raise ValueError(
+                f"{who}: requested output size {list(size)} is not reachable from an input of "
+                f"shape {x.shape}: valid sizes range from {list(least)} to {list(most)}"
+            )
+        return tuple(k - lo for k, lo in zip(size, least, strict=True))
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         x = input
-        return conv_transpose2d(
+        return type(self).conv_t(
             x,
             self.weight,
             self.bias,
@@ -234,8 +269,35 @@ class ConvTranspose2d(_ConvNd):
             self.dilation,
         )
 
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        if self.output_padding != (0, 0):
-            s += f", output_padding={self.output_padding}"
-        return s
+
+class Conv1d(_Conv):
+    """1-d convolution. x `(N, C, L)` or `(C, L)` -> `(N, OC, OL)`; weight
+    `(OC, C/groups, K)`, bias `(OC,)`. padding: an int, 'valid' or 'same'; padding_mode
+    'zeros', 'reflect', 'replicate' or 'circular'."""
+
+    n = 1
+    conv = staticmethod(conv1d)
+
+
+class Conv2d(_Conv):
+    """2-d convolution. x `(N, C, H, W)` -> `(N, OC, OH, OW)`; weight
+    `(OC, C/groups, KH, KW)`, bias `(OC,)`."""
+
+    conv = staticmethod(conv2d)
+
+
+class ConvTranspose1d(_ConvTranspose):
+    """Transposed 1-d convolution. x `(N, C, L)` or `(C, L)` -> `(N, OC, OL)` with
+    OL = (L - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1;
+    weight `(C, OC/groups, K)`, bias `(OC,)`."""
+
+    n = 1
+    conv_t = staticmethod(conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTranspose):
+    """Transposed 2-d convolution. x `(N, C, H, W)` -> `(N, OC, OH, OW)` with
+    OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1;
+    weight `(C, OC/groups, KH, KW)`, bias `(OC,)`."""
+
+    conv_t = staticmethod(conv_transpose2d)

@@ -193,3 +193,17 @@ def test_gradient_penalty_through_layers_matchestorch_or_skip():
             )
             continue
         np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda nn: nn.ConvTranspose2d(3, 4, 3, 2, 1, 1, dilation=2),
+        lambda nn: nn.ConvTranspose2d(4, 2, (3, 5), 1, 0, 0, 2, False),
+        lambda nn: nn.Conv2d(2, 4, (3, 5), (2, 1), (1, 2), groups=2, padding_mode="reflect"),
+        lambda nn: nn.Conv2d(2, 4, 4, padding="same", dilation=2, bias=False),
+    ],
+)
+def test_reprs_are_pytorchs(make):
+    torch = pytest.importorskip("torch")
+    assert repr(make(mg.nn)) == repr(make(torch.nn))
