@@ -537,3 +537,19 @@ def test_pytorch_constructor_arguments():
     assert nn.functional.dropout(mg.tensor(x), 0.0, True, True).shape == x.shape
     bn = nn.BatchNorm2d(3, eps=1e-3, momentum=0.2, affine=False, track_running_stats=False)
     assert bn.weight is None and bn.running_mean is None
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda nn: nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2)]),
+        lambda nn: nn.ModuleList(),
+        lambda nn: nn.ModuleList([nn.Sequential(nn.Linear(2, 2), nn.Tanh()) for _ in range(3)]),
+        lambda nn: nn.LayerNorm(4),
+        lambda nn: nn.LayerNorm((2, 3), elementwise_affine=False),
+        lambda nn: nn.LayerNorm(4, bias=False),
+    ],
+)
+def test_list_and_layer_norm_reprs_are_pytorchs(make):
+    torch = pytest.importorskip("torch")
+    assert repr(make(nn)) == repr(make(torch.nn))
