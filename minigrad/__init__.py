@@ -21,6 +21,11 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .backend import (
+    are_deterministic_algorithms_enabled,
+    is_deterministic_algorithms_warn_only_enabled,
+    use_deterministic_algorithms,
+)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .info import finfo, iinfo
 from .legacy import (
@@ -71,6 +76,8 @@ from .ops import (
     isfinite,
     isinf,
     isnan,
+    isneginf,
+    isposinf,
     kthvalue,
     leaky_relu,
     lerp,
@@ -88,6 +95,8 @@ from .ops import (
     matmul,
     maximum,
     minimum,
+    nanmean,
+    nansum,
     narrow,
     nonzero,
     norm,
@@ -105,6 +114,7 @@ from .ops import (
     scatter_add,
     sigmoid,
     sign,
+    signbit,
     sin,
     softmax,
     softplus,
@@ -174,7 +184,7 @@ from .ops.structural import (
     vstack,
 )
 from .ops.views import unflatten
-from .random import Generator, get_rng_state, manual_seed, set_rng_state
+from .random import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
 from .ranges import logspace, tril_indices, triu_indices
 from .serialization import load, save
 from .tensor import (

@@ -135,3 +135,22 @@ def as_numpy(a: Any) -> np.ndarray:
     if is_cupy_array(a):
         return a.get()
     return np.asarray(a)
+
+
+# ---------------------------------------------------------------------- determinism
+_deterministic = {"mode": False, "warn_only": False}
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """PyTorch's switch. minigrad's ops are deterministic already (the same inputs and
+    seed give the same bits on one machine and thread count), so it only records the
+    setting for `are_deterministic_algorithms_enabled`."""
+    _deterministic.update(mode=bool(mode), warn_only=bool(warn_only))
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _deterministic["mode"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _deterministic["warn_only"]

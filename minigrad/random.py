@@ -7,15 +7,19 @@ Draws come from one global generator per device, or from a `Generator` passed as
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from .backend import DEFAULT_DTYPE, Array, cuda_available, cupy_module, normalize_device
 
-_seed: int | None = None
-_cpu = np.random.default_rng()
+# seeded from the system's entropy at start (PyTorch starts from a fixed seed), and kept so
+# that `initial_seed()` can tell it
+_seed: int = int(np.random.SeedSequence().entropy) % 2**64
+_cpu = np.random.default_rng(_seed)
 _gpu: Any = None
 
 DEFAULT_SEED = 67280421310721  # PyTorch's seed of a new Generator
@@ -78,6 +82,38 @@ def manual_seed(seed: int) -> None:
     _seed = int(seed)
     _cpu = np.random.default_rng(_seed)
     _gpu = None  # re-created from the seed on first GPU use
+
+
+def initial_seed() -> int:
+    """The seed of the global CPU generator: the last `manual_seed`, or the one drawn at
+    start."""
+    return _seed
+
+
+@contextlib.contextmanager
+def fork_rng(
+    devices: Any = None,
+    enabled: bool = True,
+    _caller: str = "fork_rng",
+    _devices_kw: str = "devices",
+    device_type: str = "cuda",
+) -> Iterator[None]:
+    """PyTorch's `torch.random.fork_rng`: the global generators' states are saved on entry
+    and restored on exit, so draws inside the block leave the stream outside unchanged."""
+    global _cpu, _gpu, _seed
+    if not enabled:
+        yield
+        return
+    cpu, gpu, seed = _cpu, _gpu, _seed  # manual_seed inside replaces them
+    cpu_state = cpu.bit_generator.state
+    gpu_state = None if gpu is None else gpu.bit_generator.state
+    try:
+        yield
+    finally:
+        _cpu, _gpu, _seed = cpu, gpu, seed
+        cpu.bit_generator.state = cpu_state
+        if gpu is not None:
+            gpu.bit_generator.state = gpu_state
 
 
 def manual_seed_gpu(seed: int) -> None:

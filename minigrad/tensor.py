@@ -1137,6 +1137,21 @@ class Tensor:
     def isinf(self) -> Tensor:
         return _ops().isinf(self)
 
+    def isposinf(self) -> Tensor:
+        return _ops().isposinf(self)
+
+    def isneginf(self) -> Tensor:
+        return _ops().isneginf(self)
+
+    def signbit(self) -> Tensor:
+        return _ops().signbit(self)
+
+    def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _ops().nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _ops().nanmean(self, dim, keepdim, dtype=dtype)
+
     def isfinite(self) -> Tensor:
         return _ops().isfinite(self)
 

@@ -724,3 +724,16 @@ def isinf(x: Tensor) -> Tensor:
 
 def isfinite(x: Tensor) -> Tensor:
     return _test(x, "isfinite")
+
+
+def isposinf(x: Tensor) -> Tensor:
+    return _test(x, "isposinf")
+
+
+def isneginf(x: Tensor) -> Tensor:
+    return _test(x, "isneginf")
+
+
+def signbit(x: Tensor) -> Tensor:
+    """True where the sign bit is set: negative numbers, -0.0 and NaNs with the bit."""
+    return _test(x, "signbit")

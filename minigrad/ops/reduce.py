@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
+from ..errors import DtypeError
 from ..tensor import Tensor
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -141,6 +142,46 @@ def reduce_sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = N
 
             x = cast(x, dtype)
     return Sum(reduce_dims(dim, x.ndim, "sum"), keepdim, dtype)(x)
+
+
+class _NaNAsZero(Function):
+    """x with its NaNs as 0. The gradient is gy times (x is not NaN), a product as
+    PyTorch's nansum backward, so an infinite gradient at a NaN gives NaN there too."""
+
+    uses_inputs = False
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.keep = (~xp.isnan(x)).astype(x.dtype)
+        return xp.where(xp.isnan(x), x.dtype.type(0), x)
+
+    def backward(self, gy):
+        from .elementwise import scale  # elementwise imports this module
+
+        return scale(gy, self.keep)
+
+
+def nansum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The sum over `dim` with NaNs counted as zero (their gradient is 0), as PyTorch's."""
+    if x.dtype.kind in "fc":
+        x = _NaNAsZero()(x)
+    return reduce_sum(x, dim, keepdim, dtype)
+
+
+def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The mean of the values that are not NaN over `dim` (NaN where all are), as
+    PyTorch's; floating-point inputs only."""
+    if dtype is not None:
+        from .shape import cast  # shape imports this module
+
+        x = cast(x, np.dtype(dtype))
+    if x.dtype.kind not in "fc":
+        raise DtypeError(
+            f"nanmean(): expected input to have floating point or complex dtype but got {x.dtype}"
+        )
+    xp = get_array_module(x._data)
+    count = (~xp.isnan(x._data)).sum(axis=reduce_dims(dim, x.ndim, "nanmean"), keepdims=keepdim)
+    return nansum(x, dim, keepdim) / Tensor._make(xp.asarray(count, dtype=x.dtype), False)
 
 
 def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
