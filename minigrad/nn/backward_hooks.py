@@ -100,10 +100,9 @@ class BackwardHook:
         passed = tuple(self.grad_outputs[i] for i in self.output_index)
         if self.input_index is None:  # no input requires grad: the hooks run now
             if self.hooks:
-                warnings.warn(
-                    f"{type(self.module).__name__}: full backward hook is firing when "
-                    "gradients are computed with respect to module outputs since no inputs "
-                    "require gradients",
+                warnings.warn(  # PyTorch's words
+                    "Full backward hook is firing when gradients are computed with respect to "
+                    "module outputs since no inputs require gradients",
                     stacklevel=2,
                 )
             none = (None,) * self.n_inputs
