@@ -44,6 +44,7 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
     keep theirs."""
     if isinstance(data, Tensor):
         data = data._data
+    is_array = True
     if is_cupy_array(data):
         arr = data
     else:
@@ -55,10 +56,23 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
         if dtype is None and not is_array and arr.dtype == np.float64 and not wide:
             arr = arr.astype(DEFAULT_DTYPE)
     if dtype is not None:
-        arr = arr.astype(np.dtype(dtype), copy=False)
+        dtype = np.dtype(dtype)
+        if not is_array and dtype.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
+            _check_int_range(arr, dtype)
+        arr = arr.astype(dtype, copy=False)
     if device is not None and device_of(arr) != normalize_device(device):
         arr = to_device(arr, device)
     return arr
+
+
+def _check_int_range(arr: np.ndarray, dtype: np.dtype) -> None:
+    """Python numbers that do not fit integer `dtype` are refused, as PyTorch refuses them
+    (NumPy would wrap 256 to 0 in uint8)."""
+    info = np.iinfo(dtype)
+    lo, hi = arr.min(), arr.max()
+    if lo < info.min or hi > info.max:
+        bad = lo if lo < info.min else hi
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow: {bad}")
 
 
 _PLAIN = frozenset((float, int, bool))

@@ -125,3 +125,36 @@ def test_cat_onto_an_empty_accumulator_keeps_gradients():
         out = mg.cat([out, x * 2])
     out.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 4.0, np.float32))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda T: T.ByteTensor([256, -1]),
+        lambda T: T.CharTensor([200]),
+        lambda T: T.IntTensor([2**40]),
+        lambda T: T.tensor([256, -1], dtype=T.uint8),
+        lambda T: T.tensor([1.5, 300.0], dtype=T.uint8),
+    ],
+)
+def test_numbers_that_overflow_an_integer_dtype_are_refused(make):
+    with pytest.raises(RuntimeError, match="without overflow"):
+        make(torch)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        make(mg)
+
+
+def test_numbers_that_fit_are_kept():
+    assert mg.tensor([255, 0], dtype=mg.uint8).tolist() == [255, 0]
+    assert mg.tensor(-3, dtype=mg.int8).item() == -3
+
+
+def test_softmax_and_attention_over_no_keys():
+    for T in (mg, torch):
+        F = T.nn.functional
+        assert tuple(F.softmax(T.zeros(2, 0), 1).shape) == (2, 0)
+        assert tuple(F.log_softmax(T.zeros(2, 0), 1).shape) == (2, 0)
+    q, k = np.ones((1, 1, 2, 3), np.float32), np.zeros((1, 1, 0, 3), np.float32)
+    got = mg.nn.functional.scaled_dot_product_attention(*map(mg.tensor, (q, k, k)))
+    want = torch.nn.functional.scaled_dot_product_attention(*map(torch.tensor, (q, k, k)))
+    np.testing.assert_array_equal(got.numpy(), want.numpy())

@@ -210,6 +210,8 @@ class Softmax(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        if x.shape[self.dim] == 0:  # nothing to normalise (an attention over no keys)
+            return xp.empty_like(x)
         e = xp.exp(x - x.max(axis=self.dim, keepdims=True))
         return e / e.sum(axis=self.dim, keepdims=True)
 
@@ -228,6 +230,8 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        if x.shape[self.dim] == 0:
+            return xp.empty_like(x)
         z = x - x.max(axis=self.dim, keepdims=True)
         return z - xp.log(xp.exp(z).sum(axis=self.dim, keepdims=True))
 

@@ -185,3 +185,20 @@ def test_in_place_change_of_a_hooked_output_keeps_the_gradients():
     assert len(seen) == 1
     for a, b in zip(plain, hooked, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_an_output_without_gradient_reaches_the_hooks_as_none():
+    def case(T):
+        class Two(T.nn.Module):
+            def forward(self, a):
+                return a * 2, a * 3
+
+        m, log = Two(), []
+        m.register_full_backward_pre_hook(lambda mod, go: log.append(["pre", _arrays(go)]))
+        m.register_full_backward_hook(lambda mod, gi, go: log.append(["hook", _arrays(go)]))
+        y, _ = m(T.tensor(X[0], requires_grad=True))
+        y.sum().backward()
+        return log
+
+    log = _both(case)
+    assert log[0][1][1] is None and log[1][1][1] is None
