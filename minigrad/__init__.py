@@ -8,7 +8,23 @@ x = mg.randn(3, requires_grad=True)
 from . import _openblas  # first of all, before NumPy is imported: see _openblas.py
 
 # isort: split
-from . import _blas, _memory, autograd, backends, cuda, linalg, nn, ops, optim, profiler, utils, viz
+from . import (
+    _blas,
+    _memory,
+    amp,
+    autograd,
+    backends,
+    cuda,
+    linalg,
+    nn,
+    ops,
+    optim,
+    profiler,
+    utils,
+    viz,
+)
+from ._compile import compile  # noqa: A004 - torch.compile
+from .amp import autocast
 from .autograd import (
     Function,
     detect_anomaly,

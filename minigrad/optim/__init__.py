@@ -2,7 +2,7 @@
 `RAdam`, `Rprop`, `ASGD`) with PyTorch's update rules, `EMA`, and learning-rate schedulers in
 `minigrad.optim.lr_scheduler`."""
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .lbfgs import LBFGS
 from .optimizer import (
     ASGD,
@@ -36,4 +36,5 @@ __all__ = [
     "RMSprop",
     "Rprop",
     "lr_scheduler",
+    "swa_utils",
 ]

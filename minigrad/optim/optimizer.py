@@ -10,8 +10,9 @@ into their arrays.
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..backend import Array, ArrayModule, get_array_module, to_device
+from ..nn.module import RemovableHandle
 from ..tensor import Tensor, get_default_dtype
 
 __all__ = [
@@ -39,6 +41,44 @@ __all__ = [
 ]
 
 
+def _hooked_step(step: Callable[..., Any]) -> Callable[..., Any]:
+    """`step` with the optimizer's step hooks around it, as PyTorch's wrapper: each pre-hook
+    gets (optimizer, args, kwargs), args starting with the optimizer, and may return new
+    (args, kwargs); the post-hooks see the ones the step got."""
+
+    @functools.wraps(step)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        opt = args[0]
+        pre = opt.__dict__.get("_optimizer_step_pre_hooks")
+        if pre:
+            for hook in list(pre.values()):
+                result = hook(opt, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"{hook} must return None or a tuple of (new_args, new_kwargs), "
+                            f"but got {result}."
+                        )
+                    args, kwargs = result
+        out = step(*args, **kwargs)
+        post = opt.__dict__.get("_optimizer_step_post_hooks")
+        if post:
+            for hook in list(post.values()):
+                hook(opt, args, kwargs)
+        return out
+
+    wrapper._runs_step_hooks = True
+    return wrapper
+
+
+def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool = False) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 class Optimizer:
     """Holds `param_groups` (dicts of params plus their hyper-parameters, as in PyTorch)
     and per-parameter `state`, a defaultdict(dict) keyed by parameter. `params` may be
@@ -47,7 +87,19 @@ class Optimizer:
     # 0-d state entries of parameters of any shape; 'step' keeps its dtype when loaded
     _scalar_state: tuple[str, ...] = ("step",)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if callable(step) and not getattr(step, "_runs_step_hooks", False):
+            cls.step = _hooked_step(step)  # an override (LBFGS) runs the hooks too
+
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self._optimizer_step_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict[int, Callable] = OrderedDict()
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
@@ -139,6 +191,41 @@ class Optimizer:
                     get_array_module(p.grad._data).zeros_like(p.grad._data), False
                 )
 
+    # ------------------------------------------------------------------ hooks
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(optimizer, args, kwargs) before each `step`; it may return new (args, kwargs)."""
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(optimizer, args, kwargs) after each `step`."""
+        return _add_hook(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """hook(optimizer) before `state_dict` builds the dict."""
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """hook(optimizer, state_dict) after `state_dict`; it may return a new dict."""
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """hook(optimizer, state_dict) before loading (a shallow copy of the given dict); it
+        may return the dict to load instead."""
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """hook(optimizer) after `load_state_dict`."""
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
+    @_hooked_step
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient, as PyTorch's `step`: the
         closure, if given, first re-evaluates the loss, and `step` returns what it returns.
@@ -185,6 +272,8 @@ class Optimizer:
         """{'state': {index: {name: Tensor}}, 'param_groups': [settings with 'params' as
         indices]}: PyTorch's layout, safe to save with `mg.save`. As in PyTorch the state
         entries are the live ones, not copies: save it (or deep-copy it) before stepping on."""
+        for hook in list(self.__dict__.get("_optimizer_state_dict_pre_hooks", {}).values()):
+            hook(self)
         index = {id(p): i for i, p in enumerate(self.params)}
         state = {index[id(p)] if isinstance(p, Tensor) else p: s for p, s in self.state.items()}
         groups = [
@@ -194,12 +283,22 @@ class Optimizer:
             }
             for g in self.param_groups
         ]
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for hook in list(self.__dict__.get("_optimizer_state_dict_post_hooks", {}).values()):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore settings and state exactly: Tensor copies on each parameter's device, in
         its dtype ('step' keeps its own). Arrays and plain numbers (minigrad's earlier
         format: NumPy buffers, an int step) load as Tensors too."""
+        state_dict = state_dict.copy()  # the pre-hooks may edit it, as in PyTorch
+        for hook in list(self.__dict__.get("_optimizer_load_state_dict_pre_hooks", {}).values()):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(
@@ -228,6 +327,8 @@ class Optimizer:
                 if k != "params":
                     own[k] = tuple(v) if isinstance(v, list) else v
         self.state = new_state
+        for hook in list(self.__dict__.get("_optimizer_load_state_dict_post_hooks", {}).values()):
+            hook(self)
 
     def _load_entry(self, p: Tensor, j: Any, key: str, v: Any) -> Any:
         if key == "step" and isinstance(v, Tensor | int | float | np.ndarray | np.generic):

@@ -19,7 +19,7 @@ import numpy as np
 from ...backend import Array, get_array_module, to_device
 from ...tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -106,6 +106,57 @@ def clip_grad_norm_(
             a *= to_device(coef, g.device).astype(a.dtype)
             g._version += 1
     return Tensor(total)
+
+
+def get_total_norm(
+    tensors: Tensor | Iterable[Tensor],
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """The `norm_type`-norm of all `tensors` (usually gradients) as one vector, a 0-d Tensor
+    on the first one's device (0.0 for none), as PyTorch's; with `error_if_nonfinite` an
+    inf or NaN norm raises. `foreach` is accepted for PyTorch compatibility."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return Tensor(0.0)
+    device = tensors[0].device
+    xp = get_array_module(tensors[0]._data)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        norms = [to_device(_vector_norm(t._data, norm_type), device) for t in tensors]
+        dtype = xp.result_type(*norms)
+        total = _vector_norm(xp.stack([n.astype(dtype) for n in norms]), norm_type)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the "
+            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+    return Tensor(total)
+
+
+def clip_grads_with_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    total_norm: Tensor,
+    foreach: bool | None = None,
+) -> None:
+    """Scale the gradients by min(1, max_norm / (total_norm + 1e-6)), in `total_norm`'s
+    dtype, as PyTorch's; `total_norm` usually comes from `get_total_norm`. `foreach` is
+    accepted for PyTorch compatibility."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    grads = [p.grad for p in params if p.grad is not None]
+    max_norm = float(max_norm)
+    if not grads:
+        return
+    total = (total_norm if isinstance(total_norm, Tensor) else Tensor(total_norm))._data
+    xp = get_array_module(total)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        coef = xp.minimum(xp.asarray(max_norm / (total + 1e-6), dtype=total.dtype), 1.0)
+        for g, a in _writable(grads):
+            a *= to_device(coef, g.device).astype(a.dtype)
+            g._version += 1
 
 
 def clip_grad_value_(

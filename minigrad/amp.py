@@ -1,0 +1,306 @@
+"""`torch.amp` for minigrad: `GradScaler`, PyTorch's dynamic loss scaling, and `autocast`,
+a context that changes nothing (minigrad computes in the tensors' own dtypes).
+
+GradScaler follows PyTorch's state machine per optimizer (ready, unscaled, stepped) and its
+update rule: a step whose unscaled gradients hold an inf or NaN is skipped and the scale is
+multiplied by `backoff_factor`; after `growth_interval` good steps in a row it is multiplied
+by `growth_factor`. The scale is a float32 number, as PyTorch's 0-d float32 tensor.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from .autograd import no_grad
+from .backend import get_array_module, to_device
+from .nn.utils.clip_grad import _writable
+from .tensor import Tensor
+
+__all__ = ["GradScaler", "autocast"]
+
+_READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
+
+
+def _fresh_state() -> dict[str, Any]:
+    return {"stage": _READY, "found_inf_per_device": {}}
+
+
+class GradScaler:
+    """Scales a loss up before `backward` so that small gradients survive in low precision,
+    and unscales the gradients before the optimizer step (PyTorch's `torch.amp.GradScaler`).
+
+    scaler.scale(loss).backward(); scaler.step(optimizer); scaler.update()
+    """
+
+    def __init__(
+        self,
+        device: str = "cpu",
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+        enabled: bool = True,
+    ) -> None:
+        self._device = device
+        self._enabled = enabled
+        if enabled:
+            if growth_factor <= 1.0:
+                raise AssertionError("The growth factor must be > 1.0.")
+            if backoff_factor >= 1.0:
+                raise AssertionError("The backoff factor must be < 1.0.")
+            self._init_scale = init_scale
+            self._scale: np.float32 | None = None  # set by the first scale(), as PyTorch's
+            self._growth_factor = growth_factor
+            self._backoff_factor = backoff_factor
+            self._growth_interval = growth_interval
+            self._init_growth_tracker = 0
+            self._growth_tracker: int | None = None
+            self._per_optimizer_states: dict[int, dict[str, Any]] = {}
+
+    def _opt_state(self, optimizer: Any) -> dict[str, Any]:
+        return self._per_optimizer_states.setdefault(id(optimizer), _fresh_state())
+
+    def _check_scale_growth_tracker(self, funcname: str) -> None:
+        if self._scale is None:
+            raise AssertionError(
+                f"Attempted {funcname} but _scale is None.  This may indicate your script did "
+                "not use scaler.scale(loss or outputs) earlier in the iteration."
+            )
+
+    def _lazy_init(self) -> None:
+        if self._scale is None:
+            self._scale = np.float32(self._init_scale)
+            self._growth_tracker = int(np.int32(self._init_growth_tracker))
+
+    def scale(self, outputs: Any) -> Any:
+        """`outputs` (a Tensor, or nested lists/tuples/iterables of them) times the scale;
+        unchanged when disabled."""
+        if not self._enabled:
+            return outputs
+
+        def apply(val: Any) -> Any:
+            if isinstance(val, Tensor):
+                self._lazy_init()
+                scale = to_device(np.array(self._scale, dtype=np.float32), val.device)
+                return val * Tensor._make(scale, False)
+            if isinstance(val, Iterable):
+                it = map(apply, val)
+                return type(val)(it) if isinstance(val, list | tuple) else it
+            raise ValueError("outputs must be a Tensor or an iterable of Tensors")
+
+        return apply(outputs)
+
+    def unscale_(self, optimizer: Any) -> None:
+        """Divide the gradients of `optimizer`'s parameters by the scale, in place, and
+        record whether any of them holds an inf or NaN. At most once per `update()`."""
+        if not self._enabled:
+            return
+        self._check_scale_growth_tracker("unscale_")
+        state = self._opt_state(optimizer)
+        if state["stage"] == _UNSCALED:
+            raise RuntimeError(
+                "unscale_() has already been called on this optimizer since the last update()."
+            )
+        if state["stage"] == _STEPPED:
+            raise RuntimeError("unscale_() is being called after step().")
+        # the reciprocal in float64, rounded to float32, as PyTorch's
+        inv_scale = np.float32(1.0 / np.float64(self._scale))
+        grads = []
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if p.grad.dtype == np.float16:
+                    raise ValueError("Attempting to unscale FP16 gradients.")
+                grads.append(p.grad)
+        found: dict[str, float] = {}
+        with no_grad():
+            for g, a in _writable(grads):
+                xp = get_array_module(a)
+                bad = not bool(xp.isfinite(a).all())
+                found[g.device] = max(found.get(g.device, 0.0), float(bad))
+                if inv_scale != 1:
+                    a *= xp.asarray(inv_scale).astype(a.dtype)
+                g._version += 1
+        state["found_inf_per_device"] = found
+        state["stage"] = _UNSCALED
+
+    def step(self, optimizer: Any, *args: Any, **kwargs: Any) -> Any:
+        """`optimizer.step(*args, **kwargs)` unless the unscaled gradients hold an inf or
+        NaN (then the step is skipped and None returned). Unscales first if needed."""
+        if not self._enabled:
+            return optimizer.step(*args, **kwargs)
+        if "closure" in kwargs:
+            raise RuntimeError("Closure use is not currently supported if GradScaler is enabled.")
+        self._check_scale_growth_tracker("step")
+        state = self._opt_state(optimizer)
+        if state["stage"] == _STEPPED:
+            raise RuntimeError("step() has already been called since the last update().")
+        if state["stage"] == _READY:
+            self.unscale_(optimizer)
+        if not state["found_inf_per_device"]:
+            raise AssertionError("No inf checks were recorded for this optimizer.")
+        retval = None
+        if not sum(state["found_inf_per_device"].values()):
+            retval = optimizer.step(*args, **kwargs)
+        state["stage"] = _STEPPED
+        return retval
+
+    def update(self, new_scale: float | Tensor | None = None) -> None:
+        """Back off the scale if any step since the last update met an inf or NaN, else
+        count a good step and grow the scale every `growth_interval` of them; or set it to
+        `new_scale`. Starts the next iteration."""
+        if not self._enabled:
+            return
+        self._check_scale_growth_tracker("update")
+        if new_scale is not None:
+            if isinstance(new_scale, float):
+                self._scale = np.float32(new_scale)
+            else:
+                reason = (
+                    "new_scale should be a float or a 1-element torch.cuda.FloatTensor or "
+                    "torch.FloatTensor with requires_grad=False."
+                )
+                if (
+                    not isinstance(new_scale, Tensor)
+                    or new_scale.device != self._device
+                    or new_scale.numel() != 1
+                    or new_scale.requires_grad
+                ):
+                    raise AssertionError(reason)
+                self._scale = np.float32(new_scale.item())
+        else:
+            found_infs = [
+                f
+                for s in self._per_optimizer_states.values()
+                for f in s["found_inf_per_device"].values()
+            ]
+            if not found_infs:
+                raise AssertionError("No inf checks were recorded prior to update.")
+            if sum(found_infs):
+                self._scale = np.float32(self._scale * np.float32(self._backoff_factor))
+                self._growth_tracker = 0
+            else:
+                successful = self._growth_tracker + 1
+                if successful == self._growth_interval:
+                    grown = np.float32(self._scale * np.float32(self._growth_factor))
+                    if np.isfinite(grown):
+                        self._scale = grown
+                    self._growth_tracker = 0
+                else:
+                    self._growth_tracker = successful
+        self._per_optimizer_states = {}
+
+    def get_scale(self) -> float:
+        """The current scale as a Python float (1.0 when disabled)."""
+        if not self._enabled:
+            return 1.0
+        return float(self._init_scale if self._scale is None else self._scale)
+
+    def get_growth_factor(self) -> float:
+        return self._growth_factor
+
+    def set_growth_factor(self, new_factor: float) -> None:
+        self._growth_factor = new_factor
+
+    def get_backoff_factor(self) -> float:
+        return self._backoff_factor
+
+    def set_backoff_factor(self, new_factor: float) -> None:
+        self._backoff_factor = new_factor
+
+    def get_growth_interval(self) -> int:
+        return self._growth_interval
+
+    def set_growth_interval(self, new_interval: int) -> None:
+        self._growth_interval = new_interval
+
+    def _get_growth_tracker(self) -> int:
+        if not self._enabled:
+            return 0
+        return self._init_growth_tracker if self._growth_tracker is None else self._growth_tracker
+
+    def is_enabled(self) -> bool:
+        return self._enabled
+
+    def state_dict(self) -> dict[str, Any]:
+        """scale, growth_factor, backoff_factor, growth_interval and _growth_tracker, as
+        PyTorch's; empty when disabled. Take it after `update()`."""
+        if not self._enabled:
+            return {}
+        return {
+            "scale": self.get_scale(),
+            "growth_factor": self._growth_factor,
+            "backoff_factor": self._backoff_factor,
+            "growth_interval": self._growth_interval,
+            "_growth_tracker": self._get_growth_tracker(),
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        if not self._enabled:
+            return
+        if len(state_dict) == 0:
+            raise RuntimeError(
+                "The source state dict is empty, possibly because it was saved "
+                "from a disabled instance of GradScaler."
+            )
+        self._init_scale = state_dict["scale"]
+        if self._scale is not None:
+            self._scale = np.float32(state_dict["scale"])
+        self._growth_factor = state_dict["growth_factor"]
+        self._backoff_factor = state_dict["backoff_factor"]
+        self._growth_interval = state_dict["growth_interval"]
+        self._init_growth_tracker = state_dict["_growth_tracker"]
+        if self._growth_tracker is not None:
+            self._growth_tracker = int(state_dict["_growth_tracker"])
+
+
+_warned = False  # autocast's notice, once per process
+
+
+class autocast:  # noqa: N801 - PyTorch's name
+    """PyTorch's `autocast(device_type, dtype=None, enabled=True, cache_enabled=None)` as
+    a context manager or decorator that changes nothing: minigrad runs every op in its
+    inputs' dtypes, so code written for mixed precision runs here in full precision. With
+    `enabled=True` the first use warns that no mixed precision is applied."""
+
+    def __init__(
+        self,
+        device_type: str,
+        dtype: Any = None,
+        enabled: bool = True,
+        cache_enabled: bool | None = None,
+    ) -> None:
+        if not isinstance(device_type, str):
+            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        self.device = device_type
+        self.fast_dtype = dtype
+        self._enabled = bool(enabled)
+        self._cache_enabled = cache_enabled
+
+    def __enter__(self) -> None:
+        global _warned
+        if self._enabled and not _warned:
+            _warned = True
+            warnings.warn(
+                "minigrad.autocast: mixed precision is not applied; minigrad computes every op "
+                "in its inputs' dtypes (cast the model and inputs with .to(dtype) instead)",
+                UserWarning,
+                stacklevel=2,
+            )
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def __call__(self, func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return func(*args, **kwargs)
+
+        return wrapper
