@@ -63,6 +63,10 @@ QUIET = {
     ),
     "mean of empty": lambda T: T.tensor([]).mean(),
     "large array / 0 (threads)": lambda T: T.ones(2048, 2048) / 0,
+    "cosine_similarity of inf": lambda T: T.nn.functional.cosine_similarity(
+        T.tensor([[float("inf"), 1.0]]), T.tensor([[1.0, 1.0]])
+    ),
+    "NaN and inf to long": lambda T: T.tensor([float("nan"), float("inf")]).long(),
 }
 
 

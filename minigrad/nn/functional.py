@@ -1211,7 +1211,8 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     for x in (x1, x2):
         n = ops.norm(x, 2, dim, keepdim=True)
         xp = get_array_module(n._data)
-        lift = xp.maximum(n._data, eps) - n._data  # 0 unless the norm is below eps
+        with np.errstate(invalid="ignore"):  # an inf norm: inf - inf, NaN as in PyTorch
+            lift = xp.maximum(n._data, eps) - n._data  # 0 unless the norm is below eps
         parts.append(x / (n + Tensor._make(lift, False)))
     return (parts[0] * parts[1]).sum(dim=dim)
 
