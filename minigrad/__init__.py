@@ -250,6 +250,10 @@ cdist = nn.functional.cdist
 fix = trunc
 
 
+def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
+    return input.select(dim, index)
+
+
 def clamp_min(x: Tensor, min) -> Tensor:  # noqa: A002
     return clip(x, min, None)
 

@@ -1549,6 +1549,30 @@ class Tensor:
     def narrow(self, dim: int, start: Any, length: int) -> Tensor:
         return _ops().narrow(self, dim, start, length)
 
+    def select(self, dim: int, index: int) -> Tensor:
+        """The slice at `index` along `dim`, that dim dropped (`x[:, i]` for dim 1): a view,
+        as PyTorch's."""
+        if self.ndim == 0:
+            raise IndexError("select() cannot be applied to a 0-dim tensor.")
+        d = dim + self.ndim if -self.ndim <= dim < 0 else dim
+        if not 0 <= d < self.ndim:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-self.ndim}, "
+                f"{self.ndim - 1}], but got {dim})"
+            )
+        n = self.shape[d]
+        if not -n <= index < n:
+            raise IndexError(
+                f"select(): index {index} out of range for tensor of size {self.shape} at "
+                f"dimension {dim}"
+            )
+        return self[(slice(None),) * d + (index,)]
+
+    def new(self, *args: Any) -> Tensor:
+        """PyTorch's legacy `x.new(...)`: the forms of `Tensor(...)` (data, or a shape of
+        ints), in x's dtype and on x's device."""
+        return Tensor(*args, dtype=self.dtype, device=self.device)
+
     def diag(self, diagonal: int = 0) -> Tensor:
         return _ops().diag(self, diagonal)
 

@@ -105,3 +105,25 @@ def test_tensor_of_a_list_of_longer_tensors_is_refused():
         mg.tensor([mg.ones(2), mg.ones(2)])
     with pytest.raises(ValueError):
         torch.tensor([torch.ones(2), torch.ones(2)])
+
+
+def test_new_and_select_as_pytorch():
+    for T in (mg, torch):
+        x = T.arange(24).reshape(2, 3, 4)
+        v = x.select(0, 1)
+        v[0, 0] = 100  # a view
+        assert x[1, 0, 0].item() == 100
+        with pytest.raises(IndexError):
+            x.select(3, 0)
+        with pytest.raises(IndexError):
+            x.select(1, 3)
+        with pytest.raises(IndexError):
+            T.tensor(1.0).select(0, 0)
+    x, t = mg.arange(24).reshape(2, 3, 4), torch.arange(24).reshape(2, 3, 4)
+    for dim, i in [(0, 1), (1, -1), (-1, 2), (2, 0)]:
+        np.testing.assert_array_equal(x.select(dim, i).numpy(), t.select(dim, i).numpy())
+        np.testing.assert_array_equal(mg.select(x, dim, i).numpy(), torch.select(t, dim, i).numpy())
+    y, ty = mg.ones(2, dtype=mg.float64), torch.ones(2, dtype=torch.float64)
+    _same(y.new([1, 2]), ty.new([1, 2]))
+    assert y.new(2, 3).shape == tuple(ty.new(2, 3).shape) and y.new(2, 3).dtype == np.float64
+    assert y.new().shape == (0,)

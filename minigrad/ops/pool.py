@@ -386,15 +386,30 @@ def avg_pool2d(
     g = _geometry("avg_pool2d", x, kernel_size, stride, padding)
     xp = get_array_module(x._data)
     if count_include_pad or not any(g.padding):
-        inv = 1.0 / (g.kernel[0] * g.kernel[1])
-        return WindowSum(g)(x) * inv
-    counts = []
-    for a in range(2):
-        start = np.arange(g.out_hw[a]) * g.stride[a] - g.padding[a]
-        end = np.minimum(start + g.kernel[a], g.in_hw[a])
-        counts.append(end - np.maximum(start, 0))
-    inv = xp.asarray(1.0 / np.outer(counts[0], counts[1]), dtype=x.dtype)
-    return scale(WindowSum(g)(x), inv)
+        count: Any = g.kernel[0] * g.kernel[1]
+    else:
+        counts = []
+        for a in range(2):
+            start = np.arange(g.out_hw[a]) * g.stride[a] - g.padding[a]
+            end = np.minimum(start + g.kernel[a], g.in_hw[a])
+            counts.append(end - np.maximum(start, 0))
+        count = np.outer(counts[0], counts[1])
+    if x.dtype.kind != "f":
+        return integer_mean(WindowSum(g)(x), count, "avg_pool2d")
+    if isinstance(count, int):
+        return WindowSum(g)(x) * (1.0 / count)
+    return scale(WindowSum(g)(x), xp.asarray(1.0 / count, dtype=x.dtype))
+
+
+def integer_mean(sums: Tensor, count: Any, op: str) -> Tensor:
+    """PyTorch's average pooling of int64: each window's sum divided by its count, the
+    fraction dropped (toward zero); other integer dtypes and bool are refused as there."""
+    if sums.dtype != np.int64:
+        raise NotImplementedError(f'"{op}" not implemented for {sums.dtype}')
+    s = sums._data
+    xp = get_array_module(s)
+    div = xp.asarray(count, dtype=np.int64)
+    return Tensor._make(xp.abs(s) // div * xp.sign(s), False)
 
 
 _LINEAR = {3: "linear", 4: "bilinear", 5: "trilinear"}

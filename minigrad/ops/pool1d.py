@@ -23,7 +23,7 @@ from ..tensor import Tensor
 from .conv1d import single
 from .elementwise import scale, where
 from .indexing import gather
-from .pool import MaxPool2d, PoolGeometry, WindowSum
+from .pool import MaxPool2d, PoolGeometry, WindowSum, integer_mean
 from .reduce import reduce_sum
 from .shape import clone, getitem, pad
 
@@ -198,7 +198,8 @@ def avg_pool1d(
             f"pad should be at most half of effective kernel size, but got pad={p}, "
             f"kernel_size={k} and dilation=1"
         )
-    _float_input(x, op)
+    if x.dtype != np.int64:  # int64 takes the integer mean, as PyTorch's
+        _float_input(x, op)
     if x.ndim == 2:
         return _unbatched(avg_pool1d, x, k, s, p, ceil_mode, count_include_pad)
     c, n = x.shape[1:]
@@ -219,6 +220,8 @@ def avg_pool1d(
         count = end - start
     else:
         count = np.minimum(end, n) - np.maximum(start, 0)
+    if x.dtype.kind != "f":
+        return integer_mean(sums.squeeze(2), count, op)
     xp = get_array_module(x._data)
     return scale(sums.squeeze(2), xp.asarray(1.0 / count, dtype=x.dtype))
 

@@ -277,3 +277,27 @@ def test_pool_output_size(n, k, s):
     assume(n >= k)
     y = max_pool2d(mg.zeros(1, 1, n, n), k, s)
     assert y.shape[2:] == ((n - k) // s + 1,) * 2
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda F, x: F.avg_pool2d(x, (1, 2)),
+        lambda F, x: F.avg_pool2d(x, (1, 3), 1, (0, 1), count_include_pad=False),
+        lambda F, x: F.avg_pool2d(x, (1, 3), 1, (0, 1)),
+        lambda F, x: F.avg_pool2d(x[0], (1, 2)),
+        lambda F, x: F.avg_pool1d(x[0], 2),
+        lambda F, x: F.avg_pool1d(x[0], 3, 2, 1, count_include_pad=False),
+        lambda F, x: F.avg_pool1d(x[0], 3, 2, 1, ceil_mode=True),
+    ],
+)
+def test_average_pooling_of_int64_truncates_as_pytorch(call):
+    """PyTorch pools int64 into int64: the window's sum divided, the fraction dropped
+    toward zero (it refuses the other integer dtypes)."""
+    torch = pytest.importorskip("torch")
+    data = np.array([[[[-3, -4, 5, 6, 7]]]], dtype=np.int64)
+    got, want = call(mg.nn.functional, mg.tensor(data)), call(torch.nn.functional, torch.tensor(data))
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with pytest.raises(NotImplementedError, match="not implemented for int32"):
+        call(mg.nn.functional, mg.tensor(data.astype(np.int32)))
