@@ -5,6 +5,8 @@ x = mg.randn(3, requires_grad=True)
 (x * x).sum().backward()
 """
 
+import sys
+
 from . import _openblas  # first of all, before NumPy is imported: see _openblas.py
 
 # isort: split
@@ -13,6 +15,7 @@ from . import (
     _memory,
     amp,
     autograd,
+    autograd_functional,
     backends,
     cuda,
     linalg,
@@ -389,3 +392,8 @@ __version__ = "0.1.0"
 
 _memory.keep_freed_memory()  # freed arrays stay in the process for the next step's
 _blas.prime()  # one mid-sized product: NumPy's OpenBLAS runs some shapes at full speed after it
+
+# torch.autograd.functional (jacobian, hessian, ...): minigrad.autograd is one file, not a
+# package, so the module is attached to it by name (as autograd.function is)
+autograd.functional = autograd_functional
+sys.modules[f"{__name__}.autograd.functional"] = autograd_functional
