@@ -18,6 +18,7 @@ from . import (
     autograd_functional,
     backends,
     cuda,
+    distributions,
     linalg,
     nn,
     ops,

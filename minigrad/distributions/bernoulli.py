@@ -1,0 +1,105 @@
+"""Bernoulli(probs=None, logits=None): one coin flip, given by its probability of 1 or
+by its log-odds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import ops
+from ..autograd import no_grad
+from ..ops.sampling import bernoulli
+from ..tensor import Size, Tensor, arange
+from . import constraints
+from .distribution import Distribution
+from .utils import _is_number, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+
+
+def _bce_with_logits(logits: Tensor, target: Tensor) -> Tensor:
+    """-[t log sigmoid(x) + (1 - t) log sigmoid(-x)], elementwise; each softplus is
+    exact where its weight is 1, so a hard target loses no digits to cancellation."""
+    return target * ops.softplus(-logits) + (1 - target) * ops.softplus(logits)
+
+
+class Bernoulli(Distribution):
+    """Values in {0, 1} (float, in the parameter's dtype); exactly one of `probs` and
+    `logits`. The other is derived on first use (logits from probs clamped to
+    [eps, 1 - eps])."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    def __init__(
+        self, probs: Any = None, logits: Any = None, validate_args: bool | None = None
+    ) -> None:
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            is_scalar = _is_number(probs)
+            (self.probs,) = broadcast_all(probs)
+            self._param = self.probs
+        else:
+            is_scalar = _is_number(logits)
+            (self.logits,) = broadcast_all(logits)
+            self._param = self.logits
+        batch_shape = Size() if is_scalar else Size(self._param.shape)
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Bernoulli:
+        new = self._get_checked_instance(Bernoulli, _instance)
+        batch_shape = Size(tuple(batch_shape))
+        if "probs" in self.__dict__:
+            new.probs = self.probs.expand(*batch_shape)
+            new._param = new.probs
+        if "logits" in self.__dict__:
+            new.logits = self.logits.expand(*batch_shape)
+            new._param = new.logits
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self) -> Size:
+        return Size(self._param.shape)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def mode(self) -> Tensor:
+        probs = self.probs
+        half = float("nan") * probs  # PyTorch's: no single mode at p = 1/2
+        return ops.where(probs == 0.5, half, (probs >= 0.5).to(probs.dtype))
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            return bernoulli(self.probs.expand(*shape))
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        return -_bce_with_logits(logits, value)
+
+    def entropy(self) -> Tensor:
+        return _bce_with_logits(self.logits, self.probs)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """0 and 1 along a new leading dim, expanded over the batch shape when `expand`."""
+        values = arange(2, dtype=self._param.dtype, device=self._param.device)
+        values = values.reshape((-1,) + (1,) * len(self._batch_shape))
+        return values.expand(-1, *self._batch_shape) if expand else values

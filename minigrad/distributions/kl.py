@@ -1,0 +1,113 @@
+"""kl_divergence(p, q): KL(p || q) by the registered rule for the two types, and
+register_kl to add rules. Infinite where p puts mass that q does not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .. import ops
+from ..tensor import Tensor
+from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .distribution import Distribution
+from .independent import Independent
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical
+from .uniform import Uniform
+from .utils import sum_rightmost
+
+_KL_REGISTRY: dict[tuple[type, type], Callable[[Any, Any], Tensor]] = {}
+_KL_MEMOIZE: dict[tuple[type, type], Callable[[Any, Any], Tensor] | None] = {}
+
+_INF = float("inf")
+
+
+def register_kl(type_p: type, type_q: type) -> Callable:
+    """Decorator: `@register_kl(Normal, Normal)` makes the function the rule for that pair
+    (and for subclasses without a rule of their own)."""
+    if not (isinstance(type_p, type) and issubclass(type_p, Distribution)):
+        raise TypeError(f"Expected type_p to be a Distribution subclass but got {type_p}")
+    if not (isinstance(type_q, type) and issubclass(type_q, Distribution)):
+        raise TypeError(f"Expected type_q to be a Distribution subclass but got {type_q}")
+
+    def decorator(fun: Callable) -> Callable:
+        _KL_REGISTRY[type_p, type_q] = fun
+        _KL_MEMOIZE.clear()
+        return fun
+
+    return decorator
+
+
+def _dispatch_kl(type_p: type, type_q: type) -> Callable | None:
+    """The rule of the most specific registered pair of base classes (nearest in p's MRO,
+    then in q's)."""
+    mro_p, mro_q = type_p.__mro__, type_q.__mro__
+    matches = [
+        (mro_p.index(sp), mro_q.index(sq), fun)
+        for (sp, sq), fun in _KL_REGISTRY.items()
+        if issubclass(type_p, sp) and issubclass(type_q, sq)
+    ]
+    if not matches:
+        return None
+    return min(matches, key=lambda m: (m[0], m[1]))[2]
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
+    """KL(p || q) per batch element, of shape batch_shape; NotImplementedError when no
+    rule covers the two types."""
+    key = (type(p), type(q))
+    if key not in _KL_MEMOIZE:
+        _KL_MEMOIZE[key] = _dispatch_kl(*key)
+    fun = _KL_MEMOIZE[key]
+    if fun is None:
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type {type(p).__name__} "
+            f"and q type {type(q).__name__}"
+        )
+    return fun(p, q)
+
+
+@register_kl(Normal, Normal)
+def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
+    var_ratio = (p.scale / q.scale) ** 2
+    t1 = ((p.loc - q.loc) / q.scale) ** 2
+    return 0.5 * (var_ratio + t1 - 1 - ops.log(var_ratio))
+
+
+@register_kl(Bernoulli, Bernoulli)
+def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
+    t1 = p.probs * (ops.softplus(-q.logits) - ops.softplus(-p.logits))
+    t1 = ops.where(q.probs == 0, _INF, t1)
+    t1 = ops.where(p.probs == 0, 0.0, t1)
+    t2 = (1 - p.probs) * (ops.softplus(q.logits) - ops.softplus(p.logits))
+    t2 = ops.where(q.probs == 1, _INF, t2)
+    t2 = ops.where(p.probs == 1, 0.0, t2)
+    return t1 + t2
+
+
+@register_kl(Categorical, Categorical)
+def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Tensor:
+    t = p.probs * (p.logits - q.logits)
+    t = ops.where((q.probs == 0).expand(*t.shape), _INF, t)
+    t = ops.where((p.probs == 0).expand(*t.shape), 0.0, t)
+    return t.sum(-1)
+
+
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_onehotcategorical_onehotcategorical(p: OneHotCategorical, q: OneHotCategorical) -> Tensor:
+    return _kl_categorical_categorical(p._categorical, q._categorical)
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Tensor:
+    result = ops.log((q.high - q.low) / (p.high - p.low))
+    return ops.where((q.low > p.low) | (q.high < p.high), _INF, result)
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError
+    result = kl_divergence(p.base_dist, q.base_dist)
+    return sum_rightmost(result, p.reinterpreted_batch_ndims)
