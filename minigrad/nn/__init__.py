@@ -2,7 +2,9 @@
 
 from . import functional, init, parallel, utils
 from .attention import MultiheadAttention
+from .bilinear import Bilinear
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .fold import Fold, Unfold
 from .layers import (
     CELU,
     ELU,
@@ -120,6 +122,9 @@ from .transformer import (
 )
 
 __all__ = [
+    "Bilinear",
+    "Fold",
+    "Unfold",
     "MultiheadAttention",
     "Transformer",
     "TransformerDecoder",

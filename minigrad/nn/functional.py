@@ -22,6 +22,7 @@ from ..ops.batchnorm import batch_norm
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
 from ..ops.elementwise import Mask, keep_bits, result_dtype
+from ..ops.fold import fold, unfold
 from ..ops.pool import interpolate
 from ..ops.pool1d import (
     adaptive_avg_pool1d,
@@ -32,9 +33,13 @@ from ..ops.pool1d import (
 )
 from ..ops.shape import clone
 from ..tensor import Tensor, _to_array
+from .bilinear import bilinear
 from .sdpa import multi_head_attention_forward, scaled_dot_product_attention
 
 __all__ = [
+    "bilinear",
+    "fold",
+    "unfold",
     "adaptive_avg_pool1d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
