@@ -39,6 +39,7 @@ OPS = {
     "softshrink": lambda F, T, t: F.softshrink(t, 0.6),
     "threshold": lambda F, T, t: F.threshold(t, 0.1, 2.0),
     "rrelu eval": lambda F, T, t: F.rrelu(t, training=False),
+    "prelu": lambda F, T, t: F.prelu(t, T.tensor([0.25], dtype=t.dtype)),
     "ReLU layer": lambda F, T, t: T.nn.ReLU()(t),
     "LeakyReLU inplace": lambda F, T, t: T.nn.LeakyReLU(0.2, inplace=True)(t * 1),
     # ops whose gradient PyTorch does not tie to the input: they stay unlinked
@@ -192,3 +193,22 @@ def test_first_order_walk_records_no_link():
     w = mg.tensor(2.0, requires_grad=True)
     (g,) = mg.grad(mg.nn.functional.relu(c).sum() * w, w, create_graph=True)
     assert g.requires_grad is False or g.grad_fn is not None
+
+
+def test_prelu_gradients_and_second_derivatives_as_pytorch():
+    rng = np.random.default_rng(3)
+    a, w0 = rng.standard_normal((2, 3, 4)), np.array([0.25, -0.5, 1.5])
+
+    def run(T):
+        x = T.tensor(a, requires_grad=True)
+        w = T.tensor(w0, requires_grad=True)
+        y = T.nn.functional.prelu(x, w)
+        g, gw = T.autograd.grad((y**2).sum(), [x, w], create_graph=True)
+        h = T.autograd.grad(g.sum() + gw.sum(), [x, w])
+        return [t.detach().numpy() for t in (y, g, gw, *h)]
+
+    for got, want in zip(run(mg), run(torch), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    x = mg.tensor(a, requires_grad=True)
+    w = mg.tensor(w0, requires_grad=True)
+    assert mg.gradgradcheck(lambda x, w: mg.nn.functional.prelu(x, w), [x, w])

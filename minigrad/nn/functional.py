@@ -18,6 +18,7 @@ from ..autograd import Function
 from ..backend import get_array_module
 from ..errors import DtypeError, ShapeError, ValueRangeError
 from ..ops import pool
+from ..ops.activation import PReLU
 from ..ops.batchnorm import batch_norm
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
@@ -217,7 +218,9 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         weight = weight.reshape((n,) + (1,) * (x.ndim - 2))
     elif x.ndim == 0:
         weight = weight.reshape(())
-    return ops.where(x._data > 0, x, weight * x)
+    if weight.dtype != x.dtype:
+        weight = weight.to(x.dtype)
+    return PReLU()(x, weight)
 
 
 def hardtanh(

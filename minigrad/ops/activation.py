@@ -12,7 +12,7 @@ from ..backend import get_array_module
 from ..tensor import Tensor
 from . import cuda_kernels
 from .elementwise import _UINT, Mask, Scale, exp, to_float
-from .reduce import _keep_shape, normalize_dims, reduce_dims, reduce_sum
+from .reduce import _keep_shape, normalize_dims, reduce_dims, reduce_sum, sum_to
 
 
 class ReLU(Function):
@@ -131,6 +131,29 @@ class LeakyReLUGrad(Scale):
 
     def backward(self, ggx):
         return LeakyReLUGrad(self.c)(ggx)
+
+
+class PReLU(Function):
+    """x where x > 0, else w * x, for a weight w that broadcasts against x. Recorded
+    (create_graph=True), x's gradient is tied to x by a zero link, as PyTorch's."""
+
+    def forward(self, x, w):
+        xp = get_array_module(x)
+        self.pos = x > 0
+        return xp.where(self.pos, x, w * x)
+
+    def inputs_read(self, needs):
+        nx, nw = needs
+        return nw, nx  # x for the weight's gradient, w for x's
+
+    def backward(self, gy):
+        from .elementwise import where
+
+        x, w = self.inputs
+        nx, nw = self.needs_input_grad
+        gx = zero_link(where(self.pos, gy, gy * w), self) if nx else None
+        gw = sum_to(where(self.pos, 0.0, gy * x), self._in_meta[1][0]) if nw else None
+        return gx, gw
 
 
 class Sigmoid(Function):
