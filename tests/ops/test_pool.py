@@ -296,7 +296,10 @@ def test_average_pooling_of_int64_truncates_as_pytorch(call):
     toward zero (it refuses the other integer dtypes)."""
     torch = pytest.importorskip("torch")
     data = np.array([[[[-3, -4, 5, 6, 7]]]], dtype=np.int64)
-    got, want = call(mg.nn.functional, mg.tensor(data)), call(torch.nn.functional, torch.tensor(data))
+    got, want = (
+        call(mg.nn.functional, mg.tensor(data)),
+        call(torch.nn.functional, torch.tensor(data)),
+    )
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got.numpy(), want.numpy())
     with pytest.raises(NotImplementedError, match="not implemented for int32"):
