@@ -24,6 +24,7 @@ from . import (
     ops,
     optim,
     profiler,
+    special,
     utils,
     viz,
 )
@@ -177,6 +178,16 @@ from .ops.moremath import (
 from .ops.sampling import bernoulli, multinomial, normal
 from .ops.search import bincount, bucketize, searchsorted
 from .ops.shape import clone
+from .ops.special import (
+    digamma,
+    erfc,
+    erfinv,
+    lgamma,
+    logit,
+    polygamma,
+    sinc,
+    xlogy,
+)
 from .ops.structural import (
     atleast_1d,
     atleast_2d,

@@ -1145,6 +1145,30 @@ class Tensor:
     def erf(self) -> Tensor:
         return _ops().erf(self)
 
+    def erfc(self) -> Tensor:
+        return _ops().erfc(self)
+
+    def erfinv(self) -> Tensor:
+        return _ops().erfinv(self)
+
+    def lgamma(self) -> Tensor:
+        return _ops().lgamma(self)
+
+    def digamma(self) -> Tensor:
+        return _ops().digamma(self)
+
+    def polygamma(self, n: int) -> Tensor:
+        return _ops().polygamma(n, self)
+
+    def sinc(self) -> Tensor:
+        return _ops().sinc(self)
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        return _ops().logit(self, eps)
+
+    def xlogy(self, other: Any) -> Tensor:
+        return _ops().xlogy(self, other)
+
     def isnan(self) -> Tensor:
         return _ops().isnan(self)
 

@@ -149,6 +149,18 @@ from .shape import (
     unsqueeze,
 )
 from .shrink import celu, hardshrink, rrelu, softshrink, softsign, tanhshrink, threshold
+from .special import (
+    digamma,
+    entr,
+    erfc,
+    erfinv,
+    lgamma,
+    logit,
+    polygamma,
+    sinc,
+    xlog1py,
+    xlogy,
+)
 from .structural import (
     atleast_1d,
     atleast_2d,
@@ -350,6 +362,16 @@ __all__ = [
     "softsign",
     "tanhshrink",
     "threshold",
+    "digamma",
+    "entr",
+    "erfc",
+    "erfinv",
+    "lgamma",
+    "logit",
+    "polygamma",
+    "sinc",
+    "xlog1py",
+    "xlogy",
     "bincount",
     "bucketize",
     "index_add",

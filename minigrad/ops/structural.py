@@ -18,7 +18,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _to_array
-from .elementwise import scale
+from .elementwise import scale, where
 from .indexing import Flip, _dim, index_select, narrow, scan
 from .linalg import matmul
 from .pointwise import logical_xor
@@ -148,18 +148,38 @@ class CumProd(Function):
 
     def backward(self, gy):
         (x,) = self.inputs
-        d, n = self.dim, x.shape[self.dim]
+        d = self.dim
         excl = _shift(_scan_prod(x, d), 1, d, 1)
-        flip = Flip((d,))
-        b = flip(gy)
-        a = _shift(Flip((d,))(x), 1, d, 0)
-        s = 1
-        while s < n:
-            b = b + a * _shift(b, s, d, 0)
-            if 2 * s < n:
-                a = a * _shift(a, s, d, 0)
-            s *= 2
-        return excl * Flip((d,))(b)
+        xp = get_array_module(x._data)
+        zero = x._data == 0
+        if not bool(zero.any()) or bool(xp.isfinite(x._data).all()):
+            return excl * _suffix_recurrence(gy, x, d)
+        # A zero and a NaN or inf: PyTorch's rule, 0 after the first zero z1 whatever
+        # follows; before it only the outputs before z1 count, at it only those before the
+        # second zero, so a NaN or inf beyond reaches neither. Two recurrences, each cut at
+        # its segment (first order as PyTorch; the constant 0s drop some second-order terms).
+        count = xp.cumsum(zero, axis=d)
+        before, segment = count == 0, count == 1
+        r_before = _suffix_recurrence(where(before, gy, 0.0), where(before, x, 0.0), d)
+        r_first = _suffix_recurrence(where(segment, gy, 0.0), where(segment, x, 0.0), d)
+        first = segment & zero
+        gx = where(before, excl * r_before, where(first, excl * r_first, 0.0))
+        odd = before & ~xp.isfinite(x._data)  # PyTorch divides there: inf / inf, NaN / NaN
+        return where(odd, np.nan, gx) if bool(odd.any()) else gx
+
+
+def _suffix_recurrence(gy: Tensor, x: Tensor, d: int) -> Tensor:
+    """R_i = gy_i + x_(i+1) R_(i+1) along dim d, as a log-depth scan (no division)."""
+    n = x.shape[d]
+    b = Flip((d,))(gy)
+    a = _shift(Flip((d,))(x), 1, d, 0)
+    s = 1
+    while s < n:
+        b = b + a * _shift(b, s, d, 0)
+        if 2 * s < n:
+            a = a * _shift(a, s, d, 0)
+        s *= 2
+    return Flip((d,))(b)
 
 
 def cumprod(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
