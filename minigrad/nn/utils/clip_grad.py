@@ -85,27 +85,12 @@ def clip_grad_norm_(
     Returns the total norm before clipping as a 0-d Tensor. `foreach` is accepted for
     PyTorch compatibility and changes nothing."""
     grads = _grads(parameters)
-    norm_type = float(norm_type)
     if not grads:
         return Tensor(0.0)
-    device = grads[0].device
-    xp = get_array_module(grads[0]._data)
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # silent, as torch
-        norms = [to_device(_vector_norm(g._data, norm_type), device) for g in grads]
-        dtype = xp.result_type(*norms)
-        total = _vector_norm(xp.stack([n.astype(dtype) for n in norms]), norm_type)
-        if error_if_nonfinite and not bool(xp.isfinite(total)):
-            raise RuntimeError(
-                f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
-                f"{float(total)}, so it cannot be clipped; pass error_if_nonfinite=False to "
-                "scale the gradients by it anyway"
-            )
-        # PyTorch's arithmetic in the norm's dtype, and the scaling even when the factor is 1
-        coef = xp.minimum(xp.asarray(max_norm / (total + 1e-6), dtype=dtype), 1.0)
-        for g, a in _writable(grads):
-            a *= to_device(coef, g.device).astype(a.dtype)
-            g._version += 1
-    return Tensor(total)
+    # as PyTorch 2.13 composes it: the total norm, then every gradient scaled by it
+    total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
+    _scale(grads, float(max_norm), total._data)
+    return total
 
 
 def get_total_norm(
@@ -151,6 +136,12 @@ def clip_grads_with_norm_(
     if not grads:
         return
     total = (total_norm if isinstance(total_norm, Tensor) else Tensor(total_norm))._data
+    _scale(grads, max_norm, total)
+
+
+def _scale(grads: list[Tensor], max_norm: float, total: Array) -> None:
+    """Each gradient times min(1, max_norm / (total + 1e-6)), in place, the factor in the
+    norm's dtype and applied even when it is 1 (PyTorch's arithmetic)."""
     xp = get_array_module(total)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         coef = xp.minimum(xp.asarray(max_norm / (total + 1e-6), dtype=total.dtype), 1.0)
