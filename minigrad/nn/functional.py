@@ -853,10 +853,11 @@ def kl_div(
         # where, not t * log t: 0 * log 0 would be NaN in the value and in the gradient
         loss = target * ops.log(ops.where(zero, 1.0, target)) - target * x
     if reduction == "mean":
-        warnings.warn(
-            "kl_div: reduction='mean' divides the total loss by both the batch size and the "
-            "support size; 'batchmean' divides only by the batch size and matches the math "
-            "definition of the KL divergence",
+        warnings.warn(  # PyTorch's words
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
             UserWarning,
             stacklevel=2,
         )
