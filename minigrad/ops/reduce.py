@@ -251,8 +251,7 @@ def var_same_dtype(
     if n > correction:
         return reduce_sum(d * d, dims, keepdim) * (1.0 / (n - correction))
     # no degrees of freedom left: a division by zero, as PyTorch's (inf, NaN for a zero sum)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return reduce_sum(d * d, dims, keepdim) * float("inf")
+    return reduce_sum(d * d, dims, keepdim) * float("inf")
 
 
 class StdFromVar(Function):

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
-from ..backend import get_array_module, loud_fp, quiet_fp, to_device
+from ..backend import fp_ignored, get_array_module, to_device
 from ..errors import ShapeError
 from ..tensor import Tensor
 from .reduce import expand, normalize_dims, values_indices
@@ -483,11 +483,8 @@ def cast(x: Tensor, dtype: Any) -> Tensor:
     if x.dtype == dtype:
         return x
     if dtype.kind not in "fc":
-        fp = quiet_fp()  # NaN or inf to an integer: NumPy's value, without its warning
-        try:
+        with fp_ignored():  # NaN or inf to an integer: NumPy's value, without its warning
             return Tensor._make(x._data.astype(dtype), False)
-        finally:
-            loud_fp(fp)
     return Cast(dtype)(x)
 
 

@@ -136,8 +136,7 @@ class RReLU(Function):
             self.c = xp.where(x <= 0, self.slopes.astype(x.dtype), one)
         else:  # one slope; kept where x > 0 (NaN takes the slope: PyTorch's leaky_relu)
             self.c = xp.where(x > 0, one, x.dtype.type(self.slopes))
-        with np.errstate(invalid="ignore"):  # inf * 0 for a zero slope: PyTorch's NaN too
-            return x * self.c
+        return x * self.c  # inf * 0 for a zero slope: NaN, as PyTorch's
 
     def backward(self, gy):
         return zero_link(Scale(self.c)(gy), self)
@@ -231,8 +230,7 @@ def softsign(input: Tensor) -> Tensor:
     x = input
     if x.dtype == np.bool_:
         raise NotImplementedError("softsign: abs is not implemented for bool tensors")
-    with np.errstate(invalid="ignore"):  # inf / inf: NaN, as PyTorch's
-        return x / (absolute(x) + 1)
+    return x / (absolute(x) + 1)  # inf / inf: NaN, as PyTorch's
 
 
 __all__ = [

@@ -354,12 +354,11 @@ class Special(Function):
         self.uses_inputs, self.uses_outputs = needs_x, needs_y
 
     def forward(self, x):
-        with np.errstate(all="ignore"):
-            if self.op_name == "polygamma":
-                y = self.kernel(x.astype(np.float64), x.dtype)
-            else:
-                y = self.kernel(x.astype(np.float64))
-            return y.astype(x.dtype, copy=False)
+        if self.op_name == "polygamma":
+            y = self.kernel(x.astype(np.float64), x.dtype)
+        else:
+            y = self.kernel(x.astype(np.float64))
+        return y.astype(x.dtype, copy=False)
 
     def backward(self, gy):
         x = self.inputs[0] if self.uses_inputs else None
@@ -428,8 +427,7 @@ class Sinc(Function):
     def forward(self, x):
         xp = get_array_module(x)
         product = (x.dtype.type(_PI) * x).astype(np.float64)
-        with np.errstate(all="ignore"):
-            y = (xp.sin(product) / product).astype(x.dtype)
+        y = (xp.sin(product) / product).astype(x.dtype)
         return xp.where(x == 0, x.dtype.type(1), y)
 
     def backward(self, gy):
@@ -457,9 +455,8 @@ class Logit(Function):
     def forward(self, x):
         xp = get_array_module(x)
         z = x if self.eps is None else xp.clip(x, self.eps, 1 - self.eps).astype(x.dtype)
-        with np.errstate(all="ignore"):
-            ratio = z / (1 - z)
-            return xp.log(ratio.astype(np.float64)).astype(x.dtype)
+        ratio = z / (1 - z)
+        return xp.log(ratio.astype(np.float64)).astype(x.dtype)
 
     def backward(self, gy):
         (x,) = self.inputs
@@ -487,10 +484,9 @@ class XLogY(Function):
 
     def forward(self, x, y):
         xp = get_array_module(x)
-        with np.errstate(all="ignore"):
-            y64 = y.astype(np.float64)
-            logy = (xp.log1p(y64) if self.log1p else xp.log(y64)).astype(x.dtype)
-            out = x * logy
+        y64 = y.astype(np.float64)
+        logy = (xp.log1p(y64) if self.log1p else xp.log(y64)).astype(x.dtype)
+        out = x * logy
         out = xp.where(x == 0, x.dtype.type(0), out)
         return xp.where(xp.isnan(y), x.dtype.type(np.nan), out)
 
