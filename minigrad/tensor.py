@@ -129,8 +129,11 @@ class RemovableHandle:
 
 
 class Size(tuple):
-    """A shape, as torch.Size: a tuple of ints with `numel()`. `Tensor.shape` is a plain
-    tuple, which compares equal to a Size of the same ints."""
+    """A shape, as torch.Size: what `x.shape` and `x.size()` return. A tuple of ints with
+    `numel()`; slicing it, adding a tuple to it or repeating it gives a Size again, and
+    `Tensor(size)` reads it as a shape where `Tensor(tuple)` reads data, as in PyTorch."""
+
+    __slots__ = ()
 
     def numel(self) -> int:
         n = 1
@@ -138,8 +141,32 @@ class Size(tuple):
             n *= int(k)
         return n
 
+    def __getitem__(self, index: Any) -> Any:
+        got = tuple.__getitem__(self, index)
+        return Size(got) if type(index) is slice else got
+
+    def __add__(self, other: Any) -> Any:
+        got = tuple.__add__(self, other)
+        return got if got is NotImplemented else Size(got)
+
+    def __radd__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n: Any) -> Any:
+        got = tuple.__mul__(self, n)
+        return got if got is NotImplemented else Size(got)
+
+    __rmul__ = __mul__
+
     def __repr__(self) -> str:
         return f"minigrad.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        return (Size, (tuple(self),))
 
 
 def _legacy_data(args: tuple, dtype: Any) -> Any:
@@ -268,8 +295,8 @@ class Tensor:
         self._vc = VersionCounter(self._version + 1)
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -300,7 +327,7 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim: int | None = None) -> Any:
-        return self.shape if dim is None else self.shape[dim]
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
         return int(self._data.size)
@@ -2194,8 +2221,16 @@ def as_tensor_like(value: Any, like: Tensor) -> Tensor:
     return Tensor._make(arr, False)
 
 
-def _shape(shape: tuple) -> tuple[int, ...]:
-    return _shape_args(shape)
+def _shape(shape: tuple, size: Any = None, fn: str = "") -> tuple[int, ...]:
+    """A factory's shape: its positional ints (or one tuple/list), or PyTorch's `size=`
+    keyword; both at once is PyTorch's TypeError."""
+    if size is None:
+        return _shape_args(shape)
+    if shape:
+        raise TypeError(f"{fn}() got multiple values for argument 'size'")
+    if not isinstance(size, tuple | list):
+        raise TypeError(f"{fn}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+    return tuple(size)
 
 
 def _new(arr: Array, requires_grad: bool) -> Tensor:
@@ -2207,25 +2242,33 @@ def _xp(device: Any):
 
 
 def zeros(
-    *shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False
+    *shape: Any,
+    size: Any = None,
+    dtype: Any = DEFAULT_DTYPE,
+    device: Any = "cpu",
+    requires_grad: bool = False,
 ) -> Tensor:
-    return _new(_xp(device).zeros(_shape(shape), dtype=dtype), requires_grad)
+    return _new(_xp(device).zeros(_shape(shape, size, "zeros"), dtype=dtype), requires_grad)
 
 
 def ones(
-    *shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False
+    *shape: Any,
+    size: Any = None,
+    dtype: Any = DEFAULT_DTYPE,
+    device: Any = "cpu",
+    requires_grad: bool = False,
 ) -> Tensor:
-    return _new(_xp(device).ones(_shape(shape), dtype=dtype), requires_grad)
+    return _new(_xp(device).ones(_shape(shape, size, "ones"), dtype=dtype), requires_grad)
 
 
 def full(
-    shape: Any, fill_value: Any, dtype: Any = None, device: Any = "cpu", requires_grad: bool = False
+    size: Any, fill_value: Any, dtype: Any = None, device: Any = "cpu", requires_grad: bool = False
 ) -> Tensor:
     """A tensor of `fill_value`; its dtype follows the value (bool, int64 or float32) as in
     PyTorch unless `dtype` is given."""
     if dtype is None:
         dtype = _to_array(fill_value).dtype
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = (size,) if isinstance(size, int) else tuple(size)
     return _new(_xp(device).full(shape, fill_value, dtype=dtype), requires_grad)
 
 
@@ -2249,10 +2292,15 @@ def full_like(
 
 
 def empty(
-    *shape: Any, dtype: Any = DEFAULT_DTYPE, device: Any = "cpu", requires_grad: bool = False
+    *shape: Any,
+    size: Any = None,
+    dtype: Any = DEFAULT_DTYPE,
+    device: Any = "cpu",
+    requires_grad: bool = False,
 ) -> Tensor:
     """An uninitialised tensor in PyTorch; here it holds zeros."""
-    return zeros(*shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    shape = _shape(shape, size, "empty")
+    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(
@@ -2287,23 +2335,27 @@ def zeros_like_meta(shape: tuple, dtype: Any, like: Tensor) -> Tensor:
 
 def randn(
     *shape: Any,
+    size: Any = None,
     generator: Any = None,
     dtype: Any = DEFAULT_DTYPE,
     device: Any = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
-    arr = random.randn(_shape(shape), dtype, normalize_device(device), generator)
+    shape = _shape(shape, size, "randn")
+    arr = random.randn(shape, dtype, normalize_device(device), generator)
     return _new(arr, requires_grad)
 
 
 def rand(
     *shape: Any,
+    size: Any = None,
     generator: Any = None,
     dtype: Any = DEFAULT_DTYPE,
     device: Any = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
-    arr = random.rand(_shape(shape), dtype, normalize_device(device), generator)
+    shape = _shape(shape, size, "rand")
+    arr = random.rand(shape, dtype, normalize_device(device), generator)
     return _new(arr, requires_grad)
 
 
