@@ -413,6 +413,12 @@ def min_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     return values_indices(values, Tensor._make(idx, False))
 
 
+def _float16_widened(x: Any) -> Any:
+    """x, or a float32 copy of a float16 x: PyTorch accumulates a half-precision norm in
+    float and rounds only the result, so |x|^p of a large entry does not overflow."""
+    return x.astype("float32") if x.dtype == "float16" else x
+
+
 class Norm2(Function):
     """Euclidean norm; the gradient at a zero vector is 0 (a subgradient), not NaN."""
 
@@ -423,7 +429,8 @@ class Norm2(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        return xp.sqrt((x * x).sum(axis=self.dims, keepdims=self.keepdim))
+        wide = _float16_widened(x)  # float16 squares overflow from 256 on: sum them in float32
+        return xp.sqrt((wide * wide).sum(axis=self.dims, keepdims=self.keepdim)).astype(x.dtype)
 
     def backward(self, gy):
         from .elementwise import where
@@ -434,13 +441,13 @@ class Norm2(Function):
             keep = _keep_shape(x.shape, self.dims)
             gy, y = gy.reshape(keep), y.reshape(keep)
         safe = where(y._data == 0, 1.0, y)
-        return x * (gy / safe)
+        return gy * (x / safe)  # PyTorch's order, which rounds alike in float16
 
 
 class NormP(Function):
     """(sum |x|^p)^(1/p) for a finite p > 0 other than 1 and 2, or the count of non-zeros
     for p = 0. PyTorch's gradient: 0 at a zero vector, 0 at zero elements for p < 1, and
-    0 everywhere for p = 0 (not the NaN of 0 * inf)."""
+    none at all for p = 0 (x.grad stays None, as PyTorch leaves it)."""
 
     uses_outputs = True
 
@@ -451,16 +458,16 @@ class NormP(Function):
         xp = get_array_module(x)
         if self.p == 0:
             return (x != 0).sum(axis=self.dims, keepdims=self.keepdim).astype(x.dtype)
-        s = (xp.abs(x) ** self.p).sum(axis=self.dims, keepdims=self.keepdim)
-        return s ** (1.0 / self.p)
+        s = (xp.abs(_float16_widened(x)) ** self.p).sum(axis=self.dims, keepdims=self.keepdim)
+        return (s ** (1.0 / self.p)).astype(x.dtype)
 
     def backward(self, gy):
         from .elementwise import abs as abs_
         from .elementwise import sign, where
 
         (x,) = self.inputs
-        if self.p == 0:
-            return Tensor._make(get_array_module(x._data).zeros_like(x._data), False)
+        if self.p == 0:  # no gradient at all, as PyTorch's: x.grad stays None
+            return None
         p, y = self.p, self.output()
         if not self.keepdim:
             keep = _keep_shape(x.shape, self.dims)

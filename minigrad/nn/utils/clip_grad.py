@@ -53,9 +53,13 @@ def _writable(grads: list[Tensor]) -> list[tuple[Tensor, Array]]:
 
 
 def _vector_norm(a: Array, p: float) -> Array:
-    """The p-norm of `a` flattened, as a 0-d array of its dtype (torch.linalg.vector_norm)."""
+    """The p-norm of `a` flattened, as a 0-d array of its dtype (torch.linalg.vector_norm,
+    which sums a float16 gradient's powers in float32 and rounds only the norm)."""
     xp = get_array_module(a)
     a = xp.asarray(a)
+    dtype = a.dtype
+    if dtype == np.float16:
+        a = a.astype(np.float32)
     if p in (math.inf, -math.inf):
         if a.size == 0:
             raise RuntimeError(
@@ -70,7 +74,7 @@ def _vector_norm(a: Array, p: float) -> Array:
         r = xp.sqrt((a * a).sum())
     else:
         r = (xp.abs(a) ** p).sum() ** (1 / p)
-    return xp.asarray(r, dtype=a.dtype)
+    return xp.asarray(r, dtype=dtype)
 
 
 def clip_grad_norm_(
