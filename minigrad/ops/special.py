@@ -49,9 +49,17 @@ def _zeta_array(s: Any, q: Any) -> Any:
     total = q**-s
     a, b = q.copy(), xp.zeros_like(q)
     done = xp.zeros(q.shape, dtype=bool)
-    # the direct sum, one pass per term over the elements still summing (a q far below 0
-    # takes -q passes, as in PyTorch); q = -inf is a pole and never enters
-    live = xp.nonzero(q != -np.inf)[0]
+    # the direct sum, one pass per term over the elements still summing. Poles (integer
+    # q <= 0, q = -inf) and the NaN cases never enter: their values are set at the end. A
+    # q far below 0 takes -q terms, as in PyTorch: those are first summed in blocks
+    # (_far_left) up to q + k = -_FAR, in PyTorch's order.
+    integer_q = q == xp.floor(q)
+    undefined = ((q <= 0) & integer_q) | ((q <= 0) & (s != xp.floor(s))) | (s <= 1)
+    live = xp.nonzero(~undefined & (q != -np.inf))[0]
+    far = live[q[live] < -_FAR]
+    if far.size:
+        _far_left(s, total, a, b, done, far)
+        live = live[~done[live]]
     i = 0
     while live.size:
         i += 1
@@ -77,11 +85,33 @@ def _zeta_array(s: Any, q: Any) -> Any:
         acc = acc * (s + k + 1)
         b = b / w
         k += 2.0
-    integer_q = q == xp.floor(q)
     total = xp.where((q <= 0) & ~integer_q & (s != xp.floor(s)), np.nan, total)
     total = xp.where((q <= 0) & integer_q, np.inf, total)
     total = xp.where(s < 1, np.nan, total)
     return xp.where(s == 1, np.inf, total).reshape(shape)
+
+
+_FAR, _BLOCK = 64.0, 1 << 16
+
+
+def _far_left(s: Any, total: Any, a: Any, b: Any, done: Any, far: Any) -> None:
+    """The direct sum of _zeta_array for the elements `far` (q < -_FAR), in place: term by
+    term in PyTorch's order (a cumulative sum continues the running total), a block of
+    terms at a time, until q + k reaches -_FAR or the sum converges. Time grows with -q,
+    as PyTorch's does, but at NumPy's speed per term instead of a pass per term."""
+    xp = get_array_module(total)
+    for j in far.tolist():
+        sj, tot, aj = s[j], total[j], a[j]
+        while not done[j] and aj < -_FAR:
+            m = int(min(_BLOCK, max(1.0, math.floor(-_FAR - aj))))
+            ks = aj + xp.arange(1, m + 1, dtype=np.float64)
+            bs = ks**-sj
+            seq = xp.cumsum(xp.concatenate([xp.asarray([tot]), bs]))[1:]
+            converged = xp.nonzero((-_MACHEP * seq < bs) & (bs < _MACHEP * seq))[0]
+            last = int(converged[0]) if converged.size else m - 1
+            tot, aj, b[j] = seq[last], ks[last], bs[last]
+            done[j] = converged.size > 0
+        total[j], a[j] = tot, aj
 
 
 # (2k)! / B_2k, Cephes' table
@@ -419,22 +449,27 @@ def entr(x: Tensor) -> Tensor:
 
 
 class Sinc(Function):
-    """sin(pi x) / (pi x), 1 at 0. As PyTorch, pi x is formed in x's dtype (so float32
-    rounds it as PyTorch's float kernel does) and the gradient is masked to 0 at x = 0."""
+    """sin(pi x) / (pi x), 1 at 0, computed in x's dtype as PyTorch's float kernel does
+    (float16 is widened to float32 first, as PyTorch computes half in float, so sinc of an
+    integer rounds to 0). The gradient is
+    PyTorch's composition, (pi x cos(pi x) - sin(pi x)) / (x x pi), masked to 0 at x = 0,
+    so its second derivative rounds as PyTorch's does."""
 
     op_name = "sinc"
 
     def forward(self, x):
         xp = get_array_module(x)
-        product = (x.dtype.type(_PI) * x).astype(np.float64)
+        wide = x.astype(np.float32) if x.dtype == np.float16 else x
+        product = wide.dtype.type(_PI) * wide
         y = (xp.sin(product) / product).astype(x.dtype)
         return xp.where(x == 0, x.dtype.type(1), y)
 
     def backward(self, gy):
         (x,) = self.inputs
         px = x * _PI
-        slope = (px * cos(px) - sin(px)) / (px * x)
-        return gy * where(x._data == 0, 0.0, slope)
+        squared_pi = x * x * _PI
+        out = gy * (px * cos(px) - sin(px)) / squared_pi
+        return where(squared_pi._data == 0, 0.0, out)
 
 
 def sinc(x: Tensor) -> Tensor:
@@ -454,7 +489,10 @@ class Logit(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        z = x if self.eps is None else xp.clip(x, self.eps, 1 - self.eps).astype(x.dtype)
+        z = x
+        if self.eps is not None:  # PyTorch's order, which matters for eps > 0.5: low first
+            lo, hi = x.dtype.type(self.eps), x.dtype.type(1 - self.eps)
+            z = xp.where(x < lo, lo, xp.where(x > hi, hi, x))
         ratio = z / (1 - z)
         return xp.log(ratio.astype(np.float64)).astype(x.dtype)
 
@@ -469,8 +507,10 @@ class Logit(Function):
 
 
 def logit(x: Tensor, eps: float | None = None) -> Tensor:
-    """The inverse of sigmoid; with eps, x is first clamped to [eps, 1 - eps]."""
-    return Logit(None if eps is None else float(eps))(to_float(_tensor(x, "logit")))
+    """The inverse of sigmoid; with eps, x is first clamped to [eps, 1 - eps] (a negative
+    eps is no eps, as in PyTorch)."""
+    eps = None if eps is None or float(eps) < 0 else float(eps)
+    return Logit(eps)(to_float(_tensor(x, "logit")))
 
 
 class XLogY(Function):
