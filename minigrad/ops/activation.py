@@ -134,8 +134,12 @@ class LeakyReLUGrad(Scale):
 
 
 class PReLU(Function):
-    """x where x > 0, else w * x, for a weight w that broadcasts against x. Recorded
-    (create_graph=True), x's gradient is tied to x by a zero link, as PyTorch's."""
+    """x where x > 0, else w * x, for a weight w that broadcasts against x.
+
+    Recorded (create_graph=True), the gradients are PyTorch's: both are tied to their
+    inputs by zero links (d(grad_x)/dx and d(grad_w)/dw are 0), and their own derivatives
+    take x = 0 as positive (PyTorch's double backward masks with x >= 0), while their
+    values at x = 0 stay the first-order ones (gy * w and gy * x)."""
 
     def forward(self, x, w):
         xp = get_array_module(x)
@@ -144,15 +148,34 @@ class PReLU(Function):
 
     def inputs_read(self, needs):
         nx, nw = needs
-        return nw, nx  # x for the weight's gradient, w for x's
+        # x for the weight's gradient, and for x's own when recorded (its mask is x >= 0);
+        # w for x's
+        return nx or nw, nx
 
     def backward(self, gy):
         from .elementwise import where
 
         x, w = self.inputs
         nx, nw = self.needs_input_grad
-        gx = zero_link(where(self.pos, gy, gy * w), self) if nx else None
-        gw = sum_to(where(self.pos, 0.0, gy * x), self._in_meta[1][0]) if nw else None
+        if not is_grad_enabled():  # first order only: the forward's mask
+            gx = where(self.pos, gy, gy * w) if nx else None
+            gw = sum_to(where(self.pos, 0.0, gy * x), self._in_meta[1][0]) if nw else None
+            return gx, gw
+        xp = get_array_module(x._data)
+        nonneg = x._data >= 0
+        zero = nonneg & ~self.pos
+        zero = zero if bool(zero.any()) else None
+        gx = gw = None
+        if nx:
+            gx = where(nonneg, gy, gy * w)
+            if zero is not None:  # the value at 0 is gy * w; its derivatives stay x >= 0's
+                gx._data = xp.where(zero, (gy._data * w._data).astype(gx.dtype), gx._data)
+            gx = zero_link(gx, self, 0)
+        if nw:
+            terms = where(nonneg, 0.0, gy * x)
+            if zero is not None:  # gy * 0: NaN for an infinite gy, as PyTorch's
+                terms._data = xp.where(zero, (gy._data * x._data).astype(terms.dtype), terms._data)
+            gw = zero_link(sum_to(terms, self._in_meta[1][0]), self, 1)
         return gx, gw
 
 
