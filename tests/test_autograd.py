@@ -3,7 +3,9 @@ double backward, deep graphs, freeing, pruning, in-place detection, anomaly dete
 error messages."""
 
 import gc
+import math
 import sys
+import warnings
 import weakref
 
 import numpy as np
@@ -537,15 +539,23 @@ def test_detect_anomaly_lets_a_forward_nan_pass():
 def test_detect_anomaly_names_backward_op():
     x = t64(0.0, 1.0)
     with mg.detect_anomaly():
-        y = x.sqrt().sum()  # finite forward, infinite gradient at 0
-        with (
-            pytest.raises(
-                FloatingPointError,
-                match=r"Sqrt backward.*gradient 0.*created at .*test_autograd\.py:\d+",
-            ),
-            np.errstate(divide="ignore"),
+        y = (x.sqrt() * 0).sum()  # finite forward; sqrt's backward gives 0 * inf = NaN at 0
+        with pytest.raises(
+            RuntimeError,
+            match=r"Function 'Sqrt' returned nan values in its 0th output.*"
+            r"created at .*test_autograd\.py:\d+",
         ):
             y.backward()
+
+
+def test_detect_anomaly_lets_an_infinite_gradient_pass_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for lib in (mg, torch):
+        x = lib.tensor([0.0, 4.0], dtype=lib.float64, requires_grad=True)
+        with lib.autograd.detect_anomaly(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's "Anomaly Detection has been enabled"
+            x.sqrt().sum().backward()
+        assert x.grad.tolist() == [math.inf, 0.25]
 
 
 def test_detect_anomaly_is_off_by_default():
