@@ -520,7 +520,7 @@ class Function:
             name = self.op_name or type(self).__name__.lower()
             if str(exc).startswith(f"{name}:"):
                 raise
-            shapes = " and ".join(str(t.shape) for t in tensors)
+            shapes = " and ".join(str(t._data.shape) for t in tensors)
             from .errors import ShapeError
 
             raise ShapeError(f"{name} of shapes {shapes}: {str(exc).strip()}") from exc

@@ -131,7 +131,8 @@ class RemovableHandle:
 class Size(tuple):
     """A shape, as torch.Size: what `x.shape` and `x.size()` return. A tuple of ints with
     `numel()`; slicing it, adding a tuple to it or repeating it gives a Size again, and
-    `Tensor(size)` reads it as a shape where `Tensor(tuple)` reads data, as in PyTorch."""
+    `Tensor(size)` reads it as a shape where `Tensor(tuple)` reads data, as in PyTorch.
+    `print` and `repr` show `minigrad.Size([2, 3])`; in an f-string it reads `(2, 3)`."""
 
     __slots__ = ()
 
@@ -164,6 +165,11 @@ class Size(tuple):
         return f"minigrad.Size({list(self)})"
 
     __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        # f"{x.shape}" reads as the tuple "(2, 3)", as every error message shows a shape;
+        # print(x.shape) and repr show minigrad.Size([2, 3])
+        return format(tuple(self), spec)
 
     def __reduce__(self) -> Any:
         return (Size, (tuple(self),))
@@ -2126,6 +2132,647 @@ class Tensor:
         if self.ndim < 2:
             raise RuntimeError(f"mT: expects a tensor with at least 2 dims, got shape {self.shape}")
         return self.transpose(-2, -1)
+
+    # ------------------------------------------------------------------ more of PyTorch's ops
+    def _op_(self, what: str, fn: Any, *operands: Any) -> Tensor:
+        """self = fn(self) in place, where fn also reads `operands`: recorded in a graph
+        (also when only an operand requires grad), else written into self's memory with
+        the checks of `_write_`."""
+        done = self._record_with(what, fn, *operands)
+        if done is not None:
+            return done
+        with autograd.no_grad():
+            out = fn(self.detach())
+        return self._write_(what, out, *[o for o in operands if isinstance(o, Tensor)])
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return _ops().addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        fn = lambda b: _ops().addmm(b, mat1, mat2, beta=beta, alpha=alpha)  # noqa: E731
+        return self._op_("addmm_", fn, mat1, mat2)
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return _ops().addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addmv_(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        fn = lambda b: _ops().addmv(b, mat, vec, beta=beta, alpha=alpha)  # noqa: E731
+        return self._op_("addmv_", fn, mat, vec)
+
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return _ops().addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addr_(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        fn = lambda b: _ops().addr(b, vec1, vec2, beta=beta, alpha=alpha)  # noqa: E731
+        return self._op_("addr_", fn, vec1, vec2)
+
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return _ops().baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        fn = lambda b: _ops().baddbmm(b, batch1, batch2, beta=beta, alpha=alpha)  # noqa: E731
+        return self._op_("baddbmm_", fn, batch1, batch2)
+
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return _ops().addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        fn = lambda b: _ops().addbmm(b, batch1, batch2, beta=beta, alpha=alpha)  # noqa: E731
+        return self._op_("addbmm_", fn, batch1, batch2)
+
+    def kron(self, other: Tensor) -> Tensor:
+        return _ops().kron(self, other)
+
+    def cross(self, other: Tensor, dim: int | None = None) -> Tensor:
+        return _ops().cross(self, other, dim)
+
+    def inner(self, other: Tensor) -> Tensor:
+        return _ops().inner(self, other)
+
+    def vdot(self, other: Tensor) -> Tensor:
+        return _ops().vdot(self, other)
+
+    def ger(self, vec2: Tensor) -> Tensor:
+        return _ops().outer(self, vec2)
+
+    def dist(self, other: Tensor, p: Any = 2) -> Tensor:
+        return _ops().dist(self, other, p)
+
+    def rot90(self, k: int = 1, dims: Any = (0, 1)) -> Tensor:
+        return _ops().rot90(self, k, dims)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        return _ops().diag_embed(self, offset, dim1, dim2)
+
+    def diagflat(self, offset: int = 0) -> Tensor:
+        return _ops().diagflat(self, offset)
+
+    def cov(self, *, correction: int = 1, fweights: Any = None, aweights: Any = None) -> Tensor:
+        return _ops().cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self) -> Tensor:
+        return _ops().corrcoef(self)
+
+    def quantile(
+        self, q: Any, dim: Any = None, keepdim: bool = False, *, interpolation: str = "linear"
+    ) -> Tensor:
+        return _ops().quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(
+        self, q: Any, dim: Any = None, keepdim: bool = False, *, interpolation: str = "linear"
+    ) -> Tensor:
+        return _ops().nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanmedian(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return _ops().nanmedian(self, dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        return _ops().mode(self, dim, keepdim)
+
+    def aminmax(self, *, dim: Any = None, keepdim: bool = False) -> Any:
+        return _ops().aminmax(self, dim=dim, keepdim=keepdim)
+
+    def histc(self, bins: int = 100, min: Any = 0, max: Any = 0) -> Tensor:  # noqa: A002
+        return _ops().histc(self, bins, min, max)
+
+    def msort(self) -> Tensor:
+        return _ops().msort(self)
+
+    def unique_consecutive(
+        self, return_inverse: bool = False, return_counts: bool = False, dim: Any = None
+    ) -> Any:
+        return _ops().unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def logaddexp(self, other: Any) -> Tensor:
+        return _ops().logaddexp(self, other)
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        return _ops().logaddexp2(self, other)
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        return _ops().logcumsumexp(self, dim)
+
+    def hypot(self, other: Any) -> Tensor:
+        return _ops().hypot(self, other)
+
+    def hypot_(self, other: Any) -> Tensor:
+        return self._op_("hypot_", lambda b: _ops().hypot(b, other), other)
+
+    def copysign(self, other: Any) -> Tensor:
+        return _ops().copysign(self, other)
+
+    def copysign_(self, other: Any) -> Tensor:
+        return self._op_("copysign_", lambda b: _ops().copysign(b, other), other)
+
+    def heaviside(self, values: Any) -> Tensor:
+        return _ops().heaviside(self, values)
+
+    def heaviside_(self, values: Any) -> Tensor:
+        return self._op_("heaviside_", lambda b: _ops().heaviside(b, values), values)
+
+    def fmax(self, other: Any) -> Tensor:
+        return _ops().fmax(self, other)
+
+    def fmin(self, other: Any) -> Tensor:
+        return _ops().fmin(self, other)
+
+    def float_power(self, exponent: Any) -> Tensor:
+        return _ops().float_power(self, exponent)
+
+    def float_power_(self, exponent: Any) -> Tensor:
+        if self.dtype != np.float64:
+            raise RuntimeError(
+                f"the base given to float_power_ has dtype {self.dtype} but the operation's "
+                "result requires dtype float64"
+            )
+        return self._op_("float_power_", lambda b: _ops().float_power(b, exponent), exponent)
+
+    def nextafter(self, other: Any) -> Tensor:
+        return _ops().nextafter(self, other)
+
+    def nextafter_(self, other: Any) -> Tensor:
+        return self._op_("nextafter_", lambda b: _ops().nextafter(b, other), other)
+
+    def frac(self) -> Tensor:
+        return _ops().frac(self)
+
+    def frac_(self) -> Tensor:
+        return self._apply_("frac_", _ops().frac)
+
+    def deg2rad(self) -> Tensor:
+        return _ops().deg2rad(self)
+
+    def deg2rad_(self) -> Tensor:
+        return self._apply_("deg2rad_", _ops().deg2rad)
+
+    def rad2deg(self) -> Tensor:
+        return _ops().rad2deg(self)
+
+    def rad2deg_(self) -> Tensor:
+        return self._apply_("rad2deg_", _ops().rad2deg)
+
+    def gcd(self, other: Any) -> Tensor:
+        return _ops().gcd(self, other)
+
+    def gcd_(self, other: Any) -> Tensor:
+        return self._op_("gcd_", lambda b: _ops().gcd(b, other), other)
+
+    def lcm(self, other: Any) -> Tensor:
+        return _ops().lcm(self, other)
+
+    def lcm_(self, other: Any) -> Tensor:
+        return self._op_("lcm_", lambda b: _ops().lcm(b, other), other)
+
+    def ldexp(self, other: Any) -> Tensor:
+        return _ops().ldexp(self, other)
+
+    def ldexp_(self, other: Any) -> Tensor:
+        return self._op_("ldexp_", lambda b: _ops().ldexp(b, other), other)
+
+    def sgn(self) -> Tensor:
+        return _ops().sgn(self)
+
+    def sgn_(self) -> Tensor:
+        return self._apply_("sgn_", _ops().sgn)
+
+    def positive(self) -> Tensor:
+        return _ops().positive(self)
+
+    negative, negative_ = neg, neg_
+    absolute, absolute_ = abs, abs_  # noqa: A003 - the method, as PyTorch's alias
+    multiply, multiply_ = mul, mul_
+    subtract, subtract_ = sub, sub_
+
+    def true_divide_(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        if rounding_mode is None:
+            return self.div_(other)
+        fn = lambda b: _ops().div_rounded(b, other, rounding_mode)  # noqa: E731
+        return self._op_("divide_", fn, other)
+
+    def remainder_(self, other: Any) -> Tensor:
+        self._integer_division("remainder_", other)
+        return self._ufunc_("remainder_", "remainder", other)
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        self._integer_division("floor_divide_", other)
+        return self._ufunc_("floor_divide_", "floor_divide", other)
+
+    # comparisons in place: self becomes 1 where true, 0 where false, in its dtype
+    def eq_(self, other: Any) -> Tensor:
+        return self._op_("eq_", lambda b: b.eq(other), other)
+
+    def ne_(self, other: Any) -> Tensor:
+        return self._op_("ne_", lambda b: b.ne(other), other)
+
+    def lt_(self, other: Any) -> Tensor:
+        return self._op_("lt_", lambda b: b.lt(other), other)
+
+    def le_(self, other: Any) -> Tensor:
+        return self._op_("le_", lambda b: b.le(other), other)
+
+    def gt_(self, other: Any) -> Tensor:
+        return self._op_("gt_", lambda b: b.gt(other), other)
+
+    def ge_(self, other: Any) -> Tensor:
+        return self._op_("ge_", lambda b: b.ge(other), other)
+
+    greater, greater_, greater_equal, greater_equal_ = gt, gt_, ge, ge_
+    less, less_, less_equal, less_equal_ = lt, lt_, le, le_
+    not_equal, not_equal_ = ne, ne_
+
+    def logical_and_(self, other: Any) -> Tensor:
+        return self._op_("logical_and_", lambda b: _ops().logical_and(b, other), other)
+
+    def logical_or_(self, other: Any) -> Tensor:
+        return self._op_("logical_or_", lambda b: _ops().logical_or(b, other), other)
+
+    def logical_xor_(self, other: Any) -> Tensor:
+        return self._op_("logical_xor_", lambda b: _ops().logical_xor(b, other), other)
+
+    def logical_not_(self) -> Tensor:
+        return self._apply_("logical_not_", _ops().logical_not)
+
+    # the trigonometric and hyperbolic functions in place
+    def acos_(self) -> Tensor:
+        return self._float_write_("acos_", _ops().acos)
+
+    def asin_(self) -> Tensor:
+        return self._float_write_("asin_", _ops().asin)
+
+    def atan_(self) -> Tensor:
+        return self._float_write_("atan_", _ops().atan)
+
+    def cosh_(self) -> Tensor:
+        return self._float_write_("cosh_", _ops().cosh)
+
+    def sinh_(self) -> Tensor:
+        return self._float_write_("sinh_", _ops().sinh)
+
+    def acosh_(self) -> Tensor:
+        return self._float_write_("acosh_", _ops().acosh)
+
+    def asinh_(self) -> Tensor:
+        return self._float_write_("asinh_", _ops().asinh)
+
+    def atanh_(self) -> Tensor:
+        return self._float_write_("atanh_", _ops().atanh)
+
+    def atan2_(self, other: Any) -> Tensor:
+        self._check_float("atan2_")
+        return self._op_("atan2_", lambda b: _ops().atan2(b, other), other)
+
+    arccos_, arcsin_, arctan_, arctan2_ = acos_, asin_, atan_, atan2_
+    arccosh_, arcsinh_, arctanh_ = acosh_, asinh_, atanh_
+
+    def cumsum_(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return self._apply_("cumsum_", lambda b: _ops().cumsum(b, dim, dtype))
+
+    def cumprod_(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return self._apply_("cumprod_", lambda b: _ops().cumprod(b, dim, dtype))
+
+    def nan_to_num_(
+        self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+    ) -> Tensor:
+        return self._apply_("nan_to_num_", lambda b: _ops().nan_to_num(b, nan, posinf, neginf))
+
+    # bitwise ops (integer and bool tensors) and the shift operators
+    def bitwise_and(self, other: Any) -> Tensor:
+        return _ops().bitwise_and(self, other)
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        return _ops().bitwise_or(self, other)
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        return _ops().bitwise_xor(self, other)
+
+    def bitwise_not(self) -> Tensor:
+        return _ops().bitwise_not(self)
+
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        return _ops().bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        return _ops().bitwise_right_shift(self, other)
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        return self._bitwise_("bitwise_and_", "bitwise_and", other)
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        return self._bitwise_("bitwise_or_", "bitwise_or", other)
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        return self._bitwise_("bitwise_xor_", "bitwise_xor", other)
+
+    def bitwise_not_(self) -> Tensor:
+        return self._apply_("bitwise_not_", _ops().bitwise_not)
+
+    def bitwise_left_shift_(self, other: Any) -> Tensor:
+        fn = lambda b: _ops().bitwise_left_shift(b, other)  # noqa: E731
+        return self._op_("bitwise_left_shift_", fn, other)
+
+    def bitwise_right_shift_(self, other: Any) -> Tensor:
+        fn = lambda b: _ops().bitwise_right_shift(b, other)  # noqa: E731
+        return self._op_("bitwise_right_shift_", fn, other)
+
+    def __lshift__(self, other: Any) -> Tensor:
+        return _ops().bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return _ops().bitwise_left_shift(other, self)
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return _ops().bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return _ops().bitwise_right_shift(other, self)
+
+    def __ilshift__(self, other: Any) -> Tensor:
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return self.bitwise_right_shift_(other)
+
+    # shape and indexing
+    def ravel(self) -> Tensor:
+        return _ops().ravel(self)
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        return _ops().sum_to_size(self, *size)
+
+    def take(self, index: Any) -> Tensor:
+        return _ops().take(self, index)
+
+    def put(self, index: Any, source: Tensor, accumulate: bool = False) -> Tensor:
+        return _ops().put(self, index, source, accumulate)
+
+    def put_(self, index: Any, source: Tensor, accumulate: bool = False) -> Tensor:
+        return self._op_("put_", lambda b: _ops().put(b, index, source, accumulate), source)
+
+    def scatter_reduce(
+        self, dim: int, index: Any, src: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        return _ops().scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def scatter_reduce_(
+        self, dim: int, index: Any, src: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        def fn(b: Tensor) -> Tensor:
+            return _ops().scatter_reduce(b, dim, index, src, reduce, include_self=include_self)
+
+        return self._op_("scatter_reduce_", fn, src)
+
+    def index_copy(self, dim: int, index: Any, source: Tensor) -> Tensor:
+        return _ops().index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim: int, index: Any, source: Tensor) -> Tensor:
+        fn = lambda b: _ops().index_copy(b, dim, index, source)  # noqa: E731
+        return self._op_("index_copy_", fn, source)
+
+    def index_fill(self, dim: int, index: Any, value: Any) -> Tensor:
+        return _ops().index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+        fn = lambda b: _ops().index_fill(b, dim, index, value)  # noqa: E731
+        return self._op_("index_fill_", fn, value)
+
+    def index_reduce(
+        self, dim: int, index: Any, source: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        return _ops().index_reduce(self, dim, index, source, reduce, include_self=include_self)
+
+    def index_reduce_(
+        self, dim: int, index: Any, source: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        def fn(b: Tensor) -> Tensor:
+            return _ops().index_reduce(b, dim, index, source, reduce, include_self=include_self)
+
+        return self._op_("index_reduce_", fn, source)
+
+    def masked_scatter(self, mask: Any, source: Tensor) -> Tensor:
+        return _ops().masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask: Any, source: Tensor) -> Tensor:
+        m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+        try:
+            fits = np.broadcast_shapes(tuple(m.shape), self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(
+                f"masked_scatter_: mask of shape {tuple(m.shape)} does not broadcast to the "
+                f"tensor's shape {self.shape}"
+            )
+        fn = lambda b: _ops().masked_scatter(b, mask, source)  # noqa: E731
+        return self._op_("masked_scatter_", fn, source)
+
+    def diagonal_scatter(
+        self, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+    ) -> Tensor:
+        return _ops().diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def select_scatter(self, src: Tensor, dim: int, index: int) -> Tensor:
+        return _ops().select_scatter(self, src, dim, index)
+
+    def slice_scatter(
+        self,
+        src: Tensor,
+        dim: int = 0,
+        start: int | None = None,
+        end: int | None = None,
+        step: int = 1,
+    ) -> Tensor:
+        return _ops().slice_scatter(self, src, dim, start, end, step)
+
+    def fill_diagonal_(self, fill_value: Any, wrap: bool = False) -> Tensor:
+        """Write fill_value on the main diagonal (all dims equal, or a matrix; `wrap`
+        restarts it below a tall matrix's square part, as NumPy's fill_diagonal)."""
+        mask = _ops().fill_diagonal_mask(self, wrap)
+        fn = lambda b: _ops().masked_fill(b, mask, fill_value)  # noqa: E731
+        return self._op_("fill_diagonal_", fn, fill_value)
+
+    def renorm(self, p: Any, dim: int, maxnorm: Any) -> Tensor:
+        """Each slice along `dim` whose p-norm exceeds maxnorm scaled down to it (by
+        maxnorm / (norm + 1e-7), as PyTorch)."""
+        from .ops.reduce import normalize_dims
+
+        if self.ndim <= 1:
+            raise RuntimeError(
+                f"renorm: input needs at least 2 dimensions, got {self.ndim} dimensions"
+            )
+        if p <= 0:
+            raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
+        if maxnorm < 0:
+            raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+        d = normalize_dims(dim, self.ndim, "renorm")[0]
+        others = tuple(i for i in range(self.ndim) if i != d)
+        norms = _ops().norm(self, p, others, True)
+        big = norms._data > maxnorm
+        factor = _ops().where(big, maxnorm / (norms + 1e-7), 1.0)
+        return self * factor
+
+    def renorm_(self, p: Any, dim: int, maxnorm: Any) -> Tensor:
+        return self._float_write_("renorm_", lambda b: b.renorm(p, dim, maxnorm))
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Every window of `size` elements along `dimension`, `step` apart, as a new last
+        dim; the windows' dim takes `dimension`'s place. Overlaps add their gradients."""
+        from .ops.reduce import normalize_dims
+
+        n = self.shape[normalize_dims(dimension, self.ndim, "unfold")[0]] if self.ndim else 1
+        if size > n:
+            raise RuntimeError(
+                f"maximum size for tensor at dimension {dimension} is {n} but size is {size}"
+            )
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        if self.ndim == 0:
+            return self.reshape(1)
+        d = normalize_dims(dimension, self.ndim, "unfold")[0]
+        xp = get_array_module(self._data)
+        count = (n - size) // step + 1
+        windows = xp.arange(count)[:, None] * step + xp.arange(size)[None, :]
+        moved = _ops().movedim(self, d, -1)
+        picked = moved[(Ellipsis, windows)]
+        return _ops().movedim(picked, -2, d)
+
+    def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
+        return self.transpose_(axis0, axis1)
+
+    swapdims_ = swapaxes_
+
+    def split_with_sizes(self, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        from .ops.reduce import normalize_dims
+
+        sizes = [int(s) for s in split_sizes]
+        n = self.shape[normalize_dims(dim, self.ndim, "split_with_sizes")[0]]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                f"size at dimension {dim}), but got split_sizes={sizes}"
+            )
+        return _ops().split(self, sizes, dim)
+
+    def _split_along(self, name: str, dim: int, least: int, sections: Any) -> tuple:
+        if self.ndim < least:
+            raise RuntimeError(
+                f"torch.{name} requires a tensor with at least {least} dimension, but got a "
+                f"tensor with {self.ndim} dimensions!"
+            )
+        if isinstance(sections, int) and (sections == 0 or self.shape[dim] % sections):
+            raise RuntimeError(
+                f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                f"dimension {self.shape[dim]} is not divisible by the split_size {sections}!"
+            )
+        return _ops().tensor_split(self, sections, dim)
+
+    def vsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return self._split_along("vsplit", 0, 2, indices_or_sections)
+
+    def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return self._split_along("hsplit", 1 if self.ndim > 1 else 0, 1, indices_or_sections)
+
+    def dsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return self._split_along("dsplit", 2, 3, indices_or_sections)
+
+    # random fills in place, from minigrad's generator (or `generator`)
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
+        """Fill with exp(N(mean, std^2)) draws."""
+        self._inplace("log_normal_")
+        self._check_float("log_normal_")
+        xp = get_array_module(self._data)
+        x = random.randn(self.shape, _draw_dtype(self.dtype), self.device, generator)
+        self._data[...] = xp.exp(x * std + mean)
+        self._version += 1
+        return self
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with draws from the Cauchy distribution: median + sigma tan(pi (u - 1/2))."""
+        self._inplace("cauchy_")
+        self._check_float("cauchy_")
+        xp = get_array_module(self._data)
+        u = random.uniform(0.0, 1.0, self.shape, _draw_dtype(self.dtype), self.device, generator)
+        self._data[...] = median + sigma * xp.tan(np.pi * (u - 0.5))
+        self._version += 1
+        return self
+
+    def geometric_(self, p: float, *, generator: Any = None) -> Tensor:
+        """Fill with the number of Bernoulli(p) trials up to the first success (>= 1)."""
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        self._inplace("geometric_")
+        xp = get_array_module(self._data)
+        u = random.uniform(0.0, 1.0, self.shape, np.float64, self.device, generator)
+        self._data[...] = xp.ceil(xp.log1p(-u) / np.log1p(-p)).clip(1, None)
+        self._version += 1
+        return self
+
+    # casts and questions about the tensor
+    def byte(self) -> Tensor:
+        return self.to(dtype=np.uint8)
+
+    def char(self) -> Tensor:
+        return self.to(dtype=np.int8)
+
+    def short(self) -> Tensor:
+        return self.to(dtype=np.int16)
+
+    def is_signed(self) -> bool:
+        return self.dtype.kind in "ifc"
+
+    def is_nonzero(self) -> bool:
+        if self.numel() == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if self.numel() > 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return self.shape == other.shape
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device == "cpu"
+
+    def get_device(self) -> int:
+        """-1 on the CPU, else the GPU's index (minigrad uses one: 0)."""
+        return -1 if self.device == "cpu" else 0
+
+    def new_empty_strided(
+        self,
+        size: Any,
+        stride: Any,
+        *,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
+        """new_empty of `size` (zeros; the strides are not kept: minigrad's new arrays are
+        contiguous)."""
+        return self.new_full(tuple(size), 0, dtype, device, requires_grad)
+
+    def apply_(self, callable: Any) -> Tensor:  # noqa: A002
+        """Replace each element x by callable(x) (a Python function: CPU only, slow)."""
+        if self.device != "cpu":
+            raise TypeError("apply_ is only implemented on CPU tensors")
+        self._inplace("apply_")
+        if self._data.size:
+            self._data[...] = np.vectorize(callable, otypes=[self.dtype])(self._data)
+        self._version += 1
+        return self
+
+    def map_(self, tensor: Tensor, callable: Any) -> Tensor:  # noqa: A002
+        """Replace each x by callable(x, y) with y from `tensor` (broadcast to self)."""
+        if self.device != "cpu":
+            raise TypeError("map_ is only implemented on CPU tensors")
+        self._inplace("map_", tensor)
+        other = np.broadcast_to(tensor._data, self.shape)
+        if self._data.size:
+            self._data[...] = np.vectorize(callable, otypes=[self.dtype])(self._data, other)
+        self._version += 1
+        return self
 
 
 def _draw_dtype(dtype: Any) -> Any:
