@@ -29,7 +29,7 @@ from . import (
     viz,
 )
 from ._compile import compile  # noqa: A004 - torch.compile
-from .amp import autocast
+from .amp import autocast, is_autocast_enabled
 from .autograd import (
     Function,
     detect_anomaly,

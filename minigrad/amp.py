@@ -5,11 +5,19 @@ GradScaler follows PyTorch's state machine per optimizer (ready, unscaled, stepp
 update rule: a step whose unscaled gradients hold an inf or NaN is skipped and the scale is
 multiplied by `backoff_factor`; after `growth_interval` good steps in a row it is multiplied
 by `growth_factor`. The scale is a float32 number, as PyTorch's 0-d float32 tensor.
+
+`is_autocast_enabled(device_type)` reports the autocast regions entered, per device type,
+as PyTorch's does; `cuda_amp` is `torch.cuda.amp` (its deprecated GradScaler and autocast,
+which warn FutureWarning). Without a GPU, 'cuda' autocast and GradScaler disable themselves
+with PyTorch's UserWarning.
 """
 
 from __future__ import annotations
 
 import functools
+import re
+import sys
+import types
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -17,11 +25,62 @@ from typing import Any
 import numpy as np
 
 from .autograd import no_grad
-from .backend import get_array_module, to_device
+from .backend import cuda_available, get_array_module, to_device
 from .nn.utils.clip_grad import _writable
 from .tensor import Tensor
 
-__all__ = ["GradScaler", "autocast"]
+__all__ = ["GradScaler", "autocast", "cuda_amp", "is_autocast_enabled"]
+
+# PyTorch's device types, in its message's order, and those autocast serves
+_DEVICE_TYPES = (
+    "cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, lazy, "
+    "vulkan, mps, meta, hpu, mtia, privateuseone"
+)
+_AUTOCAST_TYPES = frozenset(
+    ("cpu", "cuda", "ipu", "xpu", "maia", "xla", "mps", "hpu", "mtia", "privateuseone")
+)
+_DEVICE_RE = re.compile(r"([a-zA-Z_]+)(?::([1-9]\d*|0))?")
+
+# whether autocast is on, per device type: what `with autocast(...)` sets and restores
+_autocast_enabled: dict[str, bool] = {}
+
+
+def _device_type(device: str) -> str:
+    """The type of a device string ('cuda' of 'cuda:0'), with PyTorch's errors."""
+    if not device:
+        raise RuntimeError("Device string must not be empty")
+    match = _DEVICE_RE.fullmatch(device)
+    if match is None:
+        raise RuntimeError(f"Invalid device string: '{device}'")
+    kind = match.group(1)
+    if kind not in _DEVICE_TYPES.split(", "):
+        raise RuntimeError(
+            f"Expected one of {_DEVICE_TYPES} device type at start of device string: {device}"
+        )
+    return kind
+
+
+def is_autocast_enabled(*args: Any, **kwargs: Any) -> bool:
+    """torch.is_autocast_enabled([device_type]): whether an `autocast` region is active for
+    the device type ('cuda' when none is given). minigrad's autocast casts nothing, but
+    the flag follows PyTorch's, so code that branches on it takes the same branch."""
+    if len(args) + len(kwargs) > 1 or (kwargs and "device_type" not in kwargs):
+        raise TypeError("is_autocast_enabled() takes at most 1 argument (device_type: str)")
+    if not args and not kwargs:
+        return _autocast_enabled.get("cuda", False)
+    device = args[0] if args else kwargs["device_type"]
+    if not isinstance(device, str):
+        raise TypeError(
+            "is_autocast_enabled(): argument 'device_type' (position 1) must be str, "
+            f"not {type(device).__name__}"
+        )
+    kind = _device_type(device)
+    if kind not in _AUTOCAST_TYPES:
+        raise RuntimeError(
+            "unknown device type for autocast in get_autocast_dispatch_key_from_device_type"
+        )
+    return _autocast_enabled.get(kind, False)
+
 
 _READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
 
@@ -48,6 +107,12 @@ class GradScaler:
     ) -> None:
         self._device = device
         self._enabled = enabled
+        if device == "cuda" and enabled and not cuda_available():
+            warnings.warn(
+                "torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
+                stacklevel=2,
+            )
+            self._enabled = enabled = False
         if enabled:
             if growth_factor <= 1.0:
                 raise AssertionError("The growth factor must be > 1.0.")
@@ -166,13 +231,21 @@ class GradScaler:
                     "new_scale should be a float or a 1-element torch.cuda.FloatTensor or "
                     "torch.FloatTensor with requires_grad=False."
                 )
+                if not isinstance(new_scale, Tensor):  # PyTorch reads new_scale.device
+                    raise AttributeError(
+                        f"'{type(new_scale).__name__}' object has no attribute 'device'"
+                    )
                 if (
-                    not isinstance(new_scale, Tensor)
-                    or new_scale.device != self._device
+                    new_scale.device != self._device
                     or new_scale.numel() != 1
                     or new_scale.requires_grad
                 ):
                     raise AssertionError(reason)
+                if new_scale.ndim:  # PyTorch copies it into its 0-d scale
+                    raise RuntimeError(
+                        "output with shape [] doesn't match the broadcast shape "
+                        f"{list(new_scale.shape)}"
+                    )
                 self._scale = np.float32(new_scale.item())
         else:
             found_infs = [
@@ -279,11 +352,22 @@ class autocast:  # noqa: N801 - PyTorch's name
         if not isinstance(device_type, str):
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
         self.device = device_type
+        self._kind = _device_type(device_type)
+        if self._kind not in _AUTOCAST_TYPES:
+            raise RuntimeError(
+                f"User specified an unsupported autocast device_type '{device_type}'"
+            )
         self.fast_dtype = dtype
+        if enabled and device_type == "cuda" and not cuda_available():  # PyTorch's test
+            warnings.warn(
+                "CUDA is not available or torch_xla is imported. Disabling autocast.",
+                stacklevel=2,
+            )
+            enabled = False
         self._enabled = bool(enabled)
         self._cache_enabled = cache_enabled
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> autocast:
         global _warned
         if self._enabled and not _warned:
             _warned = True
@@ -293,14 +377,83 @@ class autocast:  # noqa: N801 - PyTorch's name
                 UserWarning,
                 stacklevel=2,
             )
+        self._prev = _autocast_enabled.get(self._kind, False)
+        _autocast_enabled[self._kind] = self._enabled
+        return self
 
-    def __exit__(self, *exc: Any) -> None:
-        return None
+    def __exit__(self, *exc: Any) -> bool:
+        _autocast_enabled[self._kind] = getattr(self, "_prev", False)
+        return False
 
     def __call__(self, func: Callable) -> Callable:
+        if not callable(func):
+            raise TypeError(
+                f"autocast()(func) requires a callable, but got {type(func).__name__}. "
+                "Did you mean to use autocast as a context manager? For example:\n"
+                "    with torch.autocast(device_type=...):\n"
+                "        output = model(input)"
+            )
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self:
                 return func(*args, **kwargs)
 
         return wrapper
+
+
+class _CudaGradScaler(GradScaler):
+    """torch.cuda.amp.GradScaler: GradScaler("cuda", ...), deprecated (FutureWarning)."""
+
+    def __init__(
+        self,
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+        enabled: bool = True,
+    ) -> None:
+        warnings.warn(
+            "`torch.cuda.amp.GradScaler(args...)` is deprecated. "
+            "Please use `torch.amp.GradScaler('cuda', args...)` instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(
+            "cuda",
+            init_scale=init_scale,
+            growth_factor=growth_factor,
+            backoff_factor=backoff_factor,
+            growth_interval=growth_interval,
+            enabled=enabled,
+        )
+
+
+class _CudaAutocast(autocast):
+    """torch.cuda.amp.autocast: autocast("cuda", ...), deprecated (FutureWarning)."""
+
+    def __init__(
+        self, enabled: bool = True, dtype: Any = np.float16, cache_enabled: bool = True
+    ) -> None:
+        warnings.warn(
+            "`torch.cuda.amp.autocast(args...)` is deprecated. "
+            "Please use `torch.amp.autocast('cuda', args...)` instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__("cuda", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
+
+
+for _cls, _name in ((_CudaGradScaler, "GradScaler"), (_CudaAutocast, "autocast")):
+    _cls.__name__ = _cls.__qualname__ = _name
+    _cls.__module__ = "minigrad.cuda.amp"  # so that pickle finds them again
+
+# `torch.cuda.amp` as a module object: minigrad.cuda exposes it as `minigrad.cuda.amp`
+# (`from .amp import cuda_amp as amp` there), and `import minigrad.cuda.amp` finds it here
+cuda_amp = types.ModuleType(
+    "minigrad.cuda.amp", "torch.cuda.amp: the deprecated CUDA spellings of minigrad.amp."
+)
+cuda_amp.GradScaler = _CudaGradScaler
+cuda_amp.autocast = _CudaAutocast
+cuda_amp.__all__ = ["GradScaler", "autocast"]
+sys.modules.setdefault("minigrad.cuda.amp", cuda_amp)

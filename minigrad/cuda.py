@@ -3,6 +3,7 @@ Without a GPU they answer as PyTorch does on a CPU-only machine (False, 0, seedi
 nothing)."""
 
 from . import random
+from .amp import cuda_amp as amp  # noqa: F401  (torch.cuda.amp, deprecated there too)
 from .backend import cuda_available
 
 

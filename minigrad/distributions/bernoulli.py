@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import ops
 from ..autograd import no_grad
 from ..ops.sampling import bernoulli
+from ..ops.search import torch_name
 from ..tensor import Size, Tensor, arange
 from . import constraints
 from .distribution import Distribution
@@ -18,6 +21,22 @@ def _bce_with_logits(logits: Tensor, target: Tensor) -> Tensor:
     """-[t log sigmoid(x) + (1 - t) log sigmoid(-x)], elementwise; each softplus is
     exact where its weight is 1, so a hard target loses no digits to cancellation."""
     return target * ops.softplus(-logits) + (1 - target) * ops.softplus(logits)
+
+
+def _check_value_dtype(logits: Tensor, value: Tensor) -> None:
+    """PyTorch's errors for a value the in-place `(1 - value).mul_(logits)` of its
+    binary_cross_entropy_with_logits refuses: bool (no `1 - value`) and integers (a float
+    result cannot be written back into them)."""
+    if value.dtype == np.bool_:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    if value.dtype.kind in "iu":
+        raise RuntimeError(
+            f"result type {torch_name(logits.dtype)} can't be cast to the desired output "
+            f"type {torch_name(value.dtype)}"
+        )
 
 
 class Bernoulli(Distribution):
@@ -93,7 +112,10 @@ class Bernoulli(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
-        return -_bce_with_logits(logits, value)
+        _check_value_dtype(logits, value)
+        out = -_bce_with_logits(logits, value)
+        # PyTorch's loss is computed in place in (1 - value): a float value's dtype wins
+        return out if out.dtype == value.dtype else out.to(value.dtype)
 
     def entropy(self) -> Tensor:
         return _bce_with_logits(self.logits, self.probs)

@@ -3,11 +3,12 @@ register_kl to add rules. Infinite where p puts mass that q does not."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 from .. import ops
-from ..tensor import Tensor
+from ..tensor import Tensor, full_like
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
@@ -103,6 +104,22 @@ def _kl_onehotcategorical_onehotcategorical(p: OneHotCategorical, q: OneHotCateg
 def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Tensor:
     result = ops.log((q.high - q.low) / (p.high - p.low))
     return ops.where((q.low > p.low) | (q.high < p.high), _INF, result)
+
+
+@register_kl(Normal, Uniform)
+def _kl_normal_uniform(p: Normal, q: Uniform) -> Tensor:
+    """Infinite everywhere: a Normal puts mass outside any interval (PyTorch's
+    _kl_normal_infinity, shaped as p.loc)."""
+    return full_like(p.loc, _INF)
+
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p: Uniform, q: Normal) -> Tensor:
+    common_term = p.high - p.low
+    t1 = ops.log(math.sqrt(math.pi * 2) * q.scale / common_term)
+    t2 = common_term**2 / 12
+    t3 = ((p.high + p.low - 2 * q.loc) / 2) ** 2
+    return t1 + 0.5 * (t2 + t3) / q.scale**2
 
 
 @register_kl(Independent, Independent)

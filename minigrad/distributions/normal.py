@@ -70,5 +70,10 @@ class Normal(Distribution):
             self._validate_sample(value)
         return 0.5 * (1 + ops.erf((value - self.loc) / (self.scale * math.sqrt(2))))
 
+    def icdf(self, value: Tensor) -> Tensor:
+        """The quantile function, loc + scale * sqrt(2) * erfinv(2 value - 1) (PyTorch's,
+        no validation of value)."""
+        return self.loc + self.scale * ops.erfinv(2 * value - 1) * math.sqrt(2)
+
     def entropy(self) -> Tensor:
         return 0.5 + 0.5 * math.log(2 * math.pi) + ops.log(self.scale)

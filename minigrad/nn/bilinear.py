@@ -8,18 +8,45 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import DtypeError, ShapeError
 from ..tensor import Tensor, zeros
 from . import init
 from .module import Module, Parameter
+
+# dtypes as PyTorch's C++ messages name them (its TypeMeta names)
+_CXX_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+}
+
+
+def _cxx_name(dtype: Any) -> str:
+    name = np.dtype(dtype).name
+    return _CXX_NAMES.get(name, name)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y[..., o] = sum_ij x1[..., i] W[o, i, j] x2[..., j] + b[o].
 
     x1 `(*, I)`, x2 `(*, J)` with the same leading dims, W `(O, I, J)`, b `(O,)` ->
-    `(*, O)`."""
+    `(*, O)`. All four of one dtype, checked first (PyTorch's RuntimeError)."""
     x1, x2 = input1, input2
+    named = [("input1", x1), ("input2", x2), ("weight", weight)]
+    if bias is not None:
+        named.append(("bias", bias))
+    if len({np.dtype(t.dtype) for _, t in named}) > 1:
+        got = ", ".join(f"{k}: {_cxx_name(t.dtype)}" for k, t in named)
+        raise DtypeError(f"All tensors must have the same dtype, got {got}")
     if weight.ndim != 3:
         raise ShapeError(f"bilinear(): weight must be three-dimensional, but got {weight.ndim}")
     if x1.ndim != x2.ndim:
@@ -42,10 +69,16 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         raise ShapeError(
             f"bilinear(): bias size does not match weight size: got {got} but expected {o}"
         )
+    if i == 0 or j == 0:  # PyTorch views an input as (-1, features): ambiguous at 0
+        raise ShapeError(
+            "cannot reshape tensor of 0 elements into shape [-1, 0] because the unspecified "
+            "dimension size -1 can be any value and is ambiguous"
+        )
     lead = tuple(x1.shape[:-1])
+    b = math.prod(lead)  # named, not -1: the views stay unambiguous when o or b is 0
     # (B, I) @ (I, O*J) -> (B, O, J), then a batched (B, O, J) @ (B, J, 1)
-    t = x1.reshape(-1, i) @ weight.permute(1, 0, 2).reshape(i, o * j)
-    y = (t.reshape(-1, o, j) @ x2.reshape(-1, j, 1)).reshape(lead + (o,))
+    t = x1.reshape(b, i) @ weight.permute(1, 0, 2).reshape(i, o * j)
+    y = (t.reshape(b, o, j) @ x2.reshape(b, j, 1)).reshape(lead + (o,))
     return y if bias is None else y + bias
 
 
@@ -68,6 +101,11 @@ class Bilinear(Module):
         dt = np.float32 if dtype is None else np.dtype(dtype)
         dev = device or "cpu"
         shape = (out_features, in1_features, in2_features)
+        negative = next((n for n in shape if n < 0), None)
+        if negative is not None:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {negative}: {list(shape)}"
+            )
         self.weight = Parameter(zeros(*shape, dtype=dt, device=dev))
         if bias:
             self.bias = Parameter(zeros(out_features, dtype=dt, device=dev))
@@ -76,6 +114,10 @@ class Bilinear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        if self.in1_features <= 0:  # PyTorch's check (the bound would divide by zero)
+            raise ValueError(
+                f"in1_features must be > 0, but got (in1_features={self.in1_features})"
+            )
         bound = 1 / math.sqrt(self.weight.shape[1])
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:

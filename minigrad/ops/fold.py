@@ -12,9 +12,10 @@ from typing import Any
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..errors import ShapeError, ValueRangeError
+from ..errors import IndexOutOfRange, ShapeError, ValueRangeError
 from ..tensor import Tensor
 from .conv import ConvGeometry, col2im, conv_out_size, im2col
+from .search import torch_name
 
 
 class Unfold(Function):
@@ -94,20 +95,47 @@ def _blocks(size: tuple[int, int], g: ConvGeometry) -> tuple[int, int]:
     )
 
 
+def _check_dtype(x: Tensor, kernel: str) -> None:
+    """PyTorch's im2col/col2im run on floating, complex and bool tensors only."""
+    if x.dtype.kind in "iu":
+        raise NotImplementedError(
+            f"\"{kernel}_out_cpu\" not implemented for '{torch_name(x.dtype)}'"
+        )
+
+
+def _probe_dims(x: Tensor) -> None:
+    """The IndexError PyTorch's shape check meets first (an IndexOutOfRange, a
+    RuntimeError too, as minigrad's index errors are) on an input of fewer than 3 dims:
+    it reads input.size(1), then input.size(2) unless size(1) is 0."""
+    if x.ndim == 0:
+        raise IndexOutOfRange("Dimension specified as 1 but tensor has no dimensions")
+    probe = 1 if x.ndim == 1 else 2
+    if x.ndim == 2 and x.shape[1] == 0:
+        return
+    if probe >= x.ndim:
+        raise IndexOutOfRange(
+            f"Dimension out of range (expected to be in range of [{-x.ndim}, {x.ndim - 1}], "
+            f"but got {probe})"
+        )
+
+
 def unfold(
     input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
 ) -> Tensor:
     """Sliding local blocks as columns, as torch.nn.functional.unfold: `(N, C, H, W)` ->
     `(N, C*KH*KW, L)`, L the number of blocks; an unbatched `(C, H, W)` gives
-    `(C*KH*KW, L)`."""
+    `(C*KH*KW, L)`. Integer tensors are PyTorch's NotImplementedError."""
     g = _geometry(kernel_size, dilation, padding, stride)
+    if input.ndim < 3:
+        _probe_dims(input)
+    shape = tuple(input.shape)
+    if not (input.ndim == 3 and 0 not in shape) and not (input.ndim == 4 and 0 not in shape[1:]):
+        raise ShapeError(
+            "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
+            f"non-zero dimensions for input, but got: {list(shape)}"
+        )
     if input.ndim == 3:
         return unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
-    if input.ndim != 4 or 0 in input.shape[1:]:
-        raise ShapeError(
-            "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
-            f"but got: {list(input.shape)}"
-        )
     out_hw = _blocks(tuple(input.shape[2:]), g)
     if min(out_hw) < 1:
         raise ShapeError(
@@ -115,6 +143,7 @@ def unfold(
             f"dilation={g.dilation}, padding={g.padding}, calculated shape of the array of "
             f"sliding blocks as {out_hw}, but its components must be at least one."
         )
+    _check_dtype(input, "im2col")
     return Unfold(g, out_hw)(input)
 
 
@@ -128,16 +157,17 @@ def fold(
 ) -> Tensor:
     """Sum columns back onto an image (the adjoint of unfold), as
     torch.nn.functional.fold: `(N, C*KH*KW, L)` -> `(N, C, H, W)`; an unbatched
-    `(C*KH*KW, L)` gives `(C, H, W)`."""
+    `(C*KH*KW, L)` gives `(C, H, W)`. Integer tensors are PyTorch's NotImplementedError."""
     size = _pair(output_size, "output_size")
     g = _geometry(kernel_size, dilation, padding, stride)
-    if input.ndim == 2:
-        return fold(input.unsqueeze(0), size, kernel_size, dilation, padding, stride).squeeze(0)
-    if input.ndim != 3 or 0 in input.shape[1:]:
+    shape = tuple(input.shape)
+    if not (input.ndim == 2 and 0 not in shape) and not (input.ndim == 3 and 0 not in shape[1:]):
         raise ShapeError(
             "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
-            f"non-zero dimensions for input, but got: {list(input.shape)}"
+            f"non-zero dimensions for input, but got: {list(shape)}"
         )
+    if input.ndim == 2:
+        return fold(input.unsqueeze(0), size, kernel_size, dilation, padding, stride).squeeze(0)
     if min(size) <= 0:
         raise ValueRangeError(
             f"output size should be greater than zero, but got output_height: {size[0]} "
@@ -158,6 +188,7 @@ def fold(
             f"{out_hw[0]} * {out_hw[1]} = {out_hw[0] * out_hw[1]}, "
             f"but got input.size(2)={input.shape[2]}."
         )
+    _check_dtype(input, "col2im")
     return Fold(g, size, out_hw)(input)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -255,7 +256,23 @@ class SWALR(LRScheduler):
             return swa_lr
         return (lr - alpha * swa_lr) / (1 - alpha)
 
+    def step(self, epoch: int | None = None) -> None:
+        # PyTorch's LRScheduler.step flags the get_lr call it makes (the flag is in
+        # state_dict); get_lr called from anywhere else warns
+        self._get_lr_called_within_step = True
+        try:
+            super().step(epoch)
+        finally:
+            self._get_lr_called_within_step = False
+
     def get_lr(self) -> list[float]:
+        if not getattr(self, "_get_lr_called_within_step", False):
+            warnings.warn(
+                "To get the last learning rate computed by the scheduler, please use "
+                "`get_last_lr()`.",
+                UserWarning,
+                stacklevel=2,
+            )
         step = self._step_count - 1
         if self.anneal_epochs == 0:
             step = max(1, step)

@@ -400,7 +400,8 @@ def test_bilinear_init_repr_and_errors():
     bound = 1 / np.sqrt(4)
     for p in (m.weight, m.bias):
         assert np.all(np.abs(_np(p)) <= bound) and np.std(_np(p)) > bound / 4
-    assert m(mg.tensor(np.zeros((0, 4))), mg.tensor(np.zeros((0, 3)))).shape == (0, 5)
+    zeros32 = (mg.tensor(np.zeros((0, 4), np.float32)), mg.tensor(np.zeros((0, 3), np.float32)))
+    assert m(*zeros32).shape == (0, 5)
     w = mg.tensor(np.zeros((6, 4, 5)))
     with pytest.raises(RuntimeError, match="batch dimensions do not match at dim 0"):
         F.bilinear(mg.tensor(np.zeros((3, 4))), mg.tensor(np.zeros((2, 5))), w)

@@ -17,11 +17,12 @@ from ...tensor import Tensor, zeros
 from ..conv import ConvTranspose1d, ConvTranspose2d
 from ..functional import normalize
 from ..module import Module, Parameter
+from .weight_norm import _ReparamHook
 
 T_module = TypeVar("T_module", bound=Module)
 
 
-class SpectralNorm:
+class SpectralNorm(_ReparamHook):
     """The forward pre-hook; also holds the settings remove_spectral_norm needs."""
 
     def __init__(
@@ -67,6 +68,7 @@ class SpectralNorm:
         module.register_parameter(self.name, Parameter(weight.detach()))
 
     def __call__(self, module: Module, inputs: Any) -> None:
+        self._rebind(module)
         setattr(module, self.name, self.compute_weight(module, module.training))
 
     @staticmethod
@@ -98,6 +100,7 @@ class SpectralNorm:
         module.register_buffer(fn.name + "_u", u)
         module.register_buffer(fn.name + "_v", v)
         module.register_forward_pre_hook(fn)
+        fn._bind(module)
         return fn
 
 

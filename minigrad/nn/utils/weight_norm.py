@@ -5,7 +5,9 @@ API with `weight_g` (magnitude) and `weight_v` (direction) parameters, and
 
 from __future__ import annotations
 
+import copy
 import warnings
+import weakref
 from typing import Any, TypeVar
 
 from ... import ops
@@ -17,14 +19,75 @@ T_module = TypeVar("T_module", bound=Module)
 
 def norm_except_dim(v: Tensor, dim: int) -> Tensor:
     """2-norm of `v` over every dim but `dim`, kept as size-1 dims; a 0-d norm of the whole
-    tensor for dim -1 (PyTorch's convention, which `dim=None` maps to)."""
+    tensor for dim -1 (PyTorch's convention, which `dim=None` maps to). Any other dim
+    outside [-ndim, ndim) is PyTorch's IndexError."""
     if dim == -1:
         return ops.norm(v)
-    keep = dim % v.ndim
-    return ops.norm(v, 2, tuple(d for d in range(v.ndim) if d != keep), keepdim=True)
+    n = max(v.ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    if v.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    keep = dim % n
+    if v.shape[keep] == 0:
+        # PyTorch views v as (v.shape[dim], -1), or (-1, v.shape[-1]) for the last dim
+        # named by its positive index, and a -1 beside a 0 is ambiguous
+        view = "[-1, 0]" if dim == v.ndim - 1 and dim != 0 else "[0, -1]"
+        raise RuntimeError(
+            f"cannot reshape tensor of 0 elements into shape {view} because the unspecified "
+            "dimension size -1 can be any value and is ambiguous"
+        )
+    rest = tuple(d for d in range(v.ndim) if d != keep)
+    if not rest:  # a 1-d v: the norm of each element alone
+        return ops.abs(v)
+    return ops.norm(v, 2, rest, keepdim=True)
 
 
-class WeightNorm:
+_DEEPCOPY_NON_LEAF = (
+    "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+    "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+    "because of a torch.nn.utils.weight_norm usage, see "
+    "https://github.com/pytorch/pytorch/pull/103001"
+)
+
+
+class _ReparamHook:
+    """What the weight_norm and spectral_norm hooks share: a weak reference to their module,
+    so that deep-copying the module fails as PyTorch's does while the computed `<name>`
+    attribute is a graph node (PyTorch's RuntimeError; a leaf, as before the first forward
+    of spectral_norm or after one under no_grad, copies). The reference is not pickled."""
+
+    name: str
+    _module: Any = None
+
+    def _bind(self, module: Module) -> None:
+        self._module = weakref.ref(module)
+
+    def _rebind(self, module: Module) -> None:
+        """Bind to the module running the hook if not bound to it (an unpickled hook)."""
+        if self._module is None or self._module() is not module:
+            self._bind(module)
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        module = self._module() if self._module is not None else None
+        value = module.__dict__.get(self.name) if module is not None else None
+        if isinstance(value, Tensor) and not value.is_leaf:
+            raise RuntimeError(_DEEPCOPY_NON_LEAF)
+        new = copy.copy(self)
+        memo[id(self)] = new
+        if module is not None:  # the copy serves the module's copy, when that is what runs
+            new._bind(memo.get(id(module), module))
+        return new
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_module", None)
+        return state
+
+
+class WeightNorm(_ReparamHook):
     """The forward pre-hook; also holds the settings remove_weight_norm needs."""
 
     def __init__(self, name: str, dim: int | None) -> None:
@@ -50,11 +113,14 @@ class WeightNorm:
                 )
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
+        # before the parameter goes: a bad dim (PyTorch's IndexError) leaves the module whole
+        g = norm_except_dim(weight, fn.dim).data
         del module._parameters[name]
-        module.register_parameter(name + "_g", Parameter(norm_except_dim(weight, fn.dim).data))
+        module.register_parameter(name + "_g", Parameter(g))
         module.register_parameter(name + "_v", Parameter(weight.data))
         setattr(module, name, fn.compute_weight(module))
         module.register_forward_pre_hook(fn)
+        fn._bind(module)
         return fn
 
     def remove(self, module: Module) -> None:
@@ -65,6 +131,7 @@ class WeightNorm:
         setattr(module, self.name, Parameter(weight.data))
 
     def __call__(self, module: Module, inputs: Any) -> None:
+        self._rebind(module)
         setattr(module, self.name, self.compute_weight(module))
 
 
