@@ -29,6 +29,7 @@ from . import (
     viz,
 )
 from ._compile import compile  # noqa: A004 - torch.compile
+from ._tensor_str import get_printoptions, set_printoptions
 from .amp import autocast, is_autocast_enabled
 from .autograd import (
     Function,
@@ -182,12 +183,16 @@ from .ops.special import (
     digamma,
     erfc,
     erfinv,
+    i0,
     lgamma,
     logit,
     polygamma,
     sinc,
     xlogy,
 )
+from .ops.special import gammainc as igamma
+from .ops.special import gammaincc as igammac
+from .ops.special import multigammaln as mvlgamma
 from .ops.structural import (
     atleast_1d,
     atleast_2d,

@@ -347,14 +347,9 @@ class Tensor:
         return self.shape[0]
 
     def __repr__(self) -> str:
-        extra = ""
-        if self.creator is not None:
-            extra = f", grad_fn=<{type(self.creator).__name__}>"
-        elif self.requires_grad:
-            extra = ", requires_grad=True"
-        dev = "" if self.device == "cpu" else ", device='cuda'"
-        body = np.array2string(as_numpy(self._data), separator=", ", prefix="tensor(")
-        return f"tensor({body}, dtype={self.dtype}{dev}{extra})"
+        from . import _tensor_str  # PyTorch's printing rules and print options
+
+        return _tensor_str.tensor_repr(self)
 
     def __hash__(self) -> int:
         return id(self)
@@ -1201,6 +1196,58 @@ class Tensor:
 
     def xlogy(self, other: Any) -> Tensor:
         return _ops().xlogy(self, other)
+
+    # ---- special functions (mg.special / ops.special), as torch.Tensor's methods
+    def i0(self) -> Tensor:
+        return _ops().special.i0(self)
+
+    def igamma(self, other: Tensor) -> Tensor:
+        return _ops().special.gammainc(self, other)
+
+    def igammac(self, other: Tensor) -> Tensor:
+        return _ops().special.gammaincc(self, other)
+
+    def mvlgamma(self, p: int) -> Tensor:
+        return _ops().special.multigammaln(self, p)
+
+    def i0_(self) -> Tensor:
+        return self._float_write_("i0_", _ops().special.i0)
+
+    def igamma_(self, other: Tensor) -> Tensor:
+        return self._float_write_("igamma_", lambda t: _ops().special.gammainc(t, other))
+
+    def igammac_(self, other: Tensor) -> Tensor:
+        return self._float_write_("igammac_", lambda t: _ops().special.gammaincc(t, other))
+
+    def mvlgamma_(self, p: int) -> Tensor:
+        return self._float_write_("mvlgamma_", lambda t: _ops().special.multigammaln(t, p))
+
+    def erf_(self) -> Tensor:
+        return self._float_write_("erf_", _ops().erf)
+
+    def erfc_(self) -> Tensor:
+        return self._float_write_("erfc_", _ops().special.erfc)
+
+    def erfinv_(self) -> Tensor:
+        return self._float_write_("erfinv_", _ops().special.erfinv)
+
+    def lgamma_(self) -> Tensor:
+        return self._float_write_("lgamma_", _ops().special.lgamma)
+
+    def digamma_(self) -> Tensor:
+        return self._float_write_("digamma_", _ops().special.digamma)
+
+    def polygamma_(self, n: int) -> Tensor:
+        return self._float_write_("polygamma_", lambda t: _ops().special.polygamma(n, t))
+
+    def sinc_(self) -> Tensor:
+        return self._float_write_("sinc_", _ops().special.sinc)
+
+    def logit_(self, eps: float | None = None) -> Tensor:
+        return self._float_write_("logit_", lambda t: _ops().special.logit(t, eps))
+
+    def xlogy_(self, other: Any) -> Tensor:
+        return self._float_write_("xlogy_", lambda t: _ops().special.xlogy(t, other))
 
     def isnan(self) -> Tensor:
         return _ops().isnan(self)

@@ -27,7 +27,7 @@ def test_shape_and_size_are_size_as_pytorch():
         assert repr(s) == "minigrad.Size([2, 3, 4])" and str(s) == repr(s)
     assert x.size(1) == 3 and type(x.size(-1)) is int
     # in an f-string (every error message) a shape reads as the tuple
-    assert f"{x.shape}" == "(2, 3, 4)" and "{}".format(x.size()) == "(2, 3, 4)"
+    assert f"{x.shape}" == "(2, 3, 4)" and format(x.size()) == "(2, 3, 4)"
     with pytest.raises(ValueError, match=r"matmul of shapes \(2, 2, 3\) and \(3, 3, 1\)"):
         mg.zeros(2, 2, 3) @ mg.zeros(3, 3, 1)  # a broadcast failure inside NumPy
     assert type(mg.zeros(()).shape) is mg.Size and mg.zeros(()).shape == ()

@@ -92,7 +92,8 @@ def test_numpy_on_requires_grad_tensor_errors():
 
 
 def test_repr():
-    assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.], dtype=float32)"
+    assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"  # float32 is the default: unnamed
+    assert repr(mg.tensor([1.0], dtype=mg.float64)) == "tensor([1.], dtype=minigrad.float64)"
     assert "requires_grad=True" in repr(mg.tensor([1.0], requires_grad=True))
     assert "grad_fn=<Mul>" in repr(mg.tensor([1.0], requires_grad=True) * 2)
 
