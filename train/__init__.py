@@ -1,6 +1,7 @@
 import sys as _sys
 
 if _sys.argv[:1] == ["-m"]:  # python -m train.<job>, while the job loads (imports below)
+    import os as _os
     import signal as _signal
 
     def _stop(signum: int, frame: object) -> None:
@@ -9,7 +10,10 @@ if _sys.argv[:1] == ["-m"]:  # python -m train.<job>, while the job loads (impor
         )
         name = _signal.Signals(signum).name
         print(f"{job}: interrupted by {name} while starting; nothing was written", file=_sys.stderr)
-        _sys.exit(128 + signum)
+        _sys.stderr.flush()
+        # _exit, not sys.exit: the signal may land inside an import (NumPy's C modules),
+        # where a SystemExit turns into an ImportError and two tracebacks
+        _os._exit(128 + signum)
 
     for _sig in (_signal.SIGINT, _signal.SIGTERM):
         if _signal.getsignal(_sig) is not _signal.SIG_IGN:  # ignored: stays ignored
