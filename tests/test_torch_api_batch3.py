@@ -700,7 +700,6 @@ def test_pool_functions_take_pytorch_positions():
         F.avg_pool2d(x, 3, 2, 1, False, False), TF.avg_pool2d(tx, 3, 2, 1, False, False), rtol=1e-6
     )
     same(F.max_pool2d(x, 3, 2, 1, 1, False, False), TF.max_pool2d(tx, 3, 2, 1, 1, False, False))
-    with pytest.raises(NotImplementedError, match="ceil_mode"):
-        F.avg_pool2d(x, 3, 2, 1, True)
-    with pytest.raises(NotImplementedError, match="return_indices"):
-        F.max_pool2d(x, 2, return_indices=True)
+    # ceil_mode and return_indices are supported (tests/test_nn_round9_layers.py)
+    same(F.avg_pool2d(x, 3, 2, 1, True), TF.avg_pool2d(tx, 3, 2, 1, True), rtol=1e-6)
+    same(F.max_pool2d(x, 2, return_indices=True)[0], TF.max_pool2d(tx, 2, return_indices=True)[0])

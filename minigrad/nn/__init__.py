@@ -3,7 +3,7 @@
 from . import functional, init, parallel, utils
 from .attention import MultiheadAttention
 from .bilinear import Bilinear
-from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .fold import Fold, Unfold
 from .layers import (
     CELU,
@@ -85,21 +85,45 @@ from .layers import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from .misc_layers import (
+    AlphaDropout,
+    ChannelShuffle,
+    CTCLoss,
+    Dropout1d,
+    Dropout3d,
+    FeatureAlphaDropout,
+    MultiLabelMarginLoss,
+    Softmax2d,
+)
 from .module import Module, Parameter
 from .norm import (
     BatchNorm1d,
     BatchNorm2d,
+    BatchNorm3d,
+    CrossMapLRN2d,
     GroupNorm,
     InstanceNorm1d,
     InstanceNorm2d,
     InstanceNorm3d,
     LayerNorm,
+    LocalResponseNorm,
+    RMSNorm,
 )
 from .parallel import DataParallel
 from .pooling import (
     AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
     AvgPool2d,
+    AvgPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
     MaxPool2d,
+    MaxPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
     Upsample,
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
@@ -247,4 +271,28 @@ __all__ = [
     "Softsign",
     "Tanhshrink",
     "Threshold",
+    "BatchNorm3d",
+    "CrossMapLRN2d",
+    "LocalResponseNorm",
+    "RMSNorm",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool3d",
+    "AvgPool3d",
+    "Conv3d",
+    "ConvTranspose3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
+    "AlphaDropout",
+    "ChannelShuffle",
+    "CTCLoss",
+    "Dropout1d",
+    "Dropout3d",
+    "FeatureAlphaDropout",
+    "MultiLabelMarginLoss",
+    "Softmax2d",
 ]

@@ -13,12 +13,13 @@ import numpy as np
 from ..backend import normalize_device
 from ..ops.conv import conv2d, conv_transpose2d, conv_transpose_out_size
 from ..ops.conv1d import conv1d, conv_transpose1d
+from ..ops.nn_conv3d import conv3d, conv_transpose3d
 from ..ops.shape import pad
 from ..tensor import Tensor, zeros
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -301,3 +302,19 @@ class ConvTranspose2d(_ConvTranspose):
     weight `(C, OC/groups, KH, KW)`, bias `(OC,)`."""
 
     conv_t = staticmethod(conv_transpose2d)
+
+
+class Conv3d(_Conv):
+    """3-d convolution. x `(N, C, D, H, W)` or `(C, D, H, W)` -> `(N, OC, OD, OH, OW)`;
+    weight `(OC, C/groups, KD, KH, KW)`, bias `(OC,)`."""
+
+    n = 3
+    conv = staticmethod(conv3d)
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """Transposed 3-d convolution. x `(N, C, D, H, W)` -> `(N, OC, OD, OH, OW)`; weight
+    `(C, OC/groups, KD, KH, KW)`, bias `(OC,)`."""
+
+    n = 3
+    conv_t = staticmethod(conv_transpose3d)

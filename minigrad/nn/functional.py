@@ -8,6 +8,7 @@ probabilities of exactly 0 or 1. Its backward is written with ops, so it is diff
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -17,13 +18,14 @@ from .. import ops, random
 from ..autograd import Function
 from ..backend import get_array_module
 from ..errors import DtypeError, ShapeError, ValueRangeError
-from ..ops import pool
+from ..ops import nn_ctc, nn_pool, pool
 from ..ops.activation import PReLU
 from ..ops.batchnorm import batch_norm
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
 from ..ops.elementwise import Mask, keep_bits, result_dtype
 from ..ops.fold import fold, unfold
+from ..ops.nn_conv3d import conv3d, conv_transpose3d
 from ..ops.pool import interpolate
 from ..ops.pool1d import (
     adaptive_avg_pool1d,
@@ -447,10 +449,14 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor:
-    """Window maxima (padding counts as -inf), PyTorch's arguments in its order; dilation,
-    ceil_mode and return_indices only at their defaults."""
-    check_max_pool_options("max_pool2d", dilation, ceil_mode, return_indices)
-    return pool.max_pool2d(input, kernel_size, stride, padding)
+    """Window maxima (padding never wins), PyTorch's arguments in its order; with
+    return_indices also the int64 flat position h * W + w of each maximum. Dilation,
+    ceil_mode and indices take the gathering path of ops/nn_pool.py."""
+    if _pool_defaults(dilation, ceil_mode, return_indices):
+        return pool.max_pool2d(input, kernel_size, stride, padding)
+    return nn_pool.max_pool_nd(
+        input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d"
+    )
 
 
 def check_max_pool_options(op: str, dilation: Any, ceil_mode: bool, return_indices: bool) -> None:
@@ -475,9 +481,20 @@ def avg_pool2d(
     divisor_override: int | None = None,
 ) -> Tensor:
     """Window means, PyTorch's arguments in its order (count_include_pad is the 6th);
-    ceil_mode and divisor_override only at their defaults."""
-    check_avg_pool_options("avg_pool2d", ceil_mode, divisor_override)
-    return pool.avg_pool2d(input, kernel_size, stride, padding, count_include_pad)
+    ceil_mode and divisor_override take the slice-sum path of ops/nn_pool.py."""
+    if not ceil_mode and divisor_override is None:
+        return pool.avg_pool2d(input, kernel_size, stride, padding, count_include_pad)
+    return nn_pool.avg_pool_nd(
+        input,
+        2,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        "avg_pool2d",
+    )
 
 
 def check_avg_pool_options(op: str, ceil_mode: bool, divisor_override: int | None) -> None:
@@ -1098,6 +1115,66 @@ def layer_norm(
     if bias is not None:
         y = y + bias
     return y
+
+
+def rms_norm(
+    input: Tensor,
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) over the trailing `normalized_shape` dims, then * weight,
+    as PyTorch's decomposition: float16 computes in float32 and rounds at the end, and
+    eps=None is the machine epsilon of that computation dtype."""
+    x = input
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*{', '.join(str(n) for n in shape)}], but got input of size{list(x.shape)}"
+        )
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(
+            "Expected weight to be of same shape as normalized_shape, but got weight of shape "
+            f"{list(weight.shape)} and normalized_shape = {list(shape)}"
+        )
+    compute = np.float64 if x.dtype == np.float64 else np.float32
+    if eps is None:
+        eps = float(np.finfo(compute).eps)
+    h = x.to(dtype=compute) if x.dtype != compute else x
+    dims = tuple(range(x.ndim - k, x.ndim))
+    y = (
+        h * ops.rsqrt((h * h).mean(dim=dims, keepdim=True) + eps)
+        if k
+        else h * ops.rsqrt(h * h + eps)
+    )
+    if weight is not None:
+        y = y * weight
+    return y.to(dtype=x.dtype) if y.dtype != x.dtype else y
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """x / (k + alpha * mean of x^2 over a window of `size` channels)^beta, the window
+    padded with zeros (size // 2 before, (size - 1) // 2 after), as PyTorch's."""
+    x = input
+    if x.ndim < 3:
+        raise ValueError(
+            f"Expected 3D or higher dimensionality                          input (got {x.ndim} "
+            "dimensions)"
+        )
+    if x.numel() == 0:
+        return x
+    sq = x * x
+    c = x.shape[1]
+    widths = [0, 0] * (x.ndim - 2) + [size // 2, (size - 1) // 2]
+    padded = ops.pad(sq, tuple(widths))
+    total = padded[:, 0:c]
+    for i in range(1, size):  # one shifted slice per window offset
+        total = total + padded[:, i : i + c]
+    return x / (total / size * alpha + k) ** beta
 
 
 # ---------------------------------------------------------------------- distances
@@ -1771,3 +1848,482 @@ __all__ += [
     "threshold",
     "threshold_",
 ]
+
+__all__ += ["local_response_norm", "rms_norm"]
+
+
+# ---------------------------------------------------------------------- 3-d and n-d layers
+def _pool_defaults(dilation: Any, ceil_mode: bool, return_indices: bool) -> bool:
+    """True when a 2-d max pool asks only for what the fast 2-d node does."""
+    dil = (dilation, dilation) if isinstance(dilation, int) else tuple(dilation)
+    return dil in ((1, 1), (1,)) and not ceil_mode and not return_indices
+
+
+def max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = True,
+) -> Any:
+    """max_pool2d that also returns the int64 flat position h * W + w of each maximum."""
+    return nn_pool.max_pool_nd(
+        input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d"
+    )
+
+
+def max_pool3d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """Window maxima over x `(N, C, D, H, W)` or `(C, D, H, W)` (padding never wins); with
+    return_indices, also the flat positions d * H * W + h * W + w."""
+    return nn_pool.max_pool_nd(
+        input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d"
+    )
+
+
+def max_pool3d_with_indices(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = True,
+) -> Any:
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool1d_with_indices(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = True,
+) -> Any:
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def avg_pool3d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """Window means over x `(N, C, D, H, W)` or `(C, D, H, W)`, PyTorch's divisors."""
+    return nn_pool.avg_pool_nd(
+        input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
+    """Average pooling to a fixed (OD, OH, OW) (None keeps a size) for `(N, C, D, H, W)` or
+    `(C, D, H, W)`; separable, so one axis at a time."""
+    x = input
+    if x.ndim not in (4, 5) or x.dtype.kind != "f":
+        raise RuntimeError(
+            f"adaptive_avg_pool3d(): Expected 4D or 5D float tensor, got {list(x.shape)}"
+        )
+    size = (output_size,) * 3 if isinstance(output_size, int | None) else tuple(output_size)
+    if len(size) != 3:
+        raise RuntimeError(f"adaptive_avg_pool3d: output_size must be 3 ints, got {output_size}")
+    d, h, w = x.shape[-3:]
+    od, oh, ow = (n if o is None else int(o) for o, n in zip(size, (d, h, w), strict=True))
+    if (od, oh, ow) == (d, h, w):
+        return clone(x)
+    y = x
+    if od != d:
+        y = _adaptive_mean(y.transpose(-3, -2), -2, od).transpose(-3, -2)
+    if oh != h:
+        y = _adaptive_mean(y, -2, oh)
+    if ow != w:
+        y = _adaptive_mean(y, -1, ow)
+    return y
+
+
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max pooling to a fixed (OD, OH, OW); with return_indices also the flat positions."""
+    return nn_pool.adaptive_max_pool_nd(
+        input, 3, output_size, return_indices, "adaptive_max_pool3d"
+    )
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any, return_indices=True):
+    return adaptive_max_pool1d(input, output_size, return_indices)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any, return_indices=True):
+    return adaptive_max_pool2d(input, output_size, return_indices)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any, return_indices=True):
+    return adaptive_max_pool3d(input, output_size, return_indices)
+
+
+def _max_unpool(n: int, input, indices, kernel_size, stride, padding, output_size) -> Tensor:
+    return nn_pool.max_unpool_nd(
+        input, indices, n, kernel_size, stride, padding, output_size, f"max_unpool{n}d"
+    )
+
+
+def max_unpool1d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    output_size: Any = None,
+) -> Tensor:
+    """Undo max_pool1d: zeros with each value at its index; x `(N, C, L)` or `(C, L)`."""
+    return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    output_size: Any = None,
+) -> Tensor:
+    """Undo max_pool2d: zeros with each value at its flat index h * W + w."""
+    return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    output_size: Any = None,
+) -> Tensor:
+    """Undo max_pool3d: zeros with each value at its flat index."""
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
+
+
+def _lp_pool(n: int, x: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool):
+    k = (kernel_size,) * n if isinstance(kernel_size, int) else tuple(kernel_size)
+    if n == 1:
+        out = avg_pool1d(x.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    else:
+        out = nn_pool.avg_pool_nd(
+            x.pow(norm_type), n, kernel_size, stride, 0, ceil_mode, op=f"avg_pool{n}d"
+        )
+    return (ops.sign(out) * relu(ops.abs(out))).mul(float(np.prod(k))).pow(1.0 / norm_type)
+
+
+def lp_pool1d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+) -> Tensor:
+    """(sum of x^p over each window)^(1/p), as PyTorch's: p-th powers averaged, then scaled
+    by the window size (a negative average of odd powers gives 0)."""
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+) -> Tensor:
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+) -> Tensor:
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def _feature_dropout(x: Tensor, p: float, training: bool, name: str) -> Tensor:
+    return _dropout(x, p, training, x.shape[:2] + (1,) * (x.ndim - 2), name)
+
+
+def dropout1d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels of x `(N, C, L)` or `(C, L)`: one draw per channel."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if inplace and training and p != 0:
+        return _in_place(input, "dropout1d_", lambda t: dropout1d(t, p, training))
+    x = input
+    if x.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs)."
+        )
+    if x.ndim == 2:
+        return _feature_dropout(x.unsqueeze(0), p, training, "dropout1d").squeeze(0)
+    return _feature_dropout(x, p, training, "dropout1d")
+
+
+def dropout3d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels of x `(N, C, D, H, W)` or `(C, D, H, W)`: one draw per channel."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if inplace and training and p != 0:
+        return _in_place(input, "dropout3d_", lambda t: dropout3d(t, p, training))
+    x = input
+    if x.ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {x.ndim}-D input to dropout3d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            "warning, please use dropout instead. Note that dropout3d exists to provide "
+            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 4D or 5D inputs).",
+            UserWarning,
+            stacklevel=2,
+        )
+    if x.ndim != 5:
+        return _feature_dropout(x.unsqueeze(0), p, training, "dropout3d").squeeze(0)
+    return _feature_dropout(x, p, training, "dropout3d")
+
+
+_ALPHA_DROPOUT_VALUE = 1.7580993408473766  # selu's scale * alpha: the value a dropped unit takes
+
+
+def _alpha_dropout(x: Tensor, p: float, training: bool, mask_shape: tuple) -> Tensor:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return x
+    xp = get_array_module(x._data)
+    if p == 1.0:
+        return ops.scale(x, xp.zeros((), dtype=x.dtype))
+    rdtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float32
+    keep = (random.rand(mask_shape, rdtype, x.device) < (1.0 - p)).astype(x.dtype)
+    a = 1.0 / math.sqrt((_ALPHA_DROPOUT_VALUE**2 * p + 1) * (1 - p))
+    shift = (keep - 1) * (_ALPHA_DROPOUT_VALUE * a) + _ALPHA_DROPOUT_VALUE * a * p
+    return ops.scale(x, keep * x.dtype.type(a)) + Tensor._make(shift.astype(x.dtype), False)
+
+
+def alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
+    """Dropout for SELU networks: a dropped unit takes selu's negative saturation, and an
+    affine map keeps mean and variance, as PyTorch's."""
+    if inplace and training and p != 0:
+        return _in_place(input, "alpha_dropout_", lambda t: alpha_dropout(t, p, training))
+    return _alpha_dropout(input, p, training, input.shape)
+
+
+def feature_alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
+    """alpha_dropout with one draw per (N, C) channel."""
+    if inplace and training and p != 0:
+        return _in_place(
+            input, "feature_alpha_dropout_", lambda t: feature_alpha_dropout(t, p, training)
+        )
+    x = input
+    return _alpha_dropout(x, p, training, x.shape[:2] + (1,) * (x.ndim - 2))
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """(N, C, *) with the channels regrouped: (N, g, C/g, *) -> (N, C/g, g, *)."""
+    x = input
+    if x.ndim < 3:
+        raise RuntimeError(
+            f"channel_shuffle expects input to have at least 3 dimensions, but got input with "
+            f"sizes {list(x.shape)}"
+        )
+    if groups <= 0:
+        raise RuntimeError(
+            f"Number of groups to divide channels in must be positive. Value of groups:{groups}"
+        )
+    c = x.shape[1]
+    if c % groups:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups."
+        )
+    rest = tuple(x.shape[2:])
+    y = x.reshape((x.shape[0], groups, c // groups) + rest).transpose(1, 2)
+    return y.reshape(x.shape)
+
+
+native_channel_shuffle = channel_shuffle
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distances between the rows of x `(N, M)`, pairs i < j in row-major order:
+    `(N (N - 1) / 2,)`."""
+    x = input
+    if x.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    i, j = np.triu_indices(x.shape[0], 1)
+    xp = get_array_module(x._data)
+    diff = ops.getitem(x, xp.asarray(i)) - ops.getitem(x, xp.asarray(j))
+    from ..linalg import vector_norm  # linalg builds on the package; import at call time
+
+    return vector_norm(diff, p, -1)
+
+
+__all__ += [
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
+    "alpha_dropout",
+    "avg_pool3d",
+    "channel_shuffle",
+    "conv3d",
+    "conv_transpose3d",
+    "dropout1d",
+    "dropout3d",
+    "feature_alpha_dropout",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d",
+    "max_pool3d_with_indices",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "native_channel_shuffle",
+    "pdist",
+]
+
+
+def _lengths(v: Any, n: int, name: str) -> np.ndarray:
+    arr = np.asarray(v._data if isinstance(v, Tensor) else v).reshape(-1)
+    if arr.dtype.kind not in "iu":
+        raise RuntimeError(f"ctc_loss: {name} must be integers, got {arr.dtype}")
+    if arr.size != n:
+        raise RuntimeError(f"{name} must be of size batch_size")
+    return arr.astype(np.int64)
+
+
+def ctc_loss(
+    log_probs: Tensor,
+    targets: Any,
+    input_lengths: Any,
+    target_lengths: Any,
+    blank: int = 0,
+    reduction: str = "mean",
+    zero_infinity: bool = False,
+) -> Tensor:
+    """Connectionist temporal classification loss, as PyTorch's: log_probs `(T, N, C)` (or
+    `(T, C)`), targets `(N, S)` padded or 1-d concatenated, lengths `(N,)`. 'mean' divides
+    each loss by its target length, then averages over the batch."""
+    _check_reduction(reduction, "ctc_loss")
+    lp = log_probs
+    unbatched = lp.ndim == 2
+    if unbatched:
+        lp = lp.unsqueeze(1)
+    if lp.ndim != 3:
+        raise RuntimeError(f"ctc_loss: expected log_probs (T, N, C), got {list(log_probs.shape)}")
+    t_max, n, c = lp.shape
+    tgt = np.asarray(targets._data if isinstance(targets, Tensor) else targets)
+    if unbatched:
+        tgt = tgt.reshape(1, -1)
+    il = _lengths(input_lengths, n, "input_lengths")
+    tl = _lengths(target_lengths, n, "target_lengths")
+    if not 0 <= blank < c:
+        raise RuntimeError("blank must be in label range")
+    if (il > t_max).any() or (il < 0).any():
+        bad = int(il[(il > t_max) | (il < 0)][0])
+        raise RuntimeError(
+            f"Expected input_lengths to have value at most {t_max}, but got value {bad} (while "
+            "checking arguments for ctc_loss_cpu)"
+        )
+    s_max = int(tl.max()) if n else 0
+    padded = np.zeros((n, s_max), dtype=np.int64)
+    if tgt.ndim == 1 and not unbatched:  # concatenated targets
+        if tgt.size < tl.sum():
+            raise RuntimeError("ctc_loss: targets are shorter than the sum of target_lengths")
+        starts = np.concatenate([[0], np.cumsum(tl)[:-1]]).astype(np.int64)
+        k = np.arange(s_max)
+        take = k[None, :] < tl[:, None]
+        padded[take] = tgt[(starts[:, None] + k[None, :])[take]]
+    else:
+        if tgt.shape[1] < s_max:
+            raise RuntimeError(
+                f"Expected tensor to have size at least {s_max} at dimension 1, but got size "
+                f"{tgt.shape[1]} for argument #2 'targets' (while checking arguments for "
+                "ctc_loss_cpu)"
+            )
+        padded[:] = tgt[:, :s_max]
+    labels = np.full((n, 2 * s_max + 1), blank, dtype=np.int64)
+    labels[:, 1::2] = np.clip(padded, 0, c - 1)
+    xp = get_array_module(lp._data)
+    nll = nn_ctc.ctc_nll(
+        lp, xp.asarray(labels), xp.asarray(il), xp.asarray(tl), blank, zero_infinity
+    )
+    if unbatched:
+        nll = nll.squeeze(0)
+    if reduction == "none":
+        return nll
+    if reduction == "sum":
+        return nll.sum()
+    div = xp.asarray(np.maximum(tl, 1).astype(lp.dtype))
+    if unbatched:
+        div = div.reshape(())
+    return (nll / Tensor._make(div, False)).mean()
+
+
+def multilabel_margin_loss(
+    input: Tensor,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C;
+    target `(N, C)` (or `(C,)`) holds class indices up to the first -1."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "multilabel_margin_loss")
+    x = input
+    unbatched = x.ndim <= 1
+    if x.ndim > 2:
+        raise RuntimeError(
+            f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(x.shape)}"
+        )
+    x2 = x.reshape(1, -1) if unbatched else x
+    t = np.asarray(target._data if isinstance(target, Tensor) else target)
+    if t.shape != tuple(x.shape):
+        raise RuntimeError(
+            f"inconsistent target size: {list(t.shape)} for input of size: {list(x.shape)}"
+        )
+    t = t.reshape(x2.shape).astype(np.int64)
+    n, c = x2.shape
+    valid = np.cumprod(t >= 0, axis=1).astype(bool)  # slots before the first -1
+    if (t[valid] >= c).any():
+        raise RuntimeError("multilabel_margin_loss: target index out of range")
+    idx = np.where(valid, t, 0)
+    is_target = np.zeros((n, c), dtype=bool)
+    rows = np.repeat(np.arange(n), c)[valid.reshape(-1)]
+    is_target[rows, t[valid]] = True
+    xp = get_array_module(x2._data)
+    xy = ops.gather(x2, 1, xp.asarray(idx))  # (N, S)
+    z = relu(1.0 - xy.unsqueeze(2) + x2.unsqueeze(1))  # (N, S, C)
+    w = (valid[:, :, None] & ~is_target[:, None, :]).astype(x2.dtype)
+    loss = (z * Tensor._make(xp.asarray(w), False)).sum((1, 2)) / c
+    if unbatched:
+        loss = loss.squeeze(0)
+    return _reduce(loss, reduction)
+
+
+__all__ += ["ctc_loss", "multilabel_margin_loss"]

@@ -536,8 +536,8 @@ class _Loss(Module):
         super().__init__()
         self.reduction = F.legacy_reduction(size_average, reduce, reduction)
 
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
+    def extra_repr(self) -> str:  # PyTorch's losses show no settings
+        return ""
 
 
 class _WeightedLoss(_Loss):
@@ -1413,7 +1413,7 @@ class ZeroPad1d(ConstantPad1d):
         super().__init__(padding, 0.0)
 
     def extra_repr(self) -> str:
-        return f"padding={self.padding}"
+        return f"{self.padding}"
 
 
 class ZeroPad2d(ConstantPad2d):
@@ -1421,7 +1421,7 @@ class ZeroPad2d(ConstantPad2d):
         super().__init__(padding, 0.0)
 
     def extra_repr(self) -> str:
-        return f"padding={self.padding}"
+        return f"{self.padding}"
 
 
 class ZeroPad3d(ConstantPad3d):
@@ -1429,7 +1429,7 @@ class ZeroPad3d(ConstantPad3d):
         super().__init__(padding, 0.0)
 
     def extra_repr(self) -> str:
-        return f"padding={self.padding}"
+        return f"{self.padding}"
 
 
 class PixelShuffle(Module):

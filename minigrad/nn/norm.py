@@ -9,11 +9,12 @@ import numpy as np
 from ..autograd import no_grad
 from ..backend import normalize_device
 from ..ops.batchnorm import batch_norm
+from ..ops.nn_lrn import cross_map_lrn2d
 from ..tensor import Tensor, ones, zeros
 from . import functional as F
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]
 
 
 class _BatchNorm(Module):
@@ -36,6 +37,8 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
         device: Any = None,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -44,7 +47,10 @@ class _BatchNorm(Module):
         dev = normalize_device(device)
         if affine:
             self.weight = Parameter(ones(num_features, dtype=dt, device=dev))
-            self.bias = Parameter(zeros(num_features, dtype=dt, device=dev))
+            if bias:
+                self.bias = Parameter(zeros(num_features, dtype=dt, device=dev))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -65,6 +71,14 @@ class _BatchNorm(Module):
                 self.running_mean.zero_()
                 self.running_var.fill_(1.0)
                 self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        with no_grad():
+            if self.weight is not None:
+                self.weight.fill_(1.0)
+            if self.bias is not None:
+                self.bias.zero_()
 
     def forward(self, input: Tensor) -> Tensor:
         x = input
@@ -109,6 +123,12 @@ class BatchNorm2d(_BatchNorm):
     """Batch norm over x `(N, C, H, W)`; weight, bias and running stats `(C,)`."""
 
     _dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over x `(N, C, D, H, W)`; weight, bias and running stats `(C,)`."""
+
+    _dims = (5,)
 
 
 class LayerNorm(Module):
@@ -171,6 +191,8 @@ class GroupNorm(Module):
         affine: bool = True,
         device: Any = None,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         if num_channels % num_groups:
@@ -181,15 +203,19 @@ class GroupNorm(Module):
         dev = normalize_device(device)
         if affine:
             self.weight = Parameter(ones(num_channels, dtype=dt, device=dev))
-            self.bias = Parameter(zeros(num_channels, dtype=dt, device=dev))
+            if bias:
+                self.bias = Parameter(zeros(num_channels, dtype=dt, device=dev))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            with no_grad():
+        with no_grad():
+            if self.weight is not None:
                 self.weight.fill_(1.0)
+            if self.bias is not None:
                 self.bias.zero_()
 
     def forward(self, input: Tensor) -> Tensor:
@@ -216,8 +242,12 @@ class _InstanceNorm(_BatchNorm):
         track_running_stats: bool = False,
         device: Any = None,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
 
     def forward(self, input: Tensor) -> Tensor:
         x = input
@@ -263,4 +293,75 @@ class InstanceNorm3d(_InstanceNorm):
     _dims = (4,)
 
 
-__all__ += ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
+class RMSNorm(Module):
+    """Root-mean-square norm over the trailing `normalized_shape` dims, times weight (1s,
+    `elementwise_affine`); eps=None is the machine epsilon of the input's dtype."""
+
+    def __init__(
+        self,
+        normalized_shape: Any,
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            dt = np.float32 if dtype is None else np.dtype(dtype)
+            dev = normalize_device(device)
+            self.weight = Parameter(ones(self.normalized_shape, dtype=dt, device=dev))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            with no_grad():
+                self.weight.fill_(1.0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class LocalResponseNorm(Module):
+    """Divide each value by (k + alpha * mean of squares over `size` neighbouring channels)
+    ** beta: x `(N, C, *)`."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(LocalResponseNorm):
+    """PyTorch's legacy cross-channel LRN on x `(N, C, H, W)` (its running channel window)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1):
+        super().__init__(size, alpha, beta, k)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return cross_map_lrn2d(input, self.size, self.alpha, self.beta, self.k)
+
+
+__all__ += [
+    "CrossMapLRN2d",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LocalResponseNorm",
+    "RMSNorm",
+]

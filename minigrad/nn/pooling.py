@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ops.pool import avg_pool2d, interpolate, max_pool2d
+from ..ops.pool import interpolate
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -19,10 +19,12 @@ __all__ = [
 ]
 
 
-class MaxPool2d(Module):
-    """Window maxima: x `(N, C, H, W)` -> `(N, C, OH, OW)`; stride defaults to the kernel.
-    PyTorch's arguments in its order; dilation, return_indices and ceil_mode only at their
-    defaults."""
+class _MaxPoolNd(Module):
+    """Window maxima over the last `n` dims; stride defaults to the kernel. PyTorch's
+    arguments, stored settings and repr; with return_indices, forward also gives the
+    int64 flat position of each maximum."""
+
+    n = 2
 
     def __init__(
         self,
@@ -34,21 +36,45 @@ class MaxPool2d(Module):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__()
-        F.check_max_pool_options("MaxPool2d", dilation, ceil_mode, return_indices)
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, input: Tensor) -> Tensor:
-        return max_pool2d(input, self.kernel_size, self.stride, self.padding)
+    def forward(self, input: Tensor) -> Any:
+        fn = F.max_pool2d if self.n == 2 else F.max_pool3d
+        return fn(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
 
     def extra_repr(self) -> str:
-        stride = self.kernel_size if self.stride is None else self.stride
-        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
 
 
-class AvgPool2d(Module):
-    """Window means: x `(N, C, H, W)` -> `(N, C, OH, OW)`; stride defaults to the kernel.
-    PyTorch's arguments in its order; ceil_mode and divisor_override only at their
-    defaults."""
+class MaxPool2d(_MaxPoolNd):
+    """Window maxima: x `(N, C, H, W)` or `(C, H, W)` -> `(..., OH, OW)`."""
+
+
+class MaxPool3d(_MaxPoolNd):
+    """Window maxima: x `(N, C, D, H, W)` or `(C, D, H, W)` -> `(..., OD, OH, OW)`."""
+
+    n = 3
+
+
+class _AvgPoolNd(Module):
+    """Window means over the last `n` dims; stride defaults to the kernel. PyTorch's
+    arguments, stored settings and repr."""
+
+    n = 2
 
     def __init__(
         self,
@@ -60,18 +86,35 @@ class AvgPool2d(Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
-        F.check_avg_pool_options("AvgPool2d", ceil_mode, divisor_override)
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        self.count_include_pad = count_include_pad
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        return avg_pool2d(
-            input, self.kernel_size, self.stride, self.padding, self.count_include_pad
+        fn = F.avg_pool2d if self.n == 2 else F.avg_pool3d
+        return fn(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
         )
 
     def extra_repr(self) -> str:
-        stride = self.kernel_size if self.stride is None else self.stride
-        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """Window means: x `(N, C, H, W)` or `(C, H, W)` -> `(..., OH, OW)`."""
+
+
+class AvgPool3d(_AvgPoolNd):
+    """Window means: x `(N, C, D, H, W)` or `(C, D, H, W)` -> `(..., OD, OH, OW)`."""
+
+    n = 3
 
 
 class Upsample(Module):
@@ -87,7 +130,12 @@ class Upsample(Module):
         recompute_scale_factor: bool | None = None,
     ) -> None:
         super().__init__()
-        self.size, self.scale_factor = size, scale_factor
+        self.size = size
+        # kept as floats, as PyTorch's (its repr shows scale_factor=2.0)
+        if isinstance(scale_factor, tuple | list):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
         self.mode, self.align_corners = mode, align_corners
         self.recompute_scale_factor = recompute_scale_factor
 
@@ -134,3 +182,118 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Average pooling to a fixed (OD, OH, OW): `(N, C, D, H, W)` or `(C, D, H, W)`."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(Module):
+    """Max pooling to a fixed (OD, OH, OW) (None keeps that size), and the flat positions
+    of the maxima with return_indices."""
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input: Tensor) -> Any:
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class _MaxUnpoolNd(Module):
+    """Undo a max pool: zeros of the pooled-from size with each value at its index.
+    Settings kept as n-tuples, as PyTorch's."""
+
+    n = 2
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+
+        def tup(v: Any) -> tuple[int, ...]:
+            return (v,) * self.n if isinstance(v, int) else tuple(v)
+
+        self.kernel_size = tup(kernel_size)
+        self.stride = tup(stride if stride is not None else kernel_size)
+        self.padding = tup(padding)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
+        fn = (F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)[self.n - 1]
+        return fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Undo MaxPool1d: x `(N, C, L)` or `(C, L)` and its indices."""
+
+    n = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Undo MaxPool2d: x `(N, C, H, W)` or `(C, H, W)` and its flat indices."""
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Undo MaxPool3d: x `(N, C, D, H, W)` or `(C, D, H, W)` and its flat indices."""
+
+    n = 3
+
+
+class _LPPoolNd(Module):
+    """Power-average pooling: (sum of x^p over each window)^(1/p)."""
+
+    n = 2
+
+    def __init__(
+        self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+    ) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size = norm_type, kernel_size
+        self.stride, self.ceil_mode = stride, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        fn = (F.lp_pool1d, F.lp_pool2d, F.lp_pool3d)[self.n - 1]
+        return fn(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(_LPPoolNd):
+    """LP pooling over x `(N, C, L)` or `(C, L)`."""
+
+    n = 1
+
+
+class LPPool2d(_LPPoolNd):
+    """LP pooling over x `(N, C, H, W)` or `(C, H, W)`."""
+
+
+class LPPool3d(_LPPoolNd):
+    """LP pooling over x `(N, C, D, H, W)` or `(C, D, H, W)`."""
+
+    n = 3
+
+
+__all__ += [
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool3d",
+    "AvgPool3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
+]

@@ -59,6 +59,24 @@ class SyncBatchNorm(_BatchNorm):
 
     _dims = (2, 3, 4)
 
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        process_group: Any = None,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
+        self.process_group = process_group
+
     def forward(self, input: Tensor) -> Tensor:
         x = input
         if not self.training or dist.world_size() == 1:
@@ -89,6 +107,8 @@ class SyncBatchNorm(_BatchNorm):
                 module.momentum,
                 module.affine,
                 module.track_running_stats,
+                process_group,
+                bias=module.bias is not None,
             )
             if module.affine:
                 new.weight, new.bias = module.weight, module.bias
@@ -98,7 +118,7 @@ class SyncBatchNorm(_BatchNorm):
             return new
         for name, child in list(module._modules.items()):
             if child is not None:
-                module._modules[name] = cls.convert_sync_batchnorm(child)
+                module._modules[name] = cls.convert_sync_batchnorm(child, process_group)
         return module
 
 

@@ -1,0 +1,267 @@
+"""Pooling in any number of spatial dims, as torch.nn.functional: max pooling with
+dilation, ceil_mode and indices, average pooling with ceil_mode and divisor_override,
+adaptive max pooling, LP pooling and max unpooling, over x `(N, C, *S)` or unbatched
+`(C, *S)`.
+
+Max pooling gathers: each axis gives its window positions `(O_a, K_a)`, their outer
+product the flat positions of every window in PyTorch's scan order (first axis slowest),
+and pool1d's `_gathered_max` picks each window's maximum by PyTorch's rule (the first
+maximum; a NaN wins). The values come out of `gather`, whose gradient is a scatter-add, so
+every order of derivative exists. Average pooling adds one shifted slice per kernel offset
+and divides by PyTorch's per-window count, the outer product of the per-axis counts.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..tensor import Tensor
+from .indexing import scatter
+from .pool1d import _adaptive_windows, _float_input, _gathered_max, pool_out_size
+from .shape import pad, reshape
+
+__all__ = ["adaptive_max_pool_nd", "avg_pool_nd", "max_pool_nd", "max_unpool_nd"]
+
+_WORDS = {1: "one int", 2: "two ints", 3: "three ints"}
+
+
+def _tuple(v: Any, n: int, name: str, op: str) -> tuple[int, ...]:
+    t = (v,) * n if isinstance(v, int) else tuple(v)
+    if len(t) == 1:
+        t = t * n
+    if len(t) != n:
+        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {_WORDS[n]}")
+    return tuple(int(i) for i in t)
+
+
+def _batched(x: Tensor, n: int, op: str) -> tuple[Tensor, bool]:
+    """x as `(N, C, *S)`; True when it came unbatched."""
+    if x.ndim not in (n + 1, n + 2) or any(s == 0 for s in x.shape[-n:]):
+        raise RuntimeError(
+            f"non-empty {n + 1}D or {n + 2}D (batch mode) tensor expected for input"
+            if op.startswith("max")
+            else f"{op}: expected a {n + 1}D or {n + 2}D input with non-zero spatial sizes, "
+            f"got {list(x.shape)}"
+        )
+    return (x.unsqueeze(0), True) if x.ndim == n + 1 else (x, False)
+
+
+def _settings(
+    op: str, x: Tensor, n: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any
+) -> tuple[tuple[int, ...], ...]:
+    k = _tuple(kernel_size, n, "kernel_size", op)
+    no_stride = stride is None or (isinstance(stride, list | tuple) and len(stride) == 0)
+    s = k if no_stride else _tuple(stride, n, "stride", op)
+    p = _tuple(padding, n, "pad", op)
+    d = _tuple(dilation, n, "dilation", op)
+    if min(k) <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_size={k}")
+    if min(s) <= 0:
+        raise RuntimeError("stride should not be zero")
+    if min(d) <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilation={d}")
+    for ka, pa, da in zip(k, p, d, strict=True):
+        if pa < 0 or pa > ((ka - 1) * da + 1) // 2:
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={pa}, "
+                f"kernel_size={ka} and dilation={da}"
+            )
+    return k, s, p, d
+
+
+def _out_sizes(
+    x: Tensor, n: int, k: Any, s: Any, p: Any, d: Any, ceil_mode: bool
+) -> tuple[int, ...]:
+    sizes = x.shape[-n:]
+    out = tuple(pool_out_size(*a, ceil_mode) for a in zip(sizes, k, s, p, d, strict=True))
+    if min(out) < 1:
+        shown = "x".join(str(v) for v in (x.shape[1],) + tuple(sizes))
+        got = "x".join(str(v) for v in (x.shape[1],) + out)
+        raise RuntimeError(
+            f"Given input size: ({shown}). Calculated output size: ({got}). Output size is "
+            "too small"
+        )
+    return out
+
+
+def _flat_windows(axes: list[tuple[np.ndarray, np.ndarray]], sizes: tuple[int, ...]):
+    """Flat positions `(O, S)` and validity of N-d windows from per-axis ones `(O_a, K_a)`:
+    outputs and kernel offsets both in row-major order."""
+    pos, valid = np.zeros((1, 1), dtype=np.int64), np.ones((1, 1), dtype=bool)
+    for (p_a, v_a), n_a in zip(axes, sizes, strict=True):
+        o, k = p_a.shape
+        pos = (pos[:, None, :, None] * n_a + p_a[None, :, None, :]).reshape(-1, pos.shape[1] * k)
+        valid = (valid[:, None, :, None] & v_a[None, :, None, :]).reshape(-1, valid.shape[1] * k)
+    return pos, valid
+
+
+def max_pool_nd(
+    input: Tensor,
+    n: int,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+    op: str = "max_pool3d",
+) -> Any:
+    """Window maxima over the last n dims (padding never wins); with return_indices also the
+    int64 flat position of each maximum within its `(C, *S)` slice, as PyTorch's."""
+    x, unbatched = _batched(input, n, op)
+    _float_input(x, op)
+    k, s, p, d = _settings(op, x, n, kernel_size, stride, padding, dilation)
+    out = _out_sizes(x, n, k, s, p, d, ceil_mode)
+    sizes = tuple(x.shape[-n:])
+    axes = []
+    for a in range(n):
+        pos = np.arange(out[a])[:, None] * s[a] - p[a] + np.arange(k[a])[None, :] * d[a]
+        axes.append((pos, (pos >= 0) & (pos < sizes[a])))
+    pos, valid = _flat_windows(axes, sizes)
+    # an invalid place never wins; any in-range stand-in keeps the flat arithmetic simple
+    pos = np.where(valid, pos, 0)
+    lead = x.shape[:2]
+    y, idx = _gathered_max(reshape(x, lead + (-1,)), pos, valid)
+    y, idx = reshape(y, lead + out), reshape(idx, lead + out)
+    if unbatched:
+        y, idx = y.squeeze(0), idx.squeeze(0)
+    return (y, idx) if return_indices else y
+
+
+def _avg_counts(size: int, k: int, s: int, p: int, out: int, include_pad: bool) -> np.ndarray:
+    """PyTorch's divisor per window along one axis: the window clipped to the padded input,
+    or (without count_include_pad) to the input itself."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    if include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+def avg_pool_nd(
+    input: Tensor,
+    n: int,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+    op: str = "avg_pool3d",
+) -> Tensor:
+    """Window means over the last n dims with PyTorch's divisors."""
+    x, unbatched = _batched(input, n, op)
+    _float_input(x, op)
+    k, s, p, d = _settings(op, x, n, kernel_size, stride, padding, 1)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    out = _out_sizes(x, n, k, s, p, d, ceil_mode)
+    sizes = tuple(x.shape[-n:])
+    # zeros on the left by padding, on the right as far as the last window reads
+    right = [
+        max(0, (o - 1) * sa + ka - sz - pa)
+        for o, sa, ka, sz, pa in zip(out, s, k, sizes, p, strict=True)
+    ]
+    widths = tuple(w for a in reversed(range(n)) for w in (p[a], right[a]))
+    xpad = pad(x, widths) if any(widths) else x
+    total = None
+    for offset in np.ndindex(*k):  # one strided slice per kernel offset
+        index = (slice(None), slice(None)) + tuple(
+            slice(o, o + sa * (m - 1) + 1, sa) for o, sa, m in zip(offset, s, out, strict=True)
+        )
+        part = xpad[index]
+        total = part if total is None else total + part
+    xp = get_array_module(x._data)
+    if divisor_override is not None:
+        y = total / float(divisor_override)
+    else:
+        count = np.ones(out)
+        for a in range(n):
+            c = _avg_counts(sizes[a], k[a], s[a], p[a], out[a], count_include_pad)
+            count = count * c.reshape((-1,) + (1,) * (n - 1 - a))
+        y = total / Tensor._make(xp.asarray(count.astype(x.dtype)), False)
+    return y.squeeze(0) if unbatched else y
+
+
+def adaptive_max_pool_nd(
+    input: Tensor, n: int, output_size: Any, return_indices: bool = False, op: str = ""
+) -> Any:
+    """Max pooling to a fixed output size over the last n dims (None keeps a size); window
+    i spans [floor(i L / O), ceil((i + 1) L / O)) along each axis."""
+    x, unbatched = _batched(input, n, op)
+    _float_input(x, op)
+    size = (output_size,) * n if isinstance(output_size, int | None) else tuple(output_size)
+    if len(size) != n:
+        raise RuntimeError(f"{op}: output_size must be {n} ints, got {output_size}")
+    sizes = tuple(x.shape[-n:])
+    out = tuple(sz if o is None else int(o) for o, sz in zip(size, sizes, strict=True))
+    pos, valid = _flat_windows(
+        [_adaptive_windows(sz, o) for sz, o in zip(sizes, out, strict=True)], sizes
+    )
+    lead = x.shape[:2]
+    y, idx = _gathered_max(reshape(x, lead + (-1,)), pos, valid)
+    y, idx = reshape(y, lead + out), reshape(idx, lead + out)
+    if unbatched:
+        y, idx = y.squeeze(0), idx.squeeze(0)
+    return (y, idx) if return_indices else y
+
+
+def max_unpool_nd(
+    input: Tensor,
+    indices: Tensor,
+    n: int,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    output_size: Any = None,
+    op: str = "max_unpool2d",
+) -> Tensor:
+    """Zeros of the pooled-from size with each value written at its index (a flat position
+    within its `(C, *S)` slice), as PyTorch's; the gradient reads the output's at the
+    indices."""
+    x = input
+    k = _tuple(kernel_size, n, "kernel_size", op)
+    no_stride = stride is None or (isinstance(stride, list | tuple) and len(stride) == 0)
+    s = k if no_stride else _tuple(stride, n, "stride", op)
+    p = _tuple(padding, n, "padding", op)
+    if x.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"{op}: expected a {n + 1}D or {n + 2}D input, got {list(x.shape)}")
+    if tuple(indices.shape) != tuple(x.shape):
+        raise RuntimeError(
+            f"Expected shape of indices to be same as that of the input tensor "
+            f"({list(x.shape)}) but got indices tensor with shape: {list(indices.shape)}"
+        )
+    default = tuple((x.shape[x.ndim - n + a] - 1) * s[a] - 2 * p[a] + k[a] for a in range(n))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(int(v) for v in output_size)
+        if len(out) == n + 2 or (len(out) == n + 1 and x.ndim == n + 1):
+            out = out[-n:]
+        if len(out) != n:
+            raise ValueError(
+                f"output_size should be a sequence containing {n} or {n + 2} elements, but it "
+                f"has a length of '{len(out)}'"
+            )
+        for a in range(n):
+            lo, hi = default[a] - s[a], default[a] + s[a]
+            if not lo < out[a] < hi:
+                raise ValueError(
+                    f'invalid output_size "{list(out)}" (dim {a} must be between {lo} and {hi})'
+                )
+    lead = x.shape[: x.ndim - n]
+    m = math.prod(out)
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.size and (idx.min() < 0 or idx.max() >= m):
+        raise RuntimeError(
+            f"Found an invalid max index: {int(idx.max() if idx.max() >= m else idx.min())} "
+            f"(output volumes are of size {'x'.join(str(o) for o in out)}"
+        )
+    xp = get_array_module(x._data)
+    zeros = Tensor._make(xp.zeros(lead + (m,), dtype=x.dtype), False)
+    flat = scatter(zeros, -1, reshape(indices, lead + (-1,)), reshape(x, lead + (-1,)))
+    return reshape(flat, lead + out)
