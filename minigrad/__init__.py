@@ -10,6 +10,8 @@ import sys
 from . import _openblas  # first of all, before NumPy is imported: see _openblas.py
 
 # isort: split
+import numpy as np
+
 from . import (
     _blas,
     _memory,
@@ -83,7 +85,6 @@ from .ops import (
     cummin,
     cumsum,
     diag,
-    einsum,
     equal,
     erf,
     exp,
@@ -157,6 +158,65 @@ from .ops import (
     unsqueeze,
     where,
 )
+from .ops.extra import (
+    addbmm,
+    addmm,
+    addmv,
+    addr,
+    aminmax,
+    baddbmm,
+    bitwise_and,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+    block_diag,
+    cartesian_prod,
+    combinations,
+    copysign,
+    corrcoef,
+    cov,
+    cross,
+    cumulative_trapezoid,
+    deg2rad,
+    diag_embed,
+    diagflat,
+    dist,
+    einsum,
+    float_power,
+    fmax,
+    fmin,
+    frac,
+    gcd,
+    heaviside,
+    histc,
+    hypot,
+    inner,
+    kron,
+    lcm,
+    ldexp,
+    logaddexp,
+    logaddexp2,
+    logcumsumexp,
+    mode,
+    msort,
+    nanmedian,
+    nanquantile,
+    nextafter,
+    positive,
+    quantile,
+    rad2deg,
+    ravel,
+    rot90,
+    sgn,
+    take,
+    tensordot,
+    trapezoid,
+    trapz,
+    unique_consecutive,
+    vdot,
+)
 from .ops.index_update import index_add, index_put, take_along_dim
 from .ops.moremath import (
     acos,
@@ -177,6 +237,17 @@ from .ops.moremath import (
     tan,
 )
 from .ops.sampling import bernoulli, multinomial, normal
+from .ops.scatter_ops import (
+    diagonal_scatter,
+    index_copy,
+    index_fill,
+    index_reduce,
+    masked_scatter,
+    put,
+    scatter_reduce,
+    select_scatter,
+    slice_scatter,
+)
 from .ops.search import bincount, bucketize, searchsorted
 from .ops.shape import clone
 from .ops.special import (
@@ -286,12 +357,12 @@ def clamp_max(x: Tensor, max) -> Tensor:  # noqa: A002
 celu_, rrelu_, threshold_ = nn.functional.celu_, nn.functional.rrelu_, nn.functional.threshold_
 
 
-def addcmul(x: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
-    return x.addcmul(tensor1, tensor2, value=value)
+def addcmul(x: Tensor, *tensors, value=1) -> Tensor:
+    return x.addcmul(*tensors, value=value)
 
 
-def addcdiv(x: Tensor, tensor1, tensor2, *, value=1) -> Tensor:
-    return x.addcdiv(tensor1, tensor2, value=value)
+def addcdiv(x: Tensor, *tensors, value=1) -> Tensor:
+    return x.addcdiv(*tensors, value=value)
 
 
 def is_nonzero(x: Tensor) -> bool:
@@ -354,13 +425,17 @@ def div(x, other, *, rounding_mode: str | None = None) -> Tensor:
 divide = div
 
 
-def add(x, other, *, alpha=1) -> Tensor:
-    """x + alpha * other."""
+def add(x, other, *old, alpha=1) -> Tensor:
+    """x + alpha * other (also PyTorch's deprecated `add(x, alpha, other)`)."""
+    if old:
+        return x.add(other, *old) if isinstance(x, Tensor) else ops.add(x, old[0], alpha=other)
     return ops.add(x, other, alpha=alpha)
 
 
-def sub(x, other, *, alpha=1) -> Tensor:
-    """x - alpha * other."""
+def sub(x, other, *old, alpha=1) -> Tensor:
+    """x - alpha * other (also PyTorch's deprecated `sub(x, alpha, other)`)."""
+    if old:
+        return x.sub(other, *old) if isinstance(x, Tensor) else ops.sub(x, old[0], alpha=other)
     return ops.sub(x, other, alpha=alpha)
 
 
@@ -396,6 +471,56 @@ floor_divide = ops.floor_divide
 remainder = ops.remainder
 
 
+# round nine: more of PyTorch's function forms and aliases
+ger = outer
+absolute = abs
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+cosine_similarity = nn.functional.cosine_similarity
+pairwise_distance = nn.functional.pairwise_distance
+
+
+def addmv_(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    return input.addmv_(mat, vec, beta=beta, alpha=alpha)
+
+
+def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:  # noqa: A002
+    return input.renorm(p, dim, maxnorm)
+
+
+def vsplit(input: Tensor, indices_or_sections) -> tuple:  # noqa: A002
+    return input.vsplit(indices_or_sections)
+
+
+def hsplit(input: Tensor, indices_or_sections) -> tuple:  # noqa: A002
+    return input.hsplit(indices_or_sections)
+
+
+def dsplit(input: Tensor, indices_or_sections) -> tuple:  # noqa: A002
+    return input.dsplit(indices_or_sections)
+
+
+def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:  # noqa: A002
+    return input.split_with_sizes(split_sizes, dim)
+
+
+def asarray(obj, *, dtype=None, device=None, copy: bool | None = None, requires_grad=False):  # noqa: F811 - the device argument shadows mg.device
+    """obj as a tensor, sharing its memory where it can (as_tensor), or a copy with
+    `copy=True`; `copy=False` refuses a conversion that needs a copy."""
+    if copy is False and isinstance(obj, Tensor):
+        if (dtype is not None and np.dtype(dtype) != obj.dtype) or (
+            device is not None and str(device) != obj.device
+        ):
+            raise ValueError("asarray: the conversion needs a copy, but copy=False")
+    out = as_tensor(obj, dtype=dtype, device=device)
+    if copy:
+        out = tensor(out.detach()._data, dtype=out.dtype, device=out.device)
+    elif isinstance(obj, Tensor) and out is obj and requires_grad != obj.requires_grad:
+        out = obj.detach()
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
 # PyTorch's dtype names, so `t.to(mg.long)` works (last: they shadow builtins here).
 half = float16
 double = float64
@@ -404,6 +529,11 @@ short = int16
 float = float32  # noqa: A001
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
+
+# torch._foreach_add_ and the rest: the op over a list of tensors (minigrad/_foreach.py)
+from ._foreach import OPS as _FOREACH  # noqa: E402
+
+globals().update(_FOREACH)
 
 __version__ = "0.1.0"
 

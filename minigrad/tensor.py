@@ -9,7 +9,9 @@ Operators are one-line calls into `minigrad.ops`.
 
 from __future__ import annotations
 
+import os
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -126,6 +128,38 @@ class RemovableHandle:
 
     def remove(self) -> None:
         self.hooks.pop(self.id, None)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _old_overload(name: str, old: str, new: str) -> None:
+    """PyTorch's warning for a deprecated argument order it still accepts, such as
+    `ema.add_(1 - decay, p)` (the number first), which older GAN code uses."""
+    frame, level = sys._getframe(1), 2  # point the warning at the user's line
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(
+        f"This overload of {name} is deprecated:\n\t{name}({old})\nConsider using one of "
+        f"the following signatures instead:\n\t{name}({new})",
+        UserWarning,
+        stacklevel=level,
+    )
+
+
+def _scale_first(name: str, args: tuple, value: Any) -> tuple:
+    """addcmul/addcdiv's arguments (tensor1, tensor2, value) from either PyTorch order:
+    (tensor1, tensor2, value=v) or the deprecated (v, tensor1, tensor2)."""
+    if len(args) == 3:
+        _old_overload(
+            name,
+            "Number value, Tensor tensor1, Tensor tensor2",
+            "Tensor tensor1, Tensor tensor2, *, Number value = 1",
+        )
+        return args[1], args[2], args[0]
+    if len(args) != 2:
+        raise TypeError(f"{name}() takes 2 tensors (tensor1, tensor2), got {len(args)} arguments")
+    return args[0], args[1], value
 
 
 class Size(tuple):
@@ -641,14 +675,20 @@ class Tensor:
         self._version += 1
         return self
 
-    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+    def add_(self, other: Any, alpha: Any = 1.0) -> Tensor:
+        if isinstance(alpha, Tensor) and not isinstance(other, Tensor):  # (add_(2.0, t))
+            _old_overload("add_", "Number alpha, Tensor other", "Tensor other, *, Number alpha = 1")
+            other, alpha = alpha, other
         if alpha != 1.0:
             other = (
                 other if isinstance(other, Tensor) else Tensor._make(_to_array(other), False)
             ) * alpha
         return self._ufunc_("add_", "add", other)
 
-    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+    def sub_(self, other: Any, alpha: Any = 1.0) -> Tensor:
+        if isinstance(alpha, Tensor) and not isinstance(other, Tensor):  # (sub_(2.0, t))
+            _old_overload("sub_", "Number alpha, Tensor other", "Tensor other, *, Number alpha = 1")
+            other, alpha = alpha, other
         if alpha != 1.0:
             other = (
                 other if isinstance(other, Tensor) else Tensor._make(_to_array(other), False)
@@ -1105,12 +1145,18 @@ class Tensor:
         return self._compare(other, "__rxor__")
 
     # ------------------------------------------------------------------ methods
-    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        """self + alpha * other, as PyTorch's."""
+    def add(self, other: Any, *old: Any, alpha: Any = 1) -> Tensor:
+        """self + alpha * other, as PyTorch's (also its deprecated `add(alpha, other)`)."""
+        if old:
+            _old_overload("add", "Number alpha, Tensor other", "Tensor other, *, Number alpha = 1")
+            (other, alpha) = (old[0], other)
         return _ops().add(self, other, alpha=alpha)
 
-    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        """self - alpha * other, as PyTorch's."""
+    def sub(self, other: Any, *old: Any, alpha: Any = 1) -> Tensor:
+        """self - alpha * other, as PyTorch's (also its deprecated `sub(alpha, other)`)."""
+        if old:
+            _old_overload("sub", "Number alpha, Tensor other", "Tensor other, *, Number alpha = 1")
+            (other, alpha) = (old[0], other)
         return _ops().sub(self, other, alpha=alpha)
 
     def mul(self, other: Any) -> Tensor:
@@ -1711,11 +1757,13 @@ class Tensor:
     def lerp(self, end: Any, weight: Any) -> Tensor:
         return _ops().lerp(self, end, weight)
 
-    def addcmul(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+    def addcmul(self, *tensors: Any, value: float = 1) -> Tensor:
+        tensor1, tensor2, value = _scale_first("addcmul", tensors, value)
         """self + value * tensor1 * tensor2 (PyTorch's order of rounding)."""
         return self + (tensor1 * value) * tensor2
 
-    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+    def addcdiv(self, *tensors: Any, value: float = 1) -> Tensor:
+        tensor1, tensor2, value = _scale_first("addcdiv", tensors, value)
         """self + value * tensor1 / tensor2 (PyTorch's order of rounding)."""
         return self + (tensor1 * value) / tensor2
 
@@ -2042,7 +2090,8 @@ class Tensor:
         self._version += 1
         return self
 
-    def addcmul_(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+    def addcmul_(self, *tensors: Any, value: float = 1) -> Tensor:
+        tensor1, tensor2, value = _scale_first("addcmul_", tensors, value)
         ops = _ops()
         done = self._record_with(
             "addcmul_", lambda b: b + ops.mul(tensor1, value) * tensor2, tensor1, tensor2
@@ -2055,7 +2104,8 @@ class Tensor:
             other = ops.mul(tensor1, value) * tensor2
         return self._ufunc_("addcmul_", "add", other)
 
-    def addcdiv_(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+    def addcdiv_(self, *tensors: Any, value: float = 1) -> Tensor:
+        tensor1, tensor2, value = _scale_first("addcdiv_", tensors, value)
         ops = _ops()
         done = self._record_with(
             "addcdiv_", lambda b: b + ops.mul(tensor1, value) / tensor2, tensor1, tensor2

@@ -1,0 +1,1152 @@
+"""More of PyTorch's functions: the addmm family, tensordot, kron, cross, block_diag,
+rot90, diag_embed, trapezoid, cov, quantile, mode, histc, logaddexp, logcumsumexp,
+hypot, copysign, fmax, gcd, the bitwise ops and their kin.
+
+Most are compositions of minigrad's differentiable ops, so first and second derivatives
+come free; a Function appears only where composing would be wrong (logaddexp at +-inf,
+hypot's overflow, copysign's sign bits) or would loop over a scan (logcumsumexp).
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import warnings
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function, zero_link
+from ..backend import DEFAULT_DTYPE, as_numpy, get_array_module
+from ..errors import ShapeError
+from ..tensor import Tensor, _to_array
+from .elementwise import (
+    Mask,
+    Pow,
+    add,
+    exp,
+    keep_bits,
+    log,
+    mul,
+    power,
+    promote,
+    result_dtype,
+    scale,
+    sub,
+    to_float,
+    where,
+)
+from .indexing import flip, gather, index_select, roll
+from .linalg import einsum as _einsum_str
+from .linalg import matmul
+from .pointwise import lerp, trunc
+from .reduce import (
+    amax,
+    amin,
+    broadcast_to,
+    norm,
+    normalize_dims,
+    reduce_sum,
+    sum_to,
+    values_indices,
+)
+from .shape import cast, cat, clone, getitem, pad, permute, reshape, sort, stack
+from .structural import MedianAll, meshgrid, movedim
+
+aminmax_result = namedtuple("aminmax", ["min", "max"])
+
+
+def _tensor(x: Any, op: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    return x
+
+
+def _zero_like_dtype(x: Tensor) -> Tensor:
+    return Tensor._make(get_array_module(x._data).zeros((), dtype=x.dtype), False)
+
+
+# ---------------------------------------------------------------------- addmm family
+def _same_dtypes(what: str, *tensors: Tensor) -> None:
+    dtypes = [t.dtype for t in tensors]
+    if len(set(dtypes)) > 1:
+        got = " and ".join(str(d) for d in dtypes)
+        raise RuntimeError(f"{what}: expected operands of one dtype, got {got}")
+
+
+def _add_product(what: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) -> Tensor:  # noqa: A002
+    """beta * input + alpha * product, as PyTorch's addmm family: input broadcasts to the
+    product's shape, and with beta = 0 its values (NaN and inf included) are ignored."""
+    try:
+        fits = np.broadcast_shapes(input.shape, product.shape) == product.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{what}: input of shape {input.shape} does not expand to the product's shape "
+            f"{product.shape}"
+        )
+    if product.dtype.kind in "biu":  # PyTorch reads beta and alpha as integers here
+        beta, alpha = builtins.int(beta), builtins.int(alpha)
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        keep = get_array_module(product._data).zeros(product.shape, dtype=bool)
+        return where(keep, broadcast_to(input, product.shape), product)
+    if beta != 1:
+        input = input * beta  # noqa: A001
+    return add(input, product)
+
+
+def _check_dims(what: str, **tensors: Tensor) -> None:
+    for name, (t, nd) in tensors.items():
+        if t.ndim != nd:
+            raise RuntimeError(f"{what}: {name} must be a {nd}-D tensor, got shape {t.shape}")
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """beta * input + alpha * (mat1 @ mat2); mat1 (N, M), mat2 (M, P)."""
+    _check_dims("addmm", mat1=(mat1, 2), mat2=(mat2, 2))
+    _same_dtypes("addmm", input, mat1, mat2)
+    return _add_product("addmm", input, matmul(mat1, mat2), beta, alpha)
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """beta * input + alpha * (mat @ vec); mat (N, M), vec (M,)."""
+    _check_dims("addmv", mat=(mat, 2), vec=(vec, 1))
+    _same_dtypes("addmv", input, mat, vec)
+    return _add_product("addmv", input, matmul(mat, vec), beta, alpha)
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """beta * input + alpha * outer(vec1, vec2)."""
+    _check_dims("addr", vec1=(vec1, 1), vec2=(vec2, 1))
+    _same_dtypes("addr", input, vec1, vec2)
+    product = mul(reshape(vec1, (-1, 1)), reshape(vec2, (1, -1)))
+    return _add_product("addr", input, product, beta, alpha)
+
+
+def _check_batches(what: str, b1: Tensor, b2: Tensor) -> None:
+    _check_dims(what, batch1=(b1, 3), batch2=(b2, 3))
+    if b1.shape[0] != b2.shape[0]:
+        raise RuntimeError(
+            f"{what}: batch1 and batch2 must have the same number of batches, got "
+            f"{b1.shape[0]} and {b2.shape[0]}"
+        )
+
+
+def baddbmm(
+    input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
+) -> Tensor:  # noqa: A002, E501
+    """beta * input + alpha * (batch1 @ batch2); (B, N, M) and (B, M, P)."""
+    _check_batches("baddbmm", batch1, batch2)
+    _same_dtypes("baddbmm", input, batch1, batch2)
+    return _add_product("baddbmm", input, matmul(batch1, batch2), beta, alpha)
+
+
+def addbmm(
+    input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1
+) -> Tensor:  # noqa: A002, E501
+    """beta * input + alpha * sum_b batch1[b] @ batch2[b]."""
+    _check_batches("addbmm", batch1, batch2)
+    _same_dtypes("addbmm", input, batch1, batch2)
+    product = reduce_sum(matmul(batch1, batch2), 0)
+    return _add_product("addbmm", input, product, beta, alpha)
+
+
+# ---------------------------------------------------------------------- products
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
+    """Sum of a * b over the paired dims: `dims` an int (a's last and b's first dims) or
+    two lists of dims. The free dims of a come first, then b's."""
+    if out is not None:
+        raise NotImplementedError("tensordot: out= is not supported")
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > builtins.min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+        if len(da) != len(db):
+            raise RuntimeError("both dimension lists should have same length")
+        da = list(normalize_dims(tuple(da), a.ndim, "tensordot") or ())
+        db = list(normalize_dims(tuple(db), b.ndim, "tensordot") or ())
+    for i, j in zip(da, db, strict=True):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a.shape[i]} in dim "
+                f"{i} and second has size {b.shape[j]} in dim {j}"
+            )
+    _same_dtypes("tensordot", a, b)
+    free_a = [i for i in range(a.ndim) if i not in da]
+    free_b = [j for j in range(b.ndim) if j not in db]
+    k = math.prod(a.shape[i] for i in da)
+    sa, sb = [a.shape[i] for i in free_a], [b.shape[j] for j in free_b]
+    pa = reshape(permute(a, tuple(free_a + da)), (math.prod(sa), k))
+    pb = reshape(permute(b, tuple(db + free_b)), (k, math.prod(sb)))
+    return reshape(matmul(pa, pb), tuple(sa + sb))
+
+
+def kron(a: Tensor, b: Tensor) -> Tensor:
+    """The Kronecker product: a block per element of a, that element times b."""
+    nd = builtins.max(a.ndim, b.ndim)
+    sa = (1,) * (nd - a.ndim) + a.shape
+    sb = (1,) * (nd - b.ndim) + b.shape
+    a2 = reshape(a, tuple(v for n in sa for v in (n, 1)))
+    b2 = reshape(b, tuple(v for n in sb for v in (1, n)))
+    return reshape(mul(a2, b2), tuple(m * n for m, n in zip(sa, sb, strict=True)))
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along `dim`; the two broadcast. Without `dim`, as
+    torch.cross, the first dim of size 3 (with PyTorch's deprecation warning);
+    `linalg.cross` takes -1."""
+    if input.ndim != other.ndim:
+        raise RuntimeError(
+            f"linalg.cross: inputs must have the same number of dimensions, got {input.ndim} "
+            f"and {other.ndim}"
+        )
+    _same_dtypes("cross", input, other)
+    shape = tuple(np.broadcast_shapes(input.shape, other.shape))
+    if dim is None:
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated. Please either "
+            "pass the dim explicitly or simply use torch.linalg.cross.",
+            UserWarning,
+            stacklevel=2,
+        )
+        found = [i for i, n in enumerate(input.shape) if n == 3]
+        if not found:
+            raise RuntimeError(f"no dimension of size 3 in input of shape {input.shape}")
+        d = found[0]
+    else:
+        d = normalize_dims(dim, len(shape), "cross")[0]
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {d} must have length 3. Got {input.shape[d]} and "
+            f"{other.shape[d]}"
+        )
+    a, b = broadcast_to(input, shape), broadcast_to(other, shape)
+    return roll(a, -1, d) * roll(b, -2, d) - roll(a, -2, d) * roll(b, -1, d)
+
+
+def inner(a: Tensor, b: Tensor) -> Tensor:
+    """Sum of a * b over the last dims (a product when either is 0-d)."""
+    if a.ndim == 0 or b.ndim == 0:
+        return mul(a, b)
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(
+            f"inner() the last dimension must match on both input tensors but got shapes "
+            f"{list(a.shape)} and {list(b.shape)}"
+        )
+    return tensordot(a, b, ([-1], [-1]))
+
+
+def vdot(a: Tensor, b: Tensor) -> Tensor:
+    """dot of two 1-D tensors (minigrad has no complex conjugate to take)."""
+    from .structural import dot
+
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    _same_dtypes("vdot", a, b)
+    return dot(a, b)
+
+
+def dist(input: Tensor, other: Tensor, p: Any = 2) -> Tensor:  # noqa: A002
+    """The p-norm of input - other (broadcast)."""
+    diff = sub(input, other)
+    if diff.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"norm(): input dtype should be either floating point or complex. Got {diff.dtype} "
+            "instead."
+        )
+    return norm(diff, p)
+
+
+# ---------------------------------------------------------------------- construction
+def block_diag(*tensors: Tensor) -> Tensor:
+    """The tensors (0-d, 1-d as one row, or 2-d) down the diagonal of one matrix."""
+    if not tensors:
+        return Tensor._make(np.zeros((1, 0), dtype=DEFAULT_DTYPE), False)
+    mats = []
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError(
+                f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} "
+                f"has {t.ndim} dimensions"
+            )
+        mats.append(reshape(t, (1, 1) if t.ndim == 0 else (1, -1)) if t.ndim < 2 else t)
+    dt = result_dtype(*tensors)
+    width = builtins.sum(m.shape[1] for m in mats)
+    rows, col = [], 0
+    for m in mats:
+        w = m.shape[1]
+        rows.append(pad(cast(m, dt), (col, width - col - w)))
+        col += w
+    return cat(rows, 0)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every combination of one element from each 1-D tensor, one per row."""
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    _same_dtypes("meshgrid", *tensors)
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, (-1,)) for g in grids], 1)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:  # noqa: A002
+    """The length-r combinations of a 1-D tensor's elements, one per row, in
+    itertools.combinations' order (`with_replacement`: combinations_with_replacement's)."""
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    xp = get_array_module(input._data)
+    if r == 0:
+        return Tensor._make(xp.zeros((0,), dtype=input.dtype), False)
+    n = input.shape[0]
+    grid = np.indices((n,) * r).reshape(r, -1)  # every r-tuple, in lexicographic order
+    steps = np.diff(grid, axis=0)
+    keep = (steps >= 0 if with_replacement else steps > 0).all(axis=0)
+    idx = grid[:, keep].T
+    picked = index_select(input, 0, xp.asarray(idx.reshape(-1)))
+    return reshape(picked, (idx.shape[0], r))
+
+
+def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:  # noqa: A002
+    """input rotated by k quarter turns in the plane of `dims`, from the first towards
+    the second."""
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = normalize_dims(tuple(dims), input.ndim, "rot90")
+    if d0 == d1:
+        raise RuntimeError(
+            f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}"
+        )
+    k %= 4
+    if k == 1:
+        return flip(input, (d1,)).transpose(d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return flip(input, (d0,)).transpose(d0, d1)
+    return clone(input)
+
+
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: A002
+    """Each vector along input's last dim placed on a diagonal (`offset` above the main
+    one) of a matrix spanning the new dims dim1 and dim2; zeros elsewhere."""
+    if input.ndim == 0:
+        raise RuntimeError("diag_embed: expected a tensor with at least one dimension")
+    nd = input.ndim + 1
+    d1, d2 = normalize_dims((dim1, dim2), nd, "diag_embed")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = input.shape[-1] + builtins.abs(offset)
+    padded = pad(input, (0, offset) if offset >= 0 else (-offset, 0))
+    on = get_array_module(input._data).eye(n, k=offset, dtype=bool)
+    out = where(on, reshape(padded, padded.shape + (1,)), _zero_like_dtype(input))
+    return movedim(out, (-2, -1), (d1, d2))
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:  # noqa: A002
+    """The flattened input on the `offset` diagonal of a square matrix."""
+    return diag_embed(reshape(input, (-1,)), offset)
+
+
+def _spacing(y: Tensor, x: Any, dx: Any, d: int, what: str) -> Any:
+    """The steps along dim d: x's differences (broadcast against y's), or dx (default 1)."""
+    if x is not None and dx is not None:
+        raise TypeError(f"{what}: pass either x or dx, not both")
+    if x is None:
+        return 1 if dx is None else dx
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{what}: x must be a Tensor")
+    n = y.shape[d]
+    if x.ndim == 1:
+        if x.shape[0] != n:
+            raise RuntimeError(
+                f"{what}: There must be one `x` value for each sample point, got {x.shape[0]} "
+                f"and {n}"
+            )
+        x = reshape(x, tuple(n if i == d else 1 for i in range(y.ndim)))
+    m = x.shape[d - y.ndim + x.ndim]
+    idx = (Ellipsis, slice(1, None)) + (slice(None),) * (y.ndim - 1 - d)
+    lo = (Ellipsis, slice(0, m - 1)) + (slice(None),) * (y.ndim - 1 - d)
+    return getitem(x, idx) - getitem(x, lo)
+
+
+def _pairs(y: Tensor, d: int) -> tuple[Tensor, Tensor]:
+    n = y.shape[d]
+    tail = (slice(None),) * (y.ndim - 1 - d)
+    return getitem(y, (Ellipsis, slice(1, n)) + tail), getitem(
+        y, (Ellipsis, slice(0, n - 1)) + tail
+    )
+
+
+def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The trapezoid rule along `dim`, at sample points x or with spacing dx (default 1);
+    PyTorch's order of operations."""
+    d = normalize_dims(dim, y.ndim, "trapezoid")[0]
+    if y.shape[d] == 0:
+        shape = y.shape[:d] + y.shape[d + 1 :]
+        xp = get_array_module(y._data)
+        return Tensor._make(xp.zeros(shape, dtype=to_float(y).dtype), False)
+    step = _spacing(y, x, dx, d, "trapezoid")
+    if not isinstance(step, Tensor):
+        first = getitem(y, (Ellipsis, 0) + (slice(None),) * (y.ndim - 1 - d))
+        last = getitem(y, (Ellipsis, -1) + (slice(None),) * (y.ndim - 1 - d))
+        return (reduce_sum(y, d) - (first + last) * 0.5) * step
+    hi, lo = _pairs(y, d)
+    return reduce_sum((step * (hi + lo)) / 2.0, d)
+
+
+def trapz(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """Alias of trapezoid (PyTorch's older name)."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """The running trapezoid rule along `dim` (one element fewer than y there)."""
+    from .indexing import cumsum
+
+    d = normalize_dims(dim, y.ndim, "cumulative_trapezoid")[0]
+    step = _spacing(y, x, dx, d, "cumulative_trapezoid")
+    hi, lo = _pairs(y, d)
+    if isinstance(step, Tensor):
+        return cumsum((step * (hi + lo)) / 2.0, d)
+    return cumsum((step / 2.0) * (lo + hi), d)
+
+
+# ---------------------------------------------------------------------- statistics
+def cov(
+    input: Tensor,  # noqa: A002
+    *,
+    correction: int = 1,
+    fweights: Tensor | None = None,
+    aweights: Tensor | None = None,
+) -> Tensor:
+    """Covariance of the rows (variables) of a 2-D input whose columns are observations,
+    with frequency and/or observation weights, as PyTorch's."""
+    if input.ndim > 2:
+        raise RuntimeError(
+            "cov(): expected input to have two or fewer dimensions but got an input with "
+            f"{input.ndim} dimensions"
+        )
+    if input.dtype.kind == "b":
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    x = reshape(input, (1, -1)) if input.ndim < 2 else input
+    n = x.shape[1]
+    w = None
+    if fweights is not None:
+        if fweights.ndim > 1 or fweights.dtype.kind not in "iu":
+            raise RuntimeError("cov(): expected fweights to be a 1-D integer tensor")
+        if fweights.numel() != n:
+            raise RuntimeError(
+                f"cov(): expected fweights to have the same numel as there are observations in "
+                f"the input but got {fweights.numel()} != {n}"
+            )
+        if bool((fweights._data < 0).any()):
+            raise RuntimeError("cov(): fweights cannot be negative")
+        w = fweights
+    if aweights is not None:
+        if aweights.ndim > 1 or aweights.dtype.kind != "f":
+            raise RuntimeError("cov(): expected aweights to be a 1-D floating point tensor")
+        if aweights.numel() != n:
+            raise RuntimeError(
+                f"cov(): expected aweights to have the same numel as there are observations in "
+                f"the input but got {aweights.numel()} != {n}"
+            )
+        if bool((aweights._data < 0).any()):
+            raise RuntimeError("cov(): aweights cannot be negative")
+        w = aweights if w is None else w * aweights
+    if w is None:
+        w_sum: Any = n
+        avg = reduce_sum(x, 1) / n
+        norm_factor: Any = n - correction
+    else:
+        w_sum = reduce_sum(w)
+        if float(w_sum.item()) == 0:
+            raise RuntimeError("cov(): weights sum to zero, can't be normalized")
+        avg = reduce_sum(x * w, 1) / w_sum
+        if correction == 0:
+            norm_factor = w_sum
+        elif aweights is None:
+            norm_factor = w_sum - correction
+        else:
+            norm_factor = w_sum - correction * reduce_sum(w * aweights) / w_sum
+    if float(norm_factor.item() if isinstance(norm_factor, Tensor) else norm_factor) <= 0:
+        warnings.warn(
+            "cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "number of observations.",
+            UserWarning,
+            stacklevel=2,
+        )
+        norm_factor = 0
+    xm = x - reshape(avg, (-1, 1))
+    c = matmul(xm, (xm if w is None else xm * w).T)
+    out = c / norm_factor
+    return reshape(out, tuple(s for s in out.shape if s != 1))
+
+
+def corrcoef(input: Tensor) -> Tensor:  # noqa: A002
+    """Pearson correlation coefficients of the rows, clipped to [-1, 1]."""
+    from .elementwise import clip, sqrt
+    from .structural import diagonal
+
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    sd = sqrt(diagonal(c))
+    c = c / reshape(sd, (-1, 1))
+    c = c / reshape(sd, (1, -1))
+    return clip(c, -1, 1)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(
+    x: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str, ignore_nan: bool, what: str
+) -> Tensor:
+    if x.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"{what}() input tensor must be either float or double dtype")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(
+            f"{what}() interpolation must be one of linear, lower, higher, midpoint or "
+            f"nearest. Got {interpolation}"
+        )
+    xp = get_array_module(x._data)
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError(f"{what}() q must be a scalar or 1D tensor")
+        if q.dtype != x.dtype:
+            raise RuntimeError(f"{what}() q tensor must be same dtype as the input tensor")
+        qa, scalar_q = xp.asarray(q._data).reshape(-1), q.ndim == 0
+    else:
+        qa, scalar_q = xp.asarray([q], dtype=x.dtype), True
+    if x.numel() == 0:
+        raise RuntimeError(f"{what}() input tensor must be non-empty")
+    if qa.size and (bool((qa < 0).any()) or bool((qa > 1).any())):
+        bad = float(qa[(qa < 0) | (qa > 1)][0])
+        raise RuntimeError(f"{what}() q must be in the range [0, 1] but got {bad}")
+    if dim is None or x.ndim == 0:
+        if dim is not None:
+            normalize_dims(dim, 0, what)
+        flat = reshape(x, (-1,))
+        kept = (1,) * x.ndim
+        out_shape = kept if keepdim else ()
+    else:
+        d = normalize_dims(dim, x.ndim, what)[0]
+        flat = movedim(x, d, -1)
+        kept = x.shape[:d] + (1,) + x.shape[d + 1 :]
+        out_shape = kept if keepdim else x.shape[:d] + x.shape[d + 1 :]
+    s = sort(flat, -1).values
+    batch, n = s.shape[:-1], s.shape[-1]
+    qa = qa.reshape((-1,) + (1,) * (len(batch) + 1))
+    nan = xp.isnan(s._data)
+    if ignore_nan:
+        count = (~nan).sum(axis=-1, keepdims=True) - 1
+        ranks = qa * count.astype(x.dtype)
+        ranks = xp.where(ranks < 0, x.dtype.type(0), ranks)
+    else:
+        ranks = qa * x.dtype.type(n - 1)
+        ranks = xp.where(nan.any(axis=-1, keepdims=True), x.dtype.type(n - 1), ranks)
+    if interpolation == "lower":
+        ranks = xp.floor(ranks)
+    elif interpolation == "higher":
+        ranks = xp.ceil(ranks)
+    elif interpolation == "nearest":
+        ranks = xp.round(ranks)
+    full = (qa.shape[0],) + batch + (n,)
+    s = broadcast_to(reshape(s, (1,) + s.shape), full)
+    below = ranks.astype(np.int64)
+    shape = (qa.shape[0],) + batch + (1,)
+    values = gather(s, -1, Tensor._make(xp.broadcast_to(below, shape).copy(), False))
+    if interpolation in ("linear", "midpoint"):
+        weight = xp.full(shape, 0.5, x.dtype) if interpolation == "midpoint" else ranks - below
+        weight = weight.astype(x.dtype)
+        above = xp.broadcast_to(xp.ceil(ranks).astype(np.int64), shape).copy()
+        upper = gather(s, -1, Tensor._make(above, False))
+        values = lerp(values, upper, Tensor._make(xp.broadcast_to(weight, shape).copy(), False))
+    return reshape(values, (() if scalar_q else (qa.shape[0],)) + out_shape)
+
+
+def quantile(
+    input: Tensor,  # noqa: A002
+    q: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Tensor:
+    """The q-th quantiles along `dim` (all elements if None); a 1-D q gives a leading
+    dim of quantiles. NaN anywhere in a slice gives NaN."""
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+
+
+def nanquantile(
+    input: Tensor,  # noqa: A002
+    q: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Tensor:
+    """quantile ignoring NaNs (NaN only where a slice holds nothing else)."""
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+class NanMedianAll(MedianAll):
+    """The lower median of the elements that are not NaN (NaN if there are none); the
+    gradient is spread evenly over the elements equal to it, as PyTorch's."""
+
+    op_name = "nanmedian"
+
+    def forward(self, x):
+        if x.dtype.kind != "f":
+            return super().forward(x)
+        xp = get_array_module(x)
+        flat = x.reshape(-1)
+        self.shape = x.shape
+        count = int((~xp.isnan(flat)).sum())
+        if count == 0:
+            m = xp.asarray(np.nan, dtype=x.dtype)
+            hit = xp.isnan(x)
+        else:
+            m = xp.sort(flat)[(count - 1) // 2]
+            hit = x == m
+        self.share = (hit / builtins.max(int(hit.sum()), 1)).astype(x.dtype)
+        return xp.asarray(m, dtype=x.dtype)
+
+
+def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """median ignoring NaNs: of all elements (0-d), or (values, indices) along `dim`; an
+    all-NaN slice gives NaN at index 0."""
+    from .shape import TakeAlong
+
+    x = _tensor(input, "nanmedian")
+    if x.dtype.kind != "f" or dim is None:
+        from .structural import median
+
+        return NanMedianAll()(x) if dim is None else median(x, dim, keepdim)
+    if x.ndim == 0:
+        normalize_dims(dim, 0, "nanmedian")
+        zero = get_array_module(x._data).zeros((), np.int64)
+        return values_indices(clone(x), Tensor._make(zero, False))
+    d = normalize_dims(dim, x.ndim, "nanmedian")[0]
+    n = x.shape[d]
+    if n == 0:
+        raise IndexError(f"nanmedian: dim {dim} of the input of shape {x.shape} has no elements")
+    xp = get_array_module(x._data)
+    order = xp.argsort(x._data, axis=d, kind="stable")  # NaN last, in input order
+    count = (~xp.isnan(x._data)).sum(axis=d, keepdims=True)
+    pos = xp.maximum(count - 1, 0) // 2
+    idx = xp.take_along_axis(order, pos, axis=d).astype(np.int64)
+    values = TakeAlong(idx, d, x.shape)(x)
+    if not keepdim:
+        values = reshape(values, x.shape[:d] + x.shape[d + 1 :])
+        idx = idx.reshape(values.shape)
+    return values_indices(values, Tensor._make(idx, False))
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> values_indices:  # noqa: A002
+    """The most frequent value along `dim` (the smallest among equally frequent ones) and
+    the index of its last occurrence, as PyTorch's. The gradient goes to that element."""
+    x = _tensor(input, "mode")
+    xp = get_array_module(x._data)
+    if x.ndim == 0:
+        normalize_dims(dim, 0, "mode")
+        return values_indices(clone(x), Tensor._make(xp.zeros((), np.int64), False))
+    d = normalize_dims(dim, x.ndim, "mode")[0]
+    n = x.shape[d]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    a = xp.moveaxis(x._data, d, -1)
+    s = xp.sort(a, axis=-1)
+    pos = xp.arange(n)
+    start = xp.ones(s.shape, dtype=bool)
+    start[..., 1:] = s[..., 1:] != s[..., :-1]
+    first = xp.maximum.accumulate(xp.where(start, pos, 0), axis=-1)
+    best = xp.argmax(pos - first, axis=-1)[..., None]  # first to reach the longest run
+    value = xp.take_along_axis(s, best, axis=-1)
+    idx = xp.where(a == value, pos, -1).max(axis=-1, keepdims=True)
+    idx = xp.moveaxis(idx, -1, d).astype(np.int64)
+    values = gather(x, d, Tensor._make(idx, False))
+    if not keepdim:
+        values = reshape(values, x.shape[:d] + x.shape[d + 1 :])
+        idx = idx.reshape(values.shape)
+    return values_indices(values, Tensor._make(idx, False))
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> aminmax_result:  # noqa: A002
+    """(amin, amax) over `dim` (all elements if None), as PyTorch's namedtuple."""
+    x = _tensor(input, "aminmax")
+    if dim is None:
+        empty = x.numel() == 0
+    else:
+        d = normalize_dims(dim, x.ndim, "aminmax")[0]
+        empty = x.ndim > 0 and x.shape[d] == 0
+    if empty:
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+            "no identity."
+        )
+    if dim is None and keepdim:
+        dims = tuple(range(x.ndim))
+        return aminmax_result(amin(x, dims, True), amax(x, dims, True))
+    return aminmax_result(amin(x, dim, keepdim), amax(x, dim, keepdim))
+
+
+def histc(input: Tensor, bins: int = 100, min: Any = 0, max: Any = 0) -> Tensor:  # noqa: A002
+    """Counts in `bins` equal bins over [min, max] (the data's range when min == max);
+    elements outside are ignored. Float tensors only, no gradient, as PyTorch's."""
+    x = _tensor(input, "histc")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{x.dtype}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins} for dimension 0")
+    xp = get_array_module(x._data)
+    a = x._data.reshape(-1)
+    t = x.dtype.type
+    lo, hi = t(min), t(max)
+    if lo == hi and a.size:
+        lo, hi = a.min(), a.max()
+    if lo == hi:
+        lo, hi = lo - t(1), hi + t(1)
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+    inside = (a >= lo) & (a <= hi)
+    with np.errstate(invalid="ignore"):
+        pos = ((a[inside] - lo) * bins / (hi - lo)).astype(np.int64)
+    pos = xp.minimum(pos, bins - 1)
+    return Tensor._make(xp.bincount(pos, minlength=bins).astype(x.dtype), False)
+
+
+def msort(input: Tensor) -> Tensor:  # noqa: A002
+    """input sorted along dim 0."""
+    return sort(input, 0).values
+
+
+def unique_consecutive(
+    input: Tensor,  # noqa: A002
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
+    """Each run of equal consecutive elements (or slices along `dim`) kept once; with
+    each element's run number and each run's length on request."""
+    x = _tensor(input, "unique_consecutive")
+    xp = get_array_module(x._data)
+    a = x._data
+    if dim is None:
+        flat = a.reshape(-1)
+        starts = xp.ones(flat.shape, dtype=bool)
+        starts[1:] = flat[1:] != flat[:-1]
+        values = flat[starts]
+        inverse_shape = a.shape
+    else:
+        d = normalize_dims(dim, a.ndim, "unique_consecutive")[0]
+        rows = xp.moveaxis(a, d, 0).reshape(a.shape[d], -1)
+        starts = xp.ones((a.shape[d],), dtype=bool)
+        starts[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+        values = xp.compress(starts, a, axis=d)
+        inverse_shape = (a.shape[d],)
+    out = [Tensor._make(values, False)]
+    if return_inverse:
+        inverse = (xp.cumsum(starts) - 1).astype(np.int64).reshape(inverse_shape)
+        out.append(Tensor._make(inverse, False))
+    if return_counts:
+        edges = xp.concatenate([xp.flatnonzero(starts), xp.asarray([starts.size])])
+        out.append(Tensor._make(xp.diff(edges).astype(np.int64), False))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+# ---------------------------------------------------------------------- element-wise
+def _floats(what: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both operands promoted; integer and bool results refused, as PyTorch's kernels."""
+    a, b = promote(a, b)
+    if a.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"{what}_cpu\" not implemented for '{a.dtype}'")
+    return a, b
+
+
+class LogAddExp(Function):
+    """log(exp(a) + exp(b)) (base 2 with `base2`), PyTorch's formula: a at a == b = +-inf,
+    else max + log1p(exp(-|a - b|)). Gradient gy / (1 + exp(b - a)) for a, as PyTorch's."""
+
+    def __init__(self, base2: bool) -> None:
+        self.base2 = base2
+
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        with np.errstate(invalid="ignore", over="ignore"):
+            m = xp.maximum(a, b)
+            d = -xp.abs(a - b)
+            if self.base2:
+                out = m + xp.log1p(xp.exp2(d)) * a.dtype.type(1 / math.log(2))
+            else:
+                out = m + xp.log1p(xp.exp(d))
+            return xp.where(xp.isinf(a) & (a == b), a, out).astype(m.dtype, copy=False)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+
+        def part(x: Tensor, y: Tensor) -> Tensor:
+            e = power(2.0, y - x) if self.base2 else exp(y - x)
+            return sum_to(gy / (1 + e), x.shape)
+
+        return part(a, b) if na else None, part(b, a) if nb else None
+
+
+def logaddexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    return LogAddExp(False)(*_floats("logaddexp", input, other))
+
+
+def logaddexp2(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    return LogAddExp(True)(*_floats("logaddexp2", input, other))
+
+
+def _logcumsumexp_array(x: Any, d: int) -> Any:
+    xp = get_array_module(x)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if xp is np:
+            return np.logaddexp.accumulate(x, axis=d)
+        return xp.asarray(np.logaddexp.accumulate(as_numpy(x), axis=d))
+
+
+class LogCumSumExp(Function):
+    """log(cumsum(exp(x))) along `dim`, scanned with logaddexp so that no prefix under-
+    or overflows. The gradient is PyTorch's: signed parts of gy in log space, run through
+    logcumsumexp again in reverse, so it is differentiable itself."""
+
+    uses_outputs = True
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def forward(self, x):
+        return _logcumsumexp_array(x, self.dim)
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        out, d = self.output(), self.dim
+        xp = get_array_module(gy._data)
+        lowest = Tensor._make(xp.asarray(np.finfo(gy.dtype).min, dtype=gy.dtype), False)
+        log_abs = log(gy.abs())
+        pos = where(gy._data > 0, log_abs, lowest)
+        neg = where(gy._data < 0, log_abs, lowest)
+
+        def reverse(t: Tensor) -> Tensor:
+            return flip(logcumsumexp(flip(t, (d,)), d), (d,))
+
+        return exp(reverse(pos - out) + x) - exp(reverse(neg - out) + x)
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    x = _tensor(input, "logcumsumexp")
+    if x.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{x.dtype}'")
+    d = normalize_dims(dim, x.ndim, "logcumsumexp")[0]
+    if x.ndim == 0:
+        return clone(x)
+    return LogCumSumExp(d)(x)
+
+
+class Hypot(Function):
+    """sqrt(a^2 + b^2) without overflow; gradients gy * a / out and gy * b / out."""
+
+    uses_outputs = True
+
+    def forward(self, a, b):
+        return get_array_module(a).hypot(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        g = gy / self.output()
+        return sum_to(g * a, a.shape) if na else None, sum_to(g * b, b.shape) if nb else None
+
+
+def hypot(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    return Hypot()(*_floats("hypot", input, other))
+
+
+class CopySign(Function):
+    """|a| with b's sign (its sign bit: -0.0 and NaNs count). a's gradient is gy times
+    the sign change (0 where a is 0, as PyTorch's); b gets zeros."""
+
+    uses_inputs = False
+
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        out = xp.copysign(a, b)
+        self.shapes = (a.shape, b.shape)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.ratio = xp.where(a == 0, 0, out / a).astype(out.dtype)  # NaN at a NaN
+        return out
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        ga = zero_link(sum_to(scale(gy, self.ratio), self.shapes[0]), self) if na else None
+        gb = None
+        if nb:
+            zeros = get_array_module(gy._data).zeros(self.shapes[1], dtype=gy.dtype)
+            gb = Tensor._make(zeros, False)
+        return ga, gb
+
+
+def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    a, b = promote(input, other)
+    if a.dtype.kind not in "fc":
+        a, b = cast(a, DEFAULT_DTYPE), cast(b, DEFAULT_DTYPE)
+    return CopySign()(a, b)
+
+
+def heaviside(input: Tensor, values: Any) -> Tensor:  # noqa: A002
+    """0 where input < 0, `values` where it is 0, 1 where > 0 (NaN gives 0). No gradient."""
+    v = values if isinstance(values, Tensor) else Tensor._make(_to_array(values), False)
+    if v.dtype != input.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    xp = get_array_module(input._data)
+    a = input._data
+    out = xp.where(a == 0, v._data, (a > 0).astype(a.dtype))
+    return Tensor._make(xp.asarray(out, dtype=a.dtype), False)
+
+
+class FMax(Function):
+    """Element-wise max (sign +1) or min (-1) that ignores NaN. The gradient goes to
+    input where it wins or ties or other is NaN, else to other, as PyTorch's."""
+
+    uses_inputs = False
+
+    def __init__(self, sign: int) -> None:
+        self.sign = sign
+
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        out = xp.fmax(a, b) if self.sign > 0 else xp.fmin(a, b)
+        self.shapes = (a.shape, b.shape)
+        if out.dtype.kind in "fc":
+            wins = (a >= b) if self.sign > 0 else (a <= b)
+            first = xp.broadcast_to(wins | xp.isnan(b), out.shape)
+            self.bits = (keep_bits(first, out.dtype), keep_bits(first, out.dtype, invert=True))
+        return out
+
+    def backward(self, gy):
+        return tuple(
+            sum_to(Mask(bits)(gy), shape) if need else None
+            for bits, shape, need in zip(self.bits, self.shapes, self.needs_input_grad, strict=True)
+        )
+
+
+def fmax(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    return FMax(1)(*promote(input, other))
+
+
+def fmin(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    return FMax(-1)(*promote(input, other))
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
+    """input ** exponent computed in float64."""
+
+    def wide(v: Any) -> Any:
+        return cast(v, np.float64) if isinstance(v, Tensor) else builtins.float(v)
+
+    if not isinstance(input, Tensor):
+        base = Tensor._make(_to_array(builtins.float(input), np.float64, exponent.device), False)
+        return Pow()(base, wide(exponent))
+    return power(wide(input), wide(exponent))
+
+
+def nextafter(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """The next representable float after input towards other. No gradient."""
+    a, b = _floats("nextafter", input, other)
+    return Tensor._make(get_array_module(a._data).nextafter(a._data, b._data), False)
+
+
+def frac(input: Tensor) -> Tensor:  # noqa: A002
+    """input - trunc(input), the sign of input kept."""
+    if input.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{input.dtype}'")
+    return input - trunc(input)
+
+
+def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
+    return to_float(input) * (math.pi / 180)
+
+
+def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
+    return to_float(input) * (180 / math.pi)
+
+
+def _integers(what: str, a: Any, b: Any) -> tuple[Any, Any]:
+    a, b = promote(a, b)
+    if a.dtype.kind not in "iu":
+        raise NotImplementedError(f"\"{what}_cpu\" not implemented for '{a.dtype}'")
+    return a._data, b._data
+
+
+def gcd(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    a, b = _integers("gcd", input, other)
+    return Tensor._make(get_array_module(a).gcd(a, b), False)
+
+
+def lcm(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    a, b = _integers("lcm", input, other)
+    return Tensor._make(get_array_module(a).lcm(a, b), False)
+
+
+def ldexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """input * 2 ** other, as PyTorch composes it (a float result)."""
+    o = other if isinstance(other, Tensor) else Tensor._make(_to_array(other), False)
+    o = to_float(o)
+    two = Tensor._make(get_array_module(o._data).asarray(2.0, dtype=o.dtype), False)
+    return mul(input, Pow()(two, o))
+
+
+def positive(input: Tensor) -> Tensor:  # noqa: A002
+    if input.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def sgn(input: Tensor) -> Tensor:  # noqa: A002
+    """sign (for real tensors); a bool tensor is returned as a copy, as PyTorch's."""
+    from .pointwise import sign
+
+    return clone(input) if input.dtype.kind == "b" else sign(input)
+
+
+def ravel(input: Tensor) -> Tensor:  # noqa: A002
+    return reshape(input, (-1,))
+
+
+def sum_to_size(input: Tensor, *size: Any) -> Tensor:  # noqa: A002
+    """input summed down to `size`, which must expand to input's shape."""
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], tuple | list) else size
+    ok = len(shape) <= input.ndim and all(
+        s == n or s == 1 for s, n in zip(shape[::-1], input.shape[::-1], strict=False)
+    )
+    if not ok:
+        raise RuntimeError(
+            f"size {{{list(shape)}}} is not expandable to size {{{list(input.shape)}}}."
+        )
+    return sum_to(input, tuple(shape))
+
+
+def take(input: Tensor, index: Any) -> Tensor:  # noqa: A002
+    """input read as 1-D at `index` (negative indices from the end); shaped like index."""
+    flat = reshape(input, (-1,))
+    xp = get_array_module(input._data)
+    idx = index._data if isinstance(index, Tensor) else _to_array(index)
+    idx = xp.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {idx.dtype}")
+    n = flat.shape[0]
+    if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
+        bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    picked = index_select(flat, 0, xp.where(idx < 0, idx + n, idx).reshape(-1))
+    return reshape(picked, tuple(idx.shape))
+
+
+def einsum(*args: Any) -> Tensor:
+    """PyTorch's einsum: `einsum("ij,jk->ik", a, b)`, with the operands also as one list,
+    or the sublist form `einsum(a, [0, 1], b, [1, 2], [0, 2])` (ints < 52, `...`)."""
+    if args and isinstance(args[0], str):
+        ops = args[1:]
+        if len(ops) == 1 and isinstance(ops[0], list | tuple):
+            ops = tuple(ops[0])
+        return _einsum_str(args[0], *ops)
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def spell(sub: Any) -> str:
+        out = []
+        for s in sub:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, int) and 0 <= s < 52:
+                out.append(letters[s])
+            else:
+                raise ValueError(
+                    "einsum(): subscript in subscript list is not within the valid range "
+                    f"[0, 52), got {s}"
+                )
+        return "".join(out)
+
+    operands, subs = list(args[0::2]), [spell(s) for s in args[1::2]]
+    equation = ",".join(subs[: len(operands)])
+    if len(args) % 2:  # a trailing output sublist
+        operands = operands[:-1]
+        equation = ",".join(subs[: len(operands)]) + "->" + spell(args[-1])
+    return _einsum_str(equation, *operands)
+
+
+# ---------------------------------------------------------------------- bitwise
+def _bitwise_operands(what: str, a: Any, b: Any) -> tuple[Any, Any]:
+    a, b = promote(a, b)
+    if a.dtype.kind not in "biu":
+        raise NotImplementedError(f"\"{what}_cpu\" not implemented for '{a.dtype}'")
+    return a._data, b._data
+
+
+def _bitwise(name: str, what: str, a: Any, b: Any) -> Tensor:
+    x, y = _bitwise_operands(what, a, b)
+    return Tensor._make(getattr(get_array_module(x), name)(x, y), False)
+
+
+def bitwise_and(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return _bitwise("bitwise_and", "bitwise_and", input, other)
+
+
+def bitwise_or(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return _bitwise("bitwise_or", "bitwise_or", input, other)
+
+
+def bitwise_xor(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return _bitwise("bitwise_xor", "bitwise_xor", input, other)
+
+
+def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
+    if input.dtype.kind not in "biu":
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{input.dtype}'")
+    return Tensor._make(get_array_module(input._data).invert(input._data), False)
+
+
+def bitwise_left_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """input << other; a shift by a negative count or by the width or more gives 0, as
+    PyTorch's."""
+    a, b = _bitwise_operands("lshift", input, other)
+    xp = get_array_module(a)
+    width = a.dtype.itemsize * 8
+    bad = (b < 0) | (b >= width)
+    out = xp.left_shift(a, xp.where(bad, 0, b).astype(a.dtype))
+    return Tensor._make(xp.where(bad, a.dtype.type(0), out).astype(a.dtype), False)
+
+
+def bitwise_right_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """input >> other (arithmetic for signed types); a negative or too large count shifts
+    by the width (less the sign bit), as PyTorch's."""
+    a, b = _bitwise_operands("rshift", input, other)
+    xp = get_array_module(a)
+    most = a.dtype.itemsize * 8 - (1 if a.dtype.kind == "i" else 0)
+    b = xp.where((b < 0) | (b >= most), most, b).astype(a.dtype)
+    return Tensor._make(xp.right_shift(a, b).astype(a.dtype), False)
