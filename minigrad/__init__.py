@@ -21,6 +21,7 @@ from . import (
     backends,
     cuda,
     distributions,
+    func,
     linalg,
     nn,
     ops,

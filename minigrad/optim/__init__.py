@@ -1,8 +1,9 @@
 """Optimizers (`SGD`, `Adam`, `AdamW`, `RMSprop`, `Adadelta`, `Adagrad`, `Adamax`, `NAdam`,
-`RAdam`, `Rprop`, `ASGD`) with PyTorch's update rules, `EMA`, and learning-rate schedulers in
-`minigrad.optim.lr_scheduler`."""
+`RAdam`, `Rprop`, `ASGD`, `Adafactor`) with PyTorch's update rules, `EMA`, and learning-rate
+schedulers in `minigrad.optim.lr_scheduler`."""
 
 from . import lr_scheduler, swa_utils
+from .adafactor import Adafactor
 from .lbfgs import LBFGS
 from .optimizer import (
     ASGD,
@@ -25,6 +26,7 @@ __all__ = [
     "EMA",
     "LBFGS",
     "SGD",
+    "Adafactor",
     "Adadelta",
     "Adagrad",
     "Adam",
