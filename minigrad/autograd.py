@@ -26,6 +26,7 @@ import sys
 import threading
 import traceback
 import types
+import warnings
 import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -1180,6 +1181,7 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    only_inputs: bool = True,
     allow_unused: bool | None = None,
     is_grads_batched: bool = False,
     materialize_grads: bool = False,
@@ -1190,7 +1192,16 @@ def grad(
     differentiated again (a gradient penalty needs this). An input the outputs do not
     depend on is an error, or None with `allow_unused=True`, or zeros with
     `materialize_grads=True` (which implies `allow_unused`), as in PyTorch.
+    `only_inputs` is PyTorch's deprecated argument, in its place: ignored (False warns).
     """
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To "
+            "accumulate gradient for other parts of the graph, please use "
+            "minigrad.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
     if is_grads_batched:
         return _grad_batched(
             outputs,

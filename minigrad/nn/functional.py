@@ -123,7 +123,10 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = None) -> Tensor:
     xp = get_array_module(idx)
     idx = xp.asarray(idx)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: labels must be integer class indices, got {idx.dtype}")
+        raise DtypeError(
+            "one_hot is only applicable to index tensor of type LongTensor (integer class "
+            f"indices), got {idx.dtype}"
+        )
     if num_classes == -1:
         if not idx.size:
             raise ValueError("one_hot: can't infer num_classes from an empty tensor; pass it")
@@ -1277,17 +1280,53 @@ def gumbel_softmax(
     return y_hard - y_soft.detach() + y_soft
 
 
-def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> Tensor:
+_CDIST_MODES = {
+    "use_mm_for_euclid_dist_if_necessary": 0,
+    "use_mm_for_euclid_dist": 1,
+    "donot_use_mm_for_euclid_dist": 2,
+}
+
+
+def cdist(
+    x1: Tensor,
+    x2: Tensor,
+    p: float = 2.0,
+    compute_mode: str = "use_mm_for_euclid_dist_if_necessary",
+) -> Tensor:
     """The p-norm distance between every row of x1 (..., P, M) and of x2 (..., R, M):
-    (..., P, R), as torch.cdist. Computed from the differences, so a zero distance has
-    PyTorch's zero gradient and no cancellation (PyTorch's matrix-product shortcut for
-    large inputs rounds differently)."""
+    (..., P, R), as torch.cdist, batch dims broadcast.
+
+    As PyTorch, the Euclidean distance of more than 25 rows on either side (or with
+    compute_mode='use_mm_for_euclid_dist') is one matrix product,
+    ||a||^2 + ||b||^2 - 2 a.b, clamped at 1e-30 before the square root: fast, and its
+    float32 rounding is PyTorch's (a row's distance to itself can come out near 1e-3,
+    not 0). Otherwise, and for every other p, the distances come from the differences."""
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(
             f"cdist: expected (..., P, M) and (..., R, M) with one M, got {x1.shape} and {x2.shape}"
         )
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    mode = _CDIST_MODES[compute_mode]
+    rows1, rows2 = x1.shape[-2], x2.shape[-2]
+    by_product = p == 2 and (mode == 1 or (mode == 0 and (rows1 > 25 or rows2 > 25)))
+    if by_product and x1.numel() and x2.numel():
+        return _euclidean_dist(x1, x2)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, R, M)
     return ops.norm(diff, p, -1)
+
+
+def _euclidean_dist(x1: Tensor, x2: Tensor) -> Tensor:
+    """PyTorch's matrix-product Euclidean distance, op for op (so its gradient too): rows
+    [-2 a, ||a||^2, 1] times rows [b, 1, ||b||^2] give ||a||^2 + ||b||^2 - 2 a.b."""
+    n1 = (x1 * x1).sum(-1, keepdim=True)
+    n2 = (x2 * x2).sum(-1, keepdim=True)
+    xp = get_array_module(n1._data)
+    a = ops.cat([x1 * -2.0, n1, Tensor._make(xp.ones_like(n1._data), False)], -1)
+    b = ops.cat([x2, Tensor._make(xp.ones_like(n2._data), False), n2], -1)
+    return ops.clip(a @ b.transpose(-2, -1), min=1e-30).sqrt()
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
