@@ -88,6 +88,24 @@ def load_mnist(
     )
 
 
+def has_own_split(data_dir: str | Path) -> bool:
+    """Whether the MNIST-format data at `data_dir` (as `load_mnist` reads it) holds a
+    training split of its own (IDX train files, or an npz with x_train/x_test), rather
+    than images/labels that `load_mnist` splits 80/20 per class. A job that trains on
+    "the training split" takes all of a file that has none."""
+    root = Path(data_dir).expanduser()
+    if root.is_dir() and _find_idx(root, "train") is not None:
+        return True
+    npz = root if root.is_file() else (_find_npz(root) if root.is_dir() else None)
+    if npz is None:
+        return False
+    try:
+        with np.load(npz, allow_pickle=False) as f:
+            return {"x_train", "y_train"} <= set(f.files)
+    except (ValueError, OSError, EOFError, zlib.error):
+        return False  # load_mnist says what is wrong with it
+
+
 def _idx_candidates(prefix: str, kind: str, dims: int) -> list[str]:
     names = [f"{prefix}-{kind}-idx{dims}-ubyte", f"{prefix}-{kind}.idx{dims}-ubyte"]
     return [n + ext for n in names for ext in ("", ".gz")]

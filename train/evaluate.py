@@ -316,7 +316,11 @@ def main(argv: list[str] | None = None) -> int:
         with common.signals_raise():
             return _main(args)
     except KeyboardInterrupt as exc:
-        return common.interrupted(JOB, exc, "each eval.json is written whole or not at all")
+        if args.train_classifier is not None:  # mg.save writes the weights file at the end
+            said = f"--train-classifier {args.train_classifier} was not written"
+        else:
+            said = "each eval.json is written whole or not at all"
+        return common.interrupted(JOB, exc, said)
 
 
 def _main(args: argparse.Namespace) -> int:

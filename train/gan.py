@@ -250,7 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         type=common.path_arg,
         default=None,
-        help="your own data: a folder or an .npz file (--dataset mnist: 28x28 images)",
+        help="your own data: a folder or an .npz file (--dataset mnist: 28x28 images; the "
+        "training split of IDX files or of an npz with x_train/x_test, all of an npz with "
+        "images/labels)",
     )
     p.add_argument(
         "--image-size",
@@ -524,10 +526,10 @@ def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
         return mgdata.to_unit_range(images), None
     if args.data_dir is not None:
         check_label_files(args.data_dir)
-    # the bundled subset is used whole; a user's IDX/npz files give their training split
-    images, labels = mgdata.load_mnist(
-        args.data_dir, split="all" if args.data_dir is None else "train"
-    )
+    # the bundled subset is used whole, and so is a user's images/labels npz; IDX files and
+    # an npz with x_train/x_test give their training split
+    own_split = args.data_dir is not None and mgdata.has_own_split(args.data_dir)
+    images, labels = mgdata.load_mnist(args.data_dir, split="train" if own_split else "all")
     if args.data_dir is not None:
         if images.shape[1:] != (28, 28):
             h, w = images.shape[1:]
@@ -538,7 +540,7 @@ def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
                 "28x28, or save them as PNG/JPEG and use --dataset folder --image-size 32 or 64"
             )
         if len(images) == 0:
-            raise ValueError(f"--data-dir {args.data_dir} holds no images (its training split)")
+            raise ValueError(f"--data-dir {args.data_dir} holds no images to train on")
         bad = labels[labels > 9]
         if len(bad):  # IDX labels are bytes: 0-255
             raise ValueError(

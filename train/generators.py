@@ -87,11 +87,13 @@ def load_generator(run_dir: str | Path, device: str) -> tuple[argparse.Namespace
     try:
         G.load_state_dict(saved["state"]["G"])
     except (RuntimeError, KeyError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        cause = " ".join(lines) or type(exc).__name__
+        what = f"{shape[0]}-D points" if len(shape) == 1 else f"{'x'.join(map(str, shape))} images"
         raise ValueError(
             f"{path}: the generator's weights do not fit the --model {args.model} network its "
-            f"settings build for {'x'.join(map(str, shape))} data ({first}); the run's "
-            "settings or data do not match its checkpoint"
+            f"settings build for {what} ({cause}); the run's settings or data do not match "
+            "its checkpoint"
         ) from None
     # which point of the run the weights are from, for the figures that describe them
     args.checkpoint_step = int(saved["state"].get("step", -1))

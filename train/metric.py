@@ -368,6 +368,13 @@ def split_data(args: argparse.Namespace) -> tuple[np.ndarray, ...]:
         train &= chosen
         held = chosen & ~train
     tr, ev = np.flatnonzero(train), np.flatnonzero(held)
+    eval_digits = np.unique(labels[ev])
+    if len(eval_digits) < 2:  # retrieval within one class scores 1.0 for anything
+        raise ValueError(
+            f"--split {args.split} --train-classes {args.train_classes} leaves "
+            f"{len(eval_digits)} digit ({', '.join(map(str, eval_digits))}) to evaluate on; "
+            "retrieval needs at least two (every neighbour of one class is a match)"
+        )
     if args.dry_run:  # tiny data: a few images of each class
         tr = tr[first_per_class(labels[tr], DRY_TRAIN_PER_CLASS)]
         ev = ev[first_per_class(labels[ev], DRY_EVAL_PER_CLASS)]
@@ -790,7 +797,8 @@ def train(
             # rank 0's folder knows the last committed step (a follower's does not: rank 0
             # refuses for the job)
             last_good = getattr(folder, "last_good", None)
-            if (
+            if (  # a changed flag that still trains nothing (a bare resume of a run at its
+                # --steps is a no-op: fit says where the run stands)
                 changes
                 and last_good is not None
                 and args.steps is not None
@@ -799,7 +807,8 @@ def train(
                 raise ValueError(
                     f"--resume {folder.path}: the run already stopped at --steps {args.steps}, "
                     "so this resume would train nothing; extend it with --steps N (N > "
-                    f"{args.steps}), or drop --steps to train on to --epochs {args.epochs}"
+                    f"{args.steps}), or with --epochs N (N > {args.epochs}), which drops the "
+                    "--steps stop"
                 )
             if folder.saved is not None:
                 scaffold.restore(run, folder, "train.metric")

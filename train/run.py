@@ -569,6 +569,13 @@ def restore(job: Any, folder: Any, job_name: str) -> None:
             f"{path}: the checkpoint's state has no {key!r}; not a complete {job_name} "
             "checkpoint (put the run's own back or start a new run with --out)"
         ) from None
+    except RuntimeError as exc:  # load_state_dict: a missing, extra or misshapen weight
+        cause = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise ValueError(
+            f"{path}: the checkpoint's weights do not fit the network the settings of "
+            f"--resume {folder.path} build ({cause}); put the run's own checkpoint back or "
+            "start a new run with --out"
+        ) from None
     folder.restored()
 
 
@@ -1163,4 +1170,10 @@ def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
         if job.batch:  # stopped by --steps mid-epoch
             with stop.hold():
                 folder.commit(job.state())
+            note(
+                f"stopped by --steps at step {job.step}, batch {job.batch} of "
+                f"{job.batches_per_epoch} in epoch {job.epoch + 1}: metrics.jsonl and the "
+                f"pictures hold the {job.epoch} finished epoch(s) only (a record is written "
+                "when an epoch ends); the checkpoint holds this step"
+            )
     return True
