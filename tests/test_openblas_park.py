@@ -118,5 +118,17 @@ def test_openblas_workers_stop_spinning_after_a_product():
     def ticks(first: str) -> int:
         return int(_last_line(SPIN.format(first=first), OPENBLAS_NUM_THREADS="2"))
 
+    # the control first: NumPy imported first, OpenBLAS's default worker spins. On a busy
+    # machine the spinning thread is not scheduled and its ticks drop, so the measure
+    # cannot tell spin from sleep: tried three times, then the test skips as inconclusive
+    # (it failed a user's busy-machine run of the README's test command before).
+    for _ in range(3):
+        control = ticks(first="import numpy")
+        if control >= 3:
+            break
+    else:
+        pytest.skip(
+            f"inconclusive: OpenBLAS's spinning default worker showed {control} ticks of "
+            "10 ms (3 or more expected); the machine is too busy to measure spin"
+        )
     assert ticks(first="") <= 2
-    assert ticks(first="import numpy") >= 3
