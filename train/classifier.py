@@ -281,9 +281,3 @@ def load_classifier(
     model.load_state_dict(saved.pop("model"))
     return model.to(device).eval(), saved
 
-
-if __name__ == "__main__":  # a module of train.evaluate, not a job of its own
-    raise SystemExit(
-        "train.classifier is the evaluation's digit classifier, not a job: retrain it with "
-        "python -m train.evaluate --train-classifier PATH --seed 0"
-    )
