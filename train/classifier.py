@@ -280,4 +280,3 @@ def load_classifier(
         mg.random.set_state(state)
     model.load_state_dict(saved.pop("model"))
     return model.to(device).eval(), saved
-
