@@ -83,6 +83,8 @@ def _ternary(name: str, inplace: bool) -> Callable[..., Any]:
         else:  # addcmul/addcdiv(self, t1, t2, value=1 | list of values)
             (second, *value) = rest
             scale = value[0] if value else kw.pop("value", 1)
+            if isinstance(scale, Tensor):  # PyTorch's `scalars` tensor: one value per item
+                scale = scale.tolist()
             items = zip(self, first, second, _per_item(name, self, scale), strict=True)
             out = [getattr(t, method)(a, b, value=v) for t, a, b, v in items]
         return self if inplace else tuple(out)

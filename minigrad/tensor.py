@@ -42,8 +42,8 @@ bool_ = np.bool_
 
 
 def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
-    """Array from data, with PyTorch's dtype rule: Python floats become float32, arrays
-    keep theirs."""
+    """Array from data, with PyTorch's dtype rule: Python floats become float32 (complex
+    numbers complex64), arrays keep theirs."""
     if isinstance(data, Tensor):
         data = data._data
     is_array = True
@@ -55,8 +55,11 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
         if isinstance(data, list | tuple):
             data, wide = _scan(data)
         arr = np.asarray(data)
-        if dtype is None and not is_array and arr.dtype == np.float64 and not wide:
-            arr = arr.astype(DEFAULT_DTYPE)
+        if dtype is None and not is_array and not wide:
+            if arr.dtype == np.float64:
+                arr = arr.astype(DEFAULT_DTYPE)
+            elif arr.dtype == np.complex128:  # Python complex numbers: complex64, as PyTorch
+                arr = arr.astype(np.complex64)
     if dtype is not None:
         dtype = np.dtype(dtype)
         if not is_array and dtype.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:

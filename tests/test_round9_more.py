@@ -199,3 +199,59 @@ def test_deprecated_overload_warning_points_at_the_callers_line():
     with pytest.warns(UserWarning, match="This overload of add_ is deprecated") as seen:
         a.add_(0.5, b)
     assert seen[0].filename == __file__
+
+
+# ---------------------------------------------------------------- hostile pass follow-ups
+
+
+@pytest.mark.parametrize("p", [1.0, 2.0, 3.0, 0.5, float("inf")])
+def test_distances_with_ties_and_empty_rows_as_pytorch(p):
+    """cdist/pdist with p=inf gave tied coordinates half the sign each (amax's share);
+    PyTorch's distance kernels give each its full sign. No coordinates: zeros."""
+    rng = np.random.default_rng(4)
+    for s1, s2 in [((5, 3), (4, 3)), ((4, 3), (30, 3)), ((3, 0), (2, 0)), ((2, 5, 3), (4, 3))]:
+        a = rng.integers(-2, 3, s1).astype(np.float64)
+        b = rng.integers(-2, 3, s2).astype(np.float64)
+
+        def run(L, a=a, b=b):
+            x, y = L.tensor(a, requires_grad=True), L.tensor(b, requires_grad=True)
+            d = L.cdist(x, y, p=p)
+            weights = np.arange(d.numel(), dtype=np.float64).reshape(tuple(d.shape)) + 1
+            (d * L.tensor(weights)).sum().backward()
+            return d.detach().numpy(), x.grad.numpy(), y.grad.numpy()
+
+        for got, want in zip(run(mg), run(torch), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    x = rng.integers(-2, 3, (6, 3)).astype(np.float64)
+
+    def pd(L):
+        t = L.tensor(x, requires_grad=True)
+        d = L.nn.functional.pdist(t, p)
+        (d * L.tensor(np.arange(d.numel()) + 1.0)).sum().backward()
+        return d.detach().numpy(), t.grad.numpy()
+
+    for got, want in zip(pd(mg), pd(torch), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_foreach_addcmul_with_a_tensor_of_scalars_as_pytorch():
+    def run(L):
+        zeros = [L.zeros(3) for _ in range(3)]
+        ones = [L.ones(3) for _ in range(3)]
+        out = L._foreach_addcmul(zeros, ones, ones, L.tensor([1.0, 2.0, 3.0]))
+        return [t.tolist() for t in out]
+
+    assert run(mg) == run(torch) == [[1.0] * 3, [2.0] * 3, [3.0] * 3]
+
+
+def test_edge_results_found_by_the_hostile_pass_as_pytorch():
+    nan = float("nan")
+    for lib in (mg, torch):
+        assert np.isnan(lib.mode(lib.tensor([nan, nan, nan])).values.item())  # crashed
+        values, counts = lib.unique_consecutive(lib.zeros(0, 2), dim=0, return_counts=True)
+        assert tuple(values.shape) == (0, 2) and tuple(counts.shape) == (0,)
+        y = lib.ldexp(lib.tensor([1.0, 2.0], dtype=lib.float16), lib.tensor([3, 30]))
+        assert str(y.dtype).endswith("float16") and y.tolist() == [8.0, float("inf")]
+        z = lib.float_power(lib.tensor([1 + 1j]), 2)
+        assert str(z.dtype).endswith("complex128") and z.tolist() == [2j]
+        assert str(lib.tensor([1 + 2j]).dtype).endswith("complex64")

@@ -1315,7 +1315,24 @@ def cdist(
     if by_product and x1.numel() and x2.numel():
         return _euclidean_dist(x1, x2)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, R, M)
-    return ops.norm(diff, p, -1)
+    return _distance_norm(diff, p)
+
+
+def _distance_norm(diff: Tensor, p: float) -> Tensor:
+    """The p-norm of the differences over the last dim, as cdist and pdist compute it:
+    0 for no coordinates, and for p = inf a gradient of sign(d) on every coordinate that
+    ties for the largest |d| (norm's amax shares it among them; PyTorch's distance
+    kernels give each its full sign)."""
+    if diff.shape[-1] == 0:
+        return diff.sum(-1)  # zeros of the right shape, connected to the inputs
+    if p != math.inf:
+        return ops.norm(diff, p, -1)
+    size = diff.abs()
+    top = size.detach().amax(-1, keepdim=True)
+    ties = Tensor._make((size._data == top._data).astype(size.dtype), False)
+    # the largest |d| as a constant, plus a term worth exactly 0 (|d| - |d|) whose
+    # gradient is sign(d) at each tied coordinate
+    return top.squeeze(-1) + ((size - size.detach()) * ties).sum(-1)
 
 
 def _euclidean_dist(x1: Tensor, x2: Tensor) -> Tensor:
@@ -2210,9 +2227,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     i, j = np.triu_indices(x.shape[0], 1)
     xp = get_array_module(x._data)
     diff = ops.getitem(x, xp.asarray(i)) - ops.getitem(x, xp.asarray(j))
-    from ..linalg import vector_norm  # linalg builds on the package; import at call time
-
-    return vector_norm(diff, p, -1)
+    return _distance_norm(diff, p)
 
 
 __all__ += [

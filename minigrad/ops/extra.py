@@ -683,7 +683,10 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> values_indices:
     first = xp.maximum.accumulate(xp.where(start, pos, 0), axis=-1)
     best = xp.argmax(pos - first, axis=-1)[..., None]  # first to reach the longest run
     value = xp.take_along_axis(s, best, axis=-1)
-    idx = xp.where(a == value, pos, -1).max(axis=-1, keepdims=True)
+    same = a == value
+    if a.dtype.kind in "fc":  # a NaN mode (all NaN, or NaNs outnumbering the rest)
+        same |= xp.isnan(a) & xp.isnan(value)
+    idx = xp.where(same, pos, -1).max(axis=-1, keepdims=True)
     idx = xp.moveaxis(idx, -1, d).astype(np.int64)
     values = gather(x, d, Tensor._make(idx, False))
     if not keepdim:
@@ -762,7 +765,8 @@ def unique_consecutive(
         inverse_shape = a.shape
     else:
         d = normalize_dims(dim, a.ndim, "unique_consecutive")[0]
-        rows = xp.moveaxis(a, d, 0).reshape(a.shape[d], -1)
+        rest = math.prod(a.shape[:d] + a.shape[d + 1 :])
+        rows = xp.moveaxis(a, d, 0).reshape(a.shape[d], rest)  # (0, rest) for an empty dim
         starts = xp.ones((a.shape[d],), dtype=bool)
         starts[1:] = (rows[1:] != rows[:-1]).any(axis=1)
         values = xp.compress(starts, a, axis=d)
@@ -965,13 +969,18 @@ def fmin(input: Tensor, other: Any) -> Tensor:  # noqa: A002
 
 
 def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
-    """input ** exponent computed in float64."""
+    """input ** exponent computed in float64 (complex128 when either is complex)."""
+    complex_ = any(
+        isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype.kind == "c")
+        for v in (input, exponent)
+    )
+    dtype, number = (np.complex128, complex) if complex_ else (np.float64, builtins.float)
 
     def wide(v: Any) -> Any:
-        return cast(v, np.float64) if isinstance(v, Tensor) else builtins.float(v)
+        return cast(v, dtype) if isinstance(v, Tensor) else number(v)
 
     if not isinstance(input, Tensor):
-        base = Tensor._make(_to_array(builtins.float(input), np.float64, exponent.device), False)
+        base = Tensor._make(_to_array(number(input), dtype, exponent.device), False)
         return Pow()(base, wide(exponent))
     return power(wide(input), wide(exponent))
 
@@ -1017,6 +1026,8 @@ def lcm(input: Tensor, other: Any) -> Tensor:  # noqa: A002
 def ldexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     """input * 2 ** other, as PyTorch composes it (a float result)."""
     o = other if isinstance(other, Tensor) else Tensor._make(_to_array(other), False)
+    if o.dtype.kind in "biu" and isinstance(input, Tensor) and input.dtype.kind == "f":
+        o = cast(o, input.dtype)  # an integer exponent keeps a float16 input float16
     o = to_float(o)
     two = Tensor._make(get_array_module(o._data).asarray(2.0, dtype=o.dtype), False)
     return mul(input, Pow()(two, o))
