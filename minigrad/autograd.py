@@ -697,13 +697,31 @@ class _DelayedError(Function):
 
     uses_inputs = False
 
-    def forward(self, x: Any) -> Any:
-        return x
-
-    def backward(self, gy: Tensor) -> Any:
-        raise RuntimeError(
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or (
             "trying to differentiate twice a function that was marked with @once_differentiable"
         )
+
+    def forward(self, x: Any, *connected: Any) -> Any:
+        return x  # `connected`: tensors of the graph, so that a walk toward them meets this
+
+    def backward(self, gy: Tensor) -> Any:
+        raise RuntimeError(self.message)
+
+
+def first_order_only(g: Tensor, name: str, *connected: Tensor) -> Tensor:
+    """A gradient a primitive's backward computed as a constant (no graph of its own),
+    from `connected` (its inputs and incoming gradient): while the walk records
+    (create_graph=True) it is tied to them by a node whose backward raises PyTorch's "the
+    derivative for 'name' is not implemented", instead of the zero (or "not used")
+    a constant would silently give."""
+    if not _state.grad_enabled:
+        return g
+    links = [t for t in connected if t is not None and t.requires_grad]
+    if not links:
+        return g
+    marked = _tensor_module().Tensor._make(g._data, False)
+    return _DelayedError(f"the derivative for '{name}' is not implemented")(marked, *links)
 
 
 class _Zero:

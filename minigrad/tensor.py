@@ -332,8 +332,12 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        value = value._data if isinstance(value, Tensor) else value
-        self._data = _to_array(value, self._data.dtype, self.device)
+        """`t.data = other`: t takes other's values, as PyTorch's: a Tensor's array itself
+        (its dtype and shape, shared), or an array or list converted to t's dtype."""
+        if isinstance(value, Tensor):
+            self._data = value._data
+        else:
+            self._data = _to_array(value, self._data.dtype, self.device)
         # new storage: former views no longer alias this tensor
         self._vc = VersionCounter(self._version + 1)
 

@@ -1088,6 +1088,11 @@ def _uniform_target_loss(
     return loss.sum() / Tensor._make(xp.asarray(denom), False)
 
 
+def _f32(t: Tensor | None) -> Tensor | None:
+    """A float16 weight or bias widened to float32 (recorded), for a norm computed there."""
+    return t.float() if t is not None and t.dtype == np.float16 else t
+
+
 def layer_norm(
     input: Tensor,
     normalized_shape: Any,
@@ -1099,6 +1104,8 @@ def layer_norm(
     variance), then * weight + bias (both of `normalized_shape`). Composed of ops, so
     double backward comes free."""
     x = input
+    if x.dtype == np.float16:  # PyTorch computes half norms in float32 (squares overflow)
+        return layer_norm(x.float(), normalized_shape, _f32(weight), _f32(bias), eps).half()
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
@@ -1478,6 +1485,8 @@ def group_norm(
     """Normalise each sample over the channels of each of `num_groups` groups (and all
     spatial dims) with the biased variance, then * weight + bias per channel (C,)."""
     x = input
+    if x.dtype == np.float16:  # PyTorch computes half norms in float32 (squares overflow)
+        return group_norm(x.float(), num_groups, _f32(weight), _f32(bias), eps).half()
     if x.ndim < 2:
         raise RuntimeError(f"group_norm: expected an input with at least 2 dims, got {x.shape}")
     n, c = x.shape[:2]
@@ -1489,7 +1498,7 @@ def group_norm(
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and tuple(p.shape) != (c,):
             raise RuntimeError(f"group_norm: expected {name} of shape ({c},), got {p.shape}")
-    g = x.reshape(n, num_groups, -1)
+    g = x.reshape(n, num_groups, x.numel() // max(n * num_groups, 1))  # no -1: n may be 0
     mean = g.mean(dim=-1, keepdim=True)
     var = ops.var_same_dtype(g, -1, 0, True)
     y = ((g - mean) / ops.sqrt(var + eps)).reshape(x.shape)
@@ -1515,6 +1524,11 @@ def instance_norm(
     toward the batch average of the per-sample means and unbiased variances; without, they
     normalise instead."""
     x = input
+    if x.dtype == np.float16 and use_input_stats:  # in float32, as PyTorch (squares overflow)
+        y = instance_norm(
+            x.float(), running_mean, running_var, _f32(weight), _f32(bias), True, momentum, eps
+        )
+        return y.half()
     if x.ndim < 3:
         raise ShapeError(f"instance_norm: expected an input (N, C, *), got shape {x.shape}")
     dims = tuple(range(2, x.ndim))
@@ -1997,6 +2011,12 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     if len(size) != 3:
         raise RuntimeError(f"adaptive_avg_pool3d: output_size must be 3 ints, got {output_size}")
     d, h, w = x.shape[-3:]
+    if 0 in x.shape[-4:]:  # an empty plane has no mean (it gave NaN); a batch of 0 is fine
+        raise RuntimeError(
+            "adaptive_avg_pool3d(): Expected input to have non-zero size for non-batch "
+            f"dimensions, but input has sizes {list(x.shape)} with dimension "
+            f"{list(x.shape).index(0, x.ndim - 4)} being empty"
+        )
     od, oh, ow = (n if o is None else int(o) for o, n in zip(size, (d, h, w), strict=True))
     if (od, oh, ow) == (d, h, w):
         return clone(x)

@@ -3,6 +3,8 @@ activations, the losses as modules, Sequential and ModuleList."""
 
 from __future__ import annotations
 
+import collections
+import collections.abc
 import math
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -1198,7 +1200,14 @@ class ParameterDict(Module):
             self.update(parameters)
 
     def update(self, parameters: Any) -> None:
-        items = parameters.items() if hasattr(parameters, "items") else parameters
+        """Add or overwrite entries. As PyTorch's: an OrderedDict, a ParameterDict or a
+        sequence of pairs keeps its order; a plain dict is added in sorted key order."""
+        if isinstance(parameters, collections.OrderedDict | ParameterDict):
+            items = parameters.items()
+        elif isinstance(parameters, collections.abc.Mapping):
+            items = sorted(parameters.items())
+        else:
+            items = parameters
         for k, v in items:
             self[k] = v
 

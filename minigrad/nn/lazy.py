@@ -301,10 +301,13 @@ LazyConvTranspose3d = _lazy_conv_transpose(ConvTranspose3d, "LazyConvTranspose3d
 
 
 class _LazyNormMixin(LazyModuleMixin):
-    def _lazy_init(self, affine: bool, track_running_stats: bool, device: Any, dtype: Any) -> None:
+    def _lazy_init(
+        self, affine: bool, track_running_stats: bool, device: Any, dtype: Any, bias: bool
+    ) -> None:
         if affine:
             self.weight = UninitializedParameter(device=device, dtype=dtype)
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
         if track_running_stats:
             self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
             self.running_var = UninitializedBuffer(device=device, dtype=dtype)
@@ -321,7 +324,8 @@ class _LazyNormMixin(LazyModuleMixin):
         with no_grad():
             if self.affine:
                 self.weight.materialize((self.num_features,))
-                self.bias.materialize((self.num_features,))
+                if self.bias is not None:
+                    self.bias.materialize((self.num_features,))
             if self.track_running_stats:
                 self.running_mean.materialize((self.num_features,))
                 self.running_var.materialize((self.num_features,))
@@ -337,10 +341,12 @@ def _lazy_norm(base: type, name: str, instance: bool) -> type:
         track_running_stats: bool = True,
         device: Any = None,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         base.__init__(self, 0, eps, momentum, False, False, device, dtype)
         self.affine, self.track_running_stats = affine, track_running_stats
-        self._lazy_init(affine, track_running_stats, device, dtype)
+        self._lazy_init(affine, track_running_stats, device, dtype, bias)
         self._initialize_hook = self.register_forward_pre_hook(
             self._infer_parameters, with_kwargs=True
         )

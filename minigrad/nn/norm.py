@@ -84,6 +84,8 @@ class _BatchNorm(Module):
         x = input
         if x.ndim not in self._dims:
             want = " or ".join(f"{d}-d" for d in self._dims)
+            if len(self._dims) > 3:  # SyncBatchNorm: any rank from 2
+                want = f"{self._dims[0]}-d or larger"
             raise ValueError(f"{type(self).__name__}: expected a {want} input, got shape {x.shape}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:

@@ -57,7 +57,7 @@ class SyncBatchNorm(_BatchNorm):
     """Batch norm over x `(N, C)`, `(N, C, L)` or `(N, C, H, W)` with statistics synchronised
     across processes in training; weight, bias and running stats `(C,)`."""
 
-    _dims = (2, 3, 4)
+    _dims = tuple(range(2, 33))  # any (N, C, ...) input, as PyTorch's (NumPy's 32 dims)
 
     def __init__(
         self,
@@ -82,7 +82,7 @@ class SyncBatchNorm(_BatchNorm):
         if not self.training or dist.world_size() == 1:
             return super().forward(x)
         if x.ndim not in self._dims:
-            raise ValueError(f"SyncBatchNorm: expected a 2-d to 4-d input, got shape {x.shape}")
+            raise ValueError(f"SyncBatchNorm: expected at least 2D input, got shape {x.shape}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.track_running_stats:
             with no_grad():

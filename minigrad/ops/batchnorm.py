@@ -214,7 +214,7 @@ def _check(
                 f"batch_norm: {name} of shape {t.shape} does not match the {c} channels of "
                 f"the input of shape {x.shape}"
             )
-    if training and x.numel() // max(c, 1) <= 1:
+    if training and x.numel() // max(c, 1) == 1:  # a batch of 0 passes, as in PyTorch
         raise ValueError(
             f"batch_norm: expected more than 1 value per channel when training, got input "
             f"of shape {x.shape}"
@@ -229,6 +229,11 @@ def _update_running(running: Tensor | None, batch: Any, momentum: float) -> None
         return
     with no_grad():
         running.mul_(1 - momentum).add_(batch.astype(running.dtype, copy=False) * momentum)
+
+
+def _float32(t: Tensor | None) -> Tensor | None:
+    """t widened to float32 when it is float16 (recorded: the gradient flows back)."""
+    return t.float() if t is not None and t.dtype == np.float16 else t
 
 
 def batch_norm(
@@ -247,6 +252,23 @@ def batch_norm(
     """
     x = input
     _check(x, running_mean, running_var, weight, bias, training)
+    if training and x.numel() == 0:  # PyTorch: an empty output, running stats unchanged
+        _, shape = _axes_and_shape(x.ndim, x.shape[1])
+        y = x * reshape(weight, shape) if weight is not None else x * 1.0
+        return y + reshape(bias, shape) if bias is not None else y
+    if training and x.dtype == np.float16:  # statistics in float32, as PyTorch's half path:
+        # squares of float16 values overflow from 256 on
+        y = batch_norm(
+            x.float(),
+            running_mean,
+            running_var,
+            _float32(weight),
+            _float32(bias),
+            True,
+            momentum,
+            eps,
+        )
+        return y.half()
     if training:
         fn = BatchNormTrain(eps, weight is not None, bias is not None)
         args = [t for t in (x, weight, bias) if t is not None]

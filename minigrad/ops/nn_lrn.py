@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, first_order_only
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .linalg import matmul
@@ -61,7 +61,9 @@ class CrossMapLRN2d(Function):
         scale = Tensor._make(self.scale, False)
         y = Tensor._make(self.y, False)
         ratio = _channel_matmul(gy * y / scale, _backward_windows(x.shape[1], self.size))
-        return gy * scale**-self.beta - x * ratio * (2 * self.alpha * self.beta / self.size)
+        g = gy * scale**-self.beta - x * ratio * (2 * self.alpha * self.beta / self.size)
+        # PyTorch's legacy formula treats scale and y as constants: no true second derivative
+        return first_order_only(g, "cross_map_lrn2d_backward", x, gy)
 
 
 def cross_map_lrn2d(

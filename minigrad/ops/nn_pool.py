@@ -125,7 +125,7 @@ def max_pool_nd(
     # an invalid place never wins; any in-range stand-in keeps the flat arithmetic simple
     pos = np.where(valid, pos, 0)
     lead = x.shape[:2]
-    y, idx = _gathered_max(reshape(x, lead + (-1,)), pos, valid)
+    y, idx = _gathered_max(reshape(x, lead + (math.prod(sizes),)), pos, valid)
     y, idx = reshape(y, lead + out), reshape(idx, lead + out)
     if unbatched:
         y, idx = y.squeeze(0), idx.squeeze(0)
@@ -203,7 +203,7 @@ def adaptive_max_pool_nd(
         [_adaptive_windows(sz, o) for sz, o in zip(sizes, out, strict=True)], sizes
     )
     lead = x.shape[:2]
-    y, idx = _gathered_max(reshape(x, lead + (-1,)), pos, valid)
+    y, idx = _gathered_max(reshape(x, lead + (math.prod(sizes),)), pos, valid)
     y, idx = reshape(y, lead + out), reshape(idx, lead + out)
     if unbatched:
         y, idx = y.squeeze(0), idx.squeeze(0)
@@ -263,5 +263,6 @@ def max_unpool_nd(
         )
     xp = get_array_module(x._data)
     zeros = Tensor._make(xp.zeros(lead + (m,), dtype=x.dtype), False)
-    flat = scatter(zeros, -1, reshape(indices, lead + (-1,)), reshape(x, lead + (-1,)))
+    per_plane = (math.prod(x.shape[len(lead) :]),)  # explicit: a batch of 0 has no -1
+    flat = scatter(zeros, -1, reshape(indices, lead + per_plane), reshape(x, lead + per_plane))
     return reshape(flat, lead + out)

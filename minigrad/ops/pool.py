@@ -22,6 +22,7 @@ import numpy as np
 from .. import threads
 from ..autograd import Function, zero_link
 from ..backend import Array, get_array_module
+from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor
 from . import cuda_kernels
 from .elementwise import _UINT, scale
@@ -340,14 +341,14 @@ def _geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -
         f"input of shape {x.shape}, kernel_size={kernel_size}, stride={stride}, padding={padding}"
     )
     if x.ndim != 4:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a 4-d input (N, C, H, W) or an unbatched 3-d one (C, H, W); {detail}"
         )
     k = _pair(kernel_size, "kernel_size", op, 1)
     s = k if stride is None else _pair(stride, "stride", op, 1)
     p = _pair(padding, "padding", op, 0)
     if any(p[a] > k[a] // 2 for a in range(2)):
-        raise ValueError(f"{op}: padding should be at most half the kernel size; {detail}")
+        raise ValueRangeError(f"{op}: padding should be at most half the kernel size; {detail}")
     in_hw = tuple(x.shape[2:])
     out_hw = tuple((in_hw[a] + 2 * p[a] - k[a]) // s[a] + 1 for a in range(2))
     if min(out_hw) < 1:

@@ -47,6 +47,9 @@ def _untie_named_tensors_map(
     return out
 
 
+_MISSING = object()  # what _swap returns for a name the module did not have
+
+
 def _swap(module: Module, name: str, value: Any) -> Any:
     """Put `value` at dotted `name` (in place of a parameter or buffer, or through
     setattr), returning what was there."""
@@ -56,7 +59,10 @@ def _swap(module: Module, name: str, value: Any) -> Any:
         if attr in store:
             old, store[attr] = store[attr], value
             return old
-    old = getattr(owner, attr)
+    if value is _MISSING:  # restoring a name the call added: remove it again
+        delattr(owner, attr)
+        return None
+    old = getattr(owner, attr, _MISSING)  # an extra key (strict=False) is set for the call
     setattr(owner, attr, value)
     return old
 
