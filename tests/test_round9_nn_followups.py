@@ -179,3 +179,21 @@ def test_max_pool_padding_beyond_half_the_kernel_is_a_runtime_error():
     for lib in (mg, torch):
         with pytest.raises(RuntimeError, match="half"):
             lib.nn.MaxPool2d(2, padding=2)(lib.ones(1, 1, 4, 4))
+
+
+def test_float16_batchnorm_module_running_stats_as_pytorch():
+    """The float16 running variance is mixed in float32 (a batch variance of 9e4 overflowed
+    float16 on its own, with a RuntimeWarning, before being scaled by the momentum)."""
+    x = np.random.RandomState(0).randn(4, 3, 2, 2) * 300
+
+    def run(L):
+        m = L.nn.BatchNorm2d(3).half()
+        y = m(L.tensor(x.astype(np.float16)))
+        return (
+            y.detach().float().numpy(),
+            m.running_mean.float().numpy(),
+            m.running_var.float().numpy(),
+        )
+
+    for got, want in zip(*_both(run), strict=True):
+        np.testing.assert_allclose(got, want, rtol=2e-3)

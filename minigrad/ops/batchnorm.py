@@ -228,6 +228,12 @@ def _update_running(running: Tensor | None, batch: Any, momentum: float) -> None
     if running is None:
         return
     with no_grad():
+        if running.dtype == np.float16 and batch.dtype != np.float16:
+            # float16 stats: mixed in float32, rounded once (a batch variance of 9e4 fits
+            # as 0.1 of it, not on its own)
+            mixed = running._data.astype(batch.dtype) * (1 - momentum) + batch * momentum
+            running.copy_(Tensor._make(mixed, False))
+            return
         running.mul_(1 - momentum).add_(batch.astype(running.dtype, copy=False) * momentum)
 
 
