@@ -863,9 +863,10 @@ class Run:
         return bs // self.session.world if self.session else bs
 
     def finished(self) -> bool:
-        if self.args.steps is not None:
-            return self.step >= self.args.steps
-        return self.epoch >= self.epochs
+        if self.args.steps is not None and self.step >= self.args.steps:
+            return True
+        # --dry-run is one tiny epoch even under --steps (it ran --steps 40000 to the end)
+        return self.epoch >= self.epochs if self.args.steps is None or self.args.dry_run else False
 
     def start_epoch_(self) -> None:
         pass  # the image order is drawn at the epoch's first batch

@@ -124,3 +124,10 @@ def test_an_interrupted_classifier_training_says_so(monkeypatch, tmp_path, capsy
     assert evaluate.main(["--train-classifier", str(out), "--device", "cpu"]) == 130
     err = capsys.readouterr().err
     assert f"--train-classifier {out} was not written" in err and "eval.json" not in err
+
+
+def test_a_dry_run_is_one_tiny_epoch_even_with_steps(tmp_path):
+    """It trained --steps 40000 in 2-step epochs to the end (minutes of CPU)."""
+    run = tmp_path / "run"
+    assert gan.main(RING + ["--steps", "40000", "--dry-run", "--out", str(run)]) == 0
+    assert common.load_checkpoint(run)["state"]["step"] == 2
