@@ -255,3 +255,17 @@ def test_edge_results_found_by_the_hostile_pass_as_pytorch():
         z = lib.float_power(lib.tensor([1 + 1j]), 2)
         assert str(z.dtype).endswith("complex128") and z.tolist() == [2j]
         assert str(lib.tensor([1 + 2j]).dtype).endswith("complex64")
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_an_overflowing_step_gives_values_not_numpy_warnings(name):
+    """A step whose update overflows (lr 1e300) leaks no NumPy RuntimeWarning: it is a
+    value (inf or NaN), as in PyTorch, which a job's loss check then reports."""
+    p = mg.nn.Parameter(mg.tensor([1e30, 2.0]))
+    opt = getattr(mg.optim, name)([p], lr=1e300)
+    p.grad = mg.tensor([1e30, float("nan")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+    assert not np.isfinite(p.detach().numpy()).all()
+    assert np.geterr()["over"] == "warn"  # the error state is restored

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import enable_grad
-from ..backend import Array, ArrayModule, get_array_module, to_device
+from ..backend import Array, ArrayModule, get_array_module, loud_fp, quiet_fp, to_device
 from ..nn.module import RemovableHandle
 from ..tensor import Tensor, get_default_dtype
 
@@ -232,18 +232,22 @@ class Optimizer:
         Each optimizer's rule is its `_update`; the loop over groups and parameters is here."""
         loss = _closure_loss(closure)
         state, update = self.state, self._update
-        for group in self._groups():
-            has_state = self._has_state(group)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = None
-                if has_state:
-                    st = state[p]
-                    if not st:
-                        self._init_state(p, group, st)
-                update(p, group, st)
-                p._vc.value += 1  # p._version += 1, without the cost of its property
+        fp = quiet_fp()  # an inf or NaN step is a value, as in PyTorch: no NumPy warnings
+        try:
+            for group in self._groups():
+                has_state = self._has_state(group)
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    st = None
+                    if has_state:
+                        st = state[p]
+                        if not st:
+                            self._init_state(p, group, st)
+                    update(p, group, st)
+                    p._vc.value += 1  # p._version += 1, without the cost of its property
+        finally:
+            loud_fp(fp)
         return loss
 
     def _has_state(self, group: dict[str, Any]) -> bool:
