@@ -1327,7 +1327,634 @@ def multigammaln(x: Tensor, p: int) -> Tensor:
 mvlgamma = multigammaln
 
 
+# ---------------------------------------------------------------------- round 10 kernels
+# PyTorch's Bessel, Airy and orthogonal-polynomial forwards (ATen/native/Math.h): the
+# Cephes rational approximations and Chebyshev series with its coefficient tables, and
+# the three-term recurrences with its special cases. Each kernel runs in the dtype of
+# its input array (float32 or float64) exactly as PyTorch's scalar code does, so the
+# overflow thresholds (exp in float32) and the float32 rounding follow it.
+_PIO4 = 0.785398163397448309615660845819875721
+_3PIO4 = 2.356194490192344928846982537459627163
+_SQ2OPI = 0.797884560802865355879892119868763737  # sqrt(2 / pi)
+_TWOOPI = 0.636619772367581343075535053490057448  # 2 / pi
+
+_J0_PP = (
+    7.96936729297347051624e-04, 8.28352392107440799803e-02, 1.23953371646414299388e00,
+    5.44725003058768775090e00, 8.74716500199817011941e00, 5.30324038235394892183e00,
+    9.99999999999999997821e-01,
+)  # fmt: skip
+_J0_PQ = (
+    9.24408810558863637013e-04, 8.56288474354474431428e-02, 1.25352743901058953537e00,
+    5.47097740330417105182e00, 8.76190883237069594232e00, 5.30605288235394617618e00,
+    1.00000000000000000218e00,
+)  # fmt: skip
+_J0_QP = (
+    -1.13663838898469149931e-02, -1.28252718670509318512e00, -1.95539544257735972385e01,
+    -9.32060152123768231369e01, -1.77681167980488050595e02, -1.47077505154951170175e02,
+    -5.14105326766599330220e01, -6.05014350600728481186e00,
+)  # fmt: skip
+_J0_QQ = (
+    6.43178256118178023184e01, 8.56430025976980587198e02, 3.88240183605401609683e03,
+    7.24046774195652478189e03, 5.93072701187316984827e03, 2.06209331660327847417e03,
+    2.42005740240291393179e02,
+)  # fmt: skip
+_J0_RP = (
+    -4.79443220978201773821e09, 1.95617491946556577543e12, -2.49248344360967716204e14,
+    9.70862251047306323952e15,
+)  # fmt: skip
+_J0_RQ = (
+    4.99563147152651017219e02, 1.73785401676374683123e05, 4.84409658339962045305e07,
+    1.11855537045356834862e10, 2.11277520115489217587e12, 3.10518229857422583814e14,
+    3.18121955943204943306e16, 1.71086294081043136091e18,
+)  # fmt: skip
+_Y0_YP = (
+    1.55924367855235737965e04, -1.46639295903971606143e07, 5.43526477051876500413e09,
+    -9.82136065717911466409e11, 8.75906394395366999549e13, -3.46628303384729719441e15,
+    4.42733268572569800351e16, -1.84950800436986690637e16,
+)  # fmt: skip
+_Y0_YQ = (
+    1.04128353664259848412e03, 6.26107330137134956842e05, 2.68919633393814121987e08,
+    8.64002487103935000337e10, 2.02979612750105546709e13, 3.17157752842975028269e15,
+    2.50596256172653059228e17,
+)  # fmt: skip
+_J1_PP = (
+    7.62125616208173112003e-04, 7.31397056940917570436e-02, 1.12719608129684925192e00,
+    5.11207951146807644818e00, 8.42404590141772420927e00, 5.21451598682361504063e00,
+    1.00000000000000000254e00,
+)  # fmt: skip
+_J1_PQ = (
+    5.71323128072548699714e-04, 6.88455908754495404082e-02, 1.10514232634061696926e00,
+    5.07386386128601488557e00, 8.39985554327604159757e00, 5.20982848682361821619e00,
+    9.99999999999999997461e-01,
+)  # fmt: skip
+_J1_QP = (
+    5.10862594750176621635e-02, 4.98213872951233449420e00, 7.58238284132545283818e01,
+    3.66779609360150777800e02, 7.10856304998926107277e02, 5.97489612400613639965e02,
+    2.11688757100572135698e02, 2.52070205858023719784e01,
+)  # fmt: skip
+_J1_QQ = (
+    7.42373277035675149943e01, 1.05644886038262816351e03, 4.98641058337653607651e03,
+    9.56231892404756170795e03, 7.99704160447350683650e03, 2.82619278517639096600e03,
+    3.36093607810698293419e02,
+)  # fmt: skip
+_J1_RP = (
+    -8.99971225705559398224e08, 4.52228297998194034323e11, -7.27494245221818276015e13,
+    3.68295732863852883286e15,
+)  # fmt: skip
+_J1_RQ = (
+    6.20836478118054335476e02, 2.56987256757748830383e05, 8.35146791431949253037e07,
+    2.21511595479792499675e10, 4.74914122079991414898e12, 7.84369607876235854894e14,
+    8.95222336184627338078e16, 5.32278620332680085395e18,
+)  # fmt: skip
+_Y1_YP = (
+    1.26320474790178026440e09, -6.47355876379160291031e11, 1.14509511541823727583e14,
+    -8.12770255501325109621e15, 2.02439475713594898196e17, -7.78877196265950026825e17,
+)  # fmt: skip
+_Y1_YQ = (
+    5.94301592346128195359e02, 2.35564092943068577943e05, 7.34811944459721705660e07,
+    1.87601316108706159478e10, 3.88231277496238566008e12, 6.20557727146953693363e14,
+    6.87141087355300489866e16, 3.97270608116560655612e18,
+)  # fmt: skip
+_K0_A = (
+    1.37446543561352307156e-16, 4.25981614279661018399e-14, 1.03496952576338420167e-11,
+    1.90451637722020886025e-09, 2.53479107902614945675e-07, 2.28621210311945178607e-05,
+    1.26461541144692592338e-03, 3.59799365153615016266e-02, 3.44289899924628486886e-01,
+    -5.35327393233902768720e-01,
+)  # fmt: skip
+_K0_B = (
+    5.30043377268626276149e-18, -1.64758043015242134646e-17, 5.21039150503902756861e-17,
+    -1.67823109680541210385e-16, 5.51205597852431940784e-16, -1.84859337734377901440e-15,
+    6.34007647740507060557e-15, -2.22751332699166985548e-14, 8.03289077536357521100e-14,
+    -2.98009692317273043925e-13, 1.14034058820847496303e-12, -4.51459788337394416547e-12,
+    1.85594911495471785253e-11, -7.95748924447710747776e-11, 3.57739728140030116597e-10,
+    -1.69753450938905987466e-09, 8.57403401741422608519e-09, -4.66048989768794782956e-08,
+    2.76681363944501510342e-07, -1.83175552271911948767e-06, 1.39498137188764993662e-05,
+    -1.28495495816278026384e-04, 1.56988388573005337491e-03, -3.14481013119645005427e-02,
+    2.44030308206595545468e00,
+)  # fmt: skip
+_K1_A = (
+    -7.02386347938628759343e-18, -2.42744985051936593393e-15, -6.66690169419932900609e-13,
+    -1.41148839263352776110e-10, -2.21338763073472585583e-08, -2.43340614156596823496e-06,
+    -1.73028895751305206302e-04, -6.97572385963986435018e-03, -1.22611180822657148235e-01,
+    -3.53155960776544875667e-01, 1.52530022733894777053e00,
+)  # fmt: skip
+_K1_B = (
+    -5.75674448366501715755e-18, 1.79405087314755922667e-17, -5.68946255844285935196e-17,
+    1.83809354436663880070e-16, -6.05704724837331885336e-16, 2.03870316562433424052e-15,
+    -7.01983709041831346144e-15, 2.47715442448130437068e-14, -8.97670518232499435011e-14,
+    3.34841966607842919884e-13, -1.28917396095102890680e-12, 5.13963967348173025100e-12,
+    -2.12996783842756842877e-11, 9.21831518760500529508e-11, -4.19035475934189648750e-10,
+    2.01504975519703286596e-09, -1.03457624656780970260e-08, 5.74108412545004946722e-08,
+    -3.50196060308781257119e-07, 2.40648494783721712015e-06, -1.93619797416608296024e-05,
+    1.95215518471351631108e-04, -2.85781685962277938680e-03, 1.03923736576817238437e-01,
+    2.72062619048444266945e00,
+)  # fmt: skip
+_AIRY_AN = (
+    3.46538101525629032477e-01, 1.20075952739645805542e01, 7.62796053615234516538e01,
+    1.68089224934630576269e02, 1.59756391350164413639e02, 7.05360906840444183113e01,
+    1.40264691163389668864e01, 9.99999999999999995305e-01,
+)  # fmt: skip
+_AIRY_AD = (
+    5.67594532638770212846e-01, 1.47562562584847203173e01, 8.45138970141474626562e01,
+    1.77318088145400459522e02, 1.64234692871529701831e02, 7.14778400825575695274e01,
+    1.40959135607834029598e01, 1.00000000000000000470e00,
+)  # fmt: skip
+_AIRY_AFN = (
+    -1.31696323418331795333e-01, -6.26456544431912369773e-01, -6.93158036036933542233e-01,
+    -2.79779981545119124951e-01, -4.91900132609500318020e-02, -4.06265923594885404393e-03,
+    -1.59276496239262096340e-04, -2.77649108155232920844e-06, -1.67787698489114633780e-08,
+)  # fmt: skip
+_AIRY_AFD = (
+    1.33560420706553243746e01, 3.26825032795224613948e01, 2.67367040941499554804e01,
+    9.18707402907259625840e00, 1.47529146771666414581e00, 1.15687173795188044134e-01,
+    4.40291641615211203805e-03, 7.54720348287414296618e-05, 4.51850092970580378464e-07,
+)  # fmt: skip
+_AIRY_AGN = (
+    1.97339932091685679179e-02, 3.91103029615688277255e-01, 1.06579897599595591108e00,
+    9.39169229816650230044e-01, 3.51465656105547619242e-01, 6.33888919628925490927e-02,
+    5.85804113048388458567e-03, 2.82851600836737019778e-04, 6.98793669997260967291e-06,
+    8.11789239554389293311e-08, 3.41551784765923618484e-10,
+)  # fmt: skip
+_AIRY_AGD = (
+    9.30892908077441974853e00, 1.98352928718312140417e01, 1.55646628932864612953e01,
+    5.47686069422975497931e00, 9.54293611618961883998e-01, 8.64580826352392193095e-02,
+    4.12656523824222607191e-03, 1.01259085116509135510e-04, 1.17166733214413521882e-06,
+    4.91834570062930015649e-09,
+)  # fmt: skip
+_SQRT_1_PI = 5.64189583547756286948e-01  # 1 / sqrt(pi)
+
+
+def _poly(xp: Any, x: Any, coeffs: Any) -> Any:
+    """Horner's rule in x's dtype (the coefficients rounded to it, as PyTorch's T(c))."""
+    acc = xp.full_like(x, coeffs[0])
+    for c in coeffs[1:]:
+        acc = acc * x + x.dtype.type(c)
+    return acc
+
+
+def _clenshaw(xp: Any, t: Any, coeffs: Any) -> Any:
+    """PyTorch's Clenshaw loop, 0.5 (a - p), in t's dtype."""
+    p, q, a = xp.zeros_like(t), xp.zeros_like(t), xp.full_like(t, coeffs[0])
+    for c in coeffs[1:]:
+        p, q = q, a
+        a = t * q - p + t.dtype.type(c)
+    return 0.5 * (a - p)
+
+
+def _j_far(xp: Any, a: Any, order: int, y: bool) -> Any:
+    """The Hankel asymptotic form of J0, J1, Y0, Y1 for a > 5 (Cephes' P/Q rationals)."""
+    if order == 0:
+        w, tabs, shift = 25.0 / (a * a), (_J0_PP, _J0_PQ, _J0_QP, _J0_QQ), _PIO4
+    else:
+        w, tabs, shift = 5.0 / a * (5.0 / a), (_J1_PP, _J1_PQ, _J1_QP, _J1_QQ), _3PIO4
+    pp, pq, qp, qq = (_poly(xp, w, c) for c in tabs)
+    s, c = xp.sin(a - shift), xp.cos(a - shift)
+    if y:
+        return (pp / pq * s + 5.0 / a * (qp / qq) * c) * _SQ2OPI / xp.sqrt(a)
+    return (pp / pq * c - 5.0 / a * (qp / qq) * s) * _SQ2OPI / xp.sqrt(a)
+
+
+def _bessel_j0_array(x: Any) -> Any:
+    xp = get_array_module(x)
+    a = xp.abs(x)
+    z = a * a
+    near = (z - 5.78318596294678452118e00) * (z - 3.04712623436620863991e01)
+    near = near * _poly(xp, z, _J0_RP) / _poly(xp, z, _J0_RQ)
+    near = xp.where(a < 0.00001, 1.0 - z / 4.0, near)
+    return xp.where(a <= 5.0, near, _j_far(xp, a, 0, False))
+
+
+def _bessel_j1_array(x: Any) -> Any:
+    xp = get_array_module(x)
+    a = xp.abs(x)
+    z = x * x
+    near = _poly(xp, z, _J1_RP) / _poly(xp, z, _J1_RQ) * x
+    near = near * (z - 1.46819706421238932572e01) * (z - 4.92184563216946036703e01)
+    far = _j_far(xp, a, 1, False)
+    return xp.where(a <= 5.0, near, xp.where(x < 0, -far, far))
+
+
+def _bessel_y0_array(x: Any) -> Any:
+    xp = get_array_module(x)
+    z = x * x
+    near = _poly(xp, z, _Y0_YP) / _poly(xp, z, _Y0_YQ)
+    near = near + _TWOOPI * xp.log(x) * _bessel_j0_array(x)
+    near = xp.where(x == 0, -np.inf, xp.where(x < 0, np.nan, near))
+    return xp.where(x <= 5.0, near, _j_far(xp, x, 0, True))
+
+
+def _bessel_y1_array(x: Any) -> Any:
+    xp = get_array_module(x)
+    z = x * x
+    near = x * (_poly(xp, z, _Y1_YP) / _poly(xp, z, _Y1_YQ))
+    near = near + _TWOOPI * (_bessel_j1_array(x) * xp.log(x) - 1.0 / x)
+    near = xp.where(x == 0, -np.inf, xp.where(x < 0, np.nan, near))
+    return xp.where(x <= 5.0, near, _j_far(xp, x, 1, True))
+
+
+def _mod_bessel_i_array(x: Any, order: int) -> Any:
+    """modified_bessel_i0 / i1: PyTorch's own code (not torch.i0's): the Chebyshev series
+    of exp(-|x|) I(|x|) times exp(|x|), so +-inf gives NaN (inf / inf)."""
+    xp = get_array_module(x)
+    a = xp.abs(x)
+    tabs = (_I0E_A, _I0E_B) if order == 0 else (_I1E_A, _I1E_B)
+    e = xp.exp(a)
+    if order == 0:
+        near = e * _clenshaw(xp, a / 2.0 - 2.0, tabs[0])
+    else:
+        near = _clenshaw(xp, a / 2.0 - 2.0, tabs[0]) * a * e
+    far = e * _clenshaw(xp, 32.0 / a - 2.0, tabs[1]) / xp.sqrt(a)
+    out = xp.where(a <= 8.0, near, far)
+    return xp.where(x < 0, -out, out) if order == 1 else out
+
+
+def _mod_bessel_k_array(x: Any, order: int, scaled: bool) -> Any:
+    """modified_bessel_k0 / k1 and their exp(x)-scaled forms: inf at 0, NaN below."""
+    xp = get_array_module(x)
+    if order == 0 and not scaled:  # PyTorch's log(0.5 * x) here is in double precision
+        lg = xp.log(0.5 * x.astype(np.float64))
+        near = _clenshaw(xp, x * x - 2.0, _K0_A) - lg * _mod_bessel_i_array(x, 0)
+        near = near.astype(x.dtype)
+    elif order == 0:
+        near = _clenshaw(xp, x * x - 2.0, _K0_A) - xp.log(0.5 * x) * _mod_bessel_i_array(x, 0)
+    else:
+        near = xp.log(0.5 * x) * _mod_bessel_i_array(x, 1) + _clenshaw(xp, x * x - 2.0, _K1_A) / x
+    far = _clenshaw(xp, 8.0 / x - 2.0, _K0_B if order == 0 else _K1_B)
+    if scaled:
+        near, far = near * xp.exp(x), far / xp.sqrt(x)
+    else:
+        far = xp.exp(-x) * far / xp.sqrt(x)
+    out = xp.where(x <= 2.0, near, far)
+    return xp.where(x == 0, np.inf, xp.where(x < 0, np.nan, out))
+
+
+def _spherical_j0_array(x: Any) -> Any:
+    xp = get_array_module(x)
+    z = x * x
+    acc = xp.full_like(x, 1.0 / 6227020800.0)
+    for c in (-1.0 / 39916800.0, 1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0):
+        acc = c + z * acc
+    near = 1.0 + z * acc
+    out = xp.where(xp.abs(x) < 0.5, near, xp.sin(x) / x)
+    return xp.where(xp.isinf(x), 0.0, out)
+
+
+def _airy_ai_array(x: Any) -> Any:
+    """Cephes' airy as PyTorch keeps it: the asymptotic forms below -2.09 and from 2.09
+    on, the Maclaurin series (to machine epsilon of x's dtype) between; NaN at +-inf, 0
+    beyond 103.892."""
+    xp = get_array_module(x)
+    # x < -2.09: the oscillating asymptotic form
+    s = xp.sqrt(-x)
+    zeta_m = -2.0 * x * s / 3.0
+    z = 1.0 / zeta_m
+    zz = z * z
+    afn, afd = _poly(xp, zz, _AIRY_AFN), _poly(xp, zz, _AIRY_AFD)
+    agn, agd = _poly(xp, zz, _AIRY_AGN), _poly(xp, zz, _AIRY_AGD)
+    t = zeta_m + 0.25 * _PI
+    left = (
+        _SQRT_1_PI / xp.sqrt(s) * (xp.sin(t) * (1.0 + zz * afn / afd) - xp.cos(t) * (z * agn / agd))
+    )
+    # x >= 2.09: the decaying asymptotic form
+    zeta = 2.0 * x * xp.sqrt(x) / 3.0
+    an, ad = _poly(xp, 1.0 / zeta, _AIRY_AN), _poly(xp, 1.0 / zeta, _AIRY_AD)
+    right = _SQRT_1_PI * (an / ad) / (2.0 * xp.sqrt(xp.sqrt(x)) * xp.exp(zeta))
+    # the series f - c g, per element until |m / f| <= eps
+    mid = (x >= -2.09) & (x < 2.09) | xp.isnan(x)
+    xm = xp.where(mid, x, 0.0)
+    f, g, k = xp.ones_like(xm), xm.copy(), xp.ones_like(xm)
+    m, n, z3 = xp.ones_like(xm), xm.copy(), xm * xm * xm
+    eps = np.finfo(x.dtype).eps
+    f, g, k, m, n, z3 = (v.reshape(-1) for v in (f, g, k, m, n, z3))
+    live = xp.nonzero(mid.reshape(-1))[0]
+    while live.size:
+        kl, ml, nl, zl = k[live], m[live], n[live], z3[live]
+        ml = ml * zl
+        kl = kl + 1.0
+        ml = ml / kl
+        nl = nl * zl
+        kl = kl + 1.0
+        nl = nl / kl
+        ml = ml / kl
+        fl = f[live] + ml
+        kl = kl + 1.0
+        nl = nl / kl
+        g[live] = g[live] + nl
+        f[live], k[live], m[live], n[live] = fl, kl, ml, nl
+        live = live[xp.abs(ml / fl) > eps]
+    series = (0.355028053887817239260 * f - 0.258819403792806798405 * g).reshape(x.shape)
+    out = xp.where(x < -2.09, left, xp.where(x >= 2.09, right, series))
+    out = xp.where(x > 103.892, 0.0, out)
+    return xp.where(xp.isinf(x), np.nan, out)
+
+
+def _degree(n: Any) -> Any:
+    """PyTorch's static_cast<int64_t>(n) of a float degree: truncated toward 0; NaN, +-inf
+    and out-of-range values become INT64_MIN on x86, so they give 0 like any n < 0."""
+    xp = get_array_module(n)
+    ok = xp.isfinite(n) & (xp.abs(n) < 2.0**63)
+    return xp.where(ok, xp.trunc(xp.where(ok, n, 0)), -1).astype(np.int64)
+
+
+class _Cases:
+    """The result built case by case in PyTorch's order: each `put` fills the elements
+    that no earlier case took."""
+
+    def __init__(self, xp: Any, x: Any, n: Any) -> None:
+        self.xp, self.out = xp, xp.zeros_like(x)
+        self.todo = n >= 0  # n < 0 gives 0
+
+    def put(self, mask: Any, value: Any) -> None:
+        m = self.todo & mask
+        self.out = self.xp.where(m, value, self.out)
+        self.todo = self.todo & ~m
+
+
+def _recurrence(
+    cases: _Cases, x: Any, n: Any, p: Any, q: Any, step: Any, k0: int, stop: int
+) -> None:
+    """Fill the remaining elements (all with n >= 2) by r = step(k, x, q, p), p, q = q, r
+    for k = k0 .. n - stop (inclusive), PyTorch's loop; elements leave once q is NaN (their
+    value stays NaN)."""
+    xp = cases.xp
+    idx = xp.nonzero(cases.todo.reshape(-1))[0]
+    xs, ns = x.reshape(-1)[idx], n.reshape(-1)[idx]
+    ps, qs = p.reshape(-1)[idx], q.reshape(-1)[idx]
+    live = xp.arange(idx.size)
+    k = k0
+    while live.size:
+        r = step(k, xs[live], qs[live], ps[live])
+        ps[live], qs[live] = qs[live], r
+        k += 1
+        live = live[(k <= ns[live] - stop) & ~xp.isnan(r)]
+    out = cases.out.reshape(-1).copy()
+    out[idx] = qs
+    cases.out = out.reshape(cases.out.shape)
+
+
+def _fms(a: Any, b: Any, c: Any) -> Any:
+    """a * b - c rounded once, as PyTorch's CPU kernels (built with FMA contraction)
+    compute the recurrence steps: float32 through float64 (a * b exact there, so it does
+    not overflow before the subtraction); float64 plainly."""
+    if a.dtype == np.float32:
+        return (a.astype(np.float64) * b - c).astype(np.float32)
+    return a * b - c
+
+
+def _even(n: Any) -> Any:
+    return n % 2 == 0
+
+
+def _chebyshev_array(x: Any, n: Any, kind: str, shifted: bool) -> Any:
+    """Chebyshev polynomials T, U, V, W and their shifted forms (of 2x - 1) on [0, 1], as
+    PyTorch evaluates them: the values at the interval's ends, the trigonometric closed
+    form inside it for n above a threshold (6 for T and the shifted ones, 4 for shifted W,
+    8 for U, V, W), else the recurrence y_{k+1} = 2 t y_k - y_{k-1}."""
+    xp = get_array_module(x)
+    nf = n.astype(x.dtype)
+    c = _Cases(xp, x, n)
+    t = x + x - 1.0 if shifted else x
+    one, zero = x.dtype.type(1.0), x.dtype.type(0.0)
+    odd_sign = xp.where(_even(n), one, -one)
+    if shifted:
+        hi, lo = x == 1.0, x == 0.0
+    else:
+        hi, lo = (xp.abs(x) == 1.0) & (x > 0), (xp.abs(x) == 1.0) & ~(x > 0)
+    if kind == "t":
+        c.put(hi, one), c.put(lo, odd_sign)
+    elif kind == "u":
+        c.put(hi, nf + 1.0), c.put(lo, odd_sign * (nf + 1.0))
+    elif kind == "v":
+        c.put(hi, one), c.put(lo, odd_sign * (nf + nf + 1.0))
+    else:
+        c.put(hi, nf + nf + 1.0), c.put(lo, odd_sign)
+    limit = 6 if kind == "t" or shifted else 8
+    if kind == "w" and shifted:
+        limit = 4
+    inside = (n > limit) & (xp.abs(t) < 1.0)
+    th = xp.arccos(xp.where(inside, t, zero))
+    if kind == "t":
+        c.put(inside, xp.cos(nf * th))
+    elif kind == "u":
+        s = xp.sin(th)
+        c.put(inside & (s != 0.0), xp.sin((nf + 1.0) * th) / s)
+        c.put(inside, (nf + 1.0) * xp.cos((nf + 1.0) * th) / t)
+    elif kind == "v":
+        c.put(inside & (xp.sin(th / 2.0) != 1.0), xp.cos((nf + 0.5) * th) / xp.cos(th / 2.0))
+        c.put(inside, odd_sign * (nf + nf + 1.0))
+    else:
+        c.put(inside & (xp.cos(th / 2.0) != 1.0), xp.sin((nf + 0.5) * th) / xp.sin(th / 2.0))
+        if not shifted:
+            c.put(inside & (x > 0), nf + nf + 1.0)
+        c.put(inside, odd_sign)
+    first = {"t": t, "u": t + t, "v": t + t - 1.0, "w": t + t + 1.0}[kind]
+    c.put(n == 0, one)
+    c.put(n == 1, first)
+    tt = t + t
+    _recurrence(c, tt, n, xp.ones_like(x), first, lambda k, a, q, p: _fms(a, q, p), 2, 0)
+    return c.out
+
+
+def _hermite_array(x: Any, n: Any, physicists: bool, dtype: Any) -> Any:
+    """Hermite polynomials H_n (physicists') and He_n (probabilists') by their recurrences;
+    NaN beyond PyTorch's degree limit (128 for float32, 512 for float64)."""
+    xp = get_array_module(x)
+    c = _Cases(xp, x, n)
+    c.put(n == 0, x.dtype.type(1.0))
+    first = x + x if physicists else x
+    c.put(n == 1, first)
+    c.put(n > (128 if np.dtype(dtype) == np.float32 else 512), x.dtype.type(np.nan))
+    if physicists:  # r = 2x q - k p for k = 2, 4, .. < 2n
+        step = lambda k, a, q, p: _fms(a + a, q, (2 * k) * p)  # noqa: E731
+        _recurrence(c, x, n, xp.ones_like(x), first, step, 1, 1)
+    else:  # r = x q - k p for k = 1 .. n - 1
+        _recurrence(c, x, n, xp.ones_like(x), first, lambda k, a, q, p: _fms(a, q, k * p), 1, 1)
+    return c.out
+
+
+def _laguerre_array(x: Any, n: Any) -> Any:
+    xp = get_array_module(x)
+    c = _Cases(xp, x, n)
+    one = x.dtype.type(1.0)
+    c.put(xp.abs(x) == 0.0, one)
+    c.put(n == 0, one)
+    c.put(n == 1, one - x)
+    step = lambda k, a, q, p: _fms((k + k) + (1.0 - a), q, k * p) / (k + 1)  # noqa: E731
+    _recurrence(c, x, n, xp.ones_like(x), one - x, step, 1, 1)
+    return c.out
+
+
+def _legendre_array(x: Any, n: Any) -> Any:
+    xp = get_array_module(x)
+    c = _Cases(xp, x, n)
+    one = x.dtype.type(1.0)
+    end = xp.abs(x) == 1.0
+    c.put(end & ((x > 0) | _even(n)), one)
+    c.put(end, -one)
+    c.put(n == 0, one)
+    c.put(n == 1, x)
+    step = lambda k, a, q, p: _fms((k + k + 1) * a, q, k * p) / (k + 1)  # noqa: E731
+    _recurrence(c, x, n, xp.ones_like(x), x, step, 1, 1)
+    return c.out
+
+
+# ---------------------------------------------------------------------- round 10 functions
+def _compute(kernel: Any, *arrays: Any) -> Any:
+    with np.errstate(all="ignore"):
+        return kernel(*arrays)
+
+
+def _no_grad_unary(name: str, x: Any, kernel: Any) -> Tensor:
+    """PyTorch has no derivative formula for these: the result never requires grad (and
+    an input that does is no error)."""
+    x = _float_operand(x, name, half=False)
+    return Tensor._make(_compute(kernel, x._data), False)
+
+
+def _no_grad_binary(name: str, x: Any, n: Any, kernel: Any) -> Tensor:
+    """kernel(x, n, dtype) of x and the degree n, each a tensor or a number, broadcast
+    and promoted as PyTorch does (integer results give float32); no gradient."""
+    if not isinstance(x, Tensor) and not isinstance(n, Tensor):
+        raise TypeError(f"special_{name}(): expected at least one Tensor operand")
+    dt = result_dtype(x, n)
+    if dt.kind != "f":
+        dt = np.dtype(np.float32)
+    if dt == np.float16:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Half'")
+    ref = x if isinstance(x, Tensor) else n
+    xp = get_array_module(ref._data)
+
+    def arr(v: Any) -> Any:
+        return xp.asarray(v._data if isinstance(v, Tensor) else v).astype(dt)
+
+    a, b = xp.broadcast_arrays(arr(x), arr(n))
+    y = _compute(lambda p, q: kernel(p, _degree(q), dt), xp.array(a), b)
+    return Tensor._make(y, False)
+
+
+def bessel_j0(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The Bessel function of the first kind of order 0 (Cephes' rationals, PyTorch's
+    values). Not differentiable: the result does not require grad."""
+    return _no_grad_unary("bessel_j0", input, _bessel_j0_array)
+
+
+def bessel_j1(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The Bessel function of the first kind of order 1. No gradient."""
+    return _no_grad_unary("bessel_j1", input, _bessel_j1_array)
+
+
+def bessel_y0(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The Bessel function of the second kind of order 0: -inf at 0, NaN for x < 0. No
+    gradient."""
+    return _no_grad_unary("bessel_y0", input, _bessel_y0_array)
+
+
+def bessel_y1(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The Bessel function of the second kind of order 1: -inf at 0, NaN for x < 0. No
+    gradient."""
+    return _no_grad_unary("bessel_y1", input, _bessel_y1_array)
+
+
+def modified_bessel_i0(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """I0(x), PyTorch's modified_bessel_i0 (NaN at +-inf, unlike i0). No gradient."""
+    return _no_grad_unary("modified_bessel_i0", input, lambda a: _mod_bessel_i_array(a, 0))
+
+
+def modified_bessel_i1(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """I1(x), odd, NaN at +-inf. No gradient."""
+    return _no_grad_unary("modified_bessel_i1", input, lambda a: _mod_bessel_i_array(a, 1))
+
+
+def modified_bessel_k0(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """K0(x): inf at 0, NaN for x < 0. No gradient."""
+    return _no_grad_unary("modified_bessel_k0", input, lambda a: _mod_bessel_k_array(a, 0, False))
+
+
+def modified_bessel_k1(input: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """K1(x): inf at 0, NaN for x < 0. No gradient."""
+    return _no_grad_unary("modified_bessel_k1", input, lambda a: _mod_bessel_k_array(a, 1, False))
+
+
+def scaled_modified_bessel_k0(x: Any) -> Tensor:
+    """exp(x) K0(x). No gradient."""
+    return _no_grad_unary("scaled_modified_bessel_k0", x, lambda a: _mod_bessel_k_array(a, 0, True))
+
+
+def scaled_modified_bessel_k1(x: Any) -> Tensor:
+    """exp(x) K1(x). No gradient."""
+    return _no_grad_unary("scaled_modified_bessel_k1", x, lambda a: _mod_bessel_k_array(a, 1, True))
+
+
+def spherical_bessel_j0(x: Any) -> Tensor:
+    """sin(x) / x (a Taylor polynomial for |x| < 1/2), 0 at +-inf. No gradient."""
+    return _no_grad_unary("spherical_bessel_j0", x, _spherical_j0_array)
+
+
+def airy_ai(x: Any) -> Tensor:
+    """The Airy function Ai(x) (Cephes): NaN at +-inf, 0 beyond 103.892. No gradient."""
+    return _no_grad_unary("airy_ai", x, _airy_ai_array)
+
+
+def _chebyshev(kind: str, shifted: bool) -> Any:
+    name = ("shifted_" if shifted else "") + f"chebyshev_polynomial_{kind}"
+
+    def f(x: Any, n: Any) -> Tensor:
+        kernel = lambda a, m, dt: _chebyshev_array(a, m, kind, shifted)  # noqa: E731
+        return _no_grad_binary(name, x, n, kernel)
+
+    f.__name__ = f.__qualname__ = name
+    kind_name = {"t": "first", "u": "second", "v": "third", "w": "fourth"}[kind]
+    f.__doc__ = (
+        f"The {'shifted ' if shifted else ''}Chebyshev polynomial of the {kind_name} kind"
+        f"{' of 2x - 1' if shifted else ''}; n is truncated toward 0 (0 for n < 0), x and n "
+        "are tensors or numbers, broadcast. No gradient."
+    )
+    return f
+
+
+chebyshev_polynomial_t = _chebyshev("t", False)
+chebyshev_polynomial_u = _chebyshev("u", False)
+chebyshev_polynomial_v = _chebyshev("v", False)
+chebyshev_polynomial_w = _chebyshev("w", False)
+shifted_chebyshev_polynomial_t = _chebyshev("t", True)
+shifted_chebyshev_polynomial_u = _chebyshev("u", True)
+shifted_chebyshev_polynomial_v = _chebyshev("v", True)
+shifted_chebyshev_polynomial_w = _chebyshev("w", True)
+
+
+def hermite_polynomial_h(x: Any, n: Any) -> Tensor:
+    """The physicists' Hermite polynomial H_n(x) (NaN for n above 128 in float32, 512 in
+    float64, as in PyTorch). No gradient."""
+    kernel = lambda a, m, dt: _hermite_array(a, m, True, dt)  # noqa: E731
+    return _no_grad_binary("hermite_polynomial_h", x, n, kernel)
+
+
+def hermite_polynomial_he(x: Any, n: Any) -> Tensor:
+    """The probabilists' Hermite polynomial He_n(x). No gradient."""
+    kernel = lambda a, m, dt: _hermite_array(a, m, False, dt)  # noqa: E731
+    return _no_grad_binary("hermite_polynomial_he", x, n, kernel)
+
+
+def laguerre_polynomial_l(x: Any, n: Any) -> Tensor:
+    """The Laguerre polynomial L_n(x) (1 at x == 0). No gradient."""
+    return _no_grad_binary("laguerre_polynomial_l", x, n, lambda a, m, dt: _laguerre_array(a, m))
+
+
+def legendre_polynomial_p(x: Any, n: Any) -> Tensor:
+    """The Legendre polynomial P_n(x). No gradient."""
+    return _no_grad_binary("legendre_polynomial_p", x, n, lambda a, m, dt: _legendre_array(a, m))
+
+
 __all__ = [
+    "airy_ai",
+    "bessel_j0",
+    "bessel_j1",
+    "bessel_y0",
+    "bessel_y1",
+    "chebyshev_polynomial_t",
+    "chebyshev_polynomial_u",
+    "chebyshev_polynomial_v",
+    "chebyshev_polynomial_w",
     "digamma",
     "entr",
     "erfc",
@@ -1335,21 +1962,36 @@ __all__ = [
     "erfinv",
     "gammainc",
     "gammaincc",
+    "hermite_polynomial_h",
+    "hermite_polynomial_he",
     "i0",
     "i0e",
     "i1",
     "i1e",
     "igamma",
     "igammac",
+    "laguerre_polynomial_l",
+    "legendre_polynomial_p",
     "lgamma",
     "log_ndtr",
     "logit",
+    "modified_bessel_i0",
+    "modified_bessel_i1",
+    "modified_bessel_k0",
+    "modified_bessel_k1",
     "multigammaln",
     "mvlgamma",
     "ndtr",
     "ndtri",
     "polygamma",
+    "scaled_modified_bessel_k0",
+    "scaled_modified_bessel_k1",
+    "shifted_chebyshev_polynomial_t",
+    "shifted_chebyshev_polynomial_u",
+    "shifted_chebyshev_polynomial_v",
+    "shifted_chebyshev_polynomial_w",
     "sinc",
+    "spherical_bessel_j0",
     "xlog1py",
     "xlogy",
     "zeta",
