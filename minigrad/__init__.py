@@ -536,6 +536,26 @@ from ._foreach import OPS as _FOREACH  # noqa: E402
 
 globals().update(_FOREACH)
 
+# torch's top-level linear algebra (torch.inverse, torch.det, ...), from minigrad.linalg
+cholesky, det, logdet = linalg.cholesky, linalg.det, linalg.logdet
+inverse, matrix_exp, matrix_power = linalg.inv, linalg.matrix_exp, linalg.matrix_power
+slogdet = linalg.slogdet
+
+
+def qr(input: Tensor, some: bool = True):  # noqa: A002
+    """torch.qr's form (`some`); minigrad.linalg.qr takes PyTorch's newer `mode`."""
+    return input.qr(some)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
+    return input.pinverse(rcond)
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True):  # noqa: A002
+    """torch.svd: (U, S, V), V not transposed (linalg.svd returns Vh)."""
+    return input.svd(some, compute_uv)
+
+
 __version__ = "0.1.0"
 
 _memory.keep_freed_memory()  # freed arrays stay in the process for the next step's

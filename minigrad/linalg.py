@@ -1,13 +1,326 @@
-"""`torch.linalg`'s norms, on minigrad's ops: vector_norm, matrix_norm ('fro') and norm."""
+"""`torch.linalg` on minigrad's ops: norms, inverses and determinants, solvers, the
+Cholesky, QR, symmetric eigen- and singular value decompositions, pinv, matrix_power,
+matrix_exp, lstsq, matrix_rank and small products. Every result is differentiable to any
+order (the decompositions' gradients are PyTorch's formulas, in ops/linalg_decomp.py)."""
 
 from __future__ import annotations
 
+import math
+from collections import namedtuple
 from typing import Any
 
+import numpy as np
+
+from .backend import get_array_module
+from .ops.elementwise import abs as _abs
+from .ops.elementwise import where
+from .ops.extra import cross as _cross
+from .ops.linalg import matmul
+from .ops.linalg_decomp import (
+    QR,
+    SVD,
+    Cholesky,
+    Det,
+    Eigh,
+    Inv,
+    LinAlgError,
+    MatrixExp,
+    SlogDet,
+    Solve,
+    broadcast_batch,
+    check_matrix,
+    mT,
+    solve_triangular,
+)
+from .ops.reduce import amax, amin, normalize_dims, reduce_sum
 from .ops.reduce import norm as _norm
+from .ops.shape import reshape, squeeze, unsqueeze
+from .ops.structural import diagonal as _diagonal
+from .ops.structural import movedim
 from .tensor import Tensor
 
+InvEx = namedtuple("InvEx", ["inverse", "info"])
+CholeskyEx = namedtuple("CholeskyEx", ["L", "info"])
+SlogDetResult = namedtuple("SlogDetResult", ["sign", "logabsdet"])
+QRResult = namedtuple("QRResult", ["Q", "R"])
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
 
+
+def _info_tensor(info: Any, A: Tensor) -> Tensor:
+    if info is None:
+        info = get_array_module(A._data).zeros(A.shape[:-2], dtype=np.int32)
+    return Tensor._make(info, False)
+
+
+# ---------------------------------------------------------------------- inverses, determinants
+def inv(A: Tensor) -> Tensor:
+    """The inverse of each matrix of A (..., n, n); LinAlgError when one is singular."""
+    check_matrix(A, "linalg.inv")
+    return Inv()(A)
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvEx:
+    """(inverse, info): info (...,) int32 is LAPACK's, 0 for an invertible matrix; a
+    singular matrix's inverse is NaN (PyTorch's holds whatever getri left, often inf)."""
+    check_matrix(A, "linalg.inv_ex")
+    fn = Inv(check=check_errors)
+    out = fn(A)
+    return InvEx(out, _info_tensor(fn.info, A))
+
+
+def det(A: Tensor) -> Tensor:
+    """det of each matrix of A (..., n, n)."""
+    check_matrix(A, "linalg.det")
+    return Det()(A)
+
+
+def slogdet(A: Tensor) -> SlogDetResult:
+    """(sign, log|det|) of each matrix; a singular one gives (0, -inf)."""
+    check_matrix(A, "linalg.slogdet")
+    return SlogDetResult(*SlogDet()(A))
+
+
+def logdet(A: Tensor) -> Tensor:
+    """torch.logdet: log det A, NaN where det < 0, -inf where it is 0."""
+    check_matrix(A, "logdet")
+    sign, logabs = SlogDet()(A)
+    return where(sign._data < 0, math.nan, logabs)
+
+
+# ---------------------------------------------------------------------- solvers
+def _is_vector_rhs(A: Tensor, B: Tensor) -> bool:
+    """PyTorch's rule: B is a (batch of) vector(s) when 1-d or of shape A.shape[:-1]."""
+    return B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """X with A X = B (left) or X A = B, for A (..., n, n) and B (..., n, k) or (..., n);
+    batch dims broadcast. LinAlgError when A is singular."""
+    check_matrix(A, "linalg.solve")
+    if not isinstance(B, Tensor) or B.ndim < 1:
+        raise RuntimeError("linalg.solve: Expected B to have at least 1 dimension")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(
+            f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+            f"{A.dtype} and B of type {B.dtype} instead"
+        )
+    vector = _is_vector_rhs(A, B)
+    if not left:
+        if vector:
+            raise RuntimeError(
+                "linalg.solve: Vector broadcasting of the left hand side is not supported "
+                "for left=False."
+            )
+        return mT(solve(mT(A), mT(B)))
+    B2 = unsqueeze(B, -1) if vector else B
+    if B2.shape[-2] != A.shape[-1]:
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+            f"({A.shape[-2]}x{A.shape[-1]} and {B2.shape[-2]}x{B2.shape[-1]})"
+        )
+    A2, B2 = broadcast_batch(A, B2)
+    X = Solve()(A2, B2)
+    return squeeze(X, -1) if vector else X
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """The Cholesky factor of each symmetric positive-definite matrix (the lower triangle is
+    read): L with A = L L^T, or L^T when `upper`. LinAlgError when not positive-definite."""
+    check_matrix(A, "linalg.cholesky")
+    L = Cholesky()(A)
+    return mT(L) if upper else L
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyEx:
+    """(L, info): info (...,) int32 is the order of the first leading minor that is not
+    positive-definite, 0 when the factorisation succeeded."""
+    check_matrix(A, "linalg.cholesky_ex")
+    fn = Cholesky(check=check_errors)
+    L = fn(A)
+    return CholeskyEx(mT(L) if upper else L, _info_tensor(fn.info, A))
+
+
+def qr(A: Tensor, mode: str = "reduced") -> QRResult:
+    """Q, R with A = Q R for A (..., m, n); mode 'reduced', 'complete' or 'r' (Q empty)."""
+    check_matrix(A, "linalg.qr", square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+            "'r', or 'complete'"
+        )
+    Q, R = QR("complete" if mode == "complete" else "reduced")(A)
+    if mode == "r":
+        Q = Tensor._make(get_array_module(A._data).zeros((0,), dtype=A._data.dtype), False)
+    return QRResult(Q, R)
+
+
+def _uplo(UPLO: str) -> str:
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return UPLO
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
+    """Ascending eigenvalues (..., n) and orthonormal eigenvectors (..., n, n) of each
+    symmetric matrix, reading the UPLO triangle."""
+    check_matrix(A, "linalg.eigh")
+    return EighResult(*Eigh(_uplo(UPLO))(A))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    """The ascending eigenvalues of each symmetric matrix."""
+    check_matrix(A, "linalg.eigvalsh")
+    return Eigh(_uplo(UPLO))(A)[0]
+
+
+def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
+    """U, S (descending), Vh with A = U diag(S) Vh for A (..., m, n)."""
+    check_matrix(A, "linalg.svd", square=False)
+    return SVDResult(*SVD(full_matrices)(A))
+
+
+def svdvals(A: Tensor) -> Tensor:
+    """The singular values of each matrix, descending."""
+    check_matrix(A, "linalg.svdvals", square=False)
+    return SVD(False)(A)[1]
+
+
+def _threshold(S: Tensor, atol: Any, rtol: Any, dims: tuple[int, int]) -> Any:
+    """PyTorch's cut-off max(atol, rtol * largest |value|) as an array of S's batch shape;
+    rtol defaults to eps * max(m, n) when atol is not given either."""
+    xp = get_array_module(S._data)
+    s = xp.abs(S._data)
+    eps = np.finfo(S._data.dtype).eps
+    if rtol is None:
+        rtol = eps * max(dims) if atol is None or atol == 0 else 0.0
+    atol = 0.0 if atol is None else atol
+    atol = atol._data if isinstance(atol, Tensor) else atol
+    rtol = rtol._data if isinstance(rtol, Tensor) else rtol
+    smax = s.max(-1) if s.shape[-1] else xp.zeros(s.shape[:-1], s.dtype)
+    return xp.maximum(atol, rtol * smax)[..., None]
+
+
+def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+    """The Moore-Penrose pseudo-inverse (..., n, m), through the SVD (or eigh when
+    `hermitian`); values at or below the cut-off count as zero."""
+    check_matrix(A, "linalg.pinv", square=False)
+    dims = (A.shape[-2], A.shape[-1])
+    if hermitian:
+        w, V = Eigh("L")(A)
+        keep = _abs(w)._data > _threshold(w, atol, rtol, dims)
+        winv = where(keep, 1 / where(keep, w, 1.0), 0.0)
+        return matmul(V * unsqueeze(winv, -2), mT(V))
+    U, S, Vh = SVD(False)(A)
+    keep = S._data > _threshold(S, atol, rtol, dims)
+    sinv = where(keep, 1 / where(keep, S, 1.0), 0.0)
+    return matmul(mT(Vh) * unsqueeze(sinv, -2), mT(U))
+
+
+def matrix_rank(
+    A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False
+) -> Tensor:
+    """The number of singular values (|eigenvalues| when `hermitian`) above the cut-off,
+    int64 (...,)."""
+    check_matrix(A, "linalg.matrix_rank", square=False)
+    S = _abs(eigvalsh(A)) if hermitian else svdvals(A)
+    keep = S._data > _threshold(S, atol, rtol, (A.shape[-2], A.shape[-1]))
+    return Tensor._make(keep.sum(-1).astype(np.int64), False)
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> LstsqResult:
+    """The minimum-norm least-squares solution of A X = B as pinv(A) B (`driver` is
+    ignored); residuals and singular_values are empty and rank is A's, as PyTorch's
+    default CPU driver gelsy returns."""
+    check_matrix(A, "linalg.lstsq", square=False)
+    vector = B.ndim == A.ndim - 1
+    B2 = unsqueeze(B, -1) if vector else B
+    X = matmul(pinv(A, rtol=rcond), B2)
+    X = squeeze(X, -1) if vector else X
+    empty = Tensor._make(get_array_module(A._data).zeros((0,), dtype=A._data.dtype), False)
+    rank = matrix_rank(A, rtol=rcond)
+    return LstsqResult(X, empty, rank, empty)
+
+
+# ---------------------------------------------------------------------- matrix functions
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """A^n by repeated squaring, PyTorch's order of products; n < 0 inverts first, n = 0
+    gives the identity."""
+    check_matrix(A, "linalg.matrix_power") if n < 0 else _check_square_only(A)
+    if n == 0:
+        xp = get_array_module(A._data)
+        return A * 0 + Tensor._make(xp.eye(A.shape[-1], dtype=A._data.dtype), False)
+    if n < 0:
+        A, n = inv(A), -n
+    if n == 1:
+        return A * 1
+    if n == 2:
+        return matmul(A, A)
+    if n == 3:
+        return matmul(matmul(A, A), A)
+    z = result = None
+    while n > 0:
+        bit, n = n % 2, n // 2
+        z = A if z is None else matmul(z, z)
+        if bit:
+            result = z if result is None else matmul(result, z)
+    return result
+
+
+def _check_square_only(A: Tensor) -> None:
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"linalg.matrix_power: A must be batches of square matrices, but they are "
+            f"{A.shape[-2:] if A.ndim >= 2 else A.shape} matrices"
+        )
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """The matrix exponential of each matrix of A (..., n, n)."""
+    check_matrix(A, "linalg.matrix_exp")
+    return MatrixExp()(A)
+
+
+# ---------------------------------------------------------------------- products
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along `dim`; other dims broadcast."""
+    a, b = input, other
+    while a.ndim < b.ndim:
+        a = unsqueeze(a, 0)
+    while b.ndim < a.ndim:
+        b = unsqueeze(b, 0)
+    return _cross(a, b, dim)
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """The dot product of vectors along `dim`; other dims broadcast."""
+    return reduce_sum(x * y, dim)
+
+
+def multi_dot(tensors: Any) -> Tensor:
+    """The chained product of matrices, the first and last may be vectors (row, column)."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    for i, t in enumerate(tensors):
+        end = i in (0, len(tensors) - 1)
+        if t.ndim != 2 and not (end and t.ndim == 1):
+            raise RuntimeError(
+                f"multi_dot(): tensor {i} must be 2D{' or 1D' if end else ''} but got {t.ndim}D"
+            )
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = matmul(out, t)
+    return out
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The `offset` diagonal of each matrix, as torch.diagonal with the last two dims."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+# ---------------------------------------------------------------------- norms
 def vector_norm(
     x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
 ) -> Tensor:
@@ -19,13 +332,38 @@ def vector_norm(
 
 
 def matrix_norm(
-    A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), keepdim: bool = False
+    A: Tensor,
+    ord: Any = "fro",
+    dim: tuple[int, int] = (-2, -1),
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
 ) -> Tensor:
-    """The Frobenius norm over the two dims `dim`; other orders ('nuc', 2, ...) need an
-    SVD and are not supported."""
-    if ord != "fro":
-        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} (only 'fro')")
-    return _norm(A, 2, tuple(dim), keepdim)
+    """The matrix norm over the two dims `dim`: 'fro', 'nuc' (sum of singular values),
+    2 / -2 (largest / smallest singular value), 1 / -1 (max / min column sum of |A|),
+    inf / -inf (max / min row sum)."""
+    if dtype is not None:
+        A = A.to(dtype)
+    if A.ndim < 2:
+        raise RuntimeError(
+            "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
+        )
+    d0, d1 = normalize_dims(tuple(dim), A.ndim, "linalg.matrix_norm")
+    if ord == "fro":
+        return _norm(A, 2, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(movedim(A, (d0, d1), (-2, -1)))
+        r = reduce_sum(s, -1) if ord == "nuc" else (amax if ord == 2 else amin)(s, -1)
+        if keepdim:
+            for d in sorted((d0, d1)):
+                r = unsqueeze(r, d)
+        return r
+    if ord in (1, -1, math.inf, -math.inf):
+        inner, outer = (d0, d1) if ord in (1, -1) else (d1, d0)
+        r = (amax if ord > 0 else amin)(reduce_sum(_abs(A), inner, True), outer, True)
+        shape = tuple(n for i, n in enumerate(r.shape) if i not in (d0, d1))
+        return r if keepdim else reshape(r, shape)
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
 def norm(
@@ -37,9 +375,42 @@ def norm(
         A = A.to(dtype)
     if isinstance(dim, int) or (dim is not None and len(tuple(dim)) == 1):
         return vector_norm(A, 2 if ord is None else ord, dim, keepdim)
+    if dim is None and ord is not None and A.ndim not in (1, 2):
+        raise RuntimeError(
+            f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+            f"Got {A.ndim}D."
+        )
     if dim is None and (ord is None or A.ndim == 1):
         return vector_norm(A, 2 if ord is None else ord, None, keepdim)
     return matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim)
 
 
-__all__ = ["matrix_norm", "norm", "vector_norm"]
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "cholesky_ex",
+    "cross",
+    "det",
+    "diagonal",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "inv_ex",
+    "logdet",
+    "lstsq",
+    "matrix_exp",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_triangular",
+    "svd",
+    "svdvals",
+    "vecdot",
+    "vector_norm",
+]

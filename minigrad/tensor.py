@@ -1250,6 +1250,59 @@ class Tensor:
     def xlogy(self, other: Any) -> Tensor:
         return _ops().xlogy(self, other)
 
+    # ---- linear algebra (minigrad.linalg), as torch.Tensor's methods
+    def inverse(self) -> Tensor:
+        from . import linalg
+
+        return linalg.inv(self)
+
+    def det(self) -> Tensor:
+        from . import linalg
+
+        return linalg.det(self)
+
+    def logdet(self) -> Tensor:
+        from . import linalg
+
+        return linalg.logdet(self)
+
+    def slogdet(self) -> Any:
+        from . import linalg
+
+        return linalg.slogdet(self)
+
+    def cholesky(self, upper: bool = False) -> Tensor:
+        from . import linalg
+
+        return linalg.cholesky(self, upper=upper)
+
+    def pinverse(self, rcond: float = 1e-15) -> Tensor:
+        from . import linalg
+
+        return linalg.pinv(self, rtol=rcond)
+
+    def matrix_power(self, n: int) -> Tensor:
+        from . import linalg
+
+        return linalg.matrix_power(self, n)
+
+    def matrix_exp(self) -> Tensor:
+        from . import linalg
+
+        return linalg.matrix_exp(self)
+
+    def svd(self, some: bool = True, compute_uv: bool = True) -> Any:
+        """torch.svd's form: (U, S, V), V not transposed; `some=False` gives full U and V."""
+        from . import linalg
+
+        U, S, Vh = linalg.svd(self, full_matrices=not some)
+        return U, S, Vh.transpose(-2, -1)
+
+    def qr(self, some: bool = True) -> Any:
+        from . import linalg
+
+        return linalg.qr(self, "reduced" if some else "complete")
+
     # ---- special functions (mg.special / ops.special), as torch.Tensor's methods
     def i0(self) -> Tensor:
         return _ops().special.i0(self)

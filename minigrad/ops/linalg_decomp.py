@@ -1,0 +1,526 @@
+"""Matrix functions and decompositions of `torch.linalg`: inv, det, slogdet, solve,
+cholesky, solve_triangular, qr, eigh, svd and matrix_exp.
+
+Each forward runs NumPy's (or CuPy's) LAPACK-backed routine over all batch dims at once;
+each backward is written with minigrad ops (matmul, these same functions), so second
+derivatives come free. The gradient formulas are PyTorch's (FunctionsManual.cpp)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..backend import get_array_module
+from ..tensor import Tensor
+from .elementwise import where
+from .indexing import narrow, prod, tril, triu
+from .linalg import matmul
+from .shape import cat, transpose
+
+
+class LinAlgError(RuntimeError):
+    """A singular or not positive-definite input (PyTorch's `torch._C._LinAlgError`)."""
+
+
+_TORCH_NAMES = {np.dtype(np.int64): "Long", np.dtype(np.int32): "Int", np.dtype(bool): "Bool"}
+
+
+def check_matrix(A: Tensor, name: str, square: bool = True) -> None:
+    """PyTorch's argument checks: (..., n, n) of float32/float64."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(A).__name__}")
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    dt = A._data.dtype
+    if dt.kind != "f":
+        got = _TORCH_NAMES.get(dt, str(dt))
+        raise RuntimeError(
+            f"{name}: Expected a floating point or complex tensor as input. Got {got}"
+        )
+    if dt.itemsize < 4:
+        raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {dt}")
+    if square and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
+            f"{A.shape[-1]} matrices"
+        )
+
+
+def mT(x: Tensor) -> Tensor:
+    """The transpose of the last two dims."""
+    return transpose(x, -1, -2)
+
+
+def _first_bad(info: Any) -> tuple[str, int]:
+    """'(Batch element k): ' for the first failing matrix of a batch, and its info."""
+    flat = np.asarray(info.get() if hasattr(info, "get") else info).reshape(-1)
+    k = int(np.flatnonzero(flat)[0])
+    return (f"(Batch element {k}): " if np.ndim(info) else ""), int(flat[k])
+
+
+def lu_info(a: Any) -> Any:
+    """LAPACK getrf's info per matrix: the 1-based index of the first exactly-zero pivot of
+    an LU factorisation with partial pivoting, 0 for none. A loop over columns, each step
+    vectorised over the batch."""
+    xp = get_array_module(a)
+    a = a.copy()
+    n, batch = a.shape[-1], a.shape[:-2]
+    info = xp.zeros(batch, dtype=np.int32)
+    for j in range(n):
+        p = xp.argmax(xp.abs(a[..., j:, j]), axis=-1) + j
+        idx = xp.broadcast_to(p[..., None, None], batch + (1, n))
+        row_p = xp.take_along_axis(a, idx, axis=-2)
+        row_j = a[..., j : j + 1, :].copy()
+        xp.put_along_axis(a, idx, row_j, axis=-2)
+        a[..., j : j + 1, :] = row_p
+        piv = a[..., j, j]
+        zero = piv == 0
+        info = xp.where((info == 0) & zero, j + 1, info).astype(np.int32)
+        f = a[..., j + 1 :, j] / xp.where(zero, 1, piv)[..., None]
+        a[..., j + 1 :, :] -= f[..., :, None] * a[..., j : j + 1, :]
+    return info
+
+
+def cholesky_info(a: Any) -> tuple[Any, Any]:
+    """LAPACK potrf's lower factor and info per matrix: the order of the first leading minor
+    that is not positive-definite (columns from there on are left 0), 0 for none."""
+    xp = get_array_module(a)
+    n, batch = a.shape[-1], a.shape[:-2]
+    L = xp.zeros_like(a)
+    info = xp.zeros(batch, dtype=np.int32)
+    for j in range(n):
+        d = a[..., j, j] - (L[..., j, :j] ** 2).sum(-1)
+        bad = ~(d > 0)
+        info = xp.where((info == 0) & bad, j + 1, info).astype(np.int32)
+        ok = info == 0
+        r = xp.sqrt(xp.where(ok, d, 1))
+        L[..., j, j] = xp.where(ok, r, L[..., j, j])
+        col = (a[..., j + 1 :, j] - (L[..., j + 1 :, :j] @ L[..., j, :j, None])[..., 0]) / r[
+            ..., None
+        ]
+        L[..., j + 1 :, j] = xp.where(ok[..., None], col, 0)
+    return L, info
+
+
+# ---------------------------------------------------------------------- inverse
+class Inv(Function):
+    """A^-1 of (..., n, n); d(A^-1) = -A^-1 dA A^-1, so gA = -A^-T gy A^-T. Without
+    `check`, a singular matrix's inverse is NaN and `self.info` says which."""
+
+    uses_inputs = False
+    uses_outputs = True
+
+    def __init__(self, check: bool = True) -> None:
+        self.check = check
+
+    def forward(self, a):
+        xp = get_array_module(a)
+        self.info = None
+        try:
+            return xp.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            self.info = info = lu_info(a)
+            if not self.check:
+                bad = (info != 0)[..., None, None]
+                out = xp.linalg.inv(xp.where(bad, xp.eye(a.shape[-1], dtype=a.dtype), a))
+                return xp.where(bad, a.dtype.type(np.nan), out)
+            where_, k = _first_bad(info)
+            raise LinAlgError(
+                f"linalg.inv: {where_}The diagonal element {k} is zero, the inversion could "
+                "not be completed because the input matrix is singular."
+            ) from None
+
+    def backward(self, gy):
+        ait = mT(self.output())
+        return -matmul(matmul(ait, gy), ait)
+
+
+def inv(A: Tensor) -> Tensor:
+    """The inverse of each square matrix of A (..., n, n); LinAlgError when singular."""
+    check_matrix(A, "linalg.inv")
+    return Inv()(A)
+
+
+# ---------------------------------------------------------------------- det, slogdet
+class Det(Function):
+    """det A of (..., n, n); gA = gy det(A) A^-T (the cofactor matrix)."""
+
+    uses_outputs = True
+
+    def forward(self, a):
+        return get_array_module(a).linalg.det(a)
+
+    def backward(self, gy):
+        (a,) = self.inputs
+        d = self.output()
+        singular = d._data == 0
+        if not singular.any():
+            return (gy * d)[..., None, None] * mT(inv(a))
+        # PyTorch's way for singular matrices: the cofactor matrix from the SVD,
+        # det(U) det(Vh) U diag(prod_(j != i) s_j) Vh (no inverse needed)
+        xp = get_array_module(a._data)
+        eye = xp.eye(a.shape[-1], dtype=bool)
+        safe = where(singular[..., None, None], xp.eye(a.shape[-1], dtype=a._data.dtype), a)
+        U, S, Vh = SVD(False)(a)
+        sign = xp.linalg.det(U._data) * xp.linalg.det(Vh._data)
+        others = prod(where(eye, 1.0, S[..., None, :]), -1)
+        cof_sing = matmul(U * (others * Tensor._make(sign, False)[..., None])[..., None, :], Vh)
+        cof = where(singular[..., None, None], cof_sing, d[..., None, None] * mT(inv(safe)))
+        return gy[..., None, None] * cof
+
+
+class SlogDet(Function):
+    """(sign, log|det A|); only log|det| has a gradient: gA = g A^-T."""
+
+    def forward(self, a):
+        sign, logabs = get_array_module(a).linalg.slogdet(a)
+        return sign, logabs
+
+    def backward(self, gsign, glog):
+        (a,) = self.inputs
+        return glog[..., None, None] * mT(inv(a))
+
+
+# ---------------------------------------------------------------------- solve
+class Solve(Function):
+    """X = A^-1 B for A (..., n, n), B (..., n, k) of one batch shape;
+    gB = A^-T gy, gA = -gB X^T."""
+
+    uses_outputs = True
+
+    def inputs_read(self, needs):
+        return True, False
+
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        try:
+            return xp.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            where_ = _first_bad(lu_info(a))[0]
+            raise LinAlgError(
+                f"torch.linalg.solve: {where_}The solver failed because the input matrix is "
+                "singular."
+            ) from None
+
+    def backward(self, gy):
+        a = self.inputs[0]
+        gb = Solve()(mT(a), gy)
+        na, nb = self.needs_input_grad
+        ga = -matmul(gb, mT(self.output())) if na else None
+        return ga, gb if nb else None
+
+
+class SolveTriangular(Function):
+    """X = A^-1 B for a triangular A (..., n, n) (the other triangle is not read) and
+    B (..., n, k) of one batch shape. gB = A^-T gy; gA = -gB X^T on A's triangle."""
+
+    uses_outputs = True
+
+    def __init__(self, upper: bool, unitriangular: bool) -> None:
+        self.upper, self.unit = upper, unitriangular
+
+    def inputs_read(self, needs):
+        return True, False
+
+    def _triangle(self, a):
+        xp = get_array_module(a)
+        n = a.shape[-1]
+        keep = xp.tri(n, n, -1 if self.unit else 0, dtype=bool)
+        keep = keep.T if self.upper else keep
+        t = xp.where(keep, a, a.dtype.type(0))
+        return t + xp.eye(n, dtype=a.dtype) if self.unit else t
+
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        t = self._triangle(a)
+        try:
+            return xp.linalg.solve(t, b)
+        except np.linalg.LinAlgError:  # a zero on the diagonal: inf/nan as LAPACK's trtrs
+            with np.errstate(all="ignore"):
+                return xp.linalg.pinv(t) @ b * xp.inf
+
+    def backward(self, gy):
+        a = self.inputs[0]
+        gb = SolveTriangular(not self.upper, self.unit)(mT(a), gy)
+        ga = None
+        if self.needs_input_grad[0]:
+            full = -matmul(gb, mT(self.output()))
+            d = -1 if self.unit else 0
+            ga = triu(full, -d) if self.upper else tril(full, d)
+        return ga, gb if self.needs_input_grad[1] else None
+
+
+def solve_triangular(
+    A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False
+) -> Tensor:
+    """torch.linalg.solve_triangular: X with A X = B (left) or X A = B; batch dims
+    broadcast."""
+    check_matrix(A, "linalg.solve_triangular")
+    check_matrix(B, "linalg.solve_triangular", square=False)
+    if not left:
+        return mT(solve_triangular(mT(A), mT(B), upper=not upper, unitriangular=unitriangular))
+    A, B = broadcast_batch(A, B)
+    return SolveTriangular(upper, unitriangular)(A, B)
+
+
+def broadcast_batch(A: Tensor, B: Tensor) -> tuple[Tensor, Tensor]:
+    """A (..., n, n) and B (..., n, k) with their batch dims broadcast."""
+    from .reduce import broadcast_to
+
+    batch = tuple(np.broadcast_shapes(A.shape[:-2], B.shape[:-2]))
+    if A.shape[:-2] != batch:
+        A = broadcast_to(A, batch + A.shape[-2:])
+    if B.shape[:-2] != batch:
+        B = broadcast_to(B, batch + B.shape[-2:])
+    return A, B
+
+
+# ---------------------------------------------------------------------- cholesky
+class Cholesky(Function):
+    """The lower factor L of A = L L^T. gA = sym(L^-T Phi(L^T gL) L^-1) / 2 with Phi the
+    lower triangle, its diagonal halved (PyTorch's cholesky_backward)."""
+
+    uses_inputs = False
+    uses_outputs = True
+
+    def __init__(self, check: bool = True) -> None:
+        self.check = check
+
+    def forward(self, a):
+        xp = get_array_module(a)
+        self.info = None
+        try:
+            return xp.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            L, self.info = cholesky_info(a)
+            if not self.check:
+                return L
+            where_, k = _first_bad(self.info)
+            raise LinAlgError(
+                f"linalg.cholesky: {where_}The factorization could not be completed because the "
+                f"input is not positive-definite (the leading minor of order {k} is not "
+                "positive-definite)."
+            ) from None
+
+    def backward(self, gL):
+        L = self.output()
+        phi = tril(matmul(mT(L), gL))
+        n = L.shape[-1]
+        half = get_array_module(L._data).eye(n, dtype=L._data.dtype) * -0.5 + 1
+        phi = phi * half
+        x = solve_triangular(mT(L), phi, upper=True)
+        ga = solve_triangular(L, x, upper=False, left=False)
+        return (ga + mT(ga)) * 0.5
+
+
+# ---------------------------------------------------------------------- qr
+class QR(Function):
+    """Q, R of A (..., m, n), mode 'reduced' or 'complete'. The gradient (for 'reduced', or
+    m <= n) is PyTorch's: for m >= n, gA = (gQ + Q copyltu(M)) R^-T with
+    M = R gR^T - gQ^T Q; for m < n, A = [X | Y] is split after m columns."""
+
+    uses_inputs = False
+    uses_outputs = True
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def forward(self, a):
+        q, r = get_array_module(a).linalg.qr(a, mode=self.mode)
+        return q, r
+
+    def backward(self, gQ, gR):
+        Q, R = self.output(0), self.output(1)
+        m, n = Q.shape[-2], R.shape[-1]
+        if self.mode == "complete" and m > n:
+            raise RuntimeError(
+                "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
+            )
+        if m >= n:
+            return _qr_backward_tall(gQ, gR, Q, R)
+        Y = matmul(Q, narrow(R, -1, m, n - m))  # R = [U | V], A = [X | Y] = [Q U | Q V]
+        gV = narrow(gR, -1, m, n - m)
+        gQ = gQ + matmul(Y, mT(gV))
+        gX = _qr_backward_tall(gQ, narrow(gR, -1, 0, m), Q, narrow(R, -1, 0, m))
+        return cat([gX, matmul(Q, gV)], -1)
+
+
+def _qr_backward_tall(gQ: Tensor, gR: Tensor, Q: Tensor, R: Tensor) -> Tensor:
+    M = matmul(R, mT(gR)) - matmul(mT(gQ), Q)
+    low = tril(M, -1)
+    sym = low + mT(low) + (M - tril(M, -1) - triu(M, 1))
+    b = gQ + matmul(Q, sym)
+    return solve_triangular(mT(R), b, upper=False, left=False)
+
+
+# ---------------------------------------------------------------------- eigh
+def _offdiag_inverse_gaps(L: Tensor) -> Tensor:
+    """E_ij = L_j - L_i off the diagonal, 1 on it (a differentiable tensor)."""
+    xp = get_array_module(L._data)
+    n = L.shape[-1]
+    eye = xp.eye(n, dtype=L._data.dtype)
+    return L[..., None, :] - L[..., :, None] + eye
+
+
+class Eigh(Function):
+    """Eigenvalues (ascending) and orthonormal eigenvectors of the symmetric A (only the
+    `uplo` triangle is read). gA = V (skew(V^T gV) / 2 / E + diag(gL)) V^T with
+    E_ij = L_j - L_i, PyTorch's formula (finite for distinct eigenvalues)."""
+
+    uses_inputs = False
+    uses_outputs = True
+
+    def __init__(self, uplo: str) -> None:
+        self.uplo = uplo
+
+    def forward(self, a):
+        w, v = get_array_module(a).linalg.eigh(a, UPLO=self.uplo)
+        return w, v
+
+    def backward(self, gL, gV):
+        from .extra import diag_embed
+
+        L, V = self.output(0), self.output(1)
+        vgv = matmul(mT(V), gV)
+        inner = (vgv - mT(vgv)) * 0.5 / _offdiag_inverse_gaps(L) + diag_embed(gL)
+        return matmul(V, matmul(inner, mT(V)))
+
+
+# ---------------------------------------------------------------------- svd
+class SVD(Function):
+    """U, S, Vh of A (..., m, n) with k = min(m, n) singular values (descending). With
+    `full_matrices` the gradient reads only the first k columns of U and rows of Vh, as
+    PyTorch's derivative does. PyTorch's svd_backward."""
+
+    uses_inputs = False
+    uses_outputs = True
+
+    def __init__(self, full_matrices: bool) -> None:
+        self.full = full_matrices
+
+    def forward(self, a):
+        u, s, vh = get_array_module(a).linalg.svd(a, full_matrices=self.full)
+        return u, s, vh
+
+    def backward(self, gU, gS, gVh):
+        U, S, Vh = self.output(0), self.output(1), self.output(2)
+        k = S.shape[-1]
+        if self.full and U.shape[-1] != k:
+            U, gU = narrow(U, -1, 0, k), narrow(gU, -1, 0, k)
+        if self.full and Vh.shape[-2] != k:
+            Vh, gVh = narrow(Vh, -2, 0, k), narrow(gVh, -2, 0, k)
+        return svd_backward(gU, gS, gVh, U, S, Vh)
+
+
+def svd_backward(gU: Tensor, gS: Tensor, gVh: Tensor, U: Tensor, S: Tensor, Vh: Tensor) -> Tensor:
+    from .extra import diag_embed
+
+    m, n = U.shape[-2], Vh.shape[-1]
+    V, gV = mT(Vh), mT(gVh)
+    uhgu = matmul(mT(U), gU)
+    vhgv = matmul(Vh, gV)
+    uhgu = uhgu - mT(uhgu)
+    vhgv = vhgv - mT(vhgv)
+    xp = get_array_module(S._data)
+    k = S.shape[-1]
+    eye = xp.eye(k, dtype=S._data.dtype)
+    E = (S[..., None, :] - S[..., :, None]) * (S[..., None, :] + S[..., :, None]) + eye
+    inner = (uhgu * S[..., None, :] + S[..., :, None] * vhgv) / E + diag_embed(gS)
+    if m > n:
+        gusinv = gU / S[..., None, :]
+        ga = matmul(U, inner) + gusinv - matmul(U, matmul(mT(U), gusinv))
+        return matmul(ga, Vh)
+    if m < n:
+        gvsinv = gV / S[..., None, :]
+        ga = matmul(inner, Vh) + mT(gvsinv) - matmul(matmul(mT(gvsinv), V), Vh)
+        return matmul(U, ga)
+    return matmul(U, matmul(inner, Vh))
+
+
+# ---------------------------------------------------------------------- matrix_exp
+_PADE13 = (
+    64764752532480000.0,
+    32382376266240000.0,
+    7771770303897600.0,
+    1187353796428800.0,
+    129060195264000.0,
+    10559470521600.0,
+    670442572800.0,
+    33522128640.0,
+    1323241920.0,
+    40840800.0,
+    960960.0,
+    16380.0,
+    182.0,
+    1.0,
+)
+_THETA13 = 5.371920351148152
+
+
+def expm_array(a: Any) -> Any:
+    """exp(A) for (..., n, n) by scaling and squaring with the degree-13 Pade approximant
+    (Higham 2005), in float64; each matrix scaled by its own power of two."""
+    xp = get_array_module(a)
+    A = a.astype(np.float64)
+    n = A.shape[-1]
+    if n == 0 or A.size == 0:
+        return a.copy()
+    norm1 = xp.abs(A).sum(-2).max(-1)
+    with np.errstate(divide="ignore"):
+        s = xp.maximum(0, xp.ceil(xp.log2(norm1 / _THETA13)))
+    s = xp.where(xp.isfinite(s), s, 0).astype(np.int64)
+    A = A / (2.0**s)[..., None, None]
+    b = _PADE13
+    eye = xp.eye(n)
+    A2 = A @ A
+    A4 = A2 @ A2
+    A6 = A4 @ A2
+    U = A @ (
+        A6 @ (b[13] * A6 + b[11] * A4 + b[9] * A2) + b[7] * A6 + b[5] * A4 + b[3] * A2 + b[1] * eye
+    )
+    V = A6 @ (b[12] * A6 + b[10] * A4 + b[8] * A2) + b[6] * A6 + b[4] * A4 + b[2] * A2 + b[0] * eye
+    X = xp.linalg.solve(V - U, V + U)
+    for k in range(int(s.max()) if s.size else 0):
+        X = xp.where((k < s)[..., None, None], X @ X, X)
+    return X.astype(a.dtype)
+
+
+class MatrixExp(Function):
+    """exp(A); gA is the top-right block of exp([[A^T, gy], [0, A^T]]) (PyTorch's
+    backward for analytic matrix functions), itself differentiable."""
+
+    def forward(self, a):
+        return expm_array(a)
+
+    def backward(self, gy):
+        (a,) = self.inputs
+        n = a.shape[-1]
+        at = mT(a)
+        zero = at * 0
+        block = cat([cat([at, gy], -1), cat([zero, at], -1)], -2)
+        return narrow(narrow(MatrixExp()(block), -2, 0, n), -1, n, n)
+
+
+__all__ = [
+    "QR",
+    "SVD",
+    "Cholesky",
+    "Det",
+    "Eigh",
+    "Inv",
+    "LinAlgError",
+    "MatrixExp",
+    "SlogDet",
+    "Solve",
+    "SolveTriangular",
+    "broadcast_batch",
+    "check_matrix",
+    "cholesky_info",
+    "inv",
+    "lu_info",
+    "mT",
+    "solve_triangular",
+    "svd_backward",
+]
