@@ -7,12 +7,13 @@ import collections
 import collections.abc
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 from .. import ops
+from ..backend import get_array_module
 from ..tensor import Tensor, zeros
 from . import functional as F
 from . import init
@@ -274,13 +275,16 @@ class EmbeddingBag(Module):
     def forward(
         self, input: Any, offsets: Any = None, per_sample_weights: Tensor | None = None
     ) -> Tensor:
+        weight, max_norm = self.weight, self.max_norm
+        if self.scale_grad_by_freq:
+            weight, max_norm = self._freq_scaled_weight(input), None
         return F.embedding_bag(
             input,
-            self.weight,
+            weight,
             offsets,
-            self.max_norm,
+            max_norm,
             self.norm_type,
-            self.scale_grad_by_freq,
+            False,
             self.mode,
             self.sparse,
             per_sample_weights,
@@ -288,8 +292,34 @@ class EmbeddingBag(Module):
             self.padding_idx,
         )
 
+    def _freq_scaled_weight(self, input: Any) -> Tensor:
+        """The weight, its gradient's rows scaled as PyTorch's CPU kernel does with
+        scale_grad_by_freq: the k-th distinct index (sorted) gets 1 / count(s[k]), s the
+        sorted indices of the whole input (1 / its own count while the repeats allow it).
+        A max_norm renormalizes the parameter itself first, over every index of the input."""
+        if self.mode == "max":
+            raise ValueError("max mode does not support scaling the gradient by the frequency")
+        xp = get_array_module(self.weight._data)
+        idx = xp.asarray(input._data if isinstance(input, Tensor) else input).reshape(-1)
+        if self.max_norm is not None and idx.size:
+            F._renorm_rows(self.weight, xp.unique(idx), self.max_norm, self.norm_type)
+        share = xp.ones((self.num_embeddings, 1), dtype=self.weight.dtype)
+        if idx.size:
+            ordered = xp.sort(idx)
+            distinct = xp.unique(ordered)
+            counts = xp.bincount(ordered, minlength=self.num_embeddings)
+            share[distinct, 0] = 1.0 / counts[ordered[: distinct.size]]
+        return F._GradScale(share)(self.weight)
+
     def extra_repr(self) -> str:
-        s = f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        s += f", mode='{self.mode}'"
         return s if self.padding_idx is None else s + f", padding_idx={self.padding_idx}"
 
 
@@ -1185,14 +1215,46 @@ class ParameterList(Module):
         return self.extend(values)
 
     def extra_repr(self) -> str:
-        return "\n".join(
-            f"({i}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
-            for i, p in enumerate(self)
-        )
+        return _entries_repr(enumerate(self), lambda p: f"minigrad.{p.dtype}")
+
+
+_TENSOR_TYPES = {
+    "float16": "HalfTensor",
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "complex64": "ComplexFloatTensor",
+    "complex128": "ComplexDoubleTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "int16": "ShortTensor",
+    "int32": "IntTensor",
+    "int64": "LongTensor",
+    "bool": "BoolTensor",
+}
+
+
+def _entries_repr(items: Iterable[tuple[Any, Any]], type_name: Callable[[Tensor], str]) -> str:
+    """PyTorch's ParameterList/ParameterDict lines, indented by two (four in the module's
+    repr): "(k): Parameter containing: [<type> of size 2x3]", " (cuda:0)" off the CPU."""
+    lines = []
+    for k, p in items:
+        if isinstance(p, Tensor):
+            size = "x".join(map(str, p.shape))
+            device = f" ({p.device})" if str(p.device).startswith("cuda") else ""
+            kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+            lines.append(f"  ({k}): {kind} containing: [{type_name(p)} of size {size}{device}]")
+        else:
+            lines.append(f"  ({k}): Object of type: {type(p).__name__}")
+    return "\n".join(lines)
 
 
 class ParameterDict(Module):
     """An ordered dict of name -> Parameter the parent registers."""
+
+    def extra_repr(self) -> str:
+        return _entries_repr(
+            self.items(), lambda p: "minigrad." + _TENSOR_TYPES.get(str(p.dtype), "Tensor")
+        )
 
     def __init__(self, parameters: Any = None) -> None:
         super().__init__()
@@ -1292,9 +1354,15 @@ class Mish(_InplaceActivation):
 class Hardswish(_InplaceActivation):
     _fn = staticmethod(F.hardswish)
 
+    def extra_repr(self) -> str:
+        return ""  # PyTorch's leaves out inplace
+
 
 class Hardsigmoid(_InplaceActivation):
     _fn = staticmethod(F.hardsigmoid)
+
+    def extra_repr(self) -> str:
+        return ""  # PyTorch's leaves out inplace
 
 
 class GLU(Module):

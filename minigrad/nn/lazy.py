@@ -58,6 +58,7 @@ class _UninitializedMixin:
 
     __slots__ = ()
     cls_to_become: type
+    _uninitialized = True  # what Module._load_from_state_dict looks for
 
     def materialize(self, shape: Any, device: Any = None, dtype: Any = None) -> None:
         dt = self._data.dtype if dtype is None else np.dtype(dtype)
@@ -124,6 +125,12 @@ class LazyModuleMixin:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._register_lazy_hooks()
+
+    def _register_lazy_hooks(self) -> None:
+        """The forward pre-hook that infers the shapes, and the load pre-hook that takes
+        them from a state_dict (PyTorch's `_initialize_hook` and `_load_hook`)."""
+        self._load_hook = self._register_load_state_dict_pre_hook(self._lazy_load_hook)
         self._initialize_hook = self.register_forward_pre_hook(
             self._infer_parameters, with_kwargs=True
         )
@@ -142,19 +149,29 @@ class LazyModuleMixin:
         if module.has_uninitialized_params():
             raise RuntimeError(f"module {type(self).__name__} has not been fully initialized")
         module._initialize_hook.remove()
-        del module.__dict__["_initialize_hook"]
+        module._load_hook.remove()
+        del module.__dict__["_initialize_hook"], module.__dict__["_load_hook"]
         if module.cls_to_become is not None:
             module.__class__ = module.cls_to_become
 
-    def load_state_dict(self, state: dict, strict: bool = True, assign: bool = False) -> Any:
-        """As Module.load_state_dict, each uninitialized tensor first materialized to the
-        shape of its entry (PyTorch's load pre-hook); the class stays lazy until forward."""
+    def _lazy_load_hook(
+        self,
+        state_dict: dict,
+        prefix: str,
+        local_metadata: dict,
+        strict: bool,
+        missing_keys: list,
+        unexpected_keys: list,
+        error_msgs: list,
+    ) -> None:
+        """Materialize each uninitialized tensor to the shape of its state_dict entry before
+        it is loaded; the class stays lazy until forward (PyTorch's)."""
         for name, t in (*self._parameters.items(), *self._buffers.items()):
-            if t is not None and is_lazy(t) and name in state and not is_lazy(state[name]):
-                v = state[name]
+            key = prefix + name
+            if t is not None and is_lazy(t) and key in state_dict and not is_lazy(state_dict[key]):
+                v = state_dict[key]
                 with no_grad():
                     t.materialize(np.shape(v._data if isinstance(v, Tensor) else v))
-        return super().load_state_dict(state, strict, assign)
 
     def _replicate_for_data_parallel(self) -> Any:
         raise RuntimeError(
@@ -245,9 +262,7 @@ def _lazy_conv(base: type, name: str) -> type:
         self.out_channels = out_channels
         if bias:
             self.bias = UninitializedParameter(device=device, dtype=dtype)
-        self._initialize_hook = self.register_forward_pre_hook(
-            self._infer_parameters, with_kwargs=True
-        )
+        self._register_lazy_hooks()
 
     doc = f"{base.__name__} whose in_channels is the first input's channel count."
     return type(
@@ -280,9 +295,7 @@ def _lazy_conv_transpose(base: type, name: str) -> type:
         self.out_channels = out_channels
         if bias:
             self.bias = UninitializedParameter(device=device, dtype=dtype)
-        self._initialize_hook = self.register_forward_pre_hook(
-            self._infer_parameters, with_kwargs=True
-        )
+        self._register_lazy_hooks()
 
     doc = f"{base.__name__} whose in_channels is the first input's channel count."
     return type(
@@ -347,9 +360,7 @@ def _lazy_norm(base: type, name: str, instance: bool) -> type:
         base.__init__(self, 0, eps, momentum, False, False, device, dtype)
         self.affine, self.track_running_stats = affine, track_running_stats
         self._lazy_init(affine, track_running_stats, device, dtype, bias)
-        self._initialize_hook = self.register_forward_pre_hook(
-            self._infer_parameters, with_kwargs=True
-        )
+        self._register_lazy_hooks()
 
     what = "instance" if instance else "batch"
     doc = f"{base.__name__} ({what} norm) whose num_features is the first input's dim 1."

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -49,6 +50,23 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
 
+# The undo log of the load_state_dict in progress (None outside one): each in-place copy or
+# assignment that `_load_from_state_dict` makes appends how to take it back, so that a
+# failed load leaves the model as it was.
+_LOAD_UNDO: ContextVar[list[Callable[[], None]] | None] = ContextVar("_LOAD_UNDO", default=None)
+
+
+class _WithModule:
+    """A load_state_dict pre-hook registered with `with_module=True`: called with the
+    module first (PyTorch's `_WrappedHook`)."""
+
+    def __init__(self, hook: Callable, module: Module) -> None:
+        self.hook, self.module = hook, module
+
+    def __call__(self, *args: Any) -> Any:
+        return self.hook(self.module, *args)
+
+
 class RemovableHandle:
     """Returned by the `register_*_hook` methods: `.remove()` unregisters the hook; usable
     as a context manager that removes it on exit."""
@@ -71,11 +89,23 @@ class RemovableHandle:
         self.remove()
 
 
+def _restorer(t: Tensor) -> Callable[[], None]:
+    """How to take back an in-place load into `t`: its values and version counter."""
+    old, version = t._data.copy(), t._version
+
+    def restore() -> None:
+        t._data[...] = old
+        t._version = version
+
+    return restore
+
+
 class Module:
     """Base class of every layer and model. Calling a module runs its forward pre-hooks,
     `forward` and its forward hooks, in PyTorch's order."""
 
     _optional_state: tuple[str, ...] = ()  # state_dict keys load_state_dict may miss
+    _version: int = 1  # saved in the state_dict's metadata, as PyTorch's
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -88,6 +118,10 @@ class Module:
         object.__setattr__(self, "_hooks_always_called", OrderedDict())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_state_dict_hooks", OrderedDict())
+        object.__setattr__(self, "_state_dict_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_load_state_dict_post_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -276,6 +310,53 @@ class Module:
             "grad_input is that of the module's last operation, is not implemented; use "
             "register_full_backward_hook (grad_input of the module's own inputs)"
         )
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, prefix, keep_vars), run before `state_dict` saves this module."""
+        return self._add_state_hook("_state_dict_pre_hooks", hook)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, state_dict, prefix, local_metadata) -> None, run once this module
+        and its children are saved; it edits the state_dict in place."""
+        hook._from_public_api = True
+        return self._add_state_hook("_state_dict_hooks", hook)
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """As register_state_dict_post_hook, but the hook may return a new state_dict, which
+        only the module that `state_dict` is called on returns (PyTorch's)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was "
+                "previously registered via register_state_dict_post_hook"
+            )
+        return self._add_state_hook("_state_dict_hooks", hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs), run before this module loads its entries; it may edit
+        the state_dict (a copy of the one given) and the lists."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(
+        self, hook: Callable, with_module: bool = False
+    ) -> RemovableHandle:
+        """As register_load_state_dict_pre_hook; without `with_module` the hook is not
+        given the module."""
+        return self._add_state_hook(
+            "_load_state_dict_pre_hooks", _WithModule(hook, self) if with_module else hook
+        )
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, incompatible_keys) -> None, run once this module and its children
+        are loaded; it may edit incompatible_keys' lists in place, which decides whether a
+        strict load raises."""
+        return self._add_state_hook("_load_state_dict_post_hooks", hook)
+
+    def _add_state_hook(self, store_name: str, hook: Callable) -> RemovableHandle:
+        store = self.__dict__.setdefault(store_name, OrderedDict())
+        handle = RemovableHandle(store)
+        store[handle.id] = hook
+        return handle
 
     def _add_hook(
         self, store: OrderedDict, hook: Callable, prepend: bool, with_kwargs: bool
@@ -469,21 +550,19 @@ class Module:
             f"{type(self).__name__}.set_extra_state() is only called when a subclass overrides it"
         )
 
-    def _state_items(self, extra: str) -> Iterator[tuple[str, Any]]:
-        """(dotted name, tensor) for each parameter and persistent buffer, each module's own
-        before its children's, then (prefix + "_extra_state", module) when the module
-        overrides the method `extra` (get_extra_state or set_extra_state), as PyTorch."""
-        # a module shared under two names is saved under both, as in PyTorch
-        for mname, m in self.named_modules(remove_duplicate=False):
-            pre = f"{mname}." if mname else ""
-            for k, t in m._parameters.items():
-                if t is not None:
-                    yield pre + k, t
-            for k, t in m._buffers.items():
-                if t is not None and k not in m._non_persistent_buffers:
-                    yield pre + k, t
-            if getattr(type(m), extra) is not getattr(Module, extra):
-                yield pre + "_extra_state", m
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        """This module's own parameters and persistent buffers (not its children's) into
+        `destination`, each key preceded by `prefix`, then "_extra_state" when the module
+        overrides get_extra_state. `state_dict` calls it on every module; override it for a
+        class-specific format, as in PyTorch."""
+        for k, t in self._parameters.items():
+            if t is not None:
+                destination[prefix + k] = t if keep_vars else t.detach()
+        for k, t in self._buffers.items():
+            if t is not None and k not in self._non_persistent_buffers:
+                destination[prefix + k] = t if keep_vars else t.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + "_extra_state"] = self.get_extra_state()
 
     def state_dict(
         self, destination: Any = None, prefix: str = "", keep_vars: bool = False
@@ -491,76 +570,193 @@ class Module:
         """Parameters and persistent buffers by dotted name, each module's own before its
         children's, each key preceded by `prefix` (e.g. "net."); detached tensors sharing
         storage unless `keep_vars`. A module overriding get_extra_state adds its result
-        under "_extra_state"."""
-        out = OrderedDict() if destination is None else destination
-        for k, v in self._state_items("get_extra_state"):
-            if isinstance(v, Module):
-                out[prefix + k] = v.get_extra_state()
-            else:
-                out[prefix + k] = v if keep_vars else v.detach()
-        return out
+        under "_extra_state". A new dict carries `_metadata` (each module's version), and
+        the state_dict pre- and post-hooks run for every module, as in PyTorch."""
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in list(self.__dict__.get("_state_dict_pre_hooks", {}).values()):
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        # a module shared under two names is saved under both, as in PyTorch
+        for name, m in self._modules.items():
+            if m is not None:
+                m.state_dict(
+                    destination=destination, prefix=f"{prefix}{name}.", keep_vars=keep_vars
+                )
+        for hook in list(self.__dict__.get("_state_dict_hooks", {}).values()):
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:
+                destination = result
+        return destination
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict,
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        """Load this module's own entries (not its children's) from `state_dict`, keys
+        preceded by `prefix`, after its load pre-hooks; note the missing and unexpected
+        keys and the errors in the lists. `load_state_dict` calls it on every module;
+        override it for a class-specific format, as in PyTorch. Values are copied into the
+        existing tensors (cast to their dtype), or with `local_metadata`'s
+        "assign_to_params_buffers" put in their places; arrays are accepted."""
+        for hook in list(self.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+            hook(
+                state_dict,
+                prefix,
+                local_metadata,
+                strict,
+                missing_keys,
+                unexpected_keys,
+                error_msgs,
+            )
+        local = {
+            k: t
+            for store in (self._parameters, self._buffers)
+            for k, t in store.items()
+            if t is not None
+            and (store is self._parameters or k not in self._non_persistent_buffers)
+        }
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        undo = _LOAD_UNDO.get()
+        for name, t in local.items():
+            key = prefix + name
+            if key not in state_dict:
+                if strict and name not in self._optional_state:
+                    missing_keys.append(key)
+                continue
+            v = state_dict[key]
+            arr = v._data if isinstance(v, Tensor) else v
+            if getattr(t, "_uninitialized", False):
+                if not getattr(v, "_uninitialized", False):
+                    error_msgs.append(f"cannot load {key} into an uninitialized parameter")
+                continue
+            shape = tuple(np.shape(arr))
+            if t.ndim == 0 and shape == (1,):  # PyTorch's 0.3 checkpoints: (1,) into 0-d
+                arr, shape = arr[0], ()
+            if shape != t.shape:
+                error_msgs.append(
+                    f"size mismatch for {key}: copying a param with shape {shape} "
+                    f"from checkpoint, the shape in current model is {t.shape}."
+                )
+                continue
+            if assign:
+                value = v if isinstance(v, Tensor) and v._data is arr else Tensor(arr)
+                self._assign(name, value, t, undo)
+                continue
+            if undo is not None:
+                undo.append(_restorer(t))
+            with no_grad():
+                t.copy_(to_device(arr, t.device))
+        extra_key = prefix + "_extra_state"
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_key:
+                    head, dot, _ = key[len(prefix) :].partition(".")
+                    if (head not in self._modules) if dot else (head not in local):
+                        unexpected_keys.append(key)
 
     def load_state_dict(
-        self, state: dict[str, Any], strict: bool = True, assign: bool = False
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
     ) -> IncompatibleKeys:
         """Copy values into the existing tensors, cast to their dtype (PyTorch's `copy_`), so
         that detached aliases see them; call set_extra_state where a module overrides it.
         With `assign`, the state's tensors themselves take the places (a parameter keeps its
-        requires_grad), as PyTorch's assign=True. With `strict`, missing or unexpected keys
-        are a RuntimeError; a shape mismatch always is. Nothing is copied when it raises.
-        Returns (missing_keys, unexpected_keys)."""
-        own = dict(self._state_items("set_extra_state"))
-        optional = {
-            f"{name}.{k}" if name else k
-            for name, m in self.named_modules(remove_duplicate=False)
-            for k in m._optional_state
-        }
-        missing = [k for k in own if k not in state and k not in optional]
-        unexpected = [k for k in state if k not in own]
-        errors = []
-        if strict and missing:
-            errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing))
-        if strict and unexpected:
-            errors.append(
-                "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
-            )
-        for k, t in own.items():
-            if k not in state or isinstance(t, Module):
-                continue
-            v = state[k]
-            shape = tuple(np.shape(v._data if isinstance(v, Tensor) else v))
-            if shape != t.shape:
-                errors.append(
-                    f"size mismatch for {k}: copying a param with shape {shape} "
-                    f"from checkpoint, the shape in current model is {t.shape}"
-                )
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(errors)
-            )
-        for k, t in own.items():
-            if k not in state:
-                continue
-            v = state[k]
-            if isinstance(t, Module):
-                t.set_extra_state(v)
-                continue
+        requires_grad), as PyTorch's assign=True. Each module's load pre-hooks,
+        `_load_from_state_dict` and post-hooks run in PyTorch's order. With `strict`,
+        missing or unexpected keys are a RuntimeError; a shape mismatch always is. A load
+        that raises is undone (PyTorch keeps what it copied). Returns (missing_keys,
+        unexpected_keys)."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing: list[str] = []
+        unexpected: list[str] = []
+        errors: list[str] = []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)  # the pre-hooks may edit it, as PyTorch's
+        if metadata is not None:
+            state_dict._metadata = metadata
+
+        def load(module: Module, local_state: dict, prefix: str = "") -> None:
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
             if assign:
-                self._assign(k, v if isinstance(v, Tensor) else Tensor(v), t)
-                continue
-            with no_grad():
-                t.copy_(to_device(v._data if isinstance(v, Tensor) else v, t.device))
+                local_metadata["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(
+                local_state, prefix, local_metadata, True, missing, unexpected, errors
+            )
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = f"{prefix}{name}."
+                    load(
+                        child,
+                        {k: v for k, v in local_state.items() if k.startswith(child_prefix)},
+                        child_prefix,
+                    )
+            keys = IncompatibleKeys(missing, unexpected)
+            for hook in list(module.__dict__.get("_load_state_dict_post_hooks", {}).values()):
+                if hook(module, keys) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be "
+                        "modified, it should be done inplace."
+                    )
+
+        undo: list[Callable[[], None]] = []
+        token = _LOAD_UNDO.set(undo)
+        try:
+            load(self, state_dict)
+            if strict and unexpected:
+                keys = ", ".join(f'"{k}"' for k in unexpected)
+                errors.insert(0, f"Unexpected key(s) in state_dict: {keys}. ")
+            if strict and missing:
+                keys = ", ".join(f'"{k}"' for k in missing)
+                errors.insert(0, f"Missing key(s) in state_dict: {keys}. ")
+            if errors:
+                raise RuntimeError(
+                    f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                    + "\n\t".join(errors)
+                )
+        except BaseException:
+            for restore in reversed(undo):
+                restore()
+            raise
+        finally:
+            _LOAD_UNDO.reset(token)
         return IncompatibleKeys(missing, unexpected)
 
-    def _assign(self, key: str, value: Tensor, current: Tensor) -> None:
-        """Put `value` itself at dotted `key` (load_state_dict(assign=True))."""
-        path, _, name = key.rpartition(".")
-        owner = self.get_submodule(path)
-        if name in owner._parameters:
-            owner._parameters[name] = Parameter(value, requires_grad=current.requires_grad)
-        else:
-            owner._buffers[name] = value
+    def _assign(
+        self, name: str, value: Tensor, current: Tensor, undo: list[Callable[[], None]] | None
+    ) -> None:
+        """Put `value` itself in the place of own tensor `name` (assign=True); a parameter
+        keeps its requires_grad."""
+        store = self._parameters if name in self._parameters else self._buffers
+        if store is self._parameters:
+            if isinstance(value, Parameter):
+                value.requires_grad_(current.requires_grad)
+            else:
+                value = Parameter(value, requires_grad=current.requires_grad)
+        if undo is not None:
+            undo.append(lambda: store.__setitem__(name, current))
+        store[name] = value
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:

@@ -151,7 +151,12 @@ class Upsample(Module):
         )
 
     def extra_repr(self) -> str:
-        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        # PyTorch's: the scale factor when given, else the size (None too)
+        what = (
+            f"size={self.size!r}"
+            if self.scale_factor is None
+            else f"scale_factor={self.scale_factor!r}"
+        )
         return f"{what}, mode='{self.mode}'"
 
 
