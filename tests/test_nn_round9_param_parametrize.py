@@ -1,6 +1,7 @@
 """Round 9: nn.utils.parametrize and nn.utils.parametrizations against torch 2.13."""
 
 import copy
+import importlib
 
 import numpy as np
 import pytest
@@ -510,3 +511,27 @@ def test_matrix_exp_and_householder_gradcheck():
     np.testing.assert_allclose(_np(PZ._householder_product(v, tau)), ref.numpy(), atol=1e-12)
     assert mg.gradcheck(PZ._householder_product, (v, tau))
     assert mg.gradgradcheck(PZ._householder_product, (v, tau))
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3)])
+def test_orthogonal_cayley_as_pytorch(shape):
+    """The Cayley map, now that linalg.solve exists: (I + A/2)(I - A/2)^-1, as PyTorch
+    solves it."""
+    w0 = np.random.RandomState(0).randn(*shape).astype(np.float32)
+    x0 = np.random.RandomState(1).randn(2, shape[1]).astype(np.float32)
+
+    def run(L):
+        P = importlib.import_module(L.__name__ + ".nn.utils.parametrizations")
+        m = L.nn.Linear(shape[1], shape[0], bias=False)
+        with L.no_grad():
+            m.weight.copy_(L.tensor(w0))
+        P.orthogonal(m, orthogonal_map="cayley")
+        m(L.tensor(x0)).sum().backward()
+        return m.weight.detach().numpy(), m.parametrizations.weight.original.grad.numpy()
+
+    (w, g), (tw, tg) = run(mg), run(torch)
+    np.testing.assert_allclose(w, tw, rtol=1e-4, atol=1e-5)
+    # a tall weight's trivialization completes its base with random columns (in both), and
+    # the gradient of the rows below the square part goes through them
+    k = min(shape)
+    np.testing.assert_allclose(g[:k], tg[:k], rtol=1e-4, atol=1e-5)

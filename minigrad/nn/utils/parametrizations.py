@@ -135,11 +135,11 @@ class _Orthogonal(Module):
             a = X - X.mT
             if self.orthogonal_map == _OrthMaps.matrix_exp:
                 q = _matrix_exp(a)
-            else:
-                raise NotImplementedError(
-                    "orthogonal_map='cayley' needs linalg.solve, which minigrad lacks; use "
-                    "'matrix_exp' or 'householder'"
-                )
+            else:  # the Cayley retraction (I + A/2)(I - A/2)^-1, as PyTorch solves it
+                from ... import linalg
+
+                eye = Tensor(np.eye(n, dtype=a.dtype))
+                q = linalg.solve(eye - a * 0.5, eye + a * 0.5)
             if n != k:
                 q = q[..., :k]
         else:
