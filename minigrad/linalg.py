@@ -126,11 +126,13 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
-    """The Cholesky factor of each symmetric positive-definite matrix (the lower triangle is
-    read): L with A = L L^T, or L^T when `upper`. LinAlgError when not positive-definite."""
+    """The Cholesky factor of each symmetric positive-definite matrix: L with A = L L^T from
+    the lower triangle, or U with A = U^T U from the upper one when `upper`. LinAlgError
+    when not positive-definite (a NaN included)."""
     check_matrix(A, "linalg.cholesky")
-    L = Cholesky()(A)
-    return mT(L) if upper else L
+    if upper:  # U with A = U^T U, from A's upper triangle: the lower factor of A^T
+        return mT(Cholesky()(mT(A)))
+    return Cholesky()(A)
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyEx:
@@ -138,8 +140,10 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     positive-definite, 0 when the factorisation succeeded."""
     check_matrix(A, "linalg.cholesky_ex")
     fn = Cholesky(check=check_errors)
+    if upper:  # from A's upper triangle, as PyTorch
+        return CholeskyEx(mT(fn(mT(A))), _info_tensor(fn.info, A))
     L = fn(A)
-    return CholeskyEx(mT(L) if upper else L, _info_tensor(fn.info, A))
+    return CholeskyEx(L, _info_tensor(fn.info, A))
 
 
 def qr(A: Tensor, mode: str = "reduced") -> QRResult:
@@ -193,11 +197,11 @@ def _threshold(S: Tensor, atol: Any, rtol: Any, dims: tuple[int, int]) -> Any:
     xp = get_array_module(S._data)
     s = xp.abs(S._data)
     eps = np.finfo(S._data.dtype).eps
-    if rtol is None:
-        rtol = eps * max(dims) if atol is None or atol == 0 else 0.0
-    atol = 0.0 if atol is None else atol
-    atol = atol._data if isinstance(atol, Tensor) else atol
+    atol = atol._data if isinstance(atol, Tensor) else atol  # a tensor: one per matrix
     rtol = rtol._data if isinstance(rtol, Tensor) else rtol
+    if rtol is None:
+        rtol = eps * max(dims) if atol is None or not bool(xp.any(atol != 0)) else 0.0
+    atol = 0.0 if atol is None else atol
     smax = s.max(-1) if s.shape[-1] else xp.zeros(s.shape[:-1], s.dtype)
     return xp.maximum(atol, rtol * smax)[..., None]
 
@@ -249,8 +253,11 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     gives the identity."""
     check_matrix(A, "linalg.matrix_power") if n < 0 else _check_square_only(A)
     if n == 0:
+        # the identity, tied to A with a zero gradient as PyTorch's (A * 0 + I would give
+        # NaN for a NaN or inf entry)
         xp = get_array_module(A._data)
-        return A * 0 + Tensor._make(xp.eye(A.shape[-1], dtype=A._data.dtype), False)
+        eye = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A._data.dtype), A.shape)
+        return where(xp.ones(A.shape, dtype=bool), Tensor._make(eye, False), A)
     if n < 0:
         A, n = inv(A), -n
     if n == 1:

@@ -443,3 +443,41 @@ def test_top_level_and_method_forms_as_pytorch():
         got, want = run(mg), run(torch)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+def test_hostile_pass_edges_as_pytorch():
+    """matrix_power(A, 0) of a NaN matrix was NaN (A * 0 + I); cholesky(upper=True) read the
+    lower triangle; a NaN entry gave a NaN factor instead of LinAlgError; a tensor atol in
+    pinv/matrix_rank raised 'ambiguous'."""
+    bad = np.array([[np.nan, 1.0], [np.inf, 2.0]])
+    for lib in (mg, torch):
+        a = lib.tensor(bad, requires_grad=True)
+        p = lib.linalg.matrix_power(a, 0)
+        assert p.detach().numpy().tolist() == [[1.0, 0.0], [0.0, 1.0]]
+        p.sum().backward()
+        assert a.grad.numpy().tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    ns = np.array([[4.0, 1.0], [3.0, 5.0]])  # not symmetric: the triangle read matters
+
+    def chol(L, upper):
+        a = L.tensor(ns, requires_grad=True)
+        u = L.linalg.cholesky(a, upper=upper)
+        (u * L.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=L.float64)).sum().backward()
+        ex = L.linalg.cholesky_ex(L.tensor(ns), upper=upper).L
+        return u.detach().numpy(), a.grad.numpy(), ex.numpy()
+
+    for upper in (False, True):
+        for got, want in zip(chol(mg, upper), chol(torch, upper), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+    for lib in (mg, torch):
+        with pytest.raises(RuntimeError):
+            lib.linalg.cholesky(lib.tensor([[np.nan, 0.0], [0.0, 1.0]], dtype=lib.float64))
+        assert lib.linalg.cholesky_ex(lib.tensor([[np.nan, 0.0], [0.0, 1.0]])).info.item() == 1
+    m = np.stack([np.diag([3.0, 1e-3, 1.0]), np.zeros((3, 3))])
+    tol = np.array([0.5, 0.5])
+    got = mg.linalg.matrix_rank(mg.tensor(m), atol=mg.tensor(tol)).tolist()
+    want = torch.linalg.matrix_rank(torch.tensor(m), atol=torch.tensor(tol)).tolist()
+    assert got == want == [2, 0]
+    np.testing.assert_allclose(
+        mg.linalg.pinv(mg.tensor(m), atol=mg.tensor(tol)).numpy(),
+        torch.linalg.pinv(torch.tensor(m), atol=torch.tensor(tol)).numpy(),
+    )

@@ -292,17 +292,22 @@ class Cholesky(Function):
         xp = get_array_module(a)
         self.info = None
         try:
-            return xp.linalg.cholesky(a)
+            L = xp.linalg.cholesky(a)
         except np.linalg.LinAlgError:
+            L = None
+        if L is None or bool(xp.isnan(L).any()):  # LAPACK's potrf also stops at a NaN
             L, self.info = cholesky_info(a)
             if not self.check:
                 return L
+            if not bool((self.info != 0).any()):
+                return L  # NaN from the input's own NaN entries past the factored part
             where_, k = _first_bad(self.info)
             raise LinAlgError(
                 f"linalg.cholesky: {where_}The factorization could not be completed because the "
                 f"input is not positive-definite (the leading minor of order {k} is not "
                 "positive-definite)."
-            ) from None
+            )
+        return L
 
     def backward(self, gL):
         L = self.output()
