@@ -263,3 +263,25 @@ def test_zeta_blocks_add_in_the_term_by_term_order(monkeypatch):
         one_by_one = special_ops._zeta_array(s, q.copy())
         monkeypatch.undo()
         np.testing.assert_array_equal(blocked, one_by_one)
+
+
+@pytest.mark.parametrize("p", [-1, -2, -0.5, -2.5, float("-inf")])
+def test_negative_order_vector_norms_as_pytorch(p):
+    rng = np.random.RandomState(0)
+    cases = [
+        np.array([1.0, -2.0, 3.0]),
+        np.array([0.0, 1.0, 2.0]),
+        np.zeros(2),
+        np.array([np.inf, 2.0]),
+        rng.randn(3, 4),
+    ]
+    for a in cases:
+
+        def run(L, a=a):
+            x = L.tensor(a, requires_grad=True)
+            y = L.linalg.vector_norm(x, p, dim=-1)
+            y.sum().backward()
+            return y.detach().numpy(), x.grad.numpy()
+
+        for got, want in zip(run(mg), run(torch), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)

@@ -445,9 +445,10 @@ class Norm2(Function):
 
 
 class NormP(Function):
-    """(sum |x|^p)^(1/p) for a finite p > 0 other than 1 and 2, or the count of non-zeros
-    for p = 0. PyTorch's gradient: 0 at a zero vector, 0 at zero elements for p < 1, and
-    none at all for p = 0 (x.grad stays None, as PyTorch leaves it)."""
+    """(sum |x|^p)^(1/p) for a finite p other than 1 and 2 (a negative p included: 0 when
+    an element is 0), or the count of non-zeros for p = 0. PyTorch's gradient: 0 at a zero
+    vector, 0 at zero elements for p < 1, and none at all for p = 0 (x.grad stays None, as
+    PyTorch leaves it)."""
 
     uses_outputs = True
 
@@ -496,6 +497,6 @@ def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tenso
         return amin(abs_(x), dims, keepdim)
     if p == 1:
         return reduce_sum(abs_(x), dims, keepdim)
-    if not isinstance(p, int | float) or isinstance(p, bool) or not p >= 0:
-        raise ValueError(f"norm: unsupported p={p!r}; expected a number >= 0, 'fro' or +-inf")
-    return NormP(float(p), dims, keepdim)(x)
+    if not isinstance(p, int | float) or isinstance(p, bool) or p != p:
+        raise ValueError(f"norm: unsupported p={p!r}; expected a number, 'fro' or +-inf")
+    return NormP(float(p), dims, keepdim)(x)  # p < 0 too: 0 if any element is 0
