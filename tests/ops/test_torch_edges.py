@@ -245,9 +245,12 @@ def test_norm_at_zero_like_torch(p, values):
         _assert_like_torch(lambda x: x.norm(p, dim=1), lambda t: t.norm(p, dim=1), values)
 
 
-def test_norm_rejects_negative_p():
-    with pytest.raises(ValueError, match=r"norm: unsupported p=-1"):
-        mg.randn(3).norm(-1)
+def test_norm_of_negative_p_as_pytorch_and_a_non_number_refused():
+    torch = pytest.importorskip("torch")
+    x = np.array([0.5, -2.0, 3.0])
+    assert mg.tensor(x).norm(-1).item() == pytest.approx(torch.tensor(x).norm(-1).item())
+    with pytest.raises(ValueError, match=r"norm: unsupported p='x'"):
+        mg.randn(3).norm("x")
 
 
 # ---------------------------------------------------------------- 4. dtypes
