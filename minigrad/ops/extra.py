@@ -636,31 +636,12 @@ class NanMedianAll(MedianAll):
 def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
     """median ignoring NaNs: of all elements (0-d), or (values, indices) along `dim`; an
     all-NaN slice gives NaN at index 0."""
-    from .shape import TakeAlong
+    from .structural import median, median_along
 
     x = _tensor(input, "nanmedian")
     if x.dtype.kind != "f" or dim is None:
-        from .structural import median
-
         return NanMedianAll()(x) if dim is None else median(x, dim, keepdim)
-    if x.ndim == 0:
-        normalize_dims(dim, 0, "nanmedian")
-        zero = get_array_module(x._data).zeros((), np.int64)
-        return values_indices(clone(x), Tensor._make(zero, False))
-    d = normalize_dims(dim, x.ndim, "nanmedian")[0]
-    n = x.shape[d]
-    if n == 0:
-        raise IndexError(f"nanmedian: dim {dim} of the input of shape {x.shape} has no elements")
-    xp = get_array_module(x._data)
-    order = xp.argsort(x._data, axis=d, kind="stable")  # NaN last, in input order
-    count = (~xp.isnan(x._data)).sum(axis=d, keepdims=True)
-    pos = xp.maximum(count - 1, 0) // 2
-    idx = xp.take_along_axis(order, pos, axis=d).astype(np.int64)
-    values = TakeAlong(idx, d, x.shape)(x)
-    if not keepdim:
-        values = reshape(values, x.shape[:d] + x.shape[d + 1 :])
-        idx = idx.reshape(values.shape)
-    return values_indices(values, Tensor._make(idx, False))
+    return median_along(x, dim, keepdim, "nanmedian", skip_nan=True)
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> values_indices:  # noqa: A002

@@ -271,17 +271,29 @@ def median(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
         raise RuntimeError("median: not implemented for bool tensors (as in PyTorch)")
     if dim is None:
         return MedianAll()(x)
+    return median_along(x, dim, keepdim)
+
+
+def median_along(
+    x: Tensor, dim: Any, keepdim: bool, op: str = "median", skip_nan: bool = False
+) -> Any:
+    """(values, indices) of the lower middle value along `dim`, from a stable sort (ties:
+    the first in the input's order). NaN sorts last; `median` returns it wherever present,
+    `nanmedian` (`skip_nan`) takes the middle of the other values (index 0 if none)."""
     if x.ndim == 0:
-        normalize_dims(dim, 0, "median")
+        normalize_dims(dim, 0, op)
         zero = get_array_module(x._data).zeros((), np.int64)
         return values_indices(clone(x), Tensor._make(zero, False))
-    d = _dim(dim, x, "median")
+    d = _dim(dim, x, op)
     n = x.shape[d]
     if n == 0:
-        raise IndexError(f"median: dim {dim} of the input of shape {x.shape} has no elements")
+        raise IndexError(f"{op}: dim {dim} of the input of shape {x.shape} has no elements")
     xp = get_array_module(x._data)
     order = xp.argsort(x._data, axis=d, kind="stable")  # NaN last, in input order
-    if x.dtype.kind == "f":
+    if skip_nan:
+        count = (~xp.isnan(x._data)).sum(axis=d, keepdims=True)
+        pos = xp.maximum(count - 1, 0) // 2
+    elif x.dtype.kind == "f":
         nans = xp.isnan(x._data).sum(axis=d, keepdims=True)
         pos = xp.where(nans > 0, n - nans, (n - 1) // 2)
     else:
