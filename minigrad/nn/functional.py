@@ -20,7 +20,7 @@ from ..backend import get_array_module
 from ..errors import DtypeError, ShapeError, ValueRangeError
 from ..ops import nn_ctc, nn_pool, pool
 from ..ops.activation import PReLU
-from ..ops.batchnorm import batch_norm
+from ..ops.batchnorm import batch_norm, widen_half
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
 from ..ops.elementwise import Mask, keep_bits, result_dtype
@@ -1088,11 +1088,6 @@ def _uniform_target_loss(
     return loss.sum() / Tensor._make(xp.asarray(denom), False)
 
 
-def _f32(t: Tensor | None) -> Tensor | None:
-    """A float16 weight or bias widened to float32 (recorded), for a norm computed there."""
-    return t.float() if t is not None and t.dtype == np.float16 else t
-
-
 def layer_norm(
     input: Tensor,
     normalized_shape: Any,
@@ -1105,7 +1100,8 @@ def layer_norm(
     double backward comes free."""
     x = input
     if x.dtype == np.float16:  # PyTorch computes half norms in float32 (squares overflow)
-        return layer_norm(x.float(), normalized_shape, _f32(weight), _f32(bias), eps).half()
+        w, b = widen_half(weight), widen_half(bias)
+        return layer_norm(x.float(), normalized_shape, w, b, eps).half()
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
@@ -1486,7 +1482,7 @@ def group_norm(
     spatial dims) with the biased variance, then * weight + bias per channel (C,)."""
     x = input
     if x.dtype == np.float16:  # PyTorch computes half norms in float32 (squares overflow)
-        return group_norm(x.float(), num_groups, _f32(weight), _f32(bias), eps).half()
+        return group_norm(x.float(), num_groups, widen_half(weight), widen_half(bias), eps).half()
     if x.ndim < 2:
         raise RuntimeError(f"group_norm: expected an input with at least 2 dims, got {x.shape}")
     n, c = x.shape[:2]
@@ -1525,9 +1521,8 @@ def instance_norm(
     normalise instead."""
     x = input
     if x.dtype == np.float16 and use_input_stats:  # in float32, as PyTorch (squares overflow)
-        y = instance_norm(
-            x.float(), running_mean, running_var, _f32(weight), _f32(bias), True, momentum, eps
-        )
+        w, b = widen_half(weight), widen_half(bias)
+        y = instance_norm(x.float(), running_mean, running_var, w, b, True, momentum, eps)
         return y.half()
     if x.ndim < 3:
         raise ShapeError(f"instance_norm: expected an input (N, C, *), got shape {x.shape}")

@@ -237,8 +237,9 @@ def _update_running(running: Tensor | None, batch: Any, momentum: float) -> None
         running.mul_(1 - momentum).add_(batch.astype(running.dtype, copy=False) * momentum)
 
 
-def _float32(t: Tensor | None) -> Tensor | None:
-    """t widened to float32 when it is float16 (recorded: the gradient flows back)."""
+def widen_half(t: Tensor | None) -> Tensor | None:
+    """t widened to float32 when it is float16 (recorded: the gradient flows back), for a
+    norm that PyTorch computes in float32 for half inputs (squares overflow float16)."""
     return t.float() if t is not None and t.dtype == np.float16 else t
 
 
@@ -268,8 +269,8 @@ def batch_norm(
             x.float(),
             running_mean,
             running_var,
-            _float32(weight),
-            _float32(bias),
+            widen_half(weight),
+            widen_half(bias),
             True,
             momentum,
             eps,

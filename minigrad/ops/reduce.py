@@ -413,9 +413,10 @@ def min_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     return values_indices(values, Tensor._make(idx, False))
 
 
-def _float16_widened(x: Any) -> Any:
-    """x, or a float32 copy of a float16 x: PyTorch accumulates a half-precision norm in
-    float and rounds only the result, so |x|^p of a large entry does not overflow."""
+def float16_widened(x: Any) -> Any:
+    """An array x, or a float32 copy of a float16 x: PyTorch computes half-precision
+    kernels (norms, sinc) in float and rounds only the result, so that |x|^p of a large
+    entry does not overflow."""
     return x.astype("float32") if x.dtype == "float16" else x
 
 
@@ -429,7 +430,7 @@ class Norm2(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        wide = _float16_widened(x)  # float16 squares overflow from 256 on: sum them in float32
+        wide = float16_widened(x)  # float16 squares overflow from 256 on: sum them in float32
         return xp.sqrt((wide * wide).sum(axis=self.dims, keepdims=self.keepdim)).astype(x.dtype)
 
     def backward(self, gy):
@@ -459,7 +460,7 @@ class NormP(Function):
         xp = get_array_module(x)
         if self.p == 0:
             return (x != 0).sum(axis=self.dims, keepdims=self.keepdim).astype(x.dtype)
-        s = (xp.abs(_float16_widened(x)) ** self.p).sum(axis=self.dims, keepdims=self.keepdim)
+        s = (xp.abs(float16_widened(x)) ** self.p).sum(axis=self.dims, keepdims=self.keepdim)
         return (s ** (1.0 / self.p)).astype(x.dtype)
 
     def backward(self, gy):

@@ -19,7 +19,7 @@ from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .elementwise import cos, erf_array, exp, log, promote, result_dtype, sin, to_float, where
-from .reduce import sum_to
+from .reduce import float16_widened, sum_to
 
 _PI = math.pi
 _SQRT_PI = math.sqrt(math.pi)
@@ -1010,7 +1010,7 @@ class Sinc(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        wide = x.astype(np.float32) if x.dtype == np.float16 else x
+        wide = float16_widened(x)
         product = wide.dtype.type(_PI) * wide
         y = (xp.sin(product) / product).astype(x.dtype)
         return xp.where(x == 0, x.dtype.type(1), y)

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ...backend import Array, get_array_module, to_device
+from ...ops.reduce import float16_widened
 from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
@@ -58,8 +59,7 @@ def _vector_norm(a: Array, p: float) -> Array:
     xp = get_array_module(a)
     a = xp.asarray(a)
     dtype = a.dtype
-    if dtype == np.float16:
-        a = a.astype(np.float32)
+    a = float16_widened(a)
     if p in (math.inf, -math.inf):
         if a.size == 0:
             raise RuntimeError(
