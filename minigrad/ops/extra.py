@@ -450,28 +450,23 @@ def cov(
         raise RuntimeError("cov(): bool dtype is not supported for input")
     x = reshape(input, (1, -1)) if input.ndim < 2 else input
     n = x.shape[1]
-    w = None
-    if fweights is not None:
-        if fweights.ndim > 1 or fweights.dtype.kind not in "iu":
-            raise RuntimeError("cov(): expected fweights to be a 1-D integer tensor")
-        if fweights.numel() != n:
+    for name, weights, kinds, what in (
+        ("fweights", fweights, "iu", "integer"),
+        ("aweights", aweights, "f", "floating point"),
+    ):
+        if weights is None:
+            continue
+        if weights.ndim > 1 or weights.dtype.kind not in kinds:
+            raise RuntimeError(f"cov(): expected {name} to be a 1-D {what} tensor")
+        if weights.numel() != n:
             raise RuntimeError(
-                f"cov(): expected fweights to have the same numel as there are observations in "
-                f"the input but got {fweights.numel()} != {n}"
+                f"cov(): expected {name} to have the same numel as there are observations in "
+                f"the input but got {weights.numel()} != {n}"
             )
-        if bool((fweights._data < 0).any()):
-            raise RuntimeError("cov(): fweights cannot be negative")
-        w = fweights
+        if bool((weights._data < 0).any()):
+            raise RuntimeError(f"cov(): {name} cannot be negative")
+    w = fweights
     if aweights is not None:
-        if aweights.ndim > 1 or aweights.dtype.kind != "f":
-            raise RuntimeError("cov(): expected aweights to be a 1-D floating point tensor")
-        if aweights.numel() != n:
-            raise RuntimeError(
-                f"cov(): expected aweights to have the same numel as there are observations in "
-                f"the input but got {aweights.numel()} != {n}"
-            )
-        if bool((aweights._data < 0).any()):
-            raise RuntimeError("cov(): aweights cannot be negative")
         w = aweights if w is None else w * aweights
     if w is None:
         w_sum: Any = n
