@@ -40,10 +40,10 @@ def result_dtype(*operands: Any) -> np.dtype:
         else:
             a = _to_array(v)
             dt, rank = a.dtype, 2 if a.ndim else 1
-        if dt.kind not in _CATEGORY:  # None, a string, a list holding None: as Python says
-            raise TypeError(
-                f"unsupported operand type for a tensor op: {type(v).__name__} ({v!r:.40})"
-            )
+            if dt.kind not in _CATEGORY:  # None, a string, a list holding None
+                raise TypeError(
+                    f"unsupported operand type for a tensor op: {type(v).__name__} ({v!r:.40})"
+                )
         ranked.append((_CATEGORY[dt.kind], rank, dt))
     top = max(c for c, _, _ in ranked)
     best = max(r for c, r, _ in ranked if c == top)
