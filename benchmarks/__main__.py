@@ -34,6 +34,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import jobs
+from train.common import nonneg_int, positive_int
 
 from . import report
 from .workloads import (
@@ -377,8 +378,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--quick", action="store_true", help="tiny sizes, few repeats (CI)")
     ap.add_argument("--out", type=Path, default=Path("bench_out"), help="output directory")
-    ap.add_argument("--repeat", type=int, help="timed repeats per workload")
-    ap.add_argument("--warmup", type=int, help="warm-up runs per workload")
+    ap.add_argument("--repeat", type=positive_int, help="timed repeats per workload")
+    ap.add_argument("--warmup", type=nonneg_int, help="warm-up runs per workload")
     ap.add_argument("--no-scaling", action="store_true", help="skip the scaling curves")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     ap.add_argument(
@@ -390,8 +391,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--memory-child", nargs=2, metavar=("WORKLOAD", "BACKEND"), help=argparse.SUPPRESS
     )
-    ap.add_argument("--mem-steps", type=int, default=1, help=argparse.SUPPRESS)
-    ap.add_argument("--mem-threads", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--mem-steps", type=positive_int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--mem-threads", type=positive_int, default=1, help=argparse.SUPPRESS)
     ap.add_argument(
         "--threads",
         nargs="+",
@@ -415,16 +416,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.runs > 1 and not args.threads:
         ap.error(f"--runs {args.runs} repeats a --threads sweep: give --threads too")
     return args
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
 
 
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -488,9 +479,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     mode = "quick" if args.quick else "full"
     cfg = dict(SETTINGS[mode])
     if args.repeat is not None:
-        cfg["repeat"] = max(1, args.repeat)
+        cfg["repeat"] = args.repeat
     if args.warmup is not None:
-        cfg["warmup"] = max(0, args.warmup)
+        cfg["warmup"] = args.warmup
     requested = list(dict.fromkeys(args.backend))
     skipped = {b: r for b in requested if (r := unavailable_reason(b)) is not None}
     backends = [b for b in requested if b not in skipped]

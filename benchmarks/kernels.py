@@ -34,6 +34,7 @@ import minigrad as mg
 from minigrad.ops.activation import leaky_relu
 from minigrad.ops.batchnorm import batch_norm
 from minigrad.ops.conv import conv2d, conv_transpose2d
+from train.common import nonneg_float, nonneg_int, positive_int
 
 try:
     import torch
@@ -235,21 +236,21 @@ def table(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repeat", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--repeat", type=positive_int, default=20)
+    ap.add_argument("--warmup", type=nonneg_int, default=3)
     # NumPy's BLAS takes its thread count from OPENBLAS_NUM_THREADS at start-up (default:
     # all cores, as torch's); torch follows it so both run with the same count
     blas = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
     torch_default = torch.get_num_threads() if torch is not None else os.cpu_count() or 1
     ap.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=int(blas) if blas else torch_default,
         help="torch threads; defaults to OPENBLAS_NUM_THREADS so both libraries match",
     )
     ap.add_argument(
         "--pause",
-        type=float,
+        type=nonneg_float,
         default=0.25,
         help="seconds of idle before each block of runs (OpenBLAS's idle workers spin for "
         "about 0.14 s after a product)",

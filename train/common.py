@@ -14,6 +14,7 @@ import json
 import math
 import os
 import random
+import re
 import signal
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -61,12 +62,19 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
 
 
+# what a number on the command line may look like: Python's int() and float() also take
+# "1_0" (10), surrounding spaces and non-ASCII digits, which on a command line are typos
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_FLOAT_TEXT = re.compile(
+    r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(inf|infinity|nan)", re.I
+)
+
+
 def _number(text: str, kind: type) -> int | float:
-    try:
-        value = kind(text)
-    except ValueError:
-        what = "an integer" if kind is int else "a number"
-        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+    what = "an integer" if kind is int else "a number"
+    if not (_INT_TEXT if kind is int else _FLOAT_TEXT).fullmatch(text):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+    value = kind(text)
     if kind is float and not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     return value

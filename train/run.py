@@ -1046,7 +1046,24 @@ def _remove_stale_results(run_dir: Path, step: int) -> None:
     """Remove the results that describe an older checkpoint than the one of `step` just
     committed: an eval.json recording another step (train.evaluate's "step" and
     "checkpoint", train.metric's "steps"), with train.metric's pictures drawn beside it.
-    An eval.json that records neither is left alone: nothing says what it describes."""
+    An eval.json that records neither is left alone: nothing says what it describes.
+    train.latent's pictures in RUN/latent/ were drawn from a checkpoint committed before
+    this one, so they go too (the folder's other files stay)."""
+    latent = run_dir / "latent"
+    drawn = (
+        sorted(
+            p.name for p in latent.glob("*.png") if JOB_PICTURES["latent"](p.name) and p.is_file()
+        )
+        if latent.is_dir() and not latent.is_symlink()
+        else []
+    )
+    for name in drawn:
+        _remove(latent / name)
+    if drawn:
+        note(
+            f"{latent}: removed {', '.join(drawn)}: drawn from an older checkpoint than step "
+            f"{step} (run train.latent again for this one)"
+        )
     path = run_dir / "eval.json"
     try:
         result = json.loads(path.read_text(encoding="utf-8"))

@@ -141,7 +141,7 @@ def test_thread_sweep_runs_each_count_in_its_own_process(tmp_path):
     bad = subprocess.run(
         cmd[:3] + ["--threads", "0"], cwd=ROOT, env=env, capture_output=True, text=True
     )
-    assert bad.returncode == 2 and "--threads: expected a number >= 1, got 0" in bad.stderr
+    assert bad.returncode == 2 and "--threads: must be an integer >= 1, got 0" in bad.stderr
 
 
 def test_runs_repeat_the_sweep_and_report_mean_and_std(tmp_path):

@@ -84,7 +84,10 @@ def test_overwrite_killed_midway_loses_no_file_of_the_old_run(r1, capsys, n):
     assert gan.main(["--resume", str(r1), "--steps", "3"]) == 0
     assert common.load_checkpoint(r1)["state"]["step"] == 3
     assert (r1 / "eval.json").read_bytes() == before["eval.json"]
-    assert (r1 / "latent" / "latent_map.png").is_file()
+    # the old run's latent picture was back until the resumed run committed step 3: it
+    # described step 2, so that commit removed it (and said so)
+    assert not (r1 / "latent" / "latent_map.png").exists()
+    assert "removed latent_map.png" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("n", [1, 3])

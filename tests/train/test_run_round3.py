@@ -166,6 +166,19 @@ def test_metric_figures_of_an_older_checkpoint_go_with_their_pictures(ring):
     assert not any((ring / n).exists() for n in scaffold.RESULTS)
 
 
+def test_latent_pictures_of_an_older_checkpoint_go_and_other_files_stay(ring, capsys):
+    """train.latent's latent_map.png describes the checkpoint it was drawn from: a resumed
+    run that commits a newer step removes it (and says so); a file of the user's stays."""
+    assert latent.main([str(ring), "--device", "cpu"]) == 0
+    assert (ring / "latent" / "latent_map.png").is_file()
+    (ring / "latent" / "mine.png").write_bytes(b"y")
+    assert gan.main(["--resume", str(ring), "--steps", "4"]) == 0
+    assert not (ring / "latent" / "latent_map.png").exists()
+    assert (ring / "latent" / "mine.png").read_bytes() == b"y"
+    err = capsys.readouterr().err
+    assert "removed latent_map.png: drawn from an older checkpoint than step 4" in err
+
+
 # ---------------------------------------------------------------------- 8. signals
 @pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_at_start_up_is_one_line(tmp_path, monkeypatch, capsys, sig, status):
