@@ -2,7 +2,7 @@
 and from one flat vector; parametrizations (`parametrize`, `parametrizations`), conv/linear + batch
 norm fusion, `skip_init` and `stateless.functional_call`."""
 
-from . import parametrizations, parametrize, rnn, stateless
+from . import parametrizations, parametrize, prune, rnn, stateless
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from .fusion import (
@@ -26,6 +26,7 @@ __all__ = [
     "get_total_norm",
     "parametrizations",
     "parametrize",
+    "prune",
     "skip_init",
     "stateless",
     "parameters_to_vector",
