@@ -565,3 +565,4 @@ _blas.prime()  # one mid-sized product: NumPy's OpenBLAS runs some shapes at ful
 # package, so the module is attached to it by name (as autograd.function is)
 autograd.functional = autograd_functional
 sys.modules[f"{__name__}.autograd.functional"] = autograd_functional
+vmap = func.vmap  # torch.vmap

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -160,9 +160,21 @@ def set_rng_state(new_state: Any) -> None:
         ) from None
 
 
+# functions called with each array-level generator `generator` hands out, before the
+# draw: minigrad.func's vmap refuses or records random draws through one (empty outside)
+draw_hooks: list[Callable[[Any], None]] = []
+
+
 def generator(device: str = "cpu", gen: Any = None) -> Any:
     """The array-level generator to draw from on `device`: that of `gen` (a `Generator`,
     or a numpy.random.Generator for the CPU), or the global one when `gen` is None."""
+    rng = _generator(device, gen)
+    for hook in draw_hooks:
+        hook(rng)
+    return rng
+
+
+def _generator(device: str, gen: Any) -> Any:
     global _gpu
     device = normalize_device(device)
     if gen is not None:
