@@ -2396,3 +2396,32 @@ def multilabel_margin_loss(
 
 
 __all__ += ["ctc_loss", "multilabel_margin_loss"]
+
+
+# ---------------------------------------------------------------------- spatial transformers
+def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
+    """The sampling grid of affine maps theta `(N, 2, 3)` for size `(N, C, H, W)`:
+    `(N, H, W, 2)`; theta `(N, 3, 4)` for `(N, C, D, H, W)`: `(N, D, H, W, 3)`.
+    `align_corners=None` warns and means False, as PyTorch."""
+    from ..ops.grid_sample import affine_grid as affine_grid_op
+
+    return affine_grid_op(theta, size, align_corners, stacklevel=3)
+
+
+def grid_sample(
+    input: Tensor,  # noqa: A002
+    grid: Tensor,
+    mode: str = "bilinear",
+    padding_mode: str = "zeros",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """input `(N, C, H, W)` read at grid `(N, Ho, Wo, 2)` (x, y in [-1, 1]): `(N, C, Ho, Wo)`;
+    or `(N, C, D, H, W)` at `(N, Do, Ho, Wo, 3)`. mode 'bilinear' | 'nearest' | 'bicubic'
+    (4-d only), padding_mode 'zeros' | 'border' | 'reflection'; `align_corners=None` warns
+    and means False, as PyTorch."""
+    from ..ops.grid_sample import grid_sample as grid_sample_op
+
+    return grid_sample_op(input, grid, mode, padding_mode, align_corners, stacklevel=3)
+
+
+__all__ += ["affine_grid", "grid_sample"]
