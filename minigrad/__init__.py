@@ -28,6 +28,7 @@ from . import (
     optim,
     profiler,
     special,
+    testing,
     utils,
     viz,
 )

@@ -45,6 +45,7 @@ class _State(threading.local):
     anomaly = False
     profiler = None  # a minigrad.profiler.profile while one is active
     callbacks = None  # the running backward()'s queue_callback list
+    targeted = False  # the running walk is grad() or backward(inputs=...): it has targets
 
 
 _state = _State()
@@ -911,6 +912,21 @@ def _collect(roots: Sequence[Tensor], strict: bool) -> tuple[list[Function], boo
     return order, released
 
 
+@contextlib.contextmanager
+def _walking(targeted: bool) -> Any:
+    outer, _state.targeted = _state.targeted, targeted
+    try:
+        yield
+    finally:
+        _state.targeted = outer
+
+
+def walk_has_targets() -> bool:
+    """Whether the backward walk running in this thread is `grad()` or
+    `backward(inputs=...)` (one with targets); False outside a walk."""
+    return _state.targeted
+
+
 def run_backward(
     roots: Sequence[Tensor],
     root_grads: Sequence[Tensor],
@@ -968,7 +984,7 @@ def run_backward(
     Tensor = _tensor_module().Tensor
     heappush, heappop = heapq.heappush, heapq.heappop
     # fp_ignored: the walk also computes on arrays outside ops (first-order backwards)
-    with set_grad_enabled(create_graph), fp_ignored():
+    with set_grad_enabled(create_graph), fp_ignored(), _walking(targets is not None):
         while heap:
             f = heappop(heap)[2]
             if hasattr(f, "_released"):

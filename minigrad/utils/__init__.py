@@ -1,5 +1,5 @@
 """`minigrad.utils`, as `torch.utils`: `minigrad.utils.data` holds Dataset and DataLoader."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
