@@ -9,6 +9,7 @@ Operators are one-line calls into `minigrad.ops`.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import warnings
@@ -54,7 +55,11 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
         wide = False
         if isinstance(data, list | tuple):
             data, wide = _scan(data)
-        arr = np.asarray(data)
+        try:
+            arr = np.asarray(data)
+        except ValueError:
+            _ragged(data)
+            raise
         if dtype is None and not is_array and not wide:
             if arr.dtype == np.float64:
                 arr = arr.astype(DEFAULT_DTYPE)
@@ -108,6 +113,24 @@ def _scan(data: list | tuple) -> tuple[Any, bool]:
             wide = True
         out.append(x)
     return (out if changed else data), wide
+
+
+def _ragged(data: Any, dim: int = 0) -> None:
+    """Raise PyTorch's message for a nested list whose rows differ in length (NumPy's
+    "inhomogeneous shape" otherwise)."""
+    if not isinstance(data, list | tuple) or not data:
+        return
+    first = data[0]
+    n = len(first) if isinstance(first, list | tuple) else None
+    for x in data:
+        if isinstance(x, list | tuple) != (n is not None):
+            raise TypeError(
+                "not a sequence" if n is not None else "tensor(): a list mixes numbers and lists"
+            )
+        if n is not None and len(x) != n:
+            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {len(x)})")
+    for x in data:
+        _ragged(x, dim + 1)
 
 
 class VersionCounter:
@@ -1497,10 +1520,45 @@ class Tensor:
     def reshape(self, *shape: Any) -> Tensor:
         return _ops().reshape(self, _shape_args(shape))
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """`reshape`, sharing memory wherever NumPy can (a view PyTorch refuses, as of a
+        transposed tensor, is a copy here: minigrad's convolutions keep batch-minor arrays
+        that PyTorch's layout rules would not describe). `view(dtype)` reinterprets the
+        bytes as another dtype (no gradient), as PyTorch's."""
+        if len(shape) == 1 and isinstance(shape[0], type | np.dtype):
+            return self._view_dtype(np.dtype(shape[0]))
+        return _ops().reshape(self, _shape_args(shape))
+
+    def _view_dtype(self, dtype: np.dtype) -> Tensor:
+        """`view(dtype)`: the bytes of self as `dtype`, sharing memory and version counter;
+        with another element size the last dimension scales (PyTorch's rules)."""
+        old, new = self.dtype.itemsize, dtype.itemsize
+        if old != new:
+            what = (
+                f"to view {_type_name(self.dtype)} as {_type_name(dtype)} (different element sizes)"
+            )
+            if self.ndim == 0:
+                raise RuntimeError(f"self.dim() cannot be 0 {what}")
+            if self.shape[-1] != 1 and self.stride(-1) != 1:
+                raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {self.stride(-1)}")
+            if new > old and self.shape[-1] % (new // old):
+                raise RuntimeError(
+                    f"self.size(-1) must be divisible by {new // old} {what}, but got "
+                    f"{self.shape[-1]}"
+                )
+            if new > old:
+                for d in range(self.ndim - 1):
+                    if self.stride(d) % (new // old):
+                        raise RuntimeError(
+                            f"self.stride({d}) must be divisible by {new // old} {what}, but "
+                            f"got {self.stride(d)}"
+                        )
+        out = Tensor._make(self._data.view(dtype), False)
+        out._vc = self._vc
+        return out
 
     def view_as(self, other: Tensor) -> Tensor:
-        return self.reshape(other.shape)
+        return self.view(other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
         if not isinstance(other, Tensor):
@@ -2993,6 +3051,26 @@ def _dim_args(dim: Any, keepdim: bool, np_kw: dict) -> tuple[Any, bool]:
     return dim, bool(keepdim)
 
 
+_TYPE_NAMES = {
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+    "int8": "Char",
+    "uint8": "Byte",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "bool": "Bool",
+}
+
+
+def _type_name(dtype: np.dtype) -> str:
+    """PyTorch's scalar-type name of a dtype ("Float" for float32), as its messages say."""
+    return _TYPE_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
 def _shape_args(shape: tuple) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
         return tuple(shape[0])
@@ -3029,12 +3107,29 @@ def _shape(shape: tuple, size: Any = None, fn: str = "") -> tuple[int, ...]:
     """A factory's shape: its positional ints (or one tuple/list), or PyTorch's `size=`
     keyword; both at once is PyTorch's TypeError."""
     if size is None:
-        return _shape_args(shape)
+        return _checked_size(_shape_args(shape), fn)
     if shape:
         raise TypeError(f"{fn}() got multiple values for argument 'size'")
     if not isinstance(size, tuple | list):
         raise TypeError(f"{fn}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
-    return tuple(size)
+    return _checked_size(tuple(size), fn)
+
+
+def _checked_size(shape: tuple, fn: str) -> tuple:
+    """A new tensor's shape, refused as PyTorch refuses it: a size that is not an integer
+    (TypeError), a negative one (RuntimeError)."""
+    for d in shape:
+        if not isinstance(d, int | np.integer) and not (isinstance(d, Tensor) and d.ndim == 0):
+            raise TypeError(
+                f"{fn}(): argument 'size' must be tuple of ints, but found element of type "
+                f"{type(d).__name__}"
+            )
+    if any(d < 0 for d in shape):
+        bad = next(int(d) for d in shape if d < 0)
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {bad}: {[int(d) for d in shape]}"
+        )
+    return shape
 
 
 def _new(arr: Array, requires_grad: bool) -> Tensor:
@@ -3072,7 +3167,7 @@ def full(
     PyTorch unless `dtype` is given."""
     if dtype is None:
         dtype = _to_array(fill_value).dtype
-    shape = (size,) if isinstance(size, int) else tuple(size)
+    shape = _checked_size((size,) if isinstance(size, int) else tuple(size), "full")
     return _new(_xp(device).full(shape, fill_value, dtype=dtype), requires_grad)
 
 
@@ -3179,7 +3274,9 @@ def randint(
         if high is None or not isinstance(high, tuple | list):
             raise TypeError("randint: give the size, as randint(high, size) or (low, high, size)")
         low, high, size = 0, low, high
-    arr = random.randint(low, high, tuple(size), normalize_device(device), generator)
+    arr = random.randint(
+        low, high, _checked_size(tuple(size), "randint"), normalize_device(device), generator
+    )
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype))
     return _new(arr, requires_grad)
@@ -3190,6 +3287,13 @@ def arange(
 ) -> Tensor:
     if end is None:
         start, end = 0, start
+    values = [float(v.item() if isinstance(v, Tensor) else v) for v in (start, end, step)]
+    if not all(math.isfinite(v) for v in values[:2]):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if values[2] == 0 or math.isnan(values[2]):
+        raise RuntimeError("step must be nonzero")
+    if (values[2] > 0 and values[1] < values[0]) or (values[2] < 0 and values[1] > values[0]):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     arr = np.arange(start, end, step)
     if dtype is None and arr.dtype == np.float64:
         arr = arr.astype(DEFAULT_DTYPE)
