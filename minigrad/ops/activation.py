@@ -258,8 +258,9 @@ class Softmax(Function):
         xp = get_array_module(x)
         if x.shape[self.dim] == 0:  # nothing to normalise (an attention over no keys)
             return xp.empty_like(x)
-        e = xp.exp(x - x.max(axis=self.dim, keepdims=True))
-        return e / e.sum(axis=self.dim, keepdims=True)
+        w = x.astype(xp.float32) if x.dtype == xp.float16 else x  # rounded once, as PyTorch
+        e = xp.exp(w - w.max(axis=self.dim, keepdims=True))
+        return (e / e.sum(axis=self.dim, keepdims=True)).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         y = self.output()
@@ -278,8 +279,9 @@ class LogSoftmax(Function):
         xp = get_array_module(x)
         if x.shape[self.dim] == 0:
             return xp.empty_like(x)
-        z = x - x.max(axis=self.dim, keepdims=True)
-        return z - xp.log(xp.exp(z).sum(axis=self.dim, keepdims=True))
+        w = x.astype(xp.float32) if x.dtype == xp.float16 else x  # rounded once, as PyTorch
+        z = w - w.max(axis=self.dim, keepdims=True)
+        return (z - xp.log(xp.exp(z).sum(axis=self.dim, keepdims=True))).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         y = self.output()
