@@ -15,6 +15,7 @@ import numpy as np
 from . import (
     _blas,
     _memory,
+    accelerator,
     amp,
     autograd,
     autograd_functional,
@@ -34,6 +35,7 @@ from . import (
 )
 from ._compile import compile  # noqa: A004 - torch.compile
 from ._tensor_str import get_printoptions, set_printoptions
+from .accelerator import get_default_device, set_default_device
 from .amp import autocast, is_autocast_enabled
 from .autograd import (
     Function,
@@ -536,6 +538,11 @@ bool = bool_  # noqa: A001
 from ._foreach import OPS as _FOREACH  # noqa: E402
 
 globals().update(_FOREACH)
+
+# torch.sin_(x) and the other top-level in-place functions: the tensor's own method
+from ._inplace_functions import FUNCTIONS as _INPLACE  # noqa: E402
+
+globals().update(_INPLACE)
 
 # torch's top-level linear algebra (torch.inverse, torch.det, ...), from minigrad.linalg
 cholesky, det, logdet = linalg.cholesky, linalg.det, linalg.logdet
