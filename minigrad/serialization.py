@@ -76,7 +76,7 @@ class _Encoder:
             return {
                 "t": kind,
                 "a": self.array(obj, obj._data),
-                "grad": bool(obj.requires_grad and obj.creator is None),
+                "grad": bool(obj.requires_grad),  # a non-leaf loads as a leaf that requires grad
                 "dev": obj.device,  # the saved location, for a dict or callable map_location
             }
         if isinstance(obj, np.ndarray) or is_cupy_array(obj):

@@ -19,7 +19,7 @@ from ..autograd import Function
 from ..backend import get_array_module
 from ..errors import DtypeError, ShapeError, ValueRangeError
 from ..ops import nn_ctc, nn_pool, pool
-from ..ops.activation import PReLU
+from ..ops.activation import PReLU, float_kernel
 from ..ops.batchnorm import batch_norm, widen_half
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
@@ -34,6 +34,7 @@ from ..ops.pool1d import (
     avg_pool1d,
     max_pool1d,
 )
+from ..ops.search import torch_name
 from ..ops.shape import clone
 from ..tensor import Tensor, _to_array
 from .bilinear import bilinear
@@ -106,12 +107,51 @@ __all__ = [
 
 _REDUCTIONS = ("mean", "sum", "none")
 
-linear = ops.linear
 sigmoid = ops.sigmoid
 tanh = ops.tanh
 log_sigmoid = ops.log_sigmoid
 logsigmoid = log_sigmoid  # PyTorch's spelling
-pad = ops.pad
+
+
+def _tensor_arg(value: Any, op: str, name: str = "input", position: int = 1) -> None:
+    """PyTorch's TypeError for a non-tensor where `op` takes a tensor."""
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
+            f"{type(value).__name__}"
+        )
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x (..., in) @ weight.T (in, out) + bias (out,), as `minigrad.ops.linear`, with
+    PyTorch's refusal of non-tensors and 0-d operands."""
+    _tensor_arg(input, "linear")
+    _tensor_arg(weight, "linear", "weight", 2)
+    if input.ndim == 0 or weight.ndim == 0:
+        raise ShapeError(
+            "linear: both arguments to linear need to be at least 1D, but they are "
+            f"{input.ndim}D and {weight.ndim}D"
+        )
+    return ops.linear(input, weight, bias)
+
+
+def pad(
+    input: Tensor,
+    pad: Any,
+    mode: str = "constant",
+    value: float | None = None,
+) -> Tensor:
+    """PyTorch's F.pad (see `minigrad.ops.pad`): `pad` lists (left, right) pairs from the
+    last dim on, at most two per dim of the input; its length errors are PyTorch's."""
+    _tensor_arg(input, "pad")
+    if len(pad) % 2:
+        raise ValueRangeError(f"pad: Padding length must be divisible by 2, got {tuple(pad)}")
+    if len(pad) // 2 > input.ndim:
+        raise ValueRangeError(
+            "pad: Padding length should be less than or equal to two times the input "
+            f"dimension but got padding length {len(pad)} and input of dimension {input.ndim}"
+        )
+    return ops.pad(input, pad, mode, value)
 
 
 def one_hot(labels: Any, num_classes: int = -1, dtype: Any = None) -> Tensor:
@@ -182,16 +222,18 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt 2)); with
     approximate='tanh', 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
     x = input
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    float_kernel(x, "GeluKernelImpl")
     if approximate == "none":
         return x * 0.5 * (1 + ops.erf(x * (1 / np.sqrt(2.0))))
-    if approximate == "tanh":
-        inner = (x + 0.044715 * x * x * x) * np.sqrt(2 / np.pi)
-        return x * 0.5 * (1 + ops.tanh(inner))
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    inner = (x + 0.044715 * x * x * x) * np.sqrt(2 / np.pi)
+    return x * 0.5 * (1 + ops.tanh(inner))
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (swish)."""
+    float_kernel(input, "silu_cpu")
     if inplace:
         return _in_place(input, "silu_", silu)
     x = input
@@ -249,6 +291,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha (exp(x) - 1). The negative branch sees min(x, 0), so a
     large positive x cannot overflow it into a NaN gradient."""
+    float_kernel(input, "elu_cpu")
     if inplace:
         return _in_place(input, "elu_", lambda t: elu(t, alpha))
     x = input
@@ -455,6 +498,7 @@ def max_pool2d(
     """Window maxima (padding never wins), PyTorch's arguments in its order; with
     return_indices also the int64 flat position h * W + w of each maximum. Dilation,
     ceil_mode and indices take the gathering path of ops/nn_pool.py."""
+    _tensor_arg(input, "max_pool2d")
     if _pool_defaults(dilation, ceil_mode, return_indices):
         return pool.max_pool2d(input, kernel_size, stride, padding)
     return nn_pool.max_pool_nd(
@@ -485,6 +529,7 @@ def avg_pool2d(
 ) -> Tensor:
     """Window means, PyTorch's arguments in its order (count_include_pad is the 6th);
     ceil_mode and divisor_override take the slice-sum path of ops/nn_pool.py."""
+    _tensor_arg(input, "avg_pool2d")
     if not ceil_mode and divisor_override is None:
         return pool.avg_pool2d(input, kernel_size, stride, padding, count_include_pad)
     return nn_pool.avg_pool_nd(
@@ -660,8 +705,13 @@ def _weighted(loss: Tensor, weight: Any, x: Tensor, reduction: str, name: str) -
     return _reduce(loss, reduction)
 
 
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
+def _reduce(loss: Tensor, reduction: str, name: str = "loss") -> Tensor:
     if reduction == "mean":
+        if loss.dtype.kind not in "fc":  # an integer loss (l1_loss, hinge_embedding_loss)
+            raise RuntimeError(
+                f"{name}: mean(): could not infer output dtype. Input dtype must be either a "
+                f"floating point or complex dtype. Got: {torch_name(loss.dtype)}"
+            )
         return loss.mean()
     if reduction == "sum":
         return loss.sum()
@@ -689,14 +739,50 @@ def _as_tensor(target: Any, like: Tensor) -> Tensor:
     return Tensor._make(_to_array(target, None, like.device), False)
 
 
-def _promoted(x: Tensor, target: Any) -> tuple[Tensor, Tensor]:
+def _promoted(x: Tensor, target: Any, keep_int: bool = False) -> tuple[Tensor, Tensor]:
     """x and target in PyTorch's promoted dtype (mse_loss, l1_loss, soft cross_entropy):
-    a float64 target makes a float64 loss, an integer one a float32 loss."""
+    a float64 target makes a float64 loss, an integer one a float32 loss (an integer pair
+    stays integer with `keep_int`)."""
     target = _as_tensor(target, x)
     dt = result_dtype(x, target)
-    if dt.kind not in "fc":
+    if dt.kind not in "fc" and not keep_int:
         dt = np.dtype(np.float32)
     return ops.cast(x, dt), ops.cast(target, dt)
+
+
+def _loss_kernel(x: Tensor, target: Any, kernel: str) -> None:
+    """Refuse integer and bool operands as PyTorch's loss kernel `kernel` (mse_cpu, ...):
+    it runs in the dtype x and target promote to, floating point only."""
+    dt = result_dtype(x, _as_tensor(target, x))
+    if dt.kind not in "fc":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{torch_name(dt)}'")
+
+
+def _written_into_input(x: Tensor, target: Any, name: str) -> None:
+    """PyTorch writes huber_loss and soft_margin_loss into a tensor of x's dtype: an
+    integer x cannot hold their floating result."""
+    if x.dtype.kind in "fc":
+        return
+    dt = result_dtype(x, _as_tensor(target, x))
+    dt = dt if dt.kind in "fc" else np.dtype(np.float32)
+    raise RuntimeError(
+        f"{name}: result type {torch_name(dt)} can't be cast to the desired output type "
+        f"{torch_name(x.dtype)}"
+    )
+
+
+def _no_bool_sub(a: Tensor, b: Tensor, name: str) -> None:
+    """PyTorch's refusal of `a - b` with a bool operand (`name` computes the difference)."""
+    if a.dtype.kind == "b" and b.dtype.kind == "b":
+        raise RuntimeError(
+            f"{name}: Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    if a.dtype.kind == "b" or b.dtype.kind == "b":
+        raise RuntimeError(
+            f"{name}: Subtraction, the `-` operator, with a bool tensor is not supported. If "
+            "you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
 
 
 def _float_target(target: Any, x: Tensor, name: str, same: bool) -> Tensor:
@@ -763,6 +849,7 @@ def mse_loss(
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "mse_loss")
+    _loss_kernel(x, target, "mse_cpu")
     x, target = _broadcast_target(*_promoted(x, target), "mse_loss")
     d = x - target
     if weight is not None:
@@ -779,14 +866,16 @@ def l1_loss(
     weight: Any = None,
 ) -> Tensor:
     """Absolute error |x - target|; the gradient at a tie is 0. x, target: same shape;
-    `weight` as in `mse_loss`."""
+    `weight` as in `mse_loss`. Integer x and target give an integer loss, as PyTorch's
+    (whose 'mean' then refuses)."""
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "l1_loss")
-    x, target = _broadcast_target(*_promoted(x, target), "l1_loss")
+    _no_bool_sub(x, _as_tensor(target, x), "l1_loss")
+    x, target = _broadcast_target(*_promoted(x, target, keep_int=True), "l1_loss")
     if weight is not None:
         return _weighted(ops.abs(x - target), weight, input, reduction, "l1_loss")
-    return _reduce(ops.abs(x - target), reduction)
+    return _reduce(ops.abs(x - target), reduction, "l1_loss")
 
 
 def _difference(x: Tensor, target: Any, name: str) -> tuple[Tensor, Tensor]:
@@ -813,6 +902,7 @@ def smooth_l1_loss(
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0:
         return l1_loss(x, target, reduction=reduction)
+    _loss_kernel(x, target, "smooth_l1_cpu")
     d, ad = _difference(x, target, "smooth_l1_loss")
     loss = ops.where((ad < beta)._data, 0.5 * d * d / beta, ad - 0.5 * beta)
     return _reduce(loss, reduction)
@@ -828,6 +918,8 @@ def huber_loss(
     _check_reduction(reduction, "huber_loss")
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    _loss_kernel(x, target, "huber_cpu")
+    _written_into_input(x, target, "huber_loss")
     d, ad = _difference(x, target, "huber_loss")
     loss = ops.where((ad < delta)._data, 0.5 * d * d, delta * (ad - 0.5 * delta))
     if weight is not None:
@@ -909,6 +1001,22 @@ class BinaryCrossEntropy(Function):
         return gx, gt
 
 
+def _check_probabilities(x: Any, t: Any) -> None:
+    """PyTorch's element-wise check of binary_cross_entropy: input, then target, of the
+    first element where either lies outside [0, 1] or is NaN."""
+    bad_x = ~((x >= 0) & (x <= 1))
+    bad = bad_x | ~((t >= 0) & (t <= 1))
+    if not bad.any():
+        return
+    i = int(np.argmax(bad.reshape(-1)))
+    name, arr = ("input", x) if bad_x.reshape(-1)[i] else ("target", t)
+    at = "".join(f"[{int(k)}]" for k in np.unravel_index(i, arr.shape))
+    raise ValueRangeError(
+        f"binary_cross_entropy: all elements of {name} should be between 0 and 1, got "
+        f"{name}{at} = {arr.reshape(-1)[i].item()}"
+    )
+
+
 def binary_cross_entropy(
     input: Tensor,
     target: Any,
@@ -917,16 +1025,16 @@ def binary_cross_entropy(
     reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
-    """BCE of probabilities x in [0, 1] against targets in [0, 1]; `weight` broadcasts
-    to x. x, target: same shape (N, *)."""
+    """BCE of probabilities x in [0, 1] against targets in [0, 1] (others, NaN included,
+    raise as in PyTorch); `weight` broadcasts to x. x, target: same shape (N, *)."""
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy")
     target = _float_target(target, x, "binary_cross_entropy", same=True)
     _check_same_shape(x, target, "binary_cross_entropy")
     # a host-side range check would stall the GPU every step, so only the CPU checks
-    if x.device == "cpu" and x.numel() and not ((x._data >= 0) & (x._data <= 1)).all():
-        raise ValueError("binary_cross_entropy: all elements of input must be in [0, 1]")
+    if x.device == "cpu" and x.numel():
+        _check_probabilities(x._data, target._data)
     loss = BinaryCrossEntropy()(x, target)
     if weight is not None:
         loss = loss * _as_target(weight, x)
@@ -1112,6 +1220,7 @@ def layer_norm(
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and tuple(p.shape) != shape:
             raise ShapeError(f"layer_norm: {name} of shape {p.shape}, expected {shape}")
+    float_kernel(x, "LayerNormKernelImpl")
     dims = tuple(range(x.ndim - k, x.ndim))
     mean = x.mean(dim=dims, keepdim=True)
     var = ops.var_same_dtype(x, dims, 0, True)
@@ -1145,6 +1254,7 @@ def rms_norm(
             "Expected weight to be of same shape as normalized_shape, but got weight of shape "
             f"{list(weight.shape)} and normalized_shape = {list(shape)}"
         )
+    float_kernel(x, "rms_norm")
     compute = np.float64 if x.dtype == np.float64 else np.float32
     if eps is None:
         eps = float(np.finfo(compute).eps)
@@ -1188,6 +1298,11 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     """x / max(||x||_p, eps) along `dim`. A zero vector maps to zero with gradient 1/eps:
     the clamp stops the gradient through the norm, as in PyTorch."""
     x = input
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(
+            "normalize: linalg.vector_norm: Expected a floating point or complex tensor as "
+            f"input. Got {torch_name(x.dtype)}"
+        )
     n = ops.norm(x, p, dim, keepdim=True)
     return x / ops.clip(n, min=eps)
 
@@ -1306,6 +1421,17 @@ def cdist(
     not 0). Otherwise, and for every other p, the distances come from the differences."""
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for k, t in ((1, x1), (2, x2)):
+        if t.dtype.kind != "f":
+            raise RuntimeError(
+                f"cdist only supports floating-point dtypes, X{k} got: {torch_name(t.dtype)}"
+            )
+    if x1.dtype == np.float16:  # PyTorch's CPU kernel has no half version
+        raise NotImplementedError("\"cdist\" not implemented for 'Half'")
+    if x1.dtype != x2.dtype:
+        raise RuntimeError(
+            f"cdist: expected scalar type {torch_name(x1.dtype)} but found {torch_name(x2.dtype)}"
+        )
     if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(
             f"cdist: expected (..., P, M) and (..., R, M) with one M, got {x1.shape} and {x2.shape}"
@@ -1352,6 +1478,12 @@ def _euclidean_dist(x1: Tensor, x2: Tensor) -> Tensor:
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along `dim`. As in PyTorch the
     clamp changes the value only: the gradient flows through the unclamped norm."""
+    dt = result_dtype(x1, x2)
+    if dt.kind not in "fc":
+        raise RuntimeError(
+            "cosine_similarity: expected common dtype to be floating point, yet common dtype "
+            f"is {torch_name(dt)}"
+        )
     parts = []
     for x in (x1, x2):
         n = ops.norm(x, 2, dim, keepdim=True)
@@ -1380,6 +1512,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * (x if x > 0 else alpha (exp(x) - 1)) with PyTorch's constants; the slope at
     0 is the exponential branch's, as PyTorch's."""
+    float_kernel(input, "elu_cpu")
     if inplace:
         return _in_place(input, "selu_", selu)
     x = input
@@ -1392,6 +1525,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
+    float_kernel(input, "mish_cpu")
     if inplace:
         return _in_place(input, "mish_", mish)
     x = input
@@ -1423,8 +1557,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     if inplace:
         return _in_place(input, "hardswish_", hardswish)
     x = input
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"hardswish: expects a floating-point tensor, got {x.dtype}")
+    float_kernel(x, "hardswish_cpu")
     return Hardswish()(x)
 
 
@@ -1448,8 +1581,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     if inplace:
         return _in_place(input, "hardsigmoid_", hardsigmoid)
     x = input
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"hardsigmoid: expects a floating-point tensor, got {x.dtype}")
+    float_kernel(x, "hardsigmoid_cpu")
     return Hardsigmoid()(x)
 
 
@@ -1463,6 +1595,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         raise RuntimeError(
             f"glu: halving dimension must be even, but dimension {d} is size {x.shape[d]}"
         )
+    float_kernel(x, "glu_cpu")
     a, b = ops.chunk(x, 2, d)
     return a * ops.sigmoid(b)
 
@@ -1494,6 +1627,7 @@ def group_norm(
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and tuple(p.shape) != (c,):
             raise RuntimeError(f"group_norm: expected {name} of shape ({c},), got {p.shape}")
+    float_kernel(x, "GroupNormKernelImpl")
     g = x.reshape(n, num_groups, x.numel() // max(n * num_groups, 1))  # no -1: n may be 0
     mean = g.mean(dim=-1, keepdim=True)
     var = ops.var_same_dtype(g, -1, 0, True)
@@ -1534,6 +1668,7 @@ def instance_norm(
                 f"instance_norm: expected more than 1 spatial element when training, got "
                 f"input size {list(x.shape)}"
             )
+        float_kernel(x, "batch_norm")  # PyTorch's instance norm is a batch norm
         mean = x.mean(dim=dims, keepdim=True)
         var = ops.var_same_dtype(x, dims, 0, True)
         if running_mean is not None or running_var is not None:
@@ -1553,6 +1688,7 @@ def instance_norm(
             raise ShapeError(
                 "instance_norm: running_mean and running_var are needed without use_input_stats"
             )
+        float_kernel(x, "batch_norm")
         mean = _channel_shape(running_mean, x)
         var = _channel_shape(running_var, x)
     y = (x - mean) / ops.sqrt(var + eps)
@@ -1653,8 +1789,15 @@ def hinge_embedding_loss(
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "hinge_embedding_loss")
     y = _as_tensor(target, input)._data
-    clamped = ops.clip(margin - input, min=0.0)
-    loss = ops.where(y != 1, clamped, 0.0) + ops.where(y != -1, input, 0.0)
+    x = input
+    if x.dtype.kind in "biu":
+        # PyTorch computes in x's dtype: the margin truncated to it, an integer loss
+        _no_bool_sub(x, x, "hinge_embedding_loss")
+        d = int(margin) - x
+        loss = ops.where((y != 1) & (d._data > 0), d, 0) + ops.where(y != -1, x, 0)
+        return _reduce(loss, reduction, "hinge_embedding_loss")
+    clamped = ops.clip(margin - x, min=0.0)
+    loss = ops.where(y != 1, clamped, 0.0) + ops.where(y != -1, x, 0.0)
     return _reduce(loss, reduction)
 
 
@@ -1703,6 +1846,13 @@ def soft_margin_loss(
     """log(1 + exp(-y x)) for y in {1, -1}: the two-class logistic loss."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "soft_margin_loss")
+    if input.dtype.kind == "b":  # PyTorch negates x first
+        raise RuntimeError(
+            "soft_margin_loss: Negation, the `-` operator, on a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator "
+            "instead."
+        )
+    _written_into_input(input, target, "soft_margin_loss")
     x, y = _float_pair(input, target, "soft_margin_loss")
     return _reduce(ops.log1p(ops.exp(-y * x)), reduction)
 
@@ -1739,11 +1889,16 @@ def multi_margin_loss(
 ) -> Tensor:
     """Multi-class hinge loss of scores x (N, C) or (C,) and class indices y:
     sum over j != y of max(0, margin - x[y] + x[j])^p, divided by C; `weight` (C,) scales
-    each sample's terms by its class's weight."""
+    each sample's terms by its class's weight. As PyTorch's kernel, a term counts only
+    where margin - x[y] + x[j] > 0, so a NaN term is skipped (value and gradient 0)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "multi_margin_loss")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
+    if input.numel() and input.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(
+            f"\"multi_margin_loss_cpu_kernel\" not implemented for '{torch_name(input.dtype)}'"
+        )
     x = input if input.ndim == 2 else input.reshape(1, -1)
     xp = get_array_module(x._data)
     y = xp.asarray(_as_tensor(target, input)._data)
@@ -1758,14 +1913,15 @@ def multi_margin_loss(
         raise IndexError(f"multi_margin_loss: target out of range for {c} classes")
     rows = xp.arange(n)
     picked = ops.getitem(x, (rows, y)).reshape(n, 1)
-    terms = ops.relu(margin - picked + x)  # gradient 0 at the kink, as PyTorch's
+    z = margin - picked + x
+    active = z._data > 0  # gradient 0 at the kink and at NaN, as PyTorch's
+    active[rows, y] = False  # the target's own class does not count
+    terms = ops.where(active, z, 0.0)
     if p == 2:
         terms = terms * terms
     if weight is not None:
         terms = terms * ops.getitem(_as_target(weight, x), y).reshape(n, 1)
-    other = xp.ones((n, c), dtype=bool)
-    other[rows, y] = False  # the target's own class does not count
-    loss = ops.where(other, terms, 0.0).sum(dim=1) / c
+    loss = terms.sum(dim=1) / c
     if input.ndim != 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction)
@@ -1950,6 +2106,7 @@ def max_pool3d(
 ) -> Any:
     """Window maxima over x `(N, C, D, H, W)` or `(C, D, H, W)` (padding never wins); with
     return_indices, also the flat positions d * H * W + h * W + w."""
+    _tensor_arg(input, "max_pool3d")
     return nn_pool.max_pool_nd(
         input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d"
     )
@@ -1989,6 +2146,7 @@ def avg_pool3d(
     divisor_override: int | None = None,
 ) -> Tensor:
     """Window means over x `(N, C, D, H, W)` or `(C, D, H, W)`, PyTorch's divisors."""
+    _tensor_arg(input, "avg_pool3d")
     return nn_pool.avg_pool_nd(
         input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
     )
@@ -2117,7 +2275,14 @@ def lp_pool3d(
     return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
 
 
+def _check_feature_dims(x: Tensor, p: float, training: bool, name: str) -> None:
+    """PyTorch's feature dropouts need a channel dim, checked only where a mask is drawn."""
+    if training and 0 < p < 1 and x.numel() and x.ndim < 2:
+        raise RuntimeError(f"{name}: Feature dropout requires at least 2 dimensions in the input")
+
+
 def _feature_dropout(x: Tensor, p: float, training: bool, name: str) -> Tensor:
+    _check_feature_dims(x, p, training, name)
     return _dropout(x, p, training, x.shape[:2] + (1,) * (x.ndim - 2), name)
 
 
@@ -2203,6 +2368,7 @@ def feature_alpha_dropout(
             input, "feature_alpha_dropout_", lambda t: feature_alpha_dropout(t, p, training)
         )
     x = input
+    _check_feature_dims(x, p, training, "feature_alpha_dropout")
     return _alpha_dropout(x, p, training, x.shape[:2] + (1,) * (x.ndim - 2))
 
 
@@ -2359,7 +2525,8 @@ def multilabel_margin_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C;
-    target `(N, C)` (or `(C,)`) holds class indices up to the first -1."""
+    target `(N, C)` (or `(C,)`) holds class indices up to the first -1. As PyTorch's
+    kernel, a term counts only where it is > 0, so a NaN term is skipped (gradient 0)."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "multilabel_margin_loss")
@@ -2369,6 +2536,11 @@ def multilabel_margin_loss(
         raise RuntimeError(
             f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
             f"{list(x.shape)}"
+        )
+    if x.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(
+            '"multilabel_margin_loss_forward_out_frame" not implemented for '
+            f"'{torch_name(x.dtype)}'"
         )
     x2 = x.reshape(1, -1) if unbatched else x
     t = np.asarray(target._data if isinstance(target, Tensor) else target)
@@ -2387,9 +2559,9 @@ def multilabel_margin_loss(
     is_target[rows, t[valid]] = True
     xp = get_array_module(x2._data)
     xy = ops.gather(x2, 1, xp.asarray(idx))  # (N, S)
-    z = relu(1.0 - xy.unsqueeze(2) + x2.unsqueeze(1))  # (N, S, C)
-    w = (valid[:, :, None] & ~is_target[:, None, :]).astype(x2.dtype)
-    loss = (z * Tensor._make(xp.asarray(w), False)).sum((1, 2)) / c
+    z = 1.0 - xy.unsqueeze(2) + x2.unsqueeze(1)  # (N, S, C)
+    counted = xp.asarray(valid[:, :, None] & ~is_target[:, None, :]) & (z._data > 0)
+    loss = ops.where(counted, z, 0.0).sum((1, 2)) / c
     if unbatched:
         loss = loss.squeeze(0)
     return _reduce(loss, reduction)
@@ -2425,3 +2597,41 @@ def grid_sample(
 
 
 __all__ += ["affine_grid", "grid_sample"]
+
+
+# ---------------------------------------------------------------------- deprecated resizing
+def upsample(
+    input: Tensor,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """Deprecated spelling of `interpolate` (same arguments), with PyTorch's warning."""
+    warnings.warn(
+        "`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: `interpolate(..., mode='nearest')`, with PyTorch's warning."""
+    warnings.warn(
+        "`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: `interpolate(..., mode='bilinear', align_corners=True)`, with PyTorch's
+    warning."""
+    warnings.warn(
+        "`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+__all__ += ["upsample", "upsample_bilinear", "upsample_nearest"]

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd import no_grad
-from ..backend import normalize_device, to_device
+from ..backend import cupy_module, get_array_module, normalize_device, to_device
 from ..tensor import Tensor
 from .backward_hooks import BackwardHook
 
@@ -43,11 +43,25 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class IncompatibleKeys(NamedTuple):
-    """What `load_state_dict` returns, as PyTorch's `_IncompatibleKeys`."""
+class _IncompatibleKeys(NamedTuple):
+    """What `load_state_dict` returns, as PyTorch's: printed as `<All keys matched
+    successfully>` when both lists are empty."""
 
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (
+            f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+            f"unexpected_keys={self.unexpected_keys!r})"
+        )
+
+    __str__ = __repr__
+
+
+IncompatibleKeys = _IncompatibleKeys  # the public spelling minigrad used before
 
 
 # The undo log of the load_state_dict in progress (None outside one): each in-place copy or
@@ -481,8 +495,8 @@ class Module:
                 g.zero_()  # fill, not grad * 0, which keeps NaN and Inf
 
     # ------------------------------------------------------------------ device and dtype
-    def _apply(self, fn: Any, floats_only: bool = False) -> Module:
-        for m in self.modules():
+    def _apply(self, fn: Any, floats_only: bool = False, recurse: bool = True) -> Module:
+        for m in self.modules() if recurse else (self,):
             for store in (m._parameters, m._buffers):
                 for t in store.values():
                     if t is None or (floats_only and t.dtype.kind != "f"):
@@ -494,6 +508,17 @@ class Module:
                         if t.grad is not None:
                             t.grad = Tensor._make(fn(t.grad._data), False)
         return self
+
+    def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
+        """Parameters and buffers (and their grads) replaced in place by uninitialised ones
+        on `device` (None: each stays where it is), as PyTorch's; minigrad's hold zeros."""
+        dev = None if device is None else normalize_device(device)
+
+        def empty(a: Any) -> Any:
+            xp = get_array_module(a) if dev is None else (np if dev == "cpu" else cupy_module())
+            return xp.zeros(a.shape, a.dtype)
+
+        return self._apply(empty, recurse=recurse)
 
     def to(self, device: Any = None, dtype: Any = None, non_blocking: bool = False) -> Module:
         """Move parameters and buffers in place (the objects stay the same, so an optimizer
@@ -677,7 +702,7 @@ class Module:
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
-    ) -> IncompatibleKeys:
+    ) -> _IncompatibleKeys:
         """Copy values into the existing tensors, cast to their dtype (PyTorch's `copy_`), so
         that detached aliases see them; call set_extra_state where a module overrides it.
         With `assign`, the state's tensors themselves take the places (a parameter keeps its
@@ -711,7 +736,7 @@ class Module:
                         {k: v for k, v in local_state.items() if k.startswith(child_prefix)},
                         child_prefix,
                     )
-            keys = IncompatibleKeys(missing, unexpected)
+            keys = _IncompatibleKeys(missing, unexpected)
             for hook in list(module.__dict__.get("_load_state_dict_post_hooks", {}).values()):
                 if hook(module, keys) is not None:
                     raise AssertionError(
@@ -741,7 +766,7 @@ class Module:
             raise
         finally:
             _LOAD_UNDO.reset(token)
-        return IncompatibleKeys(missing, unexpected)
+        return _IncompatibleKeys(missing, unexpected)
 
     def _assign(
         self, name: str, value: Tensor, current: Tensor, undo: list[Callable[[], None]] | None
@@ -837,10 +862,11 @@ class Module:
 
     def __repr__(self) -> str:
         """As PyTorch prints a module: the extra repr alone on one line when there are no
-        children, otherwise the extra repr's lines then each child's, indented by two."""
+        children, otherwise the extra repr's lines then each registered child's (a module
+        registered twice, twice; a None slot as None), indented by two."""
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
-        child_lines = [f"({k}): " + repr(c).replace("\n", "\n  ") for k, c in self.named_children()]
+        child_lines = [f"({k}): " + repr(c).replace("\n", "\n  ") for k, c in self._modules.items()]
         name = type(self).__name__
         if len(extra_lines) == 1 and not child_lines:
             return f"{name}({extra_lines[0]})"

@@ -13,6 +13,7 @@ from ..tensor import Tensor
 from . import cuda_kernels
 from .elementwise import _UINT, Mask, Scale, exp, to_float
 from .reduce import _keep_shape, normalize_dims, reduce_dims, reduce_sum, sum_to
+from .search import torch_name
 
 
 class ReLU(Function):
@@ -288,6 +289,13 @@ class LogSoftmax(Function):
         return gy - exp(y) * reduce_sum(gy, self.dim, keepdim=True)
 
 
+def float_kernel(x: Tensor, kernel: str) -> None:
+    """Refuse an integer or bool x as PyTorch's floating-point-only kernel `kernel` does
+    (NotImplementedError with its words: "silu_cpu" not implemented for 'Long')."""
+    if x.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{torch_name(x.dtype)}'")
+
+
 def relu(input: Tensor) -> Tensor:
     x = input
     if x.dtype == np.bool_:
@@ -316,8 +324,9 @@ def softplus(x: Tensor) -> Tensor:
 
 
 def log_sigmoid(input: Tensor) -> Tensor:
-    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|; floating x only, as PyTorch."""
     x = input
+    float_kernel(x, "log_sigmoid_cpu")
     return -softplus(-x)
 
 
@@ -329,11 +338,17 @@ def _one_dim(dim: Any, x: Tensor, op: str) -> int:
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    return Softmax(_one_dim(dim, x, "softmax"))(to_float(x))
+    d = _one_dim(dim, x, "softmax")
+    if x.ndim == 0:  # a single value: softmax of a (1,) vector, 1 (as PyTorch)
+        return softmax(x.reshape(1), 0).reshape(())
+    return Softmax(d)(to_float(x))
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    return LogSoftmax(_one_dim(dim, x, "log_softmax"))(to_float(x))
+    d = _one_dim(dim, x, "log_softmax")
+    if x.ndim == 0:  # a single value: 0, as PyTorch
+        return log_softmax(x.reshape(1), 0).reshape(())
+    return LogSoftmax(d)(to_float(x))
 
 
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:

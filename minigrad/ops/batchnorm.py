@@ -25,6 +25,7 @@ from ..autograd import Function, is_grad_enabled, no_grad
 from ..backend import get_array_module
 from ..tensor import Tensor
 from . import cuda_kernels
+from .activation import float_kernel
 from .reduce import mean, reduce_sum, var
 from .shape import reshape
 
@@ -259,6 +260,8 @@ def batch_norm(
     """
     x = input
     _check(x, running_mean, running_var, weight, bias, training)
+    if x.numel():  # PyTorch has no integer kernel (an empty input passes through)
+        float_kernel(x, "batch_norm")
     if training and x.numel() == 0:  # PyTorch: an empty output, running stats unchanged
         _, shape = _axes_and_shape(x.ndim, x.shape[1])
         y = x * reshape(weight, shape) if weight is not None else x * 1.0

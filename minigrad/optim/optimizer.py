@@ -402,6 +402,14 @@ def _check_switches(name: str, switches: dict[str, Any], allowed: Iterable[str])
     return {k: switches.get(k, _TORCH_SWITCHES[k]) for k in allowed}
 
 
+def _torch_order(defaults: dict[str, Any], order: str) -> dict[str, Any]:
+    """`defaults` with its keys in PyTorch's order (space-separated in `order`): it shows
+    in printed param_groups and in state_dict()."""
+    keys = order.split()
+    assert sorted(keys) == sorted(defaults), (keys, list(defaults))
+    return {k: defaults[k] for k in keys}
+
+
 def _closure_loss(closure: Callable[[], Any] | None) -> Any:
     """PyTorch's `step(closure)`: the closure re-evaluates the loss (and its gradients)
     with grad recording on, before the update; `step` returns what it returns."""
@@ -655,19 +663,20 @@ class RMSprop(Optimizer):
         _check("RMSprop", alpha >= 0, f"alpha {alpha}")
         _check("RMSprop", momentum >= 0, f"momentum {momentum}")
         _check("RMSprop", weight_decay >= 0, f"weight_decay {weight_decay}")
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                alpha=alpha,
-                eps=eps,
-                weight_decay=weight_decay,
-                momentum=momentum,
-                centered=centered,
-                maximize=maximize,
-                **switches,
-            ),
+        defaults = dict(
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            maximize=maximize,
+            **switches,
         )
+        order = (
+            "lr momentum alpha eps centered weight_decay capturable foreach maximize differentiable"
+        )
+        super().__init__(params, _torch_order(defaults, order))
 
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         state["step"] = _scalar(0.0)
@@ -800,18 +809,20 @@ class Adagrad(Optimizer):
             f"initial_accumulator_value {initial_accumulator_value}",
         )
         _check("Adagrad", eps >= 0, f"epsilon {eps}")
-        switches["maximize"] = maximize
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                lr_decay=lr_decay,
-                eps=eps,
-                weight_decay=weight_decay,
-                initial_accumulator_value=initial_accumulator_value,
-                **switches,
-            ),
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            eps=eps,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            maximize=maximize,
+            **switches,
         )
+        order = (
+            "lr lr_decay eps weight_decay initial_accumulator_value foreach maximize "
+            "differentiable fused"
+        )
+        super().__init__(params, _torch_order(defaults, order))
         for g in self.param_groups:
             for p in g["params"]:
                 self._init_state(p, g, self.state[p])
@@ -859,11 +870,11 @@ class Adamax(Optimizer):
             "Adamax", {"foreach": foreach, **switches}, ("foreach", "differentiable", "capturable")
         )
         _check_adam_like("Adamax", lr, betas, eps, weight_decay)
-        switches["maximize"] = maximize
-        super().__init__(
-            params,
-            dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, **switches),
+        defaults = dict(
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize
         )
+        order = "lr betas eps weight_decay foreach maximize differentiable capturable"
+        super().__init__(params, _torch_order({**defaults, **switches}, order))
 
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         state["step"] = _scalar(0.0)
@@ -981,18 +992,20 @@ class RAdam(Optimizer):
     ) -> None:
         switches = _check_switches("RAdam", switches, ("foreach", "capturable", "differentiable"))
         _check_adam_like("RAdam", lr, betas, eps, weight_decay)
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                betas=tuple(betas),
-                eps=eps,
-                weight_decay=weight_decay,
-                maximize=maximize,
-                decoupled_weight_decay=decoupled_weight_decay,
-                **switches,
-            ),
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+            **switches,
         )
+        order = (
+            "lr betas eps weight_decay maximize foreach capturable decoupled_weight_decay "
+            "differentiable"
+        )
+        super().__init__(params, _torch_order(defaults, order))
 
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         state["step"] = _scalar(0.0)
@@ -1047,11 +1060,9 @@ class Rprop(Optimizer):
         switches = _check_switches("Rprop", switches, ("foreach", "differentiable", "capturable"))
         _check("Rprop", lr >= 0, f"learning rate {lr}")
         _check("Rprop", 0.0 < etas[0] < 1.0 < etas[1], f"eta values {etas}")
-        switches["maximize"] = maximize
-        super().__init__(
-            params,
-            dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), **switches),
-        )
+        defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize)
+        order = "lr etas step_sizes foreach maximize differentiable capturable"
+        super().__init__(params, _torch_order({**defaults, **switches}, order))
 
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         x = p._data
@@ -1111,11 +1122,11 @@ class ASGD(Optimizer):
         )
         _check("ASGD", lr >= 0, f"learning rate {lr}")
         _check("ASGD", weight_decay >= 0, f"weight_decay {weight_decay}")
-        switches["maximize"] = maximize
-        super().__init__(
-            params,
-            dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, **switches),
+        defaults = dict(
+            lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize
         )
+        order = "lr lambd alpha t0 weight_decay foreach maximize differentiable capturable"
+        super().__init__(params, _torch_order({**defaults, **switches}, order))
 
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         state["step"] = _scalar(0.0)
