@@ -295,7 +295,14 @@ from .ops.structural import (
     vstack,
 )
 from .ops.views import unflatten
-from .random import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    set_rng_state,
+)
 from .ranges import logspace, tril_indices, triu_indices
 from .serialization import load, save
 from .tensor import (
@@ -369,10 +376,7 @@ def addcdiv(x: Tensor, *tensors, value=1) -> Tensor:
     return x.addcdiv(*tensors, value=value)
 
 
-def is_nonzero(x: Tensor) -> bool:
-    if x.numel() != 1:
-        raise RuntimeError(f"is_nonzero: expects a tensor of one element, got shape {x.shape}")
-    return bool(x.item())
+is_nonzero = Tensor.is_nonzero
 
 
 t = Tensor.t  # torch.t(x): the 2-D transpose
@@ -547,7 +551,7 @@ globals().update(_INPLACE)
 # torch's top-level linear algebra (torch.inverse, torch.det, ...), from minigrad.linalg
 cholesky, det, logdet = linalg.cholesky, linalg.det, linalg.logdet
 inverse, matrix_exp, matrix_power = linalg.inv, linalg.matrix_exp, linalg.matrix_power
-slogdet = linalg.slogdet
+slogdet = Tensor.slogdet  # return_types.slogdet (linalg.slogdet gives linalg_slogdet)
 
 
 def qr(input: Tensor, some: bool = True):  # noqa: A002

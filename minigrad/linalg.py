@@ -6,11 +6,11 @@ order (the decompositions' gradients are PyTorch's formulas, in ops/linalg_decom
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
+from . import return_types
 from .backend import get_array_module
 from .ops.elementwise import abs as _abs
 from .ops.elementwise import where
@@ -39,13 +39,14 @@ from .ops.structural import diagonal as _diagonal
 from .ops.structural import movedim
 from .tensor import Tensor
 
-InvEx = namedtuple("InvEx", ["inverse", "info"])
-CholeskyEx = namedtuple("CholeskyEx", ["L", "info"])
-SlogDetResult = namedtuple("SlogDetResult", ["sign", "logabsdet"])
-QRResult = namedtuple("QRResult", ["Q", "R"])
-EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
-SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
-LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
+# the result types, by the names minigrad.linalg has given them
+InvEx = return_types.linalg_inv_ex
+CholeskyEx = return_types.linalg_cholesky_ex
+SlogDetResult = return_types.linalg_slogdet
+QRResult = return_types.linalg_qr
+EighResult = return_types.linalg_eigh
+SVDResult = return_types.linalg_svd
+LstsqResult = return_types.linalg_lstsq
 
 
 def _info_tensor(info: Any, A: Tensor) -> Tensor:

@@ -76,12 +76,44 @@ class Generator:
         return f"minigrad.Generator(device={self.device!r})"
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the CPU generator and, when CuPy is in use, the GPU one."""
+class _DefaultGenerator(Generator):
+    """PyTorch's `torch.default_generator`: the global CPU stream (the one `manual_seed`
+    seeds and `rand`/`randn` draw from without `generator=`) as a `Generator`."""
+
+    def __init__(self) -> None:
+        self.device = "cpu"
+
+    @property
+    def _rng(self) -> Any:
+        return _cpu
+
+    @property
+    def _seed(self) -> int:
+        return _seed
+
+    @_seed.setter
+    def _seed(self, seed: int) -> None:
+        global _seed
+        _seed = seed
+
+    def manual_seed(self, seed: int) -> Generator:
+        return manual_seed(seed)
+
+    def __repr__(self) -> str:
+        return "minigrad.default_generator"
+
+
+default_generator = _DefaultGenerator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the CPU generator and, when CuPy is in use, the GPU one; returns
+    `default_generator`, as PyTorch's."""
     global _seed, _cpu, _gpu
-    _seed = int(seed)
+    _seed = int(seed) % 2**64  # PyTorch takes negative seeds modulo 2**64 too
     _cpu = np.random.default_rng(_seed)
     _gpu = None  # re-created from the seed on first GPU use
+    return default_generator
 
 
 def initial_seed() -> int:

@@ -188,6 +188,28 @@ def _scale_first(name: str, args: tuple, value: Any) -> tuple:
     return args[0], args[1], value
 
 
+def _addc_args(name: str, x: Tensor, args: tuple, value: Any) -> tuple:
+    """addcmul/addcdiv's (tensor1, tensor2, value) with PyTorch's dtype rules: no integer
+    division in addcdiv, no bool result, and `value` truncated to an integer result's
+    type (addcmul of int64 tensors with value=2.7 scales by 2)."""
+    from .ops.elementwise import result_dtype
+
+    tensor1, tensor2, value = _scale_first(name, args, value)
+    kinds = [t.dtype.kind if isinstance(t, Tensor) else "f" for t in (tensor1, tensor2)]
+    if name.startswith("addcdiv") and all(k in "biu" for k in kinds):
+        raise RuntimeError(
+            f"{name}: Integer division with addcdiv is no longer supported (tensor1 of "
+            f"{tensor1.dtype} and tensor2 of {tensor2.dtype}); use (input + value * "
+            "trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs, or float tensors."
+        )
+    dt = result_dtype(x, tensor1, tensor2)
+    if dt.kind == "b":
+        raise NotImplementedError(f"\"{name.rstrip('_')}_cpu_out\" not implemented for 'Bool'")
+    if dt.kind in "iu":
+        value = int(value)
+    return tensor1, tensor2, value
+
+
 class Size(tuple):
     """A shape, as torch.Size: what `x.shape` and `x.size()` return. A tuple of ints with
     `numel()`; slicing it, adding a tuple to it or repeating it gives a Size again, and
@@ -679,6 +701,8 @@ class Tensor:
         tensor += a float64 one stays float32. In a graph (`loss += term`, `h.mul_(m)`
         inside a forward), recorded on a stand-in for self's old value (`_record_with`), so
         every name bound to self sees the new value, as in PyTorch."""
+        if name == "subtract":
+            _ops().elementwise.check_sub(self, other)
         op_name = _RECORDED_BINARY.get(name)
         if op_name is not None:
             op = getattr(_ops(), op_name)
@@ -688,6 +712,8 @@ class Tensor:
         self._inplace(what, other)
         arr = self._operand(what, other)
         ufunc = getattr(get_array_module(self._data), name)
+        if name == "remainder" and self._data.dtype.kind == "f":  # PyTorch's signed zeros
+            ufunc = _float_remainder_into
         try:
             ufunc(self._data, arr, out=self._data, casting="same_kind")
         except TypeError:
@@ -705,24 +731,24 @@ class Tensor:
         self._version += 1
         return self
 
-    def add_(self, other: Any, alpha: Any = 1.0) -> Tensor:
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
         if isinstance(alpha, Tensor) and not isinstance(other, Tensor):  # (add_(2.0, t))
             _old_overload("add_", "Number alpha, Tensor other", "Tensor other, *, Number alpha = 1")
             other, alpha = alpha, other
-        if alpha != 1.0:
-            other = (
-                other if isinstance(other, Tensor) else Tensor._make(_to_array(other), False)
-            ) * alpha
+        if not (type(alpha) is int and alpha == 1):
+            if not isinstance(other, Tensor):
+                other = Tensor._make(_to_array(other), False)
+            other = _ops().elementwise.scaled_other("add_", self, other, alpha)
         return self._ufunc_("add_", "add", other)
 
-    def sub_(self, other: Any, alpha: Any = 1.0) -> Tensor:
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
         if isinstance(alpha, Tensor) and not isinstance(other, Tensor):  # (sub_(2.0, t))
             _old_overload("sub_", "Number alpha, Tensor other", "Tensor other, *, Number alpha = 1")
             other, alpha = alpha, other
-        if alpha != 1.0:
-            other = (
-                other if isinstance(other, Tensor) else Tensor._make(_to_array(other), False)
-            ) * alpha
+        if not (type(alpha) is int and alpha == 1):
+            if not isinstance(other, Tensor):
+                other = Tensor._make(_to_array(other), False)
+            other = _ops().elementwise.scaled_other("sub_", self, other, alpha)
         return self._ufunc_("sub_", "subtract", other)
 
     def mul_(self, other: Any) -> Tensor:
@@ -732,6 +758,10 @@ class Tensor:
         return self._ufunc_("div_", "true_divide", other)
 
     def pow_(self, exponent: Any) -> Tensor:
+        if self.dtype.kind == "b" and isinstance(exponent, Tensor) and exponent.dtype.kind == "b":
+            raise NotImplementedError(
+                "\"pow\" not implemented for 'Bool' (pow_ of two bool tensors)"
+            )
         return self._ufunc_("pow_", "power", exponent)
 
     def _unary_(self, what: str, name: str, float_only: bool) -> Tensor:
@@ -743,7 +773,9 @@ class Tensor:
                 f"{self.dtype} tensor; in-place ops keep the dtype"
             )
         if name == "negative" and self.dtype.kind == "b":
-            raise RuntimeError(f"{what}: negation of a bool tensor; use `~` for a mask")
+            raise RuntimeError(f"{what}: negation of a bool tensor; {_ops().elementwise._NEG_BOOL}")
+        if name == "absolute" and self.dtype.kind == "b":
+            raise NotImplementedError(f"\"abs_cpu\" not implemented for 'Bool' ({what})")
         if name in _RECORDED_UNARY:
             done = self._record_with(what, getattr(_ops(), _RECORDED_UNARY[name]))
             if done is not None:
@@ -1008,7 +1040,7 @@ class Tensor:
             return
         self._inplace("__setitem__", value)
         value = value._data if isinstance(value, Tensor) else value
-        index = normalize_index(index)
+        index = normalize_index(index, self.shape)
         if isinstance(index, TwoStep):
             index.set(self._data, value)
         else:
@@ -1022,7 +1054,7 @@ class Tensor:
         from .ops.shape import IndexPut, TwoStep, _view_index, normalize_index
 
         ops = _ops()
-        idx = _view_index(normalize_index(index))
+        idx = _view_index(normalize_index(index, self.shape))
         xp = get_array_module(self._data)
         mask = xp.zeros(self.shape, dtype=bool)
         picked = idx.get(mask) if isinstance(idx, TwoStep) else mask[idx]
@@ -1290,9 +1322,9 @@ class Tensor:
         return linalg.logdet(self)
 
     def slogdet(self) -> Any:
-        from . import linalg
+        from . import linalg, return_types
 
-        return linalg.slogdet(self)
+        return return_types.slogdet(*linalg.slogdet(self))
 
     def cholesky(self, upper: bool = False) -> Tensor:
         from . import linalg
@@ -1316,15 +1348,15 @@ class Tensor:
 
     def svd(self, some: bool = True, compute_uv: bool = True) -> Any:
         """torch.svd's form: (U, S, V), V not transposed; `some=False` gives full U and V."""
-        from . import linalg
+        from . import linalg, return_types
 
         U, S, Vh = linalg.svd(self, full_matrices=not some)
-        return U, S, Vh.transpose(-2, -1)
+        return return_types.svd(U, S, Vh.transpose(-2, -1))
 
     def qr(self, some: bool = True) -> Any:
-        from . import linalg
+        from . import linalg, return_types
 
-        return linalg.qr(self, "reduced" if some else "complete")
+        return return_types.qr(*linalg.qr(self, "reduced" if some else "complete"))
 
     # ---- special functions (mg.special / ops.special), as torch.Tensor's methods
     def i0(self) -> Tensor:
@@ -1876,13 +1908,14 @@ class Tensor:
         return _ops().lerp(self, end, weight)
 
     def addcmul(self, *tensors: Any, value: float = 1) -> Tensor:
-        tensor1, tensor2, value = _scale_first("addcmul", tensors, value)
-        """self + value * tensor1 * tensor2 (PyTorch's order of rounding)."""
+        """self + value * tensor1 * tensor2 (PyTorch's order of rounding); `value` is cast
+        to an integer result's dtype, as PyTorch's."""
+        tensor1, tensor2, value = _addc_args("addcmul", self, tensors, value)
         return self + (tensor1 * value) * tensor2
 
     def addcdiv(self, *tensors: Any, value: float = 1) -> Tensor:
-        tensor1, tensor2, value = _scale_first("addcdiv", tensors, value)
         """self + value * tensor1 / tensor2 (PyTorch's order of rounding)."""
+        tensor1, tensor2, value = _addc_args("addcdiv", self, tensors, value)
         return self + (tensor1 * value) / tensor2
 
     # ------------------------------------------------------------------ batch 2 of PyTorch ops
@@ -2209,7 +2242,7 @@ class Tensor:
         return self
 
     def addcmul_(self, *tensors: Any, value: float = 1) -> Tensor:
-        tensor1, tensor2, value = _scale_first("addcmul_", tensors, value)
+        tensor1, tensor2, value = _addc_args("addcmul_", self, tensors, value)
         ops = _ops()
         done = self._record_with(
             "addcmul_", lambda b: b + ops.mul(tensor1, value) * tensor2, tensor1, tensor2
@@ -2223,7 +2256,7 @@ class Tensor:
         return self._ufunc_("addcmul_", "add", other)
 
     def addcdiv_(self, *tensors: Any, value: float = 1) -> Tensor:
-        tensor1, tensor2, value = _scale_first("addcdiv_", tensors, value)
+        tensor1, tensor2, value = _addc_args("addcdiv_", self, tensors, value)
         ops = _ops()
         done = self._record_with(
             "addcdiv_", lambda b: b + ops.mul(tensor1, value) / tensor2, tensor1, tensor2
@@ -3011,6 +3044,13 @@ _RECORDED_BINARY = {
 _RECORDED_UNARY = {"exp": "exp", "sqrt": "sqrt", "absolute": "abs", "negative": "neg"}
 
 
+def _float_remainder_into(a: Any, b: Any, out: Any, casting: str) -> None:
+    """`np.remainder(a, b, out=out)` with PyTorch's signed zeros (`%=` on floats)."""
+    from .ops.elementwise import float_remainder
+
+    get_array_module(out).copyto(out, float_remainder(a, b), casting=casting)
+
+
 def _ops():
     """minigrad.ops, imported on first use (it imports this module) and kept."""
     global _OPS
@@ -3283,7 +3323,13 @@ def randint(
 
 
 def arange(
-    start: float, end: float | None = None, step: float = 1, dtype: Any = None, device: Any = "cpu"
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    device: Any = "cpu",
+    *,
+    requires_grad: bool = False,
 ) -> Tensor:
     if end is None:
         start, end = 0, start
@@ -3297,7 +3343,7 @@ def arange(
     arr = np.arange(start, end, step)
     if dtype is None and arr.dtype == np.float64:
         arr = arr.astype(DEFAULT_DTYPE)
-    return Tensor(arr, dtype=dtype, device=device)
+    return Tensor(arr, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def linspace(

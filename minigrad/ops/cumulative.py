@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import return_types
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .indexing import _dim, gather
-from .reduce import normalize_dims, values_indices
+from .reduce import normalize_dims
 from .shape import clone, squeeze
 
 
@@ -23,17 +24,17 @@ def _tensor(x: Any, op: str) -> Tensor:
     return x
 
 
-def _scalar_pair(x: Tensor, dim: Any, op: str) -> values_indices:
+def _scalar_pair(x: Tensor, dim: Any, op: str) -> Any:
     """A 0-d tensor's pair: itself and index 0, for dim 0 or -1 only (PyTorch's rule)."""
     if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
         raise TypeError(f"{op}(): dim must be an int, got {type(dim).__name__}")
     if dim not in (0, -1):
         raise IndexError(f"{op}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
     zero = get_array_module(x._data).zeros((), np.int64)
-    return values_indices(clone(x), Tensor._make(zero, False))
+    return getattr(return_types, op)(clone(x), Tensor._make(zero, False))
 
 
-def _running(x: Tensor, dim: Any, op: str, largest: bool) -> values_indices:
+def _running(x: Tensor, dim: Any, op: str, largest: bool) -> Any:
     """cummax (largest) or cummin along `dim`. Index i holds the last position j <= i whose
     element equals the running extreme: PyTorch's kernel replaces its index on x >= max
     (x <= min), so ties take the later index. Once a NaN is met the value stays NaN and
@@ -41,11 +42,12 @@ def _running(x: Tensor, dim: Any, op: str, largest: bool) -> values_indices:
     x = _tensor(x, op)
     if x.ndim == 0:
         return _scalar_pair(x, dim, op)
+    kind = getattr(return_types, op)
     d = _dim(dim, x, op)
     a = x._data
     xp = get_array_module(a)
     if a.size == 0:
-        return values_indices(clone(x), Tensor._make(xp.zeros(a.shape, np.int64), False))
+        return kind(clone(x), Tensor._make(xp.zeros(a.shape, np.int64), False))
     extreme = (xp.maximum if largest else xp.minimum).accumulate(a, axis=d)  # NaN sticks
     hit = a == extreme  # -0.0 == 0.0: a tie, as PyTorch's >= sees it
     if a.dtype.kind in "fc":
@@ -54,22 +56,22 @@ def _running(x: Tensor, dim: Any, op: str, largest: bool) -> values_indices:
         [-1 if i == d else 1 for i in range(a.ndim)]
     )
     idx = xp.maximum.accumulate(xp.where(hit, pos, 0), axis=d)  # the last hit so far
-    return values_indices(gather(x, d, idx), Tensor._make(idx, False))
+    return kind(gather(x, d, idx), Tensor._make(idx, False))
 
 
-def cummax(x: Tensor, dim: int) -> values_indices:
+def cummax(x: Tensor, dim: int) -> return_types.cummax:
     """Running maximum along `dim` and the index of each (the later one among ties);
     differentiable in values."""
     return _running(x, dim, "cummax", True)
 
 
-def cummin(x: Tensor, dim: int) -> values_indices:
+def cummin(x: Tensor, dim: int) -> return_types.cummin:
     """Running minimum along `dim` and the index of each (the later one among ties);
     differentiable in values."""
     return _running(x, dim, "cummin", False)
 
 
-def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> values_indices:
+def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> return_types.kthvalue:
     """The k-th smallest element along `dim` (k from 1) and its index; NaN counts as the
     largest value. Among equal elements the index is that of the k-th in a stable sort
     (PyTorch's, from its quickselect, is unspecified). Differentiable in values."""
@@ -101,8 +103,8 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> values_
     idx = order[tuple(index)].astype(np.int64, copy=False)
     values = gather(x, d, idx)
     if keepdim:
-        return values_indices(values, Tensor._make(idx, False))
-    return values_indices(squeeze(values, d), Tensor._make(idx.squeeze(d), False))
+        return return_types.kthvalue(values, Tensor._make(idx, False))
+    return return_types.kthvalue(squeeze(values, d), Tensor._make(idx.squeeze(d), False))
 
 
 __all__ = ["cummax", "cummin", "kthvalue"]

@@ -404,13 +404,25 @@ class FloorDivide(Function):
         raise RuntimeError("floor_divide: the derivative is not defined (as in PyTorch)")
 
 
+def float_remainder(a: Any, b: Any) -> Any:
+    """PyTorch's float remainder kernel on arrays: fmod, plus b where a non-zero result's
+    sign differs from b's. A zero result keeps fmod's sign (the dividend's), so -4 % 2 is
+    -0.0 and 4 % -2 is 0.0 (NumPy's floor-mod gives the divisor's sign)."""
+    xp = get_array_module(a)
+    with np.errstate(invalid="ignore"):
+        m = xp.fmod(a, b)
+        return xp.where((m != 0) & ((b < 0) != (m < 0)), m + b, m)
+
+
 class Remainder(Function):
     """a - b * floor(a / b): the sign of the divisor. d/da = 1, d/db = -floor(a / b)."""
 
     op_name = "remainder"
 
     def forward(self, a, b):
-        return get_array_module(a).remainder(a, b)
+        if a.dtype.kind not in "fc":
+            return get_array_module(a).remainder(a, b)
+        return float_remainder(a, b)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -441,19 +453,81 @@ class Where(Function):
         )
 
 
+def check_scalar_factor(op: str, name: str, value: Any, dtype: np.dtype) -> None:
+    """PyTorch's checks of a Number multiplier (`alpha`, `beta`) against the result dtype:
+    a bool one only for a bool result, no float one for an integer or bool result, no
+    complex one for a real result."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, bool | np.bool_) and dtype.kind != "b":
+        raise RuntimeError(
+            f"{op}: Boolean {name} only supported for Boolean results (got {name}={value!r} "
+            f"for {dtype} tensors)."
+        )
+    if dtype.kind in "biu" and not isinstance(value, int | np.integer | np.bool_):
+        why = f"; its result can't be cast to the tensor's dtype {dtype}" if op[-1] == "_" else ""
+        raise RuntimeError(
+            f"{op}: For integral input tensors, argument {name} must not be a floating point "
+            f"number (got {name}={value!r} for {dtype} tensors{why})."
+        )
+    if dtype.kind != "c" and isinstance(value, complex | np.complexfloating):
+        raise RuntimeError(
+            f"{op}: For non-complex input tensors, argument {name} must not be a complex "
+            f"number (got {name}={value!r})."
+        )
+
+
+def scaled_other(op: str, a: Any, b: Any, alpha: Any) -> Any:
+    """alpha * b for `a + alpha * b`, as PyTorch's add/sub: alpha is checked against the
+    result dtype and, for a bool result, read as a bool (so the sum is a logical or)."""
+    if type(alpha) is int and alpha == 1:
+        return b
+    dt = result_dtype(a, b)
+    check_scalar_factor(op, "alpha", alpha, dt)
+    if dt.kind == "b":
+        return b if alpha else b & False if isinstance(b, Tensor) else False
+    return b * alpha
+
+
+_SUB_BOOLS = (
+    "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+    "`logical_xor()` operator instead."
+)
+_SUB_BOOL = (
+    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+    "to invert a mask, use the `~` or `logical_not()` operator instead."
+)
+_NEG_BOOL = (
+    "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+    "invert a mask, use the `~` or `logical_not()` operator instead."
+)
+
+
+def _is_bool(v: Any) -> bool:
+    if isinstance(v, Tensor):
+        return v._data.dtype.kind == "b"
+    return isinstance(v, bool | np.bool_) or getattr(v, "dtype", None) == np.bool_
+
+
+def check_sub(a: Any, b: Any) -> None:
+    """PyTorch refuses a bool operand (tensor or Python bool) in a subtraction."""
+    ba, bb = _is_bool(a), _is_bool(b)
+    if ba or bb:
+        raise RuntimeError(_SUB_BOOLS if ba and bb else _SUB_BOOL)
+
+
 def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """a + alpha * b (PyTorch's `add`)."""
-    if alpha != 1:
-        b = b * alpha
+    b = scaled_other("add", a, b, alpha)
     if not _same(a, b):
         a, b = promote(a, b)
     return Add()(a, b)
 
 
 def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
-    """a - alpha * b (PyTorch's `sub`)."""
-    if alpha != 1:
-        b = b * alpha
+    """a - alpha * b (PyTorch's `sub`); a bool operand raises, as PyTorch's."""
+    check_sub(a, b)
+    b = scaled_other("sub", a, b, alpha)
     if not _same(a, b):
         a, b = promote(a, b)
     return Sub()(a, b)
@@ -475,11 +549,19 @@ def div(a: Any, b: Any) -> Tensor:
 
 
 def neg(x: Tensor) -> Tensor:
+    if x._data.dtype.kind == "b":
+        raise RuntimeError(_NEG_BOOL)
     return Neg()(x)
 
 
 def power(a: Any, b: Any) -> Tensor:
-    """a ** b; a constant exponent takes the cheaper PowScalar path."""
+    """a ** b; a constant exponent takes the cheaper PowScalar path. Two bool operands
+    raise NotImplementedError, as PyTorch's, except a bool tensor to a Python bool power
+    (False gives all True, True a copy)."""
+    if isinstance(a, Tensor) and isinstance(b, bool) and a._data.dtype.kind == "b":
+        return a.clone() if b else Tensor._make(get_array_module(a._data).ones_like(a._data), False)
+    if _is_bool(a) and _is_bool(b):
+        raise NotImplementedError("\"pow\" not implemented for 'Bool' (pow of two bool operands)")
     if isinstance(a, Tensor) and isinstance(b, int | float) and not isinstance(b, bool):
         if a.dtype.kind in "biu":  # int ** 0.5 is float32, bool ** 2 is int64
             a = cast(a, result_dtype(a, b))
@@ -512,6 +594,8 @@ def sqrt(x: Tensor) -> Tensor:
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - Tensor.__abs__ and mg.abs, as in PyTorch
+    if x._data.dtype.kind == "b":
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool' (abs of a bool tensor)")
     return Abs()(x)
 
 

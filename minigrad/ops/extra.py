@@ -12,11 +12,11 @@ from __future__ import annotations
 import builtins
 import math
 import warnings
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
+from .. import return_types
 from ..autograd import Function, zero_link
 from ..backend import DEFAULT_DTYPE, as_numpy, get_array_module
 from ..errors import ShapeError
@@ -25,6 +25,7 @@ from .elementwise import (
     Mask,
     Pow,
     add,
+    check_scalar_factor,
     exp,
     keep_bits,
     log,
@@ -49,12 +50,9 @@ from .reduce import (
     normalize_dims,
     reduce_sum,
     sum_to,
-    values_indices,
 )
 from .shape import cast, cat, clone, getitem, pad, permute, reshape, sort, stack
 from .structural import MedianAll, meshgrid, movedim
-
-aminmax_result = namedtuple("aminmax", ["min", "max"])
 
 
 def _tensor(x: Any, op: str) -> Tensor:
@@ -87,7 +85,12 @@ def _add_product(what: str, input: Tensor, product: Tensor, beta: Any, alpha: An
             f"{what}: input of shape {input.shape} does not expand to the product's shape "
             f"{product.shape}"
         )
-    if product.dtype.kind in "biu":  # PyTorch reads beta and alpha as integers here
+    if what == "addr":  # addr alone checks them, as PyTorch's
+        check_scalar_factor("addr", "beta", beta, product.dtype)
+        check_scalar_factor("addr", "alpha", alpha, product.dtype)
+    if product.dtype.kind == "b":  # a logical and / or
+        beta, alpha = builtins.bool(beta), builtins.bool(alpha)
+    elif product.dtype.kind in "iu":  # PyTorch reads beta and alpha as integers here
         beta, alpha = builtins.int(beta), builtins.int(alpha)
     if alpha != 1:
         product = product * alpha
@@ -635,18 +638,20 @@ def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # 
 
     x = _tensor(input, "nanmedian")
     if x.dtype.kind != "f" or dim is None:
-        return NanMedianAll()(x) if dim is None else median(x, dim, keepdim)
+        if dim is None:
+            return NanMedianAll()(x)
+        return return_types.nanmedian(*median(x, dim, keepdim))
     return median_along(x, dim, keepdim, "nanmedian", skip_nan=True)
 
 
-def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> values_indices:  # noqa: A002
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> return_types.mode:  # noqa: A002
     """The most frequent value along `dim` (the smallest among equally frequent ones) and
     the index of its last occurrence, as PyTorch's. The gradient goes to that element."""
     x = _tensor(input, "mode")
     xp = get_array_module(x._data)
     if x.ndim == 0:
         normalize_dims(dim, 0, "mode")
-        return values_indices(clone(x), Tensor._make(xp.zeros((), np.int64), False))
+        return return_types.mode(clone(x), Tensor._make(xp.zeros((), np.int64), False))
     d = normalize_dims(dim, x.ndim, "mode")[0]
     n = x.shape[d]
     if n == 0:
@@ -668,10 +673,12 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> values_indices:
     if not keepdim:
         values = reshape(values, x.shape[:d] + x.shape[d + 1 :])
         idx = idx.reshape(values.shape)
-    return values_indices(values, Tensor._make(idx, False))
+    return return_types.mode(values, Tensor._make(idx, False))
 
 
-def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> aminmax_result:  # noqa: A002
+def aminmax(
+    input: Tensor, *, dim: int | None = None, keepdim: bool = False
+) -> return_types.aminmax:  # noqa: A002
     """(amin, amax) over `dim` (all elements if None), as PyTorch's namedtuple."""
     x = _tensor(input, "aminmax")
     if dim is None:
@@ -686,8 +693,8 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
         )
     if dim is None and keepdim:
         dims = tuple(range(x.ndim))
-        return aminmax_result(amin(x, dims, True), amax(x, dims, True))
-    return aminmax_result(amin(x, dim, keepdim), amax(x, dim, keepdim))
+        return return_types.aminmax(amin(x, dims, True), amax(x, dims, True))
+    return return_types.aminmax(amin(x, dim, keepdim), amax(x, dim, keepdim))
 
 
 def histc(input: Tensor, bins: int = 100, min: Any = 0, max: Any = 0) -> Tensor:  # noqa: A002
@@ -1016,9 +1023,15 @@ def positive(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def sgn(input: Tensor) -> Tensor:  # noqa: A002
-    """sign (for real tensors); a bool tensor is returned as a copy, as PyTorch's."""
+    """sign for real tensors (a bool tensor is returned as a copy); z / |z| for complex
+    ones, 0 at 0, as PyTorch's."""
+    from .elementwise import abs as abs_
     from .pointwise import sign
 
+    if input.dtype.kind == "c":
+        size = abs_(input)
+        zero = size._data == 0
+        return where(zero, 0, input / where(zero, 1, size))
     return clone(input) if input.dtype.kind == "b" else sign(input)
 
 

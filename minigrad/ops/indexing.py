@@ -60,7 +60,7 @@ def _along(x: Tensor, index: Any, dim: int, op: str) -> tuple[Any, int]:
         )
     d = normalize_dims(dim, x.ndim, op)[0]
     xshape = x.shape or (1,)
-    idx = idx.reshape(idx.shape or (1,)) if x.ndim == 0 else idx
+    idx = idx.reshape(idx.shape or (1,))  # a 0-d index reads as 1-d, as PyTorch's
     for i, (m, n) in enumerate(zip(idx.shape, xshape, strict=True)):
         if i != d and m > n:
             raise RuntimeError(
@@ -87,9 +87,13 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
 
 
 def _src_part(src: Tensor, shape: tuple[int, ...], op: str) -> Tensor:
-    """src's leading block shaped like the index (PyTorch reads only that much)."""
+    """src's leading block shaped like the index (PyTorch reads only that much); a 0-d
+    src reads as 1-d, as PyTorch's."""
+    given = src.shape
+    if src.ndim == 0 and len(shape) == 1:
+        src = reshape(src, (1,))
     if src.ndim != len(shape) or builtins.any(s < n for s, n in zip(src.shape, shape, strict=True)):
-        raise RuntimeError(f"{op}: src of shape {src.shape} is smaller than the index {shape}")
+        raise RuntimeError(f"{op}: src of shape {given} is smaller than the index {shape}")
     if src.shape == shape:
         return src
     return getitem(src, tuple(slice(0, n) for n in shape))

@@ -42,7 +42,10 @@ def matmul(a: Any, b: Any) -> Tensor:
     if not _same(a, b):
         a, b = promote(a, b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dim, got {a.shape} @ {b.shape}")
+        raise ShapeError(
+            f"matmul: both operands need at least 1 dim, got {a.shape} @ {b.shape} (both "
+            f"arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D)"
+        )
     if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
         raise ShapeError(
             f"matmul: shapes {a.shape} and {b.shape} do not align "

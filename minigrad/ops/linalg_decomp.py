@@ -212,6 +212,23 @@ class Solve(Function):
         return ga, gb if nb else None
 
 
+def substitute(t: Any, b: Any, upper: bool) -> Any:
+    """X with t X = b by forward (lower t) or back (upper t) substitution, as BLAS trsm:
+    a loop over the n rows, each vectorised over the batch and b's columns. A zero pivot
+    or a NaN/inf entry makes inf/NaN only of the rows that depend on it, as PyTorch's."""
+    xp = get_array_module(t)
+    n = t.shape[-1]
+    batch = np.broadcast_shapes(t.shape[:-2], b.shape[:-2])
+    x = xp.zeros(batch + b.shape[-2:], np.result_type(t.dtype, b.dtype))
+    with np.errstate(all="ignore"):
+        for i in range(n - 1, -1, -1) if upper else range(n):
+            done = slice(i + 1, n) if upper else slice(0, i)
+            # products summed elementwise, not by BLAS, so that 0 * inf is NaN as in trsm
+            acc = (t[..., i, done, None] * x[..., done, :]).sum(axis=-2)
+            x[..., i, :] = (b[..., i, :] - acc) / t[..., i, i, None]
+    return x
+
+
 class SolveTriangular(Function):
     """X = A^-1 B for a triangular A (..., n, n) (the other triangle is not read) and
     B (..., n, k) of one batch shape. gB = A^-T gy; gA = -gB X^T on A's triangle."""
@@ -233,13 +250,7 @@ class SolveTriangular(Function):
         return t + xp.eye(n, dtype=a.dtype) if self.unit else t
 
     def forward(self, a, b):
-        xp = get_array_module(a)
-        t = self._triangle(a)
-        try:
-            return xp.linalg.solve(t, b)
-        except np.linalg.LinAlgError:  # a zero on the diagonal: inf/nan as LAPACK's trtrs
-            with np.errstate(all="ignore"):
-                return xp.linalg.pinv(t) @ b * xp.inf
+        return substitute(self._triangle(a), b, self.upper)
 
     def backward(self, gy):
         a = self.inputs[0]

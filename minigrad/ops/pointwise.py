@@ -10,8 +10,11 @@ import numpy as np
 
 from ..autograd import Function, zero_link
 from ..backend import get_array_module
+from ..errors import ShapeError
 from ..tensor import Tensor, _to_array
-from .elementwise import Mask, keep_bits, power, result_dtype, to_float, where
+from . import activation
+from .elementwise import Mask, exp, keep_bits, log, power, result_dtype, to_float, where
+from .reduce import reduce_dims, reduce_sum
 
 
 class Rounding(Function):
@@ -67,8 +70,38 @@ def round(x: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's nam
 
 
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or +1 (0 at NaN, as in PyTorch); bool stays bool. Zero gradient."""
+    """-1, 0 or +1 (0 at NaN, as in PyTorch); bool stays bool. Zero gradient. Complex
+    input raises, as PyTorch's (`sgn` gives z / |z|)."""
+    if isinstance(x, Tensor) and x.dtype.kind == "c":
+        raise NotImplementedError(
+            "sign: unlike NumPy's, sign is not intended to support complex numbers (as "
+            f"PyTorch's; got {x.dtype}). Please use sgn instead."
+        )
     return _rounding(x, "sign")
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """1 / (1 + exp(-x)); complex input gives the complex sigmoid, as PyTorch's."""
+    if input.dtype.kind == "c":
+        return 1 / (1 + exp(-input))
+    return activation.sigmoid(input)
+
+
+def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over `dim`, stably. For complex x, as PyTorch's: the largest real
+    part m is taken out, log(sum(exp(x - m))) + m, so the imaginary part is that of the
+    principal log of the shifted sum."""
+    if x.dtype.kind != "c":
+        return activation.logsumexp(x, dim, keepdim)
+    dims = reduce_dims(dim, x.ndim, "logsumexp")
+    if x.numel() == 0:
+        return log(reduce_sum(exp(x), dims, keepdim))
+    xp = get_array_module(x._data)
+    m = x._data.real.max(axis=dims, keepdims=True)
+    m = xp.where(xp.abs(m) == xp.inf, 0, m)
+    kept = m if keepdim else m.reshape(reduce_sum(x, dims, False).shape)
+    total = reduce_sum(exp(x - Tensor._make(m, False)), dims, keepdim)
+    return log(total) + Tensor._make(kept, False)
 
 
 def square(x: Tensor) -> Tensor:
@@ -238,6 +271,12 @@ def isclose(
     x, y = _array(a), _array(b, _array(a))
     if x.dtype != y.dtype:
         raise RuntimeError(f"isclose: expected a and b of one dtype, got {x.dtype} and {y.dtype}")
+    try:
+        np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        raise ShapeError(
+            f"isclose: the shapes {tuple(x.shape)} and {tuple(y.shape)} do not broadcast"
+        ) from None
     xp = get_array_module(x)
     if x.dtype.kind == "b":
         return _bool(x == y)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import warnings
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
+from .. import return_types
 from ..autograd import Function
 from ..backend import get_array_module
-from ..errors import DtypeError
+from ..errors import DtypeError, ShapeError
 from ..tensor import Tensor
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
@@ -84,7 +82,7 @@ class BroadcastTo(Function):
         try:
             return get_array_module(x).broadcast_to(x, self.shape)
         except ValueError:
-            raise ValueError(
+            raise ShapeError(
                 f"broadcast_to: cannot broadcast shape {x.shape} to {self.shape}"
             ) from None
 
@@ -108,7 +106,7 @@ def expand(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """PyTorch's expand: -1 keeps a dimension's size."""
     lead = len(shape) - x.ndim
     if lead < 0 or any(n == -1 for n in shape[:lead]):
-        raise ValueError(f"expand: cannot expand shape {x.shape} to {tuple(shape)}")
+        raise ShapeError(f"expand: cannot expand shape {x.shape} to {tuple(shape)}")
     full = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     return broadcast_to(x, full)
 
@@ -372,9 +370,19 @@ def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
     xp = get_array_module(x._data)
     if dim is None:
+        if x._data.size == 0:
+            raise IndexError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0 "
+                f"(input of shape {x.shape})."
+            )
         idx = getattr(xp, name)(x._data)
         return Tensor._make(idx.reshape((1,) * x.ndim) if keepdim else idx, False)
     (d,) = normalize_dims(dim, x.ndim, name)
+    if x.ndim and x.shape[d] == 0:
+        raise IndexError(
+            f"{name}(): Expected reduction dim {d} to have non-zero size (input of shape "
+            f"{x.shape})."
+        )
     return Tensor._make(getattr(xp, name)(x._data, axis=d, keepdims=keepdim), False)
 
 
@@ -393,11 +401,11 @@ def max_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     if not isinstance(dim, int):
         return amax(x, dim, keepdim)
     if x.ndim == 0:
-        return values_indices(amax(x, dim, keepdim), argmax(x))
+        return return_types.max(amax(x, dim, keepdim), argmax(x))
     f = Extreme(reduce_dims(dim, x.ndim, "max"), keepdim, 1, "index")
     values = f(x)
     idx = f.arg if keepdim else f.arg.reshape(values.shape)
-    return values_indices(values, Tensor._make(idx, False))
+    return return_types.max(values, Tensor._make(idx, False))
 
 
 def min_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
@@ -406,11 +414,11 @@ def min_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     if not isinstance(dim, int):
         return amin(x, dim, keepdim)
     if x.ndim == 0:
-        return values_indices(amin(x, dim, keepdim), argmax(x))
+        return return_types.min(amin(x, dim, keepdim), argmax(x))
     f = Extreme(reduce_dims(dim, x.ndim, "min"), keepdim, -1, "index")
     values = f(x)
     idx = f.arg if keepdim else f.arg.reshape(values.shape)
-    return values_indices(values, Tensor._make(idx, False))
+    return return_types.min(values, Tensor._make(idx, False))
 
 
 def float16_widened(x: Any) -> Any:
@@ -484,11 +492,14 @@ class NormP(Function):
 
 def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Vector p-norm over `dim` (all elements when None); p may be a number >= 0, 'fro' or
-    +-inf. p = 0 counts the non-zero elements, as in PyTorch."""
+    +-inf. p = 0 counts the non-zero elements, as in PyTorch. Complex x gives the real
+    norm of |x|."""
     from .elementwise import abs as abs_
     from .elementwise import to_float
 
     x = to_float(x)
+    if x.dtype.kind == "c":  # the norm of the moduli, real, as PyTorch's
+        x = abs_(x)
     dims = reduce_dims(dim, x.ndim, "norm")
     if p in (2, "fro", 2.0):
         return Norm2(dims, keepdim)(x)

@@ -6,11 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from .. import return_types
 from ..autograd import Function
 from ..backend import fp_ignored, get_array_module, to_device
-from ..errors import ShapeError
+from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor
-from .reduce import expand, normalize_dims, values_indices
+from .reduce import expand, normalize_dims
 
 
 class Reshape(Function):
@@ -85,9 +86,16 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """x with dims start_dim..end_dim merged into one; a 0-d x becomes 1-d (its dims
+    are checked as a 1-d tensor's: -1 and 0 only, as PyTorch's)."""
+    s, e = normalize_dims((start_dim, end_dim), x.ndim, "flatten")
     if x.ndim == 0:
         return reshape(x, (1,))
-    s, e = normalize_dims((start_dim, end_dim), x.ndim, "flatten")
+    if s > e:
+        raise RuntimeError(
+            f"flatten() has invalid args: start_dim cannot come after end_dim (got start_dim="
+            f"{start_dim}, end_dim={end_dim} for a tensor of shape {x.shape})"
+        )
     n = int(np.prod(x.shape[s : e + 1]))
     return reshape(x, x.shape[:s] + (n,) + x.shape[e + 1 :])
 
@@ -143,16 +151,54 @@ def _sequence_as_tuple(index: list) -> bool:
     )
 
 
-def normalize_index(index: Any) -> Any:
+def _is_mask(i: Any) -> bool:
+    return hasattr(i, "dtype") and i.dtype.kind == "b" and not isinstance(i, np.generic)
+
+
+def _span(i: Any) -> int:
+    """How many of the indexed tensor's dims an index entry consumes."""
+    if i is None or isinstance(i, bool | np.bool_):
+        return 0
+    return i.ndim if _is_mask(i) else 1
+
+
+def check_masks(items: tuple, shape: tuple[int, ...]) -> None:
+    """PyTorch's rule: a bool mask's shape equals the dims it indexes. (NumPy lets a
+    zero-size mask dim pass against any size and reports other mismatches itself.)"""
+    if not any(_is_mask(i) and i.ndim for i in items):
+        return
+    rest = len(shape) - sum(_span(i) for i in items if i is not Ellipsis)
+    dim = 0
+    for i in items:
+        if i is Ellipsis:
+            dim += max(rest, 0)
+            continue
+        if _is_mask(i):
+            for j, (m, n) in enumerate(zip(i.shape, shape[dim:], strict=False)):
+                if m != n:
+                    raise IndexError(
+                        f"The shape of the mask {list(i.shape)} at index {j} does not match "
+                        f"the shape of the indexed tensor {list(shape)} at index {dim + j}"
+                    )
+        dim += _span(i)
+
+
+def normalize_index(index: Any, shape: tuple[int, ...] | None = None) -> Any:
     """An index with PyTorch's meaning, for NumPy: Tensors become their arrays, and a
-    tuple mixing integers with array indices becomes a `TwoStep`."""
+    tuple mixing integers with array indices becomes a `TwoStep`. With the indexed
+    tensor's `shape`, bool masks are checked against it."""
     if isinstance(index, TwoStep):
         return index
     if isinstance(index, list) and _sequence_as_tuple(index):
         index = tuple(index)
     if not isinstance(index, tuple):
-        return _index_item(index)
+        item = _index_item(index)
+        if shape is not None:
+            check_masks((item,), shape)
+        return item
     items = tuple(_index_item(i) for i in index)
+    if shape is not None:
+        check_masks(items, shape)
     if not any(_is_int(i) for i in items) or not any(hasattr(i, "ndim") for i in items):
         return items
     first, rest = [], []
@@ -255,7 +301,7 @@ class IndexPut(Function):
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """x[index]; basic indices (ints, slices, None, ...) give views, as in PyTorch."""
-    return GetItem(_view_index(normalize_index(index)))(x)
+    return GetItem(_view_index(normalize_index(index, x.shape)))(x)
 
 
 class Cat(Function):
@@ -287,6 +333,11 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
             kept = [t for t, e in zip(tensors, legacy_empty, strict=True) if not e]
             dt = result_dtype(*[t if isinstance(t, Tensor) else np.asarray(t) for t in tensors])
             return cat([cast(t, dt) if isinstance(t, Tensor) else t for t in kept], dim)
+    for i, t in enumerate(tensors):
+        if np.ndim(t._data if isinstance(t, Tensor) else t) == 0:
+            raise ShapeError(
+                f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated"
+            )
     ref = next(t for t in tensors if isinstance(t, Tensor))
     (d,) = normalize_dims(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
@@ -309,7 +360,7 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
 def stack(tensors: Any, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise ValueRangeError("stack expects a non-empty TensorList (got an empty sequence)")
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ShapeError(f"stack: tensors must share one shape, got {sorted(shapes)}")
@@ -597,23 +648,23 @@ def _sort_order(a: Any, d: int, descending: bool) -> Any:
     return n - 1 - order
 
 
-def _sorted_pair(x: Tensor, order: Any, d: int) -> values_indices:
+def _sorted_pair(x: Tensor, order: Any, d: int, kind: type) -> Any:
     order = order.astype(np.int64, copy=False)
     values = TakeAlong(order, d, x.shape)(x)
-    return values_indices(values, Tensor._make(order, False))
+    return kind(values, Tensor._make(order, False))
 
 
 def sort(
     x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
-) -> values_indices:
+) -> return_types.sort:
     """PyTorch's sort: (values, indices) along `dim`, differentiable in values. Always
     stable (PyTorch allows any order of ties when stable=False); NaN counts as largest."""
     if x.ndim == 0:
         normalize_dims(dim, 0, "sort")
         zero = get_array_module(x._data).zeros((), np.int64)
-        return values_indices(clone(x), Tensor._make(zero, False))
+        return return_types.sort(clone(x), Tensor._make(zero, False))
     (d,) = normalize_dims(dim, x.ndim, "sort")
-    return _sorted_pair(x, _sort_order(x._data, d, descending), d)
+    return _sorted_pair(x, _sort_order(x._data, d, descending), d, return_types.sort)
 
 
 def topk(
@@ -622,7 +673,7 @@ def topk(
     dim: int = -1,
     largest: bool = True,
     sorted: bool = True,  # noqa: A002
-) -> values_indices:
+) -> return_types.topk:
     """PyTorch's topk: the k largest (or smallest) elements along `dim` and their indices,
     differentiable in values. Always returned sorted (`sorted=False` allows any order);
     NaN counts as largest; among ties the order differs from PyTorch's unspecified one."""
@@ -630,12 +681,12 @@ def topk(
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: selected index k={k} out of range for a dim of size {n}")
     if x.ndim == 0:
-        return sort(x, dim)
+        return return_types.topk(*sort(x, dim))
     (d,) = normalize_dims(dim, x.ndim, "topk")
     order = _sort_order(x._data, d, largest)
     index = [slice(None)] * x.ndim
     index[d] = slice(0, k)
-    return _sorted_pair(x, order[tuple(index)], d)
+    return _sorted_pair(x, order[tuple(index)], d, return_types.topk)
 
 
 __all__ = [

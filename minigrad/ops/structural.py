@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import return_types
 from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _to_array
@@ -30,7 +31,6 @@ from .reduce import (
     reduce_dims,
     reduce_sum,
     std,
-    values_indices,
     var,
 )
 from .shape import GetItem, TakeAlong, cast, cat, clone, getitem, permute, repeat, reshape
@@ -283,7 +283,7 @@ def median_along(
     if x.ndim == 0:
         normalize_dims(dim, 0, op)
         zero = get_array_module(x._data).zeros((), np.int64)
-        return values_indices(clone(x), Tensor._make(zero, False))
+        return getattr(return_types, op)(clone(x), Tensor._make(zero, False))
     d = _dim(dim, x, op)
     n = x.shape[d]
     if n == 0:
@@ -303,7 +303,7 @@ def median_along(
     if not keepdim:
         values = reshape(values, x.shape[:d] + x.shape[d + 1 :])
         idx = idx.reshape(values.shape)
-    return values_indices(values, Tensor._make(idx, False))
+    return getattr(return_types, op)(values, Tensor._make(idx, False))
 
 
 # ---------------------------------------------------------------------- unique
