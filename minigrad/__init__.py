@@ -578,3 +578,11 @@ _blas.prime()  # one mid-sized product: NumPy's OpenBLAS runs some shapes at ful
 autograd.functional = autograd_functional
 sys.modules[f"{__name__}.autograd.functional"] = autograd_functional
 vmap = func.vmap  # torch.vmap
+
+concat = concatenate = cat  # torch's other names of cat
+
+# PyTorch's `out=` keyword on the top-level functions (`mg.add(a, b, out=c)`), see
+# minigrad/_out.py. Keep this block last: it wraps the names as finally defined above.
+from . import _out  # noqa: E402
+
+_out.install(globals())
