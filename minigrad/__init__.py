@@ -126,7 +126,6 @@ from .ops import (
     nansum,
     narrow,
     nonzero,
-    norm,
     outer,
     pad,
     permute,
@@ -580,6 +579,7 @@ sys.modules[f"{__name__}.autograd.functional"] = autograd_functional
 vmap = func.vmap  # torch.vmap
 
 concat = concatenate = cat  # torch's other names of cat
+norm = Tensor.norm  # torch.norm refuses integer input, as Tensor.norm (ops.norm casts)
 
 # PyTorch's `out=` keyword on the top-level functions (`mg.add(a, b, out=c)`), see
 # minigrad/_out.py. Keep this block last: it wraps the names as finally defined above.

@@ -37,7 +37,7 @@ from .ops.reduce import norm as _norm
 from .ops.shape import reshape, squeeze, unsqueeze
 from .ops.structural import diagonal as _diagonal
 from .ops.structural import movedim
-from .tensor import Tensor
+from .tensor import Tensor, _type_name
 
 # the result types, by the names minigrad.linalg has given them
 InvEx = return_types.linalg_inv_ex
@@ -334,9 +334,18 @@ def vector_norm(
 ) -> Tensor:
     """The `ord`-norm of x's entries over `dim` (all of them when None), as
     torch.linalg.vector_norm; `dtype` casts x first."""
+    _float_or_complex(x, "linalg.vector_norm")
     if dtype is not None:
         x = x.to(dtype)
     return _norm(x, ord, dim, keepdim)
+
+
+def _float_or_complex(x: Tensor, op: str) -> None:
+    """PyTorch's refusal of an integer or bool input to a norm (it does not cast)."""
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"{op}: Expected a floating point or complex tensor as input. Got {_type_name(x.dtype)}"
+        )
 
 
 def matrix_norm(
@@ -350,6 +359,7 @@ def matrix_norm(
     """The matrix norm over the two dims `dim`: 'fro', 'nuc' (sum of singular values),
     2 / -2 (largest / smallest singular value), 1 / -1 (max / min column sum of |A|),
     inf / -inf (max / min row sum)."""
+    _float_or_complex(A, "linalg.matrix_norm")
     if dtype is not None:
         A = A.to(dtype)
     if A.ndim < 2:

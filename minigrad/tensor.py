@@ -24,12 +24,13 @@ from .backend import (
     as_numpy,
     cupy_module,
     device_of,
+    fp_ignored,
     get_array_module,
     is_cupy_array,
     normalize_device,
     to_device,
 )
-from .errors import IntegerDivisionByZero, ShapeError
+from .errors import IntegerDivisionByZero, ShapeError, ValueRangeError
 
 float16 = np.float16
 float32 = np.float32
@@ -781,7 +782,8 @@ class Tensor:
             if done is not None:
                 return done
         self._inplace(what)
-        getattr(get_array_module(self._data), name)(self._data, out=self._data)
+        with fp_ignored():
+            getattr(get_array_module(self._data), name)(self._data, out=self._data)
         self._version += 1
         return self
 
@@ -1004,6 +1006,16 @@ class Tensor:
         return self
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        if min is None and max is None:
+            raise ValueRangeError("clamp_: At least one of 'min' or 'max' must not be None")
+        if self.dtype.kind in "biu" and any(
+            isinstance(b, float) or (isinstance(b, Tensor) and b.dtype.kind == "f")
+            for b in (min, max)
+        ):
+            raise RuntimeError(
+                f"clamp_: result type Float can't be cast to the desired output type "
+                f"{_type_name(self.dtype)} (bounds {min}, {max} on a {self.dtype} tensor)"
+            )
         done = self._record_with("clamp_", lambda b: _ops().clip(b, min, max), min, max)
         if done is not None:
             return done
@@ -1547,6 +1559,13 @@ class Tensor:
         return _ops().argmin(self, dim, keepdim)
 
     def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """The p-norm over `dim`, as PyTorch's `Tensor.norm`/`torch.norm`: integer and
+        bool tensors are refused (cast them to float)."""
+        if self.dtype.kind not in "fc":
+            raise RuntimeError(
+                "linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                f"Got {_type_name(self.dtype)}"
+            )
         return _ops().norm(self, p, dim, keepdim)
 
     def reshape(self, *shape: Any) -> Tensor:

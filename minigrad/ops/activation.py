@@ -299,7 +299,7 @@ def float_kernel(x: Tensor, kernel: str) -> None:
 def relu(input: Tensor) -> Tensor:
     x = input
     if x.dtype == np.bool_:
-        raise TypeError("relu: boolean inputs are not supported (as in PyTorch)")
+        raise RuntimeError("relu: Boolean inputs not supported for relu")
     return ReLU()(x)
 
 

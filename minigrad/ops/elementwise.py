@@ -10,7 +10,7 @@ import numpy as np
 from .. import threads
 from ..autograd import Function, zero_link
 from ..backend import DEFAULT_DTYPE, get_array_module
-from ..errors import IntegerDivisionByZero
+from ..errors import IntegerDivisionByZero, ValueRangeError
 from ..tensor import Tensor, _to_array
 from .reduce import sum_to
 from .shape import cast
@@ -103,7 +103,7 @@ def scale(x: Tensor, c: Any) -> Tensor:
     return Scale(c)(x)
 
 
-_UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def keep_bits(keep: Any, dtype: Any, invert: bool = False) -> Any:
@@ -602,7 +602,7 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - Tensor.__abs__ and mg.abs, as in P
 def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Clamp to [min, max]. Tensor bounds broadcast and get gradients, as in PyTorch."""
     if min is None and max is None:
-        raise ValueError("clip: at least one of min and max must be given")
+        raise ValueRangeError("clamp: At least one of 'min' or 'max' must not be None")
     bounds = [b for b in (min, max) if b is not None]
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         dt = result_dtype(x, *bounds)

@@ -47,6 +47,9 @@ class Rounding(Function):
 def _rounding(x: Tensor, name: str, decimals: int = 0) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind == "b" and name in ("floor", "ceil", "trunc", "fix", "round"):
+        kernel = "trunc" if name == "fix" else name
+        raise NotImplementedError(f"\"{kernel}_vml_cpu\" not implemented for 'Bool' ({name})")
     return Rounding(name, decimals)(x)
 
 

@@ -144,6 +144,10 @@ def max_pool1d(
     return_indices, also the int64 position along L of each window's maximum.
     """
     x, op = input, "max_pool1d"
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"max_pool1d(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+        )
     k, s, p, d = _settings(op, x, kernel_size, stride, padding, dilation)
     _float_input(x, op)
     if x.ndim == 2:
@@ -185,6 +189,10 @@ def avg_pool1d(
     x `(N, C, L)` -> `(N, C, OL)`; an unbatched `(C, L)` gives `(C, OL)`.
     """
     x, op = input, "avg_pool1d"
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"avg_pool1d(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+        )
     if x.ndim not in (2, 3):
         raise ShapeError(
             f"Expected 2 to 3 dimensions, but got {x.ndim}-dimensional tensor for argument #1 "

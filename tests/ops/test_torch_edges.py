@@ -301,7 +301,8 @@ UNARY = {
     "sigmoid": (ops.sigmoid, torch.sigmoid),
     "tanh": (ops.tanh, torch.tanh),
     "logsumexp": (lambda x: ops.logsumexp(x, 0), lambda t: torch.logsumexp(t, 0)),
-    "norm": (lambda x: x.norm(), lambda t: torch.linalg.vector_norm(t.float())),
+    # ops.norm casts (pairwise_distance takes integers); Tensor.norm refuses, as PyTorch
+    "norm": (lambda x: ops.norm(x), lambda t: torch.linalg.vector_norm(t.float())),
     "pow_half": (lambda x: x**0.5, lambda t: t**0.5),
     "pow_two": (lambda x: x**2, lambda t: t**2),
     "rpow": (lambda x: 2.0**x, lambda t: 2.0**t),

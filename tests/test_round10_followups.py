@@ -1,0 +1,90 @@
+"""Follow-ups of the round-10 differential runs: PyTorch's refusals and results where
+minigrad crashed, warned or computed what PyTorch refuses."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+torch = pytest.importorskip("torch")
+
+NORMS = {
+    "norm()": lambda lib: lib.norm(lib.tensor([3, 4])),
+    "Tensor.norm(p=1)": lambda lib: lib.tensor([3, 4]).norm(p=1),
+    "linalg.norm": lambda lib: lib.linalg.norm(lib.tensor([3, 4])),
+    "vector_norm(bool)": lambda lib: lib.linalg.vector_norm(lib.tensor([True])),
+    "vector_norm(dtype=)": lambda lib: lib.linalg.vector_norm(
+        lib.tensor([3, 4]), dtype=lib.float32
+    ),
+    "matrix_norm": lambda lib: lib.linalg.matrix_norm(lib.ones(2, 2, dtype=lib.int64)),
+}
+
+
+@pytest.mark.parametrize("case", NORMS)
+def test_norms_refuse_integer_input_as_pytorch(case):
+    with pytest.raises(RuntimeError) as want:
+        NORMS[case](torch)
+    with pytest.raises(RuntimeError) as got:
+        NORMS[case](mg)
+    assert str(got.value) == str(want.value)
+
+
+def test_pairwise_distance_still_takes_integers():
+    a, b = [[3, 4]], [[0, 0]]
+    want = torch.nn.functional.pairwise_distance(torch.tensor(a), torch.tensor(b))
+    got = mg.nn.functional.pairwise_distance(mg.tensor(a), mg.tensor(b))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_clip_of_uint8_with_gradients_path():
+    # the gradient mask of a 1-byte dtype had no bit width (KeyError: 1)
+    for lib in (torch, mg):
+        x = lib.tensor([1, 2, 3], dtype=lib.uint8)
+        assert lib.clip(x, 0, 2).tolist() == [1, 2, 2]
+        assert lib.clamp(x, max=1).tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.tensor([1, 2, 3]).clamp_(0.5, 2.5),
+        lambda lib: lib.tensor([True, False]).clamp_(0.1, 0.5),
+        lambda lib: lib.tensor([1.0]).clamp_(),
+        lambda lib: lib.clamp(lib.tensor([1.0])),
+    ],
+)
+def test_clamp_refusals_are_runtime_errors(call):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError):
+        call(mg)
+
+
+@pytest.mark.parametrize("name", ["ceil", "floor", "trunc", "round", "fix"])
+@pytest.mark.parametrize("inplace", ["", "_"])
+def test_rounding_of_bool_is_not_implemented(name, inplace):
+    with pytest.raises(NotImplementedError):
+        getattr(torch.tensor([True]), name + inplace)()
+    with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
+        getattr(mg.tensor([True]), name + inplace)()
+
+
+def test_relu_of_bool_is_a_runtime_error():
+    for lib in (torch, mg):
+        with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
+            lib.relu(lib.tensor([True]))
+
+
+def test_in_place_sqrt_of_a_negative_is_nan_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(mg.tensor([-1.0]).sqrt_().item())
+
+
+@pytest.mark.parametrize("op", ["max_pool1d", "avg_pool1d"])
+def test_1d_pools_refuse_a_list_with_a_type_error(op):
+    for lib in (torch, mg):
+        with pytest.raises(TypeError, match="must be Tensor, not list"):
+            getattr(lib.nn.functional, op)([1.0, 2.0], 2)
