@@ -34,6 +34,7 @@ import numpy as np
 
 from . import autograd
 from .backend import device_of, get_array_module, is_cupy_array
+from .ops.search import cxx_name
 from .tensor import Tensor, _type_name
 
 
@@ -214,27 +215,6 @@ _FORMS: dict[str, Callable[[Rule, _Call], Rule]] = {
 
 
 # ------------------------------------------------------------------ checks
-# dtypes as PyTorch's C++ messages name them
-_CXX_NAMES = {
-    "float32": "float",
-    "float64": "double",
-    "float16": "c10::Half",
-    "int64": "long int",
-    "int32": "int",
-    "int16": "short int",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "bool": "bool",
-    "complex64": "c10::complex<float>",
-    "complex128": "c10::complex<double>",
-}
-
-
-def _cxx(dtype: Any) -> str:
-    name = np.dtype(dtype).name
-    return _CXX_NAMES.get(name, name)
-
-
 def can_cast(src: Any, dst: Any) -> bool:
     """PyTorch's canCast: no complex into a real dtype, no floating point into an integer
     one, and nothing but bool into bool."""
@@ -419,7 +399,7 @@ def _check_dtype(rule: Rule, got: Any, out: Tensor) -> None:
     elif kind == "where":
         msg = f"Expected out type to be {_type_name(got)} but got {_type_name(want)}"
     else:  # "same", and reductions given both dtype= and out=
-        msg = f"Expected out tensor to have dtype {_cxx(got)}, but got {_cxx(want)} instead"
+        msg = f"Expected out tensor to have dtype {cxx_name(got)}, but got {cxx_name(want)} instead"
     raise RuntimeError(msg)
 
 
@@ -490,7 +470,7 @@ def call_with_out(
     _check_dtype(rule, results[0].dtype, outs[0])
     if rule.pair and outs[1].dtype != np.int64:
         raise RuntimeError(
-            f"Expected out tensor to have dtype long int, but got {_cxx(outs[1].dtype)} instead"
+            f"Expected out tensor to have dtype long int, but got {cxx_name(outs[1].dtype)} instead"
         )
     for r, o in zip(results, outs, strict=True):
         _write(rule, r, o)

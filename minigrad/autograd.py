@@ -912,13 +912,20 @@ def _collect(roots: Sequence[Tensor], strict: bool) -> tuple[list[Function], boo
     return order, released
 
 
-@contextlib.contextmanager
-def _walking(targeted: bool) -> Any:
-    outer, _state.targeted = _state.targeted, targeted
-    try:
-        yield
-    finally:
-        _state.targeted = outer
+class _walking:
+    """Sets `_state.targeted` for one walk (a plain class: cheaper than a generator's
+    context manager on every backward)."""
+
+    __slots__ = ("targeted", "outer")
+
+    def __init__(self, targeted: bool) -> None:
+        self.targeted = targeted
+
+    def __enter__(self) -> None:
+        self.outer, _state.targeted = _state.targeted, self.targeted
+
+    def __exit__(self, *exc: Any) -> None:
+        _state.targeted = self.outer
 
 
 def walk_has_targets() -> bool:

@@ -1580,6 +1580,21 @@ class Tensor:
             return self._view_dtype(np.dtype(shape[0]))
         return _ops().reshape(self, _shape_args(shape))
 
+    def storage_offset(self) -> int:
+        """Elements between the start of the memory this tensor views and its first element
+        (0 for a tensor that owns its memory), as PyTorch's."""
+        data = self._data
+        root = data
+        while getattr(root, "base", None) is not None and hasattr(root.base, "dtype"):
+            root = root.base
+        if root is data:
+            return 0
+        if is_cupy_array(data):
+            start, origin = data.data.ptr, root.data.ptr
+        else:
+            start, origin = data.__array_interface__["data"][0], root.__array_interface__["data"][0]
+        return (start - origin) // data.itemsize
+
     def _view_dtype(self, dtype: np.dtype) -> Tensor:
         """`view(dtype)`: the bytes of self as `dtype`, sharing memory and version counter;
         with another element size the last dimension scales (PyTorch's rules)."""
@@ -1590,14 +1605,20 @@ class Tensor:
             )
             if self.ndim == 0:
                 raise RuntimeError(f"self.dim() cannot be 0 {what}")
-            if self.shape[-1] != 1 and self.stride(-1) != 1:
-                raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {self.stride(-1)}")
             if new > old and self.shape[-1] % (new // old):
                 raise RuntimeError(
                     f"self.size(-1) must be divisible by {new // old} {what}, but got "
                     f"{self.shape[-1]}"
                 )
-            if new > old:
+            if self.numel() and self.stride(-1) != 1:
+                raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {self.stride(-1)}")
+            if new > old and self.numel():
+                offset = self.storage_offset()
+                if offset % (new // old):
+                    raise RuntimeError(
+                        f"self.storage_offset() must be divisible by {new // old} {what}, but "
+                        f"got {offset}"
+                    )
                 for d in range(self.ndim - 1):
                     if self.stride(d) % (new // old):
                         raise RuntimeError(
@@ -3177,6 +3198,8 @@ def _shape(shape: tuple, size: Any = None, fn: str = "") -> tuple[int, ...]:
 def _checked_size(shape: tuple, fn: str) -> tuple:
     """A new tensor's shape, refused as PyTorch refuses it: a size that is not an integer
     (TypeError), a negative one (RuntimeError)."""
+    if all(type(d) is int and d >= 0 for d in shape):
+        return shape
     for d in shape:
         if not isinstance(d, int | np.integer) and not (isinstance(d, Tensor) and d.ndim == 0):
             raise TypeError(

@@ -79,6 +79,10 @@ SOURCES = {
     "sliced": lambda lib: lib.arange(6.0).reshape(2, 3)[:, :2],
     "column": lambda lib: lib.arange(6.0).reshape(2, 3)[:, :1],
     "even rows": lambda lib: lib.arange(8.0).reshape(2, 4),
+    "size-1 last, transposed": lambda lib: lib.ones(1, 4).t(),
+    "odd storage offset": lambda lib: lib.ones(3, 6)[:, 1:5],
+    "even storage offset": lambda lib: lib.ones(3, 6)[:, 2:6],
+    "empty": lambda lib: lib.ones(0, 4),
 }
 
 
@@ -105,3 +109,17 @@ def test_view_dtype_shares_memory_and_cuts_the_graph():
     assert x.tolist()[0] == 1065353216
     w = mg.ones(2, 2, requires_grad=True)
     assert not w.view(mg.float32).requires_grad and not w.view(mg.int32).requires_grad
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.ones(3, 6),
+        lambda lib: lib.ones(3, 6)[1:, 2:],
+        lambda lib: lib.ones(3, 6).t()[2],
+        lambda lib: lib.arange(10.0)[3:],
+        lambda lib: lib.ones(3, 6)[1:].reshape(12),
+    ],
+)
+def test_storage_offset_as_pytorch(make):
+    assert make(mg).storage_offset() == make(torch).storage_offset()

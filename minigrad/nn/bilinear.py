@@ -9,30 +9,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import DtypeError, ShapeError
+from ..ops.search import cxx_name
 from ..tensor import Tensor, zeros
 from . import init
 from .module import Module, Parameter
-
-# dtypes as PyTorch's C++ messages name them (its TypeMeta names)
-_CXX_NAMES = {
-    "float32": "float",
-    "float64": "double",
-    "float16": "c10::Half",
-    "bfloat16": "c10::BFloat16",
-    "int64": "long int",
-    "int32": "int",
-    "int16": "short int",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "bool": "bool",
-    "complex64": "c10::complex<float>",
-    "complex128": "c10::complex<double>",
-}
-
-
-def _cxx_name(dtype: Any) -> str:
-    name = np.dtype(dtype).name
-    return _CXX_NAMES.get(name, name)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -45,7 +25,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     if bias is not None:
         named.append(("bias", bias))
     if len({np.dtype(t.dtype) for _, t in named}) > 1:
-        got = ", ".join(f"{k}: {_cxx_name(t.dtype)}" for k, t in named)
+        got = ", ".join(f"{k}: {cxx_name(t.dtype)}" for k, t in named)
         raise DtypeError(f"All tensors must have the same dtype, got {got}")
     if weight.ndim != 3:
         raise ShapeError(f"bilinear(): weight must be three-dimensional, but got {weight.ndim}")

@@ -23,7 +23,7 @@ from ..ops.activation import PReLU, float_kernel
 from ..ops.batchnorm import batch_norm, widen_half
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
-from ..ops.elementwise import Mask, keep_bits, result_dtype
+from ..ops.elementwise import Mask, check_sub, keep_bits, result_dtype
 from ..ops.fold import fold, unfold
 from ..ops.nn_conv3d import conv3d, conv_transpose3d
 from ..ops.pool import interpolate
@@ -773,16 +773,10 @@ def _written_into_input(x: Tensor, target: Any, name: str) -> None:
 
 def _no_bool_sub(a: Tensor, b: Tensor, name: str) -> None:
     """PyTorch's refusal of `a - b` with a bool operand (`name` computes the difference)."""
-    if a.dtype.kind == "b" and b.dtype.kind == "b":
-        raise RuntimeError(
-            f"{name}: Subtraction, the `-` operator, with two bool tensors is not supported. "
-            "Use the `^` or `logical_xor()` operator instead."
-        )
-    if a.dtype.kind == "b" or b.dtype.kind == "b":
-        raise RuntimeError(
-            f"{name}: Subtraction, the `-` operator, with a bool tensor is not supported. If "
-            "you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
-        )
+    try:
+        check_sub(a, b)
+    except RuntimeError as e:
+        raise RuntimeError(f"{name}: {e}") from None
 
 
 def _float_target(target: Any, x: Tensor, name: str, same: bool) -> Tensor:

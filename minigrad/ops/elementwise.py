@@ -220,8 +220,8 @@ class PowScalar(Function):
 
     def forward(self, x):
         c = self.c
-        if x.dtype.kind in "fc" and c in (3, -2):
-            # PyTorch's CPU kernel multiplies for these exponents (float16 in float32,
+        if x.dtype.kind == "f" and c in (3, -2):
+            # PyTorch's CPU kernel multiplies for these real exponents (float16 in float32,
             # rounded once): its values bit for bit, where NumPy's pow rounds otherwise
             # and is ~100x slower on negative float32 bases
             xp = get_array_module(x)
@@ -482,6 +482,8 @@ def scaled_other(op: str, a: Any, b: Any, alpha: Any) -> Any:
     result dtype and, for a bool result, read as a bool (so the sum is a logical or)."""
     if type(alpha) is int and alpha == 1:
         return b
+    if type(alpha) in (int, float) and isinstance(a, Tensor) and a._data.dtype.kind == "f":
+        return b * alpha  # a float result: none of the checks below can refuse
     dt = result_dtype(a, b)
     check_scalar_factor(op, "alpha", alpha, dt)
     if dt.kind == "b":
@@ -506,6 +508,8 @@ _NEG_BOOL = (
 def _is_bool(v: Any) -> bool:
     if isinstance(v, Tensor):
         return v._data.dtype.kind == "b"
+    if type(v) in (int, float):
+        return False
     return isinstance(v, bool | np.bool_) or getattr(v, "dtype", None) == np.bool_
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Tensor
+from ..tensor import Tensor, _type_name
 from .elementwise import where
 from .indexing import narrow, prod, tril, triu
 from .linalg import matmul
@@ -24,9 +24,6 @@ class LinAlgError(RuntimeError):
     """A singular or not positive-definite input (PyTorch's `torch._C._LinAlgError`)."""
 
 
-_TORCH_NAMES = {np.dtype(np.int64): "Long", np.dtype(np.int32): "Int", np.dtype(bool): "Bool"}
-
-
 def check_matrix(A: Tensor, name: str, square: bool = True) -> None:
     """PyTorch's argument checks: (..., n, n) of float32/float64."""
     if not isinstance(A, Tensor):
@@ -35,7 +32,7 @@ def check_matrix(A: Tensor, name: str, square: bool = True) -> None:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     dt = A._data.dtype
     if dt.kind != "f":
-        got = _TORCH_NAMES.get(dt, str(dt))
+        got = _type_name(dt)
         raise RuntimeError(
             f"{name}: Expected a floating point or complex tensor as input. Got {got}"
         )

@@ -15,27 +15,32 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Tensor, _to_array
+from ..tensor import _TYPE_NAMES, Tensor, _to_array, _type_name
 
-TORCH_NAMES = {
-    "float16": "Half",
-    "float32": "Float",
-    "float64": "Double",
-    "int8": "Char",
-    "int16": "Short",
-    "int32": "Int",
-    "int64": "Long",
-    "uint8": "Byte",
-    "bool": "Bool",
-    "complex64": "ComplexFloat",
-    "complex128": "ComplexDouble",
+# a dtype as PyTorch's messages spell it ('Float' for float32): one table, in tensor.py
+TORCH_NAMES, torch_name = _TYPE_NAMES, _type_name
+
+# dtypes as PyTorch's C++ messages name them (its TypeMeta names)
+CXX_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
 }
 
 
-def torch_name(dtype: Any) -> str:
-    """A dtype as PyTorch's messages spell it ('Float' for float32)."""
+def cxx_name(dtype: Any) -> str:
+    """A dtype as PyTorch's C++ messages spell it ('long int' for int64)."""
     name = np.dtype(dtype).name
-    return TORCH_NAMES.get(name, name)
+    return CXX_NAMES.get(name, name)
 
 
 def _promoted(a: np.dtype, b: np.dtype) -> np.dtype:

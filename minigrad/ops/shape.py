@@ -162,6 +162,9 @@ def _span(i: Any) -> int:
     return i.ndim if _is_mask(i) else 1
 
 
+_PLAIN_INDEX = (int, slice, type(None), type(Ellipsis))  # never a mask: no check
+
+
 def check_masks(items: tuple, shape: tuple[int, ...]) -> None:
     """PyTorch's rule: a bool mask's shape equals the dims it indexes. (NumPy lets a
     zero-size mask dim pass against any size and reports other mismatches itself.)"""
@@ -193,12 +196,15 @@ def normalize_index(index: Any, shape: tuple[int, ...] | None = None) -> Any:
         index = tuple(index)
     if not isinstance(index, tuple):
         item = _index_item(index)
-        if shape is not None:
+        if shape is not None and not isinstance(item, _PLAIN_INDEX):
             check_masks((item,), shape)
         return item
     items = tuple(_index_item(i) for i in index)
     if shape is not None:
-        check_masks(items, shape)
+        for i in items:
+            if not isinstance(i, _PLAIN_INDEX):  # an array (maybe a mask) among the items
+                check_masks(items, shape)
+                break
     if not any(_is_int(i) for i in items) or not any(hasattr(i, "ndim") for i in items):
         return items
     first, rest = [], []

@@ -50,3 +50,13 @@ def test_gradients_match_torch(c):
     (tgg,) = torch.autograd.grad(tg.sum(), t)
     np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-14)
     np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("c", [3, -2])
+def test_complex_keeps_numpys_pow(c):
+    """PyTorch multiplies only for real dtypes; complex powers stay on the general path
+    (here NumPy's, as before the real fast path)."""
+    rng = np.random.default_rng(1)
+    a = (rng.standard_normal(64) + 1j * rng.standard_normal(64)).astype(np.complex64)
+    got = (mg.tensor(a) ** c).numpy()
+    assert got.dtype == np.complex64 and np.array_equal(got, a**c)
