@@ -75,10 +75,42 @@ def _unnormalize(g: Array, size: int, align: bool, two_d: bool) -> Array:
     if two_d:
         if align:
             return (g + 1) * _scale(size, True, g.dtype)
-        return (g + 1) * _scale(size, False, g.dtype) - 0.5
+        return _times_minus_half(g + 1, _scale(size, False, g.dtype))
     if align:
         return ((g + 1) / 2) * (size - 1)
     return ((g + 1) * size - 1) / 2
+
+
+def _split(a: Array) -> tuple[Array, Array]:
+    """Dekker's split of float64 values into two halves of 26 bits (hi + lo == a)."""
+    big = a * 134217729.0
+    hi = big - (big - a)
+    return hi, a - hi
+
+
+def _fused(a: Array, b: Any, c: Any) -> Array:
+    """a * b + c rounded once, as PyTorch's CPU kernels compute it where the compiler fuses
+    the multiply and the add. float32 and float16 are exact in float64 and rounded once;
+    float64 carries the product's and the sum's rounding errors (two-product, two-sum)."""
+    xp = get_array_module(a)
+    dt = a.dtype
+    if dt != xp.float64:
+        return (a.astype(xp.float64) * xp.float64(b) + xp.float64(c)).astype(dt)
+    b = xp.asarray(b, dtype=xp.float64)
+    p = a * b
+    (ah, al), (bh, bl) = _split(a), _split(b)
+    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # a * b == p + err exactly
+    t = p + c
+    back = t - p
+    err = err + ((p - (t - back)) + (c - back))  # p + c == t + that exactly
+    fine = xp.isfinite(err)
+    return xp.where(fine, t + xp.where(fine, err, 0.0), t)
+
+
+def _times_minus_half(a: Array, s: Any) -> Array:
+    """a * s - 0.5 rounded once, as PyTorch's 4-d CPU kernel computes it: on a pixel
+    centre the rounding picks the cell whose slope the grid's gradient takes."""
+    return _fused(a, s, -0.5)
 
 
 def _clip(c: Array, size: int, two_d: bool) -> Array:
@@ -590,8 +622,10 @@ def _linspace_from_neg_one(n: int, align: bool, dtype: Any) -> np.ndarray:
         return np.zeros(max(n, 0), dtype=dtype)
     step = t(2) / t(n - 1)
     i = np.arange(n)
-    up = t(-1) + step * i.astype(dtype)
-    down = t(1) - step * (n - 1 - i).astype(dtype)
+    # start + step * i (end - step * (n - 1 - i) in the upper half) rounded once, as
+    # PyTorch's scalar linspace loop compiles (a fused multiply-add)
+    up = _fused(i.astype(dtype), step, -1.0)
+    down = _fused((n - 1 - i).astype(dtype), -step, 1.0)
     r = np.where(i < n // 2, up, down).astype(dtype)
     return r if align else (r * t(n - 1) / t(n)).astype(dtype)
 

@@ -464,3 +464,24 @@ def test_affine_grid_gradgradcheck_and_composite_with_torch():
     np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-12)
     np.testing.assert_allclose(_np(gth), wth.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(_np(gx), wx.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("w", [7, 28, 33])
+def test_identity_grid_lands_in_pytorchs_cell(dtype, w):
+    """affine_grid of the identity puts every point on a pixel centre (align_corners=False),
+    where the grid gradient jumps between two cells: PyTorch's 4-d kernel rounds
+    (g + 1) * W/2 - 0.5 once (a fused multiply-add) and its linspace likewise, and so must
+    minigrad, or the spatial transformer's first gradients differ (float64: 56 of 1568)."""
+    x = (np.arange(w, dtype=dtype) ** 2).reshape(1, 1, 1, w).repeat(3, 2)
+    theta = np.eye(2, 3, dtype=dtype)[None]
+    got = []
+    for lib in (torch, mg):
+        F = lib.nn.functional
+        grid = F.affine_grid(lib.tensor(theta), (1, 1, 3, w), align_corners=False).detach()
+        g = grid.clone().requires_grad_(True)
+        F.grid_sample(lib.tensor(x), g, align_corners=False).sum().backward()
+        got.append((grid.numpy(), g.grad.numpy()))
+    np.testing.assert_array_equal(got[1][0], got[0][0])  # the grid, bit for bit
+    # the gradient's cells (a wrong cell is off by the slope's jump, not by rounding)
+    np.testing.assert_allclose(got[1][1], got[0][1], rtol=1e-12 if dtype == np.float64 else 1e-5)
