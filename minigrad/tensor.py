@@ -211,6 +211,57 @@ def _addc_args(name: str, x: Tensor, args: tuple, value: Any) -> tuple:
     return tensor1, tensor2, value
 
 
+class memory_format:  # noqa: N801 - PyTorch's name
+    """A memory layout, as PyTorch's `torch.memory_format`: `contiguous_format` (row-major),
+    `channels_last` (NHWC order of a 4-d tensor's elements), `channels_last_3d` (NDHWC)
+    and `preserve_format`. minigrad's ops take any strides, so a layout changes where the
+    elements lie in memory (what `stride()` and `is_contiguous(memory_format=...)` see),
+    never a result."""
+
+    def __init__(self, name: str, order: tuple[int, ...] | None) -> None:
+        self.name, self.order = name, order  # order: the dims from outermost to innermost
+
+    def __repr__(self) -> str:
+        return f"minigrad.{self.name}"
+
+
+_MemoryFormat = memory_format  # the class, where a parameter takes its name
+contiguous_format = memory_format("contiguous_format", None)
+channels_last = memory_format("channels_last", (0, 2, 3, 1))
+channels_last_3d = memory_format("channels_last_3d", (0, 2, 3, 4, 1))
+preserve_format = memory_format("preserve_format", None)
+
+
+class layout:  # noqa: N801 - PyTorch's name
+    """A tensor layout, as PyTorch's `torch.layout`: minigrad has dense (strided) tensors only."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"minigrad.{self.name}"
+
+
+strided = layout("strided")
+
+
+def _format_order(fmt: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """The dims of `fmt` from outermost to innermost (None: row-major or as it is)."""
+    if not isinstance(fmt, memory_format):
+        raise TypeError(f"{op}: memory_format must be a minigrad.memory_format, got {fmt!r}")
+    if fmt.order is not None and len(fmt.order) != ndim:
+        want = "4" if fmt is channels_last else "5"
+        raise RuntimeError(f"required rank {want} tensor to use {fmt.name} format")
+    return fmt.order
+
+
+def _in_format(arr: Any, order: tuple[int, ...]) -> Any:
+    """The same values, laid out in memory with `order`'s dims outermost to innermost."""
+    xp = get_array_module(arr)
+    back = tuple(int(i) for i in np.argsort(order))
+    return xp.ascontiguousarray(arr.transpose(order)).transpose(back)
+
+
 class Size(tuple):
     """A shape, as torch.Size: what `x.shape` and `x.size()` return. A tuple of ints with
     `numel()`; slicing it, adding a tuple to it or repeating it gives a Size again, and
@@ -540,11 +591,16 @@ class Tensor:
         dtype: Any = None,
         non_blocking: bool = False,
         copy: bool = False,
+        memory_format: Any = None,
     ) -> Tensor:
         """Move to `device` and/or cast to `dtype`, or to another tensor's device and dtype
         (`x.to(y)`); differentiable like PyTorch's. `copy=True` always gives a new tensor;
-        `non_blocking` changes nothing here."""
+        `non_blocking` changes nothing here; `memory_format` lays the result out so."""
         from .ops import shape as _shape
+
+        if memory_format is not None and memory_format is not preserve_format:
+            out = self.to(device, dtype, non_blocking, copy)
+            return out.contiguous(memory_format=memory_format)
 
         if isinstance(device, Tensor):
             device, dtype = device.device, device.dtype if dtype is None else dtype
@@ -1250,21 +1306,52 @@ class Tensor:
     def mm(self, other: Any) -> Tensor:
         return mm(self, other)
 
-    def clone(self) -> Tensor:
-        """A differentiable copy on its own storage."""
+    def clone(self, *, memory_format: Any = preserve_format) -> Tensor:
+        """A differentiable copy on its own storage (row-major, or laid out as
+        `memory_format` says)."""
         from .ops.shape import clone
 
-        return clone(self)
+        out = clone(self)
+        order = _format_order(memory_format, self.ndim, "clone")
+        if order is not None:
+            out._data = _in_format(out._data, order)  # its own fresh array: no alias
+        return out
 
-    def contiguous(self) -> Tensor:
-        """self when its array is C-contiguous, else a contiguous copy (differentiable,
-        with its own storage and version counter), as PyTorch's `contiguous()`."""
-        if self._data.flags.c_contiguous:
+    def contiguous(self, memory_format: Any = contiguous_format) -> Tensor:
+        """self when its memory is already laid out as `memory_format` (row-major by
+        default), else such a copy (differentiable, with its own storage and version
+        counter), as PyTorch's `contiguous()`."""
+        if self.is_contiguous(memory_format):
             return self
-        return self.clone()
+        return self.clone(memory_format=memory_format)
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format: Any = contiguous_format) -> bool:
+        """Whether the elements lie in memory in `memory_format`'s order with no gaps
+        (dims of size 1 may have any stride), as PyTorch's."""
+        if not isinstance(memory_format, _MemoryFormat) or memory_format.order is None:
+            _format_order(memory_format, self.ndim, "is_contiguous")  # a non-format raises
+            return bool(self._data.flags.c_contiguous)
+        order = memory_format.order
+        if len(order) != self.ndim:
+            return False
+        shape, strides = self.shape, self.stride()
+        expected = 1
+        for d in reversed(order):
+            if shape[d] != 1:
+                if strides[d] != expected:
+                    return False
+                expected *= shape[d]
+        return True
+
+    @property
+    def is_sparse(self) -> bool:
+        """False: minigrad's tensors are dense."""
+        return False
+
+    @property
+    def layout(self) -> layout:
+        """`minigrad.strided`: minigrad's tensors are dense."""
+        return strided
 
     def t(self) -> Tensor:
         """Transpose of a tensor with at most 2 dims, as PyTorch's `t()`."""
@@ -3278,10 +3365,16 @@ def empty(
     dtype: Any = DEFAULT_DTYPE,
     device: Any = "cpu",
     requires_grad: bool = False,
+    memory_format: Any = contiguous_format,
 ) -> Tensor:
-    """An uninitialised tensor in PyTorch; here it holds zeros."""
+    """An uninitialised tensor in PyTorch; here it holds zeros (laid out as
+    `memory_format` says)."""
     shape = _shape(shape, size, "empty")
-    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    order = _format_order(memory_format, len(shape), "empty")
+    if order is not None:
+        out._data = _in_format(out._data, order)
+    return out
 
 
 def empty_like(

@@ -583,8 +583,8 @@ def make_tensor(
     [0, 2), unsigned [0, 10), signed integers [-9, 10), floating and complex [-9, 9);
     bounds beyond the dtype's range are clamped to it. `noncontiguous` returns a strided
     view (of a tensor twice as wide in the last dim), `exclude_zero` replaces zeros by 1
-    (bool, integers) or the dtype's smallest normal number. minigrad tensors have no memory
-    formats: `memory_format` other than None raises NotImplementedError."""
+    (bool, integers) or the dtype's smallest normal number; `memory_format` lays the
+    result out so (`minigrad.channels_last`, ...)."""
     from . import random
     from .tensor import Tensor
 
@@ -603,11 +603,6 @@ def make_tensor(
         raise ValueError(
             "The parameters `noncontiguous` and `memory_format` are mutually exclusive, but "
             f"got noncontiguous={noncontiguous} and memory_format={memory_format}"
-        )
-    if memory_format is not None:
-        raise NotImplementedError(
-            "make_tensor: memory_format is not supported: minigrad tensors have no memory "
-            "formats (they are C-ordered unless noncontiguous=True)"
         )
     if requires_grad and dt.kind in "biu":
         raise ValueError(
@@ -642,6 +637,8 @@ def make_tensor(
     if exclude_zero:
         data[data == 0] = 1 if dt.kind in "biu" else np.finfo(dt).tiny
     result = Tensor._make(data, False)
+    if memory_format is not None:
+        result = result.contiguous(memory_format=memory_format)
     if dt.kind in "fc":
         result.requires_grad = bool(requires_grad)
     return result

@@ -373,8 +373,10 @@ def test_make_tensor_unsupported_arguments():
         mt.make_tensor(3, device="cpu")  # dtype is required, as in PyTorch
     with pytest.raises(ValueError, match="mutually exclusive"):
         mt.make_tensor(3, 3, dtype=mg.float32, device="cpu", noncontiguous=True, memory_format=1)
-    with pytest.raises(NotImplementedError, match="memory_format"):
+    with pytest.raises(TypeError, match="memory_format"):
         mt.make_tensor(3, dtype=mg.float32, device="cpu", memory_format=1)
+    cl = mt.make_tensor(2, 3, 4, 5, dtype=mg.float32, device="cpu", memory_format=mg.channels_last)
+    assert cl.is_contiguous(memory_format=mg.channels_last) and cl.stride() == (60, 1, 15, 3)
 
 
 def test_make_tensor_is_seeded_by_manual_seed():

@@ -520,10 +520,17 @@ class Module:
 
         return self._apply(empty, recurse=recurse)
 
-    def to(self, device: Any = None, dtype: Any = None, non_blocking: bool = False) -> Module:
+    def to(
+        self,
+        device: Any = None,
+        dtype: Any = None,
+        non_blocking: bool = False,
+        memory_format: Any = None,
+    ) -> Module:
         """Move parameters and buffers in place (the objects stay the same, so an optimizer
         made before the move keeps working). `non_blocking` is accepted; copies are
-        synchronous."""
+        synchronous. `memory_format=channels_last` lays out the 4-d ones (conv weights) so,
+        as PyTorch's."""
         if isinstance(dtype, bool):  # m.to(tensor, True), m.to(dtype, True): non_blocking
             dtype = None
         if isinstance(device, Tensor):  # m.to(tensor): its device and dtype
@@ -536,6 +543,11 @@ class Module:
         if device is not None:
             dev = normalize_device(device)
             self._apply(lambda a: to_device(a, dev))
+        order = getattr(memory_format, "order", None)
+        if order is not None:
+            from ..tensor import _in_format
+
+            self._apply(lambda a: _in_format(a, order) if a.ndim == len(order) else a)
         return self
 
     def cpu(self) -> Module:
