@@ -88,3 +88,48 @@ def test_1d_pools_refuse_a_list_with_a_type_error(op):
     for lib in (torch, mg):
         with pytest.raises(TypeError, match="must be Tensor, not list"):
             getattr(lib.nn.functional, op)([1.0, 2.0], 2)
+
+
+DTYPE_REFUSALS = {
+    "prelu(int)": lambda T: T.nn.functional.prelu(T.tensor([-2, 3]), T.tensor([0.25])),
+    "PReLU(int)": lambda T: T.nn.PReLU()(T.tensor([-2, 3])),
+    "prelu(f64, f32 w)": lambda T: T.nn.functional.prelu(
+        T.tensor([-2.0, 3.0], dtype=T.float64), T.tensor([0.25])
+    ),
+    "dropout(int)": lambda T: T.nn.functional.dropout(T.tensor([1, 2, 3, 4]), 0.5, True),
+    "dropout(bool)": lambda T: T.nn.functional.dropout(T.tensor([True, False]), 0.5, True),
+    "alpha_dropout(int)": lambda T: T.nn.functional.alpha_dropout(T.tensor([1, 2]), 0.5, True),
+    "Dropout2d(int)": lambda T: T.nn.Dropout2d(0.5)(T.ones(1, 4, 1, 1, dtype=T.int64)),
+    "std_mean(int)": lambda T: T.std_mean(T.tensor([1, 2, 4])),
+    "var_mean(bool)": lambda T: T.var_mean(T.tensor([True, False, True])),
+}
+
+
+@pytest.mark.parametrize("case", DTYPE_REFUSALS)
+def test_integer_inputs_refused_where_pytorch_refuses(case):
+    """These silently truncated or promoted (prelu of [-2, 3] gave [0, 3] int64)."""
+    with pytest.raises(RuntimeError):
+        DTYPE_REFUSALS[case](torch)
+    with pytest.raises(RuntimeError):
+        DTYPE_REFUSALS[case](mg)
+
+
+def test_integer_dropout_in_eval_is_the_identity():
+    x = mg.tensor([1, 2, 3])
+    assert mg.nn.functional.dropout(x, 0.5, training=False) is x
+
+
+def test_cholesky_of_a_float32_matrix_singular_within_rounding_is_refused():
+    """LAPACK refuses [[1e-3, 1e-3], [1e-3, 1e-3]] in float32; the element-wise fallback
+    that finds the failing minor rounded its last pivot to +1.2e-10 and returned a factor."""
+    a = np.full((2, 2), 1e-3, dtype=np.float32)
+    for lib in (torch, mg):
+        with pytest.raises(RuntimeError, match="not positive-definite"):
+            lib.linalg.cholesky(lib.tensor(a))
+        L, info = lib.linalg.cholesky_ex(lib.tensor(a[None].repeat(2, 0)))
+        assert info.tolist() == [2, 2]
+    assert L[0, 1, 1].item() == 0.0  # minigrad zeros the failed columns (documented)
+    good = np.array([[2.0, 1.0], [1.0, 2.0]], dtype=np.float32)
+    np.testing.assert_allclose(
+        mg.linalg.cholesky(mg.tensor(good)).numpy(), np.linalg.cholesky(good), rtol=1e-6
+    )

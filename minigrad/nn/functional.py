@@ -265,8 +265,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         weight = weight.reshape((n,) + (1,) * (x.ndim - 2))
     elif x.ndim == 0:
         weight = weight.reshape(())
-    if weight.dtype != x.dtype:
-        weight = weight.to(x.dtype)
+    if weight.dtype != x.dtype:  # PyTorch promotes neither (an int x would truncate)
+        raise RuntimeError(
+            f"prelu: Type promoting not supported. Got {torch_name(x.dtype)} and "
+            f"{torch_name(weight.dtype)}"
+        )
     return PReLU()(x, weight)
 
 
@@ -656,6 +659,11 @@ def _dropout(x: Tensor, p: float, training: bool, mask_shape: tuple, name: str) 
         raise ValueError(f"{name}: probability must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
+    if x.dtype.kind not in "fc":  # the scaled mask is float: PyTorch's in-place multiply refuses
+        raise RuntimeError(
+            f"{name}: result type Float can't be cast to the desired output type "
+            f"{torch_name(x.dtype)}"
+        )
     xp = get_array_module(x._data)
     if p == 1.0:
         return ops.scale(x, xp.zeros((), dtype=x.dtype))
@@ -2333,6 +2341,11 @@ def _alpha_dropout(x: Tensor, p: float, training: bool, mask_shape: tuple) -> Te
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return x
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"alpha_dropout: result type Float can't be cast to the desired output type "
+            f"{torch_name(x.dtype)}"
+        )
     xp = get_array_module(x._data)
     if p == 1.0:
         return ops.scale(x, xp.zeros((), dtype=x.dtype))

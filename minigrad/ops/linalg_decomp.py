@@ -101,6 +101,25 @@ def cholesky_info(a: Any) -> tuple[Any, Any]:
     return L, info
 
 
+def _lapack_verdict(a: Any, L: Any, info: Any) -> tuple[Any, Any]:
+    """LAPACK refused a matrix that `cholesky_info`'s arithmetic, rounding otherwise, found
+    positive-definite (a pivot within a rounding of 0): LAPACK decides. Per matrix, the
+    order of the first leading minor potrf refuses; L's columns from there on zeroed."""
+    xp = get_array_module(a)
+    n = a.shape[-1]
+    info = info.copy()
+    L = L.copy()
+    for idx in np.ndindex(*a.shape[:-2]):
+        for k in range(1, n + 1):
+            try:
+                xp.linalg.cholesky(a[idx][:k, :k])
+            except np.linalg.LinAlgError:
+                info[idx] = k
+                L[idx][:, k - 1 :] = 0
+                break
+    return L, info
+
+
 # ---------------------------------------------------------------------- inverse
 class Inv(Function):
     """A^-1 of (..., n, n); d(A^-1) = -A^-1 dA A^-1, so gA = -A^-T gy A^-T. Without
@@ -305,6 +324,8 @@ class Cholesky(Function):
             L = None
         if L is None or bool(xp.isnan(L).any()):  # LAPACK's potrf also stops at a NaN
             L, self.info = cholesky_info(a)
+            if L is not None and not bool((self.info != 0).any()) and not xp.isnan(a).any():
+                L, self.info = _lapack_verdict(a, L, self.info)
             if not self.check:
                 return L
             if not bool((self.info != 0).any()):

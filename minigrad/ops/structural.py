@@ -574,7 +574,13 @@ def _spread_and_mean(
     from .elementwise import to_float
 
     dim, c = _correction(dim, unbiased, correction)
-    x = to_float(_tensor(x, op))
+    x = _tensor(x, op)
+    if x.dtype.kind not in "fc":  # as `std`/`var` and PyTorch: no silent promotion
+        raise RuntimeError(
+            f"{op}(): could not infer the output dtype: the input must be a floating point "
+            f"tensor, got {x.dtype} (cast it first, e.g. x.float())"
+        )
+    x = to_float(x)
     if not _wide(x):
         return spread(x, dim, c, keepdim), mean(x, dim, keepdim)
     wide = cast(x, np.float64)
