@@ -133,3 +133,16 @@ def test_cholesky_of_a_float32_matrix_singular_within_rounding_is_refused():
     np.testing.assert_allclose(
         mg.linalg.cholesky(mg.tensor(good)).numpy(), np.linalg.cholesky(good), rtol=1e-6
     )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.nn.functional.leaky_relu(T.arange(4)),
+        lambda T: T.nn.functional.adaptive_avg_pool2d(T.arange(16).reshape(1, 1, 4, 4), 2),
+    ],
+)
+def test_integer_kernels_missing_as_in_pytorch(call):
+    for T in (torch, mg):
+        with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+            call(T)

@@ -586,7 +586,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     if x.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d: expects a 3-D or 4-D input, got shape {x.shape}")
     if x.dtype.kind != "f":
-        raise RuntimeError(f"adaptive_avg_pool2d: expects a float tensor, got {x.dtype}")
+        raise NotImplementedError(
+            f"\"adaptive_avg_pool2d\" not implemented for '{torch_name(x.dtype)}'"
+        )
     size = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
     if len(size) != 2:
         raise ShapeError(f"adaptive_avg_pool2d: output_size must be 2 ints, got {output_size}")

@@ -305,7 +305,7 @@ def relu(input: Tensor) -> Tensor:
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"leaky_relu: expected a floating-point input, got {x.dtype}")
+        raise NotImplementedError(f"\"leaky_relu_cpu\" not implemented for '{torch_name(x.dtype)}'")
     return LeakyReLU(negative_slope)(x)
 
 
