@@ -5,6 +5,7 @@ x = mg.randn(3, requires_grad=True)
 (x * x).sum().backward()
 """
 
+import math
 import sys
 
 from . import _openblas  # first of all, before NumPy is imported: see _openblas.py
@@ -586,6 +587,16 @@ sys.modules[f"{__name__}.autograd.functional"] = autograd_functional
 vmap = func.vmap  # torch.vmap
 
 concat = concatenate = cat  # torch's other names of cat
+nan, inf, pi, e, newaxis = math.nan, math.inf, math.pi, math.e, None  # torch's constants
+cfloat = complex64 = np.complex64
+cdouble = complex128 = np.complex128
+
+
+def rsub(input: Tensor, other, *, alpha=1) -> Tensor:  # noqa: A002
+    """other - alpha * input, as PyTorch's `rsub`."""
+    return sub(other, input, alpha=alpha)
+
+
 norm = Tensor.norm  # torch.norm refuses integer input, as Tensor.norm (ops.norm casts)
 
 # PyTorch's `out=` keyword on the top-level functions (`mg.add(a, b, out=c)`), see

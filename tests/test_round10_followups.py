@@ -146,3 +146,30 @@ def test_integer_kernels_missing_as_in_pytorch(call):
     for T in (torch, mg):
         with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
             call(T)
+
+
+def test_constants_dtype_aliases_and_rsub_as_pytorch():
+    for name in ("nan", "inf", "pi", "e"):
+        a, b = getattr(mg, name), getattr(torch, name)
+        assert (a == b) or (a != a and b != b)
+    assert mg.newaxis is None and mg.cfloat is mg.complex64 and mg.cdouble is mg.complex128
+    for args, kw in [((mg.tensor([1.0, 2.0]), 3), {"alpha": 2}), ((mg.tensor([1, 2]), 5), {})]:
+        targs = tuple(torch.tensor(a.tolist()) if isinstance(a, mg.Tensor) else a for a in args)
+        got, want = mg.rsub(*args, **kw), torch.rsub(*targs, **kw)
+        assert got.tolist() == want.tolist() and str(got.dtype) == str(want.dtype).split(".")[1]
+
+
+def test_embedding_bag_from_pretrained_as_pytorch():
+    w = np.arange(12, dtype=np.float32).reshape(4, 3)
+    outs = []
+    for T in (torch, mg):
+        weights = T.tensor(w)
+        bag = T.nn.EmbeddingBag.from_pretrained(weights, mode="sum")
+        assert not bag.weight.requires_grad
+        free = T.nn.EmbeddingBag.from_pretrained(weights, freeze=False, padding_idx=1)
+        assert free.weight.requires_grad and free.mode == "mean" and free.padding_idx == 1
+        outs.append(bag(T.tensor([0, 2, 1, 3]), T.tensor([0, 2])).tolist())
+        with T.no_grad():
+            weights[0, 0] = 100.0  # the weight is the given tensor's memory, not a copy
+        assert bag.weight[0, 0].item() == 100.0
+    assert outs[0] == outs[1]

@@ -267,6 +267,42 @@ class EmbeddingBag(Module):
         else:
             self.weight = Parameter(_weight.detach())
 
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+    ) -> EmbeddingBag:
+        """An EmbeddingBag whose weight is `embeddings` (2-D, shared, not copied, as
+        PyTorch's); frozen (no gradient) unless `freeze=False`."""
+        if embeddings.ndim != 2:
+            raise ValueError(
+                "EmbeddingBag.from_pretrained: embeddings must be 2-D, got shape "
+                f"{embeddings.shape}"
+            )
+        rows, cols = embeddings.shape
+        bag = cls(
+            rows,
+            cols,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            mode,
+            sparse,
+            embeddings,
+            include_last_offset,
+            padding_idx,
+        )
+        bag.weight.requires_grad = not freeze
+        return bag
+
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
