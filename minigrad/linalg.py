@@ -37,7 +37,7 @@ from .ops.reduce import norm as _norm
 from .ops.shape import reshape, squeeze, unsqueeze
 from .ops.structural import diagonal as _diagonal
 from .ops.structural import movedim
-from .tensor import Tensor, _type_name
+from .tensor import Tensor, _float_or_complex
 
 # the result types, by the names minigrad.linalg has given them
 InvEx = return_types.linalg_inv_ex
@@ -338,14 +338,6 @@ def vector_norm(
     if dtype is not None:
         x = x.to(dtype)
     return _norm(x, ord, dim, keepdim)
-
-
-def _float_or_complex(x: Tensor, op: str) -> None:
-    """PyTorch's refusal of an integer or bool input to a norm (it does not cast)."""
-    if x.dtype.kind not in "fc":
-        raise RuntimeError(
-            f"{op}: Expected a floating point or complex tensor as input. Got {_type_name(x.dtype)}"
-        )
 
 
 def matrix_norm(

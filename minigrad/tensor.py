@@ -1648,11 +1648,7 @@ class Tensor:
     def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
         """The p-norm over `dim`, as PyTorch's `Tensor.norm`/`torch.norm`: integer and
         bool tensors are refused (cast them to float)."""
-        if self.dtype.kind not in "fc":
-            raise RuntimeError(
-                "linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                f"Got {_type_name(self.dtype)}"
-            )
+        _float_or_complex(self, "linalg.vector_norm")
         return _ops().norm(self, p, dim, keepdim)
 
     def reshape(self, *shape: Any) -> Tensor:
@@ -3186,6 +3182,14 @@ def _ops():
 
         _OPS = ops
     return _OPS
+
+
+def _float_or_complex(x: Tensor, op: str) -> None:
+    """PyTorch's refusal of an integer or bool input to a norm (it does not cast)."""
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"{op}: Expected a floating point or complex tensor as input. Got {_type_name(x.dtype)}"
+        )
 
 
 def _float_statistic(op: str, x: Tensor) -> None:

@@ -19,7 +19,7 @@ import numbers
 import weakref
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -288,15 +288,9 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            _check_k(nparams_toprune, "topk")
-            chosen = randperm(tensor_size, device=t.device)[:nparams_toprune]
-            mask.view(-1)[chosen] = 0
-        return mask
+        return _unstructured_mask(
+            self.amount, t, default_mask, lambda k: randperm(t.nelement(), device=t.device)[:k]
+        )
 
     @classmethod
     def apply(  # type: ignore[override]
@@ -316,16 +310,11 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            _check_k(nparams_toprune, "topk")
+        def smallest(k: int) -> Tensor:
             scores = np.abs(as_numpy(t._data)).reshape(-1)
-            chosen = _topk_positions(scores, nparams_toprune, largest=False)
-            mask.view(-1)[_index(chosen, t.device)] = 0
-        return mask
+            return _index(_topk_positions(scores, k, largest=False), t.device)
+
+        return _unstructured_mask(self.amount, t, default_mask, smallest)
 
     @classmethod
     def apply(  # type: ignore[override]
@@ -559,6 +548,21 @@ def is_pruned(module: Module) -> bool:
 
 
 # ---------------------------------------------------------------------- checks and helpers
+def _unstructured_mask(
+    amount: Any, t: Tensor, default_mask: Tensor, choose: Callable[[int], Any]
+) -> Tensor:
+    """default_mask with `choose(k)`'s flat positions zeroed, k the entries `amount` asks
+    for (the validation and order of PyTorch's unstructured methods)."""
+    tensor_size = t.nelement()
+    nparams_toprune = _compute_nparams_toprune(amount, tensor_size)
+    _validate_pruning_amount(nparams_toprune, tensor_size)
+    mask = default_mask.clone()
+    if nparams_toprune != 0:
+        _check_k(nparams_toprune, "topk")
+        mask.view(-1)[choose(nparams_toprune)] = 0
+    return mask
+
+
 def _validate_pruning_amount_init(amount: Any) -> None:
     """A count (int >= 0) or a fraction (float in [0, 1]); PyTorch's TypeError/ValueError."""
     if not isinstance(amount, numbers.Real):
