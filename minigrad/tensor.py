@@ -30,7 +30,7 @@ from .backend import (
     normalize_device,
     to_device,
 )
-from .errors import IntegerDivisionByZero, ShapeError, ValueRangeError
+from .errors import IntegerDivisionByZero, ShapeError
 
 float16 = np.float16
 float32 = np.float32
@@ -1062,8 +1062,7 @@ class Tensor:
         return self
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-        if min is None and max is None:
-            raise ValueRangeError("clamp_: At least one of 'min' or 'max' must not be None")
+        _ops().elementwise.check_bounds("clamp_", min, max)
         if self.dtype.kind in "biu" and any(
             isinstance(b, float) or (isinstance(b, Tensor) and b.dtype.kind == "f")
             for b in (min, max)

@@ -661,11 +661,7 @@ def _dropout(x: Tensor, p: float, training: bool, mask_shape: tuple, name: str) 
         raise ValueError(f"{name}: probability must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
-    if x.dtype.kind not in "fc":  # the scaled mask is float: PyTorch's in-place multiply refuses
-        raise RuntimeError(
-            f"{name}: result type Float can't be cast to the desired output type "
-            f"{torch_name(x.dtype)}"
-        )
+    _float_into(x, name)  # the scaled mask is float: PyTorch's in-place multiply refuses
     xp = get_array_module(x._data)
     if p == 1.0:
         return ops.scale(x, xp.zeros((), dtype=x.dtype))
@@ -774,11 +770,17 @@ def _written_into_input(x: Tensor, target: Any, name: str) -> None:
     if x.dtype.kind in "fc":
         return
     dt = result_dtype(x, _as_tensor(target, x))
-    dt = dt if dt.kind in "fc" else np.dtype(np.float32)
-    raise RuntimeError(
-        f"{name}: result type {torch_name(dt)} can't be cast to the desired output type "
-        f"{torch_name(x.dtype)}"
-    )
+    _float_into(x, name, dt if dt.kind in "fc" else np.dtype(np.float32))
+
+
+def _float_into(x: Tensor, name: str, result: Any = np.float32) -> None:
+    """PyTorch's refusal to write `name`'s floating result (of dtype `result`) into an
+    integer or bool tensor like x."""
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"{name}: result type {torch_name(result)} can't be cast to the desired output "
+            f"type {torch_name(x.dtype)}"
+        )
 
 
 def _no_bool_sub(a: Tensor, b: Tensor, name: str) -> None:
@@ -2343,11 +2345,7 @@ def _alpha_dropout(x: Tensor, p: float, training: bool, mask_shape: tuple) -> Te
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return x
-    if x.dtype.kind not in "fc":
-        raise RuntimeError(
-            f"alpha_dropout: result type Float can't be cast to the desired output type "
-            f"{torch_name(x.dtype)}"
-        )
+    _float_into(x, "alpha_dropout")
     xp = get_array_module(x._data)
     if p == 1.0:
         return ops.scale(x, xp.zeros((), dtype=x.dtype))

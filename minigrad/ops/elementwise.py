@@ -603,10 +603,15 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - Tensor.__abs__ and mg.abs, as in P
     return Abs()(x)
 
 
+def check_bounds(op: str, min: Any, max: Any) -> None:  # noqa: A002
+    """PyTorch's refusal of a clamp with neither bound."""
+    if min is None and max is None:
+        raise ValueRangeError(f"{op}: At least one of 'min' or 'max' must not be None")
+
+
 def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Clamp to [min, max]. Tensor bounds broadcast and get gradients, as in PyTorch."""
-    if min is None and max is None:
-        raise ValueRangeError("clamp: At least one of 'min' or 'max' must not be None")
+    check_bounds("clamp", min, max)
     bounds = [b for b in (min, max) if b is not None]
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         dt = result_dtype(x, *bounds)
