@@ -3198,7 +3198,7 @@ def _float_statistic(op: str, x: Tensor) -> None:
     if kind in "biu":
         raise RuntimeError(
             f"{op}(): could not infer the output dtype: the input must be a floating point "
-            f"tensor, got {x.dtype} (cast it first, e.g. x.float().{op}())"
+            f"tensor, got {x.dtype} (cast it first, e.g. {op}(x.float()))"
         )
     if kind == "c" and op != "mean":
         raise NotImplementedError(f"{op}(): complex tensors are not supported")

@@ -173,3 +173,11 @@ def test_embedding_bag_from_pretrained_as_pytorch():
             weights[0, 0] = 100.0  # the weight is the given tensor's memory, not a copy
         assert bag.weight[0, 0].item() == 100.0
     assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("op", ["std_mean", "var_mean"])
+def test_complex_spread_and_mean_refused_as_std_and_var(op):
+    """std_mean/var_mean of a complex tensor gave a complex 'std' (PyTorch's is real);
+    like std and var, they refuse complex input."""
+    with pytest.raises(NotImplementedError, match="complex tensors are not supported"):
+        getattr(mg, op)(mg.tensor([1 + 2j, 3 - 1j]))

@@ -18,7 +18,7 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Tensor, _to_array
+from ..tensor import Tensor, _float_statistic, _to_array
 from .elementwise import scale, where
 from .indexing import Flip, _dim, index_select, narrow, scan
 from .linalg import matmul
@@ -575,11 +575,7 @@ def _spread_and_mean(
 
     dim, c = _correction(dim, unbiased, correction)
     x = _tensor(x, op)
-    if x.dtype.kind not in "fc":  # as `std`/`var` and PyTorch: no silent promotion
-        raise RuntimeError(
-            f"{op}(): could not infer the output dtype: the input must be a floating point "
-            f"tensor, got {x.dtype} (cast it first, e.g. x.float())"
-        )
+    _float_statistic(op, x)  # as `std`/`var`: integers refused, complex not supported
     x = to_float(x)
     if not _wide(x):
         return spread(x, dim, c, keepdim), mean(x, dim, keepdim)
