@@ -112,7 +112,6 @@ from .ops import (
     log,
     log1p,
     log_sigmoid,
-    log_softmax,
     logical_and,
     logical_not,
     logical_or,
@@ -143,7 +142,6 @@ from .ops import (
     sign,
     signbit,
     sin,
-    softmax,
     softplus,
     sort,
     split,
@@ -597,6 +595,10 @@ def rsub(input: Tensor, other, *, alpha=1) -> Tensor:  # noqa: A002
     return sub(other, input, alpha=alpha)
 
 
+from .tensor import range_ as range  # noqa: E402, A004  torch.range (end inclusive, deprecated)
+
+softmax = Tensor.softmax  # torch.softmax(input, dim, dtype=None), as the methods
+log_softmax = Tensor.log_softmax
 norm = Tensor.norm  # torch.norm refuses integer input, as Tensor.norm (ops.norm casts)
 
 # PyTorch's `out=` keyword on the top-level functions (`mg.add(a, b, out=c)`), see

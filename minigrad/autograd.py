@@ -329,6 +329,7 @@ class Function:
     op_name = ""  # the name errors use; the lower-cased class name when empty
     _ctx_style = False  # set for subclasses whose forward is a staticmethod
     _materialize = True  # missing output gradients reach backward as zeros (else None)
+    _complex = False  # a complex tensor passed through this node: its backward refuses
     apply = _Apply()
 
     inputs: tuple[Tensor, ...]
@@ -450,6 +451,13 @@ class Function:
     def _call_backward(self, gys: Sequence[Tensor]) -> tuple:
         """Input gradients from `backward`, one per recorded input Tensor."""
         if not self._ctx_style:
+            if self._complex:
+                raise NotImplementedError(
+                    f"{self.op_name or type(self).__name__}: gradients through complex tensors "
+                    "are not supported (minigrad's backward formulas are real ones and would "
+                    "give wrong numbers); keep the real and imaginary parts as separate real "
+                    "tensors, or compute the complex part under minigrad.no_grad()"
+                )
             return _as_tuple(self.backward(*gys))
         name = type(self).__name__
         grad_outputs: list[Tensor | None] = [None] * self._n_outs
@@ -545,6 +553,10 @@ class Function:
         outputs = [make(y, record) for y in ys]
         views = share_version_counters(tensors, outputs)
         if record:
+            for t in (*tensors, *outputs):
+                if t.requires_grad and t._data.dtype.kind == "c":
+                    self._complex = True  # refused if a gradient ever flows through it
+                    break
             if views:
                 self._view_outputs = views  # which outputs are views (detach_ refuses them)
             self._record_inputs(tensors)
@@ -1185,7 +1197,7 @@ def _run_hooks(t: Tensor, g: Tensor, create_graph: bool) -> Tensor:
         g = out
     if t._retains_grad:
         kept = g if create_graph else type(g)._make(_copy(g._data), False)
-        t.grad = kept if t.grad is None else t.grad + kept
+        t.grad = kept if t._grad is None else t._grad + kept
     return g
 
 
@@ -1404,7 +1416,7 @@ def backward(
 
                 g = clone(g)
             seen.add(id(g._data))
-        old = leaf.grad
+        old = leaf._grad  # not .grad: a non-leaf in `inputs=` would warn
         if old is None:
             leaf.grad = g
         elif create_graph or not _add_into(old, g):

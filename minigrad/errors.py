@@ -6,6 +6,10 @@ written for PyTorch) and `except ValueError` (code written for minigrad) catch t
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 
 class ShapeError(RuntimeError, ValueError):
     """Operand shapes that do not fit (PyTorch's "mat1 and mat2 shapes cannot be
@@ -36,3 +40,15 @@ __all__ = [
     "ShapeError",
     "ValueRangeError",
 ]
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
+    """`warnings.warn` pointing at the first caller outside minigrad, so that the warning
+    names the user's line however deep inside minigrad it was raised."""
+    frame, level = sys._getframe(1), 2  # level 2: warn_user's caller
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

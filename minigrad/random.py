@@ -232,16 +232,41 @@ def _generator(device: str, gen: Any) -> Any:
     return _gpu
 
 
+def _draw(op: str, draw: Callable, shape: tuple[int, ...], dtype: Any, scale: float) -> Array:
+    """`draw(shape, dtype)` in `dtype` (None: the default float32). The generators draw
+    float32 and float64 only: float16 is drawn in float32 and rounded once, complex draws
+    its real and imaginary parts apart (each times `scale`), as PyTorch's do."""
+    dt = np.dtype(DEFAULT_DTYPE if dtype is None else dtype)
+    if dt.kind == "c":
+        part = np.float32 if dt == np.complex64 else np.float64
+        z = draw(shape + (2,), part)
+        if scale != 1.0:
+            z *= part(scale)
+        return z.view(dt).reshape(shape)
+    if dt.kind != "f":
+        raise NotImplementedError(
+            f"{op}: not implemented for {dt.name}: draw a floating-point tensor "
+            f"(e.g. {op}(..., dtype=minigrad.float32)) and convert it"
+        )
+    if dt == np.float16:
+        return draw(shape, np.float32).astype(np.float16)
+    return draw(shape, dt)
+
+
 def randn(
     shape: tuple[int, ...], dtype: Any = DEFAULT_DTYPE, device: str = "cpu", gen: Any = None
 ) -> Array:
-    return generator(device, gen).standard_normal(shape, dtype=np.dtype(dtype))
+    """Standard normal draws; a complex one has variance 1 (each part 1/2), as PyTorch's."""
+    g = generator(device, gen)
+    return _draw("randn", lambda s, d: g.standard_normal(s, dtype=d), shape, dtype, 0.5**0.5)
 
 
 def rand(
     shape: tuple[int, ...], dtype: Any = DEFAULT_DTYPE, device: str = "cpu", gen: Any = None
 ) -> Array:
-    return generator(device, gen).random(shape, dtype=np.dtype(dtype))
+    """Uniform draws on [0, 1); a complex one on [0, 1) in each part, as PyTorch's."""
+    g = generator(device, gen)
+    return _draw("rand", lambda s, d: g.random(s, dtype=d), shape, dtype, 1.0)
 
 
 def uniform(
@@ -252,7 +277,10 @@ def uniform(
     device: str = "cpu",
     gen: Any = None,
 ) -> Array:
-    return (rand(shape, dtype, device, gen) * (high - low) + low).astype(dtype, copy=False)
+    # complex: each part on [low, high), as PyTorch's
+    u = rand(shape, dtype, device, gen)
+    shift = low * (1 + 1j) if u.dtype.kind == "c" else low
+    return (u * (high - low) + shift).astype(u.dtype, copy=False)
 
 
 def randint(

@@ -30,7 +30,7 @@ from .backend import (
     normalize_device,
     to_device,
 )
-from .errors import IntegerDivisionByZero, ShapeError
+from .errors import IntegerDivisionByZero, ShapeError, warn_user
 
 float16 = np.float16
 float32 = np.float32
@@ -389,7 +389,17 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """The gradient backward accumulated here (leaves, and tensors that retain grad)."""
+        """The gradient backward accumulated here (leaves, and tensors that retain grad).
+
+        Reading it on a non-leaf that does not retain grad warns, as PyTorch: backward never
+        fills it, so the None read there is almost always a mistaken tensor."""
+        if self._grad is None and self.creator is not None and not self._retains_grad:
+            warn_user(
+                f"The .grad attribute of a non-leaf tensor (shape {self.shape}, "
+                f"grad_fn={type(self.creator).__name__}) is being accessed; backward does not "
+                "populate it. Call .retain_grad() on it before backward if you want its "
+                "gradient, or read .grad on the leaf tensor you meant."
+            )
         return self._grad
 
     @grad.setter
@@ -468,6 +478,16 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
+        """The dims reversed; on other than 2 dims it warns, as PyTorch (`x.mT` transposes
+        the last two, `x.permute(...)` reverses them without a warning)."""
+        if self.ndim != 2:
+            warn_user(
+                "Tensor.T is deprecated on 0-D tensors; it is the identity there"
+                if self.ndim == 0
+                else f"x.T on a tensor of {self.ndim} dimensions (other than 2) to reverse its "
+                "shape is deprecated, as in PyTorch: use x.mT to transpose batches of matrices "
+                "or x.permute(*range(x.ndim - 1, -1, -1)) to reverse the dimensions"
+            )
         return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim: int | None = None) -> Any:
@@ -1032,6 +1052,49 @@ class Tensor:
                 raise RuntimeError(f"{what}: bitwise ops take bool or integer tensors, got {dtype}")
         return self._ufunc_(what, name, other)
 
+    def resize_(self, *sizes: Any, memory_format: Any = None) -> Tensor:
+        """Change the shape in place, as PyTorch's: the same shape leaves the tensor as it
+        is; otherwise its values are read in order (C order) into the new shape: a smaller
+        one keeps the first values (a view of the same memory), a larger one keeps them
+        all and fills the rest with zeros (PyTorch leaves them uninitialised). A larger
+        shape takes new memory: other views of the old tensor keep the old memory. A
+        non-contiguous tensor resized to another shape raises (PyTorch reads its storage
+        order, which minigrad does not keep)."""
+        if memory_format not in (None, contiguous_format, preserve_format):
+            raise NotImplementedError(f"resize_: memory_format={memory_format} is not supported")
+        shape = _shape_args(sizes)
+        if not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in shape):
+            raise TypeError(f"resize_: sizes must be ints, got {sizes!r}")
+        if any(n < 0 for n in shape):
+            raise RuntimeError(f"resize_: sizes must be non-negative, got {tuple(shape)}")
+        if self.requires_grad:
+            raise RuntimeError(
+                f"resize_: cannot resize a tensor that requires grad (shape {self.shape})"
+            )
+        shape = tuple(int(n) for n in shape)
+        if shape == self.shape:
+            return self
+        old = self._data
+        if not old.flags.c_contiguous:
+            raise NotImplementedError(
+                f"resize_: a non-contiguous tensor (shape {self.shape}, strides "
+                f"{self.stride()}) resized to {shape}; call .contiguous() first"
+            )
+        n = math.prod(shape)
+        xp = get_array_module(old)
+        if n <= old.size:
+            self._data = old.reshape(-1)[:n].reshape(shape)
+        else:
+            new = xp.zeros(n, dtype=old.dtype)
+            new[: old.size] = old.reshape(-1)
+            self._data = new.reshape(shape)
+        self._version += 1
+        return self
+
+    def resize_as_(self, other: Tensor, memory_format: Any = None) -> Tensor:
+        """resize_ to `other`'s shape."""
+        return self.resize_(other.shape, memory_format=memory_format)
+
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
@@ -1084,20 +1147,28 @@ class Tensor:
         """Fill with N(mean, std^2) from `minigrad.random` (so `manual_seed` governs it),
         or from `generator`."""
         self._inplace("normal_")
-        self._check_float("normal_")
+        self._check_drawable("normal_")
         x = random.randn(self.shape, _draw_dtype(self.dtype), self.device, generator)
-        self._data[...] = x * std + mean
+        # complex: each part N(mean, std^2 / 2), as PyTorch's
+        self._data[...] = x * std + (mean * (1 + 1j) if x.dtype.kind == "c" else mean)
         self._version += 1
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with U(a, b) from `minigrad.random`, or from `generator`."""
         self._inplace("uniform_")
-        self._check_float("uniform_")
+        self._check_drawable("uniform_")
         dt = _draw_dtype(self.dtype)
         self._data[...] = random.uniform(a, b, self.shape, dt, self.device, generator)
         self._version += 1
         return self
+
+    def _check_drawable(self, what: str) -> None:
+        if self.dtype.kind not in "fc":
+            raise NotImplementedError(
+                f"{what}: not implemented for {self.dtype} tensors; fill a floating-point "
+                "tensor and convert it"
+            )
 
     def __setitem__(self, index: Any, value: Any) -> None:
         from .ops.shape import TwoStep, normalize_index
@@ -1356,7 +1427,7 @@ class Tensor:
         """Transpose of a tensor with at most 2 dims, as PyTorch's `t()`."""
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.ndim}")
-        return self.T
+        return self.permute(*reversed(range(self.ndim)))
 
     def exp(self) -> Tensor:
         return _ops().exp(self)
@@ -1558,11 +1629,13 @@ class Tensor:
     def hardshrink(self, lambd: float = 0.5) -> Tensor:
         return _ops().hardshrink(self, lambd)
 
-    def softmax(self, dim: int = -1) -> Tensor:
-        return _ops().softmax(self, dim)
+    def softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
+        """softmax along `dim`; `dtype` casts the input first, as PyTorch's."""
+        return _ops().softmax(self if dtype is None else self.to(dtype=dtype), dim)
 
-    def log_softmax(self, dim: int = -1) -> Tensor:
-        return _ops().log_softmax(self, dim)
+    def log_softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
+        """log_softmax along `dim`; `dtype` casts the input first, as PyTorch's."""
+        return _ops().log_softmax(self if dtype is None else self.to(dtype=dtype), dim)
 
     def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _ops().logsumexp(self, dim, keepdim)
@@ -3146,8 +3219,8 @@ class Tensor:
 
 
 def _draw_dtype(dtype: Any) -> Any:
-    # the generators draw float32/float64 only; other dtypes are cast on write
-    return dtype if dtype in (np.float32, np.float64) else np.float32
+    # the generators draw float32/float64 (and complex from them); float16 is cast on write
+    return dtype if dtype in (np.float32, np.float64, np.complex64, np.complex128) else np.float32
 
 
 _OPS: Any = None
@@ -3251,7 +3324,14 @@ def _shape_args(shape: tuple) -> tuple[int, ...]:
 def tensor(
     data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = "cpu"
 ) -> Tensor:
-    """A new leaf tensor holding a copy of `data` (floats become float32 by default)."""
+    """A new leaf tensor holding a copy of `data` (floats become float32 by default).
+
+    Given a tensor it warns, as PyTorch: `t.detach().clone()` is the way to copy one."""
+    if isinstance(data, Tensor):
+        warn_user(
+            "minigrad.tensor(t) on a tensor: use t.detach().clone() (or "
+            "t.detach().clone().requires_grad_(True)) to copy a tensor"
+        )
     arr = _to_array(data, dtype, device)
     if arr is data or (isinstance(data, Tensor) and arr is data._data):
         arr = arr.copy()
@@ -3315,20 +3395,22 @@ def _xp(device: Any):
 def zeros(
     *shape: Any,
     size: Any = None,
-    dtype: Any = DEFAULT_DTYPE,
+    dtype: Any = None,
     device: Any = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
+    dtype = DEFAULT_DTYPE if dtype is None else dtype
     return _new(_xp(device).zeros(_shape(shape, size, "zeros"), dtype=dtype), requires_grad)
 
 
 def ones(
     *shape: Any,
     size: Any = None,
-    dtype: Any = DEFAULT_DTYPE,
+    dtype: Any = None,
     device: Any = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
+    dtype = DEFAULT_DTYPE if dtype is None else dtype
     return _new(_xp(device).ones(_shape(shape, size, "ones"), dtype=dtype), requires_grad)
 
 
@@ -3365,7 +3447,7 @@ def full_like(
 def empty(
     *shape: Any,
     size: Any = None,
-    dtype: Any = DEFAULT_DTYPE,
+    dtype: Any = None,
     device: Any = "cpu",
     requires_grad: bool = False,
     memory_format: Any = contiguous_format,
@@ -3414,7 +3496,7 @@ def randn(
     *shape: Any,
     size: Any = None,
     generator: Any = None,
-    dtype: Any = DEFAULT_DTYPE,
+    dtype: Any = None,
     device: Any = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
@@ -3427,7 +3509,7 @@ def rand(
     *shape: Any,
     size: Any = None,
     generator: Any = None,
-    dtype: Any = DEFAULT_DTYPE,
+    dtype: Any = None,
     device: Any = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
@@ -3482,6 +3564,37 @@ def arange(
     if dtype is None and arr.dtype == np.float64:
         arr = arr.astype(DEFAULT_DTYPE)
     return Tensor(arr, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def range_(
+    start: float,
+    end: float,
+    step: float = 1,
+    dtype: Any = None,
+    device: Any = "cpu",
+    *,
+    requires_grad: bool = False,
+) -> Tensor:
+    """PyTorch's deprecated `torch.range` (exported as `minigrad.range`): `start` to `end`
+    *inclusive*, float32 unless `dtype`, int((end - start) / step + 1) values `start + i *
+    step` computed in float64. It warns, as PyTorch: `arange` stops before `end`."""
+    warn_user(
+        "minigrad.range is deprecated, as torch.range: its end is inclusive, unlike Python's "
+        "range; use minigrad.arange, which gives values in [start, end)"
+    )
+    values = [float(v.item() if isinstance(v, Tensor) else v) for v in (start, end, step)]
+    if not all(math.isfinite(v) for v in values[:2]):
+        raise RuntimeError(f"range: unsupported range {start} -> {end}")
+    if values[2] == 0 or math.isnan(values[2]):
+        raise RuntimeError("range: step must be nonzero")
+    if (values[2] > 0 and values[1] < values[0]) or (values[2] < 0 and values[1] > values[0]):
+        raise RuntimeError(
+            f"range: upper bound {end} and lower bound {start} inconsistent with step sign {step}"
+        )
+    n = int((values[1] - values[0]) / values[2] + 1)
+    arr = values[0] + np.arange(n, dtype=np.float64) * values[2]
+    arr = arr.astype(DEFAULT_DTYPE if dtype is None else dtype)
+    return Tensor(arr, device=device, requires_grad=requires_grad)
 
 
 def linspace(
@@ -3544,7 +3657,7 @@ def randint_like(
 def eye(
     n: int,
     m: int | None = None,
-    dtype: Any = DEFAULT_DTYPE,
+    dtype: Any = None,
     device: Any = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
@@ -3552,6 +3665,7 @@ def eye(
     m = n if m is None else m
     if n < 0 or m < 0:
         raise RuntimeError(f"eye: n and m must be non-negative, got n={n}, m={m}")
+    dtype = DEFAULT_DTYPE if dtype is None else dtype
     return _new(_xp(device).eye(n, m, dtype=dtype), requires_grad)
 
 
@@ -3563,7 +3677,7 @@ def randperm(
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     arr = random.permutation(int(n), normalize_device(device), generator)
-    return _new(arr.astype(dtype, copy=False), False)
+    return _new(arr.astype(np.int64 if dtype is None else dtype, copy=False), False)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

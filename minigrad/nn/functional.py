@@ -338,7 +338,7 @@ def embedding(
     xp = get_array_module(weight._data)
     arr = xp.asarray(input._data if isinstance(input, Tensor) else input)
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be integers, got {arr.dtype}")
+        raise DtypeError(f"embedding: indices must be integers, got {arr.dtype}")
     if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= n):
         bad = int(arr.min()) if int(arr.min()) < 0 else int(arr.max())
         raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings")

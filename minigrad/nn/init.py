@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import random
 from ..backend import as_numpy, device_of, get_array_module
+from ..errors import warn_user
 from ..tensor import Tensor
 
 __all__ = [
@@ -251,3 +252,26 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     values = xp.zeros(a.shape, dtype=a.dtype)
     values[(out, xp.tile(d, groups)) + centre] = 1
     return _write(tensor, values, "dirac_")
+
+
+def _deprecated(fill: Any) -> Any:
+    """PyTorch's old name without the underscore: the same fill, with its FutureWarning."""
+    old = fill.__name__[:-1]
+
+    def deprecated_fill(*args: Any, **kwargs: Any) -> Any:
+        warn_user(f"nn.init.{old} is deprecated in favour of nn.init.{old}_", FutureWarning)
+        return fill(*args, **kwargs)
+
+    deprecated_fill.__name__ = deprecated_fill.__qualname__ = old
+    deprecated_fill.__doc__ = f"Deprecated: `{fill.__name__}` under its old name."
+    return deprecated_fill
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)

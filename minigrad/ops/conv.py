@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from .. import threads
 from ..autograd import Function, is_grad_enabled
 from ..backend import Array, get_array_module
+from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor
 from . import cuda_kernels
 from .reduce import reduce_sum
@@ -324,17 +325,17 @@ def _check_common(
     detail: str,
 ) -> None:
     if x.ndim != 4:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a 4-d input (N, C, H, W) or an unbatched 3-d one (C, H, W); {detail}"
         )
     if weight.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-d weight; {detail}")
+        raise ShapeError(f"{op}: expected a 4-d weight; {detail}")
     if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int; {detail}")
+        raise ValueRangeError(f"{op}: groups must be a positive int; {detail}")
     if in_ch % groups or out_ch % groups:
-        raise ValueError(f"{op}: groups must divide the input and output channels; {detail}")
+        raise ShapeError(f"{op}: groups must divide the input and output channels; {detail}")
     if bias is not None and tuple(bias.shape) != (out_ch,):
-        raise ValueError(f"{op}: bias of shape {bias.shape} should be ({out_ch},); {detail}")
+        raise ShapeError(f"{op}: bias of shape {bias.shape} should be ({out_ch},); {detail}")
 
 
 def same_padding(
@@ -386,7 +387,7 @@ def conv2d(
     out_ch = weight.shape[0] if weight.ndim == 4 else 0
     _check_common(op, x, weight, bias, x.shape[1] if x.ndim == 4 else 0, out_ch, groups, detail)
     if weight.shape[1] * groups != x.shape[1]:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: the input has {x.shape[1]} channels but the weight expects "
             f"{weight.shape[1] * groups} ({weight.shape[1]} per group x {groups} groups); {detail}"
         )
@@ -443,7 +444,7 @@ def conv_transpose2d(
     out_ch = weight.shape[1] * groups if weight.ndim == 4 and isinstance(groups, int) else 0
     _check_common(op, x, weight, bias, x.shape[1] if x.ndim == 4 else 0, out_ch, groups, detail)
     if weight.shape[0] != x.shape[1]:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: the input has {x.shape[1]} channels but the weight expects "
             f"{weight.shape[0]}; {detail}"
         )

@@ -9,7 +9,7 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function
 from ..backend import fp_ignored, get_array_module, to_device
-from ..errors import ShapeError, ValueRangeError
+from ..errors import ShapeError, ValueRangeError, warn_user
 from ..tensor import Tensor
 from .reduce import expand, normalize_dims
 
@@ -132,6 +132,10 @@ def _index_item(i: Any) -> Any:
     if isinstance(i, Tensor):
         i = i._data
         if i.dtype == np.uint8:
+            warn_user(
+                "indexing with a uint8 tensor is deprecated, as in PyTorch: it is read as a "
+                "mask; index with a bool tensor instead (mask.bool())"
+            )
             return i.astype(bool)
     elif isinstance(i, list):
         i = np.asarray(i) if i else np.zeros(0, dtype=np.intp)
