@@ -606,3 +606,9 @@ norm = Tensor.norm  # torch.norm refuses integer input, as Tensor.norm (ops.norm
 from . import _out  # noqa: E402
 
 _out.install(globals())
+
+# NumPy's `axis=`/`keepdims=` for `dim=`/`keepdim=`, as PyTorch's functions and methods
+# take them (minigrad/_aliases.py); after `out=`, so that it wraps the final names.
+from . import _aliases  # noqa: E402
+
+_aliases.install(globals(), Tensor)

@@ -110,6 +110,11 @@ def index_put_(input: Tensor, indices: Any, values: Tensor, accumulate: bool = F
     return _tensor("index_put_", input).index_put_(indices, values, accumulate)
 
 
+def resize_as_(input: Tensor, the_template: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
+    """input.resize_as_(the_template): input takes the template's shape, in place."""
+    return _tensor("resize_as_", input).resize_as_(the_template, memory_format=memory_format)
+
+
 FUNCTIONS: dict[str, Callable[..., Tensor]] = {name: _unary(name) for name in _UNARY}
 FUNCTIONS.update(
     clamp_=clamp_,
@@ -125,4 +130,5 @@ FUNCTIONS.update(
     nan_to_num_=nan_to_num_,
     round_=round_,
     index_put_=index_put_,
+    resize_as_=resize_as_,
 )

@@ -1270,6 +1270,8 @@ def grad(
     allow_unused = bool(allow_unused) or materialize_grads
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("grad: the `inputs` argument cannot be empty (as in PyTorch)")
     if retain_graph is None:
         retain_graph = create_graph
     for i, t in enumerate(inputs):
@@ -1401,6 +1403,11 @@ def backward(
     targets = None
     if inputs is not None:
         targets = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        if not targets:
+            raise RuntimeError(
+                "backward: the `inputs` argument cannot be empty (as in PyTorch; leave it out "
+                "to accumulate into every leaf)"
+            )
         for i, t in enumerate(targets):
             if not t.requires_grad:
                 raise RuntimeError(f"backward: input {i} of shape {t.shape} does not require grad")

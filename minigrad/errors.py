@@ -33,8 +33,15 @@ class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
     """An integer division or remainder by zero (PyTorch's "ZeroDivisionError")."""
 
 
+class Unsupported(NotImplementedError, ValueError, TypeError):
+    """An input or mode PyTorch refuses with NotImplementedError (bilinear on a 3-d input,
+    a random fill of an integer tensor); also the ValueError/TypeError minigrad raised
+    there before."""
+
+
 __all__ = [
     "DtypeError",
+    "Unsupported",
     "IndexOutOfRange",
     "IntegerDivisionByZero",
     "ShapeError",
@@ -49,6 +56,9 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
     """`warnings.warn` pointing at the first caller outside minigrad, so that the warning
     names the user's line however deep inside minigrad it was raised."""
     frame, level = sys._getframe(1), 2  # level 2: warn_user's caller
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(_PACKAGE)
+        or str(frame.f_globals.get("__name__", "")).startswith("minigrad.")
+    ):  # the second: functions minigrad builds at import (minigrad/_out.py)
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)

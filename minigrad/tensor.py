@@ -30,7 +30,7 @@ from .backend import (
     normalize_device,
     to_device,
 )
-from .errors import IntegerDivisionByZero, ShapeError, warn_user
+from .errors import IntegerDivisionByZero, ShapeError, ValueRangeError, warn_user
 
 float16 = np.float16
 float32 = np.float32
@@ -1058,8 +1058,8 @@ class Tensor:
         one keeps the first values (a view of the same memory), a larger one keeps them
         all and fills the rest with zeros (PyTorch leaves them uninitialised). A larger
         shape takes new memory: other views of the old tensor keep the old memory. A
-        non-contiguous tensor resized to another shape raises (PyTorch reads its storage
-        order, which minigrad does not keep)."""
+        non-contiguous tensor resized to another non-empty shape raises (PyTorch reads its
+        storage order, which minigrad does not keep)."""
         if memory_format not in (None, contiguous_format, preserve_format):
             raise NotImplementedError(f"resize_: memory_format={memory_format} is not supported")
         shape = _shape_args(sizes)
@@ -1075,14 +1075,16 @@ class Tensor:
         if shape == self.shape:
             return self
         old = self._data
-        if not old.flags.c_contiguous:
+        n = math.prod(shape)
+        if not old.flags.c_contiguous and n:
             raise NotImplementedError(
                 f"resize_: a non-contiguous tensor (shape {self.shape}, strides "
                 f"{self.stride()}) resized to {shape}; call .contiguous() first"
             )
-        n = math.prod(shape)
         xp = get_array_module(old)
-        if n <= old.size:
+        if n == 0:
+            self._data = xp.empty(shape, dtype=old.dtype)
+        elif n <= old.size:
             self._data = old.reshape(-1)[:n].reshape(shape)
         else:
             new = xp.zeros(n, dtype=old.dtype)
@@ -1099,6 +1101,7 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
+        value = check_fill_scalar("fill_", value, self.dtype)
         everywhere = get_array_module(self._data).ones(self.shape, dtype=bool)
         done = self._record_with("fill_", lambda b: _ops().where(everywhere, value, b), value)
         if done is not None:
@@ -2588,10 +2591,12 @@ class Tensor:
             out = fn(self.detach())
         return self._write_(what, out, *[o for o in operands if isinstance(o, Tensor)])
 
-    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    def addmm(self, *args: Any, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        mat1, mat2, beta, alpha = _legacy_scalars_first("addmm", args, beta, alpha)
         return _ops().addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
-    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    def addmm_(self, *args: Any, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        mat1, mat2, beta, alpha = _legacy_scalars_first("addmm_", args, beta, alpha)
         fn = lambda b: _ops().addmm(b, mat1, mat2, beta=beta, alpha=alpha)  # noqa: E731
         return self._op_("addmm_", fn, mat1, mat2)
 
@@ -3218,6 +3223,54 @@ class Tensor:
         return self
 
 
+def _legacy_scalars_first(op: str, args: tuple, beta: Any, alpha: Any) -> tuple:
+    """(mat1, mat2, beta, alpha) from `op(mat1, mat2)` or PyTorch's deprecated forms with the
+    scalars first, `op(beta, alpha, mat1, mat2)` and `op(beta, mat1, mat2)` (older code,
+    such as the usual center-loss implementation, writes `addmm_(1, -2, x, c.t())`)."""
+    scalars = [a for a in args[:2] if isinstance(a, int | float | np.number)]
+    if len(args) == 2 + len(scalars) and len(scalars) in (1, 2):
+        warn_user(
+            f"this overload of {op} is deprecated, as in PyTorch: {op}(beta, alpha, mat1, "
+            f"mat2); use {op}(mat1, mat2, beta=beta, alpha=alpha)"
+        )
+        beta, alpha = (scalars + [alpha])[:2]
+        args = args[len(scalars) :]
+    if len(args) != 2:
+        raise TypeError(f"{op}() takes mat1 and mat2 (and keyword beta, alpha), got {args!r}")
+    return args[0], args[1], beta, alpha
+
+
+def check_fill_scalar(op: str, value: Any, dtype: Any) -> Any:
+    """`value` as a fill of `dtype` may take it, refusing a Python number the dtype cannot
+    hold, as PyTorch's fills do ("value cannot be converted to type ... without overflow"):
+    a non-finite or out-of-range value for an integer dtype, a finite value beyond a float
+    dtype's largest (-9e15 in float16 would become -inf). Unsigned dtypes take negative
+    ints down to -max, which wrap (-1 fills uint8 with 255); inf and NaN fill float tensors;
+    bool takes anything. A tensor value is returned as it is (cast, as PyTorch's)."""
+    if isinstance(value, Tensor) or isinstance(value, bool | np.bool_):
+        return value
+    dt = np.dtype(dtype)
+    if dt.kind == "b" or not isinstance(value, int | float | complex | np.number):
+        return value
+    is_complex = isinstance(value, complex | np.complexfloating)
+    for v in (value.real, value.imag) if is_complex else (value,):
+        if dt.kind in "iu":
+            info = np.iinfo(dt)
+            wraps = dt.kind == "u" and isinstance(v, int | np.integer)
+            low = -int(info.max) if wraps else int(info.min)
+            bad = not math.isfinite(v) or not low <= v <= int(info.max)
+        else:
+            limit = float(np.finfo(dt.type(0).real.dtype).max)
+            bad = math.isfinite(v) and abs(v) > limit
+        if bad:
+            raise ValueRangeError(
+                f"{op}: value {value!r} cannot be converted to {dt.name} without overflow"
+            )
+    if dt.kind == "u" and not is_complex and value < 0:
+        return int(value) % (int(np.iinfo(dt).max) + 1)  # two's complement, as PyTorch
+    return value
+
+
 def _draw_dtype(dtype: Any) -> Any:
     # the generators draw float32/float64 (and complex from them); float16 is cast on write
     return dtype if dtype in (np.float32, np.float64, np.complex64, np.complex128) else np.float32
@@ -3421,6 +3474,7 @@ def full(
     PyTorch unless `dtype` is given."""
     if dtype is None:
         dtype = _to_array(fill_value).dtype
+    fill_value = check_fill_scalar("full", fill_value, dtype)
     shape = _checked_size((size,) if isinstance(size, int) else tuple(size), "full")
     return _new(_xp(device).full(shape, fill_value, dtype=dtype), requires_grad)
 
@@ -3610,7 +3664,7 @@ def linspace(
     second half down from `end`), so both ends are exact; values agree with PyTorch's to
     within one rounding."""
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+        raise ValueRangeError(f"linspace: steps must be a non-negative int, got {steps!r}")
     dt = np.dtype(DEFAULT_DTYPE if dtype is None else dtype)
     calc = dt if dt.kind in "fc" else np.dtype(np.float64)
     i = np.arange(steps, dtype=calc)

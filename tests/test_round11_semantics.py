@@ -6,6 +6,8 @@ uint8 masks, the deprecated `range` and `nn.init` names)."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 import subprocess
 import sys
 import warnings
@@ -418,3 +420,373 @@ def test_resize_refusals():
         t.resize_(6)
     with pytest.raises(TypeError, match="resize_: sizes must be ints"):
         mg.zeros(2).resize_(2.5)
+
+
+# ------------------------------------------------------------ copies of optimizers
+def _copied_step(lib):
+    w = lib.nn.Parameter(lib.tensor([1.0, 2.0]))
+    opt = lib.optim.SGD([w], lr=0.1)
+    lib.optim.lr_scheduler.StepLR(opt, step_size=10)  # a scheduler wraps opt.step
+    w2, opt2 = copy.deepcopy((w, opt))
+    w.grad, w2.grad = lib.full((2,), 5.0), lib.ones(2)
+    opt2.step()
+    return w.detach().numpy().tolist(), w2.detach().numpy().tolist()
+
+
+def test_deep_copy_of_an_optimizer_with_a_scheduler_steps_the_copy():
+    """The copy's step() went through the wrapper a scheduler put on the original, so it
+    moved the original's parameters (by their own gradients) and left the copy's alone."""
+    got, want = _copied_step(mg), _copied_step(torch)
+    assert got == want
+    assert got[0] == [1.0, 2.0]
+
+
+def test_optimizer_with_a_scheduler_pickles_and_marks_its_own_steps():
+    w = mg.nn.Parameter(mg.tensor([1.0, 2.0]))
+    opt = mg.optim.SGD([w], lr=0.1)
+    mg.optim.lr_scheduler.StepLR(opt, step_size=10)
+    opt2 = pickle.loads(pickle.dumps(opt))
+    assert "step" not in vars(opt2)
+    sched2 = mg.optim.lr_scheduler.StepLR(opt2, step_size=10)
+    opt2.param_groups[0]["params"][0].grad = mg.ones(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "scheduler.step() before optimizer.step()"
+        opt2.step()
+        sched2.step()
+
+
+# ------------------------------------------------------------ chunk and split
+@pytest.mark.parametrize(
+    "shape, chunks, dim",
+    [((2, 0), 2, 1), ((0,), 3, 0), ((5,), 3, 0), ((5,), 4, 0), ((6,), 4, 0), ((3, 4), 5, -1)],
+)
+def test_chunk_as_pytorch_including_empty_dims(shape, chunks, dim):
+    """An empty dim gave one piece, so `a, b = t.chunk(2, 1)` failed on minigrad only."""
+    got = [tuple(p.shape) for p in mg.zeros(shape).chunk(chunks, dim)]
+    want = [tuple(p.shape) for p in torch.zeros(shape).chunk(chunks, dim)]
+    assert got == want
+
+
+def test_chunk_of_an_empty_dim_carries_gradients():
+    x = mg.zeros(0, 3, requires_grad=True)
+    pieces = x.chunk(3)
+    assert len(pieces) == 3
+    sum(p.sum() for p in pieces).backward()
+    assert x.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.zeros(5).chunk(0),
+        lambda lib: lib.zeros(5).chunk(-1),
+        lambda lib: lib.tensor(1.0).chunk(2),
+        lambda lib: lib.zeros(5).split(0),
+        lambda lib: lib.zeros(5).split(-1),
+        lambda lib: lib.tensor(1.0).split(1),
+        lambda lib: lib.zeros(5).split([2, 2]),
+    ],
+)
+def test_chunk_and_split_refusals_are_runtime_errors(call):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError, match="chunk|split"):
+        call(mg)
+
+
+def test_split_of_an_empty_dim_by_zero():
+    for lib in (torch, mg):
+        assert [tuple(p.shape) for p in lib.zeros(0).split(0)] == [(0,)]
+
+
+# ------------------------------------------------------------ exception types
+ERRORS = {
+    "label_smoothing 1.5": lambda lib: lib.nn.functional.cross_entropy(
+        lib.zeros(2, 3), lib.tensor([0, 1]), label_smoothing=1.5
+    ),
+    "interpolate 3-d bilinear": lambda lib: lib.nn.functional.interpolate(
+        lib.zeros(1, 2, 4), scale_factor=2, mode="bilinear"
+    ),
+    "interpolate 4-d trilinear": lambda lib: lib.nn.functional.interpolate(
+        lib.zeros(1, 2, 4, 4), scale_factor=2, mode="trilinear"
+    ),
+    "interpolate int64 bilinear": lambda lib: lib.nn.functional.interpolate(
+        lib.zeros(1, 1, 2, 2, dtype=lib.int64), scale_factor=2, mode="bilinear"
+    ),
+    "interpolate to size 0": lambda lib: lib.nn.functional.interpolate(
+        lib.zeros(1, 1, 2, 2), size=(0, 2)
+    ),
+    "conv_transpose2d output_padding": lambda lib: lib.nn.functional.conv_transpose2d(
+        lib.zeros(1, 2, 3, 3), lib.zeros(2, 2, 3, 3), stride=1, output_padding=1
+    ),
+    "kernel larger than input": lambda lib: lib.nn.functional.conv2d(
+        lib.zeros(1, 2, 3, 3), lib.zeros(2, 1, 5, 5), groups=2
+    ),
+    "avg_pool2d kernel larger": lambda lib: lib.nn.functional.avg_pool2d(lib.zeros(1, 2, 3, 3), 5),
+    "batch norm channels": lambda lib: lib.nn.BatchNorm2d(3)(lib.zeros(2, 4, 3, 3)),
+    "bce with logits int target": lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(
+        lib.zeros(3), lib.tensor([0, 1, 1])
+    ),
+    "one_hot of empty": lambda lib: lib.nn.functional.one_hot(lib.zeros(0, dtype=lib.int64)),
+    "linspace steps -1": lambda lib: lib.linspace(0, 1, -1),
+    "lerp of int64": lambda lib: lib.lerp(lib.tensor([1, 2]), lib.tensor([3, 4]), 0.5),
+    "kaiming_normal_ of int64": lambda lib: lib.nn.init.kaiming_normal_(
+        lib.zeros(3, 3, dtype=lib.int64)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_refusals_raise_pytorchs_exception_type(name):
+    """`except RuntimeError` / `except NotImplementedError` (what PyTorch raises) missed
+    minigrad's ValueError/TypeError; the new types are both."""
+    with pytest.raises(Exception) as want:
+        ERRORS[name](torch)
+    with pytest.raises(Exception) as got:
+        ERRORS[name](mg)
+    assert isinstance(got.value, type(want.value)), (type(got.value), type(want.value))
+
+
+# ------------------------------------------------------------ axis= and keepdims=
+A = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)
+ALIASED = {
+    "cumprod": lambda lib, x: lib.cumprod(x, axis=0),
+    "cumsum": lambda lib, x: lib.cumsum(x, axis=1),
+    "Tensor.cumprod": lambda lib, x: x.cumprod(axis=0),
+    "sum keepdims": lambda lib, x: lib.sum(x, axis=0, keepdims=True),
+    "Tensor.sum keepdims": lambda lib, x: x.sum(axis=1, keepdims=True),
+    "mean keepdim": lambda lib, x: lib.mean(x, axis=1, keepdim=True),
+    "Tensor.max": lambda lib, x: x.max(axis=1)[0],
+    "Tensor.argmax": lambda lib, x: x.argmax(axis=1),
+    "std": lambda lib, x: lib.std(x, axis=0),
+    "cat": lambda lib, x: lib.cat([x, x], axis=0),
+    "stack": lambda lib, x: lib.stack([x, x], axis=1),
+    "amax": lambda lib, x: lib.amax(x, axis=0),
+    "Tensor.softmax": lambda lib, x: x.softmax(axis=1),
+    "softmax": lambda lib, x: lib.softmax(x, axis=1),
+    "logsumexp": lambda lib, x: lib.logsumexp(x, axis=1),
+    "squeeze": lambda lib, x: lib.squeeze(x[None], axis=0),
+    "unsqueeze": lambda lib, x: lib.unsqueeze(x, axis=0),
+    "Tensor.prod": lambda lib, x: x.prod(axis=1),
+    "all": lambda lib, x: lib.all(x > 0, axis=1),
+    "Tensor.var": lambda lib, x: x.var(axis=1),
+    "argsort": lambda lib, x: lib.argsort(x, axis=1, descending=True),
+    "flip-free Tensor.norm": lambda lib, x: x.norm(dim=1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALIASED))
+def test_numpy_axis_and_keepdims_are_taken_as_pytorch(name):
+    """PyTorch takes NumPy's names for dim/keepdim; most of minigrad's functions raised
+    TypeError (the annotated-diffusion code writes `torch.cumprod(alphas, axis=0)`)."""
+    got = ALIASED[name](mg, mg.tensor(A))
+    want = ALIASED[name](torch, torch.tensor(A))
+    assert tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_aliases_do_not_touch_gradients_or_out_and_refuse_both_names():
+    x = mg.tensor(A, requires_grad=True)
+    x.sum(axis=0).sum().backward()
+    assert np.array_equal(x.grad.numpy(), np.ones_like(A))
+    out = mg.empty(3)
+    assert mg.sum(mg.tensor(A), axis=0, out=out) is out and out.tolist() == [5.0, 7.0, 9.0]
+    for lib in (torch, mg):
+        with pytest.raises(TypeError):
+            lib.sum(lib.tensor(A), dim=0, axis=1)
+    with pytest.raises(TypeError, match="both 'dim' and its alias 'axis'"):
+        mg.tensor(A).cumsum(dim=0, axis=1)
+    with pytest.raises(TypeError):  # F.softmax is a Python function in PyTorch: dim only
+        torch.nn.functional.softmax(torch.tensor(A), axis=1)
+
+
+# ------------------------------------------------------------ float16 sums
+def _half_rows():
+    return np.random.default_rng(0).uniform(0.9, 1.1, (4096, 2)).astype(np.float16)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["sum0", "sum0 keepdim", "nansum0", "t sum1", "logsumexp0", "sum ones 16384", "cumsum last"],
+)
+def test_float16_sums_along_a_dim_add_up_in_float32(name):
+    """NumPy added float16 along an outer axis in float16, where the total stalls at 2048
+    (16384 ones summed to 2048; PyTorch adds in float32 and rounds once)."""
+    calls = {
+        "sum0": lambda lib, t: t.sum(0),
+        "sum0 keepdim": lambda lib, t: t.sum(0, keepdim=True),
+        "nansum0": lambda lib, t: lib.nansum(t, 0),
+        "t sum1": lambda lib, t: t.t().sum(1),
+        "logsumexp0": lambda lib, t: lib.logsumexp(t, 0),
+        "sum ones 16384": lambda lib, t: lib.ones(16384, 2, dtype=lib.float16).sum(0),
+        "cumsum last": lambda lib, t: t.cumsum(0)[-1],
+    }
+    got = calls[name](mg, mg.tensor(_half_rows()))
+    want = calls[name](torch, torch.tensor(_half_rows()))
+    assert got.dtype == np.float16
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_float16_gradient_sums_add_up_in_float32():
+    g = _half_rows()
+    x = np.random.default_rng(1).standard_normal((4096, 3)).astype(np.float16)
+    grads = []
+    for lib in (torch, mg):
+        lib.manual_seed(0)
+        lin = lib.nn.Linear(3, 2).half()
+        lin(lib.tensor(x)).backward(lib.tensor(g))
+        b = lib.zeros(2, dtype=lib.float16, requires_grad=True)
+        (lib.tensor(g) + b).backward(lib.tensor(g))  # a broadcast add's gradient
+        grads.append((lin.bias.grad.numpy(), b.grad.numpy()))
+    for got, want in zip(grads[1], grads[0], strict=True):
+        np.testing.assert_array_equal(got, want)
+    exact = g.astype(np.float64).sum(0).astype(np.float16)
+    assert np.array_equal(grads[1][0], exact)
+
+
+# ------------------------------------------------------------ Module.to an integer dtype
+@pytest.mark.parametrize("target", ["int64", "int32", "bool", "int tensor"])
+def test_module_to_an_integer_dtype_is_refused(target):
+    """It truncated the weights (0.7 -> 0) and left them requiring grad."""
+    for lib in (torch, mg):
+        m = lib.nn.Linear(2, 2)
+        arg = lib.zeros(1, dtype=lib.int32) if target == "int tensor" else getattr(lib, target)
+        with pytest.raises(TypeError, match="floating point or complex"):
+            m.to(arg)
+        assert str(m.weight.dtype).endswith("float32")
+
+
+# ------------------------------------------------------------ fills that overflow
+FILLS = [
+    ("float16", -9e15),
+    ("float16", 65504.0),
+    ("float16", 65505.0),
+    ("float16", float("inf")),
+    ("float16", float("nan")),
+    ("float32", 1e39),
+    ("int64", float("inf")),
+    ("int64", float("nan")),
+    ("int64", 1e30),
+    ("int64", 2**63),
+    ("int8", 300),
+    ("int8", -129),
+    ("int32", 2**40),
+    ("int32", 2.5),
+    ("uint8", -1),
+    ("uint8", -255),
+    ("uint8", -256),
+    ("uint8", -1.5),
+    ("uint8", 255.9),
+    ("bool", 5),
+    ("complex64", 1e39 + 0j),
+]
+
+
+def _fills(lib, dtype, value):
+    dt = getattr(lib, dtype)
+    mask = lib.tensor([True, False])
+    calls = [
+        lambda: lib.zeros(2, dtype=dt).fill_(value),
+        lambda: lib.zeros(2, dtype=dt).masked_fill(mask, value),
+        lambda: lib.zeros(2, dtype=dt).masked_fill_(mask, value),
+        lambda: lib.full((2,), value, dtype=dt),
+        lambda: lib.zeros(2, dtype=dt).index_fill(0, lib.tensor([0]), value),
+    ]
+    out = []
+    for call in calls:
+        try:
+            out.append(call()[0].item())
+        except RuntimeError:
+            out.append("RuntimeError")
+    return out
+
+
+@pytest.mark.parametrize("dtype, value", FILLS)
+def test_fill_values_the_dtype_cannot_hold_are_refused(dtype, value):
+    """int64 masked_fill(-inf) wrote INT64_MIN, float16 masked_fill(-9e15) wrote -inf (the
+    usual attention-mask idiom, under half precision), uint8 fill_(-1) raised NumPy's
+    OverflowError; PyTorch refuses an overflow and wraps negative ints into unsigned."""
+    got, want = _fills(mg, dtype, value), _fills(torch, dtype, value)
+    assert [str(v) for v in got] == [str(v) for v in want]
+
+
+# ------------------------------------------------------------ older PyTorch forms
+def test_scatter_with_reduce_add_and_multiply():
+    idx = [[0, 0], [1, 2]]
+    for reduce, start in [("add", 0.0), ("multiply", 1.0)]:
+        outs = []
+        for lib in (torch, mg):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                a = lib.full((2, 3), start).scatter_(
+                    1, lib.tensor(idx), lib.full((2, 2), 2.0), reduce=reduce
+                )
+                b = lib.full((2, 3), start).scatter(1, lib.tensor(idx), 3.0, reduce=reduce)
+            outs.append((a.numpy(), b.numpy()))
+        for got, want in zip(outs[1], outs[0], strict=True):
+            np.testing.assert_array_equal(got, want)
+    for lib in (torch, mg):
+        with pytest.raises(RuntimeError):
+            lib.zeros(2, 3).scatter(1, lib.tensor(idx), lib.ones(2, 2), reduce="max")
+    with pytest.warns(UserWarning, match="scatter_reduce"):
+        mg.zeros(2, 3).scatter(1, mg.tensor(idx), mg.ones(2, 2), reduce="add")
+
+
+def test_addmm_with_the_scalars_first():
+    """`distmat.addmm_(1, -2, x, centers.t())` (the usual center loss) raised TypeError."""
+    rng = np.random.default_rng(0)
+    a, x, c = (rng.standard_normal(s).astype(np.float32) for s in [(3, 3), (3, 4), (3, 4)])
+    outs = []
+    for lib in (torch, mg):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            d = lib.tensor(a)
+            d.addmm_(1, -2, lib.tensor(x), lib.tensor(c).t())
+            e = lib.tensor(a).addmm(0.5, lib.tensor(x), lib.tensor(c).t())
+        if lib is mg:  # PyTorch warns once per process
+            assert len(caught) == 2 and "deprecated" in str(caught[0].message)
+        f = lib.tensor(a).addmm(lib.tensor(x), lib.tensor(c).t(), beta=2, alpha=3)
+        outs.append([d.numpy(), e.numpy(), f.numpy()])
+    for got, want in zip(outs[1], outs[0], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="addmm"):
+        mg.tensor(a).addmm(mg.tensor(x))
+
+
+def test_lbfgs_exposes_params_and_numel_as_pytorch():
+    for lib in (torch, mg):
+        p = lib.nn.Parameter(lib.ones(3))
+        q = lib.nn.Parameter(lib.ones(2, 2))
+        opt = lib.optim.LBFGS([p, q])
+        assert opt._params[0] is p and opt._numel() == 7
+
+        def closure(opt=opt, p=p, q=q):
+            opt.zero_grad()
+            loss = (p * p).sum() + (q * q).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        assert int(opt.state[opt._params[0]]["n_iter"]) >= 1
+
+
+def test_grad_and_backward_refuse_empty_inputs():
+    for lib in (torch, mg):
+        x = lib.ones(2, requires_grad=True)
+        y = (x * 2).sum()
+        with pytest.raises(RuntimeError, match="inputs"):
+            lib.autograd.grad(y, [], allow_unused=True)
+        with pytest.raises(RuntimeError, match="inputs"):
+            y.backward(inputs=[])
+
+
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((0,), 0), ((0, 3), 0), ((0, 2), None)])
+def test_logsumexp_over_nothing_is_minus_inf(shape, dim):
+    """It raised (max of an empty dim); Categorical(logits=zeros(2, 0)) failed with it."""
+    for lib in (torch, mg):
+        z = lib.zeros(shape, requires_grad=True)
+        y = lib.logsumexp(z, dim) if dim is not None else lib.logsumexp(z, tuple(range(len(shape))))
+        assert np.all(np.isneginf(y.detach().numpy()))
+        y.sum().backward()
+        assert tuple(z.grad.shape) == shape
+    assert mg.distributions.Categorical(logits=mg.zeros(2, 0)).batch_shape == (2,)

@@ -169,7 +169,7 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = None) -> Tensor:
         )
     if num_classes == -1:
         if not idx.size:
-            raise ValueError("one_hot: can't infer num_classes from an empty tensor; pass it")
+            raise ValueRangeError("one_hot: can't infer num_classes from an empty tensor; pass it")
         num_classes = int(idx.max()) + 1
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
         raise ValueRangeError(
@@ -797,7 +797,7 @@ def _float_target(target: Any, x: Tensor, name: str, same: bool) -> Tensor:
     target is refused, as in PyTorch."""
     t = _as_tensor(target, x)
     if t.dtype.kind != "f" or (same and t.dtype != x.dtype):
-        raise TypeError(
+        raise DtypeError(
             f"{name}: target of dtype {t.dtype} for an input of dtype {x.dtype}; PyTorch "
             f"requires a {'target of the same dtype' if same else 'floating target'} "
             "(cast it with .to(dtype))"
@@ -1151,7 +1151,7 @@ def cross_entropy(
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(
+        raise ValueRangeError(
             f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
         )
     cdim = 0 if x.ndim == 1 else 1

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import random
 from ..backend import as_numpy, device_of, get_array_module
-from ..errors import warn_user
+from ..errors import Unsupported, warn_user
 from ..tensor import Tensor
 
 __all__ = [
@@ -105,7 +105,7 @@ def _draw(t: Any, name: str) -> tuple[tuple[int, ...], Any, str]:
     only; other float dtypes are cast on write."""
     a = _array(t, name)
     if a.dtype.kind != "f":
-        raise TypeError(f"init.{name}: random fill needs a float tensor, got {a.dtype}")
+        raise Unsupported(f"init.{name}: random fill needs a float tensor, got {a.dtype}")
     dtype = a.dtype if a.dtype in (np.float32, np.float64) else np.float32
     return a.shape, dtype, device_of(a)
 

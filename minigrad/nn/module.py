@@ -539,6 +539,12 @@ class Module:
             device, dtype = None, device
         if dtype is not None:
             dt = np.dtype(dtype)
+            if dt.kind not in "fc":
+                # as PyTorch: integer weights would be truncated and could not train
+                raise TypeError(
+                    f"{type(self).__name__}.to only takes floating point or complex dtypes, "
+                    f"got {dt.name}"
+                )
             self._apply(lambda a: a if a.dtype == dt else a.astype(dt), floats_only=True)
         if device is not None:
             dev = normalize_device(device)

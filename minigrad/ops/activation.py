@@ -12,7 +12,7 @@ from ..backend import get_array_module
 from ..tensor import Tensor
 from . import cuda_kernels
 from .elementwise import _UINT, Mask, Scale, exp, to_float
-from .reduce import _keep_shape, normalize_dims, reduce_dims, reduce_sum, sum_to
+from .reduce import _keep_shape, array_sum, normalize_dims, reduce_dims, reduce_sum, sum_to
 from .search import torch_name
 
 
@@ -226,9 +226,12 @@ class LogSumExp(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        m = x.max(axis=self.dims, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        y = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
+        if x.size == 0:  # an empty sum: log 0 = -inf, as PyTorch's (max has no identity)
+            m = xp.zeros(_keep_shape(x.shape, self.dims), dtype=x.dtype)
+        else:
+            m = x.max(axis=self.dims, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)
+        y = xp.log(array_sum(xp.exp(x - m), self.dims, True)) + m
         return (
             y
             if self.keepdim

@@ -23,6 +23,7 @@ import numpy as np
 from .. import threads
 from ..autograd import Function, is_grad_enabled, no_grad
 from ..backend import get_array_module
+from ..errors import ShapeError
 from ..tensor import Tensor
 from . import cuda_kernels
 from .activation import float_kernel
@@ -211,7 +212,7 @@ def _check(
         ("bias", bias),
     ):
         if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(
+            raise ShapeError(
                 f"batch_norm: {name} of shape {t.shape} does not match the {c} channels of "
                 f"the input of shape {x.shape}"
             )

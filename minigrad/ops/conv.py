@@ -394,7 +394,7 @@ def conv2d(
     k = tuple(weight.shape[2:])
     out_hw = tuple(conv_out_size(x.shape[2 + a], k[a], s[a], p[a], d[a]) for a in range(2))
     if min(out_hw) < 1:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: the kernel (dilated size {tuple(d[a] * (k[a] - 1) + 1 for a in range(2))}) "
             f"is larger than the padded input "
             f"{tuple(x.shape[2 + a] + 2 * p[a] for a in range(2))}; {detail}"
@@ -449,7 +449,7 @@ def conv_transpose2d(
             f"{weight.shape[0]}; {detail}"
         )
     if any(op_[a] >= s[a] and op_[a] >= d[a] for a in range(2)):
-        raise ValueError(
+        raise ValueRangeError(
             f"{op}: output_padding must be smaller than either stride or dilation; {detail}"
         )
     k = tuple(weight.shape[2:])
@@ -457,7 +457,7 @@ def conv_transpose2d(
         conv_transpose_out_size(x.shape[2 + a], k[a], s[a], p[a], d[a], op_[a]) for a in range(2)
     )
     if min(out_hw) < 1:
-        raise ValueError(f"{op}: the output size {out_hw} is not positive; {detail}")
+        raise ShapeError(f"{op}: the output size {out_hw} is not positive; {detail}")
     g = ConvGeometry(k, s, p, d, groups)
     args = (x, weight) if bias is None else (x, weight, bias)
     return ConvTranspose2d(g, out_hw)(*args)

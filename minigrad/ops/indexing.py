@@ -15,8 +15,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..errors import IndexOutOfRange
-from ..tensor import Tensor, _to_array
+from ..errors import IndexOutOfRange, ValueRangeError, warn_user
+from ..tensor import Tensor, _to_array, check_fill_scalar
 from .elementwise import Mask, keep_bits, mul, where
 from .reduce import normalize_dims, reduce_dims, reduce_sum
 from .shape import GetItem, GetItemGrad, cast, cat, clone, getitem, permute, reshape, sort, split
@@ -158,12 +158,12 @@ def scatter(
 ) -> Tensor:
     """PyTorch's out-of-place scatter: a copy of x with `src[i][j][k]` (or `value`)
     written at `index[i][j][k]` along `dim`."""
-    if reduce is not None:
-        raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported; use scatter_add")
     if (src is None) == (value is None):
         raise TypeError("scatter: pass exactly one of src and value")
     if src is not None and not isinstance(src, Tensor):  # scatter(dim, index, 1.5)
         src, value = None, src
+    if reduce is not None:
+        return _scatter_with_reduce(x, dim, index, src, value, reduce)
     if x.ndim == 0:
         flat = reshape(x, (1,))
         s = None if src is None else reshape(src, (-1,))
@@ -175,6 +175,26 @@ def scatter(
         return masked_fill(x, mask, value)
     _same_dtype(x, src, "scatter")
     return Scatter(where_)(x, _src_part(src, _index_shape(where_), "scatter"))
+
+
+def _scatter_with_reduce(x: Tensor, dim: int, index: Any, src: Any, value: Any, reduce: Any):
+    """PyTorch's older `scatter(..., reduce='add'|'multiply')`: scatter_reduce's sum or
+    prod with x's own values included (a `value` is scattered as a tensor of it)."""
+    from .scatter_ops import scatter_reduce
+
+    modes = {"add": "sum", "multiply": "prod"}
+    if reduce not in modes:
+        raise ValueRangeError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+    idx = index if isinstance(index, Tensor) else Tensor._make(_to_array(index), False)
+    if src is not None:
+        warn_user(
+            "scatter's reduce argument with a tensor src is deprecated, as in PyTorch: use "
+            "scatter_reduce (reduce='sum' or 'prod') for this and more reductions"
+        )
+    if src is None:
+        fill = check_fill_scalar("scatter", value, x.dtype)
+        src = Tensor._make(get_array_module(x._data).full(idx.shape, fill, dtype=x.dtype), False)
+    return scatter_reduce(x, dim, idx, src, modes[reduce], include_self=True)
 
 
 def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
@@ -209,6 +229,8 @@ def fill_value(value: Any, like: Tensor, op: str) -> Any:
                 f"{op}: only a 0-d tensor value is supported, got shape {value.shape}"
             )
         value = value._data
+    else:
+        value = check_fill_scalar(op, value, like.dtype)
     xp = get_array_module(like._data)
     return xp.asarray(xp.asarray(value).astype(like.dtype))
 

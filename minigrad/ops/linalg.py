@@ -12,7 +12,7 @@ from ..backend import get_array_module
 from ..errors import ShapeError
 from ..tensor import Tensor
 from .elementwise import _same, promote, result_dtype
-from .reduce import broadcast_to, reduce_sum, sum_to
+from .reduce import array_sum, broadcast_to, reduce_sum, sum_to
 from .shape import cast, reshape, transpose
 
 
@@ -98,7 +98,7 @@ class Linear(Function):
         gW = Tensor._make(gy.T @ x._data, False) if needs[1] else None
         if len(self.inputs) == 2:
             return gx, gW
-        gb = Tensor._make(gy.sum(axis=0), False) if needs[2] else None
+        gb = Tensor._make(array_sum(gy, 0), False) if needs[2] else None
         return gx, gW, gb
 
 

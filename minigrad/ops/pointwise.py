@@ -167,7 +167,8 @@ def lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
         raise TypeError(f"lerp: expected a Tensor input, got {type(start).__name__}")
     end_dt = end.dtype if isinstance(end, Tensor) else _to_array(end).dtype
     if start.dtype.kind not in "fc" or end_dt != start.dtype:
-        raise RuntimeError(
+        # PyTorch: NotImplementedError for integer inputs, RuntimeError for mixed floats
+        raise (NotImplementedError if start.dtype.kind not in "fc" else RuntimeError)(
             f"lerp: expected start and end of one floating-point dtype, got {start.dtype} "
             f"and {end_dt}"
         )

@@ -22,7 +22,7 @@ import numpy as np
 from .. import threads
 from ..autograd import Function, zero_link
 from ..backend import Array, get_array_module
-from ..errors import ShapeError, ValueRangeError
+from ..errors import ShapeError, Unsupported, ValueRangeError
 from ..tensor import Tensor
 from . import cuda_kernels
 from .elementwise import _UINT, scale
@@ -352,7 +352,7 @@ def _geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -
     in_hw = tuple(x.shape[2:])
     out_hw = tuple((in_hw[a] + 2 * p[a] - k[a]) // s[a] + 1 for a in range(2))
     if min(out_hw) < 1:
-        raise ValueError(f"{op}: the kernel is larger than the padded input; {detail}")
+        raise ShapeError(f"{op}: the kernel is larger than the padded input; {detail}")
     return PoolGeometry(k, s, p, in_hw, out_hw)  # type: ignore[arg-type]
 
 
@@ -508,7 +508,7 @@ def _check_interpolate(x: Tensor, mode: str, align_corners: Any, antialias: bool
         )
     needs = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}.get(mode)
     if needs is not None and x.ndim != needs:
-        raise ValueError(
+        raise Unsupported(
             f"{op}: got a {x.ndim}-d input of shape {x.shape}, but mode={mode!r} needs a "
             f"{needs}-d input" + (f" (use {_LINEAR[x.ndim]!r})" if mode in _LINEAR.values() else "")
         )
@@ -522,7 +522,7 @@ def _check_interpolate(x: Tensor, mode: str, align_corners: Any, antialias: bool
     if x.dtype == np.uint8 and mode in ("nearest", "nearest-exact"):
         return  # images as bytes: nearest only copies values
     if x.dtype.kind not in "fc":
-        raise RuntimeError(
+        raise NotImplementedError(
             f"{op}: mode={mode!r} expects a floating-point input, got {x.dtype} (uint8 "
             "images are resized by the nearest modes only; cast to float first)"
         )
@@ -573,7 +573,7 @@ def interpolate(
         if recompute_scale_factor or mode == "area":
             factors = (None,) * k  # the output size alone sets the source positions
     if len(out_sizes) != k or min(out_sizes) < 1:
-        raise ValueError(f"{op}: output size {out_sizes} for an input of shape {x.shape}")
+        raise ShapeError(f"{op}: output size {out_sizes} for an input of shape {x.shape}")
     xp = get_array_module(x._data)
     if mode in ("nearest", "nearest-exact"):
         exact = mode == "nearest-exact"

@@ -41,6 +41,15 @@ def _keep_shape(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[i
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
+def array_sum(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Any:
+    """x.sum(...), but a float16 x adds up in float32 and rounds once, as PyTorch's
+    half-precision sums do: NumPy adds float16 along an outer axis in float16, where the
+    running total stops growing at 2048 (16384 ones summed to 2048)."""
+    if dtype is None and x.dtype == "float16":
+        return x.sum(axis=axis, keepdims=keepdims, dtype="float32").astype("float16")
+    return x.sum(axis=axis, keepdims=keepdims, dtype=dtype)
+
+
 def _sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
     """Sum the broadcast axes of x away so it has `shape`."""
     if x.shape == shape:
@@ -49,7 +58,7 @@ def _sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
     )
-    y = x.sum(axis=axes, keepdims=True)
+    y = array_sum(x, axes, True)
     if lead:
         y = y.reshape(shape)
     return y
@@ -123,7 +132,7 @@ class Sum(Function):
         dtype = self.dtype
         if dtype is None and x.dtype.kind in "biu":
             dtype = np.int64
-        return x.sum(axis=self.dims, keepdims=self.keepdim, dtype=dtype)
+        return array_sum(x, self.dims, self.keepdim, dtype)
 
     def backward(self, gy):
         if not self.keepdim:

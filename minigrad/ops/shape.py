@@ -392,26 +392,42 @@ class Split(Function):
 
 
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-    """PyTorch's split: an int is the size of each chunk (the last may be smaller), a list
-    gives each chunk's size."""
+    """PyTorch's split: an int is the size of each chunk (the last may be smaller; 0 only
+    for an empty dim, which gives one empty chunk), a list gives each chunk's size."""
+    if x.ndim == 0:
+        raise ShapeError("split: expects at least a 1-dimensional tensor, got a 0-d one")
     (d,) = normalize_dims(dim, x.ndim, "split")
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        if step <= 0:
-            raise ValueError(f"split: split_size must be positive, got {step}")
-        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+        if step < 0 or (step == 0 and n):
+            raise ValueRangeError(
+                f"split: split_size must be positive (0 only for an empty dim), got {step} "
+                f"for dim {d} of size {n}"
+            )
+        sizes = [min(step, n - i) for i in range(0, n, step)] if step else []
+        sizes = sizes or [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} do not add up to dim {d} of size {n}")
+            raise ShapeError(f"split: sizes {sizes} do not add up to dim {d} of size {n}")
     out = Split(sizes, d)(x)
     return out if isinstance(out, tuple) else (out,)
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-    n = x.shape[normalize_dims(dim, x.ndim, "chunk")[0]]
-    return split(x, max(-(-n // chunks), 1), dim)
+    """PyTorch's chunk: pieces of ceil(n / chunks) along `dim` (fewer pieces when they
+    run out); an empty dim gives `chunks` empty pieces, as PyTorch's."""
+    if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks <= 0:
+        raise ValueRangeError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    if x.ndim == 0:
+        raise ShapeError("chunk: expects at least a 1-dimensional tensor, got a 0-d one")
+    (d,) = normalize_dims(dim, x.ndim, "chunk")
+    n = x.shape[d]
+    if n == 0:
+        out = Split([0] * int(chunks), d)(x)
+        return out if isinstance(out, tuple) else (out,)
+    return split(x, -(-n // int(chunks)), dim)
 
 
 class Pad(Function):

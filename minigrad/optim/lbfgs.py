@@ -71,6 +71,12 @@ class LBFGS(Optimizer):
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        # PyTorch's private names, which programs read (`opt.state[opt._params[0]]`)
+        self._params = self.param_groups[0]["params"]
+
+    def _numel(self) -> int:
+        """The number of values in all the parameters, as PyTorch's."""
+        return sum(int(p.numel()) for p in self._params)
 
     def step(self, closure: Callable[[], Any]) -> Any:
         """Up to `max_iter` L-BFGS iterations; returns the loss of the first evaluation of

@@ -355,6 +355,16 @@ class Optimizer:
             )
         return Tensor._make(a.astype(p.dtype, copy=True), False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a copy or pickle takes: everything but the `step` wrapper a scheduler puts
+        on the instance (it calls the *original* optimizer's step, so a deep copy stepped
+        through it changed the original's parameters); the copy steps with its class's
+        `step` until a scheduler of its own wraps it."""
+        state = self.__dict__.copy()
+        if getattr(state.get("step"), "_marks_calls", False):
+            del state["step"]
+        return state
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, g in enumerate(self.param_groups):
