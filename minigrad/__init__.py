@@ -595,6 +595,31 @@ def rsub(input: Tensor, other, *, alpha=1) -> Tensor:  # noqa: A002
     return sub(other, input, alpha=alpha)
 
 
+# the torch.<name> forms of these nn.functional ops, where their signatures are F's
+# (the top-level losses, dropouts and norms take other arguments in PyTorch: not here)
+from .nn.functional import (  # noqa: E402
+    adaptive_avg_pool1d,
+    avg_pool1d,
+    bilinear,
+    channel_shuffle,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    group_norm,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_pool2d,
+    max_pool3d,
+    pdist,
+    pixel_shuffle,
+    pixel_unshuffle,
+    prelu,
+    rms_norm,
+    selu,
+)
 from .tensor import range_ as range  # noqa: E402, A004  torch.range (end inclusive, deprecated)
 
 softmax = Tensor.softmax  # torch.softmax(input, dim, dtype=None), as the methods
@@ -612,3 +637,9 @@ _out.install(globals())
 from . import _aliases  # noqa: E402
 
 _aliases.install(globals(), Tensor)
+
+# PyTorch's submodule import paths (`from minigrad.utils.data.sampler import BatchSampler`,
+# `from minigrad.nn.modules.loss import _Loss`), registered as the modules holding the names
+from . import _paths  # noqa: E402
+
+_paths.install()

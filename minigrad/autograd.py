@@ -38,6 +38,10 @@ from .backend import device_of, fp_ignored, get_array_module, loud_fp, quiet_fp
 if TYPE_CHECKING:
     from .tensor import Tensor
 
+# the dtypes whose gradients minigrad refuses (Function._touches_complex); CuPy's dtypes are
+# NumPy's, so one set serves both devices
+_COMPLEX = frozenset((np.dtype(np.complex64), np.dtype(np.complex128)))
+
 
 class _State(threading.local):
     grad_enabled = True
@@ -329,7 +333,6 @@ class Function:
     op_name = ""  # the name errors use; the lower-cased class name when empty
     _ctx_style = False  # set for subclasses whose forward is a staticmethod
     _materialize = True  # missing output gradients reach backward as zeros (else None)
-    _complex = False  # a complex tensor passed through this node: its backward refuses
     apply = _Apply()
 
     inputs: tuple[Tensor, ...]
@@ -448,10 +451,21 @@ class Function:
                 )
         return dirty
 
+    def _touches_complex(self) -> bool:
+        """Whether a complex tensor passed through this node: a complex output, or a
+        complex input that wants a gradient (minigrad's formulas are real ones)."""
+        for _, dt in self._out_meta:
+            if dt in _COMPLEX:
+                return True
+        for need, (_, dt) in zip(self.needs_input_grad, self._in_meta, strict=True):
+            if need and dt in _COMPLEX:
+                return True
+        return False
+
     def _call_backward(self, gys: Sequence[Tensor]) -> tuple:
         """Input gradients from `backward`, one per recorded input Tensor."""
         if not self._ctx_style:
-            if self._complex:
+            if self._touches_complex():
                 raise NotImplementedError(
                     f"{self.op_name or type(self).__name__}: gradients through complex tensors "
                     "are not supported (minigrad's backward formulas are real ones and would "
@@ -553,10 +567,6 @@ class Function:
         outputs = [make(y, record) for y in ys]
         views = share_version_counters(tensors, outputs)
         if record:
-            for t in (*tensors, *outputs):
-                if t.requires_grad and t._data.dtype.kind == "c":
-                    self._complex = True  # refused if a gradient ever flows through it
-                    break
             if views:
                 self._view_outputs = views  # which outputs are views (detach_ refuses them)
             self._record_inputs(tensors)
@@ -817,7 +827,11 @@ class Variable(metaclass=_VariableMeta):
     """PyTorch's legacy `Variable(t, requires_grad=False)`: a new leaf Tensor on t's
     memory (t itself is unchanged); every Tensor is an instance, as in PyTorch."""
 
-    def __new__(cls, data: Any, requires_grad: bool = False) -> Any:
+    def __new__(cls, data: Any, requires_grad: bool = False, volatile: Any = None) -> Any:
+        if volatile is not None:  # PyTorch 0.3's inference flag: warned about and ignored
+            from .errors import warn_user
+
+            warn_user("volatile was removed and now has no effect: use `with mg.no_grad():`")
         if not isinstance(data, _tensor_module().Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         return data.detach().requires_grad_(requires_grad)

@@ -9,6 +9,7 @@ Operators are one-line calls into `minigrad.ops`.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
@@ -1633,12 +1634,12 @@ class Tensor:
         return _ops().hardshrink(self, lambd)
 
     def softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
-        """softmax along `dim`; `dtype` casts the input first, as PyTorch's."""
-        return _ops().softmax(self if dtype is None else self.to(dtype=dtype), dim)
+        """softmax along `dim`; `dtype` (a float one) casts the input first, as PyTorch's."""
+        return _ops().softmax(_cast_for("softmax", self, dtype), dim)
 
     def log_softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
-        """log_softmax along `dim`; `dtype` casts the input first, as PyTorch's."""
-        return _ops().log_softmax(self if dtype is None else self.to(dtype=dtype), dim)
+        """log_softmax along `dim`; `dtype` (a float one) casts the input first."""
+        return _ops().log_softmax(_cast_for("log_softmax", self, dtype), dim)
 
     def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _ops().logsumexp(self, dim, keepdim)
@@ -2591,12 +2592,12 @@ class Tensor:
             out = fn(self.detach())
         return self._write_(what, out, *[o for o in operands if isinstance(o, Tensor)])
 
-    def addmm(self, *args: Any, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        mat1, mat2, beta, alpha = _legacy_scalars_first("addmm", args, beta, alpha)
+    def addmm(self, *args: Any, beta: Any = 1, alpha: Any = 1, **mats: Any) -> Tensor:
+        mat1, mat2, beta, alpha = _legacy_scalars_first("addmm", args, mats, beta, alpha)
         return _ops().addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
-    def addmm_(self, *args: Any, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        mat1, mat2, beta, alpha = _legacy_scalars_first("addmm_", args, beta, alpha)
+    def addmm_(self, *args: Any, beta: Any = 1, alpha: Any = 1, **mats: Any) -> Tensor:
+        mat1, mat2, beta, alpha = _legacy_scalars_first("addmm_", args, mats, beta, alpha)
         fn = lambda b: _ops().addmm(b, mat1, mat2, beta=beta, alpha=alpha)  # noqa: E731
         return self._op_("addmm_", fn, mat1, mat2)
 
@@ -3037,6 +3038,7 @@ class Tensor:
     def fill_diagonal_(self, fill_value: Any, wrap: bool = False) -> Tensor:
         """Write fill_value on the main diagonal (all dims equal, or a matrix; `wrap`
         restarts it below a tall matrix's square part, as NumPy's fill_diagonal)."""
+        fill_value = check_fill_scalar("fill_diagonal_", fill_value, self.dtype)
         mask = _ops().fill_diagonal_mask(self, wrap)
         fn = lambda b: _ops().masked_fill(b, mask, fill_value)  # noqa: E731
         return self._op_("fill_diagonal_", fn, fill_value)
@@ -3223,20 +3225,41 @@ class Tensor:
         return self
 
 
-def _legacy_scalars_first(op: str, args: tuple, beta: Any, alpha: Any) -> tuple:
-    """(mat1, mat2, beta, alpha) from `op(mat1, mat2)` or PyTorch's deprecated forms with the
-    scalars first, `op(beta, alpha, mat1, mat2)` and `op(beta, mat1, mat2)` (older code,
-    such as the usual center-loss implementation, writes `addmm_(1, -2, x, c.t())`)."""
-    scalars = [a for a in args[:2] if isinstance(a, int | float | np.number)]
-    if len(args) == 2 + len(scalars) and len(scalars) in (1, 2):
-        warn_user(
-            f"this overload of {op} is deprecated, as in PyTorch: {op}(beta, alpha, mat1, "
-            f"mat2); use {op}(mat1, mat2, beta=beta, alpha=alpha)"
+def _cast_for(op: str, x: Tensor, dtype: Any) -> Tensor:
+    """x in `dtype` for an op that computes in it (softmax's `dtype=`): a float or complex
+    one, as PyTorch (an integer softmax is NotImplementedError there)."""
+    if dtype is None:
+        return x
+    dt = np.dtype(dtype)
+    if dt.kind not in "fc":
+        raise NotImplementedError(f"{op}: not implemented for dtype={dt.name}; pass a float dtype")
+    return x.to(dtype=dt)
+
+
+def _legacy_scalars_first(op: str, args: tuple, mats: dict, beta: Any, alpha: Any) -> tuple:
+    """(mat1, mat2, beta, alpha) from `op(mat1, mat2)` (positional or by keyword) or PyTorch's
+    deprecated forms with the scalars first, `op(beta, alpha, mat1, mat2)` and
+    `op(beta, mat1, mat2)` (older code, such as the usual center-loss implementation, writes
+    `addmm_(1, -2, x, c.t())`)."""
+    unknown = set(mats) - {"mat1", "mat2"}
+    if unknown:
+        raise TypeError(f"{op}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    args = args + tuple(mats[k] for k in ("mat1", "mat2") if k in mats)
+    lead = len(args) - 2
+    if lead in (1, 2) and all(isinstance(a, int | float | np.number) for a in args[:lead]):
+        if all(isinstance(a, Tensor) for a in args[lead:]):
+            form = "beta, alpha, mat1, mat2" if lead == 2 else "beta, mat1, mat2"
+            warn_user(
+                f"this overload of {op} is deprecated, as in PyTorch: {op}({form}); use "
+                f"{op}(mat1, mat2, beta=beta, alpha=alpha)"
+            )
+            beta, alpha = (list(args[:lead]) + [alpha])[:2]
+            args = args[lead:]
+    if len(args) != 2 or not all(isinstance(a, Tensor) for a in args):
+        raise TypeError(
+            f"{op}() takes two tensors mat1 and mat2 (and keywords beta, alpha), got "
+            f"{tuple(type(a).__name__ for a in args)}"
         )
-        beta, alpha = (scalars + [alpha])[:2]
-        args = args[len(scalars) :]
-    if len(args) != 2:
-        raise TypeError(f"{op}() takes mat1 and mat2 (and keyword beta, alpha), got {args!r}")
     return args[0], args[1], beta, alpha
 
 
@@ -3249,26 +3272,39 @@ def check_fill_scalar(op: str, value: Any, dtype: Any) -> Any:
     bool takes anything. A tensor value is returned as it is (cast, as PyTorch's)."""
     if isinstance(value, Tensor) or isinstance(value, bool | np.bool_):
         return value
-    dt = np.dtype(dtype)
-    if dt.kind == "b" or not isinstance(value, int | float | complex | np.number):
+    if not isinstance(value, int | float | complex | np.number):
+        return value
+    kind, low, high = _fill_bounds(dtype)
+    if kind == "b":
         return value
     is_complex = isinstance(value, complex | np.complexfloating)
     for v in (value.real, value.imag) if is_complex else (value,):
-        if dt.kind in "iu":
-            info = np.iinfo(dt)
-            wraps = dt.kind == "u" and isinstance(v, int | np.integer)
-            low = -int(info.max) if wraps else int(info.min)
-            bad = not math.isfinite(v) or not low <= v <= int(info.max)
+        if kind in "iu":
+            wraps = kind == "u" and isinstance(v, int | np.integer)
+            bad = not math.isfinite(v) or not (-high if wraps else low) <= v <= high
         else:
-            limit = float(np.finfo(dt.type(0).real.dtype).max)
-            bad = math.isfinite(v) and abs(v) > limit
+            bad = math.isfinite(v) and abs(v) > high
         if bad:
             raise ValueRangeError(
-                f"{op}: value {value!r} cannot be converted to {dt.name} without overflow"
+                f"{op}: value {value!r} cannot be converted to {np.dtype(dtype).name} "
+                "without overflow"
             )
-    if dt.kind == "u" and not is_complex and value < 0:
-        return int(value) % (int(np.iinfo(dt).max) + 1)  # two's complement, as PyTorch
+    if kind == "u" and not is_complex and value < 0:
+        return int(value) % (high + 1)  # two's complement, as PyTorch
     return value
+
+
+@functools.lru_cache(maxsize=64)
+def _fill_bounds(dtype: Any) -> tuple[str, Any, Any]:
+    """A dtype's kind and the range a fill of it takes: (low, high) integers, or (None,
+    largest finite) for a float or complex part."""
+    dt = np.dtype(dtype)
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return dt.kind, int(info.min), int(info.max)
+    if dt.kind in "fc":
+        return dt.kind, None, float(np.finfo(dt.type(0).real.dtype).max)
+    return "b", None, None
 
 
 def _draw_dtype(dtype: Any) -> Any:

@@ -36,7 +36,7 @@ from ..ops.pool1d import (
 )
 from ..ops.search import torch_name
 from ..ops.shape import clone
-from ..tensor import Tensor, _to_array
+from ..tensor import Tensor, _cast_for, _to_array
 from .bilinear import bilinear
 from .sdpa import multi_head_attention_forward, scaled_dot_product_attention
 
@@ -612,9 +612,7 @@ def softmax(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
 ) -> Tensor:
     """softmax along `dim`; `dtype` casts the input first, as PyTorch's."""
-    x = input
-    if dtype is not None:
-        x = x.to(dtype=dtype)
+    x = _cast_for("softmax", input, dtype)
     return ops.softmax(x, _softmax_dim(x, dim, "softmax"))
 
 
@@ -622,9 +620,7 @@ def log_softmax(
     input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
 ) -> Tensor:
     """log_softmax along `dim`; `dtype` casts the input first, as PyTorch's."""
-    x = input
-    if dtype is not None:
-        x = x.to(dtype=dtype)
+    x = _cast_for("log_softmax", input, dtype)
     return ops.log_softmax(x, _softmax_dim(x, dim, "log_softmax"))
 
 
@@ -1422,9 +1418,10 @@ def cdist(
 
     As PyTorch, the Euclidean distance of more than 25 rows on either side (or with
     compute_mode='use_mm_for_euclid_dist') is one matrix product,
-    ||a||^2 + ||b||^2 - 2 a.b, clamped at 1e-30 before the square root: fast, and its
-    float32 rounding is PyTorch's (a row's distance to itself can come out near 1e-3,
-    not 0). Otherwise, and for every other p, the distances come from the differences."""
+    ||a||^2 + ||b||^2 - 2 a.b, clamped at 1e-30 before the square root (a square that
+    rounds to <= 0 gives exactly 0, with gradient 0): fast, and its float32 rounding is
+    PyTorch's (a row's distance to itself can come out near 1e-3, not 0). Otherwise, and
+    for every other p, the distances come from the differences."""
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     for k, t in ((1, x1), (2, x2)):
@@ -1478,7 +1475,11 @@ def _euclidean_dist(x1: Tensor, x2: Tensor) -> Tensor:
     xp = get_array_module(n1._data)
     a = ops.cat([x1 * -2.0, n1, Tensor._make(xp.ones_like(n1._data), False)], -1)
     b = ops.cat([x2, Tensor._make(xp.ones_like(n2._data), False), n2], -1)
-    return ops.clip(a @ b.transpose(-2, -1), min=1e-30).sqrt()
+    sq = a @ b.transpose(-2, -1)
+    # a clamped square (a row's distance to itself, rounded to <= 0) is exactly 0, as
+    # PyTorch's; the clamp keeps its gradient 0 instead of sqrt's infinite one
+    kept = Tensor._make((sq._data > 1e-30).astype(sq.dtype), False)
+    return ops.clip(sq, min=1e-30).sqrt() * kept
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:

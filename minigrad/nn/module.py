@@ -505,8 +505,8 @@ class Module:
                     if new is not t._data:
                         t._data = new
                         t._version += 1
-                        if t.grad is not None:
-                            t.grad = Tensor._make(fn(t.grad._data), False)
+                        if t._grad is not None:  # not .grad: a non-leaf buffer would warn
+                            t.grad = Tensor._make(fn(t._grad._data), False)
         return self
 
     def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
@@ -575,8 +575,17 @@ class Module:
         raise TypeError(f"{type(self).__name__}.bfloat16: minigrad has no bfloat16 dtype")
 
     def type(self, dst_type: Any) -> Module:
-        """Cast every parameter and buffer to `dst_type`, integer ones too (PyTorch's)."""
+        """Cast every parameter and buffer to `dst_type`, integer ones too (PyTorch's); a
+        parameter that requires grad cannot become an integer one (RuntimeError, as
+        PyTorch's)."""
         dt = np.dtype(dst_type)
+        if dt.kind not in "fc":
+            for name, p in self.named_parameters():
+                if p.requires_grad:
+                    raise RuntimeError(
+                        f"{type(self).__name__}.type({dt.name}): parameter {name!r} requires "
+                        "grad and must stay a floating point or complex dtype"
+                    )
         return self._apply(lambda a: a if a.dtype == dt else a.astype(dt))
 
     # ------------------------------------------------------------------ state

@@ -10,7 +10,7 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function
 from ..backend import get_array_module
-from ..errors import DtypeError, ShapeError
+from ..errors import DtypeError, IndexOutOfRange, ShapeError
 from ..tensor import Tensor
 
 
@@ -42,11 +42,13 @@ def _keep_shape(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[i
 
 
 def array_sum(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Any:
-    """x.sum(...), but a float16 x adds up in float32 and rounds once, as PyTorch's
-    half-precision sums do: NumPy adds float16 along an outer axis in float16, where the
-    running total stops growing at 2048 (16384 ones summed to 2048)."""
-    if dtype is None and x.dtype == "float16":
-        return x.sum(axis=axis, keepdims=keepdims, dtype="float32").astype("float16")
+    """x.sum(...), but a float16 sum (of a float16 x, or to dtype float16) adds up in
+    float32 and rounds once, as PyTorch's half-precision sums do: NumPy adds float16
+    along an outer axis in float16, where the running total stops growing at 2048 (16384
+    ones summed to 2048)."""
+    if (x.dtype if dtype is None else np.dtype(dtype)) == np.float16:
+        wide = x.sum(axis=axis, keepdims=keepdims, dtype=np.float32)
+        return wide.astype(np.float16)
     return x.sum(axis=axis, keepdims=keepdims, dtype=dtype)
 
 
@@ -314,7 +316,7 @@ class Extreme(Function):
     def forward(self, x):
         dims = range(x.ndim) if self.dims is None else self.dims
         if x.size == 0 and (x.ndim == 0 or any(x.shape[d] == 0 for d in dims)):
-            raise RuntimeError(
+            raise IndexOutOfRange(  # PyTorch: IndexError for a dim, RuntimeError for all
                 f"{self.op_name}: the reduced dims of a tensor of shape {x.shape} are empty"
             )
         xp = get_array_module(x)

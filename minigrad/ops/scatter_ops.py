@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..errors import IndexOutOfRange
-from ..tensor import Tensor
+from ..tensor import Tensor, check_fill_scalar
 from .elementwise import where
 from .index_update import index_put
 from .indexing import (
@@ -238,6 +238,7 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:  # no
             )
         out = where(mask, cast(value, x.dtype), x)
     else:
+        check_fill_scalar("index_fill", value, x.dtype)
         out = masked_fill(x, mask, value)
     return reshape(out, input.shape)
 

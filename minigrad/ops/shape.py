@@ -137,8 +137,15 @@ def _index_item(i: Any) -> Any:
                 "mask; index with a bool tensor instead (mask.bool())"
             )
             return i.astype(bool)
-    elif isinstance(i, list):
-        i = np.asarray(i) if i else np.zeros(0, dtype=np.intp)
+    else:
+        if isinstance(i, list):
+            i = np.asarray(i) if i else np.zeros(0, dtype=np.intp)
+        if isinstance(i, np.ndarray) and i.dtype.kind == "f":
+            # a float list or NumPy array (np.array([]) is float64): PyTorch truncates it to
+            # integers, as it does Python floats; a float *tensor* index stays refused
+            if not np.isfinite(i).all():
+                raise IndexError(f"index {i[~np.isfinite(i)][0]} is not a finite integer")
+            i = i.astype(np.intp)
     if not hasattr(i, "dtype") or isinstance(i, np.generic):
         return i
     if i.ndim == 0 and i.dtype.kind in "iu":
@@ -409,6 +416,8 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
         sizes = sizes or [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise ValueRangeError(f"split: sizes must be non-negative, got {sizes}")
         if sum(sizes) != n:
             raise ShapeError(f"split: sizes {sizes} do not add up to dim {d} of size {n}")
     out = Split(sizes, d)(x)

@@ -1,0 +1,87 @@
+"""PyTorch's submodule import paths, for programs that import from them:
+`from torch.utils.data.sampler import BatchSampler`, `from torch.nn.parameter import
+Parameter`, `from torch.nn.modules.loss import _Loss`, `from torch.autograd.variable import
+Variable`.
+
+minigrad keeps these names in fewer files (`minigrad.utils.data` is one module, the layers
+live in `minigrad.nn`), so `install()` registers each PyTorch path in `sys.modules` as the
+minigrad module that holds its names. `minigrad.nn.modules` (and every
+`minigrad.nn.modules.<x>` PyTorch has) is one module with all of `minigrad.nn`'s layers and
+PyTorch's private base classes and helpers (`_Loss`, `_WeightedLoss`, `_BatchNorm`,
+`_ConvNd`, `_MaxPoolNd`, `_pair`, `_ntuple`, ...).
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import itertools
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+# torch.nn.modules' submodules (torch 2.13)
+NN_MODULES = (
+    "activation adaptive batchnorm channelshuffle container conv distance dropout flatten "
+    "fold instancenorm lazy linear loss module normalization padding pixelshuffle pooling rnn "
+    "sparse transformer upsampling utils"
+).split()
+
+
+def _ntuple(n: int, name: str = "parse") -> Callable[[Any], tuple]:
+    """PyTorch's `torch.nn.modules.utils._ntuple`: an iterable as a tuple, else n copies."""
+
+    def parse(x: Any) -> tuple:
+        if isinstance(x, collections.abc.Iterable):
+            return tuple(x)
+        return tuple(itertools.repeat(x, n))
+
+    parse.__name__ = name
+    return parse
+
+
+def _reverse_repeat_tuple(t: Any, n: int) -> tuple:
+    """Each element of t repeated n times, in reverse order (PyTorch's padding helper)."""
+    return tuple(x for x in reversed(t) for _ in range(n))
+
+
+def _alias(name: str, module: types.ModuleType) -> None:
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    setattr(sys.modules[parent], child, module)
+
+
+def install() -> None:
+    from . import autograd, nn
+    from .nn import conv, layers, norm, pooling
+    from .utils import data
+
+    for sub in ("sampler", "dataloader", "dataset"):
+        _alias(f"{data.__name__}.{sub}", data)
+    _alias(f"{nn.__name__}.parameter", nn)
+    _alias(f"{autograd.__name__}.variable", autograd)
+
+    modules = types.ModuleType(
+        f"{nn.__name__}.modules", "PyTorch's torch.nn.modules names, from minigrad.nn."
+    )
+    for name in dir(nn):
+        if not name.startswith("__"):
+            setattr(modules, name, getattr(nn, name))
+    private = {
+        "_Loss": layers._Loss,
+        "_WeightedLoss": layers._WeightedLoss,
+        "_BatchNorm": norm._BatchNorm,
+        "_ConvNd": conv._ConvNd,
+        "_MaxPoolNd": pooling._MaxPoolNd,
+        "_ntuple": _ntuple,
+        "_single": _ntuple(1, "_single"),
+        "_pair": _ntuple(2, "_pair"),
+        "_triple": _ntuple(3, "_triple"),
+        "_quadruple": _ntuple(4, "_quadruple"),
+        "_reverse_repeat_tuple": _reverse_repeat_tuple,
+    }
+    for name, obj in private.items():
+        setattr(modules, name, obj)
+    _alias(modules.__name__, modules)
+    for sub in NN_MODULES:
+        _alias(f"{modules.__name__}.{sub}", modules)
