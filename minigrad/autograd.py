@@ -681,8 +681,9 @@ class Function:
                 if t is not None and t._version != v:
                     raise RuntimeError(
                         f"{type(self).__name__}: input {i} of shape {t.shape} was modified "
-                        f"in place after the forward (version {v} -> {t._version}); its "
-                        "saved value is needed for the gradient"
+                        f"in place (or given new values by `.data =`) after the forward "
+                        f"(version {v} -> {t._version}); its saved value is needed for the "
+                        "gradient"
                     )
         if self.uses_outputs:
             for i, (ref, v) in enumerate(zip(self._out_counters, self._out_versions, strict=True)):

@@ -363,14 +363,20 @@ def matrix_norm(
         return _norm(A, 2, (d0, d1), keepdim)
     if ord in ("nuc", 2, -2):
         s = svdvals(movedim(A, (d0, d1), (-2, -1)))
-        r = reduce_sum(s, -1) if ord == "nuc" else (amax if ord == 2 else amin)(s, -1)
+        # the sum, for 'nuc' and for the largest of no values (norms are >= 0: PyTorch's 0)
+        empty_max = ord == 2 and s.shape[-1] == 0
+        r = reduce_sum(s, -1) if ord == "nuc" or empty_max else (amax if ord == 2 else amin)(s, -1)
         if keepdim:
             for d in sorted((d0, d1)):
                 r = unsqueeze(r, d)
         return r
     if ord in (1, -1, math.inf, -math.inf):
         inner, outer = (d0, d1) if ord in (1, -1) else (d1, d0)
-        r = (amax if ord > 0 else amin)(reduce_sum(_abs(A), inner, True), outer, True)
+        sums = reduce_sum(_abs(A), inner, True)
+        if ord > 0 and sums.shape[outer] == 0:  # the largest of no sums: 0, as PyTorch
+            r = reduce_sum(sums, outer, True)
+        else:
+            r = (amax if ord > 0 else amin)(sums, outer, True)
         shape = tuple(n for i, n in enumerate(r.shape) if i not in (d0, d1))
         return r if keepdim else reshape(r, shape)
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")

@@ -1042,7 +1042,7 @@ class Tensor:
             raise TypeError(f"{what}: not defined for bool tensors, as in PyTorch")
         if self.dtype.kind in "iu":
             arr = other._data if isinstance(other, Tensor) else np.asarray(other)
-            if arr.dtype.kind in "iub" and bool((arr == 0).any()):
+            if arr.dtype.kind in "iub" and bool((arr == 0).any()) and self._data.size:
                 raise IntegerDivisionByZero(f"{what}: integer division by zero")
 
     def _bitwise_(self, what: str, name: str, other: Any) -> Tensor:

@@ -1015,3 +1015,151 @@ def test_deprecated_eye_and_dirac(old):
         getattr(mg.nn.init, old)(a)
     getattr(mg.nn.init, old + "_")(b)
     assert np.array_equal(a.numpy(), b.numpy())
+
+
+# ------------------------------------------------------------ `.data =` after a forward
+def test_new_data_for_a_tensor_a_graph_saved_is_never_read_silently():
+    """mv and dot save a reshaped view, which kept the old values: the gradient of
+    u.dot(W.mv(v)) was outer(u_old, v_old) after `u.data = ...` (PyTorch's reads the new
+    values). minigrad's backward now refuses there, as it does for mul or matmul."""
+    W = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    u, v = mg.tensor([1.0, 0.0]), mg.tensor([0.0, 1.0])
+    sigma = u.dot(W.mv(v))
+    u.data = mg.tensor([0.0, 1.0])
+    v.data = mg.tensor([1.0, 0.0])
+    with pytest.raises(RuntimeError, match=r"given new values by `\.data =`"):
+        sigma.backward()
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    c = mg.tensor([3.0, 4.0])
+    y = (w * c).sum()
+    c.data = mg.tensor([10.0, 20.0])
+    with pytest.raises(RuntimeError, match="Mul: input 1"):
+        y.backward()
+    # a graph built after the assignment reads the new values
+    (w * c).sum().backward()
+    assert w.grad.tolist() == [10.0, 20.0]
+
+
+# ------------------------------------------------------------ row-major new results
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, x: x[:, [1, 0, 1]],
+        lambda lib, x: x[..., [1, 0]],
+        lambda lib, x: x[:, [0, 2], 1:],
+        lambda lib, x: x.index_select(2, lib.tensor([3, 0])),
+        lambda lib, x: lib.einsum("bij,bkj->bik", x, x),
+    ],
+    ids=["cols", "last", "mixed", "index_select", "einsum"],
+)
+def test_new_results_are_row_major_so_view_writes_through(make):
+    """NumPy laid these results out column-first, so a later .view() copied and
+    `y.view(-1)[0] = 100` left y unchanged (PyTorch's results are row-major)."""
+    outs = []
+    for lib in (torch, mg):
+        x = lib.arange(24.0).reshape(2, 3, 4)
+        y = make(lib, x)
+        assert y.is_contiguous()
+        y.view(-1)[0] = 100.0
+        outs.append(y.flatten()[:3].tolist())
+    assert outs[0] == outs[1]
+
+
+def test_einsum_views_stay_views():
+    for lib in (torch, mg):
+        x = lib.arange(6.0).reshape(2, 3)
+        y = lib.einsum("ij->ji", x)
+        y[0, 0] = 5.0
+        assert x[0, 0].item() == 5.0
+
+
+# ------------------------------------------------------------ integer edges
+def test_integer_pow_with_negative_tensor_exponents():
+    base = [0, 2, -2, 1, -1, -1, 3]
+    exps = [-1, -1, -1, -5, -2, -3, -2]
+    for b, e in [(base, exps), ([2, 3], [-1, 2])]:
+        got = (mg.tensor(b) ** mg.tensor(e)).tolist()
+        assert got == (torch.tensor(b) ** torch.tensor(e)).tolist()
+    assert (2 ** mg.tensor([2, -1, 0])).tolist() == [4, 0, 1]
+
+
+def test_integer_division_of_nothing_by_zero_is_empty():
+    for lib in (torch, mg):
+        assert (lib.arange(0) // 0).shape == (0,)
+        assert (lib.arange(0) % 0).shape == (0,)
+        assert lib.div(lib.arange(0), 0, rounding_mode="floor").shape == (0,)
+        x = lib.arange(0)
+        x //= 0
+        with pytest.raises(RuntimeError):
+            lib.arange(3) // 0
+
+
+# ------------------------------------------------------------ linear algebra edges
+SPECTRA = {
+    "I3": np.eye(3),
+    "diag(1,1,2)": np.diag([1.0, 1.0, 2.0]),
+    "zeros2x3": np.zeros((2, 3)),
+}
+SPECTRAL_FNS = {
+    "eigvalsh": lambda L, X: L.linalg.eigvalsh(X).sum() if X.shape[-1] == X.shape[-2] else None,
+    "eigh values": lambda L, X: L.linalg.eigh(X)[0][-1] if X.shape[-1] == X.shape[-2] else None,
+    "svdvals": lambda L, X: L.linalg.svdvals(X).sum(),
+    "svd S": lambda L, X: L.linalg.svd(X, full_matrices=False)[1].sum(),
+    "svd S full": lambda L, X: L.linalg.svd(X, full_matrices=True)[1].sum(),
+    "nuclear": lambda L, X: L.linalg.matrix_norm(X, ord="nuc"),
+    "spectral": lambda L, X: L.linalg.matrix_norm(X, ord=2),
+}
+
+
+@pytest.mark.parametrize("fn", sorted(SPECTRAL_FNS))
+@pytest.mark.parametrize("mat", sorted(SPECTRA))
+def test_gradients_of_repeated_or_zero_spectra_are_finite(fn, mat):
+    """They were all NaN (the eigenvector formula divides by the gaps even when only the
+    values are used); PyTorch's are V diag(g) V^T, finite."""
+    grads = []
+    for lib in (torch, mg):
+        X = lib.tensor(SPECTRA[mat], requires_grad=True)
+        y = SPECTRAL_FNS[fn](lib, X)
+        if y is None:
+            return
+        grads.append(lib.autograd.grad(y, X)[0].numpy())
+    assert np.isfinite(grads[1]).all()
+    np.testing.assert_allclose(grads[1], grads[0], atol=1e-12)
+
+
+def test_eigh_vectors_still_differentiate():
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    grads = []
+    for lib in (torch, mg):
+        X = lib.tensor(a, requires_grad=True)
+        L, V = lib.linalg.eigh(X)
+        (L.sum() + (V[:, 0] ** 3).sum()).backward()
+        grads.append(X.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "m", [[[np.nan, 1.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, np.nan]], [[1.0, 2.0], [3.0, np.nan]]]
+)
+def test_det_and_inverse_of_a_matrix_holding_nan_are_nan(m):
+    """det gave 0 and logdet -inf at a NaN first pivot; inv and solve crashed inside."""
+    for lib in (torch, mg):
+        A = lib.tensor(m, dtype=lib.float64)
+        assert np.isnan(lib.linalg.det(A).item()) and np.isnan(lib.logdet(A).item())
+        sign, logabs = lib.linalg.slogdet(A)
+        assert sign.item() == 0 and np.isnan(logabs.item())
+        assert np.isnan(lib.linalg.inv(A).numpy()).all()
+        assert np.isnan(lib.linalg.solve(A, lib.ones(2, 1, dtype=lib.float64)).numpy()).all()
+    batch = mg.tensor(np.stack([np.eye(2), np.array(m)]))
+    out = mg.linalg.inv(batch).numpy()
+    assert np.array_equal(out[0], np.eye(2)) and np.isnan(out[1]).all()
+    with pytest.raises(RuntimeError, match="singular"):
+        mg.linalg.inv(mg.tensor([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 2.0], [2.0, 4.0]]]))
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0, 0), (2, 0, 3)])
+@pytest.mark.parametrize("order", [2, 1, float("inf"), "fro", "nuc"])
+def test_norms_of_empty_matrices_are_zero(shape, order):
+    for lib in (torch, mg):
+        r = lib.linalg.matrix_norm(lib.zeros(shape, dtype=lib.float64), ord=order)
+        assert tuple(r.shape) == shape[:-2] and (r.numpy() == 0).all()

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import threads
 from ..autograd import Function, zero_link
-from ..backend import DEFAULT_DTYPE, get_array_module
+from ..backend import DEFAULT_DTYPE, Array, get_array_module
 from ..errors import IntegerDivisionByZero, ValueRangeError
 from ..tensor import Tensor, _to_array
 from .reduce import sum_to
@@ -246,6 +246,8 @@ class Pow(Function):
     uses_outputs = True
 
     def forward(self, a, b):
+        if a.dtype.kind in "iu" and b.dtype.kind == "i" and b.size and bool((b < 0).any()):
+            return _integer_pow(a, b)
         return a**b
 
     def backward(self, gy):
@@ -259,6 +261,18 @@ class Pow(Function):
             at_zero = (a._data == 0) & (b._data >= 0)
             gb = sum_to(gy * where(at_zero, 0.0, self.output() * log(a)), b.shape)
         return ga, gb
+
+
+def _integer_pow(a: Array, b: Array) -> Array:
+    """Integer a ** b with negative exponents in the tensor b, as PyTorch computes them
+    (NumPy refuses): 1 for a = 1, +-1 for a = -1 (by b's parity), 0 for any other a."""
+    xp = get_array_module(a, b)
+    neg = b < 0
+    y = a ** xp.where(neg, 0, b)
+    ones = y.dtype.type(1)
+    odd = (b % 2) != 0
+    at_neg = xp.where(a == 1, ones, xp.where(a == -1, xp.where(odd, -ones, ones), 0))
+    return xp.where(neg, at_neg, y).astype(y.dtype, copy=False)
 
 
 class Exp(Function):
@@ -672,7 +686,8 @@ def _integer_operands(a: Tensor, b: Tensor, op: str) -> None:
     if a._data.dtype.kind == "b":
         raise TypeError(f"{op}: not defined for bool tensors, as in PyTorch")
     if a._data.dtype.kind in "iu" and bool((b._data == 0).any()):
-        raise IntegerDivisionByZero(f"{op}: integer division by zero")
+        if 0 not in np.broadcast_shapes(a.shape, b.shape):  # nothing divided: no error
+            raise IntegerDivisionByZero(f"{op}: integer division by zero")
 
 
 def floor_divide(a: Any, b: Any) -> Tensor:

@@ -13,11 +13,13 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from .elementwise import _same, promote, result_dtype
 from .reduce import array_sum, broadcast_to, reduce_sum, sum_to
-from .shape import cast, reshape, transpose
+from .shape import cast, reshape, transpose, unsqueeze
 
 
 class MatMul(Function):
-    """a @ b for a, b with at least 2 dims; leading (batch) dims broadcast."""
+    """a @ b; leading (batch) dims broadcast. A 1-d a is a row (1, n) and a 1-d b a
+    column (n, 1), as NumPy and PyTorch read them; the node keeps the operands themselves
+    (not reshaped views), so its version checks see them."""
 
     def forward(self, a, b):
         return a @ b
@@ -31,8 +33,19 @@ class MatMul(Function):
         a, b = self.inputs  # None where no gradient reads it
         na, nb = self.needs_input_grad
         (sa, _), (sb, _) = self._in_meta
-        ga = sum_to(matmul(gy, transpose(b, -1, -2)), sa) if na else None
-        gb = sum_to(matmul(transpose(a, -1, -2), gy), sb) if nb else None
+        row, col = len(sa) == 1, len(sb) == 1
+        if row or col:  # the product as formed: gy with the vector's dims put back
+            gy = reshape(gy, gy.shape + (1,)) if col else gy
+            gy = unsqueeze(gy, -2) if row else gy
+            a = reshape(a, (1,) + sa) if row and a is not None else a
+            b = reshape(b, sb + (1,)) if col and b is not None else b
+        ga = gb = None
+        if na:
+            ga = matmul(gy, transpose(b, -1, -2))
+            ga = reshape(sum_to(ga, (1,) + sa), sa) if row else sum_to(ga, sa)
+        if nb:
+            gb = matmul(transpose(a, -1, -2), gy)
+            gb = reshape(sum_to(gb, sb + (1,)), sb) if col else sum_to(gb, sb)
         return ga, gb
 
 
@@ -51,15 +64,7 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"matmul: shapes {a.shape} and {b.shape} do not align "
             f"({a.shape[-1]} != {b.shape[0 if b.ndim == 1 else -2]})"
         )
-    a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
-    b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
-    y = MatMul()(a2, b2)
-    if a.ndim == 1 or b.ndim == 1:
-        shape = y.shape[:-2]
-        shape += () if a.ndim == 1 else y.shape[-2:-1]
-        shape += () if b.ndim == 1 else y.shape[-1:]
-        y = reshape(y, shape)
-    return y
+    return MatMul()(a, b)
 
 
 class Linear(Function):
@@ -128,7 +133,10 @@ class Einsum(Function):
 
     def forward(self, *arrays):
         xp = get_array_module(*arrays)
-        return xp.einsum(f"{','.join(self.ins)}->{self.out}", *arrays, optimize=True)
+        y = xp.einsum(f"{','.join(self.ins)}->{self.out}", *arrays, optimize=True)
+        if not y.flags.c_contiguous and not any(xp.may_share_memory(y, a) for a in arrays):
+            y = xp.ascontiguousarray(y)  # a new result is row-major, as PyTorch's
+        return y
 
     def backward(self, gy):
         grads = []

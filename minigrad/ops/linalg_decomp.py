@@ -57,6 +57,11 @@ def _first_bad(info: Any) -> tuple[str, int]:
     return (f"(Batch element {k}): " if np.ndim(info) else ""), int(flat[k])
 
 
+def _has_nan(a: Any) -> Any:
+    """Per matrix of a (..., n, n): whether it holds a NaN."""
+    return get_array_module(a).isnan(a).any(axis=(-2, -1))
+
+
 def lu_info(a: Any) -> Any:
     """LAPACK getrf's info per matrix: the 1-based index of the first exactly-zero pivot of
     an LU factorisation with partial pivoting, 0 for none. A loop over columns, each step
@@ -137,10 +142,13 @@ class Inv(Function):
         try:
             return xp.linalg.inv(a)
         except np.linalg.LinAlgError:
-            self.info = info = lu_info(a)
-            if not self.check:
-                bad = (info != 0)[..., None, None]
-                out = xp.linalg.inv(xp.where(bad, xp.eye(a.shape[-1], dtype=a.dtype), a))
+            # a matrix holding NaN has NaN for inverse (LAPACK sees no zero pivot in it)
+            nans = _has_nan(a)
+            eye = xp.eye(a.shape[-1], dtype=a.dtype)
+            self.info = info = lu_info(xp.where(nans[..., None, None], eye, a))
+            if not self.check or not (info != 0).any():
+                bad = ((info != 0) | nans)[..., None, None]
+                out = xp.linalg.inv(xp.where(bad, eye, a))
                 return xp.where(bad, a.dtype.type(np.nan), out)
             where_, k = _first_bad(info)
             raise LinAlgError(
@@ -166,7 +174,10 @@ class Det(Function):
     uses_outputs = True
 
     def forward(self, a):
-        return get_array_module(a).linalg.det(a)
+        xp = get_array_module(a)
+        d = xp.linalg.det(a)
+        nans = _has_nan(a)  # LAPACK may pivot a NaN away and report 0: PyTorch's is NaN
+        return xp.where(nans, a.dtype.type(np.nan), d) if nans.any() else d
 
     def backward(self, gy):
         (a,) = self.inputs
@@ -191,7 +202,12 @@ class SlogDet(Function):
     """(sign, log|det A|); only log|det| has a gradient: gA = g A^-T."""
 
     def forward(self, a):
-        sign, logabs = get_array_module(a).linalg.slogdet(a)
+        xp = get_array_module(a)
+        sign, logabs = xp.linalg.slogdet(a)
+        nans = _has_nan(a)
+        if nans.any():  # as PyTorch: sign 0 and log|det| NaN for a matrix holding NaN
+            sign = xp.where(nans, sign.dtype.type(0), sign)
+            logabs = xp.where(nans, logabs.dtype.type(np.nan), logabs)
         return sign, logabs
 
     def backward(self, gsign, glog):
@@ -214,7 +230,14 @@ class Solve(Function):
         try:
             return xp.linalg.solve(a, b)
         except np.linalg.LinAlgError:
-            where_ = _first_bad(lu_info(a))[0]
+            nans = _has_nan(a)  # NaN in, NaN out (no zero pivot for LAPACK to report)
+            eye = xp.eye(a.shape[-1], dtype=a.dtype)
+            safe = xp.where(nans[..., None, None], eye, a)
+            info = lu_info(safe)
+            if not (info != 0).any():
+                x = xp.linalg.solve(safe, b)
+                return xp.where(nans.reshape(nans.shape + (1,) * (x.ndim - nans.ndim)), np.nan, x)
+            where_ = _first_bad(info)[0]
             raise LinAlgError(
                 f"torch.linalg.solve: {where_}The solver failed because the input matrix is "
                 "singular."
@@ -405,6 +428,7 @@ class Eigh(Function):
 
     uses_inputs = False
     uses_outputs = True
+    _materialize = False  # an unused output's gradient arrives as None (PyTorch's undefined)
 
     def __init__(self, uplo: str) -> None:
         self.uplo = uplo
@@ -417,8 +441,12 @@ class Eigh(Function):
         from .extra import diag_embed
 
         L, V = self.output(0), self.output(1)
-        vgv = matmul(mT(V), gV)
-        inner = (vgv - mT(vgv)) * 0.5 / _offdiag_inverse_gaps(L) + diag_embed(gL)
+        inner = None
+        if gV is not None:  # the gaps' term only when the vectors are used: it is NaN
+            vgv = matmul(mT(V), gV)  # at a repeated eigenvalue, as PyTorch's
+            inner = (vgv - mT(vgv)) * 0.5 / _offdiag_inverse_gaps(L)
+        if gL is not None:  # the values alone: V diag(gL) V^T, finite at repeats too
+            inner = diag_embed(gL) if inner is None else inner + diag_embed(gL)
         return matmul(V, matmul(inner, mT(V)))
 
 
@@ -430,6 +458,7 @@ class SVD(Function):
 
     uses_inputs = False
     uses_outputs = True
+    _materialize = False  # an unused output's gradient arrives as None (PyTorch's undefined)
 
     def __init__(self, full_matrices: bool) -> None:
         self.full = full_matrices
@@ -439,12 +468,24 @@ class SVD(Function):
         return u, s, vh
 
     def backward(self, gU, gS, gVh):
+        from .extra import diag_embed
+
         U, S, Vh = self.output(0), self.output(1), self.output(2)
         k = S.shape[-1]
         if self.full and U.shape[-1] != k:
-            U, gU = narrow(U, -1, 0, k), narrow(gU, -1, 0, k)
+            U = narrow(U, -1, 0, k)
+            gU = None if gU is None else narrow(gU, -1, 0, k)
         if self.full and Vh.shape[-2] != k:
-            Vh, gVh = narrow(Vh, -2, 0, k), narrow(gVh, -2, 0, k)
+            Vh = narrow(Vh, -2, 0, k)
+            gVh = None if gVh is None else narrow(gVh, -2, 0, k)
+        if gU is None and gVh is None:
+            # the singular values alone: U diag(gS) Vh, finite at repeated or zero values
+            # (the general formula divides by their gaps), as PyTorch's
+            return matmul(U, matmul(diag_embed(gS), Vh))
+        zeros = get_array_module(S._data).zeros_like
+        gU = Tensor._make(zeros(U._data), False) if gU is None else gU
+        gVh = Tensor._make(zeros(Vh._data), False) if gVh is None else gVh
+        gS = Tensor._make(zeros(S._data), False) if gS is None else gS
         return svd_backward(gU, gS, gVh, U, S, Vh)
 
 

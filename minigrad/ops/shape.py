@@ -261,10 +261,16 @@ class GetItem(Function):
         self.x_shape, self.x_dtype = x.shape, x.dtype
         try:
             if isinstance(self.index, TwoStep):
-                return self.index.get(x)
-            return x[self.index]
+                y = self.index.get(x)
+            else:
+                y = x[self.index]
         except IndexError as exc:
             raise IndexError(f"getitem: {exc} (tensor of shape {x.shape})") from None
+        if not y.flags.c_contiguous and not _is_basic(self.index):
+            # an advanced index gives a new array, which PyTorch lays out row-major (NumPy
+            # may not: x[:, idx]); row-major, a later .view() of it is a view, as there
+            y = get_array_module(y).ascontiguousarray(y)
+        return y
 
     def backward(self, gy):
         return GetItemGrad(self.index, self.x_shape)(gy)
