@@ -79,6 +79,7 @@ from .ops import (
     argmin,
     argsort,
     argwhere,
+    as_strided,
     broadcast_to,
     cat,
     ceil,
@@ -556,6 +557,7 @@ globals().update(_INPLACE)
 # torch's top-level linear algebra (torch.inverse, torch.det, ...), from minigrad.linalg
 cholesky, det, logdet = linalg.cholesky, linalg.det, linalg.logdet
 inverse, matrix_exp, matrix_power = linalg.inv, linalg.matrix_exp, linalg.matrix_power
+cholesky_solve, cholesky_inverse = linalg.cholesky_solve, linalg.cholesky_inverse
 slogdet = Tensor.slogdet  # return_types.slogdet (linalg.slogdet gives linalg_slogdet)
 
 

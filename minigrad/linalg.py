@@ -29,6 +29,7 @@ from .ops.linalg_decomp import (
     Solve,
     broadcast_batch,
     check_matrix,
+    lu_info,
     mT,
     solve_triangular,
 )
@@ -401,10 +402,63 @@ def norm(
     return matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim)
 
 
+def solve_ex(
+    A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False
+) -> return_types.linalg_solve_ex:
+    """(solution, info) as torch.linalg.solve_ex: info (...,) int32 is 0 for a solvable
+    matrix and LAPACK's first zero pivot (1-based) for a singular one, whose solution is NaN
+    (PyTorch's holds what LAPACK left); with `check_errors` a singular matrix raises."""
+    try:
+        X = solve(A, B, left=left)
+        return return_types.linalg_solve_ex(X, _info_tensor(None, A))
+    except LinAlgError:
+        if check_errors:
+            raise
+    xp = get_array_module(A._data)
+    info = lu_info(A._data)
+    eye = xp.eye(A.shape[-1], dtype=A._data.dtype)
+    bad = info != 0
+    X = solve(where(bad[..., None, None], eye, A), B, left=left)
+    mask = bad.reshape(bad.shape + (1,) * (X.ndim - bad.ndim))
+    return return_types.linalg_solve_ex(where(mask, math.nan, X), Tensor._make(info, False))
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+    """torch.cholesky_solve: X with A X = B for A = L L^T (or U^T U with `upper`), given the
+    Cholesky factor; two triangular solves, differentiable in B and L."""
+    check_matrix(L, "cholesky_solve")
+    check_matrix(B, "cholesky_solve", square=False)
+    if upper:
+        return solve_triangular(L, solve_triangular(mT(L), B, upper=False), upper=True)
+    return solve_triangular(mT(L), solve_triangular(L, B, upper=False), upper=True)
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
+    """torch.cholesky_inverse: A^-1 for A = L L^T (or U^T U), from its Cholesky factor."""
+    check_matrix(L, "cholesky_inverse")
+    eye = Tensor._make(get_array_module(L._data).eye(L.shape[-1], dtype=L._data.dtype), False)
+    return cholesky_solve(eye, L, upper)
+
+
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """The condition number ||A||_p ||A^-1||_p: for p None or 2 (-2) the largest over the
+    smallest singular value (or its inverse), for 'fro', 'nuc', 1, -1, inf, -inf from the
+    matrix norms of A and its inverse; inf for a singular matrix, as PyTorch."""
+    check_matrix(A, "linalg.cond", square=p not in (None, 2, -2))
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        big, small = s[..., 0], s[..., -1]
+        return big / small if p != -2 else small / big
+    inverse, info = inv_ex(A)
+    r = matrix_norm(A, p) * matrix_norm(where((info._data != 0)[..., None, None], 0.0, inverse), p)
+    return where(info._data != 0, math.inf, r)
+
+
 __all__ = [
     "LinAlgError",
     "cholesky",
     "cholesky_ex",
+    "cond",
     "cross",
     "det",
     "diagonal",
@@ -424,6 +478,7 @@ __all__ = [
     "qr",
     "slogdet",
     "solve",
+    "solve_ex",
     "solve_triangular",
     "svd",
     "svdvals",

@@ -53,6 +53,7 @@ linalg_eigh = _structseq("linalg_eigh", "eigenvalues eigenvectors")
 linalg_lstsq = _structseq("linalg_lstsq", "solution residuals rank singular_values")
 linalg_inv_ex = _structseq("linalg_inv_ex", "inverse info")
 linalg_cholesky_ex = _structseq("linalg_cholesky_ex", "L info")
+linalg_solve_ex = _structseq("linalg_solve_ex", "result info")
 
 all_return_types: tuple[Any, ...] = tuple(
     v for v in list(globals().values()) if isinstance(v, type) and v.__module__ == __name__

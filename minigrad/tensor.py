@@ -1094,6 +1094,10 @@ class Tensor:
         self._version += 1
         return self
 
+    def as_strided(self, size: Any, stride: Any, storage_offset: int = 0) -> Tensor:
+        """See `minigrad.as_strided` (a copy here, PyTorch's is a view)."""
+        return _ops().as_strided(self, size, stride, storage_offset)
+
     def resize_as_(self, other: Tensor, memory_format: Any = None) -> Tensor:
         """resize_ to `other`'s shape."""
         return self.resize_(other.shape, memory_format=memory_format)
@@ -1183,10 +1187,13 @@ class Tensor:
         self._inplace("__setitem__", value)
         value = value._data if isinstance(value, Tensor) else value
         index = normalize_index(index, self.shape)
-        if isinstance(index, TwoStep):
-            index.set(self._data, value)
-        else:
-            self._data[index] = value
+        try:
+            if isinstance(index, TwoStep):
+                index.set(self._data, value)
+            else:
+                self._data[index] = value
+        except ValueError as exc:  # NumPy's broadcast failure: PyTorch's RuntimeError
+            raise ShapeError(f"__setitem__: {exc} (tensor of shape {self.shape})") from None
         self._version += 1
 
     def _record_setitem(self, index: Any, value: Any) -> None:
@@ -3269,11 +3276,21 @@ def check_fill_scalar(op: str, value: Any, dtype: Any) -> Any:
     a non-finite or out-of-range value for an integer dtype, a finite value beyond a float
     dtype's largest (-9e15 in float16 would become -inf). Unsigned dtypes take negative
     ints down to -max, which wrap (-1 fills uint8 with 255); inf and NaN fill float tensors;
-    bool takes anything. A tensor value is returned as it is (cast, as PyTorch's)."""
-    if isinstance(value, Tensor) or isinstance(value, bool | np.bool_):
+    bool takes anything. A 0-d tensor value is returned as it is (cast, as PyTorch's); a
+    larger one, a list or an array is refused, as PyTorch refuses it."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ShapeError(
+                f"{op} only supports a 0-dimension value tensor, but got one with "
+                f"{value.ndim} dimensions (shape {value.shape})"
+            )
+        return value
+    if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray) and value.ndim == 0):
         return value
     if not isinstance(value, int | float | complex | np.number):
-        return value
+        raise TypeError(
+            f"{op}: the value must be a number or a 0-d tensor, got {type(value).__name__}"
+        )
     kind, low, high = _fill_bounds(dtype)
     if kind == "b":
         return value

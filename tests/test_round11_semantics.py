@@ -7,6 +7,7 @@ uint8 masks, the deprecated `range` and `nn.init` names)."""
 from __future__ import annotations
 
 import copy
+import math
 import pickle
 import subprocess
 import sys
@@ -1163,3 +1164,108 @@ def test_norms_of_empty_matrices_are_zero(shape, order):
     for lib in (torch, mg):
         r = lib.linalg.matrix_norm(lib.zeros(shape, dtype=lib.float64), ord=order)
         assert tuple(r.shape) == shape[:-2] and (r.numpy() == 0).all()
+
+
+# ------------------------------------------------------------ fills of non-scalars
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.zeros(3).fill_(lib.tensor([1.0, 2.0, 3.0])),
+        lambda lib: lib.zeros(3).fill_(lib.tensor([5.0])),
+        lambda lib: lib.zeros(3).fill_([1, 2, 3]),
+        lambda lib: lib.zeros(2, 4).__setitem__(0, lib.ones(3)),
+        lambda lib: lib.zeros(2, 3).permute(0, 0),
+        lambda lib: lib.isclose(lib.ones(2), lib.ones(2), rtol=-1.0),
+        lambda lib: lib.allclose(lib.ones(2), lib.ones(2), atol=-1.0),
+    ],
+    ids=["fill 1-d", "fill 1-elem", "fill list", "setitem", "permute dup", "rtol", "atol"],
+)
+def test_refused_as_pytorch_refuses(call):
+    """fill_ broadcast a 1-d value (PyTorch: only 0-d), setitem and permute raised NumPy's
+    ValueError, isclose took negative tolerances."""
+    for lib in (torch, mg):
+        with pytest.raises((RuntimeError, TypeError)) as info:
+            call(lib)
+        if lib is torch:
+            want = type(info.value)
+        else:
+            assert isinstance(info.value, want)
+
+
+def test_fills_of_0d_values_still_work():
+    assert mg.zeros(3).fill_(mg.tensor(2.0)).tolist() == [2.0] * 3
+    assert mg.full((2,), mg.tensor(4.0)).tolist() == [4.0, 4.0]
+    assert mg.zeros(2).fill_(np.float32(1.5)).tolist() == [1.5, 1.5]
+
+
+# ------------------------------------------------------------ Cholesky solves, cond
+def _spd(n=3, seed=0):
+    m = np.random.default_rng(seed).standard_normal((n, n))
+    return m @ m.T + n * np.eye(n)
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_and_inverse_as_pytorch(upper):
+    a, b = _spd(), np.random.default_rng(1).standard_normal((3, 2))
+    outs = []
+    for lib in (torch, mg):
+        L = lib.linalg.cholesky(lib.tensor(a), upper=upper).detach().requires_grad_(True)
+        B = lib.tensor(b, requires_grad=True)
+        X = lib.cholesky_solve(B, L, upper=upper)
+        (X**2).sum().backward()
+        tri = np.triu if upper else np.tril  # PyTorch's gradient also fills the other
+        outs.append((X.detach().numpy(), B.grad.numpy(), tri(L.grad.numpy())))
+        outs[-1] += (lib.cholesky_inverse(L.detach(), upper=upper).numpy(),)
+    for got, want in zip(outs[1], outs[0], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(outs[1][3], np.linalg.inv(a), rtol=1e-10)
+
+
+@pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", 1, -1, float("inf"), -float("inf")])
+def test_cond_as_pytorch(p):
+    a = _spd()
+    got = mg.linalg.cond(mg.tensor(a), p).item()
+    want = torch.linalg.cond(torch.tensor(a), p).item()
+    assert got == pytest.approx(want, rel=1e-12)
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    if p not in (None, 2, -2):  # PyTorch: inf (the SVD forms give a huge finite ratio)
+        assert mg.linalg.cond(mg.tensor(singular), p).item() == math.inf
+
+
+def test_solve_ex_reports_singular_matrices():
+    a = np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 0.0], [0.0, 1.0]]])
+    rhs = np.ones((2, 2, 1))
+    want = torch.linalg.solve_ex(torch.tensor(a), torch.tensor(rhs))
+    got = mg.linalg.solve_ex(mg.tensor(a), mg.tensor(rhs))
+    assert got.info.tolist() == want.info.tolist() == [2, 0]
+    np.testing.assert_allclose(got.result.numpy()[1], want.result.numpy()[1])
+    assert np.isnan(got.result.numpy()[0]).all()
+    with pytest.raises(RuntimeError, match="singular"):
+        mg.linalg.solve_ex(mg.tensor(a), mg.tensor(rhs), check_errors=True)
+
+
+# ------------------------------------------------------------ as_strided
+def test_as_strided_values_and_gradients_as_pytorch():
+    """Hand-written im2col and sliding windows use as_strided; it was missing."""
+    outs = []
+    for lib in (torch, mg):
+        x = lib.arange(12.0, dtype=lib.float64, requires_grad=True)
+        y = lib.as_strided(x, (3, 4), (2, 1), 1)  # overlapping windows
+        y.backward(lib.tensor(np.arange(12.0).reshape(3, 4)))
+        img = lib.arange(16.0).reshape(4, 4)
+        cols = img.as_strided((3, 3, 2, 2), (4, 1, 4, 1))
+        outs.append((y.detach().numpy(), x.grad.numpy(), cols.numpy()))
+    for got, want in zip(outs[1], outs[0], strict=True):
+        np.testing.assert_array_equal(got, want)
+    x = mg.tensor(np.random.default_rng(0).standard_normal(10), requires_grad=True)
+    f = lambda t: mg.as_strided(t, (4, 3), (2, 1), 1) ** 2  # noqa: E731
+    assert mg.gradcheck(f, [x]) and mg.gradgradcheck(f, [x])
+
+
+def test_as_strided_refusals():
+    with pytest.raises(RuntimeError, match="need 7 elements"):
+        mg.arange(6.0).as_strided((4,), (2,))
+    with pytest.raises(RuntimeError, match="mismatch in length"):
+        mg.arange(6.0).as_strided((2,), (1, 1))
+    with pytest.raises(NotImplementedError, match="owns its row-major memory"):
+        mg.arange(6.0).reshape(2, 3).t().as_strided((2,), (1,))

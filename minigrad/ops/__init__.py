@@ -201,6 +201,7 @@ from .scatter_ops import (
 )
 from .search import bincount, bucketize, searchsorted
 from .shape import (
+    as_strided,
     cast,
     cat,
     chunk,
@@ -314,6 +315,7 @@ __all__ = [
     "broadcast_to",
     "cast",
     "cat",
+    "as_strided",
     "chunk",
     "clip",
     "cos",

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd import Function, zero_link
 from ..backend import get_array_module
-from ..errors import ShapeError
+from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor, _to_array
 from . import activation
 from .elementwise import Mask, exp, keep_bits, log, power, result_dtype, to_float, where
@@ -272,6 +272,11 @@ def isclose(
 ) -> Tensor:
     """|a - b| <= atol + rtol * |b| (or a == b), a bool tensor. As in PyTorch, a and b must
     share one dtype."""
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol < 0:
+            raise ValueRangeError(
+                f"isclose: {name} must be greater than or equal to zero, but got {tol}"
+            )
     x, y = _array(a), _array(b, _array(a))
     if x.dtype != y.dtype:
         raise RuntimeError(f"isclose: expected a and b of one dtype, got {x.dtype} and {y.dtype}")

@@ -55,7 +55,7 @@ class Permute(Function):
 def permute(x: Tensor, dims: tuple[int, ...]) -> Tensor:
     axes = normalize_dims(dims, x.ndim, "permute") or ()
     if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of a {x.ndim}-d tensor's")
+        raise ShapeError(f"permute: dims {dims} are not a permutation of a {x.ndim}-d tensor's")
     if axes == tuple(range(x.ndim)):
         return x
     return Permute(axes)(x)
@@ -428,6 +428,45 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
             raise ShapeError(f"split: sizes {sizes} do not add up to dim {d} of size {n}")
     out = Split(sizes, d)(x)
     return out if isinstance(out, tuple) else (out,)
+
+
+def as_strided(x: Tensor, size: Any, stride: Any, storage_offset: int = 0) -> Tensor:
+    """PyTorch's as_strided on a tensor that owns its row-major memory: element i of the
+    result is the flat element `storage_offset + sum(i_k * stride_k)` of x. A copy here
+    (PyTorch's is a view: writes through it do not reach x), differentiable: entries read
+    several times get the sum of their gradients, as PyTorch's. A view of other memory
+    (non-contiguous, or with a storage offset) raises: PyTorch reads the whole storage
+    there, which minigrad does not keep."""
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    if len(size) != len(stride):
+        raise ShapeError(
+            f"as_strided: mismatch in length of strides and shape: {len(stride)} strides for "
+            f"{len(size)} sizes"
+        )
+    if any(n < 0 for n in size) or any(n < 0 for n in stride) or storage_offset < 0:
+        raise ValueRangeError(
+            f"as_strided: sizes {size}, strides {stride} and storage_offset {storage_offset} "
+            "must be non-negative"
+        )
+    if not x.is_contiguous() or x.storage_offset() != 0:
+        raise NotImplementedError(
+            "as_strided: only a tensor that owns its row-major memory is supported (got shape "
+            f"{x.shape}, strides {x.stride()}, offset {x.storage_offset()}); call .clone() "
+            "first"
+        )
+    xp = get_array_module(x._data)
+    idx = xp.full(size, storage_offset, dtype=np.int64)
+    for k, (n, st) in enumerate(zip(size, stride, strict=True)):
+        shape = [1] * len(size)
+        shape[k] = n
+        idx = idx + (xp.arange(n, dtype=np.int64) * st).reshape(shape)
+    if idx.size and int(idx.max()) >= x.numel():
+        raise ShapeError(
+            f"as_strided: sizes {list(size)}, strides {list(stride)} and storage offset "
+            f"{storage_offset} need {int(idx.max()) + 1} elements, beyond the {x.numel()} of "
+            "the tensor"
+        )
+    return GetItem(idx)(reshape(x, (-1,)))
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
