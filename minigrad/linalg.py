@@ -419,7 +419,8 @@ def solve_ex(
     eye = xp.eye(A.shape[-1], dtype=A._data.dtype)
     bad = info != 0
     X = solve(where(bad[..., None, None], eye, A), B, left=left)
-    mask = bad.reshape(bad.shape + (1,) * (X.ndim - bad.ndim))
+    # bad has A's batch shape; X (broadcast batch, n[, k]) takes it on its last batch dims
+    mask = bad[..., None] if X.ndim == A.ndim - 1 else bad[..., None, None]
     return return_types.linalg_solve_ex(where(mask, math.nan, X), Tensor._make(info, False))
 
 
@@ -428,6 +429,10 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     Cholesky factor; two triangular solves, differentiable in B and L."""
     check_matrix(L, "cholesky_solve")
     check_matrix(B, "cholesky_solve", square=False)
+    if L._data.dtype != B._data.dtype:
+        raise RuntimeError(
+            f"cholesky_solve: expected B and L of one dtype, got {B.dtype} and {L.dtype}"
+        )
     if upper:
         return solve_triangular(L, solve_triangular(mT(L), B, upper=False), upper=True)
     return solve_triangular(mT(L), solve_triangular(L, B, upper=False), upper=True)
@@ -441,14 +446,20 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
 
 
 def cond(A: Tensor, p: Any = None) -> Tensor:
-    """The condition number ||A||_p ||A^-1||_p: for p None or 2 (-2) the largest over the
-    smallest singular value (or its inverse), for 'fro', 'nuc', 1, -1, inf, -inf from the
-    matrix norms of A and its inverse; inf for a singular matrix, as PyTorch."""
+    """The condition number ||A||_p ||A^-1||_p, as PyTorch computes it: for p None or 2
+    (-2) the largest over the smallest singular value (or its inverse), for 'nuc' sum(s) *
+    sum(1 / s), for 'fro', 1, -1, inf, -inf the matrix norms of A and its inverse (inf for a
+    singular matrix); 0 for an empty matrix."""
     check_matrix(A, "linalg.cond", square=p not in (None, 2, -2))
+    if 0 in A.shape[-2:]:  # no values: 0, as PyTorch
+        return Tensor._make(get_array_module(A._data).zeros(A.shape[:-2], A._data.dtype), False)
     if p in (None, 2, -2):
         s = svdvals(A)
         big, small = s[..., 0], s[..., -1]
         return big / small if p != -2 else small / big
+    if p == "nuc":  # PyTorch's: from the singular values, sum(s) * sum(1 / s)
+        s = svdvals(A)
+        return reduce_sum(s, -1) * reduce_sum(1 / s, -1)
     inverse, info = inv_ex(A)
     r = matrix_norm(A, p) * matrix_norm(where((info._data != 0)[..., None, None], 0.0, inverse), p)
     return where(info._data != 0, math.inf, r)

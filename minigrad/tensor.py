@@ -792,6 +792,10 @@ class Tensor:
         ufunc = getattr(get_array_module(self._data), name)
         if name == "remainder" and self._data.dtype.kind == "f":  # PyTorch's signed zeros
             ufunc = _float_remainder_into
+        if name == "power" and self._data.dtype.kind in "iu":
+            exponent = np.asarray(arr)
+            if exponent.dtype.kind == "i" and exponent.size and bool((exponent < 0).any()):
+                ufunc = _integer_power_into  # negative integer exponents, as PyTorch's
         try:
             ufunc(self._data, arr, out=self._data, casting="same_kind")
         except TypeError:
@@ -1094,6 +1098,17 @@ class Tensor:
         self._version += 1
         return self
 
+    def cholesky_solve(self, input2: Tensor, upper: bool = False) -> Tensor:
+        """`minigrad.cholesky_solve(self, input2, upper)`: self is B, input2 the factor."""
+        from . import linalg
+
+        return linalg.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: bool = False) -> Tensor:
+        from . import linalg
+
+        return linalg.cholesky_inverse(self, upper)
+
     def as_strided(self, size: Any, stride: Any, storage_offset: int = 0) -> Tensor:
         """See `minigrad.as_strided` (a copy here, PyTorch's is a view)."""
         return _ops().as_strided(self, size, stride, storage_offset)
@@ -1192,7 +1207,10 @@ class Tensor:
                 index.set(self._data, value)
             else:
                 self._data[index] = value
-        except ValueError as exc:  # NumPy's broadcast failure: PyTorch's RuntimeError
+        except ValueError as exc:
+            if "broadcast" not in str(exc):
+                raise
+            # NumPy's broadcast failure: PyTorch's RuntimeError
             raise ShapeError(f"__setitem__: {exc} (tensor of shape {self.shape})") from None
         self._version += 1
 
@@ -3285,7 +3303,9 @@ def check_fill_scalar(op: str, value: Any, dtype: Any) -> Any:
                 f"{value.ndim} dimensions (shape {value.shape})"
             )
         return value
-    if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray) and value.ndim == 0):
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]  # a NumPy scalar: checked below
+    if isinstance(value, bool | np.bool_):
         return value
     if not isinstance(value, int | float | complex | np.number):
         raise TypeError(
@@ -3322,6 +3342,14 @@ def _fill_bounds(dtype: Any) -> tuple[str, Any, Any]:
     if dt.kind in "fc":
         return dt.kind, None, float(np.finfo(dt.type(0).real.dtype).max)
     return "b", None, None
+
+
+def _integer_power_into(a: Any, b: Any, out: Any, casting: str) -> None:
+    """`a **= b` for integers with negative exponents in b (NumPy refuses them)."""
+    from .ops.elementwise import _integer_pow
+
+    xp = get_array_module(a)
+    out[...] = _integer_pow(a, xp.asarray(b)).astype(out.dtype, casting=casting)
 
 
 def _draw_dtype(dtype: Any) -> Any:

@@ -10,7 +10,7 @@ import numpy as np
 from .. import threads
 from ..autograd import Function, zero_link
 from ..backend import DEFAULT_DTYPE, Array, get_array_module
-from ..errors import IntegerDivisionByZero, ValueRangeError
+from ..errors import IntegerDivisionByZero, ShapeError, ValueRangeError
 from ..tensor import Tensor, _to_array
 from .reduce import sum_to
 from .shape import cast
@@ -686,7 +686,11 @@ def _integer_operands(a: Tensor, b: Tensor, op: str) -> None:
     if a._data.dtype.kind == "b":
         raise TypeError(f"{op}: not defined for bool tensors, as in PyTorch")
     if a._data.dtype.kind in "iu" and bool((b._data == 0).any()):
-        if 0 not in np.broadcast_shapes(a.shape, b.shape):  # nothing divided: no error
+        try:
+            shape = np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast") from None
+        if 0 not in shape:  # nothing divided: no error
             raise IntegerDivisionByZero(f"{op}: integer division by zero")
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
+from ..errors import ShapeError
 from ..tensor import Tensor, _type_name
 from .elementwise import where
 from .indexing import narrow, prod, tril, triu
@@ -311,6 +312,11 @@ def solve_triangular(
     check_matrix(B, "linalg.solve_triangular", square=False)
     if not left:
         return mT(solve_triangular(mT(A), mT(B), upper=not upper, unitriangular=unitriangular))
+    if A.shape[-1] != B.shape[-2]:
+        raise ShapeError(
+            f"linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B "
+            f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})"
+        )
     A, B = broadcast_batch(A, B)
     return SolveTriangular(upper, unitriangular)(A, B)
 

@@ -273,7 +273,7 @@ def isclose(
     """|a - b| <= atol + rtol * |b| (or a == b), a bool tensor. As in PyTorch, a and b must
     share one dtype."""
     for name, tol in (("rtol", rtol), ("atol", atol)):
-        if tol < 0:
+        if not tol >= 0:  # NaN too
             raise ValueRangeError(
                 f"isclose: {name} must be greater than or equal to zero, but got {tol}"
             )
