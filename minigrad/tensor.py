@@ -727,6 +727,18 @@ class Tensor:
     def _inplace(self, what: str, other: Any = None) -> None:
         """Refuse an in-place change autograd could not follow, as PyTorch does; make a 0-d
         NumPy scalar writable. Callers bump the version once the write has succeeded."""
+        if hasattr(self._data, "__setitem__") and not getattr(self._data.flags, "writeable", 1):
+            if 0 in self._data.strides:
+                raise RuntimeError(
+                    f"{what}: tensor of shape {self.shape} is an expanded view whose "
+                    "elements share memory; clone() it before changing it in place"
+                )
+            raise RuntimeError(
+                f"{what}: tensor of shape {self.shape} is a copy where PyTorch returns a view "
+                "(diagonal, unfold, as_strided): the change would not reach the tensor it "
+                "came from. Write into that tensor instead (fill_diagonal_, "
+                "diagonal_scatter, index_put_), or clone() this one to change the copy"
+            )
         if autograd.is_grad_enabled():
             if self.requires_grad:
                 kind = (
@@ -747,11 +759,6 @@ class Tensor:
         if not hasattr(self._data, "__setitem__"):
             # ops on 0-d arrays give NumPy scalars, which cannot be written to
             self._data = get_array_module(self._data).asarray(self._data).copy()
-        if not getattr(self._data.flags, "writeable", True):
-            raise RuntimeError(
-                f"{what}: tensor of shape {self.shape} is an expanded view whose elements "
-                "share memory; clone() it before changing it in place"
-            )
 
     def _check_float(self, what: str) -> None:
         if self.dtype.kind != "f":
@@ -893,6 +900,8 @@ class Tensor:
             return False
         if self.requires_grad and self.creator is None:
             return False  # a leaf that requires grad: `_inplace` refuses, as PyTorch
+        if hasattr(self._data, "__setitem__") and not getattr(self._data.flags, "writeable", 1):
+            return False  # a read-only copy or expanded view: `_inplace` refuses it
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if not (other_grad or (self.requires_grad and self.creator is not None)):
             return False
@@ -3110,7 +3119,7 @@ class Tensor:
         count = (n - size) // step + 1
         windows = xp.arange(count)[:, None] * step + xp.arange(size)[None, :]
         moved = _ops().movedim(self, d, -1)
-        picked = moved[(Ellipsis, windows)]
+        picked = read_only(moved[(Ellipsis, windows)])  # a copy standing for a view
         return _ops().movedim(picked, -2, d)
 
     def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
@@ -3350,6 +3359,17 @@ def _integer_power_into(a: Any, b: Any, out: Any, casting: str) -> None:
 
     xp = get_array_module(a)
     out[...] = _integer_pow(a, xp.asarray(b)).astype(out.dtype, casting=casting)
+
+
+def read_only(t: Tensor) -> Tensor:
+    """t, its memory marked read-only: for a copy that stands for one of PyTorch's views
+    (diagonal, unfold, as_strided), so that a write through it, which PyTorch would make
+    into the original, raises instead of being lost silently."""
+    try:
+        t._data.flags.writeable = False
+    except (AttributeError, ValueError, TypeError):  # CuPy has no such flag
+        pass
+    return t
 
 
 def _draw_dtype(dtype: Any) -> Any:

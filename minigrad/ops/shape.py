@@ -10,7 +10,7 @@ from .. import return_types
 from ..autograd import Function
 from ..backend import fp_ignored, get_array_module, to_device
 from ..errors import ShapeError, ValueRangeError, warn_user
-from ..tensor import Tensor
+from ..tensor import Tensor, read_only
 from .reduce import expand, normalize_dims
 
 
@@ -466,7 +466,7 @@ def as_strided(x: Tensor, size: Any, stride: Any, storage_offset: int = 0) -> Te
             f"{storage_offset} need {int(idx.max()) + 1} elements, beyond the {x.numel()} of "
             "the tensor"
         )
-    return GetItem(idx)(reshape(x, (-1,)))
+    return read_only(GetItem(idx)(reshape(x, (-1,))))  # a copy: writes through it raise
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:

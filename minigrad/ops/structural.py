@@ -18,7 +18,7 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Tensor, _float_statistic, _to_array
+from ..tensor import Tensor, _float_statistic, _to_array, read_only
 from .elementwise import scale, where
 from .indexing import Flip, _dim, index_select, narrow, scan
 from .linalg import matmul
@@ -93,7 +93,7 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     ar = xp.arange(size)
     rows, cols = (ar, ar + k) if k >= 0 else (ar - k, ar)
     order = tuple(i for i in range(x.ndim) if i not in (d1, d2)) + (d1, d2)
-    return GetItem((Ellipsis, rows, cols))(permute(x, order))
+    return read_only(GetItem((Ellipsis, rows, cols))(permute(x, order)))  # writes raise
 
 
 def trace(x: Tensor) -> Tensor:
