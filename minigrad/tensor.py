@@ -724,10 +724,15 @@ class Tensor:
         return self._retains_grad
 
     # ------------------------------------------------------------------ in place
+    def _read_only(self) -> bool:
+        """Whether self's memory refuses writes: an expanded view, or a copy standing for
+        one of PyTorch's views (`read_only`). A NumPy scalar is not: it gets an array."""
+        return hasattr(self._data, "__setitem__") and not getattr(self._data.flags, "writeable", 1)
+
     def _inplace(self, what: str, other: Any = None) -> None:
         """Refuse an in-place change autograd could not follow, as PyTorch does; make a 0-d
         NumPy scalar writable. Callers bump the version once the write has succeeded."""
-        if hasattr(self._data, "__setitem__") and not getattr(self._data.flags, "writeable", 1):
+        if self._read_only():
             if 0 in self._data.strides:
                 raise RuntimeError(
                     f"{what}: tensor of shape {self.shape} is an expanded view whose "
@@ -900,7 +905,7 @@ class Tensor:
             return False
         if self.requires_grad and self.creator is None:
             return False  # a leaf that requires grad: `_inplace` refuses, as PyTorch
-        if hasattr(self._data, "__setitem__") and not getattr(self._data.flags, "writeable", 1):
+        if self._read_only():
             return False  # a read-only copy or expanded view: `_inplace` refuses it
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if not (other_grad or (self.requires_grad and self.creator is not None)):
@@ -3697,6 +3702,20 @@ def randint(
     return _new(arr, requires_grad)
 
 
+def _range_bounds(prefix: str, start: Any, end: Any, step: Any) -> list[float]:
+    """start, end and step as floats, refused as PyTorch's arange and range refuse them
+    (its messages, after `prefix`): non-finite bounds, a zero or NaN step, a step pointing
+    away from `end`."""
+    values = [float(v.item() if isinstance(v, Tensor) else v) for v in (start, end, step)]
+    if not all(math.isfinite(v) for v in values[:2]):
+        raise RuntimeError(f"{prefix}unsupported range: {start} -> {end}")
+    if values[2] == 0 or math.isnan(values[2]):
+        raise RuntimeError(f"{prefix}step must be nonzero")
+    if (values[2] > 0 and values[1] < values[0]) or (values[2] < 0 and values[1] > values[0]):
+        raise RuntimeError(f"{prefix}upper bound and lower bound inconsistent with step sign")
+    return values
+
+
 def arange(
     start: float,
     end: float | None = None,
@@ -3708,13 +3727,7 @@ def arange(
 ) -> Tensor:
     if end is None:
         start, end = 0, start
-    values = [float(v.item() if isinstance(v, Tensor) else v) for v in (start, end, step)]
-    if not all(math.isfinite(v) for v in values[:2]):
-        raise RuntimeError(f"unsupported range: {start} -> {end}")
-    if values[2] == 0 or math.isnan(values[2]):
-        raise RuntimeError("step must be nonzero")
-    if (values[2] > 0 and values[1] < values[0]) or (values[2] < 0 and values[1] > values[0]):
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    _range_bounds("", start, end, step)
     arr = np.arange(start, end, step)
     if dtype is None and arr.dtype == np.float64:
         arr = arr.astype(DEFAULT_DTYPE)
@@ -3737,15 +3750,7 @@ def range_(
         "minigrad.range is deprecated, as torch.range: its end is inclusive, unlike Python's "
         "range; use minigrad.arange, which gives values in [start, end)"
     )
-    values = [float(v.item() if isinstance(v, Tensor) else v) for v in (start, end, step)]
-    if not all(math.isfinite(v) for v in values[:2]):
-        raise RuntimeError(f"range: unsupported range {start} -> {end}")
-    if values[2] == 0 or math.isnan(values[2]):
-        raise RuntimeError("range: step must be nonzero")
-    if (values[2] > 0 and values[1] < values[0]) or (values[2] < 0 and values[1] > values[0]):
-        raise RuntimeError(
-            f"range: upper bound {end} and lower bound {start} inconsistent with step sign {step}"
-        )
+    values = _range_bounds("range: ", start, end, step)
     n = int((values[1] - values[0]) / values[2] + 1)
     arr = values[0] + np.arange(n, dtype=np.float64) * values[2]
     arr = arr.astype(DEFAULT_DTYPE if dtype is None else dtype)
