@@ -1954,10 +1954,12 @@ def poisson_nll_loss(
     else:
         loss = x - y * ops.log(x + eps)
     if full:
-        yd = y._data
-        safe = Tensor._make(get_array_module(yd).where(yd > 1, yd, 1).astype(yd.dtype), False)
+        big = y._data > 1
+        # y itself where y > 1 (1 elsewhere, where the term is masked out), so that a target
+        # that requires grad gets the term's gradient, log y + 1 / (2 y), as in PyTorch
+        safe = ops.where(big, y, 1.0)
         stirling = safe * ops.log(safe) - safe + 0.5 * ops.log(2 * np.pi * safe)
-        loss = loss + ops.where(yd > 1, stirling, 0.0)
+        loss = loss + ops.where(big, stirling, 0.0)
     return _reduce(loss, reduction)
 
 
