@@ -52,7 +52,9 @@ from .autograd import (
 )
 from .backend import (
     are_deterministic_algorithms_enabled,
+    get_float32_matmul_precision,
     is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision,
     use_deterministic_algorithms,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -309,6 +311,7 @@ from .tensor import (
     Tensor,
     arange,
     as_tensor,
+    bfloat16,
     bool_,
     channels_last,
     channels_last_3d,

@@ -53,7 +53,7 @@ def _alias(name: str, module: types.ModuleType) -> None:
 
 def install() -> None:
     from . import autograd, nn
-    from .nn import conv, layers, norm, pooling
+    from .nn import conv, layers, norm, pooling, transformer
     from .utils import data
 
     for sub in ("sampler", "dataloader", "dataset"):
@@ -79,6 +79,8 @@ def install() -> None:
         "_triple": _ntuple(3, "_triple"),
         "_quadruple": _ntuple(4, "_quadruple"),
         "_reverse_repeat_tuple": _reverse_repeat_tuple,
+        "_get_clones": transformer._get_clones,  # custom Transformer layers import these two
+        "_get_activation_fn": transformer._get_activation_fn,
     }
     for name, obj in private.items():
         setattr(modules, name, obj)

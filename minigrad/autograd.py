@@ -1474,6 +1474,23 @@ def _add_into(grad: Tensor, g: Tensor) -> bool:
     return True
 
 
+def zero_grad_in_place(p: Tensor) -> None:
+    """`p.grad` zeroed in its own memory and cut from any graph, so that references to it
+    see the zeros, as PyTorch's `zero_grad(set_to_none=False)` (Module's and optimizers').
+    A grad whose memory refuses writes (an expanded view a program assigned) is replaced
+    by zeros of its own instead. A fill, not grad * 0, which would keep NaN and inf."""
+    g = p.grad
+    if g.creator is not None:
+        g.detach_()
+    else:
+        g.requires_grad_(False)
+    if g._read_only():
+        p.grad = type(g)._make(get_array_module(g._data).zeros(g.shape, g.dtype), False)
+        return
+    with no_grad():
+        g.zero_()
+
+
 def _owned(g: Tensor, seen: set[int]) -> Tensor:
     """`g` detached, on an array of its own: the walk passes gradients on without copying, so
     one array may reach several inputs, be a read-only broadcast view, or be the caller's

@@ -154,3 +154,27 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return _deterministic["warn_only"]
+
+
+# ---------------------------------------------------------------------- float32 products
+_matmul_precision = ["highest"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """PyTorch's switch for TF32/bfloat16 products inside float32 ones. minigrad's float32
+    products are NumPy's and CuPy's full-precision ones whatever it says, so the setting is
+    only recorded for `get_float32_matmul_precision`. A value other than 'highest', 'high'
+    or 'medium' warns and changes nothing, as in PyTorch."""
+    if precision not in ("highest", "high", "medium"):
+        from .errors import warn_user
+
+        warn_user(
+            f"set_float32_matmul_precision: {precision!r} is not one of 'highest', 'high', or "
+            "'medium'; the call has no effect"
+        )
+        return
+    _matmul_precision[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _matmul_precision[0]

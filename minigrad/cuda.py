@@ -11,6 +11,11 @@ def is_available() -> bool:
     return cuda_available()
 
 
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False: minigrad has no bfloat16 dtype (`minigrad.bfloat16` refuses any use)."""
+    return False
+
+
 def device_count() -> int:
     """Number of GPUs CuPy sees (0 without CuPy)."""
     if not cuda_available():

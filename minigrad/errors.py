@@ -33,6 +33,12 @@ class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
     """An integer division or remainder by zero (PyTorch's "ZeroDivisionError")."""
 
 
+class AssertionFailed(AssertionError, ValueError):
+    """An argument PyTorch checks with a Python `assert` (an Embedding's `padding_idx` out of
+    range, TensorDataset's tensors of different lengths), so `except AssertionError` code
+    catches it; also the ValueError minigrad raised there before."""
+
+
 class Unsupported(NotImplementedError, ValueError, TypeError):
     """An input or mode PyTorch refuses with NotImplementedError (bilinear on a 3-d input,
     a random fill of an integer tensor); also the ValueError/TypeError minigrad raised

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .backend import as_numpy, is_cupy_array, normalize_device, to_device
-from .tensor import Tensor
+from .tensor import Size, Tensor, device
 
 FORMAT = "minigrad-checkpoint"
 VERSION = 1
@@ -63,6 +63,8 @@ class _Encoder:
 
         if obj is None:
             return {"t": "none"}
+        if isinstance(obj, np.generic):  # first: np.float64 is also a Python float
+            return {"t": "scalar", "a": self.array(obj, np.asarray(obj))}
         if isinstance(obj, bool):
             return {"t": "bool", "v": obj}
         if isinstance(obj, int):
@@ -71,6 +73,10 @@ class _Encoder:
             return {"t": "float", "v": repr(obj)}  # repr round-trips exactly, nan/inf too
         if isinstance(obj, str):
             return {"t": "str", "v": obj}
+        if isinstance(obj, np.dtype) or (isinstance(obj, type) and issubclass(obj, np.generic)):
+            return {"t": "dtype", "v": np.dtype(obj).name}  # mg.float32 and the like
+        if isinstance(obj, device):
+            return {"t": "device", "v": str(obj)}
         if isinstance(obj, Tensor):
             kind = "parameter" if isinstance(obj, Parameter) else "tensor"
             return {
@@ -81,11 +87,12 @@ class _Encoder:
             }
         if isinstance(obj, np.ndarray) or is_cupy_array(obj):
             return {"t": "ndarray", "a": self.array(obj, obj)}
-        if isinstance(obj, np.generic):
-            return {"t": "scalar", "a": self.array(obj, np.asarray(obj))}
         if isinstance(obj, list | tuple):
             items = [self.node(v, f"{where}[{i}]") for i, v in enumerate(obj)]
-            return {"t": "list" if isinstance(obj, list) else "tuple", "v": items}
+            kind = (
+                "size" if isinstance(obj, Size) else "tuple" if isinstance(obj, tuple) else "list"
+            )
+            return {"t": kind, "v": items}
         if isinstance(obj, set | frozenset):
             items = [self.node(v, f"{where} item") for v in obj]
             return {"t": "set" if isinstance(obj, set) else "frozenset", "v": items}
@@ -103,7 +110,8 @@ class _Encoder:
             }
         raise TypeError(
             f"save: cannot store {type(obj).__name__} at {where}: only Tensors, arrays, "
-            "dicts, lists, tuples, sets, int, float, str, bool and None are supported"
+            "dicts, lists, tuples, sets, int, float, str, bool, None, dtypes and devices are "
+            "supported"
         )
 
 
@@ -214,9 +222,13 @@ class _Decoder:
             return self.memo[key]
         if t == "scalar":
             return self.array(n["a"])[()]
-        if t in ("list", "tuple", "set", "frozenset"):
+        if t == "dtype":
+            return np.dtype(n["v"]).type
+        if t == "device":
+            return device(n["v"])
+        if t in ("list", "tuple", "size", "set", "frozenset"):
             items = [self.node(v) for v in n["v"]]
-            kinds = {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}
+            kinds = {"list": list, "tuple": tuple, "size": Size, "set": set, "frozenset": frozenset}
             return kinds[t](items)
         if t in ("dict", "odict"):
             pairs = [(self.node(k), self.node(v)) for k, v in zip(n["k"], n["v"], strict=True)]

@@ -44,6 +44,29 @@ uint8 = np.uint8
 bool_ = np.bool_
 
 
+class _NoBFloat16:
+    """`minigrad.bfloat16`: a name PyTorch programs read even when they never use it
+    (nanoGPT's `{'float32': torch.float32, 'bfloat16': torch.bfloat16, ...}[dtype]`).
+    NumPy has no bfloat16, so any use as a dtype raises a TypeError saying so: NumPy reads
+    an object's `.dtype` when it is given one as a dtype, and this one refuses."""
+
+    @property
+    def dtype(self) -> Any:
+        raise TypeError(
+            "minigrad has no bfloat16 dtype (NumPy has none): use float32, or float16 for "
+            "half precision"
+        )
+
+    def __repr__(self) -> str:
+        return "minigrad.bfloat16"
+
+    def __reduce__(self) -> str:
+        return "bfloat16"  # pickles by name: the one instance
+
+
+bfloat16 = _NoBFloat16()
+
+
 def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
     """Array from data, with PyTorch's dtype rule: Python floats become float32 (complex
     numbers complex64), arrays keep theirs."""
@@ -246,6 +269,14 @@ class layout:  # noqa: N801 - PyTorch's name
 strided = layout("strided")
 
 
+def _check_layout(value: Any) -> None:
+    """A factory's `layout`: None or `strided`, the only one minigrad has."""
+    if value is not None and value is not strided:
+        from .errors import Unsupported
+
+        raise Unsupported(f"layout {value!r}: minigrad has dense (strided) tensors only")
+
+
 def _format_order(fmt: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """The dims of `fmt` from outermost to innermost (None: row-major or as it is)."""
     if not isinstance(fmt, memory_format):
@@ -419,6 +450,11 @@ class Tensor:
                 raise RuntimeError(
                     f"attempting to assign a gradient on {value.device} to a tensor on "
                     f"{self.device}"
+                )
+            if value.dtype != self.dtype:  # an optimizer would step in the grad's dtype
+                raise RuntimeError(
+                    f"attempting to assign a gradient of dtype {value.dtype} to a tensor of "
+                    f"dtype {self.dtype}; they must be the same"
                 )
         self._grad = value
 
@@ -625,7 +661,7 @@ class Tensor:
 
         if isinstance(device, Tensor):
             device, dtype = device.device, device.dtype if dtype is None else dtype
-        if isinstance(device, type | np.dtype) and dtype is None:
+        if isinstance(device, type | np.dtype | _NoBFloat16) and dtype is None:
             device, dtype = None, device
         if copy:
             out = self.to(device, dtype)
@@ -651,6 +687,10 @@ class Tensor:
 
     def half(self) -> Tensor:
         return self.to(dtype=np.float16)
+
+    def bfloat16(self) -> Tensor:
+        """Refused, naming the dtypes there are: minigrad has no bfloat16."""
+        return self.to(dtype=bfloat16)
 
     def long(self) -> Tensor:
         return self.to(dtype=np.int64)
@@ -1774,9 +1814,19 @@ class Tensor:
         transposed tensor, is a copy here: minigrad's convolutions keep batch-minor arrays
         that PyTorch's layout rules would not describe). `view(dtype)` reinterprets the
         bytes as another dtype (no gradient), as PyTorch's."""
-        if len(shape) == 1 and isinstance(shape[0], type | np.dtype):
+        if len(shape) == 1 and isinstance(shape[0], type | np.dtype | _NoBFloat16):
             return self._view_dtype(np.dtype(shape[0]))
         return _ops().reshape(self, _shape_args(shape))
+
+    def data_ptr(self) -> int:
+        """The address of the first element, as PyTorch's: equal for tensors that start at
+        the same memory (tied weights, a view at offset 0). A 0-d tensor held as a NumPy
+        scalar gets an array of its own first, so its address stays put."""
+        if isinstance(self._data, np.generic):
+            self._data = np.array(self._data)
+        if is_cupy_array(self._data):
+            return int(self._data.data.ptr)
+        return int(self._data.__array_interface__["data"][0])
 
     def storage_offset(self) -> int:
         """Elements between the start of the memory this tensor views and its first element
@@ -3585,23 +3635,61 @@ def full(
     return _new(_xp(device).full(shape, fill_value, dtype=dtype), requires_grad)
 
 
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    xp = get_array_module(t._data)
-    return _new(xp.zeros(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
+def _laid_out(out: Tensor, memory_format: Any) -> Tensor:
+    """A `*_like` result in the layout `memory_format` asks for: PyTorch's default,
+    preserve_format, and contiguous_format are row-major here (the values are the same)."""
+    if memory_format is None or memory_format is preserve_format:
+        return out
+    return out.contiguous(memory_format=memory_format)
 
 
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    xp = get_array_module(t._data)
-    return _new(xp.ones(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
+def zeros_like(
+    t: Tensor,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+    device: Any = None,
+    memory_format: Any = None,
+) -> Tensor:
+    _check_layout(layout)
+    xp = get_array_module(t._data) if device is None else _xp(device)
+    out = _new(xp.zeros(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
+    return _laid_out(out, memory_format)
+
+
+def ones_like(
+    t: Tensor,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+    device: Any = None,
+    memory_format: Any = None,
+) -> Tensor:
+    _check_layout(layout)
+    xp = get_array_module(t._data) if device is None else _xp(device)
+    out = _new(xp.ones(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
+    return _laid_out(out, memory_format)
 
 
 def full_like(
-    t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    t: Tensor,
+    fill_value: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+    memory_format: Any = None,
 ) -> Tensor:
-    """A tensor of t's shape (and dtype and device unless given) filled with fill_value."""
-    return full(
+    """A tensor of t's shape (and dtype and device unless given) filled with fill_value;
+    `layout` (strided only) and `memory_format`, as PyTorch's."""
+    _check_layout(layout)
+    out = full(
         t.shape, fill_value, t.dtype if dtype is None else dtype, device or t.device, requires_grad
     )
+    return _laid_out(out, memory_format)
 
 
 def empty(
@@ -3623,10 +3711,16 @@ def empty(
 
 
 def empty_like(
-    t: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    t: Tensor,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    *,
+    layout: Any = None,
+    memory_format: Any = None,
 ) -> Tensor:
     """Like t (shape, dtype, device); holds zeros."""
-    return full_like(t, 0, dtype, device, requires_grad)
+    return full_like(t, 0, dtype, device, requires_grad, layout=layout, memory_format=memory_format)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -3784,17 +3878,35 @@ def linspace(
 
 
 def randn_like(
-    t: Tensor, dtype: Any = None, requires_grad: bool = False, *, generator: Any = None
+    t: Tensor,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    *,
+    generator: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    memory_format: Any = None,
 ) -> Tensor:
+    _check_layout(layout)
     dtype = t.dtype if dtype is None else dtype
-    return _new(random.randn(t.shape, dtype, t.device, generator), requires_grad)
+    out = _new(random.randn(t.shape, dtype, device or t.device, generator), requires_grad)
+    return _laid_out(out, memory_format)
 
 
 def rand_like(
-    t: Tensor, dtype: Any = None, requires_grad: bool = False, *, generator: Any = None
+    t: Tensor,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    *,
+    generator: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    memory_format: Any = None,
 ) -> Tensor:
+    _check_layout(layout)
     dtype = t.dtype if dtype is None else dtype
-    return _new(random.rand(t.shape, dtype, t.device, generator), requires_grad)
+    out = _new(random.rand(t.shape, dtype, device or t.device, generator), requires_grad)
+    return _laid_out(out, memory_format)
 
 
 def randint_like(

@@ -10,6 +10,10 @@ import minigrad as mg
 torch = pytest.importorskip("torch")
 
 
+def _name(dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
 def _both(fn, *arrays, grad=()):
     """Run `fn(lib, *tensors)` in both libraries on the same float64 arrays; the positions in
     `grad` require grad. Returns (value, grads) per library as numpy."""
@@ -39,3 +43,355 @@ def test_poisson_nll_full_gives_the_target_its_stirling_gradient(reduction):
     np.testing.assert_allclose(v1, v2, rtol=1e-12)
     for a, b in zip(g1, g2, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+# ------------------------------------------------------------ names PyTorch programs read
+def test_precision_and_attention_switches_are_recorded():
+    """nanoGPT's first lines (`backends.cuda.matmul.allow_tf32 = True`,
+    `set_float32_matmul_precision('high')`) and the attention-kernel switches raised
+    AttributeError; they are recorded, with PyTorch's defaults, and change no result."""
+    for lib in (mg, torch):
+        assert lib.backends.cuda.matmul.allow_tf32 is False
+        assert lib.backends.cuda.is_built() is (lib is torch and torch.backends.cuda.is_built())
+        before = lib.get_float32_matmul_precision()
+        lib.set_float32_matmul_precision("high")
+        assert lib.get_float32_matmul_precision() == "high"
+        with pytest.warns(UserWarning, match="is not one of"):
+            lib.set_float32_matmul_precision("x")
+        assert lib.get_float32_matmul_precision() == "high"
+        lib.set_float32_matmul_precision(before)
+        assert lib.backends.cuda.flash_sdp_enabled() is True
+        lib.backends.cuda.enable_flash_sdp(False)
+        assert lib.backends.cuda.flash_sdp_enabled() is False
+        lib.backends.cuda.enable_flash_sdp(True)
+        with pytest.warns(FutureWarning), lib.backends.cuda.sdp_kernel(enable_math=False):
+            assert lib.backends.cuda.math_sdp_enabled() is False
+        assert lib.backends.cuda.math_sdp_enabled() is True
+
+
+def test_sdpa_kernel_takes_pytorchs_backends_and_changes_no_result():
+    q = np.random.default_rng(0).standard_normal((2, 1, 3, 4))
+    out = []
+    for lib in (mg, torch):
+        from importlib import import_module
+
+        att = import_module(lib.__name__ + ".nn.attention")
+        names = "ERROR MATH FLASH_ATTENTION EFFICIENT_ATTENTION CUDNN_ATTENTION OVERRIDEABLE"
+        values = [int(getattr(att.SDPBackend, n).value) for n in names.split()]
+        assert values == [-1, 0, 1, 2, 3, 4]
+        t = lib.tensor(q)
+        with att.sdpa_kernel([att.SDPBackend.MATH]):
+            out.append(lib.nn.functional.scaled_dot_product_attention(t, t, t).numpy())
+        with pytest.raises(AssertionError), att.sdpa_kernel("math"):
+            pass
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-12)
+
+
+def test_bfloat16_is_a_name_that_refuses_use():
+    """`{'bfloat16': torch.bfloat16, ...}` raised AttributeError at import time of the
+    program; the name exists now, and any use as a dtype is a TypeError naming it."""
+    table = {"float32": mg.float32, "bfloat16": mg.bfloat16}
+    assert table["float32"] is mg.float32 and mg.cuda.is_bf16_supported() is False
+    x = mg.ones(2)
+    uses = [
+        lambda: mg.zeros(2, dtype=mg.bfloat16),
+        lambda: mg.tensor([1.0], dtype=mg.bfloat16),
+        lambda: x.to(mg.bfloat16),
+        lambda: x.to("cpu", mg.bfloat16),
+        lambda: x.bfloat16(),
+        lambda: x.view(mg.bfloat16),
+        lambda: mg.nn.Linear(2, 2).to(mg.bfloat16),
+    ]
+    for use in uses:
+        with pytest.raises(TypeError, match="bfloat16"):
+            use()
+    assert x.dtype != mg.bfloat16
+
+
+def test_transformer_helpers_import_from_pytorchs_paths():
+    from minigrad.nn.modules.transformer import _get_activation_fn, _get_clones
+
+    from minigrad.nn.functional import _canonical_mask
+
+    layers = _get_clones(mg.nn.Linear(2, 2), 3)
+    assert len(layers) == 3 and layers[0].weight is not layers[1].weight
+    assert _get_activation_fn("gelu") is mg.nn.functional.gelu
+    mask = _canonical_mask(
+        mg.tensor([[True, False]]), "m", None, "other", mg.float32, check_other=False
+    )
+    assert mask.dtype == mg.float32
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.nn.Embedding(5, 2, padding_idx=5),
+        lambda lib: lib.nn.Embedding(5, 2, padding_idx=-6),
+        lambda lib: lib.nn.EmbeddingBag(5, 2, padding_idx=7),
+        lambda lib: lib.utils.data.TensorDataset(lib.ones(3), lib.ones(2)),
+    ],
+)
+def test_pytorchs_asserts_are_assertion_errors(make):
+    for lib in (mg, torch):
+        with pytest.raises(AssertionError):
+            make(lib)
+
+
+# ------------------------------------------------------------ data loading
+def _data(lib):
+    from importlib import import_module
+
+    return import_module(lib.__name__ + ".utils.data")
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [[1, 2.5], [0, 0.5, 1], [True, 2], [True, 0.5], [True, False], [3, 4], [2.5, 1]],
+    ids=str,
+)
+def test_collate_of_python_numbers_infers_from_the_whole_batch(batch):
+    """The first item's type decided: [0, 0.25, 1, 1.75] regression targets came out of a
+    DataLoader as [0, 0, 1, 1], and [True, 2] as [True, True]."""
+    got, want = _data(mg).default_collate(batch), _data(torch).default_collate(batch)
+    assert _name(got.dtype) == _name(want.dtype)
+    assert got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [np.ones(2, np.int32), np.ones(2, np.float32)],
+        [np.float32(1), np.float64(2)],
+        [np.int32(1), np.float32(2.5)],
+        [np.uint8(200), np.uint8(100)],
+    ],
+    ids=["arrays", "f32-f64", "i32-f32", "u8"],
+)
+def test_collate_of_numpy_values_promotes_as_stack(batch):
+    got, want = _data(mg).default_collate(batch), _data(torch).default_collate(batch)
+    assert _name(got.dtype) == _name(want.dtype)
+    assert got.tolist() == want.tolist()
+
+
+def test_collate_keeps_container_types():
+    from collections import OrderedDict, defaultdict, namedtuple
+
+    Pair = namedtuple("Pair", "x y")
+    samples = {
+        "str in tuple": [(1, "cat"), (2, "dog")],
+        "str in list": [[1, "cat"], [2, "dog"]],
+        "defaultdict": [defaultdict(int, a=1), defaultdict(int, a=2)],
+        "OrderedDict": [OrderedDict(b=1, a=2.5), OrderedDict(b=3, a=4.5)],
+        "namedtuple": [Pair(1, 2.0), Pair(3, 4.0)],
+    }
+
+    def shape(v):
+        if isinstance(v, dict):
+            return type(v).__name__, [(k, shape(x)) for k, x in v.items()]
+        if isinstance(v, tuple | list):
+            return type(v).__name__, [shape(x) for x in v]
+        if hasattr(v, "tolist"):
+            return "tensor", _name(v.dtype), v.tolist()
+        return v
+
+    for batch in samples.values():
+        got, want = _data(mg).default_collate(batch), _data(torch).default_collate(batch)
+        assert shape(got) == shape(want)
+
+
+def test_loader_uses_getitems_and_its_iterator_has_a_length():
+    out = []
+    for lib in (mg, torch):
+        D = _data(lib)
+        calls = []
+
+        class Batched(D.Dataset):
+            def __len__(self):
+                return 5
+
+            def __getitems__(self, idx, calls=calls):
+                calls.append(list(idx))
+                return [i * 10 for i in idx]
+
+        loader = D.DataLoader(Batched(), batch_size=2)
+        it = iter(loader)
+        assert len(it) == 3
+        got = [b.tolist() for b in it]
+        sub = D.Subset(Batched(), [4, 0, 2])
+        assert sub.__getitems__([0, 2]) == [40, 20]
+        out.append((got, calls[:3]))
+    assert out[0] == out[1]
+
+
+# ------------------------------------------------------------ save and load
+def test_save_round_trips_numpy_scalars_sizes_dtypes_and_devices(tmp_path):
+    """`{'best_acc': np.mean(accs)}` saved, then failed to load (a NumPy float64 is a
+    Python float, and its repr was written); a Size came back a tuple; dtypes and devices
+    could not be saved."""
+    obj = {
+        "acc": np.float64(0.625),
+        "n": np.int64(3),
+        "f": np.float32(1.5),
+        "size": mg.ones(2, 3).shape,
+        "dtype": mg.float16,
+        "device": mg.device("cpu"),
+    }
+    mg.save(obj, tmp_path / "a.pt")
+    back = mg.load(tmp_path / "a.pt")
+    for k in ("acc", "n", "f"):
+        assert type(back[k]) is type(obj[k]) and back[k] == obj[k]
+    assert isinstance(back["size"], mg.Size) and back["size"] == (2, 3)
+    assert back["dtype"] is mg.float16 and back["device"] == mg.device("cpu")
+
+
+# ------------------------------------------------------------ optimizers
+def test_optimizer_zero_grad_without_none_zeroes_in_place():
+    """`optimizer.zero_grad(set_to_none=False)` put a new tensor in `.grad`: a reference
+    taken before kept the old values and missed later accumulation."""
+    out = []
+    for lib in (mg, torch):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        opt = lib.optim.SGD([w], lr=0.1)
+        (w * 2).sum().backward()
+        ref = w.grad
+        opt.zero_grad(set_to_none=False)
+        zeroed = ref.tolist()
+        (w * 3).sum().backward()
+        out.append((zeroed, ref.tolist(), w.grad is ref))
+    assert out[0] == out[1] == ([0.0, 0.0, 0.0], [3.0, 3.0, 3.0], True)
+
+
+def _custom_optimizer(lib):
+    class Factored(lib.optim.Optimizer):
+        """A program's own optimizer: an int step and state of other shapes than the
+        parameter's (row and column moments, as Adafactor keeps)."""
+
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    st = self.state[p]
+                    if not st:
+                        st["step"] = 0
+                        st["row"] = lib.zeros(p.shape[0], dtype=p.dtype)
+                        st["col"] = lib.zeros(p.shape[1], dtype=p.dtype)
+                    st["step"] += 1
+                    g = p.grad
+                    st["row"].mul_(0.9).add_((g * g).mean(1), alpha=0.1)
+                    st["col"].mul_(0.9).add_((g * g).mean(0), alpha=0.1)
+                    v = st["row"][:, None] * st["col"][None, :] / st["row"].mean()
+                    with lib.no_grad():
+                        p.sub_(group["lr"] * g / (v.sqrt() + 1e-8) / st["step"])
+
+    return Factored
+
+
+def test_own_optimizer_resumes_with_its_ints_and_factored_state():
+    """A program's optimizer got its int `step` back as a float32 Tensor and its factored
+    state refused (shape check); PyTorch leaves both alone, and the resumed run equals the
+    uninterrupted one bit for bit."""
+    rng = np.random.default_rng(3)
+    w0, x = rng.standard_normal((2, 3)), rng.standard_normal((4, 2))
+    results = []
+    for lib in (mg, torch):
+        opt_cls = _custom_optimizer(lib)
+
+        def run(w, opt, n, lib=lib):
+            losses = []
+            for _ in range(n):
+                opt.zero_grad()
+                loss = (lib.tensor(x) @ w).tanh().pow(2).sum()
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+            return losses
+
+        w = lib.tensor(w0, requires_grad=True)
+        full = run(w, opt_cls([w]), 6)
+        w1 = lib.tensor(w0, requires_grad=True)
+        o1 = opt_cls([w1])
+        run(w1, o1, 3)
+        w2 = lib.tensor(w1.detach().numpy().copy(), requires_grad=True)
+        o2 = opt_cls([w2])
+        o2.load_state_dict(o1.state_dict())
+        assert type(o2.state[w2]["step"]) is int
+        assert full[3:] == run(w2, o2, 3)
+        results.append(full)
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+
+
+def test_asgd_resume_is_bit_identical():
+    """ASGD's eta and mu, loaded into a float64 parameter's dtype, were then written at full
+    precision; PyTorch rounds each through float32, so the resumed run drifted."""
+    rng = np.random.default_rng(0)
+    w0, x, y = rng.standard_normal((3, 4)), rng.standard_normal((8, 4)), rng.standard_normal((8, 3))
+    for lib in (mg, torch):
+
+        def make(lib=lib):
+            m = lib.nn.Linear(4, 3, bias=False).double()
+            with lib.no_grad():
+                m.weight.copy_(lib.tensor(w0))
+            return m, lib.optim.ASGD(m.parameters(), lr=0.02, t0=3)
+
+        def run(m, o, n, lib=lib):
+            out = []
+            for _ in range(n):
+                o.zero_grad()
+                loss = lib.nn.functional.mse_loss(m(lib.tensor(x)), lib.tensor(y))
+                loss.backward()
+                o.step()
+                out.append(loss.item())
+            return out
+
+        m, o = make()
+        full = run(m, o, 8)
+        m1, o1 = make()
+        run(m1, o1, 4)
+        m2, o2 = make()
+        m2.load_state_dict(m1.state_dict())
+        o2.load_state_dict(o1.state_dict())
+        assert run(m2, o2, 4) == full[4:]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "float16"])
+def test_assigning_a_grad_of_another_dtype_is_refused(dtype):
+    """A float32 grad on a float64 parameter was accepted, and SGD stepped with it."""
+    for lib in (mg, torch):
+        p = lib.zeros(3, dtype=lib.float64, requires_grad=True)
+        with pytest.raises(RuntimeError):
+            p.grad = lib.zeros(3, dtype=getattr(lib, dtype))
+        p.grad = lib.ones(3, dtype=lib.float64)  # its own dtype is fine
+
+
+# ------------------------------------------------------------ factories and tensors
+@pytest.mark.parametrize(
+    "name", ["zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"]
+)
+@pytest.mark.parametrize("fmt", ["preserve_format", "contiguous_format", "channels_last"])
+def test_like_factories_take_memory_format_device_and_layout(name, fmt):
+    """`zeros_like(p, memory_format=preserve_format)` (optimizers copied from older
+    PyTorch code) raised TypeError."""
+    out = []
+    for lib in (mg, torch):
+        x = lib.ones(2, 3, 4, 5)
+        y = getattr(lib, name)(x, memory_format=getattr(lib, fmt), device="cpu", layout=lib.strided)
+        out.append((tuple(y.shape), _name(y.dtype), tuple(y.stride())))
+        if name in ("zeros_like", "ones_like"):
+            assert y.sum().item() == (0 if name == "zeros_like" else y.numel())
+    assert out[0] == out[1]
+    full = mg.full_like(mg.ones(2), 7, memory_format=mg.preserve_format)
+    assert full.tolist() == [7.0, 7.0]
+
+
+def test_data_ptr_tells_shared_memory():
+    for lib in (mg, torch):
+        a, b = lib.nn.Linear(2, 3), lib.nn.Linear(2, 3)
+        b.weight = a.weight
+        assert a.weight.data_ptr() == b.weight.data_ptr() != a.bias.data_ptr()
+        w = a.weight.detach()
+        assert w[0].data_ptr() == w.data_ptr()
+        assert w[1].data_ptr() - w.data_ptr() == 2 * w.element_size()
+        s = lib.tensor(1.5) * 2
+        assert s.data_ptr() == s.data_ptr()

@@ -3,6 +3,6 @@ they run unchanged. minigrad's CPU work is NumPy and its GPU work CuPy, which pi
 own kernels, so these switches record a value and change nothing (`minigrad.backend`,
 singular, is the NumPy/CuPy switch itself)."""
 
-from . import cudnn, mps
+from . import cuda, cudnn, mps
 
-__all__ = ["cudnn", "mps"]
+__all__ = ["cuda", "cudnn", "mps"]

@@ -8,6 +8,9 @@ them. Float masks are added to the scores in both.
 
 from __future__ import annotations
 
+import contextlib
+import enum
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -19,7 +22,43 @@ from .layers import Linear
 from .module import Module, Parameter
 from .sdpa import _canonical_mask, _none_or_dtype, multi_head_attention_forward
 
-__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
+__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear", "SDPBackend", "sdpa_kernel"]
+
+
+# ---------------------------------------------------------------------- kernel choice
+class SDPBackend(enum.IntEnum):
+    """PyTorch's names for the kernels behind `scaled_dot_product_attention`. minigrad has
+    one, the math path (softmax(q k^T / sqrt(d) + mask) v as separate ops, with first and
+    second derivatives), which PyTorch calls MATH."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+_sdpa_allowed: list[tuple[SDPBackend, ...]] = [tuple(SDPBackend)[1:]]
+
+
+@contextlib.contextmanager
+def sdpa_kernel(
+    backends: SDPBackend | list[SDPBackend], set_priority: bool = False
+) -> Iterator[None]:
+    """`with sdpa_kernel(SDPBackend.MATH):`, as in PyTorch: the kernels attention may use in
+    the block. minigrad always runs its math path, so the choice is checked and recorded
+    (`_sdpa_allowed`) but changes no result."""
+    chosen = backends if isinstance(backends, list | tuple) else [backends]
+    if not all(isinstance(b, SDPBackend) for b in chosen):
+        raise AssertionError(
+            f"sdpa_kernel: backends must be an SDPBackend or a list of them, got {backends!r}"
+        )
+    _sdpa_allowed.append(tuple(chosen))
+    try:
+        yield
+    finally:
+        _sdpa_allowed.pop()
 
 
 # ---------------------------------------------------------------------- module

@@ -17,7 +17,7 @@ import numpy as np
 from .. import ops, random
 from ..autograd import Function
 from ..backend import get_array_module
-from ..errors import DtypeError, ShapeError, ValueRangeError
+from ..errors import AssertionFailed, DtypeError, ShapeError, ValueRangeError
 from ..ops import nn_ctc, nn_pool, pool
 from ..ops.activation import PReLU, float_kernel
 from ..ops.batchnorm import batch_norm, widen_half
@@ -38,7 +38,11 @@ from ..ops.search import torch_name
 from ..ops.shape import clone
 from ..tensor import Tensor, _cast_for, _to_array
 from .bilinear import bilinear
-from .sdpa import multi_head_attention_forward, scaled_dot_product_attention
+from .sdpa import (  # _canonical_mask: PyTorch's helper, which attention code imports
+    _canonical_mask,  # noqa: F401
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
 
 __all__ = [
     "bilinear",
@@ -333,7 +337,7 @@ def embedding(
     n = weight.shape[0]
     if padding_idx is not None:
         if not -n <= padding_idx < n:
-            raise ValueError(f"embedding: padding_idx {padding_idx} out of range for {n} rows")
+            raise AssertionFailed(f"embedding: padding_idx {padding_idx} out of range for {n} rows")
         padding_idx %= n
     xp = get_array_module(weight._data)
     arr = xp.asarray(input._data if isinstance(input, Tensor) else input)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import ops
 from ..backend import get_array_module
+from ..errors import AssertionFailed
 from ..tensor import Tensor, zeros
 from . import functional as F
 from . import init
@@ -141,7 +142,7 @@ class Embedding(Module):
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
+                raise AssertionFailed(
                     f"Embedding: padding_idx {padding_idx} out of range for {num_embeddings} rows"
                 )
             padding_idx %= num_embeddings
@@ -250,7 +251,7 @@ class EmbeddingBag(Module):
             raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
+                raise AssertionFailed(
                     f"EmbeddingBag: padding_idx {padding_idx} out of range for "
                     f"{num_embeddings} rows"
                 )

@@ -15,9 +15,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..autograd import no_grad
+from ..autograd import no_grad, zero_grad_in_place
 from ..backend import cupy_module, get_array_module, normalize_device, to_device
-from ..tensor import Tensor
+from ..tensor import Tensor, _NoBFloat16
 from .backward_hooks import BackwardHook
 
 
@@ -483,16 +483,10 @@ class Module:
         """Drop each parameter's grad, or with `set_to_none=False` zero it in place (cut
         from any graph), so that references to the grad see the zeros, as PyTorch."""
         for p in self.parameters():
-            g = p.grad
-            if set_to_none or g is None:
+            if set_to_none or p.grad is None:
                 p.grad = None
-                continue
-            if g.creator is not None:
-                g.detach_()
             else:
-                g.requires_grad_(False)
-            with no_grad():
-                g.zero_()  # fill, not grad * 0, which keeps NaN and Inf
+                zero_grad_in_place(p)
 
     # ------------------------------------------------------------------ device and dtype
     def _apply(self, fn: Any, floats_only: bool = False, recurse: bool = True) -> Module:
@@ -535,7 +529,7 @@ class Module:
             dtype = None
         if isinstance(device, Tensor):  # m.to(tensor): its device and dtype
             device, dtype = device.device, device.dtype if dtype is None else dtype
-        if isinstance(device, type | np.dtype) and dtype is None:
+        if isinstance(device, type | np.dtype | _NoBFloat16) and dtype is None:
             device, dtype = None, device
         if dtype is not None:
             dt = np.dtype(dtype)

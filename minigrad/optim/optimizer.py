@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import enable_grad
+from ..autograd import enable_grad, zero_grad_in_place
 from ..backend import Array, ArrayModule, get_array_module, loud_fp, quiet_fp, to_device
 from ..nn.module import RemovableHandle
 from ..tensor import Tensor, get_default_dtype
@@ -185,11 +185,8 @@ class Optimizer:
         for p in self.params:
             if set_to_none or p.grad is None:
                 p.grad = None
-            else:
-                # a fresh array: gradients can be read-only views shared between tensors
-                p.grad = Tensor._make(
-                    get_array_module(p.grad._data).zeros_like(p.grad._data), False
-                )
+            else:  # in place, as PyTorch: a reference to the grad sees the zeros
+                zero_grad_in_place(p)
 
     # ------------------------------------------------------------------ hooks
     def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
@@ -335,25 +332,35 @@ class Optimizer:
             hook(self)
 
     def _load_entry(self, p: Tensor, j: Any, key: str, v: Any) -> Any:
-        if key == "step" and isinstance(v, Tensor | int | float | np.ndarray | np.generic):
-            # PyTorch leaves its dtype alone; an int from an older checkpoint becomes a Tensor
+        """One loaded state value, as PyTorch treats it: a Tensor moves to the parameter's
+        device (and dtype, for a float parameter), a `step` Tensor keeps its dtype, other
+        values stay as they are. For minigrad's own optimizers (whose `step` is minigrad's)
+        also: numbers and arrays of older checkpoints become Tensors, and a value of
+        another shape than the parameter's is refused now rather than at `step`. A
+        program's own optimizer keeps its ints and its state of other shapes (factored
+        moments), as in PyTorch."""
+        own = type(self).step.__module__.startswith("minigrad.")
+        if key == "step" and (
+            isinstance(v, Tensor) or (own and isinstance(v, int | float | np.ndarray | np.generic))
+        ):
             a = v._data if isinstance(v, Tensor) else np.asarray(v, dtype=_scalar_dtype())
             return Tensor._make(np.array(to_device(a, "cpu"), copy=True), False)
         if isinstance(v, Tensor):
             a = v._data
-        elif hasattr(v, "dtype") and hasattr(v, "shape"):  # an array: the earlier format
+        elif own and hasattr(v, "dtype") and hasattr(v, "shape"):  # the earlier format
             a = v
-        elif isinstance(v, int | float) and not isinstance(v, bool) and p.ndim == 0:
+        elif own and isinstance(v, int | float) and not isinstance(v, bool) and p.ndim == 0:
             a = np.asarray(v)  # a hand-written number for a 0-d parameter's buffer
         else:
             return v  # other values stay as they are, as in PyTorch
         a = to_device(a, p.device)
-        if a.shape != p.shape and not (a.ndim == 0 and key in self._scalar_state):
+        if own and a.shape != p.shape and not (a.ndim == 0 and key in self._scalar_state):
             raise ValueError(
                 f"{type(self).__name__}.load_state_dict: state '{key}' of parameter {j} has "
                 f"shape {a.shape}, the parameter {p.shape}"
             )
-        return Tensor._make(a.astype(p.dtype, copy=True), False)
+        dtype = p.dtype if p.dtype.kind in "fc" or own else a.dtype
+        return Tensor._make(a.astype(dtype, copy=True), False)
 
     def __getstate__(self) -> dict[str, Any]:
         """What a copy or pickle takes: everything but the `step` wrapper a scheduler puts
@@ -1162,8 +1169,10 @@ class ASGD(Optimizer):
             ax += tmp
         else:
             ax[...] = x
-        eta[...] = lr / ((1 + lambd * lr * t) ** alpha)
-        mu[...] = 1 / max(1, t - t0)
+        # rounded through the default dtype first, as PyTorch's `copy_(as_tensor(value))`:
+        # a state loaded into a float64 parameter's dtype holds the same numbers
+        eta[...] = _scalar_dtype()(lr / ((1 + lambd * lr * t) ** alpha))
+        mu[...] = _scalar_dtype()(1 / max(1, t - t0))
 
 
 class EMA:

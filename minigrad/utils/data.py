@@ -13,6 +13,7 @@ of per-sample calls, which is much faster.
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -22,7 +23,8 @@ import numpy as np
 
 from .. import ops
 from .. import random as mg_random
-from ..tensor import Tensor
+from ..errors import AssertionFailed
+from ..tensor import Tensor, tensor
 
 __all__ = [
     "BatchSampler",
@@ -87,7 +89,7 @@ class TensorDataset(Dataset):
         sizes = [t.shape[0] if t.ndim else None for t in self.tensors]
         if not sizes or None in sizes or len(set(sizes)) != 1:
             shapes = [t.shape for t in self.tensors]
-            raise ValueError(f"TensorDataset: size mismatch between tensors, shapes {shapes}")
+            raise AssertionFailed(f"TensorDataset: size mismatch between tensors, shapes {shapes}")
 
     def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
         return tuple(t[index] for t in self.tensors)
@@ -185,6 +187,14 @@ class Subset(Dataset):
         if isinstance(idx, list):
             return self.dataset[[self.indices[i] for i in idx]]
         return self.dataset[self.indices[idx]]
+
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """A batch of samples in one call (the DataLoader's), through the dataset's own
+        `__getitems__` where it has one, as PyTorch's."""
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if callable(getitems):
+            return getitems([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -396,9 +406,11 @@ def default_convert(data: Any) -> Any:
 
 def default_collate(batch: Sequence[Any]) -> Any:
     """Merge a list of samples into a batch, as PyTorch: Tensors and arrays are stacked on
-    a new first dim (dtype kept), Python floats become float64, ints int64, bools bool;
-    dicts, tuples and lists are collated field by field (a tuple sample gives a list);
-    strings stay a list."""
+    a new first dim (mixed dtypes promoted as `stack` promotes them); Python floats become
+    float64; ints and bools become what `tensor(batch)` makes of them (int64, bool, or
+    float32 once a float is among them); dicts, tuples and lists are collated field by
+    field (a tuple sample gives a list, a dict or list sample a copy of its own type);
+    strings are returned as given (a list at the top, a tuple for a sample's field)."""
     elem = batch[0]
     if isinstance(elem, Tensor):
         return ops.stack(list(batch), 0)
@@ -408,24 +420,35 @@ def default_collate(batch: Sequence[Any]) -> Any:
                 f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
                 f"or lists; found arrays of dtype {elem.dtype}"
             )
-        return Tensor(np.stack([np.asarray(b) for b in batch]))
-    if isinstance(elem, bool):
-        return Tensor(np.array(batch, dtype=np.bool_))
+        return ops.stack([Tensor(np.asarray(b)) for b in batch], 0)
     if isinstance(elem, float):
         return Tensor(np.array(batch, dtype=np.float64))
-    if isinstance(elem, int):
-        return Tensor(np.array(batch, dtype=np.int64))
+    if isinstance(elem, int):  # bool too: PyTorch infers the dtype from the whole batch
+        return tensor(list(batch))
     if isinstance(elem, str | bytes):
-        return list(batch)
+        return batch
     if isinstance(elem, Mapping):
-        return type(elem)({k: default_collate([d[k] for d in batch]) for k in elem})
+        fields = {k: default_collate([d[k] for d in batch]) for k in elem}
+        try:  # the sample's own mapping type (OrderedDict, defaultdict, ...), as PyTorch
+            clone = copy.copy(elem)
+            clone.update(fields)
+            return clone
+        except (TypeError, AttributeError):  # a mapping that cannot be updated: a dict
+            return fields
     if isinstance(elem, Sequence):
         if len({len(b) for b in batch}) != 1:
             raise RuntimeError(
                 "default_collate: each element in list of batch should be of equal size"
             )
-        columns = [default_collate(list(s)) for s in zip(*batch, strict=True)]
-        return type(elem)(*columns) if _is_namedtuple(elem) else columns
+        columns = [default_collate(s) for s in zip(*batch, strict=True)]
+        if _is_namedtuple(elem):
+            return type(elem)(*columns)
+        if isinstance(elem, tuple):
+            return columns
+        try:  # a list (or other sequence) sample: its own type, as PyTorch
+            return type(elem)(columns)
+        except TypeError:
+            return columns
     raise TypeError(
         "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
         f"found {type(elem).__name__}"
@@ -513,12 +536,18 @@ class DataLoader:
             return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> _LoaderIterator:
+        return _LoaderIterator(self)
+
+    def _batches(self) -> Iterator[Any]:
         if isinstance(self.dataset, IterableDataset):
             yield from self._iter_stream()
         elif self.batch_sampler is not None:
+            # a dataset's __getitems__ fetches a whole batch in one call, as in PyTorch
+            getitems = getattr(self.dataset, "__getitems__", None)
             for indices in self.batch_sampler:
-                yield self.collate_fn([self.dataset[i] for i in indices])
+                samples = getitems(indices) if getitems else [self.dataset[i] for i in indices]
+                yield self.collate_fn(samples)
         else:
             for i in self.sampler:
                 yield self.collate_fn(self.dataset[i])
@@ -536,3 +565,20 @@ class DataLoader:
                 batch = []
         if batch and not self.drop_last:
             yield self.collate_fn(batch)
+
+
+class _LoaderIterator:
+    """What `iter(loader)` gives: the batches, one at a time, and `len()` of the loader, as
+    PyTorch's loader iterators."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        self._loader, self._batches = loader, loader._batches()
+
+    def __iter__(self) -> _LoaderIterator:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
