@@ -82,6 +82,8 @@ from .ops import (
     argsort,
     argwhere,
     as_strided,
+    broadcast_shapes,
+    broadcast_tensors,
     broadcast_to,
     cat,
     ceil,

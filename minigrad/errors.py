@@ -6,9 +6,11 @@ written for PyTorch) and `except ValueError` (code written for minigrad) catch t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 
 
 class ShapeError(RuntimeError, ValueError):
@@ -68,3 +70,15 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
     ):  # the second: functions minigrad builds at import (minigrad/_out.py)
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+@contextlib.contextmanager
+def broadcast_errors(op: str) -> Iterator[None]:
+    """NumPy's broadcast failure (a ValueError) inside `op` as a ShapeError naming the op:
+    PyTorch raises RuntimeError there, which `except RuntimeError` code expects."""
+    try:
+        yield
+    except ValueError as exc:
+        if "broadcast" not in str(exc):
+            raise
+        raise ShapeError(f"{op}: {exc}") from None

@@ -31,7 +31,13 @@ from .backend import (
     normalize_device,
     to_device,
 )
-from .errors import IntegerDivisionByZero, ShapeError, ValueRangeError, warn_user
+from .errors import (
+    IntegerDivisionByZero,
+    ShapeError,
+    ValueRangeError,
+    broadcast_errors,
+    warn_user,
+)
 
 float16 = np.float16
 float32 = np.float32
@@ -87,17 +93,28 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
             raise
         if dtype is None and not is_array and not wide:
             if arr.dtype == np.float64:
-                arr = arr.astype(DEFAULT_DTYPE)
+                arr = _narrowed(arr, DEFAULT_DTYPE)
             elif arr.dtype == np.complex128:  # Python complex numbers: complex64, as PyTorch
                 arr = arr.astype(np.complex64)
     if dtype is not None:
         dtype = np.dtype(dtype)
         if not is_array and dtype.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
             _check_int_range(arr, dtype)
-        arr = arr.astype(dtype, copy=False)
+        arr = _narrowed(arr, dtype)
     if device is not None and device_of(arr) != normalize_device(device):
         arr = to_device(arr, device)
     return arr
+
+
+def _narrowed(arr: np.ndarray, dtype: Any) -> np.ndarray:
+    """`arr` in `dtype`; a float too large for float16 becomes inf without NumPy's
+    "overflow encountered in cast" warning, as PyTorch's `tensor(1e5, dtype=float16)` (and
+    `half_tensor + 1e5`) does. Only for float16, where such numbers are common: the
+    warning filter costs a microsecond, too much for every float32 tensor made."""
+    if dtype is np.float16 or dtype == np.float16:
+        with np.errstate(over="ignore"):
+            return arr.astype(dtype, copy=False)
+    return arr.astype(dtype, copy=False)
 
 
 def _check_int_range(arr: np.ndarray, dtype: np.dtype) -> None:
@@ -232,6 +249,11 @@ def _addc_args(name: str, x: Tensor, args: tuple, value: Any) -> tuple:
         raise NotImplementedError(f"\"{name.rstrip('_')}_cpu_out\" not implemented for 'Bool'")
     if dt.kind in "iu":
         value = int(value)
+    # in the result's dtype from the start, as PyTorch: two uint8 images multiplied in
+    # uint8 wrapped before the float accumulator saw them
+    tensor1, tensor2 = (
+        t.to(dtype=dt) if isinstance(t, Tensor) and t.dtype != dt else t for t in (tensor1, tensor2)
+    )
     return tensor1, tensor2, value
 
 
@@ -1216,7 +1238,8 @@ class Tensor:
             return done
         self._inplace("clamp_")
         xp = get_array_module(self._data)
-        xp.clip(self._data, min, max, out=self._data)
+        with broadcast_errors("clamp_"):
+            xp.clip(self._data, min, max, out=self._data)
         self._version += 1
         return self
 
@@ -1352,7 +1375,11 @@ class Tensor:
     # Comparisons give boolean tensors outside the graph.
     def _compare(self, other: Any, name: str) -> Tensor:
         other = other._data if isinstance(other, Tensor) else other
-        return Tensor._make(getattr(self._data, name)(other), False)
+        try:  # not `with broadcast_errors`: a comparison is too cheap for a context manager
+            return Tensor._make(getattr(self._data, name)(other), False)
+        except ValueError:
+            with broadcast_errors(name.strip("_")):
+                raise
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, "__lt__")
@@ -1409,23 +1436,25 @@ class Tensor:
     def __invert__(self) -> Tensor:
         return Tensor._make(~self._data, False)
 
+    # & | ^ are bitwise_and/or/xor, with PyTorch's type promotion (int32 & a 0-d int64
+    # tensor is int32; NumPy's operators made it int64)
     def __and__(self, other: Any) -> Tensor:
-        return self._compare(other, "__and__")
+        return _ops().bitwise_and(self, other)
 
     def __or__(self, other: Any) -> Tensor:
-        return self._compare(other, "__or__")
+        return _ops().bitwise_or(self, other)
 
     def __xor__(self, other: Any) -> Tensor:
-        return self._compare(other, "__xor__")
+        return _ops().bitwise_xor(self, other)
 
     def __rand__(self, other: Any) -> Tensor:
-        return self._compare(other, "__rand__")
+        return _ops().bitwise_and(other, self)
 
     def __ror__(self, other: Any) -> Tensor:
-        return self._compare(other, "__ror__")
+        return _ops().bitwise_or(other, self)
 
     def __rxor__(self, other: Any) -> Tensor:
-        return self._compare(other, "__rxor__")
+        return _ops().bitwise_xor(other, self)
 
     # ------------------------------------------------------------------ methods
     def add(self, other: Any, *old: Any, alpha: Any = 1) -> Tensor:

@@ -395,3 +395,168 @@ def test_data_ptr_tells_shared_memory():
         assert w[1].data_ptr() - w.data_ptr() == 2 * w.element_size()
         s = lib.tensor(1.5) * 2
         assert s.data_ptr() == s.data_ptr()
+
+
+# ------------------------------------------------------------ found by the differential fuzzer
+def _same_result(fn):
+    """fn(lib) in both libraries: equal values (NaN where torch has NaN), dtype, shape."""
+    got, want = fn(mg), fn(torch)
+    assert _name(got.dtype) == _name(want.dtype)
+    g, w = got.detach().numpy(), want.detach().numpy()
+    assert g.shape == w.shape
+    np.testing.assert_array_equal(np.isnan(g.astype(float)), np.isnan(w.astype(float)))
+    np.testing.assert_allclose(g.astype(float), w.astype(float), rtol=1e-6)
+
+
+def test_cosine_similarity_broadcasts_before_the_norms():
+    """With a (1, 3) and a (2, 1) input each norm was taken over its own shape, before
+    broadcasting: -1.57 where PyTorch gives -0.907, and a wrong gradient."""
+    a = np.array([[0.3, -1.2, 2.0]])
+    b = np.array([[-0.7], [1.5]])
+    grads = []
+    for lib in (mg, torch):
+        ta, tb = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        y = lib.nn.functional.cosine_similarity(ta, tb, dim=1)
+        (y * lib.tensor([1.0, 2.0], dtype=lib.float64)).sum().backward()
+        grads.append((y.detach().numpy(), ta.grad.numpy(), tb.grad.numpy()))
+    for g, w in zip(grads[0], grads[1], strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+def test_broadcast_tensors_and_shapes():
+    _same_result(lambda lib: lib.broadcast_tensors(lib.ones(2, 1), lib.arange(3.0))[1])
+    for lib in (mg, torch):
+        assert tuple(lib.broadcast_shapes((2, 1), (3,), 1)) == (2, 3)
+        with pytest.raises(RuntimeError):
+            lib.broadcast_shapes((2,), (3,))
+
+
+U8 = np.array([103, 254, 175], np.uint8)
+I8 = np.array([127, 100, -100], np.int8)
+ACC = np.array([0.5, 0.0, 1.0], np.float32)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.tensor(ACC).addcmul_(L.tensor(U8), L.tensor(U8)),
+        lambda L: L.addcmul(L.tensor(ACC), L.tensor(U8), L.tensor(U8), value=2),
+        lambda L: L.addcdiv(L.tensor(ACC), L.tensor(U8), L.tensor(ACC + 1), value=3),
+        lambda L: L.add(L.tensor(ACC), L.tensor(I8), alpha=3),
+        lambda L: L.sub(
+            L.tensor(np.float64(1.0)), L.tensor(np.array([2**31 - 1, 2], np.int32)), alpha=255
+        ),
+        lambda L: L.add(
+            L.tensor(np.array([1, 2], np.int32)), L.tensor(np.array([True, False])), alpha=3
+        ),
+        lambda L: L.addcmul(
+            L.tensor(np.array([1.0], np.float16)),
+            L.tensor(np.array([3], np.int32)),
+            L.tensor(np.array([3], np.int32)),
+            value=0.5,
+        ),
+    ],
+    ids=[
+        "addcmul_-u8",
+        "addcmul-u8",
+        "addcdiv-u8-i8",
+        "add-alpha-i8",
+        "sub-alpha-i32",
+        "add-bool-alpha",
+        "addcmul-f16-i32",
+    ],
+)
+def test_scaled_operands_take_the_result_dtype_first(fn):
+    """Integer operands were multiplied (by each other, or by alpha or value) in their own
+    dtype and wrapped, before the float result saw them: a uint8 image's squares summed
+    into float32 gave 113.5 for 103 * 103 + 0.5."""
+    _same_result(fn)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.tensor(-1) / L.tensor(np.array([5, 2, 4], np.uint8)),
+        lambda L: L.div(L.tensor(np.int32(2147483646)), L.tensor(np.array([5, -1], np.int8))),
+        lambda L: L.tensor(np.array([300, 150])).sum() / L.tensor(np.array([1, 2], np.uint8)),
+        lambda L: L.xlogy(L.tensor(np.array([-42, 18], np.int8)), L.tensor(np.int32(829612510))),
+        lambda L: L.atan2(L.tensor(np.int32(-7)), L.tensor(np.array([170, 37], np.uint8))),
+        lambda L: L.copysign(L.tensor(np.int64(-3)), L.tensor(np.array([1, 2], np.uint8))),
+        lambda L: L.tensor(np.array([200, 3], np.uint8)) / 256,
+        lambda L: L.tensor(np.array([100, 3], np.int8)) / -1000,
+    ],
+    ids=["0d/u8", "i32/i8", "sum/u8", "xlogy", "atan2", "copysign", "u8/256", "i8/-1000"],
+)
+def test_float_results_of_integer_operands_skip_the_common_integer_dtype(fn):
+    """A 0-d int64 -1 and a uint8 tensor have uint8 as common dtype, where -1 is 255: true
+    division gave 51.0 for -1 / 5; and `uint8 / 256` raised."""
+    _same_result(fn)
+
+
+H = np.array([1000.0, 3.0, -2.0], np.float16)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.tensor(H) / 1e5,
+        lambda L: L.tensor(H) / 100000,
+        lambda L: L.tensor(H) * 1e-8,
+        lambda L: L.tensor(H) * 1e-5,
+        lambda L: 1e-5 * L.tensor(H),
+        lambda L: L.tensor(H) + 1e5 - 1e5,  # PyTorch rounds these numbers to float16 first
+        lambda L: 70000.0 - L.tensor(H),
+        lambda L: L.tensor(H) - 7e4,
+        lambda L: L.div(L.tensor(np.array([np.inf, 1], np.float16)), 2**31),
+    ],
+    ids=["div1e5", "divint", "mul1e-8", "mul1e-5", "rmul", "add-sub", "rsub", "sub", "inf/2^31"],
+)
+def test_half_tensor_and_number_work_in_float32(fn):
+    """The number was rounded to float16 first: h / 1e5 divided by inf and gave 0."""
+    _same_result(fn)
+    x = mg.tensor(H, requires_grad=True)
+    (x * 1e-5).sum().backward()
+    assert x.grad.dtype == mg.float16
+
+
+@pytest.mark.parametrize("op", ["__and__", "__or__", "__xor__", "__rand__"])
+@pytest.mark.parametrize("dt", [np.int32, np.uint8, np.bool_])
+def test_bitwise_operators_promote_as_pytorch(op, dt):
+    """`int32 & 0-d int64` was int64 (NumPy's rule), `uint8 ^ 0-d int64` had other values."""
+    a = np.array([3, 250, 0, 1]).astype(dt)
+    b = np.int64(15) if dt != np.bool_ else np.bool_(True)
+    _same_result(lambda L: getattr(L.tensor(a), op)(L.tensor(b)))
+    _same_result(lambda L: getattr(L.tensor(a), op)(L.tensor(a[::-1].copy())))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L, a, b: a < b,
+        lambda L, a, b: a.eq(b),
+        lambda L, a, b: a.long() & b.long(),
+        lambda L, a, b: a.long() << b.long(),
+        lambda L, a, b: a.long() >> b.long(),
+        lambda L, a, b: L.heaviside(a, b),
+        lambda L, a, b: L.nextafter(a, b),
+        lambda L, a, b: a.clone().clamp_(b),
+        lambda L, a, b: a.permute(1, 0),
+        lambda L, a, b: L.einsum("ij,jk->ik", a, b),
+    ],
+    ids=[
+        "lt",
+        "eq",
+        "and",
+        "lshift",
+        "rshift",
+        "heaviside",
+        "nextafter",
+        "clamp_",
+        "permute",
+        "einsum",
+    ],
+)
+def test_shape_mismatches_raise_runtime_errors(fn):
+    for lib in (mg, torch):
+        with pytest.raises(RuntimeError):
+            fn(lib, lib.ones(4), lib.ones(3))

@@ -1495,6 +1495,8 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
             "cosine_similarity: expected common dtype to be floating point, yet common dtype "
             f"is {torch_name(dt)}"
         )
+    if x1.shape != x2.shape:  # broadcast first: each norm is over the common shape's dim
+        x1, x2 = ops.broadcast_tensors(x1, x2)
     parts = []
     for x in (x1, x2):
         n = ops.norm(x, 2, dim, keepdim=True)

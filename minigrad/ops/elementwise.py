@@ -3,6 +3,7 @@ to its input's shape with `sum_to`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -65,14 +66,49 @@ def promote(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     return conv(a), conv(b)
 
 
+def promote_float(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both operands of an op with a float result (true division, atan2, xlogy, ...) as
+    tensors of one float dtype: `promote`'s, or where the operands' common dtype is an
+    integer or bool one, float32, each operand cast to it directly. Not through the
+    common integer dtype, which need not hold the other's values: a 0-d int64 -1 with a
+    uint8 tensor is uint8, where -1 becomes 255; a uint8 tensor and the number 256 have
+    no common integer dtype at all."""
+    if result_dtype(a, b).kind in "biu":
+        a = cast(a, DEFAULT_DTYPE) if isinstance(a, Tensor) else a
+        b = cast(b, DEFAULT_DTYPE) if isinstance(b, Tensor) else b
+    return promote(a, b)
+
+
 def _same(a: Any, b: Any) -> bool:
     """The fast path, no promotion needed: two tensors of one dtype, or a float tensor and a
-    Python int or float (`Function.apply` gives the number the tensor's dtype)."""
+    Python int or float (`Function.apply` gives the number the tensor's dtype); not for a
+    float16 tensor and a number (`_half_and_number`)."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             return a._data.dtype == b._data.dtype
-        return type(b) in _NUMBERS and a._data.dtype.kind == "f"
-    return type(a) in _NUMBERS and isinstance(b, Tensor) and b._data.dtype.kind == "f"
+        return type(b) in _NUMBERS and a._data.dtype.kind == "f" and a._data.itemsize > 2
+    return (
+        type(a) in _NUMBERS
+        and isinstance(b, Tensor)
+        and b._data.dtype.kind == "f"
+        and b._data.itemsize > 2
+    )
+
+
+def _half_and_number(a: Any, b: Any) -> bool:
+    """A float16 tensor and a Python number: PyTorch computes `*` and `/` of these in
+    float32 and rounds once, so the number need not fit float16 (`h / 1e5`: 1e5 is inf in
+    float16, and the quotient was 0; `h * 1e-8`: 1e-8 is 0 there). Its `+` and `-` round
+    the number to float16 first (`h - 1e5` is -inf), and so do minigrad's."""
+    t, v = (a, b) if isinstance(a, Tensor) else (b, a)
+    return type(v) in _NUMBERS and isinstance(t, Tensor) and t._data.dtype == np.float16
+
+
+def _in_float32(op: Callable[[Any, Any], Tensor], a: Any, b: Any) -> Tensor:
+    """`op(a, b)` for a float16 tensor and a number, worked in float32, rounded to float16."""
+    a = cast(a, np.float32) if isinstance(a, Tensor) else a
+    b = cast(b, np.float32) if isinstance(b, Tensor) else b
+    return cast(op(a, b), np.float16)
 
 
 _NUMBERS = (float, int)
@@ -496,9 +532,13 @@ def scaled_other(op: str, a: Any, b: Any, alpha: Any) -> Any:
     result dtype and, for a bool result, read as a bool (so the sum is a logical or)."""
     if type(alpha) is int and alpha == 1:
         return b
+    dt = result_dtype(a, b)
+    if isinstance(b, Tensor) and b.dtype != dt and dt.kind != "b":
+        # in the result's dtype first, as PyTorch: int8 * 3 wrapped before a float32 sum
+        # saw it, and bool * 3 made an int32 sum int64
+        b = b.to(dtype=dt)
     if type(alpha) in (int, float) and isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return b * alpha  # a float result: none of the checks below can refuse
-    dt = result_dtype(a, b)
     check_scalar_factor(op, "alpha", alpha, dt)
     if dt.kind == "b":
         return b if alpha else b & False if isinstance(b, Tensor) else False
@@ -553,6 +593,8 @@ def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
 
 def mul(a: Any, b: Any) -> Tensor:
     if not _same(a, b):
+        if _half_and_number(a, b):
+            return _in_float32(mul, a, b)
         a, b = promote(a, b)
     return Mul()(a, b)
 
@@ -560,8 +602,10 @@ def mul(a: Any, b: Any) -> Tensor:
 def div(a: Any, b: Any) -> Tensor:
     """True division; integer operands give the default float dtype, as in PyTorch."""
     if not _same(a, b):
-        a, b = promote(a, b)
-    if isinstance(a, Tensor) and a._data.dtype.kind in "biu":
+        if _half_and_number(a, b):
+            return _in_float32(div, a, b)
+        a, b = promote_float(a, b)
+    elif isinstance(a, Tensor) and a._data.dtype.kind in "biu":  # two tensors of one dtype
         a, b = cast(a, DEFAULT_DTYPE), cast(b, DEFAULT_DTYPE)
     return Div()(a, b)
 

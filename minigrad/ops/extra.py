@@ -19,7 +19,7 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function, zero_link
 from ..backend import DEFAULT_DTYPE, as_numpy, get_array_module
-from ..errors import ShapeError
+from ..errors import ShapeError, broadcast_errors
 from ..tensor import Tensor, _to_array
 from .elementwise import (
     Mask,
@@ -32,6 +32,7 @@ from .elementwise import (
     mul,
     power,
     promote,
+    promote_float,
     result_dtype,
     scale,
     sub,
@@ -900,9 +901,7 @@ class CopySign(Function):
 
 
 def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    a, b = promote(input, other)
-    if a.dtype.kind not in "fc":
-        a, b = cast(a, DEFAULT_DTYPE), cast(b, DEFAULT_DTYPE)
+    a, b = promote_float(input, other)
     return CopySign()(a, b)
 
 
@@ -913,7 +912,8 @@ def heaviside(input: Tensor, values: Any) -> Tensor:  # noqa: A002
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     xp = get_array_module(input._data)
     a = input._data
-    out = xp.where(a == 0, v._data, (a > 0).astype(a.dtype))
+    with broadcast_errors("heaviside"):
+        out = xp.where(a == 0, v._data, (a > 0).astype(a.dtype))
     return Tensor._make(xp.asarray(out, dtype=a.dtype), False)
 
 
@@ -971,7 +971,8 @@ def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
 def nextafter(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     """The next representable float after input towards other. No gradient."""
     a, b = _floats("nextafter", input, other)
-    return Tensor._make(get_array_module(a._data).nextafter(a._data, b._data), False)
+    with broadcast_errors("nextafter"):
+        return Tensor._make(get_array_module(a._data).nextafter(a._data, b._data), False)
 
 
 def frac(input: Tensor) -> Tensor:  # noqa: A002
@@ -1110,7 +1111,8 @@ def _bitwise_operands(what: str, a: Any, b: Any) -> tuple[Any, Any]:
 
 def _bitwise(name: str, what: str, a: Any, b: Any) -> Tensor:
     x, y = _bitwise_operands(what, a, b)
-    return Tensor._make(getattr(get_array_module(x), name)(x, y), False)
+    with broadcast_errors(what):
+        return Tensor._make(getattr(get_array_module(x), name)(x, y), False)
 
 
 def bitwise_and(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -1138,8 +1140,9 @@ def bitwise_left_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
     xp = get_array_module(a)
     width = a.dtype.itemsize * 8
     bad = (b < 0) | (b >= width)
-    out = xp.left_shift(a, xp.where(bad, 0, b).astype(a.dtype))
-    return Tensor._make(xp.where(bad, a.dtype.type(0), out).astype(a.dtype), False)
+    with broadcast_errors("bitwise_left_shift"):
+        out = xp.left_shift(a, xp.where(bad, 0, b).astype(a.dtype))
+        return Tensor._make(xp.where(bad, a.dtype.type(0), out).astype(a.dtype), False)
 
 
 def bitwise_right_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -1149,4 +1152,5 @@ def bitwise_right_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
     xp = get_array_module(a)
     most = a.dtype.itemsize * 8 - (1 if a.dtype.kind == "i" else 0)
     b = xp.where((b < 0) | (b >= most), most, b).astype(a.dtype)
-    return Tensor._make(xp.right_shift(a, b).astype(a.dtype), False)
+    with broadcast_errors("bitwise_right_shift"):
+        return Tensor._make(xp.right_shift(a, b).astype(a.dtype), False)

@@ -185,7 +185,7 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[list[str], str]:
     for s, shape in zip(ins, shapes, strict=True):
         named = len(s.replace("...", ""))
         if ("..." in s and named > len(shape)) or ("..." not in s and named != len(shape)):
-            raise ValueError(
+            raise ShapeError(
                 f"einsum: subscripts {s!r} in {equation!r} do not fit an operand of shape "
                 f"{tuple(shape)}"
             )

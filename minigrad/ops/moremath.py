@@ -17,6 +17,7 @@ from .elementwise import (
     _integer_operands,
     keep_bits,
     promote,
+    promote_float,
     scale,
     sqrt,
     to_float,
@@ -177,9 +178,7 @@ class Atan2(Function):
 
 def atan2(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     """The angle of (other, input) in (-pi, pi]; integer operands give float32."""
-    a, b = promote(input, other)
-    if a.dtype.kind not in "fc":
-        a, b = to_float(a), to_float(b)
+    a, b = promote_float(input, other)
     return Atan2()(a, b)
 
 

@@ -11,7 +11,7 @@ from .. import return_types
 from ..autograd import Function
 from ..backend import get_array_module
 from ..errors import DtypeError, IndexOutOfRange, ShapeError
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 
 
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
@@ -111,6 +111,25 @@ def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if x.shape == tuple(shape):
         return x
     return BroadcastTo(tuple(shape))(x)
+
+
+def broadcast_shapes(*shapes: Any) -> Size:
+    """The shape `shapes` broadcast to, as PyTorch's (an int counts as a 1-d shape); a
+    ShapeError naming them where they do not broadcast."""
+    dims = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    try:
+        return Size(np.broadcast_shapes(*dims))
+    except ValueError:
+        raise ShapeError(
+            f"shape mismatch: objects cannot be broadcast to a single shape: {dims}"
+        ) from None
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """Each tensor broadcast to their common shape (read-only expanded views where a size
+    grows, as `expand`; the gradient sums back), as PyTorch's."""
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(broadcast_to(t, shape) for t in tensors)
 
 
 def expand(x: Tensor, shape: tuple[int, ...]) -> Tensor:

@@ -53,6 +53,11 @@ class Permute(Function):
 
 
 def permute(x: Tensor, dims: tuple[int, ...]) -> Tensor:
+    if len(dims) != x.ndim:  # before the dims are read: PyTorch's RuntimeError
+        raise ShapeError(
+            f"permute: {len(dims)} dims {tuple(dims)} given for a {x.ndim}-d tensor; the "
+            "number of dims must match"
+        )
     axes = normalize_dims(dims, x.ndim, "permute") or ()
     if sorted(axes) != list(range(x.ndim)):
         raise ShapeError(f"permute: dims {dims} are not a permutation of a {x.ndim}-d tensor's")

@@ -18,7 +18,18 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .elementwise import cos, erf_array, exp, log, promote, result_dtype, sin, to_float, where
+from .elementwise import (
+    cos,
+    erf_array,
+    exp,
+    log,
+    promote,
+    promote_float,
+    result_dtype,
+    sin,
+    to_float,
+    where,
+)
 from .reduce import float16_widened, sum_to
 
 _PI = math.pi
@@ -1099,10 +1110,7 @@ class XLogY(Function):
 def _xlogy(x: Any, y: Any, log1p: bool, op: str) -> Tensor:
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor operand")
-    dt = result_dtype(x, y)
-    a, b = promote(x, y)
-    if dt.kind not in "fc":
-        a, b = to_float(a), to_float(b)
+    a, b = promote_float(x, y)
     return XLogY(log1p)(a, b)
 
 
@@ -1269,9 +1277,7 @@ def zeta(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
     dt = result_dtype(input, other)
     if dt == np.float16:
         raise NotImplementedError("\"zeta_cpu\" not implemented for 'Half'")
-    a, b = promote(input, other)
-    if dt.kind not in "fc":
-        a, b = to_float(a), to_float(b)
+    a, b = promote_float(input, other)
     return Special2("zeta", _zeta_array, lambda g, x, q: g * -x * zeta(x + 1.0, q), "zeta")(a, b)
 
 

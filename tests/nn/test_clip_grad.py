@@ -148,7 +148,7 @@ def test_gradients_from_backward_are_clipped_once_each():
     for p, tp in zip([w, s, b], [tw, ts, tb], strict=True):
         np.testing.assert_allclose(p.grad.detach().numpy(), tp.grad.numpy(), rtol=1e-12)
 
-    u1, u2 = mg.zeros(2, requires_grad=True), mg.zeros(2, requires_grad=True)
+    u1, u2 = (mg.zeros(2, dtype=mg.float64, requires_grad=True) for _ in range(2))
     shared = np.array([3.0, 4.0])
     u1.grad, u2.grad = mg.from_numpy(shared), mg.from_numpy(shared)  # one array
     assert clip_grad_norm_([u1, u2], 1.0).item() == pytest.approx(math.sqrt(50))
