@@ -293,13 +293,9 @@ def matrix_exp(A: Tensor) -> Tensor:
 
 # ---------------------------------------------------------------------- products
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
-    """The cross product of 3-vectors along `dim`; other dims broadcast."""
-    a, b = input, other
-    while a.ndim < b.ndim:
-        a = unsqueeze(a, 0)
-    while b.ndim < a.ndim:
-        b = unsqueeze(b, 0)
-    return _cross(a, b, dim)
+    """The cross product of 3-vectors along `dim`; other dims broadcast, between inputs of
+    the same number of dims (PyTorch refuses a (2, 3) with a (3,))."""
+    return _cross(input, other, dim)
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:

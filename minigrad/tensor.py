@@ -106,6 +106,15 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
     return arr
 
 
+def _without_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """`shape` less its leading 1s: what PyTorch writes with `t[index] = value` (a value of
+    shape (1,) or (1, 1) fills a single element; broadcasting puts the 1s back elsewhere)."""
+    k = 0
+    while k < len(shape) and shape[k] == 1:
+        k += 1
+    return tuple(shape[k:])
+
+
 def _narrowed(arr: np.ndarray, dtype: Any) -> np.ndarray:
     """`arr` in `dtype`; a float too large for float16 becomes inf without NumPy's
     "overflow encountered in cast" warning, as PyTorch's `tensor(1e5, dtype=float16)` (and
@@ -910,13 +919,21 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         return self._ufunc_("mul_", "multiply", other)
 
-    def div_(self, other: Any) -> Tensor:
-        return self._ufunc_("div_", "true_divide", other)
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        if rounding_mode is None:
+            return self._ufunc_("div_", "true_divide", other)
+        fn = lambda b: _ops().div_rounded(b, other, rounding_mode)  # noqa: E731
+        return self._op_("div_", fn, other)
 
     def pow_(self, exponent: Any) -> Tensor:
         if self.dtype.kind == "b" and isinstance(exponent, Tensor) and exponent.dtype.kind == "b":
             raise NotImplementedError(
                 "\"pow\" not implemented for 'Bool' (pow_ of two bool tensors)"
+            )
+        if self.dtype.kind in "iu" and type(exponent) is int and exponent < 0:  # as `**`
+            raise RuntimeError(
+                f"pow_: Integers to negative integer powers are not allowed (a {self.dtype} "
+                f"tensor to the power {exponent})"
             )
         return self._ufunc_("pow_", "power", exponent)
 
@@ -1278,6 +1295,8 @@ class Tensor:
             return
         self._inplace("__setitem__", value)
         value = value._data if isinstance(value, Tensor) else value
+        if getattr(value, "ndim", 0) and value.shape[0] == 1:  # a[0] = t of shape (1,)
+            value = value.reshape(_without_leading_ones(value.shape))
         index = normalize_index(index, self.shape)
         try:
             if isinstance(index, TwoStep):
@@ -1313,6 +1332,8 @@ class Tensor:
                     f"__setitem__: a value of {v.dtype} can't be written into a {self.dtype} tensor"
                 )
             v = v.to(dtype=self.dtype)
+        if v.ndim and v.shape[0] == 1:
+            v = v.reshape(_without_leading_ones(v.shape))
         try:
             v = ops.broadcast_to(v, picked.shape)
         except ValueError:
@@ -2101,11 +2122,11 @@ class Tensor:
     def triu(self, diagonal: int = 0) -> Tensor:
         return _ops().triu(self, diagonal)
 
-    def tril_(self, diagonal: int = 0) -> Tensor:
-        return self._write_("tril_", _ops().tril(self.detach(), diagonal))
+    def tril_(self, diagonal: int = 0) -> Tensor:  # recorded in a graph, as PyTorch's
+        return self._op_("tril_", lambda b: _ops().tril(b, diagonal))
 
     def triu_(self, diagonal: int = 0) -> Tensor:
-        return self._write_("triu_", _ops().triu(self.detach(), diagonal))
+        return self._op_("triu_", lambda b: _ops().triu(b, diagonal))
 
     def floor(self) -> Tensor:
         return _ops().floor(self)
@@ -2914,10 +2935,7 @@ class Tensor:
         return self.div_(other)
 
     def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-        if rounding_mode is None:
-            return self.div_(other)
-        fn = lambda b: _ops().div_rounded(b, other, rounding_mode)  # noqa: E731
-        return self._op_("divide_", fn, other)
+        return self.div_(other, rounding_mode=rounding_mode)
 
     def remainder_(self, other: Any) -> Tensor:
         self._integer_division("remainder_", other)

@@ -1249,6 +1249,12 @@ def test_cond_as_pytorch(p):
     for m in ([[1.0, 2.0], [2.0, 4.0]], np.zeros((0, 0)), np.zeros((2, 0, 0))):
         got = mg.linalg.cond(mg.tensor(m, dtype=mg.float64), p).numpy()
         want = torch.linalg.cond(torch.tensor(m, dtype=torch.float64), p).numpy()
+        if np.size(m) and p in (None, 2, -2, "nuc"):
+            # singular: the smallest singular value is rounding noise, whose size depends
+            # on the LAPACK build and the CPU; both must be beyond 1e15 (below 1e-15 for -2)
+            for v in (got, want):
+                assert (abs(v) < 1e-15) if p == -2 else (abs(v) > 1e15)
+            continue
         np.testing.assert_allclose(got, want, rtol=1e-6)
 
 

@@ -223,14 +223,19 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """x * Phi(x), Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt 2)); with
-    approximate='tanh', 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    """x * Phi(x), Phi the standard normal CDF: 0.5 x erfc(-x / sqrt 2) (the same as
+    0.5 x (1 + erf(x / sqrt 2)), without its cancellation for negative x: at x = -3 that
+    form lost 4 of float32's 7 digits); with approximate='tanh',
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). A float16 input is worked in float32
+    and rounded once, as PyTorch's."""
     x = input
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     float_kernel(x, "GeluKernelImpl")
+    if x.dtype == np.float16:
+        return gelu(x.float(), approximate).half()
     if approximate == "none":
-        return x * 0.5 * (1 + ops.erf(x * (1 / np.sqrt(2.0))))
+        return x * 0.5 * ops.erfc(x * (-1 / np.sqrt(2.0)))
     inner = (x + 0.044715 * x * x * x) * np.sqrt(2 / np.pi)
     return x * 0.5 * (1 + ops.tanh(inner))
 

@@ -1037,7 +1037,9 @@ def sgn(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def ravel(input: Tensor) -> Tensor:  # noqa: A002
-    return reshape(input, (-1,))
+    """The elements in one dim, in order: a view of a contiguous input, else a copy (as
+    PyTorch's: never a strided view that writes back into a non-contiguous input)."""
+    return reshape(input.contiguous(), (-1,))
 
 
 def sum_to_size(input: Tensor, *size: Any) -> Tensor:  # noqa: A002

@@ -348,8 +348,10 @@ class Cat(Function):
 
 def cat(tensors: Any, dim: int = 0) -> Tensor:
     """Join tensors along `dim`. As PyTorch, a 1-d empty tensor (`tensor([])`, the start of
-    an accumulation) is skipped whatever the others' shape, though its dtype still counts
-    in the promotion."""
+    an accumulation) fits whatever the others' shape, and its dtype still counts in the
+    promotion: a Tensor one joins as an empty slice of the others' shape (so one that
+    requires grad makes the result require grad, and gets its empty gradient), other
+    empty values are skipped."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
@@ -358,9 +360,18 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
         if any(legacy_empty) and not all(legacy_empty):
             from .elementwise import result_dtype  # elementwise imports this module
 
-            kept = [t for t, e in zip(tensors, legacy_empty, strict=True) if not e]
             dt = result_dtype(*[t if isinstance(t, Tensor) else np.asarray(t) for t in tensors])
-            return cat([cast(t, dt) if isinstance(t, Tensor) else t for t in kept], dim)
+            full = [t for t, e in zip(tensors, legacy_empty, strict=True) if not e]
+            like = np.shape(full[0]._data if isinstance(full[0], Tensor) else full[0])
+            if like:  # (a 0-d one raises below)
+                (d,) = normalize_dims(dim, len(like), "cat")
+                like = like[:d] + (0,) + like[d + 1 :]
+            kept = [
+                reshape(t, like) if e and like else t
+                for t, e in zip(tensors, legacy_empty, strict=True)
+                if isinstance(t, Tensor) or not e
+            ]
+            tensors = [cast(t, dt) if isinstance(t, Tensor) else t for t in kept]
     for i, t in enumerate(tensors):
         if np.ndim(t._data if isinstance(t, Tensor) else t) == 0:
             raise ShapeError(
@@ -527,7 +538,14 @@ def _pad_by_index(x: Tensor, widths: list[tuple[int, int]], mode: str, pad: Any)
         if not (lo or hi):
             continue
         n = x.shape[d]
-        if n == 0 or (mode == "reflect" and max(lo, hi) >= n) or max(lo, hi) > n:
+        if n == 0:
+            raise RuntimeError(
+                f"pad: mode={mode!r} cannot pad dim {d}, of size 0 (padding {pad}, input "
+                f"shape {x.shape}): there is no value to repeat"
+            )
+        # replicate takes any width (the edge repeats); reflect needs widths below the
+        # size, circular at most the size, as PyTorch's
+        if mode != "replicate" and (max(lo, hi) >= n if mode == "reflect" else max(lo, hi) > n):
             rule = "less than" if mode == "reflect" else "at most"
             raise RuntimeError(
                 f"pad: mode={mode!r} needs each padding {rule} the size of its dim, got "
