@@ -302,15 +302,21 @@ def naming_errors(path: str | Path) -> contextlib.AbstractContextManager[None]:
 
 
 class _NamingErrors:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, stand_in: Path | None = None) -> None:
+        self.path, self.stand_in = path, stand_in
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        if isinstance(exc, OSError) and (exc.filename is None or exc.errno == errno.ENOSPC):
+        if not isinstance(exc, OSError):
+            return
+        # the temporary file atomic_path writes first is not a name the user knows
+        own = self.stand_in is not None and exc.filename == str(self.stand_in)
+        if exc.filename is None or exc.errno == errno.ENOSPC or own:
             reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+            if own and exc.errno == errno.EISDIR:
+                reason = "a folder of that name is in the way"
             raise OSError(exc.errno, f"cannot write it: {reason}", str(self.path)) from exc
 
 
@@ -397,7 +403,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
-        with naming_errors(path):  # a full disk names the file, not only its errno
+        with _NamingErrors(path, tmp):  # errors name `path`, not the temporary file
             yield tmp
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
@@ -446,7 +452,37 @@ def load_run(run_dir: str | Path, job: str) -> dict[str, Any]:
         raise ValueError(f"{run_dir}: not the checkpoint of a training run (no args and state)")
     if made_by != job:
         raise ValueError(f"{run_dir} is a {made_by} run; this needs a {job} run")
+    repair_log(run_dir, saved.get("log"))
     return saved
+
+
+def repair_log(run_dir: str | Path, log: Any) -> None:
+    """Rewrite RUN/metrics.jsonl from the checkpoint's history `log` when the file holds
+    fewer records: a run killed between writing its checkpoint and its log (the two are
+    separate files, written one after the other) left it one record short. What a live
+    run would write is the same, so a reader may do it; a folder it cannot write is left
+    as it is."""
+    path = Path(run_dir)
+    path = path.parent if path.is_file() else path
+    log_path = path / "metrics.jsonl"
+    if not isinstance(log, list) or not log or not log_path.is_file():
+        return
+    try:
+        held = len(read_jsonl(log_path))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return
+    if held >= len(log):
+        return
+    text = "".join(json.dumps(r, allow_nan=True) + "\n" for r in log)
+    try:
+        with atomic_path(log_path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    except (OSError, RuntimeError):
+        return
+    print(
+        f"{log_path}: restored from the checkpoint's history ({held} of {len(log)} records "
+        "were written when the run stopped)"
+    )
 
 
 def rng_state() -> dict[str, Any]:

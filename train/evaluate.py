@@ -159,6 +159,7 @@ def evaluate_runs(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
                 f"{run_dir}: no evaluation for --dataset {run_args.dataset} (only mnist, ring "
                 "and grid runs are scored)"
             )
+        _check_writable(Path(run_dir) / "eval.json")
         loaded.append((run_dir, run_args, G))
     kinds = {run_args.dataset for _, run_args, _ in loaded}
     if len(kinds) > 1:
@@ -213,13 +214,20 @@ def _checkpoint_identity(run_dir: str) -> dict[str, Any]:
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with common.naming_errors(path):
-            tmp.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
-            os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with common.atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse, before any scoring, an eval.json that could not be written afterwards: a
+    folder in its place, or a run folder that takes no writes (read-only)."""
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder: eval.json cannot be written there; nothing scored")
+    if not os.access(path.parent, os.W_OK):
+        raise ValueError(
+            f"cannot write {path}: the run folder {path.parent} takes no writes (read-only); "
+            "nothing scored"
+        )
 
 
 # the figures shown per run and averaged, in order, with their printed format

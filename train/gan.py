@@ -503,7 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
         "0 turns the per-epoch evaluation off; --dataset folder runs are not scored "
         "(default: 2000)",
     )
-    common.add_common_args(p, out_help="runs/MODEL, or runs/mlp-DATASET for 2-D data")
+    common.add_common_args(
+        p, out_help="runs/MODEL, or runs/mlp-DATASET for 2-D data; runs/dry-run-... for --dry-run"
+    )
     tdist.add_flag(p, "python -m train.gan")
     return p
 
@@ -698,6 +700,11 @@ def fill_defaults(args: argparse.Namespace) -> None:
     scale_given = getattr(args, "toy_scale", None) is not None and not args.resume
     if getattr(args, "ema", None) == 0 and getattr(args, "ema_bias_correction", None) is None:
         recipe.pop("ema_bias_correction", None)  # --ema 0: no average to correct
+    if new and getattr(args, "steps", None) is not None and getattr(args, "epochs", None):
+        scaffold.note(  # both are kept (a documented command made short by --steps)
+            f"--steps {args.steps} sets the run's length; --epochs {args.epochs} is recorded "
+            "but does not limit it (the run ends at its last step, whichever epoch that is)"
+        )
     fills = {**PLAIN_DEFAULTS, "batch_size": 512 if toy else 64, **recipe}
     if getattr(args, "steps", None) is not None:
         # the run's length is --steps: no default --epochs is recorded as if it were its
@@ -716,7 +723,13 @@ def fill_defaults(args: argparse.Namespace) -> None:
     noise_steps = getattr(args, "instance_noise_steps", None)
     if noise_steps is not None and noise_steps < 1:
         raise ValueError(f"--instance-noise-steps must be >= 1, got {args.instance_noise_steps}")
-    policy = parse_policy(getattr(args, "augment", "none") or "none")
+    augment = getattr(args, "augment", None)
+    if new and augment is not None and not str(augment).strip():
+        raise ValueError(
+            f"--augment {augment!r}: give a policy (translation, cutout, translation,cutout), "
+            "or none"
+        )
+    policy = parse_policy(augment or "none")
     if policy and toy:
         raise ValueError(
             f"--augment {args.augment} applies to images, not --dataset {args.dataset}"
@@ -784,7 +797,9 @@ def fill_defaults(args: argparse.Namespace) -> None:
     if args.hidden is None:
         args.hidden = 128 if toy else 256
     if args.out is None and not args.resume:
-        args.out = str(Path("runs") / (args.model if not toy else f"{args.model}-{args.dataset}"))
+        # a --dry-run gets a folder of its own, so that it never takes the real run's
+        name = args.model if not toy else f"{args.model}-{args.dataset}"
+        args.out = str(Path("runs") / ("dry-run-" + name if args.dry_run else name))
 
 
 # ---------------------------------------------------------------------- one run
@@ -1105,6 +1120,19 @@ class Run:
 OUTPUTS = ("samples.png", "samples", "losses.png")
 
 
+def effective_default(args: argparse.Namespace, dest: str) -> Any:
+    """The value a run took for `dest` left unset, where `Run` works it out from the
+    objective (--lr, --lr-d, --d-steps); None for the others."""
+    obj = OBJECTIVES.get(getattr(args, "loss", None))
+    if obj is None:
+        return None
+    if dest in ("lr", "lr_d"):
+        return (getattr(args, "lr", None) or obj.lr) if dest == "lr_d" else obj.lr
+    if dest == "d_steps":
+        return obj.d_steps
+    return None
+
+
 def check_epochs_of_steps_run(args: argparse.Namespace) -> None:
     """--resume RUN --epochs N on a run whose length is --steps: --epochs has no effect
     there, so a resume with a longer one would train nothing; refused naming --steps (a
@@ -1134,7 +1162,7 @@ def train(
     parser = parser or build_parser()
     if args.resume and args.epochs is not None:
         check_epochs_of_steps_run(args)
-    args, changes = scaffold.resolve_args(parser, args, given, fill_defaults)
+    args, changes = scaffold.resolve_args(parser, args, given, fill_defaults, effective_default)
     session = tdist.start(args)  # None without --distributed
     with session or contextlib.nullcontext():
         common.seed_everything(args.seed)

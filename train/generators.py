@@ -98,6 +98,7 @@ def load_generator(run_dir: str | Path, device: str) -> tuple[argparse.Namespace
     # which point of the run the weights are from, for the figures that describe them
     args.checkpoint_step = int(saved["state"].get("step", -1))
     args.checkpoint_epoch = int(saved["state"].get("epoch", -1))
+    args.data_sha256 = saved["state"].get("data_sha256")  # what the run trained on
     if "ema_G" in saved["state"]:  # trained with --ema: the averaged weights
         ema = mg.optim.EMA(G.parameters())
         ema.load_state_dict(saved["state"]["ema_G"])

@@ -31,6 +31,7 @@ from minigrad import jobs
 from train import common
 from train import run as scaffold
 from train.evaluate import get_classifier, predict
+from train.gan import load_images
 from train.generators import TOY, TOY_STD, load_generator, sample_generator
 from train.metrics import assign_modes
 
@@ -194,6 +195,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _check_same_data(run_args: argparse.Namespace) -> None:
+    """Refuse to draw a run's "nearest training images" from other data than it trained on
+    (its --data-dir file replaced since): the images are read as the run read them and
+    compared with the fingerprint its checkpoint holds, as a resume compares them."""
+    then = getattr(run_args, "data_sha256", None)
+    if then is None:  # an older checkpoint: nothing to compare with
+        return
+    images, labels = load_images(run_args)
+    if getattr(run_args, "dry_run", False):  # the run's own cut (train.gan's Run)
+        n = 4 * run_args.batch_size
+        images, labels = images[:n], None if labels is None else labels[:n]
+    where = f" in --data-dir {run_args.data_dir}" if run_args.data_dir else ""
+    common.check_fingerprint({"data_sha256": then}, common.data_fingerprint(images, labels), where)
+
+
 def explore(args: argparse.Namespace) -> str:
     """Write the pictures `args` ask for; returns what was written, in words."""
     args.run_dir = scaffold.open_run(args.run_dir)
@@ -207,6 +223,8 @@ def explore(args: argparse.Namespace) -> str:
         where = f"the settings inside {common.checkpoint_path(args.run_dir)}"
         mnist = run_args.dataset == "mnist"
         run_args.data_dir = scaffold.absolute_data(run_args.data_dir, where if mnist else None)
+    if run_args.dataset == "mnist":  # before any picture: nearest.png reads the data
+        _check_same_data(run_args)
     toy = run_args.dataset in TOY
     arithmetic = run_args.dataset == "mnist" and run_args.model != "cgan"
     for dest, default in (("rows", 8), ("steps", 10), ("from_digit", 1), ("to_digit", 7)):

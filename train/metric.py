@@ -271,7 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="also scale training images by a random factor in [1-S, 1+S] (default: 0, off)",
     )
-    common.add_common_args(p, out_help="runs/metric-MODEL-SPLIT")
+    common.add_common_args(
+        p, out_help="runs/metric-MODEL-SPLIT; runs/dry-run-metric-... for --dry-run"
+    )
     tdist.add_flag(p, "python -m train.metric")
     return p
 
@@ -344,7 +346,8 @@ def fill_defaults(args: argparse.Namespace) -> None:
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
     if args.out is None and not args.resume:
         name = args.model if args.model == "siamese" else f"triplet-{args.mining}"
-        args.out = str(Path("runs") / f"metric-{name}-{args.split}")
+        dry = "dry-run-" if args.dry_run else ""  # never the real run's folder
+        args.out = str(Path("runs") / f"{dry}metric-{name}-{args.split}")
 
 
 def first_per_class(labels: np.ndarray, n: int) -> np.ndarray:

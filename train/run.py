@@ -87,6 +87,21 @@ def _flag(parser: argparse.ArgumentParser, dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
+def _shown(parser: argparse.ArgumentParser, dest: str, value: Any) -> str:
+    """A setting as the flags that give it: `--lr 0.0002`; for an on/off flag `--g-batchnorm`
+    or `--no-g-batchnorm` (`--grayscale`, or 'no --grayscale'), never `--flag True`."""
+    for action in parser._actions:
+        if action.dest != dest or not action.option_strings:
+            continue
+        if isinstance(action, argparse.BooleanOptionalAction) and isinstance(value, bool):
+            on = next(o for o in action.option_strings if not o.startswith("--no-"))
+            return on if value else "--no-" + on[2:]
+        if action.nargs == 0 and isinstance(value, bool):  # store_true / store_false
+            return action.option_strings[-1] if value else f"no {action.option_strings[-1]}"
+        break
+    return f"{_flag(parser, dest)} {_plain(value)}"
+
+
 def _may_change(dest: str, stored: Any, given: Any) -> bool:
     if dest == "device":
         return True
@@ -121,13 +136,17 @@ def resolve_args(
     args: argparse.Namespace,
     given: Iterable[str] | None,
     fill_defaults: Callable[[argparse.Namespace], None],
+    effective: Callable[[argparse.Namespace, str], Any] | None = None,
 ) -> tuple[argparse.Namespace, dict[str, tuple[Any, Any]]]:
     """The run's settings and the changes a resume makes to them ({dest: (old, new)}).
 
     A new run: `args` with the job's defaults filled in. A resume: the settings stored in
     the folder, where a flag of `given` (the destinations written on the command line;
     None: those that differ from the parser's defaults) must agree with the stored value,
-    except a longer --epochs/--steps and --device, which are said and recorded."""
+    except a longer --epochs/--steps and --device, which are said and recorded. A flag a
+    run left at its default (stored as null) may be given with the value that default
+    took; `effective(settings, dest)` gives that value where the job works it out beyond
+    `fill_defaults` (train.gan's learning rates and D steps come from the objective)."""
     if given is None:
         given = {k for k, v in vars(args).items() if v != parser.get_default(k)}
     given = set(given)
@@ -202,16 +221,45 @@ def resolve_args(
     check_settings(parser, stored, where)
     settings = {**vars(args), **stored}  # settings newer than the run keep their defaults
     changes: dict[str, tuple[Any, Any]] = {}
+    defaults: list[argparse.Namespace] = []  # the settings with the job's defaults filled
+
+    def default_of(dest: str) -> Any:
+        """The value the run took for a setting it left at its default (stored as null)."""
+        if not defaults:
+            filled = argparse.Namespace(**{**settings, "resume": str(run_dir)})
+            try:
+                fill_defaults(filled)
+            except ValueError:
+                pass  # said below, with the settings as a whole
+            defaults.append(filled)
+        value = getattr(defaults[0], dest, None)
+        if value is None and effective is not None:
+            value = effective(defaults[0], dest)
+        return value
+
     for dest in sorted(given - set(NOT_SETTINGS)):
         old, new = stored.get(dest, parser.get_default(dest)), getattr(args, dest)
         if _plain(old) == _plain(new):
             continue
+        if old is None and dest not in MAY_CHANGE and _plain(default_of(dest)) == _plain(new):
+            continue  # the value the run has been using all along: no change
         flag = _flag(parser, dest)
+        if stored.get("dry_run") and dest == "epochs":
+            raise ValueError(
+                f"{flag} {_plain(new)}: the run in {run_dir} is a --dry-run, one short epoch "
+                "whatever --epochs says, so more epochs would train nothing; start a real "
+                "run with --out (or --overwrite it)"
+            )
         if not _may_change(dest, old, new):
             hint = f"; {flag} may only grow" if dest in MAY_CHANGE and old is not None else ""
-            was = f"without {flag}, at its default" if old is None else f"with {flag} {_plain(old)}"
+            if old is None:
+                default = default_of(dest)
+                at = f" ({_shown(parser, dest, default)})" if default is not None else ""
+                was = f"without {flag}, at its default{at}"
+            else:
+                was = f"with {_shown(parser, dest, old)}"
             raise ValueError(
-                f"{flag} {_plain(new)}: the run in {run_dir} was started {was}"
+                f"{_shown(parser, dest, new)}: the run in {run_dir} was started {was}"
                 f" (its {CONFIG_NAME}); a resumed run keeps its settings{hint}. Drop the flag, "
                 "or start a new run with --out"
             )
@@ -576,6 +624,11 @@ def restore(job: Any, folder: Any, job_name: str) -> None:
             f"--resume {folder.path} build ({cause}); put the run's own checkpoint back or "
             "start a new run with --out"
         ) from None
+    if getattr(job, "batch", 0) > job.batches_per_epoch:  # a counter no run writes
+        raise ValueError(
+            f"{path} is corrupt: its batch {job.batch} is beyond the {job.batches_per_epoch} "
+            "batches of an epoch; put a good copy back or start a new run with --out"
+        )
     folder.restored()
 
 
@@ -970,6 +1023,15 @@ class RunFolder:
                 f"{self.checkpoint} is corrupt: {describe_non_finite(bad)} (a run never saves "
                 "such a checkpoint); put a good copy back or start a new run with --out"
             )
+        for key in ("step", "epoch", "batch"):  # the counters a resume continues from
+            value = state.get(key, 0)
+            held = np.asarray(value) if not isinstance(value, str | bytes) else None
+            if held is None or held.ndim or held.dtype.kind not in "iu" or int(held) < 0:
+                raise ValueError(
+                    f"{self.checkpoint} is corrupt: its state's {key!r} is {value!r}, not a "
+                    "count (a whole number >= 0); put a good copy back or start a new run "
+                    "with --out"
+                )
         self.last_good = int(state["step"])
         if "log" in self.saved:
             self.log = [dict(r) for r in self.saved["log"]]
@@ -1034,12 +1096,12 @@ class RunFolder:
         args = {k: v for k, v in vars(self.args).items() if k != "resume"}
         with _disk_errors(self.checkpoint, self):
             common.save_checkpoint(self.checkpoint, {"args": args, "state": state, "log": log})
-        if self.last_good is not None and int(state["step"]) != self.last_good:
+        previous, self.log, self.last_good = self.last_good, log, int(state["step"])
+        if record is not None:  # at once: a kill between the two leaves the log one short,
+            self._write_log()  # which the next reader of the run repairs (common.load_run)
+        if previous is not None and int(state["step"]) != previous:
             _remove_stale_results(self.path, int(state["step"]))
-        self.log, self.last_good = log, int(state["step"])
         shutil.rmtree(self.path / REPLACED_NAME, ignore_errors=True)
-        if record is not None:
-            self._write_log()
 
 
 def _remove_stale_results(run_dir: Path, step: int) -> None:
