@@ -1393,6 +1393,8 @@ def _root_grads(outputs: Sequence[Tensor], grad_outputs: Any, who: str) -> list[
             )
         if device_of(g._data) != y.device:
             raise RuntimeError(f"{who}: grad_output on {g.device} for an output on {y.device}")
+        if g.dtype != y.dtype:  # in the output's dtype, as PyTorch's validate_outputs
+            g = g.to(dtype=y.dtype)
         result.append(g)
     return result
 

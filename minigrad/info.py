@@ -21,6 +21,10 @@ def _dtype(value: Any, op: str) -> np.dtype:
     why = f"{op}(): argument 'type' (position 1) must be a dtype, not {type(value).__name__}"
     if isinstance(value, Tensor | np.ndarray) or value is None:
         raise TypeError(why)
+    from .tensor import bfloat16
+
+    if value is bfloat16:
+        return np.dtype(value)  # its own TypeError: minigrad has no bfloat16
     try:
         return np.dtype(value)
     except TypeError:

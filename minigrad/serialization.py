@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .backend import as_numpy, is_cupy_array, normalize_device, to_device
-from .tensor import Size, Tensor, device
+from .tensor import Size, Tensor, bfloat16, device
 
 FORMAT = "minigrad-checkpoint"
 VERSION = 1
@@ -75,6 +75,8 @@ class _Encoder:
             return {"t": "str", "v": obj}
         if isinstance(obj, np.dtype) or (isinstance(obj, type) and issubclass(obj, np.generic)):
             return {"t": "dtype", "v": np.dtype(obj).name}  # mg.float32 and the like
+        if obj is bfloat16:  # a name only (no tensor has it), kept as one
+            return {"t": "dtype", "v": "bfloat16"}
         if isinstance(obj, device):
             return {"t": "device", "v": str(obj)}
         if isinstance(obj, Tensor):
@@ -208,7 +210,11 @@ class _Decoder:
         if t == "int":
             return int(n["v"])
         if t == "float":
-            return float(n["v"])
+            text = n["v"]
+            if text.startswith("np.float"):  # a NumPy float that older minigrad saved as one
+                kind, _, inner = text[3:].partition("(")  # "np.float64(0.625)"
+                return getattr(np, kind)(float(inner.rstrip(")")))
+            return float(text)
         if t in ("tensor", "parameter", "ndarray"):
             key = n["a"]
             if key not in self.memo:
@@ -223,7 +229,7 @@ class _Decoder:
         if t == "scalar":
             return self.array(n["a"])[()]
         if t == "dtype":
-            return np.dtype(n["v"]).type
+            return bfloat16 if n["v"] == "bfloat16" else np.dtype(n["v"]).type
         if t == "device":
             return device(n["v"])
         if t in ("list", "tuple", "size", "set", "frozenset"):

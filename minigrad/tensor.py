@@ -879,6 +879,19 @@ class Tensor:
             exponent = np.asarray(arr)
             if exponent.dtype.kind == "i" and exponent.size and bool((exponent < 0).any()):
                 ufunc = _integer_power_into  # negative integer exponents, as PyTorch's
+        if (
+            name in ("multiply", "true_divide")
+            and self._data.dtype == np.float16
+            and not np.ndim(arr)
+        ):
+            # a float16 tensor and a number: worked in float32 and rounded once, as PyTorch
+            # (h /= 1e5 divided by inf, 1e5 in float16, and gave 0)
+            value = other._data if isinstance(other, Tensor) else other
+            if np.asarray(value).dtype.kind in "fiub":
+                wide = ufunc(self._data.astype(np.float32), np.float32(value))
+                self._data[...] = wide.astype(np.float16)
+                self._version += 1
+                return self
         try:
             ufunc(self._data, arr, out=self._data, casting="same_kind")
         except TypeError:
@@ -1458,14 +1471,28 @@ class Tensor:
         return Tensor._make(~self._data, False)
 
     # & | ^ are bitwise_and/or/xor, with PyTorch's type promotion (int32 & a 0-d int64
-    # tensor is int32; NumPy's operators made it int64)
+    # tensor is int32; NumPy's operators made it int64); two tensors of one integer or bool
+    # dtype (masks combined) need none, and take NumPy's operator directly
+    def _same_bits(self, other: Any) -> bool:
+        return (
+            isinstance(other, Tensor)
+            and other._data.dtype == self._data.dtype
+            and self._data.dtype.kind in "biu"
+        )
+
     def __and__(self, other: Any) -> Tensor:
+        if self._same_bits(other):
+            return self._compare(other, "__and__")
         return _ops().bitwise_and(self, other)
 
     def __or__(self, other: Any) -> Tensor:
+        if self._same_bits(other):
+            return self._compare(other, "__or__")
         return _ops().bitwise_or(self, other)
 
     def __xor__(self, other: Any) -> Tensor:
+        if self._same_bits(other):
+            return self._compare(other, "__xor__")
         return _ops().bitwise_xor(self, other)
 
     def __rand__(self, other: Any) -> Tensor:
@@ -3600,6 +3627,9 @@ def as_tensor_like(value: Any, like: Tensor) -> Tensor:
     `float32_tensor * 2.0` and `float32_tensor * np.float64(2)` stay float32."""
     xp = get_array_module(like._data)
     if isinstance(value, int | float | bool):
+        if like.dtype == np.float16:  # a number beyond float16 is inf there, silently
+            with np.errstate(over="ignore"):
+                return Tensor._make(xp.asarray(value, dtype=like.dtype), False)
         if like.dtype.kind in "fc" or isinstance(value, int | bool):
             return Tensor._make(xp.asarray(value, dtype=like.dtype), False)
         return Tensor._make(xp.asarray(value, dtype=DEFAULT_DTYPE), False)

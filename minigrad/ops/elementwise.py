@@ -96,10 +96,25 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _half_and_number(a: Any, b: Any) -> bool:
-    """A float16 tensor and a Python number: PyTorch computes `*` and `/` of these in
-    float32 and rounds once, so the number need not fit float16 (`h / 1e5`: 1e5 is inf in
-    float16, and the quotient was 0; `h * 1e-8`: 1e-8 is 0 there). Its `+` and `-` round
-    the number to float16 first (`h - 1e5` is -inf), and so do minigrad's."""
+    """A float16 tensor and a number (Python's, NumPy's, or a 0-d tensor beside an n-d one):
+    PyTorch computes `*` and `/` of these in float32 and rounds once, so the number need
+    not fit float16 (`h / 1e5`: 1e5 is inf in float16, and the quotient was 0; `h * 1e-8`:
+    1e-8 is 0 there). Its `+` and `-` round a Python number to float16 first (`h - 1e5` is
+    -inf), and so do minigrad's."""
+    t, v = (a, b) if isinstance(a, Tensor) and a._data.dtype == np.float16 else (b, a)
+    if not isinstance(t, Tensor) or t._data.dtype != np.float16:
+        return False
+    if type(v) in _NUMBERS or isinstance(v, np.floating | np.integer):
+        return True
+    return (
+        isinstance(v, Tensor)
+        and v.ndim == 0 < t.ndim
+        and v._data.dtype.kind in "fiu"
+        and v._data.dtype != np.float16
+    )
+
+
+def _half_and_python_number(a: Any, b: Any) -> bool:
     t, v = (a, b) if isinstance(a, Tensor) else (b, a)
     return type(v) in _NUMBERS and isinstance(t, Tensor) and t._data.dtype == np.float16
 
@@ -532,10 +547,22 @@ def scaled_other(op: str, a: Any, b: Any, alpha: Any) -> Any:
     result dtype and, for a bool result, read as a bool (so the sum is a logical or)."""
     if type(alpha) is int and alpha == 1:
         return b
+    if (
+        type(alpha) in (int, float)
+        and isinstance(a, Tensor)
+        and a._data.dtype.kind == "f"
+        and (not isinstance(b, Tensor) or b._data.dtype == a._data.dtype)
+    ):
+        return b * alpha  # the common case: nothing to cast, and nothing to refuse
     dt = result_dtype(a, b)
-    if isinstance(b, Tensor) and b.dtype != dt and dt.kind != "b":
-        # in the result's dtype first, as PyTorch: int8 * 3 wrapped before a float32 sum
-        # saw it, and bool * 3 made an int32 sum int64
+    widen = dt.kind in "fci" or (
+        dt.kind == "u" and not (isinstance(alpha, int | float) and alpha < 0)
+    )
+    if isinstance(b, Tensor) and b.dtype != dt and widen and np.can_cast(b.dtype, dt):
+        # widened to the result's dtype first, as PyTorch: int8 * 3 wrapped before a float32
+        # sum saw it, and bool * 3 made an int32 sum int64 (a narrowing 0-d operand, a 0-d
+        # int64 -3 for a uint8 sum, keeps its own dtype: it would not fit; so does any
+        # operand of an unsigned sum with a negative alpha, which wraps as PyTorch's)
         b = b.to(dtype=dt)
     if type(alpha) in (int, float) and isinstance(a, Tensor) and a._data.dtype.kind == "f":
         return b * alpha  # a float result: none of the checks below can refuse
@@ -578,6 +605,8 @@ def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """a + alpha * b (PyTorch's `add`)."""
     b = scaled_other("add", a, b, alpha)
     if not _same(a, b):
+        if _half_and_python_number(a, b):  # the number rounded to float16, as PyTorch
+            return Add()(a, b)
         a, b = promote(a, b)
     return Add()(a, b)
 
@@ -587,6 +616,8 @@ def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     check_sub(a, b)
     b = scaled_other("sub", a, b, alpha)
     if not _same(a, b):
+        if _half_and_python_number(a, b):  # the number rounded to float16, as PyTorch
+            return Sub()(a, b)
         a, b = promote(a, b)
     return Sub()(a, b)
 

@@ -420,7 +420,10 @@ def default_collate(batch: Sequence[Any]) -> Any:
                 f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
                 f"or lists; found arrays of dtype {elem.dtype}"
             )
-        return ops.stack([Tensor(np.asarray(b)) for b in batch], 0)
+        arrays = [np.asarray(b) for b in batch]
+        if all(a.dtype == arrays[0].dtype for a in arrays):  # the usual batch: one dtype
+            return Tensor(np.stack(arrays))
+        return ops.stack([Tensor(a) for a in arrays], 0)  # mixed: promoted as stack
     if isinstance(elem, float):
         return Tensor(np.array(batch, dtype=np.float64))
     if isinstance(elem, int):  # bool too: PyTorch infers the dtype from the whole batch
