@@ -55,6 +55,7 @@ __all__ = [
     "jacfwd",
     "jacrev",
     "jvp",
+    "replace_all_batch_norm_modules_",
     "stack_module_state",
     "vjp",
     "vmap",
@@ -1156,3 +1157,20 @@ def stack_module_state(models: Sequence[Module]) -> tuple[dict[str, Tensor], dic
     all_buffers = [dict(m.named_buffers()) for m in models]
     buffers = {k: _stacked_leaf([b[k] for b in all_buffers], k) for k in all_buffers[0]}
     return params, buffers
+
+
+def replace_all_batch_norm_modules_(root: Module) -> Module:
+    """Every batch norm in `root` (itself included) without running statistics, in place,
+    as PyTorch's: `running_mean`, `running_var` and `num_batches_tracked` become None and
+    `track_running_stats` False, so that the layer normalises with the batch's own
+    statistics in training and evaluation alike (what functional transforms over a
+    module need: no buffer is written during `grad` or `vmap`). Returns `root`."""
+    from .nn.norm import _BatchNorm
+
+    for m in root.modules():
+        if isinstance(m, _BatchNorm) and m.track_running_stats:
+            m.running_mean = None
+            m.running_var = None
+            m.num_batches_tracked = None
+            m.track_running_stats = False
+    return root

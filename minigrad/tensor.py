@@ -407,6 +407,7 @@ class Tensor:
         "_post_hooks",
         "_retains_grad",
         "__weakref__",
+        "__dict__",  # attributes programs set on tensors (`p._no_weight_decay = True`)
     )
     # NumPy defers `ndarray * Tensor` to Tensor.__rmul__ when this is higher than its own.
     __array_priority__ = 1000
@@ -733,9 +734,21 @@ class Tensor:
         return self.to(dtype=np.bool_)
 
     def type(self, dtype: Any = None) -> Any:
-        """The dtype's name without an argument; else the tensor cast to `dtype`."""
+        """The dtype's name without an argument; else the tensor cast to `dtype`: a dtype, a
+        legacy class (`mg.DoubleTensor`), or its name as PyTorch programs write it
+        ('torch.DoubleTensor'; 'torch.cuda.FloatTensor' moves it to the GPU too)."""
         if dtype is None:
             return str(self.dtype)
+        from . import legacy
+
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            kind = getattr(legacy, dtype.rsplit(".", 1)[-1], None)
+            if kind is None:
+                raise ValueError(f"type: invalid type {dtype!r}")
+            device = "cuda" if ".cuda." in dtype else None
+            return self.to(device, dtype=kind.dtype)
+        if isinstance(dtype, legacy._TypedTensor):
+            return self.to(dtype=dtype.dtype)
         return self.to(dtype=dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -1881,6 +1894,10 @@ class Tensor:
         """The p-norm over `dim`, as PyTorch's `Tensor.norm`/`torch.norm`: integer and
         bool tensors are refused (cast them to float)."""
         _float_or_complex(self, "linalg.vector_norm")
+        if isinstance(p, str) and p == "nuc":  # a matrix norm: the sum of singular values
+            from .linalg import matrix_norm
+
+            return matrix_norm(self, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
         return _ops().norm(self, p, dim, keepdim)
 
     def reshape(self, *shape: Any) -> Tensor:

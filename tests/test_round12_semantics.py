@@ -767,3 +767,87 @@ def test_checkpoints_holding_bfloat16_and_old_numpy_floats_load(tmp_path):
         serialization._Encoder.node = real
     back = mg.load(path)["best_acc"]
     assert type(back) is np.float64 and back == 0.625
+
+
+# ------------------------------------------------------------ port round L
+def test_functional_call_leaves_the_module_as_it_was():
+    """An extra key holding a Parameter (strict=False) left a sentinel object in the
+    module's parameters: named_parameters yielded it and state_dict crashed."""
+    for lib in (mg, torch):
+        net = lib.nn.Sequential(lib.nn.Linear(2, 2))
+        extra = {"foo": lib.nn.Parameter(lib.ones(2))}
+        lib.func.functional_call(net, extra, (lib.ones(1, 2),))
+        assert [n for n, _ in net.named_parameters()] == ["0.weight", "0.bias"]
+        assert list(net.state_dict()) == ["0.weight", "0.bias"]
+
+
+def test_functional_call_refuses_a_plain_attribute():
+    class M(mg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.alpha = 0.5
+
+        def forward(self, x):
+            return x * self.alpha
+
+    with pytest.raises(TypeError):
+        mg.func.functional_call(M(), {"alpha": mg.tensor(2.0)}, (mg.ones(2),))
+
+
+def test_programs_may_set_attributes_on_tensors():
+    """`p._no_weight_decay = True` (Mamba), `p.update = ...` (learn2learn) raised
+    AttributeError; the attribute survives deepcopy and pickling, as in PyTorch."""
+    import copy
+    import pickle
+
+    for lib in (mg, torch):
+        m = lib.nn.Linear(2, 2)
+        m.weight._no_weight_decay = True
+        decay = [n for n, p in m.named_parameters() if not getattr(p, "_no_weight_decay", 0)]
+        assert decay == ["bias"]
+        assert not hasattr(copy.deepcopy(m).weight, "_no_weight_decay")  # PyTorch's rule
+        assert pickle.loads(pickle.dumps(m.weight))._no_weight_decay is True
+        t = lib.ones(2) * 2
+        t.tag = "x"
+        assert pickle.loads(pickle.dumps(t)).tag == copy.deepcopy(t).tag == "x"
+
+
+def test_replace_all_batch_norm_modules():
+    for lib in (mg, torch):
+        net = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2))
+        assert lib.func.replace_all_batch_norm_modules_(net) is net
+        bn = net[1]
+        assert bn.running_mean is None and bn.running_var is None
+        assert bn.num_batches_tracked is None and bn.track_running_stats is False
+        net.eval()
+        x = lib.tensor([[1.0, 2.0], [3.0, -1.0], [0.5, 0.0]])
+        y = net(x)  # batch statistics in eval too
+        assert np.allclose(y.detach().numpy().mean(0), 0, atol=1e-6)
+
+
+def test_legacy_names_programs_still_use():
+    out = []
+    for lib in (mg, torch):
+        p = lib.nn.Parameter(lib.tensor([3.0, 4.0]))
+        p.grad = lib.tensor([3.0, 4.0])
+        with pytest.warns(FutureWarning):
+            total = lib.nn.utils.clip_grad_norm([p], 1.0)
+        a = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
+        out.append(
+            (
+                total.item(),
+                _name(a.type("torch.DoubleTensor").dtype),
+                _name(a.type(lib.LongTensor).dtype),
+                round(lib.norm(a, p="nuc").item(), 5),
+            )
+        )
+    assert out[0] == out[1]
+
+
+def test_index_add_out_of_range_is_an_index_error():
+    for lib in (mg, torch):
+        for idx in ([5], [-1]):
+            with pytest.raises(IndexError):
+                lib.zeros(3).index_add_(0, lib.tensor(idx), lib.ones(1))
+        with pytest.raises(RuntimeError):  # PyTorch's gather raises RuntimeError here
+            lib.take_along_dim(lib.ones(3), lib.tensor([7]))

@@ -35,7 +35,7 @@ class Parameter(Tensor):
 
     def __deepcopy__(self, memo: dict) -> Parameter:
         """A copy of the data with the same requires_grad, and no `.grad` (PyTorch's)."""
-        if id(self) not in memo:
+        if id(self) not in memo:  # (attributes a program set on it stay behind, as there)
             memo[id(self)] = type(self)(self._data.copy(), self.requires_grad)
         return memo[id(self)]
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
+from ..errors import IndexOutOfRange
 from ..tensor import Tensor
 from .elementwise import Mask, keep_bits
 from .indexing import gather
@@ -126,7 +127,7 @@ def index_add(
     size = x.shape[d] if x.ndim else 1
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= size):
         bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
-        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+        raise IndexOutOfRange(f"index {bad} is out of bounds for dimension {d} with size {size}")
     a = _alpha(alpha, x.dtype)
     if x.ndim == 0 or source.ndim == 0:
         shape = x.shape
@@ -289,7 +290,7 @@ def take_along_dim(
         i = idx.reshape(-1)
         if i.size and (int(i.min()) < 0 or int(i.max()) >= n):
             bad = int(i.min()) if int(i.min()) < 0 else int(i.max())
-            raise RuntimeError(f"index {bad} is out of bounds for dimension 0 with size {n}")
+            raise IndexOutOfRange(f"index {bad} is out of bounds for dimension 0 with size {n}")
         return gather(flat, 0, Tensor._make(i.astype(np.int64, copy=False), False))
     if x.ndim != idx.ndim:
         raise RuntimeError(

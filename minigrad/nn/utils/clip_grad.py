@@ -97,6 +97,24 @@ def clip_grad_norm_(
     return total
 
 
+def clip_grad_norm(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """PyTorch's deprecated name for `clip_grad_norm_`, with its FutureWarning."""
+    from ...errors import warn_user
+
+    warn_user(
+        "`minigrad.nn.utils.clip_grad_norm` is deprecated in favor of "
+        "`minigrad.nn.utils.clip_grad_norm_`, as in PyTorch",
+        FutureWarning,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
 def get_total_norm(
     tensors: Tensor | Iterable[Tensor],
     norm_type: float = 2.0,

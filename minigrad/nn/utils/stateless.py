@@ -55,14 +55,20 @@ def _swap(module: Module, name: str, value: Any) -> Any:
     setattr), returning what was there."""
     path, _, attr = name.rpartition(".")
     owner = module.get_submodule(path)
+    if value is _MISSING:  # restoring a name the call added (wherever setattr filed it)
+        delattr(owner, attr)
+        return None
     for store in (owner._parameters, owner._buffers):
         if attr in store:
             old, store[attr] = store[attr], value
             return old
-    if value is _MISSING:  # restoring a name the call added: remove it again
-        delattr(owner, attr)
-        return None
     old = getattr(owner, attr, _MISSING)  # an extra key (strict=False) is set for the call
+    if old is not _MISSING and not isinstance(old, Tensor):
+        raise TypeError(
+            f"functional_call: {name!r} of {type(owner).__name__} is a "
+            f"{type(old).__name__}, not a parameter, buffer or tensor; it cannot be replaced "
+            "for the call"
+        )
     setattr(owner, attr, value)
     return old
 
