@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import return_types
+from .autograd import Function
 from .backend import get_array_module
 from .ops.elementwise import abs as _abs
 from .ops.elementwise import where
@@ -212,16 +213,53 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     """The Moore-Penrose pseudo-inverse (..., n, m), through the SVD (or eigh when
     `hermitian`); values at or below the cut-off count as zero."""
     check_matrix(A, "linalg.pinv", square=False)
-    dims = (A.shape[-2], A.shape[-1])
-    if hermitian:
-        w, V = Eigh("L")(A)
-        keep = _abs(w)._data > _threshold(w, atol, rtol, dims)
-        winv = where(keep, 1 / where(keep, w, 1.0), 0.0)
-        return matmul(V * unsqueeze(winv, -2), mT(V))
-    U, S, Vh = SVD(False)(A)
-    keep = S._data > _threshold(S, atol, rtol, dims)
-    sinv = where(keep, 1 / where(keep, S, 1.0), 0.0)
-    return matmul(mT(Vh) * unsqueeze(sinv, -2), mT(U))
+    return _Pinv(atol, rtol, hermitian)(A)
+
+
+class _Pinv(Function):
+    """pinv(A) through the SVD, differentiated by PyTorch's formula in pinv(A) itself
+    (pinv_backward): finite where singular values repeat or vanish (an identity, an
+    orthogonal or a zero matrix), where differentiating through the SVD divides by their
+    gaps and gave NaN. The backward is made of matmuls, so it has its own gradient."""
+
+    uses_outputs = True
+
+    def __init__(self, atol: Any, rtol: Any, hermitian: bool) -> None:
+        self.atol, self.rtol, self.hermitian = atol, rtol, hermitian
+
+    def forward(self, a):
+        A = Tensor._make(a, False)
+        dims = (a.shape[-2], a.shape[-1])
+        if self.hermitian:  # eigh of the lower triangle; the same formula differentiates it
+            w, V = Eigh("L")(A)
+            keep = _abs(w)._data > _threshold(w, self.atol, self.rtol, dims)
+            winv = where(keep, 1 / where(keep, w, 1.0), 0.0)
+            return matmul(V * unsqueeze(winv, -2), mT(V))._data
+        U, S, Vh = SVD(False)(A)
+        keep = S._data > _threshold(S, self.atol, self.rtol, dims)
+        sinv = where(keep, 1 / where(keep, S, 1.0), 0.0)
+        return matmul(mT(Vh) * unsqueeze(sinv, -2), mT(U))._data
+
+    def backward(self, gy):
+        (A,) = self.inputs
+        P, Ph, gh = self.output(), mT(self.output()), mT(gy)
+        if A.shape[-2] <= A.shape[-1]:  # the smaller products first, as PyTorch's
+            K = matmul(gh, P)
+            KPh = matmul(K, Ph)
+            return (
+                mT(-matmul(P, K))
+                + KPh
+                - matmul(matmul(A, P), KPh)
+                + matmul(matmul(Ph, P), gh - matmul(K, A))
+            )
+        K = matmul(P, gh)
+        PhK = matmul(Ph, K)
+        return (
+            mT(-matmul(K, P))
+            + matmul(matmul(gh - matmul(A, K), P), Ph)
+            + PhK
+            - matmul(matmul(PhK, P), A)
+        )
 
 
 def matrix_rank(

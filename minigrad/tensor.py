@@ -1020,6 +1020,13 @@ class Tensor:
         if refs > 2:
             view = self._view_base() if through_view and refs == 3 else None
             if view is not None:
+                base = view[0]
+                if base.requires_grad and base.creator is None:  # as PyTorch refuses it
+                    raise RuntimeError(
+                        f"in-place change of a view of a leaf tensor that requires grad "
+                        f"(shape {base.shape}, the view {self.shape}); wrap it in "
+                        "`with mg.no_grad():` or use the out-of-place op"
+                    )
                 return view
             raise RuntimeError(
                 f"in-place change of a tensor of shape {self.shape} that shares memory with "
@@ -1894,6 +1901,8 @@ class Tensor:
         """The p-norm over `dim`, as PyTorch's `Tensor.norm`/`torch.norm`: integer and
         bool tensors are refused (cast them to float)."""
         _float_or_complex(self, "linalg.vector_norm")
+        if p is None:  # PyTorch's default: the 2-norm (Frobenius over the dims)
+            p = 2
         if isinstance(p, str) and p == "nuc":  # a matrix norm: the sum of singular values
             from .linalg import matrix_norm
 

@@ -851,3 +851,126 @@ def test_index_add_out_of_range_is_an_index_error():
                 lib.zeros(3).index_add_(0, lib.tensor(idx), lib.ones(1))
         with pytest.raises(RuntimeError):  # PyTorch's gather raises RuntimeError here
             lib.take_along_dim(lib.ones(3), lib.tensor([7]))
+
+
+# ------------------------------------------------------------ fuzzer round 2
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda x: x[0].mul_(2),
+        lambda x: x[:, 0].zero_(),
+        lambda x: x[0].add_(1),
+        lambda x: x.narrow(0, 0, 1).fill_(0),
+        lambda x: x[...].mul_(2),
+    ],
+    ids=["mul_", "zero_", "add_", "narrow-fill_", "ellipsis-mul_"],
+)
+def test_in_place_change_of_a_view_of_a_leaf_is_refused(change):
+    """Outside no_grad, `w[:, 0].zero_()` on a leaf that requires grad turned the leaf into
+    a non-leaf and the next backward gave wrong gradients (all zeros for a Linear's weight
+    after SGD); PyTorch refuses it. Under no_grad it is the usual way to edit weights."""
+    for lib in (mg, torch):
+        x = lib.ones(2, 3, requires_grad=True)
+        with pytest.raises(RuntimeError):
+            change(x)
+        assert x.is_leaf
+        with lib.no_grad():
+            change(x)
+        (x * x).sum().backward()
+        assert x.grad is not None and x.is_leaf
+
+
+@pytest.mark.parametrize("op", ["cumsum", "cumprod"])
+@pytest.mark.parametrize("dtype", ["int32", "int16", "uint8"])
+def test_running_sums_and_products_keep_a_narrow_integer_dtype(op, dtype):
+    """NumPy widens small integer scans; PyTorch keeps the asked dtype (and wraps)."""
+    a = np.array([65536, 65536, 3, 300])
+    _same_result(lambda L: getattr(L, op)(L.tensor(a), 0, dtype=getattr(L, dtype)))
+    _same_result(lambda L: L.prod(L.tensor(a[:0]), dtype=getattr(L, dtype)))
+
+
+def test_svd_of_a_matrix_holding_inf_returns_nan():
+    """NumPy's LAPACK (OpenBLAS gesdd) never returned on such a matrix: svd, pinv, cond,
+    matrix_rank, the nuclear and spectral norms hung. PyTorch gives NaN (rank 0)."""
+    a = np.array([[1.0, np.inf, 0.0], [0.0, 1.0, 2.0], [3.0, 0.0, 1.0]])
+    batch = np.stack([a, np.eye(3)])
+    for lib in (mg, torch):
+        s = lib.linalg.svdvals(lib.tensor(batch)).numpy()
+        assert np.isnan(s[0]).all() and np.allclose(s[1], 1.0)
+        assert lib.linalg.matrix_rank(lib.tensor(a)).item() == 0
+        assert np.isnan(lib.linalg.matrix_norm(lib.tensor(a), "nuc").item())
+        U, S, Vh = lib.linalg.svd(lib.tensor(a))
+        assert np.isnan(S.numpy()).all() and np.isnan(U.numpy()).any()  # (PyTorch: partly)
+
+
+@pytest.mark.parametrize("loss", ["smooth_l1_loss", "huber_loss"])
+def test_robust_losses_have_finite_gradients_at_infinite_differences(loss):
+    grads = []
+    for lib in (mg, torch):
+        x = lib.tensor([1.0, 0.5], requires_grad=True)
+        getattr(lib.nn.functional, loss)(x, lib.tensor([-np.inf, 0.0])).backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1]
+
+
+def test_lp_pool_of_infinite_order_is_the_largest_magnitude():
+    x = np.array([[[1.0, -2.0, 3.0, 0.5, -4.0, 0.0]]])
+    _same_result(lambda L: L.nn.functional.lp_pool1d(L.tensor(x), float("inf"), 2))
+    _same_result(lambda L: L.nn.functional.lp_pool2d(L.tensor(x[None]), float("inf"), (1, 2)))
+
+
+@pytest.mark.parametrize("op", ["any", "all"])
+@pytest.mark.parametrize("dim", [(), []])
+def test_any_and_all_over_no_dim_are_elementwise(op, dim):
+    a = np.array([[1.0, 0.0, np.nan], [0.0, 0.0, 2.0]])
+    _same_result(lambda L: getattr(L.tensor(a), op)(dim=dim))
+    _same_result(lambda L: getattr(L.tensor(a), op)(dim=dim, keepdim=True))
+
+
+@pytest.mark.parametrize("A", [np.eye(2), np.zeros((2, 2)), np.diag([1.0, 1.0, 0.0])[:, :2]])
+def test_pinv_gradient_at_repeated_singular_values(A):
+    """pinv was differentiated through the SVD, whose gradient divides by the gaps between
+    singular values: NaN for an identity, a zero matrix, diag(1, 1, 0). PyTorch's formula
+    in pinv itself is finite there; so is lstsq's, and pinv(hermitian=True)'s."""
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal(A.T.shape)
+    grads = []
+    for lib in (mg, torch):
+        a = lib.tensor(A, requires_grad=True)
+        (lib.linalg.pinv(a) * lib.tensor(w)).sum().backward()
+        g = [a.grad.numpy().copy()]
+        if A.shape[0] == A.shape[1]:
+            a.grad = None
+            (lib.linalg.pinv(a, hermitian=True) * lib.tensor(w)).sum().backward()
+            g.append(a.grad.numpy().copy())
+            a.grad = None
+            lib.linalg.lstsq(
+                a, lib.tensor(w[:, :1].T.reshape(-1)[: A.shape[0]])
+            ).solution.sum().backward()
+            g.append(a.grad.numpy().copy())
+        grads.append(g)
+    for got, want in zip(grads[0], grads[1], strict=True):
+        assert np.isfinite(got).all()
+        np.testing.assert_allclose(got, want, atol=1e-12)
+    x = mg.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    assert mg.gradcheck(mg.linalg.pinv, (x,)) and mg.gradgradcheck(mg.linalg.pinv, (x,))
+
+
+def test_embedding_bag_renormalises_only_the_rows_it_looks_up():
+    """With max_norm, the padding slots of short or empty bags (index 0) renormalised
+    weight row 0 in place; and per_sample_weights with no samples raised."""
+    for lib in (mg, torch):
+        w = lib.tensor([[3.0, 4.0, 0.0], [0.0, 1.0, 0.0], [1.0, 2.0, 1.0]])
+        F = lib.nn.functional
+        F.embedding_bag(lib.tensor([1, 2, 1]), w, lib.tensor([0, 1]), max_norm=1.0)
+        assert w[0].tolist() == [3.0, 4.0, 0.0]
+        out = F.embedding_bag(
+            lib.tensor([], dtype=lib.int64), w, lib.tensor([0]), mode="sum",
+            per_sample_weights=lib.tensor([]),
+        )  # fmt: skip
+        assert out.tolist() == [[0.0, 0.0, 0.0]]
+
+
+def test_norm_with_p_none_is_the_2_norm():
+    _same_result(lambda L: L.norm(L.tensor([[3.0, 4.0], [0.0, 1.0]]), None))
+    _same_result(lambda L: L.tensor([[3.0, 4.0], [0.0, 1.0]]).norm(p=None, dim=1))

@@ -425,7 +425,9 @@ def embedding_bag(
     if padding_idx is not None:
         padding_idx %= weight.shape[0]
         valid = valid & (table != padding_idx)
-    rows = embedding(Tensor._make(table, False), weight, None, max_norm, norm_type)
+    if max_norm is not None and idx.size:  # the indices looked up, not the padding slots
+        _renorm_rows(weight, xp.unique(idx), max_norm, norm_type)
+    rows = embedding(Tensor._make(table, False), weight)
     keep = valid[..., None]
     if mode == "max":
         masked = ops.where(keep, rows, float("-inf"))
@@ -434,7 +436,10 @@ def embedding_bag(
     terms = ops.where(keep, rows, 0.0)
     if per_sample_weights is not None:
         w = per_sample_weights.reshape(-1) if idx.ndim == 1 else per_sample_weights
-        picked = ops.getitem(w, order) if idx.ndim == 1 else w
+        if idx.ndim == 1 and not idx.size:  # no samples: every slot is padding, masked out
+            picked = Tensor._make(xp.zeros(order.shape, dtype=w._data.dtype), False)
+        else:
+            picked = ops.getitem(w, order) if idx.ndim == 1 else w
         terms = terms * picked.unsqueeze(-1)
     total = terms.sum(dim=1)
     if mode == "sum":
@@ -915,7 +920,9 @@ def smooth_l1_loss(
         return l1_loss(x, target, reduction=reduction)
     _loss_kernel(x, target, "smooth_l1_cpu")
     d, ad = _difference(x, target, "smooth_l1_loss")
-    loss = ops.where((ad < beta)._data, 0.5 * d * d / beta, ad - 0.5 * beta)
+    small = (ad < beta)._data
+    dq = ops.where(small, d, 0.0)  # the square's branch only where it is taken: 0 * inf
+    loss = ops.where(small, 0.5 * dq * dq / beta, ad - 0.5 * beta)  # would be NaN
     return _reduce(loss, reduction)
 
 
@@ -932,7 +939,9 @@ def huber_loss(
     _loss_kernel(x, target, "huber_cpu")
     _written_into_input(x, target, "huber_loss")
     d, ad = _difference(x, target, "huber_loss")
-    loss = ops.where((ad < delta)._data, 0.5 * d * d, delta * (ad - 0.5 * delta))
+    small = (ad < delta)._data
+    dq = ops.where(small, d, 0.0)  # as smooth_l1_loss: an infinite d gives no NaN gradient
+    loss = ops.where(small, 0.5 * dq * dq, delta * (ad - 0.5 * delta))
     if weight is not None:
         w = _as_target(weight, d)
         if w.shape != input.shape:
@@ -2265,6 +2274,9 @@ def max_unpool3d(
 
 
 def _lp_pool(n: int, x: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool):
+    if norm_type == float("inf"):  # the limit: each window's largest |x|, as PyTorch's
+        pool = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[n]
+        return pool(ops.abs(x), kernel_size, stride, 0, ceil_mode=ceil_mode)
     k = (kernel_size,) * n if isinstance(kernel_size, int) else tuple(kernel_size)
     if n == 1:
         out = avg_pool1d(x.pow(norm_type), kernel_size, stride, 0, ceil_mode)

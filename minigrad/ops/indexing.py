@@ -455,7 +455,8 @@ class CumSum(Function):
         if x.dtype in (np.float32, np.float16):  # PyTorch's CPU kernel accumulates wider
             wide = np.float64 if x.dtype == np.float32 else np.float32
             return xp.cumsum(x, axis=self.dim, dtype=wide).astype(x.dtype)
-        return xp.cumsum(x, axis=self.dim)
+        # in x's own dtype: NumPy widens int32/int16/uint8 sums, PyTorch keeps (and wraps)
+        return xp.cumsum(x, axis=self.dim, dtype=x.dtype if x.dtype.kind in "iuf" else None)
 
     def backward(self, gy):
         f = Flip((self.dim,))
@@ -484,8 +485,8 @@ def _prod_last(x: Tensor) -> Tensor:
     """The product over the last dim, as a tree of pairwise products (log2 n element-wise
     multiplies): differentiable to every order, zeros included, with no division."""
     n = x.shape[-1]
-    if n == 0:
-        return reduce_sum(x, -1) * 0 + 1
+    if n == 0:  # the empty product, 1, in x's dtype (the sum would widen an int32 x)
+        return cast(reduce_sum(x, -1) * 0 + 1, x.dtype)
     xp = get_array_module(x._data)
     while n > 1:
         if n % 2:
@@ -524,6 +525,9 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
 def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, name: str) -> Tensor:
     a = x._data if isinstance(x, Tensor) else _to_array(x)
     xp = get_array_module(a)
+    if isinstance(dim, tuple | list) and not dim:  # over no dim: each element's truth,
+        dt = np.uint8 if a.dtype == np.uint8 else np.bool_  # as PyTorch (sum(dim=()) is all)
+        return Tensor._make(xp.asarray(a != 0, dtype=dt), False)
     dims = reduce_dims(dim, a.ndim, name) if dim is not None else None
     if a.ndim == 0:
         out = xp.asarray(getattr(xp, name)(a))

@@ -470,7 +470,14 @@ class SVD(Function):
         self.full = full_matrices
 
     def forward(self, a):
-        u, s, vh = get_array_module(a).linalg.svd(a, full_matrices=self.full)
+        xp = get_array_module(a)
+        bad = ~xp.isfinite(a).all(axis=(-2, -1)) if a.size else None
+        if bad is None or not bad.any():
+            return xp.linalg.svd(a, full_matrices=self.full)
+        # a matrix holding inf or NaN: LAPACK's gesdd (OpenBLAS) may never return on it;
+        # PyTorch gives NaN there, and so do the matrices' results here
+        u, s, vh = xp.linalg.svd(xp.where(bad[..., None, None], 0, a), full_matrices=self.full)
+        u[bad], s[bad], vh[bad] = xp.nan, xp.nan, xp.nan
         return u, s, vh
 
     def backward(self, gU, gS, gVh):

@@ -144,7 +144,9 @@ class CumProd(Function):
         acc = {np.dtype(np.float32): np.float64, np.dtype(np.float16): np.float32}.get(x.dtype)
         if acc is not None:
             return get_array_module(x).cumprod(x.astype(acc), axis=self.dim).astype(x.dtype)
-        return get_array_module(x).cumprod(x, axis=self.dim)
+        # in x's own dtype: NumPy widens int32/int16/uint8 products, PyTorch keeps (and wraps)
+        own = x.dtype if x.dtype.kind in "iuf" else None
+        return get_array_module(x).cumprod(x, axis=self.dim, dtype=own)
 
     def backward(self, gy):
         (x,) = self.inputs
