@@ -222,6 +222,7 @@ from .ops.extra import (
     trapezoid,
     trapz,
     unique_consecutive,
+    vander,
     vdot,
 )
 from .ops.index_update import index_add, index_put, take_along_dim
@@ -563,6 +564,7 @@ globals().update(_INPLACE)
 cholesky, det, logdet = linalg.cholesky, linalg.det, linalg.logdet
 inverse, matrix_exp, matrix_power = linalg.inv, linalg.matrix_exp, linalg.matrix_power
 cholesky_solve, cholesky_inverse = linalg.cholesky_solve, linalg.cholesky_inverse
+triangular_solve = linalg.triangular_solve  # the older form of linalg.solve_triangular
 slogdet = Tensor.slogdet  # return_types.slogdet (linalg.slogdet gives linalg_slogdet)
 
 

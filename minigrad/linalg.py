@@ -273,6 +273,28 @@ def matrix_rank(
     return Tensor._make(keep.sum(-1).astype(np.int64), False)
 
 
+def triangular_solve(
+    b: Tensor,
+    A: Tensor,
+    upper: bool = True,
+    transpose: bool = False,
+    unitriangular: bool = False,
+) -> Any:
+    """PyTorch's older `torch.triangular_solve(b, A)`: X with A X = b (A^T X = b with
+    `transpose`) for the triangle of A that `upper` names, and a copy of A, as the named
+    tuple (solution, cloned_coefficient). `linalg.solve_triangular` is the newer form."""
+    from .errors import warn_user
+
+    warn_user(  # PyTorch's deprecation notice, in minigrad's names
+        "minigrad.triangular_solve is deprecated in favor of minigrad.linalg.solve_triangular, "
+        "as in PyTorch: X = triangular_solve(B, A).solution becomes "
+        "X = linalg.solve_triangular(A, B, upper=...)"
+    )
+    M = mT(A) if transpose else A
+    X = solve_triangular(M, b, upper=upper != transpose, unitriangular=unitriangular)
+    return return_types.triangular_solve(X, A.clone())
+
+
 def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> LstsqResult:
     """The minimum-norm least-squares solution of A X = B as pinv(A) B (`driver` is
     ignored); residuals and singular_values are empty and rank is A's, as PyTorch's

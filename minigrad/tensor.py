@@ -1897,6 +1897,13 @@ class Tensor:
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return _ops().argmin(self, dim, keepdim)
 
+    def triangular_solve(
+        self, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False
+    ) -> Any:
+        from .linalg import triangular_solve
+
+        return triangular_solve(self, A, upper, transpose, unitriangular)
+
     def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
         """The p-norm over `dim`, as PyTorch's `Tensor.norm`/`torch.norm`: integer and
         bool tensors are refused (cast them to float)."""

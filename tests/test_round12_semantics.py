@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -974,3 +976,45 @@ def test_embedding_bag_renormalises_only_the_rows_it_looks_up():
 def test_norm_with_p_none_is_the_2_norm():
     _same_result(lambda L: L.norm(L.tensor([[3.0, 4.0], [0.0, 1.0]]), None))
     _same_result(lambda L: L.tensor([[3.0, 4.0], [0.0, 1.0]]).norm(p=None, dim=1))
+
+
+def test_std_var_norm_take_out():
+    x = np.array([[1.0, 2.0, 3.0], [1.5, 0.0, -1.0]])
+    for name, args in (("std", (0,)), ("var", (0,)), ("norm", (2, 0))):
+        got = []
+        for lib in (mg, torch):
+            o = lib.empty(3, dtype=lib.float64)
+            r = getattr(lib, name)(lib.tensor(x), *args, out=o)
+            assert r is o
+            got.append(o.tolist())
+        np.testing.assert_allclose(got[0], got[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("N", [None, 0, 1, 4])
+@pytest.mark.parametrize("increasing", [False, True])
+def test_vander(N, increasing):
+    _same_result(lambda L: L.vander(L.tensor([1.0, 2.0, -3.0]), N=N, increasing=increasing))
+    _same_result(lambda L: L.vander(L.tensor([1, 2, 3]), N=N, increasing=increasing))
+    x = mg.tensor([0.5, -1.5, 2.0], dtype=mg.float64, requires_grad=True)
+    assert mg.gradcheck(lambda t: mg.vander(t, N=N, increasing=increasing), (x,))
+
+
+@pytest.mark.parametrize("upper", [True, False])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_triangular_solve(upper, transpose):
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((2, 3, 3)) + 4 * np.eye(3)
+    b = rng.standard_normal((2, 3, 2))
+    out = []
+    for lib in (mg, torch):
+        with warnings.catch_warnings():  # PyTorch's deprecation notice (once per process)
+            warnings.simplefilter("ignore")
+            r = lib.triangular_solve(lib.tensor(b), lib.tensor(A), upper=upper, transpose=transpose)
+        out.append((r.solution.numpy(), r.cloned_coefficient.numpy()))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-10)
+    np.testing.assert_array_equal(out[0][1], A)
+
+
+def test_triangular_solve_warns_as_deprecated():
+    with pytest.warns(UserWarning, match="solve_triangular"):
+        mg.triangular_solve(mg.ones(2, 1), mg.eye(2))

@@ -240,6 +240,24 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
     return roll(a, -1, d) * roll(b, -2, d) - roll(a, -2, d) * roll(b, -1, d)
 
 
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803
+    """The Vandermonde matrix of the 1-d x: columns x^(N-1), ..., x, 1 (or 1, x, ...,
+    x^(N-1) with `increasing`), N = len(x) by default; a running product, as PyTorch's, so
+    differentiable; integer and bool x give int64."""
+    if x.ndim != 1:
+        raise RuntimeError(f"vander: x must be a one-dimensional tensor, got shape {x.shape}")
+    n = x.shape[0] if N is None else int(N)
+    if n < 0:
+        raise RuntimeError(f"vander: N must be non-negative, got {N}")
+    col = x.unsqueeze(1)
+    if x.dtype.kind in "biu":
+        col = cast(col, np.int64)
+    if n == 0:
+        return col[:, :0]
+    powers = cat([col * 0 + 1, col.expand(-1, n - 1)], 1).cumprod(1)
+    return powers if increasing else flip(powers, (1,))
+
+
 def inner(a: Tensor, b: Tensor) -> Tensor:
     """Sum of a * b over the last dims (a product when either is 0-d)."""
     if a.ndim == 0 or b.ndim == 0:
