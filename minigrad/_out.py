@@ -102,7 +102,8 @@ RULES: dict[str, Rule] = {
     "log_softmax": Rule("aten::log_softmax", dtype="same", grad="out", overlap=None),
     **_rules("argmax argmin", dtype="same", grad=None, overlap=None),
     **_rules("amax amin", dtype="amax", overlap=None),
-    **_rules("std var norm", dtype="same", overlap=None),
+    **_rules("std var", dtype="mean", overlap=None),
+    "norm": Rule("norm", dtype="same", overlap=None),
     **_rules("sort topk", dtype="same", pair=True),
     "where": Rule("where", dtype="where"),
     # reductions computed in out's dtype

@@ -1018,3 +1018,20 @@ def test_triangular_solve(upper, transpose):
 def test_triangular_solve_warns_as_deprecated():
     with pytest.warns(UserWarning, match="solve_triangular"):
         mg.triangular_solve(mg.ones(2, 1), mg.eye(2))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.mean(L.tensor(2.0), (0, 0)),
+        lambda L: L.sum(L.tensor(2.0), (0, -1)),
+        lambda L: L.ones(2, 3).sum((1, 1)),
+        lambda L: L.nn.functional.batch_norm(L.ones(2, 3), None, None, training=True, eps=0.0),
+        lambda L: L.nanmean(L.tensor([1, 2, 4]), dtype=L.float16),
+    ],
+    ids=["0d-mean", "0d-sum", "nd-sum", "bn-eps0", "nanmean-int"],
+)
+def test_what_pytorch_refuses_is_refused(fn):
+    for lib in (mg, torch):
+        with pytest.raises((RuntimeError, ValueError)):
+            fn(lib)

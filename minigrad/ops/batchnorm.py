@@ -261,6 +261,8 @@ def batch_norm(
     """
     x = input
     _check(x, running_mean, running_var, weight, bias, training)
+    if training and not eps > 0:  # a batch of equal values would divide by zero
+        raise ValueError(f"batch_norm: eps must be positive during training, but got {eps}")
     if x.numel():  # PyTorch has no integer kernel (an empty input passes through)
         float_kernel(x, "batch_norm")
     if training and x.numel() == 0:  # PyTorch: an empty output, running stats unchanged

@@ -31,6 +31,9 @@ def reduce_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """`normalize_dims` for a reduction: an empty `dim` reduces every axis, as in PyTorch;
     a 0-d tensor accepts dim 0 / -1."""
     dims = normalize_dims(dim, ndim, op)
+    if dims and len(set(dims)) != len(dims):  # also on a 0-d tensor, as PyTorch refuses it
+        twice = next(d for d in dims if dims.count(d) > 1)
+        raise ShapeError(f"{op}: dim {twice} appears multiple times in the list of dims {dim}")
     return None if ndim == 0 or dims == () else dims
 
 
@@ -199,14 +202,14 @@ def nansum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = No
 def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The mean of the values that are not NaN over `dim` (NaN where all are), as
     PyTorch's; floating-point inputs only."""
+    if x.dtype.kind not in "fc":  # the input's own dtype, before any `dtype` cast
+        raise DtypeError(
+            f"nanmean(): expected input to have floating point or complex dtype but got {x.dtype}"
+        )
     if dtype is not None:
         from .shape import cast  # shape imports this module
 
         x = cast(x, np.dtype(dtype))
-    if x.dtype.kind not in "fc":
-        raise DtypeError(
-            f"nanmean(): expected input to have floating point or complex dtype but got {x.dtype}"
-        )
     xp = get_array_module(x._data)
     count = (~xp.isnan(x._data)).sum(axis=reduce_dims(dim, x.ndim, "nanmean"), keepdims=keepdim)
     return nansum(x, dim, keepdim) / Tensor._make(xp.asarray(count, dtype=x.dtype), False)
