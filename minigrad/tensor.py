@@ -3753,6 +3753,27 @@ def _laid_out(out: Tensor, memory_format: Any) -> Tensor:
     return out.contiguous(memory_format=memory_format)
 
 
+def _like(
+    t: Tensor,
+    make: Any,
+    dtype: Any,
+    requires_grad: bool,
+    layout: Any,
+    memory_format: Any,
+) -> Tensor:
+    """What zeros_like, ones_like, rand_like and randn_like share: the layout check, t's
+    shape and (unless given) dtype for `make(shape, dtype)` (an array), and the layout
+    asked for."""
+    _check_layout(layout)
+    out = _new(make(t.shape, t.dtype if dtype is None else dtype), requires_grad)
+    return _laid_out(out, memory_format)
+
+
+def _module_of(t: Tensor, device: Any) -> Any:
+    """The array module of `device`, or of t's own device when None."""
+    return get_array_module(t._data) if device is None else _xp(device)
+
+
 def zeros_like(
     t: Tensor,
     dtype: Any = None,
@@ -3762,10 +3783,10 @@ def zeros_like(
     device: Any = None,
     memory_format: Any = None,
 ) -> Tensor:
-    _check_layout(layout)
-    xp = get_array_module(t._data) if device is None else _xp(device)
-    out = _new(xp.zeros(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
-    return _laid_out(out, memory_format)
+    def make(shape: tuple, dt: Any) -> Any:
+        return _module_of(t, device).zeros(shape, dtype=dt)
+
+    return _like(t, make, dtype, requires_grad, layout, memory_format)
 
 
 def ones_like(
@@ -3777,10 +3798,10 @@ def ones_like(
     device: Any = None,
     memory_format: Any = None,
 ) -> Tensor:
-    _check_layout(layout)
-    xp = get_array_module(t._data) if device is None else _xp(device)
-    out = _new(xp.ones(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
-    return _laid_out(out, memory_format)
+    def make(shape: tuple, dt: Any) -> Any:
+        return _module_of(t, device).ones(shape, dtype=dt)
+
+    return _like(t, make, dtype, requires_grad, layout, memory_format)
 
 
 def full_like(
@@ -3997,10 +4018,10 @@ def randn_like(
     device: Any = None,
     memory_format: Any = None,
 ) -> Tensor:
-    _check_layout(layout)
-    dtype = t.dtype if dtype is None else dtype
-    out = _new(random.randn(t.shape, dtype, device or t.device, generator), requires_grad)
-    return _laid_out(out, memory_format)
+    def make(shape: tuple, dt: Any) -> Any:
+        return random.randn(shape, dt, device or t.device, generator)
+
+    return _like(t, make, dtype, requires_grad, layout, memory_format)
 
 
 def rand_like(
@@ -4013,10 +4034,10 @@ def rand_like(
     device: Any = None,
     memory_format: Any = None,
 ) -> Tensor:
-    _check_layout(layout)
-    dtype = t.dtype if dtype is None else dtype
-    out = _new(random.rand(t.shape, dtype, device or t.device, generator), requires_grad)
-    return _laid_out(out, memory_format)
+    def make(shape: tuple, dt: Any) -> Any:
+        return random.rand(shape, dt, device or t.device, generator)
+
+    return _like(t, make, dtype, requires_grad, layout, memory_format)
 
 
 def randint_like(

@@ -17,7 +17,7 @@ import random
 import re
 import signal
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -473,10 +473,8 @@ def repair_log(run_dir: str | Path, log: Any) -> None:
         return
     if held >= len(log):
         return
-    text = "".join(json.dumps(r, allow_nan=True) + "\n" for r in log)
     try:
-        with atomic_path(log_path) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+        write_jsonl(log_path, log)
     except (OSError, RuntimeError):
         return
     print(
@@ -506,6 +504,14 @@ def json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def write_jsonl(path: str | Path, records: Iterable[Any]) -> None:
+    """`records` as a JSON-lines file, one per line, written atomically (`atomic_path`):
+    a run's metrics.jsonl, by the run and by a reader repairing it."""
+    text = "".join(json.dumps(r, allow_nan=True) + "\n" for r in records)
+    with atomic_path(Path(path)) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import errno
 import fcntl
+import functools
 import json
 import os
 import re
@@ -221,20 +222,22 @@ def resolve_args(
     check_settings(parser, stored, where)
     settings = {**vars(args), **stored}  # settings newer than the run keep their defaults
     changes: dict[str, tuple[Any, Any]] = {}
-    defaults: list[argparse.Namespace] = []  # the settings with the job's defaults filled
+
+    @functools.cache
+    def with_defaults() -> argparse.Namespace:
+        """The stored settings with the job's defaults filled (once, when first asked)."""
+        filled = argparse.Namespace(**{**settings, "resume": str(run_dir)})
+        try:
+            fill_defaults(filled)
+        except ValueError:
+            pass  # said below, with the settings as a whole
+        return filled
 
     def default_of(dest: str) -> Any:
         """The value the run took for a setting it left at its default (stored as null)."""
-        if not defaults:
-            filled = argparse.Namespace(**{**settings, "resume": str(run_dir)})
-            try:
-                fill_defaults(filled)
-            except ValueError:
-                pass  # said below, with the settings as a whole
-            defaults.append(filled)
-        value = getattr(defaults[0], dest, None)
+        value = getattr(with_defaults(), dest, None)
         if value is None and effective is not None:
-            value = effective(defaults[0], dest)
+            value = effective(with_defaults(), dest)
         return value
 
     for dest in sorted(given - set(NOT_SETTINGS)):
@@ -1071,9 +1074,7 @@ class RunFolder:
 
     def _write_log(self) -> None:
         with _disk_errors(self.path / LOG_NAME, self):
-            text = "".join(json.dumps(r, allow_nan=True) + "\n" for r in self.log)
-            with common.atomic_path(self.path / LOG_NAME) as tmp:
-                tmp.write_text(text, encoding="utf-8")
+            common.write_jsonl(self.path / LOG_NAME, self.log)
 
     def commit(self, state: Mapping[str, Any], record: Mapping[str, Any] | None = None) -> None:
         """Checkpoint `state` (and `record`, the epoch just finished, appended to the run's

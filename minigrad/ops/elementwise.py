@@ -547,13 +547,12 @@ def scaled_other(op: str, a: Any, b: Any, alpha: Any) -> Any:
     result dtype and, for a bool result, read as a bool (so the sum is a logical or)."""
     if type(alpha) is int and alpha == 1:
         return b
-    if (
-        type(alpha) in (int, float)
-        and isinstance(a, Tensor)
-        and a._data.dtype.kind == "f"
-        and (not isinstance(b, Tensor) or b._data.dtype == a._data.dtype)
-    ):
-        return b * alpha  # the common case: nothing to cast, and nothing to refuse
+    # a float result: none of the checks below can refuse
+    float_result = (
+        type(alpha) in (int, float) and isinstance(a, Tensor) and a._data.dtype.kind == "f"
+    )
+    if float_result and (not isinstance(b, Tensor) or b._data.dtype == a._data.dtype):
+        return b * alpha  # the common case: nothing to cast either
     dt = result_dtype(a, b)
     widen = dt.kind in "fci" or (
         dt.kind == "u" and not (isinstance(alpha, int | float) and alpha < 0)
@@ -564,8 +563,8 @@ def scaled_other(op: str, a: Any, b: Any, alpha: Any) -> Any:
         # int64 -3 for a uint8 sum, keeps its own dtype: it would not fit; so does any
         # operand of an unsigned sum with a negative alpha, which wraps as PyTorch's)
         b = b.to(dtype=dt)
-    if type(alpha) in (int, float) and isinstance(a, Tensor) and a._data.dtype.kind == "f":
-        return b * alpha  # a float result: none of the checks below can refuse
+    if float_result:
+        return b * alpha
     check_scalar_factor(op, "alpha", alpha, dt)
     if dt.kind == "b":
         return b if alpha else b & False if isinstance(b, Tensor) else False
