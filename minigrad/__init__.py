@@ -171,6 +171,7 @@ from .ops.extra import (
     addmv,
     addr,
     aminmax,
+    angle,
     baddbmm,
     bitwise_and,
     bitwise_left_shift,
@@ -195,6 +196,7 @@ from .ops.extra import (
     fmax,
     fmin,
     frac,
+    frexp,
     gcd,
     heaviside,
     histc,
@@ -351,6 +353,8 @@ from .tensor import (
     randn,
     randn_like,
     randperm,
+    set_default_dtype,
+    set_default_tensor_type,
     strided,
     tensor,
     uint8,
@@ -634,6 +638,30 @@ from .tensor import range_ as range  # noqa: E402, A004  torch.range (end inclus
 softmax = Tensor.softmax  # torch.softmax(input, dim, dtype=None), as the methods
 log_softmax = Tensor.log_softmax
 norm = Tensor.norm  # torch.norm refuses integer input, as Tensor.norm (ops.norm casts)
+
+# smaller names ported programs reach for (minigrad/_more_api.py), and the top-level
+# spellings of Tensor methods (`torch.fliplr(x)`, `torch.is_complex(x)`, `torch.real(x)`)
+from ._more_api import (  # noqa: E402
+    can_cast,
+    chain_matmul,
+    get_num_interop_threads,
+    is_same_size,
+    isin,
+    promote_types,
+    result_type,
+    scalar_tensor,
+    seed,
+    set_flush_denormal,
+    set_num_interop_threads,
+    unravel_index,
+)
+from ._more_api import dtype as dtype  # noqa: E402 - also a keyword's name below
+
+fliplr, flipud, narrow_copy = Tensor.fliplr, Tensor.flipud, Tensor.narrow_copy
+is_complex, is_signed, is_inference = Tensor.is_complex, Tensor.is_signed, Tensor.is_inference
+conj, resolve_conj, resolve_neg = Tensor.conj, Tensor.resolve_conj, Tensor.resolve_neg
+is_conj, is_neg, isreal, adjoint = Tensor.is_conj, Tensor.is_neg, Tensor.isreal, Tensor.adjoint
+real, imag, detach = Tensor.real.fget, Tensor.imag.fget, Tensor.detach
 
 # PyTorch's `out=` keyword on the top-level functions (`mg.add(a, b, out=c)`), see
 # minigrad/_out.py. Keep this block last: it wraps the names as finally defined above.

@@ -55,7 +55,27 @@ class fp_ignored:
 Array = Any  # numpy.ndarray or cupy.ndarray
 ArrayModule = ModuleType
 
-DEFAULT_DTYPE = np.float32
+# the dtype Python floats and the float factories (zeros, randn, a layer's parameters)
+# take: float32 unless set_default_dtype changed it; read it through default_float()
+_default_float = np.dtype(np.float32)
+
+
+def default_float() -> np.dtype:
+    """The default float dtype: float32, or what `minigrad.set_default_dtype` set."""
+    return _default_float
+
+
+def default_complex() -> np.dtype:
+    """The complex dtype Python complex numbers take: complex128 beside a float64 default,
+    else complex64 (PyTorch's pairing; minigrad has no complex32)."""
+    return np.dtype(np.complex128 if _default_float == np.float64 else np.complex64)
+
+
+def set_default_float(dtype: np.dtype) -> None:
+    """Make `dtype` (float16, float32 or float64, already checked) the default float."""
+    global _default_float
+    _default_float = np.dtype(dtype)
+
 
 _INSTALL_HINT = (
     "CuPy is not installed: install the GPU extra matching your CUDA version, "

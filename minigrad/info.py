@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import DEFAULT_DTYPE
+from .backend import default_float
 
 
 def _dtype(value: Any, op: str) -> np.dtype:
@@ -40,7 +40,7 @@ class finfo:  # noqa: N801 - PyTorch's name
     and dtype (the name)."""
 
     def __init__(self, type: Any = None) -> None:  # noqa: A002 - PyTorch's argument name
-        dt = np.dtype(DEFAULT_DTYPE) if type is None else _dtype(type, "finfo")
+        dt = np.dtype(default_float()) if type is None else _dtype(type, "finfo")
         if dt.kind == "c":
             dt = np.dtype(f"f{dt.itemsize // 2}")
         if dt.kind != "f":

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import DEFAULT_DTYPE, Array, cuda_available, cupy_module, normalize_device
+from .backend import Array, cuda_available, cupy_module, default_float, normalize_device
 
 # seeded from the system's entropy at start (PyTorch starts from a fixed seed), and kept so
 # that `initial_seed()` can tell it
@@ -233,10 +233,11 @@ def _generator(device: str, gen: Any) -> Any:
 
 
 def _draw(op: str, draw: Callable, shape: tuple[int, ...], dtype: Any, scale: float) -> Array:
-    """`draw(shape, dtype)` in `dtype` (None: the default float32). The generators draw
-    float32 and float64 only: float16 is drawn in float32 and rounded once, complex draws
-    its real and imaginary parts apart (each times `scale`), as PyTorch's do."""
-    dt = np.dtype(DEFAULT_DTYPE if dtype is None else dtype)
+    """`draw(shape, dtype)` in `dtype` (None: the default float, float32 unless
+    `set_default_dtype` changed it). The generators draw float32 and float64 only:
+    float16 is drawn in float32 and rounded once, complex draws its real and imaginary
+    parts apart (each times `scale`), as PyTorch's do."""
+    dt = np.dtype(default_float() if dtype is None else dtype)
     if dt.kind == "c":
         part = np.float32 if dt == np.complex64 else np.float64
         z = draw(shape + (2,), part)
@@ -253,17 +254,13 @@ def _draw(op: str, draw: Callable, shape: tuple[int, ...], dtype: Any, scale: fl
     return draw(shape, dt)
 
 
-def randn(
-    shape: tuple[int, ...], dtype: Any = DEFAULT_DTYPE, device: str = "cpu", gen: Any = None
-) -> Array:
+def randn(shape: tuple[int, ...], dtype: Any = None, device: str = "cpu", gen: Any = None) -> Array:
     """Standard normal draws; a complex one has variance 1 (each part 1/2), as PyTorch's."""
     g = generator(device, gen)
     return _draw("randn", lambda s, d: g.standard_normal(s, dtype=d), shape, dtype, 0.5**0.5)
 
 
-def rand(
-    shape: tuple[int, ...], dtype: Any = DEFAULT_DTYPE, device: str = "cpu", gen: Any = None
-) -> Array:
+def rand(shape: tuple[int, ...], dtype: Any = None, device: str = "cpu", gen: Any = None) -> Array:
     """Uniform draws on [0, 1); a complex one on [0, 1) in each part, as PyTorch's."""
     g = generator(device, gen)
     return _draw("rand", lambda s, d: g.random(s, dtype=d), shape, dtype, 1.0)
@@ -273,7 +270,7 @@ def uniform(
     low: float,
     high: float,
     shape: tuple[int, ...],
-    dtype: Any = DEFAULT_DTYPE,
+    dtype: Any = None,
     device: str = "cpu",
     gen: Any = None,
 ) -> Array:

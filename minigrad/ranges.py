@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import DEFAULT_DTYPE
+from .backend import default_float
 from .ops.search import torch_name
 from .tensor import Tensor
 
@@ -45,7 +45,7 @@ def logspace(
         raise TypeError(f"logspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    dt = np.dtype(DEFAULT_DTYPE if dtype is None else dtype)
+    dt = np.dtype(default_float() if dtype is None else dtype)
     if dt.kind not in "iuf":
         raise NotImplementedError(f"\"logspace_cpu\" not implemented for '{torch_name(dt)}'")
     start, end = _number(start, "start"), _number(end, "end")

@@ -20,15 +20,17 @@ import numpy as np
 
 from . import autograd, random
 from .backend import (
-    DEFAULT_DTYPE,
     Array,
     as_numpy,
     cupy_module,
+    default_complex,
+    default_float,
     device_of,
     fp_ignored,
     get_array_module,
     is_cupy_array,
     normalize_device,
+    set_default_float,
     to_device,
 )
 from .errors import (
@@ -74,8 +76,9 @@ bfloat16 = _NoBFloat16()
 
 
 def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
-    """Array from data, with PyTorch's dtype rule: Python floats become float32 (complex
-    numbers complex64), arrays keep theirs."""
+    """Array from data, with PyTorch's dtype rule: Python floats take the default float
+    dtype, float32 unless `set_default_dtype` changed it (complex numbers complex64, or
+    complex128 beside a float64 default), arrays keep theirs."""
     if isinstance(data, Tensor):
         data = data._data
     is_array = True
@@ -93,9 +96,9 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
             raise
         if dtype is None and not is_array and not wide:
             if arr.dtype == np.float64:
-                arr = _narrowed(arr, DEFAULT_DTYPE)
+                arr = _narrowed(arr, default_float())
             elif arr.dtype == np.complex128:  # Python complex numbers: complex64, as PyTorch
-                arr = arr.astype(np.complex64)
+                arr = arr.astype(default_complex(), copy=False)
     if dtype is not None:
         dtype = np.dtype(dtype)
         if not is_array and dtype.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
@@ -377,14 +380,14 @@ def _legacy_data(args: tuple, dtype: Any) -> Any:
     if len(args) == 1:
         data = args[0]
         if isinstance(data, Size) or type(data) is int:
-            return np.zeros(tuple(data) if isinstance(data, Size) else (data,), DEFAULT_DTYPE)
+            return np.zeros(tuple(data) if isinstance(data, Size) else (data,), default_float())
         if isinstance(data, list | tuple) and dtype is None:
-            return _to_array(data, DEFAULT_DTYPE)
+            return _to_array(data, default_float())
         return data
     if not args:
-        return np.zeros((0,), DEFAULT_DTYPE)
+        return np.zeros((0,), default_float())
     if all(type(a) is int for a in args):
-        return np.zeros(args, DEFAULT_DTYPE)
+        return np.zeros(args, default_float())
     got = ", ".join(type(a).__name__ for a in args)
     raise TypeError(
         f"Tensor(): expected one data argument (a list, an array, a tensor) or a shape of "
@@ -2774,10 +2777,123 @@ class Tensor:
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        """The last two dims swapped (a batch of matrices transposed)."""
+        """The last two dims swapped (a batch of matrices transposed); a 0-d tensor is
+        itself (PyTorch's deprecated identity there)."""
+        if self.ndim == 0:
+            return self
         if self.ndim < 2:
-            raise RuntimeError(f"mT: expects a tensor with at least 2 dims, got shape {self.shape}")
+            raise RuntimeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. "
+                f"Got {self.ndim}-D tensor."
+            )
         return self.transpose(-2, -1)
+
+    # ------------------------------------------------------------------ conjugates of real tensors
+    # PyTorch's complex-aware names, as generic code calls them on real tensors: there they
+    # are the tensor itself (conj, real), transposes (mH, adjoint, H) or constants (angle).
+    # minigrad's complex tensors hold values but take none of these: refused by name.
+    def _real_only(self, name: str) -> None:
+        if self.dtype.kind == "c":
+            raise NotImplementedError(
+                f"{name}: minigrad does not take the conjugate, real or imaginary part of a "
+                f"complex tensor ({self.dtype}); its complex support is values only"
+            )
+
+    def conj(self) -> Tensor:
+        """self: the conjugate of a real tensor is itself (PyTorch returns self too)."""
+        self._real_only("conj")
+        return self
+
+    def resolve_conj(self) -> Tensor:
+        self._real_only("resolve_conj")
+        return self
+
+    def resolve_neg(self) -> Tensor:
+        self._real_only("resolve_neg")
+        return self
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
+    @property
+    def real(self) -> Tensor:
+        """self, for a real tensor (as PyTorch's: the same tensor, not a copy)."""
+        self._real_only("real")
+        return self
+
+    @property
+    def imag(self) -> Tensor:
+        self._real_only("imag")
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    def isreal(self) -> Tensor:
+        """True everywhere for a real tensor; for a complex one, where the imaginary part
+        is 0."""
+        xp = get_array_module(self._data)
+        if self.dtype.kind == "c":
+            return Tensor._make(self._data.imag == 0, False)
+        return Tensor._make(xp.ones(self.shape, dtype=np.bool_), False)
+
+    def adjoint(self) -> Tensor:
+        """The last two dims swapped (the conjugate of a real tensor is itself); a 0-d
+        tensor is itself."""
+        self._real_only("adjoint")
+        if self.ndim == 0:
+            return self
+        if self.ndim < 2:
+            raise RuntimeError(
+                f"tensor.adjoint() is only supported on matrices or batches of matrices. "
+                f"Got {self.ndim}-D tensor."
+            )
+        return self.transpose(-2, -1)
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """`adjoint()`: the last two dims swapped, for a real tensor."""
+        self._real_only("mH")
+        if self.ndim == 1:
+            raise RuntimeError(
+                "tensor.mH is only supported on matrices or batches of matrices. Got 1-D tensor."
+            )
+        return self.adjoint()
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The transpose of a real matrix (2-D only; a 0-d tensor is itself)."""
+        self._real_only("H")
+        if self.ndim not in (0, 2):
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D "
+                f"tensor. For batches of matrices, consider using tensor.mH"
+            )
+        return self.adjoint()
+
+    def angle(self) -> Tensor:
+        """The argument of a real number: pi where x < 0, 0 elsewhere (0 at -0.0 and inf,
+        NaN at NaN); integer input gives the default float. Its gradient is 0, as
+        PyTorch's for real input."""
+        self._real_only("angle")
+        return _ops().angle(self)
+
+    def narrow_copy(self, dim: int, start: Any, length: int) -> Tensor:
+        """`narrow`, copied into memory of its own."""
+        return self.narrow(dim, start, length).clone()
+
+    def pin_memory(self, device: Any = None) -> Tensor:
+        """self: page-locked memory speeds host-to-GPU copies in PyTorch; minigrad's copies
+        to CuPy take no such hint, so nothing changes."""
+        return self
+
+    def is_pinned(self, device: Any = None) -> bool:
+        return False
+
+    def frexp(self) -> Any:
+        """(mantissa, exponent): x = mantissa * 2**exponent, |mantissa| in [0.5, 1) (0 for
+        0), the exponent int32, as PyTorch's."""
+        return _ops().frexp(self)
 
     # ------------------------------------------------------------------ more of PyTorch's ops
     def _op_(self, what: str, fn: Any, *operands: Any) -> Tensor:
@@ -3665,7 +3781,7 @@ def as_tensor_like(value: Any, like: Tensor) -> Tensor:
                 return Tensor._make(xp.asarray(value, dtype=like.dtype), False)
         if like.dtype.kind in "fc" or isinstance(value, int | bool):
             return Tensor._make(xp.asarray(value, dtype=like.dtype), False)
-        return Tensor._make(xp.asarray(value, dtype=DEFAULT_DTYPE), False)
+        return Tensor._make(xp.asarray(value, dtype=default_float()), False)
     arr = _to_array(value, None, like.device)
     if arr.ndim == 0 and like.dtype.kind in "fc" and arr.dtype.kind in "biuf":
         arr = arr.astype(like.dtype)
@@ -3718,7 +3834,7 @@ def zeros(
     device: Any = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
-    dtype = DEFAULT_DTYPE if dtype is None else dtype
+    dtype = default_float() if dtype is None else dtype
     return _new(_xp(device).zeros(_shape(shape, size, "zeros"), dtype=dtype), requires_grad)
 
 
@@ -3729,7 +3845,7 @@ def ones(
     device: Any = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
-    dtype = DEFAULT_DTYPE if dtype is None else dtype
+    dtype = default_float() if dtype is None else dtype
     return _new(_xp(device).ones(_shape(shape, size, "ones"), dtype=dtype), requires_grad)
 
 
@@ -3864,8 +3980,65 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
 
 
 def get_default_dtype() -> Any:
-    """The dtype Python floats become: float32 (minigrad has no set_default_dtype)."""
-    return DEFAULT_DTYPE
+    """The dtype Python floats and the float factories take: float32, unless
+    `set_default_dtype` changed it."""
+    return default_float().type
+
+
+def set_default_dtype(d: Any) -> None:
+    """Make `d` (float16, float32 or float64) the dtype that Python floats, the float
+    factories (`zeros`, `randn`, `arange(0.5)`, ...), new layers' parameters and the float
+    results of integer ops (`int_tensor / 2`, `sqrt`) take, as PyTorch's
+    `set_default_dtype`; complex numbers then take complex128 beside float64, else
+    complex64. Tensors already made keep their dtype."""
+    dt = _default_dtype_arg(d, "set_default_dtype")
+    if dt is None:
+        raise TypeError(
+            f"set_default_dtype: only floating-point types are supported as the default "
+            f"type, got {d!r}"
+        )
+    set_default_float(dt)
+
+
+def set_default_tensor_type(t: Any) -> None:
+    """PyTorch's older form of `set_default_dtype` (deprecated there, with a warning):
+    `t` is a floating legacy class (`mg.DoubleTensor`) or its name ('torch.DoubleTensor');
+    a 'torch.cuda.' name also asks for the GPU, which minigrad's default device does not
+    follow here: use `set_default_device`."""
+    from . import legacy
+
+    warn_user(
+        "set_default_tensor_type() is deprecated (as in PyTorch 2.1 and later): use "
+        "set_default_dtype() and set_default_device()",
+        UserWarning,
+    )
+    kind = t
+    if isinstance(t, str):
+        kind = getattr(legacy, t.rsplit(".", 1)[-1], None) if t.startswith("torch.") else None
+        if kind is None:
+            raise TypeError(f"set_default_tensor_type: invalid type string {t!r}")
+    if not isinstance(kind, legacy._TypedTensor):
+        raise TypeError(
+            f"set_default_tensor_type: invalid type object {t!r}: only floating-point types "
+            f"are supported as the default type"
+        )
+    if kind.dtype.kind != "f":
+        raise TypeError(
+            f"set_default_tensor_type({kind.__name__}): only floating-point types are "
+            f"supported as the default type"
+        )
+    set_default_float(kind.dtype)
+
+
+def _default_dtype_arg(d: Any, op: str) -> np.dtype | None:
+    """`d` as a float16/float32/float64 NumPy dtype, or None when it is another dtype;
+    anything that is not a dtype at all is a TypeError naming `op`."""
+    if isinstance(d, _NoBFloat16):
+        raise TypeError(f"{op}: minigrad has no bfloat16 (NumPy has none)")
+    if not isinstance(d, type | np.dtype) or isinstance(d, type) and not issubclass(d, np.generic):
+        raise TypeError(f"{op}(): argument 'd' must be a dtype, not {type(d).__name__}")
+    dt = np.dtype(d)
+    return dt if dt in (np.float16, np.float32, np.float64) else None
 
 
 def is_floating_point(t: Tensor) -> bool:
@@ -3955,7 +4128,7 @@ def arange(
     _range_bounds("", start, end, step)
     arr = np.arange(start, end, step)
     if dtype is None and arr.dtype == np.float64:
-        arr = arr.astype(DEFAULT_DTYPE)
+        arr = arr.astype(default_float())
     return Tensor(arr, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -3978,7 +4151,7 @@ def range_(
     values = _range_bounds("range: ", start, end, step)
     n = int((values[1] - values[0]) / values[2] + 1)
     arr = values[0] + np.arange(n, dtype=np.float64) * values[2]
-    arr = arr.astype(DEFAULT_DTYPE if dtype is None else dtype)
+    arr = arr.astype(default_float() if dtype is None else dtype)
     return Tensor(arr, device=device, requires_grad=requires_grad)
 
 
@@ -3996,7 +4169,7 @@ def linspace(
     within one rounding."""
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise ValueRangeError(f"linspace: steps must be a non-negative int, got {steps!r}")
-    dt = np.dtype(DEFAULT_DTYPE if dtype is None else dtype)
+    dt = np.dtype(default_float() if dtype is None else dtype)
     calc = dt if dt.kind in "fc" else np.dtype(np.float64)
     i = np.arange(steps, dtype=calc)
     step = (calc.type(end) - calc.type(start)) / calc.type(max(steps - 1, 1))
@@ -4068,7 +4241,7 @@ def eye(
     m = n if m is None else m
     if n < 0 or m < 0:
         raise RuntimeError(f"eye: n and m must be non-negative, got n={n}, m={m}")
-    dtype = DEFAULT_DTYPE if dtype is None else dtype
+    dtype = default_float() if dtype is None else dtype
     return _new(_xp(device).eye(n, m, dtype=dtype), requires_grad)
 
 

@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from ._tensor_str import dtype_name
-from .backend import DEFAULT_DTYPE, as_numpy, normalize_device
+from .backend import as_numpy, default_float, normalize_device
 
 __all__ = ["assert_allclose", "assert_close", "make_tensor"]
 
@@ -138,7 +138,7 @@ def _tensor_mismatch_msg(
         abs_diff[m] = 0
         divisor = np.abs(e)
         if abs_diff.dtype.kind in "iu":  # true division of integers: the default float dtype
-            fdt = np.dtype(DEFAULT_DTYPE)
+            fdt = np.dtype(default_float())
             rel_diff = abs_diff.astype(fdt) / divisor.astype(fdt)
         else:
             rel_diff = abs_diff / divisor
@@ -175,7 +175,7 @@ def _isclose(a: np.ndarray, e: np.ndarray, rtol: Any, atol: Any, equal_nan: bool
         if rtol == 0 and atol == 0:
             return close
         if a.dtype.kind not in "fc":
-            fdt = np.dtype(DEFAULT_DTYPE)
+            fdt = np.dtype(default_float())
             a, e = a.astype(fdt), e.astype(fdt)
         allowed = atol + np.abs(rtol * e)
         error = np.abs(a - e)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import ops
 from ..autograd import enable_grad
-from ..backend import DEFAULT_DTYPE
+from ..backend import default_float
 from ..info import finfo
 from ..tensor import Tensor, tensor
 
@@ -29,7 +29,7 @@ def broadcast_all(*values: Any) -> tuple[Tensor, ...]:
             "torch.Tensor or objects implementing __torch_function__."
         )
     ref = next((v for v in values if isinstance(v, Tensor)), None)
-    dtype = DEFAULT_DTYPE if ref is None else ref.dtype
+    dtype = default_float() if ref is None else ref.dtype
     device = "cpu" if ref is None else ref.device
     tensors = [
         v if isinstance(v, Tensor) else tensor(v, dtype=dtype, device=device) for v in values

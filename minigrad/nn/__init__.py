@@ -112,7 +112,7 @@ from .misc_layers import (
     MultiLabelMarginLoss,
     Softmax2d,
 )
-from .module import Module, Parameter
+from .module import Buffer, Module, Parameter
 from .norm import (
     BatchNorm1d,
     BatchNorm2d,
@@ -248,6 +248,7 @@ __all__ = [
     "NLLLoss",
     "PReLU",
     "PairwiseDistance",
+    "Buffer",
     "Parameter",
     "ReLU",
     "Sequential",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
+from ..backend import default_float
 from ..tensor import Tensor, zeros
 from . import init
 from .layers import Linear
@@ -105,7 +106,7 @@ class MultiheadAttention(Module):
         self.head_dim = embed_dim // num_heads
         if self.head_dim * num_heads != embed_dim:
             raise AssertionError("embed_dim must be divisible by num_heads")
-        dt = np.float32 if dtype is None else np.dtype(dtype)
+        dt = default_float() if dtype is None else np.dtype(dtype)
         dev = device or "cpu"
 
         def param(*shape: int) -> Parameter:

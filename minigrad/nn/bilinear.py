@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import default_float
 from ..errors import DtypeError, ShapeError
 from ..ops.search import cxx_name
 from ..tensor import Tensor, zeros
@@ -78,7 +79,7 @@ class Bilinear(Module):
         super().__init__()
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
-        dt = np.float32 if dtype is None else np.dtype(dtype)
+        dt = default_float() if dtype is None else np.dtype(dtype)
         dev = device or "cpu"
         shape = (out_features, in1_features, in2_features)
         negative = next((n for n in shape if n < 0), None)

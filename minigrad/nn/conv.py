@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import normalize_device
+from ..backend import default_float, normalize_device
 from ..ops.conv import conv2d, conv_transpose2d, conv_transpose_out_size
 from ..ops.conv1d import conv1d, conv_transpose1d
 from ..ops.nn_conv3d import conv3d, conv_transpose3d
@@ -82,7 +82,7 @@ class _ConvNd(Module):
         self._pad_widths = tuple(w for a in reversed(range(self.n)) for w in (start[a], end[a]))
         channels = (in_channels, out_channels) if self.transposed else (out_channels, in_channels)
         shape = (channels[0], channels[1] // groups) + self.kernel_size
-        dt = np.float32 if dtype is None else np.dtype(dtype)
+        dt = default_float() if dtype is None else np.dtype(dtype)
         dev = normalize_device(device)
         self.weight = Parameter(zeros(*shape, dtype=dt, device=dev))
         if bias:

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import ops, random
 from ..autograd import Function
-from ..backend import get_array_module
+from ..backend import default_float, get_array_module
 from ..errors import AssertionFailed, DtypeError, ShapeError, ValueRangeError
 from ..ops import nn_ctc, nn_pool, pool
 from ..ops.activation import PReLU, float_kernel
@@ -757,12 +757,12 @@ def _as_tensor(target: Any, like: Tensor) -> Tensor:
 
 def _promoted(x: Tensor, target: Any, keep_int: bool = False) -> tuple[Tensor, Tensor]:
     """x and target in PyTorch's promoted dtype (mse_loss, l1_loss, soft cross_entropy):
-    a float64 target makes a float64 loss, an integer one a float32 loss (an integer pair
-    stays integer with `keep_int`)."""
+    a float64 target makes a float64 loss, an integer one a loss of the default float
+    dtype (an integer pair stays integer with `keep_int`)."""
     target = _as_tensor(target, x)
     dt = result_dtype(x, target)
     if dt.kind not in "fc" and not keep_int:
-        dt = np.dtype(np.float32)
+        dt = default_float()
     return ops.cast(x, dt), ops.cast(target, dt)
 
 
@@ -780,7 +780,7 @@ def _written_into_input(x: Tensor, target: Any, name: str) -> None:
     if x.dtype.kind in "fc":
         return
     dt = result_dtype(x, _as_tensor(target, x))
-    _float_into(x, name, dt if dt.kind in "fc" else np.dtype(np.float32))
+    _float_into(x, name, dt if dt.kind in "fc" else default_float())
 
 
 def _float_into(x: Tensor, name: str, result: Any = np.float32) -> None:

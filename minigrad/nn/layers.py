@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..backend import get_array_module
+from ..backend import default_float, get_array_module
 from ..errors import AssertionFailed
 from ..tensor import Tensor, zeros
 from . import functional as F
@@ -78,7 +78,7 @@ __all__ = [
 
 
 def _dtype(dtype: Any) -> Any:
-    return np.float32 if dtype is None else np.dtype(dtype)
+    return default_float() if dtype is None else np.dtype(dtype)
 
 
 class Linear(Module):

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import no_grad
-from ..backend import normalize_device
+from ..backend import default_float, normalize_device
 from ..tensor import Tensor, zeros
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .layers import Linear
@@ -95,7 +95,7 @@ class UninitializedParameter(_UninitializedMixin, Parameter):
     cls_to_become = Parameter
 
     def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
-        dt = np.float32 if dtype is None else np.dtype(dtype)
+        dt = default_float() if dtype is None else np.dtype(dtype)
         super().__init__(zeros(0, dtype=dt, device=normalize_device(device)), requires_grad)
 
 
@@ -106,7 +106,7 @@ class UninitializedBuffer(_UninitializedMixin, Tensor):
     cls_to_become = Tensor
 
     def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
-        dt = np.float32 if dtype is None else np.dtype(dtype)
+        dt = default_float() if dtype is None else np.dtype(dtype)
         super().__init__(zeros(0, dtype=dt, device=normalize_device(device))._data)
         self.requires_grad = requires_grad
 

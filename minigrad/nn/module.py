@@ -43,6 +43,29 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+class _BufferMeta(type):
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.__dict__.get("_is_buffer", False)
+
+
+class Buffer(metaclass=_BufferMeta):
+    """PyTorch's marker for a buffer: `self.stats = nn.Buffer(t)` in a Module registers
+    `stats` as `register_buffer('stats', t, persistent)` does. It returns `t` detached (its
+    requires_grad kept), marked with `persistent` and as a buffer, as PyTorch's."""
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Any:
+        from ..tensor import empty
+
+        if data is None:
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer: expected a Tensor, got {type(data).__name__}")
+        t = data.detach().requires_grad_(data.requires_grad)
+        t.persistent = persistent
+        t._is_buffer = True
+        return t
+
+
 class _IncompatibleKeys(NamedTuple):
     """What `load_state_dict` returns, as PyTorch's: printed as `<All keys matched
     successfully>` when both lists are empty."""
@@ -168,6 +191,9 @@ class Module:
                     "(a Module or None is expected)"
                 )
             modules[name] = None
+        elif isinstance(value, Buffer):  # self.x = nn.Buffer(t): registered, as PyTorch
+            self._forget(name, self.__dict__, params, modules)
+            self.register_buffer(name, value, value.persistent)
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(

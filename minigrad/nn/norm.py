@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import no_grad
-from ..backend import normalize_device
+from ..backend import default_float, normalize_device
 from ..ops.batchnorm import batch_norm
 from ..ops.nn_lrn import cross_map_lrn2d
 from ..tensor import Tensor, ones, zeros
@@ -43,7 +43,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dt = np.float32 if dtype is None else np.dtype(dtype)
+        dt = default_float() if dtype is None else np.dtype(dtype)
         dev = normalize_device(device)
         if affine:
             self.weight = Parameter(ones(num_features, dtype=dt, device=dev))
@@ -152,7 +152,7 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dt = np.float32 if dtype is None else np.dtype(dtype)
+        dt = default_float() if dtype is None else np.dtype(dtype)
         dev = normalize_device(device)
         if elementwise_affine:
             self.weight = Parameter(ones(self.normalized_shape, dtype=dt, device=dev))
@@ -201,7 +201,7 @@ class GroupNorm(Module):
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels = num_groups, num_channels
         self.eps, self.affine = eps, affine
-        dt = np.float32 if dtype is None else np.dtype(dtype)
+        dt = default_float() if dtype is None else np.dtype(dtype)
         dev = normalize_device(device)
         if affine:
             self.weight = Parameter(ones(num_channels, dtype=dt, device=dev))
@@ -313,7 +313,7 @@ class RMSNorm(Module):
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
-            dt = np.float32 if dtype is None else np.dtype(dtype)
+            dt = default_float() if dtype is None else np.dtype(dtype)
             dev = normalize_device(device)
             self.weight = Parameter(ones(self.normalized_shape, dtype=dt, device=dev))
         else:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import as_numpy
+from ..backend import as_numpy, default_float
 from ..ops import cat, index_select, linear, relu, reshape, sigmoid, split, stack, tanh, transpose
 from ..tensor import Tensor, zeros
 from . import functional as F
@@ -32,7 +32,7 @@ _TORCH_TYPE = {"float64": "Double", "float32": "Float", "float16": "Half"}
 
 
 def _dtype(dtype: Any) -> Any:
-    return np.float32 if dtype is None else np.dtype(dtype)
+    return default_float() if dtype is None else np.dtype(dtype)
 
 
 # ---------------------------------------------------------------------- one time step

@@ -10,19 +10,23 @@ import numpy as np
 
 from .. import threads
 from ..autograd import Function, zero_link
-from ..backend import DEFAULT_DTYPE, Array, get_array_module
+from ..backend import Array, default_complex, default_float, get_array_module
 from ..errors import IntegerDivisionByZero, ShapeError, ValueRangeError
 from ..tensor import Tensor, _to_array
 from .reduce import sum_to
 from .shape import cast
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-_SCALAR_DTYPE = {
-    0: np.dtype(np.bool_),
-    1: np.dtype(np.int64),
-    2: np.dtype(DEFAULT_DTYPE),
-    3: np.dtype(np.complex64),
-}
+
+
+def _scalar_dtype(category: int) -> np.dtype:
+    """The dtype a Python/NumPy scalar of a category takes in promotion: bool, int64, the
+    default float, the default complex."""
+    if category == 2:
+        return default_float()
+    if category == 3:
+        return default_complex()
+    return np.dtype(np.bool_) if category == 0 else np.dtype(np.int64)
 
 
 def result_dtype(*operands: Any) -> np.dtype:
@@ -36,7 +40,7 @@ def result_dtype(*operands: Any) -> np.dtype:
             dt, rank = v._data.dtype, 2 if v._data.ndim else 1
         elif isinstance(v, bool | int | float | complex | np.generic):
             dt = np.asarray(v).dtype
-            ranked.append((_CATEGORY[dt.kind], 0, _SCALAR_DTYPE[_CATEGORY[dt.kind]]))
+            ranked.append((_CATEGORY[dt.kind], 0, _scalar_dtype(_CATEGORY[dt.kind])))
             continue
         else:
             a = _to_array(v)
@@ -74,8 +78,8 @@ def promote_float(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     uint8 tensor is uint8, where -1 becomes 255; a uint8 tensor and the number 256 have
     no common integer dtype at all."""
     if result_dtype(a, b).kind in "biu":
-        a = cast(a, DEFAULT_DTYPE) if isinstance(a, Tensor) else a
-        b = cast(b, DEFAULT_DTYPE) if isinstance(b, Tensor) else b
+        a = cast(a, default_float()) if isinstance(a, Tensor) else a
+        b = cast(b, default_float()) if isinstance(b, Tensor) else b
     return promote(a, b)
 
 
@@ -636,7 +640,7 @@ def div(a: Any, b: Any) -> Tensor:
             return _in_float32(div, a, b)
         a, b = promote_float(a, b)
     elif isinstance(a, Tensor) and a._data.dtype.kind in "biu":  # two tensors of one dtype
-        a, b = cast(a, DEFAULT_DTYPE), cast(b, DEFAULT_DTYPE)
+        a, b = cast(a, default_float()), cast(b, default_float())
     return Div()(a, b)
 
 
@@ -670,7 +674,7 @@ def power(a: Any, b: Any) -> Tensor:
 def to_float(x: Tensor) -> Tensor:
     """x, or for an integer or bool x its cast to the default float (float32): PyTorch's
     rule for float-valued ops (sqrt, exp, mean, softmax...)."""
-    return x if x._data.dtype.kind in "fc" else cast(x, DEFAULT_DTYPE)
+    return x if x._data.dtype.kind in "fc" else cast(x, default_float())
 
 
 def exp(x: Tensor) -> Tensor:

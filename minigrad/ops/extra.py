@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import return_types
 from ..autograd import Function, zero_link
-from ..backend import DEFAULT_DTYPE, as_numpy, get_array_module
+from ..backend import as_numpy, default_float, get_array_module
 from ..errors import ShapeError, broadcast_errors
 from ..tensor import Tensor, _to_array
 from .elementwise import (
@@ -295,7 +295,7 @@ def dist(input: Tensor, other: Tensor, p: Any = 2) -> Tensor:  # noqa: A002
 def block_diag(*tensors: Tensor) -> Tensor:
     """The tensors (0-d, 1-d as one row, or 2-d) down the diagonal of one matrix."""
     if not tensors:
-        return Tensor._make(np.zeros((1, 0), dtype=DEFAULT_DTYPE), False)
+        return Tensor._make(np.zeros((1, 0), dtype=default_float()), False)
     mats = []
     for i, t in enumerate(tensors):
         if t.ndim > 2:
@@ -1174,3 +1174,45 @@ def bitwise_right_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
     b = xp.where((b < 0) | (b >= most), most, b).astype(a.dtype)
     with broadcast_errors("bitwise_right_shift"):
         return Tensor._make(xp.right_shift(a, b).astype(a.dtype), False)
+
+
+class Angle(Function):
+    """The argument of a real number: pi where x < 0, else 0 (NaN stays NaN). Its value
+    does not change with x, so its gradient is 0 (PyTorch's for real input)."""
+
+    uses_inputs = False
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        out = xp.where(x < 0, x.dtype.type(math.pi), x.dtype.type(0))
+        return xp.where(xp.isnan(x), x, out)
+
+    def backward(self, gy):
+        xp = get_array_module(gy._data)
+        return zero_link(Tensor._make(xp.zeros_like(gy._data), False), self)
+
+
+def angle(input: Tensor) -> Tensor:  # noqa: A002
+    """The argument of each (real) element: pi for x < 0, 0 for x >= 0 (-0.0 and +inf
+    included), NaN for NaN; integer and bool input give the default float, as PyTorch's."""
+    x = input
+    if x.dtype.kind == "c":
+        x._real_only("angle")
+    if x.dtype.kind in "biu":
+        x = cast(x, default_float())
+    return Angle()(x)
+
+
+def frexp(input: Tensor) -> Any:  # noqa: A002
+    """(mantissa, exponent) with input = mantissa * 2**exponent, |mantissa| in [0.5, 1) or
+    0; the mantissa in input's dtype, the exponent int32, as PyTorch's `frexp` (float
+    input only). No gradient (PyTorch's frexp has none to give either)."""
+    x = input
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got {x.dtype}")
+    xp = get_array_module(x._data)
+    m, e = xp.frexp(x._data)
+    return return_types.frexp(
+        Tensor._make(m.astype(x.dtype, copy=False), False),
+        Tensor._make(e.astype(np.int32, copy=False), False),
+    )

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import random
-from ..backend import DEFAULT_DTYPE, get_array_module, normalize_device
+from ..backend import default_float, get_array_module, normalize_device
 from ..tensor import Tensor, _to_array
 
 
@@ -55,7 +55,7 @@ def normal(
             raise RuntimeError(f"normal: expects std >= 0.0, but found std {std}")
         shape = (int(size),) if _number(size) else tuple(int(s) for s in size)
         dev = normalize_device(device or "cpu")
-        dt = np.dtype(DEFAULT_DTYPE if dtype is None else dtype)
+        dt = np.dtype(default_float() if dtype is None else dtype)
         eps = _float_draw(_gen(generator, dev), shape, dt, "normal")
         out = (eps * dt.type(std) + dt.type(mean)).astype(dt, copy=False)
         return Tensor(out, requires_grad=requires_grad)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
-from ..backend import get_array_module
+from ..backend import default_float, get_array_module
 from ..tensor import _TYPE_NAMES, Tensor, _to_array, _type_name
 
 # a dtype as PyTorch's messages spell it ('Float' for float32): one table, in tensor.py
@@ -56,7 +56,7 @@ def _promoted(a: np.dtype, b: np.dtype) -> np.dtype:
 def _values(values: Any, like: Any) -> Any:
     """The values to look up as an array on like's device. A Python number is a 0-d array
     of like's dtype when its kind ranks no higher (2.5 against float16 is float16), else
-    of the default dtype of its kind (2.5 against int64 is float32), as PyTorch promotes a
+    of the default dtype of its kind (2.5 against int64 is the default float), as PyTorch promotes a
     number."""
     xp = get_array_module(like)
     if isinstance(values, Tensor):
@@ -66,7 +66,7 @@ def _values(values: Any, like: Any) -> Any:
         rank = {"b": 0, "u": 1, "i": 1, "f": 2}
         if rank[kind] <= rank.get(like.dtype.kind, 3):
             return xp.asarray(values).astype(like.dtype)
-        return xp.asarray(values, dtype=np.float32 if kind == "f" else np.int64)
+        return xp.asarray(values, dtype=default_float() if kind == "f" else np.int64)
     return xp.asarray(_to_array(values))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
-from ..backend import get_array_module
+from ..backend import default_float, get_array_module
 from ..tensor import Tensor
 from .elementwise import (
     cos,
@@ -1819,12 +1819,12 @@ def _no_grad_unary(name: str, x: Any, kernel: Any) -> Tensor:
 
 def _no_grad_binary(name: str, x: Any, n: Any, kernel: Any) -> Tensor:
     """kernel(x, n, dtype) of x and the degree n, each a tensor or a number, broadcast
-    and promoted as PyTorch does (integer results give float32); no gradient."""
+    and promoted as PyTorch does (integer results give the default float); no gradient."""
     if not isinstance(x, Tensor) and not isinstance(n, Tensor):
         raise TypeError(f"special_{name}(): expected at least one Tensor operand")
     dt = result_dtype(x, n)
     if dt.kind != "f":
-        dt = np.dtype(np.float32)
+        dt = default_float()
     if dt == np.float16:
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Half'")
     ref = x if isinstance(x, Tensor) else n

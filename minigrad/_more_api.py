@@ -1,0 +1,177 @@
+"""Smaller PyTorch names that ported programs reach for: dtype queries and promotion
+(`torch.dtype`, `promote_types`, `result_type`, `can_cast`), set membership and index
+arithmetic (`isin`, `unravel_index`), and the top-level spellings of Tensor methods
+(`torch.fliplr(x)`, `torch.is_complex(x)`, ...). Each follows PyTorch 2.13's rules; those
+that only answer a question about a CPU NumPy tensor say what they answer."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from .backend import get_array_module
+from .ops.elementwise import result_dtype
+from .ops.search import _promoted
+from .tensor import Tensor, _NoBFloat16
+
+
+class _DtypeMeta(type):
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return (
+            isinstance(obj, np.dtype)
+            or isinstance(obj, _NoBFloat16)
+            or (isinstance(obj, type) and issubclass(obj, np.generic) and obj is not np.generic)
+        )
+
+
+class dtype(metaclass=_DtypeMeta):  # noqa: N801 - PyTorch's name
+    """`isinstance(d, minigrad.dtype)`: minigrad's dtypes are NumPy's (`mg.float32` is
+    `numpy.float32`, a tensor's `.dtype` a `numpy.dtype`), so this holds for both, as
+    `isinstance(torch.float32, torch.dtype)` does in PyTorch. It makes nothing."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("cannot create 'minigrad.dtype' instances: use mg.float32, mg.int64, ...")
+
+
+def _as_dtype(d: Any, op: str) -> np.dtype:
+    if isinstance(d, _NoBFloat16):
+        raise TypeError(f"{op}: minigrad has no bfloat16 (NumPy has none)")
+    if not isinstance(d, dtype):
+        raise TypeError(f"{op}(): argument must be a dtype, not {type(d).__name__}")
+    return np.dtype(d)
+
+
+def promote_types(type1: Any, type2: Any) -> Any:
+    """The dtype two tensors of these dtypes promote to (int32 with float16 is float16;
+    uint8 with int8 is int16), as PyTorch's `promote_types`."""
+    a, b = _as_dtype(type1, "promote_types"), _as_dtype(type2, "promote_types")
+    return _promoted(a, b).type
+
+
+def result_type(tensor: Any, other: Any) -> Any:
+    """The dtype an arithmetic op on `tensor` and `other` (tensors or numbers) gives, by
+    PyTorch's promotion: a number of a higher kind takes the default dtype of its kind."""
+    return result_dtype(tensor, other).type
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def can_cast(from_: Any, to: Any) -> bool:
+    """Whether PyTorch's type promotion allows the cast: not to a lower kind (float to an
+    integer, complex to a float, an integer to bool); within a kind any width is allowed."""
+    f, t = _as_dtype(from_, "can_cast"), _as_dtype(to, "can_cast")
+    return _KIND_RANK[f.kind] <= _KIND_RANK[t.kind]
+
+
+def isin(
+    elements: Any,
+    test_elements: Any,
+    *,
+    assume_unique: bool = False,
+    invert: bool = False,
+) -> Tensor:
+    """A bool tensor of `elements`' shape: whether each element is among `test_elements`
+    (either may be a number); no gradient, as PyTorch's."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin(): expected at least one of elements, test_elements as a Tensor")
+    ref = elements if isinstance(elements, Tensor) else test_elements
+    xp = get_array_module(ref._data)
+    a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    if a.dtype == np.bool_ or b.dtype == np.bool_:  # as PyTorch's kernel
+        raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+    out = xp.isin(a, b, assume_unique=assume_unique, invert=invert)
+    return Tensor._make(xp.asarray(out, dtype=np.bool_), False)
+
+
+def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
+    """The coordinates of flat `indices` (an integer tensor) in a tensor of `shape`: one
+    int64 tensor per dim, each of `indices`' shape. Negative indices count from the end,
+    as PyTorch's; an index beyond the size raises RuntimeError."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"unravel_index(): expected 'indices' to be a Tensor, got {indices!r}")
+    if indices.dtype.kind not in "iu":
+        raise TypeError(
+            f"unravel_index(): expected 'indices' to be integer dtype, got {indices.dtype}"
+        )
+    dims = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    if any(s < 0 for s in dims):
+        raise RuntimeError(f"unravel_index: 'shape' cannot have negative values, but got {dims}")
+    size = int(np.prod(dims, dtype=np.int64))
+    flat = indices._data.astype(np.int64)
+    xp = get_array_module(flat)
+    if flat.size and (int(flat.min()) < -size or int(flat.max()) >= size):
+        raise RuntimeError(
+            f"unravel_index: 'indices' must be in range [-{size}, {size - 1}] for shape {dims}"
+        )
+    flat = xp.where(flat < 0, flat + size, flat)
+    coords = xp.unravel_index(flat, dims) if dims else ()
+    return tuple(Tensor._make(xp.asarray(c, dtype=np.int64), False) for c in coords)
+
+
+def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False):
+    """A 0-d tensor of the number `s`, in the default float dtype unless `dtype` (an int
+    gives a float tensor too, as PyTorch's `scalar_tensor`)."""
+    from .tensor import default_float, tensor
+
+    return tensor(
+        float(s) if dtype is None and not isinstance(s, complex) else s,
+        dtype=default_float() if dtype is None and not isinstance(s, complex) else dtype,
+        device=device,
+        requires_grad=requires_grad,
+    )
+
+
+_interop_threads: list[int] = []
+
+
+def get_num_interop_threads() -> int:
+    """The threads PyTorch would run independent ops on: minigrad runs ops one after
+    another, so this is the count `set_num_interop_threads` recorded, else the cores."""
+    return _interop_threads[-1] if _interop_threads else (os.cpu_count() or 1)
+
+
+def set_num_interop_threads(n: int) -> None:
+    """Recorded for `get_num_interop_threads`; minigrad runs ops one after another, so it
+    changes nothing (the threads within an op: `set_num_threads`)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise RuntimeError(
+            f"set_num_interop_threads: expected a positive number of threads, got {n!r}"
+        )
+    _interop_threads.append(n)
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """PyTorch turns the CPU's flush-to-zero on for denormal floats and returns True where
+    the CPU supports it; NumPy offers no such switch, so this returns False (unsupported)
+    and denormals stay as they are, as PyTorch does where it returns False."""
+    return False
+
+
+def seed() -> int:
+    """Seed the default generator from the operating system's entropy and return the
+    seed, as PyTorch's `seed()` (a 64-bit number)."""
+    from .random import manual_seed
+
+    s = int.from_bytes(os.urandom(8), "little") >> 1
+    manual_seed(s)
+    return s
+
+
+def is_same_size(a: Tensor, b: Tensor) -> bool:
+    return tuple(a.shape) == tuple(b.shape)
+
+
+def chain_matmul(*matrices: Tensor, out: Any = None) -> Tensor:
+    """The product of the matrices in order (PyTorch's deprecated form of
+    `linalg.multi_dot`)."""
+    from . import linalg
+
+    if out is not None:
+        raise TypeError("chain_matmul: out= is not supported; use linalg.multi_dot(..., out=)")
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    return linalg.multi_dot(list(matrices))

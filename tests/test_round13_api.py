@@ -1,0 +1,220 @@
+"""Smaller PyTorch names that ported programs use, against PyTorch 2.13 itself: dtype
+queries and promotion, isin, unravel_index, the real-tensor forms of the complex-aware
+methods (conj, real, imag, mH, adjoint, H, angle), frexp, nn.Buffer and the top-level
+spellings of Tensor methods."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.nn as mnn
+
+torch = pytest.importorskip("torch")
+
+DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+
+
+def _same(got, want):
+    want = want.detach().numpy()
+    got = got.detach().numpy()
+    assert got.dtype == want.dtype and got.shape == want.shape, (got.dtype, want.dtype)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("a", DTYPES)
+@pytest.mark.parametrize("b", DTYPES)
+def test_promote_types_and_can_cast(a, b):
+    got = np.dtype(mg.promote_types(getattr(mg, a), getattr(mg, b))).name
+    assert got == str(torch.promote_types(getattr(torch, a), getattr(torch, b)))[6:]
+    assert mg.can_cast(getattr(mg, a), getattr(mg, b)) == torch.can_cast(
+        getattr(torch, a), getattr(torch, b)
+    )
+
+
+@pytest.mark.parametrize(
+    "other", ["2.5", "2", "True", "L.tensor(2.5, dtype=L.float64)", "L.tensor([2.5])"]
+)
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "float16", "bool"])
+def test_result_type(other, dtype):
+    def run(L):
+        return L.result_type(L.tensor([1, 0], dtype=getattr(L, dtype)), eval(other))
+
+    assert np.dtype(run(mg)).name == str(run(torch))[6:]
+
+
+def test_dtype_isinstance():
+    for d in (mg.float32, mg.int64, mg.bool, mg.zeros(1).dtype, mg.bfloat16):
+        assert isinstance(d, mg.dtype)
+    for not_d in (3, "float32", None, mg.zeros(1), float, np.generic):
+        assert not isinstance(not_d, mg.dtype)
+    with pytest.raises(TypeError):
+        mg.dtype()
+    with pytest.raises(TypeError):
+        mg.promote_types("float32", mg.int64)
+
+
+@pytest.mark.parametrize(
+    "elements, test, kw",
+    [
+        ([1, 2, 3, 2], [2, 5], {}),
+        ([1, 2, 3], [2, 5], {"invert": True}),
+        ([[1.5, float("nan")], [0.0, -0.0]], [float("nan"), 0.0], {}),
+        ([], [1], {}),
+        ([1, 2, 3], [], {}),
+        ([1, 2, 3], 2, {}),
+        (3, [1, 2, 3], {}),
+    ],
+)
+def test_isin(elements, test, kw):
+    def run(L):
+        e = L.tensor(elements) if isinstance(elements, list) else elements
+        t = L.tensor(test) if isinstance(test, list) else test
+        return L.isin(e, t, **kw)
+
+    _same(run(mg), run(torch))
+
+
+def test_isin_refuses_bool_as_pytorch():
+    for L in (mg, torch):
+        with pytest.raises(RuntimeError, match="Bool"):
+            L.isin(L.tensor([True, False]), L.tensor([True]))
+
+
+@pytest.mark.parametrize(
+    "indices, shape",
+    [([5, 7, 0], (2, 4)), (5, (2, 4)), ([[1, 2], [3, 4]], (5,)), ([-1, -8], (2, 4)), ([], (3, 3))],
+)
+def test_unravel_index(indices, shape):
+    got = mg.unravel_index(mg.tensor(indices, dtype=mg.int64), shape)
+    want = torch.unravel_index(torch.tensor(indices, dtype=torch.int64), shape)
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        _same(g, w)
+
+
+def test_unravel_index_refusals():
+    # out of [-8, 7] PyTorch wraps silently (its docs require the range); minigrad refuses
+    for bad in (8, -9):
+        with pytest.raises(RuntimeError, match=r"range \[-8, 7\]"):
+            mg.unravel_index(mg.tensor([bad]), (2, 4))
+    for L in (mg, torch):
+        with pytest.raises(TypeError):
+            L.unravel_index(L.tensor([1.0]), (2, 4))
+
+
+def test_real_tensor_conjugate_forms_are_the_tensor_itself():
+    x = mg.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    for t in (x.conj(), x.resolve_conj(), x.resolve_neg(), x.real, mg.conj(x), mg.real(x)):
+        assert t is x
+    assert not x.is_conj() and not x.is_neg() and not mg.is_conj(x)
+    _same(mg.isreal(x), torch.isreal(torch.tensor([[1.0, -2.0], [3.0, 4.0]])))
+    for L in (mg, torch):
+        with pytest.raises(RuntimeError, match="imag is not implemented"):
+            _ = L.tensor([1.0]).imag
+    z = mg.tensor([1 + 2j])
+    for name in ("conj", "resolve_conj", "adjoint"):
+        with pytest.raises(NotImplementedError, match="complex"):
+            getattr(z, name)()
+    with pytest.raises(NotImplementedError, match="complex"):
+        _ = z.real
+    _same(mg.tensor([1 + 0j, 1 + 1j]).isreal(), torch.tensor([1 + 0j, 1 + 1j]).isreal())
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), (4, 2, 3)])
+@pytest.mark.parametrize("name", ["mH", "H", "adjoint", "mT"])
+def test_matrix_adjoints_of_real_tensors(shape, name):
+    arr = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+
+    def run(L):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch's 0-d deprecation warnings
+            t = L.tensor(arr)
+            r = getattr(t, name)
+            return r() if name == "adjoint" else r
+
+    try:
+        want = run(torch)
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            run(mg)
+        return
+    _same(run(mg), want)
+
+
+def test_angle_values_dtype_and_gradient():
+    vals = [-2.0, -0.0, 0.0, 3.0, float("inf"), float("-inf"), float("nan")]
+    for dt in ("float32", "float64"):
+        x = mg.tensor(vals, dtype=getattr(mg, dt), requires_grad=True)
+        tx = torch.tensor(vals, dtype=getattr(torch, dt), requires_grad=True)
+        y, ty = x.angle(), tx.angle()
+        _same(y, ty)
+        (y * mg.arange(7.0).to(y.dtype)).sum().backward()
+        (ty * torch.arange(7.0).to(ty.dtype)).sum().backward()
+        _same(x.grad, tx.grad)
+    for dt, vals in (("int64", [-1, 0, 2]), ("bool", [True, False]), ("uint8", [255, 0])):
+        _same(
+            mg.angle(mg.tensor(vals, dtype=getattr(mg, dt))),
+            torch.angle(torch.tensor(vals, dtype=getattr(torch, dt))),
+        )
+
+
+@pytest.mark.parametrize("dt", ["float16", "float32", "float64"])
+def test_frexp(dt):
+    vals = [8.0, 0.3, 0.0, -0.0, -5.0, 1e-30, 6e4]
+    got = mg.frexp(mg.tensor(vals, dtype=getattr(mg, dt)))
+    tm, te = torch.frexp(torch.tensor(vals, dtype=getattr(torch, dt)))
+    _same(got.mantissa, tm)
+    _same(got.exponent, te)
+    with pytest.raises(RuntimeError):
+        mg.frexp(mg.tensor([1, 2]))
+
+
+def test_buffer_registers_like_register_buffer():
+    class Net(mnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = mnn.Parameter(mg.ones(2))
+            self.stats = mnn.Buffer(mg.zeros(2))
+            self.scratch = mnn.Buffer(mg.ones(1), persistent=False)
+
+    class TNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(2))
+            self.stats = torch.nn.Buffer(torch.zeros(2))
+            self.scratch = torch.nn.Buffer(torch.ones(1), persistent=False)
+
+    m, tm = Net(), TNet()
+    assert list(m.state_dict()) == list(tm.state_dict())
+    assert [n for n, _ in m.named_buffers()] == [n for n, _ in tm.named_buffers()]
+    assert isinstance(m.stats, mnn.Buffer) and not isinstance(mg.ones(1), mnn.Buffer)
+    src = mg.ones(2, requires_grad=True) * 2
+    b = mnn.Buffer(src)
+    assert b.creator is None and b.requires_grad  # detached, requires_grad kept
+    assert mnn.Buffer().shape == (0,)
+    with pytest.raises(TypeError):
+        mnn.Buffer([1.0])
+
+
+def test_small_top_level_names():
+    x = mg.arange(6.0).reshape(2, 3)
+    tx = torch.arange(6.0).reshape(2, 3)
+    _same(mg.fliplr(x), torch.fliplr(tx))
+    _same(mg.flipud(x), torch.flipud(tx))
+    _same(mg.narrow_copy(x, 1, 1, 2), torch.narrow_copy(tx, 1, 1, 2))
+    assert mg.narrow_copy(x, 1, 1, 2)._data.base is not x._data
+    _same(mg.scalar_tensor(3), torch.scalar_tensor(3))
+    _same(mg.chain_matmul(x, x.T, x), torch.chain_matmul(tx, tx.T, tx))
+    assert mg.is_complex(x) is False and mg.is_signed(x) is True and mg.is_inference(x) is False
+    assert mg.is_same_size(x, x.clone()) and not mg.is_same_size(x, x.T)
+    assert mg.detach(x.requires_grad_()).requires_grad is False
+    mg.set_num_interop_threads(2)
+    assert mg.get_num_interop_threads() == 2
+    with pytest.raises(RuntimeError):
+        mg.set_num_interop_threads(0)
+    assert mg.set_flush_denormal(True) in (True, False)
+    s = mg.seed()
+    assert isinstance(s, int) and mg.initial_seed() == s
+    assert x.pin_memory() is x and not x.is_pinned()
