@@ -246,6 +246,8 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     if inplace:
         return _in_place(input, "silu_", silu)
     x = input
+    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
+        return silu(x.float()).half()
     return x * ops.sigmoid(x)
 
 
@@ -1543,6 +1545,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     if inplace:
         return _in_place(input, "selu_", selu)
     x = input
+    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
+        return selu(x.float()).half()
     a = x._data
     neg = ops.expm1(ops.clip(x, None, 0.0)) * (_SELU_ALPHA * _SELU_SCALE)
     # at 0 exactly: the exponential branch's slope, but PyTorch's second derivative 0
@@ -1556,6 +1560,8 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     if inplace:
         return _in_place(input, "mish_", mish)
     x = input
+    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
+        return mish(x.float()).half()
     return x * ops.tanh(ops.softplus(x))
 
 
@@ -1585,6 +1591,8 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
         return _in_place(input, "hardswish_", hardswish)
     x = input
     float_kernel(x, "hardswish_cpu")
+    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
+        return Hardswish()(x.float()).half()
     return Hardswish()(x)
 
 
@@ -1609,6 +1617,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
         return _in_place(input, "hardsigmoid_", hardsigmoid)
     x = input
     float_kernel(x, "hardsigmoid_cpu")
+    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
+        return Hardsigmoid()(x.float()).half()
     return Hardsigmoid()(x)
 
 

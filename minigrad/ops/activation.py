@@ -186,13 +186,14 @@ class Sigmoid(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        w = x.astype(xp.float32) if x.dtype == xp.float16 else x  # half: rounded once
         # exp of -|x| only: no overflow, and full relative precision on both tails
-        e = xp.exp(-abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        e = xp.exp(-abs(w))
+        return xp.where(w >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         y = self.output()
-        return gy * y * (1 - y)
+        return gy * (1 - y) * y  # PyTorch's order of operations: its last bits too
 
 
 class Tanh(Function):
@@ -309,12 +310,13 @@ def relu(input: Tensor) -> Tensor:
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     if not np.issubdtype(x.dtype, np.floating):
         raise NotImplementedError(f"\"leaky_relu_cpu\" not implemented for '{torch_name(x.dtype)}'")
+    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
+        return LeakyReLU(negative_slope)(x.float()).half()
     return LeakyReLU(negative_slope)(x)
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    x = input
-    return Sigmoid()(to_float(x))
+    return Sigmoid()(to_float(input))
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -351,7 +353,10 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     d = _one_dim(dim, x, "log_softmax")
     if x.ndim == 0:  # a single value: 0, as PyTorch
         return log_softmax(x.reshape(1), 0).reshape(())
-    return LogSoftmax(d)(to_float(x))
+    x = to_float(x)
+    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
+        return LogSoftmax(d)(x.float()).half()
+    return LogSoftmax(d)(x)
 
 
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:

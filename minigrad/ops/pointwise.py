@@ -118,12 +118,13 @@ class Rsqrt(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        w = x.astype(xp.float32) if x.dtype == xp.float16 else x  # half: rounded once
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 -> inf, < 0 -> NaN
-            return 1 / xp.sqrt(x)
+            return (1 / xp.sqrt(w)).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         y = self.output()
-        return gy * (y * y * y * -0.5)
+        return (gy * -0.5) * y**3  # PyTorch's order of operations: its last bits too
 
 
 def rsqrt(x: Tensor) -> Tensor:
