@@ -642,11 +642,20 @@ norm = Tensor.norm  # torch.norm refuses integer input, as Tensor.norm (ops.norm
 # smaller names ported programs reach for (minigrad/_more_api.py), and the top-level
 # spellings of Tensor methods (`torch.fliplr(x)`, `torch.is_complex(x)`, `torch.real(x)`)
 from ._more_api import (  # noqa: E402
+    alpha_dropout,
+    batch_norm,
     can_cast,
     chain_matmul,
+    dropout,
+    embedding,
+    feature_alpha_dropout,
     get_num_interop_threads,
+    histogram,
+    instance_norm,
     is_same_size,
     isin,
+    layer_norm,
+    poisson,
     promote_types,
     result_type,
     scalar_tensor,

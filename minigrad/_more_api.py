@@ -175,3 +175,156 @@ def chain_matmul(*matrices: Tensor, out: Any = None) -> Tensor:
     if len(matrices) == 1:
         return matrices[0].clone()
     return linalg.multi_dot(list(matrices))
+
+
+# ---------------------------------------------------------------- PyTorch's aten forms
+# `torch.dropout(x, p, train)`, `torch.layer_norm(x, shape, w, b, eps, cudnn_enable)`, ...:
+# the positional orders of PyTorch's native functions, which differ from nn.functional's
+# (torch.embedding takes the weight first; torch.batch_norm the weight before the stats).
+
+
+def dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    from .nn import functional as F
+
+    return F.dropout(input, p, train)
+
+
+def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    from .nn import functional as F
+
+    return F.alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    from .nn import functional as F
+
+    return F.feature_alpha_dropout(input, p, train)
+
+
+def layer_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+    cudnn_enable: bool = True,
+) -> Tensor:
+    from .nn import functional as F
+
+    return F.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def batch_norm(
+    input: Tensor,  # noqa: A002
+    weight: Tensor | None,
+    bias: Tensor | None,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    training: bool,
+    momentum: float,
+    eps: float,
+    cudnn_enabled: bool,
+) -> Tensor:
+    from .nn import functional as F
+
+    return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def instance_norm(
+    input: Tensor,  # noqa: A002
+    weight: Tensor | None,
+    bias: Tensor | None,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    use_input_stats: bool,
+    momentum: float,
+    eps: float,
+    cudnn_enabled: bool,
+) -> Tensor:
+    from .nn import functional as F
+
+    return F.instance_norm(
+        input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps
+    )
+
+
+def embedding(
+    weight: Tensor,
+    indices: Tensor,
+    padding_idx: int = -1,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """The rows of `weight` at `indices`; `padding_idx` -1 means none, as PyTorch's native
+    form (nn.functional's takes None; there -1 is the last row)."""
+    from .nn import functional as F
+
+    pad = None if padding_idx == -1 else padding_idx
+    return F.embedding(indices, weight, pad, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+def histogram(
+    input: Tensor,  # noqa: A002
+    bins: Any,
+    *,
+    range: Any = None,  # noqa: A002 - PyTorch's name
+    weight: Tensor | None = None,
+    density: bool = False,
+) -> Any:
+    """(hist, bin_edges), both in input's float dtype: `bins` equal-width bins over
+    `range` (else input's min to max) or the edges given as a 1-D tensor; each bin holds
+    its left edge, the last both edges, as PyTorch's. No gradient."""
+    from . import return_types
+    from .tensor import linspace
+
+    x = input
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{x.dtype}'")
+    xp = get_array_module(x._data)
+    a = x._data.ravel()
+    if isinstance(bins, Tensor):
+        if bins.ndim != 1 or bins.shape[0] < 1:
+            raise RuntimeError(
+                f"torch.histogram(): bins tensor should have one dimension, got {bins.shape}"
+            )
+        edges = bins._data.astype(x.dtype)
+    else:
+        if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins!r}")
+        if range is not None:
+            lo, hi = float(range[0]), float(range[1])
+        elif a.size:
+            lo, hi = float(a.min()), float(a.max())
+        else:  # PyTorch's [0, 1] for no values
+            lo, hi = 0.0, 1.0
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise RuntimeError(f"torch.histogram: range [{lo}, {hi}] is not finite")
+        if lo > hi:
+            raise RuntimeError(f"torch.histogram(): max must be larger than min, got [{lo}, {hi}]")
+        if lo == hi:  # one value: a bin of width 1 around it, as PyTorch's
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = linspace(lo, hi, bins + 1, dtype=x.dtype)._data
+    w = None if weight is None else weight._data.ravel()
+    hist, _ = xp.histogram(a, bins=edges, weights=w)
+    hist = hist.astype(x.dtype)
+    if density:
+        widths = xp.diff(edges)
+        total = hist.sum()
+        hist = hist / (total * widths) if total else hist / widths * 0
+        hist = hist.astype(x.dtype)
+    return return_types.histogram(Tensor._make(hist, False), Tensor._make(edges.copy(), False))
+
+
+def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002
+    """Poisson draws with the rates in `input` (>= 0), in input's dtype; from minigrad's
+    generator, so not PyTorch's numbers for a seed."""
+    from . import random
+
+    x = input
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"\"poisson_cpu\" not implemented for '{x.dtype}'")
+    rates = x._data
+    if rates.size and (bool((rates < 0).any()) or bool(np.isnan(rates).any())):
+        raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
+    g = random.generator(x.device, generator)
+    return Tensor._make(g.poisson(rates.astype(np.float64)).astype(x.dtype), False)

@@ -56,6 +56,7 @@ linalg_cholesky_ex = _structseq("linalg_cholesky_ex", "L info")
 linalg_solve_ex = _structseq("linalg_solve_ex", "result info")
 triangular_solve = _structseq("triangular_solve", "solution cloned_coefficient")
 frexp = _structseq("frexp", "mantissa exponent")
+histogram = _structseq("histogram", "hist bin_edges")
 
 all_return_types: tuple[Any, ...] = tuple(
     v for v in list(globals().values()) if isinstance(v, type) and v.__module__ == __name__

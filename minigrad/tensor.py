@@ -147,7 +147,7 @@ def _scan(data: list | tuple) -> tuple[Any, bool]:
     replaced by its (CPU) 0-d array, so `tensor([t1, t2])` gives their values, as in
     PyTorch (a (1,) tensor too); and whether it
     holds a float64 array or scalar, which makes PyTorch's result float64 where Python
-    floats alone give float32. Lists of plain numbers are passed over at C speed."""
+    floats alone give the default float. Lists of plain numbers are passed over at C speed."""
     if set(map(type, data)) <= _PLAIN:
         return data, False
     out, changed, wide = [], False, False
@@ -421,7 +421,7 @@ class Tensor:
         """`Tensor(data)` wraps an array, a tensor's array or a scalar, keeping its dtype
         (the array is not copied). PyTorch's legacy constructor forms work too: a Python
         list or tuple becomes the default float dtype (`Tensor([1, 2])` is float32),
-        `Tensor()` is empty, and `Tensor(2, 3)` or `Tensor(mg.Size([2, 3]))` is a float32
+        `Tensor()` is empty, and `Tensor(2, 3)` or `Tensor(mg.Size([2, 3]))` is a default-float
         tensor of that shape (of zeros; PyTorch leaves it uninitialised)."""
         self._data = _to_array(_legacy_data(data, dtype), dtype, device)
         self._grad: Tensor | None = None
@@ -3756,7 +3756,7 @@ def _shape_args(shape: tuple) -> tuple[int, ...]:
 def tensor(
     data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = "cpu"
 ) -> Tensor:
-    """A new leaf tensor holding a copy of `data` (floats become float32 by default).
+    """A new leaf tensor holding a copy of `data` (floats take the default float dtype).
 
     Given a tensor it warns, as PyTorch: `t.detach().clone()` is the way to copy one."""
     if isinstance(data, Tensor):
@@ -3852,8 +3852,8 @@ def ones(
 def full(
     size: Any, fill_value: Any, dtype: Any = None, device: Any = "cpu", requires_grad: bool = False
 ) -> Tensor:
-    """A tensor of `fill_value`; its dtype follows the value (bool, int64 or float32) as in
-    PyTorch unless `dtype` is given."""
+    """A tensor of `fill_value`; its dtype follows the value (bool, int64 or the default
+    float) as in PyTorch unless `dtype` is given."""
     if dtype is None:
         dtype = _to_array(fill_value).dtype
     fill_value = check_fill_scalar("full", fill_value, dtype)
@@ -3973,7 +3973,7 @@ def empty_like(
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """`data` as a tensor without a copy where it can be one: a Tensor of the asked dtype
     and device is returned itself, a NumPy array of that dtype is shared; lists are
-    copied (floats become float32)."""
+    copied (floats take the default float dtype)."""
     if isinstance(data, Tensor):
         return data.to(device, dtype)
     return Tensor._make(_to_array(data, dtype, device), False)
@@ -4142,7 +4142,7 @@ def range_(
     requires_grad: bool = False,
 ) -> Tensor:
     """PyTorch's deprecated `torch.range` (exported as `minigrad.range`): `start` to `end`
-    *inclusive*, float32 unless `dtype`, int((end - start) / step + 1) values `start + i *
+    *inclusive*, the default float unless `dtype`, int((end - start) / step + 1) values `start + i *
     step` computed in float64. It warns, as PyTorch: `arange` stops before `end`."""
     warn_user(
         "minigrad.range is deprecated, as torch.range: its end is inclusive, unlike Python's "
@@ -4163,8 +4163,8 @@ def linspace(
     device: Any = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
-    """`steps` evenly spaced values from `start` to `end`, float32 by default. Computed in
-    the result's dtype with PyTorch's rule (the first half counted up from `start`, the
+    """`steps` evenly spaced values from `start` to `end`, the default float unless `dtype`.
+    Computed in the result's dtype with PyTorch's rule (the first half counted up from `start`, the
     second half down from `end`), so both ends are exact; values agree with PyTorch's to
     within one rounding."""
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
@@ -4237,7 +4237,8 @@ def eye(
     device: Any = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
-    """An n x m identity matrix (m defaults to n), float32 unless `dtype` says otherwise."""
+    """An n x m identity matrix (m defaults to n), of the default float dtype unless
+    `dtype` says otherwise."""
     m = n if m is None else m
     if n < 0 or m < 0:
         raise RuntimeError(f"eye: n and m must be non-negative, got n={n}, m={m}")

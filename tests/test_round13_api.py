@@ -260,3 +260,86 @@ def test_float16_activations_are_worked_in_float32_and_rounded_once(name):
     ty.backward(torch.tensor(g))
     assert t.grad.dtype == mg.float16
     assert (t.grad.numpy() != tt.grad.numpy()).mean() < 0.005
+
+
+@pytest.mark.parametrize(
+    "x, bins, kw",
+    [
+        ([1.0, 2.0, 1.0, 4.0], 3, {}),
+        ([1.0, 2.0, 1.0, 4.0], 3, {"density": True}),
+        ([2.0, 2.0], 4, {}),
+        ([], 2, {}),
+        ([1.0, 2.0, 1.0, 4.0], "edges", {}),
+        ([1.0, 2.0, 1.0, 4.0], 2, {"range": (0.0, 2.0), "weight": [1.0, 2.0, 3.0, 4.0]}),
+        ([[0.1, 0.7], [0.3, 0.99]], 5, {"range": (0.0, 1.0)}),
+        ([-1e-3, 0.5, 1.0], 4, {}),
+    ],
+)
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_histogram(x, bins, kw, dt):
+    def run(L):
+        d = getattr(L, dt)
+        b = L.tensor([0.0, 1.0, 2.0, 3.0], dtype=d) if bins == "edges" else bins
+        k = dict(kw)
+        if "weight" in k:
+            k["weight"] = L.tensor(k["weight"], dtype=d)
+        return L.histogram(L.tensor(x, dtype=d), b, **k)
+
+    got, want = run(mg), run(torch)
+    _same(got.hist, want.hist)
+    _same(got.bin_edges, want.bin_edges)
+
+
+def test_histogram_refusals():
+    with pytest.raises(NotImplementedError):
+        mg.histogram(mg.tensor([1, 2]), 2)
+    for bad in ([1.0, float("inf")], [1.0, float("nan")]):
+        for L in (mg, torch):
+            with pytest.raises(RuntimeError, match="not finite"):
+                L.histogram(L.tensor(bad), 2)
+    with pytest.raises(RuntimeError):
+        mg.histogram(mg.tensor([1.0]), 0)
+
+
+def test_poisson_draws():
+    mg.manual_seed(0)
+    rates = mg.tensor([0.0, 1.0, 50.0] * 2000, dtype=mg.float64)
+    d = mg.poisson(rates)
+    assert d.dtype == mg.float64 and d.shape == rates.shape
+    a = d.numpy().reshape(-1, 3)
+    assert (a[:, 0] == 0).all() and abs(a[:, 1].mean() - 1) < 0.1 and abs(a[:, 2].mean() - 50) < 1
+    assert (a == np.round(a)).all()
+    with pytest.raises(RuntimeError):
+        mg.poisson(mg.tensor([-1.0]))
+
+
+def test_native_function_orders():
+    """torch.dropout/layer_norm/batch_norm/instance_norm/embedding take PyTorch's native
+    argument orders (weight first in embedding; weight and bias before the stats)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 5)).astype(np.float32)
+    w, b = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    emb = rng.standard_normal((6, 2)).astype(np.float32)
+    idx = np.array([[0, 5], [2, 2]])
+
+    def run(L):
+        X, W, B = L.tensor(x), L.tensor(w), L.tensor(b)
+        rm, rv = L.zeros(3), L.ones(3)
+        out = [
+            L.dropout(X, 0.5, False),
+            L.alpha_dropout(X, 0.3, False),
+            L.feature_alpha_dropout(X, 0.3, False),
+            L.layer_norm(X, (5,), None, None, 1e-5, True),
+            L.layer_norm(X.transpose(1, 2), (3,), W, B, 1e-3, False),
+            L.batch_norm(X, W, B, rm, rv, True, 0.1, 1e-5, False),
+            rm,
+            rv,
+            L.instance_norm(X, W, B, None, None, True, 0.1, 1e-5, False),
+            L.embedding(L.tensor(emb), L.tensor(idx)),
+            L.embedding(L.tensor(emb), L.tensor(idx), 2),
+        ]
+        return out
+
+    for g, t in zip(run(mg), run(torch), strict=True):
+        np.testing.assert_allclose(g.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert (mg.dropout(mg.ones(1000), 0.5, True).numpy() == 0).mean() > 0.3
