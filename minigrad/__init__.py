@@ -24,6 +24,7 @@ from . import (
     cuda,
     distributions,
     func,
+    jit,
     linalg,
     nn,
     ops,

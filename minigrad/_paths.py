@@ -58,6 +58,14 @@ def install() -> None:
 
     for sub in ("sampler", "dataloader", "dataset"):
         _alias(f"{data.__name__}.{sub}", data)
+    # `from torch.utils.data.distributed import DistributedSampler`: minigrad's, over MPI
+    from .distributed import sampler
+    from .tensor import RemovableHandle
+
+    _alias(f"{data.__name__}.distributed", sampler)
+    hooks = types.ModuleType(f"{__package__}.utils.hooks", "PyTorch's torch.utils.hooks names.")
+    hooks.RemovableHandle = RemovableHandle
+    _alias(hooks.__name__, hooks)
     _alias(f"{nn.__name__}.parameter", nn)
     _alias(f"{autograd.__name__}.variable", autograd)
 

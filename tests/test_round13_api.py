@@ -343,3 +343,48 @@ def test_native_function_orders():
     for g, t in zip(run(mg), run(torch), strict=True):
         np.testing.assert_allclose(g.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
     assert (mg.dropout(mg.ones(1000), 0.5, True).numpy() == 0).mean() > 0.3
+
+
+def test_jit_names_run_eagerly():
+    calls = []
+
+    class Net(mnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = mnn.Linear(2, 1)
+
+        @mg.jit.ignore
+        def note(self):
+            calls.append(1)
+
+        @mg.jit.unused
+        def unused(self):
+            return 0
+
+        def forward(self, x):
+            if mg.jit.is_scripting() or mg.jit.is_tracing():
+                raise AssertionError("the eager branch is the one minigrad takes")
+            self.note()
+            return self.fc(x) if x.sum() > 0 else -self.fc(x)  # a branch a trace would freeze
+
+    net = Net()
+    scripted = mg.jit.script(net)
+    assert scripted is net and mg.jit.trace(net, mg.ones(1, 2)) is net
+    x = mg.ones(1, 2)
+    assert mg.equal(mg.jit.trace(net, x)(-x), -net.fc(-x))
+    assert calls and mg.jit.annotate(list, [1]) == [1]
+    assert mg.jit.ignore(drop=True)(len) is len
+    with pytest.raises(NotImplementedError, match="state_dict"):
+        mg.jit.save(net, "m.pt")
+    with pytest.raises(NotImplementedError, match="state_dict"):
+        mg.jit.load("m.pt")
+
+
+def test_pytorch_import_paths_of_sampler_and_hooks():
+    from minigrad.utils.data.distributed import DistributedSampler
+    from minigrad.utils.hooks import RemovableHandle
+
+    h = mg.ones(1, requires_grad=True).register_hook(lambda g: g)
+    assert isinstance(h, RemovableHandle)
+    s = DistributedSampler(10, num_replicas=2, rank=1, shuffle=False)
+    assert list(s) == [1, 3, 5, 7, 9]
