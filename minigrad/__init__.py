@@ -340,6 +340,7 @@ from .tensor import (
     is_floating_point,
     is_tensor,
     layout,
+    legacy_contiguous_format,
     linspace,
     memory_format,
     mm,

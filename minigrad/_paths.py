@@ -8,7 +8,8 @@ live in `minigrad.nn`), so `install()` registers each PyTorch path in `sys.modul
 minigrad module that holds its names. `minigrad.nn.modules` (and every
 `minigrad.nn.modules.<x>` PyTorch has) is one module with all of `minigrad.nn`'s layers and
 PyTorch's private base classes and helpers (`_Loss`, `_WeightedLoss`, `_BatchNorm`,
-`_ConvNd`, `_MaxPoolNd`, `_pair`, `_ntuple`, ...).
+`_NormBase`, `_InstanceNorm`, `_DropoutNd`, `_ConvNd`, `_MaxPoolNd`, `_pair`, `_ntuple`,
+...).
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ def install() -> None:
         "_Loss": layers._Loss,
         "_WeightedLoss": layers._WeightedLoss,
         "_BatchNorm": norm._BatchNorm,
+        "_NormBase": norm._NormBase,
+        "_InstanceNorm": norm._InstanceNorm,
+        "_DropoutNd": layers._DropoutNd,
         "_ConvNd": conv._ConvNd,
         "_MaxPoolNd": pooling._MaxPoolNd,
         "_ntuple": _ntuple,

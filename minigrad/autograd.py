@@ -279,8 +279,39 @@ class _Apply:
         if obj is not None:
             return obj._apply_arrays
         if cls._ctx_style:
-            return lambda *args: cls()._apply_ctx(*args)
+            return lambda *args, **kwargs: cls()._apply_ctx(*_bound(cls, args, kwargs))
         return _class_apply_error(cls)
+
+
+@functools.cache
+def _forward_signature(cls: type) -> inspect.Signature:
+    """The parameters of a ctx-style Function's `forward`, its ctx left out."""
+    params = list(inspect.signature(cls.forward).parameters.values())
+    return inspect.Signature(params if cls._setup_style else params[1:])
+
+
+def _bound(cls: type, args: tuple, kwargs: dict) -> tuple:
+    """`apply`'s arguments as positions of `forward` (its ctx left out), as PyTorch binds
+    them: keywords take their parameters' places; with `setup_context`, defaults fill the
+    rest, so `inputs` holds every argument; without, the keywords must follow the
+    positions given with no gap (PyTorch's 'missing required argument' otherwise)."""
+    if not kwargs and not cls._setup_style:
+        return args
+    sig = _forward_signature(cls)
+    params = list(sig.parameters.values())
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{cls.__name__}.apply: {e}") from None
+    if cls._setup_style:
+        bound.apply_defaults()
+    elif bound.kwargs:
+        gap = next(i for i, p in enumerate(params) if p.name not in bound.arguments)
+        raise TypeError(
+            f"{cls.__name__}.forward() missing required argument: '{params[gap].name}' "
+            f"(position {gap}): keyword arguments must follow the positional ones in order"
+        )
+    return bound.args
 
 
 def _class_apply_error(cls: type) -> Any:
@@ -501,8 +532,8 @@ class Function:
                     f"{name}.backward returned a gradient for argument {i}, which is not a "
                     "Tensor; return None for it"
                 )
-            if not hasattr(g, "_data"):
-                raise TypeError(
+            if not hasattr(g, "_data"):  # PyTorch's RuntimeError "expected Variable or None"
+                raise RuntimeError(
                     f"{name}.backward returned {type(g).__name__} for argument {i}; "
                     "expected a Tensor or None"
                 )

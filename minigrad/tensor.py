@@ -94,6 +94,8 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
         except ValueError:
             _ragged(data)
             raise
+        if arr.dtype.kind not in "biufc":
+            _not_numbers(arr, is_array)
         if dtype is None and not is_array and not wide:
             if arr.dtype == np.float64:
                 arr = _narrowed(arr, default_float())
@@ -107,6 +109,34 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
     if device is not None and device_of(arr) != normalize_device(device):
         arr = to_device(arr, device)
     return arr
+
+
+_SUPPORTED = (
+    "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, "
+    "uint32, uint16, uint8, and bool"
+)
+
+
+def _not_numbers(arr: np.ndarray, is_array: bool) -> None:
+    """Refuse what is not numbers, as PyTorch: a NumPy array of objects, strings or dates
+    (TypeError naming its type), a list holding None or another object (RuntimeError), a
+    string (ValueError). NumPy would make an object array that fails later, far away."""
+    if is_array:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{arr.dtype.type.__name__}. "
+            f"The only supported types are: {_SUPPORTED}."
+        )
+    if arr.dtype.kind in "US":
+        raise ValueError("too many dimensions 'str'")  # PyTorch's words for a string
+    bad = next(
+        (
+            v
+            for v in arr.flat
+            if not isinstance(v, bool | int | float | complex | np.number | np.bool_)
+        ),
+        arr.flat[0] if arr.size else None,
+    )
+    raise RuntimeError(f"Could not infer dtype of {type(bad).__name__}")
 
 
 def _without_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -285,6 +315,7 @@ class memory_format:  # noqa: N801 - PyTorch's name
 
 _MemoryFormat = memory_format  # the class, where a parameter takes its name
 contiguous_format = memory_format("contiguous_format", None)
+legacy_contiguous_format = contiguous_format  # the same object, as in PyTorch
 channels_last = memory_format("channels_last", (0, 2, 3, 1))
 channels_last_3d = memory_format("channels_last_3d", (0, 2, 3, 4, 1))
 preserve_format = memory_format("preserve_format", None)
@@ -1034,7 +1065,9 @@ class Tensor:
             raise RuntimeError(
                 f"in-place change of a tensor of shape {self.shape} that shares memory with "
                 "another tensor (a view or detach()), in grad mode: minigrad records in-place "
-                "ops through a view only for one view h[index] of h; use the out-of-place op"
+                "ops through a view only for one view h[index] of h; use the out-of-place op, "
+                "or clone the other tensor first (h[0] += h[1].clone(), "
+                "h[-1] = h[-1].detach().clone())"
             )
         return True
 
@@ -4261,6 +4294,8 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing `array`'s memory (and dtype), as `torch.from_numpy`."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biufc":
+        _not_numbers(array, True)
     return Tensor._make(array, False)
 
 

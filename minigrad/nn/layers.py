@@ -360,24 +360,30 @@ class EmbeddingBag(Module):
         return s if self.padding_idx is None else s + f", padding_idx={self.padding_idx}"
 
 
-class Dropout(Module):
-    """Zero elements with probability p in training and scale the rest by 1 / (1 - p);
-    the identity in eval mode. Any shape."""
+class _DropoutNd(Module):
+    """What every dropout layer shares, as PyTorch's `_DropoutNd`: the probability p and
+    `inplace`. The channel and alpha dropouts are not `Dropout`s (`isinstance(m,
+    nn.Dropout)` picks out the element-wise one only, as in PyTorch)."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: probability must be in [0, 1], got {p}")
+            raise ValueError(f"{type(self).__name__}: probability must be in [0, 1], got {p}")
         self.p, self.inplace = p, inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class Dropout2d(Dropout):
+class Dropout(_DropoutNd):
+    """Zero elements with probability p in training and scale the rest by 1 / (1 - p);
+    the identity in eval mode. Any shape."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
     """Zero whole channels of x `(N, C, H, W)` with probability p in training (one draw
     per (N, C)) and scale the rest by 1 / (1 - p); the identity in eval mode."""
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from . import functional as F
-from .layers import Dropout, _Loss
+from .layers import _DropoutNd, _Loss
 from .module import Module
 
 __all__ = [
@@ -22,28 +22,28 @@ __all__ = [
 ]
 
 
-class Dropout1d(Dropout):
+class Dropout1d(_DropoutNd):
     """Zero whole channels of x `(N, C, L)` or `(C, L)` in training, scale the rest."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
-class Dropout3d(Dropout):
+class Dropout3d(_DropoutNd):
     """Zero whole channels of x `(N, C, D, H, W)` or `(C, D, H, W)` in training."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
-class AlphaDropout(Dropout):
+class AlphaDropout(_DropoutNd):
     """Dropout that keeps a SELU network's mean and variance (training only)."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.alpha_dropout(input, self.p, self.training)
 
 
-class FeatureAlphaDropout(Dropout):
+class FeatureAlphaDropout(_DropoutNd):
     """Alpha dropout of whole channels (one draw per (N, C))."""
 
     def forward(self, input: Tensor) -> Tensor:

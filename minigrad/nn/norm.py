@@ -17,10 +17,12 @@ from .module import Module, Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]
 
 
-class _BatchNorm(Module):
-    """Normalise each channel with batch statistics in training and running statistics in
-    evaluation. weight starts at 1 and bias at 0 (`affine`); running_mean, running_var and
-    num_batches_tracked are buffers (`track_running_stats`), so state_dict holds them."""
+class _NormBase(Module):
+    """What batch and instance norms share, as PyTorch's `_NormBase`: weight starting at 1
+    and bias at 0 (`affine`); running_mean, running_var and num_batches_tracked as buffers
+    (`track_running_stats`), so state_dict holds them. Instance norms are not batch norms:
+    `isinstance(m, _BatchNorm)` (convert_sync_batchnorm, update_bn, freezing code) leaves
+    them out, as in PyTorch."""
 
     # a checkpoint without the counter (PyTorch's before 0.4.1, or hand-made) still loads:
     # the counter keeps its value, as PyTorch's BatchNorm fills it in
@@ -80,6 +82,18 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 self.bias.zero_()
 
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class _BatchNorm(_NormBase):
+    """Normalise each channel with batch statistics in training and running statistics in
+    evaluation."""
+
     def forward(self, input: Tensor) -> Tensor:
         x = input
         if x.ndim not in self._dims:
@@ -105,13 +119,6 @@ class _BatchNorm(Module):
             use_batch,
             factor,
             self.eps,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
         )
 
 
@@ -230,7 +237,7 @@ class GroupNorm(Module):
         )
 
 
-class _InstanceNorm(_BatchNorm):
+class _InstanceNorm(_NormBase):
     """Normalise each channel of each sample over its spatial dims. PyTorch's defaults:
     affine=False, track_running_stats=False; with running stats, evaluation mode uses
     them. An unbatched input (one dim fewer) is accepted."""

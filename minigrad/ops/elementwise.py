@@ -43,12 +43,13 @@ def result_dtype(*operands: Any) -> np.dtype:
             ranked.append((_CATEGORY[dt.kind], 0, _scalar_dtype(_CATEGORY[dt.kind])))
             continue
         else:
-            a = _to_array(v)
-            dt, rank = a.dtype, 2 if a.ndim else 1
-            if dt.kind not in _CATEGORY:  # None, a string, a list holding None
+            try:
+                a = _to_array(v)
+            except (RuntimeError, ValueError):  # None, a string, a list holding None
                 raise TypeError(
                     f"unsupported operand type for a tensor op: {type(v).__name__} ({v!r:.40})"
-                )
+                ) from None
+            dt, rank = a.dtype, 2 if a.ndim else 1
         ranked.append((_CATEGORY[dt.kind], rank, dt))
     top = max(c for c, _, _ in ranked)
     best = max(r for c, r, _ in ranked if c == top)
