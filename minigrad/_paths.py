@@ -54,7 +54,7 @@ def _alias(name: str, module: types.ModuleType) -> None:
 
 def install() -> None:
     from . import autograd, nn
-    from .nn import conv, layers, norm, pooling, transformer
+    from .nn import conv, layers, lazy, norm, pooling, transformer
     from .utils import data
 
     for sub in ("sampler", "dataloader", "dataset"):
@@ -83,6 +83,16 @@ def install() -> None:
         "_NormBase": norm._NormBase,
         "_InstanceNorm": norm._InstanceNorm,
         "_DropoutNd": layers._DropoutNd,
+        "_ConvTransposeNd": conv._ConvTranspose,
+        "_AvgPoolNd": pooling._AvgPoolNd,
+        "_AdaptiveAvgPoolNd": pooling._AdaptiveAvgPoolNd,
+        "_AdaptiveMaxPoolNd": pooling._AdaptiveMaxPoolNd,
+        "_ConstantPadNd": layers._ConstantPadNd,
+        "_ReflectionPadNd": layers._ReflectionPadNd,
+        "_ReplicationPadNd": layers._ReplicationPadNd,
+        "_CircularPadNd": layers._CircularPadNd,
+        "_LazyNormBase": lazy._LazyNormMixin,
+        "LazyModuleMixin": lazy.LazyModuleMixin,
         "_ConvNd": conv._ConvNd,
         "_MaxPoolNd": pooling._MaxPoolNd,
         "_ntuple": _ntuple,

@@ -201,3 +201,82 @@ def test_in_place_through_two_views_names_the_clone_that_works():
     th[-1] = th[-1].detach()
     th.sum().backward()
     assert h.tolist() == th.tolist() and w.grad.tolist() == tw.grad.tolist()
+
+
+def test_class_hierarchy_as_pytorch():
+    """isinstance checks that hooks and freezing loops rely on: none of these classes
+    derives from another here, as in PyTorch (a hook on every nn.Softmax caught a
+    LogSoftmax head)."""
+    pairs = [
+        ("LogSoftmax", "Softmax"),
+        ("Softmin", "Softmax"),
+        ("AdaptiveAvgPool3d", "AdaptiveAvgPool2d"),
+        ("CrossMapLRN2d", "LocalResponseNorm"),
+        ("ReplicationPad2d", "ReflectionPad2d"),
+    ]
+    for sub, sup in pairs:
+        assert issubclass(getattr(mnn, sub), getattr(mnn, sup)) == issubclass(
+            getattr(torch.nn, sub), getattr(torch.nn, sup)
+        ), (sub, sup)
+    lazy, tlazy = mnn.LazyBatchNorm2d(), torch.nn.LazyBatchNorm2d()
+    assert isinstance(lazy, mnn.BatchNorm2d) == isinstance(tlazy, torch.nn.BatchNorm2d)
+    lazy(mg.randn(2, 3, 4, 4))
+    tlazy(torch.randn(2, 3, 4, 4))
+    assert type(lazy).__name__ == type(tlazy).__name__ == "BatchNorm2d"
+    assert lazy.running_mean.shape == (3,)
+    lazy_in = mnn.LazyInstanceNorm2d(affine=True)
+    lazy_in(mg.randn(2, 3, 4, 4))
+    assert type(lazy_in).__name__ == "InstanceNorm2d" and lazy_in.weight.shape == (3,)
+
+
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("batchnorm", "_NormBase"),
+        ("instancenorm", "_InstanceNorm"),
+        ("conv", "_ConvTransposeNd"),
+        ("pooling", "_AvgPoolNd"),
+        ("pooling", "_AdaptiveAvgPoolNd"),
+        ("pooling", "_AdaptiveMaxPoolNd"),
+        ("dropout", "_DropoutNd"),
+        ("padding", "_ReflectionPadNd"),
+        ("padding", "_ReplicationPadNd"),
+        ("padding", "_ConstantPadNd"),
+        ("lazy", "LazyModuleMixin"),
+    ],
+)
+def test_private_bases_importable_and_parents_as_pytorch(path, name):
+    import importlib
+
+    mine = getattr(importlib.import_module(f"minigrad.nn.modules.{path}"), name)
+    theirs = getattr(importlib.import_module(f"torch.nn.modules.{path}"), name)
+    for public in dir(torch.nn):
+        t = getattr(torch.nn, public)
+        if isinstance(t, type) and hasattr(mnn, public) and issubclass(t, torch.nn.Module):
+            m = getattr(mnn, public)
+            if isinstance(m, type):
+                assert issubclass(m, mine) == issubclass(t, theirs), (public, name)
+
+
+def test_soft_target_with_ignore_index_is_refused():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    p = rng.dirichlet(np.ones(3), 4).astype(np.float32)
+    for L in (mg, torch):
+        F = L.nn.functional
+        with pytest.raises(RuntimeError, match="ignore_index is not supported"):
+            F.cross_entropy(L.tensor(x), L.tensor(p), ignore_index=1)
+    got = mg.nn.functional.cross_entropy(mg.tensor(x), mg.tensor(p))
+    want = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(p))
+    assert abs(got.item() - want.item()) < 1e-6
+
+
+def test_uint8_targets_only_for_two_dim_input():
+    rng = np.random.default_rng(0)
+    for L in (mg, torch):
+        F = L.nn.functional
+        x2 = L.tensor(rng.standard_normal((2, 3)).astype(np.float32))
+        F.cross_entropy(x2, L.tensor([0, 2], dtype=L.uint8))  # allowed for (N, C)
+        x4 = L.tensor(rng.standard_normal((2, 3, 4, 4)).astype(np.float32))
+        with pytest.raises(RuntimeError, match="Long but found Byte"):
+            F.cross_entropy(x4, L.zeros(2, 4, 4, dtype=L.uint8))

@@ -1116,9 +1116,12 @@ def nll_loss(
         )
     if t.dtype not in (np.int64, np.uint8):
         raise DtypeError(
-            f"nll_loss: target must hold int64 (or uint8) class indices, as in PyTorch; "
+            f"nll_loss: target must hold int64 (or, for (N, C) input, uint8) class indices, as "
+            f"in PyTorch; "
             f"got {t.dtype} (cast it with .long())"
         )
+    if t.dtype == np.uint8 and x.ndim > 2:  # PyTorch's kernel takes Byte for (N, C) only
+        raise RuntimeError("expected scalar type Long but found Byte")
     n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
     flat = x.reshape(1, n_classes) if x.ndim == 1 else x
     if x.ndim > 2:  # classes last, then one row per target
@@ -1178,6 +1181,8 @@ def cross_entropy(
             return nll
         smooth = _uniform_target_loss(logp, target, weight, ignore_index, reduction)
         return (1 - label_smoothing) * nll + smooth * (label_smoothing / x.shape[cdim])
+    if ignore_index != -100:  # a class-probability target has no index to ignore
+        raise RuntimeError("ignore_index is not supported for floating point target")
     logp, target = _promoted(logp, target)
     if label_smoothing > 0:
         target = target * (1 - label_smoothing) + label_smoothing / x.shape[cdim]

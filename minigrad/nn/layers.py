@@ -583,19 +583,25 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Softmax(Module):
+class _SoftmaxLike(Module):
+    """A module holding `dim`. Softmax, Softmin and LogSoftmax are three unrelated
+    classes in PyTorch: hooks on every `nn.Softmax` (to grab attention maps) must not
+    catch a LogSoftmax head, so none derives from another here either."""
+
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softmax(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Softmax):
+class Softmax(_SoftmaxLike):
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmax(input, self.dim)
+
+
+class LogSoftmax(_SoftmaxLike):
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)
 
@@ -1365,7 +1371,7 @@ class LogSigmoid(Module):
         return F.logsigmoid(input)
 
 
-class Softmin(Softmax):
+class Softmin(_SoftmaxLike):
     def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim)
 
@@ -1468,45 +1474,57 @@ class _IndexPadNd(Module):
         return f"{self.padding}"
 
 
-class ReflectionPad1d(_IndexPadNd):
+class _ReflectionPadNd(_IndexPadNd):
+    _mode = "reflect"
+
+
+class _ReplicationPadNd(_IndexPadNd):
+    _mode = "replicate"
+
+
+class _CircularPadNd(_IndexPadNd):
+    _mode = "circular"
+
+
+class ReflectionPad1d(_ReflectionPadNd):
     """Pad the last dim by (left, right) with its mirror image (the edge not repeated)."""
 
     _n, _mode = 1, "reflect"
 
 
-class ReflectionPad2d(_IndexPadNd):
+class ReflectionPad2d(_ReflectionPadNd):
     _n, _mode = 2, "reflect"
 
 
-class ReflectionPad3d(_IndexPadNd):
+class ReflectionPad3d(_ReflectionPadNd):
     _n, _mode = 3, "reflect"
 
 
-class ReplicationPad1d(_IndexPadNd):
+class ReplicationPad1d(_ReplicationPadNd):
     """Pad the last dim by (left, right) with copies of its edge values."""
 
     _n, _mode = 1, "replicate"
 
 
-class ReplicationPad2d(_IndexPadNd):
+class ReplicationPad2d(_ReplicationPadNd):
     _n, _mode = 2, "replicate"
 
 
-class ReplicationPad3d(_IndexPadNd):
+class ReplicationPad3d(_ReplicationPadNd):
     _n, _mode = 3, "replicate"
 
 
-class CircularPad1d(_IndexPadNd):
+class CircularPad1d(_CircularPadNd):
     """Pad the last dim by (left, right) with the values from its other end."""
 
     _n, _mode = 1, "circular"
 
 
-class CircularPad2d(_IndexPadNd):
+class CircularPad2d(_CircularPadNd):
     _n, _mode = 2, "circular"
 
 
-class CircularPad3d(_IndexPadNd):
+class CircularPad3d(_CircularPadNd):
     _n, _mode = 3, "circular"
 
 

@@ -357,17 +357,26 @@ def _lazy_norm(base: type, name: str, instance: bool) -> type:
         *,
         bias: bool = True,
     ) -> None:
-        base.__init__(self, 0, eps, momentum, False, False, device, dtype)
+        parent.__init__(self, 0, eps, momentum, False, False, device, dtype)
         self.affine, self.track_running_stats = affine, track_running_stats
         self._lazy_init(affine, track_running_stats, device, dtype, bias)
         self._register_lazy_hooks()
 
     what = "instance" if instance else "batch"
     doc = f"{base.__name__} ({what} norm) whose num_features is the first input's dim 1."
+    # as PyTorch's: a _BatchNorm (or _InstanceNorm) but not yet a `base` until its first
+    # input makes it one (cls_to_become), so isinstance(m, BatchNorm2d) waits for that
+    parent = base.__mro__[1]
     return type(
         name,
-        (_LazyNormMixin, base),
-        {"cls_to_become": base, "__init__": __init__, "__doc__": doc, "__module__": __name__},
+        (_LazyNormMixin, parent),
+        {
+            "cls_to_become": base,
+            "_dims": base._dims,
+            "__init__": __init__,
+            "__doc__": doc,
+            "__module__": __name__,
+        },
     )
 
 

@@ -355,11 +355,16 @@ class LocalResponseNorm(Module):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
-class CrossMapLRN2d(LocalResponseNorm):
-    """PyTorch's legacy cross-channel LRN on x `(N, C, H, W)` (its running channel window)."""
+class CrossMapLRN2d(Module):
+    """PyTorch's legacy cross-channel LRN on x `(N, C, H, W)` (its running channel window);
+    not a LocalResponseNorm, as in PyTorch."""
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1):
-        super().__init__(size, alpha, beta, k)
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
     def forward(self, input: Tensor) -> Tensor:
         return cross_map_lrn2d(input, self.size, self.alpha, self.beta, self.k)

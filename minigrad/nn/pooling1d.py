@@ -16,6 +16,7 @@ from ..ops.pool1d import (
 )
 from ..tensor import Tensor
 from .module import Module
+from .pooling import _AdaptiveAvgPoolNd, _AdaptiveMaxPoolNd, _AvgPoolNd, _MaxPoolNd
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """Window maxima: x `(N, C, L)` or `(C, L)` -> `(..., OL)`; stride defaults to the
     kernel. With return_indices, forward also gives the int64 position of each maximum."""
 
@@ -39,7 +40,7 @@ class MaxPool1d(Module):
         return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
-        super().__init__()
+        Module.__init__(self)  # settings of its own, not the N-d base's
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
@@ -63,7 +64,7 @@ class MaxPool1d(Module):
         )
 
 
-class AvgPool1d(Module):
+class AvgPool1d(_AvgPoolNd):
     """Window means: x `(N, C, L)` or `(C, L)` -> `(..., OL)`; stride defaults to the
     kernel. Settings kept as 1-tuples, as PyTorch's."""
 
@@ -75,7 +76,7 @@ class AvgPool1d(Module):
         ceil_mode: bool = False,
         count_include_pad: bool = True,
     ) -> None:
-        super().__init__()
+        Module.__init__(self)  # settings of its own, not the N-d base's
         who = "AvgPool1d"
         self.kernel_size = (single(kernel_size, "kernel_size", who, 1),)
         stride = stride if stride is not None else kernel_size
@@ -97,11 +98,11 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool1d(Module):
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Average pooling to a fixed length: `(N, C, L)` or `(C, L)` -> `(..., output_size)`."""
 
     def __init__(self, output_size: Any) -> None:
-        super().__init__()
+        Module.__init__(self)  # settings of its own, not the N-d base's
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:
@@ -111,12 +112,12 @@ class AdaptiveAvgPool1d(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool1d(Module):
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """Max pooling to a fixed length: `(N, C, L)` or `(C, L)` -> `(..., output_size)`, and
     the positions of the maxima with return_indices."""
 
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
-        super().__init__()
+        Module.__init__(self)  # settings of its own, not the N-d base's
         self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, input: Tensor) -> Any:
@@ -126,12 +127,12 @@ class AdaptiveMaxPool1d(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool2d(Module):
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """Max pooling to a fixed (OH, OW) (None keeps that size): `(N, C, H, W)` or
     `(C, H, W)`, and the flat positions h * W + w of the maxima with return_indices."""
 
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
-        super().__init__()
+        Module.__init__(self)  # settings of its own, not the N-d base's
         self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, input: Tensor) -> Any:
