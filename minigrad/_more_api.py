@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import Function, zero_link
 from .backend import get_array_module
 from .ops.elementwise import result_dtype
 from .ops.search import _promoted
@@ -79,12 +80,30 @@ def isin(
         raise TypeError("isin(): expected at least one of elements, test_elements as a Tensor")
     ref = elements if isinstance(elements, Tensor) else test_elements
     xp = get_array_module(ref._data)
-    a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
-    b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    a = elements._data if isinstance(elements, Tensor) else _as_operand(elements, "elements")
+    b = (
+        test_elements._data
+        if isinstance(test_elements, Tensor)
+        else _as_operand(test_elements, "test_elements")
+    )
     if a.dtype == np.bool_ or b.dtype == np.bool_:  # as PyTorch's kernel
         raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     out = xp.isin(a, b, assume_unique=assume_unique, invert=invert)
     return Tensor._make(xp.asarray(out, dtype=np.bool_), False)
+
+
+def _as_operand(value: Any, name: str) -> Any:
+    """A number (or list of numbers) as an array; anything else is PyTorch's TypeError."""
+    from .tensor import _to_array
+
+    if not isinstance(value, bool | int | float | list | tuple | np.number | np.ndarray):
+        raise TypeError(
+            f"isin(): argument '{name}' must be a Tensor or a number, not {type(value).__name__}"
+        )
+    try:
+        return _to_array(value)
+    except (RuntimeError, ValueError):
+        raise TypeError(f"isin(): argument '{name}' must hold numbers, got {value!r:.40}") from None
 
 
 def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
@@ -113,13 +132,15 @@ def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
 
 
 def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False):
-    """A 0-d tensor of the number `s`, in the default float dtype unless `dtype` (an int
-    gives a float tensor too, as PyTorch's `scalar_tensor`)."""
+    """A 0-d tensor of the real number `s`, in the default float dtype unless `dtype` (an
+    int gives a float tensor too, as PyTorch's `scalar_tensor`)."""
     from .tensor import default_float, tensor
 
+    if isinstance(s, complex) and dtype is None:
+        raise RuntimeError("value cannot be converted to type float without overflow")
     return tensor(
-        float(s) if dtype is None and not isinstance(s, complex) else s,
-        dtype=default_float() if dtype is None and not isinstance(s, complex) else dtype,
+        s if dtype is not None else float(s),
+        dtype=default_float() if dtype is None else dtype,
         device=device,
         requires_grad=requires_grad,
     )
@@ -172,6 +193,9 @@ def chain_matmul(*matrices: Tensor, out: Any = None) -> Tensor:
 
     if out is not None:
         raise TypeError("chain_matmul: out= is not supported; use linalg.multi_dot(..., out=)")
+    for m in matrices:
+        if m.ndim != 2:
+            raise RuntimeError(f"chain_matmul: Tensor dimension is {m.ndim}, expected 2 instead.")
     if len(matrices) == 1:
         return matrices[0].clone()
     return linalg.multi_dot(list(matrices))
@@ -183,22 +207,28 @@ def chain_matmul(*matrices: Tensor, out: Any = None) -> Tensor:
 # (torch.embedding takes the weight first; torch.batch_norm the weight before the stats).
 
 
+def _p_checked(p: float) -> float:
+    if not 0 <= p <= 1:  # the native form's RuntimeError (nn.functional's: ValueError)
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return p
+
+
 def dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
     from .nn import functional as F
 
-    return F.dropout(input, p, train)
+    return F.dropout(input, _p_checked(p), train)
 
 
 def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
     from .nn import functional as F
 
-    return F.alpha_dropout(input, p, train)
+    return F.alpha_dropout(input, _p_checked(p), train)
 
 
 def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
     from .nn import functional as F
 
-    return F.feature_alpha_dropout(input, p, train)
+    return F.feature_alpha_dropout(input, _p_checked(p), train)
 
 
 def layer_norm(
@@ -255,11 +285,11 @@ def embedding(
     scale_grad_by_freq: bool = False,
     sparse: bool = False,
 ) -> Tensor:
-    """The rows of `weight` at `indices`; `padding_idx` -1 means none, as PyTorch's native
-    form (nn.functional's takes None; there -1 is the last row)."""
+    """The rows of `weight` at `indices`; a negative `padding_idx` means none, as PyTorch's
+    native form (nn.functional's takes None, and counts a negative one from the end)."""
     from .nn import functional as F
 
-    pad = None if padding_idx == -1 else padding_idx
+    pad = None if padding_idx < 0 else padding_idx
     return F.embedding(indices, weight, pad, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
@@ -307,11 +337,9 @@ def histogram(
     w = None if weight is None else weight._data.ravel()
     hist, _ = xp.histogram(a, bins=edges, weights=w)
     hist = hist.astype(x.dtype)
-    if density:
-        widths = xp.diff(edges)
-        total = hist.sum()
-        hist = hist / (total * widths) if total else hist / widths * 0
-        hist = hist.astype(x.dtype)
+    if density:  # no values in range: 0 / 0, NaN in every bin, as PyTorch's
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hist = (hist / (hist.sum() * xp.diff(edges))).astype(x.dtype)
     return return_types.histogram(Tensor._make(hist, False), Tensor._make(edges.copy(), False))
 
 
@@ -322,9 +350,28 @@ def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002
 
     x = input
     if x.dtype.kind != "f":
-        raise RuntimeError(f"\"poisson_cpu\" not implemented for '{x.dtype}'")
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{x.dtype}'")
     rates = x._data
     if rates.size and (bool((rates < 0).any()) or bool(np.isnan(rates).any())):
         raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
     g = random.generator(x.device, generator)
-    return Tensor._make(g.poisson(rates.astype(np.float64)).astype(x.dtype), False)
+    xp = get_array_module(rates)
+    draws = xp.asarray(g.poisson(rates.astype(np.float64)), dtype=x.dtype)
+    return _Draw(draws)(x)
+
+
+class _Draw(Function):
+    """Draws whose distribution's parameter is x: PyTorch records them with a zero
+    gradient (the draws do not move with x), so the result requires grad as x does."""
+
+    uses_inputs = False
+
+    def __init__(self, draws: Any) -> None:
+        self.draws = draws
+
+    def forward(self, x):
+        return self.draws
+
+    def backward(self, gy):
+        xp = get_array_module(gy._data)
+        return zero_link(Tensor._make(xp.zeros_like(gy._data), False), self)

@@ -283,11 +283,15 @@ class _Apply:
         return _class_apply_error(cls)
 
 
-@functools.cache
 def _forward_signature(cls: type) -> inspect.Signature:
-    """The parameters of a ctx-style Function's `forward`, its ctx left out."""
-    params = list(inspect.signature(cls.forward).parameters.values())
-    return inspect.Signature(params if cls._setup_style else params[1:])
+    """The parameters of a ctx-style Function's `forward`, its ctx left out; kept on the
+    class itself (a cache beside it would keep classes made at run time alive)."""
+    sig = cls.__dict__.get("_forward_sig")
+    if sig is None:
+        params = list(inspect.signature(cls.forward).parameters.values())
+        sig = inspect.Signature(params if cls._setup_style else params[1:])
+        cls._forward_sig = sig
+    return sig
 
 
 def _bound(cls: type, args: tuple, kwargs: dict) -> tuple:
@@ -305,8 +309,18 @@ def _bound(cls: type, args: tuple, kwargs: dict) -> tuple:
         raise TypeError(f"{cls.__name__}.apply: {e}") from None
     if cls._setup_style:
         bound.apply_defaults()
-    elif bound.kwargs:
-        gap = next(i for i, p in enumerate(params) if p.name not in bound.arguments)
+    if bound.kwargs:  # keyword-only or **kwargs parameters: PyTorch passes positions only
+        first = next(iter(bound.kwargs))
+        gap = next((i for i, p in enumerate(params) if p.name not in bound.arguments), None)
+        if (
+            cls._setup_style
+            or gap is None
+            or params[gap].kind is not params[gap].POSITIONAL_OR_KEYWORD
+        ):
+            raise TypeError(
+                f"{cls.__name__}.apply: forward() got an unexpected keyword argument "
+                f"'{first}' (apply passes its arguments to forward by position)"
+            )
         raise TypeError(
             f"{cls.__name__}.forward() missing required argument: '{params[gap].name}' "
             f"(position {gap}): keyword arguments must follow the positional ones in order"

@@ -95,7 +95,9 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
             _ragged(data)
             raise
         if arr.dtype.kind not in "biufc":
-            _not_numbers(arr, is_array)
+            arr = _not_numbers(arr, is_array)
+        elif arr.dtype == np.uint64 and not is_array:  # a Python int beyond int64
+            raise ValueError("Overflow when unpacking long long")
         if dtype is None and not is_array and not wide:
             if arr.dtype == np.float64:
                 arr = _narrowed(arr, default_float())
@@ -117,26 +119,31 @@ _SUPPORTED = (
 )
 
 
-def _not_numbers(arr: np.ndarray, is_array: bool) -> None:
-    """Refuse what is not numbers, as PyTorch: a NumPy array of objects, strings or dates
-    (TypeError naming its type), a list holding None or another object (RuntimeError), a
-    string (ValueError). NumPy would make an object array that fails later, far away."""
+def _not_numbers(arr: np.ndarray, is_array: bool) -> np.ndarray:
+    """Python numbers NumPy kept as objects (an int beyond int64 beside floats: PyTorch's
+    float result), else refuse what is not numbers, as PyTorch: a NumPy array of objects,
+    strings or dates (TypeError naming its type), an int beyond int64 alone (ValueError),
+    a list holding None or another object (RuntimeError), a string (TypeError; strings in
+    a list, ValueError). NumPy would make an object array that fails later, far away."""
     if is_array:
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{arr.dtype.type.__name__}. "
             f"The only supported types are: {_SUPPORTED}."
         )
     if arr.dtype.kind in "US":
-        raise ValueError("too many dimensions 'str'")  # PyTorch's words for a string
-    bad = next(
-        (
-            v
-            for v in arr.flat
-            if not isinstance(v, bool | int | float | complex | np.number | np.bool_)
-        ),
-        arr.flat[0] if arr.size else None,
-    )
-    raise RuntimeError(f"Could not infer dtype of {type(bad).__name__}")
+        if arr.ndim == 0:
+            raise TypeError("new(): invalid data type 'str'")
+        raise ValueError("too many dimensions 'str'")  # PyTorch's words for a string list
+    values = list(arr.flat)
+    bad = [v for v in values if not isinstance(v, _NUMBER_TYPES)]
+    if not bad:  # numbers only: an int too large for int64 made them objects
+        if any(isinstance(v, float | np.floating) for v in values):
+            return arr.astype(np.float64)
+        raise ValueError("Overflow when unpacking long long")
+    raise RuntimeError(f"Could not infer dtype of {type(bad[0]).__name__}")
+
+
+_NUMBER_TYPES = (bool, int, float, complex, np.number, np.bool_)
 
 
 def _without_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -227,17 +234,26 @@ class VersionCounter:
 
 
 class RemovableHandle:
-    """Returned by `register_hook`; `remove()` drops the hook."""
+    """What every `register_*hook` returns (tensors', modules', optimizers'), as PyTorch's
+    `torch.utils.hooks.RemovableHandle`: `remove()` unregisters the hook from each store it
+    went into; usable as a context manager that removes it on exit."""
 
     _next_id = 0
 
-    def __init__(self, hooks: dict[int, Any]) -> None:
-        self.hooks = hooks
+    def __init__(self, hooks: dict[int, Any], *extra: dict[int, Any]) -> None:
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
+        self._stores = (hooks, *extra)
 
     def remove(self) -> None:
-        self.hooks.pop(self.id, None)
+        for store in self._stores:
+            store.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -1294,6 +1310,8 @@ class Tensor:
         return self
 
     def copy_(self, src: Any) -> Tensor:
+        if src is None or isinstance(src, str):
+            raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
         arr = src._data if isinstance(src, Tensor) else src
         shape = tuple(np.shape(arr))
         try:
@@ -1359,6 +1377,8 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         from .ops.shape import TwoStep, normalize_index
 
+        if value is None or isinstance(value, str):  # NumPy would write NaN (or fail later)
+            raise TypeError(f"can't assign a {type(value).__name__} to a {self.dtype} tensor")
         if self._recorded_iop(value, through_view=False):
             self._record_setitem(index, value)
             return
@@ -2269,9 +2289,13 @@ class Tensor:
         return _ops().flip(self, _shape_args(dims))
 
     def fliplr(self) -> Tensor:
+        if self.ndim < 2:
+            raise RuntimeError(f"fliplr: Input must be >= 2-d, got shape {self.shape}")
         return _ops().flip(self, (1,))
 
     def flipud(self) -> Tensor:
+        if self.ndim < 1:
+            raise RuntimeError("flipud: Input must be >= 1-d, got a 0-d tensor")
         return _ops().flip(self, (0,))
 
     def roll(self, shifts: Any, dims: Any = None) -> Tensor:
@@ -3888,6 +3912,10 @@ def full(
     """A tensor of `fill_value`; its dtype follows the value (bool, int64 or the default
     float) as in PyTorch unless `dtype` is given."""
     if dtype is None:
+        if not isinstance(
+            fill_value, bool | int | float | complex | np.number | np.ndarray | Tensor
+        ):
+            check_fill_scalar("full", fill_value, None)  # PyTorch's TypeError for the value
         dtype = _to_array(fill_value).dtype
     fill_value = check_fill_scalar("full", fill_value, dtype)
     shape = _checked_size((size,) if isinstance(size, int) else tuple(size), "full")

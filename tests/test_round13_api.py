@@ -409,3 +409,157 @@ def test_float32_tanh_is_correctly_rounded_and_saturates():
     assert np.signbit(mg.tanh(mg.tensor(np.float32(-0.0))).numpy())
     assert mg.tanh(mg.tensor([1, 2])).dtype == mg.float32
     assert mg.tanh(mg.zeros(0)).shape == (0,)
+
+
+_PROMO_DTYPES = DTYPES + ["complex64", "complex128"]
+_SCALARS = [True, 2, 2.5, 1j]
+
+
+def _promo_operands(L, dt, shape):
+    return L.ones(shape, dtype=getattr(L, dt))
+
+
+@pytest.mark.parametrize("default", ["float32", "float64"])
+def test_type_promotion_of_every_pair_as_pytorch(default):
+    """PyTorch's ResultTypeState: within each rank (dims, 0-d, scalars) and across ranks.
+    A complex operand of a lower rank takes the width of a float above it: float64 (N,)
+    * 1j was complex64 here (its values cut to float32), float64 (N,) + complex64 (N,)
+    too."""
+    mg.set_default_dtype(getattr(mg, default))
+    torch.set_default_dtype(getattr(torch, default))
+    try:
+        bad = []
+        for a in _PROMO_DTYPES:
+            for sa in [(2,), ()]:
+                others = [(b, sb) for b in _PROMO_DTYPES for sb in [(2,), ()]] + [
+                    (s, None) for s in _SCALARS
+                ]
+                for b, sb in others:
+                    ma, ta = _promo_operands(mg, a, sa), _promo_operands(torch, a, sa)
+                    if sb is None:
+                        mb = tb = b
+                    else:
+                        mb, tb = _promo_operands(mg, b, sb), _promo_operands(torch, b, sb)
+                    got = np.dtype(mg.result_type(ma, mb)).name
+                    want = str(torch.result_type(ta, tb)).replace("torch.", "")
+                    want = want.replace("complex32", "complex64")  # minigrad has no complex32
+                    if got != want:
+                        bad.append((a, sa, b, sb, got, want))
+                    if sb is not None or a != "bool":
+                        got_op = (ma * mb).dtype.name
+                        if got_op != want:
+                            bad.append(("*", a, sa, b, sb, got_op, want))
+        assert not bad, bad[:10]
+    finally:
+        mg.set_default_dtype(mg.float32)
+        torch.set_default_dtype(torch.float32)
+
+
+def test_review_fixes_against_pytorch():
+    """What the review of this change found, each checked against torch itself."""
+    # torch.embedding: every negative padding_idx means none (-2 zeroed row 2's gradient)
+    for L in (mg, torch):
+        w = L.ones(4, 2, requires_grad=True)
+        L.embedding(w, L.tensor([0, 2, 2, 3]), -2).sum().backward()
+        assert w.grad[:, 0].tolist() == [1.0, 0.0, 2.0, 1.0]
+    # histogram density with nothing in range: NaN bins
+    for L in (mg, torch):
+        h = L.histogram(L.tensor([5.0]), 2, range=(0.0, 1.0), density=True).hist
+        assert np.isnan(h.numpy()).all()
+    # poisson: 0-d, integer input, a result tied to the rates with zero gradient
+    for L in (mg, torch):
+        assert L.poisson(L.tensor(3.0)).shape == ()
+        with pytest.raises(NotImplementedError):
+            L.poisson(L.tensor([1, 2]))
+        r = L.tensor([1.0, 4.0], requires_grad=True)
+        d = L.poisson(r)
+        assert d.requires_grad
+        d.sum().backward()
+        assert r.grad.tolist() == [0.0, 0.0]
+    # non-numbers: PyTorch's exception types
+    for L in (mg, torch):
+        for bad in (None, "a"):
+            with pytest.raises(TypeError):
+                L.full((2,), bad)
+            with pytest.raises(TypeError):
+                L.isin(L.tensor([1, 2]), bad)
+        with pytest.raises(TypeError):
+            L.tensor("abc")
+        for big in (2**70, [2**70], 2**63, [2**63]):
+            with pytest.raises(ValueError, match="Overflow"):
+                L.tensor(big)
+        assert L.tensor([1.5, 2**70]).dtype == L.float32
+        t = L.ones(2)
+        with pytest.raises(TypeError):
+            t[0] = None
+        with pytest.raises(TypeError):
+            t.copy_(None)
+        with pytest.raises(RuntimeError):
+            L.dropout(L.ones(2), 1.5, True)
+        with pytest.raises(RuntimeError):
+            L.chain_matmul(L.ones(2))
+        with pytest.raises(RuntimeError):
+            L.fliplr(L.ones(2))
+        with pytest.raises(RuntimeError):
+            L.scalar_tensor(1 + 2j)
+    assert mg.tensor([1.5, 2**70]).numpy()[1] == np.float32(2**70)
+
+
+def test_apply_refuses_keyword_only_arguments_as_pytorch():
+    for L in (mg, torch):
+
+        class KwOnly(L.autograd.Function):
+            @staticmethod
+            def forward(x, *, scale=2.0):
+                return x * scale
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                pass
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        class KwOnlyCtx(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, *, scale=2.0):
+                return x * scale
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        x = L.ones(2, requires_grad=True)
+        for fn in (KwOnly, KwOnlyCtx):
+            with pytest.raises(TypeError):
+                fn.apply(x, scale=3.0)
+
+
+def test_one_removable_handle_for_tensors_modules_and_optimizers():
+    from minigrad.utils.hooks import RemovableHandle
+
+    m = mnn.Linear(2, 1)
+    handles = [
+        m.register_forward_hook(lambda *a: None),
+        mg.ones(1, requires_grad=True).register_hook(lambda g: g),
+        mg.optim.SGD(m.parameters(), lr=0.1).register_step_post_hook(lambda *a: None),
+    ]
+    for h in handles:
+        assert isinstance(h, RemovableHandle)
+    calls = []
+    with m.register_forward_hook(lambda *a: calls.append(1)):
+        m(mg.ones(1, 2))
+    m(mg.ones(1, 2))
+    assert calls == [1]
+
+
+def test_buffer_over_a_plain_attribute_is_refused():
+    for L in (mg, torch):
+        m = L.nn.Module()
+        m.c = 5
+        with pytest.raises(KeyError, match="already exists"):
+            m.c = L.nn.Buffer(L.ones(1))
+        m.b = L.nn.Buffer(L.ones(1))
+        m.b = L.nn.Buffer(L.zeros(2))
+        assert dict(m.named_buffers())["b"].shape == (2,)

@@ -1489,43 +1489,43 @@ class _CircularPadNd(_IndexPadNd):
 class ReflectionPad1d(_ReflectionPadNd):
     """Pad the last dim by (left, right) with its mirror image (the edge not repeated)."""
 
-    _n, _mode = 1, "reflect"
+    _n = 1
 
 
 class ReflectionPad2d(_ReflectionPadNd):
-    _n, _mode = 2, "reflect"
+    _n = 2
 
 
 class ReflectionPad3d(_ReflectionPadNd):
-    _n, _mode = 3, "reflect"
+    _n = 3
 
 
 class ReplicationPad1d(_ReplicationPadNd):
     """Pad the last dim by (left, right) with copies of its edge values."""
 
-    _n, _mode = 1, "replicate"
+    _n = 1
 
 
 class ReplicationPad2d(_ReplicationPadNd):
-    _n, _mode = 2, "replicate"
+    _n = 2
 
 
 class ReplicationPad3d(_ReplicationPadNd):
-    _n, _mode = 3, "replicate"
+    _n = 3
 
 
 class CircularPad1d(_CircularPadNd):
     """Pad the last dim by (left, right) with the values from its other end."""
 
-    _n, _mode = 1, "circular"
+    _n = 1
 
 
 class CircularPad2d(_CircularPadNd):
-    _n, _mode = 2, "circular"
+    _n = 2
 
 
 class CircularPad3d(_CircularPadNd):
-    _n, _mode = 3, "circular"
+    _n = 3
 
 
 class ConstantPad1d(_ConstantPadNd):

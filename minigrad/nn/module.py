@@ -17,7 +17,7 @@ import numpy as np
 
 from ..autograd import no_grad, zero_grad_in_place
 from ..backend import cupy_module, get_array_module, normalize_device, to_device
-from ..tensor import Tensor, _NoBFloat16
+from ..tensor import RemovableHandle, Tensor, _NoBFloat16
 from .backward_hooks import BackwardHook
 
 
@@ -104,28 +104,6 @@ class _WithModule:
         return self.hook(self.module, *args)
 
 
-class RemovableHandle:
-    """Returned by the `register_*_hook` methods: `.remove()` unregisters the hook; usable
-    as a context manager that removes it on exit."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: OrderedDict, *extra: OrderedDict) -> None:
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-        self._stores = (hooks, *extra)
-
-    def remove(self) -> None:
-        for store in self._stores:
-            store.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
-
-
 def _restorer(t: Tensor) -> Callable[[], None]:
     """How to take back an in-place load into `t`: its values and version counter."""
     old, version = t._data.copy(), t._version
@@ -192,7 +170,7 @@ class Module:
                 )
             modules[name] = None
         elif isinstance(value, Buffer):  # self.x = nn.Buffer(t): registered, as PyTorch
-            self._forget(name, self.__dict__, params, modules)
+            # (a name already taken by another attribute: register_buffer's KeyError)
             self.register_buffer(name, value, value.persistent)
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):

@@ -31,21 +31,6 @@ class MaxPool1d(_MaxPoolNd):
     """Window maxima: x `(N, C, L)` or `(C, L)` -> `(..., OL)`; stride defaults to the
     kernel. With return_indices, forward also gives the int64 position of each maximum."""
 
-    def __init__(
-        self,
-        kernel_size: Any,
-        stride: Any = None,
-        padding: Any = 0,
-        dilation: Any = 1,
-        return_indices: bool = False,
-        ceil_mode: bool = False,
-    ) -> None:
-        Module.__init__(self)  # settings of its own, not the N-d base's
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-
     def forward(self, input: Tensor) -> Any:
         return max_pool1d(
             input,
@@ -55,12 +40,6 @@ class MaxPool1d(_MaxPoolNd):
             self.dilation,
             self.ceil_mode,
             self.return_indices,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
 
 
@@ -76,7 +55,7 @@ class AvgPool1d(_AvgPoolNd):
         ceil_mode: bool = False,
         count_include_pad: bool = True,
     ) -> None:
-        Module.__init__(self)  # settings of its own, not the N-d base's
+        Module.__init__(self)  # 1-tuples of its own, not the N-d base's settings
         who = "AvgPool1d"
         self.kernel_size = (single(kernel_size, "kernel_size", who, 1),)
         stride = stride if stride is not None else kernel_size
@@ -101,42 +80,21 @@ class AvgPool1d(_AvgPoolNd):
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Average pooling to a fixed length: `(N, C, L)` or `(C, L)` -> `(..., output_size)`."""
 
-    def __init__(self, output_size: Any) -> None:
-        Module.__init__(self)  # settings of its own, not the N-d base's
-        self.output_size = output_size
-
     def forward(self, input: Tensor) -> Tensor:
         return adaptive_avg_pool1d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """Max pooling to a fixed length: `(N, C, L)` or `(C, L)` -> `(..., output_size)`, and
     the positions of the maxima with return_indices."""
 
-    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
-        Module.__init__(self)  # settings of its own, not the N-d base's
-        self.output_size, self.return_indices = output_size, return_indices
-
     def forward(self, input: Tensor) -> Any:
         return adaptive_max_pool1d(input, self.output_size, self.return_indices)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """Max pooling to a fixed (OH, OW) (None keeps that size): `(N, C, H, W)` or
     `(C, H, W)`, and the flat positions h * W + w of the maxima with return_indices."""
 
-    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
-        Module.__init__(self)  # settings of its own, not the N-d base's
-        self.output_size, self.return_indices = output_size, return_indices
-
     def forward(self, input: Tensor) -> Any:
         return adaptive_max_pool2d(input, self.output_size, self.return_indices)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"

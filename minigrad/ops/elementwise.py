@@ -30,30 +30,73 @@ def _scalar_dtype(category: int) -> np.dtype:
 
 
 def result_dtype(*operands: Any) -> np.dtype:
-    """PyTorch's type promotion. The highest category (bool < int < float < complex) among
-    all operands wins; within it, tensors with dims decide over 0-d tensors and arrays,
-    which decide over Python/NumPy scalars (those give bool, int64, float32, complex64).
-    So float32 (N,) with a float64 0-d tensor stays float32, int64 * 2.5 is float32."""
-    ranked = []  # (category, rank, dtype); rank 2: has dims, 1: 0-d, 0: scalar
+    """PyTorch's type promotion (its ResultTypeState). Operands are promoted within three
+    ranks: tensors with dims, 0-d tensors and arrays, and Python/NumPy scalars (those give
+    bool, int64, the default float, the default complex). Then a lower rank counts only
+    where its category is higher: float32 (N,) with a float64 0-d tensor stays float32,
+    int64 * 2.5 is the default float, and a complex operand of a lower rank takes the
+    width of a float above it (float64 (N,) * 1j is complex128, float32 (N,) with a
+    complex128 0-d tensor complex64)."""
+    dims = zero = wrapped = None
     for v in operands:
         if isinstance(v, Tensor):
-            dt, rank = v._data.dtype, 2 if v._data.ndim else 1
-        elif isinstance(v, bool | int | float | complex | np.generic):
-            dt = np.asarray(v).dtype
-            ranked.append((_CATEGORY[dt.kind], 0, _scalar_dtype(_CATEGORY[dt.kind])))
+            dt = v._data.dtype
+            if v._data.ndim:
+                dims = dt if dims is None else _promote_pair(dims, dt)
+            else:
+                zero = dt if zero is None else _promote_pair(zero, dt)
             continue
+        if isinstance(v, bool | int | float | complex | np.generic):
+            kind = np.asarray(v).dtype.kind
+            if kind not in _CATEGORY:
+                raise TypeError(f"unsupported operand type for a tensor op: {type(v).__name__}")
+            dt = _scalar_dtype(_CATEGORY[kind])
+            wrapped = dt if wrapped is None else _promote_pair(wrapped, dt)
+            continue
+        try:
+            a = _to_array(v)
+        except (RuntimeError, ValueError):  # None, a string, a list holding None
+            raise TypeError(
+                f"unsupported operand type for a tensor op: {type(v).__name__} ({v!r:.40})"
+            ) from None
+        if a.ndim:
+            dims = a.dtype if dims is None else _promote_pair(dims, a.dtype)
         else:
-            try:
-                a = _to_array(v)
-            except (RuntimeError, ValueError):  # None, a string, a list holding None
-                raise TypeError(
-                    f"unsupported operand type for a tensor op: {type(v).__name__} ({v!r:.40})"
-                ) from None
-            dt, rank = a.dtype, 2 if a.ndim else 1
-        ranked.append((_CATEGORY[dt.kind], rank, dt))
-    top = max(c for c, _, _ in ranked)
-    best = max(r for c, r, _ in ranked if c == top)
-    return np.result_type(*[dt for c, r, dt in ranked if c == top and r == best])
+            zero = a.dtype if zero is None else _promote_pair(zero, a.dtype)
+    return _combine(dims, _combine(zero, wrapped))
+
+
+def _promote_pair(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promote_types of two dtypes of one rank: a float or complex beats any
+    integer (float16 with int64 is float16, complex64 with int32 complex64, where NumPy
+    widens); otherwise NumPy's rule."""
+    if a == b:
+        return a
+    if a.kind in "fc" and b.kind in "biu":
+        return a
+    if b.kind in "fc" and a.kind in "biu":
+        return b
+    return np.promote_types(a, b)
+
+
+_COMPLEX_OF = {2: np.dtype(np.complex64), 4: np.dtype(np.complex64), 8: np.dtype(np.complex128)}
+
+
+def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype:
+    """PyTorch's combine_categories: the higher rank's dtype unless the lower rank's
+    category is higher (then their promotion; a complex below a float takes the float's
+    width)."""
+    if higher is None:
+        return lower
+    if lower is None or higher.kind == "c":
+        return higher
+    if lower.kind == "c":
+        return _COMPLEX_OF[higher.itemsize] if higher.kind == "f" else lower
+    if higher.kind == "f":
+        return higher
+    if higher.kind == "b" or lower.kind == "f":
+        return _promote_pair(higher, lower)
+    return higher
 
 
 def promote(a: Any, b: Any) -> tuple[Tensor, Tensor]:
@@ -74,7 +117,7 @@ def promote(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 def promote_float(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Both operands of an op with a float result (true division, atan2, xlogy, ...) as
     tensors of one float dtype: `promote`'s, or where the operands' common dtype is an
-    integer or bool one, float32, each operand cast to it directly. Not through the
+    integer or bool one, the default float, each operand cast to it directly. Not through the
     common integer dtype, which need not hold the other's values: a 0-d int64 -1 with a
     uint8 tensor is uint8, where -1 becomes 255; a uint8 tensor and the number 256 have
     no common integer dtype at all."""
@@ -660,7 +703,7 @@ def power(a: Any, b: Any) -> Tensor:
     if _is_bool(a) and _is_bool(b):
         raise NotImplementedError("\"pow\" not implemented for 'Bool' (pow of two bool operands)")
     if isinstance(a, Tensor) and isinstance(b, int | float) and not isinstance(b, bool):
-        if a.dtype.kind in "biu":  # int ** 0.5 is float32, bool ** 2 is int64
+        if a.dtype.kind in "biu":  # int ** 0.5 is the default float, bool ** 2 is int64
             a = cast(a, result_dtype(a, b))
         return PowScalar(b)(a)
     if not isinstance(a, Tensor) and isinstance(a, int | float) and a > 0 and a != 1:
@@ -673,7 +716,7 @@ def power(a: Any, b: Any) -> Tensor:
 
 
 def to_float(x: Tensor) -> Tensor:
-    """x, or for an integer or bool x its cast to the default float (float32): PyTorch's
+    """x, or for an integer or bool x its cast to the default float: PyTorch's
     rule for float-valued ops (sqrt, exp, mean, softmax...)."""
     return x if x._data.dtype.kind in "fc" else cast(x, default_float())
 
@@ -710,7 +753,7 @@ def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         dt = result_dtype(x, *bounds)
         x, *bounds = [_as_dtype(v, dt, x) for v in (x, *bounds)]
         return ClampTensor(min is not None, max is not None)(x, *bounds)
-    if x._data.dtype.kind in "biu":  # an int tensor clamped to 0.5 is float32
+    if x._data.dtype.kind in "biu":  # an int tensor clamped to 0.5 is the default float
         x = cast(x, result_dtype(x, *bounds))
     return Clip(min, max)(x)
 

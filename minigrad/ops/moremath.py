@@ -1,6 +1,6 @@
 """More element-wise math, as PyTorch names it: reciprocal, exp2, log2, log10, tan, atan,
 asin, acos, sinh, cosh, asinh, acosh, atanh, atan2, fmod and nan_to_num. Integer and
-bool inputs compute in float32 (PyTorch's rule for float-valued ops); each backward is
+bool inputs compute in the default float (PyTorch's rule for float-valued ops); each backward is
 written with ops, so every order of derivative is available."""
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def _unary(name: str, x: Tensor) -> Tensor:
 
 
 def reciprocal(x: Tensor) -> Tensor:
-    """1 / x (inf at 0); integer input gives float32, as in PyTorch."""
+    """1 / x (inf at 0); integer input gives the default float, as in PyTorch."""
     return _unary("reciprocal", x)
 
 
@@ -177,7 +177,7 @@ class Atan2(Function):
 
 
 def atan2(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
-    """The angle of (other, input) in (-pi, pi]; integer operands give float32."""
+    """The angle of (other, input) in (-pi, pi]; integer operands give the default float."""
     a, b = promote_float(input, other)
     return Atan2()(a, b)
 

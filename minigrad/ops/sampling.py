@@ -44,7 +44,7 @@ def normal(
     requires_grad: bool = False,
 ) -> Tensor:
     """Draws from N(mean, std^2): tensor means and/or stds broadcast together (their float
-    dtype kept), or two numbers with a `size` (float32 unless `dtype`). std must be >= 0.
+    dtype kept), or two numbers with a `size` (the default float unless `dtype`). std must be >= 0.
     The result is a new tensor outside the graph (PyTorch gives mean and std zero
     gradients)."""
     tm, ts = isinstance(mean, Tensor), isinstance(std, Tensor)

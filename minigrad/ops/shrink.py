@@ -217,7 +217,7 @@ def rrelu(
 
 
 def tanhshrink(input: Tensor) -> Tensor:
-    """x - tanh(x); integer input gives float32, as PyTorch's."""
+    """x - tanh(x); integer input gives the default float, as PyTorch's."""
     x = input
     if x.dtype == np.bool_:
         raise RuntimeError("tanhshrink: subtraction with a bool tensor is not supported")
@@ -225,7 +225,7 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def softsign(input: Tensor) -> Tensor:
-    """x / (1 + |x|); integer input gives float32, and inf gives NaN (inf / inf), as in
+    """x / (1 + |x|); integer input gives the default float, and inf gives NaN (inf / inf), as in
     PyTorch."""
     x = input
     if x.dtype == np.bool_:

@@ -1,8 +1,8 @@
 """Special functions, as PyTorch names them: lgamma, digamma, polygamma, erfinv, erfc, sinc,
 logit, xlogy, xlog1py and entr. Each forward is vectorised NumPy or
 CuPy code (series, recurrences and asymptotic expansions, no SciPy), computed in float64
-and rounded to the input's float dtype; integer and bool input gives float32. Each backward
-is written with ops, so every order of derivative is available.
+and rounded to the input's float dtype; integer and bool input gives the default float.
+Each backward is written with ops, so every order of derivative is available.
 
 digamma, trigamma (polygamma(1)) and the Hurwitz zeta behind polygamma(n >= 2) follow
 PyTorch's own algorithms step by step (its trigamma is accurate to about 1e-9 only), so the
@@ -1126,7 +1126,7 @@ def xlog1py(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
 
 # ---------------------------------------------------------------------- round 9 functions
 def _float_operand(x: Any, name: str, half: bool = True) -> Tensor:
-    """x as a float tensor (integers and bool give float32); float16 raises PyTorch's
+    """x as a float tensor (integers and bool give the default float); float16 raises PyTorch's
     error where its CPU kernel has no Half version."""
     x = to_float(_tensor(x, name))
     if x.dtype == np.float16 and not half:
