@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -90,10 +91,14 @@ def draw_graph(root: Tensor, path: str | Path, params: Any = None) -> Path:
     if path.suffix == ".dot":
         return dot_path
     exe = shutil.which("dot")
-    if exe is None:
-        raise FileNotFoundError(
-            f"draw_graph: wrote {dot_path}, but rendering {path.suffix} needs Graphviz's `dot` "
-            "program (apt-get install graphviz / brew install graphviz)"
+    if exe is None:  # the DOT file is the graph: say how to render it, and return it
+        warnings.warn(
+            f"draw_graph: wrote {dot_path}; rendering {path.suffix} needs Graphviz's `dot` "
+            "program (apt-get install graphviz / brew install graphviz), so no picture was "
+            "made",
+            UserWarning,
+            stacklevel=2,
         )
+        return dot_path
     subprocess.run([exe, f"-T{path.suffix[1:]}", str(dot_path), "-o", str(path)], check=True)
     return path

@@ -85,3 +85,13 @@ def test_draw_graph_renders_png(tmp_path):
     y = (mg.randn(2, requires_grad=True).exp()).sum()
     out = mg.viz.draw_graph(y, tmp_path / "g.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_draw_graph_without_dot_returns_the_dot_file(tmp_path, monkeypatch):
+    """As its docstring and docs/autograd.md say: no Graphviz, the DOT file (it raised)."""
+    monkeypatch.setattr(mg.viz.shutil, "which", lambda name: None)
+    y = (mg.randn(2, requires_grad=True).exp()).sum()
+    with pytest.warns(UserWarning, match="Graphviz"):
+        out = mg.viz.draw_graph(y, tmp_path / "g.png")
+    assert out == tmp_path / "g.dot" and out.read_text().startswith("digraph minigrad {")
+    assert not (tmp_path / "g.png").exists()
