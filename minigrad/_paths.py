@@ -69,6 +69,8 @@ def install() -> None:
     _alias(hooks.__name__, hooks)
     _alias(f"{nn.__name__}.parameter", nn)
     _alias(f"{autograd.__name__}.variable", autograd)
+    # torch.autograd.profiler.profile / record_function: minigrad's profiler
+    _alias(f"{autograd.__name__}.profiler", sys.modules[f"{__package__}.profiler"])
 
     modules = types.ModuleType(
         f"{nn.__name__}.modules", "PyTorch's torch.nn.modules names, from minigrad.nn."

@@ -8,6 +8,12 @@
 Each op's forward and backward are timed separately, with the GPU synchronised before each
 clock read so asynchronous kernels are charged to the op that launched them. Ops that a
 backward runs internally are counted inside that backward, not again on their own.
+
+PyTorch's spelling works too: `profile(activities=[ProfilerActivity.CPU], record_shapes=...)`
+(the options are accepted; minigrad times ops on the host, synchronising a GPU first),
+`record_function("name")` to time a region of your own, `prof.key_averages().table(
+sort_by="cpu_time_total", row_limit=10)` and `prof.export_chrome_trace("trace.json")` (open
+it in chrome://tracing or Perfetto: one bar per op's forward or backward).
 """
 
 from __future__ import annotations
@@ -23,9 +29,26 @@ from .cuda import synchronize
 class profile:
     """Context manager collecting (op, phase) -> (calls, total seconds)."""
 
-    def __init__(self, sync_gpu: bool = True) -> None:
+    def __init__(
+        self,
+        sync_gpu: bool = True,
+        *,
+        activities: Any = None,
+        schedule: Any = None,
+        on_trace_ready: Any = None,
+        **options: Any,
+    ) -> None:
+        # PyTorch's record_shapes, profile_memory, with_stack, with_flops, use_cuda, ...:
+        # accepted; what minigrad records is the same with or without them
+        if schedule is not None or on_trace_ready is not None:
+            raise NotImplementedError(
+                "profile: schedule= and on_trace_ready= (PyTorch's wait/warmup/active steps "
+                "and trace handlers) are not supported; profile the steps you want inside "
+                "the `with` block and call export_chrome_trace() after it"
+            )
         self.sync_gpu = sync_gpu
         self.stats: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])
+        self.events: list[tuple[str, str, float, float]] = []  # (name, phase, start, end)
         self.wall = 0.0
         self._depth = 0
 
@@ -54,9 +77,11 @@ class profile:
             return
         if self.sync_gpu:
             synchronize()
+        t1 = time.perf_counter()
         entry = self.stats[(name, phase)]
         entry[0] += 1
-        entry[1] += time.perf_counter() - t0
+        entry[1] += t1 - t0
+        self.events.append((name, phase, t0, t1))
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per (op, phase), by total time, largest first."""
@@ -66,12 +91,16 @@ class profile:
         ]
         return sorted(out, key=lambda r: -r["total_s"])
 
-    def table(self, limit: int | None = None) -> str:
-        rows = self.rows()
-        timed = sum(r["total_s"] for r in rows)
+    def table(self, limit: int | None = None, rows: list[dict[str, Any]] | None = None) -> str:
+        """The rows (by total time unless given) as text. An op's share is of the time all
+        ops took; a `record_function` region's is of the wall time, and it is not added to
+        the ops' (they ran inside it)."""
+        rows = self.rows() if rows is None else rows
+        timed = sum(r["total_s"] for r in rows if r["phase"] != "region")
         lines = [f"{'op':<22}{'phase':<10}{'calls':>7}{'total ms':>11}{'mean ms':>10}{'share':>8}"]
         for r in rows[:limit]:
-            share = r["total_s"] / timed if timed else 0.0
+            whole = self.wall if r["phase"] == "region" else timed
+            share = r["total_s"] / whole if whole else 0.0
             lines.append(
                 f"{r['op']:<22}{r['phase']:<10}{r['calls']:>7}"
                 f"{1e3 * r['total_s']:>11.2f}{r['mean_ms']:>10.3f}{share:>8.1%}"
@@ -84,3 +113,104 @@ class profile:
 
     def __str__(self) -> str:
         return self.table()
+
+    # ------------------------------------------------------------ PyTorch's spelling
+    def key_averages(self, group_by_input_shape: bool = False) -> _Averages:
+        """The per-(op, phase) totals, for `.table(sort_by=..., row_limit=...)`."""
+        return _Averages(self)
+
+    def step(self) -> None:
+        """PyTorch's end-of-step mark for a schedule; minigrad records every step."""
+
+    def export_chrome_trace(self, path: str) -> None:
+        """Write the timed ops (and `record_function` regions) as Chrome trace events: open
+        the file in chrome://tracing or https://ui.perfetto.dev."""
+        import json
+
+        t0 = self._t0
+        events = [
+            {
+                "name": name,
+                "cat": phase,
+                "ph": "X",
+                "ts": (start - t0) * 1e6,
+                "dur": (end - start) * 1e6,
+                "pid": 0,
+                "tid": 0,
+            }
+            for name, phase, start, end in self.events
+        ]
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"traceEvents": events, "displayTimeUnit": "ms"}, f)
+
+
+class _Averages:
+    """What `profile.key_averages()` returns: `table(sort_by, row_limit)` as PyTorch's.
+    minigrad has one time per op (host time, the GPU synchronised), so every sort key
+    ('cpu_time_total', 'self_cpu_time_total', 'cuda_time_total', ...) sorts by it, as
+    `count` sorts by calls."""
+
+    def __init__(self, prof: profile) -> None:
+        self._prof = prof
+
+    def table(self, sort_by: str | None = None, row_limit: int = 100, **kwargs: Any) -> str:
+        if sort_by == "count":
+            rows = sorted(self._prof.rows(), key=lambda r: -r["calls"])
+            return self._prof.table(row_limit if row_limit >= 0 else None, rows)
+        return self._prof.table(row_limit if row_limit >= 0 else None)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+class ProfilerActivity:
+    """PyTorch's activity names, accepted by `profile(activities=...)`."""
+
+    CPU = "CPU"
+    CUDA = "CUDA"
+    XPU = "XPU"
+    MTIA = "MTIA"
+
+
+class record_function:  # noqa: N801 - PyTorch's name
+    """`with record_function("data loading"):` times the block as its own row (phase
+    'region') of the active profile, and as one bar in its Chrome trace; the ops inside
+    are still timed on their own rows. Outside a profile it does nothing."""
+
+    def __init__(self, name: str, args: Any = None) -> None:
+        self.name = name
+
+    def __enter__(self) -> record_function:
+        self._prof = autograd._state.profiler
+        self._t0 = time.perf_counter()
+        if self._prof is not None and self._prof.sync_gpu:
+            synchronize()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        prof = self._prof
+        if prof is None:
+            return
+        if prof.sync_gpu:
+            synchronize()
+        t1 = time.perf_counter()
+        entry = prof.stats[(self.name, "region")]
+        entry[0] += 1
+        entry[1] += t1 - self._t0
+        prof.events.append((self.name, "region", self._t0, t1))
+
+
+def schedule(**kwargs: Any) -> Any:
+    """PyTorch's wait/warmup/active step schedule: not supported (see `profile`)."""
+    raise NotImplementedError(
+        "profiler.schedule: minigrad's profile records every step inside its `with` block; "
+        "profile only the steps you want"
+    )
+
+
+def tensorboard_trace_handler(dir_name: str, **kwargs: Any) -> Any:
+    """Not supported: write a trace with `prof.export_chrome_trace(path)` after the block."""
+    raise NotImplementedError(
+        "profiler.tensorboard_trace_handler: not supported; call "
+        "prof.export_chrome_trace('trace.json') after the profile block instead"
+    )

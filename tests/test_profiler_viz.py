@@ -95,3 +95,49 @@ def test_draw_graph_without_dot_returns_the_dot_file(tmp_path, monkeypatch):
         out = mg.viz.draw_graph(y, tmp_path / "g.png")
     assert out == tmp_path / "g.dot" and out.read_text().startswith("digraph minigrad {")
     assert not (tmp_path / "g.png").exists()
+
+
+def test_pytorch_profiler_spelling(tmp_path):
+    """A program written for torch.profiler runs: activities and other options, a
+    record_function region, key_averages().table(sort_by=, row_limit=), a Chrome trace,
+    and the torch.autograd.profiler path."""
+    import json
+
+    from minigrad.autograd.profiler import profile as autograd_profile
+
+    from minigrad.profiler import ProfilerActivity, profile, record_function
+
+    m = mg.nn.Sequential(mg.nn.Linear(4, 8), mg.nn.ReLU(), mg.nn.Linear(8, 1))
+    with profile(
+        activities=[ProfilerActivity.CPU], record_shapes=True, profile_memory=True
+    ) as prof:
+        with record_function("model_inference"):
+            y = m(mg.randn(5, 4)).sum()
+        y.backward()
+        prof.step()
+    text = prof.key_averages().table(sort_by="cpu_time_total", row_limit=3)
+    lines = text.splitlines()
+    assert lines[0].split()[:2] == ["op", "phase"] and len(lines) == 1 + 3 + 1
+    assert prof.stats[("model_inference", "region")][0] == 1
+    assert prof.stats[("Linear", "forward")][0] == 2 and prof.stats[("ReLU", "backward")][0] == 1
+    region = [r for r in prof.rows() if r["phase"] == "region"][0]
+    ops = sum(r["total_s"] for r in prof.rows() if r["phase"] != "region")
+    assert f"{1e3 * ops:.1f} ms" in lines[-1]  # the region is not added to the ops' time
+    assert region["total_s"] <= prof.wall
+    by_count = prof.key_averages().table(sort_by="count").splitlines()[1]
+    assert by_count.split()[:2] in (["Linear", "forward"], ["Linear", "backward"])
+    path = tmp_path / "trace.json"
+    prof.export_chrome_trace(str(path))
+    events = json.loads(path.read_text())["traceEvents"]
+    names = {(e["name"], e["cat"]) for e in events}
+    assert ("model_inference", "region") in names and ("Linear", "backward") in names
+    assert all(e["ph"] == "X" and e["dur"] >= 0 and e["ts"] >= 0 for e in events)
+    with autograd_profile(use_cuda=False) as p2:
+        (mg.ones(2, requires_grad=True) * 2).sum().backward()
+    assert p2.stats[("Mul", "backward")][0] == 1
+    with record_function("outside"):  # no profile active: nothing to record
+        mg.ones(1) + 1
+    with pytest.raises(NotImplementedError, match="schedule"):
+        profile(schedule=lambda step: None)
+    with pytest.raises(NotImplementedError):
+        mg.profiler.schedule(wait=1, warmup=1, active=2)
