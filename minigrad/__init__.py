@@ -652,6 +652,7 @@ from ._more_api import (  # noqa: E402
     embedding,
     feature_alpha_dropout,
     get_num_interop_threads,
+    gradient,
     histogram,
     instance_norm,
     is_same_size,

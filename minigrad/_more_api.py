@@ -375,3 +375,108 @@ class _Draw(Function):
     def backward(self, gy):
         xp = get_array_module(gy._data)
         return zero_link(Tensor._make(xp.zeros_like(gy._data), False), self)
+
+
+def gradient(
+    input: Tensor,  # noqa: A002
+    *,
+    spacing: Any = 1,
+    dim: Any = None,
+    edge_order: int = 1,
+) -> tuple[Tensor, ...]:
+    """Central differences of `input` along each of `dim` (all dims by default), one
+    tensor per dim, as PyTorch's `gradient`: (f[i+1] - f[i-1]) / 2h inside, one-sided
+    differences of `edge_order` 1 or 2 at the ends. `spacing` is a number, one number per
+    dim, or one 1-D tensor of coordinates per dim (uneven steps: the second-order formula
+    of uneven neighbours). Written with tensor ops, so it is differentiable; integer
+    input gives the default float."""
+    from .ops.elementwise import to_float
+
+    x = input
+    if edge_order not in (1, 2):
+        raise RuntimeError(
+            f"torch.gradient only supports edge_order=1 and edge_order=2, got {edge_order}"
+        )
+    dims = list(range(x.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    dims = [d % x.ndim if x.ndim else d for d in dims]
+    if isinstance(spacing, list | tuple):
+        if len(spacing) != len(dims):
+            raise RuntimeError(
+                f"torch.gradient expected spacing to be unspecified, a scalar or its length "
+                f"to match the number of dimensions ({len(dims)}), got {len(spacing)}"
+            )
+        steps = list(spacing)
+    else:
+        steps = [spacing] * len(dims)
+    x = to_float(x)
+    return tuple(_gradient_along(x, d, h, edge_order) for d, h in zip(dims, steps, strict=True))
+
+
+def _gradient_along(x: Tensor, d: int, h: Any, edge_order: int) -> Tensor:
+    from . import ops
+
+    n = x.shape[d]
+    if n < edge_order + 1:
+        raise RuntimeError(
+            f"torch.gradient expected each dimension size to be at least edge_order+1, "
+            f"got size {n} in dim {d}"
+        )
+
+    def part(start: int, stop: int) -> Tensor:
+        return x.narrow(d, start, stop - start)
+
+    def coord_shape(t: Tensor) -> Tensor:  # a 1-D tensor along dim d, broadcastable
+        return t.reshape([-1 if k == d else 1 for k in range(x.ndim)])
+
+    if isinstance(h, Tensor):  # coordinates: uneven steps
+        if h.ndim != 1 or h.shape[0] != n:
+            raise RuntimeError(
+                f"torch.gradient expected each tensor in spacing to be 1-D of the dimension's "
+                f"size {n}, got shape {tuple(h.shape)}"
+            )
+        c = _in_dtype_of(h, x)
+        dx = c[1:] - c[:-1]  # n - 1 steps
+        h1, h2 = coord_shape(dx[:-1]), coord_shape(dx[1:])
+        inner = (
+            (
+                -h2 / (h1 * (h1 + h2)) * part(0, n - 2)
+                + (h2 - h1) / (h1 * h2) * part(1, n - 1)
+                + h1 / (h2 * (h1 + h2)) * part(2, n)
+            )
+            if n > 2
+            else None
+        )
+        first, last = dx[0], dx[-1]
+        if edge_order == 1:
+            lo = (part(1, 2) - part(0, 1)) / first
+            hi = (part(n - 1, n) - part(n - 2, n - 1)) / last
+        else:
+            a1, a2 = dx[0], dx[1]
+            lo = (
+                -(2 * a1 + a2) / (a1 * (a1 + a2)) * part(0, 1)
+                + (a1 + a2) / (a1 * a2) * part(1, 2)
+                - a1 / (a2 * (a1 + a2)) * part(2, 3)
+            )
+            b1, b2 = dx[-2], dx[-1]
+            hi = (
+                b2 / (b1 * (b1 + b2)) * part(n - 3, n - 2)
+                - (b1 + b2) / (b1 * b2) * part(n - 2, n - 1)
+                + (2 * b2 + b1) / (b2 * (b1 + b2)) * part(n - 1, n)
+            )
+    else:
+        if isinstance(h, bool) or not isinstance(h, int | float | np.number):
+            raise TypeError(f"torch.gradient: spacing must be a number or a 1-D tensor, got {h!r}")
+        inner = (part(2, n) - part(0, n - 2)) / (2 * h) if n > 2 else None
+        if edge_order == 1:
+            lo = (part(1, 2) - part(0, 1)) / h
+            hi = (part(n - 1, n) - part(n - 2, n - 1)) / h
+        else:
+            lo = (part(0, 1) * -1.5 + part(1, 2) * 2 - part(2, 3) * 0.5) / h
+            hi = (part(n - 3, n - 2) * 0.5 - part(n - 2, n - 1) * 2 + part(n - 1, n) * 1.5) / h
+    pieces = [lo] + ([inner] if inner is not None else []) + [hi]
+    return ops.cat(pieces, d)
+
+
+def _in_dtype_of(t: Tensor, like: Tensor) -> Tensor:
+    """A coordinate tensor in `like`'s float dtype."""
+    return t.to(dtype=like.dtype) if t.dtype != like.dtype else t

@@ -563,3 +563,53 @@ def test_buffer_over_a_plain_attribute_is_refused():
         m.b = L.nn.Buffer(L.ones(1))
         m.b = L.nn.Buffer(L.zeros(2))
         assert dict(m.named_buffers())["b"].shape == (2,)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"spacing": 2.0},
+        {"spacing": [2.0, 0.5]},
+        {"dim": 1},
+        {"dim": [0]},
+        {"edge_order": 2},
+        {"spacing": 2.0, "edge_order": 2, "dim": 0},
+        {"spacing": "coords"},
+        {"spacing": "coords", "edge_order": 2},
+        {"dim": -1, "spacing": [3]},
+    ],
+)
+def test_gradient_values_and_its_own_gradient(kw):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((5, 4))
+    coords = [np.cumsum(rng.uniform(0.5, 1.5, 5)), np.cumsum(rng.uniform(0.5, 1.5, 4))]
+    out = []
+    for L in (torch, mg):
+        k = dict(kw)
+        if k.get("spacing") == "coords":  # uneven steps
+            k["spacing"] = [L.tensor(c) for c in coords]
+        t = L.tensor(a, requires_grad=True)
+        gs = L.gradient(t, **k)
+        sum((g * g).sum() for g in gs).backward()
+        out.append(([g.detach().numpy() for g in gs], t.grad.numpy()))
+    (want, want_grad), (got, got_grad) = out
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got_grad, want_grad, rtol=1e-10, atol=1e-12)
+
+
+def test_gradient_edges_and_refusals():
+    for L in (mg, torch):
+        g = L.gradient(L.tensor([1, 4, 9, 16]))[0]
+        assert g.dtype == L.float32 and g.tolist() == [3.0, 4.0, 6.0, 7.0]
+        assert L.gradient(L.tensor([1.0, 3.0]))[0].tolist() == [2.0, 2.0]
+        for bad in (
+            {"edge_order": 3},
+            {"edge_order": 2, "t": [1.0, 2.0]},
+            {"spacing": [1.0, 2.0]},
+        ):
+            t = bad.pop("t", [1.0, 2.0, 3.0])
+            with pytest.raises(RuntimeError):
+                L.gradient(L.tensor(t), **bad)
