@@ -613,3 +613,42 @@ def test_gradient_edges_and_refusals():
             t = bad.pop("t", [1.0, 2.0, 3.0])
             with pytest.raises(RuntimeError):
                 L.gradient(L.tensor(t), **bad)
+
+
+def _adaptive_softmax_run(L, seed=0):
+    rng = np.random.default_rng(seed)
+    m = L.nn.AdaptiveLogSoftmaxWithLoss(16, 30, [5, 12, 20], div_value=2.0, head_bias=True)
+    with L.no_grad():
+        for _, p in m.named_parameters():
+            p.copy_(L.tensor(rng.standard_normal(tuple(p.shape)) * 0.3))
+    m = m.double()
+    x = L.tensor(rng.standard_normal((9, 16)), requires_grad=True)
+    t = L.tensor([0, 4, 5, 11, 12, 19, 20, 29, 3])  # every cluster, and its edges
+    out, loss = m(x, t)
+    loss.backward()
+    one_out, one_loss = m(x.detach()[0], t[0])
+    return {
+        "output": out.detach().numpy(),
+        "loss": np.array(loss.item()),
+        "x.grad": x.grad.numpy(),
+        "log_prob": m.log_prob(x.detach()).detach().numpy(),
+        "predict": m.predict(x.detach()).numpy(),
+        "unbatched": np.array([one_out.item(), one_loss.item()]),
+        **{n: p.grad.numpy() for n, p in m.named_parameters()},
+    }
+
+
+def test_adaptive_log_softmax_with_loss_as_pytorch():
+    got, want = _adaptive_softmax_run(mg), _adaptive_softmax_run(torch)
+    assert list(got) == list(want)  # the same parameter names, in order
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-12, atol=1e-12, err_msg=k)
+    for L in (mg, torch):
+        for bad in ([], [4, 4], [0], [10], [5, 3]):
+            with pytest.raises(ValueError):
+                L.nn.AdaptiveLogSoftmaxWithLoss(8, 10, bad)
+        m = L.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4])
+        with pytest.raises(RuntimeError, match="Target values should be in"):
+            m(L.randn(3, 8), L.tensor([0, 11, 2]))
+        with pytest.raises(RuntimeError):
+            m(L.randn(3, 8), L.tensor([[0]]))

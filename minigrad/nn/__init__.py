@@ -1,6 +1,7 @@
 """Neural-network building blocks."""
 
 from . import functional, init, parallel, utils
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .attention import MultiheadAttention
 from .bilinear import Bilinear
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
@@ -163,6 +164,7 @@ from .transformer import (
 )
 
 __all__ = [
+    "AdaptiveLogSoftmaxWithLoss",
     "Bilinear",
     "Fold",
     "Unfold",
