@@ -645,7 +645,9 @@ norm = Tensor.norm  # torch.norm refuses integer input, as Tensor.norm (ops.norm
 # spellings of Tensor methods (`torch.fliplr(x)`, `torch.is_complex(x)`, `torch.real(x)`)
 from ._more_api import (  # noqa: E402
     alpha_dropout,
+    bartlett_window,
     batch_norm,
+    blackman_window,
     can_cast,
     chain_matmul,
     dropout,
@@ -653,10 +655,13 @@ from ._more_api import (  # noqa: E402
     feature_alpha_dropout,
     get_num_interop_threads,
     gradient,
+    hamming_window,
+    hann_window,
     histogram,
     instance_norm,
     is_same_size,
     isin,
+    kaiser_window,
     layer_norm,
     poisson,
     promote_types,

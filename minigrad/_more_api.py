@@ -480,3 +480,148 @@ def _gradient_along(x: Tensor, d: int, h: Any, edge_order: int) -> Tensor:
 def _in_dtype_of(t: Tensor, like: Tensor) -> Tensor:
     """A coordinate tensor in `like`'s float dtype."""
     return t.to(dtype=like.dtype) if t.dtype != like.dtype else t
+
+
+# ---------------------------------------------------------------- window functions
+def _window(
+    name: str,
+    window_length: int,
+    periodic: bool,
+    dtype: Any,
+    device: Any,
+    requires_grad: bool,
+    values: Any,
+) -> Tensor:
+    """A window of `window_length` values from `values(n, m)` (n = 0..m-1 in float64, m the
+    symmetric length), rounded once to `dtype` (the default float); `periodic` computes
+    length + 1 and drops the last value, as PyTorch's (for spectral analysis)."""
+    from .tensor import default_float, tensor
+
+    if isinstance(window_length, bool) or not isinstance(window_length, int | np.integer):
+        raise TypeError(f"{name}(): window_length must be an int, got {window_length!r}")
+    if window_length < 0:
+        raise RuntimeError(
+            f"{name} requires non-negative window_length, got window_length={window_length}"
+        )
+    dt = default_float() if dtype is None else np.dtype(dtype)
+    if dt.kind != "f":
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
+    if window_length <= 1:
+        arr = np.ones(window_length, np.float64)
+    else:
+        m = window_length + 1 if periodic else window_length
+        arr = values(np.arange(m, dtype=np.float64), m)[:window_length]
+    return tensor(arr.astype(dt), device=device, requires_grad=requires_grad)
+
+
+def hamming_window(
+    window_length: int,
+    periodic: bool = True,
+    alpha: float = 0.54,
+    beta: float = 0.46,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Tensor:
+    """alpha - beta cos(2 pi n / (N - 1))."""
+    return _window(
+        "hamming_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda n, m: alpha - beta * np.cos(2 * np.pi * n / (m - 1)),
+    )
+
+
+def hann_window(
+    window_length: int,
+    periodic: bool = True,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Tensor:
+    """0.5 - 0.5 cos(2 pi n / (N - 1))."""
+    return _window(
+        "hann_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda n, m: 0.5 - 0.5 * np.cos(2 * np.pi * n / (m - 1)),
+    )
+
+
+def blackman_window(
+    window_length: int,
+    periodic: bool = True,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Tensor:
+    """0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))."""
+    return _window(
+        "blackman_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda n, m: (
+            0.42 - 0.5 * np.cos(2 * np.pi * n / (m - 1)) + 0.08 * np.cos(4 * np.pi * n / (m - 1))
+        ),
+    )
+
+
+def bartlett_window(
+    window_length: int,
+    periodic: bool = True,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Tensor:
+    """1 - |2n / (N - 1) - 1|, the triangle."""
+    return _window(
+        "bartlett_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda n, m: 1 - np.abs(2 * n / (m - 1) - 1),
+    )
+
+
+def kaiser_window(
+    window_length: int,
+    periodic: bool = True,
+    beta: float = 12.0,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Tensor:
+    """I0(beta sqrt(1 - (2n / (N - 1) - 1)^2)) / I0(beta), I0 the modified Bessel function
+    of order 0 (NumPy's)."""
+    return _window(
+        "kaiser_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda n, m: (
+            np.i0(beta * np.sqrt(np.clip(1 - (2 * n / (m - 1) - 1) ** 2, 0, None))) / np.i0(beta)
+        ),
+    )

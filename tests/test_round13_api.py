@@ -652,3 +652,36 @@ def test_adaptive_log_softmax_with_loss_as_pytorch():
             m(L.randn(3, 8), L.tensor([0, 11, 2]))
         with pytest.raises(RuntimeError):
             m(L.randn(3, 8), L.tensor([[0]]))
+
+
+@pytest.mark.parametrize(
+    "name", ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]
+)
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 8, 51])
+@pytest.mark.parametrize("periodic", [True, False])
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_window_functions(name, n, periodic, dt):
+    """minigrad computes them in float64 and rounds once; PyTorch in the dtype itself, so
+    float32 values differ by up to a few ulps."""
+    want = getattr(torch, name)(n, periodic, dtype=getattr(torch, dt)).numpy()
+    got = getattr(mg, name)(n, periodic, dtype=getattr(mg, dt)).numpy()
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6 if dt == "float32" else 1e-13)
+
+
+def test_window_function_options_and_refusals():
+    for L in (mg, torch):
+        assert L.hamming_window(5, False, 0.5, 0.5).tolist() == [0.0, 0.5, 1.0, 0.5, 0.0]
+        assert L.hann_window(4).dtype == L.float32
+        assert L.hann_window(3, requires_grad=True).requires_grad
+        with pytest.raises(RuntimeError):
+            L.hann_window(-1)
+        with pytest.raises(TypeError):
+            L.hann_window(3.0)
+        with pytest.raises(RuntimeError):
+            L.hann_window(3, dtype=L.int64)
+    np.testing.assert_allclose(
+        mg.kaiser_window(6, False, 5.0).numpy(),
+        torch.kaiser_window(6, False, 5.0).numpy(),
+        atol=1e-6,
+    )
