@@ -685,3 +685,12 @@ def test_window_function_options_and_refusals():
         torch.kaiser_window(6, False, 5.0).numpy(),
         atol=1e-6,
     )
+
+
+@pytest.mark.parametrize("a", _PROMO_DTYPES)
+@pytest.mark.parametrize("b", _PROMO_DTYPES)
+def test_promote_types_with_complex_as_pytorch(a, b):
+    """promote_types and the ops' promotion share one rule (int32 with complex64 is
+    complex64; promote_types gave NumPy's complex128)."""
+    got = np.dtype(mg.promote_types(getattr(mg, a), getattr(mg, b))).name
+    assert got == str(torch.promote_types(getattr(torch, a), getattr(torch, b)))[6:]

@@ -14,6 +14,7 @@ from ..backend import Array, default_complex, default_float, get_array_module
 from ..errors import IntegerDivisionByZero, ShapeError, ValueRangeError
 from ..tensor import Tensor, _to_array
 from .reduce import sum_to
+from .search import _promoted
 from .shape import cast
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
@@ -37,46 +38,27 @@ def result_dtype(*operands: Any) -> np.dtype:
     int64 * 2.5 is the default float, and a complex operand of a lower rank takes the
     width of a float above it (float64 (N,) * 1j is complex128, float32 (N,) with a
     complex128 0-d tensor complex64)."""
-    dims = zero = wrapped = None
+    ranks: list[np.dtype | None] = [None, None, None]  # scalars, 0-d, with dims
     for v in operands:
-        if isinstance(v, Tensor):
-            dt = v._data.dtype
-            if v._data.ndim:
-                dims = dt if dims is None else _promote_pair(dims, dt)
-            else:
-                zero = dt if zero is None else _promote_pair(zero, dt)
-            continue
         if isinstance(v, bool | int | float | complex | np.generic):
             kind = np.asarray(v).dtype.kind
             if kind not in _CATEGORY:
                 raise TypeError(f"unsupported operand type for a tensor op: {type(v).__name__}")
-            dt = _scalar_dtype(_CATEGORY[kind])
-            wrapped = dt if wrapped is None else _promote_pair(wrapped, dt)
-            continue
-        try:
-            a = _to_array(v)
-        except (RuntimeError, ValueError):  # None, a string, a list holding None
-            raise TypeError(
-                f"unsupported operand type for a tensor op: {type(v).__name__} ({v!r:.40})"
-            ) from None
-        if a.ndim:
-            dims = a.dtype if dims is None else _promote_pair(dims, a.dtype)
+            dt, rank = _scalar_dtype(_CATEGORY[kind]), 0
         else:
-            zero = a.dtype if zero is None else _promote_pair(zero, a.dtype)
+            if isinstance(v, Tensor):
+                a = v._data
+            else:
+                try:
+                    a = _to_array(v)
+                except (RuntimeError, ValueError):  # None, a string, a list holding None
+                    raise TypeError(
+                        f"unsupported operand type for a tensor op: {type(v).__name__} ({v!r:.40})"
+                    ) from None
+            dt, rank = a.dtype, 2 if a.ndim else 1
+        ranks[rank] = dt if ranks[rank] is None else _promoted(ranks[rank], dt)
+    wrapped, zero, dims = ranks
     return _combine(dims, _combine(zero, wrapped))
-
-
-def _promote_pair(a: np.dtype, b: np.dtype) -> np.dtype:
-    """PyTorch's promote_types of two dtypes of one rank: a float or complex beats any
-    integer (float16 with int64 is float16, complex64 with int32 complex64, where NumPy
-    widens); otherwise NumPy's rule."""
-    if a == b:
-        return a
-    if a.kind in "fc" and b.kind in "biu":
-        return a
-    if b.kind in "fc" and a.kind in "biu":
-        return b
-    return np.promote_types(a, b)
 
 
 _COMPLEX_OF = {2: np.dtype(np.complex64), 4: np.dtype(np.complex64), 8: np.dtype(np.complex128)}
@@ -95,7 +77,7 @@ def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype:
     if higher.kind == "f":
         return higher
     if higher.kind == "b" or lower.kind == "f":
-        return _promote_pair(higher, lower)
+        return _promoted(higher, lower)
     return higher
 
 

@@ -44,11 +44,14 @@ def cxx_name(dtype: Any) -> str:
 
 
 def _promoted(a: np.dtype, b: np.dtype) -> np.dtype:
-    """PyTorch's promoteTypes of two tensor dtypes: a float beats any integer (float32
-    with int64 is float32, where NumPy gives float64); otherwise NumPy's rule."""
-    if a.kind == "f" and b.kind in "biu":
+    """PyTorch's promoteTypes of two tensor dtypes: a float or complex beats any integer
+    (float32 with int64 is float32, complex64 with int32 complex64, where NumPy widens);
+    otherwise NumPy's rule."""
+    if a == b:
         return a
-    if b.kind == "f" and a.kind in "biu":
+    if a.kind in "fc" and b.kind in "biu":
+        return a
+    if b.kind in "fc" and a.kind in "biu":
         return b
     return np.promote_types(a, b)
 
