@@ -11,20 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import Function, zero_link
 from .backend import get_array_module
-from .ops.elementwise import result_dtype
+from .ops.elementwise import _CATEGORY, result_dtype
+from .ops.extra import ZeroGradient
 from .ops.search import _promoted
-from .tensor import Tensor, _NoBFloat16
+from .tensor import Tensor, _as_dtype, _is_dtype
 
 
 class _DtypeMeta(type):
     def __instancecheck__(cls, obj: Any) -> bool:
-        return (
-            isinstance(obj, np.dtype)
-            or isinstance(obj, _NoBFloat16)
-            or (isinstance(obj, type) and issubclass(obj, np.generic) and obj is not np.generic)
-        )
+        return _is_dtype(obj)
 
 
 class dtype(metaclass=_DtypeMeta):  # noqa: N801 - PyTorch's name
@@ -34,14 +30,6 @@ class dtype(metaclass=_DtypeMeta):  # noqa: N801 - PyTorch's name
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("cannot create 'minigrad.dtype' instances: use mg.float32, mg.int64, ...")
-
-
-def _as_dtype(d: Any, op: str) -> np.dtype:
-    if isinstance(d, _NoBFloat16):
-        raise TypeError(f"{op}: minigrad has no bfloat16 (NumPy has none)")
-    if not isinstance(d, dtype):
-        raise TypeError(f"{op}(): argument must be a dtype, not {type(d).__name__}")
-    return np.dtype(d)
 
 
 def promote_types(type1: Any, type2: Any) -> Any:
@@ -57,14 +45,11 @@ def result_type(tensor: Any, other: Any) -> Any:
     return result_dtype(tensor, other).type
 
 
-_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-
-
 def can_cast(from_: Any, to: Any) -> bool:
     """Whether PyTorch's type promotion allows the cast: not to a lower kind (float to an
     integer, complex to a float, an integer to bool); within a kind any width is allowed."""
     f, t = _as_dtype(from_, "can_cast"), _as_dtype(to, "can_cast")
-    return _KIND_RANK[f.kind] <= _KIND_RANK[t.kind]
+    return _CATEGORY[f.kind] <= _CATEGORY[t.kind]
 
 
 def isin(
@@ -146,13 +131,13 @@ def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_gra
     )
 
 
-_interop_threads: list[int] = []
+_interop_threads: int | None = None  # what set_num_interop_threads recorded
 
 
 def get_num_interop_threads() -> int:
     """The threads PyTorch would run independent ops on: minigrad runs ops one after
     another, so this is the count `set_num_interop_threads` recorded, else the cores."""
-    return _interop_threads[-1] if _interop_threads else (os.cpu_count() or 1)
+    return _interop_threads or os.cpu_count() or 1
 
 
 def set_num_interop_threads(n: int) -> None:
@@ -162,7 +147,8 @@ def set_num_interop_threads(n: int) -> None:
         raise RuntimeError(
             f"set_num_interop_threads: expected a positive number of threads, got {n!r}"
         )
-    _interop_threads.append(n)
+    global _interop_threads
+    _interop_threads = n
 
 
 def set_flush_denormal(mode: bool) -> bool:
@@ -360,21 +346,15 @@ def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002
     return _Draw(draws)(x)
 
 
-class _Draw(Function):
-    """Draws whose distribution's parameter is x: PyTorch records them with a zero
-    gradient (the draws do not move with x), so the result requires grad as x does."""
-
-    uses_inputs = False
+class _Draw(ZeroGradient):
+    """Draws whose distribution's parameter is x: recorded with a zero gradient, as
+    PyTorch's."""
 
     def __init__(self, draws: Any) -> None:
         self.draws = draws
 
     def forward(self, x):
         return self.draws
-
-    def backward(self, gy):
-        xp = get_array_module(gy._data)
-        return zero_link(Tensor._make(xp.zeros_like(gy._data), False), self)
 
 
 def gradient(
@@ -434,7 +414,7 @@ def _gradient_along(x: Tensor, d: int, h: Any, edge_order: int) -> Tensor:
                 f"torch.gradient expected each tensor in spacing to be 1-D of the dimension's "
                 f"size {n}, got shape {tuple(h.shape)}"
             )
-        c = _in_dtype_of(h, x)
+        c = h.to(dtype=x.dtype)
         dx = c[1:] - c[:-1]  # n - 1 steps
         h1, h2 = coord_shape(dx[:-1]), coord_shape(dx[1:])
         inner = (
@@ -475,11 +455,6 @@ def _gradient_along(x: Tensor, d: int, h: Any, edge_order: int) -> Tensor:
             hi = (part(n - 3, n - 2) * 0.5 - part(n - 2, n - 1) * 2 + part(n - 1, n) * 1.5) / h
     pieces = [lo] + ([inner] if inner is not None else []) + [hi]
     return ops.cat(pieces, d)
-
-
-def _in_dtype_of(t: Tensor, like: Tensor) -> Tensor:
-    """A coordinate tensor in `like`'s float dtype."""
-    return t.to(dtype=like.dtype) if t.dtype != like.dtype else t
 
 
 # ---------------------------------------------------------------- window functions
@@ -537,69 +512,43 @@ def hamming_window(
     )
 
 
-def hann_window(
-    window_length: int,
-    periodic: bool = True,
-    *,
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
-    **kwargs: Any,
-) -> Tensor:
-    """0.5 - 0.5 cos(2 pi n / (N - 1))."""
-    return _window(
-        "hann_window",
-        window_length,
-        periodic,
-        dtype,
-        device,
-        requires_grad,
-        lambda n, m: 0.5 - 0.5 * np.cos(2 * np.pi * n / (m - 1)),
-    )
+def _fixed_window(name: str, values: Any, doc: str) -> Any:
+    """A window function of PyTorch's signature whose shape has no parameter of its own
+    (hann, blackman, bartlett): `values(n, m)` as `_window` takes it."""
+
+    def window(
+        window_length: int,
+        periodic: bool = True,
+        *,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+        **kwargs: Any,
+    ) -> Tensor:
+        return _window(name, window_length, periodic, dtype, device, requires_grad, values)
+
+    window.__name__ = window.__qualname__ = name
+    window.__doc__ = doc
+    return window
 
 
-def blackman_window(
-    window_length: int,
-    periodic: bool = True,
-    *,
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
-    **kwargs: Any,
-) -> Tensor:
-    """0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))."""
-    return _window(
-        "blackman_window",
-        window_length,
-        periodic,
-        dtype,
-        device,
-        requires_grad,
-        lambda n, m: (
-            0.42 - 0.5 * np.cos(2 * np.pi * n / (m - 1)) + 0.08 * np.cos(4 * np.pi * n / (m - 1))
-        ),
-    )
-
-
-def bartlett_window(
-    window_length: int,
-    periodic: bool = True,
-    *,
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
-    **kwargs: Any,
-) -> Tensor:
-    """1 - |2n / (N - 1) - 1|, the triangle."""
-    return _window(
-        "bartlett_window",
-        window_length,
-        periodic,
-        dtype,
-        device,
-        requires_grad,
-        lambda n, m: 1 - np.abs(2 * n / (m - 1) - 1),
-    )
+hann_window = _fixed_window(
+    "hann_window",
+    lambda n, m: 0.5 - 0.5 * np.cos(2 * np.pi * n / (m - 1)),
+    "0.5 - 0.5 cos(2 pi n / (N - 1)).",
+)
+blackman_window = _fixed_window(
+    "blackman_window",
+    lambda n, m: (
+        0.42 - 0.5 * np.cos(2 * np.pi * n / (m - 1)) + 0.08 * np.cos(4 * np.pi * n / (m - 1))
+    ),
+    "0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1)).",
+)
+bartlett_window = _fixed_window(
+    "bartlett_window",
+    lambda n, m: 1 - np.abs(2 * n / (m - 1) - 1),
+    "1 - |2n / (N - 1) - 1|, the triangle.",
+)
 
 
 def kaiser_window(

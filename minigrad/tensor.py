@@ -3632,14 +3632,9 @@ def _legacy_scalars_first(op: str, args: tuple, mats: dict, beta: Any, alpha: An
     return args[0], args[1], beta, alpha
 
 
-def check_fill_scalar(op: str, value: Any, dtype: Any) -> Any:
-    """`value` as a fill of `dtype` may take it, refusing a Python number the dtype cannot
-    hold, as PyTorch's fills do ("value cannot be converted to type ... without overflow"):
-    a non-finite or out-of-range value for an integer dtype, a finite value beyond a float
-    dtype's largest (-9e15 in float16 would become -inf). Unsigned dtypes take negative
-    ints down to -max, which wrap (-1 fills uint8 with 255); inf and NaN fill float tensors;
-    bool takes anything. A 0-d tensor value is returned as it is (cast, as PyTorch's); a
-    larger one, a list or an array is refused, as PyTorch refuses it."""
+def _fill_scalar(op: str, value: Any) -> Any:
+    """`value` as a fill: a 0-d tensor, or a number (a 0-d array's); anything else is
+    refused, with PyTorch's TypeError for what is not a number."""
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise ShapeError(
@@ -3648,13 +3643,25 @@ def check_fill_scalar(op: str, value: Any, dtype: Any) -> Any:
             )
         return value
     if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value[()]  # a NumPy scalar: checked below
-    if isinstance(value, bool | np.bool_):
-        return value
-    if not isinstance(value, int | float | complex | np.number):
+        value = value[()]  # a NumPy scalar
+    if not isinstance(value, int | float | complex | np.number | np.bool_):
         raise TypeError(
             f"{op}: the value must be a number or a 0-d tensor, got {type(value).__name__}"
         )
+    return value
+
+
+def check_fill_scalar(op: str, value: Any, dtype: Any) -> Any:
+    """`value` as a fill of `dtype` may take it, refusing a Python number the dtype cannot
+    hold, as PyTorch's fills do ("value cannot be converted to type ... without overflow"):
+    a non-finite or out-of-range value for an integer dtype, a finite value beyond a float
+    dtype's largest (-9e15 in float16 would become -inf). Unsigned dtypes take negative
+    ints down to -max, which wrap (-1 fills uint8 with 255); inf and NaN fill float tensors;
+    bool takes anything. A 0-d tensor value is returned as it is (cast, as PyTorch's); a
+    larger one, a list or an array is refused, as PyTorch refuses it."""
+    value = _fill_scalar(op, value)
+    if isinstance(value, Tensor | bool | np.bool_):
+        return value
     kind, low, high = _fill_bounds(dtype)
     if kind == "b":
         return value
@@ -3912,11 +3919,7 @@ def full(
     """A tensor of `fill_value`; its dtype follows the value (bool, int64 or the default
     float) as in PyTorch unless `dtype` is given."""
     if dtype is None:
-        if not isinstance(
-            fill_value, bool | int | float | complex | np.number | np.ndarray | Tensor
-        ):
-            check_fill_scalar("full", fill_value, None)  # PyTorch's TypeError for the value
-        dtype = _to_array(fill_value).dtype
+        dtype = _to_array(_fill_scalar("full", fill_value)).dtype
     fill_value = check_fill_scalar("full", fill_value, dtype)
     shape = _checked_size((size,) if isinstance(size, int) else tuple(size), "full")
     return _new(_xp(device).full(shape, fill_value, dtype=dtype), requires_grad)
@@ -4094,12 +4097,29 @@ def set_default_tensor_type(t: Any) -> None:
 def _default_dtype_arg(d: Any, op: str) -> np.dtype | None:
     """`d` as a float16/float32/float64 NumPy dtype, or None when it is another dtype;
     anything that is not a dtype at all is a TypeError naming `op`."""
+    dt = _as_dtype(d, op)
+    return dt if dt in (np.float16, np.float32, np.float64) else None
+
+
+def _is_dtype(obj: Any) -> bool:
+    """Whether obj names a dtype: a NumPy dtype, a NumPy scalar type (`mg.float32` is
+    `numpy.float32`) or minigrad's bfloat16 name."""
+    return (
+        isinstance(obj, np.dtype | _NoBFloat16)
+        or isinstance(obj, type)
+        and issubclass(obj, np.generic)
+        and obj is not np.generic
+    )
+
+
+def _as_dtype(d: Any, op: str) -> np.dtype:
+    """`d` as a NumPy dtype; bfloat16 (which NumPy lacks) and what is not a dtype are a
+    TypeError naming `op`."""
     if isinstance(d, _NoBFloat16):
         raise TypeError(f"{op}: minigrad has no bfloat16 (NumPy has none)")
-    if not isinstance(d, type | np.dtype) or isinstance(d, type) and not issubclass(d, np.generic):
-        raise TypeError(f"{op}(): argument 'd' must be a dtype, not {type(d).__name__}")
-    dt = np.dtype(d)
-    return dt if dt in (np.float16, np.float32, np.float64) else None
+    if not _is_dtype(d):
+        raise TypeError(f"{op}(): argument must be a dtype, not {type(d).__name__}")
+    return np.dtype(d)
 
 
 def is_floating_point(t: Tensor) -> bool:

@@ -1176,20 +1176,26 @@ def bitwise_right_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
         return Tensor._make(xp.right_shift(a, b).astype(a.dtype), False)
 
 
-class Angle(Function):
-    """The argument of a real number: pi where x < 0, else 0 (NaN stays NaN). Its value
-    does not change with x, so its gradient is 0 (PyTorch's for real input)."""
+class ZeroGradient(Function):
+    """An op of one input whose result does not move with it (a step function, a random
+    draw from it): PyTorch records it, so the result requires grad as the input does, and
+    its gradient is zeros, tied to the input for a double backward."""
 
     uses_inputs = False
+
+    def backward(self, gy):
+        xp = get_array_module(gy._data)
+        return zero_link(Tensor._make(xp.zeros_like(gy._data), False), self)
+
+
+class Angle(ZeroGradient):
+    """The argument of a real number: pi where x < 0, else 0 (NaN stays NaN); gradient 0,
+    as PyTorch's for real input."""
 
     def forward(self, x):
         xp = get_array_module(x)
         out = xp.where(x < 0, x.dtype.type(math.pi), x.dtype.type(0))
         return xp.where(xp.isnan(x), x, out)
-
-    def backward(self, gy):
-        xp = get_array_module(gy._data)
-        return zero_link(Tensor._make(xp.zeros_like(gy._data), False), self)
 
 
 def angle(input: Tensor) -> Tensor:  # noqa: A002
