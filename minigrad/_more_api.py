@@ -371,14 +371,14 @@ def gradient(
     of uneven neighbours). Written with tensor ops, so it is differentiable; integer
     input gives the default float."""
     from .ops.elementwise import to_float
+    from .ops.reduce import distinct_dims
 
     x = input
     if edge_order not in (1, 2):
         raise RuntimeError(
             f"torch.gradient only supports edge_order=1 and edge_order=2, got {edge_order}"
         )
-    dims = list(range(x.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
-    dims = [d % x.ndim if x.ndim else d for d in dims]
+    dims = list(range(x.ndim)) if dim is None else list(distinct_dims(dim, x.ndim, "gradient"))
     if isinstance(spacing, list | tuple):
         if len(spacing) != len(dims):
             raise RuntimeError(

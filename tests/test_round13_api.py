@@ -694,3 +694,16 @@ def test_promote_types_with_complex_as_pytorch(a, b):
     complex64; promote_types gave NumPy's complex128)."""
     got = np.dtype(mg.promote_types(getattr(mg, a), getattr(mg, b))).name
     assert got == str(torch.promote_types(getattr(torch, a), getattr(torch, b)))[6:]
+
+
+def test_gradient_refuses_bad_dims_as_pytorch():
+    """An out-of-range dim wrapped around (dim=5 of a 2-d tensor took dim 1), and a dim
+    given twice was differentiated twice."""
+    for L in (mg, torch):
+        x = L.ones(3, 4)
+        for bad in (5, -3):
+            with pytest.raises(IndexError):
+                L.gradient(x, dim=bad)
+        with pytest.raises(RuntimeError, match="appears multiple times"):
+            L.gradient(x, dim=[0, 0])
+        assert [tuple(g.shape) for g in L.gradient(x, dim=-1)] == [(3, 4)]

@@ -30,11 +30,17 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
 def reduce_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """`normalize_dims` for a reduction: an empty `dim` reduces every axis, as in PyTorch;
     a 0-d tensor accepts dim 0 / -1."""
+    dims = distinct_dims(dim, ndim, op)  # also on a 0-d tensor, as PyTorch refuses it
+    return None if ndim == 0 or dims == () else dims
+
+
+def distinct_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """`normalize_dims`, refusing a dim given twice as PyTorch does."""
     dims = normalize_dims(dim, ndim, op)
-    if dims and len(set(dims)) != len(dims):  # also on a 0-d tensor, as PyTorch refuses it
+    if dims and len(set(dims)) != len(dims):
         twice = next(d for d in dims if dims.count(d) > 1)
         raise ShapeError(f"{op}: dim {twice} appears multiple times in the list of dims {dim}")
-    return None if ndim == 0 or dims == () else dims
+    return dims
 
 
 def _keep_shape(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ...]:
