@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import ops, random
 from ..autograd import Function
-from ..backend import default_float, get_array_module
+from ..backend import as_numpy, default_float, get_array_module
 from ..errors import AssertionFailed, DtypeError, ShapeError, ValueRangeError
 from ..ops import nn_ctc, nn_pool, pool
 from ..ops.activation import PReLU, float_kernel
@@ -396,6 +396,19 @@ def embedding_bag(
         )
     xp = get_array_module(weight._data)
     idx = xp.asarray(input._data if isinstance(input, Tensor) else input)
+    if idx.dtype.kind not in "iu":
+        raise DtypeError(f"embedding_bag: input must hold integer indices, got {idx.dtype}")
+    if per_sample_weights is not None:
+        if tuple(per_sample_weights.shape) != idx.shape:
+            raise ShapeError(
+                f"embedding_bag: per_sample_weights {tuple(per_sample_weights.shape)} must have "
+                f"the input's shape {idx.shape}"
+            )
+        if per_sample_weights.dtype != weight.dtype:
+            raise DtypeError(
+                f"embedding_bag: per_sample_weights ({per_sample_weights.dtype}) must have the "
+                f"weight's dtype ({weight.dtype})"
+            )
     if idx.ndim == 2:
         if offsets is not None:
             raise ShapeError("embedding_bag: offsets must be None for a 2-d input")
@@ -406,13 +419,22 @@ def embedding_bag(
     elif idx.ndim == 1:
         if offsets is None:
             raise ShapeError("embedding_bag: a 1-d input needs offsets")
-        starts = np.asarray(offsets._data if isinstance(offsets, Tensor) else offsets)
-        starts = starts.astype(np.int64).reshape(-1)
-        ends = starts[1:] if include_last_offset else np.append(starts[1:], idx.size)
-        starts = starts[:-1] if include_last_offset else starts
+        starts = as_numpy(offsets._data if isinstance(offsets, Tensor) else np.asarray(offsets))
+        if starts.ndim != 1:
+            raise ShapeError(f"embedding_bag: offsets must be 1-d, got shape {starts.shape}")
+        if starts.dtype.kind not in "iu":
+            raise DtypeError(f"embedding_bag: offsets must be integers, got {starts.dtype}")
+        given = starts.astype(np.int64)
+        if given.size and given[-1] > idx.size:
+            raise ValueRangeError(
+                f"embedding_bag: offsets[-1] ({int(given[-1])}) is beyond the input's length "
+                f"{idx.size}"
+            )
+        ends = given[1:] if include_last_offset else np.append(given[1:], idx.size)
+        starts = given[:-1] if include_last_offset else given
         if starts.size and (starts[0] != 0 or (np.diff(np.append(starts, ends[-1])) < 0).any()):
-            raise ValueError(
-                f"embedding_bag: offsets must start at 0 and not decrease, got {starts.tolist()}"
+            raise ValueRangeError(
+                f"embedding_bag: offsets must start at 0 and not decrease, got {given.tolist()}"
             )
         n_bags = starts.size
         lengths = ends - starts

@@ -28,7 +28,36 @@ from .utils.rnn import PackedSequence
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-_TORCH_TYPE = {"float64": "Double", "float32": "Float", "float16": "Half"}
+_TORCH_TYPE = {
+    "float64": "Double",
+    "float32": "Float",
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
+
+
+def _two_states(name: str, hx: Any) -> list[Tensor]:
+    """An LSTM's (h, c): a tuple or list of two tensors, as PyTorch requires (a tensor
+    stacked as (2, ...) would otherwise be split along its first dim without a word)."""
+    if not isinstance(hx, (tuple, list)):
+        raise TypeError(f"{name}: hx must be a tuple (h, c) of tensors, not {type(hx).__name__}")
+    if len(hx) != 2:
+        raise RuntimeError(f"{name} expects two hidden states (h, c), got {len(hx)}")
+    return list(hx)
+
+
+def _check_same_dtype(a: Tensor, weight: Tensor) -> None:
+    """PyTorch's refusal of a product between an input or state and weights of another dtype
+    (no promotion inside a recurrent layer: a float64 state would make float64 outputs)."""
+    if a.dtype != weight.dtype:
+        got, want = (_TORCH_TYPE.get(d.name, d.name) for d in (a.dtype, weight.dtype))
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {got} and {want}")
 
 
 def _dtype(dtype: Any) -> Any:
@@ -114,7 +143,7 @@ class RNNCellBase(Module):
         name = type(self).__name__
         if input.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
-        states = None if hx is None else ([hx] if n_states == 1 else list(hx))
+        states = None if hx is None else ([hx] if n_states == 1 else _two_states(name, hx))
         for i, s in enumerate(states or ()):
             if s.ndim not in (1, 2):
                 which = "hidden" if n_states == 1 else f"hx[{i}]"
@@ -140,9 +169,8 @@ class RNNCellBase(Module):
                     f"hidden{i} has inconsistent hidden_size: got {s.shape[1]}, "
                     f"expected {self.hidden_size}"
                 )
-        if x.dtype != self.weight_ih.dtype:
-            got, want = (_TORCH_TYPE.get(d.name, d.name) for d in (x.dtype, self.weight_ih.dtype))
-            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {got} and {want}")
+        for a in [x, *states]:  # the input, then each state, as PyTorch's products check
+            _check_same_dtype(a, self.weight_ih)
         return x, states, batched
 
     def _input_projection(self, input: Tensor) -> Tensor:
@@ -366,6 +394,8 @@ class RNNBase(Module):
 
     def _check_states(self, input: Tensor, states: list[Tensor], batch: int, packed: bool) -> None:
         self._check_input(input, packed)
+        for s in states:  # PyTorch's products refuse a state of another dtype than the weights
+            _check_same_dtype(s, self.weight_ih_l0)
         if self.mode == "LSTM":
             out_size = self.proj_size or self.hidden_size
             self._check_state(
@@ -396,7 +426,7 @@ class RNNBase(Module):
             batch = sizes[0]
             states = None
             if hx is not None:
-                states = list(hx) if lstm else [hx]
+                states = _two_states(self.mode, hx) if lstm else [hx]
                 if sorted_indices is not None:
                     states = [index_select(s, 1, sorted_indices) for s in states]
             return data, sizes, batch, states, True, True
@@ -408,7 +438,7 @@ class RNNBase(Module):
         x = input if batched else input.unsqueeze(0 if self.batch_first else 1)
         states = None
         if hx is not None:
-            states = list(hx) if lstm else [hx]
+            states = _two_states(self.mode, hx) if lstm else [hx]
             dims = [s.ndim for s in states]
             want = 3 if batched else 2
             if any(d != want for d in dims):

@@ -1,0 +1,138 @@
+"""What ported PyTorch programs (sequence models, tensor manipulation, autograd
+semantics) found different, checked against PyTorch 2.13 itself."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+torch = pytest.importorskip("torch")
+
+LIBS = (mg, torch)
+
+
+# ---------------------------------------------------------------- recurrent layers
+
+
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("bad", ["float64", "int64"])
+@pytest.mark.parametrize("packed", [False, True])
+def test_rnn_state_of_another_dtype_is_refused(kind, bad, packed):
+    """A float64 h0 gave float64 outputs from a float32 layer; PyTorch refuses it."""
+    x = np.random.default_rng(0).standard_normal((4, 2, 3)).astype(np.float32)
+    for L in LIBS:
+        L.manual_seed(0)
+        m = getattr(L.nn, kind)(3, 5)
+        inp = L.tensor(x)
+        if packed:
+            inp = L.nn.utils.rnn.pack_padded_sequence(inp, [4, 3])
+        h = L.zeros(1, 2, 5, dtype=getattr(L, bad))
+        c = L.zeros(1, 2, 5)
+        hx = (h, c) if kind == "LSTM" else h
+        with pytest.raises(RuntimeError):
+            m(inp, hx)
+        # the cell state is checked as well (PyTorch's packed LSTM lets an int64 one through)
+        if kind == "LSTM" and not (L is torch and packed and bad == "int64"):
+            with pytest.raises(RuntimeError):
+                m(inp, (c, h))
+        # the matching dtype runs
+        out, _ = m(inp, (c, c) if kind == "LSTM" else c)
+
+
+@pytest.mark.parametrize("kind", ["RNNCell", "GRUCell", "LSTMCell"])
+def test_rnn_cell_state_of_another_dtype_is_refused(kind):
+    for L in LIBS:
+        cell = getattr(L.nn, kind)(3, 2)
+        x = L.ones(4, 3)
+        good = L.zeros(4, 2)
+        for bad in (L.zeros(4, 2, dtype=L.float64), L.zeros(4, 2, dtype=L.int64)):
+            hx = (bad, good) if kind == "LSTMCell" else bad
+            with pytest.raises(RuntimeError, match="same dtype"):
+                cell(x, hx)
+        cell(x, (good, good) if kind == "LSTMCell" else good)
+
+
+def test_lstm_states_must_be_a_pair():
+    """A stacked (2, ...) tensor as an LSTM's hx was split along dim 0 and run."""
+    for L in LIBS:
+        cell, lstm = L.nn.LSTMCell(3, 2), L.nn.LSTM(3, 2)
+        with pytest.raises(TypeError):
+            cell(L.ones(4, 3), L.zeros(2, 4, 2))
+        with pytest.raises(TypeError):
+            lstm(L.ones(5, 4, 3), L.zeros(2, 1, 4, 2))
+        with pytest.raises(RuntimeError):
+            cell(L.ones(4, 3), (L.zeros(4, 2),))
+        h, c = cell(L.ones(4, 3), [L.zeros(4, 2), L.zeros(4, 2)])  # a list is a pair
+        assert tuple(h.shape) == tuple(c.shape) == (4, 2)
+    with pytest.raises(RuntimeError, match="two hidden states"):
+        mg.nn.LSTM(3, 2)(mg.ones(5, 4, 3), (mg.zeros(1, 4, 2),))
+
+
+# ---------------------------------------------------------------- embedding_bag
+
+_W = np.random.default_rng(1).standard_normal((10, 4)).astype(np.float32)
+_INP = np.array([1, 2, 4, 5, 4, 3])
+
+
+def _bag(L, inp=_INP, offsets=(0, 2), psw=None, **kw):
+    F = L.nn.functional
+    off = None if offsets is None else L.tensor(np.asarray(offsets))
+    weights = None if psw is None else L.tensor(psw)
+    kw.setdefault("mode", "sum")
+    return F.embedding_bag(L.tensor(inp), L.tensor(_W), off, per_sample_weights=weights, **kw)
+
+
+@pytest.mark.parametrize(
+    "case, error",
+    [
+        (dict(psw=np.arange(8.0, dtype=np.float32)), ValueError),  # longer than the input
+        (dict(psw=np.ones((2, 3), np.float32)), ValueError),  # 2-d for a 1-d input
+        (dict(inp=_INP.reshape(2, 3), offsets=None, psw=np.ones((1, 3), np.float32)), ValueError),
+        (dict(psw=np.ones(6)), RuntimeError),  # float64 weights for a float32 table
+        (dict(offsets=np.array([[0, 2]])), ValueError),  # 2-d offsets
+        (dict(offsets=np.array([0.0, 2.0])), RuntimeError),  # float offsets
+        (dict(offsets=(1, 4)), RuntimeError),  # not starting at 0
+        (dict(offsets=(0, 4, 11), include_last_offset=True), RuntimeError),  # past the end
+        (dict(offsets=(0, 7)), RuntimeError),
+        (dict(inp=np.array([1.0, 2.0]), offsets=(0,)), RuntimeError),  # float indices
+    ],
+)
+def test_embedding_bag_refuses_what_pytorch_refuses(case, error):
+    """These were accepted (extra per-sample weights ignored, a float64 result, 2-d or float
+    offsets read as flat integers) or raised NumPy's IndexError."""
+    for L in LIBS:
+        with pytest.raises(error):
+            _bag(L, **case)
+
+
+def test_embedding_bag_valid_weights_and_offsets_agree():
+    psw = np.linspace(0.5, 2.0, 6).astype(np.float32)
+    cases = [
+        dict(psw=psw),
+        dict(offsets=np.array([0, 2], dtype=np.int32)),
+        dict(offsets=(0, 2, 6), include_last_offset=True, mode="mean"),
+        dict(offsets=(0, 6)),  # an empty last bag
+        dict(inp=_INP.reshape(2, 3), offsets=None, psw=psw.reshape(2, 3)),
+    ]
+    for case in cases:
+        got, want = (_bag(L, **case).detach().numpy() for L in LIBS)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+# ---------------------------------------------------------------- optimizer state
+
+
+def test_optimizer_load_state_dict_copies_the_state():
+    """Documented: loading one optimizer's state into another gives it tensors of its own
+    (PyTorch's two optimizers would share them); from a file both behave alike."""
+    p1, p2 = mg.nn.Parameter(mg.ones(3)), mg.nn.Parameter(mg.ones(3))
+    o1, o2 = mg.optim.Adam([p1], lr=0.1), mg.optim.Adam([p2], lr=0.1)
+    for p, o in ((p1, o1), (p2, o2)):
+        p.grad = mg.ones(3)
+        o.step()
+    o2.load_state_dict(o1.state_dict())
+    before = o2.state[p2]["exp_avg"].clone()
+    o1.step()
+    assert float(o1.state[p1]["step"]) == 2.0
+    assert float(o2.state[p2]["step"]) == 1.0
+    assert mg.equal(o2.state[p2]["exp_avg"], before)
