@@ -301,6 +301,7 @@ from .ops.structural import (
     var_mean,
     vstack,
 )
+from .ops.views import fresh_view as _fresh_view
 from .ops.views import unflatten
 from .random import (
     Generator,
@@ -490,6 +491,10 @@ eq, ne, lt, le, gt, ge = Tensor.eq, Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, 
 # more of PyTorch's aliases and function forms
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
+# PyTorch's view ops give a new tensor even where they change nothing (ops/views.py)
+reshape, permute, transpose, squeeze, broadcast_to, movedim, unflatten = (
+    _fresh_view(f) for f in (reshape, permute, transpose, squeeze, broadcast_to, movedim, unflatten)
+)
 moveaxis = movedim
 swapaxes = swapdims = transpose
 true_divide = ops.div

@@ -1087,6 +1087,18 @@ class Tensor:
             )
         return True
 
+    def _views(self, base: Tensor, index: Any) -> bool:
+        """Whether self is the recorded view `base[index]` (a basic index)."""
+        from .ops.shape import _view_index, normalize_index
+
+        view = self._view_base()
+        if view is None or view[0] is not base:
+            return False
+        try:
+            return bool(view[1] == _view_index(normalize_index(index, base.shape)))
+        except (TypeError, ValueError, IndexError):  # an index that is no basic index
+            return False
+
     def _view_base(self) -> tuple[Tensor, Any] | None:
         """(h, index) when self is `h[index]` for a basic index and h is alive, else None."""
         from .ops.shape import GetItem, _is_basic
@@ -1121,8 +1133,11 @@ class Tensor:
     def _record_change(self, compute: Any, view: Any = None) -> Tensor:
         """An in-place change in a graph: `compute(before)` runs on a stand-in for self's
         old value, and self takes over its result (`_become`). For a view `h[index]`
-        (`view` is (h, index)) the result is also written into h as `h[index] = new`;
-        self then holds the new values in an array of its own."""
+        (`view` is (h, index)) the result is written into h as `h[index] = new`, and self
+        becomes `h[index]` again, a view of h's new value (later writes through it reach h,
+        as in PyTorch)."""
+        from .ops.shape import GetItem
+
         before = Tensor._make(self._data, self.requires_grad)
         before.creator, before.generation = self.creator, self.generation
         before._out_index = self._out_index
@@ -1131,7 +1146,7 @@ class Tensor:
         if view is not None:
             base, index = view
             base._record_setitem(index, out)
-            self._vc = VersionCounter(self._vc.value)  # no longer base's memory
+            out = GetItem(index)(base)  # shares base's new memory and version counter
         self._become(out, before)
         return self
 
@@ -1379,8 +1394,11 @@ class Tensor:
 
         if value is None or isinstance(value, str):  # NumPy would write NaN (or fail later)
             raise TypeError(f"can't assign a {type(value).__name__} to a {self.dtype} tensor")
-        if self._recorded_iop(value, through_view=False):
-            self._record_setitem(index, value)
+        if isinstance(value, Tensor) and value._vc is self._vc and value._views(self, index):
+            return  # `h[i] += w`'s closing `h[i] = h[i]`: the change already went through
+        mode = self._recorded_iop(value)
+        if mode:  # through one view `row = h[0]; row[1] = w` too: written into h
+            self._record_setitem(index, value, mode if type(mode) is tuple else None)
             return
         self._inplace("__setitem__", value)
         value = value._data if isinstance(value, Tensor) else value
@@ -1399,10 +1417,12 @@ class Tensor:
             raise ShapeError(f"__setitem__: {exc} (tensor of shape {self.shape})") from None
         self._version += 1
 
-    def _record_setitem(self, index: Any, value: Any) -> None:
+    def _record_setitem(self, index: Any, value: Any, view: Any = None) -> None:
         """`h[index] = value` in a graph, as PyTorch records it: the new value is
         where(selected, value placed there, old value), so the old value's gradient is cut
-        at the written positions and `value` gets the gradient read from them."""
+        at the written positions and `value` gets the gradient read from them. When self
+        is a view `base[i]` (`view` is (base, i), see `_recorded_iop`) the new value is
+        written into base as well."""
         from .ops.shape import IndexPut, TwoStep, _view_index, normalize_index
 
         ops = _ops()
@@ -1431,7 +1451,7 @@ class Tensor:
                 f"shape {picked.shape}"
             ) from None
         placed = IndexPut(idx, self.shape)(v)
-        self._record_change(lambda before: ops.where(mask, placed, before))
+        self._record_change(lambda before: ops.where(mask, placed, before), view)
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other: Any) -> Tensor:
@@ -1973,7 +1993,15 @@ class Tensor:
         return _ops().norm(self, p, dim, keepdim)
 
     def reshape(self, *shape: Any) -> Tensor:
-        return _ops().reshape(self, _shape_args(shape))
+        return self._viewed(_ops().reshape(self, _shape_args(shape)))
+
+    def _viewed(self, out: Tensor) -> Tensor:
+        """A view op's result, made a new tensor where the op changed nothing
+        (`x.view(x.shape)`, an identity `permute`, a `squeeze` of no size-1 dim), as
+        PyTorch's view ops always give one: a hook, `requires_grad_` or `retain_grad` on
+        the view then acts on the view, not on self. It is `self[...]`, sharing self's
+        memory and version counter."""
+        return _ops().getitem(self, Ellipsis) if out is self else out
 
     def view(self, *shape: Any) -> Tensor:
         """`reshape`, sharing memory wherever NumPy can (a view PyTorch refuses, as of a
@@ -1982,7 +2010,7 @@ class Tensor:
         bytes as another dtype (no gradient), as PyTorch's."""
         if len(shape) == 1 and isinstance(shape[0], type | np.dtype | _NoBFloat16):
             return self._view_dtype(np.dtype(shape[0]))
-        return _ops().reshape(self, _shape_args(shape))
+        return self._viewed(_ops().reshape(self, _shape_args(shape)))
 
     def data_ptr(self) -> int:
         """The address of the first element, as PyTorch's: equal for tensors that start at
@@ -2055,16 +2083,16 @@ class Tensor:
         return self.reshape(other.shape)
 
     def unflatten(self, dim: int, sizes: Any) -> Tensor:
-        return _ops().unflatten(self, dim, sizes)
+        return self._viewed(_ops().unflatten(self, dim, sizes))
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return _ops().transpose(self, dim0, dim1)
+        return self._viewed(_ops().transpose(self, dim0, dim1))
 
     def permute(self, *dims: Any) -> Tensor:
-        return _ops().permute(self, _shape_args(dims))
+        return self._viewed(_ops().permute(self, _shape_args(dims)))
 
     def squeeze(self, dim: Any = None) -> Tensor:
-        return _ops().squeeze(self, dim)
+        return self._viewed(_ops().squeeze(self, dim))
 
     def unsqueeze(self, dim: int) -> Tensor:
         return _ops().unsqueeze(self, dim)
@@ -2073,13 +2101,13 @@ class Tensor:
         return _ops().flatten(self, start_dim, end_dim)
 
     def expand(self, *shape: Any) -> Tensor:
-        return _ops().expand(self, _shape_args(shape))
+        return self._viewed(_ops().expand(self, _shape_args(shape)))
 
     def broadcast_to(self, shape: Any) -> Tensor:
-        return _ops().broadcast_to(self, tuple(shape))
+        return self._viewed(_ops().broadcast_to(self, tuple(shape)))
 
     def expand_as(self, other: Tensor) -> Tensor:
-        return _ops().broadcast_to(self, other.shape)
+        return self._viewed(_ops().broadcast_to(self, other.shape))
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
         return _ops().split(self, split_size_or_sections, dim)
@@ -2465,12 +2493,12 @@ class Tensor:
         return _ops().nan_to_num(self, nan, posinf, neginf)
 
     def movedim(self, source: Any, destination: Any) -> Tensor:
-        return _ops().movedim(self, source, destination)
+        return self._viewed(_ops().movedim(self, source, destination))
 
     moveaxis = movedim
 
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
-        return _ops().transpose(self, axis0, axis1)
+        return self.transpose(axis0, axis1)
 
     swapdims = swapaxes
 

@@ -136,3 +136,85 @@ def test_optimizer_load_state_dict_copies_the_state():
     assert float(o1.state[p1]["step"]) == 2.0
     assert float(o2.state[p2]["step"]) == 1.0
     assert mg.equal(o2.state[p2]["exp_avg"], before)
+
+
+# ---------------------------------------------------------------- views that change nothing
+
+_NOOP_VIEWS = {
+    "view": lambda L, x: x.view(2, 3),
+    "view_as": lambda L, x: x.view_as(x),
+    "reshape": lambda L, x: x.reshape(2, 3),
+    "reshape_as": lambda L, x: x.reshape_as(x),
+    "L.reshape": lambda L, x: L.reshape(x, (2, 3)),
+    "expand": lambda L, x: x.expand(2, 3),
+    "expand(-1)": lambda L, x: x.expand(-1, -1),
+    "expand_as": lambda L, x: x.expand_as(x),
+    "broadcast_to": lambda L, x: x.broadcast_to((2, 3)),
+    "L.broadcast_to": lambda L, x: L.broadcast_to(x, (2, 3)),
+    "squeeze": lambda L, x: x.squeeze(),
+    "squeeze(0)": lambda L, x: x.squeeze(0),
+    "L.squeeze": lambda L, x: L.squeeze(x, 1),
+    "permute": lambda L, x: x.permute(0, 1),
+    "L.permute": lambda L, x: L.permute(x, (0, 1)),
+    "transpose": lambda L, x: x.transpose(1, 1),
+    "L.transpose": lambda L, x: L.transpose(x, 0, 0),
+    "swapaxes": lambda L, x: x.swapaxes(0, 0),
+    "L.swapdims": lambda L, x: L.swapdims(x, 1, 1),
+    "movedim": lambda L, x: x.movedim(0, 0),
+    "L.movedim": lambda L, x: L.movedim(x, 1, 1),
+    "unflatten": lambda L, x: x.unflatten(1, (3,)),
+    "L.unflatten": lambda L, x: L.unflatten(x, 0, (2,)),
+    "t 1-d": lambda L, x: x[0].t(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_NOOP_VIEWS))
+def test_a_view_that_changes_nothing_is_a_new_tensor(name):
+    """x.view(x.shape), an identity permute, a squeeze of no size-1 dim, ... returned x
+    itself: a gradient-reversal hook on the 'view' flipped every branch's gradient, and
+    requires_grad_ on it changed the base."""
+    op = _NOOP_VIEWS[name]
+    got = {}
+    for L in LIBS:
+        w = L.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        feat = w * 1
+        base = feat[0] if name == "t 1-d" else feat
+        v = op(L, feat)
+        assert v is not base and v.shape == base.shape and not v.is_leaf
+        v.register_hook(lambda g: -g)  # acts on the view's branch only
+        (v.sum() * 2 + base.sum()).backward()
+        # the view shares memory and the version counter with its base
+        with L.no_grad():
+            v.view(-1)[0].fill_(7.0)
+        got[L.__name__] = (w.grad.tolist(), base.view(-1)[0].item(), v._version == base._version)
+        plain = L.zeros(2, 3)
+        pv = op(L, plain[0] if name == "t 1-d" else plain)
+        pv.requires_grad_()
+        assert not plain.requires_grad and pv.is_leaf
+    assert got["minigrad"] == got["torch"]
+
+
+def test_inplace_through_a_view_that_changes_nothing():
+    for L in LIBS:
+        w = L.ones(2, 3, requires_grad=True)
+        h = w * 2
+        v = h.view(2, 3)
+        v.add_(1)
+        v[0, 0] = 5 * w[0, 0]  # a write through the view reaches h
+        (h * h).sum().backward()
+        assert h.tolist() == [[5.0, 3.0, 3.0], [3.0, 3.0, 3.0]]
+        assert w.grad.tolist() == [[50.0, 12.0, 12.0], [12.0, 12.0, 12.0]], L.__name__
+
+
+def test_setitem_through_one_view_is_written_into_the_base():
+    """row = h[0]; row[1] = 5 * w was refused (setitem did not look through a view)."""
+    out = {}
+    for L in LIBS:
+        x = L.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        w = L.tensor([2.0], requires_grad=True)
+        h = x * 1
+        row = h[0]
+        row[1] = 5 * w[0]
+        (h * x).sum().backward()
+        out[L.__name__] = (h.tolist(), row.tolist(), w.grad.tolist(), x.grad.tolist())
+    assert out["minigrad"] == out["torch"]

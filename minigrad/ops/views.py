@@ -1,13 +1,30 @@
-"""unflatten: one dim split into several, a reshape with PyTorch's checks and errors."""
+"""unflatten: one dim split into several, a reshape with PyTorch's checks and errors; and
+`fresh_view`, the public form of a view op."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor
-from .shape import reshape
+from .shape import getitem, reshape
+
+
+def fresh_view(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """`op` (reshape, permute, squeeze, ...) as `mg.<op>`: where it changes nothing it
+    gives `x[...]`, a new tensor sharing x's memory, as PyTorch's view ops do, instead of x
+    itself (on which a hook or `requires_grad_` meant for the view would act). minigrad's
+    own code calls the ops directly and skips that node."""
+
+    @functools.wraps(op)
+    def view_op(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
+        out = op(input, *args, **kwargs)
+        return getitem(input, Ellipsis) if out is input else out
+
+    return view_op
 
 
 def _unexpected(what: str) -> RuntimeError:
