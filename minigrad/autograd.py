@@ -925,9 +925,17 @@ def share_version_counters(inputs: Sequence[Tensor], outputs: Sequence[Tensor]) 
 
 
 def _as_tuple(x: Any) -> tuple:
+    """A tensor (or None, or a number) as a tuple of one; a tuple, list or other iterable
+    (`model.parameters()`, `params.values()`) as a tuple of its items, as PyTorch's grad
+    takes them."""
     if isinstance(x, tuple | list):
         return tuple(x)
-    return (x,)
+    if x is None or hasattr(x, "_data") or isinstance(x, str | np.ndarray):
+        return (x,)
+    try:
+        return tuple(x)
+    except TypeError:  # not iterable
+        return (x,)
 
 
 def _second_backward_error(name: str) -> RuntimeError:
@@ -1248,11 +1256,15 @@ def _run_hooks(t: Tensor, g: Tensor, create_graph: bool) -> Tensor:
         out = hook(g)
         if out is None:
             continue
-        if not hasattr(out, "_data") or out.shape != t.shape:
+        name = getattr(hook, "__name__", hook)
+        if not hasattr(out, "_data"):
+            raise TypeError(
+                f"hook {name!r} returned {type(out).__name__}; expected a Tensor or None"
+            )
+        if out.shape != t.shape or out.dtype != g.dtype:
             raise RuntimeError(
-                f"hook {getattr(hook, '__name__', hook)!r} on a tensor of shape {t.shape} "
-                f"returned {type(out).__name__} {getattr(out, 'shape', '')}; expected a "
-                "Tensor of the same shape or None"
+                f"hook {name!r} on a tensor of shape {t.shape} changed its gradient's shape "
+                f"or dtype: got {out.dtype} {tuple(out.shape)} for {g.dtype} {tuple(g.shape)}"
             )
         g = out
     if t._retains_grad:
@@ -1315,6 +1327,7 @@ def grad(
             FutureWarning,
             stacklevel=2,
         )
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)  # once: generators too
     if is_grads_batched:
         return _grad_batched(
             outputs,
@@ -1328,8 +1341,6 @@ def grad(
     if materialize_grads and allow_unused is False:
         raise ValueError("grad: materialize_grads=True needs allow_unused to be True or None")
     allow_unused = bool(allow_unused) or materialize_grads
-    outputs = _as_tuple(outputs)
-    inputs = _as_tuple(inputs)
     if not inputs:
         raise RuntimeError("grad: the `inputs` argument cannot be empty (as in PyTorch)")
     if retain_graph is None:
@@ -1348,8 +1359,8 @@ def grad(
                 f"grad: input {i} of shape {t.shape} was not used in the graph of the outputs "
                 "(pass allow_unused=True to get None for it)"
             )
-        if g is None and materialize_grads:
-            g = _tensor_module().zeros_like(t)
+        if g is None and materialize_grads:  # in the graph with create_graph, as PyTorch's
+            g = _tensor_module().zeros_like(t, requires_grad=create_graph)
         elif g is not None and not create_graph:
             g = _owned(g, seen)
         result.append(g)
@@ -1414,7 +1425,9 @@ def _root_grads(outputs: Sequence[Tensor], grad_outputs: Any, who: str) -> list[
         grad_outputs = (None,) * len(outputs)
     grad_outputs = _as_tuple(grad_outputs)
     if len(grad_outputs) != len(outputs):
-        raise ValueError(f"{who}: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+        from .errors import ShapeError
+
+        raise ShapeError(f"{who}: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     result = []
     for i, (y, g) in enumerate(zip(outputs, grad_outputs, strict=True)):
         if not y.requires_grad:
@@ -1430,7 +1443,9 @@ def _root_grads(outputs: Sequence[Tensor], grad_outputs: Any, who: str) -> list[
                 )
             g = ones_like(y)
         elif not isinstance(g, Tensor):
-            g = Tensor(g, dtype=y.dtype, device=y.device)
+            raise TypeError(
+                f"{who}: gradients can be Tensors or None, got {type(g).__name__} for output {i}"
+            )
         if g.shape != y.shape:
             raise RuntimeError(
                 f"{who}: grad_output of shape {g.shape} does not match output {i} of shape "

@@ -1335,7 +1335,19 @@ class Tensor:
             fits = False
         if not fits:
             raise RuntimeError(f"copy_: source of shape {shape} into shape {self.shape}")
-        self._inplace("copy_", src)
+        if isinstance(src, Tensor) and self.dtype.kind in "fc" and src.dtype.kind in "fc":
+            # recorded in a graph (buf.copy_(w) with w requiring grad, or buf in a graph), as
+            # PyTorch's: the new value is src (cast, moved, broadcast) and the old value's
+            # gradient is cut
+            def fn(before: Tensor) -> Tensor:
+                ops, v = _ops(), src.to(device=self.device, dtype=self.dtype)
+                return ops.shape.clone(ops.broadcast_to(v, self.shape))
+
+            done = self._record_with("copy_", fn, src)
+            if done is not None:
+                return done
+        # into an integer or bool tensor nothing is differentiable: src's grad is no bar
+        self._inplace("copy_", src if self.dtype.kind in "fc" else None)
         if device_of(arr) != self.device:
             arr = to_device(arr, self.device)
         self._data[...] = get_array_module(self._data).asarray(arr)
@@ -2192,15 +2204,13 @@ class Tensor:
     def scatter_(
         self, dim: int, index: Any, src: Any = None, value: Any = None, reduce: Any = None
     ) -> Tensor:
-        others = [v for v in (src, value) if isinstance(v, Tensor)]
-        with autograd.no_grad():
-            out = _ops().scatter(self.detach(), dim, index, src, value, reduce)
-        return self._write_("scatter_", out, *others)
+        fn = lambda b: _ops().scatter(b, dim, index, src, value, reduce)  # noqa: E731
+        return self._op_("scatter_", fn, *[v for v in (src, value) if isinstance(v, Tensor)])
 
     def scatter_add_(self, dim: int, index: Any, src: Tensor) -> Tensor:
-        with autograd.no_grad():
-            out = _ops().scatter_add(self.detach(), dim, index, src)
-        return self._write_("scatter_add_", out, src)
+        """Recorded in a graph (`out.scatter_add_(0, idx, messages)`), as `index_add_`."""
+        fn = lambda b: _ops().scatter_add(b, dim, index, src)  # noqa: E731
+        return self._op_("scatter_add_", fn, src)
 
     def index_select(self, dim: int, index: Any) -> Tensor:
         return _ops().index_select(self, dim, index)

@@ -218,3 +218,131 @@ def test_setitem_through_one_view_is_written_into_the_base():
         (h * x).sum().backward()
         out[L.__name__] = (h.tolist(), row.tolist(), w.grad.tolist(), x.grad.tolist())
     assert out["minigrad"] == out["torch"]
+
+
+# ---------------------------------------------------------------- autograd.grad and hooks
+
+
+def test_grad_takes_any_iterable_of_inputs():
+    """autograd.grad(loss, model.parameters()) raised AttributeError on the generator."""
+    got = {}
+    for L in LIBS:
+        L.manual_seed(0)
+        m = L.nn.Linear(3, 2)
+        with L.no_grad():
+            m.weight.copy_(L.tensor(np.arange(6.0).reshape(2, 3)))
+            m.bias.fill_(0.5)
+        loss = (m(L.ones(4, 3)) ** 2).sum()
+        g1 = L.autograd.grad(loss, m.parameters(), retain_graph=True)
+        g2 = L.autograd.grad(loss, dict(m.named_parameters()).values(), retain_graph=True)
+        g3 = L.autograd.grad((y for y in [loss]), m.parameters())
+        assert len(g1) == len(g2) == len(g3) == 2
+        got[L.__name__] = [g.tolist() for g in g1 + g2 + g3]
+    assert got["minigrad"] == got["torch"]
+
+
+def test_grad_outputs_must_be_tensors_and_match_in_count():
+    for L in LIBS:
+        x = L.ones(3, requires_grad=True)
+        y = (x * 2).sum()
+        for go in (2.0, [1.0]):
+            with pytest.raises(TypeError):
+                L.autograd.grad(y, x, go, retain_graph=True)
+        with pytest.raises(TypeError):
+            y.backward(2.0)
+        with pytest.raises(RuntimeError):
+            L.autograd.grad([y, y], x, [L.tensor(1.0)], retain_graph=True)
+
+
+def test_materialized_zeros_are_in_the_graph_with_create_graph():
+    for L in LIBS:
+        x, unused = L.ones(2, requires_grad=True), L.ones(2, requires_grad=True)
+        y = (x * x).sum()
+        gx, gu = L.autograd.grad(y, [x, unused], create_graph=True, materialize_grads=True)
+        assert gu.tolist() == [0.0, 0.0] and gu.requires_grad and gx.requires_grad
+        _, gu = L.autograd.grad((x * x).sum(), [x, unused], materialize_grads=True)
+        assert not gu.requires_grad
+
+
+@pytest.mark.parametrize("leaf", [False, True])
+def test_a_hook_may_not_change_the_gradients_dtype_or_type(leaf):
+    """A float16 hook's rounded gradient was accepted into a float32 tensor's grad."""
+    for L in LIBS:
+        for ret, error in ((lambda g: g.double(), RuntimeError), (lambda g: [1, 2, 3], TypeError)):
+            x = L.ones(3, requires_grad=True)
+            y = x * 2
+            (x if leaf else y).register_hook(ret)
+            with pytest.raises(error):
+                y.sum().backward()
+        x = L.ones(3, requires_grad=True)
+        y = x * 2
+        y.register_hook(lambda g, L=L: L.ones(2))
+        with pytest.raises(RuntimeError):
+            y.sum().backward()
+
+
+# ---------------------------------------------------------------- a number to a tensor power
+
+_EXPONENTS = [0.0, 1.0, -1.0, 0.5, 2.5, -2.0, float("nan"), float("inf"), -float("inf"), 3.0]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("base", [0, 0.0, 0.5, 1, 2, 2.0, -2.0, -1, float("inf"), 10000])
+def test_number_to_a_tensor_power(dtype, base):
+    """c ** x was exp(x log c): 2.0 ** 3.0 = 7.999999999999998, float16 2 ** 10 = 1022,
+    inf ** 0 = NaN."""
+    res = []
+    for L in LIBS:
+        x = L.tensor(np.array(_EXPONENTS, dtype=dtype), requires_grad=True)
+        y = base**x
+        y.backward(L.ones_like(y))
+        res.append((y.detach().double().numpy(), x.grad.double().numpy(), str(y.dtype)))
+    (my, mg_grad, mdt), (ty, t_grad, tdt) = res
+    assert mdt.split(".")[-1] == tdt.split(".")[-1]
+    np.testing.assert_array_equal(my, ty)  # exact, NaN and inf included
+    rtol = 2e-3 if dtype == "float16" else 1e-6
+    np.testing.assert_allclose(mg_grad, t_grad, rtol=rtol)
+    assert np.array_equal(np.isnan(mg_grad), np.isnan(t_grad))
+
+
+def test_ten_thousand_to_a_fraction_is_exact():
+    """The positional-encoding frequencies 10000 ** (2i / d)."""
+    for dt in ("float32", "float64"):
+        e = np.arange(0, 8, 2, dtype=dt) / 8
+        got = (10000 ** mg.tensor(e)).tolist()
+        want = (10000 ** torch.tensor(e)).tolist()
+        assert got == want == [1.0, 10.0, 100.0, 1000.0]
+
+
+# ---------------------------------------------------------------- in-place methods in a graph
+
+
+def test_scatter_add_copy_and_scatter_are_recorded_in_a_graph():
+    """out = zeros(N, F); out.scatter_add_(0, idx, messages) refused a src that requires
+    grad (the message-passing pattern of graph networks); so did scatter_ and copy_."""
+    idx = np.array([[0, 1], [1, 1], [0, 0]])
+    got = {}
+    for L in LIBS:
+        out = []
+        for op in ("scatter_add_", "scatter_", "copy_"):
+            src = L.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+            buf = L.zeros(3, 2) if op == "copy_" else L.zeros(2, 2)
+            if op == "copy_":
+                buf.copy_(src * 2)
+            else:
+                getattr(buf, op)(0, L.tensor(idx), src)
+            (buf * L.arange(1.0, buf.numel() + 1).reshape(buf.shape)).sum().backward()
+            out.append((buf.tolist(), src.grad.tolist(), buf.requires_grad))
+        # copy_ into a tensor in a graph cuts the old value's gradient; broadcast and cast
+        x = L.ones(3, dtype=L.float64, requires_grad=True)
+        w = L.tensor(5.0, requires_grad=True)
+        h = x * 2
+        h.copy_(w)
+        (h * x).sum().backward()
+        out.append((h.tolist(), x.grad.tolist(), w.grad.item()))
+        # into an integer tensor: a plain copy, even of a tensor that requires grad
+        n = L.zeros(3, dtype=L.int64)
+        n.copy_(L.tensor([1.5, 2.5, -3.5], requires_grad=True))
+        out.append(n.tolist())
+        got[L.__name__] = out
+    assert got["minigrad"] == got["torch"]

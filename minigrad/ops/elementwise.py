@@ -688,10 +688,8 @@ def power(a: Any, b: Any) -> Tensor:
         if a.dtype.kind in "biu":  # int ** 0.5 is the default float, bool ** 2 is int64
             a = cast(a, result_dtype(a, b))
         return PowScalar(b)(a)
-    if not isinstance(a, Tensor) and isinstance(a, int | float) and a > 0 and a != 1:
-        if b.dtype.kind in "fc":  # (1 ** x is 1 even for x = inf or NaN: Pow below)
-            # c ** x = exp(x log c), for a constant base c > 0
-            return exp(b * float(np.log(a)))
+    # a number to a tensor power (2 ** x) is a power, not exp(x * log 2): that gave
+    # 2.0 ** 3.0 = 7.999999999999998 and inf ** 0 = NaN
     if not _same(a, b):
         a, b = promote(a, b)
     return Pow()(a, b)
