@@ -8,6 +8,7 @@ batch to the device as Tensors. All shuffling draws from `minigrad.random`, so
 from __future__ import annotations
 
 import gzip
+import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
 from importlib import resources
@@ -102,7 +103,7 @@ def has_own_split(data_dir: str | Path) -> bool:
     try:
         with np.load(npz, allow_pickle=False) as f:
             return {"x_train", "y_train"} <= set(f.files)
-    except (ValueError, OSError, EOFError, zlib.error):
+    except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile):
         return False  # load_mnist says what is wrong with it
 
 
@@ -213,7 +214,7 @@ def _load_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
-    except (ValueError, OSError, EOFError, zlib.error) as exc:
+    except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         head = path.read_bytes()[:8]
         raise ValueError(f"{path}: not a readable .npz file{_describe(head)} ({exc})") from exc
     if {"x_train", "y_train", "x_test", "y_test"} <= arrays.keys():

@@ -430,8 +430,10 @@ def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """A checkpoint written by `save_checkpoint`; a run folder means its checkpoint.npz."""
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() and path.name != CHECKPOINT_NAME:  # a run folder, not a misplaced folder
         path = checkpoint_path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a checkpoint file")
     if not path.exists():
         raise FileNotFoundError(f"{path}: checkpoint not found")
     return mg.load(path)  # refuses a FIFO, device or folder by name

@@ -844,6 +844,8 @@ class RunFolder:
 
     def __enter__(self) -> RunFolder:
         self._check_out_beside_data()  # before the folder is made: nothing left behind
+        if not self.args.resume:
+            self._check_not_in_run_outputs()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -898,6 +900,16 @@ class RunFolder:
             raise ValueError(
                 f"--out {self.path} is inside --data-dir {data}: the run's pictures would "
                 "become training data; pick an --out outside it"
+            )
+
+    def _check_not_in_run_outputs(self) -> None:
+        """A new run inside another run's samples/ or latent/ is refused: that run's jobs
+        write there (and train.latent would take the new run for a foreign --out)."""
+        inside = common.run_folder_of(self.path)
+        if inside is not None and common._job_output(inside[1]):
+            raise FileExistsError(
+                f"--out {self.path} is inside the run folder {inside[0]}, in "
+                f"{inside[1].parts[0]}/ where that run's jobs write: pick an --out outside it"
             )
 
     def _start(self) -> None:
