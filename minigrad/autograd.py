@@ -633,7 +633,9 @@ class Function:
         generation = 0
         for t in tensors:
             c = t.creator
-            edges.append(t if c is None else (c, t._out_index))
+            # a constant (no creator, no grad) gets no link: the graph does not keep it
+            # alive (a data batch, or a view `z[:2]` that `z[:2] = z[:2] + w` writes into)
+            edges.append((t if t.requires_grad else None) if c is None else (c, t._out_index))
             a = t._data
             meta.append((a.shape, a.dtype))
             needs.append(t.requires_grad)
@@ -751,7 +753,7 @@ class Function:
         run this function again can then tell, and raise."""
         name = type(self).__name__
         edges = tuple(
-            e if type(e) is tuple or e.requires_grad else None
+            e if type(e) is tuple or (e is not None and e.requires_grad) else None
             for e in self.__dict__.get("edges", ())
         )
         needs, generation = self.__dict__.get("needs_input_grad", ()), self.generation
@@ -826,7 +828,7 @@ def zero_link(g: Tensor, f: Function, i: int = 0) -> Tensor:
     if not _state.grad_enabled:
         return g
     e = f.edges[i]
-    if type(e) is not tuple and not e.requires_grad:
+    if e is None or (type(e) is not tuple and not e.requires_grad):
         return g
     link = ZeroLink()
     link.edges = (edge(g), e)

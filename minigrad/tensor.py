@@ -1068,16 +1068,17 @@ class Tensor:
         # refs to the counter: self's slot and getrefcount's argument; more are aliases
         refs = sys.getrefcount(self._vc)
         if refs > 2:
-            view = self._view_base() if through_view and refs == 3 else None
-            if view is not None:
-                base = view[0]
-                if base.requires_grad and base.creator is None:  # as PyTorch refuses it
+            # a view h[i] (or h[i][j], ...) whose bases are the only other holders
+            chain = self._view_chain() if through_view else []
+            if chain and refs == 2 + len(chain):
+                root = chain[-1][0]
+                if root.requires_grad and root.creator is None:  # as PyTorch refuses it
                     raise RuntimeError(
                         f"in-place change of a view of a leaf tensor that requires grad "
-                        f"(shape {base.shape}, the view {self.shape}); wrap it in "
+                        f"(shape {root.shape}, the view {self.shape}); wrap it in "
                         "`with mg.no_grad():` or use the out-of-place op"
                     )
-                return view
+                return chain[0]
             raise RuntimeError(
                 f"in-place change of a tensor of shape {self.shape} that shares memory with "
                 "another tensor (a view or detach()), in grad mode: minigrad records in-place "
@@ -1099,11 +1100,29 @@ class Tensor:
         except (TypeError, ValueError, IndexError):  # an index that is no basic index
             return False
 
+    def _view_chain(self) -> list[tuple[Tensor, Any]]:
+        """[(h, i), (g, j), ...] for self = h[i] with h = g[j] ...: the bases up to the
+        first that is no such view."""
+        chain: list[tuple[Tensor, Any]] = []
+        t = self
+        while len(chain) < 32 and (view := t._view_base()) is not None:
+            chain.append(view)
+            t = view[0]
+        return chain
+
     def _view_base(self) -> tuple[Tensor, Any] | None:
-        """(h, index) when self is `h[index]` for a basic index and h is alive, else None."""
+        """(h, index) when self is `h[index]` for a basic index and h is alive and shares
+        self's memory, else None; recorded (a GetItem creator), or noted by `getitem` for
+        a view of a tensor that needed no grad."""
         from .ops.shape import GetItem, _is_basic
 
         node = self.creator
+        if node is None:
+            noted = self.__dict__.get("_view_of")
+            base = noted[0]() if noted is not None else None
+            if base is None or base._vc is not self._vc:
+                return None
+            return base, noted[1]
         if type(node) is not GetItem or not hasattr(node, "index"):  # unrecorded, or freed
             return None
         if not _is_basic(node.index):
@@ -1145,7 +1164,7 @@ class Tensor:
         out = compute(before)
         if view is not None:
             base, index = view
-            base._record_setitem(index, out)
+            base._record_setitem(index, out, base._view_base())  # on up a chain h[i][j]
             out = GetItem(index)(base)  # shares base's new memory and version counter
         self._become(out, before)
         return self

@@ -70,12 +70,18 @@ def to_dot(root: Tensor, params: dict[str, Tensor] | Any = None, name: str = "mi
         lines.append(
             f'  f{id(f)} [label="{type(f).__name__}\\n{shapes} {dtype}", shape=box, style=rounded];'
         )
-        for e in f.edges:  # a leaf, or (creator, output index)
+        for i, e in enumerate(f.edges):  # a leaf, (creator, output index), or a constant
             if type(e) is tuple:
                 lines.append(f"  f{id(f)} -> f{id(e[0])};")
                 stack.append(e[0])
-            else:
+            elif e is not None:
                 lines.append(f"  f{id(f)} -> {leaf_node(e)};")
+            else:  # a constant (data or a number): the graph keeps its shape, not the tensor
+                shape, dtype = f._in_meta[i]
+                nid = f"c{id(f)}_{i}"
+                text = f"{_shape(shape)} {dtype}"
+                lines.append(f'  {nid} [label="{text}", shape=ellipse, style=dashed];')
+                lines.append(f"  f{id(f)} -> {nid};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -346,3 +346,83 @@ def test_scatter_add_copy_and_scatter_are_recorded_in_a_graph():
         out.append(n.tolist())
         got[L.__name__] = out
     assert got["minigrad"] == got["torch"]
+
+
+# ---------------------------------------------------------------- writes through views
+
+
+def _through_views(L, case):
+    w = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c = L.tensor([1.0, 2.0])
+    x = L.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    if case == "z[:, i] += w[i] * c":  # filling a plain buffer column by column
+        z = L.zeros(2, 3)
+        for i in range(3):
+            z[:, i] += w[i] * c
+    elif case == "z[:2] = z[:2] + w[:2]":
+        z = L.zeros(4)
+        z[:2] = z[:2] + w[:2]
+    elif case == "col = z[:, 1]; col.add_(w[:2])":
+        z = L.zeros(2, 3)
+        col = z[:, 1]
+        col.add_(w[:2])
+        col.mul_(3)  # a second change through the same view reaches z too
+    elif case == "h[0][1] += w[0]":  # a chain of two views of a tensor in a graph
+        z = x * 1
+        z[0][1] += w[0]
+    elif case == "h[1][0] = 5 * w[2]":  # Python-style grid[i][j] = value
+        z = x * 1
+        z[1][0] = 5 * w[2]
+    weights = L.arange(1.0, z.numel() + 1).reshape(z.shape)
+    (z * weights).sum().backward()
+    return z.tolist(), w.grad.tolist(), None if x.grad is None else x.grad.tolist()
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "z[:, i] += w[i] * c",
+        "z[:2] = z[:2] + w[:2]",
+        "col = z[:, 1]; col.add_(w[:2])",
+        "h[0][1] += w[0]",
+        "h[1][0] = 5 * w[2]",
+    ],
+)
+def test_inplace_through_views_of_plain_buffers_and_chains(case):
+    """These raised 'shares memory with another tensor': a view of a tensor that needs no
+    grad was not known as a view, and a view of a view was refused."""
+    assert _through_views(mg, case) == _through_views(torch, case)
+
+
+def test_two_live_views_are_still_refused():
+    """What minigrad cannot record stays an error, not a wrong gradient."""
+    x = mg.ones(2, 3, requires_grad=True)
+    h = x * 2
+    a, b = h[0], h[1]
+    with pytest.raises(RuntimeError, match="shares memory"):
+        a += b
+
+
+def test_a_constant_is_not_kept_alive_by_the_graph():
+    """A graph's link to an input that needs no grad (a data batch) no longer holds it."""
+    import gc
+    import weakref
+
+    w = mg.ones(3, requires_grad=True)
+    data = mg.ones(4, 3)
+    ref = weakref.ref(data)
+    loss = (data * w).sum()  # Mul keeps w for data's gradient, and data for w's
+    del data
+    gc.collect()
+    assert ref() is not None  # read by the backward (w's gradient is data)
+    loss.backward()
+    gc.collect()
+    assert ref() is None
+    x = mg.ones(4, 3)
+    ref = weakref.ref(x)
+    loss = (x + w).sum()  # Add reads neither input
+    del x
+    gc.collect()
+    assert ref() is None
+    loss.backward()
+    assert w.grad.tolist() == [8.0, 8.0, 8.0]

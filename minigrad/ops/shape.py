@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -328,8 +329,15 @@ class IndexPut(Function):
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
-    """x[index]; basic indices (ints, slices, None, ...) give views, as in PyTorch."""
-    return GetItem(_view_index(normalize_index(index, x.shape)))(x)
+    """x[index]; basic indices (ints, slices, None, ...) give views, as in PyTorch. A view
+    that is not recorded (x needs no grad) notes its base and index all the same: an
+    in-place change through it with an operand that requires grad (`z[:, i] += w`) is
+    then written into x (Tensor._view_base)."""
+    idx = _view_index(normalize_index(index, x.shape))
+    out = GetItem(idx)(x)
+    if out.creator is None and out._vc is x._vc:
+        out.__dict__["_view_of"] = (weakref.ref(x), idx)
+    return out
 
 
 class Cat(Function):
