@@ -497,6 +497,7 @@ reshape, permute, transpose, squeeze, broadcast_to, movedim, unflatten = (
 )
 moveaxis = movedim
 swapaxes = swapdims = transpose
+unsafe_chunk, unsafe_split = Tensor.unsafe_chunk, Tensor.unsafe_split
 true_divide = ops.div
 floor_divide = ops.floor_divide
 remainder = ops.remainder

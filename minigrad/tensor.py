@@ -34,6 +34,7 @@ from .backend import (
     to_device,
 )
 from .errors import (
+    DtypeError,
     IntegerDivisionByZero,
     ShapeError,
     ValueRangeError,
@@ -144,6 +145,41 @@ def _not_numbers(arr: np.ndarray, is_array: bool) -> np.ndarray:
 
 
 _NUMBER_TYPES = (bool, int, float, complex, np.number, np.bool_)
+
+
+def _setitem_number(value: Any, dtype: Any) -> Any:
+    """A number written into a tensor by `t[i] = value`, checked as PyTorch's fill: NaN,
+    inf or an out-of-range number into an integer dtype, or a finite number beyond
+    float32's range, is a ValueRangeError (NumPy raised ValueError or OverflowError, or
+    wrote inf); a negative int wraps into an unsigned dtype (-1 is 255 in uint8), and
+    float16 takes inf for a number beyond its range, as PyTorch's."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iuf" or dtype == np.float16:
+        return value
+    value = check_fill_scalar("__setitem__", value, dtype)
+    if dtype.kind == "u" and value < 0:
+        value = int(value) % (1 << (8 * dtype.itemsize))
+    return value
+
+
+def _check_index_put_dtype(index: Any, value: Tensor, dtype: Any) -> None:
+    """PyTorch's index_put refuses a tensor value of another dtype (`ints[idx] = floats`
+    would truncate 1.7 to 1); a basic index copies with a cast, and a bool mask takes a
+    0-d value (masked_fill)."""
+    items = index if isinstance(index, tuple) else (index,)
+
+    def advanced(i: Any) -> bool:
+        return isinstance(i, list | np.ndarray | Tensor) or is_cupy_array(i)
+
+    if not any(advanced(i) for i in items):
+        return
+    mask = len(items) == 1 and getattr(items[0], "dtype", None) in (np.bool_, bool)
+    if mask and value.ndim == 0:
+        return
+    raise DtypeError(
+        f"__setitem__: Index put requires the source and destination dtypes match, got "
+        f"{dtype} for the destination and {value.dtype} for the source"
+    )
 
 
 def _without_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -1425,6 +1461,10 @@ class Tensor:
 
         if value is None or isinstance(value, str):  # NumPy would write NaN (or fail later)
             raise TypeError(f"can't assign a {type(value).__name__} to a {self.dtype} tensor")
+        if isinstance(value, Tensor) and value.dtype != self.dtype:
+            _check_index_put_dtype(index, value, self.dtype)
+        elif type(value) in (int, float) or isinstance(value, np.integer | np.floating):
+            value = _setitem_number(value, self.dtype)
         if isinstance(value, Tensor) and value._vc is self._vc and value._views(self, index):
             return  # `h[i] += w`'s closing `h[i] = h[i]`: the change already went through
         mode = self._recorded_iop(value)
@@ -1437,14 +1477,12 @@ class Tensor:
             value = value.reshape(_without_leading_ones(value.shape))
         index = normalize_index(index, self.shape)
         try:
-            if isinstance(index, TwoStep):
-                index.set(self._data, value)
-            else:
-                self._data[index] = value
-        except ValueError as exc:
-            if "broadcast" not in str(exc):
-                raise
-            # NumPy's broadcast failure: PyTorch's RuntimeError
+            with np.errstate(over="ignore"):  # float16 takes inf beyond its range, quietly
+                if isinstance(index, TwoStep):
+                    index.set(self._data, value)
+                else:
+                    self._data[index] = value
+        except ValueError as exc:  # NumPy's broadcast or mask-count failure
             raise ShapeError(f"__setitem__: {exc} (tensor of shape {self.shape})") from None
         self._version += 1
 
@@ -2134,8 +2172,8 @@ class Tensor:
     def expand(self, *shape: Any) -> Tensor:
         return self._viewed(_ops().expand(self, _shape_args(shape)))
 
-    def broadcast_to(self, shape: Any) -> Tensor:
-        return self._viewed(_ops().broadcast_to(self, tuple(shape)))
+    def broadcast_to(self, *shape: Any) -> Tensor:
+        return self._viewed(_ops().broadcast_to(self, _shape_args(shape)))
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self._viewed(_ops().broadcast_to(self, other.shape))
@@ -2145,6 +2183,9 @@ class Tensor:
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return _ops().chunk(self, chunks, dim)
+
+    unsafe_chunk = chunk  # PyTorch's unchecked variants: the same views here
+    unsafe_split = split
 
     def repeat(self, *sizes: Any) -> Tensor:
         return _ops().repeat(self, _shape_args(sizes))
@@ -3112,6 +3153,12 @@ class Tensor:
 
     def histc(self, bins: int = 100, min: Any = 0, max: Any = 0) -> Tensor:  # noqa: A002
         return _ops().histc(self, bins, min, max)
+
+    def histogram(self, bins: Any, **kwargs: Any) -> Any:
+        """`minigrad.histogram(self, bins, range=, weight=, density=)`."""
+        from ._more_api import histogram
+
+        return histogram(self, bins, **kwargs)
 
     def msort(self) -> Tensor:
         return _ops().msort(self)

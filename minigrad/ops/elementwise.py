@@ -11,7 +11,7 @@ import numpy as np
 from .. import threads
 from ..autograd import Function, zero_link
 from ..backend import Array, default_complex, default_float, get_array_module
-from ..errors import IntegerDivisionByZero, ShapeError, ValueRangeError
+from ..errors import IntegerDivisionByZero, ShapeError, Unsupported, ValueRangeError
 from ..tensor import Tensor, _to_array
 from .reduce import sum_to
 from .search import _promoted
@@ -147,6 +147,12 @@ def _half_and_number(a: Any, b: Any) -> bool:
 def _half_and_python_number(a: Any, b: Any) -> bool:
     t, v = (a, b) if isinstance(a, Tensor) else (b, a)
     return type(v) in _NUMBERS and isinstance(t, Tensor) and t._data.dtype == np.float16
+
+
+def _half_tensor_first(a: Any, b: Any) -> bool:
+    """A float16 tensor, then a number: PyTorch's floor and rounded divisions work these in
+    float32 (`x // 0.1`), while a number first (`0.1 // x`) is rounded to float16 first."""
+    return isinstance(a, Tensor) and a._data.dtype == np.float16 and _half_and_number(a, b)
 
 
 def _in_float32(op: Callable[[Any, Any], Tensor], a: Any, b: Any) -> Tensor:
@@ -685,6 +691,10 @@ def power(a: Any, b: Any) -> Tensor:
     if _is_bool(a) and _is_bool(b):
         raise NotImplementedError("\"pow\" not implemented for 'Bool' (pow of two bool operands)")
     if isinstance(a, Tensor) and isinstance(b, int | float) and not isinstance(b, bool):
+        if a.dtype.kind in "iu" and type(b) is int and b < 0:  # before a cast to uint8 fails
+            raise RuntimeError(
+                f"Integers to negative integer powers are not allowed ({a.dtype} ** {b})."
+            )
         if a.dtype.kind in "biu":  # int ** 0.5 is the default float, bool ** 2 is int64
             a = cast(a, result_dtype(a, b))
         return PowScalar(b)(a)
@@ -785,8 +795,8 @@ def where(cond: Any, a: Any = None, b: Any = None) -> Any:
 
 def _integer_operands(a: Tensor, b: Tensor, op: str) -> None:
     """PyTorch's checks for integer floor division: no bool, no division by zero."""
-    if a._data.dtype.kind == "b":
-        raise TypeError(f"{op}: not defined for bool tensors, as in PyTorch")
+    if a._data.dtype.kind == "b":  # PyTorch's NotImplementedError (also a TypeError here)
+        raise Unsupported(f"{op}: not defined for bool tensors, as in PyTorch")
     if a._data.dtype.kind in "iu" and bool((b._data == 0).any()):
         try:
             shape = np.broadcast_shapes(a.shape, b.shape)
@@ -799,6 +809,8 @@ def _integer_operands(a: Tensor, b: Tensor, op: str) -> None:
 def floor_divide(a: Any, b: Any) -> Tensor:
     """a // b rounded toward -inf (PyTorch's floor_divide). Integer division by zero raises
     ZeroDivisionError; float division by zero gives inf or NaN. No gradient."""
+    if not _same(a, b) and _half_tensor_first(a, b):  # in float32, as PyTorch (x // 0.1)
+        return _in_float32(floor_divide, a, b)
     a, b = promote(a, b)
     _integer_operands(a, b, "floor_divide")
     return FloorDivide()(a, b)
@@ -925,11 +937,13 @@ def div_rounded(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
     """PyTorch's `div(a, b, rounding_mode=)`: None is true division; 'trunc' and 'floor'
     round the quotient and keep the promoted dtype (integers stay integers)."""
     if rounding_mode not in _ROUNDING_MODES:
-        raise ValueError(
+        raise ValueRangeError(
             f"div: rounding_mode must be one of {_ROUNDING_MODES}, got {rounding_mode!r}"
         )
     if rounding_mode is None:
         return div(a, b)
+    if not _same(a, b) and _half_tensor_first(a, b):  # in float32, as PyTorch
+        return _in_float32(lambda x, y: div_rounded(x, y, rounding_mode), a, b)
     a, b = promote(a, b)
     _integer_operands(a, b, f"div(rounding_mode={rounding_mode!r})")
     return RoundedDiv(rounding_mode)(a, b)

@@ -15,6 +15,7 @@ from ..tensor import Tensor, _to_array
 from . import activation
 from .elementwise import Mask, exp, keep_bits, log, power, result_dtype, to_float, where
 from .reduce import reduce_dims, reduce_sum
+from .shape import cast
 
 
 class Rounding(Function):
@@ -175,10 +176,13 @@ def lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
         )
     if not isinstance(end, Tensor):
         end = Tensor._make(_to_array(end, start.dtype, start.device), False)
+    if isinstance(weight, Tensor) and weight.dtype != start.dtype:
+        raise RuntimeError(f"lerp: expected weight of dtype {start.dtype}, got {weight.dtype}")
+    if start.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's kernel
+        w32 = cast(weight, np.float32) if isinstance(weight, Tensor) else weight
+        return cast(lerp(cast(start, np.float32), cast(end, np.float32), w32), np.float16)
     diff = end - start
     if isinstance(weight, Tensor):
-        if weight.dtype != start.dtype:
-            raise RuntimeError(f"lerp: expected weight of dtype {start.dtype}, got {weight.dtype}")
         small = get_array_module(weight._data).abs(weight._data) < 0.5
         return where(small, start + weight * diff, end - diff * (1 - weight))
     w = float(weight)
