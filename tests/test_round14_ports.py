@@ -571,3 +571,17 @@ def test_unsafe_split_chunk_histogram_and_broadcast_to_sizes():
             x.histogram(bins=2, range=(0.0, 6.0)).hist.tolist(),
         )
     assert got["minigrad"] == got["torch"]
+
+
+def test_data_assignment_between_forward_and_backward_is_refused_not_silent():
+    """Documented: `t.data = new` after a backward saved t is refused at backward, where
+    PyTorch reads the new values (some of minigrad's backwards keep arrays made from the old
+    values, so reading on could be silently wrong); before the forward it is read as usual."""
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x**2
+    x.data = mg.tensor([5.0, 5.0, 5.0])
+    with pytest.raises(RuntimeError, match="given new values by `.data =`"):
+        y.sum().backward()
+    y = x**2
+    y.sum().backward()
+    assert x.grad.tolist() == [10.0, 10.0, 10.0]
