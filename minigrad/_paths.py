@@ -69,6 +69,8 @@ def install() -> None:
     _alias(hooks.__name__, hooks)
     _alias(f"{nn.__name__}.parameter", nn)
     _alias(f"{autograd.__name__}.variable", autograd)
+    # `from torch.autograd.grad_mode import no_grad`: the grad modes live in autograd
+    _alias(f"{autograd.__name__}.grad_mode", autograd)
     # torch.autograd.profiler.profile / record_function: minigrad's profiler
     _alias(f"{autograd.__name__}.profiler", sys.modules[f"{__package__}.profiler"])
 

@@ -402,6 +402,12 @@ class Function:
 
     # ------------------------------------------------------------------ PyTorch's ctx
     def save_for_backward(self, *tensors: Tensor | None) -> None:
+        for i, t in enumerate(tensors):
+            if t is not None and not hasattr(t, "_data"):  # PyTorch's TypeError, at once
+                raise TypeError(
+                    f"save_for_backward can only save tensors or None, but argument {i} is "
+                    f"of type {type(t).__name__} (keep other values as ctx attributes)"
+                )
         self._saved = tensors
 
     @property

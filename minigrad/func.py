@@ -55,6 +55,7 @@ __all__ = [
     "jacfwd",
     "jacrev",
     "jvp",
+    "linearize",
     "replace_all_batch_norm_modules_",
     "stack_module_state",
     "vjp",
@@ -663,6 +664,25 @@ def jvp(
     and tangents of the same structure. Computed by the double-vjp trick; the tangents are
     cast to their primals' dtypes."""
     return _jvp_with_argnums(func, primals, tangents, None, strict=strict, has_aux=has_aux)
+
+
+def linearize(func: Callable, *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """(func(*primals), jvp_fn), as torch.func.linearize: jvp_fn(*tangents) is the
+    Jacobian-vector product at `primals`, J tangents, with tangents shaped as the primals.
+    Each call runs `jvp` at the primals again (PyTorch's keeps a traced graph instead;
+    the values are the same)."""
+    _check_list_of_tensors(list(primals), "primals")
+    output = func(*primals)
+
+    def jvp_fn(*tangents: Any) -> Any:
+        if len(tangents) != len(primals):
+            raise RuntimeError(
+                f"linearize: jvp_fn expected {len(primals)} tangents, one per primal, got "
+                f"{len(tangents)}"
+            )
+        return jvp(func, primals, tangents)[1]
+
+    return output, jvp_fn
 
 
 # ---------------------------------------------------------------------------- jacobians

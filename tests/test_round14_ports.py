@@ -585,3 +585,29 @@ def test_data_assignment_between_forward_and_backward_is_refused_not_silent():
     y = x**2
     y.sum().backward()
     assert x.grad.tolist() == [10.0, 10.0, 10.0]
+
+
+def test_linearize_grad_mode_path_and_save_for_backward_checks():
+    import importlib
+
+    got = {}
+    for L in LIBS:
+        x, y = L.tensor([0.0, 1.0], dtype=L.float64), L.tensor([2.0, 3.0], dtype=L.float64)
+        out, jvp_fn = L.func.linearize(lambda a, b: (a.sin() * b).sum(), x, y)
+        one, zero = L.ones(2, dtype=L.float64), L.zeros(2, dtype=L.float64)
+        got[L.__name__] = (out.item(), jvp_fn(one, zero).item(), jvp_fn(zero, one).item())
+        assert importlib.import_module(L.__name__ + ".autograd.grad_mode").no_grad is L.no_grad
+
+        class Keep(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(3)
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        with pytest.raises(TypeError):
+            Keep.apply(L.ones(2, requires_grad=True))
+    assert got["minigrad"] == pytest.approx(got["torch"], rel=1e-12)
