@@ -611,3 +611,15 @@ def test_linearize_grad_mode_path_and_save_for_backward_checks():
         with pytest.raises(TypeError):
             Keep.apply(L.ones(2, requires_grad=True))
     assert got["minigrad"] == pytest.approx(got["torch"], rel=1e-12)
+
+
+def test_topk_and_nanmedian_refuse_bool():
+    """They computed on bool tensors, which PyTorch refuses (median already did)."""
+    for L in LIBS:
+        for f in (
+            lambda L=L: L.tensor([True, False, True]).topk(2),
+            lambda L=L: L.tensor([True, False]).nanmedian(),
+            lambda L=L: L.tensor([[True, False]]).nanmedian(1),
+        ):
+            with pytest.raises(RuntimeError):  # NotImplementedError is one in PyTorch
+                f()

@@ -656,6 +656,8 @@ def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # 
     from .structural import median, median_along
 
     x = _tensor(input, "nanmedian")
+    if x.dtype.kind == "b":  # as median, and PyTorch, with or without a dim
+        raise RuntimeError("nanmedian: not implemented for bool tensors (as in PyTorch)")
     if x.dtype.kind != "f" or dim is None:
         if dim is None:
             return NanMedianAll()(x)

@@ -788,6 +788,8 @@ def topk(
     """PyTorch's topk: the k largest (or smallest) elements along `dim` and their indices,
     differentiable in values. Always returned sorted (`sorted=False` allows any order);
     NaN counts as largest; among ties the order differs from PyTorch's unspecified one."""
+    if x.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes (as in PyTorch); use .int()")
     n = x.shape[normalize_dims(dim, x.ndim, "topk")[0]] if x.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: selected index k={k} out of range for a dim of size {n}")
