@@ -26,6 +26,7 @@ from ..ops.conv1d import conv1d, conv_transpose1d
 from ..ops.elementwise import Mask, check_sub, keep_bits, result_dtype
 from ..ops.fold import fold, unfold
 from ..ops.nn_conv3d import conv3d, conv_transpose3d
+from ..ops.pointwise import exp_branch
 from ..ops.pool import interpolate
 from ..ops.pool1d import (
     adaptive_avg_pool1d,
@@ -309,8 +310,10 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if inplace:
         return _in_place(input, "elu_", lambda t: elu(t, alpha))
     x = input
+    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
+        return elu(x.float(), alpha).half()
     a = x._data
-    neg = ops.expm1(ops.clip(x, None, 0.0))
+    neg = exp_branch(ops.clip(x, None, 0.0))
     # at 0 exactly: the exponential branch's slope alpha, but PyTorch's second derivative 0
     # (its double backward tests x < 0 where its backward tests x <= 0); NaN passes gy on
     pos = ops.where(a == 0, x * alpha, x) if alpha != 1.0 else x
@@ -1085,6 +1088,38 @@ def binary_cross_entropy(
     return _reduce(loss, reduction)
 
 
+class LogitsBCE(Function):
+    """PyTorch's elementwise BCE of logits x against targets t, (1 - t) x + w softplus(-x)
+    with w = 1 + (pw - 1) t (pw: pos_weight, 1 when not given), and PyTorch's gradients in
+    closed form: d/dx = w sigmoid(x) - pw t, d/dt = (pw - 1) softplus(-x) - x,
+    d/dpw = t softplus(-x). Differentiating the formula instead gave 1 - sigmoid(-x) for
+    d/dx, which cancels to 0 below about x = -17 in float32 (a confident negative's
+    gradient, 2e-9 there, lost)."""
+
+    def forward(self, x, t, pw=None):
+        xp = get_array_module(x)
+        sp = xp.logaddexp(x.dtype.type(0), -x)
+        if pw is not None:
+            sp = ((pw - 1) * t + 1) * sp
+        return (1 - t) * x + sp
+
+    def backward(self, gy):
+        x, t = self.inputs[:2]
+        pw = self.inputs[2] if len(self.inputs) == 3 else None
+        needs = self.needs_input_grad
+        s = ops.sigmoid(x)
+        gx = gt = gpw = None
+        if needs[0]:
+            gx = gy * (s - t) if pw is None else gy * (((pw - 1) * t + 1) * s - pw * t)
+        if needs[1] or (pw is not None and needs[2]):
+            sp = ops.softplus(-x)
+            if needs[1]:
+                gt = -(gy * x) if pw is None else gy * ((pw - 1) * sp - x)
+            if pw is not None and needs[2]:
+                gpw = ops.reduce.sum_to(gy * t * sp, pw.shape)
+        return (gx, gt) if pw is None else (gx, gt, gpw)
+
+
 def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Any,
@@ -1095,16 +1130,17 @@ def binary_cross_entropy_with_logits(
     pos_weight: Any = None,
 ) -> Tensor:
     """BCE of sigmoid(x), computed from logits as (1 - y) x + softplus(-x) so it stays
-    finite for any x; `pos_weight` (C,) scales the positive term. x, target: (N, *)."""
+    finite for any x; `pos_weight` (C,) scales the positive term. x, target: (N, *). The
+    gradients are PyTorch's closed forms (`LogitsBCE`)."""
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     target = _float_target(target, x, "binary_cross_entropy_with_logits", same=False)
     _check_same_shape(x, target, "binary_cross_entropy_with_logits")
-    sp = ops.softplus(-x)  # -log sigmoid(x)
-    if pos_weight is not None:
-        sp = ((_as_target(pos_weight, x) - 1) * target + 1) * sp
-    loss = (1 - target) * x + sp
+    if pos_weight is None:
+        loss = LogitsBCE()(x, target)
+    else:
+        loss = LogitsBCE()(x, target, _as_target(pos_weight, x))
     if weight is not None:
         loss = loss * _as_target(weight, x)
     return _reduce(loss, reduction)
@@ -1575,7 +1611,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
         return selu(x.float()).half()
     a = x._data
-    neg = ops.expm1(ops.clip(x, None, 0.0)) * (_SELU_ALPHA * _SELU_SCALE)
+    neg = exp_branch(ops.clip(x, None, 0.0)) * (_SELU_ALPHA * _SELU_SCALE)
     # at 0 exactly: the exponential branch's slope, but PyTorch's second derivative 0
     pos = ops.where(a == 0, x * (_SELU_ALPHA * _SELU_SCALE), x * _SELU_SCALE)
     return ops.where(a < 0, neg, pos)

@@ -161,6 +161,24 @@ def expm1(x: Tensor) -> Tensor:
     return Expm1()(to_float(x))
 
 
+class ExpBranch(Function):
+    """exp(x) - 1 as the negative branch of elu, selu and celu: its gradient is exp(x)
+    itself, as PyTorch's elu_backward computes it. Expm1's gradient, its output + 1,
+    cancels where x is far below 0 (zero below about -17 in float32, where exp(x) is 4e-8)."""
+
+    def forward(self, x):
+        with np.errstate(over="ignore"):
+            return get_array_module(x).expm1(x)
+
+    def backward(self, gy):
+        return gy * exp(self.inputs[0])
+
+
+def exp_branch(x: Tensor) -> Tensor:
+    """expm1(x) with the gradient exp(x) (see ExpBranch)."""
+    return ExpBranch()(to_float(x))
+
+
 def lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
     """start + weight * (end - start), with PyTorch's two formulas (the one from `end` for
     |weight| >= 0.5), so the values match to the bit. start and end share one float

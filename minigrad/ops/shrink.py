@@ -23,7 +23,8 @@ from ..tensor import Tensor
 from .activation import tanh
 from .elementwise import Mask, Scale, clip, keep_bits, where
 from .elementwise import abs as absolute
-from .pointwise import expm1
+from .pointwise import exp_branch
+from .shape import cast
 
 
 def scalar_as(value: Any, dtype: Any, op: str, name: str) -> Any:
@@ -187,7 +188,9 @@ def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
         raise RuntimeError("celu: ZeroDivisionError: alpha cannot be 0 for CELU")
     scalar_as(a, x.dtype, "celu", "alpha")  # PyTorch's overflow check
     # x * (1 / alpha), as PyTorch's kernel (its input_scale), not x / alpha
-    neg = expm1(clip(x, None, 0.0) * (1.0 / a)) * a
+    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
+        return cast(celu(cast(x, np.float32), alpha), np.float16)
+    neg = exp_branch(clip(x, None, 0.0) * (1.0 / a)) * a
     return where(x._data < 0, neg, x)
 
 
