@@ -147,14 +147,24 @@ def _not_numbers(arr: np.ndarray, is_array: bool) -> np.ndarray:
 _NUMBER_TYPES = (bool, int, float, complex, np.number, np.bool_)
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
 def _setitem_number(value: Any, dtype: Any) -> Any:
     """A number written into a tensor by `t[i] = value`, checked as PyTorch's fill: NaN,
     inf or an out-of-range number into an integer dtype, or a finite number beyond
     float32's range, is a ValueRangeError (NumPy raised ValueError or OverflowError, or
     wrote inf); a negative int wraps into an unsigned dtype (-1 is 255 in uint8), and
     float16 takes inf for a number beyond its range, as PyTorch's."""
-    dtype = np.dtype(dtype)
-    if dtype.kind not in "iuf" or dtype == np.float16:
+    kind = dtype.kind
+    if kind == "f":  # the common cases first, without the general check
+        # float64 takes any number and float16 inf; NaN and inf fill float32 too
+        if dtype.itemsize != 4 or -_F32_MAX <= value <= _F32_MAX or not math.isfinite(value):
+            return value
+    elif kind == "i" and dtype.itemsize == 8 and type(value) is int:
+        if -(1 << 63) <= value < (1 << 63):
+            return value
+    elif kind not in "iu":
         return value
     value = check_fill_scalar("__setitem__", value, dtype)
     if dtype.kind == "u" and value < 0:
@@ -162,24 +172,32 @@ def _setitem_number(value: Any, dtype: Any) -> Any:
     return value
 
 
+def _address(a: Any) -> int:
+    """The address of an array's first element (NumPy or CuPy)."""
+    return int(a.data.ptr) if is_cupy_array(a) else a.__array_interface__["data"][0]
+
+
 def _check_index_put_dtype(index: Any, value: Tensor, dtype: Any) -> None:
     """PyTorch's index_put refuses a tensor value of another dtype (`ints[idx] = floats`
-    would truncate 1.7 to 1); a basic index copies with a cast, and a bool mask takes a
-    0-d value (masked_fill)."""
-    items = index if isinstance(index, tuple) else (index,)
-
-    def advanced(i: Any) -> bool:
-        return isinstance(i, list | np.ndarray | Tensor) or is_cupy_array(i)
-
-    if not any(advanced(i) for i in items):
-        return
-    mask = len(items) == 1 and getattr(items[0], "dtype", None) in (np.bool_, bool)
-    if mask and value.ndim == 0:
-        return
-    raise DtypeError(
-        f"__setitem__: Index put requires the source and destination dtypes match, got "
-        f"{dtype} for the destination and {value.dtype} for the source"
-    )
+    would truncate 1.7 to 1) behind an integer index tensor or list; a basic index (a 0-d
+    integer tensor counts as one) casts, and so does a bool mask given one value."""
+    masks, integers = False, False
+    for i in index if isinstance(index, tuple) else (index,):
+        if isinstance(i, Tensor):
+            a = i._data
+        elif isinstance(i, list | np.ndarray) or is_cupy_array(i):
+            a = np.asarray(i) if isinstance(i, list) else i
+        else:
+            continue  # an int, a slice, None or ...
+        if a.dtype.kind == "b":
+            masks = True
+        elif a.ndim:
+            integers = True
+    if integers or (masks and value.numel() != 1):
+        raise DtypeError(
+            f"__setitem__: Index put requires the source and destination dtypes match, got "
+            f"{dtype} for the destination and {value.dtype} for the source"
+        )
 
 
 def _without_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -979,16 +997,17 @@ class Tensor:
             if exponent.dtype.kind == "i" and exponent.size and bool((exponent < 0).any()):
                 ufunc = _integer_power_into  # negative integer exponents, as PyTorch's
         if (
-            name in ("multiply", "true_divide")
+            name in ("multiply", "true_divide", "floor_divide")
             and self._data.dtype == np.float16
             and not np.ndim(arr)
         ):
             # a float16 tensor and a number: worked in float32 and rounded once, as PyTorch
-            # (h /= 1e5 divided by inf, 1e5 in float16, and gave 0)
+            # (h /= 1e5 divided by inf, 1e5 in float16, and gave 0; h //= 0.1)
             value = other._data if isinstance(other, Tensor) else other
             if np.asarray(value).dtype.kind in "fiub":
-                wide = ufunc(self._data.astype(np.float32), np.float32(value))
-                self._data[...] = wide.astype(np.float16)
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                    wide = ufunc(self._data.astype(np.float32), np.float32(value))
+                    self._data[...] = wide.astype(np.float16)
                 self._version += 1
                 return self
         try:
@@ -1107,13 +1126,20 @@ class Tensor:
             # a view h[i] (or h[i][j], ...) whose bases are the only other holders
             chain = self._view_chain() if through_view else []
             if chain and refs == 2 + len(chain):
-                root = chain[-1][0]
-                if root.requires_grad and root.creator is None:  # as PyTorch refuses it
+                views = [self] + [base for base, _ in chain[:-1]]
+                if any(v.__dict__.get("_view_of", (0, 0, True))[2] is False for v in views):
                     raise RuntimeError(
-                        f"in-place change of a view of a leaf tensor that requires grad "
-                        f"(shape {root.shape}, the view {self.shape}); wrap it in "
-                        "`with mg.no_grad():` or use the out-of-place op"
+                        f"in-place change, in grad mode, of a view (shape {self.shape}) that "
+                        "was made under no_grad, as PyTorch refuses it: make the view outside "
+                        "no_grad, or change it under no_grad"
                     )
+                for base, _ in chain:  # as PyTorch refuses it
+                    if base.requires_grad and base.creator is None:
+                        raise RuntimeError(
+                            f"in-place change of a view of a leaf tensor that requires grad "
+                            f"(shape {base.shape}, the view {self.shape}); wrap it in "
+                            "`with mg.no_grad():` or use the out-of-place op"
+                        )
                 return chain[0]
             raise RuntimeError(
                 f"in-place change of a tensor of shape {self.shape} that shares memory with "
@@ -1156,18 +1182,29 @@ class Tensor:
         if node is None:
             noted = self.__dict__.get("_view_of")
             base = noted[0]() if noted is not None else None
-            if base is None or base._vc is not self._vc:
-                return None
-            return base, noted[1]
-        if type(node) is not GetItem or not hasattr(node, "index"):  # unrecorded, or freed
+            index = noted[1] if noted is not None else None
+        elif type(node) is not GetItem or not hasattr(node, "index"):  # unrecorded, or freed
             return None
-        if not _is_basic(node.index):
+        elif not _is_basic(node.index):
             return None
-        e = node.edges[0]
-        base = e if type(e) is not tuple else e[0].outputs[e[1]]()
+        else:
+            e = node.edges[0]
+            base = e if type(e) is not tuple else e[0].outputs[e[1]]()
+            index = node.index
         if base is None or base._vc is not self._vc:
             return None
-        return base, node.index
+        # still base[index]: not if base changed shape or layout in place since (t_(),
+        # unsqueeze_()), when the index would name other elements
+        try:
+            probe = base._data[index]
+        except (IndexError, TypeError, ValueError):
+            return None
+        mine = self._data
+        if probe.shape != mine.shape or probe.strides != mine.strides:
+            return None
+        if _address(probe) != _address(mine):
+            return None
+        return base, index
 
     def _record_with(self, what: str, fn: Any, *operands: Any) -> Tensor | None:
         """Record `self = fn(self)` on a tensor in a graph, or when an operand requires
@@ -1390,13 +1427,14 @@ class Tensor:
             fits = False
         if not fits:
             raise RuntimeError(f"copy_: source of shape {shape} into shape {self.shape}")
-        if isinstance(src, Tensor) and self.dtype.kind in "fc" and src.dtype.kind in "fc":
+        if isinstance(src, Tensor) and self.dtype.kind in "fc":
             # recorded in a graph (buf.copy_(w) with w requiring grad, or buf in a graph), as
-            # PyTorch's: the new value is src (cast, moved, broadcast) and the old value's
-            # gradient is cut
+            # PyTorch's: the new value is src (cast, moved, broadcast) selected everywhere
+            # over the old one, whose gradient is then 0 (and a tensor in a graph stays in it)
             def fn(before: Tensor) -> Tensor:
-                ops, v = _ops(), src.to(device=self.device, dtype=self.dtype)
-                return ops.shape.clone(ops.broadcast_to(v, self.shape))
+                v = src.to(device=self.device, dtype=self.dtype)
+                everywhere = get_array_module(self._data).ones(self.shape, dtype=bool)
+                return _ops().where(everywhere, v, before)
 
             done = self._record_with("copy_", fn, src)
             if done is not None:
@@ -1477,11 +1515,14 @@ class Tensor:
             value = value.reshape(_without_leading_ones(value.shape))
         index = normalize_index(index, self.shape)
         try:
-            with np.errstate(over="ignore"):  # float16 takes inf beyond its range, quietly
-                if isinstance(index, TwoStep):
+            if isinstance(index, TwoStep):
+                with np.errstate(over="ignore"):  # float16 takes inf beyond its range
                     index.set(self._data, value)
-                else:
+            elif self._data.dtype == np.float16:
+                with np.errstate(over="ignore"):
                     self._data[index] = value
+            else:
+                self._data[index] = value
         except ValueError as exc:  # NumPy's broadcast or mask-count failure
             raise ShapeError(f"__setitem__: {exc} (tensor of shape {self.shape})") from None
         self._version += 1

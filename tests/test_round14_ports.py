@@ -623,3 +623,125 @@ def test_topk_and_nanmedian_refuse_bool():
         ):
             with pytest.raises(RuntimeError):  # NotImplementedError is one in PyTorch
                 f()
+
+
+# ---------------------------------------------------------------- the review's findings
+
+
+@pytest.mark.parametrize("change", ["t_", "unsqueeze_"])
+def test_a_view_whose_base_changed_layout_is_not_written_through(change):
+    """v = z[0]; z.t_(); v.add_(w) wrote row 0 of the new layout (other elements) into z.
+    Refused now, as before views of plain buffers were followed (PyTorch writes v's own
+    memory)."""
+    w = mg.ones(3, requires_grad=True)
+    z = mg.arange(9.0).reshape(3, 3)
+    v = z[0]
+    if change == "t_":
+        z.t_()
+    else:
+        z.unsqueeze_(0)
+    before = z.tolist()
+    with pytest.raises(RuntimeError, match="shares memory"):
+        v.add_(w * 10)
+    assert z.tolist() == before
+
+
+def test_a_view_made_under_no_grad_is_not_changed_in_grad_mode():
+    for L in LIBS:
+        w = L.ones(3, requires_grad=True)
+        for base in (L.zeros(2, 3), L.ones(2, 3, requires_grad=True) * 1):
+            with L.no_grad():
+                v = base[0]
+            with pytest.raises(RuntimeError):
+                v.add_(w)
+
+
+def test_a_leaf_inside_a_chain_of_views_is_not_changed():
+    for L in LIBS:
+        w = L.ones(2, requires_grad=True)
+        buf = L.zeros(2, 3)
+        r = buf[0]
+        r.requires_grad_()
+        with pytest.raises(RuntimeError):
+            r[1:] += w
+        assert r.is_leaf
+
+
+def test_copy_into_a_tensor_in_a_graph_keeps_it_there():
+    got = {}
+    for L in LIBS:
+        x = L.ones(2, 3, requires_grad=True)
+        h = x * 2
+        h.copy_(L.full((3,), 5.0))  # a constant
+        assert h.requires_grad and not h.is_leaf
+        (h * 3).sum().backward()
+        h2 = x * 2
+        h2.copy_(L.tensor([1, 2, 3]))  # an integer source, cast
+        got[L.__name__] = (h.tolist(), x.grad.tolist(), h2.tolist(), h2.requires_grad)
+    assert got["minigrad"] == got["torch"]
+
+
+@pytest.mark.parametrize(
+    "index",
+    ["0-d tensor", "(0-d tensor, :)", "0-d array", "mask, :", ":, mask", "..., mask"],
+)
+def test_index_put_casts_where_the_index_is_basic_or_a_mask_with_one_value(index):
+    out = []
+    for L in LIBS:
+        x = L.tensor([[1.0, 2.0], [3.0, 4.0]])
+        mask = L.tensor([True, False])
+        idx = {
+            "0-d tensor": L.tensor(1),
+            "(0-d tensor, :)": (L.tensor(0), slice(None)),
+            "0-d array": np.array(1),
+            "mask, :": (mask, slice(None)),
+            ":, mask": (slice(None), mask),
+            "..., mask": (Ellipsis, mask),
+        }[index]
+        x[idx] = L.tensor(9.5, dtype=L.float64)
+        out.append((x.tolist(), str(x.dtype).split(".")[-1]))
+    assert out[0] == out[1]
+
+
+def test_float16_inplace_floor_division_works_in_float32():
+    x = np.array([7.4, -7.4, 0.95, 0.0, 62.6], dtype=np.float16)
+    for s in (0.1, 1 / 3, 1e-8):
+        results = []
+        for L in LIBS:
+            a, b = L.tensor(x), L.tensor(x)
+            a //= s
+            b.floor_divide_(s)
+            results.append((a.tolist(), b.tolist()))
+        assert results[0] == results[1]
+
+
+def test_lstm_cell_takes_a_cell_state_of_another_dtype():
+    """Only h meets the weights in a product; PyTorch runs a float64 c and returns float64."""
+    got = {}
+    for L in LIBS:
+        L.manual_seed(0)
+        cell = L.nn.LSTMCell(3, 4)
+        with L.no_grad():
+            for p in cell.parameters():
+                p.copy_(L.tensor(np.linspace(-0.5, 0.5, p.numel()).reshape(p.shape)))
+        h, c = cell(L.ones(2, 3), (L.zeros(2, 4), L.ones(2, 4, dtype=L.float64)))
+        got[L.__name__] = (str(h.dtype), str(c.dtype), np.round(c.detach().numpy(), 6).tolist())
+    assert got["minigrad"][2] == got["torch"][2]
+    assert [d.split(".")[-1] for d in got["minigrad"][:2]] == ["float64", "float64"]
+
+
+def test_an_lstm_hx_of_one_tensor_is_an_index_error():
+    with pytest.raises(IndexError):
+        mg.nn.LSTM(3, 2)(mg.ones(5, 3), (mg.zeros(1, 2),))
+    with pytest.raises(IndexError):
+        torch.nn.LSTM(3, 2)(torch.ones(5, 3), (torch.zeros(1, 2),))
+
+
+def test_embedding_bag_takes_bool_indices():
+    got = [
+        L.nn.functional.embedding_bag(
+            L.tensor([True, False, True]), L.arange(8.0).reshape(4, 2), L.tensor([0, 1])
+        ).tolist()
+        for L in LIBS
+    ]
+    assert got[0] == got[1]

@@ -399,7 +399,7 @@ def embedding_bag(
         )
     xp = get_array_module(weight._data)
     idx = xp.asarray(input._data if isinstance(input, Tensor) else input)
-    if idx.dtype.kind not in "iu":
+    if idx.dtype.kind not in "iub":  # bool indices are 0 and 1, as PyTorch takes them
         raise DtypeError(f"embedding_bag: input must hold integer indices, got {idx.dtype}")
     if per_sample_weights is not None:
         if tuple(per_sample_weights.shape) != idx.shape:

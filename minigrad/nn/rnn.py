@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..backend import as_numpy, default_float
+from ..errors import IndexOutOfRange
 from ..ops import cat, index_select, linear, relu, reshape, sigmoid, split, stack, tanh, transpose
-from ..tensor import Tensor, zeros
+from ..tensor import Tensor, _type_name, zeros
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -28,18 +29,6 @@ from .utils.rnn import PackedSequence
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-_TORCH_TYPE = {
-    "float64": "Double",
-    "float32": "Float",
-    "float16": "Half",
-    "bfloat16": "BFloat16",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
 
 
 def _two_states(name: str, hx: Any) -> list[Tensor]:
@@ -47,8 +36,8 @@ def _two_states(name: str, hx: Any) -> list[Tensor]:
     stacked as (2, ...) would otherwise be split along its first dim without a word)."""
     if not isinstance(hx, (tuple, list)):
         raise TypeError(f"{name}: hx must be a tuple (h, c) of tensors, not {type(hx).__name__}")
-    if len(hx) != 2:
-        raise RuntimeError(f"{name} expects two hidden states (h, c), got {len(hx)}")
+    if len(hx) != 2:  # PyTorch's IndexError (a RuntimeError for a batched cell): both
+        raise IndexOutOfRange(f"{name} expects two hidden states (h, c), got {len(hx)}")
     return list(hx)
 
 
@@ -56,7 +45,7 @@ def _check_same_dtype(a: Tensor, weight: Tensor) -> None:
     """PyTorch's refusal of a product between an input or state and weights of another dtype
     (no promotion inside a recurrent layer: a float64 state would make float64 outputs)."""
     if a.dtype != weight.dtype:
-        got, want = (_TORCH_TYPE.get(d.name, d.name) for d in (a.dtype, weight.dtype))
+        got, want = _type_name(a.dtype), _type_name(weight.dtype)
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {got} and {want}")
 
 
@@ -169,8 +158,8 @@ class RNNCellBase(Module):
                     f"hidden{i} has inconsistent hidden_size: got {s.shape[1]}, "
                     f"expected {self.hidden_size}"
                 )
-        for a in [x, *states]:  # the input, then each state, as PyTorch's products check
-            _check_same_dtype(a, self.weight_ih)
+        for a in (x, states[0]):  # what goes through the products (an LSTM cell's c only
+            _check_same_dtype(a, self.weight_ih)  # meets them element-wise, as PyTorch's)
         return x, states, batched
 
     def _input_projection(self, input: Tensor) -> Tensor:

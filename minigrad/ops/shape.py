@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import return_types
+from .. import autograd, return_types
 from ..autograd import Function
 from ..backend import fp_ignored, get_array_module, to_device
 from ..errors import ShapeError, ValueRangeError, warn_user
@@ -335,8 +335,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     then written into x (Tensor._view_base)."""
     idx = _view_index(normalize_index(index, x.shape))
     out = GetItem(idx)(x)
-    if out.creator is None and out._vc is x._vc:
-        out.__dict__["_view_of"] = (weakref.ref(x), idx)
+    if out.creator is None and out._vc is x._vc:  # with the grad mode it was made in
+        out.__dict__["_view_of"] = (weakref.ref(x), idx, autograd.is_grad_enabled())
     return out
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .shape import getitem, reshape
+from .shape import reshape
 
 
 def fresh_view(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
@@ -21,8 +21,7 @@ def fresh_view(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
 
     @functools.wraps(op)
     def view_op(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
-        out = op(input, *args, **kwargs)
-        return getitem(input, Ellipsis) if out is input else out
+        return input._viewed(op(input, *args, **kwargs))
 
     return view_op
 
