@@ -745,3 +745,142 @@ def test_embedding_bag_takes_bool_indices():
         for L in LIBS
     ]
     assert got[0] == got[1]
+
+
+# ---------------------------------------------------------------- port round P: functional
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("op", ["elu", "elu03", "celu", "selu"])
+def test_exponential_units_keep_their_gradient_far_below_zero(dtype, op):
+    """expm1 differentiated through its output + 1 cancelled: the float32 gradient was 0
+    below about -17 (PyTorch's alpha exp(x): 2e-9 at -20)."""
+    xs = np.array([-30.0, -20.0, -17.0, -10.0, -6.0, -3.0, 0.5], dtype=dtype)
+    res = []
+    for L in LIBS:
+        F = L.nn.functional
+        f = {
+            "elu": F.elu,
+            "elu03": lambda t, F=F: F.elu(t, 0.3),
+            "celu": lambda t, F=F: F.celu(t, 2.5),
+            "selu": F.selu,
+        }[op]
+        x = L.tensor(xs, requires_grad=True)
+        f(x).sum().backward()
+        res.append(x.grad.double().numpy())
+    np.testing.assert_allclose(res[0], res[1], rtol=2e-3 if dtype == "float16" else 1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("pos_weight", [None, 3.0])
+def test_bce_with_logits_gradient_for_confident_negatives(dtype, pos_weight):
+    xs = np.array([-30.0, -20.0, -15.0, -10.0, -5.0, -2.0, 3.0, 40.0], dtype=dtype)
+    ts = np.array([0, 0, 0, 0, 0, 0, 1, 0.3], dtype=dtype)
+    res = []
+    for L in LIBS:
+        x, t = L.tensor(xs, requires_grad=True), L.tensor(ts, requires_grad=True)
+        pw = None if pos_weight is None else L.tensor(pos_weight, dtype=getattr(L, dtype))
+        loss = L.nn.functional.binary_cross_entropy_with_logits(x, t, pos_weight=pw)
+        loss.backward()
+        res.append((loss.item(), x.grad.numpy(), t.grad.numpy()))
+    (lm, gm, tm), (lt, gt, tt) = res
+    assert lm == pytest.approx(lt, rel=1e-6)
+    np.testing.assert_allclose(gm, gt, rtol=1e-5)
+    np.testing.assert_allclose(tm, tt, rtol=1e-5)
+
+
+def test_bce_with_logits_second_derivative():
+    got = []
+    for L in LIBS:
+        x = L.tensor([-20.0, -3.0, 0.0, 4.0], dtype=L.float64, requires_grad=True)
+        t = L.tensor([0.0, 1.0, 0.5, 0.0], dtype=L.float64)
+        loss = L.nn.functional.binary_cross_entropy_with_logits(x, t, reduction="sum")
+        (g,) = L.autograd.grad(loss, x, create_graph=True)
+        (gg,) = L.autograd.grad(g.sum(), x)
+        got.append(gg.numpy())
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-14, 1e-16])
+def test_cdist_matrix_product_path_keeps_small_distances(scale):
+    """The product path clamped squares at 1e-30: every distance under 1e-15 was 0."""
+    r = np.random.default_rng(0)
+    a, b = r.standard_normal((30, 3)) * scale, r.standard_normal((28, 3)) * scale
+    res = []
+    for L in LIBS:
+        x = L.tensor(a, requires_grad=True)
+        d = L.cdist(x, L.tensor(b), compute_mode="use_mm_for_euclid_dist")
+        d.sum().backward()
+        res.append((d.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-6)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6)
+    # a row's distance to itself: 0 or the root of a rounding error (which rows, depends on
+    # the BLAS's order of sums), with a finite gradient
+    x = mg.tensor(a, requires_grad=True)
+    d = mg.cdist(x, x, compute_mode="use_mm_for_euclid_dist")
+    d.sum().backward()
+    assert np.all(np.diag(d.detach().numpy()) <= 1e-7 * scale)
+    assert np.isfinite(x.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("fn", ["smooth_l1_loss", "huber_loss"])
+def test_smooth_l1_and_huber_pass_nan_to_the_gradient(fn):
+    res = []
+    for L in LIBS:
+        x = L.tensor([float("nan"), 0.3, 1.0], requires_grad=True)
+        y = L.tensor([0.0, 0.0, float("nan")], requires_grad=True)
+        getattr(L.nn.functional, fn)(x, y).backward()
+        res.append(str((x.grad.tolist(), y.grad.tolist())))
+    assert res[0] == res[1]
+
+
+def test_gaussian_nll_takes_a_float_variance():
+    got = []
+    for L in LIBS:
+        x = L.tensor([[0.1, 0.2], [0.3, -0.4]], dtype=L.float64, requires_grad=True)
+        y = L.tensor([[0.0, 0.5], [0.3, 0.0]], dtype=L.float64)
+        loss = L.nn.functional.gaussian_nll_loss(x, y, 0.5)
+        loss.backward()
+        got.append((loss.item(), x.grad.tolist(), L.nn.GaussianNLLLoss()(x, y, 2.0).item()))
+    assert got[0] == pytest.approx(got[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("slope", [1e8, 1e10, float("inf")])
+def test_leaky_relu_with_a_large_slope(slope):
+    """(x > 0)(1 - slope) + slope rounded to 0 for positives once 1 - slope rounds to
+    -slope: the output and gradient of a positive x were 0."""
+    res = []
+    for L in LIBS:
+        x = L.tensor([-2.0, -0.5, 0.5, 3.0], dtype=L.float64, requires_grad=True)
+        y = L.nn.functional.leaky_relu(x, slope)
+        y.backward(L.ones_like(y))
+        res.append(str((y.tolist(), x.grad.tolist())))
+    assert res[0] == res[1]
+    for L in LIBS:
+        with pytest.raises(RuntimeError):
+            L.nn.functional.leaky_relu(L.ones(2), 1e300)
+
+
+def test_soft_margin_refuses_a_target_that_widens_the_input():
+    for L in LIBS:
+        for xs, ys in (((4, 1), (4,)), ((4,), (4, 1)), ((1, 3), (4, 3))):
+            with pytest.raises(RuntimeError):
+                L.nn.functional.soft_margin_loss(L.zeros(xs), L.ones(ys))
+        assert L.nn.functional.soft_margin_loss(L.zeros(4, 3), L.ones(3)).item() == (
+            pytest.approx(np.log(2))
+        )
+
+
+def test_functional_exception_types():
+    for L in LIBS:
+        F = L.nn.functional
+        for f in (
+            lambda F=F, L=L: F.cross_entropy(L.tensor(1.0), L.tensor(0)),
+            lambda F=F, L=L: F.multi_margin_loss(L.zeros(2, 5), L.tensor([5, 0])),
+            lambda F=F, L=L: F.multi_margin_loss(L.zeros(2, 5), L.tensor([-1, 0])),
+            lambda F=F, L=L: F.smooth_l1_loss(L.zeros(2), L.zeros(2), beta=-1.0),
+            lambda F=F, L=L: F.huber_loss(L.zeros(2), L.zeros(2), delta=0.0),
+            lambda F=F, L=L: F.gelu(L.zeros(2), approximate="fast"),
+        ):
+            with pytest.raises(RuntimeError):
+                f()

@@ -17,7 +17,7 @@ import numpy as np
 from .. import ops, random
 from ..autograd import Function
 from ..backend import as_numpy, default_float, get_array_module
-from ..errors import AssertionFailed, DtypeError, ShapeError, ValueRangeError
+from ..errors import AssertionFailed, DtypeError, IndexOutOfRange, ShapeError, ValueRangeError
 from ..ops import nn_ctc, nn_pool, pool
 from ..ops.activation import PReLU, float_kernel
 from ..ops.batchnorm import batch_norm, widen_half
@@ -231,7 +231,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     and rounded once, as PyTorch's."""
     x = input
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ValueRangeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     float_kernel(x, "GeluKernelImpl")
     if x.dtype == np.float16:
         return gelu(x.float(), approximate).half()
@@ -928,6 +928,13 @@ def _difference(x: Tensor, target: Any, name: str) -> tuple[Tensor, Tensor]:
     return d, ops.abs(d)
 
 
+def _square_branch(d: Tensor, ad: Tensor, width: float) -> Any:
+    """Where smooth_l1 and huber take their square: |d| < width, and at NaN (whose
+    gradient is then NaN, as PyTorch's; the |d| branch gave 0 there)."""
+    xp = get_array_module(d._data)
+    return (ad._data < width) | xp.isnan(d._data)
+
+
 def smooth_l1_loss(
     input: Tensor,
     target: Any,
@@ -942,12 +949,12 @@ def smooth_l1_loss(
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "smooth_l1_loss")
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise ValueRangeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0:
         return l1_loss(x, target, reduction=reduction)
     _loss_kernel(x, target, "smooth_l1_cpu")
     d, ad = _difference(x, target, "smooth_l1_loss")
-    small = (ad < beta)._data
+    small = _square_branch(d, ad, beta)
     dq = ops.where(small, d, 0.0)  # the square's branch only where it is taken: 0 * inf
     loss = ops.where(small, 0.5 * dq * dq / beta, ad - 0.5 * beta)  # would be NaN
     return _reduce(loss, reduction)
@@ -962,11 +969,11 @@ def huber_loss(
     x = input
     _check_reduction(reduction, "huber_loss")
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise ValueRangeError(f"huber_loss: delta must be positive, got {delta}")
     _loss_kernel(x, target, "huber_cpu")
     _written_into_input(x, target, "huber_loss")
     d, ad = _difference(x, target, "huber_loss")
-    small = (ad < delta)._data
+    small = _square_branch(d, ad, delta)
     dq = ops.where(small, d, 0.0)  # as smooth_l1_loss: an infinite d gives no NaN gradient
     loss = ops.where(small, 0.5 * dq * dq, delta * (ad - 0.5 * delta))
     if weight is not None:
@@ -1231,6 +1238,8 @@ def cross_entropy(
         raise ValueRangeError(
             f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
         )
+    if x.ndim == 0:  # PyTorch's RuntimeError (log_softmax's IndexError otherwise)
+        raise ShapeError("cross_entropy: input must have at least 1 dim (classes), got a scalar")
     cdim = 0 if x.ndim == 1 else 1
     logp = ops.log_softmax(x, cdim)
     if _dtype_of(target).kind != "f":
@@ -1559,10 +1568,12 @@ def _euclidean_dist(x1: Tensor, x2: Tensor) -> Tensor:
     a = ops.cat([x1 * -2.0, n1, Tensor._make(xp.ones_like(n1._data), False)], -1)
     b = ops.cat([x2, Tensor._make(xp.ones_like(n2._data), False), n2], -1)
     sq = a @ b.transpose(-2, -1)
-    # a clamped square (a row's distance to itself, rounded to <= 0) is exactly 0, as
-    # PyTorch's; the clamp keeps its gradient 0 instead of sqrt's infinite one
-    kept = Tensor._make((sq._data > 1e-30).astype(sq.dtype), False)
-    return ops.clip(sq, min=1e-30).sqrt() * kept
+    # a square rounded to <= 0 (a row's distance to itself) is exactly 0 with a gradient
+    # of 0, as PyTorch's clamp_min_(0).sqrt_(); any positive square keeps its root, however
+    # small (a clamp at 1e-30 zeroed every distance under 1e-15)
+    kept = sq._data > 0
+    safe = ops.where(kept, sq, 1.0)  # sqrt's gradient at the dropped places: finite, then 0
+    return ops.where(kept, safe.sqrt(), 0.0)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
@@ -1953,6 +1964,16 @@ def soft_margin_loss(
             "instead."
         )
     _written_into_input(input, target, "soft_margin_loss")
+    x_shape, y_shape = tuple(input.shape), tuple(np.shape(target))
+    try:
+        shape = np.broadcast_shapes(x_shape, y_shape)
+    except ValueError:
+        shape = None  # _float_pair names it
+    if shape is not None and shape != x_shape:  # PyTorch writes the loss into input's shape
+        raise ShapeError(
+            f"soft_margin_loss: output with shape {list(x_shape)} doesn't match the broadcast "
+            f"shape {list(shape)} (target of shape {list(y_shape)})"
+        )
     x, y = _float_pair(input, target, "soft_margin_loss")
     return _reduce(ops.log1p(ops.exp(-y * x)), reduction)
 
@@ -2010,7 +2031,7 @@ def multi_margin_loss(
         )
     y = y.reshape(-1)
     if n and ((y < 0) | (y >= c)).any():
-        raise IndexError(f"multi_margin_loss: target out of range for {c} classes")
+        raise IndexOutOfRange(f"multi_margin_loss: target out of range for {c} classes")
     rows = xp.arange(n)
     picked = ops.getitem(x, (rows, y)).reshape(n, 1)
     z = margin - picked + x
@@ -2069,6 +2090,10 @@ def gaussian_nll_loss(
     or one dim fewer, or a last dim of 1 (one variance per sample)."""
     _check_reduction(reduction, "gaussian_nll_loss")
     x, y = _promoted(input, target)
+    if isinstance(var, float):  # one variance for every element, as PyTorch's (not an int)
+        if var < 0:
+            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+        var = get_array_module(x._data).full(x.shape, var, dtype=x.dtype)
     v = var if isinstance(var, Tensor) else _as_target(var, x)
     if v.shape != x.shape:
         if x.shape[:-1] == v.shape:  # one dim fewer: one variance per sample

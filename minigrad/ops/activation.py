@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from .. import threads
 from ..autograd import Function, _second_backward_error, is_grad_enabled, zero_link
 from ..backend import get_array_module
+from ..errors import ValueRangeError
 from ..tensor import Tensor
 from . import cuda_kernels
 from .elementwise import _UINT, Mask, Scale, exp, to_float
@@ -85,8 +87,13 @@ class LeakyReLU(Function):
         # mask * (1 - slope) + slope: three cheap passes; np.where with scalar branches
         # takes a slow broadcasting path (about 8x slower on a 64x128x14x14 input)
         xp = get_array_module(x)
-        y, self.slopes = xp.empty_like(x), xp.empty_like(x)
         a, b = x.dtype.type(1 - self.slope), x.dtype.type(self.slope)
+        if a + b != 1:  # a slope so large (or inf) that 1 - slope + slope is not 1 here
+            one = x.dtype.type(1)
+            self.slopes = xp.where(x > 0, one, b).astype(x.dtype, copy=False)
+            with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf: NaN, as PyTorch
+                return x * self.slopes
+        y, self.slopes = xp.empty_like(x), xp.empty_like(x)
 
         def kernel(x: Any, y: Any, slopes: Any) -> None:
             xp.greater(x, 0, out=slopes)
@@ -316,6 +323,12 @@ def relu(input: Tensor) -> Tensor:
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     if not np.issubdtype(x.dtype, np.floating):
         raise NotImplementedError(f"\"leaky_relu_cpu\" not implemented for '{torch_name(x.dtype)}'")
+    slope = float(negative_slope)
+    if math.isfinite(slope) and abs(slope) > np.finfo(x.dtype).max:  # PyTorch's check
+        raise ValueRangeError(
+            f"leaky_relu: value {negative_slope} cannot be converted to type "
+            f"{torch_name(x.dtype)} without overflow (negative_slope)"
+        )
     if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
         return LeakyReLU(negative_slope)(x.float()).half()
     return LeakyReLU(negative_slope)(x)
