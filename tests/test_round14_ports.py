@@ -884,3 +884,10 @@ def test_functional_exception_types():
         ):
             with pytest.raises(RuntimeError):
                 f()
+
+
+def test_multi_margin_refuses_a_weight_of_another_size():
+    """It was used as long as no target named a class beyond it."""
+    for L in LIBS:
+        with pytest.raises(RuntimeError):
+            L.nn.functional.multi_margin_loss(L.zeros(2, 5), L.tensor([0, 1]), weight=L.ones(4))

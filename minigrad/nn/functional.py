@@ -2041,7 +2041,13 @@ def multi_margin_loss(
     if p == 2:
         terms = terms * terms
     if weight is not None:
-        terms = terms * ops.getitem(_as_target(weight, x), y).reshape(n, 1)
+        w = _as_target(weight, x)
+        if w.ndim != 1 or w.shape[0] != c:  # PyTorch's check, made even when no target
+            raise ShapeError(  # reaches the missing classes
+                f"multi_margin_loss: weight must be a 1-d tensor of {c} elements (one per "
+                f"class), got shape {tuple(w.shape)}"
+            )
+        terms = terms * ops.getitem(w, y).reshape(n, 1)
     loss = terms.sum(dim=1) / c
     if input.ndim != 2:
         loss = loss.reshape(())
