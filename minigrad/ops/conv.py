@@ -287,9 +287,10 @@ class Conv2dGradW(Function):
         if groups == 1:
             c2 = cols.reshape(rows, gy2.shape[1])
             # the same product either way round; OpenBLAS is faster with the longer of the
-            # two short sides as the output's rows: (1024 x 3136) @ (3136 x 128) took 8.8 ms
-            # where (128 x 3136) @ (3136 x 1024) took 9.7 (one thread), and the other way
-            # for 16 rows against 64 channels (0.63 against 0.40)
+            # two short sides as the output's rows: (1024 x 3136) @ (3136 x 128) took 9.97
+            # ms where (128 x 3136) @ (3136 x 1024) took 11.47 on one thread, 5.35 against
+            # 6.48 on two (medians of 40, alternating); the other way round for 16 rows
+            # against 64 channels (0.63 against 0.40 ms)
             gW = (c2 @ gy2.T).T if rows > oc else gy2 @ c2.T
         else:
             gW = gy2.reshape(groups, oc // groups, -1) @ cols.reshape(
