@@ -326,6 +326,8 @@ def _check_memory(rule: Rule, inputs: list[Tensor], outs: tuple[Tensor, ...]) ->
     xp = get_array_module(outs[0]._data)
     for o in outs:
         for t in inputs:
+            if device_of(t._data) != device_of(o._data):
+                continue  # no shared memory; the device check names the mismatch
             if not xp.may_share_memory(o._data, t._data):  # a quick look at the bounds
                 continue
             span, other = _extent(o._data), _extent(t._data)

@@ -48,4 +48,4 @@ def synchronize() -> None:
     if cuda_available():
         from .backend import cupy_module
 
-        cupy_module().cuda.get_current_device().synchronize()
+        cupy_module().cuda.Device().synchronize()  # the current device

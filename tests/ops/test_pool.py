@@ -222,8 +222,11 @@ def test_interpolate_gradcheck_gradgradcheck(mode, align, device):
         def f(t, kw=kw):
             return interpolate(t, mode=mode, align_corners=align, **kw)
 
-        assert mg.gradcheck(f, x)
-        assert mg.gradgradcheck(f, x)
+        # on CuPy the gathers' backward adds with atomics, in no fixed order: two runs may
+        # differ in the last bits, as PyTorch's CUDA upsampling backward (nondeterministic)
+        tol = 1e-12 if device == "cuda" else 0.0
+        assert mg.gradcheck(f, x, nondet_tol=tol)
+        assert mg.gradgradcheck(f, x, nondet_tol=tol)
 
 
 @settings(max_examples=30, deadline=None)
