@@ -892,3 +892,26 @@ def test_multi_margin_refuses_a_weight_of_another_size():
     for L in LIBS:
         with pytest.raises(RuntimeError):
             L.nn.functional.multi_margin_loss(L.zeros(2, 5), L.tensor([0, 1]), weight=L.ones(4))
+
+
+# ---------------------------------------------------------------- port round Q: modules, data
+
+
+def test_distributed_sampler_from_utils_data_and_module_methods():
+    from minigrad.utils.data import DistributedSampler
+
+    assert DistributedSampler is mg.utils.data.distributed.DistributedSampler
+    for L in LIBS:
+        m = L.nn.Sequential(L.nn.Linear(2, 2), L.nn.Sequential(L.nn.ReLU(), L.nn.Linear(2, 1)))
+        m.set_submodule("1.0", L.nn.Identity())
+        assert type(m.get_submodule("1.0")).__name__ == "Identity"
+        with pytest.raises(AttributeError):
+            m.set_submodule("1.5", L.nn.Identity(), strict=True)
+        assert m.share_memory() is m
+
+
+def test_collate_of_ragged_arrays_is_a_runtime_error():
+    for L in LIBS:
+        data = [np.zeros(3, np.float32), np.zeros(5, np.float32)]
+        with pytest.raises(RuntimeError, match="equal size"):
+            next(iter(L.utils.data.DataLoader(data, batch_size=2)))

@@ -267,6 +267,28 @@ class Module:
             m = m._modules[part]
         return m
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put `module` at dotted path `target` ("block.fc"); the parent must exist, and with
+        `strict` so must the old module there."""
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and name not in parent._modules:
+            raise AttributeError(f"{type(parent).__name__} has no submodule {name!r} ({target!r})")
+        if not isinstance(module, Module):
+            raise ValueError(
+                f"set_submodule: `module` must be a Module, got {type(module).__name__}"
+            )
+        setattr(parent, name, module)
+
+    def share_memory(self) -> Module:
+        """PyTorch moves tensors to shared memory for multiprocessing; minigrad's tensors
+        are NumPy arrays of one process, so nothing moves. Returns self."""
+        return self
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """PyTorch compiles the module in place; minigrad runs it as it is (as
+        `mg.compile`, docs/pytorch-differences.md)."""
+
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at dotted path `target` ("block.fc.weight")."""
         path, _, name = target.rpartition(".")

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import ops
 from .. import random as mg_random
-from ..errors import AssertionFailed
+from ..errors import AssertionFailed, ShapeError
 from ..tensor import Tensor, tensor
 
 __all__ = [
@@ -421,6 +421,13 @@ def default_collate(batch: Sequence[Any]) -> Any:
                 f"or lists; found arrays of dtype {elem.dtype}"
             )
         arrays = [np.asarray(b) for b in batch]
+        if any(a.shape != arrays[0].shape for a in arrays):  # PyTorch's RuntimeError
+            raise ShapeError(
+                "default_collate: stack expects each array to be equal size, but got "
+                f"{list(arrays[0].shape)} at entry 0 and "
+                f"{list(next(a.shape for a in arrays if a.shape != arrays[0].shape))} at a later "
+                "entry (samples of different lengths need a collate_fn that pads them)"
+            )
         if all(a.dtype == arrays[0].dtype for a in arrays):  # the usual batch: one dtype
             return Tensor(np.stack(arrays))
         return ops.stack([Tensor(a) for a in arrays], 0)  # mixed: promoted as stack
@@ -585,3 +592,13 @@ class _LoaderIterator:
 
     def __len__(self) -> int:
         return len(self._loader)
+
+
+def __getattr__(name: str) -> Any:
+    """`from torch.utils.data import DistributedSampler`: minigrad's, over MPI
+    (minigrad/distributed/sampler.py), imported when first asked for."""
+    if name == "DistributedSampler":
+        from ..distributed.sampler import DistributedSampler
+
+        return DistributedSampler
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
