@@ -2,6 +2,8 @@
 Without a GPU they answer as PyTorch does on a CPU-only machine (False, 0, seeding does
 nothing)."""
 
+from typing import Any
+
 from . import random
 from .amp import cuda_amp as amp  # noqa: F401  (torch.cuda.amp, deprecated there too)
 from .backend import cuda_available
@@ -42,9 +44,9 @@ def manual_seed_all(seed: int) -> None:
     random.manual_seed_gpu(seed)
 
 
-def synchronize() -> None:
+def synchronize(device: Any = None) -> None:
     """Wait for queued GPU work (no-op without a GPU); benchmarks call it before reading
-    the clock."""
+    the clock. `device` is taken as PyTorch's (one GPU here: the current one)."""
     if cuda_available():
         from .backend import cupy_module
 

@@ -148,6 +148,11 @@ _NUMBER_TYPES = (bool, int, float, complex, np.number, np.bool_)
 
 
 _F32_MAX = float(np.finfo(np.float32).max)
+_F16_MAX = float(np.finfo(np.float16).max)
+_INT_RANGE = {
+    np.dtype(t).char: (int(np.iinfo(t).min), int(np.iinfo(t).max))
+    for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
+}
 
 
 def _setitem_number(value: Any, dtype: Any) -> Any:
@@ -161,8 +166,9 @@ def _setitem_number(value: Any, dtype: Any) -> Any:
         # float64 takes any number and float16 inf; NaN and inf fill float32 too
         if dtype.itemsize != 4 or -_F32_MAX <= value <= _F32_MAX or not math.isfinite(value):
             return value
-    elif kind == "i" and dtype.itemsize == 8 and type(value) is int:
-        if -(1 << 63) <= value < (1 << 63):
+    elif kind in "iu" and type(value) is int:
+        low, high = _INT_RANGE[dtype.char]
+        if low <= value <= high:
             return value
     elif kind not in "iu":
         return value
@@ -170,6 +176,12 @@ def _setitem_number(value: Any, dtype: Any) -> Any:
     if dtype.kind == "u" and value < 0:
         value = int(value) % (1 << (8 * dtype.itemsize))
     return value
+
+
+_NO_GRAD_VIEW = (
+    "in-place change, in grad mode, of a view (shape {shape}) that was made under no_grad, "
+    "as PyTorch refuses it: make the view outside no_grad, or change it under no_grad"
+)
 
 
 def _address(a: Any) -> int:
@@ -608,7 +620,9 @@ class Tensor:
         """A tensor on the same storage, outside the graph, as PyTorch's `.data`: changes
         through it reach this tensor but, unlike `detach()`, bump only its own version
         counter, so autograd does not see them. The raw array is `._data`."""
-        return Tensor._make(self._data, False)
+        out = Tensor._make(self._data, False)
+        out.__dict__["_data_alias"] = True  # in-place changes through it are never recorded
+        return out
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -943,7 +957,7 @@ class Tensor:
                     f"{what}: in-place change of {kind} (shape {self.shape}); wrap it in "
                     "`with mg.no_grad():` or use the out-of-place op"
                 )
-            if isinstance(other, Tensor) and other.requires_grad:
+            if isinstance(other, Tensor) and other.requires_grad and not self._through_data_alias():
                 # in-place ops are not recorded: the gradient to `other` would be lost
                 raise RuntimeError(
                     f"{what}: the value (shape {other.shape}) requires grad but in-place "
@@ -1119,7 +1133,14 @@ class Tensor:
             return False  # a read-only copy or expanded view: `_inplace` refuses it
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if not (other_grad or (self.requires_grad and self.creator is not None)):
+            noted = self.__dict__.get("_view_of")
+            if noted is not None and noted[2] is False:  # made under no_grad
+                base = noted[0]()
+                if base is not None and base.requires_grad and base._vc is self._vc:
+                    raise RuntimeError(_NO_GRAD_VIEW.format(shape=self.shape))
             return False
+        if self._through_data_alias():
+            return False  # `t.data.copy_(w)`: written into t's memory, outside the graph
         # refs to the counter: self's slot and getrefcount's argument; more are aliases
         refs = sys.getrefcount(self._vc)
         if refs > 2:
@@ -1128,11 +1149,7 @@ class Tensor:
             if chain and refs == 2 + len(chain):
                 views = [self] + [base for base, _ in chain[:-1]]
                 if any(v.__dict__.get("_view_of", (0, 0, True))[2] is False for v in views):
-                    raise RuntimeError(
-                        f"in-place change, in grad mode, of a view (shape {self.shape}) that "
-                        "was made under no_grad, as PyTorch refuses it: make the view outside "
-                        "no_grad, or change it under no_grad"
-                    )
+                    raise RuntimeError(_NO_GRAD_VIEW.format(shape=self.shape))
                 for base, _ in chain:  # as PyTorch refuses it
                     if base.requires_grad and base.creator is None:
                         raise RuntimeError(
@@ -1161,6 +1178,14 @@ class Tensor:
             return bool(view[1] == _view_index(normalize_index(index, base.shape)))
         except (TypeError, ValueError, IndexError):  # an index that is no basic index
             return False
+
+    def _through_data_alias(self) -> bool:
+        """Whether self is `t.data`, or a view of it: PyTorch writes changes through it
+        into t's memory without autograd, and so does minigrad (recording them would give
+        self a new array, and t would never see the change)."""
+        if "_data_alias" in self.__dict__:
+            return True
+        return any("_data_alias" in base.__dict__ for base, _ in self._view_chain())
 
     def _view_chain(self) -> list[tuple[Tensor, Any]]:
         """[(h, i), (g, j), ...] for self = h[i] with h = g[j] ...: the bases up to the
@@ -1416,7 +1441,9 @@ class Tensor:
         self._version += 1
         return self
 
-    def copy_(self, src: Any) -> Tensor:
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        """self's values from src (broadcast, cast), as PyTorch's; `non_blocking` is taken
+        and changes nothing (copies finish before returning)."""
         if src is None or isinstance(src, str):
             raise TypeError(f"copy_(): argument 'other' must be Tensor, not {type(src).__name__}")
         arr = src._data if isinstance(src, Tensor) else src
@@ -1427,6 +1454,8 @@ class Tensor:
             fits = False
         if not fits:
             raise RuntimeError(f"copy_: source of shape {shape} into shape {self.shape}")
+        if not isinstance(src, Tensor) and self.requires_grad and autograd.is_grad_enabled():
+            src = Tensor._make(get_array_module(self._data).asarray(arr), False)  # `h.copy_(5.0)`
         if isinstance(src, Tensor) and self.dtype.kind in "fc":
             # recorded in a graph (buf.copy_(w) with w requiring grad, or buf in a graph), as
             # PyTorch's: the new value is src (cast, moved, broadcast) selected everywhere
@@ -1518,7 +1547,9 @@ class Tensor:
             if isinstance(index, TwoStep):
                 with np.errstate(over="ignore"):  # float16 takes inf beyond its range
                     index.set(self._data, value)
-            elif self._data.dtype == np.float16:
+            elif self._data.dtype == np.float16 and not (
+                type(value) in (int, float) and -_F16_MAX <= value <= _F16_MAX
+            ):
                 with np.errstate(over="ignore"):
                     self._data[index] = value
             else:

@@ -915,3 +915,70 @@ def test_collate_of_ragged_arrays_is_a_runtime_error():
         data = [np.zeros(3, np.float32), np.zeros(5, np.float32)]
         with pytest.raises(RuntimeError, match="equal size"):
             next(iter(L.utils.data.DataLoader(data, batch_size=2)))
+
+
+# ---------------------------------------------------------------- the second review
+
+
+def test_cdist_product_path_keeps_nan():
+    """The clamp at 0 took NaN squares for 0: a NaN row gave distances of 0."""
+    a = np.random.default_rng(1).standard_normal((30, 2))
+    a[0, 0] = np.nan
+    got = []
+    for L in LIBS:
+        x = L.tensor(a, requires_grad=True)
+        d = L.cdist(x, L.tensor(a[:4] * 0 + 1.0))
+        d.sum().backward()
+        got.append((np.isnan(d.detach().numpy()), np.isnan(x.grad.numpy())))
+    assert all(np.array_equal(m, t) for m, t in zip(got[0], got[1], strict=True))
+    assert got[0][0][0].all()
+
+
+def test_writes_through_data_reach_the_tensor():
+    """t.data.copy_(w) with w requiring grad (a soft target-network update outside no_grad)
+    was recorded on t.data, which then held a new array: t never changed."""
+    got = []
+    for L in LIBS:
+        p = L.tensor([1.0, 2.0], requires_grad=True)
+        tp = L.tensor([10.0, 20.0], requires_grad=True)
+        tp.data.copy_(0.5 * p * 10 + 0.5 * tp)
+        z = L.zeros(2, 2)
+        w = L.tensor([5.0, 6.0], requires_grad=True)
+        z.data[1] = w
+        z.data[0].add_(w)
+        got.append((tp.tolist(), z.tolist()))
+    assert got[0] == got[1] == ([10.0, 20.0], [[5.0, 6.0], [5.0, 6.0]])
+
+
+def test_a_no_grad_view_of_a_graph_tensor_changed_by_a_constant_is_refused():
+    for L in LIBS:
+        x = L.ones(3, requires_grad=True)
+        h = x * 2
+        with L.no_grad():
+            v = h[1:]
+        with pytest.raises(RuntimeError):
+            v.mul_(2)
+
+
+def test_smaller_findings_of_the_second_review():
+    for L in LIBS:
+        F = L.nn.functional
+        x = L.tensor([-0.001, 0.5, -2.0], dtype=L.float16)
+        y = F.leaky_relu(x, 70000.0).tolist()
+        assert y[1:] == [0.5, float("-inf")] and -71.0 < y[0] < -69.0
+        v = L.tensor([1.0, float("inf")])
+        loss = F.gaussian_nll_loss(L.zeros(2), L.ones(2), v, reduction="none")
+        assert loss.tolist()[1] == float("inf")
+        for f in (
+            lambda F=F, L=L: F.smooth_l1_loss(L.zeros(2), L.zeros(2), beta=float("nan")),
+            lambda F=F, L=L: F.huber_loss(L.zeros(2), L.zeros(2), delta=float("nan")),
+        ):
+            with pytest.raises(RuntimeError):
+                f()
+        h = L.ones(2, requires_grad=True) * 2
+        h.copy_(5.0)
+        buf = L.zeros(2)
+        buf.copy_(L.ones(2), non_blocking=True)
+        assert h.tolist() == [5.0, 5.0] and buf.tolist() == [1.0, 1.0]
+    mg.cuda.synchronize(0)
+    mg.cuda.synchronize(device=None)

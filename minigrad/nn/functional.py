@@ -948,7 +948,7 @@ def smooth_l1_loss(
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "smooth_l1_loss")
-    if beta < 0:
+    if not beta >= 0:  # NaN too
         raise ValueRangeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0:
         return l1_loss(x, target, reduction=reduction)
@@ -968,7 +968,7 @@ def huber_loss(
     element before the reduction (a plain mean, PyTorch's)."""
     x = input
     _check_reduction(reduction, "huber_loss")
-    if delta <= 0:
+    if not delta > 0:  # NaN too
         raise ValueRangeError(f"huber_loss: delta must be positive, got {delta}")
     _loss_kernel(x, target, "huber_cpu")
     _written_into_input(x, target, "huber_loss")
@@ -1510,9 +1510,9 @@ def cdist(
 
     As PyTorch, the Euclidean distance of more than 25 rows on either side (or with
     compute_mode='use_mm_for_euclid_dist') is one matrix product,
-    ||a||^2 + ||b||^2 - 2 a.b, clamped at 1e-30 before the square root (a square that
-    rounds to <= 0 gives exactly 0, with gradient 0): fast, and its float32 rounding is
-    PyTorch's (a row's distance to itself can come out near 1e-3, not 0). Otherwise, and
+    ||a||^2 + ||b||^2 - 2 a.b, clamped at 0 before the square root (a square that
+    rounds to <= 0 gives exactly 0, with gradient 0; NaN stays NaN): fast, and its float32
+    rounding is PyTorch's (a row's distance to itself can come out near 1e-3, not 0). Otherwise, and
     for every other p, the distances come from the differences."""
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
@@ -1571,7 +1571,7 @@ def _euclidean_dist(x1: Tensor, x2: Tensor) -> Tensor:
     # a square rounded to <= 0 (a row's distance to itself) is exactly 0 with a gradient
     # of 0, as PyTorch's clamp_min_(0).sqrt_(); any positive square keeps its root, however
     # small (a clamp at 1e-30 zeroed every distance under 1e-15)
-    kept = sq._data > 0
+    kept = ~(sq._data <= 0)  # NaN kept: a NaN or inf row gives NaN, as PyTorch's
     safe = ops.where(kept, sq, 1.0)  # sqrt's gradient at the dropped places: finite, then 0
     return ops.where(kept, safe.sqrt(), 0.0)
 
@@ -2116,7 +2116,8 @@ def gaussian_nll_loss(
     if (v._data < 0).any():
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     xp = get_array_module(v._data)
-    lift = xp.maximum(v._data, eps) - v._data  # the clamp, outside the graph
+    lift = xp.where(v._data < eps, eps - v._data, 0)  # the clamp, outside the graph (an
+    # infinite var stays inf: maximum(v, eps) - v was inf - inf, NaN)
     v = v + Tensor._make(lift, False)
     d = x - y
     loss = 0.5 * (ops.log(v) + d * d / v)

@@ -324,7 +324,8 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     if not np.issubdtype(x.dtype, np.floating):
         raise NotImplementedError(f"\"leaky_relu_cpu\" not implemented for '{torch_name(x.dtype)}'")
     slope = float(negative_slope)
-    if math.isfinite(slope) and abs(slope) > np.finfo(x.dtype).max:  # PyTorch's check
+    work = np.float32 if x.dtype == np.float16 else x.dtype  # float16 works in float32
+    if math.isfinite(slope) and abs(slope) > float(np.finfo(work).max):  # PyTorch's check
         raise ValueRangeError(
             f"leaky_relu: value {negative_slope} cannot be converted to type "
             f"{torch_name(x.dtype)} without overflow (negative_slope)"

@@ -337,6 +337,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     out = GetItem(idx)(x)
     if out.creator is None and out._vc is x._vc:  # with the grad mode it was made in
         out.__dict__["_view_of"] = (weakref.ref(x), idx, autograd.is_grad_enabled())
+        if "_data_alias" in x.__dict__:  # a view of `t.data` is outside the graph too
+            out.__dict__["_data_alias"] = True
     return out
 
 
