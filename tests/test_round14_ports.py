@@ -982,3 +982,18 @@ def test_smaller_findings_of_the_second_review():
         assert h.tolist() == [5.0, 5.0] and buf.tolist() == [1.0, 1.0]
     mg.cuda.synchronize(0)
     mg.cuda.synchronize(device=None)
+
+
+def test_huber_with_an_infinite_delta_and_parameter_dict_methods():
+    got = []
+    for L in LIBS:
+        x = L.tensor([0.0, 1.0, 5.0], requires_grad=True)
+        loss = L.nn.functional.huber_loss(x, L.zeros(3), delta=float("inf"), reduction="sum")
+        loss.backward()
+        d = L.nn.ParameterDict({"a": L.nn.Parameter(L.ones(1)), "b": L.nn.Parameter(L.zeros(2))})
+        c = d.copy()
+        assert c["a"] is d["a"] and list(c.keys()) == ["a", "b"]
+        key, _ = d.popitem()
+        d.clear()
+        got.append((loss.item(), x.grad.tolist(), key, len(d), len(c)))
+    assert got[0] == got[1] == (13.0, [0.0, 1.0, 5.0], "b", 0, 2)

@@ -973,11 +973,18 @@ def huber_loss(
     _loss_kernel(x, target, "huber_cpu")
     _written_into_input(x, target, "huber_loss")
     d, ad = _difference(x, target, "huber_loss")
+    if math.isinf(delta):  # every |d| takes the square (the other branch's inf * 0 was NaN)
+        return _weighted_reduce(0.5 * d * d, weight, input, reduction)
     small = _square_branch(d, ad, delta)
     dq = ops.where(small, d, 0.0)  # as smooth_l1_loss: an infinite d gives no NaN gradient
     loss = ops.where(small, 0.5 * dq * dq, delta * (ad - 0.5 * delta))
+    return _weighted_reduce(loss, weight, input, reduction)
+
+
+def _weighted_reduce(loss: Tensor, weight: Any, input: Tensor, reduction: str) -> Tensor:
+    """huber_loss's optional elementwise weight (input's shape), then the reduction."""
     if weight is not None:
-        w = _as_target(weight, d)
+        w = _as_target(weight, loss)
         if w.shape != input.shape:
             raise ShapeError(
                 f"huber_loss: weight of shape {w.shape} for an input of shape {input.shape}; they "

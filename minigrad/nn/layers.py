@@ -1349,6 +1349,22 @@ class ParameterDict(Module):
             self[key] = default
         return self[key]
 
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same Parameters (not copies), as PyTorch's."""
+        return ParameterDict(list(self.items()))
+
+    def popitem(self) -> tuple[str, Any]:
+        """Remove and return the last (key, parameter) pair."""
+        if not self._parameters:
+            raise KeyError("popitem(): ParameterDict is empty")
+        key = next(reversed(self._parameters))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        """Remove every parameter."""
+        for key in list(self._parameters):
+            del self[key]
+
     def __len__(self) -> int:
         return len(self._parameters)
 
