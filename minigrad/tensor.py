@@ -1532,6 +1532,15 @@ class Tensor:
             _check_index_put_dtype(index, value, self.dtype)
         elif type(value) in (int, float) or isinstance(value, np.integer | np.floating):
             value = _setitem_number(value, self.dtype)
+        elif isinstance(value, list | tuple | np.ndarray) and self.dtype.kind in "biu":
+            kind = np.asarray(value).dtype.kind
+            if kind in "fc":  # NumPy would truncate 1.7 to 1 without a word
+                raise TypeError(
+                    f"__setitem__: can't assign a {type(value).__name__} of "
+                    f"{'floats' if kind == 'f' else 'complex numbers'} to a {self.dtype} "
+                    "tensor (PyTorch refuses any list or array here); convert it with "
+                    "mg.tensor(...).to(dtype) to say how to round"
+                )
         if isinstance(value, Tensor) and value._vc is self._vc and value._views(self, index):
             return  # `h[i] += w`'s closing `h[i] = h[i]`: the change already went through
         mode = self._recorded_iop(value)

@@ -997,3 +997,18 @@ def test_huber_with_an_infinite_delta_and_parameter_dict_methods():
         d.clear()
         got.append((loss.item(), x.grad.tolist(), key, len(d), len(c)))
     assert got[0] == got[1] == (13.0, [0.0, 1.0, 5.0], "b", 0, 2)
+
+
+@pytest.mark.parametrize("index", [[0, 2], slice(0, 2), "mask"])
+def test_a_list_of_floats_is_not_truncated_into_an_integer_tensor(index):
+    """ints[idx] = [1.5, 2.5] silently gave [1, 2]; PyTorch refuses any list value (TypeError),
+    minigrad takes lists but not a lossy one."""
+    for L in LIBS:
+        x = L.zeros(3, dtype=L.int64)
+        idx = L.tensor([True, False, True]) if index == "mask" else index
+        for v in ([1.5, 2.5], np.array([1.5, 2.5])):
+            with pytest.raises(TypeError):
+                x[idx] = v
+    x = mg.zeros(3, dtype=mg.int64)
+    x[[0, 2]] = [4, 5]  # minigrad's leniency: a lossless list is written
+    assert x.tolist() == [4, 0, 5]
