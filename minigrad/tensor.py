@@ -186,7 +186,7 @@ _NO_GRAD_VIEW = (
 
 def _address(a: Any) -> int:
     """The address of an array's first element (NumPy or CuPy)."""
-    return int(a.data.ptr) if is_cupy_array(a) else a.__array_interface__["data"][0]
+    return int(a.data.ptr) if is_cupy_array(a) else int(a.__array_interface__["data"][0])
 
 
 def _check_index_put_dtype(index: Any, value: Tensor, dtype: Any) -> None:
@@ -1133,9 +1133,8 @@ class Tensor:
             return False  # a read-only copy or expanded view: `_inplace` refuses it
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if not (other_grad or (self.requires_grad and self.creator is not None)):
-            noted = self.__dict__.get("_view_of")
-            if noted is not None and noted[2] is False:  # made under no_grad
-                base = noted[0]()
+            if self._made_under_no_grad():
+                base = self.__dict__["_view_of"][0]()
                 if base is not None and base.requires_grad and base._vc is self._vc:
                     raise RuntimeError(_NO_GRAD_VIEW.format(shape=self.shape))
             return False
@@ -1148,7 +1147,7 @@ class Tensor:
             chain = self._view_chain() if through_view else []
             if chain and refs == 2 + len(chain):
                 views = [self] + [base for base, _ in chain[:-1]]
-                if any(v.__dict__.get("_view_of", (0, 0, True))[2] is False for v in views):
+                if any(v._made_under_no_grad() for v in views):
                     raise RuntimeError(_NO_GRAD_VIEW.format(shape=self.shape))
                 for base, _ in chain:  # as PyTorch refuses it
                     if base.requires_grad and base.creator is None:
@@ -1178,6 +1177,11 @@ class Tensor:
             return bool(view[1] == _view_index(normalize_index(index, base.shape)))
         except (TypeError, ValueError, IndexError):  # an index that is no basic index
             return False
+
+    def _made_under_no_grad(self) -> bool:
+        """Whether self is a view that `getitem` noted as made under no_grad."""
+        noted = self.__dict__.get("_view_of")
+        return noted is not None and noted[2] is False
 
     def _through_data_alias(self) -> bool:
         """Whether self is `t.data`, or a view of it: PyTorch writes changes through it
@@ -2168,9 +2172,7 @@ class Tensor:
         scalar gets an array of its own first, so its address stays put."""
         if isinstance(self._data, np.generic):
             self._data = np.array(self._data)
-        if is_cupy_array(self._data):
-            return int(self._data.data.ptr)
-        return int(self._data.__array_interface__["data"][0])
+        return _address(self._data)
 
     def storage_offset(self) -> int:
         """Elements between the start of the memory this tensor views and its first element
@@ -2181,11 +2183,7 @@ class Tensor:
             root = root.base
         if root is data:
             return 0
-        if is_cupy_array(data):
-            start, origin = data.data.ptr, root.data.ptr
-        else:
-            start, origin = data.__array_interface__["data"][0], root.__array_interface__["data"][0]
-        return (start - origin) // data.itemsize
+        return (_address(data) - _address(root)) // data.itemsize
 
     def _view_dtype(self, dtype: np.dtype) -> Tensor:
         """`view(dtype)`: the bytes of self as `dtype`, sharing memory and version counter;

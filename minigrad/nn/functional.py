@@ -2104,8 +2104,6 @@ def gaussian_nll_loss(
     _check_reduction(reduction, "gaussian_nll_loss")
     x, y = _promoted(input, target)
     if isinstance(var, float):  # one variance for every element, as PyTorch's (not an int)
-        if var < 0:
-            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
         var = get_array_module(x._data).full(x.shape, var, dtype=x.dtype)
     v = var if isinstance(var, Tensor) else _as_target(var, x)
     if v.shape != x.shape:

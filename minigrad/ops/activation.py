@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -10,7 +9,6 @@ import numpy as np
 from .. import threads
 from ..autograd import Function, _second_backward_error, is_grad_enabled, zero_link
 from ..backend import get_array_module
-from ..errors import ValueRangeError
 from ..tensor import Tensor
 from . import cuda_kernels
 from .elementwise import _UINT, Mask, Scale, exp, to_float
@@ -323,13 +321,15 @@ def relu(input: Tensor) -> Tensor:
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     if not np.issubdtype(x.dtype, np.floating):
         raise NotImplementedError(f"\"leaky_relu_cpu\" not implemented for '{torch_name(x.dtype)}'")
-    slope = float(negative_slope)
-    work = np.float32 if x.dtype == np.float16 else x.dtype  # float16 works in float32
-    if math.isfinite(slope) and abs(slope) > float(np.finfo(work).max):  # PyTorch's check
-        raise ValueRangeError(
-            f"leaky_relu: value {negative_slope} cannot be converted to type "
-            f"{torch_name(x.dtype)} without overflow (negative_slope)"
-        )
+    from .shrink import scalar_as  # shrink imports this module
+
+    # PyTorch's overflow check, in the dtype the kernel works in (float32 for float16)
+    scalar_as(
+        negative_slope,
+        np.float32 if x.dtype == np.float16 else x.dtype,
+        "leaky_relu",
+        "negative_slope",
+    )
     if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
         return LeakyReLU(negative_slope)(x.float()).half()
     return LeakyReLU(negative_slope)(x)
