@@ -620,7 +620,7 @@ class Tensor:
         """A tensor on the same storage, outside the graph, as PyTorch's `.data`: changes
         through it reach this tensor but, unlike `detach()`, bump only its own version
         counter, so autograd does not see them. The raw array is `._data`."""
-        out = Tensor._make(self._data, False)
+        out = Tensor._make(self._shareable(), False)
         out.__dict__["_data_alias"] = True  # in-place changes through it are never recorded
         return out
 
@@ -778,9 +778,18 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data, cut from the graph; it shares the version counter, so an in-place
         change through it is caught by a backward that saved the old value."""
-        t = Tensor._make(self._data, False)
+        t = Tensor._make(self._shareable(), False)
         t._vc = self._vc
         return t
+
+    def _shareable(self) -> Array:
+        """self's array, first made a 0-d array where it is a NumPy scalar, as NumPy's ops
+        give for 0-d results: a view or `detach()` of a scalar would be a copy, and a change
+        through it (`s = x.sum(); s.view(1).add_(1)`) would not reach self."""
+        a = self._data
+        if isinstance(a, np.generic):
+            a = self._data = np.array(a)
+        return a
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if self.creator is not None and not requires_grad:
@@ -942,9 +951,9 @@ class Tensor:
                 )
             raise RuntimeError(
                 f"{what}: tensor of shape {self.shape} is a copy where PyTorch returns a view "
-                "(diagonal, unfold, as_strided): the change would not reach the tensor it "
-                "came from. Write into that tensor instead (fill_diagonal_, "
-                "diagonal_scatter, index_put_), or clone() this one to change the copy"
+                "(unfold, as_strided): the change would not reach the tensor it came from. "
+                "Write into that tensor instead (index_put_, slice_scatter), or clone() this "
+                "one to change the copy"
             )
         if autograd.is_grad_enabled():
             if self.requires_grad:
@@ -1121,10 +1130,11 @@ class Tensor:
         non-leaf that requires grad, or other requires grad. PyTorch records such an
         in-place op on the tensor; minigrad records it on a stand-in and self takes over
         the result in a new array (`_record_change`), which gives PyTorch's numbers as long
-        as no other tensor shares self's memory. One exception: self is a view `h[i]` (basic
-        index) of a tensor h it alone shares memory with, as in `h[:, 2] += w`; then
-        (h, index) is returned and the change is written into h as `h[index] = new`.
-        Any other sharing is an error."""
+        as no other tensor shares self's memory. One exception: self is a view of a tensor
+        h (`h[i]` for a basic index, `h.view(..)`, `h.t()`, `h.diagonal()`, or a view of
+        such a view) and no other tensor shares their memory, as in `h[:, 2] += w`; then
+        (h, step) is returned and the change is written into h (`h[index] = new`, or h's
+        whole new value). Any other sharing is an error."""
         if not autograd.is_grad_enabled():
             return False
         if self.requires_grad and self.creator is None:
@@ -1134,8 +1144,8 @@ class Tensor:
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if not (other_grad or (self.requires_grad and self.creator is not None)):
             if self._made_under_no_grad():
-                base = self.__dict__["_view_of"][0]()
-                if base is not None and base.requires_grad and base._vc is self._vc:
+                base = self.__dict__["_view_of"][0]
+                if base.requires_grad and base._vc is self._vc:
                     raise RuntimeError(_NO_GRAD_VIEW.format(shape=self.shape))
             return False
         if self._through_data_alias():
@@ -1160,8 +1170,9 @@ class Tensor:
             raise RuntimeError(
                 f"in-place change of a tensor of shape {self.shape} that shares memory with "
                 "another tensor (a view or detach()), in grad mode: minigrad records in-place "
-                "ops through a view only for one view h[index] of h; use the out-of-place op, "
-                "or clone the other tensor first (h[0] += h[1].clone(), "
+                "ops through a view (h[index], h.view(..), h.t(), h.diagonal(), or a view of "
+                "such a view) only while no other view or detach() of h lives; use the "
+                "out-of-place op, or clone the other tensor first (h[0] += h[1].clone(), "
                 "h[-1] = h[-1].detach().clone())"
             )
         return True
@@ -1202,30 +1213,23 @@ class Tensor:
         return chain
 
     def _view_base(self) -> tuple[Tensor, Any] | None:
-        """(h, index) when self is `h[index]` for a basic index and h is alive and shares
-        self's memory, else None; recorded (a GetItem creator), or noted by `getitem` for
-        a view of a tensor that needed no grad."""
-        from .ops.shape import GetItem, _is_basic
+        """(h, step) when self is a view of h that shares self's memory, else None. `step`
+        is a basic index for `h[index]`, or an `ops.shape.ViewStep` for a view by
+        reshape or permute (view, flatten, t(), transpose, ...) or by diagonal, as the
+        view op noted it
+        (`ops.shape._note_view`; the view keeps its base, as PyTorch's `_base`)."""
+        from .ops.shape import ViewStep
 
-        node = self.creator
-        if node is None:
-            noted = self.__dict__.get("_view_of")
-            base = noted[0]() if noted is not None else None
-            index = noted[1] if noted is not None else None
-        elif type(node) is not GetItem or not hasattr(node, "index"):  # unrecorded, or freed
+        noted = self.__dict__.get("_view_of")
+        if noted is None:
             return None
-        elif not _is_basic(node.index):
+        base, index = noted[0], noted[1]
+        if base._vc is not self._vc:
             return None
-        else:
-            e = node.edges[0]
-            base = e if type(e) is not tuple else e[0].outputs[e[1]]()
-            index = node.index
-        if base is None or base._vc is not self._vc:
-            return None
-        # still base[index]: not if base changed shape or layout in place since (t_(),
-        # unsqueeze_()), when the index would name other elements
+        # still that view of base: not if base changed shape or layout in place since
+        # (t_(), unsqueeze_()), when the index would name other elements
         try:
-            probe = base._data[index]
+            probe = index.array(base._data) if isinstance(index, ViewStep) else base._data[index]
         except (IndexError, TypeError, ValueError):
             return None
         mine = self._data
@@ -1257,7 +1261,7 @@ class Tensor:
         (`view` is (h, index)) the result is written into h as `h[index] = new`, and self
         becomes `h[index]` again, a view of h's new value (later writes through it reach h,
         as in PyTorch)."""
-        from .ops.shape import GetItem
+        from .ops.shape import GetItem, ViewStep
 
         before = Tensor._make(self._data, self.requires_grad)
         before.creator, before.generation = self.creator, self.generation
@@ -1265,9 +1269,13 @@ class Tensor:
         before._vc = VersionCounter(self._vc.value)
         out = compute(before)
         if view is not None:
-            base, index = view
-            base._record_setitem(index, out, base._view_base())  # on up a chain h[i][j]
-            out = GetItem(index)(base)  # shares base's new memory and version counter
+            base, step = view
+            if isinstance(step, ViewStep):  # h.view(-1), h.t(), h.diagonal()
+                step.write(base, out)
+                out = step.apply(base)
+            else:
+                base._record_setitem(step, out, base._view_base())  # on up a chain h[i][j]
+                out = GetItem(step)(base)  # shares base's new memory and version counter
         self._become(out, before)
         return self
 
@@ -2215,7 +2223,7 @@ class Tensor:
                             f"self.stride({d}) must be divisible by {new // old} {what}, but "
                             f"got {self.stride(d)}"
                         )
-        out = Tensor._make(self._data.view(dtype), False)
+        out = Tensor._make(self._shareable().view(dtype), False)
         out._vc = self._vc
         return out
 
@@ -3888,7 +3896,7 @@ def _integer_power_into(a: Any, b: Any, out: Any, casting: str) -> None:
 
 def read_only(t: Tensor) -> Tensor:
     """t, its memory marked read-only: for a copy that stands for one of PyTorch's views
-    (diagonal, unfold, as_strided), so that a write through it, which PyTorch would make
+    (unfold, as_strided), so that a write through it, which PyTorch would make
     into the original, raises instead of being lost silently."""
     try:
         t._data.flags.writeable = False

@@ -119,7 +119,14 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if x.shape == tuple(shape):
         return x
-    return BroadcastTo(tuple(shape))(x)
+    if isinstance(x._data, np.generic):  # a 0-d result: an array, which a view can share
+        x._shareable()
+    out = BroadcastTo(tuple(shape))(x)
+    if x._data.size == out._data.size and out._vc is x._vc:  # adds size-1 dims only
+        from .shape import ShapeStep, _note_view
+
+        _note_view(x, out, ShapeStep(shape=out.shape))
+    return out
 
 
 def broadcast_shapes(*shapes: Any) -> Size:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import numpy as np
@@ -37,7 +36,64 @@ class Reshape(Function):
 def reshape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if x.shape == tuple(shape):
         return x
-    return Reshape(tuple(shape))(x)
+    if isinstance(x._data, np.generic):  # a 0-d result: an array, which a view can share
+        x._shareable()
+    out = Reshape(tuple(shape))(x)
+    if out._vc is x._vc:  # a view (NumPy copies where the layout allows none)
+        _note_view(x, out, ShapeStep(shape=out.shape))
+    return out
+
+
+class ViewStep:
+    """How a view was made from its base, other than by a basic index: `array(a)` is the
+    view of array a, `apply(base)` makes it again from a tensor (recorded), and
+    `write(base, value)` records base's new value when the view's is `value` (an
+    in-place change through the view, `Tensor._record_change`)."""
+
+    __slots__ = ()
+
+
+class ShapeStep(ViewStep):
+    """How a view made by `reshape` (view, flatten, squeeze, unsqueeze, unflatten, an
+    expand that only adds size-1 dims) or `permute` (transpose, t(), movedim) came from
+    its base: it holds every element of the base once, so a change through the view is
+    written back as the base's whole new value (`invert`), and the view is then made
+    again from the new base (`apply`), as `h[index]` is for a view by indexing."""
+
+    __slots__ = ("shape", "axes")
+
+    def __init__(self, shape: tuple[int, ...] | None = None, axes: tuple[int, ...] | None = None):
+        self.shape, self.axes = shape, axes
+
+    def array(self, a: Any) -> Any:
+        """The view of array `a` this step makes (NumPy copies where reshape cannot view)."""
+        return a.reshape(self.shape) if self.axes is None else a.transpose(self.axes)
+
+    def apply(self, base: Tensor) -> Tensor:
+        """The view of `base`, by the view op's Function."""
+        return Reshape(self.shape)(base) if self.axes is None else Permute(self.axes)(base)
+
+    def write(self, base: Tensor, value: Tensor) -> None:
+        """base's new value is the one whose view is `value`, in new memory (a clone):
+        `value`'s array may be one a backward saved, which later writes through the base
+        must not reach."""
+        if self.axes is None:
+            back = reshape(value, base.shape)
+        else:
+            back = permute(value, tuple(int(i) for i in np.argsort(self.axes)))
+        new = clone(back)
+        base._record_change(lambda _: new, base._view_base())
+
+
+def _note_view(x: Tensor, out: Tensor, step: Any) -> None:
+    """Note on `out`, a view of `x`, its base (kept alive, as PyTorch's `_base`), how it was
+    made (a basic index or a ShapeStep), and the grad mode it was made in: an in-place
+    change through it in a graph, or with an operand that requires grad (`h.t()[1] += w`,
+    `z.view(2, 3)[0] = w`), is then written into x (Tensor._view_base); so is one through
+    a view of a view that is gone once the line is read (the `h.t()` there)."""
+    out.__dict__["_view_of"] = (x, step, autograd.is_grad_enabled())
+    if "_data_alias" in x.__dict__:  # a view of `t.data` is outside the graph too
+        out.__dict__["_data_alias"] = True
 
 
 class Permute(Function):
@@ -64,7 +120,10 @@ def permute(x: Tensor, dims: tuple[int, ...]) -> Tensor:
         raise ShapeError(f"permute: dims {dims} are not a permutation of a {x.ndim}-d tensor's")
     if axes == tuple(range(x.ndim)):
         return x
-    return Permute(axes)(x)
+    out = Permute(axes)(x)
+    if out._vc is x._vc:  # (not for an empty tensor: no memory to share)
+        _note_view(x, out, ShapeStep(axes=axes))
+    return out
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -334,11 +393,11 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     in-place change through it with an operand that requires grad (`z[:, i] += w`) is
     then written into x (Tensor._view_base)."""
     idx = _view_index(normalize_index(index, x.shape))
+    if isinstance(x._data, np.generic):  # a 0-d result: an array, which a view can share
+        x._shareable()
     out = GetItem(idx)(x)
-    if out.creator is None and out._vc is x._vc:  # with the grad mode it was made in
-        out.__dict__["_view_of"] = (weakref.ref(x), idx, autograd.is_grad_enabled())
-        if "_data_alias" in x.__dict__:  # a view of `t.data` is outside the graph too
-            out.__dict__["_data_alias"] = True
+    if out._vc is x._vc:  # a basic index: a view
+        _note_view(x, out, idx)
     return out
 
 

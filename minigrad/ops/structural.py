@@ -18,7 +18,7 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Tensor, _float_statistic, _to_array, read_only
+from ..tensor import Tensor, _float_statistic, _to_array
 from .elementwise import scale, where
 from .indexing import Flip, _dim, index_select, narrow, scan
 from .linalg import matmul
@@ -33,7 +33,18 @@ from .reduce import (
     std,
     var,
 )
-from .shape import GetItem, TakeAlong, cast, cat, clone, getitem, permute, repeat, reshape
+from .shape import (
+    TakeAlong,
+    ViewStep,
+    _note_view,
+    cast,
+    cat,
+    clone,
+    getitem,
+    permute,
+    repeat,
+    reshape,
+)
 
 
 def _tensor(x: Any, op: str) -> Tensor:
@@ -77,23 +88,90 @@ def mv(a: Tensor, v: Tensor) -> Tensor:
 
 
 # ---------------------------------------------------------------------- diagonal, trace
+def _diagonal_view(a: Any, offset: int, d1: int, d2: int) -> Any:
+    """The diagonal of array `a` as a view that writes reach `a` through (NumPy's own is
+    read-only; an expanded `a` keeps it so)."""
+    v = get_array_module(a).diagonal(a, offset, d1, d2)
+    flags = getattr(v, "flags", None)
+    if flags is not None and hasattr(flags, "writeable") and not flags.writeable:
+        try:
+            flags.writeable = True
+        except ValueError:  # `a` itself is read-only
+            pass
+    return v
+
+
+class Diagonal(Function):
+    """The `offset`-th diagonal of the (d1, d2) planes, as a last dim: a view of x, as
+    PyTorch's. Backward puts the gradient on the diagonal of zeros (DiagonalEmbed)."""
+
+    uses_inputs = False
+
+    def __init__(self, offset: int, d1: int, d2: int) -> None:
+        self.offset, self.d1, self.d2 = offset, d1, d2
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return _diagonal_view(x, self.offset, self.d1, self.d2)
+
+    def backward(self, gy):
+        return DiagonalEmbed(self.x_shape, self.offset, self.d1, self.d2)(gy)
+
+
+class DiagonalEmbed(Function):
+    """g placed on the diagonal Diagonal reads, in zeros of `shape`."""
+
+    uses_inputs = False
+
+    def __init__(self, shape: tuple[int, ...], offset: int, d1: int, d2: int) -> None:
+        self.shape, self.offset, self.d1, self.d2 = shape, offset, d1, d2
+
+    def forward(self, g):
+        out = get_array_module(g).zeros(self.shape, dtype=g.dtype)
+        _diagonal_view(out, self.offset, self.d1, self.d2)[...] = g
+        return out
+
+    def backward(self, gg):
+        return Diagonal(self.offset, self.d1, self.d2)(gg)
+
+
+class DiagStep(ViewStep):
+    """How `diagonal(offset, d1, d2)` made a view: a change through it is written into the
+    base as `diagonal_scatter`."""
+
+    __slots__ = ("offset", "d1", "d2")
+
+    def __init__(self, offset: int, d1: int, d2: int) -> None:
+        self.offset, self.d1, self.d2 = offset, d1, d2
+
+    def array(self, a: Any) -> Any:
+        return _diagonal_view(a, self.offset, self.d1, self.d2)
+
+    def apply(self, base: Tensor) -> Tensor:
+        return Diagonal(self.offset, self.d1, self.d2)(base)
+
+    def write(self, base: Tensor, value: Tensor) -> None:
+        from .scatter_ops import diagonal_scatter
+
+        o, d1, d2 = self.offset, self.d1, self.d2
+        base._record_change(
+            lambda before: diagonal_scatter(before, value, o, d1, d2), base._view_base()
+        )
+
+
 def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The `offset`-th diagonal of the (dim1, dim2) planes, as a last dim (a copy here;
-    PyTorch returns a view)."""
+    """The `offset`-th diagonal of the (dim1, dim2) planes, as a last dim: a view, as in
+    PyTorch (`A.diagonal().add_(eps)` changes A)."""
     x = _tensor(x, "diagonal")
     if x.ndim < 2:
         raise RuntimeError(f"diagonal: expects a tensor with at least 2 dims, got shape {x.shape}")
     d1, d2 = normalize_dims((dim1, dim2), x.ndim, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal: dim1 and dim2 can't be the same dim ({dim1}, {dim2})")
-    k = int(offset)
-    r, c = x.shape[d1], x.shape[d2]
-    size = builtins.max(builtins.min(r, c - k) if k >= 0 else builtins.min(r + k, c), 0)
-    xp = get_array_module(x._data)
-    ar = xp.arange(size)
-    rows, cols = (ar, ar + k) if k >= 0 else (ar - k, ar)
-    order = tuple(i for i in range(x.ndim) if i not in (d1, d2)) + (d1, d2)
-    return read_only(GetItem((Ellipsis, rows, cols))(permute(x, order)))  # writes raise
+    out = Diagonal(int(offset), d1, d2)(x)
+    if out._vc is x._vc:
+        _note_view(x, out, DiagStep(int(offset), d1, d2))
+    return out
 
 
 def trace(x: Tensor) -> Tensor:
