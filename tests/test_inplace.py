@@ -509,7 +509,7 @@ def test_inplace_through_one_view_in_a_graph_is_recorded_as_in_torch(code):
 def test_inplace_through_a_view_with_another_alias_is_refused():
     h = mg.ones(2, 3, requires_grad=True) * 2
     row, other = h[0], h[1]  # two views share h's memory
-    with pytest.raises(RuntimeError, match="one view h\\[index\\]"):
+    with pytest.raises(RuntimeError, match="only while no other view"):
         row += 1
     del other
 
