@@ -944,16 +944,17 @@ class Tensor:
         """Refuse an in-place change autograd could not follow, as PyTorch does; make a 0-d
         NumPy scalar writable. Callers bump the version once the write has succeeded."""
         if self._read_only():
-            if 0 in self._data.strides:
+            if 0 in self._data.strides or "_overlapping" in self.__dict__:
                 raise RuntimeError(
-                    f"{what}: tensor of shape {self.shape} is an expanded view whose "
-                    "elements share memory; clone() it before changing it in place"
+                    f"{what}: tensor of shape {self.shape} is a view whose elements share "
+                    "memory (an expanded tensor, or unfold's overlapping windows), as "
+                    "PyTorch refuses; clone() it before changing it in place"
                 )
             raise RuntimeError(
                 f"{what}: tensor of shape {self.shape} is a copy where PyTorch returns a view "
-                "(unfold, as_strided): the change would not reach the tensor it came from. "
-                "Write into that tensor instead (index_put_, slice_scatter), or clone() this "
-                "one to change the copy"
+                "(as_strided): the change would not reach the tensor it came from. Write "
+                "into that tensor instead (index_put_, slice_scatter), or clone() this one "
+                "to change the copy"
             )
         if autograd.is_grad_enabled():
             if self.requires_grad:
@@ -3628,7 +3629,8 @@ class Tensor:
 
     def unfold(self, dimension: int, size: int, step: int) -> Tensor:
         """Every window of `size` elements along `dimension`, `step` apart, as a new last
-        dim; the windows' dim takes `dimension`'s place. Overlaps add their gradients."""
+        dim; the windows' dim takes `dimension`'s place: a view of self, as PyTorch's.
+        Overlaps add their gradients."""
         from .ops.reduce import normalize_dims
 
         n = self.shape[normalize_dims(dimension, self.ndim, "unfold")[0]] if self.ndim else 1
@@ -3640,13 +3642,9 @@ class Tensor:
             raise RuntimeError(f"step is {step} but must be > 0")
         if self.ndim == 0:
             return self.reshape(1)
-        d = normalize_dims(dimension, self.ndim, "unfold")[0]
-        xp = get_array_module(self._data)
-        count = (n - size) // step + 1
-        windows = xp.arange(count)[:, None] * step + xp.arange(size)[None, :]
-        moved = _ops().movedim(self, d, -1)
-        picked = read_only(moved[(Ellipsis, windows)])  # a copy standing for a view
-        return _ops().movedim(picked, -2, d)
+        from .ops.shape import unfold
+
+        return unfold(self, normalize_dims(dimension, self.ndim, "unfold")[0], size, step)
 
     def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
         return self.transpose_(axis0, axis1)
@@ -3896,8 +3894,8 @@ def _integer_power_into(a: Any, b: Any, out: Any, casting: str) -> None:
 
 def read_only(t: Tensor) -> Tensor:
     """t, its memory marked read-only: for a copy that stands for one of PyTorch's views
-    (unfold, as_strided), so that a write through it, which PyTorch would make
-    into the original, raises instead of being lost silently."""
+    (as_strided), so that a write through it, which PyTorch would make into the
+    original, raises instead of being lost silently."""
     try:
         t._data.flags.writeable = False
     except (AttributeError, ValueError, TypeError):  # CuPy has no such flag

@@ -439,3 +439,59 @@ def test_diagonal_of_an_empty_plane_and_a_zero_d_result():
         s.expand(3)[0]
         s.view(1, 1).diagonal().add_(1)
         assert float(s) == 5.0
+
+
+# ---------------------------------------------------------------- unfold is a view
+
+
+def test_unfold_is_a_view_both_ways():
+    """A change of x is seen through `x.unfold(...)` (it showed the old values, silently),
+    and a write through non-overlapping windows reaches x (it raised)."""
+    for L in LIBS:
+        x = L.arange(12.0).reshape(2, 6)
+        u = x.unfold(1, 2, 2)
+        x.add_(100)
+        np.testing.assert_array_equal(_np(u[0]), [[100, 101], [102, 103], [104, 105]])
+        u.mul_(-1)
+        np.testing.assert_array_equal(_np(x[0]), -np.arange(100.0, 106.0))
+        u[:, 1, 0] = 0.0
+        assert float(x[1, 2]) == 0.0
+        patches = x.unfold(0, 1, 1).unfold(1, 3, 3)  # patch extraction, still views
+        patches[1, 1, 0, 2] = 7.0
+        assert float(x[1, 5]) == 7.0
+        assert u.stride() == (6, 2, 1) and patches.stride() == (6, 3, 6, 1)
+
+
+def test_writes_through_overlapping_windows_are_refused():
+    """PyTorch writes through overlapping windows element by element (the result depends
+    on the order); minigrad refuses, as for an expanded tensor."""
+    x = mg.arange(6.0)
+    with pytest.raises(RuntimeError, match="share memory"):
+        x.unfold(0, 3, 1).add_(1)
+    assert x.tolist() == [0, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("size, step", [(2, 2), (3, 1), (1, 3), (4, 2), (6, 1), (0, 1)])
+def test_unfold_values_gradients_and_second_derivatives(size, step):
+    a = np.random.default_rng(2).standard_normal((3, 6, 2))
+    got = []
+    for L in LIBS:
+        x = L.tensor(a, requires_grad=True)
+        y = x.unfold(1, size, step)
+        weights = L.tensor(np.arange(y.numel(), dtype=np.float64).reshape(tuple(y.shape)))
+        ((y**2) * weights).sum().backward()
+        got.append((_np(y), _np(x.grad), tuple(y.shape), tuple(y.stride())))
+    m, t = got
+    np.testing.assert_allclose(m[0], t[0])
+    np.testing.assert_allclose(m[1], t[1], rtol=1e-12)
+    assert m[2:] == t[2:]
+    x = mg.tensor(a, requires_grad=True)
+    assert mg.autograd.gradgradcheck(lambda t: t.unfold(1, size, step) ** 2, (x,))
+
+
+def test_unfold_in_a_graph_write_is_refused_not_lost():
+    """A recorded change through unfold's windows (x in a graph) is not written through:
+    refused, never silently kept apart from x."""
+    h = _leaf(mg) * 1
+    with pytest.raises(RuntimeError):
+        h.unfold(1, 2, 2).mul_(3)

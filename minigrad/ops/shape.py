@@ -554,6 +554,69 @@ def as_strided(x: Tensor, size: Any, stride: Any, storage_offset: int = 0) -> Te
     return read_only(GetItem(idx)(reshape(x, (-1,))))  # a copy: writes through it raise
 
 
+def _windows(a: Any, d: int, size: int, step: int) -> Any:
+    """Every window of `size` elements along dim d of array a, `step` apart, as a new last
+    dim: a strided view of a, writable only where no two windows overlap (step >= size),
+    as PyTorch refuses writes through overlapping ones."""
+    count = (a.shape[d] - size) // step + 1
+    shape = a.shape[:d] + (count,) + a.shape[d + 1 :] + (size,)
+    strides = a.strides[:d] + (a.strides[d] * step,) + a.strides[d + 1 :] + (a.strides[d],)
+    if isinstance(a, np.ndarray):
+        writeable = step >= size and a.flags.writeable
+        return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=writeable)
+    return get_array_module(a).lib.stride_tricks.as_strided(a, shape, strides)
+
+
+class Unfold(Function):
+    """`Tensor.unfold`: the windows as a view of x. Backward adds each window's gradient
+    back where it came from (UnfoldGrad), summing where windows overlap."""
+
+    uses_inputs = False
+
+    def __init__(self, d: int, size: int, step: int) -> None:
+        self.d, self.size, self.step = d, size, step
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return _windows(x, self.d, self.size, self.step)
+
+    def backward(self, gy):
+        return UnfoldGrad(self.x_shape, self.d, self.size, self.step)(gy)
+
+
+class UnfoldGrad(Function):
+    """Zeros of `shape` with each window's gradient added back: one strided add per offset
+    in the window (no loop over the windows themselves)."""
+
+    uses_inputs = False
+
+    def __init__(self, shape: tuple[int, ...], d: int, size: int, step: int) -> None:
+        self.shape, self.d, self.size, self.step = shape, d, size, step
+
+    def forward(self, g):
+        gx = get_array_module(g).zeros(self.shape, dtype=g.dtype)
+        count = g.shape[self.d]
+        for k in range(self.size):
+            at = (slice(None),) * self.d + (slice(k, k + self.step * (count - 1) + 1, self.step),)
+            gx[at] += g[..., k]
+        return gx
+
+    def backward(self, gg):
+        return Unfold(self.d, self.size, self.step)(gg)
+
+
+def unfold(x: Tensor, d: int, size: int, step: int) -> Tensor:
+    """`x.unfold(d, size, step)` for a checked dim d: a view of x, as PyTorch's (a change
+    of x is seen through it; a write through it reaches x where windows do not overlap,
+    and raises where they do)."""
+    if isinstance(x._data, np.generic):
+        x._shareable()
+    out = Unfold(d, size, step)(x)
+    if size > step:
+        out.__dict__["_overlapping"] = True  # named in the refusal of a write
+    return out
+
+
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """PyTorch's chunk: pieces of ceil(n / chunks) along `dim` (fewer pieces when they
     run out); an empty dim gives `chunks` empty pieces, as PyTorch's."""
