@@ -189,6 +189,25 @@ def _address(a: Any) -> int:
     return int(a.data.ptr) if is_cupy_array(a) else int(a.__array_interface__["data"][0])
 
 
+# the slots copy.deepcopy and pickle keep (Tensor.__getstate__)
+_STATE_SLOTS = (
+    "_data",
+    "_grad",
+    "requires_grad",
+    "creator",
+    "generation",
+    "_out_index",
+    "_vc",
+    "_hooks",
+    "_post_hooks",
+    "_retains_grad",
+)
+
+# how many views deep a view still notes its base (ops.shape._note_view): `x = x.view(..)`
+# in a loop would otherwise keep every earlier view alive
+VIEW_DEPTH = 32
+
+
 def _check_index_put_dtype(index: Any, value: Tensor, dtype: Any) -> None:
     """PyTorch's index_put refuses a tensor value of another dtype (`ints[idx] = floats`
     would truncate 1.7 to 1) behind an integer index tensor or list; a basic index (a 0-d
@@ -620,7 +639,8 @@ class Tensor:
         """A tensor on the same storage, outside the graph, as PyTorch's `.data`: changes
         through it reach this tensor but, unlike `detach()`, bump only its own version
         counter, so autograd does not see them. The raw array is `._data`."""
-        out = Tensor._make(self._shareable(), False)
+        a = self._data
+        out = Tensor._make(self._shareable() if isinstance(a, np.generic) else a, False)
         out.__dict__["_data_alias"] = True  # in-place changes through it are never recorded
         return out
 
@@ -741,7 +761,7 @@ class Tensor:
             )
         if self.device != "cpu":
             raise TypeError(f"can't convert a {self.device} tensor to a NumPy array; use .cpu()")
-        arr = np.asarray(self._data)
+        arr = self._shareable()  # a 0-d result's array, shared as a larger one's is
         if dtype is not None and arr.dtype != np.dtype(dtype):
             return arr.astype(dtype)
         return arr.copy() if copy else arr
@@ -770,7 +790,7 @@ class Tensor:
             raise RuntimeError(
                 "numpy(): tensor requires grad; call .detach().numpy() to leave the graph"
             )
-        return as_numpy(self._data)
+        return as_numpy(self._shareable())
 
     def tolist(self) -> Any:
         return as_numpy(self._data).tolist()
@@ -778,9 +798,17 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data, cut from the graph; it shares the version counter, so an in-place
         change through it is caught by a backward that saved the old value."""
-        t = Tensor._make(self._shareable(), False)
+        a = self._data
+        t = Tensor._make(self._shareable() if isinstance(a, np.generic) else a, False)
         t._vc = self._vc
         return t
+
+    def __getstate__(self) -> tuple[dict, dict]:
+        """What `copy.deepcopy` and pickle copy: every attribute but a view's note of its
+        base (`_view_of`), so the copy is a tensor of its own, as documented, and a view of
+        a tensor in a graph does not drag the base and its graph along."""
+        slots = {k: getattr(self, k) for k in _STATE_SLOTS if hasattr(self, k)}
+        return {k: v for k, v in self.__dict__.items() if k != "_view_of"}, slots
 
     def _shareable(self) -> Array:
         """self's array, first made a 0-d array where it is a NumPy scalar, as NumPy's ops
@@ -1144,10 +1172,14 @@ class Tensor:
             return False  # a read-only copy or expanded view: `_inplace` refuses it
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if not (other_grad or (self.requires_grad and self.creator is not None)):
-            if self._made_under_no_grad():
-                base = self.__dict__["_view_of"][0]
-                if base.requires_grad and base._vc is self._vc:
-                    raise RuntimeError(_NO_GRAD_VIEW.format(shape=self.shape))
+            if "_view_of" in self.__dict__:  # a view: one made under no_grad, or a view of
+                # one (m = h.t() under no_grad, then m[1].mul_(2)), of a tensor that
+                # requires grad is refused, as PyTorch: the change would not be recorded
+                chain = self._view_chain()
+                views = [self] + [base for base, _ in chain[:-1]]
+                if chain and chain[-1][0].requires_grad:
+                    if any(v._made_under_no_grad() for v in views):
+                        raise RuntimeError(_NO_GRAD_VIEW.format(shape=self.shape))
             return False
         if self._through_data_alias():
             return False  # `t.data.copy_(w)`: written into t's memory, outside the graph
@@ -1193,7 +1225,7 @@ class Tensor:
     def _made_under_no_grad(self) -> bool:
         """Whether self is a view that `getitem` noted as made under no_grad."""
         noted = self.__dict__.get("_view_of")
-        return noted is not None and noted[2] is False
+        return noted is not None and noted[3] is False
 
     def _through_data_alias(self) -> bool:
         """Whether self is `t.data`, or a view of it: PyTorch writes changes through it
@@ -1208,7 +1240,7 @@ class Tensor:
         first that is no such view."""
         chain: list[tuple[Tensor, Any]] = []
         t = self
-        while len(chain) < 32 and (view := t._view_base()) is not None:
+        while len(chain) < VIEW_DEPTH and (view := t._view_base()) is not None:
             chain.append(view)
             t = view[0]
         return chain
@@ -1224,9 +1256,10 @@ class Tensor:
         noted = self.__dict__.get("_view_of")
         if noted is None:
             return None
-        base, index = noted[0], noted[1]
+        base, kind = noted[0], noted[1]
         if base._vc is not self._vc:
             return None
+        index = noted[2] if kind is None else kind(noted[2])
         # still that view of base: not if base changed shape or layout in place since
         # (t_(), unsqueeze_()), when the index would name other elements
         try:
@@ -1278,6 +1311,10 @@ class Tensor:
                 base._record_setitem(step, out, base._view_base())  # on up a chain h[i][j]
                 out = GetItem(step)(base)  # shares base's new memory and version counter
         self._become(out, before)
+        if view is not None:
+            # PyTorch's gradient reaches the base without passing the view's old value, so
+            # hooks registered on the view before the change are never called
+            before._hooks = None
         return self
 
     def _checked_result(self, what: str, out: Tensor, other: Any) -> Tensor:

@@ -495,3 +495,123 @@ def test_unfold_in_a_graph_write_is_refused_not_lost():
     h = _leaf(mg) * 1
     with pytest.raises(RuntimeError):
         h.unfold(1, 2, 2).mul_(3)
+
+
+# ---------------------------------------------------------------- from the review
+
+
+@pytest.mark.parametrize(
+    "middle, last",
+    [("t()", "[1]"), ("[1:]", ".view(-1)"), ("[1:]", "[0]"), (".diagonal()", "[:2]")],
+)
+def test_view_of_a_view_made_under_no_grad_is_refused(middle, last):
+    """The middle view made under no_grad: PyTorch refuses the change in grad mode;
+    minigrad wrote the values without recording them (w.grad 1 where 2 was due)."""
+    for L in LIBS:
+        h = _leaf(L, np.arange(1.0, 10.0).reshape(3, 3)) * 1
+        with L.no_grad():
+            m = eval("h" + ("." if middle[0].isalpha() else "") + middle, {"h": h})
+        v = eval("m" + last, {"m": m})
+        with pytest.raises(RuntimeError):
+            v.mul_(2)
+
+
+@pytest.mark.parametrize("view", ["view(4, 2)", "t()", "diagonal", "h[1]"])
+def test_hooks_on_a_view_before_a_change_through_it_are_not_called(view):
+    """PyTorch's gradient reaches the base without the view's old value, so a hook on the
+    view registered before the change never runs (minigrad's ran, and its result was
+    used)."""
+    make = {
+        "view(4, 2)": lambda h: h.view(4, 2),
+        "t()": lambda h: h.t(),
+        "diagonal": lambda h: h.diagonal(),
+        "h[1]": lambda h: h[1],
+    }[view]
+    got = []
+    for L in LIBS:
+        w = _leaf(L)
+        h = w * 2
+        v = make(h)
+        calls = []
+        v.register_hook(lambda g, calls=calls: calls.append(1) or g * 10)
+        v.mul_(3)
+        (h * h).sum().backward()
+        assert calls == []
+        got.append(_np(w.grad))
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-12)
+
+
+def test_deepcopy_and_pickle_of_a_view_made_under_no_grad():
+    """The view's note of its base (and the base's graph) is not copied: the copy is a
+    tensor of its own (a TypeError, 'cannot pickle module', before)."""
+    import copy
+    import pickle
+
+    h = _leaf(mg) * 2
+    with mg.no_grad():
+        views = [h.view(-1), h.t(), h[0], h.diagonal()]
+    for v in views:
+        for c in (copy.deepcopy(v), pickle.loads(pickle.dumps(v))):
+            np.testing.assert_array_equal(_np(c), _np(v))
+            assert "_view_of" not in c.__dict__
+    m = mg.nn.Linear(2, 2)
+    m.kept = views[0]
+    assert copy.deepcopy(m).kept.shape == (8,)
+
+
+def test_an_expand_that_adds_size_1_dims_is_written_through():
+    for L in LIBS:
+        x = L.tensor([1.0, 2.0, 3.0], dtype=L.float64)
+        x.expand(1, 3).add_(1)
+        assert _np(x).tolist() == [2.0, 3.0, 4.0]
+        w = _leaf(L, [1.0, 2.0, 3.0])
+        h = w * 1
+        h.expand(1, 1, 3).mul_(2)
+        h.sum().backward()
+        assert _np(w.grad).tolist() == [2.0, 2.0, 2.0]
+        with pytest.raises(RuntimeError):  # a real broadcast stays read-only
+            x.expand(2, 3).add_(1)
+
+
+def test_a_diagonal_whose_elements_share_memory_is_read_only():
+    for L in LIBS:
+        with pytest.raises(RuntimeError):
+            L.ones(1).expand(3, 3).diagonal().add_(1)
+        with pytest.raises(RuntimeError):
+            L.ones(3).expand(2, 3, 3).diagonal(0, 0, 1).mul_(5)
+
+
+def test_rebinding_a_name_to_views_of_itself_keeps_memory_flat():
+    """`x = x.view(..)` in a loop: only the last VIEW_DEPTH views note their base, so the
+    chain behind them is freed; a change in a graph past that depth still runs."""
+    import weakref
+
+    from minigrad.tensor import VIEW_DEPTH
+
+    x = mg.zeros(4, 4)
+    first = weakref.ref(x)
+    for _ in range(VIEW_DEPTH + 2):
+        x = x.view(16).view(4, 4)
+    assert first() is None
+    for depth in (VIEW_DEPTH, VIEW_DEPTH + 1):
+        z, w = mg.zeros(4, 4), mg.ones(4, 4, requires_grad=True)
+        for i in range(depth):
+            z = z.view(16) if i % 2 == 0 else z.view(4, 4)
+        z.add_(w.view(z.shape))
+        z.sum().backward()
+        assert float(w.grad.sum()) == 16.0
+
+
+@pytest.mark.parametrize("make", ["sum", "mean", "matmul", "index", "max"])
+def test_numpy_of_a_zero_d_result_shares_its_memory(make):
+    for L in LIBS:
+        x = L.arange(4.0)
+        s = {
+            "sum": lambda t: t.sum(),
+            "mean": lambda t: t.mean(),
+            "matmul": lambda t: t @ t,
+            "index": lambda t: t[0],
+            "max": lambda t: t.max(),
+        }[make](x)
+        s.numpy()[...] = 9
+        assert float(s) == 9.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -99,6 +100,11 @@ class BroadcastTo(Function):
 
     def forward(self, x):
         self.x_shape = x.shape
+        if x.size == math.prod(self.shape) and x.ndim <= len(self.shape):
+            try:  # only size-1 dims added: a writable view, as PyTorch's (x.expand(1, 3))
+                return x.reshape(self.shape)
+            except ValueError:
+                pass  # shapes that do not broadcast: refused below
         try:
             return get_array_module(x).broadcast_to(x, self.shape)
         except ValueError:
@@ -123,9 +129,9 @@ def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
         x._shareable()
     out = BroadcastTo(tuple(shape))(x)
     if x._data.size == out._data.size and out._vc is x._vc:  # adds size-1 dims only
-        from .shape import ShapeStep, _note_view
+        from .shape import ReshapeStep, _note_view
 
-        _note_view(x, out, ShapeStep(shape=out.shape))
+        _note_view(x, out, ReshapeStep, out._data.shape)
     return out
 
 

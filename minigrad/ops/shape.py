@@ -10,7 +10,7 @@ from .. import autograd, return_types
 from ..autograd import Function
 from ..backend import fp_ignored, get_array_module, to_device
 from ..errors import ShapeError, ValueRangeError, warn_user
-from ..tensor import Tensor, read_only
+from ..tensor import VIEW_DEPTH, Tensor, read_only
 from .reduce import expand, normalize_dims
 
 
@@ -40,7 +40,7 @@ def reshape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
         x._shareable()
     out = Reshape(tuple(shape))(x)
     if out._vc is x._vc:  # a view (NumPy copies where the layout allows none)
-        _note_view(x, out, ShapeStep(shape=out.shape))
+        _note_view(x, out, ReshapeStep, out._data.shape)
     return out
 
 
@@ -54,44 +54,72 @@ class ViewStep:
 
 
 class ShapeStep(ViewStep):
-    """How a view made by `reshape` (view, flatten, squeeze, unsqueeze, unflatten, an
-    expand that only adds size-1 dims) or `permute` (transpose, t(), movedim) came from
-    its base: it holds every element of the base once, so a change through the view is
-    written back as the base's whole new value (`invert`), and the view is then made
-    again from the new base (`apply`), as `h[index]` is for a view by indexing."""
+    """How a view made by `reshape` (ReshapeStep: view, flatten, squeeze, unsqueeze,
+    unflatten, an expand that only adds size-1 dims) or `permute` (PermuteStep: t(),
+    transpose, movedim) came from its base: it holds every element of the base once, so
+    a change through the view is written back as the base's whole new value (`back`),
+    and the view is then made again from the new base (`apply`), as `h[index]` is for a
+    view by indexing."""
 
-    __slots__ = ("shape", "axes")
+    __slots__ = ()
 
-    def __init__(self, shape: tuple[int, ...] | None = None, axes: tuple[int, ...] | None = None):
-        self.shape, self.axes = shape, axes
-
-    def array(self, a: Any) -> Any:
-        """The view of array `a` this step makes (NumPy copies where reshape cannot view)."""
-        return a.reshape(self.shape) if self.axes is None else a.transpose(self.axes)
-
-    def apply(self, base: Tensor) -> Tensor:
-        """The view of `base`, by the view op's Function."""
-        return Reshape(self.shape)(base) if self.axes is None else Permute(self.axes)(base)
+    def back(self, value: Tensor, base: Tensor) -> Tensor:
+        raise NotImplementedError
 
     def write(self, base: Tensor, value: Tensor) -> None:
         """base's new value is the one whose view is `value`, in new memory (a clone):
         `value`'s array may be one a backward saved, which later writes through the base
         must not reach."""
-        if self.axes is None:
-            back = reshape(value, base.shape)
-        else:
-            back = permute(value, tuple(int(i) for i in np.argsort(self.axes)))
-        new = clone(back)
+        new = clone(self.back(value, base))
         base._record_change(lambda _: new, base._view_base())
 
 
-def _note_view(x: Tensor, out: Tensor, step: Any) -> None:
+class ReshapeStep(ShapeStep):
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def array(self, a: Any) -> Any:
+        return a.reshape(self.shape)  # (NumPy copies where reshape cannot view)
+
+    def apply(self, base: Tensor) -> Tensor:
+        return Reshape(self.shape)(base)
+
+    def back(self, value: Tensor, base: Tensor) -> Tensor:
+        return reshape(value, base.shape)
+
+
+class PermuteStep(ShapeStep):
+    __slots__ = ("axes",)
+
+    def __init__(self, axes: tuple[int, ...]) -> None:
+        self.axes = axes
+
+    def array(self, a: Any) -> Any:
+        return a.transpose(self.axes)
+
+    def apply(self, base: Tensor) -> Tensor:
+        return Permute(self.axes)(base)
+
+    def back(self, value: Tensor, base: Tensor) -> Tensor:
+        return permute(value, tuple(int(i) for i in np.argsort(self.axes)))
+
+
+def _note_view(x: Tensor, out: Tensor, kind: Any, arg: Any) -> None:
     """Note on `out`, a view of `x`, its base (kept alive, as PyTorch's `_base`), how it was
-    made (a basic index or a ShapeStep), and the grad mode it was made in: an in-place
+    made (`arg` a basic index where `kind` is None, else the ViewStep `kind(arg)`, made
+    when needed), the grad mode it was made in and how many views deep it is: an in-place
     change through it in a graph, or with an operand that requires grad (`h.t()[1] += w`,
     `z.view(2, 3)[0] = w`), is then written into x (Tensor._view_base); so is one through
-    a view of a view that is gone once the line is read (the `h.t()` there)."""
-    out.__dict__["_view_of"] = (x, step, autograd.is_grad_enabled())
+    a view of a view that is gone once the line is read (the `h.t()` there). Beyond
+    VIEW_DEPTH views deep (`x = x.view(..)` in a loop) nothing is noted, so that the
+    chain behind does not live on."""
+    noted = x.__dict__.get("_view_of")
+    depth = 1 if noted is None else noted[4] + 1
+    if depth > VIEW_DEPTH:
+        return
+    out.__dict__["_view_of"] = (x, kind, arg, autograd._state.grad_enabled, depth)
     if "_data_alias" in x.__dict__:  # a view of `t.data` is outside the graph too
         out.__dict__["_data_alias"] = True
 
@@ -122,7 +150,7 @@ def permute(x: Tensor, dims: tuple[int, ...]) -> Tensor:
         return x
     out = Permute(axes)(x)
     if out._vc is x._vc:  # (not for an empty tensor: no memory to share)
-        _note_view(x, out, ShapeStep(axes=axes))
+        _note_view(x, out, PermuteStep, axes)
     return out
 
 
@@ -397,7 +425,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
         x._shareable()
     out = GetItem(idx)(x)
     if out._vc is x._vc:  # a basic index: a view
-        _note_view(x, out, idx)
+        _note_view(x, out, None, idx)
     return out
 
 

@@ -93,6 +93,8 @@ def _diagonal_view(a: Any, offset: int, d1: int, d2: int) -> Any:
     read-only; an expanded `a` keeps it so)."""
     v = get_array_module(a).diagonal(a, offset, d1, d2)
     flags = getattr(v, "flags", None)
+    if any(st == 0 and n > 1 for st, n in zip(v.strides, v.shape, strict=True)):
+        return v  # elements sharing memory (an expanded `a`): read-only, as PyTorch refuses
     if flags is not None and hasattr(flags, "writeable") and not flags.writeable:
         try:
             flags.writeable = True
@@ -141,8 +143,8 @@ class DiagStep(ViewStep):
 
     __slots__ = ("offset", "d1", "d2")
 
-    def __init__(self, offset: int, d1: int, d2: int) -> None:
-        self.offset, self.d1, self.d2 = offset, d1, d2
+    def __init__(self, arg: tuple[int, int, int]) -> None:
+        self.offset, self.d1, self.d2 = arg
 
     def array(self, a: Any) -> Any:
         return _diagonal_view(a, self.offset, self.d1, self.d2)
@@ -170,7 +172,7 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
         raise RuntimeError(f"diagonal: dim1 and dim2 can't be the same dim ({dim1}, {dim2})")
     out = Diagonal(int(offset), d1, d2)(x)
     if out._vc is x._vc:
-        _note_view(x, out, DiagStep(int(offset), d1, d2))
+        _note_view(x, out, DiagStep, (int(offset), d1, d2))
     return out
 
 
