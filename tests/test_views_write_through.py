@@ -615,3 +615,15 @@ def test_numpy_of_a_zero_d_result_shares_its_memory(make):
         }[make](x)
         s.numpy()[...] = 9
         assert float(s) == 9.0
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (6,), (2, 1, 3), (3, 1, 2), (1, 3, 2)])
+def test_equal_sizes_that_do_not_broadcast_are_still_refused(shape):
+    """The writable path of an expand that adds size-1 dims must not take a reshape
+    (3, 2) of a (2, 3) tensor for a broadcast."""
+    for L in LIBS:
+        x = L.arange(6.0).reshape(2, 3)
+        with pytest.raises(RuntimeError):
+            L.broadcast_to(x, shape)
+        with pytest.raises(RuntimeError):
+            x.expand(*shape)

@@ -100,11 +100,10 @@ class BroadcastTo(Function):
 
     def forward(self, x):
         self.x_shape = x.shape
-        if x.size == math.prod(self.shape) and x.ndim <= len(self.shape):
-            try:  # only size-1 dims added: a writable view, as PyTorch's (x.expand(1, 3))
-                return x.reshape(self.shape)
-            except ValueError:
-                pass  # shapes that do not broadcast: refused below
+        lead = len(self.shape) - x.ndim
+        if lead >= 0 and self.shape[lead:] == x.shape and math.prod(self.shape[:lead]) == 1:
+            # only leading size-1 dims added: a writable view, as PyTorch's (x.expand(1, 3))
+            return x.reshape(self.shape)
         try:
             return get_array_module(x).broadcast_to(x, self.shape)
         except ValueError:
