@@ -2225,8 +2225,12 @@ class Tensor:
         (0 for a tensor that owns its memory), as PyTorch's."""
         data = self._data
         root = data
-        while getattr(root, "base", None) is not None and hasattr(root.base, "dtype"):
-            root = root.base
+        while (up := getattr(root, "base", None)) is not None:
+            if not hasattr(up, "dtype"):  # as_strided's holder of its source array
+                up = getattr(up, "base", None)
+                if not hasattr(up, "dtype"):
+                    break
+            root = up
         if root is data:
             return 0
         return (_address(data) - _address(root)) // data.itemsize

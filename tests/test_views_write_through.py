@@ -627,3 +627,46 @@ def test_equal_sizes_that_do_not_broadcast_are_still_refused(shape):
             L.broadcast_to(x, shape)
         with pytest.raises(RuntimeError):
             x.expand(*shape)
+
+
+# ---------------------------------------------------------------- as_strided is a view
+
+
+def test_as_strided_is_a_view_both_ways():
+    for L in LIBS:
+        x = L.arange(12.0)
+        v = x.as_strided((2, 3), (4, 1), 1)
+        x.add_(100)  # seen through the view (it showed the old values)
+        np.testing.assert_array_equal(_np(v), [[101, 102, 103], [105, 106, 107]])
+        v.mul_(-1)  # and a write through it reaches x (it raised)
+        np.testing.assert_array_equal(_np(x[:8]), [100, -101, -102, -103, 104, -105, -106, -107])
+        assert v.stride() == (4, 1) and v.storage_offset() == 1
+        assert x[3:].unfold(0, 2, 2).storage_offset() == 3
+
+
+@pytest.mark.parametrize(
+    "size, stride", [((3, 3), (1, 1)), ((2, 2), (0, 1)), ((2, 3), (1, 1)), ((4,), (0,))]
+)
+def test_as_strided_overlapping_elements_refuse_writes(size, stride):
+    x = mg.arange(12.0)
+    with pytest.raises(RuntimeError, match="share memory"):
+        x.as_strided(size, stride).add_(1)
+    assert x.tolist() == list(map(float, range(12)))
+
+
+@pytest.mark.parametrize(
+    "size, stride, offset",
+    [((3, 2), (1, 2), 0), ((2, 2), (3, 1), 2), ((2, 2, 2), (4, 1, 2), 1), ((0, 3), (1, 1), 0)],
+)
+def test_as_strided_gradients(size, stride, offset):
+    a = np.random.default_rng(3).standard_normal(12)
+    got = []
+    for L in LIBS:
+        x = L.tensor(a, requires_grad=True)
+        y = x.as_strided(size, stride, offset)
+        (y**2).sum().backward()
+        got.append((_np(y), _np(x.grad)))
+    for m, t in zip(*got, strict=True):
+        np.testing.assert_allclose(m, t, rtol=1e-12)
+    x = mg.tensor(a, requires_grad=True)
+    assert mg.autograd.gradgradcheck(lambda t: t.as_strided(size, stride, offset) ** 2, (x,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ from .. import autograd, return_types
 from ..autograd import Function
 from ..backend import fp_ignored, get_array_module, to_device
 from ..errors import ShapeError, ValueRangeError, warn_user
-from ..tensor import VIEW_DEPTH, Tensor, read_only
+from ..tensor import VIEW_DEPTH, Tensor
 from .reduce import expand, normalize_dims
 
 
@@ -545,9 +546,9 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
 
 def as_strided(x: Tensor, size: Any, stride: Any, storage_offset: int = 0) -> Tensor:
     """PyTorch's as_strided on a tensor that owns its row-major memory: element i of the
-    result is the flat element `storage_offset + sum(i_k * stride_k)` of x. A copy here
-    (PyTorch's is a view: writes through it do not reach x), differentiable: entries read
-    several times get the sum of their gradients, as PyTorch's. A view of other memory
+    result is the flat element `storage_offset + sum(i_k * stride_k)` of x. A view of x,
+    as PyTorch's (read-only where elements overlap), differentiable: entries read several
+    times get the sum of their gradients, as PyTorch's. A view of other memory
     (non-contiguous, or with a storage offset) raises: PyTorch reads the whole storage
     there, which minigrad does not keep."""
     size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
@@ -579,7 +580,48 @@ def as_strided(x: Tensor, size: Any, stride: Any, storage_offset: int = 0) -> Te
             f"{storage_offset} need {int(idx.max()) + 1} elements, beyond the {x.numel()} of "
             "the tensor"
         )
-    return read_only(GetItem(idx)(reshape(x, (-1,))))  # a copy: writes through it raise
+    if isinstance(x._data, np.generic):
+        x._shareable()
+    out = AsStrided(size, stride, storage_offset, idx)(x)
+    if _overlapping(size, stride):
+        out.__dict__["_overlapping"] = True  # read-only: named in the refusal of a write
+    return out
+
+
+def _overlapping(size: tuple[int, ...], stride: tuple[int, ...]) -> bool:
+    """Whether two elements of an as_strided view may be one memory location: some dim
+    with more than one element does not step past everything the smaller strides cover
+    (conservative: a layout that interleaves without overlapping counts as overlapping)."""
+    reach = 0
+    for st, n in sorted((st, n) for st, n in zip(stride, size, strict=True) if n > 1):
+        if st <= reach:
+            return True
+        reach += st * (n - 1)
+    return False
+
+
+class AsStrided(Function):
+    """`as_strided` of a tensor that owns its row-major memory: a strided view of it,
+    writable where no two elements share a location. Backward adds each element's
+    gradient to the flat position it reads (`idx`), summing repeats."""
+
+    uses_inputs = False
+
+    def __init__(self, size: tuple, stride: tuple, offset: int, idx: Any) -> None:
+        self.size, self.stride, self.offset, self.idx = size, stride, offset, idx
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        flat = x.reshape(-1)[self.offset :]  # x owns its row-major memory: views
+        strides = tuple(st * flat.itemsize for st in self.stride)
+        if isinstance(flat, np.ndarray):
+            writeable = flat.flags.writeable and not _overlapping(self.size, self.stride)
+            return np.lib.stride_tricks.as_strided(flat, self.size, strides, writeable=writeable)
+        return get_array_module(flat).lib.stride_tricks.as_strided(flat, self.size, strides)
+
+    def backward(self, gy):
+        n = math.prod(self.x_shape)
+        return reshape(GetItemGrad(self.idx, (n,))(gy), self.x_shape)
 
 
 def _windows(a: Any, d: int, size: int, step: int) -> Any:
