@@ -964,8 +964,9 @@ class Tensor:
 
     # ------------------------------------------------------------------ in place
     def _read_only(self) -> bool:
-        """Whether self's memory refuses writes: an expanded view, or a copy standing for
-        one of PyTorch's views (`read_only`). A NumPy scalar is not: it gets an array."""
+        """Whether self's memory refuses writes: an expanded view, overlapping windows
+        (unfold, as_strided), or a NumPy array the program made read-only. A NumPy scalar
+        is not: it gets an array."""
         return hasattr(self._data, "__setitem__") and not getattr(self._data.flags, "writeable", 1)
 
     def _inplace(self, what: str, other: Any = None) -> None:
@@ -975,14 +976,13 @@ class Tensor:
             if 0 in self._data.strides or "_overlapping" in self.__dict__:
                 raise RuntimeError(
                     f"{what}: tensor of shape {self.shape} is a view whose elements share "
-                    "memory (an expanded tensor, or unfold's overlapping windows), as "
-                    "PyTorch refuses; clone() it before changing it in place"
+                    "memory (an expanded tensor, or overlapping windows of unfold or "
+                    "as_strided), as PyTorch refuses; clone() it before changing it in place"
                 )
             raise RuntimeError(
-                f"{what}: tensor of shape {self.shape} is a copy where PyTorch returns a view "
-                "(as_strided): the change would not reach the tensor it came from. Write "
-                "into that tensor instead (index_put_, slice_scatter), or clone() this one "
-                "to change the copy"
+                f"{what}: tensor of shape {self.shape} holds a read-only NumPy array (as "
+                "np.broadcast_to or a read-only memory map gives); clone() it before changing "
+                "it in place"
             )
         if autograd.is_grad_enabled():
             if self.requires_grad:
@@ -1169,7 +1169,7 @@ class Tensor:
         if self.requires_grad and self.creator is None:
             return False  # a leaf that requires grad: `_inplace` refuses, as PyTorch
         if self._read_only():
-            return False  # a read-only copy or expanded view: `_inplace` refuses it
+            return False  # an expanded or overlapping view, a read-only array: `_inplace` refuses
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if not (other_grad or (self.requires_grad and self.creator is not None)):
             if "_view_of" in self.__dict__:  # a view: one made under no_grad, or a view of
@@ -3931,17 +3931,6 @@ def _integer_power_into(a: Any, b: Any, out: Any, casting: str) -> None:
 
     xp = get_array_module(a)
     out[...] = _integer_pow(a, xp.asarray(b)).astype(out.dtype, casting=casting)
-
-
-def read_only(t: Tensor) -> Tensor:
-    """t, its memory marked read-only: for a copy that stands for one of PyTorch's views
-    (as_strided), so that a write through it, which PyTorch would make into the
-    original, raises instead of being lost silently."""
-    try:
-        t._data.flags.writeable = False
-    except (AttributeError, ValueError, TypeError):  # CuPy has no such flag
-        pass
-    return t
 
 
 def _draw_dtype(dtype: Any) -> Any:
