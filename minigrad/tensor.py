@@ -104,10 +104,14 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
                 arr = _narrowed(arr, default_float())
             elif arr.dtype == np.complex128:  # Python complex numbers: complex64, as PyTorch
                 arr = arr.astype(default_complex(), copy=False)
+    if is_array and arr.dtype.itemsize > (16 if arr.dtype.kind == "c" else 8):
+        _not_numbers(arr, True)  # longdouble: refused by name, as PyTorch
     if dtype is not None:
         dtype = np.dtype(dtype)
         if not is_array and dtype.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
             _check_int_range(arr, dtype)
+        if not is_array and arr.dtype.kind == "c" and dtype.kind != "c" and arr.size:
+            raise TypeError(f"must be real number, not complex (a {dtype} tensor of {data!r})")
         arr = _narrowed(arr, dtype)
     if device is not None and device_of(arr) != normalize_device(device):
         arr = to_device(arr, device)
@@ -198,10 +202,9 @@ _STATE_SLOTS = (
     "generation",
     "_out_index",
     "_vc",
-    "_hooks",
-    "_post_hooks",
     "_retains_grad",
 )
+_NOT_COPIED = frozenset(("_view_of", "_data_alias"))
 
 # how many views deep a view still notes its base (ops.shape._note_view): `x = x.view(..)`
 # in a loop would otherwise keep every earlier view alive
@@ -255,6 +258,9 @@ def _check_int_range(arr: np.ndarray, dtype: np.dtype) -> None:
     """Python numbers that do not fit integer `dtype` are refused, as PyTorch refuses them
     (NumPy would wrap 256 to 0 in uint8)."""
     info = np.iinfo(dtype)
+    if arr.dtype.kind == "f" and not bool(np.isfinite(arr).all()):  # NaN became int64 min
+        bad = arr[~np.isfinite(arr)].flat[0]
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow: {bad}")
     lo, hi = arr.min(), arr.max()
     if lo < info.min or hi > info.max:
         bad = lo if lo < info.min else hi
@@ -805,10 +811,13 @@ class Tensor:
 
     def __getstate__(self) -> tuple[dict, dict]:
         """What `copy.deepcopy` and pickle copy: every attribute but a view's note of its
-        base (`_view_of`), so the copy is a tensor of its own, as documented, and a view of
-        a tensor in a graph does not drag the base and its graph along."""
+        base (`_view_of`: the copy is a tensor of its own, as documented, and a view of a
+        tensor in a graph does not drag the base and its graph along), the mark of `t.data`
+        (changes of the copy are recorded as any tensor's) and hooks (as PyTorch's copy
+        has none)."""
         slots = {k: getattr(self, k) for k in _STATE_SLOTS if hasattr(self, k)}
-        return {k: v for k, v in self.__dict__.items() if k != "_view_of"}, slots
+        slots["_hooks"] = slots["_post_hooks"] = None
+        return {k: v for k, v in self.__dict__.items() if k not in _NOT_COPIED}, slots
 
     def _shareable(self) -> Array:
         """self's array, first made a 0-d array where it is a NumPy scalar, as NumPy's ops
@@ -973,7 +982,11 @@ class Tensor:
         """Refuse an in-place change autograd could not follow, as PyTorch does; make a 0-d
         NumPy scalar writable. Callers bump the version once the write has succeeded."""
         if self._read_only():
-            if 0 in self._data.strides or "_overlapping" in self.__dict__:
+            if (
+                0 in self._data.strides
+                or "_overlapping" in self.__dict__
+                or any("_overlapping" in b.__dict__ for b, _ in self._view_chain())
+            ):
                 raise RuntimeError(
                     f"{what}: tensor of shape {self.shape} is a view whose elements share "
                     "memory (an expanded tensor, or overlapping windows of unfold or "
@@ -1551,6 +1564,8 @@ class Tensor:
         or from `generator`."""
         self._inplace("normal_")
         self._check_drawable("normal_")
+        if not float(std) >= 0:  # a negative or NaN std drew as its absolute value
+            raise RuntimeError(f"normal_: expects std >= 0.0, but found std {std}")
         x = random.randn(self.shape, _draw_dtype(self.dtype), self.device, generator)
         # complex: each part N(mean, std^2 / 2), as PyTorch's
         self._data[...] = x * std + (mean * (1 + 1j) if x.dtype.kind == "c" else mean)
@@ -1561,6 +1576,12 @@ class Tensor:
         """Fill with U(a, b) from `minigrad.random`, or from `generator`."""
         self._inplace("uniform_")
         self._check_drawable("uniform_")
+        if not (math.isfinite(float(a)) and math.isfinite(float(b))):
+            raise RuntimeError(f"uniform_: the range [{a}, {b}) is not finite")
+        if float(a) > float(b):  # drew from [b, a) without a word
+            raise RuntimeError(
+                f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
+            )
         dt = _draw_dtype(self.dtype)
         self._data[...] = random.uniform(a, b, self.shape, dt, self.device, generator)
         self._version += 1
@@ -3674,7 +3695,8 @@ class Tensor:
         Overlaps add their gradients."""
         from .ops.reduce import normalize_dims
 
-        n = self.shape[normalize_dims(dimension, self.ndim, "unfold")[0]] if self.ndim else 1
+        d = normalize_dims(dimension, max(self.ndim, 1), "unfold")[0]  # 0-d: as a 1-d's
+        n = self.shape[d] if self.ndim else 1
         if size > n:
             raise RuntimeError(
                 f"maximum size for tensor at dimension {dimension} is {n} but size is {size}"
@@ -3682,10 +3704,10 @@ class Tensor:
         if step <= 0:
             raise RuntimeError(f"step is {step} but must be > 0")
         if self.ndim == 0:
-            return self.reshape(1)
+            return self.reshape(1)[:size]  # one window of the value, or none of size 0
         from .ops.shape import unfold
 
-        return unfold(self, normalize_dims(dimension, self.ndim, "unfold")[0], size, step)
+        return unfold(self, d, size, step)
 
     def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
         return self.transpose_(axis0, axis1)
@@ -3896,6 +3918,11 @@ def check_fill_scalar(op: str, value: Any, dtype: Any) -> Any:
     if kind == "b":
         return value
     is_complex = isinstance(value, complex | np.complexfloating)
+    if is_complex and kind != "c" and value.imag != 0:  # the imaginary part would be lost
+        raise ValueRangeError(
+            f"{op}: value {value!r} cannot be converted to {np.dtype(dtype).name} without "
+            "overflow (a real dtype drops the imaginary part)"
+        )
     for v in (value.real, value.imag) if is_complex else (value,):
         if kind in "iu":
             wraps = kind == "u" and isinstance(v, int | np.integer)
@@ -4392,12 +4419,39 @@ def randint(
         if high is None or not isinstance(high, tuple | list):
             raise TypeError("randint: give the size, as randint(high, size) or (low, high, size)")
         low, high, size = 0, low, high
+    for name, v in (("low", low), ("high", high)):
+        if isinstance(v, Tensor):
+            v = v.item()
+        if not isinstance(v, int | np.integer) or isinstance(v, bool):
+            raise TypeError(f"randint: {name} must be an int, got {v!r}")
+    low, high = int(low), int(high)
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    if dtype is not None:
+        dt = np.dtype(dtype)
+        lo, hi = (0, 1) if dt.kind == "b" else _dtype_range(dt)
+        if low < lo or high - 1 > hi:  # they wrapped around (uint8 255 from -1)
+            raise RuntimeError(
+                f"randint: [{low}, {high}) is out of bounds for {dt} (values {lo} to {hi})"
+            )
     arr = random.randint(
         low, high, _checked_size(tuple(size), "randint"), normalize_device(device), generator
     )
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype))
     return _new(arr, requires_grad)
+
+
+def _dtype_range(dt: np.dtype) -> tuple[float, float]:
+    """The smallest and largest value of a numeric dtype (for floats, the integers they
+    hold exactly)."""
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return int(info.min), int(info.max)
+    top = 2 ** (np.finfo(dt).nmant + 1)
+    return -top, top
 
 
 def _range_bounds(prefix: str, start: Any, end: Any, step: Any) -> list[float]:
@@ -4426,6 +4480,17 @@ def arange(
     if end is None:
         start, end = 0, start
     _range_bounds("", start, end, step)
+    if dtype is not None and np.dtype(dtype).kind in "iu":
+        # PyTorch's integer arange truncates the bounds and the step to integers first:
+        # arange(-2.5, 2, dtype=long) is [-2, -1, 0, 1], and a step of 0.5 is refused
+        start, end, step = (
+            int(v.item() if isinstance(v, Tensor) else v) for v in (start, end, step)
+        )
+        if step == 0:
+            raise ValueRangeError(
+                "arange: step must be nonzero (the step truncates to 0 for an integer dtype)"
+            )
+        _range_bounds("", start, end, step)
     arr = np.arange(start, end, step)
     if dtype is None and arr.dtype == np.float64:
         arr = arr.astype(default_float())
@@ -4551,8 +4616,13 @@ def randperm(
 ) -> Tensor:
     """A random permutation of 0..n-1 (int64) from minigrad's generator, so `manual_seed`
     makes it repeatable."""
+    if not isinstance(n, int | np.integer) or isinstance(n, bool):
+        raise TypeError(f"randperm: n must be an int, got {n!r}")
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+    dt = np.dtype(np.int64 if dtype is None else dtype)
+    if n and dt.kind != "b" and n - 1 > _dtype_range(dt)[1]:  # uint8: 300 wrapped to 44
+        raise RuntimeError(f"randperm: n={n} values do not fit {dt}")
     arr = random.permutation(int(n), normalize_device(device), generator)
     return _new(arr.astype(np.int64 if dtype is None else dtype, copy=False), False)
 

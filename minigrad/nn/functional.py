@@ -1586,6 +1586,8 @@ def _euclidean_dist(x1: Tensor, x2: Tensor) -> Tensor:
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along `dim`. As in PyTorch the
     clamp changes the value only: the gradient flows through the unclamped norm."""
+    if eps < 0:  # a negative clamp gives NaN for a zero vector; PyTorch refuses it
+        raise RuntimeError(f"cosine_similarity: eps must be non-negative, got: {eps}")
     dt = result_dtype(x1, x2)
     if dt.kind not in "fc":
         raise RuntimeError(
@@ -1832,7 +1834,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     k = len(lead)
     y = x.reshape(*lead, c // (r * r), r, r, h, w)
     y = y.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
-    return y.reshape(*lead, c // (r * r), h * r, w * r)
+    return ops.fresh(y.reshape(*lead, c // (r * r), h * r, w * r), x)  # (a copy for r = 1)
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -1850,7 +1852,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     k = len(lead)
     y = x.reshape(*lead, c, h // r, r, w // r, r)
     y = y.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
-    return y.reshape(*lead, c * r * r, h // r, w // r)
+    return ops.fresh(y.reshape(*lead, c * r * r, h // r, w // r), x)  # (a copy for r = 1)
 
 
 __all__ += [
@@ -2534,7 +2536,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
         )
     rest = tuple(x.shape[2:])
     y = x.reshape((x.shape[0], groups, c // groups) + rest).transpose(1, 2)
-    return y.reshape(x.shape)
+    return ops.fresh(y.reshape(x.shape), x)  # (a copy for one group)
 
 
 native_channel_shuffle = channel_shuffle

@@ -487,6 +487,8 @@ def _prod_last(x: Tensor) -> Tensor:
     n = x.shape[-1]
     if n == 0:  # the empty product, 1, in x's dtype (the sum would widen an int32 x)
         return cast(reduce_sum(x, -1) * 0 + 1, x.dtype)
+    if n == 1:  # a new tensor, as PyTorch's, not a view of x
+        return clone(reshape(x, x.shape[:-1]))
     xp = get_array_module(x._data)
     while n > 1:
         if n % 2:

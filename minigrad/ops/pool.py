@@ -28,7 +28,7 @@ from . import cuda_kernels
 from .elementwise import _UINT, scale
 from .layout import flat_view, is_dense, memory_order, new_in_order, strides_in_elements
 from .reduce import broadcast_to
-from .shape import getitem, reshape
+from .shape import fresh, getitem, reshape
 
 
 class PoolGeometry(NamedTuple):
@@ -589,12 +589,14 @@ def interpolate(
             split = sum(((n, 1) for n in in_sizes), ())
             block = sum(((n, r) for n, r in zip(in_sizes, reps, strict=True)), ())
             y = broadcast_to(reshape(x, lead + split), lead + block)
-            return reshape(y, lead + out_sizes)
+            return fresh(reshape(y, lead + out_sizes), x)  # (a copy where reps are all 1)
+        source = x
         for a in range(k):
             if not (idx[a].size == in_sizes[a] and (idx[a] == np.arange(in_sizes[a])).all()):
                 index = (slice(None),) * (2 + a) + (xp.asarray(idx[a], dtype=np.int64),)
                 x = getitem(x, index)
-        return x
+        return fresh(x, source)
+    source = x
     for a in range(k):
         # PyTorch copies an axis whose size does not change (for bicubic, only when no
         # scale_factor says otherwise)
@@ -602,7 +604,7 @@ def interpolate(
             continue
         taps = _resize_taps(out_sizes[a], in_sizes[a], factors[a], bool(align_corners), mode)
         x = _resample_axis(x, taps, 2 + a)
-    return x
+    return fresh(x, source)
 
 
 __all__ = [

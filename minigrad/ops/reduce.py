@@ -124,6 +124,8 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if x.shape == tuple(shape):
         return x
+    if -1 in shape:  # keep that dim's size, as PyTorch's broadcast_to and expand
+        return expand(x, tuple(shape))
     if isinstance(x._data, np.generic):  # a 0-d result: an array, which a view can share
         x._shareable()
     out = BroadcastTo(tuple(shape))(x)

@@ -51,7 +51,7 @@ def normal(
     if not tm and not ts:
         if size is None:
             raise TypeError("normal: with a float mean and std, pass size")
-        if float(std) < 0:
+        if not float(std) >= 0:  # NaN too
             raise RuntimeError(f"normal: expects std >= 0.0, but found std {std}")
         shape = (int(size),) if _number(size) else tuple(int(s) for s in size)
         dev = normalize_device(device or "cpu")
@@ -66,7 +66,7 @@ def normal(
     m = mean._data if tm else mean
     s = std._data if ts else std
     xp = get_array_module(ref._data)
-    if bool(xp.any(xp.asarray(s) < 0)):
+    if bool(xp.any(~(xp.asarray(s) >= 0))):  # negative or NaN
         raise RuntimeError(f"normal: expects all elements of std >= 0.0, got {s}")
     if tm and ts:
         try:

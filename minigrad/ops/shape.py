@@ -37,6 +37,11 @@ class Reshape(Function):
 def reshape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if x.shape == tuple(shape):
         return x
+    if shape and min(shape) < 0:  # PyTorch's rule: one -1 at most, no other negative size
+        if min(shape) < -1:
+            raise ShapeError(f"invalid shape dimension {min(shape)} in shape {tuple(shape)}")
+        if list(shape).count(-1) > 1:
+            raise ShapeError(f"only one dimension can be inferred, shape {tuple(shape)}")
     if isinstance(x._data, np.generic):  # a 0-d result: an array, which a view can share
         x._shareable()
     out = Reshape(tuple(shape))(x)
@@ -450,9 +455,16 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
     promotion: a Tensor one joins as an empty slice of the others' shape (so one that
     requires grad makes the result require grad, and gets its empty gradient), other
     empty values are skipped."""
+    if isinstance(tensors, Tensor):  # cat(t) joined t's rows; PyTorch refuses
+        raise TypeError("cat(): argument 'tensors' must be a sequence of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):  # a list beside a float32 tensor gave float64
+            raise TypeError(
+                f"cat(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
     if len(tensors) > 1:
         legacy_empty = [np.shape(t._data if isinstance(t, Tensor) else t) == (0,) for t in tensors]
         if any(legacy_empty) and not all(legacy_empty):
@@ -541,7 +553,14 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
         if sum(sizes) != n:
             raise ShapeError(f"split: sizes {sizes} do not add up to dim {d} of size {n}")
     out = Split(sizes, d)(x)
-    return out if isinstance(out, tuple) else (out,)
+    out = out if isinstance(out, tuple) else (out,)
+    lo = 0
+    for part, n in zip(out, sizes, strict=True):
+        if part._vc is x._vc:  # noted, so that a change through it is checked (refused)
+            idx = (slice(None),) * d + (slice(lo, lo + n), Ellipsis)
+            _note_view(x, part, WindowStep, (GetItem(idx), "split, chunk or unbind"))
+        lo += n
+    return out
 
 
 def as_strided(x: Tensor, size: Any, stride: Any, storage_offset: int = 0) -> Tensor:
@@ -583,6 +602,8 @@ def as_strided(x: Tensor, size: Any, stride: Any, storage_offset: int = 0) -> Te
     if isinstance(x._data, np.generic):
         x._shareable()
     out = AsStrided(size, stride, storage_offset, idx)(x)
+    if out._vc is x._vc:
+        _note_view(x, out, WindowStep, (AsStrided(size, stride, storage_offset, idx), "as_strided"))
     if _overlapping(size, stride):
         out.__dict__["_overlapping"] = True  # read-only: named in the refusal of a write
     return out
@@ -632,7 +653,7 @@ def _windows(a: Any, d: int, size: int, step: int) -> Any:
     shape = a.shape[:d] + (count,) + a.shape[d + 1 :] + (size,)
     strides = a.strides[:d] + (a.strides[d] * step,) + a.strides[d + 1 :] + (a.strides[d],)
     if isinstance(a, np.ndarray):
-        writeable = step >= size and a.flags.writeable
+        writeable = (step >= size or count <= 1) and a.flags.writeable
         return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=writeable)
     return get_array_module(a).lib.stride_tricks.as_strided(a, shape, strides)
 
@@ -666,13 +687,39 @@ class UnfoldGrad(Function):
     def forward(self, g):
         gx = get_array_module(g).zeros(self.shape, dtype=g.dtype)
         count = g.shape[self.d]
-        for k in range(self.size):
+        for k in reversed(range(self.size)):  # PyTorch's order: the same rounding
             at = (slice(None),) * self.d + (slice(k, k + self.step * (count - 1) + 1, self.step),)
             gx[at] += g[..., k]
         return gx
 
     def backward(self, gg):
         return Unfold(self.d, self.size, self.step)(gg)
+
+
+class WindowStep(ViewStep):
+    """How `unfold`, `as_strided` or `split` (chunk, unbind) made a view: `make(base)` the
+    view op, named `name`. Noted so that a change through the view in grad mode is
+    checked as any view's (one made under no_grad of a tensor that requires grad is
+    refused), but a recorded change is not written through: refused, as PyTorch refuses
+    it for the views split returns."""
+
+    __slots__ = ("make", "name")
+
+    def __init__(self, arg: tuple[Any, str]) -> None:
+        self.make, self.name = arg
+
+    def array(self, a: Any) -> Any:
+        return self.make.forward(a)
+
+    def apply(self, base: Tensor) -> Tensor:
+        return self.make(base)
+
+    def write(self, base: Tensor, value: Tensor) -> None:
+        raise RuntimeError(
+            f"in-place change, in a graph, through a view made by {self.name} (shape "
+            f"{tuple(value.shape)}) of a tensor of shape {base.shape}: minigrad does not write "
+            "it through; use the out-of-place op (or make the view of a clone)"
+        )
 
 
 def unfold(x: Tensor, d: int, size: int, step: int) -> Tensor:
@@ -682,7 +729,9 @@ def unfold(x: Tensor, d: int, size: int, step: int) -> Tensor:
     if isinstance(x._data, np.generic):
         x._shareable()
     out = Unfold(d, size, step)(x)
-    if size > step:
+    if out._vc is x._vc:
+        _note_view(x, out, WindowStep, (Unfold(d, size, step), "unfold"))
+    if size > step and (x.shape[d] - size) // step > 0:
         out.__dict__["_overlapping"] = True  # named in the refusal of a write
     return out
 
@@ -731,6 +780,7 @@ def _pad_source(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
 def _pad_by_index(x: Tensor, widths: list[tuple[int, int]], mode: str, pad: Any) -> Tensor:
     """reflect, replicate or circular padding: negative widths crop first (as PyTorch),
     then each padded axis is gathered from source positions (the gradient adds back)."""
+    source = x
     crop = tuple(slice(-min(lo, 0), x.shape[d] + min(hi, 0)) for d, (lo, hi) in enumerate(widths))
     if any(lo < 0 or hi < 0 for lo, hi in widths):
         x = getitem(x, crop)
@@ -755,7 +805,7 @@ def _pad_by_index(x: Tensor, widths: list[tuple[int, int]], mode: str, pad: Any)
             )
         idx = xp.asarray(_pad_source(n, lo, hi, mode))
         x = GetItem((slice(None),) * d + (idx,))(x)
-    return x
+    return fresh(x, source)
 
 
 def pad(
@@ -770,6 +820,11 @@ def pad(
         raise ValueError(
             f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
         )
+    if not isinstance(pad, tuple | list) or not all(
+        isinstance(p, int | np.integer) and not isinstance(p, bool | np.bool_) for p in pad
+    ):  # F.pad(x, ((k - 1) / 2,) * 2) padded by int(1.5); PyTorch refuses
+        got = type(pad).__name__ if not isinstance(pad, tuple | list) else pad
+        raise TypeError(f"pad: `pad` must be a tuple of ints, got {got!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: {pad} must hold (left, right) pairs for at most {x.ndim} dims")
     if not len(pad):
@@ -800,6 +855,14 @@ def pad(
         grown = Pad(tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths), value)(x)
         return getitem(grown, tuple(crop))
     return Pad(tuple(widths), value)(x)
+
+
+def fresh(out: Tensor, x: Tensor) -> Tensor:
+    """`out`, or a copy of it where it is x or a view of x (they share a version counter):
+    for ops that give PyTorch's new tensor but reach an identity here (pixel_shuffle(x, 1),
+    a same-size interpolate, diff(n=0), a product over a size-1 dim), so that a change of
+    the result does not reach x."""
+    return clone(out) if out._vc is x._vc else out
 
 
 class Clone(Function):

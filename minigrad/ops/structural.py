@@ -636,7 +636,7 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any 
             break
         hi, lo = narrow(x, d, 1, m - 1), narrow(x, d, 0, m - 1)
         x = logical_xor(hi, lo) if x.dtype.kind == "b" else hi - lo
-    return x
+    return clone(x) if n == 0 and len(parts) == 1 else x  # diff(n=0): a new tensor
 
 
 def _correction(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, int]:
