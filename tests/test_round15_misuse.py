@@ -203,3 +203,81 @@ def test_unfold_edges_from_the_review():
         assert tuple(L.broadcast_to(L.ones(1, 3), (-1, 3)).shape) == (1, 3)
         assert tuple(L.ones(1, 3).broadcast_to(4, -1, -1).shape) == (4, 1, 3)
     np.testing.assert_array_equal(grads[0], grads[1])  # the same order of additions
+
+
+# ---------------------------------------------------------------- second batch
+
+
+@pytest.mark.parametrize(
+    "fn, which",
+    [
+        ("binary_cross_entropy", "weight"),
+        ("binary_cross_entropy_with_logits", "weight"),
+        ("binary_cross_entropy_with_logits", "pos_weight"),
+    ],
+)
+def test_loss_weights_may_not_grow_the_loss_shape(fn, which):
+    """A (2, 4, 3) weight for a (4, 3) input gave a (2, 4, 3) loss and its mean."""
+    rng = np.random.default_rng(6)
+    p = rng.uniform(0.1, 0.9, (4, 3)).astype(np.float32)
+    t = (rng.uniform(size=(4, 3)) > 0.5).astype(np.float32)
+    w = np.ones((2, 1, 3) if which == "pos_weight" else (2, 4, 3), np.float32)
+    for L in LIBS:
+        with pytest.raises(RuntimeError):
+            getattr(L.nn.functional, fn)(L.tensor(p), L.tensor(t), **{which: L.tensor(w)})
+        ok = getattr(L.nn.functional, fn)(L.tensor(p), L.tensor(t), **{which: L.tensor(w[0])})
+        assert tuple(ok.shape) == ()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L: L.nn.functional.pixel_shuffle(L.ones(1, 9, 2, 2), 1.5),
+        lambda L: L.nn.PixelShuffle(2.0)(L.ones(1, 4, 2, 2)),
+        lambda L: L.ones(2).repeat(2.5),
+        lambda L: L.multinomial(L.tensor([0.5, 0.5]), 1.0),
+        lambda L: L.nn.functional.max_pool2d(L.ones(1, 1, 4, 4), True),
+        lambda L: L.nn.functional.conv2d(L.ones(1, 1, 4, 4), L.ones(1, 1, 2, 2), stride=True),
+    ],
+)
+def test_floats_and_bools_where_an_int_is_due_are_refused(call):
+    """pixel_shuffle(x, 1.5) ran as a factor of 1; max_pool2d(x, True) pooled by 1."""
+    for L in LIBS:
+        with pytest.raises(TypeError):
+            call(L)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L: L.nn.functional.conv2d(L.ones(1, 1, 4, 4), L.ones(1, 1, 2, 2), stride=0),
+        lambda L: L.nn.functional.conv2d(
+            L.ones(1, 1, 4, 4), L.ones(1, 1, 2, 2), padding="same", stride=2
+        ),
+        lambda L: L.nn.functional.max_pool2d(L.ones(1, 1, 4, 4), 2, stride=0),
+        lambda L: L.nn.functional.avg_pool2d(L.ones(1, 1, 4, 4), 3, padding=-1),
+        lambda L: L.nn.functional.batch_norm(L.ones(2, 3), None, None, training=False),
+        lambda L: L.nn.functional.interpolate(L.ones(1, 1, 2, 2), scale_factor=float("nan")),
+        lambda L: L.nn.functional.interpolate(L.ones(1, 1, 2, 2), scale_factor=float("inf")),
+        lambda L: L.nn.functional.interpolate(L.zeros(1, 2, 0, 4), size=3),
+        lambda L: L.nn.functional.interpolate(L.zeros(1, 2, 0, 4), size=3, mode="bilinear"),
+        lambda L: L.nn.functional.interpolate(L.zeros(1, 2, 0, 4), size=3, mode="area"),
+        lambda L: L.nn.GELU(approximate="foo")(L.ones(2)),
+    ],
+)
+def test_bad_geometry_raises_runtime_error_as_pytorch(call):
+    """They raised ValueError, or NumPy's ZeroDivisionError/IndexError/AttributeError:
+    `except RuntimeError` did not catch them."""
+    for L in LIBS:
+        with pytest.raises(RuntimeError):
+            call(L)
+
+
+def test_conv2d_takes_a_one_tuple_and_linear_zero_features():
+    for L in LIBS:
+        with pytest.raises(ValueError):  # PyTorch's module raises ValueError here
+            L.nn.Conv2d(1, 1, 2, padding="same", stride=2)
+        y = L.nn.functional.conv2d(L.ones(2, 1, 4, 4), L.ones(2, 1, 3, 3), stride=(1,))
+        assert tuple(y.shape) == (2, 2, 2, 2)
+        z = L.nn.functional.linear(L.ones(2, 1, 0), L.ones(3, 0))
+        assert tuple(z.shape) == (2, 1, 3) and float(z.abs().sum()) == 0.0

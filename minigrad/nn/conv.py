@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import default_float, normalize_device
+from ..errors import ValueRangeError
 from ..ops.conv import conv2d, conv_transpose2d, conv_transpose_out_size
 from ..ops.conv1d import conv1d, conv_transpose1d
 from ..ops.nn_conv3d import conv3d, conv_transpose3d
@@ -97,7 +98,7 @@ class _ConvNd(Module):
         if len(t) != self.n or not all(
             isinstance(i, int) and not isinstance(i, bool) and i >= minimum for i in t
         ):
-            raise ValueError(
+            raise ValueRangeError(
                 f"{type(self).__name__}: {name} must be an int or {self.n} ints >= {minimum}, "
                 f"got {v!r}"
             )
@@ -114,7 +115,9 @@ class _ConvNd(Module):
                 f"{who}: Invalid padding string {padding!r}, should be one of ('valid', 'same')"
             )
         if padding == "same" and self.stride != (1,) * self.n:
-            raise ValueError(f"{who}: padding='same' is not supported for strided convolutions")
+            raise ValueRangeError(
+                f"{who}: padding='same' is not supported for strided convolutions"
+            )
         return padding
 
     def reset_parameters(self) -> None:

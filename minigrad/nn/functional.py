@@ -761,6 +761,20 @@ def _reduce(loss: Tensor, reduction: str, name: str = "loss") -> Tensor:
     return loss
 
 
+def _weight_of(weight: Any, like: Tensor, name: str, what: str) -> Tensor:
+    """A loss's `weight` or `pos_weight` as `_as_target` gives it, refused where it would
+    broadcast the loss to a larger shape than the input's (PyTorch's rule: the mean was
+    taken over the larger shape)."""
+    w = _as_target(weight, like)
+    shape = ops.broadcast_shapes(w.shape, like.shape)
+    if tuple(shape) != tuple(like.shape):
+        raise RuntimeError(
+            f"{what}: {name} of shape {tuple(w.shape)} broadcasts the input's shape "
+            f"{tuple(like.shape)} to {tuple(shape)}; it must broadcast to the input's"
+        )
+    return w
+
+
 def _as_target(target: Any, like: Tensor) -> Tensor:
     """A target (or weight) as a tensor on `like`'s device in `like`'s float dtype, so a
     float32 loss stays float32 and each gradient keeps its input's dtype."""
@@ -1098,7 +1112,7 @@ def binary_cross_entropy(
         _check_probabilities(x._data, target._data)
     loss = BinaryCrossEntropy()(x, target)
     if weight is not None:
-        loss = loss * _as_target(weight, x)
+        loss = loss * _weight_of(weight, x, "weight", "binary_cross_entropy")
     return _reduce(loss, reduction)
 
 
@@ -1154,9 +1168,10 @@ def binary_cross_entropy_with_logits(
     if pos_weight is None:
         loss = LogitsBCE()(x, target)
     else:
-        loss = LogitsBCE()(x, target, _as_target(pos_weight, x))
+        pw = _weight_of(pos_weight, x, "pos_weight", "binary_cross_entropy_with_logits")
+        loss = LogitsBCE()(x, target, pw)
     if weight is not None:
-        loss = loss * _as_target(weight, x)
+        loss = loss * _weight_of(weight, x, "weight", "binary_cross_entropy_with_logits")
     return _reduce(loss, reduction)
 
 
@@ -1819,10 +1834,18 @@ def instance_norm(
     return y
 
 
+def _int_arg(op: str, name: str, value: Any) -> int:
+    """`value` as an int, refused (TypeError, as PyTorch's) where it is a float or a bool:
+    pixel_shuffle(x, 1.5) ran as a factor of 1."""
+    if not isinstance(value, int | np.integer) or isinstance(value, bool):
+        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+    return int(value)
+
+
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r^2, H, W) -> (*, C, H r, W r), as PyTorch's sub-pixel rearrangement."""
     x = input
-    r = int(upscale_factor)
+    r = _int_arg("pixel_shuffle", "upscale_factor", upscale_factor)
     if x.ndim < 3:
         raise RuntimeError(f"pixel_shuffle: expects input to have at least 3 dims, got {x.shape}")
     *lead, c, h, w = x.shape
@@ -1840,7 +1863,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of pixel_shuffle."""
     x = input
-    r = int(downscale_factor)
+    r = _int_arg("pixel_unshuffle", "downscale_factor", downscale_factor)
     if x.ndim < 3:
         raise RuntimeError(f"pixel_unshuffle: expects input to have at least 3 dims, got {x.shape}")
     *lead, c, h, w = x.shape

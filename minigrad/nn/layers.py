@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import ops
 from ..backend import default_float, get_array_module
-from ..errors import AssertionFailed
+from ..errors import AssertionFailed, ValueRangeError
 from ..tensor import Tensor, zeros
 from . import functional as F
 from . import init
@@ -472,7 +472,9 @@ class GELU(Module):
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+            raise ValueRangeError(
+                f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}"
+            )
         self.approximate = approximate
 
     def forward(self, input: Tensor) -> Tensor:

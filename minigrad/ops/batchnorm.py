@@ -23,7 +23,7 @@ import numpy as np
 from .. import threads
 from ..autograd import Function, is_grad_enabled, no_grad
 from ..backend import get_array_module
-from ..errors import ShapeError
+from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor
 from . import cuda_kernels
 from .activation import float_kernel
@@ -222,7 +222,7 @@ def _check(
             f"of shape {x.shape}"
         )
     if not training and (running_mean is None or running_var is None):
-        raise ValueError("batch_norm: evaluation needs running_mean and running_var")
+        raise ValueRangeError("batch_norm: evaluation needs running_mean and running_var")
 
 
 def _update_running(running: Tensor | None, batch: Any, momentum: float) -> None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import threading
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from .. import threads
 from ..autograd import Function, is_grad_enabled
 from ..backend import Array, get_array_module
@@ -309,10 +311,18 @@ class Conv2dGradW(Function):
 
 # ---------------------------------------------------------------------- wrappers
 def _pair(v: Any, name: str, op: str, minimum: int) -> tuple[int, int]:
-    pair = (v, v) if isinstance(v, int) else tuple(v)
-    if len(pair) != 2 or not all(isinstance(i, int) and i >= minimum for i in pair):
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints >= {minimum}, got {v!r}")
-    return pair  # type: ignore[return-value]
+    """An int, or one or two ints, as a pair (PyTorch's `_pair`): a bool or a float is a
+    TypeError (max_pool2d(x, True) pooled by 1), a value below `minimum` or a sequence of
+    another length a ValueRangeError (PyTorch's RuntimeError, and a ValueError)."""
+    items = (v,) if not isinstance(v, tuple | list) else tuple(v)
+    if not all(isinstance(i, int | np.integer) and not isinstance(i, bool) for i in items):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
+    pair = items * 2 if len(items) == 1 else items
+    if len(pair) != 2 or not all(i >= minimum for i in pair):
+        raise ValueRangeError(
+            f"{op}: {name} must be an int or a pair of ints >= {minimum}, got {v!r}"
+        )
+    return tuple(int(i) for i in pair)  # type: ignore[return-value]
 
 
 def _describe(x: Tensor, weight: Tensor, **params: Any) -> str:
@@ -355,7 +365,7 @@ def same_padding(
     if padding != "same":
         raise ValueError(f"{op}: invalid padding string {padding!r} (use 'valid' or 'same')")
     if _pair(stride, "stride", op, 1) != (1, 1):
-        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+        raise ValueRangeError(f"{op}: padding='same' is not supported for strided convolutions")
     d = _pair(dilation, "dilation", op, 1)
     total = [di * (int(k) - 1) for di, k in zip(d, kernel, strict=True)]
     return (total[0] // 2, total[1] // 2), (total[0] - total[0] // 2, total[1] - total[1] // 2)

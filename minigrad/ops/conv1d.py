@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ShapeError
+from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor
 from .conv import conv2d, conv_transpose2d, conv_transpose_out_size
 
@@ -21,8 +21,10 @@ def single(v: Any, name: str, op: str, minimum: int) -> int:
     one = v
     if isinstance(v, tuple | list) and len(v) == 1:
         (one,) = v
-    if not isinstance(one, int) or isinstance(one, bool) or one < minimum:
-        raise ValueError(
+    if not isinstance(one, int) or isinstance(one, bool):
+        raise TypeError(f"{op}: {name} must be an int or a 1-tuple of ints, got {v!r}")
+    if one < minimum:
+        raise ValueRangeError(
             f"{op}: {name} must be an int or a 1-tuple of ints >= {minimum}, got {v!r}"
         )
     return one

@@ -3,6 +3,7 @@ differentiable."""
 
 from __future__ import annotations
 
+import math
 import string
 from collections import Counter
 from typing import Any
@@ -116,7 +117,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{weight.shape} expects {weight.shape[-1]}"
         )
     lead = x.shape[:-1]
-    x2 = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+    x2 = reshape(x, (math.prod(lead), x.shape[-1])) if x.ndim != 2 else x  # (no -1: 0 features)
     args = (x2, weight) if bias is None else (x2, weight, bias)
     y = Linear()(*args)
     return reshape(y, lead + (weight.shape[0],)) if x.ndim != 2 else y

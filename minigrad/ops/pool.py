@@ -25,6 +25,7 @@ from ..backend import Array, get_array_module
 from ..errors import ShapeError, Unsupported, ValueRangeError
 from ..tensor import Tensor
 from . import cuda_kernels
+from .conv import _pair
 from .elementwise import _UINT, scale
 from .layout import flat_view, is_dense, memory_order, new_in_order, strides_in_elements
 from .reduce import broadcast_to
@@ -329,13 +330,6 @@ class WindowSumT(Function):
 
 
 # ---------------------------------------------------------------------- wrappers
-def _pair(v: Any, name: str, op: str, minimum: int) -> tuple[int, int]:
-    pair = (v, v) if isinstance(v, int) else tuple(v)
-    if len(pair) != 2 or not all(isinstance(i, int) and i >= minimum for i in pair):
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints >= {minimum}, got {v!r}")
-    return pair  # type: ignore[return-value]
-
-
 def _geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -> PoolGeometry:
     detail = (
         f"input of shape {x.shape}, kernel_size={kernel_size}, stride={stride}, padding={padding}"
@@ -569,11 +563,17 @@ def interpolate(
                 f"{op}: scale_factor {scale_factor} must give one factor per spatial dim of "
                 f"the input of shape {x.shape}"
             )
+        if not all(math.isfinite(f) for f in factors):  # (NumPy's ValueError/OverflowError)
+            raise ValueRangeError(f"{op}: scale_factor {scale_factor} is not finite")
         out_sizes = tuple(int(math.floor(in_sizes[a] * factors[a])) for a in range(k))
         if recompute_scale_factor or mode == "area":
             factors = (None,) * k  # the output size alone sets the source positions
     if len(out_sizes) != k or min(out_sizes) < 1:
         raise ShapeError(f"{op}: output size {out_sizes} for an input of shape {x.shape}")
+    if min(in_sizes) < 1:  # (a ZeroDivisionError, IndexError or AttributeError inside)
+        raise ShapeError(
+            f"{op}: input and output sizes should be greater than 0, got input {in_sizes}"
+        )
     xp = get_array_module(x._data)
     if mode in ("nearest", "nearest-exact"):
         exact = mode == "nearest-exact"

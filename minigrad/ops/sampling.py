@@ -132,6 +132,8 @@ def multinomial(
     never drawn."""
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial: expected a Tensor, got {type(input).__name__}")
+    if not isinstance(num_samples, int | np.integer) or isinstance(num_samples, bool):
+        raise TypeError(f"multinomial(): argument 'num_samples' must be int, got {num_samples!r}")
     if input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {input.shape}")
     if input.dtype.kind != "f":

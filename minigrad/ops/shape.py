@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -951,7 +952,13 @@ class Repeat(Function):
 def repeat(x: Tensor, sizes: tuple[int, ...]) -> Tensor:
     """PyTorch's Tensor.repeat: a copy tiled `sizes[i]` times along dim i; extra leading
     sizes add new dims."""
-    sizes = tuple(int(s) for s in sizes)
+    try:  # ints, or what stands for one (a 0-d integer tensor); not floats or bools
+        if any(isinstance(s, bool) for s in sizes):
+            raise TypeError
+        sizes = tuple(operator.index(s) for s in sizes)
+    except TypeError:
+        why = f"repeat(): argument 'repeats' must be a tuple of ints, got {sizes!r}"
+        raise TypeError(why) from None
     if len(sizes) < x.ndim:
         raise RuntimeError(
             f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the "
