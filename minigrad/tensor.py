@@ -655,6 +655,11 @@ class Tensor:
         """`t.data = other`: t takes other's values, as PyTorch's: a Tensor's array itself
         (its dtype and shape, shared), or an array or list converted to t's dtype."""
         if isinstance(value, Tensor):
+            if self.requires_grad and value.dtype.kind not in "fc":  # an int Parameter
+                raise RuntimeError(
+                    "data set to a tensor that requires gradients must be floating point or "
+                    f"complex dtype, got {value.dtype}"
+                )
             self._data = value._data
         else:
             self._data = _to_array(value, self._data.dtype, self.device)

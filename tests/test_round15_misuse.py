@@ -281,3 +281,24 @@ def test_conv2d_takes_a_one_tuple_and_linear_zero_features():
         assert tuple(y.shape) == (2, 2, 2, 2)
         z = L.nn.functional.linear(L.ones(2, 1, 0), L.ones(3, 0))
         assert tuple(z.shape) == (2, 1, 3) and float(z.abs().sum()) == 0.0
+
+
+def test_dataloader_settings_are_fixed_once_made():
+    """dl.batch_size = 5 was taken while the batches kept the old size; a new dataset
+    failed later inside the sampler."""
+    for L in LIBS:
+        data = L.utils.data.TensorDataset(L.arange(10.0))
+        dl = L.utils.data.DataLoader(data, batch_size=2)
+        for name, value in (("batch_size", 5), ("dataset", data), ("drop_last", True)):
+            with pytest.raises(ValueError):
+                setattr(dl, name, value)
+        assert [len(b[0]) for b in dl] == [2] * 5
+        dl.num_workers = 0  # the others stay settable, as in PyTorch
+
+
+def test_data_of_an_integer_dtype_for_a_tensor_that_requires_grad_is_refused():
+    for L in LIBS:
+        p = L.nn.Parameter(L.ones(2))
+        with pytest.raises(RuntimeError):
+            p.data = L.tensor([1, 2])
+        assert p.dtype == L.float32

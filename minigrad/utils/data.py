@@ -537,6 +537,22 @@ class DataLoader:
         self.persistent_workers = persistent_workers
         auto = batch_size is not None or batch_sampler is not None
         self.collate_fn = collate_fn or (default_collate if auto else default_convert)
+        self.__initialized = True
+
+    # set once: the batches already follow them (PyTorch refuses changing them the same way)
+    _FIXED = frozenset(
+        ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
+    )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._FIXED and self.__dict__.get("_DataLoader__initialized", False):
+            # dl.batch_size = 5 kept batches of the old size (len(dl) changed); a new
+            # dataset failed later in the sampler with an IndexError
+            raise ValueError(
+                f"{name} attribute should not be set after DataLoader is initialized; make a "
+                "new DataLoader"
+            )
+        super().__setattr__(name, value)
 
     def __len__(self) -> int:
         if isinstance(self.dataset, IterableDataset):
