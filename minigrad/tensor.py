@@ -193,17 +193,7 @@ def _address(a: Any) -> int:
     return int(a.data.ptr) if is_cupy_array(a) else int(a.__array_interface__["data"][0])
 
 
-# the slots copy.deepcopy and pickle keep (Tensor.__getstate__)
-_STATE_SLOTS = (
-    "_data",
-    "_grad",
-    "requires_grad",
-    "creator",
-    "generation",
-    "_out_index",
-    "_vc",
-    "_retains_grad",
-)
+# what copy.deepcopy and pickle leave out (Tensor.__getstate__)
 _NOT_COPIED = frozenset(("_view_of", "_data_alias"))
 
 # how many views deep a view still notes its base (ops.shape._note_view): `x = x.view(..)`
@@ -820,7 +810,11 @@ class Tensor:
         tensor in a graph does not drag the base and its graph along), the mark of `t.data`
         (changes of the copy are recorded as any tensor's) and hooks (as PyTorch's copy
         has none)."""
-        slots = {k: getattr(self, k) for k in _STATE_SLOTS if hasattr(self, k)}
+        slots = {
+            k: getattr(self, k)
+            for k in Tensor.__slots__
+            if k not in ("__weakref__", "__dict__") and hasattr(self, k)
+        }
         slots["_hooks"] = slots["_post_hooks"] = None
         return {k: v for k, v in self.__dict__.items() if k not in _NOT_COPIED}, slots
 
