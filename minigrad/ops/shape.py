@@ -559,7 +559,7 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
     for part, n in zip(out, sizes, strict=True):
         if part._vc is x._vc:  # noted, so that a change through it is checked (refused)
             idx = (slice(None),) * d + (slice(lo, lo + n), Ellipsis)
-            _note_view(x, part, WindowStep, (GetItem(idx), "split, chunk or unbind"))
+            _note_view(x, part, WindowStep, (idx, "split, chunk or unbind"))
         lo += n
     return out
 
@@ -707,7 +707,10 @@ class WindowStep(ViewStep):
     __slots__ = ("make", "name")
 
     def __init__(self, arg: tuple[Any, str]) -> None:
-        self.make, self.name = arg
+        make, self.name = arg
+        # split notes a basic index (a tuple), made a GetItem only here, when needed: the
+        # split of an LSTM's gates runs every time step
+        self.make = GetItem(make) if isinstance(make, tuple) else make
 
     def array(self, a: Any) -> Any:
         return self.make.forward(a)
