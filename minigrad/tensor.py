@@ -193,6 +193,12 @@ def _address(a: Any) -> int:
     return int(a.data.ptr) if is_cupy_array(a) else int(a.__array_interface__["data"][0])
 
 
+def _is_int(i: Any) -> bool:
+    """An int, NumPy's or Python's, and not a bool (where PyTorch wants an int, a float or
+    a bool is a TypeError: pixel_shuffle(x, 1.5) would run as a factor of 1)."""
+    return isinstance(i, int | np.integer) and not isinstance(i, bool | np.bool_)
+
+
 # what copy.deepcopy and pickle leave out (Tensor.__getstate__)
 _NOT_COPIED = frozenset(("_view_of", "_data_alias"))
 
@@ -1440,7 +1446,7 @@ class Tensor:
         if memory_format not in (None, contiguous_format, preserve_format):
             raise NotImplementedError(f"resize_: memory_format={memory_format} is not supported")
         shape = _shape_args(sizes)
-        if not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in shape):
+        if not all(_is_int(n) for n in shape):
             raise TypeError(f"resize_: sizes must be ints, got {sizes!r}")
         if any(n < 0 for n in shape):
             raise RuntimeError(f"resize_: sizes must be non-negative, got {tuple(shape)}")
@@ -4421,7 +4427,7 @@ def randint(
     for name, v in (("low", low), ("high", high)):
         if isinstance(v, Tensor):
             v = v.item()
-        if not isinstance(v, int | np.integer) or isinstance(v, bool):
+        if not _is_int(v):
             raise TypeError(f"randint: {name} must be an int, got {v!r}")
     low, high = int(low), int(high)
     if low >= high:
@@ -4615,7 +4621,7 @@ def randperm(
 ) -> Tensor:
     """A random permutation of 0..n-1 (int64) from minigrad's generator, so `manual_seed`
     makes it repeatable."""
-    if not isinstance(n, int | np.integer) or isinstance(n, bool):
+    if not _is_int(n):
         raise TypeError(f"randperm: n must be an int, got {n!r}")
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")

@@ -37,7 +37,7 @@ from ..ops.pool1d import (
 )
 from ..ops.search import torch_name
 from ..ops.shape import clone
-from ..tensor import Tensor, _cast_for, _to_array
+from ..tensor import Tensor, _cast_for, _is_int, _to_array
 from .bilinear import bilinear
 from .sdpa import (  # _canonical_mask: PyTorch's helper, which attention code imports
     _canonical_mask,  # noqa: F401
@@ -1837,7 +1837,7 @@ def instance_norm(
 def _int_arg(op: str, name: str, value: Any) -> int:
     """`value` as an int, refused (TypeError, as PyTorch's) where it is a float or a bool:
     pixel_shuffle(x, 1.5) ran as a factor of 1."""
-    if not isinstance(value, int | np.integer) or isinstance(value, bool):
+    if not _is_int(value):
         raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
     return int(value)
 

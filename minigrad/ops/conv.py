@@ -19,13 +19,11 @@ from __future__ import annotations
 import threading
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from .. import threads
 from ..autograd import Function, is_grad_enabled
 from ..backend import Array, get_array_module
 from ..errors import ShapeError, ValueRangeError
-from ..tensor import Tensor
+from ..tensor import Tensor, _is_int
 from . import cuda_kernels
 from .reduce import reduce_sum
 
@@ -315,7 +313,7 @@ def _pair(v: Any, name: str, op: str, minimum: int) -> tuple[int, int]:
     TypeError (max_pool2d(x, True) pooled by 1), a value below `minimum` or a sequence of
     another length a ValueRangeError (PyTorch's RuntimeError, and a ValueError)."""
     items = (v,) if not isinstance(v, tuple | list) else tuple(v)
-    if not all(isinstance(i, int | np.integer) and not isinstance(i, bool) for i in items):
+    if not all(_is_int(i) for i in items):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
     pair = items * 2 if len(items) == 1 else items
     if len(pair) != 2 or not all(i >= minimum for i in pair):

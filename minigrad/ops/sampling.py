@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import random
 from ..backend import default_float, get_array_module, normalize_device
-from ..tensor import Tensor, _to_array
+from ..tensor import Tensor, _is_int, _to_array
 
 
 def _gen(generator: Any, device: str) -> Any:
@@ -132,7 +132,7 @@ def multinomial(
     never drawn."""
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial: expected a Tensor, got {type(input).__name__}")
-    if not isinstance(num_samples, int | np.integer) or isinstance(num_samples, bool):
+    if not _is_int(num_samples):
         raise TypeError(f"multinomial(): argument 'num_samples' must be int, got {num_samples!r}")
     if input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {input.shape}")

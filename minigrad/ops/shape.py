@@ -12,7 +12,7 @@ from .. import autograd, return_types
 from ..autograd import Function
 from ..backend import fp_ignored, get_array_module, to_device
 from ..errors import ShapeError, ValueRangeError, warn_user
-from ..tensor import VIEW_DEPTH, Tensor
+from ..tensor import VIEW_DEPTH, Tensor, _is_int
 from .reduce import expand, normalize_dims
 
 
@@ -218,10 +218,6 @@ class TwoStep:
 
     def add_at(self, xp: Any, a: Any, value: Any) -> None:
         xp.add.at(a[self.first], self.rest, value)
-
-
-def _is_int(i: Any) -> bool:
-    return isinstance(i, int | np.integer) and not isinstance(i, bool | np.bool_)
 
 
 def _index_item(i: Any) -> Any:
@@ -825,7 +821,7 @@ def pad(
             f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
         )
     if not isinstance(pad, tuple | list) or not all(
-        isinstance(p, int | np.integer) and not isinstance(p, bool | np.bool_) for p in pad
+        _is_int(p) for p in pad
     ):  # F.pad(x, ((k - 1) / 2,) * 2) padded by int(1.5); PyTorch refuses
         got = type(pad).__name__ if not isinstance(pad, tuple | list) else pad
         raise TypeError(f"pad: `pad` must be a tuple of ints, got {got!r}")
