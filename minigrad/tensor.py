@@ -1019,9 +1019,7 @@ class Tensor:
                     f"{what}: the value (shape {other.shape}) requires grad but in-place "
                     "changes are not recorded; use an out-of-place op (cat, where, +)"
                 )
-        if not hasattr(self._data, "__setitem__"):
-            # ops on 0-d arrays give NumPy scalars, which cannot be written to
-            self._data = get_array_module(self._data).asarray(self._data).copy()
+        self._shareable()  # a NumPy scalar (a 0-d op result) cannot be written to
 
     def _check_float(self, what: str) -> None:
         if self.dtype.kind != "f":
@@ -2242,9 +2240,7 @@ class Tensor:
         """The address of the first element, as PyTorch's: equal for tensors that start at
         the same memory (tied weights, a view at offset 0). A 0-d tensor held as a NumPy
         scalar gets an array of its own first, so its address stays put."""
-        if isinstance(self._data, np.generic):
-            self._data = np.array(self._data)
-        return _address(self._data)
+        return _address(self._shareable())
 
     def storage_offset(self) -> int:
         """Elements between the start of the memory this tensor views and its first element

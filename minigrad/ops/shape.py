@@ -596,8 +596,7 @@ def as_strided(x: Tensor, size: Any, stride: Any, storage_offset: int = 0) -> Te
             f"{storage_offset} need {int(idx.max()) + 1} elements, beyond the {x.numel()} of "
             "the tensor"
         )
-    if isinstance(x._data, np.generic):
-        x._shareable()
+    x._shareable()
     out = AsStrided(size, stride, storage_offset, idx)(x)
     if out._vc is x._vc:
         _note_view(x, out, WindowStep, (AsStrided(size, stride, storage_offset, idx), "as_strided"))
@@ -726,8 +725,7 @@ def unfold(x: Tensor, d: int, size: int, step: int) -> Tensor:
     """`x.unfold(d, size, step)` for a checked dim d: a view of x, as PyTorch's (a change
     of x is seen through it; a write through it reaches x where windows do not overlap,
     and raises where they do)."""
-    if isinstance(x._data, np.generic):
-        x._shareable()
+    x._shareable()
     out = Unfold(d, size, step)(x)
     if out._vc is x._vc:
         _note_view(x, out, WindowStep, (Unfold(d, size, step), "unfold"))
