@@ -1188,14 +1188,10 @@ class Tensor:
             return False  # an expanded or overlapping view, a read-only array: `_inplace` refuses
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if not (other_grad or (self.requires_grad and self.creator is not None)):
-            if "_view_of" in self.__dict__:  # a view: one made under no_grad, or a view of
-                # one (m = h.t() under no_grad, then m[1].mul_(2)), of a tensor that
-                # requires grad is refused, as PyTorch: the change would not be recorded
+            if "_view_of" in self.__dict__:  # a view of a tensor that requires grad
                 chain = self._view_chain()
-                views = [self] + [base for base, _ in chain[:-1]]
                 if chain and chain[-1][0].requires_grad:
-                    if any(v._made_under_no_grad() for v in views):
-                        raise RuntimeError(_NO_GRAD_VIEW.format(shape=self.shape))
+                    self._refuse_no_grad_views(chain)
             return False
         if self._through_data_alias():
             return False  # `t.data.copy_(w)`: written into t's memory, outside the graph
@@ -1205,9 +1201,7 @@ class Tensor:
             # a view h[i] (or h[i][j], ...) whose bases are the only other holders
             chain = self._view_chain() if through_view else []
             if chain and refs == 2 + len(chain):
-                views = [self] + [base for base, _ in chain[:-1]]
-                if any(v._made_under_no_grad() for v in views):
-                    raise RuntimeError(_NO_GRAD_VIEW.format(shape=self.shape))
+                self._refuse_no_grad_views(chain)
                 for base, _ in chain:  # as PyTorch refuses it
                     if base.requires_grad and base.creator is None:
                         raise RuntimeError(
@@ -1239,9 +1233,17 @@ class Tensor:
             return False
 
     def _made_under_no_grad(self) -> bool:
-        """Whether self is a view that `getitem` noted as made under no_grad."""
+        """Whether self is a view that its view op noted as made under no_grad."""
         noted = self.__dict__.get("_view_of")
         return noted is not None and noted[3] is False
+
+    def _refuse_no_grad_views(self, chain: list[tuple[Tensor, Any]]) -> None:
+        """Refuse, as PyTorch, a change in grad mode through a view made under no_grad, or
+        through a view of one (m = h.t() under no_grad, then m[1].mul_(2)): self and the
+        bases of its `chain` but the last are the views."""
+        views = [self] + [base for base, _ in chain[:-1]]
+        if any(v._made_under_no_grad() for v in views):
+            raise RuntimeError(_NO_GRAD_VIEW.format(shape=self.shape))
 
     def _through_data_alias(self) -> bool:
         """Whether self is `t.data`, or a view of it: PyTorch writes changes through it
@@ -1263,10 +1265,10 @@ class Tensor:
 
     def _view_base(self) -> tuple[Tensor, Any] | None:
         """(h, step) when self is a view of h that shares self's memory, else None. `step`
-        is a basic index for `h[index]`, or an `ops.shape.ViewStep` for a view by
-        reshape or permute (view, flatten, t(), transpose, ...) or by diagonal, as the
-        view op noted it
-        (`ops.shape._note_view`; the view keeps its base, as PyTorch's `_base`)."""
+        is a basic index for `h[index]`, or an `ops.shape.ViewStep` for a view by reshape,
+        permute (view, flatten, t(), transpose, ...), diagonal, unfold, as_strided or
+        split, as the view op noted it (`ops.shape._note_view`; the view keeps its base,
+        as PyTorch's `_base`)."""
         from .ops.shape import ViewStep
 
         noted = self.__dict__.get("_view_of")
@@ -4449,8 +4451,7 @@ def _dtype_range(dt: np.dtype) -> tuple[float, float]:
     """The smallest and largest value of a numeric dtype (for floats, the integers they
     hold exactly)."""
     if dt.kind in "iu":
-        info = np.iinfo(dt)
-        return int(info.min), int(info.max)
+        return _INT_RANGE[dt.char]
     top = 2 ** (np.finfo(dt).nmant + 1)
     return -top, top
 

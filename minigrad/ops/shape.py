@@ -631,10 +631,7 @@ class AsStrided(Function):
         self.x_shape = x.shape
         flat = x.reshape(-1)[self.offset :]  # x owns its row-major memory: views
         strides = tuple(st * flat.itemsize for st in self.stride)
-        if isinstance(flat, np.ndarray):
-            writeable = flat.flags.writeable and not _overlapping(self.size, self.stride)
-            return np.lib.stride_tricks.as_strided(flat, self.size, strides, writeable=writeable)
-        return get_array_module(flat).lib.stride_tricks.as_strided(flat, self.size, strides)
+        return _strided(flat, self.size, strides, not _overlapping(self.size, self.stride))
 
     def backward(self, gy):
         n = math.prod(self.x_shape)
@@ -648,8 +645,14 @@ def _windows(a: Any, d: int, size: int, step: int) -> Any:
     count = (a.shape[d] - size) // step + 1
     shape = a.shape[:d] + (count,) + a.shape[d + 1 :] + (size,)
     strides = a.strides[:d] + (a.strides[d] * step,) + a.strides[d + 1 :] + (a.strides[d],)
+    return _strided(a, shape, strides, step >= size or count <= 1)
+
+
+def _strided(a: Any, shape: tuple, strides: tuple, distinct: bool) -> Any:
+    """A view of array a's memory with `shape` and byte `strides`, writable (where a is)
+    only when its elements are `distinct` locations; CuPy has no read-only arrays."""
     if isinstance(a, np.ndarray):
-        writeable = (step >= size or count <= 1) and a.flags.writeable
+        writeable = distinct and a.flags.writeable
         return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=writeable)
     return get_array_module(a).lib.stride_tricks.as_strided(a, shape, strides)
 
