@@ -575,6 +575,7 @@ def interpolate(
             f"{op}: input and output sizes should be greater than 0, got input {in_sizes}"
         )
     xp = get_array_module(x._data)
+    source = x  # a result that is still x or a view of it is copied (`fresh`), as PyTorch's
     if mode in ("nearest", "nearest-exact"):
         exact = mode == "nearest-exact"
         idx = [
@@ -589,14 +590,12 @@ def interpolate(
             split = sum(((n, 1) for n in in_sizes), ())
             block = sum(((n, r) for n, r in zip(in_sizes, reps, strict=True)), ())
             y = broadcast_to(reshape(x, lead + split), lead + block)
-            return fresh(reshape(y, lead + out_sizes), x)  # (a copy where reps are all 1)
-        source = x
+            return fresh(reshape(y, lead + out_sizes), source)  # (copied where reps are all 1)
         for a in range(k):
             if not (idx[a].size == in_sizes[a] and (idx[a] == np.arange(in_sizes[a])).all()):
                 index = (slice(None),) * (2 + a) + (xp.asarray(idx[a], dtype=np.int64),)
                 x = getitem(x, index)
         return fresh(x, source)
-    source = x
     for a in range(k):
         # PyTorch copies an axis whose size does not change (for bicubic, only when no
         # scale_factor says otherwise)
