@@ -193,6 +193,23 @@ def _address(a: Any) -> int:
     return int(a.data.ptr) if is_cupy_array(a) else int(a.__array_interface__["data"][0])
 
 
+def _array_key(a: Any) -> tuple:
+    """What tells two arrays are the same view of the same memory."""
+    return (_address(a), a.shape, a.strides, str(a.dtype))
+
+
+def _inside(a: Any, base: Any) -> bool:
+    """Whether array a lies in the memory of `base`, a C-ordered array, with strides that
+    stay inside it (so that it can be made again at the same offset in a new one)."""
+    if not (base.flags.c_contiguous and a.dtype == base.dtype and a.size and base.size):
+        return False
+    lo = _address(a) - _address(base)
+    if lo < 0 or lo % a.itemsize or any(s < 0 for s in a.strides):
+        return False
+    hi = lo + sum((n - 1) * s for n, s in zip(a.shape, a.strides, strict=True))
+    return hi + a.itemsize <= base.nbytes
+
+
 def _is_int(i: Any) -> bool:
     """An int, NumPy's or Python's, and not a bool (where PyTorch wants an int, a float or
     a bool is a TypeError: pixel_shuffle(x, 1.5) would run as a factor of 1)."""
@@ -200,7 +217,7 @@ def _is_int(i: Any) -> bool:
 
 
 # what copy.deepcopy and pickle leave out (Tensor.__getstate__)
-_NOT_COPIED = frozenset(("_view_of", "_data_alias"))
+_NOT_COPIED = frozenset(("_view_of", "_data_alias", "_refresh"))
 
 # how many views deep a view still notes its base (ops.shape._note_view): `x = x.view(..)`
 # in a loop would otherwise keep every earlier view alive
@@ -1195,12 +1212,13 @@ class Tensor:
             return False
         if self._through_data_alias():
             return False  # `t.data.copy_(w)`: written into t's memory, outside the graph
+        self.__dict__.pop("_refresh", None)  # left by a change that failed before it ran
         # refs to the counter: self's slot and getrefcount's argument; more are aliases
         refs = sys.getrefcount(self._vc)
         if refs > 2:
-            # a view h[i] (or h[i][j], ...) whose bases are the only other holders
+            # a view h[i] (or h[i][j], ...): the change is written into its bases
             chain = self._view_chain() if through_view else []
-            if chain and refs == 2 + len(chain):
+            if chain:
                 self._refuse_no_grad_views(chain)
                 for base, _ in chain:  # as PyTorch refuses it
                     if base.requires_grad and base.creator is None:
@@ -1209,16 +1227,106 @@ class Tensor:
                             f"(shape {base.shape}, the view {self.shape}); wrap it in "
                             "`with mg.no_grad():` or use the out-of-place op"
                         )
+            if refs > 2 + len(chain):  # other tensors on this memory: made again after
+                aliases = self._aliases(chain)
+                if aliases is None:
+                    raise RuntimeError(
+                        f"in-place change of a tensor of shape {self.shape} that shares "
+                        "memory with another tensor in grad mode, where that tensor can't "
+                        "be made again from the new value (it is no view noted by a view "
+                        "op of this memory's tensors, for one made more than 32 views deep); "
+                        "use the out-of-place op, or clone the other tensor first"
+                    )
+                self.__dict__["_refresh"] = aliases
+            if chain:
                 return chain[0]
-            raise RuntimeError(
-                f"in-place change of a tensor of shape {self.shape} that shares memory with "
-                "another tensor (a view or detach()), in grad mode: minigrad records in-place "
-                "ops through a view (h[index], h.view(..), h.t(), h.diagonal(), or a view of "
-                "such a view) only while no other view or detach() of h lives; use the "
-                "out-of-place op, or clone the other tensor first (h[0] += h[1].clone(), "
-                "h[-1] = h[-1].detach().clone())"
-            )
         return True
+
+    def _aliases(self, chain: list[tuple[Tensor, Any]]) -> list | None:
+        """Before a recorded change of self (in new memory, `_record_change`): the other
+        tensors on the memory of self and of its `chain` of bases, which PyTorch's change
+        reaches too, in an order in which `_refresh_aliases` can make each again from the
+        new value:
+        - a view noted by its view op (`h.view(-1)`, `h.t()`, `h[0]`) of self, of a base in
+          the chain or of another tensor in the list: made again by its view op, in the
+          grad mode it was made in, so in a graph its history is the new value's, as
+          PyTorch rebases a view's grad_fn;
+        - another tensor on the very array of one of those (`h.detach()`, `h.data`, or h
+          itself for a change through `h.detach()`): given that tensor's new array, and its
+          history kept, as in PyTorch.
+        None when another tensor is neither (a view of a tensor not on the list, or a view
+        in a graph more than 32 views deep, which no note reaches): the change is then
+        refused. It searches the garbage
+        collector's objects, which is done only when such tensors exist (the reference
+        count of self's version counter says so)."""
+        import gc
+
+        done = [self] + [base for base, _ in chain]  # made again by the change itself
+        keys = {_array_key(t._data): t for t in done}
+        root_data = done[-1]._data
+        todo = [
+            o
+            for o in gc.get_referrers(self._vc)
+            if isinstance(o, Tensor) and not any(o is t for t in done)
+        ]
+        order: list = []
+        while todo:
+            left = []
+            for o in todo:
+                view = o._view_base()
+                if view is not None and any(view[0] is t for t in done):
+                    order.append((o, None))
+                elif view is None and not o._is_graph_view() and _array_key(o._data) in keys:
+                    order.append((o, keys[_array_key(o._data)]))
+                elif view is None and not o._is_graph_view() and _inside(o._data, root_data):
+                    # a detach() of a part of root (`h[-1] = h[-1].detach()`): the same
+                    # part of root's new array, as an offset into its C-ordered memory
+                    order.append((o, _address(o._data) - _address(root_data)))
+                else:
+                    left.append(o)
+                    continue
+                done.append(o)
+                keys.setdefault(_array_key(o._data), o)
+            if len(left) == len(todo):
+                return None
+            todo = left
+        return order
+
+    def _refresh_aliases(self, order: list) -> None:
+        """After a recorded change of self: the tensors `_aliases` listed, in its order,
+        made again from their bases' new values (views) or given the new array of the
+        tensor whose array they had. The shared version counter was bumped, so a backward
+        that saved one of them (its old value) refuses to run, as PyTorch's does."""
+        from .ops.shape import ChangedSplitOutput, GetItem, ViewStep, WindowStep
+
+        root = ([self] + [base for base, _ in self._view_chain()])[-1]
+        if any(isinstance(source, int) for _, source in order):  # parts of root: C order
+            xp = get_array_module(root._data)
+            root._data = xp.ascontiguousarray(root._data)
+        for t, source in order:
+            if isinstance(source, int):  # an offset in bytes into root's memory
+                xp = get_array_module(root._data)
+                flat = root._data.reshape(-1)[source // root._data.itemsize :]
+                t._data = xp.lib.stride_tricks.as_strided(flat, t._data.shape, t._data.strides)
+                continue
+            if source is not None:
+                t._data = source._data
+                continue
+            base, kind, arg, grad_mode = t.__dict__["_view_of"][:4]
+            step = arg if kind is None else kind(arg)
+            with autograd.set_grad_enabled(grad_mode):
+                new = step.apply(base) if isinstance(step, ViewStep) else GetItem(step)(base)
+                if isinstance(step, WindowStep) and step.name.startswith("split"):
+                    new = ChangedSplitOutput()(new)
+            if t.creator is None and new.creator is None:
+                t._data = new._data
+                continue
+            before = Tensor._make(t._data, t.requires_grad)
+            before.creator, before.generation = t.creator, t.generation
+            before._out_index = t._out_index
+            before._vc = VersionCounter(t._vc.value)
+            t._become(new, before)
+            before._hooks = None  # as for a change through a view (`_record_change`)
 
     def _views(self, base: Tensor, index: Any) -> bool:
         """Whether self is the recorded view `base[index]` (a basic index)."""
@@ -1319,6 +1427,7 @@ class Tensor:
         before.creator, before.generation = self.creator, self.generation
         before._out_index = self._out_index
         before._vc = VersionCounter(self._vc.value)
+        aliases = self.__dict__.pop("_refresh", None)  # other tensors on self's memory
         out = compute(before)
         if view is not None:
             base, step = view
@@ -1333,6 +1442,8 @@ class Tensor:
             # PyTorch's gradient reaches the base without passing the view's old value, so
             # hooks registered on the view before the change are never called
             before._hooks = None
+        if aliases is not None:
+            self._refresh_aliases(aliases)
         return self
 
     def _checked_result(self, what: str, out: Tensor, other: Any) -> Tensor:

@@ -300,14 +300,19 @@ def test_outputs_of_multi_view_ops_are_still_refused_in_a_graph(split):
             part.mul_(2)
 
 
-def test_another_live_view_is_still_refused():
-    """Two live views of h: minigrad refuses the change (it cannot rebuild the other
-    view's history); PyTorch writes. Refused, never silently wrong."""
-    h = _leaf(mg) * 1
-    a, b = h.view(-1), h.t()
-    with pytest.raises(RuntimeError, match="shares memory"):
+def test_another_live_view_sees_the_change():
+    """Two live views of h: the change through one is seen by the other, whose history is
+    the new value's, as in PyTorch (more in test_views_aliases.py)."""
+    out = []
+    for L in LIBS:
+        w = _leaf(L)
+        h = w * 1
+        a, b = h.view(-1), h.t()
         a.mul_(2)
-    assert b.shape == (4, 2)
+        (b * b).sum().backward()
+        out.append((_np(b), _np(w.grad)))
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_allclose(out[0][1], out[1][1])
 
 
 def test_unrecorded_views_cost_little():

@@ -724,6 +724,25 @@ class WindowStep(ViewStep):
         )
 
 
+class ChangedSplitOutput(Function):
+    """The history given to an output of split, chunk or unbind whose memory a recorded
+    in-place change rewrote (`Tensor._refresh_aliases`): its values are the new ones, and a
+    gradient through it raises, as PyTorch refuses to use such a view in autograd."""
+
+    uses_inputs = False
+
+    def forward(self, x):
+        return x
+
+    def backward(self, gy):
+        raise RuntimeError(
+            f"an output of split, chunk or unbind (shape {tuple(gy.shape)}) is a view whose "
+            "base, or another view of it, was changed in place in a graph after it was made; "
+            "such outputs can't be used in a gradient, as in PyTorch: split again after the "
+            "change, or change a clone"
+        )
+
+
 def unfold(x: Tensor, d: int, size: int, step: int) -> Tensor:
     """`x.unfold(d, size, step)` for a checked dim d: a view of x, as PyTorch's (a change
     of x is seen through it; a write through it reaches x where windows do not overlap,
