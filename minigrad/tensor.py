@@ -1261,20 +1261,19 @@ class Tensor:
         count of self's version counter says so)."""
         import gc
 
-        done = [self] + [base for base, _ in chain]  # made again by the change itself
-        keys = {_array_key(t._data): t for t in done}
-        root_data = done[-1]._data
+        known = [self] + [base for base, _ in chain]  # made again by the change itself
+        done = {id(t) for t in known}
+        keys = {_array_key(t._data): t for t in known}
+        root_data = known[-1]._data
         todo = [
-            o
-            for o in gc.get_referrers(self._vc)
-            if isinstance(o, Tensor) and not any(o is t for t in done)
+            o for o in gc.get_referrers(self._vc) if isinstance(o, Tensor) and id(o) not in done
         ]
         order: list = []
         while todo:
             left = []
             for o in todo:
                 view = o._view_base()
-                if view is not None and any(view[0] is t for t in done):
+                if view is not None and id(view[0]) in done:
                     order.append((o, None))
                 elif view is None and not o._is_graph_view() and _array_key(o._data) in keys:
                     order.append((o, keys[_array_key(o._data)]))
@@ -1285,7 +1284,7 @@ class Tensor:
                 else:
                     left.append(o)
                     continue
-                done.append(o)
+                done.add(id(o))
                 keys.setdefault(_array_key(o._data), o)
             if len(left) == len(todo):
                 return None
