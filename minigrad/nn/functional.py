@@ -668,6 +668,10 @@ def log_softmax(
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (training
     only). The mask comes from `minigrad.random` on x's device."""
+    if not isinstance(training, bool | np.bool_):  # (None or "yes" would be taken as False/True)
+        raise TypeError(
+            f"dropout(): argument 'training' must be bool, not {type(training).__name__}"
+        )
     if inplace and training and p != 0:  # otherwise the identity, nothing written
         return _in_place(input, "dropout_", lambda t: dropout(t, p, training))
     return _dropout(input, p, training, input.shape, "dropout")

@@ -568,8 +568,13 @@ def interpolate(
         out_sizes = tuple(int(math.floor(in_sizes[a] * factors[a])) for a in range(k))
         if recompute_scale_factor or mode == "area":
             factors = (None,) * k  # the output size alone sets the source positions
-    if len(out_sizes) != k or min(out_sizes) < 1:
+    if len(out_sizes) != k or min(out_sizes) < (0 if mode == "area" else 1):
         raise ShapeError(f"{op}: output size {out_sizes} for an input of shape {x.shape}")
+    if min(out_sizes) == 0:  # 'area' (adaptive average pooling) to an empty size, as PyTorch
+        return reshape(
+            getitem(reshape(x, x.shape[:2] + (-1,)), (Ellipsis, slice(0, 0))),
+            x.shape[:2] + out_sizes,
+        )
     if min(in_sizes) < 1:  # (a ZeroDivisionError, IndexError or AttributeError inside)
         raise ShapeError(
             f"{op}: input and output sizes should be greater than 0, got input {in_sizes}"

@@ -143,14 +143,16 @@ def multinomial(
     k = int(num_samples)
     if k <= 0:
         raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples, got {k}")
-    w = input._data.astype(np.float64).reshape(-1, input.shape[-1])
-    xp = get_array_module(w)
-    n = w.shape[1]
-    if not replacement and k > n:
+    n = input.shape[-1]
+    if not replacement and k > n:  # (before the reshape below, which an empty input fails)
         raise RuntimeError(
             f"multinomial: cannot sample n_sample ({k}) > prob_dist.size(-1) ({n}) samples "
             "without replacement"
         )
+    if n == 0:
+        raise RuntimeError("multinomial: the input has no categories (its last dim is 0)")
+    w = input._data.astype(np.float64).reshape(-1, n)
+    xp = get_array_module(w)
     if bool(xp.any(~xp.isfinite(w))) or bool(xp.any(w < 0)):
         raise RuntimeError(
             "multinomial: probability tensor contains either inf, nan or element < 0"

@@ -1,0 +1,69 @@
+"""Small argument checks brought to PyTorch 2.13's: what it refuses is refused with the same
+exception type, and an empty 'area' interpolation runs as in PyTorch."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+torch = pytest.importorskip("torch")
+
+
+def _raises_both(fn, exc):
+    for L in (mg, torch):
+        with pytest.raises(exc):
+            fn(L)
+
+
+def test_multinomial_of_no_categories():
+    _raises_both(lambda L: L.multinomial(L.ones(0), 1), RuntimeError)
+    _raises_both(lambda L: L.multinomial(L.ones(2, 0), 1, replacement=True), RuntimeError)
+    _raises_both(lambda L: L.multinomial(L.ones(3), 4), RuntimeError)
+
+
+@pytest.mark.parametrize("training", [None, "yes", 1])
+def test_dropout_training_must_be_a_bool(training):
+    _raises_both(lambda L: L.nn.functional.dropout(L.ones(3), training=training), TypeError)
+
+
+@pytest.mark.parametrize("training", [True, False, np.bool_(False)])
+def test_dropout_training_as_a_bool_runs(training):
+    out = mg.nn.functional.dropout(mg.ones(4), p=0.0, training=training)
+    assert out.tolist() == [1.0] * 4
+
+
+def test_hardtanh_module_with_equal_bounds_is_refused():
+    with pytest.raises(ValueError, match="greater than min_val"):
+        mg.nn.Hardtanh(0.5, 0.5)
+    with pytest.raises(AssertionError):
+        torch.nn.Hardtanh(0.5, 0.5)
+    # the functional form takes them, as PyTorch's
+    assert mg.nn.functional.hardtanh(mg.ones(2), 0.5, 0.5).tolist() == [0.5, 0.5]
+    assert mg.nn.ReLU6()(mg.tensor([7.0, -1.0])).tolist() == [6.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "shape,kw",
+    [
+        ((2, 3, 4, 4), dict(size=(0, 2))),
+        ((2, 3, 4, 4), dict(size=(3, 0))),
+        ((1, 1, 4), dict(scale_factor=0.2)),
+        ((1, 2, 2, 3, 3), dict(size=(0, 1, 1))),
+    ],
+)
+def test_area_interpolation_to_an_empty_size(shape, kw):
+    outs = []
+    for L in (mg, torch):
+        x = L.ones(*shape, requires_grad=True)
+        y = L.nn.functional.interpolate(x, mode="area", **kw)
+        outs.append((tuple(y.shape), y.requires_grad, y.numel()))
+    assert outs[0] == outs[1]
+    x = mg.ones(*shape, requires_grad=True)
+    mg.nn.functional.interpolate(x, mode="area", **kw).sum().backward()
+    assert x.grad.shape == shape and float(x.grad.abs().sum()) == 0.0
+
+
+def test_other_modes_still_refuse_an_empty_size():
+    _raises_both(
+        lambda L: L.nn.functional.interpolate(L.ones(1, 1, 4, 4), size=(0, 2)), RuntimeError
+    )
