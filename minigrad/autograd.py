@@ -462,6 +462,14 @@ class Function:
                 alias = Tensor._make(o._data, False)
                 alias._vc = o._vc
                 outs[k] = alias
+        input_counters = {id(t._vc) for t in inputs}
+        for k, o in enumerate(outs):
+            if isinstance(o, Tensor) and k not in dirty and id(o._vc) in input_counters:
+                # a view of an input (`return x.view_as(x)`): not one a view op can make
+                # again after an in-place change of the input, which is refused, as PyTorch
+                # refuses to use such an output (Tensor._aliases)
+                o.__dict__.pop("_view_of", None)
+                o.__dict__["_custom_view"] = True
         slots = tuple(k for k, o in enumerate(outs) if isinstance(o, Tensor))
         non_diff = getattr(self, "_non_diff", set())
         diff = [outs[k] for k in slots if id(outs[k]) not in non_diff]

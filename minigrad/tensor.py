@@ -198,16 +198,33 @@ def _array_key(a: Any) -> tuple:
     return (_address(a), a.shape, a.strides, str(a.dtype))
 
 
-def _inside(a: Any, base: Any) -> bool:
-    """Whether array a lies in the memory of `base`, a C-ordered array, with strides that
-    stay inside it (so that it can be made again at the same offset in a new one)."""
-    if not (base.flags.c_contiguous and a.dtype == base.dtype and a.size and base.size):
-        return False
-    lo = _address(a) - _address(base)
-    if lo < 0 or lo % a.itemsize or any(s < 0 for s in a.strides):
-        return False
-    hi = lo + sum((n - 1) * s for n, s in zip(a.shape, a.strides, strict=True))
-    return hi + a.itemsize <= base.nbytes
+def _lay_out_as(out: Any, old: Any) -> None:
+    """Give tensor `out` the memory layout of array `old` (same shape, dense), in a copy
+    if it has another: views of old made again from out then share its memory."""
+    a = out._data
+    if a.strides == old.strides or a.shape != old.shape:
+        return
+    laid = get_array_module(a).empty_like(old)  # (order 'K': old's strides, old being dense)
+    laid[...] = a
+    out._data = laid
+
+
+def _index_in(a: Any, base: Any) -> tuple[int, ...] | None:
+    """The index in `base`, a dense array, of the first element of array a, when a lies
+    in base's memory with non-negative strides that stay inside it; else None."""
+    if a.dtype != base.dtype or not a.size or not base.size or min(a.strides, default=0) < 0:
+        return None
+    rest = _address(a) - _address(base)
+    last = rest + sum((n - 1) * s for n, s in zip(a.shape, a.strides, strict=True))
+    if rest < 0 or last + a.itemsize > base.nbytes:
+        return None
+    index = [0] * base.ndim
+    for d in sorted(range(base.ndim), key=lambda d: -base.strides[d]):
+        if base.strides[d]:
+            index[d], rest = divmod(rest, base.strides[d])
+    if rest or any(i >= n for i, n in zip(index, base.shape, strict=True)):
+        return None
+    return tuple(index)
 
 
 def _is_int(i: Any) -> bool:
@@ -217,7 +234,9 @@ def _is_int(i: Any) -> bool:
 
 
 # what copy.deepcopy and pickle leave out (Tensor.__getstate__)
-_NOT_COPIED = frozenset(("_view_of", "_data_alias", "_refresh"))
+_NOT_COPIED = frozenset(
+    ("_view_of", "_data_alias", "_refresh", "_keep_layout", "_custom_view", "_data_aliases")
+)
 
 # how many views deep a view still notes its base (ops.shape._note_view): `x = x.view(..)`
 # in a loop would otherwise keep every earlier view alive
@@ -661,6 +680,10 @@ class Tensor:
         a = self._data
         out = Tensor._make(self._shareable() if isinstance(a, np.generic) else a, False)
         out.__dict__["_data_alias"] = True  # in-place changes through it are never recorded
+        if self.creator is not None or not self.requires_grad:  # may see a recorded change
+            import weakref
+
+            self.__dict__.setdefault("_data_aliases", weakref.WeakSet()).add(out)
         return out
 
     @data.setter
@@ -1215,7 +1238,7 @@ class Tensor:
         self.__dict__.pop("_refresh", None)  # left by a change that failed before it ran
         # refs to the counter: self's slot and getrefcount's argument; more are aliases
         refs = sys.getrefcount(self._vc)
-        if refs > 2:
+        if refs > 2 or "_data_aliases" in self.__dict__:
             # a view h[i] (or h[i][j], ...): the change is written into its bases
             chain = self._view_chain() if through_view else []
             if chain:
@@ -1227,22 +1250,26 @@ class Tensor:
                             f"(shape {base.shape}, the view {self.shape}); wrap it in "
                             "`with mg.no_grad():` or use the out-of-place op"
                         )
-            if refs > 2 + len(chain):  # other tensors on this memory: made again after
-                aliases = self._aliases(chain)
+            data = [t for t in [self] + [b for b, _ in chain] if "_data_aliases" in t.__dict__]
+            if refs > 2 + len(chain) or data:  # other tensors on this memory: made again after
+                aliases = self._aliases(chain, refs > 2 + len(chain))
                 if aliases is None:
                     raise RuntimeError(
                         f"in-place change of a tensor of shape {self.shape} that shares "
                         "memory with another tensor in grad mode, where that tensor can't "
-                        "be made again from the new value (it is no view noted by a view "
-                        "op of this memory's tensors, for one made more than 32 views deep); "
+                        "be made again from the new value: an output of a custom "
+                        "autograd.Function that is a view of its input (PyTorch refuses it "
+                        "too), a view more than 32 views deep, a view whose base changed its "
+                        "shape in place since, or any alias of a tensor whose memory has gaps; "
                         "use the out-of-place op, or clone the other tensor first"
                     )
                 self.__dict__["_refresh"] = aliases
+                (chain[-1][0] if chain else self).__dict__["_keep_layout"] = True
             if chain:
                 return chain[0]
         return True
 
-    def _aliases(self, chain: list[tuple[Tensor, Any]]) -> list | None:
+    def _aliases(self, chain: list[tuple[Tensor, Any]], search: bool = True) -> list | None:
         """Before a recorded change of self (in new memory, `_record_change`): the other
         tensors on the memory of self and of its `chain` of bases, which PyTorch's change
         reaches too, in an order in which `_refresh_aliases` can make each again from the
@@ -1251,39 +1278,53 @@ class Tensor:
           the chain or of another tensor in the list: made again by its view op, in the
           grad mode it was made in, so in a graph its history is the new value's, as
           PyTorch rebases a view's grad_fn;
-        - another tensor on the very array of one of those (`h.detach()`, `h.data`, or h
-          itself for a change through `h.detach()`): given that tensor's new array, and its
-          history kept, as in PyTorch.
-        None when another tensor is neither (a view of a tensor not on the list, or a view
-        in a graph more than 32 views deep, which no note reaches): the change is then
-        refused. It searches the garbage
-        collector's objects, which is done only when such tensors exist (the reference
-        count of self's version counter says so)."""
+        - another tensor outside any view's history on the very array of one of those
+          (`h.detach()`, `h.data`, or h itself for a change through `h.detach()`), or on a
+          part of the root's memory (`h[-1].detach()`): given the same array in the new
+          memory, its history kept, as in PyTorch.
+        The root (self, or the last base of the chain) must be dense: its new array is then
+        given the old one's layout (`_record_change`), so that every view made again shares
+        it. None when another tensor is neither, or the root is not dense: the change is
+        then refused. It searches the garbage collector's objects, which is done only when
+        such tensors exist (the reference count of self's version counter says so)."""
         import gc
 
+        from .ops import layout
+
         known = [self] + [base for base, _ in chain]  # made again by the change itself
+        root = known[-1]._data
+        if root.size and not layout.is_dense(root):
+            return None
         done = {id(t) for t in known}
         keys = {_array_key(t._data): t for t in known}
-        root_data = known[-1]._data
-        todo = [
-            o for o in gc.get_referrers(self._vc) if isinstance(o, Tensor) and id(o) not in done
-        ]
+        found = gc.get_referrers(self._vc) if search else []
+        data = [a for t in known for a in t.__dict__.get("_data_aliases", ())]  # `.data`
+        for d in data:  # with the views of it (which share its own version counter)
+            found += [d] + (gc.get_referrers(d._vc) if sys.getrefcount(d._vc) > 2 else [])
+        todo = [o for o in found if isinstance(o, Tensor) and id(o) not in done]
         order: list = []
         while todo:
             left = []
             for o in todo:
-                view = o._view_base()
-                if view is not None and id(view[0]) in done:
+                if "_custom_view" in o.__dict__:
+                    return None  # a custom Function's view of its input: PyTorch refuses it
+                note = o.__dict__.get("_view_of")
+                view = None if note is None else o._view_base()
+                if view is not None and (o.creator is None or o._is_graph_view()):
+                    if id(view[0]) not in done:
+                        left.append(o)
+                        continue
                     order.append((o, None))
-                elif view is None and not o._is_graph_view() and _array_key(o._data) in keys:
+                elif note is not None and note[3]:
+                    return None  # a view in grad mode whose base changed shape since
+                elif o._is_graph_view():
+                    return None  # a view too deep to be noted
+                elif _array_key(o._data) in keys:
                     order.append((o, keys[_array_key(o._data)]))
-                elif view is None and not o._is_graph_view() and _inside(o._data, root_data):
-                    # a detach() of a part of root (`h[-1] = h[-1].detach()`): the same
-                    # part of root's new array, as an offset into its C-ordered memory
-                    order.append((o, _address(o._data) - _address(root_data)))
+                elif (at := _index_in(o._data, root)) is not None:
+                    order.append((o, at))  # a part of root's memory: root's index there
                 else:
-                    left.append(o)
-                    continue
+                    return None
                 done.add(id(o))
                 keys.setdefault(_array_key(o._data), o)
             if len(left) == len(todo):
@@ -1293,30 +1334,32 @@ class Tensor:
 
     def _refresh_aliases(self, order: list) -> None:
         """After a recorded change of self: the tensors `_aliases` listed, in its order,
-        made again from their bases' new values (views) or given the new array of the
-        tensor whose array they had. The shared version counter was bumped, so a backward
-        that saved one of them (its old value) refuses to run, as PyTorch's does."""
-        from .ops.shape import ChangedSplitOutput, GetItem, ViewStep, WindowStep
+        made again from their bases' new values (views), given the new array of the tensor
+        whose array they had, or the same part of the root's new memory. The shared version
+        counter was bumped, so a backward that saved one of them (its old value) refuses to
+        run, as PyTorch's does."""
+        from .ops.shape import GetItem, RefusedView, ViewStep, WindowStep
 
         root = ([self] + [base for base, _ in self._view_chain()])[-1]
-        if any(isinstance(source, int) for _, source in order):  # parts of root: C order
-            xp = get_array_module(root._data)
-            root._data = xp.ascontiguousarray(root._data)
         for t, source in order:
-            if isinstance(source, int):  # an offset in bytes into root's memory
-                xp = get_array_module(root._data)
-                flat = root._data.reshape(-1)[source // root._data.itemsize :]
-                t._data = xp.lib.stride_tricks.as_strided(flat, t._data.shape, t._data.strides)
+            if isinstance(source, tuple):  # root's index of t's first element
+                start = root._data[tuple(slice(i, None) for i in source)]
+                xp = get_array_module(start)
+                t._data = xp.lib.stride_tricks.as_strided(start, t._data.shape, t._data.strides)
                 continue
             if source is not None:
                 t._data = source._data
                 continue
             base, kind, arg, grad_mode = t.__dict__["_view_of"][:4]
             step = arg if kind is None else kind(arg)
-            with autograd.set_grad_enabled(grad_mode):
-                new = step.apply(base) if isinstance(step, ViewStep) else GetItem(step)(base)
-                if isinstance(step, WindowStep) and step.name.startswith("split"):
-                    new = ChangedSplitOutput()(new)
+            view = step.array if isinstance(step, ViewStep) else lambda a, i=step: a[i]
+            if isinstance(step, WindowStep) and step.name.startswith("split"):
+                new = RefusedView(view, "an output of split, chunk or unbind")(base)
+            elif not grad_mode and base.requires_grad:
+                new = RefusedView(view, "a view made under no_grad")(base)
+            else:
+                with autograd.set_grad_enabled(grad_mode):
+                    new = step.apply(base) if isinstance(step, ViewStep) else GetItem(step)(base)
             if t.creator is None and new.creator is None:
                 t._data = new._data
                 continue
@@ -1428,6 +1471,8 @@ class Tensor:
         before._vc = VersionCounter(self._vc.value)
         aliases = self.__dict__.pop("_refresh", None)  # other tensors on self's memory
         out = compute(before)
+        if self.__dict__.pop("_keep_layout", False) and view is None:
+            _lay_out_as(out, before._data)  # the root of live aliases: its old layout
         if view is not None:
             base, step = view
             if isinstance(step, ViewStep):  # h.view(-1), h.t(), h.diagonal()

@@ -294,6 +294,121 @@ def test_a_row_cut_from_the_graph_by_writing_its_detach():
     _same(fn)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda h, u: h.__setitem__(0, u[0]),
+        lambda h, u: h.fill_(u[0, 0]),
+        lambda h, u: h.copy_(u),
+        lambda h, u: h.mul_(u),
+    ],
+)
+def test_views_made_again_still_share_memory_when_the_layouts_differ(change):
+    """h is column-major and u row-major: the change's new array keeps h's old layout, so
+    the view made again from it is still a view (a later no_grad write reaches it)."""
+
+    def fn(L):
+        W3 = np.arange(1.0, 13.0).reshape(3, 4) / 4
+        w = _leaf(L, W3)
+        u = _leaf(L, W3.T[::-1].copy())
+        h = w.t() * 1  # (4, 3), column-major
+        g = h.t()
+        v = g.view(-1)
+        change(h, u)
+        with L.no_grad():
+            h.add_(100.0)
+        return _np(h), _np(v), _np(g.reshape(-1))
+
+    m, t = _both(fn)
+    for a, b in zip(m, t, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(m[1], m[2])
+
+
+def test_data_aliases_and_their_views_read_the_new_values():
+    def fn(L):
+        w, u = _leaf(L, W), _leaf(L, U)
+        h = w * 1
+        d, r = h.data, h.data[1]
+        h.mul_(u)
+        seen = (_np(d), _np(r))
+        d.add_(100.0)  # a write through .data reaches h
+        z = L.zeros(2, 4, dtype=L.float64)
+        zd = z.data
+        z.add_(u)
+        return seen + (_np(h), _np(zd))
+
+    _same(fn)
+
+
+@pytest.mark.parametrize("returns", ["view_as", "itself"])
+def test_a_custom_functions_view_of_its_input_is_refused_as_in_pytorch(returns):
+    """PyTorch refuses to use the output once the input changed in place; minigrad refuses
+    the change (it would keep the output's old history or drop it)."""
+    for L in LIBS:
+
+        class Fn(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x.view_as(x) if returns == "view_as" else x
+
+            @staticmethod
+            def backward(ctx, g):
+                return -g
+
+        w, u = _leaf(L, W), _leaf(L, U)
+        h = w * 1
+        r = Fn.apply(h)
+        with pytest.raises(RuntimeError):
+            h.mul_(u)
+            ((r * 3).sum() + h.sum()).backward()
+
+
+def test_a_view_whose_base_changed_shape_since_is_refused():
+    """z.squeeze_(0) after v = z[0, 1]: v can't be made again by its view op; PyTorch
+    gives it a history, minigrad refuses the change rather than leave v a constant."""
+    u = mg.ones(3, 4, dtype=mg.float64, requires_grad=True)
+    z = mg.zeros(1, 3, 4, dtype=mg.float64)
+    v = z[0, 1]
+    z.squeeze_(0)
+    with pytest.raises(RuntimeError, match="changed its"):
+        z.add_(u)
+    assert v.shape == (4,)
+
+
+def test_parts_of_batch_minor_and_column_major_tensors():
+    def conv_part(L):
+        x = L.tensor(np.arange(24.0).reshape(2, 1, 3, 4) / 4, requires_grad=True)
+        h = L.nn.functional.conv2d(x, L.ones(2, 1, 1, 1, dtype=x.dtype))  # batch-minor
+        keep = h[0].detach()
+        L.nn.functional.relu(h.sub_(1.0), inplace=True)
+        h.sum().backward()
+        return _np(keep), _np(h), _np(x.grad)
+
+    def column_major_part(L):
+        w = _leaf(L, W)
+        h = w.t() * 1
+        keep, col = h[1].detach(), h[:, 0].detach()
+        h.mul_(2.0)
+        return _np(keep), _np(col)
+
+    _same(conv_part)
+    _same(column_major_part)
+
+
+def test_a_view_made_under_no_grad_refuses_a_gradient_after_the_change():
+    for L in LIBS:
+        w, u = _leaf(L, W), _leaf(L, U)
+        h = w * 1
+        with L.no_grad():
+            v = h.t()[1:]
+        h.mul_(u)
+        assert v.requires_grad  # as PyTorch's
+        np.testing.assert_array_equal(_np(v), (W * U).T[1:])
+        with pytest.raises(RuntimeError, match="no_grad"):
+            (v * 3).sum().backward()
+
+
 def test_split_outputs_read_the_new_values_and_refuse_a_gradient():
     w = mg.tensor(W, requires_grad=True)
     h = w * 1

@@ -724,22 +724,26 @@ class WindowStep(ViewStep):
         )
 
 
-class ChangedSplitOutput(Function):
-    """The history given to an output of split, chunk or unbind whose memory a recorded
-    in-place change rewrote (`Tensor._refresh_aliases`): its values are the new ones, and a
-    gradient through it raises, as PyTorch refuses to use such a view in autograd."""
+class RefusedView(Function):
+    """The history given to a view, made again after a recorded in-place change of its
+    base (`Tensor._refresh_aliases`), that PyTorch refuses to use in autograd from then on:
+    an output of split, chunk or unbind, or a view made under no_grad of a tensor that
+    requires grad. Its values are the new ones; a gradient through it raises."""
 
     uses_inputs = False
 
+    def __init__(self, view: Any, what: str) -> None:
+        self.view, self.what = view, what  # view(array): the view of the base's array
+
     def forward(self, x):
-        return x
+        return self.view(x)
 
     def backward(self, gy):
         raise RuntimeError(
-            f"an output of split, chunk or unbind (shape {tuple(gy.shape)}) is a view whose "
-            "base, or another view of it, was changed in place in a graph after it was made; "
-            "such outputs can't be used in a gradient, as in PyTorch: split again after the "
-            "change, or change a clone"
+            f"{self.what} (shape {tuple(gy.shape)}) is a view whose base, or another view of "
+            "it, was changed in place in a graph after it was made: such a view can't be used "
+            "in a gradient, as in PyTorch; make the view again after the change, or change a "
+            "clone"
         )
 
 
