@@ -358,6 +358,7 @@ from .tensor import (
     randperm,
     set_default_dtype,
     set_default_tensor_type,
+    spmm,
     strided,
     tensor,
     uint8,

@@ -4808,6 +4808,13 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
     return _ops().matmul(a, b)
 
 
+def spmm(a: Tensor, b: Tensor) -> Tensor:
+    """`torch.spmm(a, b)`, a sparse matrix times a dense one; minigrad has no sparse
+    tensors, so this is `mm` of the two dense tensors (pytorch/examples' GCN calls it on a
+    dense adjacency matrix)."""
+    return mm(a, b)
+
+
 class device:  # noqa: N801 - PyTorch's name
     """`mg.device("cuda")`: a device name usable wherever a device string is."""
 

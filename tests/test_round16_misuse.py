@@ -67,3 +67,30 @@ def test_other_modes_still_refuse_an_empty_size():
     _raises_both(
         lambda L: L.nn.functional.interpolate(L.ones(1, 1, 4, 4), size=(0, 2)), RuntimeError
     )
+
+
+def test_spmm_of_dense_tensors_is_mm():
+    a = np.arange(6.0).reshape(2, 3)
+    b = np.arange(12.0).reshape(3, 4)
+    outs = []
+    for L in (mg, torch):
+        x = L.tensor(a, requires_grad=True)
+        y = L.spmm(x, L.tensor(b))
+        y.sum().backward()
+        outs.append((y.tolist(), x.grad.tolist()))
+    assert outs[0] == outs[1]
+    with pytest.raises(RuntimeError):
+        mg.spmm(mg.ones(3), mg.ones(3, 2))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_multinomial_draws_zero_weights_last(seed):
+    """Without replacement and with more samples than nonzero weights, PyTorch 2.13 draws
+    the zero-weight categories after every other, from the highest index down."""
+    mg.manual_seed(seed)
+    out = mg.multinomial(mg.tensor([1.0, 0.0, 1.0, 0.0, 0.0]), 5).tolist()
+    assert sorted(out[:2]) == [0, 2] and out[2:] == [4, 3, 1]
+    rows = mg.multinomial(mg.tensor([[0.0, 2.0, 0.0, 0.0], [3.0, 1.0, 0.0, 2.0]]), 4).tolist()
+    assert rows[0] == [1, 3, 2, 0] and sorted(rows[1][:3]) == [0, 1, 3] and rows[1][3] == 2
+    t = torch.multinomial(torch.tensor([1.0, 0.0, 1.0, 0.0, 0.0]), 5).tolist()
+    assert t[2:] == [4, 3, 1]

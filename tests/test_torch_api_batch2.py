@@ -698,8 +698,8 @@ def test_multinomial():
     assert abs(np.mean(firsts == 2) - 0.75) < 0.08
     with pytest.raises(RuntimeError, match="without replacement"):
         mg.multinomial(w, 5)
-    with pytest.raises(RuntimeError, match="multinomial"):
-        mg.multinomial(w, 3)  # only two nonzero categories
+    # only two nonzero categories: the zero weights come after them, as PyTorch 2.13's
+    assert mg.multinomial(w, 3).tolist()[2] == 3
     with pytest.raises(RuntimeError, match="multinomial"):
         mg.multinomial(mg.tensor([1.0, -1.0]), 1)
     with pytest.raises(RuntimeError, match="multinomial"):

@@ -128,8 +128,8 @@ def multinomial(
 ) -> Tensor:
     """`num_samples` category indices (int64) per row of the 1-D or 2-D non-negative
     `input` weights (normalised per row). Without replacement each category appears at
-    most once (a weighted draw without replacement: Gumbel top-k), and a zero weight is
-    never drawn."""
+    most once (a weighted draw without replacement: Gumbel top-k), and a zero weight only
+    once every nonzero one is drawn."""
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial: expected a Tensor, got {type(input).__name__}")
     if not _is_int(num_samples):
@@ -174,15 +174,12 @@ def multinomial(
         idx = idx.reshape(rows, k) - xp.arange(rows)[:, None] * n
         idx = xp.minimum(idx, n - 1)
     else:
-        if bool(xp.any((w > 0).sum(axis=1) < k)):
-            raise RuntimeError(
-                "multinomial: invalid multinomial distribution (with replacement=False, not "
-                "enough non-negative category to sample)"
-            )
         with np.errstate(divide="ignore"):
-            keys = xp.log(gen.random((rows, n))) / w  # -inf for a zero weight: never drawn
-            keys = xp.where(w > 0, keys, -np.inf)
-        idx = xp.argsort(-keys, axis=1, kind="stable")[:, :k]
+            keys = xp.log(gen.random((rows, n))) / w
+            keys = xp.where(w > 0, keys, -np.inf)  # a zero weight after every other
+        # zero weights drawn last, from the highest index down, as PyTorch 2.13 draws them
+        # when more samples are asked for than there are nonzero weights
+        idx = n - 1 - xp.argsort(-keys[:, ::-1], axis=1, kind="stable")[:, :k]
     idx = idx.astype(np.int64)
     return Tensor._make(idx.reshape(input.shape[:-1] + (k,)), False)
 
