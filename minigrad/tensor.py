@@ -1236,6 +1236,12 @@ class Tensor:
         if self._through_data_alias():
             return False  # `t.data.copy_(w)`: written into t's memory, outside the graph
         self.__dict__.pop("_refresh", None)  # left by a change that failed before it ran
+        if "_custom_view" in self.__dict__ and self.creator is not None:
+            raise RuntimeError(
+                f"in-place change of an output (shape {self.shape}) of the custom "
+                f"autograd.Function {type(self.creator).__name__} that is a view of its input, "
+                "in a graph: refused, as PyTorch refuses it; clone the output first"
+            )
         # refs to the counter: self's slot and getrefcount's argument; more are aliases
         refs = sys.getrefcount(self._vc)
         if refs > 2 or "_data_aliases" in self.__dict__:

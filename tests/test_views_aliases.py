@@ -364,6 +364,27 @@ def test_a_custom_functions_view_of_its_input_is_refused_as_in_pytorch(returns):
             ((r * 3).sum() + h.sum()).backward()
 
 
+def test_a_change_through_a_custom_functions_view_is_refused_as_in_pytorch():
+    for L in LIBS:
+
+        class Fn(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x.view_as(x)
+
+            @staticmethod
+            def backward(ctx, g):
+                return -g
+
+        w = _leaf(L, W)
+        h = w * 2
+        r = Fn.apply(h)
+        with pytest.raises(RuntimeError):
+            r.add_(1.0)
+        (Fn.apply(w * 2) * 3).sum().backward()  # used out of place, it works
+        np.testing.assert_array_equal(_np(w.grad), np.full((2, 4), -6.0))
+
+
 def test_a_view_whose_base_changed_shape_since_is_refused():
     """z.squeeze_(0) after v = z[0, 1]: v can't be made again by its view op; PyTorch
     gives it a history, minigrad refuses the change rather than leave v a constant."""
