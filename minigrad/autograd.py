@@ -456,19 +456,19 @@ class Function:
         input_ids = {id(t) for t in inputs}
         dirty = self._dirty_outputs(outs)
         for k, o in enumerate(outs):
-            if isinstance(o, Tensor) and (id(o) in input_ids or o.creator is not None):
+            if not isinstance(o, Tensor) or k in dirty:
+                continue
+            # a view of an input (`return x.view_as(x)`, or x itself): not one a view op can
+            # make again after an in-place change of the input, which is then refused, as
+            # PyTorch refuses to use such an output (Tensor._aliases); a detach() is no view
+            view = id(o) in input_ids or o.__dict__.pop("_view_of", None) is not None
+            if id(o) in input_ids or o.creator is not None:
                 # an input returned as is, or a tensor with a history: a new tensor on the
                 # same storage, so no existing node's record is changed
                 alias = Tensor._make(o._data, False)
                 alias._vc = o._vc
-                outs[k] = alias
-        input_counters = {id(t._vc) for t in inputs}
-        for k, o in enumerate(outs):
-            if isinstance(o, Tensor) and k not in dirty and id(o._vc) in input_counters:
-                # a view of an input (`return x.view_as(x)`): not one a view op can make
-                # again after an in-place change of the input, which is refused, as PyTorch
-                # refuses to use such an output (Tensor._aliases)
-                o.__dict__.pop("_view_of", None)
+                outs[k] = o = alias
+            if view:
                 o.__dict__["_custom_view"] = True
         slots = tuple(k for k, o in enumerate(outs) if isinstance(o, Tensor))
         non_diff = getattr(self, "_non_diff", set())

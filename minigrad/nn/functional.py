@@ -668,10 +668,7 @@ def log_softmax(
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (training
     only). The mask comes from `minigrad.random` on x's device."""
-    if not isinstance(training, bool | np.bool_):  # (None or "yes" would be taken as False/True)
-        raise TypeError(
-            f"dropout(): argument 'training' must be bool, not {type(training).__name__}"
-        )
+    _check_training(training, "dropout")
     if inplace and training and p != 0:  # otherwise the identity, nothing written
         return _in_place(input, "dropout_", lambda t: dropout(t, p, training))
     return _dropout(input, p, training, input.shape, "dropout")
@@ -682,6 +679,7 @@ def dropout2d(
 ) -> Tensor:
     """Zero whole channels: one draw per (N, C) of x `(N, C, H, W)`. As PyTorch, a 3-d
     input is read as (N, C, L) and a 2-d one as (N, C), with PyTorch's warnings."""
+    _check_training(training, "dropout2d")
     if inplace and training and p != 0:
         return _in_place(input, "dropout2d_", lambda t: dropout2d(t, p, training))
     x = input
@@ -695,6 +693,15 @@ def dropout2d(
             stacklevel=2,
         )
     return _dropout(x, p, training, x.shape[:2] + (1,) * (x.ndim - 2), "dropout2d")
+
+
+def _check_training(training: Any, name: str) -> None:
+    """`training` of a dropout must be a bool, as PyTorch's: None ran as evaluation and 1 or
+    'yes' as training."""
+    if type(training) is not bool:
+        raise TypeError(
+            f"{name}(): argument 'training' must be bool, not {type(training).__name__}"
+        )
 
 
 def _dropout(x: Tensor, p: float, training: bool, mask_shape: tuple, name: str) -> Tensor:
@@ -2463,6 +2470,7 @@ def dropout1d(
     """Zero whole channels of x `(N, C, L)` or `(C, L)`: one draw per channel."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_training(training, "dropout1d")
     if inplace and training and p != 0:
         return _in_place(input, "dropout1d_", lambda t: dropout1d(t, p, training))
     x = input
@@ -2484,6 +2492,7 @@ def dropout3d(
     """Zero whole channels of x `(N, C, D, H, W)` or `(C, D, H, W)`: one draw per channel."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_training(training, "dropout3d")
     if inplace and training and p != 0:
         return _in_place(input, "dropout3d_", lambda t: dropout3d(t, p, training))
     x = input
@@ -2526,6 +2535,7 @@ def alpha_dropout(
 ) -> Tensor:
     """Dropout for SELU networks: a dropped unit takes selu's negative saturation, and an
     affine map keeps mean and variance, as PyTorch's."""
+    _check_training(training, "alpha_dropout")
     if inplace and training and p != 0:
         return _in_place(input, "alpha_dropout_", lambda t: alpha_dropout(t, p, training))
     return _alpha_dropout(input, p, training, input.shape)
@@ -2535,6 +2545,7 @@ def feature_alpha_dropout(
     input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
 ) -> Tensor:
     """alpha_dropout with one draw per (N, C) channel."""
+    _check_training(training, "feature_alpha_dropout")
     if inplace and training and p != 0:
         return _in_place(
             input, "feature_alpha_dropout_", lambda t: feature_alpha_dropout(t, p, training)

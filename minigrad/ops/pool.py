@@ -570,15 +570,13 @@ def interpolate(
             factors = (None,) * k  # the output size alone sets the source positions
     if len(out_sizes) != k or min(out_sizes) < (0 if mode == "area" else 1):
         raise ShapeError(f"{op}: output size {out_sizes} for an input of shape {x.shape}")
-    if min(out_sizes) == 0:  # 'area' (adaptive average pooling) to an empty size, as PyTorch
-        return reshape(
-            getitem(reshape(x, x.shape[:2] + (-1,)), (Ellipsis, slice(0, 0))),
-            x.shape[:2] + out_sizes,
-        )
     if min(in_sizes) < 1:  # (a ZeroDivisionError, IndexError or AttributeError inside)
         raise ShapeError(
             f"{op}: input and output sizes should be greater than 0, got input {in_sizes}"
         )
+    if min(out_sizes) == 0:  # 'area' (adaptive average pooling) to an empty size, as PyTorch
+        empty = getitem(x, (slice(None), slice(None)) + (slice(0, 0),) * k)
+        return reshape(empty, x.shape[:2] + out_sizes)
     xp = get_array_module(x._data)
     source = x  # a result that is still x or a view of it is copied (`fresh`), as PyTorch's
     if mode in ("nearest", "nearest-exact"):

@@ -177,8 +177,9 @@ def multinomial(
         with np.errstate(divide="ignore"):
             keys = xp.log(gen.random((rows, n))) / w
             keys = xp.where(w > 0, keys, -np.inf)  # a zero weight after every other
-        # zero weights drawn last, from the highest index down, as PyTorch 2.13 draws them
-        # when more samples are asked for than there are nonzero weights
+        # zero weights drawn last (when more samples are asked for than there are nonzero
+        # weights), from the highest index down: PyTorch 2.13 draws them last too, but which
+        # of them it picks follows its top-k's order of ties, not this
         idx = n - 1 - xp.argsort(-keys[:, ::-1], axis=1, kind="stable")[:, :k]
     idx = idx.astype(np.int64)
     return Tensor._make(idx.reshape(input.shape[:-1] + (k,)), False)
