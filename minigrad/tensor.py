@@ -688,15 +688,16 @@ class Tensor:
         a = self._data
         out = Tensor._make(self._shareable() if isinstance(a, np.generic) else a, False)
         out.__dict__["_data_alias"] = True  # in-place changes through it are never recorded
-        owner = self.__dict__.get("_data_of", self)  # `.data` of a `.data`: its tensor's
+        import weakref
+
+        of = self.__dict__.get("_data_of")  # `.data` of a `.data`: kept by that one's tensor
+        owner = self if of is None or of() is None else of()
         if "_view_of" in owner.__dict__:  # `.data` of a view: kept by the view's root
             chain = owner._view_chain()
             owner = chain[-1][0] if chain else owner
         if owner.creator is not None or not owner.requires_grad:  # may see a recorded change
-            import weakref
-
             owner.__dict__.setdefault("_data_aliases", weakref.WeakSet()).add(out)
-            out.__dict__["_data_of"] = owner
+            out.__dict__["_data_of"] = weakref.ref(owner)  # (not its graph kept alive)
         return out
 
     @data.setter

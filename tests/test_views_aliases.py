@@ -548,3 +548,20 @@ def test_a_refused_change_leaves_no_state_behind():
     assert "_refresh" not in h.__dict__
     h += 1
     np.testing.assert_array_equal(_np(v), np.full(6, 2.0))
+
+
+def test_data_does_not_keep_its_tensor_and_graph_alive():
+    """`losses.append(loss.data)` for logging: the alias notes its tensor weakly."""
+    import gc
+    import weakref
+
+    w = mg.ones(50, 50, requires_grad=True)
+    kept, refs = [], []
+    for _ in range(3):
+        loss = (w * 2).exp().sum()
+        kept.append(loss.data)
+        refs.append(weakref.ref(loss))
+        del loss
+    gc.collect()
+    assert all(r() is None for r in refs)
+    np.testing.assert_allclose([float(k) for k in kept], [np.exp(2.0) * 2500] * 3, rtol=1e-6)
