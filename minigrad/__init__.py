@@ -314,6 +314,7 @@ from .random import (
 from .ranges import logspace, tril_indices, triu_indices
 from .serialization import load, save
 from .tensor import (
+    _UNBIASED,
     Size,
     Tensor,
     arange,
@@ -418,7 +419,7 @@ def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
 def std(
     input: Tensor,  # noqa: A002 - PyTorch's name
     dim=None,
-    unbiased: bool = True,
+    unbiased=_UNBIASED,
     keepdim: bool = False,
     *,
     correction=None,
@@ -429,7 +430,7 @@ def std(
 def var(
     input: Tensor,  # noqa: A002 - PyTorch's name
     dim=None,
-    unbiased: bool = True,
+    unbiased=_UNBIASED,
     keepdim: bool = False,
     *,
     correction=None,

@@ -227,6 +227,38 @@ def _index_in(a: Any, base: Any) -> tuple[int, ...] | None:
     return tuple(index)
 
 
+class _Unbiased:
+    """The default of var's and std's `unbiased` (true), told apart from an explicit True:
+    PyTorch refuses `unbiased` given together with `correction`."""
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "True"
+
+
+_UNBIASED = _Unbiased()
+
+
+def _correction(op: str, dim: Any, unbiased: Any, correction: Any) -> tuple[Any, Any]:
+    """(dim, correction) of var, std, var_mean or std_mean: `op(x, False)` is PyTorch's
+    `unbiased` overload; `unbiased` and `correction` together are a TypeError, as in
+    PyTorch (the one given was silently preferred)."""
+    if isinstance(dim, bool):
+        if unbiased is not _UNBIASED:
+            raise TypeError(f"{op}() received both an unbiased flag as dim ({dim}) and unbiased")
+        dim, unbiased = None, dim
+    if correction is None:
+        return dim, 1 if unbiased else 0
+    if unbiased is not _UNBIASED:
+        raise TypeError(
+            f"{op}() received an invalid combination of arguments: unbiased={unbiased!r} and "
+            f"correction={correction!r}; give only one of them"
+        )
+    return dim, correction
+
+
 def _is_int(i: Any) -> bool:
     """An int, NumPy's or Python's, and not a bool (where PyTorch wants an int, a float or
     a bool is a TypeError: pixel_shuffle(x, 1.5) would run as a factor of 1)."""
@@ -2323,34 +2355,28 @@ class Tensor:
     def var(
         self,
         dim: Any = None,
-        unbiased: bool = True,
+        unbiased: Any = _UNBIASED,
         keepdim: bool = False,
         *,
         correction: int | None = None,
         **np_kw: Any,
     ) -> Tensor:
-        if isinstance(dim, bool):  # var(False): PyTorch's var(unbiased) overload
-            dim, unbiased = None, dim
+        dim, correction = _correction("var", dim, unbiased, correction)
         dim, keepdim = _dim_args(dim, keepdim, np_kw)
-        if correction is None:
-            correction = 1 if unbiased else 0
         _float_statistic("var", self)
         return _ops().var(self, dim, correction, keepdim)
 
     def std(
         self,
         dim: Any = None,
-        unbiased: bool = True,
+        unbiased: Any = _UNBIASED,
         keepdim: bool = False,
         *,
         correction: int | None = None,
         **np_kw: Any,
     ) -> Tensor:
-        if isinstance(dim, bool):  # std(False): PyTorch's std(unbiased) overload
-            dim, unbiased = None, dim
+        dim, correction = _correction("std", dim, unbiased, correction)
         dim, keepdim = _dim_args(dim, keepdim, np_kw)
-        if correction is None:
-            correction = 1 if unbiased else 0
         _float_statistic("std", self)
         return _ops().std(self, dim, correction, keepdim)
 

@@ -118,3 +118,35 @@ def test_multinomial_draws_zero_weights_last(seed):
         rows = L.multinomial(L.tensor([[0.0, 2.0, 0.0, 0.0], [3.0, 1.0, 0.0, 2.0]]), 4).tolist()
         assert rows[0][0] == 1 and sorted(rows[0]) == [0, 1, 2, 3]
         assert sorted(rows[1][:3]) == [0, 1, 3] and rows[1][3] == 2
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, x: x.std(unbiased=True, correction=1),
+        lambda L, x: x.var(0, False, correction=0),
+        lambda L, x: L.var(x, unbiased=False, correction=0),
+        lambda L, x: L.std(x, 0, True, correction=1),
+        lambda L, x: L.std_mean(x, unbiased=True, correction=1),
+        lambda L, x: L.var_mean(x, 0, unbiased=False, correction=2),
+    ],
+)
+def test_unbiased_and_correction_together_are_refused(call):
+    _raises_both(lambda L: call(L, L.arange(4.0)), TypeError)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, x: x.std(),
+        lambda L, x: x.var(False),
+        lambda L, x: x.std(0, False),
+        lambda L, x: L.var(x, 0, correction=0),
+        lambda L, x: L.std(x, unbiased=False),
+        lambda L, x: L.var_mean(x, 0, True)[0],
+        lambda L, x: L.std_mean(x, correction=2)[0],
+    ],
+)
+def test_unbiased_or_correction_alone(call):
+    m, t = (float(call(L, L.arange(4.0))) for L in (mg, torch))
+    assert m == pytest.approx(t, rel=1e-6)

@@ -18,7 +18,7 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function
 from ..backend import get_array_module
-from ..tensor import Tensor, _float_statistic, _to_array
+from ..tensor import _UNBIASED, Tensor, _correction, _float_statistic, _to_array
 from .elementwise import scale, where
 from .indexing import Flip, _dim, index_select, narrow, scan
 from .linalg import matmul
@@ -639,14 +639,6 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any 
     return clone(x) if n == 0 and len(parts) == 1 else x  # diff(n=0): a new tensor
 
 
-def _correction(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, int]:
-    if isinstance(dim, bool):  # var_mean(x, False): PyTorch's `unbiased` overload
-        dim, unbiased = None, dim
-    if correction is None:
-        correction = 1 if unbiased else 0
-    return dim, correction
-
-
 def _spread_and_mean(
     spread: Any, op: str, x: Any, dim: Any, unbiased: bool, keepdim: bool, correction: Any
 ) -> tuple[Tensor, Tensor]:
@@ -655,7 +647,7 @@ def _spread_and_mean(
     gives them."""
     from .elementwise import to_float
 
-    dim, c = _correction(dim, unbiased, correction)
+    dim, c = _correction(op, dim, unbiased, correction)
     x = _tensor(x, op)
     _float_statistic(op, x)  # as `std`/`var`: integers refused, complex not supported
     x = to_float(x)
@@ -668,7 +660,7 @@ def _spread_and_mean(
 def var_mean(
     x: Tensor,
     dim: Any = None,
-    unbiased: bool = True,
+    unbiased: Any = _UNBIASED,
     keepdim: bool = False,
     *,
     correction: Any = None,
@@ -681,7 +673,7 @@ def var_mean(
 def std_mean(
     x: Tensor,
     dim: Any = None,
-    unbiased: bool = True,
+    unbiased: Any = _UNBIASED,
     keepdim: bool = False,
     *,
     correction: Any = None,
