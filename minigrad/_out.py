@@ -97,6 +97,7 @@ RULES: dict[str, Rule] = {
     # products and the like: out of the result's dtype exactly
     **_rules("mm bmm mv baddbmm addmv", dtype="same", overlap=None),
     "addmm": Rule("addmm", dtype="same", overlap="first"),
+    "nan_to_num": Rule("nan_to_num", dtype="input"),
     "dot": Rule("dot", dtype="dot", overlap=None),
     "softmax": Rule("aten::softmax", dtype="same", grad="out", overlap=None),
     "log_softmax": Rule("aten::log_softmax", dtype="same", grad="out", overlap=None),
@@ -402,6 +403,11 @@ def _check_dtype(rule: Rule, got: Any, out: Tensor) -> None:
         )
     elif kind == "where":
         msg = f"Expected out type to be {_type_name(got)} but got {_type_name(want)}"
+    elif kind == "input":
+        msg = (
+            f"{rule.name}: dtype of out: {_type_name(want)} should be same as input: "
+            f"{_type_name(got)}"
+        )
     else:  # "same", and reductions given both dtype= and out=
         msg = f"Expected out tensor to have dtype {cxx_name(got)}, but got {cxx_name(want)} instead"
     raise RuntimeError(msg)

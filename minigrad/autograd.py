@@ -28,7 +28,7 @@ import traceback
 import types
 import warnings
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -392,6 +392,11 @@ class Function:
         cls._setup_style = cls._ctx_style and cls.setup_context is not Function.setup_context
 
     def __call__(self, *inputs: Any) -> Any:
+        if self._ctx_style:  # a custom Function (static forward) called as an instance
+            raise RuntimeError(
+                f"{type(self).__name__}: a Function with a static forward is called as "
+                f"{type(self).__name__}.apply(...), not through an instance, as in PyTorch"
+            )
         return self._apply_arrays(*inputs)
 
     def forward(self, *xs: Any) -> Any:
@@ -439,10 +444,15 @@ class Function:
     def _apply_ctx(self, *args: Any) -> Any:
         from .tensor import Tensor
 
-        name = type(self).__name__
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
-        if not positions:
-            raise TypeError(f"{name}.apply: expected at least one Tensor argument")
+        if not positions:  # nothing to differentiate: forward's result as it is, as PyTorch's
+            self.needs_input_grad = (False,) * len(args)
+            with set_grad_enabled(False):
+                if self._setup_style:
+                    out = type(self).forward(*args)
+                    type(self).setup_context(self, args, out)
+                    return out
+                return type(self).forward(self, *args)
         inputs = tuple(args[i] for i in positions)
         self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with set_grad_enabled(False):
@@ -521,7 +531,53 @@ class Function:
                 return True
         return False
 
+    def register_prehook(self, hook: Callable[[tuple], Any]) -> Any:
+        """`grad_fn.register_prehook(hook)`, as PyTorch's: hook(grad_outputs) runs before
+        this node's backward and may return new grad_outputs."""
+        return self._node_hook("_prehooks", hook)
+
+    def register_hook(self, hook: Callable[[tuple, tuple], Any]) -> Any:
+        """`grad_fn.register_hook(hook)`, as PyTorch's: hook(grad_inputs, grad_outputs)
+        runs after this node's backward and may return new grad_inputs (one per input of
+        the graph's edges, None where no gradient flows)."""
+        return self._node_hook("_posthooks", hook)
+
+    def _node_hook(self, store: str, hook: Callable) -> Any:
+        from .tensor import RemovableHandle
+
+        hooks = self.__dict__.setdefault(store, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    @property
+    def metadata(self) -> dict:
+        """A dict kept on the node for the program's own use, as PyTorch's."""
+        return self.__dict__.setdefault("_metadata", {})
+
     def _call_backward(self, gys: Sequence[Tensor]) -> tuple:
+        """Input gradients from `backward`, one per recorded input Tensor, through the
+        node's pre- and post-hooks when it has any."""
+        pre, post = self.__dict__.get("_prehooks"), self.__dict__.get("_posthooks")
+        for hook in list(pre.values()) if pre else ():
+            out = hook(tuple(gys))
+            if out is not None:
+                gys = list(out) if isinstance(out, tuple | list) else [out]
+        gxs = self._backward_of(gys)
+        if post:
+            from .tensor import Tensor
+
+            gxs = tuple(  # a gradient that is zero by construction, as the zeros it stands for
+                Tensor._make(self._xp.zeros(meta[0], dtype=meta[1]), False) if g is ZERO else g
+                for g, meta in zip(gxs, self._in_meta, strict=False)
+            )
+            for hook in list(post.values()):
+                out = hook(gxs, tuple(gys))
+                if out is not None:
+                    gxs = tuple(out)
+        return gxs
+
+    def _backward_of(self, gys: Sequence[Tensor]) -> tuple:
         """Input gradients from `backward`, one per recorded input Tensor."""
         if not self._ctx_style:
             if self._touches_complex():

@@ -1427,6 +1427,17 @@ class Tensor:
         # noted its output's version: exp_ with a live view then refused at backward)
         self._vc.value = version
 
+    @property
+    def _base(self) -> Tensor | None:
+        """The tensor a view was made from, the first of its chain of bases that is no view,
+        as PyTorch's `_base`; None for a tensor that is no view (or one minigrad does not
+        note: an expand that repeats values, a dtype view)."""
+        chain = self._view_chain()
+        return chain[-1][0] if chain else None
+
+    def _is_view(self) -> bool:
+        return self._base is not None
+
     def _views(self, base: Tensor, index: Any) -> bool:
         """Whether self is the recorded view `base[index]` (a basic index)."""
         from .ops.shape import _view_index, normalize_index

@@ -72,6 +72,7 @@ CASES = {
     "bmm": lambda t: ((t("P"), t("Q")), {}),
     "mv": lambda t: ((t("A"), t("V")), {}),
     "addmm": lambda t: ((t("N"), t("A"), t("M")), {}),
+    "nan_to_num": lambda t: ((t("A"),), {"nan": 0.5, "posinf": 9.0}),
     "addmm_scaled": lambda t: ((t("N"), t("A"), t("M")), {"beta": 2, "alpha": 3}),
     "baddbmm": lambda t: ((t("R"), t("P"), t("Q")), {}),
     "addmv": lambda t: ((t("W"), t("M").T, t("V")), {}),

@@ -1,6 +1,6 @@
 """Neural-network building blocks."""
 
-from . import functional, init, parallel, utils
+from . import functional, grad, init, parallel, utils
 from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .attention import MultiheadAttention
 from .bilinear import Bilinear

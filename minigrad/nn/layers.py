@@ -1384,6 +1384,28 @@ class ParameterDict(Module):
     def items(self) -> Any:
         return self._parameters.items()
 
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._parameters))
+
+    def fromkeys(self, keys: Any, default: Any = None) -> ParameterDict:
+        """A new ParameterDict of `keys`, each holding `default` (as a Parameter of its
+        own), as PyTorch's."""
+        return ParameterDict((k, default) for k in keys)
+
+    def __or__(self, other: Any) -> ParameterDict:
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def __ror__(self, other: Any) -> Any:
+        out = other.copy()  # (a dict | a ParameterDict is a dict, as in PyTorch)
+        out.update(self)
+        return out
+
+    def __ior__(self, other: Any) -> ParameterDict:
+        self.update(other)
+        return self
+
 
 # ---------------------------------------------------------------------- batch 2
 class LogSigmoid(Module):

@@ -841,7 +841,7 @@ def pad(
     unbatched (C, ...) or a batch (N, C, ...)), as PyTorch's."""
     x = input
     if mode not in ("constant", "reflect", "replicate", "circular"):
-        raise ValueError(
+        raise NotImplementedError(  # (a RuntimeError, as PyTorch's)
             f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
         )
     if not isinstance(pad, tuple | list) or not all(
@@ -850,7 +850,7 @@ def pad(
         got = type(pad).__name__ if not isinstance(pad, tuple | list) else pad
         raise TypeError(f"pad: `pad` must be a tuple of ints, got {got!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: {pad} must hold (left, right) pairs for at most {x.ndim} dims")
+        raise ValueRangeError(f"pad: {pad} must hold (left, right) pairs for at most {x.ndim} dims")
     if not len(pad):
         return clone(x)
     widths = [(0, 0)] * x.ndim
@@ -874,7 +874,7 @@ def pad(
             n = x.shape[d] + max(lo, 0) + max(hi, 0)
             start, stop = -min(lo, 0), n + min(hi, 0)
             if stop < start:
-                raise ValueError(f"pad: {pad} crops dim {d} of shape {x.shape} below 0")
+                raise ValueRangeError(f"pad: {pad} crops dim {d} of shape {x.shape} below 0")
             crop.append(slice(start, stop))
         grown = Pad(tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths), value)(x)
         return getitem(grown, tuple(crop))
