@@ -270,15 +270,40 @@ def _check_finite(fn: Function, arrays: Sequence[Any]) -> None:
             )
 
 
+def _hook_result(node: Function, kind: str, out: Any, before: tuple) -> tuple:
+    """A node hook's replacement gradients, checked as PyTorch checks them: a tuple of as
+    many entries, each None where the gradient was None, else a tensor of the same shape
+    and dtype."""
+    name = type(node).__name__
+    if not isinstance(out, tuple):
+        raise TypeError(f"{name} {kind}: expected a tuple of gradients or None, got {out!r}")
+    if len(out) != len(before):
+        raise RuntimeError(
+            f"{name} {kind} returned an incorrect number of values (got {len(out)}, but "
+            f"expected {len(before)})"
+        )
+    for i, (new, old) in enumerate(zip(out, before, strict=True)):
+        if new is None or old is None:
+            if new is not None:
+                raise RuntimeError(f"{name} {kind}: value {i} replaces an undefined gradient")
+            continue
+        if tuple(new.shape) != tuple(old.shape) or new.dtype != old.dtype:
+            raise RuntimeError(
+                f"{name} {kind} has changed the size or type of value {i}: expected "
+                f"{tuple(old.shape)} {old.dtype}, got {tuple(new.shape)} {new.dtype}"
+            )
+    return out
+
+
 class _Apply:
     """`Function.apply`, which serves both styles: bound to an instance for minigrad's
     primitives (`Exp()(x)` runs `forward` on arrays), and called on the class for
     PyTorch-style functions with a static `forward(ctx, ...)` (`MyReLU.apply(x)`)."""
 
     def __get__(self, obj: Function | None, cls: type[Function]) -> Any:
-        if obj is not None:
+        if obj is not None and not cls._ctx_style:
             return obj._apply_arrays
-        if cls._ctx_style:
+        if cls._ctx_style:  # `MyFn.apply(x)`, and `MyFn().apply(x)` as PyTorch runs it too
             return lambda *args, **kwargs: cls()._apply_ctx(*_bound(cls, args, kwargs))
         return _class_apply_error(cls)
 
@@ -451,8 +476,13 @@ class Function:
                 if self._setup_style:
                     out = type(self).forward(*args)
                     type(self).setup_context(self, args, out)
-                    return out
-                return type(self).forward(self, *args)
+                else:
+                    out = type(self).forward(self, *args)
+            if isinstance(out, Tensor):  # outside any graph, as PyTorch's
+                return out.detach()
+            if isinstance(out, tuple):
+                return tuple(o.detach() if isinstance(o, Tensor) else o for o in out)
+            return out
         inputs = tuple(args[i] for i in positions)
         self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with set_grad_enabled(False):
@@ -562,7 +592,7 @@ class Function:
         for hook in list(pre.values()) if pre else ():
             out = hook(tuple(gys))
             if out is not None:
-                gys = list(out) if isinstance(out, tuple | list) else [out]
+                gys = list(_hook_result(self, "pre-hook", out, tuple(gys)))
         gxs = self._backward_of(gys)
         if post:
             from .tensor import Tensor
@@ -574,7 +604,7 @@ class Function:
             for hook in list(post.values()):
                 out = hook(gxs, tuple(gys))
                 if out is not None:
-                    gxs = tuple(out)
+                    gxs = _hook_result(self, "hook", out, gxs)
         return gxs
 
     def _backward_of(self, gys: Sequence[Tensor]) -> tuple:

@@ -175,3 +175,73 @@ def test_pad_errors_are_pytorchs_types(call, exc):
     for L in LIBS:
         with pytest.raises(exc):
             call(L)
+
+
+@pytest.mark.parametrize(
+    "hook,exc",
+    [
+        (lambda go: (go[0], go[0]), RuntimeError),  # a wrong count
+        (lambda go: go[0], TypeError),  # not a tuple
+        (lambda go: (go[0][:1],), RuntimeError),  # another shape
+        (lambda go: (go[0].float(),), RuntimeError),  # another dtype
+    ],
+)
+def test_node_prehook_results_are_checked_as_pytorchs(hook, exc):
+    for L in LIBS:
+        x = L.ones(3, dtype=L.float64, requires_grad=True)
+        y = x * x
+        y.grad_fn.register_prehook(hook)
+        with pytest.raises(exc):
+            y.sum().backward()
+
+
+def test_node_posthook_may_not_replace_a_missing_gradient():
+    for L in LIBS:
+        x = L.ones(3, requires_grad=True)
+        y = x * L.ones(3)  # the second input needs no gradient
+        y.grad_fn.register_hook(lambda gi, go, L=L: (gi[0], L.ones(3)))
+        with pytest.raises(RuntimeError):
+            y.sum().backward()
+
+
+def test_an_instance_apply_and_a_no_tensor_apply_as_pytorch():
+    for L in LIBS:
+
+        class Double(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        class Make(L.autograd.Function):
+            lib = L
+
+            @staticmethod
+            def forward(ctx, n):
+                return Make.lib.ones(n, requires_grad=True)
+
+            @staticmethod
+            def backward(ctx, g):
+                return None
+
+        x = L.ones(2, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            Double().apply(x).sum().backward()
+        assert x.grad.tolist() == [2.0, 2.0]
+        out = Make.apply(3)
+        assert not out.requires_grad and out.grad_fn is None
+
+
+def test_nn_grad_under_no_grad_builds_no_graph():
+    x = mg.randn(1, 2, 5, 5)
+    w = mg.randn(3, 2, 3, 3, requires_grad=True)
+    gy = mg.randn(1, 3, 3, 3, requires_grad=True)
+    with mg.no_grad():
+        gi = mg.nn.grad.conv2d_input(x.shape, w, gy)
+        gw = mg.nn.grad.conv2d_weight(x, w.shape, gy)
+    assert not gi.requires_grad and gi.grad_fn is None
+    assert not gw.requires_grad and gw.grad_fn is None

@@ -17,9 +17,10 @@ def _grad_of(
 ) -> Tensor:
     arg = zeros(tuple(size), dtype=grad_output.dtype, device=grad_output.device)
     arg.requires_grad_(True)
+    recorded = autograd.is_grad_enabled()  # a graph of the result only in grad mode
     with autograd.enable_grad():
         y = conv(arg, other, **kw) if wrt == "input" else conv(other, arg, **kw)
-        (g,) = autograd.grad(y, arg, grad_output, create_graph=autograd.is_grad_enabled())
+        (g,) = autograd.grad(y, arg, grad_output, create_graph=recorded)
     return g
 
 
