@@ -470,19 +470,6 @@ class Function:
         from .tensor import Tensor
 
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
-        if not positions:  # nothing to differentiate: forward's result as it is, as PyTorch's
-            self.needs_input_grad = (False,) * len(args)
-            with set_grad_enabled(False):
-                if self._setup_style:
-                    out = type(self).forward(*args)
-                    type(self).setup_context(self, args, out)
-                else:
-                    out = type(self).forward(self, *args)
-            if isinstance(out, Tensor):  # outside any graph, as PyTorch's
-                return out.detach()
-            if isinstance(out, tuple):
-                return tuple(o.detach() if isinstance(o, Tensor) else o for o in out)
-            return out
         inputs = tuple(args[i] for i in positions)
         self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with set_grad_enabled(False):
@@ -491,6 +478,12 @@ class Function:
                 type(self).setup_context(self, args, out)
             else:
                 out = type(self).forward(self, *args)
+        if not positions:  # nothing to differentiate: forward's result outside any graph
+            if isinstance(out, Tensor):  # (as PyTorch's)
+                return out.detach()
+            if isinstance(out, tuple):
+                return tuple(o.detach() if isinstance(o, Tensor) else o for o in out)
+            return out
         single = not isinstance(out, tuple)
         outs = list((out,) if single else out)
         input_ids = {id(t) for t in inputs}
