@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import warnings
+import weakref
 from typing import Any
 
 import numpy as np
@@ -720,8 +721,6 @@ class Tensor:
         a = self._data
         out = Tensor._make(self._shareable() if isinstance(a, np.generic) else a, False)
         out.__dict__["_data_alias"] = True  # in-place changes through it are never recorded
-        import weakref
-
         of = self.__dict__.get("_data_of")  # `.data` of a `.data`: kept by that one's tensor
         owner = self if of is None or of() is None else of()
         if "_view_of" in owner.__dict__:  # `.data` of a view: kept by the view's root
@@ -1303,7 +1302,7 @@ class Tensor:
                             f"(shape {base.shape}, the view {self.shape}); wrap it in "
                             "`with mg.no_grad():` or use the out-of-place op"
                         )
-            data = [t for t in [self] + [b for b, _ in chain] if t.__dict__.get("_data_aliases")]
+            data = any(t.__dict__.get("_data_aliases") for t in [self] + [b for b, _ in chain])
             if refs > 2 + len(chain) or data:  # other tensors on this memory: made again after
                 aliases = self._aliases(chain, refs > 2 + len(chain))
                 if aliases is None:
@@ -1417,10 +1416,7 @@ class Tensor:
             if t.creator is None and new.creator is None:
                 t._data = new._data
                 continue
-            before = Tensor._make(t._data, t.requires_grad)
-            before.creator, before.generation = t.creator, t.generation
-            before._out_index = t._out_index
-            before._vc = VersionCounter(t._vc.value)
+            before = t._stand_in()
             t._become(new, before)
             before._hooks = None  # as for a change through a view (`_record_change`)
         # (`_become` bumped the shared counter once per view, after the change's own node
@@ -1533,10 +1529,7 @@ class Tensor:
         as in PyTorch)."""
         from .ops.shape import GetItem, ViewStep
 
-        before = Tensor._make(self._data, self.requires_grad)
-        before.creator, before.generation = self.creator, self.generation
-        before._out_index = self._out_index
-        before._vc = VersionCounter(self._vc.value)
+        before = self._stand_in()
         aliases = self.__dict__.pop("_refresh", None)  # other tensors on self's memory
         out = compute(before)
         if self.__dict__.pop("_keep_layout", False) and view is None:
@@ -1559,6 +1552,16 @@ class Tensor:
             self._refresh_aliases(aliases)
         return self
 
+    def _stand_in(self) -> Tensor:
+        """A tensor for self's value before a recorded change (`_become` gives it self's
+        place): self's array, creator and place among its outputs, and a version counter of
+        its own."""
+        before = Tensor._make(self._data, self.requires_grad)
+        before.creator, before.generation = self.creator, self.generation
+        before._out_index = self._out_index
+        before._vc = VersionCounter(self._vc.value)
+        return before
+
     def _checked_result(self, what: str, out: Tensor, other: Any) -> Tensor:
         """`out` as the new value of self: same shape, self's dtype (same-kind cast)."""
         if out.shape != self.shape:
@@ -1580,8 +1583,6 @@ class Tensor:
         (its creator's output, and hooks registered so far, which PyTorch fires with the
         gradient of the value before the change). self's version counter is bumped, so a
         backward that saved self (the old value) refuses to run, as PyTorch's does."""
-        import weakref
-
         old = self.creator
         if old is not None and hasattr(old, "outputs"):
             k = self._out_index
