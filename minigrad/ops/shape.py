@@ -645,7 +645,13 @@ def _windows(a: Any, d: int, size: int, step: int) -> Any:
     count = (a.shape[d] - size) // step + 1
     shape = a.shape[:d] + (count,) + a.shape[d + 1 :] + (size,)
     strides = a.strides[:d] + (a.strides[d] * step,) + a.strides[d + 1 :] + (a.strides[d],)
-    return _strided(a, shape, strides, step >= size or count <= 1)
+    return _strided(a, shape, strides, not _windows_overlap(a.shape[d], size, step))
+
+
+def _windows_overlap(n: int, size: int, step: int) -> bool:
+    """Whether two of the windows of `size`, `step` apart, along a dim of n share an
+    element: more than one window, less than a window apart."""
+    return step < size and (n - size) // step > 0
 
 
 def _strided(a: Any, shape: tuple, strides: tuple, distinct: bool) -> Any:
@@ -755,7 +761,7 @@ def unfold(x: Tensor, d: int, size: int, step: int) -> Tensor:
     out = Unfold(d, size, step)(x)
     if out._vc is x._vc:
         _note_view(x, out, WindowStep, (Unfold(d, size, step), "unfold"))
-    if size > step and (x.shape[d] - size) // step > 0:
+    if _windows_overlap(x.shape[d], size, step):
         out.__dict__["_overlapping"] = True  # named in the refusal of a write
     return out
 
