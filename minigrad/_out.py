@@ -43,7 +43,8 @@ class Rule:
     """How one function treats `out`.
 
     `name` is PyTorch's name for the op in its messages. `dtype` says which dtypes of `out`
-    are accepted (see `_check_dtype`). `grad`: "any" refuses when out or an input requires
+    are accepted (see `_check_dtype`; "float_out" computes in out's float dtype, as
+    logsumexp). `grad`: "any" refuses when out or an input requires
     grad (in grad mode), "out" only when out does, None never (comparisons, argmax).
     `overlap`: "partial" refuses an input that overlaps out other than exactly, "any" any
     overlap (cat, stack), None checks nothing. `resize`: "warn" warns when a non-empty out
@@ -94,8 +95,13 @@ RULES: dict[str, Rule] = {
         "logical_and logical_or logical_not logical_xor",
         grad=None,
     ),
+    # bitwise ops: integer results, cast as elementwise ops; no gradient
+    **_rules("bitwise_and bitwise_or bitwise_xor", grad=None),
+    "logsumexp": Rule("logsumexp", dtype="float_out"),
     # products and the like: out of the result's dtype exactly
     **_rules("mm bmm mv baddbmm addmv", dtype="same", overlap=None),
+    "gather": Rule("gather", dtype="same"),
+    "index_select": Rule("index_select", dtype="self"),
     "addmm": Rule("addmm", dtype="same", overlap="first"),
     "nan_to_num": Rule("nan_to_num", dtype="input"),
     "dot": Rule("dot", dtype="dot", overlap=None),
@@ -343,6 +349,17 @@ def _prepare(api: str, rule: Rule, call: _Call, out: Tensor) -> bool:
     """Set the call's dtype: factories make out's dtype and reductions compute in it.
     Whether it was set."""
     kind = rule.dtype
+    if kind == "float_out":  # computed on the input cast to out's float dtype (logsumexp)
+        if out.dtype.kind != "f":
+            raise RuntimeError(
+                f"{rule.name}(): Expected floating point type for result tensor, but got: "
+                f"{_type_name(out.dtype)}"
+            )
+        name = next(iter(call.sig.parameters))
+        x = call.bound.arguments.get(name)
+        if isinstance(x, Tensor) and x.dtype != out.dtype:
+            call.bound.arguments[name] = x.to(out.dtype)
+        return True
     if kind not in ("factory", "reduce", "mean"):
         return False
     want = out.dtype
@@ -403,6 +420,8 @@ def _check_dtype(rule: Rule, got: Any, out: Tensor) -> None:
         )
     elif kind == "where":
         msg = f"Expected out type to be {_type_name(got)} but got {_type_name(want)}"
+    elif kind == "self":
+        msg = f"{rule.name}(): self and result must have the same scalar type"
     elif kind == "input":
         msg = (
             f"{rule.name}: dtype of out: {_type_name(want)} should be same as input: "

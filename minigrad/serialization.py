@@ -143,12 +143,24 @@ def save(obj: Any, path: PathLike | io.IOBase) -> None:
             np.savez(f, **entries)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode(path))  # mkstemp's file is private (0600)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     fsync_dir(directory)
+
+
+def _file_mode(path: str) -> int:
+    """The permissions a plain `open(path, "wb")` would leave: an existing file's own, else
+    0666 less the process's umask (0644 under the usual 022)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def fsync_dir(directory: str) -> None:

@@ -1164,8 +1164,15 @@ class Tensor:
                     self._data[...] = wide.astype(np.float16)
                 self._version += 1
                 return self
+        # an integer tensor takes any integer result, wrapped into its dtype as PyTorch's
+        # (uint8 += an int64 tensor), where NumPy's same_kind refuses a signed one
+        wrap = (
+            name != "true_divide"
+            and self._data.dtype.kind in "iu"
+            and (arr.dtype if hasattr(arr, "dtype") else np.asarray(arr).dtype).kind in "biu"
+        )
         try:
-            ufunc(self._data, arr, out=self._data, casting="same_kind")
+            ufunc(self._data, arr, out=self._data, casting="unsafe" if wrap else "same_kind")
         except TypeError:
             theirs = f"{type(arr).__name__} {arr!r}" if np.ndim(arr) == 0 else arr.dtype
             why = " (true division gives floats)" if name == "true_divide" else ""
@@ -1239,8 +1246,14 @@ class Tensor:
             if done is not None:
                 return done
         self._inplace(what)
+        xp, data = get_array_module(self._data), self._data
         with fp_ignored():
-            getattr(get_array_module(self._data), name)(self._data, out=self._data)
+            if name == "negative" and not (data.flags.c_contiguous or data.flags.f_contiguous):
+                # NumPy 2.4's in-place negative over some strides (a (n, 4) float32 column)
+                # negates the wrong elements: written through a temporary instead
+                data[...] = xp.negative(data)
+            else:
+                getattr(xp, name)(data, out=data)
         self._version += 1
         return self
 
@@ -4387,7 +4400,12 @@ def full(
     """A tensor of `fill_value`; its dtype follows the value (bool, int64 or the default
     float) as in PyTorch unless `dtype` is given."""
     if dtype is None:
-        dtype = _to_array(_fill_scalar("full", fill_value)).dtype
+        value = _fill_scalar("full", fill_value)
+        if isinstance(value, np.bool_):  # PyTorch takes a NumPy bool as a float
+            value = 1.0 if value else 0.0
+        elif isinstance(value, np.generic):  # a NumPy scalar is a number: np.float64 gives float32
+            value = value.item()
+        dtype = _to_array(value).dtype
     fill_value = check_fill_scalar("full", fill_value, dtype)
     shape = _checked_size((size,) if isinstance(size, int) else tuple(size), "full")
     return _new(_xp(device).full(shape, fill_value, dtype=dtype), requires_grad)

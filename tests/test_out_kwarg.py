@@ -27,6 +27,9 @@ ARRAYS = {
     "Q": RNG.uniform(0.2, 0.9, (2, 3, 4)),
     "R": RNG.uniform(0.2, 0.9, (2, 2, 4)),
     "G": RNG.uniform(1.2, 3.0, (2, 3)),  # > 1, for acosh
+    # indices (x 5, rounded, as integer tensors): [[0, 2], [1, 1]] and [1, 0, 1]
+    "I": np.array([[0.0, 0.4], [0.2, 0.2]]),
+    "J": np.array([0.2, 0.0, 0.2]),
 }
 OUT_DTYPES = ["float64", "float32", "float16", "int64", "int32", "uint8", "bool"]
 
@@ -141,6 +144,13 @@ CASES = {
     "topk": lambda t: ((t("A"), 2), {}),
     "softmax": lambda t: ((t("A"), 1), {}),
     "log_softmax": lambda t: ((t("A"), 0), {}),
+    "bitwise_and": lambda t: ((t("A"), t("B")), {}),
+    "bitwise_or": lambda t: ((t("A"), t("B")), {}),
+    "bitwise_xor": lambda t: ((t("A"), t("B")), {}),
+    "gather": lambda t: ((t("A"), 1, t("I", "int64")), {}),
+    "index_select": lambda t: ((t("A"), 0, t("J", "int64")), {}),
+    "logsumexp": lambda t: ((t("A"), 1), {}),
+    "logsumexp_keepdim": lambda t: ((t("A"), 0, True), {}),
     "zeros": lambda t: ((2, 3), {}),
     "ones": lambda t: (((2, 3),), {}),
     "full": lambda t: (((2, 3), 1.5), {}),

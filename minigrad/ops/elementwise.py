@@ -307,14 +307,22 @@ class PowScalar(Function):
 
     def forward(self, x):
         c = self.c
-        if x.dtype.kind == "f" and c in (3, -2):
-            # PyTorch's CPU kernel multiplies for these real exponents (float16 in float32,
-            # rounded once): its values bit for bit, where NumPy's pow rounds otherwise
-            # and is ~100x slower on negative float32 bases
+        rsqrt = c == -0.5 and x.dtype.kind == "f" and x.dtype != np.float16
+        if x.dtype.kind == "f" and c in (3, -2) or rsqrt:
+            # PyTorch's CPU kernel multiplies for 3 and -2 (float16 in float32, rounded
+            # once) and takes rsqrt for -0.5 (not in float16): its values bit for bit, where
+            # NumPy's pow rounds otherwise, is ~100x slower on negative float32 bases, and
+            # gives 0 and inf for (-inf) ** -0.5 and (-0.0) ** -0.5 (rsqrt: NaN and -inf)
             xp = get_array_module(x)
             w = x.astype(xp.float32) if x.dtype == xp.float16 else x
-            y = w * w * w if c == 3 else 1 / (w * w)
+            y = w * w * w if c == 3 else 1 / (w * w) if c == -2 else 1 / xp.sqrt(w)
             return y.astype(x.dtype, copy=False)
+        if c == 0.5 and x.dtype == np.float16:
+            # PyTorch's float16 kernel takes C's pow here, not sqrt as NumPy's `**` does:
+            # inf at -inf and +0.0 at -0.0 (adding 0 turns sqrt's -0.0 into +0.0)
+            xp = get_array_module(x)
+            w = x.astype(xp.float32)
+            return xp.where(w == -xp.inf, xp.inf, xp.sqrt(w) + 0).astype(x.dtype)
         return x**c
 
     def backward(self, gy):
@@ -335,7 +343,13 @@ class Pow(Function):
     def forward(self, a, b):
         if a.dtype.kind in "iu" and b.dtype.kind == "i" and b.size and bool((b < 0).any()):
             return _integer_pow(a, b)
-        return a**b
+        # C's pow, as PyTorch's kernel for a tensor exponent. NumPy takes sqrt for a
+        # broadcast 0.5, which gives NaN and -0.0 for (-inf) ** 0.5 and (-0.0) ** 0.5 where
+        # pow gives inf and 0.0: such an exponent is spelled out
+        xp = get_array_module(a)
+        if b.size == 1 and a.dtype.kind == "f" and b.reshape(-1)[0] == 0.5:
+            b = xp.full(np.broadcast_shapes(a.shape, b.shape), 0.5, b.dtype)
+        return xp.power(a, b)
 
     def backward(self, gy):
         a, b = self.inputs
@@ -690,8 +704,10 @@ def power(a: Any, b: Any) -> Tensor:
         return a.clone() if b else Tensor._make(get_array_module(a._data).ones_like(a._data), False)
     if _is_bool(a) and _is_bool(b):
         raise NotImplementedError("\"pow\" not implemented for 'Bool' (pow of two bool operands)")
+    if isinstance(b, np.generic) and not isinstance(b, np.bool_):
+        b = b.item()  # a NumPy scalar is a number, as PyTorch's: x32 ** np.float64(2) is float32
     if isinstance(a, Tensor) and isinstance(b, int | float) and not isinstance(b, bool):
-        if a.dtype.kind in "iu" and type(b) is int and b < 0:  # before a cast to uint8 fails
+        if a.dtype.kind in "biu" and type(b) is int and b < 0:  # before a cast to uint8 fails
             raise RuntimeError(
                 f"Integers to negative integer powers are not allowed ({a.dtype} ** {b})."
             )
@@ -738,6 +754,8 @@ def check_bounds(op: str, min: Any, max: Any) -> None:  # noqa: A002
 def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Clamp to [min, max]. Tensor bounds broadcast and get gradients, as in PyTorch."""
     check_bounds("clamp", min, max)
+    # NumPy scalars are numbers, as PyTorch takes them (a float32 x stays float32)
+    min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))  # noqa: A001
     bounds = [b for b in (min, max) if b is not None]
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         dt = result_dtype(x, *bounds)

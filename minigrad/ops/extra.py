@@ -53,7 +53,7 @@ from .reduce import (
     sum_to,
 )
 from .shape import cast, cat, clone, getitem, pad, permute, reshape, sort, stack
-from .structural import MedianAll, meshgrid, movedim
+from .structural import MedianAll, meshgrid, movedim, unique_dim
 
 
 def _tensor(x: Any, op: str) -> Tensor:
@@ -707,8 +707,8 @@ def aminmax(
     else:
         d = normalize_dims(dim, x.ndim, "aminmax")[0]
         empty = x.ndim > 0 and x.shape[d] == 0
-    if empty:
-        raise RuntimeError(
+    if empty:  # PyTorch: IndexError for a dim, RuntimeError for all elements
+        raise (RuntimeError if dim is None else IndexError)(
             "aminmax(): cannot compute aminmax over an empty dimension as the operation has "
             "no identity."
         )
@@ -768,7 +768,7 @@ def unique_consecutive(
         values = flat[starts]
         inverse_shape = a.shape
     else:
-        d = normalize_dims(dim, a.ndim, "unique_consecutive")[0]
+        d = unique_dim(a.shape, dim, "unique_consecutive")
         rest = math.prod(a.shape[:d] + a.shape[d + 1 :])
         rows = xp.moveaxis(a, d, 0).reshape(a.shape[d], rest)  # (0, rest) for an empty dim
         starts = xp.ones((a.shape[d],), dtype=bool)
@@ -988,11 +988,27 @@ def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
     return power(wide(input), wide(exponent))
 
 
+class NextAfter(Function):
+    """The next representable float after a towards b. PyTorch's gradient: gy for a (the
+    step is taken as no change), zeros for b."""
+
+    uses_inputs = False
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return get_array_module(a).nextafter(a, b)
+
+    def backward(self, gy):
+        xp = get_array_module(gy._data)
+        zeros = Tensor._make(xp.zeros(self.shapes[1], gy._data.dtype), False)
+        return sum_to(gy, self.shapes[0]), zero_link(zeros, self, 1)
+
+
 def nextafter(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    """The next representable float after input towards other. No gradient."""
+    """The next representable float after input towards other."""
     a, b = _floats("nextafter", input, other)
     with broadcast_errors("nextafter"):
-        return Tensor._make(get_array_module(a._data).nextafter(a._data, b._data), False)
+        return NextAfter()(a, b)
 
 
 def frac(input: Tensor) -> Tensor:  # noqa: A002
@@ -1124,9 +1140,11 @@ def einsum(*args: Any) -> Tensor:
 
 
 # ---------------------------------------------------------------------- bitwise
-def _bitwise_operands(what: str, a: Any, b: Any) -> tuple[Any, Any]:
+def _bitwise_operands(what: str, a: Any, b: Any, kinds: str = "biu") -> tuple[Any, Any]:
+    """The promoted arrays of a and b, refused (as PyTorch's kernels) unless their dtype's
+    kind is in `kinds` (no shifts of bool)."""
     a, b = promote(a, b)
-    if a.dtype.kind not in "biu":
+    if a.dtype.kind not in kinds:
         raise NotImplementedError(f"\"{what}_cpu\" not implemented for '{a.dtype}'")
     return a._data, b._data
 
@@ -1158,7 +1176,7 @@ def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
 def bitwise_left_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
     """input << other; a shift by a negative count or by the width or more gives 0, as
     PyTorch's."""
-    a, b = _bitwise_operands("lshift", input, other)
+    a, b = _bitwise_operands("lshift", input, other, "iu")
     xp = get_array_module(a)
     width = a.dtype.itemsize * 8
     bad = (b < 0) | (b >= width)
@@ -1170,7 +1188,7 @@ def bitwise_left_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
 def bitwise_right_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
     """input >> other (arithmetic for signed types); a negative or too large count shifts
     by the width (less the sign bit), as PyTorch's."""
-    a, b = _bitwise_operands("rshift", input, other)
+    a, b = _bitwise_operands("rshift", input, other, "iu")
     xp = get_array_module(a)
     most = a.dtype.itemsize * 8 - (1 if a.dtype.kind == "i" else 0)
     b = xp.where((b < 0) | (b >= most), most, b).astype(a.dtype)

@@ -205,8 +205,12 @@ def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
     idx = idx.reshape(-1)
     if x.ndim == 0:
         normalize_dims(dim, 0, "index_select")
+        if idx.size != 1:
+            raise RuntimeError(
+                f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)"
+            )
         _check_range(idx, 1, "index_select", 0)
-        return reshape(GetItem(idx)(reshape(x, (1,))), () if idx.size == 1 else (idx.size,))
+        return reshape(GetItem(idx)(reshape(x, (1,))), ())
     d = _dim(dim, x, "index_select")
     _check_range(idx, x.shape[d], "index_select", d)
     return GetItem((slice(None),) * d + (idx,))(x)

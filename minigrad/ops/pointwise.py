@@ -13,8 +13,8 @@ from ..backend import get_array_module
 from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor, _to_array
 from . import activation
-from .elementwise import Mask, exp, keep_bits, log, power, result_dtype, to_float, where
-from .reduce import reduce_dims, reduce_sum
+from .elementwise import Mask, exp, keep_bits, log, power, result_dtype, to_float
+from .reduce import reduce_dims, reduce_sum, sum_to
 from .shape import cast
 
 
@@ -194,16 +194,43 @@ def lerp(start: Tensor, end: Any, weight: Any) -> Tensor:
     if not isinstance(end, Tensor):
         end = Tensor._make(_to_array(end, start.dtype, start.device), False)
     if isinstance(weight, Tensor) and weight.dtype != start.dtype:
-        raise RuntimeError(f"lerp: expected weight of dtype {start.dtype}, got {weight.dtype}")
+        if weight.ndim:  # PyTorch takes a 0-d weight of another dtype as a number
+            raise RuntimeError(f"lerp: expected weight of dtype {start.dtype}, got {weight.dtype}")
+        weight = cast(weight, start.dtype)
     if start.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's kernel
         w32 = cast(weight, np.float32) if isinstance(weight, Tensor) else weight
         return cast(lerp(cast(start, np.float32), cast(end, np.float32), w32), np.float16)
-    diff = end - start
     if isinstance(weight, Tensor):
-        small = get_array_module(weight._data).abs(weight._data) < 0.5
-        return where(small, start + weight * diff, end - diff * (1 - weight))
-    w = float(weight)
-    return start + w * diff if abs(w) < 0.5 else end - diff * (1 - w)
+        return Lerp(None)(start, end, weight)
+    return Lerp(float(weight))(start, end)
+
+
+class Lerp(Function):
+    """start + weight * (end - start), computed from `end` where |weight| >= 0.5, as
+    PyTorch's kernel (so the values match to the bit), with PyTorch's gradients: gy * (1 -
+    weight), gy * weight and gy * (end - start). Differentiating the two branches instead
+    gave NaN (0 * inf) where a weight or an end is infinite. A number weight is `w`."""
+
+    def __init__(self, w: float | None) -> None:
+        self.w = w
+
+    def forward(self, start, end, weight=None):
+        xp = get_array_module(start)
+        w = self.w if weight is None else weight
+        diff = end - start
+        if weight is None:
+            return start + w * diff if abs(w) < 0.5 else end - diff * (1 - w)
+        return xp.where(xp.abs(w) < 0.5, start + w * diff, end - diff * (1 - w))
+
+    def backward(self, gy):
+        start, end, *rest = self.inputs
+        w = rest[0] if rest else self.w
+        need = self.needs_input_grad
+        return (
+            sum_to(gy * (1 - w), start.shape) if need[0] else None,
+            sum_to(gy * w, end.shape) if need[1] else None,
+            *(sum_to(gy * (end - start), w.shape) if need[2] else None for _ in rest),
+        )
 
 
 class Hardtanh(Function):
@@ -226,6 +253,8 @@ class Hardtanh(Function):
 
 
 def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    # NumPy scalars are numbers, as PyTorch takes them (a float32 x stays float32)
+    min_val, max_val = (v.item() if isinstance(v, np.generic) else v for v in (min_val, max_val))
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
     if x.dtype.kind == "b":

@@ -343,8 +343,10 @@ class Extreme(Function):
     """max (sign +1) or min (sign -1) over dims, with PyTorch's three gradient rules.
     mode "share" (amax/amin): gy / (number of ties) times the tie mask, a product as in
     PyTorch. "even" (max()/min() of everything): the same shares, selected (0 off the ties
-    even for an inf gy), and at a NaN result the NaN elements share. "index" (max/min along
-    a dim): all of gy, selected, at the returned index."""
+    even for an inf gy), and at a NaN result the NaN elements share. "norm" (the inf-norms,
+    of |x|): the shares of "share", where the NaN elements share too (PyTorch's
+    vector_norm gradient). "index" (max/min along a dim): all of gy, selected, at the
+    returned index."""
 
     uses_inputs = False
 
@@ -378,13 +380,13 @@ class Extreme(Function):
         else:
             y = (x.max if self.sign > 0 else x.min)(axis=self.dims, keepdims=True)
             mask = x == y
-            if self.mode == "even":
+            if self.mode in ("even", "norm"):
                 mask |= xp.isnan(x) & xp.isnan(y)
         self.x_shape = x.shape
         if x.dtype.kind not in "fc":  # bool and integer tensors get no gradient
             return y if self.keepdim else y.reshape(_reduced_shape(x.shape, self.dims))
         share = None if self.index else (1 / mask.sum(axis=self.dims, keepdims=True))
-        if self.mode == "share":
+        if self.mode in ("share", "norm"):
             self.weight = (mask * share).astype(x.dtype, copy=False)
         else:
             from .elementwise import keep_bits
@@ -401,7 +403,7 @@ class Extreme(Function):
         gy = broadcast_to(gy, self.x_shape)
         if not gy.numel():
             return gy
-        if self.mode == "share":
+        if self.mode in ("share", "norm"):
             return scale(gy, self.weight)
         return Mask(self.bits, self.weight)(gy)
 
@@ -556,10 +558,8 @@ def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tenso
     dims = reduce_dims(dim, x.ndim, "norm")
     if p in (2, "fro", 2.0):
         return Norm2(dims, keepdim)(x)
-    if p == float("inf"):
-        return amax(abs_(x), dims, keepdim)
-    if p == -float("inf"):
-        return amin(abs_(x), dims, keepdim)
+    if p in (float("inf"), -float("inf")):  # the NaN elements of a NaN norm share its gradient
+        return Extreme(dims, keepdim, 1 if p > 0 else -1, "norm")(abs_(x))
     if p == 1:
         return reduce_sum(abs_(x), dims, keepdim)
     if not isinstance(p, int | float) or isinstance(p, bool) or p != p:

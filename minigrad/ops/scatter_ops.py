@@ -248,6 +248,9 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:  # noqa:
     True. source's gradient is input's read back there, zeros for its unread rest."""
     m = _mask_array(mask, input, "masked_scatter")
     shape = tuple(np.broadcast_shapes(tuple(m.shape), input.shape))
+    if shape == ():  # NumPy's nonzero refuses 0-d arrays: the one element as a (1,) tensor
+        mask_1 = Tensor._make(m.reshape(1), False)
+        return reshape(masked_scatter(reshape(input, (1,)), mask_1, source), ())
     xp = get_array_module(input._data)
     m = xp.broadcast_to(m, shape)
     x = input if input.shape == shape else input.expand(shape)

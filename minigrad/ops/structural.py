@@ -389,6 +389,19 @@ def median_along(
 
 
 # ---------------------------------------------------------------------- unique
+def unique_dim(shape: tuple[int, ...], dim: int, op: str) -> int:
+    """unique's (and unique_consecutive's) `dim`, normalized; an empty tensor whose empty
+    dims are all unselected is refused, as PyTorch refuses it (there are no slices to
+    compare, yet the selected dim has entries)."""
+    d = normalize_dims(dim, len(shape), op)[0]
+    if shape[d] != 0 and 0 in shape:
+        raise RuntimeError(
+            f"{op}: There are 0 sized dimensions, and they aren't selected, so unique cannot "
+            f"be applied (shape {shape}, dim {dim})"
+        )
+    return d
+
+
 def unique(
     x: Tensor,
     sorted: bool = True,  # noqa: A002 - PyTorch's name
@@ -409,7 +422,7 @@ def unique(
     else:
         if a.ndim == 0:
             raise IndexError(f"unique: dim {dim} out of range for a 0-d tensor")
-        d = normalize_dims(dim, a.ndim, "unique")[0]
+        d = unique_dim(a.shape, dim, "unique")
         if a.shape[d] == 0:
             out, inv, cnt = a, xp.zeros(0, np.int64), xp.zeros(0, np.int64)
         else:
