@@ -184,6 +184,7 @@ def check_output(
     run_dir: str | Path | None = None,
     ours: Any = None,
     data: Sequence[str | Path] = (),
+    suffix: str | None = None,
 ) -> Path:
     """`path` as an output of `flag`, refused (ValueError) when it is empty, a folder, one
     of the job's input files (`inputs`), inside the training data of the run it reads
@@ -191,7 +192,8 @@ def check_output(
     checkpoint, config, log, picture, eval.json, or anything under samples/ or latent/)
     or a file already in `run_dir`; and any other existing file unless `ours(path)` says
     this job wrote it (None: any existing file is refused): an output replaces only an
-    earlier output of the same job, never a run, its data or a file of the user's."""
+    earlier output of the same job, never a run, its data or a file of the user's. A name
+    that does not end in `suffix` (the format the job writes) is refused too."""
     if not str(path).strip():
         raise ValueError(f"{flag} {str(path)!r}: give a file name")
     path = Path(path)
@@ -251,6 +253,11 @@ def check_output(
         raise ValueError(
             f"{flag} {path} already exists and is not an earlier output of this job; "
             "writing there would replace it: delete or move it first, or give a new file name"
+        )
+    if suffix is not None and path.suffix.lower() != suffix:
+        raise ValueError(
+            f"{flag} {path}: the file is written in the {suffix[1:]} format; give a name "
+            f"ending in {suffix}"
         )
     return path
 

@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                 inputs=[args.images],
                 run_dir=args.run_dir,
                 ours=lambda p: common.npz_of(p, EMBEDDINGS_KEY),
+                suffix=".npz",
             )
             device = common.resolve_device(args.device)
             images = read_images(args.images)

@@ -272,7 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="also scale training images by a random factor in [1-S, 1+S] (default: 0, off)",
     )
     common.add_common_args(
-        p, out_help="runs/metric-MODEL-SPLIT; runs/dry-run-metric-... for --dry-run"
+        p,
+        out_help="runs/metric-siamese-SPLIT, or runs/metric-triplet-MINING-SPLIT; "
+        "runs/dry-run-metric-... for --dry-run",
     )
     tdist.add_flag(p, "python -m train.metric")
     return p

@@ -1218,6 +1218,12 @@ def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
     (`job.end_epoch_` returns the record's fields after epoch and step, and writes the
     epoch's pictures first). Ctrl-C or SIGTERM saves a checkpoint and stops: returns
     False then, True when the run reached its end."""
+    if job.finished() and not _epoch_pending(job) and not job.batch:
+        note(
+            f"the run had already finished (epoch {job.epoch}, step {job.step}): nothing to "
+            "train; a larger --epochs (--steps for a run of --steps) extends it"
+        )
+        return True
     with common.GracefulInterrupt() as stop:
         while not job.finished() or _epoch_pending(job):
             job.start_epoch_()

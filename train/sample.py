@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> str:
         run_dir=args.run_dir,
         ours=lambda p: common.npz_of(p, "samples"),
         data=data,
+        suffix=".npz",
     )
     png = None
     if args.png:
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> str:
                 "two different names"
             )
         png = common.check_output(
-            args.png, "--png", run_dir=args.run_dir, ours=_own_grid, data=data
+            args.png, "--png", run_dir=args.run_dir, ours=_own_grid, data=data, suffix=".png"
         )
     device = common.resolve_device(args.device)
     run_args, G = load_generator(args.run_dir, device)
