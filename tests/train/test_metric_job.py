@@ -330,10 +330,11 @@ def test_embed_writes_the_runs_features_and_its_figures_are_theirs(tmp_path):
 def test_embed_rejects_bad_images(triplet_run, tmp_path, capsys, arrays, message):
     src = tmp_path / "bad.npz"
     np.savez(src, **arrays)
-    assert embed.main([str(triplet_run), "--images", str(src), "--out", str(tmp_path / "o")]) == 1
+    out = tmp_path / "o.npz"
+    assert embed.main([str(triplet_run), "--images", str(src), "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert str(src) in err and message in err
-    assert not (tmp_path / "o").exists()
+    assert not out.exists()
 
 
 def test_embed_rejects_missing_and_non_npz_files(triplet_run, tmp_path, capsys):
