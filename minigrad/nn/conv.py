@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import default_float, normalize_device
-from ..errors import ValueRangeError
+from ..errors import Unsupported, ValueRangeError
 from ..ops.conv import conv2d, conv_transpose2d, conv_transpose_out_size
 from ..ops.conv1d import conv1d, conv_transpose1d
 from ..ops.nn_conv3d import conv3d, conv_transpose3d
@@ -110,7 +110,9 @@ class _ConvNd(Module):
         if not isinstance(padding, str):
             return self._tuple(padding, "padding", 0)
         who = type(self).__name__
-        if self.transposed or padding not in ("valid", "same"):
+        if self.transposed:  # PyTorch's forward raises a TypeError
+            raise Unsupported(f"{who}: padding must be ints, got the string {padding!r}")
+        if padding not in ("valid", "same"):
             raise ValueError(
                 f"{who}: Invalid padding string {padding!r}, should be one of ('valid', 'same')"
             )

@@ -324,6 +324,14 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     return elu(input, alpha, inplace=True)
 
 
+def check_embedding_indices(arr: Any, n: int) -> None:
+    """Indices of a table of n rows: an index outside [0, n) is an IndexOutOfRange (both
+    PyTorch's types: embedding raises IndexError, embedding_bag RuntimeError)."""
+    if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= n):
+        bad = int(arr.min()) if int(arr.min()) < 0 else int(arr.max())
+        raise IndexOutOfRange(f"embedding: index {bad} is out of range for {n} embeddings")
+
+
 def embedding(
     input: Any,  # noqa: A002 - PyTorch's name
     weight: Tensor,
@@ -353,9 +361,7 @@ def embedding(
     arr = xp.asarray(input._data if isinstance(input, Tensor) else input)
     if arr.dtype.kind not in "iu":
         raise DtypeError(f"embedding: indices must be integers, got {arr.dtype}")
-    if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= n):
-        bad = int(arr.min()) if int(arr.min()) < 0 else int(arr.max())
-        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings")
+    check_embedding_indices(arr, n)
     if max_norm is not None:
         _renorm_rows(weight, xp.unique(arr), max_norm, norm_type)
     out = ops.getitem(weight, arr)
@@ -1770,6 +1776,12 @@ def group_norm(
             "group_norm: expected number of channels in input to be divisible by num_groups, "
             f"but got input of shape {list(x.shape)} and num_groups={num_groups}"
         )
+    per_group = [n * c // num_groups, num_groups, *x.shape[2:]]
+    if n * c // num_groups * math.prod(x.shape[2:]) == 1:  # PyTorch's _verify_batch_size
+        raise ValueError(
+            f"group_norm: Expected more than 1 value per channel when training, got input "
+            f"size {per_group} (input of shape {list(x.shape)}, num_groups={num_groups})"
+        )
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and tuple(p.shape) != (c,):
             raise RuntimeError(f"group_norm: expected {name} of shape ({c},), got {p.shape}")
@@ -1800,6 +1812,18 @@ def instance_norm(
     toward the batch average of the per-sample means and unbiased variances; without, they
     normalise instead."""
     x = input
+    if x.ndim >= 2:
+        named = zip(
+            ("running_mean", "running_var", "weight", "bias"),
+            (running_mean, running_var, weight, bias),
+            strict=True,
+        )
+        for name, p in named:
+            if p is not None and p.numel() != x.shape[1]:
+                raise ShapeError(
+                    f"instance_norm: {name} should contain {x.shape[1]} elements (the input's "
+                    f"channels, dim 1 of shape {tuple(x.shape)}), not {p.numel()}"
+                )
     if x.dtype == np.float16 and use_input_stats:  # in float32, as PyTorch (squares overflow)
         w, b = widen_half(weight), widen_half(bias)
         y = instance_norm(x.float(), running_mean, running_var, w, b, True, momentum, eps)
@@ -1837,7 +1861,12 @@ def instance_norm(
         float_kernel(x, "batch_norm")
         mean = _channel_shape(running_mean, x)
         var = _channel_shape(running_var, x)
-    y = (x - mean) / ops.sqrt(var + eps)
+    # times the inverse standard deviation, as PyTorch's kernel, which takes it as 0 where
+    # var + eps is 0 (a constant channel with eps=0): the channel and its gradient are 0,
+    # not 0/0 (the inner where keeps rsqrt's inf out of the gradient)
+    spread = var + eps
+    flat = spread == 0
+    y = (x - mean) * ops.where(flat, 0.0, ops.rsqrt(ops.where(flat, 1.0, spread)))
     if weight is not None:
         y = y * _channel_shape(weight, x)
     if bias is not None:
@@ -2346,6 +2375,11 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
             f"{list(x.shape).index(0, x.ndim - 4)} being empty"
         )
     od, oh, ow = (n if o is None else int(o) for o, n in zip(size, (d, h, w), strict=True))
+    if min(od, oh, ow) < 0:
+        raise ValueRangeError(
+            f"adaptive_avg_pool3d: elements of output_size must be greater than or equal to 0 "
+            f"but received {[od, oh, ow]}"
+        )
     if (od, oh, ow) == (d, h, w):
         return clone(x)
     y = x

@@ -342,6 +342,7 @@ class EmbeddingBag(Module):
             F._renorm_rows(self.weight, xp.unique(idx), self.max_norm, self.norm_type)
         share = xp.ones((self.num_embeddings, 1), dtype=self.weight.dtype)
         if idx.size:
+            F.check_embedding_indices(idx, self.num_embeddings)  # before bincount reads them
             ordered = xp.sort(idx)
             distinct = xp.unique(ordered)
             counts = xp.bincount(ordered, minlength=self.num_embeddings)
@@ -1473,7 +1474,7 @@ def _pad_widths(layer: Module, padding: Any, n: int) -> tuple[int, ...]:
         padding = (padding,) * (2 * n)
     padding = tuple(int(p) for p in padding)
     if not padding or len(padding) % 2 or len(padding) > 2 * n:
-        raise ValueError(
+        raise ValueRangeError(
             f"{type(layer).__name__}: padding must be an int or (left, right) pairs for up "
             f"to {n} dims, got {padding}"
         )

@@ -266,6 +266,13 @@ class _InstanceNorm(_NormBase):
                 f"{type(self).__name__}: expected a {batched - 1}-d or {batched}-d input, got "
                 f"shape {x.shape}"
             )
+        channel = x.ndim - self._dims[0]  # 0 unbatched, else 1
+        # as PyTorch's (running stats of another size are refused by F.instance_norm)
+        if self.affine and x.shape[channel] != self.num_features:
+            raise ValueError(
+                f"expected input's size at dim={channel} to match num_features "
+                f"({self.num_features}), but got: {x.shape[channel]}."
+            )
         if x.ndim == batched - 1:
             return self.forward(x.unsqueeze(0)).squeeze(0)
         # as PyTorch's: momentum=None keeps the running stats (a factor of 0), and

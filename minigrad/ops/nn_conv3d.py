@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import get_array_module
+from ..errors import ValueRangeError
 from ..tensor import Tensor
 from .conv import conv2d, conv_out_size, conv_transpose2d, conv_transpose_out_size
 from .shape import cat, pad, reshape
@@ -121,7 +122,9 @@ def conv_transpose3d(
     d = _triple(dilation, "dilation", op, 1)
     opad = _triple(output_padding, "output_padding", op, 0)
     if any(opad[a] >= s[a] and opad[a] >= d[a] for a in range(3)):
-        raise ValueError(f"{op}: output_padding must be smaller than either stride or dilation")
+        raise ValueRangeError(
+            f"{op}: output_padding must be smaller than either stride or dilation"
+        )
     if weight.shape[0] != x.shape[1]:
         raise RuntimeError(
             f"Given transposed=1, weight of size {list(weight.shape)}, expected input"

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import get_array_module
+from ..errors import ValueRangeError
 from ..tensor import Tensor
 from .indexing import scatter
 from .pool1d import _adaptive_windows, _float_input, _gathered_max, pool_out_size
@@ -65,10 +66,10 @@ def _settings(
     if min(d) <= 0:
         raise RuntimeError(f"dilation should be greater than zero, but got dilation={d}")
     for ka, pa, da in zip(k, p, d, strict=True):
-        if pa < 0 or pa > ((ka - 1) * da + 1) // 2:
+        if pa < 0 or pa > ka // 2:  # half the kernel, not the dilated window, as PyTorch's
             raise RuntimeError(
-                f"pad should be at most half of effective kernel size, but got pad={pa}, "
-                f"kernel_size={ka} and dilation={da}"
+                f"pad should be smaller than or equal to half of kernel size, but got pad={pa}, "
+                f"kernel_size={ka} (dilation={da})"
             )
     return k, s, p, d
 
@@ -199,6 +200,14 @@ def adaptive_max_pool_nd(
         raise RuntimeError(f"{op}: output_size must be {n} ints, got {output_size}")
     sizes = tuple(x.shape[-n:])
     out = tuple(sz if o is None else int(o) for o, sz in zip(size, sizes, strict=True))
+    if min(out) < 0:
+        raise ValueRangeError(f"{op}: output_size must hold non-negative ints, got {output_size}")
+    if 0 in out and 0 not in sizes:  # an empty result, as PyTorch's (still in the graph)
+        y = x[(...,) + (slice(0, 1),) * n].expand(x.shape[:2] + out)
+        idx = Tensor._make(get_array_module(x._data).empty(y.shape, np.int64), False)
+        if unbatched:
+            y, idx = y.squeeze(0), idx.squeeze(0)
+        return (y, idx) if return_indices else y
     pos, valid = _flat_windows(
         [_adaptive_windows(sz, o) for sz, o in zip(sizes, out, strict=True)], sizes
     )

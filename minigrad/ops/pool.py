@@ -494,7 +494,7 @@ def _resample_axis(x: Tensor, taps: list, axis: int) -> Tensor:
 def _check_interpolate(x: Tensor, mode: str, align_corners: Any, antialias: bool) -> None:
     op = "interpolate"
     if mode not in _MODES:
-        raise ValueError(f"{op}: mode must be one of {', '.join(_MODES)}; got {mode!r}")
+        raise Unsupported(f"{op}: mode must be one of {', '.join(_MODES)}; got {mode!r}")
     if x.ndim not in (3, 4, 5):
         raise ValueError(
             f"{op}: expected a 3-d (N, C, W), 4-d (N, C, H, W) or 5-d (N, C, D, H, W) input, "

@@ -808,15 +808,29 @@ def _pad_source(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
 
 
 def _pad_by_index(x: Tensor, widths: list[tuple[int, int]], mode: str, pad: Any) -> Tensor:
-    """reflect, replicate or circular padding: negative widths crop first (as PyTorch),
-    then each padded axis is gathered from source positions (the gradient adds back)."""
+    """reflect, replicate or circular padding: each padded axis is gathered from source
+    positions (the gradient adds back). As PyTorch's, reflect and replicate read a negative
+    width as positions of the input itself (reflect (-1, 2) of [0 1 2] is [1 2 1 0]), while
+    circular crops first."""
     source = x
-    crop = tuple(slice(-min(lo, 0), x.shape[d] + min(hi, 0)) for d, (lo, hi) in enumerate(widths))
-    if any(lo < 0 or hi < 0 for lo, hi in widths):
-        x = getitem(x, crop)
+    for d, (lo, hi) in enumerate(widths):
+        n = x.shape[d]
+        if n + lo + hi < 0:
+            raise RuntimeError(
+                f"pad: mode={mode!r} padding {pad} leaves dim {d} (of size {n}, input shape "
+                f"{x.shape}) {n + lo + hi} elements; the input is too small"
+            )
+    if mode == "circular" and any(lo < 0 or hi < 0 for lo, hi in widths):
+        x = getitem(
+            x,
+            tuple(
+                slice(-min(lo, 0), n + min(hi, 0))
+                for n, (lo, hi) in zip(x.shape, widths, strict=True)
+            ),
+        )
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     xp = get_array_module(x._data)
     for d, (lo, hi) in enumerate(widths):
-        lo, hi = max(lo, 0), max(hi, 0)
         if not (lo or hi):
             continue
         n = x.shape[d]
