@@ -172,3 +172,15 @@ def test_misuse_raises_torchs_exception_type(case):
     for L in (mg, torch):
         with pytest.raises(exc):
             fn(L)
+
+
+def test_embedding_bag_of_no_samples_gives_per_sample_weights_an_empty_gradient():
+    grads = []
+    for L in (mg, torch):
+        e = L.nn.EmbeddingBag(4, 2, mode="sum").double()
+        psw = L.zeros(0, dtype=L.float64, requires_grad=True)
+        out = e(L.zeros(0, dtype=L.int64), L.tensor([0, 0]), per_sample_weights=psw)
+        out.sum().backward()
+        assert tuple(out.shape) == (2, 2) and float(out.abs().sum()) == 0.0
+        grads.append(psw.grad)
+    assert grads[0] is not None and tuple(grads[0].shape) == tuple(grads[1].shape) == (0,)

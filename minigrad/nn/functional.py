@@ -470,7 +470,9 @@ def embedding_bag(
     if per_sample_weights is not None:
         w = per_sample_weights.reshape(-1) if idx.ndim == 1 else per_sample_weights
         if idx.ndim == 1 and not idx.size:  # no samples: every slot is padding, masked out
-            picked = Tensor._make(xp.zeros(order.shape, dtype=w._data.dtype), False)
+            # the sum of no weights (0) in each slot, which keeps them in the graph: their
+            # gradient is an empty tensor, as PyTorch's, not None
+            picked = w.sum().expand(order.shape)
         else:
             picked = ops.getitem(w, order) if idx.ndim == 1 else w
         terms = terms * picked.unsqueeze(-1)
