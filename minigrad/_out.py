@@ -96,7 +96,10 @@ RULES: dict[str, Rule] = {
         grad=None,
     ),
     # bitwise ops: integer results, cast as elementwise ops; no gradient
-    **_rules("bitwise_and bitwise_or bitwise_xor", grad=None),
+    **_rules(
+        "bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift",
+        grad=None,
+    ),
     "logsumexp": Rule("logsumexp", dtype="float_out"),
     # products and the like: out of the result's dtype exactly
     **_rules("mm bmm mv baddbmm addmv", dtype="same", overlap=None),
@@ -349,7 +352,9 @@ def _prepare(api: str, rule: Rule, call: _Call, out: Tensor) -> bool:
     """Set the call's dtype: factories make out's dtype and reductions compute in it.
     Whether it was set."""
     kind = rule.dtype
-    if kind == "float_out":  # computed on the input cast to out's float dtype (logsumexp)
+    # computed on the input cast to out's float dtype (logsumexp): PyTorch takes the max
+    # and exp in the input's dtype and sums in out's, so the two agree to that rounding
+    if kind == "float_out":
         if out.dtype.kind != "f":
             raise RuntimeError(
                 f"{rule.name}(): Expected floating point type for result tensor, but got: "

@@ -14,8 +14,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import secrets
 import stat
-import tempfile
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
@@ -137,13 +137,14 @@ def save(obj: Any, path: PathLike | io.IOBase) -> None:
         return
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    fd, tmp = _new_file_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **entries)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(path))  # mkstemp's file is private (0600)
+        if os.path.exists(path):  # a file replaced keeps its permissions
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -152,15 +153,18 @@ def save(obj: Any, path: PathLike | io.IOBase) -> None:
     fsync_dir(directory)
 
 
-def _file_mode(path: str) -> int:
-    """The permissions a plain `open(path, "wb")` would leave: an existing file's own, else
-    0666 less the process's umask (0644 under the usual 022)."""
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+def _new_file_beside(path: str) -> tuple[int, str]:
+    """A new temporary file in `path`'s folder, open for writing: (descriptor, name). It
+    gets the permissions `open(path, "wb")` would give a new file (0666 less the umask,
+    0644 under the usual 022), where `tempfile.mkstemp`'s are private (0600)."""
+    directory, name = os.path.split(os.path.abspath(path))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 def fsync_dir(directory: str) -> None:

@@ -1142,8 +1142,29 @@ class Tensor:
             if done is not None:
                 return done
         self._inplace(what, other)
+        kind = self._data.dtype.kind
+        if name == "power" and kind in "fc":
+            # the values of `**` (rsqrt for -0.5, C's pow for a tensor's 0.5, products for 3
+            # and -2, as PyTorch's kernel), written back
+            with autograd.no_grad():
+                theirs = other.detach() if isinstance(other, Tensor) else other
+                return self._write_(what, _ops().power(self.detach(), theirs))
+        if name == "power" and kind in "biu" and _is_int(other) and other < 0:
+            raise RuntimeError(
+                f"{what}: Integers to negative integer powers are not allowed (a {self.dtype} "
+                f"tensor to the power {other})"
+            )
         arr = self._operand(what, other)
-        ufunc = getattr(get_array_module(self._data), name)
+        xp = get_array_module(self._data)
+        arr_kind = (arr.dtype if hasattr(arr, "dtype") else np.asarray(arr).dtype).kind
+        # an integer tensor takes any integer result, wrapped into its dtype, as PyTorch's
+        # (uint8 += an int64 tensor), where NumPy's same_kind refuses a signed one; a 0-d
+        # integer operand is first taken in the tensor's dtype, as PyTorch types it
+        # (uint8 //= tensor(-3) divides by 253)
+        wrap = name != "true_divide" and kind in "iu" and arr_kind in "biu"
+        if wrap and np.ndim(arr) == 0 and not isinstance(other, int):
+            arr = xp.asarray(arr).astype(self._data.dtype)
+        ufunc = getattr(xp, name)
         if name == "remainder" and self._data.dtype.kind == "f":  # PyTorch's signed zeros
             ufunc = _float_remainder_into
         if name == "power" and self._data.dtype.kind in "iu":
@@ -1164,13 +1185,6 @@ class Tensor:
                     self._data[...] = wide.astype(np.float16)
                 self._version += 1
                 return self
-        # an integer tensor takes any integer result, wrapped into its dtype as PyTorch's
-        # (uint8 += an int64 tensor), where NumPy's same_kind refuses a signed one
-        wrap = (
-            name != "true_divide"
-            and self._data.dtype.kind in "iu"
-            and (arr.dtype if hasattr(arr, "dtype") else np.asarray(arr).dtype).kind in "biu"
-        )
         try:
             ufunc(self._data, arr, out=self._data, casting="unsafe" if wrap else "same_kind")
         except TypeError:
@@ -1221,11 +1235,6 @@ class Tensor:
         if self.dtype.kind == "b" and isinstance(exponent, Tensor) and exponent.dtype.kind == "b":
             raise NotImplementedError(
                 "\"pow\" not implemented for 'Bool' (pow_ of two bool tensors)"
-            )
-        if self.dtype.kind in "iu" and type(exponent) is int and exponent < 0:  # as `**`
-            raise RuntimeError(
-                f"pow_: Integers to negative integer powers are not allowed (a {self.dtype} "
-                f"tensor to the power {exponent})"
             )
         return self._ufunc_("pow_", "power", exponent)
 
@@ -1795,6 +1804,10 @@ class Tensor:
         done = self._record_with("clamp_", lambda b: _ops().clip(b, min, max), min, max)
         if done is not None:
             return done
+        bounds = [b for b in (min, max) if isinstance(b, Tensor)]
+        if bounds:  # clamped as clip clamps (promoted, broadcast), then written back
+            with autograd.no_grad():
+                return self._write_("clamp_", _ops().clip(self.detach(), min, max), *bounds)
         self._inplace("clamp_")
         xp = get_array_module(self._data)
         with broadcast_errors("clamp_"):
@@ -2635,8 +2648,8 @@ class Tensor:
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _ops().any(self, dim, keepdim)
 
-    def gather(self, dim: int, index: Any) -> Tensor:
-        return _ops().gather(self, dim, index)
+    def gather(self, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
+        return _ops().gather(self, dim, index, sparse_grad=sparse_grad)
 
     def scatter(
         self, dim: int, index: Any, src: Any = None, value: Any = None, reduce: Any = None
@@ -3173,7 +3186,10 @@ class Tensor:
                 f"{what}: the result of shape {tuple(arr.shape)} does not match the tensor's "
                 f"shape {self.shape}"
             )
-        if not np.can_cast(arr.dtype, self.dtype, "same_kind"):
+        # PyTorch's rule: no result of a higher kind (float into int, int into bool); within
+        # a kind any width, an integer result wrapped into the dtype (uint8 from int64)
+        category = _ops().elementwise._CATEGORY
+        if category[arr.dtype.kind] > category[self.dtype.kind]:
             raise RuntimeError(
                 f"{what}: the result type {arr.dtype} can't be cast to the tensor's dtype "
                 f"{self.dtype}; in-place ops keep the dtype"
@@ -3916,8 +3932,12 @@ class Tensor:
             raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
         d = normalize_dims(dim, self.ndim, "renorm")[0]
         others = tuple(i for i in range(self.ndim) if i != d)
-        norms = _ops().norm(self, p, others, True)
-        big = norms._data > maxnorm
+        with autograd.no_grad():
+            big = _ops().norm(self, p, others, True)._data > maxnorm
+        # the norms of the scaled slices only: the slices left alone keep theirs out of the
+        # gradient (a NaN there gave NaN through the unused branch; PyTorch passes the
+        # gradient through unchanged)
+        norms = _ops().norm(_ops().where(big, self, 0.0), p, others, True)
         factor = _ops().where(big, maxnorm / (norms + 1e-7), 1.0)
         return self * factor
 

@@ -4,12 +4,11 @@ lists the jobs (`python -m minigrad JOB` runs them from any folder)."""
 from __future__ import annotations
 
 import argparse
-import runpy
 import sys
 
-from minigrad.jobs import JOBS as ALL_JOBS
+from minigrad import jobs
 
-JOBS = tuple(job for job, module in ALL_JOBS.items() if module == f"train.{job}")
+JOBS = tuple(job for job, module in jobs.JOBS.items() if module == f"train.{job}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -21,8 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("job", choices=JOBS, help="the job to run")
     parser.add_argument("args", nargs="*", default=[], metavar="ARGS", help="the job's own flags")
     job = parser.parse_args(argv[:1]).job
-    sys.argv = [f"python -m train.{job}", *argv[1:]]
-    runpy.run_module(f"train.{job}", run_name="__main__", alter_sys=True)
+    jobs.run(job, argv[1:], f"python -m train {job}")
 
 
 if __name__ == "__main__":

@@ -989,19 +989,22 @@ def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
 
 
 class NextAfter(Function):
-    """The next representable float after a towards b. PyTorch's gradient: gy for a (the
-    step is taken as no change), zeros for b."""
+    """The next representable float after a towards b. PyTorch's gradient: gy for a where
+    a != b (the step taken as no change), 0 where they are equal (no step), zeros for b."""
 
     uses_inputs = False
 
     def forward(self, a, b):
-        self.shapes = a.shape, b.shape
+        self.shapes, self.moved = (a.shape, b.shape), a != b
         return get_array_module(a).nextafter(a, b)
 
     def backward(self, gy):
+        from .elementwise import scale
+
         xp = get_array_module(gy._data)
         zeros = Tensor._make(xp.zeros(self.shapes[1], gy._data.dtype), False)
-        return sum_to(gy, self.shapes[0]), zero_link(zeros, self, 1)
+        ga = scale(gy, self.moved.astype(gy._data.dtype))
+        return sum_to(ga, self.shapes[0]), zero_link(zeros, self, 1)
 
 
 def nextafter(input: Tensor, other: Any) -> Tensor:  # noqa: A002

@@ -77,9 +77,12 @@ def _along(x: Tensor, index: Any, dim: int, op: str) -> tuple[Any, int]:
     return tuple(where_), d
 
 
-def gather(x: Tensor, dim: int, index: Any) -> Tensor:
+def gather(x: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
     """out[i][j][k] = x[index[i][j][k]][j][k] (for dim 0); shaped like index. The gradient
-    adds back into x's shape, repeated indices accumulating."""
+    adds back into x's shape, repeated indices accumulating. `sparse_grad=True` raises
+    NotImplementedError, as Embedding(sparse=True): minigrad has no sparse tensors."""
+    if sparse_grad:
+        raise NotImplementedError("gather: sparse_grad=True: minigrad has no sparse gradients")
     where_, _ = _along(x, index, dim, "gather")
     src = reshape(x, (1,)) if x.ndim == 0 else x
     out = GetItem(where_)(src)

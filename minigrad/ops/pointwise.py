@@ -223,14 +223,16 @@ class Lerp(Function):
         return xp.where(xp.abs(w) < 0.5, start + w * diff, end - diff * (1 - w))
 
     def backward(self, gy):
-        start, end, *rest = self.inputs
-        w = rest[0] if rest else self.w
+        start, end, *weight = self.inputs  # weight: [the weight tensor], or []
+        w = weight[0] if weight else self.w
         need = self.needs_input_grad
-        return (
+        grads = [
             sum_to(gy * (1 - w), start.shape) if need[0] else None,
             sum_to(gy * w, end.shape) if need[1] else None,
-            *(sum_to(gy * (end - start), w.shape) if need[2] else None for _ in rest),
-        )
+        ]
+        if weight:
+            grads.append(sum_to(gy * (end - start), w.shape) if need[2] else None)
+        return tuple(grads)
 
 
 class Hardtanh(Function):

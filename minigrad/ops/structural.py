@@ -394,6 +394,11 @@ def unique_dim(shape: tuple[int, ...], dim: int, op: str) -> int:
     dims are all unselected is refused, as PyTorch refuses it (there are no slices to
     compare, yet the selected dim has entries)."""
     d = normalize_dims(dim, len(shape), op)[0]
+    if shape.count(0) > 1:
+        raise RuntimeError(
+            f"{op}: Number of zero sized dimensions is more than one, so unique cannot be "
+            f"applied (shape {shape}, dim {dim})"
+        )
     if shape[d] != 0 and 0 in shape:
         raise RuntimeError(
             f"{op}: There are 0 sized dimensions, and they aren't selected, so unique cannot "

@@ -1106,7 +1106,7 @@ class Rprop(Optimizer):
         xp.clip(size, lo, hi, out=size)
         # the gradient, zero where its sign flipped, is the next step's `prev`
         if maximize:
-            xp.multiply(d, -1, out=prev)  # (NumPy 2.4's negative(out=) misreads some strides)
+            xp.multiply(d, -1, out=prev)  # (NumPy 2.4's strided negative(out=) can misread)
         else:
             prev[...] = d
         prev[flipped] = 0

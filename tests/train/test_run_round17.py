@@ -143,6 +143,6 @@ def test_python_dash_m_train_lists_and_runs_the_jobs(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert job.returncode == 0 and "python -m train.sample" in job.stdout
+    assert job.returncode == 0 and "usage: python -m train sample" in job.stdout
     bare = subprocess.run([sys.executable, "-m", "train"], cwd=root, env=env, capture_output=True)
     assert bare.returncode == 2 and b"required: job" in bare.stderr
