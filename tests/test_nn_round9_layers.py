@@ -117,7 +117,7 @@ def test_pool_modules_reprs_indices_and_errors():
     np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
     y1, i1 = F.max_pool1d_with_indices(mg.tensor(x[0]), 2)
     np.testing.assert_array_equal(i1.numpy(), TF.max_pool1d_with_indices(torch.tensor(x[0]), 2)[1])
-    with pytest.raises(RuntimeError, match="pad should be at most half"):
+    with pytest.raises(RuntimeError, match="pad should be smaller than or equal to half"):
         F.max_pool3d(mg.zeros(1, 1, 4, 4, 4), 2, padding=2)
     with pytest.raises(RuntimeError, match="4D or 5D"):
         F.max_pool3d(mg.zeros(4, 4, 4), 2)
