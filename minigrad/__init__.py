@@ -363,6 +363,9 @@ from .tensor import (
     strided,
     tensor,
     uint8,
+    uint16,
+    uint32,
+    uint64,
     zeros,
     zeros_like,
 )
@@ -546,6 +549,12 @@ def asarray(obj, *, dtype=None, device=None, copy: bool | None = None, requires_
         ):
             raise ValueError("asarray: the conversion needs a copy, but copy=False")
     out = as_tensor(obj, dtype=dtype, device=device)
+    if copy is False and not isinstance(obj, Tensor):
+        shared = hasattr(obj, "__array_interface__") and np.may_share_memory(out._data, obj)
+        if not shared:  # a list, a scalar, or an array of another dtype
+            raise ValueError(
+                f"asarray: the conversion of a {type(obj).__name__} needs a copy, but copy=False"
+            )
     if copy:
         out = tensor(out.detach()._data, dtype=out.dtype, device=out.device)
     elif isinstance(obj, Tensor) and out is obj and requires_grad != obj.requires_grad:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .backend import default_float
 from .ops.search import torch_name
-from .tensor import Tensor
+from .tensor import Tensor, _check_int_range
 
 
 def _number(value: Any, name: str) -> Any:
@@ -49,8 +49,13 @@ def logspace(
     if dt.kind not in "iuf":
         raise NotImplementedError(f"\"logspace_cpu\" not implemented for '{torch_name(dt)}'")
     start, end = _number(start, "start"), _number(end, "end")
-    if steps == 1:
-        arr = np.full(1, math.pow(float(base), float(start))).astype(dt)
+    if dt.kind in "iu":  # ends beyond the dtype (or NaN) are refused, as PyTorch's
+        _check_int_range(np.array([start, end], np.float64), dt)
+    if steps == 1:  # filled with base ** start, which must fit, as PyTorch's fill_
+        value = np.full(1, math.pow(float(base), float(start)))
+        if dt.kind in "iu":
+            _check_int_range(value, dt)
+        arr = value.astype(dt)
     else:
         s, e = dt.type(start), dt.type(end)
         if dt.kind in "iu":  # C++'s integer promotion: the difference is never wrapped

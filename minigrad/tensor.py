@@ -51,6 +51,9 @@ int16 = np.int16
 int32 = np.int32
 int64 = np.int64
 uint8 = np.uint8
+uint16 = np.uint16  # (PyTorch's unsigned dtypes beyond uint8 have few ops: these are NumPy's)
+uint32 = np.uint32
+uint64 = np.uint64
 bool_ = np.bool_
 
 
@@ -88,7 +91,7 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
         arr = data
     else:
         is_array = isinstance(data, np.ndarray | np.generic)
-        wide = False
+        wide = None
         if isinstance(data, list | tuple):
             data, wide = _scan(data)
         try:
@@ -100,13 +103,17 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
             arr = _not_numbers(arr, is_array)
         elif arr.dtype == np.uint64 and not is_array:  # a Python int beyond int64
             raise ValueError("Overflow when unpacking long long")
-        if dtype is None and not is_array and not wide:
+        if dtype is None and not is_array:
+            # Python floats take the default float, complex numbers the default complex
+            # (complex64), as PyTorch's, unless an element's own dtype is wider
             if arr.dtype == np.float64:
-                arr = _narrowed(arr, default_float())
-            elif arr.dtype == np.complex128:  # Python complex numbers: complex64, as PyTorch
-                arr = arr.astype(default_complex(), copy=False)
-    if is_array and arr.dtype.itemsize > (16 if arr.dtype.kind == "c" else 8):
-        _not_numbers(arr, True)  # longdouble: refused by name, as PyTorch
+                want = default_float() if wide is None else np.result_type(default_float(), wide)
+                arr = _narrowed(arr, want)
+            elif arr.dtype == np.complex128:
+                want = default_complex()
+                arr = arr.astype(want if wide is None else np.result_type(want, wide), copy=False)
+    if is_array:
+        _check_native(arr)
     if dtype is not None:
         dtype = np.dtype(dtype)
         if not is_array and dtype.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
@@ -123,6 +130,20 @@ _SUPPORTED = (
     "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, "
     "uint32, uint16, uint8, and bool"
 )
+
+
+def _check_native(arr: np.ndarray) -> None:
+    """A NumPy array's dtype as tensors take it, else refused as PyTorch refuses it:
+    longdouble by name, another byte order with PyTorch's ValueError (a '>f4' tensor
+    compared unequal to float32 and failed in backward)."""
+    if arr.dtype.itemsize > (16 if arr.dtype.kind == "c" else 8):
+        _not_numbers(arr, True)
+    if not arr.dtype.isnative:
+        raise ValueError(
+            f"given numpy array has byte order different from the native byte order (dtype "
+            f"{arr.dtype.str}). Conversion between byte orders is currently not supported: "
+            "convert it first with array.astype(array.dtype.newbyteorder('='))"
+        )
 
 
 def _not_numbers(arr: np.ndarray, is_array: bool) -> np.ndarray:
@@ -343,15 +364,16 @@ def _check_int_range(arr: np.ndarray, dtype: np.dtype) -> None:
 _PLAIN = frozenset((float, int, bool))
 
 
-def _scan(data: list | tuple) -> tuple[Any, bool]:
+def _scan(data: list | tuple) -> tuple[Any, Any]:
     """A nested list as NumPy should read it: each Tensor, which must hold one element,
     replaced by its (CPU) 0-d array, so `tensor([t1, t2])` gives their values, as in
-    PyTorch (a (1,) tensor too); and whether it
-    holds a float64 array or scalar, which makes PyTorch's result float64 where Python
-    floats alone give the default float. Lists of plain numbers are passed over at C speed."""
+    PyTorch (a (1,) tensor too); and the widest float or complex dtype of its arrays,
+    NumPy scalars and tensors (None without any), which PyTorch's result takes where it is
+    wider than the default that Python floats alone give (float64 and complex128 elements
+    keep their width). Lists of plain numbers are passed over at C speed."""
     if set(map(type, data)) <= _PLAIN:
-        return data, False
-    out, changed, wide = [], False, False
+        return data, None
+    out, changed, wide = [], False, None
     for x in data:
         if isinstance(x, Tensor):
             if x._data.size != 1:  # PyTorch reads each as a Python scalar
@@ -362,10 +384,12 @@ def _scan(data: list | tuple) -> tuple[Any, bool]:
             x, changed = as_numpy(x._data).reshape(()), True
         elif isinstance(x, list | tuple):
             y, w = _scan(x)
-            changed, wide = changed or y is not x, wide or w
-            x = y
-        if getattr(x, "dtype", None) == np.float64:
-            wide = True
+            changed, x = changed or y is not x, y
+            if w is not None:
+                wide = w if wide is None else np.result_type(wide, w)
+        kind = getattr(getattr(x, "dtype", None), "kind", None)
+        if kind in ("f", "c"):
+            wide = x.dtype if wide is None else np.result_type(wide, x.dtype)
         out.append(x)
     return (out if changed else data), wide
 
@@ -826,13 +850,28 @@ class Tensor:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self._data)
 
+    def _real_item(self, what: str) -> Any:
+        """The one value as a real number: a complex one only with no imaginary part, as
+        PyTorch's float(t) and int(t)."""
+        value = self.item()
+        if isinstance(value, complex):
+            if value.imag != 0:
+                raise RuntimeError(
+                    f"value cannot be converted to type {what} without overflow: {value}"
+                )
+            value = value.real
+        return value
+
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._real_item("double"))
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
 
     def __index__(self) -> int:
-        """An integer tensor of one element as an index (`xs[t]`, `range(t)`), as in
-        PyTorch."""
-        if self.dtype.kind not in "iu" or self._data.size != 1:
+        """An integer (or bool) tensor of one element as an index (`xs[t]`, `range(t)`),
+        as in PyTorch."""
+        if self.dtype.kind not in "biu" or self._data.size != 1:
             raise TypeError(
                 "only integer tensors of a single element can be converted to an index, "
                 f"got shape {self.shape} and dtype {self.dtype}"
@@ -860,7 +899,7 @@ class Tensor:
         return arr.copy() if copy else arr
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._real_item("int64_t"))
 
     def __iter__(self):
         if self.ndim == 0:
@@ -946,6 +985,9 @@ class Tensor:
             out = self.to(device, dtype, non_blocking, copy)
             return out.contiguous(memory_format=memory_format)
 
+        if isinstance(device, Tensor | type | np.dtype | _NoBFloat16) and isinstance(dtype, bool):
+            # to(dtype, non_blocking, copy) and to(other, non_blocking, copy), positionally
+            dtype, non_blocking, copy = None, dtype, non_blocking
         if isinstance(device, Tensor):
             device, dtype = device.device, device.dtype if dtype is None else dtype
         if isinstance(device, type | np.dtype | _NoBFloat16) and dtype is None:
@@ -988,7 +1030,13 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.to(dtype=np.bool_)
 
-    def type(self, dtype: Any = None) -> Any:
+    def cfloat(self) -> Tensor:
+        return self.to(dtype=np.complex64)
+
+    def cdouble(self) -> Tensor:
+        return self.to(dtype=np.complex128)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
         """The dtype's name without an argument; else the tensor cast to `dtype`: a dtype, a
         legacy class (`mg.DoubleTensor`), or its name as PyTorch programs write it
         ('torch.DoubleTensor'; 'torch.cuda.FloatTensor' moves it to the GPU too)."""
@@ -3268,21 +3316,24 @@ class Tensor:
 
     # ------------------------------------------------------------------ creation, layout
     def new_zeros(
-        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
-    ) -> Tensor:
+        self, *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:  # fmt: skip
         """zeros of `size` with self's dtype and device unless given."""
-        return self.new_full(_shape_args(size), 0, dtype, device, requires_grad)
+        return self.new_full(_new_size("new_zeros", sizes, size), 0, dtype, device, requires_grad)
 
     def new_ones(
-        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
-    ) -> Tensor:
-        return self.new_full(_shape_args(size), 1, dtype, device, requires_grad)
+        self, *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:  # fmt: skip
+        return self.new_full(_new_size("new_ones", sizes, size), 1, dtype, device, requires_grad)
 
     def new_empty(
-        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
-    ) -> Tensor:
+        self, *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:  # fmt: skip
         """Like new_zeros (minigrad's empty tensors hold zeros)."""
-        return self.new_full(_shape_args(size), 0, dtype, device, requires_grad)
+        return self.new_full(_new_size("new_empty", sizes, size), 0, dtype, device, requires_grad)
 
     def new_full(
         self,
@@ -4183,7 +4234,7 @@ def check_fill_scalar(op: str, value: Any, dtype: Any) -> Any:
             wraps = kind == "u" and isinstance(v, int | np.integer)
             bad = not math.isfinite(v) or not (-high if wraps else low) <= v <= high
         else:
-            bad = math.isfinite(v) and abs(v) > high
+            bad = math.isfinite(v) and abs(float(v)) > high  # (a float32 v would cast high)
         if bad:
             raise ValueRangeError(
                 f"{op}: value {value!r} cannot be converted to {np.dtype(dtype).name} "
@@ -4311,6 +4362,15 @@ def _type_name(dtype: np.dtype) -> str:
     return _TYPE_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
 
 
+def _new_size(op: str, sizes: tuple, size: Any) -> tuple[int, ...]:
+    """new_zeros/new_ones/new_empty's size: given as ints, one sequence, or `size=`."""
+    if size is None:
+        return _shape_args(sizes)
+    if sizes:
+        raise TypeError(f"{op}() got the size twice: as {sizes} and as size={size}")
+    return _shape_args((size,))
+
+
 def _shape_args(shape: tuple) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
         return tuple(shape[0])
@@ -4420,10 +4480,15 @@ def full(
     """A tensor of `fill_value`; its dtype follows the value (bool, int64 or the default
     float) as in PyTorch unless `dtype` is given."""
     if dtype is None:
+        # the kind of the value gives the dtype, as PyTorch's (bool, int64, the default
+        # float or complex): a NumPy scalar or a 0-d tensor is a number, np.float64 and a
+        # float64 tensor give float32; PyTorch takes a NumPy bool as a float
         value = _fill_scalar("full", fill_value)
-        if isinstance(value, np.bool_):  # PyTorch takes a NumPy bool as a float
+        if isinstance(value, Tensor):
+            value = value.item()
+        if isinstance(value, np.bool_):
             value = 1.0 if value else 0.0
-        elif isinstance(value, np.generic):  # a NumPy scalar is a number: np.float64 gives float32
+        elif isinstance(value, np.generic):
             value = value.item()
         dtype = _to_array(value).dtype
     fill_value = check_fill_scalar("full", fill_value, dtype)
@@ -4664,7 +4729,7 @@ def rand(
 
 
 def randint(
-    low: int,
+    low: Any = None,
     high: Any = None,
     size: Any = None,
     *,
@@ -4679,6 +4744,8 @@ def randint(
         if high is None or not isinstance(high, tuple | list):
             raise TypeError("randint: give the size, as randint(high, size) or (low, high, size)")
         low, high, size = 0, low, high
+    elif low is None:  # randint(high=5, size=(2,))
+        low = 0
     for name, v in (("low", low), ("high", high)):
         if isinstance(v, Tensor):
             v = v.item()
@@ -4738,7 +4805,7 @@ def arange(
 ) -> Tensor:
     if end is None:
         start, end = 0, start
-    _range_bounds("", start, end, step)
+    values = _range_bounds("", start, end, step)
     if dtype is not None and np.dtype(dtype).kind in "iu":
         # PyTorch's integer arange truncates the bounds and the step to integers first:
         # arange(-2.5, 2, dtype=long) is [-2, -1, 0, 1], and a step of 0.5 is refused
@@ -4751,8 +4818,14 @@ def arange(
             )
         _range_bounds("", start, end, step)
     arr = np.arange(start, end, step)
-    if dtype is None and arr.dtype == np.float64:
-        arr = arr.astype(default_float())
+    if arr.dtype.kind == "f":
+        # start + i * step in float64, as PyTorch's kernel, then cast: NumPy steps by
+        # (start + step) - start, whose error grows with i (arange(1e9, 1e9 + 10, 1e-3)
+        # ended 5e-4 short)
+        first, _, by = values
+        arr = first + np.arange(arr.size, dtype=np.float64) * by
+        if dtype is None:
+            arr = arr.astype(default_float())
     return Tensor(arr, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -4795,6 +4868,9 @@ def linspace(
         raise ValueRangeError(f"linspace: steps must be a non-negative int, got {steps!r}")
     dt = np.dtype(default_float() if dtype is None else dtype)
     calc = dt if dt.kind in "fc" else np.dtype(np.float64)
+    if dt.kind in "iu":  # the ends cast to the dtype first, as PyTorch's: 2.7 counts as 2
+        _check_int_range(np.array([start, end], np.float64), dt)
+        start, end = int(start), int(end)
     i = np.arange(steps, dtype=calc)
     step = (calc.type(end) - calc.type(start)) / calc.type(max(steps - 1, 1))
     arr = np.where(
@@ -4871,7 +4947,12 @@ def eye(
 
 
 def randperm(
-    n: int, *, generator: Any = None, dtype: Any = np.int64, device: Any = "cpu"
+    n: int,
+    *,
+    generator: Any = None,
+    dtype: Any = np.int64,
+    device: Any = "cpu",
+    requires_grad: bool = False,
 ) -> Tensor:
     """A random permutation of 0..n-1 (int64) from minigrad's generator, so `manual_seed`
     makes it repeatable."""
@@ -4883,7 +4964,7 @@ def randperm(
     if n and dt.kind != "b" and n - 1 > _dtype_range(dt)[1]:  # uint8: 300 wrapped to 44
         raise RuntimeError(f"randperm: n={n} values do not fit {dt}")
     arr = random.permutation(int(n), normalize_device(device), generator)
-    return _new(arr.astype(np.int64 if dtype is None else dtype, copy=False), False)
+    return _new(arr.astype(np.int64 if dtype is None else dtype, copy=False), requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -4892,6 +4973,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     if array.dtype.kind not in "biufc":
         _not_numbers(array, True)
+    _check_native(array)
     return Tensor._make(array, False)
 
 
