@@ -97,9 +97,9 @@ RULES: dict[str, Rule] = {
     ),
     # bitwise ops: integer results, cast as elementwise ops; no gradient
     **_rules(
-        "bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift",
-        grad=None,
+        "bitwise_and bitwise_or bitwise_xor bitwise_left_shift bitwise_right_shift", grad=None
     ),
+    "bitwise_not": Rule("bitwise_not", dtype="found", grad=None),
     "logsumexp": Rule("logsumexp", dtype="float_out"),
     # products and the like: out of the result's dtype exactly
     **_rules("mm bmm mv baddbmm addmv", dtype="same", overlap=None),
