@@ -1191,7 +1191,7 @@ class Tensor:
                 return done
         self._inplace(what, other)
         kind = self._data.dtype.kind
-        if name == "power" and kind in "fc":
+        if name == "power" and kind in "fc" and not self._plain_power(other):
             # the values of `**` (rsqrt for -0.5, C's pow for a tensor's 0.5, products for 3
             # and -2, as PyTorch's kernel), written back
             with autograd.no_grad():
@@ -1249,6 +1249,14 @@ class Tensor:
             ) from None
         self._version += 1
         return self
+
+    def _plain_power(self, exponent: Any) -> bool:
+        """Whether NumPy's in-place power by `exponent` gives PyTorch's values: a number
+        other than those PowScalar computes its own way."""
+        elementwise = _ops().elementwise
+        return isinstance(exponent, int | float) and elementwise.numpy_pow_is_torchs(
+            exponent, self._data.dtype
+        )
 
     def add_(self, other: Any, alpha: Any = 1) -> Tensor:
         if isinstance(alpha, Tensor) and not isinstance(other, Tensor):  # (add_(2.0, t))
@@ -3242,7 +3250,8 @@ class Tensor:
                 f"{what}: the result type {arr.dtype} can't be cast to the tensor's dtype "
                 f"{self.dtype}; in-place ops keep the dtype"
             )
-        self._data[...] = arr
+        with np.errstate(over="ignore", invalid="ignore"):  # a float64 result beyond float32
+            self._data[...] = arr  # is inf, as PyTorch's cast (NumPy warns)
         self._version += 1
         return self
 

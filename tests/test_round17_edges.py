@@ -475,3 +475,22 @@ def test_renorm_passes_the_gradient_through_a_nan_row(p):
 
     for m, t in zip(*_both(run), strict=True):
         _same(m, t)
+
+
+def test_bitwise_not_out_takes_the_inputs_dtype_only():
+    for L in (mg, torch):
+        with pytest.raises(RuntimeError, match="Found dtype"):
+            L.bitwise_not(L.tensor([5, -3]), out=L.empty(2))
+
+
+def test_inplace_writes_that_overflow_float32_give_inf_without_warnings():
+    import warnings
+
+    for L in (mg, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            x = L.tensor([1e30, 2.0])
+            x.pow_(L.tensor([2.0, 2.0], dtype=L.float64))
+            y = L.tensor([1.0, 2.0])
+            y.clamp_(min=L.tensor([1e300, 0.0], dtype=L.float64))
+        assert x.tolist() == [float("inf"), 4.0] and y.tolist() == [float("inf"), 2.0]

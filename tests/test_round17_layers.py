@@ -184,3 +184,69 @@ def test_embedding_bag_of_no_samples_gives_per_sample_weights_an_empty_gradient(
         assert tuple(out.shape) == (2, 2) and float(out.abs().sum()) == 0.0
         grads.append(psw.grad)
     assert grads[0] is not None and tuple(grads[0].shape) == tuple(grads[1].shape) == (0,)
+
+
+# ---------------------------------------------------------------- from the second review
+def test_instance_norm_of_a_constant_float32_channel_with_eps_0():
+    x = np.full((1, 3, 32, 32), 0.1, np.float32)
+    x[0, 1] = np.random.default_rng(0).standard_normal((32, 32))
+    outs = []
+    for L in (mg, torch):
+        t = L.tensor(x, requires_grad=True)
+        y = L.nn.functional.instance_norm(t, eps=0.0)
+        y.backward(L.tensor(x))
+        outs.append((y.detach().numpy(), t.grad.numpy()))
+    (my, mgrad), (ty, tgrad) = outs
+    assert not my[0, 0].any() and not mgrad[0, 0].any()  # 0, as PyTorch's (not +-1, 2e8)
+    np.testing.assert_allclose(my, ty, atol=2e-6)
+    np.testing.assert_allclose(mgrad, tgrad, atol=2e-4)
+
+
+def test_instance_norm_with_a_zero_running_variance_and_eps_0_is_nan():
+    for L in (mg, torch):
+        m = L.nn.InstanceNorm1d(2, eps=0.0, track_running_stats=True).eval()
+        with L.no_grad():
+            m.running_var.zero_()
+        assert np.isnan(m(L.ones(1, 2, 3)).numpy()).all()
+
+
+def test_instance_norm_refuses_a_weight_of_another_shape():
+    for L in (mg, torch):
+        with pytest.raises(RuntimeError):
+            L.nn.functional.instance_norm(L.ones(2, 3, 4), weight=L.ones(3, 1))
+        with pytest.raises(RuntimeError):
+            L.nn.functional.instance_norm(L.ones(2, 3, 4), bias=L.zeros(1, 3))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("pad", [(-2, -3), (-2, -3, 0, 0), (0, 0, -2, -2), (-6, 0), (-5, 0, 1, 1)])
+def test_pads_that_leave_no_elements(mode, pad):
+    shapes = []
+    for L in (mg, torch):
+        try:
+            shapes.append(tuple(L.nn.functional.pad(L.ones(1, 4, 5), pad, mode=mode).shape))
+        except RuntimeError:
+            shapes.append("refused")
+    assert shapes[0] == shapes[1]
+
+
+def test_interpolate_of_a_2d_input_is_not_implemented():
+    for L in (mg, torch):
+        with pytest.raises(NotImplementedError):
+            L.nn.functional.interpolate(L.ones(2, 2), scale_factor=2)
+
+
+@pytest.mark.parametrize(
+    "stmt",
+    [
+        "u.masked_fill_(L.tensor([True, False]), L.tensor(300))",
+        "u.index_fill_(0, L.tensor([0]), L.tensor(-300))",
+    ],
+)
+def test_fill_with_a_0d_tensor_that_does_not_fit_is_refused(stmt):
+    for L in (mg, torch):
+        with pytest.raises(RuntimeError, match="overflow"):
+            exec(stmt, {}, {"L": L, "u": L.tensor([1, 2], dtype=L.uint8)})
+    u = mg.tensor([1, 2], dtype=mg.uint8)
+    u.masked_fill_(mg.tensor([True, False]), mg.tensor(-1))
+    assert u.tolist() == [255, 2]  # -1 wraps, as PyTorch's

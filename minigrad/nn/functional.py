@@ -324,12 +324,12 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     return elu(input, alpha, inplace=True)
 
 
-def check_embedding_indices(arr: Any, n: int) -> None:
+def check_embedding_indices(arr: Any, n: int, op: str = "embedding") -> None:
     """Indices of a table of n rows: an index outside [0, n) is an IndexOutOfRange (both
     PyTorch's types: embedding raises IndexError, embedding_bag RuntimeError)."""
     if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= n):
         bad = int(arr.min()) if int(arr.min()) < 0 else int(arr.max())
-        raise IndexOutOfRange(f"embedding: index {bad} is out of range for {n} embeddings")
+        raise IndexOutOfRange(f"{op}: index {bad} is out of range for {n} embeddings")
 
 
 def embedding(
@@ -1821,10 +1821,11 @@ def instance_norm(
             strict=True,
         )
         for name, p in named:
-            if p is not None and p.numel() != x.shape[1]:
+            if p is not None and tuple(p.shape) != (x.shape[1],):
                 raise ShapeError(
-                    f"instance_norm: {name} should contain {x.shape[1]} elements (the input's "
-                    f"channels, dim 1 of shape {tuple(x.shape)}), not {p.numel()}"
+                    f"instance_norm: {name} should contain {x.shape[1]} elements, one per "
+                    f"channel (dim 1 of the input's shape {tuple(x.shape)}), as a 1-d tensor; "
+                    f"got shape {tuple(p.shape)}"
                 )
     if x.dtype == np.float16 and use_input_stats:  # in float32, as PyTorch (squares overflow)
         w, b = widen_half(weight), widen_half(bias)
@@ -1841,8 +1842,11 @@ def instance_norm(
                 f"input size {list(x.shape)}"
             )
         float_kernel(x, "batch_norm")  # PyTorch's instance norm is a batch norm
-        mean = x.mean(dim=dims, keepdim=True)
-        var = ops.var_same_dtype(x, dims, 0, True)
+        # the mean summed in float64, as PyTorch's batch norm statistics: a constant
+        # channel's mean is its value exactly, so its variance is exactly 0
+        mean = x.mean(dim=dims, keepdim=True, dtype=np.float64).to(x.dtype)
+        d = x - mean
+        var = (d * d).mean(dim=dims, keepdim=True)
         if running_mean is not None or running_var is not None:
             from ..autograd import no_grad
 
@@ -1863,12 +1867,18 @@ def instance_norm(
         float_kernel(x, "batch_norm")
         mean = _channel_shape(running_mean, x)
         var = _channel_shape(running_var, x)
-    # times the inverse standard deviation, as PyTorch's kernel, which takes it as 0 where
-    # var + eps is 0 (a constant channel with eps=0): the channel and its gradient are 0,
-    # not 0/0 (the inner where keeps rsqrt's inf out of the gradient)
+    # times the inverse standard deviation, as PyTorch's kernel; from the input's own
+    # statistics it is 0 where var + eps is 0 (a constant channel with eps=0), so the
+    # channel and its gradient are 0, not 0/0 (the inner where keeps rsqrt's inf out of
+    # the gradient); with running statistics it is x * inv - mean * inv, PyTorch's form
+    # (a zero running variance with eps=0 gives NaN, as there)
     spread = var + eps
-    flat = spread == 0
-    y = (x - mean) * ops.where(flat, 0.0, ops.rsqrt(ops.where(flat, 1.0, spread)))
+    if use_input_stats:
+        flat = spread == 0
+        y = (x - mean) * ops.where(flat, 0.0, ops.rsqrt(ops.where(flat, 1.0, spread)))
+    else:
+        inv = ops.rsqrt(spread)
+        y = x * inv - mean * inv
     if weight is not None:
         y = y * _channel_shape(weight, x)
     if bias is not None:

@@ -342,7 +342,8 @@ class EmbeddingBag(Module):
             F._renorm_rows(self.weight, xp.unique(idx), self.max_norm, self.norm_type)
         share = xp.ones((self.num_embeddings, 1), dtype=self.weight.dtype)
         if idx.size:
-            F.check_embedding_indices(idx, self.num_embeddings)  # before bincount reads them
+            # before bincount reads them
+            F.check_embedding_indices(idx, self.num_embeddings, "EmbeddingBag")
             ordered = xp.sort(idx)
             distinct = xp.unique(ordered)
             counts = xp.bincount(ordered, minlength=self.num_embeddings)

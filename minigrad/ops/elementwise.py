@@ -348,7 +348,11 @@ class Pow(Function):
             # NumPy takes sqrt for a broadcast 0.5 (its values agree with PyTorch's to the
             # last bit more often than pow's), but PyTorch's pow gives inf and +0.0 for
             # (-inf) ** 0.5 and (-0.0) ** 0.5, where sqrt gives NaN and -0.0 (+ 0 fixes that)
-            y = get_array_module(y).where(a == -np.inf, np.inf, y + 0).astype(y.dtype, copy=False)
+            xp = get_array_module(y)
+            xp.add(y, 0, out=y)
+            at = xp.isneginf(a)
+            if at.any():
+                y[xp.broadcast_to(at, y.shape)] = np.inf
         return y
 
     def backward(self, gy):
@@ -694,6 +698,15 @@ def neg(x: Tensor) -> Tensor:
     if x._data.dtype.kind == "b":
         raise RuntimeError(_NEG_BOOL)
     return Neg()(x)
+
+
+def numpy_pow_is_torchs(c: float, dtype: Any) -> bool:
+    """Whether NumPy's `x ** c` for a number c gives PyTorch's values (else PowScalar
+    computes them as PyTorch's kernel does: 3, -2, -0.5, and 0.5 in float16)."""
+    if np.dtype(dtype).kind != "f":
+        return True
+    half = np.dtype(dtype) == np.float16
+    return not (c in (3, -2) or (c == -0.5 and not half) or (c == 0.5 and half))
 
 
 def power(a: Any, b: Any) -> Tensor:

@@ -229,15 +229,15 @@ def _mask_array(mask: Any, like: Tensor, op: str) -> Any:
 
 def fill_value(value: Any, like: Tensor, op: str) -> Any:
     """A fill value as a 0-d array of like's dtype (int tensors truncate a float, as
-    PyTorch); a Tensor value must be 0-d."""
+    PyTorch); a Tensor value must be 0-d, and is checked as the number it holds (uint8
+    filled with tensor(300) is refused, as PyTorch refuses it, where it wrapped to 44)."""
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(
                 f"{op}: only a 0-d tensor value is supported, got shape {value.shape}"
             )
-        value = value._data
-    else:
-        value = check_fill_scalar(op, value, like.dtype)
+        value = value.item()
+    value = check_fill_scalar(op, value, like.dtype)
     xp = get_array_module(like._data)
     return xp.asarray(xp.asarray(value).astype(like.dtype))
 

@@ -495,8 +495,8 @@ def _check_interpolate(x: Tensor, mode: str, align_corners: Any, antialias: bool
     op = "interpolate"
     if mode not in _MODES:
         raise Unsupported(f"{op}: mode must be one of {', '.join(_MODES)}; got {mode!r}")
-    if x.ndim not in (3, 4, 5):
-        raise ValueError(
+    if x.ndim not in (3, 4, 5):  # PyTorch: NotImplementedError (Unsupported is both)
+        raise Unsupported(
             f"{op}: expected a 3-d (N, C, W), 4-d (N, C, H, W) or 5-d (N, C, D, H, W) input, "
             f"got shape {x.shape}"
         )

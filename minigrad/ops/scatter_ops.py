@@ -236,6 +236,7 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:  # no
                 "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s)."
             )
+        check_fill_scalar("index_fill", value.item(), x.dtype)  # the number must fit
         out = where(mask, cast(value, x.dtype), x)
     else:
         check_fill_scalar("index_fill", value, x.dtype)

@@ -813,9 +813,12 @@ def _pad_by_index(x: Tensor, widths: list[tuple[int, int]], mode: str, pad: Any)
     width as positions of the input itself (reflect (-1, 2) of [0 1 2] is [1 2 1 0]), while
     circular crops first."""
     source = x
+    # a dim left with fewer than 0 elements is refused; PyTorch's 1-d reflect and replicate
+    # kernels (two widths) also refuse 0, its 2-d and 3-d ones give an empty result
+    least = 1 if mode != "circular" and len(pad) == 2 else 0
     for d, (lo, hi) in enumerate(widths):
         n = x.shape[d]
-        if n + lo + hi < 0:
+        if (lo or hi) and n + lo + hi < least:
             raise RuntimeError(
                 f"pad: mode={mode!r} padding {pad} leaves dim {d} (of size {n}, input shape "
                 f"{x.shape}) {n + lo + hi} elements; the input is too small"
