@@ -550,7 +550,10 @@ def asarray(obj, *, dtype=None, device=None, copy: bool | None = None, requires_
             raise ValueError("asarray: the conversion needs a copy, but copy=False")
     out = as_tensor(obj, dtype=dtype, device=device)
     if copy is False and not isinstance(obj, Tensor):
-        shared = hasattr(obj, "__array_interface__") and np.may_share_memory(out._data, obj)
+        # (an empty array shares nothing, yet needs no copy when the dtype is kept)
+        shared = hasattr(obj, "__array_interface__") and (
+            np.may_share_memory(out._data, obj) or (obj.size == 0 and out.dtype == obj.dtype)
+        )
         if not shared:  # a list, a scalar, or an array of another dtype
             raise ValueError(
                 f"asarray: the conversion of a {type(obj).__name__} needs a copy, but copy=False"

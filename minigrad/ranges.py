@@ -11,7 +11,7 @@ import numpy as np
 
 from .backend import default_float
 from .ops.search import torch_name
-from .tensor import Tensor, _check_int_range
+from .tensor import Tensor, _check_int_range, check_fill_scalar
 
 
 def _number(value: Any, name: str) -> Any:
@@ -49,8 +49,8 @@ def logspace(
     if dt.kind not in "iuf":
         raise NotImplementedError(f"\"logspace_cpu\" not implemented for '{torch_name(dt)}'")
     start, end = _number(start, "start"), _number(end, "end")
-    if dt.kind in "iu":  # ends beyond the dtype (or NaN) are refused, as PyTorch's
-        _check_int_range(np.array([start, end], np.float64), dt)
+    if dt.kind in "iu":  # ends beyond the dtype (or NaN) are refused, -1 wraps (uint8: 255)
+        start, end = (check_fill_scalar("logspace", v, dt) for v in (start, end))
     if steps == 1:  # filled with base ** start, which must fit, as PyTorch's fill_
         value = np.full(1, math.pow(float(base), float(start)))
         if dt.kind in "iu":

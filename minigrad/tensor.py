@@ -91,9 +91,9 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
         arr = data
     else:
         is_array = isinstance(data, np.ndarray | np.generic)
-        wide = None
+        wide, loose = None, True
         if isinstance(data, list | tuple):
-            data, wide = _scan(data)
+            data, wide, loose = _scan(data)
         try:
             arr = np.asarray(data)
         except ValueError:
@@ -105,13 +105,18 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
             raise ValueError("Overflow when unpacking long long")
         if dtype is None and not is_array:
             # Python floats take the default float, complex numbers the default complex
-            # (complex64), as PyTorch's, unless an element's own dtype is wider
+            # (complex64), as PyTorch's, unless an element's own dtype is wider; without
+            # Python floats, the elements' own widest dtype
             if arr.dtype == np.float64:
-                want = default_float() if wide is None else np.result_type(default_float(), wide)
+                want = default_float() if wide is None else wide
+                if wide is not None and loose:
+                    want = np.result_type(default_float(), wide)
                 arr = _narrowed(arr, want)
             elif arr.dtype == np.complex128:
-                want = default_complex()
-                arr = arr.astype(want if wide is None else np.result_type(want, wide), copy=False)
+                want = default_complex() if wide is None else np.result_type(wide, np.complex64)
+                if wide is not None and loose:
+                    want = np.result_type(default_complex(), wide)
+                arr = arr.astype(want, copy=False)
     if is_array:
         _check_native(arr)
     if dtype is not None:
@@ -174,7 +179,6 @@ _NUMBER_TYPES = (bool, int, float, complex, np.number, np.bool_)
 
 
 _F32_MAX = float(np.finfo(np.float32).max)
-_F16_MAX = float(np.finfo(np.float16).max)
 _INT_RANGE = {
     np.dtype(t).char: (int(np.iinfo(t).min), int(np.iinfo(t).max))
     for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
@@ -364,16 +368,19 @@ def _check_int_range(arr: np.ndarray, dtype: np.dtype) -> None:
 _PLAIN = frozenset((float, int, bool))
 
 
-def _scan(data: list | tuple) -> tuple[Any, Any]:
+def _scan(data: list | tuple) -> tuple[Any, Any, bool]:
     """A nested list as NumPy should read it: each Tensor, which must hold one element,
     replaced by its (CPU) 0-d array, so `tensor([t1, t2])` gives their values, as in
-    PyTorch (a (1,) tensor too); and the widest float or complex dtype of its arrays,
-    NumPy scalars and tensors (None without any), which PyTorch's result takes where it is
-    wider than the default that Python floats alone give (float64 and complex128 elements
-    keep their width). Lists of plain numbers are passed over at C speed."""
-    if set(map(type, data)) <= _PLAIN:
-        return data, None
-    out, changed, wide = [], False, None
+    PyTorch (a (1,) tensor too); the widest float or complex dtype of its arrays, NumPy
+    scalars and tensors (None without any); and whether it holds a Python float or complex
+    number. PyTorch's result takes that widest dtype, or the default float where Python
+    floats are there and the default is wider (float64 and complex128 elements keep their
+    width; ints beside float32 tensors give float32). Lists of plain numbers are passed
+    over at C speed."""
+    types = set(map(type, data))
+    if types <= _PLAIN:
+        return data, None, float in types
+    out, changed, wide, loose = [], False, None, bool(types & {float, complex})
     for x in data:
         if isinstance(x, Tensor):
             if x._data.size != 1:  # PyTorch reads each as a Python scalar
@@ -383,15 +390,15 @@ def _scan(data: list | tuple) -> tuple[Any, Any]:
                 )
             x, changed = as_numpy(x._data).reshape(()), True
         elif isinstance(x, list | tuple):
-            y, w = _scan(x)
-            changed, x = changed or y is not x, y
+            y, w, lo = _scan(x)
+            changed, x, loose = changed or y is not x, y, loose or lo
             if w is not None:
-                wide = w if wide is None else np.result_type(wide, w)
-        kind = getattr(getattr(x, "dtype", None), "kind", None)
-        if kind in ("f", "c"):
-            wide = x.dtype if wide is None else np.result_type(wide, x.dtype)
+                wide = w if wide is None or w == wide else np.result_type(wide, w)
+        dtype = getattr(x, "dtype", None)  # (np.dtype == None compares to float64: test None first)
+        if dtype is not None and dtype.kind in "fc":
+            wide = dtype if wide is None or dtype == wide else np.result_type(wide, dtype)
         out.append(x)
-    return (out if changed else data), wide
+    return (out if changed else data), wide, loose
 
 
 def _ragged(data: Any, dim: int = 0) -> None:
@@ -1234,7 +1241,9 @@ class Tensor:
                 self._version += 1
                 return self
         try:
-            ufunc(self._data, arr, out=self._data, casting="unsafe" if wrap else "same_kind")
+            # overflow, division by zero and NaN give IEEE values silently, as PyTorch's
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                ufunc(self._data, arr, out=self._data, casting="unsafe" if wrap else "same_kind")
         except TypeError:
             theirs = f"{type(arr).__name__} {arr!r}" if np.ndim(arr) == 0 else arr.dtype
             why = " (true division gives floats)" if name == "true_divide" else ""
@@ -1843,7 +1852,8 @@ class Tensor:
         self._inplace("copy_", src if self.dtype.kind in "fc" else None)
         if device_of(arr) != self.device:
             arr = to_device(arr, self.device)
-        self._data[...] = get_array_module(self._data).asarray(arr)
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond the dtype: inf, silently
+            self._data[...] = get_array_module(self._data).asarray(arr)
         self._version += 1
         return self
 
@@ -1939,13 +1949,9 @@ class Tensor:
             if isinstance(index, TwoStep):
                 with np.errstate(over="ignore"):  # float16 takes inf beyond its range
                     index.set(self._data, value)
-            elif self._data.dtype == np.float16 and not (
-                type(value) in (int, float) and -_F16_MAX <= value <= _F16_MAX
-            ):
-                with np.errstate(over="ignore"):
+            else:  # a value beyond the dtype's range becomes inf, silently, as PyTorch's
+                with np.errstate(over="ignore", invalid="ignore"):
                     self._data[index] = value
-            else:
-                self._data[index] = value
         except ValueError as exc:  # NumPy's broadcast or mask-count failure
             raise ShapeError(f"__setitem__: {exc} (tensor of shape {self.shape})") from None
         self._version += 1
@@ -4500,6 +4506,8 @@ def full(
         elif isinstance(value, np.generic):
             value = value.item()
         dtype = _to_array(value).dtype
+    if isinstance(fill_value, Tensor):  # checked as the number it holds, as PyTorch's full
+        fill_value = _fill_scalar("full", fill_value).item()
     fill_value = check_fill_scalar("full", fill_value, dtype)
     shape = _checked_size((size,) if isinstance(size, int) else tuple(size), "full")
     return _new(_xp(device).full(shape, fill_value, dtype=dtype), requires_grad)
@@ -4755,6 +4763,8 @@ def randint(
         low, high, size = 0, low, high
     elif low is None:  # randint(high=5, size=(2,))
         low = 0
+    elif high is None:  # randint(5, size=(2,))
+        low, high = 0, low
     for name, v in (("low", low), ("high", high)):
         if isinstance(v, Tensor):
             v = v.item()
@@ -4877,9 +4887,9 @@ def linspace(
         raise ValueRangeError(f"linspace: steps must be a non-negative int, got {steps!r}")
     dt = np.dtype(default_float() if dtype is None else dtype)
     calc = dt if dt.kind in "fc" else np.dtype(np.float64)
-    if dt.kind in "iu":  # the ends cast to the dtype first, as PyTorch's: 2.7 counts as 2
-        _check_int_range(np.array([start, end], np.float64), dt)
-        start, end = int(start), int(end)
+    if dt.kind in "iu":  # the ends cast to the dtype first, as PyTorch's: 2.7 counts as 2,
+        # -1 is 255 in uint8 (an integer end wraps as a fill does; one beyond the dtype is refused)
+        start, end = (int(check_fill_scalar("linspace", v, dt)) for v in (start, end))
     i = np.arange(steps, dtype=calc)
     step = (calc.type(end) - calc.type(start)) / calc.type(max(steps - 1, 1))
     arr = np.where(

@@ -165,3 +165,122 @@ def test_calls_pytorch_programs_make():
         assert L.randperm(4, dtype=L.float32, requires_grad=True).requires_grad
         assert L.uint16 is not None and L.uint32 is not None and L.uint64 is not None
     assert mg.from_numpy(np.ones(2, np.uint16)).dtype == mg.uint16
+
+
+# ---------------------------------------------------------------- from the third review
+def test_pow_of_0d_tensors_by_a_0d_half():
+    for L in (mg, torch):
+        assert float(L.tensor(4.0) ** L.tensor(0.5)) == 2.0
+        x = L.tensor(-0.0)
+        x.pow_(L.tensor(0.5))
+        assert float(x) == 0.0 and not np.signbit(x.numpy())
+        loss = L.tensor(25.0, requires_grad=True)
+        (r,) = L.autograd.grad(loss ** L.tensor(0.5), [loss])
+        assert float(r) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("e", [0.5, 2, np.float64(3.0)])
+def test_complex_inplace_pow_takes_the_out_of_place_values(e):
+    x = np.array([1, -1, 0, np.inf, -np.inf, 1 + 1j, 2 - 3j], np.complex128)
+    got = mg.tensor(x)
+    got **= e
+    want = mg.tensor(x) ** e
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_randint_of_high_and_size_keywords():
+    for L in (mg, torch):
+        t = L.randint(5, size=(2, 3), dtype=L.int32)
+        assert tuple(t.shape) == (2, 3) and _name(t.dtype) == "int32"
+        assert 0 <= int(t.min()) and int(t.max()) < 5
+
+
+@pytest.mark.parametrize(
+    "stmt",
+    [
+        "x **= 2",
+        "x **= -1",
+        "x.pow_(0.5)",
+        "x /= 0",
+        "x.mul_(x)",
+        "x.copy_(L.tensor([1e300, 1.0, -1.0, 0.0], dtype=L.float64))",
+        "x[:] = L.tensor([1e300, 1.0, -1.0, 0.0], dtype=L.float64)",
+    ],
+)
+def test_inplace_ops_give_ieee_values_without_warnings(stmt):
+    import warnings
+
+    values = []
+    for L in (mg, torch):
+        x = L.tensor([3e38, 1.0, -1.0, 0.0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            exec(stmt, {}, {"L": L, "x": x})
+        values.append(x.numpy())
+    np.testing.assert_array_equal(np.isnan(values[0]), np.isnan(values[1]))
+    np.testing.assert_allclose(values[0], values[1], rtol=2e-7)  # sqrt: NumPy's last bit
+
+
+def test_asarray_copy_false_of_an_empty_array_of_the_same_dtype():
+    for L in (mg, torch):
+        for arr in (np.zeros((0, 3), np.float32), np.zeros((2, 0), np.int64)):
+            assert tuple(L.asarray(arr, copy=False).shape) == arr.shape
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "L.linspace(-1, 5, 3, dtype=L.uint8)",
+        "L.linspace(5, -3, 4, dtype=L.uint8)",
+        "L.logspace(-1, 2, 4, dtype=L.uint8)",
+        "L.linspace(-300, 5, 3, dtype=L.uint8)",
+    ],
+)
+def test_unsigned_linspace_wraps_integer_ends_as_fills_do(call):
+    results = []
+    for L in (mg, torch):
+        try:
+            results.append(eval(call, {"L": L}).tolist())
+        except RuntimeError:
+            results.append("refused")
+    assert results[0] == results[1]
+
+
+def test_float16_inputs_with_float32_running_stats_stay_float16():
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 4)).astype(np.float16)
+    for L in (mg, torch):
+        for m in (L.nn.InstanceNorm2d(3, track_running_stats=True), L.nn.BatchNorm2d(3)):
+            y = m.eval()(L.tensor(x))
+            assert _name(y.dtype) == "float16"
+
+
+def test_lists_of_ints_and_float32_elements_under_a_float64_default():
+    for L in (mg, torch):
+        L.set_default_dtype(L.float64)
+    try:
+        for data in (
+            "[1, np.float32(2.5)]",
+            "[0, L.tensor(2.5, dtype=L.float32)]",
+            "[[1], [np.float32(2)]]",
+        ):
+            m, t = (L.tensor(eval(data, {"np": np, "L": L})) for L in (mg, torch))
+            assert _name(m.dtype) == _name(t.dtype) == "float32"
+    finally:
+        for L in (mg, torch):
+            L.set_default_dtype(L.float32)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "L.full((2,), L.tensor(300), dtype=L.int8)",
+        "L.full_like(L.zeros(2, dtype=L.uint8), L.tensor(300))",
+        "L.zeros(2, dtype=L.uint8).new_full((2,), L.tensor(300))",
+        "L.full((2,), L.tensor(float('nan')), dtype=L.int64)",
+        "L.full((2,), L.tensor(1 + 1j), dtype=L.float32)",
+    ],
+)
+def test_full_checks_a_0d_tensor_fill_as_a_number(call):
+    for L in (mg, torch):
+        with pytest.raises(RuntimeError, match="overflow"):
+            eval(call, {"L": L})

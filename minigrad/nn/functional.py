@@ -1883,7 +1883,8 @@ def instance_norm(
         y = y * _channel_shape(weight, x)
     if bias is not None:
         y = y + _channel_shape(bias, x)
-    return y
+    # a float16 input with float32 statistics or parameters: rounded back once, as PyTorch's
+    return y.half() if x.dtype == np.float16 and y.dtype != np.float16 else y
 
 
 def _int_arg(op: str, name: str, value: Any) -> int:

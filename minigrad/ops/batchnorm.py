@@ -297,7 +297,9 @@ def batch_norm(
     shift = -running_mean * scale
     if bias is not None:
         shift = shift + bias
-    return x * reshape(scale, shape) + reshape(shift, shape)
+    y = x * reshape(scale, shape) + reshape(shift, shape)
+    # a float16 input with float32 statistics: computed in float32, rounded back once
+    return y.half() if x.dtype == np.float16 and y.dtype != np.float16 else y
 
 
 def batch_norm_composite(

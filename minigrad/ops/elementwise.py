@@ -318,8 +318,8 @@ class PowScalar(Function):
             y = w * w * w if c == 3 else 1 / (w * w) if c == -2 else 1 / xp.sqrt(w)
             return y.astype(x.dtype, copy=False)
         if c == 0.5 and x.dtype == np.float16:
-            # PyTorch's float16 kernel takes C's pow here, not sqrt as NumPy's `**` does:
-            # inf at -inf and +0.0 at -0.0 (adding 0 turns sqrt's -0.0 into +0.0)
+            # PyTorch's float16 kernel takes C's pow here: inf at -inf and +0.0 at -0.0
+            # (adding 0 turns sqrt's -0.0 into +0.0)
             xp = get_array_module(x)
             w = x.astype(xp.float32)
             return xp.where(w == -xp.inf, xp.inf, xp.sqrt(w) + 0).astype(x.dtype)
@@ -343,7 +343,7 @@ class Pow(Function):
     def forward(self, a, b):
         if a.dtype.kind in "iu" and b.dtype.kind == "i" and b.size and bool((b < 0).any()):
             return _integer_pow(a, b)
-        y = a**b
+        y = get_array_module(a).asarray(a**b)  # (0-d ** 0-d is a NumPy scalar)
         if b.size == 1 and a.dtype.kind == "f" and b.reshape(-1)[0] == 0.5:
             # NumPy takes sqrt for a broadcast 0.5 (its values agree with PyTorch's to the
             # last bit more often than pow's), but PyTorch's pow gives inf and +0.0 for
@@ -701,12 +701,12 @@ def neg(x: Tensor) -> Tensor:
 
 
 def numpy_pow_is_torchs(c: float, dtype: Any) -> bool:
-    """Whether NumPy's `x ** c` for a number c gives PyTorch's values (else PowScalar
-    computes them as PyTorch's kernel does: 3, -2, -0.5, and 0.5 in float16)."""
-    if np.dtype(dtype).kind != "f":
-        return True
-    half = np.dtype(dtype) == np.float16
-    return not (c in (3, -2) or (c == -0.5 and not half) or (c == 0.5 and half))
+    """Whether NumPy's in-place power by a number c gives the values of `x ** c` (else
+    PowScalar computes them its own way, as PyTorch's kernel: 3, -2, -0.5, and 0.5)."""
+    kind = np.dtype(dtype).kind
+    if kind != "f":
+        return kind != "c"  # complex: PowScalar's, whose edge values NumPy's in-place misses
+    return c not in (3, -2, -0.5, 0.5)
 
 
 def power(a: Any, b: Any) -> Tensor:
