@@ -103,8 +103,9 @@ RULES: dict[str, Rule] = {
     "logsumexp": Rule("logsumexp", dtype="float_out"),
     # products and the like: out of the result's dtype exactly
     **_rules("mm bmm mv baddbmm addmv", dtype="same", overlap=None),
-    "gather": Rule("gather", dtype="same"),
-    "index_select": Rule("index_select", dtype="self"),
+    # any overlap of out with the input is refused, even out being the input, as PyTorch's
+    "gather": Rule("gather", dtype="same", overlap="any"),
+    "index_select": Rule("index_select", dtype="self", overlap="any"),
     "addmm": Rule("addmm", dtype="same", overlap="first"),
     "nan_to_num": Rule("nan_to_num", dtype="input"),
     "dot": Rule("dot", dtype="dot", overlap=None),

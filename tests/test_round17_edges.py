@@ -494,3 +494,12 @@ def test_inplace_writes_that_overflow_float32_give_inf_without_warnings():
             y = L.tensor([1.0, 2.0])
             y.clamp_(min=L.tensor([1e300, 0.0], dtype=L.float64))
         assert x.tolist() == [float("inf"), 4.0] and y.tolist() == [float("inf"), 2.0]
+
+
+@pytest.mark.parametrize("op", ["gather", "index_select"])
+def test_out_that_is_the_input_is_refused(op):
+    for L in (mg, torch):
+        x = L.tensor([[1.0, 2.0], [3.0, 4.0]])
+        args = (x, 1, L.tensor([[0, 1], [1, 0]])) if op == "gather" else (x, 0, L.tensor([1, 0]))
+        with pytest.raises(RuntimeError):
+            getattr(L, op)(*args, out=x)
