@@ -107,16 +107,16 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
             # Python floats take the default float, complex numbers the default complex
             # (complex64), as PyTorch's, unless an element's own dtype is wider; without
             # Python floats, the elements' own widest dtype
-            if arr.dtype == np.float64:
-                want = default_float() if wide is None else wide
-                if wide is not None and loose:
-                    want = np.result_type(default_float(), wide)
-                arr = _narrowed(arr, want)
-            elif arr.dtype == np.complex128:
-                want = default_complex() if wide is None else np.result_type(wide, np.complex64)
-                if wide is not None and loose:
-                    want = np.result_type(default_complex(), wide)
-                arr = arr.astype(want, copy=False)
+            if arr.dtype in (np.float64, np.complex128):
+                complex_ = arr.dtype.kind == "c"
+                default = default_complex() if complex_ else default_float()
+                if wide is None:
+                    want = default
+                elif loose:
+                    want = np.result_type(default, wide)
+                else:
+                    want = np.result_type(wide, np.complex64) if complex_ else wide
+                arr = arr.astype(want, copy=False) if complex_ else _narrowed(arr, want)
     if is_array:
         _check_native(arr)
     if dtype is not None:
@@ -1260,7 +1260,7 @@ class Tensor:
         return self
 
     def _plain_power(self, exponent: Any) -> bool:
-        """Whether NumPy's in-place power by `exponent` gives PyTorch's values: a number
+        """Whether NumPy's in-place power by `exponent` gives the values of `**`: a number
         other than those PowScalar computes its own way."""
         elementwise = _ops().elementwise
         return isinstance(exponent, int | float) and elementwise.numpy_pow_is_torchs(
