@@ -4509,6 +4509,8 @@ def full(
     if isinstance(fill_value, Tensor):  # checked as the number it holds, as PyTorch's full
         fill_value = _fill_scalar("full", fill_value).item()
     fill_value = check_fill_scalar("full", fill_value, dtype)
+    if isinstance(fill_value, complex | np.complexfloating) and np.dtype(dtype).kind != "c":
+        fill_value = fill_value.real  # (no imaginary part, as checked: NumPy would warn)
     shape = _checked_size((size,) if isinstance(size, int) else tuple(size), "full")
     return _new(_xp(device).full(shape, fill_value, dtype=dtype), requires_grad)
 
