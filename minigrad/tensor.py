@@ -101,7 +101,10 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
             raise
         if arr.dtype.kind not in "biufc":
             arr = _not_numbers(arr, is_array)
-        elif arr.dtype == np.uint64 and not is_array:  # a Python int beyond int64
+        elif not is_array and (
+            arr.dtype == np.uint64
+            or (arr.dtype == np.float64 and arr.size and wide is None and not loose)
+        ):  # a Python int beyond int64 (NumPy makes ints beside one a float64, or uint64)
             raise ValueError("Overflow when unpacking long long")
         if dtype is None and not is_array:
             # Python floats take the default float, complex numbers the default complex
@@ -359,7 +362,7 @@ def _check_int_range(arr: np.ndarray, dtype: np.dtype) -> None:
     if arr.dtype.kind == "f" and not bool(np.isfinite(arr).all()):  # NaN became int64 min
         bad = arr[~np.isfinite(arr)].flat[0]
         raise RuntimeError(f"value cannot be converted to type {dtype} without overflow: {bad}")
-    lo, hi = arr.min(), arr.max()
+    lo, hi = int(arr.min()), int(arr.max())  # exact: 2.0**63 equals float(int64's max)
     if lo < info.min or hi > info.max:
         bad = lo if lo < info.min else hi
         raise RuntimeError(f"value cannot be converted to type {dtype} without overflow: {bad}")

@@ -270,3 +270,23 @@ def test_full_checks_a_0d_tensor_fill_as_a_number(call):
     for L in (mg, torch):
         with pytest.raises(RuntimeError, match="overflow"):
             eval(call, {"L": L})
+
+
+# ---------------------------------------------------------------- left from the fuzz, then fixed
+@pytest.mark.parametrize("data", ["[1, 2**63]", "[[1, 2], [3, 2**63]]", "[-1, 2**63]"])
+def test_python_ints_beyond_int64_are_refused(data):
+    for L in (mg, torch):
+        with pytest.raises(ValueError, match="Overflow"):
+            L.tensor(eval(data))
+    for L in (mg, torch):  # an explicit integer dtype refuses them too (it wrapped to int64's min)
+        with pytest.raises((ValueError, RuntimeError)):
+            L.tensor([2**63, 1.5], dtype=L.int64)
+    for data in ("[]", "[[]]", "[[], []]", "()"):
+        assert tuple(mg.tensor(eval(data)).shape) == tuple(torch.tensor(eval(data)).shape)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_normal_draws_of_an_integer_dtype_are_refused(dtype):
+    for L in (mg, torch):
+        with pytest.raises(NotImplementedError):
+            L.normal(0.0, 5.0, size=(6,), dtype=getattr(L, dtype))

@@ -56,6 +56,11 @@ def normal(
         shape = (int(size),) if _number(size) else tuple(int(s) for s in size)
         dev = normalize_device(device or "cpu")
         dt = np.dtype(default_float() if dtype is None else dtype)
+        if dt.kind not in "fc":  # draws truncated to integers, as PyTorch refuses them
+            raise NotImplementedError(
+                f"normal: draws from N({mean}, {std}**2) as dtype {dt} (PyTorch's "
+                f'"normal_kernel_cpu" is not implemented for it): ask for a float dtype'
+            )
         eps = _float_draw(_gen(generator, dev), shape, dt, "normal")
         out = (eps * dt.type(std) + dt.type(mean)).astype(dt, copy=False)
         return Tensor(out, requires_grad=requires_grad)
