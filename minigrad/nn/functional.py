@@ -327,9 +327,13 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 def check_embedding_indices(arr: Any, n: int, op: str = "embedding") -> None:
     """Indices of a table of n rows: an index outside [0, n) is an IndexOutOfRange (both
     PyTorch's types: embedding raises IndexError, embedding_bag RuntimeError)."""
-    if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= n):
-        bad = int(arr.min()) if int(arr.min()) < 0 else int(arr.max())
-        raise IndexOutOfRange(f"{op}: index {bad} is out of range for {n} embeddings")
+    if not arr.size:
+        return
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0 or hi >= n:
+        raise IndexOutOfRange(
+            f"{op}: index {lo if lo < 0 else hi} is out of range for {n} embeddings"
+        )
 
 
 def embedding(
@@ -1778,8 +1782,8 @@ def group_norm(
             "group_norm: expected number of channels in input to be divisible by num_groups, "
             f"but got input of shape {list(x.shape)} and num_groups={num_groups}"
         )
-    per_group = [n * c // num_groups, num_groups, *x.shape[2:]]
     if n * c // num_groups * math.prod(x.shape[2:]) == 1:  # PyTorch's _verify_batch_size
+        per_group = [n * c // num_groups, num_groups, *x.shape[2:]]
         raise ValueError(
             f"group_norm: Expected more than 1 value per channel when training, got input "
             f"size {per_group} (input of shape {list(x.shape)}, num_groups={num_groups})"
