@@ -161,11 +161,9 @@ def set_flush_denormal(mode: bool) -> bool:
 def seed() -> int:
     """Seed the default generator from the operating system's entropy and return the
     seed, as PyTorch's `seed()` (a 64-bit number)."""
-    from .random import manual_seed
+    from .random import seed as seed_from_entropy
 
-    s = int.from_bytes(os.urandom(8), "little") >> 1
-    manual_seed(s)
-    return s
+    return seed_from_entropy()
 
 
 def is_same_size(a: Tensor, b: Tensor) -> bool:

@@ -129,6 +129,7 @@ RULES: dict[str, Rule] = {
     "randint": Rule("aten::randint", **_FACTORY),
     "rand": Rule("aten::rand", **_FACTORY, no_dtypes="biu"),
     "randperm": Rule("aten::randperm", **_FACTORY, no_dtypes="b"),
+    "multinomial": Rule("multinomial", dtype="long", grad=None),
     "arange": Rule("aten::arange", **_FACTORY | {"resize": "range"}, no_dtypes="b"),
     **_rules(
         "linspace=aten::linspace logspace=aten::logspace",
@@ -426,6 +427,8 @@ def _check_dtype(rule: Rule, got: Any, out: Tensor) -> None:
         )
     elif kind == "where":
         msg = f"Expected out type to be {_type_name(got)} but got {_type_name(want)}"
+    elif kind == "long":
+        msg = f"{rule.name} expects Long tensor out, got: {_type_name(want)}"
     elif kind == "self":
         msg = f"{rule.name}(): self and result must have the same scalar type"
     elif kind == "input":

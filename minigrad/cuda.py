@@ -2,11 +2,13 @@
 Without a GPU they answer as PyTorch does on a CPU-only machine (False, 0, seeding does
 nothing)."""
 
+import os
 from typing import Any
 
 from . import random
 from .amp import cuda_amp as amp  # noqa: F401  (torch.cuda.amp, deprecated there too)
 from .backend import cuda_available
+from .errors import Unsupported
 
 
 def is_available() -> bool:
@@ -42,6 +44,40 @@ def manual_seed(seed: int) -> None:
 def manual_seed_all(seed: int) -> None:
     """As `manual_seed`: minigrad drives one GPU."""
     random.manual_seed_gpu(seed)
+
+
+def seed() -> None:
+    """Seed the GPU generator from the operating system's entropy; without a GPU, nothing
+    (PyTorch's is silently ignored there too)."""
+    if cuda_available():
+        random.manual_seed_gpu(int.from_bytes(os.urandom(8), "little") >> 1)
+
+
+def seed_all() -> None:
+    """As `seed`: minigrad drives one GPU."""
+    seed()
+
+
+_NO_GPU_STATE = (
+    "minigrad does not read or restore the GPU generator's state (CuPy's generators do not "
+    "expose it); reseed it with minigrad.cuda.manual_seed(seed) when a run resumes"
+)
+
+
+def get_rng_state_all() -> list:
+    """The GPU generators' states, one per GPU: `[]` without a GPU, as PyTorch on a
+    machine without one. With a GPU it raises: see `_NO_GPU_STATE`."""
+    if cuda_available():
+        raise Unsupported(f"cuda.get_rng_state_all: {_NO_GPU_STATE}")
+    return []
+
+
+def set_rng_state_all(new_states: Any) -> None:
+    """Without a GPU, nothing (as PyTorch there: a checkpoint written on a GPU machine
+    resumes on the CPU); with one it raises: see `_NO_GPU_STATE`."""
+    states = list(new_states)
+    if states and cuda_available():
+        raise Unsupported(f"cuda.set_rng_state_all: {_NO_GPU_STATE}")
 
 
 def synchronize(device: Any = None) -> None:

@@ -47,7 +47,23 @@ class Unsupported(NotImplementedError, ValueError, TypeError):
     there before."""
 
 
+class CorruptCheckpoint(RuntimeError, ValueError):
+    """A file `load` cannot read as a checkpoint (truncated, empty, garbage, another
+    format): PyTorch raises RuntimeError for a truncated archive; minigrad raised
+    ValueError before."""
+
+
+class MissingFolder(RuntimeError, FileNotFoundError):
+    """`save` into a folder that does not exist (PyTorch's RuntimeError "Parent directory
+    ... does not exist"; a FileNotFoundError to Python's own file handling)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 __all__ = [
+    "CorruptCheckpoint",
+    "MissingFolder",
     "DtypeError",
     "Unsupported",
     "IndexOutOfRange",

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from .backend import Array, cuda_available, cupy_module, default_float, normalize_device
+from .backend import (
+    Array,
+    cuda_available,
+    cupy_module,
+    default_float,
+    get_array_module,
+    normalize_device,
+)
 
 # seeded from the system's entropy at start (PyTorch starts from a fixed seed), and kept so
 # that `initial_seed()` can tell it
@@ -37,7 +45,7 @@ class Generator:
         self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
-        self._seed = int(seed) % 2**64  # PyTorch takes negative seeds modulo 2**64 too
+        self._seed = _seed_value(seed)
         xp = np if self.device == "cpu" else cupy_module()
         self._rng = xp.random.default_rng(self._seed)
         return self
@@ -50,6 +58,14 @@ class Generator:
 
     def initial_seed(self) -> int:
         return self._seed
+
+    def clone_state(self) -> Generator:
+        """A new generator on the same device in this one's state: both then draw the
+        same numbers, each from its own stream (PyTorch's `clone_state`)."""
+        twin = Generator(self.device)
+        twin._seed = self._seed
+        twin._bit_generator().state = self._bit_generator().state
+        return twin
 
     def get_state(self) -> Any:
         """The state as a uint8 Tensor (as PyTorch's), for `set_state` and checkpoints."""
@@ -106,14 +122,31 @@ class _DefaultGenerator(Generator):
 default_generator = _DefaultGenerator()
 
 
+def _seed_value(seed: Any) -> int:
+    """`seed` as the 64-bit seed PyTorch keeps: int(seed), negative ones modulo 2**64 (as
+    PyTorch takes them), refused outside [-2**63, 2**64) instead of wrapping silently."""
+    value = int(seed)
+    if not -(2**63) <= value < 2**64:
+        raise ValueError(f"manual_seed: the seed {value} is outside [-2**63, 2**64): Overflow")
+    return value % 2**64
+
+
 def manual_seed(seed: int) -> Generator:
     """Seed the CPU generator and, when CuPy is in use, the GPU one; returns
     `default_generator`, as PyTorch's."""
     global _seed, _cpu, _gpu
-    _seed = int(seed) % 2**64  # PyTorch takes negative seeds modulo 2**64 too
+    _seed = _seed_value(seed)
     _cpu = np.random.default_rng(_seed)
     _gpu = None  # re-created from the seed on first GPU use
     return default_generator
+
+
+def seed() -> int:
+    """Seed the CPU generator (and the GPU one, when CuPy is in use) from the operating
+    system's entropy and return the seed, as PyTorch's `torch.random.seed()`."""
+    value = int.from_bytes(os.urandom(8), "little") >> 1  # a non-negative int64, as PyTorch's
+    manual_seed(value)
+    return value
 
 
 def initial_seed() -> int:
@@ -261,9 +294,14 @@ def randn(shape: tuple[int, ...], dtype: Any = None, device: str = "cpu", gen: A
 
 
 def rand(shape: tuple[int, ...], dtype: Any = None, device: str = "cpu", gen: Any = None) -> Array:
-    """Uniform draws on [0, 1); a complex one on [0, 1) in each part, as PyTorch's."""
+    """Uniform draws on [0, 1); a complex one on [0, 1) in each part, as PyTorch's.
+    float16: a float32 draw rounded to float16 is 1.0 about once in 4,000, so those are
+    taken down to the largest float16 below 1, as PyTorch's are."""
     g = generator(device, gen)
-    return _draw("rand", lambda s, d: g.random(s, dtype=d), shape, dtype, 1.0)
+    x = _draw("rand", lambda s, d: g.random(s, dtype=d), shape, dtype, 1.0)
+    if x.dtype == np.float16:
+        get_array_module(x).minimum(x, np.float16(1 - 2**-11), out=x)
+    return x
 
 
 def uniform(
@@ -274,10 +312,25 @@ def uniform(
     device: str = "cpu",
     gen: Any = None,
 ) -> Array:
-    # complex: each part on [low, high), as PyTorch's
+    """Uniform draws on [low, high): u * (high - low) + low can round up to `high` in
+    the draw's dtype, so such values are taken down to the largest value below it.
+    Complex: each part on [low, high), as PyTorch's."""
     u = rand(shape, dtype, device, gen)
-    shift = low * (1 + 1j) if u.dtype.kind == "c" else low
-    return (u * (high - low) + shift).astype(u.dtype, copy=False)
+    limit = float(np.finfo(u.dtype).max)
+    if float(high) - float(low) > limit:
+        raise RuntimeError(
+            f"uniform_ expects to-from <= {limit} (the largest {u.dtype.name}), but found "
+            f"to={high} and from={low}"
+        )
+    if u.dtype.kind == "c":
+        return (u * (high - low) + low * (1 + 1j)).astype(u.dtype, copy=False)
+    xp = get_array_module(u)
+    real = u.dtype.type
+    wide = np.float32 if u.dtype == np.float16 else real  # float16 computes in float32
+    y = (u.astype(wide, copy=False) * wide(high - low) + wide(low)).astype(u.dtype, copy=False)
+    if real(high) > real(low):
+        xp.minimum(y, np.nextafter(real(high), real(low)), out=y)
+    return y
 
 
 def randint(

@@ -16,14 +16,16 @@ import json
 import os
 import secrets
 import stat
+import struct
 import zipfile
-from collections import OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .backend import as_numpy, is_cupy_array, normalize_device, to_device
+from .errors import CorruptCheckpoint, MissingFolder
 from .tensor import Size, Tensor, bfloat16, device
 
 FORMAT = "minigrad-checkpoint"
@@ -58,6 +60,19 @@ class _Encoder:
             self.keep.append(obj)
         return key
 
+    def mapping(self, obj: dict, where: str, kind: str) -> dict:
+        for k in obj:
+            if not _plain_key(k):
+                raise TypeError(
+                    f"save: {where} has a key of type {type(k).__name__}; keys must be "
+                    "str, int, float, bool, None, or tuples and frozensets of those"
+                )
+        return {
+            "t": kind,
+            "k": [self.node(k, where) for k in obj],
+            "v": [self.node(v, f"{where}[{k!r}]") for k, v in obj.items()],
+        }
+
     def node(self, obj: Any, where: str) -> dict:
         from .nn.module import Parameter
 
@@ -71,6 +86,8 @@ class _Encoder:
             return {"t": "int", "v": str(obj)}
         if isinstance(obj, float):
             return {"t": "float", "v": repr(obj)}  # repr round-trips exactly, nan/inf too
+        if isinstance(obj, complex):
+            return {"t": "complex", "v": [repr(obj.real), repr(obj.imag)]}
         if isinstance(obj, str):
             return {"t": "str", "v": obj}
         if isinstance(obj, np.dtype) or (isinstance(obj, type) and issubclass(obj, np.generic)):
@@ -89,6 +106,19 @@ class _Encoder:
             }
         if isinstance(obj, np.ndarray) or is_cupy_array(obj):
             return {"t": "ndarray", "a": self.array(obj, obj)}
+        if type(obj) is defaultdict and obj.default_factory in _FACTORIES:
+            return self.mapping(obj, where, "defaultdict") | {"f": _FACTORIES[obj.default_factory]}
+        if isinstance(obj, list | tuple | dict) and type(obj) not in _CONTAINERS:
+            # a namedtuple or defaultdict would come back as a plain tuple or dict, which
+            # breaks `ckpt["stats"].loss` after a resume: refused here, at save time
+            plain = (
+                "dict" if isinstance(obj, dict) else "list" if isinstance(obj, list) else "tuple"
+            )
+            hint = "x._asdict() or tuple(x)" if hasattr(obj, "_fields") else f"{plain}(x)"
+            raise TypeError(
+                f"save: {where} is a {type(obj).__name__}, a subclass of {plain} that load "
+                f"could only give back as a plain {plain}: save {hint} instead"
+            )
         if isinstance(obj, list | tuple):
             items = [self.node(v, f"{where}[{i}]") for i, v in enumerate(obj)]
             kind = (
@@ -99,22 +129,28 @@ class _Encoder:
             items = [self.node(v, f"{where} item") for v in obj]
             return {"t": "set" if isinstance(obj, set) else "frozenset", "v": items}
         if isinstance(obj, dict):
-            for k in obj:
-                if not _plain_key(k):
-                    raise TypeError(
-                        f"save: {where} has a key of type {type(k).__name__}; keys must be "
-                        "str, int, float, bool, None, or tuples and frozensets of those"
-                    )
-            return {
-                "t": "odict" if isinstance(obj, OrderedDict) else "dict",
-                "k": [self.node(k, where) for k in obj],
-                "v": [self.node(v, f"{where}[{k!r}]") for k, v in obj.items()],
-            }
+            kinds = {OrderedDict: "odict", Counter: "counter"}
+            return self.mapping(obj, where, kinds.get(type(obj), "dict"))
         raise TypeError(
             f"save: cannot store {type(obj).__name__} at {where}: only Tensors, arrays, "
-            "dicts, lists, tuples, sets, int, float, str, bool, None, dtypes and devices are "
-            "supported"
+            "dicts, lists, tuples, sets, int, float, complex, str, bool, None, dtypes and "
+            "devices are supported"
         )
+
+
+_CONTAINERS = (list, tuple, dict, OrderedDict, Counter, Size)  # kept as their own type
+# a defaultdict comes back with its default factory when it is one of these
+_FACTORIES: dict[Any, str] = {
+    None: "none",
+    list: "list",
+    dict: "dict",
+    set: "set",
+    int: "int",
+    float: "float",
+    str: "str",
+    tuple: "tuple",
+}
+_FACTORY_OF = {name: f for f, name in _FACTORIES.items()}
 
 
 def _plain_key(k: Any) -> bool:
@@ -124,9 +160,20 @@ def _plain_key(k: Any) -> bool:
     return isinstance(k, tuple | frozenset) and all(_plain_key(v) for v in k)
 
 
-def save(obj: Any, path: PathLike | io.IOBase) -> None:
+def save(
+    obj: Any,
+    path: PathLike | io.IOBase,
+    pickle_module: Any = None,
+    pickle_protocol: int = 2,
+    _use_new_zipfile_serialization: bool = True,
+    _disable_byteorder_record: bool = False,
+) -> None:
     """Write `obj` (nested dicts/lists/tuples of Tensors, arrays and plain values) to `path`.
-    A path is written atomically: a temporary file beside it, fsync, then rename."""
+    A path is written atomically: a temporary file beside it, fsync, then rename. Into an
+    open stream, several saves in a row are read back in turn by as many `load`s.
+
+    PyTorch's pickle options (`pickle_module`, `pickle_protocol`, and its private format
+    switches) are accepted and have nothing to do: nothing is pickled."""
     enc = _Encoder()
     root = enc.node(obj, "obj")
     meta = json.dumps({"format": FORMAT, "version": VERSION, "root": root})
@@ -137,6 +184,8 @@ def save(obj: Any, path: PathLike | io.IOBase) -> None:
         return
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise MissingFolder(f"save: the folder {directory!r} of {path!r} does not exist")
     fd, tmp = _new_file_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -181,6 +230,15 @@ def fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
+def _move(arr: np.ndarray, where: str) -> Any:
+    """`arr` on device `where`; a device this machine lacks (no GPU, no CuPy) is the
+    caller's error, passed on as it is, not a sign of a corrupt file."""
+    try:
+        return to_device(arr, where)
+    except Exception as exc:
+        raise _CallerError(exc) from exc
+
+
 class _Decoder:
     def __init__(self, read: Callable[[str], np.ndarray], where: Any, name: str) -> None:
         """`where` places each tensor: None (the CPU), a device, a {saved: new} dict or
@@ -197,7 +255,7 @@ class _Decoder:
             except Exception as exc:  # the caller's error, not a corrupt file: passed on
                 raise _CallerError(exc) from exc
             if got is None:
-                return to_device(arr, saved)  # PyTorch: None keeps the saved location
+                return _move(arr, saved)  # PyTorch: None keeps the saved location
             if not isinstance(got, Tensor):
                 raise _CallerError(
                     TypeError(
@@ -207,12 +265,14 @@ class _Decoder:
                 )
             return got._data
         if isinstance(where, dict):
-            return to_device(arr, where.get(saved, saved))
-        return arr if where is None or where == "cpu" else to_device(arr, where)
+            return _move(arr, where.get(saved, saved))
+        return arr if where is None or where == "cpu" else _move(arr, where)
 
     def array(self, key: str) -> np.ndarray:
         if not isinstance(key, str):
-            raise ValueError(f"load: {self.name} is a corrupt minigrad checkpoint: entry {key!r}")
+            raise CorruptCheckpoint(
+                f"load: {self.name} is a corrupt minigrad checkpoint: entry {key!r}"
+            )
         return self.read(key)
 
     def node(self, n: dict) -> Any:
@@ -225,6 +285,8 @@ class _Decoder:
             return n["v"]
         if t == "int":
             return int(n["v"])
+        if t == "complex":
+            return complex(float(n["v"][0]), float(n["v"][1]))
         if t == "float":
             text = n["v"]
             if text.startswith("np.float"):  # a NumPy float that older minigrad saved as one
@@ -252,10 +314,14 @@ class _Decoder:
             items = [self.node(v) for v in n["v"]]
             kinds = {"list": list, "tuple": tuple, "size": Size, "set": set, "frozenset": frozenset}
             return kinds[t](items)
-        if t in ("dict", "odict"):
+        if t in ("dict", "odict", "counter", "defaultdict"):
             pairs = [(self.node(k), self.node(v)) for k, v in zip(n["k"], n["v"], strict=True)]
-            return OrderedDict(pairs) if t == "odict" else dict(pairs)
-        raise ValueError(f"load: {self.name} is a corrupt minigrad checkpoint: node type {t!r}")
+            if t == "defaultdict":
+                return defaultdict(_FACTORY_OF[n["f"]], pairs)
+            return {"odict": OrderedDict, "counter": Counter, "dict": dict}[t](dict(pairs))
+        raise CorruptCheckpoint(
+            f"load: {self.name} is a corrupt minigrad checkpoint: node type {t!r}"
+        )
 
 
 def _file_kind(mode: int) -> str:
@@ -283,7 +349,7 @@ class _Archive:
         try:
             info = self.zf.getinfo(key + ".npy")
         except KeyError:
-            raise ValueError(
+            raise CorruptCheckpoint(
                 f"load: {self.name} is a corrupt minigrad checkpoint: entry {key!r} is missing"
             ) from None
         where = f"load: {self.name} entry {key!r}"
@@ -294,7 +360,7 @@ class _Archive:
             or (stored and info.file_size != info.compress_size)
             or info.file_size > MAX_DEFLATE_RATIO * max(info.compress_size, 1)
         ):
-            raise ValueError(
+            raise CorruptCheckpoint(
                 f"{where} declares {info.file_size} bytes from {info.compress_size} stored "
                 f"(the file has {self.file_bytes} bytes, the limit is {limit}): not a "
                 "minigrad checkpoint, or a corrupt one"
@@ -306,12 +372,14 @@ class _Archive:
             elif version == (2, 0):
                 shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
             else:
-                raise ValueError(f"{where}: unsupported .npy version {version}")
+                raise CorruptCheckpoint(f"{where}: unsupported .npy version {version}")
             if dtype.hasobject:
-                raise ValueError(f"{where} holds Python objects (pickle), which load refuses")
+                raise CorruptCheckpoint(
+                    f"{where} holds Python objects (pickle), which load refuses"
+                )
             nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
             if nbytes > info.file_size:
-                raise ValueError(
+                raise CorruptCheckpoint(
                     f"{where}: its header declares a {shape} {dtype} array ({nbytes} bytes) "
                     f"but the entry holds {info.file_size} bytes"
                 )
@@ -320,10 +388,10 @@ class _Archive:
             while pos < nbytes:
                 got = f.readinto(view[pos:])
                 if not got:
-                    raise ValueError(f"{where} is truncated ({pos} of {nbytes} bytes)")
+                    raise CorruptCheckpoint(f"{where} is truncated ({pos} of {nbytes} bytes)")
                 pos += got
             if f.read(1):  # also reaches the end, where the zip checks the CRC
-                raise ValueError(f"{where} holds more bytes than its array header declares")
+                raise CorruptCheckpoint(f"{where} holds more bytes than its array header declares")
         arr = np.frombuffer(buf, dtype=dtype)
         return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
 
@@ -360,12 +428,17 @@ def load(
         except FileNotFoundError:
             raise FileNotFoundError(f"load: no such checkpoint file: {name}") from None
         if not stat.S_ISREG(st.st_mode):
-            raise ValueError(f"load: {name} is {_file_kind(st.st_mode)}, not a checkpoint file")
+            raise CorruptCheckpoint(
+                f"load: {name} is {_file_kind(st.st_mode)}, not a checkpoint file"
+            )
         file_bytes = st.st_size
         with open(path, "rb") as f:
             head = f.read(6)
         if head == b"\x93NUMPY":  # a bare .npy array
-            raise ValueError(f"load: {name} is not a minigrad checkpoint (a .npy array)")
+            raise CorruptCheckpoint(f"load: {name} is not a minigrad checkpoint (a .npy array)")
+    else:
+        path = _next_archive(path, name)
+        file_bytes = len(path.getbuffer())
     try:
         with zipfile.ZipFile(path) as zf:
             if _META + ".npy" not in zf.namelist():
@@ -379,21 +452,21 @@ def load(
             except (ValueError, UnicodeDecodeError) as exc:
                 raise _Foreign(str(exc)) from None
             if not isinstance(meta.get("version", 0), int) or meta.get("version", 0) > VERSION:
-                raise ValueError(
+                raise CorruptCheckpoint(
                     f"load: {name} has checkpoint format version {meta['version']}, newer "
                     f"than this minigrad's {VERSION}; upgrade minigrad to read it"
                 )
             try:
                 return _Decoder(archive.read, where, name).node(meta["root"])
             except (KeyError, TypeError) as exc:
-                raise ValueError(
+                raise CorruptCheckpoint(
                     f"load: {name} is a corrupt minigrad checkpoint ({exc!r})"
                 ) from None
     except _CallerError as err:
         raise err.args[0] from None
     except _Foreign as exc:
         why = f"({exc})" if str(exc) else f"(no {_META!r} entry)"
-        raise ValueError(f"load: {name} is not a minigrad checkpoint {why}") from None
+        raise CorruptCheckpoint(f"load: {name} is not a minigrad checkpoint {why}") from None
     except ValueError as exc:
         if str(exc).startswith("load: "):
             raise
@@ -404,8 +477,65 @@ def load(
         raise _corrupt(name, exc) from None
 
 
-def _corrupt(name: str, exc: BaseException) -> ValueError:
-    return ValueError(
+_END = struct.Struct("<4s4H2LH")  # a zip's end-of-central-directory record
+_END64_LOCATOR = struct.Struct("<4sLQL")  # the zip64 locator just before it
+_END64 = struct.Struct("<4sQ2H2L4Q")  # the zip64 end record the locator points to
+
+
+def _next_archive(stream: Any, name: str) -> io.BytesIO:
+    """The checkpoint that starts at `stream`'s position, as a BytesIO, with the stream
+    left just after it (where it can seek): saves written one after another into one
+    stream load back in turn. A zip is read from its end record, so the stream's last
+    archive would otherwise answer for its first one. The end of the first archive is its
+    first end record whose central directory ends right where that record starts (array
+    bytes that happen to look like an end record do not)."""
+    start = stream.tell() if stream.seekable() else 0
+    data = stream.read()
+    if not data:
+        raise CorruptCheckpoint(
+            f"load: {name} holds no checkpoint from position {start} on (empty, or read to its end)"
+        )
+    at = data.find(_END_SIGNATURE)
+    while at >= 0:
+        end = _archive_end(data, at)
+        if end is not None:
+            if stream.seekable():
+                stream.seek(start + end)
+            return io.BytesIO(data[:end])
+        at = data.find(_END_SIGNATURE, at + 1)
+    return io.BytesIO(data)  # no archive in it: the zip reader says what is wrong
+
+
+_END_SIGNATURE = b"PK\x05\x06"
+
+
+def _archive_end(data: bytes, at: int) -> int | None:
+    """Where the archive whose end record is at `at` ends, or None if the record at
+    `at` is not one that closes a whole archive starting at 0."""
+    if at + _END.size > len(data):
+        return None
+    _, _, _, _, entries, dir_size, dir_at, comment = _END.unpack_from(data, at)
+    end = at + _END.size + comment
+    if end > len(data):
+        return None
+    dir_end = at
+    locator = at - _END64_LOCATOR.size
+    if locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":  # a zip64 archive
+        record = locator - _END64.size  # its end record, just before the locator
+        if record < 0 or data[record : record + 4] != b"PK\x06\x06":
+            return None
+        entries, _, dir_size, dir_at = _END64.unpack_from(data, record)[-4:]
+        dir_end = record
+    # the offsets inside count from where the writer's stream began, not from this
+    # archive's start: check the record against what it points at instead
+    start = dir_end - dir_size
+    if start < 0 or dir_at < start or data[:4] != b"PK\x03\x04":
+        return None
+    return end if entries == 0 or data[start : start + 4] == b"PK\x01\x02" else None
+
+
+def _corrupt(name: str, exc: BaseException) -> CorruptCheckpoint:
+    return CorruptCheckpoint(
         f"load: {name} is not a minigrad checkpoint, or it is truncated or corrupt "
         f"({type(exc).__name__}: {exc})"
     )

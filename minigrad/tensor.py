@@ -1907,7 +1907,8 @@ class Tensor:
             raise RuntimeError(
                 f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
             )
-        dt = _draw_dtype(self.dtype)
+        # float16 draws in float16: a float32 draw just below b can round up to b on write
+        dt = np.float16 if self.dtype == np.float16 else _draw_dtype(self.dtype)
         self._data[...] = random.uniform(a, b, self.shape, dt, self.device, generator)
         self._version += 1
         return self

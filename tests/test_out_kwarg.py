@@ -166,8 +166,9 @@ CASES = {
     "randn": lambda t: ((2, 3), {}),
     "randint": lambda t: ((1, 10, (2, 3)), {}),
     "randperm": lambda t: ((5,), {}),
+    "multinomial": lambda t: ((t("B", "float32"), 2), {}),
 }
-RANDOM = {"empty", "rand", "randn", "randint", "randperm"}
+RANDOM = {"empty", "rand", "randn", "randint", "randperm", "multinomial"}
 # where the function itself differs from torch, with or without out=: minigrad's rand and
 # randn do not make float16, its randint does not refuse a high beyond the dtype's range
 OP_LEVEL = {("rand", "float16"), ("randn", "float16"), ("randint", "bool")}

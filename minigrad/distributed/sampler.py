@@ -49,8 +49,6 @@ class DistributedSampler(Sampler):
                 f"DistributedSampler: invalid rank {rank}, rank should be in the interval "
                 f"[0, {num_replicas - 1}]"
             )
-        if n < 1:
-            raise ValueError(f"DistributedSampler: the dataset is empty (length {n})")
         self.dataset, self.length = dataset, int(n)
         self.num_replicas, self.rank = int(num_replicas), int(rank)
         self.shuffle, self.seed, self.drop_last = shuffle, int(seed), drop_last

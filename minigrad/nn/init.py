@@ -112,7 +112,10 @@ def _draw(t: Any, name: str) -> tuple[tuple[int, ...], Any, str]:
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with U(a, b) (from `generator` when given: an mg.Generator)."""
-    return _write(t, random.uniform(a, b, *_draw(t, "uniform_"), generator), "uniform_")
+    shape, dtype, device = _draw(t, "uniform_")
+    if _array(t, "uniform_").dtype == np.float16:  # so that b, excluded, stays out
+        dtype = np.float16
+    return _write(t, random.uniform(a, b, shape, dtype, device, generator), "uniform_")
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:

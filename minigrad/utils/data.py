@@ -16,7 +16,15 @@ import bisect
 import copy
 import itertools
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    MutableSequence,
+    Sequence,
+)
 from typing import Any
 
 import numpy as np
@@ -257,6 +265,10 @@ class RandomSampler(Sampler):
         num_samples: int | None = None,
         generator: Any = None,
     ) -> None:
+        if not isinstance(replacement, bool):
+            raise TypeError(
+                f"replacement should be a boolean value, but got replacement={replacement!r}"
+            )
         self.data_source, self.replacement = data_source, replacement
         self._num_samples, self.generator = num_samples, generator
         if not isinstance(self.num_samples, int) or self.num_samples <= 0:
@@ -351,19 +363,22 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
+def _check_batching(who: str, batch_size: Any, drop_last: Any) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(
+            f"{who}: batch_size should be a positive integer value, but got batch_size={batch_size}"
+        )
+    if not isinstance(drop_last, bool):
+        raise ValueError(
+            f"{who}: drop_last should be a boolean value, but got drop_last={drop_last}"
+        )
+
+
 class BatchSampler(Sampler):
     """Lists of `batch_size` indices from `sampler`; a short last one unless `drop_last`."""
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(
-                f"BatchSampler: batch_size should be a positive integer value, but got "
-                f"batch_size={batch_size}"
-            )
-        if not isinstance(drop_last, bool):
-            raise ValueError(
-                f"BatchSampler: drop_last should be a boolean value, but got drop_last={drop_last}"
-            )
+        _check_batching("BatchSampler", batch_size, drop_last)
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
 
     def __iter__(self) -> Iterator[list[int]]:
@@ -393,14 +408,30 @@ def default_convert(data: Any) -> Any:
         return data
     if isinstance(data, np.ndarray | np.number | np.bool_) and data.dtype.kind not in "OSU":
         return Tensor(np.asarray(data))
-    if isinstance(data, Mapping):
-        return type(data)({k: default_convert(v) for k, v in data.items()})
+    if isinstance(data, Mapping):  # its own type where it can be copied (a defaultdict)
+        converted = {k: default_convert(v) for k, v in data.items()}
+        try:
+            if isinstance(data, MutableMapping):
+                clone = copy.copy(data)
+                clone.update(converted)
+                return clone
+            return type(data)(converted)
+        except TypeError:
+            return converted
     if _is_namedtuple(data):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
-    if isinstance(data, list):
-        return [default_convert(d) for d in data]
+    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
+        converted_items = [default_convert(d) for d in data]
+        try:  # a list subclass keeps its type; a range and the like become a list
+            if isinstance(data, MutableSequence):
+                clone = copy.copy(data)
+                clone[:] = converted_items
+                return clone
+            return type(data)(converted_items)
+        except TypeError:
+            return converted_items
     return data
 
 
@@ -501,6 +532,22 @@ class DataLoader:
             )
         if timeout < 0:
             raise ValueError("DataLoader: timeout option should be non-negative")
+        if num_workers == 0:  # options of worker processes, refused without them as PyTorch
+            if prefetch_factor is not None:
+                raise ValueError(
+                    "DataLoader: prefetch_factor option could only be specified in "
+                    "multiprocessing. let num_workers > 0 to enable multiprocessing, "
+                    f"otherwise set prefetch_factor to None (got {prefetch_factor})"
+                )
+            if persistent_workers:
+                raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
+            if multiprocessing_context is not None:
+                raise ValueError(
+                    "DataLoader: multiprocessing_context can only be used with multi-process "
+                    "loading (num_workers > 0), but got num_workers=0"
+                )
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("DataLoader: prefetch_factor option should be non-negative")
         iterable = isinstance(dataset, IterableDataset)
         if iterable and (shuffle or sampler is not None or batch_sampler is not None):
             raise ValueError(
@@ -528,8 +575,11 @@ class DataLoader:
                 if shuffle
                 else SequentialSampler(dataset)
             )
-        if batch_size is not None and batch_sampler is None and not iterable:
-            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        if batch_size is not None and batch_sampler is None:
+            if iterable:  # batched from the stream as it comes: the same checks
+                _check_batching("DataLoader", batch_size, drop_last)
+            else:
+                batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.sampler, self.batch_sampler, self.generator = sampler, batch_sampler, generator
         self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout

@@ -79,8 +79,9 @@ def test_sampler_defaults_and_bad_arguments():
         dist.DistributedSampler(10, 2, -1)
     with pytest.raises(ValueError, match="num_replicas must be a positive integer, got 0"):
         dist.DistributedSampler(10, 0, 0)
-    with pytest.raises(ValueError, match="DistributedSampler: the dataset is empty"):
-        dist.DistributedSampler([], 1, 0)
+    for drop_last in (False, True):  # an empty dataset: empty shards, as PyTorch's
+        empty = dist.DistributedSampler([], 2, 1, drop_last=drop_last)
+        assert (list(empty), len(empty)) == ([], 0)
 
 
 def test_sampler_drives_the_dataloader():
