@@ -2,13 +2,16 @@
 
 MNIST runs: the shipped digit classifier (train/classifier.py, 99.1% on held-out digits)
 labels the samples. Per run: the digit histogram, digits covered (share >= 2%), the share
-of confident samples (top probability >= 0.9), KL(histogram || uniform), and the Frechet
-distance between the classifier's features (2 x 128-d) of the samples and of the real training
-digits, printed beside its real-data floor (the same distance for as many held-out real
-digits, up to 1,000). 2-D runs: modes captured and the share of high-quality samples
-(within 3 std of a mode), the VEEGAN protocol. Each run's figures (and, for digits, the
-classifier version that scored them) go to RUN_DIR/eval.json;
-stdout shows them per run and, for several runs, their mean +- std (sample std).
+of confident samples (top probability >= 0.9), KL(histogram || uniform), and, from 1,000
+samples on, the Frechet distance between the classifier's features (2 x 128-d) of the
+samples and of the real training digits, printed beside its real-data floor (the same
+distance for as many held-out real digits). A run trained on its own --data-dir is scored
+only if the classifier finds those real images digits (80% of them confident; held-out
+digits: 97.4%). 2-D runs: modes captured and the share of high-quality samples (within 3
+std of a mode), the VEEGAN protocol. Each run's figures, with the latents' seed, the run's
+settings and (for digits) the classifier version that scored them, go to
+RUN_DIR/eval.json; stdout shows them per run and, for several runs that are seeds of one
+recipe scored alike, their mean +- std (sample std); for other runs it says why not.
 `--train-classifier PATH --seed 0` retrains the classifier into PATH instead.
 """
 
@@ -28,7 +31,7 @@ from minigrad import jobs
 from train import classifier, common
 from train import run as scaffold
 from train.classifier import predict
-from train.generators import TOY, TOY_STD, load_generator, sample_generator
+from train.generators import TOY, TOY_STD, load_generator, load_images, sample_generator
 from train.metrics import (
     class_histogram,
     confident_share,
@@ -41,6 +44,15 @@ __all__ = ["get_classifier", "predict", "score_mnist_samples", "score_toy_sample
 
 JOB = "train.evaluate"
 MAX_SAMPLES = 100_000
+MIN_SAMPLES = 100  # the figures are shares of samples: fewer give coarse, noisy shares
+# the Frechet distance of 2 x 128-d features: its estimate's bias (the real-data floor) is
+# 2.23 at 1,000 samples, 17.9 at 100 and above the generators' own distances at 2, so it
+# is reported from this many samples on
+MIN_FD_SAMPLES = 1000
+# a run trained on other data than digits (--data-dir) is scored only when the classifier
+# finds its real images digits: at least this share of them confident (held-out digits:
+# 97.4%; Fashion-MNIST or shapes: far below)
+DIGIT_DATA_CONFIDENT = 0.8
 COVERED_SHARE = 0.02  # a digit is covered when at least this share of samples shows it
 CONFIDENT = 0.9  # a sample is confident when its top class probability is at least this
 _cache: dict[str, Any] = {}
@@ -82,18 +94,55 @@ def score_mnist_samples(
         "confident_share": confident_share(probs, CONFIDENT),
         "mean_confidence": float(probs.max(1).mean()),
         "kl_to_uniform": kl_to_uniform(hist),
-        "frechet_distance": _fd_to_real(mu, cov, feats),
     }
+    if len(samples) >= MIN_FD_SAMPLES:
+        out["frechet_distance"] = _fd_to_real(mu, cov, feats)
     if not summary:
-        # the held-out split is stored class by class: a fixed random subset keeps it balanced
-        held = info["heldout_features"]
-        held = held[np.random.default_rng(0).permutation(len(held))[: len(samples)]]
-        out["frechet_floor"] = _fd_to_real(mu, cov, held)
-        out["frechet_floor_n"] = len(held)
+        if len(samples) >= MIN_FD_SAMPLES:
+            # the held-out split is stored class by class: a fixed random subset keeps it
+            # balanced
+            held = info["heldout_features"]
+            held = held[np.random.default_rng(0).permutation(len(held))[: len(samples)]]
+            out["frechet_floor"] = _fd_to_real(mu, cov, held)
+            out["frechet_floor_n"] = len(held)
         out["classifier_heldout_accuracy"] = acc
         out["classifier_version"] = classifier.VERSION  # which evaluator scored these
         out["n_samples"] = len(samples)
     return out
+
+
+def real_data_confident_share(images: np.ndarray, device: str = "cpu") -> float:
+    """The share of (up to 1,000 of) a run's real training images in [-1, 1] that the
+    digit classifier labels with confidence: whether its data are digits it can judge."""
+    model, _ = get_classifier(device)
+    pick = np.random.default_rng(0).permutation(len(images))[:1000]
+    probs, _ = predict(model, images[pick].astype(np.float32, copy=False), device)
+    return confident_share(probs, CONFIDENT)
+
+
+def _check_digit_data(run_dir: str, run_args: argparse.Namespace, device: str) -> float | None:
+    """For a digits run trained on a user's --data-dir: refuse it (ValueError) when the
+    classifier does not find those images digits (its figures would be meaningless);
+    returns the confident share of the real images, or None for the bundled digits."""
+    data = getattr(run_args, "data_dir", None)
+    if not data:
+        return None
+    if not Path(data).exists():
+        raise ValueError(
+            f"{run_dir}: its training data --data-dir {data} is not there, so whether the "
+            "digit classifier can judge its samples cannot be checked; put the data back "
+            "(or resume the run once with --data-dir NEW, which records the new place)"
+        )
+    images, _ = load_images(run_args)
+    share = real_data_confident_share(images, device)
+    if share < DIGIT_DATA_CONFIDENT:
+        raise ValueError(
+            f"{run_dir}: it trained on --data-dir {data}, whose real images the digit "
+            f"classifier finds digits with confidence in {share:.1%} of cases (held-out "
+            f"digits: 97.4%; needed: {DIGIT_DATA_CONFIDENT:.0%}): its samples cannot be "
+            "scored as digits; nothing scored"
+        )
+    return share
 
 
 def _fd_to_real(mu: np.ndarray, cov: np.ndarray, feats: np.ndarray) -> float:
@@ -124,9 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--n",
-        type=common.int_in(2, MAX_SAMPLES),
+        type=common.int_in(MIN_SAMPLES, MAX_SAMPLES),
         default=None,
-        help="samples to score (default: 10000 for images, 2500 for 2-D data)",
+        help="samples to score (default: 10000 for images, 2500 for 2-D data; the Frechet "
+        f"distance needs {MIN_FD_SAMPLES} or more)",
     )
     p.add_argument(
         "--seed",
@@ -160,17 +210,20 @@ def evaluate_runs(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
                 "and grid runs are scored)"
             )
         _check_writable(Path(run_dir) / "eval.json")
-        loaded.append((run_dir, run_args, G))
-    kinds = {run_args.dataset for _, run_args, _ in loaded}
+        real_share = None
+        if run_args.dataset == "mnist":
+            real_share = _check_digit_data(run_dir, run_args, device)
+        loaded.append((run_dir, run_args, G, real_share))
+    kinds = {run_args.dataset for _, run_args, _, _ in loaded}
     if len(kinds) > 1:
         raise ValueError(
             "RUN_DIR: the runs are of different datasets ("
-            + ", ".join(f"{r}: {a.dataset}" for r, a, _ in loaded)
+            + ", ".join(f"{r}: {a.dataset}" for r, a, _, _ in loaded)
             + "); give runs of one dataset to average them"
         )
     results = []
     seed = 123 if args.seed is None else args.seed
-    for run_dir, run_args, G in loaded:
+    for run_dir, run_args, G, real_share in loaded:
         toy = run_args.dataset in TOY
         n = args.n or (2500 if toy else 10000)
         samples = sample_generator(run_args, G, n, device, seed=seed)
@@ -188,7 +241,11 @@ def evaluate_runs(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
             # checkpoint removes this eval.json (train/run.py RESULTS)
             "step": run_args.checkpoint_step,
             "epoch": run_args.checkpoint_epoch,
+            "eval_seed": seed,  # the latents' seed: the same command gives the same figures
+            "settings": recipe(run_args),
         }
+        if real_share is not None:
+            meta["real_data_confident_share"] = real_share
         results.append((run_dir, {**meta, **result}))
     for run_dir, _ in results:  # a run that wrote a new checkpoint meanwhile
         if _checkpoint_identity(run_dir) != scored[run_dir]:
@@ -200,6 +257,55 @@ def evaluate_runs(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
         result["checkpoint"] = scored[run_dir]
         _write_json(Path(run_dir) / "eval.json", result)
     return results
+
+
+# settings that do not make a run another recipe: seeds of one recipe differ only in these
+NOT_RECIPE = (
+    "seed",
+    "out",
+    "resume",
+    "overwrite",
+    "device",
+    "data_dir",
+    "checkpoint_step",
+    "checkpoint_epoch",
+    "dry_run",
+)
+
+
+def recipe(run_args: argparse.Namespace) -> dict[str, Any]:
+    """The run's settings that define its recipe (JSON values), and its training seed."""
+    settings = {
+        k: v
+        for k, v in sorted(vars(run_args).items())
+        if k not in NOT_RECIPE and isinstance(v, str | int | float | bool | list | type(None))
+    }
+    return {**settings, "seed": getattr(run_args, "seed", None)}
+
+
+def why_no_mean(results: list[tuple[str, dict[str, Any]]]) -> str | None:
+    """Why the runs' figures are not averaged into a mean +- std, or None: they must be
+    seeds of one recipe (settings alike but the seed), each seed once, scored at the same
+    step with the same latents."""
+    (first, r0), rest = results[0], results[1:]
+    for run_dir, r in rest:
+        a, b = r0.get("settings", {}), r.get("settings", {})
+        differ = sorted(k for k in set(a) | set(b) if k != "seed" and a.get(k) != b.get(k))
+        if differ:
+            k = differ[0]
+            more = f" (and {len(differ) - 1} more)" if len(differ) > 1 else ""
+            return (
+                f"{first} and {run_dir} are not seeds of one recipe: {k} is "
+                f"{json.dumps(a.get(k))} and {json.dumps(b.get(k))}{more}"
+            )
+        for key in ("step", "n_samples", "eval_seed"):
+            if r0.get(key) != r.get(key):
+                return f"{first} and {run_dir} differ in {key}: {r0.get(key)} and {r.get(key)}"
+    seeds = [r.get("settings", {}).get("seed") for _, r in results]
+    if len(set(seeds)) < len(seeds):
+        twice = sorted({s for s in seeds if seeds.count(s) > 1})
+        return f"seed {twice[0]} is among the runs more than once (copies of one run)"
+    return None
 
 
 def _checkpoint_identity(run_dir: str) -> dict[str, Any]:
@@ -248,7 +354,16 @@ def report(results: list[tuple[str, dict[str, Any]]]) -> str:
     """Each run's figures, then (for two or more runs) mean +- sample std of each."""
     lines = []
     for run_dir, r in results:
-        lines.append(f"{run_dir} ({r['model']}, {r['loss']}, {r['dataset']}, n={r['n_samples']})")
+        seeds = f"training seed {r['settings']['seed']}, " if "settings" in r else ""
+        lines.append(
+            f"{run_dir} ({r['model']}, {r['loss']}, {r['dataset']}, {seeds}step {r['step']}; "
+            f"n={r['n_samples']}, latent seed {r.get('eval_seed')})"
+        )
+        if "real_data_confident_share" in r:
+            lines.append(
+                f"  {'its own real images':<22} {r['real_data_confident_share']:.3f} "
+                "confident (trained on --data-dir, checked to be digits)"
+            )
         if "class_histogram" in r:
             hist = " ".join(f"{d}:{h:.3f}" for d, h in enumerate(r["class_histogram"]))
             lines.append(f"  class_histogram        {hist}")
@@ -260,14 +375,23 @@ def report(results: list[tuple[str, dict[str, Any]]]) -> str:
                 if key == "modes_captured":
                     extra = f" of {r['modes_total']}"
                 lines.append(f"  {key:<22} {fmt.format(r[key])}{extra}")
+        if "confident_share" in r and "frechet_distance" not in r:
+            lines.append(
+                f"  {'frechet_distance':<22} not computed: it needs at least {MIN_FD_SAMPLES} "
+                f"samples (--n {MIN_FD_SAMPLES}), got {r['n_samples']}"
+            )
         if "classifier_version" in r:
             acc = r["classifier_heldout_accuracy"]
             lines.append(
                 f"  {'scored by':<22} digit classifier version {r['classifier_version']} "
                 f"({acc:.4f} on held-out digits)"
             )
-    if len(results) >= 2:
-        lines.append(f"mean +- std over {len(results)} runs")
+    why = why_no_mean(results) if len(results) >= 2 else None
+    if why is not None:
+        lines.append(f"no mean +- std: {why}")
+    elif len(results) >= 2:
+        seeds = ", ".join(str(r.get("settings", {}).get("seed")) for _, r in results)
+        lines.append(f"mean +- std over {len(results)} runs (training seeds {seeds})")
         for key, fmt in FIGURES.items():
             if all(key in r for _, r in results):
                 v = np.array([r[key] for _, r in results], dtype=np.float64)

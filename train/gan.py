@@ -23,16 +23,14 @@ from typing import Any
 import numpy as np
 
 import minigrad as mg
-from minigrad import data as mgdata
 from minigrad import jobs
 from models.diffaugment import diff_augment, parse_policy
 from models.losses import OBJECTIVES, Objective, r1_penalty
 from models.wgan import clip_weights_, gradient_penalty
-from train import common
+from train import common, evaluate
 from train import distributed as tdist
 from train import run as scaffold
-from train.evaluate import score_mnist_samples
-from train.generators import TOY, TOY_STD, build_models, sample_generator
+from train.generators import TOY, TOY_STD, build_models, load_images, sample_generator
 from train.metrics import mode_coverage
 
 # upper bounds of the size flags, far above any useful value, so that a typo such as
@@ -206,13 +204,13 @@ def g_step(
 
 
 def eval_samples_arg(text: str) -> int:
-    """argparse `type=` for --eval-samples: 0 (off) or 2 to MAX_EVAL_SAMPLES (a score
-    needs two samples at least)."""
+    """argparse `type=` for --eval-samples: 0 (off) or evaluate.MIN_SAMPLES to
+    MAX_EVAL_SAMPLES (the figures are shares of the samples)."""
     value = common.int_in(0, MAX_EVAL_SAMPLES)(text)
-    if value == 1:
+    if 0 < value < evaluate.MIN_SAMPLES:
         raise argparse.ArgumentTypeError(
-            f"must be 0 (no per-epoch evaluation) or an integer from 2 to {MAX_EVAL_SAMPLES} "
-            "(a score needs at least 2 samples), got 1"
+            f"must be 0 (no per-epoch evaluation) or an integer from {evaluate.MIN_SAMPLES} "
+            f"to {MAX_EVAL_SAMPLES} (the figures are shares of the samples), got {value}"
         )
     return value
 
@@ -511,86 +509,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---------------------------------------------------------------------- setup
-def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None]:
-    """Training images in [-1, 1] (N, C, H, W) and labels (or None)."""
-    if args.data_dir and not Path(args.data_dir).exists():
-        raise FileNotFoundError(f"--data-dir {args.data_dir}: no such file or folder")
-    if args.dataset == "folder":
-        if not args.data_dir:
-            raise ValueError("--dataset folder needs --data-dir FOLDER of PNG/JPEG images")
-        path = Path(args.data_dir).expanduser()
-        if path.exists() and not path.is_dir():
-            raise ValueError(
-                f"--data-dir {args.data_dir} is a file; --dataset folder reads a folder of "
-                "PNG/JPEG images"
-            )
-        images = mgdata.load_image_folder(args.data_dir, args.image_size, args.grayscale)
-        return mgdata.to_unit_range(images), None
-    if args.data_dir is not None:
-        check_label_files(args.data_dir)
-    # the bundled subset is used whole, and so is a user's images/labels npz; IDX files and
-    # an npz with x_train/x_test give their training split
-    own_split = args.data_dir is not None and mgdata.has_own_split(args.data_dir)
-    images, labels = mgdata.load_mnist(args.data_dir, split="train" if own_split else "all")
-    if args.data_dir is not None:
-        if images.shape[1:] != (28, 28):
-            h, w = images.shape[1:]
-            raise ValueError(
-                f"--data-dir {args.data_dir}: the images are {h}x{w}; --dataset mnist trains "
-                "on 28x28 images (MNIST's format), which every job that reads the run "
-                "(train.sample, latent, evaluate) builds its generator for. Resize them to "
-                "28x28, or save them as PNG/JPEG and use --dataset folder --image-size 32 or 64"
-            )
-        if len(images) == 0:
-            raise ValueError(f"--data-dir {args.data_dir} holds no images to train on")
-        bad = labels[labels > 9]
-        if len(bad):  # IDX labels are bytes: 0-255
-            raise ValueError(
-                f"--data-dir {args.data_dir}: label {int(bad[0])} is not a digit 0-9 "
-                f"({len(bad)} such labels)"
-            )
-    return mgdata.to_unit_range(images), labels.astype(np.int64)
-
-
-LABEL_KEYS = ("labels", "y_train", "y_test")
-
-
-def check_label_files(data_dir: str) -> None:
-    """Refuse the labels of an .npz that --data-dir names (or the one npz of its folder)
-    unless they are integers 0-9, naming the file, the key and a bad value: the loader
-    stores them as bytes, which would turn 265 into 9 and -1 into 255."""
-    import zipfile
-    import zlib
-
-    root = Path(data_dir).expanduser()
-    if root.is_dir():
-        if any(root.glob("train-images*")):
-            return  # IDX files: their labels are bytes, checked once loaded
-        npzs = sorted(root.glob("*.npz"))
-        named = [p for p in npzs if p.name == "mnist.npz"]
-        candidates = named or (npzs if len(npzs) == 1 else [])
-    else:
-        candidates = [root] if root.is_file() else []
-    for path in candidates:
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                keys = [k for k in LABEL_KEYS if k in getattr(f, "files", ())]
-                arrays = {k: f[k] for k in keys}
-        except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile):
-            return  # the loader refuses it by name
-        for key, y in arrays.items():
-            if y.dtype.kind not in "ui":
-                raise ValueError(
-                    f"{path}: '{key}' must hold integer labels 0-9, got dtype {y.dtype}"
-                )
-            bad = y[(y < 0) | (y > 9)]
-            if len(bad):
-                raise ValueError(
-                    f"{path}: '{key}' holds label {int(bad[0])}, not a digit 0-9 "
-                    f"({len(bad)} of {len(y)} labels out of range)"
-                )
-
-
 def make_optimizer(
     obj: Objective, params: Any, lr: float, betas: tuple[float, float] | None = None
 ) -> mg.optim.Optimizer:
@@ -1073,6 +991,25 @@ class Run:
         finally:
             self.G.train()
 
+    _digits: bool | None = None
+
+    def scores_digits(self) -> bool:
+        """Whether the digit classifier can judge this run's samples: the bundled digits,
+        or --data-dir images it finds digits (checked once). Other data (Fashion-MNIST,
+        say) train as well, without per-epoch digit scores, which would be meaningless."""
+        if self._digits is None:
+            self._digits = True
+            if self.args.data_dir:
+                share = evaluate.real_data_confident_share(self.images, self.device)
+                if share < evaluate.DIGIT_DATA_CONFIDENT:
+                    self._digits = False
+                    scaffold.note(
+                        f"--data-dir {self.args.data_dir}: the digit classifier finds "
+                        f"{share:.1%} of these images digits with confidence (held-out digits: "
+                        "97.4%), so the per-epoch digit scores are left out of metrics.jsonl"
+                    )
+        return self._digits
+
     def end_of_epoch(self, record: dict[str, Any]) -> None:
         if self.session and not self.session.writer:
             return  # rank 0 draws and scores
@@ -1104,13 +1041,14 @@ class Run:
                 self.args.eval_samples
                 and self.args.dataset == "mnist"
                 and self.images.shape[1] == 1
+                and self.scores_digits()
             ):
                 z = np.random.default_rng(self.args.seed + 2).standard_normal(
                     (self.args.eval_samples, self.args.nz)
                 )
                 labels = np.arange(len(z)) % 10
                 record.update(
-                    score_mnist_samples(self.sample(z, labels), self.device, summary=True)
+                    evaluate.score_mnist_samples(self.sample(z, labels), self.device, summary=True)
                 )
         common.plot_curves(
             run / "losses.png",

@@ -1,7 +1,9 @@
-"""A GAN run's networks and data shapes, and a trained generator loaded and sampled.
+"""A GAN run's networks, data shapes and training images, and a trained generator loaded
+and sampled.
 
-train.gan builds its networks here; train.sample, train.latent and train.evaluate load a
-finished run's generator from here, so none of them imports the training job.
+train.gan builds its networks and reads its images here; train.sample, train.latent and
+train.evaluate load a finished run's generator (and its images) from here, so none of them
+imports the training job.
 """
 
 from __future__ import annotations
@@ -132,3 +134,83 @@ def sample_generator(
         else:
             outs.append(G(zt).numpy())
     return np.concatenate(outs)
+
+
+def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None]:
+    """Training images in [-1, 1] (N, C, H, W) and labels (or None)."""
+    if args.data_dir and not Path(args.data_dir).exists():
+        raise FileNotFoundError(f"--data-dir {args.data_dir}: no such file or folder")
+    if args.dataset == "folder":
+        if not args.data_dir:
+            raise ValueError("--dataset folder needs --data-dir FOLDER of PNG/JPEG images")
+        path = Path(args.data_dir).expanduser()
+        if path.exists() and not path.is_dir():
+            raise ValueError(
+                f"--data-dir {args.data_dir} is a file; --dataset folder reads a folder of "
+                "PNG/JPEG images"
+            )
+        images = mgdata.load_image_folder(args.data_dir, args.image_size, args.grayscale)
+        return mgdata.to_unit_range(images), None
+    if args.data_dir is not None:
+        check_label_files(args.data_dir)
+    # the bundled subset is used whole, and so is a user's images/labels npz; IDX files and
+    # an npz with x_train/x_test give their training split
+    own_split = args.data_dir is not None and mgdata.has_own_split(args.data_dir)
+    images, labels = mgdata.load_mnist(args.data_dir, split="train" if own_split else "all")
+    if args.data_dir is not None:
+        if images.shape[1:] != (28, 28):
+            h, w = images.shape[1:]
+            raise ValueError(
+                f"--data-dir {args.data_dir}: the images are {h}x{w}; --dataset mnist trains "
+                "on 28x28 images (MNIST's format), which every job that reads the run "
+                "(train.sample, latent, evaluate) builds its generator for. Resize them to "
+                "28x28, or save them as PNG/JPEG and use --dataset folder --image-size 32 or 64"
+            )
+        if len(images) == 0:
+            raise ValueError(f"--data-dir {args.data_dir} holds no images to train on")
+        bad = labels[labels > 9]
+        if len(bad):  # IDX labels are bytes: 0-255
+            raise ValueError(
+                f"--data-dir {args.data_dir}: label {int(bad[0])} is not a digit 0-9 "
+                f"({len(bad)} such labels)"
+            )
+    return mgdata.to_unit_range(images), labels.astype(np.int64)
+
+
+LABEL_KEYS = ("labels", "y_train", "y_test")
+
+
+def check_label_files(data_dir: str) -> None:
+    """Refuse the labels of an .npz that --data-dir names (or the one npz of its folder)
+    unless they are integers 0-9, naming the file, the key and a bad value: the loader
+    stores them as bytes, which would turn 265 into 9 and -1 into 255."""
+    import zipfile
+    import zlib
+
+    root = Path(data_dir).expanduser()
+    if root.is_dir():
+        if any(root.glob("train-images*")):
+            return  # IDX files: their labels are bytes, checked once loaded
+        npzs = sorted(root.glob("*.npz"))
+        named = [p for p in npzs if p.name == "mnist.npz"]
+        candidates = named or (npzs if len(npzs) == 1 else [])
+    else:
+        candidates = [root] if root.is_file() else []
+    for path in candidates:
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                keys = [k for k in LABEL_KEYS if k in getattr(f, "files", ())]
+                arrays = {k: f[k] for k in keys}
+        except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile):
+            return  # the loader refuses it by name
+        for key, y in arrays.items():
+            if y.dtype.kind not in "ui":
+                raise ValueError(
+                    f"{path}: '{key}' must hold integer labels 0-9, got dtype {y.dtype}"
+                )
+            bad = y[(y < 0) | (y > 9)]
+            if len(bad):
+                raise ValueError(
+                    f"{path}: '{key}' holds label {int(bad[0])}, not a digit 0-9 "
+                    f"({len(bad)} of {len(y)} labels out of range)"
+                )

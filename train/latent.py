@@ -31,8 +31,7 @@ from minigrad import jobs
 from train import common
 from train import run as scaffold
 from train.evaluate import get_classifier, predict
-from train.gan import load_images
-from train.generators import TOY, TOY_STD, load_generator, sample_generator
+from train.generators import TOY, TOY_STD, load_generator, load_images, sample_generator
 from train.metrics import assign_modes
 
 JOB = "train.latent"

@@ -104,7 +104,7 @@ def _shown(parser: argparse.ArgumentParser, dest: str, value: Any) -> str:
 
 
 def _may_change(dest: str, stored: Any, given: Any) -> bool:
-    if dest == "device":
+    if dest in ("device", "data_dir"):  # the same data moved: its sha256 is checked on restore
         return True
     # a run may be extended, never cut short below what it was set to reach
     return dest in MAY_CHANGE and stored is not None and given is not None and given > stored
@@ -301,7 +301,9 @@ def absolute_data(data: str, where: Any = None) -> str:
             else "; put it back there"
         )
         raise FileNotFoundError(
-            f"the run's training data --data-dir {data} (recorded in {where}) does not exist{tried}"
+            f"the run's training data --data-dir {data} (recorded in {where}) does not exist"
+            f"{tried}, or give its new place with --resume RUN --data-dir NEW (the same data: "
+            "the checkpoint's sha256 of it refuses other data)"
         )
     return path
 
@@ -1265,6 +1267,8 @@ def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
                 if not isinstance(v, list | dict)
             }
             tqdm.write(" ".join(f"{k}={v}" for k, v in shown.items()))
+            if stop.requested:  # a signal while the epoch's pictures and record were made
+                return _stopped(folder, stop, f"the end of epoch {job.epoch}")
         if job.batch:  # stopped by --steps mid-epoch
             with stop.hold():
                 folder.commit(job.state())
@@ -1274,4 +1278,15 @@ def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
                 f"pictures hold the {job.epoch} finished epoch(s) only (a record is written "
                 "when an epoch ends); the checkpoint holds this step"
             )
+        if stop.requested:  # during the last save: what follows the training is not run
+            return _stopped(folder, stop, f"step {job.step}")
     return True
+
+
+def _stopped(folder: RunFolder, stop: common.GracefulInterrupt, where: str) -> bool:
+    """A signal that arrived after the checkpoint of `where` was made: that checkpoint
+    stands, and the run stops as interrupted (exit status 130 or 143), so that a job
+    does not go on to its final evaluation, nor a scheduler's SIGTERM go unanswered."""
+    folder.interrupted_by = stop.signal_name
+    note(f"\ninterrupted at {where}; checkpoint saved: resume with --resume {folder.path}")
+    return False

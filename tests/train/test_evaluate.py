@@ -155,13 +155,13 @@ def test_a_bad_shipped_file_stops_the_evaluation(monkeypatch, tmp_path, capsys):
 def test_real_heldout_digits_score_at_the_floor(heldout):
     x, y = heldout
     order = np.random.default_rng(1).permutation(len(x))
-    r = score(x[order[:500]])
+    r = score(x[order[:1000]])
     assert r["digits_covered"] == 10 and r["min_class_share"] >= 0.06
     assert r["confident_share"] >= 0.85
     assert r["kl_to_uniform"] < 0.02
-    assert r["frechet_floor_n"] == 500
+    assert r["frechet_floor_n"] == 1000
     assert r["frechet_distance"] < 1.3 * r["frechet_floor"]
-    assert r["classifier_heldout_accuracy"] >= 0.99 and r["n_samples"] == 500
+    assert r["classifier_heldout_accuracy"] >= 0.99 and r["n_samples"] == 1000
     assert r["classifier_version"] == classifier.VERSION == 3
 
 
@@ -201,7 +201,7 @@ def test_ink_blots_are_not_confident_digits(heldout):
 
 def test_one_digit_collapse_covers_one_digit(heldout):
     x, y = heldout
-    r = score(x[y == 3])
+    r = score(np.resize(x[y == 3], (1000, 1, 28, 28)))  # 1,000 samples for the distance
     assert r["digits_covered"] == 1 and r["class_histogram"][3] >= 0.97
     assert r["kl_to_uniform"] > 2.1  # log 10 = 2.30 for all mass on one digit
     assert r["confident_share"] >= 0.9  # sharp digits, just one kind
@@ -223,12 +223,12 @@ def test_several_runs_print_each_and_mean_std(tmp_path, capsys):
     for seed, run in enumerate(runs):
         assert gan.main(TINY + ["--seed", str(seed), "--out", str(run)]) == 0
     capsys.readouterr()
-    assert evaluate.main([str(runs[0]), str(runs[1]), "--n", "60"]) == 0
+    assert evaluate.main([str(runs[0]), str(runs[1]), "--n", "1000"]) == 0
     out = capsys.readouterr().out
     figures = [json.loads((run / "eval.json").read_text()) for run in runs]
     for run, fig in zip(runs, figures, strict=True):
-        assert f"{run} (mlp, " in out and fig["n_samples"] == 60
-    assert "mean +- std over 2 runs" in out
+        assert f"{run} (mlp, " in out and fig["n_samples"] == 1000
+    assert "mean +- std over 2 runs (training seeds 0, 1)" in out
     assert out.count("scored by              digit classifier version 3 (0.9910") == 2
     tail = out.split("mean +- std over 2 runs")[1]
     for key in ("confident_share", "kl_to_uniform", "frechet_distance"):
@@ -237,7 +237,7 @@ def test_several_runs_print_each_and_mean_std(tmp_path, capsys):
         assert m, (key, tail)
         assert float(m.group(1)) == pytest.approx(v.mean(), abs=0.01)
         assert float(m.group(2)) == pytest.approx(v.std(ddof=1), abs=0.01)
-    m = re.search(r"frechet_floor\s+(\S+)\s+\(real held-out digits, n=60\)", out)
+    m = re.search(r"frechet_floor\s+(\S+)\s+\(real held-out digits, n=1000\)", out)
     assert m and float(m.group(1)) > 0
 
 
@@ -252,8 +252,8 @@ def test_one_run_prints_no_mean(tmp_path, capsys):
 
 
 def test_train_classifier_flag_refuses_extra_flags(tmp_path, capsys):
-    assert evaluate.main(["--train-classifier", str(tmp_path / "c.npz"), "--n", "5"]) == 1
-    assert "--n 5 has no use with --train-classifier" in capsys.readouterr().err
+    assert evaluate.main(["--train-classifier", str(tmp_path / "c.npz"), "--n", "500"]) == 1
+    assert "--n 500 has no use with --train-classifier" in capsys.readouterr().err
     assert not Path(tmp_path / "c.npz").exists()
 
 
@@ -262,7 +262,7 @@ def test_runs_of_different_datasets_are_not_averaged(tmp_path, capsys):
     toy = ["--dataset", "ring", "--steps-per-epoch", "2", "--epochs", "1", "--hidden", "8"]
     assert gan.main(toy + ["--device", "cpu", "--eval-samples", "0", "--out", str(ring)]) == 0
     assert gan.main(TINY + ["--out", str(mnist)]) == 0
-    assert evaluate.main([str(ring), str(mnist), "--n", "20"]) == 1
+    assert evaluate.main([str(ring), str(mnist), "--n", "100"]) == 1
     err = capsys.readouterr().err
     assert f"{ring}: ring, {mnist}: mnist" in err
     assert not (ring / "eval.json").exists() and not (mnist / "eval.json").exists()

@@ -42,7 +42,7 @@ def test_extended_digit_run_with_evaluation_equals_an_uninterrupted_one(tmp_path
     bundled = Path(mg.data.__file__).parent / "data" / mg.data.BUNDLED_MNIST
     with np.load(bundled) as f:
         np.savez(data, images=f["images"][:48], labels=f["labels"][:48])
-    args = f"--data-dir {data} --batch-size 16 --eval-samples 20 --device cpu".split()
+    args = f"--data-dir {data} --batch-size 16 --eval-samples 100 --device cpu".split()
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     assert gan.main(args + ["--epochs", "3", "--out", str(whole)]) == 0
     assert gan.main(args + ["--epochs", "1", "--out", str(parts)]) == 0

@@ -168,19 +168,57 @@ def test_an_unknown_key_in_config_is_named_as_such(r1, capsys):
 
 # ---------------------------------------------------------------------- 5. Ctrl-C twice
 def test_a_second_ctrl_c_during_the_interrupt_save_lets_it_finish(tmp_path, monkeypatch):
-    real, calls = common.save_checkpoint, []
+    real, real_batch, calls, batches = common.save_checkpoint, gan.Run.train_batch_, [], []
+
+    def batch_then_signal(self):
+        batches.append(1)
+        stats = real_batch(self)
+        if len(batches) == 3:  # the 1st Ctrl-C in step 3, after the epoch's save at step 2
+            os.kill(os.getpid(), signal.SIGINT)
+        return stats
 
     def save_under_signals(path, state):
         calls.append(1)
-        os.kill(os.getpid(), signal.SIGINT)  # the 1st during the epoch's save, the 2nd during
-        return real(path, state)  # the interrupt save
+        if len(batches) >= 3:  # the 2nd during the interrupt save
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(path, state)
 
+    monkeypatch.setattr(gan.Run, "train_batch_", batch_then_signal)
     monkeypatch.setattr(common, "save_checkpoint", save_under_signals)
     run = tmp_path / "run"
     assert gan.main(RING + ["--steps", "6", "--out", str(run)]) == 130
     assert len(calls) == 2
     monkeypatch.setattr(common, "save_checkpoint", real)
     assert common.load_checkpoint(run)["state"]["step"] == 3
+
+
+@pytest.mark.parametrize("when", ["epoch_end", "last_save"])
+def test_a_signal_at_the_end_of_the_last_epoch_stops_as_interrupted(tmp_path, monkeypatch, when):
+    """A Ctrl-C while the last epoch's pictures and scores are made, or while its
+    checkpoint is written, exits 130 (the run went on to exit 0 before): the checkpoint is
+    whole, and a bare --resume finishes what followed the training."""
+    real_end, real_save = gan.Run.end_of_epoch, common.save_checkpoint
+    epochs = []
+
+    def end_then_signal(self, record):
+        epochs.append(1)
+        real_end(self, record)
+        if when == "epoch_end" and len(epochs) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def save_then_signal(path, state):
+        if when == "last_save" and len(epochs) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_save(path, state)
+
+    monkeypatch.setattr(gan.Run, "end_of_epoch", end_then_signal)
+    monkeypatch.setattr(common, "save_checkpoint", save_then_signal)
+    run = tmp_path / "run"
+    assert gan.main(RING + ["--epochs", "3", "--out", str(run)]) == 130
+    monkeypatch.setattr(common, "save_checkpoint", real_save)
+    assert common.load_checkpoint(run)["state"]["step"] == 6
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
+    assert gan.main(["--resume", str(run)]) == 0
 
 
 # ---------------------------------------------------------------------- 6-8. RUN_DIR
@@ -195,7 +233,7 @@ def test_run_dir_given_as_its_checkpoint_file_means_the_folder(r1, capsys):
     assert evaluate.main([str(r1), ckpt, "--device", "cpu"]) == 1
     assert "given more than once" in capsys.readouterr().err
     assert _files(r1) == before
-    assert evaluate.main([ckpt, "--n", "50", "--device", "cpu"]) == 0
+    assert evaluate.main([ckpt, "--n", "100", "--device", "cpu"]) == 0
     assert json.loads((r1 / "eval.json").read_text())["checkpoint"]["size"] > 0
     assert latent.main([ckpt, "--device", "cpu"]) == 0
     assert (r1 / "latent").is_dir()
@@ -212,7 +250,7 @@ def test_evaluate_refuses_a_checkpoint_replaced_while_it_was_scored(r1, monkeypa
 
     monkeypatch.setattr(evaluate, "load_generator", load_then_new_checkpoint)
     before = (r1 / "eval.json").read_bytes()
-    assert evaluate.main([str(r1), "--n", "50", "--device", "cpu"]) == 1
+    assert evaluate.main([str(r1), "--n", "100", "--device", "cpu"]) == 1
     assert "changed while it was scored" in capsys.readouterr().err
     assert (r1 / "eval.json").read_bytes() == before
 

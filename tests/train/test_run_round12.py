@@ -57,13 +57,13 @@ def test_evaluate_refuses_an_unwritable_eval_json_before_scoring(tmp_path, capsy
     real = evaluate.score_toy_samples
     evaluate.score_toy_samples = lambda *a: scored.append(1) or real(*a)
     try:
-        assert evaluate.main([str(run), "--n", "50", "--device", "cpu"]) == 1
+        assert evaluate.main([str(run), "--n", "100", "--device", "cpu"]) == 1
     finally:
         evaluate.score_toy_samples = real
     err = capsys.readouterr().err
     assert "eval.json is a folder" in err and "nothing scored" in err and not scored
     (run / "eval.json").rmdir()
-    assert evaluate.main([str(run), "--n", "50", "--device", "cpu"]) == 0
+    assert evaluate.main([str(run), "--n", "100", "--device", "cpu"]) == 0
 
 
 def test_atomic_writes_name_the_file_not_their_temporary(tmp_path):

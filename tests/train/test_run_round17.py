@@ -26,7 +26,7 @@ def _log(run):
     return [json.loads(line) for line in (Path(run) / "metrics.jsonl").read_text().splitlines()]
 
 
-@pytest.mark.parametrize("n,expected", [(2, 2), (None, 2500), (3000, 3000)])
+@pytest.mark.parametrize("n,expected", [(100, 100), (None, 2500), (3000, 3000)])
 def test_eval_samples_sets_the_points_a_2d_run_scores(tmp_path, monkeypatch, n, expected):
     seen = []
     real = gan.mode_coverage
@@ -45,7 +45,7 @@ def test_eval_samples_sets_the_points_a_2d_run_scores(tmp_path, monkeypatch, n, 
 
 
 def test_the_scored_points_are_the_pictures_first(tmp_path, monkeypatch):
-    """With 2 points scored, they are the first 2 of the 2,500 the picture shows."""
+    """With 100 points scored, they are the first 100 of the 2,500 the picture shows."""
     got = {}
     real = gan.mode_coverage
 
@@ -58,8 +58,8 @@ def test_the_scored_points_are_the_pictures_first(tmp_path, monkeypatch):
     monkeypatch.setattr(
         common, "scatter_plot", lambda path, real, fake, *a, **k: drawn.append(fake)
     )
-    assert gan.main(RING + ["--eval-samples", "2", "--out", str(tmp_path / "run")]) == 0
-    np.testing.assert_array_equal(got["points"][0], np.asarray(drawn[0])[:2])
+    assert gan.main(RING + ["--eval-samples", "100", "--out", str(tmp_path / "run")]) == 0
+    np.testing.assert_array_equal(got["points"][0], np.asarray(drawn[0])[:100])
 
 
 def test_resume_takes_betas_at_the_objectives_value(tmp_path, capsys):

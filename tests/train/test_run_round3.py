@@ -141,17 +141,18 @@ def test_a_data_dir_with_no_images_says_so(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------------- 6. --eval-samples
-def test_eval_samples_1_is_refused_when_parsed(capsys):
+@pytest.mark.parametrize("n", ["1", "99"])
+def test_eval_samples_below_100_is_refused_when_parsed(capsys, n):
     with pytest.raises(SystemExit) as exc:
-        gan.main(DIGITS + ["--eval-samples", "1"])
+        gan.main(DIGITS + ["--eval-samples", n])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "argument --eval-samples" in err and "at least 2" in err
+    assert "argument --eval-samples" in err and "an integer from 100 to" in err
 
 
 # ---------------------------------------------------------------------- 7. stale results
 def test_eval_json_records_its_step_and_goes_when_the_run_moves_on(ring, capsys):
-    assert evaluate.main([str(ring), "--n", "50", "--device", "cpu"]) == 0
+    assert evaluate.main([str(ring), "--n", "100", "--device", "cpu"]) == 0
     assert json.loads((ring / "eval.json").read_text())["step"] == 2
     assert gan.main(["--resume", str(ring), "--steps", "4"]) == 0
     assert not (ring / "eval.json").exists()
