@@ -1111,6 +1111,9 @@ class Rprop(Optimizer):
             prev[...] = d
         prev[flipped] = 0
         xp.sign(prev, out=tmp)
+        # PyTorch's sign(nan) is 0: a NaN gradient element leaves its weight where it is
+        # (NumPy's is NaN, which would write NaN into the parameter)
+        tmp[xp.isnan(tmp)] = 0
         tmp *= size
         x -= tmp
 
