@@ -39,3 +39,76 @@ def test_rprop_nan_or_inf_gradient_leaves_the_weight_finite_as_torch(maximize):
     _equal(p, tp)
     _equal(st["prev"], tst["prev"])
     _equal(st["step_size"], tst["step_size"])
+
+
+# ---------------------------------------------------------------- first moment, beta1 <= 0.5
+GRADS = [[1000.0, -300.0, 50.0], [1e-3, 2e-3, -3e-3]]
+
+
+def _run(lib, name, grads, **kw):
+    p = lib.tensor([0.0, 0.0, 0.0], requires_grad=True)
+    opt = getattr(lib.optim, name)([p], lr=1e-3, **kw)
+    for g in grads:
+        p.grad = lib.tensor(g)
+        opt.step()
+    return p, opt.state[p]
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "NAdam", "RAdam", "Adamax"])
+def test_beta1_zero_keeps_the_gradient_as_first_moment(name):
+    # torch's lerp_ is exact at weight 1 - beta1 = 1: exp_avg is the last gradient
+    p, st = _run(mg, name, GRADS, betas=(0.0, 0.99))
+    tp, tst = _run(torch, name, GRADS, betas=(0.0, 0.99))
+    np.testing.assert_array_equal(_np(st["exp_avg"]), np.float32(GRADS[-1]))
+    _equal(st["exp_avg"], tst["exp_avg"])
+    np.testing.assert_allclose(_np(p), _np(tp), rtol=1e-6)
+
+
+def test_rmsprop_centered_alpha_zero_gives_numbers_not_nan():
+    # grad_avg.lerp_(g, 1) is g itself, so square_avg - grad_avg^2 is not negative
+    p, st = _run(mg, "RMSprop", GRADS, alpha=0.0, centered=True)
+    tp, tst = _run(torch, "RMSprop", GRADS, alpha=0.0, centered=True)
+    _equal(st["grad_avg"], tst["grad_avg"])
+    _equal(st["square_avg"], tst["square_avg"])
+    assert np.isfinite(_np(p)).all()
+
+
+# ---------------------------------------------------------------- second moment of huge grads
+@pytest.mark.parametrize(
+    "name,kw,key",
+    [
+        ("Adam", {}, "exp_avg_sq"),
+        ("AdamW", {}, "exp_avg_sq"),
+        ("NAdam", {}, "exp_avg_sq"),
+        ("RAdam", {}, "exp_avg_sq"),
+        ("RMSprop", {}, "square_avg"),
+        ("RMSprop", {"alpha": 1.0}, "square_avg"),
+        ("Adadelta", {}, "square_avg"),
+        ("Adadelta", {"rho": 1.0}, "square_avg"),
+    ],
+)
+def test_second_moment_of_a_huge_gradient_overflows_as_torch(name, kw, key):
+    # ((1 - b2) g) g stays finite for float32 |g| ~ 1e20 where g g is inf (and inf * 0 NaN)
+    got = {}
+    for lib in (mg, torch):
+        p = lib.tensor([1.0, -2.0], requires_grad=True)
+        opt = getattr(lib.optim, name)([p], lr=1e-2, **kw)
+        p.grad = lib.tensor([1e20, -3e19])
+        opt.step()
+        got[lib] = p, opt.state[p][key]
+    (p, v), (tp, tv) = got[mg], got[torch]
+    _equal(v, tv)
+    # the step itself may differ in the last bit: torch's addcdiv_ fuses its multiply-add
+    np.testing.assert_allclose(_np(p), _np(tp), rtol=1e-6)
+
+
+def test_adadelta_acc_delta_uses_torch_order():
+    got = {}
+    for lib in (mg, torch):
+        p = lib.tensor([1.0, -2.0], requires_grad=True)
+        opt = lib.optim.Adadelta([p], lr=1.0, rho=1.0, eps=1e30)
+        p.grad = lib.tensor([3e19, -1e20])
+        opt.step()
+        got[lib] = p, opt.state[p]["acc_delta"]
+    _equal(got[mg][1], got[torch][1])
+    _equal(got[mg][0], got[torch][0])

@@ -467,17 +467,43 @@ def _check_adam_like(name: str, lr: float, betas: Any, eps: float, weight_decay:
     _check(name, weight_decay >= 0, f"weight_decay {weight_decay}")
 
 
+def _lerp_(
+    xp: ArrayModule, start: Array, end: Array, weight: float, tmp: Array | None = None
+) -> None:
+    """start.lerp_(end, weight) in place, with PyTorch's two formulas: start + w (end -
+    start) below |w| = 0.5, end - (end - start) (1 - w) from there on, so that weight 1
+    gives `end` exactly (Adam with beta1 = 0 keeps the gradient itself). `tmp`, an array
+    shaped like `start`, holds end - start; without it one is made."""
+    tmp = xp.subtract(end, start, out=tmp)
+    # PyTorch rounds the weight to start's dtype, then computes 1 - w in it; a Python
+    # float scaling the array rounds the same way, and only near 0.5 can the rounding
+    # change the formula, so the rounded scalar is made only there
+    w = weight if abs(weight) < 0.49 else start.dtype.type(weight)
+    if abs(w) < 0.5:
+        tmp *= w
+        start += tmp
+    else:
+        tmp *= 1 - w
+        xp.subtract(end, tmp, out=start)
+
+
+def _sq_avg_(xp: ArrayModule, avg: Array, d: Array, decay: float, tmp: Array) -> None:
+    """avg.mul_(decay).addcmul_(d, d, value=1 - decay) in place, in PyTorch's order:
+    ((1 - decay) d) d, which stays finite for float32 |d| up to ~1e20 where d d would
+    overflow, and is 0, not inf * 0 = NaN, at decay 1. `tmp` is a scratch array like d."""
+    xp.multiply(d, 1 - decay, out=tmp)
+    tmp *= d
+    avg *= decay
+    avg += tmp
+
+
 def _adam_moments(xp: ArrayModule, d: Array, m: Array, v: Array, b1: float, b2: float) -> Array:
-    """The Adam family's moments, in place: m.lerp_(d, 1 - b1) (PyTorch's formula for
-    weights below 0.5) and v = b2 v + (1 - b2) d^2. Returns the one temporary they used,
-    an array shaped like d (also for 0-d parameters), for the caller's update to reuse."""
-    tmp = xp.subtract(d, m, out=xp.empty_like(m))
-    tmp *= 1 - b1
-    m += tmp
-    xp.multiply(d, d, out=tmp)
-    tmp *= 1 - b2
-    v *= b2
-    v += tmp
+    """The Adam family's moments, in place: m.lerp_(d, 1 - b1) and
+    v.mul_(b2).addcmul_(d, d, value=1 - b2). Returns the one temporary they used, an
+    array shaped like d (also for 0-d parameters), for the caller's update to reuse."""
+    tmp = xp.empty_like(m)
+    _lerp_(xp, m, d, 1 - b1, tmp)
+    _sq_avg_(xp, v, d, b2, tmp)
     return tmp
 
 
@@ -711,15 +737,11 @@ class RMSprop(Optimizer):
         d = _grad(p, xp, group["maximize"], group["weight_decay"])
         sq = state["square_avg"]._data
         # the step's one temporary (an array, also for 0-d parameters), reused below
-        tmp = xp.multiply(d, d, out=xp.empty_like(x))
-        tmp *= 1 - alpha
-        sq *= alpha
-        sq += tmp
+        tmp = xp.empty_like(x)
+        _sq_avg_(xp, sq, d, alpha, tmp)
         if group["centered"]:
             ga = state["grad_avg"]._data
-            xp.subtract(d, ga, out=tmp)
-            tmp *= 1 - alpha
-            ga += tmp  # ga.lerp_(d, 1 - alpha)
+            _lerp_(xp, ga, d, 1 - alpha, tmp)
             xp.multiply(ga, ga, out=tmp)
             xp.subtract(sq, tmp, out=tmp)
             xp.sqrt(tmp, out=tmp)
@@ -776,10 +798,8 @@ class Adadelta(Optimizer):
         _advance(state["step"])
         d = _grad(p, xp, group["maximize"], group["weight_decay"])
         sq, acc = state["square_avg"]._data, state["acc_delta"]._data
-        tmp = xp.multiply(d, d, out=xp.empty_like(x))
-        tmp *= 1 - rho
-        sq *= rho
-        sq += tmp
+        tmp = xp.empty_like(x)
+        _sq_avg_(xp, sq, d, rho, tmp)
         std = xp.add(sq, eps, out=tmp)
         xp.sqrt(std, out=std)
         # the update needs a second array: sqrt(acc + eps) / std * d
@@ -787,10 +807,7 @@ class Adadelta(Optimizer):
         xp.sqrt(delta, out=delta)
         delta /= std
         delta *= d
-        xp.multiply(delta, delta, out=tmp)
-        tmp *= 1 - rho
-        acc *= rho
-        acc += tmp
+        _sq_avg_(xp, acc, delta, rho, tmp)
         delta *= lr
         x -= delta
 
@@ -905,9 +922,8 @@ class Adamax(Optimizer):
         t = _advance(state["step"])
         d = _grad(p, xp, group["maximize"], group["weight_decay"])
         m, u = state["exp_avg"]._data, state["exp_inf"]._data
-        tmp = xp.subtract(d, m, out=xp.empty_like(x))
-        tmp *= 1 - b1
-        m += tmp  # m.lerp_(d, 1 - b1)
+        tmp = xp.empty_like(x)
+        _lerp_(xp, m, d, 1 - b1, tmp)
         xp.abs(d, out=tmp)
         tmp += eps
         u *= b2
