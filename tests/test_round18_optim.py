@@ -3,6 +3,8 @@ gradients, first moments with beta1 <= 0.5 (lerp's second formula), second momen
 gradients (addcmul's order), Tensor lrs under a scheduler (filled in place), Tensor betas,
 lists in loaded param groups, and the check of a many-element Tensor lr."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -112,3 +114,51 @@ def test_adadelta_acc_delta_uses_torch_order():
         got[lib] = p, opt.state[p]["acc_delta"]
     _equal(got[mg][1], got[torch][1])
     _equal(got[mg][0], got[torch][0])
+
+
+# ---------------------------------------------------------------- a Tensor lr under a scheduler
+def _schedulers(lib):
+    S = lib.optim.lr_scheduler
+    return {
+        "StepLR": lambda o: S.StepLR(o, step_size=1, gamma=0.5),
+        "ExponentialLR": lambda o: S.ExponentialLR(o, 0.9),
+        "CosineAnnealingLR": lambda o: S.CosineAnnealingLR(o, 4, 0.001),
+        "LambdaLR": lambda o: S.LambdaLR(o, lambda e: 1 / (e + 1)),
+        "CosineAnnealingWarmRestarts": lambda o: S.CosineAnnealingWarmRestarts(o, 2),
+        "OneCycleLR": lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=10),
+        "CyclicLR": lambda o: S.CyclicLR(o, 0.01, 0.1, step_size_up=2, cycle_momentum=False),
+        "SequentialLR": lambda o: S.SequentialLR(
+            o, [S.ConstantLR(o, 0.5, 2), S.ExponentialLR(o, 0.9)], [2]
+        ),
+        "ChainedScheduler": lambda o: S.ChainedScheduler(
+            [S.ConstantLR(o, 0.5, 2), S.ExponentialLR(o, 0.9)]
+        ),
+        "ReduceLROnPlateau": lambda o: S.ReduceLROnPlateau(o, patience=0),
+    }
+
+
+@pytest.mark.parametrize("name", list(_schedulers(mg)))
+def test_scheduler_fills_a_tensor_lr_in_place(name):
+    got = {}
+    for lib in (mg, torch):
+        lr = lib.tensor(0.1)
+        p = lib.tensor([1.0], requires_grad=True)
+        opt = lib.optim.SGD([p], lr=lr, momentum=0.9)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sched = _schedulers(lib)[name](opt)
+        values = []
+        for _ in range(4):
+            p.grad = lib.tensor([1.0])
+            opt.step()
+            sched.step(1.0) if name == "ReduceLROnPlateau" else sched.step()
+            group_lr, last = opt.param_groups[0]["lr"], sched.get_last_lr()[0]
+            # the group keeps the program's tensor; get_last_lr() gives a copy of it
+            assert group_lr is lr
+            assert isinstance(last, lib.Tensor) and last is not lr
+            values.append((float(lr), float(last)))
+        for base in getattr(sched, "base_lrs", []):
+            assert base is not lr
+        got[lib] = values, _np(p)
+    assert got[mg][0] == got[torch][0]
+    np.testing.assert_allclose(got[mg][1], got[torch][1], rtol=1e-6)
