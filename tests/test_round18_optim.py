@@ -162,3 +162,62 @@ def test_scheduler_fills_a_tensor_lr_in_place(name):
         got[lib] = values, _np(p)
     assert got[mg][0] == got[torch][0]
     np.testing.assert_allclose(got[mg][1], got[torch][1], rtol=1e-6)
+
+
+# ---------------------------------------------------------------- Tensor betas
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "NAdam", "RAdam", "Adamax"])
+def test_zero_dim_tensor_betas_step_as_torch(name):
+    got = {}
+    for lib in (mg, torch):
+        p = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        b1, b2 = lib.tensor(0.8), lib.tensor(0.95)
+        opt = getattr(lib.optim, name)([p], lr=0.1, betas=(b1, b2))
+        for k in range(4):
+            p.grad = lib.tensor([0.3, -0.1, 2.0]) * (k + 1)
+            opt.step()
+            if k == 1:
+                with lib.no_grad():
+                    b1.fill_(0.5)  # read at each step, as an lr tensor is
+        got[lib] = _np(p)
+    np.testing.assert_allclose(got[mg], got[torch], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "betas", [lambda L: (L.tensor(0.9), 0.99), lambda L: (0.9, L.tensor(0.99)), lambda L: (0, 0.9)]
+)
+def test_adam_betas_must_be_both_floats_or_both_tensors(betas):
+    for lib in (mg, torch):
+        p = lib.tensor([1.0], requires_grad=True)
+        with pytest.raises(ValueError, match="betas must be either both floats or both Tensors"):
+            lib.optim.Adam([p], betas=betas(lib))
+
+
+def test_one_element_tensor_betas_are_kept_zero_dim():
+    for lib in (mg, torch):
+        p = lib.tensor([1.0], requires_grad=True)
+        opt = lib.optim.AdamW([p], betas=(lib.tensor([0.9]), lib.tensor([[0.99]])))
+        assert [b.shape for b in opt.param_groups[0]["betas"]] == [(), ()]
+
+
+# ---------------------------------------------------------------- a many-element Tensor lr
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SGD",
+        "Adam",
+        "AdamW",
+        "RMSprop",
+        "Adadelta",
+        "Adagrad",
+        "Adamax",
+        "NAdam",
+        "RAdam",
+        "Rprop",
+        "ASGD",
+    ],
+)
+def test_two_element_tensor_lr_is_a_value_error(name):
+    for lib in (mg, torch):
+        p = lib.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
+            getattr(lib.optim, name)([p], lr=lib.tensor([0.1, 0.2]))

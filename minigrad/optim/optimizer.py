@@ -261,10 +261,11 @@ class Optimizer:
 
     def _groups(self) -> Iterator[dict[str, Any]]:
         """The param groups as `step` reads them: a hyper-parameter given as a one-element
-        Tensor (PyTorch accepts `lr=torch.tensor(0.01)`) is read as its number, each step,
-        so that changing the tensor changes the rate."""
+        Tensor (PyTorch accepts `lr=torch.tensor(0.01)`), alone or in a tuple such as
+        `betas`, is read as its number, each step, so that changing the tensor changes the
+        rate."""
         for g in self.param_groups:
-            if any(isinstance(v, Tensor) for k, v in g.items() if k != "params"):
+            if any(_holds_tensor(v) for k, v in g.items() if k != "params"):
                 g = {k: v if k == "params" else _number(self, k, v) for k, v in g.items()}
             yield g
 
@@ -382,7 +383,16 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def _holds_tensor(value: Any) -> bool:
+    """A Tensor, or a tuple with one (Adam's `betas`, Rprop's `etas` and `step_sizes`)."""
+    return isinstance(value, Tensor) or (
+        isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value)
+    )
+
+
 def _number(opt: Optimizer, key: str, value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_number(opt, key, v) for v in value)
     if not isinstance(value, Tensor):
         return value
     if value.numel() != 1 or value.dtype.kind not in "fiu":
@@ -460,8 +470,16 @@ def _advance(step: Tensor) -> float:
     return a.item()
 
 
-def _check_adam_like(name: str, lr: float, betas: Any, eps: float, weight_decay: float) -> None:
+def _check_lr(name: str, lr: Any) -> None:
+    """PyTorch's check of `lr`: a Tensor lr must have one element (a ValueError, before
+    the sign check would find its truth value ambiguous), and no rate is negative."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError(f"{name}: Tensor lr must be 1-element, got shape {lr.shape}")
     _check(name, lr >= 0, f"learning rate {lr}")
+
+
+def _check_adam_like(name: str, lr: float, betas: Any, eps: float, weight_decay: float) -> None:
+    _check_lr(name, lr)
     _check(name, eps >= 0, f"epsilon {eps}")
     _check(name, 0 <= betas[0] < 1 and 0 <= betas[1] < 1, f"betas {betas}")
     _check(name, weight_decay >= 0, f"weight_decay {weight_decay}")
@@ -507,6 +525,22 @@ def _adam_moments(xp: ArrayModule, d: Array, m: Array, v: Array, b1: float, b2: 
     return tmp
 
 
+def _adam_betas(name: str, betas: Any) -> tuple[Any, ...]:
+    """Adam's and AdamW's betas by PyTorch's rules: both floats or both one-element Tensors
+    (which step reads as their numbers, so changing one changes the rate); a Tensor is kept
+    0-d, as PyTorch's `_to_scalar` squeezes it."""
+    pair = betas[0], betas[1]
+    if not (all(isinstance(b, float) for b in pair) or all(isinstance(b, Tensor) for b in pair)):
+        raise ValueError(
+            f"{name}: betas must be either both floats or both Tensors, got "
+            f"({type(pair[0]).__name__}, {type(pair[1]).__name__})"
+        )
+    for i, b in enumerate(pair):
+        if isinstance(b, Tensor) and b.numel() != 1:
+            raise ValueError(f"{name}: Tensor betas[{i}] must be 1-element, got shape {b.shape}")
+    return tuple(b.squeeze() if isinstance(b, Tensor) and b.ndim else b for b in betas)
+
+
 def _grad(p: Tensor, xp: ArrayModule, maximize: bool, weight_decay: float) -> Array:
     """The gradient an update uses: -grad when maximizing, plus weight_decay * p (L2).
     `p.grad` itself (maybe a read-only view or a NumPy scalar) when neither applies, else a
@@ -543,7 +577,7 @@ class SGD(Optimizer):
         **switches: Any,
     ) -> None:
         switches = _check_switches("SGD", switches, ("foreach", "differentiable", "fused"))
-        _check("SGD", lr >= 0, f"learning rate {lr}")
+        _check_lr("SGD", lr)
         _check("SGD", momentum >= 0, f"momentum {momentum}")
         _check("SGD", weight_decay >= 0, f"weight_decay {weight_decay}")
         _check(
@@ -615,7 +649,7 @@ class Adam(Optimizer):
             params,
             dict(
                 lr=lr,
-                betas=tuple(betas),
+                betas=_adam_betas(name, betas),
                 eps=eps,
                 weight_decay=weight_decay,
                 amsgrad=amsgrad,
@@ -701,7 +735,7 @@ class RMSprop(Optimizer):
         **switches: Any,
     ) -> None:
         switches = _check_switches("RMSprop", switches, ("capturable", "foreach", "differentiable"))
-        _check("RMSprop", lr >= 0, f"learning rate {lr}")
+        _check_lr("RMSprop", lr)
         _check("RMSprop", eps >= 0, f"epsilon {eps}")
         _check("RMSprop", alpha >= 0, f"alpha {alpha}")
         _check("RMSprop", momentum >= 0, f"momentum {momentum}")
@@ -777,7 +811,7 @@ class Adadelta(Optimizer):
         switches = _check_switches(
             "Adadelta", switches, ("capturable", "foreach", "differentiable")
         )
-        _check("Adadelta", lr >= 0, f"learning rate {lr}")
+        _check_lr("Adadelta", lr)
         _check("Adadelta", 0 <= rho <= 1, f"rho {rho}")
         _check("Adadelta", eps >= 0, f"epsilon {eps}")
         _check("Adadelta", weight_decay >= 0, f"weight_decay {weight_decay}")
@@ -834,7 +868,7 @@ class Adagrad(Optimizer):
         switches = _check_switches(
             "Adagrad", {"foreach": foreach, **switches}, ("foreach", "differentiable", "fused")
         )
-        _check("Adagrad", lr >= 0, f"learning rate {lr}")
+        _check_lr("Adagrad", lr)
         _check("Adagrad", lr_decay >= 0, f"lr_decay {lr_decay}")
         _check("Adagrad", weight_decay >= 0, f"weight_decay {weight_decay}")
         _check(
@@ -1091,7 +1125,7 @@ class Rprop(Optimizer):
         **switches: Any,
     ) -> None:
         switches = _check_switches("Rprop", switches, ("foreach", "differentiable", "capturable"))
-        _check("Rprop", lr >= 0, f"learning rate {lr}")
+        _check_lr("Rprop", lr)
         _check("Rprop", 0.0 < etas[0] < 1.0 < etas[1], f"eta values {etas}")
         defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize)
         order = "lr etas step_sizes foreach maximize differentiable capturable"
@@ -1156,7 +1190,7 @@ class ASGD(Optimizer):
         switches = _check_switches(
             "ASGD", {"foreach": foreach, **switches}, ("foreach", "differentiable", "capturable")
         )
-        _check("ASGD", lr >= 0, f"learning rate {lr}")
+        _check_lr("ASGD", lr)
         _check("ASGD", weight_decay >= 0, f"weight_decay {weight_decay}")
         defaults = dict(
             lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize
