@@ -199,6 +199,30 @@ def test_one_element_tensor_betas_are_kept_zero_dim():
         assert [b.shape for b in opt.param_groups[0]["betas"]] == [(), ()]
 
 
+# ---------------------------------------------------------------- lists in loaded param groups
+def test_load_state_dict_keeps_lists_as_lists_and_copies_them():
+    for lib in (mg, torch):
+        a, b = (lib.tensor([1.0], requires_grad=True) for _ in range(2))
+        src = lib.optim.SGD([{"params": [a], "tags": ["enc", "frozen"]}], lr=0.1)
+        dst = lib.optim.SGD([{"params": [b]}], lr=0.1)
+        dst.load_state_dict(src.state_dict())
+        tags = dst.param_groups[0]["tags"]
+        assert type(tags) is list and tags == ["enc", "frozen"]
+        tags.append("x")
+        assert src.param_groups[0]["tags"] == ["enc", "frozen"]
+
+
+def test_load_state_dict_keeps_param_names_a_list_and_betas_a_tuple(tmp_path):
+    path = tmp_path / "opt.pt"
+    for lib in (mg, torch):
+        src = lib.optim.Adam([("w", lib.tensor([1.0], requires_grad=True))])
+        dst = lib.optim.Adam([("w", lib.tensor([1.0], requires_grad=True))])
+        lib.save(src.state_dict(), path)
+        dst.load_state_dict(lib.load(path))
+        group = dst.param_groups[0]
+        assert type(group["param_names"]) is list and type(group["betas"]) is tuple
+
+
 # ---------------------------------------------------------------- a many-element Tensor lr
 @pytest.mark.parametrize(
     "name",

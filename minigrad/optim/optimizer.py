@@ -10,6 +10,7 @@ into their arrays.
 
 from __future__ import annotations
 
+import copy
 import functools
 import warnings
 from collections import OrderedDict, defaultdict
@@ -324,10 +325,12 @@ class Optimizer:
             if p is None:
                 raise ValueError(f"{type(self).__name__}.load_state_dict: no parameter {j}")
             new_state[p] = {k: self._load_entry(p, j, k, v) for k, v in s.items()}
+        # the settings as saved (a list stays a list, as in PyTorch), deep copies: the
+        # optimizer's own, not shared with the dict or with the optimizer it came from
         for saved, own in zip(groups, self.param_groups, strict=True):
             for k, v in saved.items():
                 if k != "params":
-                    own[k] = tuple(v) if isinstance(v, list) else v
+                    own[k] = copy.deepcopy(v)
         self.state = new_state
         for hook in list(self.__dict__.get("_optimizer_load_state_dict_post_hooks", {}).values()):
             hook(self)
