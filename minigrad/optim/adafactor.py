@@ -12,17 +12,9 @@ import numpy as np
 
 from ..backend import get_array_module, to_device
 from ..tensor import Tensor
-from .optimizer import Optimizer, _advance, _closure_loss, _scalar, _zeros
+from .optimizer import Optimizer, _advance, _closure_loss, _lerp_, _scalar, _zeros
 
 __all__ = ["Adafactor"]
-
-
-def _lerp_(xp: Any, start: Any, end: Any, weight: float) -> None:
-    """start.lerp_(end, weight) with PyTorch's two formulas (exact at weight 1)."""
-    if weight < 0.5:
-        start += weight * (end - start)
-    else:
-        start[...] = end - (end - start) * (1.0 - weight)
 
 
 class Adafactor(Optimizer):

@@ -3,11 +3,12 @@
 `PolynomialLR`, `CosineAnnealingWarmRestarts`, `CyclicLR`, `OneCycleLR`, `SequentialLR`,
 `ChainedScheduler` and `ReduceLROnPlateau`.
 
-A scheduler writes `param_groups[i]['lr']` of its optimizer. Constructing one records each
-group's `initial_lr` (when `last_epoch=-1`) and performs the initial step, so the lrs are
-those of epoch 0; call `scheduler.step()` after `optimizer.step()`, once per epoch. Most
-schedulers are chainable, as in PyTorch: each step scales the group's current lr, so a
-change made from outside carries on.
+A scheduler writes `param_groups[i]['lr']` of its optimizer (a Tensor lr in place, as
+PyTorch's `fill_`, so the tensor a program passed follows the schedule). Constructing one
+records each group's `initial_lr` (when `last_epoch=-1`) and performs the initial step, so
+the lrs are those of epoch 0; call `scheduler.step()` after `optimizer.step()`, once per
+epoch. Most schedulers are chainable, as in PyTorch: each step scales the group's current
+lr, so a change made from outside carries on.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 __all__ = [
@@ -42,6 +44,26 @@ __all__ = [
     "SequentialLR",
     "StepLR",
 ]
+
+
+def _copy(value: Any) -> Any:
+    """A Tensor's clone, other values as they are: the lrs a scheduler keeps or returns
+    (`base_lrs`, `get_last_lr()`) never alias a group's lr tensor, as in PyTorch."""
+    return value.clone() if isinstance(value, Tensor) else value
+
+
+def _set_lr(group: dict[str, Any], value: Any) -> None:
+    """group['lr'] = value, but a Tensor lr is filled in place, as PyTorch's
+    `_update_param_group_val`: it stays the tensor the program passed (and a Tensor)."""
+    lr = group["lr"]
+    if isinstance(lr, Tensor):
+        lr.fill_(value.squeeze() if isinstance(value, Tensor) and value.ndim else value)
+    else:
+        group["lr"] = value
+
+
+def _group_lrs(optimizer: Optimizer) -> list[Any]:
+    return [_copy(group["lr"]) for group in optimizer.param_groups]
 
 
 def _mark_optimizer_steps(optimizer: Optimizer) -> None:
@@ -74,7 +96,7 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", _copy(group["lr"]))
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -83,7 +105,7 @@ class LRScheduler:
                         f"last_epoch={last_epoch}; load the optimizer's state_dict first, or "
                         "use last_epoch=-1 for a fresh run"
                     )
-        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        self.base_lrs: list[Any] = [_copy(group["initial_lr"]) for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         _mark_optimizer_steps(optimizer)
         self._initial_step()
@@ -121,8 +143,9 @@ class LRScheduler:
         finally:
             self._get_lr_called_within_step = False
 
-    def get_last_lr(self) -> list[float]:
-        """The lrs the last `step()` (or the constructor) set, one per group."""
+    def get_last_lr(self) -> list[Any]:
+        """The lrs the last `step()` (or the constructor) set, one per group (copies of
+        Tensor lrs, as PyTorch's)."""
         return self._last_lr
 
     def step(self, epoch: int | None = None) -> None:
@@ -158,8 +181,8 @@ class LRScheduler:
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = self._next_lrs(closed_form if closed_form is not None else self.get_lr)
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            _set_lr(group, lr)
+        self._last_lr = _group_lrs(self.optimizer)
 
     def state_dict(self) -> dict[str, Any]:
         """Every attribute but the optimizer (PyTorch's layout), safe to save with `mg.save`."""
@@ -168,8 +191,8 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
 
-    def _current_lrs(self) -> list[float]:
-        return [group["lr"] for group in self.optimizer.param_groups]
+    def _current_lrs(self) -> list[Any]:
+        return _group_lrs(self.optimizer)
 
 
 class LambdaLR(LRScheduler):
@@ -350,10 +373,10 @@ def _per_group(who: str, name: str, optimizer: Optimizer, value: Any) -> list[An
     schedulers' lr_lambda, max_lr, base_momentum, ...)."""
     n = len(optimizer.param_groups)
     if not isinstance(value, list | tuple):
-        return [value] * n
+        return [_copy(value) for _ in range(n)]
     if len(value) != n:
         raise ValueError(f"{who}: expected {n} {name}, got {len(value)}")
-    return list(value)
+    return [_copy(v) for v in value]
 
 
 def _set_momentum(group: dict[str, Any], momentum: float, use_beta1: bool) -> None:
@@ -552,7 +575,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
         for group, lr in zip(self.optimizer.param_groups, self._next_lrs(self.get_lr), strict=True):
-            group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = self._current_lrs()
 
 
@@ -584,7 +607,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _per_group("CyclicLR", "base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
-                group["lr"] = lr
+                _set_lr(group, lr)
         self.max_lrs = _per_group("CyclicLR", "max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up
@@ -866,7 +889,7 @@ class SequentialLR(LRScheduler):
         self.last_epoch = last_epoch + 1
         self.optimizer = optimizer
         for group in optimizer.param_groups:  # undo the steps the schedulers took when made
-            group["lr"] = group["initial_lr"]
+            _set_lr(group, group["initial_lr"])
         self.recursive_undo()
         idx = bisect_right(self._milestones, 0)
         self._schedulers[idx]._initial_step()
@@ -913,12 +936,12 @@ class ChainedScheduler(LRScheduler):
         _check_schedulers("ChainedScheduler", schedulers, optimizer)
         self._schedulers = schedulers
         self.optimizer = optimizer
-        self._last_lr = [group["lr"] for group in schedulers[-1].optimizer.param_groups]
+        self._last_lr = _group_lrs(schedulers[-1].optimizer)
 
     def step(self) -> None:  # type: ignore[override]
         for sched in self._schedulers:
             sched.step()
-        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
+        self._last_lr = _group_lrs(self._schedulers[-1].optimizer)
 
     def state_dict(self) -> dict[str, Any]:
         return _nested_state_dict(self)
@@ -1013,7 +1036,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, self.min_lrs[i])
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                _set_lr(group, new_lr)
 
     @property
     def in_cooldown(self) -> bool:

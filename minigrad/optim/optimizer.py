@@ -10,6 +10,7 @@ into their arrays.
 
 from __future__ import annotations
 
+import copy
 import functools
 import warnings
 from collections import OrderedDict, defaultdict
@@ -261,10 +262,11 @@ class Optimizer:
 
     def _groups(self) -> Iterator[dict[str, Any]]:
         """The param groups as `step` reads them: a hyper-parameter given as a one-element
-        Tensor (PyTorch accepts `lr=torch.tensor(0.01)`) is read as its number, each step,
-        so that changing the tensor changes the rate."""
+        Tensor (PyTorch accepts `lr=torch.tensor(0.01)`), alone or in a tuple such as
+        `betas`, is read as its number, each step, so that changing the tensor changes the
+        rate."""
         for g in self.param_groups:
-            if any(isinstance(v, Tensor) for k, v in g.items() if k != "params"):
+            if any(_holds_tensor(v) for k, v in g.items() if k != "params"):
                 g = {k: v if k == "params" else _number(self, k, v) for k, v in g.items()}
             yield g
 
@@ -323,10 +325,12 @@ class Optimizer:
             if p is None:
                 raise ValueError(f"{type(self).__name__}.load_state_dict: no parameter {j}")
             new_state[p] = {k: self._load_entry(p, j, k, v) for k, v in s.items()}
+        # the settings as saved (a list stays a list, as in PyTorch), deep copies: the
+        # optimizer's own, not shared with the dict or with the optimizer it came from
         for saved, own in zip(groups, self.param_groups, strict=True):
             for k, v in saved.items():
                 if k != "params":
-                    own[k] = tuple(v) if isinstance(v, list) else v
+                    own[k] = copy.deepcopy(v)
         self.state = new_state
         for hook in list(self.__dict__.get("_optimizer_load_state_dict_post_hooks", {}).values()):
             hook(self)
@@ -382,7 +386,16 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def _holds_tensor(value: Any) -> bool:
+    """A Tensor, or a tuple with one (Adam's `betas`, Rprop's `etas` and `step_sizes`)."""
+    return isinstance(value, Tensor) or (
+        isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value)
+    )
+
+
 def _number(opt: Optimizer, key: str, value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_number(opt, key, v) for v in value)
     if not isinstance(value, Tensor):
         return value
     if value.numel() != 1 or value.dtype.kind not in "fiu":
@@ -460,25 +473,75 @@ def _advance(step: Tensor) -> float:
     return a.item()
 
 
-def _check_adam_like(name: str, lr: float, betas: Any, eps: float, weight_decay: float) -> None:
+def _check_lr(name: str, lr: Any) -> None:
+    """PyTorch's check of `lr`: a Tensor lr must have one element (a ValueError, before
+    the sign check would find its truth value ambiguous), and no rate is negative."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError(f"{name}: Tensor lr must be 1-element, got shape {lr.shape}")
     _check(name, lr >= 0, f"learning rate {lr}")
+
+
+def _check_adam_like(name: str, lr: float, betas: Any, eps: float, weight_decay: float) -> None:
+    _check_lr(name, lr)
     _check(name, eps >= 0, f"epsilon {eps}")
     _check(name, 0 <= betas[0] < 1 and 0 <= betas[1] < 1, f"betas {betas}")
     _check(name, weight_decay >= 0, f"weight_decay {weight_decay}")
 
 
+def _lerp_(
+    xp: ArrayModule, start: Array, end: Array, weight: float, tmp: Array | None = None
+) -> None:
+    """start.lerp_(end, weight) in place, with PyTorch's two formulas: start + w (end -
+    start) below |w| = 0.5, end - (end - start) (1 - w) from there on, so that weight 1
+    gives `end` exactly (Adam with beta1 = 0 keeps the gradient itself). `tmp`, an array
+    shaped like `start`, holds end - start; without it one is made."""
+    tmp = xp.subtract(end, start, out=tmp)
+    # PyTorch rounds the weight to start's dtype, then computes 1 - w in it; a Python
+    # float scaling the array rounds the same way, and only near 0.5 can the rounding
+    # change the formula, so the rounded scalar is made only there
+    w = weight if abs(weight) < 0.49 else start.dtype.type(weight)
+    if abs(w) < 0.5:
+        tmp *= w
+        start += tmp
+    else:
+        tmp *= 1 - w
+        xp.subtract(end, tmp, out=start)
+
+
+def _sq_avg_(xp: ArrayModule, avg: Array, d: Array, decay: float, tmp: Array) -> None:
+    """avg.mul_(decay).addcmul_(d, d, value=1 - decay) in place, in PyTorch's order:
+    ((1 - decay) d) d, which stays finite for float32 |d| up to ~1e20 where d d would
+    overflow, and is 0, not inf * 0 = NaN, at decay 1. `tmp` is a scratch array like d."""
+    xp.multiply(d, 1 - decay, out=tmp)
+    tmp *= d
+    avg *= decay
+    avg += tmp
+
+
 def _adam_moments(xp: ArrayModule, d: Array, m: Array, v: Array, b1: float, b2: float) -> Array:
-    """The Adam family's moments, in place: m.lerp_(d, 1 - b1) (PyTorch's formula for
-    weights below 0.5) and v = b2 v + (1 - b2) d^2. Returns the one temporary they used,
-    an array shaped like d (also for 0-d parameters), for the caller's update to reuse."""
-    tmp = xp.subtract(d, m, out=xp.empty_like(m))
-    tmp *= 1 - b1
-    m += tmp
-    xp.multiply(d, d, out=tmp)
-    tmp *= 1 - b2
-    v *= b2
-    v += tmp
+    """The Adam family's moments, in place: m.lerp_(d, 1 - b1) and
+    v.mul_(b2).addcmul_(d, d, value=1 - b2). Returns the one temporary they used, an
+    array shaped like d (also for 0-d parameters), for the caller's update to reuse."""
+    tmp = xp.empty_like(m)
+    _lerp_(xp, m, d, 1 - b1, tmp)
+    _sq_avg_(xp, v, d, b2, tmp)
     return tmp
+
+
+def _adam_betas(name: str, betas: Any) -> tuple[Any, ...]:
+    """Adam's and AdamW's betas by PyTorch's rules: both floats or both one-element Tensors
+    (which step reads as their numbers, so changing one changes the rate); a Tensor is kept
+    0-d, as PyTorch's `_to_scalar` squeezes it."""
+    pair = betas[0], betas[1]
+    if not (all(isinstance(b, float) for b in pair) or all(isinstance(b, Tensor) for b in pair)):
+        raise ValueError(
+            f"{name}: betas must be either both floats or both Tensors, got "
+            f"({type(pair[0]).__name__}, {type(pair[1]).__name__})"
+        )
+    for i, b in enumerate(pair):
+        if isinstance(b, Tensor) and b.numel() != 1:
+            raise ValueError(f"{name}: Tensor betas[{i}] must be 1-element, got shape {b.shape}")
+    return tuple(b.squeeze() if isinstance(b, Tensor) and b.ndim else b for b in betas)
 
 
 def _grad(p: Tensor, xp: ArrayModule, maximize: bool, weight_decay: float) -> Array:
@@ -517,7 +580,7 @@ class SGD(Optimizer):
         **switches: Any,
     ) -> None:
         switches = _check_switches("SGD", switches, ("foreach", "differentiable", "fused"))
-        _check("SGD", lr >= 0, f"learning rate {lr}")
+        _check_lr("SGD", lr)
         _check("SGD", momentum >= 0, f"momentum {momentum}")
         _check("SGD", weight_decay >= 0, f"weight_decay {weight_decay}")
         _check(
@@ -589,7 +652,7 @@ class Adam(Optimizer):
             params,
             dict(
                 lr=lr,
-                betas=tuple(betas),
+                betas=_adam_betas(name, betas),
                 eps=eps,
                 weight_decay=weight_decay,
                 amsgrad=amsgrad,
@@ -675,7 +738,7 @@ class RMSprop(Optimizer):
         **switches: Any,
     ) -> None:
         switches = _check_switches("RMSprop", switches, ("capturable", "foreach", "differentiable"))
-        _check("RMSprop", lr >= 0, f"learning rate {lr}")
+        _check_lr("RMSprop", lr)
         _check("RMSprop", eps >= 0, f"epsilon {eps}")
         _check("RMSprop", alpha >= 0, f"alpha {alpha}")
         _check("RMSprop", momentum >= 0, f"momentum {momentum}")
@@ -711,15 +774,11 @@ class RMSprop(Optimizer):
         d = _grad(p, xp, group["maximize"], group["weight_decay"])
         sq = state["square_avg"]._data
         # the step's one temporary (an array, also for 0-d parameters), reused below
-        tmp = xp.multiply(d, d, out=xp.empty_like(x))
-        tmp *= 1 - alpha
-        sq *= alpha
-        sq += tmp
+        tmp = xp.empty_like(x)
+        _sq_avg_(xp, sq, d, alpha, tmp)
         if group["centered"]:
             ga = state["grad_avg"]._data
-            xp.subtract(d, ga, out=tmp)
-            tmp *= 1 - alpha
-            ga += tmp  # ga.lerp_(d, 1 - alpha)
+            _lerp_(xp, ga, d, 1 - alpha, tmp)
             xp.multiply(ga, ga, out=tmp)
             xp.subtract(sq, tmp, out=tmp)
             xp.sqrt(tmp, out=tmp)
@@ -755,7 +814,7 @@ class Adadelta(Optimizer):
         switches = _check_switches(
             "Adadelta", switches, ("capturable", "foreach", "differentiable")
         )
-        _check("Adadelta", lr >= 0, f"learning rate {lr}")
+        _check_lr("Adadelta", lr)
         _check("Adadelta", 0 <= rho <= 1, f"rho {rho}")
         _check("Adadelta", eps >= 0, f"epsilon {eps}")
         _check("Adadelta", weight_decay >= 0, f"weight_decay {weight_decay}")
@@ -776,10 +835,8 @@ class Adadelta(Optimizer):
         _advance(state["step"])
         d = _grad(p, xp, group["maximize"], group["weight_decay"])
         sq, acc = state["square_avg"]._data, state["acc_delta"]._data
-        tmp = xp.multiply(d, d, out=xp.empty_like(x))
-        tmp *= 1 - rho
-        sq *= rho
-        sq += tmp
+        tmp = xp.empty_like(x)
+        _sq_avg_(xp, sq, d, rho, tmp)
         std = xp.add(sq, eps, out=tmp)
         xp.sqrt(std, out=std)
         # the update needs a second array: sqrt(acc + eps) / std * d
@@ -787,10 +844,7 @@ class Adadelta(Optimizer):
         xp.sqrt(delta, out=delta)
         delta /= std
         delta *= d
-        xp.multiply(delta, delta, out=tmp)
-        tmp *= 1 - rho
-        acc *= rho
-        acc += tmp
+        _sq_avg_(xp, acc, delta, rho, tmp)
         delta *= lr
         x -= delta
 
@@ -817,7 +871,7 @@ class Adagrad(Optimizer):
         switches = _check_switches(
             "Adagrad", {"foreach": foreach, **switches}, ("foreach", "differentiable", "fused")
         )
-        _check("Adagrad", lr >= 0, f"learning rate {lr}")
+        _check_lr("Adagrad", lr)
         _check("Adagrad", lr_decay >= 0, f"lr_decay {lr_decay}")
         _check("Adagrad", weight_decay >= 0, f"weight_decay {weight_decay}")
         _check(
@@ -905,9 +959,8 @@ class Adamax(Optimizer):
         t = _advance(state["step"])
         d = _grad(p, xp, group["maximize"], group["weight_decay"])
         m, u = state["exp_avg"]._data, state["exp_inf"]._data
-        tmp = xp.subtract(d, m, out=xp.empty_like(x))
-        tmp *= 1 - b1
-        m += tmp  # m.lerp_(d, 1 - b1)
+        tmp = xp.empty_like(x)
+        _lerp_(xp, m, d, 1 - b1, tmp)
         xp.abs(d, out=tmp)
         tmp += eps
         u *= b2
@@ -1075,7 +1128,7 @@ class Rprop(Optimizer):
         **switches: Any,
     ) -> None:
         switches = _check_switches("Rprop", switches, ("foreach", "differentiable", "capturable"))
-        _check("Rprop", lr >= 0, f"learning rate {lr}")
+        _check_lr("Rprop", lr)
         _check("Rprop", 0.0 < etas[0] < 1.0 < etas[1], f"eta values {etas}")
         defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize)
         order = "lr etas step_sizes foreach maximize differentiable capturable"
@@ -1111,6 +1164,9 @@ class Rprop(Optimizer):
             prev[...] = d
         prev[flipped] = 0
         xp.sign(prev, out=tmp)
+        # PyTorch's sign(nan) is 0: a NaN gradient element leaves its weight where it is
+        # (NumPy's is NaN, which would write NaN into the parameter)
+        tmp[xp.isnan(tmp)] = 0
         tmp *= size
         x -= tmp
 
@@ -1137,7 +1193,7 @@ class ASGD(Optimizer):
         switches = _check_switches(
             "ASGD", {"foreach": foreach, **switches}, ("foreach", "differentiable", "capturable")
         )
-        _check("ASGD", lr >= 0, f"learning rate {lr}")
+        _check_lr("ASGD", lr)
         _check("ASGD", weight_decay >= 0, f"weight_decay {weight_decay}")
         defaults = dict(
             lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize

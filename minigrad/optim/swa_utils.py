@@ -23,7 +23,7 @@ from ..nn.module import Module
 from ..nn.norm import _BatchNorm
 from ..tensor import Tensor, get_default_dtype
 from .lr_scheduler import LRScheduler, _per_group
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _lerp_
 
 __all__ = [
     "SWALR",
@@ -34,16 +34,6 @@ __all__ = [
     "get_swa_multi_avg_fn",
     "update_bn",
 ]
-
-
-def _lerp_(a: Array, b: Array, w: float) -> None:
-    """a.lerp_(b, w) in place, with PyTorch's two formulas (exact at both ends)."""
-    xp = get_array_module(a)
-    w = a.dtype.type(w)
-    if abs(w) < 0.5:
-        a += w * (b - a)
-    else:
-        xp.subtract(b, (b - a) * (a.dtype.type(1) - w), out=a)
 
 
 def _is_float(a: Array) -> bool:
@@ -68,7 +58,7 @@ def get_ema_multi_avg_fn(decay: float = 0.999) -> Callable[[list, list, Any], No
             for e, p in zip(ema_param_list, current_param_list, strict=True):
                 a, b = e._data, p._data
                 if _is_float(a):
-                    _lerp_(a, b, 1 - decay)
+                    _lerp_(get_array_module(a), a, b, 1 - decay)
                 else:
                     a[...] = (a * decay + b * (1 - decay)).astype(a.dtype)
                 e._version += 1
@@ -85,7 +75,7 @@ def get_swa_multi_avg_fn() -> Callable[[list, list, Any], None]:
             for e, p in zip(avg_param_list, current_param_list, strict=True):
                 a, b = e._data, p._data
                 if _is_float(a):
-                    _lerp_(a, b, 1 / (n + 1))
+                    _lerp_(get_array_module(a), a, b, 1 / (n + 1))
                 else:
                     _swa_step(a, b, n)
                 e._version += 1
