@@ -2314,9 +2314,16 @@ class Tensor:
         return linalg.matrix_exp(self)
 
     def svd(self, some: bool = True, compute_uv: bool = True) -> Any:
-        """torch.svd's form: (U, S, V), V not transposed; `some=False` gives full U and V."""
+        """torch.svd's form: (U, S, V), V not transposed; `some=False` gives full U and V.
+        Without `compute_uv`, U and V are zeros of shape (..., m, m) and (..., n, n)
+        whatever `some` says, as PyTorch documents; S keeps its gradient."""
         from . import linalg, return_types
 
+        if not compute_uv:
+            S = linalg.svdvals(self)
+            xp, (m, n) = get_array_module(self._data), self.shape[-2:]
+            zeros = [xp.zeros(self.shape[:-2] + (k, k), self._data.dtype) for k in (m, n)]
+            return return_types.svd(Tensor._make(zeros[0], False), S, Tensor._make(zeros[1], False))
         U, S, Vh = linalg.svd(self, full_matrices=not some)
         return return_types.svd(U, S, Vh.transpose(-2, -1))
 
