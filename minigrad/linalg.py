@@ -518,7 +518,9 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
         return reduce_sum(s, -1) * reduce_sum(1 / s, -1)
     inverse, info = inv_ex(A)
     r = matrix_norm(A, p) * matrix_norm(where((info._data != 0)[..., None, None], 0.0, inverse), p)
-    return where(info._data != 0, math.inf, r)
+    # inf also where the product is NaN (a matrix holding NaN, or 0 * inf), as PyTorch's
+    # nan_to_num of it
+    return where((info._data != 0) | get_array_module(r._data).isnan(r._data), math.inf, r)
 
 
 __all__ = [
