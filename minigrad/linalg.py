@@ -182,15 +182,27 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     return Eigh(_uplo(UPLO))(A)[0]
 
 
-def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
-    """U, S (descending), Vh with A = U diag(S) Vh for A (..., m, n)."""
+def _check_driver(driver: Any) -> None:
+    """PyTorch takes `driver` on CUDA (cuSOLVER) only; on the CPU, only None."""
+    if driver is not None:
+        raise RuntimeError(
+            "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
+            "cuSOLVER backend."
+        )
+
+
+def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> SVDResult:
+    """U, S (descending), Vh with A = U diag(S) Vh for A (..., m, n). LinAlgError when a
+    matrix holds NaN (one holding inf gives NaN), as PyTorch."""
     check_matrix(A, "linalg.svd", square=False)
+    _check_driver(driver)
     return SVDResult(*SVD(full_matrices)(A))
 
 
-def svdvals(A: Tensor) -> Tensor:
+def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
     """The singular values of each matrix, descending."""
     check_matrix(A, "linalg.svdvals", square=False)
+    _check_driver(driver)
     return SVD(False)(A)[1]
 
 
@@ -209,10 +221,34 @@ def _threshold(S: Tensor, atol: Any, rtol: Any, dims: tuple[int, int]) -> Any:
     return xp.maximum(atol, rtol * smax)[..., None]
 
 
-def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+_UNSET = object()  # an argument not given (None is a value PyTorch refuses for rcond, tol)
+
+
+def _deprecated_tolerance(op: str, name: str, value: Any, atol: Any, rtol: Any) -> None:
+    """PyTorch's older overloads pinv(A, rcond, hermitian) and matrix_rank(A, tol,
+    hermitian) take a number or a tensor, and neither atol nor rtol."""
+    if value is None or atol is not None or rtol is not None:
+        raise TypeError(
+            f"{op}: {name} (the older form of the tolerance) takes a number or a tensor and "
+            f"neither atol nor rtol; got {name}={value!r}, atol={atol!r}, rtol={rtol!r}"
+        )
+
+
+def pinv(
+    A: Tensor,
+    rcond: Any = _UNSET,
+    hermitian: bool = False,
+    *,
+    atol: Any = None,
+    rtol: Any = None,
+) -> Tensor:
     """The Moore-Penrose pseudo-inverse (..., n, m), through the SVD (or eigh when
-    `hermitian`); values at or below the cut-off count as zero."""
+    `hermitian`); values at or below the cut-off count as zero. `rcond`, PyTorch's older
+    form, is the relative tolerance (rtol=rcond, atol=0)."""
     check_matrix(A, "linalg.pinv", square=False)
+    if rcond is not _UNSET:
+        _deprecated_tolerance("linalg.pinv", "rcond", rcond, atol, rtol)
+        atol, rtol = 0.0, rcond
     return _Pinv(atol, rtol, hermitian)(A)
 
 
@@ -263,11 +299,20 @@ class _Pinv(Function):
 
 
 def matrix_rank(
-    A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False
+    A: Tensor,
+    tol: Any = _UNSET,
+    hermitian: bool = False,
+    *,
+    atol: Any = None,
+    rtol: Any = None,
 ) -> Tensor:
     """The number of singular values (|eigenvalues| when `hermitian`) above the cut-off,
-    int64 (...,)."""
+    int64 (...,). `tol`, PyTorch's older form, is the absolute tolerance (atol=tol,
+    rtol=0)."""
     check_matrix(A, "linalg.matrix_rank", square=False)
+    if tol is not _UNSET:
+        _deprecated_tolerance("linalg.matrix_rank", "tol", tol, atol, rtol)
+        atol, rtol = tol, 0.0
     S = _abs(eigvalsh(A)) if hermitian else svdvals(A)
     keep = S._data > _threshold(S, atol, rtol, (A.shape[-2], A.shape[-1]))
     return Tensor._make(keep.sum(-1).astype(np.int64), False)
