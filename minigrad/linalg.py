@@ -13,6 +13,7 @@ import numpy as np
 from . import return_types
 from .autograd import Function
 from .backend import get_array_module
+from .errors import DtypeError, IndexOutOfRange, ShapeError, ValueRangeError
 from .ops.elementwise import abs as _abs
 from .ops.elementwise import where
 from .ops.extra import cross as _cross
@@ -39,7 +40,7 @@ from .ops.reduce import norm as _norm
 from .ops.shape import reshape, squeeze, unsqueeze
 from .ops.structural import diagonal as _diagonal
 from .ops.structural import movedim
-from .tensor import Tensor, _float_or_complex
+from .tensor import Tensor, _float_or_complex, _type_name
 
 # the result types, by the names minigrad.linalg has given them
 InvEx = return_types.linalg_inv_ex
@@ -345,6 +346,12 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Lst
     ignored); residuals and singular_values are empty and rank is A's, as PyTorch's
     default CPU driver gelsy returns."""
     check_matrix(A, "linalg.lstsq", square=False)
+    if A._data.dtype != B._data.dtype:
+        raise DtypeError(
+            f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
+            f"input's dtype {_type_name(A._data.dtype)} and other's dtype "
+            f"{_type_name(B._data.dtype)}"
+        )
     vector = B.ndim == A.ndim - 1
     B2 = unsqueeze(B, -1) if vector else B
     X = matmul(pinv(A, rtol=rcond), B2)
@@ -404,7 +411,14 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
-    """The dot product of vectors along `dim`; other dims broadcast."""
+    """The dot product of vectors along `dim`; other dims broadcast. x and y are of one
+    floating dtype, as PyTorch asks (no promotion, no integers)."""
+    _float_or_complex(x, "linalg.vecdot")
+    if x._data.dtype != y._data.dtype:
+        raise DtypeError(
+            f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
+            f"{_type_name(x._data.dtype)} and y of type {_type_name(y._data.dtype)} instead"
+        )
     return reduce_sum(x * y, dim)
 
 
@@ -431,15 +445,56 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 
 # ---------------------------------------------------------------------- norms
+def _norm_dtype(x: Tensor, dtype: Any, op: str) -> Tensor:
+    """x cast to a norm's `dtype`, after PyTorch's checks of it: floating or complex,
+    complex only for a complex x, and no narrowing (float64 to float32 is refused)."""
+    if dtype is None:
+        return x
+    want, have = np.dtype(dtype), x._data.dtype
+    if want.kind not in "fc":
+        raise DtypeError(
+            f"{op}: dtype should be floating point or complex, but got {_type_name(want)}"
+        )
+    if (want.kind == "c") != (have.kind == "c"):
+        kind = "complex" if have.kind == "c" else "real"
+        raise DtypeError(
+            f"{op}: dtype should be {kind} for {kind} inputs, but got {_type_name(want)}"
+        )
+    if np.promote_types(have, want) != want:
+        raise DtypeError(
+            f"{op}: the dtype of the input ({_type_name(have)}) should be convertible without "
+            f"narrowing to the specified dtype ({_type_name(want)})"
+        )
+    return x if want == have else x.to(want)
+
+
+def _check_identity(x: Tensor, ord: Any, dim: Any) -> None:
+    """PyTorch refuses a norm with no value for no entries (a negative or +inf order) of an
+    empty tensor, or over an empty dim."""
+    if x.numel() or not isinstance(ord, int | float) or not (ord < 0 or ord == math.inf):
+        return
+    dims = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
+        raise IndexOutOfRange(
+            f"linalg.vector_norm cannot compute the {ord:g} norm on an empty tensor because the "
+            "operation does not have an identity"
+        )
+    for d, axis in zip(dims, normalize_dims(dims, x.ndim, "linalg.vector_norm"), strict=True):
+        if x.shape[axis] == 0:
+            raise IndexOutOfRange(
+                f"linalg.vector_norm cannot compute the {ord:g} norm on the dimension {d} because "
+                "this dimension is empty and the operation does not have an identity"
+            )
+
+
 def vector_norm(
     x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
 ) -> Tensor:
     """The `ord`-norm of x's entries over `dim` (all of them when None), as
-    torch.linalg.vector_norm; `dtype` casts x first."""
+    torch.linalg.vector_norm; `dtype` casts x first (a wider dtype only)."""
     _float_or_complex(x, "linalg.vector_norm")
-    if dtype is not None:
-        x = x.to(dtype)
-    return _norm(x, ord, dim, keepdim)
+    _check_identity(x, ord, dim)
+    return _norm(_norm_dtype(x, dtype, "linalg.vector_norm"), ord, dim, keepdim)
 
 
 def matrix_norm(
@@ -452,15 +507,25 @@ def matrix_norm(
 ) -> Tensor:
     """The matrix norm over the two dims `dim`: 'fro', 'nuc' (sum of singular values),
     2 / -2 (largest / smallest singular value), 1 / -1 (max / min column sum of |A|),
-    inf / -inf (max / min row sum)."""
-    _float_or_complex(A, "linalg.matrix_norm")
-    if dtype is not None:
-        A = A.to(dtype)
+    inf / -inf (max / min row sum). The arguments are checked in PyTorch's order (`ord`
+    first), so that the same mistake raises the same error."""
+    if ord not in ("fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf):
+        raise ValueRangeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if A.ndim < 2:
-        raise RuntimeError(
-            "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
+        raise ShapeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    _float_or_complex(A, "linalg.matrix_norm")
+    if ord in ("nuc", 2, -2) and A._data.dtype.itemsize < 4:  # the SVD's refusal
+        raise DtypeError(
+            f"linalg.matrix_norm: Low precision dtypes not supported. Got {_type_name(A.dtype)}"
         )
-    d0, d1 = normalize_dims(tuple(dim), A.ndim, "linalg.matrix_norm")
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) != 2:
+        got = " ".join(str(d) for d in dims)
+        raise ValueRangeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {got}")
+    d0, d1 = normalize_dims(dims, A.ndim, "linalg.matrix_norm")
+    if d0 == d1:
+        raise ShapeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
+    A = _norm_dtype(A, dtype, "linalg.matrix_norm")
     if ord == "fro":
         return _norm(A, 2, (d0, d1), keepdim)
     if ord in ("nuc", 2, -2):
@@ -472,35 +537,43 @@ def matrix_norm(
             for d in sorted((d0, d1)):
                 r = unsqueeze(r, d)
         return r
-    if ord in (1, -1, math.inf, -math.inf):
-        inner, outer = (d0, d1) if ord in (1, -1) else (d1, d0)
-        sums = reduce_sum(_abs(A), inner, True)
-        if ord > 0 and sums.shape[outer] == 0:  # the largest of no sums: 0, as PyTorch
-            r = reduce_sum(sums, outer, True)
-        else:
-            r = (amax if ord > 0 else amin)(sums, outer, True)
-        shape = tuple(n for i, n in enumerate(r.shape) if i not in (d0, d1))
-        return r if keepdim else reshape(r, shape)
-    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    inner, outer = (d0, d1) if ord in (1, -1) else (d1, d0)
+    sums = reduce_sum(_abs(A), inner, True)
+    if ord > 0 and sums.shape[outer] == 0:  # the largest of no sums: 0, as PyTorch
+        r = reduce_sum(sums, outer, True)
+    else:
+        r = (amax if ord > 0 else amin)(sums, outer, True)
+    shape = tuple(n for i, n in enumerate(r.shape) if i not in (d0, d1))
+    return r if keepdim else reshape(r, shape)
 
 
 def norm(
-    A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+    A: Tensor,
+    ord: Any = None,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
 ) -> Tensor:
-    """torch.linalg.norm: a vector norm over an int `dim` (or of a 1-d input, or of all
-    entries when both `ord` and `dim` are None), else a matrix norm over two dims."""
-    if dtype is not None:
-        A = A.to(dtype)
-    if isinstance(dim, int) or (dim is not None and len(tuple(dim)) == 1):
-        return vector_norm(A, 2 if ord is None else ord, dim, keepdim)
-    if dim is None and ord is not None and A.ndim not in (1, 2):
+    """torch.linalg.norm: a matrix norm for a string `ord`, or for a number over two dims
+    (`dim`, or those of a 2-d input); else a vector norm (of all entries when `dim` is
+    None). A vector's 'fro' norm is its 2-norm (PyTorch refuses it)."""
+    dims = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if dims is not None and len(dims) not in (1, 2):
+        raise ValueRangeError(
+            f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dims)}"
+        )
+    if dims is None and ord is not None and A.ndim not in (1, 2):
         raise RuntimeError(
             f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
             f"Got {A.ndim}D."
         )
-    if dim is None and (ord is None or A.ndim == 1):
-        return vector_norm(A, 2 if ord is None else ord, None, keepdim)
-    return matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim)
+    if isinstance(ord, str) and ord == "fro" and dims is None and A.ndim == 1:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    over_two = (A.ndim if dims is None else len(dims)) == 2
+    if isinstance(ord, str) or (ord is not None and over_two):
+        return matrix_norm(A, ord, (-2, -1) if dims is None else dims, keepdim, dtype=dtype)
+    return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
 
 
 def solve_ex(

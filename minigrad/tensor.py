@@ -2523,17 +2523,20 @@ class Tensor:
 
         return triangular_solve(self, A, upper, transpose, unitriangular)
 
-    def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         """The p-norm over `dim`, as PyTorch's `Tensor.norm`/`torch.norm`: integer and
-        bool tensors are refused (cast them to float)."""
-        _float_or_complex(self, "linalg.vector_norm")
+        bool tensors are refused (cast them to float); `dtype` casts first (a wider one
+        only). As PyTorch's, 'fro' over at most two dims is the 2-norm, another string a
+        matrix norm over exactly two dims (all of them when `dim` is None)."""
+        from .linalg import matrix_norm, vector_norm
+
         if p is None:  # PyTorch's default: the 2-norm (Frobenius over the dims)
             p = 2
-        if isinstance(p, str) and p == "nuc":  # a matrix norm: the sum of singular values
-            from .linalg import matrix_norm
-
-            return matrix_norm(self, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
-        return _ops().norm(self, p, dim, keepdim)
+        dims = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+        if isinstance(p, str) and not (p == "fro" and (dims is None or len(dims) <= 2)):
+            dims = tuple(range(self.ndim)) if dims is None else dims
+            return matrix_norm(self, p, dims, keepdim, dtype=dtype)
+        return vector_norm(self, 2 if isinstance(p, str) else p, dim, keepdim, dtype=dtype)
 
     def reshape(self, *shape: Any) -> Tensor:
         return self._viewed(_ops().reshape(self, _shape_args(shape)))
