@@ -37,7 +37,7 @@ from .ops.linalg_decomp import (
 )
 from .ops.reduce import amax, amin, normalize_dims, reduce_sum
 from .ops.reduce import norm as _norm
-from .ops.shape import reshape, squeeze, unsqueeze
+from .ops.shape import cat, reshape, squeeze, unsqueeze
 from .ops.structural import diagonal as _diagonal
 from .ops.structural import movedim
 from .tensor import Tensor, _float_or_complex, _type_name
@@ -403,6 +403,58 @@ def matrix_exp(A: Tensor) -> Tensor:
     return MatrixExp()(A)
 
 
+# ---------------------------------------------------------------------- tensor equations
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of A read as a matrix of its first `ind` dims by the rest (their sizes'
+    products must agree), shaped A.shape[ind:] + A.shape[:ind]: tensordot(inverse, A,
+    ind) is the identity. LinAlgError when that matrix is singular."""
+    if ind <= 0:
+        raise ValueRangeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    if rows != cols:
+        raise ShapeError(
+            f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {cols} != {rows}"
+        )
+    return reshape(inv(reshape(A, (rows, rows))), A.shape[ind:] + A.shape[:ind])
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) = B, X of shape A.shape[B.ndim:] (after moving the
+    dims `dims` of A to its end), by one square solve. LinAlgError when singular."""
+    if dims is not None:
+        dims = tuple(dims)  # a tuple of ints; PyTorch refuses a bare int
+        A = movedim(A, dims, tuple(range(A.ndim - len(dims), A.ndim)))
+    shape = A.shape[B.ndim :]
+    n, m = math.prod(shape), B.numel()
+    if n != m:
+        raise ShapeError(
+            f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {n} != {m}"
+        )
+    return reshape(solve(reshape(A, (n, n)), reshape(B, (n,))), shape)
+
+
+def vander(x: Tensor, N: int | None = None) -> Tensor:
+    """The Vandermonde matrix of x (..., n): (..., n, N) with columns x^0, x^1, ...,
+    x^(N-1) (N = n by default), the powers as running products, as PyTorch builds it.
+    Floating and integer x (not bool or half precision)."""
+    dt = x._data.dtype
+    if dt.kind not in "fiuc" or dt.kind == "f" and dt.itemsize < 4:
+        raise DtypeError(
+            "linalg.vander supports floating point, complex, and integer tensors, but got "
+            f"{_type_name(dt)}"
+        )
+    x = unsqueeze(x, -1) if x.ndim == 0 else x
+    N = x.shape[-1] if N is None else N
+    if N <= 1:
+        raise ValueRangeError("N must be greater than 1.")
+    powers = unsqueeze(x, -1).expand(*x.shape, N - 1).cumprod(-1)
+    xp = get_array_module(x._data)
+    ones = Tensor._make(xp.ones(x.shape + (1,), dtype=powers._data.dtype), False)
+    return cat([ones, powers], -1)
+
+
 # ---------------------------------------------------------------------- products
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
     """The cross product of 3-vectors along `dim`; other dims broadcast, between inputs of
@@ -669,6 +721,9 @@ __all__ = [
     "solve_triangular",
     "svd",
     "svdvals",
+    "tensorinv",
+    "tensorsolve",
+    "vander",
     "vecdot",
     "vector_norm",
 ]
