@@ -13,6 +13,7 @@ import numpy as np
 from . import return_types
 from .autograd import Function
 from .backend import get_array_module
+from .errors import DtypeError, IndexOutOfRange, ShapeError, ValueRangeError
 from .ops.elementwise import abs as _abs
 from .ops.elementwise import where
 from .ops.extra import cross as _cross
@@ -36,10 +37,10 @@ from .ops.linalg_decomp import (
 )
 from .ops.reduce import amax, amin, normalize_dims, reduce_sum
 from .ops.reduce import norm as _norm
-from .ops.shape import reshape, squeeze, unsqueeze
+from .ops.shape import cat, reshape, squeeze, unsqueeze
 from .ops.structural import diagonal as _diagonal
 from .ops.structural import movedim
-from .tensor import Tensor, _float_or_complex
+from .tensor import Tensor, _float_or_complex, _type_name
 
 # the result types, by the names minigrad.linalg has given them
 InvEx = return_types.linalg_inv_ex
@@ -182,15 +183,27 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     return Eigh(_uplo(UPLO))(A)[0]
 
 
-def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
-    """U, S (descending), Vh with A = U diag(S) Vh for A (..., m, n)."""
+def _check_driver(driver: Any) -> None:
+    """PyTorch takes `driver` on CUDA (cuSOLVER) only; on the CPU, only None."""
+    if driver is not None:
+        raise RuntimeError(
+            "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
+            "cuSOLVER backend."
+        )
+
+
+def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> SVDResult:
+    """U, S (descending), Vh with A = U diag(S) Vh for A (..., m, n). LinAlgError when a
+    matrix holds NaN (one holding inf gives NaN), as PyTorch."""
     check_matrix(A, "linalg.svd", square=False)
+    _check_driver(driver)
     return SVDResult(*SVD(full_matrices)(A))
 
 
-def svdvals(A: Tensor) -> Tensor:
+def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
     """The singular values of each matrix, descending."""
     check_matrix(A, "linalg.svdvals", square=False)
+    _check_driver(driver)
     return SVD(False)(A)[1]
 
 
@@ -209,10 +222,34 @@ def _threshold(S: Tensor, atol: Any, rtol: Any, dims: tuple[int, int]) -> Any:
     return xp.maximum(atol, rtol * smax)[..., None]
 
 
-def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+_UNSET = object()  # an argument not given (None is a value PyTorch refuses for rcond, tol)
+
+
+def _deprecated_tolerance(op: str, name: str, value: Any, atol: Any, rtol: Any) -> None:
+    """PyTorch's older overloads pinv(A, rcond, hermitian) and matrix_rank(A, tol,
+    hermitian) take a number or a tensor, and neither atol nor rtol."""
+    if value is None or atol is not None or rtol is not None:
+        raise TypeError(
+            f"{op}: {name} (the older form of the tolerance) takes a number or a tensor and "
+            f"neither atol nor rtol; got {name}={value!r}, atol={atol!r}, rtol={rtol!r}"
+        )
+
+
+def pinv(
+    A: Tensor,
+    rcond: Any = _UNSET,
+    hermitian: bool = False,
+    *,
+    atol: Any = None,
+    rtol: Any = None,
+) -> Tensor:
     """The Moore-Penrose pseudo-inverse (..., n, m), through the SVD (or eigh when
-    `hermitian`); values at or below the cut-off count as zero."""
+    `hermitian`); values at or below the cut-off count as zero. `rcond`, PyTorch's older
+    form, is the relative tolerance (rtol=rcond, atol=0)."""
     check_matrix(A, "linalg.pinv", square=False)
+    if rcond is not _UNSET:
+        _deprecated_tolerance("linalg.pinv", "rcond", rcond, atol, rtol)
+        atol, rtol = 0.0, rcond
     return _Pinv(atol, rtol, hermitian)(A)
 
 
@@ -263,11 +300,20 @@ class _Pinv(Function):
 
 
 def matrix_rank(
-    A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False
+    A: Tensor,
+    tol: Any = _UNSET,
+    hermitian: bool = False,
+    *,
+    atol: Any = None,
+    rtol: Any = None,
 ) -> Tensor:
     """The number of singular values (|eigenvalues| when `hermitian`) above the cut-off,
-    int64 (...,)."""
+    int64 (...,). `tol`, PyTorch's older form, is the absolute tolerance (atol=tol,
+    rtol=0)."""
     check_matrix(A, "linalg.matrix_rank", square=False)
+    if tol is not _UNSET:
+        _deprecated_tolerance("linalg.matrix_rank", "tol", tol, atol, rtol)
+        atol, rtol = tol, 0.0
     S = _abs(eigvalsh(A)) if hermitian else svdvals(A)
     keep = S._data > _threshold(S, atol, rtol, (A.shape[-2], A.shape[-1]))
     return Tensor._make(keep.sum(-1).astype(np.int64), False)
@@ -300,6 +346,12 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Lst
     ignored); residuals and singular_values are empty and rank is A's, as PyTorch's
     default CPU driver gelsy returns."""
     check_matrix(A, "linalg.lstsq", square=False)
+    if A._data.dtype != B._data.dtype:
+        raise DtypeError(
+            f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
+            f"input's dtype {_type_name(A._data.dtype)} and other's dtype "
+            f"{_type_name(B._data.dtype)}"
+        )
     vector = B.ndim == A.ndim - 1
     B2 = unsqueeze(B, -1) if vector else B
     X = matmul(pinv(A, rtol=rcond), B2)
@@ -351,6 +403,58 @@ def matrix_exp(A: Tensor) -> Tensor:
     return MatrixExp()(A)
 
 
+# ---------------------------------------------------------------------- tensor equations
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of A read as a matrix of its first `ind` dims by the rest (their sizes'
+    products must agree), shaped A.shape[ind:] + A.shape[:ind]: tensordot(inverse, A,
+    ind) is the identity. LinAlgError when that matrix is singular."""
+    if ind <= 0:
+        raise ValueRangeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    if rows != cols:
+        raise ShapeError(
+            f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {cols} != {rows}"
+        )
+    return reshape(inv(reshape(A, (rows, rows))), A.shape[ind:] + A.shape[:ind])
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) = B, X of shape A.shape[B.ndim:] (after moving the
+    dims `dims` of A to its end), by one square solve. LinAlgError when singular."""
+    if dims is not None:
+        dims = tuple(dims)  # a tuple of ints; PyTorch refuses a bare int
+        A = movedim(A, dims, tuple(range(A.ndim - len(dims), A.ndim)))
+    shape = A.shape[B.ndim :]
+    n, m = math.prod(shape), B.numel()
+    if n != m:
+        raise ShapeError(
+            f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {n} != {m}"
+        )
+    return reshape(solve(reshape(A, (n, n)), reshape(B, (n,))), shape)
+
+
+def vander(x: Tensor, N: int | None = None) -> Tensor:
+    """The Vandermonde matrix of x (..., n): (..., n, N) with columns x^0, x^1, ...,
+    x^(N-1) (N = n by default), the powers as running products, as PyTorch builds it.
+    Floating and integer x (not bool or half precision)."""
+    dt = x._data.dtype
+    if dt.kind not in "fiuc" or dt.kind == "f" and dt.itemsize < 4:
+        raise DtypeError(
+            "linalg.vander supports floating point, complex, and integer tensors, but got "
+            f"{_type_name(dt)}"
+        )
+    x = unsqueeze(x, -1) if x.ndim == 0 else x
+    N = x.shape[-1] if N is None else N
+    if N <= 1:
+        raise ValueRangeError("N must be greater than 1.")
+    powers = unsqueeze(x, -1).expand(*x.shape, N - 1).cumprod(-1)
+    xp = get_array_module(x._data)
+    ones = Tensor._make(xp.ones(x.shape + (1,), dtype=powers._data.dtype), False)
+    return cat([ones, powers], -1)
+
+
 # ---------------------------------------------------------------------- products
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
     """The cross product of 3-vectors along `dim`; other dims broadcast, between inputs of
@@ -359,7 +463,14 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
-    """The dot product of vectors along `dim`; other dims broadcast."""
+    """The dot product of vectors along `dim`; other dims broadcast. x and y are of one
+    floating dtype, as PyTorch asks (no promotion, no integers)."""
+    _float_or_complex(x, "linalg.vecdot")
+    if x._data.dtype != y._data.dtype:
+        raise DtypeError(
+            f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
+            f"{_type_name(x._data.dtype)} and y of type {_type_name(y._data.dtype)} instead"
+        )
     return reduce_sum(x * y, dim)
 
 
@@ -386,15 +497,56 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 
 # ---------------------------------------------------------------------- norms
+def _norm_dtype(x: Tensor, dtype: Any, op: str) -> Tensor:
+    """x cast to a norm's `dtype`, after PyTorch's checks of it: floating or complex,
+    complex only for a complex x, and no narrowing (float64 to float32 is refused)."""
+    if dtype is None:
+        return x
+    want, have = np.dtype(dtype), x._data.dtype
+    if want.kind not in "fc":
+        raise DtypeError(
+            f"{op}: dtype should be floating point or complex, but got {_type_name(want)}"
+        )
+    if (want.kind == "c") != (have.kind == "c"):
+        kind = "complex" if have.kind == "c" else "real"
+        raise DtypeError(
+            f"{op}: dtype should be {kind} for {kind} inputs, but got {_type_name(want)}"
+        )
+    if np.promote_types(have, want) != want:
+        raise DtypeError(
+            f"{op}: the dtype of the input ({_type_name(have)}) should be convertible without "
+            f"narrowing to the specified dtype ({_type_name(want)})"
+        )
+    return x if want == have else x.to(want)
+
+
+def _check_identity(x: Tensor, ord: Any, dim: Any) -> None:
+    """PyTorch refuses a norm with no value for no entries (a negative or +inf order) of an
+    empty tensor, or over an empty dim."""
+    if x.numel() or not isinstance(ord, int | float) or not (ord < 0 or ord == math.inf):
+        return
+    dims = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
+        raise IndexOutOfRange(
+            f"linalg.vector_norm cannot compute the {ord:g} norm on an empty tensor because the "
+            "operation does not have an identity"
+        )
+    for d, axis in zip(dims, normalize_dims(dims, x.ndim, "linalg.vector_norm"), strict=True):
+        if x.shape[axis] == 0:
+            raise IndexOutOfRange(
+                f"linalg.vector_norm cannot compute the {ord:g} norm on the dimension {d} because "
+                "this dimension is empty and the operation does not have an identity"
+            )
+
+
 def vector_norm(
     x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
 ) -> Tensor:
     """The `ord`-norm of x's entries over `dim` (all of them when None), as
-    torch.linalg.vector_norm; `dtype` casts x first."""
+    torch.linalg.vector_norm; `dtype` casts x first (a wider dtype only)."""
     _float_or_complex(x, "linalg.vector_norm")
-    if dtype is not None:
-        x = x.to(dtype)
-    return _norm(x, ord, dim, keepdim)
+    _check_identity(x, ord, dim)
+    return _norm(_norm_dtype(x, dtype, "linalg.vector_norm"), ord, dim, keepdim)
 
 
 def matrix_norm(
@@ -407,15 +559,25 @@ def matrix_norm(
 ) -> Tensor:
     """The matrix norm over the two dims `dim`: 'fro', 'nuc' (sum of singular values),
     2 / -2 (largest / smallest singular value), 1 / -1 (max / min column sum of |A|),
-    inf / -inf (max / min row sum)."""
-    _float_or_complex(A, "linalg.matrix_norm")
-    if dtype is not None:
-        A = A.to(dtype)
+    inf / -inf (max / min row sum). The arguments are checked in PyTorch's order (`ord`
+    first), so that the same mistake raises the same error."""
+    if ord not in ("fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf):
+        raise ValueRangeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if A.ndim < 2:
-        raise RuntimeError(
-            "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
+        raise ShapeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    _float_or_complex(A, "linalg.matrix_norm")
+    if ord in ("nuc", 2, -2) and A._data.dtype.itemsize < 4:  # the SVD's refusal
+        raise DtypeError(
+            f"linalg.matrix_norm: Low precision dtypes not supported. Got {_type_name(A.dtype)}"
         )
-    d0, d1 = normalize_dims(tuple(dim), A.ndim, "linalg.matrix_norm")
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) != 2:
+        got = " ".join(str(d) for d in dims)
+        raise ValueRangeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {got}")
+    d0, d1 = normalize_dims(dims, A.ndim, "linalg.matrix_norm")
+    if d0 == d1:
+        raise ShapeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
+    A = _norm_dtype(A, dtype, "linalg.matrix_norm")
     if ord == "fro":
         return _norm(A, 2, (d0, d1), keepdim)
     if ord in ("nuc", 2, -2):
@@ -427,35 +589,43 @@ def matrix_norm(
             for d in sorted((d0, d1)):
                 r = unsqueeze(r, d)
         return r
-    if ord in (1, -1, math.inf, -math.inf):
-        inner, outer = (d0, d1) if ord in (1, -1) else (d1, d0)
-        sums = reduce_sum(_abs(A), inner, True)
-        if ord > 0 and sums.shape[outer] == 0:  # the largest of no sums: 0, as PyTorch
-            r = reduce_sum(sums, outer, True)
-        else:
-            r = (amax if ord > 0 else amin)(sums, outer, True)
-        shape = tuple(n for i, n in enumerate(r.shape) if i not in (d0, d1))
-        return r if keepdim else reshape(r, shape)
-    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    inner, outer = (d0, d1) if ord in (1, -1) else (d1, d0)
+    sums = reduce_sum(_abs(A), inner, True)
+    if ord > 0 and sums.shape[outer] == 0:  # the largest of no sums: 0, as PyTorch
+        r = reduce_sum(sums, outer, True)
+    else:
+        r = (amax if ord > 0 else amin)(sums, outer, True)
+    shape = tuple(n for i, n in enumerate(r.shape) if i not in (d0, d1))
+    return r if keepdim else reshape(r, shape)
 
 
 def norm(
-    A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+    A: Tensor,
+    ord: Any = None,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
 ) -> Tensor:
-    """torch.linalg.norm: a vector norm over an int `dim` (or of a 1-d input, or of all
-    entries when both `ord` and `dim` are None), else a matrix norm over two dims."""
-    if dtype is not None:
-        A = A.to(dtype)
-    if isinstance(dim, int) or (dim is not None and len(tuple(dim)) == 1):
-        return vector_norm(A, 2 if ord is None else ord, dim, keepdim)
-    if dim is None and ord is not None and A.ndim not in (1, 2):
+    """torch.linalg.norm: a matrix norm for a string `ord`, or for a number over two dims
+    (`dim`, or those of a 2-d input); else a vector norm (of all entries when `dim` is
+    None). A vector's 'fro' norm is its 2-norm (PyTorch refuses it)."""
+    dims = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if dims is not None and len(dims) not in (1, 2):
+        raise ValueRangeError(
+            f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dims)}"
+        )
+    if dims is None and ord is not None and A.ndim not in (1, 2):
         raise RuntimeError(
             f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
             f"Got {A.ndim}D."
         )
-    if dim is None and (ord is None or A.ndim == 1):
-        return vector_norm(A, 2 if ord is None else ord, None, keepdim)
-    return matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim)
+    if isinstance(ord, str) and ord == "fro" and dims is None and A.ndim == 1:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    over_two = (A.ndim if dims is None else len(dims)) == 2
+    if isinstance(ord, str) or (ord is not None and over_two):
+        return matrix_norm(A, ord, (-2, -1) if dims is None else dims, keepdim, dtype=dtype)
+    return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
 
 
 def solve_ex(
@@ -518,7 +688,9 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
         return reduce_sum(s, -1) * reduce_sum(1 / s, -1)
     inverse, info = inv_ex(A)
     r = matrix_norm(A, p) * matrix_norm(where((info._data != 0)[..., None, None], 0.0, inverse), p)
-    return where(info._data != 0, math.inf, r)
+    # inf also where the product is NaN (a matrix holding NaN, or 0 * inf), as PyTorch's
+    # nan_to_num of it
+    return where((info._data != 0) | get_array_module(r._data).isnan(r._data), math.inf, r)
 
 
 __all__ = [
@@ -549,6 +721,9 @@ __all__ = [
     "solve_triangular",
     "svd",
     "svdvals",
+    "tensorinv",
+    "tensorsolve",
+    "vander",
     "vecdot",
     "vector_norm",
 ]

@@ -2315,9 +2315,16 @@ class Tensor:
         return linalg.matrix_exp(self)
 
     def svd(self, some: bool = True, compute_uv: bool = True) -> Any:
-        """torch.svd's form: (U, S, V), V not transposed; `some=False` gives full U and V."""
+        """torch.svd's form: (U, S, V), V not transposed; `some=False` gives full U and V.
+        Without `compute_uv`, U and V are zeros of shape (..., m, m) and (..., n, n)
+        whatever `some` says, as PyTorch documents; S keeps its gradient."""
         from . import linalg, return_types
 
+        if not compute_uv:
+            S = linalg.svdvals(self)
+            xp, (m, n) = get_array_module(self._data), self.shape[-2:]
+            zeros = [xp.zeros(self.shape[:-2] + (k, k), self._data.dtype) for k in (m, n)]
+            return return_types.svd(Tensor._make(zeros[0], False), S, Tensor._make(zeros[1], False))
         U, S, Vh = linalg.svd(self, full_matrices=not some)
         return return_types.svd(U, S, Vh.transpose(-2, -1))
 
@@ -2517,17 +2524,20 @@ class Tensor:
 
         return triangular_solve(self, A, upper, transpose, unitriangular)
 
-    def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         """The p-norm over `dim`, as PyTorch's `Tensor.norm`/`torch.norm`: integer and
-        bool tensors are refused (cast them to float)."""
-        _float_or_complex(self, "linalg.vector_norm")
+        bool tensors are refused (cast them to float); `dtype` casts first (a wider one
+        only). As PyTorch's, 'fro' over at most two dims is the 2-norm, another string a
+        matrix norm over exactly two dims (all of them when `dim` is None)."""
+        from .linalg import matrix_norm, vector_norm
+
         if p is None:  # PyTorch's default: the 2-norm (Frobenius over the dims)
             p = 2
-        if isinstance(p, str) and p == "nuc":  # a matrix norm: the sum of singular values
-            from .linalg import matrix_norm
-
-            return matrix_norm(self, "nuc", dim=(-2, -1) if dim is None else dim, keepdim=keepdim)
-        return _ops().norm(self, p, dim, keepdim)
+        dims = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+        if isinstance(p, str) and not (p == "fro" and (dims is None or len(dims) <= 2)):
+            dims = tuple(range(self.ndim)) if dims is None else dims
+            return matrix_norm(self, p, dims, keepdim, dtype=dtype)
+        return vector_norm(self, 2 if isinstance(p, str) else p, dim, keepdim, dtype=dtype)
 
     def reshape(self, *shape: Any) -> Tensor:
         return self._viewed(_ops().reshape(self, _shape_args(shape)))

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import ops
 from ..autograd import no_grad
+from ..nn.functional import LogitsBCE
 from ..ops.sampling import bernoulli
 from ..ops.search import torch_name
 from ..tensor import Size, Tensor, arange
@@ -18,9 +19,11 @@ from .utils import _is_number, broadcast_all, lazy_property, logits_to_probs, pr
 
 
 def _bce_with_logits(logits: Tensor, target: Tensor) -> Tensor:
-    """-[t log sigmoid(x) + (1 - t) log sigmoid(-x)], elementwise; each softplus is
-    exact where its weight is 1, so a hard target loses no digits to cancellation."""
-    return target * ops.softplus(-logits) + (1 - target) * ops.softplus(logits)
+    """-[t log sigmoid(x) + (1 - t) log sigmoid(-x)], elementwise, as PyTorch's
+    binary_cross_entropy_with_logits computes it: (1 - t) x + softplus(-x), with its
+    closed-form gradients. An infinite logit gives NaN where PyTorch's does (0 * inf at
+    a hard target: log_prob(1) at logits -inf is NaN, not -inf)."""
+    return LogitsBCE()(logits, target)
 
 
 def _check_value_dtype(logits: Tensor, value: Tensor) -> None:

@@ -190,8 +190,11 @@ class Det(Function):
         # det(U) det(Vh) U diag(prod_(j != i) s_j) Vh (no inverse needed)
         xp = get_array_module(a._data)
         eye = xp.eye(a.shape[-1], dtype=bool)
-        safe = where(singular[..., None, None], xp.eye(a.shape[-1], dtype=a._data.dtype), a)
-        U, S, Vh = SVD(False)(a)
+        eye_f = xp.eye(a.shape[-1], dtype=a._data.dtype)
+        safe = where(singular[..., None, None], eye_f, a)
+        # the SVD of the singular matrices only: another one of the batch may hold a NaN,
+        # which the SVD refuses
+        U, S, Vh = SVD(False)(where(singular[..., None, None], a, eye_f))
         sign = xp.linalg.det(U._data) * xp.linalg.det(Vh._data)
         others = prod(where(eye, 1.0, S[..., None, :]), -1)
         cof_sing = matmul(U * (others * Tensor._make(sign, False)[..., None])[..., None, :], Vh)
@@ -474,8 +477,14 @@ class SVD(Function):
         bad = ~xp.isfinite(a).all(axis=(-2, -1)) if a.size else None
         if bad is None or not bad.any():
             return xp.linalg.svd(a, full_matrices=self.full)
-        # a matrix holding inf or NaN: LAPACK's gesdd (OpenBLAS) may never return on it;
-        # PyTorch gives NaN there, and so do the matrices' results here
+        # a matrix holding inf or NaN: LAPACK's gesdd (OpenBLAS) may never return on it.
+        # PyTorch refuses a NaN (its check, before LAPACK) and gives NaN for an inf
+        nans = _has_nan(a)
+        if nans.any():
+            raise LinAlgError(
+                f"linalg.svd: {_first_bad(nans)[0]}The algorithm failed to converge because the "
+                "input matrix contained non-finite values."
+            )
         u, s, vh = xp.linalg.svd(xp.where(bad[..., None, None], 0, a), full_matrices=self.full)
         u[bad], s[bad], vh[bad] = xp.nan, xp.nan, xp.nan
         return u, s, vh

@@ -766,7 +766,7 @@ def test_errors_match_torch(case):
         _error_cases(mg, nn, prune)[case]()
     with pytest.raises(Exception) as terr:
         _error_cases(torch, torch.nn, tprune)[case]()
-    assert type(err.value) is type(terr.value)
+    assert isinstance(err.value, type(terr.value))  # minigrad's may be a dual class
     if case not in ("container_type", "prune_buffer"):  # these name a class of each library
         assert _message(err.value) == _message(terr.value)
 

@@ -249,7 +249,7 @@ def test_norm_of_negative_p_as_pytorch_and_a_non_number_refused():
     torch = pytest.importorskip("torch")
     x = np.array([0.5, -2.0, 3.0])
     assert mg.tensor(x).norm(-1).item() == pytest.approx(torch.tensor(x).norm(-1).item())
-    with pytest.raises(ValueError, match=r"norm: unsupported p='x'"):
+    with pytest.raises(ValueError, match="linalg.matrix_norm: Order x not supported"):
         mg.randn(3).norm("x")
 
 
