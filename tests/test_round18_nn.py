@@ -29,3 +29,88 @@ def test_spectral_norm_defaults_to_dim_1_on_conv_transpose3d():
     mm.eval()
     yt = tm(torch.tensor(X)).detach().numpy()
     np.testing.assert_allclose(mm(mg.tensor(X)).detach().numpy(), yt, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(mean=0.0, std=1.0, a=-0.01, b=0.01),
+        dict(mean=0.0, std=1.0, a=2.5, b=3.5),
+        dict(mean=0.0, std=1.0, a=3.0, b=4.0),
+        dict(mean=1.0, std=0.5, a=-0.5, b=0.2),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.filterwarnings("ignore:mean is more than 2 std")
+def test_trunc_normal_samples_the_truncated_normal_exactly(kw, dtype):
+    # the draws cannot match PyTorch's stream: compare the distributions, with tolerances
+    # a few times the sampling error of 40000 draws (the old redraw-then-clamp put 44-88%
+    # of the values on a or b in the first three cases)
+    torch.manual_seed(0)
+    mg.manual_seed(0)
+    t = torch.nn.init.trunc_normal_(torch.empty(200, 200, dtype=getattr(torch, dtype)), **kw)
+    m = mg.nn.init.trunc_normal_(mg.empty(200, 200, dtype=getattr(mg, dtype)), **kw)
+    assert m.dtype == getattr(mg, dtype)
+    tv, mv = t.numpy().astype(np.float64), m.numpy().astype(np.float64)
+    assert kw["a"] <= mv.min() and mv.max() <= kw["b"]
+    assert np.mean((mv == kw["a"]) | (mv == kw["b"])) < 1e-3
+    q = [0.05, 0.25, 0.5, 0.75, 0.95]
+    # about four standard errors of the difference of two such quantiles
+    tol = 0.06 * tv.std()
+    np.testing.assert_allclose(np.quantile(mv, q), np.quantile(tv, q), atol=tol)
+    np.testing.assert_allclose(mv.std(), tv.std(), rtol=0.03)
+
+
+def test_trunc_normal_bounds_as_pytorch():
+    # a > b: PyTorch's uniform_ RuntimeError (minigrad raised ValueError); a == b fills with a
+    with pytest.raises(RuntimeError, match=r"\[from, to\) range"):
+        torch.nn.init.trunc_normal_(torch.empty(3), a=1.0, b=0.0)
+    with pytest.raises(RuntimeError, match=r"\[from, to\) range"):
+        mg.nn.init.trunc_normal_(mg.empty(3), a=1.0, b=0.0)
+    t = torch.nn.init.trunc_normal_(torch.empty(3), a=1.0, b=1.0)
+    m = mg.nn.init.trunc_normal_(mg.empty(3), a=1.0, b=1.0)
+    np.testing.assert_array_equal(m.numpy(), t.numpy())
+    for lib in (torch, mg):
+        with pytest.warns(UserWarning, match="mean is more than 2 std from"):
+            lib.nn.init.trunc_normal_(lib.empty(3), a=3.0, b=4.0)
+
+
+def test_init_normal_and_uniform_refuse_what_pytorch_refuses():
+    for lib in (torch, mg):
+        with pytest.raises(RuntimeError, match="std >= 0.0"):
+            lib.nn.init.normal_(lib.empty(3), std=-1.0)
+        with pytest.raises(RuntimeError, match=r"from=1.* > to=0"):
+            lib.nn.init.uniform_(lib.empty(3), 1.0, 0.0)
+
+
+def test_init_orthogonal_refuses_float16_as_pytorch():
+    with pytest.raises(NotImplementedError):
+        torch.nn.init.orthogonal_(torch.empty(3, 4, dtype=torch.float16))
+    with pytest.raises(NotImplementedError):
+        mg.nn.init.orthogonal_(mg.empty(3, 4, dtype=mg.float16))
+
+
+@pytest.mark.parametrize("sparsity", [0.5, 0.1, -0.5, 1.5, 0.0])
+def test_init_sparse_zeroes_as_many_rows_per_column_as_pytorch(sparsity):
+    torch.manual_seed(0)
+    mg.manual_seed(0)
+    t = torch.nn.init.sparse_(torch.empty(40, 500), sparsity, std=0.5)
+    m = mg.nn.init.sparse_(mg.empty(40, 500), sparsity, std=0.5)
+    assert m.dtype == mg.float32
+    np.testing.assert_array_equal((m.numpy() == 0).sum(0), (t.numpy() == 0).sum(0))
+    # which rows: a uniform choice per column, so every row is zeroed about as often
+    share = (m.numpy() == 0).mean(1)
+    np.testing.assert_allclose(share, share.mean(), atol=0.1)
+    nz = m.numpy()[m.numpy() != 0]
+    if nz.size:
+        np.testing.assert_allclose(nz.std(), t.numpy()[t.numpy() != 0].std(), rtol=0.05)
+
+
+def test_init_sparse_checks_as_pytorch():
+    for lib in (torch, mg):
+        with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
+            lib.nn.init.sparse_(lib.empty(4, 3, 2), 0.5)
+        with pytest.raises(RuntimeError, match="std >= 0.0"):
+            lib.nn.init.sparse_(lib.empty(4, 3), 0.5, std=-1.0)
+        with pytest.warns(FutureWarning):
+            lib.nn.init.sparse(lib.empty(4, 3), 0.5)
