@@ -114,3 +114,58 @@ def test_init_sparse_checks_as_pytorch():
             lib.nn.init.sparse_(lib.empty(4, 3), 0.5, std=-1.0)
         with pytest.warns(FutureWarning):
             lib.nn.init.sparse(lib.empty(4, 3), 0.5)
+
+
+def _hooked_two_input_module(lib, ignore_b):
+    """A module of two inputs with a full backward hook, its upstream encoder, and the
+    hook's record; with ignore_b the module does not use its second input at all."""
+    nn = lib.nn
+
+    class TwoHeads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.h1 = nn.Linear(2, 2, bias=False).double()
+            self.h2 = nn.Linear(2, 2, bias=False).double()
+
+        def forward(self, a, b):
+            return self.h1(a) if ignore_b else (self.h1(a), self.h2(b))
+
+    enc, m = nn.Linear(2, 2, bias=False).double(), TwoHeads()
+    with lib.no_grad():
+        enc.weight.copy_(lib.tensor([[1.0, 0.0], [0.5, 1.0]], dtype=lib.float64))
+        m.h1.weight.copy_(lib.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=lib.float64))
+        m.h2.weight.copy_(lib.tensor([[1.5, 0.5], [-0.5, 1.0]], dtype=lib.float64))
+    seen = []
+    m.register_full_backward_pre_hook(lambda mod, go: seen.append(("pre", go)))
+    m.register_full_backward_hook(lambda mod, gi, go: seen.append(("hook", gi, go)))
+    return enc, m, seen
+
+
+def _as_lists(grads):
+    return [None if g is None else g.tolist() for g in grads]
+
+
+@pytest.mark.parametrize("ignore_b", [False, True])
+def test_full_backward_hook_gives_zeros_for_an_input_without_gradient(ignore_b):
+    # the loss uses only the first output (or the module ignores its second input): the
+    # hook's grad_input[1] is zeros, not None, and so is the encoder's .grad upstream, which
+    # SGD's weight decay then moves; grad_output keeps None for the unused output
+    res = {}
+    for lib in (torch, mg):
+        enc, m, seen = _hooked_two_input_module(lib, ignore_b)
+        x = lib.tensor([[1.0, 2.0]], dtype=lib.float64)
+        a = lib.tensor([[1.0, 2.0]], dtype=lib.float64, requires_grad=True)
+        opt = lib.optim.SGD(list(enc.parameters()), lr=0.1, weight_decay=0.5)
+        out = m(a, enc(x))
+        (out if ignore_b else out[0]).sum().backward()
+        (_, pre_go), (_, gi, go) = seen
+        opt.step()
+        res[lib] = (
+            _as_lists(pre_go),
+            _as_lists(gi),
+            _as_lists(go),
+            _as_lists([enc.weight.grad]),
+            enc.weight.tolist(),
+        )
+    assert res[mg] == res[torch]
+    assert res[mg][1][1] == [[0.0, 0.0]]

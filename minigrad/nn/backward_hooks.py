@@ -22,10 +22,13 @@ class _Identity(Function):
 
     uses_inputs = False
     op_name = "BackwardHookFunction"
-    _materialize = False  # an output that got no gradient reaches the hooks as None
 
-    def __init__(self, on_grads: Callable[[tuple], tuple]) -> None:
+    def __init__(self, on_grads: Callable[[tuple], tuple], materialize: bool) -> None:
         self.on_grads = on_grads
+        # as PyTorch's: the outputs' node hands a module output that got no gradient to the
+        # hooks as None; the inputs' node turns an input's missing gradient into zeros, which
+        # the hooks see and which flow on upstream (an optimizer then steps those parameters)
+        self._materialize = materialize
 
     def forward(self, *xs: Any) -> Any:
         return tuple(xs)
@@ -57,7 +60,7 @@ class BackwardHook:
         self.constants = {
             i: a for i, a in enumerate(args) if isinstance(a, Tensor) and i not in index
         }
-        wrapped = _Identity(self._input_grads)(*(args[i] for i in index))
+        wrapped = _Identity(self._input_grads, True)(*(args[i] for i in index))
         out = list(args)
         for i, t in zip(index, wrapped, strict=True):
             out[i] = t
@@ -72,7 +75,7 @@ class BackwardHook:
         if not index:
             return result
         self.n_outputs, self.output_index = len(items), index
-        wrapped = _Identity(self._output_grads)(*(items[i] for i in index))
+        wrapped = _Identity(self._output_grads, False)(*(items[i] for i in index))
         out = list(items)
         for i, t in zip(index, wrapped, strict=True):
             out[i] = t
