@@ -169,3 +169,24 @@ def test_full_backward_hook_gives_zeros_for_an_input_without_gradient(ignore_b):
         )
     assert res[mg] == res[torch]
     assert res[mg][1][1] == [[0.0, 0.0]]
+
+
+@pytest.mark.parametrize("kind", ["pre_hook", "hook"])
+def test_backward_hooks_returning_a_bare_tensor_are_refused(kind):
+    # a tuple of gradients is expected; PyTorch fails on a bare Tensor (minigrad took it
+    # as a 1-tuple)
+    for lib in (torch, mg):
+        m = lib.nn.Linear(3, 2)
+        if kind == "pre_hook":
+            m.register_full_backward_pre_hook(lambda mod, go: go[0] * 0)
+        else:
+            m.register_full_backward_hook(lambda mod, gi, go: gi[0] * 0)
+        x = lib.ones(1, 3, requires_grad=True)
+        with pytest.raises(RuntimeError):
+            m(x).sum().backward()
+        # a list or tuple is taken
+        m = lib.nn.Linear(3, 2)
+        m.register_full_backward_pre_hook(lambda mod, go: [go[0] * 0])
+        x = lib.ones(1, 3, requires_grad=True)
+        m(x).sum().backward()
+        assert x.grad.tolist() == [[0.0, 0.0, 0.0]]
