@@ -269,15 +269,20 @@ class Module:
 
     def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
         """Put `module` at dotted path `target` ("block.fc"); the parent must exist, and with
-        `strict` so must the old module there."""
-        path, _, name = target.rpartition(".")
-        parent = self.get_submodule(path)
-        if strict and name not in parent._modules:
-            raise AttributeError(f"{type(parent).__name__} has no submodule {name!r} ({target!r})")
+        `strict` so must the old module there. As PyTorch's, an attribute of that name that
+        is not a module (a parameter, a number, a method) is not replaced."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
         if not isinstance(module, Module):
             raise ValueError(
                 f"set_submodule: `module` must be a Module, got {type(module).__name__}"
             )
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}` ({target!r})")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module ({target!r})")
         setattr(parent, name, module)
 
     def share_memory(self) -> Module:
