@@ -190,3 +190,38 @@ def test_backward_hooks_returning_a_bare_tensor_are_refused(kind):
         x = lib.ones(1, 3, requires_grad=True)
         m(x).sum().backward()
         assert x.grad.tolist() == [[0.0, 0.0, 0.0]]
+
+
+def test_named_modules_memo_holds_modules():
+    # a memo of modules skips them (and their subtrees) and gets each listed module added
+    res = {}
+    for lib in (torch, mg):
+        m = lib.nn.Sequential(lib.nn.Linear(1, 1), lib.nn.Sequential(lib.nn.ReLU()))
+        memo = {m[0], m[1]}
+        names = [k for k, _ in m.named_modules(memo=memo)]
+        assert m in memo and len(memo) == 3
+        kept = [k for k, _ in m.named_modules(memo={m[1]}, remove_duplicate=False)]
+        res[lib] = names, kept
+    assert res[mg] == res[torch] == ([""], ["", "0"])
+
+
+@pytest.mark.parametrize(
+    "target, strict, error",
+    [
+        ("", False, ValueError),
+        ("0.plain", False, AttributeError),
+        ("0.weight", False, AttributeError),
+        ("z", False, AttributeError),
+        ("forward", False, AttributeError),
+    ],
+)
+def test_set_submodule_refuses_as_pytorch(target, strict, error):
+    for lib in (torch, mg):
+        m = lib.nn.Sequential(lib.nn.Linear(2, 2))
+        m[0].plain = 3
+        m.register_module("z", None)
+        before = [k for k, _ in m.named_modules()]
+        with pytest.raises(error):
+            m.set_submodule(target, lib.nn.Identity(), strict=strict)
+        assert [k for k, _ in m.named_modules()] == before
+        assert m[0].plain == 3 and isinstance(m[0].weight, lib.nn.Parameter)

@@ -421,15 +421,17 @@ class Module:
         self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Module]]:
         """Self, then each child's subtree in registration order (depth first); a module
-        reached twice is listed once unless `remove_duplicate` is False."""
+        reached twice is listed once unless `remove_duplicate` is False. As PyTorch's, `memo`
+        is a set of modules: those in it are skipped (with their subtrees), and with
+        `remove_duplicate` each module listed is added to it."""
         stack = [(prefix, self)]
-        seen: set[int] = set() if memo is None else memo
+        seen: set[Module] = set() if memo is None else memo
         while stack:
             name, m = stack.pop(0)
+            if m in seen:
+                continue
             if remove_duplicate:
-                if id(m) in seen:
-                    continue
-                seen.add(id(m))
+                seen.add(m)
             yield name, m
             stack[0:0] = [
                 (f"{name}.{k}" if name else k, c) for k, c in m._modules.items() if c is not None
