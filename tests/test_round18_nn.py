@@ -225,3 +225,34 @@ def test_set_submodule_refuses_as_pytorch(target, strict, error):
             m.set_submodule(target, lib.nn.Identity(), strict=strict)
         assert [k for k, _ in m.named_modules()] == before
         assert m[0].plain == 3 and isinstance(m[0].weight, lib.nn.Parameter)
+
+
+def test_vector_to_parameters_sets_views_of_the_vector():
+    # PyTorch's param.data = vec[i:i + n].view_as(param).data: the parameters take the
+    # vector's dtype and share its memory (minigrad kept float64 copies)
+    for lib in (torch, mg):
+        ps = [lib.nn.Parameter(lib.zeros(2, 2, dtype=lib.float64)), lib.nn.Parameter(lib.zeros(3))]
+        vec = lib.arange(7, dtype=lib.float32)
+        lib.nn.utils.vector_to_parameters(vec, ps)
+        vec[0] = 100.0
+        assert [p.dtype for p in ps] == [lib.float32, lib.float32]
+        assert ps[0][0, 0].item() == 100.0 and ps[1].tolist() == [4.0, 5.0, 6.0]
+        assert all(isinstance(p, lib.nn.Parameter) and p.requires_grad for p in ps)
+
+
+@pytest.mark.parametrize("shape", [(10,), (7, 1)])
+def test_vector_to_parameters_takes_a_longer_or_2d_vector(shape):
+    # the slices run along the first dim; what is left over is ignored
+    res = {}
+    for lib in (torch, mg):
+        ps = [lib.nn.Parameter(lib.zeros(2, 2)), lib.nn.Parameter(lib.zeros(3))]
+        vec = lib.arange(int(np.prod(shape)), dtype=lib.float32).reshape(shape)
+        lib.nn.utils.vector_to_parameters(vec, ps)
+        res[lib] = [p.tolist() for p in ps]
+    assert res[mg] == res[torch]
+
+
+def test_parameters_to_vector_of_nothing_is_a_value_error():
+    for lib in (torch, mg):
+        with pytest.raises(ValueError):
+            lib.nn.utils.parameters_to_vector([])
