@@ -256,3 +256,30 @@ def test_parameters_to_vector_of_nothing_is_a_value_error():
     for lib in (torch, mg):
         with pytest.raises(ValueError):
             lib.nn.utils.parameters_to_vector([])
+
+
+@pytest.mark.parametrize("version", [2, 1, None])
+def test_batchnorm_state_dict_version_decides_if_num_batches_tracked_may_miss(version):
+    # version 2 (PyTorch's and now minigrad's) needs the counter in a strict load; an older
+    # or metadata-less state dict may lack it, and the counter then keeps its value
+    res = {}
+    for lib in (torch, mg):
+        m = lib.nn.BatchNorm1d(2)
+        m.num_batches_tracked.fill_(5)
+        sd = m.state_dict()
+        assert sd._metadata[""]["version"] == 2
+        del sd["num_batches_tracked"]
+        if version is None:
+            del sd._metadata
+        else:
+            sd._metadata[""]["version"] = version
+        try:
+            res[lib] = str(m.load_state_dict(sd)), int(m.num_batches_tracked)
+        except RuntimeError as e:
+            res[lib] = str(e).splitlines()[1].strip(), int(m.num_batches_tracked)
+    assert res[mg] == res[torch]
+
+
+def test_instance_norm_state_dict_version_is_2_as_pytorch():
+    for lib in (torch, mg):
+        assert lib.nn.InstanceNorm2d(3).state_dict()._metadata[""]["version"] == 2

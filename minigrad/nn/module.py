@@ -119,7 +119,6 @@ class Module:
     """Base class of every layer and model. Calling a module runs its forward pre-hooks,
     `forward` and its forward hooks, in PyTorch's order."""
 
-    _optional_state: tuple[str, ...] = ()  # state_dict keys load_state_dict may miss
     _version: int = 1  # saved in the state_dict's metadata, as PyTorch's
 
     def __init__(self) -> None:
@@ -713,7 +712,7 @@ class Module:
         for name, t in local.items():
             key = prefix + name
             if key not in state_dict:
-                if strict and name not in self._optional_state:
+                if strict:
                     missing_keys.append(key)
                 continue
             v = state_dict[key]
