@@ -283,3 +283,14 @@ def test_batchnorm_state_dict_version_decides_if_num_batches_tracked_may_miss(ve
 def test_instance_norm_state_dict_version_is_2_as_pytorch():
     for lib in (torch, mg):
         assert lib.nn.InstanceNorm2d(3).state_dict()._metadata[""]["version"] == 2
+
+
+def test_clip_grads_with_norm_refuses_a_plain_number_as_total_norm():
+    for lib in (torch, mg):
+        p = lib.nn.Parameter(lib.ones(2))
+        p.grad = lib.ones(2)
+        with pytest.raises(TypeError):
+            lib.nn.utils.clip_grads_with_norm_([p], 0.5, 3.0)
+        assert p.grad.tolist() == [1.0, 1.0]
+        lib.nn.utils.clip_grads_with_norm_([p], 0.5, lib.tensor(3.0))
+        np.testing.assert_allclose(p.grad.tolist(), [0.5 / (3.0 + 1e-6)] * 2, rtol=1e-6)
