@@ -22,10 +22,13 @@ class _Identity(Function):
 
     uses_inputs = False
     op_name = "BackwardHookFunction"
-    _materialize = False  # an output that got no gradient reaches the hooks as None
 
-    def __init__(self, on_grads: Callable[[tuple], tuple]) -> None:
+    def __init__(self, on_grads: Callable[[tuple], tuple], materialize: bool) -> None:
         self.on_grads = on_grads
+        # as PyTorch's: the outputs' node hands a module output that got no gradient to the
+        # hooks as None; the inputs' node turns an input's missing gradient into zeros, which
+        # the hooks see and which flow on upstream (an optimizer then steps those parameters)
+        self._materialize = materialize
 
     def forward(self, *xs: Any) -> Any:
         return tuple(xs)
@@ -57,7 +60,7 @@ class BackwardHook:
         self.constants = {
             i: a for i, a in enumerate(args) if isinstance(a, Tensor) and i not in index
         }
-        wrapped = _Identity(self._input_grads)(*(args[i] for i in index))
+        wrapped = _Identity(self._input_grads, True)(*(args[i] for i in index))
         out = list(args)
         for i, t in zip(index, wrapped, strict=True):
             out[i] = t
@@ -72,7 +75,7 @@ class BackwardHook:
         if not index:
             return result
         self.n_outputs, self.output_index = len(items), index
-        wrapped = _Identity(self._output_grads)(*(items[i] for i in index))
+        wrapped = _Identity(self._output_grads, False)(*(items[i] for i in index))
         out = list(items)
         for i, t in zip(index, wrapped, strict=True):
             out[i] = t
@@ -90,14 +93,9 @@ class BackwardHook:
             res = hook(self.module, self.grad_outputs)
             if res is None:
                 continue
-            res = tuple(res) if isinstance(res, list | tuple) else (res,)
-            if len(res) != len(self.grad_outputs):
-                raise RuntimeError(
-                    f"{type(self.module).__name__}: backward pre hook returned "
-                    f"{len(res)} grad_output, expected {len(self.grad_outputs)}"
-                )
-            _check_grads(self.module, res, "grad_output")
-            self.grad_outputs = res
+            self.grad_outputs = _returned_grads(
+                self.module, res, len(self.grad_outputs), "backward pre hook", "grad_output"
+            )
         passed = tuple(self.grad_outputs[i] for i in self.output_index)
         if self.input_index is None:  # no input requires grad: the hooks run now
             if self.hooks:
@@ -132,14 +130,7 @@ class BackwardHook:
             out = hook(self.module, res, self.grad_outputs)
             if out is None:
                 continue
-            out = tuple(out) if isinstance(out, list | tuple) else (out,)
-            if len(out) != len(res):
-                raise RuntimeError(
-                    f"{type(self.module).__name__}: backward hook returned {len(out)} "
-                    f"grad_input, expected {len(res)}"
-                )
-            _check_grads(self.module, out, "grad_input")
-            res = out
+            res = _returned_grads(self.module, out, len(res), "backward hook", "grad_input")
         self.grad_outputs = None
         return tuple(res[i] for i in self.input_index)
 
@@ -150,6 +141,21 @@ def _differentiable(items: tuple) -> list[int]:
     if not is_grad_enabled():
         return []
     return [i for i, a in enumerate(items) if isinstance(a, Tensor) and a.requires_grad]
+
+
+def _returned_grads(module: Any, res: Any, n: int, hook: str, what: str) -> tuple:
+    """What a hook returned, checked as PyTorch does: a tuple (or list) of n gradients."""
+    name = type(module).__name__
+    if isinstance(res, Tensor):
+        # PyTorch takes a bare Tensor as a sequence of its rows, and fails on their sizes
+        raise RuntimeError(
+            f"{name}: {hook} returned a Tensor; expected a tuple of {n} {what} (or None)"
+        )
+    res = tuple(res) if isinstance(res, list | tuple) else (res,)
+    if len(res) != n:
+        raise RuntimeError(f"{name}: {hook} returned {len(res)} {what}, expected {n}")
+    _check_grads(module, res, what)
+    return res
 
 
 def _check_grads(module: Any, grads: tuple, what: str) -> None:

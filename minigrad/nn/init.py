@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import random
 from ..backend import as_numpy, device_of, get_array_module
-from ..errors import Unsupported, warn_user
+from ..errors import Unsupported, ValueRangeError, warn_user
 from ..tensor import Tensor
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "normal_",
     "ones_",
     "orthogonal_",
+    "sparse_",
     "trunc_normal_",
     "uniform_",
     "xavier_normal_",
@@ -110,8 +111,20 @@ def _draw(t: Any, name: str) -> tuple[tuple[int, ...], Any, str]:
     return a.shape, dtype, device_of(a)
 
 
+def _check_range(a: float, b: float) -> None:
+    """PyTorch's checks on a uniform draw's bounds (Tensor.uniform_'s): finite, a <= b; its
+    RuntimeError, and the ValueError trunc_normal_ raised for a > b before."""
+    if not (math.isfinite(float(a)) and math.isfinite(float(b))):
+        raise ValueRangeError(f"uniform_: the range [{a}, {b}) is not finite")
+    if float(a) > float(b):  # drew from [b, a) without a word
+        raise ValueRangeError(
+            f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
+        )
+
+
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with U(a, b) (from `generator` when given: an mg.Generator)."""
+    _check_range(a, b)
     shape, dtype, device = _draw(t, "uniform_")
     if _array(t, "uniform_").dtype == np.float16:  # so that b, excluded, stays out
         dtype = np.float16
@@ -120,6 +133,8 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with N(mean, std^2)."""
+    if not float(std) >= 0:  # a negative or NaN std drew as its absolute value
+        raise RuntimeError(f"normal_: expects std >= 0.0, but found std {std}")
     x = random.randn(*_draw(t, "normal_"), generator)
     if std != 1.0:
         x *= std
@@ -190,21 +205,52 @@ def trunc_normal_(
     b: float = 2.0,
     generator: Any = None,
 ) -> Tensor:
-    """Fill with N(mean, std^2) truncated to [a, b]: draws outside are redrawn (a few rounds
-    over the remaining elements, not a loop over elements), then clamped to [a, b] as
-    PyTorch's."""
-    if a >= b:
-        raise ValueError(f"init.trunc_normal_: a ({a}) must be below b ({b})")
+    """Fill with N(mean, std^2) truncated to [a, b], exactly, by PyTorch's two rejection
+    samplers: where [a, b] holds more than 0.3 of the mass, normal draws outside it are
+    redrawn; else uniform draws on [a, b] are kept with probability pdf(x) / max pdf on
+    [a, b]. Each round redraws only the elements still pending."""
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warn_user(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect."
+        )
+    mass = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
     shape, dtype, device = _draw(t, "trunc_normal_")
-    x = random.randn(shape, dtype, device, generator) * std + mean
+    n = math.prod(shape)
+    if mass > 0.3:
+        # the bounds in the draw dtype, so that a kept value is one the check let through
+        lo, hi = np.dtype(dtype).type(a), np.dtype(dtype).type(b)
+
+        def propose(k: int) -> Any:
+            return random.randn((k,), dtype, device, generator) * std + mean
+
+        def keep(x: Any) -> Any:  # PyTorch's test, whose NaN (a NaN mean's) is kept
+            return ~((x < lo) | (x > hi))
+    else:
+        _check_range(a, b)  # also what PyTorch's uniform_ refuses here: a > b, infinite bounds
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def propose(k: int) -> Any:
+            return random.uniform(a, b, (k,), dtype, device, generator)
+
+        def keep(x: Any) -> Any:
+            log_u = get_array_module(x).log(random.rand((x.size,), dtype, device, generator))
+            return ~(log_u > -0.5 * ((x - mean) / std) ** 2 - log_peak)
+
+    x = propose(n)
     xp = get_array_module(x)
-    for _ in range(100):
-        bad = (x < a) | (x > b)
-        k = int(bad.sum())
-        if not k:
-            break
-        x[bad] = random.randn((k,), dtype, device, generator) * std + mean
-    return _write(t, xp.clip(x, a, b), "trunc_normal_")
+    pending = xp.flatnonzero(~keep(x))
+    while pending.size:
+        y = propose(pending.size)
+        ok = keep(y)
+        x[pending[ok]] = y[ok]
+        pending = pending[~ok]
+    return _write(t, x.reshape(shape), "trunc_normal_")
+
+
+def _norm_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
 
 def orthogonal_(t: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
@@ -215,6 +261,8 @@ def orthogonal_(t: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
         raise ValueError("init.orthogonal_: only tensors with 2 or more dimensions are supported")
     if a.size == 0:
         return t
+    if a.dtype not in (np.float32, np.float64):  # PyTorch's QR takes no half precision
+        raise Unsupported(f"init.orthogonal_: QR is not implemented for {a.dtype} tensors")
     rows = a.shape[0]
     cols = a.size // rows
     shape, dtype, device = _draw(t, "orthogonal_")
@@ -227,6 +275,24 @@ def orthogonal_(t: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
         q = q.T
     q = get_array_module(a).asarray((q * gain).reshape(shape).astype(a.dtype))
     return _write(t, q, "orthogonal_")
+
+
+def sparse_(t: Tensor, sparsity: float, std: float = 0.01, generator: Any = None) -> Tensor:
+    """Fill a 2-D tensor with N(0, std^2) and zero `ceil(sparsity * rows)` random rows of each
+    column (Martens, 2010)."""
+    a = _array(t, "sparse_")
+    if a.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = a.shape
+    # the length of PyTorch's `randperm(rows)[:num_zeros]` (a negative count slices from the end)
+    num_zeros = len(range(rows)[: math.ceil(sparsity * rows)])
+    normal_(t, 0.0, std, generator)
+    if num_zeros and cols:
+        # each column's first num_zeros rows of a random permutation: one argsort, no loop
+        keys = random.rand((rows, cols), np.float64, device_of(a), generator)
+        zero_rows = get_array_module(a).argsort(keys, axis=0)[:num_zeros]
+        a[zero_rows, get_array_module(a).arange(cols)] = 0
+    return t
 
 
 def eye_(tensor: Tensor) -> Tensor:
@@ -278,5 +344,6 @@ xavier_normal = _deprecated(xavier_normal_)
 kaiming_uniform = _deprecated(kaiming_uniform_)
 kaiming_normal = _deprecated(kaiming_normal_)
 orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
 eye = _deprecated(eye_)
 dirac = _deprecated(dirac_)

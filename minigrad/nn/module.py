@@ -119,7 +119,6 @@ class Module:
     """Base class of every layer and model. Calling a module runs its forward pre-hooks,
     `forward` and its forward hooks, in PyTorch's order."""
 
-    _optional_state: tuple[str, ...] = ()  # state_dict keys load_state_dict may miss
     _version: int = 1  # saved in the state_dict's metadata, as PyTorch's
 
     def __init__(self) -> None:
@@ -269,15 +268,20 @@ class Module:
 
     def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
         """Put `module` at dotted path `target` ("block.fc"); the parent must exist, and with
-        `strict` so must the old module there."""
-        path, _, name = target.rpartition(".")
-        parent = self.get_submodule(path)
-        if strict and name not in parent._modules:
-            raise AttributeError(f"{type(parent).__name__} has no submodule {name!r} ({target!r})")
+        `strict` so must the old module there. As PyTorch's, an attribute of that name that
+        is not a module (a parameter, a number, a method) is not replaced."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
         if not isinstance(module, Module):
             raise ValueError(
                 f"set_submodule: `module` must be a Module, got {type(module).__name__}"
             )
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}` ({target!r})")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module ({target!r})")
         setattr(parent, name, module)
 
     def share_memory(self) -> Module:
@@ -416,15 +420,17 @@ class Module:
         self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Module]]:
         """Self, then each child's subtree in registration order (depth first); a module
-        reached twice is listed once unless `remove_duplicate` is False."""
+        reached twice is listed once unless `remove_duplicate` is False. As PyTorch's, `memo`
+        is a set of modules: those in it are skipped (with their subtrees), and with
+        `remove_duplicate` each module listed is added to it."""
         stack = [(prefix, self)]
-        seen: set[int] = set() if memo is None else memo
+        seen: set[Module] = set() if memo is None else memo
         while stack:
             name, m = stack.pop(0)
+            if m in seen:
+                continue
             if remove_duplicate:
-                if id(m) in seen:
-                    continue
-                seen.add(id(m))
+                seen.add(m)
             yield name, m
             stack[0:0] = [
                 (f"{name}.{k}" if name else k, c) for k, c in m._modules.items() if c is not None
@@ -706,7 +712,7 @@ class Module:
         for name, t in local.items():
             key = prefix + name
             if key not in state_dict:
-                if strict and name not in self._optional_state:
+                if strict:
                     missing_keys.append(key)
                 continue
             v = state_dict[key]

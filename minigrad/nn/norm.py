@@ -24,9 +24,7 @@ class _NormBase(Module):
     `isinstance(m, _BatchNorm)` (convert_sync_batchnorm, update_bn, freezing code) leaves
     them out, as in PyTorch."""
 
-    # a checkpoint without the counter (PyTorch's before 0.4.1, or hand-made) still loads:
-    # the counter keeps its value, as PyTorch's BatchNorm fills it in
-    _optional_state = ("num_batches_tracked",)
+    _version = 2  # PyTorch's: version 2 added num_batches_tracked
 
     _dims: tuple[int, ...] = ()
 
@@ -66,6 +64,31 @@ class _NormBase(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict,
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        """As PyTorch's: a state dict older than version 2 (PyTorch's before 0.4.1, or one
+        without metadata, as `mg.save` writes) may lack num_batches_tracked, which then keeps
+        its value; from version 2 on, a strict load misses it."""
+        version = local_metadata.get("version")
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats:
+            if key not in state_dict:
+                counter = self.num_batches_tracked
+                state_dict[key] = (
+                    Tensor(np.array(0, dtype=np.int64)) if counter is None else counter
+                )
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:

@@ -150,15 +150,19 @@ def clip_grads_with_norm_(
     foreach: bool | None = None,
 ) -> None:
     """Scale the gradients by min(1, max_norm / (total_norm + 1e-6)), in `total_norm`'s
-    dtype, as PyTorch's; `total_norm` usually comes from `get_total_norm`. `foreach` is
-    accepted for PyTorch compatibility."""
+    dtype, as PyTorch's; `total_norm` is a Tensor, usually from `get_total_norm`. `foreach`
+    is accepted for PyTorch compatibility."""
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     grads = [p.grad for p in params if p.grad is not None]
     max_norm = float(max_norm)
     if not grads:
         return
-    total = (total_norm if isinstance(total_norm, Tensor) else Tensor(total_norm))._data
-    _scale(grads, max_norm, total)
+    if not isinstance(total_norm, Tensor):  # PyTorch's clamp of a plain number fails
+        raise TypeError(
+            "clip_grads_with_norm_: total_norm must be a Tensor (as get_total_norm returns), "
+            f"got {type(total_norm).__name__}"
+        )
+    _scale(grads, max_norm, total_norm._data)
 
 
 def _scale(grads: list[Tensor], max_norm: float, total: Array) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ...errors import ValueRangeError
 from ...ops.shape import cat, reshape
 from ...tensor import Tensor
 
@@ -13,8 +14,8 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """Every parameter flattened and joined, in order, into one 1-D tensor (differentiable,
     as PyTorch's)."""
     params = list(parameters)
-    if not params:
-        raise RuntimeError("parameters_to_vector: expected a non-empty iterable of parameters")
+    if not params:  # PyTorch's cat of nothing: a ValueError (a RuntimeError here before)
+        raise ValueRangeError("parameters_to_vector: expected a non-empty iterable of parameters")
     device = params[0].device
     for p in params:
         if p.device != device:
@@ -26,21 +27,16 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Slice `vec` into the parameters' shapes and make each slice the parameter's `.data`
-    (outside the graph, as PyTorch's)."""
+    """Make each parameter's `.data` the next slice of `vec` viewed in its shape, as
+    PyTorch's: outside the graph, and the slice itself, so the parameter takes `vec`'s dtype
+    and shares its memory. As there, the slices run along `vec`'s first dim, elements past
+    the parameters are left over, and a slice that does not fit a parameter's shape raises
+    (the parameters before it are already set)."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
-    if vec.ndim != 1:
-        raise RuntimeError(f"vector_to_parameters: expected a 1-D vector, got shape {vec.shape}")
-    params = list(parameters)
-    total = sum(p.numel() for p in params)
-    if total != vec.numel():
-        raise RuntimeError(
-            f"vector_to_parameters: the vector has {vec.numel()} elements, the parameters {total}"
-        )
+    vec = vec.detach()
     pointer = 0
-    data = vec.detach()._data
-    for p in params:
+    for p in parameters:
         n = p.numel()
-        p.data = data[pointer : pointer + n].reshape(p.shape)
+        p.data = vec[pointer : pointer + n].view_as(p)
         pointer += n

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from ...autograd import no_grad
 from ...tensor import Tensor, zeros
-from ..conv import ConvTranspose1d, ConvTranspose2d
+from ..conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from ..functional import normalize
 from ..module import Module, Parameter
 from .weight_norm import _ReparamHook
@@ -115,7 +115,8 @@ def spectral_norm(
     `dim` defaults to 1 for transposed convolutions (whose weight is `(C, OC, ...)`), else
     0. Returns the module."""
     if dim is None:
-        dim = 1 if isinstance(module, ConvTranspose1d | ConvTranspose2d) else 0
+        transposed = (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)
+        dim = 1 if isinstance(module, transposed) else 0
     SpectralNorm.apply(module, name, n_power_iterations, dim, eps)
     return module
 
