@@ -107,3 +107,133 @@ def test_pad_sequence_refuses_0d_tensors():
 def test_packed_sequence_is_pinned():
     for L, _, R in LIBS:
         assert R.pack_padded_sequence(L.zeros(3, 2, 1), [3, 2]).is_pinned() is False
+
+
+# ---------------------------------------------------------------- attention
+SDPA_HALF = {
+    "plain": {},
+    "bool mask": dict(mask="bool"),
+    "float16 mask": dict(mask="float"),
+    "causal": dict(is_causal=True),
+    "negative scale": dict(scale=-0.7),
+}
+
+
+@pytest.mark.parametrize("name", list(SDPA_HALF))
+def test_float16_sdpa_is_computed_in_float32_and_rounded_once(name):
+    """PyTorch's math path upcasts float16 q, k, v to float32 and rounds the output once;
+    minigrad rounded after every op (about half the outputs 1-2 ulp off PyTorch's)."""
+    case = dict(SDPA_HALF[name])
+    r = rng(7)
+    q, k, v = (
+        r.standard_normal(s).astype(np.float16) for s in ((2, 3, 6, 8), (2, 3, 7, 8), (2, 3, 7, 5))
+    )
+    gy = r.standard_normal((2, 3, 6, 5)).astype(np.float16)
+    mask = case.pop("mask", None)
+    if mask == "bool":
+        mask = r.random((6, 7)) > 0.3
+    elif mask == "float":
+        mask = r.standard_normal((2, 1, 6, 7)).astype(np.float16)
+    results = []
+    for L, F, _ in LIBS:
+        ins = [L.tensor(a, requires_grad=True) for a in (q, k, v)]
+        m = None if mask is None else L.tensor(mask)
+        out = F.scaled_dot_product_attention(*ins, attn_mask=m, **case)
+        out.backward(L.tensor(gy))
+        results.append([_np(out)] + [_np(t.grad) for t in ins])
+    (out_m, *grads_m), (out_t, *grads_t) = results
+    assert out_m.dtype == np.float16
+    np.testing.assert_array_equal(out_m, out_t)
+    for got, want in zip(grads_m, grads_t, strict=True):
+        assert got.dtype == np.float16
+        # float32 sums in another order: now and then 1 ulp apart
+        assert np.mean(got != want) < 0.02
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((1, 3, 4), (1, 5, 4), (2, 3, 5)),  # mask batch 2 for q and k batch 1
+        ((1, 2, 3, 4), (1, 2, 5, 4), (2, 1, 3, 5)),
+        ((1, 3, 4), (1, 5, 4), (1, 1, 3, 5)),  # one more dim than the scores
+        ((3, 4), (5, 4), (1, 3, 5)),
+    ],
+)
+@pytest.mark.parametrize("kind", ["bool", "float"])
+def test_sdpa_refuses_a_mask_that_would_grow_the_output(shapes, kind):
+    """PyTorch adds the mask to the scores in place; minigrad broadcast the output up."""
+    q_shape, k_shape, m_shape = shapes
+    r = rng(1)
+    q, k = r.standard_normal(q_shape), r.standard_normal(k_shape)
+    mask = r.random(m_shape) > 0.5 if kind == "bool" else r.standard_normal(m_shape)
+    for L, F, _ in LIBS:
+        with pytest.raises(RuntimeError):
+            F.scaled_dot_product_attention(L.tensor(q), L.tensor(k), L.tensor(k), L.tensor(mask))
+
+
+def test_sdpa_mask_that_broadcasts_to_the_scores_is_still_taken():
+    """q batch 1 with key and value batch 2: the scores have batch 2, and so may the mask."""
+    r = rng(2)
+    q, k, mask = r.standard_normal((1, 3, 4)), r.standard_normal((2, 5, 4)), r.random((2, 3, 5))
+    got, want = (
+        _np(F.scaled_dot_product_attention(*(L.tensor(a) for a in (q, k, k, mask))))
+        for L, F, _ in LIBS
+    )
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dims", [(2, 2, 2), (3, 2, 2), (2, 3, 3), (3, 3, 2)])
+def test_sdpa_enable_gqa_refuses_inputs_without_a_heads_dim(dims):
+    r = rng(3)
+    arrays = [r.standard_normal((2, 3, 4)[3 - d :]) for d in dims]
+    for L, F, _ in LIBS:
+        with pytest.raises(IndexError):
+            F.scaled_dot_product_attention(*(L.tensor(a) for a in arrays), enable_gqa=True)
+
+
+@pytest.mark.parametrize("which", ["attn_mask", "key_padding_mask"])
+@pytest.mark.parametrize("kind", ["numpy", "list"])
+def test_multihead_attention_refuses_a_mask_that_is_not_a_tensor(which, kind):
+    shape = (3, 3) if which == "attn_mask" else (1, 3)
+    mask = np.zeros(shape, bool)
+    mask = mask.tolist() if kind == "list" else mask
+    for L, _, _ in LIBS:
+        L.manual_seed(0)
+        m = L.nn.MultiheadAttention(8, 2)
+        x = L.zeros(3, 1, 8)
+        with pytest.raises(TypeError):
+            m(x, x, x, **{which: mask})
+
+
+def test_encoder_layer_refuses_a_numpy_key_padding_mask():
+    for L, _, _ in LIBS:
+        layer = L.nn.TransformerEncoderLayer(8, 2, 16)
+        with pytest.raises(TypeError):
+            layer(L.zeros(3, 1, 8), src_key_padding_mask=np.zeros((1, 3), bool))
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, dict(is_causal=True), dict(scale=0.5), dict(mask="bool"), dict(mask="float")]
+)
+def test_sdpa_with_head_dim_zero_averages_the_values(kwargs):
+    """E = 0: PyTorch's scale 1 / sqrt(0) meets empty q and k, the scores are all 0 and
+    the output is the (masked) average of v; minigrad raised ZeroDivisionError."""
+    kwargs = dict(kwargs)
+    mask = {
+        None: None,
+        "bool": np.array([True, False, True, True, False]),
+        "float": np.array([0.0, 1.0, 2.0, 3.0, 4.0]),
+    }[kwargs.pop("mask", None)]
+    v = np.arange(40.0).reshape(2, 5, 4)
+    results = []
+    for L, F, _ in LIBS:
+        q, k = (L.zeros(2, n, 0, dtype=L.float64, requires_grad=True) for n in (3, 5))
+        vt = L.tensor(v, requires_grad=True)
+        m = None if mask is None else L.tensor(mask)
+        out = F.scaled_dot_product_attention(q, k, vt, attn_mask=m, **kwargs)
+        (out * out).sum().backward()
+        results.append([out, q.grad, k.grad, vt.grad])
+    for got, want in zip(*results, strict=True):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(_np(got), _np(want), rtol=1e-12)
