@@ -2,6 +2,8 @@
 scaled_dot_product_attention rounded once, misuse refused with PyTorch's exception types,
 and the small RNN and PackedSequence attributes code written for PyTorch reads."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -237,3 +239,58 @@ def test_sdpa_with_head_dim_zero_averages_the_values(kwargs):
     for got, want in zip(*results, strict=True):
         assert got.shape == want.shape
         np.testing.assert_allclose(_np(got), _np(want), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- RNNBase
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [
+        ("LSTM", dict(num_layers=2, bidirectional=True, proj_size=2)),
+        ("GRU", dict(bias=False)),
+        ("RNN", dict(num_layers=2, nonlinearity="relu")),
+    ],
+)
+def test_rnn_flat_weights_are_torchs(cls, kwargs):
+    mods = [getattr(L.nn, cls)(2, 3, **kwargs) for L, _, _ in LIBS]
+    assert mods[0]._flat_weights_names == mods[1]._flat_weights_names
+    for m in mods:
+        assert len(m._flat_weights) == len(m._flat_weights_names)
+        for w, name in zip(m._flat_weights, m._flat_weights_names, strict=True):
+            assert w is getattr(m, name)
+    m = mods[0].double()  # moved or cast: still the module's own parameters
+    assert all(
+        w is getattr(m, n) for w, n in zip(m._flat_weights, m._flat_weights_names, strict=True)
+    )
+
+
+def test_rnn_weight_drop_by_attribute_runs_as_in_torch():
+    """The weight-drop pattern: delete a registered weight, assign a tensor computed from a
+    raw parameter to its name before each forward, and rebuild _flat_weights from the
+    attributes (a no-op here); the dropped-in weight runs and its gradient reaches the
+    raw parameter."""
+    x = rng(4).standard_normal((4, 2, 2)).astype(np.float32)
+    t = torch.nn.GRU(2, 3)
+    results = []
+    for L, _, _ in LIBS:
+        m = L.nn.GRU(2, 3)
+        m.load_state_dict({k: L.tensor(_np(v)) for k, v in t.state_dict().items()})
+        raw = L.nn.Parameter(L.tensor(_np(t.weight_hh_l0)))
+        del m._parameters["weight_hh_l0"]
+        m.weight_hh_l0 = raw * 0.5
+        m._flat_weights = [getattr(m, n) for n in m._flat_weights_names]
+        assert m._flat_weights[1] is m.weight_hh_l0
+        out, h = m(L.tensor(x))
+        (out.sum() + h.sum()).backward()
+        results.append((out, h, raw.grad, m.weight_ih_l0.grad))
+    for got, want in zip(*results, strict=True):
+        np.testing.assert_allclose(_np(got), _np(want), rtol=1e-5, atol=1e-6)
+
+
+def test_rnn_flat_weights_assignment_that_forward_would_not_read_warns():
+    m = mg.nn.RNN(2, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m._flat_weights = list(m._flat_weights)  # rebuilt from the attributes: silent
+    with pytest.warns(UserWarning, match="assign the tensors to those attributes"):
+        m._flat_weights = [mg.zeros(3, 2)] + m._flat_weights[1:]
+    assert m._flat_weights[0] is m.weight_ih_l0
