@@ -164,6 +164,10 @@ class MultiheadAttention(Module):
     ) -> tuple[Tensor, Tensor | None]:
         """query (L, N, E), key (S, N, kdim), value (S, N, vdim); (N, L, E) etc. with
         batch_first; (L, E) unbatched. Returns (output like query, weights or None)."""
+        if attn_mask is not None and not isinstance(attn_mask, Tensor):
+            # PyTorch's TypeError (torch.is_floating_point), raised before _none_or_dtype's
+            # RuntimeError; a key_padding_mask's comes from _canonical_mask
+            raise TypeError(f"attn_mask must be a Tensor, not {type(attn_mask).__name__}")
         is_batched = query.ndim == 3
         key_padding_mask = _canonical_mask(
             key_padding_mask,

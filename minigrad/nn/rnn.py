@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import as_numpy, default_float
-from ..errors import IndexOutOfRange
+from ..errors import IndexOutOfRange, warn_user
 from ..ops import cat, index_select, linear, relu, reshape, sigmoid, split, stack, tanh, transpose
 from ..tensor import Tensor, _type_name, zeros
 from . import functional as F
@@ -322,6 +322,7 @@ class RNNBase(Module):
                     setattr(self, name, Parameter(zeros(*shape, dtype=dt, device=dev)))
                     names.append(name)
                 self._all_weights.append(names)
+        self._flat_weights_names = [name for names in self._all_weights for name in names]
         self.reset_parameters()
 
     @property
@@ -331,6 +332,28 @@ class RNNBase(Module):
     @property
     def all_weights(self) -> list[list[Parameter]]:
         return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    @property
+    def _flat_weights(self) -> list[Any]:
+        """PyTorch's list of the weights in `_flat_weights_names` order (None for a name
+        deleted, as weight-drop wrappers do before assigning a tensor to it). PyTorch keeps
+        the list in step with assignments to those names and runs forward on it; here it is
+        read from those attributes on each access, as forward reads them."""
+        return [getattr(self, name, None) for name in self._flat_weights_names]
+
+    @_flat_weights.setter
+    def _flat_weights(self, weights: list[Any]) -> None:
+        # Code written for PyTorch rebuilds the list from the attributes after replacing a
+        # weight (weight drop): already true here. A tensor that is not its name's attribute
+        # would run in PyTorch's forward but not in minigrad's, so say so.
+        if any(
+            w is not None and w is not c for w, c in zip(weights, self._flat_weights, strict=False)
+        ):
+            warn_user(
+                f"{type(self).__name__}._flat_weights: minigrad's forward reads the weights "
+                f"named in _flat_weights_names ({', '.join(self._flat_weights_names)}), not "
+                "this list; assign the tensors to those attributes instead"
+            )
 
     def flatten_parameters(self) -> None:
         """PyTorch packs the weights for cuDNN here; minigrad keeps them apart: a no-op."""

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import ops
 from ..backend import get_array_module
+from ..errors import ShapeError
 from ..tensor import Tensor, zeros
 from . import functional as F  # functional imports this module: F is read at call time
 
@@ -50,10 +51,12 @@ def _canonical_mask(
     check_other: bool = True,
 ) -> Tensor | None:
     """PyTorch's: a bool mask (True = drop) becomes an additive float mask of target_type
-    (-inf where True, 0 elsewhere); a float mask is returned as it is."""
+    (-inf where True, 0 elsewhere); a float mask is returned as it is. A mask that is not a
+    Tensor (a NumPy array, a list) is a TypeError, as PyTorch's `is_floating_point` here."""
     if mask is None:
         return None
-    mask = _as_tensor(mask)
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"{mask_name} must be a Tensor, not {type(mask).__name__}")
     kind = mask.dtype.kind
     if kind not in "bf":
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
@@ -120,6 +123,20 @@ def _expand_groups(query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, T
     return ops.repeat_interleave(key, hq // hk, -3), ops.repeat_interleave(value, hq // hv, -3)
 
 
+def _check_mask_fits(attn_mask: Tensor, scores: Tensor) -> None:
+    """PyTorch adds the mask to the scores (..., L, S) in place: it may broadcast to them but
+    not grow them (a mask with more batch dims than q and k would enlarge the output)."""
+    try:
+        shape = np.broadcast_shapes(attn_mask.shape, scores.shape)
+    except ValueError:
+        shape = None
+    if shape != tuple(scores.shape):
+        raise ShapeError(
+            f"scaled_dot_product_attention: attn_mask of shape {list(attn_mask.shape)} does "
+            f"not broadcast to the attention scores' shape {list(scores.shape)}"
+        )
+
+
 def _sdpa(
     query: Tensor,
     key: Tensor,
@@ -140,12 +157,26 @@ def _sdpa(
             "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
             "is_causal=True"
         )
-    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    if enable_gqa:
+        if min(query.ndim, key.ndim, value.ndim) < 3:  # PyTorch reads the heads at dim -3
+            raise IndexError(
+                "scaled_dot_product_attention: enable_gqa needs query, key and value of at "
+                f"least 3 dims (heads at dim -3), got {query.ndim}, {key.ndim} and {value.ndim}"
+            )
+        key, value = _expand_groups(query, key, value)
+    head_dim = query.shape[-1]
+    if scale is not None:
+        s = float(scale)
+    else:  # E = 0: PyTorch's 1 / sqrt(0) = inf meets empty q and k; the scores are all 0
+        s = 1.0 / math.sqrt(head_dim) if head_dim else math.inf
+    dtype = query.dtype
+    if dtype == np.float16:  # as PyTorch's math path: float32 throughout, rounded once
+        query, key, value = (ops.cast(t, np.float32) for t in (query, key, value))
     # both q and k take sqrt(|scale|), as PyTorch's, for the range of the scores
     root = math.sqrt(abs(s))
-    if enable_gqa and query.ndim >= 3:
-        key, value = _expand_groups(query, key, value)
     scores = ops.matmul(query * (-root if s < 0 else root), ops.transpose(key, -2, -1) * root)
+    if attn_mask is not None:
+        _check_mask_fits(attn_mask, scores)
     xp = get_array_module(scores._data)
     if is_causal:  # top-left aligned: query i sees keys 0..i
         keep = xp.tri(query.shape[-2], key.shape[-2], dtype=bool)
@@ -157,7 +188,7 @@ def _sdpa(
     attn = _safe_softmax(scores)
     if dropout_p > 0.0:
         attn = F.dropout(attn, dropout_p, True)
-    return ops.matmul(attn, value), attn
+    return ops.cast(ops.matmul(attn, value), dtype), ops.cast(attn, dtype)
 
 
 def scaled_dot_product_attention(

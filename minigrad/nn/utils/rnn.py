@@ -9,7 +9,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ...backend import as_numpy
-from ...ops import cat, index_select, pad, reshape, stack, transpose
+from ...errors import IndexOutOfRange, ValueRangeError
+from ...ops import cast, cat, index_select, pad, reshape, stack, transpose
 from ...tensor import Tensor, full, tensor
 
 
@@ -20,16 +21,27 @@ def pad_sequence(
     padding_side: str = "right",
 ) -> Tensor:
     """Tensors (L_i, *) -> (max L, B, *), or (B, max L, *) with `batch_first`, each padded
-    with `padding_value` on the `padding_side` of its first dim. Differentiable."""
-    if padding_side not in ("right", "left"):
-        raise ValueError(
-            f"pad_sequence: padding_side must be 'right' or 'left', got {padding_side!r}"
-        )
+    with `padding_value` on the `padding_side` of its first dim. Differentiable.
+
+    As PyTorch's, the result has the first sequence's dtype: the others are cast into it
+    (floats truncated into an integer result), not promoted."""
     if not len(sequences):
         raise RuntimeError("pad_sequence: received an empty list of sequences")
+    if padding_side not in ("right", "left"):
+        raise ValueRangeError(
+            f"pad_sequence: expected padding_side to be one of left or right, but got "
+            f"{padding_side!r}"
+        )
+    for i, s in enumerate(sequences):
+        if s.ndim == 0:  # PyTorch: a RuntimeError for the first, an IndexError after
+            raise IndexOutOfRange(
+                f"pad_sequence: sequence {i} is a 0-d tensor; each needs a first (time) dim"
+            )
+    dtype = sequences[0].dtype
     longest = max(s.shape[0] for s in sequences)
     padded = []
     for s in sequences:
+        s = cast(s, dtype)
         # F.pad's widths run from the last dim backward: the first dim's pair comes last
         extra = longest - s.shape[0]
         widths = (0, 0) * (s.ndim - 1) + ((0, extra) if padding_side == "right" else (extra, 0))
@@ -113,6 +125,9 @@ class PackedSequence(_PackedFields):
     def is_cuda(self) -> bool:
         return self.data.is_cuda
 
+    def is_pinned(self) -> bool:
+        return self.data.is_pinned()
+
 
 def _lengths_array(lengths: Any) -> np.ndarray:
     arr = as_numpy(lengths._data) if isinstance(lengths, Tensor) else np.asarray(lengths)
@@ -131,6 +146,8 @@ def pack_padded_sequence(
     `lengths[b]` long. With `enforce_sorted`, lengths must decrease; otherwise the batch is
     sorted here and the permutation kept. Differentiable with respect to `input`."""
     lengths = _lengths_array(lengths)
+    if input.numel() == 0:  # PyTorch checks this before the lengths
+        raise RuntimeError("Cannot pack empty tensors.")
     batch_dim = 0 if batch_first else 1
     x, sorted_indices = input, None
     if enforce_sorted:
