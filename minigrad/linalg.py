@@ -544,6 +544,8 @@ def vector_norm(
 ) -> Tensor:
     """The `ord`-norm of x's entries over `dim` (all of them when None), as
     torch.linalg.vector_norm; `dtype` casts x first (a wider dtype only)."""
+    if isinstance(ord, str):  # 'fro' and 'nuc' are matrix norms (linalg.norm, matrix_norm)
+        raise TypeError(f"linalg.vector_norm(): argument 'ord' must be a number, not {ord!r}")
     _float_or_complex(x, "linalg.vector_norm")
     _check_identity(x, ord, dim)
     return _norm(_norm_dtype(x, dtype, "linalg.vector_norm"), ord, dim, keepdim)
@@ -570,7 +572,9 @@ def matrix_norm(
         raise DtypeError(
             f"linalg.matrix_norm: Low precision dtypes not supported. Got {_type_name(A.dtype)}"
         )
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if isinstance(dim, int):  # PyTorch's argument parser: a tuple of two dims only
+        raise TypeError(f"linalg.matrix_norm(): argument 'dim' must be a tuple of ints, not {dim}")
+    dims = tuple(dim)
     if len(dims) != 2:
         got = " ".join(str(d) for d in dims)
         raise ValueRangeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {got}")

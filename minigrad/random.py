@@ -23,6 +23,7 @@ from .backend import (
     get_array_module,
     normalize_device,
 )
+from .errors import DtypeError
 
 # seeded from the system's entropy at start (PyTorch starts from a fixed seed), and kept so
 # that `initial_seed()` can tell it
@@ -45,6 +46,10 @@ class Generator:
         self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
+        if isinstance(seed, bool) or not isinstance(seed, int):  # PyTorch's takes a long only
+            raise DtypeError(
+                f"manual_seed expected a long, but got {type(seed).__name__} ({seed!r})"
+            )
         self._seed = _seed_value(seed)
         xp = np if self.device == "cpu" else cupy_module()
         self._rng = xp.random.default_rng(self._seed)
@@ -295,12 +300,12 @@ def randn(shape: tuple[int, ...], dtype: Any = None, device: str = "cpu", gen: A
 
 def rand(shape: tuple[int, ...], dtype: Any = None, device: str = "cpu", gen: Any = None) -> Array:
     """Uniform draws on [0, 1); a complex one on [0, 1) in each part, as PyTorch's.
-    float16: a float32 draw rounded to float16 is 1.0 about once in 4,000, so those are
-    taken down to the largest float16 below 1, as PyTorch's are."""
+    float16: a float32 draw rounded to float16 is 1.0 about once in 4,000; as PyTorch's,
+    such a draw becomes 0 (the range's start), which keeps the other values' weights."""
     g = generator(device, gen)
     x = _draw("rand", lambda s, d: g.random(s, dtype=d), shape, dtype, 1.0)
     if x.dtype == np.float16:
-        get_array_module(x).minimum(x, np.float16(1 - 2**-11), out=x)
+        get_array_module(x).copyto(x, np.float16(0), where=x >= 1)
     return x
 
 
@@ -312,24 +317,31 @@ def uniform(
     device: str = "cpu",
     gen: Any = None,
 ) -> Array:
-    """Uniform draws on [low, high): u * (high - low) + low can round up to `high` in
-    the draw's dtype, so such values are taken down to the largest value below it.
-    Complex: each part on [low, high), as PyTorch's."""
-    u = rand(shape, dtype, device, gen)
-    limit = float(np.finfo(u.dtype).max)
-    if float(high) - float(low) > limit:
+    """Uniform draws on [low, high) in `dtype`, as PyTorch's: float16 is drawn and scaled
+    in float32 and rounded once; a value that rounds up to `high` becomes `low` (so the
+    others keep their weights); bounds outside the dtype's range, or a range wider than
+    its largest value, are refused. Complex: each part on [low, high)."""
+    dt = np.dtype(default_float() if dtype is None else dtype)
+    info = np.finfo(dt)
+    for name, value in (("from", low), ("to", high)):
+        if not -float(info.max) <= float(value) <= float(info.max):
+            raise RuntimeError(f"uniform_: {name} is out of bounds for {dt.name}: {value}")
+    if float(high) - float(low) > float(info.max):
         raise RuntimeError(
-            f"uniform_ expects to-from <= {limit} (the largest {u.dtype.name}), but found "
-            f"to={high} and from={low}"
+            f"uniform_ expects to-from <= {float(info.max)} (the largest {dt.name}), but "
+            f"found to={high} and from={low}"
         )
-    if u.dtype.kind == "c":
-        return (u * (high - low) + low * (1 + 1j)).astype(u.dtype, copy=False)
+    if dt.kind == "c":
+        u = rand(shape, dt, device, gen)
+        return (u * (high - low) + low * (1 + 1j)).astype(dt, copy=False)
+    real = dt.type
+    wide = np.float32 if dt == np.float16 else real  # float16 computes in float32
+    u = rand(shape, wide, device, gen)
     xp = get_array_module(u)
-    real = u.dtype.type
-    wide = np.float32 if u.dtype == np.float16 else real  # float16 computes in float32
-    y = (u.astype(wide, copy=False) * wide(high - low) + wide(low)).astype(u.dtype, copy=False)
-    if real(high) > real(low):
-        xp.minimum(y, np.nextafter(real(high), real(low)), out=y)
+    if real(high) == real(low):  # every draw is the bound itself, -0.0 included
+        return xp.full(shape, real(low), dtype=dt)
+    y = (u * wide(high - low) + wide(low)).astype(dt, copy=False)
+    xp.copyto(y, real(low), where=y >= real(high))
     return y
 
 

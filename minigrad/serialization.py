@@ -436,10 +436,10 @@ def load(
             head = f.read(6)
         if head == b"\x93NUMPY":  # a bare .npy array
             raise CorruptCheckpoint(f"load: {name} is not a minigrad checkpoint (a .npy array)")
-    else:
-        path = _next_archive(path, name)
-        file_bytes = len(path.getbuffer())
+    stream, after = path, None  # where a stream is left: after the checkpoint read from it
     try:
+        if hasattr(path, "read"):
+            path, after = _next_archive(path, name)
         with zipfile.ZipFile(path) as zf:
             if _META + ".npy" not in zf.namelist():
                 raise _Foreign
@@ -457,11 +457,14 @@ def load(
                     f"than this minigrad's {VERSION}; upgrade minigrad to read it"
                 )
             try:
-                return _Decoder(archive.read, where, name).node(meta["root"])
+                obj = _Decoder(archive.read, where, name).node(meta["root"])
             except (KeyError, TypeError) as exc:
                 raise CorruptCheckpoint(
                     f"load: {name} is a corrupt minigrad checkpoint ({exc!r})"
                 ) from None
+            if after is not None:
+                stream.seek(after)  # the next load reads the next checkpoint
+            return obj
     except _CallerError as err:
         raise err.args[0] from None
     except _Foreign as exc:
@@ -482,56 +485,120 @@ _END64_LOCATOR = struct.Struct("<4sLQL")  # the zip64 locator just before it
 _END64 = struct.Struct("<4sQ2H2L4Q")  # the zip64 end record the locator points to
 
 
-def _next_archive(stream: Any, name: str) -> io.BytesIO:
-    """The checkpoint that starts at `stream`'s position, as a BytesIO, with the stream
-    left just after it (where it can seek): saves written one after another into one
-    stream load back in turn. A zip is read from its end record, so the stream's last
-    archive would otherwise answer for its first one. The end of the first archive is its
-    first end record whose central directory ends right where that record starts (array
-    bytes that happen to look like an end record do not)."""
-    start = stream.tell() if stream.seekable() else 0
-    data = stream.read()
-    if not data:
+class _Window(io.RawIOBase):
+    """Bytes [start, start + size) of a seekable stream, as a file of their own (what the
+    zip reader reads one checkpoint through, without a copy of it in memory)."""
+
+    def __init__(self, stream: Any, start: int, size: int) -> None:
+        self.stream, self.start, self.size, self.pos = stream, start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def read(self, n: int = -1) -> bytes:
+        left = max(0, self.size - self.pos)
+        n = left if n is None or n < 0 else min(n, left)
+        self.stream.seek(self.start + self.pos)
+        data = self.stream.read(n) if n else b""
+        self.pos += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _next_archive(stream: Any, name: str) -> tuple[Any, int | None]:
+    """The checkpoint that starts at `stream`'s position, as a file for the zip reader,
+    and the stream position just after it (None for a stream that cannot seek: it is read
+    to its end). Saves written one after another into one stream so load back in turn. A
+    zip is read from its end record, so the stream's last archive would otherwise answer
+    for its first one. The end of the first archive is its first end record that points
+    back at a central directory right before it (array bytes that happen to look like an
+    end record do not)."""
+    seekable = getattr(stream, "seekable", None)
+    if callable(seekable) and not seekable():
+        data = stream.read()
+        if not isinstance(data, bytes | bytearray):
+            raise CorruptCheckpoint(f"load: {name} is not a binary stream (it reads text)")
+        start, size = 0, len(data)
+        read_at = lambda at, n: data[at : at + n]  # noqa: E731
+    else:
+        start = stream.tell()
+        size = stream.seek(0, io.SEEK_END) - start
+        stream.seek(start)
+        window = _Window(stream, start, size)
+
+        def read_at(at: int, n: int) -> bytes:
+            window.seek(at)
+            got = window.read(n)
+            if not isinstance(got, bytes | bytearray):
+                raise CorruptCheckpoint(f"load: {name} is not a binary stream (it reads text)")
+            return got
+
+    if size <= 0:
         raise CorruptCheckpoint(
             f"load: {name} holds no checkpoint from position {start} on (empty, or read to its end)"
         )
-    at = data.find(_END_SIGNATURE)
-    while at >= 0:
-        end = _archive_end(data, at)
-        if end is not None:
-            if stream.seekable():
-                stream.seek(start + end)
-            return io.BytesIO(data[:end])
-        at = data.find(_END_SIGNATURE, at + 1)
-    return io.BytesIO(data)  # no archive in it: the zip reader says what is wrong
+    chunk = 1 << 20
+    for base in range(0, size, chunk):  # overlapping by 3 bytes: a signature cut in two
+        block = read_at(base, chunk + len(_END_SIGNATURE) - 1)
+        at = block.find(_END_SIGNATURE)
+        while at >= 0:
+            end = _archive_end(read_at, size, base + at)
+            if end is not None:
+                if "data" in locals():
+                    return io.BytesIO(data[:end]), None
+                return _Window(stream, start, end), start + end
+            at = block.find(_END_SIGNATURE, at + 1)
+    # no archive in it: the zip reader says what is wrong
+    return (io.BytesIO(data) if "data" in locals() else _Window(stream, start, size)), None
 
 
 _END_SIGNATURE = b"PK\x05\x06"
 
 
-def _archive_end(data: bytes, at: int) -> int | None:
+def _archive_end(read_at: Callable[[int, int], bytes], size: int, at: int) -> int | None:
     """Where the archive whose end record is at `at` ends, or None if the record at
-    `at` is not one that closes a whole archive starting at 0."""
-    if at + _END.size > len(data):
+    `at` is not one that closes a whole archive starting at 0 (`read_at(offset, n)`
+    reads the stream from the archive's start)."""
+    record = read_at(at, _END.size)
+    if len(record) < _END.size:
         return None
-    _, _, _, _, entries, dir_size, dir_at, comment = _END.unpack_from(data, at)
+    _, _, _, _, entries, dir_size, dir_at, comment = _END.unpack(record)
     end = at + _END.size + comment
-    if end > len(data):
+    if end > size:
         return None
     dir_end = at
     locator = at - _END64_LOCATOR.size
-    if locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":  # a zip64 archive
-        record = locator - _END64.size  # its end record, just before the locator
-        if record < 0 or data[record : record + 4] != b"PK\x06\x06":
+    if locator >= 0 and read_at(locator, 4) == b"PK\x06\x07":  # a zip64 archive
+        record_at = locator - _END64.size  # its end record, just before the locator
+        if record_at < 0:
             return None
-        entries, _, dir_size, dir_at = _END64.unpack_from(data, record)[-4:]
-        dir_end = record
+        record64 = read_at(record_at, _END64.size)
+        if record64[:4] != b"PK\x06\x06":
+            return None
+        entries, _, dir_size, dir_at = _END64.unpack(record64)[-4:]
+        dir_end = record_at
     # the offsets inside count from where the writer's stream began, not from this
-    # archive's start: check the record against what it points at instead
-    start = dir_end - dir_size
-    if start < 0 or dir_at < start or data[:4] != b"PK\x03\x04":
+    # archive's start: check the record against what it points at instead. A checkpoint
+    # has one entry at least (its structure)
+    first = dir_end - dir_size
+    if entries == 0 or first < 0 or dir_at < first or read_at(0, 4) != b"PK\x03\x04":
         return None
-    return end if entries == 0 or data[start : start + 4] == b"PK\x01\x02" else None
+    return end if read_at(first, 4) == b"PK\x01\x02" else None
 
 
 def _corrupt(name: str, exc: BaseException) -> CorruptCheckpoint:

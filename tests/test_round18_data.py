@@ -61,6 +61,55 @@ def test_uniform_never_reaches_its_upper_bound(dtype, low, high):
 
 
 @pytest.mark.parametrize(
+    "dtype, low, high",
+    [("float16", 1000.0, 1001.0), ("float32", 16777216.0, 16777220.0), ("float16", -1.0, 1.0)],
+)
+def test_uniform_keeps_its_values_equally_likely_as_torch(dtype, low, high):
+    """A draw that rounds up to the excluded bound becomes the lower bound (PyTorch's
+    rule), not the value below the bound, which then came up three times as often; and
+    float16 draws scale a float32 number, with float32's resolution."""
+    mg.manual_seed(3)
+    torch.manual_seed(3)
+    x = mg.empty(200_000, dtype=getattr(mg, dtype)).uniform_(low, high).numpy()
+    t = torch.empty(200_000, dtype=getattr(torch, dtype)).uniform_(low, high).numpy()
+    if len(np.unique(t)) <= 4:  # a few representable values: their shares agree
+        for v in np.unique(t):
+            assert abs((x == v).mean() - (t == v).mean()) < 0.01, v
+        assert set(np.unique(x)) == set(np.unique(t))
+    else:
+        assert len(np.unique(x)) > 0.9 * len(np.unique(t))
+    assert x.max() < high and t.max() < high
+
+
+@pytest.mark.parametrize(
+    "dtype, low, high, which",
+    [("float16", 7e4, 7e4, "from"), ("float16", 0.0, 7e4, "to"), ("float32", 1e39, 1e39, "from")],
+)
+def test_uniform_bounds_outside_the_dtype_are_refused_as_torch(dtype, low, high, which):
+    with pytest.raises(RuntimeError, match=f"{which} is out of bounds"):
+        torch.empty(3, dtype=getattr(torch, dtype)).uniform_(low, high)
+    with pytest.raises(RuntimeError, match=f"{which} is out of bounds"):
+        mg.empty(3, dtype=getattr(mg, dtype)).uniform_(low, high)
+    with pytest.raises(RuntimeError, match=f"{which} is out of bounds"):
+        mg.nn.init.uniform_(mg.empty(3, dtype=getattr(mg, dtype)), low, high)
+
+
+def test_uniform_of_an_empty_range_is_its_bound():
+    t = torch.empty(3).uniform_(-0.0, -0.0)
+    x = mg.empty(3).uniform_(-0.0, -0.0)
+    np.testing.assert_array_equal(np.signbit(x.numpy()), np.signbit(t.numpy()))
+
+
+@pytest.mark.parametrize("seed", [True, 1.5, "3", np.int64(4)])
+def test_a_generator_takes_an_int_seed_only_as_torch(seed):
+    with pytest.raises((RuntimeError, TypeError)) as want:
+        torch.Generator().manual_seed(seed)
+    with pytest.raises(type(want.value)):
+        mg.Generator().manual_seed(seed)
+    mg.manual_seed(np.int64(4))  # the global one takes int(seed), as torch.manual_seed
+
+
+@pytest.mark.parametrize(
     "dtype, low, high", [("float32", -3e38, 3e38), ("float16", -60000.0, 60000.0)]
 )
 def test_uniform_refuses_a_range_wider_than_the_dtype_as_torch(dtype, low, high):
@@ -166,6 +215,40 @@ def test_several_zip64_saves_in_one_stream(monkeypatch):
     assert [mg.load(buf)["epoch"] for _ in range(2)] == [1, 2]
 
 
+def test_a_stream_is_read_through_a_window_not_copied(tmp_path):
+    """Loading from an open file does not read it all into memory first, and leaves the
+    file just after the checkpoint it read."""
+    path = tmp_path / "two.pt"
+    with open(path, "wb") as f:
+        mg.save({"w": mg.ones(1000)}, f)
+        first_end = f.tell()
+        mg.save({"w": mg.zeros(10)}, f)
+
+    class Counting(io.FileIO):
+        read_bytes = 0
+
+        def read(self, n=-1):
+            got = super().read(n)
+            Counting.read_bytes += len(got)
+            assert n is not None and n >= 0, "a read to the end"
+            return got
+
+    with Counting(path, "rb") as f:
+        assert mg.load(f)["w"].shape == (1000,)
+        assert f.tell() == first_end
+        assert mg.load(f)["w"].shape == (10,)
+
+
+def test_a_text_stream_or_an_empty_end_record_in_the_data(tmp_path):
+    with pytest.raises(RuntimeError, match="not a binary stream"):
+        mg.load(io.StringIO("not bytes"))
+    empty_end = np.frombuffer(b"PK\x05\x06" + bytes(18), np.uint8)  # an empty zip's end
+    buf = io.BytesIO()
+    mg.save({"a": mg.tensor(empty_end.copy())}, buf)
+    buf.seek(0)
+    np.testing.assert_array_equal(mg.load(buf)["a"].numpy(), empty_end)
+
+
 def test_containers_keep_their_type_or_are_refused(tmp_path):
     obj = {
         "milestones": collections.Counter({5: 2, 10: 1}),
@@ -250,11 +333,13 @@ class _MyList(list):
         range(3),
         _MyList([np.ones(2), 1.0]),
         collections.OrderedDict(a=np.zeros(1)),
+        collections.deque([np.ones(2), 3]),
     ],
-    ids=["defaultdict", "range", "list-subclass", "OrderedDict"],
+    ids=["defaultdict", "range", "list-subclass", "OrderedDict", "deque"],
 )
 def test_default_convert_keeps_container_types_as_torch(sample):
     want, got = TD.default_convert(sample), MD.default_convert(sample)
+    assert type(got) is type(want)
     assert type(got) is type(want)
     items = (lambda c: list(c.values())) if isinstance(want, dict) else list
     for g, w in zip(items(got), items(want), strict=True):

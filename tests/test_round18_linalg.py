@@ -371,3 +371,19 @@ def test_exception_types_as_pytorch(call, match):
     """minigrad raised TypeError/ValueError where PyTorch raises RuntimeError (and
     RuntimeError where it raises IndexError)."""
     _raises_alike(call, match)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, x: L.linalg.vector_norm(x, "fro"),
+        lambda L, x: L.linalg.vector_norm(x, "nuc", dim=1),
+        lambda L, x: L.linalg.matrix_norm(x, "fro", dim=0),
+    ],
+)
+def test_norm_argument_types_are_refused_as_torch(call):
+    x = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(TypeError):
+        call(torch, torch.tensor(x))
+    with pytest.raises(TypeError):
+        call(mg, mg.tensor(x))

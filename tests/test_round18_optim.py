@@ -245,3 +245,25 @@ def test_two_element_tensor_lr_is_a_value_error(name):
         p = lib.tensor([1.0, 2.0], requires_grad=True)
         with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
             getattr(lib.optim, name)([p], lr=lib.tensor([0.1, 0.2]))
+
+
+@pytest.mark.parametrize("how", ["add_param_group", "assigned"])
+def test_tensor_betas_in_a_list_step_as_torch(how):
+    """A list of Tensor betas (a state dict keeps a saved list a list) steps as torch."""
+
+    def run(lib):
+        p = lib.nn.Parameter(lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64))
+        q = lib.nn.Parameter(lib.tensor([0.3], dtype=lib.float64))
+        betas = [lib.tensor(0.8, dtype=lib.float64), lib.tensor(0.95, dtype=lib.float64)]
+        opt = lib.optim.Adam([q], lr=0.1)
+        if how == "add_param_group":
+            opt.add_param_group({"params": [p], "betas": betas})
+        else:
+            opt.add_param_group({"params": [p]})
+            opt.param_groups[1]["betas"] = betas
+        for step in range(3):
+            p.grad = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64) * (step + 1)
+            opt.step()
+        return p.detach().numpy()
+
+    np.testing.assert_allclose(run(mg), run(torch), rtol=1e-12)

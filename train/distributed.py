@@ -264,19 +264,24 @@ class _Synced:
     def train_batch_(self) -> dict[str, float]:
         stats = self._job.train_batch_()
         self._session.beat()
+        self._agree_on_stop()
+        return stats
+
+    def end_epoch_(self, seconds: float) -> dict[str, Any]:
+        record = self._job.end_epoch_(seconds)
+        self._session.beat()
+        self._agree_on_stop()  # a Ctrl-C while rank 0 drew and scored the epoch
+        return record
+
+    def _agree_on_stop(self) -> None:
+        """One agreement on Ctrl-C: if any process was asked to stop, all stop."""
         # the loop's GracefulInterrupt is the object whose method handles SIGINT now
         stop = getattr(signal.getsignal(signal.SIGINT), "__self__", None)
         if isinstance(stop, common.GracefulInterrupt):
             flag = Tensor(np.array([int(stop.signalled)]))
             dist.all_reduce(flag, "max")
             # the loop acts on this agreement alone: a signal that lands from here on
-            # waits for the next batch's, on every process alike
+            # waits for the next agreement, on every process alike
             stop.agreed = bool(flag.item())
             if stop.agreed and not stop.signalled:
                 stop.signal_name = "another process's"
-        return stats
-
-    def end_epoch_(self, seconds: float) -> dict[str, Any]:
-        record = self._job.end_epoch_(seconds)
-        self._session.beat()
-        return record

@@ -133,7 +133,13 @@ def _check_digit_data(run_dir: str, run_args: argparse.Namespace, device: str) -
             "digit classifier can judge its samples cannot be checked; put the data back "
             "(or resume the run once with --data-dir NEW, which records the new place)"
         )
-    images, _ = load_images(run_args)
+    images, labels = load_images(run_args)
+    if getattr(run_args, "data_sha256", None):  # the data the run trained on, not others
+        common.check_fingerprint(
+            {"data_sha256": run_args.data_sha256},
+            common.data_fingerprint(images, labels),
+            f" in --data-dir {data}",
+        )
     share = real_data_confident_share(images, device)
     if share < DIGIT_DATA_CONFIDENT:
         raise ValueError(
@@ -270,6 +276,7 @@ NOT_RECIPE = (
     "checkpoint_step",
     "checkpoint_epoch",
     "dry_run",
+    "eval_samples",  # the per-epoch scores' count: the weights are the same
 )
 
 

@@ -215,7 +215,17 @@ def eval_samples_arg(text: str) -> int:
     return value
 
 
+def _recorded_eval_samples(text: str) -> int:
+    """--eval-samples as a run's config.json may hold it: 0 or 2 and more, the rule
+    before the figures needed 100 samples (such a run resumes with its own count)."""
+    value = common.int_in(0, MAX_EVAL_SAMPLES)(text)
+    if value == 1:
+        raise argparse.ArgumentTypeError("must be 0 or at least 2, got 1")
+    return value
+
+
 eval_samples_arg.__name__ = "int"
+eval_samples_arg.recorded = _recorded_eval_samples  # type: ignore[attr-defined]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -497,9 +507,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--eval-samples",
         type=eval_samples_arg,
         default=None,
-        help="samples scored each epoch (classifier for MNIST, modes for 2-D), at least 2; "
-        "0 turns the per-epoch evaluation off; --dataset folder runs are not scored "
-        "(default: 2000, and 2500 for 2-D data, the points of samples.png)",
+        help="samples scored each epoch (classifier for MNIST, modes for 2-D), at least 100 "
+        "(the Frechet distance from 1000); 0 turns the per-epoch evaluation off; --dataset "
+        "folder runs are not scored (default: 2000, and 2500 for 2-D data, the points of "
+        "samples.png)",
     )
     common.add_common_args(
         p, out_help="runs/MODEL, or runs/mlp-DATASET for 2-D data; runs/dry-run-... for --dry-run"

@@ -23,7 +23,7 @@ from models.mixture import MixtureLatent
 from models.mlp_gan import ImageMLPGenerator, MLPDiscriminator, MLPGenerator
 from models.pacgan import Packed
 from train import common
-from train.run import check_weights
+from train.run import CONFIG_NAME, check_weights, read_config
 
 # the 2-D Gaussian mixtures: --dataset name -> (sampler, centres)
 TOY = {
@@ -83,6 +83,11 @@ def load_generator(run_dir: str | Path, device: str) -> tuple[argparse.Namespace
     saved = common.load_run(run_dir, "train.gan")
     args = argparse.Namespace(**saved["args"])
     path = common.checkpoint_path(run_dir) if Path(run_dir).is_dir() else Path(run_dir)
+    # the data's place as config.json records it: a resume that only moved the data
+    # (--resume RUN --data-dir NEW, nothing left to train) leaves the checkpoint as it was
+    config = read_config(path.parent) if (path.parent / CONFIG_NAME).is_file() else {}
+    if isinstance(config.get("data_dir"), str) and config["data_dir"].strip():
+        args.data_dir = config["data_dir"]
     check_weights({k: saved["state"].get(k) for k in ("G", "ema_G")}, path, "")
     shape = data_shape(args)
     G, _ = build_models(args, OBJECTIVES[args.loss], shape)

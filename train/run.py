@@ -448,8 +448,10 @@ def check_settings(parser: argparse.ArgumentParser, stored: Mapping[str, Any], w
             if action.choices is not None and item not in action.choices:
                 raise bad(f"expected one of {', '.join(map(str, action.choices))}")
             if action.type is not None:
+                # a flag whose rule tightened keeps the older rule for recorded values
+                check = getattr(action.type, "recorded", action.type)
                 try:
-                    action.type(str(item))
+                    check(str(item))
                 except (argparse.ArgumentTypeError, ValueError, TypeError) as exc:
                     raise bad(str(exc)) from None
 

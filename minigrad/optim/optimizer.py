@@ -387,15 +387,16 @@ class Optimizer:
 
 
 def _holds_tensor(value: Any) -> bool:
-    """A Tensor, or a tuple with one (Adam's `betas`, Rprop's `etas` and `step_sizes`)."""
+    """A Tensor, or a tuple or list with one (Adam's `betas`, Rprop's `etas` and
+    `step_sizes`; a list where a state dict or `add_param_group` gave one)."""
     return isinstance(value, Tensor) or (
-        isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value)
+        isinstance(value, tuple | list) and any(isinstance(v, Tensor) for v in value)
     )
 
 
 def _number(opt: Optimizer, key: str, value: Any) -> Any:
-    if isinstance(value, tuple):
-        return tuple(_number(opt, key, v) for v in value)
+    if isinstance(value, tuple | list):
+        return type(value)(_number(opt, key, v) for v in value)
     if not isinstance(value, Tensor):
         return value
     if value.numel() != 1 or value.dtype.kind not in "fiu":

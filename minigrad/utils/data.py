@@ -425,9 +425,10 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, Sequence) and not isinstance(data, str | bytes):
         converted_items = [default_convert(d) for d in data]
         try:  # a list subclass keeps its type; a range and the like become a list
-            if isinstance(data, MutableSequence):
+            if isinstance(data, MutableSequence):  # item by item, as PyTorch (a deque)
                 clone = copy.copy(data)
-                clone[:] = converted_items
+                for i, item in enumerate(converted_items):
+                    clone[i] = item
                 return clone
             return type(data)(converted_items)
         except TypeError:

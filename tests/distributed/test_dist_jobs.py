@@ -218,3 +218,38 @@ def test_benchmark_reports_one_and_two_processes(tmp_path):
         for k in ("overlap_on", "overlap_off"):
             assert 0 < r[k]["efficiency"]["mean"] and 0 <= r[k]["comm_share"]["mean"] < 1
     assert p.stdout.count("| dcgan |") == 2  # rank 0 alone prints the table
+
+
+LAST_EPOCH_SIGNAL = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+from train import gan
+real_end, calls = gan.Run.end_of_epoch, []
+def end_then_signal(self, record):
+    calls.append(1)
+    real_end(self, record)
+    if len(calls) == 3:  # rank 0 draws the last (3rd) epoch's pictures: Ctrl-C there
+        os.kill(os.getpid(), signal.SIGINT)
+gan.Run.end_of_epoch = end_then_signal
+sys.exit(gan.main({argv!r}))
+"""
+
+
+def test_ctrl_c_while_rank_0_ends_the_last_epoch_stops_all_as_interrupted(tmp_path):
+    # the agreement after the epoch's end sees it: every process exits 130, not 0
+    out = tmp_path / "last"
+    argv = ["--dataset", "ring", "--steps-per-epoch", "2", "--epochs", "3", "--hidden", "8"]
+    argv += ["--batch-size", "32", "--eval-samples", "0", "--device", "cpu"]
+    argv += ["--distributed", "--out", str(out)]
+    script = tmp_path / "last.py"
+    script.write_text(LAST_EPOCH_SIGNAL.format(root=str(ROOT), argv=argv))
+    p = subprocess.run(
+        ["mpiexec", "-n", "2", sys.executable, str(script)],
+        env=mpi_env() | {"MINIGRAD_DIST_TIMEOUT": "20"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 130, p.stderr[-3000:]
+    assert "interrupted at the end of epoch 3; checkpoint saved" in p.stderr, p.stderr[-3000:]
+    assert int(common.load_checkpoint(out)["state"]["step"]) == 6

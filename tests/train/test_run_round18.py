@@ -178,3 +178,59 @@ def test_resume_takes_the_same_data_moved_and_refuses_other_data(tmp_path, capsy
     assert gan.main(["--resume", str(run), "--steps", "4", "--data-dir", str(other)]) == 1
     assert "sha256" in capsys.readouterr().err
     assert json.loads((run / "config.json").read_text())["data_dir"] == str(moved)
+
+
+def test_copies_differing_in_eval_samples_alone_are_averaged(tmp_path, capsys, quick_pictures):
+    """--eval-samples sets the per-epoch scores' count; the weights are the same."""
+    a, b = _runs(tmp_path, ["--seed", "0"], ["--seed", "1"])
+    config = json.loads((b / "config.json").read_text())
+    assert (
+        gan.main(
+            TINY[:-4]
+            + [
+                "--eval-samples",
+                "100",
+                "--device",
+                "cpu",
+                "--seed",
+                "1",
+                "--out",
+                str(tmp_path / "c"),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert evaluate.main([str(a), str(tmp_path / "c"), "--n", "100", "--device", "cpu"]) == 0
+    assert "mean +- std over 2 runs (training seeds 0, 1)" in capsys.readouterr().out
+    assert config["eval_samples"] == 0
+
+
+def test_a_run_recorded_with_fewer_eval_samples_still_resumes(
+    tmp_path, capsys, monkeypatch, quick_pictures
+):
+    """Runs made when --eval-samples took 2 and more keep their count on --resume."""
+    ring = ["--dataset", "ring", "--hidden", "8", "--batch-size", "32"]
+    ring += ["--steps-per-epoch", "2", "--device", "cpu", "--epochs", "1"]
+    run = tmp_path / "ring"
+    with monkeypatch.context() as older:  # the rule of an older minigrad
+        older.setattr(evaluate, "MIN_SAMPLES", 2)
+        assert gan.main(ring + ["--eval-samples", "50", "--out", str(run)]) == 0
+    assert json.loads((run / "config.json").read_text())["eval_samples"] == 50
+    assert gan.main(["--resume", str(run), "--epochs", "2"]) == 0
+    assert common.read_jsonl(run / "metrics.jsonl")[-1]["epoch"] == 2
+
+
+def test_evaluate_reads_the_data_where_a_resume_moved_it(tmp_path, capsys, quick_pictures):
+    """A finished run whose data moved: --resume --data-dir NEW records the place (there
+    is nothing to train, so the checkpoint stays as it was) and evaluate reads it there."""
+    (tmp_path / "a").mkdir()
+    data = _digits(tmp_path / "a" / "d.npz")
+    run = tmp_path / "run"
+    assert gan.main(TINY + ["--data-dir", str(data), "--out", str(run)]) == 0
+    moved = tmp_path / "b.npz"
+    shutil.move(data, moved)
+    assert gan.main(["--resume", str(run), "--data-dir", str(moved)]) == 0
+    capsys.readouterr()
+    assert evaluate.main([str(run), "--n", "100", "--device", "cpu"]) == 0
+    assert "checked to be digits" in capsys.readouterr().out
