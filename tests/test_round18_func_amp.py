@@ -1,0 +1,71 @@
+"""Round 18: minigrad.func, autograd.functional, autograd.grad's batched path and the AMP
+API against PyTorch at the edges a differential run found: in-place writes into unbatched
+tensors under vmap, None cotangents, integer outputs of a forward-mode jacobian, gradients
+that are views of a flat buffer, and the autocast flags and helpers."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+torch = pytest.importorskip("torch")
+
+LIBS = pytest.mark.parametrize("lib", [torch, mg], ids=["torch", "minigrad"])
+BATCH = np.arange(1.0, 13.0, dtype=np.float32).reshape(4, 3)
+
+
+# ------------------------------------------------------------ vmap: in-place writes
+# func(w, x) -> result: an in-place write of a batched value into w, which is not batched
+# (captured by func and returned, or passed with in_dims=None)
+UNBATCHED_WRITES = {
+    "add_": lambda lib, w, x: w.add_(x),
+    "mul_": lambda lib, w, x: w.mul_(x),
+    "copy_": lambda lib, w, x: w.copy_(x),
+    "fill_": lambda lib, w, x: w.fill_(x[0]),
+    "setitem": lambda lib, w, x: w.__setitem__(0, x[0]) or w,
+    "out=": lambda lib, w, x: lib.add(x, 1, out=w),
+}
+
+
+@pytest.mark.parametrize("case", UNBATCHED_WRITES)
+@pytest.mark.parametrize("passed", ["captured", "in_dims=None"])
+def test_vmap_refuses_a_batched_write_into_an_unbatched_tensor(case, passed):
+    write = UNBATCHED_WRITES[case]
+    for lib in (torch, mg):
+        w, x = lib.ones(3), lib.tensor(BATCH)
+        if passed == "captured":
+            run = lib.func.vmap(lambda x, w=w, lib=lib: write(lib, w, x))
+            args = (x,)
+        else:
+            run = lib.func.vmap(lambda w, x, lib=lib: write(lib, w, x), in_dims=(None, 0))
+            args = (w, x)
+        with pytest.raises(RuntimeError) as info:
+            run(*args)
+    # (torch words add_ and out= otherwise: a broadcast error, a missing batching rule)
+    assert str(info.value).startswith("vmap: inplace arithmetic(self, *extra_args) is not")
+
+
+KEPT_WRITES = [
+    lambda lib, w, x: w.zero_() + x,  # the same value written by every entry
+    lambda lib, w, x: w.fill_(5.0),
+    lambda lib, w, x: (x * 2, w),  # returned, not written
+    lambda lib, w, x: x.add_(w),  # a write into the batched input
+    lambda lib, w, x: x.clone().mul_(w),
+]
+
+
+def test_vmap_refuses_only_writes_that_differ_between_entries():
+    """The write of a batched value is refused; writes that every entry makes alike, and
+    writes into batched tensors, run as in PyTorch."""
+
+    def run(lib, func):
+        w, x = lib.full((3,), 2.0), lib.tensor(BATCH)
+        try:
+            out = lib.func.vmap(lambda w, x: func(lib, w, x), in_dims=(None, 0))(w, x)
+        except RuntimeError:
+            return "RuntimeError"
+        outs = out if isinstance(out, tuple) else (out,)
+        return [o.tolist() for o in outs], w.tolist(), x.tolist()
+
+    for func in [UNBATCHED_WRITES["copy_"], *KEPT_WRITES]:
+        assert run(mg, func) == run(torch, func)
