@@ -489,11 +489,17 @@ class _VJP:
             self.outside = outer and any(_reaches_outside(self.flat_out, owner))
 
     def pull(
-        self, flat_cot: Sequence[Tensor], outputs: Sequence[int], retain_graph: bool, graph: bool
+        self,
+        flat_cot: Sequence[Tensor | None],
+        outputs: Sequence[int],
+        retain_graph: bool,
+        graph: bool,
     ) -> list[Tensor]:
         """The cotangents of the outputs at indices `outputs`, pulled back to the tracked
         primals; recorded when `graph` and something outside needs it."""
-        create_graph = graph and (self.outside or any(c.requires_grad for c in flat_cot))
+        create_graph = graph and (
+            self.outside or any(c is not None and c.requires_grad for c in flat_cot)
+        )
         grads = _pullback(
             [self.flat_out[k] for k in outputs], self.tracked, flat_cot, create_graph, retain_graph
         )
@@ -507,8 +513,8 @@ class _VJP:
                 f"outputs to the function. cotangents: {_pprint(cot_spec)}, primal output: "
                 f"{_pprint(self.out_spec)}"
             )
-        for c in flat_cot:
-            if not isinstance(c, Tensor):
+        for c in flat_cot:  # None: autograd's implicit 1 for a scalar output (else refused)
+            if c is not None and not isinstance(c, Tensor):
                 raise TypeError(
                     f"gradients can be either Tensors or None, but got {type(c).__name__}"
                 )

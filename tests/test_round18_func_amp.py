@@ -10,7 +10,6 @@ import minigrad as mg
 
 torch = pytest.importorskip("torch")
 
-LIBS = pytest.mark.parametrize("lib", [torch, mg], ids=["torch", "minigrad"])
 BATCH = np.arange(1.0, 13.0, dtype=np.float32).reshape(4, 3)
 
 
@@ -69,3 +68,20 @@ def test_vmap_refuses_only_writes_that_differ_between_entries():
 
     for func in [UNBATCHED_WRITES["copy_"], *KEPT_WRITES]:
         assert run(mg, func) == run(torch, func)
+
+
+# ------------------------------------------------------------ func.vjp: None cotangents
+def test_vjp_fn_takes_none_as_the_cotangent_of_a_scalar_output():
+    for f, cot in [
+        (lambda x: (x * x).sum(), lambda lib: None),
+        (lambda x: ((x * x).sum(), x * 2), lambda lib: (None, lib.ones(2))),
+    ]:
+        got, want = (lib.func.vjp(f, lib.tensor([1.0, 2.0]))[1](cot(lib)) for lib in (mg, torch))
+        assert [g.tolist() for g in got] == [w.tolist() for w in want]
+
+
+def test_vjp_fn_refuses_none_for_a_non_scalar_output():
+    for lib in (torch, mg):
+        _, vjp_fn = lib.func.vjp(lambda x: x * 2, lib.tensor([1.0, 2.0]))
+        with pytest.raises(RuntimeError, match="implicitly"):
+            vjp_fn(None)
