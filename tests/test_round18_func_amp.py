@@ -85,3 +85,41 @@ def test_vjp_fn_refuses_none_for_a_non_scalar_output():
         _, vjp_fn = lib.func.vjp(lambda x: x * 2, lib.tensor([1.0, 2.0]))
         with pytest.raises(RuntimeError, match="implicitly"):
             vjp_fn(None)
+
+
+# ------------------------------------------------------------ gradients that are views
+def _flat_grads(lib):
+    """Two parameters whose gradients are views of one flat buffer."""
+    w, b = lib.nn.Parameter(lib.ones(3)), lib.nn.Parameter(lib.ones(2))
+    flat = lib.tensor([4.0, -8.0, 12.0, 16.0, 2.0, 7.0])
+    w.grad, b.grad = flat[:3], flat[3:5]
+    return w, b, flat
+
+
+def _unscale(lib, params):
+    scaler = lib.amp.GradScaler("cpu", init_scale=4.0)
+    scaler.scale(params[0].sum())
+    scaler.unscale_(lib.optim.SGD(params, lr=0.1))
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        _unscale,
+        lambda lib, params: lib.nn.utils.clip_grad_norm_(params, 1.0),
+        lambda lib, params: lib.nn.utils.clip_grad_value_(params, 5.0),
+    ],
+    ids=["GradScaler.unscale_", "clip_grad_norm_", "clip_grad_value_"],
+)
+def test_gradient_views_are_written_in_place(write):
+    def run(lib):
+        w, b, flat = _flat_grads(lib)
+        grad, version = w.grad, flat._version
+        write(lib, [w, b])
+        assert w.grad is grad
+        # (PyTorch's unscale_ kernel leaves the version alone; minigrad counts every write)
+        assert lib is torch or flat._version > version
+        w.grad.mul_(0.5)  # later in-place work on the gradient reaches the buffer too
+        return flat.tolist(), w.grad.tolist(), b.grad.tolist()
+
+    np.testing.assert_allclose(np.hstack(run(mg)), np.hstack(run(torch)), rtol=1e-6)
