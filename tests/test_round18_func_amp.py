@@ -123,3 +123,28 @@ def test_gradient_views_are_written_in_place(write):
         return flat.tolist(), w.grad.tolist(), b.grad.tolist()
 
     np.testing.assert_allclose(np.hstack(run(mg)), np.hstack(run(torch)), rtol=1e-6)
+
+
+# ------------------------------------------------------------ autograd.functional
+@pytest.mark.parametrize(
+    "func",
+    [
+        lambda x: (x * 2, x.argmax()),
+        lambda x: x > 0,
+        lambda x: (x * 2).int(),
+    ],
+    ids=["(float, int64)", "bool", "int32"],
+)
+def test_forward_mode_jacobian_of_an_integer_output_is_zeros(func):
+    """As PyTorch's forward AD; autograd.functional.jvp (the double-backward trick in both)
+    still refuses the integer output."""
+
+    def run(lib):
+        x = lib.tensor([0.3, -1.2, 2.0], dtype=lib.float64)
+        jac = lib.autograd.functional.jacobian(func, x, vectorize=True, strategy="forward-mode")
+        jac = jac if isinstance(jac, tuple) else (jac,)
+        with pytest.raises(RuntimeError, match="(?i)floating"):
+            lib.autograd.functional.jvp(func, x, lib.ones(3, dtype=lib.float64))
+        return [(j.tolist(), str(j.dtype).replace("torch.", "")) for j in jac]
+
+    assert run(mg) == run(torch)
