@@ -148,3 +148,14 @@ def test_forward_mode_jacobian_of_an_integer_output_is_zeros(func):
         return [(j.tolist(), str(j.dtype).replace("torch.", "")) for j in jac]
 
     assert run(mg) == run(torch)
+
+
+# ------------------------------------------------------------ autograd.grad, batched
+def test_batched_grad_refuses_a_none_grad_output_of_a_non_scalar():
+    for lib in (torch, mg):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        for grad_outputs in [(None,), None]:
+            with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+                lib.autograd.grad((x.exp(),), x, grad_outputs=grad_outputs, is_grads_batched=True)
+        with pytest.raises(ValueError):  # a scalar's implicit gradient has no batch dim
+            lib.autograd.grad((x.sum(),), x, grad_outputs=(None,), is_grads_batched=True)
