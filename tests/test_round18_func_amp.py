@@ -3,12 +3,16 @@ API against PyTorch at the edges a differential run found: in-place writes into 
 tensors under vmap, None cotangents, integer outputs of a forward-mode jacobian, gradients
 that are views of a flat buffer, and the autocast flags and helpers."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 import minigrad as mg
 
 torch = pytest.importorskip("torch")
+# torch's forward-mode jacobian warns about torch.jit.script on its own
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
 
 BATCH = np.arange(1.0, 13.0, dtype=np.float32).reshape(4, 3)
 
@@ -159,3 +163,117 @@ def test_batched_grad_refuses_a_none_grad_output_of_a_non_scalar():
                 lib.autograd.grad((x.exp(),), x, grad_outputs=grad_outputs, is_grads_batched=True)
         with pytest.raises(ValueError):  # a scalar's implicit gradient has no batch dim
             lib.autograd.grad((x.sum(),), x, grad_outputs=(None,), is_grads_batched=True)
+
+
+# ------------------------------------------------------------ AMP
+def _dtype_name(d):
+    """torch.float16 / numpy.float16 / minigrad.bfloat16 -> 'float16' / 'bfloat16'."""
+    if isinstance(d, torch.dtype) or d is mg.bfloat16:
+        return str(d).split(".")[-1]
+    return np.dtype(d).name
+
+
+def _custom_square(lib, cast_inputs=None):
+    """A custom Function decorated as PyTorch's AMP docs show; it records what its forward
+    and backward see."""
+    seen = {}
+
+    class Square(lib.autograd.Function):
+        @staticmethod
+        @lib.amp.custom_fwd(device_type="cpu", cast_inputs=cast_inputs)
+        def forward(ctx, x):
+            seen["forward"] = (_dtype_name(x.dtype), lib.is_autocast_enabled("cpu"))
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @lib.amp.custom_bwd(device_type="cpu")
+        def backward(ctx, g):
+            seen["backward"] = lib.is_autocast_enabled("cpu")
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    return Square, seen
+
+
+@pytest.mark.filterwarnings("ignore:minigrad.autocast")
+@pytest.mark.parametrize("cast_inputs", [None, "float16"])
+@pytest.mark.parametrize("in_autocast", [False, True])
+def test_custom_fwd_and_custom_bwd(cast_inputs, in_autocast):
+    def run(lib):
+        square, seen = _custom_square(lib, cast_inputs and getattr(lib, cast_inputs))
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        with lib.autocast("cpu", enabled=in_autocast):
+            y = square.apply(x)
+        y.sum().backward()
+        return seen, x.grad.tolist()
+
+    assert run(mg) == run(torch)
+
+
+def test_deprecated_cuda_amp_decorators_warn_and_decorate():
+    for lib in (torch, mg):
+        with pytest.warns(FutureWarning, match="torch.cuda.amp.custom_fwd"):
+            fwd = lib.cuda.amp.custom_fwd(cast_inputs=lib.float32)
+        assert fwd.keywords == {"device_type": "cuda", "cast_inputs": lib.float32}
+        with pytest.warns(FutureWarning, match="torch.cuda.amp.custom_bwd"):
+            lib.cuda.amp.custom_bwd(lambda ctx, g: g)
+        with pytest.raises(ValueError, match="Expected `device_type` of type `str`"):
+            lib.amp.custom_fwd(device_type=1)
+
+
+def test_autocast_state_functions():
+    def run(lib):
+        got = [
+            _dtype_name(lib.get_autocast_dtype("cpu")),
+            _dtype_name(lib.get_autocast_dtype("cuda:0")),
+            lib.amp.is_autocast_available("cpu"),
+            lib.amp.is_autocast_available("meta"),
+        ]
+        lib.set_autocast_dtype("cpu", lib.float16)
+        got.append(_dtype_name(lib.autocast("cpu").fast_dtype))
+        lib.set_autocast_dtype("cpu", lib.bfloat16)
+        lib.set_autocast_enabled("cpu", True)
+        with pytest.warns(DeprecationWarning, match="is_autocast_cpu_enabled"):
+            got.append(lib.is_autocast_cpu_enabled())
+        lib.set_autocast_enabled("cpu", False)
+        got.append(lib.is_autocast_enabled("cpu"))
+        assert lib.clear_autocast_cache() is None
+        for bad in [lambda: lib.get_autocast_dtype(1), lambda: lib.set_autocast_enabled("cpu", 1)]:
+            with pytest.raises(TypeError):
+                bad()
+        with pytest.raises(RuntimeError):
+            lib.set_autocast_enabled("meta", True)
+        with pytest.warns(FutureWarning, match="torch.cpu.amp.autocast"):
+            got.append(_dtype_name(lib.cpu.amp.autocast().fast_dtype))
+        return got
+
+    assert (
+        run(mg)
+        == run(torch)
+        == ["bfloat16", "float16", True, False, "float16"]
+        + [
+            True,
+            False,
+            "bfloat16",
+        ]
+    )
+
+
+@pytest.mark.filterwarnings("ignore:minigrad.autocast")
+def test_autocast_off_cuda_serves_float16_and_bfloat16_only():
+    def run(lib):
+        got = [_dtype_name(lib.autocast("cpu").fast_dtype)]
+        for name in ("float32", "float64", "int32", "float16", "bfloat16"):
+            dtype = getattr(lib, name)
+            with warnings.catch_warnings(record=True) as record:
+                warnings.simplefilter("always")
+                region = lib.autocast("cpu", dtype=dtype)
+            disabled = [str(w.message) for w in record if "Disabling autocast" in str(w.message)]
+            with region:
+                got.append((name, lib.is_autocast_enabled("cpu"), len(disabled)))
+                got.append(_dtype_name(lib.get_autocast_dtype("cpu")))
+        got.append(_dtype_name(lib.get_autocast_dtype("cpu")))
+        return got
+
+    assert run(mg) == run(torch)
