@@ -21,6 +21,7 @@ from . import (
     autograd,
     autograd_functional,
     backends,
+    cpu,
     cuda,
     distributions,
     func,
@@ -38,7 +39,15 @@ from . import (
 from ._compile import compile  # noqa: A004 - torch.compile
 from ._tensor_str import get_printoptions, set_printoptions
 from .accelerator import get_default_device, set_default_device
-from .amp import autocast, is_autocast_enabled
+from .amp import (
+    autocast,
+    clear_autocast_cache,
+    get_autocast_dtype,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+)
 from .autograd import (
     Function,
     detect_anomaly,

@@ -14,6 +14,7 @@ with PyTorch's UserWarning.
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import re
 import sys
@@ -27,9 +28,23 @@ import numpy as np
 from .autograd import no_grad
 from .backend import cuda_available, get_array_module, to_device
 from .nn.utils.clip_grad import _writable
-from .tensor import Tensor
+from .tensor import Tensor, _is_dtype, bfloat16
 
-__all__ = ["GradScaler", "autocast", "cuda_amp", "is_autocast_enabled"]
+__all__ = [
+    "GradScaler",
+    "autocast",
+    "clear_autocast_cache",
+    "cpu_amp",
+    "cuda_amp",
+    "custom_bwd",
+    "custom_fwd",
+    "get_autocast_dtype",
+    "is_autocast_available",
+    "is_autocast_cpu_enabled",
+    "is_autocast_enabled",
+    "set_autocast_dtype",
+    "set_autocast_enabled",
+]
 
 # PyTorch's device types, in its message's order, and those autocast serves
 _DEVICE_TYPES = (
@@ -43,6 +58,12 @@ _DEVICE_RE = re.compile(r"([a-zA-Z_]+)(?::([1-9]\d*|0))?")
 
 # whether autocast is on, per device type: what `with autocast(...)` sets and restores
 _autocast_enabled: dict[str, bool] = {}
+# the dtype autocast would run in, per device type: PyTorch's defaults (bfloat16 is
+# minigrad's name for it, never used as a dtype: autocast casts nothing)
+_autocast_dtype: dict[str, Any] = {
+    **dict.fromkeys(("cpu", "maia", "xla", "hpu"), bfloat16),
+    **dict.fromkeys(("cuda", "ipu", "xpu", "mps", "mtia", "privateuseone"), np.float16),
+}
 
 
 def _device_type(device: str) -> str:
@@ -80,6 +101,154 @@ def is_autocast_enabled(*args: Any, **kwargs: Any) -> bool:
             "unknown device type for autocast in get_autocast_dispatch_key_from_device_type"
         )
     return _autocast_enabled.get(kind, False)
+
+
+def _check_str(value: Any, func: str, name: str = "device_type", position: int = 1) -> None:
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{func}(): argument '{name}' (position {position}) must be str, not "
+            f"{type(value).__name__}"
+        )
+
+
+def is_autocast_available(device_type: str) -> bool:
+    """Whether autocast serves the device type (of a device string such as 'cuda:0'), as
+    torch.amp.is_autocast_available."""
+    _check_str(device_type, "_is_autocast_available")
+    return _device_type(device_type) in _AUTOCAST_TYPES
+
+
+def get_autocast_dtype(device_type: str) -> Any:
+    """The dtype an autocast region of the device type runs in, as PyTorch's (bfloat16 for
+    'cpu', float16 for 'cuda' unless set); minigrad casts nothing with it."""
+    _check_str(device_type, "get_autocast_dtype")
+    kind = _device_type(device_type)
+    if kind not in _AUTOCAST_TYPES:
+        raise RuntimeError(f"unsupported scalarType: device type '{kind}' has no autocast dtype")
+    return _autocast_dtype[kind]
+
+
+def set_autocast_dtype(device_type: str, dtype: Any) -> None:
+    """Set what `get_autocast_dtype(device_type)` returns (and an autocast region without
+    dtype= takes), as PyTorch's; a device type without autocast keeps nothing."""
+    _check_str(device_type, "set_autocast_dtype")
+    if not _is_dtype(dtype):
+        raise TypeError(
+            "set_autocast_dtype(): argument 'dtype' (position 2) must be a dtype, not "
+            f"{type(dtype).__name__}"
+        )
+    kind = _device_type(device_type)
+    if kind in _AUTOCAST_TYPES:
+        _autocast_dtype[kind] = dtype
+
+
+def set_autocast_enabled(*args: Any) -> None:
+    """torch.set_autocast_enabled(device_type, enabled), or (enabled) for 'cuda': sets the
+    flag that `is_autocast_enabled` reports."""
+    if len(args) == 1 and isinstance(args[0], bool):
+        device, enabled = "cuda", args[0]
+    elif len(args) == 2:
+        device, enabled = args
+        _check_str(device, "set_autocast_enabled")
+        if not isinstance(enabled, bool):
+            raise TypeError(
+                "set_autocast_enabled(): argument 'enabled' (position 2) must be bool, not "
+                f"{type(enabled).__name__}"
+            )
+    else:
+        got = ", ".join(type(a).__name__ for a in args)
+        raise TypeError(
+            f"set_autocast_enabled() takes (str device_type, bool enabled) or (bool enabled), "
+            f"got ({got})"
+        )
+    kind = _device_type(device)
+    if kind not in _AUTOCAST_TYPES:
+        raise RuntimeError(
+            "unknown device type for autocast in get_autocast_dispatch_key_from_device_type"
+        )
+    _autocast_enabled[kind] = enabled
+
+
+def is_autocast_cpu_enabled() -> bool:
+    """PyTorch's deprecated `is_autocast_enabled('cpu')`, with its DeprecationWarning."""
+    warnings.warn(
+        "minigrad.is_autocast_cpu_enabled() is deprecated. Please use "
+        "minigrad.is_autocast_enabled('cpu') instead.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return _autocast_enabled.get("cpu", False)
+
+
+def clear_autocast_cache() -> None:
+    """Nothing to clear: minigrad's autocast keeps no cast copies of the weights."""
+
+
+def _cast(value: Any, device_type: str, dtype: Any) -> Any:
+    """The floating-point tensors (float64 apart) of `value` on `device_type`, nested in
+    lists, tuples and dicts, cast to `dtype`, as PyTorch's `autocast_mode._cast`."""
+    if isinstance(value, Tensor):
+        eligible = value.dtype.kind == "f" and value.dtype != np.float64
+        on_device = str(value.device).split(":")[0] == device_type
+        return value.to(dtype=dtype) if eligible and on_device else value
+    if isinstance(value, str | bytes | np.ndarray):
+        return value
+    if isinstance(value, collections.abc.Mapping):
+        return {
+            _cast(k, device_type, dtype): _cast(v, device_type, dtype) for k, v in value.items()
+        }
+    if isinstance(value, collections.abc.Iterable):
+        it = (_cast(v, device_type, dtype) for v in value)
+        return type(value)(it) if isinstance(value, list | tuple) else it
+    return value
+
+
+def _check_device_arg(device_type: Any) -> None:
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+
+
+def custom_fwd(
+    fwd: Callable | None = None, *, device_type: str, cast_inputs: Any = None
+) -> Callable:
+    """Decorator for a custom `autograd.Function`'s forward, as torch.amp.custom_fwd: it
+    records the autocast state in ctx for `custom_bwd`; with `cast_inputs`, inside an
+    enabled autocast region the floating-point tensor arguments are cast to it and forward
+    runs with autocast off."""
+    _check_device_arg(device_type)
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(*args: Any, **kwargs: Any) -> Any:
+        ctx = args[0]
+        ctx._dtype = get_autocast_dtype(device_type)
+        enabled = is_autocast_enabled(device_type)
+        ctx._fwd_used_autocast = enabled and cast_inputs is None
+        if cast_inputs is None or not enabled:
+            return fwd(*args, **kwargs)
+        with autocast(device_type=device_type, enabled=False):
+            return fwd(
+                *_cast(args, device_type, cast_inputs), **_cast(kwargs, device_type, cast_inputs)
+            )
+
+    return decorate_fwd
+
+
+def custom_bwd(bwd: Callable | None = None, *, device_type: str) -> Callable:
+    """Decorator for a custom `autograd.Function`'s backward, as torch.amp.custom_bwd: it
+    runs in the autocast state its `custom_fwd` forward ran in."""
+    _check_device_arg(device_type)
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(*args: Any, **kwargs: Any) -> Any:
+        ctx = args[0]
+        with autocast(device_type=device_type, enabled=ctx._fwd_used_autocast, dtype=ctx._dtype):
+            return bwd(*args, **kwargs)
+
+    return decorate_bwd
 
 
 _READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
@@ -336,6 +505,11 @@ class GradScaler:
 _warned = False  # autocast's notice, once per process
 
 
+def _low_precision(dtype: Any) -> bool:
+    """Whether dtype is one autocast serves off CUDA: bfloat16 (a name here) or float16."""
+    return dtype is bfloat16 or (_is_dtype(dtype) and np.dtype(dtype) == np.float16)
+
+
 class autocast:  # noqa: N801 - PyTorch's name
     """PyTorch's `autocast(device_type, dtype=None, enabled=True, cache_enabled=None)` as
     a context manager or decorator that changes nothing: minigrad runs every op in its
@@ -357,10 +531,19 @@ class autocast:  # noqa: N801 - PyTorch's name
             raise RuntimeError(
                 f"User specified an unsupported autocast device_type '{device_type}'"
             )
-        self.fast_dtype = dtype
+        self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
         if enabled and device_type == "cuda" and not cuda_available():  # PyTorch's test
             warnings.warn(
                 "CUDA is not available or torch_xla is imported. Disabling autocast.",
+                stacklevel=2,
+            )
+            enabled = False
+        elif enabled and device_type != "cuda" and not _low_precision(self.fast_dtype):
+            name = device_type.upper()
+            warnings.warn(
+                f"In {name} autocast, but the target dtype is not supported. Disabling "
+                f"autocast.\n{name} Autocast only supports dtypes of minigrad.bfloat16, "
+                "minigrad.float16 currently.",
                 stacklevel=2,
             )
             enabled = False
@@ -377,12 +560,13 @@ class autocast:  # noqa: N801 - PyTorch's name
                 UserWarning,
                 stacklevel=2,
             )
-        self._prev = _autocast_enabled.get(self._kind, False)
+        self._prev = _autocast_enabled.get(self._kind, False), _autocast_dtype[self._kind]
         _autocast_enabled[self._kind] = self._enabled
+        _autocast_dtype[self._kind] = self.fast_dtype
         return self
 
     def __exit__(self, *exc: Any) -> bool:
-        _autocast_enabled[self._kind] = getattr(self, "_prev", False)
+        _autocast_enabled[self._kind], _autocast_dtype[self._kind] = self._prev
         return False
 
     def __call__(self, func: Callable) -> Callable:
@@ -444,9 +628,79 @@ class _CudaAutocast(autocast):
         super().__init__("cuda", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
 
 
+class _CpuGradScaler(GradScaler):
+    """torch.cpu.amp.GradScaler: GradScaler("cpu", ...), deprecated (FutureWarning)."""
+
+    def __init__(
+        self,
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+        enabled: bool = True,
+    ) -> None:
+        warnings.warn(
+            "`torch.cpu.amp.GradScaler(args...)` is deprecated. "
+            "Please use `torch.amp.GradScaler('cpu', args...)` instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(
+            "cpu",
+            init_scale=init_scale,
+            growth_factor=growth_factor,
+            backoff_factor=backoff_factor,
+            growth_interval=growth_interval,
+            enabled=enabled,
+        )
+
+
+class _CpuAutocast(autocast):
+    """torch.cpu.amp.autocast: autocast("cpu", ...), deprecated (FutureWarning)."""
+
+    def __init__(
+        self, enabled: bool = True, dtype: Any = bfloat16, cache_enabled: bool = True
+    ) -> None:
+        warnings.warn(
+            "`torch.cpu.amp.autocast(args...)` is deprecated. "
+            "Please use `torch.amp.autocast('cpu', args...)` instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__("cpu", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
+
+
+def _cuda_custom_fwd(fwd: Callable | None = None, *, cast_inputs: Any = None) -> Callable:
+    """torch.cuda.amp.custom_fwd: custom_fwd(device_type='cuda'), deprecated."""
+    warnings.warn(
+        "`torch.cuda.amp.custom_fwd(args...)` is deprecated. "
+        "Please use `torch.amp.custom_fwd(args..., device_type='cuda')` instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+
+def _cuda_custom_bwd(bwd: Callable) -> Callable:
+    """torch.cuda.amp.custom_bwd: custom_bwd(device_type='cuda'), deprecated."""
+    warnings.warn(
+        "`torch.cuda.amp.custom_bwd(args...)` is deprecated. "
+        "Please use `torch.amp.custom_bwd(args..., device_type='cuda')` instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return custom_bwd(bwd, device_type="cuda")
+
+
 for _cls, _name in ((_CudaGradScaler, "GradScaler"), (_CudaAutocast, "autocast")):
     _cls.__name__ = _cls.__qualname__ = _name
     _cls.__module__ = "minigrad.cuda.amp"  # so that pickle finds them again
+for _cls, _name in ((_CpuGradScaler, "GradScaler"), (_CpuAutocast, "autocast")):
+    _cls.__name__ = _cls.__qualname__ = _name
+    _cls.__module__ = "minigrad.cpu.amp"
+for _fn, _name in ((_cuda_custom_fwd, "custom_fwd"), (_cuda_custom_bwd, "custom_bwd")):
+    _fn.__name__ = _fn.__qualname__ = _name
+    _fn.__module__ = "minigrad.cuda.amp"
 
 # `torch.cuda.amp` as a module object: minigrad.cuda exposes it as `minigrad.cuda.amp`
 # (`from .amp import cuda_amp as amp` there), and `import minigrad.cuda.amp` finds it here
@@ -455,5 +709,16 @@ cuda_amp = types.ModuleType(
 )
 cuda_amp.GradScaler = _CudaGradScaler
 cuda_amp.autocast = _CudaAutocast
-cuda_amp.__all__ = ["GradScaler", "autocast"]
+cuda_amp.custom_fwd = _cuda_custom_fwd
+cuda_amp.custom_bwd = _cuda_custom_bwd
+cuda_amp.__all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd"]
 sys.modules.setdefault("minigrad.cuda.amp", cuda_amp)
+
+# `torch.cpu.amp`, the same way: `minigrad.cpu.amp`
+cpu_amp = types.ModuleType(
+    "minigrad.cpu.amp", "torch.cpu.amp: the deprecated CPU spellings of minigrad.amp."
+)
+cpu_amp.GradScaler = _CpuGradScaler
+cpu_amp.autocast = _CpuAutocast
+cpu_amp.__all__ = ["GradScaler", "autocast"]
+sys.modules.setdefault("minigrad.cpu.amp", cpu_amp)

@@ -1476,9 +1476,16 @@ def _grad_batched(
     one backward over the batch; here the graph is walked once per entry (same numbers)."""
     from .ops import stack
 
-    if grad_outputs is None:
-        raise RuntimeError("grad: is_grads_batched=True needs grad_outputs")
-    grad_outputs = _as_tuple(grad_outputs)
+    outs = _as_tuple(outputs)
+    grad_outputs = (None,) * len(outs) if grad_outputs is None else _as_tuple(grad_outputs)
+    for i, (y, g) in enumerate(zip(outs, grad_outputs)):  # noqa: B905 - counted by grad()
+        if g is None:  # autograd's implicit grad, made before PyTorch batches them
+            if y.requires_grad and y.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            raise ValueError(
+                "grad: is_grads_batched=True needs every grad_output batched in its first "
+                f"dim, got None for output {i} of shape {tuple(y.shape)}"
+            )
     sizes = {g.shape[0] if g.ndim else None for g in grad_outputs}
     if len(sizes) != 1 or None in sizes:
         shapes = [g.shape for g in grad_outputs]

@@ -233,19 +233,35 @@ def vjp(
 
 
 def _jvp_tuples(
-    func: Callable, inputs: tuple, v: tuple | None, create_graph: bool, strict: bool
+    func: Callable,
+    inputs: tuple,
+    v: tuple | None,
+    create_graph: bool,
+    strict: bool,
+    integer_outputs: bool = False,
 ) -> tuple[bool, tuple, tuple]:
-    """jvp on already-checked tuples: (is_outputs_tuple, outputs, J v)."""
+    """jvp on already-checked tuples: (is_outputs_tuple, outputs, J v). With
+    `integer_outputs` (jacobian's forward mode, as PyTorch's forward AD) an integer or bool
+    output is constant, its J v zeros; otherwise it is refused as autograd refuses it."""
     zeros_like = _ag._tensor_module().zeros_like
     with _ag.enable_grad():
         is_outputs_tuple, outputs = _call(func, inputs, "jvp")
         _check_requires_grad(outputs, "outputs", strict=strict)
         # u, a zero output gradient that requires grad: J^T u is recorded as a function of u
-        grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
-        grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
+        diff = [not integer_outputs or out.dtype.kind in "fc" for out in outputs]
+        grad_outputs = tuple(
+            zeros_like(out, requires_grad=True) for out, d in zip(outputs, diff, strict=True) if d
+        )
+        grad_inputs = _autograd_grad(
+            tuple(out for out, d in zip(outputs, diff, strict=True) if d),
+            inputs,
+            grad_outputs,
+            create_graph=True,
+        )
         _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
     with _ag.set_grad_enabled(create_graph or _ag.is_grad_enabled()):
-        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
+        found = iter(_autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph))
+        grad_res = tuple(next(found) if d else None for d in diff)
         result = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
     return is_outputs_tuple, outputs, result
 
@@ -379,7 +395,9 @@ def _jacobian_forward(func: Callable, inputs: Any, strict: bool, vectorize: bool
         for k in range(numels[j]):
             tangent = [mod.zeros_like(t) for t in inputs]
             tangent[j] = _unit(inp, k)
-            is_outputs_tuple, outputs, jv = _jvp_tuples(func, inputs, tuple(tangent), False, False)
+            is_outputs_tuple, outputs, jv = _jvp_tuples(
+                func, inputs, tuple(tangent), False, False, integer_outputs=True
+            )
             if not columns:
                 columns = [[[] for _ in inputs] for _ in outputs]
             for i, col in enumerate(jv):

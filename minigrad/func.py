@@ -489,11 +489,17 @@ class _VJP:
             self.outside = outer and any(_reaches_outside(self.flat_out, owner))
 
     def pull(
-        self, flat_cot: Sequence[Tensor], outputs: Sequence[int], retain_graph: bool, graph: bool
+        self,
+        flat_cot: Sequence[Tensor | None],
+        outputs: Sequence[int],
+        retain_graph: bool,
+        graph: bool,
     ) -> list[Tensor]:
         """The cotangents of the outputs at indices `outputs`, pulled back to the tracked
         primals; recorded when `graph` and something outside needs it."""
-        create_graph = graph and (self.outside or any(c.requires_grad for c in flat_cot))
+        create_graph = graph and (
+            self.outside or any(c is not None and c.requires_grad for c in flat_cot)
+        )
         grads = _pullback(
             [self.flat_out[k] for k in outputs], self.tracked, flat_cot, create_graph, retain_graph
         )
@@ -507,8 +513,8 @@ class _VJP:
                 f"outputs to the function. cotangents: {_pprint(cot_spec)}, primal output: "
                 f"{_pprint(self.out_spec)}"
             )
-        for c in flat_cot:
-            if not isinstance(c, Tensor):
+        for c in flat_cot:  # None: autograd's implicit 1 for a scalar output (else refused)
+            if c is not None and not isinstance(c, Tensor):
                 raise TypeError(
                     f"gradients can be either Tensors or None, but got {type(c).__name__}"
                 )
@@ -1033,6 +1039,77 @@ def _stack_outputs(outputs: list, out_dims: Any, batch_size: int, func: Callable
     return _unflatten(result, spec)
 
 
+_INPLACE_UNBATCHED = (
+    "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
+    "Tensor `other` in extra_args that has more elements than `self`. This happened due to "
+    "`other` being vmapped over but `self` not being vmapped over in a vmap. Please try to "
+    "use out-of-place operators instead of inplace arithmetic."
+)
+
+
+class _UnbatchedWrites:
+    """Watches, across a vmap's entries, the tensors that are the same for every entry:
+    the in_dims=None arguments and a tensor that more than one entry returns. PyTorch runs
+    func once, so an in-place write into such a tensor must write a value that is the same
+    for every entry (PyTorch refuses a batched one); here func runs once per entry, so a
+    write that depends on the entry leaves a different value after each entry (and every
+    row of a returned tensor the last one). Such a write is refused with PyTorch's error.
+
+    Cheap where nothing is written: a version read per watched tensor and entry; a copy of
+    a tensor's values only once it has been written (or, for entry 0's outputs, when their
+    version is not 0). A write into a captured tensor that func does not return is not
+    seen."""
+
+    def __init__(self, flat_args: list, flat_in_dims: list) -> None:
+        pairs = list(zip(flat_args, flat_in_dims, strict=True))
+        self.batched = {id(a._vc) for a, d in pairs if d is not None}
+        # id -> [tensor, version last seen, its values after entry 0 (a copy) or None]
+        self.watched = {
+            id(a): [a, a._version, None]
+            for a, d in pairs
+            if d is None and isinstance(a, Tensor) and id(a._vc) not in self.batched
+        }
+        self.first: dict[int, list] = {}  # entry 0's outputs, watched once returned again
+
+    @staticmethod
+    def _copy(t: Tensor) -> Any:
+        return get_array_module(t._data).array(t._data, copy=True)
+
+    def check(self, b: int, out: Any) -> None:
+        """After entry b, whose func returned `out`."""
+        outs = [t for t in _flatten(out)[0] if isinstance(t, Tensor)]
+        if b == 0:
+            for rec in self.watched.values():
+                if rec[0]._version != rec[1]:  # written by entry 0: its value is the reference
+                    rec[1], rec[2] = rec[0]._version, self._copy(rec[0])
+            self.first = {
+                id(t): [t, t._version, self._copy(t) if t._version else None]
+                for t in outs
+                if id(t) not in self.watched
+            }
+            return
+        for t in outs:
+            rec = self.first.pop(id(t), None)
+            if rec is not None and id(t._vc) not in self.batched:
+                self.watched[id(t)] = rec
+        for rec in self.watched.values():
+            t, version, reference = rec
+            if t._version == version:
+                continue
+            rec[1] = t._version
+            if reference is None or not _same_array(t._data, reference):
+                raise RuntimeError(
+                    f"{_INPLACE_UNBATCHED} (minigrad calls func once per entry: a tensor of "
+                    f"shape {tuple(t.shape)} that is not batched was changed in place by "
+                    f"entry {b} to other values than entry 0 gave it)"
+                )
+
+
+def _same_array(a: Any, b: Any) -> bool:
+    xp = get_array_module(a)
+    return a.shape == b.shape and bool(xp.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+
+
 def _vmap_impl(
     func: Callable,
     in_dims: Any,
@@ -1059,11 +1136,13 @@ def _vmap_impl(
                 for a, d in zip(flat_args, flat_in_dims, strict=True)
             ]
             outputs = []
+            writes = _UnbatchedWrites(flat_args, flat_in_dims)
             for b in range(batch_size):
                 if b:
                     level.start_entry()
                 entry = [a if p is None else p[b] for a, p in zip(flat_args, pieces, strict=True)]
                 outputs.append(func(*_unflatten(entry, args_spec), **kwargs))
+                writes.check(b, outputs[-1])
     return _stack_outputs(outputs, out_dims, batch_size, func)
 
 

@@ -1,10 +1,11 @@
 """Gradient clipping with PyTorch's semantics: `clip_grad_norm_` scales every gradient by
 min(1, max_norm / (total_norm + 1e-6)), `clip_grad_value_` clamps each element.
 
-Both change the gradients' arrays in place (the `.grad` Tensors stay the same objects) and
-skip parameters without a gradient. A gradient that cannot be written (a NumPy scalar from
-a 0-d op, a read-only broadcast view, or an array another gradient shares) gets an array of
-its own first.
+Both change the gradients' arrays in place (the `.grad` Tensors stay the same objects, and
+a gradient that is a view of a larger buffer updates the buffer) and skip parameters
+without a gradient. A gradient that cannot be written (a NumPy scalar from a 0-d op, a
+read-only broadcast view) or shares memory with one before it gets an array of its own
+first.
 """
 
 from __future__ import annotations
@@ -37,18 +38,70 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     return [p.grad for p in parameters if p.grad is not None]
 
 
+def _span(a: Array) -> tuple[int, int]:
+    """The byte range [lo, hi) that the elements of `a` (a NumPy or CuPy array) lie in."""
+    ptr = a.data.ptr if hasattr(a.data, "ptr") else a.__array_interface__["data"][0]
+    if a.size == 0:
+        return ptr, ptr
+    lo = hi = ptr
+    for n, step in zip(a.shape, a.strides):  # noqa: B905 - one length
+        if step > 0:
+            hi += step * (n - 1)
+        else:
+            lo += step * (n - 1)
+    return lo, hi + a.itemsize
+
+
+class _Kept:
+    """The gradient arrays kept so far in one array's memory, with their byte ranges once
+    a second one comes (a gradient owning its array is never measured)."""
+
+    __slots__ = ("arrays", "spans", "lo", "hi")
+
+    def __init__(self, a: Array) -> None:
+        self.arrays = [a]
+        self.spans: list | None = None
+
+    def take(self, a: Array) -> bool:
+        """Keep `a` too, unless it shares memory with an array kept (then False)."""
+        if self.spans is None:
+            self.spans = [(*_span(b), b) for b in self.arrays]
+            self.lo = min(lo for lo, _, _ in self.spans)
+            self.hi = max(hi for _, hi, _ in self.spans)
+        lo, hi = _span(a)
+        if lo < self.hi and hi > self.lo:  # (a buffer's views in order, either way, are not)
+            shares = get_array_module(a).shares_memory
+            if any(l0 < hi and lo < h0 and shares(a, b) for l0, h0, b in self.spans):
+                return False
+        self.arrays.append(a)
+        self.spans.append((lo, hi, a))
+        self.lo, self.hi = min(self.lo, lo), max(self.hi, hi)
+        return True
+
+
 def _writable(grads: list[Tensor]) -> list[tuple[Tensor, Array]]:
-    """Each distinct gradient Tensor with its array, ready to be written in place once."""
-    out, seen_tensors, seen_arrays = [], set(), set()
+    """Each distinct gradient Tensor with its array, ready to be written in place once.
+
+    A gradient is written where it lies, as PyTorch's in-place ops do: one that is a view
+    of a larger buffer (a flat gradient buffer) updates the buffer. It gets an array of its
+    own first only when it cannot be written or shares memory with a gradient listed
+    before it (each is then scaled once)."""
+    out, seen_tensors = [], set()
+    kept: dict[int, _Kept] = {}  # by the id of the array owning the memory
     for g in grads:
         if id(g) in seen_tensors:  # create_graph can give two parameters one grad Tensor
             continue
         seen_tensors.add(id(g))
         a = g._data
         writable = hasattr(a, "__setitem__") and getattr(a.flags, "writeable", True)
-        if not writable or a.base is not None or id(a) in seen_arrays:
+        if writable:
+            owner = id(a if a.base is None else a.base)
+            if owner not in kept:
+                kept[owner] = _Kept(a)
+            else:
+                writable = kept[owner].take(a)
+        if not writable:  # a NumPy scalar from a 0-d op, a read-only view, a shared array
             a = g._data = get_array_module(a).array(a, copy=True)
-        seen_arrays.add(id(a))
         out.append((g, a))
     return out
 
