@@ -97,6 +97,7 @@ class Session:
     def __enter__(self) -> Session:
         if not self.writer:  # rank 0 alone reports progress, to the end of the process
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            scaffold.QUIET = True  # and its notes on stderr
         threading.Thread(target=self._watch, daemon=True).start()
         return self
 

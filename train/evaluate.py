@@ -379,6 +379,8 @@ def report(results: list[tuple[str, dict[str, Any]]]) -> str:
                 extra = ""
                 if key == "frechet_floor":
                     extra = f"  (real held-out digits, n={r['frechet_floor_n']})"
+                if key == "digits_covered":
+                    extra = f"  (digits with {COVERED_SHARE:.0%} of the samples or more)"
                 if key == "modes_captured":
                     extra = f" of {r['modes_total']}"
                 lines.append(f"  {key:<22} {fmt.format(r[key])}{extra}")

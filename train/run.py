@@ -59,9 +59,14 @@ NOT_SETTINGS = ("resume", "out", "overwrite")
 _UNSET = object()
 
 
+QUIET = False  # set on the ranks of a distributed run other than 0, which report nothing
+
+
 def note(message: str) -> None:
-    """One line for the user on stderr (the progress bars' stream)."""
-    print(message, file=sys.stderr, flush=True)
+    """One line for the user on stderr (the progress bars' stream); rank 0 alone says it
+    in a distributed run (errors go their own way)."""
+    if not QUIET:
+        print(message, file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------- settings

@@ -251,5 +251,6 @@ def test_ctrl_c_while_rank_0_ends_the_last_epoch_stops_all_as_interrupted(tmp_pa
         timeout=120,
     )
     assert p.returncode == 130, p.stderr[-3000:]
-    assert "interrupted at the end of epoch 3; checkpoint saved" in p.stderr, p.stderr[-3000:]
+    # rank 0 alone says it (rank 1's notes went to stderr too before)
+    assert p.stderr.count("interrupted at the end of epoch 3; checkpoint saved") == 1, p.stderr
     assert int(common.load_checkpoint(out)["state"]["step"]) == 6
