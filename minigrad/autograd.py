@@ -1480,7 +1480,7 @@ def _grad_batched(
     grad_outputs = (None,) * len(outs) if grad_outputs is None else _as_tuple(grad_outputs)
     for i, (y, g) in enumerate(zip(outs, grad_outputs)):  # noqa: B905 - counted by grad()
         if g is None:  # autograd's implicit grad, made before PyTorch batches them
-            if y.requires_grad and y.numel() != 1:
+            if y.requires_grad and y.ndim != 0:  # one element of 1-d is not a scalar either
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             raise ValueError(
                 "grad: is_grads_batched=True needs every grad_output batched in its first "

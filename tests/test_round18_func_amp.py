@@ -277,3 +277,64 @@ def test_autocast_off_cuda_serves_float16_and_bfloat16_only():
         return got
 
     assert run(mg) == run(torch)
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_checkpoint_recomputes_under_the_forwards_autocast_dtype(use_reentrant):
+    """The recomputation in backward sees the autocast dtype the forward saw (it saw the
+    one outside the region, bfloat16, which minigrad refuses to make)."""
+
+    def run(lib):
+        seen = []
+
+        def block(x):
+            dtype = lib.get_autocast_dtype("cpu") if lib.is_autocast_enabled("cpu") else None
+            seen.append(str(dtype))
+            h = (x.to(dtype) if dtype is not None else x).float()
+            return h * h  # saves h: the backward recomputes the block
+
+        x = lib.tensor([0.2, -1.1, 1.5], requires_grad=True)
+        with lib.autocast("cpu", dtype=lib.float16):
+            y = lib.utils.checkpoint.checkpoint(block, x, use_reentrant=use_reentrant)
+        (y * y).sum().backward()
+        return seen, x.grad.numpy()
+
+    (seen, grad), (want_seen, want_grad) = run(mg), run(torch)
+    assert [s.split(".")[-1].strip("'>") for s in seen] == ["float16", "float16"]
+    assert [s.split(".")[-1] for s in want_seen] == ["float16", "float16"]
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-3)
+
+
+def test_batched_grad_of_a_one_element_output_with_none_is_a_runtime_error():
+    for lib in (mg, torch):
+        a = lib.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError):
+            lib.autograd.grad((a * 2)[:1], a, grad_outputs=(None,), is_grads_batched=True)
+
+
+def test_clipping_many_flat_buffer_views_out_of_layout_order_is_linear():
+    """Grads that are views of one flat buffer, walked out of its layout order (decay and
+    no-decay groups): each is written in place, and the overlap check is a sort and a
+    sweep, not a test of every pair (it was quadratic in the views)."""
+    n = 4000
+    flat = mg.zeros(n * 4)
+    params = []
+    for i in range(n):
+        p = mg.nn.Parameter(mg.zeros(4))
+        p.grad = flat[i * 4 : (i + 1) * 4]
+        params.append(p)
+    order = params[0::2] + params[1::2]
+    flat._data[:] = 1.0
+    asked = []
+    real = np.shares_memory
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(np, "shares_memory", lambda a, b: asked.append(1) or real(a, b))
+        mg.nn.utils.clip_grad_norm_(order, 1.0)
+    assert asked == []  # disjoint byte ranges: no pair is asked
+    np.testing.assert_allclose(flat.numpy(), np.full(n * 4, 1 / np.sqrt(n * 4)), rtol=1e-5)
+    half = [flat[0:8], flat[4:12]]  # overlapping views: the later one gets its own copy
+    ps = [mg.nn.Parameter(mg.zeros(8)) for _ in half]
+    for p, g in zip(ps, half, strict=True):
+        p.grad = g
+    mg.nn.utils.clip_grad_value_(ps, 0.001)
+    assert ps[1].grad._data.base is None or not np.shares_memory(ps[1].grad._data, flat._data)

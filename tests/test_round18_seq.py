@@ -294,3 +294,29 @@ def test_rnn_flat_weights_assignment_that_forward_would_not_read_warns():
     with pytest.warns(UserWarning, match="assign the tensors to those attributes"):
         m._flat_weights = [mg.zeros(3, 2)] + m._flat_weights[1:]
     assert m._flat_weights[0] is m.weight_ih_l0
+
+
+@pytest.mark.parametrize(
+    "q_dtype, mask_dtype", [("float32", "float64"), ("float32", "float16"), ("float16", "float64")]
+)
+def test_sdpa_refuses_a_float_mask_of_another_dtype_as_torch(q_dtype, mask_dtype):
+    rng = np.random.default_rng(0)
+    q, k = rng.standard_normal((2, 3, 4, 8)), rng.standard_normal((2, 3, 5, 8))
+    m = rng.standard_normal((4, 5))
+    for L, F, _ in LIBS:
+        qt, kt = (L.tensor(a.astype(q_dtype)) for a in (q, k))
+        with pytest.raises(RuntimeError, match="Expected attn_mask dtype to be bool or float"):
+            F.scaled_dot_product_attention(qt, kt, kt, attn_mask=L.tensor(m.astype(mask_dtype)))
+        ok = F.scaled_dot_product_attention(qt, kt, kt, attn_mask=L.tensor(m.astype("float32")))
+        assert str(ok.dtype).endswith(q_dtype)
+
+
+def test_pad_sequence_takes_a_generator_and_refuses_a_padding_value_that_overflows():
+    for L, _, R in LIBS:
+        seqs = [L.ones(2, dtype=L.float16), L.ones(3, dtype=L.float16)]
+        assert tuple(R.pad_sequence(s for s in seqs).shape) == (3, 2)
+        with pytest.raises(RuntimeError, match="without overflow"):
+            R.pad_sequence(seqs, padding_value=1e6)
+        ints = [L.ones(2, dtype=L.int8), L.ones(3, dtype=L.int8)]
+        with pytest.raises(RuntimeError, match="without overflow"):
+            R.pad_sequence(ints, padding_value=300)

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import ops
 from ..backend import get_array_module
-from ..errors import ShapeError
+from ..errors import DtypeError, ShapeError
 from ..tensor import Tensor, zeros
 from . import functional as F  # functional imports this module: F is read at call time
 
@@ -211,7 +211,15 @@ def scaled_dot_product_attention(
     fewer heads (dim -3) than query, each shared by a group of query heads.
 
     A row with every key masked gives zeros (and zero gradients), as PyTorch's math and
-    CPU kernels (`_safe_softmax`), not NaN."""
+    CPU kernels (`_safe_softmax`), not NaN. As PyTorch's, a float mask has the query's
+    dtype or float32."""
+    if attn_mask is not None:
+        mask, q = _as_tensor(attn_mask), _as_tensor(query)
+        if mask.dtype != np.bool_ and mask.dtype not in (np.float32, q.dtype):
+            raise DtypeError(
+                "Expected attn_mask dtype to be bool or float or to match query dtype, got "
+                f"{mask.dtype.name} for a {q.dtype.name} query"
+            )
     return _sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)[0]
 
 

@@ -94,25 +94,28 @@ class _ForwardState:
             gpu = random._gpu
             self.cpu_rng = random.get_state()
             self.gpu_rng = None if gpu is None else gpu.bit_generator.state
-        self.autocast = dict(amp._autocast_enabled)
+        # autocast's flags and dtypes, per device
+        self.autocast = [dict(amp._autocast_enabled), dict(amp._autocast_dtype)]
 
     @contextlib.contextmanager
     def restored(self) -> Iterator[None]:
         """Inside: the forward's states; after: the states from before, as they were."""
-        flags = amp._autocast_enabled
-        outer = dict(flags)
+        states = [amp._autocast_enabled, amp._autocast_dtype]
+        outer = [dict(s) for s in states]
         with random.fork_rng(enabled=self.preserve):
             if self.preserve:
                 random.set_state(self.cpu_rng)
                 if self.gpu_rng is not None and random._gpu is not None:
                     random._gpu.bit_generator.state = self.gpu_rng
-            flags.clear()
-            flags.update(self.autocast)
+            for state, inside in zip(states, self.autocast, strict=True):
+                state.clear()
+                state.update(inside)
             try:
                 yield
             finally:
-                flags.clear()
-                flags.update(outer)
+                for state, before in zip(states, outer, strict=True):
+                    state.clear()
+                    state.update(before)
 
 
 class CheckpointFunction(Function):

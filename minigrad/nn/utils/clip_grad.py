@@ -10,6 +10,7 @@ first.
 
 from __future__ import annotations
 
+import heapq
 import math
 import types
 import warnings
@@ -52,33 +53,6 @@ def _span(a: Array) -> tuple[int, int]:
     return lo, hi + a.itemsize
 
 
-class _Kept:
-    """The gradient arrays kept so far in one array's memory, with their byte ranges once
-    a second one comes (a gradient owning its array is never measured)."""
-
-    __slots__ = ("arrays", "spans", "lo", "hi")
-
-    def __init__(self, a: Array) -> None:
-        self.arrays = [a]
-        self.spans: list | None = None
-
-    def take(self, a: Array) -> bool:
-        """Keep `a` too, unless it shares memory with an array kept (then False)."""
-        if self.spans is None:
-            self.spans = [(*_span(b), b) for b in self.arrays]
-            self.lo = min(lo for lo, _, _ in self.spans)
-            self.hi = max(hi for _, hi, _ in self.spans)
-        lo, hi = _span(a)
-        if lo < self.hi and hi > self.lo:  # (a buffer's views in order, either way, are not)
-            shares = get_array_module(a).shares_memory
-            if any(l0 < hi and lo < h0 and shares(a, b) for l0, h0, b in self.spans):
-                return False
-        self.arrays.append(a)
-        self.spans.append((lo, hi, a))
-        self.lo, self.hi = min(self.lo, lo), max(self.hi, hi)
-        return True
-
-
 def _writable(grads: list[Tensor]) -> list[tuple[Tensor, Array]]:
     """Each distinct gradient Tensor with its array, ready to be written in place once.
 
@@ -87,23 +61,43 @@ def _writable(grads: list[Tensor]) -> list[tuple[Tensor, Array]]:
     own first only when it cannot be written or shares memory with a gradient listed
     before it (each is then scaled once)."""
     out, seen_tensors = [], set()
-    kept: dict[int, _Kept] = {}  # by the id of the array owning the memory
+    by_owner: dict[int, list[int]] = {}  # positions in `out` of the views of one array
     for g in grads:
         if id(g) in seen_tensors:  # create_graph can give two parameters one grad Tensor
             continue
         seen_tensors.add(id(g))
         a = g._data
-        writable = hasattr(a, "__setitem__") and getattr(a.flags, "writeable", True)
-        if writable:
-            owner = id(a if a.base is None else a.base)
-            if owner not in kept:
-                kept[owner] = _Kept(a)
-            else:
-                writable = kept[owner].take(a)
-        if not writable:  # a NumPy scalar from a 0-d op, a read-only view, a shared array
+        if hasattr(a, "__setitem__") and getattr(a.flags, "writeable", True):
+            by_owner.setdefault(id(a if a.base is None else a.base), []).append(len(out))
+        else:  # a NumPy scalar from a 0-d op, a read-only view
             a = g._data = get_array_module(a).array(a, copy=True)
         out.append((g, a))
+    for views in by_owner.values():
+        for i in _sharing_later(views, out) if len(views) > 1 else ():
+            g, a = out[i]
+            out[i] = (g, get_array_module(a).array(a, copy=True))
+            g._data = out[i][1]
     return out
+
+
+def _sharing_later(views: list[int], out: list[tuple[Tensor, Array]]) -> set[int]:
+    """Of the views of one array (positions in `out`), those that share memory with one
+    listed before them. Their byte ranges are swept in order, so that the views of a flat
+    buffer, disjoint, cost a sort and no pairwise test; only views whose ranges meet are
+    asked whether they share memory (strided views can interleave without sharing)."""
+    spans = sorted((*_span(out[i][1]), i) for i in views)
+    later: set[int] = set()
+    active: list[tuple[int, int]] = []  # (end, position) of the ranges still open
+    for lo, hi, i in spans:
+        while active and active[0][0] <= lo:
+            heapq.heappop(active)
+        a = out[i][1]
+        shares = get_array_module(a).shares_memory
+        for _, j in active:
+            if shares(a, out[j][1]):
+                later.add(max(i, j))
+        heapq.heappush(active, (hi, i))
+    return later
 
 
 def _vector_norm(a: Array, p: float) -> Array:

@@ -11,7 +11,7 @@ import numpy as np
 from ...backend import as_numpy
 from ...errors import IndexOutOfRange, ValueRangeError
 from ...ops import cast, cat, index_select, pad, reshape, stack, transpose
-from ...tensor import Tensor, full, tensor
+from ...tensor import Tensor, check_fill_scalar, full, tensor
 
 
 def pad_sequence(
@@ -24,7 +24,9 @@ def pad_sequence(
     with `padding_value` on the `padding_side` of its first dim. Differentiable.
 
     As PyTorch's, the result has the first sequence's dtype: the others are cast into it
-    (floats truncated into an integer result), not promoted."""
+    (floats truncated into an integer result), not promoted; a padding value that dtype
+    cannot hold is refused. Any iterable of tensors (a generator too) is taken."""
+    sequences = list(sequences)
     if not len(sequences):
         raise RuntimeError("pad_sequence: received an empty list of sequences")
     if padding_side not in ("right", "left"):
@@ -38,6 +40,7 @@ def pad_sequence(
                 f"pad_sequence: sequence {i} is a 0-d tensor; each needs a first (time) dim"
             )
     dtype = sequences[0].dtype
+    check_fill_scalar("pad_sequence", padding_value, dtype)  # 1e6 in float16: inf
     longest = max(s.shape[0] for s in sequences)
     padded = []
     for s in sequences:
