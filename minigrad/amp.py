@@ -586,88 +586,73 @@ class autocast:  # noqa: N801 - PyTorch's name
         return wrapper
 
 
-class _CudaGradScaler(GradScaler):
+class _DeprecatedGradScaler(GradScaler):
+    """torch.cuda.amp.GradScaler / torch.cpu.amp.GradScaler: GradScaler(DEVICE, ...),
+    deprecated (FutureWarning); a subclass names the device."""
+
+    _for_device = "cuda"
+
+    def __init__(
+        self,
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+        enabled: bool = True,
+    ) -> None:
+        warnings.warn(
+            f"`torch.{self._for_device}.amp.GradScaler(args...)` is deprecated. "
+            f"Please use `torch.amp.GradScaler('{self._for_device}', args...)` instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(
+            self._for_device,
+            init_scale=init_scale,
+            growth_factor=growth_factor,
+            backoff_factor=backoff_factor,
+            growth_interval=growth_interval,
+            enabled=enabled,
+        )
+
+
+class _DeprecatedAutocast(autocast):
+    """torch.cuda.amp.autocast / torch.cpu.amp.autocast: autocast(DEVICE, ...), deprecated
+    (FutureWarning); a subclass names the device and its default dtype."""
+
+    _for_device, default_dtype = "cuda", np.float16
+
+    def __init__(self, enabled: bool = True, dtype: Any = None, cache_enabled: bool = True) -> None:
+        warnings.warn(
+            f"`torch.{self._for_device}.amp.autocast(args...)` is deprecated. "
+            f"Please use `torch.amp.autocast('{self._for_device}', args...)` instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        dtype = self.default_dtype if dtype is None else dtype
+        super().__init__(
+            self._for_device, enabled=enabled, dtype=dtype, cache_enabled=cache_enabled
+        )
+
+
+class _CudaGradScaler(_DeprecatedGradScaler):
     """torch.cuda.amp.GradScaler: GradScaler("cuda", ...), deprecated (FutureWarning)."""
 
-    def __init__(
-        self,
-        init_scale: float = 2.0**16,
-        growth_factor: float = 2.0,
-        backoff_factor: float = 0.5,
-        growth_interval: int = 2000,
-        enabled: bool = True,
-    ) -> None:
-        warnings.warn(
-            "`torch.cuda.amp.GradScaler(args...)` is deprecated. "
-            "Please use `torch.amp.GradScaler('cuda', args...)` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        super().__init__(
-            "cuda",
-            init_scale=init_scale,
-            growth_factor=growth_factor,
-            backoff_factor=backoff_factor,
-            growth_interval=growth_interval,
-            enabled=enabled,
-        )
 
-
-class _CudaAutocast(autocast):
-    """torch.cuda.amp.autocast: autocast("cuda", ...), deprecated (FutureWarning)."""
-
-    def __init__(
-        self, enabled: bool = True, dtype: Any = np.float16, cache_enabled: bool = True
-    ) -> None:
-        warnings.warn(
-            "`torch.cuda.amp.autocast(args...)` is deprecated. "
-            "Please use `torch.amp.autocast('cuda', args...)` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        super().__init__("cuda", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
-
-
-class _CpuGradScaler(GradScaler):
+class _CpuGradScaler(_DeprecatedGradScaler):
     """torch.cpu.amp.GradScaler: GradScaler("cpu", ...), deprecated (FutureWarning)."""
 
-    def __init__(
-        self,
-        init_scale: float = 2.0**16,
-        growth_factor: float = 2.0,
-        backoff_factor: float = 0.5,
-        growth_interval: int = 2000,
-        enabled: bool = True,
-    ) -> None:
-        warnings.warn(
-            "`torch.cpu.amp.GradScaler(args...)` is deprecated. "
-            "Please use `torch.amp.GradScaler('cpu', args...)` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        super().__init__(
-            "cpu",
-            init_scale=init_scale,
-            growth_factor=growth_factor,
-            backoff_factor=backoff_factor,
-            growth_interval=growth_interval,
-            enabled=enabled,
-        )
+    _for_device = "cpu"
 
 
-class _CpuAutocast(autocast):
+class _CudaAutocast(_DeprecatedAutocast):
+    """torch.cuda.amp.autocast: autocast("cuda", ...), deprecated (FutureWarning)."""
+
+
+class _CpuAutocast(_DeprecatedAutocast):
     """torch.cpu.amp.autocast: autocast("cpu", ...), deprecated (FutureWarning)."""
 
-    def __init__(
-        self, enabled: bool = True, dtype: Any = bfloat16, cache_enabled: bool = True
-    ) -> None:
-        warnings.warn(
-            "`torch.cpu.amp.autocast(args...)` is deprecated. "
-            "Please use `torch.amp.autocast('cpu', args...)` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        super().__init__("cpu", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
+    _for_device, default_dtype = "cpu", bfloat16
 
 
 def _cuda_custom_fwd(fwd: Callable | None = None, *, cast_inputs: Any = None) -> Callable:
