@@ -616,20 +616,26 @@ class _DeprecatedGradScaler(GradScaler):
         )
 
 
+_CLASS_DEFAULT: Any = object()  # a dtype argument left out
+
+
 class _DeprecatedAutocast(autocast):
     """torch.cuda.amp.autocast / torch.cpu.amp.autocast: autocast(DEVICE, ...), deprecated
     (FutureWarning); a subclass names the device and its default dtype."""
 
     _for_device, default_dtype = "cuda", np.float16
 
-    def __init__(self, enabled: bool = True, dtype: Any = None, cache_enabled: bool = True) -> None:
+    def __init__(
+        self, enabled: bool = True, dtype: Any = _CLASS_DEFAULT, cache_enabled: bool = True
+    ) -> None:
         warnings.warn(
             f"`torch.{self._for_device}.amp.autocast(args...)` is deprecated. "
             f"Please use `torch.amp.autocast('{self._for_device}', args...)` instead.",
             FutureWarning,
             stacklevel=2,
         )
-        dtype = self.default_dtype if dtype is None else dtype
+        # left out: the class's default; None (given) is autocast's, the device's dtype now
+        dtype = self.default_dtype if dtype is _CLASS_DEFAULT else dtype
         super().__init__(
             self._for_device, enabled=enabled, dtype=dtype, cache_enabled=cache_enabled
         )

@@ -340,7 +340,8 @@ def uniform(
     xp = get_array_module(u)
     if real(high) == real(low):  # every draw is the bound itself, -0.0 included
         return xp.full(shape, real(low), dtype=dt)
-    y = (u * wide(high - low) + wide(low)).astype(dt, copy=False)
+    # the range in the computing dtype, of the bounds as it holds them (PyTorch's)
+    y = (u * (wide(high) - wide(low)) + wide(low)).astype(dt, copy=False)
     xp.copyto(y, real(low), where=y >= real(high))
     return y
 

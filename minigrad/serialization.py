@@ -527,27 +527,31 @@ def _next_archive(stream: Any, name: str) -> tuple[Any, int | None]:
     zip is read from its end record, so the stream's last archive would otherwise answer
     for its first one. The end of the first archive is its first end record that points
     back at a central directory right before it (array bytes that happen to look like an
-    end record do not)."""
+    end record do not).
+
+    An open file or a BytesIO is read through a window of it, without a copy; another
+    stream (gzip, a zip member: seeking back decompresses from the start) is read once,
+    to its end, into memory."""
     seekable = getattr(stream, "seekable", None)
-    if callable(seekable) and not seekable():
-        data = stream.read()
-        if not isinstance(data, bytes | bytearray):
-            raise CorruptCheckpoint(f"load: {name} is not a binary stream (it reads text)")
-        start, size = 0, len(data)
-        read_at = lambda at, n: data[at : at + n]  # noqa: E731
-    else:
-        start = stream.tell()
-        size = stream.seek(0, io.SEEK_END) - start
+    seekable = seekable() if callable(seekable) else True
+    start = stream.tell() if seekable else 0
+    if seekable and isinstance(stream, _RANDOM_ACCESS):
+        stream.seek(0, io.SEEK_END)  # (some file objects' seek returns None)
+        size = stream.tell() - start
         stream.seek(start)
         window = _Window(stream, start, size)
 
         def read_at(at: int, n: int) -> bytes:
             window.seek(at)
-            got = window.read(n)
-            if not isinstance(got, bytes | bytearray):
-                raise CorruptCheckpoint(f"load: {name} is not a binary stream (it reads text)")
-            return got
+            return window.read(n)
 
+    else:
+        data = stream.read()
+        if not isinstance(data, bytes | bytearray):
+            raise CorruptCheckpoint(f"load: {name} is not a binary stream (it reads text)")
+        size = len(data)
+        window = None
+        read_at = lambda at, n: data[at : at + n]  # noqa: E731
     if size <= 0:
         raise CorruptCheckpoint(
             f"load: {name} holds no checkpoint from position {start} on (empty, or read to its end)"
@@ -559,12 +563,17 @@ def _next_archive(stream: Any, name: str) -> tuple[Any, int | None]:
         while at >= 0:
             end = _archive_end(read_at, size, base + at)
             if end is not None:
-                if "data" in locals():
-                    return io.BytesIO(data[:end]), None
-                return _Window(stream, start, end), start + end
+                after = start + end if seekable else None
+                if window is None:
+                    return io.BytesIO(data[:end]), after
+                return _Window(stream, start, end), after
             at = block.find(_END_SIGNATURE, at + 1)
     # no archive in it: the zip reader says what is wrong
-    return (io.BytesIO(data) if "data" in locals() else _Window(stream, start, size)), None
+    return (io.BytesIO(data) if window is None else _Window(stream, start, size)), None
+
+
+# streams that seek and read anywhere cheaply: read through a window, not copied
+_RANDOM_ACCESS = (io.BufferedReader, io.BufferedRandom, io.FileIO, io.BytesIO)
 
 
 _END_SIGNATURE = b"PK\x05\x06"

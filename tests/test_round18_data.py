@@ -396,3 +396,28 @@ def test_worker_options_need_workers_as_torch(kwargs, message):
     with pytest.raises(ValueError, match=message):
         MD.DataLoader(range(4), **kwargs)
     MD.DataLoader(range(4), num_workers=2, **kwargs)  # accepted with workers (unused)
+
+
+@pytest.mark.parametrize("low, high", [(1.0, 1.000001), (0.3, 0.3000001)])
+def test_float32_uniform_between_inexact_bounds_weighs_its_values_alike(low, high):
+    """The range is scaled as float32 holds the bounds (PyTorch's), so the draws that fall
+    past the upper bound, moved to the lower one, do not make it likelier than the others."""
+    mg.manual_seed(0)
+    x = mg.empty(1 << 20, dtype=mg.float32).uniform_(low, high).numpy()
+    values, counts = np.unique(x, return_counts=True)
+    assert counts[0] / len(x) < 1.1 / len(values)
+
+
+def test_load_from_a_gzip_stream_and_a_file_whose_seek_returns_none(tmp_path):
+    import gzip
+    import mmap
+
+    buf = io.BytesIO()
+    mg.save({"w": mg.arange(3.0)}, buf)
+    with gzip.open(tmp_path / "c.gz", "wb") as f:
+        f.write(buf.getvalue())
+    with gzip.open(tmp_path / "c.gz", "rb") as f:
+        assert mg.load(f)["w"].tolist() == [0.0, 1.0, 2.0]
+    (tmp_path / "c.pt").write_bytes(buf.getvalue())
+    with open(tmp_path / "c.pt", "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        assert mg.load(m)["w"].tolist() == [0.0, 1.0, 2.0]

@@ -338,3 +338,28 @@ def test_clipping_many_flat_buffer_views_out_of_layout_order_is_linear():
         p.grad = g
     mg.nn.utils.clip_grad_value_(ps, 0.001)
     assert ps[1].grad._data.base is None or not np.shares_memory(ps[1].grad._data, flat._data)
+
+
+def test_deprecated_cpu_autocast_with_dtype_none_takes_the_devices_dtype():
+    for lib in (mg, torch):
+        lib.set_autocast_dtype("cpu", lib.float16)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                with lib.cpu.amp.autocast(dtype=None) as region:
+                    assert region.fast_dtype == lib.float16
+                    assert lib.get_autocast_dtype("cpu") == lib.float16
+        finally:
+            lib.set_autocast_dtype("cpu", lib.bfloat16)
+
+
+def test_clipping_keeps_a_view_in_place_that_overlaps_only_a_copied_one():
+    """Views A=[0:6], B=[4:10], C=[8:14] of one buffer: B shares with A and gets a copy;
+    C shares only with B, so it stays a view and its part of the buffer is clipped."""
+    for lib in (mg, torch):
+        flat = lib.ones(14)
+        ps = [lib.nn.Parameter(lib.zeros(6)) for _ in range(3)]
+        for p, lo in zip(ps, (0, 4, 8), strict=True):
+            p.grad = flat[lo : lo + 6]
+        lib.nn.utils.clip_grad_value_(ps, 0.5)
+        assert flat[10:14].tolist() == [0.5] * 4, lib.__name__

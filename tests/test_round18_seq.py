@@ -320,3 +320,10 @@ def test_pad_sequence_takes_a_generator_and_refuses_a_padding_value_that_overflo
         ints = [L.ones(2, dtype=L.int8), L.ones(3, dtype=L.int8)]
         with pytest.raises(RuntimeError, match="without overflow"):
             R.pad_sequence(ints, padding_value=300)
+
+
+def test_pad_sequence_refuses_a_negative_padding_value_for_uint8():
+    for L, _, R in LIBS:
+        seqs = [L.ones(2, dtype=L.uint8), L.ones(3, dtype=L.uint8)]
+        with pytest.raises(RuntimeError, match="without overflow"):
+            R.pad_sequence(seqs, padding_value=-1)

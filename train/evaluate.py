@@ -31,7 +31,7 @@ from minigrad import jobs
 from train import classifier, common
 from train import run as scaffold
 from train.classifier import predict
-from train.generators import TOY, TOY_STD, load_generator, load_images, sample_generator
+from train.generators import TOY, TOY_STD, load_generator, run_images, sample_generator
 from train.metrics import (
     class_histogram,
     confident_share,
@@ -133,13 +133,7 @@ def _check_digit_data(run_dir: str, run_args: argparse.Namespace, device: str) -
             "digit classifier can judge its samples cannot be checked; put the data back "
             "(or resume the run once with --data-dir NEW, which records the new place)"
         )
-    images, labels = load_images(run_args)
-    if getattr(run_args, "data_sha256", None):  # the data the run trained on, not others
-        common.check_fingerprint(
-            {"data_sha256": run_args.data_sha256},
-            common.data_fingerprint(images, labels),
-            f" in --data-dir {data}",
-        )
+    images, _ = run_images(run_args)  # the data the run trained on, not others
     share = real_data_confident_share(images, device)
     if share < DIGIT_DATA_CONFIDENT:
         raise ValueError(

@@ -219,3 +219,20 @@ def check_label_files(data_dir: str) -> None:
                     f"{path}: '{key}' holds label {int(bad[0])}, not a digit 0-9 "
                     f"({len(bad)} of {len(y)} labels out of range)"
                 )
+
+
+def run_images(run_args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None]:
+    """The images (and labels) a finished run trained on, read as it read them (a
+    --dry-run's cut too), checked against the fingerprint its checkpoint holds, as a
+    resume checks them (a ValueError when the data changed since)."""
+    images, labels = load_images(run_args)
+    if getattr(run_args, "dry_run", False):  # the run's own cut (train.gan's Run)
+        n = 4 * run_args.batch_size
+        images, labels = images[:n], None if labels is None else labels[:n]
+    then = getattr(run_args, "data_sha256", None)
+    if then is not None:  # older checkpoints hold none
+        where = f" in --data-dir {run_args.data_dir}" if run_args.data_dir else ""
+        common.check_fingerprint(
+            {"data_sha256": then}, common.data_fingerprint(images, labels), where
+        )
+    return images, labels

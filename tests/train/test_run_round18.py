@@ -234,3 +234,16 @@ def test_evaluate_reads_the_data_where_a_resume_moved_it(tmp_path, capsys, quick
     capsys.readouterr()
     assert evaluate.main([str(run), "--n", "100", "--device", "cpu"]) == 0
     assert "checked to be digits" in capsys.readouterr().out
+
+
+def test_evaluate_scores_a_dry_run_on_data_of_its_own(tmp_path, capsys, quick_pictures):
+    """A --dry-run trains on its first 4 batches: its fingerprint is of those, and the
+    evaluator's data check reads them so (it refused every such run)."""
+    data = _digits(tmp_path / "d.npz")
+    run = tmp_path / "dry"
+    argv = ["--dry-run", "--model", "mlp", "--hidden", "16", "--batch-size", "16"]
+    argv += ["--data-dir", str(data), "--eval-samples", "0", "--device", "cpu"]
+    assert gan.main(argv + ["--out", str(run)]) == 0
+    capsys.readouterr()
+    assert evaluate.main([str(run), "--n", "100", "--device", "cpu"]) == 0
+    assert "checked to be digits" in capsys.readouterr().out

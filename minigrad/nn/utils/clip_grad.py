@@ -82,11 +82,12 @@ def _writable(grads: list[Tensor]) -> list[tuple[Tensor, Array]]:
 
 def _sharing_later(views: list[int], out: list[tuple[Tensor, Array]]) -> set[int]:
     """Of the views of one array (positions in `out`), those that share memory with one
-    listed before them. Their byte ranges are swept in order, so that the views of a flat
-    buffer, disjoint, cost a sort and no pairwise test; only views whose ranges meet are
-    asked whether they share memory (strided views can interleave without sharing)."""
+    listed before them that stays in place (such a view is then copied). Their byte
+    ranges are swept in order, so that the views of a flat buffer, disjoint, cost a sort
+    and no pairwise test; only views whose ranges meet are asked whether they share
+    memory (strided views can interleave without sharing)."""
     spans = sorted((*_span(out[i][1]), i) for i in views)
-    later: set[int] = set()
+    earlier: dict[int, list[int]] = {}  # a view -> the views listed before it it shares with
     active: list[tuple[int, int]] = []  # (end, position) of the ranges still open
     for lo, hi, i in spans:
         while active and active[0][0] <= lo:
@@ -95,9 +96,13 @@ def _sharing_later(views: list[int], out: list[tuple[Tensor, Array]]) -> set[int
         shares = get_array_module(a).shares_memory
         for _, j in active:
             if shares(a, out[j][1]):
-                later.add(max(i, j))
+                earlier.setdefault(max(i, j), []).append(min(i, j))
         heapq.heappush(active, (hi, i))
-    return later
+    copied: set[int] = set()
+    for i in sorted(earlier):  # in listing order: one sharing only copied views stays
+        if any(j not in copied for j in earlier[i]):
+            copied.add(i)
+    return copied
 
 
 def _vector_norm(a: Array, p: float) -> Array:

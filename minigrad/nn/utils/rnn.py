@@ -41,6 +41,11 @@ def pad_sequence(
             )
     dtype = sequences[0].dtype
     check_fill_scalar("pad_sequence", padding_value, dtype)  # 1e6 in float16: inf
+    if np.dtype(dtype).kind == "u" and not isinstance(padding_value, Tensor) and padding_value < 0:
+        raise ValueRangeError(  # a fill wraps -1 to 255; PyTorch's padding refuses it
+            f"pad_sequence: value {padding_value} cannot be converted to {np.dtype(dtype).name} "
+            "without overflow"
+        )
     longest = max(s.shape[0] for s in sequences)
     padded = []
     for s in sequences:
