@@ -544,7 +544,7 @@ def vector_norm(
 ) -> Tensor:
     """The `ord`-norm of x's entries over `dim` (all of them when None), as
     torch.linalg.vector_norm; `dtype` casts x first (a wider dtype only)."""
-    if isinstance(ord, str):  # 'fro' and 'nuc' are matrix norms (linalg.norm, matrix_norm)
+    if isinstance(ord, str) or ord is None:  # 'fro', 'nuc': matrix norms (matrix_norm)
         raise TypeError(f"linalg.vector_norm(): argument 'ord' must be a number, not {ord!r}")
     _float_or_complex(x, "linalg.vector_norm")
     _check_identity(x, ord, dim)

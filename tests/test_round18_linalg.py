@@ -379,6 +379,7 @@ def test_exception_types_as_pytorch(call, match):
         lambda L, x: L.linalg.vector_norm(x, "fro"),
         lambda L, x: L.linalg.vector_norm(x, "nuc", dim=1),
         lambda L, x: L.linalg.matrix_norm(x, "fro", dim=0),
+        lambda L, x: L.linalg.vector_norm(x, None),
     ],
 )
 def test_norm_argument_types_are_refused_as_torch(call):

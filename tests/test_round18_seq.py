@@ -327,3 +327,15 @@ def test_pad_sequence_refuses_a_negative_padding_value_for_uint8():
         seqs = [L.ones(2, dtype=L.uint8), L.ones(3, dtype=L.uint8)]
         with pytest.raises(RuntimeError, match="without overflow"):
             R.pad_sequence(seqs, padding_value=-1)
+
+
+@pytest.mark.parametrize(
+    "dtype, value", [("uint8", -1), ("uint8", 256), ("int8", 200), ("float16", 1e6)]
+)
+def test_pad_refuses_a_padding_value_its_dtype_cannot_hold_as_torch(dtype, value):
+    for L, F, _ in LIBS:
+        with pytest.raises(RuntimeError, match="without overflow"):
+            F.pad(L.ones(3, dtype=getattr(L, dtype)), (1, 1), value=value)
+    for L, F, _ in LIBS:  # what it does take: truncated floats, -inf for floats
+        assert F.pad(L.ones(3, dtype=L.uint8), (1, 1), value=1.5).tolist() == [1] * 5
+        assert F.pad(L.ones(2), (1, 0), value=float("-inf")).tolist()[0] == float("-inf")

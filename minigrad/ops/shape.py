@@ -12,7 +12,7 @@ from .. import autograd, return_types
 from ..autograd import Function
 from ..backend import fp_ignored, get_array_module, to_device
 from ..errors import ShapeError, ValueRangeError, warn_user
-from ..tensor import VIEW_DEPTH, Tensor, _is_int
+from ..tensor import VIEW_DEPTH, Tensor, _is_int, check_fill_scalar
 from .reduce import expand, normalize_dims
 
 
@@ -855,6 +855,18 @@ def _pad_by_index(x: Tensor, widths: list[tuple[int, int]], mode: str, pad: Any)
     return fresh(x, source)
 
 
+def check_pad_value(op: str, value: Any, dtype: Any) -> Any:
+    """`value` as a padding of `dtype` may take it, as PyTorch's padding checks it: the
+    fills' rule (`check_fill_scalar`: 1e6 in float16 is refused), and no negative number
+    for an unsigned dtype (where a fill wraps -1 to 255)."""
+    check_fill_scalar(op, value, dtype)
+    if np.dtype(dtype).kind == "u" and not isinstance(value, Tensor | bool) and value < 0:
+        raise ValueRangeError(
+            f"{op}: value {value} cannot be converted to {np.dtype(dtype).name} without overflow"
+        )
+    return value
+
+
 def pad(
     input: Tensor, pad: tuple[int, ...], mode: str = "constant", value: float | None = None
 ) -> Tensor:
@@ -889,7 +901,7 @@ def pad(
         if value:
             raise RuntimeError(f"pad: mode {mode!r} takes no value argument, got value={value}")
         return _pad_by_index(x, widths, mode, tuple(pad))
-    value = 0.0 if value is None else value
+    value = 0.0 if value is None else check_pad_value("pad", value, x.dtype)
     if any(lo < 0 or hi < 0 for lo, hi in widths):
         # a negative width crops, as in PyTorch: pad the positive part, then slice
         crop = []

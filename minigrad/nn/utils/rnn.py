@@ -11,7 +11,8 @@ import numpy as np
 from ...backend import as_numpy
 from ...errors import IndexOutOfRange, ValueRangeError
 from ...ops import cast, cat, index_select, pad, reshape, stack, transpose
-from ...tensor import Tensor, check_fill_scalar, full, tensor
+from ...ops.shape import check_pad_value
+from ...tensor import Tensor, full, tensor
 
 
 def pad_sequence(
@@ -40,12 +41,7 @@ def pad_sequence(
                 f"pad_sequence: sequence {i} is a 0-d tensor; each needs a first (time) dim"
             )
     dtype = sequences[0].dtype
-    check_fill_scalar("pad_sequence", padding_value, dtype)  # 1e6 in float16: inf
-    if np.dtype(dtype).kind == "u" and not isinstance(padding_value, Tensor) and padding_value < 0:
-        raise ValueRangeError(  # a fill wraps -1 to 255; PyTorch's padding refuses it
-            f"pad_sequence: value {padding_value} cannot be converted to {np.dtype(dtype).name} "
-            "without overflow"
-        )
+    check_pad_value("pad_sequence", padding_value, dtype)  # 1e6 in float16, -1 in uint8
     longest = max(s.shape[0] for s in sequences)
     padded = []
     for s in sequences:
