@@ -142,6 +142,19 @@ sys.exit(gan.main({argv!r}))
 """
 
 
+def _patched_gan_under_mpi(script: Path, template: str, argv: list[str]):
+    """Run `template` (a train.gan patched before its main, formatted with the repo root
+    and `argv`) as `script` on 2 processes; returns the finished process."""
+    script.write_text(template.format(root=str(ROOT), argv=argv))
+    return subprocess.run(
+        ["mpiexec", "-n", "2", sys.executable, str(script)],
+        env=mpi_env() | {"MINIGRAD_DIST_TIMEOUT": "20"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_ctrl_c_just_after_the_agreement_stops_all_at_the_next_batch(tmp_path):
     # a signal that lands between a batch's agreement and the loop's check must wait for
     # the next agreement: acting on it at once, rank 1 alone would save and leave
@@ -149,15 +162,7 @@ def test_ctrl_c_just_after_the_agreement_stops_all_at_the_next_batch(tmp_path):
     argv = ["--dataset", "ring", "--steps-per-epoch", "50", "--steps", "100000"]
     argv += ["--hidden", "8", "--layers", "1", "--eval-samples", "0", "--device", "cpu"]
     argv += ["--distributed", "--out", str(out)]
-    script = tmp_path / "late.py"
-    script.write_text(LATE_SIGNAL.format(root=str(ROOT), argv=argv))
-    p = subprocess.run(
-        ["mpiexec", "-n", "2", sys.executable, str(script)],
-        env=mpi_env() | {"MINIGRAD_DIST_TIMEOUT": "20"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    p = _patched_gan_under_mpi(tmp_path / "late.py", LATE_SIGNAL, argv)
     assert p.returncode == 130, p.stderr[-3000:]
     assert "interrupted at epoch 1, batch 4; checkpoint saved" in p.stderr, p.stderr[-3000:]
     assert int(common.load_checkpoint(out)["state"]["step"]) == 4
@@ -241,15 +246,7 @@ def test_ctrl_c_while_rank_0_ends_the_last_epoch_stops_all_as_interrupted(tmp_pa
     argv = ["--dataset", "ring", "--steps-per-epoch", "2", "--epochs", "3", "--hidden", "8"]
     argv += ["--batch-size", "32", "--eval-samples", "0", "--device", "cpu"]
     argv += ["--distributed", "--out", str(out)]
-    script = tmp_path / "last.py"
-    script.write_text(LAST_EPOCH_SIGNAL.format(root=str(ROOT), argv=argv))
-    p = subprocess.run(
-        ["mpiexec", "-n", "2", sys.executable, str(script)],
-        env=mpi_env() | {"MINIGRAD_DIST_TIMEOUT": "20"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    p = _patched_gan_under_mpi(tmp_path / "last.py", LAST_EPOCH_SIGNAL, argv)
     assert p.returncode == 130, p.stderr[-3000:]
     # rank 0 alone says it (rank 1's notes went to stderr too before)
     assert p.stderr.count("interrupted at the end of epoch 3; checkpoint saved") == 1, p.stderr
