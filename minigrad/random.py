@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,7 +24,7 @@ from .backend import (
     get_array_module,
     normalize_device,
 )
-from .errors import DtypeError
+from .errors import DtypeError, ValueRangeError
 
 # seeded from the system's entropy at start (PyTorch starts from a fixed seed), and kept so
 # that `initial_seed()` can tell it
@@ -344,6 +345,18 @@ def uniform(
     y = (u * (wide(high) - wide(low)) + wide(low)).astype(dt, copy=False)
     xp.copyto(y, real(low), where=y >= real(high))
     return y
+
+
+def check_uniform_range(a: float, b: float) -> None:
+    """PyTorch's checks on a uniform draw's bounds (Tensor.uniform_'s and init's): finite,
+    a <= b. Its RuntimeError, which is also the ValueError trunc_normal_ raised for a > b
+    before."""
+    if not (math.isfinite(float(a)) and math.isfinite(float(b))):
+        raise ValueRangeError(f"uniform_: the range [{a}, {b}) is not finite")
+    if float(a) > float(b):  # drew from [b, a) without a word
+        raise ValueRangeError(
+            f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
+        )
 
 
 def randint(

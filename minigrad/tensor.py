@@ -1901,12 +1901,7 @@ class Tensor:
         """Fill with U(a, b) from `minigrad.random`, or from `generator`."""
         self._inplace("uniform_")
         self._check_drawable("uniform_")
-        if not (math.isfinite(float(a)) and math.isfinite(float(b))):
-            raise RuntimeError(f"uniform_: the range [{a}, {b}) is not finite")
-        if float(a) > float(b):  # drew from [b, a) without a word
-            raise RuntimeError(
-                f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
-            )
+        random.check_uniform_range(a, b)
         # float16 draws in float16: a float32 draw just below b can round up to b on write
         dt = np.float16 if self.dtype == np.float16 else _draw_dtype(self.dtype)
         self._data[...] = random.uniform(a, b, self.shape, dt, self.device, generator)

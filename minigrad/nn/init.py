@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import random
 from ..backend import as_numpy, device_of, get_array_module
-from ..errors import Unsupported, ValueRangeError, warn_user
+from ..errors import Unsupported, warn_user
 from ..tensor import Tensor
 
 __all__ = [
@@ -111,20 +111,9 @@ def _draw(t: Any, name: str) -> tuple[tuple[int, ...], Any, str]:
     return a.shape, dtype, device_of(a)
 
 
-def _check_range(a: float, b: float) -> None:
-    """PyTorch's checks on a uniform draw's bounds (Tensor.uniform_'s): finite, a <= b; its
-    RuntimeError, and the ValueError trunc_normal_ raised for a > b before."""
-    if not (math.isfinite(float(a)) and math.isfinite(float(b))):
-        raise ValueRangeError(f"uniform_: the range [{a}, {b}) is not finite")
-    if float(a) > float(b):  # drew from [b, a) without a word
-        raise ValueRangeError(
-            f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
-        )
-
-
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with U(a, b) (from `generator` when given: an mg.Generator)."""
-    _check_range(a, b)
+    random.check_uniform_range(a, b)
     shape, dtype, device = _draw(t, "uniform_")
     if _array(t, "uniform_").dtype == np.float16:  # so that b, excluded, stays out
         dtype = np.float16
@@ -227,7 +216,8 @@ def trunc_normal_(
         def keep(x: Any) -> Any:  # PyTorch's test, whose NaN (a NaN mean's) is kept
             return ~((x < lo) | (x > hi))
     else:
-        _check_range(a, b)  # also what PyTorch's uniform_ refuses here: a > b, infinite bounds
+        # also what PyTorch's uniform_ refuses here: a > b, infinite bounds
+        random.check_uniform_range(a, b)
         mode = max(a, min(mean, b))
         log_peak = -0.5 * ((mode - mean) / std) ** 2
 
