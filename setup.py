@@ -88,7 +88,15 @@ setup(
     ],
     package_dir={f"minigrad._jobs.{name}": name for name in JOB_PACKAGES},
     package_data={"minigrad": ["data/*.npz", "data/*.md"]},
-    install_requires=["numpy>=1.24", "pillow>=9", "tqdm>=4.60", "matplotlib>=3.6"],
+    # Numba compiles the NumPy backend's loop kernels (minigrad/ops/cpu_loops.py); where it
+    # has no wheel (a Python it does not support yet) the NumPy code runs instead
+    install_requires=[
+        "numpy>=1.24",
+        "pillow>=9",
+        "tqdm>=4.60",
+        "matplotlib>=3.6",
+        'numba>=0.59; python_version < "3.15"',
+    ],
     extras_require={
         # Pick the CuPy wheel that matches your CUDA toolkit (see README, "GPU").
         "gpu-cuda12": ["cupy-cuda12x>=13"],

@@ -236,6 +236,12 @@ def _uniform(arrays: tuple[Any, ...], min_size: int) -> bool:
     return order is not None and all(_layout(a) == order for a in arrays[1:])
 
 
+def same_layout(arrays: tuple[Any, ...]) -> bool:
+    """NumPy arrays of one shape, all dense in one memory order: their 1-D views in memory
+    order (layout.flat_view) line up value for value."""
+    return _uniform(arrays, 0)
+
+
 def parallel(*arrays: Any) -> bool:
     """Whether a one-pass kernel over these NumPy arrays is worth splitting over threads:
     of one shape with >= MIN_PARALLEL_ELEMENTWISE elements, all dense in one memory order

@@ -10,7 +10,7 @@ from .. import threads
 from ..autograd import Function, _second_backward_error, is_grad_enabled, zero_link
 from ..backend import get_array_module
 from ..tensor import Tensor
-from . import cuda_kernels
+from . import cpu_kernels, cuda_kernels
 from .elementwise import _UINT, Mask, Scale, exp, to_float
 from .reduce import _keep_shape, array_sum, normalize_dims, reduce_dims, reduce_sum, sum_to
 from .search import torch_name
@@ -23,6 +23,9 @@ class ReLU(Function):
     uses_inputs = False
 
     def forward(self, x):
+        if cpu_kernels.handles(x) and cpu_kernels.same_layout(x):
+            y, self.drop = cpu_kernels.relu_forward(x)
+            return y
         xp = get_array_module(x)
         zero = x.dtype.type(0)
         # both in x's memory order: a convolution's output is batch-minor (N varies
@@ -46,6 +49,9 @@ class ReLU(Function):
             return zero_link(Mask(_keep_bits(self.drop, gy._data))(gy), self)
         # first order: the select in place, into a gradient array of its own (not a view
         # of the bits, which a leaf's .grad would have to copy)
+        g = gy._data
+        if cpu_kernels.handles(g) and cpu_kernels.same_layout(self.drop, g):
+            return Tensor._make(cpu_kernels.relu_backward(self.drop, g), False)
         xp = get_array_module(gy._data)
         out = xp.empty_like(gy._data)
         bits = out.view(_UINT[out.itemsize])
@@ -81,6 +87,9 @@ class LeakyReLU(Function):
     def forward(self, x):
         if cuda_kernels.handles(x):
             y, self.slopes = cuda_kernels.leaky_relu_forward(x, self.slope)
+            return y
+        if cpu_kernels.handles(x) and cpu_kernels.same_layout(x):
+            y, self.slopes = cpu_kernels.leaky_relu_forward(x, self.slope)
             return y
         # mask * (1 - slope) + slope: three cheap passes; np.where with scalar branches
         # takes a slow broadcasting path (about 8x slower on a 64x128x14x14 input)
@@ -123,6 +132,8 @@ class LeakyReLU(Function):
         # the last use of the slope map: the gradient goes into it, in place (no new
         # array, and no pass of memory reads that writing a fresh one costs)
         self.slopes = None
+        if cpu_kernels.handles(g, slopes) and cpu_kernels.same_layout(g, slopes):
+            return Tensor._make(cpu_kernels.scale_(g, slopes), False)
         threads.elementwise(lambda g, c: np.multiply(g, c, out=c), g, slopes)
         return Tensor._make(slopes, False)
 

@@ -25,7 +25,7 @@ from ..autograd import Function, is_grad_enabled, no_grad
 from ..backend import get_array_module
 from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor
-from . import cuda_kernels
+from . import cpu_kernels, cuda_kernels
 from .activation import float_kernel
 from .reduce import mean, reduce_sum, var
 from .shape import reshape
@@ -57,6 +57,14 @@ class BatchNormTrain(Function):
             weight = affine[0] if self.has_weight else None
             bias = affine[-1] if self.has_bias else None
             y, self.mean, self.var, invstd, self.xhat = cuda_kernels.batch_norm_forward(
+                x, weight, bias, self.eps
+            )
+            self.invstd = invstd.reshape(shape)
+            return y
+        if cpu_kernels.batch_norm_handles(x, *affine):
+            weight = affine[0] if self.has_weight else None
+            bias = affine[-1] if self.has_bias else None
+            y, self.mean, self.var, invstd, self.xhat = cpu_kernels.batch_norm_forward(
                 x, weight, bias, self.eps
             )
             self.invstd = invstd.reshape(shape)
@@ -93,6 +101,8 @@ class BatchNormTrain(Function):
         affine = [t._data for t in self.inputs[1:]]
         if not recorded and cuda_kernels.handles(gy._data, self.xhat, *affine):
             return self._backward_kernels(gy)
+        if not recorded and cpu_kernels.batch_norm_handles(gy._data, self.xhat, *affine):
+            return self._backward_kernels(gy, cpu_kernels)
         if not recorded and isinstance(gy._data, np.ndarray):
             return self._backward_numpy(gy._data)
         if recorded:
@@ -154,12 +164,14 @@ class BatchNormTrain(Function):
             grads.append(Tensor._make(gbias, False) if needs[-1] else None)
         return tuple(grads)
 
-    def _backward_kernels(self, gy: Tensor) -> tuple[Tensor | None, ...]:
-        """The first-order backward on CuPy: two fused kernels read the saved x-hat and
-        1/std."""
+    def _backward_kernels(
+        self, gy: Tensor, kernels: Any = cuda_kernels
+    ) -> tuple[Tensor | None, ...]:
+        """The first-order backward as fused kernels that read the saved x-hat and 1/std:
+        cuda_kernels on CuPy, cpu_kernels (compiled loops) on NumPy."""
         needs = self.needs_input_grad
         weight = self.inputs[1]._data if self.has_weight else None
-        gx, gbias, gweight = cuda_kernels.batch_norm_backward(
+        gx, gbias, gweight = kernels.batch_norm_backward(
             gy._data, self.xhat, self.invstd, weight, needs[0]
         )
         grads = [gx]

@@ -24,7 +24,7 @@ from ..autograd import Function, is_grad_enabled
 from ..backend import Array, get_array_module
 from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor, _is_int
-from . import cuda_kernels
+from . import cpu_kernels, cuda_kernels
 from .reduce import reduce_sum
 
 
@@ -79,6 +79,8 @@ def _batch_minor(a: Array) -> Array:
     at = a.transpose(1, 2, 3, 0)
     if _is_batch_minor(a):
         return at.reshape(a.shape[1], -1)
+    if cpu_kernels.handles(a):
+        return cpu_kernels.batch_minor(a).reshape(a.shape[1], -1)
     out = get_array_module(a).empty(at.shape, dtype=a.dtype)
     threads.copy(out, at)  # a share of the channels per thread
     return out.reshape(a.shape[1], -1)
@@ -101,6 +103,10 @@ def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = g.kernel, g.stride, g.padding, g.dilation
     oh, ow = out_hw
     scratch = bool(ph or pw or not _is_batch_minor(x))
+    if cpu_kernels.handles(x) and (scratch or (kh, kw) != (1, 1)):  # compiled loops
+        if not _is_batch_minor(x):  # rows of N to copy, not values N*C*H*W apart
+            x = _batch_minor(x).reshape(c, h, w, n).transpose(3, 0, 1, 2)
+        return cpu_kernels.im2col(x, g, out_hw)
     if scratch:
         # one copy into a padded batch-minor buffer, so the gather below copies rows of N
         buf = _workspace.get("pad", xp, (c, h + 2 * ph, w + 2 * pw, n), x.dtype)
@@ -134,6 +140,8 @@ def col2im(cols: Array, g: ConvGeometry, x_shape: tuple[int, ...]) -> Array:
     order as before (0 + a is a, but for a -0.0 that nothing else reaches: it stays -0.0)."""
     if cuda_kernels.handles(cols):
         return cuda_kernels.col2im(cols, g, x_shape)
+    if cpu_kernels.handles(cols):
+        return cpu_kernels.col2im(cols, g, x_shape)
     xp = get_array_module(cols)
     c, kh, kw, oh, ow, n = cols.shape
     h, w = x_shape[2:]

@@ -1,0 +1,251 @@
+"""Loop kernels for the NumPy backend, compiled by Numba: im2col/col2im, LeakyReLU and
+ReLU, each one pass over memory.
+
+The generic code in conv.py and activation.py builds these results out of whole-array
+NumPy calls: a strided copy per kernel offset, a slice-add per offset, three passes for
+LeakyReLU. Each call is fast, but each reads and writes all of memory again, and a NumPy
+call on a few thousand values per row spends much of its time starting up. The loops below
+say the same thing value by value, the way a C or CUDA kernel would (cuda_kernels.py has
+the GPU's versions, with the same layouts), and Numba compiles them to machine code once
+per dtype and layout (`cache=True` keeps the result on disk for the next process).
+
+They take the GIL off (`nogil=True`), so `threads.split` runs them on a share of the
+channels or values per thread, as it runs the NumPy kernels. Measured on the 2-core test
+machine, float32, one thread / two (docs/benchmarks.md): col2im of a (64, 64, 14, 14) k4 s2
+input 2.1 / 1.3 ms as slice-adds, 0.71 / 0.41 here; im2col 0.84 / 0.88 against 0.40 /
+0.26.
+
+Each wrapper returns exactly what the NumPy code returns, bit for bit (tests/ops/
+test_cpu_kernels.py compares them): the same layouts, the same order of additions, the
+same NaN, infinity and signed-zero results. The plain Python functions are the kernels'
+source; read them as the algorithm, and `minigrad.ops.cpu_kernels.enabled()` tells
+whether they run compiled.
+
+Used when Numba imports (it is a dependency of minigrad) and MINIGRAD_CPU_KERNELS is not
+`numpy`, for NumPy arrays of float32 and float64; float16, integer dtypes, CuPy arrays and
+a missing Numba take the NumPy code. `use(False)` switches them off in this process (the
+tests use it to run both paths).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import threads
+from .layout import flat_view, memory_order
+
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_ENV = "MINIGRAD_CPU_KERNELS"  # "numba" (the default) or "numpy"
+
+# values below which a one-pass kernel stays on the calling thread: handing a range to a
+# sleeping pool thread costs about 0.1 ms here, what one pass over 128 K floats takes
+MIN_PARALLEL = 1 << 17
+
+
+# ------------------------------------------------------------------ compiling, switching
+_loops: Any = None  # the module cpu_loops, once imported
+_available: bool | None = None  # whether Numba imports (checked once)
+_on = os.environ.get(_ENV, "numba").strip().lower() != "numpy"
+
+
+def available() -> bool:
+    """Whether Numba imports here (checked on first call: importing it takes ~0.2 s)."""
+    global _available, _loops
+    if _available is None:
+        try:
+            from . import cpu_loops
+        except ImportError:  # no Numba (or one that does not load): the NumPy code runs
+            _available = False
+        else:
+            _loops, _available = cpu_loops, True
+    return _available
+
+
+def enabled() -> bool:
+    """Whether the compiled kernels run (Numba imports, and neither MINIGRAD_CPU_KERNELS=
+    numpy nor use(False) switched them off)."""
+    return _on and available()
+
+
+@contextlib.contextmanager
+def use(on: bool) -> Iterator[None]:
+    """Run the compiled kernels (True) or the NumPy code (False) inside the block."""
+    global _on
+    before, _on = _on, bool(on)
+    try:
+        yield
+    finally:
+        _on = before
+
+
+def handles(*arrays: Any) -> bool:
+    """Whether these are NumPy arrays of a compiled dtype and the kernels are enabled."""
+    return (
+        _on
+        and all(type(a) is np.ndarray and a.dtype in DTYPES for a in arrays)
+        and len({a.dtype for a in arrays}) == 1
+        and available()
+    )
+
+
+def _kernel(name: str) -> Any:
+    return getattr(_loops, name)
+
+
+# ------------------------------------------------------------------ wrappers
+def im2col(x: np.ndarray, g: Any, out_hw: tuple[int, int]) -> np.ndarray:
+    """Columns `(C, KH, KW, OH, OW, N)` (C-contiguous) of `x (N, C, H, W)`, any strides."""
+    n, c = x.shape[:2]
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = g.kernel, g.stride, g.padding, g.dilation
+    cols = np.empty((c, kh, kw) + tuple(out_hw) + (n,), dtype=x.dtype)
+    if cols.size == 0:
+        return cols
+    xt, run = x.transpose(1, 2, 3, 0), _kernel("im2col")
+
+    def work(lo: int, hi: int) -> None:
+        run(xt, cols, kh, kw, sh, sw, ph, pw, dh, dw, lo, hi)
+
+    threads.split(c, work, unit=cols[:1].size, min_size=MIN_PARALLEL)
+    return cols
+
+
+def batch_minor(x: np.ndarray) -> np.ndarray:
+    """`x (N, C, H, W)`, any strides, copied into a C-contiguous `(C, H, W, N)` array."""
+    n, c, h, w = x.shape
+    out = np.empty((c, h, w, n), dtype=x.dtype)
+    run = _loops.batch_minor_copy
+
+    def work(lo: int, hi: int) -> None:
+        run(x, out, lo, hi)
+
+    threads.split(c, work, unit=out[:1].size, min_size=MIN_PARALLEL)
+    return out
+
+
+def col2im(cols: np.ndarray, g: Any, x_shape: tuple[int, ...]) -> np.ndarray:
+    """Adjoint of im2col: `(N, C, H, W)`, a view of a batch-minor `(C, H, W, N)` array."""
+    c, n = cols.shape[0], cols.shape[5]
+    h, w = x_shape[2:]
+    (sh, sw), (ph, pw), (dh, dw) = g.stride, g.padding, g.dilation
+    img = np.empty((c, h, w, n), dtype=cols.dtype)
+    if img.size:
+        src, run = np.ascontiguousarray(cols), _kernel("col2im")
+
+        def work(lo: int, hi: int) -> None:
+            run(src, img, sh, sw, ph, pw, dh, dw, lo, hi)
+
+        threads.split(c, work, unit=src[:1].size, min_size=MIN_PARALLEL)
+    return img.transpose(3, 0, 1, 2)
+
+
+def _flat_split(name: str, *arrays: np.ndarray, extra: tuple = ()) -> None:
+    """Run kernel `name` over the arrays as 1-D views in their common memory order, a share
+    of the values per thread."""
+    flat = [flat_view(a) for a in arrays]
+    run = _kernel(name)
+
+    def work(lo: int, hi: int) -> None:
+        run(*flat, *extra, lo, hi)
+
+    threads.split(flat[0].size, work, min_size=MIN_PARALLEL)
+
+
+def same_layout(*arrays: np.ndarray) -> bool:
+    """Whether the arrays are of one shape, dense, in one memory order (1-D views of them
+    then line up value for value)."""
+    return threads.same_layout(arrays)
+
+
+def leaky_relu_forward(x: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray]:
+    """(y, slopes) in x's memory order; x must be dense (see same_layout)."""
+    y, slopes = np.empty_like(x), np.empty_like(x)
+    _flat_split("leaky_relu", x, y, slopes, extra=(x.dtype.type(slope),))
+    return y, slopes
+
+
+def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(y, drop) in x's memory order; x must be dense."""
+    y, drop = np.empty_like(x), np.empty_like(x, dtype=np.bool_)
+    _flat_split("relu", x, y, drop)
+    return y, drop
+
+
+def relu_backward(drop: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """gy where not drop, else 0; drop and g in one layout."""
+    out = np.empty_like(g)
+    _flat_split("relu_backward", drop, g, out)
+    return out
+
+
+def scale_(g: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """c *= g, in place (g and c in one layout): c, now the product."""
+    _flat_split("scale", g, c, c)
+    return c
+
+
+def _channels_first(a: np.ndarray, order: list[int]) -> np.ndarray:
+    """`(N, C)`, `(N, C, L)` or `(N, C, H, W)` as a 4-D view `(C, A, B, D)` whose last three
+    axes are the others in `order` (memory order, fastest last)."""
+    return a[(...,) + (None,) * (4 - a.ndim)].transpose(order)
+
+
+def _order(a: np.ndarray) -> list[int]:
+    """The axes of `a` as 4-D: the channel axis first, then the rest slowest to fastest."""
+    return [1] + [d for d in memory_order(a[(...,) + (None,) * (4 - a.ndim)]) if d != 1]
+
+
+def batch_norm_handles(x: np.ndarray, *others: np.ndarray) -> bool:
+    """Whether the batch norm kernels take x: 2 to 4 axes, not empty, a compiled dtype."""
+    return 2 <= x.ndim <= 4 and x.size > 0 and handles(x, *others)
+
+
+def batch_norm_forward(
+    x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float
+) -> tuple[np.ndarray, ...]:
+    """Training-mode batch norm of `x (N, C, ...)`: (y, mean, var, invstd, xhat), the
+    statistics of shape (C,), y and xhat in x's memory order."""
+    c = x.shape[1]
+    xhat, y = np.empty_like(x), np.empty_like(x)
+    stats = np.empty((3, c), dtype=x.dtype)
+    none = np.empty(0, dtype=x.dtype)
+    w = none if weight is None else np.ascontiguousarray(weight.reshape(-1))
+    b = none if bias is None else np.ascontiguousarray(bias.reshape(-1))
+    order = _order(x)
+    xs, xh, ys = (_channels_first(a, order) for a in (x, xhat, y))
+    run = _loops.batch_norm_forward
+
+    def work(lo: int, hi: int) -> None:
+        run(xs, xh, ys, w, b, stats, eps, lo, hi)
+
+    threads.split(c, work, unit=x.size // c, min_size=MIN_PARALLEL)
+    return y, stats[0], stats[1], stats[2], xhat
+
+
+def batch_norm_backward(
+    gy: np.ndarray,
+    xhat: np.ndarray,
+    invstd: np.ndarray,
+    weight: np.ndarray | None,
+    need_gx: bool,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """First-order backward from the saved xhat and 1/std: (gx or None, gbias, gweight)."""
+    c = gy.shape[1]
+    scale = invstd.reshape(-1) if weight is None else weight.reshape(-1) * invstd.reshape(-1)
+    scale = np.ascontiguousarray(scale, dtype=gy.dtype)
+    gx = np.empty_like(gy) if need_gx else None
+    sums = np.empty((2, c), dtype=gy.dtype)
+    order = _order(gy)
+    g, xh = _channels_first(gy, order), _channels_first(xhat, order)
+    out = _channels_first(gx, order) if gx is not None else np.empty((0, 0, 0, 0), gy.dtype)
+    run = _loops.batch_norm_backward
+
+    def work(lo: int, hi: int) -> None:
+        run(g, xh, scale, out, sums, lo, hi)
+
+    threads.split(c, work, unit=gy.size // c, min_size=MIN_PARALLEL)
+    return gx, sums[0], sums[1]

@@ -1,0 +1,225 @@
+"""The loops behind cpu_kernels.py, compiled by Numba: read each as the algorithm, value by
+value, the way a C or CUDA kernel is written (cuda_kernels.py has the GPU's versions).
+
+`@kernel` is `numba.njit(nogil=True, cache=True)`: compiled to machine code on first call
+for each dtype and layout, kept on disk for the next process, and run without the GIL, so
+that `threads.split` can run one on a share of the data per thread. Without the decorator
+(`f.py_func`) each is plain Python that computes the same result, slowly.
+
+Importing this module imports Numba; cpu_kernels.py does so on first use only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+kernel = numba.njit(nogil=True, cache=True)
+# a sum may be added in any order (SIMD lanes, several accumulators): only the reductions
+reduction = numba.njit(nogil=True, cache=True, fastmath={"reassoc"})
+
+
+# ------------------------------------------------------------------ convolution
+@kernel
+def im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, c0, c1):
+    """cols[c, i, j, p, q, b] = x[c, p*sh - ph + i*dh, q*sw - pw + j*dw, b], 0 outside x,
+    for channels c0 <= c < c1; x is (C, H, W, N) with any strides, cols C-contiguous."""
+    h, w, n = x.shape[1], x.shape[2], x.shape[3]
+    oh, ow = cols.shape[3], cols.shape[4]
+    for c in range(c0, c1):
+        for i in range(kh):
+            for j in range(kw):
+                for p in range(oh):
+                    r = p * sh - ph + i * dh
+                    for q in range(ow):
+                        s = q * sw - pw + j * dw
+                        out = cols[c, i, j, p, q]
+                        if 0 <= r < h and 0 <= s < w:
+                            src = x[c, r, s]
+                            for b in range(n):
+                                out[b] = src[b]
+                        else:
+                            for b in range(n):
+                                out[b] = 0
+
+
+@kernel
+def batch_minor_copy(x, out, c0, c1):
+    """out[c, r, s, b] = x[b, c, r, s] for channels c0 <= c < c1: an (N, C, H, W) array
+    with any strides (C order, say) copied batch-minor. A channel's block of out (H*W*N
+    values) stays in the cache while its rows of N are written one value at a time."""
+    n, h, w = x.shape[0], x.shape[2], x.shape[3]
+    for c in range(c0, c1):
+        for b in range(n):
+            for r in range(h):
+                src, dst = x[b, c, r], out[c, r]
+                for s in range(w):
+                    dst[s, b] = src[s]
+
+
+@kernel
+def col2im(cols, img, sh, sw, ph, pw, dh, dw, c0, c1):
+    """img[c, r, s, b] = the sum of every cols[c, i, j, p, q, b] that im2col read from
+    x[c, r, s, b], for channels c0 <= c < c1. Gathered per image value, so no two writes
+    meet, and added in kernel-offset order (i, then j), as conv.py's slice-adds add them:
+    from 0, except that the first offset of each stride class (row mod sh, column mod sw)
+    assigns its term, as conv.py's first slice of a class does (so a lone -0.0 stays
+    -0.0 there and becomes 0.0 elsewhere, bit for bit as conv.py)."""
+    kh, kw, oh, ow = cols.shape[1], cols.shape[2], cols.shape[3], cols.shape[4]
+    h, w, n = img.shape[1], img.shape[2], img.shape[3]
+    zero = img.dtype.type(0)
+    first_i = np.full(sh, -1)  # the first kernel row of each row class, -1 for none
+    for i in range(kh - 1, -1, -1):
+        first_i[i * dh % sh] = i
+    first_j = np.full(sw, -1)
+    for j in range(kw - 1, -1, -1):
+        first_j[j * dw % sw] = j
+    for c in range(c0, c1):
+        for r in range(h):
+            i0 = first_i[(r + ph) % sh]
+            for s in range(w):
+                j0 = first_j[(s + pw) % sw]
+                out = img[c, r, s]
+                first = True
+                for i in range(kh):
+                    t = r + ph - i * dh  # = p * sh when window row p reads row r at i
+                    if t < 0 or t % sh != 0 or t // sh >= oh:
+                        continue
+                    p = t // sh
+                    for j in range(kw):
+                        u = s + pw - j * dw
+                        if u < 0 or u % sw != 0 or u // sw >= ow:
+                            continue
+                        src = cols[c, i, j, p, u // sw]
+                        if not first:
+                            for b in range(n):
+                                out[b] += src[b]
+                        elif i == i0 and j == j0:  # the class's first offset assigns
+                            for b in range(n):
+                                out[b] = src[b]
+                        else:
+                            for b in range(n):
+                                out[b] = zero + src[b]
+                        first = False
+                if first:  # no window reaches this value
+                    for b in range(n):
+                        out[b] = 0
+
+
+# ------------------------------------------------------------------ activations
+# The 1-D kernels slice their range first and then count from 0: an index the compiler
+# knows is not negative needs no wrap-around test, so the loop becomes SIMD code with
+# selects instead of branches (on random signs, 14x faster than `for k in range(lo, hi)`,
+# which tests every index and mispredicts half the branches).
+@kernel
+def leaky_relu(x, y, slopes, slope, lo, hi):
+    """slopes = 1 where x > 0 else slope (NaN: slope), y = x * slopes, on [lo, hi)."""
+    x, y, slopes = x[lo:hi], y[lo:hi], slopes[lo:hi]
+    one = slopes.dtype.type(1)
+    for k in range(x.size):
+        v = x[k]
+        m = one if v > 0 else slope
+        slopes[k] = m
+        y[k] = v * m
+
+
+@kernel
+def relu(x, y, drop, lo, hi):
+    """drop = x <= 0, y = max(x, 0) with NaN kept, on [lo, hi)."""
+    x, y, drop = x[lo:hi], y[lo:hi], drop[lo:hi]
+    zero = y.dtype.type(0)
+    for k in range(x.size):
+        v = x[k]
+        d = v <= 0
+        drop[k] = d
+        y[k] = zero if d else v
+
+
+@kernel
+def relu_backward(drop, g, gx, lo, hi):
+    """gx = 0 where drop else g (even where g is NaN or inf), on [lo, hi)."""
+    drop, g, gx = drop[lo:hi], g[lo:hi], gx[lo:hi]
+    zero = gx.dtype.type(0)
+    for k in range(g.size):
+        gx[k] = zero if drop[k] else g[k]
+
+
+@kernel
+def scale(g, c, out, lo, hi):
+    """out = g * c, on [lo, hi)."""
+    g, c, out = g[lo:hi], c[lo:hi], out[lo:hi]
+    for k in range(g.size):
+        out[k] = g[k] * c[k]
+
+
+# ------------------------------------------------------------------ batch normalisation
+# x and the arrays like it are (C, A, B, D): the channel first, the other axes in memory
+# order (D fastest), any strides. Sums run in float64.
+@reduction
+def channel_sum(x, c):
+    s = 0.0
+    for a in range(x.shape[1]):
+        for b in range(x.shape[2]):
+            row = x[c, a, b]
+            for d in range(row.size):
+                s += row[d]
+    return s
+
+
+@reduction
+def channel_dot(x, y, c):
+    s = 0.0
+    for a in range(x.shape[1]):
+        for b in range(x.shape[2]):
+            u, v = x[c, a, b], y[c, a, b]
+            for d in range(u.size):
+                s += u[d] * v[d]
+    return s
+
+
+@kernel
+def batch_norm_forward(x, xhat, y, weight, bias, stats, eps, c0, c1):
+    """For channels c0 <= c < c1: mean, biased variance and 1/std into stats[0:3, c],
+    xhat = (x - mean) / std, y = xhat * weight + bias (weight, bias: length 0 for none)."""
+    count = x.shape[1] * x.shape[2] * x.shape[3]
+    t = x.dtype.type
+    for c in range(c0, c1):
+        m = t(channel_sum(x, c) / count)
+        for a in range(x.shape[1]):
+            for b in range(x.shape[2]):
+                u, v = x[c, a, b], xhat[c, a, b]
+                for d in range(u.size):
+                    v[d] = u[d] - m
+        var = t(channel_dot(xhat, xhat, c) / count)
+        inv = t(1) / t(math.sqrt(var + eps))
+        stats[0, c], stats[1, c], stats[2, c] = m, var, inv
+        w = weight[c] if weight.size else t(1)
+        o = bias[c] if bias.size else t(0)
+        for a in range(x.shape[1]):
+            for b in range(x.shape[2]):
+                v, out = xhat[c, a, b], y[c, a, b]
+                for d in range(v.size):
+                    v[d] *= inv
+                    out[d] = v[d] * w + o
+
+
+@kernel
+def batch_norm_backward(g, xhat, scale, gx, sums, c0, c1):
+    """For channels c0 <= c < c1: sums[0, c] = sum(g) (the bias gradient), sums[1, c] =
+    sum(g * xhat) (the weight gradient), and, when gx has channels, gx = (g - xhat *
+    sums[1] / n - sums[0] / n) * scale[c] (scale: weight / std)."""
+    count = g.shape[1] * g.shape[2] * g.shape[3]
+    t = g.dtype.type
+    for c in range(c0, c1):
+        gb, gw = t(channel_sum(g, c)), t(channel_dot(g, xhat, c))
+        sums[0, c], sums[1, c] = gb, gw
+        if gx.shape[0] == 0:
+            continue
+        mb, mw, s = gb / t(count), gw / t(count), scale[c]
+        for a in range(g.shape[1]):
+            for b in range(g.shape[2]):
+                u, v, out = g[c, a, b], xhat[c, a, b], gx[c, a, b]
+                for d in range(u.size):
+                    out[d] = (u[d] - v[d] * mw - mb) * s

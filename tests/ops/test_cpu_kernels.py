@@ -1,0 +1,290 @@
+"""The compiled NumPy-backend kernels (minigrad/ops/cpu_kernels.py, cpu_loops.py) against
+the NumPy code they replace, which runs with `cpu_kernels.use(False)`: im2col, col2im,
+ReLU and LeakyReLU bit for bit (NaN, inf and signed zeros included), batch norm to float
+rounding (its sums run in float64) and against PyTorch. Each case runs on one thread and
+on two, where the work is split over threads."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.ops import conv as C
+from minigrad.ops import cpu_kernels as K
+from minigrad.ops.layout import memory_order
+
+ROOT = Path(__file__).resolve().parents[2]
+
+needs_numba = pytest.mark.skipif(not K.available(), reason="Numba is not installed")
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def nthreads(request, monkeypatch):
+    before = mg.get_num_threads()
+    mg.set_num_threads(request.param)
+    if request.param > 1:  # split even small arrays, so the two-thread path runs
+        monkeypatch.setattr(K, "MIN_PARALLEL", 1)
+    yield request.param
+    mg.set_num_threads(before)
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray, layout: bool = True) -> None:
+    assert a.shape == b.shape and a.dtype == b.dtype
+    if layout:  # the same memory order, as the next op sees it
+        assert a.strides == b.strides, (a.strides, b.strides)
+    ua = np.ascontiguousarray(a).view(np.uint8)
+    ub = np.ascontiguousarray(b).view(np.uint8)
+    assert np.array_equal(ua, ub), np.argwhere(ua != ub)[:5]
+
+
+def _order(a: np.ndarray) -> list[int]:
+    """The axes longer than 1, slowest in memory first."""
+    return [d for d in memory_order(a) if a.shape[d] > 1]
+
+
+def _with_edges(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`a` with some NaN, +-inf, -0.0 and +0.0 values sprinkled in."""
+    flat = a.reshape(-1)
+    if flat.size:
+        for v in (np.nan, np.inf, -np.inf, -0.0, 0.0):
+            flat[rng.integers(0, flat.size, max(1, flat.size // 50))] = v
+    return a
+
+
+def _batch_minor(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+LAYOUTS = {
+    "C": lambda a: a,
+    "batch-minor": _batch_minor,
+    "strided": lambda a: np.repeat(a, 2, axis=3)[..., ::2],  # not dense: a gap per value
+}
+
+GEOMETRIES = [  # (kernel, stride, padding, dilation)
+    ((4, 4), (2, 2), (1, 1), (1, 1)),  # DCGAN's
+    ((3, 3), (1, 1), (1, 1), (1, 1)),  # the triplet net's
+    ((1, 1), (1, 1), (0, 0), (1, 1)),
+    ((1, 1), (2, 2), (0, 0), (1, 1)),
+    ((3, 2), (2, 3), (0, 2), (2, 1)),  # uneven, dilated, padding wider than the stride
+    ((5, 5), (3, 3), (2, 2), (1, 1)),  # kernel wider than stride: overlaps of 1 and 2
+    ((2, 2), (4, 4), (0, 0), (1, 1)),  # stride past the kernel: values no window reads
+]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=str)
+@pytest.mark.parametrize("shape", [(3, 4, 9, 8), (1, 1, 5, 5), (0, 2, 6, 6), (2, 3, 1, 1)])
+def test_im2col_and_col2im_match_the_numpy_code_bit_for_bit(
+    nthreads, dtype, layout, geometry, shape
+):
+    kernel, stride, padding, dilation = geometry
+    g = C.ConvGeometry(kernel, stride, padding, dilation, 1)
+    oh, ow = (
+        C.conv_out_size(n, k, s, p, d)
+        for n, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation, strict=True)
+    )
+    if oh < 1 or ow < 1:
+        pytest.skip("no output for this input size")
+    rng = np.random.default_rng(0)
+    x = LAYOUTS[layout](_with_edges(rng.standard_normal(shape).astype(dtype), rng))
+    assert K.handles(x)
+    got = C.im2col(x, g, (oh, ow))
+    with K.use(False):
+        want = C.im2col(x, g, (oh, ow))
+    _same_bits(np.ascontiguousarray(got), np.ascontiguousarray(want))
+    cols = _with_edges(rng.standard_normal(want.shape).astype(dtype), rng)
+    got = C.col2im(cols, g, shape)
+    with K.use(False), np.errstate(invalid="ignore"):  # inf + -inf: NaN, as intended
+        want = C.col2im(cols, g, shape)
+    # the NumPy code returns a cropped view of its padded buffer, the kernel a dense
+    # array: both batch-minor
+    assert _order(got) == _order(want)
+    _same_bits(got, want, layout=False)
+
+
+@needs_numba
+def test_col2im_signed_zeros_and_what_no_window_reads():
+    g = C.ConvGeometry((2, 2), (4, 4), (0, 0), (1, 1), 1)  # rows/columns 2-3 of 8 unread
+    cols = np.full((1, 2, 2, 2, 2, 3), -0.0, np.float32)
+    img = C.col2im(cols, g, (3, 1, 8, 8))
+    read = np.zeros((8, 8), bool)
+    read[np.ix_([0, 1, 4, 5], [0, 1, 4, 5])] = True
+    assert np.all(np.signbit(img[:, 0][:, read]))  # -0.0 assigned, not 0 + -0.0
+    assert np.all(img[:, 0][:, ~read] == 0) and not np.any(np.signbit(img[:, 0][:, ~read]))
+
+
+def _leaky_relu_run(x: np.ndarray, slope: float, g: np.ndarray):
+    t = mg.tensor(x, requires_grad=True)
+    y = mg.nn.functional.leaky_relu(t, slope)
+    y.backward(mg.tensor(g))
+    return y.detach().numpy(), t.grad.numpy()
+
+
+def _relu_run(x: np.ndarray, g: np.ndarray):
+    t = mg.tensor(x, requires_grad=True)
+    y = mg.relu(t)
+    y.backward(mg.tensor(g))
+    return y.detach().numpy(), t.grad.numpy()
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("slope", [0.2, 0.0, -0.5, 1.0, 1.5, 1e-30, np.inf])
+def test_leaky_relu_matches_the_numpy_code_bit_for_bit(nthreads, dtype, layout, slope):
+    rng = np.random.default_rng(1)
+    x = LAYOUTS[layout](_with_edges(rng.standard_normal((4, 3, 6, 5)).astype(dtype), rng))
+    g = LAYOUTS[layout](_with_edges(rng.standard_normal((4, 3, 6, 5)).astype(dtype), rng))
+    with np.errstate(all="ignore"):
+        got = _leaky_relu_run(x, slope, g)
+        with K.use(False):
+            want = _leaky_relu_run(x, slope, g)
+    for a, b in zip(got, want, strict=True):
+        _same_bits(a, b)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_relu_matches_the_numpy_code_bit_for_bit(nthreads, dtype, layout):
+    rng = np.random.default_rng(2)
+    x = LAYOUTS[layout](_with_edges(rng.standard_normal((4, 3, 6, 5)).astype(dtype), rng))
+    g = LAYOUTS[layout](_with_edges(rng.standard_normal((4, 3, 6, 5)).astype(dtype), rng))
+    got = _relu_run(x, g)
+    with K.use(False):
+        want = _relu_run(x, g)
+    for a, b in zip(got, want, strict=True):
+        _same_bits(a, b)
+    # where x <= 0 (-0.0 and -inf too) the gradient is 0 even for a NaN or inf gy
+    assert np.all(got[1][(x <= 0)] == 0) and np.all(got[0][x <= 0] == 0)
+
+
+@needs_numba
+def test_float16_and_integer_inputs_take_the_numpy_code():
+    x = np.ones((2, 3), np.float16)
+    assert not K.handles(x) and not K.handles(np.ones(3, np.int64))
+    assert not K.handles(np.ones(3, np.float32), np.ones(3, np.float64))  # mixed dtypes
+    assert mg.relu(mg.tensor(x)).dtype == mg.float16
+
+
+def _batch_norm_run(x: np.ndarray, g: np.ndarray, affine: bool, lib):
+    c = x.shape[1]
+    cls = {2: lib.nn.BatchNorm1d, 3: lib.nn.BatchNorm1d, 4: lib.nn.BatchNorm2d}[x.ndim]
+    bn = cls(c, affine=affine).double() if x.dtype == np.float64 else cls(c, affine=affine)
+    if affine:
+        with lib.no_grad():
+            bn.weight.copy_(lib.tensor(np.linspace(-1.5, 2, c, dtype=x.dtype)))
+            bn.bias.copy_(lib.tensor(np.linspace(0.5, -1, c, dtype=x.dtype)))
+    t = lib.tensor(x, requires_grad=True)
+    y = bn(t)
+    y.backward(lib.tensor(g))
+    out = [y.detach().numpy(), t.grad.numpy(), bn.running_mean.numpy(), bn.running_var.numpy()]
+    if affine:
+        out += [bn.weight.grad.numpy(), bn.bias.grad.numpy()]
+    return out
+
+
+def _transposed_conv_output(rng: np.random.Generator, dtype) -> np.ndarray:
+    """A cropped view of a padded buffer, as conv_transpose2d returns (its axes do not
+    merge)."""
+    w = mg.tensor(rng.standard_normal((3, 4, 4, 4)).astype(dtype))
+    x = mg.tensor(rng.standard_normal((5, 3, 6, 6)).astype(dtype))
+    y = mg.nn.functional.conv_transpose2d(x, w, stride=2, padding=1)._data
+    assert not y.flags.c_contiguous
+    return y
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize(
+    "case", ["C", "batch-minor", "conv_t output", "strided", "2-D", "3-D", "constant"]
+)
+def test_batch_norm_matches_the_numpy_code_and_torch(nthreads, dtype, affine, case):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((6, 4, 7, 5)) * 3 + 2).astype(dtype)
+    if case == "batch-minor":
+        x = _batch_minor(x)
+    elif case == "conv_t output":
+        x = _transposed_conv_output(rng, dtype)
+    elif case == "strided":
+        x = LAYOUTS["strided"](x)
+    elif case == "2-D":
+        x = x.reshape(6, -1)[:, :5] * 1
+    elif case == "3-D":
+        x = x.reshape(6, 4, -1)
+    elif case == "constant":  # a channel of one value: variance 0, x-hat 0
+        x[:, 1] = 3.25
+    g = rng.standard_normal(x.shape).astype(dtype)
+    assert K.batch_norm_handles(x, g)
+    got = _batch_norm_run(x, g, affine, mg)
+    with K.use(False):
+        want = _batch_norm_run(x, g, affine, mg)
+    ref = _batch_norm_run(x, g, affine, torch)
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    for a, b, r in zip(got, want, ref, strict=True):
+        scale = max(1.0, float(np.abs(r).max()))
+        np.testing.assert_allclose(a, b, rtol=0, atol=tol * scale * 8)
+        np.testing.assert_allclose(a, r, rtol=0, atol=tol * scale * 8)
+
+
+@needs_numba
+def test_batch_norm_kernels_leave_what_they_do_not_take_to_the_numpy_code():
+    assert not K.batch_norm_handles(np.ones((0, 3, 2, 2), np.float32))  # empty batch
+    assert not K.batch_norm_handles(np.ones((2, 3, 2, 2, 2), np.float32))  # 5-D
+    x = mg.randn(2, 3, 2, 2, 2, requires_grad=True)
+    mg.nn.BatchNorm3d(3)(x).sum().backward()  # runs the NumPy code
+    assert x.grad.shape == x.shape
+
+
+@needs_numba
+def test_a_second_order_batch_norm_and_leaky_relu_backward_still_use_the_graph():
+    """create_graph=True records the backward with ops (gradgradcheck's path)."""
+    x = mg.randn(4, 3, 5, 5, dtype=mg.float64, requires_grad=True)
+    bn = mg.nn.BatchNorm2d(3).double()
+
+    def f(x):
+        return mg.nn.functional.leaky_relu(bn(x), 0.2)
+
+    assert mg.autograd.gradgradcheck(f, (x,))
+
+
+def _run(code: str, **env: str) -> str:
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_environment_switch_and_a_missing_numba_fall_back_to_numpy():
+    check = """
+        import numpy as np, minigrad as mg
+        from minigrad.ops import cpu_kernels as K
+        x = mg.tensor(np.arange(-3.0, 3.0, dtype=np.float32).reshape(2, 1, 3, 1))
+        y = mg.nn.functional.conv2d(mg.nn.functional.leaky_relu(x, 0.5), mg.ones(1, 1, 2, 1))
+        print(K.enabled(), y.flatten().tolist())
+    """
+    off = _run(check, MINIGRAD_CPU_KERNELS="numpy")
+    assert off == "False [-2.5, -1.5, 1.0, 3.0]"
+    # Numba missing: its import fails, and the NumPy code runs
+    missing = _run("import sys; sys.modules['numba'] = None\n" + textwrap.dedent(check))
+    assert missing == off
+    if K.available():
+        assert _run(check) == "True [-2.5, -1.5, 1.0, 3.0]"
