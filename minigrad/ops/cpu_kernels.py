@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .. import threads
-from .layout import flat_view, memory_order
+from .layout import flat_view
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _ENV = "MINIGRAD_CPU_KERNELS"  # "numba" (the default) or "numpy"
@@ -188,20 +188,27 @@ def scale_(g: np.ndarray, c: np.ndarray) -> np.ndarray:
     return c
 
 
-def _channels_first(a: np.ndarray, order: list[int]) -> np.ndarray:
-    """`(N, C)`, `(N, C, L)` or `(N, C, H, W)` as a 4-D view `(C, A, B, D)` whose last three
-    axes are the others in `order` (memory order, fastest last)."""
-    return a[(...,) + (None,) * (4 - a.ndim)].transpose(order)
-
-
-def _order(a: np.ndarray) -> list[int]:
-    """The axes of `a` as 4-D: the channel axis first, then the rest slowest to fastest."""
-    return [1] + [d for d in memory_order(a[(...,) + (None,) * (4 - a.ndim)]) if d != 1]
+def channel_rows(a: np.ndarray) -> np.ndarray | None:
+    """`a (N, C, ...)` as a C-contiguous view `(P, C, R)` whose rows `[p, c, :]` hold
+    channel c's values: (N, C, rest) for a C-ordered array, (1, C, rest * N) for a
+    batch-minor one (a convolution's output); None for other layouts."""
+    n, c = a.shape[:2]
+    rest = a.size // (n * c)
+    if a.flags.c_contiguous:
+        return a.reshape(n, c, rest)
+    t = a.transpose((1, *range(2, a.ndim), 0))
+    if t.flags.c_contiguous:
+        return t.reshape(1, c, rest * n)
+    return None
 
 
 def batch_norm_handles(x: np.ndarray, *others: np.ndarray) -> bool:
-    """Whether the batch norm kernels take x: 2 to 4 axes, not empty, a compiled dtype."""
-    return 2 <= x.ndim <= 4 and x.size > 0 and handles(x, *others)
+    """Whether the batch norm kernels take x and the arrays read with it (others of x's
+    shape): not empty, a compiled dtype, all in one of channel_rows' two layouts."""
+    if x.ndim < 2 or x.size == 0 or not handles(x, *others):
+        return False
+    rows = [channel_rows(a) for a in (x,) + tuple(o for o in others if o.shape == x.shape)]
+    return all(r is not None and r.shape == rows[0].shape for r in rows)
 
 
 def batch_norm_forward(
@@ -215,8 +222,7 @@ def batch_norm_forward(
     none = np.empty(0, dtype=x.dtype)
     w = none if weight is None else np.ascontiguousarray(weight.reshape(-1))
     b = none if bias is None else np.ascontiguousarray(bias.reshape(-1))
-    order = _order(x)
-    xs, xh, ys = (_channels_first(a, order) for a in (x, xhat, y))
+    xs, xh, ys = (channel_rows(a) for a in (x, xhat, y))  # empty_like keeps x's layout
     run = _loops.batch_norm_forward
 
     def work(lo: int, hi: int) -> None:
@@ -239,9 +245,8 @@ def batch_norm_backward(
     scale = np.ascontiguousarray(scale, dtype=gy.dtype)
     gx = np.empty_like(gy) if need_gx else None
     sums = np.empty((2, c), dtype=gy.dtype)
-    order = _order(gy)
-    g, xh = _channels_first(gy, order), _channels_first(xhat, order)
-    out = _channels_first(gx, order) if gx is not None else np.empty((0, 0, 0, 0), gy.dtype)
+    g, xh = channel_rows(gy), channel_rows(xhat)
+    out = channel_rows(gx) if gx is not None else np.empty((0, 0, 0), gy.dtype)
     run = _loops.batch_norm_backward
 
     def work(lo: int, hi: int) -> None:

@@ -155,27 +155,27 @@ def scale(g, c, out, lo, hi):
 
 
 # ------------------------------------------------------------------ batch normalisation
-# x and the arrays like it are (C, A, B, D): the channel first, the other axes in memory
-# order (D fastest), any strides. Sums run in float64.
+# x and the arrays like it are C-contiguous (P, C, R): channel c's values are the rows
+# x[p, c, :], P rows of R values (a C-ordered (N, C, H, W) array is (N, C, H*W), a
+# batch-minor one (1, C, H*W*N)). Contiguous rows are what lets the compiler vectorise.
+# Sums run in float64.
 @reduction
 def channel_sum(x, c):
     s = 0.0
-    for a in range(x.shape[1]):
-        for b in range(x.shape[2]):
-            row = x[c, a, b]
-            for d in range(row.size):
-                s += row[d]
+    for p in range(x.shape[0]):
+        row = x[p, c]
+        for r in range(row.size):
+            s += row[r]
     return s
 
 
 @reduction
 def channel_dot(x, y, c):
     s = 0.0
-    for a in range(x.shape[1]):
-        for b in range(x.shape[2]):
-            u, v = x[c, a, b], y[c, a, b]
-            for d in range(u.size):
-                s += u[d] * v[d]
+    for p in range(x.shape[0]):
+        u, v = x[p, c], y[p, c]
+        for r in range(u.size):
+            s += u[r] * v[r]
     return s
 
 
@@ -183,43 +183,40 @@ def channel_dot(x, y, c):
 def batch_norm_forward(x, xhat, y, weight, bias, stats, eps, c0, c1):
     """For channels c0 <= c < c1: mean, biased variance and 1/std into stats[0:3, c],
     xhat = (x - mean) / std, y = xhat * weight + bias (weight, bias: length 0 for none)."""
-    count = x.shape[1] * x.shape[2] * x.shape[3]
+    count = x.shape[0] * x.shape[2]
     t = x.dtype.type
     for c in range(c0, c1):
         m = t(channel_sum(x, c) / count)
-        for a in range(x.shape[1]):
-            for b in range(x.shape[2]):
-                u, v = x[c, a, b], xhat[c, a, b]
-                for d in range(u.size):
-                    v[d] = u[d] - m
+        for p in range(x.shape[0]):
+            u, v = x[p, c], xhat[p, c]
+            for r in range(u.size):
+                v[r] = u[r] - m
         var = t(channel_dot(xhat, xhat, c) / count)
         inv = t(1) / t(math.sqrt(var + eps))
         stats[0, c], stats[1, c], stats[2, c] = m, var, inv
         w = weight[c] if weight.size else t(1)
         o = bias[c] if bias.size else t(0)
-        for a in range(x.shape[1]):
-            for b in range(x.shape[2]):
-                v, out = xhat[c, a, b], y[c, a, b]
-                for d in range(v.size):
-                    v[d] *= inv
-                    out[d] = v[d] * w + o
+        for p in range(x.shape[0]):
+            v, out = xhat[p, c], y[p, c]
+            for r in range(v.size):
+                v[r] *= inv
+                out[r] = v[r] * w + o
 
 
 @kernel
 def batch_norm_backward(g, xhat, scale, gx, sums, c0, c1):
     """For channels c0 <= c < c1: sums[0, c] = sum(g) (the bias gradient), sums[1, c] =
-    sum(g * xhat) (the weight gradient), and, when gx has channels, gx = (g - xhat *
+    sum(g * xhat) (the weight gradient), and, when gx is not empty, gx = (g - xhat *
     sums[1] / n - sums[0] / n) * scale[c] (scale: weight / std)."""
-    count = g.shape[1] * g.shape[2] * g.shape[3]
+    count = g.shape[0] * g.shape[2]
     t = g.dtype.type
     for c in range(c0, c1):
         gb, gw = t(channel_sum(g, c)), t(channel_dot(g, xhat, c))
         sums[0, c], sums[1, c] = gb, gw
-        if gx.shape[0] == 0:
+        if gx.size == 0:
             continue
         mb, mw, s = gb / t(count), gw / t(count), scale[c]
-        for a in range(g.shape[1]):
-            for b in range(g.shape[2]):
-                u, v, out = g[c, a, b], xhat[c, a, b], gx[c, a, b]
-                for d in range(u.size):
-                    out[d] = (u[d] - v[d] * mw - mb) * s
+        for p in range(g.shape[0]):
+            u, v, out = g[p, c], xhat[p, c], gx[p, c]
+            for r in range(u.size):
+                out[r] = (u[r] - v[r] * mw - mb) * s

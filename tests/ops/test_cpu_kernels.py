@@ -226,8 +226,10 @@ def test_batch_norm_matches_the_numpy_code_and_torch(nthreads, dtype, affine, ca
         x = x.reshape(6, 4, -1)
     elif case == "constant":  # a channel of one value: variance 0, x-hat 0
         x[:, 1] = 3.25
-    g = rng.standard_normal(x.shape).astype(dtype)
-    assert K.batch_norm_handles(x, g)
+    g = np.empty_like(x)  # in x's layout, as the next layer's gradient comes
+    g[...] = rng.standard_normal(x.shape)
+    # C order and batch-minor run compiled; other layouts take the NumPy code
+    assert K.batch_norm_handles(x, g) == (case != "strided")
     got = _batch_norm_run(x, g, affine, mg)
     with K.use(False):
         want = _batch_norm_run(x, g, affine, mg)
@@ -241,11 +243,12 @@ def test_batch_norm_matches_the_numpy_code_and_torch(nthreads, dtype, affine, ca
 
 @needs_numba
 def test_batch_norm_kernels_leave_what_they_do_not_take_to_the_numpy_code():
-    assert not K.batch_norm_handles(np.ones((0, 3, 2, 2), np.float32))  # empty batch
-    assert not K.batch_norm_handles(np.ones((2, 3, 2, 2, 2), np.float32))  # 5-D
-    x = mg.randn(2, 3, 2, 2, 2, requires_grad=True)
-    mg.nn.BatchNorm3d(3)(x).sum().backward()  # runs the NumPy code
-    assert x.grad.shape == x.shape
+    x = np.ones((4, 3, 2, 2), np.float32)
+    assert not K.batch_norm_handles(x[:0])  # empty batch
+    assert not K.batch_norm_handles(x[:, :, :, :1])  # neither C order nor batch-minor
+    assert not K.batch_norm_handles(x, _batch_minor(x))  # x and gy in two layouts
+    assert K.batch_norm_handles(x, x + 1) and K.batch_norm_handles(_batch_minor(x))
+    assert K.batch_norm_handles(np.ones((2, 3, 2, 2, 2), np.float32))  # 5-D, C order
 
 
 @needs_numba
