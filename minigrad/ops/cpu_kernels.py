@@ -143,6 +143,39 @@ def col2im(cols: np.ndarray, g: Any, x_shape: tuple[int, ...]) -> np.ndarray:
     return img.transpose(3, 0, 1, 2)
 
 
+def max_pool_forward(x: np.ndarray, g: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Window maxima of a batch-minor `x (N, C, H, W)` and their kernel offsets (uint8, int32
+    past 256 offsets), both `(N, C, OH, OW)` views of batch-minor arrays."""
+    n, c = x.shape[:2]
+    (kh, kw), (sh, sw), (ph, pw) = g.kernel, g.stride, g.padding
+    shape = (c,) + tuple(g.out_hw) + (n,)
+    y = np.empty(shape, dtype=x.dtype)
+    idx = np.empty(shape, dtype=np.uint8 if kh * kw <= 256 else np.int32)
+    xt, run = x.transpose(1, 2, 3, 0), _loops.max_pool
+
+    def work(lo: int, hi: int) -> None:
+        run(xt, y, idx, kh, kw, sh, sw, ph, pw, lo, hi)
+
+    threads.split(c, work, unit=x[:, :1].size, min_size=MIN_PARALLEL)
+    return y.transpose(3, 0, 1, 2), idx.transpose(3, 0, 1, 2)
+
+
+def max_pool_backward(gy: np.ndarray, idx: np.ndarray, g: Any) -> np.ndarray:
+    """gy `(N, C, OH, OW)` routed to each window's argmax `idx` (max_pool_forward's) and
+    summed: `(N, C, H, W)`, a view of a batch-minor array."""
+    n, c = gy.shape[:2]
+    (kh, kw), (sh, sw), (ph, pw) = g.kernel, g.stride, g.padding
+    apart = sh >= kh and sw >= kw
+    gx = np.empty((c,) + tuple(g.in_hw) + (n,), dtype=gy.dtype)
+    gyt, it, run = gy.transpose(1, 2, 3, 0), idx.transpose(1, 2, 3, 0), _loops.max_pool_backward
+
+    def work(lo: int, hi: int) -> None:
+        run(gyt, it, gx, kh, kw, sh, sw, ph, pw, apart, lo, hi)
+
+    threads.split(c, work, unit=gx[:1].size, min_size=MIN_PARALLEL)
+    return gx.transpose(3, 0, 1, 2)
+
+
 def _flat_split(name: str, *arrays: np.ndarray, extra: tuple = ()) -> None:
     """Run kernel `name` over the arrays as 1-D views in their common memory order, a share
     of the values per thread."""

@@ -108,6 +108,95 @@ def col2im(cols, img, sh, sw, ph, pw, dh, dw, c0, c1):
                         out[b] = 0
 
 
+# ------------------------------------------------------------------ max pooling
+@kernel
+def max_pool(x, y, idx, kh, kw, sh, sw, ph, pw, c0, c1):
+    """y[c, p, q, b] = the maximum of window (p, q) of x[c, :, :, b] and idx its kernel
+    offset i * kw + j, for channels c0 <= c < c1; x is (C, H, W, N), y and idx
+    (C, OH, OW, N). PyTorch's rule, as pool.py: start at the window's first value inside
+    x (padding is never read); a later value replaces the best if larger or NaN, so ties
+    go to the first and a NaN window to its last NaN."""
+    h, w, n = x.shape[1], x.shape[2], x.shape[3]
+    oh, ow = y.shape[1], y.shape[2]
+    for c in range(c0, c1):
+        for p in range(oh):
+            for q in range(ow):
+                best, arg = y[c, p, q], idx[c, p, q]
+                first = True
+                for i in range(kh):
+                    r = p * sh - ph + i
+                    if r < 0 or r >= h:
+                        continue
+                    for j in range(kw):
+                        s = q * sw - pw + j
+                        if s < 0 or s >= w:
+                            continue
+                        src, k = x[c, r, s], i * kw + j
+                        if first:
+                            for b in range(n):
+                                best[b] = src[b]
+                                arg[b] = k
+                            first = False
+                            continue
+                        for b in range(n):  # selects, not branches: SIMD over the batch
+                            v, m = src[b], best[b]
+                            take = v > m or v != v
+                            best[b] = v if take else m
+                            arg[b] = k if take else arg[b]
+
+
+@kernel
+def max_pool_backward(gy, idx, gx, kh, kw, sh, sw, ph, pw, apart, c0, c1):
+    """gx[c, r, s, b] = the sum of gy over the windows whose argmax idx is x[c, r, s, b],
+    for channels c0 <= c < c1 (gy, idx (C, OH, OW, N); gx (C, H, W, N)).
+
+    Windows that cannot overlap (`apart`: stride >= kernel) are walked window by window,
+    each of their values written once (the gradient where the argmax is, else 0), after
+    zeros for the values no window reads: assigned, as pool.py's scatter assigns.
+    Overlapping windows are gathered per input value instead, adding in increasing kernel
+    offset from 0 as pool.py's slice-adds do, so the sums round alike."""
+    h, w, n = gx.shape[1], gx.shape[2], gx.shape[3]
+    oh, ow = gy.shape[1], gy.shape[2]
+    zero = gx.dtype.type(0)
+    if apart:
+        covered = ph == 0 and pw == 0 and sh == kh and sw == kw and h == oh * sh and w == ow * sw
+        for c in range(c0, c1):
+            if not covered:
+                gx[c] = zero
+            for p in range(oh):
+                for q in range(ow):
+                    g, a = gy[c, p, q], idx[c, p, q]
+                    for i in range(kh):
+                        r = p * sh - ph + i
+                        if r < 0 or r >= h:
+                            continue
+                        for j in range(kw):
+                            s = q * sw - pw + j
+                            if s < 0 or s >= w:
+                                continue
+                            out, k = gx[c, r, s], i * kw + j
+                            for b in range(n):
+                                out[b] = g[b] if a[b] == k else zero
+        return
+    for c in range(c0, c1):
+        for r in range(h):
+            for s in range(w):
+                out = gx[c, r, s]
+                for b in range(n):
+                    out[b] = zero
+                for i in range(kh):
+                    t = r + ph - i  # = p * sh when window row p covers row r at i
+                    if t < 0 or t % sh != 0 or t // sh >= oh:
+                        continue
+                    for j in range(kw):
+                        u = s + pw - j
+                        if u < 0 or u % sw != 0 or u // sw >= ow:
+                            continue
+                        g, a, k = gy[c, t // sh, u // sw], idx[c, t // sh, u // sw], i * kw + j
+                        for b in range(n):
+                            out[b] += g[b] if a[b] == k else zero
+
+
 # ------------------------------------------------------------------ activations
 # The 1-D kernels slice their range first and then count from 0: an index the compiler
 # knows is not negative needs no wrap-around test, so the loop becomes SIMD code with

@@ -24,8 +24,8 @@ from ..autograd import Function, zero_link
 from ..backend import Array, get_array_module
 from ..errors import ShapeError, Unsupported, ValueRangeError
 from ..tensor import Tensor
-from . import cuda_kernels
-from .conv import _pair
+from . import cpu_kernels, cuda_kernels
+from .conv import _is_batch_minor, _pair
 from .elementwise import _UINT, scale
 from .layout import flat_view, is_dense, memory_order, new_in_order, strides_in_elements
 from .reduce import broadcast_to
@@ -91,6 +91,9 @@ class MaxPool2d(Function):
         self.order = tuple(memory_order(x)) if is_dense(x) else (0, 1, 2, 3)
         if cuda_kernels.handles(x):
             y, self.idx = cuda_kernels.max_pool_forward(x, self.g)
+            return y
+        if cpu_kernels.handles(x) and _is_batch_minor(x):  # a conv's output, as it comes
+            y, self.idx = cpu_kernels.max_pool_forward(x, self.g)
             return y
         xpad = _pad(x, self.g, -math.inf)
         parts: dict[int, tuple[Array, Array]] = {}
@@ -224,6 +227,8 @@ class PoolScatter(Function):
     def forward(self, gy):
         if cuda_kernels.handles(gy):
             return cuda_kernels.max_pool_backward(gy, self.idx, self.g)
+        if cpu_kernels.handles(gy) and _is_batch_minor(self.idx) and self.order == (1, 2, 3, 0):
+            return cpu_kernels.max_pool_backward(gy, self.idx, self.g)  # batch-minor, as x
         buf = _padded_zeros(gy, self.g, self.order)  # in the pooled input's layout
         order = self.order
         flat = flat_view(buf)  # its memory, as one view

@@ -123,17 +123,22 @@ def test_col2im_signed_zeros_and_what_no_window_reads():
     assert np.all(img[:, 0][:, ~read] == 0) and not np.any(np.signbit(img[:, 0][:, ~read]))
 
 
+def _tensor(a: np.ndarray, lib=mg):
+    """A tensor on a copy of `a` in `a`'s memory layout (`tensor()` copies to C order)."""
+    return lib.from_numpy(np.copy(a, order="K"))
+
+
 def _leaky_relu_run(x: np.ndarray, slope: float, g: np.ndarray):
-    t = mg.tensor(x, requires_grad=True)
+    t = _tensor(x).requires_grad_()
     y = mg.nn.functional.leaky_relu(t, slope)
-    y.backward(mg.tensor(g))
+    y.backward(_tensor(g))
     return y.detach().numpy(), t.grad.numpy()
 
 
 def _relu_run(x: np.ndarray, g: np.ndarray):
-    t = mg.tensor(x, requires_grad=True)
+    t = _tensor(x).requires_grad_()
     y = mg.relu(t)
-    y.backward(mg.tensor(g))
+    y.backward(_tensor(g))
     return y.detach().numpy(), t.grad.numpy()
 
 
@@ -185,9 +190,9 @@ def _batch_norm_run(x: np.ndarray, g: np.ndarray, affine: bool, lib):
         with lib.no_grad():
             bn.weight.copy_(lib.tensor(np.linspace(-1.5, 2, c, dtype=x.dtype)))
             bn.bias.copy_(lib.tensor(np.linspace(0.5, -1, c, dtype=x.dtype)))
-    t = lib.tensor(x, requires_grad=True)
+    t = _tensor(x, lib).requires_grad_()
     y = bn(t)
-    y.backward(lib.tensor(g))
+    y.backward(_tensor(g, lib))
     out = [y.detach().numpy(), t.grad.numpy(), bn.running_mean.numpy(), bn.running_var.numpy()]
     if affine:
         out += [bn.weight.grad.numpy(), bn.bias.grad.numpy()]
@@ -291,3 +296,63 @@ def test_the_environment_switch_and_a_missing_numba_fall_back_to_numpy():
     assert missing == off
     if K.available():
         assert _run(check) == "True [-2.5, -1.5, 1.0, 3.0]"
+
+
+POOLS = [  # (kernel, stride, padding)
+    (2, 2, 0),  # the triplet net's
+    (3, 2, 1),  # overlapping windows, padding
+    (3, 1, 1),
+    (2, 1, 0),
+    (1, 1, 0),
+    (3, 3, 1),
+]
+
+
+def _max_pool_run(x: np.ndarray, g: np.ndarray, k: int, s: int, p: int):
+    t = _tensor(x).requires_grad_()
+    y = mg.nn.functional.max_pool2d(t, k, s, p)
+    y.backward(_tensor(g))
+    return y.detach().numpy(), t.grad.numpy()
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("pool", POOLS, ids=str)
+@pytest.mark.parametrize("values", ["ties", "edges", "all -inf"])
+def test_max_pool_matches_the_numpy_code_bit_for_bit(nthreads, dtype, pool, values):
+    """Batch-minor input (a conv's output) runs compiled; ties go to the first maximum,
+    a NaN window's gradient to its last NaN, as PyTorch."""
+    torch = pytest.importorskip("torch")
+    k, s, p = pool
+    rng = np.random.default_rng(4)
+    x = rng.integers(-2, 3, (5, 3, 7, 6)).astype(dtype)  # many ties
+    if values == "edges":
+        x = _with_edges(rng.standard_normal(x.shape).astype(dtype), rng)
+    elif values == "all -inf":
+        x[:, 1] = -np.inf
+    x = _batch_minor(x)
+    out_shape = mg.nn.functional.max_pool2d(_tensor(x), k, s, p).shape
+    g = _with_edges(rng.standard_normal(out_shape).astype(dtype), rng)
+    with np.errstate(all="ignore"):
+        got = _max_pool_run(x, g, k, s, p)
+        with K.use(False):
+            want = _max_pool_run(x, g, k, s, p)
+    assert _order(got[0]) == [1, 2, 3, 0] or got[0].shape[2:] == (1, 1)  # batch-minor
+    for a, b in zip(got, want, strict=True):  # (the NumPy code pads in C order)
+        _same_bits(a, b, layout=False)
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.nn.functional.max_pool2d(tx, k, s, p)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_array_equal(got[0], ty.detach().numpy())
+    if values != "edges":  # NaN gradients: torch's own CPU kernel picks the NaN by layout
+        # (overlapping windows: torch adds a value's gradients in another order)
+        np.testing.assert_allclose(got[1], tx.grad.numpy(), rtol=1e-6, atol=4e-6)
+
+
+@needs_numba
+def test_max_pool_on_a_c_ordered_input_takes_the_numpy_code(monkeypatch):
+    calls = []
+    monkeypatch.setattr(K, "max_pool_forward", lambda *a: calls.append(a))
+    x = mg.randn(2, 3, 4, 4)
+    mg.nn.functional.max_pool2d(x, 2)
+    assert calls == []
