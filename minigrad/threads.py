@@ -239,6 +239,12 @@ def _uniform(arrays: tuple[Any, ...], min_size: int) -> bool:
 def same_layout(arrays: tuple[Any, ...]) -> bool:
     """NumPy arrays of one shape, all dense in one memory order: their 1-D views in memory
     order (layout.flat_view) line up value for value."""
+    first = arrays[0]
+    if all(  # the common case, without working out each array's order
+        isinstance(a, np.ndarray) and a.flags.c_contiguous and a.shape == first.shape
+        for a in arrays
+    ):
+        return True
     return _uniform(arrays, 0)
 
 

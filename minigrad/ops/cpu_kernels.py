@@ -287,3 +287,26 @@ def batch_norm_backward(
 
     threads.split(c, work, unit=gy.size // c, min_size=MIN_PARALLEL)
     return gx, sums[0], sums[1]
+
+
+def adam_step(
+    x: np.ndarray,
+    d: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    decay: float,
+    w: tuple[bool, float, float],
+    b2: float,
+    bc2: float,
+    eps: float,
+    step: float,
+) -> None:
+    """One Adam step in place (cpu_loops.adam); the scalars are rounded to x's dtype here,
+    as NumPy rounds a Python float that scales an array. `w` is (small, w, 1 - w) of
+    optim's _lerp_."""
+    t = x.dtype.type
+    small, lerp_w, lerp_omw = w
+    scalars = (t(decay), t(lerp_w), small, t(lerp_omw), t(1 - b2), t(b2), t(bc2), t(eps), t(step))
+    if x.size == 0:
+        return
+    _flat_split("adam", x, d, m, v, extra=scalars)

@@ -23,6 +23,7 @@ import numpy as np
 from ..autograd import enable_grad, zero_grad_in_place
 from ..backend import Array, ArrayModule, get_array_module, loud_fp, quiet_fp, to_device
 from ..nn.module import RemovableHandle
+from ..ops import cpu_kernels
 from ..tensor import Tensor, get_default_dtype
 
 __all__ = [
@@ -519,6 +520,21 @@ def _sq_avg_(xp: ArrayModule, avg: Array, d: Array, decay: float, tmp: Array) ->
     avg += tmp
 
 
+def _lerp_scalars(start: Array, weight: float) -> tuple[bool, Any, Any]:
+    """_lerp_'s choice for `weight` on arrays like `start`: (whether it takes the first
+    formula, its weight, 1 - weight as _lerp_ computes it), for the compiled kernels."""
+    w = weight if abs(weight) < 0.49 else start.dtype.type(weight)
+    return bool(abs(w) < 0.5), w, 1 - w
+
+
+def _compiled_adam(x: Array, g: Array, m: Array, v: Array, *numbers: Any) -> bool:
+    """Whether one compiled pass (ops/cpu_kernels.adam_step) can do this Adam step: NumPy
+    arrays of one compiled dtype and layout, and plain numbers for the hyper-parameters
+    (a Tensor lr or beta takes the NumPy code)."""
+    plain = all(type(a) in (int, float) for a in numbers)
+    return plain and cpu_kernels.handles(x, g, m, v) and cpu_kernels.same_layout(x, g, m, v)
+
+
 def _adam_moments(xp: ArrayModule, d: Array, m: Array, v: Array, b1: float, b2: float) -> Array:
     """The Adam family's moments, in place: m.lerp_(d, 1 - b1) and
     v.mul_(b2).addcmul_(d, d, value=1 - b2). Returns the one temporary they used, an
@@ -676,10 +692,16 @@ class Adam(Optimizer):
         x = p._data
         xp = get_array_module(x)
         t = _advance(state["step"])
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        if not group["amsgrad"] and _compiled_adam(x, p.grad._data, m, v, lr, b1, b2, eps, wd):
+            d = _grad(p, xp, group["maximize"], 0.0 if decoupled else wd)
+            decay = 1 - lr * wd if wd and decoupled else 1.0
+            bc2, step = (1 - b2**t) ** 0.5, lr / (1 - b1**t)
+            cpu_kernels.adam_step(x, d, m, v, decay, _lerp_scalars(x, 1 - b1), b2, bc2, eps, step)
+            return
         if wd and decoupled:
             x *= 1 - lr * wd
         d = _grad(p, xp, group["maximize"], 0.0 if decoupled else wd)
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         tmp = _adam_moments(xp, d, m, v, b1, b2)  # the step's one temporary, reused below
         if group["amsgrad"]:
             vmax = state["max_exp_avg_sq"]._data

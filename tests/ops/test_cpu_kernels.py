@@ -356,3 +356,71 @@ def test_max_pool_on_a_c_ordered_input_takes_the_numpy_code(monkeypatch):
     x = mg.randn(2, 3, 4, 4)
     mg.nn.functional.max_pool2d(x, 2)
     assert calls == []
+
+
+@needs_numba
+def test_a_division_by_zero_in_a_kernel_gives_numpys_inf_not_an_error():
+    """1 / sqrt(0) is inf (error_model="numpy"), not a ZeroDivisionError: batch norm's
+    kernel with eps 0 (which batch_norm itself refuses in training) on a constant channel."""
+    x = np.ones((4, 2, 3, 3), np.float32)
+    x[:, 1] = np.arange(36, dtype=np.float32).reshape(4, 3, 3)
+    y, mean, var, invstd, xhat = K.batch_norm_forward(x, None, None, 0.0)
+    assert invstd[0] == np.inf and var[0] == 0 and np.isnan(y[:, 0]).all()
+    assert np.isfinite(y[:, 1]).all()
+
+
+ADAMS = [
+    ("Adam", dict(lr=2e-4, betas=(0.5, 0.999))),  # the GANs': lerp weight 0.5
+    ("Adam", dict(lr=1e-3)),
+    ("Adam", dict(lr=1e-3, betas=(0.51, 0.9))),  # lerp weight just under 0.5
+    ("Adam", dict(lr=1e-2, betas=(0.0, 0.99), weight_decay=0.01, maximize=True)),
+    ("AdamW", dict(lr=1e-3, weight_decay=0.1)),
+    ("Adam", dict(lr=1e-3, eps=0.0)),  # sqrt(0) / bc2 + 0: a 0 / 0 where v is 0
+    # one-element Tensor hyper-parameters are read as their numbers each step
+    ("Adam", dict(lr=mg.tensor(1e-3), betas=(mg.tensor(0.8), mg.tensor(0.99)))),
+]
+
+
+def _adam_run(name: str, kw: dict, dtype, steps: int = 4, layout=lambda a: a):
+    p = mg.nn.Parameter(_tensor(layout(np.random.default_rng(1).standard_normal((9, 7)))))
+    p.data = p.data.to(dtype)
+    opt = getattr(mg.optim, name)([p], **kw)
+    for s in range(steps):
+        g = np.random.default_rng(10 + s).standard_normal((9, 7)).astype(dtype) * 10.0 ** (s - 2)
+        g[0, :4] = [np.nan, np.inf, -0.0, 0.0]
+        g[1] = 0.0
+        p.grad = _tensor(layout(g))
+        opt.step()
+    st = opt.state[p]
+    return [p.detach().numpy(), st["exp_avg"].numpy(), st["exp_avg_sq"].numpy()]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
+@pytest.mark.parametrize("case", ADAMS, ids=str)
+@pytest.mark.parametrize("layout", ["C", "transposed"])
+def test_adam_step_matches_the_numpy_code_bit_for_bit(nthreads, monkeypatch, dtype, case, layout):
+    name, kw = case
+    order = (lambda a: a) if layout == "C" else (lambda a: a.T)  # p and grad alike
+    calls = []
+    original = K.adam_step
+    monkeypatch.setattr(K, "adam_step", lambda *a: (calls.append(1), original(*a)))
+    with np.errstate(all="ignore"):
+        got = _adam_run(name, kw, dtype, layout=order)
+        assert len(calls) == 4  # the compiled pass ran each step
+        with K.use(False):
+            want = _adam_run(name, kw, dtype, layout=order)
+    for a, b in zip(got, want, strict=True):
+        _same_bits(a, b)
+
+
+@needs_numba
+def test_adam_options_the_kernel_does_not_take_run_the_numpy_code(monkeypatch):
+    calls = []
+    monkeypatch.setattr(K, "adam_step", lambda *a: calls.append(1))
+    _adam_run("Adam", dict(amsgrad=True), mg.float32, steps=1)
+    _adam_run("Adam", {}, mg.float16, steps=1)
+    p = mg.nn.Parameter(mg.randn(4, 3))
+    p.grad = mg.randn(3, 4).T  # p C-ordered, its gradient not
+    mg.optim.Adam([p]).step()
+    assert calls == []
