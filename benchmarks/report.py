@@ -48,9 +48,18 @@ def versions() -> dict[str, str | None]:
         cupy = cupy_module().__version__
     import matplotlib
 
+    from minigrad.ops import cpu_kernels
+
+    numba = None
+    if cpu_kernels.available():
+        import numba as nb
+
+        # "off": installed, but MINIGRAD_CPU_KERNELS=numpy runs the NumPy code
+        numba = nb.__version__ if cpu_kernels.enabled() else f"{nb.__version__} (off)"
     return {
         "python": platform.python_version(),
         "numpy": np.__version__,
+        "numba": numba,
         "minigrad": mg.__version__,
         "torch": None if torch is None else torch.__version__,
         "cupy": cupy,

@@ -30,7 +30,10 @@ thread cost about 0.1 ms on the 2-core virtual machine of these measurements.
 
 Kernels that use it (NumPy only; CuPy has its own kernels): ReLU and LeakyReLU forward and
 backward, max pooling forward and backward, batch norm's training forward and first-order
-backward, im2col, col2im and the batch-minor copy of conv's gradient.
+backward, im2col, col2im and the batch-minor copy of conv's gradient; the compiled loops
+of ops/cpu_kernels.py (the same kernels and Adam's step, each one call per thread without
+the GIL) from their own MIN_PARALLEL of 128 K values. The thresholds above are the NumPy
+code's.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Activations and the softmax family."""
+"""Activations and the softmax family.
+
+ReLU and LeakyReLU run as compiled loops on NumPy arrays where Numba is present
+(cpu_kernels.py, one pass each, the same bits as the NumPy code below)."""
 
 from __future__ import annotations
 

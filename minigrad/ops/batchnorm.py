@@ -10,7 +10,8 @@ and 1/std as constants; when the backward itself is recorded (`create_graph=True
 rebuilds them from x with ops, so second derivatives come out right.
 `batch_norm_composite` (mean/var/mul ops only) is the oracle the tests compare against.
 On CuPy, the training forward and the first-order backward are hand-written kernels
-(cuda_kernels.py).
+(cuda_kernels.py); on NumPy, compiled loops (cpu_kernels.py) for C-ordered and
+batch-minor inputs.
 """
 
 from __future__ import annotations

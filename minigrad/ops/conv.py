@@ -11,7 +11,9 @@ memory order, so the next layer's im2col, col2im and the reshape of incoming gra
 `(OC, OH*OW*N)` all run over long contiguous rows of N values (the strided slice-adds of
 col2im are several times faster than over rows of OW values) and need no transposing copy.
 
-On CuPy, im2col and col2im are hand-written kernels (cuda_kernels.py) with the same layouts.
+On CuPy, im2col and col2im are hand-written kernels (cuda_kernels.py) with the same layouts;
+on NumPy they are compiled loops (cpu_kernels.py) with the same results, bit for bit, and
+the code below runs where those do not apply (float16, integers, no Numba).
 """
 
 from __future__ import annotations

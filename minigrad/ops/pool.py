@@ -8,7 +8,9 @@ back (`WindowSumT`). Resizing is composed from reshape/broadcast (nearest, integ
 a gather per axis (nearest) or one small weight matrix per axis (linear, bicubic, area),
 so it needs no node of its own.
 
-On CuPy, the forwards of the pooling nodes are hand-written kernels (cuda_kernels.py).
+On CuPy, the forwards of the pooling nodes are hand-written kernels (cuda_kernels.py); on
+NumPy, max pooling of a batch-minor input (a convolution's output) and its gradient are
+compiled loops (cpu_kernels.py) with the same results.
 """
 
 from __future__ import annotations

@@ -31,7 +31,11 @@ def run(tmp_path_factory):
 def test_describes_the_machine(run):
     _, res, _ = run
     assert res["machine"]["cpu"]
-    assert {"python", "numpy", "minigrad", "torch", "cupy"} <= set(res["versions"])
+    assert {"python", "numpy", "numba", "minigrad", "torch", "cupy"} <= set(res["versions"])
+    from minigrad.ops import cpu_kernels
+
+    # which kernels ran: Numba's version when the compiled loops did
+    assert (res["versions"]["numba"] is not None) == cpu_kernels.enabled()
     assert res["threads"]["numpy_blas"] == 1
     assert res["meta"]["mode"] == "quick"
     assert res["peak"]["gflops"]["numpy"] > 0
