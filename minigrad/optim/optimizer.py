@@ -530,9 +530,15 @@ def _lerp_scalars(start: Array, weight: float) -> tuple[bool, Any, Any]:
 def _compiled_adam(x: Array, g: Array, m: Array, v: Array, *numbers: Any) -> bool:
     """Whether one compiled pass (ops/cpu_kernels.adam_step) can do this Adam step: NumPy
     arrays of one compiled dtype and layout, and plain numbers for the hyper-parameters
-    (a Tensor lr or beta takes the NumPy code)."""
+    (a Tensor lr or beta takes the NumPy code), into arrays that take writes (the NumPy
+    code raises NumPy's error for a read-only parameter)."""
     plain = all(type(a) in (int, float) for a in numbers)
-    return plain and cpu_kernels.handles(x, g, m, v) and cpu_kernels.same_layout(x, g, m, v)
+    return (
+        plain
+        and cpu_kernels.handles(x, g, m, v)
+        and x.flags.writeable
+        and cpu_kernels.same_layout(x, g, m, v)
+    )
 
 
 def _adam_moments(xp: ArrayModule, d: Array, m: Array, v: Array, b1: float, b2: float) -> Array:

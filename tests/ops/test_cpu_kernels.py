@@ -424,3 +424,17 @@ def test_adam_options_the_kernel_does_not_take_run_the_numpy_code(monkeypatch):
     p.grad = mg.randn(3, 4).T  # p C-ordered, its gradient not
     mg.optim.Adam([p]).step()
     assert calls == []
+
+
+@needs_numba
+def test_adam_on_a_read_only_parameter_raises_numpys_error_as_without_the_kernel():
+    def run():
+        a = np.ones((3, 4), np.float32)
+        a.flags.writeable = False
+        p = mg.nn.Parameter(mg.from_numpy(a))
+        p.grad = mg.ones(3, 4)
+        mg.optim.Adam([p]).step()
+
+    for on in (True, False):
+        with K.use(on), pytest.raises(ValueError, match="read-only"):
+            run()
