@@ -1,30 +1,28 @@
-"""Loop kernels for the NumPy backend, compiled by Numba: im2col/col2im, LeakyReLU and
-ReLU, each one pass over memory.
+"""The NumPy backend's compiled kernels: wrappers around the loops of cpu_loops.py (im2col,
+col2im, the batch-minor copy, max pooling and its gradient, ReLU, LeakyReLU, training
+batch norm, Adam's step), each one pass over memory, with the shapes and layouts of the
+NumPy code they replace.
 
-The generic code in conv.py and activation.py builds these results out of whole-array
-NumPy calls: a strided copy per kernel offset, a slice-add per offset, three passes for
-LeakyReLU. Each call is fast, but each reads and writes all of memory again, and a NumPy
-call on a few thousand values per row spends much of its time starting up. The loops below
-say the same thing value by value, the way a C or CUDA kernel would (cuda_kernels.py has
-the GPU's versions, with the same layouts), and Numba compiles them to machine code once
-per dtype and layout (`cache=True` keeps the result on disk for the next process).
+The generic code in conv.py, pool.py, activation.py, batchnorm.py and optim builds these
+results out of whole-array NumPy calls: a strided copy per kernel offset, a slice-add per
+offset, four passes for LeakyReLU, a dozen for an Adam step. Each call is fast, but each
+reads and writes all of its arrays again, and a call on a few thousand values spends
+much of its time starting up. The loops say the same thing value by value, the way a C or
+CUDA kernel would (cuda_kernels.py has the GPU's versions, with the same layouts), and
+Numba compiles them to machine code once per dtype and layout (`cache=True` keeps the
+result on disk for the next process). They take the GIL off (`nogil=True`), so
+`threads.split` runs them on a share of the channels or values per thread.
 
-They take the GIL off (`nogil=True`), so `threads.split` runs them on a share of the
-channels or values per thread, as it runs the NumPy kernels. Measured on the 2-core test
-machine, float32, one thread / two (docs/benchmarks.md): col2im of a (64, 64, 14, 14) k4 s2
-input 2.1 / 1.3 ms as slice-adds, 0.71 / 0.41 here; im2col 0.84 / 0.88 against 0.40 /
-0.26.
+Each wrapper returns what the NumPy code returns, bit for bit: the same layouts where the
+next op reads them, the same order of additions, the same NaN, infinity and signed-zero
+results, Adam's scalars rounded to the parameter's dtype as NumPy rounds them. Batch norm
+is the one exception: its sums run in float64, so it agrees to float rounding.
+tests/ops/test_cpu_kernels.py compares both paths on one thread and two.
 
-Each wrapper returns exactly what the NumPy code returns, bit for bit (tests/ops/
-test_cpu_kernels.py compares them): the same layouts, the same order of additions, the
-same NaN, infinity and signed-zero results. The plain Python functions are the kernels'
-source; read them as the algorithm, and `minigrad.ops.cpu_kernels.enabled()` tells
-whether they run compiled.
-
-Used when Numba imports (it is a dependency of minigrad) and MINIGRAD_CPU_KERNELS is not
-`numpy`, for NumPy arrays of float32 and float64; float16, integer dtypes, CuPy arrays and
-a missing Numba take the NumPy code. `use(False)` switches them off in this process (the
-tests use it to run both paths).
+Used for NumPy arrays of float32 and float64 when Numba imports (it is a dependency of
+minigrad) and MINIGRAD_CPU_KERNELS is not `numpy`; float16, integer dtypes, CuPy arrays
+and a missing Numba take the NumPy code. `use(False)` switches them off in this process
+(the tests use it to run both paths); `enabled()` tells whether they run.
 """
 
 from __future__ import annotations
@@ -50,7 +48,20 @@ MIN_PARALLEL = 1 << 17
 # ------------------------------------------------------------------ compiling, switching
 _loops: Any = None  # the module cpu_loops, once imported
 _available: bool | None = None  # whether Numba imports (checked once)
-_on = os.environ.get(_ENV, "numba").strip().lower() != "numpy"
+_on: bool | None = None  # read from MINIGRAD_CPU_KERNELS on first use
+
+
+def _switched_on() -> bool:
+    """MINIGRAD_CPU_KERNELS: unset, empty or `numba` runs the compiled kernels, `numpy` the
+    NumPy code; anything else is refused, naming the variable (a misspelt `nunpy` must not
+    quietly leave them on)."""
+    global _on
+    if _on is None:
+        text = os.environ.get(_ENV, "").strip().lower()
+        if text not in ("", "numba", "numpy"):
+            raise ValueError(f"{_ENV} must be 'numba' or 'numpy', got {os.environ[_ENV]!r}")
+        _on = text != "numpy"
+    return _on
 
 
 def available() -> bool:
@@ -69,14 +80,14 @@ def available() -> bool:
 def enabled() -> bool:
     """Whether the compiled kernels run (Numba imports, and neither MINIGRAD_CPU_KERNELS=
     numpy nor use(False) switched them off)."""
-    return _on and available()
+    return _switched_on() and available()
 
 
 @contextlib.contextmanager
 def use(on: bool) -> Iterator[None]:
     """Run the compiled kernels (True) or the NumPy code (False) inside the block."""
     global _on
-    before, _on = _on, bool(on)
+    before, _on = _switched_on(), bool(on)
     try:
         yield
     finally:
@@ -86,7 +97,7 @@ def use(on: bool) -> Iterator[None]:
 def handles(*arrays: Any) -> bool:
     """Whether these are NumPy arrays of a compiled dtype and the kernels are enabled."""
     return (
-        _on
+        (_on if _on is not None else _switched_on())
         and all(type(a) is np.ndarray and a.dtype in DTYPES for a in arrays)
         and len({a.dtype for a in arrays}) == 1
         and available()

@@ -438,3 +438,11 @@ def test_adam_on_a_read_only_parameter_raises_numpys_error_as_without_the_kernel
     for on in (True, False):
         with K.use(on), pytest.raises(ValueError, match="read-only"):
             run()
+
+
+def test_a_misspelt_kernel_switch_is_refused_naming_the_variable():
+    code = "import minigrad as mg; mg.relu(mg.ones(3))"
+    full = {**os.environ, "PYTHONPATH": str(ROOT), "MINIGRAD_CPU_KERNELS": "nunpy"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full)
+    assert done.returncode != 0
+    assert "MINIGRAD_CPU_KERNELS must be 'numba' or 'numpy', got 'nunpy'" in done.stderr
