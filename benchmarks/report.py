@@ -237,7 +237,7 @@ def memory_table(mem: dict[str, Any], backends: list[str]) -> str:
         f"{b} {r['maxrss_mib']:.0f} MiB" for b, r in mem["baseline"].items() if "maxrss_mib" in r
     )
     lines.append("")
-    lines.append(f"Baseline ru_maxrss subtracted (imports only): {base or '-'}.")
+    lines.append(f"Baseline ru_maxrss subtracted (imports and the tiny op): {base or '-'}.")
     return "\n".join(lines)
 
 

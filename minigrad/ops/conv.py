@@ -79,20 +79,24 @@ def _batch_minor(a: Array) -> Array:
     """`(N, C, H, W)` as `(C, H*W*N)`: a view when `a` keeps the batch innermost in memory
     (conv outputs and ops on them do), else one copy, a share of the channels per thread."""
     at = a.transpose(1, 2, 3, 0)
+    rows = (a.shape[1], a.shape[0] * a.shape[2] * a.shape[3])  # not -1: C or N may be 0
     if _is_batch_minor(a):
-        return at.reshape(a.shape[1], -1)
+        return at.reshape(rows)
     if cpu_kernels.handles(a):
-        return cpu_kernels.batch_minor(a).reshape(a.shape[1], -1)
+        return cpu_kernels.batch_minor(a).reshape(rows)
     out = get_array_module(a).empty(at.shape, dtype=a.dtype)
     threads.copy(out, at)  # a share of the channels per thread
-    return out.reshape(a.shape[1], -1)
+    return out.reshape(rows)
 
 
 def _is_batch_minor(a: Array) -> bool:
     n, c, h, w = a.shape
     s_n, s_c, s_h, s_w = a.strides
     item = a.itemsize
-    return (n == 1 or s_n == item) and s_w == n * item and s_h == w * n * item
+    # an axis of length 1 may have any stride (NumPy's copies give them other ones)
+    return (
+        (n == 1 or s_n == item) and (w == 1 or s_w == n * item) and (h == 1 or s_h == w * n * item)
+    )
 
 
 def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,39 +67,67 @@ def _switched_on() -> bool:
 
 
 def available() -> bool:
-    """Whether Numba imports here (checked on first call: importing it takes ~0.2 s)."""
+    """Whether the compiled kernels load here (checked on first call: importing Numba takes
+    ~0.2 s). Numba missing: no, quietly (the NumPy code runs). Numba installed but failing
+    to load, or NUMBA_DISABLE_JIT set (the loops would run as plain Python, ~400x slower):
+    no, with a warning that says why."""
     global _available, _loops
     if _available is None:
+        _available = False
         try:
             from . import cpu_loops
-        except ImportError:  # no Numba (or one that does not load): the NumPy code runs
-            _available = False
-        else:
-            _loops, _available = cpu_loops, True
+        except ImportError:
+            return False
+        except Exception as exc:  # noqa: BLE001 - any failure of Numba's: the NumPy code
+            warnings.warn(
+                f"minigrad: Numba is installed but the compiled kernels did not load "
+                f"({type(exc).__name__}: {exc}); the NumPy code runs instead",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return False
+        if cpu_loops.numba.config.DISABLE_JIT:
+            warnings.warn(
+                "minigrad: NUMBA_DISABLE_JIT is set, so the compiled kernels would run as "
+                "plain Python; the NumPy code runs instead",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return False
+        _loops, _available = cpu_loops, True
     return _available
 
 
 def enabled() -> bool:
-    """Whether the compiled kernels run (Numba imports, and neither MINIGRAD_CPU_KERNELS=
-    numpy nor use(False) switched them off)."""
-    return _switched_on() and available()
+    """Whether the compiled kernels run in this thread (they load, and neither
+    MINIGRAD_CPU_KERNELS=numpy nor use(False) switched them off)."""
+    on = _override.on
+    return (_switched_on() if on is None else on) and available()
+
+
+class _Override(threading.local):
+    on: bool | None = None  # use()'s choice in this thread, None outside any use() block
+
+
+_override = _Override()
 
 
 @contextlib.contextmanager
 def use(on: bool) -> Iterator[None]:
-    """Run the compiled kernels (True) or the NumPy code (False) inside the block."""
-    global _on
-    before, _on = _switched_on(), bool(on)
+    """Run the compiled kernels (True) or the NumPy code (False) inside the block, in the
+    calling thread (other threads keep their own choice)."""
+    before, _override.on = _override.on, bool(on)
     try:
         yield
     finally:
-        _on = before
+        _override.on = before
 
 
 def handles(*arrays: Any) -> bool:
     """Whether these are NumPy arrays of a compiled dtype and the kernels are enabled."""
+    on = _override.on
     return (
-        (_on if _on is not None else _switched_on())
+        (_switched_on() if on is None else on)
         and all(type(a) is np.ndarray and a.dtype in DTYPES for a in arrays)
         and len({a.dtype for a in arrays}) == 1
         and available()
@@ -208,7 +238,8 @@ def same_layout(*arrays: np.ndarray) -> bool:
 def leaky_relu_forward(x: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndarray]:
     """(y, slopes) in x's memory order; x must be dense (see same_layout)."""
     y, slopes = np.empty_like(x), np.empty_like(x)
-    _flat_split("leaky_relu", x, y, slopes, extra=(x.dtype.type(slope),))
+    # + 0: a slope of -0.0 as +0.0, the value activation.py's map (0 * (1 - s) + s) holds
+    _flat_split("leaky_relu", x, y, slopes, extra=(x.dtype.type(slope) + x.dtype.type(0),))
     return y, slopes
 
 

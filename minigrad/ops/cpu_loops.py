@@ -4,25 +4,37 @@ value, the way a C or CUDA kernel is written (cuda_kernels.py has the GPU's vers
 `@kernel` is `numba.njit(nogil=True, cache=True, error_model="numpy")`: compiled to
 machine code on first call for each dtype and layout, kept on disk for the next process,
 and run without the GIL, so that `threads.split` can run one on a share of the data per
-thread. Without the decorator
-(`f.py_func`) each is plain Python that computes the same result, slowly.
+thread. Without the decorator (`f.py_func`) each is plain Python that computes the same
+result, slowly.
 
 Importing this module imports Numba; cpu_kernels.py does so on first use only.
 """
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
+
+
+def _compiled(**options: object):
+    """numba.njit with the on-disk cache, or without it where Numba finds no folder it may
+    write (a read-only install and no writable home): then each process compiles anew."""
+
+    def decorate(f):
+        try:
+            return numba.njit(cache=True, **options)(f)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            return numba.njit(cache=False, **options)(f)
+
+    return decorate
+
 
 # error_model="numpy": a division by zero gives inf or NaN, as in NumPy, instead of
 # raising ZeroDivisionError, and the test for it (a branch per division, which kept the
 # Adam loop from becoming SIMD code: 7x slower) is gone
-kernel = numba.njit(nogil=True, cache=True, error_model="numpy")
+kernel = _compiled(nogil=True, error_model="numpy")
 # a sum may be added in any order (SIMD lanes, several accumulators): only the reductions
-reduction = numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"reassoc"})
+reduction = _compiled(nogil=True, error_model="numpy", fastmath={"reassoc"})
 
 
 # ------------------------------------------------------------------ convolution
@@ -119,7 +131,10 @@ def max_pool(x, y, idx, kh, kw, sh, sw, ph, pw, c0, c1):
     offset i * kw + j, for channels c0 <= c < c1; x is (C, H, W, N), y and idx
     (C, OH, OW, N). PyTorch's rule, as pool.py: start at the window's first value inside
     x (padding is never read); a later value replaces the best if larger or NaN, so ties
-    go to the first and a NaN window to its last NaN."""
+    go to the first (-0.0 before 0.0 stays -0.0, as in PyTorch, where NumPy's maximum in
+    pool.py returns 0.0) and a NaN window to its last NaN. A window with no value inside
+    x (an empty input) is -inf at its first offset inside the padding's end, as pool.py's
+    _exact_argmax gives."""
     h, w, n = x.shape[1], x.shape[2], x.shape[3]
     oh, ow = y.shape[1], y.shape[2]
     for c in range(c0, c1):
@@ -147,6 +162,11 @@ def max_pool(x, y, idx, kh, kw, sh, sw, ph, pw, c0, c1):
                             take = v > m or v != v
                             best[b] = v if take else m
                             arg[b] = k if take else arg[b]
+                if first:
+                    k = max(ph - p * sh, 0) * kw + max(pw - q * sw, 0)
+                    for b in range(n):
+                        best[b] = -np.inf
+                        arg[b] = k
 
 
 @kernel
@@ -251,7 +271,9 @@ def scale(g, c, out, lo, hi):
 # x and the arrays like it are C-contiguous (P, C, R): channel c's values are the rows
 # x[p, c, :], P rows of R values (a C-ordered (N, C, H, W) array is (N, C, H*W), a
 # batch-minor one (1, C, H*W*N)). Contiguous rows are what lets the compiler vectorise.
-# Sums run in float64.
+# Sums (and the products summed) run in float64, so they agree with batchnorm.py's float32
+# einsum sums to float32 rounding (closer to the exact sums, and finite where products of
+# values near 1e19 overflow float32 there).
 @reduction
 def channel_sum(x, c):
     s = 0.0
@@ -268,7 +290,7 @@ def channel_dot(x, y, c):
     for p in range(x.shape[0]):
         u, v = x[p, c], y[p, c]
         for r in range(u.size):
-            s += u[r] * v[r]
+            s += np.float64(u[r]) * np.float64(v[r])  # no float32 overflow or rounding
     return s
 
 
@@ -285,7 +307,7 @@ def batch_norm_forward(x, xhat, y, weight, bias, stats, eps, c0, c1):
             for r in range(u.size):
                 v[r] = u[r] - m
         var = t(channel_dot(xhat, xhat, c) / count)
-        inv = t(1) / t(math.sqrt(var + eps))
+        inv = t(1) / np.sqrt(var + t(eps))  # in x's dtype, as batchnorm.py
         stats[0, c], stats[1, c], stats[2, c] = m, var, inv
         w = weight[c] if weight.size else t(1)
         o = bias[c] if bias.size else t(0)

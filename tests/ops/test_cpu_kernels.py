@@ -145,7 +145,7 @@ def _relu_run(x: np.ndarray, g: np.ndarray):
 @needs_numba
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-@pytest.mark.parametrize("slope", [0.2, 0.0, -0.5, 1.0, 1.5, 1e-30, np.inf])
+@pytest.mark.parametrize("slope", [0.2, 0.0, -0.0, -0.5, 1.0, 1.5, 1e-30, np.inf])
 def test_leaky_relu_matches_the_numpy_code_bit_for_bit(nthreads, dtype, layout, slope):
     rng = np.random.default_rng(1)
     x = LAYOUTS[layout](_with_edges(rng.standard_normal((4, 3, 6, 5)).astype(dtype), rng))
@@ -338,12 +338,14 @@ def test_max_pool_matches_the_numpy_code_bit_for_bit(nthreads, dtype, pool, valu
         with K.use(False):
             want = _max_pool_run(x, g, k, s, p)
     assert _order(got[0]) == [1, 2, 3, 0] or got[0].shape[2:] == (1, 1)  # batch-minor
-    for a, b in zip(got, want, strict=True):  # (the NumPy code pads in C order)
-        _same_bits(a, b, layout=False)
+    # the maxima: equal, but the compiled one is the value at the argmax, PyTorch's bits
+    # (-0.0 tied with 0.0, which NaN), where the NumPy code's np.maximum may differ
+    np.testing.assert_array_equal(got[0], want[0])
+    _same_bits(got[1], want[1], layout=False)  # the gradient, bit for bit
     tx = torch.tensor(x, requires_grad=True)
     ty = torch.nn.functional.max_pool2d(tx, k, s, p)
     ty.backward(torch.tensor(g))
-    np.testing.assert_array_equal(got[0], ty.detach().numpy())
+    _same_bits(np.ascontiguousarray(got[0]), ty.detach().numpy(), layout=False)
     if values != "edges":  # NaN gradients: torch's own CPU kernel picks the NaN by layout
         # (overlapping windows: torch adds a value's gradients in another order)
         np.testing.assert_allclose(got[1], tx.grad.numpy(), rtol=1e-6, atol=4e-6)
@@ -446,3 +448,152 @@ def test_a_misspelt_kernel_switch_is_refused_naming_the_variable():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full)
     assert done.returncode != 0
     assert "MINIGRAD_CPU_KERNELS must be 'numba' or 'numpy', got 'nunpy'" in done.stderr
+
+
+@needs_numba
+def test_max_pool_ties_of_signed_zeros_and_nans_give_pytorchs_bits():
+    torch = pytest.importorskip("torch")
+    x = np.zeros((2, 1, 1, 4), np.float32)
+    x[0, 0, 0] = [-0.0, 0.0, 0.0, -0.0]
+    x[1, 0, 0, :2] = np.nan
+    x[1, 0, 0, 1] = -x[1, 0, 0, 1]  # a NaN with the sign bit set, after a plain NaN
+    x = _batch_minor(x)
+    got = mg.nn.functional.max_pool2d(_tensor(x), (1, 2)).numpy()
+    want = torch.nn.functional.max_pool2d(torch.tensor(x), (1, 2)).numpy()
+    _same_bits(np.ascontiguousarray(got), want, layout=False)
+    assert np.signbit(got[0, 0, 0]).tolist() == [True, False]  # the first of a tie
+
+
+@needs_numba
+@pytest.mark.parametrize("shape", [(2, 3, 0, 4), (2, 3, 4, 0), (0, 3, 4, 4)])
+def test_max_pool_of_an_empty_input_matches_the_numpy_code(shape):
+    x = np.zeros(shape, np.float32)
+    x = _batch_minor(x) if x.size == 0 and shape[0] else x
+    got = mg.nn.functional.max_pool2d(_tensor(x), 2, 2, 1)
+    with K.use(False):
+        want = mg.nn.functional.max_pool2d(_tensor(x), 2, 2, 1)
+    _same_bits(got.numpy(), want.numpy(), layout=False)
+
+
+@needs_numba
+def test_adamw_with_a_gradient_sharing_the_parameters_memory_decays_it_first():
+    """p.grad = p.detach(): the NumPy code (and PyTorch) shrink p, and so the gradient,
+    before the moments read it; the compiled loop would read it first."""
+
+    def run():
+        p = mg.nn.Parameter(mg.linspace(-1, 1, 6))
+        p.grad = p.detach()
+        mg.optim.AdamW([p], lr=0.1, weight_decay=0.5).step()
+        return p.detach().numpy().copy()
+
+    got = run()
+    with K.use(False):
+        want = run()
+    _same_bits(got, want)
+
+
+@needs_numba
+def test_adam_with_read_only_state_raises_numpys_error():
+    def run():
+        p = mg.nn.Parameter(mg.ones(3))
+        p.grad = mg.ones(3)
+        opt = mg.optim.Adam([p])
+        opt.step()
+        opt.state[p]["exp_avg"]._data.flags.writeable = False
+        opt.step()
+
+    for on in (True, False):
+        with K.use(on), pytest.raises(ValueError, match="read-only"):
+            run()
+
+
+@needs_numba
+@pytest.mark.parametrize("shape", [(2, 0, 5, 5), (0, 3, 5, 5)])
+def test_conv2d_with_no_channels_or_no_images_matches_the_numpy_code(shape):
+    x = mg.zeros(*shape, requires_grad=True)
+    w = mg.ones(2, shape[1], 2, 2, requires_grad=True)
+    got = mg.nn.functional.conv2d(x, w)
+    with K.use(False):
+        want = mg.nn.functional.conv2d(x, w)
+    assert got.shape == want.shape == (shape[0], 2, 4, 4)
+    assert np.array_equal(got.detach().numpy(), want.detach().numpy())
+
+
+@needs_numba
+def test_use_is_per_thread():
+    import threading
+
+    inside, seen = threading.Event(), []
+
+    def other():
+        with K.use(False):
+            inside.set()
+            done.wait(5)
+            seen.append(K.enabled())
+
+    done = threading.Event()
+    t = threading.Thread(target=other)
+    t.start()
+    inside.wait(5)
+    assert K.enabled()  # this thread keeps its own choice
+    with K.use(True):
+        pass
+    done.set()
+    t.join()
+    assert seen == [False] and K.enabled()
+
+
+@needs_numba
+def test_batch_norm_sums_do_not_overflow_where_float32_products_would():
+    """Values near 1e19: their squares pass float32's 3.4e38; summed in float64 the
+    variance stays finite and y matches a float64 computation."""
+    x = (np.random.default_rng(5).standard_normal((4, 2, 3, 3)) * 1e19).astype(np.float32)
+    y = K.batch_norm_forward(x, None, None, 1e-5)[0]
+    x64 = x.astype(np.float64)
+    m = x64.mean(axis=(0, 2, 3), keepdims=True)
+    ref = (x64 - m) / np.sqrt(((x64 - m) ** 2).mean(axis=(0, 2, 3), keepdims=True) + 1e-5)
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
+
+
+def _no_cache_script(tmp_path: Path) -> list[str]:
+    """minigrad copied where Numba can write no cache (a file where its __pycache__ would
+    go, and a user cache folder that is a file)."""
+    import shutil
+
+    shutil.copytree(
+        ROOT / "minigrad", tmp_path / "minigrad", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "minigrad" / "ops" / "__pycache__").write_text("")
+    (tmp_path / "cachefile").write_text("")
+    return [str(tmp_path), str(tmp_path / "cachefile")]
+
+
+@needs_numba
+def test_kernels_run_where_numba_can_write_no_cache(tmp_path):
+    path, cache = _no_cache_script(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(PYTHONPATH=path, XDG_CACHE_HOME=cache, PYTHONDONTWRITEBYTECODE="1")
+    code = (
+        "import minigrad as mg; from minigrad.ops import cpu_kernels as K; "
+        "print(mg.relu(mg.arange(-2.0, 2.0)).tolist(), K.enabled())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[0.0, 0.0, 0.0, 1.0] True"
+
+
+@needs_numba
+def test_numba_disable_jit_runs_the_numpy_code_and_says_so():
+    code = (
+        "import minigrad as mg; from minigrad.ops import cpu_kernels as K; "
+        "print(mg.relu(mg.arange(-2.0, 2.0)).tolist(), K.enabled())"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_DISABLE_JIT": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[0.0, 0.0, 0.0, 1.0] False"
+    assert "NUMBA_DISABLE_JIT is set" in done.stderr
