@@ -15,8 +15,10 @@ result on disk for the next process). They take the GIL off (`nogil=True`), so
 
 Each wrapper returns what the NumPy code returns, bit for bit: the same layouts where the
 next op reads them, the same order of additions, the same NaN, infinity and signed-zero
-results, Adam's scalars rounded to the parameter's dtype as NumPy rounds them. Batch norm
-is the one exception: its sums run in float64, so it agrees to float rounding.
+results, Adam's scalars rounded to the parameter's dtype as NumPy rounds them. Two
+exceptions: batch norm's sums run in float64, so it agrees to float rounding; and a max
+pooling window's maximum is the value at its argmax, PyTorch's bits, where NumPy's maximum
+may give the other zero of a -0.0/0.0 tie or another of several NaNs.
 tests/ops/test_cpu_kernels.py compares both paths on one thread and two.
 
 Used for NumPy arrays of float32 and float64 when Numba imports (it is a dependency of
