@@ -54,18 +54,17 @@ class BatchNormTrain(Function):
         xp = get_array_module(x)
         axes, shape = _axes_and_shape(x.ndim, x.shape[1])
         self.count = x.size // x.shape[1]
-        if cuda_kernels.handles(x, *affine):
+        kernels = (  # hand-written on CuPy, compiled loops on NumPy, where they apply
+            cuda_kernels
+            if cuda_kernels.handles(x, *affine)
+            else cpu_kernels
+            if cpu_kernels.batch_norm_handles(x, *affine)
+            else None
+        )
+        if kernels is not None:
             weight = affine[0] if self.has_weight else None
             bias = affine[-1] if self.has_bias else None
-            y, self.mean, self.var, invstd, self.xhat = cuda_kernels.batch_norm_forward(
-                x, weight, bias, self.eps
-            )
-            self.invstd = invstd.reshape(shape)
-            return y
-        if cpu_kernels.batch_norm_handles(x, *affine):
-            weight = affine[0] if self.has_weight else None
-            bias = affine[-1] if self.has_bias else None
-            y, self.mean, self.var, invstd, self.xhat = cpu_kernels.batch_norm_forward(
+            y, self.mean, self.var, invstd, self.xhat = kernels.batch_norm_forward(
                 x, weight, bias, self.eps
             )
             self.invstd = invstd.reshape(shape)
