@@ -103,8 +103,7 @@ def available() -> bool:
 def enabled() -> bool:
     """Whether the compiled kernels run in this thread (they load, and neither
     MINIGRAD_CPU_KERNELS=numpy nor use(False) switched them off)."""
-    on = _override.on
-    return (_switched_on() if on is None else on) and available()
+    return _wanted() and available()
 
 
 class _Override(threading.local):
@@ -125,22 +124,29 @@ def use(on: bool) -> Iterator[None]:
         _override.on = before
 
 
+def _wanted() -> bool:
+    """use()'s choice in this thread, else MINIGRAD_CPU_KERNELS's."""
+    on = _override.on
+    return _switched_on() if on is None else on
+
+
 def handles(*arrays: Any) -> bool:
     """Whether these are NumPy arrays of a compiled dtype and the kernels are enabled."""
-    on = _override.on
     return (
-        (_switched_on() if on is None else on)
+        _wanted()
         and all(type(a) is np.ndarray and a.dtype in DTYPES for a in arrays)
         and len({a.dtype for a in arrays}) == 1
         and available()
     )
 
 
-def _kernel(name: str) -> Any:
-    return getattr(_loops, name)
-
-
 # ------------------------------------------------------------------ wrappers
+def _split(run: Any, n: int, *args: Any, unit: int = 1) -> None:
+    """`run(*args, lo, hi)` on a share of [0, n) per thread (threads.split), from
+    MIN_PARALLEL values up: n channels of `unit` values each, or n values."""
+    threads.split(n, lambda lo, hi: run(*args, lo, hi), unit=unit, min_size=MIN_PARALLEL)
+
+
 def im2col(x: np.ndarray, g: Any, out_hw: tuple[int, int]) -> np.ndarray:
     """Columns `(C, KH, KW, OH, OW, N)` (C-contiguous) of `x (N, C, H, W)`, any strides."""
     n, c = x.shape[:2]
@@ -148,12 +154,8 @@ def im2col(x: np.ndarray, g: Any, out_hw: tuple[int, int]) -> np.ndarray:
     cols = np.empty((c, kh, kw) + tuple(out_hw) + (n,), dtype=x.dtype)
     if cols.size == 0:
         return cols
-    xt, run = x.transpose(1, 2, 3, 0), _kernel("im2col")
-
-    def work(lo: int, hi: int) -> None:
-        run(xt, cols, kh, kw, sh, sw, ph, pw, dh, dw, lo, hi)
-
-    threads.split(c, work, unit=cols[:1].size, min_size=MIN_PARALLEL)
+    xt = x.transpose(1, 2, 3, 0)
+    _split(_loops.im2col, c, xt, cols, kh, kw, sh, sw, ph, pw, dh, dw, unit=cols[:1].size)
     return cols
 
 
@@ -161,12 +163,7 @@ def batch_minor(x: np.ndarray) -> np.ndarray:
     """`x (N, C, H, W)`, any strides, copied into a C-contiguous `(C, H, W, N)` array."""
     n, c, h, w = x.shape
     out = np.empty((c, h, w, n), dtype=x.dtype)
-    run = _loops.batch_minor_copy
-
-    def work(lo: int, hi: int) -> None:
-        run(x, out, lo, hi)
-
-    threads.split(c, work, unit=out[:1].size, min_size=MIN_PARALLEL)
+    _split(_loops.batch_minor_copy, c, x, out, unit=out[:1].size)
     return out
 
 
@@ -177,12 +174,8 @@ def col2im(cols: np.ndarray, g: Any, x_shape: tuple[int, ...]) -> np.ndarray:
     (sh, sw), (ph, pw), (dh, dw) = g.stride, g.padding, g.dilation
     img = np.empty((c, h, w, n), dtype=cols.dtype)
     if img.size:
-        src, run = np.ascontiguousarray(cols), _kernel("col2im")
-
-        def work(lo: int, hi: int) -> None:
-            run(src, img, sh, sw, ph, pw, dh, dw, lo, hi)
-
-        threads.split(c, work, unit=src[:1].size, min_size=MIN_PARALLEL)
+        src = np.ascontiguousarray(cols)
+        _split(_loops.col2im, c, src, img, sh, sw, ph, pw, dh, dw, unit=src[:1].size)
     return img.transpose(3, 0, 1, 2)
 
 
@@ -194,12 +187,8 @@ def max_pool_forward(x: np.ndarray, g: Any) -> tuple[np.ndarray, np.ndarray]:
     shape = (c,) + tuple(g.out_hw) + (n,)
     y = np.empty(shape, dtype=x.dtype)
     idx = np.empty(shape, dtype=np.uint8 if kh * kw <= 256 else np.int32)
-    xt, run = x.transpose(1, 2, 3, 0), _loops.max_pool
-
-    def work(lo: int, hi: int) -> None:
-        run(xt, y, idx, kh, kw, sh, sw, ph, pw, lo, hi)
-
-    threads.split(c, work, unit=x[:, :1].size, min_size=MIN_PARALLEL)
+    xt = x.transpose(1, 2, 3, 0)
+    _split(_loops.max_pool, c, xt, y, idx, kh, kw, sh, sw, ph, pw, unit=x[:, :1].size)
     return y.transpose(3, 0, 1, 2), idx.transpose(3, 0, 1, 2)
 
 
@@ -210,25 +199,17 @@ def max_pool_backward(gy: np.ndarray, idx: np.ndarray, g: Any) -> np.ndarray:
     (kh, kw), (sh, sw), (ph, pw) = g.kernel, g.stride, g.padding
     apart = sh >= kh and sw >= kw
     gx = np.empty((c,) + tuple(g.in_hw) + (n,), dtype=gy.dtype)
-    gyt, it, run = gy.transpose(1, 2, 3, 0), idx.transpose(1, 2, 3, 0), _loops.max_pool_backward
-
-    def work(lo: int, hi: int) -> None:
-        run(gyt, it, gx, kh, kw, sh, sw, ph, pw, apart, lo, hi)
-
-    threads.split(c, work, unit=gx[:1].size, min_size=MIN_PARALLEL)
+    gyt, it = gy.transpose(1, 2, 3, 0), idx.transpose(1, 2, 3, 0)
+    run = _loops.max_pool_backward
+    _split(run, c, gyt, it, gx, kh, kw, sh, sw, ph, pw, apart, unit=gx[:1].size)
     return gx.transpose(3, 0, 1, 2)
 
 
-def _flat_split(name: str, *arrays: np.ndarray, extra: tuple = ()) -> None:
-    """Run kernel `name` over the arrays as 1-D views in their common memory order, a share
+def _flat_split(run: Any, *arrays: np.ndarray, extra: tuple = ()) -> None:
+    """Run kernel `run` over the arrays as 1-D views in their common memory order, a share
     of the values per thread."""
     flat = [flat_view(a) for a in arrays]
-    run = _kernel(name)
-
-    def work(lo: int, hi: int) -> None:
-        run(*flat, *extra, lo, hi)
-
-    threads.split(flat[0].size, work, min_size=MIN_PARALLEL)
+    _split(run, flat[0].size, *flat, *extra)
 
 
 def same_layout(*arrays: np.ndarray) -> bool:
@@ -241,27 +222,27 @@ def leaky_relu_forward(x: np.ndarray, slope: float) -> tuple[np.ndarray, np.ndar
     """(y, slopes) in x's memory order; x must be dense (see same_layout)."""
     y, slopes = np.empty_like(x), np.empty_like(x)
     # + 0: a slope of -0.0 as +0.0, the value activation.py's map (0 * (1 - s) + s) holds
-    _flat_split("leaky_relu", x, y, slopes, extra=(x.dtype.type(slope) + x.dtype.type(0),))
+    _flat_split(_loops.leaky_relu, x, y, slopes, extra=(x.dtype.type(slope) + x.dtype.type(0),))
     return y, slopes
 
 
 def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(y, drop) in x's memory order; x must be dense."""
     y, drop = np.empty_like(x), np.empty_like(x, dtype=np.bool_)
-    _flat_split("relu", x, y, drop)
+    _flat_split(_loops.relu, x, y, drop)
     return y, drop
 
 
 def relu_backward(drop: np.ndarray, g: np.ndarray) -> np.ndarray:
     """gy where not drop, else 0; drop and g in one layout."""
     out = np.empty_like(g)
-    _flat_split("relu_backward", drop, g, out)
+    _flat_split(_loops.relu_backward, drop, g, out)
     return out
 
 
 def scale_(g: np.ndarray, c: np.ndarray) -> np.ndarray:
     """c *= g, in place (g and c in one layout): c, now the product."""
-    _flat_split("scale", g, c, c)
+    _flat_split(_loops.scale, g, c, c)
     return c
 
 
@@ -300,12 +281,7 @@ def batch_norm_forward(
     w = none if weight is None else np.ascontiguousarray(weight.reshape(-1))
     b = none if bias is None else np.ascontiguousarray(bias.reshape(-1))
     xs, xh, ys = (channel_rows(a) for a in (x, xhat, y))  # empty_like keeps x's layout
-    run = _loops.batch_norm_forward
-
-    def work(lo: int, hi: int) -> None:
-        run(xs, xh, ys, w, b, stats, eps, lo, hi)
-
-    threads.split(c, work, unit=x.size // c, min_size=MIN_PARALLEL)
+    _split(_loops.batch_norm_forward, c, xs, xh, ys, w, b, stats, eps, unit=x.size // c)
     return y, stats[0], stats[1], stats[2], xhat
 
 
@@ -324,12 +300,7 @@ def batch_norm_backward(
     sums = np.empty((2, c), dtype=gy.dtype)
     g, xh = channel_rows(gy), channel_rows(xhat)
     out = channel_rows(gx) if gx is not None else np.empty((0, 0, 0), gy.dtype)
-    run = _loops.batch_norm_backward
-
-    def work(lo: int, hi: int) -> None:
-        run(g, xh, scale, out, sums, lo, hi)
-
-    threads.split(c, work, unit=gy.size // c, min_size=MIN_PARALLEL)
+    _split(_loops.batch_norm_backward, c, g, xh, scale, out, sums, unit=gy.size // c)
     return gx, sums[0], sums[1]
 
 
@@ -353,4 +324,4 @@ def adam_step(
     scalars = (t(decay), t(lerp_w), small, t(lerp_omw), t(1 - b2), t(b2), t(bc2), t(eps), t(step))
     if x.size == 0:
         return
-    _flat_split("adam", x, d, m, v, extra=scalars)
+    _flat_split(_loops.adam, x, d, m, v, extra=scalars)
