@@ -242,7 +242,7 @@ def relu_backward(drop: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 def scale_(g: np.ndarray, c: np.ndarray) -> np.ndarray:
     """c *= g, in place (g and c in one layout): c, now the product."""
-    _flat_split(_loops.scale, g, c, c)
+    _flat_split(_loops.scale, g, c)
     return c
 
 
