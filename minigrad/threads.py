@@ -25,15 +25,17 @@ imported and the variable is not set (minigrad/_openblas.py); a program that imp
 first keeps OpenBLAS's default and one elementwise thread, unless it sets either variable
 itself.
 Arrays under MIN_PARALLEL values stay on the calling thread (MIN_PARALLEL_ELEMENTWISE for
-the one-pass elementwise kernels, which are bound by memory): handing a range to a sleeping
-thread cost about 0.1 ms on the 2-core virtual machine of these measurements.
+the NumPy code's one-pass elementwise kernels, which are bound by memory). The ranges go to
+a crew of threads started once, which spin for a moment between ranges, as OpenMP's do
+(see "the crew" below): a hand-over costs a few microseconds where waking a sleeping
+thread cost some 50.
 
 Kernels that use it (NumPy only; CuPy has its own kernels): ReLU and LeakyReLU forward and
 backward, max pooling forward and backward, batch norm's training forward and first-order
 backward, im2col, col2im and the batch-minor copy of conv's gradient; the compiled loops
 of ops/cpu_kernels.py (the same kernels and Adam's step, each one call per thread without
-the GIL) from their own MIN_PARALLEL of 128 K values. The thresholds above are the NumPy
-code's.
+the GIL) from their own MIN_PARALLEL and MIN_PARALLEL_PASS. The thresholds above are the
+NumPy code's.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
@@ -128,10 +129,14 @@ def openblas_parks() -> bool:
     return timeout is not None and timeout <= PARK_MAX and numpy_blas_is_openblas()
 
 
+# how long a crew thread, and split()'s caller, spin before they sleep: up to SPIN_TRIES
+# calls of sched_yield, about 0.1 ms on the machine of these measurements (0.5 us each)
+SPIN_TRIES = 200
+
 _threads: int | None = None  # read from the environment on first use
-_pool: ThreadPoolExecutor | None = None
-_lock = threading.Lock()
-_inside = threading.local()  # set in pool threads: a nested split() runs inline
+_crew: list[_Worker] | None = None  # split()'s threads, started on first use
+_lock = threading.Lock()  # held by the split() that is using the crew
+_inside = threading.local()  # set in crew threads: a nested split() runs inline
 
 
 def get_num_threads() -> int:
@@ -146,34 +151,115 @@ def get_num_threads() -> int:
 def set_num_threads(n: int) -> None:
     """Use `n` threads for elementwise kernels from now on (torch.set_num_threads); the
     BLAS keeps its own setting."""
-    global _threads, _pool
+    global _threads
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: n must be an int >= 1, got {n!r}")
-    with _lock:
+    with _lock:  # after any split() in flight
         _threads = n
-        if _pool is not None:
-            _pool.shutdown(wait=True)
-            _pool = None
+        _disband()
 
 
-def _get_pool(workers: int) -> ThreadPoolExecutor:
-    global _pool
-    with _lock:
-        if _pool is None or _pool._max_workers != workers:  # noqa: SLF001
-            if _pool is not None:
-                _pool.shutdown(wait=True)
-            _pool = ThreadPoolExecutor(workers, thread_name_prefix="minigrad")
-        return _pool
+# ------------------------------------------------------------------ the crew
+# split() hands each range but the first to a thread of its own, started once and kept.
+# Handing a range over is the cost that decides which arrays are worth splitting, so it
+# is kept small the way OpenMP keeps it: after a range, a crew thread waits for the next
+# one by spinning (a loop that checks a flag and calls sched_yield, compiled without the
+# GIL in ops/cpu_loops.py) for about 0.1 ms before it goes to sleep on a lock, and
+# split()'s caller waits for the crew the same way. Measured on the 2-core virtual
+# machine of these measurements: handing an empty range over and back took 51 us with
+# concurrent.futures (a sleeping thread woken for every range) and 3 us with a spinning
+# thread; LeakyReLU's forward on 1.6 M floats took 0.245 ms on one thread, 0.170 on two
+# with concurrent.futures and 0.124 with the crew. A sleeping thread is also slow to wake
+# here after the machine idled. The locks alone carry the hand-over (the flags only
+# shorten the wait), so a thread that finds no flag in time still gets its range. Where
+# the spin cannot be compiled (no Numba, MINIGRAD_CPU_KERNELS=numpy) the threads sleep.
+class _Worker:
+    """One crew thread: takes a job, runs it, reports it done, waits for the next."""
+
+    def __init__(self, index: int, spin: Callable[..., bool] | None) -> None:
+        self.flags = np.zeros(2, np.int64)  # [jobs handed over, jobs done]
+        self.go, self.done = threading.Lock(), threading.Lock()
+        self.go.acquire()  # released once per job handed over
+        self.done.acquire()  # released once per job done
+        self.job: Callable[[], None] | None = None
+        self.error: BaseException | None = None
+        self.count = 0  # jobs handed over
+        self.spin = spin
+        self.thread = threading.Thread(target=self._serve, name=f"minigrad-{index}", daemon=True)
+        self.thread.start()
+
+    def _wait(self, lock: threading.Lock, slot: int, count: int) -> None:
+        if self.spin is not None:
+            self.spin(self.flags, slot, count, SPIN_TRIES)
+        lock.acquire()
+
+    def _serve(self) -> None:
+        _inside.active = True
+        count = 0
+        while True:
+            count += 1
+            self._wait(self.go, 0, count)
+            job, self.job = self.job, None
+            if job is None:  # disbanded
+                return
+            fp = quiet_fp()  # as the calling op: IEEE results, no NumPy warnings
+            try:
+                job()
+            except BaseException as exc:  # noqa: BLE001 - raised by the caller
+                self.error = exc
+            finally:
+                loud_fp(fp)
+            self.flags[1] = count
+            self.done.release()
+
+    def start(self, job: Callable[[], None] | None) -> None:
+        """Hand `job` over (None: stop)."""
+        self.count += 1
+        self.job = job
+        self.go.release()
+        self.flags[0] = self.count
+
+    def finish(self) -> BaseException | None:
+        """Wait for the job handed over; the exception it raised, if any."""
+        self._wait(self.done, 1, self.count)
+        error, self.error = self.error, None
+        return error
 
 
-def _in_pool(lo: int, hi: int, work: Callable[[int, int], None]) -> None:
-    _inside.active = True
-    fp = quiet_fp()  # as the calling op: IEEE results, no NumPy warnings
-    try:
-        work(lo, hi)
-    finally:
-        loud_fp(fp)
-        _inside.active = False
+def _spinner() -> Callable[..., bool] | None:
+    from .ops import cpu_kernels  # not at import: cpu_kernels imports this module
+
+    return cpu_kernels.spinner()
+
+
+def _get_crew(workers: int) -> list[_Worker]:
+    """`workers` crew threads (called with _lock held)."""
+    global _crew
+    if _crew is None or len(_crew) != workers:
+        _disband()
+        spin = _spinner()
+        _crew = [_Worker(i + 1, spin) for i in range(workers)]
+    return _crew
+
+
+def _disband() -> None:
+    """Stop the crew threads (called with _lock held, no job in flight)."""
+    global _crew
+    crew, _crew = _crew, None
+    for worker in crew or ():
+        worker.start(None)
+        worker.thread.join()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has the parent's objects but none of its other threads: forget the
+    crew (the next split() starts its own) and a lock a split() in flight held."""
+    global _crew, _lock
+    _crew, _lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def split(
@@ -194,16 +280,24 @@ def split(
     if threads < 2 or small or xp is not np or getattr(_inside, "active", False):
         work(0, n)
         return
-    share = -(-n // threads)
-    bounds = [(lo, min(lo + share, n)) for lo in range(0, n, share)]
-    pool = _get_pool(threads - 1)
-    futures = [pool.submit(_in_pool, lo, hi, work) for lo, hi in bounds[1:]]
+    if not _lock.acquire(blocking=False):  # another thread's split() has the crew
+        work(0, n)
+        return
     try:
-        work(*bounds[0])  # the calling thread takes the first range
+        share = -(-n // threads)
+        bounds = [(lo, min(lo + share, n)) for lo in range(0, n, share)]
+        crew = _get_crew(threads - 1)[: len(bounds) - 1]
+        for worker, (lo, hi) in zip(crew, bounds[1:], strict=True):
+            worker.start(lambda lo=lo, hi=hi: work(lo, hi))
+        try:
+            work(*bounds[0])  # the calling thread takes the first range
+        finally:  # no range outlives the call, even when one failed
+            errors = [worker.finish() for worker in crew]
     finally:
-        wait(futures)  # no range outlives the call, even when one failed
-    for f in futures:
-        f.result()  # a worker's exception, raised here
+        _lock.release()
+    for error in errors:
+        if error is not None:
+            raise error  # a crew thread's exception, raised here
 
 
 def copy(out: Any, src: Any) -> None:

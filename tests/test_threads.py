@@ -14,8 +14,12 @@ from minigrad.nn import functional as F
 @pytest.fixture
 def two_threads(monkeypatch):
     """Two threads, and elementwise kernels split from MIN_PARALLEL values as the other
-    kernels are (their own threshold is far above these tests' arrays)."""
+    kernels are (their own thresholds, the NumPy code's and the compiled one-pass
+    kernels', are above these tests' arrays)."""
+    from minigrad.ops import cpu_kernels
+
     monkeypatch.setattr(threads, "MIN_PARALLEL_ELEMENTWISE", threads.MIN_PARALLEL)
+    monkeypatch.setattr(cpu_kernels, "MIN_PARALLEL_PASS", threads.MIN_PARALLEL)
     before = threads.get_num_threads()
     threads.set_num_threads(2)
     yield
@@ -38,21 +42,21 @@ def test_split_covers_each_index_once(two_threads, n, unit):
     threads.split(n, work, unit)
     assert (seen == 1).all()
     if n * unit >= threads.MIN_PARALLEL:
-        assert len(names) == 2 and len(set(names)) == 2  # the caller and one pool thread
+        assert len(names) == 2 and len(set(names)) == 2  # the caller and one crew thread
     else:
         assert names == [threading.current_thread().name]  # one call, on this thread
 
 
-def test_an_exception_in_the_pool_thread_is_raised_by_the_caller(two_threads):
+def test_an_exception_in_a_crew_thread_is_raised_by_the_caller(two_threads):
     n = threads.MIN_PARALLEL * 2
 
     def work(lo, hi):
-        if hi == n:  # the last range, run by the pool thread
+        if hi == n:  # the last range, run by the crew thread
             raise ValueError("bad range")
 
     with pytest.raises(ValueError, match="bad range"):
         threads.split(n, work)
-    threads.split(n, lambda lo, hi: None)  # the pool still works afterwards
+    threads.split(n, lambda lo, hi: None)  # the crew still works afterwards
 
 
 def test_a_nested_split_runs_inline(two_threads):
@@ -64,10 +68,10 @@ def test_a_nested_split_runs_inline(two_threads):
         threads.split(n, lambda a, b: inner.append((threading.current_thread().name, a, b)))
 
     threads.split(n, work)
-    # the pool thread's inner split runs whole, on that thread; the caller's splits again
-    from_pool = sorted(c[1:] for c in inner if c[0] != me)
-    assert from_pool == [(0, n), (n // 2, n)]
-    assert [c[1:] for c in inner if c[0] == me] == [(0, n // 2)]
+    # each inner split runs whole on its own thread: the crew thread's because it is in
+    # the crew, the caller's because the crew is busy with the outer split's range
+    assert sorted(c[1:] for c in inner if c[0] != me) == [(0, n)]
+    assert [c[1:] for c in inner if c[0] == me] == [(0, n)]
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
@@ -101,7 +105,7 @@ def _edges(shape, dtype):
     x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
     flat = x.reshape(-1)
     flat[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45]
-    flat[-3:] = [0.0, np.nan, -np.inf]  # in the last block, run by the pool thread
+    flat[-3:] = [0.0, np.nan, -np.inf]  # in the last block, run by the crew thread
     return x
 
 
@@ -208,7 +212,7 @@ def _on_two_threads_and_one(op, x):
 @pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
 def test_threaded_max_pool_matches_one_thread_bit_for_bit(two_threads, kernel, stride, padding):
     x = np.round(_edges((6, 16, 40, 36), np.float32), 1)  # rounding makes ties in windows
-    x[-1, -1, :3, :3] = -np.inf  # an all -inf window in the last image (the pool thread's)
+    x[-1, -1, :3, :3] = -np.inf  # an all -inf window in the last image (the crew thread's)
     x[-1, -2, 5, 5] = np.nan
     out, gy = _on_two_threads_and_one(lambda t: F.max_pool2d(t, kernel, stride, padding), x)
     torch = pytest.importorskip("torch")
@@ -229,7 +233,7 @@ def test_threaded_avg_pool_matches_one_thread_and_torch(
 ):
     """Window sums and their adjoint, a share of the images per thread: the same bits as
     one thread (each output is summed in one order either way), in C order or a
-    convolution's batch-minor one, with inf and NaN in the last image (the pool thread's)."""
+    convolution's batch-minor one, with inf and NaN in the last image (the crew thread's)."""
     x = _edges((6, 16, 40, 36), np.float32)
     x[-1, -1, :3, :3] = np.inf
     x[-1, -2, 5, 5] = np.nan
@@ -251,7 +255,7 @@ def test_threaded_avg_pool_matches_one_thread_and_torch(
 def test_threaded_convolutions_match_one_thread_bit_for_bit(two_threads, transpose):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((32, 16, 20, 20)).astype(np.float32)  # im2col: 409,600 values
-    x[-1, -1, -1, -1] = np.inf  # in the last channels' share: the pool thread's
+    x[-1, -1, -1, -1] = np.inf  # in the last channels' share: the crew thread's
     shape = (16, 8, 4, 4) if transpose else (8, 16, 4, 4)
     w = (rng.standard_normal(shape) * 0.1).astype(np.float32)
     op = F.conv_transpose2d if transpose else F.conv2d
@@ -420,3 +424,139 @@ def test_relu_first_order_backward_across_layouts_and_blocks(monkeypatch, n_thre
             assert t.grad._data.base is None and t.grad._data.flags.writeable
     finally:
         threads.set_num_threads(before)
+
+
+# ------------------------------------------------------------------ the crew
+def _crew_threads():
+    return sorted(t.name for t in threading.enumerate() if t.name.startswith("minigrad-"))
+
+
+def test_the_crew_follows_set_num_threads_and_stops_its_threads():
+    before = threads.get_num_threads()
+    n = threads.MIN_PARALLEL * 3
+    try:
+        threads.set_num_threads(3)
+        names = set()
+        threads.split(n, lambda lo, hi: names.add(threading.current_thread().name))
+        assert names == {threading.current_thread().name, "minigrad-1", "minigrad-2"}
+        assert _crew_threads() == ["minigrad-1", "minigrad-2"]
+        threads.set_num_threads(1)
+        assert _crew_threads() == []  # stopped and joined, not left waiting
+        threads.split(n, lambda lo, hi: names.add((lo, hi)))
+        assert (0, n) in names and _crew_threads() == []  # one thread: no crew started
+    finally:
+        threads.set_num_threads(before)
+
+
+def test_the_caller_waits_for_the_crew_even_when_its_own_range_fails(two_threads):
+    n = threads.MIN_PARALLEL * 2
+    done = []
+
+    def work(lo, hi):
+        if lo == 0:
+            raise KeyError("caller's range")
+        threading.Event().wait(0.05)  # the crew thread's range ends after the caller's
+        done.append((lo, hi))
+
+    with pytest.raises(KeyError, match="caller's range"):
+        threads.split(n, work)
+    assert done == [(n // 2, n)]  # finished before split() returned
+
+
+def test_an_interrupt_in_a_crew_thread_reaches_the_caller(two_threads):
+    n = threads.MIN_PARALLEL * 2
+
+    def work(lo, hi):
+        if lo:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        threads.split(n, work)
+    seen = np.zeros(n, np.int64)
+    threads.split(n, lambda lo, hi: seen.__setitem__(slice(lo, hi), seen[lo:hi] + 1))
+    assert (seen == 1).all()
+
+
+@pytest.mark.parametrize("spin", [True, False])
+def test_splits_from_several_python_threads_each_cover_their_range_once(spin, monkeypatch):
+    """One split() at a time has the crew; another thread's split() meanwhile runs on its
+    own thread. With the spin and without it (threads that only sleep on their locks)."""
+    if not spin:
+        monkeypatch.setattr(threads, "_spinner", lambda: None)
+    before = threads.get_num_threads()
+    threads.set_num_threads(1)  # a new crew, built with the patched spinner
+    threads.set_num_threads(2)
+    n = threads.MIN_PARALLEL + 5
+    counts = [np.zeros(n, np.int64) for _ in range(3)]
+    errors = []
+
+    def caller(seen):
+        try:
+            for _ in range(150):
+                threads.split(n, lambda lo, hi: seen.__setitem__(slice(lo, hi), seen[lo:hi] + 1))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    try:
+        callers = [threading.Thread(target=caller, args=(c,)) for c in counts]
+        for t in callers:
+            t.start()
+        for t in callers:
+            t.join(timeout=120)
+        assert not any(t.is_alive() for t in callers), "a split() never returned"
+        assert not errors
+        assert all((c == 150).all() for c in counts)
+    finally:
+        threads.set_num_threads(before)
+
+
+def test_a_forked_child_splits_with_a_crew_of_its_own(tmp_path):
+    """The child of a fork has none of the parent's threads: its split() must start its
+    own crew, not wait for a thread that is not there."""
+    import os
+    import subprocess
+    import sys
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    script = tmp_path / "fork_split.py"
+    script.write_text(
+        "import os, numpy as np\n"
+        "from minigrad import threads\n"
+        "threads.set_num_threads(2)\n"
+        "n = threads.MIN_PARALLEL * 2\n"
+        "out = np.zeros(n)\n"
+        "def work(lo, hi): out[lo:hi] += 1\n"
+        "threads.split(n, work)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    threads.split(n, work)\n"
+        "    os._exit(0 if (out == 2).all() else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "assert os.waitstatus_to_exitcode(status) == 0, status\n"
+        "threads.split(n, work)\n"  # the parent's crew is untouched
+        "assert (out == 2).all()\n"
+        "print('ok')\n"
+    )
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
+
+
+def test_spin_wait_sees_the_flag_or_gives_up():
+    from minigrad.ops import cpu_kernels
+
+    spin = cpu_kernels.spinner()
+    if spin is None:
+        pytest.skip("the compiled spin is not available here")
+    flags = np.array([0, 5], np.int64)
+    assert spin(flags, 1, 5, 0) and spin(flags, 1, 4, 10)  # there already
+    assert not spin(flags, 0, 1, 0) and not spin(flags, 0, 1, 50)  # never set
+
+    def later():
+        threading.Event().wait(0.01)
+        flags[0] = 1
+
+    t = threading.Thread(target=later)
+    t.start()
+    assert spin(flags, 0, 1, 10**9)  # set by another thread: seen, not cached
+    t.join()

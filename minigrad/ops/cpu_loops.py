@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils
+from numba.core.extending import intrinsic
 
 
 def _compiled(**options: object):
@@ -359,3 +362,32 @@ def adam(x, d, m, v, decay, w, small, omw, omb2, b2, bc2, eps, step, lo, hi):
         u = v[k] * b2 + g * omb2 * g
         m[k], v[k] = a, u
         x[k] = e - a / (np.sqrt(u) / bc2 + eps) * step
+
+
+# ------------------------------------------------------------------ waiting
+@intrinsic
+def _sched_yield(typingctx):
+    """A call of the C library's sched_yield(): the thread gives its core to another that is
+    ready to run, if there is one. Also a barrier the compiler cannot see through, so a loop
+    around it reads its flag from memory each time."""
+
+    def codegen(context, builder, signature, args):
+        c_int = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(c_int, []), "sched_yield"
+        )
+        builder.call(fn, [])
+        return context.get_dummy_value()
+
+    return numba.types.void(), codegen
+
+
+@_compiled(nogil=True)
+def spin_wait(flags, slot, count, tries):
+    """Wait, without the GIL, for flags[slot] >= count, calling sched_yield between looks, at
+    most `tries` times: whether it came (threads.py's crew waits so before it sleeps)."""
+    for _ in range(tries):
+        if flags[slot] >= count:
+            return True
+        _sched_yield()
+    return flags[slot] >= count

@@ -31,6 +31,7 @@ def nthreads(request, monkeypatch):
     mg.set_num_threads(request.param)
     if request.param > 1:  # split even small arrays, so the two-thread path runs
         monkeypatch.setattr(K, "MIN_PARALLEL", 1)
+        monkeypatch.setattr(K, "MIN_PARALLEL_PASS", 1)
     yield request.param
     mg.set_num_threads(before)
 
