@@ -174,32 +174,47 @@ def set_num_threads(n: int) -> None:
 # shorten the wait), so a thread that finds no flag in time still gets its range. Where
 # the spin cannot be compiled (no Numba, MINIGRAD_CPU_KERNELS=numpy) the threads sleep.
 class _Worker:
-    """One crew thread: takes a job, runs it, reports it done, waits for the next."""
+    """One crew thread: takes a job, runs it, reports it done, waits for the next.
+
+    Two counters in `flags` say what happened, and only ever grow: jobs handed over (written
+    by split()'s caller) and jobs done (by the thread). Each side waits for the other's
+    counter, spinning first and then sleeping on a lock that the other side releases after
+    it counts: the locks only wake, the counters decide. So a wait cut short anywhere (by
+    Ctrl-C in the caller, say) leaves nothing out of step: a wake-up left over makes the
+    next wait look at its counter once more, and a new job is handed over only once the
+    last one is done."""
 
     def __init__(self, index: int, spin: Callable[..., bool] | None) -> None:
         self.flags = np.zeros(2, np.int64)  # [jobs handed over, jobs done]
-        self.go, self.done = threading.Lock(), threading.Lock()
-        self.go.acquire()  # released once per job handed over
-        self.done.acquire()  # released once per job done
+        self.go, self.done = threading.Lock(), threading.Lock()  # wake-ups for each side
+        self.go.acquire()
+        self.done.acquire()
         self.job: Callable[[], None] | None = None
-        self.error: BaseException | None = None
-        self.count = 0  # jobs handed over
+        self.error: BaseException | None = None  # what the last job raised
         self.spin = spin
         self.thread = threading.Thread(target=self._serve, name=f"minigrad-{index}", daemon=True)
         self.thread.start()
 
-    def _wait(self, lock: threading.Lock, slot: int, count: int) -> None:
-        if self.spin is not None:
-            self.spin(self.flags, slot, count, SPIN_TRIES)
-        lock.acquire()
+    def _wait(self, slot: int, count: int, lock: threading.Lock) -> None:
+        """Until flags[slot] >= count: spin a while, then sleep on `lock`."""
+        if self.spin is not None and self.spin(self.flags, slot, count, SPIN_TRIES):
+            return
+        while self.flags[slot] < count:
+            lock.acquire()  # a release since the last look, or the next one
+
+    @staticmethod
+    def _wake(lock: threading.Lock) -> None:
+        try:
+            lock.release()
+        except RuntimeError:  # released already: a wake-up is waiting
+            pass
 
     def _serve(self) -> None:
         _inside.active = True
-        count = 0
+        done = 0
         while True:
-            count += 1
-            self._wait(self.go, 0, count)
-            job, self.job = self.job, None
+            self._wait(0, done + 1, self.go)
+            job = self.job
             if job is None:  # disbanded
                 return
             fp = quiet_fp()  # as the calling op: IEEE results, no NumPy warnings
@@ -209,21 +224,22 @@ class _Worker:
                 self.error = exc
             finally:
                 loud_fp(fp)
-            self.flags[1] = count
-            self.done.release()
+            done += 1
+            self.flags[1] = done
+            self._wake(self.done)
 
     def start(self, job: Callable[[], None] | None) -> None:
-        """Hand `job` over (None: stop)."""
-        self.count += 1
-        self.job = job
-        self.go.release()
-        self.flags[0] = self.count
+        """Hand `job` over (None: stop), once the last job is done (it still runs if the
+        split() that handed it over was interrupted)."""
+        self._wait(1, int(self.flags[0]), self.done)
+        self.job, self.error = job, None
+        self.flags[0] += 1
+        self._wake(self.go)
 
     def finish(self) -> BaseException | None:
         """Wait for the job handed over; the exception it raised, if any."""
-        self._wait(self.done, 1, self.count)
-        error, self.error = self.error, None
-        return error
+        self._wait(1, int(self.flags[0]), self.done)
+        return self.error
 
 
 def _spinner() -> Callable[..., bool] | None:

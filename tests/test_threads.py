@@ -560,3 +560,42 @@ def test_spin_wait_sees_the_flag_or_gives_up():
     t.start()
     assert spin(flags, 0, 1, 10**9)  # set by another thread: seen, not cached
     t.join()
+
+
+@pytest.mark.parametrize("spin", [True, False])
+def test_ctrl_c_while_the_caller_waits_leaves_the_crew_in_step(spin, monkeypatch):
+    """Ctrl-C (here `interrupt_main`, raised in the caller while it waits for the crew
+    thread's range) ends that split(); the next ones wait for their whole ranges again,
+    and the interrupted range still ran to its end."""
+    import _thread
+    import time
+
+    if not spin:
+        monkeypatch.setattr(threads, "_spinner", lambda: None)
+    before = threads.get_num_threads()
+    threads.set_num_threads(1)  # a new crew, built with the patched spinner
+    threads.set_num_threads(2)
+    n = threads.MIN_PARALLEL * 2
+    ended = []
+
+    def interrupted(lo, hi):
+        if lo:  # the crew thread's range
+            _thread.interrupt_main()
+            time.sleep(0.05)
+            ended.append(hi)
+
+    def slow_crew_range(lo, hi):
+        if lo:
+            time.sleep(0.02)  # the caller is done first and waits
+        seen[lo:hi] += 1
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            threads.split(n, interrupted)
+        for _ in range(5):
+            seen = np.zeros(n, np.int64)
+            threads.split(n, slow_crew_range)
+            assert (seen == 1).all()  # both ranges written before split() returned
+        assert ended == [n]
+    finally:
+        threads.set_num_threads(before)
