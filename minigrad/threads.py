@@ -136,6 +136,7 @@ SPIN_TRIES = 200
 _threads: int | None = None  # read from the environment on first use
 _crew: list[_Worker] | None = None  # split()'s threads, started on first use
 _lock = threading.Lock()  # held by the split() that is using the crew
+_holder: int | None = None  # the thread that holds it
 _inside = threading.local()  # set in crew threads: a nested split() runs inline
 
 
@@ -154,6 +155,11 @@ def set_num_threads(n: int) -> None:
     global _threads
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: n must be an int >= 1, got {n!r}")
+    if getattr(_inside, "active", False) or _holder == threading.get_ident():
+        # from the work of a split() in flight, which this thread would wait for: the
+        # count holds from the next split(), which resizes the crew
+        _threads = n
+        return
     with _lock:  # after any split() in flight
         _threads = n
         _disband()
@@ -192,6 +198,7 @@ class _Worker:
         self.job: Callable[[], None] | None = None
         self.error: BaseException | None = None  # what the last job raised
         self.spin = spin
+        self.pid = os.getpid()  # a forked child has the object but not the thread
         self.thread = threading.Thread(target=self._serve, name=f"minigrad-{index}", daemon=True)
         self.thread.start()
 
@@ -200,6 +207,12 @@ class _Worker:
         if self.spin is not None and self.spin(self.flags, slot, count, SPIN_TRIES):
             return
         while self.flags[slot] < count:
+            if os.getpid() != self.pid:
+                raise RuntimeError(
+                    "minigrad.threads.split: this process was forked from inside the work "
+                    "of a split(), and the ranges it handed to other threads do not run in "
+                    "the child; fork before or after a split(), not inside one"
+                )
             lock.acquire()  # a release since the last look, or the next one
 
     @staticmethod
@@ -224,6 +237,7 @@ class _Worker:
                 self.error = exc
             finally:
                 loud_fp(fp)
+            job = self.job = None  # no reference left to the work's arrays
             done += 1
             self.flags[1] = done
             self._wake(self.done)
@@ -239,7 +253,8 @@ class _Worker:
     def finish(self) -> BaseException | None:
         """Wait for the job handed over; the exception it raised, if any."""
         self._wait(1, int(self.flags[0]), self.done)
-        return self.error
+        error, self.error = self.error, None
+        return error
 
 
 def _spinner() -> Callable[..., bool] | None:
@@ -270,8 +285,8 @@ def _disband() -> None:
 def _after_fork_in_child() -> None:
     """A forked child has the parent's objects but none of its other threads: forget the
     crew (the next split() starts its own) and a lock a split() in flight held."""
-    global _crew, _lock
-    _crew, _lock = None, threading.Lock()
+    global _crew, _lock, _holder
+    _crew, _lock, _holder = None, threading.Lock(), None
 
 
 if hasattr(os, "register_at_fork"):
@@ -296,21 +311,27 @@ def split(
     if threads < 2 or small or xp is not np or getattr(_inside, "active", False):
         work(0, n)
         return
-    if not _lock.acquire(blocking=False):  # another thread's split() has the crew
+    global _holder
+    lock = _lock  # (a fork in a range gives the child a new _lock)
+    if not lock.acquire(blocking=False):  # another thread's split() has the crew
         work(0, n)
         return
+    _holder = threading.get_ident()
+    started: list[_Worker] = []
     try:
         share = -(-n // threads)
         bounds = [(lo, min(lo + share, n)) for lo in range(0, n, share)]
-        crew = _get_crew(threads - 1)[: len(bounds) - 1]
-        for worker, (lo, hi) in zip(crew, bounds[1:], strict=True):
-            worker.start(lambda lo=lo, hi=hi: work(lo, hi))
+        crew = _get_crew(get_num_threads() - 1)  # a prefix when n has fewer items
         try:
+            for worker, (lo, hi) in zip(crew[: len(bounds) - 1], bounds[1:], strict=True):
+                worker.start(lambda lo=lo, hi=hi: work(lo, hi))
+                started.append(worker)
             work(*bounds[0])  # the calling thread takes the first range
         finally:  # no range outlives the call, even when one failed
-            errors = [worker.finish() for worker in crew]
+            errors = [worker.finish() for worker in started]
     finally:
-        _lock.release()
+        _holder = None
+        lock.release()
     for error in errors:
         if error is not None:
             raise error  # a crew thread's exception, raised here

@@ -599,3 +599,104 @@ def test_ctrl_c_while_the_caller_waits_leaves_the_crew_in_step(spin, monkeypatch
         assert ended == [n]
     finally:
         threads.set_num_threads(before)
+
+
+def test_a_crew_thread_keeps_no_reference_to_the_work_it_ran(two_threads):
+    import gc
+    import weakref
+
+    n = threads.MIN_PARALLEL * 2
+
+    def make():
+        big = np.zeros(n)
+
+        def work(lo, hi):
+            big[lo:hi] = 1
+
+        return work, weakref.ref(big)
+
+    work, ref = make()
+    threads.split(n, work)
+    del work
+    gc.collect()
+    assert ref() is None  # not held by the crew until the next split()
+
+
+@pytest.mark.parametrize("where", ["caller", "crew"])
+def test_set_num_threads_from_inside_a_split_takes_effect_at_the_next(where):
+    """From the work of a split in flight it cannot wait for that split: the count
+    changes at once and the crew is resized by the next split(), instead of a hang."""
+    before = threads.get_num_threads()
+    threads.set_num_threads(2)
+    n = threads.MIN_PARALLEL * 2
+
+    def work(lo, hi):
+        in_crew = threading.current_thread().name.startswith("minigrad-")
+        if in_crew == (where == "crew"):
+            threads.set_num_threads(3)
+
+    try:
+        done = threading.Thread(target=threads.split, args=(n, work), daemon=True)
+        done.start()
+        done.join(timeout=60)
+        assert not done.is_alive(), "split() never returned"
+        assert threads.get_num_threads() == 3
+        names = set()
+        threads.split(n * 2, lambda lo, hi: names.add(threading.current_thread().name))
+        assert len(names) == 3
+    finally:
+        threads.set_num_threads(before)
+
+
+def test_fewer_items_than_threads_reuse_the_crew():
+    """split(2, ...) on four threads uses two of the three crew threads, and the next
+    split of many items the same crew: no thread is stopped or started between them."""
+    before = threads.get_num_threads()
+    threads.set_num_threads(4)
+    try:
+        threads.split(threads.MIN_PARALLEL, lambda lo, hi: None)
+        crew = set(threading.enumerate())
+        names = set()
+        threads.split(2, lambda lo, hi: names.add(threading.current_thread().name), unit=10**9)
+        assert len(names) == 2
+        threads.split(threads.MIN_PARALLEL, lambda lo, hi: None)
+        assert set(threading.enumerate()) == crew
+    finally:
+        threads.set_num_threads(before)
+
+
+def test_a_fork_inside_a_split_says_so_in_the_child(tmp_path):
+    """The child of a fork made from inside a range cannot wait for the parent's crew (its
+    threads are not in the child): it raises, where it used to hang."""
+    import os
+    import subprocess
+    import sys
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    script = tmp_path / "fork_inside.py"
+    script.write_text(
+        "import os, time\n"
+        "from minigrad import threads\n"
+        "threads.set_num_threads(2)\n"
+        "n = threads.MIN_PARALLEL * 2\n"
+        "def work(lo, hi):\n"
+        "    if lo:\n"
+        "        time.sleep(0.2)\n"
+        "        return\n"
+        "    if os.fork() == 0:\n"
+        "        return\n"  # the child goes on to wait for the crew
+        "pid = os.getpid()\n"
+        "try:\n"
+        "    threads.split(n, work)\n"
+        "except RuntimeError as exc:\n"
+        "    if os.getpid() != pid:\n"
+        "        os._exit(7 if 'forked from inside the work of a split()' in str(exc) else 3)\n"
+        "    raise\n"
+        "if os.getpid() != pid:\n"
+        "    os._exit(4)\n"
+        "_, status = os.wait()\n"
+        "print(os.waitstatus_to_exitcode(status))\n"
+    )
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "7", (run.stdout, run.stderr)
