@@ -172,13 +172,14 @@ def set_num_threads(n: int) -> None:
 # one by spinning (a loop that checks a flag and calls sched_yield, compiled without the
 # GIL in ops/cpu_loops.py) for about 0.1 ms before it goes to sleep on a lock, and
 # split()'s caller waits for the crew the same way. Measured on the 2-core virtual
-# machine of these measurements: handing an empty range over and back took 51 us with
-# concurrent.futures (a sleeping thread woken for every range) and 3 us with a spinning
-# thread; LeakyReLU's forward on 1.6 M floats took 0.245 ms on one thread, 0.170 on two
-# with concurrent.futures and 0.124 with the crew. A sleeping thread is also slow to wake
-# here after the machine idled. The locks alone carry the hand-over (the flags only
-# shorten the wait), so a thread that finds no flag in time still gets its range. Where
-# the spin cannot be compiled (no Numba, MINIGRAD_CPU_KERNELS=numpy) the threads sleep.
+# machine of these measurements, medians of back-to-back calls: an empty split() took 59-60
+# us with concurrent.futures (a sleeping thread woken for every range) and 33 with the
+# crew, most of it the GIL passing between two threads that each run Python; LeakyReLU's
+# forward on 1.6 M floats took 0.27-0.34 ms on one thread, 0.23-0.25 on two with
+# concurrent.futures and 0.20-0.22 with the crew. A sleeping thread is also slow to wake
+# here after the machine idled. Which thread waits for what is decided by counters, so a
+# wait cut short leaves nothing out of step (see _Worker). Where the spin cannot be
+# compiled (no Numba, MINIGRAD_CPU_KERNELS=numpy) the threads sleep.
 class _Worker:
     """One crew thread: takes a job, runs it, reports it done, waits for the next.
 
