@@ -510,17 +510,27 @@ def test_splits_from_several_python_threads_each_cover_their_range_once(spin, mo
         threads.set_num_threads(before)
 
 
-def test_a_forked_child_splits_with_a_crew_of_its_own(tmp_path):
-    """The child of a fork has none of the parent's threads: its split() must start its
-    own crew, not wait for a thread that is not there."""
+def _run_forking_script(tmp_path, text):
+    """Run `text` as a script in a fresh Python (a fork there cannot upset pytest's own
+    threads), with a time limit in place of a hang."""
     import os
     import subprocess
     import sys
 
     if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")
-    script = tmp_path / "fork_split.py"
-    script.write_text(
+    script = tmp_path / "forking.py"
+    script.write_text(text)
+    return subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_forked_child_splits_with_a_crew_of_its_own(tmp_path):
+    """The child of a fork has none of the parent's threads: its split() must start its
+    own crew, not wait for a thread that is not there."""
+    run = _run_forking_script(
+        tmp_path,
         "import os, numpy as np\n"
         "from minigrad import threads\n"
         "threads.set_num_threads(2)\n"
@@ -536,9 +546,8 @@ def test_a_forked_child_splits_with_a_crew_of_its_own(tmp_path):
         "assert os.waitstatus_to_exitcode(status) == 0, status\n"
         "threads.split(n, work)\n"  # the parent's crew is untouched
         "assert (out == 2).all()\n"
-        "print('ok')\n"
+        "print('ok')\n",
     )
-    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
 
 
@@ -668,14 +677,8 @@ def test_fewer_items_than_threads_reuse_the_crew():
 def test_a_fork_inside_a_split_says_so_in_the_child(tmp_path):
     """The child of a fork made from inside a range cannot wait for the parent's crew (its
     threads are not in the child): it raises, where it used to hang."""
-    import os
-    import subprocess
-    import sys
-
-    if not hasattr(os, "fork"):
-        pytest.skip("no fork on this platform")
-    script = tmp_path / "fork_inside.py"
-    script.write_text(
+    run = _run_forking_script(
+        tmp_path,
         "import os, time\n"
         "from minigrad import threads\n"
         "threads.set_num_threads(2)\n"
@@ -696,7 +699,6 @@ def test_a_fork_inside_a_split_says_so_in_the_child(tmp_path):
         "if os.getpid() != pid:\n"
         "    os._exit(4)\n"
         "_, status = os.wait()\n"
-        "print(os.waitstatus_to_exitcode(status))\n"
+        "print(os.waitstatus_to_exitcode(status))\n",
     )
-    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "7", (run.stdout, run.stderr)
