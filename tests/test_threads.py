@@ -702,3 +702,30 @@ def test_a_fork_inside_a_split_says_so_in_the_child(tmp_path):
         "print(os.waitstatus_to_exitcode(status))\n",
     )
     assert run.returncode == 0 and run.stdout.strip() == "7", (run.stdout, run.stderr)
+
+
+def test_a_crew_thread_moves_off_the_callers_core():
+    """_move_off takes the caller's core out of the calling thread's cores and moves it at
+    once; with that core its only one, it stays."""
+    import os
+
+    if threads._getcpu is None or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs sched_getcpu and two usable cores")
+    allowed = os.sched_getaffinity(0)
+    seen = {}
+
+    def run():
+        here = threads._getcpu()
+        threads._move_off(here, allowed)
+        seen["moved"] = (here, threads._getcpu(), os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {here})
+        threads._move_off(here, {here})  # nowhere else to go
+        seen["stayed"] = (threads._getcpu(), os.sched_getaffinity(0))
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    here, now, mask = seen["moved"]
+    assert now != here and mask == allowed - {here}
+    assert seen["stayed"] == (here, {here})
+    assert os.sched_getaffinity(0) == allowed  # this thread's cores are its own
