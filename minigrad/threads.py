@@ -185,50 +185,8 @@ def set_num_threads(n: int) -> None:
 # concurrent.futures and 0.20-0.22 with the crew. A sleeping thread is also slow to wake
 # here after the machine idled. Which thread waits for what is decided by counters, so a
 # wait cut short leaves nothing out of step (see _Worker). Where the spin cannot be
-# compiled (no Numba, MINIGRAD_CPU_KERNELS=numpy) the threads sleep.
-def _cpu_getter() -> Callable[[], int] | None:
-    """The C library's sched_getcpu (the core the calling thread is on), where threads have
-    affinities of their own to set (Linux), else None."""
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    try:
-        getcpu = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").sched_getcpu
-    except (OSError, AttributeError):
-        return None
-    getcpu.argtypes, getcpu.restype = [], ctypes.c_int
-    return getcpu
-
-
-_getcpu = _cpu_getter()
-
-
-def _move_off(cpu: int, allowed: set[int]) -> None:
-    """Move the calling crew thread off core `cpu` (its caller's) now, and keep it off:
-    its cores become `allowed` (those it started with) without `cpu`. Nothing happens
-    where `cpu` is the only one.
-
-    Linux wakes a sleeping thread on the core of the thread that wakes it. After a pause
-    the crew thread has gone to sleep, split()'s caller wakes it, and from then on the two
-    took turns on one core: the crew thread waits for the GIL while the caller holds it,
-    sleeps on it, and is woken onto the caller's core again; the caller's share runs first
-    and the crew's after it. Measured here after a 0.1 s pause, 40 splits of two 0.325 ms
-    shares: the two shares started on one core in 302 of 320 splits, and a split took
-    0.67-0.73 ms where back to back (0 of 320 on one core) it took 0.37; batch norm's
-    forward and backward on two threads stayed at 0.98 ms for steps 10 to 40 after the
-    pause, 0.67-0.76 back to back. Moving the crew thread off and back on (its cores as
-    before) did not last: the next wake-up put it back. Nor did keeping it off alone: the
-    caller, asleep while it waited for the crew, was woken onto the crew's core in turn.
-    So the crew thread stays off its caller's core, and the caller waits for the crew by
-    spinning (CALLER_SPIN_TRIES) instead of sleeping. With both: a split 0.39 ms after the
-    pause and 0 of 320 on one core; batch norm 0.78 ms for steps 10 to 40."""
-    others = allowed - {cpu}
-    if others:
-        try:
-            os.sched_setaffinity(0, others)
-        except OSError:  # the affinity may not be changed here: stay
-            pass
-
-
+# compiled (no Numba, MINIGRAD_CPU_KERNELS=numpy) the threads sleep. Which core each
+# thread runs on matters too: see _move_off.
 class _Worker:
     """One crew thread: takes a job, runs it, reports it done, waits for the next.
 
@@ -311,6 +269,49 @@ class _Worker:
         self._wait(1, int(self.flags[0]), self.done, CALLER_SPIN_TRIES)
         error, self.error = self.error, None
         return error
+
+
+def _cpu_getter() -> Callable[[], int] | None:
+    """The C library's sched_getcpu (the core the calling thread is on), where threads have
+    affinities of their own to set (Linux), else None."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    try:
+        getcpu = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").sched_getcpu
+    except (OSError, AttributeError):
+        return None
+    getcpu.argtypes, getcpu.restype = [], ctypes.c_int
+    return getcpu
+
+
+_getcpu = _cpu_getter()
+
+
+def _move_off(cpu: int, allowed: set[int]) -> None:
+    """Move the calling crew thread off core `cpu` (its caller's) now, and keep it off:
+    its cores become `allowed` (those it started with) without `cpu`. Nothing happens
+    where `cpu` is the only one.
+
+    Linux wakes a sleeping thread on the core of the thread that wakes it. After a pause
+    the crew thread has gone to sleep, split()'s caller wakes it, and from then on the two
+    took turns on one core: the crew thread waits for the GIL while the caller holds it,
+    sleeps on it, and is woken onto the caller's core again; the caller's share runs first
+    and the crew's after it. Measured here after a 0.1 s pause, 40 splits of two 0.325 ms
+    shares: the two shares started on one core in 302 of 320 splits, and a split took
+    0.67-0.73 ms where back to back (0 of 320 on one core) it took 0.37; batch norm's
+    forward and backward on two threads stayed at 0.98 ms for steps 10 to 40 after the
+    pause, 0.67-0.76 back to back. Moving the crew thread off and back on (its cores as
+    before) did not last: the next wake-up put it back. Nor did keeping it off alone: the
+    caller, asleep while it waited for the crew, was woken onto the crew's core in turn.
+    So the crew thread stays off its caller's core, and the caller waits for the crew by
+    spinning (CALLER_SPIN_TRIES) instead of sleeping. With both: a split 0.39 ms after the
+    pause and 0 of 320 on one core; batch norm 0.78 ms for steps 10 to 40."""
+    others = allowed - {cpu}
+    if others:
+        try:
+            os.sched_setaffinity(0, others)
+        except OSError:  # the affinity may not be changed here: stay
+            pass
 
 
 def _spinner() -> Callable[..., bool] | None:
