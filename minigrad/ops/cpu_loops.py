@@ -129,6 +129,15 @@ def col2im(cols, img, sh, sw, ph, pw, dh, dw, c0, c1):
 
 # ------------------------------------------------------------------ max pooling
 @kernel
+def _window(p, stride, pad, k, size):
+    """The kernel offsets at which window p reads inside an axis of `size` values: the
+    range [lo, hi) of the i in [0, k) with 0 <= p * stride - pad + i < size (empty, lo >=
+    hi, for a window wholly in the padding)."""
+    start = p * stride - pad
+    return max(-start, 0), min(k, size - start)
+
+
+@kernel
 def max_pool(x, y, idx, kh, kw, sh, sw, ph, pw, c0, c1):
     """y[c, p, q, b] = the maximum of window (p, q) of x[c, :, :, b] and idx its kernel
     offset i * kw + j, for channels c0 <= c < c1; x is (C, H, W, N), y and idx
@@ -144,16 +153,11 @@ def max_pool(x, y, idx, kh, kw, sh, sw, ph, pw, c0, c1):
         for p in range(oh):
             for q in range(ow):
                 best, arg = y[c, p, q], idx[c, p, q]
+                (i0, i1), (j0, j1) = _window(p, sh, ph, kh, h), _window(q, sw, pw, kw, w)
                 first = True
-                for i in range(kh):
-                    r = p * sh - ph + i
-                    if r < 0 or r >= h:
-                        continue
-                    for j in range(kw):
-                        s = q * sw - pw + j
-                        if s < 0 or s >= w:
-                            continue
-                        src, k = x[c, r, s], i * kw + j
+                for i in range(i0, i1):
+                    for j in range(j0, j1):
+                        src, k = x[c, p * sh - ph + i, q * sw - pw + j], i * kw + j
                         if first:
                             for b in range(n):
                                 best[b] = src[b]
@@ -166,7 +170,7 @@ def max_pool(x, y, idx, kh, kw, sh, sw, ph, pw, c0, c1):
                             best[b] = v if take else m
                             arg[b] = k if take else arg[b]
                 if first:
-                    k = max(ph - p * sh, 0) * kw + max(pw - q * sw, 0)
+                    k = i0 * kw + j0
                     for b in range(n):
                         best[b] = -np.inf
                         arg[b] = k
@@ -193,15 +197,10 @@ def max_pool_backward(gy, idx, gx, kh, kw, sh, sw, ph, pw, apart, c0, c1):
             for p in range(oh):
                 for q in range(ow):
                     g, a = gy[c, p, q], idx[c, p, q]
-                    for i in range(kh):
-                        r = p * sh - ph + i
-                        if r < 0 or r >= h:
-                            continue
-                        for j in range(kw):
-                            s = q * sw - pw + j
-                            if s < 0 or s >= w:
-                                continue
-                            out, k = gx[c, r, s], i * kw + j
+                    (i0, i1), (j0, j1) = _window(p, sh, ph, kh, h), _window(q, sw, pw, kw, w)
+                    for i in range(i0, i1):
+                        for j in range(j0, j1):
+                            out, k = gx[c, p * sh - ph + i, q * sw - pw + j], i * kw + j
                             for b in range(n):
                                 out[b] = g[b] if a[b] == k else zero
         return
