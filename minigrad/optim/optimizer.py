@@ -490,6 +490,17 @@ def _check_adam_like(name: str, lr: float, betas: Any, eps: float, weight_decay:
     _check(name, weight_decay >= 0, f"weight_decay {weight_decay}")
 
 
+def _lerp_scalars(start: Array, weight: float) -> tuple[bool, Any, Any]:
+    """_lerp_'s choice for `weight` on arrays like `start`: (whether it takes the first
+    formula, the weight, 1 - weight), as _lerp_ and the compiled Adam kernel use them.
+
+    PyTorch rounds the weight to start's dtype, then computes 1 - w in it; a Python float
+    scaling the array rounds the same way, and only near 0.5 can the rounding change the
+    formula, so the rounded scalar is made only there."""
+    w = weight if abs(weight) < 0.49 else start.dtype.type(weight)
+    return bool(abs(w) < 0.5), w, 1 - w
+
+
 def _lerp_(
     xp: ArrayModule, start: Array, end: Array, weight: float, tmp: Array | None = None
 ) -> None:
@@ -498,15 +509,12 @@ def _lerp_(
     gives `end` exactly (Adam with beta1 = 0 keeps the gradient itself). `tmp`, an array
     shaped like `start`, holds end - start; without it one is made."""
     tmp = xp.subtract(end, start, out=tmp)
-    # PyTorch rounds the weight to start's dtype, then computes 1 - w in it; a Python
-    # float scaling the array rounds the same way, and only near 0.5 can the rounding
-    # change the formula, so the rounded scalar is made only there
-    w = weight if abs(weight) < 0.49 else start.dtype.type(weight)
-    if abs(w) < 0.5:
+    small, w, one_minus_w = _lerp_scalars(start, weight)
+    if small:
         tmp *= w
         start += tmp
     else:
-        tmp *= 1 - w
+        tmp *= one_minus_w
         xp.subtract(end, tmp, out=start)
 
 
@@ -518,13 +526,6 @@ def _sq_avg_(xp: ArrayModule, avg: Array, d: Array, decay: float, tmp: Array) ->
     tmp *= d
     avg *= decay
     avg += tmp
-
-
-def _lerp_scalars(start: Array, weight: float) -> tuple[bool, Any, Any]:
-    """_lerp_'s choice for `weight` on arrays like `start`: (whether it takes the first
-    formula, its weight, 1 - weight as _lerp_ computes it), for the compiled kernels."""
-    w = weight if abs(weight) < 0.49 else start.dtype.type(weight)
-    return bool(abs(w) < 0.5), w, 1 - w
 
 
 def _compiled_adam(x: Array, g: Array, m: Array, v: Array, *numbers: Any) -> bool:
