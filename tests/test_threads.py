@@ -12,7 +12,15 @@ from minigrad.nn import functional as F
 
 
 @pytest.fixture
-def two_threads(monkeypatch):
+def restore_threads():
+    """Puts back the thread count a test sets (and with it the crew's size)."""
+    before = threads.get_num_threads()
+    yield
+    threads.set_num_threads(before)
+
+
+@pytest.fixture
+def two_threads(monkeypatch, restore_threads):
     """Two threads, and elementwise kernels split from MIN_PARALLEL values as the other
     kernels are (their own thresholds, the NumPy code's and the compiled one-pass
     kernels', are above these tests' arrays)."""
@@ -20,10 +28,17 @@ def two_threads(monkeypatch):
 
     monkeypatch.setattr(threads, "MIN_PARALLEL_ELEMENTWISE", threads.MIN_PARALLEL)
     monkeypatch.setattr(cpu_kernels, "MIN_PARALLEL_PASS", threads.MIN_PARALLEL)
-    before = threads.get_num_threads()
     threads.set_num_threads(2)
-    yield
-    threads.set_num_threads(before)
+
+
+@pytest.fixture(params=[True, False], ids=["spin", "sleep"])
+def fresh_crew_of_two(request, monkeypatch, restore_threads):
+    """Two threads, on a crew started after this: one that spins between jobs, and one
+    whose threads only sleep on their locks (no compiled spin)."""
+    if not request.param:
+        monkeypatch.setattr(threads, "_spinner", lambda: None)
+    threads.set_num_threads(1)  # the next split() builds a crew with that spinner
+    threads.set_num_threads(2)
 
 
 @pytest.mark.parametrize(
@@ -308,58 +323,54 @@ def test_threaded_batch_norm_matches_one_thread_and_torch(two_threads, batch_min
 
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("order", [(0, 1, 2, 3), (1, 2, 3, 0)], ids=["c", "batch_minor"])
-def test_blocked_elementwise_writes_every_element_once_in_blocks(monkeypatch, n_threads, order):
+def test_blocked_elementwise_writes_every_element_once_in_blocks(
+    monkeypatch, n_threads, order, restore_threads
+):
     """blocked=True: on one thread the kernel sees slices of at most BLOCK elements (the
     last one short); on two, one share per thread, unblocked; either way every element of
     the output is written exactly once."""
     monkeypatch.setattr(threads, "MIN_PARALLEL_ELEMENTWISE", threads.MIN_PARALLEL)
-    before = threads.get_num_threads()
     threads.set_num_threads(n_threads)
-    try:
-        shape = (5, 3, 7, threads.BLOCK // 32 + 1)  # 105 * (BLOCK/32 + 1): not a multiple
-        x = _in_order(np.arange(np.prod(shape), dtype=np.float32).reshape(shape), order)
-        out = np.full_like(x, np.nan)
-        count = np.zeros_like(x, dtype=np.int8)  # in x's layout, as the kernel needs
-        sizes = []
+    shape = (5, 3, 7, threads.BLOCK // 32 + 1)  # 105 * (BLOCK/32 + 1): not a multiple
+    x = _in_order(np.arange(np.prod(shape), dtype=np.float32).reshape(shape), order)
+    out = np.full_like(x, np.nan)
+    count = np.zeros_like(x, dtype=np.int8)  # in x's layout, as the kernel needs
+    sizes = []
 
-        def kernel(a, o, c):
-            sizes.append(a.size)
-            np.multiply(a, 2, out=o)
-            c += 1
+    def kernel(a, o, c):
+        sizes.append(a.size)
+        np.multiply(a, 2, out=o)
+        c += 1
 
-        threads.elementwise(kernel, x, out, count, blocked=True)
-        np.testing.assert_array_equal(out, 2 * x)
-        assert (count == 1).all()
-        if n_threads == 1:
-            assert max(sizes) == threads.BLOCK and len(sizes) >= x.size // threads.BLOCK
-        else:
-            assert sorted(sizes) == [x.size // 2, x.size - x.size // 2]
-        assert sum(sizes) == x.size
-    finally:
-        threads.set_num_threads(before)
+    threads.elementwise(kernel, x, out, count, blocked=True)
+    np.testing.assert_array_equal(out, 2 * x)
+    assert (count == 1).all()
+    if n_threads == 1:
+        assert max(sizes) == threads.BLOCK and len(sizes) >= x.size // threads.BLOCK
+    else:
+        assert sorted(sizes) == [x.size // 2, x.size - x.size // 2]
+    assert sum(sizes) == x.size
 
 
-def test_blocked_kernel_below_the_elementwise_threshold_stays_on_the_calling_thread():
+def test_blocked_kernel_below_the_elementwise_threshold_stays_on_the_calling_thread(
+    restore_threads,
+):
     """Two threads, an input over MIN_PARALLEL but under MIN_PARALLEL_ELEMENTWISE (a DCGAN
     activation's size): the blocked kernel runs in blocks, every one on this thread."""
-    before = threads.get_num_threads()
     threads.set_num_threads(2)
-    try:
-        x = np.ones(threads.MIN_PARALLEL * 4, np.float32)
-        assert threads.MIN_PARALLEL <= x.size < threads.MIN_PARALLEL_ELEMENTWISE
-        out = np.empty_like(x)
-        callers, sizes = set(), []
+    x = np.ones(threads.MIN_PARALLEL * 4, np.float32)
+    assert threads.MIN_PARALLEL <= x.size < threads.MIN_PARALLEL_ELEMENTWISE
+    out = np.empty_like(x)
+    callers, sizes = set(), []
 
-        def kernel(a, o):
-            callers.add(threading.get_ident())
-            sizes.append(a.size)
-            np.multiply(a, 3, out=o)
+    def kernel(a, o):
+        callers.add(threading.get_ident())
+        sizes.append(a.size)
+        np.multiply(a, 3, out=o)
 
-        threads.elementwise(kernel, x, out, blocked=True)
-        assert callers == {threading.get_ident()} and max(sizes) == threads.BLOCK
-        np.testing.assert_array_equal(out, 3 * x)
-    finally:
-        threads.set_num_threads(before)
+    threads.elementwise(kernel, x, out, blocked=True)
+    assert callers == {threading.get_ident()} and max(sizes) == threads.BLOCK
+    np.testing.assert_array_equal(out, 3 * x)
 
 
 def test_blocked_elementwise_small_or_mixed_inputs_run_whole():
@@ -403,27 +414,25 @@ def test_blocked_leaky_relu_matches_its_definition_at_the_edges(slope, order):
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
-def test_relu_first_order_backward_across_layouts_and_blocks(monkeypatch, n_threads):
+def test_relu_first_order_backward_across_layouts_and_blocks(
+    monkeypatch, n_threads, restore_threads
+):
     """ReLU's first-order backward, blocked, with x batch-minor and gy in C order (the
     whole-array path) or in x's order (the blocked one): gy where x > 0 or x is NaN, +0 where
     x <= 0 even where gy is inf or NaN; the leaf's .grad is an array of its own."""
     monkeypatch.setattr(threads, "MIN_PARALLEL_ELEMENTWISE", threads.MIN_PARALLEL)
-    before = threads.get_num_threads()
     threads.set_num_threads(n_threads)
-    try:
-        x = _in_order(_edges((4, 8, 64, 80), np.float32), (1, 2, 3, 0))
-        gy = np.random.default_rng(3).standard_normal(x.shape).astype(np.float32)
-        gy.reshape(-1)[:8] = [np.inf, np.nan, -np.inf, np.nan, 1.0, np.inf, -1.0, np.nan]
-        for g in (gy, _in_order(gy, (1, 2, 3, 0))):
-            t = mg.from_numpy(x).requires_grad_()
-            F.relu(t).backward(mg.from_numpy(g))
-            grad = t.grad.numpy()
-            expect = np.where((x > 0) | np.isnan(x), gy, np.float32(0))
-            np.testing.assert_array_equal(grad, expect)
-            assert not np.signbit(grad[~((x > 0) | np.isnan(x))]).any()  # +0, not -0
-            assert t.grad._data.base is None and t.grad._data.flags.writeable
-    finally:
-        threads.set_num_threads(before)
+    x = _in_order(_edges((4, 8, 64, 80), np.float32), (1, 2, 3, 0))
+    gy = np.random.default_rng(3).standard_normal(x.shape).astype(np.float32)
+    gy.reshape(-1)[:8] = [np.inf, np.nan, -np.inf, np.nan, 1.0, np.inf, -1.0, np.nan]
+    for g in (gy, _in_order(gy, (1, 2, 3, 0))):
+        t = mg.from_numpy(x).requires_grad_()
+        F.relu(t).backward(mg.from_numpy(g))
+        grad = t.grad.numpy()
+        expect = np.where((x > 0) | np.isnan(x), gy, np.float32(0))
+        np.testing.assert_array_equal(grad, expect)
+        assert not np.signbit(grad[~((x > 0) | np.isnan(x))]).any()  # +0, not -0
+        assert t.grad._data.base is None and t.grad._data.flags.writeable
 
 
 # ------------------------------------------------------------------ the crew
@@ -431,21 +440,17 @@ def _crew_threads():
     return sorted(t.name for t in threading.enumerate() if t.name.startswith("minigrad-"))
 
 
-def test_the_crew_follows_set_num_threads_and_stops_its_threads():
-    before = threads.get_num_threads()
+def test_the_crew_follows_set_num_threads_and_stops_its_threads(restore_threads):
     n = threads.MIN_PARALLEL * 3
-    try:
-        threads.set_num_threads(3)
-        names = set()
-        threads.split(n, lambda lo, hi: names.add(threading.current_thread().name))
-        assert names == {threading.current_thread().name, "minigrad-1", "minigrad-2"}
-        assert _crew_threads() == ["minigrad-1", "minigrad-2"]
-        threads.set_num_threads(1)
-        assert _crew_threads() == []  # stopped and joined, not left waiting
-        threads.split(n, lambda lo, hi: names.add((lo, hi)))
-        assert (0, n) in names and _crew_threads() == []  # one thread: no crew started
-    finally:
-        threads.set_num_threads(before)
+    threads.set_num_threads(3)
+    names = set()
+    threads.split(n, lambda lo, hi: names.add(threading.current_thread().name))
+    assert names == {threading.current_thread().name, "minigrad-1", "minigrad-2"}
+    assert _crew_threads() == ["minigrad-1", "minigrad-2"]
+    threads.set_num_threads(1)
+    assert _crew_threads() == []  # stopped and joined, not left waiting
+    threads.split(n, lambda lo, hi: names.add((lo, hi)))
+    assert (0, n) in names and _crew_threads() == []  # one thread: no crew started
 
 
 def test_the_caller_waits_for_the_crew_even_when_its_own_range_fails(two_threads):
@@ -477,15 +482,9 @@ def test_an_interrupt_in_a_crew_thread_reaches_the_caller(two_threads):
     assert (seen == 1).all()
 
 
-@pytest.mark.parametrize("spin", [True, False])
-def test_splits_from_several_python_threads_each_cover_their_range_once(spin, monkeypatch):
+def test_splits_from_several_python_threads_each_cover_their_range_once(fresh_crew_of_two):
     """One split() at a time has the crew; another thread's split() meanwhile runs on its
     own thread. With the spin and without it (threads that only sleep on their locks)."""
-    if not spin:
-        monkeypatch.setattr(threads, "_spinner", lambda: None)
-    before = threads.get_num_threads()
-    threads.set_num_threads(1)  # a new crew, built with the patched spinner
-    threads.set_num_threads(2)
     n = threads.MIN_PARALLEL + 5
     counts = [np.zeros(n, np.int64) for _ in range(3)]
     errors = []
@@ -497,17 +496,14 @@ def test_splits_from_several_python_threads_each_cover_their_range_once(spin, mo
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    try:
-        callers = [threading.Thread(target=caller, args=(c,)) for c in counts]
-        for t in callers:
-            t.start()
-        for t in callers:
-            t.join(timeout=120)
-        assert not any(t.is_alive() for t in callers), "a split() never returned"
-        assert not errors
-        assert all((c == 150).all() for c in counts)
-    finally:
-        threads.set_num_threads(before)
+    callers = [threading.Thread(target=caller, args=(c,)) for c in counts]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in callers), "a split() never returned"
+    assert not errors
+    assert all((c == 150).all() for c in counts)
 
 
 def _run_forking_script(tmp_path, text):
@@ -571,19 +567,13 @@ def test_spin_wait_sees_the_flag_or_gives_up():
     t.join()
 
 
-@pytest.mark.parametrize("spin", [True, False])
-def test_ctrl_c_while_the_caller_waits_leaves_the_crew_in_step(spin, monkeypatch):
+def test_ctrl_c_while_the_caller_waits_leaves_the_crew_in_step(fresh_crew_of_two):
     """Ctrl-C (here `interrupt_main`, raised in the caller while it waits for the crew
     thread's range) ends that split(); the next ones wait for their whole ranges again,
     and the interrupted range still ran to its end."""
     import _thread
     import time
 
-    if not spin:
-        monkeypatch.setattr(threads, "_spinner", lambda: None)
-    before = threads.get_num_threads()
-    threads.set_num_threads(1)  # a new crew, built with the patched spinner
-    threads.set_num_threads(2)
     n = threads.MIN_PARALLEL * 2
     ended = []
 
@@ -598,16 +588,13 @@ def test_ctrl_c_while_the_caller_waits_leaves_the_crew_in_step(spin, monkeypatch
             time.sleep(0.02)  # the caller is done first and waits
         seen[lo:hi] += 1
 
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            threads.split(n, interrupted)
-        for _ in range(5):
-            seen = np.zeros(n, np.int64)
-            threads.split(n, slow_crew_range)
-            assert (seen == 1).all()  # both ranges written before split() returned
-        assert ended == [n]
-    finally:
-        threads.set_num_threads(before)
+    with pytest.raises(KeyboardInterrupt):
+        threads.split(n, interrupted)
+    for _ in range(5):
+        seen = np.zeros(n, np.int64)
+        threads.split(n, slow_crew_range)
+        assert (seen == 1).all()  # both ranges written before split() returned
+    assert ended == [n]
 
 
 def test_a_crew_thread_keeps_no_reference_to_the_work_it_ran(two_threads):
@@ -632,10 +619,9 @@ def test_a_crew_thread_keeps_no_reference_to_the_work_it_ran(two_threads):
 
 
 @pytest.mark.parametrize("where", ["caller", "crew"])
-def test_set_num_threads_from_inside_a_split_takes_effect_at_the_next(where):
+def test_set_num_threads_from_inside_a_split_takes_effect_at_the_next(where, restore_threads):
     """From the work of a split in flight it cannot wait for that split: the count
     changes at once and the crew is resized by the next split(), instead of a hang."""
-    before = threads.get_num_threads()
     threads.set_num_threads(2)
     n = threads.MIN_PARALLEL * 2
 
@@ -644,34 +630,27 @@ def test_set_num_threads_from_inside_a_split_takes_effect_at_the_next(where):
         if in_crew == (where == "crew"):
             threads.set_num_threads(3)
 
-    try:
-        done = threading.Thread(target=threads.split, args=(n, work), daemon=True)
-        done.start()
-        done.join(timeout=60)
-        assert not done.is_alive(), "split() never returned"
-        assert threads.get_num_threads() == 3
-        names = set()
-        threads.split(n * 2, lambda lo, hi: names.add(threading.current_thread().name))
-        assert len(names) == 3
-    finally:
-        threads.set_num_threads(before)
+    done = threading.Thread(target=threads.split, args=(n, work), daemon=True)
+    done.start()
+    done.join(timeout=60)
+    assert not done.is_alive(), "split() never returned"
+    assert threads.get_num_threads() == 3
+    names = set()
+    threads.split(n * 2, lambda lo, hi: names.add(threading.current_thread().name))
+    assert len(names) == 3
 
 
-def test_fewer_items_than_threads_reuse_the_crew():
+def test_fewer_items_than_threads_reuse_the_crew(restore_threads):
     """split(2, ...) on four threads uses two of the three crew threads, and the next
     split of many items the same crew: no thread is stopped or started between them."""
-    before = threads.get_num_threads()
     threads.set_num_threads(4)
-    try:
-        threads.split(threads.MIN_PARALLEL, lambda lo, hi: None)
-        crew = set(threading.enumerate())
-        names = set()
-        threads.split(2, lambda lo, hi: names.add(threading.current_thread().name), unit=10**9)
-        assert len(names) == 2
-        threads.split(threads.MIN_PARALLEL, lambda lo, hi: None)
-        assert set(threading.enumerate()) == crew
-    finally:
-        threads.set_num_threads(before)
+    threads.split(threads.MIN_PARALLEL, lambda lo, hi: None)
+    crew = set(threading.enumerate())
+    names = set()
+    threads.split(2, lambda lo, hi: names.add(threading.current_thread().name), unit=10**9)
+    assert len(names) == 2
+    threads.split(threads.MIN_PARALLEL, lambda lo, hi: None)
+    assert set(threading.enumerate()) == crew
 
 
 def test_a_fork_inside_a_split_says_so_in_the_child(tmp_path):
