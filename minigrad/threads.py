@@ -19,8 +19,16 @@ and triplet steps ran 7-10% slower on two elementwise threads than on one. With
 OPENBLAS_THREAD_TIMEOUT=16 (2^16 cycles, some 30 microseconds, still longer than the gaps
 between the products of one layer) the same two threads took the DCGAN step from 1.27x
 PyTorch's time to 1.18-1.20x and the triplet step from 1.32x to 1.12-1.15x
-(docs/benchmarks.md).
-`import minigrad` sets OPENBLAS_THREAD_TIMEOUT=16 when it runs before NumPy is first
+(docs/benchmarks.md). The default is now 18 (2^18 cycles, some 0.1 ms): a small model's
+products come further apart than 30 microseconds, so at 16 each found the worker asleep
+and waited for it to wake. Measured on the MLP GAN step (batch 64, two threads, five
+processes each, alternating): 6.5-6.9 ms at 16 (one outlier at 10.3), 6.2-6.6 at 18, the
+step's Linear products 3.41-3.46 ms against 3.03-3.17; the DCGAN steps, the triplet step
+and iteration, conv2d, conv_transpose2d and batch norm stayed within their noise (DCGAN
+86.7-88.9 ms against 87.5-89.8, conv_transpose2d 17.4-20.0 against 17.7-19.6). At 20
+(0.4 ms) the triplet iteration, whose pooling splits follow its products, slowed from
+about 9.0 to 10.2-10.5 ms.
+`import minigrad` sets OPENBLAS_THREAD_TIMEOUT=18 when it runs before NumPy is first
 imported and the variable is not set (minigrad/_openblas.py); a program that imports NumPy
 first keeps OpenBLAS's default and one elementwise thread, unless it sets either variable
 itself.

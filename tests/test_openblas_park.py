@@ -1,4 +1,4 @@
-"""`import minigrad` before NumPy sets OPENBLAS_THREAD_TIMEOUT=16, so NumPy's idle OpenBLAS
+"""`import minigrad` before NumPy sets OPENBLAS_THREAD_TIMEOUT=18, so NumPy's idle OpenBLAS
 workers sleep soon after a product, and the elementwise threads then default to the BLAS's
 count; otherwise (NumPy first, or the variable set to a long spin) they stay at one. Each
 case runs in a fresh interpreter: import order is the point."""
@@ -50,7 +50,7 @@ needs_openblas = pytest.mark.skipif(
 def test_minigrad_first_sets_the_timeout_and_takes_the_blas_thread_count():
     n = min(2, _usable_cores())
     got = _probe(OPENBLAS_NUM_THREADS=str(n))
-    assert got == {"threads": n, "timeout": "16", "set_here": True}
+    assert got == {"threads": n, "timeout": "18", "set_here": True}
     assert _probe(OMP_NUM_THREADS=str(n))["threads"] == n  # OpenBLAS's own order
     assert _probe(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS=str(n))["threads"] == 1
     assert _probe(OPENBLAS_NUM_THREADS="none", OMP_NUM_THREADS=str(n))["threads"] == n
