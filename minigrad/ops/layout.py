@@ -37,7 +37,11 @@ def is_dense(a: Array) -> bool:
 
 def flat_view(a: Array) -> Array:
     """A dense array as a 1-D view of its memory (its axes in memory order are
-    C-contiguous, so the reshape copies nothing)."""
+    C-contiguous, so the reshape copies nothing). A C-contiguous array is reshaped as it
+    is: the same view, without sorting its axes (the compiled kernels take several flat
+    views per call, and the sort cost more than a small array's pass)."""
+    if a.flags.c_contiguous:
+        return a.reshape(-1)
     return a.transpose(memory_order(a)).reshape(-1)
 
 

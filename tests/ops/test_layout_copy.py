@@ -197,3 +197,33 @@ def test_copy_keeps_no_reference_to_its_source(monkeypatch):
     finally:
         gc.enable()
     assert (out == 1).all()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda a: a,  # C order
+        lambda a: a[:, None],  # C order with a size-1 axis of any stride
+        lambda a: a.reshape(2, 3, 4)[:1],  # C order, a leading axis of 1
+        lambda a: np.asfortranarray(a),
+        lambda a: _in_order(a.reshape(2, 3, 4), (1, 2, 0)),  # batch-minor-like
+        lambda a: a.reshape(-1)[:0].reshape(0, 5),  # empty
+        lambda a: np.array(a[0, 0]),  # 0-d
+    ],
+    ids=["C", "C size-1 axis", "C leading 1", "F", "batch-minor", "empty", "0-d"],
+)
+def test_flat_view_is_the_memory_in_order_and_copies_nothing(make):
+    """flat_view gives a 1-D view that walks the array's memory from its first byte,
+    value by value, for C order (its fast path) and the other dense orders alike."""
+    a = make(_edges((4, 6), np.float32))
+    flat = layout.flat_view(a)
+    assert flat.ndim == 1 and flat.size == a.size
+    if a.size:
+        assert np.shares_memory(flat, a) and flat.strides == (a.itemsize,)
+        back = zip(a.strides, a.shape, strict=True)
+        base = a.ctypes.data + sum(s * (n - 1) for s, n in back if s < 0)  # the lowest byte
+        assert flat.ctypes.data == base
+        # each value sits where its own bytes are: address of a[idx] == flat start + k
+        for idx in itertools.islice(np.ndindex(a.shape), 0, None, 5):
+            offset = sum(i * s for i, s in zip(idx, a.strides, strict=True)) + a.ctypes.data - base
+            _same(np.array(flat[offset // a.itemsize]), np.array(a[idx]))
