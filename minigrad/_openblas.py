@@ -5,9 +5,10 @@ After a product, OpenBLAS's idle worker threads spin on their cores for 2^28 cyc
 need those cores (minigrad/threads.py measures it). OpenBLAS reads OPENBLAS_THREAD_TIMEOUT
 once, when NumPy loads it, so this module runs first in `import minigrad`: if NumPy is not
 imported yet and the variable is not set, it sets it to 18 (2^18 cycles, some 0.1 ms:
-longer than most gaps between the products of a small model's step, short enough that the
-elementwise threads after a product find its core free; threads.py has the figures). It
-changes no result, only how long an idle worker spins. A program that
+longer than most gaps between the products of a small model's step; the convolutional
+steps, whose elementwise threads follow their products, measured no slower than at 16,
+while at 20 the triplet iteration did; threads.py has the figures). It changes no
+result, only how long an idle worker spins. A program that
 imports NumPy before minigrad keeps OpenBLAS's default, and minigrad then keeps its
 elementwise work on one thread unless told otherwise (`minigrad.set_num_threads`).
 """
