@@ -1668,10 +1668,15 @@ def _owned(g: Tensor, seen: set[int]) -> Tensor:
 
 def _copy(arr: Any) -> Any:
     """A C-ordered copy: for a NumPy array in another order (a convolution's input gradient
-    is batch-minor) a blocked copy, several times faster than `arr.copy()` there."""
+    is batch-minor) a blocked copy, several times faster than `arr.copy()` there; for a
+    batch-minor 4-D one the compiled per-channel copy, split over the threads (on two
+    threads, (64, 64, 14, 14) 0.31 ms against the blocked copy's 0.62, (192, 32, 28, 28)
+    3.1 against 6.1; on one, 0.51 against 0.61 and 5.4 against 5.7)."""
     if isinstance(arr, np.ndarray) and not arr.flags.c_contiguous:
-        from .ops import layout
+        from .ops import cpu_kernels, layout
 
+        if cpu_kernels.c_order_handles(arr):
+            return cpu_kernels.c_order(arr)
         return layout.c_order_copy(arr)
     return arr.copy()
 

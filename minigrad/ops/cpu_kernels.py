@@ -189,6 +189,21 @@ def batch_minor(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def c_order_handles(a: np.ndarray) -> bool:
+    """Whether `c_order` copies `a`: a batch-minor (N, C, H, W) array of a compiled dtype
+    (its channels slowest in memory, its batch fastest)."""
+    return a.ndim == 4 and handles(a) and a.transpose(1, 2, 3, 0).flags.c_contiguous
+
+
+def c_order(x: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of a batch-minor `x (N, C, H, W)` (see c_order_handles), a share
+    of the channels per thread."""
+    out = np.empty(x.shape, dtype=x.dtype)
+    if out.size:
+        _split(_loops.c_order_copy, x.shape[1], x, out, unit=out[:, :1].size)
+    return out
+
+
 def col2im(cols: np.ndarray, g: Any, x_shape: tuple[int, ...]) -> np.ndarray:
     """Adjoint of im2col: `(N, C, H, W)`, a view of a batch-minor `(C, H, W, N)` array."""
     c, n = cols.shape[0], cols.shape[5]

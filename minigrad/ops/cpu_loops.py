@@ -79,6 +79,21 @@ def batch_minor_copy(x, out, c0, c1):
 
 
 @kernel
+def c_order_copy(x, out, c0, c1):
+    """out[b, c, r, s] = x[b, c, r, s] for channels c0 <= c < c1: a batch-minor (N, C, H, W)
+    array (a convolution's input gradient) copied into a C-contiguous one, the inverse of
+    batch_minor_copy. A channel's block of x (H*W*N values) stays in the cache while its
+    rows are read with a stride of N and written in order."""
+    n, h, w = x.shape[0], x.shape[2], x.shape[3]
+    for c in range(c0, c1):
+        for b in range(n):
+            for r in range(h):
+                src, dst = x[b, c, r], out[b, c, r]
+                for s in range(w):
+                    dst[s] = src[s]
+
+
+@kernel
 def col2im(cols, img, sh, sw, ph, pw, dh, dw, c0, c1):
     """img[c, r, s, b] = the sum of every cols[c, i, j, p, q, b] that im2col read from
     x[c, r, s, b], for channels c0 <= c < c1. Gathered per image value, so no two writes

@@ -607,3 +607,54 @@ def test_numba_disable_jit_runs_the_numpy_code_and_says_so():
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[0.0, 0.0, 0.0, 1.0] False"
     assert "NUMBA_DISABLE_JIT is set" in done.stderr
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape", [(4, 3, 6, 5), (1, 3, 2, 2), (5, 1, 1, 7), (2, 3, 1, 1), (0, 3, 2, 2), (3, 0, 2, 2)]
+)
+def test_c_order_copy_of_a_batch_minor_array_matches_numpy(nthreads, dtype, shape):
+    """The compiled copy a leaf's batch-minor gradient takes into C order: every value in
+    its place, NaN, infinities and signed zeros included, for size-1 and empty axes."""
+    rng = np.random.default_rng(4)
+    x = _batch_minor(_with_edges(rng.standard_normal(shape).astype(dtype), rng))
+    assert K.c_order_handles(x)
+    got = K.c_order(x)
+    assert got.flags.c_contiguous and not np.shares_memory(got, x)
+    _same_bits(got, np.ascontiguousarray(x))
+
+
+@needs_numba
+def test_c_order_copy_takes_batch_minor_4d_arrays_only():
+    x = np.zeros((2, 3, 4, 5), np.float32)
+    assert not K.c_order_handles(x.transpose(0, 2, 3, 1))  # channels last: another order
+    assert not K.c_order_handles(LAYOUTS["strided"](x))
+    assert not K.c_order_handles(_batch_minor(x).astype(np.int64))  # not a compiled dtype
+    assert not K.c_order_handles(np.zeros((3, 4, 5), np.float32).transpose(1, 2, 0))  # 3-D
+    assert K.c_order_handles(_batch_minor(x))
+
+
+@needs_numba
+@pytest.mark.parametrize("op", ["conv2d", "max_pool2d"])
+def test_a_leaf_gradient_from_a_batch_minor_backward_is_c_ordered_and_unchanged(nthreads, op):
+    """x.grad of a convolution and of max pooling (batch-minor in the walk) is C-ordered,
+    as x is, and holds the same bits as with the NumPy code's copy."""
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((6, 4, 10, 10)).astype(np.float32)
+    w = mg.tensor(rng.standard_normal((5, 4, 3, 3)).astype(np.float32))
+
+    def grad():
+        x = mg.tensor(a, requires_grad=True)
+        if op == "conv2d":
+            y = mg.nn.functional.conv2d(x, w, padding=1)
+        else:
+            y = mg.nn.functional.max_pool2d(x, 2)
+        y.backward(mg.ones_like(y))
+        return x.grad._data
+
+    got = grad()
+    with K.use(False):
+        want = grad()
+    assert got.flags.c_contiguous
+    _same_bits(got, want)
