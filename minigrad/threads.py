@@ -40,7 +40,8 @@ sleeping thread for each range took about 60.
 
 Kernels that use it (NumPy only; CuPy has its own kernels): ReLU and LeakyReLU forward and
 backward, max pooling forward and backward, batch norm's training forward and first-order
-backward, im2col, col2im and the batch-minor copy of conv's gradient; the compiled loops
+backward, im2col, col2im, the batch-minor copy of conv's gradient and the C-order copy of a
+leaf's batch-minor gradient; the compiled loops
 of ops/cpu_kernels.py (the same kernels and Adam's step, each one call per thread without
 the GIL) from their own MIN_PARALLEL and MIN_PARALLEL_PASS. The thresholds above are the
 NumPy code's.
