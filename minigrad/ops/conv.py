@@ -27,6 +27,7 @@ from ..backend import Array, get_array_module
 from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor, _is_int
 from . import cpu_kernels, cuda_kernels
+from .layout import is_batch_minor
 from .reduce import reduce_sum
 
 
@@ -80,23 +81,13 @@ def _batch_minor(a: Array) -> Array:
     (conv outputs and ops on them do), else one copy, a share of the channels per thread."""
     at = a.transpose(1, 2, 3, 0)
     rows = (a.shape[1], a.shape[0] * a.shape[2] * a.shape[3])  # not -1: C or N may be 0
-    if _is_batch_minor(a):
+    if is_batch_minor(a):
         return at.reshape(rows)
     if cpu_kernels.handles(a):
         return cpu_kernels.batch_minor(a).reshape(rows)
     out = get_array_module(a).empty(at.shape, dtype=a.dtype)
     threads.copy(out, at)  # a share of the channels per thread
     return out.reshape(rows)
-
-
-def _is_batch_minor(a: Array) -> bool:
-    n, c, h, w = a.shape
-    s_n, s_c, s_h, s_w = a.strides
-    item = a.itemsize
-    # an axis of length 1 may have any stride (NumPy's copies give them other ones)
-    return (
-        (n == 1 or s_n == item) and (w == 1 or s_w == n * item) and (h == 1 or s_h == w * n * item)
-    )
 
 
 def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
@@ -108,9 +99,9 @@ def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = g.kernel, g.stride, g.padding, g.dilation
     oh, ow = out_hw
-    scratch = bool(ph or pw or not _is_batch_minor(x))
+    scratch = bool(ph or pw or not is_batch_minor(x))
     if cpu_kernels.handles(x) and (scratch or (kh, kw) != (1, 1)):  # compiled loops
-        if not _is_batch_minor(x):  # rows of N to copy, not values N*C*H*W apart
+        if not is_batch_minor(x):  # rows of N to copy, not values N*C*H*W apart
             x = _batch_minor(x).reshape(c, h, w, n).transpose(3, 0, 1, 2)
         return cpu_kernels.im2col(x, g, out_hw)
     if scratch:

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from .. import threads
-from .layout import flat_view
+from .layout import flat_view, is_batch_minor
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _ENV = "MINIGRAD_CPU_KERNELS"  # "numba" (the default) or "numpy"
@@ -190,17 +190,16 @@ def batch_minor(x: np.ndarray) -> np.ndarray:
 
 
 def c_order_handles(a: np.ndarray) -> bool:
-    """Whether `c_order` copies `a`: a batch-minor (N, C, H, W) array of a compiled dtype
-    (its channels slowest in memory, its batch fastest)."""
-    return a.ndim == 4 and handles(a) and a.transpose(1, 2, 3, 0).flags.c_contiguous
+    """Whether `c_order` copies `a`: a batch-minor (N, C, H, W) array (layout.is_batch_minor)
+    of a compiled dtype."""
+    return a.ndim == 4 and handles(a) and is_batch_minor(a)
 
 
 def c_order(x: np.ndarray) -> np.ndarray:
     """A C-contiguous copy of a batch-minor `x (N, C, H, W)` (see c_order_handles), a share
     of the channels per thread."""
     out = np.empty(x.shape, dtype=x.dtype)
-    if out.size:
-        _split(_loops.c_order_copy, x.shape[1], x, out, unit=out[:, :1].size)
+    _split(_loops.c_order_copy, x.shape[1], x, out, unit=out[:, :1].size)
     return out
 
 

@@ -35,6 +35,22 @@ def is_dense(a: Array) -> bool:
     return True
 
 
+def is_batch_minor(a: Array) -> bool:
+    """Whether `a (N, C, H, W)` keeps each channel's values batch-minor: the batch fastest in
+    memory, then the columns, then the rows (a convolution's output and the ops after it
+    are laid out so). The channels may have any stride; an axis of length 1 any stride too
+    (NumPy's copies give them other ones), and an empty array is in every layout, as
+    NumPy's contiguity flags hold."""
+    if a.size == 0:
+        return True
+    n, c, h, w = a.shape
+    s_n, s_c, s_h, s_w = a.strides
+    item = a.itemsize
+    return (
+        (n == 1 or s_n == item) and (w == 1 or s_w == n * item) and (h == 1 or s_h == w * n * item)
+    )
+
+
 def flat_view(a: Array) -> Array:
     """A dense array as a 1-D view of its memory (its axes in memory order are
     C-contiguous, so the reshape copies nothing). A C-contiguous array is reshaped as it

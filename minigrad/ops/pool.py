@@ -27,9 +27,16 @@ from ..backend import Array, get_array_module
 from ..errors import ShapeError, Unsupported, ValueRangeError
 from ..tensor import Tensor
 from . import cpu_kernels, cuda_kernels
-from .conv import _is_batch_minor, _pair
+from .conv import _pair
 from .elementwise import _UINT, scale
-from .layout import flat_view, is_dense, memory_order, new_in_order, strides_in_elements
+from .layout import (
+    flat_view,
+    is_batch_minor,
+    is_dense,
+    memory_order,
+    new_in_order,
+    strides_in_elements,
+)
 from .reduce import broadcast_to
 from .shape import fresh, getitem, reshape
 
@@ -94,7 +101,7 @@ class MaxPool2d(Function):
         if cuda_kernels.handles(x):
             y, self.idx = cuda_kernels.max_pool_forward(x, self.g)
             return y
-        if cpu_kernels.handles(x) and _is_batch_minor(x):  # a conv's output, as it comes
+        if cpu_kernels.handles(x) and is_batch_minor(x):  # a conv's output, as it comes
             y, self.idx = cpu_kernels.max_pool_forward(x, self.g)
             return y
         xpad = _pad(x, self.g, -math.inf)
@@ -229,7 +236,7 @@ class PoolScatter(Function):
     def forward(self, gy):
         if cuda_kernels.handles(gy):
             return cuda_kernels.max_pool_backward(gy, self.idx, self.g)
-        if cpu_kernels.handles(gy) and _is_batch_minor(self.idx) and self.order == (1, 2, 3, 0):
+        if cpu_kernels.handles(gy) and is_batch_minor(self.idx) and self.order == (1, 2, 3, 0):
             return cpu_kernels.max_pool_backward(gy, self.idx, self.g)  # batch-minor, as x
         buf = _padded_zeros(gy, self.g, self.order)  # in the pooled input's layout
         order = self.order

@@ -633,6 +633,10 @@ def test_c_order_copy_takes_batch_minor_4d_arrays_only():
     assert not K.c_order_handles(_batch_minor(x).astype(np.int64))  # not a compiled dtype
     assert not K.c_order_handles(np.zeros((3, 4, 5), np.float32).transpose(1, 2, 0))  # 3-D
     assert K.c_order_handles(_batch_minor(x))
+    # every other channel of a batch-minor array: still batch-minor within each channel
+    gapped = _batch_minor(np.arange(120, dtype=np.float32).reshape(2, 3, 4, 5))[:, ::2]
+    assert K.c_order_handles(gapped) and not gapped.flags.c_contiguous
+    _same_bits(K.c_order(gapped), np.ascontiguousarray(gapped))
 
 
 @needs_numba
