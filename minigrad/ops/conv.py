@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 from typing import Any, NamedTuple
 
-from .. import threads
+from .. import _memory, threads
 from ..autograd import Function, is_grad_enabled
 from ..backend import Array, get_array_module
 from ..errors import ShapeError, ValueRangeError
@@ -53,9 +53,14 @@ def conv_transpose_out_size(n: int, k: int, s: int, p: int, d: int, output_paddi
 
 class _Workspace(threading.local):
     """Per-thread scratch arrays for temporaries that die inside one call (the padded input
-    of im2col, the columns of a transposed conv). A fresh 4-13 MB array page-faults on
-    every call, which costs as much as a third of a conv's time on the CPU; a kept array per
-    shape does not. Never used for anything a Function saves or returns."""
+    of im2col, the columns of a transposed conv). Where malloc hands freed memory back to
+    the kernel, a fresh 4-13 MB array page-faults on every call, which costs as much as a
+    third of a conv's time on the CPU; a kept array per shape does not. Where it keeps
+    freed memory (minigrad/_memory.py) a NumPy array is fresh instead: malloc hands back
+    the memory freed last, still in the cache, where the kept array was last written a
+    step before. conv_transpose2d's op step (two threads, five alternating processes):
+    16.0-17.5 ms fresh, 16.9-18.0 kept. Never used for anything a Function saves or
+    returns."""
 
     size = 8  # arrays kept per thread, least recently used dropped first
 
@@ -63,6 +68,8 @@ class _Workspace(threading.local):
         self.arrays: dict[tuple, Array] = {}
 
     def get(self, role: str, xp: Any, shape: tuple[int, ...], dtype: Any) -> Array:
+        if _memory.applied and xp.__name__ == "numpy":
+            return xp.empty(shape, dtype=dtype)
         key = (role, xp.__name__, tuple(shape), str(dtype))
         a = self.arrays.pop(key, None)
         if a is None:
@@ -189,7 +196,9 @@ class Conv2d(Function):
 
     `cols` may come precomputed (a transposed conv's backward shares them with the weight
     gradient); with `keep_cols` they are kept for the weight gradient instead of being
-    rebuilt from x.
+    rebuilt from x. Columns this Function made itself are, once the weight gradient has
+    read them, the buffer the input gradient's columns are written into: the same shape,
+    and still in the cache.
     """
 
     def __init__(
@@ -203,6 +212,8 @@ class Conv2d(Function):
 
     def forward(self, x, W, b=None):
         cols = self.cols if self.cols is not None else im2col(x, self.g, self.out_hw)
+        # its own, not x itself (1x1 columns of a batch-minor x are a view of it)
+        self.own_cols = self.cols is None and cols.base is None
         self.cols = cols if self.keep_cols else None
         y = _conv_cols(W, cols, self.g.groups).reshape((W.shape[0],) + self.out_hw + x.shape[:1])
         if b is not None:
@@ -214,12 +225,16 @@ class Conv2d(Function):
         nx, nW = self.needs_input_grad[:2]
         # both products read gy as (OC, OH*OW*N): a copy unless gy is batch-minor, made once
         gy2 = _batch_minor(gy._data) if nx and nW else None
-        # the weight gradient first: the kept columns are then freed before the input
-        # gradient makes columns of its own (as large), so the two never live at once; a
-        # second backward through a retained graph rebuilds them from x
-        gW = Conv2dGradW(self.g, W.shape, self.cols, gy2)(x, gy) if nW else None
-        self.cols = None
-        gx = ConvTranspose2d(self.g, x.shape[2:], gy2)(gy, W) if nx else None
+        # the weight gradient first: the input gradient's columns (as large) then take the
+        # kept columns' place, so the two never live at once; a second backward through a
+        # retained graph rebuilds them from x. Written over the kept columns, which the
+        # weight gradient has just read: conv2d's op step (two threads, three alternating
+        # processes) took 15.9 ms where a separate array took 16.7-16.9
+        cols, self.cols = self.cols, None
+        gW = Conv2dGradW(self.g, W.shape, cols, gy2)(x, gy) if nW else None
+        out = cols if self.own_cols else None
+        del cols
+        gx = ConvTranspose2d(self.g, x.shape[2:], gy2, out)(gy, W) if nx else None
         if len(self.inputs) == 2:
             return gx, gW
         gb = reduce_sum(gy, (0, 2, 3)) if self.needs_input_grad[2] else None
@@ -229,10 +244,18 @@ class Conv2d(Function):
 class ConvTranspose2d(Function):
     """Adjoint of conv2d in its input: x `(N, C, H, W)`, W `(C, OC/g, KH, KW)`, b `(OC,)`;
     the output has spatial size `out_hw` (what the matching conv2d would take in). `x2`, x
-    as `(C, H*W*N)`, may come precomputed (conv2d's backward shares it)."""
+    as `(C, H*W*N)`, may come precomputed (conv2d's backward shares it); `cols`, an array
+    of the columns' size and dtype that nothing else uses, is written over by the columns
+    (conv2d's backward hands over its own)."""
 
-    def __init__(self, g: ConvGeometry, out_hw: tuple[int, int], x2: Array | None = None):
-        self.g, self.out_hw, self.x2 = g, tuple(out_hw), x2
+    def __init__(
+        self,
+        g: ConvGeometry,
+        out_hw: tuple[int, int],
+        x2: Array | None = None,
+        cols: Array | None = None,
+    ):
+        self.g, self.out_hw, self.x2, self.cols = g, tuple(out_hw), x2, cols
 
     def forward(self, x, W, b=None):
         groups = self.g.groups
@@ -240,11 +263,15 @@ class ConvTranspose2d(Function):
         n, _, h, w = x.shape
         x2 = _batch_minor(x) if self.x2 is None else self.x2
         self.x2 = None
-        # the columns only live until col2im below: a reused workspace
+        # the columns only live until col2im below
         p = x2.shape[1]
         xp = get_array_module(x)
         dtype = xp.result_type(W.dtype, x2.dtype)
-        cols = _workspace.get("cols", xp, (groups, coutg * W[0, 0].size, p), dtype)
+        shape = (groups, coutg * W[0, 0].size, p)
+        cols, self.cols = self.cols, None
+        if cols is None or cols.size != shape[0] * shape[1] * p or cols.dtype != dtype:
+            cols = _workspace.get("cols", xp, shape, dtype)
+        cols = cols.reshape(shape)
         Wg = W.reshape(groups, cin // groups, -1).transpose(0, 2, 1)
         xp.matmul(Wg, x2.reshape(groups, cin // groups, p), out=cols)
         cols = cols.reshape((coutg * groups,) + self.g.kernel + (h, w, n))

@@ -517,3 +517,101 @@ def test_scratch_buffers_never_alias_saved_columns():
     want = torch.autograd.grad(ty.sum(), ts)
     for g, t in zip(got, want, strict=True):
         np.testing.assert_allclose(g.numpy(), t.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _addresses(monkeypatch):
+    """The data address of each im2col result and of each col2im input, in call order. The
+    im2col results are kept alive, so that no later array is given their memory."""
+    made, summed, alive = [], [], []
+    im2col_orig, col2im_orig = conv_mod.im2col, conv_mod.col2im
+
+    def spy_im2col(*a, **k):
+        cols = im2col_orig(*a, **k)
+        made.append(cols.__array_interface__["data"][0])
+        alive.append(cols)
+        return cols
+
+    def spy_col2im(cols, *a, **k):
+        summed.append(cols.__array_interface__["data"][0])
+        return col2im_orig(cols, *a, **k)
+
+    monkeypatch.setattr(conv_mod, "im2col", spy_im2col)
+    monkeypatch.setattr(conv_mod, "col2im", spy_col2im)
+    return made, summed
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        dict(stride=2, padding=1),  # the DCGAN's k4 s2 p1
+        dict(stride=1, padding=1, groups=2),
+        dict(stride=(1, 2), padding=(2, 0), dilation=2),
+    ],
+)
+def test_input_gradient_columns_are_written_over_the_forward_columns(monkeypatch, geometry):
+    """conv2d's backward hands the columns it made, once the weight gradient has read them,
+    to the input gradient's product as its output: the same memory, and the same bits as
+    with a separate array (W frozen: nothing kept, nothing handed over), and PyTorch's
+    gradients."""
+    rng = np.random.default_rng(7)
+    groups = geometry.get("groups", 1)
+    xa = rng.standard_normal((3, 4, 9, 8)).astype(np.float32)
+    wa = rng.standard_normal((6, 4 // groups, 4, 3)).astype(np.float32)
+    made, summed = _addresses(monkeypatch)
+    x = mg.tensor(xa, requires_grad=True)
+    w = mg.tensor(wa, requires_grad=True)
+    y = conv2d(x, w, **geometry)
+    gy = mg.tensor(rng.standard_normal(y.shape).astype(np.float32))
+    y.backward(gy)
+    assert len(made) == 1 and summed == made  # the forward's columns, written over
+    x2 = mg.tensor(xa, requires_grad=True)
+    conv2d(x2, mg.tensor(wa), **geometry).backward(gy)  # W frozen: columns of its own
+    assert len(made) == 2 and len(summed) == 2 and summed[1] != made[1]
+    np.testing.assert_array_equal(x.grad.numpy(), x2.grad.numpy())
+    torch = torch_or_skip()
+    tx, tw = torch.tensor(xa, requires_grad=True), torch.tensor(wa, requires_grad=True)
+    torch.nn.functional.conv2d(tx, tw, **geometry).backward(torch.tensor(gy.numpy()))
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_columns_that_are_the_input_are_never_written_over(monkeypatch):
+    """A 1x1 conv of a batch-minor x (another conv's output) without padding takes x itself
+    as its columns; its backward must not write the input gradient's columns there. Nor
+    into columns a transposed conv's backward shares with its weight gradient (a double
+    backward through conv_transpose2d), which gradgradcheck covers."""
+    rng = np.random.default_rng(8)
+    arrays = [
+        rng.standard_normal((2, 3, 5, 5)),
+        rng.standard_normal((4, 3, 2, 2)),
+        rng.standard_normal((6, 4, 1, 1)),
+    ]
+    made, summed = _addresses(monkeypatch)
+    a, w0, w1 = (mg.tensor(v, requires_grad=True) for v in arrays)
+    x = conv2d(a, w0, padding=1)  # batch-minor
+    x_before = x.detach().numpy().copy()
+    x_at = x.detach().numpy().__array_interface__["data"][0]
+    y = conv2d(x, w1)
+    assert made[-1] == x_at  # the columns are x itself
+    y.sum().backward()
+    assert len(summed) == 2 and x_at not in summed
+    np.testing.assert_array_equal(x.detach().numpy(), x_before)
+    torch = torch_or_skip()
+    ta, tw0, tw1 = (torch.tensor(v, requires_grad=True) for v in arrays)
+    F = torch.nn.functional
+    F.conv2d(F.conv2d(ta, tw0, padding=1), tw1).sum().backward()
+    for got, want in zip((a, w0, w1), (ta, tw0, tw1), strict=True):
+        np.testing.assert_allclose(got.grad.numpy(), want.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_workspace_is_fresh_where_freed_memory_is_kept(monkeypatch):
+    """Where malloc keeps freed memory (minigrad/_memory.py) a NumPy scratch array is a
+    fresh one, given the memory freed last; elsewhere the array kept per shape."""
+    ws = conv_mod._Workspace()
+    monkeypatch.setattr(conv_mod._memory, "applied", True)
+    a = ws.get("cols", np, (3, 5), np.float32)
+    assert ws.get("cols", np, (3, 5), np.float32) is not a and not ws.arrays
+    monkeypatch.setattr(conv_mod._memory, "applied", False)
+    b = ws.get("cols", np, (3, 5), np.float32)
+    assert ws.get("cols", np, (3, 5), np.float32) is b
+    assert b.shape == (3, 5) and b.dtype == np.float32
