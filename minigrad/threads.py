@@ -35,7 +35,7 @@ itself.
 Arrays under MIN_PARALLEL values stay on the calling thread (MIN_PARALLEL_ELEMENTWISE for
 the NumPy code's one-pass elementwise kernels, which are bound by memory). The ranges go to
 a crew of threads started once, which spin for a moment between ranges, as OpenMP's do
-(see "the crew" below): an empty split() takes about 33 microseconds here, where waking a
+(see "the crew" below): an empty split() takes about 10 microseconds here, where waking a
 sleeping thread for each range took about 60.
 
 Kernels that use it (NumPy only; CuPy has its own kernels): ReLU and LeakyReLU forward and
@@ -143,6 +143,8 @@ def openblas_parks() -> bool:
 # how long a crew thread spins for its next job before it sleeps: up to SPIN_TRIES calls
 # of sched_yield, about 0.1 ms on the machine of these measurements (0.5 us each)
 SPIN_TRIES = 200
+# yields a crew thread makes between seeing a job and taking the GIL (_Worker._next_job)
+GRACE_TRIES = 4
 # how long split()'s caller spins for the crew's shares, about 10 ms here: a share takes
 # up to a few milliseconds, and a caller that sleeps is woken by the crew thread, which
 # makes Linux move it onto that thread's core (see _move_off)
@@ -191,7 +193,9 @@ def set_num_threads(n: int) -> None:
 # us with concurrent.futures (a sleeping thread woken for every range) and 33 with the
 # crew, most of it the GIL passing between two threads that each run Python; LeakyReLU's
 # forward on 1.6 M floats took 0.27-0.34 ms on one thread, 0.23-0.25 on two with
-# concurrent.futures and 0.20-0.22 with the crew. A sleeping thread is also slow to wake
+# concurrent.futures and 0.20-0.22 with the crew. A crew thread then still slept on the
+# GIL at both ends of a range; with that gone (_Worker._next_job) an empty split() takes
+# 9-11 us. A sleeping thread is also slow to wake
 # here after the machine idled. Which thread waits for what is decided by counters, so a
 # wait cut short leaves nothing out of step (see _Worker). Where the spin cannot be
 # compiled (no Numba, MINIGRAD_CPU_KERNELS=numpy) the threads sleep. Which core each
@@ -223,8 +227,36 @@ class _Worker:
     def _wait(self, slot: int, count: int, lock: threading.Lock, tries: int = 0) -> None:
         """Until flags[slot] >= count: spin a while (`tries`, else SPIN_TRIES), then sleep
         on `lock`."""
-        if self.spin is not None and self.spin(self.flags, slot, count, tries or SPIN_TRIES):
+        if self.spin is not None and self.spin(
+            self.flags, slot, count, tries or SPIN_TRIES, -1, 0, 0
+        ):
             return
+        self._sleep(slot, count, lock)
+
+    def _next_job(self, done: int) -> None:
+        """The crew thread's wait: report `done` jobs done, then wait for job `done` + 1.
+
+        Both ends of a job cost a wake-up on the GIL if done the plain way, since CPython's
+        take_gil sleeps at once when another thread holds the GIL, and the wake-up took
+        about 25 us on the virtual machine of these measurements. So the report is written
+        by the compiled spin, after the GIL is let go: split()'s caller, which spins for it,
+        then finds the GIL free. And once a job came, the spin yields GRACE_TRIES times
+        more before the thread goes for the GIL: by then the caller, which handed the job
+        over just before it started its own range, is inside that range without the GIL.
+        An empty split() took 33-37 us, 10-11 us with both; LeakyReLU's forward on 0.8 M
+        floats 93-109 us, 64-72."""
+        if self.spin is None:
+            self.flags[1] = done
+            self._wake(self.done)
+        else:
+            came = self.spin(self.flags, 0, done + 1, SPIN_TRIES, 1, done, GRACE_TRIES)
+            self._wake(self.done)  # a caller that stopped spinning sleeps on it
+            if came:
+                return
+        self._sleep(0, done + 1, self.go)
+
+    def _sleep(self, slot: int, count: int, lock: threading.Lock) -> None:
+        """Until flags[slot] >= count: sleep on `lock`."""
         while self.flags[slot] < count:
             if os.getpid() != self.pid:
                 raise RuntimeError(
@@ -246,7 +278,7 @@ class _Worker:
         allowed = os.sched_getaffinity(0) if _getcpu is not None else set()
         done = 0
         while True:
-            self._wait(0, done + 1, self.go)
+            self._next_job(done)
             job = self.job
             if job is None:  # disbanded
                 return
@@ -261,8 +293,6 @@ class _Worker:
                 loud_fp(fp)
             job = self.job = None  # no reference left to the work's arrays
             done += 1
-            self.flags[1] = done
-            self._wake(self.done)
 
     def start(self, job: Callable[[], None] | None) -> None:
         """Hand `job` over (None: stop), once the last job is done (it still runs if the

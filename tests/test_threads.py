@@ -554,8 +554,9 @@ def test_spin_wait_sees_the_flag_or_gives_up():
     if spin is None:
         pytest.skip("the compiled spin is not available here")
     flags = np.array([0, 5], np.int64)
-    assert spin(flags, 1, 5, 0) and spin(flags, 1, 4, 10)  # there already
-    assert not spin(flags, 0, 1, 0) and not spin(flags, 0, 1, 50)  # never set
+    assert spin(flags, 1, 5, 0, -1, 0, 0) and spin(flags, 1, 4, 10, -1, 0, 3)  # there already
+    assert not spin(flags, 0, 1, 0, -1, 0, 0) and not spin(flags, 0, 1, 50, -1, 0, 3)  # never
+    assert list(flags) == [0, 5]  # no report asked for, none written
 
     def later():
         threading.Event().wait(0.01)
@@ -563,8 +564,11 @@ def test_spin_wait_sees_the_flag_or_gives_up():
 
     t = threading.Thread(target=later)
     t.start()
-    assert spin(flags, 0, 1, 10**9)  # set by another thread: seen, not cached
+    # set by another thread: seen, not cached; the report written first
+    assert spin(flags, 0, 1, 10**9, 1, 7, 4)
     t.join()
+    assert list(flags) == [1, 7]
+    assert not spin(flags, 0, 2, 5, 1, 8, 4) and list(flags) == [1, 8]  # reported, gave up
 
 
 def test_ctrl_c_while_the_caller_waits_leaves_the_crew_in_step(fresh_crew_of_two):

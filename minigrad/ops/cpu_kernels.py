@@ -145,7 +145,7 @@ def spinner() -> Any:
     if not (_switched_on() and available()):
         return None
     try:
-        _loops.spin_wait(np.zeros(1, np.int64), 0, 0, 0)
+        _loops.spin_wait(np.zeros(1, np.int64), 0, 0, 0, -1, 0, 0)
     except Exception:  # noqa: BLE001 - no spin, only sleep: slower, still right
         return None
     return _loops.spin_wait

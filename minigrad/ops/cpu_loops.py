@@ -397,11 +397,19 @@ def _sched_yield(typingctx):
 
 
 @_compiled(nogil=True)
-def spin_wait(flags, slot, count, tries):
+def spin_wait(flags, slot, count, tries, report, value, grace):
     """Wait, without the GIL, for flags[slot] >= count, calling sched_yield between looks, at
-    most `tries` times: whether it came (threads.py's crew waits so before it sleeps)."""
+    most `tries` times: whether it came (threads.py's crew waits so before it sleeps).
+    With `report` >= 0, first set flags[report] = value, once the GIL is let go; once the
+    count came, call sched_yield `grace` times more before going back for the GIL. No
+    defaults: Numba's dispatch of a call that leaves arguments out took 43 us, 0.3 with
+    all seven."""
+    if report >= 0:
+        flags[report] = value
     for _ in range(tries):
         if flags[slot] >= count:
+            for _ in range(grace):
+                _sched_yield()
             return True
         _sched_yield()
     return flags[slot] >= count
