@@ -276,6 +276,21 @@ def relu_backward(drop: np.ndarray, g: np.ndarray) -> np.ndarray:
     return out
 
 
+def relayout(a: np.ndarray, like: np.ndarray) -> np.ndarray | None:
+    """A copy of a 4-D `a` in `like`'s memory order, where one of the two is C-ordered and
+    the other batch-minor (`batch_minor` or `c_order`, a share of the channels per thread);
+    None for other arrays. A one-pass kernel over two arrays needs them in one order: a
+    gradient that comes back through a Linear layer is C-ordered where the mask its
+    activation saved is batch-minor (after a convolution), or the other way round."""
+    if a.ndim != 4 or a.shape != like.shape or not handles(a):
+        return None
+    if like.flags.c_contiguous and c_order_handles(a):
+        return c_order(a)
+    if is_batch_minor(like) and a.flags.c_contiguous:
+        return batch_minor(a).transpose(3, 0, 1, 2)
+    return None
+
+
 def scale_(g: np.ndarray, c: np.ndarray) -> np.ndarray:
     """c *= g, in place (g and c in one layout): c, now the product."""
     _flat_split(_loops.scale, g, c)

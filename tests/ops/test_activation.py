@@ -199,3 +199,58 @@ def test_relu_leaky_relu_refuse_bool_and_int():
     with pytest.raises(NotImplementedError, match="\"leaky_relu_cpu\" not implemented for 'Long'"):
         mg.leaky_relu(mg.tensor([1, -2, 0]), 0.2)
     np.testing.assert_array_equal(mg.relu(mg.tensor([1, -2, 0])).numpy(), [1, 0, 0])
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu"])
+def test_a_gradient_in_the_other_layout_is_copied_into_the_masks(monkeypatch, name):
+    """A C-ordered gradient for a batch-minor mask (a Linear after a convolution) and a
+    batch-minor one for a C-ordered mask (a transposed convolution after a Linear): the
+    backward copies the gradient into the mask's order (cpu_kernels.relayout) and gives
+    PyTorch's bits, edge values included."""
+    torch = torch_or_skip()
+    from minigrad.ops import cpu_kernels
+
+    copies = []
+    relayout = cpu_kernels.relayout
+
+    def spy(a, like):
+        out = relayout(a, like)
+        copies.append(out is not None)
+        return out
+
+    monkeypatch.setattr(cpu_kernels, "relayout", spy)
+    rng = np.random.default_rng(3)
+    c = rng.standard_normal((6, 3, 4, 5)).astype(np.float32)
+    c.reshape(-1)[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45]
+    g = rng.standard_normal(c.shape).astype(np.float32)
+    g.reshape(-1)[6:9] = [np.inf, np.nan, -0.0]
+    f = mg.relu if name == "relu" else (lambda t: mg.leaky_relu(t, 0.2))
+    tf = torch.relu if name == "relu" else (lambda t: torch.nn.functional.leaky_relu(t, 0.2))
+    tx = torch.tensor(c, requires_grad=True)
+    (want,) = torch.autograd.grad(tf(tx), tx, torch.tensor(g))
+    bm = lambda a: np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)  # noqa: E731
+    for x, gy in ((bm(c), g), (c, bm(g))):
+        X = mg.Tensor(x, requires_grad=True)
+        y = f(X)
+        y.backward(mg.Tensor(gy))
+        np.testing.assert_array_equal(X.grad.numpy(), want.numpy())
+    if mg.ops.cpu_kernels.available() and cpu_kernels._wanted():
+        assert copies == [True, True]
+
+
+def test_relayout_copies_between_c_order_and_batch_minor_only():
+    from minigrad.ops import cpu_kernels
+
+    if not (cpu_kernels.available() and cpu_kernels._wanted()):
+        pytest.skip("the compiled kernels are off here")
+    rng = np.random.default_rng(4)
+    c = rng.standard_normal((5, 3, 4, 2)).astype(np.float32)
+    bm = np.ascontiguousarray(c.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    got = cpu_kernels.relayout(c, bm > 0)  # a bool mask's order
+    assert got.strides == bm.strides and np.array_equal(got, c)
+    got = cpu_kernels.relayout(bm, c)
+    assert got.flags.c_contiguous and np.array_equal(got, c)
+    assert cpu_kernels.relayout(c, np.asfortranarray(c)) is None  # F order: not one of them
+    assert cpu_kernels.relayout(c[:, :, :2], bm[:, :, :2]) is None  # a gap: not C order
+    assert cpu_kernels.relayout(c.reshape(5, 3, 8), bm.reshape(5, 3, 8).copy()) is None
+    assert cpu_kernels.relayout(c.astype(np.int32), bm) is None  # no compiled copy
