@@ -101,3 +101,51 @@ def test_matmul_with_array_operand_keeps_tensor_dtype_for_float32_array():
     assert y.dtype == np.float32 and y.shape == (4, 2)
     y.sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), 4.0)
+
+
+@pytest.mark.parametrize("out_features", [1, 5])
+def test_linear_input_gradient_follows_the_order_of_x(out_features):
+    """First order: an F-ordered x (a batch-minor conv output, flattened) gets an F-ordered
+    gradient, reshaped back a batch-minor one; a C-ordered x a C-ordered one. With one
+    output feature the product is an outer product, made as a multiply: PyTorch's bits,
+    -0.0 as +0.0 as its sum gives."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(5)
+    conv_out = rng.standard_normal((3, 4, 2, 6)).astype(np.float32)  # (C, H, W, N)
+    x_bm = conv_out.transpose(3, 0, 1, 2)  # (6, 3, 4, 2), batch-minor
+    w = rng.standard_normal((out_features, 24)).astype(np.float32)
+    w[0, :2] = [0.0, -0.0]
+    gy = rng.standard_normal((6, out_features)).astype(np.float32)
+    gy[0, 0] = -1.0
+    tx = torch.tensor(x_bm.reshape(6, 24), requires_grad=True)
+    tw = torch.tensor(w, requires_grad=True)
+    (want,) = torch.autograd.grad(tx @ tw.T, tx, torch.tensor(gy))
+    for x in (x_bm, np.ascontiguousarray(x_bm)):
+        X = mg.Tensor(x, requires_grad=True)
+        flat = X.reshape(6, 24)
+        seen = []
+        flat.register_hook(seen.append)
+        y = mg.nn.functional.linear(flat, mg.Tensor(w, requires_grad=True))
+        y.backward(mg.Tensor(gy))
+        f_order = not x.flags.c_contiguous
+        seen[0] = seen[0].numpy()
+        assert seen[0].flags.f_contiguous == f_order and seen[0].flags.c_contiguous != f_order
+        if out_features == 1:
+            np.testing.assert_array_equal(seen[0], want.numpy())
+            assert not np.signbit(seen[0][0, :2]).any()  # -1 * 0.0 and -1 * -0.0: +0.0
+        else:
+            np.testing.assert_allclose(seen[0], want.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outer_product_as_a_multiply_has_the_bits_of_the_matmul(dtype):
+    from minigrad.ops.linalg import _product
+
+    a = np.array([[-1.0], [2.0], [np.inf], [np.nan], [0.0], [1e-30]], dtype)
+    b = np.array([[0.0, -0.0, 1.0, np.inf, -3.0, 1e-30]], dtype)
+    with np.errstate(invalid="ignore", under="ignore"):
+        want, got = a @ b, _product(a, b)
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    np.testing.assert_array_equal(got.view(bits), want.view(bits))
+    c = np.ones((3, 2), dtype)
+    np.testing.assert_array_equal(_product(c, c.T), c @ c.T)  # inner size 2: the matmul
