@@ -28,7 +28,7 @@ from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor, _is_int
 from . import cpu_kernels, cuda_kernels
 from .layout import is_batch_minor
-from .reduce import reduce_sum
+from .reduce import array_sum, reduce_sum
 
 
 class ConvGeometry(NamedTuple):
@@ -108,8 +108,6 @@ def im2col(x: Array, g: ConvGeometry, out_hw: tuple[int, int]) -> Array:
     oh, ow = out_hw
     scratch = bool(ph or pw or not is_batch_minor(x))
     if cpu_kernels.handles(x) and (scratch or (kh, kw) != (1, 1)):  # compiled loops
-        if not is_batch_minor(x):  # rows of N to copy, not values N*C*H*W apart
-            x = _batch_minor(x).reshape(c, h, w, n).transpose(3, 0, 1, 2)
         return cpu_kernels.im2col(x, g, out_hw)
     if scratch:
         # one copy into a padded batch-minor buffer, so the gather below copies rows of N
@@ -223,8 +221,10 @@ class Conv2d(Function):
     def backward(self, gy):
         x, W = self.inputs[:2]
         nx, nW = self.needs_input_grad[:2]
-        # both products read gy as (OC, OH*OW*N): a copy unless gy is batch-minor, made once
-        gy2 = _batch_minor(gy._data) if nx and nW else None
+        nb = len(self.inputs) == 3 and self.needs_input_grad[2]
+        # both products read gy as (OC, OH*OW*N), and the bias gradient sums its rows: a
+        # copy unless gy is batch-minor, made once
+        gy2 = _batch_minor(gy._data) if nx + nW + nb >= 2 else None
         # the weight gradient first: the input gradient's columns (as large) then take the
         # kept columns' place, so the two never live at once; a second backward through a
         # retained graph rebuilds them from x. Written over the kept columns, which the
@@ -237,7 +237,12 @@ class Conv2d(Function):
         gx = ConvTranspose2d(self.g, x.shape[2:], gy2, out)(gy, W) if nx else None
         if len(self.inputs) == 2:
             return gx, gW
-        gb = reduce_sum(gy, (0, 2, 3)) if self.needs_input_grad[2] else None
+        if nb and gy2 is not None and not is_grad_enabled():
+            # rows of the copy: 65 us on (64, 128, 7, 7), where a sum over (0, 2, 3) of a
+            # C-ordered gy (rows of 49) took 212
+            gb = Tensor._make(array_sum(gy2, 1), False)
+        else:
+            gb = reduce_sum(gy, (0, 2, 3)) if nb else None
         return gx, gW, gb
 
 

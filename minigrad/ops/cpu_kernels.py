@@ -170,14 +170,20 @@ def _split(run: Any, n: int, *args: Any, unit: int = 1, min_size: int | None = N
 
 
 def im2col(x: np.ndarray, g: Any, out_hw: tuple[int, int]) -> np.ndarray:
-    """Columns `(C, KH, KW, OH, OW, N)` (C-contiguous) of `x (N, C, H, W)`, any strides."""
+    """Columns `(C, KH, KW, OH, OW, N)` (C-contiguous) of `x (N, C, H, W)`, any strides:
+    read in rows of N from a batch-minor x, else through a batch-minor copy of one channel
+    at a time (on a C-ordered (64, 64, 14, 14) x, k4 s2 p1, two threads: 0.50 ms, where a
+    batch-minor copy of the whole of x and then the columns took 0.61-0.72)."""
     n, c = x.shape[:2]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = g.kernel, g.stride, g.padding, g.dilation
     cols = np.empty((c, kh, kw) + tuple(out_hw) + (n,), dtype=x.dtype)
     if cols.size == 0:
         return cols
-    xt = x.transpose(1, 2, 3, 0)
-    _split(_loops.im2col, c, xt, cols, kh, kw, sh, sw, ph, pw, dh, dw, unit=cols[:1].size)
+    if is_batch_minor(x):
+        run, src = _loops.im2col, x.transpose(1, 2, 3, 0)
+    else:
+        run, src = _loops.im2col_staged, x
+    _split(run, c, src, cols, kh, kw, sh, sw, ph, pw, dh, dw, unit=cols[:1].size)
     return cols
 
 

@@ -65,6 +65,37 @@ def im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, c0, c1):
 
 
 @kernel
+def im2col_staged(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, c0, c1):
+    """im2col's columns of x (N, C, H, W) in any other layout (C order, say): each channel
+    is first copied batch-minor into a buffer of H*W*N values, which stays in the cache
+    while im2col's loop reads its rows of N. The same columns as a batch-minor copy of x
+    followed by im2col, without the copy's pass over memory."""
+    n, h, w = x.shape[0], x.shape[2], x.shape[3]
+    oh, ow = cols.shape[3], cols.shape[4]
+    buf = np.empty((h, w, n), x.dtype)
+    for c in range(c0, c1):
+        for b in range(n):
+            for r in range(h):
+                src = x[b, c, r]
+                for s in range(w):
+                    buf[r, s, b] = src[s]
+        for i in range(kh):
+            for j in range(kw):
+                for p in range(oh):
+                    r = p * sh - ph + i * dh
+                    for q in range(ow):
+                        s = q * sw - pw + j * dw
+                        out = cols[c, i, j, p, q]
+                        if 0 <= r < h and 0 <= s < w:
+                            row = buf[r, s]
+                            for b in range(n):
+                                out[b] = row[b]
+                        else:
+                            for b in range(n):
+                                out[b] = 0
+
+
+@kernel
 def batch_minor_copy(x, out, c0, c1):
     """out[c, r, s, b] = x[b, c, r, s] for channels c0 <= c < c1: an (N, C, H, W) array
     with any strides (C order, say) copied batch-minor. A channel's block of out (H*W*N

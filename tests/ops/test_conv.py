@@ -615,3 +615,40 @@ def test_workspace_is_fresh_where_freed_memory_is_kept(monkeypatch):
     b = ws.get("cols", np, (3, 5), np.float32)
     assert ws.get("cols", np, (3, 5), np.float32) is b
     assert b.shape == (3, 5) and b.dtype == np.float32
+
+
+@pytest.mark.parametrize("needs", ["x W b", "W b", "x b"])
+def test_bias_gradient_from_the_batch_minor_copy_of_gy(monkeypatch, needs):
+    """With two or more of x, W and b needing gradients, a C-ordered gy is copied
+    batch-minor once, and a first-order bias gradient is the sum of that copy's rows:
+    PyTorch's values, and those of the recorded sum over (0, 2, 3) (create_graph)."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(9)
+    arrays = [
+        rng.standard_normal((4, 3, 9, 9)).astype(np.float32),
+        rng.standard_normal((5, 3, 4, 4)).astype(np.float32),
+        rng.standard_normal(5).astype(np.float32),
+    ]
+    gy = rng.standard_normal((4, 5, 4, 4)).astype(np.float32)  # C-ordered
+    copies = []
+    batch_minor = conv_mod._batch_minor
+    monkeypatch.setattr(conv_mod, "_batch_minor", lambda a: copies.append(a) or batch_minor(a))
+    sums = []
+    reduce_sum = conv_mod.reduce_sum
+    monkeypatch.setattr(conv_mod, "reduce_sum", lambda *a: sums.append(1) or reduce_sum(*a))
+    flags = [name in needs.split() for name in ("x", "W", "b")]
+    got = {}
+    for create_graph in (False, True):
+        ps = [mg.tensor(a, requires_grad=f) for a, f in zip(arrays, flags, strict=True)]
+        y = conv2d(*ps, stride=2, padding=1)
+        y.backward(mg.tensor(gy), create_graph=create_graph)
+        got[create_graph] = ps[2].grad.detach().numpy()
+        assert len(sums) == create_graph  # first order: no sum over (0, 2, 3)
+    assert copies and all(a.flags.c_contiguous for a in copies)
+    ts = [torch.tensor(a, requires_grad=f) for a, f in zip(arrays, flags, strict=True)]
+    ty = torch.nn.functional.conv2d(*ts, stride=2, padding=1)
+    (want,) = torch.autograd.grad(ty, [ts[2]], torch.tensor(gy))
+    np.testing.assert_allclose(got[False], want.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got[False], got[True], rtol=1e-5, atol=1e-5)
+    exact = gy.astype(np.float64).sum(axis=(0, 2, 3))
+    np.testing.assert_allclose(got[False], exact, rtol=1e-6, atol=1e-6)

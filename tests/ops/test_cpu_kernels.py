@@ -662,3 +662,23 @@ def test_a_leaf_gradient_from_a_batch_minor_backward_is_c_ordered_and_unchanged(
         want = grad()
     assert got.flags.c_contiguous
     _same_bits(got, want)
+
+
+@needs_numba
+@pytest.mark.parametrize("layout", ["C", "strided"])
+def test_im2col_of_a_non_batch_minor_x_stages_one_channel_at_a_time(monkeypatch, layout):
+    """A C-ordered (or strided) x is not copied batch-minor as a whole first: the staged
+    kernel copies one channel at a time; the columns are those of a batch-minor x."""
+    K.available()
+    calls = []
+    staged = K._loops.im2col_staged
+    monkeypatch.setattr(
+        K._loops, "im2col_staged", lambda *a: calls.append(a[0].shape) or staged(*a)
+    )
+    monkeypatch.setattr(C, "_batch_minor", lambda a: pytest.fail("a whole batch-minor copy"))
+    g = C.ConvGeometry((4, 4), (2, 2), (1, 1), (1, 1), 1)
+    x = LAYOUTS[layout](np.random.default_rng(1).standard_normal((5, 3, 8, 8)).astype(np.float32))
+    got = C.im2col(x, g, (4, 4))
+    want = C.im2col(_batch_minor(np.ascontiguousarray(x)), g, (4, 4))
+    np.testing.assert_array_equal(got, want)
+    assert calls and all(s == (5, 3, 8, 8) for s in calls)
