@@ -42,36 +42,42 @@ reduction = _compiled(nogil=True, error_model="numpy", fastmath={"reassoc"})
 
 # ------------------------------------------------------------------ convolution
 @kernel
+def channel_columns(img, out, kh, kw, sh, sw, ph, pw, dh, dw):
+    """out[i, j, p, q, b] = img[p*sh - ph + i*dh, q*sw - pw + j*dw, b], 0 outside img: one
+    channel's columns, from its image img (H, W, N) with any strides, read in rows of N."""
+    h, w, n = img.shape
+    oh, ow = out.shape[2], out.shape[3]
+    for i in range(kh):
+        for j in range(kw):
+            for p in range(oh):
+                r = p * sh - ph + i * dh
+                for q in range(ow):
+                    s = q * sw - pw + j * dw
+                    dst = out[i, j, p, q]
+                    if 0 <= r < h and 0 <= s < w:
+                        src = img[r, s]
+                        for b in range(n):
+                            dst[b] = src[b]
+                    else:
+                        for b in range(n):
+                            dst[b] = 0
+
+
+@kernel
 def im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, c0, c1):
     """cols[c, i, j, p, q, b] = x[c, p*sh - ph + i*dh, q*sw - pw + j*dw, b], 0 outside x,
     for channels c0 <= c < c1; x is (C, H, W, N) with any strides, cols C-contiguous."""
-    h, w, n = x.shape[1], x.shape[2], x.shape[3]
-    oh, ow = cols.shape[3], cols.shape[4]
     for c in range(c0, c1):
-        for i in range(kh):
-            for j in range(kw):
-                for p in range(oh):
-                    r = p * sh - ph + i * dh
-                    for q in range(ow):
-                        s = q * sw - pw + j * dw
-                        out = cols[c, i, j, p, q]
-                        if 0 <= r < h and 0 <= s < w:
-                            src = x[c, r, s]
-                            for b in range(n):
-                                out[b] = src[b]
-                        else:
-                            for b in range(n):
-                                out[b] = 0
+        channel_columns(x[c], cols[c], kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 @kernel
 def im2col_staged(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, c0, c1):
     """im2col's columns of x (N, C, H, W) in any other layout (C order, say): each channel
     is first copied batch-minor into a buffer of H*W*N values, which stays in the cache
-    while im2col's loop reads its rows of N. The same columns as a batch-minor copy of x
+    while its columns are read from it. The same columns as a batch-minor copy of x
     followed by im2col, without the copy's pass over memory."""
     n, h, w = x.shape[0], x.shape[2], x.shape[3]
-    oh, ow = cols.shape[3], cols.shape[4]
     buf = np.empty((h, w, n), x.dtype)
     for c in range(c0, c1):
         for b in range(n):
@@ -79,20 +85,7 @@ def im2col_staged(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, c0, c1):
                 src = x[b, c, r]
                 for s in range(w):
                     buf[r, s, b] = src[s]
-        for i in range(kh):
-            for j in range(kw):
-                for p in range(oh):
-                    r = p * sh - ph + i * dh
-                    for q in range(ow):
-                        s = q * sw - pw + j * dw
-                        out = cols[c, i, j, p, q]
-                        if 0 <= r < h and 0 <= s < w:
-                            row = buf[r, s]
-                            for b in range(n):
-                                out[b] = row[b]
-                        else:
-                            for b in range(n):
-                                out[b] = 0
+        channel_columns(buf, cols[c], kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 @kernel
