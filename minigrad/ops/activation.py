@@ -53,7 +53,7 @@ class ReLU(Function):
         # first order: the select in place, into a gradient array of its own (not a view
         # of the bits, which a leaf's .grad would have to copy)
         g = _in_layout_of(gy._data, self.drop)
-        if cpu_kernels.handles(g) and cpu_kernels.same_layout(self.drop, g):
+        if g is not None:
             return Tensor._make(cpu_kernels.relu_backward(self.drop, g), False)
         xp = get_array_module(gy._data)
         out = xp.empty_like(gy._data)
@@ -68,17 +68,20 @@ class ReLU(Function):
 
 
 def _in_layout_of(g: Any, saved: Any) -> Any:
-    """Gradient `g`, copied into the memory order of the mask `saved` by a compiled copy
-    where the two differ and one is C-ordered, the other batch-minor; else g itself. In
-    the DCGAN step, G's ReLU after its first batch norm (C-ordered, as the Linear before
-    it) gets a batch-minor gradient from the transposed conv after it: its backward on
-    (64, 128, 7, 7) took 723 us (median in the step) on NumPy's strided loops, 425 with
-    the copy and the one-pass kernel; D's last LeakyReLU, 435 against 284 (its gradient
-    now comes back batch-minor from the Linear: 143)."""
-    if not cpu_kernels.handles(g) or cpu_kernels.same_layout(saved, g):
+    """Gradient `g` in the memory order of the mask `saved`, for a compiled one-pass
+    kernel over both: g itself where it is in that order, a compiled copy where the two
+    differ and one is C-ordered, the other batch-minor; else None (NumPy's loops then
+    take both as they are). In the DCGAN step, G's ReLU after its first batch norm
+    (C-ordered, as the Linear before it) gets a batch-minor gradient from the transposed
+    conv after it: its backward on (64, 128, 7, 7) took 723 us (median in the step) on
+    NumPy's strided loops, 425 with the copy and the one-pass kernel; D's last LeakyReLU,
+    435 against 284 (its gradient now comes back batch-minor from the Linear: 143)."""
+    if not (cpu_kernels.handles(g) and type(saved) is np.ndarray):
+        return None
+    if cpu_kernels.same_layout(saved, g):
         return g
     copy = cpu_kernels.relayout(g, saved)
-    return g if copy is None else copy
+    return copy if copy is not None and cpu_kernels.same_layout(saved, copy) else None
 
 
 def _keep_bits(drop: Any, like: Any, out: Any = None) -> Any:
@@ -149,9 +152,9 @@ class LeakyReLU(Function):
         # the last use of the slope map: the gradient goes into it, in place (no new
         # array, and no pass of memory reads that writing a fresh one costs)
         self.slopes = None
-        g = _in_layout_of(g, slopes)
-        if cpu_kernels.handles(g, slopes) and cpu_kernels.same_layout(g, slopes):
-            return Tensor._make(cpu_kernels.scale_(g, slopes), False)
+        same = _in_layout_of(g, slopes)
+        if same is not None:
+            return Tensor._make(cpu_kernels.scale_(same, slopes), False)
         threads.elementwise(lambda g, c: np.multiply(g, c, out=c), g, slopes)
         return Tensor._make(slopes, False)
 
