@@ -78,14 +78,10 @@ def im2col_staged(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, c0, c1):
     while its columns are read from it. The same columns as a batch-minor copy of x
     followed by im2col, without the copy's pass over memory."""
     n, h, w = x.shape[0], x.shape[2], x.shape[3]
-    buf = np.empty((h, w, n), x.dtype)
+    buf = np.empty((1, h, w, n), x.dtype)
     for c in range(c0, c1):
-        for b in range(n):
-            for r in range(h):
-                src = x[b, c, r]
-                for s in range(w):
-                    buf[r, s, b] = src[s]
-        channel_columns(buf, cols[c], kh, kw, sh, sw, ph, pw, dh, dw)
+        batch_minor_copy(x[:, c : c + 1], buf, 0, 1)
+        channel_columns(buf[0], cols[c], kh, kw, sh, sw, ph, pw, dh, dw)
 
 
 @kernel
