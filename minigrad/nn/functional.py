@@ -218,6 +218,8 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold (as PyTorch)."""
     x = input
+    if x.dtype.kind == "f" and x.dtype.itemsize >= 4:  # one node (float16 and integers:
+        return ops.softplus(x, beta, threshold)  # the ops below, which promote them)
     bx = x if beta == 1 else x * beta
     soft = ops.softplus(bx) if beta == 1 else ops.softplus(bx) * (1.0 / beta)
     return ops.where(bx._data > threshold, x, soft)

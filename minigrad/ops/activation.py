@@ -222,11 +222,7 @@ class Sigmoid(Function):
     uses_outputs = True
 
     def forward(self, x):
-        xp = get_array_module(x)
-        w = x.astype(xp.float32) if x.dtype == xp.float16 else x  # half: rounded once
-        # exp of -|x| only: no overflow, and full relative precision on both tails
-        e = xp.exp(-abs(w))
-        return xp.where(w >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        return _sigmoid(x)
 
     def backward(self, gy):
         y = self.output()
@@ -251,15 +247,52 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
+def _sigmoid(x: Any) -> Any:
+    """1 / (1 + exp(-x)) of an array, from the exp of -|x| only: no overflow, and full
+    relative precision on both tails. float16 is worked in float32 and rounded once."""
+    xp = get_array_module(x)
+    w = x.astype(xp.float32) if x.dtype == xp.float16 else x
+    e = xp.exp(-abs(w))
+    return xp.where(w >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
 class Softplus(Function):
-    """log(1 + exp(x)), computed without overflow."""
+    """log(1 + exp(beta x)) / beta, computed without overflow, and x itself where
+    beta x > threshold (PyTorch's F.softplus; no threshold: the formula everywhere). One
+    node, as PyTorch's: the gradient is gy sigmoid(beta x), gy where over the threshold.
+    A first-order backward works on the arrays, without a node per step (a GAN's loss
+    runs it on every step)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float | None = None) -> None:
+        self.beta, self.threshold = beta, threshold
 
     def forward(self, x):
         xp = get_array_module(x)
-        return xp.logaddexp(x.dtype.type(0), x)
+        bx = x if self.beta == 1 else x * self.beta
+        y = xp.logaddexp(x.dtype.type(0), bx)
+        if self.beta != 1:
+            y = y * (1.0 / self.beta)
+        if self.threshold is not None:
+            y = xp.where(bx > self.threshold, x, y)
+        return y
 
     def backward(self, gy):
-        return gy * sigmoid(self.inputs[0])
+        beta, threshold = self.beta, self.threshold
+        x = self.inputs[0]
+        if not is_grad_enabled():  # first order: arrays in, one array out
+            xa, g = x._data, gy._data
+            bx = xa if beta == 1 else xa * beta
+            gx = g * _sigmoid(bx)
+            if threshold is not None:
+                gx = get_array_module(gx).where(bx > threshold, g, gx)
+            return Tensor._make(gx, False)
+        bx = x if beta == 1 else x * beta
+        gx = gy * sigmoid(bx)
+        if threshold is None:
+            return gx
+        from .elementwise import where
+
+        return where(bx._data > threshold, gy, gx)
 
 
 class LogSumExp(Function):
@@ -376,8 +409,9 @@ def tanh(input: Tensor) -> Tensor:
     return Tanh()(to_float(x))
 
 
-def softplus(x: Tensor) -> Tensor:
-    return Softplus()(to_float(x))
+def softplus(x: Tensor, beta: float = 1.0, threshold: float | None = None) -> Tensor:
+    """log(1 + exp(beta x)) / beta, x itself where beta x > threshold (see Softplus)."""
+    return Softplus(beta, threshold)(to_float(x))
 
 
 def log_sigmoid(input: Tensor) -> Tensor:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import return_types
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..backend import get_array_module
 from ..errors import DtypeError, IndexOutOfRange, ShapeError
 from ..tensor import Size, Tensor
@@ -254,9 +254,37 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
         return cast(mean(cast(x, np.float32), dims, keepdim), np.float16)
     if not n:
         return Sum(dims, keepdim)(x) * float("nan")
+    if x.dtype.kind == "f":  # one node; complex and integers: the ops, which promote
+        return Mean(dims, keepdim, n)(x)
     # divided by n, as PyTorch: a multiplication by 1/n rounds twice (7 / 3 in float32 is
     # 2.3333333, 7 * (1 / 3) is 2.3333335)
     return Sum(dims, keepdim)(x) / n
+
+
+class Mean(Function):
+    """The sum over `dims` divided by the n values each result has (not multiplied by
+    1/n, which rounds twice: 7 / 3 in float32 is 2.3333333, 7 * (1 / 3) is 2.3333335), as
+    PyTorch. One node: the gradient is gy / n, broadcast back to x's shape; a first-order
+    backward makes it from the arrays, without a node per step (every loss's mean)."""
+
+    uses_inputs = False
+
+    def __init__(self, dims: tuple[int, ...] | None, keepdim: bool, n: int) -> None:
+        self.dims, self.keepdim, self.n = dims, keepdim, n
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return array_sum(x, self.dims, self.keepdim) / x.dtype.type(self.n)
+
+    def backward(self, gy):
+        keep = _keep_shape(self.x_shape, self.dims)
+        if not is_grad_enabled():  # first order: a read-only broadcast view of gy / n
+            g = gy._data / gy._data.dtype.type(self.n)
+            g = get_array_module(g).broadcast_to(g.reshape(keep), self.x_shape)
+            return Tensor._make(g, False)
+        from .shape import reshape  # shape imports this module
+
+        return broadcast_to(reshape(gy / self.n, keep), self.x_shape)
 
 
 def _wide(x: Tensor) -> bool:
