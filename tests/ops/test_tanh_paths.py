@@ -1,0 +1,65 @@
+"""Tanh's float32 forward split over threads, and its first-order backward on arrays: the
+same bits as one thread's float64 pass and as the recorded ops, in every layout."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.ops.activation import MIN_PARALLEL_TANH
+
+torch = pytest.importorskip("torch")
+
+
+def _reference(a):
+    return np.tanh(a.astype(np.float64)).astype(a.dtype)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("layout", ["c", "transposed", "strided", "small"])
+def test_forward_bits_in_every_layout(threads, layout):
+    rng = np.random.default_rng(0)
+    n = MIN_PARALLEL_TANH // 64 + 3  # rows of 64: just over the split threshold
+    a = (rng.standard_normal((n, 64)) * 4).astype(np.float32)
+    a[0, :4] = [np.inf, -np.inf, np.nan, -0.0]
+    a[1, :3] = [9.0, 9.02, 20.0]
+    if layout == "transposed":
+        a = a.T  # dense, F-ordered
+    elif layout == "strided":
+        a = a[:, ::2]  # not dense
+    elif layout == "small":
+        a = a[:5]
+    before = mg.get_num_threads()
+    mg.set_num_threads(threads)
+    try:
+        y = mg.tensor(a).tanh().numpy()
+    finally:
+        mg.set_num_threads(before)
+    np.testing.assert_array_equal(y, _reference(a))
+    assert y.flags.c_contiguous or layout == "transposed"
+    np.testing.assert_allclose(y, torch.tanh(torch.tensor(a)).numpy(), rtol=2e-7, atol=0)
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (3, 5), (MIN_PARALLEL_TANH + 7,)])
+def test_first_order_backward_is_the_recorded_ops_bits(shape):
+    rng = np.random.default_rng(1)
+    x = mg.tensor((rng.standard_normal(shape) * 3).astype(np.float32), requires_grad=True)
+    gy = mg.tensor(rng.standard_normal(shape).astype(np.float32))
+    y = x.tanh()
+    (first,) = mg.autograd.grad(y, x, gy, retain_graph=True)
+    (recorded,) = mg.autograd.grad(y, x, gy, create_graph=True)
+    np.testing.assert_array_equal(first.numpy(), recorded.detach().numpy())
+    t = torch.tensor(x.detach().numpy(), requires_grad=True)
+    torch.tanh(t).backward(torch.tensor(gy.numpy()))
+    # 1 - y^2 near |y| = 1 keeps the 1-ulp difference of the two tanh's in absolute terms
+    np.testing.assert_allclose(first.numpy(), t.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_backward_of_a_float64_gradient_keeps_the_ops():
+    """A gradient of another dtype than the output goes through the ops (which cast)."""
+    x = mg.tensor(np.array([0.5, -2.0], np.float32), requires_grad=True)
+    y = x.tanh()
+    y.backward(mg.tensor(np.array([1.0, 2.0])))
+    assert x.grad.dtype == mg.float32
+    np.testing.assert_allclose(
+        x.grad.numpy(), [1 - np.tanh(0.5) ** 2, 2 * (1 - np.tanh(2.0) ** 2)], rtol=1e-6
+    )
