@@ -12,6 +12,7 @@ from ..autograd import Function, is_grad_enabled
 from ..backend import get_array_module
 from ..errors import ShapeError
 from ..tensor import Tensor
+from . import cpu_kernels
 from .elementwise import _same, promote, result_dtype
 from .reduce import array_sum, broadcast_to, reduce_sum, sum_to
 from .shape import cast, reshape, transpose, unsqueeze
@@ -78,6 +79,8 @@ class Linear(Function):
 
     def forward(self, x, W, b=None):
         self.x_f_order = x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous
+        if cpu_kernels.linear_transposed_pays(x, W, b):
+            return cpu_kernels.linear_transposed(x, W, b)
         y = x @ W.T
         if b is not None:
             y += b
