@@ -261,6 +261,9 @@ class Tanh(Function):
             y = np.empty_like(x)  # in x's memory order
             if not threads.same_layout((x, y)):  # not dense: a strided view
                 return np.tanh(x, dtype=np.float64).astype(x.dtype)
+            # split here: through threads.elementwise (given a lower threshold) it measured
+            # 10-15 us a call slower on (64, 784), its layout checks and its per-range
+            # generator of slices run while the other thread waits for the GIL
             fx, fy = flat_view(x), flat_view(y)
             run = lambda lo, hi: _tanh_wide(fx[lo:hi], fy[lo:hi])  # noqa: E731
             threads.split(fx.size, run, min_size=MIN_PARALLEL_TANH)
