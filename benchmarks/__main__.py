@@ -129,7 +129,10 @@ def describe(exc: BaseException) -> str:
 
 
 def summary(
-    seconds: list[float], flops: int | None, block_medians: list[float] | None = None
+    seconds: list[float],
+    flops: int | None,
+    block_medians: list[float] | None = None,
+    probes: list[float] | None = None,
 ) -> dict[str, Any]:
     ms = [1e3 * s for s in seconds]
     out: dict[str, Any] = {
@@ -140,6 +143,8 @@ def summary(
     }
     if block_medians:  # one per round of blocks: the report's ratio range comes from them
         out["block_medians_ms"] = [1e3 * s for s in block_medians]
+    if probes:  # the machine's state before each of those blocks (host_probe)
+        out["probe_us"] = list(probes)
     if flops:
         out["gflops"] = flops / (out["median_ms"] * 1e6)
     return out
@@ -156,6 +161,29 @@ def summary(
 BLOCK = 5
 SETTLE_S = 0.25
 
+# The machine's state, read before each block: PROBE_REPEAT float32 products of
+# PROBE_SIZE x PROBE_SIZE on NumPy's BLAS with this process's threads. On the 2-core test
+# machine, at two threads, one took 184-218 us for minutes at a time and 264-307 us at
+# others, and both libraries' steps slowed down with it (the DCGAN iteration: minigrad
+# 83-90 ms and 104-112, PyTorch 68.5-75.5 and 83-88; docs/benchmarks.md). The report gives
+# each run's probe, so that a run made in the slow state can be told from a regression.
+PROBE_SIZE = 256
+PROBE_REPEAT = 20
+_probe_operand: np.ndarray | None = None
+
+
+def host_probe() -> float:
+    """Microseconds per PROBE_SIZE^2 float32 product on NumPy's BLAS, the mean of
+    PROBE_REPEAT back to back (about 4-6 ms in all)."""
+    global _probe_operand
+    if _probe_operand is None:
+        _probe_operand = np.full((PROBE_SIZE, PROBE_SIZE), 0.5, np.float32)
+    a = _probe_operand
+    t0 = time.perf_counter()
+    for _ in range(PROBE_REPEAT):
+        a @ a
+    return (time.perf_counter() - t0) / PROBE_REPEAT * 1e6
+
 
 def measure(
     builders: dict[str, Callable[[], Step]],
@@ -166,8 +194,9 @@ def measure(
 ) -> dict[str, Any]:
     """Build each backend's step, warm them up, then time `repeat` runs of each, in blocks
     of up to BLOCK back-to-back steps per backend, the backends' order rotating block by
-    block, with `settle_s` (SETTLE_S unless given) of rest before each block. A backend
-    that fails is recorded with its error and left out of the rest."""
+    block, with `settle_s` (SETTLE_S unless given) of rest before each block and the
+    machine's state read after it (host_probe, kept as each result's `probe_us`). A
+    backend that fails is recorded with its error and left out of the rest."""
     settle = SETTLE_S if settle_s is None else settle_s
     results: dict[str, Any] = {}
     steps: dict[str, Step] = {}
@@ -190,11 +219,13 @@ def measure(
             del steps[name]
             return None
 
-    def block(name: str, n: int) -> list[float]:
-        """One untimed step, then n timed ones, after the other backends' threads settle."""
+    def block(name: str, n: int) -> tuple[list[float], float]:
+        """One untimed step, then n timed ones, after the other backends' threads settle
+        and the machine's state is read (host_probe; the untimed step follows it)."""
         gc.collect()  # outside the clock: a collection inside one run would bias it
         if len(steps) > 1:
             time.sleep(settle)
+        probe = host_probe()
         times: list[float] = []
         for i in range(n + 1):
             if name not in steps:  # it failed: its error is in results
@@ -202,7 +233,7 @@ def measure(
             t = run(name)
             if i and t is not None:
                 times.append(t)
-        return times
+        return times, probe
 
     for name in list(steps):  # warm-up, each backend on its own
         for _ in range(warmup):
@@ -210,17 +241,19 @@ def measure(
                 run(name)
     times: dict[str, list[float]] = {name: [] for name in steps}
     medians: dict[str, list[float]] = {name: [] for name in steps}
+    probes: dict[str, list[float]] = {name: [] for name in steps}
     for r in range(-(-repeat // BLOCK)):
         order = list(steps)
         k = r % max(len(order), 1)
         for name in order[k:] + order[:k]:
-            ts = block(name, min(BLOCK, repeat - r * BLOCK))
+            ts, probe = block(name, min(BLOCK, repeat - r * BLOCK))
             times[name] += ts
             if ts:
                 medians[name].append(float(np.median(ts)))
+                probes[name].append(probe)
     for name, ts in times.items():
         if name in steps and ts:
-            results[name] = summary(ts, flops, medians[name])
+            results[name] = summary(ts, flops, medians[name], probes[name])
     steps.clear()
     gc.collect()
     return results

@@ -162,6 +162,32 @@ def median_ratio(results: dict[str, Any], num: str, den: str) -> float | None:
     return a["median_ms"] / b["median_ms"]
 
 
+def probes(res: dict[str, Any]) -> list[float]:
+    """Every host_probe of a run (microseconds per product, one before each timed block)."""
+    return [
+        p
+        for row in res.get("workloads", [])
+        for r in row.get("results", {}).values()
+        for p in r.get("probe_us", [])
+    ]
+
+
+def probe_text(res: dict[str, Any]) -> str:
+    """A run's probes as `median (lowest-highest)` in us, or "-" for a run without them."""
+    ps = probes(res)
+    if not ps:
+        return "-"
+    return f"{np.median(ps):.0f} ({min(ps):.0f}-{max(ps):.0f})"
+
+
+PROBE_NOTE = (
+    "host probe before each block: microseconds per 256 x 256 float32 product on NumPy's "
+    "BLAS with the process's threads, median (lowest-highest) over the run's blocks; on the "
+    "2-core test machine, at two threads, about 185-220 in its fast state and 265-310 in "
+    "its slow one, where every step slows down (docs/benchmarks.md)"
+)
+
+
 def ratio(results: dict[str, Any], num: str, den: str) -> str:
     """The ratio of the two medians, then, where both ran more than one round of blocks,
     the lowest and highest ratio of one round's block medians: how far the machine's noise
@@ -269,6 +295,7 @@ def markdown(res: dict[str, Any]) -> str:
         ),
         f"- load average (1 min) at start / end: {meta['load_start']:.2f} / "
         f"{meta['load_end']:.2f}" + (" (the machine was shared)" if meta["loaded"] else ""),
+        f"- {PROBE_NOTE}: {probe_text(res)}",
         "- float32 matmul peak ("
         + res["peak"]["size"]
         + "): "
@@ -404,6 +431,7 @@ def sweep_markdown(runs: dict[int, dict[str, Any]]) -> str:
         + "); the full tables are in threads-N/",
         f"- CPU: {first['machine']['cpu']}; load average (1 min) at the start of each run: "
         + ", ".join(f"{n} thread(s) {r['meta']['load_start']:.2f}" for n, r in runs.items()),
+        f"- {PROBE_NOTE}: " + ", ".join(f"{n} thread(s) {probe_text(r)}" for n, r in runs.items()),
         "",
         "Ratios of medians, the backends timed in alternating blocks of steps (above 1: "
         "minigrad is slower); in brackets, the lowest and highest ratio of one round's "
@@ -478,6 +506,11 @@ def sweep_runs_markdown(repeats: list[dict[int, dict[str, Any]]]) -> str:
         "tables are in run-K/threads-N/",
         f"- CPU: {first['machine']['cpu']}; load average (1 min) at the start of each "
         f"process: {', '.join(loads)}",
+        f"- {PROBE_NOTE}: "
+        + "; ".join(
+            f"run {k}: " + ", ".join(f"{n} thread(s) {probe_text(r)}" for n, r in runs.items())
+            for k, runs in enumerate(repeats, 1)
+        ),
         "",
         "Each run's ratio of medians (above 1: minigrad is slower), the backends timed in "
         "alternating blocks of steps; here the mean +- sample standard deviation over the "

@@ -80,3 +80,35 @@ def test_the_ratio_shows_its_range_over_rounds():
     assert ratio(failed, "numpy", "torch") == "-"
     uneven = {"numpy": result([12.0, 10.0]), "torch": result([10.0, 10.0, 10.0])}
     assert ratio(uneven, "numpy", "torch") == f"{11.0 / 10.0:.2f}"
+
+
+def test_each_block_reads_the_machines_state_first(calls, monkeypatch):
+    log, builder = calls
+    readings = iter(range(100, 200))
+
+    def probe():
+        log.append("probe")
+        return float(next(readings))
+
+    monkeypatch.setattr(bench, "host_probe", probe)
+    res = bench.measure({"numpy": builder("numpy"), "torch": builder("torch")}, 0, 4, None)
+    # two rounds (3 timed, then 1), each block opened by a probe before its untimed step
+    assert (
+        log
+        == ["probe"]
+        + ["numpy"] * 4
+        + ["probe"]
+        + ["torch"] * 4
+        + ["probe"]
+        + ["torch"] * 2
+        + ["probe"]
+        + ["numpy"] * 2
+    )
+    assert res["numpy"]["probe_us"] == [100.0, 103.0]
+    assert res["torch"]["probe_us"] == [101.0, 102.0]
+    assert len(res["numpy"]["probe_us"]) == len(res["numpy"]["block_medians_ms"])
+
+
+def test_the_probe_times_real_products():
+    us = bench.host_probe()
+    assert 0 < us < 1e6  # microseconds per 256^3 product: a real, finite measurement

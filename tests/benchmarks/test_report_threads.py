@@ -104,3 +104,18 @@ def test_runs_markdown_gives_mean_std_and_range_per_thread_count():
 def test_runs_markdown_with_one_value_prints_it_plainly():
     assert report.mean_std([1.234]) == "1.23"
     assert report.mean_std([1.0, 3.0], digits=1) == "2.0 +- 1.4 (1.0-3.0)"
+
+
+def test_each_run_says_the_machines_state_from_its_probes():
+    fast, slow = _run({"step": 1.0}), _run({"step": 1.0})
+    fast["workloads"][0]["results"]["numpy"]["probe_us"] = [190.0, 210.0]
+    fast["workloads"][0]["results"]["torch"]["probe_us"] = [200.0, 205.0]
+    slow["workloads"][0]["results"]["numpy"]["probe_us"] = [280.0, 300.0]
+    assert report.probe_text(fast) == "202 (190-210)"  # median of all four, and the range
+    assert report.probe_text(slow) == "290 (280-300)"
+    assert report.probe_text(_run({"step": 1.0})) == "-"  # a run from before the probe
+    md = report.sweep_runs_markdown([{2: fast}, {2: slow}])
+    assert "run 1: 2 thread(s) 202 (190-210); run 2: 2 thread(s) 290 (280-300)" in md
+    slow["threads"] = fast["threads"] = {}
+    single = report.sweep_markdown({1: slow, 2: fast})
+    assert "1 thread(s) 290 (280-300), 2 thread(s) 202 (190-210)" in single
