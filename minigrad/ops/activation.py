@@ -14,7 +14,7 @@ from ..autograd import Function, _second_backward_error, is_grad_enabled, zero_l
 from ..backend import get_array_module
 from ..tensor import Tensor
 from . import cpu_kernels, cuda_kernels
-from .elementwise import _UINT, Mask, Scale, exp, to_float
+from .elementwise import _UINT, Mask, Scale, exp, to_float, where
 from .layout import flat_view
 from .reduce import _keep_shape, array_sum, normalize_dims, reduce_dims, reduce_sum, sum_to
 from .search import torch_name
@@ -192,8 +192,6 @@ class PReLU(Function):
         return nx or nw, nx
 
     def backward(self, gy):
-        from .elementwise import where
-
         x, w = self.inputs
         nx, nw = self.needs_input_grad
         if not is_grad_enabled():  # first order only: the forward's mask
@@ -324,8 +322,6 @@ class Softplus(Function):
         gx = gy * sigmoid(bx)
         if threshold is None:
             return gx
-        from .elementwise import where
-
         return where(bx._data > threshold, gy, gx)
 
 
