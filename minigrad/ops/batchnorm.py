@@ -4,10 +4,12 @@ Training normalises with the biased batch variance and updates the running stati
 place (the variance with Bessel's correction, as PyTorch). Evaluation is an affine map with
 the running statistics, composed from ops.
 
-The training forward is one fused node that saves mean, 1/std and x-hat. Its backward is
-written with ops: with nothing recorded (a first-order backward) it reads the saved x-hat
-and 1/std as constants; when the backward itself is recorded (`create_graph=True`), it
-rebuilds them from x with ops, so second derivatives come out right.
+The training forward is one fused node that saves mean and 1/std, and x-hat where it has
+no compiled loops (on NumPy's compiled loops the backward works x-hat out again from x,
+which the node keeps anyway: the same values, one array fewer written and held). Its
+backward is written with ops: with nothing recorded (a first-order backward) it reads
+x-hat and 1/std as constants; when the backward itself is recorded (`create_graph=True`),
+it rebuilds them from x with ops, so second derivatives come out right.
 `batch_norm_composite` (mean/var/mul ops only) is the oracle the tests compare against.
 On CuPy, the training forward and the first-order backward are hand-written kernels
 (cuda_kernels.py); on NumPy, compiled loops (cpu_kernels.py) for C-ordered and
@@ -64,9 +66,10 @@ class BatchNormTrain(Function):
         if kernels is not None:
             weight = affine[0] if self.has_weight else None
             bias = affine[-1] if self.has_bias else None
-            y, self.mean, self.var, invstd, self.xhat = kernels.batch_norm_forward(
-                x, weight, bias, self.eps
-            )
+            out = kernels.batch_norm_forward(x, weight, bias, self.eps)
+            y, self.mean, self.var, invstd = out[:4]
+            # CuPy's kernels return x-hat; the compiled loops none (see _xhat)
+            self.xhat = out[4] if kernels is cuda_kernels else None
             self.invstd = invstd.reshape(shape)
             return y
         c = x.shape[1]
@@ -99,9 +102,10 @@ class BatchNormTrain(Function):
         axes, shape = _axes_and_shape(x.ndim, x.shape[1])
         recorded = is_grad_enabled()
         affine = [t._data for t in self.inputs[1:]]
-        if not recorded and cuda_kernels.handles(gy._data, self.xhat, *affine):
+        kept = self.xhat is not None
+        if not recorded and kept and cuda_kernels.handles(gy._data, self.xhat, *affine):
             return self._backward_kernels(gy)
-        if not recorded and cpu_kernels.batch_norm_handles(gy._data, self.xhat, *affine):
+        if not recorded and cpu_kernels.batch_norm_handles(gy._data, x._data, *affine):
             return self._backward_kernels(gy, cpu_kernels)
         if not recorded and isinstance(gy._data, np.ndarray):
             return self._backward_numpy(gy._data)
@@ -109,14 +113,14 @@ class BatchNormTrain(Function):
             # recorded backward: x-hat and 1/std must depend on x in the graph
             xhat, invstd = _normalize(x, axes, self.eps)
         else:
-            xhat, invstd = Tensor._make(self.xhat, False), Tensor._make(self.invstd, False)
+            xhat, invstd = Tensor._make(self._xhat(), False), Tensor._make(self.invstd, False)
         needs = self.needs_input_grad
         if recorded:
             gbias = reduce_sum(gy, axes)
             gweight = reduce_sum(gy * xhat, axes)
         else:
             gbias = Tensor._make(_channel_sum(gy._data), False)
-            gweight = Tensor._make(_channel_sum(gy._data, self.xhat), False)
+            gweight = Tensor._make(_channel_sum(gy._data, self._xhat()), False)
         grads: list[Tensor | None] = [None]
         if self.has_weight:
             weight = self.inputs[1]
@@ -144,9 +148,10 @@ class BatchNormTrain(Function):
             scale = self.inputs[1]._data.reshape(shape) * self.invstd
         gx = np.empty_like(gy) if needs[0] else None
         m = 1.0 / self.count
+        xhat = self._xhat()
 
         def work(lo: int, hi: int) -> None:
-            g, xh = gy[:, lo:hi], self.xhat[:, lo:hi]
+            g, xh = gy[:, lo:hi], xhat[:, lo:hi]
             gb, gw = _channel_sum(g), _channel_sum(g, xh)
             gbias[lo:hi], gweight[lo:hi] = gb, gw
             if gx is not None:
@@ -164,16 +169,30 @@ class BatchNormTrain(Function):
             grads.append(Tensor._make(gbias, False) if needs[-1] else None)
         return tuple(grads)
 
+    def _xhat(self) -> Any:
+        """The forward's x-hat: the one it kept, or, after the compiled loops (which keep
+        none), worked out again from x with the same roundings (the same values)."""
+        if self.xhat is None:
+            x = self.inputs[0]._data
+            self.xhat = cpu_kernels.batch_norm_xhat(x, self.mean, self.invstd)
+        return self.xhat
+
     def _backward_kernels(
         self, gy: Tensor, kernels: Any = cuda_kernels
     ) -> tuple[Tensor | None, ...]:
-        """The first-order backward as fused kernels that read the saved x-hat and 1/std:
-        cuda_kernels on CuPy, cpu_kernels (compiled loops) on NumPy."""
+        """The first-order backward as fused kernels: cuda_kernels on CuPy, from the saved
+        x-hat and 1/std; cpu_kernels (compiled loops) on NumPy, from x and the saved mean
+        and 1/std."""
         needs = self.needs_input_grad
         weight = self.inputs[1]._data if self.has_weight else None
-        gx, gbias, gweight = kernels.batch_norm_backward(
-            gy._data, self.xhat, self.invstd, weight, needs[0]
-        )
+        if kernels is cuda_kernels:
+            gx, gbias, gweight = kernels.batch_norm_backward(
+                gy._data, self.xhat, self.invstd, weight, needs[0]
+            )
+        else:
+            gx, gbias, gweight = kernels.batch_norm_backward(
+                gy._data, self.inputs[0]._data, self.mean, self.invstd, weight, needs[0]
+            )
         grads = [gx]
         if self.has_weight:
             grads.append(gweight if needs[1] else None)

@@ -329,35 +329,50 @@ def batch_norm_handles(x: np.ndarray, *others: np.ndarray) -> bool:
 def batch_norm_forward(
     x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float
 ) -> tuple[np.ndarray, ...]:
-    """Training-mode batch norm of `x (N, C, ...)`: (y, mean, var, invstd, xhat), the
-    statistics of shape (C,), y and xhat in x's memory order."""
+    """Training-mode batch norm of `x (N, C, ...)`: (y, mean, var, invstd), the statistics
+    of shape (C,), y in x's memory order. No x-hat: `batch_norm_backward` works it out again
+    from x, mean and invstd, with the same bits (`batch_norm_xhat` gives it on its own)."""
     c = x.shape[1]
-    xhat, y = np.empty_like(x), np.empty_like(x)
+    y = np.empty_like(x)  # in x's layout
     stats = np.empty((3, c), dtype=x.dtype)
     none = np.empty(0, dtype=x.dtype)
     w = none if weight is None else np.ascontiguousarray(weight.reshape(-1))
     b = none if bias is None else np.ascontiguousarray(bias.reshape(-1))
-    xs, xh, ys = (channel_rows(a) for a in (x, xhat, y))  # empty_like keeps x's layout
-    _split(_loops.batch_norm_forward, c, xs, xh, ys, w, b, stats, eps, unit=x.size // c)
-    return y, stats[0], stats[1], stats[2], xhat
+    xs, ys = channel_rows(x), channel_rows(y)
+    _split(_loops.batch_norm_forward, c, xs, ys, w, b, stats, eps, unit=x.size // c)
+    return y, stats[0], stats[1], stats[2]
+
+
+def batch_norm_xhat(x: np.ndarray, mean: np.ndarray, invstd: np.ndarray) -> np.ndarray:
+    """(x - mean) * invstd in x's memory order, the values `batch_norm_forward` normalised
+    x to (mean and invstd: its statistics, shape (C,))."""
+    c = x.shape[1]
+    xhat = np.empty_like(x)
+    m, inv = (np.ascontiguousarray(a.reshape(-1), dtype=x.dtype) for a in (mean, invstd))
+    xs, xh = channel_rows(x), channel_rows(xhat)
+    _split(_loops.batch_norm_xhat, c, xs, m, inv, xh, unit=x.size // c)
+    return xhat
 
 
 def batch_norm_backward(
     gy: np.ndarray,
-    xhat: np.ndarray,
+    x: np.ndarray,
+    mean: np.ndarray,
     invstd: np.ndarray,
     weight: np.ndarray | None,
     need_gx: bool,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """First-order backward from the saved xhat and 1/std: (gx or None, gbias, gweight)."""
+    """First-order backward from x and the forward's mean and 1/std (x-hat worked out again
+    on the way, as the forward had it): (gx or None, gbias, gweight)."""
     c = gy.shape[1]
-    scale = invstd.reshape(-1) if weight is None else weight.reshape(-1) * invstd.reshape(-1)
+    m, inv = (np.ascontiguousarray(a.reshape(-1), dtype=gy.dtype) for a in (mean, invstd))
+    scale = inv if weight is None else weight.reshape(-1) * inv
     scale = np.ascontiguousarray(scale, dtype=gy.dtype)
     gx = np.empty_like(gy) if need_gx else None
     sums = np.empty((2, c), dtype=gy.dtype)
-    g, xh = channel_rows(gy), channel_rows(xhat)
+    g, xs = channel_rows(gy), channel_rows(x)
     out = channel_rows(gx) if gx is not None else np.empty((0, 0, 0), gy.dtype)
-    _split(_loops.batch_norm_backward, c, g, xh, scale, out, sums, unit=gy.size // c)
+    _split(_loops.batch_norm_backward, c, g, xs, m, inv, scale, out, sums, unit=gy.size // c)
     return gx, sums[0], sums[1]
 
 

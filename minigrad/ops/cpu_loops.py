@@ -341,56 +341,82 @@ def channel_sum(x, c):
 
 
 @reduction
-def channel_dot(x, y, c):
+def centred_square_sum(x, m, c):
+    """sum((x - m)^2) over channel c, x - m rounded to x's dtype (the x-hat numerator)."""
     s = 0.0
     for p in range(x.shape[0]):
-        u, v = x[p, c], y[p, c]
+        u = x[p, c]
         for r in range(u.size):
-            s += np.float64(u[r]) * np.float64(v[r])  # no float32 overflow or rounding
+            d = np.float64(u[r] - m)  # no float32 overflow or rounding in the square
+            s += d * d
     return s
 
 
+@reduction
+def xhat_dot(g, x, m, inv, c):
+    """sum(g * xhat) over channel c, xhat = (x - m) * inv rounded to x's dtype, as the
+    forward computes it."""
+    s = 0.0
+    for p in range(x.shape[0]):
+        u, v = g[p, c], x[p, c]
+        for r in range(u.size):
+            s += np.float64(u[r]) * np.float64((v[r] - m) * inv)
+    return s
+
+
+# x-hat is not kept: the backward works it out again from x (which the Function keeps
+# anyway) and the saved mean and 1/std, with the same two roundings, so it has the same
+# bits. The forward then writes one array (y) instead of two, and reads x three times in
+# the cache where it read and wrote an x-hat: (64, 128, 7, 7) batch-minor, two threads,
+# 0.064 ms against 0.094 (the backward 0.086 against 0.080).
 @kernel
-def batch_norm_forward(x, xhat, y, weight, bias, stats, eps, c0, c1):
+def batch_norm_forward(x, y, weight, bias, stats, eps, c0, c1):
     """For channels c0 <= c < c1: mean, biased variance and 1/std into stats[0:3, c],
-    xhat = (x - mean) / std, y = xhat * weight + bias (weight, bias: length 0 for none)."""
+    y = xhat * weight + bias, xhat = (x - mean) * 1/std (weight, bias: length 0 for none)."""
     count = x.shape[0] * x.shape[2]
     t = x.dtype.type
     for c in range(c0, c1):
         m = t(channel_sum(x, c) / count)
-        for p in range(x.shape[0]):
-            u, v = x[p, c], xhat[p, c]
-            for r in range(u.size):
-                v[r] = u[r] - m
-        var = t(channel_dot(xhat, xhat, c) / count)
+        var = t(centred_square_sum(x, m, c) / count)
         inv = t(1) / np.sqrt(var + t(eps))  # in x's dtype, as batchnorm.py
         stats[0, c], stats[1, c], stats[2, c] = m, var, inv
         w = weight[c] if weight.size else t(1)
         o = bias[c] if bias.size else t(0)
         for p in range(x.shape[0]):
-            v, out = xhat[p, c], y[p, c]
-            for r in range(v.size):
-                v[r] *= inv
-                out[r] = v[r] * w + o
+            u, out = x[p, c], y[p, c]
+            for r in range(u.size):
+                out[r] = (u[r] - m) * inv * w + o
 
 
 @kernel
-def batch_norm_backward(g, xhat, scale, gx, sums, c0, c1):
-    """For channels c0 <= c < c1: sums[0, c] = sum(g) (the bias gradient), sums[1, c] =
-    sum(g * xhat) (the weight gradient), and, when gx is not empty, gx = (g - xhat *
-    sums[1] / n - sums[0] / n) * scale[c] (scale: weight / std)."""
+def batch_norm_xhat(x, mean, invstd, xhat, c0, c1):
+    """xhat = (x - mean) * invstd for channels c0 <= c < c1, the forward's values."""
+    for c in range(c0, c1):
+        m, inv = mean[c], invstd[c]
+        for p in range(x.shape[0]):
+            u, v = x[p, c], xhat[p, c]
+            for r in range(u.size):
+                v[r] = (u[r] - m) * inv
+
+
+@kernel
+def batch_norm_backward(g, x, mean, invstd, scale, gx, sums, c0, c1):
+    """For channels c0 <= c < c1, with xhat = (x - mean) * invstd: sums[0, c] = sum(g) (the
+    bias gradient), sums[1, c] = sum(g * xhat) (the weight gradient), and, when gx is not
+    empty, gx = (g - xhat * sums[1] / n - sums[0] / n) * scale[c] (scale: weight / std)."""
     count = g.shape[0] * g.shape[2]
     t = g.dtype.type
     for c in range(c0, c1):
-        gb, gw = t(channel_sum(g, c)), t(channel_dot(g, xhat, c))
+        m, inv = mean[c], invstd[c]
+        gb, gw = t(channel_sum(g, c)), t(xhat_dot(g, x, m, inv, c))
         sums[0, c], sums[1, c] = gb, gw
         if gx.size == 0:
             continue
         mb, mw, s = gb / t(count), gw / t(count), scale[c]
         for p in range(g.shape[0]):
-            u, v, out = g[p, c], xhat[p, c], gx[p, c]
+            u, v, out = g[p, c], x[p, c], gx[p, c]
             for r in range(u.size):
-                out[r] = (u[r] - v[r] * mw - mb) * s
+                out[r] = (u[r] - (v[r] - m) * inv * mw - mb) * s
 
 
 # ------------------------------------------------------------------ optimizers

@@ -247,6 +247,98 @@ def test_batch_norm_matches_the_numpy_code_and_torch(nthreads, dtype, affine, ca
         np.testing.assert_allclose(a, r, rtol=0, atol=tol * scale * 8)
 
 
+def _bn_case(rng, dtype, layout, edges):
+    x = (rng.standard_normal((6, 4, 7, 5)) * 3 + 2).astype(dtype)
+    x[:, 1] = 3.25  # a constant channel: variance 0, x-hat 0
+    if edges:  # channel 2 gets NaN and inf (its statistics become NaN), the others stay finite
+        x[0, 2, 0, :3] = (np.nan, np.inf, -np.inf)
+        x[1, 3, 2, 2] = -0.0
+    g = rng.standard_normal(x.shape).astype(dtype)
+    if edges:
+        g[2, 0, 1, :3] = (np.nan, np.inf, -0.0)
+    return LAYOUTS[layout](x), LAYOUTS[layout](g)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "batch-minor"])
+@pytest.mark.parametrize("edges", [False, True])
+def test_batch_norm_kernels_work_x_hat_out_again_with_the_forwards_bits(
+    nthreads, dtype, layout, edges
+):
+    """The forward keeps no x-hat: y, x-hat and the backward's gx are, bit for bit, the
+    same float steps in x's dtype as NumPy takes them from one x-hat ((x - mean) * invstd):
+    y = x-hat * w + b and gx = (g - x-hat * (sum(g * x-hat) / n) - sum(g) / n) * w * invstd."""
+    rng = np.random.default_rng(11)
+    x, g = _bn_case(rng, dtype, layout, edges)
+    c, n = x.shape[1], x.size // x.shape[1]
+    w = np.linspace(-1.5, 2, c, dtype=dtype)
+    b = np.linspace(0.5, -1, c, dtype=dtype)
+    bc = (1, c, 1, 1)
+    with np.errstate(all="ignore"):
+        y, mean, var, invstd = K.batch_norm_forward(x, w, b, 1e-5)
+        xhat = K.batch_norm_xhat(x, mean, invstd)
+        _same_bits(xhat, (x - mean.reshape(bc)) * invstd.reshape(bc))
+        _same_bits(y, xhat * w.reshape(bc) + b.reshape(bc))
+        # the variance from the same centred values the x-hat has (float64 sums)
+        centred = (x - mean.reshape(bc)).astype(np.float64)
+        want_var = ((centred * centred).sum((0, 2, 3)) / n).astype(dtype)
+        np.testing.assert_allclose(var, want_var, rtol=1e-6 if dtype == np.float32 else 1e-13)
+        gx, gsum, gdot = K.batch_norm_backward(g, x, mean, invstd, w, True)
+        want_dot = (g.astype(np.float64) * xhat.astype(np.float64)).sum((0, 2, 3))
+        np.testing.assert_allclose(gdot, want_dot.astype(dtype), rtol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(
+            gsum, g.astype(np.float64).sum((0, 2, 3)).astype(dtype), rtol=1e-6, equal_nan=True
+        )
+        mw, mb = (gdot / dtype(n)).reshape(bc), (gsum / dtype(n)).reshape(bc)
+        scale = (w * invstd).reshape(bc)
+        _same_bits(gx, (g - xhat * mw - mb) * scale)
+        # no gx wanted: the same sums, no array
+        gx0, gsum0, gdot0 = K.batch_norm_backward(g, x, mean, invstd, w, False)
+    assert gx0 is None
+    _same_bits(gsum0, gsum)
+    _same_bits(gdot0, gdot)
+    if edges:
+        assert np.isnan(y[:, 2]).all() and np.isfinite(y[:, [0, 1, 3]]).all()
+    assert (xhat[:, 1] == 0).all() and (y[:, 1] == b[1]).all()
+
+
+@needs_numba
+@pytest.mark.parametrize("layout", ["C", "batch-minor"])
+def test_batch_norm_backward_from_a_gradient_in_the_other_layout(nthreads, layout):
+    """x batch-minor and its gradient C-ordered (or the other way round): the compiled
+    backward does not take them, and the NumPy code's backward works from an x-hat made
+    again from x. The gradients match the NumPy code's forward and backward, and torch."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x, g = _bn_case(rng, np.float32, layout, False)
+    other = "batch-minor" if layout == "C" else "C"
+    g = LAYOUTS[other](np.ascontiguousarray(g))
+    assert K.batch_norm_handles(x) and not K.batch_norm_handles(g, x)
+    got = _batch_norm_run(x, g, True, mg)
+    with K.use(False):
+        want = _batch_norm_run(x, g, True, mg)
+    ref = _batch_norm_run(x, g, True, torch)
+    for a, b, r in zip(got, want, ref, strict=True):
+        scale = max(1.0, float(np.abs(r).max()))
+        np.testing.assert_allclose(a, b, rtol=0, atol=2e-5 * scale * 8)
+        np.testing.assert_allclose(a, r, rtol=0, atol=2e-5 * scale * 8)
+
+
+@needs_numba
+def test_batch_norm_input_changed_in_place_before_the_backward_is_refused():
+    """The backward reads x again (for x-hat): x changed after the forward is an error,
+    not a gradient from the new values."""
+    a = mg.randn(4, 3, 5, 5, requires_grad=True)
+    x = a * 1.0
+    bn = mg.nn.BatchNorm2d(3)
+    y = bn(x)
+    assert y.creator.xhat is None  # the compiled loops ran
+    x.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.sum().backward()
+
+
 @needs_numba
 def test_batch_norm_kernels_leave_what_they_do_not_take_to_the_numpy_code():
     x = np.ones((4, 3, 2, 2), np.float32)
@@ -367,7 +459,7 @@ def test_a_division_by_zero_in_a_kernel_gives_numpys_inf_not_an_error():
     kernel with eps 0 (which batch_norm itself refuses in training) on a constant channel."""
     x = np.ones((4, 2, 3, 3), np.float32)
     x[:, 1] = np.arange(36, dtype=np.float32).reshape(4, 3, 3)
-    y, mean, var, invstd, xhat = K.batch_norm_forward(x, None, None, 0.0)
+    y, mean, var, invstd = K.batch_norm_forward(x, None, None, 0.0)
     assert invstd[0] == np.inf and var[0] == 0 and np.isnan(y[:, 0]).all()
     assert np.isfinite(y[:, 1]).all()
 
