@@ -297,6 +297,15 @@ def relayout(a: np.ndarray, like: np.ndarray) -> np.ndarray | None:
     return None
 
 
+def outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The product of a column `a (m, 1)` and a row `b (1, n)`, C-ordered `(m, n)`, with
+    the matmul's bits (see cpu_loops.outer), a share of the rows per thread in one pass."""
+    m, n = a.shape[0], b.shape[1]
+    out = np.empty((m, n), dtype=a.dtype)
+    _split(_loops.outer, m, a.reshape(-1), b.reshape(-1), out, unit=n, min_size=MIN_PARALLEL_PASS)
+    return out
+
+
 def scale_(g: np.ndarray, c: np.ndarray) -> np.ndarray:
     """c *= g, in place (g and c in one layout): c, now the product."""
     _flat_split(_loops.scale, g, c)

@@ -314,6 +314,17 @@ def relu_backward(drop, g, gx, lo, hi):
 
 
 @kernel
+def outer(a, b, out, lo, hi):
+    """out[i, j] = a[i] * b[j] + 0 for rows lo <= i < hi: a product with an inner size of
+    1, each value rounded as the matmul's sum from zero rounds it (-0.0 becomes +0.0)."""
+    zero = out.dtype.type(0)
+    for i in range(lo, hi):
+        u, row = a[i], out[i]
+        for j in range(b.size):
+            row[j] = u * b[j] + zero
+
+
+@kernel
 def scale(g, c, lo, hi):
     """c = g * c in place, on [lo, hi). In place, not into an `out` that is c: the compiler
     vectorises a loop only when it finds its output apart from its inputs, and an `out`

@@ -138,13 +138,29 @@ def test_linear_input_gradient_follows_the_order_of_x(out_features):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_outer_product_as_a_multiply_has_the_bits_of_the_matmul(dtype):
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("size", ["small", "split"])
+def test_outer_product_as_a_multiply_has_the_bits_of_the_matmul(dtype, compiled, size, monkeypatch):
+    """The compiled one-pass loop (a share of the rows per thread where the output is
+    large, made to split even small ones here) and the NumPy multiply: the matmul's bits,
+    NaN, inf, signed zeros and underflow included."""
+    from minigrad.ops import cpu_kernels
     from minigrad.ops.linalg import _product
 
-    a = np.array([[-1.0], [2.0], [np.inf], [np.nan], [0.0], [1e-30]], dtype)
-    b = np.array([[0.0, -0.0, 1.0, np.inf, -3.0, 1e-30]], dtype)
-    with np.errstate(invalid="ignore", under="ignore"):
-        want, got = a @ b, _product(a, b)
+    a = np.array([[-1.0], [2.0], [np.inf], [np.nan], [0.0], [1e-30], [-0.0]], dtype)
+    b = np.array([[0.0, -0.0, 1.0, np.inf, -3.0, 1e-30, -np.inf]], dtype)
+    if size == "split":  # many rows, and the crew's split from the first value
+        a = np.tile(a, (41, 1))
+        b = np.tile(b, (1, 9))
+        monkeypatch.setattr(cpu_kernels, "MIN_PARALLEL_PASS", 1)
+    before = mg.get_num_threads()
+    mg.set_num_threads(2)
+    try:
+        with cpu_kernels.use(compiled), np.errstate(invalid="ignore", under="ignore"):
+            want, got = a @ b, _product(a, b)
+    finally:
+        mg.set_num_threads(before)
+    assert got.shape == want.shape and got.flags.c_contiguous and got.dtype == dtype
     bits = np.uint32 if dtype == np.float32 else np.uint64
     np.testing.assert_array_equal(got.view(bits), want.view(bits))
     c = np.ones((3, 2), dtype)
