@@ -138,7 +138,7 @@ class BatchNormTrain(Function):
     def _backward_numpy(self, gy: Any) -> tuple[Tensor | None, ...]:
         """The first-order backward on NumPy, channel by channel (a share of the channels
         per thread): the two sums, then gx = (gy - x-hat * gweight / n - gbias / n) * scale
-        in place in one buffer, from the saved x-hat and 1/std."""
+        in place in one buffer, from x-hat (`_xhat`: kept, or worked out again) and 1/std."""
         needs = self.needs_input_grad
         c = gy.shape[1]
         shape = self.invstd.shape
