@@ -133,6 +133,7 @@ def summary(
     flops: int | None,
     block_medians: list[float] | None = None,
     probes: list[float] | None = None,
+    block_peaks: list[float] | None = None,
 ) -> dict[str, Any]:
     ms = [1e3 * s for s in seconds]
     out: dict[str, Any] = {
@@ -145,6 +146,8 @@ def summary(
         out["block_medians_ms"] = [1e3 * s for s in block_medians]
     if probes:  # the machine's state before each of those blocks (host_probe)
         out["probe_us"] = list(probes)
+    if block_peaks:  # the matmul peak timed before each of those blocks
+        out["block_peak_gflops"] = list(block_peaks)
     if flops:
         out["gflops"] = flops / (out["median_ms"] * 1e6)
     return out
@@ -185,18 +188,30 @@ def host_probe() -> float:
     return (time.perf_counter() - t0) / PROBE_REPEAT * 1e6
 
 
+# A workload with a FLOP count also has the float32 matmul peak of its backend timed before
+# each of its blocks (PEAK_BLOCK_REPEAT products of the run's peak size, after one
+# untimed), so that its share of the peak compares the step with what the machine gave in
+# the same minute: the run's one peak, timed at its start, can come from the fast state
+# and a model's blocks from the slow one (a run of 2026-12-05: the peak 202 GFLOP/s, the
+# DCGAN blocks' probes 270-373 us, their share 54% of that peak).
+PEAK_BLOCK_REPEAT = 2
+
+
 def measure(
     builders: dict[str, Callable[[], Step]],
     warmup: int,
     repeat: int,
     flops: int | None,
     settle_s: float | None = None,
+    peak_n: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Build each backend's step, warm them up, then time `repeat` runs of each, in blocks
     of up to BLOCK back-to-back steps per backend, the backends' order rotating block by
     block, with `settle_s` (SETTLE_S unless given) of rest before each block and the
-    machine's state read after it (host_probe, kept as each result's `probe_us`). A
-    backend that fails is recorded with its error and left out of the rest."""
+    machine's state read after it (host_probe, kept as each result's `probe_us`). With
+    `flops` and `peak_n` (each backend's matmul size), each block is opened by its
+    backend's matmul peak (kept as `block_peak_gflops`), before the rest. A backend that
+    fails is recorded with its error and left out of the rest."""
     settle = SETTLE_S if settle_s is None else settle_s
     results: dict[str, Any] = {}
     steps: dict[str, Step] = {}
@@ -219,10 +234,14 @@ def measure(
             del steps[name]
             return None
 
-    def block(name: str, n: int) -> tuple[list[float], float]:
-        """One untimed step, then n timed ones, after the other backends' threads settle
-        and the machine's state is read (host_probe; the untimed step follows it)."""
+    def block(name: str, n: int) -> tuple[list[float], float, float | None]:
+        """One untimed step, then n timed ones, after the backend's matmul peak (for a
+        workload with a FLOP count), the other backends' threads settling and the
+        machine's state being read (host_probe; the untimed step follows it)."""
         gc.collect()  # outside the clock: a collection inside one run would bias it
+        peak = None
+        if flops and peak_n and name in peak_n:  # before the settle: its threads rest too
+            peak = matmul_peak(name, peak_n[name], PEAK_BLOCK_REPEAT)
         if len(steps) > 1:
             time.sleep(settle)
         probe = host_probe()
@@ -233,7 +252,7 @@ def measure(
             t = run(name)
             if i and t is not None:
                 times.append(t)
-        return times, probe
+        return times, probe, peak
 
     for name in list(steps):  # warm-up, each backend on its own
         for _ in range(warmup):
@@ -242,26 +261,36 @@ def measure(
     times: dict[str, list[float]] = {name: [] for name in steps}
     medians: dict[str, list[float]] = {name: [] for name in steps}
     probes: dict[str, list[float]] = {name: [] for name in steps}
+    peaks: dict[str, list[float]] = {name: [] for name in steps}
     for r in range(-(-repeat // BLOCK)):
         order = list(steps)
         k = r % max(len(order), 1)
         for name in order[k:] + order[:k]:
-            ts, probe = block(name, min(BLOCK, repeat - r * BLOCK))
+            ts, probe, peak = block(name, min(BLOCK, repeat - r * BLOCK))
             times[name] += ts
             if ts:
                 medians[name].append(float(np.median(ts)))
                 probes[name].append(probe)
+                if peak is not None:
+                    peaks[name].append(peak)
     for name, ts in times.items():
         if name in steps and ts:
-            results[name] = summary(ts, flops, medians[name], probes[name])
+            results[name] = summary(ts, flops, medians[name], probes[name], peaks[name])
     steps.clear()
     gc.collect()
     return results
 
 
+_peak_operands: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
 def matmul_peak(name: str, n: int, repeat: int = 5) -> float:
-    """float32 n x n matmul GFLOP/s (median) on a backend's array library."""
+    """float32 n x n matmul GFLOP/s (median of `repeat`, after one untimed) on a backend's
+    array library; the operands are made once per (backend, n)."""
     b = BACKENDS[name]
+    if (name, n) in _peak_operands:
+        x, y = _peak_operands[name, n]
+        return _time_products(b, x, y, n, repeat)
     rng = np.random.default_rng(0)
     a_np = rng.standard_normal((n, n), dtype=np.float32)
     b_np = rng.standard_normal((n, n), dtype=np.float32)
@@ -273,6 +302,11 @@ def matmul_peak(name: str, n: int, repeat: int = 5) -> float:
         x, y = cupy_module().asarray(a_np), cupy_module().asarray(b_np)
     else:
         x, y = torch.from_numpy(a_np).to(b.device), torch.from_numpy(b_np).to(b.device)
+    _peak_operands[name, n] = x, y
+    return _time_products(b, x, y, n, repeat)
+
+
+def _time_products(b: Any, x: Any, y: Any, n: int, repeat: int) -> float:
     ts = []
     for i in range(repeat + 1):
         b.sync()
@@ -579,7 +613,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             res["notes"].append(f"{w.name}: skipped: {why}")
         else:
             builders = {b: (lambda w=w, b=b, p=params: build(w, b, p)) for b in backends}
-            row["results"] = measure(builders, cfg["warmup"], cfg["repeat"], flops)
+            # CPU backends only: a GPU's peak operands (8192^2) are too large to keep
+            peak_n = {b: cfg["peak_n"]["cpu"] for b in backends if BACKENDS[b].device == "cpu"}
+            row["results"] = measure(builders, cfg["warmup"], cfg["repeat"], flops, None, peak_n)
         for b, r in row["results"].items():
             if "error" in r:
                 res["notes"].append(f"{w.name} on {b} failed, left out: {r['error']}")

@@ -216,13 +216,26 @@ def timing_table(rows: list[dict[str, Any]], backends: list[str], label: str = "
     return "\n".join(lines)
 
 
+def block_peak_share(result: dict[str, Any]) -> float | None:
+    """A result's GFLOP/s as a share (%) of the median matmul peak timed before its own
+    blocks (`block_peak_gflops`, the same minutes of the machine); None without them."""
+    peaks = result.get("block_peak_gflops")
+    if "gflops" not in result or not peaks:
+        return None
+    return 100 * result["gflops"] / float(np.median(peaks))
+
+
 def gflops_cell(result: dict[str, Any], peak: float | None) -> str:
     """A result's GFLOP/s, with its share of `peak` (the matmul GFLOP/s of the same run)
-    when given; "-" when the result has none."""
+    when given, and of the peak timed beside its blocks where there is one; "-" when the
+    result has none."""
     if "gflops" not in result:
         return "-"
     cell = f"{result['gflops']:.1f}"
-    return cell + f" ({result['gflops'] / peak:.0%})" if peak else cell
+    local = block_peak_share(result)
+    if peak:
+        cell += f" ({result['gflops'] / peak:.0%}" + (f"; {local:.0f}%" if local else "") + ")"
+    return cell
 
 
 def gflops_table(
@@ -234,7 +247,8 @@ def gflops_table(
     """GFLOP/s per backend; with `peak` (each backend's matmul GFLOP/s in the same run),
     also the share of that peak."""
     head = [label] + [
-        f"{b} GFLOP/s" + (" (% of its matmul peak)" if peak else "") for b in backends
+        f"{b} GFLOP/s" + (" (% of its matmul peak; of the peak beside its blocks)" if peak else "")
+        for b in backends
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
@@ -447,7 +461,10 @@ def sweep_markdown(runs: dict[int, dict[str, Any]]) -> str:
         peak = runs[k]["peak"]["gflops"].get(b)
         return gflops_cell(runs[k]["workloads"][i]["results"].get(b, {}), peak) if peak else "-"
 
-    caption = "Model steps' GFLOP/s as a share of the float32 matmul peak of the same run:"
+    caption = (
+        "Model steps' GFLOP/s as a share of the float32 matmul peak of the same run (after "
+        "the semicolon: of the peak timed before the step's own blocks):"
+    )
     return "\n".join(out + _sweep_tables(first, counts, ratio_cell, share_cell, caption)) + "\n"
 
 
@@ -537,5 +554,21 @@ def sweep_runs_markdown(repeats: list[dict[int, dict[str, Any]]]) -> str:
                 shares.append(100 * r["gflops"] / peak)
         return cell(shares, digits=0)
 
+    def local_share_cell(i: int, b: str, k: int) -> str:
+        results = (runs[k]["workloads"][i]["results"].get(b, {}) for runs in repeats)
+        found = (block_peak_share(r) for r in results)
+        return cell([s for s in found if s is not None], digits=0)
+
     caption = "Model steps' GFLOP/s as a share (%) of the float32 matmul peak of the same run:"
-    return "\n".join(out + _sweep_tables(first, counts, ratio_cell, share_cell, caption)) + "\n"
+    tables = _sweep_tables(first, counts, ratio_cell, share_cell, caption)
+    local = _sweep_tables(
+        first,
+        counts,
+        ratio_cell,
+        local_share_cell,
+        "The same steps' GFLOP/s as a share (%) of the matmul peak timed before each of their "
+        "own blocks (the median of those; the run's peak above is timed once, at its start, "
+        "and can come from another state of the machine than the step's blocks):",
+    )
+    tables += local[local.index("") :]  # its share table only
+    return "\n".join(out + tables) + "\n"

@@ -112,3 +112,55 @@ def test_each_block_reads_the_machines_state_first(calls, monkeypatch):
 def test_the_probe_times_real_products():
     us = bench.host_probe()
     assert 0 < us < 1e6  # microseconds per 256^3 product: a real, finite measurement
+
+
+def test_a_workload_with_flops_times_its_backends_peak_before_each_block(calls, monkeypatch):
+    """The matmul peak of the block's own backend opens each block, before the probe and
+    the untimed step; one value per block is kept, beside the probe's."""
+    log, builder = calls
+    peaks = iter(range(200, 300))
+
+    def peak(name, n, repeat):
+        log.append(f"peak {name} {n} x{repeat}")
+        return float(next(peaks))
+
+    def probe():
+        log.append("probe")
+        return 1.0
+
+    monkeypatch.setattr(bench, "matmul_peak", peak)
+    monkeypatch.setattr(bench, "host_probe", probe)
+    sizes = {"numpy": 64, "torch": 32}
+    both = {"numpy": builder("numpy"), "torch": builder("torch")}
+    res = bench.measure(both, 0, 4, 10, None, sizes)
+    n = bench.PEAK_BLOCK_REPEAT
+    assert log == (
+        [f"peak numpy 64 x{n}", "probe"]
+        + ["numpy"] * 4
+        + [f"peak torch 32 x{n}", "probe"]
+        + ["torch"] * 4
+        + [f"peak torch 32 x{n}", "probe"]
+        + ["torch"] * 2
+        + [f"peak numpy 64 x{n}", "probe"]
+        + ["numpy"] * 2
+    )
+    assert res["numpy"]["block_peak_gflops"] == [200.0, 203.0]
+    assert res["torch"]["block_peak_gflops"] == [201.0, 202.0]
+    # no FLOP count, or no sizes: no peak, and no field
+    log.clear()
+    for flops, sz in ((None, sizes), (10, None)):
+        res = bench.measure({"numpy": builder("numpy")}, 0, 2, flops, None, sz)
+        assert "block_peak_gflops" not in res["numpy"]
+    assert not any(e.startswith("peak") for e in log)
+    # a backend left out of the sizes (a GPU's) gets none either
+    both = {"numpy": builder("numpy"), "torch": builder("torch")}
+    res = bench.measure(both, 0, 2, 10, None, {"numpy": 8})
+    assert "block_peak_gflops" in res["numpy"] and "block_peak_gflops" not in res["torch"]
+
+
+def test_the_peak_times_real_products_and_keeps_its_operands():
+    first = bench.matmul_peak("numpy", 64, 2)
+    x, y = bench._peak_operands["numpy", 64]
+    again = bench.matmul_peak("numpy", 64, 2)
+    assert bench._peak_operands["numpy", 64][0] is x  # made once
+    assert first > 0 and again > 0 and np.isfinite(again)

@@ -101,6 +101,26 @@ def test_runs_markdown_gives_mean_std_and_range_per_thread_count():
     assert "2 runs of one `python -m benchmarks` per thread count (1, 2)" in md
 
 
+def test_the_share_of_the_peak_beside_the_blocks_is_given_with_the_runs():
+    """A run whose peak came from the fast state and whose step's blocks from the slow one:
+    the share of the run's peak is low, that of the peaks timed before the blocks is not."""
+    runs = []
+    for local in ([60.0, 80.0], [50.0, 50.0]):
+        r = _run({"step": 1.0})  # numpy at 50 GFLOP/s, the run's peak 100
+        r["workloads"][0]["results"]["numpy"]["block_peak_gflops"] = local
+        runs.append({2: r})
+    res = runs[0][2]["workloads"][0]["results"]["numpy"]
+    assert report.block_peak_share(res) == pytest.approx(100 * 50 / 70)
+    assert report.block_peak_share(runs[0][2]["workloads"][0]["results"]["torch"]) is None
+    md = report.sweep_runs_markdown(runs)
+    assert "of the matmul peak timed before each of their own blocks" in md
+    # the run's peak: 50% in both runs; beside the blocks: 71% and 100%; torch has none
+    assert "| step | 50 +- 0 (50-50) | 50 +- 0 (50-50) |" in md
+    assert "| step | 86 +- 20 (71-100) | - |" in md
+    assert report.gflops_cell(res, 100.0) == "50.0 (50%; 71%)"
+    assert report.gflops_cell({"gflops": 50.0}, 100.0) == "50.0 (50%)"  # a run before it
+
+
 def test_runs_markdown_with_one_value_prints_it_plainly():
     assert report.mean_std([1.234]) == "1.23"
     assert report.mean_std([1.0, 3.0], digits=1) == "2.0 +- 1.4 (1.0-3.0)"
