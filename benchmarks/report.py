@@ -245,7 +245,7 @@ def gflops_table(
     peak: dict[str, float] | None = None,
 ) -> str:
     """GFLOP/s per backend; with `peak` (each backend's matmul GFLOP/s in the same run),
-    also the share of that peak."""
+    also the share of that peak, and of the peak timed beside the step's blocks."""
     head = [label] + [
         f"{b} GFLOP/s" + (" (% of its matmul peak; of the peak beside its blocks)" if peak else "")
         for b in backends
@@ -465,20 +465,21 @@ def sweep_markdown(runs: dict[int, dict[str, Any]]) -> str:
         "Model steps' GFLOP/s as a share of the float32 matmul peak of the same run (after "
         "the semicolon: of the peak timed before the step's own blocks):"
     )
-    return "\n".join(out + _sweep_tables(first, counts, ratio_cell, share_cell, caption)) + "\n"
+    tables = _sweep_tables(first, counts, ratio_cell, [(caption, share_cell)])
+    return "\n".join(out + tables) + "\n"
 
 
 def _sweep_tables(
     first: dict[str, Any],
     counts: list[int],
     ratio_cell: Callable[[int, str, str, int], str],
-    share_cell: Callable[[int, str, int], str],
-    caption: str,
+    shares: list[tuple[str, Callable[[int, str, int], str]]],
 ) -> list[str]:
-    """The two tables of a `--threads` sweep, as markdown lines: each minigrad backend
-    against PyTorch on its device per workload (`ratio_cell(i, num, den, count)`), then each
-    model step's share of the matmul peak per backend (`share_cell(i, backend, count)`), one
-    column per thread count. `first` is a run's results, for the workloads and backends."""
+    """The tables of a `--threads` sweep, as markdown lines: each minigrad backend against
+    PyTorch on its device per workload (`ratio_cell(i, num, den, count)`), then, for each
+    (caption, share_cell) of `shares`, each model step's share of a matmul peak per backend
+    (`share_cell(i, backend, count)`), one column per thread count. `first` is a run's
+    results, for the workloads and backends."""
     backends = first["backends_run"]
     pairs = [(b, same_device_torch(b)) for b in backends if same_device_torch(b) in backends]
     head = ["workload"] + [f"{n} / {d}, {k} thr" for n, d in pairs for k in counts]
@@ -486,14 +487,15 @@ def _sweep_tables(
     for i, w in enumerate(first["workloads"]):
         cells = [w["name"]] + [ratio_cell(i, n, d, k) for n, d in pairs for k in counts]
         out.append("| " + " | ".join(cells) + " |")
-    out += ["", caption, ""]
     head = ["workload"] + [f"{b}, {k} thr" for b in backends for k in counts]
-    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for i, w in enumerate(first["workloads"]):
-        if w["kind"] != "model" or not w["flops"]:
-            continue
-        cells = [w["name"]] + [share_cell(i, b, k) for b in backends for k in counts]
-        out.append("| " + " | ".join(cells) + " |")
+    for caption, share_cell in shares:
+        out += ["", caption, ""]
+        out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for i, w in enumerate(first["workloads"]):
+            if w["kind"] != "model" or not w["flops"]:
+                continue
+            cells = [w["name"]] + [share_cell(i, b, k) for b in backends for k in counts]
+            out.append("| " + " | ".join(cells) + " |")
     return out
 
 
@@ -560,15 +562,13 @@ def sweep_runs_markdown(repeats: list[dict[int, dict[str, Any]]]) -> str:
         return cell([s for s in found if s is not None], digits=0)
 
     caption = "Model steps' GFLOP/s as a share (%) of the float32 matmul peak of the same run:"
-    tables = _sweep_tables(first, counts, ratio_cell, share_cell, caption)
-    local = _sweep_tables(
-        first,
-        counts,
-        ratio_cell,
-        local_share_cell,
-        "The same steps' GFLOP/s as a share (%) of the matmul peak timed before each of their "
-        "own blocks (the median of those; the run's peak above is timed once, at its start, "
-        "and can come from another state of the machine than the step's blocks):",
-    )
-    tables += local[local.index("") :]  # its share table only
-    return "\n".join(out + tables) + "\n"
+    shares = [
+        (caption, share_cell),
+        (
+            "The same steps' GFLOP/s as a share (%) of the matmul peak timed before each of "
+            "their own blocks (the median of those; the run's peak above is timed once, at its "
+            "start, and can come from another state of the machine than the step's blocks):",
+            local_share_cell,
+        ),
+    ]
+    return "\n".join(out + _sweep_tables(first, counts, ratio_cell, shares)) + "\n"
