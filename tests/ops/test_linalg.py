@@ -165,3 +165,9 @@ def test_outer_product_as_a_multiply_has_the_bits_of_the_matmul(dtype, compiled,
     np.testing.assert_array_equal(got.view(bits), want.view(bits))
     c = np.ones((3, 2), dtype)
     np.testing.assert_array_equal(_product(c, c.T), c @ c.T)  # inner size 2: the matmul
+    # strided column and row (views of larger arrays, as a Linear's backward passes them)
+    wide_a, wide_b = np.repeat(a, 3, axis=1), np.repeat(b, 2, axis=0)
+    sa, sb = wide_a[::2, 1:2], wide_b[1:2, ::3]
+    with cpu_kernels.use(compiled), np.errstate(invalid="ignore", under="ignore"):
+        got, want = _product(sa, sb), np.ascontiguousarray(sa) @ np.ascontiguousarray(sb)
+    np.testing.assert_array_equal(got.view(bits), want.view(bits))
