@@ -193,7 +193,9 @@ def host_probe() -> float:
 # untimed), so that its share of the peak compares the step with what the machine gave in
 # the same minute: the run's one peak, timed at its start, can come from the fast state
 # and a model's blocks from the slow one (a run of 2026-12-05: the peak 202 GFLOP/s, the
-# DCGAN blocks' probes 270-373 us, their share 54% of that peak).
+# DCGAN blocks' probes 270-373 us, their share 54% of that peak). On that machine the peak
+# itself read only about 5% lower beside slow-state blocks (189-195 against 199-211): the
+# share falls there because the step slows down.
 PEAK_BLOCK_REPEAT = 2
 
 
