@@ -171,10 +171,11 @@ class BatchNormTrain(Function):
 
     def _xhat(self) -> Any:
         """The forward's x-hat: the one it kept, or, after the compiled loops (which keep
-        none), worked out again from x with the same roundings (the same values)."""
+        none), worked out again from x: (x - mean) * invstd, the loops' two roundings in
+        x's dtype, so the same values."""
         if self.xhat is None:
             x = self.inputs[0]._data
-            self.xhat = cpu_kernels.batch_norm_xhat(x, self.mean, self.invstd)
+            self.xhat = (x - self.mean.reshape(self.invstd.shape)) * self.invstd
         return self.xhat
 
     def _backward_kernels(

@@ -340,7 +340,7 @@ def batch_norm_forward(
 ) -> tuple[np.ndarray, ...]:
     """Training-mode batch norm of `x (N, C, ...)`: (y, mean, var, invstd), the statistics
     of shape (C,), y in x's memory order. No x-hat: `batch_norm_backward` works it out again
-    from x, mean and invstd, with the same bits (`batch_norm_xhat` gives it on its own)."""
+    from x, mean and invstd, with the same bits."""
     c = x.shape[1]
     y = np.empty_like(x)  # in x's layout
     stats = np.empty((3, c), dtype=x.dtype)
@@ -350,17 +350,6 @@ def batch_norm_forward(
     xs, ys = channel_rows(x), channel_rows(y)
     _split(_loops.batch_norm_forward, c, xs, ys, w, b, stats, eps, unit=x.size // c)
     return y, stats[0], stats[1], stats[2]
-
-
-def batch_norm_xhat(x: np.ndarray, mean: np.ndarray, invstd: np.ndarray) -> np.ndarray:
-    """(x - mean) * invstd in x's memory order, the values `batch_norm_forward` normalised
-    x to (mean and invstd: its statistics, shape (C,))."""
-    c = x.shape[1]
-    xhat = np.empty_like(x)
-    m, inv = (np.ascontiguousarray(a.reshape(-1), dtype=x.dtype) for a in (mean, invstd))
-    xs, xh = channel_rows(x), channel_rows(xhat)
-    _split(_loops.batch_norm_xhat, c, xs, m, inv, xh, unit=x.size // c)
-    return xhat
 
 
 def batch_norm_backward(

@@ -400,17 +400,6 @@ def batch_norm_forward(x, y, weight, bias, stats, eps, c0, c1):
 
 
 @kernel
-def batch_norm_xhat(x, mean, invstd, xhat, c0, c1):
-    """xhat = (x - mean) * invstd for channels c0 <= c < c1, the forward's values."""
-    for c in range(c0, c1):
-        m, inv = mean[c], invstd[c]
-        for p in range(x.shape[0]):
-            u, v = x[p, c], xhat[p, c]
-            for r in range(u.size):
-                v[r] = (u[r] - m) * inv
-
-
-@kernel
 def batch_norm_backward(g, x, mean, invstd, scale, gx, sums, c0, c1):
     """For channels c0 <= c < c1, with xhat = (x - mean) * invstd: sums[0, c] = sum(g) (the
     bias gradient), sums[1, c] = sum(g * xhat) (the weight gradient), and, when gx is not
