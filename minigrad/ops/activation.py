@@ -228,12 +228,17 @@ class Sigmoid(Function):
         return gy * (1 - y) * y  # PyTorch's order of operations: its last bits too
 
 
-# values from which Tanh's float64 pass is split over the threads: about 2 ns a value,
-# so a 16 K share is some 30 us of work against the crew's 10-15 us hand-off. Measured on
-# two threads (2-core machine, float32, medians of 7 x 500 calls): (64, 784), a
-# generator's output, 61-75 us against 99-105 on one thread; 32 K values 39 against 56
-# (float64 input); at 16 K the two were even.
-MIN_PARALLEL_TANH = 1 << 15
+# values from which Tanh's float64 pass is split over the threads: about 2 ns a value.
+# Tanh is mostly a generator's output, computed right after a matrix product, and there
+# the crew's hand-off costs about 100 us, not the 10-15 us of back-to-back calls: OpenBLAS's
+# worker still spins on the other core after the product (threads.py). Measured on two
+# threads (2-core machine, float32, medians of 270 calls, each after a (64, 256) @
+# (256, 256) product): split against one thread, 167 against 111 us on 50 K values, 238
+# against 209 on 100 K, 329 against 398 on 200 K (back to back the split won from 50 K:
+# 90 against 105). In the MLP GAN iteration, steps alternating in one process for 90 s,
+# its (64, 784) Tanh took 141.6 us split and 116.4 on one thread, and the step 5.54 ms
+# against 5.46; in the WGAN-GP iteration 177 against 154 us.
+MIN_PARALLEL_TANH = 1 << 17
 
 
 def _tanh_wide(x: np.ndarray, out: np.ndarray) -> None:
