@@ -55,6 +55,13 @@ _ENV = "MINIGRAD_CPU_KERNELS"  # "numba" (the default) or "numpy"
 # on 128 K values, 104 against 128 on 256 K.
 MIN_PARALLEL = 1 << 17
 MIN_PARALLEL_PASS = 1 << 18
+# the outer product (a Linear's input gradient for one output) from more: it comes right
+# after the weight gradient's product, and there the crew starts about 100 us late while
+# OpenBLAS's worker spins on the other core (threads.py). In the DCGAN iteration, its
+# (6272, 64) took 34 us on one thread and 66 split (medians of about 1,000 calls each,
+# alternating in one process); one pass at some 0.1 ns a value, a split pays only from a
+# few million values
+MIN_PARALLEL_OUTER = 1 << 21
 
 
 # ------------------------------------------------------------------ compiling, switching
@@ -302,7 +309,7 @@ def outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     the matmul's bits (see cpu_loops.outer), a share of the rows per thread in one pass."""
     m, n = a.shape[0], b.shape[1]
     out = np.empty((m, n), dtype=a.dtype)
-    _split(_loops.outer, m, a.reshape(-1), b.reshape(-1), out, unit=n, min_size=MIN_PARALLEL_PASS)
+    _split(_loops.outer, m, a.reshape(-1), b.reshape(-1), out, unit=n, min_size=MIN_PARALLEL_OUTER)
     return out
 
 

@@ -152,7 +152,7 @@ def test_outer_product_as_a_multiply_has_the_bits_of_the_matmul(dtype, compiled,
     if size == "split":  # many rows, and the crew's split from the first value
         a = np.tile(a, (41, 1))
         b = np.tile(b, (1, 9))
-        monkeypatch.setattr(cpu_kernels, "MIN_PARALLEL_PASS", 1)
+        monkeypatch.setattr(cpu_kernels, "MIN_PARALLEL_OUTER", 1)
     before = mg.get_num_threads()
     mg.set_num_threads(2)
     try:
