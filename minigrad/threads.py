@@ -35,9 +35,9 @@ itself.
 Those 2^18 cycles have a cost of their own: right after a product the worker still spins
 on the other core, and a split() there waits for its crew thread to get that core. After
 a 512 x 512 product the crew started its range about 100 us after the call (10 us back
-to back), even when it had been spinning all along; at OPENBLAS_THREAD_TIMEOUT=4 to 10 it
-started after 15-17 us, but the steps above were slower at 15 (the MLP GAN iteration
-6.4-7.1 ms against 5.3-5.8). So a short kernel that follows a product stays on one thread
+to back), even when it had been spinning all along. Spinning, it started after 15-17 us
+at OPENBLAS_THREAD_TIMEOUT=4 to 10, but the steps above were slower at 15 (the MLP GAN
+iteration 6.4-7.1 ms against 5.3-5.8). So a short kernel that follows a product stays on one thread
 until its work is worth that wait: Tanh (a generator's output, MIN_PARALLEL_TANH) and the
 outer product of a one-output Linear's input gradient (cpu_kernels.MIN_PARALLEL_OUTER).
 Handing the ranges out on demand (four per thread, each thread taking the next one free),
