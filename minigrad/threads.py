@@ -37,14 +37,14 @@ on the other core, and a split() there waits for its crew thread to get that cor
 a 512 x 512 product the crew started its range about 100 us after the call (10 us back
 to back), even when it had been spinning all along. Spinning, it started after 15-17 us
 at OPENBLAS_THREAD_TIMEOUT=4 to 10, but the steps above were slower at 15 (the MLP GAN
-iteration 6.4-7.1 ms against 5.3-5.8). So a short kernel that follows a product stays on one thread
-until its work is worth that wait: Tanh (a generator's output, MIN_PARALLEL_TANH) and the
-outer product of a one-output Linear's input gradient (cpu_kernels.MIN_PARALLEL_OUTER).
-Handing the ranges out on demand (four per thread, each thread taking the next one free),
-so that a late crew thread would take fewer, made the DCGAN iteration's kernels slower,
-not faster: LeakyReLU's forward on 0.4 M values 186-194 us against 148, batch norm's
-backward 209-217 against 133 (medians in one process, alternating for 90 s), the threads
-queueing for the GIL between ranges.
+iteration 6.4-7.1 ms against 5.3-5.8). So a short kernel that follows a product stays on
+one thread until its work is worth that wait: Tanh (a generator's output,
+MIN_PARALLEL_TANH) and the outer product of a one-output Linear's input gradient
+(cpu_kernels.MIN_PARALLEL_OUTER). Handing the ranges out on demand (four per thread, each
+thread taking the next one free), so that a late crew thread would take fewer, made the
+DCGAN iteration's kernels slower, not faster: LeakyReLU's forward on 0.4 M values 186-194
+us against 148, batch norm's backward 209-217 against 133 (medians in one process,
+alternating for 90 s), the threads queueing for the GIL between ranges.
 Arrays under MIN_PARALLEL values stay on the calling thread (MIN_PARALLEL_ELEMENTWISE for
 the NumPy code's one-pass elementwise kernels, which are bound by memory). The ranges go to
 a crew of threads started once, which spin for a moment between ranges, as OpenMP's do
