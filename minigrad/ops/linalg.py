@@ -127,9 +127,11 @@ def _product(a: Any, b: Any) -> Any:
     with one output: a discriminator's last) is a broadcast multiply: OpenBLAS took 444 us
     for (64, 1) @ (1, 6272), the multiply 39. Then + 0, as the product's sum from zero
     does: -0.0 comes out +0.0, the other values as they are. On the compiled loops both in
-    one pass, over the threads: (6272, 1) @ (1, 64), the discriminator's input gradient in
-    DCGAN's step, took 0.08 ms there where NumPy's two passes took 0.50 (0.03 against 0.17
-    alone, two threads; NumPy's broadcast loop runs 64 values at a time)."""
+    one pass (cpu_kernels.outer, split over the threads only from MIN_PARALLEL_OUTER
+    values): (6272, 1) @ (1, 64), the discriminator's input gradient in DCGAN's step, took
+    0.08 ms there split over two threads where NumPy's two passes took 0.50 (NumPy's
+    broadcast loop runs 64 values at a time), and takes 0.03 on one thread, as it now
+    runs."""
     if a.shape[1] != 1:
         return a @ b
     if cpu_kernels.handles(a, b):
