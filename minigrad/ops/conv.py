@@ -26,7 +26,7 @@ from ..autograd import Function, is_grad_enabled
 from ..backend import Array, get_array_module
 from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor, _is_int
-from . import cpu_kernels, cuda_kernels
+from . import cpu_kernels, cuda_kernels, winograd
 from .layout import is_batch_minor
 from .reduce import array_sum, reduce_sum
 
@@ -189,6 +189,13 @@ def _conv_cols(W: Array, cols: Array, groups: int) -> Array:
     return y.reshape(oc, p)
 
 
+def _winograd(given: Array | None, tiles: bool, g: ConvGeometry, w_shape: tuple, *arrays) -> bool:
+    """Whether a Function runs Winograd's products (winograd.py): as the pieces it was
+    handed were made (`tiles`: they are Winograd tiles, not im2col's columns), else where
+    winograd.applies."""
+    return tiles if given is not None else winograd.applies(g, w_shape, *arrays)
+
+
 class Conv2d(Function):
     """y = conv(x, W) + b: x `(N, C, H, W)`, W `(OC, C/g, KH, KW)`, b `(OC,)`.
 
@@ -205,15 +212,28 @@ class Conv2d(Function):
         out_hw: tuple[int, int],
         cols: Array | None = None,
         keep_cols: bool = False,
+        tiles: bool = False,
     ) -> None:
         self.g, self.out_hw, self.cols, self.keep_cols = g, out_hw, cols, keep_cols
+        self.tiles = tiles
 
     def forward(self, x, W, b=None):
-        cols = self.cols if self.cols is not None else im2col(x, self.g, self.out_hw)
+        # k4 s2 convolutions run as Winograd's F(2x2, 2x2) (winograd.py): `cols` are then
+        # the input's tiles, and the backward's products read tiles too
+        self.winograd = _winograd(self.cols, self.tiles, self.g, W.shape, x, W)
+        cols = self.cols
+        if self.winograd:
+            cols = winograd.input_tiles(x, self.g, self.out_hw) if cols is None else cols
+            y = winograd.conv(cols, W, self.out_hw, x.shape[0])
+            if y is None:  # an inf or a NaN: im2col's result instead, as PyTorch's
+                self.winograd, cols, self.cols = False, None, None
+        if not self.winograd:
+            cols = im2col(x, self.g, self.out_hw) if cols is None else cols
+            y = _conv_cols(W, cols, self.g.groups)
+            y = y.reshape((W.shape[0],) + self.out_hw + x.shape[:1])
         # its own, not x itself (1x1 columns of a batch-minor x are a view of it)
         self.own_cols = self.cols is None and cols.base is None
         self.cols = cols if self.keep_cols else None
-        y = _conv_cols(W, cols, self.g.groups).reshape((W.shape[0],) + self.out_hw + x.shape[:1])
         if b is not None:
             y += b.reshape(-1, 1, 1, 1)
         return y.transpose(3, 0, 1, 2)
@@ -223,21 +243,25 @@ class Conv2d(Function):
         nx, nW = self.needs_input_grad[:2]
         nb = len(self.inputs) == 3 and self.needs_input_grad[2]
         # both products read gy as (OC, OH*OW*N), and the bias gradient sums its rows: a
-        # copy unless gy is batch-minor, made once
-        gy2 = _batch_minor(gy._data) if nx + nW + nb >= 2 else None
+        # copy unless gy is batch-minor, made once; or both read gy's Winograd tiles
+        if self.winograd:
+            gy2 = winograd.output_tiles(gy._data) if nx and nW else None
+        else:
+            gy2 = _batch_minor(gy._data) if nx + nW + nb >= 2 else None
         # the weight gradient first: the input gradient's columns (as large) then take the
         # kept columns' place, so the two never live at once; a second backward through a
         # retained graph rebuilds them from x. Written over the kept columns, which the
         # weight gradient has just read: conv2d's op step (two threads, three alternating
         # processes) took 15.9 ms where a separate array took 16.7-16.9
         cols, self.cols = self.cols, None
-        gW = Conv2dGradW(self.g, W.shape, cols, gy2)(x, gy) if nW else None
+        tiles = self.winograd
+        gW = Conv2dGradW(self.g, W.shape, cols, gy2, tiles)(x, gy) if nW else None
         out = cols if self.own_cols else None
         del cols
-        gx = ConvTranspose2d(self.g, x.shape[2:], gy2, out)(gy, W) if nx else None
+        gx = ConvTranspose2d(self.g, x.shape[2:], gy2, out, tiles)(gy, W) if nx else None
         if len(self.inputs) == 2:
             return gx, gW
-        if nb and gy2 is not None and not is_grad_enabled():
+        if nb and gy2 is not None and not self.winograd and not is_grad_enabled():
             # rows of the copy: 65 us on (64, 128, 7, 7), where a sum over (0, 2, 3) of a
             # C-ordered gy (rows of 49) took 212
             gb = Tensor._make(array_sum(gy2, 1), False)
@@ -259,13 +283,26 @@ class ConvTranspose2d(Function):
         out_hw: tuple[int, int],
         x2: Array | None = None,
         cols: Array | None = None,
+        tiles: bool = False,
     ):
         self.g, self.out_hw, self.x2, self.cols = g, tuple(out_hw), x2, cols
+        self.tiles = tiles
 
     def forward(self, x, W, b=None):
         groups = self.g.groups
         cin, coutg = W.shape[:2]
         n, _, h, w = x.shape
+        if _winograd(self.x2, self.tiles, self.g, W.shape, x, W):
+            # x2 and cols: x's tiles, and an array of the input's tiles' size
+            m = winograd.output_tiles(x) if self.x2 is None else self.x2
+            y = winograd.conv_transpose(m, W, self.g, (h, w), (n, coutg) + self.out_hw, self.cols)
+            self.x2 = None
+            if y is not None:
+                self.cols = None
+                if b is not None:
+                    y += b.reshape(1, -1, 1, 1)
+                return y
+            # an inf or a NaN: im2col's result instead, as PyTorch's
         x2 = _batch_minor(x) if self.x2 is None else self.x2
         self.x2 = None
         # the columns only live until col2im below
@@ -289,11 +326,14 @@ class ConvTranspose2d(Function):
         x, W = self.inputs[:2]
         nx, nW = self.needs_input_grad[:2]
         out_hw = x.shape[2:]
-        # both gradients read im2col(gy): build it once
-        cols = im2col(gy._data, self.g, out_hw) if nx and nW else None
+        # both gradients read im2col(gy), or gy's Winograd tiles: built once
+        cols = None
+        tiles = winograd.applies(self.g, W.shape, gy._data, W._data)
+        if nx and nW:
+            cols = (winograd.input_tiles if tiles else im2col)(gy._data, self.g, out_hw)
         keep = is_grad_enabled() and W.requires_grad
-        gx = Conv2d(self.g, out_hw, cols, keep_cols=keep)(gy, W) if nx else None
-        gW = Conv2dGradW(self.g, W.shape, cols)(gy, x) if nW else None
+        gx = Conv2d(self.g, out_hw, cols, keep, tiles)(gy, W) if nx else None
+        gW = Conv2dGradW(self.g, W.shape, cols, tiles=tiles)(gy, x) if nW else None
         if len(self.inputs) == 2:
             return gx, gW
         gb = reduce_sum(gy, (0, 2, 3)) if self.needs_input_grad[2] else None
@@ -337,10 +377,22 @@ class Conv2dGradW(Function):
         w_shape: tuple[int, ...],
         cols: Array | None = None,
         gy2: Array | None = None,
+        tiles: bool = False,
     ) -> None:
         self.g, self.w_shape, self.cols, self.gy2 = g, tuple(w_shape), cols, gy2
+        self.tiles = tiles
 
     def forward(self, x, gy):
+        given = self.cols if self.cols is not None else self.gy2
+        if _winograd(given, self.tiles, self.g, self.w_shape, x, gy):  # x's and gy's tiles
+            v, m = self.cols, self.gy2
+            v = winograd.input_tiles(x, self.g, gy.shape[2:]) if v is None else v
+            m = winograd.output_tiles(gy) if m is None else m
+            self.cols = self.gy2 = None
+            gW = winograd.grad_weight(v, m, self.w_shape)
+            if gW is not None:
+                return gW
+            # an inf or a NaN: im2col's result instead, as PyTorch's
         cols = self.cols if self.cols is not None else im2col(x, self.g, gy.shape[2:])
         gy2 = _batch_minor(gy) if self.gy2 is None else self.gy2
         self.cols = self.gy2 = None  # the backward never needs them

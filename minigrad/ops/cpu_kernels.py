@@ -115,6 +115,11 @@ def available() -> bool:
     return _available
 
 
+def loops() -> Any:
+    """The module cpu_loops (its compiled loops) where they load (available()), else None."""
+    return _loops if available() else None
+
+
 def enabled() -> bool:
     """Whether the compiled kernels run in this thread (they load, and neither
     MINIGRAD_CPU_KERNELS=numpy nor use(False) switched them off)."""

@@ -1,0 +1,265 @@
+"""Winograd's F(2x2, 2x2) for k4 s2 convolutions (minigrad/ops/winograd.py) against the
+im2col path (conv.py, with MIN_CHANNELS out of reach) and against PyTorch: forward, input
+and weight gradients, conv_transpose2d, double backward, odd sizes and every padding,
+layouts, the thresholds, and infinities and NaNs, which must come out where im2col and
+PyTorch put them. A counter on winograd.conv / conv_transpose / grad_weight proves that
+each case ran the path it claims to test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from op_cases import torch_or_skip
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad.ops import cpu_kernels as K
+from minigrad.ops import winograd as W
+
+pytestmark = pytest.mark.skipif(not K.available(), reason="Numba is not installed")
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """How often each Winograd product ran (and returned a result)."""
+    counts = {"conv": 0, "conv_transpose": 0, "grad_weight": 0}
+    for name in counts:
+        original = getattr(W, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            out = _original(*args, **kwargs)
+            counts[_name] += out is not None
+            return out
+
+        monkeypatch.setattr(W, name, counted)
+    return counts
+
+
+@pytest.fixture
+def small(monkeypatch):
+    """Winograd for any channel count, so that small cases take it."""
+    monkeypatch.setattr(W, "MIN_CHANNELS", 1)
+
+
+def _im2col(fn):
+    """fn() run on conv.py's im2col path."""
+    before = W.MIN_CHANNELS
+    W.MIN_CHANNELS = 1 << 40
+    try:
+        return fn()
+    finally:
+        W.MIN_CHANNELS = before
+
+
+def _conv_grads(x, w, b, gy, padding, transposed=False, output_padding=0):
+    """Output and gradients of x, w, b of conv2d (or conv_transpose2d) for gy."""
+    ts = [mg.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+    if transposed:
+        y = F.conv_transpose2d(*ts, stride=2, padding=padding, output_padding=output_padding)
+    else:
+        y = F.conv2d(*ts, stride=2, padding=padding)
+    g = gy if gy is not None else np.ones(y.shape, x.dtype)
+    grads = mg.autograd.grad(y, ts, grad_outputs=mg.tensor(g))
+    return [y.detach().numpy()] + [t.numpy() for t in grads]
+
+
+SHAPES = [
+    # N, C, H, W, OC, padding
+    (2, 3, 6, 6, 5, 1),
+    (3, 4, 7, 9, 2, 0),
+    (1, 2, 14, 14, 3, 1),
+    (2, 2, 5, 4, 2, (3, 0)),
+    (2, 1, 4, 4, 1, 0),
+    (4, 3, 9, 8, 4, 2),
+    (1, 5, 28, 28, 6, 1),
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_im2col(small, calls, shape, dtype):
+    n, c, h, wd, oc, padding = shape
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, wd)).astype(dtype)
+    w = rng.standard_normal((oc, c, 4, 4)).astype(dtype)
+    b = rng.standard_normal(oc).astype(dtype)
+    out_shape = _im2col(lambda: _conv_grads(x, w, b, None, padding)[0].shape)
+    gy = rng.standard_normal(out_shape).astype(dtype)
+    got = _conv_grads(x, w, b, gy, padding)
+    assert calls == {"conv": 1, "conv_transpose": 1, "grad_weight": 1}
+    want = _im2col(lambda: _conv_grads(x, w, b, gy, padding))
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    for name, a, e in zip(["y", "gx", "gw", "gb"], got, want, strict=True):
+        assert a.dtype == dtype and a.shape == e.shape, name
+        scale = np.abs(e).max()
+        np.testing.assert_allclose(a, e, rtol=0, atol=rtol * scale, err_msg=name)
+
+
+@pytest.mark.parametrize("output_padding", [0, 1])
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_conv_transpose_matches_im2col(small, calls, padding, output_padding):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 4, 5, 6))
+    w = rng.standard_normal((4, 3, 4, 4))  # (C in, C out, 4, 4)
+    b = rng.standard_normal(3)
+
+    def run():
+        return _conv_grads(x, w, b, None, padding, True, output_padding)
+
+    got = run()
+    assert calls["conv_transpose"] == 1 and calls["conv"] == 1 and calls["grad_weight"] == 1
+    for name, a, e in zip(["y", "gx", "gw", "gb"], got, _im2col(run), strict=True):
+        np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_layouts(small, calls):
+    """C-ordered, batch-minor and sliced inputs, a transposed weight: the same values, and
+    the output in the layout the im2col path gives."""
+    rng = np.random.default_rng(2)
+    base = rng.standard_normal((3, 4, 10, 10))
+    w = rng.standard_normal((4, 5, 4, 4)).transpose(1, 0, 2, 3)  # (5, 4, 4, 4), strided
+    inputs = {
+        "C order": base,
+        "batch-minor": np.ascontiguousarray(base.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
+        "sliced": np.pad(base, ((0, 0), (0, 0), (1, 1), (2, 0)))[:, :, 1:-1, 2:],
+    }
+    want = _im2col(lambda: F.conv2d(mg.tensor(base), mg.tensor(w), stride=2, padding=1))
+    for name, x in inputs.items():
+        y = F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding=1)
+        np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
+        assert y._data.strides == want._data.strides, name
+    assert calls["conv"] == len(inputs)
+
+
+def test_gradcheck_and_gradgradcheck(small, calls):
+    rng = np.random.default_rng(3)
+    x = mg.tensor(rng.standard_normal((2, 2, 6, 5)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((3, 2, 4, 4)), requires_grad=True)
+
+    def conv(x, w):
+        return F.conv2d(x, w, stride=2, padding=1)
+
+    def transposed(x, w):
+        return F.conv_transpose2d(x, w.transpose(0, 1), stride=2, padding=1)
+
+    assert mg.autograd.gradcheck(conv, (x, w))
+    assert mg.autograd.gradgradcheck(conv, (x, w))
+    assert mg.autograd.gradcheck(transposed, (x[:, :, :3, :3].detach().requires_grad_(), w))
+    assert calls["conv"] and calls["conv_transpose"] and calls["grad_weight"]
+
+
+def test_double_backward_matches_im2col(small, calls):
+    rng = np.random.default_rng(4)
+    x0 = rng.standard_normal((2, 3, 8, 8))
+    w0 = rng.standard_normal((4, 3, 4, 4))
+
+    def run():
+        x = mg.tensor(x0, requires_grad=True)
+        w = mg.tensor(w0, requires_grad=True)
+        y = F.conv2d(x, w, stride=2, padding=1)
+        gx, gw = mg.autograd.grad((y**2).sum(), (x, w), create_graph=True)
+        return [a.numpy() for a in mg.autograd.grad((gx**2).sum() + (gw**3).sum(), (x, w))]
+
+    got = run()
+    assert calls["conv"] and calls["conv_transpose"] and calls["grad_weight"]
+    for a, e in zip(got, _im2col(run), strict=True):
+        np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-10)
+
+
+def test_dcgan_layer_against_torch(calls):
+    """DCGAN's 64 -> 128 layer and its transpose at the default threshold, float32."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((16, 64, 14, 14)).astype(np.float32)
+    w = (rng.standard_normal((128, 64, 4, 4)) * 0.05).astype(np.float32)
+    gy = rng.standard_normal((16, 128, 7, 7)).astype(np.float32)
+    got = _conv_grads(x, w, None, gy, 1)
+    tx, tw = (torch.tensor(a, requires_grad=True) for a in (x, w))
+    ty = torch.nn.functional.conv2d(tx, tw, stride=2, padding=1)
+    tgrads = torch.autograd.grad(ty, (tx, tw), torch.tensor(gy))
+    want = [ty.detach().numpy(), *(t.numpy() for t in tgrads)]
+    for name, a, e in zip(["y", "gx", "gw"], got, want, strict=True):
+        np.testing.assert_allclose(a, e, rtol=0, atol=2e-5 * np.abs(e).max(), err_msg=name)
+    # the generator's 128 -> 64 transposed layer
+    z = rng.standard_normal((16, 128, 7, 7)).astype(np.float32)
+    y = F.conv_transpose2d(mg.tensor(z), mg.tensor(w), stride=2, padding=1).numpy()
+    ty = torch.nn.functional.conv_transpose2d(torch.tensor(z), torch.tensor(w), stride=2, padding=1)
+    np.testing.assert_allclose(y, ty.numpy(), rtol=0, atol=2e-5 * np.abs(y).max())
+    assert calls == {"conv": 1, "conv_transpose": 2, "grad_weight": 1}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        lambda: (np.ones((4, 3, 4, 4)), (1, 3, 8, 8)),  # 3 input channels
+        lambda: (np.ones((64, 3, 3, 3)), (1, 3, 8, 8)),  # a 3x3 kernel
+    ],
+    ids=["few channels", "3x3"],
+)
+def test_other_convolutions_keep_im2col(calls, case):
+    w, x_shape = case()
+    F.conv2d(mg.tensor(np.ones(x_shape)), mg.tensor(w), stride=2, padding=1)
+    assert calls["conv"] == 0
+
+
+def test_thresholds_and_dtypes(calls, monkeypatch):
+    x = np.ones((2, 16, 8, 8))
+    w = np.ones((16, 16, 4, 4))
+    F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding=1)
+    assert calls["conv"] == 1  # MIN_CHANNELS on both sides
+    F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding=1, dilation=2)
+    F.conv2d(mg.tensor(x), mg.tensor(w.reshape(32, 8, 4, 4)), stride=2, padding=1, groups=2)
+    F.conv2d(mg.tensor(x.astype(np.float16)), mg.tensor(w.astype(np.float16)), stride=2)
+    F.conv2d(mg.tensor(x[:0]), mg.tensor(w), stride=2, padding=1)  # an empty batch
+    with K.use(False):
+        F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding=1)
+    assert calls["conv"] == 1
+    monkeypatch.setattr(W, "MIN_CHANNELS", 17)
+    F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding=1)
+    assert calls["conv"] == 1
+
+
+@pytest.mark.parametrize("where", ["x", "w", "gy"])
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_nonfinite_as_im2col_and_torch(small, calls, where, value):
+    """An inf in x makes Winograd's tiles subtract it from itself (NaN where im2col gives
+    inf); every result with an inf or a NaN comes from im2col instead, bit for bit, so its
+    infs and NaNs sit where PyTorch's do; the finite results stay Winograd's."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(6)
+    arrays = {
+        "x": rng.standard_normal((2, 3, 8, 8)),
+        "w": rng.standard_normal((4, 3, 4, 4)),
+        "gy": rng.standard_normal((2, 4, 4, 4)),
+    }
+    arrays[where][0, 1, 2, 2] = value
+    x, w, gy = arrays["x"], arrays["w"], arrays["gy"]
+    got = _conv_grads(x, w, None, gy, 1)
+    want = _im2col(lambda: _conv_grads(x, w, None, gy, 1))
+    finite = [bool(np.isfinite(e).all()) for e in want]
+    assert not all(finite)
+    # no Winograd result with an inf or a NaN stands (after a forward pass that fell back,
+    # its backward runs on im2col's columns too)
+    counts = [calls["conv"], calls["conv_transpose"], calls["grad_weight"]]
+    assert all(fin or not count for count, fin in zip(counts, finite, strict=True))
+    assert calls["conv"] == finite[0]
+    for a, e, fin in zip(got, want, finite, strict=True):
+        if fin:
+            np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
+        else:
+            np.testing.assert_array_equal(a, e)
+    tx, tw = (torch.tensor(a, requires_grad=True) for a in (x, w))
+    ty = torch.nn.functional.conv2d(tx, tw, stride=2, padding=1)
+    tgrads = torch.autograd.grad(ty, (tx, tw), torch.tensor(gy))
+    for a, t in zip(got, [ty.detach(), *tgrads], strict=True):
+        t = t.numpy()
+        assert np.array_equal(np.isnan(a), np.isnan(t)) and np.array_equal(np.isinf(a), np.isinf(t))
+        fin = np.isfinite(t)
+        np.testing.assert_allclose(a[fin], t[fin], rtol=1e-10, atol=1e-10)
+
+
+def test_finite_results_stay_on_winograd(small, calls):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 3, 8, 8)) * 1e300  # large, finite, and no overflow
+    _conv_grads(x, rng.standard_normal((4, 3, 4, 4)), None, None, 1)
+    assert calls == {"conv": 1, "conv_transpose": 1, "grad_weight": 1}
