@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 
 from . import cpu_kernels
+from .layout import is_batch_minor
 
 # below this many input or output channels the products are too small to gain from the
 # 1.8x fewer multiplications (DCGAN's first and last layers have one or three channels)
@@ -96,8 +97,11 @@ def input_tiles(x: np.ndarray, g: Any, out_hw: tuple[int, int]) -> np.ndarray:
     th, tw = _tiles(out_hw)
     v = np.empty((9, 4 * c * th * tw * n), dtype=x.dtype)
     ph, pw = g.padding
-    run = cpu_kernels.loops().winograd_input
-    src = x.transpose(1, 2, 3, 0)
+    loops = cpu_kernels.loops()
+    if is_batch_minor(x):
+        run, src = loops.winograd_input, x.transpose(1, 2, 3, 0)
+    else:
+        run, src = loops.winograd_input_staged, x
     cpu_kernels._split(run, c, src, v, th, tw, ph, pw, unit=36 * th * tw * n)
     return v.reshape(9, 4 * c, th * tw * n)
 
@@ -107,9 +111,20 @@ def output_tiles(y: np.ndarray) -> np.ndarray:
     n, oc = y.shape[:2]
     th, tw = _tiles(y.shape[2:])
     m = np.empty((9, oc * th * tw * n), dtype=y.dtype)
-    run = cpu_kernels.loops().winograd_output_adjoint
-    cpu_kernels._split(run, oc, y.transpose(1, 2, 3, 0), m, th, tw, unit=9 * th * tw * n)
+    loops = cpu_kernels.loops()
+    if is_batch_minor(y):
+        run, src = loops.winograd_output_adjoint, y.transpose(1, 2, 3, 0)
+    else:
+        run, src = loops.winograd_output_adjoint_staged, y
+    cpu_kernels._split(run, oc, src, m, th, tw, unit=9 * th * tw * n)
     return m.reshape(9, oc, th * tw * n)
+
+
+def bias_grad(m: np.ndarray) -> np.ndarray:
+    """The output gradient summed per channel, from its tiles m (9, OC, T): A g A' keeps
+    the tile's four values g as its corners (rows 0, 2, 6 and 8), and the tiles cover each
+    output value once (0 past the edge)."""
+    return m[0].sum(1) + m[2].sum(1) + m[6].sum(1) + m[8].sum(1)
 
 
 def weight_tiles(w: np.ndarray) -> np.ndarray:

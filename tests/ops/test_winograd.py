@@ -15,6 +15,7 @@ import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad.ops import cpu_kernels as K
 from minigrad.ops import winograd as W
+from minigrad.ops.layout import is_batch_minor
 
 pytestmark = pytest.mark.skipif(not K.available(), reason="Numba is not installed")
 
@@ -59,7 +60,7 @@ def _conv_grads(x, w, b, gy, padding, transposed=False, output_padding=0):
     else:
         y = F.conv2d(*ts, stride=2, padding=padding)
     g = gy if gy is not None else np.ones(y.shape, x.dtype)
-    grads = mg.autograd.grad(y, ts, grad_outputs=mg.tensor(g))
+    grads = mg.autograd.grad(y, ts, grad_outputs=mg.from_numpy(g))  # g's layout kept
     return [y.detach().numpy()] + [t.numpy() for t in grads]
 
 
@@ -125,10 +126,28 @@ def test_layouts(small, calls):
     }
     want = _im2col(lambda: F.conv2d(mg.tensor(base), mg.tensor(w), stride=2, padding=1))
     for name, x in inputs.items():
-        y = F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding=1)
+        y = F.conv2d(mg.from_numpy(x), mg.from_numpy(w), stride=2, padding=1)  # as laid out
         np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
         assert y._data.strides == want._data.strides, name
     assert calls["conv"] == len(inputs)
+
+
+@pytest.mark.parametrize("layout", ["C order", "batch-minor"])
+def test_gradient_layouts(small, calls, layout):
+    """An output gradient in C order (read through a batch-minor copy of each channel) or
+    batch-minor (read directly), with a bias: the same gradients as im2col."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 4, 10, 10))
+    w = rng.standard_normal((5, 4, 4, 4))
+    b = rng.standard_normal(5)
+    gy = rng.standard_normal((3, 5, 5, 5))
+    if layout == "batch-minor":
+        gy = np.ascontiguousarray(gy.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    assert is_batch_minor(mg.from_numpy(gy)._data) == (layout == "batch-minor")
+    got = _conv_grads(x, w, b, gy, 1)
+    assert calls == {"conv": 1, "conv_transpose": 1, "grad_weight": 1}
+    for a, e in zip(got, _im2col(lambda: _conv_grads(x, w, b, gy, 1)), strict=True):
+        np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
 
 
 def test_gradcheck_and_gradgradcheck(small, calls):
