@@ -96,15 +96,15 @@ def input_tiles(x: np.ndarray, g: Any, out_hw: tuple[int, int]) -> np.ndarray:
     """V (9, 4C, T) of x (N, C, H, W), any strides, for an output of out_hw."""
     n, c = x.shape[:2]
     th, tw = _tiles(out_hw)
-    v = np.empty((9, 4 * c * th * tw * n), dtype=x.dtype)
+    v = np.empty((9, 4 * c, th * tw * n), dtype=x.dtype)  # its own (conv.py reuses it)
     ph, pw = g.padding
     loops = cpu_kernels.loops()
     if is_batch_minor(x):
         run, src = loops.winograd_input, x.transpose(1, 2, 3, 0)
     else:
         run, src = loops.winograd_input_staged, x
-    cpu_kernels._split(run, c, src, v, th, tw, ph, pw, unit=36 * th * tw * n)
-    return v.reshape(9, 4 * c, th * tw * n)
+    cpu_kernels._split(run, c, src, v.reshape(9, -1), th, tw, ph, pw, unit=36 * th * tw * n)
+    return v
 
 
 def output_tiles(y: np.ndarray) -> np.ndarray:

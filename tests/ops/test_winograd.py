@@ -282,3 +282,25 @@ def test_finite_results_stay_on_winograd(small, calls):
     x = rng.standard_normal((2, 3, 8, 8)) * 1e300  # large, finite, and no overflow
     _conv_grads(x, rng.standard_normal((4, 3, 4, 4)), None, None, 1)
     assert calls == {"conv": 1, "conv_transpose": 1, "grad_weight": 1}
+
+
+def test_input_gradient_written_over_the_kept_tiles(small, monkeypatch):
+    """conv2d's backward hands its own input tiles, read by the weight gradient just
+    before, to the input gradient's products as their output buffer (as it hands over
+    im2col's columns): the same array, not a fresh one."""
+    seen = []
+    original = W.conv_transpose
+
+    def spy(m, w, g, out_hw, x_shape, out=None):
+        seen.append(out)
+        return original(m, w, g, out_hw, x_shape, out)
+
+    monkeypatch.setattr(W, "conv_transpose", spy)
+    made = []
+    original_tiles = W.input_tiles
+    monkeypatch.setattr(W, "input_tiles", lambda *a: made.append(original_tiles(*a)) or made[-1])
+    rng = np.random.default_rng(9)
+    x = mg.tensor(rng.standard_normal((2, 3, 8, 8)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((4, 3, 4, 4)), requires_grad=True)
+    F.conv2d(x, w, stride=2, padding=1).sum().backward()
+    assert len(made) == 1 and len(seen) == 1 and seen[0] is made[0]
