@@ -189,11 +189,13 @@ def _conv_cols(W: Array, cols: Array, groups: int) -> Array:
     return y.reshape(oc, p)
 
 
-def _winograd(given: Array | None, tiles: bool, g: ConvGeometry, w_shape: tuple, *arrays) -> bool:
+def _winograd(
+    given: Array | None, tiles: bool, g: ConvGeometry, w_shape: tuple, n: int, out_hw, *arrays
+) -> bool:
     """Whether a Function runs Winograd's products (winograd.py): as the pieces it was
     handed were made (`tiles`: they are Winograd tiles, not im2col's columns), else where
-    winograd.applies."""
-    return tiles if given is not None else winograd.applies(g, w_shape, *arrays)
+    winograd.applies (out_hw: the conv2d's output size)."""
+    return tiles if given is not None else winograd.applies(g, w_shape, n, out_hw, *arrays)
 
 
 class Conv2d(Function):
@@ -220,7 +222,8 @@ class Conv2d(Function):
     def forward(self, x, W, b=None):
         # k4 s2 convolutions run as Winograd's F(2x2, 2x2) (winograd.py): `cols` are then
         # the input's tiles, and the backward's products read tiles too
-        self.winograd = _winograd(self.cols, self.tiles, self.g, W.shape, x, W)
+        shape = (x.shape[0], self.out_hw)
+        self.winograd = _winograd(self.cols, self.tiles, self.g, W.shape, *shape, x, W)
         cols = self.cols
         if self.winograd:
             cols = winograd.input_tiles(x, self.g, self.out_hw) if cols is None else cols
@@ -293,7 +296,7 @@ class ConvTranspose2d(Function):
         groups = self.g.groups
         cin, coutg = W.shape[:2]
         n, _, h, w = x.shape
-        if _winograd(self.x2, self.tiles, self.g, W.shape, x, W):
+        if _winograd(self.x2, self.tiles, self.g, W.shape, n, (h, w), x, W):
             # x2 and cols: x's tiles, and an array of the input's tiles' size
             m = winograd.output_tiles(x) if self.x2 is None else self.x2
             y = winograd.conv_transpose(m, W, self.g, (h, w), (n, coutg) + self.out_hw, self.cols)
@@ -329,7 +332,7 @@ class ConvTranspose2d(Function):
         out_hw = x.shape[2:]
         # both gradients read im2col(gy), or gy's Winograd tiles: built once
         cols = None
-        tiles = winograd.applies(self.g, W.shape, gy._data, W._data)
+        tiles = winograd.applies(self.g, W.shape, gy.shape[0], x.shape[2:], gy._data, W._data)
         if nx and nW:
             cols = (winograd.input_tiles if tiles else im2col)(gy._data, self.g, out_hw)
         keep = is_grad_enabled() and W.requires_grad
@@ -385,7 +388,8 @@ class Conv2dGradW(Function):
 
     def forward(self, x, gy):
         given = self.cols if self.cols is not None else self.gy2
-        if _winograd(given, self.tiles, self.g, self.w_shape, x, gy):  # x's and gy's tiles
+        shape = (x.shape[0], gy.shape[2:])
+        if _winograd(given, self.tiles, self.g, self.w_shape, *shape, x, gy):  # x's, gy's tiles
             v, m = self.cols, self.gy2
             v = winograd.input_tiles(x, self.g, gy.shape[2:]) if v is None else v
             m = winograd.output_tiles(gy) if m is None else m

@@ -36,8 +36,8 @@ gradient is B (U[k]' @ dM[k]) B' added back onto the input tiles' positions (adj
 share a row or column), and the weight gradient is G' (dM[k] @ V[k]') G. The transposed
 convolution is the input gradient's map, so conv_transpose2d runs it as its forward.
 
-**Infinities.** Where x holds an inf, B' d subtracts it from itself (d0 - d1 with d1 = inf
-in one tile, d1 itself in the next) and the tile's sums give NaN, where the direct sum
+**Infinities.** Where x holds an inf, B' d puts it into a tile with both signs (d0 - d1,
+d1 and d2 - d1 for d1 = inf), and A' then adds +inf to -inf: NaN, where the direct sum
 gives the inf. So each result is checked as it is written (cpu_loops.finite, on each
 channel while it is in the cache), and one with an inf or a NaN is computed again by
 conv.py's im2col, whose infinities and NaNs are PyTorch's.
@@ -48,8 +48,8 @@ inputs, outputs up to 7-9), the largest error against a float64 result was 7.8-8
 where im2col's was 4.0-5.3e-6, the root mean square 8.4e-7 against 4.8e-7.
 
 Used for NumPy arrays of float32 and float64 where the compiled kernels run
-(cpu_kernels.handles), a 4x4 kernel, stride 2, no dilation, one group, and at least
-MIN_CHANNELS channels on each side; conv.py takes everything else.
+(cpu_kernels.handles), a 4x4 kernel, stride 2, no dilation, one group, where it saves at
+least MIN_SAVED multiply-adds a pass (see there); conv.py takes everything else.
 """
 
 from __future__ import annotations
@@ -61,20 +61,40 @@ import numpy as np
 from . import cpu_kernels
 from .layout import is_batch_minor
 
-# below this many input or output channels the products are too small to gain from the
-# 1.8x fewer multiplications (DCGAN's first and last layers have one or three channels)
-MIN_CHANNELS = 16
+# the multiply-adds a pass must save against im2col's product, C * OC * N * (16 * OH * OW
+# - 36 * TH * TW), for Winograd to run: smaller products lose more to the transforms and to
+# nine products' lower speed than they save. conv2d forward and backward, Winograd against
+# im2col, two threads, medians of 8 alternating rounds (batch, channels, input size: saved):
+# 64, 64 -> 128, 14 (DCGAN's layer): 109 M, 0.95x the time; 32, 64 -> 128, 14: 55 M, 1.00;
+# 64, 64 -> 64, 14: 55 M, 1.02; 64, 32 -> 64, 14: 27 M, 1.02; 16, 64 -> 128, 14: 27 M,
+# 1.08; 64, 32 -> 32, 14: 14 M, 1.26; 64, 16 -> 16, 14: 3 M, 1.47. Even output sizes
+# waste no tile and gain more: 64, 32 -> 64, 28: 180 M, 0.71; 32, 32 -> 64, 28: 90 M,
+# 0.77; 64, 128 -> 256, 8 and 64, 64 -> 128, 16: 235 M, 0.71; but 16, 32 -> 64, 28 and
+# 64, 16 -> 32, 28 (45 M: 0.80 and 0.93) stay on im2col, and 64, 8 -> 16, 28 (11 M) lost
+# (1.06)
+MIN_SAVED = 64_000_000
 
 
-def applies(g: Any, w_shape: tuple[int, ...], *arrays: Any) -> bool:
-    """Whether a convolution of geometry g with a weight of w_shape (OC, C, KH, KW), on
-    these arrays, runs here."""
+def saved(w_shape: tuple[int, ...], n: int, out_hw: tuple[int, int]) -> int:
+    """The multiply-adds Winograd saves on a pass of a conv2d with a weight of w_shape
+    (OC, C, 4, 4), a batch of n and an output of out_hw: im2col's product does
+    16 * C * OC per output value, the nine products 36 * C * OC per 2x2 tile."""
+    th, tw = _tiles(out_hw)
+    return w_shape[0] * w_shape[1] * n * (16 * out_hw[0] * out_hw[1] - 36 * th * tw)
+
+
+def applies(
+    g: Any, w_shape: tuple[int, ...], n: int, out_hw: tuple[int, int], *arrays: Any
+) -> bool:
+    """Whether a convolution of geometry g with a weight of w_shape (OC, C, KH, KW), a batch
+    of n and an output of out_hw (the conv2d's; a transposed conv's input), on these arrays,
+    runs here."""
     return (
         tuple(g.kernel) == (4, 4)
         and tuple(g.stride) == (2, 2)
         and tuple(g.dilation) == (1, 1)
         and g.groups == 1
-        and min(w_shape[0], w_shape[1]) >= MIN_CHANNELS
+        and saved(w_shape, n, out_hw) >= MIN_SAVED
         and all(a.size for a in arrays)
         and cpu_kernels.handles(*arrays)
     )

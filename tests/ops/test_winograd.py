@@ -1,5 +1,5 @@
 """Winograd's F(2x2, 2x2) for k4 s2 convolutions (minigrad/ops/winograd.py) against the
-im2col path (conv.py, with MIN_CHANNELS out of reach) and against PyTorch: forward, input
+im2col path (conv.py, with MIN_SAVED out of reach) and against PyTorch: forward, input
 and weight gradients, conv_transpose2d, double backward, odd sizes and every padding,
 layouts, the thresholds, and infinities and NaNs, which must come out where im2col and
 PyTorch put them. A counter on winograd.conv / conv_transpose / grad_weight proves that
@@ -38,18 +38,18 @@ def calls(monkeypatch):
 
 @pytest.fixture
 def small(monkeypatch):
-    """Winograd for any channel count, so that small cases take it."""
-    monkeypatch.setattr(W, "MIN_CHANNELS", 1)
+    """Winograd for any size, so that small cases take it."""
+    monkeypatch.setattr(W, "MIN_SAVED", -(1 << 62))
 
 
 def _im2col(fn):
     """fn() run on conv.py's im2col path."""
-    before = W.MIN_CHANNELS
-    W.MIN_CHANNELS = 1 << 40
+    before = W.MIN_SAVED
+    W.MIN_SAVED = 1 << 62
     try:
         return fn()
     finally:
-        W.MIN_CHANNELS = before
+        W.MIN_SAVED = before
 
 
 def _conv_grads(x, w, b, gy, padding, transposed=False, output_padding=0):
@@ -189,9 +189,9 @@ def test_dcgan_layer_against_torch(calls):
     """DCGAN's 64 -> 128 layer and its transpose at the default threshold, float32."""
     torch = torch_or_skip()
     rng = np.random.default_rng(5)
-    x = rng.standard_normal((16, 64, 14, 14)).astype(np.float32)
+    x = rng.standard_normal((64, 64, 14, 14)).astype(np.float32)
     w = (rng.standard_normal((128, 64, 4, 4)) * 0.05).astype(np.float32)
-    gy = rng.standard_normal((16, 128, 7, 7)).astype(np.float32)
+    gy = rng.standard_normal((64, 128, 7, 7)).astype(np.float32)
     got = _conv_grads(x, w, None, gy, 1)
     tx, tw = (torch.tensor(a, requires_grad=True) for a in (x, w))
     ty = torch.nn.functional.conv2d(tx, tw, stride=2, padding=1)
@@ -200,7 +200,7 @@ def test_dcgan_layer_against_torch(calls):
     for name, a, e in zip(["y", "gx", "gw"], got, want, strict=True):
         np.testing.assert_allclose(a, e, rtol=0, atol=2e-5 * np.abs(e).max(), err_msg=name)
     # the generator's 128 -> 64 transposed layer
-    z = rng.standard_normal((16, 128, 7, 7)).astype(np.float32)
+    z = rng.standard_normal((64, 128, 7, 7)).astype(np.float32)
     y = F.conv_transpose2d(mg.tensor(z), mg.tensor(w), stride=2, padding=1).numpy()
     ty = torch.nn.functional.conv_transpose2d(torch.tensor(z), torch.tensor(w), stride=2, padding=1)
     np.testing.assert_allclose(y, ty.numpy(), rtol=0, atol=2e-5 * np.abs(y).max())
@@ -210,10 +210,10 @@ def test_dcgan_layer_against_torch(calls):
 @pytest.mark.parametrize(
     "case",
     [
-        lambda: (np.ones((4, 3, 4, 4)), (1, 3, 8, 8)),  # 3 input channels
+        lambda: (np.ones((4, 3, 4, 4)), (1, 3, 8, 8)),  # a small product
         lambda: (np.ones((64, 3, 3, 3)), (1, 3, 8, 8)),  # a 3x3 kernel
     ],
-    ids=["few channels", "3x3"],
+    ids=["small", "3x3"],
 )
 def test_other_convolutions_keep_im2col(calls, case):
     w, x_shape = case()
@@ -224,8 +224,13 @@ def test_other_convolutions_keep_im2col(calls, case):
 def test_thresholds_and_dtypes(calls, monkeypatch):
     x = np.ones((2, 16, 8, 8))
     w = np.ones((16, 16, 4, 4))
+    saving = W.saved(w.shape, 2, (4, 4))
+    assert saving == 16 * 16 * 2 * (16 * 16 - 36 * 4)
     F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding=1)
-    assert calls["conv"] == 1  # MIN_CHANNELS on both sides
+    assert calls["conv"] == 0  # far below MIN_SAVED
+    monkeypatch.setattr(W, "MIN_SAVED", saving)
+    F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding=1)
+    assert calls["conv"] == 1  # at MIN_SAVED
     F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding=1, dilation=2)
     F.conv2d(mg.tensor(x), mg.tensor(w.reshape(32, 8, 4, 4)), stride=2, padding=1, groups=2)
     F.conv2d(mg.tensor(x.astype(np.float16)), mg.tensor(w.astype(np.float16)), stride=2)
@@ -233,9 +238,17 @@ def test_thresholds_and_dtypes(calls, monkeypatch):
     with K.use(False):
         F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding=1)
     assert calls["conv"] == 1
-    monkeypatch.setattr(W, "MIN_CHANNELS", 17)
+    monkeypatch.setattr(W, "MIN_SAVED", saving + 1)
     F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding=1)
     assert calls["conv"] == 1
+
+
+def test_dcgan_layers_take_it_at_the_default():
+    """The saving rule at its default: DCGAN's 64 <-> 128 layer at batch 64 runs Winograd,
+    the same layer at batch 16 and its 1 -> 64 first layer do not."""
+    assert W.saved((128, 64, 4, 4), 64, (7, 7)) >= W.MIN_SAVED
+    assert W.saved((128, 64, 4, 4), 16, (7, 7)) < W.MIN_SAVED
+    assert W.saved((64, 1, 4, 4), 64, (14, 14)) < W.MIN_SAVED
 
 
 @pytest.mark.parametrize("where", ["x", "w", "gy"])
