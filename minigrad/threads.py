@@ -56,7 +56,8 @@ backward, max pooling forward and backward, batch norm's training forward and fi
 backward, im2col, col2im, the batch-minor copy of conv's gradient and the C-order copy of a
 leaf's batch-minor gradient; the compiled loops
 of ops/cpu_kernels.py (the same kernels and Adam's step, each one call per thread without
-the GIL) from their own MIN_PARALLEL and MIN_PARALLEL_PASS. The thresholds above are the
+the GIL) and Winograd's transforms (ops/winograd.py) from their own MIN_PARALLEL and
+MIN_PARALLEL_PASS. The thresholds above are the
 NumPy code's.
 """
 

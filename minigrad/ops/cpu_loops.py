@@ -1,5 +1,6 @@
-"""The loops behind cpu_kernels.py, compiled by Numba: read each as the algorithm, value by
-value, the way a C or CUDA kernel is written (cuda_kernels.py has the GPU's versions).
+"""The loops behind cpu_kernels.py and winograd.py, compiled by Numba: read each as the
+algorithm, value by value, the way a C or CUDA kernel is written (cuda_kernels.py has the
+GPU's versions of the ones it shares with them).
 
 `@kernel` is `numba.njit(nogil=True, cache=True, error_model="numpy")`: compiled to
 machine code on first call for each dtype and layout, kept on disk for the next process,
