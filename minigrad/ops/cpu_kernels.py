@@ -181,6 +181,15 @@ def _split(run: Any, n: int, *args: Any, unit: int = 1, min_size: int | None = N
     threads.split(n, lambda lo, hi: run(*args, lo, hi), unit=unit, min_size=min_size)
 
 
+def by_layout(x: np.ndarray, direct: Any, staged: Any) -> tuple[Any, np.ndarray]:
+    """The loop and its source for a per-channel pass over x (N, C, H, W): `direct` on the
+    batch-minor view (C, H, W, N) where x is batch-minor (rows of N read in place), else
+    `staged` on x itself, which copies each channel batch-minor into a buffer first."""
+    if is_batch_minor(x):
+        return direct, x.transpose(1, 2, 3, 0)
+    return staged, x
+
+
 def im2col(x: np.ndarray, g: Any, out_hw: tuple[int, int]) -> np.ndarray:
     """Columns `(C, KH, KW, OH, OW, N)` (C-contiguous) of `x (N, C, H, W)`, any strides:
     read in rows of N from a batch-minor x, else through a batch-minor copy of one channel
@@ -191,10 +200,7 @@ def im2col(x: np.ndarray, g: Any, out_hw: tuple[int, int]) -> np.ndarray:
     cols = np.empty((c, kh, kw) + tuple(out_hw) + (n,), dtype=x.dtype)
     if cols.size == 0:
         return cols
-    if is_batch_minor(x):
-        run, src = _loops.im2col, x.transpose(1, 2, 3, 0)
-    else:
-        run, src = _loops.im2col_staged, x
+    run, src = by_layout(x, _loops.im2col, _loops.im2col_staged)
     _split(run, c, src, cols, kh, kw, sh, sw, ph, pw, dh, dw, unit=cols[:1].size)
     return cols
 

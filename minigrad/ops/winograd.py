@@ -59,7 +59,6 @@ from typing import Any
 import numpy as np
 
 from . import cpu_kernels
-from .layout import is_batch_minor
 
 # the multiply-adds a pass must save against im2col's product, C * OC * N * (16 * OH * OW
 # - 36 * TH * TW), for Winograd to run: smaller products lose more to the transforms and to
@@ -119,10 +118,7 @@ def input_tiles(x: np.ndarray, g: Any, out_hw: tuple[int, int]) -> np.ndarray:
     v = np.empty((9, 4 * c, th * tw * n), dtype=x.dtype)  # its own (conv.py reuses it)
     ph, pw = g.padding
     loops = cpu_kernels.loops()
-    if is_batch_minor(x):
-        run, src = loops.winograd_input, x.transpose(1, 2, 3, 0)
-    else:
-        run, src = loops.winograd_input_staged, x
+    run, src = cpu_kernels.by_layout(x, loops.winograd_input, loops.winograd_input_staged)
     cpu_kernels._split(run, c, src, v.reshape(9, -1), th, tw, ph, pw, unit=36 * th * tw * n)
     return v
 
@@ -133,10 +129,8 @@ def output_tiles(y: np.ndarray) -> np.ndarray:
     th, tw = _tiles(y.shape[2:])
     m = np.empty((9, oc * th * tw * n), dtype=y.dtype)
     loops = cpu_kernels.loops()
-    if is_batch_minor(y):
-        run, src = loops.winograd_output_adjoint, y.transpose(1, 2, 3, 0)
-    else:
-        run, src = loops.winograd_output_adjoint_staged, y
+    staged = loops.winograd_output_adjoint_staged
+    run, src = cpu_kernels.by_layout(y, loops.winograd_output_adjoint, staged)
     cpu_kernels._split(run, oc, src, m, th, tw, unit=9 * th * tw * n)
     return m.reshape(9, oc, th * tw * n)
 
