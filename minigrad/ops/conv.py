@@ -222,8 +222,8 @@ class Conv2d(Function):
     def forward(self, x, W, b=None):
         # k4 s2 convolutions run as Winograd's F(2x2, 2x2) (winograd.py): `cols` are then
         # the input's tiles, and the backward's products read tiles too
-        shape = (x.shape[0], self.out_hw)
-        self.winograd = _winograd(self.cols, self.tiles, self.g, W.shape, *shape, x, W)
+        n, g = x.shape[0], self.g
+        self.winograd = _winograd(self.cols, self.tiles, g, W.shape, n, self.out_hw, x, W)
         cols = self.cols
         if self.winograd:
             cols = winograd.input_tiles(x, self.g, self.out_hw) if cols is None else cols
@@ -388,10 +388,10 @@ class Conv2dGradW(Function):
 
     def forward(self, x, gy):
         given = self.cols if self.cols is not None else self.gy2
-        shape = (x.shape[0], gy.shape[2:])
-        if _winograd(given, self.tiles, self.g, self.w_shape, *shape, x, gy):  # x's, gy's tiles
+        n, out_hw = x.shape[0], gy.shape[2:]
+        if _winograd(given, self.tiles, self.g, self.w_shape, n, out_hw, x, gy):  # x's, gy's tiles
             v, m = self.cols, self.gy2
-            v = winograd.input_tiles(x, self.g, gy.shape[2:]) if v is None else v
+            v = winograd.input_tiles(x, self.g, out_hw) if v is None else v
             m = winograd.output_tiles(gy) if m is None else m
             self.cols = self.gy2 = None
             gW = winograd.grad_weight(v, m, self.w_shape)
