@@ -234,8 +234,9 @@ class Conv2d(Function):
             cols = im2col(x, self.g, self.out_hw) if cols is None else cols
             y = _conv_cols(W, cols, self.g.groups)
             y = y.reshape((W.shape[0],) + self.out_hw + x.shape[:1])
-        # its own, not x itself (1x1 columns of a batch-minor x are a view of it)
-        self.own_cols = self.cols is None and cols.base is None
+        # its own, not x itself (1x1 columns of a batch-minor x are a view of it; Winograd's
+        # tiles are always its own, a view of rows a cache line apart)
+        self.own_cols = self.cols is None and (self.winograd or cols.base is None)
         self.cols = cols if self.keep_cols else None
         if b is not None:
             y += b.reshape(-1, 1, 1, 1)

@@ -39,6 +39,9 @@ def _compiled(**options: object):
 kernel = _compiled(nogil=True, error_model="numpy")
 # a sum may be added in any order (SIMD lanes, several accumulators): only the reductions
 reduction = _compiled(nogil=True, error_model="numpy", fastmath={"reassoc"})
+# a helper copied into each loop that calls it (Numba inlines it before compiling): called
+# as a function, _mat5's loop ran 2x slower, as the compiler made no SIMD code of it
+inline = _compiled(nogil=True, error_model="numpy", inline="always")
 
 
 # ------------------------------------------------------------------ convolution
@@ -447,6 +450,274 @@ def winograd_weight_adjoint(u, w):
                     w[o, ci, r, s + 2] = a1 + b1
                     w[o, ci, r + 2, s] = b0 + c0_
                     w[o, ci, r + 2, s + 2] = b1 + c1_
+
+
+# ------------------------------------------------------------------ Winograd, F(4x4, 2x2)
+# The same four phases, each k2 s1 correlation by F(4x4, 2x2): a 5x5 input tile gives a
+# 4x4 output tile, 25 products for 16 outputs, where F(2x2, 2x2) takes 36. Its matrices
+# (winograd.TRANSFORMS[4]) hold fractions, so each transformed value is a sum of five
+# terms: _mat5 applies a 5x5 matrix to five rows of N values at once, and A' (4x5) and A
+# (5x4) come padded to 5x5 with a zero row or column. Layouts as above with nt = 5:
+# V (25, 4C * T), M (25, OC * T), point k = 5 * u + e, T = N * ceil(OH/4) * ceil(OW/4).
+@inline
+def _mat5(k, s0, s1, s2, s3, s4, d0, d1, d2, d3, d4, add):
+    """(d0, ..., d4) = k @ (s0, ..., s4) for k (5, 5) and rows of N values, or added onto
+    the d's (`add`). Every entry of k multiplies, zeros too: an inf in an s gives NaN, and
+    the results are checked for infinities and NaNs and computed again by im2col."""
+    k00, k01, k02, k03, k04 = k[0, 0], k[0, 1], k[0, 2], k[0, 3], k[0, 4]
+    k10, k11, k12, k13, k14 = k[1, 0], k[1, 1], k[1, 2], k[1, 3], k[1, 4]
+    k20, k21, k22, k23, k24 = k[2, 0], k[2, 1], k[2, 2], k[2, 3], k[2, 4]
+    k30, k31, k32, k33, k34 = k[3, 0], k[3, 1], k[3, 2], k[3, 3], k[3, 4]
+    k40, k41, k42, k43, k44 = k[4, 0], k[4, 1], k[4, 2], k[4, 3], k[4, 4]
+    for b in range(d0.size):
+        a0, a1, a2, a3, a4 = s0[b], s1[b], s2[b], s3[b], s4[b]
+        e0 = k00 * a0 + k01 * a1 + k02 * a2 + k03 * a3 + k04 * a4
+        e1 = k10 * a0 + k11 * a1 + k12 * a2 + k13 * a3 + k14 * a4
+        e2 = k20 * a0 + k21 * a1 + k22 * a2 + k23 * a3 + k24 * a4
+        e3 = k30 * a0 + k31 * a1 + k32 * a2 + k33 * a3 + k34 * a4
+        e4 = k40 * a0 + k41 * a1 + k42 * a2 + k43 * a3 + k44 * a4
+        if add:
+            e0 += d0[b]
+            e1 += d1[b]
+            e2 += d2[b]
+            e3 += d3[b]
+            e4 += d4[b]
+        d0[b], d1[b], d2[b], d3[b], d4[b] = e0, e1, e2, e3, e4
+
+
+@inline
+def _fill0(a):
+    """a[...] = 0 for a C-contiguous a."""
+    flat = a.reshape(a.size)
+    for i in range(flat.size):
+        flat[i] = 0
+
+
+@kernel
+def winograd4_input_channel(img, v, c, th, tw, ph, pw, bt, p, t):
+    """V's tiles of channel c from its image img (H, W, N): tile (ti, tj) of phase (r, s)
+    is B' d B, d[i, j] = P[4 * ti + i, 4 * tj + j] of the phase image
+    P[u, e] = img[2 * u + r - ph, 2 * e + s - pw] (0 outside img), copied into p first.
+    B' runs down each column of a row of tiles into t (adjacent tiles share a column),
+    then B along each tile's rows. p (4 TH + 1, 4 TW + 1, N) and t (5, 4 TW + 1, N) are
+    scratch."""
+    h, w, n = img.shape
+    hp, wp = p.shape[0], p.shape[1]
+    for r in range(2):
+        for s in range(2):
+            for u in range(hp):
+                row = 2 * u + r - ph
+                for e in range(wp):
+                    col = 2 * e + s - pw
+                    dst = p[u, e]
+                    if 0 <= row < h and 0 <= col < w:
+                        src = img[row, col]
+                        for b in range(n):
+                            dst[b] = src[b]
+                    else:
+                        for b in range(n):
+                            dst[b] = 0
+            at0 = ((c * 2 + r) * 2 + s) * th * tw * n
+            for ti in range(th):
+                i = 4 * ti
+                for e in range(wp):  # B' down the columns
+                    _mat5(bt, p[i, e], p[i + 1, e], p[i + 2, e], p[i + 3, e], p[i + 4, e],
+                          t[0, e], t[1, e], t[2, e], t[3, e], t[4, e], False)  # fmt: skip
+                for tj in range(tw):  # then B along the rows
+                    at = at0 + (ti * tw + tj) * n
+                    j = 4 * tj
+                    for u in range(5):
+                        tu, k = t[u], 5 * u
+                        _mat5(bt, tu[j], tu[j + 1], tu[j + 2], tu[j + 3], tu[j + 4],
+                              v[k][at : at + n], v[k + 1][at : at + n], v[k + 2][at : at + n],
+                              v[k + 3][at : at + n], v[k + 4][at : at + n], False)  # fmt: skip
+
+
+@kernel
+def winograd4_input(x, v, th, tw, ph, pw, bt, c0, c1):
+    """V of x (C, H, W, N), batch-minor, for channels c0 <= c < c1."""
+    n = x.shape[3]
+    p = np.empty((4 * th + 1, 4 * tw + 1, n), v.dtype)
+    t = np.empty((5, 4 * tw + 1, n), v.dtype)
+    for c in range(c0, c1):
+        winograd4_input_channel(x[c], v, c, th, tw, ph, pw, bt, p, t)
+
+
+@kernel
+def winograd4_input_staged(x, v, th, tw, ph, pw, bt, c0, c1):
+    """V of x (N, C, H, W) in any other layout, each channel copied batch-minor first."""
+    n, h, w = x.shape[0], x.shape[2], x.shape[3]
+    buf = np.empty((1, h, w, n), x.dtype)
+    p = np.empty((4 * th + 1, 4 * tw + 1, n), v.dtype)
+    t = np.empty((5, 4 * tw + 1, n), v.dtype)
+    for c in range(c0, c1):
+        batch_minor_copy(x[:, c : c + 1], buf, 0, 1)
+        winograd4_input_channel(buf[0], v, c, th, tw, ph, pw, bt, p, t)
+
+
+@kernel
+def winograd4_input_adjoint(v, x, th, tw, ph, pw, b5, bad, c0, c1):
+    """The adjoint of winograd4_input for channels c0 <= c < c1 (b5 = B, B' transposed):
+    per row of tiles, B's adjoint along each tile's rows summed into t (adjacent tiles
+    share a column), then B''s adjoint down the columns summed into the phase image p
+    (adjacent rows of tiles share a row), and p written to its places in x[c] (each value
+    of x is in one phase image; those in none get 0). bad[c] = whether x[c] came out with
+    an inf or NaN (x C-contiguous)."""
+    h, w, n = x.shape[1], x.shape[2], x.shape[3]
+    hp, wp = 4 * th + 1, 4 * tw + 1
+    p = np.empty((hp, wp, n), v.dtype)
+    t = np.empty((5, wp, n), v.dtype)
+    spare = np.empty(n, v.dtype)
+    for c in range(c0, c1):
+        xc = x[c]
+        for row in range(h):
+            for col in range(w):
+                dst = xc[row, col]
+                for b in range(n):
+                    dst[b] = 0
+        for r in range(2):
+            for s in range(2):
+                _fill0(p)
+                at0 = ((c * 2 + r) * 2 + s) * th * tw * n
+                for ti in range(th):
+                    for tj in range(tw):  # B along the rows, adjoint
+                        at = at0 + (ti * tw + tj) * n
+                        j = 4 * tj
+                        for u in range(5):
+                            # column j holds the tile before's share: this tile's goes
+                            # to `spare` and is added on (summing into all five rows of
+                            # t at once ran 2.4x slower)
+                            tu, k = t[u], 5 * u
+                            first = tu[j] if tj == 0 else spare
+                            _mat5(b5, v[k][at : at + n], v[k + 1][at : at + n],
+                                  v[k + 2][at : at + n], v[k + 3][at : at + n],
+                                  v[k + 4][at : at + n],
+                                  first, tu[j + 1], tu[j + 2], tu[j + 3], tu[j + 4],
+                                  False)  # fmt: skip
+                            if tj > 0:
+                                dst = tu[j]
+                                for b in range(n):
+                                    dst[b] += spare[b]
+                    i = 4 * ti
+                    for e in range(wp):  # then B' down the columns, adjoint
+                        _mat5(b5, t[0, e], t[1, e], t[2, e], t[3, e], t[4, e],
+                              p[i, e], p[i + 1, e], p[i + 2, e], p[i + 3, e], p[i + 4, e],
+                              True)  # fmt: skip
+                for u in range(hp):
+                    row = 2 * u + r - ph
+                    if 0 <= row < h:
+                        for e in range(wp):
+                            col = 2 * e + s - pw
+                            if 0 <= col < w:
+                                src, dst = p[u, e], xc[row, col]
+                                for b in range(n):
+                                    dst[b] = src[b]
+        bad[c] = not finite(xc)
+
+
+@kernel
+def winograd4_output(mt, y, th, tw, at5, bad, c0, c1):
+    """y[o, 4 * ti + a, 4 * tj + f] = (A' M_tile A)[a, f] for output channels c0 <= o < c1,
+    the tiles cropped to y (OC, OH, OW, N), C-contiguous (at5: A' and a zero fifth row);
+    bad[o] = whether y[o] came out with an inf or NaN."""
+    oh, ow, n = y.shape[1], y.shape[2], y.shape[3]
+    t = np.empty((5, 5, n), mt.dtype)
+    spare = np.empty((5, n), mt.dtype)  # the rows past y's edge, and A' padding's
+    for o in range(c0, c1):
+        for ti in range(th):
+            for tj in range(tw):
+                k = ((o * th + ti) * tw + tj) * n
+                for e in range(5):  # A' down the columns
+                    _mat5(at5, mt[e][k : k + n], mt[5 + e][k : k + n], mt[10 + e][k : k + n],
+                          mt[15 + e][k : k + n], mt[20 + e][k : k + n],
+                          t[0, e], t[1, e], t[2, e], t[3, e], t[4, e], False)  # fmt: skip
+                q = 4 * tj
+                for a in range(min(4, oh - 4 * ti)):  # then A along the rows
+                    ya = y[o, 4 * ti + a]
+                    d1 = ya[q + 1] if q + 1 < ow else spare[1]
+                    d2 = ya[q + 2] if q + 2 < ow else spare[2]
+                    d3 = ya[q + 3] if q + 3 < ow else spare[3]
+                    ta = t[a]
+                    _mat5(
+                        at5, ta[0], ta[1], ta[2], ta[3], ta[4], ya[q], d1, d2, d3, spare[4], False
+                    )
+        bad[o] = not finite(y[o])
+
+
+@kernel
+def winograd4_output_adjoint_channel(img, mt, o, th, tw, a5):
+    """The adjoint of winograd4_output for output channel o, from its image img (OH, OW,
+    N): tile (ti, tj) of M is A g A', g the 4x4 tile of img at (4 * ti, 4 * tj), 0 past
+    its edge (a5: A and a zero fifth column)."""
+    oh, ow, n = img.shape
+    zero = np.zeros(n, mt.dtype)
+    t = np.empty((4, 5, n), mt.dtype)
+    for ti in range(th):
+        for tj in range(tw):
+            q = 4 * tj
+            for a in range(4):  # A' along the rows
+                p = 4 * ti + a
+                inside = p < oh
+                g0 = img[p, q] if inside else zero
+                g1 = img[p, q + 1] if inside and q + 1 < ow else zero
+                g2 = img[p, q + 2] if inside and q + 2 < ow else zero
+                g3 = img[p, q + 3] if inside and q + 3 < ow else zero
+                ta = t[a]
+                _mat5(a5, g0, g1, g2, g3, zero, ta[0], ta[1], ta[2], ta[3], ta[4], False)
+            k = ((o * th + ti) * tw + tj) * n
+            for e in range(5):  # then A down the columns
+                _mat5(a5, t[0, e], t[1, e], t[2, e], t[3, e], zero,
+                      mt[e][k : k + n], mt[5 + e][k : k + n], mt[10 + e][k : k + n],
+                      mt[15 + e][k : k + n], mt[20 + e][k : k + n], False)  # fmt: skip
+
+
+@kernel
+def winograd4_output_adjoint(y, mt, th, tw, a5, c0, c1):
+    """M of y (OC, OH, OW, N), batch-minor, for output channels c0 <= o < c1."""
+    for o in range(c0, c1):
+        winograd4_output_adjoint_channel(y[o], mt, o, th, tw, a5)
+
+
+@kernel
+def winograd4_taps(w, taps):
+    """The 2x2 taps of each phase of a (OC, C, 4, 4) weight, as rows of taps (4, OC * 4C):
+    taps[2 * i + j, k] = w[o, c, 2 * i + r, 2 * j + s], k = ((o * C + c) * 2 + r) * 2 + s.
+    U is then one product, (G kron G) @ taps (winograd.weight_tiles)."""
+    oc, c = w.shape[0], w.shape[1]
+    for o in range(oc):
+        for ci in range(c):
+            for r in range(2):
+                for s in range(2):
+                    k = ((o * c + ci) * 2 + r) * 2 + s
+                    taps[0, k] = w[o, ci, r, s]
+                    taps[1, k] = w[o, ci, r, s + 2]
+                    taps[2, k] = w[o, ci, r + 2, s]
+                    taps[3, k] = w[o, ci, r + 2, s + 2]
+
+
+@kernel
+def winograd4_untaps(taps, w):
+    """The inverse of winograd4_taps: w from its taps' rows."""
+    oc, c = w.shape[0], w.shape[1]
+    for o in range(oc):
+        for ci in range(c):
+            for r in range(2):
+                for s in range(2):
+                    k = ((o * c + ci) * 2 + r) * 2 + s
+                    w[o, ci, r, s] = taps[0, k]
+                    w[o, ci, r, s + 2] = taps[1, k]
+                    w[o, ci, r + 2, s] = taps[2, k]
+                    w[o, ci, r + 2, s + 2] = taps[3, k]
+
+
+@kernel
+def winograd4_output_adjoint_staged(y, mt, th, tw, a5, c0, c1):
+    """M of y (N, OC, OH, OW) in any other layout, each channel copied batch-minor first."""
+    n, oh, ow = y.shape[0], y.shape[2], y.shape[3]
+    buf = np.empty((1, oh, ow, n), y.dtype)
+    for o in range(c0, c1):
+        batch_minor_copy(y[:, o : o + 1], buf, 0, 1)
+        winograd4_output_adjoint_channel(buf[0], mt, o, th, tw, a5)
 
 
 # ------------------------------------------------------------------ max pooling

@@ -1,8 +1,9 @@
-"""Winograd's F(2x2, 2x2) for k4 s2 convolutions (minigrad/ops/winograd.py) against the
-im2col path (conv.py, with MIN_SAVED out of reach) and against PyTorch: forward, input
-and weight gradients, conv_transpose2d, double backward, odd sizes and every padding,
-layouts, the thresholds, and infinities and NaNs, which must come out where im2col and
-PyTorch put them. A counter on winograd.conv / conv_transpose / grad_weight proves that
+"""Winograd's F(2x2, 2x2) and F(4x4, 2x2) for k4 s2 convolutions
+(minigrad/ops/winograd.py), each tile size against the im2col path (conv.py, with
+MIN_SAVED out of reach) and against PyTorch: forward, input and weight gradients,
+conv_transpose2d, double backward, odd sizes and every padding, layouts, the thresholds
+and the choice of tile size, and infinities and NaNs, which must come out where im2col
+and PyTorch put them. A counter on winograd.conv / conv_transpose / grad_weight proves that
 each case ran the path it claims to test."""
 
 from __future__ import annotations
@@ -36,10 +37,18 @@ def calls(monkeypatch):
     return counts
 
 
-@pytest.fixture
-def small(monkeypatch):
-    """Winograd for any size, so that small cases take it."""
+@pytest.fixture(params=[2, 4], ids=["F2", "F4"])
+def small(request, monkeypatch):
+    """Winograd for any size, so that small cases take it, with each tile size in turn;
+    afterwards, every tile array the products read was of that size."""
+    m = request.param
     monkeypatch.setattr(W, "MIN_SAVED", -(1 << 62))
+    monkeypatch.setattr(W, "tile_size", lambda out_hw, n: m)
+    sizes = []
+    original = W._size
+    monkeypatch.setattr(W, "_size", lambda tiles: sizes.append(original(tiles)) or sizes[-1])
+    yield m
+    assert set(sizes) <= {m}
 
 
 def _im2col(fn):
@@ -225,7 +234,8 @@ def test_thresholds_and_dtypes(calls, monkeypatch):
     x = np.ones((2, 16, 8, 8))
     w = np.ones((16, 16, 4, 4))
     saving = W.saved(w.shape, 2, (4, 4))
-    assert saving == 16 * 16 * 2 * (16 * 16 - 36 * 4)
+    assert saving == 16 * 16 * 2 * (16 * 16 - 36 * 4)  # F(2x2): 4 tiles of 9 products
+    assert W.saved(w.shape, 256, (4, 4)) == 16 * 16 * 256 * (16 * 16 - 100)  # F(4x4): 1 of 25
     F.conv2d(mg.tensor(x), mg.tensor(w), stride=2, padding=1)
     assert calls["conv"] == 0  # far below MIN_SAVED
     monkeypatch.setattr(W, "MIN_SAVED", saving)
@@ -243,9 +253,47 @@ def test_thresholds_and_dtypes(calls, monkeypatch):
     assert calls["conv"] == 1
 
 
+def test_tile_size_rule(monkeypatch):
+    """F(4x4, 2x2) where its products are at most 3/4 of F(2x2, 2x2)'s and have 256 columns
+    or more: 7x7 and 8x8 outputs at batch 64, not 14x14 (its 4x4 tiles waste a quarter),
+    not batch 32 or a 4x4 output at batch 64 (too few tiles); never with LARGE_TILES off."""
+    assert W.tile_size((7, 7), 64) == 4 and W.tile_size((8, 8), 64) == 4
+    assert W.tile_size((7, 7), 32) == 2 and W.tile_size((4, 4), 64) == 2
+    assert W.tile_size((14, 14), 64) == 2 and W.tile_size((28, 28), 64) == 4
+    assert W.tile_size((4, 4), 256) == 4 and W.tile_size((7, 5), 64) == 2  # 100 > 0.75 * 108
+    monkeypatch.setattr(W, "LARGE_TILES", False)
+    assert W.tile_size((7, 7), 64) == 2 and W.tile_size((8, 8), 64) == 2
+
+
+@pytest.mark.parametrize("m", [2, 4])
+def test_transforms_compute_the_correlation(m):
+    """A' [(G g) * (B' d)] is the 2-tap correlation y_i = d_i g_0 + d_(i+1) g_1 for every d
+    and g: sum_p A'[i, p] G[p, k] B'[p, j] is 1 where j = i + k, else 0 (float64, so the
+    ninths of F(4x4, 2x2)'s G round, to 1e-15). And point 1 is column 1 of A' (bias_grad)."""
+    bt, g, at = W.TRANSFORMS[m]
+    assert bt.shape == (m + 1, m + 1) and g.shape == (m + 1, 2) and at.shape == (m, m + 1)
+    got = np.einsum("ip,pk,pj->ikj", at, g, bt)
+    want = np.zeros((m, 2, m + 1))
+    for i in range(m):
+        for k in range(2):
+            want[i, k, i + k] = 1
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(at[:, 1], np.ones(m))
+
+
+def test_tiles_must_be_rows_of_one_array():
+    rng = np.random.default_rng(10)
+    padded = W._rows(25, 8, 16, np.float32)
+    assert W._flat(padded).shape == (25, 8 * 16 + 16) and W._flat(padded).flags.c_contiguous
+    assert np.shares_memory(W._flat(padded), padded)
+    with pytest.raises(ValueError, match=r"winograd: tiles of shape \(25, 8, 8\)"):
+        W._flat(rng.standard_normal((25, 8, 16))[:, :, ::2])
+
+
 def test_dcgan_layers_take_it_at_the_default():
-    """The saving rule at its default: DCGAN's 64 <-> 128 layer at batch 64 runs Winograd,
-    the same layer at batch 16 and its 1 -> 64 first layer do not."""
+    """The saving rule at its default: DCGAN's 64 <-> 128 layer at batch 64 runs Winograd
+    (F(4x4, 2x2)), the same layer at batch 16 and its 1 -> 64 first layer do not."""
+    assert W.tile_size((7, 7), 64) == 4
     assert W.saved((128, 64, 4, 4), 64, (7, 7)) >= W.MIN_SAVED
     assert W.saved((128, 64, 4, 4), 16, (7, 7)) < W.MIN_SAVED
     assert W.saved((64, 1, 4, 4), 64, (14, 14)) < W.MIN_SAVED
