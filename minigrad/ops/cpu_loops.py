@@ -40,7 +40,8 @@ kernel = _compiled(nogil=True, error_model="numpy")
 # a sum may be added in any order (SIMD lanes, several accumulators): only the reductions
 reduction = _compiled(nogil=True, error_model="numpy", fastmath={"reassoc"})
 # a helper copied into each loop that calls it (Numba inlines it before compiling): called
-# as a function, _mat5's loop ran 2x slower, as the compiler made no SIMD code of it
+# as a function, _mat5 ran 2x slower (F(4x4, 2x2)'s input tiles, one thread: 1.27 ms
+# against 0.65)
 inline = _compiled(nogil=True, error_model="numpy", inline="always")
 
 
