@@ -78,13 +78,13 @@ from . import cpu_kernels
 # smaller products lose more to the transforms and to the smaller products' lower speed
 # than they save. conv2d forward and backward against im2col (batch, channels, input size:
 # saved by the tile size that runs, time against im2col's), medians of 6 alternating rounds
-# in one process, F(2x2, 2x2) and F(4x4, 2x2) both timed: 64, 64 -> 128, 14 (DCGAN's layer,
-# F(4x4)): 201 M, 0.77-0.83x (F(2x2) 0.93-0.94); 64, 64 -> 64, 14 (F(4x4)): 101 M,
-# 0.82-0.84; 32, 64 -> 128, 14 (F(2x2)): 55 M, 0.92-0.98; 64, 32 -> 32, 14 (F(4x4)): 25 M,
-# 1.07-1.08; 16, 64 -> 128, 14 (F(2x2)): 27 M, 1.04-1.39; even sizes: 64, 32 -> 64, 28
-# (F(2x2)): 180 M, 0.76-0.77; 32, 32 -> 64, 28: 90 M, 0.78-0.83; 64, 64 -> 128, 16
-# (F(4x4)): 327 M, 0.58-0.67; 64, 128 -> 256, 8 (F(2x2)): 235 M, 0.73-0.94; 64, 16 -> 32, 28
-# (45 M) 0.79-0.80 stays on im2col
+# in one process, four runs of both tile sizes (two of them partly in the machine's slow
+# state, where Winograd's figures ran higher): DCGAN's 64, 64 -> 128, 14 (F(4x4)): 201 M,
+# 0.77-1.06 (F(2x2) 0.93-1.13); 64, 64 -> 64, 14 (F(4x4)): 101 M, 0.82-1.09; 64, 64 -> 128,
+# 16 (F(4x4)): 327 M, 0.58-0.80; 64, 32 -> 64, 28 and 32, 32 -> 64, 28 (F(2x2)): 180 and
+# 90 M, 0.76-0.83; 64, 128 -> 256, 8 (F(2x2)): 235 M, 0.73-0.94. Below the line:
+# 32, 64 -> 128, 14 (F(2x2)): 55 M, 0.92-1.24; 64, 16 -> 32, 28 (F(2x2)): 45 M, 0.79-0.80;
+# 16, 64 -> 128, 14 (F(2x2)): 27 M, 1.04-1.39; 64, 32 -> 32, 14 (F(4x4)): 25 M, 1.07-1.08
 MIN_SAVED = 64_000_000
 
 # False: F(2x2, 2x2) everywhere, with about half F(4x4, 2x2)'s rounding error
