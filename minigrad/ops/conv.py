@@ -220,8 +220,9 @@ class Conv2d(Function):
         self.tiles = tiles
 
     def forward(self, x, W, b=None):
-        # k4 s2 convolutions run as Winograd's F(2x2, 2x2) (winograd.py): `cols` are then
-        # the input's tiles, and the backward's products read tiles too
+        # large k4 s2 convolutions run as Winograd's F(4x4, 2x2) or F(2x2, 2x2)
+        # (winograd.py): `cols` are then the input's tiles, and the backward's products
+        # read tiles too
         n, g = x.shape[0], self.g
         self.winograd = _winograd(self.cols, self.tiles, g, W.shape, n, self.out_hw, x, W)
         cols = self.cols

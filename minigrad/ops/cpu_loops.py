@@ -184,11 +184,11 @@ def col2im(cols, img, sh, sw, ph, pw, dh, dw, c0, c1):
                             img[c, r, s, b] += cols[c, i, j, p, q, b]
 
 
-# ------------------------------------------------------------------ Winograd convolution
+# ------------------------------------------------------------------ Winograd, F(2x2, 2x2)
 # A k4 s2 convolution is four k2 s1 ones, one per phase (r, s) of the input (rows r, r+2,
 # ... and columns s, s+2, ...), whose sums add up; winograd.py says how. Each k2 s1
-# correlation runs as Winograd's F(2x2, 2x2): a 3x3 input tile d gives a 2x2 output tile
-# y = A' [(G g G') * (B' d B)] A, with
+# correlation runs as Winograd's F(2x2, 2x2) here (F(4x4, 2x2)'s loops follow): a 3x3
+# input tile d gives a 2x2 output tile y = A' [(G g G') * (B' d B)] A, with
 #   B' = [[1, -1, 0], [0, 1, 0], [0, -1, 1]],  G = [[1, 0], [1, 1], [0, 1]],
 #   A' = [[1, 1, 0], [0, 1, 1]]:
 # entries 0 and +-1 only, so the transforms add and subtract and never scale. The loops
