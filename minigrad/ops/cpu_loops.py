@@ -407,52 +407,6 @@ def winograd_output_adjoint_staged(y, m, th, tw, c0, c1):
         winograd_output_adjoint_channel(buf[0], m, o, th, tw)
 
 
-@kernel
-def winograd_weight(w, u):
-    """U of a (OC, C, 4, 4) weight: G g G' of the 2x2 taps g = w[o, c, r::2, s::2] of each
-    phase (r, s). U's rows are apart by a cache line more than their length: at the exact
-    length (a power of two) the nine writes of each step fell into one cache set, 0.60 ms
-    against 0.09 for a (128, 64, 4, 4) weight."""
-    oc, c = w.shape[0], w.shape[1]
-    for o in range(oc):
-        for ci in range(c):
-            for r in range(2):
-                for s in range(2):
-                    k = ((o * c + ci) * 2 + r) * 2 + s
-                    g00, g01 = w[o, ci, r, s], w[o, ci, r, s + 2]
-                    g10, g11 = w[o, ci, r + 2, s], w[o, ci, r + 2, s + 2]
-                    h0, h1 = g00 + g10, g01 + g11  # G g: rows g0, g0 + g1, g1
-                    u[0, k] = g00  # then G' along the columns
-                    u[1, k] = g00 + g01
-                    u[2, k] = g01
-                    u[3, k] = h0
-                    u[4, k] = h0 + h1
-                    u[5, k] = h1
-                    u[6, k] = g10
-                    u[7, k] = g10 + g11
-                    u[8, k] = g11
-
-
-@kernel
-def winograd_weight_adjoint(u, w):
-    """The adjoint of winograd_weight: w[o, c, r::2, s::2] = G' u_tile G, u's rows apart
-    by a cache line more than their length, as in winograd_weight."""
-    oc, c = w.shape[0], w.shape[1]
-    for o in range(oc):
-        for ci in range(c):
-            for r in range(2):
-                for s in range(2):
-                    k = ((o * c + ci) * 2 + r) * 2 + s
-                    # G' along the columns (G' = [[1, 1, 0], [0, 1, 1]]), then along the rows
-                    a0, a1 = u[0, k] + u[1, k], u[1, k] + u[2, k]
-                    b0, b1 = u[3, k] + u[4, k], u[4, k] + u[5, k]
-                    c0_, c1_ = u[6, k] + u[7, k], u[7, k] + u[8, k]
-                    w[o, ci, r, s] = a0 + b0
-                    w[o, ci, r, s + 2] = a1 + b1
-                    w[o, ci, r + 2, s] = b0 + c0_
-                    w[o, ci, r + 2, s + 2] = b1 + c1_
-
-
 # ------------------------------------------------------------------ Winograd, F(4x4, 2x2)
 # The same four phases, each k2 s1 correlation by F(4x4, 2x2): a 5x5 input tile gives a
 # 4x4 output tile, 25 products for 16 outputs, where F(2x2, 2x2) takes 36. Its matrices
@@ -670,7 +624,7 @@ def winograd4_output_adjoint(y, mt, th, tw, a5, c0, c1):
 
 
 @kernel
-def winograd4_taps(w, taps):
+def winograd_taps(w, taps):
     """The 2x2 taps of each phase of a (OC, C, 4, 4) weight, as rows of taps (4, OC * 4C):
     taps[2 * i + j, k] = w[o, c, 2 * i + r, 2 * j + s], k = ((o * C + c) * 2 + r) * 2 + s.
     U is then one product, (G kron G) @ taps (winograd.weight_tiles)."""
@@ -687,8 +641,8 @@ def winograd4_taps(w, taps):
 
 
 @kernel
-def winograd4_untaps(taps, w):
-    """The inverse of winograd4_taps: w from its taps' rows."""
+def winograd_untaps(taps, w):
+    """The inverse of winograd_taps: w from its taps' rows."""
     oc, c = w.shape[0], w.shape[1]
     for o in range(oc):
         for ci in range(c):

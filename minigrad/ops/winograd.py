@@ -117,13 +117,13 @@ TRANSFORMS = {
 
 
 def _matrices(dtype: Any) -> tuple[np.ndarray, ...]:
-    """F(4x4, 2x2)'s matrices in dtype as its loops take them: B', B, A' and A padded to
-    5x5 (a zero row, a zero column), and G kron G (25, 4), for the weight's tiles."""
+    """F(4x4, 2x2)'s matrices in dtype as its loops take them: B', B, and A' and A padded to
+    5x5 (a zero row, a zero column)."""
     key = np.dtype(dtype)
     if key not in _cast:
-        bt, g, at = TRANSFORMS[4]
+        bt, _, at = TRANSFORMS[4]
         at5 = np.vstack([at, np.zeros((1, 5))])
-        mats = (bt, bt.T, at5, at5.T, np.kron(g, g))
+        mats = (bt, bt.T, at5, at5.T)
         _cast[key] = tuple(np.ascontiguousarray(a, dtype=dtype) for a in mats)
     return _cast[key]
 
@@ -180,10 +180,10 @@ def applies(
 
 def _rows(k: int, r: int, c: int, dtype: Any) -> np.ndarray:
     """An empty (k, r, c) array of k matrices, each a cache line after the end of the last.
-    The tile arrays' k rows are long powers of two, so at their exact length the loops'
-    reads and writes of a point's k rows, all at one offset, fell into one cache set: the
-    F(4x4, 2x2) input tiles took 3.1 ms against 0.9 (one thread), U's F(2x2, 2x2) loop
-    0.60 against 0.09 (see cpu_loops.winograd_weight)."""
+    The tile arrays' rows are long powers of two, and a loop that reads or writes several
+    rows at one offset then hits one cache set: a loop that wrote U's nine rows one value
+    at a time took 0.60 ms at the exact length against 0.09 padded; F(2x2, 2x2)'s input
+    tiles take 0.48 against 0.54 (two threads, C-ordered x on DCGAN's layer)."""
     size = r * c
     pad = 64 // np.dtype(dtype).itemsize
     return np.empty((k, size + pad), dtype=dtype)[:, :size].reshape(k, r, c)
@@ -258,19 +258,25 @@ def bias_grad(mt: np.ndarray) -> np.ndarray:
     return mt[nt + 1].sum(1)
 
 
+def _kron(m: int, dtype: Any) -> np.ndarray:
+    """G kron G ((m + 1)^2, 4) in dtype: row (m + 1) * a + e, column 2 * i + j holds
+    G[a, i] G[e, j], so that (G g G')[a, e] = row . (g00, g01, g10, g11)."""
+    key = (m, np.dtype(dtype))
+    if key not in _cast:
+        g = TRANSFORMS[m][1]
+        _cast[key] = np.ascontiguousarray(np.kron(g, g), dtype=dtype)
+    return _cast[key]
+
+
 def weight_tiles(w: np.ndarray, m: int) -> np.ndarray:
-    """U (nt^2, OC, 4C) = G g G' of each phase's 2x2 taps g of w (OC, C, 4, 4). For m = 4,
-    one product: U = (G kron G) @ taps, taps (4, OC * 4C) holding w[o, c, 2i + r, 2j + s] at
-    row 2i + j, column ((o * C + c) * 2 + r) * 2 + s."""
+    """U ((m + 1)^2, OC, 4C) = G g G' of each phase's 2x2 taps g of w (OC, C, 4, 4), as one
+    product: U = (G kron G) @ taps, taps (4, OC * 4C) holding w[o, c, 2i + r, 2j + s] at row
+    2i + j, column ((o * C + c) * 2 + r) * 2 + s (cpu_loops.winograd_taps)."""
     oc, c = w.shape[:2]
-    if m == 2:
-        u = _rows(9, oc, 4 * c, w.dtype)
-        cpu_kernels.loops().winograd_weight(w, _flat(u))
-        return u
     taps = np.empty((4, oc * 4 * c), dtype=w.dtype)
-    cpu_kernels.loops().winograd4_taps(w, taps)
-    u = _rows(25, oc, 4 * c, w.dtype)
-    np.matmul(_matrices(w.dtype)[4], taps, out=_flat(u)[:, : oc * 4 * c])
+    cpu_kernels.loops().winograd_taps(w, taps)
+    u = _rows((m + 1) ** 2, oc, 4 * c, w.dtype)
+    np.matmul(_kron(m, w.dtype), taps, out=_flat(u)[:, : oc * 4 * c])
     return u
 
 
@@ -331,15 +337,10 @@ def conv_transpose(
 def grad_weight(v: np.ndarray, mt: np.ndarray, w_shape: tuple[int, ...]) -> np.ndarray | None:
     """The weight gradient (OC, C, 4, 4) from the input's tiles v and the output gradient's
     tiles mt, or None where it holds an inf or a NaN."""
-    oc, c = w_shape[:2]
+    k = mt.shape[0]
+    du = np.matmul(mt, v.transpose(0, 2, 1))  # dU, then the adjoint of weight_tiles' product
+    taps = np.matmul(_kron(_size(mt), du.dtype).T, du.reshape(k, -1))
+    gw = np.empty(w_shape, dtype=du.dtype)
     loops = cpu_kernels.loops()
-    if _size(mt) == 2:
-        du = np.matmul(mt, v.transpose(0, 2, 1), out=_rows(9, oc, 4 * c, mt.dtype))
-        gw = np.empty(w_shape, dtype=du.dtype)
-        loops.winograd_weight_adjoint(_flat(du), gw)
-    else:  # the adjoint of weight_tiles' product: taps = (G kron G)' @ dU
-        du = np.matmul(mt, v.transpose(0, 2, 1))
-        taps = np.matmul(_matrices(du.dtype)[4].T, du.reshape(25, -1))
-        gw = np.empty(w_shape, dtype=du.dtype)
-        loops.winograd4_untaps(taps, gw)
+    loops.winograd_untaps(taps, gw)
     return gw if loops.finite(gw) else None
