@@ -449,19 +449,29 @@ def _fill0(a):
 
 
 @kernel
-def winograd4_input_channel(img, v, c, th, tw, ph, pw, bt, ps, t):
+def winograd4_input_channel(img, v, c, th, tw, ph, pw, bt, p, t):
     """V's tiles of channel c from its image img (H, W, N): tile (ti, tj) of phase (r, s)
     is B' d B, d[i, j] = P[4 * ti + i, 4 * tj + j] of the phase image
-    P[u, e] = img[2 * u + r - ph, 2 * e + s - pw] (0 outside img): a 2x2 kernel's stride-2
-    columns, which channel_columns copies into ps (2, 2, 4 TH + 1, 4 TW + 1, N) first.
-    B' runs down each column of a row of tiles into t (5, 4 TW + 1, N; adjacent tiles
-    share a column), then B along each tile's rows."""
-    n = img.shape[2]
-    wp = ps.shape[3]
-    channel_columns(img, ps, 2, 2, 2, 2, ph, pw, 1, 1)
+    P[u, e] = img[2 * u + r - ph, 2 * e + s - pw] (0 outside img), copied into p first.
+    B' runs down each column of a row of tiles into t (adjacent tiles share a column),
+    then B along each tile's rows. p (4 TH + 1, 4 TW + 1, N) and t (5, 4 TW + 1, N) are
+    scratch."""
+    h, w, n = img.shape
+    hp, wp = p.shape[0], p.shape[1]
     for r in range(2):
         for s in range(2):
-            p = ps[r, s]
+            for u in range(hp):
+                row = 2 * u + r - ph
+                for e in range(wp):
+                    col = 2 * e + s - pw
+                    dst = p[u, e]
+                    if 0 <= row < h and 0 <= col < w:
+                        src = img[row, col]
+                        for b in range(n):
+                            dst[b] = src[b]
+                    else:
+                        for b in range(n):
+                            dst[b] = 0
             at0 = ((c * 2 + r) * 2 + s) * th * tw * n
             for ti in range(th):
                 i = 4 * ti
@@ -482,10 +492,10 @@ def winograd4_input_channel(img, v, c, th, tw, ph, pw, bt, ps, t):
 def winograd4_input(x, v, th, tw, ph, pw, bt, c0, c1):
     """V of x (C, H, W, N), batch-minor, for channels c0 <= c < c1."""
     n = x.shape[3]
-    ps = np.empty((2, 2, 4 * th + 1, 4 * tw + 1, n), v.dtype)
+    p = np.empty((4 * th + 1, 4 * tw + 1, n), v.dtype)
     t = np.empty((5, 4 * tw + 1, n), v.dtype)
     for c in range(c0, c1):
-        winograd4_input_channel(x[c], v, c, th, tw, ph, pw, bt, ps, t)
+        winograd4_input_channel(x[c], v, c, th, tw, ph, pw, bt, p, t)
 
 
 @kernel
@@ -493,11 +503,11 @@ def winograd4_input_staged(x, v, th, tw, ph, pw, bt, c0, c1):
     """V of x (N, C, H, W) in any other layout, each channel copied batch-minor first."""
     n, h, w = x.shape[0], x.shape[2], x.shape[3]
     buf = np.empty((1, h, w, n), x.dtype)
-    ps = np.empty((2, 2, 4 * th + 1, 4 * tw + 1, n), v.dtype)
+    p = np.empty((4 * th + 1, 4 * tw + 1, n), v.dtype)
     t = np.empty((5, 4 * tw + 1, n), v.dtype)
     for c in range(c0, c1):
         batch_minor_copy(x[:, c : c + 1], buf, 0, 1)
-        winograd4_input_channel(buf[0], v, c, th, tw, ph, pw, bt, ps, t)
+        winograd4_input_channel(buf[0], v, c, th, tw, ph, pw, bt, p, t)
 
 
 @kernel
