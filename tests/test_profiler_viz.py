@@ -1,6 +1,8 @@
 """The per-op profiler counts what ran; the DOT graph lists exactly the graph's nodes and
 edges."""
 
+import gc
+import json
 import re
 import shutil
 
@@ -34,6 +36,42 @@ def test_profiler_counts_ops_of_a_tiny_graph():
     table = prof.table()
     assert table.splitlines()[0].split()[:3] == ["op", "phase", "calls"]
     assert "ops timed" in table
+
+
+def test_garbage_collection_is_timed_apart_from_the_op_it_falls_in(tmp_path):
+    """A collection inside an op (here forced, over many live objects) is counted on its own
+    line and trace bar, not in the op's time: one full collection, 93 ms, fell in a
+    LeakyReLU forward of 0.03 ms and made LeakyReLU a fifth of a profiled MLP GAN step."""
+
+    class Collect(mg.autograd.Function):
+        def forward(self, x):
+            gc.collect()
+            return x * 2
+
+    junk = [(i, [i]) for i in range(300_000)]  # what the collection has to walk
+    with mg.profiler.profile() as prof:
+        y = Collect()(mg.ones(3))
+    del junk
+    assert y.tolist() == [2.0, 2.0, 2.0]
+    g = prof.gc_stats
+    assert g["collections"] >= 1 and g["in_ops_s"] <= g["total_s"] <= prof.wall
+    op = prof.stats[("Collect", "forward")]
+    assert op[0] == 1 and 0 <= op[1] < g["in_ops_s"] / 5  # the op's own work only
+    assert "garbage collector ran" in prof.table().splitlines()[-1]
+    path = tmp_path / "trace.json"
+    prof.export_chrome_trace(str(path))
+    events = json.loads(path.read_text())["traceEvents"]
+    pauses = [e for e in events if e["cat"] == "gc"]
+    assert pauses and all(e["ts"] >= 0 for e in pauses)
+    assert sum(e["dur"] for e in pauses) == pytest.approx(1e6 * g["total_s"])
+    with mg.profiler.profile() as quiet:  # no collection: no such line
+        gc.disable()
+        try:
+            mg.ones(2) * 2
+        finally:
+            gc.enable()
+    assert quiet.gc_stats["collections"] == 0 and "garbage" not in quiet.table()
+    assert prof._on_gc not in gc.callbacks and quiet._on_gc not in gc.callbacks
 
 
 def test_profiler_records_nothing_outside_and_restores():
