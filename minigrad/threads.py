@@ -57,8 +57,8 @@ backward, im2col, col2im, the batch-minor copy of conv's gradient and the C-orde
 leaf's batch-minor gradient; the compiled loops
 of ops/cpu_kernels.py (the same kernels and Adam's step, each one call per thread without
 the GIL) and Winograd's transforms (ops/winograd.py) from their own MIN_PARALLEL and
-MIN_PARALLEL_PASS. The thresholds above are the
-NumPy code's.
+MIN_PARALLEL_PASS, and Winograd's batches of products (`products`, below). The thresholds
+above are the NumPy code's.
 """
 
 from __future__ import annotations
@@ -409,13 +409,15 @@ def split(
     unit: int = 1,
     xp: Any = np,
     min_size: int = MIN_PARALLEL,
+    blas: tuple[Any, Any] | None = None,
 ) -> None:
     """Call `work(lo, hi)` on consecutive ranges that cover [0, n) once each: one range per
     thread when the n items (of `unit` elements each: an image, say) hold at least
     `min_size` elements and get_num_threads() > 1, else `work(0, n)` on this thread
     (always for arrays of another module `xp` than NumPy: CuPy queues its own kernels).
     `work` must touch only its own range of its outputs. An exception in any range is
-    raised here."""
+    raised here. With `blas` (blas_thread_calls()), the BLAS's thread count is 1 while the
+    ranges run over the crew, and is set back after (products)."""
     threads = min(get_num_threads(), n)
     small = n * unit < min_size
     if threads < 2 or small or xp is not np or getattr(_inside, "active", False):
@@ -428,7 +430,11 @@ def split(
         return
     _holder = threading.get_ident()
     started: list[_Worker] = []
+    blas_before = None
     try:
+        if blas is not None:  # products(): the BLAS on one thread while the crew is ours
+            blas_before = blas[1]()
+            blas[0](1)
         share = -(-n // threads)
         bounds = [(lo, min(lo + share, n)) for lo in range(0, n, share)]
         crew = _get_crew(get_num_threads() - 1)  # a prefix when n has fewer items
@@ -440,11 +446,83 @@ def split(
         finally:  # no range outlives the call, even when one failed
             errors = [worker.finish() for worker in started]
     finally:
+        if blas_before is not None:
+            blas[0](blas_before)
         _holder = None
         lock.release()
     for error in errors:
         if error is not None:
             raise error  # a crew thread's exception, raised here
+
+
+# ------------------------------------------------------------------ batches of products
+# Winograd's passes are batches of 16 or 25 independent products, each small: (128, 256) @
+# (256, 256) on DCGAN's layer. np.matmul runs them one after another, and OpenBLAS splits
+# each over its threads, meeting them 25 times a pass. Given to the crew instead, a share
+# of the batch per thread, each product on one BLAS thread (OpenBLAS's count set to 1 for
+# the call, through its own openblas_set_num_threads, and set back after), the batch took
+# 3.13 ms against 3.53 ((25, 128, 256) @ (25, 256, 256)), 2.77 against 3.36 ((25, 256, 128)
+# @ (25, 128, 256)), and OpenBLAS's workers, never woken, leave the second core to the crew.
+# (On two threads each, the crew's products and OpenBLAS's own took 24 ms: the count must
+# be 1 while the crew runs them.) Medians of 50 on the 2-core Intel machine of
+# docs/benchmarks.md; one thread: 6.01 and 4.67 ms. False runs every batch through
+# np.matmul as it is.
+SPLIT_PRODUCTS = True
+_BLAS_SYMBOLS = (  # (set, get) in NumPy's own OpenBLAS wheels' names, then the plain ones
+    ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
+    ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
+    ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
+    ("openblas_set_num_threads", "openblas_get_num_threads"),
+)
+_blas_calls: tuple[Any, Any] | None | bool = False  # False: not looked for yet
+
+
+def _openblas_paths() -> list[str]:
+    """The OpenBLAS libraries this process has loaded (Linux: from /proc/self/maps)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower()}
+    except OSError:
+        return []
+    return sorted(p for p in paths if p.startswith("/"))
+
+
+def blas_thread_calls() -> tuple[Any, Any] | None:
+    """(set, get) of the thread count of NumPy's OpenBLAS, or None where NumPy's BLAS is
+    not OpenBLAS or its library cannot be found (then batches stay in np.matmul)."""
+    global _blas_calls
+    if _blas_calls is False:
+        _blas_calls = None
+        if numpy_blas_is_openblas():
+            for path in _openblas_paths():
+                try:
+                    lib = ctypes.CDLL(path)
+                except OSError:
+                    continue
+                for set_name, get_name in _BLAS_SYMBOLS:
+                    setter, getter = getattr(lib, set_name, None), getattr(lib, get_name, None)
+                    if setter is not None and getter is not None:
+                        setter.argtypes, setter.restype = [ctypes.c_int], None
+                        getter.argtypes, getter.restype = [], ctypes.c_int
+                        _blas_calls = (setter, getter)
+                        break
+                if _blas_calls is not None:
+                    break
+    return _blas_calls
+
+
+def products(n: int, work: Callable[[int, int], None]) -> None:
+    """Call `work(lo, hi)` on ranges covering [0, n) of a batch of n independent matrix
+    products (`work` runs np.matmul on its share): a share per crew thread, each product
+    on one BLAS thread, where SPLIT_PRODUCTS, more than one thread, a batch of two or more
+    and OpenBLAS's thread count within reach (blas_thread_calls) allow it, and the crew is
+    free; else `work(0, n)` here, with the BLAS's own threads. While the crew runs the
+    shares, a BLAS call from another thread of the program also runs on one thread."""
+    calls = blas_thread_calls() if SPLIT_PRODUCTS else None
+    if calls is None:
+        work(0, n)
+    else:  # the count changes only while this call holds the crew (see split)
+        split(n, work, min_size=0, blas=calls)
 
 
 def copy(out: Any, src: Any) -> None:

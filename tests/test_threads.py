@@ -712,3 +712,89 @@ def test_a_crew_thread_moves_off_the_callers_core():
     assert now != here and mask == allowed - {here}
     assert seen["stayed"] == (here, {here})
     assert os.sched_getaffinity(0) == allowed  # this thread's cores are its own
+
+
+# ------------------------------------------------------------------ batches of products
+def _batch(k, m, kk, n, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((k, m, kk), dtype=np.float32)
+    b = rng.standard_normal((k, kk, n), dtype=np.float32)
+    return a, b
+
+
+@pytest.mark.parametrize("shape", [(25, 128, 256, 256), (3, 5, 7, 2), (2, 1, 1, 1), (1, 8, 8, 8)])
+def test_products_split_the_batch_on_one_blas_thread_each(two_threads, shape):
+    calls = threads.blas_thread_calls()
+    if calls is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS whose thread count can be set")
+    set_blas, get_blas = calls
+    before = get_blas()
+    a, b = _batch(*shape)
+    out = np.full((shape[0], shape[1], shape[3]), np.nan, np.float32)
+    seen = []
+
+    def work(lo, hi):
+        seen.append((lo, hi, get_blas(), threading.current_thread().name))
+        np.matmul(a[lo:hi], b[lo:hi], out=out[lo:hi])
+
+    threads.products(shape[0], work)
+    # each product is one BLAS call either way: its sums in the BLAS's own order
+    want = np.matmul(a, b)
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+    assert sorted(i for lo, hi, *_ in seen for i in range(lo, hi)) == list(range(shape[0]))
+    if shape[0] > 1:  # a share per thread, each on one BLAS thread
+        assert len(seen) == 2 and {s[2] for s in seen} == {1}
+        assert len({s[3] for s in seen}) == 2
+    else:  # one product: here, on the BLAS's own threads
+        assert seen == [(0, 1, before, threading.current_thread().name)]
+    assert get_blas() == before
+
+
+def test_products_put_the_blas_threads_back_after_an_error(two_threads):
+    calls = threads.blas_thread_calls()
+    if calls is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS whose thread count can be set")
+    before = calls[1]()
+
+    def work(lo, hi):
+        if lo > 0:
+            raise ValueError(f"share {lo}-{hi}")
+
+    with pytest.raises(ValueError, match="share"):
+        threads.products(6, work)
+    assert calls[1]() == before
+
+
+@pytest.mark.parametrize("why", ["switched off", "one thread", "no OpenBLAS", "in the crew"])
+def test_products_run_here_otherwise(two_threads, monkeypatch, why):
+    if why == "switched off":
+        monkeypatch.setattr(threads, "SPLIT_PRODUCTS", False)
+    elif why == "one thread":
+        threads.set_num_threads(1)
+    elif why == "no OpenBLAS":
+        monkeypatch.setattr(threads, "numpy_blas_is_openblas", lambda: False)
+        monkeypatch.setattr(threads, "_blas_calls", False)  # looked for again
+    a, b = _batch(4, 6, 5, 3)
+    out = np.empty((4, 6, 3), np.float32)
+    seen = []
+
+    def work(lo, hi):
+        seen.append((lo, hi, threading.current_thread().name))
+        np.matmul(a[lo:hi], b[lo:hi], out=out[lo:hi])
+
+    if why == "in the crew":  # a batch inside a split's range runs in that thread
+        names = []
+
+        def outer(lo, hi):
+            if lo == 0:
+                threads.products(4, work)
+                names.append(threading.current_thread().name)
+
+        threads.split(2, outer, min_size=0)
+        assert seen == [(0, 4, names[0])]
+    else:
+        threads.products(4, work)
+        assert seen == [(0, 4, threading.current_thread().name)]
+    np.testing.assert_array_equal(out, np.matmul(a, b))
+    if why == "no OpenBLAS":
+        assert threads.blas_thread_calls() is None

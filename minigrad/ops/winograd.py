@@ -72,6 +72,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import threads
 from . import cpu_kernels
 
 # the multiply-adds a pass must save against im2col's product, for Winograd to run:
@@ -280,6 +281,17 @@ def weight_tiles(w: np.ndarray, m: int) -> np.ndarray:
     return u
 
 
+def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out[k] = a[k] @ b[k] for each of the batch's products, a share of them per thread
+    (threads.products)."""
+
+    def work(lo: int, hi: int) -> None:
+        np.matmul(a[lo:hi], b[lo:hi], out=out[lo:hi])
+
+    threads.products(len(out), work)
+    return out
+
+
 def conv(v: np.ndarray, w: np.ndarray, out_hw: tuple[int, int], n: int) -> np.ndarray | None:
     """conv2d of the input whose tiles are v with the weight w: (OC, OH, OW, N), C order
     (the output as conv.py's products leave it, batch-minor); None where it holds an inf
@@ -287,7 +299,7 @@ def conv(v: np.ndarray, w: np.ndarray, out_hw: tuple[int, int], n: int) -> np.nd
     oc, m = w.shape[0], _size(v)
     th, tw = _tiles(out_hw, m)
     k = v.shape[0]
-    mt = np.matmul(weight_tiles(w, m), v, out=_rows(k, oc, v.shape[2], v.dtype))
+    mt = _matmul(weight_tiles(w, m), v, _rows(k, oc, v.shape[2], v.dtype))
     y = np.empty((oc,) + tuple(out_hw) + (n,), dtype=v.dtype)
     bad = np.zeros(oc, dtype=bool)
     loops = cpu_kernels.loops()
@@ -319,7 +331,7 @@ def conv_transpose(
     shape = (k, 4 * c, th * tw * n)
     if out is None or out.shape != shape or out.dtype != mt.dtype:
         out = _rows(*shape, mt.dtype)
-    dv = np.matmul(weight_tiles(w, m).transpose(0, 2, 1), mt, out=out)
+    dv = _matmul(weight_tiles(w, m).transpose(0, 2, 1), mt, out)
     gx = np.empty((c, h, wd, n), dtype=mt.dtype)
     bad = np.zeros(c, dtype=bool)
     ph, pw = g.padding
@@ -338,7 +350,8 @@ def grad_weight(v: np.ndarray, mt: np.ndarray, w_shape: tuple[int, ...]) -> np.n
     """The weight gradient (OC, C, 4, 4) from the input's tiles v and the output gradient's
     tiles mt, or None where it holds an inf or a NaN."""
     k = mt.shape[0]
-    du = np.matmul(mt, v.transpose(0, 2, 1))  # dU, then the adjoint of weight_tiles' product
+    # dU, then the adjoint of weight_tiles' product
+    du = _matmul(mt, v.transpose(0, 2, 1), np.empty((k, mt.shape[1], v.shape[1]), mt.dtype))
     taps = np.matmul(_kron(_size(mt), du.dtype).T, du.reshape(k, -1))
     gw = np.empty(w_shape, dtype=du.dtype)
     loops = cpu_kernels.loops()

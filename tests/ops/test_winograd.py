@@ -366,3 +366,25 @@ def test_input_gradient_written_over_the_kept_tiles(small, monkeypatch):
     w = mg.tensor(rng.standard_normal((4, 3, 4, 4)), requires_grad=True)
     F.conv2d(x, w, stride=2, padding=1).sum().backward()
     assert len(made) == 1 and len(seen) == 1 and seen[0] is made[0]
+
+
+def test_split_products_match_the_batch_in_one_call(small, calls, monkeypatch):
+    """Each pass's batch of products, a share per thread (threads.products) or all in one
+    np.matmul: the same results, on the threads' and the BLAS's own paths."""
+    from minigrad import threads
+
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((8, 6, 10, 10)).astype(np.float32)
+    w = rng.standard_normal((5, 6, 4, 4)).astype(np.float32)
+    gy = rng.standard_normal((8, 5, 5, 5)).astype(np.float32)
+    before = threads.get_num_threads()
+    threads.set_num_threads(2)
+    try:
+        split = _conv_grads(x, w, None, gy, 1)
+        monkeypatch.setattr(threads, "SPLIT_PRODUCTS", False)
+        whole = _conv_grads(x, w, None, gy, 1)
+    finally:
+        threads.set_num_threads(before)
+    for name, a, e in zip(["y", "gx", "gw"], split, whole, strict=True):
+        np.testing.assert_allclose(a, e, rtol=0, atol=1e-6 * np.abs(e).max(), err_msg=name)
+    assert calls == {"conv": 2, "conv_transpose": 2, "grad_weight": 2}
