@@ -108,7 +108,14 @@ def test_default_dtype_as_pytorch(default_back, default, expr):
         assert _dtype_name(got) == _dtype_name(want), expr
         assert tuple(got.shape) == tuple(want.shape), expr
         if not expr.startswith(("L.rand", "L.empty")):
-            np.testing.assert_array_equal(got.numpy(), want.numpy())
+            g, w = got.numpy(), want.numpy()
+            if g.dtype.kind == "f":
+                # the dtype is this test's point; the values may differ in their last bit:
+                # PyTorch 2.13.0's float64 sqrt and ** 0.5 give sqrt(2) = 1.414213562373095
+                # on an AVX-512 Xeon, an ulp below the correctly rounded value minigrad gives
+                np.testing.assert_array_max_ulp(g, w, maxulp=1)
+            else:
+                np.testing.assert_array_equal(g, w)
     else:
         assert got == want and type(got) is type(want), (expr, got, want)
 
