@@ -487,27 +487,38 @@ def _openblas_paths() -> list[str]:
     return sorted(p for p in paths if p.startswith("/"))
 
 
+def numpy_openblas(paths: list[str], numpy_dir: str) -> str | None:
+    """Which of the loaded OpenBLAS libraries `paths` is NumPy's: the one in NumPy's own
+    tree (a wheel's numpy.libs beside numpy_dir), else the only one loaded; None where
+    several are and none is NumPy's (SciPy's wheels bring a copy of their own, and setting
+    the wrong copy's count would leave NumPy's products on two threads in each crew
+    thread, seven times slower)."""
+    own = [p for p in paths if p.startswith((numpy_dir + ".libs" + os.sep, numpy_dir + os.sep))]
+    if own:
+        return own[0]
+    return paths[0] if len(paths) == 1 else None
+
+
 def blas_thread_calls() -> tuple[Any, Any] | None:
     """(set, get) of the thread count of NumPy's OpenBLAS, or None where NumPy's BLAS is
-    not OpenBLAS or its library cannot be found (then batches stay in np.matmul)."""
+    not OpenBLAS or its library cannot be told (then batches stay in np.matmul)."""
     global _blas_calls
     if _blas_calls is False:
         _blas_calls = None
+        path = None
         if numpy_blas_is_openblas():
-            for path in _openblas_paths():
-                try:
-                    lib = ctypes.CDLL(path)
-                except OSError:
-                    continue
-                for set_name, get_name in _BLAS_SYMBOLS:
-                    setter, getter = getattr(lib, set_name, None), getattr(lib, get_name, None)
-                    if setter is not None and getter is not None:
-                        setter.argtypes, setter.restype = [ctypes.c_int], None
-                        getter.argtypes, getter.restype = [], ctypes.c_int
-                        _blas_calls = (setter, getter)
-                        break
-                if _blas_calls is not None:
-                    break
+            path = numpy_openblas(_openblas_paths(), os.path.dirname(np.__file__))
+        try:
+            lib = None if path is None else ctypes.CDLL(path)
+        except OSError:
+            lib = None
+        for set_name, get_name in _BLAS_SYMBOLS if lib is not None else ():
+            setter, getter = getattr(lib, set_name, None), getattr(lib, get_name, None)
+            if setter is not None and getter is not None:
+                setter.argtypes, setter.restype = [ctypes.c_int], None
+                getter.argtypes, getter.restype = [], ctypes.c_int
+                _blas_calls = (setter, getter)
+                break
     return _blas_calls
 
 

@@ -1,6 +1,7 @@
 """minigrad.threads: blocks cover every element once, over several threads for large
 arrays; the threaded kernels give the same bits as one thread, on the edges that matter."""
 
+import os
 import threading
 
 import numpy as np
@@ -798,3 +799,23 @@ def test_products_run_here_otherwise(two_threads, monkeypatch, why):
     np.testing.assert_array_equal(out, np.matmul(a, b))
     if why == "no OpenBLAS":
         assert threads.blas_thread_calls() is None
+
+
+def test_numpy_openblas_is_the_one_in_numpys_tree():
+    here = "/env/site-packages/numpy"
+    ours = "/env/site-packages/numpy.libs/libscipy_openblas64_-abc.so"
+    scipys = "/env/site-packages/scipy.libs/libscipy_openblas-def.so"
+    assert threads.numpy_openblas([scipys, ours], here) == ours
+    assert threads.numpy_openblas([ours], here) == ours
+    system = "/usr/lib/libopenblas.so.0"
+    assert threads.numpy_openblas([system], here) == system
+    assert threads.numpy_openblas([system, scipys], here) is None
+    assert threads.numpy_openblas([], here) is None
+    # a neighbour whose name starts like numpy's is not numpy's
+    neighbour = "/env/site-packages/numpyx/libopenblas.so"
+    assert threads.numpy_openblas([neighbour, scipys], here) is None
+    if threads.blas_thread_calls() is not None:  # this process: NumPy's own library was found
+        import numpy
+
+        found = threads.numpy_openblas(threads._openblas_paths(), os.path.dirname(numpy.__file__))
+        assert found is not None and "openblas" in found.lower()
