@@ -214,6 +214,14 @@ def finite(a):
     return total == 0
 
 
+@inline
+def _fill0(a):
+    """a[...] = 0 for a C-contiguous a."""
+    flat = a.reshape(a.size)
+    for i in range(flat.size):
+        flat[i] = 0
+
+
 @kernel
 def winograd_input_channel(img, v, c, th, tw, ph, pw):
     """V's tiles of channel c from its image img (H, W, N): tile (ti, tj) of phase (r, s)
@@ -280,11 +288,7 @@ def winograd_input_adjoint(v, x, th, tw, ph, pw, bad, c0, c1):
     h, w, n = x.shape[1], x.shape[2], x.shape[3]
     t = np.empty((3, 2 * tw + 1, n), v.dtype)
     for c in range(c0, c1):
-        for row in range(h):
-            for col in range(w):
-                dst = x[c, row, col]
-                for b in range(n):
-                    dst[b] = 0
+        _fill0(x[c])
         for r in range(2):
             for s in range(2):
                 for ti in range(th):
@@ -440,14 +444,6 @@ def _mat5(k, s0, s1, s2, s3, s4, d0, d1, d2, d3, d4, add):
         d0[b], d1[b], d2[b], d3[b], d4[b] = e0, e1, e2, e3, e4
 
 
-@inline
-def _fill0(a):
-    """a[...] = 0 for a C-contiguous a."""
-    flat = a.reshape(a.size)
-    for i in range(flat.size):
-        flat[i] = 0
-
-
 @kernel
 def winograd4_input_channel(img, v, c, th, tw, ph, pw, bt, p, t):
     """V's tiles of channel c from its image img (H, W, N): tile (ti, tj) of phase (r, s)
@@ -525,11 +521,7 @@ def winograd4_input_adjoint(v, x, th, tw, ph, pw, b5, bad, c0, c1):
     spare = np.empty(n, v.dtype)
     for c in range(c0, c1):
         xc = x[c]
-        for row in range(h):
-            for col in range(w):
-                dst = xc[row, col]
-                for b in range(n):
-                    dst[b] = 0
+        _fill0(xc)
         for r in range(2):
             for s in range(2):
                 _fill0(p)
