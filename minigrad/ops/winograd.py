@@ -137,9 +137,8 @@ def tile_size(out_hw: tuple[int, int], n: int) -> int:
     its products are at most 3/4 of F(2x2, 2x2)'s (25 per 4x4 tile against 9 per 2x2 tile,
     so not where 4x4 tiles waste more of their outputs past the edge: 14x14, say) and have
     at least 256 columns (N tiles per image; fewer ran slower), else 2 (see MIN_SAVED)."""
-    oh, ow = out_hw
-    th, tw = -(-oh // 4), -(-ow // 4)
-    four, two = 25 * th * tw, 9 * (-(-oh // 2)) * (-(-ow // 2))
+    (th, tw), (th2, tw2) = _tiles(out_hw, 4), _tiles(out_hw, 2)
+    four, two = 25 * th * tw, 9 * th2 * tw2
     return 4 if LARGE_TILES and 4 * four <= 3 * two and n * th * tw >= 256 else 2
 
 
