@@ -499,26 +499,33 @@ def numpy_openblas(paths: list[str], numpy_dir: str) -> str | None:
     return paths[0] if len(paths) == 1 else None
 
 
+def _find_blas_calls() -> tuple[Any, Any] | None:
+    """(set, get) of NumPy's OpenBLAS's thread count, looked up in its loaded library."""
+    if not numpy_blas_is_openblas():
+        return None
+    path = numpy_openblas(_openblas_paths(), os.path.dirname(np.__file__))
+    if path is None:
+        return None
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError:
+        return None
+    for set_name, get_name in _BLAS_SYMBOLS:
+        setter, getter = getattr(lib, set_name, None), getattr(lib, get_name, None)
+        if setter is not None and getter is not None:
+            setter.argtypes, setter.restype = [ctypes.c_int], None
+            getter.argtypes, getter.restype = [], ctypes.c_int
+            return setter, getter
+    return None
+
+
 def blas_thread_calls() -> tuple[Any, Any] | None:
     """(set, get) of the thread count of NumPy's OpenBLAS, or None where NumPy's BLAS is
-    not OpenBLAS or its library cannot be told (then batches stay in np.matmul)."""
+    not OpenBLAS or its library cannot be told (then batches stay in np.matmul); looked up
+    once."""
     global _blas_calls
     if _blas_calls is False:
-        _blas_calls = None
-        path = None
-        if numpy_blas_is_openblas():
-            path = numpy_openblas(_openblas_paths(), os.path.dirname(np.__file__))
-        try:
-            lib = None if path is None else ctypes.CDLL(path)
-        except OSError:
-            lib = None
-        for set_name, get_name in _BLAS_SYMBOLS if lib is not None else ():
-            setter, getter = getattr(lib, set_name, None), getattr(lib, get_name, None)
-            if setter is not None and getter is not None:
-                setter.argtypes, setter.restype = [ctypes.c_int], None
-                getter.argtypes, getter.restype = [], ctypes.c_int
-                _blas_calls = (setter, getter)
-                break
+        _blas_calls = _find_blas_calls()
     return _blas_calls
 
 
