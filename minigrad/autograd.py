@@ -710,11 +710,12 @@ class Function:
             self._record_inputs(tensors)
             if self.uses_inputs:  # backward reads them: keep them, and their versions
                 read = self.inputs_read(self.needs_input_grad)
-                self.inputs = tuple(t if r else None for t, r in zip(tensors, read, strict=True))
-                self._versions = tuple(t._vc.value for t in tensors)
+                # (list comprehensions: on every recorded op, cheaper than generators)
+                self.inputs = tuple([t if r else None for t, r in zip(tensors, read, strict=True)])
+                self._versions = tuple([t._vc.value for t in tensors])
             if self.uses_outputs:  # keep the arrays, not the Tensors (which point here)
                 self._saved_outputs = ys
-                self._out_versions = tuple(o._vc.value for o in outputs)
+                self._out_versions = tuple([o._vc.value for o in outputs])
                 self._out_counters = [weakref.ref(o._vc) for o in outputs]
             self._record_outputs(outputs)
         return outputs[0] if single else tuple(outputs)
@@ -743,7 +744,8 @@ class Function:
         tensor of this graph: its creator, generation and place among the outputs."""
         self.outputs = [weakref.ref(o) for o in outputs]
         self._out_meta = [(o._data.shape, o._data.dtype) for o in outputs]
-        self._xp = get_array_module(outputs[0]._data)
+        first = outputs[0]._data
+        self._xp = np if type(first) is np.ndarray else get_array_module(first)
         generation = self.generation + 1
         for k, o in enumerate(outputs):
             if skip and id(o) in skip:
@@ -846,8 +848,10 @@ class Function:
         run this function again can then tell, and raise."""
         name = type(self).__name__
         edges = tuple(
-            e if type(e) is tuple or (e is not None and e.requires_grad) else None
-            for e in self.__dict__.get("edges", ())
+            [
+                e if type(e) is tuple or (e is not None and e.requires_grad) else None
+                for e in self.__dict__.get("edges", ())
+            ]
         )
         needs, generation = self.__dict__.get("needs_input_grad", ()), self.generation
         self.__dict__.clear()
@@ -1237,13 +1241,20 @@ def run_backward(
                     from .ops.shape import cast
 
                     gx = cast(gx, dt)
-                _accumulate(grads, leaves, e, gx)
+                # _accumulate, inline: this loop runs once per edge of every node
                 if type(e) is tuple:
+                    key = (id(e[0]), e[1])
+                    if key in grads:
+                        grads[key] = _sum_grads(grads[key], gx)
+                    else:
+                        grads[key] = gx
                     c = e[0]
                     if id(c) in needed and id(c) not in pushed:
                         pushed.add(id(c))
                         heappush(heap, (-c.generation, counter, c))
                         counter += 1
+                else:
+                    _accumulate(grads, leaves, e, gx)
             if pending:
                 _deliver_finished(edges, pending, grads, leaves, on_leaf, create_graph)
             if not retain_graph:

@@ -721,12 +721,12 @@ class Tensor:
                 raise TypeError(
                     f"assigned grad must be a Tensor or None, got {type(value).__name__}"
                 )
-            if value.shape != self.shape:
+            if value._data.shape != self._data.shape:  # (the arrays' tuples, not Sizes)
                 raise RuntimeError(
                     f"attempting to assign a gradient of shape {value.shape} to a tensor of "
                     f"shape {self.shape}; they must be the same"
                 )
-            if value.device != self.device:
+            if type(value._data) is not type(self._data) and value.device != self.device:
                 raise RuntimeError(
                     f"attempting to assign a gradient on {value.device} to a tensor on "
                     f"{self.device}"

@@ -580,12 +580,10 @@ def same_layout(arrays: tuple[Any, ...]) -> bool:
     """NumPy arrays of one shape, all dense in one memory order: their 1-D views in memory
     order (layout.flat_view) line up value for value."""
     first = arrays[0]
-    if all(  # the common case, without working out each array's order
-        isinstance(a, np.ndarray) and a.flags.c_contiguous and a.shape == first.shape
-        for a in arrays
-    ):
-        return True
-    return _uniform(arrays, 0)
+    for a in arrays:  # the common case, without working out each array's order
+        if not (isinstance(a, np.ndarray) and a.flags.c_contiguous and a.shape == first.shape):
+            return _uniform(arrays, 0)
+    return True
 
 
 def parallel(*arrays: Any) -> bool:

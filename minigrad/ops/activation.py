@@ -413,24 +413,28 @@ def float_kernel(x: Tensor, kernel: str) -> None:
 
 def relu(input: Tensor) -> Tensor:
     x = input
-    if x.dtype == np.bool_:
+    if x.dtype.kind == "b":
         raise RuntimeError("relu: Boolean inputs not supported for relu")
     return ReLU()(x)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    if not np.issubdtype(x.dtype, np.floating):
-        raise NotImplementedError(f"\"leaky_relu_cpu\" not implemented for '{torch_name(x.dtype)}'")
-    from .shrink import scalar_as  # shrink imports this module
+# a Python float within float32's range passes PyTorch's overflow check in every dtype the
+# kernel works in (float32 for float16, float32, float64) without scalar_as's NumPy calls
+_F32_MAX = float(np.finfo(np.float32).max)
 
-    # PyTorch's overflow check, in the dtype the kernel works in (float32 for float16)
-    scalar_as(
-        negative_slope,
-        np.float32 if x.dtype == np.float16 else x.dtype,
-        "leaky_relu",
-        "negative_slope",
-    )
-    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    dt = x.dtype
+    if dt.kind != "f":
+        raise NotImplementedError(f"\"leaky_relu_cpu\" not implemented for '{torch_name(dt)}'")
+    if not (type(negative_slope) is float and -_F32_MAX <= negative_slope <= _F32_MAX):
+        from .shrink import scalar_as  # shrink imports this module
+
+        # PyTorch's overflow check, in the dtype the kernel works in (float32 for float16)
+        scalar_as(
+            negative_slope, np.float32 if dt == np.float16 else dt, "leaky_relu", "negative_slope"
+        )
+    if dt == np.float16:  # worked in float32 and rounded once, as PyTorch's
         return LeakyReLU(negative_slope)(x.float()).half()
     return LeakyReLU(negative_slope)(x)
 

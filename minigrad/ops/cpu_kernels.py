@@ -164,13 +164,19 @@ def spinner() -> Any:
 
 
 def handles(*arrays: Any) -> bool:
-    """Whether these are NumPy arrays of a compiled dtype and the kernels are enabled."""
-    return (
-        _wanted()
-        and all(type(a) is np.ndarray and a.dtype in DTYPES for a in arrays)
-        and len({a.dtype for a in arrays}) == 1
-        and available()
-    )
+    """Whether these are NumPy arrays of one compiled dtype and the kernels are enabled.
+    (Asked before every ReLU, LeakyReLU, Linear and Adam step: one loop, no generators.)"""
+    dtype = None
+    for a in arrays:
+        if type(a) is not np.ndarray:
+            return False
+        if dtype is None:
+            dtype = a.dtype
+            if dtype not in DTYPES:
+                return False
+        elif a.dtype != dtype:
+            return False
+    return dtype is not None and _wanted() and (_available or available())
 
 
 # ------------------------------------------------------------------ wrappers
@@ -178,6 +184,9 @@ def _split(run: Any, n: int, *args: Any, unit: int = 1, min_size: int | None = N
     """`run(*args, lo, hi)` on a share of [0, n) per thread (threads.split), from
     `min_size` (MIN_PARALLEL) values up: n channels of `unit` values each, or n values."""
     min_size = MIN_PARALLEL if min_size is None else min_size
+    if n * unit < min_size:  # threads.split would run it here too: without its checks
+        run(*args, 0, n)
+        return
     threads.split(n, lambda lo, hi: run(*args, lo, hi), unit=unit, min_size=min_size)
 
 

@@ -144,16 +144,18 @@ def _product(a: Any, b: Any) -> Any:
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x (..., in) @ weight.T (in, out) + bias (out,)."""
     x = input
-    if x.shape[-1] != weight.shape[-1]:
+    xs, ws = x._data.shape, weight._data.shape  # (the arrays' tuples: no Size per read)
+    if not xs or not ws or xs[-1] != ws[-1]:
         raise ShapeError(
-            f"linear: input of shape {x.shape} has {x.shape[-1]} features but the weight "
-            f"{weight.shape} expects {weight.shape[-1]}"
+            f"linear: input of shape {x.shape} has {x.shape[-1] if xs else 0} features but "
+            f"the weight {weight.shape} expects {weight.shape[-1] if ws else 0}"
         )
-    lead = x.shape[:-1]
-    x2 = reshape(x, (math.prod(lead), x.shape[-1])) if x.ndim != 2 else x  # (no -1: 0 features)
+    if len(xs) == 2:
+        return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)
+    lead = xs[:-1]
+    x2 = reshape(x, (math.prod(lead), xs[-1]))  # (no -1: 0 features)
     args = (x2, weight) if bias is None else (x2, weight, bias)
-    y = Linear()(*args)
-    return reshape(y, lead + (weight.shape[0],)) if x.ndim != 2 else y
+    return reshape(Linear()(*args), lead + (ws[0],))
 
 
 class Einsum(Function):

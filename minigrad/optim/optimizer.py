@@ -533,16 +533,18 @@ def _compiled_adam(x: Array, g: Array, m: Array, v: Array, *numbers: Any) -> boo
     arrays of one compiled dtype and layout, and plain numbers for the hyper-parameters
     (a Tensor lr or beta takes the NumPy code), into arrays that take writes (the NumPy
     code raises NumPy's error for a read-only parameter or state)."""
-    plain = all(type(a) in (int, float) for a in numbers)
+    for a in numbers:  # (loops, not generators: asked once per parameter per step)
+        if type(a) is not int and type(a) is not float:
+            return False
+    share = np.may_share_memory
     return (
-        plain
-        and cpu_kernels.handles(x, g, m, v)
+        cpu_kernels.handles(x, g, m, v)
         and x.flags.writeable
         and m.flags.writeable
         and v.flags.writeable
         # a gradient sharing p's memory (p.grad = p.detach()) must see AdamW's decay
         # first, as in the NumPy code; the loop reads it value by value
-        and not any(np.may_share_memory(g, a) for a in (x, m, v))
+        and not (share(g, x) or share(g, m) or share(g, v))
         and cpu_kernels.same_layout(x, g, m, v)
     )
 
