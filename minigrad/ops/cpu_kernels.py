@@ -1,7 +1,7 @@
 """The NumPy backend's compiled kernels: wrappers around the loops of cpu_loops.py (im2col,
-col2im, the batch-minor copy, max pooling and its gradient, ReLU, LeakyReLU, training
-batch norm, Adam's step), each one pass over memory, with the shapes and layouts of the
-NumPy code they replace.
+col2im, the batch-minor copy, max pooling and its gradient, ReLU, LeakyReLU, Tanh's
+gradient, training batch norm, Adam's step), each one pass over memory, with the shapes and
+layouts of the NumPy code they replace.
 
 The generic code in conv.py, pool.py, activation.py, batchnorm.py and optim builds these
 results out of whole-array NumPy calls: a strided copy per kernel offset, a slice-add per
@@ -306,6 +306,15 @@ def relu_backward(drop: np.ndarray, g: np.ndarray) -> np.ndarray:
     """gy where not drop, else 0; drop and g in one layout."""
     out = np.empty_like(g)
     _flat_split(_loops.relu_backward, drop, g, out)
+    return out
+
+
+def tanh_backward(y: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """g (1 - y^2) in one pass, in y's memory order; y and g in one layout. ((64, 784), a
+    generator's output: the three NumPy passes it replaces took about 90 us in the MLP GAN
+    step.)"""
+    out = np.empty_like(y)
+    _flat_split(_loops.tanh_backward, y, g, out)
     return out
 
 

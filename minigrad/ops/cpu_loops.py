@@ -802,6 +802,17 @@ def relu_backward(drop, g, gx, lo, hi):
 
 
 @kernel
+def tanh_backward(y, g, gx, lo, hi):
+    """gx = g (1 - y y) on [lo, hi), each step rounded as NumPy's three passes round it
+    (y * y, then 1 - it, then g times that: no fused multiply-add)."""
+    y, g, gx = y[lo:hi], g[lo:hi], gx[lo:hi]
+    one = gx.dtype.type(1)
+    for k in range(g.size):
+        v = y[k]
+        gx[k] = g[k] * (one - v * v)
+
+
+@kernel
 def outer(a, b, out, lo, hi):
     """out[i, j] = a[i] * b[j] + 0 for rows lo <= i < hi: a product with an inner size of
     1, each value rounded as the matmul's sum from zero rounds it (-0.0 becomes +0.0)."""

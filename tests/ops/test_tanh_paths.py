@@ -63,3 +63,36 @@ def test_backward_of_a_float64_gradient_keeps_the_ops():
     np.testing.assert_allclose(
         x.grad.numpy(), [1 - np.tanh(0.5) ** 2, 2 * (1 - np.tanh(2.0) ** 2)], rtol=1e-6
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["c", "transposed", "gradient_transposed"])
+def test_first_order_backward_compiled_pass_is_numpys_bits(dtype, layout):
+    """The one-pass kernel (same layouts) and NumPy's three passes (use(False), or a
+    gradient in another layout) give the same bits, NaN, infinity and signed zeros too."""
+    from minigrad.ops import cpu_kernels
+
+    rng = np.random.default_rng(2)
+    a = (rng.standard_normal((40, 33)) * 3).astype(dtype)
+    a[0, :6] = [np.inf, -np.inf, np.nan, -0.0, 0.0, 30.0]
+    g = (rng.standard_normal((40, 33)) * 1e3).astype(dtype)
+    g[1, :5] = [np.inf, np.nan, -0.0, np.finfo(dtype).max, -np.inf]
+    if layout in ("transposed", "gradient_transposed"):
+        a = np.ascontiguousarray(a.T).T  # F-ordered
+    if layout == "transposed":
+        g = np.ascontiguousarray(g.T).T
+
+    def first_order(compiled):
+        with cpu_kernels.use(compiled):
+            x = mg.from_numpy(a).requires_grad_()  # (from_numpy keeps a's layout)
+            (gx,) = mg.autograd.grad(x.tanh(), x, mg.from_numpy(g))
+        return gx.numpy()
+
+    fast, plain = first_order(True), first_order(False)
+    assert fast.flags.f_contiguous == (layout != "c")  # in the output's layout
+    assert fast.dtype == plain.dtype == dtype
+    bits = [np.ascontiguousarray(r).view(np.uint8) for r in (fast, plain)]
+    np.testing.assert_array_equal(*bits)
+    y = np.tanh(a.astype(np.float64)).astype(dtype)
+    with np.errstate(invalid="ignore", over="ignore"):
+        np.testing.assert_array_equal(fast, g * (1 - y * y))
