@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import resource
 import subprocess
@@ -56,6 +57,8 @@ SETTINGS = {
     "full": dict(
         warmup=2,
         repeat=10,
+        min_seconds=0.6,
+        max_repeat=40,
         curve_warmup=1,
         curve_repeat=3,
         peak_n={"cpu": 2048, "cuda": 8192},
@@ -65,6 +68,8 @@ SETTINGS = {
     "quick": dict(
         warmup=1,
         repeat=3,
+        min_seconds=0.0,
+        max_repeat=3,
         curve_warmup=1,
         curve_repeat=2,
         peak_n={"cpu": 512, "cuda": 1024},
@@ -199,6 +204,18 @@ def host_probe() -> float:
 PEAK_BLOCK_REPEAT = 2
 
 
+def repeats_for(repeat: int, step_s: float, min_seconds: float, max_repeat: int) -> int:
+    """`repeat`, raised for a short step to a whole number of blocks that keeps each backend
+    timed for about `min_seconds` (at most `max_repeat` runs): a step of a few
+    milliseconds got two blocks of five, and on a machine that switches between a fast and
+    a slow state within seconds two blocks are two samples of that switch (the MLP GAN
+    iteration's blocks read 7.1 and 12.0 ms in one run of 2026-12-06)."""
+    if min_seconds <= 0 or step_s <= 0:
+        return repeat
+    wanted = min(max_repeat, math.ceil(min_seconds / step_s))
+    return max(repeat, -(-wanted // BLOCK) * BLOCK)
+
+
 def measure(
     builders: dict[str, Callable[[], Step]],
     warmup: int,
@@ -206,14 +223,17 @@ def measure(
     flops: int | None,
     settle_s: float | None = None,
     peak_n: dict[str, int] | None = None,
+    min_seconds: float = 0.0,
+    max_repeat: int = 0,
 ) -> dict[str, Any]:
     """Build each backend's step, warm them up, then time `repeat` runs of each, in blocks
     of up to BLOCK back-to-back steps per backend, the backends' order rotating block by
     block, with `settle_s` (SETTLE_S unless given) of rest before each block and the
     machine's state read after it (host_probe, kept as each result's `probe_us`). With
-    `flops` and `peak_n` (each backend's matmul size), each block is opened by its
-    backend's matmul peak (kept as `block_peak_gflops`), before the rest. A backend that
-    fails is recorded with its error and left out of the rest."""
+    `min_seconds`, a short step gets more runs (`repeats_for`, from the slowest backend's
+    last warm-up run). With `flops` and `peak_n` (each backend's matmul size), each block
+    is opened by its backend's matmul peak (kept as `block_peak_gflops`), before the rest.
+    A backend that fails is recorded with its error and left out of the rest."""
     settle = SETTLE_S if settle_s is None else settle_s
     results: dict[str, Any] = {}
     steps: dict[str, Step] = {}
@@ -256,10 +276,15 @@ def measure(
                 times.append(t)
         return times, probe, peak
 
+    slowest = 0.0  # the slowest backend's last warm-up run, in seconds
     for name in list(steps):  # warm-up, each backend on its own
+        last = None
         for _ in range(warmup):
             if name in steps:
-                run(name)
+                last = run(name)
+        if last is not None:
+            slowest = max(slowest, last)
+    repeat = repeats_for(repeat, slowest, min_seconds, max_repeat)
     times: dict[str, list[float]] = {name: [] for name in steps}
     medians: dict[str, list[float]] = {name: [] for name in steps}
     probes: dict[str, list[float]] = {name: [] for name in steps}
@@ -550,8 +575,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return distributed.main(args.quick, args.out, args.repeat)
     mode = "quick" if args.quick else "full"
     cfg = dict(SETTINGS[mode])
-    if args.repeat is not None:
-        cfg["repeat"] = args.repeat
+    if args.repeat is not None:  # that many runs exactly, short steps too
+        cfg["repeat"], cfg["min_seconds"] = args.repeat, 0.0
     if args.warmup is not None:
         cfg["warmup"] = args.warmup
     requested = list(dict.fromkeys(args.backend))
@@ -600,6 +625,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     res["timing"] = {
         "warmup": cfg["warmup"],
         "repeat": cfg["repeat"],
+        "min_seconds": cfg["min_seconds"],
+        "max_repeat": cfg["max_repeat"],
         "block": BLOCK,
         "settle_s": SETTLE_S,
     }
@@ -617,7 +644,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             builders = {b: (lambda w=w, b=b, p=params: build(w, b, p)) for b in backends}
             # CPU backends only: a GPU's peak operands (8192^2) are too large to keep
             peak_n = {b: cfg["peak_n"]["cpu"] for b in backends if BACKENDS[b].device == "cpu"}
-            row["results"] = measure(builders, cfg["warmup"], cfg["repeat"], flops, None, peak_n)
+            row["results"] = measure(
+                builders,
+                cfg["warmup"],
+                cfg["repeat"],
+                flops,
+                None,
+                peak_n,
+                cfg["min_seconds"],
+                cfg["max_repeat"],
+            )
         for b, r in row["results"].items():
             if "error" in r:
                 res["notes"].append(f"{w.name} on {b} failed, left out: {r['error']}")

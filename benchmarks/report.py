@@ -324,7 +324,13 @@ def markdown(res: dict[str, Any]) -> str:
         "## Timings",
         "",
         f"Median (min-max) in ms over {t['repeat']} timed repeats after {t['warmup']} warm-up "
-        f"runs, in blocks of up to {t.get('block', '?')} back-to-back steps (the first of each "
+        + (
+            f"runs (a short step more: enough whole blocks for about {t['min_seconds']} s of "
+            f"its backends' slower warm-up time each, up to {t['max_repeat']})"
+            if t.get("min_seconds")
+            else "runs"
+        )
+        + f", in blocks of up to {t.get('block', '?')} back-to-back steps (the first of each "
         f"untimed, after a {t.get('settle_s', '?')} s pause for idle BLAS threads to sleep) "
         "that rotate between the backends, so drift and other load hit all alike; GPU work "
         "is synchronised before each clock read. Ops: one forward+backward; models: one "

@@ -3,6 +3,7 @@ between backends, the first step of each block is not timed, and a failing backe
 recorded and dropped without stopping the others."""
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +165,40 @@ def test_the_peak_times_real_products_and_keeps_its_operands():
     again = bench.matmul_peak("numpy", 64, 2)
     assert bench._peak_operands["numpy", 64][0] is x  # made once
     assert first > 0 and again > 0 and np.isfinite(again)
+
+
+def test_a_short_step_gets_whole_blocks_up_to_the_cap(monkeypatch):
+    monkeypatch.setattr(bench, "BLOCK", 5)
+    assert bench.repeats_for(10, 0.008, 0.6, 40) == 40  # 75 wanted, capped at 40
+    assert bench.repeats_for(10, 0.05, 0.6, 40) == 15  # 12 wanted: whole blocks
+    assert bench.repeats_for(10, 0.2, 0.6, 40) == 10  # long steps keep `repeat`
+    assert bench.repeats_for(10, 0.008, 0.0, 40) == 10  # no minimum: `repeat` exactly
+    assert bench.repeats_for(10, 0.0, 0.6, 40) == 10  # no warm-up time to go by
+
+
+def test_measure_takes_its_repeats_from_the_slowest_warm_up(calls, monkeypatch):
+    log, builder = calls  # BLOCK 3, no settle
+    seen = []
+
+    def fake_repeats(repeat, step_s, min_seconds, max_repeat):
+        seen.append((repeat, step_s, min_seconds, max_repeat))
+        return 7
+
+    monkeypatch.setattr(bench, "repeats_for", fake_repeats)
+
+    def slow(name, seconds):
+        def step():
+            log.append(name)
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < seconds:
+                pass
+
+        return lambda: step
+
+    builders = {"numpy": slow("numpy", 0.004), "torch": slow("torch", 0.001)}
+    res = bench.measure(builders, 1, 3, None, None, None, min_seconds=0.5, max_repeat=30)
+    ((repeat, step_s, min_seconds, max_repeat),) = seen
+    assert (repeat, min_seconds, max_repeat) == (3, 0.5, 30)
+    assert step_s >= 0.004  # the slower backend's warm-up run
+    for r in res.values():  # its answer is the number of timed runs: blocks of 3, 3 and 1
+        assert len(r["repeats_ms"]) == 7 and len(r["block_medians_ms"]) == 3
