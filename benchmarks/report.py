@@ -325,8 +325,8 @@ def markdown(res: dict[str, Any]) -> str:
         "",
         f"Median (min-max) in ms over {t['repeat']} timed repeats after {t['warmup']} warm-up "
         + (
-            f"runs (a short step more: enough whole blocks for about {t['min_seconds']} s of "
-            f"its backends' slower warm-up time each, up to {t['max_repeat']})"
+            f"runs (a short step more: whole blocks for about {t['min_seconds']} s of steps "
+            f"per backend at the slower backend's warm-up time, up to {t['max_repeat']})"
             if t.get("min_seconds")
             else "runs"
         )
