@@ -1241,20 +1241,13 @@ def run_backward(
                     from .ops.shape import cast
 
                     gx = cast(gx, dt)
-                # _accumulate, inline: this loop runs once per edge of every node
+                _accumulate(grads, leaves, e, gx)
                 if type(e) is tuple:
-                    key = (id(e[0]), e[1])
-                    if key in grads:
-                        grads[key] = _sum_grads(grads[key], gx)
-                    else:
-                        grads[key] = gx
                     c = e[0]
                     if id(c) in needed and id(c) not in pushed:
                         pushed.add(id(c))
                         heappush(heap, (-c.generation, counter, c))
                         counter += 1
-                else:
-                    _accumulate(grads, leaves, e, gx)
             if pending:
                 _deliver_finished(edges, pending, grads, leaves, on_leaf, create_graph)
             if not retain_graph:
