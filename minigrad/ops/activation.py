@@ -277,9 +277,10 @@ class Tanh(Function):
         g, y = gy._data, self._saved_outputs[0]
         if not is_grad_enabled() and type(g) is type(y) is np.ndarray and g.dtype == y.dtype:
             # first order: the same three steps on arrays, into one new array (in one
-            # compiled pass where the two arrays share a layout)
-            if cpu_kernels.handles(y, g) and cpu_kernels.same_layout(y, g):
-                return Tensor._make(cpu_kernels.tanh_backward(y, g), False)
+            # compiled pass where g is, or is copied into, y's layout, as ReLU's backward)
+            same = _in_layout_of(g, y)
+            if same is not None:
+                return Tensor._make(cpu_kernels.tanh_backward(y, same), False)
             out = np.multiply(y, y, out=np.empty_like(y))  # (0-d too: an array, no scalar)
             np.subtract(1, out, out=out)
             return Tensor._make(np.multiply(g, out, out=out), False)

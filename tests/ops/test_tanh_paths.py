@@ -66,21 +66,27 @@ def test_backward_of_a_float64_gradient_keeps_the_ops():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("layout", ["c", "transposed", "gradient_transposed"])
+@pytest.mark.parametrize(
+    "layout", ["c", "transposed", "gradient_transposed", "gradient_batch_minor"]
+)
 def test_first_order_backward_compiled_pass_is_numpys_bits(dtype, layout):
-    """The one-pass kernel (same layouts) and NumPy's three passes (use(False), or a
-    gradient in another layout) give the same bits, NaN, infinity and signed zeros too."""
+    """The one-pass kernel (same layouts, or a batch-minor gradient copied into a C-ordered
+    output's layout) and NumPy's three passes (use(False), or a gradient in another 2-D
+    layout) give the same bits, NaN, infinity and signed zeros too."""
     from minigrad.ops import cpu_kernels
 
     rng = np.random.default_rng(2)
-    a = (rng.standard_normal((40, 33)) * 3).astype(dtype)
+    a = (rng.standard_normal((40, 36)) * 3).astype(dtype)
     a[0, :6] = [np.inf, -np.inf, np.nan, -0.0, 0.0, 30.0]
-    g = (rng.standard_normal((40, 33)) * 1e3).astype(dtype)
+    g = (rng.standard_normal((40, 36)) * 1e3).astype(dtype)
     g[1, :5] = [np.inf, np.nan, -0.0, np.finfo(dtype).max, -np.inf]
     if layout in ("transposed", "gradient_transposed"):
         a = np.ascontiguousarray(a.T).T  # F-ordered
     if layout == "transposed":
         g = np.ascontiguousarray(g.T).T
+    if layout == "gradient_batch_minor":  # (N, C, H, W), the gradient with N fastest
+        a, g = a.reshape(4, 10, 6, 6), g.reshape(4, 10, 6, 6)
+        g = np.ascontiguousarray(g.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
 
     def first_order(compiled):
         with cpu_kernels.use(compiled):
@@ -89,7 +95,10 @@ def test_first_order_backward_compiled_pass_is_numpys_bits(dtype, layout):
         return gx.numpy()
 
     fast, plain = first_order(True), first_order(False)
-    assert fast.flags.f_contiguous == (layout != "c")  # in the output's layout
+    if layout in ("transposed", "gradient_transposed"):  # in y's layout
+        assert fast.flags.f_contiguous and not fast.flags.c_contiguous
+    else:
+        assert fast.flags.c_contiguous and not fast.flags.f_contiguous
     assert fast.dtype == plain.dtype == dtype
     bits = [np.ascontiguousarray(r).view(np.uint8) for r in (fast, plain)]
     np.testing.assert_array_equal(*bits)
