@@ -422,22 +422,15 @@ def relu(input: Tensor) -> Tensor:
     return ReLU()(x)
 
 
-# a Python float within float32's range passes PyTorch's overflow check in every dtype the
-# kernel works in (float32 for float16, float32, float64) without scalar_as's NumPy calls
-_F32_MAX = float(np.finfo(np.float32).max)
-
-
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     dt = x.dtype
     if dt.kind != "f":
         raise NotImplementedError(f"\"leaky_relu_cpu\" not implemented for '{torch_name(dt)}'")
-    if not (type(negative_slope) is float and -_F32_MAX <= negative_slope <= _F32_MAX):
-        from .shrink import scalar_as  # shrink imports this module
+    from .shrink import scalar_as  # shrink imports this module
 
-        # PyTorch's overflow check, in the dtype the kernel works in (float32 for float16)
-        scalar_as(
-            negative_slope, np.float32 if dt == np.float16 else dt, "leaky_relu", "negative_slope"
-        )
+    # PyTorch's overflow check, in the dtype the kernel works in (float32 for float16)
+    work = np.float32 if dt == np.float16 else dt
+    scalar_as(negative_slope, work, "leaky_relu", "negative_slope")
     if dt == np.float16:  # worked in float32 and rounded once, as PyTorch's
         return LeakyReLU(negative_slope)(x.float()).half()
     return LeakyReLU(negative_slope)(x)
