@@ -744,8 +744,7 @@ class Function:
         tensor of this graph: its creator, generation and place among the outputs."""
         self.outputs = [weakref.ref(o) for o in outputs]
         self._out_meta = [(o._data.shape, o._data.dtype) for o in outputs]
-        first = outputs[0]._data
-        self._xp = np if type(first) is np.ndarray else get_array_module(first)
+        self._xp = get_array_module(outputs[0]._data)
         generation = self.generation + 1
         for k, o in enumerate(outputs):
             if skip and id(o) in skip:
