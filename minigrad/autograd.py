@@ -1524,8 +1524,7 @@ def _grad_batched(
 
 
 def _root_grads(outputs: Sequence[Tensor], grad_outputs: Any, who: str) -> list[Tensor]:
-    from .tensor import Tensor, ones_like
-
+    Tensor = _tensor_module().Tensor  # (not an import here: on every backward)
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     grad_outputs = _as_tuple(grad_outputs)
@@ -1541,13 +1540,17 @@ def _root_grads(outputs: Sequence[Tensor], grad_outputs: Any, who: str) -> list[
                 "creator (was it computed under no_grad or from detached tensors?)"
             )
         if g is None:
-            if y.numel() != 1:
+            a = y._data
+            if a.size != 1:
                 raise RuntimeError(
                     f"{who}: gradient can be created implicitly only for scalar outputs; "
                     f"output {i} has shape {y.shape}: pass `gradient`/`grad_outputs`"
                 )
-            g = ones_like(y)
-        elif not isinstance(g, Tensor):
+            # a one of y's shape, dtype and device (ones_like's, without its checks and
+            # the checks below, which it passes by construction: a loss's every backward)
+            result.append(Tensor._make(get_array_module(a).ones(a.shape, dtype=a.dtype), False))
+            continue
+        if not isinstance(g, Tensor):
             raise TypeError(
                 f"{who}: gradients can be Tensors or None, got {type(g).__name__} for output {i}"
             )
@@ -1573,8 +1576,7 @@ def backward(
 ) -> None:
     """Accumulate d tensors / d leaf into every leaf's `.grad` (only into `inputs`' when
     given), as `torch.autograd.backward`; `tensors` is one Tensor or a sequence."""
-    from .tensor import Tensor
-
+    Tensor = _tensor_module().Tensor  # (not an import here: on every backward)
     if retain_graph is None:
         retain_graph = create_graph
     single = isinstance(tensors, Tensor)

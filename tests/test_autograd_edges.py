@@ -1257,3 +1257,32 @@ def test_mul_and_div_keep_what_the_other_gradient_reads():
     c = mg.tensor(rand(3) + 1)
     y = a / c
     assert y.creator.inputs[0] is None and y.creator.inputs[1] is c
+
+
+# ------------------------------------------------------------ the implicit root gradient
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)])
+def test_backward_without_a_gradient_seeds_a_one_of_the_outputs_kind(dtype, shape):
+    """`y.backward()` of a one-value y seeds the walk with a one of y's shape and dtype, as
+    PyTorch's: the leaf's gradient, and a hook's view of the seed, match PyTorch's."""
+    seen = {}
+    for name, lib in (("mg", mg), ("torch", torch)):
+        x = lib.tensor(np.full(shape, 1.5), dtype=getattr(lib, dtype), requires_grad=True)
+        y = x * 3
+        y.register_hook(lambda g, name=name: seen.__setitem__(name, g.clone()))
+        y.backward()
+        assert tuple(x.grad.shape) == shape
+        assert str(x.grad.dtype).endswith(dtype)
+        seen[name + "_grad"] = x.grad.tolist()
+    assert tuple(seen["mg"].shape) == tuple(seen["torch"].shape) == shape
+    assert str(seen["mg"].dtype) == str(seen["torch"].dtype).replace("torch.", "")
+    assert seen["mg"].tolist() == seen["torch"].tolist()
+    assert seen["mg_grad"] == seen["torch_grad"]
+
+
+def test_backward_without_a_gradient_refuses_two_values_and_an_empty_output():
+    for lib in (mg, torch):
+        for value in ([1.0, 2.0], []):
+            x = lib.tensor(value, requires_grad=True)
+            with pytest.raises(RuntimeError, match="implicitly"):
+                (x * 2).backward()
