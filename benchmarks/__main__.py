@@ -52,11 +52,14 @@ from .workloads import (
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# timed repeats / warm-up runs, per mode
+# timed repeats / warm-up runs, per mode. Full: at least four blocks of five per backend
+# (a step of 0.2 s, DCGAN at one thread, got two with 10, and in one run of 2026-12-06 one
+# slow block of the two made its ratio 1.31: minigrad's blocks 205 and 158 ms, PyTorch's
+# 137 and 139); a short step gets more (min_seconds, repeats_for)
 SETTINGS = {
     "full": dict(
         warmup=2,
-        repeat=10,
+        repeat=20,
         min_seconds=2.0,
         max_repeat=40,
         curve_warmup=1,
@@ -210,8 +213,8 @@ def repeats_for(repeat: int, step_s: float, min_seconds: float, max_repeat: int)
     milliseconds got two blocks of five, and on a machine that switches between a fast and
     a slow state within seconds two blocks are two samples of that switch (the MLP GAN
     iteration's blocks read 7.1 and 12.0 ms in one run of 2026-12-06). The full run's 2 s
-    gives a 100 ms step (the DCGAN iteration) four blocks, whose two read 87 and 138 ms in
-    another run of that day, and a step under 50 ms the 40 runs of eight blocks."""
+    gives a step under 50 ms the 40 runs of eight blocks; from 100 ms its `repeat` (20,
+    four blocks) holds."""
     if min_seconds <= 0 or step_s <= 0:
         return repeat
     wanted = min(max_repeat, math.ceil(min_seconds / step_s))

@@ -202,3 +202,13 @@ def test_measure_takes_its_repeats_from_the_slowest_warm_up(calls, monkeypatch):
     assert step_s >= 0.004  # the slower backend's warm-up run
     for r in res.values():  # its answer is the number of timed runs: blocks of 3, 3 and 1
         assert len(r["repeats_ms"]) == 7 and len(r["block_medians_ms"]) == 3
+
+
+def test_full_mode_gives_a_long_step_four_blocks():
+    """A step of 0.2 s (DCGAN at one thread) gets four blocks per backend in the full run,
+    not the two that let one slow block decide its ratio; a short one still gets 40 runs."""
+    full = bench.SETTINGS["full"]
+    args = full["min_seconds"], full["max_repeat"]
+    assert bench.repeats_for(full["repeat"], 0.2, *args) == 4 * bench.BLOCK
+    assert bench.repeats_for(full["repeat"], 0.5, *args) == 4 * bench.BLOCK
+    assert bench.repeats_for(full["repeat"], 0.008, *args) == 40
