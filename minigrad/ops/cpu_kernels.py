@@ -165,7 +165,11 @@ def spinner() -> Any:
 
 def handles(*arrays: Any) -> bool:
     """Whether these are NumPy arrays of one compiled dtype and the kernels are enabled.
-    (Asked before every ReLU, LeakyReLU, Linear and Adam step: one loop, no generators.)"""
+    (Asked before every ReLU, LeakyReLU, Linear and Adam step: one loop, no generators.)
+    MINIGRAD_CPU_KERNELS is read at the first call whatever the arrays, so that a misspelt
+    value is refused there, not at the first op on float arrays."""
+    if _on is None:
+        _switched_on()
     dtype = None
     for a in arrays:
         if type(a) is not np.ndarray:

@@ -541,8 +541,11 @@ def test_adam_on_a_read_only_parameter_raises_numpys_error_as_without_the_kernel
             run()
 
 
-def test_a_misspelt_kernel_switch_is_refused_naming_the_variable():
-    code = "import minigrad as mg; mg.relu(mg.ones(3))"
+@pytest.mark.parametrize("first", ["mg.ones(3)", "mg.arange(3)"])
+def test_a_misspelt_kernel_switch_is_refused_naming_the_variable(first):
+    """At the first op that asks for the kernels, on float arrays or on integer ones (which
+    the kernels do not take)."""
+    code = f"import minigrad as mg; mg.relu({first})"
     full = {**os.environ, "PYTHONPATH": str(ROOT), "MINIGRAD_CPU_KERNELS": "nunpy"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full)
     assert done.returncode != 0
