@@ -13,6 +13,8 @@ Importing this module imports Numba; cpu_kernels.py does so on first use only.
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 from llvmlite import ir
@@ -810,6 +812,17 @@ def tanh_backward(y, g, gx, lo, hi):
     for k in range(g.size):
         v = y[k]
         gx[k] = g[k] * (one - v * v)
+
+
+@kernel
+def erf(x, y, complement, lo, hi):
+    """y = erf(x), or erfc(x) where `complement`, on [lo, hi): each value worked in float64
+    (the C library's erf and erfc, through Numba's math module) and rounded once to y's
+    dtype."""
+    x, y = x[lo:hi], y[lo:hi]
+    for k in range(x.size):
+        v = np.float64(x[k])
+        y[k] = math.erfc(v) if complement else math.erf(v)
 
 
 @kernel

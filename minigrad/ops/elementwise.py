@@ -13,6 +13,7 @@ from ..autograd import Function, zero_link
 from ..backend import Array, default_complex, default_float, get_array_module
 from ..errors import IntegerDivisionByZero, ShapeError, Unsupported, ValueRangeError
 from ..tensor import Tensor, _to_array
+from . import cpu_kernels
 from .reduce import sum_to
 from .search import _promoted
 from .shape import cast
@@ -892,6 +893,8 @@ def erf_array(x: Any) -> Any:
     x's dtype; absolute error about 1e-15 against `math.erf`. For |x| < 2 the series
     2/sqrt(pi) exp(-x^2) sum 2^n x^(2n+1) / (2n+1)!! (all terms positive, no cancellation);
     above, 1 - erfc(x) with erfc's continued fraction; erf is 1 in float64 beyond 6."""
+    if cpu_kernels.handles(x):  # the C library's erf, compiled: 10x faster or more
+        return cpu_kernels.erf(x)
     xp = get_array_module(x)
     x64 = x.astype(np.float64)
     a = xp.minimum(xp.abs(x64), 6.0)  # NaN stays NaN
