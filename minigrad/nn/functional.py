@@ -19,7 +19,7 @@ from ..autograd import Function
 from ..backend import as_numpy, default_float, get_array_module
 from ..errors import AssertionFailed, DtypeError, IndexOutOfRange, ShapeError, ValueRangeError
 from ..ops import nn_ctc, nn_pool, pool
-from ..ops.activation import PReLU, float_kernel
+from ..ops.activation import PReLU, _softplus, float_kernel
 from ..ops.batchnorm import batch_norm, widen_half
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
@@ -1150,8 +1150,7 @@ class LogitsBCE(Function):
     gradient, 2e-9 there, lost)."""
 
     def forward(self, x, t, pw=None):
-        xp = get_array_module(x)
-        sp = xp.logaddexp(x.dtype.type(0), -x)
+        sp = _softplus(-x)
         if pw is not None:
             sp = ((pw - 1) * t + 1) * sp
         return (1 - t) * x + sp
