@@ -859,3 +859,61 @@ def test_compiled_erf_of_a_strided_view_and_its_gradient():
     assert np.array_equal(y.detach().numpy(), np.vectorize(math.erf)(view))
     y.sum().backward()
     assert np.allclose(x.grad.numpy(), 2 / math.sqrt(math.pi) * np.exp(-(view**2)), rtol=1e-15)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "batch-minor", "strided"])
+@pytest.mark.parametrize("which", ["arrays", "scalar b", "scalar a", "both scalar"])
+def test_where_is_numpys_where_bit_for_bit(nthreads, dtype, layout, which):
+    """The compiled select against np.where: NaN payloads, infinities and signed zeros
+    kept, the result in the operands' layout; strided and two-scalar cases take NumPy."""
+    rng = np.random.default_rng(3)
+    shape = (5, 3, 4, 6)
+    a = _with_edges(rng.standard_normal(shape).astype(dtype), rng)
+    b = _with_edges(rng.standard_normal(shape).astype(dtype), rng)
+    c = rng.standard_normal(shape) > 0
+    a, b, c = LAYOUTS[layout](a), LAYOUTS[layout](b), LAYOUTS[layout](c)
+    if which in ("scalar b", "both scalar"):
+        b = -0.0
+    if which in ("scalar a", "both scalar"):
+        a = float("nan")
+    mk = lambda v: mg.tensor(v) if isinstance(v, np.ndarray) else v  # noqa: E731
+    got = mg.where(mg.tensor(c), mk(a), mk(b)).numpy()
+    with K.use(False):
+        want = mg.where(mg.tensor(c), mk(a), mk(b)).numpy()
+    _same_bits(got, want, layout=layout != "strided")
+    ref = np.where(c, a, b).astype(got.dtype)
+    _same_bits(got, ref, layout=False)
+
+
+@needs_numba
+@pytest.mark.parametrize("shape", [(), (0,), (3, 0), (1,), (1, 1)])
+def test_where_of_0d_empty_and_one_value_tensors(shape):
+    c = np.ones(shape, dtype=bool)
+    x = np.full(shape, 2.5, dtype=np.float32)
+    for a, b in ((x, x * 0), (x, 0.0), (0.0, x)):
+        got = mg.where(
+            mg.tensor(c), *(mg.tensor(v) if isinstance(v, np.ndarray) else v for v in (a, b))
+        )
+        assert got.shape == shape and got.dtype == mg.float32
+        assert np.array_equal(got.numpy(), np.where(c, a, b).astype(np.float32))
+
+
+@needs_numba
+def test_where_broadcasting_the_mask_or_a_row_takes_numpy_and_its_gradients_hold():
+    rng = np.random.default_rng(4)
+    x = mg.tensor(rng.standard_normal((6, 5)), requires_grad=True)
+    row = mg.tensor(rng.standard_normal((1, 5)), requires_grad=True)
+    c = mg.tensor(rng.standard_normal((6, 1)) > 0)
+    y = mg.where(c, x, row)  # the mask and a row broadcast: NumPy's where
+    assert np.array_equal(
+        y.detach().numpy(), np.where(c.numpy(), x.detach().numpy(), row.detach().numpy())
+    )
+    y.sum().backward()
+    keep = np.broadcast_to(c.numpy(), (6, 5))
+    assert np.array_equal(x.grad.numpy(), keep.astype(np.float64))
+    assert np.array_equal(row.grad.numpy(), (~keep).sum(0, keepdims=True).astype(np.float64))
+    x.grad = None
+    mg.where(x > 0, x, 0.0).sum().backward()  # the compiled one: the gradient of its branch
+    assert np.array_equal(x.grad.numpy(), (x.detach().numpy() > 0).astype(np.float64))
