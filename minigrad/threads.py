@@ -45,6 +45,13 @@ thread taking the next one free), so that a late crew thread would take fewer, m
 DCGAN iteration's kernels slower, not faster: LeakyReLU's forward on 0.4 M values 186-194
 us against 148, batch norm's backward 209-217 against 133 (medians in one process,
 alternating for 90 s), the threads queueing for the GIL between ranges.
+The calling thread's range is sized from its call site's past splits instead (BALANCE,
+`_caller_items`): the crew starts its range 25-50 us after the caller starts its own, so the
+caller takes a little more. Toggled in one process, blocks of steps alternating (medians of
+14-20 pairs, balanced / even): the DCGAN iteration 0.94, 0.91 and 0.99 in three runs, its
+example form 1.00 and 0.90, WGAN-GP 0.95 and 0.99, max and average pooling's forward and
+backward 0.88 and 0.90, the other ops and the triplet step 0.98-1.00; the MLP GAN step, which
+splits nothing, 1.005 (the method's noise).
 Arrays under MIN_PARALLEL values stay on the calling thread (MIN_PARALLEL_ELEMENTWISE for
 the NumPy code's one-pass elementwise kernels, which are bound by memory). The ranges go to
 a crew of threads started once, which spin for a moment between ranges, as OpenMP's do
@@ -67,6 +74,7 @@ import ctypes
 import ctypes.util
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -233,6 +241,7 @@ class _Worker:
         self.job: Callable[[], None] | None = None
         self.error: BaseException | None = None  # what the last job raised
         self.caller_cpu = -1  # the core split()'s caller was on when it handed the job over
+        self.began = self.ended = 0.0  # when the last job started and ended (perf_counter)
         self.spin = spin
         self.pid = os.getpid()  # a forked child has the object but not the thread
         self.thread = threading.Thread(target=self._serve, name=f"minigrad-{index}", daemon=True)
@@ -299,11 +308,13 @@ class _Worker:
             if _getcpu is not None and _getcpu() == self.caller_cpu:
                 _move_off(self.caller_cpu, allowed)  # or the shares take turns on one core
             fp = quiet_fp()  # as the calling op: IEEE results, no NumPy warnings
+            self.began = time.perf_counter()
             try:
                 job()
             except BaseException as exc:  # noqa: BLE001 - raised by the caller
                 self.error = exc
             finally:
+                self.ended = time.perf_counter()
                 loud_fp(fp)
             job = self.job = None  # no reference left to the work's arrays
             done += 1
@@ -403,6 +414,52 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+# How split() sizes the calling thread's range. The crew starts its range later than the
+# caller starts its own: a crew thread must be woken and take the GIL, and after a matrix
+# product OpenBLAS's worker still spins on its core. In the DCGAN iteration on two threads
+# the crew started 50-126 us after the call, the caller 23-47 us (medians per kind of
+# split), and with even ranges the caller then waited 47-117 us for the crew at the end of
+# each, 5.2 ms of a 99.6 ms step. So each call site (its `key`) keeps moving averages of
+# how much later the crew starts than the caller and of the seconds per element each side
+# takes, and the caller's range is sized so that both are expected to end together.
+BALANCE = True  # False: even ranges, as before the averages
+BALANCE_WEIGHT = 0.25  # of the newest split in the moving averages
+_balance: dict[Any, list[float]] = {}  # key -> [crew's extra lag s, caller s/elem, crew s/elem]
+
+
+def _caller_items(n: int, threads: int, unit: int, seen: list[float] | None) -> int:
+    """Items of the calling thread's range: n / threads before anything was seen, else the
+    m for which m items on this thread end with (n - m) / (threads - 1) on each crew
+    thread, started `lag` seconds later (m unit c = lag + (n - m) unit w / k), kept within
+    [n / (2 threads), n - k] so that every thread has a range."""
+    even = -(-n // threads)
+    k = threads - 1
+    if not BALANCE or seen is None:
+        return even
+    lag, c, w = seen
+    m = round((lag + n * unit * w / k) / (unit * (c + w / k)))
+    return min(max(m, -(-n // (2 * threads)), 1), n - k)
+
+
+def _learn(
+    key: Any, began: float, ended: float, mine: int, crew: list[_Worker], theirs: int
+) -> None:
+    """Fold one split's times into `key`'s moving averages: the crew's start after the
+    caller's (its first thread's), and each side's seconds per element."""
+    if mine <= 0 or theirs <= 0 or not crew:
+        return
+    lag = crew[0].began - began
+    c = (ended - began) / mine
+    w = sum(worker.ended - worker.began for worker in crew) / theirs
+    seen = _balance.get(key)
+    if seen is None:
+        _balance[key] = [lag, c, w]
+        return
+    a = BALANCE_WEIGHT
+    for i, v in enumerate((lag, c, w)):
+        seen[i] += a * (v - seen[i])
+
+
 def split(
     n: int,
     work: Callable[[int, int], None],
@@ -410,14 +467,18 @@ def split(
     xp: Any = np,
     min_size: int = MIN_PARALLEL,
     blas: tuple[Any, Any] | None = None,
+    key: Any = None,
 ) -> None:
     """Call `work(lo, hi)` on consecutive ranges that cover [0, n) once each: one range per
     thread when the n items (of `unit` elements each: an image, say) hold at least
     `min_size` elements and get_num_threads() > 1, else `work(0, n)` on this thread
     (always for arrays of another module `xp` than NumPy: CuPy queues its own kernels).
-    `work` must touch only its own range of its outputs. An exception in any range is
-    raised here. With `blas` (blas_thread_calls()), the BLAS's thread count is 1 while the
-    ranges run over the crew, and is set back after (products)."""
+    `work` must touch only its own range of its outputs, and give the same values whatever
+    the ranges. An exception in any range is raised here. With `blas`
+    (blas_thread_calls()), the BLAS's thread count is 1 while the ranges run over the
+    crew, and is set back after (products). The calling thread's range is sized from the
+    last splits of the same `key` (default: work's code, one per call site; see
+    `_caller_items`)."""
     threads = min(get_num_threads(), n)
     small = n * unit < min_size
     if threads < 2 or small or xp is not np or getattr(_inside, "active", False):
@@ -435,16 +496,24 @@ def split(
         if blas is not None:  # products(): the BLAS on one thread while the crew is ours
             blas_before = blas[1]()
             blas[0](1)
-        share = -(-n // threads)
-        bounds = [(lo, min(lo + share, n)) for lo in range(0, n, share)]
+        if key is None:
+            key = getattr(work, "__code__", None)
+        m = _caller_items(n, threads, unit, _balance.get(key))
+        rest = n - m  # the crew's, in equal ranges
+        share = -(-rest // (threads - 1))
+        bounds = [(0, m)] + [(lo, min(lo + share, n)) for lo in range(m, n, share)]
         crew = _get_crew(get_num_threads() - 1)  # a prefix when n has fewer items
         try:
             for worker, (lo, hi) in zip(crew[: len(bounds) - 1], bounds[1:], strict=True):
                 worker.start(lambda lo=lo, hi=hi: work(lo, hi))
                 started.append(worker)
-            work(*bounds[0])  # the calling thread takes the first range
+            began = time.perf_counter()
+            work(0, m)  # the calling thread takes the first range
+            ended = time.perf_counter()
         finally:  # no range outlives the call, even when one failed
             errors = [worker.finish() for worker in started]
+        if key is not None and all(e is None for e in errors):
+            _learn(key, began, ended, m * unit, started, rest * unit)
     finally:
         if blas_before is not None:
             blas[0](blas_before)
@@ -617,6 +686,7 @@ def elementwise(kernel: Callable[..., Any], *arrays: Any, blocked: bool = False)
             flat[0].size,
             lambda lo, hi: kernel(*(f[lo:hi] for f in flat)),
             min_size=MIN_PARALLEL_ELEMENTWISE,
+            key=getattr(kernel, "__code__", kernel),
         )
         return
     for start in range(0, flat[0].size, BLOCK):  # a few dozen blocks, on this thread

@@ -3,6 +3,7 @@ arrays; the threaded kernels give the same bits as one thread, on the edges that
 
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -331,6 +332,7 @@ def test_blocked_elementwise_writes_every_element_once_in_blocks(
     last one short); on two, one share per thread, unblocked; either way every element of
     the output is written exactly once."""
     monkeypatch.setattr(threads, "MIN_PARALLEL_ELEMENTWISE", threads.MIN_PARALLEL)
+    monkeypatch.setattr(threads, "_balance", {})  # even ranges: no split of this kernel seen
     threads.set_num_threads(n_threads)
     shape = (5, 3, 7, threads.BLOCK // 32 + 1)  # 105 * (BLOCK/32 + 1): not a multiple
     x = _in_order(np.arange(np.prod(shape), dtype=np.float32).reshape(shape), order)
@@ -819,3 +821,59 @@ def test_numpy_openblas_is_the_one_in_numpys_tree():
 
         found = threads.numpy_openblas(threads._openblas_paths(), os.path.dirname(numpy.__file__))
         assert found is not None and "openblas" in found.lower()
+
+
+def _late_crew_ranges(n: int, delay: float, splits: int, key: object) -> list[tuple[int, int]]:
+    """`splits` splits of n items whose crew range starts `delay` seconds late (it sleeps
+    first); the caller's range of each, checking that every item is written once."""
+    callers = []
+    main = threading.get_ident()
+    for _ in range(splits):
+        seen = np.zeros(n, np.int64)
+
+        def work(lo, hi, seen=seen):
+            if threading.get_ident() == main:
+                callers.append((lo, hi))
+            else:
+                time.sleep(delay)
+            for i in range(lo, hi):  # about 1 us an item on either thread
+                seen[i] += 1
+
+        threads.split(n, work, min_size=0, key=key)
+        assert (seen == 1).all()
+    return callers
+
+
+def test_the_callers_range_grows_when_the_crew_starts_late(two_threads, monkeypatch):
+    """A crew range that starts 2 ms late: after a few splits of the same key the caller
+    takes more than half (the crew's range then ends about when the caller's does), each
+    item still written exactly once; the first split, with nothing seen, is even."""
+    monkeypatch.setattr(threads, "_balance", {})
+    callers = _late_crew_ranges(4000, 0.002, 12, key="late")
+    assert callers[0] == (0, 2000)
+    assert all(lo == 0 for lo, _ in callers)
+    assert callers[-1][1] > 2400, callers
+    assert callers[-1][1] <= 4000 - 1  # the crew keeps a range
+    lag, c, w = threads._balance["late"]
+    assert lag > 0.001 and c > 0 and w > 0
+
+
+def test_balance_off_gives_even_ranges_and_keys_are_apart(two_threads, monkeypatch):
+    monkeypatch.setattr(threads, "_balance", {})
+    monkeypatch.setattr(threads, "BALANCE", False)
+    assert {r for r in _late_crew_ranges(1000, 0.001, 4, key="off")} == {(0, 500)}
+    monkeypatch.setattr(threads, "BALANCE", True)
+    _late_crew_ranges(1000, 0.002, 6, key="late")
+    assert _late_crew_ranges(1000, 0.0, 1, key="other")[0] == (0, 500)  # its own averages
+
+
+@pytest.mark.parametrize("n", [2, 3, 9])
+def test_caller_items_keep_a_range_for_every_thread(n):
+    """Whatever the averages say (a crew far late, or far early), the caller's range stays
+    within [n / (2 threads), n - (threads - 1)]."""
+    for seen in ([1.0, 1e-9, 1e-9], [-1.0, 1e-9, 1e-9], [0.0, 1e-3, 1e-9], [0.0, 1e-9, 1e-3]):
+        for t in (2, 3):
+            if n < t:
+                continue
+            m = threads._caller_items(n, t, 1, seen)
+            assert max(1, -(-n // (2 * t))) <= m <= n - (t - 1), (n, t, seen, m)

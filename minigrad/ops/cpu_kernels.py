@@ -196,7 +196,7 @@ def _split(run: Any, n: int, *args: Any, unit: int = 1, min_size: int | None = N
     if n * unit < min_size:  # threads.split would run it here too: without its checks
         run(*args, 0, n)
         return
-    threads.split(n, lambda lo, hi: run(*args, lo, hi), unit=unit, min_size=min_size)
+    threads.split(n, lambda lo, hi: run(*args, lo, hi), unit=unit, min_size=min_size, key=run)
 
 
 def by_layout(x: np.ndarray, direct: Any, staged: Any) -> tuple[Any, np.ndarray]:
