@@ -23,6 +23,7 @@ def test_every_op_gets_a_row_with_positive_times(tmp_path, capsys):
     assert all(q > 0 for q in ratios)
     assert ratios == sorted(ratios, reverse=True)  # slowest first
     assert "(3, 4)" in text
+    assert all(r.count("|") == 6 for r in rows)  # no name breaks the table's columns
 
 
 def test_a_subset_and_one_thread():
