@@ -104,10 +104,10 @@ def time_op(name: str, shape: tuple[int, ...], blocks: int, calls: int) -> dict[
     return {k: statistics.median(v) for k, v in out.items()}
 
 
-def table(rows: dict[str, dict[str, float]], shape: tuple[int, ...], threads: int) -> str:
+def table(rows: dict[str, dict[str, float]], shape: tuple[int, ...], threads: str) -> str:
     lines = [
-        f"float32 input of shape {shape}, {threads} thread(s); medians in us, minigrad / "
-        "PyTorch; slowest (forward+backward) first",
+        f"float32 input of shape {shape}, {threads}; medians in us, minigrad / PyTorch; "
+        "slowest (forward+backward) first",
         "",
         "| op | forward | ratio | forward+backward | ratio |",
         "|---|---|---|---|---|",
@@ -132,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="also write the table to this file")
     args = ap.parse_args(argv)
     shape = tuple(args.shape)
-    if any(n < 0 for n in shape):
-        ap.error(f"--shape takes sizes >= 0, got {' '.join(map(str, shape))}")
+    if len(shape) < 2 or any(n < 1 for n in shape):  # sum(1), normalize(dim=1), amax
+        ap.error(f"--shape takes two or more sizes >= 1, got {' '.join(map(str, shape))}")
     for flag, value in (("--blocks", args.blocks), ("--calls", args.calls)):
         if value < 1:
             ap.error(f"{flag} must be >= 1, got {value}")
@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         mg.set_num_threads(args.threads)
         torch.set_num_threads(args.threads)
     rows = {n: time_op(n, shape, args.blocks, args.calls) for n in args.ops or OPS}
-    text = table(rows, shape, torch.get_num_threads())
+    threads = f"minigrad {mg.get_num_threads()} thread(s), PyTorch {torch.get_num_threads()}"
+    text = table(rows, shape, threads)
     print(text, end="")
     if args.out is not None:
         args.out.write_text(text)

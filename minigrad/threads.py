@@ -437,7 +437,10 @@ def _caller_items(n: int, threads: int, unit: int, seen: list[float] | None) -> 
     if not BALANCE or seen is None:
         return even
     lag, c, w = seen
-    m = round((lag + n * unit * w / k) / (unit * (c + w / k)))
+    per_item = unit * (c + w / k)
+    if not per_item > 0:  # items of no elements, or times below the clock's resolution
+        return even
+    m = round((lag + n * unit * w / k) / per_item)
     return min(max(m, -(-n // (2 * threads)), 1), n - k)
 
 

@@ -889,3 +889,19 @@ def test_caller_items_keep_a_range_for_every_thread(n):
                 continue
             m = threads._caller_items(n, t, 1, seen)
             assert max(1, -(-n // (2 * t))) <= m <= n - (t - 1), (n, t, seen, m)
+
+
+def test_items_of_no_elements_or_times_below_the_clock_give_even_ranges(two_threads, monkeypatch):
+    """unit 0 (items with no elements) or averages of zero time cannot size the caller's
+    range: it is the even one, not a division by zero."""
+    monkeypatch.setattr(threads, "_balance", {})
+    assert threads._caller_items(10, 2, 0, [1e-6, 1e-9, 1e-9]) == 5
+    assert threads._caller_items(10, 2, 1, [0.0, 0.0, 0.0]) == 5
+    seen = np.zeros(10, np.int64)
+
+    def work(lo, hi):
+        seen[lo:hi] += 1
+
+    threads.split(10, work, unit=1, min_size=0, key="k")
+    threads.split(10, work, unit=0, min_size=0, key="k")
+    assert (seen == 2).all()

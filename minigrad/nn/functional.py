@@ -19,7 +19,7 @@ from ..autograd import Function
 from ..backend import as_numpy, default_float, get_array_module
 from ..errors import AssertionFailed, DtypeError, IndexOutOfRange, ShapeError, ValueRangeError
 from ..ops import nn_ctc, nn_pool, pool
-from ..ops.activation import PReLU, _softplus, float_kernel
+from ..ops.activation import PReLU, _softplus, float_kernel, real_float_kernel
 from ..ops.batchnorm import batch_norm, widen_half
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
@@ -216,10 +216,12 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold (as PyTorch)."""
+    """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold (as PyTorch);
+    real floating x only, as PyTorch."""
     x = input
-    if x.dtype.kind == "f" and x.dtype.itemsize >= 4:  # one node (float16 and integers:
-        return ops.softplus(x, beta, threshold)  # the ops below, which promote them)
+    real_float_kernel(x, "softplus_cpu")
+    if x.dtype.itemsize >= 4:  # one node (float16: the ops below, which work it in float64)
+        return ops.softplus(x, beta, threshold)
     bx = x if beta == 1 else x * beta
     soft = ops.softplus(bx) if beta == 1 else ops.softplus(bx) * (1.0 / beta)
     return ops.where(bx._data > threshold, x, soft)
@@ -1187,6 +1189,7 @@ def binary_cross_entropy_with_logits(
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    real_float_kernel(x, "log_sigmoid_cpu")  # PyTorch's refusal of integer and complex logits
     target = _float_target(target, x, "binary_cross_entropy_with_logits", same=False)
     _check_same_shape(x, target, "binary_cross_entropy_with_logits")
     if pos_weight is None:

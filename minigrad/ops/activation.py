@@ -473,15 +473,25 @@ def tanh(input: Tensor) -> Tensor:
     return Tanh()(to_float(x))
 
 
+def real_float_kernel(x: Tensor, kernel: str) -> None:
+    """Refuse any x but a real floating-point one, as PyTorch's kernel `kernel` does for
+    integer, bool and complex inputs (softplus, log_sigmoid)."""
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{torch_name(x.dtype)}'")
+
+
 def softplus(x: Tensor, beta: float = 1.0, threshold: float | None = None) -> Tensor:
-    """log(1 + exp(beta x)) / beta, x itself where beta x > threshold (see Softplus)."""
-    return Softplus(beta, threshold)(to_float(x))
+    """log(1 + exp(beta x)) / beta, x itself where beta x > threshold (see Softplus); real
+    floating x only, as PyTorch."""
+    real_float_kernel(x, "softplus_cpu")
+    return Softplus(beta, threshold)(x)
 
 
 def log_sigmoid(input: Tensor) -> Tensor:
-    """log(sigmoid(x)) = -softplus(-x), stable for large |x|; floating x only, as PyTorch."""
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|; real floating x only, as
+    PyTorch."""
     x = input
-    float_kernel(x, "log_sigmoid_cpu")
+    real_float_kernel(x, "log_sigmoid_cpu")
     return -softplus(-x)
 
 

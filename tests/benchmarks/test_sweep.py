@@ -22,7 +22,7 @@ def test_every_op_gets_a_row_with_positive_times(tmp_path, capsys):
     ratios = [float(r.rstrip(" |").split(" | ")[-1]) for r in rows[1:]]
     assert all(q > 0 for q in ratios)
     assert ratios == sorted(ratios, reverse=True)  # slowest first
-    assert "(3, 4)" in text
+    assert "(3, 4)" in text and "minigrad " in text and "PyTorch " in text
     assert all(r.count("|") == 6 for r in rows)  # no name breaks the table's columns
 
 
@@ -31,13 +31,16 @@ def test_a_subset_and_one_thread():
     for r in rows.values():
         assert set(r) == {"mg_fwd", "t_fwd", "mg_both", "t_both"}
         assert all(v > 0 for v in r.values())
-    assert re.search(r"\| gelu \| [\d.]+ / [\d.]+ \|", sweep.table(rows, (2, 5), 1))
+    text = sweep.table(rows, (2, 5), "minigrad 1 thread(s), PyTorch 1")
+    assert re.search(r"\| gelu \| [\d.]+ / [\d.]+ \|", text)
 
 
 @pytest.mark.parametrize(
     "argv, flag",
     [
-        (["--shape", "-1"], "--shape"),
+        (["--shape", "-1", "4"], "--shape"),
+        (["--shape", "8"], "--shape"),  # sum(1) and normalize(dim=1) need a second axis
+        (["--shape", "0", "4"], "--shape"),  # amax of nothing
         (["--blocks", "0"], "--blocks"),
         (["--calls", "0"], "--calls"),
         (["--threads", "0"], "--threads"),

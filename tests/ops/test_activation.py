@@ -330,3 +330,23 @@ def test_sigmoid_and_softplus_of_0d_and_empty_tensors(shape):
     v = mg.tensor(np.float32(-2.0), requires_grad=True)  # a 0-d softplus's gradient: sigmoid
     mg.nn.functional.softplus(v).backward()
     assert v.grad.numpy() == np.float32(1 / (1 + np.exp(2.0)))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_, np.complex64])
+@pytest.mark.parametrize("name", ["softplus", "logsigmoid", "bce_with_logits"])
+def test_softplus_family_refuses_integer_bool_and_complex_inputs_as_pytorch(name, dtype):
+    """PyTorch's kernels take real floating inputs only; minigrad says so with its words
+    (before, an integer input to BCE with logits came back cut to integers, and a complex
+    one to softplus lost its imaginary part)."""
+    torch = torch_or_skip()
+    a = np.array([1, 0, 2]).astype(dtype)
+    calls = {
+        "softplus": lambda lib, F, x: F.softplus(x),
+        "logsigmoid": lambda lib, F, x: F.logsigmoid(x),
+        "bce_with_logits": lambda lib, F, x: F.binary_cross_entropy_with_logits(x, lib.ones(3)),
+    }
+    with pytest.raises(NotImplementedError) as want:
+        calls[name](torch, torch.nn.functional, torch.tensor(a))
+    with pytest.raises(NotImplementedError) as got:
+        calls[name](mg, mg.nn.functional, mg.tensor(a))
+    assert str(got.value) == str(want.value)
