@@ -852,7 +852,7 @@ def test_the_callers_range_grows_when_the_crews_range_takes_longer(two_threads, 
     callers = _late_crew_ranges(4000, 0.002, 12, key="late")
     assert callers[0] == (0, 2000)
     assert all(lo == 0 for lo, _ in callers)
-    assert callers[-1][1] > 2400, callers
+    assert callers[-1][1] > 2200, callers  # even: 2000; about 2,700 when settled
     assert callers[-1][1] <= 4000 - 1  # the crew keeps a range
     lag, c, w = threads._balance["late"]
     assert w > c > 0  # the crew's sleep counts in its time per element

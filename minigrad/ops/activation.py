@@ -288,15 +288,25 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
+def _worked_in(x: Any, xp: Any) -> Any:
+    """The dtype sigmoid and softplus work in: float64 on NumPy, rounded once at the end
+    (float32 results correctly rounded); on CuPy x's own (float16 in float32), since most
+    GPUs run float64 at 1/32 to 1/64 of float32's rate, as PyTorch's CUDA kernels do."""
+    if xp is np:
+        return np.float64
+    return xp.float32 if x.dtype == xp.float16 else x.dtype
+
+
 def _sigmoid(x: Any) -> Any:
     """1 / (1 + exp(-x)) of an array, from e = exp(-|x|) only: 1 / (1 + e) for x >= 0,
     e / (1 + e) below, so nothing overflows and both tails keep their relative precision.
-    Worked in float64 and rounded once to x's dtype: float32 comes out correctly rounded
-    (worked in float32 it was an ulp off in 929 of 2,000 normal values, times 5). The
-    numerator is max(e, x >= 0), not a select: NumPy's `where` on a random mask took 5.6 ns
-    a value, its branches mispredicted, where the whole sigmoid now takes 2-5 ns."""
+    Worked in float64 and rounded once to x's dtype (`_worked_in`): float32 comes out
+    correctly rounded (worked in float32 it was an ulp off in 929 of 2,000 normal values,
+    times 5). The numerator is max(e, x >= 0), not a select: NumPy's `where` on a random
+    mask took 5.6 ns a value, its branches mispredicted, where the whole sigmoid now takes
+    2-5 ns."""
     xp = get_array_module(x)
-    w = x.astype(xp.float64, copy=False)
+    w = x.astype(_worked_in(x, xp), copy=False)
     e = xp.empty_like(w)  # (out= throughout: 0-d arrays stay arrays, not NumPy scalars)
     xp.abs(w, out=e)
     xp.negative(e, out=e)
@@ -310,11 +320,12 @@ def _sigmoid(x: Any) -> Any:
 def _softplus(x: Any) -> Any:
     """log(1 + exp(x)) of an array as max(x, 0) + log1p(exp(-|x|)): no overflow, exact
     far right (x itself) and far left (exp(x)). Worked in float64 and rounded once to x's
-    dtype: float32 comes out correctly rounded, where NumPy's float32 logaddexp(0, x) was
-    an ulp off in 432 of 3,000 values and took 17 ns a value (one at a time) against 3-6
-    here ((64, 256): 95 against 470 us). NaN stays NaN, softplus(-inf) = 0, (+inf) = inf."""
+    dtype (`_worked_in`): float32 comes out correctly rounded, where NumPy's float32
+    logaddexp(0, x) was an ulp off in 432 of 3,000 values and took 17 ns a value (one at a
+    time) against 3-6 here ((64, 256): 95 against 470 us). NaN stays NaN, softplus(-inf) =
+    0, softplus(inf) = inf."""
     xp = get_array_module(x)
-    w = xp.array(x, dtype=xp.float64)  # a copy (written below), an array even of a scalar
+    w = xp.array(x, dtype=_worked_in(x, xp))  # a copy (written below), an array even of a scalar
     t = xp.empty_like(w)
     xp.abs(w, out=t)
     xp.negative(t, out=t)
