@@ -217,11 +217,12 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold (as PyTorch);
-    real floating x only, as PyTorch."""
+    integer and bool x in the default float (PyTorch refuses them), complex x refused."""
     x = input
-    real_float_kernel(x, "softplus_cpu")
-    if x.dtype.itemsize >= 4:  # one node (float16: the ops below, which work it in float64)
-        return ops.softplus(x, beta, threshold)
+    if x.dtype.kind == "c":
+        real_float_kernel(x, "softplus_cpu")
+    if x.dtype.kind == "f" and x.dtype.itemsize >= 4:  # one node (float16 and integers:
+        return ops.softplus(x, beta, threshold)  # the ops below, which promote them)
     bx = x if beta == 1 else x * beta
     soft = ops.softplus(bx) if beta == 1 else ops.softplus(bx) * (1.0 / beta)
     return ops.where(bx._data > threshold, x, soft)

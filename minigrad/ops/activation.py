@@ -486,16 +486,18 @@ def tanh(input: Tensor) -> Tensor:
 
 def real_float_kernel(x: Tensor, kernel: str) -> None:
     """Refuse any x but a real floating-point one, as PyTorch's kernel `kernel` does for
-    integer, bool and complex inputs (softplus, log_sigmoid)."""
+    integer, bool and complex inputs (log_sigmoid, BCE with logits; softplus's complex)."""
     if x.dtype.kind != "f":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{torch_name(x.dtype)}'")
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float | None = None) -> Tensor:
-    """log(1 + exp(beta x)) / beta, x itself where beta x > threshold (see Softplus); real
-    floating x only, as PyTorch."""
-    real_float_kernel(x, "softplus_cpu")
-    return Softplus(beta, threshold)(x)
+    """log(1 + exp(beta x)) / beta, x itself where beta x > threshold (see Softplus). An
+    integer or bool x is computed in the default float (PyTorch has no kernel for them and
+    raises; docs/pytorch-differences.md); a complex x is refused, as PyTorch does."""
+    if x.dtype.kind == "c":
+        real_float_kernel(x, "softplus_cpu")
+    return Softplus(beta, threshold)(to_float(x))
 
 
 def log_sigmoid(input: Tensor) -> Tensor:
