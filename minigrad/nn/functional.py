@@ -19,7 +19,7 @@ from ..autograd import Function
 from ..backend import as_numpy, default_float, get_array_module
 from ..errors import AssertionFailed, DtypeError, IndexOutOfRange, ShapeError, ValueRangeError
 from ..ops import nn_ctc, nn_pool, pool
-from ..ops.activation import PReLU, _softplus, float_kernel, real_float_kernel
+from ..ops.activation import PReLU, _softplus, float_kernel
 from ..ops.batchnorm import batch_norm, widen_half
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
@@ -218,9 +218,7 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold (as PyTorch);
     integer and bool x in the default float (PyTorch refuses them), complex x refused."""
-    x = input
-    if x.dtype.kind == "c":
-        real_float_kernel(x, "softplus_cpu")
+    x = input  # (a complex x reaches ops.softplus below, which refuses it)
     if x.dtype.kind == "f" and x.dtype.itemsize >= 4:  # one node (float16 and integers:
         return ops.softplus(x, beta, threshold)  # the ops below, which promote them)
     bx = x if beta == 1 else x * beta
@@ -1190,7 +1188,7 @@ def binary_cross_entropy_with_logits(
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    real_float_kernel(x, "log_sigmoid_cpu")  # PyTorch's refusal of integer and complex logits
+    float_kernel(x, "log_sigmoid_cpu", real=True)  # PyTorch's refusal of integer and complex logits
     target = _float_target(target, x, "binary_cross_entropy_with_logits", same=False)
     _check_same_shape(x, target, "binary_cross_entropy_with_logits")
     if pos_weight is None:

@@ -447,10 +447,11 @@ class LogSoftmax(Function):
         return gy - exp(y) * reduce_sum(gy, self.dim, keepdim=True)
 
 
-def float_kernel(x: Tensor, kernel: str) -> None:
-    """Refuse an integer or bool x as PyTorch's floating-point-only kernel `kernel` does
-    (NotImplementedError with its words: "silu_cpu" not implemented for 'Long')."""
-    if x.dtype.kind not in "fc":
+def float_kernel(x: Tensor, kernel: str, real: bool = False) -> None:
+    """Refuse an integer or bool x (and with `real`, a complex one) as PyTorch's
+    floating-point-only kernel `kernel` does (NotImplementedError with its words:
+    "silu_cpu" not implemented for 'Long')."""
+    if x.dtype.kind not in ("f" if real else "fc"):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{torch_name(x.dtype)}'")
 
 
@@ -462,9 +463,8 @@ def relu(input: Tensor) -> Tensor:
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    float_kernel(x, "leaky_relu_cpu", real=True)
     dt = x.dtype
-    if dt.kind != "f":
-        raise NotImplementedError(f"\"leaky_relu_cpu\" not implemented for '{torch_name(dt)}'")
     from .shrink import scalar_as  # shrink imports this module
 
     # PyTorch's overflow check, in the dtype the kernel works in (float32 for float16)
@@ -484,19 +484,12 @@ def tanh(input: Tensor) -> Tensor:
     return Tanh()(to_float(x))
 
 
-def real_float_kernel(x: Tensor, kernel: str) -> None:
-    """Refuse any x but a real floating-point one, as PyTorch's kernel `kernel` does for
-    integer, bool and complex inputs (log_sigmoid, BCE with logits; softplus's complex)."""
-    if x.dtype.kind != "f":
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{torch_name(x.dtype)}'")
-
-
 def softplus(x: Tensor, beta: float = 1.0, threshold: float | None = None) -> Tensor:
     """log(1 + exp(beta x)) / beta, x itself where beta x > threshold (see Softplus). An
     integer or bool x is computed in the default float (PyTorch has no kernel for them and
     raises; docs/pytorch-differences.md); a complex x is refused, as PyTorch does."""
     if x.dtype.kind == "c":
-        real_float_kernel(x, "softplus_cpu")
+        float_kernel(x, "softplus_cpu", real=True)
     return Softplus(beta, threshold)(to_float(x))
 
 
@@ -504,7 +497,7 @@ def log_sigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), stable for large |x|; real floating x only, as
     PyTorch."""
     x = input
-    real_float_kernel(x, "log_sigmoid_cpu")
+    float_kernel(x, "log_sigmoid_cpu", real=True)
     return -softplus(-x)
 
 
