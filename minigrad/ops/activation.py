@@ -297,6 +297,16 @@ def _worked_in(x: Any, xp: Any) -> Any:
     return xp.float32 if x.dtype == xp.float16 else x.dtype
 
 
+def _exp_minus_abs(w: Any, xp: Any) -> Any:
+    """exp(-|w|) into a new array of w's dtype (out= throughout: a 0-d w gives an array, not
+    a NumPy scalar): sigmoid's and softplus's one exponential, which never overflows."""
+    e = xp.empty_like(w)
+    xp.abs(w, out=e)
+    xp.negative(e, out=e)
+    xp.exp(e, out=e)
+    return e
+
+
 def _sigmoid(x: Any) -> Any:
     """1 / (1 + exp(-x)) of an array, from e = exp(-|x|) only: 1 / (1 + e) for x >= 0,
     e / (1 + e) below, so nothing overflows and both tails keep their relative precision.
@@ -307,10 +317,7 @@ def _sigmoid(x: Any) -> Any:
     2-5 ns."""
     xp = get_array_module(x)
     w = x.astype(_worked_in(x, xp), copy=False)
-    e = xp.empty_like(w)  # (out= throughout: 0-d arrays stay arrays, not NumPy scalars)
-    xp.abs(w, out=e)
-    xp.negative(e, out=e)
-    xp.exp(e, out=e)
+    e = _exp_minus_abs(w, xp)
     num = xp.maximum(e, w >= 0)  # 1 where x >= 0 (e <= 1 there), else e; NaN stays NaN
     e += 1
     xp.divide(num, e, out=e)
@@ -326,10 +333,7 @@ def _softplus(x: Any) -> Any:
     0, softplus(inf) = inf."""
     xp = get_array_module(x)
     w = xp.array(x, dtype=_worked_in(x, xp))  # a copy (written below), an array even of a scalar
-    t = xp.empty_like(w)
-    xp.abs(w, out=t)
-    xp.negative(t, out=t)
-    xp.exp(t, out=t)
+    t = _exp_minus_abs(w, xp)
     xp.log1p(t, out=t)
     xp.maximum(w, 0, out=w)
     w += t
