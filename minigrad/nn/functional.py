@@ -25,6 +25,7 @@ from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
 from ..ops.elementwise import Mask, check_sub, keep_bits, result_dtype
 from ..ops.fold import fold, unfold
+from ..ops.layernorm import layer_norm as _layer_norm
 from ..ops.nn_conv3d import conv3d, conv_transpose3d
 from ..ops.pointwise import exp_branch
 from ..ops.pool import interpolate
@@ -1346,8 +1347,8 @@ def layer_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """(x - mean) / sqrt(var + eps) over the trailing `normalized_shape` dims (biased
-    variance), then * weight + bias (both of `normalized_shape`). Composed of ops, so
-    double backward comes free."""
+    variance), then * weight + bias (both of `normalized_shape`). One node on NumPy float
+    arrays, composed of ops elsewhere (ops/layernorm.py); double backward either way."""
     x = input
     if x.dtype == np.float16:  # PyTorch computes half norms in float32 (squares overflow)
         w, b = widen_half(weight), widen_half(bias)
@@ -1363,15 +1364,7 @@ def layer_norm(
         if p is not None and tuple(p.shape) != shape:
             raise ShapeError(f"layer_norm: {name} of shape {p.shape}, expected {shape}")
     float_kernel(x, "LayerNormKernelImpl")
-    dims = tuple(range(x.ndim - k, x.ndim))
-    mean = x.mean(dim=dims, keepdim=True)
-    var = ops.var_same_dtype(x, dims, 0, True)
-    y = (x - mean) / ops.sqrt(var + eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    return _layer_norm(x, k, weight, bias, eps)
 
 
 def rms_norm(
