@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import threads
-from ..autograd import Function, zero_link
+from ..autograd import Function, is_grad_enabled, zero_link
 from ..backend import Array, default_complex, default_float, get_array_module
 from ..errors import IntegerDivisionByZero, ShapeError, Unsupported, ValueRangeError
 from ..tensor import Tensor, _to_array
@@ -108,6 +108,23 @@ def promote_float(a: Any, b: Any) -> tuple[Tensor, Tensor]:
         a = cast(a, default_float()) if isinstance(a, Tensor) else a
         b = cast(b, default_float()) if isinstance(b, Tensor) else b
     return promote(a, b)
+
+
+def _plain(gy: Tensor, *meta: tuple[Any, Any]) -> bool:
+    """Whether a binary op's backward may work on the arrays, no node per step: nothing is
+    recorded (a first-order backward), gy is a NumPy array and every input (`_in_meta`'s
+    (shape, dtype)) has its shape and dtype, so no broadcast to sum away and no promotion
+    (the ops would compute the same values, through a node each)."""
+    if is_grad_enabled():
+        return False
+    g = gy._data
+    if type(g) is not np.ndarray:
+        return False
+    shape, dtype = g.shape, g.dtype
+    for s, d in meta:
+        if s != shape or d != dtype:
+            return False
+    return True
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -254,6 +271,8 @@ class Sub(Function):
 
     def backward(self, gy):
         na, nb = self.needs_input_grad
+        if nb and _plain(gy, *self._in_meta):  # -gy on the array
+            return gy if na else None, Tensor._make(np.negative(gy._data), False)
         return (
             sum_to(gy, self.shapes[0]) if na else None,
             sum_to(-gy, self.shapes[1]) if nb else None,
@@ -272,6 +291,12 @@ class Mul(Function):
         a, b = self.inputs  # None where no gradient reads it
         na, nb = self.needs_input_grad
         (sa, _), (sb, _) = self._in_meta
+        if _plain(gy, *self._in_meta):  # the same products, on the arrays
+            g = gy._data
+            return (
+                Tensor._make(g * b._data, False) if na else None,
+                Tensor._make(g * a._data, False) if nb else None,
+            )
         return (sum_to(gy * b, sa) if na else None, sum_to(gy * a, sb) if nb else None)
 
 
@@ -286,6 +311,13 @@ class Div(Function):
         a, b = self.inputs  # a is None when b needs no gradient
         na, nb = self.needs_input_grad
         (sa, _), (sb, _) = self._in_meta
+        if _plain(gy, *self._in_meta):  # the same steps, in the same order, on the arrays
+            g = gy._data / b._data
+            gb = np.negative(g) * a._data / b._data if nb else None
+            return (
+                Tensor._make(g, False) if na else None,
+                None if gb is None else Tensor._make(gb, False),
+            )
         ga = gy / b
         return (sum_to(ga, sa) if na else None, sum_to(-ga * a / b, sb) if nb else None)
 
@@ -297,6 +329,8 @@ class Neg(Function):
         return -x
 
     def backward(self, gy):
+        if _plain(gy, *self._in_meta):
+            return Tensor._make(np.negative(gy._data), False)
         return -gy
 
 
