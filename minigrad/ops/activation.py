@@ -15,7 +15,6 @@ from ..backend import get_array_module
 from ..tensor import Tensor
 from . import cpu_kernels, cuda_kernels
 from .elementwise import _UINT, Mask, Scale, exp, to_float, where
-from .layout import flat_view
 from .reduce import _keep_shape, array_sum, normalize_dims, reduce_dims, reduce_sum, sum_to
 from .search import torch_name
 
@@ -228,27 +227,6 @@ class Sigmoid(Function):
         return gy * (1 - y) * y  # PyTorch's order of operations: its last bits too
 
 
-# values from which Tanh's float64 pass is split over the threads: about 2 ns a value.
-# Tanh is mostly a generator's output, computed right after a matrix product, and there
-# the crew's hand-off costs about 100 us, not the 10-15 us of back-to-back calls: OpenBLAS's
-# worker still spins on the other core after the product (threads.py). Measured on two
-# threads (2-core machine, float32, medians of 270 calls, each after a (64, 256) @
-# (256, 256) product): split against one thread, 167 against 111 us on 50 K values, 238
-# against 209 on 100 K, 329 against 398 on 200 K (back to back the split won from 50 K:
-# 90 against 105). In the MLP GAN iteration, steps alternating in one process for 90 s,
-# its (64, 784) Tanh took 141.6 us split and 116.4 on one thread, and the step 5.54 ms
-# against 5.46; in the WGAN-GP iteration 177 against 154 us.
-MIN_PARALLEL_TANH = 1 << 17
-
-
-def _tanh_wide(x: np.ndarray, out: np.ndarray) -> None:
-    """out = tanh(x) worked in float64 and rounded once to out's dtype (three NumPy calls,
-    each of which lets go of the GIL: tanh with a casting dtype= did not, as measured)."""
-    wide = x.astype(np.float64)
-    np.tanh(wide, out=wide)
-    out[...] = wide
-
-
 class Tanh(Function):
     """tanh(x); the gradient is gy (1 - y^2), from the saved output."""
 
@@ -260,17 +238,12 @@ class Tanh(Function):
             # NumPy's float32 tanh is an ulp off in a third of its values and stops short
             # of 1 (0.99999994 up to |x| = 10, where the correctly rounded value is 1 from
             # 9.01, so 1 - y*y, the gradient, stays nonzero); in float64 and rounded once it
-            # is correctly rounded, as PyTorch's nearly always is
-            y = np.empty_like(x)  # in x's memory order
-            if not threads.same_layout((x, y)):  # not dense: a strided view
-                return np.tanh(x, dtype=np.float64).astype(x.dtype)
-            # split here: through threads.elementwise (given a lower threshold) it measured
-            # 10-15 us a call slower on (64, 784), its layout checks and its per-range
-            # generator of slices run while the other thread waits for the GIL
-            fx, fy = flat_view(x), flat_view(y)
-            run = lambda lo, hi: _tanh_wide(fx[lo:hi], fy[lo:hi])  # noqa: E731
-            threads.split(fx.size, run, min_size=MIN_PARALLEL_TANH)
-            return y
+            # is correctly rounded, as PyTorch's nearly always is. Dense float32: one
+            # compiled SIMD pass (cpu_kernels.tanh), the same bits as NumPy's float64
+            # tanh rounded to float32 for every float32 value (tested over all 2^32)
+            if x.dtype == np.float32 and cpu_kernels.handles(x) and cpu_kernels.same_layout(x):
+                return cpu_kernels.tanh(x)
+            return np.tanh(x, dtype=np.float64).astype(x.dtype)
         return get_array_module(x).tanh(x)
 
     def backward(self, gy):

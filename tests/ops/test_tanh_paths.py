@@ -1,11 +1,13 @@
-"""Tanh's float32 forward split over threads, and its first-order backward on arrays: the
-same bits as one thread's float64 pass and as the recorded ops, in every layout."""
+"""Tanh's float32 forward (a compiled float64 pass, split over threads) and its first-order
+backward on arrays: the same bits as NumPy's float64 tanh rounded once and as the
+recorded ops, in every layout, for every float32 value (the whole range in a slow test)."""
 
 import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.ops.activation import MIN_PARALLEL_TANH
+from minigrad.ops import cpu_kernels
+from minigrad.ops.cpu_kernels import MIN_PARALLEL_TANH
 
 torch = pytest.importorskip("torch")
 
@@ -37,6 +39,55 @@ def test_forward_bits_in_every_layout(threads, layout):
     np.testing.assert_array_equal(y, _reference(a))
     assert y.flags.c_contiguous or layout == "transposed"
     np.testing.assert_allclose(y, torch.tanh(torch.tensor(a)).numpy(), rtol=2e-7, atol=0)
+
+
+def _bits_tanh(bits, threads=1):
+    """Tanh of the float32 values with these bit patterns: minigrad's (on `threads`
+    threads) and the reference, with NaNs' payloads made equal."""
+    x = bits.view(np.float32)
+    before = mg.get_num_threads()
+    mg.set_num_threads(threads)
+    try:
+        y = mg.tensor(x).tanh().numpy()
+    finally:
+        mg.set_num_threads(before)
+    with np.errstate(invalid="ignore"):
+        ref = _reference(x)
+    both_nan = np.isnan(y) & np.isnan(ref)
+    return np.where(both_nan, 0, y.view(np.uint32)), np.where(both_nan, 0, ref.view(np.uint32))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_compiled_pass_is_the_float64_bits_on_random_bit_patterns(threads):
+    """2^21 random float32 bit patterns (subnormals, NaNs with payloads, infinities, both
+    zeros, values around 9.01, where tanh becomes 1), and every value from 0 to 2^-20 on
+    a grid of their bits, where tanh(x) is x."""
+    rng = np.random.default_rng(7)
+    bits = rng.integers(0, 1 << 32, 1 << 21, dtype=np.uint64).astype(np.uint32)
+    near_one = np.arange(0x410F0000, 0x41110000, dtype=np.uint32)  # 8.94 .. 9.07
+    tiny = np.arange(0, 0x35800000, 4099, dtype=np.uint32)
+    for b in (bits, near_one, tiny, tiny | np.uint32(1 << 31)):
+        got, ref = _bits_tanh(b, threads)
+        np.testing.assert_array_equal(got, ref)
+
+
+def test_numpy_path_without_compiled_loops_is_the_same_bits():
+    x = (np.random.default_rng(3).standard_normal(5000) * 4).astype(np.float32)
+    with cpu_kernels.use(False):
+        off = mg.tensor(x).tanh().numpy()
+    np.testing.assert_array_equal(off, mg.tensor(x).tanh().numpy())
+    np.testing.assert_array_equal(off, _reference(x))
+
+
+@pytest.mark.slow
+def test_compiled_pass_is_the_float64_bits_for_every_float32():
+    """All 2^32 float32 values, in chunks of 2^24 (about two minutes)."""
+    chunk = 1 << 24
+    for c in range(1 << 8):
+        bits = np.arange(c * chunk, (c + 1) * chunk, dtype=np.uint64).astype(np.uint32)
+        got, ref = _bits_tanh(bits)
+        bad = np.nonzero(got != ref)[0]
+        assert bad.size == 0, [hex(int(b)) for b in bits[bad[:5]]]
 
 
 @pytest.mark.parametrize("shape", [(), (0,), (3, 5), (MIN_PARALLEL_TANH + 7,)])
@@ -73,8 +124,6 @@ def test_first_order_backward_compiled_pass_is_numpys_bits(dtype, layout):
     """The one-pass kernel (same layouts, or a batch-minor gradient copied into a C-ordered
     output's layout) and NumPy's three passes (use(False), or a gradient in another 2-D
     layout) give the same bits, NaN, infinity and signed zeros too."""
-    from minigrad.ops import cpu_kernels
-
     rng = np.random.default_rng(2)
     a = (rng.standard_normal((40, 36)) * 3).astype(dtype)
     a[0, :6] = [np.inf, -np.inf, np.nan, -0.0, 0.0, 30.0]
