@@ -310,13 +310,93 @@ def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) 
     """Variance with PyTorch's default Bessel correction (unbiased), accumulated in float64
     for float16 and float32 and rounded once to x's dtype, as PyTorch's."""
     from .elementwise import to_float
-    from .shape import cast  # shape imports this module
 
     x = to_float(x)
     _warn_without_freedom(x, dim, correction, "var")
+    if _moments_handle(x):
+        return SecondMoment(reduce_dims(dim, x.ndim, "var"), correction, keepdim, False)(x)
+    return var_composite(x, dim, correction, keepdim)
+
+
+def var_composite(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
+    """`var` of a float x from ops (a node per step): every array module and dtype, and the
+    tests' oracle for `SecondMoment`."""
+    from .shape import cast  # shape imports this module
+
     if _wide(x):
         return cast(var_same_dtype(cast(x, np.float64), dim, correction, keepdim), x.dtype)
     return var_same_dtype(x, dim, correction, keepdim)
+
+
+def _moments_handle(x: Tensor) -> bool:
+    """Whether `SecondMoment` serves x: a NumPy array of a real float dtype, with values
+    and at least one dim."""
+    a = x._data
+    return type(a) is np.ndarray and a.dtype.kind == "f" and a.size > 0 and a.ndim > 0
+
+
+class SecondMoment(Function):
+    """var (or, with `root`, std) over `dims` in one node on NumPy float arrays: the NumPy
+    calls of `var_composite` and `std_composite` on the same arrays, so the same bits
+    (float16 and float32 worked in float64, rounded once at the end), without a Tensor and
+    a node per step. The gradient is PyTorch's var_backward, 2 / (n - correction) gy
+    (x - mean), and for std gy / (2 std) in place of gy, 0 where the std is 0 (a constant
+    input); worked in float64 for float16 and float32 and rounded once (where correction
+    leaves no degrees of freedom, PyTorch's inf or negative scale, where the composite's
+    product with inf made NaN). A first-order
+    backward computes it on the arrays; a recorded one with ops, the mean and the std
+    rebuilt from x, so second derivatives come out right."""
+
+    def __init__(
+        self, dims: tuple[int, ...] | None, correction: int, keepdim: bool, root: bool
+    ) -> None:
+        self.dims, self.correction, self.keepdim, self.root = dims, correction, keepdim, root
+
+    def forward(self, x):
+        w = x.astype(np.float64) if x.dtype.itemsize < 8 else x
+        n = _count(x.shape, self.dims)
+        # 1 / (n - correction), or inf where no degrees of freedom are left (PyTorch's
+        # division by zero), as var_same_dtype multiplies
+        self.factor = 1.0 / (n - self.correction) if n > self.correction else float("inf")
+        # and PyTorch's var_backward scales by 2 / (n - correction) as it is: inf at no
+        # degrees of freedom, negative below (its forward divides by max(0, n - correction))
+        free = n - self.correction
+        self.slope = 2.0 / free if free else float("inf")
+        t = w.dtype.type
+        self.mu = w.sum(axis=self.dims, keepdims=True) / t(n)
+        d = w - self.mu
+        v = np.multiply(d, d, out=d).sum(axis=self.dims, keepdims=self.keepdim) * t(self.factor)
+        y = np.sqrt(v) if self.root else v
+        self.wide_out = y  # std's backward divides by it
+        return y.astype(x.dtype) if w is not x else y
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        keep = _keep_shape(x.shape, self.dims)
+        if not is_grad_enabled():
+            return self._backward_arrays(gy._data, x._data, keep)
+        from .elementwise import where
+        from .shape import cast, reshape
+
+        w = cast(x, np.float64) if x.dtype.itemsize < 8 else x
+        g = reshape(cast(gy, w.dtype), keep)
+        d = w - mean(w, self.dims, keepdim=True)
+        if self.root:  # the std again, with ops: its own gradient reaches x too
+            s = reshape(StdFromVar()(var_same_dtype(w, self.dims, self.correction, True)), keep)
+            zero = s._data == 0
+            g = where(zero, 0.0, g / (2 * where(zero, 1.0, s)))
+        gx = self.slope * g * d
+        return cast(gx, x.dtype) if gx.dtype != x.dtype else gx
+
+    def _backward_arrays(self, gy: Any, x: Any, keep: tuple[int, ...]) -> Tensor:
+        w = x.astype(np.float64) if x.dtype.itemsize < 8 else x
+        g = np.asarray(gy, dtype=w.dtype).reshape(keep)
+        if self.root:
+            s = np.asarray(self.wide_out).reshape(keep)
+            zero = s == 0
+            g = np.where(zero, 0.0, g / (2 * np.where(zero, 1.0, s))).astype(w.dtype)
+        gx = np.multiply(w.dtype.type(self.slope) * g, w - self.mu)
+        return Tensor._make(gx.astype(x.dtype, copy=False), False)
 
 
 def var_same_dtype(
@@ -357,10 +437,18 @@ def std(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) 
     gradient for a constant input. Accumulated, and its square root taken, in float64 for
     float16 and float32, then rounded once, as PyTorch's."""
     from .elementwise import to_float
-    from .shape import cast  # shape imports this module
 
     x = to_float(x)
     _warn_without_freedom(x, dim, correction, "std")
+    if _moments_handle(x):
+        return SecondMoment(reduce_dims(dim, x.ndim, "std"), correction, keepdim, True)(x)
+    return std_composite(x, dim, correction, keepdim)
+
+
+def std_composite(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
+    """`std` of a float x from ops: every array module and dtype, the tests' oracle."""
+    from .shape import cast  # shape imports this module
+
     if _wide(x):
         wide = var_same_dtype(cast(x, np.float64), dim, correction, keepdim)
         return cast(StdFromVar()(wide), x.dtype)
