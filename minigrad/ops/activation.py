@@ -288,6 +288,13 @@ def _sigmoid(x: Any) -> Any:
     times 5). The numerator is max(e, x >= 0), not a select: NumPy's `where` on a random
     mask took 5.6 ns a value, its branches mispredicted, where the whole sigmoid now takes
     2-5 ns."""
+    if (
+        type(x) is np.ndarray
+        and x.dtype == np.float32
+        and cpu_kernels.handles(x)
+        and cpu_kernels.same_layout(x)
+    ):  # the same steps in one compiled SIMD pass
+        return cpu_kernels.sigmoid(x)
     xp = get_array_module(x)
     w = x.astype(_worked_in(x, xp), copy=False)
     e = _exp_minus_abs(w, xp)

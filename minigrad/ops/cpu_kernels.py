@@ -372,6 +372,14 @@ def tanh(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """sigmoid(x) of a dense float32 x (same_layout), in its memory order:
+    cpu_loops.sigmoid_wide, each value worked in float64 and rounded once."""
+    out = np.empty_like(x)
+    _flat_split(_loops.sigmoid_wide, x, out, min_size=MIN_PARALLEL_TANH)
+    return out
+
+
 def erf(x: np.ndarray, complement: bool = False) -> np.ndarray:
     """erf(x), or erfc(x) with `complement`, worked in float64 and rounded once to x's
     dtype, in x's memory order where x is dense (else C-ordered)."""

@@ -803,56 +803,91 @@ def relu_backward(drop, g, gx, lo, hi):
         gx[k] = zero if drop[k] else g[k]
 
 
-# tanh in float64 for float32 values: ln 2 split in two parts (Cody and Waite), so that
-# n ln 2 is exact to float64 for the n that occur (|n| <= 28)
+# exp and expm1 in float64, branch-free (SIMD code), for the float32 kernels below: ln 2
+# split in two parts (Cody and Waite), so that n ln 2 is exact in float64 for every n that
+# occurs (|n| < 2^20)
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e00
 
 
+@intrinsic
+def _float64_bits(typingctx, bits):
+    """The float64 whose bit pattern is the int64 `bits` (a reinterpretation, no
+    conversion: one instruction, and SIMD code in a loop)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return numba.types.float64(numba.types.int64), codegen
+
+
+@inline
+def _exp_parts(t):
+    """(s, m) with exp(t) = s + s m, for -1000 < t <= 0 (callers clamp t; NaN passes into
+    m): s = 2^n exactly and m = expm1(r), t = n ln 2 + r, |r| <= ln 2 / 2, from expm1's
+    Taylor series to r^15 (the first term left out is below 2^-60 of it). expm1(t) is then
+    s m + (s - 1), with no cancellation for t near 0 (n = 0, s = 1)."""
+    n = np.floor(t * _INV_LN2 + 0.5)
+    r = (t - n * _LN2_HI) - n * _LN2_LO
+    p = 7.647163731819816e-13
+    p = p * r + 1.1470745597729725e-11
+    p = p * r + 1.6059043836821613e-10
+    p = p * r + 2.08767569878681e-09
+    p = p * r + 2.505210838544172e-08
+    p = p * r + 2.755731922398589e-07
+    p = p * r + 2.7557319223985893e-06
+    p = p * r + 2.48015873015873e-05
+    p = p * r + 0.0001984126984126984
+    p = p * r + 0.001388888888888889
+    p = p * r + 0.008333333333333333
+    p = p * r + 0.041666666666666664
+    p = p * r + 0.16666666666666666
+    p = p * r + 0.5
+    # 2^n from its bits (a NaN n makes exponent bits 0: s = 0, and m is NaN anyway)
+    k = n + 1023.0
+    k = k if k >= 0.0 else 0.0
+    return _float64_bits(np.int64(k) << 52), r + r * (r * p)
+
+
 @_compiled(nogil=True, error_model="numpy", fastmath={"contract"})
 def tanh_wide(x, y, lo, hi):
     """y = tanh(x) on [lo, hi), each value worked in float64 and rounded once to y's
-    dtype (float32: correctly rounded but for a few values in 10^8, as NumPy's float64
-    tanh rounded to float32 is), branch-free so that the compiler makes it SIMD code,
-    where the C library's tanh is called one value at a time.
+    dtype: for float32 the same bits as NumPy's float64 tanh rounded to float32, for
+    every float32 value (tested over all 2^32), in SIMD code where the C library's tanh
+    is called one value at a time.
 
     With a = min(|x|, 9.5) (tanh is 1 in float32 from 9.01; NaN passes) and e =
-    expm1(-2a): tanh(a) = -e / (2 + e), no cancellation for small a, and the sign of x put
-    back. expm1(t) = 2^n expm1(r) + (2^n - 1) with t = n ln 2 + r, |r| <= ln 2 / 2, and
-    expm1(r) from its Taylor series to r^15 (the first term left out is below 2^-60 of
-    it). fastmath "contract" lets the compiler fuse each multiply-add (one rounding
-    instead of two)."""
+    expm1(-2a) (`_exp_parts`): tanh(a) = -e / (2 + e), no cancellation for small a, and
+    the sign of x put back. fastmath "contract" lets the compiler fuse each multiply-add
+    (one rounding instead of two)."""
     x, y = x[lo:hi], y[lo:hi]
     for k in range(x.size):
         v = np.float64(x[k])
         a = abs(v)
         a = 9.5 if a > 9.5 else a
-        t = -2.0 * a
-        n = np.floor(t * _INV_LN2 + 0.5)
-        r = (t - n * _LN2_HI) - n * _LN2_LO
-        p = 7.647163731819816e-13
-        p = p * r + 1.1470745597729725e-11
-        p = p * r + 1.6059043836821613e-10
-        p = p * r + 2.08767569878681e-09
-        p = p * r + 2.505210838544172e-08
-        p = p * r + 2.755731922398589e-07
-        p = p * r + 2.7557319223985893e-06
-        p = p * r + 2.48015873015873e-05
-        p = p * r + 0.0001984126984126984
-        p = p * r + 0.001388888888888889
-        p = p * r + 0.008333333333333333
-        p = p * r + 0.041666666666666664
-        p = p * r + 0.16666666666666666
-        p = p * r + 0.5
-        em = r + r * (r * p)
-        # 2^n for n in [-28, 0]: an exact integer power of two, scaled down exactly (a NaN
-        # n shifts by 0, not by an undefined conversion of NaN to an integer)
-        shift = n + 40.0
-        shift = shift if shift >= 0.0 else 0.0
-        s = np.float64(np.int64(1) << np.int64(shift)) * 9.094947017729282e-13
-        e = s * em + (s - 1.0)
+        s, m = _exp_parts(-2.0 * a)
+        e = s * m + (s - 1.0)
         y[k] = math.copysign(-e / (2.0 + e), v)
+
+
+@_compiled(nogil=True, error_model="numpy", fastmath={"contract"})
+def sigmoid_wide(x, y, lo, hi):
+    """y = 1 / (1 + exp(-x)) on [lo, hi), each value worked in float64 and rounded once
+    to y's dtype, from e = exp(-|x|) only, as activation._sigmoid: 1 / (1 + e) for x >= 0,
+    e / (1 + e) below (nothing overflows; both tails keep their relative precision). |x|
+    is taken as at most 110, where the float32 result is 0 (or 1) from 103.9 on; NaN
+    passes. For float32, the NumPy steps' bits but for three of the 2^32 values, where
+    this pass has the correctly rounded one (tests/ops/test_tanh_paths.py)."""
+    x, y = x[lo:hi], y[lo:hi]
+    for k in range(x.size):
+        v = np.float64(x[k])
+        a = abs(v)
+        a = 110.0 if a > 110.0 else a
+        s, m = _exp_parts(-a)
+        e = s * m + s
+        num = 1.0 if v >= 0.0 else e
+        y[k] = num / (1.0 + e)
 
 
 @kernel

@@ -1,6 +1,7 @@
-"""Tanh's float32 forward (a compiled float64 pass, split over threads) and its first-order
-backward on arrays: the same bits as NumPy's float64 tanh rounded once and as the
-recorded ops, in every layout, for every float32 value (the whole range in a slow test)."""
+"""Tanh's and sigmoid's float32 forwards (compiled float64 passes, split over threads) and
+Tanh's first-order backward on arrays: the same bits as NumPy's float64 steps rounded
+once and as the recorded ops, in every layout, for every float32 value (the whole range
+in a slow test)."""
 
 import numpy as np
 import pytest
@@ -41,53 +42,103 @@ def test_forward_bits_in_every_layout(threads, layout):
     np.testing.assert_allclose(y, torch.tanh(torch.tensor(a)).numpy(), rtol=2e-7, atol=0)
 
 
-def _bits_tanh(bits, threads=1):
-    """Tanh of the float32 values with these bit patterns: minigrad's (on `threads`
-    threads) and the reference, with NaNs' payloads made equal."""
+def _numpy_sigmoid(x):
+    with cpu_kernels.use(False):  # activation._sigmoid's NumPy steps, in float64
+        return mg.sigmoid(mg.tensor(x)).numpy()
+
+
+REFERENCES = {"tanh": _reference, "sigmoid": _numpy_sigmoid}
+
+
+def _bits_of(name, bits, threads=1):
+    """`name` (tanh or sigmoid) of the float32 values with these bit patterns: minigrad's
+    (on `threads` threads) and the reference, with NaNs' payloads made equal."""
     x = bits.view(np.float32)
     before = mg.get_num_threads()
     mg.set_num_threads(threads)
     try:
-        y = mg.tensor(x).tanh().numpy()
+        y = getattr(mg, name)(mg.tensor(x)).numpy()
     finally:
         mg.set_num_threads(before)
     with np.errstate(invalid="ignore"):
-        ref = _reference(x)
+        ref = REFERENCES[name](x)
     both_nan = np.isnan(y) & np.isnan(ref)
     return np.where(both_nan, 0, y.view(np.uint32)), np.where(both_nan, 0, ref.view(np.uint32))
 
 
+def _float_bits(lo, hi, step=1):
+    """The bit patterns of the float32 values from lo to hi (both of one sign)."""
+    a, b = (int(np.float32(v).view(np.uint32)) for v in (lo, hi))
+    return np.arange(min(a, b), max(a, b) + 1, step, dtype=np.uint64).astype(np.uint32)
+
+
+# where the results round to 1 or 0 (tanh's 9.01; sigmoid's 16.6 on the right and its
+# subnormal results, then 0, on the left), and where they are x or 1/2 for tiny x
+EDGES = {
+    "tanh": [
+        _float_bits(8.9, 9.1),
+        _float_bits(0, 2**-20, 4099),
+        _float_bits(-0.0, -(2**-20), 4099),
+    ],
+    "sigmoid": [_float_bits(16, 18), _float_bits(-86, -112, 3), _float_bits(0, 2**-20, 4099)],
+}
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid"])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_compiled_pass_is_the_float64_bits_on_random_bit_patterns(threads):
+def test_compiled_pass_is_the_float64_bits_on_random_bit_patterns(name, threads):
     """2^21 random float32 bit patterns (subnormals, NaNs with payloads, infinities, both
-    zeros, values around 9.01, where tanh becomes 1), and every value from 0 to 2^-20 on
-    a grid of their bits, where tanh(x) is x."""
+    zeros), and dense runs of values around the edges (EDGES)."""
     rng = np.random.default_rng(7)
     bits = rng.integers(0, 1 << 32, 1 << 21, dtype=np.uint64).astype(np.uint32)
-    near_one = np.arange(0x410F0000, 0x41110000, dtype=np.uint32)  # 8.94 .. 9.07
-    tiny = np.arange(0, 0x35800000, 4099, dtype=np.uint32)
-    for b in (bits, near_one, tiny, tiny | np.uint32(1 << 31)):
-        got, ref = _bits_tanh(b, threads)
+    for b in [bits, *EDGES[name]]:
+        got, ref = _bits_of(name, b, threads)
         np.testing.assert_array_equal(got, ref)
 
 
-def test_numpy_path_without_compiled_loops_is_the_same_bits():
+@pytest.mark.parametrize("name", ["tanh", "sigmoid"])
+def test_numpy_path_without_compiled_loops_is_the_same_bits(name):
     x = (np.random.default_rng(3).standard_normal(5000) * 4).astype(np.float32)
     with cpu_kernels.use(False):
-        off = mg.tensor(x).tanh().numpy()
-    np.testing.assert_array_equal(off, mg.tensor(x).tanh().numpy())
-    np.testing.assert_array_equal(off, _reference(x))
+        off = getattr(mg, name)(mg.tensor(x)).numpy()
+    np.testing.assert_array_equal(off, getattr(mg, name)(mg.tensor(x)).numpy())
+    if name == "tanh":
+        np.testing.assert_array_equal(off, _reference(x))
+    else:  # within an ulp of the float64 value
+        x64 = x.astype(np.float64)
+        np.testing.assert_allclose(off, 1 / (1 + np.exp(-x64)), rtol=6e-8, atol=0)
+
+
+# the float32 inputs whose sigmoid the compiled pass and the NumPy steps round apart: the
+# exact value lies within 4e-17 (relative) of the midpoint of two float32 values, beyond
+# float64's reach, and the compiled pass has the nearer one (test below)
+SIGMOID_APART = {0x37260000, 0xB6DA0000, 0xB6E20000}
+
+
+def test_sigmoid_values_rounded_apart_are_correctly_rounded():
+    mpmath = pytest.importorskip("mpmath")
+    x = np.array(sorted(SIGMOID_APART), np.uint32).view(np.float32)
+    got = mg.sigmoid(mg.tensor(x)).numpy()
+    other = _numpy_sigmoid(x)
+    with mpmath.workprec(200):
+        for xi, g, o in zip(x, got, other, strict=True):
+            exact = 1 / (1 + mpmath.exp(-mpmath.mpf(float(xi))))
+            assert g != o
+            assert abs(mpmath.mpf(float(g)) - exact) < abs(mpmath.mpf(float(o)) - exact)
 
 
 @pytest.mark.slow
-def test_compiled_pass_is_the_float64_bits_for_every_float32():
-    """All 2^32 float32 values, in chunks of 2^24 (about two minutes)."""
+@pytest.mark.parametrize("name", ["tanh", "sigmoid"])
+def test_compiled_pass_is_the_float64_bits_for_every_float32(name):
+    """All 2^32 float32 values, in chunks of 2^24 (one to two minutes each): tanh's every
+    one, sigmoid's all but SIGMOID_APART."""
     chunk = 1 << 24
+    apart = set()
     for c in range(1 << 8):
         bits = np.arange(c * chunk, (c + 1) * chunk, dtype=np.uint64).astype(np.uint32)
-        got, ref = _bits_tanh(bits)
-        bad = np.nonzero(got != ref)[0]
-        assert bad.size == 0, [hex(int(b)) for b in bits[bad[:5]]]
+        got, ref = _bits_of(name, bits)
+        apart.update(int(b) for b in bits[got != ref])
+    assert apart == (SIGMOID_APART if name == "sigmoid" else set())
 
 
 @pytest.mark.parametrize("shape", [(), (0,), (3, 5), (MIN_PARALLEL_TANH + 7,)])
