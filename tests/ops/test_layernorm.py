@@ -100,8 +100,10 @@ def test_only_the_gradients_asked_for(which):
             assert t.grad is None
 
 
-@pytest.mark.parametrize("k,shape", [(1, (3, 5)), (2, (2, 3, 4))])
+@pytest.mark.parametrize("k,shape", [(1, (3, 5)), (2, (2, 3, 4)), (1, (9,)), (2, (3, 4))])
 def test_second_derivatives_match_the_composite_and_gradgradcheck(k, shape):
+    """Batched inputs, and unbatched ones (x of normalized_shape itself: no leading dims to
+    sum the affine gradients over)."""
     x, w, b, gy = _data(shape, k, True, True, np.float64, seed=3)
     ns = shape[len(shape) - k :]
 
@@ -138,7 +140,7 @@ def test_empty_batch_float16_and_mixed_dtypes_take_their_paths():
     e = mg.zeros(0, 4, requires_grad=True)  # no values: the composite, PyTorch's empty output
     y = F.layer_norm(e, (4,))
     assert y.shape == tuple(torch.nn.functional.layer_norm(torch.zeros(0, 4), (4,)).shape)
-    assert not isinstance(y.grad_fn, LayerNorm)
+    assert y.grad_fn is not None and not isinstance(y.grad_fn, LayerNorm)
     h = mg.tensor(np.linspace(-2, 2, 12).reshape(3, 4), dtype=mg.float16, requires_grad=True)
     yh = F.layer_norm(h, (4,))  # widened to float32 (fused there), rounded back once
     th = torch.tensor(np.linspace(-2, 2, 12).reshape(3, 4), dtype=torch.float16)
@@ -146,9 +148,9 @@ def test_empty_batch_float16_and_mixed_dtypes_take_their_paths():
     np.testing.assert_array_equal(
         yh.detach().numpy(), torch.nn.functional.layer_norm(th, (4,)).numpy()
     )
-    x = mg.tensor(np.ones((2, 4), np.float32))  # float64 weight: the composite's promotion
-    yw = F.layer_norm(x, (4,), mg.ones(4, dtype=mg.float64))
-    assert not isinstance(yw.grad_fn, LayerNorm)
+    x = mg.tensor(np.ones((2, 4), np.float32), requires_grad=True)  # float64 weight: the
+    yw = F.layer_norm(x, (4,), mg.ones(4, dtype=mg.float64))  # composite's promotion
+    assert yw.grad_fn is not None and not isinstance(yw.grad_fn, LayerNorm)
     assert yw.dtype == mg.float64
 
 
