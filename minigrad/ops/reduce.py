@@ -341,34 +341,45 @@ class SecondMoment(Function):
     (float16 and float32 worked in float64, rounded once at the end), without a Tensor and
     a node per step. The gradient is PyTorch's var_backward, 2 / (n - correction) gy
     (x - mean), and for std gy / (2 std) in place of gy, 0 where the std is 0 (a constant
-    input); worked in float64 for float16 and float32 and rounded once (where correction
-    leaves no degrees of freedom, PyTorch's inf or negative scale, where the composite's
-    product with inf made NaN). A first-order
-    backward computes it on the arrays; a recorded one with ops, the mean and the std
-    rebuilt from x, so second derivatives come out right."""
+    input); worked in float64 for float16 and float32 and rounded once. Where correction
+    leaves no degrees of freedom it is PyTorch's too (the composite's product with inf
+    made NaN): over some dims the same formula, its scale inf (n = correction) or
+    negative; over every dim gy times NaN where x is the mean and inf elsewhere. A
+    first-order backward computes it on the arrays, the mean worked out again from x (the
+    forward's bits; nothing x-sized is held); a recorded one with ops, the mean and the
+    std rebuilt from x, so second derivatives come out right."""
 
     def __init__(
         self, dims: tuple[int, ...] | None, correction: int, keepdim: bool, root: bool
     ) -> None:
         self.dims, self.correction, self.keepdim, self.root = dims, correction, keepdim, root
+        # std's backward reads its output (in float64: `wide_out`), so an in-place change
+        # of the output is refused at the backward, as PyTorch's StdBackward refuses it
+        self.uses_outputs = root
 
     def forward(self, x):
         w = x.astype(np.float64) if x.dtype.itemsize < 8 else x
         n = _count(x.shape, self.dims)
+        free = n - self.correction
         # 1 / (n - correction), or inf where no degrees of freedom are left (PyTorch's
         # division by zero), as var_same_dtype multiplies
-        self.factor = 1.0 / (n - self.correction) if n > self.correction else float("inf")
-        # and PyTorch's var_backward scales by 2 / (n - correction) as it is: inf at no
+        factor = 1.0 / free if free > 0 else float("inf")
+        # PyTorch's var_backward scales by 2 / (n - correction) as it is: inf at no
         # degrees of freedom, negative below (its forward divides by max(0, n - correction))
-        free = n - self.correction
         self.slope = 2.0 / free if free else float("inf")
-        t = w.dtype.type
-        self.mu = w.sum(axis=self.dims, keepdims=True) / t(n)
-        d = w - self.mu
-        v = np.multiply(d, d, out=d).sum(axis=self.dims, keepdims=self.keepdim) * t(self.factor)
+        self.no_freedom_everywhere = self.dims is None and free <= 0
+        d = w - self._mean(w)
+        v = np.multiply(d, d, out=d).sum(axis=self.dims, keepdims=self.keepdim) * w.dtype.type(
+            factor
+        )
         y = np.sqrt(v) if self.root else v
-        self.wide_out = y  # std's backward divides by it
+        if self.root:  # std's backward divides by it (the output itself for float64)
+            self.wide_out = y
         return y.astype(x.dtype) if w is not x else y
+
+    def _mean(self, w: Any) -> Any:
+        """The mean over dims, kept, as Mean computes it (sum / n)."""
+        return w.sum(axis=self.dims, keepdims=True) / w.dtype.type(_count(w.shape, self.dims))
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -380,12 +391,15 @@ class SecondMoment(Function):
 
         w = cast(x, np.float64) if x.dtype.itemsize < 8 else x
         g = reshape(cast(gy, w.dtype), keep)
-        d = w - mean(w, self.dims, keepdim=True)
+        mu = mean(w, self.dims, keepdim=True)
         if self.root:  # the std again, with ops: its own gradient reaches x too
             s = reshape(StdFromVar()(var_same_dtype(w, self.dims, self.correction, True)), keep)
             zero = s._data == 0
             g = where(zero, 0.0, g / (2 * where(zero, 1.0, s)))
-        gx = self.slope * g * d
+        if self.no_freedom_everywhere:
+            gx = g * Tensor._make(_nan_at_mean(w._data, mu._data), False)
+        else:
+            gx = self.slope * g * (w - mu)
         return cast(gx, x.dtype) if gx.dtype != x.dtype else gx
 
     def _backward_arrays(self, gy: Any, x: Any, keep: tuple[int, ...]) -> Tensor:
@@ -395,8 +409,18 @@ class SecondMoment(Function):
             s = np.asarray(self.wide_out).reshape(keep)
             zero = s == 0
             g = np.where(zero, 0.0, g / (2 * np.where(zero, 1.0, s))).astype(w.dtype)
-        gx = np.multiply(w.dtype.type(self.slope) * g, w - self.mu)
+        mu = self._mean(w)
+        if self.no_freedom_everywhere:
+            gx = g * _nan_at_mean(w, mu)
+        else:
+            gx = np.multiply(w.dtype.type(self.slope) * g, w - mu)
         return Tensor._make(gx.astype(x.dtype, copy=False), False)
+
+
+def _nan_at_mean(w: Any, mu: Any) -> Any:
+    """PyTorch's var_backward factor for a reduction over every dim with no degrees of
+    freedom left: NaN where the value is the mean (inf * 0), inf elsewhere."""
+    return np.where(w == mu, np.nan, np.inf).astype(w.dtype)
 
 
 def var_same_dtype(

@@ -61,6 +61,25 @@ def test_fused_matches_composite(
 
 @pytest.mark.parametrize("name,f,composite", FUNCS)
 @pytest.mark.parametrize("correction", [0, 1, 2, 5])
+def test_no_freedom_over_every_dim_matches_torch(name, f, composite, correction):
+    """A reduction over every dim takes PyTorch's other branch when correction leaves no
+    degrees of freedom: gy times NaN at the mean, inf elsewhere (and std's 0 * that)."""
+    torch = torch_or_skip()
+    for a in ([1.0, 2.0], [3.0, 3.0], [[1.0, 2.0], [4.0, 2.5]]):
+        a = np.array(a, np.float32)
+        for create in (False, True):
+            x, t = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                y, ty = f(x, correction=correction), getattr(torch, name)(t, correction=correction)
+            (g,) = mg.autograd.grad(y * 3.0, x, create_graph=create)
+            (ty * 3.0).backward()
+            np.testing.assert_allclose(y.item(), ty.item(), rtol=1e-6)
+            np.testing.assert_allclose(g.detach().numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name,f,composite", FUNCS)
+@pytest.mark.parametrize("correction", [0, 1, 2, 5])
 def test_edges_match_torch(name, f, composite, correction):
     """No degrees of freedom left (correction 2 on 2 values: inf; 5: PyTorch's negative
     scale), a constant column (std's gradient 0), NaN and inf."""
@@ -114,12 +133,12 @@ def test_empty_and_zero_d_take_the_composite_integers_are_refused(name, f, compo
     torch = torch_or_skip()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        e = f(mg.zeros(0, 3), dim=0)
-        z = f(mg.tensor(2.0), correction=0)
+        e = f(mg.zeros(0, 3, requires_grad=True), dim=0)
+        z = f(mg.tensor(2.0, requires_grad=True), correction=0)
         te = getattr(torch, name)(torch.zeros(0, 3), 0)
     for y in (e, z):
-        assert not isinstance(y.grad_fn, SecondMoment)
-    np.testing.assert_array_equal(e.numpy(), te.numpy())
+        assert y.grad_fn is not None and not isinstance(y.grad_fn, SecondMoment)
+    np.testing.assert_array_equal(e.detach().numpy(), te.numpy())
     assert z.item() == 0.0
     with pytest.raises(RuntimeError, match="could not infer the output dtype"):
         f(mg.tensor([[1, 2], [3, 5]]), dim=1)
@@ -132,3 +151,22 @@ def test_in_place_change_after_forward_is_refused():
     h.mul_(2.0)
     with pytest.raises(RuntimeError, match="modified in place"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_std_output_changed_in_place_is_refused(dtype):
+    """std's backward reads its output (PyTorch's StdBackward saves it): a change in place,
+    even under no_grad, raises at the backward, as PyTorch's does; var reads no output."""
+    x = mg.tensor(
+        np.random.default_rng(5).standard_normal((4, 3)).astype(dtype), requires_grad=True
+    )
+    s = x.std(0)
+    with mg.no_grad():
+        s.mul_(10.0)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        s.sum().backward()
+    v = x.var(0)
+    with mg.no_grad():
+        v.mul_(10.0)
+    v.sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
