@@ -15,10 +15,13 @@ result on disk for the next process). They take the GIL off (`nogil=True`), so
 
 Each wrapper returns what the NumPy code returns, bit for bit: the same layouts where the
 next op reads them, the same order of additions, the same NaN, infinity and signed-zero
-results, Adam's scalars rounded to the parameter's dtype as NumPy rounds them. Two
-exceptions: batch norm's sums run in float64, so it agrees to float rounding; and a max
+results, Adam's scalars rounded to the parameter's dtype as NumPy rounds them. Three
+exceptions: batch norm's sums run in float64, so it agrees to float rounding; a max
 pooling window's maximum is the value at its argmax, PyTorch's bits, where NumPy's maximum
-may give the other zero of a -0.0/0.0 tie or another of several NaNs.
+may give the other zero of a -0.0/0.0 tie or another of several NaNs; and tanh's and
+sigmoid's float64 passes (their own exponential, not NumPy's) round to the other float32
+where the exact value lies within float64's error of a midpoint (sigmoid: 3 of the 2^32
+float32 inputs on the test machine, each the correctly rounded one; tanh: none).
 tests/ops/test_cpu_kernels.py compares both paths on one thread and two.
 
 Used for NumPy arrays of float32 and float64 when Numba imports (it is a dependency of
@@ -60,11 +63,12 @@ MIN_PARALLEL_PASS = 1 << 18
 # medians of 200 calls, split against one thread: 192 against 200 us on 16 K values, 875
 # against 891 on 64 K), the two cores sharing their floating-point units at times
 MIN_PARALLEL_ERF = 1 << 14
-# tanh's float64 pass from 128 K values. Tanh is mostly a generator's output, computed
-# right after a matrix product, where the crew starts late while OpenBLAS's worker spins
-# (see MIN_PARALLEL_OUTER): NumPy's float64 tanh there, split against one thread (medians
-# of 270 calls, each after a (64, 256) @ (256, 256) product), took 167 against 111 us on
-# 50 K values, 238 against 209 on 100 K, 329 against 398 on 200 K
+# tanh's and sigmoid's compiled float64 passes from 128 K values. They are mostly a
+# generator's output or a gate, computed right after a matrix product, where the crew
+# starts late while OpenBLAS's worker spins (see MIN_PARALLEL_OUTER). Split against one
+# thread (medians of 200 calls, float32, tanh; sigmoid alike): back to back 136 against
+# 166 us on 64 K values, 220 against 361 on 128 K; each right after a (64, 256) @ (256,
+# 256) product, 190 against 178 on 64 K, 279 against 365 on 128 K, 450 against 688 on 256 K
 MIN_PARALLEL_TANH = 1 << 17
 # the outer product (a Linear's input gradient for one output) from more: it comes right
 # after the weight gradient's product, and there the crew starts about 100 us late while

@@ -824,10 +824,11 @@ def _float64_bits(typingctx, bits):
 
 @inline
 def _exp_parts(t):
-    """(s, m) with exp(t) = s + s m, for -1000 < t <= 0 (callers clamp t; NaN passes into
-    m): s = 2^n exactly and m = expm1(r), t = n ln 2 + r, |r| <= ln 2 / 2, from expm1's
-    Taylor series to r^15 (the first term left out is below 2^-60 of it). expm1(t) is then
-    s m + (s - 1), with no cancellation for t near 0 (n = 0, s = 1)."""
+    """(s, m) with exp(t) = s + s m, for -708 < t <= 0 (callers clamp t; below, 2^n
+    would be subnormal, and s comes out 0; NaN passes into m): s = 2^n exactly and m =
+    expm1(r), t = n ln 2 + r, |r| <= ln 2 / 2, from expm1's Taylor series to r^15 (the
+    first term left out is below 2^-60 of it). expm1(t) is then s m + (s - 1), with no
+    cancellation for t near 0 (n = 0, s = 1)."""
     n = np.floor(t * _INV_LN2 + 0.5)
     r = (t - n * _LN2_HI) - n * _LN2_LO
     p = 7.647163731819816e-13
@@ -854,8 +855,8 @@ def _exp_parts(t):
 def tanh_wide(x, y, lo, hi):
     """y = tanh(x) on [lo, hi), each value worked in float64 and rounded once to y's
     dtype: for float32 the same bits as NumPy's float64 tanh rounded to float32, for
-    every float32 value (tested over all 2^32), in SIMD code where the C library's tanh
-    is called one value at a time.
+    every float32 value on the test machine (all 2^32 checked), in SIMD code where the C
+    library's tanh is called one value at a time.
 
     With a = min(|x|, 9.5) (tanh is 1 in float32 from 9.01; NaN passes) and e =
     expm1(-2a) (`_exp_parts`): tanh(a) = -e / (2 + e), no cancellation for small a, and
@@ -877,8 +878,9 @@ def sigmoid_wide(x, y, lo, hi):
     to y's dtype, from e = exp(-|x|) only, as activation._sigmoid: 1 / (1 + e) for x >= 0,
     e / (1 + e) below (nothing overflows; both tails keep their relative precision). |x|
     is taken as at most 110, where the float32 result is 0 (or 1) from 103.9 on; NaN
-    passes. For float32, the NumPy steps' bits but for three of the 2^32 values, where
-    this pass has the correctly rounded one (tests/ops/test_tanh_paths.py)."""
+    passes. For float32, the NumPy steps' bits but for three of the 2^32 values on the
+    test machine, where this pass has the correctly rounded one and NumPy's the other
+    (tests/ops/test_tanh_paths.py)."""
     x, y = x[lo:hi], y[lo:hi]
     for k in range(x.size):
         v = np.float64(x[k])

@@ -5,12 +5,11 @@ in a slow test)."""
 
 import numpy as np
 import pytest
+from op_cases import torch_or_skip
 
 import minigrad as mg
 from minigrad.ops import cpu_kernels
 from minigrad.ops.cpu_kernels import MIN_PARALLEL_TANH
-
-torch = pytest.importorskip("torch")
 
 
 def _reference(a):
@@ -39,6 +38,7 @@ def test_forward_bits_in_every_layout(threads, layout):
         mg.set_num_threads(before)
     np.testing.assert_array_equal(y, _reference(a))
     assert y.flags.c_contiguous or layout == "transposed"
+    torch = torch_or_skip()
     np.testing.assert_allclose(y, torch.tanh(torch.tensor(a)).numpy(), rtol=2e-7, atol=0)
 
 
@@ -84,6 +84,31 @@ EDGES = {
 }
 
 
+def _exact(name, x):
+    """mpmath's value of tanh or sigmoid at the float32 x (to 120 bits)."""
+    import mpmath
+
+    with mpmath.workprec(120):
+        v = mpmath.mpf(float(x))
+        return mpmath.tanh(v) if name == "tanh" else 1 / (1 + mpmath.exp(-v))
+
+
+def _assert_same_or_nearer(name, bits, got, ref, most):
+    """got (the compiled pass) equals ref (NumPy's float64 steps, rounded) but at `most`
+    values at most, and at each of those got is as near the exact value as ref (mpmath):
+    where the exact value lies within float64's error of a midpoint between two float32
+    values, which of the two a float64 step rounds to depends on its last bit, and NumPy's
+    float64 tanh and exp differ between builds and machines."""
+    apart = np.nonzero(got != ref)[0]
+    assert apart.size <= most, [hex(int(b)) for b in bits[apart[:5]]]
+    if apart.size:
+        pytest.importorskip("mpmath")
+        for i in apart:
+            g, r = (np.uint32(v).view(np.float32) for v in (got[i], ref[i]))
+            exact = _exact(name, bits[i : i + 1].view(np.float32)[0])
+            assert abs(float(g) - exact) <= abs(float(r) - exact), hex(int(bits[i]))
+
+
 @pytest.mark.parametrize("name", ["tanh", "sigmoid"])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_compiled_pass_is_the_float64_bits_on_random_bit_patterns(name, threads):
@@ -93,7 +118,7 @@ def test_compiled_pass_is_the_float64_bits_on_random_bit_patterns(name, threads)
     bits = rng.integers(0, 1 << 32, 1 << 21, dtype=np.uint64).astype(np.uint32)
     for b in [bits, *EDGES[name]]:
         got, ref = _bits_of(name, b, threads)
-        np.testing.assert_array_equal(got, ref)
+        _assert_same_or_nearer(name, b, got, ref, most=2)
 
 
 @pytest.mark.parametrize("name", ["tanh", "sigmoid"])
@@ -109,36 +134,36 @@ def test_numpy_path_without_compiled_loops_is_the_same_bits(name):
         np.testing.assert_allclose(off, 1 / (1 + np.exp(-x64)), rtol=6e-8, atol=0)
 
 
-# the float32 inputs whose sigmoid the compiled pass and the NumPy steps round apart: the
-# exact value lies within 4e-17 (relative) of the midpoint of two float32 values, beyond
-# float64's reach, and the compiled pass has the nearer one (test below)
-SIGMOID_APART = {0x37260000, 0xB6DA0000, 0xB6E20000}
+# the float32 inputs whose sigmoid the compiled pass and the NumPy steps round apart on
+# the machine of docs/kernels.md: the exact value lies within 4e-17 (relative) of the
+# midpoint of two float32 values, beyond float64's reach
+SIGMOID_NEAR_MIDPOINT = (0x37260000, 0xB6DA0000, 0xB6E20000)
 
 
-def test_sigmoid_values_rounded_apart_are_correctly_rounded():
-    mpmath = pytest.importorskip("mpmath")
-    x = np.array(sorted(SIGMOID_APART), np.uint32).view(np.float32)
+def test_sigmoid_near_midpoints_is_correctly_rounded():
+    pytest.importorskip("mpmath")
+    x = np.array(SIGMOID_NEAR_MIDPOINT, np.uint32).view(np.float32)
     got = mg.sigmoid(mg.tensor(x)).numpy()
-    other = _numpy_sigmoid(x)
-    with mpmath.workprec(200):
-        for xi, g, o in zip(x, got, other, strict=True):
-            exact = 1 / (1 + mpmath.exp(-mpmath.mpf(float(xi))))
-            assert g != o
-            assert abs(mpmath.mpf(float(g)) - exact) < abs(mpmath.mpf(float(o)) - exact)
+    for xi, g in zip(x, got, strict=True):
+        exact = _exact("sigmoid", xi)
+        neighbours = np.nextafter(g, np.float32([-1, 2]))
+        assert all(abs(float(g) - exact) < abs(float(n) - exact) for n in neighbours)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["tanh", "sigmoid"])
 def test_compiled_pass_is_the_float64_bits_for_every_float32(name):
-    """All 2^32 float32 values, in chunks of 2^24 (one to two minutes each): tanh's every
-    one, sigmoid's all but SIGMOID_APART."""
+    """All 2^32 float32 values, in chunks of 2^24 (one to two minutes each): on the
+    machine of docs/kernels.md tanh's every one, sigmoid's all but SIGMOID_NEAR_MIDPOINT;
+    anywhere, a few at most, each as near the exact value as NumPy's."""
     chunk = 1 << 24
-    apart = set()
+    apart = 0
     for c in range(1 << 8):
         bits = np.arange(c * chunk, (c + 1) * chunk, dtype=np.uint64).astype(np.uint32)
         got, ref = _bits_of(name, bits)
-        apart.update(int(b) for b in bits[got != ref])
-    assert apart == (SIGMOID_APART if name == "sigmoid" else set())
+        _assert_same_or_nearer(name, bits, got, ref, most=16)
+        apart += int((got != ref).sum())
+    assert apart <= 16
 
 
 @pytest.mark.parametrize("shape", [(), (0,), (3, 5), (MIN_PARALLEL_TANH + 7,)])
@@ -150,6 +175,7 @@ def test_first_order_backward_is_the_recorded_ops_bits(shape):
     (first,) = mg.autograd.grad(y, x, gy, retain_graph=True)
     (recorded,) = mg.autograd.grad(y, x, gy, create_graph=True)
     np.testing.assert_array_equal(first.numpy(), recorded.detach().numpy())
+    torch = torch_or_skip()
     t = torch.tensor(x.detach().numpy(), requires_grad=True)
     torch.tanh(t).backward(torch.tensor(gy.numpy()))
     # 1 - y^2 near |y| = 1 keeps the 1-ulp difference of the two tanh's in absolute terms
