@@ -589,6 +589,17 @@ class Remainder(Function):
         return sum_to(gy, a.shape) if na else None, gb
 
 
+def where_arrays(cond: Any, a: Any, b: Any) -> Any:
+    """xp.where(cond, a, b) of arrays (a NumPy scalar is a single value), branch-free where
+    cpu_kernels.select serves: 10-20x faster than NumPy's on a mask with no pattern, the
+    same bits."""
+    if type(cond) is np.ndarray:  # (a CuPy array has no implicit NumPy view)
+        a1, b1 = np.asarray(a), np.asarray(b)
+        if cpu_kernels.select_handles(cond, a1, b1):
+            return cpu_kernels.select(cond, a1, b1)
+    return get_array_module(a, b).where(cond, a, b)
+
+
 class Where(Function):
     uses_inputs = False
 
@@ -597,9 +608,7 @@ class Where(Function):
 
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
-        if cpu_kernels.select_handles(self.cond, a, b):  # branch-free: 10-20x faster
-            return cpu_kernels.select(self.cond, a, b)
-        return get_array_module(a).where(self.cond, a, b)
+        return where_arrays(self.cond, a, b)
 
     def backward(self, gy):
         cond = get_array_module(gy._data).broadcast_to(self.cond, gy.shape)
