@@ -27,7 +27,7 @@ from ..ops.elementwise import Mask, check_sub, keep_bits, result_dtype, where_ar
 from ..ops.fold import fold, unfold
 from ..ops.layernorm import layer_norm as _layer_norm
 from ..ops.nn_conv3d import conv3d, conv_transpose3d
-from ..ops.pointwise import exp_branch
+from ..ops.pointwise import ExpLinear, exp_branch
 from ..ops.pool import interpolate
 from ..ops.pool1d import (
     adaptive_avg_pool1d,
@@ -316,6 +316,9 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     x = input
     if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
         return elu(x.float(), alpha).half()
+    if ExpLinear.handles(x):  # one node: the composite below, its bits
+        scale = None if alpha == 1.0 else alpha
+        return ExpLinear(None, scale, scale, None)(x)
     a = x._data
     neg = exp_branch(ops.clip(x, None, 0.0))
     # at 0 exactly: the exponential branch's slope alpha, but PyTorch's second derivative 0
@@ -1735,6 +1738,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     x = input
     if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
         return selu(x.float()).half()
+    if ExpLinear.handles(x):  # one node: the composite below, its bits
+        return ExpLinear(None, _SELU_ALPHA * _SELU_SCALE, _SELU_ALPHA * _SELU_SCALE, _SELU_SCALE)(x)
     a = x._data
     neg = exp_branch(ops.clip(x, None, 0.0)) * (_SELU_ALPHA * _SELU_SCALE)
     # at 0 exactly: the exponential branch's slope, but PyTorch's second derivative 0

@@ -8,12 +8,23 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function, zero_link
+from ..autograd import Function, is_grad_enabled, zero_link
 from ..backend import get_array_module
 from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor, _to_array
 from . import activation
-from .elementwise import Mask, exp, keep_bits, log, power, result_dtype, to_float
+from .elementwise import (
+    Mask,
+    clip,
+    exp,
+    keep_bits,
+    log,
+    power,
+    result_dtype,
+    to_float,
+    where,
+    where_arrays,
+)
 from .reduce import reduce_dims, reduce_sum, sum_to
 from .shape import cast
 
@@ -176,6 +187,89 @@ class ExpBranch(Expm1):
 def exp_branch(x: Tensor) -> Tensor:
     """expm1(x) with the gradient exp(x) (see ExpBranch)."""
     return ExpBranch()(to_float(x))
+
+
+class ExpLinear(Function):
+    """The ELU family in one node: y = neg_scale expm1(in_scale min(x, 0)) where x < 0,
+    zero_scale x where x = 0, pos_scale x elsewhere (NaN included); a None scale is no
+    product at all. elu is (None, alpha, alpha, None), selu (None, alpha scale, alpha
+    scale, scale), celu (1 / alpha, alpha, None, None). The forward makes the NumPy calls
+    of the composite of ops that elu, selu and celu are built from where this node does
+    not serve (clip, expm1, the products, two wheres), and the first-order backward its
+    nodes' calls (ExpBranch's exp of its input, the masks, the products), so both give its
+    bits; a recorded backward writes the same with ops. For NumPy float32 and float64
+    arrays (`handles`)."""
+
+    def __init__(self, in_scale: Any, neg_scale: Any, zero_scale: Any, pos_scale: Any) -> None:
+        self.scales = in_scale, neg_scale, zero_scale, pos_scale
+
+    @staticmethod
+    def handles(x: Tensor) -> bool:
+        a = x._data
+        return type(a) is np.ndarray and a.dtype in (np.float32, np.float64)
+
+    def _parts(self, x: Any) -> tuple[Any, Any]:
+        """(the exponential's input, its expm1): the composite's clip and product."""
+        t, (in_scale, *_) = x.dtype.type, self.scales
+        c = np.clip(x, None, 0.0)
+        if in_scale is not None:
+            c = c * t(in_scale)
+        with np.errstate(over="ignore"):
+            return c, np.expm1(c)
+
+    def forward(self, x):
+        t, (_, neg_scale, zero_scale, pos_scale) = x.dtype.type, self.scales
+        _, neg = self._parts(x)
+        if neg_scale is not None:
+            neg = neg * t(neg_scale)
+        pos = x if pos_scale is None else x * t(pos_scale)
+        if zero_scale is not None:
+            pos = where_arrays(x == 0, x * t(zero_scale), pos)
+        return where_arrays(x < 0, neg, pos)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        in_scale, neg_scale, zero_scale, pos_scale = self.scales
+        if not is_grad_enabled():
+            return Tensor._make(self._backward_arrays(gy._data, x._data), False)
+        a = x._data
+        c = clip(x, None, 0.0)
+        c = c if in_scale is None else c * in_scale
+        g = gy if neg_scale is None else gy * neg_scale
+        g = g * exp(c)
+        g = g if in_scale is None else g * in_scale
+        gpos = gy if pos_scale is None else gy * pos_scale
+        if zero_scale is not None:
+            gpos = where(a == 0, gy * zero_scale, gpos)
+        return where(a < 0, g, gpos)
+
+    def _backward_arrays(self, gy: Any, x: Any) -> Any:
+        t = x.dtype.type
+        in_scale, neg_scale, zero_scale, pos_scale = self.scales
+        zero = t(0)
+        gy = np.asarray(gy, dtype=x.dtype)
+        if not gy.flags.c_contiguous and x.flags.c_contiguous:  # a broadcast gradient
+            gy = np.ascontiguousarray(gy)
+        below = x < 0
+        # the exponential branch: where's mask, the scale, ExpBranch's exp of its input,
+        # the input's scale, then clip's mask (x <= 0)
+        g = where_arrays(below, gy, zero)
+        if neg_scale is not None:
+            g = g * t(neg_scale)
+        c, _ = self._parts(x)
+        with np.errstate(over="ignore"):
+            g = g * np.exp(c)
+        if in_scale is not None:
+            g = g * t(in_scale)
+        g = where_arrays(x <= 0.0, g, zero)
+        # the other branch: where's other mask, then the zero's where and its products
+        gp = where_arrays(below, zero, gy)
+        if zero_scale is None:
+            return g + (gp if pos_scale is None else gp * t(pos_scale))
+        at_zero = x == 0
+        gz = where_arrays(at_zero, gp, zero) * t(zero_scale)
+        rest = where_arrays(at_zero, zero, gp)
+        return g + gz + (rest if pos_scale is None else rest * t(pos_scale))
 
 
 def lerp(start: Tensor, end: Any, weight: Any) -> Tensor:

@@ -23,7 +23,7 @@ from ..tensor import Tensor
 from .activation import tanh
 from .elementwise import Mask, Scale, clip, keep_bits, where
 from .elementwise import abs as absolute
-from .pointwise import exp_branch
+from .pointwise import ExpLinear, exp_branch
 from .shape import cast
 
 
@@ -190,6 +190,8 @@ def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
     # x * (1 / alpha), as PyTorch's kernel (its input_scale), not x / alpha
     if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
         return cast(celu(cast(x, np.float32), alpha), np.float16)
+    if ExpLinear.handles(x):  # one node: the composite below, its bits
+        return ExpLinear(1.0 / a, a, None, None)(x)
     neg = exp_branch(clip(x, None, 0.0) * (1.0 / a)) * a
     return where(x._data < 0, neg, x)
 
