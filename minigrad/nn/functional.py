@@ -975,11 +975,13 @@ class SquareOrLinear(Function):
     """smooth_l1_loss's and huber_loss's elementwise terms of d = x - target in one node:
     0.5 d^2 / w where |d| < w (and at NaN), else |d| - 0.5 w (smooth L1, w = beta); with
     `huber`, 0.5 d^2 and w (|d| - 0.5 w) (w = delta). The forward makes the NumPy calls
-    the composite of ops (the functions' code below it) makes, and the first-order backward
-    the ones its nodes would make, in their order, so both give the composite's bits (its
-    signed zeros too); a recorded backward (create_graph) the same steps with ops. For
-    NumPy arrays of float32 and float64 (`handles`): float16 takes the ops, which work a
-    product with a number in float32."""
+    the composite of ops (the functions' code below it) makes, so its bits. The gradient
+    is PyTorch's, in its vector kernel's order: (d / w) gy where the square is taken (huber
+    d gy), +-gy (huber +-w gy) elsewhere; the composite's (gy / w) d + 0.5-products
+    overflowed for a tiny beta (5e9 came out inf at beta 1e-30) and lost the smallest
+    subnormal d. The first-order backward and a recorded one (create_graph, with ops) make
+    the same steps. For NumPy arrays of float32 and float64 (`handles`):
+    float16 takes the ops, which work a product with a number in float32."""
 
     def __init__(self, width: float, huber: bool) -> None:
         self.width, self.huber = width, huber
@@ -1006,35 +1008,27 @@ class SquareOrLinear(Function):
         d, small, w = self.inputs[0], self.small, self.width
         if not is_grad_enabled():
             return Tensor._make(self._backward_arrays(gy._data, d._data), False)
-        sign = Tensor._make(_sign(d._data), False)
-        gs, gl = ops.where(small, gy, 0.0), ops.where(small, 0.0, gy)
-        g1 = gs if self.huber else gs / w
-        gq = ops.where(small, g1 * ops.where(small, d, 0.0), 0.0)
-        return gq + (gl * w if self.huber else gl) * sign
+        ends = Tensor._make(self._ends(d._data), False)
+        inner = ops.where(small, d, 0.0)
+        return ops.where(small, inner if self.huber else inner / w, ends) * gy
+
+    def _ends(self, d: Any) -> Any:
+        """The linear part's slope, +-1 (huber: +-delta) by the sign of d."""
+        t = d.dtype.type
+        end = t(self.width) if self.huber else t(1)
+        return where_arrays(d > 0, end, -end)
 
     def _backward_arrays(self, gy: Any, d: Any) -> Any:
         t, w, small = d.dtype.type, self.width, self.small
-        zero, half = t(0), t(0.5)
         # (a mean's gradient is a broadcast view: copied dense, so that the selects below
         # run branch-free, 40 us faster each on (64, 256))
         gy = np.asarray(gy, dtype=d.dtype)
         if not gy.flags.c_contiguous and d.flags.c_contiguous:
             gy = np.ascontiguousarray(gy)
-        gs, gl = where_arrays(small, gy, zero), where_arrays(small, zero, gy)
-        g1 = gs if self.huber else gs / t(w)
-        dq = where_arrays(small, d, zero)
-        # the two factors of (0.5 dq) * dq, each with its own share, then the where's mask
-        gq = where_arrays(small, g1 * (half * dq) + (g1 * dq) * half, zero)
-        if self.huber:
-            gl = gl * t(w)
-        return gq + gl * _sign(d)
-
-
-def _sign(d: Any) -> Any:
-    """sign(d) in d's dtype, 0 at NaN: Abs's gradient factor."""
-    sign = (d > 0).astype(d.dtype)
-    sign -= d < 0
-    return sign
+        inner = where_arrays(small, d, t(0))
+        if not self.huber:
+            inner /= t(w)
+        return where_arrays(small, inner, self._ends(d)) * gy
 
 
 def _square_branch(d: Tensor, ad: Tensor, width: float) -> Any:

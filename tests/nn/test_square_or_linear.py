@@ -1,6 +1,8 @@
-"""smooth_l1_loss's and huber_loss's terms as one node (nn/functional.py's SquareOrLinear)
-against their composite of ops (the same code with the node switched off): the same bits,
-forward and backward, signed zeros included; second derivatives; and PyTorch."""
+"""smooth_l1_loss's and huber_loss's terms as one node (nn/functional.py's SquareOrLinear):
+the forward's bits against the composite of ops (the same code with the node switched
+off), the gradient's against PyTorch's (its order, gy d / beta, at tiny betas and
+subnormal differences too), the recorded backward's against the first-order one, second
+derivatives against the composite's."""
 
 import numpy as np
 import pytest
@@ -46,19 +48,46 @@ LOSSES = [
 ]
 
 
+TORCH_LOSSES = {  # LOSSES' PyTorch twins, by name
+    "smooth_l1": lambda F: lambda x, t: F.smooth_l1_loss(x, t, reduction="none"),
+    "smooth_l1 beta 0.5": lambda F: lambda x, t: F.smooth_l1_loss(x, t, reduction="none", beta=0.5),
+    "smooth_l1 beta 1e-30": lambda F: (
+        lambda x, t: F.smooth_l1_loss(x, t, reduction="none", beta=1e-30)
+    ),
+    "smooth_l1 beta inf": lambda F: (
+        lambda x, t: F.smooth_l1_loss(x, t, reduction="none", beta=float("inf"))
+    ),
+    "huber": lambda F: lambda x, t: F.huber_loss(x, t, reduction="none"),
+    "huber delta 0.3": lambda F: lambda x, t: F.huber_loss(x, t, reduction="none", delta=0.3),
+}
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name,fn", LOSSES)
-def test_fused_is_the_composites_bits(name, fn, dtype, monkeypatch):
+def test_forward_is_the_composites_bits_gradient_pytorchs(name, fn, dtype, monkeypatch):
+    torch = torch_or_skip()
     x, t = _inputs(dtype)
+    x[-3:] = [1e-45, -3e-45, 5e-31] if dtype == np.float32 else [5e-324, -1e-323, 5e-31]
     gy = np.cos(np.arange(x.size)).astype(dtype)
-    gy[3] = -0.0  # a negative zero gradient where the square is taken
+    gy[3], gy[-1] = -0.0, 1e10  # a negative zero gradient; a large one at a tiny d
     y1, gx1, gt1 = _run(fn, x, t, gy)
     assert isinstance(y1.grad_fn, SquareOrLinear)
-    monkeypatch.setattr(SquareOrLinear, "handles", staticmethod(lambda d: False))
-    y2, gx2, gt2 = _run(fn, x, t, gy)
-    assert not isinstance(y2.grad_fn, SquareOrLinear)
-    for a, b in ((y1, y2), (gx1, gx2), (gt1, gt2)):
+    _, gx_rec, gt_rec = _run(fn, x, t, gy, create=True)  # the recorded backward's bits
+    for a, b in ((gx1, gx_rec), (gt1, gt_rec)):
         np.testing.assert_array_equal(_bits(a), _bits(b))
+    px, pt = torch.tensor(x, requires_grad=True), torch.tensor(t, requires_grad=True)
+    py = TORCH_LOSSES[name](torch.nn.functional)(px, pt)
+    py.backward(torch.tensor(gy))
+    fin = np.isfinite(x) & np.isfinite(py.detach().numpy())
+    np.testing.assert_array_equal(y1.detach().numpy()[fin], py.detach().numpy()[fin])
+    ours, theirs = gx1.numpy(), px.grad.numpy()
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+    num = ~np.isnan(ours)
+    np.testing.assert_array_equal(ours[num], theirs[num])  # every value, infinities too
+    monkeypatch.setattr(SquareOrLinear, "handles", staticmethod(lambda d: False))
+    y2, _, _ = _run(fn, x, t, gy)
+    assert not isinstance(y2.grad_fn, SquareOrLinear)
+    np.testing.assert_array_equal(_bits(y1), _bits(y2))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
