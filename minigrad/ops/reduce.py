@@ -344,7 +344,8 @@ class SecondMoment(Function):
     input); worked in float64 for float16 and float32 and rounded once. Where correction
     leaves no degrees of freedom it is PyTorch's too (the composite's product with inf
     made NaN): over some dims the same formula, its scale inf (n = correction) or
-    negative; over every dim gy times NaN where x is the mean and inf elsewhere. A
+    negative; over every dim gy times NaN where x is the mean and inf elsewhere; there x
+    and its mean are taken in x's own dtype, as PyTorch's backward takes them. A
     first-order backward computes it on the arrays, the mean worked out again from x (the
     forward's bits; nothing x-sized is held); a recorded one with ops, the mean and the
     std rebuilt from x, so second derivatives come out right."""
@@ -367,6 +368,7 @@ class SecondMoment(Function):
         # PyTorch's var_backward scales by 2 / (n - correction) as it is: inf at no
         # degrees of freedom, negative below (its forward divides by max(0, n - correction))
         self.slope = 2.0 / free if free else float("inf")
+        self.no_freedom = free <= 0
         self.no_freedom_everywhere = self.dims is None and free <= 0
         d = w - self._mean(w)
         v = np.multiply(d, d, out=d).sum(axis=self.dims, keepdims=self.keepdim) * w.dtype.type(
@@ -391,9 +393,15 @@ class SecondMoment(Function):
 
         w = cast(x, np.float64) if x.dtype.itemsize < 8 else x
         g = reshape(cast(gy, w.dtype), keep)
-        mu = mean(w, self.dims, keepdim=True)
+        if self.no_freedom:  # PyTorch's branches compare with the mean in x's own dtype
+            w, mu = x, mean(x, self.dims, keepdim=True)
+            g = cast(g, x.dtype)
+        else:
+            mu = mean(w, self.dims, keepdim=True)
         if self.root:  # the std again, with ops: its own gradient reaches x too
-            s = reshape(StdFromVar()(var_same_dtype(w, self.dims, self.correction, True)), keep)
+            wide = cast(x, np.float64) if x.dtype.itemsize < 8 else x
+            v = var_same_dtype(wide, self.dims, self.correction, True)
+            s = cast(reshape(StdFromVar()(v), keep), g.dtype)
             zero = s._data == 0
             g = where(zero, 0.0, g / (2 * where(zero, 1.0, s)))
         if self.no_freedom_everywhere:
@@ -409,6 +417,8 @@ class SecondMoment(Function):
             s = np.asarray(self.wide_out).reshape(keep)
             zero = s == 0
             g = np.where(zero, 0.0, g / (2 * np.where(zero, 1.0, s))).astype(w.dtype)
+        if self.no_freedom:  # PyTorch's branches compare with the mean in x's own dtype
+            w, g = x, g.astype(x.dtype)
         mu = self._mean(w)
         if self.no_freedom_everywhere:
             gx = g * _nan_at_mean(w, mu)

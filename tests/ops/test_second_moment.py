@@ -65,7 +65,12 @@ def test_no_freedom_over_every_dim_matches_torch(name, f, composite, correction)
     """A reduction over every dim takes PyTorch's other branch when correction leaves no
     degrees of freedom: gy times NaN at the mean, inf elsewhere (and std's 0 * that)."""
     torch = torch_or_skip()
-    for a in ([1.0, 2.0], [3.0, 3.0], [[1.0, 2.0], [4.0, 2.5]]):
+    # [1, 1 + 2^-23] with no freedom: its float32 mean rounds to 1, the first value: NaN
+    # there in PyTorch, whose backward takes the mean in x's own dtype (with freedom left
+    # minigrad's gradient is worked in float64, where the mean is 1 + 2^-24)
+    cases = [[1.0, 2.0], [3.0, 3.0], [[1.0, 2.0], [4.0, 2.5]]]
+    cases += [[1.0, 1.0 + 2.0**-23]] if correction >= 2 else []
+    for a in cases:
         a = np.array(a, np.float32)
         for create in (False, True):
             x, t = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
@@ -82,9 +87,15 @@ def test_no_freedom_over_every_dim_matches_torch(name, f, composite, correction)
 @pytest.mark.parametrize("correction", [0, 1, 2, 5])
 def test_edges_match_torch(name, f, composite, correction):
     """No degrees of freedom left (correction 2 on 2 values: inf; 5: PyTorch's negative
-    scale), a constant column (std's gradient 0), NaN and inf."""
+    scale), a constant column (std's gradient 0), NaN and inf, and with no freedom a
+    column whose float32 mean is its first value."""
     torch = torch_or_skip()
-    a = np.array([[1.0, 2.0, 3.0, 5.0, np.nan, np.inf], [4.0, 6.0, 9.0, 5.0, 1.0, 2.0]], np.float32)
+    a = np.array(
+        [[1.0, 2.0, 3.0, 5.0, np.nan, np.inf, 1.0], [4.0, 6.0, 9.0, 5.0, 1.0, 2.0, 1 + 2**-23]],
+        np.float32,
+    )
+    if correction < 2:  # (that column only where no freedom is left: see above)
+        a = a[:, :-1]
     x = mg.tensor(a, requires_grad=True)
     t = torch.tensor(a, requires_grad=True)
     with warnings.catch_warnings():
