@@ -197,8 +197,8 @@ class ExpLinear(Function):
     of the composite of ops that elu, selu and celu are built from where this node does
     not serve (clip, expm1, the products, two wheres), and the first-order backward its
     nodes' calls (ExpBranch's exp of its input, the masks, the products), so both give its
-    bits; a recorded backward writes the same with ops. For NumPy float32 and float64
-    arrays (`handles`)."""
+    bits; a recorded backward makes the same steps with ops (the same first derivatives,
+    bit for bit). For NumPy float32 and float64 arrays (`handles`)."""
 
     def __init__(self, in_scale: Any, neg_scale: Any, zero_scale: Any, pos_scale: Any) -> None:
         self.scales = in_scale, neg_scale, zero_scale, pos_scale
@@ -232,16 +232,24 @@ class ExpLinear(Function):
         in_scale, neg_scale, zero_scale, pos_scale = self.scales
         if not is_grad_enabled():
             return Tensor._make(self._backward_arrays(gy._data, x._data), False)
+        # the same steps as _backward_arrays, with ops (first order: the same bits)
         a = x._data
+        below = a < 0
+        g = where(below, gy, 0.0)
+        if neg_scale is not None:
+            g = g * neg_scale
         c = clip(x, None, 0.0)
-        c = c if in_scale is None else c * in_scale
-        g = gy if neg_scale is None else gy * neg_scale
-        g = g * exp(c)
-        g = g if in_scale is None else g * in_scale
-        gpos = gy if pos_scale is None else gy * pos_scale
-        if zero_scale is not None:
-            gpos = where(a == 0, gy * zero_scale, gpos)
-        return where(a < 0, g, gpos)
+        g = g * exp(c if in_scale is None else c * in_scale)
+        if in_scale is not None:
+            g = g * in_scale
+        g = where(a <= 0.0, g, 0.0)
+        gp = where(below, 0.0, gy)
+        if zero_scale is None:
+            return g + (gp if pos_scale is None else gp * pos_scale)
+        at_zero = a == 0
+        gz = where(at_zero, gp, 0.0) * zero_scale
+        rest = where(at_zero, 0.0, gp)
+        return g + gz + (rest if pos_scale is None else rest * pos_scale)
 
     def _backward_arrays(self, gy: Any, x: Any) -> Any:
         t = x.dtype.type
