@@ -208,18 +208,16 @@ class ExpLinear(Function):
         a = x._data
         return type(a) is np.ndarray and a.dtype in (np.float32, np.float64)
 
-    def _parts(self, x: Any) -> tuple[Any, Any]:
-        """(the exponential's input, its expm1): the composite's clip and product."""
-        t, (in_scale, *_) = x.dtype.type, self.scales
+    def _exp_input(self, x: Any) -> Any:
+        """The exponential's input: the composite's clip and product."""
+        t, in_scale = x.dtype.type, self.scales[0]
         c = np.clip(x, None, 0.0)
-        if in_scale is not None:
-            c = c * t(in_scale)
-        with np.errstate(over="ignore"):
-            return c, np.expm1(c)
+        return c if in_scale is None else c * t(in_scale)
 
     def forward(self, x):
         t, (_, neg_scale, zero_scale, pos_scale) = x.dtype.type, self.scales
-        _, neg = self._parts(x)
+        with np.errstate(over="ignore"):
+            neg = np.expm1(self._exp_input(x))
         if neg_scale is not None:
             neg = neg * t(neg_scale)
         pos = x if pos_scale is None else x * t(pos_scale)
@@ -264,9 +262,8 @@ class ExpLinear(Function):
         g = where_arrays(below, gy, zero)
         if neg_scale is not None:
             g = g * t(neg_scale)
-        c, _ = self._parts(x)
         with np.errstate(over="ignore"):
-            g = g * np.exp(c)
+            g = g * np.exp(self._exp_input(x))
         if in_scale is not None:
             g = g * t(in_scale)
         g = where_arrays(x <= 0.0, g, zero)
