@@ -23,7 +23,15 @@ from ..ops.activation import PReLU, _softplus, float_kernel
 from ..ops.batchnorm import batch_norm, widen_half
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
-from ..ops.elementwise import Mask, check_sub, keep_bits, result_dtype, where_arrays
+from ..ops.elementwise import (
+    Mask,
+    check_sub,
+    dense_gradient,
+    keep_bits,
+    numpy_float,
+    result_dtype,
+    where_arrays,
+)
 from ..ops.fold import fold, unfold
 from ..ops.layernorm import layer_norm as _layer_norm
 from ..ops.nn_conv3d import conv3d, conv_transpose3d
@@ -988,8 +996,7 @@ class SquareOrLinear(Function):
 
     @staticmethod
     def handles(d: Tensor) -> bool:
-        a = d._data
-        return type(a) is np.ndarray and a.dtype in (np.float32, np.float64)
+        return numpy_float(d._data)
 
     def forward(self, d):
         t, w = d.dtype.type, self.width
@@ -1020,11 +1027,7 @@ class SquareOrLinear(Function):
 
     def _backward_arrays(self, gy: Any, d: Any) -> Any:
         t, w, small = d.dtype.type, self.width, self.small
-        # (a mean's gradient is a broadcast view: copied dense, so that the selects below
-        # run branch-free, 40 us faster each on (64, 256))
-        gy = np.asarray(gy, dtype=d.dtype)
-        if not gy.flags.c_contiguous and d.flags.c_contiguous:
-            gy = np.ascontiguousarray(gy)
+        gy = dense_gradient(gy, d)
         inner = where_arrays(small, d, t(0))
         if not self.huber:
             inner /= t(w)

@@ -241,7 +241,7 @@ class Tanh(Function):
             # is correctly rounded, as PyTorch's nearly always is. Dense float32: one
             # compiled SIMD pass (cpu_kernels.tanh), the same bits as NumPy's float64
             # tanh rounded to float32 for every float32 value (tested over all 2^32)
-            if x.dtype == np.float32 and cpu_kernels.handles(x) and cpu_kernels.same_layout(x):
+            if cpu_kernels.float32_pass_handles(x):
                 return cpu_kernels.tanh(x)
             return np.tanh(x, dtype=np.float64).astype(x.dtype)
         return get_array_module(x).tanh(x)
@@ -290,12 +290,7 @@ def _sigmoid(x: Any) -> Any:
     (cpu_kernels.sigmoid). The numerator is max(e, x >= 0), not a select: NumPy's `where`
     on a random mask took 5.6 ns a value, its branches mispredicted, where the whole
     sigmoid now takes 2-5 ns."""
-    if (
-        type(x) is np.ndarray
-        and x.dtype == np.float32
-        and cpu_kernels.handles(x)
-        and cpu_kernels.same_layout(x)
-    ):  # the same steps in one compiled SIMD pass
+    if cpu_kernels.float32_pass_handles(x):  # the same steps in one compiled SIMD pass
         return cpu_kernels.sigmoid(x)
     xp = get_array_module(x)
     w = x.astype(_worked_in(x, xp), copy=False)

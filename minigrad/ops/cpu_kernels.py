@@ -368,6 +368,11 @@ def select(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def float32_pass_handles(x: Any) -> bool:
+    """Whether `tanh` and `sigmoid` serve x: a dense float32 NumPy array, the kernels on."""
+    return type(x) is np.ndarray and x.dtype == np.float32 and handles(x) and same_layout(x)
+
+
 def tanh(x: np.ndarray) -> np.ndarray:
     """tanh(x) of a dense float32 x (same_layout), in its memory order: cpu_loops.tanh_wide,
     each value worked in float64 and rounded once."""

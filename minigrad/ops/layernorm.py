@@ -25,7 +25,7 @@ import numpy as np
 
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
-from .elementwise import sqrt
+from .elementwise import numpy_float, sqrt
 from .reduce import mean, reduce_sum, var_same_dtype
 
 
@@ -114,12 +114,8 @@ def _lead_sum(t: Tensor, lead: tuple[int, ...]) -> Tensor:
 def fused_handles(x: Tensor, *affine: Tensor | None) -> bool:
     """Whether `LayerNorm` serves: NumPy arrays, one real float dtype (float32 or float64;
     float16 is widened before), at least one value."""
-    a = x._data
-    if type(a) is not np.ndarray or a.dtype not in (np.float32, np.float64) or not a.size:
-        return False
-    return all(
-        p is None or (type(p._data) is np.ndarray and p._data.dtype == a.dtype) for p in affine
-    )
+    arrays = [x._data] + [p._data for p in affine if p is not None]
+    return numpy_float(*arrays) and x._data.size > 0
 
 
 def layer_norm_composite(

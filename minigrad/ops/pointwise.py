@@ -16,9 +16,11 @@ from . import activation
 from .elementwise import (
     Mask,
     clip,
+    dense_gradient,
     exp,
     keep_bits,
     log,
+    numpy_float,
     power,
     result_dtype,
     to_float,
@@ -205,8 +207,7 @@ class ExpLinear(Function):
 
     @staticmethod
     def handles(x: Tensor) -> bool:
-        a = x._data
-        return type(a) is np.ndarray and a.dtype in (np.float32, np.float64)
+        return numpy_float(x._data)
 
     def _exp_input(self, x: Any) -> Any:
         """The exponential's input: the composite's clip and product."""
@@ -253,9 +254,7 @@ class ExpLinear(Function):
         t = x.dtype.type
         in_scale, neg_scale, zero_scale, pos_scale = self.scales
         zero = t(0)
-        gy = np.asarray(gy, dtype=x.dtype)
-        if not gy.flags.c_contiguous and x.flags.c_contiguous:  # a broadcast gradient
-            gy = np.ascontiguousarray(gy)
+        gy = dense_gradient(gy, x)
         below = x < 0
         # the exponential branch: where's mask, the scale, ExpBranch's exp of its input,
         # the input's scale, then clip's mask (x <= 0)
