@@ -359,7 +359,7 @@ class SecondMoment(Function):
         self.uses_outputs = root
 
     def forward(self, x):
-        w = x.astype(np.float64) if x.dtype.itemsize < 8 else x
+        w = _widened(x)
         n = _count(x.shape, self.dims)
         free = n - self.correction
         # 1 / (n - correction), or inf where no degrees of freedom are left (PyTorch's
@@ -391,15 +391,13 @@ class SecondMoment(Function):
         from .elementwise import where
         from .shape import cast, reshape
 
-        w = cast(x, np.float64) if x.dtype.itemsize < 8 else x
-        g = reshape(cast(gy, w.dtype), keep)
+        wide = cast(x, np.float64) if _wide(x) else x
+        g = reshape(cast(gy, wide.dtype), keep)
+        w = wide
         if self.no_freedom:  # PyTorch's branches compare with the mean in x's own dtype
-            w, mu = x, mean(x, self.dims, keepdim=True)
-            g = cast(g, x.dtype)
-        else:
-            mu = mean(w, self.dims, keepdim=True)
+            w, g = x, cast(g, x.dtype)
+        mu = mean(w, self.dims, keepdim=True)
         if self.root:  # the std again, with ops: its own gradient reaches x too
-            wide = cast(x, np.float64) if x.dtype.itemsize < 8 else x
             v = var_same_dtype(wide, self.dims, self.correction, True)
             s = cast(reshape(StdFromVar()(v), keep), g.dtype)
             zero = s._data == 0
@@ -411,7 +409,7 @@ class SecondMoment(Function):
         return cast(gx, x.dtype) if gx.dtype != x.dtype else gx
 
     def _backward_arrays(self, gy: Any, x: Any, keep: tuple[int, ...]) -> Tensor:
-        w = x.astype(np.float64) if x.dtype.itemsize < 8 else x
+        w = _widened(x)
         g = np.asarray(gy, dtype=w.dtype).reshape(keep)
         if self.root:
             s = np.asarray(self.wide_out).reshape(keep)
@@ -425,6 +423,11 @@ class SecondMoment(Function):
         else:
             gx = np.multiply(w.dtype.type(self.slope) * g, w - mu)
         return Tensor._make(gx.astype(x.dtype, copy=False), False)
+
+
+def _widened(a: Any) -> Any:
+    """A float16 or float32 array in float64, where var and std are worked; float64 as is."""
+    return a.astype(np.float64) if a.dtype.itemsize < 8 else a
 
 
 def _nan_at_mean(w: Any, mu: Any) -> Any:
