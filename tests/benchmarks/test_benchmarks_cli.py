@@ -195,3 +195,23 @@ def test_blas_prime_measures_both_states_in_fresh_processes(capsys):
     assert "unprimed" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         blas_prime.main(["--rounds", "0"])
+
+
+def test_linear_in_step_times_the_layers_inside_the_step_and_alone(capsys):
+    """`python -m benchmarks.linear_in_step --quick`: both libraries' MLP GAN steps in one
+    process, the time inside their Linear forwards a part of the step, every layer counted
+    (G's three twice, D's three times a step), and the same layers alone."""
+    pytest.importorskip("torch")
+    from benchmarks import linear_in_step
+
+    table = linear_in_step.main(["--quick", "--threads", "1"])
+    assert list(table) == [1]
+    for lib in ("minigrad", "torch"):
+        row = table[1][lib]
+        assert row["calls"] == 15
+        assert row["step"] > row["in step"] > 0 and row["alone"] > 0
+    out = capsys.readouterr().out
+    assert "Linear forwards a step: minigrad 15, torch 15" in out
+    assert "| " not in out and "ratio" in out
+    with pytest.raises(SystemExit):
+        linear_in_step.main(["--rounds", "0"])
