@@ -52,7 +52,9 @@ def _timed_forward(cls: Any, totals: dict[str, float], calls: dict[int, list], l
         t0 = time.perf_counter()
         y = inner(self, x)
         totals[lib] += time.perf_counter() - t0
-        seen = calls.setdefault(id(self), [self, x.detach(), 0])
+        seen = calls.get(id(self))
+        if seen is None:  # (the input kept once: no detach on every call)
+            seen = calls[id(self)] = [self, x.detach(), 0]
         seen[2] += 1
         return y
 
