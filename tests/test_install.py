@@ -85,7 +85,7 @@ def test_every_job_with_a_main_block_is_launched():
     found.discard("benchmarks.kernels")  # the kernel timings against torch: a dev tool
     found.discard("benchmarks.blas_prime")  # the BLAS priming's two states: a dev tool
     found.discard("benchmarks.sweep")  # everyday ops against torch, slowest first: a dev tool
-    found.discard("benchmarks.linear_in_step")  # the MLP GAN's Linear layers in and out of its step
+    found.discard("benchmarks.linear_in_step")  # Linear layers in and out of a step: a dev tool
     found.discard("train")  # `python -m train JOB`: an index of the train jobs listed here
     assert found == set(jobs.JOBS.values())
 

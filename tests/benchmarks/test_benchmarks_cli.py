@@ -209,9 +209,63 @@ def test_linear_in_step_times_the_layers_inside_the_step_and_alone(capsys):
     for lib in ("minigrad", "torch"):
         row = table[1][lib]
         assert row["calls"] == 15
-        assert row["step"] > row["in step"] > 0 and row["alone"] > 0
+        assert row["step"] > row["in step"] > 0 and row["alone"] > 0 and row["alone, cold"] > 0
     out = capsys.readouterr().out
     assert "Linear forwards a step: minigrad 15, torch 15" in out
     assert "| " not in out and "ratio" in out
     with pytest.raises(SystemExit):
         linear_in_step.main(["--rounds", "0"])
+
+
+def test_linear_in_step_counts_each_layer_and_grad_mode_and_weights_its_time(monkeypatch):
+    """The timer adds each call's time to its library's total and counts calls per (layer,
+    grad mode); `_alone` times through the same timer, in each call's grad mode, and weights
+    each layer's median by its calls a step."""
+    from benchmarks import linear_in_step as lis
+
+    clock = iter(range(10**6))  # each read of the clock one unit later
+    monkeypatch.setattr(lis.time, "perf_counter", lambda: float(next(clock)))
+    modes: list[bool] = []
+    grad = [True]
+
+    class Layer:
+        def forward(self, x):
+            modes.append(grad[0])
+            return x
+
+        def __call__(self, x):
+            return self.forward(x)
+
+    class Batch:
+        def detach(self):
+            return self
+
+    totals, calls = {"lib": 0.0}, {}
+    lis._timed_forward(Layer, totals, calls, "lib", lambda: grad[0])
+    a, b = Layer(), Layer()
+    x = Batch()
+    for g in (True, False, True):
+        grad[0] = g
+        a(x)
+    b(x)
+    assert totals["lib"] == 4.0  # one unit inside each of the four calls
+    assert sorted((m is a, on, n) for m, _, on, n in calls.values()) == [
+        (False, True, 1),
+        (True, False, 1),
+        (True, True, 2),
+    ]
+
+    class Mode:
+        def __init__(self, on):
+            self.on = on
+
+        def __enter__(self):
+            grad[0] = self.on
+
+        def __exit__(self, *exc):
+            grad[0] = True
+
+    modes.clear()
+    layers = [tuple(v) for v in calls.values()]
+    assert lis._alone(layers, totals, "lib", Mode) == 4.0  # weights 2 + 1 + 1, a unit each
+    assert modes.count(False) == 25 and modes.count(True) == 50
