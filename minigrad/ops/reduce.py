@@ -369,7 +369,6 @@ class SecondMoment(Function):
         # degrees of freedom, negative below (its forward divides by max(0, n - correction))
         self.slope = 2.0 / free if free else float("inf")
         self.no_freedom = free <= 0
-        self.no_freedom_everywhere = self.dims is None and free <= 0
         d = w - self._mean(w)
         v = np.multiply(d, d, out=d).sum(axis=self.dims, keepdims=self.keepdim) * w.dtype.type(
             factor
@@ -378,6 +377,12 @@ class SecondMoment(Function):
         if self.root:  # std's backward divides by it (the output itself for float64)
             self.wide_out = y
         return y.astype(x.dtype) if w is not x else y
+
+    @property
+    def no_freedom_everywhere(self) -> bool:
+        """No degrees of freedom left in a reduction over every dim (PyTorch's other
+        branch: NaN at the mean, inf elsewhere)."""
+        return self.dims is None and self.no_freedom
 
     def _mean(self, w: Any) -> Any:
         """The mean over dims, kept, as Mean computes it (sum / n)."""
