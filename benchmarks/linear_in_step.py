@@ -3,22 +3,22 @@
     python -m benchmarks.linear_in_step [--threads 1 2] [--rounds 3] [--blocks 8]
         [--steps 50] [--batch 64] [--hidden 256] [--quick]
 
-Each round starts one fresh process per thread count (OPENBLAS_NUM_THREADS,
-OMP_NUM_THREADS and MKL_NUM_THREADS set, as `python -m benchmarks --threads` sets them; the
-order alternates between rounds). In it, the MLP GAN iteration of benchmarks/workloads.py
-runs in both libraries, in blocks of --steps steps, each block after a garbage collection
-and a 0.25 s pause, the libraries taking turns and the first of each pair rotating, as in
-the main runner. A timer inside each Linear module's forward (`minigrad.nn.Linear.forward`,
-`torch.nn.Linear.forward`: the functional call, its graph recording where grad is on, and
-the product with its bias; not the module-call machinery around it) adds up the time spent
-there per step. Then each layer is called alone, back to back, through the same timer (the
-median of 20 calls, on the first batch it saw in the step, with grad on or off as in each
-of its calls in the step), and those times, weighted by how often one step makes each
-call, give the same layers' time per step out of the step. "alone, cold" times each call
-after a pass that writes 16 MiB: more than a core's own caches (the weights and the input
-then come from the shared cache or memory, as in a step), and long enough for OpenBLAS's
-idle worker to go to sleep (PyTorch's OpenMP threads may still spin). The alone blocks also
-alternate between the libraries, after the same pause.
+Each round starts one fresh process per thread count (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS
+and MKL_NUM_THREADS set, as `python -m benchmarks --threads` sets them; the order
+alternates between rounds). In it, the MLP GAN iteration of benchmarks/workloads.py runs in
+both libraries, in blocks of --steps steps, each block after a garbage collection and the
+main runner's pause (its SETTLE_S, 0.25 s), the libraries taking turns and the first of
+each pair rotating, as in the main runner. A timer inside each Linear module's forward
+(`minigrad.nn.Linear.forward`, `torch.nn.Linear.forward`: the functional call, its graph
+recording where grad is on, and the product with its bias; not the module-call machinery
+around it) adds up the time spent there per step. Then each layer is called alone, back to
+back, through the same timer (the median of 20 calls, on the first batch it saw in the
+step, with grad on or off as in each of its calls in the step), and those times, weighted
+by how often one step makes each call, give the same layers' time per step out of the step.
+"alone, cold" times each call after a pass that writes 16 MiB: more than a core's own
+caches (the weights and the input then come from the shared cache or memory, as in a step),
+and long enough for OpenBLAS's idle worker to go to sleep (PyTorch's OpenMP threads may
+still spin). The alone blocks also alternate between the libraries, after the same pause.
 
 The table gives, per thread count, the medians over the rounds: the step, the time in its
 Linear forwards, the same layers alone, and minigrad's ratio to PyTorch for each; above it,
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import json
 import os
 import statistics
@@ -42,8 +41,10 @@ from typing import Any
 
 from train.common import positive_int
 
+from .__main__ import SETTLE_S, THREAD_VARS
+from .workloads import unavailable_reason
+
 ROOT = Path(__file__).resolve().parents[1]
-PAUSE = 0.25  # seconds before each block, as benchmarks/__main__.py's runner
 KEYS = ("step", "in step", "alone", "alone, cold")
 COLD_BYTES = 16 << 20  # written before each call of "alone, cold": more than a core's L2
 LIBS = ("minigrad", "torch")
@@ -125,7 +126,7 @@ def child(blocks: int, steps: int, batch: int, hidden: int) -> dict[str, dict[st
 
     def pause() -> None:
         gc.collect()  # outside the clock, as the main runner
-        time.sleep(PAUSE)
+        time.sleep(SETTLE_S)
 
     for b in range(blocks):
         for lib in LIBS[b % 2 :] + LIBS[: b % 2]:
@@ -153,8 +154,7 @@ def child(blocks: int, steps: int, batch: int, hidden: int) -> dict[str, dict[st
 
 
 def run_child(threads: int, args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    env["MKL_NUM_THREADS"] = str(threads)
+    env = os.environ | {v: str(threads) for v in THREAD_VARS}
     cmd = [sys.executable, "-m", "benchmarks.linear_in_step", "--child"]
     cmd += ["--blocks", str(args.blocks), "--steps", str(args.steps)]
     cmd += ["--batch", str(args.batch), "--hidden", str(args.hidden)]
@@ -191,10 +191,10 @@ def main(argv: list[str] | None = None) -> dict[int, dict[str, dict[str, float]]
     if args.child:
         print(json.dumps(child(args.blocks, args.steps, args.batch, args.hidden)))
         return {}
-    if importlib.util.find_spec("torch") is None:
+    why = unavailable_reason("torch")
+    if why is not None:
         raise SystemExit(
-            "benchmarks.linear_in_step compares with PyTorch, which is not installed here "
-            "(pip install torch==2.13.0)"
+            f"benchmarks.linear_in_step compares with PyTorch: {why} (pip install torch==2.13.0)"
         )
     threads = list(dict.fromkeys(args.threads))  # each count once, in the order given
     runs: dict[int, list[dict[str, dict[str, float]]]] = {n: [] for n in threads}
