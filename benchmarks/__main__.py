@@ -523,6 +523,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+def json_child(tool: str, cli: list[str], threads: int, timeout_s: int) -> Any:
+    """What `python -m benchmarks.TOOL --child CLI...` prints as JSON on its last line, run
+    in a fresh process with `threads` set in THREAD_VARS (the BLAS reads them at start-up);
+    a failure or a child past `timeout_s` ends the tool, saying which."""
+    env = os.environ | {v: str(threads) for v in THREAD_VARS}
+    cmd = [sys.executable, "-m", f"benchmarks.{tool}", "--child", *cli]
+    try:
+        p = subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout_s
+        )
+    except subprocess.TimeoutExpired:
+        raise SystemExit(
+            f"benchmarks.{tool}: the child at {threads} thread(s) ran past {timeout_s} s"
+        ) from None
+    if p.returncode:
+        raise SystemExit(f"benchmarks.{tool}: the child failed:\n{p.stderr[-2000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def thread_sweep(args: argparse.Namespace) -> dict[str, Any]:
     """The whole benchmark once per `--threads` count, each in a fresh process, `--runs`
     times (the counts alternating within each run, so that a drift of the machine reaches

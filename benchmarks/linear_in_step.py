@@ -31,20 +31,15 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from train.common import positive_int
 
-from .__main__ import SETTLE_S, THREAD_VARS
+from .__main__ import SETTLE_S, json_child
 from .workloads import unavailable_reason
 
-ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("step", "in step", "alone", "alone, cold")
 COLD_BYTES = 16 << 20  # written before each call of "alone, cold": more than a core's L2
 LIBS = ("minigrad", "torch")
@@ -154,19 +149,9 @@ def child(blocks: int, steps: int, batch: int, hidden: int) -> dict[str, dict[st
 
 
 def run_child(threads: int, args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    env = os.environ | {v: str(threads) for v in THREAD_VARS}
-    cmd = [sys.executable, "-m", "benchmarks.linear_in_step", "--child"]
-    cmd += ["--blocks", str(args.blocks), "--steps", str(args.steps)]
-    cmd += ["--batch", str(args.batch), "--hidden", str(args.hidden)]
-    try:
-        p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
-    except subprocess.TimeoutExpired:
-        raise SystemExit(
-            f"benchmarks.linear_in_step: the child at {threads} thread(s) ran past 30 minutes"
-        ) from None
-    if p.returncode:
-        raise SystemExit(f"benchmarks.linear_in_step: the child failed:\n{p.stderr[-2000:]}")
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    cli = ["--blocks", str(args.blocks), "--steps", str(args.steps)]
+    cli += ["--batch", str(args.batch), "--hidden", str(args.hidden)]
+    return json_child("linear_in_step", cli, threads, timeout_s=1800)
 
 
 def main(argv: list[str] | None = None) -> dict[int, dict[str, dict[str, float]]]:

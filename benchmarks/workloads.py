@@ -261,6 +261,23 @@ def _gradient_penalty(t: SimpleNamespace, critic: Any, real: Any, fake: Any, w: 
     return w * ((g.reshape(n, -1).norm(dim=1) - 1) ** 2).mean()
 
 
+# The parts of a GAN iteration, in order: `_gan_step`'s step calls `mark(name)` as each ends
+# (benchmarks/gan_phases.py times them; the default mark does nothing).
+GAN_PHASES = (
+    "G forward, no grad",
+    "D forward and loss",
+    "D backward",
+    "D optimizer step",
+    "G and D forward, loss",
+    "G backward",
+    "G optimizer step",
+)
+
+
+def _unmarked(phase: str) -> None:
+    pass
+
+
 def _gan_step(
     b: Backend,
     g: Any,
@@ -281,23 +298,30 @@ def _gan_step(
     d_loss, g_loss = losses
     n = real.shape[0]
 
-    def step() -> None:
+    def step(mark: Callable[[str], None] = _unmarked) -> None:
         z = t.randn(n, nz, device=b.device)
         with t.no_grad():
             fake = g(z)
+        mark(GAN_PHASES[0])
         loss = d_loss(t, d(real), d(fake))
         if gp_weight:
             loss = loss + _gradient_penalty(t, d, real, fake, gp_weight)
+        mark(GAN_PHASES[1])
         opt_d.zero_grad()
         loss.backward()
+        mark(GAN_PHASES[2])
         opt_d.step()
+        mark(GAN_PHASES[3])
 
         d.requires_grad_(False)
         loss = g_loss(t, d(g(t.randn(n, nz, device=b.device))))
+        mark(GAN_PHASES[4])
         opt_g.zero_grad()
         loss.backward()
+        mark(GAN_PHASES[5])
         opt_g.step()
         d.requires_grad_(True)
+        mark(GAN_PHASES[6])
 
     return step
 

@@ -86,6 +86,7 @@ def test_every_job_with_a_main_block_is_launched():
     found.discard("benchmarks.blas_prime")  # the BLAS priming's two states: a dev tool
     found.discard("benchmarks.sweep")  # everyday ops against torch, slowest first: a dev tool
     found.discard("benchmarks.linear_in_step")  # Linear layers in and out of a step: a dev tool
+    found.discard("benchmarks.gan_phases")  # a GAN iteration part by part: a dev tool
     found.discard("train")  # `python -m train JOB`: an index of the train jobs listed here
     assert found == set(jobs.JOBS.values())
 

@@ -269,3 +269,58 @@ def test_linear_in_step_counts_each_layer_and_grad_mode_and_weights_its_time(mon
     layers = [tuple(v) for v in calls.values()]
     assert lis._alone(layers, totals, "lib", Mode) == 4.0  # weights 2 + 1 + 1, a unit each
     assert modes.count(False) == 25 and modes.count(True) == 50
+
+
+def test_gan_phases_times_each_part_of_both_libraries_iterations(capsys):
+    """`python -m benchmarks.gan_phases --quick`: both libraries' MLP GAN iterations part by
+    part, every part timed and the parts adding up to the step."""
+    pytest.importorskip("torch")
+    from benchmarks import gan_phases
+    from benchmarks.workloads import GAN_PHASES
+
+    table = gan_phases.main(["--quick", "--threads", "1"])
+    assert list(table) == [1]
+    for lib in ("minigrad", "torch"):
+        row = table[1][lib]
+        assert all(row[p] > 0 for p in GAN_PHASES)
+        assert sum(row[p] for p in GAN_PHASES) == pytest.approx(row["step"], rel=0.25)
+    out = capsys.readouterr().out
+    assert all(p in out for p in GAN_PHASES) and "ratio" in out
+    with pytest.raises(SystemExit):
+        gan_phases.main(["--rounds", "0"])
+    with pytest.raises(SystemExit):
+        gan_phases.main(["--workload", "mnist"])
+
+
+def test_gan_phases_adds_each_part_between_its_marks(monkeypatch):
+    """time_block: each part gets the clock's advance since the previous mark (the first
+    since the step's start), averaged over the steps, in ms, and the step is their sum."""
+    from benchmarks import gan_phases
+    from benchmarks.workloads import GAN_PHASES
+
+    now = [0.0]
+    monkeypatch.setattr(gan_phases.time, "perf_counter", lambda: now[0])
+
+    def step(mark):
+        for k, phase in enumerate(GAN_PHASES):
+            now[0] += (k + 1) * 1e-3  # part k takes k + 1 ms
+            mark(phase)
+        now[0] += 5.0  # after the last mark: not part of any part
+
+    out = gan_phases.time_block(step, steps=4)
+    assert [out[p] for p in GAN_PHASES] == pytest.approx([k + 1.0 for k in range(7)])
+    assert out["step"] == pytest.approx(28.0)
+
+
+@pytest.mark.parametrize("build", ["build_mlp_gan", "build_wgan_gp"])
+def test_a_gan_iteration_marks_each_part_once_in_order(build):
+    """The workloads' GAN iteration calls its `mark` once per part, in GAN_PHASES' order,
+    and the unmarked call (what `python -m benchmarks` times) runs the same step."""
+    from benchmarks import workloads
+
+    step = getattr(workloads, build)(workloads.BACKENDS["numpy"], batch=2)
+    seen = []
+    step(seen.append)
+    step()
+    step(seen.append)
+    assert seen == list(workloads.GAN_PHASES) * 2
