@@ -67,6 +67,7 @@ from .backend import (
     set_float32_matmul_precision,
     use_deterministic_algorithms,
 )
+from .errors import warn_user as _warn_user
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .info import finfo, iinfo
 from .legacy import (
@@ -549,9 +550,12 @@ def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:  # noqa
     return input.split_with_sizes(split_sizes, dim)
 
 
-def asarray(obj, *, dtype=None, device=None, copy: bool | None = None, requires_grad=False):  # noqa: F811 - the device argument shadows mg.device
+def asarray(obj, *, dtype=None, device=None, copy: bool | None = None, requires_grad=None):  # noqa: F811 - the device argument shadows mg.device
     """obj as a tensor, sharing its memory where it can (as_tensor), or a copy with
-    `copy=True`; `copy=False` refuses a conversion that needs a copy."""
+    `copy=True`; `copy=False` refuses a conversion that needs a copy. A tensor keeps its
+    graph, as PyTorch 2.13's: `requires_grad` left unset follows obj's (with PyTorch's
+    warning of that change, where obj requires grad), False detaches the result, True makes
+    a new tensor a leaf that requires grad."""
     if copy is False and isinstance(obj, Tensor):
         if (dtype is not None and np.dtype(dtype) != obj.dtype) or (
             device is not None and str(device) != obj.device
@@ -567,11 +571,18 @@ def asarray(obj, *, dtype=None, device=None, copy: bool | None = None, requires_
             raise ValueError(
                 f"asarray: the conversion of a {type(obj).__name__} needs a copy, but copy=False"
             )
-    if copy:
-        out = tensor(out.detach()._data, dtype=out.dtype, device=out.device)
-    elif isinstance(obj, Tensor) and out is obj and requires_grad != obj.requires_grad:
-        out = obj.detach()
-    if requires_grad:
+    if copy and (out is obj or not isinstance(obj, Tensor)):  # (a cast copied already)
+        out = out.clone() if out is obj else tensor(out._data, dtype=out.dtype, device=out.device)
+    if isinstance(obj, Tensor):
+        if requires_grad is None and copy is None and obj.requires_grad and out is obj:
+            _warn_user(
+                "asarray: unspecified requires_grad now defaults to obj.requires_grad instead "
+                "of False, as in PyTorch 2.13. Pass requires_grad=False explicitly to get the "
+                "old behavior and silence this warning."
+            )
+        if requires_grad is False and out.requires_grad:
+            out = out.detach()
+    if requires_grad and not out.requires_grad:
         out.requires_grad_(True)
     return out
 
@@ -630,8 +641,8 @@ vmap = func.vmap  # torch.vmap
 
 concat = concatenate = cat  # torch's other names of cat
 nan, inf, pi, e, newaxis = math.nan, math.inf, math.pi, math.e, None  # torch's constants
-cfloat = complex64 = np.complex64
-cdouble = complex128 = np.complex128
+cfloat = complex64 = np.dtype(np.complex64)  # dtype objects, as float32 (tensor.py)
+cdouble = complex128 = np.dtype(np.complex128)
 
 
 def rsub(input: Tensor, other, *, alpha=1) -> Tensor:  # noqa: A002

@@ -24,9 +24,10 @@ class _DtypeMeta(type):
 
 
 class dtype(metaclass=_DtypeMeta):  # noqa: N801 - PyTorch's name
-    """`isinstance(d, minigrad.dtype)`: minigrad's dtypes are NumPy's (`mg.float32` is
-    `numpy.float32`, a tensor's `.dtype` a `numpy.dtype`), so this holds for both, as
-    `isinstance(torch.float32, torch.dtype)` does in PyTorch. It makes nothing."""
+    """`isinstance(d, minigrad.dtype)`: minigrad's dtypes are NumPy's dtype objects
+    (`mg.float32` is `numpy.dtype('float32')`, what a tensor's `.dtype` is); this holds for
+    them and for NumPy's scalar types (`numpy.float32`), as `isinstance(torch.float32,
+    torch.dtype)` does in PyTorch. It makes nothing."""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("cannot create 'minigrad.dtype' instances: use mg.float32, mg.int64, ...")
@@ -36,13 +37,13 @@ def promote_types(type1: Any, type2: Any) -> Any:
     """The dtype two tensors of these dtypes promote to (int32 with float16 is float16;
     uint8 with int8 is int16), as PyTorch's `promote_types`."""
     a, b = _as_dtype(type1, "promote_types"), _as_dtype(type2, "promote_types")
-    return _promoted(a, b).type
+    return _promoted(a, b)
 
 
 def result_type(tensor: Any, other: Any) -> Any:
     """The dtype an arithmetic op on `tensor` and `other` (tensors or numbers) gives, by
     PyTorch's promotion: a number of a higher kind takes the default dtype of its kind."""
-    return result_dtype(tensor, other).type
+    return result_dtype(tensor, other)
 
 
 def can_cast(from_: Any, to: Any) -> bool:

@@ -307,7 +307,7 @@ class _Decoder:
         if t == "scalar":
             return self.array(n["a"])[()]
         if t == "dtype":
-            return bfloat16 if n["v"] == "bfloat16" else np.dtype(n["v"]).type
+            return bfloat16 if n["v"] == "bfloat16" else np.dtype(n["v"])
         if t == "device":
             return device(n["v"])
         if t in ("list", "tuple", "size", "set", "frozenset"):

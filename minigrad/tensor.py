@@ -43,18 +43,21 @@ from .errors import (
     warn_user,
 )
 
-float16 = np.float16
-float32 = np.float32
-float64 = np.float64
-int8 = np.int8
-int16 = np.int16
-int32 = np.int32
-int64 = np.int64
-uint8 = np.uint8
-uint16 = np.uint16  # (PyTorch's unsigned dtypes beyond uint8 have few ops: these are NumPy's)
-uint32 = np.uint32
-uint64 = np.uint64
-bool_ = np.bool_
+# NumPy's dtype objects, as `Tensor.dtype` gives them: so `x.dtype is mg.float16` and
+# `x.dtype in {mg.float16, mg.float32}` hold as in PyTorch (NumPy's scalar types compare
+# equal to them but hash apart, so a set or dict of those missed every tensor's dtype)
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+uint16 = np.dtype(np.uint16)  # (PyTorch's unsigned dtypes beyond uint8 have few ops)
+uint32 = np.dtype(np.uint32)
+uint64 = np.dtype(np.uint64)
+bool_ = np.dtype(np.bool_)
 
 
 class _NoBFloat16:
@@ -2430,15 +2433,16 @@ class Tensor:
     def hardshrink(self, lambd: float = 0.5) -> Tensor:
         return _ops().hardshrink(self, lambd)
 
-    def softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
-        """softmax along `dim`; `dtype` (a float one) casts the input first, as PyTorch's."""
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        """softmax along `dim` (required, as PyTorch's); `dtype` (a float one) casts the input
+        first, as PyTorch's."""
         return _ops().softmax(_cast_for("softmax", self, dtype), dim)
 
-    def log_softmax(self, dim: int = -1, dtype: Any = None) -> Tensor:
-        """log_softmax along `dim`; `dtype` (a float one) casts the input first."""
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        """log_softmax along `dim` (required); `dtype` (a float one) casts the input first."""
         return _ops().log_softmax(_cast_for("log_softmax", self, dtype), dim)
 
-    def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return _ops().logsumexp(self, dim, keepdim)
 
     def sum(
@@ -2491,12 +2495,14 @@ class Tensor:
         tensor, the element-wise maximum."""
         if isinstance(dim, Tensor):
             return _ops().maximum(self, dim)
+        _one_dim("max", dim)  # (NumPy's axis= may name several: np.max(t, axis=(0, 1)))
         dim, keepdim = _dim_args(dim, keepdim, np_kw)
         return _ops().max_reduce(self, dim, keepdim)
 
     def min(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Any:
         if isinstance(dim, Tensor):
             return _ops().minimum(self, dim)
+        _one_dim("min", dim)  # (NumPy's axis= may name several: np.min(t, axis=(0, 1)))
         dim, keepdim = _dim_args(dim, keepdim, np_kw)
         return _ops().min_reduce(self, dim, keepdim)
 
@@ -2853,6 +2859,8 @@ class Tensor:
         return self.clamp_(None, max)
 
     def flip(self, *dims: Any) -> Tensor:
+        if not dims:
+            raise TypeError("flip() missing 1 required argument: 'dims' (a list of dims)")
         return _ops().flip(self, _shape_args(dims))
 
     def fliplr(self) -> Tensor:
@@ -3063,6 +3071,8 @@ class Tensor:
         return _ops().unique(self, sorted, return_inverse, return_counts, dim)
 
     def tile(self, *dims: Any) -> Tensor:
+        if not dims:
+            raise TypeError("tile() missing 1 required argument: 'dims' (repeats per dim)")
         return _ops().tile(self, _shape_args(dims))
 
     def repeat_interleave(
@@ -4349,6 +4359,15 @@ def _float_statistic(op: str, x: Tensor) -> None:
         raise NotImplementedError(f"{op}(): complex tensors are not supported")
 
 
+def _one_dim(op: str, dim: Any) -> None:
+    """max's and min's `dim` is one dim (their indices are along it), as PyTorch's: a tuple
+    or list there is refused (amax and amin take several)."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(
+            f"{op}(): dim must be one int, got {dim!r} (a{'m' + op[1:]} reduces over several)"
+        )
+
+
 def _dim_args(dim: Any, keepdim: bool, np_kw: dict) -> tuple[Any, bool]:
     """Accept NumPy's `axis`/`keepdims` spellings beside PyTorch's `dim`/`keepdim`."""
     if "axis" in np_kw:
@@ -4645,7 +4664,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
 def get_default_dtype() -> Any:
     """The dtype Python floats and the float factories take: float32, unless
     `set_default_dtype` changed it."""
-    return default_float().type
+    return default_float()
 
 
 def set_default_dtype(d: Any) -> None:
@@ -4701,8 +4720,8 @@ def _default_dtype_arg(d: Any, op: str) -> np.dtype | None:
 
 
 def _is_dtype(obj: Any) -> bool:
-    """Whether obj names a dtype: a NumPy dtype, a NumPy scalar type (`mg.float32` is
-    `numpy.float32`) or minigrad's bfloat16 name."""
+    """Whether obj names a dtype: a NumPy dtype (`mg.float32` is one), a NumPy scalar type
+    (`numpy.float32`) or minigrad's bfloat16 name."""
     return (
         isinstance(obj, np.dtype | _NoBFloat16)
         or isinstance(obj, type)

@@ -112,7 +112,10 @@ def test_dtype_names_and_casts_match_torch():
     assert t.long().dtype == np.int64 and t.int().dtype == np.int32
     assert t.bool().tolist() == tt.bool().tolist()
     assert t.type(mg.double).dtype == np.float64 and t.type() == "float32"
-    assert mg.float is np.float32 and mg.double is np.float64 and mg.half is np.float16
+    assert mg.float == np.float32 and mg.double == np.float64 and mg.half == np.float16
+    # the dtype objects tensors carry, so `is`, sets and dicts work as with torch's dtypes
+    assert mg.ones(1).dtype is mg.float and mg.ones(1, dtype=mg.half).dtype is mg.float16
+    assert mg.arange(2).dtype in {mg.long, mg.int} and {mg.bool: 1}[(t > 0).dtype] == 1
     assert mg.zeros(2, dtype=mg.long).dtype == np.int64
     assert mg.ones(2).to(mg.float).dtype == np.float32
 

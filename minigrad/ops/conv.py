@@ -467,6 +467,10 @@ def _check_common(
         raise ShapeError(f"{op}: expected a 4-d weight; {detail}")
     if not isinstance(groups, int) or groups < 1:
         raise ValueRangeError(f"{op}: groups must be a positive int; {detail}")
+    if weight.shape[0] < groups:  # PyTorch's check too: an empty weight is refused
+        raise ShapeError(f"{op}: expected weight to be at least {groups} at dimension 0; {detail}")
+    if out_ch < 1:
+        raise ShapeError(f"{op}: the weight gives no output channels; {detail}")
     if in_ch % groups or out_ch % groups:
         raise ShapeError(f"{op}: groups must divide the input and output channels; {detail}")
     if bias is not None and tuple(bias.shape) != (out_ch,):

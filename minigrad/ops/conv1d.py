@@ -56,9 +56,16 @@ def _check(
             f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
             f"but got weight of size {_size(weight.shape)} instead"
         )
+    if weight.shape[0] < groups:
+        raise ShapeError(
+            f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+            f"but got weight of size {_size(weight.shape)} instead"
+        )
     c = x.shape[-2]
     want = weight.shape[0] if transposed else weight.shape[1] * groups
     out_ch = weight.shape[1] * groups if transposed else weight.shape[0]
+    if out_ch < 1:
+        raise ShapeError(f"{op}: the weight of size {_size(weight.shape)} gives no output channels")
     given = "Given transposed=1, weight" if transposed else f"Given groups={groups}, weight"
     if c != want:
         shape = x.shape if x.ndim == 3 else (1,) + x.shape

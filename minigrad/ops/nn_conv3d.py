@@ -33,6 +33,15 @@ def _check(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, out_ch: int)
         )
     if weight.ndim != 5:
         raise RuntimeError(f"{op}: expected a 5-d weight, got shape {list(weight.shape)}")
+    if weight.shape[0] < 1:
+        raise RuntimeError(
+            f"{op}: expected weight to be at least 1 at dimension 0, but got weight of size "
+            f"{list(weight.shape)} instead"
+        )
+    if out_ch < 1:
+        raise RuntimeError(
+            f"{op}: the weight of size {list(weight.shape)} gives no output channels"
+        )
     if bias is not None and tuple(bias.shape) != (out_ch,):
         raise RuntimeError(
             f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional "
