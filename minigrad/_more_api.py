@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import no_derivative
 from .backend import get_array_module
 from .ops.elementwise import _CATEGORY, result_dtype
 from .ops.extra import ZeroGradient
@@ -288,7 +289,8 @@ def histogram(
 ) -> Any:
     """(hist, bin_edges), both in input's float dtype: `bins` equal-width bins over
     `range` (else input's min to max) or the edges given as a 1-D tensor; each bin holds
-    its left edge, the last both edges, as PyTorch's. No gradient."""
+    its left edge, the last both edges, as PyTorch's. No derivative (a backward through
+    `hist` raises, as PyTorch's)."""
     from . import return_types
     from .tensor import linspace
 
@@ -325,7 +327,8 @@ def histogram(
     if density:  # no values in range: 0 / 0, NaN in every bin, as PyTorch's
         with np.errstate(divide="ignore", invalid="ignore"):
             hist = (hist / (hist.sum() * xp.diff(edges))).astype(x.dtype)
-    return return_types.histogram(Tensor._make(hist, False), Tensor._make(edges.copy(), False))
+    hist = no_derivative("histogram", hist, x, weight)
+    return return_types.histogram(hist, Tensor._make(edges.copy(), False))
 
 
 def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002

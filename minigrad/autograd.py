@@ -936,6 +936,33 @@ def zero_link(g: Tensor, f: Function, i: int = 0) -> Tensor:
     return out
 
 
+class NoDerivative(Function):
+    """The output of an op that has no derivative (unique, heaviside, histogram): it
+    requires grad where an input does, as PyTorch's, so that a backward through it raises
+    instead of leaving that path out of the gradient without a word."""
+
+    uses_inputs = False
+
+    def __init__(self, op: str, out: Any) -> None:
+        self.op, self.out = op, out
+
+    def forward(self, *inputs):
+        out, self.out = self.out, None  # (no reference kept: the graph holds no array)
+        return out
+
+    def backward(self, gy):
+        raise NotImplementedError(f"the derivative for '{self.op}' is not implemented")
+
+
+def no_derivative(op: str, out: Any, *inputs: Any) -> Any:
+    """`out`, an array `op` computed from `inputs` (tensors, or None), as a tensor: one
+    whose backward raises (NoDerivative) where grad is on and an input requires grad."""
+    tensors = [t for t in inputs if t is not None]
+    if _state.grad_enabled and any(t.requires_grad for t in tensors):
+        return NoDerivative(op, out)(*tensors)
+    return _tensor_module().Tensor._make(out, False)
+
+
 def once_differentiable(backward: Any) -> Any:
     """Decorate a custom Function's static backward that is not itself differentiable (it
     may compute on arrays): it runs without recording, and with create_graph=True its

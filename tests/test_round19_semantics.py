@@ -193,3 +193,51 @@ def test_asarray_detaches_on_request_and_copies_what_it_is_told_to():
     assert not mg.asarray(a).requires_grad and mg.asarray(a, requires_grad=True).is_leaf
     assert not np.shares_memory(mg.asarray(a, copy=True).numpy(), a)
     assert np.shares_memory(mg.asarray(a).numpy(), a)
+
+
+# ------------------------------------------------------------ frexp, ops without derivative
+def test_frexps_mantissa_has_pytorchs_gradient():
+    """The mantissa came back detached: its part of a loss vanished from x.grad."""
+    values = [0.5, 3.0, -6.0, 0.0, 1e-40, 7e5]  # 1e-40: subnormal float32, 2**132 overflows
+    grads = []
+    for lib in (torch, mg):
+        x = lib.tensor(values, requires_grad=True)
+        m, e = lib.frexp(x)
+        assert m.requires_grad and not e.requires_grad and e.dtype == lib.int32
+        ((m * 2).sum() + x.sum()).backward()
+        grads.append(x.grad.numpy())
+        with lib.no_grad():
+            assert not lib.frexp(x).mantissa.requires_grad
+    np.testing.assert_array_equal(grads[1], grads[0])
+    assert np.isinf(grads[1][4])
+    x = mg.tensor([3.0, -0.1, 7e5, 0.75], dtype=mg.float64, requires_grad=True)
+    assert mg.gradcheck(lambda t: mg.frexp(t).mantissa * t, (x,))
+    assert mg.gradgradcheck(lambda t: mg.frexp(t).mantissa * t, (x,))
+
+
+NO_DERIVATIVE = {
+    "unique": lambda lib, x: lib.unique(x),
+    "unique with counts": lambda lib, x: lib.unique(x, return_counts=True)[0],
+    "Tensor.unique": lambda lib, x: x.unique(sorted=True),
+    "unique_consecutive": lambda lib, x: lib.unique_consecutive(x),
+    "heaviside": lambda lib, x: lib.heaviside(x, lib.tensor(0.5)),
+    "histogram": lambda lib, x: lib.histogram(x, 3)[0],
+    "histogram's weight": lambda lib, x: lib.histogram(x.detach(), 3, weight=x)[0],
+}
+
+
+@pytest.mark.parametrize("case", sorted(NO_DERIVATIVE))
+def test_an_op_without_a_derivative_refuses_backward_instead_of_dropping_the_path(case):
+    """unique(x) came back detached, so `loss = unique(x).sum() + x.sum()` gave x.grad
+    without unique's part and no error; PyTorch raises at backward."""
+    for lib in (torch, mg):
+        x = lib.tensor([2.0, 1.0, 2.0, 0.0], requires_grad=True)
+        y = NO_DERIVATIVE[case](lib, x)
+        assert y.requires_grad
+        with pytest.raises((NotImplementedError, RuntimeError), match="derivative for"):
+            (y.sum() + x.sum()).backward()
+        with lib.no_grad():
+            assert not NO_DERIVATIVE[case](lib, x).requires_grad
+        assert not NO_DERIVATIVE[case](lib, x.detach().requires_grad_(False)).requires_grad
+    with pytest.raises(NotImplementedError, match="the derivative for '"):
+        NO_DERIVATIVE[case](mg, mg.tensor([1.0, 2.0], requires_grad=True)).sum().backward()

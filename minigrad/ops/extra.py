@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import return_types
-from ..autograd import Function, zero_link
+from ..autograd import Function, no_derivative, zero_link
 from ..backend import as_numpy, default_float, get_array_module
 from ..errors import ShapeError, broadcast_errors
 from ..tensor import Tensor, _to_array
@@ -775,7 +775,7 @@ def unique_consecutive(
         starts[1:] = (rows[1:] != rows[:-1]).any(axis=1)
         values = xp.compress(starts, a, axis=d)
         inverse_shape = (a.shape[d],)
-    out = [Tensor._make(values, False)]
+    out = [no_derivative("unique_consecutive", values, x)]
     if return_inverse:
         inverse = (xp.cumsum(starts) - 1).astype(np.int64).reshape(inverse_shape)
         out.append(Tensor._make(inverse, False))
@@ -926,7 +926,8 @@ def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002
 
 
 def heaviside(input: Tensor, values: Any) -> Tensor:  # noqa: A002
-    """0 where input < 0, `values` where it is 0, 1 where > 0 (NaN gives 0). No gradient."""
+    """0 where input < 0, `values` where it is 0, 1 where > 0 (NaN gives 0). No derivative
+    (a backward through it raises, as PyTorch's)."""
     v = values if isinstance(values, Tensor) else Tensor._make(_to_array(values), False)
     if v.dtype != input.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
@@ -934,7 +935,7 @@ def heaviside(input: Tensor, values: Any) -> Tensor:  # noqa: A002
     a = input._data
     with broadcast_errors("heaviside"):
         out = xp.where(a == 0, v._data, (a > 0).astype(a.dtype))
-    return Tensor._make(xp.asarray(out, dtype=a.dtype), False)
+    return no_derivative("heaviside", xp.asarray(out, dtype=a.dtype), input, v)
 
 
 class FMax(Function):
@@ -1232,16 +1233,29 @@ def angle(input: Tensor) -> Tensor:  # noqa: A002
     return Angle()(x)
 
 
+class FrexpMantissa(Function):
+    """frexp's mantissa m = x * 2**-e, e being x's binary exponent (a step function of x):
+    dm/dx = 2**-e, as PyTorch's (inf where 2**-e overflows x's dtype: a subnormal x)."""
+
+    uses_inputs = False
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        m, e = xp.frexp(x)
+        self.exponent = e.astype(np.int32, copy=False)
+        return m.astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        return ldexp(gy, Tensor._make(-self.exponent, False))
+
+
 def frexp(input: Tensor) -> Any:  # noqa: A002
     """(mantissa, exponent) with input = mantissa * 2**exponent, |mantissa| in [0.5, 1) or
     0; the mantissa in input's dtype, the exponent int32, as PyTorch's `frexp` (float
-    input only). No gradient (PyTorch's frexp has none to give either)."""
+    input only). The mantissa has a gradient (FrexpMantissa), the exponent none."""
     x = input
     if x.dtype.kind != "f":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got {x.dtype}")
-    xp = get_array_module(x._data)
-    m, e = xp.frexp(x._data)
-    return return_types.frexp(
-        Tensor._make(m.astype(x.dtype, copy=False), False),
-        Tensor._make(e.astype(np.int32, copy=False), False),
-    )
+    f = FrexpMantissa()
+    mantissa = f(x)
+    return return_types.frexp(mantissa, Tensor._make(f.exponent, False))

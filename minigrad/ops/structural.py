@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import return_types
-from ..autograd import Function
+from ..autograd import Function, no_derivative
 from ..backend import get_array_module
 from ..tensor import _UNBIASED, Tensor, _correction, _float_statistic, _to_array
 from .elementwise import scale, where
@@ -433,7 +433,7 @@ def unique(
         else:
             out, inv, cnt = xp.unique(a, return_inverse=True, return_counts=True, axis=d)
             inv = inv.reshape(-1)
-    result = [Tensor._make(xp.ascontiguousarray(out), False)]
+    result = [no_derivative("unique", xp.ascontiguousarray(out), x)]
     if return_inverse:
         result.append(Tensor._make(inv.astype(np.int64), False))
     if return_counts:
