@@ -953,13 +953,17 @@ class Tensor:
         base (`_view_of`: the copy is a tensor of its own, as documented, and a view of a
         tensor in a graph does not drag the base and its graph along), the mark of `t.data`
         (changes of the copy are recorded as any tensor's) and hooks (as PyTorch's copy
-        has none)."""
+        has none); a graph's result comes out a leaf that keeps its requires_grad."""
         slots = {
             k: getattr(self, k)
             for k in Tensor.__slots__
             if k not in ("__weakref__", "__dict__") and hasattr(self, k)
         }
         slots["_hooks"] = slots["_post_hooks"] = None
+        if slots.get("creator") is not None:  # a result in a graph: the copy is a leaf, as
+            # PyTorch's pickle gives (the graph, held through weak references, stays behind)
+            slots.update(creator=None, generation=0, _out_index=0, _retains_grad=False)
+            slots["_grad"] = None
         return {k: v for k, v in self.__dict__.items() if k not in _NOT_COPIED}, slots
 
     def _shareable(self) -> Array:

@@ -241,3 +241,23 @@ def test_an_op_without_a_derivative_refuses_backward_instead_of_dropping_the_pat
         assert not NO_DERIVATIVE[case](lib, x.detach().requires_grad_(False)).requires_grad
     with pytest.raises(NotImplementedError, match="the derivative for '"):
         NO_DERIVATIVE[case](mg, mg.tensor([1.0, 2.0], requires_grad=True)).sum().backward()
+
+
+def test_a_graphs_result_pickles_and_deep_copies_as_a_leaf():
+    """pickle.dumps(x * 2) failed with "cannot pickle 'weakref.ReferenceType' object"."""
+    import copy
+    import pickle
+
+    for lib in (torch, mg):
+        x = lib.ones(2, requires_grad=True)
+        y = pickle.loads(pickle.dumps(x * 2))
+        assert y.is_leaf and y.requires_grad and y.grad_fn is None
+        assert y.tolist() == [2.0, 2.0]
+        (y * y).sum().backward()
+        assert y.grad.tolist() == [4.0, 4.0] and x.grad is None
+    x = mg.ones(2, requires_grad=True)
+    z = x * 3
+    w = copy.deepcopy(z)  # PyTorch's raises here: see docs/pytorch-differences.md
+    assert w.is_leaf and w.requires_grad and w.tolist() == [3.0, 3.0]
+    z.sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0] and w.grad is None
