@@ -101,9 +101,9 @@ def has_own_split(data_dir: str | Path) -> bool:
     if npz is None:
         return False
     try:
-        with np.load(npz, allow_pickle=False) as f:
+        with open_npz(npz) as f:
             return {"x_train", "y_train"} <= set(f.files)
-    except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile):
+    except (ValueError, OSError):
         return False  # load_mnist says what is wrong with it
 
 
@@ -151,6 +151,25 @@ def _describe(head: bytes) -> str:
         if head.startswith(sig):
             return f" (is this {what}?)"
     return ""
+
+
+def open_npz(path: Path) -> Any:
+    """np.load of the .npz archive at `path`, for a `with` block; a ValueError naming the
+    file where it holds one .npy array (np.load gives an array, not an archive) or is no
+    zip archive at all (NumPy then says it "contains pickled (object) data", which it need
+    not, and points at unsafe loading)."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"\x93NUMPY"):
+        raise ValueError(f"{path}: a single .npy array, not an .npz archive")
+    if not head.startswith(b"PK"):
+        raise ValueError(
+            f"{path}: not a readable .npz file{_describe(head)}: not a zip of .npy arrays"
+        )
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: not a readable .npz file{_describe(head)} ({exc})") from exc
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -211,12 +230,11 @@ def _load_idx_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np
 def _load_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: file not found")
-    try:
-        with np.load(path, allow_pickle=False) as f:
+    with open_npz(path) as f:
+        try:
             arrays = {k: f[k] for k in f.files}
-    except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
-        head = path.read_bytes()[:8]
-        raise ValueError(f"{path}: not a readable .npz file{_describe(head)} ({exc})") from exc
+        except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path}: not a readable .npz file ({exc})") from exc
     if {"x_train", "y_train", "x_test", "y_test"} <= arrays.keys():
         pairs = {s: (arrays[f"x_{s}"], arrays[f"y_{s}"]) for s in ("train", "test")}
         for s, (x, y) in pairs.items():

@@ -80,11 +80,9 @@ def read_images(path: str | Path) -> np.ndarray:
     if not path.is_file():  # a folder, FIFO or device: opening one could block
         raise ValueError(f"--images {path} is not a regular file; expected an .npz with {expected}")
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: not a readable .npz ({exc}); expected {expected}") from None
-    if not hasattr(loaded, "files"):  # a bare .npy array
-        raise ValueError(f"{path}: a single array, not an .npz archive; expected {expected}")
+        loaded = mgdata.open_npz(path)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; expected an .npz with {expected}") from None
     with loaded as f:
         # train.sample's output names its digits `samples`
         key = next((k for k in (IMAGES_KEY, SAMPLES_KEY) if k in f.files), None)

@@ -203,9 +203,8 @@ def check_label_files(data_dir: str) -> None:
         candidates = [root] if root.is_file() else []
     for path in candidates:
         try:
-            with np.load(path, allow_pickle=False) as f:
-                keys = [k for k in LABEL_KEYS if k in getattr(f, "files", ())]
-                arrays = {k: f[k] for k in keys}
+            with mgdata.open_npz(path) as f:
+                arrays = {k: f[k] for k in LABEL_KEYS if k in f.files}
         except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile):
             return  # the loader refuses it by name
         for key, y in arrays.items():
