@@ -184,23 +184,23 @@ def test_tensors_made_before_keep_their_dtype(default_back):
     b = mg.tensor([1.5])
     assert a.dtype == mg.float32 and b.dtype == mg.float64
     assert (a * 2.5).dtype == mg.float32  # a float tensor keeps its dtype with a number
-    assert mg.get_default_dtype() is np.float64
+    assert mg.get_default_dtype() is mg.float64
     mg.set_default_dtype(mg.float32)
-    assert mg.tensor(1.5).dtype == mg.float32 and mg.get_default_dtype() is np.float32
+    assert mg.tensor(1.5).dtype == mg.float32 and mg.get_default_dtype() is mg.float32
 
 
 @pytest.mark.parametrize("bad", [mg.int64, mg.int32, mg.bool, mg.complex64, np.dtype("int8")])
 def test_non_float_defaults_are_refused_as_pytorch(default_back, bad):
     with pytest.raises(TypeError, match="only floating-point types"):
         mg.set_default_dtype(bad)
-    assert mg.get_default_dtype() is np.float32  # unchanged
+    assert mg.get_default_dtype() is mg.float32  # unchanged
 
 
 @pytest.mark.parametrize("bad", ["float64", 3, None, mg.bfloat16])
 def test_a_default_that_is_no_dtype_is_refused(default_back, bad):
     with pytest.raises(TypeError):
         mg.set_default_dtype(bad)
-    assert mg.get_default_dtype() is np.float32
+    assert mg.get_default_dtype() is mg.float32
 
 
 def test_set_default_tensor_type(default_back):
@@ -221,4 +221,4 @@ def test_set_default_tensor_type(default_back):
             mg.set_default_tensor_type("torch.NoSuchTensor")
         with pytest.raises(TypeError, match="invalid type"):
             mg.set_default_tensor_type(mg.float64)
-    assert mg.get_default_dtype() is np.float32
+    assert mg.get_default_dtype() is mg.float32

@@ -118,7 +118,7 @@ def test_logspace_matches_torch(ours, theirs):
         got = mg.logspace(s, e, steps, base, dtype=ours)
         want = torch.logspace(s, e, steps, base, dtype=theirs)
         # float64: C's pow against NumPy's extended-precision one, an ulp apart rarely
-        same(got, want, rtol=5e-16 if ours is np.float64 else 0.0)
+        same(got, want, rtol=5e-16 if ours == np.float64 else 0.0)
 
 
 def test_logspace_defaults_and_edges():

@@ -560,8 +560,8 @@ def test_new_and_like_factories_match_torch():
     e = mg.empty(2, 3)
     assert e.shape == (2, 3) and e.dtype == np.float32
     assert mg.empty((4,), dtype=mg.int16).dtype == np.int16
-    assert mg.get_default_dtype() is np.float32 and torch.get_default_dtype() == torch.float32
-    assert mg.int8 is np.int8 and mg.int16 is np.int16 and mg.short is np.int16
+    assert mg.get_default_dtype() is mg.float32 and torch.get_default_dtype() == torch.float32
+    assert mg.int8 == np.int8 and mg.int16 == np.int16 and mg.short is mg.int16
 
 
 def test_as_tensor_shares_and_converts_like_torch():
