@@ -12,7 +12,6 @@ as in training, or the L2-normalised features its final projection reads).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import zipfile
 import zlib
@@ -145,14 +144,8 @@ def embed(
 def write_embeddings(path: str | Path, embeddings: np.ndarray) -> None:
     """Save `embeddings` under its key, atomically (a temporary file renamed over path)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
-    try:
-        with common.naming_errors(path):
-            np.savez(tmp, **{EMBEDDINGS_KEY: embeddings})
-            os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with common.atomic_path(path) as tmp, open(tmp, "wb") as f:  # (errors name path)
+        np.savez(f, **{EMBEDDINGS_KEY: embeddings})  # a file object: no .npz added
 
 
 def main(argv: list[str] | None = None) -> int:

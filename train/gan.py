@@ -542,6 +542,11 @@ def fill_defaults(args: argparse.Namespace) -> None:
     # flags that would change nothing for this model or data: refused when given (a
     # resumed run's config holds every setting, given or not)
     new = not args.resume
+    if new and args.dry_run and args.epochs is not None:
+        raise ValueError(
+            f"--epochs {args.epochs}: a --dry-run is one short epoch whatever --epochs says; "
+            "drop --epochs (or --dry-run)"
+        )
     if new and getattr(args, "data_dir", None) is not None and toy:
         raise ValueError(
             f"--data-dir {args.data_dir} has no use with --dataset {args.dataset} (its points "
@@ -784,6 +789,12 @@ class Run:
         self.run_dir = Path(args.resume or args.out or ".")
         # the run's length: --steps generator steps, else --epochs passes
         self.epochs = 1 if args.dry_run else args.epochs
+        dry_steps = self.batches_per_epoch // self.d_steps
+        if args.dry_run and not args.resume and args.steps is not None and args.steps > dry_steps:
+            raise ValueError(
+                f"--steps {args.steps}: a --dry-run is one short epoch, {dry_steps} generator "
+                f"steps; drop --steps or give at most {dry_steps}"
+            )
         if args.steps is not None:
             self.planned = args.steps
         else:

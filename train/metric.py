@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -281,25 +282,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_classes(text: str) -> list[int]:
-    """'0-4' -> [0, 1, 2, 3, 4]; '0,2,7-9' -> [0, 2, 7, 8, 9]."""
-    out: set[int] = set()
+    """'0-4' -> [0, 1, 2, 3, 4]; '0,2,7-9' -> [0, 2, 7, 8, 9]; a digit named twice, a range
+    that runs backwards and a digit outside 0-9 are refused."""
     try:
+        bounds = []
         for part in text.split(","):
             lo, _, hi = part.strip().partition("-")
-            if int(hi or lo) < int(lo):
-                reversed_range = part.strip()
-                break
-            out.update(range(int(lo), int(hi or lo) + 1))
-        else:
-            reversed_range = None
+            bounds.append((part.strip(), int(lo), int(hi or lo)))
     except ValueError:
         raise ValueError(f"--train-classes {text!r}: expected digits like 0-4 or 0,2,4") from None
-    if reversed_range is not None:
-        lo, _, hi = reversed_range.partition("-")
-        raise ValueError(
-            f"--train-classes {text!r}: the range {reversed_range} is empty (it runs "
-            f"backwards); write {hi.strip()}-{lo.strip()}"
-        )
+    out: set[int] = set()
+    for part, lo, hi in bounds:
+        if hi < lo:
+            raise ValueError(
+                f"--train-classes {text!r}: the range {part} is empty (it runs backwards); "
+                f"write {hi}-{lo}"
+            )
+        twice = sorted(out.intersection(range(lo, hi + 1)))
+        if twice:
+            raise ValueError(
+                f"--train-classes {text!r}: digit {twice[0]} is given twice; name each once"
+            )
+        out.update(range(lo, hi + 1))
     if not out or min(out) < 0 or max(out) > 9:
         raise ValueError(f"--train-classes {text!r}: digits must lie in 0-9")
     return sorted(out)
@@ -314,28 +318,47 @@ def classes_arg(text: str) -> str:
     return text
 
 
+# flags of one model's batches that the other model has no use for
+OTHER_MODELS_FLAGS = {
+    "triplet": ("batch_size", "loss_form"),
+    "siamese": ("mining", "classes_per_batch", "samples_per_class"),
+}
+
+
+def inapplicable(settings: Mapping[str, Any], dest: str) -> str | None:
+    """Why a flag has no use in a run of these settings (the other model's), else None: a
+    new run and a resume refuse it alike (a resumed siamese run's config.json holds the
+    triplet flags' defaults, which no comparison with a given value should speak of)."""
+    model = settings.get("model")
+    if dest not in OTHER_MODELS_FLAGS.get(model, ()):
+        return None
+    if model == "triplet":
+        return (
+            "applies to --model siamese; --model triplet trains on --classes-per-batch x "
+            "--samples-per-class images: drop it"
+        )
+    return (
+        "applies to --model triplet's batches; --model siamese trains on --batch-size pairs: "
+        "drop it"
+    )
+
+
 def fill_defaults(args: argparse.Namespace) -> None:
     """The flags left at None take the triplet recipe of --split (RECIPES), else DEFAULTS;
     under --dry-run a triplet batch keeps K = 16, which its tiny data holds. A resumed run
     holds its settings, and one it lacks predates its flag: DEFAULTS, what ran then."""
-    if args.model == "triplet" and not args.resume:  # flags of the siamese pairs: no use here
-        for dest in ("batch_size", "loss_form"):
+    if not args.resume:  # the other model's flags: no use here (a resume: `inapplicable`)
+        for dest in OTHER_MODELS_FLAGS[args.model]:
             if getattr(args, dest, None) is not None:
                 flag = "--" + dest.replace("_", "-")
-                raise ValueError(
-                    f"{flag} {getattr(args, dest)} applies to --model siamese; --model triplet "
-                    "trains on --classes-per-batch x --samples-per-class images: drop it"
-                )
-    if args.model == "siamese" and not args.resume:  # flags of the triplet batch: no use here
-        for dest in ("mining", "classes_per_batch", "samples_per_class"):
-            if getattr(args, dest, None) is not None:
-                flag = "--" + dest.replace("_", "-")
-                raise ValueError(
-                    f"{flag} {getattr(args, dest)} applies to --model triplet's batches; "
-                    "--model siamese trains on --batch-size pairs: drop it"
-                )
+                raise ValueError(f"{flag} {getattr(args, dest)} {inapplicable(vars(args), dest)}")
     cpb_open = getattr(args, "classes_per_batch", None) is None and not args.resume
     recipe = RECIPES[args.split] if args.model == "triplet" and not args.resume else {}
+    if args.dry_run and not args.resume and args.epochs is not None:
+        raise ValueError(
+            f"--epochs {args.epochs}: a --dry-run is one short epoch whatever --epochs says; "
+            "drop --epochs (or --dry-run)"
+        )
     if args.dry_run:
         recipe = {k: v for k, v in recipe.items() if k != "samples_per_class"}
     scaffold.fill_unset(args, {**DEFAULTS, "margin": DEFAULT_MARGIN[args.model], **recipe})
@@ -522,7 +545,13 @@ class Run:
         # --lr-decay's horizon: --steps only stops early, so a run stopped by --steps and
         # extended follows the same schedule
         self.planned = self.epochs * self.batches_per_epoch
-        if args.steps is not None and args.steps > self.planned and not args.dry_run:
+        if args.dry_run and not args.resume and args.steps is not None:
+            if args.steps > self.planned:
+                raise ValueError(
+                    f"--steps {args.steps}: a --dry-run is one short epoch, {self.planned} "
+                    f"steps; drop --steps or give at most {self.planned}"
+                )
+        elif args.steps is not None and args.steps > self.planned and not args.dry_run:
             raise ValueError(
                 f"--steps {args.steps} is past the end of the run: --epochs {self.epochs} is "
                 f"{self.planned} steps; a run ends at whichever comes first, so raise --epochs "
@@ -779,7 +808,9 @@ def train(
     here when not given)."""
     parser = parser or build_parser()
     steps_given = "steps" in given if given is not None else args.steps is not None
-    args, changes = scaffold.resolve_args(parser, args, given, fill_defaults)
+    args, changes = scaffold.resolve_args(
+        parser, args, given, fill_defaults, inapplicable=inapplicable
+    )
     if "epochs" in changes and args.steps is not None and not steps_given:
         # a longer --epochs asks the run to go on to its new end: the old early stop goes
         changes["steps"] = (args.steps, None)

@@ -109,8 +109,10 @@ def _shown(parser: argparse.ArgumentParser, dest: str, value: Any) -> str:
 
 
 def _may_change(dest: str, stored: Any, given: Any) -> bool:
-    if dest in ("device", "data_dir"):  # the same data moved: its sha256 is checked on restore
+    if dest == "device":
         return True
+    if dest == "data_dir":  # the same data moved (its sha256 is checked on restore); a run
+        return stored is not None  # that read no files (drawn points, the bundled digits) none
     # a run may be extended, never cut short below what it was set to reach
     return dest in MAY_CHANGE and stored is not None and given is not None and given > stored
 
@@ -143,6 +145,7 @@ def resolve_args(
     given: Iterable[str] | None,
     fill_defaults: Callable[[argparse.Namespace], None],
     effective: Callable[[argparse.Namespace, str], Any] | None = None,
+    inapplicable: Callable[[Mapping[str, Any], str], str | None] | None = None,
 ) -> tuple[argparse.Namespace, dict[str, tuple[Any, Any]]]:
     """The run's settings and the changes a resume makes to them ({dest: (old, new)}).
 
@@ -152,7 +155,9 @@ def resolve_args(
     except a longer --epochs/--steps and --device, which are said and recorded. A flag a
     run left at its default (stored as null) may be given with the value that default
     took; `effective(settings, dest)` gives that value where the job works it out beyond
-    `fill_defaults` (train.gan's learning rates and D steps come from the objective)."""
+    `fill_defaults` (train.gan's learning rates and D steps come from the objective).
+    `inapplicable(stored, dest)` says why a given flag has no use in the stored run (then
+    it is refused as a new run refuses it, whatever its value), else None."""
     if given is None:
         given = {k for k, v in vars(args).items() if v != parser.get_default(k)}
     given = set(given)
@@ -247,6 +252,9 @@ def resolve_args(
 
     for dest in sorted(given - set(NOT_SETTINGS)):
         old, new = stored.get(dest, parser.get_default(dest)), getattr(args, dest)
+        why = inapplicable(stored, dest) if inapplicable is not None else None
+        if why is not None:
+            raise ValueError(f"{_shown(parser, dest, new)} {why} (the run in {run_dir})")
         if _plain(old) == _plain(new):
             continue
         if old is None and dest not in MAY_CHANGE and _plain(default_of(dest)) == _plain(new):
@@ -328,7 +336,7 @@ def _checkpoint_args(run_dir: Path) -> Mapping[str, Any]:
 
 # settings config.json may hold otherwise than the checkpoint: --device may change on any
 # resume, and --data-dir may be pointed at the same data moved elsewhere (the checkpoint's
-# sha256 of the data refuses other data)
+# sha256 of the data refuses other data), where the run read its data from files at all
 MAY_DIFFER_FROM_CHECKPOINT = ("device", "data_dir")
 
 
@@ -352,7 +360,9 @@ def _check_against_checkpoint(
 
     differ = []
     for dest in flags:
-        if dest in MAY_DIFFER_FROM_CHECKPOINT or dest not in stored or dest not in inside:
+        if dest not in stored or dest not in inside:
+            continue
+        if dest in MAY_DIFFER_FROM_CHECKPOINT and _may_change(dest, inside[dest], stored[dest]):
             continue
         then, now = _plain(inside[dest]), _plain(stored[dest])
         if then == now or (dest in MAY_CHANGE and grew(dest)):
@@ -859,7 +869,14 @@ class RunFolder:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RuntimeError(f"cannot create the run folder {self.path}: {exc}") from exc
-        stale = self.lock.acquire()
+        try:
+            stale = self.lock.acquire()
+        except PermissionError as exc:
+            flag = "--resume" if self.args.resume else "--out"
+            raise PermissionError(
+                f"{flag} {self.path}: the folder takes no writes ({exc.strerror}); a run writes "
+                "its checkpoint and log there"
+            ) from None
         try:
             if stale:
                 note(f"{self.path}: took over the lock of a run no longer running ({stale})")
@@ -921,6 +938,15 @@ class RunFolder:
                 f"{inside[1].parts[0]}/ where that run's jobs write: pick an --out outside it"
             )
 
+    def _another_jobs_run(self) -> bool:
+        """Whether the folder's settings are another job's (more than two keys this job has
+        no flag for, as resolve_args tells a run of another job); False where unreadable."""
+        try:
+            stored = read_config(self.path)
+        except (ValueError, OSError, KeyError, TypeError):
+            return False
+        return len(set(stored) - set(vars(self.args))) > 2
+
     def _start(self) -> None:
         names = dict.fromkeys([*self.outputs, *RUN_OUTPUTS])
         present = [n for n in names if (self.path / n).exists() or (self.path / n).is_symlink()]
@@ -931,7 +957,10 @@ class RunFolder:
             self.remove_samples_after(0)
             present = []
         if present and not self.args.overwrite:
-            if self.checkpoint.exists() or (self.path / LOG_NAME).exists():
+            if self._another_jobs_run():
+                what = f"holds a run of another job ({present[0]}, settings this job lacks)"
+                hint = "--resume would refuse it; replace it with --overwrite"
+            elif self.checkpoint.exists() or (self.path / LOG_NAME).exists():
                 what = f"already holds a run ({present[0]})"
                 hint = f"continue it with --resume {self.path}, start it over with --overwrite"
             elif _is_run_config(self.path / CONFIG_NAME):

@@ -9,7 +9,6 @@ and never over the run's own files.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -57,14 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def write_samples(path: Path, samples: np.ndarray) -> None:
     """Save `samples` under its key, atomically (a temporary file renamed over path)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
-    try:
-        with common.naming_errors(path):
-            np.savez(tmp, samples=samples)
-            os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with common.atomic_path(path) as tmp, open(tmp, "wb") as f:  # (errors name path)
+        np.savez(f, samples=samples)  # a file object: no .npz added to a name like s.NPZ
 
 
 def run(args: argparse.Namespace) -> str:

@@ -1,6 +1,10 @@
 """Round 19 of the hostile tests of the train/ jobs (tiny runs): an .npy file, or a file
 that is no archive at all, as --data-dir or --images gets one error line naming the file
-(not a traceback, not NumPy's "pickled data" advice)."""
+(not a traceback, not NumPy's "pickled data" advice); a resumed run that read no files
+refuses --data-dir; a new dry run refuses --epochs and a longer --steps; a resumed siamese
+run refuses the triplet flags as a new one does; --train-classes refuses a digit named
+twice; an --out holding the other job's run, and a folder that takes no writes, are named
+for what they are."""
 
 import numpy as np
 import pytest
@@ -56,3 +60,117 @@ def test_a_file_that_is_not_an_npz_archive_is_named_not_a_traceback(tmp_path, ca
     assert "pickle" not in err and not (tmp_path / "r").exists()
     with pytest.raises(ValueError, match=WHAT[how]):
         embed.read_images(path)
+
+
+RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
+RING = RING.split() + ["--device", "cpu"]
+SIAMESE = ["--model", "siamese", "--dry-run", "--device", "cpu", "--channels", "2"]
+SIAMESE += ["--embedding-dim", "4"]
+
+
+def test_a_resumed_run_that_read_no_files_refuses_a_data_dir(tmp_path, capsys):
+    """A ring run resumed with --data-dir trained on and wrote the path into its
+    config.json; an edited config.json with one was kept too."""
+    import json
+
+    run = tmp_path / "ring"
+    assert gan.main(RING + ["--steps", "2", "--out", str(run)]) == 0
+    capsys.readouterr()
+    before = (run / "config.json").read_text()
+    assert gan.main(["--resume", str(run), "--steps", "4", "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"--data-dir {tmp_path}: the run in {run} was started without --data-dir" in err
+    assert (run / "config.json").read_text() == before
+    config = json.loads(before)
+    config["data_dir"] = str(tmp_path)
+    (run / "config.json").write_text(json.dumps(config))
+    assert gan.main(["--resume", str(run), "--steps", "4"]) == 1
+    err = capsys.readouterr().err
+    assert '"data_dir"' in err and "null in the checkpoint" in err
+
+
+@pytest.mark.parametrize("job", ["gan", "metric"])
+def test_a_new_dry_run_refuses_epochs_and_a_longer_steps_by_name(tmp_path, capsys, job):
+    """--dry-run --steps 100 trained its couple of steps and recorded 100; --epochs 3 was
+    recorded and ignored."""
+    from train import metric
+
+    main, base = (gan.main, RING) if job == "gan" else (metric.main, SIAMESE)
+    if job == "gan":
+        base = base + ["--dry-run"]
+    for flags, said in (
+        (["--epochs", "3"], "--epochs 3: a --dry-run is one short epoch whatever --epochs says"),
+        (["--steps", "100"], "--steps 100: a --dry-run is one short epoch, "),
+    ):
+        assert main(base + flags + ["--out", str(tmp_path / "r")]) == 1
+        assert said in capsys.readouterr().err
+        assert not (tmp_path / "r" / "checkpoint.npz").exists()
+    assert main(base + ["--steps", "1", "--out", str(tmp_path / "r")]) == 0
+
+
+def test_a_resumed_siamese_run_refuses_the_triplet_flags_as_a_new_one_does(tmp_path, capsys):
+    """`--resume SIAMESE --mining batch-hard` said the run "was started with --mining
+    semi-hard", a default a siamese run never used."""
+    from train import metric
+
+    run = tmp_path / "siamese"
+    assert metric.main(SIAMESE + ["--out", str(run)]) == 0
+    capsys.readouterr()
+    for flags in (
+        ["--mining", "batch-hard"],
+        ["--mining", "semi-hard"],
+        ["--samples-per-class", "4"],
+    ):
+        assert metric.main(["--resume", str(run), *flags]) == 1
+        err = capsys.readouterr().err
+        assert f"{' '.join(flags)} applies to --model triplet's batches" in err
+        assert "was started" not in err
+    assert metric.main(SIAMESE + ["--mining", "batch-hard", "--out", str(tmp_path / "n")]) == 1
+    assert "--mining batch-hard applies to --model triplet's batches" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text,digit", [("0,0,1", 0), ("0-4,3", 3), ("2,5-7,7", 7)])
+def test_train_classes_refuses_a_digit_named_twice(capsys, text, digit):
+    from train import metric
+
+    with pytest.raises(ValueError, match=f"digit {digit} is given twice"):
+        metric.parse_classes(text)
+    with pytest.raises(SystemExit):
+        metric.build_parser().parse_args(["--train-classes", text])
+    assert f"digit {digit} is given twice" in capsys.readouterr().err
+    assert metric.parse_classes("0- 4") == [0, 1, 2, 3, 4]
+
+
+def test_an_out_holding_the_other_jobs_run_is_named_so(tmp_path, capsys):
+    """The error advised `--resume` for a train.metric run given to train.gan as --out,
+    and that resume then failed: not a run of train.gan."""
+    from train import metric
+
+    run = tmp_path / "metric-run"
+    assert metric.main(SIAMESE + ["--out", str(run)]) == 0
+    capsys.readouterr()
+    assert gan.main(RING + ["--steps", "2", "--out", str(run)]) == 1
+    err = capsys.readouterr().err
+    assert "holds a run of another job" in err and "--resume would refuse it" in err
+    assert metric.main(SIAMESE + ["--out", str(run)]) == 1  # its own job: resume it
+    assert f"continue it with --resume {run}" in capsys.readouterr().err
+
+
+def test_a_folder_that_takes_no_writes_is_named_with_its_flag(tmp_path, capsys, monkeypatch):
+    """A read-only --resume folder failed with ".../.lock: Permission denied"."""
+    from train import run as scaffold
+
+    run = tmp_path / "ring"
+    assert gan.main(RING + ["--steps", "2", "--out", str(run)]) == 0
+    capsys.readouterr()
+
+    def refused(self):
+        raise PermissionError(13, "Permission denied", str(self.path))
+
+    monkeypatch.setattr(scaffold.RunLock, "acquire", refused)
+    assert gan.main(["--resume", str(run), "--steps", "4"]) == 1
+    err = capsys.readouterr().err
+    assert f"--resume {run}: the folder takes no writes (Permission denied)" in err
+    assert ".lock" not in err
+    assert gan.main(RING + ["--steps", "2", "--out", str(tmp_path / "new")]) == 1
+    assert f"--out {tmp_path / 'new'}: the folder takes no writes" in capsys.readouterr().err
