@@ -1143,10 +1143,16 @@ class Tensor:
                 or "_overlapping" in self.__dict__
                 or any("_overlapping" in b.__dict__ for b, _ in self._view_chain())
             ):
+                as_torch = (  # PyTorch lets an index write each shared location once
+                    "minigrad refuses any write into one (PyTorch allows an index that "
+                    "reaches each memory location once)"
+                    if what == "__setitem__"
+                    else "as PyTorch refuses"
+                )
                 raise RuntimeError(
                     f"{what}: tensor of shape {self.shape} is a view whose elements share "
                     "memory (an expanded tensor, or overlapping windows of unfold or "
-                    "as_strided), as PyTorch refuses; clone() it before changing it in place"
+                    f"as_strided), {as_torch}; clone() it before changing it in place"
                 )
             raise RuntimeError(
                 f"{what}: tensor of shape {self.shape} holds a read-only NumPy array (as "

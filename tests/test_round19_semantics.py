@@ -261,3 +261,18 @@ def test_a_graphs_result_pickles_and_deep_copies_as_a_leaf():
     assert w.is_leaf and w.requires_grad and w.tolist() == [3.0, 3.0]
     z.sum().backward()
     assert x.grad.tolist() == [3.0, 3.0] and w.grad is None
+
+
+def test_a_write_into_an_expanded_tensor_says_what_pytorch_allows():
+    """The refusal said "as PyTorch refuses", but PyTorch takes `e[0, 0] = 5` (each memory
+    location written once); in-place ops on the whole view PyTorch refuses too."""
+    t = torch.tensor([1.0, 2.0, 3.0])
+    t.expand(2, 3)[0, 0] = 5.0
+    assert t.tolist() == [5.0, 2.0, 3.0]
+    e = mg.tensor([1.0, 2.0, 3.0]).expand(2, 3)
+    with pytest.raises(RuntimeError, match="PyTorch allows an index that reaches each"):
+        e[0, 0] = 5.0
+    with pytest.raises(RuntimeError):
+        torch.tensor([1.0, 2.0, 3.0]).expand(2, 3).add_(1)
+    with pytest.raises(RuntimeError, match="as PyTorch refuses; clone"):
+        e.add_(1)
