@@ -276,3 +276,13 @@ def test_a_write_into_an_expanded_tensor_says_what_pytorch_allows():
         torch.tensor([1.0, 2.0, 3.0]).expand(2, 3).add_(1)
     with pytest.raises(RuntimeError, match="as PyTorch refuses; clone"):
         e.add_(1)
+
+
+@pytest.mark.parametrize("fn", ["kaiming_uniform_", "kaiming_normal_"])
+def test_kaiming_init_of_an_empty_tensor_warns_as_pytorch(fn):
+    for lib in (torch, mg):
+        t = lib.empty(3, 0)
+        with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+            assert getattr(lib.nn.init, fn)(t) is t
+    with pytest.warns(UserWarning, match="zero-element"):
+        mg.nn.Linear(0, 3)

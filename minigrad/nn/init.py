@@ -166,6 +166,7 @@ def kaiming_uniform_(
 ) -> Tensor:
     """U(-b, b) with b = gain sqrt(3 / fan) (He et al., 2015); `a` is the leaky slope."""
     if 0 in t.shape:
+        warn_user("Initializing zero-element tensors is a no-op")  # PyTorch's warning
         return t
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(t, mode))
     bound = math.sqrt(3.0) * std
@@ -181,6 +182,7 @@ def kaiming_normal_(
 ) -> Tensor:
     """N(0, std^2) with std = gain / sqrt(fan)."""
     if 0 in t.shape:
+        warn_user("Initializing zero-element tensors is a no-op")  # PyTorch's warning
         return t
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(t, mode))
     return normal_(t, 0.0, std, generator)
