@@ -4,7 +4,9 @@ multigammaln = mvlgamma, round = mg.round)."""
 
 from __future__ import annotations
 
-from .nn.functional import log_softmax, softmax
+from typing import Any
+
+from .nn import functional as _F
 from .ops import erf, exp2, expm1, log1p, logsumexp
 from .ops import sigmoid as expit
 from .ops.pointwise import round  # noqa: A004 - PyTorch's name
@@ -118,3 +120,13 @@ __all__ = [
     "xlogy",
     "zeta",
 ]
+
+
+def softmax(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A002 - PyTorch's
+    """softmax along `dim`, which torch.special's requires (nn.functional's may pick one)."""
+    return _F.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A002
+    """log_softmax along `dim`, which torch.special's requires."""
+    return _F.log_softmax(input, dim, dtype=dtype)

@@ -966,6 +966,20 @@ class Tensor:
             slots["_grad"] = None
         return {k: v for k, v in self.__dict__.items() if k not in _NOT_COPIED}, slots
 
+    def __setstate__(self, state: tuple[dict, dict]) -> None:
+        """__getstate__ undone; an array that pickle rebuilt gets minigrad's dtype object
+        back (NumPy unpickles an equal but new one), so `x.dtype is mg.float32` holds after
+        pickle as with PyTorch's dtypes (copy.deepcopy and mg.load keep it already)."""
+        attributes, slots = state
+        self.__dict__.update(attributes or {})
+        for k, v in (slots or {}).items():
+            setattr(self, k, v)
+        a = getattr(self, "_data", None)
+        if isinstance(a, np.ndarray) and a.dtype.fields is None:
+            own = np.dtype(a.dtype.type)
+            if a.dtype is not own and a.dtype == own:
+                self._data = a.view(own)
+
     def _shareable(self) -> Array:
         """self's array, first made a 0-d array where it is a NumPy scalar, as NumPy's ops
         give for 0-d results: a view or `detach()` of a scalar would be a copy, and a change

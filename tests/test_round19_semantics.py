@@ -29,6 +29,10 @@ torch = pytest.importorskip("torch")
         "x.softmax()",
         "x.log_softmax()",
         "x.logsumexp()",
+        "lib.logsumexp(x)",
+        "lib.special.logsumexp(x)",
+        "lib.special.softmax(x)",
+        "lib.special.log_softmax(x)",
     ],
 )
 def test_calls_pytorch_refuses_are_type_errors(call):
@@ -175,7 +179,8 @@ def test_asarray_of_a_tensor_keeps_its_graph_as_pytorch_2_13(kw):
             y = lib.asarray(x * 3, **args)
         assert y.requires_grad and not y.is_leaf
         warned = [w for w in caught if "requires_grad" in str(w.message)]
-        assert len(warned) == (kw == {}), lib
+        if lib is mg:  # (PyTorch's is a warn-once: only its first call in a process says it)
+            assert len(warned) == (kw == {})
         (y * y).sum().backward()
         grads.append(x.grad.numpy().tolist())
     assert grads[0] == grads[1] == [18.0, 36.0]
@@ -286,3 +291,17 @@ def test_kaiming_init_of_an_empty_tensor_warns_as_pytorch(fn):
             assert getattr(lib.nn.init, fn)(t) is t
     with pytest.warns(UserWarning, match="zero-element"):
         mg.nn.Linear(0, 3)
+
+
+@pytest.mark.parametrize("name", ["float32", "float64", "float16", "int64", "uint8", "bool"])
+def test_a_pickled_tensors_dtype_is_still_the_named_dtype(name):
+    """NumPy unpickles an equal but new dtype object: `x.dtype is mg.float32` failed after
+    pickle.loads(pickle.dumps(x)) (and in a multiprocessing worker)."""
+    import pickle
+
+    dt = getattr(mg, name)
+    x = mg.zeros(3, dtype=dt)
+    back = pickle.loads(pickle.dumps(x))
+    assert back.dtype is dt and np.array_equal(back.numpy(), x.numpy())
+    p = pickle.loads(pickle.dumps(mg.nn.Linear(2, 3)))
+    assert p.weight.dtype is mg.float32 and p.weight.requires_grad

@@ -542,10 +542,10 @@ def fill_defaults(args: argparse.Namespace) -> None:
     # flags that would change nothing for this model or data: refused when given (a
     # resumed run's config holds every setting, given or not)
     new = not args.resume
-    if new and args.dry_run and args.epochs is not None:
-        raise ValueError(
-            f"--epochs {args.epochs}: a --dry-run is one short epoch whatever --epochs says; "
-            "drop --epochs (or --dry-run)"
+    if new and args.dry_run and args.epochs is not None:  # (a dry run checks a config)
+        scaffold.note(
+            f"--dry-run: one short epoch; --epochs {args.epochs} is recorded in config.json, "
+            "not trained"
         )
     if new and getattr(args, "data_dir", None) is not None and toy:
         raise ValueError(
@@ -789,11 +789,12 @@ class Run:
         self.run_dir = Path(args.resume or args.out or ".")
         # the run's length: --steps generator steps, else --epochs passes
         self.epochs = 1 if args.dry_run else args.epochs
-        dry_steps = self.batches_per_epoch // self.d_steps
+        dry_steps = max(self.batches_per_epoch // self.d_steps, 1)
         if args.dry_run and not args.resume and args.steps is not None and args.steps > dry_steps:
-            raise ValueError(
-                f"--steps {args.steps}: a --dry-run is one short epoch, {dry_steps} generator "
-                f"steps; drop --steps or give at most {dry_steps}"
+            scaffold.note(  # the dry run of a long run's flags: its config, said, not trained
+                f"--dry-run: one short epoch, about {dry_steps} generator step(s); --steps "
+                f"{args.steps} is recorded in config.json (and sets --lr-decay's horizon), "
+                "not trained"
             )
         if args.steps is not None:
             self.planned = args.steps
@@ -820,7 +821,8 @@ class Run:
     def finished(self) -> bool:
         if self.args.steps is not None and self.step >= self.args.steps:
             return True
-        # --dry-run is one tiny epoch even under --steps (it ran --steps 40000 to the end)
+        # --dry-run is one tiny epoch even under --steps (it ran --steps 40000 to the end;
+        # the run says so at its start)
         return self.epoch >= self.epochs if self.args.steps is None or self.args.dry_run else False
 
     def start_epoch_(self) -> None:

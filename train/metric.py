@@ -354,10 +354,10 @@ def fill_defaults(args: argparse.Namespace) -> None:
                 raise ValueError(f"{flag} {getattr(args, dest)} {inapplicable(vars(args), dest)}")
     cpb_open = getattr(args, "classes_per_batch", None) is None and not args.resume
     recipe = RECIPES[args.split] if args.model == "triplet" and not args.resume else {}
-    if args.dry_run and not args.resume and args.epochs is not None:
-        raise ValueError(
-            f"--epochs {args.epochs}: a --dry-run is one short epoch whatever --epochs says; "
-            "drop --epochs (or --dry-run)"
+    if args.dry_run and not args.resume and args.epochs is not None:  # (it checks a config)
+        scaffold.note(
+            f"--dry-run: one short epoch; --epochs {args.epochs} is recorded in config.json, "
+            "not trained"
         )
     if args.dry_run:
         recipe = {k: v for k, v in recipe.items() if k != "samples_per_class"}
@@ -547,9 +547,9 @@ class Run:
         self.planned = self.epochs * self.batches_per_epoch
         if args.dry_run and not args.resume and args.steps is not None:
             if args.steps > self.planned:
-                raise ValueError(
-                    f"--steps {args.steps}: a --dry-run is one short epoch, {self.planned} "
-                    f"steps; drop --steps or give at most {self.planned}"
+                scaffold.note(
+                    f"--dry-run: one short epoch, {self.planned} steps; --steps {args.steps} "
+                    "is recorded in config.json, not trained"
                 )
         elif args.steps is not None and args.steps > self.planned and not args.dry_run:
             raise ValueError(

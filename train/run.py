@@ -871,7 +871,9 @@ class RunFolder:
             raise RuntimeError(f"cannot create the run folder {self.path}: {exc}") from exc
         try:
             stale = self.lock.acquire()
-        except PermissionError as exc:
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
             flag = "--resume" if self.args.resume else "--out"
             raise PermissionError(
                 f"{flag} {self.path}: the folder takes no writes ({exc.strerror}); a run writes "

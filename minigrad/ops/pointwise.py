@@ -104,10 +104,10 @@ def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     return activation.sigmoid(input)
 
 
-def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """log(sum(exp(x))) over `dim`, stably. For complex x, as PyTorch's: the largest real
-    part m is taken out, log(sum(exp(x - m))) + m, so the imaginary part is that of the
-    principal log of the shifted sum."""
+def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over `dim` (required, as PyTorch's; a tuple of dims too), stably.
+    For complex x, as PyTorch's: the largest real part m is taken out, log(sum(exp(x - m)))
+    + m, so the imaginary part is that of the principal log of the shifted sum."""
     if x.dtype.kind != "c":
         return activation.logsumexp(x, dim, keepdim)
     dims = reduce_dims(dim, x.ndim, "logsumexp")

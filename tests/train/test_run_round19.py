@@ -1,10 +1,10 @@
 """Round 19 of the hostile tests of the train/ jobs (tiny runs): an .npy file, or a file
 that is no archive at all, as --data-dir or --images gets one error line naming the file
 (not a traceback, not NumPy's "pickled data" advice); a resumed run that read no files
-refuses --data-dir; a new dry run refuses --epochs and a longer --steps; a resumed siamese
-run refuses the triplet flags as a new one does; --train-classes refuses a digit named
-twice; an --out holding the other job's run, and a folder that takes no writes, are named
-for what they are."""
+refuses --data-dir; a new dry run says that --epochs and a longer --steps are recorded,
+not trained; a resumed siamese run refuses the triplet flags as a new one does;
+--train-classes refuses a digit named twice; an --out holding the other job's run, and a
+folder that takes no writes, are named for what they are."""
 
 import numpy as np
 import pytest
@@ -90,22 +90,24 @@ def test_a_resumed_run_that_read_no_files_refuses_a_data_dir(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("job", ["gan", "metric"])
-def test_a_new_dry_run_refuses_epochs_and_a_longer_steps_by_name(tmp_path, capsys, job):
-    """--dry-run --steps 100 trained its couple of steps and recorded 100; --epochs 3 was
-    recorded and ignored."""
+def test_a_new_dry_run_says_it_records_epochs_and_a_longer_steps_untrained(tmp_path, capsys, job):
+    """--dry-run --steps 100 trained its couple of steps and recorded 100 without a word;
+    --epochs 3 too. A dry run checks a long run's config (docs/results.md), so it keeps
+    them in config.json and says so."""
+    import json
+
     from train import metric
 
-    main, base = (gan.main, RING) if job == "gan" else (metric.main, SIAMESE)
-    if job == "gan":
-        base = base + ["--dry-run"]
-    for flags, said in (
-        (["--epochs", "3"], "--epochs 3: a --dry-run is one short epoch whatever --epochs says"),
-        (["--steps", "100"], "--steps 100: a --dry-run is one short epoch, "),
-    ):
-        assert main(base + flags + ["--out", str(tmp_path / "r")]) == 1
-        assert said in capsys.readouterr().err
-        assert not (tmp_path / "r" / "checkpoint.npz").exists()
-    assert main(base + ["--steps", "1", "--out", str(tmp_path / "r")]) == 0
+    main, base = (gan.main, RING + ["--dry-run"]) if job == "gan" else (metric.main, SIAMESE)
+    for k, (flag, value) in enumerate((("--epochs", "3"), ("--steps", "100"))):
+        out = tmp_path / f"r{k}"
+        assert main(base + [flag, value, "--out", str(out)]) == 0
+        err = capsys.readouterr().err
+        assert "--dry-run: one short epoch" in err and f"{flag} {value} is recorded" in err
+        config = json.loads((out / "config.json").read_text())
+        assert config[flag[2:]] == int(value)
+    assert main(base + ["--steps", "1", "--out", str(tmp_path / "r2")]) == 0
+    assert "is recorded in config.json" not in capsys.readouterr().err
 
 
 def test_a_resumed_siamese_run_refuses_the_triplet_flags_as_a_new_one_does(tmp_path, capsys):

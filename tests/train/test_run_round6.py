@@ -126,13 +126,12 @@ def test_an_interrupted_classifier_training_says_so(monkeypatch, tmp_path, capsy
     assert f"--train-classifier {out} was not written" in err and "eval.json" not in err
 
 
-def test_a_dry_run_is_one_tiny_epoch_and_refuses_a_longer_steps(tmp_path, capsys):
+def test_a_dry_run_is_one_tiny_epoch_even_with_steps(tmp_path, capsys):
     """It trained --steps 40000 in 2-step epochs to the end (minutes of CPU); then it ran
-    its 2 steps and recorded --steps 40000 without a word (round 19): now refused."""
+    its 2 steps and recorded --steps 40000 without a word (round 19): now it says so. (A
+    dry run with a long run's flags checks that run's config.json: docs/results.md.)"""
     run = tmp_path / "run"
-    assert gan.main(RING + ["--steps", "40000", "--dry-run", "--out", str(run)]) == 1
+    assert gan.main(RING + ["--steps", "40000", "--dry-run", "--out", str(run)]) == 0
+    assert common.load_checkpoint(run)["state"]["step"] == 2
     err = capsys.readouterr().err
-    assert "--steps 40000: a --dry-run is one short epoch, 2 generator steps" in err
-    assert not common.checkpoint_path(run).exists()
-    assert gan.main(RING + ["--steps", "1", "--dry-run", "--out", str(run)]) == 0
-    assert common.load_checkpoint(run)["state"]["step"] == 1
+    assert "--dry-run: one short epoch, about 2 generator step(s); --steps 40000 is " in err
