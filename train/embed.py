@@ -107,6 +107,7 @@ def load_net(run_dir: str | Path, device: str) -> EmbeddingNet:
     """The embedding network of a train.metric run, in eval mode."""
     saved = common.load_run(run_dir, "train.metric")
     path = common.checkpoint_path(run_dir) if Path(run_dir).is_dir() else Path(run_dir)
+    scaffold.note_config_drift(path.parent, saved["args"])
     scaffold.check_weights({k: saved["state"].get(k) for k in ("net", "ema")}, path, "")
     args = saved["args"]
     net = EmbeddingNet(

@@ -23,7 +23,7 @@ from models.mixture import MixtureLatent
 from models.mlp_gan import ImageMLPGenerator, MLPDiscriminator, MLPGenerator
 from models.pacgan import Packed
 from train import common
-from train.run import CONFIG_NAME, check_weights, read_config
+from train.run import CONFIG_NAME, check_weights, note_config_drift, read_config
 
 # the 2-D Gaussian mixtures: --dataset name -> (sampler, centres)
 TOY = {
@@ -88,6 +88,7 @@ def load_generator(run_dir: str | Path, device: str) -> tuple[argparse.Namespace
     config = read_config(path.parent) if (path.parent / CONFIG_NAME).is_file() else {}
     if isinstance(config.get("data_dir"), str) and config["data_dir"].strip():
         args.data_dir = config["data_dir"]
+    note_config_drift(path.parent, saved["args"])
     check_weights({k: saved["state"].get(k) for k in ("G", "ema_G")}, path, "")
     shape = data_shape(args)
     G, _ = build_models(args, OBJECTIVES[args.loss], shape)

@@ -340,6 +340,38 @@ def _checkpoint_args(run_dir: Path) -> Mapping[str, Any]:
 MAY_DIFFER_FROM_CHECKPOINT = ("device", "data_dir")
 
 
+def note_config_drift(run_dir: str | Path, inside: Mapping[str, Any]) -> None:
+    """Say where a run's config.json (an edited file) holds settings other than `inside`,
+    those saved in its checkpoint, which a job that only reads the run (train.sample,
+    train.latent, train.evaluate, train.embed) uses: the weights were trained with them.
+    `--resume` refuses such a folder; these jobs say so and go on. A place of the data, a
+    device or a longer --epochs/--steps may differ (_check_against_checkpoint)."""
+    path = Path(run_dir) / CONFIG_NAME
+    if not path.is_file() or not inside:
+        return
+    try:
+        stored = read_config(Path(run_dir))
+    except ValueError:
+        return  # what is wrong with the file is --resume's to say
+    skip = {*NOT_SETTINGS, *MAY_DIFFER_FROM_CHECKPOINT, *MAY_CHANGE}
+    differ = [
+        k
+        for k in sorted(set(stored) & set(inside))
+        if k not in skip and _plain(stored[k]) != _plain(inside[k])
+    ]
+    if differ:
+        shown = "; ".join(
+            f'"{k}" is {json.dumps(_plain(stored[k]), default=str)} there, '
+            f"{json.dumps(_plain(inside[k]), default=str)} in the checkpoint"
+            for k in differ[:4]
+        )
+        more = f" (and {len(differ) - 4} more)" if len(differ) > 4 else ""
+        note(
+            f"{path} disagrees with the settings inside {common.checkpoint_path(run_dir)}: "
+            f"{shown}{more}; using the checkpoint's, which the weights were trained with"
+        )
+
+
 def _check_against_checkpoint(
     run_dir: Path,
     stored: Mapping[str, Any],

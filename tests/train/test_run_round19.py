@@ -4,7 +4,8 @@ that is no archive at all, as --data-dir or --images gets one error line naming 
 refuses --data-dir; a new dry run says that --epochs and a longer --steps are recorded,
 not trained; a resumed siamese run refuses the triplet flags as a new one does;
 --train-classes refuses a digit named twice; an --out holding the other job's run, and a
-folder that takes no writes, are named for what they are."""
+folder that takes no writes, are named for what they are; the jobs that read a run say
+when its config.json disagrees with its checkpoint."""
 
 import numpy as np
 import pytest
@@ -176,3 +177,28 @@ def test_a_folder_that_takes_no_writes_is_named_with_its_flag(tmp_path, capsys, 
     assert ".lock" not in err
     assert gan.main(RING + ["--steps", "2", "--out", str(tmp_path / "new")]) == 1
     assert f"--out {tmp_path / 'new'}: the folder takes no writes" in capsys.readouterr().err
+
+
+def test_the_jobs_that_read_a_run_say_when_its_config_disagrees_with_its_checkpoint(
+    tmp_path, capsys
+):
+    """train.sample drew a ring run's 2-D points from a folder whose edited config.json
+    said dcgan on mnist, without a word (--resume refuses that folder)."""
+    import json
+
+    from train import sample
+
+    run = tmp_path / "ring"
+    assert gan.main(RING + ["--steps", "2", "--out", str(run)]) == 0
+    args = ["--n", "4", "--device", "cpu"]
+    assert sample.main([str(run), *args, "--out", str(tmp_path / "a.npz")]) == 0
+    assert "disagrees" not in capsys.readouterr().err
+    config = json.loads((run / "config.json").read_text())
+    config.update(dataset="mnist", model="dcgan")
+    (run / "config.json").write_text(json.dumps(config))
+    assert sample.main([str(run), *args, "--out", str(tmp_path / "b.npz")]) == 0
+    err = capsys.readouterr().err
+    assert f"{run / 'config.json'} disagrees with the settings inside" in err
+    assert '"dataset" is "mnist" there, "ring" in the checkpoint' in err
+    assert "using the checkpoint's" in err
+    assert np.load(tmp_path / "b.npz")["samples"].shape == (4, 2)
