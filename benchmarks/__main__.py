@@ -523,6 +523,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+def child_rounds(tool: str, cli: list[str], threads: list[int], rounds: int) -> dict[int, list]:
+    """`rounds` of json_child per thread count (each count once, in the order given, the
+    order reversed every other round, so that a drift of the machine reaches every count),
+    for a tool that compares with PyTorch: without it, the tool ends saying so."""
+    why = unavailable_reason("torch")
+    if why is not None:
+        raise SystemExit(
+            f"benchmarks.{tool} compares with PyTorch: {why} (pip install torch==2.13.0)"
+        )
+    counts = list(dict.fromkeys(threads))
+    runs: dict[int, list] = {n: [] for n in counts}
+    for r in range(rounds):
+        for n in counts if r % 2 == 0 else counts[::-1]:
+            runs[n].append(json_child(tool, cli, n, timeout_s=1800))
+    return runs
+
+
 def json_child(tool: str, cli: list[str], threads: int, timeout_s: int) -> Any:
     """What `python -m benchmarks.TOOL --child CLI...` prints as JSON on its last line, run
     in a fresh process with `threads` set in THREAD_VARS (the BLAS reads them at start-up);

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -29,8 +30,8 @@ from typing import Any
 
 from train.common import positive_int
 
-from .__main__ import SETTLE_S, json_child
-from .workloads import GAN_PHASES, unavailable_reason
+from .__main__ import SETTLE_S, child_rounds
+from .workloads import GAN_PHASES
 
 LIBS = ("minigrad", "torch")
 BUILDERS = {"mlp_gan": "build_mlp_gan", "dcgan": "build_dcgan", "wgan_gp": "build_wgan_gp"}
@@ -117,22 +118,11 @@ def main(argv: list[str] | None = None) -> dict[int, dict[str, dict[str, float]]
     if args.quick:
         args.rounds, args.blocks, args.steps, args.batch = 1, 2, 2, 4
     if args.child:
-        import json
-
         print(json.dumps(child(args.workload, args.blocks, args.steps, args.batch)))
         return {}
-    why = unavailable_reason("torch")
-    if why is not None:
-        raise SystemExit(
-            f"benchmarks.gan_phases compares with PyTorch: {why} (pip install torch==2.13.0)"
-        )
     cli = ["--workload", args.workload, "--blocks", str(args.blocks)]
     cli += ["--steps", str(args.steps), "--batch", str(args.batch)]
-    threads = list(dict.fromkeys(args.threads))  # each count once, in the order given
-    runs: dict[int, list[dict[str, dict[str, float]]]] = {n: [] for n in threads}
-    for r in range(args.rounds):
-        for n in threads if r % 2 == 0 else threads[::-1]:
-            runs[n].append(json_child("gan_phases", cli, n, timeout_s=1800))
+    runs = child_rounds("gan_phases", cli, args.threads, args.rounds)
     print(
         f"{args.workload} iteration (batch {args.batch}), {args.rounds} round(s) of "
         f"{args.blocks} blocks of {args.steps} steps; medians in ms per step"

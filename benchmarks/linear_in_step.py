@@ -37,8 +37,7 @@ from typing import Any
 
 from train.common import positive_int
 
-from .__main__ import SETTLE_S, json_child
-from .workloads import unavailable_reason
+from .__main__ import SETTLE_S, child_rounds
 
 KEYS = ("step", "in step", "alone", "alone, cold")
 COLD_BYTES = 16 << 20  # written before each call of "alone, cold": more than a core's L2
@@ -148,12 +147,6 @@ def child(blocks: int, steps: int, batch: int, hidden: int) -> dict[str, dict[st
     return out
 
 
-def run_child(threads: int, args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    cli = ["--blocks", str(args.blocks), "--steps", str(args.steps)]
-    cli += ["--batch", str(args.batch), "--hidden", str(args.hidden)]
-    return json_child("linear_in_step", cli, threads, timeout_s=1800)
-
-
 def main(argv: list[str] | None = None) -> dict[int, dict[str, dict[str, float]]]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.linear_in_step", description=__doc__)
     ap.add_argument(
@@ -176,16 +169,10 @@ def main(argv: list[str] | None = None) -> dict[int, dict[str, dict[str, float]]
     if args.child:
         print(json.dumps(child(args.blocks, args.steps, args.batch, args.hidden)))
         return {}
-    why = unavailable_reason("torch")
-    if why is not None:
-        raise SystemExit(
-            f"benchmarks.linear_in_step compares with PyTorch: {why} (pip install torch==2.13.0)"
-        )
-    threads = list(dict.fromkeys(args.threads))  # each count once, in the order given
-    runs: dict[int, list[dict[str, dict[str, float]]]] = {n: [] for n in threads}
-    for r in range(args.rounds):
-        for n in threads if r % 2 == 0 else threads[::-1]:
-            runs[n].append(run_child(n, args))
+    cli = ["--blocks", str(args.blocks), "--steps", str(args.steps)]
+    cli += ["--batch", str(args.batch), "--hidden", str(args.hidden)]
+    runs = child_rounds("linear_in_step", cli, args.threads, args.rounds)
+    threads = list(runs)
     table: dict[int, dict[str, dict[str, float]]] = {}
     print(
         f"MLP GAN step (batch {args.batch}, width {args.hidden}), {args.rounds} round(s) of "
