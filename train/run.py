@@ -973,8 +973,10 @@ class RunFolder:
             )
 
     def _another_jobs_run(self) -> bool:
-        """Whether the folder's settings are another job's (more than two keys this job has
-        no flag for, as resolve_args tells a run of another job); False where unreadable."""
+        """Whether the folder's settings are another job's: more than two keys this job has
+        no flag for (resolve_args, which has a run of this job in hand, also counts the
+        flags missing; here a user's own config.json would then pass for another job's run,
+        not for no run); False where unreadable."""
         try:
             stored = read_config(self.path)
         except (ValueError, OSError, KeyError, TypeError):
