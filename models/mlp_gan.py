@@ -69,7 +69,8 @@ class MLPDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: mg.Tensor) -> mg.Tensor:
-        x = x.reshape(x.shape[0], -1)
+        if x.ndim != 2:  # images (N, C, H, W) as rows; a batch of rows needs no node
+            x = x.reshape(x.shape[0], -1)
         return self.net(x if self.in_scale == 1.0 else x * self.in_scale)
 
 
