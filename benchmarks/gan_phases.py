@@ -1,7 +1,7 @@
 """Where a GAN iteration's time goes, part by part, in minigrad and in PyTorch:
 
     python -m benchmarks.gan_phases [--workload mlp_gan] [--threads 1 2] [--rounds 3]
-        [--blocks 8] [--steps N] [--batch 64] [--quick]
+        [--blocks 8] [--steps N] [--batch 64] [--width W] [--quick]
 
 The GAN iterations of benchmarks/workloads.py (`mlp_gan`, `dcgan`, `wgan_gp`: the same
 steps `python -m benchmarks` times) read the clock as each of their seven parts ends
@@ -67,13 +67,18 @@ def time_block(step: Any, steps: int) -> dict[str, float]:
     return out
 
 
-def child(workload: str, blocks: int, steps: int, batch: int) -> dict[str, dict[str, float]]:
-    """In a fresh process: the medians over the blocks, ms a step, for both libraries."""
+def child(
+    workload: str, blocks: int, steps: int, batch: int, width: int | None = None
+) -> dict[str, dict[str, float]]:
+    """In a fresh process: the medians over the blocks, ms a step, for both libraries.
+    `width` (mlp_gan only): every layer that many units wide, the noise and the samples
+    too, instead of 100 -> 256 -> 256 -> 784."""
     from benchmarks import workloads
 
     build = getattr(workloads, BUILDERS[workload])
+    sizes = {} if width is None else dict(nz=width, hidden=width, out=width)
     step = {
-        lib: build(workloads.BACKENDS[b], batch=batch)
+        lib: build(workloads.BACKENDS[b], batch=batch, **sizes)
         for lib, b in zip(LIBS, ("numpy", "torch"), strict=True)
     }
     for s in step.values():  # warm-up
@@ -109,22 +114,34 @@ def main(argv: list[str] | None = None) -> dict[int, dict[str, dict[str, float]]
     )
     ap.add_argument("--batch", type=positive_int, default=64, help="the batch (default: 64)")
     ap.add_argument(
+        "--width",
+        type=positive_int,
+        help="mlp_gan only: every layer this many units wide (noise, hidden, samples). With "
+        "--width 4 --batch 2 the arithmetic is next to nothing and the parts time each "
+        "library's cost per op: its modules, graph recording, backward walk and dispatch",
+    )
+    ap.add_argument(
         "--quick", action="store_true", help="one round, batch 4, for CI (overrides the rest)"
     )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.width is not None and args.workload != "mlp_gan":
+        ap.error(f"--width applies to --workload mlp_gan only, not {args.workload}")
     if args.steps is None:
         args.steps = STEPS[args.workload]
     if args.quick:
         args.rounds, args.blocks, args.steps, args.batch = 1, 2, 2, 4
     if args.child:
-        print(json.dumps(child(args.workload, args.blocks, args.steps, args.batch)))
+        print(json.dumps(child(args.workload, args.blocks, args.steps, args.batch, args.width)))
         return {}
     cli = ["--workload", args.workload, "--blocks", str(args.blocks)]
     cli += ["--steps", str(args.steps), "--batch", str(args.batch)]
+    if args.width is not None:
+        cli += ["--width", str(args.width)]
     runs = child_rounds("gan_phases", cli, args.threads, args.rounds)
+    shape = f"batch {args.batch}" + ("" if args.width is None else f", width {args.width}")
     print(
-        f"{args.workload} iteration (batch {args.batch}), {args.rounds} round(s) of "
+        f"{args.workload} iteration ({shape}), {args.rounds} round(s) of "
         f"{args.blocks} blocks of {args.steps} steps; medians in ms per step"
     )
     table: dict[int, dict[str, dict[str, float]]] = {}

@@ -326,18 +326,20 @@ def _gan_step(
     return step
 
 
-def build_mlp_gan(b: Backend, batch: int = 64, nz: int = 100, hidden: int = 256) -> Step:
+def build_mlp_gan(
+    b: Backend, batch: int = 64, nz: int = 100, hidden: int = 256, out: int = 784
+) -> Step:
     seed(b)
     t = b.ns
     if b.lib == "minigrad":
         from models.mlp_gan import MLPDiscriminator, MLPGenerator
 
-        g = MLPGenerator(nz, (hidden, hidden), 784)
-        d = MLPDiscriminator(784, (hidden, hidden))
+        g = MLPGenerator(nz, (hidden, hidden), out)
+        d = MLPDiscriminator(out, (hidden, hidden))
     else:
-        g = _torch_mlp([nz, hidden, hidden, 784], torch.nn.ReLU, tanh=True)
-        d = _torch_mlp([784, hidden, hidden, 1], lambda: torch.nn.LeakyReLU(0.2), tanh=False)
-    real = t.randn(batch, 784, device=b.device).tanh()
+        g = _torch_mlp([nz, hidden, hidden, out], torch.nn.ReLU, tanh=True)
+        d = _torch_mlp([out, hidden, hidden, 1], lambda: torch.nn.LeakyReLU(0.2), tanh=False)
+    real = t.randn(batch, out, device=b.device).tanh()
     losses = (_nonsaturating_d, _nonsaturating_g)
     return _gan_step(b, g, d, real, nz, 2e-4, (0.5, 0.999), losses)
 

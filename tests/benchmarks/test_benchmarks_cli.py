@@ -292,6 +292,59 @@ def test_gan_phases_times_each_part_of_both_libraries_iterations(capsys):
         gan_phases.main(["--workload", "mnist"])
 
 
+def test_gan_phases_width_builds_both_libraries_mlp_gan_that_wide(monkeypatch, capsys):
+    """`--width W` (the per-op cost of each library, next to no arithmetic): every layer of
+    both libraries' MLP GANs W units wide, samples and noise too; other workloads refuse
+    it, naming the flag."""
+    pytest.importorskip("torch")
+    from benchmarks import gan_phases, workloads
+
+    seen = []
+    build = workloads.build_mlp_gan
+
+    def spy(b, **kw):
+        seen.append((b.lib, kw))
+        return build(b, **kw)
+
+    monkeypatch.setattr(workloads, "build_mlp_gan", spy)
+    table = gan_phases.child("mlp_gan", blocks=2, steps=1, batch=2, width=3)
+    assert set(table) == {"minigrad", "torch"}
+    assert [kw for _, kw in seen] == [dict(batch=2, nz=3, hidden=3, out=3)] * 2
+    with pytest.raises(SystemExit):
+        gan_phases.main(["--workload", "dcgan", "--width", "4"])
+    assert "--width applies to --workload mlp_gan only, not dcgan" in capsys.readouterr().err
+
+
+def test_mlp_gan_sizes_reach_both_libraries_layers(monkeypatch):
+    """build_mlp_gan's nz, hidden and out size both libraries' generators and
+    discriminators (what --width sets)."""
+    pytest.importorskip("torch")
+    from benchmarks import workloads
+    from models import mlp_gan
+
+    made = []
+    for name in ("MLPGenerator", "MLPDiscriminator"):
+        cls = getattr(mlp_gan, name)
+        monkeypatch.setattr(
+            mlp_gan, name, lambda *a, _c=cls, _n=name: made.append((_n, a)) or _c(*a)
+        )
+    torch_mlp = workloads._torch_mlp
+
+    def torch_spy(sizes, *a, **kw):
+        made.append(("torch", sizes))
+        return torch_mlp(sizes, *a, **kw)
+
+    monkeypatch.setattr(workloads, "_torch_mlp", torch_spy)
+    for lib in ("numpy", "torch"):
+        workloads.build_mlp_gan(workloads.BACKENDS[lib], batch=2, nz=3, hidden=5, out=7)()
+    assert made == [
+        ("MLPGenerator", (3, (5, 5), 7)),
+        ("MLPDiscriminator", (7, (5, 5))),
+        ("torch", [3, 5, 5, 7]),
+        ("torch", [7, 5, 5, 1]),
+    ]
+
+
 def test_gan_phases_adds_each_part_between_its_marks(monkeypatch):
     """time_block: each part gets the clock's advance since the previous mark (the first
     since the step's start), averaged over the steps, in ms, and the step is their sum."""
