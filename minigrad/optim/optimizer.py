@@ -88,6 +88,11 @@ class Optimizer:
 
     # 0-d state entries of parameters of any shape; 'step' keeps its dtype when loaded
     _scalar_state: tuple[str, ...] = ("step",)
+    # a complex parameter is updated as PyTorch's optimizers update it: the parameter, its
+    # gradient and its complex state entries viewed as real (..., 2) pairs (view_as_real),
+    # the real and imaginary parts each a real number of their own. False where the rule,
+    # linear in the gradient (SGD), gives those numbers in complex arithmetic anyway.
+    _complex_as_real = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -243,7 +248,10 @@ class Optimizer:
                         st = state[p]
                         if not st:
                             self._init_state(p, group, st)
-                    update(p, group, st)
+                    if p._data.dtype.kind == "c" and self._complex_as_real:
+                        _update_as_real(update, p, group, st)
+                    else:
+                        update(p, group, st)
                     p._vc.value += 1  # p._version += 1, without the cost of its property
         finally:
             loud_fp(fp)
@@ -464,6 +472,38 @@ def _scalar(value: float) -> Tensor:
 def _zeros(x: Array) -> Tensor:
     """A state buffer shaped like the parameter's array `x`."""
     return Tensor._make(get_array_module(x).zeros_like(x), False)
+
+
+def _as_real(a: Array) -> Array:
+    """A complex array's (..., 2) real view, real and imaginary parts side by side
+    (PyTorch's view_as_real; any strides)."""
+    return a[..., None].view(a.real.dtype)
+
+
+def _update_as_real(update: Callable, p: Tensor, group: dict[str, Any], st: Any) -> None:
+    """`update` of a complex parameter on real views of it, of its gradient and of its
+    complex state entries, as PyTorch's optimizers step complex parameters: each part is
+    updated as a real parameter of its own (Adam's second moment of 1j is (0, 1), not -1).
+    The views write through to the complex arrays; the state keeps its complex entries."""
+    real = Tensor._make(_as_real(p._data), False)
+    real._grad = Tensor._make(_as_real(p.grad._data), False)
+    views = None
+    if st is not None:
+        views = {
+            k: Tensor._make(_as_real(v._data), False)
+            if isinstance(v, Tensor) and v._data.dtype.kind == "c"
+            else v
+            for k, v in st.items()
+        }
+    given = dict(views or {})
+    update(real, group, views)
+    for k, v in (views or {}).items():
+        if k in given and v is given[k]:
+            continue  # unchanged, or written in place through the view
+        if isinstance(v, Tensor) and v._data.shape == real._data.shape:  # real pairs
+            a = get_array_module(v._data).ascontiguousarray(v._data)
+            v = Tensor._make(a.view(p._data.dtype)[..., 0], False)
+        st[k] = v  # an entry the update added or replaced
 
 
 def _advance(step: Tensor) -> float:
@@ -938,6 +978,8 @@ class Adagrad(Optimizer):
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         # also for a group added later: PyTorch reads the optimizer's default, not the group's
         value = self.defaults["initial_accumulator_value"]
+        if p._data.dtype.kind == "c":  # both parts of a complex one start there (PyTorch's)
+            value = complex(value, value)
         state["step"] = _scalar(0.0)
         state["sum"] = Tensor._make(get_array_module(p._data).full_like(p._data, value), False)
 
@@ -1175,7 +1217,10 @@ class Rprop(Optimizer):
         x = p._data
         state["step"] = _scalar(0.0)
         state["prev"] = _zeros(x)
-        state["step_size"] = Tensor._make(get_array_module(x).full_like(x, group["lr"]), False)
+        lr = group["lr"]
+        # a complex parameter's parts are two real ones: each starts at lr (PyTorch's too)
+        first = complex(lr, lr) if x.dtype.kind == "c" else lr
+        state["step_size"] = Tensor._make(get_array_module(x).full_like(x, first), False)
 
     def _update(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         (eta_minus, eta_plus), (lo, hi) = group["etas"], group["step_sizes"]
