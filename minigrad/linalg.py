@@ -525,7 +525,7 @@ def _check_identity(x: Tensor, ord: Any, dim: Any) -> None:
     empty tensor, or over an empty dim."""
     if x.numel() or not isinstance(ord, int | float) or not (ord < 0 or ord == math.inf):
         return
-    dims = () if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = () if dim is None else (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
     if not dims:
         raise IndexOutOfRange(
             f"linalg.vector_norm cannot compute the {ord:g} norm on an empty tensor because the "
@@ -572,7 +572,7 @@ def matrix_norm(
         raise DtypeError(
             f"linalg.matrix_norm: Low precision dtypes not supported. Got {_type_name(A.dtype)}"
         )
-    if isinstance(dim, int):  # PyTorch's argument parser: a tuple of two dims only
+    if isinstance(dim, int | np.integer):  # PyTorch's argument parser: a tuple of two dims only
         raise TypeError(f"linalg.matrix_norm(): argument 'dim' must be a tuple of ints, not {dim}")
     dims = tuple(dim)
     if len(dims) != 2:
@@ -614,7 +614,7 @@ def norm(
     """torch.linalg.norm: a matrix norm for a string `ord`, or for a number over two dims
     (`dim`, or those of a 2-d input); else a vector norm (of all entries when `dim` is
     None). A vector's 'fro' norm is its 2-norm (PyTorch refuses it)."""
-    dims = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = None if dim is None else (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
     if dims is not None and len(dims) not in (1, 2):
         raise ValueRangeError(
             f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dims)}"

@@ -19,12 +19,13 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """`dim` as a tuple of non-negative axes (None: all of them)."""
     if dim is None:
         return None
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    # a NumPy integer (a dim from np.argmax, a shape) is one dim, as PyTorch takes it
+    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
     out = []
     for d in dims:
         if not -max(ndim, 1) <= d < max(ndim, 1):
             raise IndexError(f"{op}: dim {d} out of range for a tensor with {ndim} dims")
-        out.append(d % max(ndim, 1))
+        out.append(int(d) % max(ndim, 1))
     return tuple(out)
 
 
@@ -611,7 +612,7 @@ def max_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """PyTorch's Tensor.max: the largest element, or (values, indices) along an int dim."""
     if dim is None:
         return Extreme(None, keepdim, 1, "even")(x)
-    if not isinstance(dim, int):
+    if not isinstance(dim, int | np.integer):
         return amax(x, dim, keepdim)
     if x.ndim == 0:
         return return_types.max(amax(x, dim, keepdim), argmax(x))
@@ -624,7 +625,7 @@ def max_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
 def min_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     if dim is None:
         return Extreme(None, keepdim, -1, "even")(x)
-    if not isinstance(dim, int):
+    if not isinstance(dim, int | np.integer):
         return amin(x, dim, keepdim)
     if x.ndim == 0:
         return return_types.min(amin(x, dim, keepdim), argmax(x))
