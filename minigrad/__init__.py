@@ -337,6 +337,7 @@ from .tensor import (
     device,
     empty,
     empty_like,
+    empty_strided,
     eye,
     float16,
     float32,

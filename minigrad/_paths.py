@@ -46,6 +46,22 @@ def _reverse_repeat_tuple(t: Any, n: int) -> tuple:
     return tuple(x for x in reversed(t) for _ in range(n))
 
 
+def consume_prefix_in_state_dict_if_present(state_dict: dict, prefix: str) -> None:
+    """Strip `prefix` from the keys of `state_dict` that start with it, in place (PyTorch's
+    `torch.nn.modules.utils` helper: a checkpoint of a model wrapped in DataParallel or
+    DistributedDataParallel has its keys under 'module.'). The keys keep their order; a
+    `_metadata` dict on it, if any, is renamed the same way."""
+    for key in list(state_dict):
+        if key.startswith(prefix):
+            state_dict[key[len(prefix) :]] = state_dict.pop(key)
+    meta = getattr(state_dict, "_metadata", None)
+    if meta is not None:
+        for key in list(meta):
+            # '' is the wrapper's own entry; 'module' (the prefix without its dot) the model's
+            if key and (key == prefix.replace(".", "") or key.startswith(prefix)):
+                meta[key[len(prefix) :]] = meta.pop(key)
+
+
 def _alias(name: str, module: types.ModuleType) -> None:
     sys.modules[name] = module
     parent, _, child = name.rpartition(".")
@@ -105,6 +121,7 @@ def install() -> None:
         "_triple": _ntuple(3, "_triple"),
         "_quadruple": _ntuple(4, "_quadruple"),
         "_reverse_repeat_tuple": _reverse_repeat_tuple,
+        "consume_prefix_in_state_dict_if_present": consume_prefix_in_state_dict_if_present,
         "_get_clones": transformer._get_clones,  # custom Transformer layers import these two
         "_get_activation_fn": transformer._get_activation_fn,
     }
