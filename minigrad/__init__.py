@@ -54,6 +54,7 @@ from .autograd import (
     enable_grad,
     grad,
     inference_mode,
+    is_anomaly_check_nan_enabled,
     is_anomaly_enabled,
     is_grad_enabled,
     is_inference_mode_enabled,

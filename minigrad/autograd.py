@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 class _State(threading.local):
     grad_enabled = True
     inference = False  # inside an enabled inference_mode block
-    anomaly = False
+    anomaly = False  # check each backward function's gradients for NaN (mode and check_nan)
+    anomaly_mode = False  # is_anomaly_enabled(), PyTorch's flag
+    check_nan = True  # is_anomaly_check_nan_enabled(), PyTorch's flag
     profiler = None  # a minigrad.profiler.profile while one is active
     callbacks = None  # the running backward()'s queue_callback list
     targeted = False  # the running walk is grad() or backward(inputs=...): it has targets
@@ -214,11 +216,11 @@ class detect_anomaly(_ModeContext):
         self._saved: list[bool] = []
 
     def __enter__(self) -> None:
-        self._saved.append(_state.anomaly)
-        _state.anomaly = self.check_nan
+        self._saved.append(_anomaly_flags())
+        _set_anomaly(True, self.check_nan)
 
     def __exit__(self, *exc: object) -> None:
-        _state.anomaly = self._saved.pop()
+        _set_anomaly(*self._saved.pop())
 
 
 class set_detect_anomaly:
@@ -226,18 +228,33 @@ class set_detect_anomaly:
     `with set_detect_anomaly(mode):` the mode from before comes back after the block."""
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
-        self._prev = _state.anomaly
-        _state.anomaly = bool(mode) and bool(check_nan)
+        self._prev = _anomaly_flags()
+        _set_anomaly(bool(mode), bool(check_nan))
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        _state.anomaly = self._prev
+        _set_anomaly(*self._prev)
+
+
+def _anomaly_flags() -> tuple[bool, bool]:
+    return _state.anomaly_mode, _state.check_nan
+
+
+def _set_anomaly(mode: bool, check_nan: bool) -> None:
+    """PyTorch's two flags, and the one the walk reads: NaN checks in anomaly mode."""
+    _state.anomaly_mode, _state.check_nan = mode, check_nan
+    _state.anomaly = mode and check_nan
 
 
 def is_anomaly_enabled() -> bool:
-    return _state.anomaly
+    return _state.anomaly_mode
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly mode checks the gradients for NaN (PyTorch's: True outside it)."""
+    return _state.check_nan
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -498,6 +515,9 @@ class Function:
                 # same storage, so no existing node's record is changed
                 alias = Tensor._make(o._data, False)
                 alias._vc = o._vc
+                marked = getattr(self, "_non_diff", None)
+                if marked is not None and id(o) in marked:  # mark_non_differentiable(x)
+                    marked.add(id(alias))  # holds for the tensor returned in x's place
                 outs[k] = o = alias
             if view:
                 o.__dict__["_custom_view"] = True
@@ -1610,6 +1630,14 @@ def backward(
     """Accumulate d tensors / d leaf into every leaf's `.grad` (only into `inputs`' when
     given), as `torch.autograd.backward`; `tensors` is one Tensor or a sequence."""
     Tensor = _tensor_module().Tensor  # (not an import here: on every backward)
+    func = sys.modules.get(__package__ + ".func")
+    if func is not None and func.inside_transform():
+        raise RuntimeError(
+            "backward() called inside a functorch transform. This is not supported, please "
+            "use functorch.grad or functorch.vjp instead or call backward() outside of "
+            "functorch transforms. (minigrad.func.grad / vjp compute the gradients of the "
+            "function they transform.)"
+        )
     if retain_graph is None:
         retain_graph = create_graph
     single = isinstance(tensors, Tensor)

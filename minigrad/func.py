@@ -246,10 +246,22 @@ class _Transform:
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
+        _running.depth = getattr(_running, "depth", 0) + 1
         try:
             yield
         finally:
+            _running.depth -= 1
             self.active = False
+
+
+# how many transforms are running func in this thread: `backward()` refuses to run inside
+# one, as PyTorch's does (it would fill the .grad of tensors func closes over)
+_running = threading.local()
+
+
+def inside_transform() -> bool:
+    """Whether a grad / vjp / jvp transform is running its function in this thread."""
+    return getattr(_running, "depth", 0) > 0
 
 
 # id of a leaf a transform made -> (weak reference to it, the transform); a dict by id,

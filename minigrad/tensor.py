@@ -736,6 +736,8 @@ class Tensor:
                 raise TypeError(
                     f"assigned grad must be a Tensor or None, got {type(value).__name__}"
                 )
+            if value is self:  # the next backward would add into the tensor itself
+                raise RuntimeError("can't assign Variable as its own grad (x.grad = x)")
             if value._data.shape != self._data.shape:  # (the arrays' tuples, not Sizes)
                 raise RuntimeError(
                     f"attempting to assign a gradient of shape {value.shape} to a tensor of "
@@ -911,8 +913,9 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """`np.asarray(t)`: the CPU array itself (no copy), as PyTorch's `__array__`;
-        refused for a tensor that requires grad or lives on the GPU."""
-        if self.requires_grad:
+        refused for a tensor that requires grad while grad mode is on (as `numpy()`), or
+        that lives on the GPU."""
+        if self.requires_grad and autograd.is_grad_enabled():
             raise RuntimeError(
                 "can't convert a tensor that requires grad to a NumPy array; use t.detach().numpy()"
             )
@@ -941,9 +944,11 @@ class Tensor:
         return self._data.reshape(()).item()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        """A NumPy array (copied from the GPU when needed). Refuses tensors in a graph, like
-        PyTorch: call `.detach()` first, or pass `force=True` (detaches, as PyTorch's)."""
-        if self.requires_grad and not force:
+        """A NumPy array (copied from the GPU when needed). Refuses a tensor that requires
+        grad while grad mode is on, like PyTorch: call `.detach()` first, or pass
+        `force=True` (detaches, as PyTorch's). Under no_grad, and so in a custom Function's
+        forward and backward, the array comes back (NumPy code inside a Function)."""
+        if self.requires_grad and not force and autograd.is_grad_enabled():
             raise RuntimeError(
                 "numpy(): tensor requires grad; call .detach().numpy() to leave the graph"
             )

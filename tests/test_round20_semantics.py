@@ -325,3 +325,94 @@ def test_consume_prefix_in_state_dict_if_present_loads_a_wrapped_models_checkpoi
     assert mg.nn.modules.utils.consume_prefix_in_state_dict_if_present is (
         consume_prefix_in_state_dict_if_present
     )
+
+
+# ------------------------------------------------------------------ autograd API
+def test_numpy_of_a_tensor_that_requires_grad_is_refused_only_in_grad_mode():
+    """PyTorch refuses `.numpy()` (and np.asarray) on a tensor that requires grad while
+    grad mode is on; under no_grad, and so inside a custom Function, it gives the array."""
+    x = mg.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        x.numpy()
+    with pytest.raises(RuntimeError, match="detach"):
+        np.asarray(x)
+    with mg.no_grad():
+        assert x.numpy().tolist() == [3.0, 1.0, 2.0]
+        assert np.asarray(x).tolist() == [3.0, 1.0, 2.0]
+
+    class Sort(mg.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            order = np.argsort(t.numpy())
+            ctx.save_for_backward(mg.tensor(order))
+            return mg.tensor(t.numpy()[order])
+
+        @staticmethod
+        def backward(ctx, g):
+            (order,) = ctx.saved_tensors
+            out = np.empty_like(g.numpy())
+            out[order.numpy()] = g.numpy()
+            return mg.tensor(out)
+
+    y = Sort.apply(x)
+    assert y.tolist() == [1.0, 2.0, 3.0] and y.requires_grad
+    (y * mg.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert x.grad.tolist() == [100.0, 1.0, 10.0]
+
+
+def test_backward_inside_a_func_transform_is_refused():
+    """PyTorch raises; minigrad ran it and filled the .grad of a tensor func closed over."""
+    w = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+
+    def f(x):
+        (x * w).sum().backward()
+        return (x * x).sum()
+
+    with pytest.raises(RuntimeError, match="backward\\(\\) called inside a functorch transform"):
+        mg.func.grad(f)(mg.tensor([1.0, 2.0, 3.0]))
+    assert w.grad is None
+    assert mg.func.grad(lambda x: (x * x).sum())(mg.tensor([1.0, 2.0])).tolist() == [2.0, 4.0]
+    (w * 2).sum().backward()  # after the transform, backward runs again
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_a_tensor_is_refused_as_its_own_grad():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="its own grad"):
+        x.grad = x
+    assert x.grad is None
+    x.grad = x.detach() * 0  # another tensor of the same values is a gradient
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_mark_non_differentiable_holds_for_an_input_returned_as_is():
+    class Same(mg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_non_differentiable(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 100
+
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = Same.apply(x * 1)
+    assert not y.requires_grad and y.grad_fn is None
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (y * y).sum().backward()
+
+
+def test_anomaly_mode_and_its_nan_check_are_two_flags():
+    assert not mg.is_anomaly_enabled() and mg.is_anomaly_check_nan_enabled()
+    with mg.autograd.detect_anomaly(check_nan=False):
+        assert mg.is_anomaly_enabled() and not mg.is_anomaly_check_nan_enabled()
+        x = mg.tensor([0.0], requires_grad=True)
+        (x.sqrt() * 0).sum().backward()  # NaN gradient: not checked
+        assert np.isnan(x.grad.item())
+    with mg.autograd.set_detect_anomaly(True):
+        assert mg.is_anomaly_enabled() and mg.is_anomaly_check_nan_enabled()
+        x = mg.tensor([0.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="nan"):
+            (x.sqrt() * 0).sum().backward()
+    assert not mg.is_anomaly_enabled() and mg.is_anomaly_check_nan_enabled()
