@@ -85,6 +85,11 @@ def read_images(path: str | Path) -> np.ndarray:
     with loaded as f:
         # train.sample's output names its digits `samples`
         key = next((k for k in (IMAGES_KEY, SAMPLES_KEY) if k in f.files), None)
+        if IMAGES_KEY in f.files and SAMPLES_KEY in f.files:  # which set is meant?
+            raise ValueError(
+                f"{path} holds both '{IMAGES_KEY}' and '{SAMPLES_KEY}': which to embed is not "
+                f"clear; write the ones to embed into a file of their own (key '{IMAGES_KEY}')"
+            )
         if key is None:
             raise ValueError(
                 f"{path}: no key '{IMAGES_KEY}' (found {sorted(f.files)}); expected {expected} "
@@ -99,6 +104,10 @@ def read_images(path: str | Path) -> np.ndarray:
     if images.dtype != np.uint8:
         raise ValueError(
             f"{path}: '{key}' has dtype {images.dtype}; expected uint8 (0-255, 0 = background)"
+        )
+    if len(images) == 0:
+        raise ValueError(
+            f"{path}: '{key}' holds no images (shape {images.shape}): nothing to embed"
         )
     return images
 

@@ -344,8 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="T",
         help="one-sided label smoothing (Salimans et al. 2016): D's target on real "
-        "data is T, e.g. 0.9, instead of 1; minimax, nonsaturating and lsgan only "
-        "(default: off)",
+        "data is T, 0 < T < 1 (e.g. 0.9), instead of 1; minimax, nonsaturating and lsgan "
+        "only (default: off)",
     )
     p.add_argument(
         "--nz",
@@ -609,7 +609,12 @@ def fill_defaults(args: argparse.Namespace) -> None:
     smooth = getattr(args, "label_smoothing", None)
     if smooth is not None:
         if not 0.0 < smooth <= 1.0:
-            raise ValueError(f"--label-smoothing must be in (0, 1], got {smooth}")
+            raise ValueError(f"--label-smoothing must be in (0, 1), got {smooth}")
+        if smooth == 1.0:  # a flag that would change nothing is refused by name
+            raise ValueError(
+                "--label-smoothing 1 is no smoothing (D's target on real data is 1 without "
+                "the flag): leave it out, or give a target below 1, such as 0.9"
+            )
         if not OBJECTIVES[args.loss].has_labels:
             raise ValueError(f"--label-smoothing does not apply to --loss {args.loss}")
     # a resumed run saved before a flag existed ran at the flag's plain default

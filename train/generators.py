@@ -178,7 +178,7 @@ def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
         if len(bad):  # IDX labels are bytes: 0-255
             raise ValueError(
                 f"--data-dir {args.data_dir}: label {int(bad[0])} is not a digit 0-9 "
-                f"({len(bad)} such labels)"
+                f"({len(bad)} such label{'s' * (len(bad) > 1)})"
             )
     return mgdata.to_unit_range(images), labels.astype(np.int64)
 

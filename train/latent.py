@@ -85,7 +85,9 @@ def latent_mode_map(
 
 
 def _point(c: np.ndarray) -> str:
-    return f"({c[0]:g}, {c[1]:g})"
+    """(x, y), a rounding residue shown as 0 (the ring's mode at (-2, 2.4e-16): cos(pi))."""
+    x, y = (0.0 if abs(v) < 1e-9 * max(1.0, float(np.abs(c).max())) else float(v) for v in c[:2])
+    return f"({x:g}, {y:g})"
 
 
 def latent_mass(modes: np.ndarray, extent: float, n_modes: int) -> np.ndarray:

@@ -208,6 +208,11 @@ def resolve_args(
         if (run_dir / CONFIG_NAME).is_file()
         else f"the settings inside {common.checkpoint_path(run_dir)}"
     )
+    if not isinstance(where, Path):
+        note(
+            f"{run_dir}: no {CONFIG_NAME}: the run's settings are taken from {where} (the "
+            f"resume writes {CONFIG_NAME} again from them)"
+        )
     flags = {
         a.dest: a
         for a in parser._actions
@@ -252,6 +257,8 @@ def resolve_args(
 
     for dest in sorted(given - set(NOT_SETTINGS)):
         old, new = stored.get(dest, parser.get_default(dest)), getattr(args, dest)
+        if dest == "data_dir" and isinstance(new, str) and new.strip():
+            new = os.path.abspath(os.path.expanduser(new))  # recorded as a new run's is
         why = inapplicable(stored, dest) if inapplicable is not None else None
         if why is not None:
             raise ValueError(f"{_shown(parser, dest, new)} {why} (the run in {run_dir})")
@@ -897,10 +904,17 @@ class RunFolder:
         self._check_out_beside_data()  # before the folder is made: nothing left behind
         if not self.args.resume:
             self._check_not_in_run_outputs()
+        if self.path.exists() and not self.path.is_dir():
+            flag = "--resume" if self.args.resume else "--out"
+            raise RuntimeError(
+                f"{flag} {self.path} is a file, not a folder: give a run folder's name "
+                "(a new one, or an existing run's)"
+            )
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise RuntimeError(f"cannot create the run folder {self.path}: {exc}") from exc
+            why = exc.strerror or str(exc)
+            raise RuntimeError(f"cannot create the run folder {self.path}: {why}") from exc
         try:
             stale = self.lock.acquire()
         except OSError as exc:
@@ -1127,7 +1141,8 @@ class RunFolder:
         elif (self.path / LOG_NAME).exists():  # a checkpoint older than the history inside
             epoch = int(state["epoch"])
             self.log = [r for r in common.read_jsonl(self.path / LOG_NAME) if r["epoch"] <= epoch]
-        self.pending_changes = bool(self.changes)
+        # a lost config.json is written again (from the checkpoint's settings) on restore
+        self.pending_changes = bool(self.changes) or not (self.path / CONFIG_NAME).is_file()
         self._write_log()
 
     def restored(self) -> None:
@@ -1137,6 +1152,7 @@ class RunFolder:
         if not self.pending_changes:
             return
         config = read_config(self.path)
+        config.setdefault("resume", None)  # as a new run writes it (the checkpoint's lacks it)
         for dest, (old, new) in self.changes.items():
             config[dest] = new
             name = dest.replace("_", "-")
