@@ -20,6 +20,7 @@ from ..backend import as_numpy, default_float, get_array_module
 from ..errors import AssertionFailed, DtypeError, IndexOutOfRange, ShapeError, ValueRangeError
 from ..ops import nn_ctc, nn_pool, pool
 from ..ops.activation import PReLU, _softplus, float_kernel
+from ..ops.activation import _reciprocal as _softplus_reciprocal
 from ..ops.batchnorm import batch_norm, widen_half
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
@@ -228,10 +229,12 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold (as PyTorch);
     integer and bool x in the default float (PyTorch refuses them), complex x refused."""
     x = input  # (a complex x reaches ops.softplus below, which refuses it)
-    if x.dtype.kind == "f" and x.dtype.itemsize >= 4:  # one node (float16 and integers:
-        return ops.softplus(x, beta, threshold)  # the ops below, which promote them)
+    if x.dtype.kind == "f" and x.dtype.itemsize >= 4:  # one node (integers: the ops
+        return ops.softplus(x, beta, threshold)  # below, which promote them)
+    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
+        return ops.softplus(x.float(), beta, threshold).half()
     bx = x if beta == 1 else x * beta
-    soft = ops.softplus(bx) if beta == 1 else ops.softplus(bx) * (1.0 / beta)
+    soft = ops.softplus(bx) if beta == 1 else ops.softplus(bx) * _softplus_reciprocal(beta)
     return ops.where(bx._data > threshold, x, soft)
 
 
@@ -710,9 +713,20 @@ def dropout2d(
     if inplace and training and p != 0:
         return _in_place(input, "dropout2d_", lambda t: dropout2d(t, p, training))
     x = input
-    if x.ndim not in (2, 3, 4):
-        raise ShapeError(f"dropout2d: expected a 2-d, 3-d or 4-d input, got shape {x.shape}")
-    if x.ndim < 4 and training:
+    if x.ndim < 2:
+        raise ShapeError(
+            f"dropout2d: expected an input of 2 or more dims (N, C, ...), got shape {x.shape} "
+            "(feature dropout requires at least 2 dimensions)"
+        )
+    if x.ndim > 4:  # PyTorch's deprecated reading, warned in training and evaluation alike
+        warnings.warn(
+            f"dropout2d: received a {x.ndim}-d input, which is deprecated (PyTorch: an error "
+            "in a future release); as PyTorch, each (N, C) entry is dropped together over "
+            "the other dims. dropout2d is for (N, C, H, W) inputs: use dropout3d for volumes",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif x.ndim < 4 and training:
         warnings.warn(
             f"dropout2d: received a {x.ndim}-d input; as PyTorch, its dims are read as "
             f"(N, C{', L' if x.ndim == 3 else ''}) and each (N, C) entry is dropped together",
@@ -1153,6 +1167,9 @@ def kl_div(
 
 
 # ---------------------------------------------------------------------- binary losses
+_BCE_EPSILON = float(np.float32(1e-12))
+
+
 class BinaryCrossEntropy(Function):
     """-(y log x + (1 - y) log(1 - x)), each log clamped at -100 as PyTorch does."""
 
@@ -1166,8 +1183,9 @@ class BinaryCrossEntropy(Function):
     def backward(self, gy):
         x, y = self.inputs
         nx, ny = self.needs_input_grad
-        # PyTorch's rule: the clamp keeps x = 0 or 1 finite
-        gx = gy * (x - y) / ops.clip(x * (1 - x), min=1e-12) if nx else None
+        # PyTorch's rule: the clamp keeps x = 0 or 1 finite; its EPSILON is a float32 1e-12
+        # (9.99999996e-13, also in float64: 4e-9 apart where x (1 - x) < 1e-12)
+        gx = gy * (x - y) / ops.clip(x * (1 - x), min=_BCE_EPSILON) if nx else None
         gt = None
         if ny:
             gt = gy * (ops.clip(ops.log(1 - x), min=-100) - ops.clip(ops.log(x), min=-100))
@@ -2122,6 +2140,11 @@ def soft_margin_loss(
             "instead."
         )
     _written_into_input(input, target, "soft_margin_loss")
+    if isinstance(target, Tensor) and target.requires_grad and is_grad_enabled():
+        raise RuntimeError(  # PyTorch's words: its kernel has no target gradient
+            "The function 'soft_margin_loss' is not differentiable with respect to argument "
+            "'target'. This input cannot have requires_grad True."
+        )
     x_shape, y_shape = tuple(input.shape), tuple(np.shape(target))
     try:
         shape = np.broadcast_shapes(x_shape, y_shape)

@@ -5,6 +5,7 @@ ReLU and LeakyReLU run as compiled loops on NumPy arrays where Numba is present
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -317,6 +318,12 @@ def _softplus(x: Any) -> Any:
     return w.astype(x.dtype, copy=False)
 
 
+def _reciprocal(beta: float) -> float:
+    """1 / beta; for beta 0, +inf (-inf for -0.0): softplus is log(2) / 0 there, inf, as
+    PyTorch's (a ZeroDivisionError before)."""
+    return 1.0 / beta if beta != 0 else math.copysign(math.inf, beta)
+
+
 class Softplus(Function):
     """log(1 + exp(beta x)) / beta, computed without overflow, and x itself where
     beta x > threshold (PyTorch's F.softplus; no threshold: the formula everywhere). One
@@ -332,7 +339,7 @@ class Softplus(Function):
         bx = x if self.beta == 1 else x * self.beta
         y = _softplus(bx)
         if self.beta != 1:
-            y = y * (1.0 / self.beta)
+            y = y * _reciprocal(self.beta)
         if self.threshold is not None:
             y = xp.where(bx > self.threshold, x, y)
         return y

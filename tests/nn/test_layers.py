@@ -491,8 +491,15 @@ def test_dropout2d_zeros_whole_channels():
     with pytest.warns(UserWarning, match="dropout2d: received a 3-d input"):
         y3 = nn.Dropout2d(0.5)(mg.ones(4, 8, 5)).numpy()
     assert ((y3 == 0).all(-1) | (y3 == 2.0).all(-1)).all()
-    with pytest.raises(ValueError, match="dropout2d: expected a 2-d, 3-d or 4-d input"):
+    with pytest.raises(ValueError, match="dropout2d: expected an input of 2 or more dims"):
         nn.Dropout2d()(mg.ones(3))
+    # 5-d and more: PyTorch's deprecated reading, warned also in evaluation (its warning)
+    with pytest.warns(UserWarning, match="dropout2d: received a 5-d input"):
+        y5 = nn.Dropout2d(0.5)(mg.ones(4, 8, 2, 3, 2)).numpy().reshape(4, 8, -1)
+    assert ((y5 == 0).all(-1) | (y5 == 2.0).all(-1)).all() and (y5 == 0).any()
+    x5 = mg.ones(2, 3, 2, 2, 2)
+    with pytest.warns(UserWarning, match="5-d input"):
+        assert nn.Dropout2d(0.5).eval()(x5) is x5
     with pytest.raises(ValueError, match="dropout2d: probability"):
         nn.functional.dropout2d(x, 1.5)
 
