@@ -529,24 +529,27 @@ def linear_transposed(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray
     return out
 
 
-def adam_step(
-    x: np.ndarray,
-    d: np.ndarray,
-    m: np.ndarray,
-    v: np.ndarray,
+def adam_scalars(
+    dtype: Any,
     decay: float,
     w: tuple[bool, float, float],
     b2: float,
     bc2: float,
     eps: float,
     step: float,
-) -> None:
-    """One Adam step in place (cpu_loops.adam); the scalars are rounded to x's dtype here,
-    as NumPy rounds a Python float that scales an array. `w` is (small, w, 1 - w) of
-    optim's _lerp_."""
-    t = x.dtype.type
+) -> tuple[np.ndarray, bool]:
+    """adam_step's scalars: (decay, w, 1 - w, 1 - b2, b2, bc2, eps, step) rounded to
+    `dtype`, as NumPy rounds a Python float that scales an array, in one array; and whether
+    _lerp_'s first formula applies. `w` is (small, w, 1 - w) of optim's _lerp_scalars."""
     small, lerp_w, lerp_omw = w
-    scalars = (t(decay), t(lerp_w), small, t(lerp_omw), t(1 - b2), t(b2), t(bc2), t(eps), t(step))
+    values = (decay, lerp_w, lerp_omw, 1 - b2, b2, bc2, eps, step)
+    return np.array(values, dtype=dtype), bool(small)
+
+
+def adam_step(
+    x: np.ndarray, d: np.ndarray, m: np.ndarray, v: np.ndarray, scalars: np.ndarray, small: bool
+) -> None:
+    """One Adam step in place (cpu_loops.adam) with `adam_scalars`' (scalars, small)."""
     if x.size == 0:
         return
-    _flat_split(_loops.adam, x, d, m, v, extra=scalars)
+    _flat_split(_loops.adam, x, d, m, v, extra=(scalars, small))

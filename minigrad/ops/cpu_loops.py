@@ -1054,16 +1054,20 @@ def batch_norm_backward(g, x, mean, invstd, scale, gx, sums, c0, c1):
 
 # ------------------------------------------------------------------ optimizers
 @kernel
-def adam(x, d, m, v, decay, w, small, omw, omb2, b2, bc2, eps, step, lo, hi):
+def adam(x, d, m, v, scalars, small, lo, hi):
     """One Adam step on [lo, hi) of parameter x with gradient d, moments m and v, in place:
     optim's NumPy arithmetic (optimizer.py's Adam._update, _lerp_, _sq_avg_) value by value,
-    each operation rounded to x's dtype as there, so the two give the same bits.
+    each operation rounded to x's dtype as there, so the two give the same bits. `scalars`
+    holds decay, w, omw, omb2, b2, bc2, eps and step in x's dtype (one array: a call with
+    nine scalar arguments cost more than a small parameter's update).
 
         x *= decay                          (1, or 1 - lr * weight_decay for AdamW)
         m = m + (d - m) * w  if small  else  d - (d - m) * omw     (m.lerp_(d, 1 - b1))
         v = v * b2 + (d * omb2) * d                                (omb2 = 1 - b2)
         x = x - m / (sqrt(v) / bc2 + eps) * step    (bc2 = sqrt(1 - b2^t), step = lr / (1 - b1^t))
     """
+    decay, w, omw, omb2 = scalars[0], scalars[1], scalars[2], scalars[3]
+    b2, bc2, eps, step = scalars[4], scalars[5], scalars[6], scalars[7]
     x, d, m, v = x[lo:hi], d[lo:hi], m[lo:hi], v[lo:hi]
     for k in range(x.size):
         g, a = d[k], m[k]

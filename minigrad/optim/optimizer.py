@@ -589,6 +589,29 @@ def _compiled_adam(x: Array, g: Array, m: Array, v: Array, *numbers: Any) -> boo
     )
 
 
+# the last step's scalars of the compiled Adam pass: (key, (array, small)); every
+# parameter of a group, and both optimizers of a GAN, share them within a step
+_last_adam_scalars: tuple[Any, Any] = (None, None)
+
+
+def _adam_scalars(
+    x: Array, lr: float, b1: float, b2: float, eps: float, decoupled_wd: float, t: float
+) -> tuple[Array, bool]:
+    """cpu_kernels.adam_scalars for a step of count t on arrays like x (AdamW's decay from
+    `decoupled_wd`), made once for all the parameters that share them."""
+    global _last_adam_scalars
+    key = (x.dtype, lr, b1, b2, eps, decoupled_wd, t)
+    last_key, value = _last_adam_scalars  # (one read: another thread may replace it)
+    if last_key == key:
+        return value
+    decay = 1 - lr * decoupled_wd if decoupled_wd else 1.0
+    bc2, step = (1 - b2**t) ** 0.5, lr / (1 - b1**t)
+    w = _lerp_scalars(x, 1 - b1)
+    value = cpu_kernels.adam_scalars(x.dtype, decay, w, b2, bc2, eps, step)
+    _last_adam_scalars = (key, value)
+    return value
+
+
 def _adam_moments(xp: ArrayModule, d: Array, m: Array, v: Array, b1: float, b2: float) -> Array:
     """The Adam family's moments, in place: m.lerp_(d, 1 - b1) and
     v.mul_(b2).addcmul_(d, d, value=1 - b2). Returns the one temporary they used, an
@@ -749,9 +772,8 @@ class Adam(Optimizer):
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         if not group["amsgrad"] and _compiled_adam(x, p.grad._data, m, v, lr, b1, b2, eps, wd):
             d = _grad(p, xp, group["maximize"], 0.0 if decoupled else wd)
-            decay = 1 - lr * wd if wd and decoupled else 1.0
-            bc2, step = (1 - b2**t) ** 0.5, lr / (1 - b1**t)
-            cpu_kernels.adam_step(x, d, m, v, decay, _lerp_scalars(x, 1 - b1), b2, bc2, eps, step)
+            scalars, small = _adam_scalars(x, lr, b1, b2, eps, wd if decoupled else 0.0, t)
+            cpu_kernels.adam_step(x, d, m, v, scalars, small)
             return
         if wd and decoupled:
             x *= 1 - lr * wd
