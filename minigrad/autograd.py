@@ -39,8 +39,6 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 
-# the dtypes whose gradients minigrad refuses (Function._touches_complex); CuPy's dtypes are
-# NumPy's, so one set serves both devices
 class _State(threading.local):
     grad_enabled = True
     inference = False  # inside an enabled inference_mode block
@@ -668,7 +666,7 @@ class Function:
     def _apply_arrays(self, *inputs: Any) -> Any:
         """Run `forward` on the inputs' arrays; record the node if a gradient is wanted.
         (Every primitive op runs through here: the common case, Tensors of one array type
-        and one output, takes the fewest steps; a (2, 4) LeakyReLU's node costs 4-5 us.)"""
+        and one output, takes the fewest steps.)"""
         Tensor = _TENSOR_CLASS or _tensor_module().Tensor
         tensors = inputs
         for t in inputs:
