@@ -1194,7 +1194,11 @@ def vmap(
 
     @functools.wraps(func)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        return _vmap_impl(func, in_dims, out_dims, randomness, args, kwargs)
+        _running.depth = getattr(_running, "depth", 0) + 1  # backward() refused inside
+        try:
+            return _vmap_impl(func, in_dims, out_dims, randomness, args, kwargs)
+        finally:
+            _running.depth -= 1
 
     return wrapped
 

@@ -521,7 +521,9 @@ def _addc(x: Tensor, t1: Tensor, t2: Tensor, value: Any, divide: bool) -> Tensor
     dtype, `_addc_args`). float16 is worked in float32 and rounded once, as PyTorch's
     kernel does: rounding the product to float16 first lost hundreds of ulps where the
     terms cancel (-4 + 0.5 * 2.999 * 2.669 gave 0.0039 for 0.0023)."""
-    if t1.dtype == np.float16:
+    if t1.dtype == np.float16 and x.dtype == np.float16:  # one float16 node
+        return _ops().extra.HalfAddc(value, divide)(x, t1, t2)
+    if t1.dtype == np.float16:  # x of another dtype (uint8): promoted in float32
         wide = [t.float() if t.dtype == np.float16 else t for t in (x, t1, t2)]
         return _addc(*wide, value, divide).to(np.float16)
     scaled = t1 * value
@@ -2103,7 +2105,8 @@ class Tensor:
                 # dimensioned dtype within a category: uint8 < tensor(-3, int8) compares
                 # with 253), where NumPy would widen both and compare the numbers
                 dt = _ops().elementwise.result_dtype(self, other_tensor)
-                a, other = a.astype(dt, copy=False), other.astype(dt, copy=False)
+                with np.errstate(all="ignore"):  # 70000.0 into float16 is inf, silently
+                    a, other = a.astype(dt, copy=False), other.astype(dt, copy=False)
         try:  # not `with broadcast_errors`: a comparison is too cheap for a context manager
             return Tensor._make(getattr(a, name)(other), False)
         except ValueError:
@@ -4735,6 +4738,10 @@ def empty_strided(
     base = zeros(n, dtype=dtype, device=device)._data
     xp = get_array_module(base)
     arr = xp.lib.stride_tricks.as_strided(base, size, [k * base.itemsize for k in stride])
+    if any(n > 1 and k == 0 for n, k in zip(size, stride, strict=True)):
+        # elements that share memory for certain: writes refused, as an expanded tensor's
+        # (PyTorch's check finds the same overlap)
+        arr.flags.writeable = False
     out = Tensor._make(arr, False)
     if requires_grad:
         out.requires_grad_(True)

@@ -481,3 +481,83 @@ def test_soft_margin_loss_refuses_a_target_that_requires_grad():
         mg.nn.functional.soft_margin_loss(x, t)
     mg.nn.functional.soft_margin_loss(x, t.detach()).backward()
     assert x.grad is not None
+
+
+# ------------------------------------------------------------------ from the diff's review
+@pytest.mark.parametrize("op", ["addcmul", "addcdiv"])
+@pytest.mark.parametrize("value", [0.3, -2.5])
+def test_float16_addc_gradients_are_pytorchs_float16_formulas(op, value):
+    """The float32 forward must not carry the backward into float32: PyTorch rounds each
+    float16 product before the broadcast sum (a float32 graph gave 79 of 200 broadcast
+    gradients another last bit)."""
+    torch = torch_or_skip()
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        arrays = [rng.standard_normal(s).astype(np.float16) for s in ((4, 3), (4, 1), (1, 3))]
+        arrays[2] = np.where(np.abs(arrays[2]) < 0.1, 0.5, arrays[2]).astype(np.float16)
+        gy = rng.standard_normal((4, 3)).astype(np.float16)
+        got = []
+        for lib in (mg, torch):
+            ts = [lib.tensor(a, requires_grad=True) for a in arrays]
+            y = getattr(lib, op)(*ts, value=value)
+            y.backward(lib.tensor(gy))
+            got.append([y.detach().numpy()] + [t.grad.numpy() for t in ts])
+        for a, b in zip(*got, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["NAdam", "ASGD"])
+def test_a_complex_parameters_optimizer_resumes_from_its_state_dict(name):
+    """Loading cast the real 0-d entries (NAdam's mu_product, ASGD's eta and mu) to
+    complex, and the next step failed; PyTorch casts only a float parameter's state."""
+    import copy
+
+    def run(split):
+        p = mg.nn.Parameter(mg.tensor(np.array([1 + 2j, -0.5 + 0.1j], dtype=np.complex64)))
+        opt = getattr(mg.optim, name)([p], lr=0.1)
+        for s in range(4):
+            if s == split:
+                state = copy.deepcopy(opt.state_dict())
+                opt = getattr(mg.optim, name)([p], lr=0.1)
+                opt.load_state_dict(state)
+            p.grad = mg.tensor(np.array([0.3 - 0.2j, 1j * (s + 1)], dtype=np.complex64))
+            opt.step()
+        return p.detach().numpy(), opt
+
+    resumed, opt = run(split=2)
+    np.testing.assert_array_equal(resumed, run(split=None)[0])
+    real = [v for v in opt.state[opt.param_groups[0]["params"][0]].values() if v.ndim == 0]
+    assert real and all(v.dtype.kind == "f" for v in real)
+
+
+def test_empty_strided_with_a_0_stride_refuses_writes_as_an_expanded_tensor():
+    t = mg.empty_strided((2, 3), (0, 1))
+    with pytest.raises(RuntimeError, match="share"):
+        t.add_(1)
+    with pytest.raises(RuntimeError, match="share"):
+        t.fill_(1.0)
+    overlapping = mg.empty_strided((2, 3), (1, 1))  # PyTorch cannot tell: writes allowed
+    overlapping.fill_(2.0)
+    assert overlapping.tolist() == [[2.0] * 3] * 2
+
+
+def test_comparing_with_a_0d_tensor_casts_silently():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = mg.tensor(70000.0, dtype=mg.float64)
+        assert (mg.tensor([1.0], dtype=mg.float16) < big).tolist() == [True]
+
+
+def test_backward_inside_vmap_is_refused():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+
+    def f(x):
+        (x * w).sum().backward()
+        return x
+
+    with pytest.raises(RuntimeError, match="inside a functorch transform"):
+        mg.func.vmap(f)(mg.ones(3, 2))
+    assert w.grad is None
+    assert mg.func.vmap(lambda x: x * 2)(mg.ones(3, 2)).tolist() == [[2.0, 2.0]] * 3

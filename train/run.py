@@ -210,8 +210,8 @@ def resolve_args(
     )
     if not isinstance(where, Path):
         note(
-            f"{run_dir}: no {CONFIG_NAME}: the run's settings are taken from {where} (the "
-            f"resume writes {CONFIG_NAME} again from them)"
+            f"{run_dir}: no {CONFIG_NAME}: the run's settings are taken from {where} (once "
+            f"the resume has restored the checkpoint, {CONFIG_NAME} is written again from them)"
         )
     flags = {
         a.dest: a
@@ -257,8 +257,10 @@ def resolve_args(
 
     for dest in sorted(given - set(NOT_SETTINGS)):
         old, new = stored.get(dest, parser.get_default(dest)), getattr(args, dest)
-        if dest == "data_dir" and isinstance(new, str) and new.strip():
-            new = os.path.abspath(os.path.expanduser(new))  # recorded as a new run's is
+        if dest == "data_dir" and isinstance(new, str) and new.strip() and new != old:
+            # recorded as a new run's is (an older run's relative path, given again as it
+            # was recorded, is no change)
+            new = os.path.abspath(os.path.expanduser(new))
         why = inapplicable(stored, dest) if inapplicable is not None else None
         if why is not None:
             raise ValueError(f"{_shown(parser, dest, new)} {why} (the run in {run_dir})")
@@ -283,7 +285,7 @@ def resolve_args(
                 was = f"with {_shown(parser, dest, old)}"
             raise ValueError(
                 f"{_shown(parser, dest, new)}: the run in {run_dir} was started {was}"
-                f" (its {CONFIG_NAME}); a resumed run keeps its settings{hint}. Drop the flag, "
+                f" ({_source(where)}); a resumed run keeps its settings{hint}. Drop the flag, "
                 "or start a new run with --out"
             )
         changes[dest] = (old, new)
@@ -417,6 +419,12 @@ def _check_against_checkpoint(
             "--epochs/--steps or another --device is given as a flag), or start a new run "
             "with --out"
         )
+
+
+def _source(where: Any) -> str:
+    """Where a resumed run's settings were read, for a message: its config.json, or the
+    copy inside its checkpoint when the file is gone."""
+    return f"its {CONFIG_NAME}" if isinstance(where, Path) else "the settings inside its checkpoint"
 
 
 def _fill_open_settings(

@@ -39,6 +39,9 @@ from .elementwise import (
     to_float,
     where,
 )
+from .elementwise import (
+    div as _div,
+)
 from .indexing import flip, gather, index_select, roll
 from .linalg import einsum as _einsum_str
 from .linalg import matmul
@@ -877,6 +880,45 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     if x.dtype == np.float16:  # a running float16 sum drifts (6.156 for 6.195 after 300 values):
         return LogCumSumExp(d)(x.float()).half()  # in float32 and rounded once, as PyTorch's
     return LogCumSumExp(d)(x)
+
+
+class HalfAddc(Function):
+    """float16 addcmul (x + value t1 t2) or addcdiv (x + value t1 / t2): the forward worked
+    in float32 and rounded once, as PyTorch's kernel; the backward PyTorch's formulas in
+    float16 ops (t1: gy (t2 value), t2: gy (t1 value); addcdiv's t1: gy (value / t2), t2:
+    -gy (value t1 / (t2 t2))), each product rounded before the broadcast sum, as PyTorch
+    rounds them (a float32 graph rounded its sums instead: 79 of 200 broadcast gradients
+    off)."""
+
+    def __init__(self, value: Any, divide: bool) -> None:
+        self.value, self.divide = value, divide
+
+    def forward(self, x, t1, t2):
+        f32 = np.float32
+        a, b = t1.astype(f32), t2.astype(f32)
+        scaled = a * f32(self.value)
+        with np.errstate(all="ignore"):
+            out = x.astype(f32) + (scaled / b if self.divide else scaled * b)
+        return out.astype(np.float16)
+
+    def backward(self, gy):
+        x, t1, t2 = self.inputs
+        nx, n1, n2 = self.needs_input_grad
+        value, shape = self.value, gy.shape
+        gx = sum_to(gy, x.shape) if nx and x.shape != shape else (gy if nx else None)
+        g1 = g2 = None
+        if self.divide:
+            if n1:  # value / t2 as ATen's Scalar / Tensor: value filled in t2's dtype
+                filled = get_array_module(t2._data).full(t2.shape, value, dtype=t2.dtype)
+                g1 = sum_to(gy * _div(Tensor._make(filled, False), t2), t1.shape)
+            if n2:
+                g2 = sum_to(-gy * (value * t1 / (t2 * t2)), t2.shape)
+        else:
+            if n1:
+                g1 = sum_to(gy * (t2 * value), t1.shape)
+            if n2:
+                g2 = sum_to(gy * (t1 * value), t2.shape)
+        return gx, g1, g2
 
 
 class Hypot(Function):

@@ -372,7 +372,10 @@ class Optimizer:
                 f"{type(self).__name__}.load_state_dict: state '{key}' of parameter {j} has "
                 f"shape {a.shape}, the parameter {p.shape}"
             )
-        dtype = p.dtype if p.dtype.kind in "fc" or own else a.dtype
+        # a complex parameter's state keeps its dtypes, as PyTorch casts for floating-point
+        # parameters only (NAdam's real mu_product, ASGD's eta and mu stay real)
+        cast = p.dtype.kind == "f" or (own and p.dtype.kind != "c")
+        dtype = p.dtype if cast else a.dtype
         return Tensor._make(a.astype(dtype, copy=True), False)
 
     def __getstate__(self) -> dict[str, Any]:

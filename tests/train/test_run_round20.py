@@ -64,6 +64,24 @@ def test_a_run_folder_without_config_json_says_so_and_gets_it_back(tmp_path, cap
     assert json.loads((run / "config.json").read_text()) == config
     assert gan.main(["--resume", str(run)]) == 0
     assert "no config.json" not in capsys.readouterr().err
+    (run / "config.json").unlink()  # a refused resume writes nothing and names its source
+    assert gan.main(["--resume", str(run), "--hidden", "16"]) == 1
+    err = capsys.readouterr().err
+    assert "was started with --hidden 8 (the settings inside its checkpoint)" in err
+    assert not (run / "config.json").exists()
+
+
+def test_an_older_runs_relative_data_dir_given_again_is_no_change(tmp_path, capsys, monkeypatch):
+    data = _digits(tmp_path / "digits.npz")
+    run = tmp_path / "d"
+    assert gan.main(DIGITS + ["--data-dir", str(data), "--steps", "1", "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())
+    config["data_dir"] = "digits.npz"  # as runs recorded it before paths were made absolute
+    (run / "config.json").write_text(json.dumps(config))
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert gan.main(["--resume", "d", "--data-dir", "digits.npz", "--steps", "2"]) == 0
+    assert "data-dir changed" not in capsys.readouterr().err
 
 
 def test_label_smoothing_1_is_refused_as_no_smoothing(tmp_path, capsys):
