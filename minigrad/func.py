@@ -233,6 +233,26 @@ def _replace_args(args: tuple, new_args: tuple, argnums: int | tuple[int, ...]) 
 
 
 # ------------------------------------------------------------------ transform levels
+# how many transforms are running func in this thread: `backward()` refuses to run inside
+# one, as PyTorch's does (it would fill the .grad of tensors func closes over)
+_running = threading.local()
+
+
+def inside_transform() -> bool:
+    """Whether a grad / vjp / jvp / vmap transform is running its function in this thread."""
+    return getattr(_running, "depth", 0) > 0
+
+
+@contextlib.contextmanager
+def _transforming() -> Iterator[None]:
+    """Count a transform running its function in this thread (inside_transform)."""
+    _running.depth = getattr(_running, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _running.depth -= 1
+
+
 class _Transform:
     """One grad / vjp / jvp call: owner of the leaves it gives func, active while func
     runs. Its own leaves, and those of transforms that have finished, are inside it; the
@@ -246,22 +266,11 @@ class _Transform:
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
-        _running.depth = getattr(_running, "depth", 0) + 1
         try:
-            yield
+            with _transforming():
+                yield
         finally:
-            _running.depth -= 1
             self.active = False
-
-
-# how many transforms are running func in this thread: `backward()` refuses to run inside
-# one, as PyTorch's does (it would fill the .grad of tensors func closes over)
-_running = threading.local()
-
-
-def inside_transform() -> bool:
-    """Whether a grad / vjp / jvp transform is running its function in this thread."""
-    return getattr(_running, "depth", 0) > 0
 
 
 # id of a leaf a transform made -> (weak reference to it, the transform); a dict by id,
@@ -1194,11 +1203,8 @@ def vmap(
 
     @functools.wraps(func)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        _running.depth = getattr(_running, "depth", 0) + 1  # backward() refused inside
-        try:
+        with _transforming():  # backward() refused inside
             return _vmap_impl(func, in_dims, out_dims, randomness, args, kwargs)
-        finally:
-            _running.depth -= 1
 
     return wrapped
 

@@ -3342,38 +3342,29 @@ class Tensor:
         return self
 
     def addcmul_(self, *tensors: Any, value: float = 1) -> Tensor:
-        tensor1, tensor2, value = _addc_args("addcmul_", self, tensors, value)
-        done = self._record_with(
-            "addcmul_", lambda b: _addc(b, tensor1, tensor2, value, False), tensor1, tensor2
-        )
-        if done is not None:
-            return done
-        if tensor1.dtype == np.float16:  # worked in float32, rounded once into self
-            with autograd.no_grad():
-                new = _addc(self.detach(), tensor1.detach(), tensor2.detach(), value, False)
-            return self._write_("addcmul_", new, tensor1, tensor2)
-        self._inplace("addcmul_", tensor1)
-        self._inplace("addcmul_", tensor2)
-        with autograd.no_grad():
-            other = _ops().mul(tensor1, value) * tensor2
-        return self._ufunc_("addcmul_", "add", other)
+        return self._addc_("addcmul_", tensors, value, divide=False)
 
     def addcdiv_(self, *tensors: Any, value: float = 1) -> Tensor:
-        tensor1, tensor2, value = _addc_args("addcdiv_", self, tensors, value)
+        return self._addc_("addcdiv_", tensors, value, divide=True)
+
+    def _addc_(self, what: str, tensors: tuple, value: Any, divide: bool) -> Tensor:
+        """addcmul_ / addcdiv_: self += value * t1 * t2 (or / t2), recorded in a graph."""
+        tensor1, tensor2, value = _addc_args(what, self, tensors, value)
         done = self._record_with(
-            "addcdiv_", lambda b: _addc(b, tensor1, tensor2, value, True), tensor1, tensor2
+            what, lambda b: _addc(b, tensor1, tensor2, value, divide), tensor1, tensor2
         )
         if done is not None:
             return done
         if tensor1.dtype == np.float16:  # worked in float32, rounded once into self
             with autograd.no_grad():
-                new = _addc(self.detach(), tensor1.detach(), tensor2.detach(), value, True)
-            return self._write_("addcdiv_", new, tensor1, tensor2)
-        self._inplace("addcdiv_", tensor1)
-        self._inplace("addcdiv_", tensor2)
+                new = _addc(self.detach(), tensor1.detach(), tensor2.detach(), value, divide)
+            return self._write_(what, new, tensor1, tensor2)
+        self._inplace(what, tensor1)
+        self._inplace(what, tensor2)
         with autograd.no_grad():
-            other = _ops().mul(tensor1, value) / tensor2
-        return self._ufunc_("addcdiv_", "add", other)
+            scaled = _ops().mul(tensor1, value)
+            other = scaled / tensor2 if divide else scaled * tensor2
+        return self._ufunc_(what, "add", other)
 
     def lerp_(self, end: Any, weight: Any) -> Tensor:
         ops = _ops()

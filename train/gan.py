@@ -542,11 +542,7 @@ def fill_defaults(args: argparse.Namespace) -> None:
     # flags that would change nothing for this model or data: refused when given (a
     # resumed run's config holds every setting, given or not)
     new = not args.resume
-    if new and args.dry_run and args.epochs is not None:  # (a dry run checks a config)
-        scaffold.note(
-            f"--dry-run: one short epoch; --epochs {args.epochs} is recorded in config.json, "
-            "not trained"
-        )
+    scaffold.note_dry_run_epochs(args)
     if new and getattr(args, "data_dir", None) is not None and toy:
         raise ValueError(
             f"--data-dir {args.data_dir} has no use with --dataset {args.dataset} (its points "

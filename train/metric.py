@@ -354,11 +354,7 @@ def fill_defaults(args: argparse.Namespace) -> None:
                 raise ValueError(f"{flag} {getattr(args, dest)} {inapplicable(vars(args), dest)}")
     cpb_open = getattr(args, "classes_per_batch", None) is None and not args.resume
     recipe = RECIPES[args.split] if args.model == "triplet" and not args.resume else {}
-    if args.dry_run and not args.resume and args.epochs is not None:  # (it checks a config)
-        scaffold.note(
-            f"--dry-run: one short epoch; --epochs {args.epochs} is recorded in config.json, "
-            "not trained"
-        )
+    scaffold.note_dry_run_epochs(args)
     if args.dry_run:
         recipe = {k: v for k, v in recipe.items() if k != "samples_per_class"}
     scaffold.fill_unset(args, {**DEFAULTS, "margin": DEFAULT_MARGIN[args.model], **recipe})

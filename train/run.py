@@ -69,6 +69,16 @@ def note(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+def note_dry_run_epochs(args: argparse.Namespace) -> None:
+    """A new --dry-run with --epochs: one short epoch is trained, and --epochs is recorded
+    in config.json (a dry run checks a long run's config), said rather than refused."""
+    if args.dry_run and not args.resume and args.epochs is not None:
+        note(
+            f"--dry-run: one short epoch; --epochs {args.epochs} is recorded in config.json, "
+            "not trained"
+        )
+
+
 # ---------------------------------------------------------------------- settings
 def given_flags(parser: argparse.ArgumentParser, argv: list[str] | None) -> set[str]:
     """The destinations of the flags written on the command line `argv` (defaults left

@@ -904,8 +904,8 @@ class HalfAddc(Function):
     def backward(self, gy):
         x, t1, t2 = self.inputs
         nx, n1, n2 = self.needs_input_grad
-        value, shape = self.value, gy.shape
-        gx = sum_to(gy, x.shape) if nx and x.shape != shape else (gy if nx else None)
+        value = self.value
+        gx = sum_to(gy, x.shape) if nx else None
         g1 = g2 = None
         if self.divide:
             if n1:  # value / t2 as ATen's Scalar / Tensor: value filled in t2's dtype

@@ -490,17 +490,18 @@ def _update_as_real(update: Callable, p: Tensor, group: dict[str, Any], st: Any)
     The views write through to the complex arrays; the state keeps its complex entries."""
     real = Tensor._make(_as_real(p._data), False)
     real._grad = Tensor._make(_as_real(p.grad._data), False)
-    views = None
-    if st is not None:
-        views = {
-            k: Tensor._make(_as_real(v._data), False)
-            if isinstance(v, Tensor) and v._data.dtype.kind == "c"
-            else v
-            for k, v in st.items()
-        }
-    given = dict(views or {})
+    if st is None:  # an optimizer without state
+        update(real, group, None)
+        return
+    views = {
+        k: Tensor._make(_as_real(v._data), False)
+        if isinstance(v, Tensor) and v._data.dtype.kind == "c"
+        else v
+        for k, v in st.items()
+    }
+    given = dict(views)
     update(real, group, views)
-    for k, v in (views or {}).items():
+    for k, v in views.items():
         if k in given and v is given[k]:
             continue  # unchanged, or written in place through the view
         if isinstance(v, Tensor) and v._data.shape == real._data.shape:  # real pairs
