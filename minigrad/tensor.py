@@ -4710,6 +4710,7 @@ def empty_strided(
     """A tensor of `size` with the given `stride`s, in elements (PyTorch's empty_strided):
     a strided view of a zero-filled buffer of the storage the strides span (1 + sum of
     (size - 1) * stride), so `stride()` and `is_contiguous()` are those asked for."""
+    _check_layout(layout)
     size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
     if len(size) != len(stride):
         raise ShapeError(

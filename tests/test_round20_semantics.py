@@ -307,6 +307,8 @@ def test_empty_strided_has_the_strides_asked_for():
         mg.empty_strided((2, -3), (1, 2))
     with pytest.raises(RuntimeError, match="negative strides"):
         mg.empty_strided((2, 3), (1, -2))
+    with pytest.raises(mg.errors.Unsupported, match="layout"):  # as every factory's
+        mg.empty_strided((2, 3), (3, 1), layout="sparse")
 
 
 # ------------------------------------------------------------------ DataParallel checkpoints
