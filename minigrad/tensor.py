@@ -297,6 +297,21 @@ def _is_int(i: Any) -> bool:
     return isinstance(i, int | np.integer) and not isinstance(i, bool | np.bool_)
 
 
+def _int_arg(op: str, name: str, value: Any) -> int:
+    """`value` as an int, refused (TypeError, as PyTorch's) where it is a float, a bool or
+    None: pixel_shuffle(x, 1.5) ran as a factor of 1, narrow(1, 0.5, 2) from 0. An integer
+    tensor of one element counts as its value, as in PyTorch."""
+    if type(value) is int:
+        return value
+    if _is_int(value):
+        return int(value)
+    if isinstance(value, Tensor) and value.dtype.kind in "iu" and value._data.size == 1:
+        return int(value.item())
+    raise TypeError(
+        f"{op}(): argument '{name}' must be int, not {type(value).__name__} ({value!r:.40})"
+    )
+
+
 # what copy.deepcopy and pickle leave out (Tensor.__getstate__)
 _NOT_COPIED = frozenset(
     (
@@ -1811,9 +1826,7 @@ class Tensor:
         storage order, which minigrad does not keep)."""
         if memory_format not in (None, contiguous_format, preserve_format):
             raise NotImplementedError(f"resize_: memory_format={memory_format} is not supported")
-        shape = _shape_args(sizes)
-        if not all(_is_int(n) for n in shape):
-            raise TypeError(f"resize_: sizes must be ints, got {sizes!r}")
+        shape = _shape_args(sizes, "resize_")
         if any(n < 0 for n in shape):
             raise RuntimeError(f"resize_: sizes must be non-negative, got {tuple(shape)}")
         if self.requires_grad:
@@ -2602,7 +2615,7 @@ class Tensor:
         return vector_norm(self, 2 if isinstance(p, str) else p, dim, keepdim, dtype=dtype)
 
     def reshape(self, *shape: Any) -> Tensor:
-        return self._viewed(_ops().reshape(self, _shape_args(shape)))
+        return self._viewed(_ops().reshape(self, _shape_args(shape, "reshape", "shape")))
 
     def _viewed(self, out: Tensor) -> Tensor:
         """A view op's result, made a new tensor where the op changed nothing
@@ -2694,7 +2707,7 @@ class Tensor:
         return self._viewed(_ops().transpose(self, dim0, dim1))
 
     def permute(self, *dims: Any) -> Tensor:
-        return self._viewed(_ops().permute(self, _shape_args(dims)))
+        return self._viewed(_ops().permute(self, _shape_args(dims, "permute", "dims")))
 
     def squeeze(self, dim: Any = None) -> Tensor:
         return self._viewed(_ops().squeeze(self, dim))
@@ -2706,10 +2719,10 @@ class Tensor:
         return _ops().flatten(self, start_dim, end_dim)
 
     def expand(self, *shape: Any) -> Tensor:
-        return self._viewed(_ops().expand(self, _shape_args(shape)))
+        return self._viewed(_ops().expand(self, _shape_args(shape, "expand")))
 
     def broadcast_to(self, *shape: Any) -> Tensor:
-        return self._viewed(_ops().broadcast_to(self, _shape_args(shape)))
+        return self._viewed(_ops().broadcast_to(self, _shape_args(shape, "broadcast_to")))
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self._viewed(_ops().broadcast_to(self, other.shape))
@@ -2724,7 +2737,7 @@ class Tensor:
     unsafe_split = split
 
     def repeat(self, *sizes: Any) -> Tensor:
-        return _ops().repeat(self, _shape_args(sizes))
+        return _ops().repeat(self, _shape_args(sizes, "repeat", "repeats"))
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
         return _ops().sort(self, dim, descending, stable)
@@ -2922,7 +2935,7 @@ class Tensor:
     def flip(self, *dims: Any) -> Tensor:
         if not dims:
             raise TypeError("flip() missing 1 required argument: 'dims' (a list of dims)")
-        return _ops().flip(self, _shape_args(dims))
+        return _ops().flip(self, _shape_args(dims, "flip", "dims"))
 
     def fliplr(self) -> Tensor:
         if self.ndim < 2:
@@ -2948,6 +2961,7 @@ class Tensor:
         as PyTorch's."""
         if self.ndim == 0:
             raise IndexError("select() cannot be applied to a 0-dim tensor.")
+        dim, index = _int_arg("select", "dim", dim), _int_arg("select", "index", index)
         d = dim + self.ndim if -self.ndim <= dim < 0 else dim
         if not 0 <= d < self.ndim:
             raise IndexError(
@@ -3134,7 +3148,7 @@ class Tensor:
     def tile(self, *dims: Any) -> Tensor:
         if not dims:
             raise TypeError("tile() missing 1 required argument: 'dims' (repeats per dim)")
-        return _ops().tile(self, _shape_args(dims))
+        return _ops().tile(self, _shape_args(dims, "tile", "dims"))
 
     def repeat_interleave(
         self, repeats: Any = None, dim: int | None = None, *, output_size: int | None = None
@@ -4151,6 +4165,8 @@ class Tensor:
         """Fill with exp(N(mean, std^2)) draws."""
         self._inplace("log_normal_")
         self._check_float("log_normal_")
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
         xp = get_array_module(self._data)
         x = random.randn(self.shape, _draw_dtype(self.dtype), self.device, generator)
         self._data[...] = xp.exp(x * std + mean)
@@ -4161,6 +4177,8 @@ class Tensor:
         """Fill with draws from the Cauchy distribution: median + sigma tan(pi (u - 1/2))."""
         self._inplace("cauchy_")
         self._check_float("cauchy_")
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
         xp = get_array_module(self._data)
         u = random.uniform(0.0, 1.0, self.shape, _draw_dtype(self.dtype), self.device, generator)
         self._data[...] = median + sigma * xp.tan(np.pi * (u - 0.5))
@@ -4466,16 +4484,51 @@ def _type_name(dtype: np.dtype) -> str:
 def _new_size(op: str, sizes: tuple, size: Any) -> tuple[int, ...]:
     """new_zeros/new_ones/new_empty's size: given as ints, one sequence, or `size=`."""
     if size is None:
-        return _shape_args(sizes)
+        return _shape_args(sizes, op)
     if sizes:
         raise TypeError(f"{op}() got the size twice: as {sizes} and as size={size}")
-    return _shape_args((size,))
+    return _shape_args((size,), op)
 
 
-def _shape_args(shape: tuple) -> tuple[int, ...]:
+# Python's operators on a tensor and a list or tuple: PyTorch's dunders return NotImplemented,
+# so `t + [1, 2]` is Python's TypeError and `t == [1., 2.]` is False (identity), where NumPy
+# would take the list as an array. One wrapper for all of them, made once at import.
+_SEQUENCE_OPERATORS = tuple(
+    f"__{p}{name}__"
+    for name in ("add sub mul truediv floordiv mod pow matmul and or xor lshift rshift".split())
+    for p in ("", "r", "i")
+    if not (p == "i" and name == "matmul")
+) + ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__")
+
+
+def _refusing_sequences(method: Any) -> Any:
+    @functools.wraps(method)
+    def operator(self: Tensor, other: Any) -> Any:
+        if isinstance(other, list | tuple):
+            return NotImplemented
+        return method(self, other)
+
+    return operator
+
+
+for _name in _SEQUENCE_OPERATORS:
+    if _name in Tensor.__dict__:
+        setattr(Tensor, _name, _refusing_sequences(Tensor.__dict__[_name]))
+
+
+def _shape_args(shape: tuple, op: str | None = "view", name: str = "size") -> tuple[int, ...]:
+    """Sizes or dims given as ints or as one tuple/list, each an int (a float or a bool is
+    PyTorch's TypeError: x.reshape((2.0, 6)) would pass where it matched x's shape); not
+    checked for op None (the factories check theirs in _checked_size)."""
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
-        return tuple(shape[0])
-    return tuple(shape)
+        shape = shape[0]
+    out = tuple(shape)
+    if op is None:
+        return out
+    for n in out:
+        if type(n) is not int:
+            return tuple(_int_arg(op, name, v) for v in out)
+    return out
 
 
 # ---------------------------------------------------------------------- factories
@@ -4518,7 +4571,7 @@ def _shape(shape: tuple, size: Any = None, fn: str = "") -> tuple[int, ...]:
     """A factory's shape: its positional ints (or one tuple/list), or PyTorch's `size=`
     keyword; both at once is PyTorch's TypeError."""
     if size is None:
-        return _checked_size(_shape_args(shape), fn)
+        return _checked_size(_shape_args(shape, None), fn)
     if shape:
         raise TypeError(f"{fn}() got multiple values for argument 'size'")
     if not isinstance(size, tuple | list):

@@ -47,7 +47,7 @@ from ..ops.pool1d import (
 )
 from ..ops.search import torch_name
 from ..ops.shape import clone
-from ..tensor import Tensor, _cast_for, _is_int, _to_array
+from ..tensor import Tensor, _cast_for, _int_arg, _to_array
 from .bilinear import bilinear
 from .sdpa import (  # _canonical_mask: PyTorch's helper, which attention code imports
     _canonical_mask,  # noqa: F401
@@ -1978,14 +1978,6 @@ def instance_norm(
     return y.half() if x.dtype == np.float16 and y.dtype != np.float16 else y
 
 
-def _int_arg(op: str, name: str, value: Any) -> int:
-    """`value` as an int, refused (TypeError, as PyTorch's) where it is a float or a bool:
-    pixel_shuffle(x, 1.5) ran as a factor of 1."""
-    if not _is_int(value):
-        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
-    return int(value)
-
-
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r^2, H, W) -> (*, C, H r, W r), as PyTorch's sub-pixel rearrangement."""
     x = input
@@ -2802,11 +2794,16 @@ def ctc_loss(
     tl = _lengths(target_lengths, n, "target_lengths")
     if not 0 <= blank < c:
         raise RuntimeError("blank must be in label range")
-    if (il > t_max).any() or (il < 0).any():
-        bad = int(il[(il > t_max) | (il < 0)][0])
+    for name, lengths in (("input_lengths", il), ("target_lengths", tl)):
+        if (lengths < 0).any():
+            raise RuntimeError(
+                f"ctc_loss: expected {name} to have value at least 0, but got value "
+                f"{int(lengths.min())}"
+            )
+    if (il > t_max).any():
         raise RuntimeError(
-            f"Expected input_lengths to have value at most {t_max}, but got value {bad} (while "
-            "checking arguments for ctc_loss_cpu)"
+            f"Expected input_lengths to have value at most {t_max}, but got value "
+            f"{int(il.max())} (while checking arguments for ctc_loss_cpu)"
         )
     s_max = int(tl.max()) if n else 0
     padded = np.zeros((n, s_max), dtype=np.int64)
@@ -2825,8 +2822,14 @@ def ctc_loss(
                 "ctc_loss_cpu)"
             )
         padded[:] = tgt[:, :s_max]
+    used = np.arange(s_max)[None, :] < tl[:, None]  # the labels within each target length
+    if ((padded < 0) | (padded >= c))[used].any():
+        bad = padded[used & ((padded < 0) | (padded >= c))][0]
+        raise IndexOutOfRange(
+            f"ctc_loss: target class {int(bad)} is out of range for log_probs with {c} classes"
+        )
     labels = np.full((n, 2 * s_max + 1), blank, dtype=np.int64)
-    labels[:, 1::2] = np.clip(padded, 0, c - 1)
+    labels[:, 1::2] = np.where(used, padded, blank)  # padding past a length: never read
     xp = get_array_module(lp._data)
     nll = nn_ctc.ctc_nll(
         lp, xp.asarray(labels), xp.asarray(il), xp.asarray(tl), blank, zero_infinity

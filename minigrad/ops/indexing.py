@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..errors import IndexOutOfRange, ValueRangeError, warn_user
-from ..tensor import Tensor, _to_array, check_fill_scalar
+from ..tensor import Tensor, _int_arg, _to_array, check_fill_scalar
 from .elementwise import Mask, keep_bits, mul, where
 from .reduce import normalize_dims, reduce_dims, reduce_sum
 from .shape import GetItem, GetItemGrad, cast, cat, clone, getitem, permute, reshape, sort, split
@@ -317,11 +317,12 @@ def _triangle(x: Tensor, diagonal: int, lower: bool) -> Tensor:
     op = "tril" if lower else "triu"
     if x.ndim < 2:
         raise RuntimeError(f"{op}: input must have at least 2 dims, got shape {x.shape}")
+    diagonal = _int_arg(op, "diagonal", diagonal)
     xp = get_array_module(x._data)
     r, c = x.shape[-2:]
-    keep = xp.tri(r, c, int(diagonal), dtype=bool)
+    keep = xp.tri(r, c, diagonal, dtype=bool)
     if not lower:
-        keep = ~xp.tri(r, c, int(diagonal) - 1, dtype=bool)
+        keep = ~xp.tri(r, c, diagonal - 1, dtype=bool)
     return Select(keep)(x)
 
 
@@ -348,15 +349,15 @@ class Flip(Function):
         return Flip(self.dims)(gy)
 
 
-def _dims(dims: Any) -> tuple[int, ...]:
-    if isinstance(dims, int | np.integer):
-        return (int(dims),)
-    return tuple(int(d) for d in dims)
+def _dims(dims: Any, op: str, name: str) -> tuple[int, ...]:
+    if isinstance(dims, tuple | list):
+        return tuple(_int_arg(op, name, d) for d in dims)
+    return (_int_arg(op, name, dims),)
 
 
 def flip(x: Tensor, dims: Any) -> Tensor:
     """x reversed along each of `dims` (a copy)."""
-    ds = normalize_dims(_dims(dims), x.ndim, "flip") or ()
+    ds = normalize_dims(_dims(dims, "flip", "dims"), x.ndim, "flip") or ()
     if len(set(ds)) != len(ds):
         raise RuntimeError(f"flip: dims {dims} name a dim twice")
     if x.ndim == 0:
@@ -379,14 +380,14 @@ class Roll(Function):
 
 def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """x shifted circularly by `shifts` along `dims` (the flattened tensor when None)."""
-    sh = _dims(shifts)
+    sh = _dims(shifts, "roll", "shifts")
     if dims is None:
         if len(sh) != 1:
             raise RuntimeError(f"roll: without dims, shifts must be one int, got {shifts}")
         return reshape(Roll(sh, (0,))(reshape(x, (-1,))), x.shape)
     if x.ndim == 0:
         raise IndexError("roll: dimension specified but the tensor has no dimensions")
-    ds = normalize_dims(_dims(dims), x.ndim, "roll") or ()
+    ds = normalize_dims(_dims(dims, "roll", "dims"), x.ndim, "roll") or ()
     if len(ds) != len(sh):
         raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have one length")
     return Roll(sh, ds)(x)
@@ -409,7 +410,8 @@ def narrow(x: Tensor, dim: int, start: Any, length: int) -> Tensor:
     if x.ndim == 0:
         raise RuntimeError("narrow: cannot be applied to a 0-d tensor")
     d = _dim(dim, x, "narrow")
-    start = int(start.item() if isinstance(start, Tensor) else start)
+    start = _int_arg("narrow", "start", start)
+    length = _int_arg("narrow", "length", length)
     n = x.shape[d]
     if not -n <= start <= n:
         raise IndexError(f"narrow: start {start} out of range for dim {d} of size {n}")

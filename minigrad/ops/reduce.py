@@ -12,7 +12,7 @@ from .. import return_types
 from ..autograd import Function, is_grad_enabled
 from ..backend import get_array_module
 from ..errors import DtypeError, IndexOutOfRange, ShapeError
-from ..tensor import Size, Tensor
+from ..tensor import Size, Tensor, _int_arg
 
 
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
@@ -20,9 +20,18 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     if dim is None:
         return None
     # a NumPy integer (a dim from np.argmax, a shape) is one dim, as PyTorch takes it
-    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    if isinstance(dim, int | np.integer | Tensor):
+        dims = (dim,)
+    elif isinstance(dim, tuple | list | Size):
+        dims = dim
+    else:
+        raise TypeError(
+            f"{op}(): dim must be an int or a tuple of ints, got {type(dim).__name__} ({dim!r:.40})"
+        )
     out = []
     for d in dims:
+        if type(d) is not int:  # a float or a bool (x.sum(True)) is no dim, as in PyTorch
+            d = _int_arg(op, "dim", d)
         if not -max(ndim, 1) <= d < max(ndim, 1):
             raise IndexError(f"{op}: dim {d} out of range for a tensor with {ndim} dims")
         out.append(int(d) % max(ndim, 1))

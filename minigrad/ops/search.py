@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import default_float, get_array_module
-from ..tensor import _TYPE_NAMES, Tensor, _to_array, _type_name
+from ..tensor import _TYPE_NAMES, Tensor, _int_arg, _to_array, _type_name
 
 # a dtype as PyTorch's messages spell it ('Float' for float32): one table, in tensor.py
 TORCH_NAMES, torch_name = _TYPE_NAMES, _type_name
@@ -235,8 +235,9 @@ def bincount(
     a = input._data if isinstance(input, Tensor) else np.asarray(_to_array(input))
     if a.dtype.kind not in "iu":
         raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{torch_name(a.dtype)}'")
+    minlength = _int_arg("bincount", "minlength", minlength)
     if minlength < 0:
-        raise RuntimeError("minlength should be >= 0")
+        raise RuntimeError(f"bincount: minlength should be >= 0, got {minlength}")
     xp = get_array_module(a)
     if a.ndim == 1 and a.size == 0:
         return Tensor._make(xp.zeros(int(minlength), dtype=np.int64), False)

@@ -12,7 +12,7 @@ from .. import autograd, return_types
 from ..autograd import Function
 from ..backend import fp_ignored, get_array_module, to_device
 from ..errors import ShapeError, ValueRangeError, warn_user
-from ..tensor import VIEW_DEPTH, Tensor, _is_int, check_fill_scalar
+from ..tensor import VIEW_DEPTH, Tensor, _int_arg, _is_int, check_fill_scalar
 from .reduce import expand, normalize_dims
 
 
@@ -534,8 +534,11 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
         raise ShapeError("split: expects at least a 1-dimensional tensor, got a 0-d one")
     (d,) = normalize_dims(dim, x.ndim, "split")
     n = x.shape[d]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
+    sections = split_size_or_sections
+    if not isinstance(sections, tuple | list) and not (
+        isinstance(sections, Tensor) and sections.ndim == 1
+    ):
+        step = _int_arg("split", "split_size", sections)
         if step < 0 or (step == 0 and n):
             raise ValueRangeError(
                 f"split: split_size must be positive (0 only for an empty dim), got {step} "
@@ -544,7 +547,7 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
         sizes = [min(step, n - i) for i in range(0, n, step)] if step else []
         sizes = sizes or [0]
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        sizes = [_int_arg("split", "split_size", s) for s in sections]
         if any(s < 0 for s in sizes):
             raise ValueRangeError(f"split: sizes must be non-negative, got {sizes}")
         if sum(sizes) != n:
@@ -769,7 +772,8 @@ def unfold(x: Tensor, d: int, size: int, step: int) -> Tensor:
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """PyTorch's chunk: pieces of ceil(n / chunks) along `dim` (fewer pieces when they
     run out); an empty dim gives `chunks` empty pieces, as PyTorch's."""
-    if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks <= 0:
+    chunks = _int_arg("chunk", "chunks", chunks)
+    if chunks <= 0:
         raise ValueRangeError(f"chunk: chunks must be a positive int, got {chunks!r}")
     if x.ndim == 0:
         raise ShapeError("chunk: expects at least a 1-dimensional tensor, got a 0-d one")

@@ -18,7 +18,7 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function, no_derivative
 from ..backend import get_array_module
-from ..tensor import _UNBIASED, Tensor, _correction, _float_statistic, _to_array
+from ..tensor import _UNBIASED, Tensor, _correction, _float_statistic, _int_arg, _to_array
 from .elementwise import scale, where
 from .indexing import Flip, _dim, index_select, narrow, scan
 from .linalg import matmul
@@ -170,9 +170,10 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     d1, d2 = normalize_dims((dim1, dim2), x.ndim, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal: dim1 and dim2 can't be the same dim ({dim1}, {dim2})")
-    out = Diagonal(int(offset), d1, d2)(x)
+    offset = _int_arg("diagonal", "offset", offset)
+    out = Diagonal(offset, d1, d2)(x)
     if out._vc is x._vc:
-        _note_view(x, out, DiagStep, (int(offset), d1, d2))
+        _note_view(x, out, DiagStep, (offset, d1, d2))
     return out
 
 
@@ -271,17 +272,19 @@ def cumprod(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
 
 # ---------------------------------------------------------------------- layout
-def _int_tuple(v: Any) -> tuple[int, ...]:
-    if isinstance(v, int | np.integer):
-        return (int(v),)
-    return tuple(int(i) for i in v)
+def _int_tuple(v: Any, op: str, name: str) -> tuple[int, ...]:
+    """An int or a sequence of them as a tuple (a float or a bool is PyTorch's TypeError)."""
+    if isinstance(v, tuple | list):
+        return tuple(_int_arg(op, name, i) for i in v)
+    return (_int_arg(op, name, v),)
 
 
 def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
     """x with the dims at `source` moved to `destination` (ints or sequences of one
     length), the other dims keeping their order."""
     x = _tensor(x, "movedim")
-    src, dst = _int_tuple(source), _int_tuple(destination)
+    src = _int_tuple(source, "movedim", "source")
+    dst = _int_tuple(destination, "movedim", "destination")
     if len(src) != len(dst):
         raise RuntimeError(
             f"movedim: invalid source or destination dims: source ({list(src)} dims) should "
@@ -485,7 +488,7 @@ def tile(x: Tensor, dims: Any) -> Tensor:
     """x repeated `dims[i]` times along dim i; a shorter `dims` is padded with leading 1s
     (unlike `repeat`)."""
     x = _tensor(x, "tile")
-    reps = _int_tuple(dims)
+    reps = _int_tuple(dims, "tile", "dims")
     reps = (1,) * (x.ndim - len(reps)) + reps
     return repeat(x, reps)
 

@@ -324,6 +324,7 @@ class Optimizer:
                     f"{len(saved['params'])} parameters in the state but {len(own['params'])} "
                     "in the optimizer"
                 )
+            self._check_group_keys(i, saved)
         by_index = {}
         for saved, own in zip(groups, self.param_groups, strict=True):
             for j, p in zip(saved["params"], own["params"], strict=True):
@@ -343,6 +344,21 @@ class Optimizer:
         self.state = new_state
         for hook in list(self.__dict__.get("_optimizer_load_state_dict_post_hooks", {}).values()):
             hook(self)
+
+    def _check_group_keys(self, i: int, saved: dict[str, Any]) -> None:
+        """Refuse another optimizer's settings: a saved group that lacks some of this
+        optimizer's settings and has settings this one does not know (Adam's state given to
+        SGD ran as plain SGD here, and failed at step in PyTorch). Lacking settings alone is
+        an older state, which keeps this optimizer's values for them."""
+        missing = sorted(k for k in self.defaults if k not in saved)
+        foreign = sorted(k for k in saved if k != "params" and k not in self.param_groups[i])
+        if missing and foreign:
+            name = type(self).__name__
+            raise ValueError(
+                f"{name}.load_state_dict: parameter group {i} of the state lacks "
+                f"{', '.join(map(repr, missing))} and has {', '.join(map(repr, foreign))}, "
+                f"which {name} does not use: is it another optimizer's state?"
+            )
 
     def _load_entry(self, p: Tensor, j: Any, key: str, v: Any) -> Any:
         """One loaded state value, as PyTorch treats it: a Tensor moves to the parameter's
