@@ -1999,11 +1999,13 @@ class Tensor:
                 )
         if isinstance(value, Tensor) and value._vc is self._vc and value._views(self, index):
             return  # `h[i] += w`'s closing `h[i] = h[i]`: the change already went through
-        mode = self._recorded_iop(value)
+        # an integer or bool tensor has no gradient: a value that requires grad is written
+        # as its numbers (truncated), as in PyTorch
+        mode = self._recorded_iop(value) if self.dtype.kind in "fc" else None
         if mode:  # through one view `row = h[0]; row[1] = w` too: written into h
             self._record_setitem(index, value, mode if type(mode) is tuple else None)
             return
-        self._inplace("__setitem__", value)
+        self._inplace("__setitem__", value if self.dtype.kind in "fc" else None)
         value = value._data if isinstance(value, Tensor) else value
         if getattr(value, "ndim", 0) and value.shape[0] == 1:  # a[0] = t of shape (1,)
             value = value.reshape(_without_leading_ones(value.shape))

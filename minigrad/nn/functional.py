@@ -1330,7 +1330,7 @@ def nll_loss(
     if x.ndim > 2:  # classes last, then one row per target
         flat = flat.permute(0, *range(2, x.ndim), 1)
     flat = flat.reshape(-1, n_classes)
-    t = xp.asarray(t).reshape(-1)
+    t = xp.asarray(t).reshape(-1).astype(np.int64, copy=False)  # uint8 would index as a mask
     valid = t != ignore_index
     safe = xp.where(valid, t, 0)
     if x.device == "cpu" and safe.size and ((safe < 0) | (safe >= n_classes)).any():

@@ -169,7 +169,8 @@ def _slices_index(x: Tensor, dim: int, index: Any, what: str) -> tuple[tuple, in
     nd = max(x.ndim, 1)
     d = normalize_dims(dim, x.ndim, what)[0]
     n = (x.shape or (1,))[d]
-    idx = get_array_module(idx).where(idx < 0, idx + n, idx)
+    if what == "index_fill":  # index_fill wraps a negative index, as PyTorch; others refuse it
+        idx = get_array_module(idx).where(idx < 0, idx + n, idx)
     _check_range(idx, n, what, d)
     xp = get_array_module(idx)
     shape = tuple(len(idx) if i == d else k for i, k in enumerate(x.shape or (1,)))

@@ -225,14 +225,14 @@ def _index_item(i: Any) -> Any:
     becomes an int, a view as in PyTorch; a uint8 one a mask, PyTorch's deprecated
     rule), an empty list an empty integer array, other arrays copied (a later change to
     the index tensor must not change the gradient)."""
+    if isinstance(i, Tensor | np.ndarray) and i.dtype == np.uint8:
+        warn_user(  # a NumPy uint8 array too: PyTorch makes it a tensor, then a mask
+            "indexing with a uint8 tensor is deprecated, as in PyTorch: it is read as a "
+            "mask; index with a bool tensor instead (mask.bool())"
+        )
+        return (i._data if isinstance(i, Tensor) else i).astype(bool)
     if isinstance(i, Tensor):
         i = i._data
-        if i.dtype == np.uint8:
-            warn_user(
-                "indexing with a uint8 tensor is deprecated, as in PyTorch: it is read as a "
-                "mask; index with a bool tensor instead (mask.bool())"
-            )
-            return i.astype(bool)
     else:
         if isinstance(i, list):
             i = np.asarray(i) if i else np.zeros(0, dtype=np.intp)
@@ -311,6 +311,7 @@ def normalize_index(index: Any, shape: tuple[int, ...] | None = None) -> Any:
         for i in items:
             if not isinstance(i, _PLAIN_INDEX):  # an array (maybe a mask) among the items
                 check_masks(items, shape)
+                items = _without_empty_ellipsis(items, shape)
                 break
     if not any(_is_int(i) for i in items) or not any(hasattr(i, "ndim") for i in items):
         return items
@@ -327,7 +328,20 @@ def normalize_index(index: Any, shape: tuple[int, ...] | None = None) -> Any:
             # a mask spans as many dimensions as it has
             first += [slice(None)] * (i.ndim if hasattr(i, "dtype") and i.dtype.kind == "b" else 1)
             rest.append(i)
+    if not any(i is Ellipsis for i in first):  # a[first] is then a 0-d view, not a scalar,
+        first.append(Ellipsis)  # where the integers take every dim
     return TwoStep(tuple(first), tuple(rest))
+
+
+def _without_empty_ellipsis(items: tuple, shape: tuple[int, ...]) -> tuple:
+    """The index without a `...` that stands for no dims: NumPy takes array indices on
+    either side of it as apart (their dims go first), PyTorch as next to each other
+    (`x[:, [0, 1], ..., [1, 2]]` on (2, 4, 5) is (2, 2), where NumPy gave its transpose)."""
+    if not any(i is Ellipsis for i in items):
+        return items
+    if len(shape) - sum(_span(i) for i in items if i is not Ellipsis) > 0:
+        return items
+    return tuple(i for i in items if i is not Ellipsis)
 
 
 def _is_basic(index: Any) -> bool:
