@@ -1288,6 +1288,13 @@ class Tensor:
         wrap = name != "true_divide" and kind in "iu" and arr_kind in "biu"
         if wrap and np.ndim(arr) == 0 and not isinstance(other, int):
             arr = xp.asarray(arr).astype(self._data.dtype)
+        if kind in "fc" and arr_kind in "biu" and hasattr(arr, "dtype"):
+            # a float tensor and an integer one: the integers in the float dtype first, as
+            # PyTorch's promotion has it, where NumPy works float32 * int32 in float64 and
+            # rounds once (236 of 1000 products differed in the last bit; float16 *= 100000
+            # gave 0 * 100000 = 0 where PyTorch's 0 * inf is NaN)
+            with np.errstate(over="ignore"):
+                arr = arr.astype(self._data.dtype)
         ufunc = getattr(xp, name)
         if name == "remainder" and self._data.dtype.kind == "f":  # PyTorch's signed zeros
             ufunc = _float_remainder_into
@@ -1340,6 +1347,8 @@ class Tensor:
         if isinstance(alpha, Tensor) and not isinstance(other, Tensor):  # (add_(2.0, t))
             _old_overload("add_", "Number alpha, Tensor other", "Tensor other, *, Number alpha = 1")
             other, alpha = alpha, other
+        if _ops().elementwise._half_with_alpha(self, other, alpha):  # float16: as add's
+            return self._op_("add_", lambda b: _ops().add(b, other, alpha=alpha), other)
         if not (type(alpha) is int and alpha == 1):
             if not isinstance(other, Tensor):
                 other = Tensor._make(_to_array(other), False)
@@ -1350,6 +1359,8 @@ class Tensor:
         if isinstance(alpha, Tensor) and not isinstance(other, Tensor):  # (sub_(2.0, t))
             _old_overload("sub_", "Number alpha, Tensor other", "Tensor other, *, Number alpha = 1")
             other, alpha = alpha, other
+        if _ops().elementwise._half_with_alpha(self, other, alpha):  # float16: as sub's
+            return self._op_("sub_", lambda b: _ops().sub(b, other, alpha=alpha), other)
         if not (type(alpha) is int and alpha == 1):
             if not isinstance(other, Tensor):
                 other = Tensor._make(_to_array(other), False)
@@ -1407,6 +1418,8 @@ class Tensor:
         return self._unary_("sqrt_", "sqrt", True)
 
     def abs_(self) -> Tensor:
+        if self.dtype.kind == "c":  # |z| is real: it cannot be written back
+            raise RuntimeError("In-place abs is not supported for complex tensors.")
         return self._unary_("abs_", "absolute", False)
 
     def neg_(self) -> Tensor:
@@ -2115,13 +2128,22 @@ class Tensor:
         a = self._data
         if isinstance(other, Tensor):
             other_tensor, other = other, other._data
-            if other.dtype != a.dtype and (other.ndim == 0) != (a.ndim == 0):
-                # a 0-d tensor beside a dimensioned one takes PyTorch's promotion (the
-                # dimensioned dtype within a category: uint8 < tensor(-3, int8) compares
-                # with 253), where NumPy would widen both and compare the numbers
+            if other.dtype != a.dtype:
+                # both cast to PyTorch's promoted dtype first, where NumPy would widen both
+                # and compare the numbers: uint8 < tensor(-3, int8) compares with 253, and
+                # int32 2049 == float16 2048 is True (2049 is 2048 in float16)
                 dt = _ops().elementwise.result_dtype(self, other_tensor)
                 with np.errstate(all="ignore"):  # 70000.0 into float16 is inf, silently
                     a, other = a.astype(dt, copy=False), other.astype(dt, copy=False)
+        elif a.dtype.kind in "biu" and isinstance(other, float | np.floating):
+            # the default float, as PyTorch's: int64 16777217 == 16777216.0 is True
+            a = a.astype(_ops().elementwise.result_dtype(self, other))
+        elif a.dtype.kind != "c" and isinstance(other, complex | np.complexfloating):
+            a = a.astype(_ops().elementwise.result_dtype(self, other))
+        if a.dtype.kind == "c" and name in _ORDERINGS:  # NumPy orders by the real part
+            raise NotImplementedError(
+                f'"{name.strip("_")}_cpu" not implemented for complex tensors ({a.dtype})'
+            )
         try:  # not `with broadcast_errors`: a comparison is too cheap for a context manager
             return Tensor._make(getattr(a, name)(other), False)
         except ValueError:
@@ -4491,6 +4513,8 @@ def _new_size(op: str, sizes: tuple, size: Any) -> tuple[int, ...]:
         raise TypeError(f"{op}() got the size twice: as {sizes} and as size={size}")
     return _shape_args((size,), op)
 
+
+_ORDERINGS = frozenset(("__lt__", "__le__", "__gt__", "__ge__"))
 
 # Python's operators on a tensor and a list or tuple: PyTorch's dunders return NotImplemented,
 # so `t + [1, 2]` is Python's TypeError and `t == [1., 2.]` is False (identity), where NumPy

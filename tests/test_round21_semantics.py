@@ -118,3 +118,232 @@ def test_uint8_index_warning_is_once_per_index():
         warnings.simplefilter("always")
         mg.ones(3)[np.array([1, 0, 1], dtype=np.uint8)]
     assert sum("uint8" in str(w.message) for w in caught) == 1
+
+
+# ---------------------------------------------------------------- dtypes
+def _h(n, seed, scale=30.0):
+    return (np.random.default_rng(seed).standard_normal(n) * scale).astype(np.float16)
+
+
+@pytest.mark.parametrize("decimals", [-2, -1, 1, 2, 3])
+def test_float16_round_with_decimals_works_in_float32(decimals):
+    """x * 10^d in float16 overflowed: round(2041, decimals=2) was inf."""
+    rng = np.random.default_rng(decimals + 10)
+    a = (rng.standard_normal(4000) * rng.choice([1, 10, 100, 1000, 30000], 4000)).astype(np.float16)
+    a = np.concatenate([a[np.isfinite(a)], np.float16([2041, 700, 655.5, -1000, 65504, 33.33])])
+    want, got = _both(lambda L: L.round(L.tensor(a), decimals=decimals))
+    np.testing.assert_array_equal(got, want)
+
+
+CMP_CASES = [
+    ("int32", [2049, 65520, 2147483647], "float16", [2048.0, float("inf"), float("inf")]),
+    ("int64", [2049, 4097], "float16", [2048.0, 4096.0]),
+    ("int64", [16777217, 2**40 + 1], "float32", [16777216.0, 2.0**40]),
+    ("int32", [16777217], "float32", [16777216.0]),
+    ("int64", [2**53 + 1], "float64", [2.0**53]),
+    ("uint8", [200, 3], "int8", [-56, 3]),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CMP_CASES)))
+@pytest.mark.parametrize("op", ["eq", "ne", "lt", "gt", "le", "ge"])
+def test_comparisons_cast_both_sides_to_the_promoted_dtype(case, op):
+    """NumPy compared int32 2049 with float16 2048 exactly (False); PyTorch casts both to
+    float16 first, where 2049 is 2048."""
+    da, a, db, b = CMP_CASES[case]
+    for swap in (False, True):
+
+        def f(L, swap=swap):
+            x, y = L.tensor(a, dtype=getattr(L, da)), L.tensor(b, dtype=getattr(L, db))
+            return getattr(L, op)(y, x) if swap else getattr(L, op)(x, y)
+
+        want, got = _both(f)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "dtype, value, number",
+    [
+        ("int64", 16777217, 16777216.0),
+        ("int32", 16777217, 16777216.0),
+        ("int64", 2**53 + 1, 2.0**53),
+    ],
+)
+def test_an_integer_tensor_compared_with_a_float_number(dtype, value, number):
+    for op in ("__eq__", "__ne__", "__lt__", "__ge__"):
+
+        def f(L, op=op):
+            return getattr(L.tensor([value], dtype=getattr(L, dtype)), op)(number)
+
+        want, got = _both(f)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("value, dtype", [(0.1, "float32"), (1 / 3, "float64"), (2049, "int64")])
+@pytest.mark.parametrize("op", ["mul", "div"])
+def test_a_0d_tensor_left_of_a_float16_tensor_is_rounded_to_float16(value, dtype, op):
+    """PyTorch works h * tensor(0.1) in float32 but tensor(0.1) * h in float16; minigrad
+    treated both as the first."""
+    h = _h(1000, 5, 10)
+    for order in ((0, 1), (1, 0)):
+
+        def f(L, order=order):
+            args = (L.tensor(value, dtype=getattr(L, dtype)), L.tensor(h))
+            return getattr(L, op)(args[order[0]], args[order[1]])
+
+        want, got = _both(f)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "fdt, idt",
+    [("float16", "int16"), ("float16", "int32"), ("float32", "int32"), ("float32", "int64")],
+)
+@pytest.mark.parametrize("op", ["add_", "sub_", "mul_", "div_"])
+def test_in_place_float_and_integer_tensors_compute_in_the_float_dtype(fdt, idt, op):
+    rng = np.random.default_rng(7)
+    a = rng.uniform(-3, 3, 1000).astype(fdt)
+    hi = min(int(np.iinfo(idt).max), 2**40)
+    b = rng.integers(-hi, hi, 1000).astype(idt)
+    b[:3] = [100000 % hi, 70000 % hi, 1]
+    want, got = _both(lambda L: getattr(L.tensor(a.copy()), op)(L.tensor(b)))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_float16_in_place_with_an_overflowing_integer_tensor():
+    for idt in ("int32", "int64"):
+        want, got = _both(
+            lambda L, idt=idt: L.tensor([0.0, 1.0, 60000.0], dtype=L.float16).mul_(
+                L.tensor([100000, 100000, -70000], dtype=getattr(L, idt))
+            )
+        )
+        np.testing.assert_array_equal(got, want)  # 0 * inf is NaN, as PyTorch
+        assert np.isnan(got[0])
+
+
+@pytest.mark.parametrize("alpha", [0.3, -1.5, 0.1, 7.77, 2])
+@pytest.mark.parametrize("n", [64, 4000])
+def test_float16_add_and_sub_with_alpha_round_once(alpha, n):
+    a, b = _h(n, 1), _h(n, 2)
+    for fn in (
+        lambda L: L.add(L.tensor(a), L.tensor(b), alpha=alpha),
+        lambda L: L.sub(L.tensor(a), L.tensor(b), alpha=alpha),
+        lambda L: L.tensor(a).add_(L.tensor(b), alpha=alpha),
+        lambda L: L.tensor(a).sub_(L.tensor(b), alpha=alpha),
+    ):
+        want, got = _both(fn)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_float16_add_with_alpha_keeps_its_gradients():
+    a, b, w = _h(50, 1), _h(50, 2), _h(50, 3)
+    grads = {}
+    for L in (torch, mg):
+        x, y = L.tensor(a, requires_grad=True), L.tensor(b, requires_grad=True)
+        (L.add(x, y, alpha=0.3) * L.tensor(w)).sum().backward()
+        grads[L] = (x.grad.numpy(), y.grad.numpy())
+        assert x.grad.dtype == L.float16
+    np.testing.assert_array_equal(grads[mg][0], grads[torch][0])
+    np.testing.assert_array_equal(grads[mg][1], grads[torch][1])
+
+
+@pytest.mark.parametrize("op", ["logaddexp", "logaddexp2"])
+def test_float16_logaddexp_works_in_float32(op):
+    a, b = _h(5000, 11, 3), _h(5000, 12, 3)
+    want, got = _both(lambda L: getattr(L, op)(L.tensor(a), L.tensor(b)))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_complex_logaddexp():
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal(300) * 3 + 1j * rng.standard_normal(300) * 3).astype(np.complex64)
+    b = (rng.standard_normal(300) * 3 + 1j * rng.standard_normal(300) * 3).astype(np.complex64)
+    a[:5] = [np.inf, -np.inf + 1j, 5 + 2j, np.nan + 1j, -np.inf]
+    b[:5] = [np.inf, -np.inf + 2j, 5 + 2j, 1, 3 + 1j]
+    want, got = _both(lambda L: L.logaddexp(L.tensor(a), L.tensor(b)))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, equal_nan=True)
+    with pytest.raises(NotImplementedError, match="logaddexp2"):
+        mg.logaddexp2(mg.tensor(a), mg.tensor(b))
+
+
+REAL_ONLY = {
+    "erf": lambda L, z: L.erf(z),
+    "erfc": lambda L, z: L.erfc(z),
+    "lgamma": lambda L, z: L.lgamma(z),
+    "digamma": lambda L, z: L.digamma(z),
+    "erfinv": lambda L, z: L.erfinv(z),
+    "i0": lambda L, z: L.i0(z),
+    "logit": lambda L, z: L.logit(z),
+    "ndtr": lambda L, z: L.special.ndtr(z),
+    "i1": lambda L, z: L.special.i1(z),
+    "entr": lambda L, z: L.special.entr(z),
+    "xlogy": lambda L, z: L.special.xlogy(z, z),
+    "heaviside": lambda L, z: L.heaviside(z, z),
+    "round": lambda L, z: L.round(z),
+    "floor": lambda L, z: L.floor(z),
+    "relu": lambda L, z: L.relu(z),
+    "clamp": lambda L, z: L.clamp(z, 0, 1),
+    "maximum": lambda L, z: L.maximum(z, z),
+    "minimum": lambda L, z: L.minimum(z, z),
+    "lt": lambda L, z: z < 1,
+    "ge": lambda L, z: z >= z,
+    "sort": lambda L, z: L.sort(z),
+    "argsort": lambda L, z: L.argsort(z),
+    "max": lambda L, z: z.max(),
+    "amin": lambda L, z: z.amin(0),
+    "max dim": lambda L, z: z.max(0),
+    "topk": lambda L, z: z.topk(1),
+    "median": lambda L, z: z.median(),
+    "abs_": lambda L, z: z.clone().abs_(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_ONLY))
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_ops_without_a_complex_meaning_refuse_complex_input(name, dtype):
+    """NumPy's kernels took the real part (erf(1+2j) was 0.8427+0j) or ordered complex
+    numbers by their real part; PyTorch refuses."""
+    for L in (torch, mg):
+        z = L.tensor([1 + 2j, 0.5 + 0.25j], dtype=getattr(L, dtype))
+        with pytest.raises((RuntimeError, NotImplementedError)):
+            REAL_ONLY[name](L, z)
+
+
+def test_complex_ops_that_stay_allowed():
+    for dtype in ("complex64", "complex128"):
+        want, got = _both(
+            lambda L, dtype=dtype: L.nan_to_num(
+                L.tensor(
+                    [1 + 2j, complex(float("nan"), 1), complex(float("inf"), -1)],
+                    dtype=getattr(L, dtype),
+                )
+            )
+        )
+        np.testing.assert_array_equal(got, want)  # complex128 raised KeyError: 16
+    z = mg.tensor([1 + 2j, 3j])
+    assert (z == z).tolist() == [True, True] and (z != 1).tolist() == [True, True]
+    assert mg.where(z == z, z, z * 2).tolist() == [1 + 2j, 3j]
+    assert mg.sgn(z).dtype == mg.complex64 and mg.sinc(z).dtype == mg.complex64
+
+
+@pytest.mark.parametrize("fdt", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("edt, e", [("int32", 2**31 - 1), ("uint8", 255), ("int64", 5000)])
+def test_ldexp_of_zero_keeps_its_sign(fdt, edt, e):
+    want, got = _both(
+        lambda L: L.ldexp(
+            L.tensor([0.0, -0.0, 1.0], dtype=getattr(L, fdt)),
+            L.tensor([e] * 3, dtype=getattr(L, edt)),
+        )
+    )
+    np.testing.assert_array_equal(got, want)
+    assert np.signbit(got[1])
+
+
+def test_ldexp_is_exact_where_two_to_the_exponent_overflows():
+    want, got = _both(
+        lambda L: L.ldexp(L.tensor([2.0**-10, 2.0**-140, 1.5]), L.tensor([130, 150, -3]))
+    )
+    np.testing.assert_array_equal(got, want)
+    x = mg.tensor([2.0**-10, 1.0], requires_grad=True)
+    mg.ldexp(x, mg.tensor([[3], [-2]])).sum().backward()
+    assert x.grad.tolist() == [8.25, 8.25]  # 2^3 + 2^-2, summed over the broadcast rows

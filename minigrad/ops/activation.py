@@ -447,6 +447,8 @@ def relu(input: Tensor) -> Tensor:
     x = input
     if x.dtype.kind == "b":
         raise RuntimeError("relu: Boolean inputs not supported for relu")
+    if x.dtype.kind == "c":  # max(0, z) has no meaning; NumPy compared real parts
+        raise NotImplementedError(f"relu: clamp is not supported for complex types ({x.dtype})")
     return ReLU()(x)
 
 

@@ -806,6 +806,18 @@ class LogAddExp(Function):
 
     def forward(self, a, b):
         xp = get_array_module(a)
+        if a.dtype == np.float16:  # in float32, rounded once, as PyTorch's (28 ulp off)
+            return self.forward(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
+        if a.dtype.kind == "c":  # the operand of larger real part first, as PyTorch's
+            with np.errstate(invalid="ignore", over="ignore"):
+                first = a.real >= b.real
+                m, n = xp.where(first, a, b), xp.where(first, b, a)
+                out = m + xp.log1p(xp.exp(n - m))  # (it took the real parts only)
+                # both real parts the same infinity: the smaller operand at -inf, the plain
+                # formula at +inf (no NaN from inf - inf), as PyTorch's
+                tie = xp.isinf(n.real) & (n.real == m.real)
+                out = xp.where(tie & (n.real < 0), n, out)
+                return xp.where(tie & (n.real > 0), xp.log(xp.exp(n) + xp.exp(m)), out)
         with np.errstate(invalid="ignore", over="ignore"):
             m = xp.maximum(a, b)
             d = -xp.abs(a - b)
@@ -831,7 +843,10 @@ def logaddexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002
 
 
 def logaddexp2(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    return LogAddExp(True)(*_floats("logaddexp2", input, other))
+    a, b = _floats("logaddexp2", input, other)
+    if a.dtype.kind == "c":
+        raise NotImplementedError(f"\"logaddexp2_cpu\" not implemented for '{a.dtype}'")
+    return LogAddExp(True)(a, b)
 
 
 def _logcumsumexp_array(x: Any, d: int) -> Any:
@@ -973,6 +988,8 @@ def heaviside(input: Tensor, values: Any) -> Tensor:  # noqa: A002
     """0 where input < 0, `values` where it is 0, 1 where > 0 (NaN gives 0). No derivative
     (a backward through it raises, as PyTorch's)."""
     v = values if isinstance(values, Tensor) else Tensor._make(_to_array(values), False)
+    if input.dtype.kind == "c":
+        raise RuntimeError(f"heaviside is not yet implemented for complex tensors ({input.dtype})")
     if v.dtype != input.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     xp = get_array_module(input._data)
@@ -1091,11 +1108,33 @@ def lcm(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     return Tensor._make(get_array_module(a).lcm(a, b), False)
 
 
+class LdExp(Function):
+    """x * 2^e for integer exponents e, exactly (C's ldexp): 0 stays a signed zero where
+    2^e alone is inf (0 * inf was NaN), and 2^-10 * 2^130 is 2^120 in float32, as
+    PyTorch's. Linear in x: the gradient is gy scaled the same way."""
+
+    uses_inputs = False
+
+    def __init__(self, e: Any) -> None:
+        self.e = e
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        with np.errstate(over="ignore", under="ignore"):
+            return xp.ldexp(x, self.e)
+
+    def backward(self, gy):
+        return LdExp(self.e)(gy)
+
+
 def ldexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    """input * 2 ** other, as PyTorch composes it (a float result)."""
+    """input * 2 ** other (a float result); for integer exponents exactly, as C's ldexp."""
     o = other if isinstance(other, Tensor) else Tensor._make(_to_array(other), False)
     if o.dtype.kind in "biu" and isinstance(input, Tensor) and input.dtype.kind == "f":
-        o = cast(o, input.dtype)  # an integer exponent keeps a float16 input float16
+        xp = get_array_module(input._data)
+        e = xp.clip(o._data.astype(np.int64), -(2**30), 2**30).astype(np.int32)
+        shape = xp.broadcast_shapes(input.shape, e.shape)
+        return LdExp(e)(input if input.shape == shape else broadcast_to(input, shape))
     o = to_float(o)
     two = Tensor._make(get_array_module(o._data).asarray(2.0, dtype=o.dtype), False)
     return mul(input, Pow()(two, o))

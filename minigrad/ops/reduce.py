@@ -526,6 +526,8 @@ class Extreme(Function):
         self.op_name = "max" if sign > 0 else "min"
 
     def forward(self, x):
+        if x.dtype.kind == "c":
+            raise RuntimeError(f"max/min are not supported for complex tensors ({x.dtype})")
         dims = range(x.ndim) if self.dims is None else self.dims
         if x.size == 0 and (x.ndim == 0 or any(x.shape[d] == 0 for d in dims)):
             raise IndexOutOfRange(  # PyTorch: IndexError for a dim, RuntimeError for all

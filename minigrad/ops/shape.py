@@ -1110,6 +1110,8 @@ def sort(
 ) -> return_types.sort:
     """PyTorch's sort: (values, indices) along `dim`, differentiable in values. Always
     stable (PyTorch allows any order of ties when stable=False); NaN counts as largest."""
+    if x.dtype.kind == "c":
+        raise RuntimeError(f"sort does not support complex dtypes ({x.dtype}), as PyTorch's")
     if x.ndim == 0:
         normalize_dims(dim, 0, "sort")
         zero = get_array_module(x._data).zeros((), np.int64)
@@ -1128,8 +1130,8 @@ def topk(
     """PyTorch's topk: the k largest (or smallest) elements along `dim` and their indices,
     differentiable in values. Always returned sorted (`sorted=False` allows any order);
     NaN counts as largest; among ties the order differs from PyTorch's unspecified one."""
-    if x.dtype.kind == "b":
-        raise RuntimeError("topk does not support bool dtypes (as in PyTorch); use .int()")
+    if x.dtype.kind in "bc":
+        raise RuntimeError(f"topk does not support {x.dtype} tensors (as in PyTorch)")
     n = x.shape[normalize_dims(dim, x.ndim, "topk")[0]] if x.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: selected index k={k} out of range for a dim of size {n}")

@@ -352,6 +352,8 @@ def median(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     with an int `dim`, PyTorch's (values, indices) pair along it (ties: the first in the
     input's order). NaN counts as the largest value but is the result wherever present."""
     x = _tensor(x, "median")
+    if x.dtype.kind == "c":
+        raise RuntimeError(f"median is not supported for complex tensors ({x.dtype})")
     if x.dtype.kind == "b":
         raise RuntimeError("median: not implemented for bool tensors (as in PyTorch)")
     if dim is None:
