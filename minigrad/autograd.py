@@ -1030,6 +1030,17 @@ class Variable(metaclass=_VariableMeta):
         return data.detach().requires_grad_(requires_grad)
 
 
+class _ExecutionEngine:
+    """`Variable._execution_engine`, where PyTorch programs reach queue_callback."""
+
+    @staticmethod
+    def queue_callback(fn: Any) -> None:
+        queue_callback(fn)
+
+
+Variable._execution_engine = _ExecutionEngine()
+
+
 # `torch.autograd.function`, which programs import from (`from torch.autograd.function
 # import once_differentiable`); minigrad.autograd is one file, so it is registered by name
 function = types.ModuleType(f"{__name__}.function", "PyTorch's torch.autograd.function names.")
@@ -1498,7 +1509,9 @@ def grad(
         if not t.requires_grad:
             raise RuntimeError(f"grad: input {i} of shape {t.shape} does not require grad")
     root_grads = _root_grads(outputs, grad_outputs, "grad")
-    found = run_backward(outputs, root_grads, inputs, retain_graph, create_graph)
+    found = _with_callbacks(
+        lambda: run_backward(outputs, root_grads, inputs, retain_graph, create_graph)
+    )
     seen = {id(g._data) for g in root_grads}
     result = []
     for i, t in enumerate(inputs):
@@ -1675,14 +1688,23 @@ def backward(
             if hook(leaf) is not None:
                 raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
-    outer, _state.callbacks = _state.callbacks, []
-    try:
+    def walk() -> None:
         found = run_backward(roots, root_grads, targets, retain_graph, create_graph, store)
         for leaf, g in found.values():
             store(leaf, g)
+
+    _with_callbacks(walk)
+
+
+def _with_callbacks(walk: Callable[[], Any]) -> Any:
+    """walk(), then the callbacks queued during it (queue_callback), in order."""
+    outer, _state.callbacks = _state.callbacks, []
+    try:
+        result = walk()
         callbacks = _state.callbacks
         while callbacks:
             callbacks.pop(0)()
+        return result
     finally:
         _state.callbacks = outer
 

@@ -347,3 +347,48 @@ def test_ldexp_is_exact_where_two_to_the_exponent_overflows():
     x = mg.tensor([2.0**-10, 1.0], requires_grad=True)
     mg.ldexp(x, mg.tensor([[3], [-2]])).sum().backward()
     assert x.grad.tolist() == [8.25, 8.25]  # 2^3 + 2^-2, summed over the broadcast rows
+
+
+# ---------------------------------------------------------------- checkpoint
+@pytest.mark.parametrize("first", ["backward", "grad"])
+def test_non_reentrant_checkpoint_recomputes_in_each_backward_of_a_retained_graph(first):
+    """Two losses through one checkpointed BatchNorm: PyTorch runs the function three times
+    (the forward and once per backward), so the running statistics count three batches;
+    minigrad kept the first recomputation and counted two."""
+    x = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
+    got = {}
+    for L in (torch, mg):
+        L.manual_seed(0)
+        bn = L.nn.BatchNorm1d(3, momentum=0.1)
+        calls = []
+
+        def seg(t, bn=bn, calls=calls):
+            calls.append(1)
+            return bn(t) * 2
+
+        xt = L.tensor(x, requires_grad=True)
+        y = L.utils.checkpoint.checkpoint(seg, xt, use_reentrant=False)
+        l1, l2 = y[:, 0].pow(2).sum(), y[:, 1].sum()
+        if first == "backward":
+            l1.backward(retain_graph=True)
+            g1 = xt.grad.clone()
+        else:
+            (g1,) = L.autograd.grad(l1, xt, retain_graph=True)
+        l2.backward()
+        got[L] = (len(calls), bn.num_batches_tracked.item(), bn.running_mean.numpy(), g1.numpy())
+    assert got[mg][:2] == got[torch][:2] == (3, 3)
+    np.testing.assert_allclose(got[mg][2], got[torch][2], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got[mg][3], got[torch][3], rtol=1e-4, atol=1e-5)
+
+
+def test_queue_callback_runs_after_grad_too():
+    """autograd.grad ran no queued callbacks (backward did), as PyTorch's engine runs them
+    after either; the checkpoint's re-drop relies on it."""
+    for L in (torch, mg):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        ran = []
+        y = x * 3
+        engine = L.autograd.Variable._execution_engine
+        y.register_hook(lambda g, e=engine, ran=ran: e.queue_callback(lambda: ran.append(1)))
+        L.autograd.grad(y.sum(), x)
+        assert ran == [1]

@@ -299,10 +299,7 @@ class _Frame:
                 continue
             if not is_root and any(ref() is not None for ref in node.outputs):
                 continue  # an output is alive outside the graph: keep this node as it is
-            state = node.__dict__
-            for key in [k for k, v in state.items() if k not in _STRUCTURE and _holds_data(v)]:
-                del state[key]
-            state["_check_versions"] = _Unpack(self, node)
+            self._empty(node)
             self.nodes[id(node)] = weakref.ref(node)
             if self.debug:
                 self.forward_ops.append(type(node).__name__)
@@ -311,14 +308,40 @@ class _Frame:
                     seen.add(id(e[0]))
                     heapq.heappush(heap, (-e[0].generation, len(seen), e[0], False))
 
+    def _empty(self, node: Function) -> None:
+        """Drop the values a node saved for backward; its backward recomputes them first."""
+        state = node.__dict__
+        for key in [k for k, v in state.items() if k not in _STRUCTURE and _holds_data(v)]:
+            del state[key]
+        state["_check_versions"] = _Unpack(self, node)
+
+    def forget(self) -> None:
+        """After the backward that recomputed the values (without create_graph): drop them
+        again, so that another backward through a retained graph recomputes, as PyTorch's
+        does (a BatchNorm in the function then updates its running statistics once per
+        backward, as there). Once the graph is released, only the arguments are let go."""
+        alive = [n for n in (ref() for ref in self.nodes.values()) if n is not None]
+        alive = [n for n in alive if "_released" not in n.__dict__]
+        for node in alive:
+            self._empty(node)
+        if alive:
+            self.done = False
+        else:
+            self.args = self.kwargs = None
+
     def recompute(self) -> None:
         """Run the function again and give each dropped node the values of its match in
-        the new graph. Once: a later call (another dropped node) finds them in place."""
+        the new graph. Once per backward: a later call (another dropped node) finds them in
+        place; the backward's end drops them again (`forget`)."""
         from ..tensor import Tensor
 
         if self.done:
             return
         self.done = True
+        # a backward with create_graph (the walk runs in grad mode) keeps them: the graph it
+        # builds may lead back into these nodes, from outputs no longer alive
+        if autograd._state.callbacks is not None and not is_grad_enabled():
+            autograd.queue_callback(self.forget)
         for i, (t, v) in enumerate(zip(self.arg_tensors, self.versions, strict=True)):
             if t._version != v:
                 raise RuntimeError(
@@ -328,7 +351,6 @@ class _Frame:
                 )
         with self.state.restored(), enable_grad(), self.recompute_context:
             outputs = self.function(*self.args, **self.kwargs)
-        self.args = self.kwargs = None
         leaves = _flatten(outputs)
         if len(leaves) != len(self.roots):
             self._fail(
