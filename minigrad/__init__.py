@@ -630,7 +630,8 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):  # noqa: A00
     return input.svd(some, compute_uv)
 
 
-__version__ = "0.1.0"
+from . import version  # noqa: E402 - torch.version's names
+from .version import __version__  # noqa: E402
 
 _memory.keep_freed_memory()  # freed arrays stay in the process for the next step's
 _blas.prime()  # one mid-sized product: NumPy's OpenBLAS runs some shapes at full speed after it

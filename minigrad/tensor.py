@@ -322,6 +322,7 @@ _NOT_COPIED = frozenset(
         "_custom_view",
         "_data_aliases",
         "_data_of",
+        "_shared",  # a shared-memory block (minigrad.multiprocessing): a copy has its own
     )
 )
 
@@ -1022,6 +1023,16 @@ class Tensor:
         if isinstance(a, np.generic):
             a = self._data = np.array(a)
         return a
+
+    def share_memory_(self) -> Tensor:
+        """Move the values into shared memory, seen by processes this one starts
+        (minigrad.multiprocessing). Returns self."""
+        from .multiprocessing import share_memory_
+
+        return share_memory_(self)
+
+    def is_shared(self) -> bool:
+        return "_shared" in self.__dict__
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if self.creator is not None and not requires_grad:

@@ -67,6 +67,16 @@ def is_initialized() -> bool:
     return _world.initialized
 
 
+def is_available() -> bool:
+    """Whether the MPI backend can be used here: mpi4py imports (PyTorch's guard,
+    `if dist.is_available() and dist.is_initialized()`)."""
+    try:
+        mpi()
+    except ImportError:
+        return False
+    return True
+
+
 def world_size() -> int:
     """The number of processes (1 without mpiexec); joins the job if not yet done."""
     init()

@@ -285,8 +285,16 @@ class Module:
         setattr(parent, name, module)
 
     def share_memory(self) -> Module:
-        """PyTorch moves tensors to shared memory for multiprocessing; minigrad's tensors
-        are NumPy arrays of one process, so nothing moves. Returns self."""
+        """Every parameter and buffer (and existing gradient) moved into shared memory, as
+        PyTorch's: processes started after it train the same values
+        (minigrad.multiprocessing). Returns self."""
+        for m in self.modules():
+            for store in (m._parameters, m._buffers):
+                for t in store.values():
+                    if t is not None:
+                        t.share_memory_()
+                        if t._grad is not None:
+                            t._grad.share_memory_()
         return self
 
     def compile(self, *args: Any, **kwargs: Any) -> None:

@@ -1,0 +1,86 @@
+"""Python's multiprocessing for minigrad's tensors, as `torch.multiprocessing`.
+
+`t.share_memory_()` (and `Module.share_memory()`, for every parameter and buffer) moves a
+CPU tensor's values into a named block of shared memory (`multiprocessing.shared_memory`).
+A process started with 'fork' maps the same block; one started with 'spawn' or
+'forkserver' receives the tensor by the block's name (this module registers that with
+multiprocessing's pickler, as PyTorch's does). Every process then reads and writes the
+same values: an optimizer's in-place step in a worker is seen by the parent, the
+mnist_hogwild pattern. A tensor not in shared memory travels as a copy, as in PyTorch.
+
+Two limits: views taken before `share_memory_()` keep the old memory (take them after),
+and CuPy tensors are left as they are. The block is freed when the tensor that created it
+is collected; a process that received it only lets go of its mapping.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as _mp
+import pickle
+import weakref
+from multiprocessing import *  # noqa: F403 - this module stands for multiprocessing
+from multiprocessing import reduction as _reduction
+from multiprocessing import shared_memory as _shared
+from typing import Any
+
+import numpy as np
+
+from .nn.module import Parameter
+from .tensor import Tensor
+
+__all__ = [*_mp.__all__, "share_memory_"]  # noqa: PLE0604
+
+
+def _close(block: _shared.SharedMemory, unlink: bool) -> None:
+    try:
+        block.close()
+    except BufferError:  # an array on it is still alive somewhere: the OS frees it later
+        pass
+    if unlink:
+        try:
+            block.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def share_memory_(t: Tensor) -> Tensor:
+    """Move t's values into shared memory (once; a no-op for CuPy tensors). Returns t."""
+    a = t._data
+    if "_shared" in t.__dict__ or not isinstance(a, np.ndarray | np.generic):
+        return t
+    a = np.asarray(a)
+    block = _shared.SharedMemory(create=True, size=max(a.nbytes, 1))
+    shared = np.ndarray(a.shape, a.dtype, buffer=block.buf)
+    shared[...] = a
+    t._data = shared
+    t.__dict__["_shared"] = block
+    weakref.finalize(t, _close, block, True)
+    return t
+
+
+def is_shared(t: Tensor) -> bool:
+    return "_shared" in t.__dict__
+
+
+def _rebuild(cls: type, name: str, shape: tuple, dtype: str, requires_grad: bool) -> Tensor:
+    """The tensor on the block `name`, in a process that received it."""
+    block = _shared.SharedMemory(name=name)
+    a = np.ndarray(shape, np.dtype(dtype), buffer=block.buf)
+    t = cls(a, requires_grad=requires_grad) if cls is Parameter else Tensor(a)
+    if cls is not Parameter:
+        t.requires_grad = requires_grad
+    t.__dict__["_shared"] = block
+    weakref.finalize(t, _close, block, False)
+    return t
+
+
+def _reduce(t: Tensor) -> Any:
+    block = t.__dict__.get("_shared")
+    if block is None or t.creator is not None:  # a copy, as pickle makes it
+        return t.__reduce_ex__(pickle.DEFAULT_PROTOCOL)
+    cls = Parameter if isinstance(t, Parameter) else Tensor
+    return _rebuild, (cls, block.name, t._data.shape, t._data.dtype.str, t.requires_grad)
+
+
+for _cls in (Tensor, Parameter):
+    _reduction.ForkingPickler.register(_cls, _reduce)
