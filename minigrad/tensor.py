@@ -4112,7 +4112,7 @@ class Tensor:
     def renorm(self, p: Any, dim: int, maxnorm: Any) -> Tensor:
         """Each slice along `dim` whose p-norm exceeds maxnorm scaled down to it (by
         maxnorm / (norm + 1e-7), as PyTorch)."""
-        from .ops.reduce import normalize_dims
+        from .ops.reduce import normalize_dim
 
         if self.ndim <= 1:
             raise RuntimeError(
@@ -4122,7 +4122,7 @@ class Tensor:
             raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
         if maxnorm < 0:
             raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
-        d = normalize_dims(dim, self.ndim, "renorm")[0]
+        d = normalize_dim(dim, self.ndim, "renorm")
         others = tuple(i for i in range(self.ndim) if i != d)
         with autograd.no_grad():
             big = _ops().norm(self, p, others, True)._data > maxnorm
@@ -4162,10 +4162,10 @@ class Tensor:
     swapdims_ = swapaxes_
 
     def split_with_sizes(self, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        from .ops.reduce import normalize_dims
+        from .ops.reduce import normalize_dim
 
         sizes = [int(s) for s in split_sizes]
-        n = self.shape[normalize_dims(dim, self.ndim, "split_with_sizes")[0]]
+        n = self.shape[normalize_dim(dim, self.ndim, "split_with_sizes")]
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
@@ -5003,6 +5003,8 @@ def randint(
             raise RuntimeError(
                 f"randint: [{low}, {high}) is out of bounds for {dt} (values {lo} to {hi})"
             )
+    if not isinstance(size, tuple | list):  # randint(0, 5, 3): "'int' is not iterable"
+        raise TypeError(f"randint(): argument 'size' must be a tuple of ints, not {size!r}")
     arr = random.randint(
         low, high, _checked_size(tuple(size), "randint"), normalize_device(device), generator
     )
@@ -5179,7 +5181,8 @@ def eye(
 ) -> Tensor:
     """An n x m identity matrix (m defaults to n), of the default float dtype unless
     `dtype` says otherwise."""
-    m = n if m is None else m
+    n = _int_arg("eye", "n", n)
+    m = n if m is None else _int_arg("eye", "m", m)
     if n < 0 or m < 0:
         raise RuntimeError(f"eye: n and m must be non-negative, got n={n}, m={m}")
     dtype = default_float() if dtype is None else dtype

@@ -220,3 +220,92 @@ def test_split_message_names_the_sizes_given():
         mg.arange(6.0).split([1.5, 4.5])
     with pytest.raises(RuntimeError):
         F.pixel_shuffle(mg.ones(1, 4, 2, 2), 0)
+
+
+MESSAGES = {
+    # (call, exception type, what the message must say)
+    "quantile q nan": (
+        lambda: mg.quantile(mg.arange(5.0), float("nan")),
+        RuntimeError,
+        r"q must be in the range \[0, 1\] but got nan",
+    ),
+    "cross_entropy float indices": (
+        lambda: F.cross_entropy(_x(mg), mg.tensor([0.0, 1.0, 3.0])),
+        RuntimeError,
+        "expected target dtype to be Long or Byte",
+    ),
+    "cross_entropy long one-hot": (
+        lambda: F.cross_entropy(_x(mg), F.one_hot(mg.tensor([0, 1, 3]), 4)),
+        RuntimeError,
+        "floating point target for class probabilities",
+    ),
+    "cross_entropy None": (
+        lambda: F.cross_entropy(_x(mg), None),
+        TypeError,
+        "argument 'target' must be Tensor, not NoneType",
+    ),
+    "cross_entropy list": (
+        lambda: F.cross_entropy(_x(mg), [0, 1, 3]),
+        TypeError,
+        "must be Tensor, not list",
+    ),
+    "groupnorm values": (lambda: mg.nn.GroupNorm(4, 6), ValueError, r"\(6\) .* \(4\)"),
+    "pixel_shuffle 0": (
+        lambda: F.pixel_shuffle(mg.ones(1, 4, 2, 2), 0),
+        RuntimeError,
+        "positive upscale_factor, but got 0",
+    ),
+    "cdist p nan": (
+        lambda: mg.cdist(mg.ones(2, 3), mg.ones(2, 3), p=float("nan")),
+        RuntimeError,
+        "cdist only supports non-negative p",
+    ),
+    "cdist p negative": (
+        lambda: mg.cdist(mg.ones(2, 3), mg.ones(2, 3), p=-1.0),
+        RuntimeError,
+        "cdist only supports non-negative p",
+    ),
+    "eye float": (lambda: mg.eye(2.0), TypeError, "eye\\(\\): argument 'n' must be int"),
+    "one_hot float": (
+        lambda: F.one_hot(mg.tensor([0, 1]), 3.0),
+        TypeError,
+        "argument 'num_classes' must be int",
+    ),
+    "cat dim None": (
+        lambda: mg.cat([mg.ones(2), mg.ones(2)], dim=None),
+        TypeError,
+        "cat\\(\\): argument 'dim' must be int",
+    ),
+    "sort dim None": (lambda: mg.ones(3).sort(None), TypeError, "argument 'dim' must be int"),
+    "randint int size": (
+        lambda: mg.randint(0, 5, 3),
+        TypeError,
+        "argument 'size' must be a tuple of ints",
+    ),
+    "interpolate float size": (
+        lambda: F.interpolate(mg.ones(1, 1, 4, 4), size=8.0),
+        TypeError,
+        "size must be an int or a tuple of ints",
+    ),
+    "exp of a list": (lambda: mg.exp([1.0, 2.0]), TypeError, "expected a Tensor"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MESSAGES))
+def test_misuse_messages_name_the_op_and_the_cause(case):
+    call, kind, match = MESSAGES[case]
+    with pytest.raises(kind, match=match):
+        call()
+
+
+def test_the_same_calls_done_right_still_work():
+    x = _x(mg)
+    assert F.interpolate(mg.ones(1, 1, 4, 4), size=8).shape == (1, 1, 8, 8)
+    assert F.interpolate(mg.ones(1, 1, 4, 4), size=mg.Size([8, 6])).shape == (1, 1, 8, 6)
+    assert mg.randint(0, 5, mg.Size([2])).shape == (2,)
+    assert mg.eye(np.int64(2)).shape == (2, 2)
+    assert F.cross_entropy(x, mg.tensor([0, 1, 3])).item() == pytest.approx(
+        F.cross_entropy(x, F.one_hot(mg.tensor([0, 1, 3]), 4).float()).item()
+    )
+    assert mg.quantile(mg.arange(5.0), 0.5).item() == 2.0
+    assert mg.cat([mg.ones(2), mg.ones(2)], dim=np.int64(0)).shape == (4,)

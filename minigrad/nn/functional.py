@@ -174,6 +174,7 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = None) -> Tensor:
     int64 rows of the identity, with `num_classes=-1` meaning the largest label + 1.
     `dtype` (minigrad's addition) gives the rows another dtype, e.g. the float dtype a
     model consumes."""
+    num_classes = _int_arg("one_hot", "num_classes", num_classes)
     idx = labels._data if isinstance(labels, Tensor) else labels
     xp = get_array_module(idx)
     idx = xp.asarray(idx)
@@ -1379,6 +1380,21 @@ def cross_entropy(
     if x.ndim == 0:  # PyTorch's RuntimeError (log_softmax's IndexError otherwise)
         raise ShapeError("cross_entropy: input must have at least 1 dim (classes), got a scalar")
     cdim = 0 if x.ndim == 1 else 1
+    if not isinstance(target, Tensor):  # None gave a shape error about shape ()
+        raise TypeError(
+            f"cross_entropy(): argument 'target' must be Tensor, not {type(target).__name__}"
+        )
+    same_shape = target.shape == x.shape
+    if target.dtype.kind == "f" and not same_shape and target.ndim == x.ndim - 1:
+        raise DtypeError(  # class indices as floats: the shape error named the wrong cause
+            f"cross_entropy: expected target dtype to be Long or Byte (class indices), but got "
+            f"{target.dtype} (cast it with .long())"
+        )
+    if target.dtype.kind in "iub" and same_shape and x.ndim > 1:
+        raise DtypeError(
+            f"cross_entropy: expected a floating point target for class probabilities (target "
+            f"of the input's shape {x.shape}), got {target.dtype}; one-hot rows need .float()"
+        )
     logp = ops.log_softmax(x, cdim)
     if _dtype_of(target).kind != "f":
         nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
@@ -1646,6 +1662,8 @@ def cdist(
     for every other p, the distances come from the differences."""
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    if not p >= 0:  # NaN too: the norm's message named no cdist
+        raise RuntimeError(f"cdist only supports non-negative p values, got p={p}")
     for k, t in ((1, x1), (2, x2)):
         if t.dtype.kind != "f":
             raise RuntimeError(
@@ -1982,6 +2000,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r^2, H, W) -> (*, C, H r, W r), as PyTorch's sub-pixel rearrangement."""
     x = input
     r = _int_arg("pixel_shuffle", "upscale_factor", upscale_factor)
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
     if x.ndim < 3:
         raise RuntimeError(f"pixel_shuffle: expects input to have at least 3 dims, got {x.shape}")
     *lead, c, h, w = x.shape

@@ -16,7 +16,14 @@ from ..backend import get_array_module
 from ..tensor import Tensor
 from . import cpu_kernels, cuda_kernels
 from .elementwise import _UINT, Mask, Scale, exp, to_float, where
-from .reduce import _keep_shape, array_sum, normalize_dims, reduce_dims, reduce_sum, sum_to
+from .reduce import (
+    _keep_shape,
+    array_sum,
+    normalize_dim,
+    reduce_dims,
+    reduce_sum,
+    sum_to,
+)
 from .search import torch_name
 
 
@@ -502,7 +509,7 @@ def log_sigmoid(input: Tensor) -> Tensor:
 def _one_dim(dim: Any, x: Tensor, op: str) -> int:
     if dim is None:
         raise TypeError(f"{op}: dim must be given")
-    (d,) = normalize_dims(dim, x.ndim, op)
+    d = normalize_dim(dim, x.ndim, op)
     return d
 
 

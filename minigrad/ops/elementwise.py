@@ -846,7 +846,11 @@ def power(a: Any, b: Any) -> Tensor:
 def to_float(x: Tensor) -> Tensor:
     """x, or for an integer or bool x its cast to the default float: PyTorch's
     rule for float-valued ops (sqrt, exp, mean, softmax...)."""
-    return x if x._data.dtype.kind in "fc" else cast(x, default_float())
+    try:
+        kind = x._data.dtype.kind
+    except AttributeError:  # a list or an array: PyTorch's TypeError, not an AttributeError
+        raise TypeError(f"expected a Tensor as input, got {type(x).__name__} ({x!r:.40})") from None
+    return x if kind in "fc" else cast(x, default_float())
 
 
 def exp(x: Tensor) -> Tensor:

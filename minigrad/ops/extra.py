@@ -51,6 +51,7 @@ from .reduce import (
     amin,
     broadcast_to,
     norm,
+    normalize_dim,
     normalize_dims,
     reduce_sum,
     sum_to,
@@ -233,7 +234,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
             raise RuntimeError(f"no dimension of size 3 in input of shape {input.shape}")
         d = found[0]
     else:
-        d = normalize_dims(dim, len(shape), "cross")[0]
+        d = normalize_dim(dim, len(shape), "cross")
     if input.shape[d] != 3 or other.shape[d] != 3:
         raise RuntimeError(
             f"linalg.cross: inputs dimension {d} must have length 3. Got {input.shape[d]} and "
@@ -425,7 +426,7 @@ def _pairs(y: Tensor, d: int) -> tuple[Tensor, Tensor]:
 def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
     """The trapezoid rule along `dim`, at sample points x or with spacing dx (default 1);
     PyTorch's order of operations."""
-    d = normalize_dims(dim, y.ndim, "trapezoid")[0]
+    d = normalize_dim(dim, y.ndim, "trapezoid")
     if y.shape[d] == 0:
         shape = y.shape[:d] + y.shape[d + 1 :]
         xp = get_array_module(y._data)
@@ -448,7 +449,7 @@ def cumulative_trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int =
     """The running trapezoid rule along `dim` (one element fewer than y there)."""
     from .indexing import cumsum
 
-    d = normalize_dims(dim, y.ndim, "cumulative_trapezoid")[0]
+    d = normalize_dim(dim, y.ndim, "cumulative_trapezoid")
     step = _spacing(y, x, dx, d, "cumulative_trapezoid")
     hi, lo = _pairs(y, d)
     if isinstance(step, Tensor):
@@ -560,8 +561,9 @@ def _quantile(
         qa, scalar_q = xp.asarray([q], dtype=x.dtype), True
     if x.numel() == 0:
         raise RuntimeError(f"{what}() input tensor must be non-empty")
-    if qa.size and (bool((qa < 0).any()) or bool((qa > 1).any())):
-        bad = float(qa[(qa < 0) | (qa > 1)][0])
+    outside = ~((qa >= 0) & (qa <= 1))  # NaN too (it indexed with -2^63)
+    if qa.size and bool(outside.any()):
+        bad = float(qa[outside][0])
         raise RuntimeError(f"{what}() q must be in the range [0, 1] but got {bad}")
     if dim is None or x.ndim == 0:
         if dim is not None:
@@ -570,7 +572,7 @@ def _quantile(
         kept = (1,) * x.ndim
         out_shape = kept if keepdim else ()
     else:
-        d = normalize_dims(dim, x.ndim, what)[0]
+        d = normalize_dim(dim, x.ndim, what)
         flat = movedim(x, d, -1)
         kept = x.shape[:d] + (1,) + x.shape[d + 1 :]
         out_shape = kept if keepdim else x.shape[:d] + x.shape[d + 1 :]
@@ -676,7 +678,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> return_types.mo
     if x.ndim == 0:
         normalize_dims(dim, 0, "mode")
         return return_types.mode(clone(x), Tensor._make(xp.zeros((), np.int64), False))
-    d = normalize_dims(dim, x.ndim, "mode")[0]
+    d = normalize_dim(dim, x.ndim, "mode")
     n = x.shape[d]
     if n == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
@@ -708,7 +710,7 @@ def aminmax(
     if dim is None:
         empty = x.numel() == 0
     else:
-        d = normalize_dims(dim, x.ndim, "aminmax")[0]
+        d = normalize_dim(dim, x.ndim, "aminmax")
         empty = x.ndim > 0 and x.shape[d] == 0
     if empty:  # PyTorch: IndexError for a dim, RuntimeError for all elements
         raise (RuntimeError if dim is None else IndexError)(
@@ -889,7 +891,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     x = _tensor(input, "logcumsumexp")
     if x.dtype.kind not in "fc":
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{x.dtype}'")
-    d = normalize_dims(dim, x.ndim, "logcumsumexp")[0]
+    d = normalize_dim(dim, x.ndim, "logcumsumexp")
     if x.ndim == 0:
         return clone(x)
     if x.dtype == np.float16:  # a running float16 sum drifts (6.156 for 6.195 after 300 values):

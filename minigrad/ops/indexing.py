@@ -18,7 +18,7 @@ from ..backend import get_array_module
 from ..errors import IndexOutOfRange, ValueRangeError, warn_user
 from ..tensor import Tensor, _int_arg, _to_array, check_fill_scalar
 from .elementwise import Mask, keep_bits, mul, where
-from .reduce import normalize_dims, reduce_dims, reduce_sum
+from .reduce import normalize_dim, normalize_dims, reduce_dims, reduce_sum
 from .shape import GetItem, GetItemGrad, cast, cat, clone, getitem, permute, reshape, sort, split
 from .shape import unsqueeze as _unsqueeze
 
@@ -58,7 +58,7 @@ def _along(x: Tensor, index: Any, dim: int, op: str) -> tuple[Any, int]:
             f"{op}: index of shape {tuple(idx.shape)} must have as many dims as the input "
             f"of shape {x.shape}"
         )
-    d = normalize_dims(dim, x.ndim, op)[0]
+    d = normalize_dim(dim, x.ndim, op)
     xshape = x.shape or (1,)
     idx = idx.reshape(idx.shape or (1,))  # a 0-d index reads as 1-d, as PyTorch's
     for i, (m, n) in enumerate(zip(idx.shape, xshape, strict=True)):

@@ -561,7 +561,7 @@ def interpolate(
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor")
     if size is not None:
-        sizes = (size,) * k if isinstance(size, numbers.Integral) else tuple(size)
+        sizes = (size,) * k if not isinstance(size, tuple | list) else tuple(size)
         if not all(isinstance(n, numbers.Integral) for n in sizes):
             raise TypeError(f"{op}: size must be an int or a tuple of ints, got {size!r}")
         out_sizes = tuple(int(n) for n in sizes)

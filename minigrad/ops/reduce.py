@@ -38,6 +38,14 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     return tuple(out)
 
 
+def normalize_dim(dim: Any, ndim: int, op: str) -> int:
+    """One dim as a non-negative axis; None, a float or a tuple is PyTorch's TypeError
+    (cat(dim=None) failed with "cannot unpack non-iterable NoneType object")."""
+    if type(dim) is not int:
+        dim = _int_arg(op, "dim", dim)
+    return normalize_dims(dim, ndim, op)[0]
+
+
 def reduce_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """`normalize_dims` for a reduction: an empty `dim` reduces every axis, as in PyTorch;
     a 0-d tensor accepts dim 0 / -1."""
@@ -602,7 +610,7 @@ def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
             )
         idx = getattr(xp, name)(x._data)
         return Tensor._make(idx.reshape((1,) * x.ndim) if keepdim else idx, False)
-    (d,) = normalize_dims(dim, x.ndim, name)
+    d = normalize_dim(dim, x.ndim, name)
     if x.ndim and x.shape[d] == 0:
         raise IndexError(
             f"{name}(): Expected reduction dim {d} to have non-zero size (input of shape "

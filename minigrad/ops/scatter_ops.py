@@ -30,7 +30,7 @@ from .indexing import (
     _src_part,
     masked_fill,
 )
-from .reduce import normalize_dims
+from .reduce import normalize_dim, normalize_dims
 from .shape import GetItem, IndexPut, _view_index, cast, getitem, normalize_index, reshape
 from .structural import movedim
 
@@ -167,7 +167,7 @@ def _slices_index(x: Tensor, dim: int, index: Any, what: str) -> tuple[tuple, in
         raise IndexError(f"{what}(): Index is supposed to be a vector, got shape {idx.shape}")
     idx = idx.reshape(-1)
     nd = max(x.ndim, 1)
-    d = normalize_dims(dim, x.ndim, what)[0]
+    d = normalize_dim(dim, x.ndim, what)
     n = (x.shape or (1,))[d]
     if what == "index_fill":  # index_fill wraps a negative index, as PyTorch; others refuse it
         idx = get_array_module(idx).where(idx < 0, idx + n, idx)
@@ -335,7 +335,7 @@ def diagonal_scatter(
 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
     """input with its slice `select(dim, index)` set to src."""
-    d = normalize_dims(dim, input.ndim, "select_scatter")[0]
+    d = normalize_dim(dim, input.ndim, "select_scatter")
     n = input.shape[d]
     if not -n <= index < n:
         raise IndexError(
@@ -356,7 +356,7 @@ def slice_scatter(
     """input with its slice start:end:step along `dim` set to src."""
     if step <= 0:
         raise RuntimeError("slice step must be positive")
-    d = normalize_dims(dim, input.ndim, "slice_scatter")[0]
+    d = normalize_dim(dim, input.ndim, "slice_scatter")
     return _embed(input, (slice(None),) * d + (slice(start, end, step),), src, "slice_scatter")
 
 

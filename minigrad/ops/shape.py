@@ -13,7 +13,7 @@ from ..autograd import Function
 from ..backend import fp_ignored, get_array_module, to_device
 from ..errors import ShapeError, ValueRangeError, warn_user
 from ..tensor import VIEW_DEPTH, Tensor, _int_arg, _is_int, check_fill_scalar
-from .reduce import expand, normalize_dims
+from .reduce import expand, normalize_dim, normalize_dims
 
 
 class Reshape(Function):
@@ -485,7 +485,7 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
             full = [t for t, e in zip(tensors, legacy_empty, strict=True) if not e]
             like = np.shape(full[0]._data if isinstance(full[0], Tensor) else full[0])
             if like:  # (a 0-d one raises below)
-                (d,) = normalize_dims(dim, len(like), "cat")
+                d = normalize_dim(dim, len(like), "cat")
                 like = like[:d] + (0,) + like[d + 1 :]
             kept = [
                 reshape(t, like) if e and like else t
@@ -499,7 +499,7 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
                 f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated"
             )
     ref = next(t for t in tensors if isinstance(t, Tensor))
-    (d,) = normalize_dims(dim, ref.ndim, "cat")
+    d = normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
         shape = np.shape(t._data if isinstance(t, Tensor) else t)
         if len(shape) != ref.ndim or any(
@@ -546,7 +546,7 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
     for an empty dim, which gives one empty chunk), a list gives each chunk's size."""
     if x.ndim == 0:
         raise ShapeError("split: expects at least a 1-dimensional tensor, got a 0-d one")
-    (d,) = normalize_dims(dim, x.ndim, "split")
+    d = normalize_dim(dim, x.ndim, "split")
     n = x.shape[d]
     sections = split_size_or_sections
     if not isinstance(sections, tuple | list) and not (
@@ -791,7 +791,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         raise ValueRangeError(f"chunk: chunks must be a positive int, got {chunks!r}")
     if x.ndim == 0:
         raise ShapeError("chunk: expects at least a 1-dimensional tensor, got a 0-d one")
-    (d,) = normalize_dims(dim, x.ndim, "chunk")
+    d = normalize_dim(dim, x.ndim, "chunk")
     n = x.shape[d]
     if n == 0:
         out = Split([0] * int(chunks), d)(x)
@@ -1116,7 +1116,7 @@ def sort(
         normalize_dims(dim, 0, "sort")
         zero = get_array_module(x._data).zeros((), np.int64)
         return return_types.sort(clone(x), Tensor._make(zero, False))
-    (d,) = normalize_dims(dim, x.ndim, "sort")
+    d = normalize_dim(dim, x.ndim, "sort")
     return _sorted_pair(x, _sort_order(x._data, d, descending), d, return_types.sort)
 
 
@@ -1132,12 +1132,12 @@ def topk(
     NaN counts as largest; among ties the order differs from PyTorch's unspecified one."""
     if x.dtype.kind in "bc":
         raise RuntimeError(f"topk does not support {x.dtype} tensors (as in PyTorch)")
-    n = x.shape[normalize_dims(dim, x.ndim, "topk")[0]] if x.ndim else 1
+    n = x.shape[normalize_dim(dim, x.ndim, "topk")] if x.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: selected index k={k} out of range for a dim of size {n}")
     if x.ndim == 0:
         return return_types.topk(*sort(x, dim))
-    (d,) = normalize_dims(dim, x.ndim, "topk")
+    d = normalize_dim(dim, x.ndim, "topk")
     order = _sort_order(x._data, d, largest)
     index = [slice(None)] * x.ndim
     index[d] = slice(0, k)
