@@ -446,6 +446,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     return mg.load(path)  # refuses a FIFO, device or folder by name
 
 
+class BadState(ValueError):
+    """A value in a checkpoint's state that no run writes; `run.restore` names the file."""
+
+
 JOBS = {"train.gan": "G", "train.metric": "net"}  # a job, and the network its runs hold
 
 

@@ -419,7 +419,9 @@ def _classifier_file(path: Path) -> bool:
 
 def train_classifier_to(args: argparse.Namespace) -> str:
     """Train the classifier as `args` say and write its weights file; returns a summary."""
-    out = common.check_output(args.train_classifier, "--train-classifier", ours=_classifier_file)
+    out = common.check_output(
+        args.train_classifier, "--train-classifier", ours=_classifier_file, suffix=".npz"
+    )
     if out.resolve() == Path(classifier.shipped_path()).resolve():
         raise ValueError(
             f"--train-classifier {out} is the shipped classifier, whose sha256 the evaluation "

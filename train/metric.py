@@ -615,11 +615,35 @@ class Run:
         if self.session:
             self.session.set_rng_states(state)
         self.epoch, self.batch, self.step = (int(state[k]) for k in ("epoch", "batch", "step"))
-        self.plan = state["plan"] if len(state["plan"]) else None
+        self.plan = self._checked_plan(state["plan"])
         self.sums = {k: float(v) for k, v in state["sums"].items()}
         if self.ema:
             self.ema.load_state_dict(state["ema"])
         common.check_fingerprint(state, self.data_sha256, " (the bundled digits)")
+
+    def _checked_plan(self, plan: Any) -> np.ndarray | None:
+        """The saved epoch plan, or None for an empty one; a plan of another shape or with
+        indices outside the training set is refused (it failed with a TypeError in the
+        first batch)."""
+        plan = np.asarray(plan)
+        if plan.size == 0:
+            return None
+        n, a = self.batches_per_epoch, self.args
+        if self.triplet:
+            shape = (n, a.classes_per_batch * a.samples_per_class)
+        else:
+            shape = (n, a.batch_size, 3)
+        if plan.dtype.kind not in "iu" or plan.shape != shape:
+            raise common.BadState(
+                f"its 'plan' is a {plan.dtype} array of shape {plan.shape}, where this run's "
+                f"epochs hold {shape} image indices"
+            )
+        images = plan if self.triplet else plan[..., :2]
+        if images.min() < 0 or images.max() >= len(self.train_x):
+            raise common.BadState(
+                f"its 'plan' holds image indices outside 0..{len(self.train_x) - 1}"
+            )
+        return plan
 
     # -------------------------------------------------------------- batches
     def draw_plan(self) -> np.ndarray:

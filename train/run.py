@@ -294,7 +294,7 @@ def resolve_args(
             else:
                 was = f"with {_shown(parser, dest, old)}"
             raise ValueError(
-                f"{_shown(parser, dest, new)}: the run in {run_dir} was started {was}"
+                f"{_shown(parser, dest, new)}: the run in {run_dir} runs {was}"
                 f" ({_source(where)}); a resumed run keeps its settings{hint}. Drop the flag, "
                 "or start a new run with --out"
             )
@@ -690,6 +690,10 @@ def restore(job: Any, folder: Any, job_name: str) -> None:
         )
     try:
         job.restore(state)
+    except common.BadState as exc:
+        raise ValueError(
+            f"{path} is corrupt: {exc}; put a good copy back or start a new run with --out"
+        ) from None
     except KeyError as exc:
         key = exc.args[0] if exc.args else "?"
         raise ValueError(
@@ -1155,13 +1159,46 @@ class RunFolder:
                 )
         self.last_good = int(state["step"])
         if "log" in self.saved:
-            self.log = [dict(r) for r in self.saved["log"]]
+            log = self.saved["log"]
+            if not isinstance(log, list | tuple) or not all(isinstance(r, Mapping) for r in log):
+                raise ValueError(
+                    f"{self.checkpoint} is corrupt: its 'log' (the run's history) is "
+                    f"{type(log).__name__} {log!r:.40}, not a list of records; put a good copy "
+                    "back or start a new run with --out"
+                )
+            self.log = [dict(r) for r in log]
         elif (self.path / LOG_NAME).exists():  # a checkpoint older than the history inside
             epoch = int(state["epoch"])
             self.log = [r for r in common.read_jsonl(self.path / LOG_NAME) if r["epoch"] <= epoch]
         # a lost config.json is written again (from the checkpoint's settings) on restore
         self.pending_changes = bool(self.changes) or not (self.path / CONFIG_NAME).is_file()
+        self._note_log_repair()
         self._write_log()
+
+    def _note_log_repair(self) -> None:
+        """Say so where metrics.jsonl, about to be rewritten from the checkpoint's history,
+        held something else: a record short (a run killed between its two writes), lines
+        that are not JSON, or edits (the rewrite was silent)."""
+        path = self.path / LOG_NAME
+        if not path.is_file():
+            held = "it was missing"
+        else:
+            try:
+                records = common.read_jsonl(path)
+            except (OSError, ValueError, UnicodeDecodeError):
+                held = "it held lines that are not JSON records"
+            else:
+                lines = [x for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+                if records == self.log and len(lines) == len(records):
+                    return
+                if records == self.log:  # read_jsonl skips a last line cut off by a crash
+                    held = "its last line was cut off or not JSON"
+                elif len(records) == len(self.log):
+                    held = f"its {len(records)} records differed from the checkpoint's"
+                else:
+                    held = f"it held {len(records)} records, not the checkpoint's {len(self.log)}"
+        if self.log or path.is_file():
+            note(f"{path}: rewritten from the checkpoint's history ({held})")
 
     def restored(self) -> None:
         """Write the resume's allowed flag changes into config.json: called once the job

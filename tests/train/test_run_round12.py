@@ -82,7 +82,7 @@ def test_resume_names_on_off_flags_and_defaults_as_written(tmp_path, capsys):
     capsys.readouterr()
     assert gan.main(["--resume", str(run), "--steps", "4", "--g-batchnorm"]) == 1
     err = capsys.readouterr().err
-    assert "--g-batchnorm: the run" in err and "started with --no-g-batchnorm" in err
+    assert "--g-batchnorm: the run" in err and "runs with --no-g-batchnorm" in err
     assert "True" not in err and "False" not in err
     # the value the run's default took is no change; another is refused, naming the default
     assert gan.main(["--resume", str(run), "--steps", "4", "--lr", "2e-4"]) == 0

@@ -80,7 +80,7 @@ def test_a_resumed_run_that_read_no_files_refuses_a_data_dir(tmp_path, capsys):
     before = (run / "config.json").read_text()
     assert gan.main(["--resume", str(run), "--steps", "4", "--data-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert f"--data-dir {tmp_path}: the run in {run} was started without --data-dir" in err
+    assert f"--data-dir {tmp_path}: the run in {run} runs without --data-dir" in err
     assert (run / "config.json").read_text() == before
     config = json.loads(before)
     config["data_dir"] = str(tmp_path)
@@ -127,7 +127,7 @@ def test_a_resumed_siamese_run_refuses_the_triplet_flags_as_a_new_one_does(tmp_p
         assert metric.main(["--resume", str(run), *flags]) == 1
         err = capsys.readouterr().err
         assert f"{' '.join(flags)} applies to --model triplet's batches" in err
-        assert "was started" not in err
+        assert " runs with" not in err  # (the old wording: "was started with")
     assert metric.main(SIAMESE + ["--mining", "batch-hard", "--out", str(tmp_path / "n")]) == 1
     assert "--mining batch-hard applies to --model triplet's batches" in capsys.readouterr().err
 

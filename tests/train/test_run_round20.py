@@ -67,7 +67,7 @@ def test_a_run_folder_without_config_json_says_so_and_gets_it_back(tmp_path, cap
     (run / "config.json").unlink()  # a refused resume writes nothing and names its source
     assert gan.main(["--resume", str(run), "--hidden", "16"]) == 1
     err = capsys.readouterr().err
-    assert "was started with --hidden 8 (the settings inside its checkpoint)" in err
+    assert "runs with --hidden 8 (the settings inside its checkpoint)" in err
     assert not (run / "config.json").exists()
 
 

@@ -83,7 +83,7 @@ def test_resume_refuses_a_contradicting_flag(tmp_path, capsys, flag, value, stor
     assert gan.main(["--resume", str(run), flag, value]) == 1
     err = capsys.readouterr().err
     was = f"without {flag}, at its default" if stored == "None" else f"with {flag} {stored}"
-    assert f"{flag} {value}: the run in {run} was started {was}" in err
+    assert f"{flag} {value}: the run in {run} runs {was}" in err
     assert before == ((run / "config.json").read_text(), (run / "checkpoint.npz").read_bytes())
     if stored != "None":  # the stored value itself is no contradiction
         assert gan.main(["--resume", str(run), flag, stored]) == 0
