@@ -288,6 +288,16 @@ MESSAGES = {
         "size must be an int or a tuple of ints",
     ),
     "exp of a list": (lambda: mg.exp([1.0, 2.0]), TypeError, "expected a Tensor"),
+    "stack of lists": (
+        lambda: mg.stack([[1.0, 2.0], [3.0, 4.0]]),
+        TypeError,
+        "expected Tensor as element 0 in argument 0, but got list",
+    ),
+    "stack of a tensor": (
+        lambda: mg.stack(mg.ones(2, 3)),
+        TypeError,
+        "must be a sequence of Tensors, not Tensor",
+    ),
 }
 
 

@@ -518,9 +518,17 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
 
 
 def stack(tensors: Any, dim: int = 0) -> Tensor:
+    if isinstance(tensors, Tensor):  # stack(t) stacked t's rows; PyTorch refuses
+        raise TypeError("stack(): argument 'tensors' must be a sequence of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
         raise ValueRangeError("stack expects a non-empty TensorList (got an empty sequence)")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):  # a list gave "'list' object has no attribute 'shape'"
+            raise TypeError(
+                f"stack(): expected Tensor as element {i} in argument 0, but got "
+                f"{type(t).__name__}"
+            )
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ShapeError(f"stack: tensors must share one shape, got {sorted(shapes)}")
