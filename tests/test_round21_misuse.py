@@ -2,6 +2,7 @@
 checked against PyTorch 2.13 where PyTorch has the behaviour (a hostile review's cases)."""
 
 import operator
+import warnings
 
 import numpy as np
 import pytest
@@ -319,3 +320,19 @@ def test_the_same_calls_done_right_still_work():
     )
     assert mg.quantile(mg.arange(5.0), 0.5).item() == 2.0
     assert mg.cat([mg.ones(2), mg.ones(2)], dim=np.int64(0)).shape == (4,)
+
+
+def test_pytorchs_warnings_for_a_mismatched_instance_norm_and_a_low_rank_dropout2d():
+    for lib in (torch, mg):
+        with pytest.warns(UserWarning, match="does not match num_features"):
+            lib.nn.InstanceNorm2d(3)(lib.ones(2, 4, 3, 3))
+        for shape in ((3, 4), (3, 4, 5)):
+            for train in (True, False):
+                m = lib.nn.Dropout2d(0.5)
+                m.train(train)
+                with pytest.warns(UserWarning, match="dropout2d"):
+                    m(lib.ones(*shape))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mg.nn.InstanceNorm2d(4)(mg.ones(2, 4, 3, 3))  # matching: no warning
+        mg.nn.InstanceNorm1d(4)(mg.ones(4, 3))  # unbatched, matching

@@ -727,7 +727,7 @@ def dropout2d(
             UserWarning,
             stacklevel=2,
         )
-    elif x.ndim < 4 and training:
+    elif x.ndim < 4:  # warned in evaluation too, as PyTorch's
         warnings.warn(
             f"dropout2d: received a {x.ndim}-d input; as PyTorch, its dims are read as "
             f"(N, C{', L' if x.ndim == 3 else ''}) and each (N, C) entry is dropped together",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -300,6 +301,14 @@ class _InstanceNorm(_NormBase):
             )
         if x.ndim == batched - 1:
             return self.forward(x.unsqueeze(0)).squeeze(0)
+        if x.shape[1] != self.num_features:  # unused without affine: PyTorch warns
+            warnings.warn(
+                f"{type(self).__name__}: input's size at dim=1 ({x.shape[1]}) does not match "
+                f"num_features ({self.num_features}). You can silence this warning by not "
+                "passing in num_features, which is not used because affine=False",
+                UserWarning,
+                stacklevel=2,
+            )
         # as PyTorch's: momentum=None keeps the running stats (a factor of 0), and
         # num_batches_tracked stays 0
         factor = 0.0 if self.momentum is None else self.momentum

@@ -526,8 +526,7 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):  # a list gave "'list' object has no attribute 'shape'"
             raise TypeError(
-                f"stack(): expected Tensor as element {i} in argument 0, but got "
-                f"{type(t).__name__}"
+                f"stack(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
             )
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
