@@ -453,6 +453,18 @@ class Function:
                 )
         self._saved = tensors
 
+    def save_for_forward(self, *tensors: Tensor | None) -> None:
+        """PyTorch's store for a custom `jvp`. minigrad's forward-mode transforms
+        differentiate `backward` instead of calling `jvp`, so these are only kept (a
+        Function written for both modes runs unchanged)."""
+        for i, t in enumerate(tensors):
+            if t is not None and not hasattr(t, "_data"):
+                raise TypeError(
+                    f"save_for_forward can only save tensors or None, but argument {i} is of "
+                    f"type {type(t).__name__}"
+                )
+        self._saved_for_forward = tensors
+
     @property
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
         if hasattr(self, "_released"):
@@ -995,16 +1007,28 @@ def once_differentiable(backward: Any) -> Any:
         with no_grad():
             outputs = backward(ctx, *args)
         Tensor = _tensor_module().Tensor
-        if not _state.grad_enabled or not any(
-            isinstance(a, Tensor) and a.requires_grad for a in args
-        ):
+        if not _state.grad_enabled:
             return outputs
+        # tied to what the gradients came from (the incoming gradients and the saved
+        # tensors), so that differentiating them toward any of those raises: as a fresh
+        # leaf, func.jvp's walk toward its cotangent never met it and gave zeros, and
+        # hessian's toward the input
+        saved = ctx.__dict__.get("_saved") or ()
+        links = [t for t in (*args, *saved) if isinstance(t, Tensor) and t.requires_grad]
+        if not links:
+            return outputs
+        message = (
+            "trying to differentiate twice a function that was marked with "
+            f"@once_differentiable ({type(ctx).__name__}.backward); minigrad's forward-mode "
+            "transforms (func.jvp, jacfwd, hessian) differentiate backward, so they need one "
+            "that is differentiable"
+        )
         single = not isinstance(outputs, tuple)
         wrapped = []
         for g in (outputs,) if single else outputs:
             if isinstance(g, Tensor):
-                g = Tensor._make(g._data, True)  # a leaf that requires grad, to be recorded
-                g = _DelayedError()(g)
+                g = Tensor._make(g._data, False)
+                g = _DelayedError(message)(g, *links)
             wrapped.append(g)
         return wrapped[0] if single else tuple(wrapped)
 

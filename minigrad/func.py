@@ -45,7 +45,7 @@ from .nn.module import Module
 from .nn.utils.stateless import _functional_call
 from .ops import stack
 from .ops.shape import Reshape
-from .tensor import Tensor, zeros, zeros_like
+from .tensor import Tensor, ones_like, zeros, zeros_like
 
 __all__ = [
     "functional_call",
@@ -583,7 +583,7 @@ def _check_dual(p: Tensor, t: Tensor) -> None:
 
 class _Linearization:
     """func run once on tracked copies of the primals, with g(u) = J^T u recorded for a
-    zero cotangent u that requires grad: J t is then the vjp of g with t, for as many
+    cotangent u of ones that requires grad: J t is then the vjp of g with t, for as many
     tangents t as asked (the double-vjp trick)."""
 
     def __init__(
@@ -609,7 +609,9 @@ class _Linearization:
             self.flat_out, self.out_spec = _flatten(out)
             _check_tensor_outputs(self.flat_out, _JVP)
             self.diff = [k for k, o in enumerate(self.flat_out) if o.requires_grad]
-            self.u = [zeros_like(self.flat_out[k], requires_grad=True) for k in self.diff]
+            # any u gives the same J (g is linear in u); ones, not zeros, keep a backward
+            # that reads log|u| (logcumsumexp's) finite: with zeros every tangent was NaN
+            self.u = [ones_like(self.flat_out[k], requires_grad=True) for k in self.diff]
             self.g: tuple = (None,) * len(tracked)
             if self.diff:
                 self.g = _ag.grad(
