@@ -15,7 +15,9 @@ is collected; a process that received it only lets go of its mapping.
 
 from __future__ import annotations
 
+import mmap
 import multiprocessing as _mp
+import os
 import pickle
 import weakref
 from multiprocessing import *  # noqa: F403 - this module stands for multiprocessing
@@ -43,13 +45,40 @@ def _close(block: _shared.SharedMemory, unlink: bool) -> None:
             pass
 
 
+def _root(a: Any) -> Any:
+    """What an array's memory belongs to: the end of its chain of bases."""
+    while isinstance(a, np.ndarray) and a.base is not None:
+        a = a.base
+    return a
+
+
+def is_shared(t: Tensor) -> bool:
+    """Whether t's values lie in a shared block: its own, or its base's for a view."""
+    return "_shared" in t.__dict__ or isinstance(_root(t._data), mmap.mmap)
+
+
 def share_memory_(t: Tensor) -> Tensor:
-    """Move t's values into shared memory (once; a no-op for CuPy tensors). Returns t."""
+    """Move t's values into shared memory (once; a no-op for CuPy tensors). Returns t.
+    A view is refused: its base's memory cannot move under it (in PyTorch the storage
+    moves, and every view with it); share the base first, then take views."""
     a = t._data
-    if "_shared" in t.__dict__ or not isinstance(a, np.ndarray | np.generic):
+    if is_shared(t) or not isinstance(a, np.ndarray | np.generic):
         return t
     a = np.asarray(a)
+    owner = a
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if owner.nbytes > a.nbytes:
+        raise RuntimeError(
+            f"share_memory_: the tensor of shape {t.shape} is a view of a larger one; call "
+            "share_memory_() on that tensor, then take the view"
+        )
     block = _shared.SharedMemory(create=True, size=max(a.nbytes, 1))
+    # the mapping keeps the memory: the block's own descriptor would be a second open file
+    # per tensor (a model of 600 parameters ran out of the usual 1024)
+    if getattr(block, "_fd", -1) >= 0:
+        os.close(block._fd)
+        block._fd = -1
     shared = np.ndarray(a.shape, a.dtype, buffer=block.buf)
     shared[...] = a
     t._data = shared
@@ -58,13 +87,12 @@ def share_memory_(t: Tensor) -> Tensor:
     return t
 
 
-def is_shared(t: Tensor) -> bool:
-    return "_shared" in t.__dict__
-
-
 def _rebuild(cls: type, name: str, shape: tuple, dtype: str, requires_grad: bool) -> Tensor:
     """The tensor on the block `name`, in a process that received it."""
     block = _shared.SharedMemory(name=name)
+    if getattr(block, "_fd", -1) >= 0:  # (as in share_memory_)
+        os.close(block._fd)
+        block._fd = -1
     a = np.ndarray(shape, np.dtype(dtype), buffer=block.buf)
     t = cls(a, requires_grad=requires_grad) if cls is Parameter else Tensor(a)
     if cls is not Parameter:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .backend import default_float
 from .ops.search import torch_name
-from .tensor import Tensor, _check_int_range, check_fill_scalar
+from .tensor import Tensor, _check_int_range, _int_arg, check_fill_scalar
 
 
 def _number(value: Any, name: str) -> Any:
@@ -79,6 +79,8 @@ def _triangle_indices(
     row: int, col: int, offset: int, dtype: Any, device: Any, lower: bool
 ) -> Tensor:
     name = "tril_indices" if lower else "triu_indices"
+    row, col = _int_arg(name, "row", row), _int_arg(name, "col", col)
+    offset = _int_arg(name, "offset", offset)
     if row < 0:
         raise RuntimeError(f"row must be non-negative, got{row}")
     if col < 0:

@@ -305,7 +305,7 @@ def _int_arg(op: str, name: str, value: Any) -> int:
         return value
     if _is_int(value):
         return int(value)
-    if isinstance(value, Tensor) and value.dtype.kind in "iu" and value._data.size == 1:
+    if isinstance(value, Tensor) and value.dtype.kind in "iu" and value.ndim == 0:
         return int(value.item())
     raise TypeError(
         f"{op}(): argument '{name}' must be int, not {type(value).__name__} ({value!r:.40})"
@@ -1032,7 +1032,9 @@ class Tensor:
         return share_memory_(self)
 
     def is_shared(self) -> bool:
-        return "_shared" in self.__dict__
+        from .multiprocessing import is_shared
+
+        return is_shared(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if self.creator is not None and not requires_grad:
@@ -1303,9 +1305,11 @@ class Tensor:
             # a float tensor and an integer one: the integers in the float dtype first, as
             # PyTorch's promotion has it, where NumPy works float32 * int32 in float64 and
             # rounds once (236 of 1000 products differed in the last bit; float16 *= 100000
-            # gave 0 * 100000 = 0 where PyTorch's 0 * inf is NaN)
+            # gave 0 * 100000 = 0 where PyTorch's 0 * inf is NaN). One value is PyTorch's
+            # scalar operand, which a float16 op takes in float32 (100000 stays finite)
+            wide = arr.size == 1 and self._data.dtype == np.float16 and name in _SCALAR_KERNELS
             with np.errstate(over="ignore"):
-                arr = arr.astype(self._data.dtype)
+                arr = arr.astype(np.float32 if wide else self._data.dtype)
         ufunc = getattr(xp, name)
         if name == "remainder" and self._data.dtype.kind == "f":  # PyTorch's signed zeros
             ufunc = _float_remainder_into
@@ -1950,6 +1954,7 @@ class Tensor:
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
         _ops().elementwise.check_bounds("clamp_", min, max)
+        _ops().elementwise.ordered(self.dtype, "clamp_")
         if self.dtype.kind in "biu" and any(
             isinstance(b, float) or (isinstance(b, Tensor) and b.dtype.kind == "f")
             for b in (min, max)
@@ -2146,6 +2151,8 @@ class Tensor:
                 dt = _ops().elementwise.result_dtype(self, other_tensor)
                 with np.errstate(all="ignore"):  # 70000.0 into float16 is inf, silently
                     a, other = a.astype(dt, copy=False), other.astype(dt, copy=False)
+        elif isinstance(other, np.generic):  # a NumPy scalar is a number, as in PyTorch:
+            return self._compare(other.item(), name)  # float32 == np.float64(0.1) is True
         elif a.dtype.kind in "biu" and isinstance(other, float | np.floating):
             # the default float, as PyTorch's: int64 16777217 == 16777216.0 is True
             a = a.astype(_ops().elementwise.result_dtype(self, other))
@@ -4164,7 +4171,7 @@ class Tensor:
     def split_with_sizes(self, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
         from .ops.reduce import normalize_dim
 
-        sizes = [int(s) for s in split_sizes]
+        sizes = [_int_arg("split_with_sizes", "split_sizes", s) for s in split_sizes]
         n = self.shape[normalize_dim(dim, self.ndim, "split_with_sizes")]
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise RuntimeError(
@@ -4526,6 +4533,8 @@ def _new_size(op: str, sizes: tuple, size: Any) -> tuple[int, ...]:
 
 
 _ORDERINGS = frozenset(("__lt__", "__le__", "__gt__", "__ge__"))
+# the float16 in-place kernels that take a one-element operand as a float32 scalar
+_SCALAR_KERNELS = frozenset(("multiply", "true_divide"))
 
 # Python's operators on a tensor and a list or tuple: PyTorch's dunders return NotImplemented,
 # so `t + [1, 2]` is Python's TypeError and `t == [1., 2.]` is False (identity), where NumPy

@@ -44,6 +44,18 @@ NOT_INTS = {
     "expand": lambda L: L.ones(1, 3).expand(2.0, 3),
     "movedim": lambda L: _x(L).movedim(0.0, 1),
     "roll shifts": lambda L: _x(L).roll(1.0, 0),
+    "diag diagonal": lambda L: L.diag(_x(L), 1.5),
+    "rot90 k": lambda L: L.rot90(_x(L), 1.5),
+    "split_with_sizes": lambda L: _x(L).split_with_sizes([1.2, 2.8], 1),
+    "triu_indices row": lambda L: L.triu_indices(3.9, 3),
+    "embedding padding_idx": lambda L: L.nn.functional.embedding(
+        L.tensor([0]), _x(L), padding_idx=0.5
+    ),
+    "topk k bool": lambda L: _x(L).topk(True),
+    "unsqueeze bool": lambda L: L.unsqueeze(_x(L), True),
+    "cosine_similarity dim None": lambda L: L.nn.functional.cosine_similarity(_x(L), _x(L), None),
+    "select a 1-element index": lambda L: _x(L).select(L.tensor([1]), 0),
+    "chunk a 1-element count": lambda L: _x(L).chunk(L.tensor([2])),
     "reshape None": lambda L: _x(L).reshape(3, None),
     "transpose None": lambda L: _x(L).transpose(None, 1),
 }

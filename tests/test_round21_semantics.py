@@ -222,7 +222,7 @@ def test_float16_in_place_with_an_overflowing_integer_tensor():
 
 
 @pytest.mark.parametrize("alpha", [0.3, -1.5, 0.1, 7.77, 2])
-@pytest.mark.parametrize("n", [64, 4000])
+@pytest.mark.parametrize("n", [1, 5, 31, 33, 64, 4000, 4001])
 def test_float16_add_and_sub_with_alpha_round_once(alpha, n):
     a, b = _h(n, 1), _h(n, 2)
     for fn in (
@@ -295,6 +295,17 @@ REAL_ONLY = {
     "topk": lambda L, z: z.topk(1),
     "median": lambda L, z: z.median(),
     "abs_": lambda L, z: z.clone().abs_(),
+    "clamp_": lambda L, z: z.clone().clamp_(0, 1),
+    "clamp_min_": lambda L, z: z.clone().clamp_min_(0),
+    "relu6": lambda L, z: L.nn.functional.relu6(z),
+    "hardtanh": lambda L, z: L.nn.functional.hardtanh(z),
+    "argmax": lambda L, z: z.argmax(),
+    "argmin": lambda L, z: z.argmin(0),
+    "kthvalue": lambda L, z: z.kthvalue(1),
+    "nanmedian": lambda L, z: z.nanmedian(),
+    "cummax": lambda L, z: z.cummax(0),
+    "fmax": lambda L, z: L.fmax(z, z),
+    "fmin": lambda L, z: L.fmin(z, z),
 }
 
 
@@ -565,3 +576,46 @@ def test_forward_mode_of_logcumsumexp_is_finite():
         got[L] = (t.numpy(), j.numpy())
     np.testing.assert_allclose(got[mg][0], got[torch][0], rtol=1e-10)
     np.testing.assert_allclose(got[mg][1], got[torch][1], rtol=1e-10, atol=1e-12)
+
+
+def test_float16_in_place_with_a_one_element_integer_tensor_takes_it_as_a_scalar():
+    """PyTorch's kernel takes a one-element operand as a float32 scalar: 100000 stays
+    finite (the cast to float16 made 0 * 100000 NaN and 1 / 100000 zero)."""
+    for fn in (
+        lambda L: L.zeros(3, dtype=L.float16).mul_(L.tensor([100000], dtype=L.int32)),
+        lambda L: L.ones(3, dtype=L.float16).div_(L.tensor([100000])),
+        lambda L: L.ones(3, dtype=L.float16).__itruediv__(L.tensor([100000])),
+        lambda L: L.ones(3, dtype=L.float16).add_(L.tensor([2049])),
+    ):
+        want, got = _both(fn)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("op", ["__eq__", "__le__", "__gt__"])
+def test_a_numpy_scalar_compares_as_a_python_number(op):
+    for dtype, value in (("float32", np.float64(0.1)), ("float16", np.float32(0.1))):
+
+        def f(L, dtype=dtype, value=value):
+            return getattr(L.tensor([0.1, 0.2], dtype=getattr(L, dtype)), op)(value)
+
+        want, got = _both(f)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_shared_views_and_refusals():
+    t = mg.arange(6.0).share_memory_()
+    v = t[1:]
+    assert v.is_shared() and t.is_shared() and not mg.ones(2).is_shared()
+    v.add_(1)
+    assert t.tolist() == [0.0, 2.0, 3.0, 4.0, 5.0, 6.0]  # still one memory
+    base = mg.arange(6.0)
+    with pytest.raises(RuntimeError, match="a view of a larger one"):
+        base[2:].share_memory_()
+    assert not base.is_shared()
+
+
+def test_vdot_conjugates_its_first_argument():
+    want, got = _both(lambda L: L.vdot(L.tensor([3 + 4j, 1 - 1j]), L.tensor([1j, 2 + 0j])))
+    np.testing.assert_allclose(got, want)  # it gave -2+1j for 6+5j
+    want, got = _both(lambda L: L.vdot(L.tensor([3.0, 4.0]), L.tensor([1.0, 2.0])))
+    np.testing.assert_allclose(got, want)

@@ -377,6 +377,7 @@ def embedding(
         raise RuntimeError(f"embedding: weight must be 2-D, got shape {weight.shape}")
     n = weight.shape[0]
     if padding_idx is not None:
+        padding_idx = _int_arg("embedding", "padding_idx", padding_idx)
         if not -n <= padding_idx < n:
             raise AssertionFailed(f"embedding: padding_idx {padding_idx} out of range for {n} rows")
         padding_idx %= n
@@ -1727,6 +1728,7 @@ def _euclidean_dist(x1: Tensor, x2: Tensor) -> Tensor:
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along `dim`. As in PyTorch the
     clamp changes the value only: the gradient flows through the unclamped norm."""
+    dim = _int_arg("cosine_similarity", "dim", dim)  # None summed every dim
     if eps < 0:  # a negative clamp gives NaN for a zero vector; PyTorch refuses it
         raise RuntimeError(f"cosine_similarity: eps must be non-negative, got: {eps}")
     dt = result_dtype(x1, x2)

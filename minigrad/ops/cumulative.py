@@ -13,6 +13,7 @@ import numpy as np
 from .. import return_types
 from ..backend import get_array_module
 from ..tensor import Tensor
+from .elementwise import ordered
 from .indexing import _dim, gather
 from .reduce import normalize_dims
 from .shape import clone, squeeze
@@ -39,6 +40,7 @@ def _running(x: Tensor, dim: Any, op: str, largest: bool) -> Any:
     element equals the running extreme: PyTorch's kernel replaces its index on x >= max
     (x <= min), so ties take the later index. Once a NaN is met the value stays NaN and
     the index follows the latest NaN, as PyTorch's."""
+    ordered(x.dtype, op)
     x = _tensor(x, op)
     if x.ndim == 0:
         return _scalar_pair(x, dim, op)
@@ -79,6 +81,7 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> return_
     if not isinstance(k, int | np.integer) or isinstance(k, bool):
         raise TypeError(f"kthvalue(): argument 'k' must be int, not {type(k).__name__}")
     k = int(k)
+    ordered(x.dtype, "kthvalue")
     if x.dtype == np.bool_:
         raise NotImplementedError("kthvalue(): not implemented for bool tensors (as in PyTorch)")
     if x.ndim == 0:

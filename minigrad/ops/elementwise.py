@@ -722,10 +722,16 @@ def check_sub(a: Any, b: Any) -> None:
         raise RuntimeError(_SUB_BOOLS if ba and bb else _SUB_BOOL)
 
 
+# PyTorch's CPU loop for two float16 tensors of one shape takes 32 values a step (two
+# vectors of 16) and the last n % 32 one by one, each way rounding differently
+_HALF_VECTOR_STEP = 32
+
+
 class HalfAddAlpha(Function):
-    """a + alpha * b for float16 tensors, as PyTorch's vectorized kernel: alpha rounded to
-    float16, the sum worked in float32 and rounded once; the gradients are PyTorch's
-    (gy for a, gy * alpha with the unrounded alpha for b)."""
+    """a + alpha * b for float16 tensors, as PyTorch's kernel: its vector loop rounds alpha
+    to float16, works the sum in float32 and rounds once; its scalar loop (the last n % 32
+    values of same-shape operands) rounds alpha * b to float16 too, then the sum. The
+    gradients are PyTorch's (gy for a, gy * alpha with the unrounded alpha for b)."""
 
     uses_inputs = False
 
@@ -734,9 +740,17 @@ class HalfAddAlpha(Function):
 
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
-        half = np.float32(np.float16(self.alpha))
+        xp = get_array_module(a)
+        wa, wb = a.astype(np.float32), b.astype(np.float32)
+        alpha = np.float32(np.float16(self.alpha))
         with np.errstate(over="ignore", invalid="ignore"):
-            return (a.astype(np.float32) + half * b.astype(np.float32)).astype(np.float16)
+            out = (wa + alpha * wb).astype(np.float16)
+            tail = a.size % _HALF_VECTOR_STEP if a.shape == b.shape else 0
+            if tail:
+                flat, fa, fb = out.reshape(-1), wa.reshape(-1)[-tail:], wb.reshape(-1)[-tail:]
+                scaled = (fb * alpha).astype(np.float16).astype(np.float32)
+                flat[-tail:] = (fa + scaled).astype(np.float16)
+        return xp.asarray(out)
 
     def backward(self, gy):
         na, nb = self.needs_input_grad
@@ -902,9 +916,10 @@ def _as_dtype(v: Any, dt: np.dtype, like: Tensor) -> Tensor:
 
 def ordered(dtype: np.dtype, op: str) -> None:
     """Refuse complex values where an op orders them, as PyTorch's kernels do (NumPy orders
-    complex numbers by their real part, then the imaginary one)."""
+    complex numbers by their real part, then the imaginary one). NotImplementedError, a
+    RuntimeError too: PyTorch raises either, by op."""
     if dtype.kind == "c":
-        raise RuntimeError(f"{op} is not supported for complex tensors ({dtype}): no order")
+        raise NotImplementedError(f"{op} is not supported for complex tensors ({dtype}): no order")
 
 
 def maximum(a: Any, b: Any) -> Tensor:

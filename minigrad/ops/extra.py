@@ -20,7 +20,7 @@ from .. import return_types
 from ..autograd import Function, no_derivative, zero_link
 from ..backend import as_numpy, default_float, get_array_module
 from ..errors import ShapeError, broadcast_errors
-from ..tensor import Tensor, _to_array
+from ..tensor import Tensor, _int_arg, _to_array
 from .elementwise import (
     Mask,
     Pow,
@@ -30,6 +30,7 @@ from .elementwise import (
     keep_bits,
     log,
     mul,
+    ordered,
     power,
     promote,
     promote_float,
@@ -275,12 +276,20 @@ def inner(a: Tensor, b: Tensor) -> Tensor:
 
 
 def vdot(a: Tensor, b: Tensor) -> Tensor:
-    """dot of two 1-D tensors (minigrad has no complex conjugate to take)."""
+    """dot of two 1-D tensors, the first conjugated (complex: sum(conj(a) * b), values only:
+    minigrad has no complex gradients)."""
     from .structural import dot
 
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     _same_dtypes("vdot", a, b)
+    if a.dtype.kind == "c":  # (it multiplied without the conjugate: vdot(3+4j, 1j) was -4+3j)
+        if a.requires_grad or b.requires_grad:
+            raise NotImplementedError("vdot: gradients through complex tensors are not supported")
+        if a.shape != b.shape:
+            raise RuntimeError(f"inconsistent tensor size: {a.shape} and {b.shape}")
+        xp = get_array_module(a._data)
+        return Tensor._make(xp.asarray(xp.vdot(a._data, b._data)), False)
     return dot(a, b)
 
 
@@ -352,6 +361,7 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
 def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:  # noqa: A002
     """input rotated by k quarter turns in the plane of `dims`, from the first towards
     the second."""
+    k = _int_arg("rot90", "k", k)
     dims = list(dims)
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -661,6 +671,7 @@ def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # 
     from .structural import median, median_along
 
     x = _tensor(input, "nanmedian")
+    ordered(x.dtype, "nanmedian")
     if x.dtype.kind == "b":  # as median, and PyTorch, with or without a dim
         raise RuntimeError("nanmedian: not implemented for bool tensors (as in PyTorch)")
     if x.dtype.kind != "f" or dim is None:
@@ -1028,11 +1039,15 @@ class FMax(Function):
 
 
 def fmax(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    return FMax(1)(*promote(input, other))
+    a, b = promote(input, other)
+    ordered(a.dtype, "fmax")
+    return FMax(1)(a, b)
 
 
 def fmin(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    return FMax(-1)(*promote(input, other))
+    a, b = promote(input, other)
+    ordered(a.dtype, "fmin")
+    return FMax(-1)(a, b)
 
 
 def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002

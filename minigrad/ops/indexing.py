@@ -426,7 +426,7 @@ def narrow(x: Tensor, dim: int, start: Any, length: int) -> Tensor:
 
 def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     """1-D x: a square matrix with x on the `diagonal`-th diagonal; 2-D x: that diagonal."""
-    k = int(diagonal)
+    k = _int_arg("diag", "diagonal", diagonal)
     xp = get_array_module(x._data)
     if x.ndim == 1:
         n = x.shape[0]

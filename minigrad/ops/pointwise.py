@@ -21,6 +21,7 @@ from .elementwise import (
     keep_bits,
     log,
     numpy_float,
+    ordered,
     power,
     result_dtype,
     to_float,
@@ -361,6 +362,7 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     min_val, max_val = (v.item() if isinstance(v, np.generic) else v for v in (min_val, max_val))
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
+    ordered(x.dtype, "hardtanh")
     if x.dtype.kind == "b":
         raise RuntimeError("hardtanh: bool inputs are not supported (as in PyTorch)")
     if x.dtype.kind in "iu":

@@ -20,10 +20,12 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     if dim is None:
         return None
     # a NumPy integer (a dim from np.argmax, a shape) is one dim, as PyTorch takes it
-    if isinstance(dim, int | np.integer | Tensor):
+    if isinstance(dim, int | np.integer) or (isinstance(dim, Tensor) and dim.ndim == 0):
         dims = (dim,)
     elif isinstance(dim, tuple | list | Size):
         dims = dim
+    elif isinstance(dim, Tensor) and dim.ndim == 1 and dim.dtype.kind in "iu":
+        dims = tuple(int(d) for d in dim.tolist())  # x.sum(tensor([1])), as PyTorch takes it
     else:
         raise TypeError(
             f"{op}(): dim must be an int or a tuple of ints, got {type(dim).__name__} ({dim!r:.40})"
@@ -601,6 +603,8 @@ def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
+    if x.dtype.kind == "c":  # NumPy orders complex numbers by their real part
+        raise RuntimeError(f"{name}(): not implemented for complex tensors ({x.dtype})")
     xp = get_array_module(x._data)
     if dim is None:
         if x._data.size == 0:

@@ -179,6 +179,8 @@ def squeeze(x: Tensor, dim: Any = None) -> Tensor:
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    if type(dim) is not int:
+        dim = _int_arg("unsqueeze", "dim", dim)
     if not -x.ndim - 1 <= dim <= x.ndim:
         raise IndexError(f"unsqueeze: dim {dim} out of range for a {x.ndim}-d tensor")
     d = dim % (x.ndim + 1)
@@ -1139,6 +1141,7 @@ def topk(
     NaN counts as largest; among ties the order differs from PyTorch's unspecified one."""
     if x.dtype.kind in "bc":
         raise RuntimeError(f"topk does not support {x.dtype} tensors (as in PyTorch)")
+    k = _int_arg("topk", "k", k)
     n = x.shape[normalize_dim(dim, x.ndim, "topk")] if x.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: selected index k={k} out of range for a dim of size {n}")
