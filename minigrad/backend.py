@@ -137,8 +137,10 @@ def device_of(a: Any) -> str:
 def normalize_device(device: Any) -> str:
     name = "cpu" if device is None else str(device)
     base = name.split(":")[0]
-    if base not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+    if base not in ("cpu", "cuda"):  # PyTorch's RuntimeError; a ValueError too
+        from .errors import ValueRangeError
+
+        raise ValueRangeError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
     return base
 
 

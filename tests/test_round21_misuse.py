@@ -348,3 +348,21 @@ def test_pytorchs_warnings_for_a_mismatched_instance_norm_and_a_low_rank_dropout
         warnings.simplefilter("error")
         mg.nn.InstanceNorm2d(4)(mg.ones(2, 4, 3, 3))  # matching: no warning
         mg.nn.InstanceNorm1d(4)(mg.ones(4, 3))  # unbatched, matching
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L: L.einsum("ij,jk->ik", L.ones(2, 3), L.ones(4, 5)),
+        lambda L: L.quantile(L.arange(5.0), 0.5, interpolation="foo"),
+        lambda L: L.ones(2).to("float99"),
+    ],
+)
+def test_errors_pytorch_raises_as_runtime_errors_are_caught_as_such(call):
+    """einsum's sizes, quantile's interpolation and an unknown device string were
+    ValueErrors; PyTorch's are RuntimeErrors (minigrad's are both now)."""
+    for lib in (torch, mg):
+        with pytest.raises(RuntimeError):
+            call(lib)
+    with pytest.raises(ValueError):
+        call(mg)

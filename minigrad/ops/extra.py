@@ -19,7 +19,7 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function, no_derivative, zero_link
 from ..backend import as_numpy, default_float, get_array_module
-from ..errors import ShapeError, broadcast_errors
+from ..errors import ShapeError, ValueRangeError, broadcast_errors
 from ..tensor import Tensor, _int_arg, _to_array
 from .elementwise import (
     Mask,
@@ -555,8 +555,8 @@ def _quantile(
 ) -> Tensor:
     if x.dtype not in (np.float32, np.float64):
         raise RuntimeError(f"{what}() input tensor must be either float or double dtype")
-    if interpolation not in _INTERPOLATIONS:
-        raise ValueError(
+    if interpolation not in _INTERPOLATIONS:  # PyTorch's RuntimeError (a ValueError too)
+        raise ValueRangeError(
             f"{what}() interpolation must be one of linear, lower, higher, midpoint or "
             f"nearest. Got {interpolation}"
         )

@@ -206,13 +206,13 @@ def _einsum_subscripts(equation: str, shapes: list) -> tuple[list[str], str]:
     lhs, arrow, rhs = eq.partition("->")
     ins = lhs.split(",")
     if len(ins) != len(shapes):
-        raise ValueError(
+        raise ShapeError(
             f"einsum: equation {equation!r} names {len(ins)} operands, got {len(shapes)}"
         )
     for part in (*ins, rhs):
         bad = set(part.replace("...", "")) - set(_LETTERS)
         if bad or part.count("...") > 1:
-            raise ValueError(
+            raise ShapeError(
                 f"einsum: invalid subscripts {part!r} in {equation!r} (letters a-z, A-Z and "
                 "at most one '...' per operand)"
             )
@@ -252,7 +252,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     for s in ins:
         twice = sorted(c for c, n in Counter(s).items() if n > 1)
         if twice:
-            raise ValueError(
+            raise ShapeError(
                 f"einsum: {equation!r} repeats index {twice[0]!r} within one operand "
                 "(a diagonal or trace); minigrad's einsum does not support that, take the "
                 "diagonal first"
@@ -264,7 +264,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
             if have is None or have == 1:
                 sizes[c] = n
             elif n not in (1, have):
-                raise ValueError(
+                raise ShapeError(
                     f"einsum: index {c!r} in {equation!r} has sizes {have} and {n}, which "
                     "do not broadcast"
                 )
@@ -272,7 +272,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         c for c, n in Counter(out).items() if n > 1
     )
     if bad:
-        raise ValueError(
+        raise ShapeError(
             f"einsum: output index {bad[0]!r} in {equation!r} must appear once in the output "
             "and in some operand"
         )
