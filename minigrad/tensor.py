@@ -299,8 +299,8 @@ def _is_int(i: Any) -> bool:
 
 def _int_arg(op: str, name: str, value: Any) -> int:
     """`value` as an int, refused (TypeError, as PyTorch's) where it is a float, a bool or
-    None: pixel_shuffle(x, 1.5) ran as a factor of 1, narrow(1, 0.5, 2) from 0. An integer
-    tensor of one element counts as its value, as in PyTorch."""
+    None: pixel_shuffle(x, 1.5) ran as a factor of 1, narrow(1, 0.5, 2) from 0. A 0-d
+    integer tensor counts as its value, as in PyTorch."""
     if type(value) is int:
         return value
     if _is_int(value):
@@ -310,6 +310,13 @@ def _int_arg(op: str, name: str, value: Any) -> int:
     raise TypeError(
         f"{op}(): argument '{name}' must be int, not {type(value).__name__} ({value!r:.40})"
     )
+
+
+def _int_tuple(value: Any, op: str, name: str) -> tuple[int, ...]:
+    """An int, or a tuple or list of them, as a tuple of ints (`_int_arg` for each)."""
+    if isinstance(value, tuple | list):
+        return tuple(_int_arg(op, name, v) for v in value)
+    return (_int_arg(op, name, value),)
 
 
 # what copy.deepcopy and pickle leave out (Tensor.__getstate__)

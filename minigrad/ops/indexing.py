@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..errors import IndexOutOfRange, ValueRangeError, warn_user
-from ..tensor import Tensor, _int_arg, _to_array, check_fill_scalar
+from ..tensor import Tensor, _int_arg, _int_tuple, _to_array, check_fill_scalar
 from .elementwise import Mask, keep_bits, mul, where
 from .reduce import normalize_dim, normalize_dims, reduce_dims, reduce_sum
 from .shape import GetItem, GetItemGrad, cast, cat, clone, getitem, permute, reshape, sort, split
@@ -349,15 +349,9 @@ class Flip(Function):
         return Flip(self.dims)(gy)
 
 
-def _dims(dims: Any, op: str, name: str) -> tuple[int, ...]:
-    if isinstance(dims, tuple | list):
-        return tuple(_int_arg(op, name, d) for d in dims)
-    return (_int_arg(op, name, dims),)
-
-
 def flip(x: Tensor, dims: Any) -> Tensor:
     """x reversed along each of `dims` (a copy)."""
-    ds = normalize_dims(_dims(dims, "flip", "dims"), x.ndim, "flip") or ()
+    ds = normalize_dims(_int_tuple(dims, "flip", "dims"), x.ndim, "flip") or ()
     if len(set(ds)) != len(ds):
         raise RuntimeError(f"flip: dims {dims} name a dim twice")
     if x.ndim == 0:
@@ -380,14 +374,14 @@ class Roll(Function):
 
 def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """x shifted circularly by `shifts` along `dims` (the flattened tensor when None)."""
-    sh = _dims(shifts, "roll", "shifts")
+    sh = _int_tuple(shifts, "roll", "shifts")
     if dims is None:
         if len(sh) != 1:
             raise RuntimeError(f"roll: without dims, shifts must be one int, got {shifts}")
         return reshape(Roll(sh, (0,))(reshape(x, (-1,))), x.shape)
     if x.ndim == 0:
         raise IndexError("roll: dimension specified but the tensor has no dimensions")
-    ds = normalize_dims(_dims(dims, "roll", "dims"), x.ndim, "roll") or ()
+    ds = normalize_dims(_int_tuple(dims, "roll", "dims"), x.ndim, "roll") or ()
     if len(ds) != len(sh):
         raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have one length")
     return Roll(sh, ds)(x)

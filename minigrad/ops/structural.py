@@ -18,7 +18,15 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function, no_derivative
 from ..backend import get_array_module
-from ..tensor import _UNBIASED, Tensor, _correction, _float_statistic, _int_arg, _to_array
+from ..tensor import (
+    _UNBIASED,
+    Tensor,
+    _correction,
+    _float_statistic,
+    _int_arg,
+    _int_tuple,
+    _to_array,
+)
 from .elementwise import scale, where
 from .indexing import Flip, _dim, index_select, narrow, scan
 from .linalg import matmul
@@ -272,13 +280,6 @@ def cumprod(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
 
 # ---------------------------------------------------------------------- layout
-def _int_tuple(v: Any, op: str, name: str) -> tuple[int, ...]:
-    """An int or a sequence of them as a tuple (a float or a bool is PyTorch's TypeError)."""
-    if isinstance(v, tuple | list):
-        return tuple(_int_arg(op, name, i) for i in v)
-    return (_int_arg(op, name, v),)
-
-
 def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
     """x with the dims at `source` moved to `destination` (ints or sequences of one
     length), the other dims keeping their order."""
