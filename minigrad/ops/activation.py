@@ -20,6 +20,7 @@ from .reduce import (
     _keep_shape,
     array_sum,
     normalize_dim,
+    ordered,
     reduce_dims,
     reduce_sum,
     sum_to,
@@ -454,8 +455,7 @@ def relu(input: Tensor) -> Tensor:
     x = input
     if x.dtype.kind == "b":
         raise RuntimeError("relu: Boolean inputs not supported for relu")
-    if x.dtype.kind == "c":  # max(0, z) has no meaning; NumPy compared real parts
-        raise NotImplementedError(f"relu: clamp is not supported for complex types ({x.dtype})")
+    ordered(x.dtype, "relu")  # max(0, z) has no meaning; NumPy compared real parts
     return ReLU()(x)
 
 

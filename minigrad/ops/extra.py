@@ -34,6 +34,7 @@ from .elementwise import (
     power,
     promote,
     promote_float,
+    real_only,
     result_dtype,
     scale,
     sub,
@@ -857,9 +858,7 @@ def logaddexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002
 
 def logaddexp2(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     a, b = _floats("logaddexp2", input, other)
-    if a.dtype.kind == "c":
-        raise NotImplementedError(f"\"logaddexp2_cpu\" not implemented for '{a.dtype}'")
-    return LogAddExp(True)(a, b)
+    return LogAddExp(True)(real_only(a, "logaddexp2"), b)
 
 
 def _logcumsumexp_array(x: Any, d: int) -> Any:

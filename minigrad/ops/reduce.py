@@ -15,6 +15,14 @@ from ..errors import DtypeError, IndexOutOfRange, ShapeError
 from ..tensor import Size, Tensor, _int_arg
 
 
+def ordered(dtype: np.dtype, op: str) -> None:
+    """Refuse complex values where an op orders them, as PyTorch's kernels do (NumPy orders
+    complex numbers by their real part, then the imaginary one). NotImplementedError, a
+    RuntimeError too: PyTorch raises either, by op."""
+    if dtype.kind == "c":
+        raise NotImplementedError(f"{op} is not supported for complex tensors ({dtype}): no order")
+
+
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """`dim` as a tuple of non-negative axes (None: all of them)."""
     if dim is None:
@@ -536,8 +544,7 @@ class Extreme(Function):
         self.op_name = "max" if sign > 0 else "min"
 
     def forward(self, x):
-        if x.dtype.kind == "c":
-            raise RuntimeError(f"max/min are not supported for complex tensors ({x.dtype})")
+        ordered(x.dtype, self.op_name)
         dims = range(x.ndim) if self.dims is None else self.dims
         if x.size == 0 and (x.ndim == 0 or any(x.shape[d] == 0 for d in dims)):
             raise IndexOutOfRange(  # PyTorch: IndexError for a dim, RuntimeError for all
@@ -603,8 +610,7 @@ def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:
-    if x.dtype.kind == "c":  # NumPy orders complex numbers by their real part
-        raise RuntimeError(f"{name}(): not implemented for complex tensors ({x.dtype})")
+    ordered(x.dtype, name)
     xp = get_array_module(x._data)
     if dim is None:
         if x._data.size == 0:

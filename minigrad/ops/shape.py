@@ -13,7 +13,7 @@ from ..autograd import Function
 from ..backend import fp_ignored, get_array_module, to_device
 from ..errors import ShapeError, ValueRangeError, warn_user
 from ..tensor import VIEW_DEPTH, Tensor, _int_arg, _is_int, check_fill_scalar
-from .reduce import expand, normalize_dim, normalize_dims
+from .reduce import expand, normalize_dim, normalize_dims, ordered
 
 
 class Reshape(Function):
@@ -1119,8 +1119,7 @@ def sort(
 ) -> return_types.sort:
     """PyTorch's sort: (values, indices) along `dim`, differentiable in values. Always
     stable (PyTorch allows any order of ties when stable=False); NaN counts as largest."""
-    if x.dtype.kind == "c":
-        raise RuntimeError(f"sort does not support complex dtypes ({x.dtype}), as PyTorch's")
+    ordered(x.dtype, "sort")
     if x.ndim == 0:
         normalize_dims(dim, 0, "sort")
         zero = get_array_module(x._data).zeros((), np.int64)
@@ -1139,8 +1138,9 @@ def topk(
     """PyTorch's topk: the k largest (or smallest) elements along `dim` and their indices,
     differentiable in values. Always returned sorted (`sorted=False` allows any order);
     NaN counts as largest; among ties the order differs from PyTorch's unspecified one."""
-    if x.dtype.kind in "bc":
-        raise RuntimeError(f"topk does not support {x.dtype} tensors (as in PyTorch)")
+    if x.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes (as in PyTorch); use .int()")
+    ordered(x.dtype, "topk")
     k = _int_arg("topk", "k", k)
     n = x.shape[normalize_dim(dim, x.ndim, "topk")] if x.ndim else 1
     if not 0 <= k <= n:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import default_float, get_array_module
-from ..tensor import Tensor, _type_name
+from ..tensor import Tensor
 from . import cpu_kernels
 from .elementwise import (
     cos,
@@ -26,6 +26,7 @@ from .elementwise import (
     log,
     promote,
     promote_float,
+    real_only,
     result_dtype,
     sin,
     to_float,
@@ -961,16 +962,8 @@ class Special(Function):
         return self.grad(gy, x, y)
 
 
-def _real(x: Tensor, name: str) -> Tensor:
-    """x, refused where complex as PyTorch's kernels refuse it (these work on the real part
-    only: erf(1+2j) gave 0.8427+0j)."""
-    if x.dtype.kind == "c":
-        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_type_name(x.dtype)}'")
-    return x
-
-
 def _special(name: str, x: Tensor, kernel: Any, grad: Any, nx: bool, ny: bool) -> Tensor:
-    return Special(name, kernel, grad, nx, ny)(to_float(_real(_tensor(x, name), name)))
+    return Special(name, kernel, grad, nx, ny)(to_float(real_only(_tensor(x, name), name)))
 
 
 def lgamma(x: Tensor) -> Tensor:
@@ -1083,7 +1076,7 @@ def logit(x: Tensor, eps: float | None = None) -> Tensor:
     """The inverse of sigmoid; with eps, x is first clamped to [eps, 1 - eps] (a negative
     eps is no eps, as in PyTorch)."""
     eps = None if eps is None or float(eps) < 0 else float(eps)
-    return Logit(eps)(to_float(_real(_tensor(x, "logit"), "logit")))
+    return Logit(eps)(to_float(real_only(_tensor(x, "logit"), "logit")))
 
 
 class XLogY(Function):
@@ -1122,7 +1115,7 @@ def _xlogy(x: Any, y: Any, log1p: bool, op: str) -> Tensor:
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor operand")
     a, b = promote_float(x, y)
-    return XLogY(log1p)(_real(a, op), b)
+    return XLogY(log1p)(real_only(a, op), b)
 
 
 def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -1139,7 +1132,7 @@ def xlog1py(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
 def _float_operand(x: Any, name: str, half: bool = True) -> Tensor:
     """x as a float tensor (integers and bool give the default float); float16 raises PyTorch's
     error where its CPU kernel has no Half version."""
-    x = to_float(_real(_tensor(x, name), name))
+    x = to_float(real_only(_tensor(x, name), name))
     if x.dtype == np.float16 and not half:
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Half'")
     return x

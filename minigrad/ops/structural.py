@@ -36,6 +36,7 @@ from .reduce import (
     broadcast_to,
     mean,
     normalize_dims,
+    ordered,
     reduce_dims,
     reduce_sum,
     std,
@@ -353,8 +354,7 @@ def median(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     with an int `dim`, PyTorch's (values, indices) pair along it (ties: the first in the
     input's order). NaN counts as the largest value but is the result wherever present."""
     x = _tensor(x, "median")
-    if x.dtype.kind == "c":
-        raise RuntimeError(f"median is not supported for complex tensors ({x.dtype})")
+    ordered(x.dtype, "median")
     if x.dtype.kind == "b":
         raise RuntimeError("median: not implemented for bool tensors (as in PyTorch)")
     if dim is None:
