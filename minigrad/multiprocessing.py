@@ -45,16 +45,27 @@ def _close(block: _shared.SharedMemory, unlink: bool) -> None:
             pass
 
 
-def _root(a: Any) -> Any:
-    """What an array's memory belongs to: the end of its chain of bases."""
-    while isinstance(a, np.ndarray) and a.base is not None:
+def _owner(a: Any) -> Any:
+    """The array that owns a's memory: the last array in its chain of bases (a itself
+    where a owns its memory)."""
+    while isinstance(a.base, np.ndarray):
         a = a.base
     return a
 
 
+def _mapped(block: _shared.SharedMemory, shape: tuple, dtype: Any) -> np.ndarray:
+    """An array on the block's memory. The mapping keeps the memory: the block's own file
+    descriptor is closed, else each tensor would hold two open files (a model of 600
+    parameters ran out of the usual 1024)."""
+    if getattr(block, "_fd", -1) >= 0:
+        os.close(block._fd)
+        block._fd = -1
+    return np.ndarray(shape, dtype, buffer=block.buf)
+
+
 def is_shared(t: Tensor) -> bool:
     """Whether t's values lie in a shared block: its own, or its base's for a view."""
-    return "_shared" in t.__dict__ or isinstance(_root(t._data), mmap.mmap)
+    return "_shared" in t.__dict__ or isinstance(_owner(t._data).base, mmap.mmap)
 
 
 def share_memory_(t: Tensor) -> Tensor:
@@ -65,21 +76,13 @@ def share_memory_(t: Tensor) -> Tensor:
     if is_shared(t) or not isinstance(a, np.ndarray | np.generic):
         return t
     a = np.asarray(a)
-    owner = a
-    while isinstance(owner.base, np.ndarray):
-        owner = owner.base
-    if owner.nbytes > a.nbytes:
+    if _owner(a).nbytes > a.nbytes:
         raise RuntimeError(
             f"share_memory_: the tensor of shape {t.shape} is a view of a larger one; call "
             "share_memory_() on that tensor, then take the view"
         )
     block = _shared.SharedMemory(create=True, size=max(a.nbytes, 1))
-    # the mapping keeps the memory: the block's own descriptor would be a second open file
-    # per tensor (a model of 600 parameters ran out of the usual 1024)
-    if getattr(block, "_fd", -1) >= 0:
-        os.close(block._fd)
-        block._fd = -1
-    shared = np.ndarray(a.shape, a.dtype, buffer=block.buf)
+    shared = _mapped(block, a.shape, a.dtype)
     shared[...] = a
     t._data = shared
     t.__dict__["_shared"] = block
@@ -90,13 +93,7 @@ def share_memory_(t: Tensor) -> Tensor:
 def _rebuild(cls: type, name: str, shape: tuple, dtype: str, requires_grad: bool) -> Tensor:
     """The tensor on the block `name`, in a process that received it."""
     block = _shared.SharedMemory(name=name)
-    if getattr(block, "_fd", -1) >= 0:  # (as in share_memory_)
-        os.close(block._fd)
-        block._fd = -1
-    a = np.ndarray(shape, np.dtype(dtype), buffer=block.buf)
-    t = cls(a, requires_grad=requires_grad) if cls is Parameter else Tensor(a)
-    if cls is not Parameter:
-        t.requires_grad = requires_grad
+    t = cls(_mapped(block, shape, np.dtype(dtype)), requires_grad=requires_grad)
     t.__dict__["_shared"] = block
     weakref.finalize(t, _close, block, False)
     return t
