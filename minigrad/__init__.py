@@ -404,12 +404,12 @@ def clamp_max(x: Tensor, max) -> Tensor:  # noqa: A002
 celu_, rrelu_, threshold_ = nn.functional.celu_, nn.functional.rrelu_, nn.functional.threshold_
 
 
-def addcmul(x: Tensor, *tensors, value=1) -> Tensor:
-    return x.addcmul(*tensors, value=value)
+def addcmul(x: Tensor, *tensors, tensor1=None, tensor2=None, value=1) -> Tensor:
+    return x.addcmul(*tensors, tensor1=tensor1, tensor2=tensor2, value=value)
 
 
-def addcdiv(x: Tensor, *tensors, value=1) -> Tensor:
-    return x.addcdiv(*tensors, value=value)
+def addcdiv(x: Tensor, *tensors, tensor1=None, tensor2=None, value=1) -> Tensor:
+    return x.addcdiv(*tensors, tensor1=tensor1, tensor2=tensor2, value=value)
 
 
 is_nonzero = Tensor.is_nonzero
@@ -609,9 +609,17 @@ from ._inplace_functions import FUNCTIONS as _INPLACE  # noqa: E402
 globals().update(_INPLACE)
 
 # torch's top-level linear algebra (torch.inverse, torch.det, ...), from minigrad.linalg
-cholesky, det, logdet = linalg.cholesky, linalg.det, linalg.logdet
+det, logdet = linalg.det, linalg.logdet
 inverse, matrix_exp, matrix_power = linalg.inv, linalg.matrix_exp, linalg.matrix_power
 cholesky_solve, cholesky_inverse = linalg.cholesky_solve, linalg.cholesky_inverse
+
+
+def cholesky(A: Tensor, upper: bool = False) -> Tensor:
+    """torch.cholesky, whose `upper` may come by position (torch.linalg.cholesky's is
+    keyword-only)."""
+    return linalg.cholesky(A, upper=upper)
+
+
 triangular_solve = linalg.triangular_solve  # the older form of linalg.solve_triangular
 slogdet = Tensor.slogdet  # return_types.slogdet (linalg.slogdet gives linalg_slogdet)
 
@@ -728,12 +736,16 @@ real, imag, detach = Tensor.real.fget, Tensor.imag.fget, Tensor.detach
 from . import _out  # noqa: E402
 
 _out.install(globals())
+_out.install(vars(nn.functional), names=("normalize",))  # F.normalize(x, out=o)
 
 # NumPy's `axis=`/`keepdims=` for `dim=`/`keepdim=`, as PyTorch's functions and methods
-# take them (minigrad/_aliases.py); after `out=`, so that it wraps the final names.
+# take them, and PyTorch's keyword names for tensor arguments (`input=`, `other=`) where
+# minigrad's differ (minigrad/_aliases.py); after `out=`, so that it wraps the final names.
 from . import _aliases  # noqa: E402
 
 _aliases.install(globals(), Tensor)
+_aliases.install(vars(linalg))
+_aliases.install(vars(special))
 
 # PyTorch's submodule import paths (`from minigrad.utils.data.sampler import BatchSampler`,
 # `from minigrad.nn.modules.loss import _Loss`), registered as the modules holding the names

@@ -281,7 +281,7 @@ def embedding(
 
 def histogram(
     input: Tensor,  # noqa: A002
-    bins: Any,
+    bins: Any = 100,
     *,
     range: Any = None,  # noqa: A002 - PyTorch's name
     weight: Tensor | None = None,
@@ -376,6 +376,13 @@ def gradient(
     from .ops.reduce import distinct_dims
 
     x = input
+    if x.dtype == np.bool_:
+        raise RuntimeError(
+            "gradient: bool input has no differences (subtraction of bool tensors is not "
+            "supported); convert it with .int() or .float() first"
+        )
+    if spacing is None:  # PyTorch's default, passed explicitly
+        spacing = 1
     if edge_order not in (1, 2):
         raise RuntimeError(
             f"torch.gradient only supports edge_order=1 and edge_order=2, got {edge_order}"

@@ -103,6 +103,7 @@ RULES: dict[str, Rule] = {
     "logsumexp": Rule("logsumexp", dtype="float_out"),
     # products and the like: out of the result's dtype exactly
     **_rules("mm bmm mv baddbmm addmv", dtype="same", overlap=None),
+    "tensordot": Rule("tensordot", dtype="tensordot", overlap=None),
     # any overlap of out with the input is refused, even out being the input, as PyTorch's
     "gather": Rule("gather", dtype="same", overlap="any"),
     "index_select": Rule("index_select", dtype="self", overlap="any"),
@@ -145,6 +146,9 @@ RULES: dict[str, Rule] = {
     "clamp": Rule("clamp", dtype="found"),
     "clip": Rule("clamp", dtype="found"),
     "matmul": Rule("matmul", dtype="same", overlap=None),
+    "histc": Rule("histc", dtype="histogram", grad=None),
+    **_rules("quantile nanquantile", dtype="quantile", overlap=None),
+    "normalize": Rule("normalize", dtype="same"),  # nn.functional's (see install's `names`)
 }
 
 
@@ -431,6 +435,21 @@ def _check_dtype(rule: Rule, got: Any, out: Tensor) -> None:
         msg = f"{rule.name} expects Long tensor out, got: {_type_name(want)}"
     elif kind == "self":
         msg = f"{rule.name}(): self and result must have the same scalar type"
+    elif kind == "histogram":
+        msg = (
+            "torch.histogram: input tensor and hist tensor should have the same dtype, but got "
+            f"input {cxx_name(got)} and hist {cxx_name(want)}"
+        )
+    elif kind == "quantile":  # PyTorch's words for nanquantile too
+        msg = (
+            "quantile() out tensor must be same dtype as the input tensor: out "
+            f"{_type_name(want)}, input {_type_name(got)}"
+        )
+    elif kind == "tensordot":
+        msg = (
+            f"tensordot: Expected the output tensor to have dtype {_type_name(got)}, but got an "
+            f"output tensor with dtype {_type_name(want)}"
+        )
     elif kind == "input":
         msg = (
             f"{rule.name}: dtype of out: {_type_name(want)} should be same as input: "
@@ -584,11 +603,14 @@ def _exact(api: str, fn: Callable, rule: Rule, sig: inspect.Signature) -> Callab
     return ns[api]
 
 
-def install(namespace: dict) -> None:
-    """Give each function of `namespace` named in `RULES` PyTorch's `out=` keyword. Names of
-    one function (arcsin and asin) get one wrapper, so they stay one object."""
+def install(namespace: dict, names: tuple[str, ...] | None = None) -> None:
+    """Give each function of `namespace` named in `RULES` (and in `names`, where given)
+    PyTorch's `out=` keyword. Names of one function (arcsin and asin) get one wrapper, so
+    they stay one object."""
     done: dict[int, Callable] = {}
     for api, rule in RULES.items():
+        if names is not None and api not in names:
+            continue
         fn = namespace.get(api)
         if not callable(fn):
             continue

@@ -729,5 +729,6 @@ __all__ = [
     "tensorsolve",
     "vander",
     "vecdot",
+    "matmul",
     "vector_norm",
 ]

@@ -10,6 +10,7 @@ Operators are one-line calls into `minigrad.ops`.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import os
 import sys
@@ -512,6 +513,21 @@ def _scale_first(name: str, args: tuple, value: Any) -> tuple:
     return args[0], args[1], value
 
 
+def _addc_keywords(name: str, tensors: tuple, tensor1: Any, tensor2: Any) -> tuple:
+    """addcmul/addcdiv's two tensors given by position, by PyTorch's keywords
+    (`x.addcmul(tensor1=a, tensor2=b)`), or the first by position and the second by
+    keyword."""
+    if tensor1 is not None:
+        if tensors:
+            raise TypeError(f"{name}() got multiple values for argument 'tensor1'")
+        tensors = (tensor1,)
+    if tensor2 is not None:
+        if len(tensors) != 1:
+            raise TypeError(f"{name}() takes tensor2= after exactly one tensor1, got {tensors}")
+        tensors = (*tensors, tensor2)
+    return tensors
+
+
 def _addc_args(name: str, x: Tensor, args: tuple, value: Any) -> tuple:
     """addcmul/addcdiv's (tensor1, tensor2, value) with PyTorch's dtype rules: no integer
     division in addcdiv, no bool result, and `value` truncated to an integer result's
@@ -596,8 +612,34 @@ def _check_layout(value: Any) -> None:
         raise Unsupported(f"layout {value!r}: minigrad has dense (strided) tensors only")
 
 
+def _factory(fn: Any) -> Any:
+    """A factory that also takes PyTorch's `layout=` (None or `strided`, the only layout
+    minigrad has) and `pin_memory=False` (pinned host memory is a CUDA feature that minigrad
+    does not have: True is refused), both checked and then dropped."""
+
+    @functools.wraps(fn)
+    def factory(*args: Any, layout: Any = None, pin_memory: bool = False, **kwargs: Any) -> Any:
+        _check_layout(layout)
+        if pin_memory:
+            from .errors import Unsupported
+
+            raise Unsupported(f"{fn.__name__}: pin_memory=True (minigrad has no pinned memory)")
+        return fn(*args, **kwargs)
+
+    sig = inspect.signature(fn)
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+        for name, default in (("layout", None), ("pin_memory", False))
+    ]
+    factory.__signature__ = sig.replace(parameters=[*sig.parameters.values(), *extra])
+    return factory
+
+
 def _format_order(fmt: Any, ndim: int, op: str) -> tuple[int, ...] | None:
-    """The dims of `fmt` from outermost to innermost (None: row-major or as it is)."""
+    """The dims of `fmt` from outermost to innermost (None: row-major or as it is); a
+    `memory_format=None` is the op's default, as PyTorch's clone and factories take it."""
+    if fmt is None:
+        return None
     if not isinstance(fmt, memory_format):
         raise TypeError(f"{op}: memory_format must be a minigrad.memory_format, got {fmt!r}")
     if fmt.order is not None and len(fmt.order) != ndim:
@@ -2616,6 +2658,9 @@ class Tensor:
     def max(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Any:
         """Largest element; with an int `dim`, PyTorch's (values, indices) pair; with a
         tensor, the element-wise maximum."""
+        if "other" in np_kw:  # x.max(other=y), PyTorch's name for the tensor form
+            given = () if dim is None else (dim,)
+            dim = _star_or_keyword("max", "other", given, np_kw.pop("other"))[0]
         if isinstance(dim, Tensor):
             return _ops().maximum(self, dim)
         _one_dim("max", dim)  # (NumPy's axis= may name several: np.max(t, axis=(0, 1)))
@@ -2623,6 +2668,9 @@ class Tensor:
         return _ops().max_reduce(self, dim, keepdim)
 
     def min(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Any:
+        if "other" in np_kw:  # x.min(other=y), PyTorch's name for the tensor form
+            given = () if dim is None else (dim,)
+            dim = _star_or_keyword("min", "other", given, np_kw.pop("other"))[0]
         if isinstance(dim, Tensor):
             return _ops().minimum(self, dim)
         _one_dim("min", dim)  # (NumPy's axis= may name several: np.min(t, axis=(0, 1)))
@@ -2663,8 +2711,9 @@ class Tensor:
             return matrix_norm(self, p, dims, keepdim, dtype=dtype)
         return vector_norm(self, 2 if isinstance(p, str) else p, dim, keepdim, dtype=dtype)
 
-    def reshape(self, *shape: Any) -> Tensor:
-        return self._viewed(_ops().reshape(self, _shape_args(shape, "reshape", "shape")))
+    def reshape(self, *sizes: Any, shape: Any = None) -> Tensor:
+        sizes = _star_or_keyword("reshape", "shape", sizes, shape)
+        return self._viewed(_ops().reshape(self, _shape_args(sizes, "reshape", "shape")))
 
     def _viewed(self, out: Tensor) -> Tensor:
         """A view op's result, made a new tensor where the op changed nothing
@@ -2674,11 +2723,15 @@ class Tensor:
         memory and version counter."""
         return _ops().getitem(self, Ellipsis) if out is self else out
 
-    def view(self, *shape: Any) -> Tensor:
+    def view(self, *shape: Any, size: Any = None, dtype: Any = None) -> Tensor:
         """`reshape`, sharing memory wherever NumPy can (a view PyTorch refuses, as of a
         transposed tensor, is a copy here: minigrad's convolutions keep batch-minor arrays
         that PyTorch's layout rules would not describe). `view(dtype)` reinterprets the
         bytes as another dtype (no gradient), as PyTorch's."""
+        if dtype is not None:
+            shape = _star_or_keyword("view", "dtype", shape, dtype)
+        else:
+            shape = _star_or_keyword("view", "size", shape, size)
         if len(shape) == 1 and isinstance(shape[0], type | np.dtype | _NoBFloat16):
             return self._view_dtype(np.dtype(shape[0]))
         return self._viewed(_ops().reshape(self, _shape_args(shape)))
@@ -2755,7 +2808,8 @@ class Tensor:
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         return self._viewed(_ops().transpose(self, dim0, dim1))
 
-    def permute(self, *dims: Any) -> Tensor:
+    def permute(self, *order: Any, dims: Any = None) -> Tensor:
+        dims = _star_or_keyword("permute", "dims", order, dims)
         return self._viewed(_ops().permute(self, _shape_args(dims, "permute", "dims")))
 
     def squeeze(self, dim: Any = None) -> Tensor:
@@ -2767,17 +2821,19 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return _ops().flatten(self, start_dim, end_dim)
 
-    def expand(self, *shape: Any) -> Tensor:
+    def expand(self, *shape: Any, size: Any = None) -> Tensor:
+        shape = _star_or_keyword("expand", "size", shape, size)
         return self._viewed(_ops().expand(self, _shape_args(shape, "expand")))
 
-    def broadcast_to(self, *shape: Any) -> Tensor:
+    def broadcast_to(self, *shape: Any, size: Any = None) -> Tensor:
+        shape = _star_or_keyword("broadcast_to", "size", shape, size)
         return self._viewed(_ops().broadcast_to(self, _shape_args(shape, "broadcast_to")))
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self._viewed(_ops().broadcast_to(self, other.shape))
 
-    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return _ops().split(self, split_size_or_sections, dim)
+    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops().split(self, split_size, dim)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return _ops().chunk(self, chunks, dim)
@@ -2785,7 +2841,8 @@ class Tensor:
     unsafe_chunk = chunk  # PyTorch's unchecked variants: the same views here
     unsafe_split = split
 
-    def repeat(self, *sizes: Any) -> Tensor:
+    def repeat(self, *sizes: Any, repeats: Any = None) -> Tensor:
+        sizes = _star_or_keyword("repeat", "repeats", sizes, repeats)
         return _ops().repeat(self, _shape_args(sizes, "repeat", "repeats"))
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
@@ -2981,7 +3038,8 @@ class Tensor:
     def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002
         return self.clamp_(None, max)
 
-    def flip(self, *dims: Any) -> Tensor:
+    def flip(self, *order: Any, dims: Any = None) -> Tensor:
+        dims = _star_or_keyword("flip", "dims", order, dims)
         if not dims:
             raise TypeError("flip() missing 1 required argument: 'dims' (a list of dims)")
         return _ops().flip(self, _shape_args(dims, "flip", "dims"))
@@ -3064,14 +3122,20 @@ class Tensor:
     def lerp(self, end: Any, weight: Any) -> Tensor:
         return _ops().lerp(self, end, weight)
 
-    def addcmul(self, *tensors: Any, value: float = 1) -> Tensor:
+    def addcmul(
+        self, *tensors: Any, tensor1: Any = None, tensor2: Any = None, value: float = 1
+    ) -> Tensor:
         """self + value * tensor1 * tensor2 (PyTorch's order of rounding); `value` is cast
         to an integer result's dtype, as PyTorch's."""
+        tensors = _addc_keywords("addcmul", tensors, tensor1, tensor2)
         tensor1, tensor2, value = _addc_args("addcmul", self, tensors, value)
         return _addc(self, tensor1, tensor2, value, divide=False)
 
-    def addcdiv(self, *tensors: Any, value: float = 1) -> Tensor:
+    def addcdiv(
+        self, *tensors: Any, tensor1: Any = None, tensor2: Any = None, value: float = 1
+    ) -> Tensor:
         """self + value * tensor1 / tensor2 (PyTorch's order of rounding)."""
+        tensors = _addc_keywords("addcdiv", tensors, tensor1, tensor2)
         tensor1, tensor2, value = _addc_args("addcdiv", self, tensors, value)
         return _addc(self, tensor1, tensor2, value, divide=True)
 
@@ -3171,7 +3235,8 @@ class Tensor:
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
         return self.transpose(axis0, axis1)
 
-    swapdims = swapaxes
+    def swapdims(self, dim0: int, dim1: int) -> Tensor:
+        return self.swapaxes(dim0, dim1)
 
     def nelement(self) -> int:
         return self.numel()
@@ -3194,7 +3259,8 @@ class Tensor:
     ) -> Any:
         return _ops().unique(self, sorted, return_inverse, return_counts, dim)
 
-    def tile(self, *dims: Any) -> Tensor:
+    def tile(self, *order: Any, dims: Any = None) -> Tensor:
+        dims = _star_or_keyword("tile", "dims", order, dims)
         if not dims:
             raise TypeError("tile() missing 1 required argument: 'dims' (repeats per dim)")
         return _ops().tile(self, _shape_args(dims, "tile", "dims"))
@@ -3204,8 +3270,23 @@ class Tensor:
     ) -> Tensor:
         return _ops().repeat_interleave(self, repeats, dim, output_size=output_size)
 
-    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return _ops().tensor_split(self, indices_or_sections, dim)
+    def tensor_split(
+        self,
+        indices_or_sections: Any = None,
+        dim: int = 0,
+        *,
+        sections: Any = None,
+        indices: Any = None,
+    ) -> tuple[Tensor, ...]:
+        """Split into `sections` near-equal parts or at `indices` (PyTorch's two keyword
+        forms), or by `indices_or_sections` given by position."""
+        given = [v for v in (indices_or_sections, sections, indices) if v is not None]
+        if len(given) != 1:
+            raise TypeError(
+                "tensor_split() takes exactly one of indices_or_sections (by position), "
+                f"sections= or indices=, got {len(given)}"
+            )
+        return _ops().tensor_split(self, given[0], dim)
 
     def diff(self, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
         return _ops().diff(self, n, dim, prepend, append)
@@ -3404,10 +3485,16 @@ class Tensor:
         self._version += 1
         return self
 
-    def addcmul_(self, *tensors: Any, value: float = 1) -> Tensor:
+    def addcmul_(
+        self, *tensors: Any, tensor1: Any = None, tensor2: Any = None, value: float = 1
+    ) -> Tensor:
+        tensors = _addc_keywords("addcmul_", tensors, tensor1, tensor2)
         return self._addc_("addcmul_", tensors, value, divide=False)
 
-    def addcdiv_(self, *tensors: Any, value: float = 1) -> Tensor:
+    def addcdiv_(
+        self, *tensors: Any, tensor1: Any = None, tensor2: Any = None, value: float = 1
+    ) -> Tensor:
+        tensors = _addc_keywords("addcdiv_", tensors, tensor1, tensor2)
         return self._addc_("addcdiv_", tensors, value, divide=True)
 
     def _addc_(self, what: str, tensors: tuple, value: Any, divide: bool) -> Tensor:
@@ -3761,7 +3848,7 @@ class Tensor:
     def histc(self, bins: int = 100, min: Any = 0, max: Any = 0) -> Tensor:  # noqa: A002
         return _ops().histc(self, bins, min, max)
 
-    def histogram(self, bins: Any, **kwargs: Any) -> Any:
+    def histogram(self, bins: Any = 100, **kwargs: Any) -> Any:
         """`minigrad.histogram(self, bins, range=, weight=, density=)`."""
         from ._more_api import histogram
 
@@ -4569,6 +4656,16 @@ for _name in _SEQUENCE_OPERATORS:
         setattr(Tensor, _name, _refusing_sequences(Tensor.__dict__[_name]))
 
 
+def _star_or_keyword(op: str, name: str, args: tuple, given: Any) -> tuple:
+    """Sizes or dims given by position (`x.view(2, 3)`), or as the one keyword PyTorch
+    names them by (`x.view(size=(2, 3))`, `x.permute(dims=(1, 0))`), not both."""
+    if given is None:
+        return args
+    if args:
+        raise TypeError(f"{op}() got multiple values for argument '{name}'")
+    return (given,)
+
+
 def _shape_args(shape: tuple, op: str | None = "view", name: str = "size") -> tuple[int, ...]:
     """Sizes or dims given as ints or as one tuple/list, each an int (a float or a bool is
     PyTorch's TypeError: x.reshape((2.0, 6)) would pass where it matched x's shape); not
@@ -4659,6 +4756,7 @@ def _xp(device: Any):
     return cupy_module() if normalize_device(device) == "cuda" else np
 
 
+@_factory
 def zeros(
     *shape: Any,
     size: Any = None,
@@ -4670,6 +4768,7 @@ def zeros(
     return _new(_xp(device).zeros(_shape(shape, size, "zeros"), dtype=dtype), requires_grad)
 
 
+@_factory
 def ones(
     *shape: Any,
     size: Any = None,
@@ -4681,6 +4780,7 @@ def ones(
     return _new(_xp(device).ones(_shape(shape, size, "ones"), dtype=dtype), requires_grad)
 
 
+@_factory
 def full(
     size: Any, fill_value: Any, dtype: Any = None, device: Any = "cpu", requires_grad: bool = False
 ) -> Tensor:
@@ -4785,6 +4885,7 @@ def full_like(
     return _laid_out(out, memory_format)
 
 
+@_factory
 def empty(
     *shape: Any,
     size: Any = None,
@@ -4956,6 +5057,7 @@ def zeros_like_meta(shape: tuple, dtype: Any, like: Tensor) -> Tensor:
     return Tensor._make(xp.zeros(shape, dtype=dtype), False)
 
 
+@_factory
 def randn(
     *shape: Any,
     size: Any = None,
@@ -4969,6 +5071,7 @@ def randn(
     return _new(arr, requires_grad)
 
 
+@_factory
 def rand(
     *shape: Any,
     size: Any = None,
@@ -4982,6 +5085,7 @@ def rand(
     return _new(arr, requires_grad)
 
 
+@_factory
 def randint(
     low: Any = None,
     high: Any = None,
@@ -5052,6 +5156,7 @@ def _range_bounds(prefix: str, start: Any, end: Any, step: Any) -> list[float]:
     return values
 
 
+@_factory
 def arange(
     start: float,
     end: float | None = None,
@@ -5110,6 +5215,7 @@ def range_(
     return Tensor(arr, device=device, requires_grad=requires_grad)
 
 
+@_factory
 def linspace(
     start: float,
     end: float,
@@ -5188,6 +5294,7 @@ def randint_like(
     return _new(arr.astype(np.dtype(t.dtype if dtype is None else dtype)), requires_grad)
 
 
+@_factory
 def eye(
     n: int,
     m: int | None = None,
@@ -5205,6 +5312,7 @@ def eye(
     return _new(_xp(device).eye(n, m, dtype=dtype), requires_grad)
 
 
+@_factory
 def randperm(
     n: int,
     *,

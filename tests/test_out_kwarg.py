@@ -80,6 +80,10 @@ CASES = {
     "baddbmm": lambda t: ((t("R"), t("P"), t("Q")), {}),
     "addmv": lambda t: ((t("W"), t("M").T, t("V")), {}),
     "dot": lambda t: ((t("V"), t("V")), {}),
+    "tensordot": lambda t: ((t("A"), t("M")), {"dims": 1}),
+    "histc": lambda t: ((t("V"),), {"bins": 4}),
+    "quantile": lambda t: ((t("A"), 0.5), {"dim": 1}),
+    "nanquantile": lambda t: ((t("A"), 0.25), {"dim": 0}),
     "outer": lambda t: ((t("V"), t("W")), {}),
     "ger": lambda t: ((t("V"), t("W")), {}),
     **{

@@ -169,13 +169,13 @@ def pad(
     return ops.pad(input, pad, mode, value)
 
 
-def one_hot(labels: Any, num_classes: int = -1, dtype: Any = None) -> Tensor:
+def one_hot(input: Any, num_classes: int = -1, dtype: Any = None) -> Tensor:  # noqa: A002
     """Integer labels (any shape) -> one more dimension of `num_classes`, as PyTorch's:
     int64 rows of the identity, with `num_classes=-1` meaning the largest label + 1.
     `dtype` (minigrad's addition) gives the rows another dtype, e.g. the float dtype a
     model consumes."""
     num_classes = _int_arg("one_hot", "num_classes", num_classes)
-    idx = labels._data if isinstance(labels, Tensor) else labels
+    idx = input._data if isinstance(input, Tensor) else input
     xp = get_array_module(idx)
     idx = xp.asarray(idx)
     if idx.dtype.kind not in "iu":
@@ -2745,6 +2745,8 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
+    if x.dtype.kind not in "fc":
+        raise DtypeError(f"pdist only supports floating-point dtypes, got {x.dtype}")
     i, j = np.triu_indices(x.shape[0], 1)
     xp = get_array_module(x._data)
     diff = ops.getitem(x, xp.asarray(i)) - ops.getitem(x, xp.asarray(j))

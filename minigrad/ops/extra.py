@@ -166,11 +166,9 @@ def addbmm(
 
 
 # ---------------------------------------------------------------------- products
-def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Any = None) -> Tensor:
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Sum of a * b over the paired dims: `dims` an int (a's last and b's first dims) or
     two lists of dims. The free dims of a come first, then b's."""
-    if out is not None:
-        raise NotImplementedError("tensordot: out= is not supported")
     if isinstance(dims, Tensor):
         dims = dims.tolist()
     if isinstance(dims, int):

@@ -375,7 +375,7 @@ class Roll(Function):
 def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """x shifted circularly by `shifts` along `dims` (the flattened tensor when None)."""
     sh = _int_tuple(shifts, "roll", "shifts")
-    if dims is None:
+    if dims is None or (isinstance(dims, list | tuple) and not dims):  # [] as None, as PyTorch
         if len(sh) != 1:
             raise RuntimeError(f"roll: without dims, shifts must be one int, got {shifts}")
         return reshape(Roll(sh, (0,))(reshape(x, (-1,))), x.shape)

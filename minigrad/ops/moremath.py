@@ -234,8 +234,11 @@ def nan_to_num(
     x: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> Tensor:
     """NaN -> `nan`, inf -> `posinf` (the dtype's largest finite value by default), -inf
-    -> `neginf` (the most negative). Integer and bool tensors come back as a copy."""
+    -> `neginf` (the most negative); `nan=None` is 0, as PyTorch's. Integer and bool
+    tensors come back as a copy."""
     x = _tensor(x, "nan_to_num")
+    if nan is None:
+        nan = 0.0
     if x.dtype.kind not in "fc":
         return x.clone()
     return NanToNum(nan, posinf, neginf)(x)

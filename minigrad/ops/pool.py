@@ -561,6 +561,10 @@ def interpolate(
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor")
     if size is not None:
+        if recompute_scale_factor:
+            raise ValueError(
+                f"{op}: recompute_scale_factor is not meaningful with an explicit size ({size!r})"
+            )
         sizes = (size,) * k if not isinstance(size, tuple | list) else tuple(size)
         if not all(isinstance(n, numbers.Integral) for n in sizes):
             raise TypeError(f"{op}: size must be an int or a tuple of ints, got {size!r}")

@@ -257,6 +257,11 @@ def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     if dtype is not None:
         from .shape import cast  # shape imports this module
 
+        if np.dtype(dtype).kind not in "fc":  # (a NaN cast to an integer is INT64_MIN)
+            raise DtypeError(
+                "nanmean(): could not infer output dtype. Optional dtype must be either a "
+                f"floating point or complex dtype, got {np.dtype(dtype)}"
+            )
         x = cast(x, np.dtype(dtype))
     xp = get_array_module(x._data)
     count = (~xp.isnan(x._data)).sum(axis=reduce_dims(dim, x.ndim, "nanmean"), keepdims=keepdim)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import default_float, get_array_module
+from ..errors import DtypeError
 from ..tensor import Tensor
 from . import cpu_kernels
 from .elementwise import (
@@ -1328,7 +1329,10 @@ def multigammaln(x: Tensor, p: int) -> Tensor:
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     p = int(p)
-    x = to_float(_tensor(x, "multigammaln"))
+    x = _tensor(x, "multigammaln")
+    if x.dtype == np.bool_:
+        raise DtypeError("multigammaln: the input tensor may not be a boolean tensor")
+    x = to_float(x)
     xp = get_array_module(x._data)
     args = Tensor._make(((xp.arange(p, dtype=np.float64) - (p - 1)) / 2).astype(x.dtype), False)
     return lgamma(x.unsqueeze(-1) + args).sum(-1) + p * (p - 1) * math.log(_PI) / 4
