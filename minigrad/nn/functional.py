@@ -1311,6 +1311,11 @@ def nll_loss(
     _check_reduction(reduction, "nll_loss")
     if x.ndim == 0:
         raise ShapeError("nll_loss: input must have at least 1 dim (classes), got a scalar")
+    if isinstance(weight, Tensor) and weight.requires_grad and is_grad_enabled():
+        raise RuntimeError(  # (its gradient was silently left None)
+            "nll_loss: the class weight is not differentiable (PyTorch's nll_loss_forward "
+            "refuses it too): this input cannot have requires_grad True; pass weight.detach()"
+        )
     xp = get_array_module(x._data)
     t = target._data if isinstance(target, Tensor) else xp.asarray(target)
     expected = () if x.ndim == 1 else x.shape[:1] + x.shape[2:]

@@ -174,13 +174,17 @@ class Einsum(Function):
             y = xp.ascontiguousarray(y)  # a new result is row-major, as PyTorch's
         return y
 
+    def inputs_read(self, needs):
+        # input i's value is read by the gradients of the other inputs only
+        return tuple(any(n for k, n in enumerate(needs) if k != i) for i in range(len(needs)))
+
     def backward(self, gy):
         grads = []
         for k, need in enumerate(self.needs_input_grad):
             if not need:
                 grads.append(None)
                 continue
-            x = self.inputs[k]
+            x_shape = self._in_meta[k][0]
             others = [s for i, s in enumerate(self.ins) if i != k]
             seen = self.out + "".join(others)
             kept = "".join(c for c in self.ins[k] if c in seen)
@@ -188,10 +192,10 @@ class Einsum(Function):
             g = Einsum((self.out, *others), kept)(*ops)
             if kept != self.ins[k]:
                 kept_shape = [
-                    n if c in kept else 1 for c, n in zip(self.ins[k], x.shape, strict=True)
+                    n if c in kept else 1 for c, n in zip(self.ins[k], x_shape, strict=True)
                 ]
                 g = reshape(g, tuple(kept_shape))
-                g = broadcast_to(g, x.shape)
+                g = broadcast_to(g, x_shape)
             grads.append(g)
         return tuple(grads)
 

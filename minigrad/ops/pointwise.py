@@ -325,13 +325,20 @@ class Lerp(Function):
             return start + w * diff if abs(w) < 0.5 else end - diff * (1 - w)
         return xp.where(xp.abs(w) < 0.5, start + w * diff, end - diff * (1 - w))
 
+    def inputs_read(self, needs):
+        if len(needs) == 2:  # a number weight: no input value is read
+            return False, False
+        ends = needs[2]  # the weight's gradient reads end - start
+        return ends, ends, needs[0] or needs[1]
+
     def backward(self, gy):
-        start, end, *weight = self.inputs  # weight: [the weight tensor], or []
+        start, end, *weight = self.inputs  # weight: [the weight tensor], or []; None if unread
         w = weight[0] if weight else self.w
         need = self.needs_input_grad
+        (start_shape, _), (end_shape, _), *_ = self._in_meta
         grads = [
-            sum_to(gy * (1 - w), start.shape) if need[0] else None,
-            sum_to(gy * w, end.shape) if need[1] else None,
+            sum_to(gy * (1 - w), start_shape) if need[0] else None,
+            sum_to(gy * w, end_shape) if need[1] else None,
         ]
         if weight:
             grads.append(sum_to(gy * (end - start), w.shape) if need[2] else None)

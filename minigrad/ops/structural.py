@@ -29,6 +29,7 @@ from ..tensor import (
 )
 from .elementwise import scale, where
 from .indexing import Flip, _dim, index_select, narrow, scan
+from .indexing import cumsum as _cumsum
 from .linalg import matmul
 from .pointwise import logical_xor
 from .reduce import (
@@ -244,7 +245,13 @@ class CumProd(Function):
         excl = _shift(_scan_prod(x, d), 1, d, 1)
         xp = get_array_module(x._data)
         zero = x._data == 0
-        if not bool(zero.any()) or bool(xp.isfinite(x._data).all()):
+        finite = bool(xp.isfinite(x._data).all())
+        if not bool(zero.any()) and not finite:
+            # no zero, and an inf or NaN: PyTorch's division, sum_(j>=i) gy_j y_j / x_i (at
+            # an inf x_i that is inf / inf, NaN, as PyTorch's)
+            flip = Flip((d,))
+            return flip(_cumsum(flip(gy * _scan_prod(x, d)), d)) / x
+        if finite:
             return excl * _suffix_recurrence(gy, x, d)
         # A zero and a NaN or inf: PyTorch's rule, 0 after the first zero z1 whatever
         # follows; before it only the outputs before z1 count, at it only those before the
@@ -261,13 +268,17 @@ class CumProd(Function):
 
 
 def _suffix_recurrence(gy: Tensor, x: Tensor, d: int) -> Tensor:
-    """R_i = gy_i + x_(i+1) R_(i+1) along dim d, as a log-depth scan (no division)."""
+    """R_i = gy_i + x_(i+1) R_(i+1) along dim d, as a log-depth scan (no division). Each
+    step adds a * (b moved s places) only where something moved in: an inf in `a` times
+    the zeros moved in would be NaN (the gradient beside an inf after a zero)."""
     n = x.shape[d]
     b = Flip((d,))(gy)
     a = _shift(Flip((d,))(x), 1, d, 0)
+    xp = get_array_module(x._data)
+    place = xp.arange(n).reshape((n,) + (1,) * (x.ndim - 1 - d))
     s = 1
     while s < n:
-        b = b + a * _shift(b, s, d, 0)
+        b = b + where(place >= s, a * _shift(b, s, d, 0), 0.0)
         if 2 * s < n:
             a = a * _shift(a, s, d, 0)
         s *= 2
@@ -425,6 +436,9 @@ def unique(
     distinct from every other, as in PyTorch. Not differentiable; always sorted."""
     a = _tensor(x, "unique")._data
     xp = get_array_module(a)
+    if dim is not None and a.ndim == 1:  # NumPy's axis= path takes NaNs as equal
+        unique_dim(a.shape, dim, "unique")
+        dim = None
     if dim is None:
         out, inv, cnt = xp.unique(
             a.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
