@@ -874,6 +874,42 @@ class Function:
         """Hold output t (one with hooks) until this function is released."""
         self.__dict__.setdefault("_kept", []).append(t)
 
+    # PyTorch's view of what a node saved (`y.grad_fn._saved_self`): the inputs that its
+    # backward reads, and the output where it reads that; after a backward without
+    # retain_graph, PyTorch's error
+    @property
+    def _saved_self(self) -> Any:
+        return self._saved_input(0, "_saved_self")
+
+    @property
+    def _saved_other(self) -> Any:
+        return self._saved_input(1, "_saved_other")
+
+    @property
+    def _saved_result(self) -> Any:
+        self._check_not_released()
+        saved = self.__dict__.get("_saved_outputs")
+        if not saved:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '_saved_result'")
+        return _tensor_module().Tensor._make(saved[0], False)
+
+    def _saved_input(self, i: int, name: str) -> Any:
+        self._check_not_released()
+        inputs = self.__dict__.get("inputs") or ()
+        if i >= len(inputs) or inputs[i] is None:  # not saved: backward does not read it
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        return inputs[i]
+
+    def _check_not_released(self) -> None:
+        if "_released" in self.__dict__:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward."
+            )
+
     def release(self) -> None:
         """Drop inputs and saved arrays once backward has used them. The graph's shape
         stays (edges to creators and to leaves that require grad; None for constants, so

@@ -123,3 +123,22 @@ def test_backward_that_reads_a_changed_input_still_refuses(make):
     for L in (torch, mg):
         with pytest.raises(RuntimeError, match="modified"):
             _after_inplace(L, make)
+
+
+def test_grad_fn_saved_tensors_as_the_autograd_notes_read_them():
+    for L in (torch, mg):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        w = L.tensor([3.0, 4.0], requires_grad=True)
+        y = x.pow(2)
+        assert y.grad_fn._saved_self is x
+        assert y.grad_fn._saved_exponent == 2
+        z = x.exp()
+        assert z.equal(z.grad_fn._saved_result) and z.grad_fn._saved_result is not z
+        m = x * w
+        assert m.grad_fn._saved_self is x and m.grad_fn._saved_other is w
+        m.sum().backward()
+        with pytest.raises(RuntimeError, match="after they have already been freed"):
+            m.grad_fn._saved_self  # noqa: B018
+        kept = x * w
+        kept.sum().backward(retain_graph=True)
+        assert kept.grad_fn._saved_other is w

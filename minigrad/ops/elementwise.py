@@ -342,6 +342,10 @@ class PowScalar(Function):
     def __init__(self, c: float) -> None:
         self.c = c
 
+    @property
+    def _saved_exponent(self) -> float:  # PyTorch's name for it (grad_fn._saved_exponent)
+        return self.c
+
     def forward(self, x):
         c = self.c
         rsqrt = c == -0.5 and x.dtype.kind == "f" and x.dtype != np.float16
