@@ -299,7 +299,14 @@ def test_number_to_a_tensor_power(dtype, base):
         res.append((y.detach().double().numpy(), x.grad.double().numpy(), str(y.dtype)))
     (my, mg_grad, mdt), (ty, t_grad, tdt) = res
     assert mdt.split(".")[-1] == tdt.split(".")[-1]
-    np.testing.assert_array_equal(my, ty)  # exact, NaN and inf included
+    if dtype == "float64":  # PyTorch's float64 pow is its vector library's: within an ulp
+        # of the correctly rounded value, which one depends on the CPU (AMD EPYC, AVX2:
+        # 0.5 ** 0.5 = 0.7071067811865475, one below); minigrad's is correctly rounded
+        assert np.array_equal(np.isfinite(my), np.isfinite(ty))
+        np.testing.assert_array_equal(my[~np.isfinite(my)], ty[~np.isfinite(ty)])
+        np.testing.assert_array_max_ulp(my[np.isfinite(my)], ty[np.isfinite(ty)], maxulp=1)
+    else:
+        np.testing.assert_array_equal(my, ty)  # exact, NaN and inf included
     rtol = 2e-3 if dtype == "float16" else 1e-6
     np.testing.assert_allclose(mg_grad, t_grad, rtol=rtol)
     assert np.array_equal(np.isnan(mg_grad), np.isnan(t_grad))
