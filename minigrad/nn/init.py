@@ -46,9 +46,10 @@ _LINEAR = (
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """The gain PyTorch recommends for an activation (e.g. sqrt(2) for relu)."""
+    """The gain PyTorch recommends for an activation (e.g. sqrt(2) for relu). The linear,
+    conv and sigmoid ones are the int 1, as PyTorch returns; the others are floats."""
     if nonlinearity in _LINEAR:
-        return 1.0
+        return 1
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
@@ -78,8 +79,10 @@ def _calculate_fan_in_and_fan_out(t: Tensor) -> tuple[int, int]:
 
 
 def _calculate_correct_fan(t: Tensor, mode: str) -> int:
+    """fan_in or fan_out of `t`; `mode` in any case ('FAN_OUT'), as PyTorch lower-cases it."""
+    mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+        raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
     return fan_in if mode == "fan_in" else fan_out
 

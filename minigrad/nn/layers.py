@@ -1123,8 +1123,8 @@ class ModuleList(Module):
 
     def __getitem__(self, idx: int | slice) -> Any:
         mods = list(self._modules.values())
-        if isinstance(idx, slice):
-            return ModuleList(mods[idx])
+        if isinstance(idx, slice):  # of the same class, as PyTorch's self.__class__(...)
+            return type(self)(mods[idx])
         return mods[_index(idx, len(mods), "ModuleList")]
 
     def __setitem__(self, idx: int, module: Module) -> None:
@@ -1253,8 +1253,11 @@ class ParameterList(Module):
 
     def __getitem__(self, idx: int | slice) -> Any:
         vals = list(self._parameters.values())
-        if isinstance(idx, slice):
-            return ParameterList(vals[idx])
+        if isinstance(idx, slice):  # PyTorch's: self.__class__() and an append of each
+            out = type(self)()
+            for v in vals[idx]:
+                out.append(v)
+            return out
         return vals[_index(idx, len(vals), "ParameterList")]
 
     def __setitem__(self, idx: int, value: Any) -> None:

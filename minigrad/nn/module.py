@@ -115,6 +115,19 @@ def _restorer(t: Tensor) -> Callable[[], None]:
     return restore
 
 
+def _swap_data(t: Tensor, new: Any) -> None:
+    """PyTorch's `t.data = new` as Module._apply uses it (on each parameter and its `.grad`):
+    the same Tensor object takes the new array, and its version is not bumped, so a graph
+    recorded before `m.double()` or `m.to(device)` still runs backward, as in PyTorch.
+    Views and `.data`s taken before keep the old memory and no longer alias `t` (a version
+    counter of its own, with the same value)."""
+    from ..tensor import VersionCounter
+
+    t._data = new
+    t._vc = VersionCounter(t._version)
+    t.__dict__.pop("_data_aliases", None)
+
+
 class Module:
     """Base class of every layer and model. Calling a module runs its forward pre-hooks,
     `forward` and its forward hooks, in PyTorch's order."""
@@ -141,9 +154,17 @@ class Module:
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(
-                f"{type(self).__name__}: call super().__init__() before assigning attributes"
-            )
+            # Before Module.__init__ ran (`self.hidden = n; super().__init__()`, a mixin
+            # that sets its config first): a plain attribute is set, as in PyTorch, which
+            # refuses only Parameters, Modules and Buffers there, with these messages.
+            if isinstance(value, Parameter):
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            if isinstance(value, Module):
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            if isinstance(value, Buffer):
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            object.__setattr__(self, name, value)
+            return
         # As PyTorch: a registered name only takes a value of its kind or None, since a
         # silent change of kind would drop it from parameters(), the optimizer or the
         # state_dict. None keeps the slot, and a replaced entry keeps its place.
@@ -194,6 +215,20 @@ class Module:
             if store in d and name in d[store]:
                 return d[store][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __dir__(self) -> list[str]:
+        """As PyTorch's: the class's and instance's attributes with the names of the
+        parameters, child modules and buffers (those that start with a digit, as a
+        Sequential's "0", left out)."""
+        d = self.__dict__
+        keys = [
+            *dir(type(self)),
+            *d,
+            *d.get("_parameters", ()),
+            *d.get("_modules", ()),
+            *d.get("_buffers", ()),
+        ]
+        return sorted(k for k in keys if not k[0].isdigit())
 
     def __delattr__(self, name: str) -> None:
         for store in (self._parameters, self._buffers, self._modules):
@@ -537,10 +572,12 @@ class Module:
                         continue
                     new = fn(t._data)
                     if new is not t._data:
-                        t._data = new
-                        t._version += 1
-                        if t._grad is not None:  # not .grad: a non-leaf buffer would warn
-                            t.grad = Tensor._make(fn(t._grad._data), False)
+                        _swap_data(t, new)
+                        g = t._grad  # not .grad: a non-leaf buffer would warn
+                        if g is not None:
+                            new = fn(g._data)
+                            if new is not g._data:
+                                _swap_data(g, new)
         return self
 
     def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
