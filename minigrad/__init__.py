@@ -258,7 +258,7 @@ from .ops.moremath import (
     sinh,
     tan,
 )
-from .ops.sampling import bernoulli, multinomial, normal
+from .ops.sampling import multinomial, normal
 from .ops.scatter_ops import (
     diagonal_scatter,
     index_copy,
@@ -698,6 +698,7 @@ from ._more_api import (  # noqa: E402
     alpha_dropout,
     bartlett_window,
     batch_norm,
+    bernoulli,  # ops.sampling's, recorded with a zero gradient and taking out=
     blackman_window,
     can_cast,
     chain_matmul,

@@ -359,6 +359,51 @@ class _Draw(ZeroGradient):
         return self.draws
 
 
+def bernoulli(
+    input: Tensor,  # noqa: A002
+    p: Any = None,
+    *,
+    generator: Any = None,
+    out: Any = None,
+) -> Tensor:
+    """0/1 draws, 1 with probability `input` (each element, in [0, 1]), or with probability
+    `p` everywhere (minigrad/ops/sampling.py's). As PyTorch's, `bernoulli(input)` of
+    probabilities that require grad is recorded with a zero gradient (the result requires
+    grad; backward gives input zeros), and `out=` (with `bernoulli(input)` only) takes the
+    draws in out's dtype, whatever it is, resized to input's shape without a warning."""
+    from . import autograd
+    from .ops import sampling
+
+    if out is not None:
+        if p is not None:
+            raise TypeError(
+                "bernoulli(): out= is taken with bernoulli(input) only, not with p (as "
+                "PyTorch's signatures (input, *, generator, out) and (input, p, *, generator))"
+            )
+        return _bernoulli_out(input, generator, out)
+    draws = sampling.bernoulli(input, p, generator=generator)
+    if p is None and input.requires_grad and autograd.is_grad_enabled():
+        return _Draw(draws._data)(input)
+    return draws
+
+
+def _bernoulli_out(input: Any, generator: Any, out: Any) -> Tensor:  # noqa: A002
+    """bernoulli(input, out=out) through minigrad/_out.py's checks: out a Tensor, nothing
+    requiring grad in grad mode, no partial overlap; the draws cast to out's dtype."""
+    import inspect
+
+    from . import _out
+    from .ops import sampling
+
+    def draw(input: Any, *, generator: Any = None) -> Tensor:  # noqa: A002
+        return sampling.bernoulli(input, generator=generator).to(out.dtype)
+
+    rule = _out.Rule("bernoulli", resize="quiet")
+    return _out.call_with_out(
+        "bernoulli", draw, rule, inspect.signature(draw), (input,), {"generator": generator}, out
+    )
+
+
 def gradient(
     input: Tensor,  # noqa: A002
     *,

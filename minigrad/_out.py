@@ -131,6 +131,8 @@ RULES: dict[str, Rule] = {
     "rand": Rule("aten::rand", **_FACTORY, no_dtypes="biu"),
     "randperm": Rule("aten::randperm", **_FACTORY, no_dtypes="b"),
     "multinomial": Rule("multinomial", dtype="long", grad=None),
+    # draws made in out's float dtype; refused when mean or std requires grad, as PyTorch
+    "normal": Rule("normal", **_FACTORY | {"grad": "any"}, no_dtypes="biu"),
     "arange": Rule("aten::arange", **_FACTORY | {"resize": "range"}, no_dtypes="b"),
     **_rules(
         "linspace=aten::linspace logspace=aten::logspace",

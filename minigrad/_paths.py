@@ -80,6 +80,14 @@ def install() -> None:
     from .tensor import RemovableHandle
 
     _alias(f"{data.__name__}.distributed", sampler)
+    # `from torch.utils.data._utils.collate import default_collate`: PyTorch's private
+    # package, with its collate module's two public functions
+    utils_pkg = types.ModuleType(f"{data.__name__}._utils", "PyTorch's data._utils names.")
+    utils_pkg.__path__ = []  # a package, so that `import ..._utils.collate` finds the child
+    _alias(utils_pkg.__name__, utils_pkg)
+    collate = types.ModuleType(f"{utils_pkg.__name__}.collate", "PyTorch's collate functions.")
+    collate.default_collate, collate.default_convert = data.default_collate, data.default_convert
+    _alias(collate.__name__, collate)
     hooks = types.ModuleType(f"{__package__}.utils.hooks", "PyTorch's torch.utils.hooks names.")
     hooks.RemovableHandle = RemovableHandle
     _alias(hooks.__name__, hooks)

@@ -74,19 +74,18 @@ class Generator:
         return twin
 
     def get_state(self) -> Any:
-        """The state as a uint8 Tensor (as PyTorch's), for `set_state` and checkpoints."""
-        from .tensor import Tensor
-
-        text = json.dumps({"seed": self._seed, "bit_generator": self._bit_generator().state})
-        return Tensor(np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy())
+        """The state as a uint8 Tensor (as PyTorch's) of `STATE_SIZE` bytes, for `set_state`
+        and checkpoints; `get_rng_state()` gives the global generator's in the same form, so
+        either one sets either."""
+        return _state_tensor(self._seed, self._bit_generator().state)
 
     def set_state(self, new_state: Any) -> Generator:
-        data = np.asarray(getattr(new_state, "_data", new_state))
-        if data.dtype != np.uint8 or data.ndim != 1:
-            raise TypeError("Generator.set_state: expected the uint8 tensor of get_state()")
-        state = json.loads(data.tobytes().decode("utf-8"))
-        self._seed = state["seed"]
-        self._bit_generator().state = state["bit_generator"]
+        """Restore a state from `get_state()` or `get_rng_state()`: the stream and the
+        initial seed."""
+        seed, bit_state = _parse_state(new_state, "Generator.set_state")
+        bit_generator = self._bit_generator()
+        _restore(bit_generator, bit_state, "Generator.set_state")
+        self._seed = seed
         return self
 
     def _bit_generator(self) -> Any:
@@ -204,31 +203,101 @@ def set_state(state: dict) -> None:
     _cpu.bit_generator.state = state["bit_generator"]
 
 
-def get_rng_state() -> Any:
-    """The global CPU generator's state as a uint8 Tensor (PyTorch's `get_rng_state`):
-    after `set_rng_state` of it, the draws repeat exactly. The bytes are minigrad's (the
-    NumPy bit generator's state as JSON), not PyTorch's."""
+# The RNG state as bytes, of one size always (PyTorch's is 5056 bytes): programs stack the
+# states of several ranks or copy one into a saved buffer. Little-endian: a magic number,
+# the initial seed (8 bytes), then NumPy's PCG64 state: state and inc (16 bytes each),
+# has_uint32 and uinteger (4 bytes each).
+_STATE_MAGIC = b"MGPCG64\x01"
+STATE_SIZE = len(_STATE_MAGIC) + 8 + 16 + 16 + 4 + 4
+
+
+def _state_tensor(seed: int, bit_state: dict) -> Any:
+    """`seed` and a PCG64 bit generator's state as the uint8 Tensor of STATE_SIZE bytes."""
     from .tensor import Tensor
 
-    text = json.dumps({"bit_generator": _cpu.bit_generator.state})
-    return Tensor(np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy())
+    if bit_state.get("bit_generator") != "PCG64":  # minigrad makes only PCG64 generators
+        raise RuntimeError(
+            f"get_state: a {bit_state.get('bit_generator')} generator's state cannot be saved"
+        )
+    inner = bit_state["state"]
+    raw = b"".join(
+        (
+            _STATE_MAGIC,
+            int(seed).to_bytes(8, "little"),
+            int(inner["state"]).to_bytes(16, "little"),
+            int(inner["inc"]).to_bytes(16, "little"),
+            int(bit_state["has_uint32"]).to_bytes(4, "little"),
+            int(bit_state["uinteger"]).to_bytes(4, "little"),
+        )
+    )
+    return Tensor(np.frombuffer(raw, dtype=np.uint8).copy())
 
 
-def set_rng_state(new_state: Any) -> None:
-    """Restore the global CPU generator from a `get_rng_state()` tensor."""
+def _parse_state(new_state: Any, who: str) -> tuple[int, dict]:
+    """The (initial seed, PCG64 state) in a state tensor of `_state_tensor`'s (or the JSON
+    text an older minigrad wrote), refused with a RuntimeError that says why."""
     from .tensor import Tensor
 
     if not isinstance(new_state, Tensor):
         raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
     if new_state.dtype != np.uint8:
         raise TypeError("RNG state must be a torch.ByteTensor")
-    try:
-        state = json.loads(np.asarray(new_state._data).tobytes().decode("utf-8"))
-        _cpu.bit_generator.state = state["bit_generator"]
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    raw = np.ascontiguousarray(np.asarray(new_state._data)).tobytes()
+    if raw[:1] == b"{":  # the JSON text of minigrad before the fixed size (checkpoints)
+        try:
+            state = json.loads(raw.decode("utf-8"))
+            return int(state.get("seed", _seed)), state["bit_generator"]
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+            pass
+    elif new_state.ndim == 1 and len(raw) == STATE_SIZE and raw.startswith(_STATE_MAGIC):
+        at = len(_STATE_MAGIC)
+        fields = []
+        for width in (8, 16, 16, 4, 4):
+            fields.append(int.from_bytes(raw[at : at + width], "little"))
+            at += width
+        seed, state, inc, has_uint32, uinteger = fields
+        bit_state = {
+            "bit_generator": "PCG64",
+            "state": {"state": state, "inc": inc},
+            "has_uint32": has_uint32,
+            "uinteger": uinteger,
+        }
+        return seed, bit_state
+    if new_state.ndim != 1 or new_state.numel() != STATE_SIZE:
         raise RuntimeError(
-            f"set_rng_state: the {new_state.numel()} bytes are not a state from get_rng_state()"
-        ) from None
+            f"{who}: expected an RNG state of {STATE_SIZE} bytes (a 1-D uint8 tensor from "
+            f"get_state() or get_rng_state()), but found the input RNG state size to be "
+            f"{new_state.numel()} (shape {tuple(new_state.shape)})"
+        )
+    raise RuntimeError(
+        f"{who}: the {STATE_SIZE} bytes are not an RNG state from get_state() or "
+        "get_rng_state() (they do not start with minigrad's state header)"
+    )
+
+
+def _restore(bit_generator: Any, bit_state: dict, who: str) -> None:
+    try:
+        bit_generator.state = bit_state
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RuntimeError(f"{who}: invalid RNG state ({exc})") from None
+
+
+def get_rng_state() -> Any:
+    """The global CPU generator's state as a uint8 Tensor of `STATE_SIZE` bytes, always
+    (PyTorch's `get_rng_state`): after `set_rng_state` of it the draws repeat exactly and
+    `initial_seed()` is again the seed of then. It is also a state for `Generator.set_state`
+    (and `get_state()`'s for `set_rng_state`). The bytes are minigrad's (the initial seed
+    and NumPy's PCG64 state), not PyTorch's, and fewer than PyTorch's 5056."""
+    return _state_tensor(_seed, _cpu.bit_generator.state)
+
+
+def set_rng_state(new_state: Any) -> None:
+    """Restore the global CPU generator, and its initial seed, from a `get_rng_state()`
+    (or `Generator.get_state()`) tensor."""
+    global _seed
+    seed, bit_state = _parse_state(new_state, "set_rng_state")
+    _restore(_cpu.bit_generator, bit_state, "set_rng_state")
+    _seed = seed
 
 
 # functions called with each array-level generator `generator` hands out, before the

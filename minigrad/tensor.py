@@ -3292,7 +3292,9 @@ class Tensor:
         return _ops().diff(self, n, dim, prepend, append)
 
     def bernoulli(self, p: Any = None, *, generator: Any = None) -> Tensor:
-        return _ops().bernoulli(self, p, generator=generator)
+        from ._more_api import bernoulli  # recorded with a zero gradient, as PyTorch's
+
+        return bernoulli(self, p, generator=generator)
 
     def multinomial(
         self, num_samples: int, replacement: bool = False, *, generator: Any = None
@@ -5112,6 +5114,7 @@ def randint(
         if not _is_int(v):
             raise TypeError(f"randint: {name} must be an int, got {v!r}")
     low, high = int(low), int(high)
+    _check_long("randint", low, high)
     if low >= high:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
@@ -5131,6 +5134,16 @@ def randint(
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype))
     return _new(arr, requires_grad)
+
+
+def _check_long(op: str, *values: int) -> None:
+    """PyTorch takes random bounds as C++ longs: one outside int64 is its ValueError
+    (randint(0, 2**63) drew from [0, 2**63) in int64)."""
+    for v in values:
+        if not -(2**63) <= v < 2**63:
+            raise ValueError(
+                f"{op}: the bound {v} is outside int64: Overflow when unpacking long long"
+            )
 
 
 def _dtype_range(dt: np.dtype) -> tuple[float, float]:
@@ -5287,11 +5300,60 @@ def randint_like(
     requires_grad: bool = False,
 ) -> Tensor:
     """Integers from [low, high) shaped like t, in t's dtype unless `dtype`; as PyTorch's,
-    randint_like(t, high) draws from [0, high)."""
+    randint_like(t, high) draws from [0, high), and the bounds must fit the dtype (uint8's
+    [0, 300) is refused, as PyTorch refuses it, where the values wrapped around)."""
     if high is None:
         low, high = 0, low
+    bounds = []
+    for name, v in (("low", low), ("high", high)):
+        if isinstance(v, Tensor):  # a 0-d tensor, as PyTorch's (its float 5.0 too)
+            if v.ndim:
+                raise RuntimeError(f"randint_like: {name} must be a scalar tensor, got {v.shape}")
+            v = int(v.item())
+        if not _is_int(v):
+            raise TypeError(f"randint_like(): argument '{name}' must be an int, got {v!r}")
+        bounds.append(int(v))
+    low, high = bounds
+    _check_long("randint_like", low, high)
+    dt = np.dtype(t.dtype if dtype is None else dtype)
+    if dt.kind not in "biuf":
+        raise RuntimeError(
+            f"randint_like: check_random_bounds handles only integral, floating-point and "
+            f"boolean types, got {dt}"
+        )
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    _check_random_bounds("randint_like", low, high, dt)
     arr = random.randint(low, high, t.shape, t.device, generator)
-    return _new(arr.astype(np.dtype(t.dtype if dtype is None else dtype)), requires_grad)
+    return _new(arr.astype(dt), requires_grad)
+
+
+def _check_random_bounds(op: str, low: int, high: int, dt: np.dtype) -> None:
+    """PyTorch's check of random bounds [low, high) against the dtype drawn into: `from`
+    and `to - 1` must be values of it (a RuntimeError naming its C++ type, as PyTorch's);
+    for a float, beyond the integers it holds exactly is a warning."""
+    from .ops.search import cxx_name
+
+    if dt.kind == "f":
+        most = float(np.finfo(dt).max)
+        least, exact = -most, 2 ** (np.finfo(dt).nmant + 1)
+    else:
+        least, most = (0, 1) if dt.kind == "b" else _INT_RANGE[dt.char]
+        exact = None
+    for name, value in (("from", low), ("to - 1", high - 1)):
+        if not least <= value <= most:  # uint8's [0, 300) wrapped 256..299 around
+            raise RuntimeError(
+                f"{op}: {name} is out of bounds for {cxx_name(dt)}: {name} = {value} is "
+                f"outside {dt}'s [{least}, {most}]"
+            )
+        if exact is not None and abs(value) > exact:
+            warn_user(
+                f"{op}: {name} is out of bounds [-(2^{exact.bit_length() - 1}), "
+                f"2^{exact.bit_length() - 1}]. Due to precision limitations {cxx_name(dt)} can "
+                "support discrete uniform distribution only within this range"
+            )
 
 
 @_factory
@@ -5323,6 +5385,8 @@ def randperm(
 ) -> Tensor:
     """A random permutation of 0..n-1 (int64) from minigrad's generator, so `manual_seed`
     makes it repeatable."""
+    if isinstance(n, Tensor) and n.numel() == 1 and n.dtype.kind in "iu":
+        n = int(n.item())  # a 0-d (or one-element) integer tensor, as PyTorch takes it
     if not _is_int(n):
         raise TypeError(f"randperm: n must be an int, got {n!r}")
     if n < 0:

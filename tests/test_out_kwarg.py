@@ -171,8 +171,10 @@ CASES = {
     "randint": lambda t: ((1, 10, (2, 3)), {}),
     "randperm": lambda t: ((5,), {}),
     "multinomial": lambda t: ((t("B", "float32"), 2), {}),
+    "normal": lambda t: ((0.0, 1.0, (2, 3)), {}),
+    "normal_tensor": lambda t: ((t("B", "float32"), t("B", "float32")), {}),
 }
-RANDOM = {"empty", "rand", "randn", "randint", "randperm", "multinomial"}
+RANDOM = {"empty", "rand", "randn", "randint", "randperm", "multinomial", "normal"}
 # where the function itself differs from torch, with or without out=: minigrad's rand and
 # randn do not make float16, its randint does not refuse a high beyond the dtype's range
 OP_LEVEL = {("rand", "float16"), ("randn", "float16"), ("randint", "bool")}

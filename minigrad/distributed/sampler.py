@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from ..utils.data import Sampler
+from ..utils.data import Sampler, T_co
 from . import comm as C
 
 
-class DistributedSampler(Sampler):
+class DistributedSampler(Sampler[T_co]):
     """This process's share of the dataset indices for one epoch.
 
     With `shuffle`, the permutation of range(len) comes from `seed + epoch`, the same on

@@ -25,7 +25,7 @@ from collections.abc import (
     MutableSequence,
     Sequence,
 )
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -56,6 +56,12 @@ __all__ = [
 ]
 
 
+# the type parameters PyTorch's classes take (`class MyData(Dataset[tuple[int, int]])`,
+# `Sampler[int]`, `DataLoader[Tensor]`): generic classes, as typing.Generic makes them
+T_co = TypeVar("T_co", covariant=True)
+T_stack = TypeVar("T_stack", tuple, dict)
+
+
 def _rng(generator: Any, who: str) -> np.random.Generator:
     """What to draw from: a `minigrad.Generator`'s stream, a numpy.random.Generator, or
     minigrad's global generator for None."""
@@ -66,9 +72,10 @@ def _rng(generator: Any, who: str) -> np.random.Generator:
 
 
 # ---------------------------------------------------------------------- datasets
-class Dataset:
+class Dataset(Generic[T_co]):
     """A map-style dataset: subclasses define `__getitem__(index)` and `__len__`;
-    `a + b` is `ConcatDataset([a, b])`."""
+    `a + b` is `ConcatDataset([a, b])`. Generic in the sample type, as PyTorch's
+    (`Dataset[tuple[int, int]]`)."""
 
     def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
@@ -77,7 +84,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[T_co], Iterable, Generic[T_co]):  # PyTorch's bases and order
     """A stream of samples: subclasses define `__iter__`; the DataLoader batches it in
     order (no sampler, no shuffle). `a + b` is `ChainDataset([a, b])`."""
 
@@ -88,7 +95,7 @@ class IterableDataset(Dataset):
         return ChainDataset([self, other])
 
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Tensors (or arrays) sharing their first dimension; sample i is the tuple of their
     i-th rows."""
 
@@ -106,7 +113,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[T_co]):
     """Map-style datasets one after another: index i runs through the first, then the
     second, ... (`cumulative_sizes` holds the running lengths)."""
 
@@ -153,7 +160,7 @@ class ChainDataset(IterableDataset):
         return total
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[T_stack]):
     """Datasets of one length side by side: sample i is the tuple of their i-th samples
     (`StackDataset(a, b)`) or a dict of them (`StackDataset(x=a, y=b)`)."""
 
@@ -185,7 +192,7 @@ def get_worker_info() -> None:
     return None
 
 
-class Subset(Dataset):
+class Subset(Dataset[T_co]):
     """The samples of `dataset` at `indices`, in that order."""
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
@@ -235,14 +242,15 @@ def random_split(
 
 
 # ---------------------------------------------------------------------- samplers
-class Sampler:
-    """Yields dataset indices; subclasses define `__iter__` (and `__len__`)."""
+class Sampler(Generic[T_co]):
+    """Yields dataset indices; subclasses define `__iter__` (and `__len__`). Generic in the
+    index type, as PyTorch's (`Sampler[int]`)."""
 
     def __iter__(self) -> Iterator[int]:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """0, 1, ..., len(data_source) - 1."""
 
     def __init__(self, data_source: Any) -> None:
@@ -255,7 +263,7 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """A fresh random permutation each epoch, or `num_samples` draws with `replacement`."""
 
     def __init__(
@@ -294,7 +302,7 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """`num_samples` indices drawn with probability proportional to `weights`, with
     replacement unless `replacement=False` (then each index at most once)."""
 
@@ -349,7 +357,7 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given indices in a fresh random order each epoch."""
 
     def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
@@ -374,7 +382,7 @@ def _check_batching(who: str, batch_size: Any, drop_last: Any) -> None:
         )
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Lists of `batch_size` indices from `sampler`; a short last one unless `drop_last`."""
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
@@ -438,11 +446,13 @@ def default_convert(data: Any) -> Any:
 
 def default_collate(batch: Sequence[Any]) -> Any:
     """Merge a list of samples into a batch, as PyTorch: Tensors and arrays are stacked on
-    a new first dim (mixed dtypes promoted as `stack` promotes them); Python floats become
-    float64; ints and bools become what `tensor(batch)` makes of them (int64, bool, or
-    float32 once a float is among them); dicts, tuples and lists are collated field by
-    field (a tuple sample gives a list, a dict or list sample a copy of its own type);
-    strings are returned as given (a list at the top, a tuple for a sample's field)."""
+    a new first dim (mixed dtypes promoted as `stack` promotes them); a batch of NumPy
+    scalars becomes what `tensor(batch)` makes of it (np.float32 with a Python float:
+    float32); Python floats become float64; ints and bools become what `tensor(batch)`
+    makes of them (int64, bool, or float32 once a float is among them); dicts, tuples and
+    lists are collated field by field (a tuple sample gives a list, a dict or list sample a
+    copy of its own type); strings are returned as given (a list at the top, a tuple for
+    a sample's field)."""
     elem = batch[0]
     if isinstance(elem, Tensor):
         return ops.stack(list(batch), 0)
@@ -462,6 +472,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
             )
         if all(a.dtype == arrays[0].dtype for a in arrays):  # the usual batch: one dtype
             return Tensor(np.stack(arrays))
+        if not isinstance(elem, np.ndarray):  # NumPy scalars: PyTorch's as_tensor(batch),
+            return tensor(list(batch))  # where a Python float beside float32 stays float32
         return ops.stack([Tensor(a) for a in arrays], 0)  # mixed: promoted as stack
     if isinstance(elem, float):
         return Tensor(np.array(batch, dtype=np.float64))
@@ -498,11 +510,22 @@ def default_collate(batch: Sequence[Any]) -> Any:
 
 
 # ---------------------------------------------------------------------- loader
-class DataLoader:
-    """Batches of a dataset, as `torch.utils.data.DataLoader` with the same arguments and
-    defaults. Runs in the main thread: `num_workers`, `pin_memory`, `timeout`,
-    `prefetch_factor` and `persistent_workers` are accepted for compatibility and have no
-    effect (`worker_init_fn` is never called, as in PyTorch with num_workers=0).
+class _InfiniteConstantSampler(Sampler[None]):
+    """None for ever: the `sampler` of a loader over an IterableDataset, as PyTorch's
+    (its `batch_sampler` batches these; the samples come from the stream)."""
+
+    def __iter__(self) -> Iterator[None]:
+        while True:
+            yield None
+
+
+class DataLoader(Generic[T_co]):
+    """Batches of a dataset, as `torch.utils.data.DataLoader` with the same arguments,
+    defaults and attributes. Runs in the main thread: `num_workers`, `pin_memory`,
+    `timeout`, `prefetch_factor` and `persistent_workers` are accepted for compatibility
+    and have no effect (`worker_init_fn` is never called, as in PyTorch with num_workers=0).
+    As PyTorch's, a `timeout` other than 0 with num_workers=0 is refused when iterating
+    (AssertionError), and `prefetch_factor` is 2 when num_workers > 0 and not given.
     `generator` is a numpy.random.Generator or None for minigrad's seeded generator."""
 
     def __init__(
@@ -547,7 +570,9 @@ class DataLoader:
                     "DataLoader: multiprocessing_context can only be used with multi-process "
                     "loading (num_workers > 0), but got num_workers=0"
                 )
-        elif prefetch_factor is not None and prefetch_factor < 0:
+        elif prefetch_factor is None:
+            prefetch_factor = 2  # PyTorch's default with worker processes
+        elif prefetch_factor < 0:
             raise ValueError("DataLoader: prefetch_factor option should be non-negative")
         iterable = isinstance(dataset, IterableDataset)
         if iterable and (shuffle or sampler is not None or batch_sampler is not None):
@@ -570,17 +595,16 @@ class DataLoader:
                 "DataLoader: batch_size=None option disables auto-batching and is mutually "
                 "exclusive with drop_last"
             )
-        if sampler is None and not iterable:
-            sampler = (
-                RandomSampler(dataset, generator=generator)
-                if shuffle
-                else SequentialSampler(dataset)
-            )
-        if batch_size is not None and batch_sampler is None:
-            if iterable:  # batched from the stream as it comes: the same checks
-                _check_batching("DataLoader", batch_size, drop_last)
+        if sampler is None:
+            if iterable:  # as PyTorch's; the samples come from the stream, batched as it comes
+                sampler = _InfiniteConstantSampler()
+            elif shuffle:
+                sampler = RandomSampler(dataset, generator=generator)
             else:
-                batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+                sampler = SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            _check_batching("DataLoader", batch_size, drop_last)
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.sampler, self.batch_sampler, self.generator = sampler, batch_sampler, generator
         self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
@@ -606,7 +630,7 @@ class DataLoader:
         super().__setattr__(name, value)
 
     def __len__(self) -> int:
-        if isinstance(self.dataset, IterableDataset):
+        if isinstance(self.dataset, IterableDataset):  # its sampler is endless
             n = len(self.dataset)  # TypeError if the stream has no length, as PyTorch
             if self.batch_size is None:
                 return n
@@ -614,6 +638,8 @@ class DataLoader:
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def __iter__(self) -> _LoaderIterator:
+        if self.num_workers == 0 and self.timeout != 0:  # PyTorch's single-process iterator
+            raise AssertionError("_SingleProcessDataLoaderIter requires timeout == 0")
         return _LoaderIterator(self)
 
     def _batches(self) -> Iterator[Any]:
