@@ -366,6 +366,11 @@ def _bound(cls: type, args: tuple, kwargs: dict) -> tuple:
     return bound.args
 
 
+def _first_parameter(fn: Any) -> str | None:
+    code = getattr(fn, "__code__", None)
+    return code.co_varnames[0] if code is not None and code.co_argcount else None
+
+
 def _class_apply_error(cls: type) -> Any:
     def refuse(*args: Any) -> Any:
         raise TypeError(
@@ -425,7 +430,11 @@ class Function:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._ctx_style = isinstance(inspect.getattr_static(cls, "forward"), staticmethod)
+        forward = inspect.getattr_static(cls, "forward")
+        # PyTorch's style: a static forward(ctx, ...), or one written without @staticmethod
+        # whose first parameter is `ctx` (PyTorch runs it as cls.forward(ctx, ...) too);
+        # minigrad's primitives have forward(self, *arrays)
+        cls._ctx_style = isinstance(forward, staticmethod) or _first_parameter(forward) == "ctx"
         # PyTorch's other style: forward(*args) without ctx, then setup_context fills it
         cls._setup_style = cls._ctx_style and cls.setup_context is not Function.setup_context
 

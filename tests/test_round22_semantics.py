@@ -161,3 +161,25 @@ def test_float32_sum_over_leading_axes_is_accurate(shape, dims):
     np.testing.assert_allclose(m.grad.numpy(), [1.0, 1.0], rtol=1e-6)
     half = mg.tensor(x.astype(np.float16)).sum(dims).numpy()  # float16: float32 cascade
     np.testing.assert_allclose(half, exact, rtol=2e-3)
+
+
+def test_function_whose_forward_and_backward_lack_staticmethod():
+    """PyTorch runs cls.forward(ctx, ...) and cls.backward(ctx, ...) either way."""
+    results = []
+    for L in (torch, mg):
+
+        class Double(L.autograd.Function):
+            def forward(ctx, x):  # noqa: N805 - written as PyTorch users write it
+                ctx.save_for_backward(x)
+                return x * 2
+
+            def backward(ctx, g):  # noqa: N805
+                (x,) = ctx.saved_tensors
+                return g * 2 + 0 * x
+
+        x = L.tensor([1.0, -3.0], requires_grad=True)
+        y = Double.apply(x)
+        y.sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_array_equal(results[1][0], results[0][0])
+    np.testing.assert_array_equal(results[1][1], results[0][1])
