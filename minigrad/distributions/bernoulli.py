@@ -15,6 +15,7 @@ from ..ops.search import torch_name
 from ..tensor import Size, Tensor, arange
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import _is_number, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
@@ -42,7 +43,7 @@ def _check_value_dtype(logits: Tensor, value: Tensor) -> None:
         )
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """Values in {0, 1} (float, in the parameter's dtype); exactly one of `probs` and
     `logits`. The other is derived on first use (logits from probs clamped to
     [eps, 1 - eps])."""
@@ -50,6 +51,7 @@ class Bernoulli(Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
+    _mean_carrier_measure = 0
 
     def __init__(
         self, probs: Any = None, logits: Any = None, validate_args: bool | None = None
@@ -128,3 +130,10 @@ class Bernoulli(Distribution):
         values = arange(2, dtype=self._param.dtype, device=self._param.device)
         values = values.reshape((-1,) + (1,) * len(self._batch_shape))
         return values.expand(-1, *self._batch_shape) if expand else values
+
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (ops.logit(self.probs),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:  # type: ignore[override]
+        return ops.log1p(ops.exp(x))

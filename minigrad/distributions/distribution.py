@@ -18,6 +18,8 @@ from ..tensor import Size, Tensor
 from . import constraints
 from .utils import lazy_property
 
+_SAMPLE_N_DEPRECATED = "`sample_n(n)` will be deprecated. Use `sample((n,))` instead."
+
 
 def _size(shape: Any) -> Size:
     if isinstance(shape, int):
@@ -126,7 +128,11 @@ class Distribution:
         raise NotImplementedError(f"{type(self)} does not implement rsample")
 
     def sample_n(self, n: int) -> Tensor:
+        """`sample((n,))`, with PyTorch's deprecation FutureWarning."""
+        warnings.warn(_SAMPLE_N_DEPRECATED, category=FutureWarning, stacklevel=2)
         return self.sample((n,))
+
+    sample_n.__deprecated__ = _SAMPLE_N_DEPRECATED  # type: ignore[attr-defined]
 
     def log_prob(self, value: Tensor) -> Tensor:
         raise NotImplementedError
@@ -135,6 +141,12 @@ class Distribution:
         raise NotImplementedError
 
     def icdf(self, value: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        """All values of a discrete distribution along a new dim 0: shape
+        `(cardinality,) + batch_shape + event_shape`, the batch dims of size 1 unless
+        `expand`. Discrete families override it."""
         raise NotImplementedError
 
     def entropy(self) -> Tensor:

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import ops
+from ..autograd import grad
 from ..tensor import Tensor, full_like
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .independent import Independent
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
@@ -67,6 +69,27 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
             f"and q type {type(q).__name__}"
         )
     return fun(p, q)
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p: ExponentialFamily, q: ExponentialFamily) -> Tensor:
+    """PyTorch's fallback for two of one exponential family: the Bregman divergence of the
+    log normalizer, by autograd. Different families raise NotImplementedError."""
+    if type(p) is not type(q):
+        raise NotImplementedError(
+            # PyTorch's text, with the indentation its backslash continuation keeps
+            "The cross KL-divergence between different exponential families cannot"
+            + " " * 29
+            + "be computed using Bregman divergences"
+        )
+    p_nparams = [n.detach().requires_grad_() for n in p._natural_params]
+    q_nparams = q._natural_params
+    lg_normal = p._log_normalizer(*p_nparams)
+    gradients = grad(lg_normal.sum(), p_nparams, create_graph=True)
+    result = q._log_normalizer(*q_nparams) - lg_normal
+    for pnp, qnp, g in zip(p_nparams, q_nparams, gradients, strict=False):
+        result = result - sum_rightmost((qnp - pnp) * g, len(q.event_shape))
+    return result
 
 
 @register_kl(Normal, Normal)
