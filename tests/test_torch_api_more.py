@@ -89,7 +89,9 @@ def test_unary_float_ops_match_torch(name, data):
         grads_match(getattr(mg, name), getattr(torch, name), [np.array(data)], atol=1e-300)
     for dt in ("float32", "int64", "bool"):
         x, tx = both([0, 1, 1], dt)
-        same(getattr(x, name)(), getattr(tx, name)(), atol=1e-7)
+        # within an ulp: PyTorch's float32 kernels round differently by CPU (its expm1(1) is
+        # 1.7182819 with AVX2 on an AMD EPYC, 1.7182817 elsewhere)
+        same(getattr(x, name)(), getattr(tx, name)(), atol=1e-7, rtol=1.2e-7)
     s, ts = both(0.5)
     same(getattr(mg, name)(s), getattr(torch, name)(ts), atol=1e-15)
     x = mg.tensor(np.abs(rng(3, 4)) + 0.1, requires_grad=True)
