@@ -423,12 +423,12 @@ def sum(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  #
     return x.sum(dim, keepdim, dtype=dtype)
 
 
-def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
-    return x.max(dim, keepdim)
+def max(x: Tensor, dim=None, keepdim: bool = False, **other):  # noqa: A001
+    return x.max(dim, keepdim, **other)  # other=: the element-wise form (Tensor.max)
 
 
-def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
-    return x.min(dim, keepdim)
+def min(x: Tensor, dim=None, keepdim: bool = False, **other):  # noqa: A001
+    return x.min(dim, keepdim, **other)
 
 
 def std(

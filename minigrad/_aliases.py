@@ -27,7 +27,7 @@ from typing import Any
 ALIASES = {"axis": "dim", "keepdims": "keepdim"}
 
 # minigrad's names for a tensor argument that PyTorch calls `input` (first) or `other`
-FIRST_NAMES = ("x", "a", "A", "L", "t", "self")
+FIRST_NAMES = ("x", "a", "A", "L", "B", "b", "start", "t", "self")
 SECOND_NAMES = ("b", "y")
 # PyTorch's name for the second argument where it is not `other`, and the functions whose
 # own names are PyTorch's (torch.tensordot(a, b), torch.linalg.vecdot(x, y))
@@ -37,8 +37,6 @@ KEEP_NAMES = ("tensordot", "vecdot")
 # more of PyTorch's names, by function: its name -> minigrad's
 EXTRA = {
     "where": {"condition": "cond", "input": "a", "other": "b"},
-    "max": {"other": "dim"},
-    "min": {"other": "dim"},
     "split": {"tensor": "x"},
     "swapaxes": {"axis0": "dim0", "axis1": "dim1"},
     "tensor_split": {"sections": "indices_or_sections", "indices": "indices_or_sections"},
@@ -82,7 +80,9 @@ def _accepted(fn: Callable, api: str, names_too: bool) -> dict[str, tuple[str, i
     return found or None
 
 
-def _wrap(fn: Callable, aliases: dict[str, tuple[str, int]], name: str) -> Callable:
+def _wrap(
+    fn: Callable, aliases: dict[str, tuple[str, int]], name: str, module: str | None = None
+) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
@@ -94,6 +94,8 @@ def _wrap(fn: Callable, aliases: dict[str, tuple[str, int]], name: str) -> Calla
         return fn(*args, **kwargs)
 
     wrapper._numpy_aliases = True  # type: ignore[attr-defined]
+    if module is not None:  # found (and pickled) under the name it has there
+        wrapper.__module__, wrapper.__qualname__ = module, name
     return wrapper
 
 
@@ -115,7 +117,7 @@ def install(namespace: dict, tensor_cls: type | None = None) -> None:
             continue
         key = (id(fn), repr(sorted(aliases.items())))
         if key not in done:
-            done[key] = _wrap(fn, aliases, api)
+            done[key] = _wrap(fn, aliases, api, namespace.get("__name__"))
         namespace[api] = done[key]
     if tensor_cls is None:
         return

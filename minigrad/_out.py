@@ -150,7 +150,7 @@ RULES: dict[str, Rule] = {
     "matmul": Rule("matmul", dtype="same", overlap=None),
     "histc": Rule("histc", dtype="histogram", grad=None),
     **_rules("quantile nanquantile", dtype="quantile", overlap=None),
-    "normalize": Rule("normalize", dtype="same"),  # nn.functional's (see install's `names`)
+    "normalize": Rule("normalize"),  # nn.functional's (see install's `names`); cast, as div
 }
 
 

@@ -2659,8 +2659,7 @@ class Tensor:
         """Largest element; with an int `dim`, PyTorch's (values, indices) pair; with a
         tensor, the element-wise maximum."""
         if "other" in np_kw:  # x.max(other=y), PyTorch's name for the tensor form
-            given = () if dim is None else (dim,)
-            dim = _star_or_keyword("max", "other", given, np_kw.pop("other"))[0]
+            return _other_form("max", self, dim, keepdim, np_kw)
         if isinstance(dim, Tensor):
             return _ops().maximum(self, dim)
         _one_dim("max", dim)  # (NumPy's axis= may name several: np.max(t, axis=(0, 1)))
@@ -2669,8 +2668,7 @@ class Tensor:
 
     def min(self, dim: Any = None, keepdim: bool = False, **np_kw: Any) -> Any:
         if "other" in np_kw:  # x.min(other=y), PyTorch's name for the tensor form
-            given = () if dim is None else (dim,)
-            dim = _star_or_keyword("min", "other", given, np_kw.pop("other"))[0]
+            return _other_form("min", self, dim, keepdim, np_kw)
         if isinstance(dim, Tensor):
             return _ops().minimum(self, dim)
         _one_dim("min", dim)  # (NumPy's axis= may name several: np.min(t, axis=(0, 1)))
@@ -2729,6 +2727,8 @@ class Tensor:
         that PyTorch's layout rules would not describe). `view(dtype)` reinterprets the
         bytes as another dtype (no gradient), as PyTorch's."""
         if dtype is not None:
+            if size is not None:
+                raise TypeError("view() takes size= or dtype=, not both")
             shape = _star_or_keyword("view", "dtype", shape, dtype)
         else:
             shape = _star_or_keyword("view", "size", shape, size)
@@ -3286,6 +3286,10 @@ class Tensor:
                 "tensor_split() takes exactly one of indices_or_sections (by position), "
                 f"sections= or indices=, got {len(given)}"
             )
+        if sections is not None and not _is_int(sections):
+            raise TypeError(f"tensor_split(): sections= must be an int, got {sections!r}")
+        if indices is not None and not isinstance(indices, list | tuple | Tensor):
+            raise TypeError(f"tensor_split(): indices= must be a sequence of ints, got {indices!r}")
         return _ops().tensor_split(self, given[0], dim)
 
     def diff(self, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
@@ -4656,6 +4660,21 @@ def _refusing_sequences(method: Any) -> Any:
 for _name in _SEQUENCE_OPERATORS:
     if _name in Tensor.__dict__:
         setattr(Tensor, _name, _refusing_sequences(Tensor.__dict__[_name]))
+
+
+def _other_form(op: str, x: Tensor, dim: Any, keepdim: bool, kw: dict) -> Tensor:
+    """`x.max(other=y)` / `torch.min(x, other=y)`: the element-wise form, with a tensor
+    `other` and nothing else (PyTorch's parser takes no dim or keepdim beside it)."""
+    other = kw.pop("other")
+    if not isinstance(other, Tensor) or dim is not None or keepdim or kw:
+        raise TypeError(
+            f"{op}(): other= takes a Tensor, alone (the element-wise form {op}(input, "
+            f"other)); got other={type(other).__name__}"
+            + (f", dim={dim!r}" if dim is not None else "")
+            + (", keepdim=True" if keepdim else "")
+            + (f", {sorted(kw)}" if kw else "")
+        )
+    return getattr(_ops(), "maximum" if op == "max" else "minimum")(x, other)
 
 
 def _star_or_keyword(op: str, name: str, args: tuple, given: Any) -> tuple:

@@ -183,3 +183,66 @@ def test_factories_keep_their_out_and_layout_errors():
         mg.zeros(2, layout="sparse")
     o = mg.empty(3)
     assert mg.zeros(3, layout=mg.strided, out=o) is o
+
+
+def test_public_functions_pickle_by_name():
+    """The keyword wrappers are found under the names they have (pickle looks them up)."""
+    import pickle
+
+    names = ["flatten", "zeros_like", "isnan", "exp", "asin", "arcsin", "reshape", "movedim"]
+    fns = [getattr(mg, n) for n in names] + [mg.special.erf, mg.linalg.norm, mg.max]
+    for f in fns:
+        assert pickle.loads(pickle.dumps(f)) is f
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, x: L.reshape(input=x, shape=(6, 2)),
+        lambda L, x: L.permute(input=x, dims=(1, 0)),
+        lambda L, x: L.transpose(input=x, dim0=0, dim1=1),
+        lambda L, x: L.squeeze(input=x[None]),
+        lambda L, x: L.movedim(input=x, source=0, destination=1),
+        lambda L, x: L.lerp(input=x, end=x * 2, weight=0.5),
+    ],
+)
+def test_view_ops_take_input_keyword(call):
+    got, want = call(mg, mg.tensor(X)), call(torch, torch.tensor(X))
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, x: L.max(x, other=1),
+        lambda L, x: x.max(other=1),
+        lambda L, x: x.max(other=x, keepdim=True),
+        lambda L, x: x.min(1, other=x),
+        lambda L, x: x.view(size=(4, 3), dtype=L.int32),
+        lambda L, x: x.tensor_split(sections=[1, 2]),
+        lambda L, x: x.tensor_split(indices=1),
+    ],
+)
+def test_keyword_forms_refuse_what_pytorch_refuses(call):
+    for L in (torch, mg):
+        with pytest.raises(TypeError):
+            call(L, L.tensor(X))
+
+
+def test_cumprod_over_one_element_passes_the_gradient():
+    for v in (float("inf"), float("nan"), 0.0, 2.0):
+        grads = []
+        for L in (torch, mg):
+            x = L.tensor([[v]], requires_grad=True)
+            (L.cumprod(x, 1) * 3).sum().backward()
+            grads.append(x.grad.numpy())
+        np.testing.assert_array_equal(grads[1], grads[0])
+
+
+def test_normalize_out_casts_as_pytorch():
+    results = []
+    for L in (torch, mg):
+        o = L.empty(3, 4, dtype=L.float64)
+        L.nn.functional.normalize(L.tensor(X), out=o)
+        results.append(o.numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)

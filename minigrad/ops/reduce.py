@@ -91,7 +91,8 @@ def array_sum(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = Non
     ones summed to 2048). A large float sum over leading axes is cascaded."""
     half = (x.dtype if dtype is None else np.dtype(dtype)) == np.float16
     wide = np.float32 if half else dtype
-    if x.dtype.kind == "f" and isinstance(x, np.ndarray) and axis is not None:
+    # (the first test is cheap and false for every sum over a batch of at most 1,024)
+    if x.ndim > 1 and x.shape[0] > CASCADE_FROM and axis is not None and x.dtype.kind == "f":
         out = _cascaded_sum(x, axis, keepdims, wide)
         if out is not None:
             return out.astype(np.float16) if half else out
@@ -101,13 +102,17 @@ def array_sum(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = Non
 
 
 def _cascaded_sum(x: Any, axis: Any, keepdims: bool, dtype: Any) -> Any:
-    """The sum over x's leading axes (0..r-1; C-ordered x for r > 1) in levels, or None for
-    any other sum. NumPy adds along an outer axis row by row, so a float32 sum of 10^5 rows
-    was off by about 1e-3 of its value (n ulps; PyTorch's cascade: about log n); here each
-    level adds blocks of CASCADE_BLOCK rows, then the block sums, in one pass over x."""
+    """The sum over x's leading axes (0..r-1, not all of them; C-ordered x for r > 1) in
+    levels, or None for any other sum. NumPy adds along an outer axis row by row, so a
+    float32 sum of 10^5 rows was off by about 1e-3 of its value (n ulps; PyTorch's cascade:
+    about log n); here each level adds blocks of CASCADE_BLOCK rows, then the block sums,
+    in one pass over x. (Along the axis whose elements are adjacent in memory NumPy adds
+    pairwise itself: such sums are left to it.)"""
+    if not isinstance(x, np.ndarray) or x.strides[0] == x.itemsize:
+        return None
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
     r = len(axes)
-    if r == 0 or sorted(a % x.ndim for a in axes) != list(range(r)):
+    if r == 0 or r == x.ndim or sorted(a % x.ndim for a in axes) != list(range(r)):
         return None
     if r > 1 and not x.flags.c_contiguous:  # (one leading axis needs no reshape)
         return None

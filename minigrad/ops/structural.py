@@ -242,6 +242,8 @@ class CumProd(Function):
     def backward(self, gy):
         (x,) = self.inputs
         d = self.dim
+        if x.shape[d] == 1:  # y = x: the gradient as it came, inf or NaN in x or not
+            return gy
         excl = _shift(_scan_prod(x, d), 1, d, 1)
         xp = get_array_module(x._data)
         zero = x._data == 0

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,11 @@ def fresh_view(op: Callable[..., Tensor]) -> Callable[..., Tensor]:
     def view_op(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
         return input._viewed(op(input, *args, **kwargs))
 
+    # op's parameters, its first named as this wrapper names it (`mg.reshape(input=x, ...)`)
+    sig = inspect.signature(op)
+    first, *rest = sig.parameters.values()
+    view_op.__signature__ = sig.replace(parameters=[first.replace(name="input"), *rest])
+    view_op.__module__ = "minigrad"  # found (and pickled) as mg.<op>
     return view_op
 
 
