@@ -8,6 +8,15 @@ x = mg.randn(3, requires_grad=True)
 import math
 import sys
 
+# `python -m minigrad JOB` only, never a plain `import minigrad` (the check is in
+# jobs.py): Ctrl-C or SIGTERM while the package below loads prints the job's one line and
+# exits 130/143, not a traceback. jobs.py imports only the standard library.
+if sys.argv[:1] == ["-m"]:
+    from .jobs import say_interrupted_while_the_package_loads as _say
+
+    _say()
+    del _say
+
 from . import _openblas  # first of all, before NumPy is imported: see _openblas.py
 
 # isort: split

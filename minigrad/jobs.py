@@ -10,6 +10,7 @@ folder is never imported, and runs the job module as `python -m` would.
 from __future__ import annotations
 
 import argparse
+import os
 import runpy
 import signal
 import sys
@@ -56,6 +57,8 @@ def run(job: str, argv: list[str], command: str) -> None:
     _launched_as[module] = command
     sys.argv = [command, *argv]
     starting = _say_interrupted_while_starting(command)
+    for sig in starting:  # `python -m minigrad`'s own, from before the package loaded
+        starting[sig] = _before_package.get(sig, starting[sig])
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     finally:
@@ -79,7 +82,10 @@ def _say_interrupted_while_starting(command: str) -> dict[int, object]:
         print(
             f"{command}: interrupted by {name} while starting; nothing was written", file=sys.stderr
         )
-        sys.exit(128 + signum)
+        sys.stderr.flush()
+        # _exit, not sys.exit: the signal may land inside an import (NumPy's C modules),
+        # where a SystemExit turns into an ImportError and two tracebacks
+        os._exit(128 + signum)
 
     _starting_handlers[command] = stop
     replaced = {}
@@ -87,6 +93,40 @@ def _say_interrupted_while_starting(command: str) -> dict[int, object]:
         if signal.getsignal(sig) is not signal.SIG_IGN:
             replaced[sig] = signal.signal(sig, stop)
     return replaced
+
+
+_before_package: dict[int, object] = {}  # signal -> its handler before the package loaded
+
+
+def _running_as_python_m_minigrad() -> bool:
+    """Whether this process is `python -m minigrad ...` locating its module: runpy's
+    `_run_module_as_main` for "minigrad" is on the stack (and sys.argv[0] is "-m" until
+    runpy sets it). An `import minigrad` anywhere else (a user's program, `python -m
+    theirs`, a `-c` command) is not, and gets no handler."""
+    if sys.argv[:1] != ["-m"]:
+        return False
+    frame = sys._getframe()
+    while frame is not None:
+        if (
+            frame.f_code.co_name == "_run_module_as_main"
+            and frame.f_globals.get("__name__") == "runpy"
+        ):
+            return frame.f_locals.get("mod_name") == "minigrad"
+        frame = frame.f_back
+    return False
+
+
+def say_interrupted_while_the_package_loads() -> None:
+    """Called at the top of minigrad/__init__.py. For `python -m minigrad JOB` only:
+    Ctrl-C or SIGTERM while the package loads (NumPy and the rest, before
+    minigrad/__main__.py runs) prints the job's one line and exits 130/143, as `python -m
+    train.JOB` does, instead of a traceback from inside an import. `run` takes over."""
+    if not _running_as_python_m_minigrad():
+        return
+    args = sys.argv[1:]
+    job = args[0] if args and args[0] in JOBS else None
+    command = "python -m minigrad" + (f" {job}" if job else "")
+    _before_package.update(_say_interrupted_while_starting(command))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -116,6 +116,30 @@ def float_in(
 
 
 positive_int = int_in(1)
+# a run's length: bounds no real run reaches, so that a typo (a digit too many) is refused
+# instead of starting a run that never ends
+MAX_STEPS, MAX_EPOCHS = 10**9, 10**6
+
+
+def length_in(lo: int, hi: int) -> Any:
+    """An argparse `type=` for a count of steps or epochs in [lo, hi]: below lo it is
+    refused as `int_in(lo)` refuses it, above hi naming the bound."""
+    at_least = int_in(lo)
+
+    def parse(text: str) -> int:
+        value = at_least(text)
+        if value > hi:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer from {lo} to {hi} (a bound no real run reaches), got {value}"
+            )
+        return value
+
+    parse.__name__ = "int"
+    return parse
+
+
+steps_arg = length_in(1, MAX_STEPS)
+epochs_arg = length_in(1, MAX_EPOCHS)
 nonneg_int = int_in(0)
 positive_float = float_in(0.0, math.inf, lo_open=True, what="a positive finite number")
 nonneg_float = float_in(0.0, math.inf, what="a finite number >= 0")

@@ -202,7 +202,7 @@ def evaluate_runs(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
     loaded = []
     scored: dict[str, dict[str, Any]] = {}
     for run_dir in args.run_dir:
-        scored[run_dir] = _checkpoint_identity(run_dir)
+        scored[run_dir] = checkpoint_identity(run_dir)
         run_args, G = load_generator(run_dir, device)
         if run_args.dataset not in TOY and run_args.dataset != "mnist":
             raise ValueError(
@@ -248,7 +248,7 @@ def evaluate_runs(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
             meta["real_data_confident_share"] = real_share
         results.append((run_dir, {**meta, **result}))
     for run_dir, _ in results:  # a run that wrote a new checkpoint meanwhile
-        if _checkpoint_identity(run_dir) != scored[run_dir]:
+        if checkpoint_identity(run_dir) != scored[run_dir]:
             raise ValueError(
                 f"{common.checkpoint_path(run_dir)} changed while it was scored (a run "
                 "wrote a new one there); no eval.json written: score it again"
@@ -309,7 +309,7 @@ def why_no_mean(results: list[tuple[str, dict[str, Any]]]) -> str | None:
     return None
 
 
-def _checkpoint_identity(run_dir: str) -> dict[str, Any]:
+def checkpoint_identity(run_dir: str | Path) -> dict[str, Any]:
     """Which checkpoint file a score is of: its size and modification time (in ns),
     and its inode, which a new checkpoint (written aside, then renamed over) changes."""
     path = common.checkpoint_path(run_dir)

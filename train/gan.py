@@ -274,24 +274,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--epochs",
-        type=common.positive_int,
+        type=common.epochs_arg,
         default=None,
         help="passes over the data (default: 100 for --model mlp on MNIST, 50 for --dataset "
-        "grid, else 20)",
+        "grid, else 20; at most 10^6)",
     )
     p.add_argument(
         "--steps",
-        type=common.positive_int,
+        type=common.steps_arg,
         default=None,
         help="the run's length in generator steps, instead of --epochs (2-D data: total "
-        "steps; --lr-decay falls to 0 by this step)",
+        "steps; --lr-decay falls to 0 by this step; at most 10^9)",
     )
     p.add_argument(
         "--steps-per-epoch",
-        type=common.positive_int,
+        type=common.steps_arg,
         default=None,
         help="generator steps per logged epoch on 2-D data (default: 2000 for --dataset "
-        "ring, else 1000)",
+        "ring, else 1000; at most 10^9)",
     )
     p.add_argument(
         "--batch-size",
@@ -419,10 +419,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--r1-ramp",
-        type=common.nonneg_int,
+        type=common.length_in(0, common.MAX_STEPS),
         default=None,
         help="R1's weight rises linearly from 0 to --r1 over the first N generator steps, "
-        "then holds; needs --r1 (default: 0, the full weight from the first step)",
+        "then holds; needs --r1 (default: 0, the full weight from the first step; at most "
+        "10^9; past the run's last step, said)",
     )
     p.add_argument(
         "--lr-decay",
@@ -461,11 +462,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--instance-noise-steps",
-        type=common.positive_int,
+        type=common.steps_arg,
         default=None,
         metavar="N",
         help="the generator step by which the instance noise has fallen to 0 "
-        "(default: the run's last)",
+        "(default: the run's last; at most 10^9; past the run's last step, said)",
     )
     p.add_argument(
         "--augment",
@@ -801,8 +802,29 @@ class Run:
             self.planned = args.steps
         else:
             self.planned = self.epochs * self.batches_per_epoch // self.d_steps
+        if not args.resume and not args.dry_run:
+            self.note_schedules_past_the_end()
         self.folder: scaffold.RunFolder | None = None  # set by train()
         self.session: tdist.Session | None = None  # set by train() under --distributed
+
+    def note_schedules_past_the_end(self) -> None:
+        """Say in one line where --instance-noise-steps or --r1-ramp reaches past the run's
+        last generator step: the noise then never falls to 0, or R1 never reaches --r1
+        (taken as given: a run may be extended to reach it)."""
+        last, args = self.planned, self.args
+        noise_steps = getattr(args, "instance_noise_steps", None)
+        if noise_steps is not None and noise_steps > last and args.instance_noise:
+            left = args.instance_noise * (1 - last / noise_steps)
+            scaffold.note(
+                f"--instance-noise-steps {noise_steps} is past the run's last generator step "
+                f"({last}): the instance noise never falls to 0 (about {left:.3g} at the end)"
+            )
+        ramp = getattr(args, "r1_ramp", 0) or 0
+        if ramp > last and (getattr(args, "r1", 0) or 0):
+            scaffold.note(
+                f"--r1-ramp {ramp} is past the run's last generator step ({last}): R1's weight "
+                f"reaches only {last / ramp:.1%} of --r1 {args.r1:g}"
+            )
 
     @property
     def batches_per_epoch(self) -> int:

@@ -20,9 +20,11 @@ generator cuts its Gaussian latent into one region per mode, and where it folds.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +32,7 @@ from minigrad import data as mgdata
 from minigrad import jobs
 from train import common
 from train import run as scaffold
-from train.evaluate import get_classifier, predict
+from train.evaluate import checkpoint_identity, get_classifier, predict
 from train.generators import TOY, TOY_STD, load_generator, run_images, sample_generator
 from train.metrics import assign_modes
 
@@ -196,28 +198,32 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _check_same_data(run_args: argparse.Namespace) -> None:
-    """Refuse to draw a run's "nearest training images" from other data than it trained on
-    (its --data-dir file replaced since)."""
-    if getattr(run_args, "data_sha256", None) is not None:  # older checkpoints hold none
-        run_images(run_args)
+# every picture of the job: a call removes those of an earlier call that it did not draw
+PICTURES = ("latent_map.png", "interp_linear.png", "interp_slerp.png", "arithmetic.png")
+PICTURES += ("nearest.png",)
 
 
 def explore(args: argparse.Namespace) -> str:
-    """Write the pictures `args` ask for; returns what was written, in words."""
+    """Write the pictures `args` ask for; returns what was written, in words. They are
+    drawn first and written once the run's checkpoint is found unchanged (a live run may
+    commit a newer one meanwhile: then none is left, as train.evaluate does for eval.json)."""
     args.run_dir = scaffold.open_run(args.run_dir)
     out = Path(args.out or Path(args.run_dir) / "latent")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; give a folder for the pictures")
     device = common.resolve_device(args.device)
+    drawn_from = checkpoint_identity(args.run_dir)  # before the weights are read
     run_args, G = load_generator(args.run_dir, device)
     if isinstance(getattr(run_args, "data_dir", None), str) and run_args.data_dir.strip():
         # read for the nearest neighbours of digit runs; a guard for the output elsewhere
         where = f"the settings inside {common.checkpoint_path(args.run_dir)}"
         mnist = run_args.dataset == "mnist"
         run_args.data_dir = scaffold.absolute_data(run_args.data_dir, where if mnist else None)
+    train_imgs = None
     if run_args.dataset == "mnist":  # before any picture: nearest.png reads the data
-        _check_same_data(run_args)
+        # the images the run trained on, read as train.gan read them (the whole of an
+        # images/labels npz, a --dry-run's cut), checked against the checkpoint's sha256
+        train_imgs = mgdata.to_uint8(run_images(run_args)[0])
     toy = run_args.dataset in TOY
     arithmetic = run_args.dataset == "mnist" and run_args.model != "cgan"
     for dest, default in (("rows", 8), ("steps", 10), ("from_digit", 1), ("to_digit", 7)):
@@ -236,6 +242,7 @@ def explore(args: argparse.Namespace) -> str:
     names = ["latent_map.png"] if toy else ["interp_linear.png", "interp_slerp.png"]
     names += ["arithmetic.png"] * arithmetic + ["nearest.png"] * (run_args.dataset == "mnist")
     _check_out_folder(out, Path(args.run_dir), names, run_args)
+    pictures: dict[str, Callable[[Path], Any]] = {}  # name -> its writer, drawn already
     if run_args.dataset in TOY:
         _, centres_of = TOY[run_args.dataset]
         centres = centres_of()
@@ -249,19 +256,19 @@ def explore(args: argparse.Namespace) -> str:
         )
         share = latent_mass(modes, extent, len(centres))
         k = int(share.argmin())
-        common.latent_map_plot(
-            out / "latent_map.png",
-            modes,
-            extent,
-            len(centres),
-            title=f"{run_args.dataset}: {int((share > 0).sum())}/{len(centres)} modes; "
-            f"least latent mass {share[k]:.2%}, mode at {_point(centres[k])}",
+        title = (
+            f"{run_args.dataset}: {int((share > 0).sum())}/{len(centres)} modes; "
+            f"least latent mass {share[k]:.2%}, mode at {_point(centres[k])}"
+        )
+        pictures["latent_map.png"] = functools.partial(
+            common.latent_map_plot, modes=modes, extent=extent, n_modes=len(centres), title=title
         )
         lines = [
             f"mode at {_point(centres[i])}: {share[i]:.2%} of the latent mass"
             for i in np.argsort(share)[:5]
         ]
-        return "\n".join([*lines, f"wrote {out / 'latent_map.png'}"])
+        said = _write_pictures(args.run_dir, out, pictures, drawn_from)
+        return "\n".join([*lines, f"wrote {out / 'latent_map.png'}", *said])
     rng = np.random.default_rng(args.seed)
     nz = run_args.nz
     cond = run_args.model == "cgan"
@@ -269,16 +276,18 @@ def explore(args: argparse.Namespace) -> str:
     def decode(z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         return sample_generator(run_args, G, len(z), device, z=z, labels=labels)
 
+    def grid(images: np.ndarray, nrow: int) -> Callable[[Path], Any]:
+        return functools.partial(common.write_image_grid, images=images, nrow=nrow)
+
     # interpolations
     a, b = rng.standard_normal((args.rows, nz)), rng.standard_normal((args.rows, nz))
     t = np.linspace(0, 1, args.steps)
     row_labels = np.repeat(np.arange(args.rows) % 10, args.steps) if cond else None
     for name, fn in (("linear", lerp), ("slerp", slerp)):
         z = fn(a, b, t).reshape(-1, nz)
-        common.write_image_grid(out / f"interp_{name}.png", decode(z, row_labels), nrow=args.steps)
+        pictures[f"interp_{name}.png"] = grid(decode(z, row_labels), args.steps)
 
     # vector arithmetic on groups chosen by class and ink
-    written = [str(out / "interp_linear.png"), str(out / "interp_slerp.png")]
     if run_args.dataset == "mnist" and not cond:
         clf, _ = get_classifier(device)
         pool = rng.standard_normal((4000, nz))
@@ -309,16 +318,12 @@ def explore(args: argparse.Namespace) -> str:
                 for g, zm in ((ga, za), (gb, zb), (gc, zc))
             ]
             rows.append(decode(np.concatenate([zr[None], variants[:7]])))
-            common.write_image_grid(out / "arithmetic.png", np.concatenate(rows), nrow=8)
-            written.append(str(out / "arithmetic.png"))
+            pictures["arithmetic.png"] = grid(np.concatenate(rows), 8)
         except ValueError as exc:
             print(f"skipping vector arithmetic: {exc}", file=sys.stderr)
 
     # nearest training neighbours
-    if run_args.dataset == "mnist":
-        train_imgs, _ = mgdata.load_mnist(
-            run_args.data_dir, split="all" if run_args.data_dir is None else "train"
-        )
+    if train_imgs is not None:
         samples = mgdata.to_uint8(
             decode(rng.standard_normal((8, nz)), np.arange(8) % 10 if cond else None)
         )
@@ -326,9 +331,44 @@ def explore(args: argparse.Namespace) -> str:
         rows = np.concatenate(
             [np.concatenate([s[None], train_imgs[i]]) for s, i in zip(samples, nn_idx, strict=True)]
         )
-        common.write_image_grid(out / "nearest.png", rows, nrow=8)
-        written.append(str(out / "nearest.png"))
-    return "wrote " + ", ".join(written)
+        pictures["nearest.png"] = grid(rows, 8)
+    said = _write_pictures(args.run_dir, out, pictures, drawn_from)
+    return "\n".join(["wrote " + ", ".join(str(out / n) for n in pictures), *said])
+
+
+def _write_pictures(
+    run_dir: str, out: Path, pictures: dict[str, Callable[[Path], Any]], drawn_from: dict
+) -> list[str]:
+    """Write the drawn `pictures` into `out` if the run's checkpoint is still the one they
+    were drawn from, and check it again after: a checkpoint that changed meanwhile leaves
+    none of them (a ValueError says so). Then remove the pictures of an earlier call that
+    this one did not draw (an arithmetic.png this call skipped), so that the folder holds
+    one call's pictures; returns the lines that say so."""
+
+    def changed(left: str) -> ValueError | None:
+        if checkpoint_identity(run_dir) == drawn_from:
+            return None
+        return ValueError(
+            f"{common.checkpoint_path(run_dir)} changed while its pictures were drawn (a run "
+            f"wrote a new one there); {left}: run train.latent again"
+        )
+
+    refused = changed("no picture written")
+    if refused is not None:
+        raise refused
+    for name, write in pictures.items():
+        write(out / name)
+    refused = changed("the pictures drawn from the older one were removed")
+    if refused is not None:
+        for name in pictures:
+            (out / name).unlink(missing_ok=True)
+        raise refused
+    earlier = [n for n in PICTURES if n not in pictures and common.png_of_a_job(out / n)]
+    for name in earlier:
+        (out / name).unlink(missing_ok=True)
+    if not earlier:
+        return []
+    return [f"removed {', '.join(earlier)} in {out}: an earlier call's, not drawn by this one"]
 
 
 if __name__ == "__main__":

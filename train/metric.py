@@ -165,17 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--epochs",
-        type=common.positive_int,
+        type=common.epochs_arg,
         default=None,
         help="passes over the data (default: 15 for triplet on --split unseen, else 10; on "
-        "--resume, the run's own)",
+        "--resume, the run's own; at most 10^6)",
     )
     p.add_argument(
         "--steps",
-        type=common.positive_int,
+        type=common.steps_arg,
         default=None,
-        help="stop after this many optimizer steps (mid-epoch is fine; resumable); the run "
-        "also ends at --epochs, so a --steps past its last epoch is refused",
+        help="stop after this many optimizer steps (mid-epoch is fine; resumable; at most "
+        "10^9); the run also ends at --epochs, so a --steps past its last epoch is refused",
     )
     p.add_argument(
         "--batch-size",

@@ -307,7 +307,7 @@ def resolve_args(
         fill_defaults(resolved)
     except ValueError as exc:  # settings that pass one by one but not together
         raise ValueError(f"{where}: {exc}; fix it or start a new run with --out") from None
-    _check_against_checkpoint(run_dir, stored, inside, flags, where)
+    _check_against_checkpoint(run_dir, stored, inside, flags, where, changes)
     if isinstance(getattr(resolved, "data_dir", None), str) and resolved.data_dir.strip():
         resolved.data_dir = absolute_data(resolved.data_dir, where)
     return resolved, changes
@@ -397,12 +397,14 @@ def _check_against_checkpoint(
     inside: Mapping[str, Any],
     flags: Mapping[str, argparse.Action],
     where: Any,
+    changed: Iterable[str] = (),
 ) -> None:
     """Refuse a config.json whose settings disagree with those saved inside the checkpoint
     (an edited file): the weights were trained with the checkpoint's, and a resume would
     otherwise go on with other ones unsaid. The ValueError names each key and both values.
     A longer --epochs/--steps that config.json records ahead of the checkpoint is a resume's
-    allowed change (written before the next checkpoint commits it)."""
+    allowed change (written before the next checkpoint commits it), said in one line
+    unless a flag of `changed` changes it again."""
     if not isinstance(where, Path) or not inside:
         return
 
@@ -416,6 +418,14 @@ def _check_against_checkpoint(
         if dest in MAY_DIFFER_FROM_CHECKPOINT and _may_change(dest, inside[dest], stored[dest]):
             continue
         then, now = _plain(inside[dest]), _plain(stored[dest])
+        if then != now and dest in ("epochs", "steps") and grew(dest):
+            if dest not in changed:  # a flag's change is said when it is recorded
+                note(
+                    f"{where}: the run now runs to {now} {dest}, from {CONFIG_NAME} (its "
+                    f"checkpoint was saved with {dest} {json.dumps(then)}: a longer length "
+                    "that a resume recorded, or an edit of the file)"
+                )
+            continue
         if then == now or (dest in MAY_CHANGE and grew(dest)):
             continue
         if dest == "steps" and now is None and grew("epochs"):
@@ -773,14 +783,26 @@ class RunLock:
         return None
 
     def release(self) -> None:
+        """Drop the lock and remove its file. It never raises: a folder that stopped taking
+        writes (the job's own error names the file that failed and the intact checkpoint)
+        keeps a stale .lock, which the next run takes over; said in one line."""
         if self.fd is None:
             return
         try:
             self.path.unlink()
         except FileNotFoundError:
             pass
-        os.close(self.fd)  # closing drops the flock
-        self.fd = None
+        except OSError as exc:
+            note(
+                f"{self.path}: not removed ({exc.strerror or exc}); the lock is dropped all "
+                "the same, and the next run takes the file over"
+            )
+        finally:
+            try:
+                os.close(self.fd)  # closing drops the flock
+            except OSError:
+                pass
+            self.fd = None
 
 
 def _now() -> str:
@@ -940,12 +962,21 @@ class RunFolder:
         try:
             stale = self.lock.acquire()
         except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise
             flag = "--resume" if self.args.resume else "--out"
-            raise PermissionError(
-                f"{flag} {self.path}: the folder takes no writes ({exc.strerror}); a run writes "
-                "its checkpoint and log there"
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise PermissionError(
+                    f"{flag} {self.path}: the folder takes no writes ({exc.strerror}); a run "
+                    "writes its checkpoint and log there"
+                ) from None
+            if self.lock.path.is_dir():
+                raise RuntimeError(
+                    f"{flag} {self.path}: {self.lock.path} is a folder, where a run keeps its "
+                    "lock file; remove it (a run never makes it) or pick another folder"
+                ) from None
+            raise RuntimeError(
+                f"{flag} {self.path}: cannot create the run's lock file {self.lock.path} "
+                f"({exc.strerror or exc}); give a folder of an ordinary file system that a "
+                "run can write its checkpoint and log in"
             ) from None
         try:
             if stale:
@@ -963,9 +994,11 @@ class RunFolder:
         return self
 
     def __exit__(self, kind: Any, *exc: Any) -> None:
-        if kind is not None:
-            self._give_back()
-        self.lock.release()
+        try:
+            if kind is not None:
+                self._give_back()
+        finally:
+            self.lock.release()  # never raises: the job's own error stays the one shown
 
     def _give_back(self) -> None:
         """A new run that stopped before its first checkpoint: put back the run it was
@@ -1167,13 +1200,43 @@ class RunFolder:
                     "back or start a new run with --out"
                 )
             self.log = [dict(r) for r in log]
+            self._check_history()
         elif (self.path / LOG_NAME).exists():  # a checkpoint older than the history inside
             epoch = int(state["epoch"])
-            self.log = [r for r in common.read_jsonl(self.path / LOG_NAME) if r["epoch"] <= epoch]
+            self.log = [
+                r
+                for r in common.read_jsonl(self.path / LOG_NAME)
+                if isinstance(r.get("epoch"), int) and r["epoch"] <= epoch
+            ]
         # a lost config.json is written again (from the checkpoint's settings) on restore
         self.pending_changes = bool(self.changes) or not (self.path / CONFIG_NAME).is_file()
         self._note_log_repair()
         self._write_log()
+
+    def _check_history(self) -> None:
+        """Refuse a checkpoint whose history (its 'log') holds a record without a whole
+        'epoch' or 'step', or records out of order (epochs rising, steps never falling):
+        metrics.jsonl is rewritten from it, so it would replace the run's good log. Said
+        before anything is written."""
+        last_epoch, last_step = 0, 0
+        for i, record in enumerate(self.log, 1):
+            for key in ("epoch", "step"):
+                value = record.get(key)
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    what = "has no" if key not in record else f"holds {value!r:.30} as its"
+                    raise ValueError(
+                        f"{self.checkpoint} is corrupt: record {i} of its 'log' (the run's "
+                        f"history) {what} {key!r} (a whole number >= 0); put a good copy back "
+                        "or start a new run with --out"
+                    )
+            if record["epoch"] <= last_epoch or record["step"] < last_step:
+                raise ValueError(
+                    f"{self.checkpoint} is corrupt: record {i} of its 'log' (the run's "
+                    f"history) is out of order ('epoch' {record['epoch']}, 'step' "
+                    f"{record['step']} after 'epoch' {last_epoch}, 'step' {last_step}); put a "
+                    "good copy back or start a new run with --out"
+                )
+            last_epoch, last_step = record["epoch"], record["step"]
 
     def _note_log_repair(self) -> None:
         """Say so where metrics.jsonl, about to be rewritten from the checkpoint's history,
@@ -1364,9 +1427,16 @@ def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
     epoch's pictures first). Ctrl-C or SIGTERM saves a checkpoint and stops: returns
     False then, True when the run reached its end."""
     if job.finished() and not _epoch_pending(job) and not job.batch:
+        if getattr(folder.args, "dry_run", False):  # a dry run is never extended
+            hint = (
+                "a --dry-run is one short epoch and is not extended; start the real run with "
+                f"--out {folder.path} --overwrite (or another --out), without --dry-run"
+            )
+        else:
+            hint = "a larger --epochs (--steps for a run of --steps) extends it"
         note(
             f"the run had already finished (epoch {job.epoch}, step {job.step}): nothing to "
-            "train; a larger --epochs (--steps for a run of --steps) extends it"
+            f"train; {hint}"
         )
         return True
     with common.GracefulInterrupt() as stop:
