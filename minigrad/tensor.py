@@ -5344,15 +5344,16 @@ def randint_like(
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
-    _check_random_bounds("randint_like", low, high, dt)
+    check_random_bounds("randint_like", low, high - 1, dt)
     arr = random.randint(low, high, t.shape, t.device, generator)
     return _new(arr.astype(dt), requires_grad)
 
 
-def _check_random_bounds(op: str, low: int, high: int, dt: np.dtype) -> None:
-    """PyTorch's check of random bounds [low, high) against the dtype drawn into: `from`
-    and `to - 1` must be values of it (a RuntimeError naming its C++ type, as PyTorch's);
-    for a float, beyond the integers it holds exactly is a warning."""
+def check_random_bounds(op: str, low: int, last: int, dt: np.dtype) -> None:
+    """PyTorch's check of random bounds [low, last] against the dtype drawn into
+    (randint_like's, and random_'s in ops/sampling.py): `from` and `to - 1` must be
+    values of it (a RuntimeError naming its C++ type, as PyTorch's); for a float, beyond
+    the integers it holds exactly is a warning (uint8's [0, 300) wrapped 256..299 around)."""
     from .ops.search import cxx_name
 
     if dt.kind == "f":
@@ -5361,11 +5362,11 @@ def _check_random_bounds(op: str, low: int, high: int, dt: np.dtype) -> None:
     else:
         least, most = (0, 1) if dt.kind == "b" else _INT_RANGE[dt.char]
         exact = None
-    for name, value in (("from", low), ("to - 1", high - 1)):
-        if not least <= value <= most:  # uint8's [0, 300) wrapped 256..299 around
+    for name, value in (("from", low), ("to - 1", last)):
+        if not least <= value <= most:
             raise RuntimeError(
                 f"{op}: {name} is out of bounds for {cxx_name(dt)}: {name} = {value} is "
-                f"outside {dt}'s [{least}, {most}]"
+                f"outside {dt} (from {least} to {most})"
             )
         if exact is not None and abs(value) > exact:
             warn_user(

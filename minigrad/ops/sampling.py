@@ -12,8 +12,7 @@ import numpy as np
 
 from .. import random
 from ..backend import default_float, get_array_module, normalize_device
-from ..errors import warn_user
-from ..tensor import Tensor, _is_int, _to_array
+from ..tensor import Tensor, _is_int, _to_array, check_random_bounds
 
 
 def _gen(generator: Any, device: str) -> Any:
@@ -218,24 +217,7 @@ def random_fill(t: Tensor, args: tuple, to: Any, generator: Any) -> Tensor:
     lo, hi = int(lo), int(hi)
     if (hi < lo) if endpoint else (hi <= lo):
         raise RuntimeError(f"random_: expects 'from' < 'to', got from={lo} >= to={hi}")
-    if dt.kind == "b":
-        least, most = 0, 1
-    elif dt.kind == "f":
-        most = int(np.finfo(dt).max)
-        least = -most
-    else:
-        least, most = int(np.iinfo(dt).min), int(np.iinfo(dt).max)
-    for name, value in (("from", lo), ("to - 1", hi if endpoint else hi - 1)):
-        if not least <= value <= most:  # uint8's random_(0, 300) wrapped 256..299 around
-            raise RuntimeError(
-                f"random_: {name} = {value} is out of bounds for {dt} (from {least} to {most})"
-            )
-        exact = 2 ** (np.finfo(dt).nmant + 1) if dt.kind == "f" else most
-        if abs(value) > exact:  # as PyTorch: a warning, the draws rounded to the dtype
-            warn_user(
-                f"random_: {name} = {value} is out of bounds [-(2^{exact.bit_length() - 1}), "
-                f"2^{exact.bit_length() - 1}]: {dt} holds every integer only within that range"
-            )
+    check_random_bounds("random_", lo, hi if endpoint else hi - 1, dt)
     draws = _gen(generator, t.device).integers(lo, hi, size=t.shape, endpoint=endpoint)
     t._data[...] = draws.astype(dt)
     return t
