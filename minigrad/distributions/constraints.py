@@ -292,49 +292,9 @@ class _PositiveDefinite(_Symmetric):
         return linalg.cholesky_ex(value).info.eq(0)
 
 
-class _Cat(Constraint):
-    """The constraints `cseq` applied to consecutive slices of `lengths` (default 1 each)
-    along `dim`, as torch.cat joins them."""
-
-    def __init__(self, cseq: Any, dim: int = 0, lengths: Any = None) -> None:
-        if not all(isinstance(c, Constraint) for c in cseq):
-            raise AssertionError("All elements of cseq must be Constraint instances")
-        self.cseq = list(cseq)
-        if lengths is None:
-            lengths = [1] * len(self.cseq)
-        self.lengths = list(lengths)
-        if len(self.lengths) != len(self.cseq):
-            raise AssertionError(
-                f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})"
-            )
-        self.dim = dim
-
-    @property
-    def is_discrete(self) -> bool:  # type: ignore[override]
-        return any(c.is_discrete for c in self.cseq)
-
-    @property
-    def event_dim(self) -> int:  # type: ignore[override]
-        return max(c.event_dim for c in self.cseq)
-
-    def check(self, value: Tensor) -> Tensor:
-        from .. import cat
-
-        if not (-value.dim() <= self.dim < value.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for value with {value.dim()} dimensions"
-            )
-        checks = []
-        start = 0
-        for constr, length in zip(self.cseq, self.lengths, strict=False):
-            checks.append(constr.check(value.narrow(self.dim, start, length)))
-            start = start + length
-        return cat(checks, self.dim)
-
-
-class _Stack(Constraint):
-    """The constraints `cseq` applied to the slices along `dim`, as torch.stack joins
-    them."""
+class _OfSlices(Constraint):
+    """Constraints `cseq` for slices of a value along `dim` (cat's and stack's common
+    part): discrete where one of them is, and `dim` checked against the value."""
 
     def __init__(self, cseq: Any, dim: int = 0) -> None:
         if not all(isinstance(c, Constraint) for c in cseq):
@@ -346,6 +306,47 @@ class _Stack(Constraint):
     def is_discrete(self) -> bool:  # type: ignore[override]
         return any(c.is_discrete for c in self.cseq)
 
+    def _check_dim(self, value: Tensor) -> None:
+        if not (-value.dim() <= self.dim < value.dim()):
+            raise AssertionError(
+                f"dim {self.dim} out of range for value with {value.dim()} dimensions"
+            )
+
+
+class _Cat(_OfSlices):
+    """The constraints `cseq` applied to consecutive slices of `lengths` (default 1 each)
+    along `dim`, as torch.cat joins them."""
+
+    def __init__(self, cseq: Any, dim: int = 0, lengths: Any = None) -> None:
+        super().__init__(cseq, dim)
+        if lengths is None:
+            lengths = [1] * len(self.cseq)
+        self.lengths = list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise AssertionError(
+                f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})"
+            )
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value: Tensor) -> Tensor:
+        from .. import cat
+
+        self._check_dim(value)
+        checks = []
+        start = 0
+        for constr, length in zip(self.cseq, self.lengths, strict=False):
+            checks.append(constr.check(value.narrow(self.dim, start, length)))
+            start = start + length
+        return cat(checks, self.dim)
+
+
+class _Stack(_OfSlices):
+    """The constraints `cseq` applied to the slices along `dim`, as torch.stack joins
+    them."""
+
     @property
     def event_dim(self) -> int:  # type: ignore[override]
         dim = max(c.event_dim for c in self.cseq)
@@ -356,10 +357,7 @@ class _Stack(Constraint):
     def check(self, value: Tensor) -> Tensor:
         from .. import stack
 
-        if not (-value.dim() <= self.dim < value.dim()):
-            raise AssertionError(
-                f"dim {self.dim} out of range for value with {value.dim()} dimensions"
-            )
+        self._check_dim(value)
         vs = [value.select(self.dim, i) for i in range(value.size(self.dim))]
         return stack([constr.check(v) for v, constr in zip(vs, self.cseq, strict=False)], self.dim)
 
