@@ -12,19 +12,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from tiny_runs import RING
 
 from train import common, evaluate, gan, latent, metric, sample
 from train import run as scaffold
 
-RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
-RING = RING.split() + ["--device", "cpu"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def quick_pictures(monkeypatch):
-    monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
-    monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
+pytestmark = pytest.mark.usefixtures("quick_pictures")
 
 
 @pytest.fixture

@@ -11,19 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_runs import RING
 
 import minigrad as mg
 from train import common, evaluate, gan, latent, sample
 from train import run as scaffold
 
-RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
-RING = RING.split() + ["--device", "cpu"]
-
-
-@pytest.fixture(autouse=True)
-def quick_pictures(monkeypatch):
-    monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
-    monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
+pytestmark = pytest.mark.usefixtures("quick_pictures")
 
 
 def test_a_log_one_record_short_is_repaired_by_the_next_reader(tmp_path, monkeypatch, capsys):

@@ -7,18 +7,12 @@ import zipfile
 
 import numpy as np
 import pytest
+from tiny_runs import RING
 
 import minigrad as mg
-from train import common, gan
+from train import gan
 
-RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
-RING = RING.split() + ["--device", "cpu"]
-
-
-@pytest.fixture(autouse=True)
-def quick_pictures(monkeypatch):
-    monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
-    monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
+pytestmark = pytest.mark.usefixtures("quick_pictures")
 
 
 def _damaged_npz(tmp_path, how):

@@ -16,10 +16,7 @@ RING = "--dataset ring --hidden 8 --layers 1 --batch-size 16 --steps-per-epoch 2
 RING = RING.split() + ["--device", "cpu"]
 
 
-@pytest.fixture(autouse=True)
-def quick_pictures(monkeypatch):
-    monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
-    monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
+pytestmark = pytest.mark.usefixtures("quick_pictures")
 
 
 def _log(run):

@@ -9,14 +9,11 @@ when its config.json disagrees with its checkpoint."""
 
 import numpy as np
 import pytest
+from tiny_runs import RING
 
-from train import common, embed, gan
+from train import embed, gan
 
-
-@pytest.fixture(autouse=True)
-def quick_pictures(monkeypatch):
-    monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
-    monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
+pytestmark = pytest.mark.usefixtures("quick_pictures")
 
 
 def _not_an_archive(tmp_path, how):
@@ -63,8 +60,6 @@ def test_a_file_that_is_not_an_npz_archive_is_named_not_a_traceback(tmp_path, ca
         embed.read_images(path)
 
 
-RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
-RING = RING.split() + ["--device", "cpu"]
 SIAMESE = ["--model", "siamese", "--dry-run", "--device", "cpu", "--channels", "2"]
 SIAMESE += ["--embedding-dim", "4"]
 

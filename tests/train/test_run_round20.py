@@ -10,19 +10,15 @@ import os
 
 import numpy as np
 import pytest
+from tiny_runs import RING
 
 from train import common, embed, gan, latent
 
-RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
-RING = RING.split() + ["--device", "cpu"]
 DIGITS = ["--model", "mlp", "--hidden", "8", "--batch-size", "8", "--latent-components", "0"]
 DIGITS += ["--eval-samples", "0", "--device", "cpu"]
 
 
-@pytest.fixture(autouse=True)
-def quick_pictures(monkeypatch):
-    monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
-    monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
+pytestmark = pytest.mark.usefixtures("quick_pictures")
 
 
 def _digits(path, n=40, labels=None):

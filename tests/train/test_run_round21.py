@@ -9,26 +9,15 @@ import re
 
 import numpy as np
 import pytest
+from tiny_runs import RING, edit_checkpoint
 
-import minigrad as mg
 from train import common, evaluate, gan, metric
 
-RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
-RING = RING.split() + ["--device", "cpu"]
 SIAMESE = ["--model", "siamese", "--train-classes", "0,1", "--batch-size", "8"]
 SIAMESE += ["--channels", "2", "--embedding-dim", "2", "--device", "cpu"]
 
 
-@pytest.fixture(autouse=True)
-def quick_pictures(monkeypatch):
-    monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
-    monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
-
-
-def _edit(run, fn):
-    saved = mg.load(run / "checkpoint.npz")
-    fn(saved)
-    mg.save(saved, run / "checkpoint.npz")
+pytestmark = pytest.mark.usefixtures("quick_pictures")
 
 
 @pytest.mark.parametrize(
@@ -47,7 +36,7 @@ def test_a_damaged_metric_plan_is_refused_by_name(tmp_path, capsys, plan, says):
     def damage(saved):
         saved["state"]["plan"] = plan if not isinstance(plan, str) else np.array(["x"])
 
-    _edit(run, damage)
+    edit_checkpoint(run, damage)
     capsys.readouterr()
     assert metric.main(["--resume", str(run), "--steps", "3"]) == 1
     err = capsys.readouterr().err
@@ -63,7 +52,7 @@ def test_a_metric_plan_with_indices_outside_the_data_is_refused(tmp_path, capsys
     def damage(saved):
         saved["state"]["plan"] = saved["state"]["plan"] + 10**6
 
-    _edit(run, damage)
+    edit_checkpoint(run, damage)
     capsys.readouterr()
     assert metric.main(["--resume", str(run), "--steps", "3"]) == 1
     assert "image indices outside 0.." in capsys.readouterr().err
@@ -72,7 +61,7 @@ def test_a_metric_plan_with_indices_outside_the_data_is_refused(tmp_path, capsys
 def test_a_damaged_history_in_the_checkpoint_is_refused_by_name(tmp_path, capsys):
     run = tmp_path / "g"
     assert gan.main(RING + ["--steps", "4", "--out", str(run)]) == 0
-    _edit(run, lambda saved: saved.__setitem__("log", "x"))
+    edit_checkpoint(run, lambda saved: saved.__setitem__("log", "x"))
     capsys.readouterr()
     assert gan.main(["--resume", str(run), "--steps", "6"]) == 1
     err = capsys.readouterr().err

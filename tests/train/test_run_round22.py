@@ -16,26 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_runs import RING, edit_checkpoint
 
-import minigrad as mg
 from train import common, gan, latent
 from train import run as scaffold
 
 ROOT = Path(__file__).resolve().parents[2]
-RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
-RING = RING.split() + ["--device", "cpu"]
 
 
-@pytest.fixture(autouse=True)
-def quick_pictures(monkeypatch):
-    monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
-    monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
-
-
-def _edit(run, fn):
-    saved = mg.load(run / "checkpoint.npz")
-    fn(saved)
-    mg.save(saved, run / "checkpoint.npz")
+pytestmark = pytest.mark.usefixtures("quick_pictures")
 
 
 @pytest.fixture
@@ -282,7 +271,7 @@ def test_a_history_without_epoch_or_step_is_refused(tmp_path, capsys, log, says)
     """It was taken, and metrics.jsonl rewritten from it: the run's records were lost."""
     run = tmp_path / "g"
     assert gan.main(RING + ["--steps", "4", "--out", str(run)]) == 0
-    _edit(run, lambda saved: saved.__setitem__("log", log))
+    edit_checkpoint(run, lambda saved: saved.__setitem__("log", log))
     before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
     capsys.readouterr()
     assert gan.main(["--resume", str(run), "--steps", "6"]) == 1

@@ -14,22 +14,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_runs import RING
 
 import minigrad as mg
 from train import classifier, common, evaluate, gan, latent, metric, sample
 from train import run as scaffold
 
-RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
-RING = RING.split() + ["--device", "cpu"]
 DIGITS = ["--model", "mlp", "--hidden", "8", "--batch-size", "8", "--latent-components", "0"]
 DIGITS += ["--eval-samples", "0", "--device", "cpu"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def quick_pictures(monkeypatch):
-    monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
-    monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
+pytestmark = pytest.mark.usefixtures("quick_pictures")
 
 
 def _digits(path, n=40, size=28, labels=None):

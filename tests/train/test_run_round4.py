@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_runs import RING
 
 from train import common, embed, gan, metric, sample
 
-RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
-RING = RING.split() + ["--device", "cpu"]
 DIGITS = ["--model", "mlp", "--hidden", "8", "--batch-size", "8", "--latent-components", "0"]
 DIGITS += ["--eval-samples", "0", "--device", "cpu"]
 METRIC = "--model siamese --split seen --train-classes 0-1 --channels 2 --embedding-dim 4"
@@ -22,10 +21,7 @@ METRIC = METRIC.split() + ["--batch-size", "32", "--device", "cpu"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def quick_pictures(monkeypatch):
-    monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
-    monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
+pytestmark = pytest.mark.usefixtures("quick_pictures")
 
 
 def _config(run):

@@ -8,19 +8,13 @@ import signal
 
 import numpy as np
 import pytest
+from tiny_runs import RING
 
 import minigrad as mg
 from train import common, gan
 from train import run as scaffold
 
-RING = "--dataset ring --hidden 8 --batch-size 32 --steps-per-epoch 2 --eval-samples 0"
-RING = RING.split() + ["--device", "cpu"]
-
-
-@pytest.fixture(autouse=True)
-def quick_pictures(monkeypatch):
-    monkeypatch.setattr(common, "scatter_plot", lambda *a, **k: None)
-    monkeypatch.setattr(common, "plot_curves", lambda *a, **k: None)
+pytestmark = pytest.mark.usefixtures("quick_pictures")
 
 
 def _interrupt_at(monkeypatch, step):
