@@ -47,6 +47,7 @@ class _Encoder:
         self.arrays: dict[str, np.ndarray] = {}
         self.memo: dict[int, str] = {}
         self.keep: list[Any] = []  # holds encoded objects so their ids stay unique
+        self.orders: dict[str, list[int]] = {}  # entry -> axis order of a permuted layout
 
     def array(self, obj: Any, arr: Any) -> str:
         key = self.memo.get(id(obj))
@@ -58,7 +59,16 @@ class _Encoder:
             self.arrays[key] = a
             self.memo[id(obj)] = key
             self.keep.append(obj)
+            order = _dense_order(arr)
+            if order is not None:
+                self.orders[key] = order
         return key
+
+    def stored(self, obj: Any, arr: Any) -> dict:
+        """The node fields of an array: its entry, and the order its axes lie in memory
+        when that is neither row- nor column-major (channels_last), for load to keep."""
+        key = self.array(obj, arr)
+        return {"a": key, "o": self.orders[key]} if key in self.orders else {"a": key}
 
     def mapping(self, obj: dict, where: str, kind: str) -> dict:
         for k in obj:
@@ -100,12 +110,12 @@ class _Encoder:
             kind = "parameter" if isinstance(obj, Parameter) else "tensor"
             return {
                 "t": kind,
-                "a": self.array(obj, obj._data),
+                **self.stored(obj, obj._data),
                 "grad": bool(obj.requires_grad),  # a non-leaf loads as a leaf that requires grad
                 "dev": obj.device,  # the saved location, for a dict or callable map_location
             }
         if isinstance(obj, np.ndarray) or is_cupy_array(obj):
-            return {"t": "ndarray", "a": self.array(obj, obj)}
+            return {"t": "ndarray", **self.stored(obj, obj)}
         if type(obj) is defaultdict and obj.default_factory in _FACTORIES:
             return self.mapping(obj, where, "defaultdict") | {"f": _FACTORIES[obj.default_factory]}
         if isinstance(obj, list | tuple | dict) and type(obj) not in _CONTAINERS:
@@ -136,6 +146,35 @@ class _Encoder:
             "dicts, lists, tuples, sets, int, float, complex, str, bool, None, dtypes and "
             "devices are supported"
         )
+
+
+def _dense_order(a: Any) -> list[int] | None:
+    """The axes of a dense array that is neither row- nor column-major (channels_last:
+    (N, C, H, W) lying as (N, H, W, C)) from the outermost in memory, else None. Its values
+    are saved row-major, as every array's (older minigrad reads them), and the order lets
+    load lay them out as they were, as PyTorch's load keeps strides."""
+    flags = getattr(a, "flags", None)
+    if a.ndim < 3 or flags is None or flags.c_contiguous or flags.f_contiguous:
+        return None
+    order = sorted(range(a.ndim), key=lambda i: -a.strides[i])
+    return order if a.transpose(order).flags.c_contiguous else None
+
+
+def _in_order(arr: np.ndarray, order: Any, where: str) -> np.ndarray:
+    """`arr` (row-major) laid out with its axes in memory in `order` (from `_dense_order`),
+    same values; `arr` itself without an order."""
+    if order is None:
+        return arr
+    if (
+        not isinstance(order, list)
+        or not all(type(i) is int for i in order)
+        or sorted(order) != list(range(arr.ndim))
+    ):
+        raise CorruptCheckpoint(
+            f"{where} is a corrupt minigrad checkpoint: axis order {order!r} for an array "
+            f"of shape {arr.shape}"
+        )
+    return np.ascontiguousarray(arr.transpose(order)).transpose(np.argsort(order))
 
 
 _CONTAINERS = (list, tuple, dict, OrderedDict, Counter, Size)  # kept as their own type
@@ -296,7 +335,7 @@ class _Decoder:
         if t in ("tensor", "parameter", "ndarray"):
             key = n["a"]
             if key not in self.memo:
-                arr = self.array(key)
+                arr = _in_order(self.array(key), n.get("o"), f"load: {self.name} entry {key!r}")
                 if t == "ndarray":
                     self.memo[key] = arr
                 else:

@@ -68,11 +68,13 @@ def _group_lrs(optimizer: Optimizer) -> list[Any]:
 
 def _mark_optimizer_steps(optimizer: Optimizer) -> None:
     """Wrap `optimizer.step` (once per optimizer) so that a scheduler can tell whether the
-    optimizer stepped before the scheduler's first step."""
+    optimizer stepped before the scheduler's first step (`_opt_called`), and whether the
+    program replaced `step` after the scheduler was made (the wrapper is gone then). A
+    `step` already replaced by a plain function is left alone."""
     step = optimizer.step
     func = getattr(step, "__func__", None)
     if func is None or getattr(step, "_marks_calls", False):
-        return  # already wrapped, or replaced by a plain function: leave it alone
+        return
     ref = weakref.ref(optimizer)  # no cycle optimizer -> wrapper -> optimizer
 
     @functools.wraps(func)
@@ -83,6 +85,7 @@ def _mark_optimizer_steps(optimizer: Optimizer) -> None:
 
     wrapper._marks_calls = True
     optimizer.step = wrapper
+    optimizer._scheduler_marks_steps = True
 
 
 class LRScheduler:
@@ -151,17 +154,8 @@ class LRScheduler:
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch. `epoch` (deprecated in PyTorch too) jumps to that epoch with
         the closed form where the scheduler has one."""
-        if (
-            self._step_count == 1
-            and getattr(self.optimizer.step, "_marks_calls", False)
-            and not getattr(self.optimizer, "_opt_called", False)
-        ):
-            warnings.warn(
-                "Detected call of `lr_scheduler.step()` before `optimizer.step()`: call them "
-                "in the opposite order, or the first value of the schedule is skipped",
-                UserWarning,
-                stacklevel=2,
-            )
+        if self._step_count == 1:
+            self._warn_step_order()
         self._step_count += 1
         if epoch is not None:
             warnings.warn(
@@ -170,6 +164,28 @@ class LRScheduler:
                 stacklevel=2,
             )
         self._update_lr(epoch)
+
+    def _warn_step_order(self) -> None:
+        """PyTorch's warnings at the first `step()`: the optimizer's `step` was replaced
+        after this scheduler wrapped it (its calls can no longer be seen), or the optimizer
+        has not stepped yet."""
+        opt = self.optimizer
+        if not getattr(opt.step, "_marks_calls", False):
+            if opt.__dict__.get("_scheduler_marks_steps"):
+                warnings.warn(
+                    "Seems like `optimizer.step()` has been overridden after learning rate "
+                    "scheduler initialization. Please, make sure to call `optimizer.step()` "
+                    "before `lr_scheduler.step()`",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        elif not getattr(opt, "_opt_called", False):
+            warnings.warn(
+                "Detected call of `lr_scheduler.step()` before `optimizer.step()`: call them "
+                "in the opposite order, or the first value of the schedule is skipped",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Move to the next epoch, or to `epoch`, and write the lrs into the groups."""

@@ -81,6 +81,28 @@ def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool = False) -> Remo
     return handle
 
 
+# the optimizer's hook registries, PyTorch's attribute names
+_HOOK_REGISTRIES = (
+    "_optimizer_step_pre_hooks",
+    "_optimizer_step_post_hooks",
+    "_optimizer_state_dict_pre_hooks",
+    "_optimizer_state_dict_post_hooks",
+    "_optimizer_load_state_dict_pre_hooks",
+    "_optimizer_load_state_dict_post_hooks",
+)
+
+
+class _RequiredParameter:
+    """PyTorch's marker for a hyper-parameter without a default (`lr=required`): every
+    param group must give it a value."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
 class Optimizer:
     """Holds `param_groups` (dicts of params plus their hyper-parameters, as in PyTorch)
     and per-parameter `state`, a defaultdict(dict) keyed by parameter. `params` may be
@@ -101,12 +123,8 @@ class Optimizer:
             cls.step = _hooked_step(step)  # an override (LBFGS) runs the hooks too
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
-        self._optimizer_step_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
-        self._optimizer_step_post_hooks: OrderedDict[int, Callable] = OrderedDict()
-        self._optimizer_state_dict_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
-        self._optimizer_state_dict_post_hooks: OrderedDict[int, Callable] = OrderedDict()
-        self._optimizer_load_state_dict_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
-        self._optimizer_load_state_dict_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        for name in _HOOK_REGISTRIES:  # hook id -> hook, in the order they run
+            setattr(self, name, OrderedDict())
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
@@ -151,6 +169,11 @@ class Optimizer:
             if p.creator is not None:
                 raise ValueError(f"{type(self).__name__}: can only optimize leaf tensors")
         for k, v in self.defaults.items():
+            if v is required and k not in group:
+                raise ValueError(
+                    f"{name}: parameter group didn't specify a value of required optimization "
+                    f"parameter {k}"
+                )
             group.setdefault(k, v)
         if len({id(p) for p in group["params"]}) != len(group["params"]):
             warnings.warn(
@@ -248,8 +271,9 @@ class Optimizer:
                         st = state[p]
                         if not st:
                             self._init_state(p, group, st)
-                    if p._data.dtype.kind == "c" and self._complex_as_real:
-                        _update_as_real(update, p, group, st)
+                    # (a test of the dtype's code, as cheap as the plain update's branch)
+                    if p._data.dtype.char in "eFDG":  # float16 or complex
+                        self._update_special(p, group, st)
                     else:
                         update(p, group, st)
                     p._vc.value += 1  # p._version += 1, without the cost of its property
@@ -268,6 +292,22 @@ class Optimizer:
         """Update `p._data` in place from `p.grad` with the settings of `group` (numbers,
         as `_groups` gives them) and p's `state`."""
         raise NotImplementedError
+
+    def _update_special(self, p: Tensor, group: dict[str, Any], state: Any) -> None:
+        """`_update` of a complex parameter (on real views of it, unless the optimizer's
+        rule is linear in the gradient) or of a float16 one (`_update_half`)."""
+        if p._data.dtype.kind != "c":
+            self._update_half(p, group, state)
+        elif self._complex_as_real:
+            _update_as_real(self._update, p, group, state)
+        else:
+            self._update(p, group, state)
+
+    def _update_half(self, p: Tensor, group: dict[str, Any], state: Any) -> None:
+        """`_update` of a float16 parameter. The updates work in float16, each op rounding
+        its result; an optimizer that follows PyTorch's float32 arithmetic (SGD) overrides
+        it."""
+        self._update(p, group, state)
 
     def _groups(self) -> Iterator[dict[str, Any]]:
         """The param groups as `step` reads them: a hyper-parameter given as a one-element
@@ -303,8 +343,11 @@ class Optimizer:
         return state_dict
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore settings and state exactly: Tensor copies on each parameter's device, in
-        its dtype ('step' keeps its own). Arrays and plain numbers (minigrad's earlier
+        """Restore settings and state, as PyTorch's: the saved param groups (deep copies,
+        with this optimizer's parameters) replace the current ones, and `__setstate__`
+        fills the defaults of settings an older state lacks. The state becomes Tensor
+        copies on each parameter's device, in its dtype ('step' keeps its own), also inside
+        a custom optimizer's lists and dicts. Arrays and plain numbers (minigrad's earlier
         format: NumPy buffers, an int step) load as Tensors too."""
         state_dict = state_dict.copy()  # the pre-hooks may edit it, as in PyTorch
         for hook in list(self.__dict__.get("_optimizer_load_state_dict_pre_hooks", {}).values()):
@@ -335,13 +378,7 @@ class Optimizer:
             if p is None:
                 raise ValueError(f"{type(self).__name__}.load_state_dict: no parameter {j}")
             new_state[p] = {k: self._load_entry(p, j, k, v) for k, v in s.items()}
-        # the settings as saved (a list stays a list, as in PyTorch), deep copies: the
-        # optimizer's own, not shared with the dict or with the optimizer it came from
-        for saved, own in zip(groups, self.param_groups, strict=True):
-            for k, v in saved.items():
-                if k != "params":
-                    own[k] = copy.deepcopy(v)
-        self.state = new_state
+        self.__setstate__({"state": new_state, "param_groups": _loaded_groups(groups, self)})
         for hook in list(self.__dict__.get("_optimizer_load_state_dict_post_hooks", {}).values()):
             hook(self)
 
@@ -349,7 +386,7 @@ class Optimizer:
         """Refuse another optimizer's settings: a saved group that lacks some of this
         optimizer's settings and has settings this one does not know (Adam's state given to
         SGD ran as plain SGD here, and failed at step in PyTorch). Lacking settings alone is
-        an older state, which keeps this optimizer's values for them."""
+        an older state, whose defaults `__setstate__` fills in, as PyTorch's."""
         missing = sorted(k for k in self.defaults if k not in saved)
         foreign = sorted(k for k in saved if k != "params" and k not in self.param_groups[i])
         if missing and foreign:
@@ -380,8 +417,8 @@ class Optimizer:
             a = v
         elif own and isinstance(v, int | float) and not isinstance(v, bool) and p.ndim == 0:
             a = np.asarray(v)  # a hand-written number for a 0-d parameter's buffer
-        else:
-            return v  # other values stay as they are, as in PyTorch
+        else:  # a program's own values: Tensors inside lists and dicts cast as PyTorch's
+            return _cast_nested(p, key, v)
         a = to_device(a, p.device)
         if own and a.shape != p.shape and not (a.ndim == 0 and key in self._scalar_state):
             raise ValueError(
@@ -398,11 +435,23 @@ class Optimizer:
         """What a copy or pickle takes: everything but the `step` wrapper a scheduler puts
         on the instance (it calls the *original* optimizer's step, so a deep copy stepped
         through it changed the original's parameters); the copy steps with its class's
-        `step` until a scheduler of its own wraps it."""
+        `step`, and a scheduler copied with it warns, as PyTorch's, that `step` was
+        replaced."""
         state = self.__dict__.copy()
         if getattr(state.get("step"), "_marks_calls", False):
             del state["step"]
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """PyTorch's: take the attributes of a copy or unpickled optimizer (adding the hook
+        registries an older one lacks), or the 'state' and 'param_groups' that
+        `load_state_dict` gives. Subclasses call it first and then fill in the defaults of
+        settings the groups lack (an older state's), as PyTorch's optimizers do."""
+        self.__dict__.update(state)
+        for name in _HOOK_REGISTRIES:
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+        self.defaults.setdefault("differentiable", False)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -432,7 +481,49 @@ def _number(opt: Optimizer, key: str, value: Any) -> Any:
             f"{type(opt).__name__}: '{key}' must be a number or a one-element real tensor, "
             f"got a tensor of shape {value.shape} and dtype {value.dtype}"
         )
+    if key == "lr" and value.dtype.kind == "f":
+        # PyTorch's arithmetic with a Tensor lr (lr / bias_correction1, Adagrad's decayed
+        # rate) stays in lr's dtype: a NumPy scalar of that dtype rounds the same way
+        return np.dtype(value.dtype).type(value.item())
     return float(value.item())
+
+
+def _loaded_groups(saved: list[dict[str, Any]], opt: Optimizer) -> list[dict[str, Any]]:
+    """PyTorch's param groups after a load: deep copies of the saved groups (a list stays a
+    list; a setting they lack is not taken from the current group), each holding the
+    optimizer's parameters, and its parameter names where the saved group has none."""
+    settings = copy.deepcopy([{k: v for k, v in g.items() if k != "params"} for g in saved])
+    groups = []
+    for g, own, kept in zip(saved, opt.param_groups, settings, strict=True):
+        group = {k: own["params"] if k == "params" else kept[k] for k in g}
+        if "param_names" in own and "param_names" not in group:
+            group["param_names"] = own["param_names"]
+        groups.append(group)
+    return groups
+
+
+def _cast_nested(p: Tensor, key: Any, value: Any) -> Any:
+    """PyTorch's `_cast` of a loaded state value: a Tensor copied to p's device (and to
+    p's dtype for a floating-point p, unless it is a 'step'), dicts and other containers
+    rebuilt around their cast items (a list item has no key), anything else as it is."""
+    if isinstance(value, Tensor):
+        a = to_device(value._data, p.device)
+        if key != "step" and p.dtype.kind == "f":
+            a = a.astype(p.dtype, copy=False)
+        return Tensor._make(get_array_module(a).array(a, copy=True), False)
+    if isinstance(value, dict):
+        return {k: _cast_nested(p, k, v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset) and not hasattr(value, "_fields"):
+        return type(value)(_cast_nested(p, None, v) for v in value)
+    return value
+
+
+def _fill_group_defaults(opt: Optimizer, **defaults: Any) -> None:
+    """What PyTorch's `__setstate__` of each optimizer adds: the settings a group lacks
+    (a state saved before they existed), at their defaults."""
+    for group in opt.param_groups:
+        for k, v in defaults.items():
+            group.setdefault(k, v)
 
 
 def _check(name: str, cond: bool, what: str) -> None:
@@ -588,13 +679,57 @@ def _sq_avg_(xp: ArrayModule, avg: Array, d: Array, decay: float, tmp: Array) ->
     avg += tmp
 
 
+try:  # NumPy 2's floating-point state, set directly (0.1 us; np.errstate's 0.7 us)
+    from numpy._core._ufunc_config import _extobj_contextvar as _FP_STATE
+
+    with np.errstate(all="ignore", invalid="raise"):
+        _FP_INVALID_RAISES = _FP_STATE.get()
+except (ImportError, AttributeError):  # another NumPy: the public, slower way
+    _FP_STATE = None
+
+
+def _sub_square(xp: ArrayModule, avg: Array, ga: Array, out: Array) -> None:
+    """out = avg - ga * ga, as PyTorch's `avg.addcmul(ga, ga, value=-1)` (centered
+    RMSprop). Its CPU kernel fuses the multiply-add: where ga * ga overflows but avg is
+    inf already, it gives inf - (the exact square) = inf, where NumPy's rounded square
+    gives inf - inf = NaN. Such elements are rare, so the subtraction's invalid flag finds
+    them and only then are they fixed (no extra pass otherwise). float16 works in float32
+    and rounds once, as PyTorch's does (the square is exact there)."""
+    if out.dtype == np.float16:
+        wide = ga.astype(np.float32)
+        wide *= wide
+        xp.subtract(avg, wide, out=wide)
+        out[...] = wide
+        return
+    xp.multiply(ga, ga, out=out)
+    if xp is not np:  # CuPy keeps no floating-point flags
+        xp.subtract(avg, out, out=out)
+        return
+    token = _FP_STATE.set(_FP_INVALID_RAISES) if _FP_STATE is not None else None
+    try:
+        if token is None:
+            with np.errstate(invalid="raise"):
+                np.subtract(avg, out, out=out)
+        else:
+            np.subtract(avg, out, out=out)
+    except FloatingPointError:
+        np.multiply(ga, ga, out=out)
+        with np.errstate(all="ignore"):
+            np.subtract(avg, out, out=out)
+        fused = np.isinf(avg) & np.isfinite(ga)  # inf - (finite) is inf, fused
+        out[fused] = avg[fused]
+    finally:
+        if token is not None:
+            _FP_STATE.reset(token)
+
+
 def _compiled_adam(x: Array, g: Array, m: Array, v: Array, *numbers: Any) -> bool:
     """Whether one compiled pass (ops/cpu_kernels.adam_step) can do this Adam step: NumPy
-    arrays of one compiled dtype and layout, and plain numbers for the hyper-parameters
-    (a Tensor lr or beta takes the NumPy code), into arrays that take writes (the NumPy
+    arrays of one compiled dtype and layout, and numbers for the hyper-parameters (Python's,
+    or the NumPy scalar a Tensor lr is read as), into arrays that take writes (the NumPy
     code raises NumPy's error for a read-only parameter or state)."""
     for a in numbers:  # (loops, not generators: asked once per parameter per step)
-        if type(a) is not int and type(a) is not float:
+        if type(a) is not int and type(a) is not float and not isinstance(a, np.floating):
             return False
     share = np.may_share_memory
     return (
@@ -715,6 +850,12 @@ class SGD(Optimizer):
             ),
         )
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        _fill_group_defaults(
+            self, nesterov=False, maximize=False, foreach=None, differentiable=False, fused=False
+        )
+
     def _has_state(self, group: dict[str, Any]) -> bool:
         return bool(group["momentum"])  # plain SGD keeps no state, as in PyTorch
 
@@ -736,6 +877,43 @@ class SGD(Optimizer):
                 buf += d if damp == 0 else (1 - damp) * d
             d = d + mom * buf if group["nesterov"] else buf
         x -= group["lr"] * d
+
+    def _update_half(self, p: Tensor, group: dict[str, Any], state: dict[str, Any] | None) -> None:
+        """float16, as PyTorch's CPU kernels step it: each `add(t, alpha=a)` works in
+        float32 with `a` rounded to float16 and rounds its result once, `mul_` by the
+        momentum likewise (a float32 factor), so that the parameter and the buffer round
+        once per op, not once per multiply and add."""
+        x, d = p._data, p.grad._data
+        xp = get_array_module(x)
+        wd, mom = group["weight_decay"], group["momentum"]
+        if group["maximize"]:
+            d = xp.negative(d)
+        if wd:
+            d = _axpy16(d, wd, x).astype(np.float16)
+        if mom:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = xp.empty_like(x)
+                buf[...] = d
+                state["momentum_buffer"] = Tensor._make(buf, False)
+            else:
+                buf = buf._data
+                wide = buf.astype(np.float32)
+                wide *= np.float32(mom)
+                buf[...] = wide
+                buf[...] = _axpy16(buf, 1 - group["dampening"], d)
+            d = _axpy16(d, mom, buf).astype(np.float16) if group["nesterov"] else buf
+        x[...] = _axpy16(x, -group["lr"], d)
+
+
+def _axpy16(y: Array, a: float, x: Array) -> Array:
+    """y + a x for float16 arrays as PyTorch's `y.add(x, alpha=a)` computes it: `a`
+    rounded to float16, the rest in float32 (exact products), returned as float32 for the
+    caller to round once."""
+    out = x.astype(np.float32)
+    out *= np.float32(np.float16(a))
+    out += y
+    return out
 
 
 class Adam(Optimizer):
@@ -774,6 +952,19 @@ class Adam(Optimizer):
                 **switches,
                 decoupled_weight_decay=decoupled_weight_decay,
             ),
+        )
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        _fill_group_defaults(
+            self,
+            amsgrad=False,
+            maximize=False,
+            foreach=None,
+            capturable=False,
+            differentiable=False,
+            decoupled_weight_decay=False,
+            fused=None,
         )
 
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
@@ -838,6 +1029,11 @@ class AdamW(Adam):
             **switches,
         )
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:  # PyTorch's: AdamW decouples, whatever was saved
+            group["decoupled_weight_decay"] = True
+
 
 class RMSprop(Optimizer):
     """RMSprop with PyTorch's options: momentum buffer, `centered` (divide by the
@@ -877,6 +1073,18 @@ class RMSprop(Optimizer):
         )
         super().__init__(params, _torch_order(defaults, order))
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        _fill_group_defaults(
+            self,
+            momentum=0,
+            centered=False,
+            foreach=None,
+            maximize=False,
+            differentiable=False,
+            capturable=False,
+        )
+
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         state["step"] = _scalar(0.0)
         state["square_avg"] = _zeros(p._data)
@@ -898,8 +1106,7 @@ class RMSprop(Optimizer):
         if group["centered"]:
             ga = state["grad_avg"]._data
             _lerp_(xp, ga, d, 1 - alpha, tmp)
-            xp.multiply(ga, ga, out=tmp)
-            xp.subtract(sq, tmp, out=tmp)
+            _sub_square(xp, sq, ga, tmp)
             xp.sqrt(tmp, out=tmp)
         else:
             xp.sqrt(sq, out=tmp)
@@ -940,6 +1147,12 @@ class Adadelta(Optimizer):
         super().__init__(
             params,
             dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize, **switches),
+        )
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        _fill_group_defaults(
+            self, foreach=None, maximize=False, differentiable=False, capturable=False
         )
 
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
@@ -1017,6 +1230,10 @@ class Adagrad(Optimizer):
             for p in g["params"]:
                 self._init_state(p, g, self.state[p])
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        _fill_group_defaults(self, foreach=None, maximize=False, differentiable=False, fused=None)
+
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         # also for a group added later: PyTorch reads the optimizer's default, not the group's
         value = self.defaults["initial_accumulator_value"]
@@ -1067,6 +1284,12 @@ class Adamax(Optimizer):
         )
         order = "lr betas eps weight_decay foreach maximize differentiable capturable"
         super().__init__(params, _torch_order({**defaults, **switches}, order))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        _fill_group_defaults(
+            self, foreach=None, maximize=False, differentiable=False, capturable=False
+        )
 
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         state["step"] = _scalar(0.0)
@@ -1127,6 +1350,17 @@ class NAdam(Optimizer):
                 maximize=maximize,
                 **switches,
             ),
+        )
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        _fill_group_defaults(
+            self,
+            maximize=False,
+            foreach=None,
+            capturable=False,
+            differentiable=False,
+            decoupled_weight_decay=False,
         )
 
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
@@ -1198,6 +1432,17 @@ class RAdam(Optimizer):
         )
         super().__init__(params, _torch_order(defaults, order))
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        _fill_group_defaults(
+            self,
+            foreach=None,
+            maximize=False,
+            differentiable=False,
+            decoupled_weight_decay=False,
+            capturable=False,
+        )
+
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         state["step"] = _scalar(0.0)
         state["exp_avg"] = _zeros(p._data)
@@ -1254,6 +1499,12 @@ class Rprop(Optimizer):
         defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize)
         order = "lr etas step_sizes foreach maximize differentiable capturable"
         super().__init__(params, _torch_order({**defaults, **switches}, order))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        _fill_group_defaults(
+            self, foreach=None, maximize=False, differentiable=False, capturable=False
+        )
 
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         x = p._data
@@ -1324,6 +1575,12 @@ class ASGD(Optimizer):
         )
         order = "lr lambd alpha t0 weight_decay foreach maximize differentiable capturable"
         super().__init__(params, _torch_order({**defaults, **switches}, order))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        _fill_group_defaults(
+            self, foreach=None, maximize=False, differentiable=False, capturable=False
+        )
 
     def _init_state(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
         state["step"] = _scalar(0.0)

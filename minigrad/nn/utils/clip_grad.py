@@ -107,9 +107,12 @@ def _sharing_later(views: list[int], out: list[tuple[Tensor, Array]]) -> set[int
 
 def _vector_norm(a: Array, p: float) -> Array:
     """The p-norm of `a` flattened, as a 0-d array of its dtype (torch.linalg.vector_norm,
-    which sums a float16 gradient's powers in float32 and rounds only the norm)."""
+    which sums a float16 gradient's powers in float32 and rounds only the norm). A complex
+    `a`'s norm is its magnitudes' norm, a real number of the matching real dtype."""
     xp = get_array_module(a)
     a = xp.asarray(a)
+    if a.dtype.kind == "c":
+        a = xp.abs(a)
     dtype = a.dtype
     a = float16_widened(a)
     if p in (math.inf, -math.inf):
@@ -235,6 +238,12 @@ def clip_grad_value_(
     `foreach` is accepted for PyTorch compatibility and changes nothing."""
     clip_value = float(clip_value)
     grads = _grads(parameters)
+    for g in grads:  # before any is clamped, as PyTorch refuses them
+        if g._data.dtype.kind == "c":
+            raise NotImplementedError(
+                f"clip_grad_value_: clamp is not supported for complex types (a gradient of "
+                f"dtype {g.dtype} and shape {tuple(g.shape)})"
+            )
     for g, a in _writable(grads):
         get_array_module(a).clip(a, -clip_value, clip_value, out=a)
         g._version += 1
