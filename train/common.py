@@ -7,6 +7,7 @@ Nothing here prints; the CLIs decide what to tell the user.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import errno
 import hashlib
@@ -16,10 +17,11 @@ import os
 import random
 import re
 import signal
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -480,6 +482,7 @@ JOBS = {"train.gan": "G", "train.metric": "net"}  # a job, and the network its r
 def load_run(run_dir: str | Path, job: str) -> dict[str, Any]:
     """The checkpoint of a run of `job` ('train.gan' or 'train.metric'); a ValueError
     naming the folder when it holds another job's run or no run at all."""
+    stamp = file_stamp(checkpoint_path(run_dir))
     saved = load_checkpoint(run_dir)
     state = saved.get("state") if isinstance(saved, dict) else None
     made_by = None
@@ -489,35 +492,111 @@ def load_run(run_dir: str | Path, job: str) -> dict[str, Any]:
         raise ValueError(f"{run_dir}: not the checkpoint of a training run (no args and state)")
     if made_by != job:
         raise ValueError(f"{run_dir} is a {made_by} run; this needs a {job} run")
-    repair_log(run_dir, saved.get("log"))
+    check_same_model(run_dir, saved["args"])
+    repair_log(run_dir, saved.get("log"), stamp)
     return saved
 
 
-def repair_log(run_dir: str | Path, log: Any) -> None:
-    """Rewrite RUN/metrics.jsonl from the checkpoint's history `log` when the file holds
-    fewer records: a run killed between writing its checkpoint and its log (the two are
-    separate files, written one after the other) left it one record short. What a live
-    run would write is the same, so a reader may do it; a folder it cannot write is left
-    as it is."""
+def check_same_model(run_dir: str | Path, inside: Mapping[str, Any]) -> None:
+    """Refuse a run folder whose config.json names another model than the settings inside
+    its checkpoint (`inside`): the checkpoint is another run's (copied in), which --resume
+    refuses too. Other keys that differ (an edited file) are only said
+    (`run.note_config_drift`); a missing or unreadable config.json is the resume's to say."""
+    folder = Path(run_dir)
+    folder = folder.parent if folder.is_file() else folder
+    path = folder / "config.json"
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return
+    if not isinstance(stored, dict) or stored.get("model") in (None, inside.get("model")):
+        return
+    raise ValueError(
+        f'{path} disagrees with the settings inside {checkpoint_path(folder)}: "model" is '
+        f"{json.dumps(stored['model'], default=str)} there, "
+        f"{json.dumps(inside.get('model'), default=str)} in the checkpoint, which is then "
+        "another run's; put the run's own checkpoint back, or give the checkpoint's own run folder"
+    )
+
+
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """(size, modification time in ns, inode) of `path`: which version of it was read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def log_difference(path: Path, log: list[Any]) -> str | None:
+    """How the metrics.jsonl at `path` differs from the checkpoint's history `log`, in
+    words ('it was missing', 'it held 3 records, not the checkpoint's 2', ...); None when
+    it holds exactly that history."""
+    if not path.is_file():
+        return "it was missing"
+    try:
+        records = read_jsonl(path)
+        lines = [x for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    except (OSError, ValueError, UnicodeDecodeError):
+        return "it held lines that are not JSON records"
+    if records == log:  # read_jsonl skips a last line cut off by a crash
+        return None if len(lines) == len(records) else "its last line was cut off or not JSON"
+    if len(records) == len(log):
+        return f"its {len(records)} records differed from the checkpoint's"
+    return f"it held {len(records)} records, not the checkpoint's {len(log)}"
+
+
+def repair_log(run_dir: str | Path, log: Any, stamp: tuple[int, int, int] | None = None) -> None:
+    """Complete RUN/metrics.jsonl from the checkpoint's history `log` where nothing it
+    holds is lost by that, as `--resume` does: no file, or records that begin the history
+    (a run killed between writing its checkpoint and its log, two files written one after
+    the other, left it one record short; a crash cut its last line). What a live run would
+    write is the same, so a reader may do it, said in one line; under the folder's lock,
+    and only while the checkpoint is still the one `log` was read from (`stamp`, its
+    `file_stamp`): a folder in use by a live run, or one it cannot write, is left as it
+    is. A log holding more or other records (an earlier checkpoint put back to sample
+    from it, an edit) is left as it is, with one line saying so: a reader deletes no
+    record; `--resume` rewrites it from the checkpoint it continues."""
+    from train.run import RunFolderInUse, RunLock  # train.run builds on this module
+
     path = Path(run_dir)
     path = path.parent if path.is_file() else path
     log_path = path / "metrics.jsonl"
-    if not isinstance(log, list) or not log or not log_path.is_file():
+    if not isinstance(log, list) or not (log or log_path.is_file()):
+        return
+    held = log_difference(log_path, log)
+    if held is None:
         return
     try:
-        held = len(read_jsonl(log_path))
+        records = read_jsonl(log_path) if log_path.is_file() else []
     except (OSError, ValueError, UnicodeDecodeError):
+        records = None
+    if records is None or records != log[: len(records)]:
+        print(
+            f"{log_path}: left as it is, though it differs from the checkpoint's history "
+            f"({held}); --resume rewrites it from the checkpoint"
+        )
         return
-    if held >= len(log):
+    lock = RunLock(path)
+    try:
+        lock.acquire()
+    except (OSError, RunFolderInUse):
         return
     try:
+        if stamp is not None and file_stamp(checkpoint_path(path)) != stamp:
+            return  # a newer checkpoint committed meanwhile: its run wrote its own log
         write_jsonl(log_path, log)
     except (OSError, RuntimeError):
         return
-    print(
-        f"{log_path}: restored from the checkpoint's history ({held} of {len(log)} records "
-        "were written when the run stopped)"
-    )
+    finally:
+        lock.release()
+    if records and len(records) < len(log) and records == log[: len(records)]:
+        print(
+            f"{log_path}: restored from the checkpoint's history ({len(records)} of "
+            f"{len(log)} records were written when the run stopped)"
+        )
+    else:
+        print(f"{log_path}: rewritten from the checkpoint's history ({held})")
 
 
 def rng_state() -> dict[str, Any]:
@@ -843,12 +922,98 @@ def signals_raise() -> Iterator[None]:
         )
         if not ignored(sig)
     }
+    done = False
     try:
         yield
+        done = True
     finally:
         for sig, handler in previous.items():
+            if isinstance(handler, OutsideMain):
+                handler.stage = OutsideMain.FINISHED if done else OutsideMain.ENDED
             if handler is not None:
                 signal.signal(sig, handler)
+
+
+class OutsideMain:
+    """The SIGINT and SIGTERM handler of a job run as a program (`python -m train.JOB`,
+    `python -m minigrad JOB`, `minigrad-JOB`) outside the part of its main() that
+    `signals_raise` covers: before it, and after it up to the process's end. One line
+    saying where the job stood, then exit status 128 + the signal's number, as for a
+    signal anywhere else: a shell script running the job stops at a Ctrl-C, whenever it
+    lands. `stage` says where the job stands: `signals_raise` sets FINISHED when the job's
+    work is done (its body returned), ENDED when it stopped on an error."""
+
+    STARTING = "while starting; nothing was written"
+    ENDED = "after its work ended; nothing was left half-written"
+    FINISHED = "after it finished; all it wrote is complete"
+
+    def __init__(self, job: str) -> None:
+        self.job = job
+        self.stage = self.STARTING
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        try:
+            sys.stdout.flush()
+            name = signal.Signals(signum).name
+            os.write(2, f"{self.job}: interrupted by {name} {self.stage}\n".encode())
+        except (OSError, ValueError, RuntimeError):
+            pass  # a closed stream: the status still says it
+        # _exit: the signal may land inside an exit function or an import, where a
+        # SystemExit would become another error
+        os._exit(128 + signum)
+
+    def install(self, signals: Sequence[int] = (signal.SIGINT, signal.SIGTERM)) -> dict[int, Any]:
+        """Take `signals` (those not ignored); returns the handlers replaced."""
+        return {sig: signal.signal(sig, self) for sig in signals if not ignored(sig)}
+
+
+def end_process(status: int) -> NoReturn:
+    """End a job run as a program with `status` once its main() has returned, with
+    `OutsideMain` still answering signals. Python stops running signal handlers before it
+    tears its modules down (0.1-0.3 s with NumPy and matplotlib loaded), and a Ctrl-C then
+    killed the process without a word. So the exit functions (atexit) run here, under the
+    handler, and the process ends without that teardown, which would only free memory.
+    Where the teardown matters (a thread still running, which Python waits for; MPI, which
+    mpi4py finalizes after it) or the job is not all the process runs (`_runs_alone`) the
+    interpreter ends as usual."""
+    waits = any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread())
+    if waits or "mpi4py" in sys.modules or not _runs_alone():
+        sys.exit(status)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            status = 120  # as Python's own exit says an output it could not flush
+    os._exit(status)
+
+
+# modules whose presence means someone runs the job and gets the process back after it
+_HOSTS = ("cProfile", "profile", "trace", "pdb", "IPython", "ipykernel", "coverage")
+
+
+def _runs_alone() -> bool:
+    """Whether the job is all this process runs, so that nothing after its main block is
+    lost by skipping the teardown: started by `python -m train.JOB` itself (only runpy's
+    frames below the job's module), with no tracer, profiler, debugger or interactive
+    session to hand the process back to. Anything else (`python -m cProfile -m train.gan`,
+    `runpy.run_module` from a program, `python -m minigrad JOB`, a console script) ends
+    the usual way."""
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        return False
+    if sys.flags.interactive or hasattr(sys, "ps1") or any(m in sys.modules for m in _HOSTS):
+        return False
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") != "__main__":
+        frame = frame.f_back
+    if frame is None:
+        return False
+    frame = frame.f_back
+    while frame is not None:
+        if frame.f_globals.get("__name__") != "runpy":
+            return False
+        frame = frame.f_back
+    return True
 
 
 def interrupt_status(exc: BaseException) -> tuple[str, int]:
@@ -860,8 +1025,6 @@ def interrupt_status(exc: BaseException) -> tuple[str, int]:
 def interrupted(job: str, exc: BaseException, written: str) -> int:
     """Say in one line on stderr that `job` was interrupted and what was (not) written;
     returns the exit status."""
-    import sys
-
     name, status = interrupt_status(exc)
     print(f"{job}: interrupted by {name}; {written}", file=sys.stderr, flush=True)
     return status

@@ -271,8 +271,13 @@ class _Synced:
     def end_epoch_(self, seconds: float) -> dict[str, Any]:
         record = self._job.end_epoch_(seconds)
         self._session.beat()
-        self._agree_on_stop()  # a Ctrl-C while rank 0 drew and scored the epoch
+        self._agree_on_stop()  # a Ctrl-C while rank 0 scored the epoch
         return record
+
+    def draw_epoch_(self) -> None:
+        self._job.draw_epoch_()
+        self._session.beat()
+        self._agree_on_stop()  # a Ctrl-C while rank 0 drew the epoch's pictures
 
     def _agree_on_stop(self) -> None:
         """One agreement on Ctrl-C: if any process was asked to stop, all stop."""

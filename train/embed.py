@@ -186,5 +186,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    scaffold.say_late_sigterm("train.embed")
-    sys.exit(main())
+    scaffold.run_as_program("train.embed", main)

@@ -451,41 +451,39 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         with common.signals_raise():
-            return _main(args)
+            said = _main(args)
     except KeyboardInterrupt as exc:
         if args.train_classifier is not None:  # mg.save writes the weights file at the end
             said = f"--train-classifier {args.train_classifier} was not written"
         else:
             said = "each eval.json is written whole or not at all"
         return common.interrupted(JOB, exc, said)
-
-
-def _main(args: argparse.Namespace) -> int:
-    try:
-        if args.train_classifier is not None:
-            print(train_classifier_to(args))
-            return 0
-        if not args.run_dir:
-            raise ValueError("give one or more RUN_DIR to score (or --train-classifier PATH)")
-        given, args.run_dir = args.run_dir, [scaffold.open_run(r) for r in args.run_dir]
-        seen: dict[Path, list[str]] = {}
-        for r, name in zip(args.run_dir, given, strict=True):  # r1, ./r1/, its checkpoint: one run
-            seen.setdefault(Path(r).resolve(), []).append(name)
-        repeated = [names for names in seen.values() if len(names) > 1]
-        if repeated:
-            shown = "; ".join(
-                names[0] + (f" (as {', '.join(names)})" if len(set(names)) > 1 else "")
-                for names in repeated
-            )
-            raise ValueError(f"RUN_DIR {shown} given more than once: score each run once")
-        results = evaluate_runs(args)
     except common.TRAINING_ERRORS as exc:
         print(f"{JOB}: error: {common.error_message(exc)}", file=sys.stderr)
         return 1
-    print(report(results))
+    print(said)
     return 0
 
 
+def _main(args: argparse.Namespace) -> str:
+    """The job's work; returns what it prints (the report, or the classifier written)."""
+    if args.train_classifier is not None:
+        return train_classifier_to(args)
+    if not args.run_dir:
+        raise ValueError("give one or more RUN_DIR to score (or --train-classifier PATH)")
+    given, args.run_dir = args.run_dir, [scaffold.open_run(r) for r in args.run_dir]
+    seen: dict[Path, list[str]] = {}
+    for r, name in zip(args.run_dir, given, strict=True):  # r1, ./r1/, its checkpoint: one run
+        seen.setdefault(Path(r).resolve(), []).append(name)
+    repeated = [names for names in seen.values() if len(names) > 1]
+    if repeated:
+        shown = "; ".join(
+            names[0] + (f" (as {', '.join(names)})" if len(set(names)) > 1 else "")
+            for names in repeated
+        )
+        raise ValueError(f"RUN_DIR {shown} given more than once: score each run once")
+    return report(evaluate_runs(args))
+
+
 if __name__ == "__main__":
-    scaffold.say_late_sigterm("train.evaluate")
-    sys.exit(main())
+    scaffold.run_as_program("train.evaluate", main)

@@ -37,6 +37,9 @@ from train.metrics import mode_coverage
 # --nz 100000000 is refused by name instead of exhausting memory
 MAX_BATCH, MAX_NZ, MAX_HIDDEN, MAX_LAYERS, MAX_PACK = 65536, 1024, 2048, 16, 64
 MAX_COMPONENTS, MAX_SPREAD, MAX_TOY_SCALE = 100_000, 100.0, 1000.0
+# --toy-scale 1e-300 sent x / S past float32's range (D saw inf), and so did an instance
+# noise of 1e308: D's inputs stay within 1e6 of the data's own units
+MIN_TOY_SCALE, MAX_INSTANCE_NOISE = 1e-3, 1000.0
 GRID_STD = 2.83  # the std of the grid's coordinates, sqrt(8): modes at -4, -2, 0, 2, 4
 MAX_R1, MAX_R1_EVERY = 1e6, 1_000_000
 MAX_EVAL_SAMPLES = 100_000
@@ -201,6 +204,19 @@ def g_step(
         D.requires_grad_(True)
     opt_g.step()
     return loss
+
+
+def instance_noise_arg(text: str) -> float:
+    """argparse `type=` for --instance-noise: a std in data units, 0 to MAX_INSTANCE_NOISE."""
+    value = common.nonneg_float(text)
+    if value > MAX_INSTANCE_NOISE:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number in [0, {MAX_INSTANCE_NOISE:g}], got {text}"
+        )
+    return value
+
+
+instance_noise_arg.__name__ = "float"  # config.json holds it as a number (run.check_settings)
 
 
 def eval_samples_arg(text: str) -> int:
@@ -373,13 +389,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--toy-scale",
-        type=common.float_in(0.0, MAX_TOY_SCALE, lo_open=True),
+        type=common.float_in(MIN_TOY_SCALE, MAX_TOY_SCALE),
         default=None,
         metavar="S",
         help="the 2-D networks work in units of S: D sees x / S and G's output is "
         "multiplied by S, so that D's first-layer kinks at initialisation span the data, "
-        "not just the origin (default: 2.83 for --dataset grid, the std of its "
-        "coordinates; else 1)",
+        "not just the origin; 0.001 to 1000 (default: 2.83 for --dataset grid, the std of "
+        "its coordinates; else 1)",
     )
     p.add_argument(
         "--hidden",
@@ -452,13 +468,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--instance-noise",
-        type=common.nonneg_float,
+        type=instance_noise_arg,
         default=0.0,
         metavar="SIGMA",
         help="instance noise (Sonderby et al. 2016): Gaussian noise of this std is added "
         "to every input of D, real and fake, and falls linearly to 0 by the last "
         "generator step (or by --instance-noise-steps); in data units, e.g. 0.5 for 2-D "
-        "data (default: 0, none)",
+        "data; at most 1000 (default: 0, none)",
     )
     p.add_argument(
         "--instance-noise-steps",
@@ -871,7 +887,7 @@ class Run:
         return stats
 
     def end_epoch_(self, seconds: float) -> dict[str, Any]:
-        """The epoch's record; its pictures and evaluation written."""
+        """The epoch's record, its evaluation scores included."""
         record: dict[str, Any] = {"seconds": round(seconds, 2)}
         for k in ("d_loss", "g_loss", "D(x)", "D(G(z))"):
             if self.sums.get("n_" + k):
@@ -1058,48 +1074,56 @@ class Run:
         return self._digits
 
     def end_of_epoch(self, record: dict[str, Any]) -> None:
+        """The epoch's evaluation scores, added to `record` (before the checkpoint that
+        holds them commits); its pictures wait for that commit (`draw_epoch_`)."""
         if self.session and not self.session.writer:
             return  # rank 0 draws and scores
+        n = self.args.eval_samples
+        if self.toy:
+            if n:
+                # the first n latents of the picture's stream (all its 2,500 by default)
+                if n > len(self.fixed_z):
+                    z = np.random.default_rng(self.args.seed + 1).standard_normal((n, self.args.nz))
+                else:
+                    z = self.fixed_z
+                cov = mode_coverage(self.sample(z)[:n], self.centres, TOY_STD)
+                record["modes"] = int(cov["modes_captured"])
+                record["high_quality"] = float(cov["high_quality_fraction"])
+        elif (
+            n
+            and self.args.dataset == "mnist"
+            and self.images.shape[1] == 1
+            and self.scores_digits()
+        ):
+            z = np.random.default_rng(self.args.seed + 2).standard_normal((n, self.args.nz))
+            labels = np.arange(len(z)) % 10
+            record.update(
+                evaluate.score_mnist_samples(self.sample(z, labels), self.device, summary=True)
+            )
+
+    def draw_epoch_(self) -> None:
+        """The pictures of the epoch just committed: its sample grid (a scatter plot for
+        2-D data) and the loss curves. Drawn after its checkpoint, so that no picture runs
+        ahead of the checkpoint (a commit that fails, a full disk, leaves none)."""
+        if self.session and not self.session.writer:
+            return
         run = self.run_dir
         if self.toy:
-            fake = self.sample(self.fixed_z)
             real = self.sample_real(2500, std=TOY_STD, generator=np.random.default_rng(0))
             common.scatter_plot(
                 run / "samples.png",
                 real,
-                fake,
+                self.sample(self.fixed_z),
                 self.centres,
                 title=f"{self.args.loss}, step {self.step}",
             )
-            n = self.args.eval_samples
-            if n:
-                # the first n latents of the picture's stream (all its 2,500 by default)
-                if n > len(fake):
-                    z = np.random.default_rng(self.args.seed + 1).standard_normal((n, self.args.nz))
-                    fake = self.sample(z)
-                cov = mode_coverage(fake[:n], self.centres, TOY_STD)
-                record["modes"] = int(cov["modes_captured"])
-                record["high_quality"] = float(cov["high_quality_fraction"])
         else:
             grid = self.sample(self.fixed_z, self.fixed_labels)
             common.write_image_grid(run / "samples" / f"epoch_{self.epoch:03d}.png", grid)
             common.write_image_grid(run / "samples.png", grid)
-            if (
-                self.args.eval_samples
-                and self.args.dataset == "mnist"
-                and self.images.shape[1] == 1
-                and self.scores_digits()
-            ):
-                z = np.random.default_rng(self.args.seed + 2).standard_normal(
-                    (self.args.eval_samples, self.args.nz)
-                )
-                labels = np.arange(len(z)) % 10
-                record.update(
-                    evaluate.score_mnist_samples(self.sample(z, labels), self.device, summary=True)
-                )
         common.plot_curves(
             run / "losses.png",
-            [*(self.folder.log if self.folder else []), {"epoch": self.epoch, **record}],
+            self.folder.log if self.folder else [],
             ["d_loss", "g_loss"],
             x_key="epoch",
             title=f"{self.args.model} / {self.args.loss}",
@@ -1155,7 +1179,9 @@ def train(
     parser = parser or build_parser()
     if args.resume and args.epochs is not None:
         check_epochs_of_steps_run(args)
-    args, changes = scaffold.resolve_args(parser, args, given, fill_defaults, effective_default)
+    args, changes = scaffold.resolve_args(
+        parser, args, given, fill_defaults, effective_default, job="train.gan"
+    )
     session = tdist.start(args)  # None without --distributed
     with session or contextlib.nullcontext():
         common.seed_everything(args.seed)
@@ -1198,5 +1224,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    scaffold.say_late_sigterm("train.gan")
-    sys.exit(main())
+    scaffold.run_as_program("train.gan", main)

@@ -372,5 +372,4 @@ def _write_pictures(
 
 
 if __name__ == "__main__":
-    scaffold.say_late_sigterm("train.latent")
-    sys.exit(main())
+    scaffold.run_as_program("train.latent", main)

@@ -309,6 +309,17 @@ def parse_classes(text: str) -> list[int]:
     return sorted(out)
 
 
+def same_setting(dest: str, a: object, b: object) -> bool:
+    """Whether two values of a setting are one: --train-classes as the set of digits it
+    names (0-4, 0,1,2,3,4 and 0-2,3-4 are one), for a resume's check of its flags."""
+    if dest != "train_classes" or not isinstance(a, str) or not isinstance(b, str):
+        return False
+    try:
+        return parse_classes(a) == parse_classes(b)
+    except ValueError:
+        return False
+
+
 def classes_arg(text: str) -> str:
     """argparse `type=` for --train-classes: the text, once `parse_classes` accepts it."""
     try:
@@ -592,6 +603,9 @@ class Run:
         self.batch, self.plan, self.sums = 0, None, {}
         return record
 
+    def draw_epoch_(self) -> None:
+        pass  # no per-epoch pictures: the run's figures are drawn once, at its end
+
     # -------------------------------------------------------------- checkpoint
     def state(self) -> dict[str, Any]:
         return {
@@ -829,7 +843,13 @@ def train(
     parser = parser or build_parser()
     steps_given = "steps" in given if given is not None else args.steps is not None
     args, changes = scaffold.resolve_args(
-        parser, args, given, fill_defaults, inapplicable=inapplicable
+        parser,
+        args,
+        given,
+        fill_defaults,
+        inapplicable=inapplicable,
+        job="train.metric",
+        same=same_setting,
     )
     if "epochs" in changes and args.steps is not None and not steps_given:
         # a longer --epochs asks the run to go on to its new end: the old early stop goes
@@ -908,5 +928,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    scaffold.say_late_sigterm("train.metric")
-    sys.exit(main())
+    scaffold.run_as_program("train.metric", main)

@@ -156,6 +156,8 @@ def resolve_args(
     fill_defaults: Callable[[argparse.Namespace], None],
     effective: Callable[[argparse.Namespace, str], Any] | None = None,
     inapplicable: Callable[[Mapping[str, Any], str], str | None] | None = None,
+    job: str | None = None,
+    same: Callable[[str, Any, Any], bool] | None = None,
 ) -> tuple[argparse.Namespace, dict[str, tuple[Any, Any]]]:
     """The run's settings and the changes a resume makes to them ({dest: (old, new)}).
 
@@ -167,7 +169,10 @@ def resolve_args(
     took; `effective(settings, dest)` gives that value where the job works it out beyond
     `fill_defaults` (train.gan's learning rates and D steps come from the objective).
     `inapplicable(stored, dest)` says why a given flag has no use in the stored run (then
-    it is refused as a new run refuses it, whatever its value), else None."""
+    it is refused as a new run refuses it, whatever its value), else None. `job`
+    ('train.gan'): a checkpoint of another job's run is refused naming that job first.
+    `same(dest, a, b)` says whether two values of a setting are one in other spellings
+    (train.metric's --train-classes 0-4 and 0,1,2,3,4)."""
     if given is None:
         given = {k for k, v in vars(args).items() if v != parser.get_default(k)}
     given = set(given)
@@ -242,7 +247,13 @@ def resolve_args(
             f"--resume {run_dir}: not a run of {parser.prog} (its settings hold "
             f"{', '.join(foreign[:4])}, which are not flags of this job)"
         )
-    inside = _checkpoint_args(run_dir) if isinstance(where, Path) else {}
+    inside, made_by = _checkpoint_args(run_dir) if isinstance(where, Path) else ({}, None)
+    if job is not None and made_by is not None and made_by != job:
+        raise ValueError(
+            f"--resume {run_dir}: {common.checkpoint_path(run_dir)} is a {made_by} "
+            f"checkpoint, but its {CONFIG_NAME} is a {job} run's; put the run's own checkpoint "
+            "back, or give the folder to the job it belongs to"
+        )
     _fill_open_settings(run_dir, stored, flags, where, inside)
     check_settings(parser, stored, where)
     settings = {**vars(args), **stored}  # settings newer than the run keep their defaults
@@ -265,6 +276,10 @@ def resolve_args(
             value = effective(with_defaults(), dest)
         return value
 
+    def agree(dest: str, a: Any, b: Any) -> bool:
+        """Whether a flag's value `b` is the stored `a` (in any spelling `same` accepts)."""
+        return _plain(a) == _plain(b) or (same is not None and same(dest, a, b))
+
     for dest in sorted(given - set(NOT_SETTINGS)):
         old, new = stored.get(dest, parser.get_default(dest)), getattr(args, dest)
         if dest == "data_dir" and isinstance(new, str) and new.strip() and new != old:
@@ -274,9 +289,9 @@ def resolve_args(
         why = inapplicable(stored, dest) if inapplicable is not None else None
         if why is not None:
             raise ValueError(f"{_shown(parser, dest, new)} {why} (the run in {run_dir})")
-        if _plain(old) == _plain(new):
+        if agree(dest, old, new):
             continue
-        if old is None and dest not in MAY_CHANGE and _plain(default_of(dest)) == _plain(new):
+        if old is None and dest not in MAY_CHANGE and agree(dest, default_of(dest), new):
             continue  # the value the run has been using all along: no change
         flag = _flag(parser, dest)
         if stored.get("dry_run") and dest == "epochs":
@@ -340,17 +355,24 @@ def absolute_data(data: str, where: Any = None) -> str:
     return path
 
 
-def _checkpoint_args(run_dir: Path) -> Mapping[str, Any]:
-    """The settings saved inside the run's checkpoint ({} when there is none, or it cannot
-    be read: the run refuses such a checkpoint by name when it opens it)."""
+def _checkpoint_args(run_dir: Path) -> tuple[Mapping[str, Any], str | None]:
+    """The settings saved inside the run's checkpoint and the job whose run it is ({} and
+    None when there is none, or it cannot be read: the run refuses such a checkpoint by
+    name when it opens it)."""
     if not common.checkpoint_path(run_dir).is_file():
-        return {}
+        return {}, None
     try:
         saved = common.load_checkpoint(run_dir)
     except (OSError, ValueError, KeyError):
-        return {}
+        return {}, None
     args = saved.get("args") if isinstance(saved, Mapping) else None
-    return args if isinstance(args, Mapping) else {}
+    state = saved.get("state") if isinstance(saved, Mapping) else None
+    made_by = (
+        next((j for j, net in common.JOBS.items() if net in state), None)
+        if isinstance(state, Mapping)
+        else None
+    )
+    return (args if isinstance(args, Mapping) else {}), made_by
 
 
 # settings config.json may hold otherwise than the checkpoint: --device may change on any
@@ -868,25 +890,29 @@ def run_data(run_dir: str | Path) -> list[str]:
 
 
 def say_late_sigterm(job: str) -> None:
-    """For `python -m train.JOB`: a SIGTERM before the job's main() takes the signals or
-    after it gives them back (its last line printed, the process still ending) says so in
-    one line and exits 143, instead of ending the process silently. `common.signals_raise`
-    puts this handler back when main() is done."""
+    """A SIGTERM before a job's main() takes the signals or after it gives them back says
+    so in one line and exits 143 (`common.OutsideMain`), instead of ending the process
+    silently. `run_as_program` does this for both signals, up to the process's end."""
+    common.OutsideMain(job).install([signal.SIGTERM])
 
-    def said(signum: int, frame: Any) -> None:
-        try:
-            sys.stdout.flush()
-        except (OSError, ValueError, RuntimeError):
-            pass
-        os.write(
-            2,
-            f"{job}: interrupted by SIGTERM before it began or after it ended; nothing was "
-            "left half-written\n".encode(),
-        )
-        os._exit(128 + signum)
 
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:  # ignored: stays ignored
-        signal.signal(signal.SIGTERM, said)
+def run_as_program(job: str, main: Callable[[], int]) -> None:
+    """What a job runs as a program, from every launcher. Ctrl-C or SIGTERM
+    outside what main()'s `common.signals_raise` covers (before it, the final lines, the
+    interpreter's exit) is one line saying where the job stood and status 130/143: "after
+    it finished; all it wrote is complete" once its work is done. The process then ends
+    as `common.end_process` says."""
+    handler = common.OutsideMain(job)
+    previous = handler.install()
+    try:
+        status = main()
+    except BaseException:  # argparse's --help or a usage error; a caller in this process
+        for sig, old in previous.items():
+            if old is not None:
+                signal.signal(sig, old)
+        raise
+    handler.stage = handler.FINISHED if status == 0 else handler.ENDED
+    common.end_process(status)
 
 
 def interrupted_outside_loop(job: str, exc: BaseException, args: argparse.Namespace) -> int:
@@ -1241,26 +1267,11 @@ class RunFolder:
     def _note_log_repair(self) -> None:
         """Say so where metrics.jsonl, about to be rewritten from the checkpoint's history,
         held something else: a record short (a run killed between its two writes), lines
-        that are not JSON, or edits (the rewrite was silent)."""
+        that are not JSON, or edits (the rewrite was silent). `common.repair_log`, which
+        train.sample/latent/evaluate run, rewrites it in the same cases."""
         path = self.path / LOG_NAME
-        if not path.is_file():
-            held = "it was missing"
-        else:
-            try:
-                records = common.read_jsonl(path)
-            except (OSError, ValueError, UnicodeDecodeError):
-                held = "it held lines that are not JSON records"
-            else:
-                lines = [x for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-                if records == self.log and len(lines) == len(records):
-                    return
-                if records == self.log:  # read_jsonl skips a last line cut off by a crash
-                    held = "its last line was cut off or not JSON"
-                elif len(records) == len(self.log):
-                    held = f"its {len(records)} records differed from the checkpoint's"
-                else:
-                    held = f"it held {len(records)} records, not the checkpoint's {len(self.log)}"
-        if self.log or path.is_file():
+        held = common.log_difference(path, self.log)
+        if held is not None and (self.log or path.is_file()):
             note(f"{path}: rewritten from the checkpoint's history ({held})")
 
     def restored(self) -> None:
@@ -1411,6 +1422,8 @@ class Job(Protocol):
 
     def end_epoch_(self, seconds: float) -> dict[str, Any]: ...
 
+    def draw_epoch_(self) -> None: ...
+
     def state(self) -> dict[str, Any]: ...
 
 
@@ -1423,9 +1436,10 @@ def _epoch_pending(job: Job) -> bool:
 
 def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
     """Train `job` until `job.finished()`, committing a checkpoint and a record per epoch
-    (`job.end_epoch_` returns the record's fields after epoch and step, and writes the
-    epoch's pictures first). Ctrl-C or SIGTERM saves a checkpoint and stops: returns
-    False then, True when the run reached its end."""
+    (`job.end_epoch_` returns the record's fields after epoch and step, its scores
+    included; `job.draw_epoch_` then draws the epoch's pictures, once the checkpoint has
+    committed). Ctrl-C or SIGTERM saves a checkpoint and stops: returns False then, True
+    when the run reached its end."""
     if job.finished() and not _epoch_pending(job) and not job.batch:
         if getattr(folder.args, "dry_run", False):  # a dry run is never extended
             hint = (
@@ -1474,13 +1488,14 @@ def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
             record.update(job.end_epoch_(time.perf_counter() - t0))
             with stop.hold():
                 folder.commit(job.state(), record)
+            job.draw_epoch_()
             shown = {
                 k: (f"{v:.4g}" if isinstance(v, float) else v)
                 for k, v in record.items()
                 if not isinstance(v, list | dict)
             }
             tqdm.write(" ".join(f"{k}={v}" for k, v in shown.items()))
-            if stop.requested:  # a signal while the epoch's pictures and record were made
+            if stop.requested:  # a signal while the epoch's record and pictures were made
                 return _stopped(folder, stop, f"the end of epoch {job.epoch}")
         if job.batch:  # stopped by --steps mid-epoch
             with stop.hold():

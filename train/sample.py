@@ -126,5 +126,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    scaffold.say_late_sigterm("train.sample")
-    sys.exit(main())
+    scaffold.run_as_program("train.sample", main)
