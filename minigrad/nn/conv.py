@@ -70,17 +70,9 @@ class _ConvNd(Module):
         self.dilation, self.groups = self._tuple(dilation, "dilation", 1), groups
         self.padding = self._padding(padding)
         self.padding_mode = padding_mode
-        # the widths for F.pad, last dim first (PyTorch's _reversed_padding_repeated_twice);
-        # 'same' splits dilation * (K - 1), the odd one out at the end
-        if isinstance(self.padding, str):
-            total = [
-                0 if self.padding == "valid" else d * (k - 1)
-                for d, k in zip(self.dilation, self.kernel_size, strict=True)
-            ]
-            start, end = [t // 2 for t in total], [t - t // 2 for t in total]
-        else:
-            start = end = list(self.padding)
-        self._pad_widths = tuple(w for a in reversed(range(self.n)) for w in (start[a], end[a]))
+        # PyTorch keeps output_padding on every convolution (zeros unless transposed)
+        self.output_padding = (0,) * self.n
+        self._reversed_padding_repeated_twice = self._reversed_padding()
         channels = (in_channels, out_channels) if self.transposed else (out_channels, in_channels)
         shape = (channels[0], channels[1] // groups) + self.kernel_size
         dt = default_float() if dtype is None else np.dtype(dtype)
@@ -122,6 +114,30 @@ class _ConvNd(Module):
             )
         return padding
 
+    def _reversed_padding(self) -> Any:
+        """The widths for F.pad, last dim first, as PyTorch's
+        `_reversed_padding_repeated_twice`: a tuple for int paddings; for a string, a list
+        (as PyTorch's), 'same' splitting dilation * (K - 1) with the odd one at the end."""
+        if not isinstance(self.padding, str):
+            return tuple(w for p in reversed(self.padding) for w in (p, p))
+        widths = [0, 0] * self.n
+        if self.padding == "same":
+            for a in range(self.n):
+                total = self.dilation[a] * (self.kernel_size[a] - 1)
+                i = 2 * (self.n - 1 - a)
+                widths[i], widths[i + 1] = total // 2, total - total // 2
+        return widths
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A layer pickled by an earlier minigrad lacks the attributes added since, as
+        PyTorch's Conv fills `padding_mode` in: they are derived from its settings."""
+        self.__dict__.update(state)
+        self.__dict__.pop("_pad_widths", None)  # (the earlier name of the widths below)
+        if "output_padding" not in self.__dict__:
+            self.output_padding = (0,) * self.n
+        if "_reversed_padding_repeated_twice" not in self.__dict__:
+            self._reversed_padding_repeated_twice = self._reversed_padding()
+
     def reset_parameters(self) -> None:
         # kaiming_uniform with a = sqrt(5): gain sqrt(1/3), bound sqrt(3) * gain / sqrt(fan_in)
         fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
@@ -141,7 +157,7 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"  # a string shows bare, as PyTorch's
         if self.dilation != ones:
             s += f", dilation={self.dilation}"
-        if getattr(self, "output_padding", zeros_) != zeros_:
+        if self.output_padding != zeros_:
             s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
@@ -185,13 +201,18 @@ class _Conv(_ConvNd):
             dtype,
         )
 
-    def forward(self, input: Tensor) -> Tensor:
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """The convolution with the given weight and bias and this layer's settings, as
+        PyTorch's: a subclass's forward may call it with a transformed weight (weight
+        standardisation). A padding_mode other than 'zeros' pads by the mode first
+        (`_reversed_padding_repeated_twice`), then convolves without padding."""
         x, padding = input, self.padding
-        if self.padding_mode != "zeros":  # pad by the mode first, then no zero padding
-            x, padding = pad(x, self._pad_widths, self.padding_mode), 0
-        return type(self).conv(
-            x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
-        )
+        if self.padding_mode != "zeros":
+            x, padding = pad(x, self._reversed_padding_repeated_twice, self.padding_mode), 0
+        return type(self).conv(x, weight, bias, self.stride, padding, self.dilation, self.groups)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class _ConvTranspose(_ConvNd):

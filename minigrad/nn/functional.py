@@ -45,6 +45,7 @@ from ..ops.pool1d import (
     avg_pool1d,
     max_pool1d,
 )
+from ..ops.search import _promoted as _promote_types
 from ..ops.search import torch_name
 from ..ops.shape import clone
 from ..tensor import Tensor, _cast_for, _int_arg, _to_array
@@ -710,16 +711,29 @@ def dropout2d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:
     """Zero whole channels: one draw per (N, C) of x `(N, C, H, W)`. As PyTorch, a 3-d
-    input is read as (N, C, L) and a 2-d one as (N, C), with PyTorch's warnings."""
+    input is read as (N, C, L) and a 2-d one as (N, C), with PyTorch's warnings; a 1-d or
+    0-d one (deprecated, warned) passes where no mask is drawn (evaluation, p = 0; p = 1
+    gives zeros) and is refused where one is."""
     _check_training(training, "dropout2d")
     if inplace and training and p != 0:
         return _in_place(input, "dropout2d_", lambda t: dropout2d(t, p, training))
     x = input
     if x.ndim < 2:
-        raise ShapeError(
-            f"dropout2d: expected an input of 2 or more dims (N, C, ...), got shape {x.shape} "
-            "(feature dropout requires at least 2 dimensions)"
+        warnings.warn(
+            f"dropout2d: received a {x.ndim}-d input, which is deprecated (PyTorch: an error "
+            "in a future release); dropout2d is for (N, C, H, W) inputs: use dropout for "
+            "others",
+            UserWarning,
+            stacklevel=2,
         )
+        if not x.numel():  # PyTorch's feature_dropout returns it as it is
+            return x
+        if training and 0 < p < 1:
+            raise ShapeError(
+                f"dropout2d: expected an input of 2 or more dims (N, C, ...), got shape "
+                f"{x.shape} (feature dropout requires at least 2 dimensions)"
+            )
+        return _dropout(x, p, training, x.shape, "dropout2d")
     if x.ndim > 4:  # PyTorch's deprecated reading, warned in training and evaluation alike
         warnings.warn(
             f"dropout2d: received a {x.ndim}-d input, which is deprecated (PyTorch: an error "
@@ -765,8 +779,25 @@ def _dropout(x: Tensor, p: float, training: bool, mask_shape: tuple, name: str) 
 
 # ---------------------------------------------------------------------- helpers
 def _check_reduction(reduction: str, name: str) -> None:
+    """Refuse a reduction other than 'mean', 'sum' and 'none' (the losses PyTorch writes in
+    Python, poisson_nll_loss and the like, refuse 'elementwise_mean' too)."""
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduction(reduction: str, name: str) -> str:
+    """The reduction a loss computes: PyTorch's deprecated 'elementwise_mean' is 'mean', with
+    PyTorch's warning (pointing at the loss's caller), as its `_Reduction.get_enum` gives
+    it; another name than 'mean', 'sum' and 'none' is refused."""
+    if reduction == "elementwise_mean":
+        warnings.warn(
+            "reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return "mean"
+    _check_reduction(reduction, name)
+    return reduction
 
 
 def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
@@ -850,12 +881,20 @@ def _as_tensor(target: Any, like: Tensor) -> Tensor:
     return Tensor._make(_to_array(target, None, like.device), False)
 
 
-def _promoted(x: Tensor, target: Any, keep_int: bool = False) -> tuple[Tensor, Tensor]:
+def _promoted(
+    x: Tensor, target: Any, keep_int: bool = False, broadcast: bool = False
+) -> tuple[Tensor, Tensor]:
     """x and target in PyTorch's promoted dtype (mse_loss, l1_loss, soft cross_entropy):
     a float64 target makes a float64 loss, an integer one a loss of the default float
-    dtype (an integer pair stays integer with `keep_int`)."""
+    dtype (an integer pair stays integer with `keep_int`). With `broadcast` (mse_loss,
+    l1_loss, smooth_l1_loss, which broadcast the two tensors before they promote) a 0-d
+    tensor counts as one with dims: a 0-d float64 target makes a float32 x's loss float64."""
+    tensor_target = not isinstance(target, bool | int | float | complex | np.generic)
     target = _as_tensor(target, x)
-    dt = result_dtype(x, target)
+    if broadcast and tensor_target:
+        dt = _promote_types(x.dtype, target.dtype)
+    else:
+        dt = result_dtype(x, target)
     if dt.kind not in "fc" and not keep_int:
         dt = default_float()
     return ops.cast(x, dt), ops.cast(target, dt)
@@ -876,6 +915,16 @@ def _written_into_input(x: Tensor, target: Any, name: str) -> None:
         return
     dt = result_dtype(x, _as_tensor(target, x))
     _float_into(x, name, dt if dt.kind in "fc" else default_float())
+
+
+def _not_differentiable(value: Any, name: str, arg: str) -> None:
+    """PyTorch's refusal, in its words, of a tensor that requires grad as an argument its
+    kernel `name` has no gradient for (a loss's weights: minigrad gave them one)."""
+    if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            f"The function '{name}' is not differentiable with respect to argument '{arg}'. "
+            "This input cannot have requires_grad True."
+        )
 
 
 def _float_into(x: Tensor, name: str, result: Any = np.float32) -> None:
@@ -959,9 +1008,9 @@ def mse_loss(
     each element, and 'mean' then divides by the sum of the weights (PyTorch's)."""
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "mse_loss")
+    reduction = _reduction(reduction, "mse_loss")
     _loss_kernel(x, target, "mse_cpu")
-    x, target = _broadcast_target(*_promoted(x, target), "mse_loss")
+    x, target = _broadcast_target(*_promoted(x, target, broadcast=True), "mse_loss")
     d = x - target
     if weight is not None:
         return _weighted(d * d, weight, input, reduction, "mse_loss")
@@ -981,17 +1030,18 @@ def l1_loss(
     (whose 'mean' then refuses)."""
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "l1_loss")
+    reduction = _reduction(reduction, "l1_loss")
     _no_bool_sub(x, _as_tensor(target, x), "l1_loss")
-    x, target = _broadcast_target(*_promoted(x, target, keep_int=True), "l1_loss")
+    x, target = _broadcast_target(*_promoted(x, target, keep_int=True, broadcast=True), "l1_loss")
     if weight is not None:
         return _weighted(ops.abs(x - target), weight, input, reduction, "l1_loss")
     return _reduce(ops.abs(x - target), reduction, "l1_loss")
 
 
 def _broadcast_difference(x: Tensor, target: Any, name: str) -> Tensor:
-    """d = x - target in the promoted dtype."""
-    x, target = _broadcast_target(*_promoted(x, target), name)
+    """d = x - target in the promoted dtype (as `mse_loss`'s: a 0-d target counts as one
+    with dims)."""
+    x, target = _broadcast_target(*_promoted(x, target, broadcast=True), name)
     return x - target
 
 
@@ -1031,9 +1081,14 @@ class SquareOrLinear(Function):
         d, small, w = self.inputs[0], self.small, self.width
         if not is_grad_enabled():
             return Tensor._make(self._backward_arrays(gy._data, d._data), False)
-        ends = Tensor._make(self._ends(d._data), False)
-        inner = ops.where(small, d, 0.0)
-        return ops.where(small, inner if self.huber else inner / w, ends) * gy
+        # recorded: the slope d / w only where |d| < w, so that at a NaN d the second
+        # derivative is 0 as PyTorch's (its double backward takes |d| < w, False at NaN);
+        # the NaN slope there comes in as a constant, the same value as the first order's
+        nan = np.isnan(d._data)
+        square = small & ~nan
+        ends = Tensor._make(where_arrays(nan, d._data, self._ends(d._data)), False)
+        inner = ops.where(square, d, 0.0)
+        return ops.where(square, inner if self.huber else inner / w, ends) * gy
 
     def _ends(self, d: Any) -> Any:
         """The linear part's slope, +-1 (huber: +-delta) by the sign of d."""
@@ -1050,11 +1105,18 @@ class SquareOrLinear(Function):
         return where_arrays(small, inner, self._ends(d)) * gy
 
 
-def _square_branch(d: Tensor, ad: Tensor, width: float) -> Any:
-    """Where smooth_l1 and huber take their square: |d| < width, and at NaN (whose
-    gradient is then NaN, as PyTorch's; the |d| branch gave 0 there)."""
+def _square_or_linear(d: Tensor, ad: Tensor, width: float, square: Any, linear: Tensor) -> Tensor:
+    """smooth_l1's and huber's composite (float16, CuPy): `square(dq)` where |d| < width
+    (dq: d there, 0 elsewhere, so that an infinite d gives no NaN gradient), `linear`
+    elsewhere; at a NaN d a NaN whose slope is NaN and second derivative 0, as PyTorch's
+    (the |d| branch's slope was 0 there, the square's second derivative 1 / width)."""
     xp = get_array_module(d._data)
-    return (ad._data < width) | xp.isnan(d._data)
+    small = ad._data < width
+    nan = xp.isnan(d._data)
+    # d times NaN at a NaN d and 0 elsewhere: the other elements' gradient stays 0
+    nan_part = d * Tensor._make(xp.where(nan, d._data, 0), False)
+    dq = ops.where(small, d, 0.0)
+    return ops.where(small, square(dq), ops.where(nan, nan_part, linear))
 
 
 def smooth_l1_loss(
@@ -1069,7 +1131,7 @@ def smooth_l1_loss(
     is the L1 loss. x, target: same shape."""
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "smooth_l1_loss")
+    reduction = _reduction(reduction, "smooth_l1_loss")
     if not beta >= 0:  # NaN too
         raise ValueRangeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0:
@@ -1079,9 +1141,7 @@ def smooth_l1_loss(
     if SquareOrLinear.handles(d):
         return _reduce(SquareOrLinear(beta, huber=False)(d), reduction)
     ad = ops.abs(d)
-    small = _square_branch(d, ad, beta)
-    dq = ops.where(small, d, 0.0)  # the square's branch only where it is taken: 0 * inf
-    loss = ops.where(small, 0.5 * dq * dq / beta, ad - 0.5 * beta)  # would be NaN
+    loss = _square_or_linear(d, ad, beta, lambda dq: 0.5 * dq * dq / beta, ad - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
@@ -1092,7 +1152,7 @@ def huber_loss(
     smooth_l1_loss times beta. x, target: same shape; `weight` (x's shape) scales each
     element before the reduction (a plain mean, PyTorch's)."""
     x = input
-    _check_reduction(reduction, "huber_loss")
+    reduction = _reduction(reduction, "huber_loss")
     if not delta > 0:  # NaN too
         raise ValueRangeError(f"huber_loss: delta must be positive, got {delta}")
     _loss_kernel(x, target, "huber_cpu")
@@ -1103,9 +1163,7 @@ def huber_loss(
     if SquareOrLinear.handles(d):
         return _weighted_reduce(SquareOrLinear(delta, huber=True)(d), weight, input, reduction)
     ad = ops.abs(d)
-    small = _square_branch(d, ad, delta)
-    dq = ops.where(small, d, 0.0)  # as smooth_l1_loss: an infinite d gives no NaN gradient
-    loss = ops.where(small, 0.5 * dq * dq, delta * (ad - 0.5 * delta))
+    loss = _square_or_linear(d, ad, delta, lambda dq: 0.5 * dq * dq, delta * (ad - 0.5 * delta))
     return _weighted_reduce(loss, weight, input, reduction)
 
 
@@ -1144,6 +1202,9 @@ def kl_div(
             f"kl_div: integral inputs are not supported (input {_dtype_of(x)}, target "
             f"{_dtype_of(target)}), as in PyTorch"
         )
+    warn_mean = reduction == "mean"  # (PyTorch's 'elementwise_mean' gets its own warning only)
+    if reduction == "elementwise_mean":
+        reduction = _reduction(reduction, "kl_div")
     if reduction not in _KL_REDUCTIONS:
         raise ValueError(f"kl_div: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
     x, target = _promoted(x, target)
@@ -1153,7 +1214,7 @@ def kl_div(
         zero = (target == 0)._data
         # where, not t * log t: 0 * log 0 would be NaN in the value and in the gradient
         loss = target * ops.log(ops.where(zero, 1.0, target)) - target * x
-    if reduction == "mean":
+    if warn_mean:
         warnings.warn(  # PyTorch's words
             "reduction: 'mean' divides the total loss by both the batch size and the support "
             "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
@@ -1162,9 +1223,9 @@ def kl_div(
             UserWarning,
             stacklevel=2,
         )
-    if reduction == "batchmean":
-        total = loss.sum()
-        return total / loss.shape[0] if loss.ndim else total
+    if reduction == "batchmean":  # the input's batch size, as PyTorch: not that of the loss,
+        total = loss.sum()  # which a larger target broadcasts it to
+        return total / input.shape[0] if input.ndim else total
     return _reduce(loss, reduction)
 
 
@@ -1222,7 +1283,8 @@ def binary_cross_entropy(
     raise as in PyTorch); `weight` broadcasts to x. x, target: same shape (N, *)."""
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "binary_cross_entropy")
+    reduction = _reduction(reduction, "binary_cross_entropy")
+    _not_differentiable(weight, "binary_cross_entropy", "weight")
     target = _float_target(target, x, "binary_cross_entropy", same=True)
     _check_same_shape(x, target, "binary_cross_entropy")
     # a host-side range check would stall the GPU every step, so only the CPU checks
@@ -1237,10 +1299,10 @@ def binary_cross_entropy(
 class LogitsBCE(Function):
     """PyTorch's elementwise BCE of logits x against targets t, (1 - t) x + w softplus(-x)
     with w = 1 + (pw - 1) t (pw: pos_weight, 1 when not given), and PyTorch's gradients in
-    closed form: d/dx = w sigmoid(x) - pw t, d/dt = (pw - 1) softplus(-x) - x,
-    d/dpw = t softplus(-x). Differentiating the formula instead gave 1 - sigmoid(-x) for
-    d/dx, which cancels to 0 below about x = -17 in float32 (a confident negative's
-    gradient, 2e-9 there, lost)."""
+    closed form: d/dx = w sigmoid(x) - pw t, d/dt = (pw - 1) softplus(-x) - x (pw takes
+    no gradient: PyTorch refuses one that requires grad). Differentiating the formula
+    instead gave 1 - sigmoid(-x) for d/dx, which cancels to 0 below about x = -17 in
+    float32 (a confident negative's gradient, 2e-9 there, lost)."""
 
     def forward(self, x, t, pw=None):
         sp = _softplus(-x)
@@ -1253,16 +1315,12 @@ class LogitsBCE(Function):
         pw = self.inputs[2] if len(self.inputs) == 3 else None
         needs = self.needs_input_grad
         s = ops.sigmoid(x)
-        gx = gt = gpw = None
+        gx = gt = None
         if needs[0]:
             gx = gy * (s - t) if pw is None else gy * (((pw - 1) * t + 1) * s - pw * t)
-        if needs[1] or (pw is not None and needs[2]):
-            sp = ops.softplus(-x)
-            if needs[1]:
-                gt = -(gy * x) if pw is None else gy * ((pw - 1) * sp - x)
-            if pw is not None and needs[2]:
-                gpw = ops.reduce.sum_to(gy * t * sp, pw.shape)
-        return (gx, gt) if pw is None else (gx, gt, gpw)
+        if needs[1]:
+            gt = -(gy * x) if pw is None else gy * ((pw - 1) * ops.softplus(-x) - x)
+        return (gx, gt) if pw is None else (gx, gt, None)
 
 
 def binary_cross_entropy_with_logits(
@@ -1279,7 +1337,9 @@ def binary_cross_entropy_with_logits(
     gradients are PyTorch's closed forms (`LogitsBCE`)."""
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    reduction = _reduction(reduction, "binary_cross_entropy_with_logits")
+    _not_differentiable(weight, "binary_cross_entropy_with_logits", "weight")
+    _not_differentiable(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     float_kernel(x, "log_sigmoid_cpu", real=True)  # PyTorch's refusal of integer and complex logits
     target = _float_target(target, x, "binary_cross_entropy_with_logits", same=False)
     _check_same_shape(x, target, "binary_cross_entropy_with_logits")
@@ -1308,7 +1368,7 @@ def nll_loss(
     weighs classes; 'mean' divides by the total weight of the non-ignored targets."""
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "nll_loss")
+    reduction = _reduction(reduction, "nll_loss")
     if x.ndim == 0:
         raise ShapeError("nll_loss: input must have at least 1 dim (classes), got a scalar")
     if isinstance(weight, Tensor) and weight.requires_grad and is_grad_enabled():
@@ -1336,20 +1396,26 @@ def nll_loss(
     flat = x.reshape(1, n_classes) if x.ndim == 1 else x
     if x.ndim > 2:  # classes last, then one row per target
         flat = flat.permute(0, *range(2, x.ndim), 1)
-    flat = flat.reshape(-1, n_classes)
+    flat = flat.reshape(t.size, n_classes)  # (-1 cannot be inferred for C = 0)
     t = xp.asarray(t).reshape(-1).astype(np.int64, copy=False)  # uint8 would index as a mask
     valid = t != ignore_index
     safe = xp.where(valid, t, 0)
-    if x.device == "cpu" and safe.size and ((safe < 0) | (safe >= n_classes)).any():
-        bad = int(safe[(safe < 0) | (safe >= n_classes)][0])
-        raise IndexError(f"nll_loss: target {bad} is out of range for {n_classes} classes")
+    if x.device == "cpu" and safe.size:
+        out = valid & ((safe < 0) | (safe >= n_classes))  # (an ignored one's 0 is no class
+        if out.any():  # when C = 0)
+            bad = int(safe[out][0])
+            raise IndexError(f"nll_loss: target {bad} is out of range for {n_classes} classes")
     coef = valid.astype(x.dtype)
     if weight is not None:
         w = weight._data if isinstance(weight, Tensor) else xp.asarray(weight)
         if tuple(w.shape) != (n_classes,):
             raise ShapeError(f"nll_loss: weight of shape {tuple(w.shape)} for {n_classes} classes")
-        coef = coef * w.astype(x.dtype, copy=False)[safe]
-    picked = ops.getitem(flat, (xp.arange(t.size), safe))
+        if n_classes:  # (none: every target is ignored, each coefficient 0 already)
+            coef = coef * w.astype(x.dtype, copy=False)[safe]
+    if n_classes:
+        picked = ops.getitem(flat, (xp.arange(t.size), safe))
+    else:  # every target ignored (checked above): zeros, in the graph as PyTorch's
+        picked = flat.sum(dim=1)
     # a select, not a product: an ignored target's gradient is 0 even when every target is
     # ignored and 'mean' divides by a total weight of 0 (PyTorch gives a NaN loss, 0 grad)
     loss = Mask(keep_bits(valid, x.dtype), -coef)(picked)
@@ -1378,8 +1444,8 @@ def cross_entropy(
     ignoring targets as the nll part does."""
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "cross_entropy")
-    if not 0.0 <= label_smoothing <= 1.0:
+    reduction = _reduction(reduction, "cross_entropy")
+    if label_smoothing > 1.0:  # PyTorch's check: a negative (or NaN) value smooths nothing
         raise ValueRangeError(
             f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
         )
@@ -1404,22 +1470,101 @@ def cross_entropy(
     logp = ops.log_softmax(x, cdim)
     if _dtype_of(target).kind != "f":
         nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
-        if label_smoothing == 0:
+        if not label_smoothing > 0:
             return nll
         smooth = _uniform_target_loss(logp, target, weight, ignore_index, reduction)
-        return (1 - label_smoothing) * nll + smooth * (label_smoothing / x.shape[cdim])
+        return (1 - label_smoothing) * nll + smooth * _per_class(label_smoothing, x.shape[cdim])
     if ignore_index != -100:  # a class-probability target has no index to ignore
         raise RuntimeError("ignore_index is not supported for floating point target")
     logp, target = _promoted(logp, target)
     if label_smoothing > 0:
-        target = target * (1 - label_smoothing) + label_smoothing / x.shape[cdim]
+        target = target * (1 - label_smoothing) + _per_class(label_smoothing, x.shape[cdim])
     _check_same_shape(x, target, "cross_entropy")
     prod = logp * target
     if weight is not None:
         w = _as_target(weight, x)
         prod = prod * (w if x.ndim == 1 else w.reshape((-1,) + (1,) * (x.ndim - 2)))
     loss = -prod.sum(dim=0 if x.ndim == 1 else 1)
+    if reduction == "mean" and x.numel() == 0:  # PyTorch's NaN, also where C = 0 leaves
+        return loss.sum() * math.nan  # rows of 0 (their mean is 0 otherwise)
     return _reduce(loss, reduction)
+
+
+def _per_class(label_smoothing: float, n_classes: int) -> float:
+    """label_smoothing / C, the smoothed mass of each class; inf for no classes, as
+    PyTorch's double division by an integer 0 gives (a Python division raised)."""
+    return label_smoothing / n_classes if n_classes else math.inf
+
+
+def linear_cross_entropy(
+    input: Tensor,
+    linear_weight: Tensor,
+    target: Tensor,
+    *,
+    linear_bias: Tensor | None = None,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    options: Any = None,
+) -> Tensor:
+    """cross_entropy(linear(x, W, b), target), PyTorch's reference path. x: (N, in) or (in,);
+    W: (C, in), or (C, d1, ..., dK, in) for a K-dim loss of batched x (logits
+    (N, C, d1, ..., dK)); b: W's shape less its last dim. A target of the logits' shape holds
+    class probabilities, where `ignore_index` (None: -100 for class indices) is refused.
+    `options` (PyTorch's chunked path, which saves memory only) must be None."""
+    if options is not None:
+        raise NotImplementedError(
+            "linear_cross_entropy: options (PyTorch's chunked path) is not supported; pass "
+            "options=None for the reference path, which gives the same values"
+        )
+    if input.ndim not in (1, 2):
+        raise RuntimeError(
+            f"linear_cross_entropy: expected input with dimensionality 1 or 2, got {input.ndim}"
+        )
+    if linear_weight.ndim < 2:
+        raise RuntimeError(
+            "linear_cross_entropy: expected linear_weight with dimensionality at least 2, got "
+            f"{linear_weight.ndim}"
+        )
+    in_features = input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError(
+            "linear_cross_entropy: expected equal input and linear_weight last dimensions "
+            f"(in_features), got {in_features} and {linear_weight.shape[-1]}, respectively"
+        )
+    num_classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (num_classes, *out_features):
+        raise RuntimeError(
+            f"linear_cross_entropy: expected linear_bias shape {(num_classes, *out_features)}, "
+            f"got {tuple(linear_bias.shape)}"
+        )
+    if out_features and input.ndim == 1:
+        raise RuntimeError(
+            "linear_cross_entropy: K-dimensional loss defined by linear_weight shape "
+            f"{tuple(linear_weight.shape)} requires batched input, (N, {in_features}), got "
+            f"unbatched input with shape {tuple(input.shape)}"
+        )
+    logits_shape = (*input.shape[:-1], num_classes, *out_features)
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError(
+            "linear_cross_entropy: ignore_index cannot be specified when target contains "
+            "probabilities"
+        )
+    if out_features:  # one (C * d1 * ... * dK, in) product, its rows then (C, d1, ...)
+        n_out = math.prod(out_features, start=num_classes)
+        linear_weight = linear_weight.reshape(n_out, in_features)
+        if linear_bias is not None:
+            linear_bias = linear_bias.reshape(n_out)
+    logits = linear(input, linear_weight, linear_bias).reshape(logits_shape)
+    return cross_entropy(
+        logits,
+        target,
+        weight,
+        ignore_index=-100 if ignore_index is None else ignore_index,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+    )
 
 
 def _uniform_target_loss(
@@ -1445,8 +1590,10 @@ def _uniform_target_loss(
         denom = valid.sum().astype(logp.dtype)
     else:
         w = weight._data if isinstance(weight, Tensor) else xp.asarray(weight)
-        picked = w.astype(logp.dtype, copy=False)[xp.where(valid, t, 0)]
-        denom = (picked * valid).sum()
+        if w.size:
+            denom = (w.astype(logp.dtype, copy=False)[xp.where(valid, t, 0)] * valid).sum()
+        else:  # no classes: every target ignored
+            denom = xp.zeros((), logp.dtype)
     return loss.sum() / Tensor._make(xp.asarray(denom), False)
 
 
@@ -1577,7 +1724,7 @@ def triplet_margin_loss(
     """max(d(a, p) - d(a, n) + margin, 0) with d = pairwise_distance(p, eps), as PyTorch;
     `swap` uses min(d(a, n), d(p, n)) as the negative distance. Inputs (N, D) or (D,)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "triplet_margin_loss")
+    reduction = _reduction(reduction, "triplet_margin_loss")
     if margin <= 0:
         raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
     dims = (anchor.ndim, positive.ndim, negative.ndim)
@@ -1785,6 +1932,10 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     # at 0 exactly: the exponential branch's slope, but PyTorch's second derivative 0
     pos = ops.where(a == 0, x * (_SELU_ALPHA * _SELU_SCALE), x * _SELU_SCALE)
     return ops.where(a < 0, neg, pos)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -2051,6 +2202,7 @@ __all__ += [
     "pixel_shuffle",
     "pixel_unshuffle",
     "selu",
+    "selu_",
     "softmin",
 ]
 
@@ -2072,7 +2224,7 @@ def margin_ranking_loss(
 ) -> Tensor:
     """max(0, -y (x1 - x2) + margin) for y in {1, -1}: x1 should rank above x2 where y = 1."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "margin_ranking_loss")
+    reduction = _reduction(reduction, "margin_ranking_loss")
     y = _as_tensor(target, input1)
     if not (input1.ndim == input2.ndim == y.ndim):
         raise RuntimeError(
@@ -2093,7 +2245,7 @@ def hinge_embedding_loss(
     """x where y = 1, max(0, margin - x) where y = -1 (x usually a distance), PyTorch's
     composition: a target that is neither 1 nor -1 adds both terms."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "hinge_embedding_loss")
+    reduction = _reduction(reduction, "hinge_embedding_loss")
     y = _as_tensor(target, input)._data
     x = input
     if x.dtype.kind in "biu":
@@ -2117,21 +2269,30 @@ def cosine_embedding_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1, along the
-    last dim of (N, D) or (D,) inputs; PyTorch's 1e-12 keeps a zero vector finite."""
+    last dim of (N, D) inputs with a target (N,), or (D,) ones with a 0-d target; the
+    inputs and the target broadcast, as PyTorch's. PyTorch's 1e-12 keeps a zero vector
+    finite."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "cosine_embedding_loss")
-    if input1.shape != input2.shape or input1.ndim not in (1, 2):
-        raise RuntimeError(
-            f"cosine_embedding_loss: expected two inputs of one shape, (N, D) or (D,), got "
-            f"{input1.shape} and {input2.shape}"
-        )
-    dim = input1.ndim - 1
+    reduction = _reduction(reduction, "cosine_embedding_loss")
     y = _as_tensor(target, input1)._data
-    if tuple(y.shape) != input1.shape[:1] * dim:
+    if y.ndim > 1:
         raise RuntimeError(
-            f"cosine_embedding_loss: expected a target of shape {input1.shape[:1] * dim} "
-            f"for inputs of shape {input1.shape}, got {tuple(y.shape)}"
+            "cosine_embedding_loss: 0D or 1D target tensor expected, multi-target not "
+            f"supported (got a target of shape {tuple(y.shape)})"
         )
+    dim = y.ndim
+    if input1.ndim != dim + 1 or input2.ndim != dim + 1:
+        raise RuntimeError(
+            f"cosine_embedding_loss: {dim}D target tensor expects {dim + 1}D input tensors, "
+            f"but found inputs with sizes {list(input1.shape)} and {list(input2.shape)}."
+        )
+    try:
+        np.broadcast_shapes(np.broadcast_shapes(input1.shape, input2.shape)[:dim], y.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"cosine_embedding_loss: the inputs of shapes {list(input1.shape)} and "
+            f"{list(input2.shape)} and the target of shape {list(y.shape)} do not broadcast"
+        ) from None
     prod = (input1 * input2).sum(dim)
     mag1 = (input1 * input1).sum(dim) + 1e-12
     mag2 = (input2 * input2).sum(dim) + 1e-12
@@ -2151,7 +2312,7 @@ def soft_margin_loss(
 ) -> Tensor:
     """log(1 + exp(-y x)) for y in {1, -1}: the two-class logistic loss."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "soft_margin_loss")
+    reduction = _reduction(reduction, "soft_margin_loss")
     if input.dtype.kind == "b":  # PyTorch negates x first
         raise RuntimeError(
             "soft_margin_loss: Negation, the `-` operator, on a bool tensor is not supported. "
@@ -2159,11 +2320,7 @@ def soft_margin_loss(
             "instead."
         )
     _written_into_input(input, target, "soft_margin_loss")
-    if isinstance(target, Tensor) and target.requires_grad and is_grad_enabled():
-        raise RuntimeError(  # PyTorch's words: its kernel has no target gradient
-            "The function 'soft_margin_loss' is not differentiable with respect to argument "
-            "'target'. This input cannot have requires_grad True."
-        )
+    _not_differentiable(target, "soft_margin_loss", "target")
     x_shape, y_shape = tuple(input.shape), tuple(np.shape(target))
     try:
         shape = np.broadcast_shapes(x_shape, y_shape)
@@ -2213,7 +2370,7 @@ def multi_margin_loss(
     each sample's terms by its class's weight. As PyTorch's kernel, a term counts only
     where margin - x[y] + x[j] > 0, so a NaN term is skipped (value and gradient 0)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "multi_margin_loss")
+    reduction = _reduction(reduction, "multi_margin_loss")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
     if input.numel() and input.dtype not in (np.float32, np.float64):
@@ -2224,11 +2381,12 @@ def multi_margin_loss(
     xp = get_array_module(x._data)
     y = xp.asarray(_as_tensor(target, input)._data)
     n, c = x.shape
-    if y.shape != input.shape[:-1] or y.dtype.kind not in "iu":
+    if y.shape != input.shape[:-1]:
         raise RuntimeError(
             f"multi_margin_loss: expected {n} integer class indices for an input of shape "
             f"{input.shape}, got a target of shape {tuple(y.shape)} and dtype {y.dtype}"
         )
+    _long_target(y, "multi_margin_loss")
     y = y.reshape(-1)
     if n and ((y < 0) | (y >= c)).any():
         raise IndexOutOfRange(f"multi_margin_loss: target out of range for {c} classes")
@@ -2252,6 +2410,16 @@ def multi_margin_loss(
     if input.ndim != 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction)
+
+
+def _long_target(target: Any, name: str) -> None:
+    """PyTorch's margin losses take class indices as int64 only ("expected scalar type Long
+    but found Int"); a float target's indices were truncated, an int32 one's taken."""
+    if target.dtype != np.int64:
+        raise DtypeError(
+            f"{name}: target must hold int64 class indices, as in PyTorch; got {target.dtype} "
+            "(cast it with .long())"
+        )
 
 
 def poisson_nll_loss(
@@ -2328,6 +2496,7 @@ __all__ += [
     "cosine_embedding_loss",
     "gaussian_nll_loss",
     "hinge_embedding_loss",
+    "linear_cross_entropy",
     "margin_ranking_loss",
     "multi_margin_loss",
     "multilabel_soft_margin_loss",
@@ -2643,6 +2812,8 @@ def dropout1d(
             "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
             "inputs)."
         )
+    if inplace:  # evaluation or p = 0, nothing written: x itself, as PyTorch's
+        return x
     if x.ndim == 2:
         return _feature_dropout(x.unsqueeze(0), p, training, "dropout1d").squeeze(0)
     return _feature_dropout(x, p, training, "dropout1d")
@@ -2668,6 +2839,8 @@ def dropout3d(
             UserWarning,
             stacklevel=2,
         )
+    if inplace:  # evaluation or p = 0, nothing written: x itself, as PyTorch's
+        return x
     if x.ndim != 5:
         return _feature_dropout(x.unsqueeze(0), p, training, "dropout3d").squeeze(0)
     return _feature_dropout(x, p, training, "dropout3d")
@@ -2808,7 +2981,7 @@ def ctc_loss(
     """Connectionist temporal classification loss, as PyTorch's: log_probs `(T, N, C)` (or
     `(T, C)`), targets `(N, S)` padded or 1-d concatenated, lengths `(N,)`. 'mean' divides
     each loss by its target length, then averages over the batch."""
-    _check_reduction(reduction, "ctc_loss")
+    reduction = _reduction(reduction, "ctc_loss")
     lp = log_probs
     unbatched = lp.ndim == 2
     if unbatched:
@@ -2887,7 +3060,7 @@ def multilabel_margin_loss(
     kernel, a term counts only where it is > 0, so a NaN term is skipped (gradient 0)."""
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction, "multilabel_margin_loss")
+    reduction = _reduction(reduction, "multilabel_margin_loss")
     x = input
     unbatched = x.ndim <= 1
     if x.ndim > 2:
@@ -2906,11 +3079,16 @@ def multilabel_margin_loss(
         raise RuntimeError(
             f"inconsistent target size: {list(t.shape)} for input of size: {list(x.shape)}"
         )
-    t = t.reshape(x2.shape).astype(np.int64)
+    _long_target(t, "multilabel_margin_loss")
+    t = t.reshape(x2.shape)
     n, c = x2.shape
+    if t.size and (t.min() < -1 or t.max() >= c):  # PyTorch's check, past the first -1 too
+        bad = int(t[(t < -1) | (t >= c)][0])
+        raise IndexOutOfRange(
+            f"multilabel_margin_loss: argument #2 'target' is out of range: got {bad} for "
+            f"{c} classes (class indices, then -1 to end them)"
+        )
     valid = np.cumprod(t >= 0, axis=1).astype(bool)  # slots before the first -1
-    if (t[valid] >= c).any():
-        raise RuntimeError("multilabel_margin_loss: target index out of range")
     idx = np.where(valid, t, 0)
     is_target = np.zeros((n, c), dtype=bool)
     rows = np.repeat(np.arange(n), c)[valid.reshape(-1)]
@@ -2993,3 +3171,72 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
 
 
 __all__ += ["upsample", "upsample_bilinear", "upsample_nearest"]
+
+
+def fractional_max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    output_size: Any = None,
+    output_ratio: Any = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> Any:
+    """Fractional max pooling (Graham, 2015), PyTorch's arguments in its order: windows of
+    kernel_size placed per plane by `_random_samples` `(N, C, 2)` (width's, then height's;
+    drawn from minigrad's generator when None). See ops/nn_pool.py."""
+    _tensor_arg(input, "fractional_max_pool2d")
+    return nn_pool.fractional_max_pool_nd(
+        input, 2, kernel_size, output_size, output_ratio, return_indices, _random_samples,
+        "fractional_max_pool2d",
+    )  # fmt: skip
+
+
+def fractional_max_pool3d(
+    input: Tensor,
+    kernel_size: Any,
+    output_size: Any = None,
+    output_ratio: Any = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> Any:
+    """Fractional max pooling over (T, H, W), PyTorch's arguments in its order;
+    `_random_samples` is `(N, C, 3)`. See ops/nn_pool.py."""
+    _tensor_arg(input, "fractional_max_pool3d")
+    return nn_pool.fractional_max_pool_nd(
+        input, 3, kernel_size, output_size, output_ratio, return_indices, _random_samples,
+        "fractional_max_pool3d",
+    )  # fmt: skip
+
+
+def fractional_max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size: Any,
+    output_size: Any = None,
+    output_ratio: Any = None,
+    return_indices: bool = True,
+    _random_samples: Tensor | None = None,
+) -> Any:
+    return fractional_max_pool2d(
+        input, kernel_size, output_size, output_ratio, return_indices, _random_samples
+    )
+
+
+def fractional_max_pool3d_with_indices(
+    input: Tensor,
+    kernel_size: Any,
+    output_size: Any = None,
+    output_ratio: Any = None,
+    return_indices: bool = True,
+    _random_samples: Tensor | None = None,
+) -> Any:
+    return fractional_max_pool3d(
+        input, kernel_size, output_size, output_ratio, return_indices, _random_samples
+    )
+
+
+__all__ += [
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
+]

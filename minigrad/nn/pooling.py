@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..ops.nn_pool import fractional_max_pool_nd
 from ..ops.pool import interpolate
 from ..tensor import Tensor
 from . import functional as F
@@ -298,10 +299,72 @@ class LPPool3d(_LPPoolNd):
     n = 3
 
 
+class _FractionalMaxPoolNd(Module):
+    """Fractional max pooling over the last `n` dims (ops/nn_pool.py), PyTorch's arguments
+    and stored settings: give output_size or output_ratio (each in (0, 1)); a given
+    `_random_samples` `(N, C, n)` is a buffer and fixes the windows, else each call draws
+    them from minigrad's generator."""
+
+    n = 2
+
+    def __init__(
+        self,
+        kernel_size: Any,
+        output_size: Any = None,
+        output_ratio: Any = None,
+        return_indices: bool = False,
+        _random_samples: Any = None,
+    ) -> None:
+        super().__init__()
+        who = type(self).__name__
+        if self.n == 3 and min(self._as_n(kernel_size)) <= 0:
+            raise ValueError(f"kernel_size must be greater than 0, but got {kernel_size}")
+        self.kernel_size = self._as_n(kernel_size)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = self._as_n(output_size) if output_size is not None else None
+        self.output_ratio = self._as_n(output_ratio) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{who} requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def _as_n(self, v: Any) -> tuple:
+        """A number or a sequence as a tuple (PyTorch's _pair/_triple)."""
+        return tuple(v) if isinstance(v, tuple | list) else (v,) * self.n
+
+    def forward(self, input: Tensor) -> Any:
+        return fractional_max_pool_nd(
+            input,
+            self.n,
+            self.kernel_size,
+            self.output_size,
+            self.output_ratio,
+            self.return_indices,
+            self._random_samples,
+            f"fractional_max_pool{self.n}d",
+        )
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Fractional max pooling: x `(N, C, H, W)` or `(C, H, W)` -> `(..., OH, OW)`."""
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Fractional max pooling: x `(N, C, T, H, W)` or `(C, T, H, W)` -> `(..., OT, OH,
+    OW)`."""
+
+    n = 3
+
+
 __all__ += [
     "AdaptiveAvgPool3d",
     "AdaptiveMaxPool3d",
     "AvgPool3d",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "LPPool1d",
     "LPPool2d",
     "LPPool3d",

@@ -274,6 +274,7 @@ class RNNBase(Module):
         for name, value, kind in (
             ("bias", bias, bool),
             ("batch_first", batch_first, bool),
+            ("bidirectional", bidirectional, bool),  # PyTorch's forward refuses 1 (as lstm())
             ("input_size", input_size, int),
         ):
             if not isinstance(value, kind):

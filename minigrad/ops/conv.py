@@ -315,7 +315,7 @@ class ConvTranspose2d(Function):
         p = x2.shape[1]
         xp = get_array_module(x)
         dtype = xp.result_type(W.dtype, x2.dtype)
-        shape = (groups, coutg * W[0, 0].size, p)
+        shape = (groups, coutg * W.shape[2] * W.shape[3], p)  # (W[0, 0] fails for C = 0)
         cols, self.cols = self.cols, None
         if cols is None or cols.size != shape[0] * shape[1] * p or cols.dtype != dtype:
             cols = _workspace.get("cols", xp, shape, dtype)

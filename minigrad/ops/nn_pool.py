@@ -7,8 +7,11 @@ Max pooling gathers: each axis gives its window positions `(O_a, K_a)`, their ou
 product the flat positions of every window in PyTorch's scan order (first axis slowest),
 and pool1d's `_gathered_max` picks each window's maximum by PyTorch's rule (the first
 maximum; a NaN wins). The values come out of `gather`, whose gradient is a scatter-add, so
-every order of derivative exists. Average pooling adds one shifted slice per kernel offset
-and divides by PyTorch's per-window count, the outer product of the per-axis counts.
+every order of derivative exists; the input passes through pool.py's `ZeroSecond` first,
+so the gradient is linked back to it with derivative zero, as MaxPool2d's is. Average
+pooling adds one shifted slice per kernel offset and divides by PyTorch's per-window
+count, the outer product of the per-axis counts. Fractional max pooling gathers too, its
+windows placed per plane by random samples, as PyTorch's.
 """
 
 from __future__ import annotations
@@ -18,14 +21,22 @@ from typing import Any
 
 import numpy as np
 
+from .. import random
 from ..backend import get_array_module
 from ..errors import ValueRangeError
 from ..tensor import Tensor
-from .indexing import scatter
+from .indexing import gather, scatter
+from .pool import zero_second
 from .pool1d import _adaptive_windows, _float_input, _gathered_max, pool_out_size
 from .shape import pad, reshape
 
-__all__ = ["adaptive_max_pool_nd", "avg_pool_nd", "max_pool_nd", "max_unpool_nd"]
+__all__ = [
+    "adaptive_max_pool_nd",
+    "avg_pool_nd",
+    "fractional_max_pool_nd",
+    "max_pool_nd",
+    "max_unpool_nd",
+]
 
 _WORDS = {1: "one int", 2: "two ints", 3: "three ints"}
 
@@ -160,8 +171,14 @@ def avg_pool_nd(
     k, s, p, d = _settings(op, x, n, kernel_size, stride, padding, 1)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    out = _out_sizes(x, n, k, s, p, d, ceil_mode)
     sizes = tuple(x.shape[-n:])
+    if n == 3 and any(sz < ka for sz, ka in zip(sizes, k, strict=True)):
+        # PyTorch's avg_pool3d checks the input itself, whatever padding or ceil_mode add
+        raise RuntimeError(
+            f"{op}: input image (T: {sizes[0]} H: {sizes[1]} W: {sizes[2]}) smaller than "
+            f"kernel size (kT: {k[0]} kH: {k[1]} kW: {k[2]})"
+        )
+    out = _out_sizes(x, n, k, s, p, d, ceil_mode)
     # zeros on the left by padding, on the right as far as the last window reads
     right = [
         max(0, (o - 1) * sa + ka - sz - pa)
@@ -275,3 +292,139 @@ def max_unpool_nd(
     per_plane = (math.prod(x.shape[len(lead) :]),)  # explicit: a batch of 0 has no -1
     flat = scatter(zeros, -1, reshape(indices, lead + per_plane), reshape(x, lead + per_plane))
     return reshape(flat, lead + out)
+
+
+def _fractional_starts(u: np.ndarray, size: int, out: int, k: int) -> np.ndarray:
+    """Window starts `(..., out)` along one axis for samples u `(...)`, as PyTorch's
+    generate_intervals, in u's own precision: start i = int((i + u) * alpha) - int(u *
+    alpha) with alpha = (size - k) / (out - 1); the last window ends at the input's end."""
+    dt = u.dtype.type
+    starts = np.empty(u.shape + (out,), dtype=np.int64)
+    if out > 1:
+        alpha = dt(size - k) / dt(out - 1)
+        i = np.arange(out - 1).astype(u.dtype)
+        span = ((i + u[..., None]) * alpha).astype(np.int64)  # truncation, as a C++ cast
+        starts[..., :-1] = span - (u * alpha).astype(np.int64)[..., None]
+    if out > 0:
+        starts[..., -1] = size - k
+    return starts
+
+
+def _fractional_settings(
+    op: str, x: Tensor, n: int, kernel_size: Any, output_size: Any, output_ratio: Any
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The kernel and output sizes, each n ints, checked as PyTorch checks them."""
+    k = _tuple(kernel_size, n, "kernel_size", op)
+    if min(k) <= 0:  # (PyTorch's functional pools empty windows to -inf)
+        raise ValueRangeError(f"{op}: kernel_size must be greater than 0, but got {k}")
+    sizes = tuple(x.shape[-n:])
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        ratio = (output_ratio,) * n if isinstance(output_ratio, int | float) else output_ratio
+        ratio = tuple(ratio) * (n if len(ratio) == 1 else 1)
+        if len(ratio) != n:
+            raise ValueError(f"{op}: output_ratio must be one number or {n}, got {output_ratio}")
+        out = tuple(int(sz * r) for sz, r in zip(sizes, ratio, strict=True))
+    else:
+        out = _tuple(output_size, n, "output_size", op)
+    if min(out) < 0:
+        raise ValueRangeError(f"{op}: output_size must not be negative, got {out}")
+    names = ("time", "height", "width")[3 - n :]
+    for a in range(n):
+        # PyTorch's 3-d pool needs one input place to spare; its 2-d pool does not
+        fits = out[a] + k[a] - 1 < sizes[a] if n == 3 else out[a] + k[a] - 1 <= sizes[a]
+        if not fits:
+            raise RuntimeError(
+                f"{op}(): pool {names[a]} {k[a]} too large relative to input {names[a]} "
+                f"{sizes[a]} (output size {out[a]})"
+            )
+    return k, out
+
+
+def _fractional_samples(op: str, x: Tensor, n: int, samples: Any) -> np.ndarray:
+    """The per-plane samples `(N, C, n)` (drawn from minigrad's generator when None, as
+    PyTorch draws torch.rand), checked as PyTorch checks them."""
+    nb, c = x.shape[:2]
+    if samples is None:
+        return random.rand((nb, c, n), x.dtype)
+    u = samples._data if isinstance(samples, Tensor) else np.asarray(samples)
+    if u.ndim != 3:
+        raise RuntimeError(f"{op}: expected _random_samples to have 3 dimensions, got {u.ndim}")
+    if u.shape[0] < nb or u.shape[1] != c or u.shape[2] != n:
+        raise RuntimeError(
+            f"{op}: expected _random_samples of shape ({nb} or more, {c}, {n}) for an input of "
+            f"shape {x.shape}, got {tuple(u.shape)}"
+        )
+    if u.dtype != x.dtype:
+        raise RuntimeError(
+            f"{op}: expected _random_samples of the input's dtype {x.dtype}, got {u.dtype}"
+        )
+    u = np.asarray(u[:nb]) if get_array_module(u) is np else u[:nb].get()
+    if u.size and not ((u >= 0) & (u <= 1)).all():  # (PyTorch would read out of bounds)
+        raise ValueRangeError(f"{op}: _random_samples must lie in [0, 1]")
+    return u
+
+
+def fractional_max_pool_nd(
+    input: Tensor,
+    n: int,
+    kernel_size: Any,
+    output_size: Any = None,
+    output_ratio: Any = None,
+    return_indices: bool = False,
+    _random_samples: Any = None,
+    op: str = "fractional_max_pool2d",
+) -> Any:
+    """Fractional max pooling over the last n dims, as PyTorch's (Graham, 2015): per plane,
+    window starts along each axis come from a sample u in [0, 1] (`_random_samples`,
+    `(N, C, n)`; for 2-d, u[0] is the width's, u[1] the height's, PyTorch's order; for 3-d,
+    time, height, width), windows of `kernel_size`, no padding. Each window's maximum by
+    PyTorch's rule (the first maximum; a NaN wins, the last NaN taking it); with
+    return_indices also its int64 flat position within the `(*S)` plane."""
+    x = input
+    if x.ndim not in (n + 1, n + 2):
+        raise RuntimeError(
+            f"{op}(): expected a {n + 1}D or {n + 2}D input, but got shape {list(x.shape)}"
+        )
+    unbatched = x.ndim == n + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    if any(s == 0 for s in x.shape[1:]):
+        raise RuntimeError(
+            f"{op}(): expected an input of non-zero size in its non-batch dims, got shape "
+            f"{list(input.shape)}"
+        )
+    _float_input(x, op)
+    k, out = _fractional_settings(op, x, n, kernel_size, output_size, output_ratio)
+    u = _fractional_samples(op, x, n, _random_samples)
+    if n == 2:
+        u = u[..., ::-1]  # PyTorch's 2-d samples are (width, height)
+    sizes = tuple(x.shape[-n:])
+    # flat positions (N, C, O, K) of every window's places, outputs and kernel offsets
+    # each in row-major order
+    pos = np.zeros(x.shape[:2] + (1, 1), dtype=np.int64)
+    for a in range(n):
+        starts = _fractional_starts(np.ascontiguousarray(u[..., a]), sizes[a], out[a], k[a])
+        p_a = starts[..., :, None] + np.arange(k[a])  # (N, C, O_a, K_a)
+        o, kk = pos.shape[2], pos.shape[3]
+        pos = pos[:, :, :, None, :, None] * sizes[a] + p_a[:, :, None, :, None, :]
+        pos = pos.reshape(x.shape[:2] + (o * out[a], kk * k[a]))
+    xp = get_array_module(x._data)
+    flat = reshape(zero_second(x), x.shape[:2] + (math.prod(sizes),))
+    m = pos.shape[2]
+    best_at = xp.asarray(pos[..., 0]) if pos.size else xp.zeros(x.shape[:2] + (m,), np.int64)
+    best = xp.full(best_at.shape, -math.inf, dtype=x.dtype)
+    data = flat._data
+    for j in range(pos.shape[3]):  # PyTorch's scan: move on to a larger value or a NaN
+        at = xp.asarray(pos[..., j])
+        v = xp.take_along_axis(data, at, axis=-1)
+        with np.errstate(invalid="ignore"):
+            better = (v > best) | xp.isnan(v)
+        xp.copyto(best, v, where=better)
+        xp.copyto(best_at, at, where=better)
+    y = reshape(gather(flat, -1, best_at), x.shape[:2] + out)
+    idx = Tensor._make(best_at.reshape(x.shape[:2] + out), False)
+    if unbatched:
+        y, idx = y.squeeze(0), idx.squeeze(0)
+    return (y, idx) if return_indices else y

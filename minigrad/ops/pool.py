@@ -16,19 +16,19 @@ compiled loops (cpu_kernels.py) with the same results.
 from __future__ import annotations
 
 import math
-import numbers
+import operator
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from .. import threads
-from ..autograd import Function, zero_link
+from ..autograd import Function, is_grad_enabled, zero_link
 from ..backend import Array, get_array_module
 from ..errors import ShapeError, Unsupported, ValueRangeError
 from ..tensor import Tensor
 from . import cpu_kernels, cuda_kernels
 from .conv import _pair
-from .elementwise import _UINT, scale
+from .elementwise import _UINT, scale, where
 from .layout import (
     flat_view,
     is_batch_minor,
@@ -52,10 +52,14 @@ class PoolGeometry(NamedTuple):
 
 
 def _pad(x: Array, g: PoolGeometry, value: float) -> Array:
+    """x inside a border of `value`; -inf (max pooling's padding) is the dtype's least
+    value for integers, where a cast would give 0 for int8/int16 and let padding win."""
     (ph, pw), (h, w) = g.padding, g.in_hw
     if not (ph or pw):
         return x
     xp = get_array_module(x)
+    if value == -math.inf and x.dtype.kind in "iu":
+        value = np.iinfo(x.dtype).min
     buf = xp.full(x.shape[:2] + (h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
     buf[:, :, ph : ph + h, pw : pw + w] = x
     return buf
@@ -343,6 +347,27 @@ class WindowSumT(Function):
         return WindowSum(self.g)(ggx)
 
 
+class ZeroSecond(Function):
+    """x itself, in front of a max pool that gathers (nn_pool.py, pool1d.py): its backward
+    hands on the pooled gradient linked to x with derivative zero (a `ZeroLink` under
+    create_graph), as MaxPool2d's is, so that gradient requires grad and differentiating
+    it again gives zeros for x, as PyTorch's (max pooling is piecewise linear), not an
+    error."""
+
+    uses_inputs = False
+
+    def forward(self, x):
+        return x
+
+    def backward(self, gy):
+        return zero_link(gy, self)
+
+
+def zero_second(x: Tensor) -> Tensor:
+    """x through `ZeroSecond` where a graph is recorded through it, else x itself."""
+    return ZeroSecond()(x) if x.requires_grad and is_grad_enabled() else x
+
+
 # ---------------------------------------------------------------------- wrappers
 def _geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -> PoolGeometry:
     detail = (
@@ -461,21 +486,26 @@ def _cubic_weights(t: np.ndarray) -> np.ndarray:
 
 def _resize_taps(
     out_n: int, in_n: int, scale_factor: float | None, align_corners: bool, mode: str
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The taps of one axis: pairs (index, weight), each of length out_n, such that output
-    position i is the sum over taps of weight[i] * input[index[i]] (2 taps for linear, 4
-    for cubic, the widest window for area). A tap of weight 0 points inside the window, so
-    a NaN or inf input reaches only the outputs that read it, as in PyTorch."""
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """The taps of one axis: triples (index, weight, keep), each of length out_n, such that
+    output position i is the sum over taps of weight[i] * input[index[i]] (2 taps for
+    linear, 4 for cubic, the widest window for area). keep is None, or for area, where a
+    window narrower than the widest has a tap to spare, False there: that tap is left out
+    rather than weighted 0, so a NaN or inf input reaches only the outputs whose window
+    holds it (0 * inf would be NaN), as in PyTorch. Linear and cubic taps of weight 0 are
+    kept, as PyTorch's kernels multiply them too."""
     rows = np.arange(out_n)
     dst = rows.astype(np.float64)
     if mode == "area":  # adaptive average pooling: PyTorch's integer window bounds
         start = (rows * in_n) // out_n
         end = -((-(rows + 1) * in_n) // out_n)
         width = end - start
-        return [
-            (np.minimum(start + k, end - 1), np.where(start + k < end, 1.0 / width, 0.0))
-            for k in range(int(width.max()))  # over the window's width, not pixels
-        ]
+        taps = []
+        for k in range(int(width.max())):  # over the window's width, not pixels
+            inside = start + k < end
+            keep = None if inside.all() else inside
+            taps.append((np.minimum(start + k, end - 1), 1.0 / width, keep))
+        return taps
     if align_corners:
         src = dst * ((in_n - 1) / (out_n - 1) if out_n > 1 else 0.0)
     else:
@@ -484,22 +514,25 @@ def _resize_taps(
     if mode == "bicubic":  # four taps, clamped to the edge (PyTorch's bounded access)
         i0 = np.floor(src).astype(np.int64)
         w = _cubic_weights(src - i0)
-        return [(np.clip(i0 - 1 + k, 0, in_n - 1), w[:, k]) for k in range(4)]
+        return [(np.clip(i0 - 1 + k, 0, in_n - 1), w[:, k], None) for k in range(4)]
     src = np.maximum(src, 0.0)  # linear
     i0 = np.minimum(np.floor(src).astype(np.int64), in_n - 1)
     i1 = np.minimum(i0 + 1, in_n - 1)
     lam = np.clip(src - i0, 0.0, 1.0)
-    return [(i0, 1 - lam), (i1, lam)]
+    return [(i0, 1 - lam, None), (i1, lam, None)]
 
 
 def _resample_axis(x: Tensor, taps: list, axis: int) -> Tensor:
-    """Sum over taps of weight * x gathered at index, along `axis`."""
+    """Sum over taps of weight * x gathered at index, along `axis`; a tap's places whose
+    keep is False add nothing."""
     xp = get_array_module(x._data)
     shape = [1] * x.ndim
     shape[axis] = -1
     out = None
-    for index, weight in taps:
+    for index, weight, keep in taps:
         picked = getitem(x, (slice(None),) * axis + (xp.asarray(index, dtype=np.int64),))
+        if keep is not None:
+            picked = where(xp.asarray(keep.reshape(shape)), picked, 0.0)
         term = scale(picked, xp.asarray(weight.reshape(shape), dtype=x.dtype))
         out = term if out is None else out + term
     return out
@@ -536,6 +569,25 @@ def _check_interpolate(x: Tensor, mode: str, align_corners: Any, antialias: bool
         )
 
 
+def _size_entry(n: Any, size: Any) -> int:
+    """One entry of interpolate's `size` as an int: anything with `__index__`, as PyTorch
+    takes (an int, a NumPy integer, a one-element integer tensor); a bool is refused, as
+    there."""
+    op = "interpolate"
+    is_bool = (
+        isinstance(n, bool | np.bool_) or getattr(getattr(n, "dtype", None), "kind", "") == "b"
+    )
+    if not is_bool:
+        try:
+            return operator.index(n)
+        except TypeError:
+            pass
+    raise TypeError(
+        f"{op}: size must be an int or a tuple of ints (one-element integer tensors count), "
+        f"got {size!r}"
+    )
+
+
 def interpolate(
     input: Tensor,
     size: Any = None,
@@ -566,9 +618,7 @@ def interpolate(
                 f"{op}: recompute_scale_factor is not meaningful with an explicit size ({size!r})"
             )
         sizes = (size,) * k if not isinstance(size, tuple | list) else tuple(size)
-        if not all(isinstance(n, numbers.Integral) for n in sizes):
-            raise TypeError(f"{op}: size must be an int or a tuple of ints, got {size!r}")
-        out_sizes = tuple(int(n) for n in sizes)
+        out_sizes = tuple(_size_entry(n, size) for n in sizes)
         factors: tuple[Any, ...] = (None,) * k
     else:
         factors = (
@@ -637,4 +687,5 @@ __all__ = [
     "avg_pool2d",
     "interpolate",
     "max_pool2d",
+    "zero_second",
 ]

@@ -23,7 +23,7 @@ from ..tensor import Tensor
 from .conv1d import single
 from .elementwise import scale, where
 from .indexing import gather
-from .pool import MaxPool2d, PoolGeometry, WindowSum, integer_mean
+from .pool import MaxPool2d, PoolGeometry, WindowSum, integer_mean, zero_second
 from .reduce import reduce_sum
 from .shape import clone, getitem, pad
 
@@ -121,7 +121,7 @@ def _gathered_max(x: Tensor, pos: np.ndarray, valid: np.ndarray) -> tuple[Tensor
     no valid place is -inf (and passes no gradient), as PyTorch's."""
     idx = _window_argmax(x._data, pos, valid)
     xp = get_array_module(idx)
-    y = gather(x, -1, xp.minimum(idx, x.shape[-1] - 1))
+    y = gather(zero_second(x), -1, xp.minimum(idx, x.shape[-1] - 1))
     empty = ~valid.any(axis=1)
     if empty.any():
         y = where(xp.asarray(empty), -math.inf, y)
