@@ -416,3 +416,20 @@ def test_adaptive_max_pool3d_gradient_has_a_zero_second_derivative():
         assert g.requires_grad
         (gg,) = grad(g.sum(), x)
         np.testing.assert_array_equal(np.asarray(gg.detach().numpy()), np.zeros(a.shape))
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect"])
+def test_a_conv_pickled_by_an_earlier_minigrad_gets_its_newer_attributes(padding_mode):
+    """An earlier minigrad's Conv2d had `_pad_widths` and neither `output_padding` nor
+    `_reversed_padding_repeated_twice`: unpickled now, it prints and runs as a new one."""
+    import pickle
+
+    new = mg.nn.Conv2d(2, 3, 3, padding=1, padding_mode=padding_mode)
+    old = pickle.loads(pickle.dumps(new))
+    del old.__dict__["output_padding"], old.__dict__["_reversed_padding_repeated_twice"]
+    old.__dict__["_pad_widths"] = (1, 1, 1, 1)
+    back = pickle.loads(pickle.dumps(old))
+    assert "_pad_widths" not in back.__dict__
+    assert repr(back) == repr(new)
+    x = mg.randn(1, 2, 5, 5)
+    np.testing.assert_array_equal(back(x).detach().numpy(), new(x).detach().numpy())

@@ -386,3 +386,31 @@ def test_same_setting_compares_digits_only_for_train_classes():
     assert not metric.same_setting("train_classes", "0-4", "0-5")
     assert not metric.same_setting("train_classes", "0-4", "bogus")
     assert not metric.same_setting("margin", "0-4", "0,1,2,3,4")
+
+
+def test_only_a_plain_python_m_run_skips_the_teardown(tmp_path):
+    """end_process skips the interpreter's teardown only where the job is all the process
+    runs: not under a profiler or for a program that runs the job with runpy (its profile
+    or its own next lines would be lost)."""
+    import subprocess
+    import sys
+
+    root = str(Path(__file__).resolve().parents[2])
+    (tmp_path / "probe_job.py").write_text(
+        f"import sys\nsys.path.insert(0, {root!r})\nfrom train.common import _runs_alone\n"
+        "if __name__ == '__main__':\n    print('alone', _runs_alone())\n"
+    )
+    runs = {
+        "plain": [sys.executable, "-m", "probe_job"],
+        "profiled": [sys.executable, "-m", "cProfile", "-m", "probe_job"],
+        "runpy": [
+            sys.executable,
+            "-c",
+            "import runpy; runpy.run_module('probe_job', run_name='__main__')",
+        ],
+    }
+    said = {}
+    for name, cmd in runs.items():
+        out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        said[name] = [x for x in out.stdout.splitlines() if x.startswith("alone")]
+    assert said == {"plain": ["alone True"], "profiled": ["alone False"], "runpy": ["alone False"]}
