@@ -269,6 +269,7 @@ from .ops.moremath import (
 )
 from .ops.sampling import multinomial, normal
 from .ops.scatter_ops import (
+    as_strided_scatter,
     diagonal_scatter,
     index_copy,
     index_fill,

@@ -4,8 +4,9 @@
 `out` (or with `out=None`) the wrapper only calls the function. With a tensor `out`, it
 follows PyTorch's rules, checked before anything is written:
 
-- `out` is a Tensor; for the forms that return (values, indices) (max/min over a dim,
-  sort, topk) a tuple or list of two Tensors, the indices one int64;
+- `out` is a Tensor; for the forms that return two tensors (max/min over a dim, sort,
+  topk, cummax, kthvalue, median, ...: values and int64 indices; aminmax; frexp) a tuple
+  or list of two Tensors, the second of the second result's dtype;
 - in grad mode a differentiable function refuses when `out` or an input requires grad
   (out= results are not recorded);
 - the result's dtype must fit `out`'s: by PyTorch's casting rule for elementwise ops and
@@ -47,10 +48,13 @@ class Rule:
     logsumexp). `grad`: "any" refuses when out or an input requires
     grad (in grad mode), "out" only when out does, None never (comparisons, argmax).
     `overlap`: "partial" refuses an input that overlaps out other than exactly, "any" any
-    overlap (cat, stack), None checks nothing. `resize`: "warn" warns when a non-empty out
+    overlap (cat, stack), "self" the first input as "partial" and the others as "any" (the
+    scatter family: out may be the input itself, never src or the index), None checks
+    nothing. `resize`: "warn" warns when a non-empty out
     is resized, "quiet" does not, "range" keeps out's shape when the element count agrees
     (warning otherwise, as arange), "steps" keeps it too but never warns (linspace).
-    `pair`: out is (values, indices). `no_dtypes`: dtype kinds out may not have
+    `pair`: out is two tensors, (values, indices) or (min, max), (mantissa, exponent);
+    `_check_second` checks the second. `no_dtypes`: dtype kinds out may not have
     (NotImplementedError, as PyTorch's kernels)."""
 
     name: str
@@ -107,6 +111,11 @@ RULES: dict[str, Rule] = {
     # any overlap of out with the input is refused, even out being the input, as PyTorch's
     "gather": Rule("gather", dtype="same", overlap="any"),
     "index_select": Rule("index_select", dtype="self", overlap="any"),
+    "masked_select": Rule("masked_select", dtype="self", overlap="any"),
+    "take": Rule("take", dtype="take", overlap="any"),
+    "nonzero": Rule("nonzero", dtype="nonzero", grad=None, overlap="any"),
+    # out of the input's dtype; out may be the input (not src or the index), as PyTorch's
+    **_rules("scatter scatter_add scatter_reduce index_copy", dtype="same", overlap="self"),
     "addmm": Rule("addmm", dtype="same", overlap="first"),
     "nan_to_num": Rule("nan_to_num", dtype="input"),
     "dot": Rule("dot", dtype="dot", overlap=None),
@@ -151,6 +160,22 @@ RULES: dict[str, Rule] = {
     "histc": Rule("histc", dtype="histogram", grad=None),
     **_rules("quantile nanquantile", dtype="quantile", overlap=None),
     "normalize": Rule("normalize"),  # nn.functional's (see install's `names`); cast, as div
+    # nansum computes in out's dtype; its kernel refuses a float input into an integer out
+    "nansum": Rule("nansum", dtype="nansum", overlap=None),
+    **_rules("any all", dtype="bool_out", grad=None, overlap=None),  # bool or uint8 out
+    "logcumsumexp": Rule("logcumsumexp", dtype="scalar_type"),
+    **_rules("cummax cummin", dtype="scalar_type", overlap=None, pair=True),
+    "kthvalue": Rule("kthvalue", dtype="kthvalue", pair=True),
+    **_rules("median nanmedian", dtype="median", pair=True),  # with a dim (`_median_form`)
+    "aminmax": Rule("aminmax", dtype="same", pair=True),  # (min, max), both the input's
+    "frexp": Rule("frexp", dtype="frexp", pair=True),  # (mantissa, int32 exponent)
+    **_rules("tril triu", dtype="same", overlap=None),
+    "diff": Rule("sub", overlap=None),  # PyTorch's messages name the ops it is made of
+    "kron": Rule("mul", overlap="any"),
+    "cross": Rule("linalg_cross", dtype="same", overlap="any"),
+    "float_power": Rule("pow", dtype="float_power"),  # float64 (complex128) out only
+    "ldexp": Rule("ldexp", dtype="ldexp"),
+    "heaviside": Rule("aten::heaviside", dtype="heaviside", grad="out"),  # no derivative
 }
 
 
@@ -224,7 +249,23 @@ def _where_form(rule: Rule, call: _Call) -> Rule:
     return rule
 
 
+def _nonzero_form(rule: Rule, call: _Call) -> Rule:
+    if call.arg(1):
+        raise RuntimeError("nonzero does not support the out kwarg when as_tuple is True")
+    return rule
+
+
+def _median_form(rule: Rule, call: _Call) -> Rule:
+    """median and nanmedian take out= only over a dim, as (values, indices)."""
+    if call.arg(1) is None:
+        raise TypeError(f'{call.api}() missing 1 required positional arguments: "dim"')
+    return rule
+
+
 _FORMS: dict[str, Callable[[Rule, _Call], Rule]] = {
+    "nonzero": _nonzero_form,
+    "median": _median_form,
+    "nanmedian": _median_form,
     "max": _max_form,
     "min": _max_form,
     "clamp": _clamp_form,
@@ -343,7 +384,7 @@ def _check_memory(rule: Rule, inputs: list[Tensor], outs: tuple[Tensor, ...]) ->
         inputs = inputs[:1]
     xp = get_array_module(outs[0]._data)
     for o in outs:
-        for t in inputs:
+        for k, t in enumerate(inputs):
             if device_of(t._data) != device_of(o._data):
                 continue  # no shared memory; the device check names the mismatch
             if not xp.may_share_memory(o._data, t._data):  # a quick look at the bounds
@@ -352,7 +393,7 @@ def _check_memory(rule: Rule, inputs: list[Tensor], outs: tuple[Tensor, ...]) ->
             if span is None or other is None or other[1] <= span[0] or span[1] <= other[0]:
                 continue
             same = other == span and t._data.strides == o._data.strides
-            if rule.overlap == "any" or not same:
+            if rule.overlap == "any" or (rule.overlap == "self" and k > 0) or not same:
                 raise RuntimeError(f"{rule.name}(): {_OVERLAP}")
 
 
@@ -373,7 +414,7 @@ def _prepare(api: str, rule: Rule, call: _Call, out: Tensor) -> bool:
         if isinstance(x, Tensor) and x.dtype != out.dtype:
             call.bound.arguments[name] = x.to(out.dtype)
         return True
-    if kind not in ("factory", "reduce", "mean"):
+    if kind not in ("factory", "reduce", "mean", "nansum"):
         return False
     want = out.dtype
     asked = call.bound.arguments.get("dtype")
@@ -386,6 +427,13 @@ def _prepare(api: str, rule: Rule, call: _Call, out: Tensor) -> bool:
         return False  # reductions: `_check_dtype` compares the result with out
     if rule.no_dtypes and want.kind in rule.no_dtypes:
         raise NotImplementedError(f"{api}(): not implemented for '{_type_name(want)}' outputs")
+    if kind == "nansum":  # PyTorch's kernel runs in out's dtype on the float input as it is
+        x = call.arg(0)
+        if isinstance(x, Tensor) and x.dtype.kind in "fc" and want.kind in "biu":
+            raise NotImplementedError(
+                f"{api}(): not implemented for '{_type_name(want)}' outputs of a "
+                f"{_type_name(x.dtype)} input"
+            )
     if kind == "mean":
         x = call.arg(0)
         if not isinstance(x, Tensor) or x.dtype.kind not in "fc":
@@ -408,9 +456,11 @@ def _check_dtype(rule: Rule, got: Any, out: Tensor) -> None:
     """Whether a result of dtype `got` may be written into `out`, by the rule's kind."""
     want = out.dtype
     kind = rule.dtype
-    if kind in ("cast", "cat", "factory"):
+    if kind in ("cast", "cat", "factory", "ldexp"):
         if can_cast(got, want):
             return
+        if kind == "ldexp":
+            raise RuntimeError(f"ldexp can't be cast to the desired output type {_type_name(want)}")
         if kind == "cat":
             raise TypeError(
                 f"{rule.name}(): input types can't be cast to the desired output type "
@@ -419,6 +469,12 @@ def _check_dtype(rule: Rule, got: Any, out: Tensor) -> None:
         raise RuntimeError(
             f"result type {_type_name(got)} can't be cast to the desired output type "
             f"{_type_name(want)}"
+        )
+    if kind == "bool_out":  # any/all
+        if want.kind == "b" or want == np.uint8:
+            return
+        raise RuntimeError(
+            f"{rule.name} only supports bool tensor for result, got: {_type_name(want)}"
         )
     if got == want:
         return
@@ -437,6 +493,17 @@ def _check_dtype(rule: Rule, got: Any, out: Tensor) -> None:
         msg = f"{rule.name} expects Long tensor out, got: {_type_name(want)}"
     elif kind == "self":
         msg = f"{rule.name}(): self and result must have the same scalar type"
+    elif kind == "take":
+        msg = (
+            f"take(): self and out expected to have the same dtype, but got self.dtype = "
+            f"{_type_name(got)} and out.dtype = {_type_name(want)}"
+        )
+    elif kind == "nonzero":
+        # PyTorch's words, its missing space included
+        msg = (
+            "nonzero: Expected out tensor to have scalar type Long but got scalar type"
+            f"{_type_name(want)}"
+        )
     elif kind == "histogram":
         msg = (
             "torch.histogram: input tensor and hist tensor should have the same dtype, but got "
@@ -452,12 +519,64 @@ def _check_dtype(rule: Rule, got: Any, out: Tensor) -> None:
             f"tensordot: Expected the output tensor to have dtype {_type_name(got)}, but got an "
             f"output tensor with dtype {_type_name(want)}"
         )
+    elif kind == "scalar_type":
+        msg = f"expected scalar_type {_type_name(got)} but found {_type_name(want)}"
+    elif kind == "kthvalue":
+        msg = "output values must be of same type as input"
+    elif kind == "median":  # PyTorch's words for nanmedian too
+        msg = (
+            f"Expected tensor for 'values' to have the same type as tensor for argument #2 "
+            f"'self'; but type {_legacy_name(want)} does not equal {_legacy_name(got)} "
+            "(while checking arguments for median)"
+        )
+    elif kind == "frexp":
+        msg = (
+            f"torch.frexp() expects mantissa to have dtype {cxx_name(got)} but got {cxx_name(want)}"
+        )
+    elif kind == "float_power":
+        msg = (
+            f"the output given to float_power has dtype {_type_name(want)} but the operation's "
+            f"result requires dtype {_type_name(got)}"
+        )
+    elif kind == "heaviside":
+        msg = "heaviside is not yet implemented for tensors with different dtypes."
     elif kind == "input":
         msg = (
             f"{rule.name}: dtype of out: {_type_name(want)} should be same as input: "
             f"{_type_name(got)}"
         )
     else:  # "same", and reductions given both dtype= and out=
+        msg = f"Expected out tensor to have dtype {cxx_name(got)}, but got {cxx_name(want)} instead"
+    raise RuntimeError(msg)
+
+
+def _legacy_name(dtype: Any) -> str:
+    """PyTorch's old type name, as median's checks say it: torch.FloatTensor, CPUBoolType."""
+    name = _type_name(dtype)
+    if name in ("Double", "Float", "Half", "Long", "Int", "Short", "Char", "Byte"):
+        return f"torch.{name}Tensor"
+    return f"CPU{name}Type"
+
+
+def _check_second(rule: Rule, got: Any, out: Tensor) -> None:
+    """Whether the second result of a pair, of dtype `got`, may be written into `out`: the
+    indices (int64), frexp's exponent (int32), aminmax's max (the input's dtype)."""
+    want = out.dtype
+    if got == want:
+        return
+    kind = rule.dtype
+    if kind == "scalar_type":
+        msg = f"expected scalar_type {_type_name(got)} but found {_type_name(want)}"
+    elif kind == "kthvalue":
+        msg = "output indices must be of scalar type Long"
+    elif kind == "median":
+        msg = (
+            "Expected tensor for argument #1 'indices' to have scalar type Long; but got "
+            f"{_legacy_name(want)} instead (while checking arguments for median)"
+        )
+    elif kind == "frexp":
+        msg = f"torch.frexp() expects exponent to have int dtype but got {cxx_name(want)}"
+    else:
         msg = f"Expected out tensor to have dtype {cxx_name(got)}, but got {cxx_name(want)} instead"
     raise RuntimeError(msg)
 
@@ -522,11 +641,11 @@ def call_with_out(
     with autograd.no_grad():
         result = call.run(fn)
     results = tuple(result) if rule.pair else (result,)
+    if rule.dtype == "median":  # PyTorch's median checks the indices first
+        _check_second(rule, results[1].dtype, outs[1])
     _check_dtype(rule, results[0].dtype, outs[0])
-    if rule.pair and outs[1].dtype != np.int64:
-        raise RuntimeError(
-            f"Expected out tensor to have dtype long int, but got {cxx_name(outs[1].dtype)} instead"
-        )
+    if rule.pair:
+        _check_second(rule, results[1].dtype, outs[1])
     for r, o in zip(results, outs, strict=True):
         _write(rule, r, o)
     if factory and call.bound.arguments.get("requires_grad"):

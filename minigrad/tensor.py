@@ -2012,6 +2012,9 @@ class Tensor:
                 f"clamp_: result type Float can't be cast to the desired output type "
                 f"{_type_name(self.dtype)} (bounds {min}, {max} on a {self.dtype} tensor)"
             )
+        for b in (min, max):  # a float bound beyond the dtype's range: PyTorch's refusal
+            if isinstance(b, float | np.floating) and self.dtype.kind in "fc":
+                check_fill_scalar("clamp_", b, self.dtype)
         done = self._record_with("clamp_", lambda b: _ops().clip(b, min, max), min, max)
         if done is not None:
             return done
@@ -4198,6 +4201,11 @@ class Tensor:
     def select_scatter(self, src: Tensor, dim: int, index: int) -> Tensor:
         return _ops().select_scatter(self, src, dim, index)
 
+    def as_strided_scatter(
+        self, src: Tensor, size: Any, stride: Any, storage_offset: int | None = None
+    ) -> Tensor:
+        return _ops().as_strided_scatter(self, src, size, stride, storage_offset)
+
     def slice_scatter(
         self,
         src: Tensor,
@@ -4224,6 +4232,11 @@ class Tensor:
         if self.ndim <= 1:
             raise RuntimeError(
                 f"renorm: input needs at least 2 dimensions, got {self.ndim} dimensions"
+            )
+        if self.dtype.kind not in "fc":  # PyTorch's vector_norm refuses it; no float result
+            raise RuntimeError(
+                "renorm: Expected a floating point or complex tensor as input. Got "
+                f"{_type_name(self.dtype)}"
             )
         if p <= 0:
             raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
@@ -4730,6 +4743,9 @@ def as_tensor_like(value: Any, like: Tensor) -> Tensor:
             with np.errstate(over="ignore"):
                 return Tensor._make(xp.asarray(value, dtype=like.dtype), False)
         if like.dtype.kind in "fc" or isinstance(value, int | bool):
+            if not -3.0e38 < value < 3.0e38 and like.dtype.kind in "fc":
+                with np.errstate(over="ignore"):  # inf, silently, as PyTorch's `x * 1e39`
+                    return Tensor._make(xp.asarray(value, dtype=like.dtype), False)
             return Tensor._make(xp.asarray(value, dtype=like.dtype), False)
         return Tensor._make(xp.asarray(value, dtype=default_float()), False)
     arr = _to_array(value, None, like.device)

@@ -192,6 +192,7 @@ from .reduce import (
 )
 from .sampling import bernoulli, multinomial, normal
 from .scatter_ops import (
+    as_strided_scatter,
     diagonal_scatter,
     fill_diagonal_mask,
     index_copy,
@@ -519,6 +520,7 @@ __all__ = [
     "trapz",
     "unique_consecutive",
     "vdot",
+    "as_strided_scatter",
     "diagonal_scatter",
     "fill_diagonal_mask",
     "index_copy",

@@ -644,6 +644,27 @@ class Where(Function):
         )
 
 
+_FLOAT_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32, np.float64)}
+_FLOAT_MAX.update({np.dtype(np.complex64): _FLOAT_MAX[np.dtype(np.float32)]})
+_FLOAT_MAX.update({np.dtype(np.complex128): _FLOAT_MAX[np.dtype(np.float64)]})
+
+
+def check_scalar_fits(op: str, value: Any, dtype: np.dtype) -> None:
+    """PyTorch's refusal of a finite float number beyond a float dtype's range where it
+    converts a number argument to that dtype (clamp's bounds, where's number, add/sub's
+    alpha). Elementwise `+` and `*` take such a number as inf, in both libraries."""
+    high = _FLOAT_MAX.get(dtype)
+    if (
+        high is not None
+        and isinstance(value, float | np.floating)
+        and (value > high or value < -high)
+        and value not in (np.inf, -np.inf)
+    ):
+        raise ValueRangeError(
+            f"{op}: value {value!r} cannot be converted to {dtype} without overflow"
+        )
+
+
 def check_scalar_factor(op: str, name: str, value: Any, dtype: np.dtype) -> None:
     """PyTorch's checks of a Number multiplier (`alpha`, `beta`) against the result dtype:
     a bool one only for a bool result, no float one for an integer or bool result, no
@@ -678,6 +699,7 @@ def scaled_other(op: str, a: Any, b: Any, alpha: Any) -> Any:
         type(alpha) in (int, float) and isinstance(a, Tensor) and a._data.dtype.kind == "f"
     )
     if float_result and (not isinstance(b, Tensor) or b._data.dtype == a._data.dtype):
+        check_scalar_fits(op, alpha, a._data.dtype)
         return b * alpha  # the common case: nothing to cast either
     dt = result_dtype(a, b)
     widen = dt.kind in "fci" or (
@@ -690,6 +712,7 @@ def scaled_other(op: str, a: Any, b: Any, alpha: Any) -> Any:
         # operand of an unsigned sum with a negative alpha, which wraps as PyTorch's)
         b = b.to(dtype=dt)
     if float_result:
+        check_scalar_fits(op, alpha, dt)
         return b * alpha
     check_scalar_factor(op, "alpha", alpha, dt)
     if dt.kind == "b":
@@ -780,6 +803,7 @@ def _half_with_alpha(a: Any, b: Any, alpha: Any) -> bool:
 def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """a + alpha * b (PyTorch's `add`)."""
     if _half_with_alpha(a, b, alpha):
+        check_scalar_fits("add", alpha, np.dtype(np.float16))
         return HalfAddAlpha(alpha)(a, b)
     b = scaled_other("add", a, b, alpha)
     if not _same(a, b):
@@ -793,6 +817,7 @@ def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """a - alpha * b (PyTorch's `sub`); a bool operand raises, as PyTorch's."""
     check_sub(a, b)
     if _half_with_alpha(a, b, alpha):
+        check_scalar_fits("sub", alpha, np.dtype(np.float16))
         return HalfAddAlpha(-alpha)(a, b)
     b = scaled_other("sub", a, b, alpha)
     if not _same(a, b):
@@ -908,6 +933,8 @@ def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return ClampTensor(min is not None, max is not None)(x, *bounds)
     if x._data.dtype.kind in "biu":  # an int tensor clamped to 0.5 is the default float
         x = cast(x, result_dtype(x, *bounds))
+    for bound in bounds:
+        check_scalar_fits("clamp", bound, x._data.dtype)
     return Clip(min, max)(x)
 
 
@@ -945,6 +972,11 @@ def where(cond: Any, a: Any = None, b: Any = None) -> Any:
         )
     if a is None or b is None:
         raise TypeError("where: give both values, where(cond, a, b), or neither")
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        dt = result_dtype(a, b)
+        if dt != np.float16:  # PyTorch's float16 where takes the number as inf
+            check_scalar_fits("where", b if isinstance(a, Tensor) else a, dt)
+            check_scalar_fits("where", a if isinstance(a, Tensor) else b, dt)
     cond = cond._data if isinstance(cond, Tensor) else cond
     ref = a if isinstance(a, Tensor) else b
     if not isinstance(ref, Tensor):  # two constants: a constant result on cond's device

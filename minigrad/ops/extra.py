@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import return_types
-from ..autograd import Function, no_derivative, zero_link
+from ..autograd import Function, is_grad_enabled, no_derivative, zero_link
 from ..backend import as_numpy, default_float, get_array_module
 from ..errors import ShapeError, ValueRangeError, broadcast_errors
 from ..tensor import Tensor, _int_arg, _to_array
@@ -432,6 +432,18 @@ def _pairs(y: Tensor, d: int) -> tuple[Tensor, Tensor]:
     )
 
 
+def _no_bool(y: Tensor, x: Any, what: str) -> None:
+    """PyTorch's refusal of bool samples or sample points (a bool or uint8 x's differences
+    wrap: [5, 3] gave a step of 254)."""
+    if isinstance(x, Tensor) and (x.dtype.kind == "b" or y.dtype.kind == "b"):
+        raise RuntimeError(
+            f"{what}: received a bool input for `x` or `y`, but bool is not supported (y of "
+            f"dtype {y.dtype}, x of dtype {x.dtype})"
+        )
+    if y.dtype.kind == "b":
+        raise RuntimeError(f"{what}: received a bool input for `y`, but bool is not supported")
+
+
 def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
     """The trapezoid rule along `dim`, at sample points x or with spacing dx (default 1);
     PyTorch's order of operations."""
@@ -440,6 +452,7 @@ def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Ten
         shape = y.shape[:d] + y.shape[d + 1 :]
         xp = get_array_module(y._data)
         return Tensor._make(xp.zeros(shape, dtype=to_float(y).dtype), False)
+    _no_bool(y, x, "trapezoid")
     step = _spacing(y, x, dx, d, "trapezoid")
     if not isinstance(step, Tensor):
         first = getitem(y, (Ellipsis, 0) + (slice(None),) * (y.ndim - 1 - d))
@@ -459,6 +472,7 @@ def cumulative_trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int =
     from .indexing import cumsum
 
     d = normalize_dim(dim, y.ndim, "cumulative_trapezoid")
+    _no_bool(y, x, "cumulative_trapezoid")
     step = _spacing(y, x, dx, d, "cumulative_trapezoid")
     hi, lo = _pairs(y, d)
     if isinstance(step, Tensor):
@@ -576,7 +590,7 @@ def _quantile(
         raise RuntimeError(f"{what}() q must be in the range [0, 1] but got {bad}")
     if dim is None or x.ndim == 0:
         if dim is not None:
-            normalize_dims(dim, 0, what)
+            normalize_dim(dim, 0, what)
         flat = reshape(x, (-1,))
         kept = (1,) * x.ndim
         out_shape = kept if keepdim else ()
@@ -686,7 +700,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> return_types.mo
     x = _tensor(input, "mode")
     xp = get_array_module(x._data)
     if x.ndim == 0:
-        normalize_dims(dim, 0, "mode")
+        normalize_dim(dim, 0, "mode")  # one int: a tuple is a TypeError, as in PyTorch
         return return_types.mode(clone(x), Tensor._make(xp.zeros((), np.int64), False))
     d = normalize_dim(dim, x.ndim, "mode")
     n = x.shape[d]
@@ -859,8 +873,38 @@ def logaddexp2(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     return LogAddExp(True)(real_only(a, "logaddexp2"), b)
 
 
+def _log_add_exp_complex(a: Any, b: Any) -> Any:
+    """log(exp(a) + exp(b)) of complex arrays, as PyTorch's `_log_add_exp_helper`: the
+    larger real part factored out (log1p), a NaN (in either part) propagated, two equal
+    infinite real parts kept (-inf) or summed directly (+inf)."""
+    xp = get_array_module(a)
+    nan_a, nan_b = xp.isnan(a), xp.isnan(b)
+    b_big = a.real < b.real
+    lo, hi = xp.where(b_big, a, b), xp.where(b_big, b, a)
+    with np.errstate(all="ignore"):
+        out = xp.log1p(xp.exp(lo - hi)) + hi
+        same_inf = ~xp.isfinite(lo.real) & (lo.real == hi.real)
+        if same_inf.any():
+            out = xp.where(same_inf & (lo.real < 0), lo, out)
+            out = xp.where(same_inf & (lo.real > 0), xp.log(xp.exp(lo) + xp.exp(hi)), out)
+    nan = xp.asarray(complex(np.nan, np.nan), dtype=a.dtype)
+    return xp.where(nan_b, b, xp.where(nan_a, a, xp.where(lo != lo, nan, out)))
+
+
 def _logcumsumexp_array(x: Any, d: int) -> Any:
+    """The running log-sum-exp of x along axis d. float32 (complex64) runs in float64
+    (complex128) and is rounded once, as PyTorch's CPU kernel accumulates: a float32 scan
+    drifts (141 ulps after 10^5 values)."""
     xp = get_array_module(x)
+    if x.dtype in (np.float32, np.complex64):
+        wide = np.float64 if x.dtype == np.float32 else np.complex128
+        return _logcumsumexp_array(x.astype(wide), d).astype(x.dtype)
+    if x.dtype.kind == "c":  # no complex logaddexp in NumPy: PyTorch's scan, step by step
+        a = xp.moveaxis(x, d, 0)
+        out = a.copy()
+        for i in range(1, a.shape[0]):
+            out[i] = _log_add_exp_complex(out[i - 1], a[i])
+        return xp.moveaxis(out, 0, d)
     with np.errstate(invalid="ignore", over="ignore"):
         if xp is np:
             return np.logaddexp.accumulate(x, axis=d)
@@ -967,9 +1011,12 @@ def hypot(input: Tensor, other: Any) -> Tensor:  # noqa: A002
 
 class CopySign(Function):
     """|a| with b's sign (its sign bit: -0.0 and NaNs count). a's gradient is gy times
-    the sign change (0 where a is 0, as PyTorch's); b gets zeros."""
+    the sign change (0 where a is 0, as PyTorch's); b gets zeros. Under create_graph the
+    sign change is PyTorch's differentiable result / a with 0 put where a is 0: its own
+    derivative is 0, NaN where a is 0 (0 / 0 in the quotient's backward)."""
 
-    uses_inputs = False
+    def inputs_read(self, needs):
+        return (needs[0], False)  # a, for a second derivative only
 
     def forward(self, a, b):
         xp = get_array_module(a)
@@ -981,7 +1028,15 @@ class CopySign(Function):
 
     def backward(self, gy):
         na, nb = self.needs_input_grad
-        ga = zero_link(sum_to(scale(gy, self.ratio), self.shapes[0]), self) if na else None
+        ga = None
+        if na and is_grad_enabled():
+            a = self.inputs[0]
+            sign = Tensor._make(self.ratio, False)  # +-1 (0 at a == 0): b's sign against a's
+            with np.errstate(invalid="ignore"):
+                ratio = where(a == 0, 0.0, a * sign / a)
+            ga = sum_to(gy * ratio, self.shapes[0])
+        elif na:
+            ga = zero_link(sum_to(scale(gy, self.ratio), self.shapes[0]), self)
         gb = None
         if nb:
             zeros = get_array_module(gy._data).zeros(self.shapes[1], dtype=gy.dtype)
@@ -1072,7 +1127,11 @@ class NextAfter(Function):
 
     def forward(self, a, b):
         self.shapes, self.moved = (a.shape, b.shape), a != b
-        return get_array_module(a).nextafter(a, b)
+        xp = get_array_module(a)
+        out = xp.nextafter(a, b)
+        if a.dtype == np.float16:  # NumPy's half gives a where a == b; C (and PyTorch) b:
+            out = xp.where(self.moved, out, b)  # nextafter(0.0, -0.0) is -0.0
+        return out
 
     def backward(self, gy):
         from .elementwise import scale
@@ -1147,7 +1206,8 @@ def ldexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     if o.dtype.kind in "biu" and isinstance(input, Tensor) and input.dtype.kind == "f":
         xp = get_array_module(input._data)
         e = xp.clip(o._data.astype(np.int64), -(2**30), 2**30).astype(np.int32)
-        shape = xp.broadcast_shapes(input.shape, e.shape)
+        with broadcast_errors("ldexp"):
+            shape = xp.broadcast_shapes(input.shape, e.shape)
         return LdExp(e)(input if input.shape == shape else broadcast_to(input, shape))
     o = to_float(o)
     two = Tensor._make(get_array_module(o._data).asarray(2.0, dtype=o.dtype), False)

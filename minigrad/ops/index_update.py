@@ -19,10 +19,10 @@ from ..backend import get_array_module
 from ..errors import IndexOutOfRange
 from ..tensor import Tensor
 from .elementwise import Mask, keep_bits
-from .indexing import gather
+from .indexing import adds_slices_wide, gather
 from .reduce import broadcast_to
 from .search import torch_name
-from .shape import GetItem, reshape
+from .shape import GetItem, add_at, reshape
 
 
 def _wrap_dim(dim: Any, ndim: int) -> int:
@@ -39,27 +39,25 @@ def _wrap_dim(dim: Any, ndim: int) -> int:
 
 class IndexAdd(Function):
     """x plus `alpha * source` added at a fixed index (PyTorch's index_add), repeats
-    accumulating in index order. Gradients: gy for x, alpha * gy read at the index for
-    source."""
+    accumulating in index order (float16 in float32 with `wide`, where PyTorch's does:
+    `adds_slices_wide`). Gradients: gy for x, alpha * gy read at the index for source."""
 
     uses_inputs = False
     op_name = "index_add"
 
-    def __init__(self, where_: tuple, alpha: Any) -> None:
-        self.where, self.alpha = where_, alpha
+    def __init__(self, where_: tuple, alpha: Any, wide: bool = False) -> None:
+        self.where, self.alpha, self.wide = where_, alpha, wide
 
     def forward(self, x, src):
         xp = get_array_module(x)
-        out = x.copy()
         add = src if self.alpha == 1 else xp.multiply(src, x.dtype.type(self.alpha))
-        xp.add.at(out, self.where, add)
-        return out
+        return add_at(xp, x.copy(), self.where, add, self.wide)
 
     def backward(self, gy):
         nx, ns = self.needs_input_grad
         gs = None
         if ns:
-            gs = GetItem(self.where)(gy)
+            gs = GetItem(self.where, self.wide)(gy)
             if self.alpha != 1:
                 gs = gs * self.alpha
         return gy if nx else None, gs
@@ -123,6 +121,7 @@ def index_add(
             "source tensor shape must match self tensor shape, excluding the specified "
             f"dimension. Got self.shape = {list(x.shape)} source.shape = {list(source.shape)}"
         )
+    index_dtype = idx.dtype
     idx = idx.reshape(-1).astype(np.int64, copy=False)
     size = x.shape[d] if x.ndim else 1
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= size):
@@ -133,7 +132,8 @@ def index_add(
         shape = x.shape
         x1, s1 = reshape(x, x.shape or (1,)), reshape(source, source.shape or (1,))
         return reshape(IndexAdd((slice(None),) * d + (idx,), a)(x1, s1), shape)
-    return IndexAdd((slice(None),) * d + (idx,), a)(x, source)
+    wide = x.dtype == np.float16 and adds_slices_wide(x.ndim, d, index_dtype, a)
+    return IndexAdd((slice(None),) * d + (idx,), a, wide)(x, source)
 
 
 class IndexPutInto(Function):

@@ -18,8 +18,20 @@ from ..backend import get_array_module
 from ..errors import IndexOutOfRange, ValueRangeError, warn_user
 from ..tensor import Tensor, _int_arg, _int_tuple, _to_array, check_fill_scalar
 from .elementwise import Mask, keep_bits, mul, where
-from .reduce import normalize_dim, normalize_dims, reduce_dims, reduce_sum
-from .shape import GetItem, GetItemGrad, cast, cat, clone, getitem, permute, reshape, sort, split
+from .reduce import differentiable_dtype, normalize_dim, normalize_dims, reduce_dims, reduce_sum
+from .shape import (
+    GetItem,
+    GetItemGrad,
+    add_at,
+    cast,
+    cat,
+    clone,
+    getitem,
+    permute,
+    reshape,
+    sort,
+    split,
+)
 from .shape import unsqueeze as _unsqueeze
 
 
@@ -50,9 +62,13 @@ def _check_range(idx: Any, n: int, op: str, d: int) -> None:
 def _along(x: Tensor, index: Any, dim: int, op: str) -> tuple[Any, int]:
     """PyTorch's gather/scatter indexing as a NumPy fancy index: `index[i][j][k]` picks
     along `dim` and its own position on every other dim. Checks PyTorch's rules: index has
-    x's number of dims and is no larger than x outside `dim`, and values lie in range."""
+    x's number of dims and is no larger than x outside `dim`, and values lie in range. An
+    empty index selects nothing and, as in PyTorch, is not held to the shape rules."""
     idx = _index_array(index, x, op)
     nd = max(x.ndim, 1)
+    if idx.size == 0:
+        normalize_dim(dim, x.ndim, op)
+        idx = idx.reshape((0,) * nd)
     if idx.ndim != x.ndim and not (idx.ndim <= 1 and x.ndim <= 1):
         raise RuntimeError(
             f"{op}: index of shape {tuple(idx.shape)} must have as many dims as the input "
@@ -85,14 +101,16 @@ def gather(x: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> Ten
         raise NotImplementedError("gather: sparse_grad=True: minigrad has no sparse gradients")
     where_, _ = _along(x, index, dim, "gather")
     src = reshape(x, (1,)) if x.ndim == 0 else x
-    out = GetItem(where_)(src)
+    out = GetItem(where_, wide=True)(src)  # the backward is PyTorch's scatter_add
     return reshape(out, np.shape(index._data if isinstance(index, Tensor) else index))
 
 
 def _src_part(src: Tensor, shape: tuple[int, ...], op: str) -> Tensor:
     """src's leading block shaped like the index (PyTorch reads only that much); a 0-d
-    src reads as 1-d, as PyTorch's."""
+    src reads as 1-d, as PyTorch's. For an empty index none of src (any shape) is read."""
     given = src.shape
+    if 0 in shape:  # src gets a zero gradient, of its own shape
+        return reshape(getitem(reshape(src, (-1,)), slice(0, 0)), shape)
     if src.ndim == 0 and len(shape) == 1:
         src = reshape(src, (1,))
     if src.ndim != len(shape) or builtins.any(s < n for s, n in zip(src.shape, shape, strict=True)):
@@ -107,6 +125,26 @@ def _same_dtype(x: Tensor, src: Tensor, op: str) -> None:
         raise RuntimeError(f"{op}: expected src of the input's dtype {x.dtype}, got {src.dtype}")
 
 
+class ScatterAdd(Function):
+    """x with src's elements added at a fixed fancy index, one by one in index order into
+    x's values, as PyTorch's CPU kernel (so float32 sums round as its do: 1 + 3000 * 1e-8
+    is 1); float16 accumulates in float32 and rounds once, as there. Gradients: gy for x,
+    gy read at the index for src."""
+
+    uses_inputs = False
+    op_name = "scatter_add"
+
+    def __init__(self, where_: tuple) -> None:
+        self.where = where_
+
+    def forward(self, x, src):
+        return add_at(get_array_module(x), x.copy(), self.where, src, wide=True)
+
+    def backward(self, gy):
+        nx, ns = self.needs_input_grad
+        return gy if nx else None, GetItem(self.where, wide=True)(gy) if ns else None
+
+
 def scatter_add(x: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     """x plus src's elements added at `index` along `dim` (repeats accumulate)."""
     if x.ndim == 0:
@@ -115,7 +153,7 @@ def scatter_add(x: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     where_, _ = _along(x, index, dim, "scatter_add")
     _same_dtype(x, src, "scatter_add")
     part = _src_part(src, _index_shape(where_), "scatter_add")
-    return x + GetItemGrad(where_, x.shape)(part)
+    return ScatterAdd(where_)(x, part)
 
 
 def _flat(index: Any) -> Any:
@@ -200,14 +238,23 @@ def _scatter_with_reduce(x: Tensor, dim: int, index: Any, src: Any, value: Any, 
     return scatter_reduce(x, dim, idx, src, modes[reduce], include_self=True)
 
 
+def adds_slices_wide(ndim: int, dim: int, index_dtype: Any, alpha: Any = 1) -> bool:
+    """Whether PyTorch's CPU index_add (and so index_select's backward, which is one) adds
+    float16 in float32: for a tensor of 2+ dims along its first or last dim, with an int64
+    index and alpha 1, where it calls scatter_add; otherwise it adds slice by slice in
+    float16 (1-d tensors, middle dims, int32 indices)."""
+    return ndim > 1 and dim in (0, ndim - 1) and index_dtype == np.int64 and alpha == 1
+
+
 def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
     """The entries of x at the 1-D `index` along `dim` (a copy; repeats allowed)."""
+    given = index.dtype if isinstance(index, Tensor) else None
     idx = _index_array(index, x, "index_select")
     if idx.ndim > 1:
         raise IndexError(f"index_select: index must be 0-d or 1-d, got shape {tuple(idx.shape)}")
     idx = idx.reshape(-1)
     if x.ndim == 0:
-        normalize_dims(dim, 0, "index_select")
+        normalize_dim(dim, 0, "index_select")
         if idx.size != 1:
             raise RuntimeError(
                 f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)"
@@ -216,7 +263,8 @@ def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
         return reshape(GetItem(idx)(reshape(x, (1,))), ())
     d = _dim(dim, x, "index_select")
     _check_range(idx, x.shape[d], "index_select", d)
-    return GetItem((slice(None),) * d + (idx,))(x)
+    wide = x.dtype == np.float16 and adds_slices_wide(x.ndim, d, given or idx.dtype)
+    return GetItem((slice(None),) * d + (idx,), wide)(x)
 
 
 def _mask_array(mask: Any, like: Tensor, op: str) -> Any:
@@ -468,13 +516,21 @@ class CumSum(Function):
 
 def scan(fn: Any, x: Tensor, dim: int, dtype: Any, op: str) -> Tensor:
     """A running op (cumsum, cumprod) along `dim`, as PyTorch's: bool and integer input
-    in int64 unless `dtype`; a 0-d tensor is its own scan. `fn(d)` is the Function."""
+    in int64 unless `dtype` (bool is refused there, as PyTorch's kernels have none, and an
+    integer one for an input that records a gradient); a 0-d tensor is its own scan.
+    `fn(d)` is the Function."""
     if dtype is not None:
+        if np.dtype(dtype) == np.bool_:
+            raise NotImplementedError(
+                f"{op}: \"{op}_out_cpu\" not implemented for 'Bool' (dtype=bool asked of a "
+                f"{x.dtype} tensor)"
+            )
+        differentiable_dtype(x, dtype, op)  # an integer cast would cut x off the graph
         x = cast(x, dtype)
     elif x.dtype.kind in "biu":
         x = cast(x, np.int64)
     if x.ndim == 0:
-        normalize_dims(dim, 0, op)
+        normalize_dim(dim, 0, op)  # one int: a tuple is a TypeError, as in PyTorch
         return clone(x)
     return fn(_dim(dim, x, op))(x)
 
@@ -508,13 +564,14 @@ def prod(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -
     """The product of all elements, or along one `dim`; bool and integer input multiply in
     int64 unless `dtype`, as in PyTorch. Gradients are exact at zeros."""
     if dtype is not None:
+        differentiable_dtype(x, dtype, "prod")
         x = cast(x, dtype)
     elif x.dtype.kind in "biu":
         x = cast(x, np.int64)
     if dim is None:
         return _prod_last(reshape(x, (-1,)))
     if x.ndim == 0:
-        normalize_dims(dim, 0, "prod")
+        normalize_dim(dim, 0, "prod")
         return clone(x)
     d = _dim(dim, x, "prod")
     order = tuple(i for i in range(x.ndim) if i != d) + (d,)

@@ -1,6 +1,6 @@
 """PyTorch's remaining scatter family: scatter_reduce and index_reduce (sum, prod, mean,
 amax, amin, with or without self), index_copy, index_fill, masked_scatter, put, and the
-*_scatter ops that embed a tensor in a view (diagonal, select, slice).
+*_scatter ops that embed a tensor in a view (diagonal, select, slice, as_strided).
 
 scatter_reduce is one Function whose backward is PyTorch's formulas written with
 minigrad's ops (prod's calls scatter_reduce again), so it differentiates twice; the
@@ -31,7 +31,17 @@ from .indexing import (
     masked_fill,
 )
 from .reduce import normalize_dim, normalize_dims
-from .shape import GetItem, IndexPut, _view_index, cast, getitem, normalize_index, reshape
+from .shape import (
+    GetItem,
+    IndexPut,
+    _overlapping,
+    _view_index,
+    cast,
+    getitem,
+    normalize_index,
+    reshape,
+    strided_index,
+)
 from .structural import movedim
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -52,31 +62,38 @@ def _identity(reduce: str, dtype: np.dtype) -> Any:
 
 
 class ScatterReduce(Function):
-    """x with src's elements reduced into it at a fixed fancy index (`where`). Without
-    `include_self` the written places start from the reduction's identity."""
+    """x with src's elements reduced into it at a fixed fancy index (`where`), in index
+    order. Without `include_self` the written places start from the reduction's identity.
+    `wide` (scatter_reduce's, as PyTorch's CPU kernel): float16 reduces in float32 and
+    rounds once; index_reduce's kernel stays in float16. A mean divides the rounded sum by
+    the count in x's dtype, as PyTorch's."""
 
     op_name = "scatter_reduce"
     uses_outputs = True  # amax/amin/prod read the result
 
-    def __init__(self, where_: tuple, reduce: str, include_self: bool) -> None:
+    def __init__(self, where_: tuple, reduce: str, include_self: bool, wide: bool = False):
         self.where, self.reduce, self.include_self = where_, reduce, include_self
+        self.wide = wide
 
     def forward(self, x, src):
         xp = get_array_module(x)
         self.hit = xp.zeros(x.shape, dtype=bool)
         self.hit[self.where] = True
-        out = x.copy()
+        wide = self.wide and x.dtype == np.float16
+        out = x.astype(np.float32) if wide else x.copy()
         if not self.include_self:
             out[self.hit] = _identity(self.reduce, x.dtype)
         with np.errstate(invalid="ignore", over="ignore"):
             getattr(xp, _AT[self.reduce]).at(out, self.where, src)
+        if wide:
+            out = out.astype(np.float16)
         if self.reduce == "mean":
             count = xp.full(x.shape, 1 if self.include_self else 0, dtype=np.int64)
             xp.add.at(count, self.where, 1)
             count = xp.maximum(count, 1)
             self.count = count
-            if out.dtype.kind == "f":
-                out = (out / count).astype(x.dtype)
+            if out.dtype.kind in "fc":  # float16 counts round, as PyTorch keeps them in x's dtype
+                out = out / count.astype(x.dtype)
             else:
                 out = xp.floor_divide(out, count).astype(x.dtype)
         return out
@@ -145,6 +162,11 @@ def scatter_reduce(
     by sum, prod, mean, amax or amin; `include_self=False` leaves input's values at the
     written places out. Gradients as PyTorch's (amax/amin split among ties)."""
     _check_reduce(reduce, _REDUCES, "scatter_reduce")
+    if reduce == "mean" and input.dtype.kind == "b":
+        raise NotImplementedError(
+            'scatter_reduce: "scatter_gather_tensor_cpu_reduce_mean" not implemented for '
+            "'Bool' (a mean of bool values, as in PyTorch)"
+        )
     if input.ndim == 0:
         from .indexing import _flat
 
@@ -156,7 +178,7 @@ def scatter_reduce(
     where_, _ = _along(input, index, dim, "scatter_reduce")
     _same_dtype(input, src, "scatter_reduce")
     part = _src_part(src, _index_shape(where_), "scatter_reduce")
-    return ScatterReduce(where_, reduce, include_self)(input, part)
+    return ScatterReduce(where_, reduce, include_self, wide=True)(input, part)
 
 
 def _slices_index(x: Tensor, dim: int, index: Any, what: str) -> tuple[tuple, int, Any]:
@@ -208,6 +230,11 @@ def index_reduce(
         raise RuntimeError(
             f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
             f"{reduce}."
+        )
+    if input.dtype.kind == "b":
+        raise NotImplementedError(
+            f"index_reduce: \"index_func_\" not implemented for 'Bool' (reduce={reduce!r} of "
+            "bool values, as in PyTorch)"
         )
     x = reshape(input, (1,)) if input.ndim == 0 else input
     where_, _, shape = _slices_index(x, dim, index, "index_reduce")
@@ -360,6 +387,28 @@ def slice_scatter(
     return _embed(input, (slice(None),) * d + (slice(start, end, step),), src, "slice_scatter")
 
 
+def as_strided_scatter(
+    input: Tensor,  # noqa: A002
+    src: Tensor,
+    size: Any,
+    stride: Any,
+    storage_offset: int | None = None,
+) -> Tensor:
+    """input with the elements `input.as_strided(size, stride, storage_offset)` reads set
+    to src (of shape `size`): a new tensor. input must be contiguous, as for `as_strided`;
+    a `size`/`stride` naming one element twice is refused, as PyTorch refuses it."""
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    idx = strided_index(input, size, stride, storage_offset or 0, "as_strided_scatter")
+    if _overlapping(size, stride):
+        raise RuntimeError(
+            "as_strided_scatter: unsupported operation: more than one element of the "
+            f"written-to tensor refers to a single memory location (size {list(size)}, stride "
+            f"{list(stride)}). Please clone() the tensor before performing the operation."
+        )
+    flat = _embed(reshape(input, (-1,)), idx, src, "as_strided_scatter")
+    return reshape(flat, input.shape)
+
+
 def fill_diagonal_mask(x: Tensor, wrap: bool) -> Any:
     """Where fill_diagonal_ writes: the main diagonal of a matrix (restarting below a
     tall one with `wrap`), or the places (i, i, ..., i) of a cube."""
@@ -373,6 +422,7 @@ def fill_diagonal_mask(x: Tensor, wrap: bool) -> Any:
 
 
 __all__ = [
+    "as_strided_scatter",
     "diagonal_scatter",
     "fill_diagonal_mask",
     "index_copy",

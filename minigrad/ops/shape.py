@@ -227,6 +227,11 @@ def _index_item(i: Any) -> Any:
     becomes an int, a view as in PyTorch; a uint8 one a mask, PyTorch's deprecated
     rule), an empty list an empty integer array, other arrays copied (a later change to
     the index tensor must not change the gradient)."""
+    if isinstance(i, np.bool_):  # PyTorch takes Python's True/False only, not NumPy's
+        raise IndexError(
+            f"indexing: a NumPy bool ({i!r}) is not a valid index, as in PyTorch: index with a "
+            "Python bool (bool(b)) or a bool tensor"
+        )
     if isinstance(i, Tensor | np.ndarray) and i.dtype == np.uint8:
         warn_user(  # a NumPy uint8 array too: PyTorch makes it a tensor, then a mask
             "indexing with a uint8 tensor is deprecated, as in PyTorch: it is read as a "
@@ -363,11 +368,31 @@ def _view_index(index: Any) -> Any:
     return (*items, Ellipsis)
 
 
+def add_at(xp: Any, out: Any, index: Any, value: Any, wide: bool = False) -> Any:
+    """`out` with `value` added at `index` in index order (NumPy's `add.at`: repeats
+    accumulate), returned. With `wide` a float16 `out` accumulates in float32 and is
+    rounded once, as PyTorch's CPU scatter_add (also gather's backward and index_add of
+    slices) does; its index_put and `x[idx]`'s backward add in float16, and so does this
+    without `wide`. A copy only for float16: the other dtypes add into `out` itself."""
+    if wide and out.dtype == np.float16:
+        acc = out.astype(np.float32)
+        add_at(xp, acc, index, value.astype(np.float32))
+        return acc.astype(np.float16)
+    if isinstance(index, TwoStep):
+        index.add_at(xp, out, value)
+    else:
+        xp.add.at(out, index, value)
+    return out
+
+
 class GetItem(Function):
+    """x[index]. `wide`: its backward adds float16 repeats in float32 (`add_at`), for
+    gather and index_select, whose PyTorch backward is scatter_add or index_add."""
+
     uses_inputs = False
 
-    def __init__(self, index: Any) -> None:
-        self.index = index
+    def __init__(self, index: Any, wide: bool = False) -> None:
+        self.index, self.wide = index, wide
 
     def forward(self, x):
         self.x_shape, self.x_dtype = x.shape, x.dtype
@@ -385,28 +410,26 @@ class GetItem(Function):
         return y
 
     def backward(self, gy):
-        return GetItemGrad(self.index, self.x_shape)(gy)
+        return GetItemGrad(self.index, self.x_shape, self.wide)(gy)
 
 
 class GetItemGrad(Function):
-    """Scatter gy into zeros of the source shape; repeated indices accumulate."""
+    """Scatter gy into zeros of the source shape; repeated indices accumulate (float16 in
+    float32 with `wide`, see `add_at`)."""
 
     uses_inputs = False
 
-    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
-        self.index, self.shape = index, shape
+    def __init__(self, index: Any, shape: tuple[int, ...], wide: bool = False) -> None:
+        self.index, self.shape, self.wide = index, shape, wide
 
     def forward(self, gy):
         xp = get_array_module(gy)
         gx = xp.zeros(self.shape, dtype=gy.dtype)
-        if isinstance(self.index, TwoStep):
-            self.index.add_at(xp, gx, gy)
-        elif _is_basic(self.index):
+        if not isinstance(self.index, TwoStep) and _is_basic(self.index):
             gx[self.index] = gy
-        else:
-            # integer or boolean array indices may repeat: accumulate
-            xp.add.at(gx, self.index, gy)
-        return gx
+            return gx
+        # integer or boolean array indices may repeat: accumulate
+        return add_at(xp, gx, self.index, gy, self.wide)
 
     def backward(self, ggx):
         return getitem(ggx, self.index)
@@ -586,27 +609,23 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
     return out
 
 
-def as_strided(x: Tensor, size: Any, stride: Any, storage_offset: int = 0) -> Tensor:
-    """PyTorch's as_strided on a tensor that owns its row-major memory: element i of the
-    result is the flat element `storage_offset + sum(i_k * stride_k)` of x. A view of x,
-    as PyTorch's (read-only where elements overlap), differentiable: entries read several
-    times get the sum of their gradients, as PyTorch's. A view of other memory
-    (non-contiguous, or with a storage offset) raises: PyTorch reads the whole storage
-    there, which minigrad does not keep."""
-    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+def strided_index(x: Tensor, size: tuple, stride: tuple, storage_offset: int, op: str) -> Any:
+    """The flat (row-major) positions in x that `x.as_strided(size, stride, storage_offset)`
+    reads, an int64 array of shape `size`, after PyTorch's checks. x must be contiguous:
+    PyTorch reads its storage, which for another layout is not the row-major order."""
     if len(size) != len(stride):
         raise ShapeError(
-            f"as_strided: mismatch in length of strides and shape: {len(stride)} strides for "
+            f"{op}: mismatch in length of strides and shape: {len(stride)} strides for "
             f"{len(size)} sizes"
         )
     if any(n < 0 for n in size) or any(n < 0 for n in stride) or storage_offset < 0:
         raise ValueRangeError(
-            f"as_strided: sizes {size}, strides {stride} and storage_offset {storage_offset} "
+            f"{op}: sizes {size}, strides {stride} and storage_offset {storage_offset} "
             "must be non-negative"
         )
-    if not x.is_contiguous() or x.storage_offset() != 0:
+    if not x.is_contiguous():
         raise NotImplementedError(
-            "as_strided: only a tensor that owns its row-major memory is supported (got shape "
+            f"{op}: only a tensor that owns its row-major memory is supported (got shape "
             f"{x.shape}, strides {x.stride()}, offset {x.storage_offset()}); call .clone() "
             "first"
         )
@@ -618,10 +637,28 @@ def as_strided(x: Tensor, size: Any, stride: Any, storage_offset: int = 0) -> Te
         idx = idx + (xp.arange(n, dtype=np.int64) * st).reshape(shape)
     if idx.size and int(idx.max()) >= x.numel():
         raise ShapeError(
-            f"as_strided: sizes {list(size)}, strides {list(stride)} and storage offset "
+            f"{op}: sizes {list(size)}, strides {list(stride)} and storage offset "
             f"{storage_offset} need {int(idx.max()) + 1} elements, beyond the {x.numel()} of "
             "the tensor"
         )
+    return idx
+
+
+def as_strided(x: Tensor, size: Any, stride: Any, storage_offset: int = 0) -> Tensor:
+    """PyTorch's as_strided on a tensor that owns its row-major memory: element i of the
+    result is the flat element `storage_offset + sum(i_k * stride_k)` of x. A view of x,
+    as PyTorch's (read-only where elements overlap), differentiable: entries read several
+    times get the sum of their gradients, as PyTorch's. A view of other memory
+    (non-contiguous, or with a storage offset) raises: PyTorch reads the whole storage
+    there, which minigrad does not keep."""
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    if x.storage_offset() != 0:
+        raise NotImplementedError(
+            "as_strided: only a tensor that owns its row-major memory is supported (got shape "
+            f"{x.shape}, strides {x.stride()}, offset {x.storage_offset()}); call .clone() "
+            "first"
+        )
+    idx = strided_index(x, size, stride, storage_offset, "as_strided")
     x._shareable()
     out = AsStrided(size, stride, storage_offset, idx)(x)
     if out._vc is x._vc:
@@ -1121,7 +1158,7 @@ def sort(
     stable (PyTorch allows any order of ties when stable=False); NaN counts as largest."""
     ordered(x.dtype, "sort")
     if x.ndim == 0:
-        normalize_dims(dim, 0, "sort")
+        normalize_dim(dim, 0, "sort")  # one int: a tuple is a TypeError, as in PyTorch
         zero = get_array_module(x._data).zeros((), np.int64)
         return return_types.sort(clone(x), Tensor._make(zero, False))
     d = normalize_dim(dim, x.ndim, "sort")
