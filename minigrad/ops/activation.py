@@ -415,7 +415,7 @@ class Softmax(Function):
             return xp.empty_like(x)
         w = x.astype(xp.float32) if x.dtype == xp.float16 else x  # rounded once, as PyTorch
         e = xp.exp(w - w.max(axis=self.dim, keepdims=True))
-        return (e / e.sum(axis=self.dim, keepdims=True)).astype(x.dtype, copy=False)
+        return (e / array_sum(e, self.dim, True)).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         y = self.output()
@@ -436,7 +436,7 @@ class LogSoftmax(Function):
             return xp.empty_like(x)
         w = x.astype(xp.float32) if x.dtype == xp.float16 else x  # rounded once, as PyTorch
         z = w - w.max(axis=self.dim, keepdims=True)
-        return (z - xp.log(xp.exp(z).sum(axis=self.dim, keepdims=True))).astype(x.dtype, copy=False)
+        return (z - xp.log(array_sum(xp.exp(z), self.dim, True))).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         y = self.output()

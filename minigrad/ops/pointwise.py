@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled, zero_link
-from ..backend import get_array_module
+from ..backend import default_float, get_array_module
 from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor, _to_array
 from . import activation
@@ -460,10 +460,10 @@ def isclose(
             f"isclose: the shapes {tuple(x.shape)} and {tuple(y.shape)} do not broadcast"
         ) from None
     xp = get_array_module(x)
-    if x.dtype.kind == "b":
-        return _bool(x == y)
     with np.errstate(invalid="ignore", over="ignore"):
-        if x.dtype.kind in "iu":
+        if x.dtype.kind == "b":  # as numbers in the default dtype, PyTorch's (atol=1: all close)
+            x, y = x.astype(default_float()), y.astype(default_float())
+        elif x.dtype.kind in "iu":
             x, y = x.astype(np.float64), y.astype(np.float64)
         close = x == y
         diff = xp.abs(x - y)

@@ -12,7 +12,7 @@ from .. import return_types
 from ..autograd import Function, is_grad_enabled
 from ..backend import get_array_module
 from ..errors import DtypeError, IndexOutOfRange, ShapeError
-from ..tensor import Size, Tensor, _int_arg
+from ..tensor import Size, Tensor, _int_arg, _type_name
 
 
 def ordered(dtype: np.dtype, op: str) -> None:
@@ -79,8 +79,8 @@ def _keep_shape(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[i
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
-# Values summed into each result above which a float sum over leading axes is cascaded
-# (`_cascaded_sum`), and the block each level adds up row by row
+# Values NumPy would add one after another into each result above which a float sum is
+# cascaded (`_cascaded_sum`), and the block each level adds up row by row
 CASCADE_FROM, CASCADE_BLOCK = 1024, 32
 
 
@@ -88,11 +88,11 @@ def array_sum(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = Non
     """x.sum(...), but a float16 sum (of a float16 x, or to dtype float16) adds up in
     float32 and rounds once, as PyTorch's half-precision sums do: NumPy adds float16
     along an outer axis in float16, where the running total stops growing at 2048 (16384
-    ones summed to 2048). A large float sum over leading axes is cascaded."""
+    ones summed to 2048). A large float sum over axes NumPy adds row by row is cascaded."""
     half = (x.dtype if dtype is None else np.dtype(dtype)) == np.float16
     wide = np.float32 if half else dtype
-    # (the first test is cheap and false for every sum over a batch of at most 1,024)
-    if x.ndim > 1 and x.shape[0] > CASCADE_FROM and axis is not None and x.dtype.kind == "f":
+    # (the first tests are cheap and false for every sum of at most 1,024 values)
+    if x.ndim > 1 and x.size > CASCADE_FROM and axis is not None and x.dtype.kind == "f":
         out = _cascaded_sum(x, axis, keepdims, wide)
         if out is not None:
             return out.astype(np.float16) if half else out
@@ -102,25 +102,73 @@ def array_sum(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = Non
 
 
 def _cascaded_sum(x: Any, axis: Any, keepdims: bool, dtype: Any) -> Any:
-    """The sum over x's leading axes (0..r-1, not all of them; C-ordered x for r > 1) in
-    levels, or None for any other sum. NumPy adds along an outer axis row by row, so a
-    float32 sum of 10^5 rows was off by about 1e-3 of its value (n ulps; PyTorch's cascade:
-    about log n); here each level adds blocks of CASCADE_BLOCK rows, then the block sums,
-    in one pass over x. (Along the axis whose elements are adjacent in memory NumPy adds
-    pairwise itself: such sums are left to it.)"""
-    if not isinstance(x, np.ndarray) or x.strides[0] == x.itemsize:
+    """x.sum(axis) in levels, or None where NumPy's own sum is as good. NumPy adds
+    pairwise only along its inner loop: the reduced axes adjacent in memory from the
+    innermost one. Along any other reduced axis (the leading axes of a C-ordered x, the
+    middle one of (B, T, C), the last one of x.T, H and W of a batch-minor conv output) it
+    adds row by row, so a float32 sum of 10^5 rows was off by about 1e-3 of its value (n
+    ulps; PyTorch's cascade: about log n). Here those axes are summed in levels: blocks of
+    CASCADE_BLOCK rows, then the block sums, reading x once.
+
+    Only where they hold more than CASCADE_FROM values per result. The sums a training
+    step makes (a bias gradient over a batch, a mean over a 32x32 map) are smaller: they
+    stay NumPy's one call, with its bits and speed (for a C-ordered x, after one flag test),
+    and their row-by-row error is bounded by 1024 ulps, in practice a few."""
+    if not isinstance(x, np.ndarray):  # (CuPy's reductions are its own)
         return None
-    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
-    r = len(axes)
-    if r == 0 or r == x.ndim or sorted(a % x.ndim for a in axes) != list(range(r)):
+    if x.flags.c_contiguous and x.size // x.shape[-1] <= CASCADE_FROM:
+        return None  # (C order: no more values than that lie off the last, innermost axis)
+    axes = {a % x.ndim for a in ((axis,) if isinstance(axis, int | np.integer) else axis)}
+    pairwise, rowwise = _sum_loops(x, axes)
+    if math.prod(x.shape[a] for a in rowwise) <= CASCADE_FROM:
         return None
-    if r > 1 and not x.flags.c_contiguous:  # (one leading axis needs no reshape)
-        return None
-    rest = x.shape[r:]
-    m = math.prod(x.shape[:r])
-    if m <= CASCADE_FROM:
-        return None
-    rows = x.reshape((m, *rest))
+    y = x.sum(axis=tuple(pairwise), keepdims=True, dtype=dtype) if pairwise else x
+    for run in _memory_runs(y, rowwise):
+        # the run's axes first, merged into one (a view: they are adjacent in memory)
+        rows = np.moveaxis(y, run, range(len(run)))
+        rows = rows.reshape((-1, *rows.shape[len(run) :]))
+        y = _cascade_rows(rows, dtype).reshape(_keep_shape(y.shape, run))
+    if keepdims:
+        return y
+    return y.reshape([n for a, n in enumerate(x.shape) if a not in axes])
+
+
+def _sum_loops(x: Any, axes: set[int]) -> tuple[list[int], list[int]]:
+    """The reduced axes (of more than one element) NumPy's x.sum(axes) adds pairwise, and
+    those it adds row by row, outermost in memory first. NumPy's inner loop runs along the
+    axis of the smallest stride; reduced axes that continue it in memory join it. A
+    broadcast (stride 0) axis is counted row by row: NumPy may loop over it outside."""
+    order = sorted((a for a in range(x.ndim) if x.shape[a] > 1), key=lambda a: abs(x.strides[a]))
+    pairwise, rowwise, span = [], [], None
+    for a in order:
+        if a not in axes:
+            span = -1
+        elif x.strides[a] and (span is None or abs(x.strides[a]) == span):
+            pairwise.append(a)
+            span = abs(x.strides[a]) * x.shape[a]
+        else:
+            rowwise.insert(0, a)
+            span = -1
+    return pairwise, rowwise
+
+
+def _memory_runs(y: Any, axes: list[int]) -> list[list[int]]:
+    """`axes` (outermost in memory first) split where one does not continue the next in
+    memory: each run reshapes to one axis without a copy."""
+    runs = [[axes[0]]]
+    for a in axes[1:]:
+        last = runs[-1][-1]
+        if y.strides[last] == y.shape[a] * y.strides[a]:
+            runs[-1].append(a)
+        else:
+            runs.append([a])
+    return runs
+
+
+def _cascade_rows(rows: Any, dtype: Any) -> Any:
+    """The sum over rows' first axis: blocks of CASCADE_BLOCK rows, then the block sums,
+    until one block is left."""
+    rest = rows.shape[1:]
     while rows.shape[0] > CASCADE_BLOCK:
         n = rows.shape[0]
         k = n // CASCADE_BLOCK
@@ -129,8 +177,7 @@ def _cascaded_sum(x: Any, axis: Any, keepdims: bool, dtype: Any) -> Any:
             tail = rows[k * CASCADE_BLOCK :].sum(axis=0, keepdims=True, dtype=dtype)
             head = np.concatenate([head, tail])
         rows = head
-    out = rows.sum(axis=0, dtype=dtype)
-    return out.reshape((1,) * r + rest) if keepdims else out
+    return rows.sum(axis=0, dtype=dtype)
 
 
 def _sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
@@ -255,9 +302,21 @@ class Sum(Function):
         return broadcast_to(gy, self.x_shape)
 
 
+def differentiable_dtype(x: Tensor, dtype: Any, op: str) -> None:
+    """Refuse a bool or integer `dtype=` for a reduction of x that records a gradient, as
+    PyTorch does ("Autograd not support dtype: Long"): the cast would cut x off the graph,
+    and a later backward would skip x without a word. Without grad it is a plain cast."""
+    if x.requires_grad and np.dtype(dtype).kind in "biu" and is_grad_enabled():
+        raise RuntimeError(
+            f"{op}: Autograd not support dtype: {_type_name(dtype)} (dtype={np.dtype(dtype)} "
+            f"asked of a {x.dtype} input that requires grad; detach it or sum without dtype)"
+        )
+
+
 def reduce_sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     """The sum over `dim`; with `dtype`, the input is cast to it first (PyTorch's)."""
     if dtype is not None:
+        differentiable_dtype(x, dtype, "sum")
         dtype = np.dtype(dtype)
         if x.dtype != dtype and (dtype.kind in "fc" or x.dtype.kind in "fc"):
             from .shape import cast  # shape imports this module
@@ -285,6 +344,8 @@ class _NaNAsZero(Function):
 
 def nansum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The sum over `dim` with NaNs counted as zero (their gradient is 0), as PyTorch's."""
+    if dtype is not None:
+        differentiable_dtype(x, dtype, "nansum")
     if x.dtype.kind in "fc":
         x = _NaNAsZero()(x)
     return reduce_sum(x, dim, keepdim, dtype)
@@ -692,7 +753,7 @@ def max_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     if not isinstance(dim, int | np.integer):
         return amax(x, dim, keepdim)
     if x.ndim == 0:
-        return return_types.max(amax(x, dim, keepdim), argmax(x))
+        return return_types.max(*_only_element(x, dim, "max"))
     f = Extreme(reduce_dims(dim, x.ndim, "max"), keepdim, 1, "index")
     values = f(x)
     idx = f.arg if keepdim else f.arg.reshape(values.shape)
@@ -705,11 +766,22 @@ def min_reduce(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     if not isinstance(dim, int | np.integer):
         return amin(x, dim, keepdim)
     if x.ndim == 0:
-        return return_types.min(amin(x, dim, keepdim), argmax(x))
+        return return_types.min(*_only_element(x, dim, "min"))
     f = Extreme(reduce_dims(dim, x.ndim, "min"), keepdim, -1, "index")
     values = f(x)
     idx = f.arg if keepdim else f.arg.reshape(values.shape)
     return return_types.min(values, Tensor._make(idx, False))
+
+
+def _only_element(x: Tensor, dim: Any, op: str) -> tuple[Tensor, Tensor]:
+    """max/min(x, dim) of a 0-d x: (a copy of x, index 0). The value is selected, so its
+    gradient is gy even where x is NaN, as PyTorch's (amax's share of the elements equal to
+    the result gave NaN there: no element equals a NaN)."""
+    from .shape import clone  # shape imports this module
+
+    normalize_dim(dim, 0, op)
+    zero = get_array_module(x._data).zeros((), np.int64)
+    return clone(x), Tensor._make(zero, False)
 
 
 def float16_widened(x: Any) -> Any:

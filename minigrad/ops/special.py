@@ -1065,7 +1065,7 @@ class Logit(Function):
 
     def backward(self, gy):
         (x,) = self.inputs
-        gx = gy / (x * (1 - x))
+        gx = gy / (x * (1 - x) + 0.0)  # (+ 0.0: +inf at x = -0.0, as PyTorch's dy * inf)
         if self.eps is None:
             outside = (x._data < 0) | (x._data > 1)
             return where(outside, np.nan, gx) if bool(outside.any()) else gx

@@ -36,6 +36,7 @@ from .reduce import (
     _wide,
     broadcast_to,
     mean,
+    normalize_dim,
     normalize_dims,
     ordered,
     reduce_dims,
@@ -382,7 +383,7 @@ def median_along(
     the first in the input's order). NaN sorts last; `median` returns it wherever present,
     `nanmedian` (`skip_nan`) takes the middle of the other values (index 0 if none)."""
     if x.ndim == 0:
-        normalize_dims(dim, 0, op)
+        normalize_dim(dim, 0, op)  # one int: a tuple is a TypeError, as in PyTorch
         zero = get_array_module(x._data).zeros((), np.int64)
         return getattr(return_types, op)(clone(x), Tensor._make(zero, False))
     d = _dim(dim, x, op)
@@ -412,7 +413,7 @@ def unique_dim(shape: tuple[int, ...], dim: int, op: str) -> int:
     """unique's (and unique_consecutive's) `dim`, normalized; an empty tensor whose empty
     dims are all unselected is refused, as PyTorch refuses it (there are no slices to
     compare, yet the selected dim has entries)."""
-    d = normalize_dims(dim, len(shape), op)[0]
+    d = normalize_dim(dim, len(shape), op)  # one int: dim=(0, 1) is a TypeError
     if shape.count(0) > 1:
         raise RuntimeError(
             f"{op}: Number of zero sized dimensions is more than one, so unique cannot be "
@@ -447,8 +448,10 @@ def unique(
         )
         inv = inv.reshape(a.shape)
     else:
-        if a.ndim == 0:
-            raise IndexError(f"unique: dim {dim} out of range for a 0-d tensor")
+        if a.ndim == 0:  # (a tuple dim is a TypeError first, as PyTorch's)
+            raise IndexError(
+                f"unique: dim {_int_arg('unique', 'dim', dim)} out of range for a 0-d tensor"
+            )
         d = unique_dim(a.shape, dim, "unique")
         if a.shape[d] == 0:
             out, inv, cnt = a, xp.zeros(0, np.int64), xp.zeros(0, np.int64)
@@ -533,7 +536,7 @@ def repeat_interleave(
     if dim is None:
         x, d = reshape(x, (-1,)), 0
     elif x.ndim == 0:
-        normalize_dims(dim, 0, "repeat_interleave")
+        normalize_dim(dim, 0, "repeat_interleave")  # one int, as in PyTorch
         x, d = reshape(x, (1,)), 0
     else:
         d = _dim(dim, x, "repeat_interleave")
@@ -659,16 +662,23 @@ def tensor_split(x: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Ten
 # ---------------------------------------------------------------------- diff, statistics
 def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
     """The n-th forward difference along `dim` (x[1:] - x[:-1], n times), after joining
-    `prepend` and `append`; bool tensors give logical xor, as in PyTorch."""
+    `prepend` and `append`; bool tensors give logical xor, as in PyTorch. n=0 gives a copy
+    of x alone (PyTorch's: prepend/append are checked, not joined)."""
     x = _tensor(x, "diff")
     if x.ndim == 0:
         raise RuntimeError("diff: expects input to be at least one-dimensional")
     if n < 0:
         raise RuntimeError(f"diff: order must be non-negative but got {n}")
     d = _dim(dim, x, "diff")
-    parts = [t for t in (prepend, x, append) if t is not None]
+    parts = [
+        t if isinstance(t, Tensor) else Tensor(_to_array(t))
+        for t in (prepend, x, append)
+        if t is not None
+    ]
+    if n == 0:  # x itself, in a new tensor: PyTorch checks prepend/append but joins nothing
+        _diff_edges_fit(x, d, parts)
+        return clone(x)
     if len(parts) > 1:
-        parts = [t if isinstance(t, Tensor) else Tensor(_to_array(t)) for t in parts]
         x = cat(parts, d)
     for _ in range(n):
         m = x.shape[d]
@@ -676,7 +686,25 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any 
             break
         hi, lo = narrow(x, d, 1, m - 1), narrow(x, d, 0, m - 1)
         x = logical_xor(hi, lo) if x.dtype.kind == "b" else hi - lo
-    return clone(x) if n == 0 and len(parts) == 1 else x  # diff(n=0): a new tensor
+    return x
+
+
+def _diff_edges_fit(x: Tensor, d: int, parts: list[Tensor]) -> None:
+    """Refuse a prepend/append whose shape differs from x's outside dim d, in PyTorch's
+    words (diff with n=0 checks them, though it does not use them)."""
+    for t in parts:
+        if t.ndim != x.ndim:
+            raise RuntimeError(
+                "diff expects prepend or append to be the same dimension as input "
+                f"(input has {x.ndim} dims, prepend/append {t.ndim})"
+            )
+        for i, (a, b) in enumerate(zip(x.shape, t.shape, strict=True)):
+            if i != d and a != b:
+                raise RuntimeError(
+                    "diff expects the shape of tensor to prepend or append to match that of "
+                    f"input except along the differencing dimension; input.size({i}) = {a}, "
+                    f"but got tensor.size({i}) = {b}"
+                )
 
 
 def _spread_and_mean(
