@@ -64,6 +64,16 @@ class _ModeContext(contextlib.ContextDecorator):
     caller's mode holds between the steps."""
 
     def __call__(self, func: Any) -> Any:
+        if inspect.isclass(func):  # its construction runs in the mode, with PyTorch's warning
+            from .errors import warn_user
+
+            warn_user(
+                "Decorating classes is deprecated and will be disabled in future versions. "
+                "You should only decorate functions or methods. To preserve the current "
+                "behavior of class decoration, you can directly decorate the `__init__` "
+                "method and nothing else.",
+                FutureWarning,
+            )
         if not inspect.isgeneratorfunction(func):
             return super().__call__(func)
         make = self._recreate_cm
@@ -121,6 +131,11 @@ class set_grad_enabled(_ModeContext):
     decorator, it holds inside each call of the function only."""
 
     def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool | np.bool_):  # not its truth value: 'no' would be True
+            raise TypeError(
+                "set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                f"{type(mode).__name__}"
+            )
         self.mode = bool(mode)
         self._prev = _state.grad_enabled
         _state.grad_enabled = self.mode
@@ -212,6 +227,11 @@ class detect_anomaly(_ModeContext):
     def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = bool(check_nan)
         self._saved: list[bool] = []
+        warnings.warn(  # PyTorch's, on each detect_anomaly() (set_detect_anomaly has none)
+            "Anomaly Detection has been enabled. This mode will increase the runtime and "
+            "should only be enabled for debugging.",
+            stacklevel=2,
+        )
 
     def __enter__(self) -> None:
         self._saved.append(_anomaly_flags())
@@ -446,6 +466,14 @@ class Function:
             )
         return self._apply_arrays(*inputs)
 
+    def _needs_per_argument(self) -> tuple[bool, ...]:
+        """A custom Function's needs_input_grad as its backward sees it: one per forward
+        argument (the node records one per Tensor argument)."""
+        flags = [False] * self._n_args
+        for i, need in zip(self._arg_positions, self.needs_input_grad, strict=True):
+            flags[i] = need
+        return tuple(flags)
+
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError
 
@@ -654,10 +682,7 @@ class Function:
         for k, g in zip(self._out_slots, gys, strict=True):
             grad_outputs[k] = g
         per_tensor = self.needs_input_grad
-        flags = [False] * self._n_args
-        for i, need in zip(self._arg_positions, per_tensor, strict=True):
-            flags[i] = need
-        self.needs_input_grad = tuple(flags)  # the user's backward sees one per argument
+        self.needs_input_grad = self._needs_per_argument()  # one per argument, as PyTorch's
         try:
             gxs = _as_tuple(type(self).backward(self, *grad_outputs))
         finally:
@@ -1300,7 +1325,7 @@ def run_backward(
     Tensor = _tensor_module().Tensor
     heappush, heappop = heapq.heappush, heapq.heappop
     # fp_ignored: the walk also computes on arrays outside ops (first-order backwards)
-    with set_grad_enabled(create_graph), fp_ignored(), _walking(targets is not None):
+    with set_grad_enabled(bool(create_graph)), fp_ignored(), _walking(targets is not None):
         while heap:
             f = heappop(heap)[2]
             if hasattr(f, "_released"):
@@ -1632,6 +1657,9 @@ def _grad_batched(
     (n,) = sizes
     if retain_graph is None:
         retain_graph = create_graph
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad: materialize_grads=True needs allow_unused to be True or None")
+    materialize, zeros_like = materialize_grads, _tensor_module().zeros_like
     per_entry = [
         grad(
             outputs,
@@ -1639,8 +1667,7 @@ def _grad_batched(
             [g[i] for g in grad_outputs],
             retain_graph=retain_graph or i < n - 1,
             create_graph=create_graph,
-            allow_unused=allow_unused,
-            materialize_grads=materialize_grads,
+            allow_unused=allow_unused or materialize,
         )
         for i in range(n)
     ]
@@ -1649,8 +1676,9 @@ def _grad_batched(
         gs = [entry[k] for entry in per_entry]
         if n == 0:
             result.append(_tensor_module().zeros((0, *t.shape), dtype=t.dtype, device=t.device))
-        elif gs[0] is None:
-            result.append(None)  # unused (allow_unused): None for the whole batch
+        elif gs[0] is None:  # unused: None for the whole batch, or zeros shaped like the
+            # input, unbatched (PyTorch's materialize_grads)
+            result.append(zeros_like(t, requires_grad=create_graph) if materialize else None)
         else:
             result.append(stack(gs, 0))
     return tuple(result)
@@ -1706,10 +1734,18 @@ def backward(
     retain_graph: bool | None = None,
     create_graph: bool = False,
     inputs: Any = None,
+    *,
+    grad_variables: Any = None,
 ) -> None:
     """Accumulate d tensors / d leaf into every leaf's `.grad` (only into `inputs`' when
-    given), as `torch.autograd.backward`; `tensors` is one Tensor or a sequence."""
+    given), as `torch.autograd.backward`; `tensors` is one Tensor or a sequence.
+    `grad_variables` is PyTorch's deprecated name of `grad_tensors` (warned about); it is
+    keyword-only here, where PyTorch's fifth positional argument is it, not `inputs`."""
     Tensor = _tensor_module().Tensor  # (not an import here: on every backward)
+    if grad_variables is not None:
+        grad_tensors = _grad_variables(grad_tensors, grad_variables)
+    if create_graph:
+        _warn_create_graph_cycle()
     func = sys.modules.get(__package__ + ".func")
     if func is not None and func.inside_transform():
         raise RuntimeError(
@@ -1763,6 +1799,41 @@ def backward(
             store(leaf, g)
 
     _with_callbacks(walk)
+
+
+def _grad_variables(grad_tensors: Any, grad_variables: Any) -> Any:
+    """`backward`'s deprecated `grad_variables`, taken for `grad_tensors` with PyTorch's
+    warning; both at once is PyTorch's error."""
+    warnings.warn(
+        "`grad_variables` is deprecated. Use `grad_tensors` instead.", FutureWarning, stacklevel=3
+    )
+    if grad_tensors is not None:
+        raise RuntimeError(
+            "`grad_tensors` and `grad_variables` (deprecated) arguments both passed to "
+            "`backward()`. Please only use `grad_tensors`."
+        )
+    return grad_variables
+
+
+_create_graph_warned = False  # PyTorch warns once per process
+
+
+def _warn_create_graph_cycle() -> None:
+    """PyTorch's warning on the first `backward(create_graph=True)` of the process: each
+    `.grad` it stores holds a graph that reaches the parameter itself."""
+    global _create_graph_warned
+    if _create_graph_warned:
+        return
+    _create_graph_warned = True
+    from .errors import warn_user
+
+    warn_user(
+        "Using backward() with create_graph=True will create a reference cycle between the "
+        "parameter and its gradient which can cause a memory leak. We recommend using "
+        "autograd.grad when creating the graph to avoid this. If you have to use this "
+        "function, make sure to reset the .grad fields of your parameters to None after use "
+        "to break the cycle and avoid the leak."
+    )
 
 
 def _with_callbacks(walk: Callable[[], Any]) -> Any:

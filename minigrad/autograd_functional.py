@@ -221,7 +221,7 @@ def vjp(
                 "The vector v can only be None if the user-provided function returns a "
                 "single Tensor with a single element."
             )
-    with _ag.set_grad_enabled(create_graph or _ag.is_grad_enabled()):
+    with _ag.set_grad_enabled(bool(create_graph) or _ag.is_grad_enabled()):
         grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
     outputs = _grad_postprocess(outputs, create_graph)
@@ -259,7 +259,7 @@ def _jvp_tuples(
             create_graph=True,
         )
         _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
-    with _ag.set_grad_enabled(create_graph or _ag.is_grad_enabled()):
+    with _ag.set_grad_enabled(bool(create_graph) or _ag.is_grad_enabled()):
         found = iter(_autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph))
         grad_res = tuple(next(found) if d else None for d in diff)
         result = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
@@ -540,7 +540,7 @@ def vhp(
         is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _gradient_of_scalar(
             func, inputs, v, create_graph, strict, "vhp"
         )
-    with _ag.set_grad_enabled(create_graph or _ag.is_grad_enabled()):
+    with _ag.set_grad_enabled(bool(create_graph) or _ag.is_grad_enabled()):
         grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
     outputs = _grad_postprocess(outputs, create_graph)
@@ -564,7 +564,7 @@ def hvp(
         grad_jac = tuple(zeros_like(t, requires_grad=True) for t in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict=strict)
-    with _ag.set_grad_enabled(create_graph or _ag.is_grad_enabled()):
+    with _ag.set_grad_enabled(bool(create_graph) or _ag.is_grad_enabled()):
         grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
     outputs = _grad_postprocess(outputs, create_graph)

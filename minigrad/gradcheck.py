@@ -1,8 +1,13 @@
 """Compare analytic gradients with central finite differences in float64.
 
-`gradcheck` contracts every float output with a random weight `gy` to a scalar
-L = sum(y * gy) and compares dL/dx from the graph with (L(x + eps) - L(x - eps)) / 2 eps,
-element by element for small inputs and along random directions for large ones.
+`gradcheck` compares the Jacobian from the graph with central finite differences
+(y(x + eps) - y(x - eps)) / 2 eps, entry by entry, as PyTorch's: one backward per output
+element (a unit `gy`) and two forwards per input element, so a backward that is wrong off
+the diagonal or not proportional to its incoming gradient fails. Where the outputs hold
+more than `JACOBIAN_OUTPUTS` elements, or in `fast_mode`, the outputs are contracted with
+a random weight `gy` to a scalar L = sum(y * gy) and dL/dx is compared instead (one
+backward), element by element for small inputs and along random directions for large
+ones.
 `gradgradcheck` is `gradcheck` applied to the gradient function itself, with `gy` as an
 extra input, so it checks the second derivatives that `create_graph=True` records.
 """
@@ -18,6 +23,8 @@ import numpy as np
 from .autograd import enable_grad, grad
 from .backend import as_numpy, get_array_module
 from .tensor import Tensor
+
+JACOBIAN_OUTPUTS = 512  # outputs up to which the whole Jacobian is checked
 
 
 class GradcheckError(RuntimeError, AssertionError):
@@ -51,6 +58,30 @@ def numerical_grad(
     return grads
 
 
+def _output_vector(fn: Callable, inputs: tuple) -> np.ndarray:
+    """fn's float outputs, flattened and joined, in float64."""
+    ys = _float_outputs(fn(*inputs))
+    return np.concatenate([as_numpy(y._data).astype(np.float64).ravel() for y in ys] or [[]])
+
+
+def numerical_jacobian(fn: Callable, inputs: tuple, i: int, eps: float) -> np.ndarray:
+    """d outputs / d inputs[i] by central differences: (inputs[i].numel(), outputs'
+    numel) in float64, the input perturbed in place one element at a time and restored."""
+    a = inputs[i]._data
+    rows = []
+    for k in np.ndindex(*a.shape):
+        orig = a[k].copy()
+        a[k] = orig + eps
+        fp = _output_vector(fn, inputs)
+        a[k] = orig - eps
+        fm = _output_vector(fn, inputs)
+        a[k] = orig
+        rows.append((fp - fm) / (2 * eps))
+    if not rows:  # an empty input
+        return np.zeros((0, _output_vector(fn, inputs).size))
+    return np.array(rows)
+
+
 def _loss_value(fn: Callable, inputs: tuple, gys: tuple[Any, ...]) -> float:
     # Grad mode stays on: `fn` may itself call mg.grad (a gradient penalty does).
     ys = _float_outputs(fn(*inputs))
@@ -70,10 +101,15 @@ def _report(
     if not np.all(excess <= 0) or not np.all(np.isfinite(analytic)):
         excess = np.where(np.isfinite(excess), excess, np.inf)
         k = np.unravel_index(int(np.argmax(excess)), excess.shape) if excess.ndim else ()
+        at = tuple(int(j) for j in k)
+        where = (
+            f"at input element {at[0]} (of {x.numel()}, row-major), output element {at[1]}"
+            if what.startswith("Jacobian")
+            else f"at index {at}"
+        )
         raise GradcheckError(
-            f"gradcheck: {what} of input {i} (shape {x.shape}) disagrees at index "
-            f"{tuple(int(j) for j in k)}: analytic {analytic[k]!r}, numeric {numeric[k]!r} "
-            f"(atol {atol}, rtol {rtol})"
+            f"gradcheck: {what} of input {i} (shape {x.shape}) disagrees {where}: analytic "
+            f"{float(analytic[k])!r}, numeric {float(numeric[k])!r} (atol {atol}, rtol {rtol})"
         )
 
 
@@ -105,16 +141,19 @@ def gradcheck(
     directions: int = 3,
     seed: int = 0,
 ) -> bool:
-    """Check first derivatives of `fn` at `inputs` (float64 tensors). Inputs with at most
-    `max_elements` elements are checked element-wise, larger ones along `directions`
-    random directions. Raises GradcheckError naming the worst element on failure, or
-    returns False with `raise_exception=False`, as PyTorch's.
+    """Check first derivatives of `fn` at `inputs` (float64 tensors): the whole Jacobian,
+    entry by entry, as PyTorch's, for inputs of at most `max_elements` elements and
+    outputs of at most JACOBIAN_OUTPUTS; past that (or with `fast_mode`) the gradient of a
+    random contraction of the outputs, element by element, and for a larger input along
+    `directions` random directions. Raises GradcheckError naming the worst entry on
+    failure, or returns False with `raise_exception=False`, as PyTorch's.
 
     The backward is run twice and the two results must agree within `nondet_tol`
-    (PyTorch's reentrancy check). `fast_mode` runs this full check; gradient dtypes always
-    match their inputs' here and output gradients that are not computed reach a backward as
-    zeros, so `check_grad_dtypes`, `check_undefined_grad`, `check_batched_grad` and `masked`
-    are accepted and need nothing more. `check_backward_ad=False` checks nothing."""
+    (PyTorch's reentrancy check). Gradient dtypes always match their inputs' here, so
+    `check_grad_dtypes`, `check_batched_grad` and `masked` need nothing more;
+    `check_undefined_grad` is accepted and checks nothing (a custom Function's backward
+    that fails on a None gradient, after `set_materialize_grads(False)`, is not caught).
+    `check_backward_ad=False` checks nothing."""
     _unsupported(
         "gradcheck",
         check_forward_ad=check_forward_ad,
@@ -123,7 +162,9 @@ def gradcheck(
     if not check_backward_ad:
         return True
     try:
-        return _gradcheck(fn, inputs, eps, atol, rtol, nondet_tol, max_elements, directions, seed)
+        return _gradcheck(
+            fn, inputs, eps, atol, rtol, nondet_tol, max_elements, directions, seed, fast_mode
+        )
     except GradcheckError:
         if raise_exception:
             raise
@@ -147,6 +188,24 @@ def _analytic(fn: Callable, inputs: tuple, diff: list[int], gys: tuple) -> list[
     return [a if g is None else as_numpy(g._data) for a, g in zip(analytic, got, strict=True)]
 
 
+def _analytic_jacobians(
+    fn: Callable, inputs: tuple, diff: list[int], sizes: list[int]
+) -> list[np.ndarray]:
+    """d outputs / d input for each input in `diff` from the graph, one backward per
+    output element: (input numel, outputs' numel) each, as `numerical_jacobian` gives."""
+    total = sum(sizes)
+    rows = [np.zeros((inputs[i].numel(), total)) for i in diff]
+    ys = _float_outputs(fn(*inputs))
+    for j in range(total):
+        unit = np.zeros(total)
+        unit[j] = 1.0
+        parts = np.split(unit, np.cumsum(sizes)[:-1])
+        gys = tuple(p.reshape(y.shape) for p, y in zip(parts, ys, strict=True))
+        for r, g in zip(rows, _analytic(fn, inputs, diff, gys), strict=True):
+            r[:, j] = g.ravel()
+    return rows
+
+
 def _gradcheck(
     fn: Callable[..., Any],
     inputs: Any,
@@ -157,6 +216,7 @@ def _gradcheck(
     max_elements: int,
     directions: int,
     seed: int,
+    fast_mode: bool = False,
 ) -> bool:
     inputs = tuple(inputs) if isinstance(inputs, tuple | list) else (inputs,)
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -184,8 +244,15 @@ def _gradcheck(
     def loss() -> float:
         return _loss_value(fn, inputs, gys)
 
+    sizes = [y.numel() for y in _float_outputs(fn(*inputs))]
+    whole = not fast_mode and sum(sizes) <= JACOBIAN_OUTPUTS
+    jacobians = _analytic_jacobians(fn, inputs, diff, sizes) if whole else None
     for k, i in enumerate(diff):
         x = inputs[i]
+        if x.numel() <= max_elements and jacobians is not None:
+            numeric = numerical_jacobian(fn, inputs, i, eps)
+            _report(i, x, jacobians[k], numeric, atol, rtol, "Jacobian")
+            continue
         if x.numel() <= max_elements:
             (numeric,) = numerical_grad(loss, [x._data], eps)
             _report(i, x, analytic[k], numeric, atol, rtol, "gradient")

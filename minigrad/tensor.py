@@ -1193,7 +1193,7 @@ class Tensor:
         inputs: Any = None,
     ) -> None:
         """Accumulate d self / d leaf into every leaf's `.grad` (only `inputs`' if given)."""
-        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook: Any) -> RemovableHandle:
         """Call `hook(grad)` when this tensor's gradient has been computed; a Tensor it
