@@ -548,17 +548,14 @@ def log_difference(path: Path, log: list[Any]) -> str | None:
 
 def repair_log(run_dir: str | Path, log: Any, stamp: tuple[int, int, int] | None = None) -> None:
     """Complete RUN/metrics.jsonl from the checkpoint's history `log` where nothing it
-    holds is lost by that, as `--resume` does: no file, or records that begin the history
-    (a run killed between writing its checkpoint and its log, two files written one after
-    the other, left it one record short; a crash cut its last line). What a live run would
-    write is the same, so a reader may do it, said in one line; under the folder's lock,
-    and only while the checkpoint is still the one `log` was read from (`stamp`, its
-    `file_stamp`): a folder in use by a live run, or one it cannot write, is left as it
-    is. A log holding more or other records (an earlier checkpoint put back to sample
-    from it, an edit) is left as it is, with one line saying so: a reader deletes no
-    record; `--resume` rewrites it from the checkpoint it continues."""
-    from train.run import RunFolderInUse, RunLock  # train.run builds on this module
-
+    holds is lost by that: no file, or records that begin the history (a run killed
+    between writing its checkpoint and its log, two files written one after the other,
+    left it one record short). What a live run would write is the same, so a reader may
+    do it, said in one line, while the checkpoint is still the one `log` was read from
+    (`stamp`, its `file_stamp`); a folder it cannot write is left as it is. A log holding
+    more or other records (an earlier checkpoint put back to sample from it, an edit) is
+    left as it is, with one line saying so: a reader deletes no record; `--resume`
+    rewrites it from the checkpoint it continues."""
     path = Path(run_dir)
     path = path.parent if path.is_file() else path
     log_path = path / "metrics.jsonl"
@@ -577,20 +574,13 @@ def repair_log(run_dir: str | Path, log: Any, stamp: tuple[int, int, int] | None
             f"({held}); --resume rewrites it from the checkpoint"
         )
         return
-    lock = RunLock(path)
+    if stamp is not None and file_stamp(checkpoint_path(path)) != stamp:
+        return  # a newer checkpoint committed meanwhile: its run wrote its own log
     try:
-        lock.acquire()
-    except (OSError, RunFolderInUse):
-        return
-    try:
-        if stamp is not None and file_stamp(checkpoint_path(path)) != stamp:
-            return  # a newer checkpoint committed meanwhile: its run wrote its own log
         write_jsonl(log_path, log)
     except (OSError, RuntimeError):
         return
-    finally:
-        lock.release()
-    if records and len(records) < len(log) and records == log[: len(records)]:
+    if records:
         print(
             f"{log_path}: restored from the checkpoint's history ({len(records)} of "
             f"{len(log)} records were written when the run stopped)"

@@ -189,7 +189,7 @@ def test_the_jobs_that_read_a_run_say_when_its_config_disagrees_with_its_checkpo
     assert sample.main([str(run), *args, "--out", str(tmp_path / "a.npz")]) == 0
     assert "disagrees" not in capsys.readouterr().err
     config = json.loads((run / "config.json").read_text())
-    config.update(dataset="mnist", model="dcgan")
+    config.update(dataset="mnist")
     (run / "config.json").write_text(json.dumps(config))
     assert sample.main([str(run), *args, "--out", str(tmp_path / "b.npz")]) == 0
     err = capsys.readouterr().err
@@ -197,3 +197,10 @@ def test_the_jobs_that_read_a_run_say_when_its_config_disagrees_with_its_checkpo
     assert '"dataset" is "mnist" there, "ring" in the checkpoint' in err
     assert "using the checkpoint's" in err
     assert np.load(tmp_path / "b.npz")["samples"].shape == (4, 2)
+    # another model named there: the checkpoint is another run's, refused as --resume does
+    config.update(model="dcgan")
+    (run / "config.json").write_text(json.dumps(config))
+    assert sample.main([str(run), *args, "--out", str(tmp_path / "c.npz")]) != 0
+    out = capsys.readouterr()
+    assert '"model" is "dcgan" there' in out.err + out.out
+    assert not (tmp_path / "c.npz").exists()
