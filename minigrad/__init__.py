@@ -186,6 +186,7 @@ from .ops import (
     unsqueeze,
     where,
 )
+from .ops.complex_ops import complex, polar  # noqa: A004 - torch.complex
 from .ops.extra import (
     addbmm,
     addmm,

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from .backend import default_float
+from .backend import default_complex, default_float
 from .ops.search import torch_name
-from .tensor import Tensor, _check_int_range, _int_arg, check_fill_scalar
+from .tensor import Tensor, _check_int_range, _int_arg, check_fill_scalar, linspace
 
 
 def _number(value: Any, name: str) -> Any:
@@ -45,10 +45,16 @@ def logspace(
         raise TypeError(f"logspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    dt = np.dtype(default_float() if dtype is None else dtype)
-    if dt.kind not in "iuf":
-        raise NotImplementedError(f"\"logspace_cpu\" not implemented for '{torch_name(dt)}'")
     start, end = _number(start, "start"), _number(end, "end")
+    if dtype is None and any(isinstance(v, complex | np.complexfloating) for v in (start, end)):
+        dtype = default_complex()  # a complex end gives the default complex, as PyTorch's
+    dt = np.dtype(default_float() if dtype is None else dtype)
+    if dt.kind not in "iufc":
+        raise NotImplementedError(f"\"logspace_cpu\" not implemented for '{torch_name(dt)}'")
+    if dt.kind == "c":  # base ** (linspace's exponents), in complex128
+        exponent = linspace(start, end, steps, dtype=np.complex128)._data
+        arr = np.power(np.complex128(base), exponent).astype(dt)
+        return Tensor(arr, dtype=dt, device=device, requires_grad=requires_grad)
     if dt.kind in "iu":  # ends beyond the dtype (or NaN) are refused, -1 wraps (uint8: 255)
         start, end = (check_fill_scalar("logspace", v, dt) for v in (start, end))
     if steps == 1:  # filled with base ** start, which must fit, as PyTorch's fill_

@@ -104,12 +104,12 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
             _ragged(data)
             raise
         if arr.dtype.kind not in "biufc":
-            arr = _not_numbers(arr, is_array)
+            arr = _not_numbers(arr, is_array, data, dtype)
         elif not is_array and (
             arr.dtype == np.uint64
             or (arr.dtype == np.float64 and arr.size and wide is None and not loose)
         ):  # a Python int beyond int64 (NumPy makes ints beside one a float64, or uint64)
-            raise ValueError("Overflow when unpacking long long")
+            arr = _big_ints(data, dtype)
         if dtype is None and not is_array:
             # Python floats take the default float, complex numbers the default complex
             # (complex64), as PyTorch's, unless an element's own dtype is wider; without
@@ -130,8 +130,13 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
         dtype = np.dtype(dtype)
         if not is_array and dtype.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
             _check_int_range(arr, dtype)
-        if not is_array and arr.dtype.kind == "c" and dtype.kind != "c" and arr.size:
+        if not is_array and arr.dtype.kind == "c" and dtype.kind not in "cb" and arr.size:
             raise TypeError(f"must be real number, not complex (a {dtype} tensor of {data!r})")
+        if not is_array and dtype == np.uint64 and arr.dtype.kind == "f" and loose:
+            raise TypeError(
+                f"an integer is required: a uint64 tensor takes no Python floats ({data!r}), "
+                "as PyTorch's"
+            )
         arr = _narrowed(arr, dtype)
     if device is not None and device_of(arr) != normalize_device(device):
         arr = to_device(arr, device)
@@ -158,7 +163,9 @@ def _check_native(arr: np.ndarray) -> None:
         )
 
 
-def _not_numbers(arr: np.ndarray, is_array: bool) -> np.ndarray:
+def _not_numbers(
+    arr: np.ndarray, is_array: bool, data: Any = None, dtype: Any = None
+) -> np.ndarray:
     """Python numbers NumPy kept as objects (an int beyond int64 beside floats: PyTorch's
     float result), else refuse what is not numbers, as PyTorch: a NumPy array of objects,
     strings or dates (TypeError naming its type), an int beyond int64 alone (ValueError),
@@ -176,13 +183,57 @@ def _not_numbers(arr: np.ndarray, is_array: bool) -> np.ndarray:
     values = list(arr.flat)
     bad = [v for v in values if not isinstance(v, _NUMBER_TYPES)]
     if not bad:  # numbers only: an int too large for int64 made them objects
-        if any(isinstance(v, float | np.floating) for v in values):
+        complex_ = any(isinstance(v, complex | np.complexfloating) for v in values)
+        if (
+            dtype is None
+            and not complex_
+            and any(isinstance(v, float | np.floating) for v in values)
+        ):
             return arr.astype(np.float64)
-        raise ValueError("Overflow when unpacking long long")
+        return _big_ints(data, dtype)
     raise RuntimeError(f"Could not infer dtype of {type(bad[0]).__name__}")
 
 
 _NUMBER_TYPES = (bool, int, float, complex, np.number, np.bool_)
+
+
+def _flat_numbers(data: Any) -> list:
+    """The numbers of a nested list, in order."""
+    if isinstance(data, list | tuple):
+        return [v for x in data for v in _flat_numbers(x)]
+    if isinstance(data, np.ndarray | np.generic):
+        return np.ravel(data).tolist()
+    return [data]
+
+
+def _big_ints(data: Any, dtype: Any) -> np.ndarray:
+    """Python numbers holding an int beyond int64, as PyTorch reads them: into a float,
+    complex or bool `dtype` (or beside a complex number without one) as those values,
+    into uint64 when they fit it; else PyTorch's errors, naming the value (NumPy's int64
+    would overflow)."""
+    values = _flat_numbers(data)
+    big = next(v for v in values if isinstance(v, int) and not -(2**63) <= v < 2**63)
+    kind = None if dtype is None else np.dtype(dtype).kind
+    if kind is None and any(isinstance(v, complex) for v in values):
+        kind = "c"
+    if kind in ("f", "c", "b"):
+        wide = {"f": np.float64, "c": np.complex128, "b": np.bool_}[kind]
+        try:
+            return np.asarray(data, dtype=wide)
+        except OverflowError:
+            raise OverflowError(f"int too large to convert to float: {big}") from None
+    if np.dtype(dtype or np.int64) == np.uint64:
+        if any(isinstance(v, float) for v in values):
+            raise TypeError(f"an integer is required: a uint64 tensor of {data!r}")
+        bad = next((v for v in values if isinstance(v, int) and not 0 <= v < 2**64), None)
+        if bad is not None:
+            why = "can't convert negative int to unsigned" if bad < 0 else "int too big to convert"
+            raise OverflowError(f"{why}: {bad} into uint64")
+        return np.asarray(data, dtype=np.uint64)
+    raise ValueError(
+        f"Overflow when unpacking long long: {big} is beyond int64 (give dtype=uint64, or a "
+        "float dtype, to hold it)"
+    )
 
 
 _F32_MAX = float(np.finfo(np.float32).max)
@@ -412,7 +463,10 @@ def _scan(data: list | tuple) -> tuple[Any, Any, bool]:
         return data, None, float in types
     out, changed, wide, loose = [], False, None, bool(types & {float, complex})
     for x in data:
-        if isinstance(x, Tensor):
+        if isinstance(x, Tensor) and x._data.size != 1 and isinstance(data[0], list | tuple):
+            # after a list, PyTorch reads a tensor as a sequence too: [[1.5, 2.], ones(2)]
+            x, changed = as_numpy(x._data), True
+        elif isinstance(x, Tensor):
             if x._data.size != 1:  # PyTorch reads each as a Python scalar
                 raise ValueError(
                     f"tensor(): a list may hold only one-element tensors (read as numbers), "
@@ -437,9 +491,12 @@ def _ragged(data: Any, dim: int = 0) -> None:
     if not isinstance(data, list | tuple) or not data:
         return
     first = data[0]
+    rows = list | tuple | np.ndarray  # (an array: a tensor after a list, read as a row)
     n = len(first) if isinstance(first, list | tuple) else None
     for x in data:
-        if isinstance(x, list | tuple) != (n is not None):
+        if isinstance(x, np.ndarray) and x.ndim == 0:
+            x = None  # a 0-d array is a number
+        if isinstance(x, rows) != (n is not None):
             raise TypeError(
                 "not a sequence" if n is not None else "tensor(): a list mixes numbers and lists"
             )
@@ -1135,33 +1192,33 @@ class Tensor:
     def cuda(self) -> Tensor:
         return self.to("cuda")
 
-    def double(self) -> Tensor:
-        return self.to(dtype=np.float64)
+    def double(self, memory_format: Any = None) -> Tensor:
+        return self.to(dtype=np.float64, memory_format=memory_format)
 
-    def float(self) -> Tensor:
-        return self.to(dtype=np.float32)
+    def float(self, memory_format: Any = None) -> Tensor:
+        return self.to(dtype=np.float32, memory_format=memory_format)
 
-    def half(self) -> Tensor:
-        return self.to(dtype=np.float16)
+    def half(self, memory_format: Any = None) -> Tensor:
+        return self.to(dtype=np.float16, memory_format=memory_format)
 
-    def bfloat16(self) -> Tensor:
+    def bfloat16(self, memory_format: Any = None) -> Tensor:
         """Refused, naming the dtypes there are: minigrad has no bfloat16."""
-        return self.to(dtype=bfloat16)
+        return self.to(dtype=bfloat16, memory_format=memory_format)
 
-    def long(self) -> Tensor:
-        return self.to(dtype=np.int64)
+    def long(self, memory_format: Any = None) -> Tensor:
+        return self.to(dtype=np.int64, memory_format=memory_format)
 
-    def int(self) -> Tensor:
-        return self.to(dtype=np.int32)
+    def int(self, memory_format: Any = None) -> Tensor:
+        return self.to(dtype=np.int32, memory_format=memory_format)
 
-    def bool(self) -> Tensor:
-        return self.to(dtype=np.bool_)
+    def bool(self, memory_format: Any = None) -> Tensor:
+        return self.to(dtype=np.bool_, memory_format=memory_format)
 
-    def cfloat(self) -> Tensor:
-        return self.to(dtype=np.complex64)
+    def cfloat(self, memory_format: Any = None) -> Tensor:
+        return self.to(dtype=np.complex64, memory_format=memory_format)
 
-    def cdouble(self) -> Tensor:
-        return self.to(dtype=np.complex128)
+    def cdouble(self, memory_format: Any = None) -> Tensor:
+        return self.to(dtype=np.complex128, memory_format=memory_format)
 
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
         """The dtype's name without an argument; else the tensor cast to `dtype`: a dtype, a
@@ -1172,10 +1229,13 @@ class Tensor:
         from . import legacy
 
         if isinstance(dtype, str) and dtype.endswith("Tensor"):
-            kind = getattr(legacy, dtype.rsplit(".", 1)[-1], None)
-            if kind is None:
-                raise ValueError(f"type: invalid type {dtype!r}")
             device = "cuda" if ".cuda." in dtype else None
+            name = dtype.rsplit(".", 1)[-1]
+            if name == "Tensor":  # 'torch.Tensor' is the default float's tensor type
+                return self.to(device, dtype=default_float())
+            kind = getattr(legacy, name, None)
+            if not isinstance(kind, legacy._TypedTensor):
+                raise ValueError(f"type: invalid type {dtype!r}")
             return self.to(device, dtype=kind.dtype)
         if isinstance(dtype, legacy._TypedTensor):
             return self.to(dtype=dtype.dtype)
@@ -4352,14 +4412,14 @@ class Tensor:
         return self
 
     # casts and questions about the tensor
-    def byte(self) -> Tensor:
-        return self.to(dtype=np.uint8)
+    def byte(self, memory_format: Any = None) -> Tensor:
+        return self.to(dtype=np.uint8, memory_format=memory_format)
 
-    def char(self) -> Tensor:
-        return self.to(dtype=np.int8)
+    def char(self, memory_format: Any = None) -> Tensor:
+        return self.to(dtype=np.int8, memory_format=memory_format)
 
-    def short(self) -> Tensor:
-        return self.to(dtype=np.int16)
+    def short(self, memory_format: Any = None) -> Tensor:
+        return self.to(dtype=np.int16, memory_format=memory_format)
 
     def is_signed(self) -> bool:
         return self.dtype.kind in "ifc"
@@ -4663,7 +4723,7 @@ _SEQUENCE_OPERATORS = tuple(
 def _refusing_sequences(method: Any) -> Any:
     @functools.wraps(method)
     def operator(self: Tensor, other: Any) -> Any:
-        if isinstance(other, list | tuple):
+        if isinstance(other, list | tuple | str):
             return NotImplemented
         return method(self, other)
 
@@ -4717,11 +4777,20 @@ def _shape_args(shape: tuple, op: str | None = "view", name: str = "size") -> tu
 
 # ---------------------------------------------------------------------- factories
 def tensor(
-    data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = "cpu"
+    data: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    device: Any = "cpu",
+    pin_memory: bool = False,
 ) -> Tensor:
     """A new leaf tensor holding a copy of `data` (floats take the default float dtype).
 
-    Given a tensor it warns, as PyTorch: `t.detach().clone()` is the way to copy one."""
+    Given a tensor it warns, as PyTorch: `t.detach().clone()` is the way to copy one.
+    `pin_memory=True` is refused: pinned host memory is a CUDA feature minigrad lacks."""
+    if pin_memory:
+        from .errors import Unsupported
+
+        raise Unsupported("tensor: pin_memory=True (minigrad has no pinned memory)")
     if isinstance(data, Tensor):
         warn_user(
             "minigrad.tensor(t) on a tensor: use t.detach().clone() (or "
@@ -4837,7 +4906,12 @@ def full(
         dtype = _to_array(value).dtype
     if isinstance(fill_value, Tensor):  # checked as the number it holds, as PyTorch's full
         fill_value = _fill_scalar("full", fill_value).item()
+    if np.dtype(dtype) == np.uint64 and isinstance(fill_value, int) and fill_value < -(2**63):
+        # PyTorch reads a negative fill as an int64 before it wraps
+        raise OverflowError(f"full: can't convert negative int {fill_value} to unsigned (uint64)")
     fill_value = check_fill_scalar("full", fill_value, dtype)
+    if np.dtype(dtype).kind == "b" and isinstance(fill_value, int | float | complex):
+        fill_value = bool(fill_value)  # (NumPy refuses an int beyond int64 for bool)
     if isinstance(fill_value, complex | np.complexfloating) and np.dtype(dtype).kind != "c":
         fill_value = fill_value.real  # (no imaginary part, as checked: NumPy would warn)
     shape = _checked_size((size,) if isinstance(size, int) else tuple(size), "full")
@@ -5204,9 +5278,27 @@ def _range_bounds(prefix: str, start: Any, end: Any, step: Any) -> list[float]:
     return values
 
 
+def _range_number(op: str, name: str, value: Any) -> Any:
+    """A bound of arange: a number or a 0-d tensor, as PyTorch's parser takes it."""
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise TypeError(
+            f"{op}(): argument '{name}' must be Number, not a Tensor of shape {value.shape}"
+        )
+    return value
+
+
+def _no_kernel(op: str, dtype: Any, kinds: str) -> None:
+    """PyTorch's NotImplementedError for a dtype its `op` kernel lacks."""
+    dt = np.dtype(dtype)
+    if dt.kind not in kinds:
+        from .ops.search import torch_name
+
+        raise NotImplementedError(f"\"{op}\" not implemented for '{torch_name(dt)}'")
+
+
 @_factory
 def arange(
-    start: float,
+    start: float | None = None,
     end: float | None = None,
     step: float = 1,
     dtype: Any = None,
@@ -5214,8 +5306,19 @@ def arange(
     *,
     requires_grad: bool = False,
 ) -> Tensor:
+    """`start`, `start + step`, ... up to but not including `end` (`arange(end)` and
+    `arange(end=...)` start at 0), as PyTorch's: int64 for integer bounds, else the default
+    float; 0-d tensors are numbers, larger ones refused; bool and complex dtypes refused."""
+    if start is None and end is None:
+        raise TypeError("arange() missing required argument 'end'")
     if end is None:
         start, end = 0, start
+    elif start is None:
+        start = 0
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        _range_number("arange", name, v)
+    if dtype is not None:
+        _no_kernel("arange_cpu", dtype, "iuf")
     values = _range_bounds("", start, end, step)
     if dtype is not None and np.dtype(dtype).kind in "iu":
         # PyTorch's integer arange truncates the bounds and the step to integers first:
@@ -5272,25 +5375,80 @@ def linspace(
     device: Any = "cpu",
     requires_grad: bool = False,
 ) -> Tensor:
-    """`steps` evenly spaced values from `start` to `end`, the default float unless `dtype`.
-    Computed in the result's dtype with PyTorch's rule (the first half counted up from `start`, the
-    second half down from `end`), so both ends are exact; values agree with PyTorch's to
-    within one rounding."""
+    """`steps` evenly spaced values from `start` to `end`, the default float (complex for a
+    complex end) unless `dtype`. Computed in the result's dtype with PyTorch's rule (the
+    first half counted up from `start`, the second half down from `end`), so both ends are
+    exact; float values agree with PyTorch's to within one rounding, integer ones exactly
+    (`_int_linspace`). Ends are numbers or 0-d tensors; bool is refused, as PyTorch's."""
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise ValueRangeError(f"linspace: steps must be a non-negative int, got {steps!r}")
-    dt = np.dtype(default_float() if dtype is None else dtype)
-    calc = dt if dt.kind in "fc" else np.dtype(np.float64)
+    start, end = _linspace_ends("linspace", start, end)
+    complex_ = isinstance(start, complex | np.complexfloating) or isinstance(
+        end, complex | np.complexfloating
+    )
+    if dtype is None:
+        dt = default_complex() if complex_ else np.dtype(default_float())
+    else:
+        dt = np.dtype(dtype)
+        _no_kernel("linspace_cpu", dt, "iufc")
+        if complex_ and dt.kind != "c":
+            raise RuntimeError(
+                f"torch.linspace(): inferred dtype complex can't be safely cast to passed "
+                f"dtype {dt} (start={start!r}, end={end!r})"
+            )
     if dt.kind in "iu":  # the ends cast to the dtype first, as PyTorch's: 2.7 counts as 2,
         # -1 is 255 in uint8 (an integer end wraps as a fill does; one beyond the dtype is refused)
         start, end = (int(check_fill_scalar("linspace", v, dt)) for v in (start, end))
-    i = np.arange(steps, dtype=calc)
-    step = (calc.type(end) - calc.type(start)) / calc.type(max(steps - 1, 1))
-    arr = np.where(
-        i < steps // 2, calc.type(start) + i * step, calc.type(end) - (steps - 1 - i) * step
-    )
+        arr = _int_linspace(start, end, steps)
+    else:
+        i = np.arange(steps, dtype=dt)
+        step = (dt.type(end) - dt.type(start)) / dt.type(max(steps - 1, 1))
+        first = np.arange(steps) < steps // 2
+        arr = np.where(first, dt.type(start) + i * step, dt.type(end) - (steps - 1 - i) * step)
     if steps == 1:
         arr[...] = start  # one step is `start`, as in PyTorch
     return Tensor(arr.astype(dt), dtype=dt, device=device, requires_grad=requires_grad)
+
+
+def _linspace_ends(op: str, start: Any, end: Any) -> tuple[Any, Any]:
+    """linspace's ends as numbers: 0-d tensors are read, larger ones refused as PyTorch's."""
+    if any(isinstance(v, Tensor) and v.ndim != 0 for v in (start, end)):
+        dims = [v.ndim if isinstance(v, Tensor) else 0 for v in (start, end)]
+        raise RuntimeError(
+            f"{op} only supports 0-dimensional start and end tensors, but got start with "
+            f"{dims[0]} dimension(s) and end with {dims[1]} dimension(s)."
+        )
+    return tuple(v.item() if isinstance(v, Tensor) else v for v in (start, end))
+
+
+def _fma(a: Any, b: Any, c: Any) -> Any:
+    """c + a * b rounded once (float64), as a fused multiply-add gives it: Dekker's exact
+    product (Veltkamp's split) and Knuth's exact sum, so the one rounding is the last."""
+    p = a * b
+    split = 134217729.0 * a  # 2**27 + 1
+    a_hi = split - (split - a)
+    split = 134217729.0 * b
+    b_hi = split - (split - b)
+    a_lo, b_lo = a - a_hi, b - b_hi
+    p_err = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    s = c + p
+    back = s - p
+    s_err = (c - back) + (p - (s - back))
+    return s + (s_err + p_err)
+
+
+def _int_linspace(start: int, end: int, steps: int) -> np.ndarray:
+    """An integer linspace as PyTorch's CPU kernel computes it (float64 values, truncated):
+    the step from the truncated ends, `start + step * i` for the first half and
+    `end - step * (steps - 1 - i)` for the second, each with a fused multiply-add, as the
+    compiled kernel has it. The one rounding matters here: 6 - 3 * (15 / 9) is 1.0 in two
+    roundings but 0.99999999999999978 in one, which truncates to 0 (linspace(-9, 6, 10))."""
+    i = np.arange(steps, dtype=np.float64)
+    step = (float(end) - float(start)) / max(steps - 1, 1)
+    with np.errstate(all="ignore"):
+        up = _fma(np.float64(step), i, np.float64(start))
+        down = _fma(np.float64(-step), (steps - 1) - i, np.float64(end))
+    return np.trunc(np.where(i < steps // 2, up, down))
 
 
 def randn_like(
