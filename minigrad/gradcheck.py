@@ -14,6 +14,7 @@ extra input, so it checks the second derivatives that `create_graph=True` record
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -189,18 +190,19 @@ def _analytic(fn: Callable, inputs: tuple, diff: list[int], gys: tuple) -> list[
 
 
 def _analytic_jacobians(
-    fn: Callable, inputs: tuple, diff: list[int], sizes: list[int]
+    fn: Callable, inputs: tuple, diff: list[int], shapes: list[tuple[int, ...]]
 ) -> list[np.ndarray]:
     """d outputs / d input for each input in `diff` from the graph, one backward per
-    output element: (input numel, outputs' numel) each, as `numerical_jacobian` gives."""
+    element of the float outputs (of `shapes`): (input numel, outputs' numel) each, as
+    `numerical_jacobian` gives."""
+    sizes = [math.prod(shape) for shape in shapes]
     total = sum(sizes)
     rows = [np.zeros((inputs[i].numel(), total)) for i in diff]
-    ys = _float_outputs(fn(*inputs))
     for j in range(total):
         unit = np.zeros(total)
         unit[j] = 1.0
         parts = np.split(unit, np.cumsum(sizes)[:-1])
-        gys = tuple(p.reshape(y.shape) for p, y in zip(parts, ys, strict=True))
+        gys = tuple(p.reshape(shape) for p, shape in zip(parts, shapes, strict=True))
         for r, g in zip(rows, _analytic(fn, inputs, diff, gys), strict=True):
             r[:, j] = g.ravel()
     return rows
@@ -244,9 +246,9 @@ def _gradcheck(
     def loss() -> float:
         return _loss_value(fn, inputs, gys)
 
-    sizes = [y.numel() for y in _float_outputs(fn(*inputs))]
-    whole = not fast_mode and sum(sizes) <= JACOBIAN_OUTPUTS
-    jacobians = _analytic_jacobians(fn, inputs, diff, sizes) if whole else None
+    shapes = [g.shape for g in gys]  # the float outputs', as drawn above
+    whole = not fast_mode and sum(g.size for g in gys) <= JACOBIAN_OUTPUTS
+    jacobians = _analytic_jacobians(fn, inputs, diff, shapes) if whole else None
     for k, i in enumerate(diff):
         x = inputs[i]
         if x.numel() <= max_elements and jacobians is not None:

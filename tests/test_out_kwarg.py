@@ -399,6 +399,15 @@ def test_out_aliasing_an_input():
         lambda L, x: L.sort(x, out=(x.T, L.empty(0, dtype=L.int64))),
         lambda L, x: L.max(x, 0, out=(x[0], L.empty(0, dtype=L.int64))),
         lambda L, x: L.addmm(x, x, x, out=x.T),
+        lambda L, x: L.logcumsumexp(x, 1, out=x.T),
+        lambda L, x: L.kthvalue(x, 1, 1, out=(x[0], L.empty(0, dtype=L.int64))),
+        lambda L, x: L.median(x, 1, out=(x[0], L.empty(0, dtype=L.int64))),
+        lambda L, x: L.aminmax(x, dim=1, out=(x[0], x[1])),
+        lambda L, x: L.frexp(x, out=(x.T, L.empty(0, dtype=L.int32))),
+        lambda L, x: L.kron(x[:1, :1], x, out=x),  # kron and cross: even the same elements
+        lambda L, x: L.cross(x, L.ones(3, 3), dim=1, out=x),
+        lambda L, x: L.ldexp(x, L.ones(3, 3, dtype=L.int64), out=x.T),
+        lambda L, x: L.heaviside(x, L.ones(3, 3), out=x.T),
     ],
 )
 def test_partial_overlap_with_an_input_is_refused(call):

@@ -3,6 +3,7 @@ to its input's shape with `sum_to`."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from .. import threads
 from ..autograd import Function, is_grad_enabled, zero_link
 from ..backend import Array, default_complex, default_float, get_array_module
 from ..errors import IntegerDivisionByZero, ShapeError, Unsupported, ValueRangeError
-from ..tensor import Tensor, _to_array, _type_name
+from ..tensor import Tensor, _fill_bounds, _to_array, _type_name
 from . import cpu_kernels
 from .reduce import ordered, sum_to
 from .search import _promoted
@@ -644,25 +645,17 @@ class Where(Function):
         )
 
 
-_FLOAT_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32, np.float64)}
-_FLOAT_MAX.update({np.dtype(np.complex64): _FLOAT_MAX[np.dtype(np.float32)]})
-_FLOAT_MAX.update({np.dtype(np.complex128): _FLOAT_MAX[np.dtype(np.float64)]})
-
-
 def check_scalar_fits(op: str, value: Any, dtype: np.dtype) -> None:
     """PyTorch's refusal of a finite float number beyond a float dtype's range where it
     converts a number argument to that dtype (clamp's bounds, where's number, add/sub's
-    alpha). Elementwise `+` and `*` take such a number as inf, in both libraries."""
-    high = _FLOAT_MAX.get(dtype)
-    if (
-        high is not None
-        and isinstance(value, float | np.floating)
-        and (value > high or value < -high)
-        and value not in (np.inf, -np.inf)
-    ):
-        raise ValueRangeError(
-            f"{op}: value {value!r} cannot be converted to {dtype} without overflow"
-        )
+    alpha); the range is the fills' (`tensor._fill_bounds`). Elementwise `+` and `*` take
+    such a number as inf, in both libraries."""
+    if isinstance(value, float | np.floating) and math.isfinite(value):
+        kind, _, high = _fill_bounds(dtype)
+        if kind in "fc" and not -high <= value <= high:
+            raise ValueRangeError(
+                f"{op}: value {value!r} cannot be converted to {dtype} without overflow"
+            )
 
 
 def check_scalar_factor(op: str, name: str, value: Any, dtype: np.dtype) -> None:

@@ -407,27 +407,6 @@ def test_new_out_functions_refuse_autograd_as_pytorch(name, which):
 
 
 @pytest.mark.parametrize(
-    "call",
-    [
-        lambda L, x: L.logcumsumexp(x, 1, out=x.T),
-        lambda L, x: L.kthvalue(x, 1, 1, out=(x[0], L.empty(0, dtype=L.int64))),
-        lambda L, x: L.median(x, 1, out=(x[0], L.empty(0, dtype=L.int64))),
-        lambda L, x: L.aminmax(x, dim=1, out=(x[0], x[1])),
-        lambda L, x: L.frexp(x, out=(x.T, L.empty(0, dtype=L.int32))),
-        lambda L, x: L.kron(x[:1, :1], x, out=x),  # kron and cross: even the same elements
-        lambda L, x: L.cross(x, L.ones(3, 3), dim=1, out=x),
-        lambda L, x: L.ldexp(x, L.ones(3, 3, dtype=L.int64), out=x.T),
-        lambda L, x: L.heaviside(x, L.ones(3, 3), out=x.T),
-    ],
-)
-def test_new_out_functions_refuse_overlap_as_pytorch(call):
-    for L in (torch, mg):
-        x = L.tensor(np.arange(9.0).reshape(3, 3), dtype=L.float32)
-        with pytest.raises(RuntimeError, match="refer to a single memory location"):
-            call(L, x)
-
-
-@pytest.mark.parametrize(
     "call, out",
     [
         (lambda L, x, o: L.logcumsumexp(x, 1, out=o), lambda L, x: x),
