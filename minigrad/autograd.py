@@ -48,6 +48,7 @@ class _State(threading.local):
     profiler = None  # a minigrad.profiler.profile while one is active
     callbacks = None  # the running backward()'s queue_callback list
     targeted = False  # the running walk is grad() or backward(inputs=...): it has targets
+    exposed = None  # the running walk's set of ids of gradient arrays user code has seen
 
 
 _state = _State()
@@ -649,9 +650,11 @@ class Function:
         node's pre- and post-hooks when it has any."""
         pre, post = self.__dict__.get("_prehooks"), self.__dict__.get("_posthooks")
         for hook in list(pre.values()) if pre else ():
+            _expose(gys)
             out = hook(tuple(gys))
             if out is not None:
                 gys = list(_hook_result(self, "pre-hook", out, tuple(gys)))
+                _expose(gys)
         gxs = self._backward_of(gys)
         if post:
             from .tensor import Tensor
@@ -661,9 +664,12 @@ class Function:
                 for g, meta in zip(gxs, self._in_meta, strict=False)
             )
             for hook in list(post.values()):
+                _expose(gxs)
+                _expose(gys)
                 out = hook(gxs, tuple(gys))
                 if out is not None:
                     gxs = _hook_result(self, "hook", out, gxs)
+                    _expose(gxs)
         return gxs
 
     def _backward_of(self, gys: Sequence[Tensor]) -> tuple:
@@ -683,10 +689,12 @@ class Function:
             grad_outputs[k] = g
         per_tensor = self.needs_input_grad
         self.needs_input_grad = self._needs_per_argument()  # one per argument, as PyTorch's
+        _expose(grad_outputs)
         try:
             gxs = _as_tuple(type(self).backward(self, *grad_outputs))
         finally:
             self.needs_input_grad = per_tensor
+        _expose(gxs)
         if len(gxs) > self._n_args and all(g is None for g in gxs[self._n_args :]):
             gxs = gxs[: self._n_args]  # Nones for optional arguments not passed: PyTorch's too
         if len(gxs) != self._n_args:
@@ -1507,9 +1515,11 @@ def _run_hooks(t: Tensor, g: Tensor, create_graph: bool) -> Tensor:
     """Pass t's finished gradient through its hooks (a returned Tensor replaces it), then
     keep it in `t.grad` if t retains grad."""
     for hook in list((t._hooks or {}).values()):
+        _expose((g,))
         out = hook(g)
         if out is None:
             continue
+        _expose((out,))
         name = getattr(hook, "__name__", hook)
         if not hasattr(out, "_data"):
             raise TypeError(
@@ -1603,10 +1613,10 @@ def grad(
         if not t.requires_grad:
             raise RuntimeError(f"grad: input {i} of shape {t.shape} does not require grad")
     root_grads = _root_grads(outputs, grad_outputs, "grad")
-    found = _with_callbacks(
-        lambda: run_backward(outputs, root_grads, inputs, retain_graph, create_graph)
-    )
     seen = {id(g._data) for g in root_grads}
+    found = _with_callbacks(
+        lambda: run_backward(outputs, root_grads, inputs, retain_graph, create_graph), seen
+    )
     result = []
     for i, t in enumerate(inputs):
         g = found.get(grad_key(t), (None, None))[1]
@@ -1798,7 +1808,7 @@ def backward(
         for leaf, g in found.values():
             store(leaf, g)
 
-    _with_callbacks(walk)
+    _with_callbacks(walk, seen)
 
 
 def _grad_variables(grad_tensors: Any, grad_variables: Any) -> Any:
@@ -1836,9 +1846,13 @@ def _warn_create_graph_cycle() -> None:
     )
 
 
-def _with_callbacks(walk: Callable[[], Any]) -> Any:
-    """walk(), then the callbacks queued during it (queue_callback), in order."""
+def _with_callbacks(walk: Callable[[], Any], seen: set[int]) -> Any:
+    """walk(), then the callbacks queued during it (queue_callback), in order. The ids of
+    the gradient arrays that user code sees during the walk (hooks, custom Functions'
+    backwards: `_expose`) join `seen`, so that `_owned` copies them rather than making
+    them a `.grad` that a later backward would add into while the user still holds them."""
     outer, _state.callbacks = _state.callbacks, []
+    outer_exposed, _state.exposed = _state.exposed, seen
     try:
         result = walk()
         callbacks = _state.callbacks
@@ -1847,6 +1861,20 @@ def _with_callbacks(walk: Callable[[], Any]) -> Any:
         return result
     finally:
         _state.callbacks = outer
+        _state.exposed = outer_exposed
+
+
+def _expose(grads: Any) -> None:
+    """Mark gradients handed to or received from user code during a walk (a hook's argument
+    or result, a custom Function's grad_outputs and results): the user may keep them, so
+    none may become a leaf's `.grad` without a copy (PyTorch's AccumulateGrad steals a
+    gradient only when nothing else refers to it)."""
+    seen = _state.exposed
+    if seen is None:
+        return
+    for g in grads:
+        if g is not None and hasattr(g, "_data"):
+            seen.add(id(g._data))
 
 
 def _add_into(grad: Tensor, g: Tensor) -> bool:
