@@ -443,6 +443,8 @@ def embedding_bag(
                 f"embedding_bag: per_sample_weights ({per_sample_weights.dtype}) must have the "
                 f"weight's dtype ({weight.dtype})"
             )
+    if padding_idx is not None:
+        padding_idx = _bag_padding_idx(padding_idx, weight.shape[0])
     if idx.ndim == 2:
         if offsets is not None:
             raise ShapeError("embedding_bag: offsets must be None for a 2-d input")
@@ -459,6 +461,11 @@ def embedding_bag(
         if starts.dtype.kind not in "iu":
             raise DtypeError(f"embedding_bag: offsets must be integers, got {starts.dtype}")
         given = starts.astype(np.int64)
+        if include_last_offset and not given.size:  # no end for the last bag
+            raise ValueRangeError(
+                "embedding_bag: include_last_offset: number of offset should be at least 1, "
+                "got empty offsets"
+            )
         if given.size and given[-1] > idx.size:
             raise ValueRangeError(
                 f"embedding_bag: offsets[-1] ({int(given[-1])}) is beyond the input's length "
@@ -481,7 +488,6 @@ def embedding_bag(
     else:
         raise ShapeError(f"embedding_bag: input must be 1-d or 2-d, got shape {idx.shape}")
     if padding_idx is not None:
-        padding_idx %= weight.shape[0]
         valid = valid & (table != padding_idx)
     if max_norm is not None and idx.size:  # the indices looked up, not the padding slots
         _renorm_rows(weight, xp.unique(idx), max_norm, norm_type)
@@ -506,6 +512,19 @@ def embedding_bag(
         return total
     count = valid.sum(axis=1).astype(weight.dtype)
     return total / Tensor._make(xp.maximum(count, 1)[:, None], False)
+
+
+def _bag_padding_idx(padding_idx: Any, rows: int) -> int:
+    """embedding_bag's padding_idx as a row number: an int in [-rows, rows), negative ones
+    counted from the end. Out of range it is refused, as PyTorch's, rather than wrapped
+    modulo rows, which left a different row out of the bags."""
+    padding_idx = _int_arg("embedding_bag", "padding_idx", padding_idx)
+    if not -rows <= padding_idx < rows:
+        raise ValueRangeError(
+            "embedding_bag: padding_idx must be within the number of embeddings, "
+            f"-{rows} through {rows - 1}, but got {padding_idx}"
+        )
+    return padding_idx % rows
 
 
 def _renorm_rows(weight: Tensor, rows: Any, max_norm: float, norm_type: float) -> None:

@@ -9,7 +9,8 @@ compute the same function.
 
 Two conventions for boolean masks, as in PyTorch: `scaled_dot_product_attention` keeps the
 positions where the mask is True, `MultiheadAttention` (attn_mask, key_padding_mask) drops
-them. Float masks are added to the scores in both.
+them. Both turn a bool mask (and is_causal) into a float one, 0 or -inf, and every float
+mask is added to the scores, so a NaN score at a dropped position stays NaN, as PyTorch's.
 """
 
 from __future__ import annotations
@@ -137,6 +138,15 @@ def _check_mask_fits(attn_mask: Tensor, scores: Tensor) -> None:
         )
 
 
+def _additive(keep: Any, scores: Tensor) -> Tensor:
+    """A bool mask (True = attend) as PyTorch's math path applies it: added to the scores
+    as 0 / -inf, not filled in. A NaN or +inf score at a dropped position so stays NaN
+    (NaN + -inf) and reaches the output, as in PyTorch, instead of being hidden in the
+    forward while its 0 * NaN still turns the gradient to NaN."""
+    xp = get_array_module(keep)
+    return Tensor._make(xp.where(keep, 0.0, -xp.inf).astype(scores.dtype), False)
+
+
 def _sdpa(
     query: Tensor,
     key: Tensor,
@@ -177,12 +187,11 @@ def _sdpa(
     scores = ops.matmul(query * (-root if s < 0 else root), ops.transpose(key, -2, -1) * root)
     if attn_mask is not None:
         _check_mask_fits(attn_mask, scores)
-    xp = get_array_module(scores._data)
     if is_causal:  # top-left aligned: query i sees keys 0..i
-        keep = xp.tri(query.shape[-2], key.shape[-2], dtype=bool)
-        scores = ops.masked_fill(scores, ~keep, -math.inf)
+        xp = get_array_module(scores._data)
+        scores = scores + _additive(xp.tri(query.shape[-2], key.shape[-2], dtype=bool), scores)
     elif attn_mask is not None and attn_mask.dtype == np.bool_:
-        scores = ops.masked_fill(scores, ~attn_mask._data, -math.inf)
+        scores = scores + _additive(attn_mask._data, scores)
     elif attn_mask is not None:
         scores = scores + ops.cast(attn_mask, scores.dtype)  # in place in PyTorch: q's dtype
     attn = _safe_softmax(scores)

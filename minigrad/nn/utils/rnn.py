@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ...backend import as_numpy
-from ...errors import IndexOutOfRange, ValueRangeError
+from ...errors import IndexOutOfRange, ShapeError, ValueRangeError
 from ...ops import cast, cat, index_select, pad, reshape, stack, transpose
 from ...ops.shape import check_pad_value
 from ...tensor import Tensor, full, tensor
@@ -26,7 +26,13 @@ def pad_sequence(
 
     As PyTorch's, the result has the first sequence's dtype: the others are cast into it
     (floats truncated into an integer result), not promoted; a padding value that dtype
-    cannot hold is refused. Any iterable of tensors (a generator too) is taken."""
+    cannot hold is refused. Any iterable of tensors (a generator too) is taken.
+
+    The sequences must share their trailing dims (*), as PyTorch's documentation assumes.
+    PyTorch's kernel copies each into a block shaped by the first with broadcasting, so it
+    takes some that differ, depending on their order, and can spread a 1-d sequence's steps
+    across the features ([ones(2, 2), tensor([7., 8.])] gives [[7, 8], [7, 8]]): minigrad
+    refuses them and names the sequence."""
     sequences = list(sequences)
     if not len(sequences):
         raise RuntimeError("pad_sequence: received an empty list of sequences")
@@ -40,6 +46,7 @@ def pad_sequence(
             raise IndexOutOfRange(
                 f"pad_sequence: sequence {i} is a 0-d tensor; each needs a first (time) dim"
             )
+    _check_trailing(sequences)
     dtype = sequences[0].dtype
     check_pad_value("pad_sequence", padding_value, dtype)  # 1e6 in float16, -1 in uint8
     longest = max(s.shape[0] for s in sequences)
@@ -51,6 +58,18 @@ def pad_sequence(
         widths = (0, 0) * (s.ndim - 1) + ((0, extra) if padding_side == "right" else (extra, 0))
         padded.append(pad(s, widths, value=padding_value) if extra else s)
     return stack(padded, 0 if batch_first else 1)
+
+
+def _check_trailing(sequences: list[Tensor]) -> None:
+    """pad_sequence's sequences share their dims after the first (time) one."""
+    trailing = tuple(sequences[0].shape[1:])
+    for i, s in enumerate(sequences):
+        if tuple(s.shape[1:]) != trailing:
+            raise ShapeError(
+                f"pad_sequence: sequence {i} of shape {list(s.shape)} has trailing dims "
+                f"{list(s.shape[1:])}, where sequence 0 of shape {list(sequences[0].shape)} "
+                f"has {list(trailing)}; all sequences must share the dims after the first"
+            )
 
 
 def _int64(values: Any, device: Any = "cpu") -> Tensor:
@@ -133,14 +152,19 @@ class PackedSequence(_PackedFields):
         return self.data.is_pinned()
 
 
-def _lengths_array(lengths: Any) -> np.ndarray:
+def _lengths_values(lengths: Any) -> np.ndarray:
+    """`lengths` (a tensor, list or array) as a 1-D NumPy array of its own dtype."""
     arr = as_numpy(lengths._data) if isinstance(lengths, Tensor) else np.asarray(lengths)
     if arr.ndim != 1:
         raise RuntimeError(
             "'lengths' argument should be a 1D CPU int64 tensor, but got "
             f"{arr.ndim}D cpu Long tensor"
         )
-    return arr.astype(np.int64)
+    return arr
+
+
+def _lengths_array(lengths: Any) -> np.ndarray:
+    return _lengths_values(lengths).astype(np.int64)
 
 
 def pack_padded_sequence(
@@ -243,10 +267,25 @@ def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> P
 def unpad_sequence(
     padded_sequences: Tensor, lengths: Any, batch_first: bool = False
 ) -> list[Tensor]:
-    """The tensors (L_i, *) of a padded batch, lengths[i] steps each."""
+    """The tensors (L_i, *) of a padded batch (T, B, *), or (B, T, *) with `batch_first`:
+    the steps t < lengths[i] of sequence i (all T for a longer length, none for a negative
+    one), as PyTorch's mask picks them. One length per sequence.
+
+    Each is a copy, as PyTorch's masked indexing makes, so writing into one leaves the
+    padded batch as it was. PyTorch 2.13 turns a (T, B, *) batch into (B, T, *) in place
+    (`transpose_`) on the way, which reshapes the caller's tensor and raises for a leaf
+    that requires grad; minigrad leaves that tensor as it was and runs."""
     if not batch_first:
         padded_sequences = transpose(padded_sequences, 0, 1)
-    return [padded_sequences[i, :n] for i, n in enumerate(_lengths_array(lengths).tolist())]
+    values = _lengths_values(lengths)
+    batch, steps = padded_sequences.shape[0], padded_sequences.shape[1]
+    if values.size != batch:  # PyTorch's zip(..., strict=True) raises a ValueError
+        raise ValueRangeError(
+            f"unpad_sequence: got {values.size} lengths for a batch of {batch} sequences"
+        )
+    counts = (np.arange(steps)[None, :] < values[:, None]).sum(1).tolist()
+    device = padded_sequences.device
+    return [padded_sequences[i, _int64(np.arange(n), device)] for i, n in enumerate(counts)]
 
 
 def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
