@@ -13,12 +13,16 @@ an exception aborts the job (MPI_Abort) instead of leaving the others waiting in
 collective, a killed process is noticed by mpiexec, and a watchdog aborts a process that has
 made no progress for MINIGRAD_DIST_TIMEOUT seconds (default 600: longer than rank 0's
 longest epoch-end evaluation). Ctrl-C (SIGINT/SIGTERM) on any process is agreed on at the
-next batch, so all stop at the same step and rank 0 saves the checkpoint.
+next batch, so all stop at the same step and rank 0 saves the checkpoint. Before all that,
+a job started under a launcher joins MPI first and checks its flags (`vetting`), and every
+process says whether its checks passed (`start`), so a flag refused on one process ends
+them all with one line each instead of leaving the others waiting for it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import signal
@@ -26,6 +30,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,7 @@ import numpy as np
 
 import minigrad.distributed as dist
 from minigrad import Tensor, nn
+from minigrad.distributed import comm as C
 from train import common
 from train import run as scaffold
 
@@ -51,7 +57,16 @@ def add_flag(parser: argparse.ArgumentParser, command: str) -> None:
 
 def start(args: argparse.Namespace) -> Session | None:
     """The session of a `--distributed` run (None without the flag); a ValueError naming
-    the flag when mpi4py or the MPI launcher is missing."""
+    the flag when mpi4py or the MPI launcher is missing. Under a launcher, every process's
+    start-up checks are agreed on here: a `StartFailed` when another process's failed."""
+    with vetting():
+        session = _session(args)
+    if _starting.pending:
+        _agree(None, session is not None)
+    return session
+
+
+def _session(args: argparse.Namespace) -> Session | None:
     if not getattr(args, "distributed", False):
         return None
     if importlib.util.find_spec("mpi4py") is None:
@@ -65,6 +80,134 @@ def start(args: argparse.Namespace) -> Session | None:
             "-m train.gan --distributed ...` (no mpiexec/srun environment found)"
         )
     return Session()
+
+
+class StartFailed(ValueError):
+    """Another process of the job failed its start-up checks (so this one stops too)."""
+
+
+class _Starting:
+    """Whether this process joined MPI for a start-up its processes have not yet agreed on."""
+
+    pending = False
+
+
+_starting = _Starting()
+
+
+@contextlib.contextmanager
+def vetting() -> Iterator[None]:
+    """Around a job's start-up checks (its flags, its run folder), before `start`.
+
+    Under a launcher of more than one process, MPI is joined first; a process whose
+    checks fail then tells the others (as `start` would) before its error ends it. Without
+    that, it would end without joining MPI, and the others would wait for it in MPI_Init,
+    deaf to Ctrl-C, for ever. One process, or no mpi4py: the checks run as they are."""
+    if not _starting.pending and not _join():
+        yield
+        return
+    said = _Said(sys.stderr)
+    try:
+        with contextlib.redirect_stderr(said):  # to quote argparse's error to the others
+            yield
+    except BaseException as exc:
+        if _starting.pending:
+            _agree(_failure(exc, said.last_line()), None)
+        raise
+
+
+def _join() -> bool:
+    """Join the launcher's MPI job now, if there is one of several processes to join."""
+    if dist.launcher_size() < 2 or importlib.util.find_spec("mpi4py") is None:
+        return False
+    try:
+        dist.init()
+    except ImportError:  # mpi4py without a working MPI library: said by start()
+        return False
+    _starting.pending = True
+    return True
+
+
+class _Said:
+    """A stream that writes through to `stream` and keeps the last line written."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream, self.text = stream, ""
+
+    def write(self, text: str) -> int:
+        self.text = (self.text + text)[-2000:]
+        return self.stream.write(text)
+
+    def last_line(self) -> str:
+        lines = [line for line in self.text.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _failure(exc: BaseException, said: str) -> str:
+    """What ended this process's start-up, in a phrase for the others."""
+    if isinstance(exc, SystemExit):  # argparse: a usage error, said on stderr (or --help)
+        if ": error: " in said:
+            return said.split(": error: ", 1)[1]
+        return f"it exited with status {exc.code} while reading its flags"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, common.TRAINING_ERRORS):
+        return common.error_message(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _agree(failure: str | None, distributed: bool | None) -> None:
+    """Every process says how its start-up went (failure: None if it passed; distributed:
+    whether it runs --distributed). A process that passed raises StartFailed naming the
+    first that failed, and every process a ValueError if only some run --distributed."""
+    _starting.pending = False
+    world = C.mpi().COMM_WORLD
+    mine = np.array([failure is not None, -1 if distributed is None else distributed], np.int64)
+    every = np.empty((world.Get_size(), 2), dtype=mine.dtype)
+    _wait(world.Iallgather(mine, every))
+    failed = np.flatnonzero(every[:, 0])
+    if failed.size:
+        said = world.allgather(failure)  # every process is here: at once
+        if failure is None:
+            k, more = int(failed[0]), len(failed) - 1
+            others = f" (and {more} other process{'es' * (more > 1)})" if more else ""
+            raise StartFailed(
+                f"rank {k} of {len(every)} failed before the run started{others} "
+                f"({said[k]}); stopping every process of the job"
+            )
+        return
+    flags = every[:, 1]
+    if flags.min() != flags.max():
+        on = ", ".join(str(r) for r in np.flatnonzero(flags == 1))
+        off = ", ".join(str(r) for r in np.flatnonzero(flags == 0))
+        raise ValueError(
+            f"--distributed is on for rank(s) {on} but off for rank(s) {off} of "
+            f"{len(every)}: give it to every process of the job (or to none)"
+        )
+
+
+def _wait(request: Any) -> None:
+    """Wait for a nonblocking MPI call, in Python: Ctrl-C and SIGTERM are heard meanwhile
+    (MPI's blocking waits spin in C, where Python's signal handlers cannot run), and after
+    MINIGRAD_DIST_TIMEOUT seconds without an answer the job ends."""
+    try:
+        limit = _timeout()
+    except ValueError:
+        limit = DEFAULT_TIMEOUT  # said by Session on this process or another
+    began = time.monotonic()
+    while not request.Test():
+        time.sleep(0.005)
+        idle = time.monotonic() - began
+        if limit and idle > limit:
+            sys.stderr.write(
+                f"{_job_name()}: error: another process has not finished its start-up "
+                f"after {idle:.0f} s (MINIGRAD_DIST_TIMEOUT={limit:g}): stopping every "
+                "process of the job\n"
+            )
+            _abort()
 
 
 ABORT_GRACE = 1.0  # seconds the launcher gets to pass on this process's last words

@@ -1177,11 +1177,12 @@ def train(
     the command line, which a resume checks against the run's settings; `parser`: the one
     that parsed `args` (built here when not given)."""
     parser = parser or build_parser()
-    if args.resume and args.epochs is not None:
-        check_epochs_of_steps_run(args)
-    args, changes = scaffold.resolve_args(
-        parser, args, given, fill_defaults, effective_default, job="train.gan"
-    )
+    with tdist.vetting():  # under mpiexec: a refusal here ends every process, not just this
+        if args.resume and args.epochs is not None:
+            check_epochs_of_steps_run(args)
+        args, changes = scaffold.resolve_args(
+            parser, args, given, fill_defaults, effective_default, job="train.gan"
+        )
     session = tdist.start(args)  # None without --distributed
     with session or contextlib.nullcontext():
         common.seed_everything(args.seed)
@@ -1206,7 +1207,8 @@ def train(
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    with tdist.vetting():  # under mpiexec: joins MPI first, so a usage error ends every process
+        args = parser.parse_args(argv)
     try:
         with common.signals_raise():
             run_dir = train(args, scaffold.given_flags(parser, argv), parser)

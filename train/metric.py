@@ -842,15 +842,16 @@ def train(
     here when not given)."""
     parser = parser or build_parser()
     steps_given = "steps" in given if given is not None else args.steps is not None
-    args, changes = scaffold.resolve_args(
-        parser,
-        args,
-        given,
-        fill_defaults,
-        inapplicable=inapplicable,
-        job="train.metric",
-        same=same_setting,
-    )
+    with tdist.vetting():  # under mpiexec: a refusal here ends every process, not just this
+        args, changes = scaffold.resolve_args(
+            parser,
+            args,
+            given,
+            fill_defaults,
+            inapplicable=inapplicable,
+            job="train.metric",
+            same=same_setting,
+        )
     if "epochs" in changes and args.steps is not None and not steps_given:
         # a longer --epochs asks the run to go on to its new end: the old early stop goes
         changes["steps"] = (args.steps, None)
@@ -903,7 +904,8 @@ def train(
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    with tdist.vetting():  # under mpiexec: joins MPI first, so a usage error ends every process
+        args = parser.parse_args(argv)
     try:
         with common.signals_raise():
             run_dir, result = train(args, scaffold.given_flags(parser, argv), parser)

@@ -64,6 +64,26 @@ class _Bucket:
         self.ready = 0
 
 
+def _check_torch_keywords(
+    device_ids: Any, output_device: Any, dim: int, process_group: Any, find_unused: bool
+) -> None:
+    """Refuse PyTorch's DDP settings that would ask for what minigrad does not do."""
+    name = "DistributedDataParallel"
+    del output_device  # where outputs go: the module's device, as PyTorch's single-device case
+    if device_ids is not None and not (
+        isinstance(device_ids, (list, tuple)) and len(device_ids) <= 1
+    ):
+        raise ValueError(f"{name}: device_ids must be None or one device, got {device_ids!r}")
+    if dim != 0:
+        raise ValueError(f"{name}: dim must be 0 (the batch dim of the inputs), got {dim}")
+    C._check_group(name, process_group)
+    if find_unused:
+        raise ValueError(
+            f"{name}: find_unused_parameters=True is not supported: every parameter must get "
+            "a gradient in a synchronised backward (docs/distributed.md)"
+        )
+
+
 class DistributedDataParallel(Module):
     """Wrap `module` for data-parallel training over MPI, as
     `torch.nn.parallel.DistributedDataParallel`: forward is the module's; after each
@@ -74,6 +94,11 @@ class DistributedDataParallel(Module):
     all-reduce during the backward (False: all of them after it). broadcast_buffers: copy
     rank 0's buffers (batch-norm running statistics) to every process before each training
     forward with grad enabled and outside no_sync.
+
+    PyTorch's keywords that change nothing here are taken: device_ids and output_device
+    (None, or the one device the module is on), dim 0, process_group None,
+    gradient_as_bucket_view and static_graph (hints to PyTorch's reducer; the gradients are
+    the same), find_unused_parameters=False (True is refused: see docs/distributed.md).
     """
 
     def __init__(
@@ -82,10 +107,20 @@ class DistributedDataParallel(Module):
         bucket_cap_mb: float = 25.0,
         overlap: bool = True,
         broadcast_buffers: bool = True,
+        *,
+        device_ids: Any = None,
+        output_device: Any = None,
+        dim: int = 0,
+        process_group: Any = None,
+        find_unused_parameters: bool = False,
+        gradient_as_bucket_view: bool = False,
+        static_graph: bool = False,
     ) -> None:
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel: {type(module).__name__} is not a Module")
+        _check_torch_keywords(device_ids, output_device, dim, process_group, find_unused_parameters)
+        del gradient_as_bucket_view, static_graph  # PyTorch's reducer hints: same gradients
         if not bucket_cap_mb > 0:
             raise ValueError(
                 f"DistributedDataParallel: bucket_cap_mb must be positive, got {bucket_cap_mb}"

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import distributed as dist
 from ..autograd import no_grad
 from ..backend import get_array_module
-from ..ops.batchnorm import _axes_and_shape
+from ..ops.batchnorm import _axes_and_shape, _update_running, widen_half
 from ..ops.reduce import reduce_sum
 from ..ops.shape import cat, reshape
 from ..tensor import Tensor
@@ -30,7 +32,12 @@ def sync_batch_norm(
     x: Tensor, weight: Tensor | None, bias: Tensor | None, eps: float
 ) -> tuple[Tensor, Any, Any]:
     """Normalise x `(N, C, ...)` with the statistics of every process's x together.
-    Returns y, the global mean `(C,)` and the unbiased global variance `(C,)` (arrays)."""
+    Returns y, the global mean `(C,)` and the unbiased global variance `(C,)` (arrays).
+    A float16 x is normalised in float32, counts, sums and all-reduces included, and y
+    rounded back once, as PyTorch's half path: a float16 sum or count overflows at 65504."""
+    if x.dtype == np.float16:
+        y, mean, var = sync_batch_norm(x.float(), widen_half(weight), widen_half(bias), eps)
+        return y.half(), mean, var
     axes, shape = _axes_and_shape(x.ndim, x.shape[1])
     xp = get_array_module(x._data)
     count = Tensor._make(xp.full(1, x.numel() // x.shape[1], dtype=x.dtype), False)
@@ -92,8 +99,8 @@ class SyncBatchNorm(_BatchNorm):
         y, mean, var = sync_batch_norm(x, self.weight, self.bias, self.eps)
         if self.track_running_stats:
             with no_grad():
-                for running, batch in ((self.running_mean, mean), (self.running_var, var)):
-                    running.mul_(1 - factor).add_(batch.astype(running.dtype) * factor)
+                _update_running(self.running_mean, mean, factor)
+                _update_running(self.running_var, var, factor)
         return y
 
     @classmethod
