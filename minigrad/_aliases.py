@@ -40,6 +40,11 @@ EXTRA = {
     "split": {"tensor": "x"},
     "swapaxes": {"axis0": "dim0", "axis1": "dim1"},
     "tensor_split": {"sections": "indices_or_sections", "indices": "indices_or_sections"},
+    "lstsq": {"b": "B"},
+    "tensorsolve": {"other": "B"},
+    "cholesky_solve": {"input2": "L"},
+    "mv": {"vec": "v"},
+    "polygamma": {"input": "x"},
 }
 
 

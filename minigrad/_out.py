@@ -53,9 +53,9 @@ class Rule:
     nothing. `resize`: "warn" warns when a non-empty out
     is resized, "quiet" does not, "range" keeps out's shape when the element count agrees
     (warning otherwise, as arange), "steps" keeps it too but never warns (linspace).
-    `pair`: out is two tensors, (values, indices) or (min, max), (mantissa, exponent);
-    `_check_second` checks the second. `no_dtypes`: dtype kinds out may not have
-    (NotImplementedError, as PyTorch's kernels)."""
+    `pair`: out is two tensors, (values, indices) or (min, max), (mantissa, exponent), or
+    `outputs` of them (svd's three); `_check_second` checks those after the first.
+    `no_dtypes`: dtype kinds out may not have (NotImplementedError, as PyTorch's kernels)."""
 
     name: str
     dtype: str = "cast"
@@ -64,6 +64,7 @@ class Rule:
     resize: str = "warn"
     pair: bool = False
     no_dtypes: str = ""
+    outputs: int = 2
 
 
 def _rules(names: str, **kw: Any) -> dict[str, Rule]:
@@ -176,6 +177,35 @@ RULES: dict[str, Rule] = {
     "float_power": Rule("pow", dtype="float_power"),  # float64 (complex128) out only
     "ldexp": Rule("ldexp", dtype="ldexp"),
     "heaviside": Rule("aten::heaviside", dtype="heaviside", grad="out"),  # no derivative
+}
+
+# the linear algebra of the top level (linalg's own functions take no out=), installed with
+# RULES; tests/test_round24_linalg.py checks each against PyTorch
+LINALG_RULES: dict[str, Rule] = {
+    **_rules("inverse matrix_power addbmm", dtype="same", overlap=None),
+    **_rules("addr cholesky_solve cholesky_inverse polygamma", overlap=None),
+    "vdot": Rule("vdot", dtype="dot", overlap=None),
+    "inner": Rule("inner", dtype="tensordot", overlap=None),
+    "qr": Rule("qr", dtype="same", overlap=None, pair=True),
+    "svd": Rule("svd", dtype="same", overlap=None, pair=True, outputs=3),
+}
+
+# torch.special's functions (`minigrad.special` installs them): element-wise, any out the
+# result can be cast to; round's out of the result's dtype, logsumexp's computed in it
+SPECIAL_RULES: dict[str, Rule] = {
+    **_rules(
+        "airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 chebyshev_polynomial_t "
+        "chebyshev_polynomial_u chebyshev_polynomial_v chebyshev_polynomial_w digamma entr "
+        "erf erfc erfcx erfinv exp2 expit expm1 gammainc gammaincc gammaln "
+        "hermite_polynomial_h hermite_polynomial_he i0 i0e i1 i1e laguerre_polynomial_l "
+        "legendre_polynomial_p log1p log_ndtr logit modified_bessel_i0 modified_bessel_i1 "
+        "modified_bessel_k0 modified_bessel_k1 multigammaln ndtr ndtri polygamma psi "
+        "scaled_modified_bessel_k0 scaled_modified_bessel_k1 shifted_chebyshev_polynomial_t "
+        "shifted_chebyshev_polynomial_u shifted_chebyshev_polynomial_v "
+        "shifted_chebyshev_polynomial_w sinc spherical_bessel_j0 xlog1py xlogy zeta"
+    ),
+    "round": Rule("round", dtype="found"),
+    "logsumexp": Rule("logsumexp", dtype="float_out"),
 }
 
 
@@ -299,12 +329,13 @@ def _outs(api: str, rule: Rule, out: Any) -> tuple[Tensor, ...]:
             raise TypeError(f"{api}(): argument 'out' must be Tensor, not {_type_of(out)}")
         return (out,)
     if not isinstance(out, tuple | list):
+        what = "(values, indices)" if rule.outputs == 2 else "(one per result)"
         raise TypeError(
-            f"{api}(): argument 'out' must be a tuple of 2 Tensors (values, indices), "
+            f"{api}(): argument 'out' must be a tuple of {rule.outputs} Tensors {what}, "
             f"not {_type_of(out)}"
         )
-    if len(out) != 2:
-        raise TypeError(f"{api}(): expected tuple of 2 elements but got {len(out)}")
+    if len(out) != rule.outputs:
+        raise TypeError(f"{api}(): expected tuple of {rule.outputs} elements but got {len(out)}")
     for i, t in enumerate(out):
         if not isinstance(t, Tensor):
             raise TypeError(
@@ -644,8 +675,8 @@ def call_with_out(
     if rule.dtype == "median":  # PyTorch's median checks the indices first
         _check_second(rule, results[1].dtype, outs[1])
     _check_dtype(rule, results[0].dtype, outs[0])
-    if rule.pair:
-        _check_second(rule, results[1].dtype, outs[1])
+    for r, o in zip(results[1:], outs[1:], strict=True):
+        _check_second(rule, r.dtype, o)
     for r, o in zip(results, outs, strict=True):
         _write(rule, r, o)
     if factory and call.bound.arguments.get("requires_grad"):
@@ -724,12 +755,14 @@ def _exact(api: str, fn: Callable, rule: Rule, sig: inspect.Signature) -> Callab
     return ns[api]
 
 
-def install(namespace: dict, names: tuple[str, ...] | None = None) -> None:
-    """Give each function of `namespace` named in `RULES` (and in `names`, where given)
-    PyTorch's `out=` keyword. Names of one function (arcsin and asin) get one wrapper, so
-    they stay one object."""
+def install(
+    namespace: dict, names: tuple[str, ...] | None = None, rules: dict[str, Rule] | None = None
+) -> None:
+    """Give each function of `namespace` named in `rules` (`RULES` and `LINALG_RULES` by
+    default; and in `names`, where given) PyTorch's `out=` keyword. Names of one function
+    (arcsin and asin) get one wrapper, so they stay one object."""
     done: dict[int, Callable] = {}
-    for api, rule in RULES.items():
+    for api, rule in ({**RULES, **LINALG_RULES} if rules is None else rules).items():
         if names is not None and api not in names:
             continue
         fn = namespace.get(api)

@@ -158,16 +158,17 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
             f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
             "'r', or 'complete'"
         )
-    Q, R = QR("complete" if mode == "complete" else "reduced")(A)
+    Q, R = QR(mode)(A)
     if mode == "r":
         Q = Tensor._make(get_array_module(A._data).zeros((0,), dtype=A._data.dtype), False)
     return QRResult(Q, R)
 
 
 def _uplo(UPLO: str) -> str:
-    if UPLO not in ("L", "U"):
+    """'L' or 'U', in either case, as PyTorch reads it."""
+    if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    return UPLO
+    return UPLO.upper()
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
@@ -346,6 +347,12 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Lst
     ignored); residuals and singular_values are empty and rank is A's, as PyTorch's
     default CPU driver gelsy returns."""
     check_matrix(A, "linalg.lstsq", square=False)
+    if not isinstance(B, Tensor) or not 0 <= A.ndim - B.ndim <= 1:
+        got = B.ndim if isinstance(B, Tensor) else type(B).__name__
+        raise ShapeError(
+            "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+            f"(input.dim() - other.dim()) <= 1 (got input.dim() {A.ndim}, other.dim() {got})"
+        )
     if A._data.dtype != B._data.dtype:
         raise DtypeError(
             f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
@@ -374,8 +381,8 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         return where(xp.ones(A.shape, dtype=bool), Tensor._make(eye, False), A)
     if n < 0:
         A, n = inv(A), -n
-    if n == 1:
-        return A * 1
+    if n == 1:  # a copy of A's dtype (bool stays bool: A * 1 would give int64)
+        return A.clone()
     if n == 2:
         return matmul(A, A)
     if n == 3:
@@ -463,14 +470,22 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
-    """The dot product of vectors along `dim`; other dims broadcast. x and y are of one
-    floating dtype, as PyTorch asks (no promotion, no integers)."""
+    """The dot product sum(conj(x) * y) of vectors along `dim`; other dims broadcast. x and
+    y are of one floating dtype, as PyTorch asks (no promotion, no integers). Complex
+    vectors give values only (minigrad has no complex gradients), x conjugated as in
+    PyTorch's and `vdot`."""
     _float_or_complex(x, "linalg.vecdot")
     if x._data.dtype != y._data.dtype:
         raise DtypeError(
             f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
             f"{_type_name(x._data.dtype)} and y of type {_type_name(y._data.dtype)} instead"
         )
+    if x._data.dtype.kind == "c":
+        if x.requires_grad or y.requires_grad:
+            raise NotImplementedError(
+                "linalg.vecdot: gradients through complex tensors are not supported"
+            )
+        x = Tensor._make(get_array_module(x._data).conj(x._data), False)
     return reduce_sum(x * y, dim)
 
 

@@ -1,15 +1,19 @@
 """torch.special's names: the special functions of `ops.special` and aliases of the
 existing element-wise ops (expit = sigmoid, gammaln = lgamma, psi = digamma,
-multigammaln = mvlgamma, round = mg.round)."""
+multigammaln = mvlgamma, round = mg.round). Each takes PyTorch's `out=` (minigrad/_out.py),
+but softmax and log_softmax, whose torch.special forms take none."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from . import _out
 from .nn import functional as _F
 from .ops import erf, exp2, expm1, log1p, logsumexp
+from .ops import pointwise as _pointwise
 from .ops import sigmoid as expit
-from .ops.pointwise import round  # noqa: A004 - PyTorch's name
 from .ops.special import (
     airy_ai,
     bessel_j0,
@@ -122,6 +126,16 @@ __all__ = [
 ]
 
 
+def round(input: Any, decimals: int = 0) -> Any:  # noqa: A001, A002 - PyTorch's names
+    """Round half to even, to `decimals` places: an int, as PyTorch's argument parser asks
+    (a float or bool `decimals` raises TypeError)."""
+    if isinstance(decimals, bool) or not isinstance(decimals, int | np.integer):
+        raise TypeError(
+            f"special_round(): argument 'decimals' must be int, not {type(decimals).__name__}"
+        )
+    return _pointwise.round(input, decimals)
+
+
 def softmax(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A002 - PyTorch's
     """softmax along `dim`, which torch.special's requires (nn.functional's may pick one)."""
     return _F.softmax(input, dim, dtype=dtype)
@@ -130,3 +144,8 @@ def softmax(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A002 - 
 def log_softmax(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A002
     """log_softmax along `dim`, which torch.special's requires."""
     return _F.log_softmax(input, dim, dtype=dtype)
+
+
+# PyTorch's out= on each function named in _out.SPECIAL_RULES. Keep this last: it wraps the
+# names as finally defined above
+_out.install(globals(), rules=_out.SPECIAL_RULES)

@@ -161,7 +161,10 @@ def addbmm(
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]."""
     _check_batches("addbmm", batch1, batch2)
     _same_dtypes("addbmm", input, batch1, batch2)
-    product = reduce_sum(matmul(batch1, batch2), 0)
+    products = matmul(batch1, batch2)
+    # summed in the products' own dtype: int32 stays int32 (sum's rule would give int64)
+    keep = products.dtype if products.dtype.kind in "biu" else None
+    product = reduce_sum(products, 0, dtype=keep)
     return _add_product("addbmm", input, product, beta, alpha)
 
 

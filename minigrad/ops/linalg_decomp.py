@@ -18,7 +18,7 @@ from ..tensor import Tensor, _type_name
 from .elementwise import where
 from .indexing import narrow, prod, tril, triu
 from .linalg import matmul
-from .shape import cat, transpose
+from .shape import cast, cat, transpose
 
 
 class LinAlgError(RuntimeError):
@@ -63,27 +63,67 @@ def _has_nan(a: Any) -> Any:
     return get_array_module(a).isnan(a).any(axis=(-2, -1))
 
 
-def lu_info(a: Any) -> Any:
-    """LAPACK getrf's info per matrix: the 1-based index of the first exactly-zero pivot of
-    an LU factorisation with partial pivoting, 0 for none. A loop over columns, each step
-    vectorised over the batch."""
+def lu_factor(a: Any) -> tuple[Any, Any, Any]:
+    """LAPACK getf2's LU factorisation with partial pivoting of each matrix of a (..., n, n):
+    the packed factors (unit L below the diagonal, U on and above it), the row order `perm`
+    (row i of P A is row perm[i] of A) and info, the 1-based index of the first exactly-zero
+    pivot (0 for none). As getf2, the column below a pivot is scaled by the pivot's
+    reciprocal, so that a matrix within a rounding of singular gets the same verdict as
+    LAPACK's (PyTorch's MKL agrees on about 98% of such matrices; NumPy's OpenBLAS, blocked,
+    on fewer). A loop over columns, each step vectorised over the batch."""
     xp = get_array_module(a)
     a = a.copy()
     n, batch = a.shape[-1], a.shape[:-2]
     info = xp.zeros(batch, dtype=np.int32)
-    for j in range(n):
-        p = xp.argmax(xp.abs(a[..., j:, j]), axis=-1) + j
-        idx = xp.broadcast_to(p[..., None, None], batch + (1, n))
-        row_p = xp.take_along_axis(a, idx, axis=-2)
-        row_j = a[..., j : j + 1, :].copy()
-        xp.put_along_axis(a, idx, row_j, axis=-2)
-        a[..., j : j + 1, :] = row_p
-        piv = a[..., j, j]
-        zero = piv == 0
-        info = xp.where((info == 0) & zero, j + 1, info).astype(np.int32)
-        f = a[..., j + 1 :, j] / xp.where(zero, 1, piv)[..., None]
-        a[..., j + 1 :, :] -= f[..., :, None] * a[..., j : j + 1, :]
-    return info
+    perm = xp.broadcast_to(xp.arange(n), batch + (n,)).copy()
+    sfmin = np.finfo(a.dtype).tiny
+    with np.errstate(all="ignore"):
+        for j in range(n):
+            p = xp.argmax(xp.abs(a[..., j:, j]), axis=-1) + j
+            idx = xp.broadcast_to(p[..., None, None], batch + (1, n))
+            row_p = xp.take_along_axis(a, idx, axis=-2)
+            row_j = a[..., j : j + 1, :].copy()
+            xp.put_along_axis(a, idx, row_j, axis=-2)
+            a[..., j : j + 1, :] = row_p
+            perm_p = xp.take_along_axis(perm, p[..., None], axis=-1)
+            xp.put_along_axis(perm, p[..., None], perm[..., j : j + 1].copy(), axis=-1)
+            perm[..., j : j + 1] = perm_p
+            piv = a[..., j, j]
+            zero = piv == 0
+            info = xp.where((info == 0) & zero, j + 1, info).astype(np.int32)
+            safe = xp.where(zero, 1, piv)[..., None]
+            below = a[..., j + 1 :, j]
+            # getf2: times the reciprocal, unless the pivot is too small to invert
+            f = xp.where(xp.abs(safe) >= sfmin, below * (1 / safe), below / safe)
+            a[..., j + 1 :, j] = xp.where(zero[..., None], below, f)
+            a[..., j + 1 :, j + 1 :] -= f[..., :, None] * a[..., j : j + 1, j + 1 :]
+    return a, perm, info
+
+
+def lu_info(a: Any) -> Any:
+    """LAPACK getrf's info per matrix (see `lu_factor`)."""
+    return lu_factor(a)[2]
+
+
+def lu_solve(lu: Any, perm: Any, b: Any) -> Any:
+    """X with A X = b from `lu_factor`'s factors of A (..., n, n) and b (..., n, k) of one
+    batch shape: two triangular substitutions. A zero pivot gives inf/NaN."""
+    xp = get_array_module(lu)
+    n = lu.shape[-1]
+    pb = xp.take_along_axis(b, perm[..., None], axis=-2)
+    unit_lower = xp.tril(lu, -1) + xp.eye(n, dtype=lu.dtype)
+    return substitute(lu, substitute(unit_lower, pb, upper=False), upper=True)
+
+
+def _solve_or_lu(a: Any, b: Any, lu: Any, perm: Any) -> Any:
+    """NumPy's solve of a X = b; where its LAPACK still meets an exact zero pivot that
+    `lu_factor` (PyTorch's verdict, as near as minigrad gets) did not, the solution from
+    `lu_factor`'s factors, as PyTorch returns one."""
+    xp = get_array_module(a)
+    try:
+        return xp.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return lu_solve(lu, perm, b).astype(a.dtype, copy=False)
 
 
 def cholesky_info(a: Any) -> tuple[Any, Any]:
@@ -143,19 +183,23 @@ class Inv(Function):
         try:
             return xp.linalg.inv(a)
         except np.linalg.LinAlgError:
-            # a matrix holding NaN has NaN for inverse (LAPACK sees no zero pivot in it)
-            nans = _has_nan(a)
-            eye = xp.eye(a.shape[-1], dtype=a.dtype)
-            self.info = info = lu_info(xp.where(nans[..., None, None], eye, a))
-            if not self.check or not (info != 0).any():
-                bad = ((info != 0) | nans)[..., None, None]
-                out = xp.linalg.inv(xp.where(bad, eye, a))
-                return xp.where(bad, a.dtype.type(np.nan), out)
+            pass
+        # NumPy's LAPACK met an exactly-zero pivot; PyTorch's (MKL) rounds otherwise and
+        # often meets none: `lu_factor` decides, as LAPACK's getf2. A matrix holding NaN has
+        # NaN for inverse (LAPACK sees no zero pivot in it)
+        nans = _has_nan(a)
+        eye = xp.eye(a.shape[-1], dtype=a.dtype)
+        lu, perm, info = lu_factor(xp.where(nans[..., None, None], eye, a))
+        self.info = info
+        if self.check and (info != 0).any():
             where_, k = _first_bad(info)
             raise LinAlgError(
                 f"linalg.inv: {where_}The diagonal element {k} is zero, the inversion could "
                 "not be completed because the input matrix is singular."
-            ) from None
+            )
+        bad = ((info != 0) | nans)[..., None, None]
+        out = _solve_or_lu(xp.where(bad, eye, a), xp.broadcast_to(eye, a.shape), lu, perm)
+        return xp.where(bad, a.dtype.type(np.nan), out)
 
     def backward(self, gy):
         ait = mT(self.output())
@@ -183,12 +227,14 @@ class Det(Function):
     def backward(self, gy):
         (a,) = self.inputs
         d = self.output()
-        singular = d._data == 0
+        # PyTorch's switch (linalg_det_backward): the cofactors from the SVD wherever
+        # |det| < 100 eps, not only at an exact 0. There det A^-T multiplies ~1/eps by ~eps,
+        # and its own derivative (the Hessian) cancels to multiples of 0.5
+        xp = get_array_module(a._data)
+        singular = xp.abs(d._data) < 100 * np.finfo(d._data.dtype).eps
         if not singular.any():
             return (gy * d)[..., None, None] * mT(inv(a))
-        # PyTorch's way for singular matrices: the cofactor matrix from the SVD,
         # det(U) det(Vh) U diag(prod_(j != i) s_j) Vh (no inverse needed)
-        xp = get_array_module(a._data)
         eye = xp.eye(a.shape[-1], dtype=bool)
         eye_f = xp.eye(a.shape[-1], dtype=a._data.dtype)
         safe = where(singular[..., None, None], eye_f, a)
@@ -234,18 +280,20 @@ class Solve(Function):
         try:
             return xp.linalg.solve(a, b)
         except np.linalg.LinAlgError:
-            nans = _has_nan(a)  # NaN in, NaN out (no zero pivot for LAPACK to report)
-            eye = xp.eye(a.shape[-1], dtype=a.dtype)
-            safe = xp.where(nans[..., None, None], eye, a)
-            info = lu_info(safe)
-            if not (info != 0).any():
-                x = xp.linalg.solve(safe, b)
-                return xp.where(nans.reshape(nans.shape + (1,) * (x.ndim - nans.ndim)), np.nan, x)
+            pass
+        # as Inv: `lu_factor` decides whether a matrix is singular, as LAPACK's getf2
+        nans = _has_nan(a)  # NaN in, NaN out (no zero pivot for LAPACK to report)
+        eye = xp.eye(a.shape[-1], dtype=a.dtype)
+        safe = xp.where(nans[..., None, None], eye, a)
+        lu, perm, info = lu_factor(safe)
+        if (info != 0).any():
             where_ = _first_bad(info)[0]
             raise LinAlgError(
                 f"torch.linalg.solve: {where_}The solver failed because the input matrix is "
                 "singular."
-            ) from None
+            )
+        x = _solve_or_lu(safe, b, lu, perm)
+        return xp.where(nans.reshape(nans.shape + (1,) * (x.ndim - nans.ndim)), np.nan, x)
 
     def backward(self, gy):
         a = self.inputs[0]
@@ -310,9 +358,17 @@ def solve_triangular(
     A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False
 ) -> Tensor:
     """torch.linalg.solve_triangular: X with A X = B (left) or X A = B; batch dims
-    broadcast."""
+    broadcast. X has A's dtype (float32 or float64): B, of any real dtype, is cast to it,
+    as PyTorch's."""
     check_matrix(A, "linalg.solve_triangular")
-    check_matrix(B, "linalg.solve_triangular", square=False)
+    if not isinstance(B, Tensor):
+        raise TypeError(f"linalg.solve_triangular: expected B a Tensor, got {type(B).__name__}")
+    if B.ndim < 2:
+        raise RuntimeError(
+            "linalg.solve_triangular: The input tensor B must have at least 2 dimensions."
+        )
+    if B._data.dtype != A._data.dtype:
+        B = cast(B, A._data.dtype)
     if not left:
         return mT(solve_triangular(mT(A), mT(B), upper=not upper, unitriangular=unitriangular))
     if A.shape[-1] != B.shape[-2]:
@@ -383,8 +439,9 @@ class Cholesky(Function):
 
 # ---------------------------------------------------------------------- qr
 class QR(Function):
-    """Q, R of A (..., m, n), mode 'reduced' or 'complete'. The gradient (for 'reduced', or
-    m <= n) is PyTorch's: for m >= n, gA = (gQ + Q copyltu(M)) R^-T with
+    """Q, R of A (..., m, n), mode 'reduced', 'complete' or 'r' (the reduced factors; the
+    caller drops Q, and the backward refuses, as PyTorch's). The gradient (for 'reduced',
+    or m <= n) is PyTorch's: for m >= n, gA = (gQ + Q copyltu(M)) R^-T with
     M = R gR^T - gQ^T Q; for m < n, A = [X | Y] is split after m columns."""
 
     uses_inputs = False
@@ -394,10 +451,17 @@ class QR(Function):
         self.mode = mode
 
     def forward(self, a):
-        q, r = get_array_module(a).linalg.qr(a, mode=self.mode)
+        mode = "reduced" if self.mode == "r" else self.mode
+        q, r = get_array_module(a).linalg.qr(a, mode=mode)
         return q, r
 
     def backward(self, gQ, gR):
+        if self.mode == "r":
+            raise RuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when "
+                "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
+                "differentiate through linalg.qr."
+            )
         Q, R = self.output(0), self.output(1)
         m, n = Q.shape[-2], R.shape[-1]
         if self.mode == "complete" and m > n:
@@ -616,7 +680,9 @@ __all__ = [
     "check_matrix",
     "cholesky_info",
     "inv",
+    "lu_factor",
     "lu_info",
+    "lu_solve",
     "mT",
     "solve_triangular",
     "svd_backward",

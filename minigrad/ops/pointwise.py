@@ -86,6 +86,8 @@ def trunc(x: Tensor) -> Tensor:
 
 def round(x: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
     """Round half to even (as PyTorch); `decimals` rounds to that many decimal places."""
+    if isinstance(decimals, bool) or not isinstance(decimals, int | np.integer):
+        raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
     if x.dtype.kind in "biu" and decimals:
         raise RuntimeError(f"round: decimals={decimals} is not supported for {x.dtype} tensors")
     return _rounding(x, "round", int(decimals))
