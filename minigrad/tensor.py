@@ -9,9 +9,11 @@ Operators are one-line calls into `minigrad.ops`.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import math
+import numbers
 import os
 import sys
 import warnings
@@ -411,6 +413,46 @@ def _check_index_put_dtype(index: Any, value: Tensor, dtype: Any) -> None:
             f"__setitem__: Index put requires the source and destination dtypes match, got "
             f"{dtype} for the destination and {value.dtype} for the source"
         )
+
+
+def _is_byte(i: Any) -> bool:
+    return isinstance(i, Tensor | np.ndarray) and i.dtype == np.uint8
+
+
+def check_byte_mask_fill(op: str, index: Any, value: Any, shape: tuple, *, put: bool) -> None:
+    """PyTorch writes a single value through a lone mask index with `masked_fill_`, which
+    takes bool masks only, so `x[uint8_mask] = 0` and `index_put_((uint8_mask,), v)` are
+    refused there (a value of several elements is written through the mask read as bool,
+    with the deprecation warning). In `t[...] =` (`put` False) a 0-d tensor is no tensor
+    index (an int, or True/False) and a Python bool is one; in index_put every entry is."""
+    entries = index if isinstance(index, tuple | list) else (index,)
+    if not any(_is_byte(i) for i in entries):  # the common case: one scan, no more
+        return
+    from .ops.shape import _sequence_as_tuple, check_masks
+
+    if isinstance(index, list) and not _sequence_as_tuple(index):
+        return  # a list of tensors read as one integer index
+    tensors = [
+        i
+        for i in entries
+        if isinstance(i, list | tuple | bool)
+        or (isinstance(i, Tensor | np.ndarray) and (put or i.ndim))
+    ]
+    if len(tensors) != 1 or not _is_byte(tensors[0]):
+        return
+    if isinstance(value, Tensor | np.ndarray):
+        if (value.size if isinstance(value, np.ndarray) else value.numel()) != 1:
+            return
+    elif not isinstance(value, numbers.Number | np.generic):
+        return
+    mask = tensors[0]
+    as_bool = (mask._data if isinstance(mask, Tensor) else mask).astype(bool)
+    check_masks(tuple(as_bool if i is mask else i for i in entries), shape)  # its IndexError
+    raise RuntimeError(
+        f"{op}: masked_fill_ only supports boolean masks, but got mask with dtype unsigned "
+        f"char (uint8, shape {tuple(mask.shape)}): one value written through a lone mask "
+        "goes to masked_fill_, as in PyTorch; index with mask.bool()"
+    )
 
 
 def _without_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -988,8 +1030,9 @@ class Tensor:
         return id(self)
 
     def __contains__(self, element: Any) -> bool:
-        """`v in t`: whether any entry equals v, as PyTorch's."""
-        if not isinstance(element, Tensor | int | float | bool):
+        """`v in t`: whether any entry equals v, as PyTorch's. Any number is a scalar there
+        (complex, NumPy's too), but a NumPy bool is not."""
+        if not isinstance(element, Tensor | numbers.Number):
             raise RuntimeError(
                 f"Tensor.__contains__ only supports Tensor or scalar, got {type(element).__name__}"
             )
@@ -1050,8 +1093,28 @@ class Tensor:
             return arr.astype(dtype)
         return arr.copy() if copy else arr
 
+    def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Any:
+        """A NumPy ufunc's result on a tensor (`np.sin(t)`, `np.add(a, t)`) as a tensor
+        sharing its memory, as PyTorch's `__array_wrap__`: a 0-d result stays a 0-d tensor
+        and a bool one is uint8, as there. A dtype no tensor holds stays an array."""
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biufc":
+            return array
+        if array.dtype.kind == "b":
+            array = array.astype(np.uint8)
+        return Tensor._make(array, False)
+
     def __int__(self) -> int:
-        return int(self._real_item("int64_t"))
+        """The value truncated to an int, as PyTorch's: a float's whatever its size, but a
+        complex one's real part only within int64 (it is converted as a C++ complex)."""
+        value = self.item()
+        if isinstance(value, complex):
+            value = self._real_item("int64_t")
+            if not -(2.0**63) <= value < 2.0**63:  # NaN and inf too
+                raise RuntimeError(
+                    f"value cannot be converted to type int64_t without overflow: {value} "
+                    f"(int() of a {self.dtype} tensor)"
+                )
+        return int(value)
 
     def __iter__(self):
         if self.ndim == 0:
@@ -1090,22 +1153,37 @@ class Tensor:
         return t
 
     def __getstate__(self) -> tuple[dict, dict]:
-        """What `copy.deepcopy` and pickle copy: every attribute but a view's note of its
+        """What pickle (and `copy.copy`) keep: every attribute but a view's note of its
         base (`_view_of`: the copy is a tensor of its own, as documented, and a view of a
         tensor in a graph does not drag the base and its graph along), the mark of `t.data`
-        (changes of the copy are recorded as any tensor's) and hooks (as PyTorch's copy
-        has none); a graph's result comes out a leaf that keeps its requires_grad."""
+        (changes of the copy are recorded as any tensor's), hooks (as PyTorch's copy
+        has none) and `.grad` (PyTorch's pickle leaves it out; `__deepcopy__` keeps it); a
+        graph's result comes out a leaf that keeps its requires_grad."""
         slots = {
             k: getattr(self, k)
             for k in Tensor.__slots__
             if k not in ("__weakref__", "__dict__") and hasattr(self, k)
         }
         slots["_hooks"] = slots["_post_hooks"] = None
+        slots["_grad"] = None
         if slots.get("creator") is not None:  # a result in a graph: the copy is a leaf, as
             # PyTorch's pickle gives (the graph, held through weak references, stays behind)
             slots.update(creator=None, generation=0, _out_index=0, _retains_grad=False)
-            slots["_grad"] = None
         return {k: v for k, v in self.__dict__.items() if k not in _NOT_COPIED}, slots
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """`copy.deepcopy`: pickle's state, deep-copied, plus a leaf's `.grad` (copied too,
+        or the copy of it made elsewhere in the same deepcopy), as PyTorch's deepcopy keeps
+        it. (A Parameter's own `__deepcopy__` drops it, as PyTorch's.)"""
+        if id(self) in memo:
+            return memo[id(self)]
+        attributes, slots = self.__getstate__()
+        if self.creator is None:
+            slots["_grad"] = self._grad
+        out = type(self).__new__(type(self))
+        memo[id(self)] = out
+        out.__setstate__(copy.deepcopy((attributes, slots), memo))
+        return out
 
     def __setstate__(self, state: tuple[dict, dict]) -> None:
         """__getstate__ undone; an array that pickle rebuilt gets minigrad's dtype object
@@ -2062,19 +2140,23 @@ class Tensor:
         return self
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-        _ops().elementwise.check_bounds("clamp_", min, max)
-        _ops().elementwise.ordered(self.dtype, "clamp_")
-        if self.dtype.kind in "biu" and any(
-            isinstance(b, float) or (isinstance(b, Tensor) and b.dtype.kind == "f")
-            for b in (min, max)
-        ):
-            raise RuntimeError(
-                f"clamp_: result type Float can't be cast to the desired output type "
-                f"{_type_name(self.dtype)} (bounds {min}, {max} on a {self.dtype} tensor)"
-            )
-        for b in (min, max):  # a float bound beyond the dtype's range: PyTorch's refusal
-            if isinstance(b, float | np.floating) and self.dtype.kind in "fc":
-                check_fill_scalar("clamp_", b, self.dtype)
+        """Clamp in place; bounds are taken as `clamp` takes them (`clamp_numbers`), and
+        one that would promote an integer or bool tensor (a float, or an int for a bool
+        one) is refused, as PyTorch refuses writing the promoted result back."""
+        elementwise = _ops().elementwise
+        elementwise.check_bounds("clamp_", min, max)
+        elementwise.ordered(self.dtype, "clamp_")
+        if self.dtype.kind in "biu":  # PyTorch's canCast: no float into an integer, no
+            # number into a bool (an int64 bound into uint8 is fine)
+            dt = elementwise.result_dtype(self, *(b for b in (min, max) if b is not None))
+            if dt.kind in "fc" or (self.dtype.kind == "b" and dt.kind != "b"):
+                raise RuntimeError(
+                    f"clamp_: result type {_type_name(dt)} can't be cast to the desired output "
+                    f"type {_type_name(self.dtype)} (bounds {min}, {max} on a {self.dtype} "
+                    "tensor)"
+                )
+        if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+            min, max = elementwise.clamp_numbers("clamp_", self.dtype, min, max)  # noqa: A001
         done = self._record_with("clamp_", lambda b: _ops().clip(b, min, max), min, max)
         if done is not None:
             return done
@@ -2125,6 +2207,7 @@ class Tensor:
 
         if value is None or isinstance(value, str):  # NumPy would write NaN (or fail later)
             raise TypeError(f"can't assign a {type(value).__name__} to a {self.dtype} tensor")
+        check_byte_mask_fill("__setitem__", index, value, self._data.shape, put=False)
         if isinstance(value, Tensor) and value.dtype != self.dtype:
             _check_index_put_dtype(index, value, self.dtype)
         elif type(value) in (int, float) or isinstance(value, np.integer | np.floating):
@@ -2237,7 +2320,8 @@ class Tensor:
         return _ops().neg(self)
 
     def __pos__(self) -> Tensor:
-        return self
+        """`+t` is t itself, as PyTorch's `positive`, which refuses a bool tensor."""
+        return _ops().positive(self)
 
     def __abs__(self) -> Tensor:
         return _ops().abs(self)
@@ -2442,6 +2526,51 @@ class Tensor:
     def is_sparse(self) -> bool:
         """False: minigrad's tensors are dense."""
         return False
+
+    @property
+    def is_meta(self) -> bool:
+        """False: every tensor holds its values (no meta device)."""
+        return False
+
+    @property
+    def is_quantized(self) -> bool:
+        """False: minigrad has no quantized tensors."""
+        return False
+
+    @property
+    def is_mkldnn(self) -> bool:
+        """False: minigrad has no MKL-DNN layout."""
+        return False
+
+    @property
+    def is_nested(self) -> bool:
+        """False: minigrad has no nested tensors."""
+        return False
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its grad_fn this tensor is (0 for a leaf), as PyTorch's: the
+        second chunk of `x.chunk(2)` is 1."""
+        return self._out_index if self.creator is not None else 0
+
+    def as_subclass(self, cls: type) -> Tensor:
+        """This tensor's data as an instance of `cls`, a Tensor subclass, as PyTorch's: a
+        view (writes go both ways) that stays in the graph, as an alias of self."""
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError(
+                "Creating a Tensor subclass from a class that does not inherit from Tensor is "
+                f"not possible (as_subclass got {cls!r}). Make sure your class inherits from "
+                "Tensor."
+            )
+        out = self[...]
+        try:
+            out.__class__ = cls
+        except TypeError:  # a subclass that adds __slots__ lays out its objects differently
+            raise TypeError(
+                f"as_subclass: {cls.__name__} adds __slots__ to Tensor's, so a tensor cannot "
+                "become one; give it no __slots__ (or `__slots__ = ()`)"
+            ) from None
+        return out
 
     @property
     def layout(self) -> layout:
@@ -2804,6 +2933,10 @@ class Tensor:
         the same memory (tied weights, a view at offset 0). A 0-d tensor held as a NumPy
         scalar gets an array of its own first, so its address stays put."""
         return _address(self._shareable())
+
+    def const_data_ptr(self) -> int:
+        """`data_ptr()`, as PyTorch's read-only twin of it."""
+        return self.data_ptr()
 
     def storage_offset(self) -> int:
         """Elements between the start of the memory this tensor views and its first element

@@ -252,7 +252,7 @@ def test_uint8_mask_index_warns_and_still_masks():
         assert got.tolist() == [1.0, 3.0] and len(caught) == 1
         assert "uint8" in str(caught[0].message)
     t = mg.tensor(x)
-    _, caught = _warnings(lambda: t.__setitem__(mg.tensor(m), 0.0))
+    _, caught = _warnings(lambda: t.__setitem__(mg.tensor(m), mg.tensor([0.0, 0.0])))
     assert t.tolist() == [0.0, 2.0, 0.0] and caught and caught[0].filename == __file__
     _, caught = _warnings(lambda: t[mg.tensor(m.astype(bool))])
     assert not caught

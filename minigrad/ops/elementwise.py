@@ -13,7 +13,7 @@ from .. import threads
 from ..autograd import Function, is_grad_enabled, zero_link
 from ..backend import Array, default_complex, default_float, get_array_module
 from ..errors import IntegerDivisionByZero, ShapeError, Unsupported, ValueRangeError
-from ..tensor import Tensor, _fill_bounds, _to_array, _type_name
+from ..tensor import Tensor, _fill_bounds, _to_array, _type_name, check_fill_scalar
 from . import cpu_kernels
 from .reduce import ordered, sum_to
 from .search import _promoted
@@ -922,13 +922,49 @@ def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     bounds = [b for b in (min, max) if b is not None]
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         dt = result_dtype(x, *bounds)
+        if dt.kind == "b":
+            check_bool_clamp("clamp", min, max)
         x, *bounds = [_as_dtype(v, dt, x) for v in (x, *bounds)]
         return ClampTensor(min is not None, max is not None)(x, *bounds)
     if x._data.dtype.kind in "biu":  # an int tensor clamped to 0.5 is the default float
         x = cast(x, result_dtype(x, *bounds))
-    for bound in bounds:
-        check_scalar_fits("clamp", bound, x._data.dtype)
+    min, max = clamp_numbers("clamp", x._data.dtype, min, max)  # noqa: A001
     return Clip(min, max)(x)
+
+
+def check_bool_clamp(op: str, min: Any, max: Any) -> None:  # noqa: A002
+    """PyTorch has no bool clamp kernel: a clamp whose result would be bool is refused,
+    naming the kernel PyTorch names (`b.clamp(max=True)`). One tensor bound alone is a
+    `minimum`/`maximum` there, which bool tensors have."""
+    given = [b for b in (min, max) if b is not None]
+    if len(given) == 1 and isinstance(given[0], Tensor):
+        return
+    if all(isinstance(b, Tensor) for b in given):
+        kernel = "clamp_cpu"
+    else:
+        kernel = (
+            "clamp_scalar_cpu"
+            if len(given) == 2
+            else f"clamp_{'max' if min is None else 'min'}_scalar_cpu"
+        )
+    raise NotImplementedError(
+        f"\"{kernel}\" not implemented for 'Bool' ({op} of a bool tensor with bool bounds "
+        f"min={min!r}, max={max!r}; clamp its int() or float() instead)"
+    )
+
+
+def clamp_numbers(op: str, dtype: np.dtype, min: Any, max: Any) -> tuple[Any, Any]:  # noqa: A002
+    """A clamp's number bounds for a result of `dtype`, as PyTorch converts them: refused
+    for bool (no kernel); for an integer dtype, an int is taken as a fill of it takes one
+    (uint8's -1 is 255, so `clamp(max=-1)` changes nothing; one beyond PyTorch's range is
+    refused); for a float dtype, a finite float beyond the dtype's range is refused."""
+    if dtype.kind == "b":
+        check_bool_clamp(op, min, max)
+    if dtype.kind in "iu":
+        return tuple(None if b is None else check_fill_scalar(op, b, dtype) for b in (min, max))
+    for bound in (min, max):
+        check_scalar_fits(op, bound, dtype)
+    return min, max
 
 
 def _as_dtype(v: Any, dt: np.dtype, like: Tensor) -> Tensor:

@@ -17,7 +17,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..errors import IndexOutOfRange
-from ..tensor import Tensor
+from ..tensor import Tensor, check_byte_mask_fill
 from .elementwise import Mask, keep_bits
 from .indexing import adds_slices_wide, gather
 from .reduce import broadcast_to
@@ -249,6 +249,8 @@ def index_put(
             "index_put(): argument 'values' (position 2) must be Tensor, not "
             f"{type(values).__name__}"
         )
+    if not accumulate:
+        check_byte_mask_fill("index_put", indices, values, x._data.shape, put=True)
     where_, picked = _put_index(x, indices)
     if values.dtype != x.dtype:
         raise RuntimeError(
