@@ -24,12 +24,14 @@ import numpy as np
 
 from . import (
     _blas,
+    _dynamo,
     _memory,
     accelerator,
     amp,
     autograd,
     autograd_functional,
     backends,
+    compiler,
     cpu,
     cuda,
     distributions,
@@ -52,8 +54,10 @@ from .amp import (
     autocast,
     clear_autocast_cache,
     get_autocast_dtype,
+    is_autocast_cache_enabled,
     is_autocast_cpu_enabled,
     is_autocast_enabled,
+    set_autocast_cache_enabled,
     set_autocast_dtype,
     set_autocast_enabled,
 )

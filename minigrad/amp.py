@@ -40,8 +40,10 @@ __all__ = [
     "custom_fwd",
     "get_autocast_dtype",
     "is_autocast_available",
+    "is_autocast_cache_enabled",
     "is_autocast_cpu_enabled",
     "is_autocast_enabled",
+    "set_autocast_cache_enabled",
     "set_autocast_dtype",
     "set_autocast_enabled",
 ]
@@ -64,6 +66,10 @@ _autocast_dtype: dict[str, Any] = {
     **dict.fromkeys(("cpu", "maia", "xla", "hpu"), bfloat16),
     **dict.fromkeys(("cuda", "ipu", "xpu", "mps", "mtia", "privateuseone"), np.float16),
 }
+
+# whether autocast would keep cast copies of the weights (PyTorch's cache flag, which
+# `autocast(cache_enabled=...)` sets and restores); minigrad has no cache to keep
+_autocast_cache = True
 
 
 def _device_type(device: str) -> str:
@@ -182,6 +188,19 @@ def is_autocast_cpu_enabled() -> bool:
 
 def clear_autocast_cache() -> None:
     """Nothing to clear: minigrad's autocast keeps no cast copies of the weights."""
+
+
+def is_autocast_cache_enabled() -> bool:
+    """PyTorch's flag for autocast's weight cache (True unless set); it changes nothing."""
+    return _autocast_cache
+
+
+def set_autocast_cache_enabled(enabled: bool) -> None:
+    """Set what `is_autocast_cache_enabled` reports (a bool, as PyTorch checks)."""
+    if not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be a bool (got {type(enabled).__name__})")
+    global _autocast_cache
+    _autocast_cache = enabled
 
 
 def _cast(value: Any, device_type: str, dtype: Any) -> Any:
@@ -548,10 +567,11 @@ class autocast:  # noqa: N801 - PyTorch's name
             )
             enabled = False
         self._enabled = bool(enabled)
-        self._cache_enabled = cache_enabled
+        # PyTorch's: the flag as it is now unless given, set for the region
+        self._cache_enabled = _autocast_cache if cache_enabled is None else cache_enabled
 
     def __enter__(self) -> autocast:
-        global _warned
+        global _warned, _autocast_cache
         if self._enabled and not _warned:
             _warned = True
             warnings.warn(
@@ -561,12 +581,16 @@ class autocast:  # noqa: N801 - PyTorch's name
                 stacklevel=2,
             )
         self._prev = _autocast_enabled.get(self._kind, False), _autocast_dtype[self._kind]
+        self._prev_cache = _autocast_cache
         _autocast_enabled[self._kind] = self._enabled
         _autocast_dtype[self._kind] = self.fast_dtype
+        _autocast_cache = bool(self._cache_enabled)
         return self
 
     def __exit__(self, *exc: Any) -> bool:
+        global _autocast_cache
         _autocast_enabled[self._kind], _autocast_dtype[self._kind] = self._prev
+        _autocast_cache = self._prev_cache
         return False
 
     def __call__(self, func: Callable) -> Callable:

@@ -28,7 +28,7 @@ import traceback
 import types
 import warnings
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,6 +49,9 @@ class _State(threading.local):
     callbacks = None  # the running backward()'s queue_callback list
     targeted = False  # the running walk is grad() or backward(inputs=...): it has targets
     exposed = None  # the running walk's set of ids of gradient arrays user code has seen
+    # how many APIs that differentiate the gradients they compute are running (minigrad.func's
+    # transforms; autograd.functional's hessian, vhp and hvp): see `regrading`
+    regrading = 0
 
 
 _state = _State()
@@ -402,6 +405,32 @@ def _class_apply_error(cls: type) -> Any:
     return refuse
 
 
+def _check_transformable(cls: type) -> None:
+    """Refuse, as torch.func does, a custom Function applied inside a func transform
+    without `setup_context`, or inside a vmap with neither a `vmap` staticmethod nor
+    `generate_vmap_rule = True`: minigrad would compute the right numbers (its transforms
+    run the Function as autograd does), but the program would fail on PyTorch. (PyTorch's
+    jacfwd and hessian run a vmap too; minigrad's differentiate twice and do not refuse.)"""
+    from . import func
+
+    if not func.inside_transform():
+        return
+    if not cls._setup_style:
+        raise RuntimeError(
+            f"{cls.__name__}: In order to use an autograd.Function with functorch transforms "
+            "(vmap, grad, jvp, jacrev, ...), it must override the setup_context staticmethod. "
+            "For more details, please see https://pytorch.org/docs/main/notes/extending.func.html"
+        )
+    if func.inside_vmap() and not (
+        getattr(cls, "generate_vmap_rule", False) or callable(getattr(cls, "vmap", None))
+    ):
+        raise RuntimeError(
+            f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please "
+            "override and implement the vmap staticmethod or set generate_vmap_rule=True. For "
+            "more details, please see https://pytorch.org/docs/main/notes/extending.func.html"
+        )
+
+
 class AccumulateGrad:
     """Where a leaf's gradient lands, as it appears in `next_functions` (PyTorch's node
     of that name): `variable` is the leaf; it has no inputs."""
@@ -532,6 +561,8 @@ class Function:
     def _apply_ctx(self, *args: Any) -> Any:
         from .tensor import Tensor
 
+        if _state.regrading:  # perhaps inside a func transform: its conditions, as PyTorch's
+            _check_transformable(type(self))
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         inputs = tuple(args[i] for i in positions)
         self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
@@ -1019,28 +1050,48 @@ class ZeroLink(Function):
     """The gradient g of a piecewise-linear op (relu, leaky_relu, hardtanh, abs, pooling),
     recorded (create_graph=True) as depending on the op's input x with derivative zero,
     as PyTorch records it: g requires grad even where no weight enters it, and
-    differentiating it again gives zeros for x, not an error. Made by `zero_link`."""
+    differentiating it again gives zeros for x, not an error. Made by `zero_link`.
+
+    With `every_order` (relu, whose PyTorch gradient reads the op's result, itself in the
+    graph) the zeros that a recording walk gives x are linked to x in turn, so every
+    higher derivative requires grad, as PyTorch's; without it they are a constant, and the
+    third derivative does not require grad, as PyTorch's leaky_relu's."""
 
     uses_inputs = False
+
+    def __init__(self, every_order: bool = False) -> None:
+        self.every_order = every_order
 
     def forward(self, g: Any, x: Any) -> Any:
         return g
 
     def backward(self, gg: Tensor) -> Any:
-        return gg, ZERO
+        if not (self.every_order and _state.grad_enabled):
+            return gg, ZERO
+        shape, dtype = self._in_meta[1]
+        xp = get_array_module(gg._data)
+        zeros = _tensor_module().Tensor._make(xp.zeros(shape, dtype=dtype), False)
+        return gg, _linked(zeros, self.edges[1], self._in_meta[1], True)
 
 
-def zero_link(g: Tensor, f: Function, i: int = 0) -> Tensor:
+def zero_link(g: Tensor, f: Function, i: int = 0, *, every_order: bool = False) -> Tensor:
     """g, the gradient that f's backward computed for its input i, linked to that input by
-    a `ZeroLink` while the walk records (create_graph=True); g itself otherwise."""
+    a `ZeroLink` while the walk records (create_graph=True); g itself otherwise.
+    `every_order`: the link survives every differentiation (relu's, see ZeroLink)."""
     if not _state.grad_enabled:
         return g
     e = f.edges[i]
     if e is None or (type(e) is not tuple and not e.requires_grad):
         return g
-    link = ZeroLink()
+    return _linked(g, e, f._in_meta[i], every_order)
+
+
+def _linked(g: Tensor, e: Any, meta: tuple, every_order: bool) -> Tensor:
+    """g on a new `ZeroLink` node whose inputs are g and the graph edge e (an input of
+    shape and dtype `meta`)."""
+    link = ZeroLink(every_order)
     link.edges = (edge(g), e)
-    link._in_meta = ((g._data.shape, g._data.dtype), f._in_meta[i])
+    link._in_meta = ((g._data.shape, g._data.dtype), meta)
     link.needs_input_grad = (g.requires_grad, True)
     link.generation = max(g.generation, e[0].generation + 1 if type(e) is tuple else 0)
     out = _tensor_module().Tensor._make(g._data, True)
@@ -1075,6 +1126,19 @@ def no_derivative(op: str, out: Any, *inputs: Any) -> Any:
     return _tensor_module().Tensor._make(out, False)
 
 
+@contextlib.contextmanager
+def regrading() -> Iterator[None]:
+    """Mark an API that differentiates the gradients it computes as running (func's
+    transforms, autograd.functional.hessian): there a `once_differentiable` gradient is
+    tied to the tensors its backward saved, so that differentiating it raises, and a custom
+    Function is checked as torch.func checks it (`_check_transformable`)."""
+    _state.regrading += 1
+    try:
+        yield
+    finally:
+        _state.regrading -= 1
+
+
 def once_differentiable(backward: Any) -> Any:
     """Decorate a custom Function's static backward that is not itself differentiable (it
     may compute on arrays): it runs without recording, and with create_graph=True its
@@ -1087,20 +1151,25 @@ def once_differentiable(backward: Any) -> Any:
         Tensor = _tensor_module().Tensor
         if not _state.grad_enabled:
             return outputs
-        # tied to what the gradients came from (the incoming gradients and the saved
-        # tensors), so that differentiating them toward any of those raises: as a fresh
-        # leaf, func.jvp's walk toward its cotangent never met it and gave zeros, and
-        # hessian's toward the input
-        saved = ctx.__dict__.get("_saved") or ()
+        # tied to the incoming gradients, as PyTorch's: a gradient whose incoming gradients
+        # are constants is a constant (a gradient penalty on it adds nothing, and runs).
+        # Inside `regrading` (func's transforms, autograd.functional.hessian) also to the
+        # saved tensors, so that differentiating toward them raises: as a constant,
+        # func.jvp's walk toward its cotangent never met it and gave zeros, and hessian's
+        # toward the input (PyTorch's forward mode refuses such a Function)
+        saved = (ctx.__dict__.get("_saved") or ()) if _state.regrading else ()
         links = [t for t in (*args, *saved) if isinstance(t, Tensor) and t.requires_grad]
         if not links:
             return outputs
         message = (
             "trying to differentiate twice a function that was marked with "
-            f"@once_differentiable ({type(ctx).__name__}.backward); minigrad's forward-mode "
-            "transforms (func.jvp, jacfwd, hessian) differentiate backward, so they need one "
-            "that is differentiable"
+            f"@once_differentiable ({type(ctx).__name__}.backward)"
         )
+        if _state.regrading:
+            message += (
+                "; minigrad's forward-mode transforms (func.jvp, jacfwd, hessian) "
+                "differentiate backward, so they need one that is differentiable"
+            )
         single = not isinstance(outputs, tuple)
         wrapped = []
         for g in (outputs,) if single else outputs:

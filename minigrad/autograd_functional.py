@@ -499,14 +499,15 @@ def hessian(
         _check_requires_grad(jac, "jacobian", strict=strict)
         return jac
 
-    res = jacobian(
-        jac_func,
-        inputs,
-        create_graph=create_graph,
-        strict=strict,
-        vectorize=vectorize,
-        strategy=outer_jacobian_strategy,
-    )
+    with _ag.regrading():  # the gradient is differentiated: once_differentiable refuses
+        res = jacobian(
+            jac_func,
+            inputs,
+            create_graph=create_graph,
+            strict=strict,
+            vectorize=vectorize,
+            strategy=outer_jacobian_strategy,
+        )
     return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
 
 
@@ -527,7 +528,8 @@ def _gradient_of_scalar(
     is_outputs_tuple, outputs = _call(func, inputs, name)
     _check_requires_grad(outputs, "outputs", strict=strict)
     _single_output(outputs, is_outputs_tuple, name)
-    jac = _autograd_grad(outputs, inputs, create_graph=True)
+    with _ag.regrading():  # differentiated again: a once_differentiable backward refuses
+        jac = _autograd_grad(outputs, inputs, create_graph=True)
     _check_requires_grad(jac, "jacobian", strict=strict)
     return is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac
 

@@ -248,7 +248,8 @@ def _transforming() -> Iterator[None]:
     """Count a transform running its function in this thread (inside_transform)."""
     _running.depth = getattr(_running, "depth", 0) + 1
     try:
-        yield
+        with _ag.regrading():
+            yield
     finally:
         _running.depth -= 1
 
@@ -854,10 +855,11 @@ class _Level:
     """One running vmap (or jacfwd) as random ops see it: its randomness mode and, for
     'same', the state of each generator before its first draw, restored at each entry."""
 
-    __slots__ = ("randomness", "saved")
+    __slots__ = ("randomness", "saved", "vmap")
 
-    def __init__(self, randomness: str) -> None:
+    def __init__(self, randomness: str, vmap: bool = False) -> None:
         self.randomness = randomness
+        self.vmap = vmap  # a vmap's level, not jacfwd's
         self.saved: dict[int, tuple[Any, Any]] = {}
 
     def start_entry(self) -> None:
@@ -894,11 +896,17 @@ def _check_draw(rng: Any) -> None:
                 level.saved[id(rng)] = (rng, rng.bit_generator.state)
 
 
+def inside_vmap() -> bool:
+    """Whether a vmap is running in this thread (jacfwd's levels aside: PyTorch's jacfwd
+    runs a vmap, minigrad's differentiates twice, see `autograd._check_transformable`)."""
+    return any(level.vmap for level in _levels.stack)
+
+
 @contextlib.contextmanager
-def _random_level(randomness: str) -> Iterator[_Level]:
-    """A vmap level for random ops: its mode, seen by `_check_draw` (registered in
-    `minigrad.random.draw_hooks` once, at import)."""
-    level = _Level(randomness)
+def _random_level(randomness: str, vmap: bool = False) -> Iterator[_Level]:
+    """A vmap (or jacfwd) level for random ops: its mode, seen by `_check_draw` (registered
+    in `minigrad.random.draw_hooks` once, at import)."""
+    level = _Level(randomness, vmap)
     _levels.stack.append(level)
     try:
         yield level
@@ -1143,7 +1151,7 @@ def _vmap_impl(
 ) -> Any:
     _check_out_dims(out_dims, func)
     batch_size, flat_in_dims, flat_args, args_spec = _process_batched_inputs(in_dims, args, func)
-    with _random_level(randomness) as level:
+    with _random_level(randomness, vmap=True) as level:
         if batch_size == 0:
             # no entry to run: func runs once on zeros shaped like an entry, for the shapes
             entry = [

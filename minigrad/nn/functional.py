@@ -2100,6 +2100,10 @@ def instance_norm(
     toward the batch average of the per-sample means and unbiased variances; without, they
     normalise instead."""
     x = input
+    if x.numel():  # running stats that require grad are refused, as by PyTorch's batch norm
+        from ..ops.batchnorm import check_stats_not_differentiated
+
+        check_stats_not_differentiated(running_mean, running_var)
     if x.ndim >= 2:
         named = zip(
             ("running_mean", "running_var", "weight", "bias"),

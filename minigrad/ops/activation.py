@@ -58,7 +58,7 @@ class ReLU(Function):
 
     def backward(self, gy):
         if is_grad_enabled() or gy.ndim == 0:  # recorded (or a 0-d scalar): the node
-            return zero_link(Mask(_keep_bits(self.drop, gy._data))(gy), self)
+            return zero_link(Mask(_keep_bits(self.drop, gy._data))(gy), self, every_order=True)
         # first order: the select in place, into a gradient array of its own (not a view
         # of the bits, which a leaf's .grad would have to copy)
         g = _in_layout_of(gy._data, self.drop)

@@ -255,6 +255,22 @@ def _check(
         )
     if not training and (running_mean is None or running_var is None):
         raise ValueRangeError("batch_norm: evaluation needs running_mean and running_var")
+    if x.numel():  # an empty input passes, as PyTorch's (it never reaches its kernel)
+        check_stats_not_differentiated(running_mean, running_var)
+
+
+def check_stats_not_differentiated(running_mean: Tensor | None, running_var: Tensor | None) -> None:
+    """Refuse running statistics that require grad while grad mode is on, as PyTorch's
+    native_batch_norm: they are buffers, updated in place in training, so a gradient with
+    respect to them (func.grad over functional_call's buffers) is refused, not computed."""
+    if not is_grad_enabled():
+        return
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.requires_grad:
+            raise RuntimeError(
+                f"The function 'native_batch_norm' is not differentiable with respect to "
+                f"argument '{name}'. This input cannot have requires_grad True."
+            )
 
 
 def _update_running(running: Tensor | None, batch: Any, momentum: float) -> None:
@@ -297,7 +313,8 @@ def batch_norm(
         raise ValueError(f"batch_norm: eps must be positive during training, but got {eps}")
     if x.numel():  # PyTorch has no integer kernel (an empty input passes through)
         float_kernel(x, "batch_norm")
-    if training and x.numel() == 0:  # PyTorch: an empty output, running stats unchanged
+    if x.numel() == 0:  # PyTorch: an empty output from the affine part alone, running
+        # stats unchanged (and not in its graph, in evaluation too)
         _, shape = _axes_and_shape(x.ndim, x.shape[1])
         y = x * reshape(weight, shape) if weight is not None else x * 1.0
         return y + reshape(bias, shape) if bias is not None else y
@@ -361,4 +378,4 @@ def batch_norm_composite(
     return y
 
 
-__all__ = ["BatchNormTrain", "batch_norm", "batch_norm_composite"]
+__all__ = ["BatchNormTrain", "batch_norm", "batch_norm_composite", "check_stats_not_differentiated"]
