@@ -403,15 +403,16 @@ def uniform(
         )
     if dt.kind == "c":
         u = rand(shape, dt, device, gen)
-        return (u * (high - low) + low * (1 + 1j)).astype(dt, copy=False)
+        return get_array_module(u).asarray(u * (high - low) + low * (1 + 1j), dtype=dt)
     real = dt.type
     wide = np.float32 if dt == np.float16 else real  # float16 computes in float32
     u = rand(shape, wide, device, gen)
     xp = get_array_module(u)
     if real(high) == real(low):  # every draw is the bound itself, -0.0 included
         return xp.full(shape, real(low), dtype=dt)
-    # the range in the computing dtype, of the bounds as it holds them (PyTorch's)
-    y = (u * (wide(high) - wide(low)) + wide(low)).astype(dt, copy=False)
+    # the range in the computing dtype, of the bounds as it holds them (PyTorch's); asarray,
+    # as NumPy's arithmetic on a 0-d array gives a scalar, which copyto cannot write
+    y = xp.asarray(u * (wide(high) - wide(low)) + wide(low), dtype=dt)
     xp.copyto(y, real(low), where=y >= real(high))
     return y
 

@@ -128,6 +128,24 @@ def _swap_data(t: Tensor, new: Any) -> None:
     t.__dict__.pop("_data_aliases", None)
 
 
+def _not_a_module(value: Any) -> str:
+    """Why `value` cannot be registered as a child module, naming it: the class itself
+    passed for an instance (`nn.ReLU` for `nn.ReLU()`, a classic slip) gets a hint; a class
+    or a function by its name, as PyTorch's message does (not as `type` or `function`)."""
+    if isinstance(value, type):
+        name = value.__qualname__
+        if issubclass(value, Module):
+            return (
+                f"the class {name} is not a module: pass an instance, {name}() "
+                "(did you leave out the parentheses?)"
+            )
+        return f"the class {name} is not a Module subclass"
+    name = getattr(value, "__qualname__", None)
+    if callable(value) and isinstance(name, str):  # a function, a lambda, a method
+        return f"{type(value).__name__} {name} is not a Module subclass"
+    return f"{type(value).__name__} is not a Module subclass"
+
+
 class Module:
     """Base class of every layer and model. Calling a module runs its forward pre-hooks,
     `forward` and its forward hooks, in PyTorch's order."""
@@ -283,7 +301,7 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise TypeError(_not_a_module(module))
         self._check_name(name, "module", self.__dict__.get("_modules", {}))
         self._modules[name] = module
 
@@ -564,11 +582,14 @@ class Module:
                 zero_grad_in_place(p)
 
     # ------------------------------------------------------------------ device and dtype
-    def _apply(self, fn: Any, floats_only: bool = False, recurse: bool = True) -> Module:
+    def _apply(self, fn: Any, recurse: bool = True, *, kinds: str | None = None) -> Module:
+        """Replace each parameter's and buffer's array (and its grad's) by `fn` of it, in
+        place (PyTorch's signature); with `kinds`, only those whose dtype is of these kinds
+        ("fc": floating point and complex)."""
         for m in self.modules() if recurse else (self,):
             for store in (m._parameters, m._buffers):
                 for t in store.values():
-                    if t is None or (floats_only and t.dtype.kind != "f"):
+                    if t is None or (kinds is not None and t.dtype.kind not in kinds):
                         continue
                     new = fn(t._data)
                     if new is not t._data:
@@ -599,9 +620,12 @@ class Module:
         memory_format: Any = None,
     ) -> Module:
         """Move parameters and buffers in place (the objects stay the same, so an optimizer
-        made before the move keeps working). `non_blocking` is accepted; copies are
-        synchronous. `memory_format=channels_last` lays out the 4-d ones (conv weights) so,
-        as PyTorch's."""
+        made before the move keeps working). `dtype` casts the floating point and complex
+        ones, as PyTorch's: a complex one cast to a real dtype keeps its real part, with
+        NumPy's ComplexWarning ("Casting complex values to real discards the imaginary
+        part", PyTorch's words). `non_blocking` is accepted; copies are synchronous.
+        `memory_format=channels_last` lays out the 4-d ones (conv weights) so, as
+        PyTorch's."""
         if isinstance(dtype, bool):  # m.to(tensor, True), m.to(dtype, True): non_blocking
             dtype = None
         if isinstance(device, Tensor):  # m.to(tensor): its device and dtype
@@ -616,7 +640,7 @@ class Module:
                     f"{type(self).__name__}.to only takes floating point or complex dtypes, "
                     f"got {dt.name}"
                 )
-            self._apply(lambda a: a if a.dtype == dt else a.astype(dt), floats_only=True)
+            self._cast(dt, "fc")
         if device is not None:
             dev = normalize_device(device)
             self._apply(lambda a: to_device(a, dev))
@@ -633,14 +657,19 @@ class Module:
     def cuda(self) -> Module:
         return self.to("cuda")
 
+    def _cast(self, dt: np.dtype, kinds: str | None) -> Module:
+        return self._apply(lambda a: a if a.dtype == dt else a.astype(dt), kinds=kinds)
+
+    # double/float/half cast the floating point parameters and buffers only, as PyTorch's:
+    # complex ones stay complex (`to(dtype)` casts those too)
     def double(self) -> Module:
-        return self.to(dtype=np.float64)
+        return self._cast(np.dtype(np.float64), "f")
 
     def float(self) -> Module:
-        return self.to(dtype=np.float32)
+        return self._cast(np.dtype(np.float32), "f")
 
     def half(self) -> Module:
-        return self.to(dtype=np.float16)
+        return self._cast(np.dtype(np.float16), "f")
 
     def bfloat16(self) -> Module:
         raise TypeError(f"{type(self).__name__}.bfloat16: minigrad has no bfloat16 dtype")
@@ -657,7 +686,7 @@ class Module:
                         f"{type(self).__name__}.type({dt.name}): parameter {name!r} requires "
                         "grad and must stay a floating point or complex dtype"
                     )
-        return self._apply(lambda a: a if a.dtype == dt else a.astype(dt))
+        return self._cast(dt, None)
 
     # ------------------------------------------------------------------ state
     def get_extra_state(self) -> Any:
@@ -958,6 +987,10 @@ class Module:
     def extra_repr(self) -> str:
         return ""
 
+    def _get_name(self) -> str:
+        """The class name that repr shows (PyTorch's; a subclass may override it)."""
+        return type(self).__name__
+
     def __repr__(self) -> str:
         """As PyTorch prints a module: the extra repr alone on one line when there are no
         children, otherwise the extra repr's lines then each registered child's (a module
@@ -965,7 +998,7 @@ class Module:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
         child_lines = [f"({k}): " + repr(c).replace("\n", "\n  ") for k, c in self._modules.items()]
-        name = type(self).__name__
+        name = self._get_name()
         if len(extra_lines) == 1 and not child_lines:
             return f"{name}({extra_lines[0]})"
         lines = extra_lines + child_lines

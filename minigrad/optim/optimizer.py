@@ -176,6 +176,7 @@ class Optimizer:
                 )
             group.setdefault(k, v)
         if len({id(p) for p in group["params"]}) != len(group["params"]):
+            self._duplicates = True  # read where SGD starts a momentum buffer
             warnings.warn(
                 "optimizer contains a parameter group with duplicate parameters; "
                 "in future, this will cause an error; "
@@ -869,7 +870,8 @@ class SGD(Optimizer):
             if buf is None:
                 buf = get_array_module(x).empty_like(x)
                 buf[...] = d
-                state["momentum_buffer"] = Tensor._make(buf, False)
+                if self._keeps_new_buffer(p, group):
+                    state["momentum_buffer"] = Tensor._make(buf, False)
             else:
                 buf = buf._data
                 buf *= mom
@@ -877,6 +879,35 @@ class SGD(Optimizer):
                 buf += d if damp == 0 else (1 - damp) * d
             d = d + mom * buf if group["nesterov"] else buf
         x -= group["lr"] * d
+
+    def _keeps_new_buffer(self, p: Tensor, group: dict[str, Any]) -> bool:
+        """Whether the momentum buffer p's update just started becomes p's state. Yes,
+        unless p is listed n > 1 times in its group (a misuse add_param_group warns of):
+        PyTorch reads every listing's buffer before the updates, so on the first step each
+        listing starts a buffer of its own and the last one is kept; here the first n - 1
+        are dropped, so that the next listing starts one too. Runs once per parameter, at
+        its first step."""
+        if not self.__dict__.get("_duplicates"):
+            return True
+        listings = sum(q is p for q in group["params"])
+        started = self.__dict__.setdefault("_buffers_started", {})
+        count = started.pop(id(p), 0) + 1
+        if count < listings:
+            started[id(p)] = count
+            return False
+        return True
+
+    def _update_special(self, p: Tensor, group: dict[str, Any], state: Any) -> None:
+        """The base's; for a complex parameter about to start its momentum buffer, whether
+        the buffer is kept is asked here, as the update on real views of p cannot find p
+        among the group's parameters."""
+        if p._data.dtype.kind != "c" or state is None or "momentum_buffer" in state:
+            super()._update_special(p, group, state)
+            return
+        keep = self._keeps_new_buffer(p, group)
+        super()._update_special(p, group, state)
+        if not keep:
+            del state["momentum_buffer"]
 
     def _update_half(self, p: Tensor, group: dict[str, Any], state: dict[str, Any] | None) -> None:
         """float16, as PyTorch's CPU kernels step it: each `add(t, alpha=a)` works in
@@ -895,7 +926,8 @@ class SGD(Optimizer):
             if buf is None:
                 buf = xp.empty_like(x)
                 buf[...] = d
-                state["momentum_buffer"] = Tensor._make(buf, False)
+                if self._keeps_new_buffer(p, group):
+                    state["momentum_buffer"] = Tensor._make(buf, False)
             else:
                 buf = buf._data
                 wide = buf.astype(np.float32)

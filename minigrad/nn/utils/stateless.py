@@ -73,6 +73,19 @@ def _swap(module: Module, name: str, value: Any) -> Any:
     return old
 
 
+def _current(module: Module, name: str) -> Any:
+    """What dotted `name` holds now (a parameter, buffer or attribute), or _MISSING."""
+    path, _, attr = name.rpartition(".")
+    try:
+        owner = module.get_submodule(path)
+    except AttributeError:  # the forward removed the submodule
+        return _MISSING
+    for store in (owner._parameters, owner._buffers):
+        if attr in store:
+            return store[attr]
+    return getattr(owner, attr, _MISSING)
+
+
 @contextmanager
 def _reparametrize_module(
     module: Module,
@@ -104,8 +117,13 @@ def _reparametrize_module(
             originals[name] = _swap(module, name, value)
         yield
     finally:
+        # what the call left (a buffer the forward reassigned: `self.avg = 0.9 * self.avg
+        # + x`) goes back into the caller's dict, as PyTorch's; read before restoring, as
+        # two names may be one slot (a submodule registered twice)
+        final = {n: _current(module, n) for n in parameters_and_buffers if n in originals}
         for name, value in reversed(originals.items()):
             _swap(module, name, value)
+        parameters_and_buffers.update((n, v) for n, v in final.items() if v is not _MISSING)
 
 
 def _functional_call(
