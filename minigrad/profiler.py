@@ -15,6 +15,10 @@ object the process holds (with PyTorch imported as well, some 400,000 of them), 
 MLP GAN step. Its pauses are timed on their own (`gc_stats`, a line under the table and
 bars in the trace) and taken out of the op they fell in.
 
+Profile a warm step, not a process's first: an op's first call loads its compiled kernels
+(Numba's, from the on-disk cache: about a second), and the table charges that one-time
+cost to the op. Where one call took most of the ops' time, the table says so under its rows.
+
 PyTorch's spelling works too: `profile(activities=[ProfilerActivity.CPU], record_shapes=...)`
 (the options are accepted; minigrad times ops on the host, synchronising a GPU first),
 `record_function("name")` to time a region of your own, `prof.key_averages().table(
@@ -63,6 +67,7 @@ class profile:
         self.gc_stats = {"collections": 0, "total_s": 0.0, "in_ops_s": 0.0}
         self._gc_start = 0.0
         self._gc_mark = 0.0  # gc_stats["total_s"] when the timed op began
+        self._longest = ("", "", 0.0)  # the longest single call: (op, phase, seconds)
 
     def __enter__(self) -> profile:
         self._saved = autograd._state.profiler
@@ -106,9 +111,12 @@ class profile:
         t1 = time.perf_counter()
         paused = self.gc_stats["total_s"] - self._gc_mark  # collections inside this op
         self.gc_stats["in_ops_s"] += paused
+        took = max(t1 - t0 - paused, 0.0)
         entry = self.stats[(name, phase)]
         entry[0] += 1
-        entry[1] += max(t1 - t0 - paused, 0.0)
+        entry[1] += took
+        if took > self._longest[2]:
+            self._longest = (name, phase, took)
         self.events.append((name, phase, t0, t1))
 
     def rows(self) -> list[dict[str, Any]]:
@@ -133,6 +141,9 @@ class profile:
                 f"{r['op']:<22}{r['phase']:<10}{r['calls']:>7}"
                 f"{1e3 * r['total_s']:>11.2f}{r['mean_ms']:>10.3f}{share:>8.1%}"
             )
+        note = self._one_call_note(timed)
+        if note:
+            lines.append(note)
         last = (
             f"ops timed: {1e3 * timed:.1f} ms of {1e3 * self.wall:.1f} ms wall "
             "(the rest is Python between ops: optimizer, data, bookkeeping)"
@@ -146,6 +157,20 @@ class profile:
             )
         lines.append(last)
         return "\n".join(lines)
+
+    def _one_call_note(self, timed: float) -> str:
+        """A line for the table when one call took over half of the ops' time (and there
+        were others): most often an op's first call in the process, loading its compiled
+        kernels, which is not what a step costs."""
+        name, phase, took = self._longest
+        calls = sum(n for (_, ph), (n, _) in self.stats.items() if ph != "region")
+        if calls < 2 or not timed or took <= timed / 2:
+            return ""
+        return (
+            f"one {name} {phase} call took {1e3 * took:.1f} ms, {took / timed:.0%} of the ops' "
+            "time: if it was the op's first call, that is mostly its compiled kernels loading; "
+            "profile after an untimed warm-up step"
+        )
 
     def __str__(self) -> str:
         return self.table()

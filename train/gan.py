@@ -356,7 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--label-smoothing",
-        type=common.float_in(0.0, 1.0, lo_open=True),
+        # 1 passes here to get its own message in validate ("1 is no smoothing")
+        type=common.float_in(0.0, 1.0, lo_open=True, what="a number T with 0 < T < 1"),
         default=None,
         metavar="T",
         help="one-sided label smoothing (Salimans et al. 2016): D's target on real "
@@ -749,8 +750,11 @@ def fill_defaults(args: argparse.Namespace) -> None:
     if args.hidden is None:
         args.hidden = 128 if toy else 256
     if args.out is None and not args.resume:
-        # a --dry-run gets a folder of its own, so that it never takes the real run's
+        # a --dry-run gets a folder of its own, so that it never takes the real run's, and
+        # one per objective, so that a dry run of each objective needs no --overwrite
         name = args.model if not toy else f"{args.model}-{args.dataset}"
+        if args.dry_run and args.loss != "nonsaturating":
+            name += f"-{args.loss}"
         args.out = str(Path("runs") / ("dry-run-" + name if args.dry_run else name))
 
 

@@ -19,7 +19,7 @@ from ..errors import AssertionFailed, ValueRangeError
 from ..tensor import Tensor, zeros
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, _not_a_module
 
 __all__ = [
     "EmbeddingBag",
@@ -1054,7 +1054,7 @@ def _index(idx: int, n: int, who: str) -> int:
 
 def _check_module(module: Any, who: str) -> None:
     if not isinstance(module, Module):
-        raise TypeError(f"{who}: {type(module).__name__} is not a Module")
+        raise TypeError(f"{who}: {_not_a_module(module)}")
 
 
 class Sequential(Module):
@@ -1181,21 +1181,21 @@ class ModuleList(Module):
             self._modules[str(i)] = m
 
     def append(self, module: Module) -> ModuleList:
-        _check_module(module, "ModuleList.append")
+        _check_module(module, f"{type(self).__name__}.append")
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         if isinstance(modules, Module) and not isinstance(modules, ModuleList | Sequential):
             raise TypeError(
-                f"ModuleList.extend: expected an iterable, got {type(modules).__name__}"
+                f"{type(self).__name__}.extend: expected an iterable, got {type(modules).__name__}"
             )
         for m in list(modules):
             self.append(m)
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        _check_module(module, "ModuleList.insert")
+        _check_module(module, f"{type(self).__name__}.insert")
         mods = list(self._modules.values())
         mods.insert(index, module)
         self._renumber(mods)
@@ -1209,15 +1209,16 @@ class ModuleList(Module):
         mods = list(self._modules.values())
         if isinstance(idx, slice):  # of the same class, as PyTorch's self.__class__(...)
             return type(self)(mods[idx])
-        return mods[_index(idx, len(mods), "ModuleList")]
+        return mods[_index(idx, len(mods), type(self).__name__)]
 
     def __setitem__(self, idx: int, module: Module) -> None:
-        _check_module(module, "ModuleList")
-        self.add_module(str(_index(idx, len(self), "ModuleList")), module)
+        who = type(self).__name__
+        _check_module(module, who)
+        self.add_module(str(_index(idx, len(self), who)), module)
 
     def __delitem__(self, idx: int | slice) -> None:
         mods = list(self._modules.values())
-        del mods[idx if isinstance(idx, slice) else _index(idx, len(mods), "ModuleList")]
+        del mods[idx if isinstance(idx, slice) else _index(idx, len(mods), type(self).__name__)]
         self._renumber(mods)
 
     def __len__(self) -> int:
@@ -1234,10 +1235,11 @@ class ModuleList(Module):
 
     def __repr__(self) -> str:
         """As PyTorch prints a ModuleList: a run of modules with equal reprs is one entry,
-        `(0-5): 6 x Layer(...)`."""
+        `(0-5): 6 x Layer(...)`; a subclass shows its own name (`_get_name()`)."""
+        name = self._get_name()
         reprs = [repr(m) for m in self]
         if not reprs:
-            return "ModuleList()"
+            return f"{name}()"
         runs: list[list[Any]] = []  # [first index, last index, repr]
         for i, r in enumerate(reprs):
             if runs and runs[-1][2] == r:
@@ -1248,7 +1250,7 @@ class ModuleList(Module):
             (f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x ") + r.replace("\n", "\n  ")
             for a, b, r in runs
         ]
-        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+        return f"{name}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):

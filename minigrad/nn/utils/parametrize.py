@@ -194,9 +194,6 @@ class ParametrizationList(ModuleList):
             x = m(x)
         return x
 
-    def __repr__(self) -> str:
-        return "ParametrizationList" + super().__repr__()[len("ModuleList") :]
-
 
 def _dtype_name(dt: Any) -> str:
     return f"torch.{dt}"
