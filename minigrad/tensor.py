@@ -2094,6 +2094,8 @@ class Tensor:
 
     def fill_(self, value: Any) -> Tensor:
         value = check_fill_scalar("fill_", value, self.dtype)
+        if isinstance(value, complex | np.complexfloating) and self.dtype.kind != "c":
+            value = value.real  # 2+0j fills 2 (a non-zero imaginary part was refused above)
         everywhere = get_array_module(self._data).ones(self.shape, dtype=bool)
         done = self._record_with("fill_", lambda b: _ops().where(everywhere, value, b), value)
         if done is not None:

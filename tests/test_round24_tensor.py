@@ -398,3 +398,11 @@ def test_integer_clamp_refusal_names_clamp_and_dtype():
     empty = mg.tensor([], dtype=mg.uint8)
     assert empty.clamp(max=-1).shape == (0,) and empty.clamp(max=-1).dtype == mg.uint8
     assert mg.tensor(7, dtype=mg.uint8).clamp(max=-250).item() == 6  # -250 wraps to 6
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool", "complex64"])
+def test_fill_with_a_complex_value_of_no_imaginary_part_as_pytorch(dtype):
+    for value in (2 + 0j, np.complex128(3 + 0j)):
+        want = torch.zeros(2, dtype=getattr(torch, dtype)).fill_(value)
+        got = mg.zeros(2, dtype=getattr(mg, dtype)).fill_(value)
+        assert got.tolist() == want.tolist()
