@@ -141,7 +141,7 @@ class profile:
                 f"{r['op']:<22}{r['phase']:<10}{r['calls']:>7}"
                 f"{1e3 * r['total_s']:>11.2f}{r['mean_ms']:>10.3f}{share:>8.1%}"
             )
-        note = self._one_call_note(timed)
+        note = self._one_call_note(timed, rows)
         if note:
             lines.append(note)
         last = (
@@ -158,13 +158,14 @@ class profile:
         lines.append(last)
         return "\n".join(lines)
 
-    def _one_call_note(self, timed: float) -> str:
-        """A line for the table when one call took over half of the ops' time (and there
-        were others): most often an op's first call in the process, loading its compiled
-        kernels, which is not what a step costs."""
+    def _one_call_note(self, timed: float, rows: list[dict[str, Any]]) -> str:
+        """A line for the table when one call of a row it shows took over half of its
+        rows' time (and there were other calls): most often an op's first call in the
+        process, loading its compiled kernels, which is not what a step costs."""
         name, phase, took = self._longest
-        calls = sum(n for (_, ph), (n, _) in self.stats.items() if ph != "region")
-        if calls < 2 or not timed or took <= timed / 2:
+        shown = {(r["op"], r["phase"]) for r in rows}
+        calls = sum(r["calls"] for r in rows if r["phase"] != "region")
+        if (name, phase) not in shown or calls < 2 or not timed or took <= timed / 2:
             return ""
         return (
             f"one {name} {phase} call took {1e3 * took:.1f} ms, {took / timed:.0%} of the ops' "

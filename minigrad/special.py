@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from . import _out
 from .nn import functional as _F
 from .ops import erf, exp2, expm1, log1p, logsumexp
@@ -128,11 +126,7 @@ __all__ = [
 
 def round(input: Any, decimals: int = 0) -> Any:  # noqa: A001, A002 - PyTorch's names
     """Round half to even, to `decimals` places: an int, as PyTorch's argument parser asks
-    (a float or bool `decimals` raises TypeError)."""
-    if isinstance(decimals, bool) or not isinstance(decimals, int | np.integer):
-        raise TypeError(
-            f"special_round(): argument 'decimals' must be int, not {type(decimals).__name__}"
-        )
+    (a float or bool `decimals` raises TypeError, in `round`)."""
     return _pointwise.round(input, decimals)
 
 

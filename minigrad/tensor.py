@@ -1099,6 +1099,8 @@ class Tensor:
         and a bool one is uint8, as there. A dtype no tensor holds stays an array."""
         if not isinstance(array, np.ndarray) or array.dtype.kind not in "biufc":
             return array
+        if array.dtype.itemsize > (16 if array.dtype.kind == "c" else 8):  # longdouble
+            return array
         if array.dtype.kind == "b":
             array = array.astype(np.uint8)
         return Tensor._make(array, False)

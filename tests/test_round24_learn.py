@@ -187,6 +187,32 @@ def test_profiler_table_has_no_such_line_otherwise(monkeypatch, seconds):
     assert table.splitlines()[-1].startswith("ops timed:")
 
 
+def _slow_backward(clock, seconds):
+    class SlowBack(mg.autograd.Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy):
+            clock.now += seconds
+            return gy * 2
+
+    return SlowBack()
+
+
+def test_profiler_note_only_for_a_row_the_table_shows(monkeypatch):
+    """A table of some rows (`rows=`) names no op it leaves out, nor a share over 100%."""
+    clock = _Clock()
+    monkeypatch.setattr(mg.profiler, "time", clock)
+    with mg.profiler.profile() as prof:
+        x = _slow_op(clock, 3.0)(mg.ones(2))
+        _slow_op(clock, 0.5)(x)
+        _slow_backward(clock, 0.25)(mg.ones(2, requires_grad=True)).sum().backward()
+    backward = [r for r in prof.rows() if r["phase"] == "backward"]
+    table = prof.table(rows=backward)
+    assert "SlowBack" in table and "one Slow" not in table and "warm-up" not in table
+    assert "one Slow forward call took 3000.0 ms" in prof.table()
+
+
 def _load_example(stem):
     path = ROOT / "examples" / f"{stem}.py"
     spec = importlib.util.spec_from_file_location(f"example_{stem}", path)

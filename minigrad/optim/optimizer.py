@@ -885,8 +885,8 @@ class SGD(Optimizer):
         unless p is listed n > 1 times in its group (a misuse add_param_group warns of):
         PyTorch reads every listing's buffer before the updates, so on the first step each
         listing starts a buffer of its own and the last one is kept; here the first n - 1
-        are dropped, so that the next listing starts one too. Runs once per parameter, at
-        its first step."""
+        are dropped, so that the next listing starts one too. Runs once per listing where
+        a buffer is started (a first step, or after the state was cleared)."""
         if not self.__dict__.get("_duplicates"):
             return True
         listings = sum(q is p for q in group["params"])
