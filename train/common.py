@@ -985,10 +985,11 @@ _HOSTS = ("cProfile", "profile", "trace", "pdb", "IPython", "ipykernel", "covera
 def _runs_alone() -> bool:
     """Whether the job is all this process runs, so that nothing after its main block is
     lost by skipping the teardown: started by `python -m train.JOB` itself (only runpy's
-    frames below the job's module), with no tracer, profiler, debugger or interactive
-    session to hand the process back to. Anything else (`python -m cProfile -m train.gan`,
-    `runpy.run_module` from a program, `python -m minigrad JOB`, a console script) ends
-    the usual way."""
+    frames below the job's module), or by a launcher of minigrad.jobs (`python -m minigrad
+    JOB`, a `minigrad-JOB` console script), with no tracer, profiler, debugger or
+    interactive session to hand the process back to. Anything else (`python -m cProfile
+    -m train.gan`, `runpy.run_module` or `minigrad.jobs.run` from a program) ends the usual
+    way."""
     if sys.gettrace() is not None or sys.getprofile() is not None:
         return False
     if sys.flags.interactive or hasattr(sys, "ps1") or any(m in sys.modules for m in _HOSTS):
@@ -998,12 +999,26 @@ def _runs_alone() -> bool:
         frame = frame.f_back
     if frame is None:
         return False
-    frame = frame.f_back
-    while frame is not None:
-        if frame.f_globals.get("__name__") != "runpy":
-            return False
+    frame, launched = frame.f_back, False
+    while frame is not None and frame.f_globals.get("__name__") in ("runpy", "minigrad.jobs"):
+        launched = launched or frame.f_globals.get("__name__") == "minigrad.jobs"
         frame = frame.f_back
-    return True
+    if frame is not None and launched and _is_jobs_launcher(frame.f_globals):
+        frame = frame.f_back  # python -m minigrad's __main__ or the console script
+        while frame is not None and frame.f_globals.get("__name__") == "runpy":
+            frame = frame.f_back
+    return frame is None
+
+
+def _is_jobs_launcher(module_globals: dict[str, Any]) -> bool:
+    """Whether a `__main__` module is minigrad's own launcher of the jobs: `python -m
+    minigrad` (minigrad/__main__.py) or a `minigrad-JOB` console script pip wrote."""
+    if module_globals.get("__name__") != "__main__":
+        return False
+    spec = module_globals.get("__spec__")
+    if spec is not None and spec.name == "minigrad.__main__":
+        return True
+    return Path(module_globals.get("__file__") or "").name.startswith("minigrad-")
 
 
 def interrupt_status(exc: BaseException) -> tuple[str, int]:

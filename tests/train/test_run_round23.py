@@ -409,8 +409,26 @@ def test_only_a_plain_python_m_run_skips_the_teardown(tmp_path):
             "import runpy; runpy.run_module('probe_job', run_name='__main__')",
         ],
     }
+    # minigrad.jobs's launchers: a console script (as pip writes `minigrad-JOB`) runs the
+    # job alone; a program of the user's that calls minigrad.jobs.run goes on after it
+    launch = (
+        f"import sys\nsys.path.insert(0, {root!r})\nimport minigrad.jobs as jobs\n"
+        "jobs.JOBS['probe'] = 'probe_job'\njobs.run('probe', [], 'minigrad-probe')\n"
+    )
+    for script in ("minigrad-probe", "my_program.py"):
+        (tmp_path / script).write_text(launch)
+        runs[script] = [sys.executable, script]
     said = {}
     for name, cmd in runs.items():
-        out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+        out = subprocess.run(
+            cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env
+        )
         said[name] = [x for x in out.stdout.splitlines() if x.startswith("alone")]
-    assert said == {"plain": ["alone True"], "profiled": ["alone False"], "runpy": ["alone False"]}
+    assert said == {
+        "plain": ["alone True"],
+        "profiled": ["alone False"],
+        "runpy": ["alone False"],
+        "minigrad-probe": ["alone True"],
+        "my_program.py": ["alone False"],
+    }
