@@ -2095,9 +2095,7 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        value = check_fill_scalar("fill_", value, self.dtype)
-        if isinstance(value, complex | np.complexfloating) and self.dtype.kind != "c":
-            value = value.real  # 2+0j fills 2 (a non-zero imaginary part was refused above)
+        value = fill_value("fill_", value, self.dtype)
         everywhere = get_array_module(self._data).ones(self.shape, dtype=bool)
         done = self._record_with("fill_", lambda b: _ops().where(everywhere, value, b), value)
         if done is not None:
@@ -4668,6 +4666,16 @@ def _fill_scalar(op: str, value: Any) -> Any:
         raise TypeError(
             f"{op}: the value must be a number or a 0-d tensor, got {type(value).__name__}"
         )
+    return value
+
+
+def fill_value(op: str, value: Any, dtype: Any) -> Any:
+    """What `fill_` (and `nn.init.constant_`) writes: `check_fill_scalar`'s value, and a
+    complex number of no imaginary part as its real part into a real dtype (2+0j fills 2,
+    as PyTorch's fill_; a non-zero imaginary part is refused there)."""
+    value = check_fill_scalar(op, value, dtype)
+    if isinstance(value, complex | np.complexfloating) and np.dtype(dtype).kind != "c":
+        return value.real
     return value
 
 

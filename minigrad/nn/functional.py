@@ -21,7 +21,7 @@ from ..errors import AssertionFailed, DtypeError, IndexOutOfRange, ShapeError, V
 from ..ops import nn_ctc, nn_pool, pool
 from ..ops.activation import PReLU, _softplus, float_kernel
 from ..ops.activation import _reciprocal as _softplus_reciprocal
-from ..ops.batchnorm import batch_norm, widen_half
+from ..ops.batchnorm import batch_norm, check_stats_not_differentiated, widen_half
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
 from ..ops.elementwise import (
@@ -2101,8 +2101,6 @@ def instance_norm(
     normalise instead."""
     x = input
     if x.numel():  # running stats that require grad are refused, as by PyTorch's batch norm
-        from ..ops.batchnorm import check_stats_not_differentiated
-
         check_stats_not_differentiated(running_mean, running_var)
     if x.ndim >= 2:
         named = zip(

@@ -13,7 +13,7 @@ import numpy as np
 from .. import random
 from ..backend import as_numpy, device_of, get_array_module
 from ..errors import Unsupported, warn_user
-from ..tensor import Tensor, check_fill_scalar
+from ..tensor import Tensor, fill_value
 
 __all__ = [
     "calculate_gain",
@@ -139,11 +139,9 @@ def constant_(t: Tensor, val: float) -> Tensor:
     """Fill with `val` (a number or a 0-d tensor), refusing one the dtype cannot hold
     (1e10 in float16 would fill inf), as PyTorch's, which fills through `fill_`."""
     dtype = _array(t, "constant_").dtype
-    val = check_fill_scalar("init.constant_", val, dtype)
+    val = fill_value("init.constant_", val, dtype)
     if isinstance(val, Tensor):
         val = val._data
-    elif isinstance(val, complex | np.complexfloating) and dtype.kind != "c":
-        val = val.real  # 2+0j fills 2 (a non-zero imaginary part was refused above)
     return _write(t, val, "constant_")
 
 
