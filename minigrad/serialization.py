@@ -98,14 +98,14 @@ class _Encoder:
             return {"t": "float", "v": repr(obj)}  # repr round-trips exactly, nan/inf too
         if isinstance(obj, complex):
             return {"t": "complex", "v": [repr(obj.real), repr(obj.imag)]}
+        if isinstance(obj, device):
+            return {"t": "device", "v": str(obj)}
         if isinstance(obj, str):
             return {"t": "str", "v": obj}
         if isinstance(obj, np.dtype) or (isinstance(obj, type) and issubclass(obj, np.generic)):
             return {"t": "dtype", "v": np.dtype(obj).name}  # mg.float32 and the like
         if obj is bfloat16:  # a name only (no tensor has it), kept as one
             return {"t": "dtype", "v": "bfloat16"}
-        if isinstance(obj, device):
-            return {"t": "device", "v": str(obj)}
         if isinstance(obj, Tensor):
             kind = "parameter" if isinstance(obj, Parameter) else "tensor"
             return {

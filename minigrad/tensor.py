@@ -978,8 +978,9 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        return device_of(self._data)
+    def device(self) -> device:
+        """'cpu' or 'cuda': a `str` with PyTorch's `.type` and `.index` (`x.device.type`)."""
+        return _TENSOR_DEVICES[device_of(self._data)]
 
     @property
     def is_cuda(self) -> bool:
@@ -5769,28 +5770,38 @@ def spmm(a: Tensor, b: Tensor) -> Tensor:
     return mm(a, b)
 
 
-class device:  # noqa: N801 - PyTorch's name
-    """`mg.device("cuda")`: a device name usable wherever a device string is."""
+class device(str):  # noqa: N801 - PyTorch's name
+    """`mg.device("cuda")`, and what `Tensor.device` returns: a device name with PyTorch's
+    `.type` and `.index`. It is a `str` ('cpu', 'cuda', 'cuda:1'), so it is usable wherever a
+    device string is and compares and hashes as one (`x.device == "cpu"`)."""
 
-    def __init__(self, type: str, index: int | None = None) -> None:  # noqa: A002
+    type: str
+    index: int | None
+
+    def __new__(cls, type: Any, index: int | None = None) -> device:  # noqa: A002
+        if isinstance(type, device) and index is None:
+            return type
         name = str(type)
         if ":" in name:
             name, idx = name.split(":", 1)
             index = int(idx)
-        self.type = normalize_device(name)
-        self.index = index
-
-    def __str__(self) -> str:
-        return self.type if self.index is None else f"{self.type}:{self.index}"
+        kind = normalize_device(name)
+        self = super().__new__(cls, kind if index is None else f"{kind}:{index}")
+        self.type = kind
+        self.index = index  # PyTorch's attribute: shadows str.index, as a device has no such method
+        return self
 
     def __repr__(self) -> str:
         idx = "" if self.index is None else f", index={self.index}"
         return f"device(type='{self.type}'{idx})"
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
-    def __hash__(self) -> int:
-        return hash((self.type, self.index))
+def _tensor_device(kind: str, index: int | None) -> device:
+    """The device `Tensor.device` returns: the plain name ('cuda', as minigrad's code compares
+    it), with PyTorch's index (0: minigrad uses CuPy's current GPU) for `x.device.index`."""
+    d = device(kind)
+    d.index = index
+    return d
+
+
+_TENSOR_DEVICES = {"cpu": _tensor_device("cpu", None), "cuda": _tensor_device("cuda", 0)}
