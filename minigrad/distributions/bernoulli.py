@@ -16,7 +16,14 @@ from ..tensor import Size, Tensor, arange
 from . import constraints
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
-from .utils import _is_number, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import (
+    _is_number,
+    broadcast_all,
+    expand_param,
+    lazy_property,
+    logits_to_probs,
+    probs_to_logits,
+)
 
 
 def _bce_with_logits(logits: Tensor, target: Tensor) -> Tensor:
@@ -73,10 +80,10 @@ class Bernoulli(ExponentialFamily):
         new = self._get_checked_instance(Bernoulli, _instance)
         batch_shape = Size(tuple(batch_shape))
         if "probs" in self.__dict__:
-            new.probs = self.probs.expand(*batch_shape)
+            new.probs = expand_param(self.probs, batch_shape)
             new._param = new.probs
         if "logits" in self.__dict__:
-            new.logits = self.logits.expand(*batch_shape)
+            new.logits = expand_param(self.logits, batch_shape)
             new._param = new.logits
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
@@ -100,9 +107,10 @@ class Bernoulli(ExponentialFamily):
 
     @property
     def mode(self) -> Tensor:
-        probs = self.probs
-        half = float("nan") * probs  # PyTorch's: no single mode at p = 1/2
-        return ops.where(probs == 0.5, half, (probs >= 0.5).to(probs.dtype))
+        """1 where probs >= 1/2, else 0, and NaN at exactly 1/2 (no single mode): a
+        constant, outside the graph, as PyTorch's `(probs >= 0.5).to(probs)`."""
+        probs = self.probs.detach()
+        return ops.where(probs == 0.5, float("nan"), (probs >= 0.5).to(probs.dtype))
 
     @property
     def variance(self) -> Tensor:

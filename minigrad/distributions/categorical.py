@@ -14,7 +14,7 @@ from ..ops.sampling import multinomial
 from ..tensor import Size, Tensor, arange, full
 from . import constraints
 from .distribution import Distribution
-from .utils import lazy_property, logits_to_probs, probs_to_logits
+from .utils import expand_param, lazy_property, logits_to_probs, probs_to_logits
 
 
 class Categorical(Distribution):
@@ -51,10 +51,10 @@ class Categorical(Distribution):
         batch_shape = Size(tuple(batch_shape))
         param_shape = (*batch_shape, self._num_events)
         if "probs" in self.__dict__:
-            new.probs = self.probs.expand(*param_shape)
+            new.probs = expand_param(self.probs, param_shape)
             new._param = new.probs
         if "logits" in self.__dict__:
-            new.logits = self.logits.expand(*param_shape)
+            new.logits = expand_param(self.logits, param_shape)
             new._param = new.logits
         new._num_events = self._num_events
         Distribution.__init__(new, batch_shape, validate_args=False)

@@ -4,7 +4,9 @@ register_kl to add rules. Infinite where p puts mass that q does not."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
+from functools import total_ordering
 from typing import Any
 
 from .. import ops
@@ -42,18 +44,48 @@ def register_kl(type_p: type, type_q: type) -> Callable:
     return decorator
 
 
+@total_ordering
+class _Match:
+    """A registered pair ordered by specialisation, as PyTorch's: a <= b when, at the
+    first place where their types differ, a's is a subclass of b's."""
+
+    __slots__ = ("types",)
+
+    def __init__(self, *types: type) -> None:
+        self.types = types
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Match) and self.types == other.types
+
+    def __le__(self, other: _Match) -> bool:
+        for x, y in zip(self.types, other.types, strict=True):
+            if not issubclass(x, y):
+                return False
+            if x is not y:
+                break
+        return True
+
+
 def _dispatch_kl(type_p: type, type_q: type) -> Callable | None:
-    """The rule of the most specific registered pair of base classes (nearest in p's MRO,
-    then in q's)."""
-    mro_p, mro_q = type_p.__mro__, type_q.__mro__
+    """The rule of the most specific registered pair of base classes, p's type compared
+    first. Where comparing q's type first would pick another rule, PyTorch's
+    RuntimeWarning names the pair to register."""
     matches = [
-        (mro_p.index(sp), mro_q.index(sq), fun)
-        for (sp, sq), fun in _KL_REGISTRY.items()
-        if issubclass(type_p, sp) and issubclass(type_q, sq)
+        (sp, sq) for sp, sq in _KL_REGISTRY if issubclass(type_p, sp) and issubclass(type_q, sq)
     ]
     if not matches:
         return None
-    return min(matches, key=lambda m: (m[0], m[1]))[2]
+    left_p, left_q = min(_Match(*m) for m in matches).types
+    right_q, right_p = min(_Match(*reversed(m)) for m in matches).types
+    left_fun = _KL_REGISTRY[left_p, left_q]
+    if left_fun is not _KL_REGISTRY[right_p, right_q]:
+        warnings.warn(
+            f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). "
+            f"Please register_kl({left_p.__name__}, {right_q.__name__})",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return left_fun
 
 
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:

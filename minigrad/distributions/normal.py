@@ -6,11 +6,13 @@ import math
 from typing import Any
 
 from .. import ops, random
+from ..autograd import no_grad
+from ..ops.sampling import normal
 from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
-from .utils import _is_number, broadcast_all
+from .utils import _is_number, broadcast_all, expand_param
 
 
 class Normal(ExponentialFamily):
@@ -30,8 +32,8 @@ class Normal(ExponentialFamily):
     def expand(self, batch_shape: Any, _instance: Any = None) -> Normal:
         new = self._get_checked_instance(Normal, _instance)
         batch_shape = Size(tuple(batch_shape))
-        new.loc = self.loc.expand(*batch_shape)
-        new.scale = self.scale.expand(*batch_shape)
+        new.loc = expand_param(self.loc, batch_shape)
+        new.scale = expand_param(self.scale, batch_shape)
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
@@ -52,6 +54,13 @@ class Normal(ExponentialFamily):
     def variance(self) -> Tensor:
         return self.scale**2
 
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        """Draws outside the graph through `normal`, as PyTorch's: a negative or NaN scale
+        raises there even with validate_args=False (rsample does not check it)."""
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            return normal(self.loc.expand(*shape), self.scale.expand(*shape))
+
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         eps = Tensor(random.randn(tuple(shape), self.loc.dtype, self.loc.device))
@@ -68,9 +77,13 @@ class Normal(ExponentialFamily):
         )
 
     def cdf(self, value: Tensor) -> Tensor:
+        """PyTorch 2.13's formula, (value - loc) * (1 / scale) / sqrt(2) inside erf: a
+        float64 value against float32 parameters is then not rounded to float32 on the
+        way (1 / 1.0 is exact, scale * sqrt(2) is not), and the extreme scales give its
+        results (cdf(inf) = 1 at scale 3e38, NaN at a scale whose reciprocal overflows)."""
         if self._validate_args:
             self._validate_sample(value)
-        return 0.5 * (1 + ops.erf((value - self.loc) / (self.scale * math.sqrt(2))))
+        return 0.5 * (1 + ops.erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
 
     def icdf(self, value: Tensor) -> Tensor:
         """The quantile function, loc + scale * sqrt(2) * erfinv(2 value - 1) (PyTorch's,

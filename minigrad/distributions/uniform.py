@@ -9,7 +9,7 @@ from .. import ops, random
 from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import _is_number, broadcast_all
+from .utils import _is_number, broadcast_all, expand_param
 
 
 class Uniform(Distribution):
@@ -37,8 +37,8 @@ class Uniform(Distribution):
     def expand(self, batch_shape: Any, _instance: Any = None) -> Uniform:
         new = self._get_checked_instance(Uniform, _instance)
         batch_shape = Size(tuple(batch_shape))
-        new.low = self.low.expand(*batch_shape)
-        new.high = self.high.expand(*batch_shape)
+        new.low = expand_param(self.low, batch_shape)
+        new.high = expand_param(self.high, batch_shape)
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
