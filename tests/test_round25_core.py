@@ -47,3 +47,15 @@ def test_bad_device_names_are_refused():
         mg.device("tpu")
     with pytest.raises(ValueError):
         mg.ones(2).to("tpu")
+
+
+@pytest.mark.parametrize(
+    ("mean_dt", "std_dt"), [("float32", "float64"), ("float64", "float32"), ("float16", "float32")]
+)
+def test_normal_of_two_tensors_has_the_means_dtype(mean_dt, std_dt):
+    want = torch.normal(
+        torch.zeros(3, dtype=getattr(torch, mean_dt)), torch.ones(3, dtype=getattr(torch, std_dt))
+    )
+    got = mg.normal(mg.zeros(3, dtype=mean_dt), mg.ones(3, dtype=std_dt))
+    assert str(got.dtype) == str(want.dtype).removeprefix("torch.") == mean_dt
+    assert got.shape == tuple(want.shape)

@@ -80,7 +80,7 @@ def normal(
             raise RuntimeError(
                 f"normal: mean of shape {mean.shape} and std of shape {std.shape} do not broadcast"
             ) from None
-        dt = np.result_type(mean.dtype, std.dtype)
+        dt = mean.dtype  # PyTorch's: the mean's dtype, whatever std's (not the promoted one)
     else:
         shape, dt = ref.shape, ref.dtype
     eps = _float_draw(_gen(generator, ref.device), shape, dt, "normal")
