@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd import enable_grad
 from ..backend import Array, get_array_module, to_device
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _as_real
 
 __all__ = ["LBFGS"]
 
@@ -75,8 +75,9 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     def _numel(self) -> int:
-        """The number of values in all the parameters, as PyTorch's."""
-        return sum(int(p.numel()) for p in self._params)
+        """The number of real values in all the parameters, as PyTorch's (two for each
+        complex element)."""
+        return sum(int(p.numel()) * (2 if p.dtype.kind == "c" else 1) for p in self._params)
 
     def step(self, closure: Callable[[], Any]) -> Any:
         """Up to `max_iter` L-BFGS iterations; returns the loss of the first evaluation of
@@ -161,7 +162,7 @@ class LBFGS(Optimizer):
                     loss,
                     flat_grad,
                     gtd,
-                    tolerance_change=tolerance_change,
+                    # PyTorch passes no tolerance_change: its line search keeps 1e-9
                     max_ls=max_eval - current_evals,
                 )
                 _add_step(params, t, d)
@@ -210,19 +211,22 @@ class LBFGS(Optimizer):
 
 
 def _flat_grad(params: list[Tensor], xp: Any) -> Array:
-    """The parameters' gradients as one vector; zeros for a parameter without one."""
-    views = [
-        xp.zeros(p._data.size, dtype=p.dtype) if p.grad is None else xp.ravel(p.grad._data)
-        for p in params
-    ]
+    """The parameters' gradients as one real vector; zeros for a parameter without one.
+    A complex gradient enters as its (real, imaginary) pairs, as PyTorch's view_as_real
+    gives them, so that dot products and norms are those of real vectors."""
+    views = []
+    for p in params:
+        g = xp.zeros_like(p._data) if p.grad is None else p.grad._data
+        views.append(xp.ravel(_as_real(g) if g.dtype.kind == "c" else g))
     return xp.concatenate(views)
 
 
 def _add_step(params: list[Tensor], t: Any, d: Array) -> None:
-    """Move the parameters by t * d, each along its slice of the flat vector d."""
+    """Move the parameters by t * d, each along its slice of the flat vector d (a complex
+    parameter along its real view, two values per element)."""
     offset = 0
     for p in params:
-        x = p._data
+        x = _as_real(p._data) if p._data.dtype.kind == "c" else p._data
         x += t * d[offset : offset + x.size].reshape(x.shape)
         p._version += 1
         offset += x.size

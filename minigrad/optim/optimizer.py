@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import operator
 import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -373,12 +374,13 @@ class Optimizer:
         for saved, own in zip(groups, self.param_groups, strict=True):
             for j, p in zip(saved["params"], own["params"], strict=True):
                 by_index[int(j)] = p
-        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        new_state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         for j, s in state_dict["state"].items():
-            p = by_index.get(int(j))
-            if p is None:
-                raise ValueError(f"{type(self).__name__}.load_state_dict: no parameter {j}")
-            new_state[p] = {k: self._load_entry(p, j, k, v) for k, v in s.items()}
+            p = by_index.get(_state_index(j))
+            if p is None:  # not a parameter's ('global' state, an unknown id): as it is
+                new_state[j] = s
+            else:
+                new_state[p] = {k: self._load_entry(p, j, k, v) for k, v in s.items()}
         self.__setstate__({"state": new_state, "param_groups": _loaded_groups(groups, self)})
         for hook in list(self.__dict__.get("_optimizer_load_state_dict_post_hooks", {}).values()):
             hook(self)
@@ -482,11 +484,120 @@ def _number(opt: Optimizer, key: str, value: Any) -> Any:
             f"{type(opt).__name__}: '{key}' must be a number or a one-element real tensor, "
             f"got a tensor of shape {value.shape} and dtype {value.dtype}"
         )
-    if key == "lr" and value.dtype.kind == "f":
-        # PyTorch's arithmetic with a Tensor lr (lr / bias_correction1, Adagrad's decayed
-        # rate) stays in lr's dtype: a NumPy scalar of that dtype rounds the same way
-        return np.dtype(value.dtype).type(value.item())
+    number_type = _TENSOR_NUMBER_TYPES.get(np.dtype(value.dtype))
+    if number_type is not None:
+        # PyTorch's arithmetic with a Tensor hyper-parameter (lr / bias_correction1,
+        # 1 - beta2**step, 1 - lr * weight_decay) stays in its dtype
+        return number_type(value.item())
     return float(value.item())
+
+
+def _plain(value: Any) -> Any:
+    """A Tensor hyper-parameter's number as the plain NumPy scalar of its dtype; anything
+    else as it is."""
+    return value.dtype.type(float(value)) if isinstance(value, _TENSOR_NUMBERS) else value
+
+
+def _tensor_number(value: Any) -> Any:
+    """A NumPy float result as the Tensor-number type of its dtype."""
+    number_type = _TENSOR_NUMBER_TYPES.get(getattr(value, "dtype", None))
+    return value if number_type is None else number_type(value)
+
+
+# PyTorch's pow kernel for a scalar exponent: these take multiplications or sqrt, the
+# others std::pow (1 - beta2**3 cancels: a last bit of beta2**3 is 2e-5 of the result)
+_POW_SPECIAL: dict[float, Callable[[Any], Any]] = {
+    0.5: np.sqrt,
+    2.0: lambda x: x * x,
+    3.0: lambda x: x * x * x,
+    -0.5: lambda x: 1 / np.sqrt(x),
+    -1.0: lambda x: 1 / x,
+    -2.0: lambda x: 1 / (x * x),
+}
+
+
+def _tensor_number_type(base: type) -> type:
+    """The number a 0-d `base` (a NumPy float type) Tensor hyper-parameter is read as: a
+    NumPy scalar of that dtype (arrays it scales see just that), whose Python arithmetic
+    with numbers and with other such values rounds as PyTorch's 0-d tensor arithmetic
+    does. A result stays in the dtype (1 - beta2**step in float32, as PyTorch's bias
+    corrections), a number over it is `reciprocal() * number` (Tensor.__rtruediv__, as in
+    `lr / bias_correction1`), and its `** 0.5` is a correctly rounded sqrt (PyTorch's pow
+    kernel takes sqrt there, and products for 2 and 3, see _POW_SPECIAL). Only groups holding
+    Tensors meet it: float hyper-parameters keep Python's arithmetic, as in PyTorch. (The
+    methods live on the NumPy subclass itself: NumPy reads a scalar whose class has a
+    Python base before its own as an object.)"""
+
+    class TensorNumber(base):
+        __slots__ = ()
+
+        def __add__(self, other: Any) -> Any:
+            return _tensor_number(_plain(self) + _plain(other))
+
+        def __radd__(self, other: Any) -> Any:
+            return _tensor_number(_plain(other) + _plain(self))
+
+        def __sub__(self, other: Any) -> Any:
+            return _tensor_number(_plain(self) - _plain(other))
+
+        def __rsub__(self, other: Any) -> Any:
+            return _tensor_number(_plain(other) - _plain(self))
+
+        def __mul__(self, other: Any) -> Any:
+            return _tensor_number(_plain(self) * _plain(other))
+
+        def __rmul__(self, other: Any) -> Any:
+            return _tensor_number(_plain(other) * _plain(self))
+
+        def __truediv__(self, other: Any) -> Any:
+            return _tensor_number(_plain(self) / _plain(other))
+
+        def __rtruediv__(self, other: Any) -> Any:
+            if isinstance(other, int | float) and not isinstance(other, np.generic):
+                return _tensor_number((1 / _plain(self)) * other)
+            return _tensor_number(_plain(other) / _plain(self))
+
+        def __pow__(self, other: Any) -> Any:
+            x = _plain(self)
+            if isinstance(other, int | float) and other in _POW_SPECIAL:
+                return _tensor_number(_POW_SPECIAL[other](x))
+            return _tensor_number(x ** _plain(other))
+
+        def __rpow__(self, other: Any) -> Any:
+            return _tensor_number(_plain(other) ** _plain(self))
+
+        def __neg__(self) -> Any:
+            return _tensor_number(-_plain(self))
+
+        # equal only to its own kind, so that a cache keyed by hyper-parameters
+        # (_adam_scalars) tells a group's Tensor 0.5 from another's float 0.5
+        def __eq__(self, other: Any) -> Any:
+            return type(other) is type(self) and _plain(self) == _plain(other)
+
+        def __ne__(self, other: Any) -> Any:
+            return not self.__eq__(other)
+
+        __hash__ = base.__hash__
+
+    TensorNumber.__name__ = TensorNumber.__qualname__ = f"TensorNumber_{base.__name__}"
+    return TensorNumber
+
+
+_TENSOR_NUMBER_TYPES = {
+    np.dtype(t): _tensor_number_type(t) for t in (np.float16, np.float32, np.float64)
+}
+_TENSOR_NUMBERS = tuple(_TENSOR_NUMBER_TYPES.values())
+
+
+def _state_index(key: Any) -> int | None:
+    """The parameter index a state_dict's state key names: an int, or the digits of one
+    (a state that went through JSON); None for a key of other state (a custom optimizer's
+    `self.state["global"]`), which PyTorch's `load_state_dict` keeps as it is."""
+    if isinstance(key, int | np.integer) and not isinstance(key, bool):
+        return int(key)
+    if isinstance(key, str) and key.isdigit():
+        return int(key)
+    return None
 
 
 def _loaded_groups(saved: list[dict[str, Any]], opt: Optimizer) -> list[dict[str, Any]]:
@@ -727,7 +838,7 @@ def _sub_square(xp: ArrayModule, avg: Array, ga: Array, out: Array) -> None:
 def _compiled_adam(x: Array, g: Array, m: Array, v: Array, *numbers: Any) -> bool:
     """Whether one compiled pass (ops/cpu_kernels.adam_step) can do this Adam step: NumPy
     arrays of one compiled dtype and layout, and numbers for the hyper-parameters (Python's,
-    or the NumPy scalar a Tensor lr is read as), into arrays that take writes (the NumPy
+    or the NumPy scalar a Tensor one is read as), into arrays that take writes (the NumPy
     code raises NumPy's error for a read-only parameter or state)."""
     for a in numbers:  # (loops, not generators: asked once per parameter per step)
         if type(a) is not int and type(a) is not float and not isinstance(a, np.floating):
@@ -948,6 +1059,81 @@ def _axpy16(y: Array, a: float, x: Array) -> Array:
     return out
 
 
+def _half(a: Array) -> Array:
+    """A float32 result rounded to float16 (one rounding, as PyTorch's float16 kernels)."""
+    return a.astype(np.float16)
+
+
+def _half_grad(p: Tensor, maximize: bool, weight_decay: float) -> Array:
+    """`_grad` of a float16 parameter, as PyTorch's: -grad, then `grad.add(param,
+    alpha=weight_decay)` in float32 (alpha rounded to float16), rounded once."""
+    d = p.grad._data
+    if maximize:
+        d = -d
+    if weight_decay:
+        d = _half(_axpy16(d, weight_decay, p._data))
+    return d
+
+
+def _half_scale_(x: Array, factor: float) -> None:
+    """x.mul_(factor) for a float16 array: the product in float32, rounded once."""
+    wide = x.astype(np.float32)
+    wide *= np.float32(factor)
+    x[...] = wide
+
+
+def _half_lerp_(start: Array, end: Array, weight: float) -> None:
+    """start.lerp_(end, weight) for float16 arrays, as PyTorch's kernel: `_lerp_`'s two
+    formulas with a float32 weight, fused multiply-adds rounded to float32, then to float16.
+    float64 holds end - start and its product with the weight exactly, so the sum rounds
+    as the fused one does (a float32 product rounded first gave -3.7e-06 for -3.76e-06)."""
+    a, b = start.astype(np.float64), end.astype(np.float64)
+    w = np.float32(weight)
+    diff = b - a
+    if abs(w) < 0.5:
+        diff *= np.float64(w)
+        diff += a
+    else:
+        diff *= np.float64(np.float32(1) - w)
+        diff = b - diff
+    start[...] = diff.astype(np.float32)
+
+
+def _half_addcmul_(x: Array, t1: Array, t2: Array, value: float) -> None:
+    """x.addcmul_(t1, t2, value=value) for float16 arrays, as PyTorch's kernel: value t1
+    in float32, then a fused multiply-add with t2 and x rounded to float32, then to float16
+    (float64 holds that product exactly)."""
+    wide = t1.astype(np.float32)
+    wide *= np.float32(value)
+    wide = wide.astype(np.float64)
+    wide *= t2
+    wide += x
+    x[...] = wide.astype(np.float32)
+
+
+def _half_addcdiv(x: Array, t1: Array, t2: Array, value: float) -> Array:
+    """x + (value t1) / t2 for float16 arrays (PyTorch's addcdiv), in float32 and rounded
+    once; a new array."""
+    wide = t1.astype(np.float32)
+    wide *= np.float32(value)
+    wide /= t2
+    wide += x
+    return _half(wide)
+
+
+def _half_sq_avg_(avg: Array, d: Array, decay: float) -> None:
+    """avg.mul_(decay).addcmul_(d, d, value=1 - decay) for float16 arrays: two PyTorch ops,
+    each in float32 and rounded once."""
+    _half_scale_(avg, decay)
+    _half_addcmul_(avg, d, d, 1 - decay)
+
+
+def _half_scalar_op(a: Array, op: Callable[[Array, Any], Array], number: float) -> Array:
+    """A float16 array with a number (`sqrt(v) / bc`, `+ eps`): in float32 with the number
+    as a float32, rounded once, as PyTorch's kernels for a Python scalar."""
+    return _half(op(a.astype(np.float32), np.float32(number)))
+
+
 class Adam(Optimizer):
     """Adam (Kingma and Ba, 2015) with PyTorch's bias correction. `weight_decay` adds
     weight_decay * p to the gradient (L2), or with `decoupled_weight_decay` shrinks p by
@@ -1032,6 +1218,30 @@ class Adam(Optimizer):
         tmp *= lr / (1 - b1**t)
         x -= tmp
 
+    def _update_half(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        """float16, as PyTorch's CPU kernels step it: each op (lerp_, mul_, addcmul_, sqrt,
+        the division by the bias correction, add_ of eps, addcdiv_) works in float32 and
+        rounds its result to float16 once; NumPy's float16 ops rounded each multiply and
+        add (moments hundreds of ulps off after a few steps)."""
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
+        x = p._data
+        t = _advance(state["step"])
+        if wd and decoupled:
+            _half_scale_(x, 1 - lr * wd)
+        d = _half_grad(p, group["maximize"], 0.0 if decoupled else wd)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        _half_lerp_(m, d, 1 - b1)
+        _half_sq_avg_(v, d, b2)
+        if group["amsgrad"]:
+            vmax = state["max_exp_avg_sq"]._data
+            v = get_array_module(x).maximum(vmax, v, out=vmax)
+        denom = _half_scalar_op(
+            _half(v.astype(np.float32) ** 0.5), operator.truediv, (1 - b2**t) ** 0.5
+        )
+        denom = _half_scalar_op(denom, operator.add, eps)
+        x[...] = _half_addcdiv(x, m, denom, -(lr / (1 - b1**t)))
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov and Hutter, 2019): each step first
@@ -1080,11 +1290,17 @@ class RMSprop(Optimizer):
         weight_decay: float = 0,
         momentum: float = 0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
         **switches: Any,
     ) -> None:
-        switches = _check_switches("RMSprop", switches, ("capturable", "foreach", "differentiable"))
+        # PyTorch's positional order: centered, capturable, foreach, maximize, differentiable
+        given = dict(capturable=capturable, foreach=foreach, differentiable=differentiable)
+        switches = _check_switches(
+            "RMSprop", {**given, **switches}, ("capturable", "foreach", "differentiable")
+        )
         _check_lr("RMSprop", lr)
         _check("RMSprop", eps >= 0, f"epsilon {eps}")
         _check("RMSprop", alpha >= 0, f"alpha {alpha}")
@@ -1153,6 +1369,31 @@ class RMSprop(Optimizer):
             tmp *= lr
         x -= tmp
 
+    def _update_half(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        """float16, as PyTorch's CPU kernels step it: each op in float32, rounded to float16
+        once (Adam's `_update_half`)."""
+        lr, alpha, eps, mom = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        x = p._data
+        _advance(state["step"])
+        d = _half_grad(p, group["maximize"], group["weight_decay"])
+        sq = state["square_avg"]._data
+        _half_sq_avg_(sq, d, alpha)
+        if group["centered"]:
+            ga = state["grad_avg"]._data
+            _half_lerp_(ga, d, 1 - alpha)
+            avg = sq.copy()
+            _half_addcmul_(avg, ga, ga, -1)
+        else:
+            avg = sq
+        avg = _half_scalar_op(_half(avg.astype(np.float32) ** 0.5), operator.add, eps)
+        if mom > 0:
+            buf = state["momentum_buffer"]._data
+            _half_scale_(buf, mom)
+            buf[...] = _half_addcdiv(buf, d, avg, 1)
+            x[...] = _axpy16(x, -lr, buf)
+        else:
+            x[...] = _half_addcdiv(x, d, avg, -lr)
+
 
 class Adadelta(Optimizer):
     """Adadelta (Zeiler, 2012): steps scaled by the RMS of past updates over the RMS of
@@ -1165,12 +1406,15 @@ class Adadelta(Optimizer):
         rho: float = 0.9,
         eps: float = 1e-6,
         weight_decay: float = 0,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
         **switches: Any,
     ) -> None:
         switches = _check_switches(
-            "Adadelta", switches, ("capturable", "foreach", "differentiable")
+            "Adadelta",
+            {"foreach": foreach, **switches},
+            ("capturable", "foreach", "differentiable"),
         )
         _check_lr("Adadelta", lr)
         _check("Adadelta", 0 <= rho <= 1, f"rho {rho}")
@@ -1211,6 +1455,22 @@ class Adadelta(Optimizer):
         _sq_avg_(xp, acc, delta, rho, tmp)
         delta *= lr
         x -= delta
+
+    def _update_half(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        """float16, as PyTorch's CPU kernels step it: each op in float32, rounded to float16
+        once (Adam's `_update_half`)."""
+        lr, rho, eps = group["lr"], group["rho"], group["eps"]
+        x = p._data
+        _advance(state["step"])
+        d = _half_grad(p, group["maximize"], group["weight_decay"])
+        sq, acc = state["square_avg"]._data, state["acc_delta"]._data
+        _half_sq_avg_(sq, d, rho)
+        std = _half(_half_scalar_op(sq, operator.add, eps).astype(np.float32) ** 0.5)
+        delta = _half(_half_scalar_op(acc, operator.add, eps).astype(np.float32) ** 0.5)
+        delta = _half(delta.astype(np.float32) / std)
+        delta = _half(delta.astype(np.float32) * d)
+        _half_sq_avg_(acc, delta, rho)
+        x[...] = _axpy16(x, -lr, delta)
 
 
 class Adagrad(Optimizer):
@@ -1290,6 +1550,18 @@ class Adagrad(Optimizer):
         tmp *= clr
         x -= tmp
 
+    def _update_half(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        """float16, as PyTorch's CPU kernels step it: each op in float32, rounded to float16
+        once (Adam's `_update_half`)."""
+        lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+        x = p._data
+        t = _advance(state["step"])
+        d = _half_grad(p, group["maximize"], group["weight_decay"])
+        s = state["sum"]._data
+        _half_addcmul_(s, d, d, 1)
+        std = _half_scalar_op(_half(s.astype(np.float32) ** 0.5), operator.add, eps)
+        x[...] = _half_addcdiv(x, d, std, -(lr / (1 + (t - 1) * lr_decay)))
+
 
 class Adamax(Optimizer):
     """Adamax (Kingma and Ba, 2015, section 7): Adam with the infinity norm, u =
@@ -1344,6 +1616,19 @@ class Adamax(Optimizer):
         xp.divide(m, u, out=tmp)
         tmp *= lr / (1 - b1**t)
         x -= tmp
+
+    def _update_half(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        """float16, as PyTorch's CPU kernels step it: each op in float32, rounded to float16
+        once (Adam's `_update_half`)."""
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        x = p._data
+        t = _advance(state["step"])
+        d = _half_grad(p, group["maximize"], group["weight_decay"])
+        m, u = state["exp_avg"]._data, state["exp_inf"]._data
+        _half_lerp_(m, d, 1 - b1)
+        _half_scale_(u, b2)
+        get_array_module(x).maximum(u, _half_scalar_op(abs(d), operator.add, eps), out=u)
+        x[...] = _half_addcdiv(x, m, u, -(lr / (1 - b1**t)))
 
 
 class NAdam(Optimizer):
@@ -1429,6 +1714,30 @@ class NAdam(Optimizer):
         q *= (-lr * mu_next) / (1.0 - mu_product * mu_next)
         x += q
 
+    def _update_half(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        """float16, as PyTorch's CPU kernels step it: each op in float32, rounded to float16
+        once (Adam's `_update_half`)."""
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
+        decay = group["momentum_decay"]
+        x = p._data
+        t = _advance(state["step"])
+        if wd and decoupled:
+            _half_scale_(x, 1 - lr * wd)
+        d = _half_grad(p, group["maximize"], 0.0 if decoupled else wd)
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * decay))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * decay))
+        mp = state["mu_product"]._data
+        mp *= mu
+        mu_product = float(mp)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        _half_lerp_(m, d, 1 - b1)
+        _half_sq_avg_(v, d, b2)
+        denom = _half(_half_scalar_op(v, operator.truediv, 1 - b2**t).astype(np.float32) ** 0.5)
+        denom = _half_scalar_op(denom, operator.add, eps)
+        x[...] = _half_addcdiv(x, d, denom, -lr * (1.0 - mu) / (1.0 - mu_product))
+        x[...] = _half_addcdiv(x, m, denom, (-lr * mu_next) / (1.0 - mu_product * mu_next))
+
 
 class RAdam(Optimizer):
     """RAdam (Liu et al., 2020): Adam whose adaptive step is switched on, rectified, once
@@ -1508,6 +1817,34 @@ class RAdam(Optimizer):
             upd *= adaptive
             upd *= rect
         x -= upd
+
+    def _update_half(self, p: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        """float16, as PyTorch's CPU kernels step it: each op in float32, rounded to float16
+        once (Adam's `_update_half`); bc2^0.5 / (sqrt(v) + eps) is PyTorch's number over a
+        tensor, a reciprocal and then a product."""
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
+        rho_inf = 2 / (1 - b2) - 1
+        x = p._data
+        t = _advance(state["step"])
+        if wd and decoupled:
+            _half_scale_(x, 1 - lr * wd)
+        d = _half_grad(p, group["maximize"], 0.0 if decoupled else wd)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        _half_lerp_(m, d, 1 - b1)
+        _half_sq_avg_(v, d, b2)
+        bc1, bc2 = 1 - b1**t, 1 - b2**t
+        rho_t = rho_inf - 2 * t * (b2**t) / bc2
+        upd = _half_scalar_op(_half_scalar_op(m, operator.truediv, bc1), operator.mul, lr)
+        if rho_t > 5.0:
+            rect = (
+                (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+            ) ** 0.5
+            root = _half_scalar_op(_half(v.astype(np.float32) ** 0.5), operator.add, eps)
+            adaptive = _half_scalar_op(_half(1 / root.astype(np.float32)), operator.mul, bc2**0.5)
+            upd = _half(upd.astype(np.float32) * adaptive)
+            upd = _half_scalar_op(upd, operator.mul, rect)
+        x[...] = _half(x.astype(np.float32) - upd)
 
 
 class Rprop(Optimizer):
@@ -1595,10 +1932,13 @@ class ASGD(Optimizer):
         weight_decay: float = 0,
         foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
         **switches: Any,
     ) -> None:
+        given = dict(foreach=foreach, differentiable=differentiable, capturable=capturable)
         switches = _check_switches(
-            "ASGD", {"foreach": foreach, **switches}, ("foreach", "differentiable", "capturable")
+            "ASGD", {**given, **switches}, ("foreach", "differentiable", "capturable")
         )
         _check_lr("ASGD", lr)
         _check("ASGD", weight_decay >= 0, f"weight_decay {weight_decay}")
