@@ -287,27 +287,53 @@ def histogram(
     weight: Tensor | None = None,
     density: bool = False,
 ) -> Any:
-    """(hist, bin_edges), both in input's float dtype: `bins` equal-width bins over
-    `range` (else input's min to max) or the edges given as a 1-D tensor; each bin holds
-    its left edge, the last both edges, as PyTorch's. No derivative (a backward through
+    """(hist, bin_edges), both in input's float dtype (float32 or float64, as PyTorch's
+    kernel): `bins` equal-width bins over `range` (else input's min to max) or the edges
+    given as a 1-D tensor of input's dtype; each bin holds its left edge, the last both
+    edges, as PyTorch's. The equal-width edges are PyTorch's `linspace`, bit for bit, so a
+    value that sits on an edge falls in PyTorch's bin. No derivative (a backward through
     `hist` raises, as PyTorch's)."""
     from . import return_types
-    from .tensor import linspace
+    from .ops.search import cxx_name
+    from .tensor import _type_name, linspace
 
     x = input
-    if x.dtype.kind != "f":
-        raise NotImplementedError(f"\"histogramdd\" not implemented for '{x.dtype}'")
+    if x.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_type_name(x.dtype)}'")
+    # PyTorch's checks, in its words: the edges and weights are never cast
+    if isinstance(bins, Tensor) and bins.dtype != x.dtype:
+        raise RuntimeError(
+            "torch.histogramdd: input tensor and bins tensors should have the same dtype, but "
+            f"got input with dtype {cxx_name(x.dtype)} and bins for dimension 0 with dtype "
+            f"{cxx_name(bins.dtype)}"
+        )
+    if weight is not None and weight.dtype != x.dtype:
+        raise RuntimeError(
+            "torch.histogramdd: if weight tensor is provided, input tensor and weight tensor "
+            f"should have the same dtype, but got input({cxx_name(x.dtype)}), and "
+            f"weight({cxx_name(weight.dtype)})"
+        )
     xp = get_array_module(x._data)
     a = x._data.ravel()
     if isinstance(bins, Tensor):
-        if bins.ndim != 1 or bins.shape[0] < 1:
+        if bins.ndim != 1:
             raise RuntimeError(
-                f"torch.histogram(): bins tensor should have one dimension, got {bins.shape}"
+                "torch.histogramdd: bins tensor should have one dimension, but got "
+                f"{bins.ndim} dimensions in the bins tensor for dimension 0"
             )
-        edges = bins._data.astype(x.dtype)
+        if bins.shape[0] < 1:
+            raise RuntimeError(
+                "torch.histogramdd: bins tensor should have at least 1 element, but got 0 "
+                "elements in the bins tensor for dimension 0"
+            )
+        if bins.shape[0] < 2:  # one edge: no bin
+            raise RuntimeError("torch.histogram(): bins must be > 0, but got 0 for dimension 0")
+        edges = bins._data
     else:
         if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
-            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins!r}")
+            raise RuntimeError(
+                f"torch.histogram(): bins must be > 0, but got {bins!r} for dimension 0"
+            )
         if range is not None:
             lo, hi = float(range[0]), float(range[1])
         elif a.size:
@@ -322,13 +348,38 @@ def histogram(
             lo, hi = lo - 0.5, hi + 0.5
         edges = linspace(lo, hi, bins + 1, dtype=x.dtype)._data
     w = None if weight is None else weight._data.ravel()
-    hist, _ = xp.histogram(a, bins=edges, weights=w)
+    # PyTorch's kernel: values outside [first edge, last edge] (NaN too, and all of them
+    # where an edge is NaN, as a range that overflows the dtype makes them) are not
+    # counted; the others fall in the bin std::upper_bound finds, the last one closed
+    inside = (a >= edges[0]) & (a <= edges[-1])
+    pos = _upper_bound(edges, a[inside]) - 1
+    pos[pos == edges.size - 1] -= 1
+    hist = xp.bincount(pos, None if w is None else w[inside], minlength=edges.size - 1)
     hist = hist.astype(x.dtype)
     if density:  # no values in range: 0 / 0, NaN in every bin, as PyTorch's
         with np.errstate(divide="ignore", invalid="ignore"):
             hist = (hist / (hist.sum() * xp.diff(edges))).astype(x.dtype)
     hist = no_derivative("histogram", hist, x, weight)
     return return_types.histogram(hist, Tensor._make(edges.copy(), False))
+
+
+def _upper_bound(edges: Any, values: Any) -> Any:
+    """For each value, the index of the first edge above it, as C++'s std::upper_bound
+    finds it (NumPy's searchsorted, side='right', for sorted edges without NaN; the same
+    halving steps otherwise, so edges in no order give PyTorch's bins)."""
+    xp = get_array_module(values)
+    n = edges.size
+    if not bool((edges[1:] >= edges[:-1]).all()):  # unsorted or NaN: libstdc++'s steps
+        first = xp.zeros(values.shape, np.int64)
+        length = xp.full(values.shape, n, np.int64)
+        while bool((length > 0).any()):
+            half = length >> 1
+            middle = first + half
+            below = values < edges[xp.minimum(middle, n - 1)]
+            first = xp.where(below | (length == 0), first, middle + 1)
+            length = xp.where(below, half, xp.maximum(length - half - 1, 0))
+        return first
+    return xp.searchsorted(edges, values, side="right")
 
 
 def poisson(input: Tensor, generator: Any = None) -> Tensor:  # noqa: A002

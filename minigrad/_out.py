@@ -163,6 +163,9 @@ RULES: dict[str, Rule] = {
     "normalize": Rule("normalize"),  # nn.functional's (see install's `names`); cast, as div
     # nansum computes in out's dtype; its kernel refuses a float input into an integer out
     "nansum": Rule("nansum", dtype="nansum", overlap=None),
+    "nanmean": Rule("nansum", dtype="nansum", overlap=None),  # PyTorch's nansum_out, then div_
+    "msort": Rule("sort", dtype="same"),  # PyTorch's messages name sort
+    "renorm": Rule("renorm", dtype="same"),
     **_rules("any all", dtype="bool_out", grad=None, overlap=None),  # bool or uint8 out
     "logcumsumexp": Rule("logcumsumexp", dtype="scalar_type"),
     **_rules("cummax cummin", dtype="scalar_type", overlap=None, pair=True),

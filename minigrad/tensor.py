@@ -82,6 +82,16 @@ class _NoBFloat16:
     def __reduce__(self) -> str:
         return "bfloat16"  # pickles by name: the one instance
 
+    itemsize = 2  # PyTorch's, for size tables that never use the dtype
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # Python's own probes (copy, pickle): plain
+            raise AttributeError(name)
+        raise AttributeError(
+            f"minigrad.bfloat16 has no attribute {name!r}: minigrad has no bfloat16 dtype "
+            "(NumPy has none), only the name; use float32, or float16 for half precision"
+        )
+
 
 bfloat16 = _NoBFloat16()
 
@@ -2889,16 +2899,26 @@ class Tensor:
 
         return triangular_solve(self, A, upper, transpose, unitriangular)
 
-    def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    def norm(
+        self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None
+    ) -> Tensor:
         """The p-norm over `dim`, as PyTorch's `Tensor.norm`/`torch.norm`: integer and
         bool tensors are refused (cast them to float); `dtype` casts first (a wider one
-        only). As PyTorch's, 'fro' over at most two dims is the 2-norm, another string a
-        matrix norm over exactly two dims (all of them when `dim` is None)."""
+        only). As PyTorch's, 'fro' (the default) over at most two dims is the 2-norm;
+        another string, or 'fro' over more dims, is a matrix norm, which needs exactly two
+        dims (`dim=None` is all of them), so `x3d.norm(dim=(0, 1, 2))` is refused; p=None
+        is the 2-norm over any dims. `dim` is an int (a NumPy integer or a 0-d tensor too)
+        or a sequence."""
         from .linalg import matrix_norm, vector_norm
 
-        if p is None:  # PyTorch's default: the 2-norm (Frobenius over the dims)
+        if p is None:  # the 2-norm over the dims, however many
             p = 2
-        dims = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+        if dim is None:
+            dims = None
+        elif isinstance(dim, int | np.integer) or (isinstance(dim, Tensor) and dim.ndim == 0):
+            dims = (dim,)
+        else:
+            dims = tuple(dim)
         if isinstance(p, str) and not (p == "fro" and (dims is None or len(dims) <= 2)):
             dims = tuple(range(self.ndim)) if dims is None else dims
             return matrix_norm(self, p, dims, keepdim, dtype=dtype)
@@ -4422,7 +4442,8 @@ class Tensor:
 
     def renorm(self, p: Any, dim: int, maxnorm: Any) -> Tensor:
         """Each slice along `dim` whose p-norm exceeds maxnorm scaled down to it (by
-        maxnorm / (norm + 1e-7), as PyTorch)."""
+        maxnorm / (norm + 1e-7), as PyTorch). float16's norms and factors are float32,
+        PyTorch's accumulate type, the factor rounded to float16 for the multiply."""
         from .ops.reduce import normalize_dim
 
         if self.ndim <= 1:
@@ -4440,13 +4461,16 @@ class Tensor:
             raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
         d = normalize_dim(dim, self.ndim, "renorm")
         others = tuple(i for i in range(self.ndim) if i != d)
+        wide = _ops().cast(self, np.float32) if self.dtype == np.float16 else self
         with autograd.no_grad():
-            big = _ops().norm(self, p, others, True)._data > maxnorm
+            big = _ops().norm(wide, p, others, True)._data > maxnorm
         # the norms of the scaled slices only: the slices left alone keep theirs out of the
         # gradient (a NaN there gave NaN through the unused branch; PyTorch passes the
         # gradient through unchanged)
-        norms = _ops().norm(_ops().where(big, self, 0.0), p, others, True)
+        norms = _ops().norm(_ops().where(big, wide, 0.0), p, others, True)
         factor = _ops().where(big, maxnorm / (norms + 1e-7), 1.0)
+        if wide is not self:
+            factor = _ops().cast(factor, self.dtype)
         return self * factor
 
     def renorm_(self, p: Any, dim: int, maxnorm: Any) -> Tensor:
@@ -5524,8 +5548,9 @@ def linspace(
     """`steps` evenly spaced values from `start` to `end`, the default float (complex for a
     complex end) unless `dtype`. Computed in the result's dtype with PyTorch's rule (the
     first half counted up from `start`, the second half down from `end`), so both ends are
-    exact; float values agree with PyTorch's to within one rounding, integer ones exactly
-    (`_int_linspace`). Ends are numbers or 0-d tensors; bool is refused, as PyTorch's."""
+    exact; float32 and float64 values are PyTorch's bit for bit (`_float_linspace`), and so
+    are integer ones (`_int_linspace`). Ends are numbers or 0-d tensors; bool is refused,
+    as PyTorch's."""
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise ValueRangeError(f"linspace: steps must be a non-negative int, got {steps!r}")
     start, end = _linspace_ends("linspace", start, end)
@@ -5546,7 +5571,9 @@ def linspace(
         # -1 is 255 in uint8 (an integer end wraps as a fill does; one beyond the dtype is refused)
         start, end = (int(check_fill_scalar("linspace", v, dt)) for v in (start, end))
         arr = _int_linspace(start, end, steps)
-    else:
+    elif dt in (np.float32, np.float64):
+        arr = _float_linspace(start, end, steps, dt)
+    else:  # float16 (each op rounded to half, as c10::Half's) and complex
         i = np.arange(steps, dtype=dt)
         step = (dt.type(end) - dt.type(start)) / dt.type(max(steps - 1, 1))
         first = np.arange(steps) < steps // 2
@@ -5581,6 +5608,44 @@ def _fma(a: Any, b: Any, c: Any) -> Any:
     back = s - p
     s_err = (c - back) + (p - (s - back))
     return s + (s_err + p_err)
+
+
+def _fma32(a: Any, b: Any, c: Any) -> Any:
+    """c + a * b for float32 a, b, c, rounded once to float32, as a fused multiply-add
+    gives it: the product is exact in float64 and so is the sum's error (Knuth's), which
+    moves an inexact float64 sum to its odd neighbour ("round to odd") so that the cast to
+    float32 rounds as the exact value would (no double rounding)."""
+    p = a.astype(np.float64) * b.astype(np.float64)
+    c = np.float64(c)
+    s = p + c
+    back = s - p
+    err = (c - back) + (p - (s - back))
+    even = (s.view(np.int64) & 1) == 0
+    odd = np.nextafter(s, np.where(err > 0, np.inf, -np.inf))
+    return np.where((err != 0) & np.isfinite(err) & even, odd, s).astype(np.float32)
+
+
+def _float_linspace(start: Any, end: Any, steps: int, dt: np.dtype) -> np.ndarray:
+    """A float32/float64 linspace as PyTorch's CPU kernel computes it: the ends cast to
+    the dtype, the step `(end - start) / (steps - 1)` in it, then `start + step * i` for
+    the first half and `end - step * (steps - 1 - i)` for the second, each a fused
+    multiply-add as the compiled kernel has them (on x86-64 with AVX2 or AVX-512, the
+    kernels PyTorch runs there, and on ARM). Rounded twice instead, a third of the values
+    were an ulp off, and `histogram`'s edges with them: data on a decimal grid that sits
+    on an edge then fell in the neighbouring bin."""
+    t = dt.type
+    with np.errstate(all="ignore"):
+        lo, hi = t(start), t(end)
+        step = (hi - lo) / t(max(steps - 1, 1))
+        n = np.arange(steps)
+        i, k = n.astype(dt), (steps - 1 - n).astype(dt)  # PyTorch's int64 counts, cast
+        fma = _fma if dt == np.float64 else _fma32
+        up = fma(np.full(steps, step, dt), i, lo)
+        down = fma(np.full(steps, -step, dt), k, hi)
+        # (Veltkamp's split overflows for float64 ends near 1e308: one rounding more there)
+        up = np.where(np.isfinite(up), up, lo + step * i)
+        down = np.where(np.isfinite(down), down, hi - step * k)
+    return np.where(n < steps // 2, up, down).astype(dt)
 
 
 def _int_linspace(start: int, end: int, steps: int) -> np.ndarray:

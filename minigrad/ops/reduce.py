@@ -346,9 +346,10 @@ def nansum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = No
     """The sum over `dim` with NaNs counted as zero (their gradient is 0), as PyTorch's."""
     if dtype is not None:
         differentiable_dtype(x, dtype, "nansum")
+    dims = reduce_dims(dim, x.ndim, "nansum")  # a bad dim named as nansum's, not sum's
     if x.dtype.kind in "fc":
         x = _NaNAsZero()(x)
-    return reduce_sum(x, dim, keepdim, dtype)
+    return reduce_sum(x, dims, keepdim, dtype)
 
 
 def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -368,8 +369,28 @@ def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
             )
         x = cast(x, np.dtype(dtype))
     xp = get_array_module(x._data)
-    count = (~xp.isnan(x._data)).sum(axis=reduce_dims(dim, x.ndim, "nanmean"), keepdims=keepdim)
-    return nansum(x, dim, keepdim) / Tensor._make(xp.asarray(count, dtype=x.dtype), False)
+    dims = reduce_dims(dim, x.ndim, "nanmean")
+    count = (~xp.isnan(x._data)).sum(axis=dims, keepdims=keepdim)
+    if x.dtype == np.float16:
+        from .shape import cast  # shape imports this module
+
+        total = cast(nansum(x, dims, keepdim), np.float32)
+        div = Tensor._make(_half_count(xp.asarray(count)), False)
+        return cast(total / div, x.dtype)
+    return nansum(x, dims, keepdim) / Tensor._make(xp.asarray(count, dtype=x.dtype), False)
+
+
+def _half_count(count: Any) -> Any:
+    """float16 nanmean's divisor, in float32 (the division is float32's, rounded once to
+    float16, as PyTorch's). PyTorch divides a single result by its int64 count, read as a
+    float; several by the counts cast to float16 (3001 is 3000 there), and so do we, but
+    for counts float16 makes inf (65520 on): PyTorch's mean is 0 there, ours the mean."""
+    xp = get_array_module(count)
+    c = count.astype(np.float32)
+    if count.size == 1:
+        return c
+    half = xp.minimum(count, 65504).astype(np.float16).astype(np.float32)
+    return xp.where(count < 65520, half, c)
 
 
 def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
@@ -443,15 +464,18 @@ def _warn_without_freedom(x: Tensor, dim: Any, correction: int, name: str) -> No
         )
 
 
-def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
+def var(
+    x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False, *, op: str = "var"
+) -> Tensor:
     """Variance with PyTorch's default Bessel correction (unbiased), accumulated in float64
-    for float16 and float32 and rounded once to x's dtype, as PyTorch's."""
+    for float16 and float32 and rounded once to x's dtype, as PyTorch's. `op` names the
+    function in errors and warnings (var_mean's)."""
     from .elementwise import to_float
 
     x = to_float(x)
-    _warn_without_freedom(x, dim, correction, "var")
+    _warn_without_freedom(x, dim, correction, op)  # (a bad dim is refused here, by op)
     if _moments_handle(x):
-        return SecondMoment(reduce_dims(dim, x.ndim, "var"), correction, keepdim, False)(x)
+        return SecondMoment(reduce_dims(dim, x.ndim, op), correction, keepdim, False)(x)
     return var_composite(x, dim, correction, keepdim)
 
 
@@ -611,16 +635,19 @@ class StdFromVar(Function):
         return where(zero, 0.0, gy / (2 * where(zero, 1.0, y)))
 
 
-def std(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
+def std(
+    x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False, *, op: str = "std"
+) -> Tensor:
     """Standard deviation with PyTorch's default Bessel correction; a finite (zero)
     gradient for a constant input. Accumulated, and its square root taken, in float64 for
-    float16 and float32, then rounded once, as PyTorch's."""
+    float16 and float32, then rounded once, as PyTorch's. `op` names the function in errors
+    and warnings (std_mean's)."""
     from .elementwise import to_float
 
     x = to_float(x)
-    _warn_without_freedom(x, dim, correction, "std")
+    _warn_without_freedom(x, dim, correction, op)  # (a bad dim is refused here, by op)
     if _moments_handle(x):
-        return SecondMoment(reduce_dims(dim, x.ndim, "std"), correction, keepdim, True)(x)
+        return SecondMoment(reduce_dims(dim, x.ndim, op), correction, keepdim, True)(x)
     return std_composite(x, dim, correction, keepdim)
 
 
@@ -853,13 +880,27 @@ class NormP(Function):
         return scaled * where(zero, 0.0, gy / where(zero, 1.0, y) ** (p - 1))
 
 
+def _scalar_p(p: Tensor) -> Any:
+    """A tensor `p` as the number it holds: PyTorch takes a 0-d tensor for a Scalar
+    argument, but not a larger one, nor one that requires grad (no gradient reaches p)."""
+    if p.ndim != 0 or p.requires_grad:
+        grad = " that requires grad" if p.requires_grad else ""
+        raise TypeError(
+            f"norm(): p must be a number (or a 0-d tensor that does not require grad), "
+            f"got a tensor of shape {tuple(p.shape)}{grad}"
+        )
+    return p.item()
+
+
 def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Vector p-norm over `dim` (all elements when None); p may be a number >= 0, 'fro' or
-    +-inf. p = 0 counts the non-zero elements, as in PyTorch. Complex x gives the real
-    norm of |x|."""
+    +-inf, or a 0-d tensor holding one (PyTorch's Scalar: `dist(a, b, tensor(3.))`). p = 0
+    counts the non-zero elements, as in PyTorch. Complex x gives the real norm of |x|."""
     from .elementwise import abs as abs_
     from .elementwise import to_float
 
+    if isinstance(p, Tensor):
+        p = _scalar_p(p)
     x = to_float(x)
     if x.dtype.kind == "c":  # the norm of the moduli, real, as PyTorch's
         x = abs_(x)

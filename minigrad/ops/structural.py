@@ -720,9 +720,12 @@ def _spread_and_mean(
     _float_statistic(op, x)  # as `std`/`var`: integers refused, complex not supported
     x = to_float(x)
     if not _wide(x):
-        return spread(x, dim, c, keepdim), mean(x, dim, keepdim)
+        return spread(x, dim, c, keepdim, op=op), mean(x, dim, keepdim)
     wide = cast(x, np.float64)
-    return cast(spread(wide, dim, c, keepdim), x.dtype), cast(mean(wide, dim, keepdim), x.dtype)
+    return (
+        cast(spread(wide, dim, c, keepdim, op=op), x.dtype),
+        cast(mean(wide, dim, keepdim), x.dtype),
+    )
 
 
 def var_mean(
