@@ -1440,6 +1440,8 @@ def nll_loss(
     loss = Mask(keep_bits(valid, x.dtype), -coef)(picked)
     if reduction == "none":
         return loss.reshape(expected)
+    if x.dtype == np.float16 and xp is np:
+        return _half_nll_total(loss, valid, coef if weight is not None else None, reduction)
     if reduction == "sum":
         return loss.sum()
     # divide by a device array, not a Python float, so the GPU is not synchronised
@@ -1503,6 +1505,11 @@ def cross_entropy(
     if weight is not None:
         w = _as_target(weight, x)
         prod = prod * (w if x.ndim == 1 else w.reshape((-1,) + (1,) * (x.ndim - 2)))
+    if prod.dtype == np.float16 and reduction != "none" and x.numel():
+        # PyTorch's order: one float16 sum of all the terms (inf where it overflows), then
+        # / N in float32; the rows' sums, then their mean, were finite past 65504
+        total = -prod.sum()
+        return total if reduction == "sum" else total / (x.numel() // x.shape[cdim])
     loss = -prod.sum(dim=0 if x.ndim == 1 else 1)
     if reduction == "mean" and x.numel() == 0:  # PyTorch's NaN, also where C = 0 leaves
         return loss.sum() * math.nan  # rows of 0 (their mean is 0 otherwise)
@@ -1586,6 +1593,91 @@ def linear_cross_entropy(
     )
 
 
+# PyTorch's CPU nll_loss adds its float16 terms in the dtype itself, in a cascade of 8
+# partial sums: the first takes each kept row's term; after a kept row whose index is a
+# multiple of 16 it is added into the second and restarts, the second into the third after
+# a multiple of 16^2, and so on; at the end the 8 are added up in order. Each addition
+# rounds to float16, so the total is not the one rounding of a float32 sum (2048 rows of
+# 0.693: 0.69434, not 0.69336), and an overflow gives inf where float32 stays finite.
+_CASCADE_LEVELS = 8
+_SHORT_RUN = 64  # runs up to this long are added side by side, longer ones one by one
+
+
+def _half_nll_total(loss: Tensor, valid: Any, weights: Any, reduction: str) -> Tensor:
+    """nll_loss's 'sum' or 'mean' of float16 terms `loss` (one per row, 0 at ignored rows)
+    as PyTorch's CPU kernel computes it (see _CASCADE_LEVELS). 'mean' divides by the kept
+    rows' count rounded to float16 (inf from 65520 rows on, so the mean is 0, as PyTorch's),
+    or by the cascade's sum of their `weights`."""
+    rows = np.flatnonzero(valid)
+    total = _CascadeSum(rows)(loss)
+    if reduction == "sum":
+        return total
+    if weights is None:
+        with np.errstate(over="ignore"):
+            kept = np.asarray(rows.size, dtype=np.float16)
+    else:
+        kept = _cascade_sum(weights[rows], rows, valid.size)
+    return total / Tensor._make(kept, False)
+
+
+class _CascadeSum(Function):
+    """The sum of a 1-d float16 tensor's values at `rows` in PyTorch's nll_loss cascade
+    (`_cascade_sum`); the gradient reaches every value, as a sum's does."""
+
+    uses_inputs = False
+
+    def __init__(self, rows: Any) -> None:
+        self.rows = rows
+
+    def forward(self, terms):
+        self.shape = terms.shape
+        return _cascade_sum(terms[self.rows], self.rows, terms.size)
+
+    def backward(self, gy):
+        return ops.broadcast_to(gy, self.shape)
+
+
+def _cascade_sum(values: Any, rows: Any, n: int) -> Any:
+    """The 0-d float16 total of `values`, the terms of the kept rows `rows` (ascending) of
+    n, added as PyTorch's nll_loss cascade adds them (see _CASCADE_LEVELS)."""
+    power = max(4, (max(n, 2) - 1).bit_length() // _CASCADE_LEVELS)  # its CeilLog2(n) / 8
+    leftovers = []
+    for level in range(_CASCADE_LEVELS):
+        if level < _CASCADE_LEVELS - 1:  # the last level is never passed on
+            passed = rows % (1 << (power * (level + 1))) == 0
+        else:
+            passed = np.zeros(rows.size, dtype=bool)
+        run = np.cumsum(passed) - passed  # the run each value is added to
+        sums = _sequential_half_sums(values, run, int(passed.sum()) + 1)
+        leftovers.append(sums[-1])  # the run still open at the end
+        values, rows = sums[:-1], rows[passed]
+    total = np.zeros((), dtype=np.float16)
+    for part in leftovers:
+        total = np.add(total, part, out=total)
+    return total
+
+
+def _sequential_half_sums(values: Any, run: Any, n_runs: int) -> Any:
+    """Per run (`run`: each value's, ascending), 0 + v0 + v1 + ... left to right with each
+    addition rounded to float16, as a float16 accumulator adds. Short runs are rows of a
+    zero-padded matrix accumulated along its rows (adding 0 changes no partial sum)."""
+    lengths = np.bincount(run, minlength=n_runs)
+    starts = np.cumsum(lengths) - lengths
+    out = np.zeros(n_runs, dtype=np.float16)
+    short = lengths <= _SHORT_RUN
+    if values.size and short.any():
+        row_of = np.cumsum(short) - 1  # a short run's row in the matrix
+        mine = short[run]
+        grid = np.zeros((int(short.sum()), int(lengths[short].max()) + 1), dtype=np.float16)
+        col = np.arange(values.size) - starts[run] + 1  # column 0 is the accumulator's 0
+        grid[row_of[run[mine]], col[mine]] = values[mine]
+        out[short] = np.add.accumulate(grid, axis=1)[:, -1]
+    for r in np.flatnonzero(~short):
+        part = values[starts[r] : starts[r] + lengths[r]]
+        out[r] = np.add.accumulate(np.concatenate([np.zeros(1, np.float16), part]))[-1]
+    return out
+
+
 def _uniform_target_loss(
     logp: Tensor, target: Any, weight: Any, ignore_index: int, reduction: str
 ) -> Tensor:
@@ -1605,6 +1697,10 @@ def _uniform_target_loss(
         return loss
     if reduction == "sum":
         return loss.sum()
+    if weight is None and logp.dtype == np.float16:
+        # the count as a number, as PyTorch divides float16 by it (in float32): as float16
+        # a count from 65520 on is inf, and an inf sum over it gave NaN, not inf
+        return loss.sum() / int(valid.sum())
     if weight is None:
         denom = valid.sum().astype(logp.dtype)
     else:

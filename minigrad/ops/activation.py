@@ -26,6 +26,7 @@ from .reduce import (
     sum_to,
 )
 from .search import torch_name
+from .shape import cast
 
 
 class ReLU(Function):
@@ -263,10 +264,16 @@ class Tanh(Function):
             same = _in_layout_of(g, y)
             if same is not None:
                 return Tensor._make(cpu_kernels.tanh_backward(y, same), False)
-            out = np.multiply(y, y, out=np.empty_like(y))  # (0-d too: an array, no scalar)
+            half = y.dtype == _FLOAT16  # float32 steps, rounded once, as PyTorch's kernel
+            w = y.astype(np.float32) if half else y
+            out = np.multiply(w, w, out=np.empty_like(w))  # (0-d too: an array, no scalar)
             np.subtract(1, out, out=out)
-            return Tensor._make(np.multiply(g, out, out=out), False)
+            np.multiply(g, out, out=out)
+            return Tensor._make(out.astype(y.dtype) if half else out, False)
         y = self.output()
+        if y.dtype == _FLOAT16:  # worked in float32 and rounded once, as above
+            y32 = cast(y, np.float32)
+            return cast(cast(gy, np.float32) * (1 - y32 * y32), np.float16)
         return gy * (1 - y * y)
 
 
@@ -443,6 +450,40 @@ class LogSoftmax(Function):
         return gy - exp(y) * reduce_sum(gy, self.dim, keepdim=True)
 
 
+class HalfLogSoftmax(Function):
+    """log_softmax of float16 x as PyTorch's kernels compute it: in float32, rounded to
+    float16 once; but along the last dim on the CPU (`last`) its sum of exponentials and
+    that sum's log are float16 on the way (a sum past 65504 is inf, each value then -inf).
+    The gradient, gy - exp(y) * sum(gy), is worked in float32 from the float16 output y
+    and rounded once, as PyTorch's backward kernel (from the float32 y it differed in the
+    last bit)."""
+
+    uses_inputs = False
+    uses_outputs = True
+
+    def __init__(self, dim: int, last: bool) -> None:
+        self.dim, self.last = dim, last
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        if x.shape[self.dim] == 0:
+            return xp.empty_like(x)
+        w = x.astype(xp.float32)
+        z = w - w.max(axis=self.dim, keepdims=True)
+        total = array_sum(xp.exp(z), self.dim, True)
+        if self.last:
+            with np.errstate(over="ignore"):
+                total = total.astype(x.dtype).astype(xp.float32)
+            lse = xp.log(total).astype(x.dtype).astype(xp.float32)
+        else:
+            lse = xp.log(total)
+        return (z - lse).astype(x.dtype)
+
+    def backward(self, gy):
+        g, y = cast(gy, np.float32), cast(self.output(), np.float32)
+        return cast(g - exp(y) * reduce_sum(g, self.dim, keepdim=True), np.float16)
+
+
 def float_kernel(x: Tensor, kernel: str, real: bool = False) -> None:
     """Refuse an integer or bool x (and with `real`, a complex one) as PyTorch's
     floating-point-only kernel `kernel` does (NotImplementedError with its words:
@@ -525,8 +566,8 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     if x.ndim == 0:  # a single value: 0, as PyTorch
         return log_softmax(x.reshape(1), 0).reshape(())
     x = to_float(x)
-    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
-        return LogSoftmax(d)(x.float()).half()
+    if x.dtype == np.float16:
+        return HalfLogSoftmax(d, d == x.ndim - 1 and type(x._data) is np.ndarray)(x)
     return LogSoftmax(d)(x)
 
 

@@ -189,6 +189,16 @@ def _conv_cols(W: Array, cols: Array, groups: int) -> Array:
     return y.reshape(oc, p)
 
 
+def _half_conv_cols(W: Array, cols: Array, groups: int, b: Array) -> Array:
+    """`_conv_cols` of float16 arrays plus the bias `(OC,)`, as PyTorch's CPU convolution
+    computes them: the products and the bias added in float32, rounded to float16 once.
+    Rounding the product before adding the bias lost what a bias of the opposite sign
+    cancels (a sum 1 + 2^-12 and a bias -1 gave 0, not 2^-12)."""
+    y = _conv_cols(W.astype("float32"), cols.astype("float32"), groups)
+    y += b.reshape(-1, 1)
+    return y.astype(W.dtype)
+
+
 def _winograd(
     given: Array | None, tiles: bool, g: ConvGeometry, w_shape: tuple, n: int, out_hw, *arrays
 ) -> bool:
@@ -233,7 +243,10 @@ class Conv2d(Function):
                 self.winograd, cols, self.cols = False, None, None
         if not self.winograd:
             cols = im2col(x, self.g, self.out_hw) if cols is None else cols
-            y = _conv_cols(W, cols, self.g.groups)
+            if b is not None and x.dtype.char == "e" and W.dtype.char == "e":
+                y, b = _half_conv_cols(W, cols, self.g.groups, b), None  # (bias added)
+            else:
+                y = _conv_cols(W, cols, self.g.groups)
             y = y.reshape((W.shape[0],) + self.out_hw + x.shape[:1])
         # its own, not x itself (1x1 columns of a batch-minor x are a view of it; Winograd's
         # tiles are always its own, a view of rows a cache line apart)

@@ -109,6 +109,18 @@ def _add_product(what: str, input: Tensor, product: Tensor, beta: Any, alpha: An
     return add(input, product)
 
 
+def _add_matmul(what: str, input: Tensor, a: Tensor, b: Tensor, beta: Any, alpha: Any) -> Tensor:  # noqa: A002
+    """beta * input + alpha * (a @ b) (`_add_product`). float16 is worked in float32 and
+    rounded once, as PyTorch's CPU kernels add beta * input to their float32 sums: rounding
+    the product first lost what an input of the opposite sign cancels (a @ b = 1 + 2^-12
+    and input -1 gave 0, not 2^-12)."""
+    if input.dtype != np.float16:
+        return _add_product(what, input, matmul(a, b), beta, alpha)
+    f32 = np.float32
+    out = _add_product(what, cast(input, f32), matmul(cast(a, f32), cast(b, f32)), beta, alpha)
+    return cast(out, np.float16)
+
+
 def _check_dims(what: str, **tensors: Tensor) -> None:
     for name, (t, nd) in tensors.items():
         if t.ndim != nd:
@@ -119,14 +131,14 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     """beta * input + alpha * (mat1 @ mat2); mat1 (N, M), mat2 (M, P)."""
     _check_dims("addmm", mat1=(mat1, 2), mat2=(mat2, 2))
     _same_dtypes("addmm", input, mat1, mat2)
-    return _add_product("addmm", input, matmul(mat1, mat2), beta, alpha)
+    return _add_matmul("addmm", input, mat1, mat2, beta, alpha)
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * (mat @ vec); mat (N, M), vec (M,)."""
     _check_dims("addmv", mat=(mat, 2), vec=(vec, 1))
     _same_dtypes("addmv", input, mat, vec)
-    return _add_product("addmv", input, matmul(mat, vec), beta, alpha)
+    return _add_matmul("addmv", input, mat, vec, beta, alpha)
 
 
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
@@ -152,7 +164,7 @@ def baddbmm(
     """beta * input + alpha * (batch1 @ batch2); (B, N, M) and (B, M, P)."""
     _check_batches("baddbmm", batch1, batch2)
     _same_dtypes("baddbmm", input, batch1, batch2)
-    return _add_product("baddbmm", input, matmul(batch1, batch2), beta, alpha)
+    return _add_matmul("baddbmm", input, batch1, batch2, beta, alpha)
 
 
 def addbmm(
@@ -770,10 +782,16 @@ def histc(input: Tensor, bins: int = 100, min: Any = 0, max: Any = 0) -> Tensor:
         raise RuntimeError("torch.histc: max must be larger than min")
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+    with np.errstate(over="ignore"):
+        span = hi - lo
+    if not np.isfinite(span):  # PyTorch's edges are NaN there (an inf step times 0): no count
+        return Tensor._make(xp.zeros(bins, dtype=x.dtype), False)
     inside = (a >= lo) & (a <= hi)
-    with np.errstate(invalid="ignore"):
-        pos = ((a[inside] - lo) * bins / (hi - lo)).astype(np.int64)
-    pos = xp.minimum(pos, bins - 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        at = (a[inside] - lo) * bins / span
+    if not bool(np.isfinite(at).all()):  # (a - lo) * bins beyond the dtype: in float64
+        at = (a[inside].astype(np.float64) - float(lo)) * bins / float(span)
+    pos = xp.minimum(at.astype(np.int64), bins - 1)
     return Tensor._make(xp.bincount(pos, minlength=bins).astype(x.dtype), False)
 
 

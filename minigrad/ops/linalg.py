@@ -81,9 +81,12 @@ class Linear(Function):
         self.x_f_order = x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous
         if cpu_kernels.linear_transposed_pays(x, W, b):
             return cpu_kernels.linear_transposed(x, W, b)
+        if b is None:
+            return x @ W.T
+        if x.dtype.char == "e" and W.dtype.char == "e":  # float16: one rounding, as PyTorch
+            return _half_with_bias(x, W, b)
         y = x @ W.T
-        if b is not None:
-            y += b
+        y += b
         return y
 
     def inputs_read(self, needs):
@@ -120,6 +123,16 @@ class Linear(Function):
             return gx, gW
         gb = Tensor._make(array_sum(gy, 0), False) if needs[2] else None
         return gx, gW, gb
+
+
+def _half_with_bias(x: Any, W: Any, b: Any) -> Any:
+    """x @ W.T + b of float16 arrays as PyTorch's CPU addmm computes it: the product and the
+    bias added in float32, rounded to float16 once. Rounding the product before adding
+    the bias lost what a bias of the opposite sign cancels (x.w = 1 + 2^-12 and b = -1 gave
+    0, not 2^-12)."""
+    y = x.astype("float32") @ W.T.astype("float32")
+    y += b
+    return y.astype(x.dtype)
 
 
 def _product(a: Any, b: Any) -> Any:
