@@ -5,12 +5,14 @@ structure around them (dicts, lists, tuples, plain values, which entry is a Tens
 in the entry `__minigrad__`, with a format version. Loading never unpickles, so a file from
 an untrusted source cannot run code; it reads only the entries the structure refers to,
 each bounded by the size its header declares, and refuses a FIFO, device or folder before
-opening it. An object saved twice (a tied weight) is stored once and comes back as one
-object.
+opening it. An object saved twice (a tied weight, a list) is stored once and comes back
+as one object; Tensors over the same memory laid out alike (a tied weight's two state_dict
+entries) come back sharing it. A lazy module's uninitialized tensors come back so.
 """
 
 from __future__ import annotations
 
+import enum
 import io
 import json
 import os
@@ -48,6 +50,11 @@ class _Encoder:
         self.memo: dict[int, str] = {}
         self.keep: list[Any] = []  # holds encoded objects so their ids stay unique
         self.orders: dict[str, list[int]] = {}  # entry -> axis order of a permuted layout
+        self.by_memory: dict[tuple, str] = {}  # a Tensor's memory and layout -> its entry
+        self.sharers: dict[str, int] = {}  # entry -> how many more Tensors lie over it
+        self.alias: dict[int, int] = {}  # id of such a Tensor -> its number among them
+        self.shared: dict[int, dict] = {}  # id of a list, dict or set -> its node
+        self.numbered = 0  # how many of those nodes a later reference numbered ("m")
 
     def array(self, obj: Any, arr: Any) -> str:
         key = self.memo.get(id(obj))
@@ -70,12 +77,48 @@ class _Encoder:
         key = self.array(obj, arr)
         return {"a": key, "o": self.orders[key]} if key in self.orders else {"a": key}
 
+    def tensor(self, obj: Tensor) -> dict:
+        """The node fields of a Tensor's array. Another Tensor over the same memory, laid
+        out the same (a tied weight's two state_dict entries, each a `detach()` of one
+        Parameter), shares its entry, numbered "x", and loads as a Tensor of its own over
+        the same array, as PyTorch's two tensors of one storage."""
+        if id(obj) not in self.memo:
+            mem = _memory_of(obj._data)
+            key = self.by_memory.get(mem) if mem is not None else None
+            if key is None:
+                key = self.array(obj, obj._data)
+                if mem is not None:
+                    self.by_memory[mem] = key
+            else:
+                self.memo[id(obj)] = key
+                self.keep.append(obj)
+                self.sharers[key] = self.alias[id(obj)] = self.sharers.get(key, 0) + 1
+        fields = self.stored(obj, obj._data)
+        if id(obj) in self.alias:
+            fields["x"] = self.alias[id(obj)]
+        return fields
+
+    def container(self, obj: Any, build: Callable[[], dict]) -> dict:
+        """The node of a list, dict or set, made by `build`. A later reference to the same
+        object becomes a "ref" node to it (its node gets the number "m"), so load gives back
+        one object, as pickle does, and a container that holds itself can be saved."""
+        node = self.shared.get(id(obj))
+        if node is not None:
+            if "m" not in node:
+                node["m"], self.numbered = self.numbered, self.numbered + 1
+            return {"t": "ref", "m": node["m"]}
+        node = self.shared[id(obj)] = {}
+        self.keep.append(obj)
+        node.update(build())
+        return node
+
     def mapping(self, obj: dict, where: str, kind: str) -> dict:
         for k in obj:
             if not _plain_key(k):
                 raise TypeError(
                     f"save: {where} has a key of type {type(k).__name__}; keys must be "
-                    "str, int, float, bool, None, or tuples and frozensets of those"
+                    "str, int, float, bool, None, dtypes, devices, or tuples and "
+                    "frozensets of those"
                 )
         return {
             "t": kind,
@@ -92,14 +135,16 @@ class _Encoder:
             return {"t": "scalar", "a": self.array(obj, np.asarray(obj))}
         if isinstance(obj, bool):
             return {"t": "bool", "v": obj}
+        if isinstance(obj, device):  # a str subclass that load gives back as a device
+            return {"t": "device", "v": str(obj)}
+        if isinstance(obj, int | float | complex | str) and type(obj) not in _SCALARS:
+            raise TypeError(_subclass_message(obj, where))
         if isinstance(obj, int):
             return {"t": "int", "v": str(obj)}
         if isinstance(obj, float):
             return {"t": "float", "v": repr(obj)}  # repr round-trips exactly, nan/inf too
         if isinstance(obj, complex):
             return {"t": "complex", "v": [repr(obj.real), repr(obj.imag)]}
-        if isinstance(obj, device):
-            return {"t": "device", "v": str(obj)}
         if isinstance(obj, str):
             return {"t": "str", "v": obj}
         if isinstance(obj, np.dtype) or (isinstance(obj, type) and issubclass(obj, np.generic)):
@@ -107,17 +152,23 @@ class _Encoder:
         if obj is bfloat16:  # a name only (no tensor has it), kept as one
             return {"t": "dtype", "v": "bfloat16"}
         if isinstance(obj, Tensor):
-            kind = "parameter" if isinstance(obj, Parameter) else "tensor"
+            if getattr(obj, "_uninitialized", False):  # a lazy module's, before its forward
+                kind = "uparameter" if isinstance(obj, Parameter) else "ubuffer"
+            else:
+                kind = "parameter" if isinstance(obj, Parameter) else "tensor"
             return {
                 "t": kind,
-                **self.stored(obj, obj._data),
+                **self.tensor(obj),
                 "grad": bool(obj.requires_grad),  # a non-leaf loads as a leaf that requires grad
                 "dev": obj.device,  # the saved location, for a dict or callable map_location
             }
         if isinstance(obj, np.ndarray) or is_cupy_array(obj):
             return {"t": "ndarray", **self.stored(obj, obj)}
         if type(obj) is defaultdict and obj.default_factory in _FACTORIES:
-            return self.mapping(obj, where, "defaultdict") | {"f": _FACTORIES[obj.default_factory]}
+            factory = _FACTORIES[obj.default_factory]
+            return self.container(
+                obj, lambda: self.mapping(obj, where, "defaultdict") | {"f": factory}
+            )
         if isinstance(obj, list | tuple | dict) and type(obj) not in _CONTAINERS:
             # a namedtuple or defaultdict would come back as a plain tuple or dict, which
             # breaks `ckpt["stats"].loss` after a resume: refused here, at save time
@@ -129,18 +180,28 @@ class _Encoder:
                 f"save: {where} is a {type(obj).__name__}, a subclass of {plain} that load "
                 f"could only give back as a plain {plain}: save {hint} instead"
             )
-        if isinstance(obj, list | tuple):
-            items = [self.node(v, f"{where}[{i}]") for i, v in enumerate(obj)]
-            kind = (
-                "size" if isinstance(obj, Size) else "tuple" if isinstance(obj, tuple) else "list"
+        if isinstance(obj, list):
+            return self.container(
+                obj,
+                lambda: {
+                    "t": "list",
+                    "v": [self.node(v, f"{where}[{i}]") for i, v in enumerate(obj)],
+                },
             )
-            return {"t": kind, "v": items}
-        if isinstance(obj, set | frozenset):
-            items = [self.node(v, f"{where} item") for v in obj]
-            return {"t": "set" if isinstance(obj, set) else "frozenset", "v": items}
+        if isinstance(obj, tuple):
+            items = [self.node(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+            return {"t": "size" if isinstance(obj, Size) else "tuple", "v": items}
+        if isinstance(obj, set):
+            return self.container(
+                obj, lambda: {"t": "set", "v": [self.node(v, f"{where} item") for v in obj]}
+            )
+        if isinstance(obj, frozenset):
+            return {"t": "frozenset", "v": [self.node(v, f"{where} item") for v in obj]}
         if isinstance(obj, dict):
             kinds = {OrderedDict: "odict", Counter: "counter"}
-            return self.mapping(obj, where, kinds.get(type(obj), "dict"))
+            return self.container(
+                obj, lambda: self.mapping(obj, where, kinds.get(type(obj), "dict"))
+            )
         raise TypeError(
             f"save: cannot store {type(obj).__name__} at {where}: only Tensors, arrays, "
             "dicts, lists, tuples, sets, int, float, complex, str, bool, None, dtypes and "
@@ -192,11 +253,42 @@ _FACTORIES: dict[Any, str] = {
 _FACTORY_OF = {name: f for f, name in _FACTORIES.items()}
 
 
+_SCALARS = (int, float, complex, str)  # exactly: load gives back no subclass of these
+
+
+def _subclass_message(obj: Any, where: str) -> str:
+    """Why save refuses an int, float, complex or str subclass (an IntEnum, a StrEnum):
+    load could give it back only as the plain type, which breaks `ck["phase"].name`."""
+    plain = next(t for t in _SCALARS if isinstance(obj, t)).__name__
+    what = "an Enum member" if isinstance(obj, enum.Enum) else "a subclass of " + plain
+    hint = "x.value or x.name" if isinstance(obj, enum.Enum) else f"{plain}(x)"
+    return (
+        f"save: {where} is {obj!r}, {what} ({type(obj).__name__}) that load could only give "
+        f"back as a plain {plain}: save {hint} instead"
+    )
+
+
+def _memory_of(a: Any) -> tuple | None:
+    """Where an array's values lie and how (address, shape, strides, dtype, device): two
+    arrays with the same answer hold the same values in the same memory. None for a
+    NumPy scalar or an empty array, which share nothing."""
+    if isinstance(a, np.ndarray):
+        at = a.__array_interface__["data"][0]
+    elif is_cupy_array(a):
+        at = (a.device.id, a.data.ptr)
+    else:
+        return None
+    return None if a.size == 0 else (at, a.shape, a.strides, a.dtype.str)
+
+
 def _plain_key(k: Any) -> bool:
-    """Whether save can store k as a dict key (a value that comes back equal)."""
-    if k is None or isinstance(k, str | int | float):
+    """Whether save can store k as a dict key (a value that comes back equal): no subclass
+    of int, float or str (an IntEnum would come back a plain int), but dtypes and devices."""
+    if k is None or k is bfloat16 or type(k) in (bool, *_SCALARS):
         return True
-    return isinstance(k, tuple | frozenset) and all(_plain_key(v) for v in k)
+    if isinstance(k, np.generic | np.dtype | device):
+        return True
+    return type(k) in (tuple, frozenset, Size) and all(_plain_key(v) for v in k)
 
 
 def save(
@@ -208,8 +300,11 @@ def save(
     _disable_byteorder_record: bool = False,
 ) -> None:
     """Write `obj` (nested dicts/lists/tuples of Tensors, arrays and plain values) to `path`.
-    A path is written atomically: a temporary file beside it, fsync, then rename. Into an
-    open stream, several saves in a row are read back in turn by as many `load`s.
+    A regular file (or a new one) is written atomically: a temporary file beside it, fsync,
+    then rename. A symlink is followed, as `open` does, and the file it names written; a
+    FIFO or a character device (`/dev/null`) is written through, never replaced. Into an
+    open stream (a gzip one too), several saves in a row are read back in turn by as many
+    `load`s.
 
     PyTorch's pickle options (`pickle_module`, `pickle_protocol`, and its private format
     switches) are accepted and have nothing to do: nothing is pickled."""
@@ -219,26 +314,96 @@ def save(
     entries = dict(enc.arrays)
     entries[_META] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
     if hasattr(path, "write"):
-        np.savez(path, **entries)
+        _write_stream(path, entries)
         return
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    target = os.path.realpath(path)  # a symlink's file, as `open(path, "wb")` writes
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        _write_through(path, target, mode, entries)
+        return
+    directory = os.path.dirname(target)
     if not os.path.isdir(directory):
         raise MissingFolder(f"save: the folder {directory!r} of {path!r} does not exist")
-    fd, tmp = _new_file_beside(path)
+    fd, tmp = _new_file_beside(target)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **entries)
             f.flush()
             os.fsync(f.fileno())
-        if os.path.exists(path):  # a file replaced keeps its permissions
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        os.replace(tmp, path)
+        if mode is not None:  # a file replaced keeps its permissions
+            os.chmod(tmp, mode & 0o7777)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     fsync_dir(directory)
+
+
+def _write_through(path: str, target: str, mode: int, entries: dict) -> None:
+    """Save into `target`, which exists and is no regular file, as `open(path, "wb")`
+    would: a FIFO or a device is written, not replaced by a file (which would put a
+    regular file in the place of /dev/null); a folder or a socket is refused by name."""
+    kind = _file_kind(mode)
+    shown = repr(path) if path == target else f"{path!r} (which leads to {target!r})"
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"save: {shown} is a folder; give the path of a file in it")
+    try:
+        f = open(target, "wb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise OSError(exc.errno, f"save: cannot write to {shown}, {kind}: {exc.strerror}") from None
+    with f:
+        _write_stream(f, entries)
+
+
+class _OnePass:
+    """A stream seen as one that cannot seek or tell, so that zipfile writes each entry's
+    sizes after its data in one pass, never going back."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, data: bytes) -> int:
+        n = self.stream.write(data)
+        rest = memoryview(data)[len(data) if n is None else n :]
+        while rest:  # a raw stream may take part of it
+            rest = rest[self.stream.write(rest) :]
+        return len(data)
+
+    def flush(self) -> None:
+        flush = getattr(self.stream, "flush", None)
+        if flush is not None:
+            flush()
+
+    def read(self, n: int = -1) -> bytes:  # np.savez takes what has `read` for a file
+        raise io.UnsupportedOperation("save: a checkpoint being written cannot be read")
+
+
+def _seeks_back(stream: Any) -> bool:
+    """Whether zipfile may go back in `stream` to fill in each entry's header: a BytesIO
+    or an open regular file. A gzip stream claims to seek but only goes forward when
+    writing, a FIFO cannot seek, and /dev/null seeks but always tells 0."""
+    if isinstance(stream, io.BytesIO):
+        return True
+    if not isinstance(stream, io.FileIO | io.BufferedWriter | io.BufferedRandom):
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _write_stream(stream: Any, entries: dict) -> None:
+    """The checkpoint's zip written into an open binary stream from its position on; in
+    one pass (each entry's sizes after its data) where the stream cannot go back."""
+    if isinstance(stream, io.TextIOBase):
+        name = getattr(stream, "name", "<stream>")
+        raise TypeError(f"save: the stream {name!r} is open in text mode; open it with 'wb'")
+    np.savez(stream if _seeks_back(stream) else _OnePass(stream), **entries)
 
 
 def _new_file_beside(path: str) -> tuple[int, str]:
@@ -283,7 +448,9 @@ class _Decoder:
         """`where` places each tensor: None (the CPU), a device, a {saved: new} dict or
         PyTorch's callable `where(tensor_on_cpu, saved_location)` (see `load`)."""
         self.read, self.where, self.name = read, where, name
-        self.memo: dict[str, Any] = {}
+        self.memo: dict[str, Any] = {}  # entry -> its ndarray, or its array placed
+        self.tensors: dict[tuple[str, Any], Tensor] = {}  # (entry, "x") -> its Tensor
+        self.shared: dict[Any, Any] = {}  # "m" -> the list, dict or set numbered so
 
     def place(self, arr: np.ndarray, saved: str) -> Any:
         """The array on the device `load`'s map_location asks for."""
@@ -314,9 +481,38 @@ class _Decoder:
             )
         return self.read(key)
 
-    def node(self, n: dict) -> Any:
+    def share(self, n: dict, obj: Any) -> Any:
+        """`obj`, noted under the number "m" its node has when it is referred to again."""
+        if "m" in n:
+            self.shared[n["m"]] = obj
+        return obj
+
+    def stored(self, n: dict) -> np.ndarray:
+        """The array of a node, laid out in memory as it was saved."""
+        key = n["a"]
+        return _in_order(self.array(key), n.get("o"), f"load: {self.name} entry {key!r}")
+
+    def tensor(self, n: dict, t: str) -> Tensor:
+        """The Tensor of a node: one object per saved object ("x" tells apart the Tensors
+        saved over one array, which load over one array again), on the device asked for."""
+        from .nn.lazy import UninitializedBuffer, UninitializedParameter
         from .nn.module import Parameter
 
+        key = n["a"]
+        if (key, n.get("x")) not in self.tensors:
+            if key not in self.memo:
+                self.memo[key] = self.place(self.stored(n), normalize_device(n.get("dev", "cpu")))
+            arr = self.memo[key]
+            if t in ("uparameter", "ubuffer"):
+                cls = UninitializedParameter if t == "uparameter" else UninitializedBuffer
+                dev = "cuda" if is_cupy_array(arr) else "cpu"
+                made = cls(requires_grad=n["grad"], device=dev, dtype=arr.dtype)
+            else:
+                made = (Parameter if t == "parameter" else Tensor)(arr, requires_grad=n["grad"])
+            self.tensors[key, n.get("x")] = made
+        return self.tensors[key, n.get("x")]
+
+    def node(self, n: dict) -> Any:
         t = n["t"]
         if t == "none":
             return None
@@ -332,16 +528,12 @@ class _Decoder:
                 kind, _, inner = text[3:].partition("(")  # "np.float64(0.625)"
                 return getattr(np, kind)(float(inner.rstrip(")")))
             return float(text)
-        if t in ("tensor", "parameter", "ndarray"):
+        if t in ("tensor", "parameter", "uparameter", "ubuffer"):
+            return self.tensor(n, t)
+        if t == "ndarray":
             key = n["a"]
             if key not in self.memo:
-                arr = _in_order(self.array(key), n.get("o"), f"load: {self.name} entry {key!r}")
-                if t == "ndarray":
-                    self.memo[key] = arr
-                else:
-                    arr = self.place(arr, normalize_device(n.get("dev", "cpu")))
-                    cls = Parameter if t == "parameter" else Tensor
-                    self.memo[key] = cls(arr, requires_grad=n["grad"])
+                self.memo[key] = self.stored(n)
             return self.memo[key]
         if t == "scalar":
             return self.array(n["a"])[()]
@@ -349,15 +541,25 @@ class _Decoder:
             return bfloat16 if n["v"] == "bfloat16" else np.dtype(n["v"])
         if t == "device":
             return device(n["v"])
-        if t in ("list", "tuple", "size", "set", "frozenset"):
+        if t == "ref":
+            return self.shared[n["m"]]
+        if t == "list":
+            out = self.share(n, [])  # before its items, which may refer to it
+            out.extend(self.node(v) for v in n["v"])
+            return out
+        if t in ("tuple", "size", "set", "frozenset"):
             items = [self.node(v) for v in n["v"]]
-            kinds = {"list": list, "tuple": tuple, "size": Size, "set": set, "frozenset": frozenset}
-            return kinds[t](items)
+            kinds = {"tuple": tuple, "size": Size, "set": set, "frozenset": frozenset}
+            return self.share(n, kinds[t](items))
         if t in ("dict", "odict", "counter", "defaultdict"):
-            pairs = [(self.node(k), self.node(v)) for k, v in zip(n["k"], n["v"], strict=True)]
             if t == "defaultdict":
-                return defaultdict(_FACTORY_OF[n["f"]], pairs)
-            return {"odict": OrderedDict, "counter": Counter, "dict": dict}[t](dict(pairs))
+                out = defaultdict(_FACTORY_OF[n["f"]])
+            else:
+                out = {"odict": OrderedDict, "counter": Counter, "dict": dict}[t]()
+            self.share(n, out)
+            for k, v in zip(n["k"], n["v"], strict=True):
+                out[self.node(k)] = self.node(v)
+            return out
         raise CorruptCheckpoint(
             f"load: {self.name} is a corrupt minigrad checkpoint: node type {t!r}"
         )

@@ -14,7 +14,7 @@ from ..backend import default_float, normalize_device
 from ..tensor import Tensor, zeros
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .layers import Linear
-from .module import Module, Parameter
+from .module import Module, Parameter, _loadable
 from .norm import (
     BatchNorm1d,
     BatchNorm2d,
@@ -165,13 +165,18 @@ class LazyModuleMixin:
         error_msgs: list,
     ) -> None:
         """Materialize each uninitialized tensor to the shape of its state_dict entry before
-        it is loaded; the class stays lazy until forward (PyTorch's)."""
+        it is loaded; the class stays lazy until forward (PyTorch's). An uninitialized entry
+        leaves it lazy; a value that is no tensor (a string, None) leaves it for
+        `_load_from_state_dict` to refuse by name."""
         for name, t in (*self._parameters.items(), *self._buffers.items()):
             key = prefix + name
-            if t is not None and is_lazy(t) and key in state_dict and not is_lazy(state_dict[key]):
-                v = state_dict[key]
+            if t is None or not is_lazy(t) or key not in state_dict:
+                continue
+            v = state_dict[key]
+            arr = None if is_lazy(v) else _loadable(v)
+            if arr is not None:
                 with no_grad():
-                    t.materialize(np.shape(v._data if isinstance(v, Tensor) else v))
+                    t.materialize(np.shape(arr))
 
     def _replicate_for_data_parallel(self) -> Any:
         raise RuntimeError(

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd import no_grad, zero_grad_in_place
-from ..backend import cupy_module, get_array_module, normalize_device, to_device
+from ..backend import cupy_module, get_array_module, is_cupy_array, normalize_device, to_device
 from ..tensor import RemovableHandle, Tensor, _NoBFloat16
 from .backward_hooks import BackwardHook
 
@@ -102,6 +102,23 @@ class _WithModule:
 
     def __call__(self, *args: Any) -> Any:
         return self.hook(self.module, *args)
+
+
+def _loadable(v: Any) -> Any:
+    """The array `load_state_dict` copies from a state_dict value, or None for a value it
+    refuses: a Tensor, or (minigrad's leniency, documented) a NumPy array or a list of
+    numbers. A string, None, a dict or a Python number is refused, as PyTorch does."""
+    if isinstance(v, Tensor):
+        return v._data
+    if isinstance(v, np.ndarray | np.generic) or is_cupy_array(v):
+        return v
+    if isinstance(v, list):
+        try:
+            arr = np.asarray(v)
+        except ValueError:  # ragged
+            return None
+        return arr if arr.dtype.kind in "biufc" else None
+    return None
 
 
 def _restorer(t: Tensor) -> Callable[[], None]:
@@ -790,10 +807,22 @@ class Module:
                     missing_keys.append(key)
                 continue
             v = state_dict[key]
-            arr = v._data if isinstance(v, Tensor) else v
+            arr = _loadable(v)
+            if arr is None:
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", expected torch.Tensor or '
+                    f"Tensor-like object from checkpoint but received {type(v)}"
+                )
+                continue
             if getattr(t, "_uninitialized", False):
                 if not getattr(v, "_uninitialized", False):
                     error_msgs.append(f"cannot load {key} into an uninitialized parameter")
+                continue  # an uninitialized one into it: it stays so, as in PyTorch
+            if getattr(v, "_uninitialized", False):
+                error_msgs.append(
+                    f"cannot load {key}, an uninitialized parameter (of a lazy module that "
+                    f"has not run forward), into an initialized one of shape {t.shape}"
+                )
                 continue
             shape = tuple(np.shape(arr))
             if t.ndim == 0 and shape == (1,):  # PyTorch's 0.3 checkpoints: (1,) into 0-d
