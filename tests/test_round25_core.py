@@ -4,6 +4,7 @@ import copy
 import io
 import pickle
 
+import numpy as np
 import pytest
 
 import minigrad as mg
@@ -59,3 +60,21 @@ def test_normal_of_two_tensors_has_the_means_dtype(mean_dt, std_dt):
     got = mg.normal(mg.zeros(3, dtype=mean_dt), mg.ones(3, dtype=std_dt))
     assert str(got.dtype) == str(want.dtype).removeprefix("torch.") == mean_dt
     assert got.shape == tuple(want.shape)
+
+
+def test_float16_adaptive_avg_pool2d_sums_in_float32():
+    x = (np.random.RandomState(0).rand(2, 3, 13, 11) * 300).astype(np.float16)
+    for size in [(5, 4), (1, 1), (13, 3), (None, 2)]:
+        got = mg.nn.functional.adaptive_avg_pool2d(mg.tensor(x), size)
+        want = torch.nn.functional.adaptive_avg_pool2d(torch.tensor(x), size)
+        assert got.dtype == np.float16
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_lp_pool_takes_numpy_int_sizes():
+    x = np.random.RandomState(1).rand(1, 2, 6, 6).astype(np.float32)
+    for fn, k in [("lp_pool2d", np.int64(2)), ("lp_pool1d", np.int32(3))]:
+        xs = x if fn == "lp_pool2d" else x[0]
+        got = getattr(mg.nn.functional, fn)(mg.tensor(xs), 2, k)
+        want = getattr(torch.nn.functional, fn)(torch.tensor(xs), 2, int(k))
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)

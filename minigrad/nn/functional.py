@@ -48,7 +48,7 @@ from ..ops.pool1d import (
 from ..ops.search import _promoted as _promote_types
 from ..ops.search import torch_name
 from ..ops.shape import clone
-from ..tensor import Tensor, _cast_for, _int_arg, _to_array
+from ..tensor import Tensor, _cast_for, _int_arg, _is_int, _to_array
 from .bilinear import bilinear
 from .sdpa import (  # _canonical_mask: PyTorch's helper, which attention code imports
     _canonical_mask,  # noqa: F401
@@ -693,6 +693,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
         )
     if (oh, ow) == (h, w):
         return clone(x)
+    if x.dtype == np.float16:  # window sums in float32, rounded once, as PyTorch's kernel
+        return adaptive_avg_pool2d(x.float(), (oh, ow)).half()
     y = x
     if oh != h:
         y = _adaptive_mean(y, -2, oh)
@@ -2871,7 +2873,7 @@ def _lp_pool(n: int, x: Tensor, norm_type: float, kernel_size: Any, stride: Any,
     if norm_type == float("inf"):  # the limit: each window's largest |x|, as PyTorch's
         pool = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[n]
         return pool(ops.abs(x), kernel_size, stride, 0, ceil_mode=ceil_mode)
-    k = (kernel_size,) * n if isinstance(kernel_size, int) else tuple(kernel_size)
+    k = (kernel_size,) * n if _is_int(kernel_size) else tuple(kernel_size)
     if n == 1:
         out = avg_pool1d(x.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     else:

@@ -16,7 +16,7 @@ import numpy as np
 from .. import ops
 from ..backend import default_float, get_array_module
 from ..errors import AssertionFailed, ValueRangeError
-from ..tensor import Tensor, zeros
+from ..tensor import Tensor, _is_int, zeros
 from . import functional as F
 from . import init
 from .module import Module, Parameter, _not_a_module
@@ -1559,14 +1559,17 @@ class GLU(Module):
         return f"dim={self.dim}"
 
 
-def _pad_widths(layer: Module, padding: Any, n: int) -> tuple[int, ...]:
-    if isinstance(padding, int):
-        padding = (padding,) * (2 * n)
+def _pad_widths(layer: Module, padding: Any, n: int | None) -> tuple[int, ...]:
+    """padding as (left, right) pairs: an int for each of n dims, or a tuple of pairs for up
+    to n dims (any number where n is None)."""
+    if _is_int(padding):
+        padding = (padding,) * (2 * (n or 1))
     padding = tuple(int(p) for p in padding)
-    if not padding or len(padding) % 2 or len(padding) > 2 * n:
+    if not padding or len(padding) % 2 or (n is not None and len(padding) > 2 * n):
+        dims = "" if n is None else f" for up to {n} dims"
         raise ValueRangeError(
-            f"{type(layer).__name__}: padding must be an int or (left, right) pairs for up "
-            f"to {n} dims, got {padding}"
+            f"{type(layer).__name__}: padding must be an int or (left, right) pairs{dims}, "
+            f"got {padding}"
         )
     return padding
 
@@ -1593,12 +1596,9 @@ class _IndexPadNd(Module):
 
     def __init__(self, padding: Any) -> None:
         super().__init__()
-        self.padding = _pad_widths(self, padding, self._n)
-        if len(self.padding) != 2 * self._n:
-            raise ValueError(
-                f"{type(self).__name__}: padding must be an int or {2 * self._n} values, got "
-                f"{self.padding}"
-            )
+        # an int pads all `_n` dims; a tuple is handed to F.pad as it is, as PyTorch's
+        # (ReflectionPad2d((1, 2)) pads the last dim only), which checks it against the input
+        self.padding = _pad_widths(self, padding, self._n if _is_int(padding) else None)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.pad(input, self.padding, self._mode)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..errors import ShapeError, ValueRangeError
 from ..tensor import Tensor
 from .conv import conv2d, conv_transpose2d, conv_transpose_out_size
@@ -21,8 +23,9 @@ def single(v: Any, name: str, op: str, minimum: int) -> int:
     one = v
     if isinstance(v, tuple | list) and len(v) == 1:
         (one,) = v
-    if not isinstance(one, int) or isinstance(one, bool):
+    if not isinstance(one, int | np.integer) or isinstance(one, bool | np.bool_):
         raise TypeError(f"{op}: {name} must be an int or a 1-tuple of ints, got {v!r}")
+    one = int(one)  # a NumPy int too, as PyTorch reads it
     if one < minimum:
         raise ValueRangeError(
             f"{op}: {name} must be an int or a 1-tuple of ints >= {minimum}, got {v!r}"

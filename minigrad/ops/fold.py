@@ -13,7 +13,7 @@ from typing import Any
 from ..autograd import Function
 from ..backend import get_array_module
 from ..errors import IndexOutOfRange, ShapeError, ValueRangeError
-from ..tensor import Tensor
+from ..tensor import Tensor, _is_int
 from .conv import ConvGeometry, col2im, conv_out_size, im2col
 from .search import torch_name
 
@@ -55,7 +55,7 @@ class Fold(Function):
 
 # ---------------------------------------------------------------------- wrappers
 def _pair(v: Any, name: str) -> tuple[int, int]:
-    pair = (v, v) if isinstance(v, int) else tuple(v)
+    pair = (int(v), int(v)) if _is_int(v) else tuple(v)  # (NumPy ints too, as PyTorch)
     if len(pair) != 2:
         raise ValueRangeError(f"It is expected {name} equals to 2, but got size {len(pair)}")
     return pair  # type: ignore[return-value]

@@ -7,7 +7,7 @@ Max pooling gathers: each axis gives its window positions `(O_a, K_a)`, their ou
 product the flat positions of every window in PyTorch's scan order (first axis slowest),
 and pool1d's `_gathered_max` picks each window's maximum by PyTorch's rule (the first
 maximum; a NaN wins). The values come out of `gather`, whose gradient is a scatter-add, so
-every order of derivative exists; the input passes through pool.py's `ZeroSecond` first,
+every order of derivative exists; the input passes through `ZeroSecond` (shape.py) first,
 so the gradient is linked back to it with derivative zero, as MaxPool2d's is. Average
 pooling adds one shifted slice per kernel offset and divides by PyTorch's per-window
 count, the outer product of the per-axis counts. Fractional max pooling gathers too, its
@@ -17,6 +17,7 @@ windows placed per plane by random samples, as PyTorch's.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from ..tensor import Tensor
 from .indexing import gather, scatter
 from .pool import zero_second
 from .pool1d import _adaptive_windows, _float_input, _gathered_max, pool_out_size
-from .shape import pad, reshape
+from .shape import cast, pad, reshape
 
 __all__ = [
     "adaptive_max_pool_nd",
@@ -42,7 +43,7 @@ _WORDS = {1: "one int", 2: "two ints", 3: "three ints"}
 
 
 def _tuple(v: Any, n: int, name: str, op: str) -> tuple[int, ...]:
-    t = (v,) * n if isinstance(v, int) else tuple(v)
+    t = (v,) * n if isinstance(v, int | np.integer) else tuple(v)
     if len(t) == 1:
         t = t * n
     if len(t) != n:
@@ -165,12 +166,27 @@ def avg_pool_nd(
     divisor_override: int | None = None,
     op: str = "avg_pool3d",
 ) -> Tensor:
-    """Window means over the last n dims with PyTorch's divisors."""
+    """Window means over the last n dims with PyTorch's divisors. float16 is summed in
+    float32 and rounded once, as PyTorch's. The input passes through `zero_second`, so the
+    gradient is linked to it with derivative zero, as avg_pool2d's (and PyTorch's) is."""
     x, unbatched = _batched(input, n, op)
     _float_input(x, op)
     k, s, p, d = _settings(op, x, n, kernel_size, stride, padding, 1)
+    if divisor_override is not None and (
+        isinstance(divisor_override, bool) or not isinstance(divisor_override, numbers.Integral)
+    ):
+        raise TypeError(
+            f"{op}(): argument 'divisor_override' must be int, not "
+            f"{type(divisor_override).__name__}"
+        )
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
+    if x.dtype == np.float16:
+        y = avg_pool_nd(
+            cast(x, np.float32), n, k, s, p, ceil_mode, count_include_pad, divisor_override, op
+        )
+        y = cast(y, np.float16)
+        return y.squeeze(0) if unbatched else y
     sizes = tuple(x.shape[-n:])
     if n == 3 and any(sz < ka for sz, ka in zip(sizes, k, strict=True)):
         # PyTorch's avg_pool3d checks the input itself, whatever padding or ceil_mode add
@@ -185,7 +201,8 @@ def avg_pool_nd(
         for o, sa, ka, sz, pa in zip(out, s, k, sizes, p, strict=True)
     ]
     widths = tuple(w for a in reversed(range(n)) for w in (p[a], right[a]))
-    xpad = pad(x, widths) if any(widths) else x
+    x0 = zero_second(x)
+    xpad = pad(x0, widths) if any(widths) else x0
     total = None
     for offset in np.ndindex(*k):  # one strided slice per kernel offset
         index = (slice(None), slice(None)) + tuple(
@@ -282,6 +299,8 @@ def max_unpool_nd(
     lead = x.shape[: x.ndim - n]
     m = math.prod(out)
     idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype != np.int64:  # (as PyTorch's, which names the dtype as its C++ type)
+        raise RuntimeError(f"{op}: elements in indices should be type int64 but got: {idx.dtype}")
     if idx.size and (idx.min() < 0 or idx.max() >= m):
         raise RuntimeError(
             f"Found an invalid max index: {int(idx.max() if idx.max() >= m else idx.min())} "

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import threads
-from ..autograd import Function, is_grad_enabled, zero_link
+from ..autograd import Function, zero_link
 from ..backend import Array, get_array_module
 from ..errors import ShapeError, Unsupported, ValueRangeError
 from ..tensor import Tensor
@@ -38,7 +38,7 @@ from .layout import (
     strides_in_elements,
 )
 from .reduce import broadcast_to
-from .shape import fresh, getitem, reshape
+from .shape import cast, fresh, getitem, reshape, zero_second
 
 
 class PoolGeometry(NamedTuple):
@@ -108,6 +108,8 @@ class MaxPool2d(Function):
         if cpu_kernels.handles(x) and is_batch_minor(x):  # a conv's output, as it comes
             y, self.idx = cpu_kernels.max_pool_forward(x, self.g)
             return y
+        if x.dtype == np.bool_:  # (here, off the compiled paths, which take no bool)
+            raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
         xpad = _pad(x, self.g, -math.inf)
         parts: dict[int, tuple[Array, Array]] = {}
 
@@ -347,27 +349,6 @@ class WindowSumT(Function):
         return WindowSum(self.g)(ggx)
 
 
-class ZeroSecond(Function):
-    """x itself, in front of a max pool that gathers (nn_pool.py, pool1d.py): its backward
-    hands on the pooled gradient linked to x with derivative zero (a `ZeroLink` under
-    create_graph), as MaxPool2d's is, so that gradient requires grad and differentiating
-    it again gives zeros for x, as PyTorch's (max pooling is piecewise linear), not an
-    error."""
-
-    uses_inputs = False
-
-    def forward(self, x):
-        return x
-
-    def backward(self, gy):
-        return zero_link(gy, self)
-
-
-def zero_second(x: Tensor) -> Tensor:
-    """x through `ZeroSecond` where a graph is recorded through it, else x itself."""
-    return ZeroSecond()(x) if x.requires_grad and is_grad_enabled() else x
-
-
 # ---------------------------------------------------------------------- wrappers
 def _geometry(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -> PoolGeometry:
     detail = (
@@ -418,7 +399,6 @@ def avg_pool2d(
         out = avg_pool2d(x.unsqueeze(0), kernel_size, stride, padding, count_include_pad)
         return out.squeeze(0)
     g = _geometry("avg_pool2d", x, kernel_size, stride, padding)
-    xp = get_array_module(x._data)
     if count_include_pad or not any(g.padding):
         count: Any = g.kernel[0] * g.kernel[1]
     else:
@@ -428,10 +408,18 @@ def avg_pool2d(
             end = np.minimum(start + g.kernel[a], g.in_hw[a])
             counts.append(end - np.maximum(start, 0))
         count = np.outer(counts[0], counts[1])
-    if x.dtype.kind != "f":
+    if x.dtype.char not in "fd":  # (one check on float32's path, as before)
+        if x.dtype == np.float16:  # summed in float32 and rounded once, as PyTorch's
+            return cast(_window_mean(cast(x, np.float32), g, count), np.float16)
         return integer_mean(WindowSum(g)(x), count, "avg_pool2d")
+    return _window_mean(x, g, count)
+
+
+def _window_mean(x: Tensor, g: PoolGeometry, count: Any) -> Tensor:
+    """Each window's sum over its `count` (an int, or an `(OH, OW)` array), in x's dtype."""
     if isinstance(count, int):
         return WindowSum(g)(x) * (1.0 / count)
+    xp = get_array_module(x._data)
     return scale(WindowSum(g)(x), xp.asarray(1.0 / count, dtype=x.dtype))
 
 
@@ -451,41 +439,58 @@ _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinea
 
 
 def _nearest_index(
-    out_n: int, in_n: int, scale_factor: float | None, exact: bool, shortcut: bool
+    out_n: int, in_n: int, scale_factor: float | None, exact: bool, wide: bool, path: str
 ) -> np.ndarray:
-    """Source position of each output position, computed as PyTorch does: in float32, from
-    the pixel's start ('nearest') or centre ('nearest-exact'). With `shortcut` (PyTorch's
-    4-d forward), 'nearest' takes its exact paths for equal and doubled sizes even when a
-    scale_factor such as 2.3 says otherwise; PyTorch's 3-d and 5-d forwards do not."""
+    """Source position of each output position, computed as PyTorch's CPU forward does:
+    from the pixel's start ('nearest') or centre ('nearest-exact'), then floorf, so the
+    position is rounded to float32 before the floor.
+
+    PyTorch has two forwards. `path` 'indexed' (4-d outputs whose two sizes add up to at
+    most 128) computes the scale in float32, copies equal sizes and halves the index for
+    doubled ones in 'nearest' (even where a scale_factor such as 2.1 says otherwise).
+    'table' (3-d, 5-d and larger 4-d outputs) precomputes the positions in the input's
+    computation type, float64 for a float64 input (`wide`), else float32; its centre is
+    max(0, (i + 0.5) * scale - 0.5), rounded once (the compiler fuses a multiply-add),
+    plus 0.5."""
     dst = np.arange(out_n)
-    ratio = np.float32(1.0 / scale_factor if scale_factor else in_n / out_n)
-    if exact:
-        src = np.floor((dst.astype(np.float32) + np.float32(0.5)) * ratio).astype(np.int64)
-        return np.minimum(src, in_n - 1)
-    if shortcut and out_n == in_n:
-        return dst
-    if shortcut and out_n == 2 * in_n:
-        return dst >> 1
-    src = np.floor(dst.astype(np.float32) * ratio).astype(np.int64)
-    return np.minimum(src, in_n - 1)
+    if path == "indexed" and not exact and out_n in (in_n, 2 * in_n):
+        return dst if out_n == in_n else dst >> 1
+    f32 = np.float32
+    if wide and path != "indexed":
+        ratio = 1.0 / scale_factor if scale_factor else in_n / out_n
+    else:
+        ratio = f32(1.0 / scale_factor) if scale_factor else f32(in_n) / f32(out_n)
+    if not exact:  # f32(i) * f32 ratio is a float32 product: exact in float64, then rounded
+        src = (dst * np.float64(ratio)).astype(f32)
+    elif path == "indexed":  # (i + 0.5) * ratio in float64, rounded once
+        src = ((dst + 0.5) * np.float64(ratio)).astype(f32)
+    else:
+        # in float64: exact for a float32 ratio, so rounding to float32 fuses as PyTorch's
+        centre = (dst + 0.5) * np.float64(ratio) - 0.5
+        if not wide:
+            centre = centre.astype(f32)
+        src = (np.maximum(centre, 0.0).astype(np.float64) + 0.5).astype(f32)
+    return np.minimum(np.floor(src).astype(np.int64), in_n - 1)
 
 
 def _cubic_weights(t: np.ndarray) -> np.ndarray:
     """Keys' cubic convolution weights (A = -0.75, PyTorch's) of the four taps at offsets
-    -1, 0, 1, 2 from floor(src), for the fractional parts t; shape (len(t), 4)."""
-    a = -0.75
+    -1, 0, 1, 2 from floor(src), for the fractional parts t, in t's dtype; shape
+    (len(t), 4)."""
+    one = t.dtype.type(1)
+    a = t.dtype.type(-0.75)
 
     def near(x):  # |x| <= 1
-        return ((a + 2) * x - (a + 3)) * x * x + 1
+        return ((a + 2) * x - (a + 3)) * x * x + one
 
     def far(x):  # 1 < |x| < 2
         return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
 
-    return np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], axis=1)
+    return np.stack([far(t + one), near(t), near(one - t), far(one - t + one)], axis=1)
 
 
 def _resize_taps(
-    out_n: int, in_n: int, scale_factor: float | None, align_corners: bool, mode: str
+    out_n: int, in_n: int, scale_factor: float | None, align_corners: bool, mode: str, wide: bool
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
     """The taps of one axis: triples (index, weight, keep), each of length out_n, such that
     output position i is the sum over taps of weight[i] * input[index[i]] (2 taps for
@@ -493,9 +498,13 @@ def _resize_taps(
     window narrower than the widest has a tap to spare, False there: that tap is left out
     rather than weighted 0, so a NaN or inf input reaches only the outputs whose window
     holds it (0 * inf would be NaN), as in PyTorch. Linear and cubic taps of weight 0 are
-    kept, as PyTorch's kernels multiply them too."""
+    kept, as PyTorch's kernels multiply them too; an axis whose size does not change reads
+    each position twice, weighted 1 and 0 (PyTorch's 'copy', so an inf becomes NaN).
+
+    Positions and weights are computed as PyTorch's kernels compute them: in float64 for
+    a float64 input (`wide`), else in float32, which on large axes moves the result by
+    up to about 1e-4 from the exact one; the floor is taken in float32 (floorf)."""
     rows = np.arange(out_n)
-    dst = rows.astype(np.float64)
     if mode == "area":  # adaptive average pooling: PyTorch's integer window bounds
         start = (rows * in_n) // out_n
         end = -((-(rows + 1) * in_n) // out_n)
@@ -506,20 +515,24 @@ def _resize_taps(
             keep = None if inside.all() else inside
             taps.append((np.minimum(start + k, end - 1), 1.0 / width, keep))
         return taps
-    if align_corners:
-        src = dst * ((in_n - 1) / (out_n - 1) if out_n > 1 else 0.0)
-    else:
-        ratio = 1.0 / scale_factor if scale_factor else in_n / out_n
-        src = (dst + 0.5) * ratio - 0.5
+    ft = np.float64 if wide else np.float32
+    if mode != "bicubic" and out_n == in_n:
+        return [(rows, np.ones(out_n, ft), None), (rows, np.zeros(out_n, ft), None)]
+    if align_corners:  # (a float32 product is exact in float64, then rounded once)
+        ratio = ft(in_n - 1) / ft(out_n - 1) if out_n > 1 else ft(0)
+        src = (rows * np.float64(ratio)).astype(ft)
+    else:  # (i + 0.5) * ratio - 0.5, rounded once: the compiler fuses a multiply-add
+        ratio = ft(1.0 / scale_factor) if scale_factor else ft(in_n) / ft(out_n)
+        src = ((rows + 0.5) * np.float64(ratio) - 0.5).astype(ft)
+    if mode != "bicubic":  # linear reads no position before the first
+        src = np.maximum(src, ft(0))
+    i0 = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), in_n - 1)
+    lam = np.clip(src - i0, ft(0), ft(1))
     if mode == "bicubic":  # four taps, clamped to the edge (PyTorch's bounded access)
-        i0 = np.floor(src).astype(np.int64)
-        w = _cubic_weights(src - i0)
+        w = _cubic_weights(lam)
         return [(np.clip(i0 - 1 + k, 0, in_n - 1), w[:, k], None) for k in range(4)]
-    src = np.maximum(src, 0.0)  # linear
-    i0 = np.minimum(np.floor(src).astype(np.int64), in_n - 1)
     i1 = np.minimum(i0 + 1, in_n - 1)
-    lam = np.clip(src - i0, 0.0, 1.0)
-    return [(i0, 1 - lam, None), (i1, lam, None)]
+    return [(i0, ft(1) - lam, None), (i1, lam, None)]
 
 
 def _resample_axis(x: Tensor, taps: list, axis: int) -> Tensor:
@@ -536,6 +549,16 @@ def _resample_axis(x: Tensor, taps: list, axis: int) -> Tensor:
         term = scale(picked, xp.asarray(weight.reshape(shape), dtype=x.dtype))
         out = term if out is None else out + term
     return out
+
+
+def _half_weights(taps: list) -> list:
+    """The taps with their weights rounded to float16, as PyTorch stores them for a float16
+    input; a linear pair as PyTorch forms it, 1 - w1 from the rounded w1."""
+    if len(taps) == 2:
+        (i0, _, _), (i1, w1, _) = taps
+        w1 = w1.astype(np.float16)
+        return [(i0, (np.float32(1) - w1).astype(np.float16), None), (i1, w1, None)]
+    return [(i, w.astype(np.float16), keep) for i, w, keep in taps]
 
 
 def _check_interpolate(x: Tensor, mode: str, align_corners: Any, antialias: bool) -> None:
@@ -562,9 +585,9 @@ def _check_interpolate(x: Tensor, mode: str, align_corners: Any, antialias: bool
         raise NotImplementedError(f"{op}: antialias=True is not supported")
     if x.dtype == np.uint8 and mode in ("nearest", "nearest-exact"):
         return  # images as bytes: nearest only copies values
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind != "f":  # (complex too: PyTorch's kernels are real only)
         raise NotImplementedError(
-            f"{op}: mode={mode!r} expects a floating-point input, got {x.dtype} (uint8 "
+            f"{op}: mode={mode!r} expects a real floating-point input, got {x.dtype} (uint8 "
             "images are resized by the nearest modes only; cast to float first)"
         )
 
@@ -586,6 +609,19 @@ def _size_entry(n: Any, size: Any) -> int:
         f"{op}: size must be an int or a tuple of ints (one-element integer tensors count), "
         f"got {size!r}"
     )
+
+
+def _scale_factors(scale_factor: Any, k: int) -> tuple[float, ...]:
+    """interpolate's scale_factor as floats: one number (a Python or NumPy scalar, a
+    one-element tensor) for every spatial dim, or a tuple or list of them."""
+    if isinstance(scale_factor, tuple | list):
+        return tuple(float(f) for f in scale_factor)
+    if np.ndim(scale_factor) != 0:  # (an array: PyTorch refuses it too)
+        raise TypeError(
+            f"interpolate: scale_factor must be a number or a tuple of numbers, got "
+            f"{type(scale_factor).__name__} of shape {np.shape(scale_factor)}"
+        )
+    return (float(scale_factor),) * k
 
 
 def interpolate(
@@ -621,11 +657,7 @@ def interpolate(
         out_sizes = tuple(_size_entry(n, size) for n in sizes)
         factors: tuple[Any, ...] = (None,) * k
     else:
-        factors = (
-            (float(scale_factor),) * k
-            if isinstance(scale_factor, int | float)
-            else tuple(float(f) for f in scale_factor)
-        )
+        factors = _scale_factors(scale_factor, k)
         if len(factors) != k:
             raise ValueError(
                 f"{op}: scale_factor {scale_factor} must give one factor per spatial dim of "
@@ -649,8 +681,11 @@ def interpolate(
     source = x  # a result that is still x or a view of it is copied (`fresh`), as PyTorch's
     if mode in ("nearest", "nearest-exact"):
         exact = mode == "nearest-exact"
+        path = "indexed" if k == 2 and sum(out_sizes) <= 128 else "table"
+        wide = x.dtype == np.float64
         idx = [
-            _nearest_index(out_sizes[a], in_sizes[a], factors[a], exact, k == 2) for a in range(k)
+            _nearest_index(out_sizes[a], in_sizes[a], factors[a], exact, wide, path)
+            for a in range(k)
         ]
         reps = [out_sizes[a] // in_sizes[a] for a in range(k)]
         if all(reps) and all(
@@ -667,14 +702,42 @@ def interpolate(
                 index = (slice(None),) * (2 + a) + (xp.asarray(idx[a], dtype=np.int64),)
                 x = getitem(x, index)
         return fresh(x, source)
-    for a in range(k):
-        # PyTorch copies an axis whose size does not change (for bicubic, only when no
-        # scale_factor says otherwise)
-        if out_sizes[a] == in_sizes[a] and (mode != "bicubic" or factors[a] in (None, 1.0)):
-            continue
-        taps = _resize_taps(out_sizes[a], in_sizes[a], factors[a], bool(align_corners), mode)
+    if x.dtype == np.float16:  # worked in float32 and rounded once, as PyTorch's
+        y = _interpolate_axes(cast(x, np.float32), out_sizes, factors, align_corners, mode, True)
+        return cast(y, np.float16)
+    return fresh(_interpolate_axes(x, out_sizes, factors, align_corners, mode), source)
+
+
+def _interpolate_axes(
+    x: Tensor,
+    out_sizes: tuple[int, ...],
+    factors: tuple[Any, ...],
+    align_corners: Any,
+    mode: str,
+    half: bool = False,
+) -> Tensor:
+    """x resized to `out_sizes` one spatial axis at a time, the last first (PyTorch's
+    innermost sum), in x's dtype. `half`: x is a float16 input cast to float32; PyTorch's
+    1-d, 3-d and bicubic kernels keep its weights in float16 (its bilinear one does not).
+
+    PyTorch interpolates an axis whose size does not change too: its taps weigh each value
+    1 and a neighbour (linear: itself) 0, so that an inf makes NaN. On finite values that
+    is the identity, so such an axis is skipped when x is all finite (one pass, where the
+    taps would take five; a finite x stays finite through the other axes)."""
+    wide = x.dtype == np.float64
+    finite = None
+    for a in reversed(range(len(out_sizes))):
+        n = x.shape[2 + a]
+        if out_sizes[a] == n and (mode != "bicubic" or factors[a] in (None, 1.0)):
+            if finite is None:
+                finite = bool(get_array_module(x._data).isfinite(x._data).all())
+            if finite:
+                continue
+        taps = _resize_taps(out_sizes[a], n, factors[a], bool(align_corners), mode, wide)
+        if half and mode in ("linear", "trilinear", "bicubic"):
+            taps = _half_weights(taps)
         x = _resample_axis(x, taps, 2 + a)
-    return fresh(x, source)
+    return x
 
 
 __all__ = [

@@ -25,7 +25,7 @@ from .elementwise import scale, where
 from .indexing import gather
 from .pool import MaxPool2d, PoolGeometry, WindowSum, integer_mean, zero_second
 from .reduce import reduce_sum
-from .shape import clone, getitem, pad
+from .shape import cast, clone, getitem, pad
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -210,6 +210,10 @@ def avg_pool1d(
         _float_input(x, op)
     if x.ndim == 2:
         return _unbatched(avg_pool1d, x, k, s, p, ceil_mode, count_include_pad)
+    wide = x.dtype.char in "fd"  # float32 or float64 (one check on their path, as before)
+    if not wide and x.dtype == np.float16:  # summed in float32, rounded once, as PyTorch's
+        y = avg_pool1d(cast(x, np.float32), k, s, p, ceil_mode, count_include_pad)
+        return cast(y, np.float16)
     c, n = x.shape[1:]
     out = pool_out_size(n, k, s, p, 1, ceil_mode)
     if out < 1:
@@ -228,7 +232,7 @@ def avg_pool1d(
         count = end - start
     else:
         count = np.minimum(end, n) - np.maximum(start, 0)
-    if x.dtype.kind != "f":
+    if not wide:
         return integer_mean(sums.squeeze(2), count, op)
     xp = get_array_module(x._data)
     return scale(sums.squeeze(2), xp.asarray(1.0 / count, dtype=x.dtype))
@@ -289,6 +293,8 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     n = x.shape[-1]
     if out == n:
         return clone(x)
+    if x.dtype == np.float16:  # summed in float32 and rounded once, as PyTorch's
+        return cast(adaptive_avg_pool1d(cast(x, np.float32), out), np.float16)
     pos, valid = _adaptive_windows(n, out)
     xp = get_array_module(x._data)
     g = getitem(x, (Ellipsis, xp.asarray(pos)))  # (..., OL, S)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import autograd, return_types
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled, zero_link
 from ..backend import fp_ignored, get_array_module, to_device
 from ..errors import ShapeError, ValueRangeError, warn_user
 from ..tensor import VIEW_DEPTH, Tensor, _int_arg, _is_int, check_fill_scalar
@@ -875,8 +875,17 @@ def _pad_by_index(x: Tensor, widths: list[tuple[int, int]], mode: str, pad: Any)
     """reflect, replicate or circular padding: each padded axis is gathered from source
     positions (the gradient adds back). As PyTorch's, reflect and replicate read a negative
     width as positions of the input itself (reflect (-1, 2) of [0 1 2] is [1 2 1 0]), while
-    circular crops first."""
+    circular crops first. reflect and replicate give a gradient linked to x with derivative
+    zero (`zero_second`), as PyTorch's, whose backward is a kernel of its own; circular,
+    composed there of slices, has no link, as here. Neither takes bool, as in PyTorch."""
     source = x
+    if mode != "circular":
+        if x.dtype == np.bool_:
+            name = "reflection" if mode == "reflect" else "replication"
+            raise NotImplementedError(
+                f"pad: \"{name}_pad{len(pad) // 2}d\" not implemented for 'Bool' (mode={mode!r})"
+            )
+        x = zero_second(x)
     # a dim left with fewer than 0 elements is refused; PyTorch's 1-d reflect and replicate
     # kernels (two widths) also refuse 0, its 2-d and 3-d ones give an empty result
     least = 1 if mode != "circular" and len(pad) == 2 else 0
@@ -917,6 +926,27 @@ def _pad_by_index(x: Tensor, widths: list[tuple[int, int]], mode: str, pad: Any)
         idx = xp.asarray(_pad_source(n, lo, hi, mode))
         x = GetItem((slice(None),) * d + (idx,))(x)
     return fresh(x, source)
+
+
+class ZeroSecond(Function):
+    """x itself, in front of an op whose gradient does not depend on x (a max pool that
+    gathers, an average pool or padding by index built from slices and gathers): its
+    backward hands on the gradient linked to x with derivative zero (a `ZeroLink` under
+    create_graph), as MaxPool2d's is, so that gradient requires grad and differentiating
+    it again gives zeros for x, as PyTorch's, not an error."""
+
+    uses_inputs = False
+
+    def forward(self, x):
+        return x
+
+    def backward(self, gy):
+        return zero_link(gy, self)
+
+
+def zero_second(x: Tensor) -> Tensor:
+    """x through `ZeroSecond` where a graph is recorded through it, else x itself."""
+    return ZeroSecond()(x) if x.requires_grad and is_grad_enabled() else x
 
 
 def check_pad_value(op: str, value: Any, dtype: Any) -> Any:
@@ -967,14 +997,18 @@ def pad(
         return _pad_by_index(x, widths, mode, tuple(pad))
     value = 0.0 if value is None else check_pad_value("pad", value, x.dtype)
     if any(lo < 0 or hi < 0 for lo, hi in widths):
-        # a negative width crops, as in PyTorch: pad the positive part, then slice
+        # a negative width crops the input, as PyTorch's narrow, which refuses to crop more
+        # than the dim holds even where the padding would make up for it; here the positive
+        # part is padded, then sliced
         crop = []
         for d, (lo, hi) in enumerate(widths):
+            if x.shape[d] + min(lo, 0) + min(hi, 0) < 0:
+                raise ValueRangeError(
+                    f"pad: {tuple(pad)} crops dim {d} (of size {x.shape[d]}, input shape "
+                    f"{x.shape}) by {-min(lo, 0) - min(hi, 0)} elements; it holds too few"
+                )
             n = x.shape[d] + max(lo, 0) + max(hi, 0)
-            start, stop = -min(lo, 0), n + min(hi, 0)
-            if stop < start:
-                raise ValueRangeError(f"pad: {pad} crops dim {d} of shape {x.shape} below 0")
-            crop.append(slice(start, stop))
+            crop.append(slice(-min(lo, 0), n + min(hi, 0)))
         grown = Pad(tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths), value)(x)
         return getitem(grown, tuple(crop))
     return Pad(tuple(widths), value)(x)
