@@ -78,3 +78,36 @@ def test_lp_pool_takes_numpy_int_sizes():
         got = getattr(mg.nn.functional, fn)(mg.tensor(xs), 2, k)
         want = getattr(torch.nn.functional, fn)(torch.tensor(xs), 2, int(k))
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("name", "kw"),
+    [
+        ("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
+        ("ASGD", {"lr": 0.01, "lambd": 1e-4, "alpha": 0.75}),
+        ("RMSprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.5}),
+        ("Adam", {"lr": 0.01, "betas": (0.9, 0.999)}),
+    ],
+)
+def test_float64_tensor_hyper_parameters_do_not_widen_float32_updates(name, kw):
+    """A float64 0-d Tensor beside float32 parameters is cast where it meets them, as
+    PyTorch does: the steps equal those of the same Python floats (a float64 NumPy scalar
+    widened every update to float64 arithmetic, 51 ulp from PyTorch's)."""
+
+    def f64(v):
+        return tuple(map(f64, v)) if isinstance(v, tuple) else mg.tensor(v, dtype=mg.float64)
+
+    as_tensor = {k: v if k == "lr" else f64(v) for k, v in kw.items()}
+    g = np.random.default_rng(1)
+    grads = [(g.standard_normal((16, 16)) * 0.1).astype(np.float32) for _ in range(8)]
+    start = g.standard_normal((16, 16)).astype(np.float32)
+    out = []
+    for kwargs in (kw, as_tensor):
+        p = mg.nn.Parameter(mg.tensor(start))
+        opt = getattr(mg.optim, name)([p], **kwargs)
+        for gr in grads:
+            p.grad = mg.tensor(gr)
+            opt.step()
+        assert p.dtype == mg.float32
+        out.append(p.detach().numpy())
+    np.testing.assert_array_equal(out[0], out[1])

@@ -318,7 +318,8 @@ class Optimizer:
         rate."""
         for g in self.param_groups:
             if any(_holds_tensor(v) for k, v in g.items() if k != "params"):
-                g = {k: v if k == "params" else _number(self, k, v) for k, v in g.items()}
+                kinds = {_real_dtype(p.dtype) for p in g["params"]}
+                g = {k: v if k == "params" else _number(self, k, v, kinds) for k, v in g.items()}
             yield g
 
     # ------------------------------------------------------------------ state
@@ -474,9 +475,22 @@ def _holds_tensor(value: Any) -> bool:
     )
 
 
-def _number(opt: Optimizer, key: str, value: Any) -> Any:
+def _real_dtype(dtype: Any) -> np.dtype:
+    """A parameter's dtype as its updates compute in: a complex one's real part (PyTorch's
+    optimizers step `view_as_real` of complex parameters)."""
+    dtype = np.dtype(dtype)
+    return np.dtype(dtype.char.lower()) if dtype.kind == "c" else dtype
+
+
+def _number(opt: Optimizer, key: str, value: Any, kinds: set | None = None) -> Any:
+    """A hyper-parameter as `step` reads it: a one-element Tensor as its number. A float
+    Tensor no wider than the group's parameters' dtypes (`kinds`) becomes a number of its
+    dtype that rounds as PyTorch's 0-d tensor arithmetic (`_tensor_number_type`); a wider
+    one (a float64 Tensor beside float32 parameters) a Python float: PyTorch casts it to
+    the parameters' dtype where it meets them, which a float64 NumPy scalar would not (it
+    widens a float32 array's arithmetic to float64)."""
     if isinstance(value, tuple | list):
-        return type(value)(_number(opt, key, v) for v in value)
+        return type(value)(_number(opt, key, v, kinds) for v in value)
     if not isinstance(value, Tensor):
         return value
     if value.numel() != 1 or value.dtype.kind not in "fiu":
@@ -485,10 +499,13 @@ def _number(opt: Optimizer, key: str, value: Any) -> Any:
             f"got a tensor of shape {value.shape} and dtype {value.dtype}"
         )
     number_type = _TENSOR_NUMBER_TYPES.get(np.dtype(value.dtype))
-    if number_type is not None:
+    wide = np.dtype(value.dtype).itemsize
+    if number_type is not None and (kinds is None or all(wide <= k.itemsize for k in kinds)):
         # PyTorch's arithmetic with a Tensor hyper-parameter (lr / bias_correction1,
         # 1 - beta2**step, 1 - lr * weight_decay) stays in its dtype
         return number_type(value.item())
+    if key == "lr" and value.dtype.kind == "f":  # lr / bias_correction1 in lr's dtype
+        return np.dtype(value.dtype).type(value.item())
     return float(value.item())
 
 
