@@ -350,7 +350,20 @@ class _NamingErrors:
             reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
             if own and exc.errno == errno.EISDIR:
                 reason = "a folder of that name is in the way"
-            raise OSError(exc.errno, f"cannot write it: {reason}", str(self.path)) from exc
+            raise OSError(exc.errno, f"{WRITE_FAILED}{reason}", str(self.path)) from exc
+
+
+WRITE_FAILED = "cannot write it: "  # how `_NamingErrors` begins the reason it gives
+
+
+def write_reason(exc: OSError) -> str:
+    """Why a write failed, in words: 'the disk is full', 'a folder of that name is in the
+    way', or the system's own reason ('Permission denied'), without the 'cannot write it'
+    that `naming_errors` puts before it (a message that says so itself)."""
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    reason = exc.strerror or str(exc)
+    return reason[len(WRITE_FAILED) :] if reason.startswith(WRITE_FAILED) else reason
 
 
 def add_common_args(
@@ -445,6 +458,66 @@ def atomic_path(path: Path) -> Iterator[Path]:
         if tmp.exists():
             tmp.unlink()
     fsync_dir(str(path.parent))
+
+
+@contextlib.contextmanager
+def atomic_paths(*paths: Path) -> Iterator[list[Path]]:
+    """`atomic_path` for files that belong together (train.sample's --out and --png):
+    a temporary sibling of each to write; once all are written (and on disk), renamed over
+    them together, with a Ctrl-C or SIGTERM held back until the last rename
+    (`replace_together`), so that no failure or signal leaves one file new and the other
+    old. On failure all are removed, and an error about a temporary file names its path."""
+    paths = [Path(p) for p in paths]
+    tmps = [p.with_name(f".{p.stem}.tmp-{os.getpid()}{p.suffix}") for p in paths]
+    try:
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        with _NamingTemporaries(dict(zip(tmps, paths, strict=True))):
+            yield tmps
+            for path, tmp in zip(paths, tmps, strict=True):
+                with _NamingErrors(path, tmp), open(tmp, "rb+") as f:
+                    os.fsync(f.fileno())
+            replace_together(list(zip(tmps, paths, strict=True)))
+    finally:
+        for tmp in tmps:
+            if tmp.exists():
+                tmp.unlink()
+
+
+class _NamingTemporaries:
+    """`_NamingErrors` for several temporary files: an OSError about one of them (its
+    `filename`) is raised again naming the file it stands in for. The others pass: the
+    writer of each file names it (`naming_errors`)."""
+
+    def __init__(self, stand_ins: Mapping[Path, Path]) -> None:
+        self.stand_ins = {str(tmp): path for tmp, path in stand_ins.items()}
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if isinstance(exc, OSError) and exc.filename in self.stand_ins:
+            path = self.stand_ins[exc.filename]
+            _NamingErrors(path, Path(exc.filename)).__exit__(kind, exc, tb)
+
+
+def replace_together(moves: Sequence[tuple[Path, Path]]) -> None:
+    """Rename each written file (source, target) over its target, all of them: a Ctrl-C
+    or SIGTERM meanwhile is held back and raised once the last is in place (so an output
+    made of several files is one call's whole), then the folders are synced."""
+    with GracefulInterrupt() as stop, stop.hold():
+        for source, target in moves:
+            os.replace(source, target)
+    for folder in dict.fromkeys(str(Path(t).parent) for _, t in moves):
+        fsync_dir(folder)
+    raise_held(stop)
+
+
+def raise_held(stop: GracefulInterrupt) -> None:
+    """Raise the signal `stop` held back, as `signals_raise` raises it: KeyboardInterrupt,
+    or `Terminated` for SIGTERM."""
+    if stop.requested:
+        raise Terminated if stop.signal_name == "SIGTERM" else KeyboardInterrupt
 
 
 def checkpoint_path(run_dir: str | Path) -> Path:
@@ -552,7 +625,8 @@ def repair_log(run_dir: str | Path, log: Any, stamp: tuple[int, int, int] | None
     between writing its checkpoint and its log, two files written one after the other,
     left it one record short). What a live run would write is the same, so a reader may
     do it, said in one line, while the checkpoint is still the one `log` was read from
-    (`stamp`, its `file_stamp`); a folder it cannot write is left as it is. A log holding
+    (`stamp`, its `file_stamp`); a folder it cannot write is left as it is, also said in
+    one line. A log holding
     more or other records (an earlier checkpoint put back to sample from it, an edit) is
     left as it is, with one line saying so: a reader deletes no record; `--resume`
     rewrites it from the checkpoint it continues."""
@@ -578,7 +652,12 @@ def repair_log(run_dir: str | Path, log: Any, stamp: tuple[int, int, int] | None
         return  # a newer checkpoint committed meanwhile: its run wrote its own log
     try:
         write_jsonl(log_path, log)
-    except (OSError, RuntimeError):
+    except OSError as exc:  # a read-only run folder, a full disk: the reader goes on
+        print(
+            f"{log_path}: left as it is ({held}): it could not be rewritten from the "
+            f"checkpoint's history ({write_reason(exc)}); a job that can write the folder "
+            "(--resume, or this one again) rewrites it"
+        )
         return
     if records:
         print(
@@ -681,20 +760,50 @@ def write_image_grid(
     padding: int = 2,
     pad_value: int = 0,
     job: str | None = None,
+    checkpoint: str | None = None,
 ) -> np.ndarray:
     """Save `make_image_grid(images, nrow, padding)` as a PNG (atomically), marked as a
-    job's picture (`job`: which job's); returns it."""
-    from PIL import Image
-
+    job's picture (`job`: which job's) and, with `checkpoint`, as drawn from that point of
+    the run (`picture_checkpoint`); returns it."""
     grid = make_image_grid(images, nrow, padding, pad_value)
+    with atomic_path(Path(path)) as tmp:
+        save_png(tmp, grid, job, checkpoint)
+    return grid
+
+
+def save_png(path: Path, picture: np.ndarray, job: str | None, checkpoint: str | None) -> None:
+    """`picture` (uint8 (H, W) or (H, W, 3)) as the PNG `path`, written in place (the
+    callers write a temporary file), marked as `write_image_grid` says."""
+    from PIL import Image
     from PIL.PngImagePlugin import PngInfo
 
     info = PngInfo()
     # marks the file as a job's output, and whose (png_of_a_job)
     info.add_text("Software", SOFTWARE if job is None else f"{SOFTWARE} {job}")
-    with atomic_path(Path(path)) as tmp:
-        Image.fromarray(grid).save(tmp, format="PNG", pnginfo=info)
-    return grid
+    if checkpoint is not None:
+        info.add_text(CHECKPOINT_TEXT, checkpoint)
+    Image.fromarray(picture).save(path, format="PNG", pnginfo=info)
+
+
+# the PNG text in which train.gan's per-epoch pictures name the checkpoint they were drawn
+# from ("epoch 3, step 30"): a resume draws the pictures its checkpoint's epoch still owes
+CHECKPOINT_TEXT = "Checkpoint"
+
+
+def picture_checkpoint(path: str | Path) -> str | None:
+    """The checkpoint a job's picture at `path` says it was drawn from (its
+    `CHECKPOINT_TEXT`); None for a missing, unreadable or unmarked file. Only a regular
+    file is opened: a FIFO would block the read forever."""
+    from PIL import Image
+
+    if not Path(path).is_file():
+        return None
+    try:
+        with Image.open(path) as img:
+            mark = img.info.get(CHECKPOINT_TEXT) if img.format == "PNG" else None
+    except Exception:  # not an image at all
+        return None
+    return mark if isinstance(mark, str) else None
 
 
 def _new_figure(figsize: tuple[float, float]) -> Any:
@@ -707,11 +816,15 @@ def _new_figure(figsize: tuple[float, float]) -> Any:
     return fig
 
 
-def _save_figure(fig: Any, path: str | Path) -> None:
+def _save_figure(fig: Any, path: str | Path, checkpoint: str | None = None) -> None:
+    """`fig` written atomically to `path`; a PNG marked as a job's (and, with
+    `checkpoint`, as drawn from that point of the run, as `write_image_grid` marks it)."""
     path = Path(path)
     with atomic_path(path) as tmp:
         fmt = path.suffix.lstrip(".") or "png"
         meta = {"Software": SOFTWARE} if fmt == "png" else None
+        if meta is not None and checkpoint is not None:
+            meta[CHECKPOINT_TEXT] = checkpoint
         fig.savefig(tmp, dpi=100, bbox_inches="tight", format=fmt, metadata=meta)
 
 
@@ -721,9 +834,11 @@ def plot_curves(
     keys: Sequence[str],
     x_key: str = "step",
     title: str | None = None,
+    checkpoint: str | None = None,
 ) -> None:
     """Line plot of `keys` against `x_key` (the record index when absent), one line per
-    key; records lacking a key or holding a non-finite value are skipped for that line."""
+    key; records lacking a key or holding a non-finite value are skipped for that line.
+    `checkpoint`: the point of the run it shows, marked in the PNG (`_save_figure`)."""
     fig = _new_figure((7, 4))
     ax = fig.add_subplot()
     for key in keys:
@@ -741,7 +856,7 @@ def plot_curves(
         ax.legend()
     if title:
         ax.set_title(title)
-    _save_figure(fig, path)
+    _save_figure(fig, path, checkpoint)
 
 
 def scatter_plot(
@@ -750,9 +865,10 @@ def scatter_plot(
     fake_xy: Any,
     centres: Any = None,
     title: str | None = None,
+    checkpoint: str | None = None,
 ) -> None:
     """2-D scatter of real (N, 2) and generated (M, 2) points, with mixture centres (K, 2)
-    marked when given."""
+    marked when given; `checkpoint` as `plot_curves` takes it."""
     real, fake = (
         as_numpy(a.detach()._data if isinstance(a, mg.Tensor) else a) for a in (real_xy, fake_xy)
     )
@@ -768,7 +884,7 @@ def scatter_plot(
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, markerscale=3)
     if title:
         ax.set_title(title)
-    _save_figure(fig, path)
+    _save_figure(fig, path, checkpoint)
 
 
 def latent_map_plot(
@@ -818,7 +934,8 @@ def _colormap(name: str) -> Any:
 class GracefulInterrupt:
     """Context manager turning the first Ctrl-C (SIGINT, and SIGTERM) into a flag the
     training loop checks so it can save a checkpoint and stop; a second one raises
-    KeyboardInterrupt. Outside the main thread it installs nothing.
+    KeyboardInterrupt (`Terminated` for SIGTERM). Outside the main thread it installs
+    nothing.
 
         with GracefulInterrupt() as stop:
             for step in ...:
@@ -848,7 +965,9 @@ class GracefulInterrupt:
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.signalled and not self.saving:
-            raise KeyboardInterrupt
+            # the second signal's own kind, as `signals_raise` raises it: a supervisor
+            # repeating its SIGTERM gets status 143, not Ctrl-C's 130
+            raise Terminated if signum == getattr(signal, "SIGTERM", None) else KeyboardInterrupt
         if not self.signalled:
             self.signal_name = signal.Signals(signum).name
         self.signalled = True

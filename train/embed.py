@@ -119,6 +119,14 @@ def load_net(run_dir: str | Path, device: str) -> EmbeddingNet:
     scaffold.note_config_drift(path.parent, saved["args"])
     scaffold.check_weights({k: saved["state"].get(k) for k in ("net", "ema")}, path, "")
     args = saved["args"]
+    decay = args.get("ema") or 0
+    if isinstance(decay, int | float) and decay > 0 and "ema" not in saved["state"]:
+        # as --resume refuses it: embedding with the raw weights instead would go unsaid
+        raise ValueError(
+            f"{path}: the checkpoint's state has no 'ema' (the run trained with --ema "
+            f"{decay:g}, whose averaged weights embed the images); not a complete "
+            "train.metric checkpoint: put the run's own back"
+        )
     net = EmbeddingNet(
         int(args["embedding_dim"]),
         int(args["channels"]),

@@ -1111,7 +1111,7 @@ class Run:
         ahead of the checkpoint (a commit that fails, a full disk, leaves none)."""
         if self.session and not self.session.writer:
             return
-        run = self.run_dir
+        run, mark = self.run_dir, self.picture_mark
         if self.toy:
             real = self.sample_real(2500, std=TOY_STD, generator=np.random.default_rng(0))
             common.scatter_plot(
@@ -1120,18 +1120,70 @@ class Run:
                 self.sample(self.fixed_z),
                 self.centres,
                 title=f"{self.args.loss}, step {self.step}",
+                checkpoint=mark,
             )
         else:
             grid = self.sample(self.fixed_z, self.fixed_labels)
-            common.write_image_grid(run / "samples" / f"epoch_{self.epoch:03d}.png", grid)
-            common.write_image_grid(run / "samples.png", grid)
+            common.write_image_grid(
+                run / "samples" / f"epoch_{self.epoch:03d}.png", grid, checkpoint=mark
+            )
+            common.write_image_grid(run / "samples.png", grid, checkpoint=mark)
         common.plot_curves(
             run / "losses.png",
             self.folder.log if self.folder else [],
             ["d_loss", "g_loss"],
             x_key="epoch",
             title=f"{self.args.model} / {self.args.loss}",
+            checkpoint=mark,
         )
+
+    @property
+    def picture_mark(self) -> str:
+        """What the epoch's pictures record of the checkpoint they are drawn from."""
+        return f"epoch {self.epoch}, step {self.step}"
+
+    def owed_pictures(self) -> dict[str, str]:
+        """The pictures of the restored checkpoint's epoch that are missing or show
+        another point of the run ({name: what is there}): a run killed (or stopped by a
+        full disk) between an epoch's commit and its pictures owes them. Only a checkpoint
+        at the end of an epoch can owe them: a later one was saved by a process that had
+        drawn them."""
+        if self.batch or not self.epoch or (self.session and not self.session.writer):
+            return {}
+        names = ["samples.png", "losses.png"]
+        if not self.toy:
+            names.insert(0, f"samples/epoch_{self.epoch:03d}.png")
+        owed = {}
+        for name in names:
+            held = common.picture_checkpoint(self.run_dir / name)
+            if held != self.picture_mark:
+                path = self.run_dir / name
+                owed[name] = (
+                    "missing"
+                    if not path.exists()
+                    else (f"of {held}" if held else "not marked with its epoch")
+                )
+        return owed
+
+    def draw_owed_(self) -> None:
+        """On a resume: draw the pictures the checkpoint's epoch still owes (the run
+        stopped after committing it), as a run never interrupted drew them, and say which
+        were drawn. A failure says the checkpoint is intact (`scaffold.picture_errors`)."""
+        owed = self.owed_pictures()
+        if not owed:
+            return
+        with scaffold.picture_errors(self.folder):
+            self.draw_epoch_()
+        drawn = [
+            f"{name} ({was})"
+            for name, was in owed.items()
+            if common.picture_checkpoint(self.run_dir / name) == self.picture_mark
+        ]
+        if drawn:
+            scaffold.note(
+                f"{self.run_dir}: drew the pictures of the checkpoint's {self.picture_mark}, "
+                f"which the run stopped before drawing: {', '.join(drawn)}"
+            )
 
 
 # what a run writes besides its checkpoint, config and log (moved aside by --overwrite)
@@ -1204,6 +1256,7 @@ def train(
             if folder.saved is not None:
                 scaffold.restore(run, folder, "train.gan")
                 folder.remove_samples_after(run.epoch)
+                run.draw_owed_()
             finished = (session.fit if session else scaffold.fit)(run, folder)
     scaffold.stop_if_interrupted(finished, folder)
     return run.run_dir

@@ -89,6 +89,13 @@ def load_generator(run_dir: str | Path, device: str) -> tuple[argparse.Namespace
     if isinstance(config.get("data_dir"), str) and config["data_dir"].strip():
         args.data_dir = config["data_dir"]
     note_config_drift(path.parent, saved["args"])
+    if (getattr(args, "ema", 0) or 0) > 0 and "ema_G" not in saved["state"]:
+        # as --resume refuses it: sampling the raw G instead would go unsaid
+        raise ValueError(
+            f"{path}: the checkpoint's state has no 'ema_G' (the run trained with --ema "
+            f"{args.ema:g}, whose averaged weights the samples come from); not a complete "
+            "train.gan checkpoint: put the run's own back"
+        )
     check_weights({k: saved["state"].get(k) for k in ("G", "ema_G")}, path, "")
     shape = data_shape(args)
     G, _ = build_models(args, OBJECTIVES[args.loss], shape)
@@ -159,6 +166,7 @@ def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
         return mgdata.to_unit_range(images), None
     if args.data_dir is not None:
         check_label_files(args.data_dir)
+        check_one_idx_copy(args.data_dir)
     # the bundled subset is used whole, and so is a user's images/labels npz; IDX files and
     # an npz with x_train/x_test give their training split
     own_split = args.data_dir is not None and mgdata.has_own_split(args.data_dir)
@@ -184,6 +192,50 @@ def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
 
 
 LABEL_KEYS = ("labels", "y_train", "y_test")
+# the IDX training files as the loader looks for them, in its order (minigrad.data):
+# train-images-idx3-ubyte, then .gz, then the '.idx3' spellings
+IDX_TRAIN = {
+    kind: [f"train-{kind}{sep}idx{dims}-ubyte{gz}" for sep in "-." for gz in ("", ".gz")]
+    for kind, dims in (("images", 3), ("labels", 1))
+}
+
+
+def check_one_idx_copy(data_dir: str) -> None:
+    """Refuse a --data-dir folder holding two copies of an IDX training file that differ
+    (`train-labels-idx1-ubyte` and `train-labels-idx1-ubyte.gz`, say), naming both: the
+    loader reads the first of its names and would train on it silently, whichever the
+    user meant. Copies with the same contents once unzipped (an unpacked download beside
+    its archive) pass."""
+    root = Path(data_dir).expanduser()
+    if not root.is_dir():
+        return
+    for names in IDX_TRAIN.values():
+        present = [root / n for n in names if (root / n).is_file()]
+        if len(present) < 2:
+            continue
+        first = _unzipped(present[0])
+        if first is None:
+            continue  # the loader names the corrupt archive it reads
+        for other in present[1:]:
+            if _unzipped(other) != first:
+                raise ValueError(
+                    f"--data-dir {data_dir} holds {present[0].name} and {other.name}, with "
+                    f"different contents ({present[0]} would be read and {other} left "
+                    "unread); remove the copy you do not mean to train on"
+                )
+
+
+def _unzipped(path: Path) -> bytes | None:
+    """A file's bytes, gunzipped when they start with the gzip magic (as the loader reads
+    them); None for a corrupt archive."""
+    import gzip
+    import zlib
+
+    raw = path.read_bytes()
+    try:
+        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    except (EOFError, OSError, zlib.error):
+        return None
 
 
 def check_label_files(data_dir: str) -> None:

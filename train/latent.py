@@ -20,7 +20,11 @@ generator cuts its Gaussian latent into one region per mode, and where it folds.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import functools
+import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -187,11 +191,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    written: list[Path] = []
     try:
         with common.signals_raise():
-            print(explore(args))
+            print(explore(args, written))
     except KeyboardInterrupt as exc:
-        return common.interrupted(JOB, exc, "each picture is written whole or not at all")
+        if written:
+            said = f"all of its pictures were written ({', '.join(map(str, written))})"
+        else:
+            said = "no picture was written: the pictures of --out are those it held before"
+        return common.interrupted(JOB, exc, said)
     except common.TRAINING_ERRORS as exc:
         print(f"{JOB}: error: {common.error_message(exc)}", file=sys.stderr)
         return 1
@@ -203,10 +212,12 @@ PICTURES = ("latent_map.png", "interp_linear.png", "interp_slerp.png", "arithmet
 PICTURES += ("nearest.png",)
 
 
-def explore(args: argparse.Namespace) -> str:
+def explore(args: argparse.Namespace, written: list[Path] | None = None) -> str:
     """Write the pictures `args` ask for; returns what was written, in words. They are
     drawn first and written once the run's checkpoint is found unchanged (a live run may
-    commit a newer one meanwhile: then none is left, as train.evaluate does for eval.json)."""
+    commit a newer one meanwhile: then none is left, as train.evaluate does for eval.json),
+    all of them or none (`_write_pictures`); `written` receives their paths once they are
+    in place."""
     args.run_dir = scaffold.open_run(args.run_dir)
     out = Path(args.out or Path(args.run_dir) / "latent")
     if out.exists() and not out.is_dir():
@@ -242,7 +253,23 @@ def explore(args: argparse.Namespace) -> str:
     names = ["latent_map.png"] if toy else ["interp_linear.png", "interp_slerp.png"]
     names += ["arithmetic.png"] * arithmetic + ["nearest.png"] * (run_args.dataset == "mnist")
     _check_out_folder(out, Path(args.run_dir), names, run_args)
-    pictures: dict[str, Callable[[Path], Any]] = {}  # name -> its writer, drawn already
+    with _Staging(out, args.out is None) as staging:
+        pictures, lines = _draw(args, run_args, G, device, train_imgs, out)
+        said = _write_pictures(args.run_dir, staging, pictures, drawn_from, written)
+    return "\n".join([*lines, *said])
+
+
+def _draw(
+    args: argparse.Namespace,
+    run_args: argparse.Namespace,
+    G: Any,
+    device: str,
+    train_imgs: np.ndarray | None,
+    out: Path,
+) -> tuple[dict[str, Callable[[Path], Any]], list[str]]:
+    """The pictures of the run ({name: its writer, drawn already}) and the lines that
+    say what they show."""
+    pictures: dict[str, Callable[[Path], Any]] = {}
     if run_args.dataset in TOY:
         _, centres_of = TOY[run_args.dataset]
         centres = centres_of()
@@ -267,8 +294,7 @@ def explore(args: argparse.Namespace) -> str:
             f"mode at {_point(centres[i])}: {share[i]:.2%} of the latent mass"
             for i in np.argsort(share)[:5]
         ]
-        said = _write_pictures(args.run_dir, out, pictures, drawn_from)
-        return "\n".join([*lines, f"wrote {out / 'latent_map.png'}", *said])
+        return pictures, [*lines, f"wrote {out / 'latent_map.png'}"]
     rng = np.random.default_rng(args.seed)
     nz = run_args.nz
     cond = run_args.model == "cgan"
@@ -332,18 +358,82 @@ def explore(args: argparse.Namespace) -> str:
             [np.concatenate([s[None], train_imgs[i]]) for s, i in zip(samples, nn_idx, strict=True)]
         )
         pictures["nearest.png"] = grid(rows, 8)
-    said = _write_pictures(args.run_dir, out, pictures, drawn_from)
-    return "\n".join(["wrote " + ", ".join(str(out / n) for n in pictures), *said])
+    return pictures, ["wrote " + ", ".join(str(out / n) for n in pictures)]
+
+
+STAGING = ".latent.tmp-"  # + the pid: the folder inside --out where a call writes first
+
+
+class _Staging:
+    """A call's own folder inside `out` (`out/.latent.tmp-PID/`), where every picture is
+    written before any replaces one in `out`: made (with `out`) before the pictures are
+    drawn, so that a folder that takes no writes is said first, naming --out; removed at
+    the end, with an `out` this call made and left empty. Staging folders of calls that
+    died (killed) are removed first."""
+
+    def __init__(self, out: Path, default: bool) -> None:
+        self.out, self.default = out, default
+        self.path = out / f"{STAGING}{os.getpid()}"
+        self.made_out = False
+
+    def __enter__(self) -> _Staging:
+        self.made_out = not self.out.exists()
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self._remove_dead()
+            self.path.mkdir()
+        except OSError as exc:
+            self._clean()
+            which = f"--out {self.out}" + (" (the default, RUN_DIR/latent)" if self.default else "")
+            raise RuntimeError(
+                f"{which}: cannot write the pictures there ({common.write_reason(exc)}); "
+                + ("make room" if exc.errno == errno.ENOSPC else "give a writable --out DIR")
+            ) from None
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._clean()
+
+    def _clean(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        if self.made_out:
+            with contextlib.suppress(OSError):
+                self.out.rmdir()  # only if nothing was written into it
+
+    def _remove_dead(self) -> None:
+        for old in self.out.glob(f"{STAGING}*"):
+            pid = old.name[len(STAGING) :]
+            if pid.isdigit() and old.is_dir() and not _alive(int(pid)):
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process `pid` exists (another call's staging folder is then its own)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
 
 
 def _write_pictures(
-    run_dir: str, out: Path, pictures: dict[str, Callable[[Path], Any]], drawn_from: dict
+    run_dir: str,
+    staging: _Staging,
+    pictures: dict[str, Callable[[Path], Any]],
+    drawn_from: dict,
+    written: list[Path] | None = None,
 ) -> list[str]:
-    """Write the drawn `pictures` into `out` if the run's checkpoint is still the one they
-    were drawn from, and check it again after: a checkpoint that changed meanwhile leaves
-    none of them (a ValueError says so). Then remove the pictures of an earlier call that
-    this one did not draw (an arithmetic.png this call skipped), so that the folder holds
-    one call's pictures; returns the lines that say so."""
+    """Write the drawn `pictures` into `staging.out` if the run's checkpoint is still the
+    one they were drawn from, and check it again after: a checkpoint that changed
+    meanwhile leaves none of them (a ValueError says so). All of them are written into
+    the staging folder first and then moved into place together, with the removal of the
+    pictures of an earlier call that this one did not draw (an arithmetic.png this call
+    skipped), a signal held back meanwhile: so that a full disk or Ctrl-C leaves the
+    folder with the earlier call's pictures, and a finished call with its own, never a
+    mix. Returns the lines that say what was removed; `written` receives the paths."""
+    out = staging.out
 
     def changed(left: str) -> ValueError | None:
         if checkpoint_identity(run_dir) == drawn_from:
@@ -357,15 +447,33 @@ def _write_pictures(
     if refused is not None:
         raise refused
     for name, write in pictures.items():
-        write(out / name)
+        try:
+            write(staging.path / name)
+        except OSError as exc:  # named as the picture, not the staging file
+            raise OSError(
+                exc.errno,
+                f"cannot write it: {common.write_reason(exc)}; no picture in {out} was "
+                "replaced (it holds the pictures it held before)",
+                str(out / name),
+            ) from exc
+    refused = changed("the pictures drawn from the older one were removed, unused")
+    if refused is not None:
+        raise refused
+    earlier = [n for n in PICTURES if n not in pictures and common.png_of_a_job(out / n)]
+    with common.GracefulInterrupt() as stop, stop.hold():  # renames: no disk space needed
+        for name in pictures:
+            os.replace(staging.path / name, out / name)
+        for name in earlier:
+            (out / name).unlink(missing_ok=True)
+        if written is not None:
+            written.extend(out / name for name in pictures)
+    common.fsync_dir(str(out))
+    common.raise_held(stop)
     refused = changed("the pictures drawn from the older one were removed")
     if refused is not None:
         for name in pictures:
             (out / name).unlink(missing_ok=True)
         raise refused
-    earlier = [n for n in PICTURES if n not in pictures and common.png_of_a_job(out / n)]
-    for name in earlier:
-        (out / name).unlink(missing_ok=True)
     if not earlier:
         return []
     return [f"removed {', '.join(earlier)} in {out}: an earlier call's, not drawn by this one"]

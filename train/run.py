@@ -17,6 +17,7 @@ what every run needs around it:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import fcntl
 import functools
@@ -433,7 +434,7 @@ def _check_against_checkpoint(
     def grew(dest: str) -> bool:
         return _may_change(dest, inside.get(dest), stored.get(dest))
 
-    differ = []
+    differ, longer = [], []
     for dest in flags:
         if dest not in stored or dest not in inside:
             continue
@@ -442,7 +443,7 @@ def _check_against_checkpoint(
         then, now = _plain(inside[dest]), _plain(stored[dest])
         if then != now and dest in ("epochs", "steps") and grew(dest):
             if dest not in changed:  # a flag's change is said when it is recorded
-                note(
+                longer.append(
                     f"{where}: the run now runs to {now} {dest}, from {CONFIG_NAME} (its "
                     f"checkpoint was saved with {dest} {json.dumps(then)}: a longer length "
                     "that a resume recorded, or an edit of the file)"
@@ -461,6 +462,8 @@ def _check_against_checkpoint(
             "--epochs/--steps or another --device is given as a flag), or start a new run "
             "with --out"
         )
+    for line in longer:  # said once nothing else is refused: the resume goes on with it
+        note(line)
 
 
 def _source(where: Any) -> str:
@@ -783,9 +786,14 @@ class RunLock:
             os.close(fd)
         stale = os.pread(fd, 4096, 0)
         me = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(me) + "\n").encode(), 0)
-        os.fsync(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(me) + "\n").encode(), 0)
+            os.fsync(fd)
+        except OSError:  # a full disk: no empty lock file is left behind (it is held)
+            self.path.unlink(missing_ok=True)
+            os.close(fd)
+            raise
         self.fd = fd
         return _describe(stale) if stale.strip() else None
 
@@ -980,15 +988,25 @@ class RunFolder:
                 f"{flag} {self.path} is a file, not a folder: give a run folder's name "
                 "(a new one, or an existing run's)"
             )
+        made = not self.path.exists()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            why = exc.strerror or str(exc)
+            why = common.write_reason(exc)
             raise RuntimeError(f"cannot create the run folder {self.path}: {why}") from exc
         try:
             stale = self.lock.acquire()
         except OSError as exc:
             flag = "--resume" if self.args.resume else "--out"
+            if exc.errno == errno.ENOSPC:
+                if made:  # the empty folder this run made goes too
+                    with contextlib.suppress(OSError):
+                        self.path.rmdir()
+                again = f"--resume {self.path}" if self.args.resume else "the command again"
+                raise RuntimeError(
+                    f"{flag} {self.path}: cannot write the run's lock file {self.lock.path}: "
+                    f"the disk is full; make room and run {again}"
+                ) from None
             if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
                 raise PermissionError(
                     f"{flag} {self.path}: the folder takes no writes ({exc.strerror}); a run "
@@ -1062,6 +1080,12 @@ class RunFolder:
         write there (and train.latent would take the new run for a foreign --out)."""
         inside = common.run_folder_of(self.path)
         if inside is not None and common._job_output(inside[1]):
+            first = inside[0] / inside[1].parts[0]
+            if first.exists() and not first.is_dir():  # a folder cannot be made in a file
+                raise FileExistsError(
+                    f"--out {self.path}: {first} is a file of the run in {inside[0]}, not a "
+                    "folder; pick an --out outside that run"
+                )
             raise FileExistsError(
                 f"--out {self.path} is inside the run folder {inside[0]}, in "
                 f"{inside[1].parts[0]}/ where that run's jobs write: pick an --out outside it"
@@ -1236,8 +1260,7 @@ class RunFolder:
             ]
         # a lost config.json is written again (from the checkpoint's settings) on restore
         self.pending_changes = bool(self.changes) or not (self.path / CONFIG_NAME).is_file()
-        self._note_log_repair()
-        self._write_log()
+        self._repair_log()
 
     def _check_history(self) -> None:
         """Refuse a checkpoint whose history (its 'log') holds a record without a whole
@@ -1264,14 +1287,17 @@ class RunFolder:
                 )
             last_epoch, last_step = record["epoch"], record["step"]
 
-    def _note_log_repair(self) -> None:
-        """Say so where metrics.jsonl, about to be rewritten from the checkpoint's history,
-        held something else: a record short (a run killed between its two writes), lines
-        that are not JSON, or edits (the rewrite was silent). `common.repair_log`, which
-        train.sample/latent/evaluate run, rewrites it in the same cases."""
+    def _repair_log(self) -> None:
+        """Rewrite metrics.jsonl from the checkpoint's history, and say so where it held
+        something else: a record short (a run killed between its two writes), lines that
+        are not JSON, or edits (the rewrite was silent). Said once written: a write that
+        fails is the job's error alone. `common.repair_log`, which train.sample/latent/
+        evaluate run, rewrites it in the same cases."""
         path = self.path / LOG_NAME
         held = common.log_difference(path, self.log)
-        if held is not None and (self.log or path.is_file()):
+        said = held is not None and (self.log or path.is_file())
+        self._write_log()
+        if said:
             note(f"{path}: rewritten from the checkpoint's history ({held})")
 
     def restored(self) -> None:
@@ -1392,15 +1418,49 @@ class _disk_errors:
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         if not isinstance(exc, OSError):
             return
-        reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
         if self.folder.last_good is None:
             kept = "no checkpoint had been saved yet"
         else:
             kept = (
                 f"{self.folder.checkpoint} (step {self.folder.last_good}) is intact: "
-                f"make room and continue with --resume {self.folder.path}"
+                f"{remedy(exc)} and continue with --resume {self.folder.path}"
             )
-        raise RuntimeError(f"cannot write {self.path}: {reason}; {kept}") from exc
+        raise RuntimeError(f"cannot write {self.path}: {common.write_reason(exc)}; {kept}") from exc
+
+
+def remedy(exc: OSError) -> str:
+    """What the user does about a failed write before resuming: make room only where the
+    disk is full."""
+    if exc.errno == errno.ENOSPC:
+        return "make room"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "make the folder writable"
+    if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):
+        return "move what is in the way"
+    return "fix that"
+
+
+class picture_errors:
+    """An OSError while the pictures of the epoch `folder` has just committed are drawn (a
+    full disk) as a RuntimeError naming the picture that failed and saying that the
+    checkpoint is intact and that a bare --resume draws the pictures it owes."""
+
+    def __init__(self, folder: Any) -> None:
+        self.folder = folder
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if not isinstance(exc, OSError):
+            return
+        path = exc.filename or "a picture of the epoch"
+        folder = self.folder.path
+        raise RuntimeError(
+            f"cannot write {path}: {common.write_reason(exc)}; {common.checkpoint_path(folder)} "
+            f"(step {getattr(self.folder, 'last_good', '?')}) is intact: {remedy(exc)} and run "
+            f"--resume {folder}, which draws the pictures of its epoch"
+        ) from exc
 
 
 # ---------------------------------------------------------------------- the loop
@@ -1488,7 +1548,8 @@ def fit(job: Job, folder: RunFolder, epochs: int | None = None) -> bool:
             record.update(job.end_epoch_(time.perf_counter() - t0))
             with stop.hold():
                 folder.commit(job.state(), record)
-            job.draw_epoch_()
+            with picture_errors(folder):
+                job.draw_epoch_()
             shown = {
                 k: (f"{v:.4g}" if isinstance(v, float) else v)
                 for k, v in record.items()

@@ -54,10 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def write_samples(path: Path, samples: np.ndarray) -> None:
-    """Save `samples` under its key, atomically (a temporary file renamed over path)."""
-    with common.atomic_path(path) as tmp, open(tmp, "wb") as f:  # (errors name path)
-        np.savez(f, samples=samples)  # a file object: no .npz added to a name like s.NPZ
+def write_samples(out: Path, samples: np.ndarray, png: Path | None = None) -> None:
+    """Save `samples` under its key in `out`, and their grid in `png` when given: both
+    written to temporary files first, then renamed over `out` and `png` together
+    (`common.atomic_paths`), so that a failure (a full disk) or a signal leaves both as
+    they were, never new samples beside an older call's picture."""
+    with common.atomic_paths(*[out, *([png] if png is not None else [])]) as tmps:
+        with common.naming_errors(out), open(tmps[0], "wb") as f:
+            np.savez(f, samples=samples)  # a file object: no .npz added to a name like s.NPZ
+        if png is not None:
+            with common.naming_errors(png):
+                grid = common.make_image_grid(samples)
+                common.save_png(tmps[1], grid, "train.sample", None)
 
 
 def run(args: argparse.Namespace) -> str:
@@ -98,10 +106,9 @@ def run(args: argparse.Namespace) -> str:
         )
     x = sample_generator(run_args, G, args.n, device, seed=args.seed, labels=labels)
     samples = x.astype(np.float32) if x.ndim == 2 else mgdata.to_uint8(x)
-    write_samples(out, samples)
+    write_samples(out, samples, png)
     written = f"{args.n} samples {samples.dtype} {samples.shape} to {out}"
     if png is not None:
-        common.write_image_grid(png, samples, job="train.sample")
         written += f" and their grid to {png}"
     return written
 
@@ -117,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         with common.signals_raise():
             written = run(args)
     except KeyboardInterrupt as exc:
-        return common.interrupted(JOB, exc, "no file was left half-written")
+        pair = ", and --out and --png were replaced together or not at all" if args.png else ""
+        return common.interrupted(JOB, exc, f"no file was left half-written{pair}")
     except common.TRAINING_ERRORS as exc:
         print(f"{JOB}: error: {common.error_message(exc)}", file=sys.stderr)
         return 1
