@@ -5840,8 +5840,7 @@ class device(str):  # noqa: N801 - PyTorch's name
     `.type` and `.index`. It is a `str` ('cpu', 'cuda', 'cuda:1'), so it is usable wherever a
     device string is and compares and hashes as one (`x.device == "cpu"`)."""
 
-    type: str
-    index: int | None
+    __slots__ = ("_type", "_index")
 
     def __new__(cls, type: Any, index: int | None = None) -> device:  # noqa: A002
         if isinstance(type, device) and index is None:
@@ -5851,22 +5850,30 @@ class device(str):  # noqa: N801 - PyTorch's name
             name, idx = name.split(":", 1)
             index = int(idx)
         kind = normalize_device(name)
-        self = super().__new__(cls, kind if index is None else f"{kind}:{index}")
-        self.type = kind
-        self.index = index  # PyTorch's attribute: shadows str.index, as a device has no such method
+        return cls._made(kind if index is None else f"{kind}:{index}", kind, index)
+
+    @classmethod
+    def _made(cls, name: str, kind: str, index: int | None) -> device:
+        self = super().__new__(cls, name)
+        self._type, self._index = kind, index
         return self
+
+    @property
+    def type(self) -> str:  # read-only, as PyTorch's
+        return self._type
+
+    @property
+    def index(self) -> int | None:  # PyTorch's attribute: shadows str.index, which it lacks
+        return self._index
+
+    def __reduce__(self) -> tuple:
+        return device._made, (str(self), self._type, self._index)
 
     def __repr__(self) -> str:
         idx = "" if self.index is None else f", index={self.index}"
         return f"device(type='{self.type}'{idx})"
 
 
-def _tensor_device(kind: str, index: int | None) -> device:
-    """The device `Tensor.device` returns: the plain name ('cuda', as minigrad's code compares
-    it), with PyTorch's index (0: minigrad uses CuPy's current GPU) for `x.device.index`."""
-    d = device(kind)
-    d.index = index
-    return d
-
-
-_TENSOR_DEVICES = {"cpu": _tensor_device("cpu", None), "cuda": _tensor_device("cuda", 0)}
+# what `Tensor.device` returns: the plain name ('cuda', as minigrad's code compares it),
+# with PyTorch's index (0: minigrad uses CuPy's current GPU) for `x.device.index`
+_TENSOR_DEVICES = {"cpu": device._made("cpu", "cpu", None), "cuda": device._made("cuda", "cuda", 0)}

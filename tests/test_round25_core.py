@@ -111,3 +111,12 @@ def test_float64_tensor_hyper_parameters_do_not_widen_float32_updates(name, kw):
         assert p.dtype == mg.float32
         out.append(p.detach().numpy())
     np.testing.assert_array_equal(out[0], out[1])
+
+
+def test_device_attributes_are_read_only_and_shared_devices_stay_intact():
+    x, y = mg.ones(1), mg.zeros(1)
+    with pytest.raises(AttributeError):
+        x.device.index = 3  # PyTorch's device attributes are read-only too
+    with pytest.raises(AttributeError):
+        x.device.type = "cuda"
+    assert y.device.index is None and y.device.type == "cpu"
