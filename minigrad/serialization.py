@@ -31,7 +31,10 @@ from .errors import CorruptCheckpoint, MissingFolder
 from .tensor import Size, Tensor, bfloat16, device
 
 FORMAT = "minigrad-checkpoint"
-VERSION = 1
+VERSION = 2  # the newest format this minigrad reads; a file says the oldest that reads it
+# version 2 added shared references ("ref" nodes), a second Tensor over one entry ("x")
+# and lazy modules' uninitialized tensors: a file using none of them is written as 1, so
+# an older minigrad reads it, and one using them tells an older minigrad to upgrade
 _META = "__minigrad__"
 MAX_META_BYTES = 64 * 2**20  # the JSON structure; a real one is a few KiB
 MAX_ENTRY_BYTES = 2**36  # 64 GiB: more than any array minigrad trains
@@ -55,6 +58,7 @@ class _Encoder:
         self.alias: dict[int, int] = {}  # id of such a Tensor -> its number among them
         self.shared: dict[int, dict] = {}  # id of a list, dict or set -> its node
         self.numbered = 0  # how many of those nodes a later reference numbered ("m")
+        self.version = 1  # raised to 2 by a node only version 2 reads (see VERSION)
 
     def array(self, obj: Any, arr: Any) -> str:
         key = self.memo.get(id(obj))
@@ -96,6 +100,7 @@ class _Encoder:
         fields = self.stored(obj, obj._data)
         if id(obj) in self.alias:
             fields["x"] = self.alias[id(obj)]
+            self.version = 2
         return fields
 
     def container(self, obj: Any, build: Callable[[], dict]) -> dict:
@@ -106,6 +111,7 @@ class _Encoder:
         if node is not None:
             if "m" not in node:
                 node["m"], self.numbered = self.numbered, self.numbered + 1
+            self.version = 2
             return {"t": "ref", "m": node["m"]}
         node = self.shared[id(obj)] = {}
         self.keep.append(obj)
@@ -154,6 +160,7 @@ class _Encoder:
         if isinstance(obj, Tensor):
             if getattr(obj, "_uninitialized", False):  # a lazy module's, before its forward
                 kind = "uparameter" if isinstance(obj, Parameter) else "ubuffer"
+                self.version = 2
             else:
                 kind = "parameter" if isinstance(obj, Parameter) else "tensor"
             return {
@@ -310,7 +317,7 @@ def save(
     switches) are accepted and have nothing to do: nothing is pickled."""
     enc = _Encoder()
     root = enc.node(obj, "obj")
-    meta = json.dumps({"format": FORMAT, "version": VERSION, "root": root})
+    meta = json.dumps({"format": FORMAT, "version": enc.version, "root": root})
     entries = dict(enc.arrays)
     entries[_META] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
     if hasattr(path, "write"):

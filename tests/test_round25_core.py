@@ -120,3 +120,28 @@ def test_device_attributes_are_read_only_and_shared_devices_stay_intact():
     with pytest.raises(AttributeError):
         x.device.type = "cuda"
     assert y.device.index is None and y.device.type == "cpu"
+
+
+def _format_version(path):
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as z, z.open("__minigrad__.npy") as f:
+        return json.loads(np.lib.format.read_array(f).tobytes().decode())["version"]
+
+
+def test_checkpoints_say_the_oldest_format_version_that_reads_them(tmp_path):
+    """Files using version 2's shared references, tied tensors or lazy modules' state say
+    2, so an older minigrad asks for an upgrade instead of misreading them; others say 1."""
+    lin, shared = mg.nn.Linear(2, 2), [1, 2]
+    cases = {
+        "plain": ({"model": lin.state_dict(), "step": 3, "device": mg.device("cpu")}, 1),
+        "shared list": ({"a": shared, "b": shared}, 2),
+        "tied": ({"w": lin.weight, "wd": lin.weight.detach()}, 2),
+        "lazy": (mg.nn.LazyLinear(3).state_dict(), 2),
+    }
+    for name, (obj, version) in cases.items():
+        path = tmp_path / f"{name}.pt"
+        mg.save(obj, path)
+        assert _format_version(path) == version, name
+        mg.load(path)
