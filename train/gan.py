@@ -1143,11 +1143,11 @@ class Run:
         return f"epoch {self.epoch}, step {self.step}"
 
     def owed_pictures(self) -> dict[str, str]:
-        """The pictures of the restored checkpoint's epoch that are missing or show
-        another point of the run ({name: what is there}): a run killed (or stopped by a
-        full disk) between an epoch's commit and its pictures owes them. Only a checkpoint
-        at the end of an epoch can owe them: a later one was saved by a process that had
-        drawn them."""
+        """The pictures of the restored checkpoint's epoch that are missing, show another
+        point of the run or do not say which they show ({name: what is there}): a run
+        killed (or stopped by a full disk) between an epoch's commit and its pictures owes
+        them. Only a checkpoint at the end of an epoch can owe them: a later one was saved
+        by a process that had drawn them."""
         if self.batch or not self.epoch or (self.session and not self.session.writer):
             return {}
         names = ["samples.png", "losses.png"]
@@ -1159,31 +1159,49 @@ class Run:
             if held != self.picture_mark:
                 path = self.run_dir / name
                 owed[name] = (
-                    "missing"
-                    if not path.exists()
-                    else (f"of {held}" if held else "not marked with its epoch")
+                    "missing" if not path.exists() else (f"of {held}" if held else UNMARKED)
                 )
         return owed
 
     def draw_owed_(self) -> None:
         """On a resume: draw the pictures the checkpoint's epoch still owes (the run
         stopped after committing it), as a run never interrupted drew them, and say which
-        were drawn. A failure says the checkpoint is intact (`scaffold.picture_errors`)."""
+        were drawn, and why. A failure says the checkpoint is intact
+        (`scaffold.picture_errors`).
+
+        A picture that exists without its checkpoint's mark (drawn before minigrad marked
+        them, or stripped by a tool that drops PNG text) is redrawn too, but not said to be
+        one the run stopped before drawing: it may be this epoch's picture, or an older
+        one left by a run killed before drawing, and nothing in the file tells the two
+        apart. Redrawing gives the right picture either way (the same pixels when it was
+        already drawn), at one draw per resume of such a run, after which it is marked."""
         owed = self.owed_pictures()
         if not owed:
             return
         with scaffold.picture_errors(self.folder):
             self.draw_epoch_()
         drawn = [
-            f"{name} ({was})"
-            for name, was in owed.items()
+            name
+            for name in owed
             if common.picture_checkpoint(self.run_dir / name) == self.picture_mark
         ]
-        if drawn:
+        stopped = [f"{name} ({owed[name]})" for name in drawn if owed[name] != UNMARKED]
+        unmarked = [name for name in drawn if owed[name] == UNMARKED]
+        if stopped:
             scaffold.note(
                 f"{self.run_dir}: drew the pictures of the checkpoint's {self.picture_mark}, "
-                f"which the run stopped before drawing: {', '.join(drawn)}"
+                f"which the run stopped before drawing: {', '.join(stopped)}"
             )
+        if unmarked:
+            scaffold.note(
+                f"{self.run_dir}: redrew {', '.join(unmarked)} from the checkpoint's "
+                f"{self.picture_mark}: made before minigrad recorded each picture's "
+                "checkpoint (or that record was stripped), so not known to show it"
+            )
+
+
+# what `Run.owed_pictures` says of a picture that records no checkpoint
+UNMARKED = "not marked with its epoch"
 
 
 # what a run writes besides its checkpoint, config and log (moved aside by --overwrite)

@@ -149,8 +149,12 @@ def sample_generator(
     return np.concatenate(outs)
 
 
-def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None]:
-    """Training images in [-1, 1] (N, C, H, W) and labels (or None)."""
+def load_images(
+    args: argparse.Namespace, idx_copies: tuple[str, ...] = ("images", "labels")
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Training images in [-1, 1] (N, C, H, W) and labels (or None). `idx_copies`: the
+    IDX files (of `IDX_TRAIN`) whose copies must agree (`check_one_idx_copy`), those the
+    job uses: a reader that draws from the images alone is not stopped by the labels."""
     if args.data_dir and not Path(args.data_dir).exists():
         raise FileNotFoundError(f"--data-dir {args.data_dir}: no such file or folder")
     if args.dataset == "folder":
@@ -166,7 +170,7 @@ def load_images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None
         return mgdata.to_unit_range(images), None
     if args.data_dir is not None:
         check_label_files(args.data_dir)
-        check_one_idx_copy(args.data_dir)
+        check_one_idx_copy(args.data_dir, idx_copies)
     # the bundled subset is used whole, and so is a user's images/labels npz; IDX files and
     # an npz with x_train/x_test give their training split
     own_split = args.data_dir is not None and mgdata.has_own_split(args.data_dir)
@@ -200,24 +204,27 @@ IDX_TRAIN = {
 }
 
 
-def check_one_idx_copy(data_dir: str) -> None:
+def check_one_idx_copy(data_dir: str, kinds: tuple[str, ...] = ("images", "labels")) -> None:
     """Refuse a --data-dir folder holding two copies of an IDX training file that differ
     (`train-labels-idx1-ubyte` and `train-labels-idx1-ubyte.gz`, say), naming both: the
     loader reads the first of its names and would train on it silently, whichever the
-    user meant. Copies with the same contents once unzipped (an unpacked download beside
-    its archive) pass."""
+    user meant. Only the files of `kinds` ("images", "labels") are checked: those the job
+    uses. Copies with the same contents once unzipped (an unpacked download beside its
+    archive) pass, and so does a copy that cannot be read (a half-downloaded archive beside
+    the unpacked file): the loader never opens it, so it holds no other data to train on."""
     root = Path(data_dir).expanduser()
     if not root.is_dir():
         return
-    for names in IDX_TRAIN.values():
-        present = [root / n for n in names if (root / n).is_file()]
+    for kind in kinds:
+        present = [root / n for n in IDX_TRAIN[kind] if (root / n).is_file()]
         if len(present) < 2:
             continue
         first = _unzipped(present[0])
         if first is None:
-            continue  # the loader names the corrupt archive it reads
+            continue  # the loader names the unreadable file it reads
         for other in present[1:]:
-            if _unzipped(other) != first:
+            contents = _unzipped(other)
+            if contents is not None and contents != first:
                 raise ValueError(
                     f"--data-dir {data_dir} holds {present[0].name} and {other.name}, with "
                     f"different contents ({present[0]} would be read and {other} left "
@@ -227,12 +234,13 @@ def check_one_idx_copy(data_dir: str) -> None:
 
 def _unzipped(path: Path) -> bytes | None:
     """A file's bytes, gunzipped when they start with the gzip magic (as the loader reads
-    them); None for a corrupt archive."""
+    them); None for a file that cannot be read (a corrupt or truncated archive, no read
+    permission)."""
     import gzip
     import zlib
 
-    raw = path.read_bytes()
     try:
+        raw = path.read_bytes()
         return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
     except (EOFError, OSError, zlib.error):
         return None
@@ -277,7 +285,10 @@ def run_images(run_args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | N
     """The images (and labels) a finished run trained on, read as it read them (a
     --dry-run's cut too), checked against the fingerprint its checkpoint holds, as a
     resume checks them (a ValueError when the data changed since)."""
-    images, labels = load_images(run_args)
+    # its readers (train.latent's nearest.png, train.evaluate) use the images alone: a
+    # labels copy that differs (beside a run made before the copies were checked) is no
+    # reason to refuse them; the fingerprint below still checks the labels read
+    images, labels = load_images(run_args, idx_copies=("images",))
     if getattr(run_args, "dry_run", False):  # the run's own cut (train.gan's Run)
         n = 4 * run_args.batch_size
         images, labels = images[:n], None if labels is None else labels[:n]

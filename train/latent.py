@@ -20,7 +20,6 @@ generator cuts its Gaussian latent into one region per mode, and where it folds.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import functools
 import os
@@ -366,18 +365,19 @@ STAGING = ".latent.tmp-"  # + the pid: the folder inside --out where a call writ
 
 class _Staging:
     """A call's own folder inside `out` (`out/.latent.tmp-PID/`), where every picture is
-    written before any replaces one in `out`: made (with `out`) before the pictures are
-    drawn, so that a folder that takes no writes is said first, naming --out; removed at
-    the end, with an `out` this call made and left empty. Staging folders of calls that
-    died (killed) are removed first."""
+    written before any replaces one in `out`: made (with `out` and its missing parents)
+    before the pictures are drawn, so that a folder that takes no writes is said first,
+    naming --out; removed at the end, with the folders this call made and left empty
+    (`out` and its parents, after a Ctrl-C or an error: a call that wrote nothing leaves
+    nothing behind). Staging folders of calls that died (killed) are removed first."""
 
     def __init__(self, out: Path, default: bool) -> None:
         self.out, self.default = out, default
         self.path = out / f"{STAGING}{os.getpid()}"
-        self.made_out = False
+        self.made: list[Path] = []  # the folders this call makes, `out` first
 
     def __enter__(self) -> _Staging:
-        self.made_out = not self.out.exists()
+        self.made = _missing_folders(self.out)
         try:
             self.out.mkdir(parents=True, exist_ok=True)
             self._remove_dead()
@@ -396,15 +396,28 @@ class _Staging:
 
     def _clean(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
-        if self.made_out:
-            with contextlib.suppress(OSError):
-                self.out.rmdir()  # only if nothing was written into it
+        for folder in self.made:  # the deepest first; only those left empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # holds the pictures (or another's files), and so do its parents
 
     def _remove_dead(self) -> None:
         for old in self.out.glob(f"{STAGING}*"):
             pid = old.name[len(STAGING) :]
             if pid.isdigit() and old.is_dir() and not _alive(int(pid)):
                 shutil.rmtree(old, ignore_errors=True)
+
+
+def _missing_folders(out: Path) -> list[Path]:
+    """`out` and those of its parents that do not exist yet (all that `mkdir(parents=True)`
+    makes), the deepest first; none where `out` exists (or a link stands in its way)."""
+    missing = []
+    for folder in (out, *out.parents):
+        if folder.exists() or folder.is_symlink():
+            break
+        missing.append(folder)
+    return missing
 
 
 def _alive(pid: int) -> bool:

@@ -9,6 +9,7 @@ import errno
 import gzip
 import json
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -597,3 +598,194 @@ def test_the_remedy_of_a_failed_write_fits_its_cause():
     assert scaffold.remedy(OSError(errno.EROFS, "x")) == "make the folder writable"
     assert scaffold.remedy(OSError(errno.EISDIR, "x")) == "move what is in the way"
     assert scaffold.remedy(OSError(errno.EIO, "x")) == "fix that"
+
+
+# ---------------------------------------------------------------- review of round 25's jobs
+def _idx_argv(folder, run):
+    return ["--model", "mlp", "--data-dir", str(folder), "--batch-size", "16", "--hidden", "8"] + [
+        "--eval-samples",
+        "0",
+        "--device",
+        "cpu",
+        "--epochs",
+        "1",
+        "--out",
+        str(run),
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, broken",
+    [
+        ("train-images-idx3-ubyte.gz", lambda raw: gzip.compress(raw)[:-40]),  # half-downloaded
+        ("train-images-idx3-ubyte.gz", lambda raw: b"\x1f\x8b" + b"\x00" * 30),  # not gzip data
+        ("train-labels-idx1-ubyte.gz", lambda raw: gzip.compress(raw)[:20]),
+        ("train-labels-idx1-ubyte.gz", lambda raw: b"\x1f\x8b"),  # the magic alone
+    ],
+)
+def test_an_unreadable_second_idx_copy_is_passed_over(idx_folder, tmp_path, capsys, name, broken):
+    """A truncated .gz beside the plain file the loader reads was refused as 'different
+    contents', training and --resume alike, though the loader never opens it."""
+    folder, raw_i, raw_l = idx_folder
+    run = tmp_path / "run"
+    assert gan.main(_idx_argv(folder, run)) == 0  # a run made before the .gz came
+    (folder / name).write_bytes(broken(raw_i if "images" in name else raw_l))
+    generators.check_one_idx_copy(str(folder))
+    capsys.readouterr()
+    assert gan.main(["--resume", str(run), "--epochs", "2"]) == 0
+    assert "different contents" not in capsys.readouterr().err
+    assert gan.main(_idx_argv(folder, tmp_path / "new")) == 0
+
+
+def test_a_copy_that_differs_beside_an_unreadable_one_is_still_refused(idx_folder):
+    folder, raw_i, _ = idx_folder
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(raw_i)[:-40])
+    (folder / "train-images.idx3-ubyte").write_bytes(raw_i[:-1] + b"\x00")
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte and train-images.idx3-ubyte"):
+        generators.check_one_idx_copy(str(folder))
+
+
+def test_an_unreadable_first_copy_is_left_to_the_loader_to_name(idx_folder):
+    """Not 'different contents': the loader reads that file and says what is wrong."""
+    folder, raw_i, _ = idx_folder
+    (folder / "train-images-idx3-ubyte").write_bytes(b"\x1f\x8b" + b"\x00" * 30)
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(raw_i))
+    generators.check_one_idx_copy(str(folder))
+
+
+@pytest.fixture
+def idx_run(idx_folder, tmp_path):
+    """A run on the plain IDX pair, then (as beside a run made before the copies were
+    checked) a .gz labels copy that differs."""
+    folder, raw_i, raw_l = idx_folder
+    run = tmp_path / "run"
+    assert gan.main(_idx_argv(folder, run)) == 0
+    other = raw_l[:8] + bytes(reversed(raw_l[8:]))
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(other))
+    return folder, run
+
+
+def test_latent_is_not_stopped_by_a_labels_copy_it_does_not_read(idx_run, tmp_path, capsys):
+    """nearest.png reads the images alone: train.latent refused the run for its labels."""
+    folder, run = idx_run
+    out = tmp_path / "lat"
+    argv = [str(run), "--out", str(out), "--rows", "2", "--steps", "3", "--device", "cpu"]
+    capsys.readouterr()
+    assert latent.main(argv) == 0
+    assert "different contents" not in capsys.readouterr().err
+    assert sorted(_latent_pictures(out)) == ["interp_linear.png", "interp_slerp.png", "nearest.png"]
+    # the copies of what it reads are still checked, and training still checks both
+    generators.check_one_idx_copy(str(folder), ("images",))
+    with pytest.raises(ValueError, match="train-labels-idx1-ubyte and train-labels-idx1-ubyte.gz"):
+        generators.check_one_idx_copy(str(folder))
+    assert gan.main(_idx_argv(folder, tmp_path / "new")) == 1
+    assert "different contents" in capsys.readouterr().err
+
+
+def test_latent_still_refuses_an_images_copy_that_differs(idx_run, tmp_path, capsys):
+    folder, run = idx_run
+    (folder / "train-labels-idx1-ubyte.gz").unlink()
+    raw_i = (folder / "train-images-idx3-ubyte").read_bytes()
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(raw_i[:-1] + b"\x00"))
+    argv = [str(run), "--out", str(tmp_path / "lat"), "--rows", "2", "--device", "cpu"]
+    capsys.readouterr()
+    assert latent.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "holds train-images-idx3-ubyte and train-images-idx3-ubyte.gz, with different" in err
+    assert not (tmp_path / "lat").exists()
+
+
+def _unmark(path):
+    """`path` as a run before this round wrote it (or a tool that drops PNG text left it):
+    the same pixels, marked as minigrad's, without the checkpoint it shows."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    with Image.open(path) as img:
+        img.load()
+        info = PngInfo()
+        info.add_text("Software", img.info["Software"])
+        img.save(path, format="PNG", pnginfo=info)
+    assert common.picture_checkpoint(path) is None
+
+
+def test_a_resume_of_a_run_whose_pictures_record_no_checkpoint_says_why_it_redraws(
+    digit_base, tmp_path, capsys
+):
+    """They were announced as pictures 'which the run stopped before drawing'."""
+    _, base = digit_base
+    run = tmp_path / "run"
+    shutil.copytree(base, run)
+    names = ["samples/epoch_003.png", "samples.png", "losses.png"]
+    for name in names:
+        _unmark(run / name)
+    capsys.readouterr()
+    assert gan.main(["--resume", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert "stopped before drawing" not in err
+    assert (
+        f"{run}: redrew {', '.join(names)} from the checkpoint's epoch 3, step 6: made before "
+        "minigrad recorded each picture's checkpoint (or that record was stripped), so not "
+        "known to show it\n"
+    ) in err
+    assert _pictures(run) == _pictures(base)  # the same pixels, marked again
+    assert gan.main(["--resume", str(run)]) == 0
+    assert "drew" not in capsys.readouterr().err  # marked now: nothing more to draw
+
+
+def test_an_unmarked_picture_beside_a_missing_one_is_said_apart(digit_base, tmp_path, capsys):
+    """A missing picture is still owed, and said to be one the run stopped before drawing."""
+    _, base = digit_base
+    run = tmp_path / "run"
+    shutil.copytree(base, run)
+    (run / "samples" / "epoch_003.png").unlink()
+    _unmark(run / "losses.png")
+    capsys.readouterr()
+    assert gan.main(["--resume", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "epoch 3, step 6, which the run stopped before drawing: samples/epoch_003.png (missing)\n"
+    ) in err
+    assert f"{run}: redrew losses.png from the checkpoint's epoch 3, step 6: made" in err
+    assert "samples.png" not in err.replace("samples/epoch_003.png", "")  # it was marked
+    assert _pictures(run) == _pictures(base)
+
+
+@pytest.mark.parametrize(
+    "error, rc", [(KeyboardInterrupt(), 130), (OSError(errno.ENOSPC, "No space left"), 1)]
+)
+def test_latent_that_writes_nothing_removes_the_parents_it_made(
+    digit_run, tmp_path, monkeypatch, error, rc
+):
+    """The old code made --out only to write a picture in it; round 25 left DEEP/ and
+    DEEP/x/ behind. A parent that was there already stays, empty or not."""
+    there = tmp_path / "there"
+    there.mkdir()
+    out = there / "deep" / "x" / "y"
+    _failing_pictures(monkeypatch, ["interp_slerp"], error)
+    argv = [str(digit_run), "--out", str(out), "--rows", "2", "--steps", "3", "--device", "cpu"]
+    assert latent.main(argv) == rc
+    assert there.is_dir() and list(there.iterdir()) == []
+
+
+def test_latent_a_changed_checkpoint_removes_the_parents_it_made(digit_run, tmp_path, monkeypatch):
+    """The ValueError path: the run committed a new checkpoint while the pictures were
+    drawn; a parent that holds another file stays, with it."""
+    (tmp_path / "keep").mkdir()
+    (tmp_path / "keep" / "note.txt").write_text("mine")
+    out = tmp_path / "keep" / "x" / "y"
+    calls = iter([{"a": 1}] + [{"a": 2}] * 4)  # then a newer one
+    monkeypatch.setattr(latent, "checkpoint_identity", lambda run_dir: next(calls))
+    argv = [str(digit_run), "--out", str(out), "--rows", "2", "--steps", "3", "--device", "cpu"]
+    assert latent.main(argv) == 1
+    assert [p.name for p in (tmp_path / "keep").iterdir()] == ["note.txt"]
+
+
+def test_missing_folders_are_those_mkdir_makes(tmp_path):
+    assert latent._missing_folders(tmp_path) == []
+    out = tmp_path / "a" / "b"
+    assert latent._missing_folders(out) == [out, tmp_path / "a"]
+    assert latent._missing_folders(Path("no-such-folder-here") / "b") == [
+        Path("no-such-folder-here/b"),
+        Path("no-such-folder-here"),
+    ]
