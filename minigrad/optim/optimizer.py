@@ -1145,6 +1145,26 @@ def _half_sq_avg_(avg: Array, d: Array, decay: float) -> None:
     _half_addcmul_(avg, d, d, 1 - decay)
 
 
+def _half_adam_moments_(
+    p: Tensor, group: dict[str, Any], state: dict[str, Any]
+) -> tuple[Array, int, Array, Array, Array]:
+    """The opening of the Adam family's float16 step (Adam, NAdam, RAdam), as PyTorch's:
+    the step counted, decoupled weight decay (`1 - lr * weight_decay`) applied to p, the
+    gradient with L2 decay otherwise, and `exp_avg.lerp_` / `exp_avg_sq`'s update, each op
+    rounded once. Returns (p's array, step, exp_avg, exp_avg_sq, the gradient used)."""
+    lr, (b1, b2) = group["lr"], group["betas"]
+    wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
+    x = p._data
+    t = _advance(state["step"])
+    if wd and decoupled:
+        _half_scale_(x, 1 - lr * wd)
+    d = _half_grad(p, group["maximize"], 0.0 if decoupled else wd)
+    m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    _half_lerp_(m, d, 1 - b1)
+    _half_sq_avg_(v, d, b2)
+    return x, t, m, v, d
+
+
 def _half_scalar_op(a: Array, op: Callable[[Array, Any], Array], number: float) -> Array:
     """A float16 array with a number (`sqrt(v) / bc`, `+ eps`): in float32 with the number
     as a float32, rounded once, as PyTorch's kernels for a Python scalar."""
@@ -1241,15 +1261,7 @@ class Adam(Optimizer):
         rounds its result to float16 once; NumPy's float16 ops rounded each multiply and
         add (moments hundreds of ulps off after a few steps)."""
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
-        wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
-        x = p._data
-        t = _advance(state["step"])
-        if wd and decoupled:
-            _half_scale_(x, 1 - lr * wd)
-        d = _half_grad(p, group["maximize"], 0.0 if decoupled else wd)
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        _half_lerp_(m, d, 1 - b1)
-        _half_sq_avg_(v, d, b2)
+        x, t, m, v, _ = _half_adam_moments_(p, group, state)
         if group["amsgrad"]:
             vmax = state["max_exp_avg_sq"]._data
             v = get_array_module(x).maximum(vmax, v, out=vmax)
@@ -1735,21 +1747,13 @@ class NAdam(Optimizer):
         """float16, as PyTorch's CPU kernels step it: each op in float32, rounded to float16
         once (Adam's `_update_half`)."""
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
-        wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
         decay = group["momentum_decay"]
-        x = p._data
-        t = _advance(state["step"])
-        if wd and decoupled:
-            _half_scale_(x, 1 - lr * wd)
-        d = _half_grad(p, group["maximize"], 0.0 if decoupled else wd)
+        x, t, m, v, d = _half_adam_moments_(p, group, state)
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * decay))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * decay))
         mp = state["mu_product"]._data
         mp *= mu
         mu_product = float(mp)
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        _half_lerp_(m, d, 1 - b1)
-        _half_sq_avg_(v, d, b2)
         denom = _half(_half_scalar_op(v, operator.truediv, 1 - b2**t).astype(np.float32) ** 0.5)
         denom = _half_scalar_op(denom, operator.add, eps)
         x[...] = _half_addcdiv(x, d, denom, -lr * (1.0 - mu) / (1.0 - mu_product))
@@ -1840,16 +1844,8 @@ class RAdam(Optimizer):
         once (Adam's `_update_half`); bc2^0.5 / (sqrt(v) + eps) is PyTorch's number over a
         tensor, a reciprocal and then a product."""
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
-        wd, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
         rho_inf = 2 / (1 - b2) - 1
-        x = p._data
-        t = _advance(state["step"])
-        if wd and decoupled:
-            _half_scale_(x, 1 - lr * wd)
-        d = _half_grad(p, group["maximize"], 0.0 if decoupled else wd)
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        _half_lerp_(m, d, 1 - b1)
-        _half_sq_avg_(v, d, b2)
+        x, t, m, v, _ = _half_adam_moments_(p, group, state)
         bc1, bc2 = 1 - b1**t, 1 - b2**t
         rho_t = rho_inf - 2 * t * (b2**t) / bc2
         upd = _half_scalar_op(_half_scalar_op(m, operator.truediv, bc1), operator.mul, lr)
