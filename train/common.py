@@ -441,13 +441,19 @@ def check_fingerprint(state: Mapping[str, Any], now: str, where: str) -> None:
 
 
 # ---------------------------------------------------------------------- files
+def _temporary_sibling(path: Path) -> Path:
+    """Where `atomic_path`/`atomic_paths` write `path` first: a hidden file beside it, of
+    the same suffix, named by this process."""
+    return path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """A temporary sibling of `path` (same suffix) to write; renamed over `path` on
     success, removed on failure, so readers never see a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    tmp = _temporary_sibling(path)
     try:
         with _NamingErrors(path, tmp):  # errors name `path`, not the temporary file
             yield tmp
@@ -468,7 +474,7 @@ def atomic_paths(*paths: Path) -> Iterator[list[Path]]:
     (`replace_together`), so that no failure or signal leaves one file new and the other
     old. On failure all are removed, and an error about a temporary file names its path."""
     paths = [Path(p) for p in paths]
-    tmps = [p.with_name(f".{p.stem}.tmp-{os.getpid()}{p.suffix}") for p in paths]
+    tmps = [_temporary_sibling(p) for p in paths]
     try:
         for path in paths:
             path.parent.mkdir(parents=True, exist_ok=True)
