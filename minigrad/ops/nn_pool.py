@@ -27,9 +27,8 @@ from ..backend import get_array_module
 from ..errors import ValueRangeError
 from ..tensor import Tensor
 from .indexing import gather, scatter
-from .pool import zero_second
 from .pool1d import _adaptive_windows, _float_input, _gathered_max, pool_out_size
-from .shape import cast, pad, reshape
+from .shape import cast, pad, reshape, zero_second
 
 __all__ = [
     "adaptive_max_pool_nd",

@@ -38,7 +38,7 @@ from .layout import (
     strides_in_elements,
 )
 from .reduce import broadcast_to
-from .shape import cast, fresh, getitem, reshape, zero_second
+from .shape import cast, fresh, getitem, reshape
 
 
 class PoolGeometry(NamedTuple):
@@ -750,5 +750,4 @@ __all__ = [
     "avg_pool2d",
     "interpolate",
     "max_pool2d",
-    "zero_second",
 ]

@@ -23,9 +23,9 @@ from ..tensor import Tensor
 from .conv1d import single
 from .elementwise import scale, where
 from .indexing import gather
-from .pool import MaxPool2d, PoolGeometry, WindowSum, integer_mean, zero_second
+from .pool import MaxPool2d, PoolGeometry, WindowSum, integer_mean
 from .reduce import reduce_sum
-from .shape import cast, clone, getitem, pad
+from .shape import cast, clone, getitem, pad, zero_second
 
 __all__ = [
     "adaptive_avg_pool1d",
