@@ -11,6 +11,7 @@ import os
 import numpy as np
 import pytest
 from tiny_runs import RING
+from tiny_runs import random_digits as _digits
 
 from train import common, embed, gan, latent
 
@@ -19,13 +20,6 @@ DIGITS += ["--eval-samples", "0", "--device", "cpu"]
 
 
 pytestmark = pytest.mark.usefixtures("quick_pictures")
-
-
-def _digits(path, n=40, labels=None):
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-    np.savez(path, images=images, labels=np.arange(n) % 10 if labels is None else labels)
-    return path
 
 
 def test_a_resumes_new_data_dir_is_recorded_as_an_absolute_path(tmp_path, capsys, monkeypatch):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tiny_runs import RING, edit_checkpoint
+from tiny_runs import RING, edit_checkpoint, random_digits
 
 from train import common, gan, latent
 from train import run as scaffold
@@ -30,10 +30,9 @@ pytestmark = pytest.mark.usefixtures("quick_pictures")
 @pytest.fixture
 def digits(tmp_path):
     """A one-step MLP run on an images/labels npz of 64 digits (no split of its own)."""
-    rng = np.random.default_rng(0)
-    data = tmp_path / "digits.npz"
-    images = rng.integers(0, 255, (64, 28, 28)).astype(np.uint8)
-    np.savez(data, images=images, labels=np.arange(64) % 10)
+    data = random_digits(tmp_path / "digits.npz", n=64)
+    with np.load(data) as f:
+        images = f["images"]
     run = tmp_path / "run"
     argv = ["--model", "mlp", "--data-dir", str(data), "--batch-size", "16", "--hidden", "8"]
     argv += ["--steps", "1", "--eval-samples", "0", "--device", "cpu", "--out", str(run)]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tiny_runs import RING, edit_checkpoint
+from tiny_runs import RING, edit_checkpoint, random_digits
 
 from train import common, embed, evaluate, gan, generators, latent, metric, sample
 from train import run as scaffold
@@ -27,11 +27,7 @@ class Killed(BaseException):
 
 def _digits(tmp_path):
     """Flags of an MLP run on 32 random digits (2 batches an epoch)."""
-    rng = np.random.default_rng(0)
-    data = tmp_path / "digits.npz"
-    np.savez(
-        data, images=rng.integers(0, 255, (32, 28, 28)).astype(np.uint8), labels=np.arange(32) % 10
-    )
+    data = random_digits(tmp_path / "digits.npz", n=32)
     argv = ["--model", "mlp", "--data-dir", str(data), "--batch-size", "16", "--hidden", "8"]
     return argv + ["--eval-samples", "0", "--device", "cpu", "--epochs", "3"]
 

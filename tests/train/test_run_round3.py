@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tiny_runs import RING
+from tiny_runs import random_digits as _digits
 
 import minigrad as mg
 from train import classifier, common, evaluate, gan, latent, metric, sample
@@ -26,13 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 pytestmark = pytest.mark.usefixtures("quick_pictures")
-
-
-def _digits(path, n=40, size=28, labels=None):
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (n, size, size), dtype=np.uint8)
-    np.savez(path, images=images, labels=np.arange(n) % 10 if labels is None else labels)
-    return path
 
 
 @pytest.fixture

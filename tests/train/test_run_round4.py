@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tiny_runs import RING
+from tiny_runs import random_digits as _digits
 
 from train import common, embed, gan, metric, sample
 
@@ -26,12 +27,6 @@ pytestmark = pytest.mark.usefixtures("quick_pictures")
 
 def _config(run):
     return json.loads((Path(run) / "config.json").read_text())
-
-
-def _digits(path, n=40):
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-    np.savez(path, images=images, labels=np.arange(n) % 10)
 
 
 def test_relative_data_dir_is_recorded_absolute(tmp_path, monkeypatch, capsys):
