@@ -1,12 +1,14 @@
 """03: an MLP digit classifier, written as a PyTorch user would.
 
-The bundled 5,000 digits (`minigrad.data.load_mnist`: 4,000 train, 1,000 held out), a
-784-128-10 MLP (`nn.Sequential` of `nn.Linear` and `nn.ReLU`), `F.cross_entropy` and
-`mg.optim.Adam`, a few epochs. Prints the mean training loss of each epoch, then the
-accuracy on the held-out digits (about 93% at the default size; chance is 10%).
+The bundled 5,000 digits (`minigrad.data.load_mnist`: 4,000 train, 1,000 held out) in a
+`TensorDataset` and a shuffling `DataLoader` (`minigrad.utils.data`, PyTorch's
+`torch.utils.data`), a 784-128-10 MLP (`nn.Sequential` of `nn.Linear` and `nn.ReLU`),
+`F.cross_entropy` and `mg.optim.Adam`, a few epochs. Prints the mean training loss of each
+epoch, then the accuracy on the held-out digits (about 93% at the default size; chance is
+10%).
 
 Read next: minigrad/nn/layers.py (`Linear`), minigrad/nn/functional.py (`cross_entropy`),
-minigrad/optim/optimizer.py (`Adam`), minigrad/data.py (`load_mnist`, `DataLoader`).
+minigrad/optim/optimizer.py (`Adam`), minigrad/utils/data.py (`DataLoader`).
 """
 
 import argparse
@@ -19,7 +21,8 @@ import numpy as np
 
 import minigrad.nn.functional as F
 from minigrad import nn
-from minigrad.data import DataLoader, load_mnist
+from minigrad.data import load_mnist
+from minigrad.utils.data import DataLoader, TensorDataset
 
 
 def as_inputs(images: np.ndarray) -> np.ndarray:
@@ -49,7 +52,8 @@ def main(argv=None) -> dict[str, float]:
         nn.Linear(args.hidden, 10),  # (N, 10) logits
     )
     opt = mg.optim.Adam(model.parameters(), lr=1e-3)
-    loader = DataLoader((x_train, y_train), batch_size=64, shuffle=True)
+    train_set = TensorDataset(mg.tensor(x_train), mg.tensor(y_train))
+    loader = DataLoader(train_set, batch_size=64, shuffle=True)
     start = time.perf_counter()
     losses = []
     for epoch in range(args.epochs):

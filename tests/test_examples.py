@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import minigrad as mg
@@ -101,6 +102,26 @@ def test_06_mining_counts_active_triplets_and_training_helps(capsys):
     assert all(math.isfinite(v) for v in r["losses"])
     out = capsys.readouterr().out
     assert "before: active:" in out and "after:  active:" in out
+
+
+def test_06_mines_in_the_distance_its_loss_uses(monkeypatch):
+    """The triplets are batch-hard for the loss trained: mined on the unit-length embeddings
+    and the same plain distance (mining the raw embeddings picked other triplets for up to
+    70% of the anchors)."""
+    module = load("06_metric_learning_mining")
+    seen = []
+
+    def spy(emb, labels, **kwargs):
+        seen.append((np.linalg.norm(emb.detach().numpy(), axis=1), kwargs.get("distance")))
+        return batch_hard(emb, labels, **kwargs)
+
+    batch_hard = module.batch_hard_triplets
+    monkeypatch.setattr(module, "batch_hard_triplets", spy)
+    module.main(["--steps", "3"])
+    assert len(seen) > 3  # the training steps and the two evaluations
+    for norms, distance in seen:
+        np.testing.assert_allclose(norms, 1.0, rtol=1e-5)
+        assert distance is module.pairwise_euclidean
 
 
 def test_06_runs_from_another_folder_with_its_own_models(tmp_path):
