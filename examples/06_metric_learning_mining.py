@@ -1,21 +1,17 @@
 """06: a triplet network with batch-hard mining.
 
-An MLP maps digits to 32-d embeddings of unit length. On each P x K batch (10 digits x 8
+An MLP maps digits to 32-d unit-length embeddings. On each P x K batch (10 digits x 8
 images, `BalancedBatchSampler`) `batch_hard_triplets` picks, for every anchor, its farthest
-same-class and its nearest other-class image, from the values only (no graph), in the
-distance the loss uses. The loss
+same-class and nearest other-class image, by value (no graph), in the loss's distance:
     mean over triplets of [ ||f(a) - f(p)|| - ||f(a) - f(n)|| + 0.2 ]_+
-then trains the net. Distances are plain, not squared, as in Hermans et al. (2017): with
-squared ones, batch-hard mining first pulls every embedding to one point, where the loss
-is the margin and its gradient is zero, and training stays there or leaves it slowly (try
-`distance=` with `pairwise_squared_euclidean` / `squared_euclidean`: the loss is still
-0.19-0.20 after the 800 steps). In plain distances it leaves that point within a few
-hundred steps.
+Plain distances, not squared, as in Hermans et al. (2017): with squared ones batch-hard
+mining first pulls every embedding to one point, where the loss is the margin and its
+gradient zero, and stays there or leaves slowly (pass `pairwise_squared_euclidean` and
+`squared_euclidean` as `distance=`: the loss is still 0.19-0.20 at step 800).
 A triplet is active while its loss is > 0. Prints, on 200 held-out digits, before and after
-training: the share of all their valid triplets that are active, how many batch-hard ones
-are (the hardest triplet of an anchor stays active long after most are easy, which is why
-mining matters), and Recall@1 (is the nearest other digit of the same class?); and the
-training loss as it goes.
+training: the share of their valid triplets that are active, how many batch-hard ones are
+(an anchor's hardest triplet stays active long after most are easy: why mining matters),
+Recall@1 (is the nearest other digit of the same class?), and the loss as it goes.
 
 Read next: models/mining.py (the miners), models/triplet.py (`triplet_loss`),
 models/embedding.py (the CNN the metric job uses), train/metric.py.
@@ -87,9 +83,7 @@ def main(argv=None) -> dict:
     losses = []
     for step, idx in enumerate(sampler, 1):
         x, y = mg.tensor(x_train[idx]), y_train[idx].astype(np.int64)
-        # mine where the loss measures, on the unit sphere: mining on the raw embeddings
-        # would pick the hardest triplets of another distance than the one trained
-        emb = F.normalize(net(x), dim=1)  # (80, 32), unit length
+        emb = F.normalize(net(x), dim=1)  # (80, 32): mine where the loss measures
         triplets = batch_hard_triplets(emb, y, distance=pairwise_euclidean)
         loss = triplet_loss(emb, triplets, margin=0.2, distance=euclidean, normalize=False)
         opt.zero_grad()
