@@ -214,6 +214,10 @@ class Optimizer:
             g["lr"] = value
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's `.grad` before the next backward, which would otherwise
+        add to it: set it to None (the default, as PyTorch; the step then skips the
+        parameter until a backward gives it a gradient), or with `set_to_none=False` fill
+        the existing gradient with zeros in place."""
         for p in self.params:
             if set_to_none or p.grad is None:
                 p.grad = None
