@@ -42,9 +42,9 @@ if TYPE_CHECKING:
 class _State(threading.local):
     grad_enabled = True
     inference = False  # inside an enabled inference_mode block
-    anomaly = False  # check each backward function's gradients for NaN (mode and check_nan)
-    anomaly_mode = False  # is_anomaly_enabled(), PyTorch's flag
-    check_nan = True  # is_anomaly_check_nan_enabled(), PyTorch's flag
+    # inside a backward function whose gradients anomaly mode checks: the ops it is made of
+    # are not checked (nor noted where they were created), only what it returns
+    anomaly_paused = False
     profiler = None  # a minigrad.profiler.profile while one is active
     callbacks = None  # the running backward()'s queue_callback list
     targeted = False  # the running walk is grad() or backward(inputs=...): it has targets
@@ -55,6 +55,40 @@ class _State(threading.local):
 
 
 _state = _State()
+
+
+class _Anomaly:
+    """Anomaly mode's flags: one set for the process, as PyTorch's (grad mode, in `_State`,
+    is per thread in both), so a backward run in another thread is checked too."""
+
+    __slots__ = ("on", "mode", "check_nan")
+
+    def __init__(self) -> None:
+        self.on = False  # check each backward function's gradients for NaN (mode and check_nan)
+        self.mode = False  # is_anomaly_enabled(), PyTorch's flag
+        self.check_nan = True  # is_anomaly_check_nan_enabled(), PyTorch's flag
+
+
+_anomaly = _Anomaly()
+
+# Process-wide switches for two rare features, so that the backward walk pays for them only
+# once a program has used them: a non-leaf cut from its graph by `detach_()` (a node that
+# saved it refuses to run, `Function._check_not_detached`), and a leaf given a `grad_dtype`
+# (the gradients that flow into it are cast, `_in_grad_dtype`).
+_detached_in_place = False
+_grad_dtype_set = False
+
+
+def note_in_place_detach() -> None:
+    """Called by `Tensor.detach_()` on a tensor computed in a graph."""
+    global _detached_in_place
+    _detached_in_place = True
+
+
+def note_grad_dtype() -> None:
+    """Called when a leaf is given a `grad_dtype` that is a dtype."""
+    global _grad_dtype_set
+    _grad_dtype_set = True
 
 
 def is_grad_enabled() -> bool:
@@ -189,9 +223,10 @@ class enable_grad(_ModeDecorator):
 
 class inference_mode(_GradMode):
     """PyTorch's inference_mode: `with mg.inference_mode():`, `@mg.inference_mode()` or bare
-    `@mg.inference_mode` record nothing, as no_grad; `inference_mode(False)` leaves the grad
-    mode as it is. minigrad has no separate inference tensors: the results are ordinary
-    tensors that do not require grad."""
+    `@mg.inference_mode` record nothing, as no_grad. `inference_mode(False)` (as in
+    `inference_mode(mode=not training)`) records, as PyTorch's: it turns grad mode on for
+    its block, even inside no_grad or an enabled inference_mode. minigrad has no separate
+    inference tensors: the results are ordinary tensors that do not require grad."""
 
     def __new__(cls, mode: Any = True) -> Any:
         self = super().__new__(cls)
@@ -209,8 +244,7 @@ class inference_mode(_GradMode):
         self._saved.append(_state.grad_enabled)
         self._inference.append(_state.inference)
         _state.inference = self.enabled
-        if self.enabled:
-            _state.grad_enabled = False
+        _state.grad_enabled = not self.enabled  # PyTorch's InferenceMode(false) enables grad
 
     def __exit__(self, *exc: object) -> None:
         _state.inference = self._inference.pop()
@@ -261,22 +295,22 @@ class set_detect_anomaly:
 
 
 def _anomaly_flags() -> tuple[bool, bool]:
-    return _state.anomaly_mode, _state.check_nan
+    return _anomaly.mode, _anomaly.check_nan
 
 
 def _set_anomaly(mode: bool, check_nan: bool) -> None:
     """PyTorch's two flags, and the one the walk reads: NaN checks in anomaly mode."""
-    _state.anomaly_mode, _state.check_nan = mode, check_nan
-    _state.anomaly = mode and check_nan
+    _anomaly.mode, _anomaly.check_nan = mode, check_nan
+    _anomaly.on = mode and check_nan
 
 
 def is_anomaly_enabled() -> bool:
-    return _state.anomaly_mode
+    return _anomaly.mode
 
 
 def is_anomaly_check_nan_enabled() -> bool:
     """Whether anomaly mode checks the gradients for NaN (PyTorch's: True outside it)."""
-    return _state.check_nan
+    return _anomaly.check_nan
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -496,14 +530,6 @@ class Function:
             )
         return self._apply_arrays(*inputs)
 
-    def _needs_per_argument(self) -> tuple[bool, ...]:
-        """A custom Function's needs_input_grad as its backward sees it: one per forward
-        argument (the node records one per Tensor argument)."""
-        flags = [False] * self._n_args
-        for i, need in zip(self._arg_positions, self.needs_input_grad, strict=True):
-            flags[i] = need
-        return tuple(flags)
-
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError
 
@@ -565,7 +591,8 @@ class Function:
             _check_transformable(type(self))
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         inputs = tuple(args[i] for i in positions)
-        self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        self.needs_input_grad = needs
         with set_grad_enabled(False):
             if self._setup_style:
                 out = type(self).forward(*args)
@@ -605,6 +632,9 @@ class Function:
         diff = [outs[k] for k in slots if id(outs[k]) not in non_diff]
         if _state.grad_enabled and any(t.requires_grad for t in inputs) and diff:
             self._record_inputs(inputs)  # the values it reads are the saved tensors
+            # what backward sees as ctx.needs_input_grad: one per argument, fixed here, as
+            # PyTorch's (a walk toward some inputs only still stores no other gradient)
+            self._arg_needs = needs
             self._arg_positions, self._n_args = positions, len(args)
             self._out_slots, self._n_outs = slots, len(outs)
             self._record_outputs([outs[k] for k in slots], skip=non_diff)
@@ -719,19 +749,21 @@ class Function:
         for k, g in zip(self._out_slots, gys, strict=True):
             grad_outputs[k] = g
         per_tensor = self.needs_input_grad
-        self.needs_input_grad = self._needs_per_argument()  # one per argument, as PyTorch's
+        self.needs_input_grad = self._arg_needs
         _expose(grad_outputs)
         try:
-            gxs = _as_tuple(type(self).backward(self, *grad_outputs))
+            out = type(self).backward(self, *grad_outputs)
         finally:
             self.needs_input_grad = per_tensor
+        gxs = out if isinstance(out, tuple) else (out,)  # a list is one gradient, as PyTorch's
         _expose(gxs)
         if len(gxs) > self._n_args and all(g is None for g in gxs[self._n_args :]):
             gxs = gxs[: self._n_args]  # Nones for optional arguments not passed: PyTorch's too
         if len(gxs) != self._n_args:
+            hint = " (a list counts as one: return a tuple)" if isinstance(out, list) else ""
             raise RuntimeError(
                 f"{name}.backward returned {len(gxs)} gradients for {self._n_args} "
-                "forward arguments (return None for those that need none)"
+                f"forward arguments{hint}; return None for those that need none"
             )
         for i, g in enumerate(gxs):
             if g is None:
@@ -788,7 +820,8 @@ class Function:
             loud_fp(fp)
             if prof is not None:
                 prof.stop(t0, type(self).__name__, "forward")
-        if state.anomaly:  # named if its backward yields NaN (forward NaNs pass, as PyTorch)
+        if _anomaly.on and not state.anomaly_paused:  # named if its backward yields NaN
+            # (forward NaNs pass, as in PyTorch)
             self._site = _creation_site(traceback.extract_stack()[:-1])
         record = False
         if state.grad_enabled:
@@ -933,6 +966,8 @@ class Function:
                         f"(version {v} -> {t._version}); its saved value is needed for the "
                         "gradient"
                     )
+            if _detached_in_place:  # (False until a program first calls detach_())
+                self._check_not_detached()
         if self.uses_outputs:
             for i, (ref, v) in enumerate(zip(self._out_counters, self._out_versions, strict=True)):
                 counter = ref()  # gone: no tensor on the output's storage is left to change it
@@ -942,6 +977,18 @@ class Function:
                         "modified in place after the forward; its value is needed for the "
                         "gradient"
                     )
+
+    def _check_not_detached(self) -> None:
+        """Refuse, as PyTorch's built-in nodes do, a saved input that was computed in the
+        graph and has been cut from it by `detach_()` since the forward."""
+        for i, (t, e) in enumerate(zip(self.inputs, self.edges, strict=True)):
+            if t is not None and type(e) is tuple and t.creator is None:
+                raise RuntimeError(
+                    f"{type(self).__name__}: saved input {i} of shape {t.shape} has been "
+                    "detached in place since the forward. Trying to use a saved tensor that "
+                    "has been detached in-place, i.e. with .detach_(), is not supported: use "
+                    "out-of-place .detach() instead"
+                )
 
     def _keep_alive(self, t: Tensor) -> None:
         """Hold output t (one with hooks) until this function is released."""
@@ -1384,7 +1431,10 @@ def run_backward(
 
     grads: dict[Any, Tensor] = {}
     leaves: dict[int, Tensor] = {}  # the leaves whose gradients wait, by id
+    cast_leaves = _grad_dtype_set  # some leaf may have a grad_dtype: cast what flows into it
     for t, g in zip(roots, root_grads, strict=True):
+        if cast_leaves and t.creator is None:
+            g = _in_grad_dtype(t, g)
         _accumulate(grads, leaves, edge(t), g)
 
     heap: list[tuple[int, int, Function]] = []
@@ -1400,7 +1450,7 @@ def run_backward(
             counter += 1
 
     Tensor = _tensor_module().Tensor
-    heappush, heappop = heapq.heappush, heapq.heappop
+    heappush, heappop, anomaly = heapq.heappush, heapq.heappop, _anomaly
     # fp_ignored: the walk also computes on arrays outside ops (first-order backwards)
     with set_grad_enabled(bool(create_graph)), fp_ignored(), _walking(targets is not None):
         while heap:
@@ -1414,12 +1464,14 @@ def run_backward(
                 is_target = key in wanted
                 g = grads.get(key) if is_target else grads.pop(key, None)
                 y = ref()  # alive while held by the caller (or by a hook it registered)
-                if g is not None and y is not None and (y._hooks or y._retains_grad):
-                    # y's gradient is complete: every consumer has run
-                    g = _run_hooks(y, g, create_graph)
-                    hooked.add(key)
-                    if is_target:
-                        grads[key] = g
+                if y is not None and (y._hooks or y._retains_grad):
+                    if g is None:  # an output that got no gradient: hooks see None, as PyTorch's
+                        _run_hooks_on_none(y)
+                    else:  # y's gradient is complete: every consumer has run
+                        g = _run_hooks(y, g, create_graph)
+                        hooked.add(key)
+                        if is_target:
+                            grads[key] = g
                 if g is None and f._materialize:
                     shape, dtype = f._out_meta[k]
                     g = Tensor._make(f._xp.zeros(shape, dtype=dtype), False)
@@ -1432,13 +1484,13 @@ def run_backward(
                 f.needs_input_grad = tuple(
                     _leads_to(e, need, wanted, needed) for e, need in _grad_edges(f)
                 )
-            if _state.anomaly:
+            if anomaly.on and not _state.anomaly_paused:
                 # check this function's gradients, not the ops its backward is made of
-                _state.anomaly = False
+                _state.anomaly_paused = True
                 try:
                     gxs = f._call_backward(gys)
                 finally:
-                    _state.anomaly = True
+                    _state.anomaly_paused = False
                 _check_finite(f, [None if g is None or g is ZERO else g._data for g in gxs])
             elif _state.profiler is not None:
                 t0 = _state.profiler.start()
@@ -1464,15 +1516,15 @@ def run_backward(
                     continue
                 ga = gx._data
                 if ga.shape != shape:
-                    raise RuntimeError(
-                        f"{type(f).__name__}.backward: gradient of shape {gx.shape} "
-                        f"for an input of shape {tuple(shape)}"
-                    )
+                    gx = _reduce_to_input(f, gx, shape)
+                    ga = gx._data
                 if ga.dtype is not dt and ga.dtype != dt:
                     # a gradient has its input's dtype, as in PyTorch
                     from .ops.shape import cast
 
                     gx = cast(gx, dt)
+                if cast_leaves and type(e) is not tuple:
+                    gx = _in_grad_dtype(e, gx)
                 _accumulate(grads, leaves, e, gx)
                 if type(e) is tuple:
                     c = e[0]
@@ -1525,11 +1577,39 @@ def _fill_zero_reached(
             if key not in grads:
                 grads[key] = zeros_like(wanted.get(key, e))
                 if type(e) is not tuple:
+                    grads[key] = _in_grad_dtype(e, grads[key])
                     leaves[key] = e
         if type(e) is tuple:
             f = e[0]
             if id(f) in needed and id(f) not in pushed:  # it ran: its inputs were served
                 stack.extend(x for x, need in _grad_edges(f) if need)
+
+
+def _reduce_to_input(f: Function, gx: Tensor, shape: tuple) -> Tensor:
+    """A gradient of another shape than its input's, as PyTorch's engine takes it: summed
+    down to the input's shape when that shape broadcasts to the gradient's (a custom
+    backward that returns `g * x` for a broadcast operand), refused otherwise."""
+    have = tuple(gx._data.shape)
+    extra = len(have) - len(shape)
+    if extra >= 0 and all(n in (1, m) for n, m in zip(shape, have[extra:], strict=True)):
+        from .ops.reduce import sum_to
+
+        return sum_to(gx, tuple(shape))
+    raise RuntimeError(
+        f"{type(f).__name__}.backward: gradient of shape {have} for an input of shape "
+        f"{tuple(shape)} (it must have the input's shape, or one the input broadcasts to)"
+    )
+
+
+def _in_grad_dtype(leaf: Tensor, g: Tensor) -> Tensor:
+    """g cast to the leaf's `grad_dtype` where one was set, as PyTorch casts each gradient
+    that flows into the leaf (two of them are then summed in that dtype)."""
+    dt = leaf.__dict__.get("_grad_dtype")  # None: not set, or any dtype allowed
+    if dt is None or g._data.dtype == dt:
+        return g
+    from .ops.shape import cast
+
+    return cast(g, dt)
 
 
 def _grad_edges(f: Function) -> Any:
@@ -1578,6 +1658,18 @@ def queue_callback(fn: Any) -> None:
     if _state.callbacks is None:
         raise RuntimeError("queue_callback: no backward() is running")
     _state.callbacks.append(fn)
+
+
+def _run_hooks_on_none(t: Tensor) -> None:
+    """Call t's hooks with None: t is an output of a node that runs, but no gradient reached
+    it (PyTorch calls them so); a hook may not replace the None."""
+    for hook in list((t._hooks or {}).values()):
+        if hook(None) is not None:
+            name = getattr(hook, "__name__", hook)
+            raise RuntimeError(
+                f"hook {name!r} on a tensor of shape {t.shape} that got no gradient returned "
+                "a value: can't replace a None gradient with a non-None value"
+            )
 
 
 def _run_hooks(t: Tensor, g: Tensor, create_graph: bool) -> Tensor:
@@ -1854,6 +1946,15 @@ def backward(
     seen = {id(g._data) for g in root_grads}
 
     def store(leaf: Tensor, g: Tensor) -> None:
+        # a leaf frozen (requires_grad = False) since the forward gets no gradient, as
+        # PyTorch's AccumulateGrad skips it; its hooks still run, as there
+        if leaf.requires_grad:
+            accumulate(leaf, g)
+        for hook in list((leaf._post_hooks or {}).values()):
+            if hook(leaf) is not None:
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+
+    def accumulate(leaf: Tensor, g: Tensor) -> None:
         if not create_graph:
             g = _owned(g, seen)
         else:
@@ -1867,10 +1968,14 @@ def backward(
         if old is None:
             leaf.grad = g
         elif create_graph or not _add_into(old, g):
-            leaf.grad = old + g
-        for hook in list((leaf._post_hooks or {}).values()):
-            if hook(leaf) is not None:
-                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+            total = old + g
+            if not create_graph and total.dtype != old.dtype:  # (a grad_dtype=None leaf's)
+                raise RuntimeError(
+                    f"backward: can't accumulate a gradient of dtype {g.dtype} into the .grad "
+                    f"of dtype {old.dtype} of a leaf of shape {leaf.shape}: result type "
+                    f"{total.dtype} can't be cast to the desired output type {old.dtype}"
+                )
+            leaf.grad = total
 
     def walk() -> None:
         found = run_backward(roots, root_grads, targets, retain_graph, create_graph, store)

@@ -394,6 +394,7 @@ _NOT_COPIED = frozenset(
         "_data_aliases",
         "_data_of",
         "_shared",  # a shared-memory block (minigrad.multiprocessing): a copy has its own
+        "_grad_dtype",  # as PyTorch's deepcopy and pickle, which give the default back
     )
 )
 
@@ -924,12 +925,55 @@ class Tensor:
                     f"attempting to assign a gradient on {value.device} to a tensor on "
                     f"{self.device}"
                 )
-            if value.dtype != self.dtype:  # an optimizer would step in the grad's dtype
-                raise RuntimeError(
-                    f"attempting to assign a gradient of dtype {value.dtype} to a tensor of "
-                    f"dtype {self.dtype}; they must be the same"
-                )
+            if value.dtype != self.dtype or autograd._grad_dtype_set:
+                self._check_grad_dtype(value.dtype)
         self._grad = value
+
+    def _check_grad_dtype(self, dtype: np.dtype) -> None:
+        """Refuse a `.grad` of a dtype other than `grad_dtype` (the tensor's own unless set;
+        None takes any), as PyTorch: an optimizer would step in the grad's dtype."""
+        want = self.__dict__.get("_grad_dtype", self.dtype)
+        if want is not None and dtype != want:
+            raise RuntimeError(
+                f"attempting to assign a gradient of dtype {dtype} to a tensor of "
+                f"{'dtype' if want == self.dtype else 'grad_dtype'} {want}; they must be the "
+                "same (set the tensor's grad_dtype to another dtype, or to None to allow any)"
+            )
+
+    @property
+    def grad_dtype(self) -> np.dtype | None:
+        """The dtype `.grad` has (PyTorch 2.13's): the tensor's own unless set. Set on a
+        leaf, every gradient that flows into it is cast to it, so a float16 parameter can
+        accumulate its gradient in float32; None lets `.grad` be assigned any dtype and
+        keeps what backward gives."""
+        if self.creator is not None:
+            raise RuntimeError(
+                f"grad_dtype can only be accessed on leaf tensors (this one, of shape "
+                f"{self.shape}, was made by {type(self.creator).__name__})"
+            )
+        return self.__dict__.get("_grad_dtype", self.dtype)
+
+    @grad_dtype.setter
+    def grad_dtype(self, value: Any) -> None:
+        if self.creator is not None:
+            raise RuntimeError(
+                f"grad_dtype can only be set on leaf tensors (this one, of shape "
+                f"{self.shape}, was made by {type(self.creator).__name__})"
+            )
+        if value is not None:
+            if not _is_dtype(value):
+                raise RuntimeError(
+                    f"grad_dtype must be a dtype or None, but got {type(value).__name__}"
+                )
+            value = _as_dtype(value, "grad_dtype")  # (bfloat16: minigrad has none)
+            if self._grad is not None and self._grad.dtype != value:
+                raise RuntimeError(
+                    f"Cannot set grad_dtype to {value} because there is already a gradient "
+                    f"with dtype {self._grad.dtype} (shape {self.shape}). Clear the gradient "
+                    "(.grad = None) before changing grad_dtype, or keep its dtype"
+                )
+            autograd.note_grad_dtype()
+        self.__dict__["_grad_dtype"] = value
 
     @property
     def _version(self) -> int:
@@ -2797,6 +2841,12 @@ class Tensor:
     def sigmoid(self) -> Tensor:
         return _ops().sigmoid(self)
 
+    def prelu(self, weight: Tensor) -> Tensor:
+        """x where x > 0, else weight * x, as torch.nn.functional.prelu."""
+        from .nn.functional import prelu
+
+        return prelu(self, weight)
+
     def relu(self) -> Tensor:
         return _ops().relu(self)
 
@@ -3765,6 +3815,8 @@ class Tensor:
         as PyTorch's; use detach()."""
         if self._is_graph_view():
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        if self.creator is not None:  # a node that saved it then refuses, as PyTorch's
+            autograd.note_in_place_detach()
         self.creator = None
         self.generation = 0
         self._out_index = 0

@@ -616,8 +616,8 @@ def test_inference_mode_like_no_grad():
     assert not f(x) and not g(x) and mg.is_grad_enabled()
     with mg.inference_mode(False):
         assert (x * 2).requires_grad
-    with mg.no_grad(), mg.inference_mode(False):
-        assert not mg.is_grad_enabled()
+    with mg.no_grad(), mg.inference_mode(False):  # turns grad mode on, as PyTorch's
+        assert mg.is_grad_enabled()
 
 
 # ---------------------------------------------------------------------- in place

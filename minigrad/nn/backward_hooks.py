@@ -94,7 +94,7 @@ class BackwardHook:
             if res is None:
                 continue
             self.grad_outputs = _returned_grads(
-                self.module, res, len(self.grad_outputs), "backward pre hook", "grad_output"
+                self.module, res, self.grad_outputs, hook, "backward pre hook", "grad_output"
             )
         passed = tuple(self.grad_outputs[i] for i in self.output_index)
         if self.input_index is None:  # no input requires grad: the hooks run now
@@ -130,7 +130,7 @@ class BackwardHook:
             out = hook(self.module, res, self.grad_outputs)
             if out is None:
                 continue
-            res = _returned_grads(self.module, out, len(res), "backward hook", "grad_input")
+            res = _returned_grads(self.module, out, res, hook, "backward hook", "grad_input")
         self.grad_outputs = None
         return tuple(res[i] for i in self.input_index)
 
@@ -143,9 +143,13 @@ def _differentiable(items: tuple) -> list[int]:
     return [i for i, a in enumerate(items) if isinstance(a, Tensor) and a.requires_grad]
 
 
-def _returned_grads(module: Any, res: Any, n: int, hook: str, what: str) -> tuple:
-    """What a hook returned, checked as PyTorch does: a tuple (or list) of n gradients."""
-    name = type(module).__name__
+def _returned_grads(
+    module: Any, res: Any, before: tuple, fn: Callable, hook: str, what: str
+) -> tuple:
+    """What hook `fn` returned in place of the gradients `before`, checked as PyTorch does:
+    a tuple (or list) of as many gradients, each of the shape and dtype of the one it
+    replaces (the engine would otherwise sum a broadcast one, or cast it, unseen)."""
+    name, n = type(module).__name__, len(before)
     if isinstance(res, Tensor):
         # PyTorch takes a bare Tensor as a sequence of its rows, and fails on their sizes
         raise RuntimeError(
@@ -155,6 +159,16 @@ def _returned_grads(module: Any, res: Any, n: int, hook: str, what: str) -> tupl
     if len(res) != n:
         raise RuntimeError(f"{name}: {hook} returned {len(res)} {what}, expected {n}")
     _check_grads(module, res, what)
+    for k, (new, old) in enumerate(zip(res, before, strict=True)):
+        if new is None or old is None:
+            continue
+        change = "size" if new.shape != old.shape else "type" if new.dtype != old.dtype else ""
+        if change:
+            raise RuntimeError(
+                f"{name}: {hook} {getattr(fn, '__name__', fn)!r} has changed the {change} of "
+                f"value {k} ({what}[{k}]): expected {old.dtype} {tuple(old.shape)}, got "
+                f"{new.dtype} {tuple(new.shape)}"
+            )
     return res
 
 
