@@ -417,6 +417,7 @@ def clamp_max(x: Tensor, max) -> Tensor:  # noqa: A002
 
 # PyTorch's in-place function forms of the activations in torch's namespace
 celu_, rrelu_, threshold_ = nn.functional.celu_, nn.functional.rrelu_, nn.functional.threshold_
+selu_ = nn.functional.selu_
 
 
 def addcmul(x: Tensor, *tensors, tensor1=None, tensor2=None, value=1) -> Tensor:
@@ -710,6 +711,7 @@ norm = Tensor.norm  # torch.norm refuses integer input, as Tensor.norm (ops.norm
 # smaller names ported programs reach for (minigrad/_more_api.py), and the top-level
 # spellings of Tensor methods (`torch.fliplr(x)`, `torch.is_complex(x)`, `torch.real(x)`)
 from ._more_api import (  # noqa: E402
+    _p_checked,
     alpha_dropout,
     bartlett_window,
     batch_norm,
@@ -740,6 +742,32 @@ from ._more_api import (  # noqa: E402
     unravel_index,
 )
 from ._more_api import dtype as dtype  # noqa: E402 - also a keyword's name below
+
+
+# torch's native dropouts (input, p, train) that nn.functional has no form of: the in-place
+# ones give x itself back, and feature_dropout draws one mask entry per (N, C) channel
+def dropout_(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    return nn.functional.dropout(input, _p_checked(p), train, inplace=True)
+
+
+def alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    return nn.functional.alpha_dropout(input, _p_checked(p), train, inplace=True)
+
+
+def feature_alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    return nn.functional.feature_alpha_dropout(input, _p_checked(p), train, inplace=True)
+
+
+def feature_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    return nn.functional._feature_dropout(input, _p_checked(p), train, "feature_dropout")
+
+
+def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    p = _p_checked(p)
+    if not train or p == 0:  # nothing written: x itself, as PyTorch's
+        return input
+    return input._apply_("feature_dropout_", lambda t: feature_dropout(t, p, train))
+
 
 fliplr, flipud, narrow_copy = Tensor.fliplr, Tensor.flipud, Tensor.narrow_copy
 is_complex, is_signed, is_inference = Tensor.is_complex, Tensor.is_signed, Tensor.is_inference

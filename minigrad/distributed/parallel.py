@@ -174,7 +174,7 @@ class DistributedDataParallel(Module):
             self._sync = old
 
     def state_dict(self, destination: Any = None, prefix: str = "", keep_vars: bool = False):
-        return self.module.state_dict(destination, prefix, keep_vars)
+        return self.module.state_dict(destination=destination, prefix=prefix, keep_vars=keep_vars)
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> Any:
         return self.module.load_state_dict(state, strict)

@@ -283,6 +283,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x where x > 0, else weight * x; weight (C,) runs along dim 1 (a single weight
     applies everywhere). Differentiable in x and weight, as PyTorch's."""
     x = input
+    if weight.ndim > 1:  # PyTorch's check: a (C, 1) weight would broadcast along dim 0
+        raise RuntimeError(
+            "prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
+            f"{weight.ndim} (shape {tuple(weight.shape)})"
+        )
     n = weight.shape[0] if weight.ndim else 1
     if n != 1:
         channels = x.shape[1] if x.ndim >= 2 else 1
@@ -1784,7 +1789,10 @@ def local_response_norm(
     input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
 ) -> Tensor:
     """x / (k + alpha * mean of x^2 over a window of `size` channels)^beta, the window
-    padded with zeros (size // 2 before, (size - 1) // 2 after), as PyTorch's."""
+    padded with zeros (size // 2 before, (size - 1) // 2 after), as PyTorch's. PyTorch
+    averages with an average pool, which takes int64 input only among the integer dtypes
+    and truncates its mean there: so does this, and the result is then float32 (the
+    default float), as PyTorch's."""
     x = input
     if x.ndim < 3:
         raise ValueError(
@@ -1793,6 +1801,16 @@ def local_response_norm(
         )
     if x.numel() == 0:
         return x
+    size = _int_arg("local_response_norm", "size", size)
+    if size < 1:  # an empty window would divide by 0 (PyTorch's average pool refuses it)
+        window = f"kH: {size} kW: 1" if x.ndim == 3 else f"kT: {size} kH: 1 kW: 1"
+        raise RuntimeError(
+            f"local_response_norm: kernel size should be greater than zero, but got {window}"
+        )
+    integer = x.dtype.kind in "iub"
+    if integer and x.dtype != np.int64:
+        kernel = "avg_pool2d" if x.ndim == 3 else "avg_pool3d_out_frame"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{torch_name(x.dtype)}'")
     sq = x * x
     c = x.shape[1]
     widths = [0, 0] * (x.ndim - 2) + [size // 2, (size - 1) // 2]
@@ -1800,7 +1818,8 @@ def local_response_norm(
     total = padded[:, 0:c]
     for i in range(1, size):  # one shifted slice per window offset
         total = total + padded[:, i : i + c]
-    return x / (total / size * alpha + k) ** beta
+    mean = total.div(size, rounding_mode="trunc") if integer else total / size
+    return x / (mean * alpha + k) ** beta
 
 
 # ---------------------------------------------------------------------- distances
@@ -2213,6 +2232,14 @@ def instance_norm(
                     f"channel (dim 1 of the input's shape {tuple(x.shape)}), as a 1-d tensor; "
                     f"got shape {tuple(p.shape)}"
                 )
+    if use_input_stats and x.numel() and (running_mean is None) != (running_var is None):
+        # PyTorch's batch norm's refusal (an empty input passes): the other statistic would
+        # be tracked alone
+        missing = "running_var" if running_var is None else "running_mean"
+        raise ValueError(
+            "instance_norm: running_mean and running_var must either both be None or neither "
+            f"be None (got {missing}=None)"
+        )
     if x.dtype == np.float16 and use_input_stats:  # in float32, as PyTorch (squares overflow)
         w, b = widen_half(weight), widen_half(bias)
         y = instance_norm(x.float(), running_mean, running_var, w, b, True, momentum, eps)

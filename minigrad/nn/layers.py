@@ -518,8 +518,30 @@ class ELU(Module):
 class Hardtanh(Module):
     """clamp(x, min_val, max_val), gradient 0 at the bounds; `inplace` as for ReLU."""
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+    def __init__(
+        self,
+        min_val: float = -1.0,
+        max_val: float = 1.0,
+        inplace: bool = False,
+        min_value: float | None = None,
+        max_value: float | None = None,
+    ) -> None:
         super().__init__()
+        # PyTorch's deprecated spellings of min_val and max_val, taken with its warnings
+        if min_value is not None:
+            warnings.warn(
+                "keyword argument `min_value` is deprecated and renamed to `min_val`",
+                FutureWarning,
+                stacklevel=2,
+            )
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn(
+                "keyword argument `max_value` is deprecated and renamed to `max_val`",
+                FutureWarning,
+                stacklevel=2,
+            )
+            max_val = max_value
         if not max_val > min_val:  # as PyTorch's module (F.hardtanh takes equal bounds)
             raise ValueError(
                 f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})"
@@ -545,18 +567,20 @@ class ReLU6(Hardtanh):
 
 
 class Unflatten(Module):
-    """Split dim `dim` into `unflattened_size` (one entry may be -1)."""
+    """Split dim `dim` into `unflattened_size`, a tuple, list or Size of ints (one may be
+    -1), kept as given (its repr shows a list as a list, as PyTorch's)."""
 
     def __init__(self, dim: int, unflattened_size: Any) -> None:
         super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        _require_tuple_int(unflattened_size)
+        self.dim, self.unflattened_size = dim, unflattened_size
 
     def forward(self, input: Tensor) -> Tensor:
         x = input
         d = self.dim % x.ndim if -x.ndim <= self.dim < x.ndim else None
         if d is None:
             raise IndexError(f"Unflatten: dim {self.dim} out of range for shape {x.shape}")
-        sizes = self.unflattened_size
+        sizes = tuple(self.unflattened_size)
         known = int(np.prod([n for n in sizes if n != -1]))
         if (-1 not in sizes and known != x.shape[d]) or (known and x.shape[d] % known):
             raise RuntimeError(
@@ -566,6 +590,21 @@ class Unflatten(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+def _require_tuple_int(sizes: Any) -> None:
+    """PyTorch's check of Unflatten's sizes at construction (a float fails there, not at
+    the first forward): a tuple or list (Size is a tuple) whose elements are Python ints."""
+    if not isinstance(sizes, tuple | list):
+        raise TypeError(
+            f"unflattened_size must be a tuple of ints, but found type {type(sizes).__name__}"
+        )
+    for pos, n in enumerate(sizes):
+        if not isinstance(n, int):
+            raise TypeError(
+                "unflattened_size must be tuple of ints, but found element of type "
+                f"{type(n).__name__} at pos {pos}"
+            )
 
 
 class Tanh(Module):

@@ -675,7 +675,20 @@ class Module:
         return self.to("cuda")
 
     def _cast(self, dt: np.dtype, kinds: str | None) -> Module:
+        self._cast_grad_buffers(dt, kinds)
         return self._apply(lambda a: a if a.dtype == dt else a.astype(dt), kinds=kinds)
+
+    def _cast_grad_buffers(self, dt: np.dtype, kinds: str | None) -> None:
+        """Each buffer that requires grad (and is not of `dt` already) replaced by its cast
+        `b.to(dt)`, as PyTorch's `_apply` puts `fn(buffer)` in the buffer's place: in grad
+        mode a recorded non-leaf whose gradient reaches the old tensor, under no_grad a
+        plain tensor. Parameters and the other buffers keep their objects (`_apply`)."""
+        for m in self.modules():
+            for name, b in m._buffers.items():
+                if b is None or not b.requires_grad or b.dtype == dt:
+                    continue
+                if kinds is None or b.dtype.kind in kinds:
+                    m._buffers[name] = b.to(dt)
 
     # double/float/half cast the floating point parameters and buffers only, as PyTorch's:
     # complex ones stay complex (`to(dtype)` casts those too)
@@ -734,13 +747,30 @@ class Module:
             destination[prefix + "_extra_state"] = self.get_extra_state()
 
     def state_dict(
-        self, destination: Any = None, prefix: str = "", keep_vars: bool = False
+        self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False
     ) -> OrderedDict[str, Any]:
         """Parameters and persistent buffers by dotted name, each module's own before its
         children's, each key preceded by `prefix` (e.g. "net."); detached tensors sharing
         storage unless `keep_vars`. A module overriding get_extra_state adds its result
         under "_extra_state". A new dict carries `_metadata` (each module's version), and
-        the state_dict pre- and post-hooks run for every module, as in PyTorch."""
+        the state_dict pre- and post-hooks run for every module, as in PyTorch.
+        `destination`, `prefix` and `keep_vars` given by position still work, with
+        PyTorch's FutureWarning (it is deprecating them)."""
+        if args:
+            warnings.warn(
+                "Positional args are being deprecated, use kwargs instead. Refer to "
+                "https://pytorch.org/docs/main/generated/torch.nn.Module.html"
+                "#torch.nn.Module.state_dict for details.",
+                FutureWarning,
+                stacklevel=2,
+            )
+            # as PyTorch's: a positional one fills a keyword left at its default
+            if destination is None:
+                destination = args[0]
+            if len(args) > 1 and prefix == "":
+                prefix = args[1]
+            if len(args) > 2 and keep_vars is False:
+                keep_vars = args[2]
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()

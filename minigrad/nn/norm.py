@@ -126,13 +126,17 @@ class _BatchNorm(_NormBase):
                 want = f"{self._dims[0]}-d or larger"
             raise ValueError(f"{type(self).__name__}: expected a {want} input, got shape {x.shape}")
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
+        # no counter (set to None by hand): the running stats still update with momentum,
+        # or with a factor 0 for momentum=None, as PyTorch's
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             with no_grad():
                 self.num_batches_tracked.add_(1)
             if self.momentum is None:
                 # a cumulative moving average, as PyTorch
                 factor = 1.0 / int(self.num_batches_tracked.item())
-        use_batch = self.training or self.running_mean is None
+        # batch statistics in evaluation only where both running ones are None (one of them
+        # None is batch_norm's ValueError), as PyTorch's
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
         return batch_norm(
             x,

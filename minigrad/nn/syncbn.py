@@ -18,6 +18,7 @@ import numpy as np
 from .. import distributed as dist
 from ..autograd import no_grad
 from ..backend import get_array_module
+from ..errors import AssertionFailed
 from ..ops.batchnorm import _axes_and_shape, _update_running, widen_half
 from ..ops.reduce import reduce_sum
 from ..ops.shape import cat, reshape
@@ -86,6 +87,9 @@ class SyncBatchNorm(_BatchNorm):
 
     def forward(self, input: Tensor) -> Tensor:
         x = input
+        if self.training and self.track_running_stats and self.num_batches_tracked is None:
+            # PyTorch's SyncBatchNorm asserts it (BatchNorm*d run on without the counter)
+            raise AssertionFailed("SyncBatchNorm: num_batches_tracked must not be None")
         if not self.training or dist.world_size() == 1:
             return super().forward(x)
         if x.ndim not in self._dims:
@@ -122,6 +126,8 @@ class SyncBatchNorm(_BatchNorm):
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 new._buffers[name] = module._buffers[name]
             new.train(module.training)
+            if hasattr(module, "qconfig"):  # quantization's setting, kept as PyTorch's
+                new.qconfig = module.qconfig
             return new
         for name, child in list(module._modules.items()):
             if child is not None:

@@ -253,6 +253,14 @@ def _check(
             f"batch_norm: expected more than 1 value per channel when training, got input "
             f"of shape {x.shape}"
         )
+    if training and x.numel() and (running_mean is None) != (running_var is None):
+        # PyTorch's refusal (its kernel's: an empty input passes): the other statistic
+        # would be tracked alone
+        missing = "running_var" if running_var is None else "running_mean"
+        raise ValueError(
+            "batch_norm: running_mean and running_var must either both be None or neither be "
+            f"None (got {missing}=None)"
+        )
     if not training and (running_mean is None or running_var is None):
         raise ValueRangeError("batch_norm: evaluation needs running_mean and running_var")
     if x.numel():  # an empty input passes, as PyTorch's (it never reaches its kernel)
@@ -308,6 +316,11 @@ def batch_norm(
     x `(N, C)` or `(N, C, H, W)` (any `(N, C, ...)`); running stats, weight, bias `(C,)`.
     """
     x = input
+    if momentum is None or isinstance(momentum, str):  # PyTorch's argument parser's refusal
+        raise TypeError(
+            f"batch_norm(): argument 'momentum' (position 7) must be float, not "
+            f"{type(momentum).__name__}"
+        )
     _check(x, running_mean, running_var, weight, bias, training)
     if training and not eps > 0:  # a batch of equal values would divide by zero
         raise ValueError(f"batch_norm: eps must be positive during training, but got {eps}")
