@@ -16,7 +16,7 @@ from .backend import get_array_module
 from .ops.elementwise import _CATEGORY, result_dtype
 from .ops.extra import ZeroGradient
 from .ops.search import _promoted
-from .tensor import Tensor, _as_dtype, _is_dtype
+from .tensor import Tensor, _as_dtype, _is_dtype, _type_name
 
 
 class _DtypeMeta(type):
@@ -73,8 +73,9 @@ def isin(
         if isinstance(test_elements, Tensor)
         else _as_operand(test_elements, "test_elements")
     )
-    if a.dtype == np.bool_ or b.dtype == np.bool_:  # as PyTorch's kernel
-        raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+    for dt in (a.dtype, b.dtype):  # as PyTorch's kernel (complex: NumPy's isin sorts)
+        if dt.kind in "bc":
+            raise RuntimeError(f"Unsupported input type encountered for isin(): {_type_name(dt)}")
     out = xp.isin(a, b, assume_unique=assume_unique, invert=invert)
     return Tensor._make(xp.asarray(out, dtype=np.bool_), False)
 
@@ -83,7 +84,7 @@ def _as_operand(value: Any, name: str) -> Any:
     """A number (or list of numbers) as an array; anything else is PyTorch's TypeError."""
     from .tensor import _to_array
 
-    if not isinstance(value, bool | int | float | list | tuple | np.number | np.ndarray):
+    if not isinstance(value, bool | int | float | complex | list | tuple | np.number | np.ndarray):
         raise TypeError(
             f"isin(): argument '{name}' must be a Tensor or a number, not {type(value).__name__}"
         )

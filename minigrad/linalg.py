@@ -29,6 +29,7 @@ from .ops.linalg_decomp import (
     MatrixExp,
     SlogDet,
     Solve,
+    _first_bad,
     broadcast_batch,
     check_matrix,
     lu_info,
@@ -40,7 +41,7 @@ from .ops.reduce import norm as _norm
 from .ops.shape import cat, reshape, squeeze, unsqueeze
 from .ops.structural import diagonal as _diagonal
 from .ops.structural import movedim
-from .tensor import Tensor, _float_or_complex, _type_name
+from .tensor import Tensor, _float_or_complex, _int_arg, _type_name
 
 # the result types, by the names minigrad.linalg has given them
 InvEx = return_types.linalg_inv_ex
@@ -359,8 +360,14 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Lst
             f"input's dtype {_type_name(A._data.dtype)} and other's dtype "
             f"{_type_name(B._data.dtype)}"
         )
-    vector = B.ndim == A.ndim - 1
+    vector = _is_vector_rhs(A, B)  # PyTorch's rule, as solve's: B (2, 1) is one matrix
     B2 = unsqueeze(B, -1) if vector else B
+    if B2.shape[-2] != A.shape[-2]:
+        raise ShapeError(
+            f"torch.linalg.lstsq: input.size(-2) should match other.size("
+            f"{-1 if vector else -2}) (got A {tuple(A.shape)} and B {tuple(B.shape)}, B taken "
+            f"as {'vectors' if vector else 'matrices'})"
+        )
     X = matmul(pinv(A, rtol=rcond), B2)
     X = squeeze(X, -1) if vector else X
     empty = Tensor._make(get_array_module(A._data).zeros((0,), dtype=A._data.dtype), False)
@@ -371,7 +378,9 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Lst
 # ---------------------------------------------------------------------- matrix functions
 def matrix_power(A: Tensor, n: int) -> Tensor:
     """A^n by repeated squaring, PyTorch's order of products; n < 0 inverts first, n = 0
-    gives the identity."""
+    gives the identity. n must be an int (or a 0-d integer tensor), as PyTorch's: 2.7 was
+    rounded to 3."""
+    n = _int_arg("linalg_matrix_power", "n", n)
     check_matrix(A, "linalg.matrix_power") if n < 0 else _check_square_only(A)
     if n == 0:
         # the identity, tied to A with a zero gradient as PyTorch's (A * 0 + I would give
@@ -683,11 +692,31 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     return solve_triangular(mT(L), solve_triangular(L, B, upper=False), upper=True)
 
 
+def _check_diagonal(L: Tensor, op: str) -> None:
+    """PyTorch's LinAlgError for a triangular factor with an exact zero on its diagonal (its
+    inverse does not exist): 'The diagonal element i is zero', i 1-based, naming the first
+    such matrix of a batch."""
+    xp = get_array_module(L._data)
+    zero = xp.diagonal(L._data, axis1=-2, axis2=-1) == 0
+    if zero.any():
+        info = xp.where(zero.any(axis=-1), zero.argmax(axis=-1) + 1, 0)
+        batch, i = _first_bad(info)
+        raise LinAlgError(
+            f"{op}: {batch}The diagonal element {i} is zero, the inversion could not be "
+            "completed because the input matrix is singular."
+        )
+
+
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
-    """torch.cholesky_inverse: A^-1 for A = L L^T (or U^T U), from its Cholesky factor."""
+    """torch.cholesky_inverse: A^-1 for A = L L^T (or U^T U), from its Cholesky factor, as
+    LAPACK's potri computes it: the factor's inverse times its transpose (solving twice gave
+    NaN where the inverse overflows). A zero on the diagonal raises LinAlgError, as
+    PyTorch's (it gave inf or NaN)."""
     check_matrix(L, "cholesky_inverse")
+    _check_diagonal(L, "cholesky_inverse")
     eye = Tensor._make(get_array_module(L._data).eye(L.shape[-1], dtype=L._data.dtype), False)
-    return cholesky_solve(eye, L, upper)
+    inverse = solve_triangular(L, eye, upper=upper)
+    return matmul(inverse, mT(inverse)) if upper else matmul(mT(inverse), inverse)
 
 
 def cond(A: Tensor, p: Any = None) -> Tensor:

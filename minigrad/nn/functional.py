@@ -930,7 +930,7 @@ def _loss_kernel(x: Tensor, target: Any, kernel: str) -> None:
     """Refuse integer and bool operands as PyTorch's loss kernel `kernel` (mse_cpu, ...):
     it runs in the dtype x and target promote to, floating point only."""
     dt = result_dtype(x, _as_tensor(target, x))
-    if dt.kind not in "fc":
+    if dt.kind != "f":  # complex too: mse_loss gave (1+1j)**2 = 2j, not a squared error
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{torch_name(dt)}'")
 
 
@@ -2020,7 +2020,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     if eps < 0:  # a negative clamp gives NaN for a zero vector; PyTorch refuses it
         raise RuntimeError(f"cosine_similarity: eps must be non-negative, got: {eps}")
     dt = result_dtype(x1, x2)
-    if dt.kind not in "fc":
+    if dt.kind != "f":  # complex too, as PyTorch's
         raise RuntimeError(
             "cosine_similarity: expected common dtype to be floating point, yet common dtype "
             f"is {torch_name(dt)}"

@@ -13,7 +13,7 @@ import numpy as np
 from .. import threads
 from ..autograd import Function, _second_backward_error, is_grad_enabled, zero_link
 from ..backend import get_array_module
-from ..tensor import Tensor
+from ..tensor import Tensor, _type_name
 from . import cpu_kernels, cuda_kernels
 from .elementwise import _UINT, Mask, Scale, exp, to_float, where
 from .reduce import (
@@ -409,6 +409,13 @@ class LogSumExp(Function):
         return gy * exp(x - y)
 
 
+def _no_complex_kernel(op: str, dt: Any) -> None:
+    """Refuse a complex input to `op` as PyTorch's CPU kernel does."""
+    raise NotImplementedError(
+        f"{op}: \"{op}_lastdim_kernel_impl\" not implemented for '{_type_name(dt)}'"
+    )
+
+
 class Softmax(Function):
     uses_inputs = False
     uses_outputs = True
@@ -418,6 +425,8 @@ class Softmax(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        if x.dtype.kind == "c":  # PyTorch has no complex kernel (the result came out complex)
+            _no_complex_kernel("softmax", x.dtype)
         if x.shape[self.dim] == 0:  # nothing to normalise (an attention over no keys)
             return xp.empty_like(x)
         w = x.astype(xp.float32) if x.dtype == xp.float16 else x  # rounded once, as PyTorch
@@ -439,6 +448,8 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        if x.dtype.kind == "c":
+            _no_complex_kernel("log_softmax", x.dtype)
         if x.shape[self.dim] == 0:
             return xp.empty_like(x)
         w = x.astype(xp.float32) if x.dtype == xp.float16 else x  # rounded once, as PyTorch

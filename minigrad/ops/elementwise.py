@@ -12,7 +12,7 @@ import numpy as np
 from .. import threads
 from ..autograd import Function, is_grad_enabled, zero_link
 from ..backend import Array, default_complex, default_float, get_array_module
-from ..errors import IntegerDivisionByZero, ShapeError, Unsupported, ValueRangeError
+from ..errors import DtypeError, IntegerDivisionByZero, ShapeError, Unsupported, ValueRangeError
 from ..tensor import Tensor, _fill_bounds, _to_array, _type_name, check_fill_scalar
 from . import cpu_kernels
 from .reduce import ordered, sum_to
@@ -1051,10 +1051,23 @@ def where(cond: Any, a: Any = None, b: Any = None) -> Any:
     return Where(xp.asarray(cond, dtype=bool))(a, b)
 
 
+# PyTorch's kernel names in its "not implemented for 'ComplexFloat'" messages
+_ROUNDING_KERNELS = {
+    "floor_divide": "div_floor_cpu",
+    "div(rounding_mode='floor')": "div_floor_cpu",
+    "div(rounding_mode='trunc')": "div_trunc_cpu",
+}
+
+
 def _integer_operands(a: Tensor, b: Tensor, op: str) -> None:
-    """PyTorch's checks for integer floor division: no bool, no division by zero."""
-    if a._data.dtype.kind == "b":  # PyTorch's NotImplementedError (also a TypeError here)
+    """PyTorch's checks for the rounding divisions and remainders (operands promoted): no
+    bool, no complex, no integer division by zero."""
+    kind = a._data.dtype.kind
+    if kind == "b":  # PyTorch's NotImplementedError (also a TypeError here)
         raise Unsupported(f"{op}: not defined for bool tensors, as in PyTorch")
+    if kind == "c":  # (NumPy's TypeError named neither the op nor the dtype)
+        kernel = _ROUNDING_KERNELS.get(op, f"{op}_cpu")
+        raise Unsupported(f"{op}: \"{kernel}\" not implemented for '{_type_name(a.dtype)}'")
     if a._data.dtype.kind in "iu" and bool((b._data == 0).any()):
         try:
             shape = np.broadcast_shapes(a.shape, b.shape)
@@ -1235,14 +1248,25 @@ def isfinite(x: Tensor) -> Tensor:
     return _test(x, "isfinite")
 
 
+def _real_test(x: Tensor, name: str) -> Tensor:
+    """`_test` for the tests PyTorch refuses on complex tensors (NumPy's TypeError named
+    neither the op nor the dtype): signbit's NotImplementedError, isposinf's RuntimeError."""
+    if x._data.dtype.kind == "c":
+        dt = _type_name(x.dtype)
+        if name == "signbit":
+            raise Unsupported(f"signbit is not implemented for complex tensors (got {dt}).")
+        raise DtypeError(f"{name} does not support complex inputs (got {dt}).")
+    return _test(x, name)
+
+
 def isposinf(x: Tensor) -> Tensor:
-    return _test(x, "isposinf")
+    return _real_test(x, "isposinf")
 
 
 def isneginf(x: Tensor) -> Tensor:
-    return _test(x, "isneginf")
+    return _real_test(x, "isneginf")
 
 
 def signbit(x: Tensor) -> Tensor:
     """True where the sign bit is set: negative numbers, -0.0 and NaNs with the bit."""
-    return _test(x, "signbit")
+    return _real_test(x, "signbit")

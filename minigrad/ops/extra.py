@@ -19,8 +19,8 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function, is_grad_enabled, no_derivative, zero_link
 from ..backend import as_numpy, default_float, get_array_module
-from ..errors import ShapeError, ValueRangeError, broadcast_errors
-from ..tensor import Tensor, _int_arg, _to_array
+from ..errors import ShapeError, Unsupported, ValueRangeError, broadcast_errors
+from ..tensor import Tensor, _int_arg, _to_array, _type_name
 from .elementwise import (
     Mask,
     Pow,
@@ -47,7 +47,7 @@ from .elementwise import (
 from .indexing import flip, gather, index_select, roll
 from .linalg import einsum as _einsum_str
 from .linalg import matmul
-from .pointwise import lerp, trunc
+from .pointwise import complex_log1p, lerp, trunc
 from .reduce import (
     amax,
     amin,
@@ -59,7 +59,7 @@ from .reduce import (
     sum_to,
 )
 from .shape import cast, cat, clone, getitem, pad, permute, reshape, sort, stack
-from .structural import MedianAll, meshgrid, movedim, unique_dim
+from .structural import MedianAll, meshgrid, movedim, refuse_complex, unique_dim
 
 
 def _tensor(x: Any, op: str) -> Tensor:
@@ -142,9 +142,13 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
 
 
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
-    """beta * input + alpha * outer(vec1, vec2)."""
+    """beta * input + alpha * outer(vec1, vec2), in the three operands' promoted dtype: unlike
+    addmm and addmv, PyTorch's addr type-promotes (float32 input, float64 vectors: float64).
+    It expands input to the product's shape first, so a 0-d input promotes as one with dims
+    (a float64 0-d input with float32 vectors gives float64)."""
     _check_dims("addr", vec1=(vec1, 1), vec2=(vec2, 1))
-    _same_dtypes("addr", input, vec1, vec2)
+    dt = result_dtype(input if input.ndim else input._data.reshape(1), vec1, vec2)
+    input, vec1, vec2 = cast(input, dt), cast(vec1, dt), cast(vec2, dt)  # noqa: A001
     product = mul(reshape(vec1, (-1, 1)), reshape(vec2, (1, -1)))
     return _add_product("addr", input, product, beta, alpha)
 
@@ -811,6 +815,8 @@ def unique_consecutive(
     x = _tensor(input, "unique_consecutive")
     xp = get_array_module(x._data)
     a = x._data
+    kernel = "unique" if dim is None or a.ndim == 1 else "unique_dim"  # PyTorch's names
+    refuse_complex(a.dtype, "unique_consecutive", kernel)
     if dim is None:
         flat = a.reshape(-1)
         starts = xp.ones(flat.shape, dtype=bool)
@@ -859,7 +865,7 @@ class LogAddExp(Function):
             with np.errstate(invalid="ignore", over="ignore"):
                 first = a.real >= b.real
                 m, n = xp.where(first, a, b), xp.where(first, b, a)
-                out = m + xp.log1p(xp.exp(n - m))  # (it took the real parts only)
+                out = m + complex_log1p(xp.exp(n - m))  # (NumPy's log1p lost the real part)
                 # both real parts the same infinity: the smaller operand at -inf, the plain
                 # formula at +inf (no NaN from inf - inf), as PyTorch's
                 tie = xp.isinf(n.real) & (n.real == m.real)
@@ -903,7 +909,7 @@ def _log_add_exp_complex(a: Any, b: Any) -> Any:
     b_big = a.real < b.real
     lo, hi = xp.where(b_big, a, b), xp.where(b_big, b, a)
     with np.errstate(all="ignore"):
-        out = xp.log1p(xp.exp(lo - hi)) + hi
+        out = complex_log1p(xp.exp(lo - hi)) + hi
         same_inf = ~xp.isfinite(lo.real) & (lo.real == hi.real)
         if same_inf.any():
             out = xp.where(same_inf & (lo.real < 0), lo, out)
@@ -1067,6 +1073,8 @@ class CopySign(Function):
 
 def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     a, b = promote_float(input, other)
+    if a._data.dtype.kind == "c":  # (NumPy's TypeError named neither the op nor the dtype)
+        raise Unsupported(f"copysign: \"copysign_cpu\" not implemented for '{_type_name(a.dtype)}'")
     return CopySign()(a, b)
 
 

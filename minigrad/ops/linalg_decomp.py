@@ -32,6 +32,11 @@ def check_matrix(A: Tensor, name: str, square: bool = True) -> None:
     if A.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     dt = A._data.dtype
+    if dt.kind == "c":  # (the message below said "floating point or complex" of a complex one)
+        raise NotImplementedError(
+            f"{name}: complex matrices are not supported by minigrad (got {_type_name(dt)}); "
+            "PyTorch computes them"
+        )
     if dt.kind != "f":
         got = _type_name(dt)
         raise RuntimeError(

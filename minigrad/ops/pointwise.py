@@ -152,8 +152,23 @@ def rsqrt(x: Tensor) -> Tensor:
     return Rsqrt()(to_float(x))
 
 
+def complex_log1p(z: Any) -> Any:
+    """log(1 + z) of a complex array by PyTorch's CPU formula (Kahan's): with u = 1 + z,
+    log(u) * z / (u - 1), which keeps the real part of a small z (NumPy's log(1 + z) loses
+    it: log1p(1e-9+2e-9j) in complex64 came out as 2e-9j)."""
+    xp = get_array_module(z)
+    one = z.dtype.type(1)
+    with np.errstate(all="ignore"):
+        u = z + one
+        d = u - one
+        log_u = xp.log(u)
+        return xp.where(u == one, z, xp.where(d == z, log_u, log_u * (z / d)))
+
+
 class Log1p(Function):
     def forward(self, x):
+        if x.dtype.kind == "c":
+            return complex_log1p(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return get_array_module(x).log1p(x)
 

@@ -11,7 +11,7 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function, is_grad_enabled
 from ..backend import get_array_module
-from ..errors import DtypeError, IndexOutOfRange, ShapeError
+from ..errors import DtypeError, IndexOutOfRange, ShapeError, Unsupported
 from ..tensor import Size, Tensor, _int_arg, _type_name
 
 
@@ -342,8 +342,28 @@ class _NaNAsZero(Function):
         return scale(gy, self.keep)
 
 
+def _real_nan_reduction(x: Tensor, dtype: Any, op: str) -> None:
+    """PyTorch's refusals of complex values in nansum and nanmean (it has no complex
+    nansum kernel): a complex input is a RuntimeError, a complex `dtype=` its
+    NotImplementedError."""
+    if x.dtype.kind == "c":
+        raise DtypeError(
+            f"{op}: nansum on CPU does not support complex inputs (got {_type_name(x.dtype)})"
+        )
+    try:
+        target = None if dtype is None else np.dtype(dtype)
+    except TypeError:  # not a dtype: the caller's check names it
+        return
+    if target is not None and target.kind == "c":
+        raise Unsupported(
+            f"{op}: \"nansum_cpu\" not implemented for '{_type_name(target)}' (dtype={target})"
+        )
+
+
 def nansum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    """The sum over `dim` with NaNs counted as zero (their gradient is 0), as PyTorch's."""
+    """The sum over `dim` with NaNs counted as zero (their gradient is 0), as PyTorch's;
+    complex tensors refused, as PyTorch's CPU kernel refuses them."""
+    _real_nan_reduction(x, dtype, "nansum")
     if dtype is not None:
         differentiable_dtype(x, dtype, "nansum")
     dims = reduce_dims(dim, x.ndim, "nansum")  # a bad dim named as nansum's, not sum's
@@ -355,7 +375,8 @@ def nansum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = No
 def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The mean of the values that are not NaN over `dim` (NaN where all are), as
     PyTorch's; floating-point inputs only."""
-    if x.dtype.kind not in "fc":  # the input's own dtype, before any `dtype` cast
+    _real_nan_reduction(x, dtype, "nanmean")
+    if x.dtype.kind != "f":  # the input's own dtype, before any `dtype` cast
         raise DtypeError(
             f"nanmean(): expected input to have floating point or complex dtype but got {x.dtype}"
         )

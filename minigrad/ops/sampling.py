@@ -205,6 +205,8 @@ def random_fill(t: Tensor, args: tuple, to: Any, generator: Any) -> Tensor:
         else:
             lo = args[0]
     dt = t.dtype
+    if dt.kind not in "biuf":  # complex: np.iinfo below raised NumPy's ValueError
+        check_random_bounds("random_", 0, 0, dt)
     endpoint = False
     if hi is None:
         endpoint = True

@@ -18,6 +18,7 @@ import numpy as np
 from .. import return_types
 from ..autograd import Function, no_derivative
 from ..backend import get_array_module
+from ..errors import Unsupported
 from ..tensor import (
     _UNBIASED,
     Tensor,
@@ -26,6 +27,7 @@ from ..tensor import (
     _int_arg,
     _int_tuple,
     _to_array,
+    _type_name,
 )
 from .elementwise import scale, where
 from .indexing import Flip, _dim, index_select, narrow, scan
@@ -427,6 +429,13 @@ def unique_dim(shape: tuple[int, ...], dim: int, op: str) -> int:
     return d
 
 
+def refuse_complex(dtype: np.dtype, op: str, kernel: str) -> None:
+    """PyTorch's NotImplementedError for a complex tensor in an op with no complex kernel
+    (unique sorts; NumPy orders complex numbers by their real part, then the imaginary)."""
+    if dtype.kind == "c":
+        raise Unsupported(f"{op}: \"{kernel}\" not implemented for '{_type_name(dtype)}'")
+
+
 def unique(
     x: Tensor,
     sorted: bool = True,  # noqa: A002 - PyTorch's name
@@ -438,6 +447,7 @@ def unique(
     optional int64 `inverse` (where each input element went) and `counts`. Every NaN is
     distinct from every other, as in PyTorch. Not differentiable; always sorted."""
     a = _tensor(x, "unique")._data
+    refuse_complex(a.dtype, "unique", "unique" if dim is None else "unique_dim")
     xp = get_array_module(a)
     if dim is not None and a.ndim == 1:  # NumPy's axis= path takes NaNs as equal
         unique_dim(a.shape, dim, "unique")
