@@ -307,8 +307,16 @@ class Conv1d(_Conv):
 
 
 class Conv2d(_Conv):
-    """2-d convolution. x `(N, C, H, W)` -> `(N, OC, OH, OW)`; weight
-    `(OC, C/groups, KH, KW)`, bias `(OC,)`."""
+    """2-d convolution, as torch.nn.Conv2d. x `(N, C, H, W)` -> `(N, OC, OH, OW)` (or
+    without N); weight `(OC, C/groups, KH, KW)`, bias `(OC,)`.
+
+    kernel_size, stride, padding, dilation: an int or an (h, w) pair. padding: pixels added
+    on each side, or 'same' (output as large as the input; stride 1 only) or 'valid' (none).
+    OH = (H + 2 * padding - dilation * (KH - 1) - 1) // stride + 1, and OW alike.
+    groups: the channels split into that many independent convolutions (C and OC both
+    divisible by it; groups = C is a depthwise conv). bias: False for none. padding_mode:
+    'zeros', 'reflect', 'replicate' or 'circular', what the padded border holds.
+    Weights and bias start uniform in +-1/sqrt(C/groups * KH * KW), as PyTorch's."""
 
     conv = staticmethod(conv2d)
 
