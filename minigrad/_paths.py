@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections.abc
 import itertools
+import re
 import sys
 import types
 from collections.abc import Callable
@@ -26,6 +27,14 @@ NN_MODULES = (
     "activation adaptive batchnorm channelshuffle container conv distance dropout flatten "
     "fold instancenorm lazy linear loss module normalization padding pixelshuffle pooling rnn "
     "sparse transformer upsampling utils"
+).split()
+
+
+# torch.utils.data._utils.collate's names (torch 2.13), all defined in minigrad.utils.data
+COLLATE_NAMES = (
+    "collate default_collate default_collate_fn_map default_convert collate_tensor_fn "
+    "collate_numpy_array_fn collate_numpy_scalar_fn collate_float_fn collate_int_fn "
+    "collate_str_fn"
 ).split()
 
 
@@ -81,12 +90,20 @@ def install() -> None:
 
     _alias(f"{data.__name__}.distributed", sampler)
     # `from torch.utils.data._utils.collate import default_collate`: PyTorch's private
-    # package, with its collate module's two public functions
+    # package, with its collate module's functions and the `collate` /
+    # `default_collate_fn_map` registry that PyTorch documents for extending default_collate
     utils_pkg = types.ModuleType(f"{data.__name__}._utils", "PyTorch's data._utils names.")
     utils_pkg.__path__ = []  # a package, so that `import ..._utils.collate` finds the child
     _alias(utils_pkg.__name__, utils_pkg)
     collate = types.ModuleType(f"{utils_pkg.__name__}.collate", "PyTorch's collate functions.")
-    collate.default_collate, collate.default_convert = data.default_collate, data.default_convert
+    for name in COLLATE_NAMES:
+        setattr(collate, name, getattr(data, name))
+    # two constants that custom collate functions copied from PyTorch's import
+    collate.np_str_obj_array_pattern = re.compile(r"[SaUO]")
+    collate.default_collate_err_msg_format = (
+        "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
+        "found {}"
+    )
     _alias(collate.__name__, collate)
     hooks = types.ModuleType(f"{__package__}.utils.hooks", "PyTorch's torch.utils.hooks names.")
     hooks.RemovableHandle = RemovableHandle

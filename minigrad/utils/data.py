@@ -16,6 +16,8 @@ import bisect
 import copy
 import itertools
 import math
+import operator
+import warnings
 from collections.abc import (
     Callable,
     Iterable,
@@ -124,7 +126,22 @@ class ConcatDataset(Dataset[T_co]):
         for d in self.datasets:
             if isinstance(d, IterableDataset):
                 raise AssertionError("ConcatDataset does not support IterableDataset")
-        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+        self.cumulative_sizes = self.cumsum(self.datasets)
+
+    @staticmethod
+    def cumsum(sequence: Iterable[Any]) -> list[int]:
+        """The running lengths of the datasets in `sequence` (PyTorch's static helper)."""
+        return list(itertools.accumulate(len(d) for d in sequence))
+
+    @property
+    def cummulative_sizes(self) -> list[int]:
+        """PyTorch's old, misspelt name of `cumulative_sizes`, deprecated as there."""
+        warnings.warn(
+            "`cummulative_sizes` attribute is renamed to `cumulative_sizes`",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.cumulative_sizes
 
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
@@ -183,8 +200,32 @@ class StackDataset(Dataset[T_stack]):
             return {k: d[index] for k, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
 
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """A batch of samples in one call (the DataLoader's), each member dataset fetched
+        through its own `__getitems__` where it has one, as PyTorch's."""
+        named = isinstance(self.datasets, dict)
+        members = self.datasets.items() if named else enumerate(self.datasets)
+        columns = {key: _fetch_batch(d, indices) for key, d in members}
+        if named:
+            return [{k: column[i] for k, column in columns.items()} for i in range(len(indices))]
+        return [tuple(column[i] for column in columns.values()) for i in range(len(indices))]
+
     def __len__(self) -> int:
         return self._length
+
+
+def _fetch_batch(dataset: Any, indices: list[int]) -> list[Any]:
+    """`dataset`'s samples at `indices`: one `__getitems__` call where it has one (its
+    length checked, as PyTorch's StackDataset checks it), else one `dataset[i]` each."""
+    getitems = getattr(dataset, "__getitems__", None)
+    if not callable(getitems):
+        return [dataset[i] for i in indices]
+    items = getitems(indices)
+    if len(items) != len(indices):
+        raise ValueError(
+            f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(items)}"
+        )
+    return items
 
 
 def get_worker_info() -> None:
@@ -228,6 +269,12 @@ def random_split(
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
         lengths = sizes
+        for i, size in enumerate(sizes):
+            if size == 0:  # PyTorch's warning, for fractions only
+                warnings.warn(
+                    f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                    stacklevel=2,
+                )
     if sum(lengths) != n:
         raise ValueError(
             f"random_split: sum of input lengths {sum(lengths)} does not equal the length of "
@@ -263,6 +310,10 @@ class SequentialSampler(Sampler[int]):
         return len(self.data_source)
 
 
+# how many indices a RandomSampler with replacement draws at once (8 MiB of int64)
+_DRAW_CHUNK = 1 << 20
+
+
 class RandomSampler(Sampler[int]):
     """A fresh random permutation each epoch, or `num_samples` draws with `replacement`."""
 
@@ -291,12 +342,24 @@ class RandomSampler(Sampler[int]):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
-        rng, n = _rng(self.generator, "RandomSampler"), len(self.data_source)
+        """The indices as they are needed, as PyTorch's generator: an endless sampler
+        (`num_samples=10**10`) starts at once and holds one chunk of indices in memory.
+        With replacement the draws come `_DRAW_CHUNK` at a time; NumPy's stream gives the
+        same indices in chunks as in one draw, and a sampler of up to `_DRAW_CHUNK` samples
+        draws them all at its first index. Without, one permutation per pass."""
+        n = len(self.data_source)
         if self.replacement:
-            return iter(rng.integers(0, n, size=self.num_samples).tolist())
+            for start in range(0, self.num_samples, _DRAW_CHUNK):
+                size = min(_DRAW_CHUNK, self.num_samples - start)
+                drawn = _rng(self.generator, "RandomSampler").integers(0, n, size)
+                for i in range(0, size, 1024):  # as Python ints a few at a time: less memory
+                    yield from drawn[i : i + 1024].tolist()
+            return
         full, rest = divmod(self.num_samples, n)
-        parts = [rng.permutation(n) for _ in range(full)] + [rng.permutation(n)[:rest]]
-        return iter(np.concatenate(parts).tolist())
+        for _ in range(full):
+            yield from _rng(self.generator, "RandomSampler").permutation(n).tolist()
+        # a last, partial pass; drawn (and then cut to nothing) when rest is 0, as PyTorch's
+        yield from _rng(self.generator, "RandomSampler").permutation(n)[:rest].tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -409,13 +472,22 @@ def _is_namedtuple(x: Any) -> bool:
     return isinstance(x, tuple) and hasattr(x, "_fields")
 
 
+def _is_plain_numpy(data: Any) -> bool:
+    """PyTorch's test for what `default_convert` turns into a Tensor: an object of a type
+    defined in `numpy` itself (ndarray, memmap, matrix, NumPy scalars), not a subclass from
+    elsewhere (`numpy.ma`'s masked arrays keep their mask by staying as they are)."""
+    kind = type(data)
+    return kind.__module__ == "numpy" and kind.__name__ not in ("str_", "bytes_")
+
+
 def default_convert(data: Any) -> Any:
     """Arrays and NumPy scalars to Tensors, recursing into dicts and sequences (the
-    per-sample conversion when `batch_size=None`)."""
+    per-sample conversion when `batch_size=None`); arrays of strings or objects, masked
+    arrays and other types stay as they are, as in PyTorch."""
     if isinstance(data, Tensor):
         return data
-    if isinstance(data, np.ndarray | np.number | np.bool_) and data.dtype.kind not in "OSU":
-        return Tensor(np.asarray(data))
+    if _is_plain_numpy(data):
+        return data if data.dtype.kind in "OSU" else Tensor(np.asarray(data))
     if isinstance(data, Mapping):  # its own type where it can be copied (a defaultdict)
         converted = {k: default_convert(v) for k, v in data.items()}
         try:
@@ -431,82 +503,187 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, Sequence) and not isinstance(data, str | bytes):
-        converted_items = [default_convert(d) for d in data]
-        try:  # a list subclass keeps its type; a range and the like become a list
-            if isinstance(data, MutableSequence):  # item by item, as PyTorch (a deque)
-                clone = copy.copy(data)
-                for i, item in enumerate(converted_items):
-                    clone[i] = item
-                return clone
-            return type(data)(converted_items)
-        except TypeError:
-            return converted_items
+        return _rebuild_sequence(data, [default_convert(d) for d in data])
     return data
 
 
-def default_collate(batch: Sequence[Any]) -> Any:
-    """Merge a list of samples into a batch, as PyTorch: Tensors and arrays are stacked on
-    a new first dim (mixed dtypes promoted as `stack` promotes them); a batch of NumPy
-    scalars becomes what `tensor(batch)` makes of it (np.float32 with a Python float:
-    float32); Python floats become float64; ints and bools become what `tensor(batch)`
-    makes of them (int64, bool, or float32 once a float is among them); dicts, tuples and
-    lists are collated field by field (a tuple sample gives a list, a dict or list sample a
-    copy of its own type); strings are returned as given (a list at the top, a tuple for
-    a sample's field)."""
-    elem = batch[0]
-    if isinstance(elem, Tensor):
-        return ops.stack(list(batch), 0)
-    if isinstance(elem, np.ndarray | np.number | np.bool_):
-        if elem.dtype.kind in "OSU":
-            raise TypeError(
-                f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
-                f"or lists; found arrays of dtype {elem.dtype}"
-            )
-        arrays = [np.asarray(b) for b in batch]
-        if any(a.shape != arrays[0].shape for a in arrays):  # PyTorch's RuntimeError
-            raise ShapeError(
-                "default_collate: stack expects each array to be equal size, but got "
-                f"{list(arrays[0].shape)} at entry 0 and "
-                f"{list(next(a.shape for a in arrays if a.shape != arrays[0].shape))} at a later "
-                "entry (samples of different lengths need a collate_fn that pads them)"
-            )
-        if all(a.dtype == arrays[0].dtype for a in arrays):  # the usual batch: one dtype
-            return Tensor(np.stack(arrays))
-        if not isinstance(elem, np.ndarray):  # NumPy scalars: PyTorch's as_tensor(batch),
-            return tensor(list(batch))  # where a Python float beside float32 stays float32
-        return ops.stack([Tensor(a) for a in arrays], 0)  # mixed: promoted as stack
-    if isinstance(elem, float):
-        return Tensor(np.array(batch, dtype=np.float64))
-    if isinstance(elem, int):  # bool too: PyTorch infers the dtype from the whole batch
-        return tensor(list(batch))
-    if isinstance(elem, str | bytes):
-        return batch
-    if isinstance(elem, Mapping):
-        fields = {k: default_collate([d[k] for d in batch]) for k in elem}
-        try:  # the sample's own mapping type (OrderedDict, defaultdict, ...), as PyTorch
-            clone = copy.copy(elem)
+def _rebuild_sequence(sample: Sequence, items: list[Any]) -> Any:
+    """`items` in a container of the sample's own type, as PyTorch: a mutable sequence (a
+    list subclass, a deque) is copied and filled item by item, so its attributes survive;
+    another (a range) is built from the list; a type that refuses gives the plain list."""
+    try:
+        if isinstance(sample, MutableSequence):
+            clone = copy.copy(sample)
+            for i, item in enumerate(items):
+                clone[i] = item
+            return clone
+        return type(sample)(items)
+    except TypeError:
+        return items
+
+
+def _rebuild_mapping(sample: Mapping, fields: dict[Any, Any]) -> Any:
+    """`fields` in a mapping of the sample's own type, as PyTorch: a mutable one (an
+    OrderedDict, a defaultdict) is copied and updated; a read-only one (a mappingproxy) is
+    built from the dict; a type that refuses gives the plain dict."""
+    try:
+        if isinstance(sample, MutableMapping):
+            clone = copy.copy(sample)
             clone.update(fields)
             return clone
-        except (TypeError, AttributeError):  # a mapping that cannot be updated: a dict
-            return fields
+        return type(sample)(fields)
+    except TypeError:
+        return fields
+
+
+def collate(batch: Sequence[Any], *, collate_fn_map: dict[Any, Callable] | None = None) -> Any:
+    """PyTorch's general collate (`torch.utils.data._utils.collate.collate`): the function
+    registered in `collate_fn_map` for the type of `batch[0]` (its exact type first, then
+    the first key it is an instance of, in the map's order), else containers field by field:
+    a mapping gives a mapping of its own type, a namedtuple its own type, a tuple a list,
+    another sequence a sequence of its own type. Each registered function is called as
+    `fn(batch, collate_fn_map=collate_fn_map)`."""
+    elem = batch[0]
+    if collate_fn_map is not None:
+        fn = collate_fn_map.get(type(elem))
+        if fn is None:
+            fn = next((f for t, f in collate_fn_map.items() if isinstance(elem, t)), None)
+        if fn is not None:
+            return fn(batch, collate_fn_map=collate_fn_map)
+    if isinstance(elem, Mapping):
+        fields = {k: collate([d[k] for d in batch], collate_fn_map=collate_fn_map) for k in elem}
+        return _rebuild_mapping(elem, fields)
+    if _is_namedtuple(elem):
+        fields = zip(*batch, strict=False)  # one namedtuple type: one length
+        return type(elem)(*(collate(s, collate_fn_map=collate_fn_map) for s in fields))
     if isinstance(elem, Sequence):
         if len({len(b) for b in batch}) != 1:
             raise RuntimeError(
-                "default_collate: each element in list of batch should be of equal size"
+                "default_collate: each element in list of batch should be of equal size, got "
+                f"lengths {[len(b) for b in batch]}"
             )
-        columns = [default_collate(s) for s in zip(*batch, strict=True)]
-        if _is_namedtuple(elem):
-            return type(elem)(*columns)
-        if isinstance(elem, tuple):
-            return columns
-        try:  # a list (or other sequence) sample: its own type, as PyTorch
-            return type(elem)(columns)
-        except TypeError:
-            return columns
+        columns = [collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch, strict=True)]
+        return columns if isinstance(elem, tuple) else _rebuild_sequence(elem, columns)
     raise TypeError(
         "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
         f"found {type(elem).__name__}"
     )
+
+
+def _keeps_channels_last(arrays: Sequence[Any]) -> bool:
+    """Whether PyTorch's `stack` keeps the samples' layout: every sample a 4-d (5-d) array
+    laid out channels-last (channels-last-3d) and not row-major, a layout `torch.cat`
+    keeps when all its inputs share it. Any other batch comes out row-major."""
+    if arrays[0].ndim not in (4, 5):
+        return False
+    order = (0, 2, 3, 1) if arrays[0].ndim == 4 else (0, 2, 3, 4, 1)
+    for a in arrays:
+        if a.ndim != len(order) or a.flags.c_contiguous:
+            return False
+        expected = a.itemsize
+        for d in reversed(order):
+            if a.shape[d] != 1 and a.strides[d] != expected:
+                return False
+            expected *= a.shape[d]
+    return True
+
+
+def collate_tensor_fn(batch: Sequence[Tensor], *, collate_fn_map: Any = None) -> Tensor:
+    """Tensors stacked on a new first dim (the graph is kept), row-major as PyTorch's batch
+    whatever the samples' strides (channels-last samples excepted, as in PyTorch)."""
+    out = ops.stack(list(batch), 0)
+    if batch[0].ndim in (4, 5) and _keeps_channels_last([t._data for t in batch]):
+        return out
+    return out.contiguous()  # stack follows its inputs' memory order (transposed samples)
+
+
+def _same_shape_arrays(batch: Sequence[Any]) -> list[np.ndarray]:
+    arrays = [np.asarray(b) for b in batch]
+    shape = arrays[0].shape
+    bad = next((a.shape for a in arrays if a.shape != shape), None)
+    if bad is not None:  # PyTorch's RuntimeError from stack
+        raise ShapeError(
+            f"default_collate: stack expects each array to be equal size, but got {list(shape)} "
+            f"at entry 0 and {list(bad)} at a later entry (samples of different lengths need a "
+            "collate_fn that pads them)"
+        )
+    return arrays
+
+
+def collate_numpy_array_fn(batch: Sequence[np.ndarray], *, collate_fn_map: Any = None) -> Any:
+    """NumPy arrays as one Tensor with a new first dim: one dtype stacks as it is, mixed
+    dtypes promote as `stack` promotes Tensors; arrays of strings or objects are refused.
+    The batch is row-major (a fresh copy), as PyTorch's, whatever the samples' strides."""
+    elem = batch[0]
+    if elem.dtype.kind in "OSU":
+        raise TypeError(
+            f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+            f"lists; found arrays of dtype {elem.dtype}"
+        )
+    arrays = _same_shape_arrays(batch)
+    tensor_fn = collate_fn_map.get(Tensor) if collate_fn_map else None
+    if tensor_fn is not None and tensor_fn is not collate_tensor_fn:
+        # PyTorch collates the arrays as Tensors: a collate function registered for Tensor
+        # sees them
+        return collate([Tensor(a) for a in arrays], collate_fn_map=collate_fn_map)
+    if any(a.dtype != elem.dtype for a in arrays):  # mixed: promoted as stack promotes
+        return collate_tensor_fn([Tensor(a) for a in arrays])
+    if _keeps_channels_last(arrays):
+        return Tensor(np.stack(arrays))  # np.stack keeps the samples' memory order
+    out = np.empty((len(arrays), *elem.shape), dtype=elem.dtype)
+    return Tensor(np.stack(arrays, out=out))
+
+
+def collate_numpy_scalar_fn(batch: Sequence[Any], *, collate_fn_map: Any = None) -> Tensor:
+    """NumPy scalars as a 1-d Tensor: what `tensor(batch)` makes of them, as PyTorch's
+    `as_tensor(batch)` (np.float32 beside a Python float stays float32)."""
+    arrays = _same_shape_arrays(batch)
+    if all(a.dtype == arrays[0].dtype for a in arrays):  # the usual batch: one dtype
+        return Tensor(np.stack(arrays))
+    return tensor(list(batch))
+
+
+def collate_float_fn(batch: Sequence[float], *, collate_fn_map: Any = None) -> Tensor:
+    """Python floats as float64, as PyTorch."""
+    return Tensor(np.array(batch, dtype=np.float64))
+
+
+def collate_int_fn(batch: Sequence[int], *, collate_fn_map: Any = None) -> Tensor:
+    """Python ints and bools as `tensor(batch)` infers them from the whole batch (int64,
+    bool, or float32 once a float is among them), as PyTorch."""
+    return tensor(list(batch))
+
+
+def collate_str_fn(batch: Sequence[Any], *, collate_fn_map: Any = None) -> Sequence[Any]:
+    """Strings and bytes as given."""
+    return batch
+
+
+# PyTorch's registry of collate functions by sample type, in PyTorch's order (np.float64 is
+# a float too, and meets the NumPy scalars first); default_collate reads it, so
+# `default_collate_fn_map[MyType] = fn` extends default_collate, as PyTorch documents
+default_collate_fn_map: dict[Any, Callable] = {
+    Tensor: collate_tensor_fn,
+    np.ndarray: collate_numpy_array_fn,
+    (np.bool_, np.number, np.object_): collate_numpy_scalar_fn,
+    float: collate_float_fn,
+    int: collate_int_fn,
+    str: collate_str_fn,
+    bytes: collate_str_fn,
+}
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """Merge a list of samples into a batch, as PyTorch: Tensors and arrays are stacked on
+    a new first dim into a row-major batch (mixed dtypes promoted as `stack` promotes
+    them); a batch of NumPy scalars becomes what `tensor(batch)` makes of it (np.float32
+    with a Python float: float32); Python floats become float64; ints and bools become
+    what `tensor(batch)` makes of them (int64, bool, or float32 once a float is among
+    them); dicts, tuples and lists are collated field by field (a tuple sample gives a list,
+    a mapping or list sample a copy of its own type); strings are returned as given (a
+    list at the top, a tuple for a sample's field). `collate` with `default_collate_fn_map`,
+    so a type registered there is collated by its function."""
+    return collate(batch, collate_fn_map=default_collate_fn_map)
 
 
 # ---------------------------------------------------------------------- loader
@@ -519,14 +696,24 @@ class _InfiniteConstantSampler(Sampler[None]):
             yield None
 
 
+class _DatasetKind:
+    """PyTorch's codes for a loader's `_dataset_kind`, which wrappers of DataLoader read."""
+
+    Map = 0
+    Iterable = 1
+
+
 class DataLoader(Generic[T_co]):
     """Batches of a dataset, as `torch.utils.data.DataLoader` with the same arguments,
     defaults and attributes. Runs in the main thread: `num_workers`, `pin_memory`,
-    `timeout`, `prefetch_factor` and `persistent_workers` are accepted for compatibility
-    and have no effect (`worker_init_fn` is never called, as in PyTorch with num_workers=0).
-    As PyTorch's, a `timeout` other than 0 with num_workers=0 is refused when iterating
-    (AssertionError), and `prefetch_factor` is 2 when num_workers > 0 and not given.
-    `generator` is a numpy.random.Generator or None for minigrad's seeded generator."""
+    `timeout`, `prefetch_factor`, `persistent_workers`, `multiprocessing_context`,
+    `pin_memory_device` and `in_order` are accepted for compatibility, checked as PyTorch
+    checks them, and have no effect (`worker_init_fn` is never called, as in PyTorch with
+    num_workers=0). As PyTorch's, a `timeout` other than 0 with num_workers=0, a
+    `num_workers` that is not a whole number and a `generator` that is not one are refused
+    when iterating, and `prefetch_factor` is 2 when num_workers > 0 and not given.
+    `generator` is a `minigrad.Generator`, a numpy.random.Generator, or None for minigrad's
+    seeded global generator."""
 
     def __init__(
         self,
@@ -565,16 +752,15 @@ class DataLoader(Generic[T_co]):
                 )
             if persistent_workers:
                 raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
-            if multiprocessing_context is not None:
-                raise ValueError(
-                    "DataLoader: multiprocessing_context can only be used with multi-process "
-                    "loading (num_workers > 0), but got num_workers=0"
-                )
         elif prefetch_factor is None:
             prefetch_factor = 2  # PyTorch's default with worker processes
         elif prefetch_factor < 0:
             raise ValueError("DataLoader: prefetch_factor option should be non-negative")
+        self.num_workers = num_workers
+        self.multiprocessing_context = multiprocessing_context  # its setter checks it
+        self.pin_memory_device, self.in_order = pin_memory_device, in_order
         iterable = isinstance(dataset, IterableDataset)
+        self._dataset_kind = _DatasetKind.Iterable if iterable else _DatasetKind.Map
         if iterable and (shuffle or sampler is not None or batch_sampler is not None):
             raise ValueError(
                 "DataLoader with IterableDataset: expected unspecified shuffle, sampler and "
@@ -607,12 +793,16 @@ class DataLoader(Generic[T_co]):
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.sampler, self.batch_sampler, self.generator = sampler, batch_sampler, generator
-        self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
+        self.pin_memory, self.timeout = pin_memory, timeout
         self.worker_init_fn, self.prefetch_factor = worker_init_fn, prefetch_factor
         self.persistent_workers = persistent_workers
-        auto = batch_size is not None or batch_sampler is not None
-        self.collate_fn = collate_fn or (default_collate if auto else default_convert)
+        self.collate_fn = collate_fn or (
+            default_collate if self._auto_collation else default_convert
+        )
         self.__initialized = True
+        # the dataset's length when len(loader) read it, for the warning when a stream
+        # yields more (PyTorch's name)
+        self._IterableDataset_len_called: int | None = None
 
     # set once: the batches already follow them (PyTorch refuses changing them the same way)
     _FIXED = frozenset(
@@ -629,62 +819,161 @@ class DataLoader(Generic[T_co]):
             )
         super().__setattr__(name, value)
 
+    @property
+    def multiprocessing_context(self) -> Any:
+        """How worker processes would start: None (the platform's default) or a
+        `multiprocessing` context; a start method's name given is kept as its context."""
+        return self.__multiprocessing_context
+
+    @multiprocessing_context.setter
+    def multiprocessing_context(self, context: Any) -> None:
+        """Checked as PyTorch checks it, although minigrad starts no worker processes."""
+        if context is not None:
+            if not self.num_workers > 0:
+                raise ValueError(
+                    "DataLoader: multiprocessing_context can only be used with multi-process "
+                    f"loading (num_workers > 0), but got num_workers={self.num_workers}"
+                )
+            import multiprocessing  # only here: the loader itself never starts a process
+
+            if isinstance(context, str):
+                methods = multiprocessing.get_all_start_methods()
+                if context not in methods:
+                    raise ValueError(
+                        "DataLoader: multiprocessing_context option should specify a valid "
+                        f"start method in {methods!r}, but got multiprocessing_context={context!r}"
+                    )
+                context = multiprocessing.get_context(context)
+            if not isinstance(context, multiprocessing.context.BaseContext):
+                raise TypeError(
+                    "DataLoader: multiprocessing_context option should be a valid context "
+                    "object or a string specifying the start method, but got "
+                    f"multiprocessing_context={context!r}"
+                )
+        self.__multiprocessing_context = context
+
+    @property
+    def _auto_collation(self) -> bool:
+        """Whether samples are batched (and collated with `default_collate`), as PyTorch's."""
+        return self.batch_sampler is not None
+
+    @property
+    def _index_sampler(self) -> Any:
+        """What each batch's indices come from: the batch sampler when batching, else the
+        sampler (PyTorch's private name, which wrappers of DataLoader read)."""
+        return self.batch_sampler if self._auto_collation else self.sampler
+
     def __len__(self) -> int:
-        if isinstance(self.dataset, IterableDataset):  # its sampler is endless
+        if self._dataset_kind == _DatasetKind.Iterable:  # its sampler is endless
             n = len(self.dataset)  # TypeError if the stream has no length, as PyTorch
+            self._IterableDataset_len_called = n
             if self.batch_size is None:
                 return n
             return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+        return len(self._index_sampler)
 
     def __iter__(self) -> _LoaderIterator:
-        if self.num_workers == 0 and self.timeout != 0:  # PyTorch's single-process iterator
-            raise AssertionError("_SingleProcessDataLoaderIter requires timeout == 0")
+        # PyTorch's iterator draws a seed from the generator first, so a bad one raises here
+        _rng(self.generator, "DataLoader")
+        if self.num_workers == 0:
+            if self.timeout != 0:  # PyTorch's single-process iterator
+                raise AssertionError("_SingleProcessDataLoaderIter requires timeout == 0")
+        else:  # PyTorch's would start range(num_workers) processes
+            try:
+                operator.index(self.num_workers)
+            except TypeError:
+                raise TypeError(
+                    "DataLoader: num_workers should be a whole number of worker processes, "
+                    f"got {self.num_workers!r}"
+                ) from None
         return _LoaderIterator(self)
-
-    def _batches(self) -> Iterator[Any]:
-        if isinstance(self.dataset, IterableDataset):
-            yield from self._iter_stream()
-        elif self.batch_sampler is not None:
-            # a dataset's __getitems__ fetches a whole batch in one call, as in PyTorch
-            getitems = getattr(self.dataset, "__getitems__", None)
-            for indices in self.batch_sampler:
-                samples = getitems(indices) if getitems else [self.dataset[i] for i in indices]
-                yield self.collate_fn(samples)
-        else:
-            for i in self.sampler:
-                yield self.collate_fn(self.dataset[i])
-
-    def _iter_stream(self) -> Iterator[Any]:
-        if self.batch_size is None:
-            for sample in self.dataset:
-                yield self.collate_fn(sample)
-            return
-        batch: list[Any] = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield self.collate_fn(batch)
 
 
 class _LoaderIterator:
-    """What `iter(loader)` gives: the batches, one at a time, and `len()` of the loader, as
-    PyTorch's loader iterators."""
+    """What `iter(loader)` gives, as PyTorch's single-process iterator: each `next` takes
+    the next index (a batch's list of indices) from the sampler, fetches those samples and
+    collates them, and `len()` is the loader's. A StopIteration from the dataset or
+    `collate_fn` ends the epoch, as in PyTorch, with a warning: the rest is skipped."""
 
     def __init__(self, loader: DataLoader) -> None:
-        self._loader, self._batches = loader, loader._batches()
+        self._loader, self._dataset = loader, loader.dataset
+        self._collate_fn, self._auto_collation = loader.collate_fn, loader._auto_collation
+        self._drop_last = loader.drop_last
+        self._sampler_iter = iter(loader._index_sampler)
+        iterable = loader._dataset_kind == _DatasetKind.Iterable
+        self._stream = iter(loader.dataset) if iterable else None
+        self._stream_ended = False
+        self._len_reported = loader._IterableDataset_len_called
+        self._num_streamed = 0  # samples taken from the stream
 
     def __iter__(self) -> _LoaderIterator:
         return self
 
     def __next__(self) -> Any:
-        return next(self._batches)
+        index = next(self._sampler_iter)  # the sampler's end is the epoch's end
+        if self._stream is not None:
+            samples = self._from_stream(index)  # StopIteration: the stream's end
+        else:
+            try:
+                samples = self._from_dataset(index)
+            except StopIteration:
+                _warn_stopped(f"the dataset (fetching index {index})")
+                raise
+        try:
+            batch = self._collate_fn(samples)
+        except StopIteration:
+            _warn_stopped("collate_fn")
+            raise
+        if self._len_reported is not None and self._num_streamed > self._len_reported:
+            warnings.warn(
+                f"Length of IterableDataset {self._dataset} was reported to be "
+                f"{self._len_reported} (when accessing len(dataloader)), but "
+                f"{self._num_streamed} samples have been fetched.",
+                stacklevel=2,
+            )
+        return batch
+
+    def _from_dataset(self, index: Any) -> Any:
+        if not self._auto_collation:
+            return self._dataset[index]
+        # a dataset's __getitems__ fetches a whole batch in one call, as in PyTorch
+        getitems = getattr(self._dataset, "__getitems__", None)
+        return getitems(index) if getitems else [self._dataset[i] for i in index]
+
+    def _from_stream(self, index: Any) -> Any:
+        """The next sample, or the next batch of samples (a short last one unless
+        `drop_last`), from the stream; StopIteration once it has run out."""
+        if self._stream_ended:
+            raise StopIteration
+        if not self._auto_collation:
+            try:
+                sample = next(self._stream)
+            except StopIteration:
+                self._stream_ended = True
+                raise
+            self._num_streamed += 1
+            return sample
+        samples = list(itertools.islice(self._stream, len(index)))
+        self._num_streamed += len(samples)
+        if len(samples) < len(index):
+            self._stream_ended = True
+            if not samples or self._drop_last:
+                raise StopIteration
+        return samples
 
     def __len__(self) -> int:
         return len(self._loader)
+
+
+def _warn_stopped(where: str) -> None:
+    """A StopIteration from the dataset or collate_fn ends the epoch, as in PyTorch's
+    loader (its `next` lets it through), but not silently: the rest is skipped."""
+    warnings.warn(
+        f"DataLoader: {where} raised StopIteration, which ends the epoch here as in "
+        "PyTorch: the rest of the epoch's samples are skipped. A StopIteration there is "
+        "usually an exhausted iterator; a map-style dataset ends at its __len__.",
+        stacklevel=3,
+    )
 
 
 def __getattr__(name: str) -> Any:
