@@ -557,3 +557,81 @@ def test_a_batched_stream_longer_than_its_len_warns_by_samples():
     samples' count, so batches of 2 from 5 samples reported as 4 pass it silently)."""
     batches, messages = _length_warnings(MD, 2, 5, 4)
     assert batches == 3 and len(messages) == 1 and "5 samples have been fetched" in messages[0]
+
+
+# ------------------------------------------------- a TensorDataset's batches, one gather each
+def _both_loaders(arrays, **kwargs):
+    from minigrad.utils.data import DataLoader, TensorDataset
+
+    mine = DataLoader(TensorDataset(*(mg.tensor(a) for a in arrays)), **kwargs)
+    theirs = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(*(torch.from_numpy(np.array(a)) for a in arrays)),
+        **kwargs,
+    )
+    return list(mine), list(theirs)
+
+
+@pytest.mark.parametrize(
+    "arrays",
+    [
+        (np.arange(24, dtype=np.float32).reshape(6, 2, 2), np.arange(6)),
+        (np.arange(6, dtype=np.float64), np.arange(6) % 2 == 0),  # 0-d samples
+        (np.arange(6 * 3, dtype=np.uint8).reshape(6, 3), np.arange(6, dtype=np.int32)),
+        (np.arange(6 * 24, dtype=np.float32).reshape(6, 2, 3, 4).transpose(0, 3, 1, 2),),
+        (np.arange(12, dtype=np.float32).reshape(3, 4).T,),  # non-contiguous rows
+        (np.zeros((6, 0), dtype=np.float32), np.arange(6)),  # empty samples
+    ],
+)
+@pytest.mark.parametrize("batch_size, drop_last", [(4, False), (4, True), (1, False), (6, False)])
+def test_tensor_dataset_batches_are_pytorchs(arrays, batch_size, drop_last):
+    """The loader gathers a TensorDataset's rows in one index per tensor: its batches are
+    PyTorch's (one list, values, dtypes, shapes, row-major)."""
+    mine, theirs = _both_loaders(arrays, batch_size=batch_size, drop_last=drop_last)
+    assert len(mine) == len(theirs)
+    for m, t in zip(mine, theirs, strict=True):
+        assert type(m) is list and len(m) == len(t)
+        for a, b in zip(m, t, strict=True):
+            assert a.shape == tuple(b.shape) and a.numpy().dtype == b.numpy().dtype
+            assert a.is_contiguous() and not a.requires_grad
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_tensor_dataset_batches_follow_the_sampler_and_refuse_bad_indices():
+    from minigrad.utils.data import DataLoader, TensorDataset
+
+    x = mg.arange(10.0)
+    ds = TensorDataset(x, mg.arange(10))
+    got = list(DataLoader(ds, batch_sampler=[[9, -1, 0, 0], [3]]))
+    np.testing.assert_array_equal(got[0][0].numpy(), [9.0, 9.0, 0.0, 0.0])
+    np.testing.assert_array_equal(got[1][1].numpy(), [3])
+    x.add_(1)  # a batch is a copy, not a view of the dataset
+    assert got[0][0].numpy()[0] == 9.0
+    with pytest.raises(IndexError):
+        list(DataLoader(ds, batch_sampler=[[10]]))
+    gen = mg.Generator().manual_seed(0)
+    shuffled = [b[1] for b in DataLoader(ds, batch_size=3, shuffle=True, generator=gen)]
+    assert sorted(np.concatenate([b.numpy() for b in shuffled]).tolist()) == list(range(10))
+
+
+def test_tensor_dataset_that_requires_grad_keeps_the_graph():
+    from minigrad.utils.data import DataLoader, TensorDataset
+
+    w = mg.ones(4, 2, requires_grad=True)
+    (batch,) = next(iter(DataLoader(TensorDataset(w * 3), batch_size=4)))
+    batch.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.full((4, 2), 3.0))
+
+
+def test_tensor_dataset_with_a_registered_tensor_collate_uses_it(monkeypatch):
+    from minigrad.utils import data
+
+    calls = []
+
+    def mine(batch, *, collate_fn_map=None):
+        calls.append(len(batch))
+        return data.collate_tensor_fn(batch, collate_fn_map=collate_fn_map)
+
+    monkeypatch.setitem(data.default_collate_fn_map, mg.Tensor, mine)
+    ds = data.TensorDataset(mg.arange(4.0))
+    list(data.DataLoader(ds, batch_size=2))
+    assert calls == [2, 2]

@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import ops
 from .. import random as mg_random
+from ..backend import get_array_module
 from ..errors import AssertionFailed, ShapeError
 from ..tensor import Tensor, tensor
 
@@ -911,6 +912,9 @@ class _LoaderIterator:
 
     def __next__(self) -> Any:
         index = next(self._sampler_iter)  # the sampler's end is the epoch's end
+        rows = self._tensor_rows(index)
+        if rows is not None:
+            return rows
         if self._stream is not None:
             samples = self._from_stream(index)  # StopIteration: the stream's end
         else:
@@ -932,6 +936,36 @@ class _LoaderIterator:
                 stacklevel=2,
             )
         return batch
+
+    def _tensor_rows(self, index: Any) -> list[Tensor] | None:
+        """The batch `default_collate` makes of a TensorDataset's samples at `index`, taken
+        with one gather per tensor instead of a view per sample and a stack (3 ms a batch
+        of 64 digits, against 0.3 in PyTorch): the same values, dtypes and fresh row-major
+        memory. None where that does not apply: another dataset or collate_fn, a tensor
+        that requires grad (its batch keeps a graph), samples of 4 or more dims (their
+        layout may be channels-last), a registered Tensor collate, an empty batch."""
+        if (
+            type(self._dataset) is not TensorDataset
+            or self._collate_fn is not default_collate
+            or not self._auto_collation
+            or default_collate_fn_map.get(Tensor) is not collate_tensor_fn
+            or not index
+        ):
+            return None
+        tensors = self._dataset.tensors
+        if any(t.requires_grad or t.ndim > 4 for t in tensors):
+            return None
+        rows = np.asarray(index)
+        if rows.dtype.kind not in "iu" or rows.ndim != 1:
+            return None  # a sampler of other indices goes the samples' way (and its errors)
+        n = len(self._dataset)
+        if rows.min() < -n or rows.max() >= n:
+            return None  # the per-sample path raises PyTorch's IndexError
+        out = []
+        for t in tensors:
+            xp = get_array_module(t._data)
+            out.append(Tensor._make(xp.ascontiguousarray(t._data[xp.asarray(rows)]), False))
+        return out
 
     def _from_dataset(self, index: Any) -> Any:
         if not self._auto_collation:
