@@ -126,7 +126,9 @@ def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
             # Python floats take the default float, complex numbers the default complex
             # (complex64), as PyTorch's, unless an element's own dtype is wider; without
             # Python floats, the elements' own widest dtype
-            if arr.dtype in (np.float64, np.complex128):
+            if arr.dtype in (np.float64, np.complex128) or (
+                wide is not None and not loose and arr.dtype != wide and arr.dtype.kind in "fc"
+            ):  # NumPy widens int16 + float16 to float32; PyTorch keeps float16
                 complex_ = arr.dtype.kind == "c"
                 default = default_complex() if complex_ else default_float()
                 if wide is None:
@@ -406,20 +408,23 @@ VIEW_DEPTH = 32
 def _check_index_put_dtype(index: Any, value: Tensor, dtype: Any) -> None:
     """PyTorch's index_put refuses a tensor value of another dtype (`ints[idx] = floats`
     would truncate 1.7 to 1) behind an integer index tensor or list; a basic index (a 0-d
-    integer tensor counts as one) casts, and so does a bool mask given one value."""
-    masks, integers = False, False
+    integer tensor counts as one) casts, and so does one bool mask given one value (written
+    by masked_fill). Two masks are no masked_fill, and a 0-d bool tensor, or a bool in a
+    tuple (`x[0, True]`), is an integer index tensor there ([0] or []): both refuse."""
+    masks, integers = 0, False
     for i in index if isinstance(index, tuple) else (index,):
         if isinstance(i, Tensor):
             a = i._data
         elif isinstance(i, list | np.ndarray) or is_cupy_array(i):
             a = np.asarray(i) if isinstance(i, list) else i
-        else:
-            continue  # an int, a slice, None or ...
-        if a.dtype.kind == "b":
-            masks = True
-        elif a.ndim:
+        else:  # an int, a slice, None or ...; a lone bool is basic (`x[True] = v` casts)
+            integers = integers or (type(i) is bool and isinstance(index, tuple))
+            continue
+        if a.dtype.kind == "b" and a.ndim:
+            masks += 1
+        elif a.ndim or a.dtype.kind == "b":
             integers = True
-    if integers or (masks and value.numel() != 1):
+    if integers or masks > 1 or (masks and value.numel() != 1):
         raise DtypeError(
             f"__setitem__: Index put requires the source and destination dtypes match, got "
             f"{dtype} for the destination and {value.dtype} for the source"
@@ -1206,8 +1211,23 @@ class Tensor:
         change through it is caught by a backward that saved the old value."""
         a = self._data
         t = Tensor._make(self._shareable() if isinstance(a, np.generic) else a, False)
-        t._vc = self._vc
+        t._alias_of(self)
         return t
+
+    def _alias_of(self, source: Tensor) -> None:
+        """Make self, a new tensor outside any graph on source's array (`detach()`,
+        `nn.Parameter(t)`), another name for that memory, as PyTorch's: it shares source's
+        version counter, so a recorded change of source finds it (`_aliases`) and gives it
+        the new array; a `t.data` source registers it with t as well, so a change of t
+        reaches it after that `t.data` is gone (`nn.Parameter(t.data)`)."""
+        self._vc = source._vc
+        of = source.__dict__.get("_data_of")
+        if of is not None and (owner := of()) is not None:
+            aliases = owner.__dict__.get("_data_aliases", ())
+            # still registered (not after `t.data = other`); `in` would compare values
+            if any(a is source for a in aliases):
+                aliases.add(self)
+                self.__dict__["_data_of"] = of
 
     def __getstate__(self) -> tuple[dict, dict]:
         """What pickle (and `copy.copy`) keep: every attribute but a view's note of its
@@ -2075,6 +2095,11 @@ class Tensor:
         an integer division by zero raises ZeroDivisionError (NumPy would write 0)."""
         if self.dtype.kind == "b":
             raise TypeError(f"{what}: not defined for bool tensors, as in PyTorch")
+        if self.dtype.kind == "c":  # (NumPy's ufuncs have no complex loop: a cast error)
+            kernel = "div_floor_cpu" if "floor" in what or what == "//=" else "remainder_cpu"
+            raise NotImplementedError(
+                f"{what}: \"{kernel}\" not implemented for '{_type_name(self._data.dtype)}'"
+            )
         if self.dtype.kind in "iu":
             arr = other._data if isinstance(other, Tensor) else np.asarray(other)
             if arr.dtype.kind in "iub" and bool((arr == 0).any()) and self._data.size:
@@ -2406,6 +2431,11 @@ class Tensor:
                     a, other = a.astype(dt, copy=False), other.astype(dt, copy=False)
         elif isinstance(other, np.generic):  # a NumPy scalar is a number, as in PyTorch:
             return self._compare(other.item(), name)  # float32 == np.float64(0.1) is True
+        elif not isinstance(other, int | float | complex | np.ndarray) and not is_cupy_array(
+            other
+        ):  # a Decimal, a Fraction, another library's tensor, any other object: PyTorch's
+            # operators return NotImplemented, so == is Python's identity and < a TypeError
+            return NotImplemented
         elif a.dtype.kind in "biu" and isinstance(other, float | np.floating):
             # the default float, as PyTorch's: int64 16777217 == 16777216.0 is True
             a = a.astype(_ops().elementwise.result_dtype(self, other))
@@ -3622,9 +3652,7 @@ class Tensor:
         if dim is None:
             axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
         else:
-            from .ops.reduce import normalize_dims
-
-            dims = normalize_dims(dim, self.ndim, "squeeze_") or ()
+            dims = _ops().shape.squeeze_dims(dim, self.ndim, "squeeze_")
             axes = tuple(i for i in dims if self.ndim and self.shape[i] == 1)
         return self._restride_("squeeze_", xp.squeeze(self._data, axis=axes))
 
@@ -4412,6 +4440,8 @@ class Tensor:
     def scatter_reduce_(
         self, dim: int, index: Any, src: Tensor, reduce: str, *, include_self: bool = True
     ) -> Tensor:
+        _ops().scatter_ops.check_reduce_args("scatter_reduce_", reduce, include_self)
+
         def fn(b: Tensor) -> Tensor:
             return _ops().scatter_reduce(b, dim, index, src, reduce, include_self=include_self)
 
@@ -4439,6 +4469,8 @@ class Tensor:
     def index_reduce_(
         self, dim: int, index: Any, source: Tensor, reduce: str, *, include_self: bool = True
     ) -> Tensor:
+        _ops().scatter_ops.check_reduce_args("index_reduce_", reduce, include_self)
+
         def fn(b: Tensor) -> Tensor:
             return _ops().index_reduce(b, dim, index, source, reduce, include_self=include_self)
 
@@ -4810,7 +4842,19 @@ def _integer_power_into(a: Any, b: Any, out: Any, casting: str) -> None:
     from .ops.elementwise import _integer_pow
 
     xp = get_array_module(a)
-    out[...] = _integer_pow(a, xp.asarray(b)).astype(out.dtype, casting=casting)
+    _copy_result(out, _integer_pow(a, xp.asarray(b)).astype(out.dtype, casting=casting), casting)
+
+
+def _copy_result(out: Any, result: Any, casting: str) -> None:
+    """Write an in-place op's `result` into `out`, as the ufuncs' `out=` does: a result of
+    another shape raises ValueError (`_ufunc_` words it), where a copy would drop its leading
+    size-1 dims (x of shape (3,) `%=` one of shape (1, 3), which PyTorch refuses)."""
+    if result.shape != out.shape:
+        raise ValueError(
+            f"output with shape {list(out.shape)} doesn't match the broadcast shape "
+            f"{list(result.shape)}"
+        )
+    get_array_module(out).copyto(out, result, casting=casting)
 
 
 def _draw_dtype(dtype: Any) -> Any:
@@ -4838,7 +4882,7 @@ def _float_remainder_into(a: Any, b: Any, out: Any, casting: str) -> None:
     """`np.remainder(a, b, out=out)` with PyTorch's signed zeros (`%=` on floats)."""
     from .ops.elementwise import float_remainder
 
-    get_array_module(out).copyto(out, float_remainder(a, b), casting=casting)
+    _copy_result(out, float_remainder(a, b), casting)
 
 
 def _ops():
@@ -5452,6 +5496,11 @@ def randint(
         )
     if dtype is not None:
         dt = np.dtype(dtype)
+        if dt.kind not in "biuf":  # (a complex64 randint was drawn and cast)
+            raise RuntimeError(
+                "randint: check_random_bounds handles only integral, floating-point and "
+                f"boolean types, got {dt}"
+            )
         lo, hi = (0, 1) if dt.kind == "b" else _dtype_range(dt)
         if low < lo or high - 1 > hi:  # they wrapped around (uint8 255 from -1)
             raise RuntimeError(
@@ -5501,11 +5550,21 @@ def _range_bounds(prefix: str, start: Any, end: Any, step: Any) -> list[float]:
 
 
 def _range_number(op: str, name: str, value: Any) -> Any:
-    """A bound of arange: a number or a 0-d tensor, as PyTorch's parser takes it."""
+    """A bound of arange: a number or a 0-d tensor, as PyTorch's parser takes it; a
+    complex one with no imaginary part is its real part (a float: `arange(2+0j)` is
+    float32, as PyTorch's), another is refused."""
     if isinstance(value, Tensor) and value.ndim != 0:
         raise TypeError(
             f"{op}(): argument '{name}' must be Number, not a Tensor of shape {value.shape}"
         )
+    number = value.item() if isinstance(value, Tensor) else value
+    if isinstance(number, complex | np.complexfloating):
+        if number.imag != 0:
+            raise RuntimeError(
+                f"{op}(): argument '{name}' = {number} has an imaginary part: value cannot "
+                "be converted to type double without overflow"
+            )
+        return number.real
     return value
 
 
@@ -5537,8 +5596,10 @@ def arange(
         start, end = 0, start
     elif start is None:
         start = 0
-    for name, v in (("start", start), ("end", end), ("step", step)):
+    start, end, step = (
         _range_number("arange", name, v)
+        for name, v in (("start", start), ("end", end), ("step", step))
+    )
     if dtype is not None:
         _no_kernel("arange_cpu", dtype, "iuf")
     values = _range_bounds("", start, end, step)
@@ -5580,6 +5641,10 @@ def range_(
     warn_user(
         "minigrad.range is deprecated, as torch.range: its end is inclusive, unlike Python's "
         "range; use minigrad.arange, which gives values in [start, end)"
+    )
+    start, end, step = (
+        _range_number("range", name, v)
+        for name, v in (("start", start), ("end", end), ("step", step))
     )
     values = _range_bounds("range: ", start, end, step)
     n = int((values[1] - values[0]) / values[2] + 1)
@@ -5793,6 +5858,11 @@ def check_random_bounds(op: str, low: int, last: int, dt: np.dtype) -> None:
     the integers it holds exactly is a warning (uint8's [0, 300) wrapped 256..299 around)."""
     from .ops.search import cxx_name
 
+    if dt.kind not in "biuf":  # (a complex dtype: NumPy's KeyError from the table below)
+        raise RuntimeError(
+            f"{op}: check_random_bounds handles only integral, floating-point and boolean "
+            f"types, got {dt}"
+        )
     if dt.kind == "f":
         most = float(np.finfo(dt).max)
         least, exact = -most, 2 ** (np.finfo(dt).nmant + 1)

@@ -97,7 +97,7 @@ def test_scatter_reduce_in_place_and_errors():
     tx.scatter_reduce_(0, torch.tensor(INDEX), torch.tensor(src), "amax")
     close(mx, tx)
     with pytest.raises(RuntimeError):
-        mg.tensor(x).scatter_reduce(0, mg.tensor(INDEX), mg.tensor(src), "max")
+        mg.tensor(x).scatter_reduce(0, mg.tensor(INDEX), mg.tensor(src), "maximum")
     with pytest.raises(RuntimeError):
         mg.tensor(x).scatter_reduce(0, mg.tensor(INDEX), mg.tensor(src, dtype=mg.float32), "sum")
     with pytest.raises(IndexError):

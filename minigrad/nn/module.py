@@ -29,9 +29,14 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:  # as PyTorch: an empty parameter of the default dtype
             data = []
-        if isinstance(data, Tensor):
-            data = data._data
+        source = data if isinstance(data, Tensor) else None
+        if source is not None:
+            data = source._shareable()
         super().__init__(data, requires_grad=requires_grad)
+        if source is not None:
+            # data's memory and version counter, as PyTorch's: a change of data recorded in
+            # a graph (which gives data a new array) reaches the parameter too
+            self._alias_of(source)
 
     def __deepcopy__(self, memo: dict) -> Parameter:
         """A copy of the data with the same requires_grad, and no `.grad` (PyTorch's)."""

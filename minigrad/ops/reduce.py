@@ -247,10 +247,11 @@ def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if isinstance(x._data, np.generic):  # a 0-d result: an array, which a view can share
         x._shareable()
     out = BroadcastTo(tuple(shape))(x)
-    if x._data.size == out._data.size and out._vc is x._vc:  # adds size-1 dims only
-        from .shape import ReshapeStep, _note_view
+    if x._data.size == out._data.size:  # adds size-1 dims only
+        from .shape import ReshapeStep, _empty_view, _note_view
 
-        _note_view(x, out, ReshapeStep, out._data.shape)
+        if out._vc is x._vc or _empty_view(x, out):
+            _note_view(x, out, ReshapeStep, out._data.shape)
     return out
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import random
 from ..backend import default_float, get_array_module, normalize_device
-from ..tensor import Tensor, _is_int, _to_array, check_random_bounds
+from ..tensor import Tensor, _is_int, _to_array, _type_name, check_random_bounds
 
 
 def _gen(generator: Any, device: str) -> Any:
@@ -206,6 +206,10 @@ def random_fill(t: Tensor, args: tuple, to: Any, generator: Any) -> Tensor:
             lo = args[0]
     dt = t.dtype
     if dt.kind not in "biuf":  # complex: np.iinfo below raised NumPy's ValueError
+        if hi is None:  # PyTorch's kernel for the full range has no complex form
+            raise NotImplementedError(
+                f"random_: \"random_kernel_cpu\" not implemented for '{_type_name(dt)}'"
+            )
         check_random_bounds("random_", 0, 0, dt)
     endpoint = False
     if hi is None:

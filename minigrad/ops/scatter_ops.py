@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..errors import IndexOutOfRange
-from ..tensor import Tensor, check_fill_scalar
+from ..tensor import Tensor, _type_name, check_fill_scalar
 from .elementwise import where
 from .index_update import index_put
 from .indexing import (
@@ -45,6 +45,9 @@ from .shape import (
 from .structural import movedim
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
+# PyTorch 2.13's scatter_reduce also takes these (unlisted in its message) in the forward;
+# its backward refuses them
+_ALIASES = {"max": "amax", "min": "amin"}
 _AT = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
 
 
@@ -72,8 +75,8 @@ class ScatterReduce(Function):
     uses_outputs = True  # amax/amin/prod read the result
 
     def __init__(self, where_: tuple, reduce: str, include_self: bool, wide: bool = False):
-        self.where, self.reduce, self.include_self = where_, reduce, include_self
-        self.wide = wide
+        self.where, self.include_self, self.wide = where_, include_self, wide
+        self.name, self.reduce = reduce, _ALIASES.get(reduce, reduce)  # ('max': amax)
 
     def forward(self, x, src):
         xp = get_array_module(x)
@@ -99,6 +102,13 @@ class ScatterReduce(Function):
         return out
 
     def backward(self, gy):
+        if self.name in _ALIASES:
+            raise RuntimeError(
+                f"scatter_reduce backward: Expected 'reduce' to be one of 'sum', 'prod', 'mean', "
+                f"'amax', 'amin' but got {self.name} (PyTorch 2.13's forward reads "
+                f"'{self.name}' as '{self.reduce}', its backward refuses it; pass "
+                f"reduce='{self.reduce}')"
+            )
         x, src = self.inputs
         out = self.output()
         nx, ns = self.needs_input_grad
@@ -144,9 +154,20 @@ class ScatterReduce(Function):
 
 
 def _check_reduce(reduce: str, allowed: tuple, what: str) -> None:
-    if reduce not in allowed:
+    if reduce not in allowed and reduce not in _ALIASES:
         names = ", ".join(allowed[:-1]) + " or " + allowed[-1]
         raise RuntimeError(f"{what}(): reduce argument must be either {names}, got {reduce}")
+
+
+def check_reduce_args(what: str, reduce: Any, include_self: Any) -> None:
+    """PyTorch's argument types for scatter_reduce and index_reduce (and their in-place
+    forms, `what`): `reduce` a str, `include_self` a bool (not 0, 1 or a 0-d tensor)."""
+    if not isinstance(reduce, str):
+        raise TypeError(f"{what}(): argument 'reduce' must be str, not {type(reduce).__name__}")
+    if type(include_self) is not bool:
+        raise TypeError(
+            f"{what}(): argument 'include_self' must be bool, not {type(include_self).__name__}"
+        )
 
 
 def scatter_reduce(
@@ -159,13 +180,20 @@ def scatter_reduce(
     include_self: bool = True,
 ) -> Tensor:
     """input with src[i][j][k] reduced into place index[i][j][k] along `dim` (for dim 0)
-    by sum, prod, mean, amax or amin; `include_self=False` leaves input's values at the
-    written places out. Gradients as PyTorch's (amax/amin split among ties)."""
+    by sum, prod, mean, amax or amin ('max' and 'min' name amax and amin, as PyTorch's
+    forward reads them); `include_self=False` leaves input's values at the written places
+    out. Gradients as PyTorch's (amax/amin split among ties)."""
+    check_reduce_args("scatter_reduce", reduce, include_self)
     _check_reduce(reduce, _REDUCES, "scatter_reduce")
     if reduce == "mean" and input.dtype.kind == "b":
         raise NotImplementedError(
             'scatter_reduce: "scatter_gather_tensor_cpu_reduce_mean" not implemented for '
             "'Bool' (a mean of bool values, as in PyTorch)"
+        )
+    if input.dtype.kind == "c" and reduce not in ("sum", "prod", "mean"):
+        raise NotImplementedError(  # (NumPy would order complex numbers lexicographically)
+            f'scatter_reduce: "scatter_gather_tensor_cpu_reduce_{_ALIASES.get(reduce, reduce)}" '
+            f"not implemented for '{_type_name(input.dtype)}'"
         )
     if input.ndim == 0:
         from .indexing import _flat
@@ -226,15 +254,16 @@ def index_reduce(
 ) -> Tensor:
     """input with source's slices along `dim` reduced into the slices `index` names, by
     prod, mean, amax or amin (scatter_reduce with the index spread over the slices)."""
+    check_reduce_args("index_reduce", reduce, include_self)
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(
             f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
             f"{reduce}."
         )
-    if input.dtype.kind == "b":
+    if input.dtype.kind in "bc":
         raise NotImplementedError(
-            f"index_reduce: \"index_func_\" not implemented for 'Bool' (reduce={reduce!r} of "
-            "bool values, as in PyTorch)"
+            f"index_reduce: \"index_func_\" not implemented for '{_type_name(input.dtype)}' "
+            f"(reduce={reduce!r} of {input.dtype} values, as in PyTorch)"
         )
     x = reshape(input, (1,)) if input.ndim == 0 else input
     where_, _, shape = _slices_index(x, dim, index, "index_reduce")

@@ -46,7 +46,8 @@ def reshape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if isinstance(x._data, np.generic):  # a 0-d result: an array, which a view can share
         x._shareable()
     out = Reshape(tuple(shape))(x)
-    if out._vc is x._vc:  # a view (NumPy copies where the layout allows none)
+    # a view (NumPy copies where the layout allows none)
+    if out._vc is x._vc or _empty_view(x, out):
         _note_view(x, out, ReshapeStep, out._data.shape)
     return out
 
@@ -113,6 +114,22 @@ class PermuteStep(ShapeStep):
         return permute(value, tuple(int(i) for i in np.argsort(self.axes)))
 
 
+def _empty_view(x: Tensor, out: Tensor, k: int = 0) -> bool:
+    """Whether `out`, output k of a view op on x that does not share x's version counter,
+    is an empty view of x, then made to share it. NumPy sees no memory shared by an empty
+    array (`autograd.share_version_counters`), but PyTorch's empty views are views: a
+    change through one with a value that requires grad (`buf[n:].copy_(w)`, n the length)
+    reaches x, which then requires grad too. False for a copy (a reshape with no view).
+    Called only past the `out._vc is x._vc` test, so views with memory pay nothing."""
+    if out._data.size:
+        return False
+    out._vc = x._vc
+    node = out.creator
+    if node is not None:  # detach_ refuses it, as any view's
+        node._view_outputs = (*node.__dict__.get("_view_outputs", ()), k)
+    return True
+
+
 def _note_view(x: Tensor, out: Tensor, kind: Any, arg: Any) -> None:
     """Note on `out`, a view of `x`, its base (kept alive, as PyTorch's `_base`), how it was
     made (`arg` a basic index where `kind` is None, else the ViewStep `kind(arg)`, made
@@ -156,7 +173,7 @@ def permute(x: Tensor, dims: tuple[int, ...]) -> Tensor:
     if axes == tuple(range(x.ndim)):
         return x
     out = Permute(axes)(x)
-    if out._vc is x._vc:  # (not for an empty tensor: no memory to share)
+    if out._vc is x._vc or _empty_view(x, out):
         _note_view(x, out, PermuteStep, axes)
     return out
 
@@ -171,10 +188,20 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     return permute(x, tuple(axes))
 
 
+def squeeze_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """squeeze's `dim` (an int or a sequence) as non-negative axes; a dim named twice is
+    refused, as PyTorch refuses it (`squeeze((0, -2))` of a 2-d tensor)."""
+    dims = normalize_dims(dim, ndim, op)
+    if len(set(dims)) != len(dims):
+        twice = next(d for k, d in enumerate(dims) if d in dims[:k])
+        raise RuntimeError(f"{op}: dim {twice} appears multiple times in the list of dims")
+    return dims
+
+
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    dims = normalize_dims(dim, x.ndim, "squeeze")
+    dims = squeeze_dims(dim, x.ndim, "squeeze")
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
 
 
@@ -466,8 +493,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     if isinstance(x._data, np.generic):  # a 0-d result: an array, which a view can share
         x._shareable()
     out = GetItem(idx)(x)
-    if out._vc is x._vc:  # a basic index: a view
-        _note_view(x, out, None, idx)
+    if out._vc is x._vc or (not out._data.size and _is_basic(idx) and _empty_view(x, out)):
+        _note_view(x, out, None, idx)  # a basic index: a view
     return out
 
 
@@ -601,8 +628,9 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
     out = Split(sizes, d)(x)
     out = out if isinstance(out, tuple) else (out,)
     lo = 0
-    for part, n in zip(out, sizes, strict=True):
-        if part._vc is x._vc:  # noted, so that a change through it is checked (refused)
+    for k, (part, n) in enumerate(zip(out, sizes, strict=True)):
+        # noted, so that a change through it is checked (refused)
+        if part._vc is x._vc or _empty_view(x, part, k):
             idx = (slice(None),) * d + (slice(lo, lo + n), Ellipsis)
             _note_view(x, part, WindowStep, (idx, "split, chunk or unbind"))
         lo += n
@@ -661,7 +689,7 @@ def as_strided(x: Tensor, size: Any, stride: Any, storage_offset: int = 0) -> Te
     idx = strided_index(x, size, stride, storage_offset, "as_strided")
     x._shareable()
     out = AsStrided(size, stride, storage_offset, idx)(x)
-    if out._vc is x._vc:
+    if out._vc is x._vc or _empty_view(x, out):
         _note_view(x, out, WindowStep, (AsStrided(size, stride, storage_offset, idx), "as_strided"))
     if _overlapping(size, stride):
         out.__dict__["_overlapping"] = True  # read-only: named in the refusal of a write
@@ -822,7 +850,7 @@ def unfold(x: Tensor, d: int, size: int, step: int) -> Tensor:
     and raises where they do)."""
     x._shareable()
     out = Unfold(d, size, step)(x)
-    if out._vc is x._vc:
+    if out._vc is x._vc or _empty_view(x, out):
         _note_view(x, out, WindowStep, (Unfold(d, size, step), "unfold"))
     if _windows_overlap(x.shape[d], size, step):
         out.__dict__["_overlapping"] = True  # named in the refusal of a write

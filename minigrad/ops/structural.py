@@ -49,6 +49,7 @@ from .reduce import (
 from .shape import (
     TakeAlong,
     ViewStep,
+    _empty_view,
     _note_view,
     cast,
     cat,
@@ -185,7 +186,7 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
         raise RuntimeError(f"diagonal: dim1 and dim2 can't be the same dim ({dim1}, {dim2})")
     offset = _int_arg("diagonal", "offset", offset)
     out = Diagonal(offset, d1, d2)(x)
-    if out._vc is x._vc:
+    if out._vc is x._vc or _empty_view(x, out):
         _note_view(x, out, DiagStep, (offset, d1, d2))
     return out
 
