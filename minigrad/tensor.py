@@ -1185,6 +1185,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ conversion
     def item(self) -> Any:
+        """The value of a one-element tensor as a Python number (float, int, bool or
+        complex), outside the graph: `loss.item()` to log a loss."""
         if self._data.size != 1:
             raise ShapeError(
                 "item(): only one element tensors can be converted to Python scalars, got "
@@ -1407,7 +1409,15 @@ class Tensor:
         create_graph: bool = False,
         inputs: Any = None,
     ) -> None:
-        """Accumulate d self / d leaf into every leaf's `.grad` (only `inputs`' if given)."""
+        """Add d self / d leaf to the `.grad` of every leaf that requires grad (of `inputs`
+        only, if given), walking the graph back from this tensor (docs/autograd.md).
+
+        gradient: d L / d self, self's shape; needed unless self has one element (then 1).
+        retain_graph: keep the nodes' saved values for another backward through this graph
+        (by default they are freed as the walk uses them, and a second walk raises).
+        create_graph: record the walk itself, so that the gradients can be differentiated
+        again (second derivatives, a gradient penalty); implies retain_graph.
+        Gradients add up across calls: clear them (`optimizer.zero_grad()`) between steps."""
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook: Any) -> RemovableHandle:

@@ -556,6 +556,8 @@ class Module:
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every Parameter of this module and (with `recurse`) of its submodules, each once
+        even if shared, in registration order: what an optimizer is given."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
@@ -587,6 +589,8 @@ class Module:
         return self
 
     def eval(self) -> Module:
+        """Evaluation mode, `train(False)`: dropout passes its input through and batch norm
+        uses its running statistics. Gradients are still recorded (use `no_grad()`)."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
@@ -976,6 +980,8 @@ class Module:
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """What the module computes; a subclass defines it. Call the module (`m(x)`), not
+        `m.forward(x)`, so that its hooks run."""
         raise NotImplementedError(f"{type(self).__name__} has no forward")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
