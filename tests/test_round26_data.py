@@ -226,18 +226,19 @@ def test_an_endless_random_sampler_starts_at_once_as_torch(replacement):
 
 
 def test_random_sampler_with_replacement_draws_as_one_draw_would(monkeypatch):
-    """Drawn in chunks, the indices are those of one draw from the same state, so the
-    order for a seed is what it was before the sampler became lazy."""
+    """Up to a chunk, the indices are one draw from the generator, as they always were;
+    beyond, a stream of their own seeded with one draw, drawn a chunk at a time."""
     want = np.random.default_rng(3).integers(0, 10, 50).tolist()
-    got = list(MD.RandomSampler(range(10), True, 50, generator=np.random.default_rng(3)))
-    assert got == want
-    monkeypatch.setattr(MD, "_DRAW_CHUNK", 7)  # many chunk boundaries, a short last chunk
     got = list(MD.RandomSampler(range(10), True, 50, generator=np.random.default_rng(3)))
     assert got == want
     big = 2**40  # NumPy's 64-bit path
     want = np.random.default_rng(4).integers(0, big, 30).tolist()
     ds = range(big)
     assert list(MD.RandomSampler(ds, True, 30, generator=np.random.default_rng(4))) == want
+    monkeypatch.setattr(MD, "_DRAW_CHUNK", 7)  # many chunk boundaries, a short last chunk
+    got = list(MD.RandomSampler(range(10), True, 50, generator=np.random.default_rng(3)))
+    seed = int(np.random.default_rng(3).integers(0, 2**63 - 1))
+    assert got == np.random.default_rng(seed).integers(0, 10, 50).tolist()
 
 
 def test_random_sampler_without_replacement_draws_one_permutation_per_pass():
@@ -635,3 +636,70 @@ def test_tensor_dataset_with_a_registered_tensor_collate_uses_it(monkeypatch):
     ds = data.TensorDataset(mg.arange(4.0))
     list(data.DataLoader(ds, batch_size=2))
     assert calls == [2, 2]
+
+
+def test_tensor_dataset_batches_from_tensor_and_array_index_batches():
+    """`batch_sampler=mg.randperm(n).split(bs)`: batches of Tensor (or NumPy) indices."""
+    from minigrad.utils.data import DataLoader, TensorDataset
+
+    ds = TensorDataset(mg.arange(10.0) * 2, mg.arange(10))
+    mg.manual_seed(0)
+    batches = mg.randperm(10).split(4)
+    for sampler in (batches, [b.numpy() for b in batches]):
+        got = list(DataLoader(ds, batch_sampler=sampler))
+        assert len(got) == 3
+        for (x, y), b in zip(got, batches, strict=True):
+            np.testing.assert_array_equal(y.numpy(), b.numpy())
+            np.testing.assert_array_equal(x.numpy(), 2.0 * b.numpy())
+
+
+def test_tensor_dataset_batches_honour_a_registered_tuple_collate(monkeypatch):
+    from minigrad.utils import data
+
+    def as_pairs(batch, *, collate_fn_map=None):
+        return ("mine", len(batch))
+
+    monkeypatch.setitem(data.default_collate_fn_map, tuple, as_pairs)
+    ds = data.TensorDataset(mg.arange(4.0))
+    assert list(data.DataLoader(ds, batch_size=2)) == [("mine", 2), ("mine", 2)]
+    tds = TD.TensorDataset(torch.arange(4.0))
+    monkeypatch.setitem(TD._utils.collate.default_collate_fn_map, tuple, as_pairs)
+    assert list(TD.DataLoader(tds, batch_size=2)) == [("mine", 2), ("mine", 2)]
+
+
+def test_tensor_dataset_subclass_reading_its_own_way_keeps_its_samples():
+    from minigrad.utils.data import DataLoader, TensorDataset
+
+    class Doubled(TensorDataset):
+        def __getitem__(self, i):
+            (x,) = super().__getitem__(i)
+            return (x * 2,)
+
+    class Plain(TensorDataset):
+        pass
+
+    (a,) = next(iter(DataLoader(Doubled(mg.arange(4.0)), batch_size=4)))
+    (b,) = next(iter(DataLoader(Plain(mg.arange(4.0)), batch_size=4)))
+    np.testing.assert_array_equal(a.numpy(), [0.0, 2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(b.numpy(), [0.0, 1.0, 2.0, 3.0])
+
+
+def test_random_sampler_indices_are_drawn_when_the_epoch_starts():
+    """The loop's own draws (dropout, randn) between batches do not move the indices: they
+    are drawn at iter() (up to a chunk), or from a stream of their own beyond it."""
+    import itertools
+
+    from minigrad.utils.data import RandomSampler
+
+    for replacement, num_samples in ((False, 25), (True, 25), (False, 3 * 10**6)):
+        runs = []
+        for noise in (False, True):
+            mg.manual_seed(0)
+            it = iter(RandomSampler(range(10), replacement=replacement, num_samples=num_samples))
+            first = list(itertools.islice(it, 2))
+            if noise:
+                mg.randn(100)
+            runs.append(first + list(itertools.islice(it, 30)))
+        assert runs[0] == runs[1]
+        for idx in (runs[0][:10],) if not replacement else ():
+            assert sorted(idx) == list(range(10))

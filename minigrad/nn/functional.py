@@ -1223,10 +1223,10 @@ def kl_div(
     warns, as PyTorch does."""
     x = input
     reduction = legacy_reduction(size_average, reduce, reduction)
-    if _dtype_of(x).kind in "biu" or _dtype_of(target).kind in "biu":
+    if _dtype_of(x).kind in "biuc" or _dtype_of(target).kind in "biuc":
         raise RuntimeError(
-            f"kl_div: integral inputs are not supported (input {_dtype_of(x)}, target "
-            f"{_dtype_of(target)}), as in PyTorch"
+            f"kl_div: integral and complex inputs are not supported (input {_dtype_of(x)}, "
+            f"target {_dtype_of(target)}), as in PyTorch"
         )
     warn_mean = reduction == "mean"  # (PyTorch's 'elementwise_mean' gets its own warning only)
     if reduction == "elementwise_mean":
@@ -1418,6 +1418,10 @@ def nll_loss(
         )
     if t.dtype == np.uint8 and x.ndim > 2:  # PyTorch's kernel takes Byte for (N, C) only
         raise RuntimeError("expected scalar type Long but found Byte")
+    if x.dtype.kind == "c":  # (it gave a complex "loss")
+        raise NotImplementedError(
+            f"nll_loss: \"nll_loss_out_frame\" not implemented for '{torch_name(x.dtype)}'"
+        )
     n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
     flat = x.reshape(1, n_classes) if x.ndim == 1 else x
     if x.ndim > 2:  # classes last, then one row per target
