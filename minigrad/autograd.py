@@ -1464,14 +1464,13 @@ def run_backward(
                 is_target = key in wanted
                 g = grads.get(key) if is_target else grads.pop(key, None)
                 y = ref()  # alive while held by the caller (or by a hook it registered)
-                if y is not None and (y._hooks or y._retains_grad):
-                    if g is None:  # an output that got no gradient: hooks see None, as PyTorch's
-                        _run_hooks_on_none(y)
-                    else:  # y's gradient is complete: every consumer has run
-                        g = _run_hooks(y, g, create_graph)
-                        hooked.add(key)
-                        if is_target:
-                            grads[key] = g
+                # y's gradient is complete: every consumer has run. An output that got none
+                # runs no hook (PyTorch calls it with None, or zeros where a node made them)
+                if g is not None and y is not None and (y._hooks or y._retains_grad):
+                    g = _run_hooks(y, g, create_graph)
+                    hooked.add(key)
+                    if is_target:
+                        grads[key] = g
                 if g is None and f._materialize:
                     shape, dtype = f._out_meta[k]
                     g = Tensor._make(f._xp.zeros(shape, dtype=dtype), False)
@@ -1586,12 +1585,15 @@ def _fill_zero_reached(
 
 
 def _reduce_to_input(f: Function, gx: Tensor, shape: tuple) -> Tensor:
-    """A gradient of another shape than its input's, as PyTorch's engine takes it: summed
-    down to the input's shape when that shape broadcasts to the gradient's (a custom
-    backward that returns `g * x` for a broadcast operand), refused otherwise."""
+    """A gradient of another shape than its input's from a custom Function, as PyTorch's
+    engine takes it: summed down to the input's shape when that shape broadcasts to the
+    gradient's (a backward that returns `g * x` for a broadcast operand), refused
+    otherwise. minigrad's own ops must give their input's shape: theirs is refused, so
+    that a wrong backward formula is found, not summed away."""
     have = tuple(gx._data.shape)
     extra = len(have) - len(shape)
-    if extra >= 0 and all(n in (1, m) for n, m in zip(shape, have[extra:], strict=True)):
+    custom = not type(f).__module__.startswith("minigrad.")
+    if custom and extra >= 0 and all(n in (1, m) for n, m in zip(shape, have[extra:], strict=True)):
         from .ops.reduce import sum_to
 
         return sum_to(gx, tuple(shape))
@@ -1658,18 +1660,6 @@ def queue_callback(fn: Any) -> None:
     if _state.callbacks is None:
         raise RuntimeError("queue_callback: no backward() is running")
     _state.callbacks.append(fn)
-
-
-def _run_hooks_on_none(t: Tensor) -> None:
-    """Call t's hooks with None: t is an output of a node that runs, but no gradient reached
-    it (PyTorch calls them so); a hook may not replace the None."""
-    for hook in list((t._hooks or {}).values()):
-        if hook(None) is not None:
-            name = getattr(hook, "__name__", hook)
-            raise RuntimeError(
-                f"hook {name!r} on a tensor of shape {t.shape} that got no gradient returned "
-                "a value: can't replace a None gradient with a non-None value"
-            )
 
 
 def _run_hooks(t: Tensor, g: Tensor, create_graph: bool) -> Tensor:

@@ -96,6 +96,15 @@ class _NoBFloat16:
 bfloat16 = _NoBFloat16()
 
 
+# what a comparison takes besides Tensors and NumPy scalars (CuPy arrays are tested apart)
+_COMPARABLE = (int, float, complex, np.ndarray)
+
+
+class OperandTypeError(TypeError):
+    """A comparison's operand that is neither a Tensor nor a number: the named comparisons
+    (eq, lt, ...) raise it, the operators turn it into NotImplemented."""
+
+
 def _to_array(data: Any, dtype: Any = None, device: str | None = None) -> Array:
     """Array from data, with PyTorch's dtype rule: Python floats take the default float
     dtype, float32 unless `set_default_dtype` changed it (complex numbers complex64, or
@@ -971,6 +980,11 @@ class Tensor:
                     f"grad_dtype must be a dtype or None, but got {type(value).__name__}"
                 )
             value = _as_dtype(value, "grad_dtype")  # (bfloat16: minigrad has none)
+            if np.dtype(value).kind not in "fc":  # PyTorch's backward fails on it later
+                raise RuntimeError(
+                    f"grad_dtype must be a floating point or complex dtype, got {value}: "
+                    "gradients would be truncated to it"
+                )
             if self._grad is not None and self._grad.dtype != value:
                 raise RuntimeError(
                     f"Cannot set grad_dtype to {value} because there is already a gradient "
@@ -2441,11 +2455,14 @@ class Tensor:
                     a, other = a.astype(dt, copy=False), other.astype(dt, copy=False)
         elif isinstance(other, np.generic):  # a NumPy scalar is a number, as in PyTorch:
             return self._compare(other.item(), name)  # float32 == np.float64(0.1) is True
-        elif not isinstance(other, int | float | complex | np.ndarray) and not is_cupy_array(
-            other
-        ):  # a Decimal, a Fraction, another library's tensor, any other object: PyTorch's
-            # operators return NotImplemented, so == is Python's identity and < a TypeError
-            return NotImplemented
+        elif not isinstance(other, _COMPARABLE) and not is_cupy_array(other):
+            # a Decimal, a Fraction, a list, another library's tensor: PyTorch's eq()/lt()
+            # raise a TypeError, and its operators return NotImplemented (below), so == is
+            # then Python's identity and < a TypeError
+            raise OperandTypeError(
+                f"{name.strip('_')}(): argument 'other' must be a Tensor or a number, not "
+                f"{type(other).__name__}"
+            )
         elif a.dtype.kind in "biu" and isinstance(other, float | np.floating):
             # the default float, as PyTorch's: int64 16777217 == 16777216.0 is True
             a = a.astype(_ops().elementwise.result_dtype(self, other))
@@ -2462,26 +2479,44 @@ class Tensor:
                 raise
 
     def __lt__(self, other: Any) -> Tensor:
-        return self._compare(other, "__lt__")
+        try:
+            return self._compare(other, "__lt__")
+        except OperandTypeError:
+            return NotImplemented
 
     def __le__(self, other: Any) -> Tensor:
-        return self._compare(other, "__le__")
+        try:
+            return self._compare(other, "__le__")
+        except OperandTypeError:
+            return NotImplemented
 
     def __gt__(self, other: Any) -> Tensor:
-        return self._compare(other, "__gt__")
+        try:
+            return self._compare(other, "__gt__")
+        except OperandTypeError:
+            return NotImplemented
 
     def __ge__(self, other: Any) -> Tensor:
-        return self._compare(other, "__ge__")
+        try:
+            return self._compare(other, "__ge__")
+        except OperandTypeError:
+            return NotImplemented
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         if other is None:  # `t == None` is False, as in PyTorch
             return False
-        return self._compare(other, "__eq__")
+        try:
+            return self._compare(other, "__eq__")
+        except OperandTypeError:
+            return NotImplemented
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         if other is None:
             return True
-        return self._compare(other, "__ne__")
+        try:
+            return self._compare(other, "__ne__")
+        except OperandTypeError:
+            return NotImplemented
 
     def __floordiv__(self, other: Any) -> Tensor:
         return _ops().floor_divide(self, other)

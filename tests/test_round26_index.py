@@ -565,3 +565,23 @@ def test_comparing_with_foreign_objects_is_pythons_as_pytorch():
         mg.tensor(1) < Fraction(1)  # noqa: B015
     np.testing.assert_array_equal((mg.tensor([1, 2]) == 1).numpy(), [True, False])
     np.testing.assert_array_equal((mg.tensor([1, 2]) < np.array([2, 2])).numpy(), [True, False])
+
+
+@pytest.mark.parametrize("other", [None, [1.0, 2.0], "a", "decimal", "fraction"])
+@pytest.mark.parametrize("name", ["eq", "ne", "lt", "le", "gt", "ge"])
+def test_named_comparisons_with_foreign_objects_raise_as_pytorch(name, other):
+    """x.eq(None) returned the NotImplemented object (truthy: mg.where(x.eq(None), ...)
+    picked the first branch silently); PyTorch raises a TypeError, as minigrad now does.
+    The operators still give Python's answer (== False, < a TypeError)."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    other = {"decimal": Decimal(1), "fraction": Fraction(1)}.get(str(other), other)
+    for lib in (torch, mg):
+        x = lib.tensor([1.0, 2.0])
+        with pytest.raises(TypeError):
+            getattr(x, name)(other)
+        with pytest.raises(TypeError):
+            getattr(lib, name)(x, other)
+    with pytest.raises(TypeError):
+        mg.eq(mg.tensor([1.0, 2.0]), other, out=mg.empty(2, dtype=mg.bool))
