@@ -173,8 +173,14 @@ class DistributedDataParallel(Module):
         finally:
             self._sync = old
 
-    def state_dict(self, destination: Any = None, prefix: str = "", keep_vars: bool = False):
-        return self.module.state_dict(destination=destination, prefix=prefix, keep_vars=keep_vars)
+    def state_dict(
+        self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False
+    ):
+        """The wrapped module's state_dict (its keys, without "module."); positional
+        arguments work with PyTorch's FutureWarning, as Module.state_dict's."""
+        return self.module.state_dict(
+            *args, destination=destination, prefix=prefix, keep_vars=keep_vars
+        )
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> Any:
         return self.module.load_state_dict(state, strict)

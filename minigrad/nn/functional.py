@@ -2236,6 +2236,11 @@ def instance_norm(
                     f"channel (dim 1 of the input's shape {tuple(x.shape)}), as a 1-d tensor; "
                     f"got shape {tuple(p.shape)}"
                 )
+    if momentum is None or isinstance(momentum, str):  # PyTorch's argument parser's refusal
+        raise TypeError(
+            "instance_norm(): argument 'momentum' (position 7) must be float, not "
+            f"{type(momentum).__name__}"
+        )
     if use_input_stats and x.numel() and (running_mean is None) != (running_var is None):
         # PyTorch's batch norm's refusal (an empty input passes): the other statistic would
         # be tracked alone

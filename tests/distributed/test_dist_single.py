@@ -174,6 +174,8 @@ def test_ddp_state_dict_loads_into_the_plain_module():
     assert all(np.all(p.detach().numpy() == 0.5) for p in ddp.module.parameters())
     assert _mlp().load_state_dict(ddp.state_dict()) == ([], [])
     assert len(list(ddp.parameters())) == len(list(ddp.module.parameters()))
+    with pytest.warns(FutureWarning, match="Positional args"):
+        assert list(ddp.state_dict(None, "net.")) == ["net." + k for k in keys]
 
 
 def test_ddp_bad_arguments():

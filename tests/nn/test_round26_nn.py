@@ -371,3 +371,17 @@ def test_buffer_cast_leaves_other_buffers_and_parameters_in_place():
     now = [m.weight, m.running_mean, m.num_batches_tracked]
     assert all(a is b for a, b in zip(now, objs, strict=True))
     assert m.running_mean.dtype == mg.float64 and m.num_batches_tracked.dtype == mg.int64
+
+
+@pytest.mark.parametrize("momentum", [None, "0.1"])
+def test_instance_norm_refuses_a_momentum_that_is_not_a_number(momentum):
+    """F.instance_norm(momentum=None) failed on an unrelated TypeError or ran; PyTorch's
+    argument parser refuses it, as batch_norm's; the module maps None to 0 as PyTorch's."""
+    x = np.random.default_rng(0).standard_normal((4, 3, 2)).astype(np.float32)
+    with pytest.raises(TypeError, match="momentum"):
+        torch.nn.functional.instance_norm(torch.tensor(x), momentum=momentum)
+    with pytest.raises(TypeError, match="instance_norm\\(\\): argument 'momentum'"):
+        mg.nn.functional.instance_norm(mg.tensor(x), momentum=momentum)
+    m = mg.nn.InstanceNorm1d(3, momentum=None, track_running_stats=True)
+    m(mg.tensor(x))
+    np.testing.assert_array_equal(m.running_mean.numpy(), np.zeros(3, np.float32))
