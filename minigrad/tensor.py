@@ -5541,11 +5541,7 @@ def randint(
         )
     if dtype is not None:
         dt = np.dtype(dtype)
-        if dt.kind not in "biuf":  # (a complex64 randint was drawn and cast)
-            raise RuntimeError(
-                "randint: check_random_bounds handles only integral, floating-point and "
-                f"boolean types, got {dt}"
-            )
+        check_random_dtype("randint", dt)  # (a complex64 randint was drawn and cast)
         lo, hi = (0, 1) if dt.kind == "b" else _dtype_range(dt)
         if low < lo or high - 1 > hi:  # they wrapped around (uint8 255 from -1)
             raise RuntimeError(
@@ -5882,11 +5878,7 @@ def randint_like(
     low, high = bounds
     _check_long("randint_like", low, high)
     dt = np.dtype(t.dtype if dtype is None else dtype)
-    if dt.kind not in "biuf":
-        raise RuntimeError(
-            f"randint_like: check_random_bounds handles only integral, floating-point and "
-            f"boolean types, got {dt}"
-        )
+    check_random_dtype("randint_like", dt)
     if low >= high:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
@@ -5896,6 +5888,15 @@ def randint_like(
     return _new(arr.astype(dt), requires_grad)
 
 
+def check_random_dtype(op: str, dt: np.dtype) -> None:
+    """PyTorch's refusal of a dtype random integers cannot be drawn into (complex)."""
+    if dt.kind not in "biuf":
+        raise RuntimeError(
+            f"{op}: check_random_bounds handles only integral, floating-point and boolean "
+            f"types, got {dt}"
+        )
+
+
 def check_random_bounds(op: str, low: int, last: int, dt: np.dtype) -> None:
     """PyTorch's check of random bounds [low, last] against the dtype drawn into
     (randint_like's, and random_'s in ops/sampling.py): `from` and `to - 1` must be
@@ -5903,11 +5904,7 @@ def check_random_bounds(op: str, low: int, last: int, dt: np.dtype) -> None:
     the integers it holds exactly is a warning (uint8's [0, 300) wrapped 256..299 around)."""
     from .ops.search import cxx_name
 
-    if dt.kind not in "biuf":  # (a complex dtype: NumPy's KeyError from the table below)
-        raise RuntimeError(
-            f"{op}: check_random_bounds handles only integral, floating-point and boolean "
-            f"types, got {dt}"
-        )
+    check_random_dtype(op, dt)  # (a complex dtype: NumPy's KeyError from the table below)
     if dt.kind == "f":
         most = float(np.finfo(dt).max)
         least, exact = -most, 2 ** (np.finfo(dt).nmant + 1)

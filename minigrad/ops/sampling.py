@@ -12,7 +12,14 @@ import numpy as np
 
 from .. import random
 from ..backend import default_float, get_array_module, normalize_device
-from ..tensor import Tensor, _is_int, _to_array, _type_name, check_random_bounds
+from ..tensor import (
+    Tensor,
+    _is_int,
+    _to_array,
+    _type_name,
+    check_random_bounds,
+    check_random_dtype,
+)
 
 
 def _gen(generator: Any, device: str) -> Any:
@@ -210,7 +217,7 @@ def random_fill(t: Tensor, args: tuple, to: Any, generator: Any) -> Tensor:
             raise NotImplementedError(
                 f"random_: \"random_kernel_cpu\" not implemented for '{_type_name(dt)}'"
             )
-        check_random_bounds("random_", 0, 0, dt)
+        check_random_dtype("random_", dt)
     endpoint = False
     if hi is None:
         endpoint = True
