@@ -21,7 +21,13 @@ from ..errors import AssertionFailed, DtypeError, IndexOutOfRange, ShapeError, V
 from ..ops import nn_ctc, nn_pool, pool
 from ..ops.activation import PReLU, _softplus, float_kernel
 from ..ops.activation import _reciprocal as _softplus_reciprocal
-from ..ops.batchnorm import batch_norm, check_stats_not_differentiated, widen_half
+from ..ops.batchnorm import (
+    batch_norm,
+    check_momentum,
+    check_running_pair,
+    check_stats_not_differentiated,
+    widen_half,
+)
 from ..ops.conv import conv2d, conv_transpose2d
 from ..ops.conv1d import conv1d, conv_transpose1d
 from ..ops.elementwise import (
@@ -2236,19 +2242,8 @@ def instance_norm(
                     f"channel (dim 1 of the input's shape {tuple(x.shape)}), as a 1-d tensor; "
                     f"got shape {tuple(p.shape)}"
                 )
-    if momentum is None or isinstance(momentum, str):  # PyTorch's argument parser's refusal
-        raise TypeError(
-            "instance_norm(): argument 'momentum' (position 7) must be float, not "
-            f"{type(momentum).__name__}"
-        )
-    if use_input_stats and x.numel() and (running_mean is None) != (running_var is None):
-        # PyTorch's batch norm's refusal (an empty input passes): the other statistic would
-        # be tracked alone
-        missing = "running_var" if running_var is None else "running_mean"
-        raise ValueError(
-            "instance_norm: running_mean and running_var must either both be None or neither "
-            f"be None (got {missing}=None)"
-        )
+    check_momentum("instance_norm", momentum)
+    check_running_pair("instance_norm", x, running_mean, running_var, use_input_stats)
     if x.dtype == np.float16 and use_input_stats:  # in float32, as PyTorch (squares overflow)
         w, b = widen_half(weight), widen_half(bias)
         y = instance_norm(x.float(), running_mean, running_var, w, b, True, momentum, eps)

@@ -226,6 +226,29 @@ def _normalize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Te
     return xc * invstd, invstd
 
 
+def check_momentum(op: str, momentum: Any) -> None:
+    """PyTorch's argument parser's refusal of a momentum that is not a number (batch_norm,
+    instance_norm)."""
+    if momentum is None or isinstance(momentum, str):
+        raise TypeError(
+            f"{op}(): argument 'momentum' (position 7) must be float, not {type(momentum).__name__}"
+        )
+
+
+def check_running_pair(
+    op: str, x: Tensor, running_mean: Any, running_var: Any, batch_stats: bool
+) -> None:
+    """PyTorch's refusal of one running statistic without the other where the batch's
+    statistics are used (its kernel's: an empty input passes): the other would be tracked
+    alone."""
+    if batch_stats and x.numel() and (running_mean is None) != (running_var is None):
+        missing = "running_var" if running_var is None else "running_mean"
+        raise ValueError(
+            f"{op}: running_mean and running_var must either both be None or neither be "
+            f"None (got {missing}=None)"
+        )
+
+
 def _check(
     x: Tensor,
     running_mean: Tensor | None,
@@ -253,14 +276,7 @@ def _check(
             f"batch_norm: expected more than 1 value per channel when training, got input "
             f"of shape {x.shape}"
         )
-    if training and x.numel() and (running_mean is None) != (running_var is None):
-        # PyTorch's refusal (its kernel's: an empty input passes): the other statistic
-        # would be tracked alone
-        missing = "running_var" if running_var is None else "running_mean"
-        raise ValueError(
-            "batch_norm: running_mean and running_var must either both be None or neither be "
-            f"None (got {missing}=None)"
-        )
+    check_running_pair("batch_norm", x, running_mean, running_var, training)
     if not training and (running_mean is None or running_var is None):
         raise ValueRangeError("batch_norm: evaluation needs running_mean and running_var")
     if x.numel():  # an empty input passes, as PyTorch's (it never reaches its kernel)
@@ -316,11 +332,7 @@ def batch_norm(
     x `(N, C)` or `(N, C, H, W)` (any `(N, C, ...)`); running stats, weight, bias `(C,)`.
     """
     x = input
-    if momentum is None or isinstance(momentum, str):  # PyTorch's argument parser's refusal
-        raise TypeError(
-            f"batch_norm(): argument 'momentum' (position 7) must be float, not "
-            f"{type(momentum).__name__}"
-        )
+    check_momentum("batch_norm", momentum)
     _check(x, running_mean, running_var, weight, bias, training)
     if training and not eps > 0:  # a batch of equal values would divide by zero
         raise ValueError(f"batch_norm: eps must be positive during training, but got {eps}")
