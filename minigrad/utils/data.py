@@ -352,16 +352,11 @@ class RandomSampler(Sampler[int]):
         chunk is held in memory."""
         rng, n = _rng(self.generator, "RandomSampler"), len(self.data_source)
         if self.num_samples > _DRAW_CHUNK:
-            yield from self._lazy(np.random.default_rng(int(rng.integers(0, 2**63 - 1))), n)
-        elif self.replacement:
-            yield from rng.integers(0, n, size=self.num_samples).tolist()
+            yield from self._drawn(np.random.default_rng(int(rng.integers(0, 2**63 - 1))), n)
         else:
-            full, rest = divmod(self.num_samples, n)
-            # a last, partial pass; drawn (and cut to nothing) when rest is 0, as PyTorch's
-            parts = [rng.permutation(n) for _ in range(full)] + [rng.permutation(n)[:rest]]
-            yield from np.concatenate(parts).tolist()
+            yield from list(self._drawn(rng, n))  # every draw made before the first index
 
-    def _lazy(self, rng: np.random.Generator, n: int) -> Iterator[int]:
+    def _drawn(self, rng: np.random.Generator, n: int) -> Iterator[int]:
         """`num_samples` indices from `rng`, drawn `_DRAW_CHUNK` (or one pass) at a time."""
         if self.replacement:
             for start in range(0, self.num_samples, _DRAW_CHUNK):
@@ -372,6 +367,7 @@ class RandomSampler(Sampler[int]):
         full, rest = divmod(self.num_samples, n)
         for _ in range(full):
             yield from rng.permutation(n).tolist()
+        # a last, partial pass; drawn (and cut to nothing) when rest is 0, as PyTorch's
         yield from rng.permutation(n)[:rest].tolist()
 
     def __len__(self) -> int:
